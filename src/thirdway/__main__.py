@@ -1,0 +1,3 @@
+from thirdway.cli import main
+
+main()

@@ -1,0 +1,192 @@
+"""Every change to users, second factors and API tokens (the only writers of these models)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+import pyotp
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from thirdway.accounts.models import ApiToken, Role, User, token_digest
+from thirdway.audit.services import diff, record, snapshot
+
+TOKEN_PREFIX = "tw_"
+# Writing last_used_at on every request would turn each API read into a write.
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
+TOTP_ISSUER = "Thirdway"
+
+
+def _require_admin(actor) -> None:
+    if actor is not None and not actor.is_practice_admin:
+        raise PermissionDenied("Only a practice admin may do this.")
+
+
+@transaction.atomic
+def create_user(
+    actor,
+    *,
+    username: str,
+    email: str = "",
+    role: str,
+    password: str | None = None,
+    first_name: str = "",
+    last_name: str = "",
+    time_zone: str = "UTC",
+    source: str,
+) -> User:
+    """Create a sign-in account.
+
+    Callers decide who may do this (a partner's account is an admin's act, a contact's login
+    is the act of whoever may manage that client's contacts); ``actor`` None is the system.
+    """
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}; allowed: {', '.join(Role.values)}"})
+    if User.objects.filter(username__iexact=username).exists():
+        raise ValidationError({"username": f"The username {username!r} is already taken."})
+    user = User(
+        username=username,
+        email=email,
+        role=role,
+        first_name=first_name,
+        last_name=last_name,
+        time_zone=time_zone,
+    )
+    _apply_role_flags(user)
+    if password:
+        validate_password(password, user)
+        user.set_password(password)
+    else:
+        user.set_unusable_password()
+    user.full_clean(exclude=["password"])
+    user.save()
+    record(actor, "user.create", user, source=source, changes=diff({}, _user_fields(user)))
+    return user
+
+
+def _user_fields(user: User) -> dict:
+    return snapshot(user, ["username", "email", "first_name", "last_name", "role", "is_active"])
+
+
+def _apply_role_flags(user: User) -> None:
+    """Practice admins are the ones who use Django's admin site."""
+    user.is_staff = user.is_superuser = user.role == Role.PRACTICE_ADMIN
+
+
+@transaction.atomic
+def set_role(actor, user: User, role: str, *, source: str) -> User:
+    """Change what a user may see; used when a partner's kind or a contact's role changes."""
+    if role not in Role.values:
+        raise ValidationError({"role": f"Unknown role {role!r}; allowed: {', '.join(Role.values)}"})
+    before = _user_fields(user)
+    user.role = role
+    _apply_role_flags(user)
+    user.save(update_fields=["role", "is_staff", "is_superuser"])
+    record(actor, "user.role", user, source=source, changes=diff(before, _user_fields(user)))
+    return user
+
+
+@transaction.atomic
+def set_password(actor, user: User, password: str, *, source: str) -> None:
+    if actor is not None and actor != user:
+        _require_admin(actor)
+    validate_password(password, user)
+    user.set_password(password)
+    user.save(update_fields=["password"])
+    record(actor, "user.password", user, source=source, changes={"password": ["***", "***"]})
+
+
+@transaction.atomic
+def deactivate_user(actor, user: User, *, source: str) -> User:
+    _require_admin(actor)
+    before = _user_fields(user)
+    user.is_active = False
+    user.save(update_fields=["is_active"])
+    user.api_tokens.active().update(revoked_at=timezone.now())
+    record(actor, "user.deactivate", user, source=source, changes=diff(before, _user_fields(user)))
+    return user
+
+
+# --- second factor -----------------------------------------------------------------------------
+
+
+def new_totp_secret() -> str:
+    return pyotp.random_base32()
+
+
+def totp_uri(user: User, secret: str) -> str:
+    return pyotp.TOTP(secret).provisioning_uri(name=user.get_username(), issuer_name=TOTP_ISSUER)
+
+
+def verify_totp(secret: str, code: str) -> bool:
+    code = (code or "").replace(" ", "")
+    return bool(secret) and code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
+
+
+@transaction.atomic
+def enable_second_factor(user: User, secret: str, code: str, *, source: str) -> None:
+    """Turn on TOTP once the user proves their authenticator app holds ``secret``."""
+    if not verify_totp(secret, code):
+        raise ValidationError({"code": "That code does not match; enter the 6 digits shown now."})
+    user.totp_secret = secret
+    user.totp_enabled_at = timezone.now()
+    user.save(update_fields=["totp_secret", "totp_enabled_at"])
+    record(user, "user.2fa_enable", user, source=source)
+
+
+@transaction.atomic
+def disable_second_factor(actor, user: User, *, source: str) -> None:
+    if actor != user:
+        _require_admin(actor)
+    user.totp_secret = ""
+    user.totp_enabled_at = None
+    user.save(update_fields=["totp_secret", "totp_enabled_at"])
+    record(actor, "user.2fa_disable", user, source=source)
+
+
+# --- API tokens --------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def issue_token(user: User, name: str, *, source: str) -> tuple[ApiToken, str]:
+    """Make a personal token; the secret is returned once and never stored."""
+    name = (name or "").strip()
+    if not name or len(name) > 100:
+        raise ValidationError({"name": "Give the token a name of 1 to 100 characters."})
+    if user.api_tokens.filter(name=name).exists():
+        raise ValidationError({"name": f"You already have a token named {name!r}."})
+    secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
+    token = ApiToken.objects.create(
+        user=user, name=name, prefix=secret[:10], digest=token_digest(secret)
+    )
+    record(user, "token.issue", token, source=source, changes={"name": [None, name]})
+    return token, secret
+
+
+@transaction.atomic
+def revoke_token(actor, token: ApiToken, *, source: str) -> ApiToken:
+    if actor != token.user:
+        _require_admin(actor)
+    if token.revoked_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        record(actor, "token.revoke", token, source=source)
+    return token
+
+
+def user_for_token(secret: str) -> User | None:
+    """The active user a bearer token belongs to, noting when it was last used."""
+    if not secret or not secret.startswith(TOKEN_PREFIX):
+        return None
+    token = (
+        ApiToken.objects.active().select_related("user").filter(digest=token_digest(secret)).first()
+    )
+    if token is None:
+        return None
+    now = timezone.now()
+    if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
+        ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
+    return token.user

@@ -1,0 +1,123 @@
+"""The typed HTTP API at /api/v1/: one router per room, errors as JSON that say what is allowed."""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError
+from ninja.errors import ValidationError as SchemaError
+from ninja.security import HttpBearer, django_auth
+
+from thirdway.accounts.api import router as accounts_router
+from thirdway.accounts.services import user_for_token
+from thirdway.clients.api import router as clients_router
+from thirdway.network.api import router as network_router
+
+
+class TokenAuth(HttpBearer):
+    """``Authorization: Bearer tw_...`` with a personal API token."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        user = user_for_token(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Thirdway API",
+    version="1",
+    description="The API of a managed IT service practice run by a cooperative of partners.",
+    auth=[TokenAuth(), django_auth],
+    urls_namespace="api",
+)
+api.add_router("/", accounts_router, tags=["accounts"])
+api.add_router("/", network_router, tags=["network"])
+api.add_router("/", clients_router, tags=["clients"])
+
+
+def _limits(code: str | None, params: dict) -> str | None:
+    if "allowed" in params:
+        return str(params["allowed"])
+    if code == "min_value":
+        return f"a value of at least {params['limit_value']}"
+    if code == "max_value":
+        return f"a value of at most {params['limit_value']}"
+    if code == "max_length":
+        return f"at most {params['limit_value']} characters"
+    return None
+
+
+def validation_items(error: ValidationError) -> list[dict]:
+    """Django validation errors as ``[{field, problem, allowed}]``."""
+    items = []
+    if hasattr(error, "error_dict"):
+        pairs = error.error_dict.items()
+    else:
+        pairs = [("__all__", error.error_list)]
+    for field, errors in pairs:
+        for item in errors:
+            params = item.params or {}
+            message = item.message % params if params else item.message
+            items.append(
+                {"field": field, "problem": str(message), "allowed": _limits(item.code, params)}
+            )
+    return items
+
+
+@api.exception_handler(SchemaError)
+def schema_error(request: HttpRequest, exc: SchemaError):
+    items = []
+    for error in exc.errors:
+        location = [str(part) for part in error.get("loc", []) if part not in ("body", "payload")]
+        items.append(
+            {
+                "field": ".".join(location) or "__all__",
+                "problem": error.get("msg", "Invalid value."),
+                "allowed": _pydantic_allowed(error),
+            }
+        )
+    return api.create_response(request, {"detail": "Invalid input.", "errors": items}, status=400)
+
+
+def _pydantic_allowed(error: dict) -> str | None:
+    context = error.get("ctx") or {}
+    if "expected" in context:
+        return f"one of {context['expected']}"
+    kind = error.get("type", "")
+    return {
+        "int_parsing": "a whole number",
+        "int_type": "a whole number",
+        "float_parsing": "a number",
+        "float_type": "a number",
+        "missing": "this field is required",
+        "datetime_parsing": "an ISO 8601 date and time with offset, e.g. 2026-07-01T09:00:00Z",
+        "datetime_from_date_parsing": "an ISO 8601 date and time, e.g. 2026-07-01T09:00:00Z",
+        "bool_parsing": "true or false",
+        "string_type": "a string",
+        "extra_forbidden": "only the documented fields",
+    }.get(kind)
+
+
+@api.exception_handler(ValidationError)
+def service_validation_error(request: HttpRequest, exc: ValidationError):
+    payload = {"detail": "Invalid input.", "errors": validation_items(exc)}
+    return api.create_response(request, payload, status=400)
+
+
+@api.exception_handler(PermissionDenied)
+def permission_denied(request: HttpRequest, exc: PermissionDenied):
+    return api.create_response(request, {"detail": str(exc) or "Not allowed."}, status=403)
+
+
+@api.exception_handler(Http404)
+def not_found(request: HttpRequest, exc: Http404):
+    return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+@api.exception_handler(AuthenticationError)
+def unauthenticated(request: HttpRequest, exc: AuthenticationError):
+    return api.create_response(
+        request, {"detail": "Send a valid API token: Authorization: Bearer tw_..."}, status=401
+    )

@@ -1,0 +1,130 @@
+"""Writing the audit trail: every other app's services call ``record`` for each change."""
+
+from __future__ import annotations
+
+import datetime as dt
+import decimal
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from thirdway.audit.models import AuditRecord, Source
+
+
+def plain(value: Any) -> Any:
+    """A JSON-friendly form of a field value, so before/after survive storage unchanged."""
+    if isinstance(value, models.Model):
+        return value.pk
+    if isinstance(value, dt.datetime | dt.date | dt.time):
+        return value.isoformat()
+    if isinstance(value, decimal.Decimal):
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [plain(item) for item in value]
+    if isinstance(value, dict):
+        return {str(key): plain(item) for key, item in value.items()}
+    return value
+
+
+def snapshot(obj: models.Model, fields: Iterable[str]) -> dict[str, Any]:
+    """The current values of ``fields`` (foreign keys by id)."""
+    values = {}
+    for name in fields:
+        field = obj._meta.get_field(name)
+        attname = getattr(field, "attname", name)
+        values[name] = plain(getattr(obj, attname))
+    return values
+
+
+def diff(before: dict[str, Any], after: dict[str, Any]) -> dict[str, list[Any]]:
+    """Fields whose value changed, as ``{field: [before, after]}``."""
+    return {
+        name: [before.get(name), value]
+        for name, value in after.items()
+        if before.get(name) != value
+    }
+
+
+def record(
+    actor,
+    action: str,
+    obj: models.Model,
+    *,
+    source: str,
+    changes: dict[str, list[Any]] | None = None,
+    scope: str = "",
+) -> AuditRecord:
+    """Append one record; ``actor`` may be None for the system itself."""
+    if source not in Source.values:
+        raise ValueError(f"Unknown audit source {source!r}; allowed: {', '.join(Source.values)}")
+    label = "system" if actor is None else actor.get_username()
+    return AuditRecord.objects.create(
+        actor=actor,
+        actor_label=label,
+        source=source,
+        action=action,
+        object_type=obj._meta.label_lower,
+        object_id=str(obj.pk),
+        object_repr=str(obj)[:200],
+        scope=scope,
+        changes=changes or {},
+    )
+
+
+def create_and_record(
+    actor,
+    obj: models.Model,
+    *,
+    fields: Iterable[str],
+    action: str,
+    source: str,
+    scope: str | Callable[[models.Model], str] = "",
+) -> models.Model:
+    """Validate and insert ``obj``, recording the initial values of ``fields``.
+
+    ``scope`` may be a function of the saved object, for scopes that need its new id.
+    """
+    obj.full_clean()
+    obj.save()
+    if callable(scope):
+        scope = scope(obj)
+    record(actor, action, obj, source=source, scope=scope, changes=diff({}, snapshot(obj, fields)))
+    return obj
+
+
+def update_and_record(
+    actor,
+    obj: models.Model,
+    data: dict[str, Any],
+    *,
+    fields: Iterable[str],
+    action: str,
+    source: str,
+    scope: str = "",
+) -> models.Model:
+    """Apply ``data`` to ``obj`` when every key is one of ``fields``; validate, save and record.
+
+    Nothing is written when a key is not allowed or a value is invalid.
+    """
+    fields = list(fields)
+    unknown = sorted(set(data) - set(fields))
+    if unknown:
+        raise ValidationError(
+            {
+                name: ValidationError(
+                    "This field cannot be changed here.", params={"allowed": ", ".join(fields)}
+                )
+                for name in unknown
+            }
+        )
+    before = snapshot(obj, fields)
+    for name, value in data.items():
+        setattr(obj, name, value)
+    obj.full_clean()
+    changes = diff(before, snapshot(obj, fields))
+    if changes:
+        obj.save()
+        record(actor, action, obj, source=source, scope=scope, changes=changes)
+    return obj

@@ -1,0 +1,119 @@
+"""Who sees which clients, sites, contacts and assets (deny by default).
+
+- Practice admins and the desk see every client's service data.
+- A partner sees the clients they lead or serve (are on the team of).
+- An associate sees only the clients they are assigned to (on the team of).
+- A client admin sees their organisation; a client user sees their organisation's name, their
+  own contact record and the assets they use.
+- Anyone else sees nothing.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import Q
+
+from thirdway.accounts.models import Role
+
+SEES_ALL = {Role.PRACTICE_ADMIN, Role.DESK}
+
+
+def _client_filter(user, prefix: str = "") -> Q | None:
+    """The clients a member of the network may see, as a filter; None means all of them."""
+    if user.role in SEES_ALL:
+        return None
+    if user.role == Role.PARTNER:
+        return Q(**{f"{prefix}lead_partner__user": user}) | Q(**{f"{prefix}team__user": user})
+    if user.role == Role.ASSOCIATE:
+        return Q(**{f"{prefix}team__user": user})
+    return Q(pk__in=[])
+
+
+def _contact_client_id(user) -> int | None:
+    contact = getattr(user, "contact", None)
+    return contact.client_id if contact is not None and contact.is_active else None
+
+
+def _active(user) -> bool:
+    return user.is_authenticated and user.is_active
+
+
+class ClientQuerySet(models.QuerySet):
+    def for_user(self, user) -> ClientQuerySet:
+        if not _active(user):
+            return self.none()
+        if user.is_network_staff:
+            rule = _client_filter(user)
+            return (
+                self.all()
+                if rule is None
+                else self.filter(pk__in=self.model.objects.filter(rule).values("pk"))
+            )
+        client_id = _contact_client_id(user) if user.is_client_contact else None
+        return self.filter(pk=client_id) if client_id else self.none()
+
+
+class _OwnedByClientQuerySet(models.QuerySet):
+    """Sites, contacts and assets: visible to the network through the client they belong to."""
+
+    def _network_scope(self, user):
+        from thirdway.clients.models import Client
+
+        return self.filter(client__in=Client.objects.for_user(user))
+
+
+class SiteQuerySet(_OwnedByClientQuerySet):
+    def for_user(self, user) -> SiteQuerySet:
+        if not _active(user):
+            return self.none()
+        if user.is_network_staff:
+            return self._network_scope(user)
+        if user.role == Role.CLIENT_ADMIN and _contact_client_id(user):
+            return self.filter(client_id=_contact_client_id(user))
+        return self.none()
+
+
+class ContactQuerySet(_OwnedByClientQuerySet):
+    def for_user(self, user) -> ContactQuerySet:
+        if not _active(user):
+            return self.none()
+        if user.is_network_staff:
+            return self._network_scope(user)
+        if user.role == Role.CLIENT_ADMIN and _contact_client_id(user):
+            return self.filter(client_id=_contact_client_id(user))
+        if user.role == Role.CLIENT_USER and _contact_client_id(user):
+            return self.filter(user=user)
+        return self.none()
+
+
+class AssetQuerySet(_OwnedByClientQuerySet):
+    def for_user(self, user) -> AssetQuerySet:
+        if not _active(user):
+            return self.none()
+        if user.is_network_staff:
+            return self._network_scope(user)
+        if user.role == Role.CLIENT_ADMIN and _contact_client_id(user):
+            return self.filter(client_id=_contact_client_id(user))
+        if user.role == Role.CLIENT_USER and _contact_client_id(user):
+            return self.filter(contact__user=user)
+        return self.none()
+
+
+def can_edit_client(user, client) -> bool:
+    """Change the client record itself: practice admins and its lead partner."""
+    return user.is_practice_admin or (
+        user.role == Role.PARTNER
+        and client.lead_partner_id is not None
+        and client.lead_partner.user_id == user.pk
+    )
+
+
+def can_edit_client_data(user, client) -> bool:
+    """Add or change sites, contacts and assets of a client the user can see."""
+    if user.role in SEES_ALL:
+        return user.is_active
+    if user.role == Role.PARTNER:
+        return type(client).objects.for_user(user).filter(pk=client.pk).exists()
+    if user.role == Role.CLIENT_ADMIN:
+        return _contact_client_id(user) == client.pk
+    return False

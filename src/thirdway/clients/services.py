@@ -1,0 +1,235 @@
+"""Every change to clients, sites, contacts and assets (the only writers of these models).
+
+Services receive objects the caller has already looked up through ``for_user``; ids that arrive
+in a payload are resolved here, inside the client they must belong to, so an id of another
+client's site or contact is refused with the field named.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+
+from thirdway.accounts import services as accounts
+from thirdway.accounts.models import Role
+from thirdway.audit.services import create_and_record, record, update_and_record
+from thirdway.clients.access import can_edit_client, can_edit_client_data
+from thirdway.clients.models import Asset, Client, Contact, ContactRole, Site
+from thirdway.network.models import Partner
+
+CLIENT_FIELDS = ["name", "lead_partner", "time_zone", "country", "region", "status", "notes"]
+SITE_FIELDS = ["name", "address", "latitude", "longitude", "time_zone"]
+CONTACT_FIELDS = ["name", "email", "phone", "role", "is_active"]
+ASSET_FIELDS = ["name", "kind", "site", "contact", "serial", "operating_system", "notes"]
+ROLE_OF_CONTACT = {ContactRole.ADMIN: Role.CLIENT_ADMIN, ContactRole.USER: Role.CLIENT_USER}
+
+
+def _scope(client: Client) -> str:
+    return f"client:{client.pk}"
+
+
+def _require(allowed: bool, message: str) -> None:
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def _invalid(field: str, message: str, allowed: str) -> ValidationError:
+    return ValidationError({field: ValidationError(message, params={"allowed": allowed})})
+
+
+def resolve_owned(model, client: Client, field: str, object_id):
+    """An object of ``client`` by id, or a 400 naming ``field`` (never another client's)."""
+    if object_id is None:
+        return None
+    found = model.objects.filter(client=client, pk=object_id).first()
+    if found is None:
+        noun = model._meta.verbose_name
+        raise _invalid(
+            field, f"No {noun} with id {object_id} at this client.", f"the id of one of its {noun}s"
+        )
+    return found
+
+
+# --- clients -----------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_client(actor, *, source: str, **data) -> Client:
+    _require(actor.is_practice_admin, "Only a practice admin may add clients.")
+    client = Client(**data)
+    return create_and_record(
+        actor, client, fields=CLIENT_FIELDS, action="client.create", source=source, scope=_scope
+    )
+
+
+@transaction.atomic
+def update_client(actor, client: Client, data: dict, *, source: str) -> Client:
+    _require(can_edit_client(actor, client), "Only a practice admin or the lead partner may.")
+    if "lead_partner" in data and not actor.is_practice_admin:
+        raise PermissionDenied("Only a practice admin may hand a client to another lead partner.")
+    return update_and_record(
+        actor,
+        client,
+        data,
+        fields=CLIENT_FIELDS,
+        action="client.update",
+        source=source,
+        scope=_scope(client),
+    )
+
+
+@transaction.atomic
+def set_team(actor, client: Client, partners: list[Partner], *, source: str) -> Client:
+    """Name the partners and associates who serve the client (they then see it)."""
+    _require(can_edit_client(actor, client), "Only a practice admin or the lead partner may.")
+    before = sorted(client.team.values_list("pk", flat=True))
+    client.team.set(partners)
+    after = sorted(p.pk for p in partners)
+    if before != after:
+        record(
+            actor,
+            "client.team",
+            client,
+            source=source,
+            scope=_scope(client),
+            changes={"team": [before, after]},
+        )
+    return client
+
+
+# --- sites -------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_site(actor, client: Client, *, source: str, **data) -> Site:
+    _require(can_edit_client_data(actor, client), "You may not change this client's data.")
+    data.setdefault("time_zone", client.time_zone)
+    site = Site(client=client, **data)
+    return create_and_record(
+        actor, site, fields=SITE_FIELDS, action="site.create", source=source, scope=_scope(client)
+    )
+
+
+@transaction.atomic
+def update_site(actor, site: Site, data: dict, *, source: str) -> Site:
+    _require(can_edit_client_data(actor, site.client), "You may not change this client's data.")
+    return update_and_record(
+        actor,
+        site,
+        data,
+        fields=SITE_FIELDS,
+        action="site.update",
+        source=source,
+        scope=_scope(site.client),
+    )
+
+
+# --- contacts ----------------------------------------------------------------------------------
+
+
+def _check_unique_email(client: Client, email: str, exclude_pk=None) -> None:
+    clash = client.contacts.filter(email__iexact=email).exclude(pk=exclude_pk)
+    if clash.exists():
+        raise _invalid(
+            "email",
+            f"{email} is already a contact of this client.",
+            "an e-mail address no other contact of this client uses",
+        )
+
+
+@transaction.atomic
+def create_contact(
+    actor,
+    client: Client,
+    *,
+    source: str,
+    password: str | None = None,
+    with_login: bool = False,
+    **data,
+) -> Contact:
+    """Add a person at the client; with ``with_login`` they can sign in to the portal."""
+    _require(can_edit_client_data(actor, client), "You may not change this client's data.")
+    contact = Contact(client=client, **data)
+    contact.full_clean(validate_constraints=False)
+    _check_unique_email(client, contact.email)
+    if with_login:
+        contact.user = accounts.create_user(
+            actor,
+            username=contact.email.lower(),
+            email=contact.email,
+            role=ROLE_OF_CONTACT[contact.role],
+            password=password,
+            first_name=contact.name,
+            time_zone=client.time_zone,
+            source=source,
+        )
+    return create_and_record(
+        actor,
+        contact,
+        fields=CONTACT_FIELDS,
+        action="contact.create",
+        source=source,
+        scope=_scope(client),
+    )
+
+
+@transaction.atomic
+def update_contact(actor, contact: Contact, data: dict, *, source: str) -> Contact:
+    _require(can_edit_client_data(actor, contact.client), "You may not change this client's data.")
+    if "email" in data:
+        _check_unique_email(contact.client, data["email"], exclude_pk=contact.pk)
+    old_role = contact.role
+    update_and_record(
+        actor,
+        contact,
+        data,
+        fields=CONTACT_FIELDS,
+        action="contact.update",
+        source=source,
+        scope=_scope(contact.client),
+    )
+    if contact.user and contact.role != old_role:
+        accounts.set_role(actor, contact.user, ROLE_OF_CONTACT[contact.role], source=source)
+    return contact
+
+
+# --- assets ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_asset(
+    actor, client: Client, *, source: str, site_id=None, contact_id=None, **data
+) -> Asset:
+    _require(can_edit_client_data(actor, client), "You may not change this client's data.")
+    asset = Asset(
+        client=client,
+        site=resolve_owned(Site, client, "site", site_id),
+        contact=resolve_owned(Contact, client, "contact", contact_id),
+        **data,
+    )
+    return create_and_record(
+        actor,
+        asset,
+        fields=ASSET_FIELDS,
+        action="asset.create",
+        source=source,
+        scope=_scope(client),
+    )
+
+
+@transaction.atomic
+def update_asset(actor, asset: Asset, data: dict, *, source: str) -> Asset:
+    _require(can_edit_client_data(actor, asset.client), "You may not change this client's data.")
+    data = dict(data)
+    for field, model in (("site", Site), ("contact", Contact)):
+        if f"{field}_id" in data:
+            data[field] = resolve_owned(model, asset.client, field, data.pop(f"{field}_id"))
+    return update_and_record(
+        actor,
+        asset,
+        data,
+        fields=ASSET_FIELDS,
+        action="asset.update",
+        source=source,
+        scope=_scope(asset.client),
+    )

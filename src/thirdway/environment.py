@@ -1,0 +1,110 @@
+"""Typed readers for the THIRDWAY_* environment variables.
+
+Every setting Thirdway reads from its environment goes through these helpers, so a bad value
+stops start-up with a message that names the variable and says what is allowed, instead of
+surfacing later as an obscure error.  Secrets may also come from a file: ``NAME_FILE`` holds the
+path of a file whose contents are the value (the form Docker and systemd credentials use).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from django.core.exceptions import ImproperlyConfigured
+
+TRUE_WORDS = {"1", "true", "yes", "on"}
+FALSE_WORDS = {"0", "false", "no", "off", ""}
+
+
+class SettingError(ImproperlyConfigured):
+    """A THIRDWAY_* variable holds a value Thirdway cannot use."""
+
+    def __init__(self, name: str, value: str, allowed: str) -> None:
+        self.name = name
+        super().__init__(f"{name}={value!r} is not valid: {allowed}")
+
+
+class Environment:
+    """Reads settings from a mapping (``os.environ`` by default)."""
+
+    def __init__(self, source: Mapping[str, str] | None = None) -> None:
+        self.source = os.environ if source is None else source
+
+    def raw(self, name: str) -> str | None:
+        file_name = self.source.get(f"{name}_FILE")
+        if file_name:
+            path = Path(file_name)
+            if not path.is_file():
+                raise SettingError(
+                    f"{name}_FILE", file_name, "the path of a readable file holding the value"
+                )
+            return path.read_text().strip()
+        return self.source.get(name)
+
+    def str(self, name: str, default: str) -> str:
+        value = self.raw(name)
+        return default if value is None else value
+
+    def bool(self, name: str, default: bool) -> bool:
+        value = self.raw(name)
+        if value is None:
+            return default
+        word = value.strip().lower()
+        if word in TRUE_WORDS:
+            return True
+        if word in FALSE_WORDS:
+            return False
+        raise SettingError(name, value, "one of 1/0, true/false, yes/no, on/off")
+
+    def int(self, name: str, default: int, minimum: int = 0) -> int:
+        value = self.raw(name)
+        if value is None:
+            return default
+        try:
+            number = int(value)
+        except ValueError:
+            number = None
+        if number is None or number < minimum:
+            raise SettingError(name, value, f"a whole number of at least {minimum}")
+        return number
+
+    def list(self, name: str, default: list[str]) -> list[str]:
+        value = self.raw(name)
+        if value is None:
+            return default
+        return [item.strip() for item in value.split(",") if item.strip()]
+
+    def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
+        value = self.str(name, default)
+        if value not in allowed:
+            raise SettingError(name, value, "one of " + ", ".join(allowed))
+        return value
+
+    def database(self, name: str, default: str) -> dict:
+        import dj_database_url
+
+        value = self.str(name, default)
+        allowed = (
+            "a URL such as sqlite:////path/to/thirdway.sqlite3 or postgres://user@host:5432/db"
+        )
+        if not value.startswith(("sqlite://", "postgres://", "postgresql://")):
+            raise SettingError(name, value, allowed)
+        try:
+            config = dj_database_url.parse(value, conn_max_age=0)
+        except ValueError as error:
+            raise SettingError(name, value, allowed) from error
+        if config["ENGINE"].endswith("sqlite3"):
+            if not config.get("NAME"):
+                raise SettingError(name, value, allowed)
+            # WAL lets readers work while the worker writes; IMMEDIATE takes the write lock at
+            # the start of a transaction so two writers queue instead of failing mid-way.
+            config["OPTIONS"] = {
+                "transaction_mode": "IMMEDIATE",
+                "timeout": 20,
+                "init_command": (
+                    "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON;"
+                ),
+            }
+        return config

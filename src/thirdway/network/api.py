@@ -1,0 +1,313 @@
+"""API of the partner network: practices, partners, skills and absences."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404
+from django.utils import timezone
+from ninja import Field, Query, Router, Schema
+from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import ValidationInfo, model_validator
+
+from thirdway.audit.models import Source
+from thirdway.network import services
+from thirdway.network.models import Absence, Partner, Practice, Skill
+from thirdway.network.schedule import available_ids
+
+router = Router()
+PartnerKindName = Literal["partner", "associate", "desk"]
+AbsenceKindName = Literal["vacation", "sick", "training", "other"]
+Hours = dict[str, list[tuple[str, str]]]
+
+
+def _practices(request):
+    return Practice.objects.for_user(request.auth)
+
+
+def _partners(request):
+    skills = Prefetch("skills", queryset=Skill.objects.select_related("practice"))
+    return Partner.objects.for_user(request.auth).prefetch_related(skills)
+
+
+# --- practices ---------------------------------------------------------------------------------
+
+
+class PracticeOut(Schema):
+    id: int
+    name: str
+    slug: str
+    description: str
+    lead_id: int | None
+
+
+class PracticeIn(Schema, extra="forbid"):
+    name: str
+    slug: str | None = None
+    description: str = ""
+    lead: int | None = None
+
+
+class PracticePatch(Schema, extra="forbid"):
+    name: str | None = None
+    slug: str | None = None
+    description: str | None = None
+    lead: int | None = None
+
+
+def _practice_data(payload: Schema, **dump) -> dict:
+    data = payload.model_dump(**dump)
+    if "lead" in data:
+        data["lead"] = services.resolve_partner("lead", data["lead"])
+    return data
+
+
+@router.get("/practices", response=list[PracticeOut])
+@paginate(LimitOffsetPagination)
+def list_practices(request):
+    return _practices(request)
+
+
+@router.get("/practices/{practice_id}", response=PracticeOut)
+def get_practice(request, practice_id: int):
+    return get_object_or_404(_practices(request), pk=practice_id)
+
+
+@router.post("/practices", response={201: PracticeOut})
+def create_practice(request, payload: PracticeIn):
+    data = _practice_data(payload, exclude_none=True)
+    return 201, services.create_practice(request.auth, source=Source.API, **data)
+
+
+@router.patch("/practices/{practice_id}", response=PracticeOut)
+def update_practice(request, practice_id: int, payload: PracticePatch):
+    practice = get_object_or_404(_practices(request), pk=practice_id)
+    data = _practice_data(payload, exclude_unset=True)
+    return services.update_practice(request.auth, practice, data, source=Source.API)
+
+
+# --- partners ----------------------------------------------------------------------------------
+
+
+class SkillOut(Schema):
+    practice_id: int
+    practice: str = Field(alias="practice.name")
+    level: int
+
+
+class PartnerOut(Schema):
+    """Client contacts get the name, kind, town, languages and skills; the network gets all."""
+
+    id: int
+    name: str
+    kind: str
+    region: str
+    town: str
+    languages: list[str]
+    skills: list[SkillOut]
+    email: str | None = None
+    phone: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    time_zone: str | None = None
+    service_radius_km: int | None = None
+    working_hours: Hours | None = None
+    capacity: int | None = None
+    is_active: bool | None = None
+    user_id: int | None = None
+
+    @staticmethod
+    def resolve_skills(obj: Partner) -> list:
+        return list(obj.skills.all())
+
+    @model_validator(mode="after")
+    def hide_private_fields(self, info: ValidationInfo) -> PartnerOut:
+        request = (info.context or {}).get("request")
+        if request is None or not request.auth.is_network_staff:
+            for name in PRIVATE_PARTNER_FIELDS:
+                setattr(self, name, None)
+        return self
+
+
+PRIVATE_PARTNER_FIELDS = (
+    "email",
+    "phone",
+    "latitude",
+    "longitude",
+    "time_zone",
+    "service_radius_km",
+    "working_hours",
+    "capacity",
+    "is_active",
+    "user_id",
+)
+
+
+class PartnerIn(Schema, extra="forbid"):
+    name: str
+    email: str
+    phone: str = ""
+    kind: PartnerKindName = "partner"
+    region: str = ""
+    town: str = ""
+    latitude: float
+    longitude: float
+    time_zone: str
+    service_radius_km: int = 30
+    working_hours: Hours = {}
+    capacity: int = 10
+    languages: list[str] = []
+    username: str | None = Field(None, description="Give one to create a sign-in account.")
+    password: str | None = None
+
+
+class PartnerPatch(Schema, extra="forbid"):
+    name: str | None = None
+    email: str | None = None
+    phone: str | None = None
+    kind: PartnerKindName | None = None
+    region: str | None = None
+    town: str | None = None
+    latitude: float | None = None
+    longitude: float | None = None
+    time_zone: str | None = None
+    service_radius_km: int | None = None
+    working_hours: Hours | None = None
+    capacity: int | None = None
+    languages: list[str] | None = None
+    is_active: bool | None = None
+
+
+class PartnerFilter(Schema):
+    practice: int | None = None
+    region: str | None = None
+    kind: PartnerKindName | None = None
+    available_now: bool = False
+
+
+def _hours_as_lists(data: dict) -> dict:
+    if data.get("working_hours") is not None:
+        data["working_hours"] = {
+            day: [list(span) for span in spans] for day, spans in data["working_hours"].items()
+        }
+    return data
+
+
+@router.get("/partners", response=list[PartnerOut])
+@paginate(LimitOffsetPagination)
+def list_partners(request, filters: Query[PartnerFilter]):
+    partners = _partners(request)
+    if filters.practice is not None:
+        partners = partners.filter(skills__practice_id=filters.practice)
+    if filters.region:
+        partners = partners.filter(region=filters.region)
+    if filters.kind:
+        partners = partners.filter(kind=filters.kind)
+    if filters.available_now:
+        partners = partners.filter(pk__in=available_ids(partners, timezone.now()))
+    return partners
+
+
+@router.get("/partners/{partner_id}", response=PartnerOut)
+def get_partner(request, partner_id: int):
+    return get_object_or_404(_partners(request), pk=partner_id)
+
+
+@router.post("/partners", response={201: PartnerOut})
+def create_partner(request, payload: PartnerIn):
+    data = _hours_as_lists(payload.model_dump())
+    partner = services.create_partner(request.auth, source=Source.API, **data)
+    return 201, _partners(request).get(pk=partner.pk)
+
+
+@router.patch("/partners/{partner_id}", response=PartnerOut)
+def update_partner(request, partner_id: int, payload: PartnerPatch):
+    partner = get_object_or_404(_partners(request), pk=partner_id)
+    data = _hours_as_lists(payload.model_dump(exclude_unset=True))
+    services.update_partner(request.auth, partner, data, source=Source.API)
+    return get_object_or_404(_partners(request), pk=partner_id)
+
+
+class SkillIn(Schema, extra="forbid"):
+    level: int
+
+
+@router.put("/partners/{partner_id}/skills/{practice_id}", response=SkillOut)
+def set_skill(request, partner_id: int, practice_id: int, payload: SkillIn):
+    partner = get_object_or_404(_partners(request), pk=partner_id)
+    practice = get_object_or_404(_practices(request), pk=practice_id)
+    return services.set_skill(request.auth, partner, practice, payload.level, source=Source.API)
+
+
+@router.delete("/partners/{partner_id}/skills/{practice_id}", response={204: None})
+def remove_skill(request, partner_id: int, practice_id: int):
+    partner = get_object_or_404(_partners(request), pk=partner_id)
+    skill = get_object_or_404(partner.skills.all(), practice_id=practice_id)
+    services.remove_skill(request.auth, skill, source=Source.API)
+    return 204, None
+
+
+# --- absences ----------------------------------------------------------------------------------
+
+
+class AbsenceOut(Schema):
+    id: int
+    partner_id: int
+    kind: str
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    note: str
+
+
+class AbsenceIn(Schema, extra="forbid"):
+    partner: int
+    kind: AbsenceKindName
+    starts_at: dt.datetime
+    ends_at: dt.datetime
+    note: str = ""
+
+
+class AbsencePatch(Schema, extra="forbid"):
+    kind: AbsenceKindName | None = None
+    starts_at: dt.datetime | None = None
+    ends_at: dt.datetime | None = None
+    note: str | None = None
+
+
+def _absences(request):
+    return Absence.objects.for_user(request.auth)
+
+
+@router.get("/absences", response=list[AbsenceOut])
+@paginate(LimitOffsetPagination)
+def list_absences(request, partner: int | None = None):
+    absences = _absences(request)
+    return absences.filter(partner_id=partner) if partner is not None else absences
+
+
+@router.get("/absences/{absence_id}", response=AbsenceOut)
+def get_absence(request, absence_id: int):
+    return get_object_or_404(_absences(request), pk=absence_id)
+
+
+@router.post("/absences", response={201: AbsenceOut})
+def create_absence(request, payload: AbsenceIn):
+    data = payload.model_dump()
+    partner = services.visible_partner(request.auth, "partner", data.pop("partner"))
+    return 201, services.add_absence(request.auth, partner, source=Source.API, **data)
+
+
+@router.patch("/absences/{absence_id}", response=AbsenceOut)
+def update_absence(request, absence_id: int, payload: AbsencePatch):
+    absence = get_object_or_404(_absences(request).select_related("partner"), pk=absence_id)
+    data = payload.model_dump(exclude_unset=True)
+    return services.update_absence(request.auth, absence, data, source=Source.API)
+
+
+@router.delete("/absences/{absence_id}", response={204: None})
+def cancel_absence(request, absence_id: int):
+    absence = get_object_or_404(_absences(request).select_related("partner"), pk=absence_id)
+    services.cancel_absence(request.auth, absence, source=Source.API)
+    return 204, None

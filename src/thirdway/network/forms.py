@@ -1,0 +1,84 @@
+"""Forms of the partner directory; they only shape input, the services decide."""
+
+from __future__ import annotations
+
+import json
+
+from django import forms
+
+from thirdway.network.models import Absence, Partner, Practice
+
+PARTNER_FORM_FIELDS = [
+    "name",
+    "email",
+    "phone",
+    "kind",
+    "region",
+    "town",
+    "latitude",
+    "longitude",
+    "time_zone",
+    "service_radius_km",
+    "capacity",
+    "working_hours",
+    "languages",
+    "is_active",
+]
+
+
+class JSONText(forms.CharField):
+    """A JSON value typed as text, e.g. working hours or a list of languages."""
+
+    widget = forms.Textarea(attrs={"rows": 3})
+
+    def prepare_value(self, value):
+        return value if isinstance(value, str) else json.dumps(value)
+
+    def to_python(self, value):
+        try:
+            return json.loads(value or "null")
+        except json.JSONDecodeError as error:
+            raise forms.ValidationError(f"Not valid JSON: {error.msg}.") from error
+
+
+class PartnerFilterForm(forms.Form):
+    practice = forms.ModelChoiceField(Practice.objects.all(), required=False)
+    region = forms.CharField(required=False)
+    available_now = forms.BooleanField(required=False, label="Available now")
+
+
+class PartnerForm(forms.ModelForm):
+    working_hours = JSONText(help_text='e.g. {"mon": [["09:00", "17:00"]], "tue": [...]}')
+    languages = JSONText(help_text='e.g. ["en", "fr"]')
+
+    class Meta:
+        model = Partner
+        fields = PARTNER_FORM_FIELDS
+
+    def __init__(self, *args, allowed_fields=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if allowed_fields is not None:
+            for name in list(self.fields):
+                if name not in allowed_fields:
+                    del self.fields[name]
+
+    def _post_clean(self) -> None:
+        """Model validation happens in the service, so the form does not save or clean the model."""
+
+
+class AbsenceForm(forms.ModelForm):
+    class Meta:
+        model = Absence
+        fields = ["kind", "starts_at", "ends_at", "note"]
+        widgets = {
+            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        }
+
+    def _post_clean(self) -> None:
+        """Validation of the period belongs to the service."""
+
+
+class PartnerCreateForm(PartnerForm):
+    username = forms.CharField(required=False, help_text="Leave empty for no sign-in account.")
+    password = forms.CharField(required=False, widget=forms.PasswordInput)

@@ -1,0 +1,144 @@
+"""The partner directory and partner pages."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from thirdway.audit.models import AuditRecord, Source
+from thirdway.network import services
+from thirdway.network.forms import AbsenceForm, PartnerCreateForm, PartnerFilterForm, PartnerForm
+from thirdway.network.models import Partner, Skill
+from thirdway.network.places import hours_in_zone
+from thirdway.network.schedule import available_ids
+from thirdway.web.forms import add_service_errors
+
+PAGE_SIZE = 50
+
+
+def _require_staff(request: HttpRequest) -> None:
+    """The directory is for the network; to anyone else it does not exist."""
+    if not request.user.is_network_staff:
+        raise Http404
+
+
+def _partners(request: HttpRequest):
+    skills = Prefetch("skills", queryset=Skill.objects.select_related("practice"))
+    return Partner.objects.for_user(request.user).prefetch_related(skills)
+
+
+@login_required
+def partner_list(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    form = PartnerFilterForm(request.GET or None)
+    partners = _partners(request).filter(is_active=True)
+    now = timezone.now()
+    if form.is_valid():
+        if form.cleaned_data["practice"]:
+            partners = partners.filter(skills__practice=form.cleaned_data["practice"])
+        if form.cleaned_data["region"]:
+            partners = partners.filter(region__iexact=form.cleaned_data["region"])
+        if form.cleaned_data["available_now"]:
+            partners = partners.filter(pk__in=available_ids(partners, now))
+    page = Paginator(partners, PAGE_SIZE).get_page(request.GET.get("page"))
+    available = available_ids(Partner.objects.filter(pk__in=[p.pk for p in page]), now)
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {"form": form, "page": page, "available": available, "querystring": query.urlencode()}
+    template = "network/_partner_rows.html" if request.htmx else "network/partner_list.html"
+    return render(request, template, context)
+
+
+@login_required
+def partner_detail(request: HttpRequest, partner_id: int) -> HttpResponse:
+    _require_staff(request)
+    partner = get_object_or_404(_partners(request), pk=partner_id)
+    now = timezone.now()
+    context = {
+        "partner": partner,
+        "hours": hours_in_zone(
+            partner.working_hours, partner.time_zone, request.user.time_zone, now.date()
+        ),
+        "viewer_zone": request.user.time_zone,
+        "available": partner.pk in available_ids(Partner.objects.filter(pk=partner.pk), now),
+        "absences": partner.absences.filter(ends_at__gt=now),
+        "can_edit": services.can_edit_partner(request.user, partner),
+        "can_manage_absences": services.can_manage_absences(request.user, partner),
+        "absence_form": AbsenceForm(),
+        "records": AuditRecord.objects.for_scope(f"partner:{partner.pk}")[:50],
+    }
+    return render(request, "network/partner_detail.html", context)
+
+
+@login_required
+def partner_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.is_practice_admin:
+        raise Http404
+    form = PartnerCreateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            partner = services.create_partner(request.user, source=Source.WEB, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{partner} added to the network.")
+            return redirect("network:partner_detail", partner.pk)
+    return render(request, "network/partner_form.html", {"form": form, "partner": None})
+
+
+@login_required
+def partner_edit(request: HttpRequest, partner_id: int) -> HttpResponse:
+    _require_staff(request)
+    partner = get_object_or_404(_partners(request), pk=partner_id)
+    if not services.can_edit_partner(request.user, partner):
+        raise PermissionDenied
+    allowed = None if request.user.is_practice_admin else services.SELF_SERVICE_FIELDS
+    form = PartnerForm(request.POST or None, instance=partner, allowed_fields=allowed)
+    if request.method == "POST" and form.is_valid():
+        data = {name: form.cleaned_data[name] for name in form.changed_data}
+        fresh = Partner.objects.get(pk=partner.pk)
+        try:
+            services.update_partner(request.user, fresh, data, source=Source.WEB)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Saved.")
+            return redirect("network:partner_detail", partner.pk)
+    return render(request, "network/partner_form.html", {"form": form, "partner": partner})
+
+
+@login_required
+@require_POST
+def absence_add(request: HttpRequest, partner_id: int) -> HttpResponse:
+    _require_staff(request)
+    partner = get_object_or_404(_partners(request), pk=partner_id)
+    form = AbsenceForm(request.POST)
+    if form.is_valid():
+        try:
+            services.add_absence(request.user, partner, source=Source.WEB, **form.cleaned_data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Absence recorded.")
+            return redirect("network:partner_detail", partner.pk)
+    for error in form.errors.values():
+        messages.error(request, " ".join(error))
+    return redirect("network:partner_detail", partner.pk)
+
+
+@login_required
+@require_POST
+def absence_cancel(request: HttpRequest, partner_id: int, absence_id: int) -> HttpResponse:
+    _require_staff(request)
+    partner = get_object_or_404(_partners(request), pk=partner_id)
+    absence = get_object_or_404(partner.absences.all(), pk=absence_id)
+    services.cancel_absence(request.user, absence, source=Source.WEB)
+    messages.success(request, "Absence cancelled.")
+    return redirect("network:partner_detail", partner.pk)
