@@ -1,6 +1,5 @@
 """API of the signed-in account."""
 
-from __future__ import annotations
 
 from ninja import Router, Schema
 

@@ -1,6 +1,5 @@
 """API of clients and what they own: sites, contacts and assets."""
 
-from __future__ import annotations
 
 from typing import Literal
 

@@ -1,6 +1,5 @@
 """API of the partner network: practices, partners, skills and absences."""
 
-from __future__ import annotations
 
 import datetime as dt
 from typing import Literal
@@ -123,7 +122,7 @@ class PartnerOut(Schema):
         return list(obj.skills.all())
 
     @model_validator(mode="after")
-    def hide_private_fields(self, info: ValidationInfo) -> PartnerOut:
+    def hide_private_fields(self, info: ValidationInfo) -> "PartnerOut":
         request = (info.context or {}).get("request")
         if request is None or not request.auth.is_network_staff:
             for name in PRIVATE_PARTNER_FIELDS:

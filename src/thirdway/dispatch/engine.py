@@ -1,0 +1,880 @@
+"""Dispatch engine: decide which partner of the cooperative should take a ticket.
+
+The engine is deliberately free of Django and of the rest of thirdway so that the web app
+and the simulator can both feed it plain, frozen dataclasses. A decision has three steps:
+
+1. Hard filters (skill, availability within the response target, on-site radius, capacity,
+   language). Each can say in one line why it rejected somebody.
+2. A weighted sum of cost terms for everyone left; lower is better (see :class:`Weights`).
+3. A deterministic order: escalation bypasses last, then the ticket's preferred tier (desk
+   work goes to the desk first), then total cost, then partner id.
+
+Speed comes from :class:`PartnerIndex`, a column-oriented snapshot of the partner pool:
+numpy arrays plus every partner's shift and on-call intervals expanded from their local
+weekly hours into UTC seconds, so one ``searchsorted`` answers "when can each partner start?"
+for the whole pool. Build it once and reuse it for many decisions.
+
+Times inside the engine are whole seconds since the Unix epoch (or since the index origin);
+whole seconds keep the interval arithmetic exact and the results reproducible.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, fields
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import numpy as np
+
+PartnerId = int | str
+TicketId = int | str
+LatLon = tuple[float, float]
+Span = tuple[int, int]
+Num = float | np.ndarray
+
+PRIORITIES = ("P1", "P2", "P3", "P4")
+PARTNER_KINDS = ("partner", "associate", "desk")
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+FILTERS = ("skill", "availability", "radius", "capacity", "language")
+TERMS = ("sla_slack", "skill_fit", "travel", "load", "continuity")
+DESK_PRACTICE = "desk"
+MAX_LEVEL = 5
+# Escalation may pull in partners this good at the practice, whatever their calendar says.
+EXPERT_LEVEL = 4
+# Desk staff are qualified for desk work without having to list it as a skill.
+DESK_KIND_LEVEL = 3
+# Floor for the SLA budget so an overdue ticket does not divide by zero or flip signs.
+MIN_RESPONSE_BUDGET_S = 60
+DEFAULT_HORIZON_DAYS = 14
+EARTH_RADIUS_KM = 6371.0088
+_DAY_S = 86_400
+_COVER_NAMES = ("none", "shift", "on_call", "escalated")
+
+
+# --------------------------------------------------------------------------- inputs
+
+
+def _check_aware(value: object, what: str) -> None:
+    if not isinstance(value, datetime) or value.utcoffset() is None:
+        raise ValueError(f"{what} must be a timezone-aware datetime")
+
+
+def _epoch(value: datetime) -> int:
+    """Whole seconds since the Unix epoch."""
+    return math.floor(value.timestamp())
+
+
+def _utc(seconds: float) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+def _minutes(text: str) -> int:
+    """Minutes after midnight for "HH:MM"; "24:00" is allowed as an end of day."""
+    hours, sep, minutes = text.partition(":")
+    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
+        raise ValueError(f"working hours must look like 'HH:MM', got {text!r}")
+    value = int(hours) * 60 + int(minutes)
+    if int(minutes) >= 60 or value > 24 * 60:
+        raise ValueError(f"not a time of day: {text!r}")
+    return value
+
+
+def _spans(values: Iterable[tuple[datetime, datetime]], what: str) -> tuple:
+    spans = tuple((start, end) for start, end in values)
+    for start, end in spans:
+        _check_aware(start, f"{what} start")
+        _check_aware(end, f"{what} end")
+        if end <= start:
+            raise ValueError(f"{what} must end after it starts: {start} - {end}")
+    return spans
+
+
+def _id_key(value: PartnerId) -> tuple[int, int, str]:
+    """Sort key that orders int ids numerically and string ids lexically, never mixed."""
+    if isinstance(value, int):
+        return (0, value, "")
+    return (1, 0, str(value))
+
+
+@dataclass(frozen=True, slots=True)
+class TicketNeed:
+    """What a ticket needs from whoever takes it.
+
+    ``desk_first`` marks work the service desk resolves (typically P4 service requests
+    without a visit); tickets of the ``"desk"`` practice are desk work too. ``escalate``
+    lets experts of the practice (level >= 4) bypass the availability filter; the decision
+    records every such bypass.
+    """
+
+    id: TicketId
+    practice: str
+    required_level: int
+    priority: str
+    created_at: datetime
+    response_due_at: datetime
+    resolution_due_at: datetime
+    needs_onsite: bool = False
+    onsite_location: LatLon | None = None
+    visit_window: tuple[datetime, datetime] | None = None
+    client_lead_partner_id: PartnerId | None = None
+    recent_partner_ids: frozenset[PartnerId] = frozenset()
+    desk_first: bool = False
+    escalate: bool = False
+    language: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.priority not in PRIORITIES:
+            raise ValueError(f"priority must be one of {PRIORITIES}, got {self.priority!r}")
+        if not 1 <= self.required_level <= MAX_LEVEL:
+            raise ValueError(f"required_level must be 1-{MAX_LEVEL}")
+        for name in ("created_at", "response_due_at", "resolution_due_at"):
+            _check_aware(getattr(self, name), name)
+        if self.needs_onsite and self.onsite_location is None:
+            raise ValueError("an on-site ticket needs an onsite_location")
+        if self.visit_window is not None:
+            _spans([self.visit_window], "visit window")
+        object.__setattr__(self, "recent_partner_ids", frozenset(self.recent_partner_ids))
+
+    @property
+    def desk_tier(self) -> bool:
+        """True when desk-kind partners should be preferred for this ticket."""
+        return self.desk_first or self.practice == DESK_PRACTICE
+
+
+@dataclass(frozen=True, slots=True)
+class PartnerState:
+    """A partner as the dispatcher sees them right now.
+
+    ``working_hours`` maps "mon".."sun" to ("HH:MM", "HH:MM") spans in the partner's own
+    ``time_zone``; an end at or before the start runs past midnight. ``absences`` and
+    ``on_call`` are (start, end) pairs of aware datetimes; an absence wins over both shifts
+    and on-call cover.
+    """
+
+    id: PartnerId
+    name: str
+    kind: str
+    skills: Mapping[str, int]
+    home_lat: float
+    home_lon: float
+    radius_km: float
+    time_zone: str
+    working_hours: Mapping[str, Sequence[tuple[str, str]]]
+    absences: tuple[tuple[datetime, datetime], ...] = ()
+    on_call: tuple[tuple[datetime, datetime], ...] = ()
+    open_load: int = 0
+    capacity: int = 0
+    languages: frozenset[str] = frozenset()
+
+    def __post_init__(self) -> None:
+        if self.kind not in PARTNER_KINDS:
+            raise ValueError(f"kind must be one of {PARTNER_KINDS}, got {self.kind!r}")
+        for practice, level in self.skills.items():
+            if not 1 <= level <= MAX_LEVEL:
+                raise ValueError(f"{practice} level must be 1-{MAX_LEVEL}, got {level}")
+        try:
+            ZoneInfo(self.time_zone)
+        except (KeyError, ValueError) as error:
+            raise ValueError(f"unknown time zone {self.time_zone!r}") from error
+        hours = {day: tuple(tuple(span) for span in spans) for day, spans in self.working_hours.items()}
+        for day, spans in hours.items():
+            if day not in WEEKDAYS:
+                raise ValueError(f"working hours day must be one of {WEEKDAYS}, got {day!r}")
+            for start, end in spans:
+                if _minutes(start) >= 24 * 60 or _minutes(start) == _minutes(end):
+                    raise ValueError(f"empty or invalid shift {start}-{end} on {day}")
+        if not (-90 <= self.home_lat <= 90 and -180 <= self.home_lon <= 180):
+            raise ValueError("home location must be a valid latitude/longitude")
+        if self.radius_km < 0 or self.open_load < 0 or self.capacity < 0:
+            raise ValueError("radius, load and capacity cannot be negative")
+        object.__setattr__(self, "skills", dict(self.skills))
+        object.__setattr__(self, "working_hours", hours)
+        object.__setattr__(self, "absences", _spans(self.absences, "absence"))
+        object.__setattr__(self, "on_call", _spans(self.on_call, "on-call period"))
+        object.__setattr__(self, "languages", frozenset(self.languages))
+
+    def level_in(self, practice: str) -> int:
+        """The partner's level in ``practice``, 0 when they do not practise it."""
+        level = self.skills.get(practice, 0)
+        if practice == DESK_PRACTICE and self.kind == "desk":
+            return max(level, DESK_KIND_LEVEL)
+        return level
+
+
+@dataclass(frozen=True, slots=True)
+class Weights:
+    """Cost weights (lower total is better) and the two constants of the cost model.
+
+    Every term is scaled so that 1.0 is "as bad as it normally gets", so a weight reads as
+    "what the worst case of this term is worth":
+
+    - ``sla_slack`` 3.0: share of the remaining response time spent before the partner can
+      start (0 = can start now, 1 = starts at the due time). The SLA matters most.
+    - ``skill_fit`` 0.5: over-qualification, (level - required) / 4. Costs a little so that
+      experts stay free for the work only they can do; an exact fit costs nothing.
+    - ``travel`` 1.0: hours of driving to the site at ``travel_speed_kmh`` (on-site only).
+    - ``load`` 1.5: open tickets / capacity, to spread work and keep slack for urgent tickets.
+    - ``continuity`` 1.0: 0 for the client's lead partner, ``1 - recent_partner_share`` for
+      partners who recently worked for the client, 1 for everyone else.
+    - ``recent_partner_share`` 0.5: how much of the lead partner's bonus a recent partner gets.
+    - ``travel_speed_kmh`` 40: assumed average door-to-door speed.
+
+    The web app builds these from a settings dict with :meth:`from_dict`.
+    """
+
+    sla_slack: float = 3.0
+    skill_fit: float = 0.5
+    travel: float = 1.0
+    load: float = 1.5
+    continuity: float = 1.0
+    recent_partner_share: float = 0.5
+    travel_speed_kmh: float = 40.0
+
+    def __post_init__(self) -> None:
+        for item in fields(self):
+            value = getattr(self, item.name)
+            if isinstance(value, bool) or not isinstance(value, int | float):
+                raise ValueError(f"dispatch weight {item.name} must be a number, got {value!r}")
+            if not math.isfinite(value) or value < 0:
+                raise ValueError(f"dispatch weight {item.name} must be finite and >= 0")
+        if self.travel_speed_kmh <= 0:
+            raise ValueError("travel_speed_kmh must be positive")
+        if self.recent_partner_share > 1:
+            raise ValueError("recent_partner_share must be between 0 and 1")
+
+    @classmethod
+    def from_dict(cls, overrides: Mapping[str, float] | None) -> Weights:
+        """Defaults overridden by ``overrides``; unknown keys are an error, not a silent no-op."""
+        overrides = dict(overrides or {})
+        known = {item.name for item in fields(cls)}
+        unknown = sorted(set(overrides) - known)
+        if unknown:
+            raise ValueError(
+                f"unknown dispatch weight(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+            )
+        return cls(**overrides)
+
+
+# --------------------------------------------------------------------------- cost terms
+# Written with numpy ufuncs so one definition serves a single partner and the whole pool.
+
+
+def haversine_km(lat1: Num, lon1: Num, lat2: Num, lon2: Num) -> Num:
+    """Great-circle distance in km; straight-line is good enough for a radius check."""
+    phi1, phi2 = np.radians(lat1), np.radians(lat2)
+    half_dphi = (phi2 - phi1) / 2
+    half_dlambda = (np.radians(lon2) - np.radians(lon1)) / 2
+    a = np.sin(half_dphi) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(half_dlambda) ** 2
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+
+
+def sla_slack_cost(start_s: Num, now_s: Num, due_s: Num) -> Num:
+    """Share of the remaining response time used up before the partner can start (0..1)."""
+    budget = np.maximum(np.subtract(due_s, now_s), MIN_RESPONSE_BUDGET_S)
+    return np.clip(np.subtract(start_s, now_s) / budget, 0.0, 1.0)
+
+
+def skill_fit_cost(level: Num, required: Num) -> Num:
+    """0 for an exact fit, rising to 1 for a level-5 expert on a level-1 ticket."""
+    return np.clip(np.subtract(level, required) / (MAX_LEVEL - 1), 0.0, 1.0)
+
+
+def travel_cost(distance_km: Num, speed_kmh: float) -> Num:
+    """Hours of driving to the site."""
+    return np.divide(distance_km, speed_kmh)
+
+
+def load_cost(open_load: Num, capacity: Num) -> Num:
+    """Share of the partner's capacity already in use."""
+    return np.divide(open_load, np.maximum(capacity, 1))
+
+
+def continuity_cost(is_lead: object, is_recent: object, recent_share: float) -> Num:
+    """0 for the client's lead partner, smaller bonus for recent partners, 1 for strangers."""
+    return 1.0 - np.maximum(np.multiply(is_lead, 1.0), np.multiply(is_recent, recent_share))
+
+
+# --------------------------------------------------------------------------- reasons
+# Shared by the single-partner filters and the vectorised path so both say the same thing.
+
+
+def _skill_reason(practice: str, level: int, required: int) -> str:
+    if level == 0:
+        return f"skill: no {practice} (needs {required})"
+    return f"skill: {practice} {level}/{MAX_LEVEL}, needs {required}"
+
+
+def _availability_reason(absent_now: bool, next_cover_s: float, target_s: float) -> str:
+    head = "absent" if absent_now else "off shift and not on call"
+    if math.isinf(next_cover_s):
+        return f"availability: {head}; no cover within the planning horizon"
+    hours = (next_cover_s - target_s) / 3600
+    return f"availability: {head}; next cover starts {hours:.1f} h after the response due time"
+
+
+def _radius_reason(distance_km: float, radius_km: float) -> str:
+    return f"radius: site is {distance_km:.0f} km away, serves {radius_km:.0f} km"
+
+
+def _capacity_reason(open_load: int, capacity: int) -> str:
+    return f"capacity: {open_load} of {capacity} open"
+
+
+def _language_reason(language: str) -> str:
+    return f"language: does not speak {language}"
+
+
+# --------------------------------------------------------------------------- calendars
+
+
+def _merge(spans: Iterable[Span]) -> list[Span]:
+    """Sort and join overlapping or touching spans: one interval per stretch of cover."""
+    out: list[list[int]] = []
+    for start, end in sorted(spans):
+        if end <= start:
+            continue
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return [(start, end) for start, end in out]
+
+
+def _subtract(spans: Sequence[Span], holes: Sequence[Span]) -> list[Span]:
+    """``spans`` minus ``holes``; both sorted and disjoint."""
+    out: list[Span] = []
+    first = 0
+    for start, end in spans:
+        while first < len(holes) and holes[first][1] <= start:
+            first += 1
+        cursor, k = start, first
+        while k < len(holes) and holes[k][0] < end:
+            if holes[k][0] > cursor:
+                out.append((cursor, holes[k][0]))
+            cursor = max(cursor, holes[k][1])
+            k += 1
+        if cursor < end:
+            out.append((cursor, end))
+    return out
+
+
+def _clip(spans: Iterable[Span], lo: int, hi: int) -> list[Span]:
+    return [(max(s, lo), min(e, hi)) for s, e in spans if e > lo and s < hi]
+
+
+def _local_epoch(day: date, minute: int, tz: ZoneInfo) -> int:
+    extra_days, minute = divmod(minute, 24 * 60)
+    local = datetime.combine(day + timedelta(days=extra_days), time(minute // 60, minute % 60))
+    return _epoch(local.replace(tzinfo=tz))
+
+
+def _weekly_shifts(partner: PartnerState, lo: int, hi: int) -> list[Span]:
+    """The partner's local weekly hours as UTC spans covering [lo, hi]; DST-aware."""
+    tz = ZoneInfo(partner.time_zone)
+    hours = {
+        WEEKDAYS.index(day): [(_minutes(a), _minutes(b)) for a, b in spans]
+        for day, spans in partner.working_hours.items()
+    }
+    # Start a day early: a shift that began yesterday (or overnight) may still be running.
+    day = datetime.fromtimestamp(lo, tz).date() - timedelta(days=1)
+    last = datetime.fromtimestamp(hi, tz).date()
+    out: list[Span] = []
+    while day <= last:
+        for start, end in hours.get(day.weekday(), ()):
+            end = end if end > start else end + 24 * 60  # ends at/before start: past midnight
+            out.append((_local_epoch(day, start, tz), _local_epoch(day, end, tz)))
+        day += timedelta(days=1)
+    return out
+
+
+def _partner_cover(partner: PartnerState, lo: int, hi: int) -> tuple[list[Span], ...]:
+    """(shifts, on-call, absences) within [lo, hi], with absences cut out of the cover."""
+    absences = _merge((_epoch(a), _epoch(b)) for a, b in partner.absences)
+    shifts = _subtract(_merge(_weekly_shifts(partner, lo, hi)), absences)
+    calls = _subtract(_merge((_epoch(a), _epoch(b)) for a, b in partner.on_call), absences)
+    return _clip(shifts, lo, hi), _clip(calls, lo, hi), _clip(absences, lo, hi)
+
+
+@dataclass(frozen=True, slots=True)
+class _IntervalPack:
+    """Every partner's sorted, disjoint spans in one flat array, searchable all at once.
+
+    ``keys`` is ``row * stride + end``, which is sorted across the whole pool, so a single
+    ``searchsorted`` finds each partner's first span that ends after a given time.
+    """
+
+    starts: np.ndarray
+    ends: np.ndarray
+    keys: np.ndarray
+    stops: np.ndarray
+    base: np.ndarray
+
+    @classmethod
+    def build(cls, rows: Sequence[list[Span]], origin: int, stride: int) -> _IntervalPack:
+        counts = np.array([len(row) for row in rows], dtype=np.int64)
+        flat = np.array([span for row in rows for span in row], dtype=np.int64).reshape(-1, 2)
+        flat -= origin
+        base = np.arange(len(rows), dtype=np.int64) * stride
+        keys = np.repeat(base, counts) + flat[:, 1]
+        return cls(flat[:, 0].copy(), flat[:, 1].copy(), keys, np.cumsum(counts), base)
+
+    def next_after(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per partner, the start (never before t) and end of the first span ending after t.
+
+        Both are ``inf`` when the partner has no such span in the horizon.
+        """
+        if not len(self.keys):
+            none = np.full(len(self.base), np.inf)
+            return none, none.copy()
+        k = np.searchsorted(self.keys, self.base + t, side="right")
+        has = k < self.stops
+        k = np.minimum(k, len(self.keys) - 1)
+        start = np.where(has, np.maximum(self.starts[k], t), np.inf)
+        return start, np.where(has, self.ends[k], np.inf)
+
+
+class PartnerIndex:
+    """Column-oriented, immutable snapshot of the partner pool for fast repeated decisions.
+
+    Partners are sorted by id, so array position order is id order (the tie-breaker).
+    Calendars are expanded for ``days`` days from ``start``; decisions must be taken inside
+    that horizon, and cover beyond it counts as none. Rebuild when partners' calendars
+    change; use :meth:`with_loads` for the frequent load changes.
+    """
+
+    __slots__ = (
+        "_absences",
+        "_by_id",
+        "_calls",
+        "_capacity",
+        "_is_desk",
+        "_languages",
+        "_lat",
+        "_levels",
+        "_load",
+        "_lon",
+        "_radius",
+        "_shifts",
+        "end_s",
+        "origin_s",
+        "partners",
+    )
+
+    def __init__(
+        self,
+        partners: Iterable[PartnerState],
+        *,
+        start: datetime,
+        days: int = DEFAULT_HORIZON_DAYS,
+    ) -> None:
+        _check_aware(start, "index start")
+        if days < 1:
+            raise ValueError("the index must cover at least one day")
+        self.partners: tuple[PartnerState, ...] = tuple(sorted(partners, key=lambda p: _id_key(p.id)))
+        self._by_id = {p.id: row for row, p in enumerate(self.partners)}
+        if len(self._by_id) != len(self.partners):
+            raise ValueError("partner ids must be unique")
+        self.origin_s = _epoch(start)
+        self.end_s = self.origin_s + days * _DAY_S
+        covers = [_partner_cover(p, self.origin_s, self.end_s) for p in self.partners]
+        stride = self.end_s - self.origin_s + 1
+        self._shifts = _IntervalPack.build([c[0] for c in covers], self.origin_s, stride)
+        self._calls = _IntervalPack.build([c[1] for c in covers], self.origin_s, stride)
+        self._absences = _IntervalPack.build([c[2] for c in covers], self.origin_s, stride)
+        practices = sorted({name for p in self.partners for name in p.skills} | {DESK_PRACTICE})
+        self._levels = {
+            name: np.array([p.level_in(name) for p in self.partners], dtype=np.int64)
+            for name in practices
+        }
+        languages = sorted({lang for p in self.partners for lang in p.languages})
+        self._languages = {
+            lang: np.array([lang in p.languages for p in self.partners], dtype=bool)
+            for lang in languages
+        }
+        self._lat = np.array([p.home_lat for p in self.partners], dtype=float)
+        self._lon = np.array([p.home_lon for p in self.partners], dtype=float)
+        self._radius = np.array([p.radius_km for p in self.partners], dtype=float)
+        self._load = np.array([p.open_load for p in self.partners], dtype=np.int64)
+        self._capacity = np.array([p.capacity for p in self.partners], dtype=np.int64)
+        self._is_desk = np.array([p.kind == "desk" for p in self.partners], dtype=bool)
+
+    @classmethod
+    def for_tickets(cls, partners: Iterable[PartnerState], tickets: Iterable[TicketNeed], now: datetime) -> PartnerIndex:
+        """An index starting at ``now`` long enough to see every ticket's response target."""
+        latest = max((_epoch(t.response_due_at) for t in tickets), default=_epoch(now))
+        days = max(DEFAULT_HORIZON_DAYS, math.ceil((latest - _epoch(now)) / _DAY_S) + 1)
+        return cls(partners, start=now, days=days)
+
+    def __len__(self) -> int:
+        return len(self.partners)
+
+    def row(self, partner_id: PartnerId) -> int:
+        """Array position of a partner."""
+        return self._by_id[partner_id]
+
+    def covers(self, now: datetime) -> bool:
+        """Whether decisions at ``now`` fall inside this index's calendar horizon."""
+        return self.origin_s <= _epoch(now) <= self.end_s
+
+    def with_loads(self, loads: Mapping[PartnerId, int]) -> PartnerIndex:
+        """A copy with some partners' open load replaced; calendars are shared, not rebuilt."""
+        clone = object.__new__(PartnerIndex)
+        for name in PartnerIndex.__slots__:
+            object.__setattr__(clone, name, getattr(self, name))
+        clone._load = self._load.copy()
+        partners = list(self.partners)
+        for partner_id, load in loads.items():
+            row = self._by_id[partner_id]
+            clone._load[row] = load
+            partners[row] = _replace_load(partners[row], load)
+        clone.partners = tuple(partners)
+        return clone
+
+    def levels(self, practice: str) -> np.ndarray:
+        return self._levels.get(practice, np.zeros(len(self), dtype=np.int64))
+
+    def speaks(self, language: str) -> np.ndarray:
+        return self._languages.get(language, np.zeros(len(self), dtype=bool))
+
+
+def _replace_load(partner: PartnerState, load: int) -> PartnerState:
+    values = {item.name: getattr(partner, item.name) for item in fields(partner)}
+    return PartnerState(**{**values, "open_load": load})
+
+
+def _as_index(
+    partners: PartnerIndex | Iterable[PartnerState], tickets: Iterable[TicketNeed], now: datetime
+) -> PartnerIndex:
+    index = partners if isinstance(partners, PartnerIndex) else PartnerIndex.for_tickets(partners, tickets, now)
+    if not index.covers(now):
+        raise ValueError(
+            f"partner index covers {_utc(index.origin_s)} to {_utc(index.end_s)}, "
+            f"not {now}; rebuild it"
+        )
+    return index
+
+
+# --------------------------------------------------------------------------- single-partner filters
+
+
+def reject_skill(ticket: TicketNeed, partner: PartnerState) -> str | None:
+    """Reason when the partner's level in the practice is below the required level."""
+    level = partner.level_in(ticket.practice)
+    if level >= ticket.required_level:
+        return None
+    return _skill_reason(ticket.practice, level, ticket.required_level)
+
+
+def reject_availability(ticket: TicketNeed, partner: PartnerState, now: datetime) -> str | None:
+    """Reason when the partner cannot start before the response due time.
+
+    Available means on shift now, or a shift starting before the response due time, or on
+    call before it; never while absent. If the response is already overdue, only cover
+    right now counts. Escalation is not considered here: :func:`rank` applies it.
+    """
+    index = PartnerIndex.for_tickets([partner], [ticket], now)
+    cover = _availability(index, ticket, _epoch(now) - index.origin_s)
+    if not cover.unavailable[0]:
+        return None
+    return _availability_reason(
+        bool(cover.absent_now[0]), float(cover.next_cover[0]), float(cover.target)
+    )
+
+
+def reject_radius(ticket: TicketNeed, partner: PartnerState) -> str | None:
+    """Reason when an on-site ticket's location is outside the partner's service radius."""
+    if not ticket.needs_onsite or ticket.onsite_location is None:
+        return None
+    distance = float(haversine_km(partner.home_lat, partner.home_lon, *ticket.onsite_location))
+    if distance <= partner.radius_km:
+        return None
+    return _radius_reason(distance, partner.radius_km)
+
+
+def reject_capacity(ticket: TicketNeed, partner: PartnerState) -> str | None:
+    """Reason when the partner has no free capacity (open load >= capacity)."""
+    del ticket  # same signature as the other filters; capacity does not depend on it
+    if partner.open_load < partner.capacity:
+        return None
+    return _capacity_reason(partner.open_load, partner.capacity)
+
+
+def reject_language(ticket: TicketNeed, partner: PartnerState) -> str | None:
+    """Reason when the ticket names a language the partner does not speak."""
+    if ticket.language is None or ticket.language in partner.languages:
+        return None
+    return _language_reason(ticket.language)
+
+
+def may_bypass_availability(ticket: TicketNeed, partner: PartnerState) -> bool:
+    """Escalation override: experts of the practice may be called in outside their cover."""
+    level = partner.level_in(ticket.practice)
+    return ticket.escalate and level >= max(EXPERT_LEVEL, ticket.required_level)
+
+
+# --------------------------------------------------------------------------- vectorised evaluation
+
+
+@dataclass(frozen=True, slots=True)
+class _Cover:
+    """When each partner can start on a ticket; seconds since the index origin."""
+
+    target: int
+    start: np.ndarray
+    cover: np.ndarray
+    cover_end: np.ndarray
+    unavailable: np.ndarray
+    absent_now: np.ndarray
+    next_cover: np.ndarray
+
+
+def _availability(index: PartnerIndex, ticket: TicketNeed, now: int) -> _Cover:
+    # Overdue tickets still get dispatched, but only to someone who can start right now.
+    target = max(_epoch(ticket.response_due_at) - index.origin_s, now)
+    shift_start, shift_end = index._shifts.next_after(now)
+    call_start, call_end = index._calls.next_after(now)
+    absence_start, _ = index._absences.next_after(now)
+    # Prefer the shift when it starts in time: nobody is paged for work that can wait for
+    # the next shift. After hours, when it cannot wait, only on-call cover passes.
+    by_shift = shift_start <= target
+    by_call = ~by_shift & (call_start <= target)
+    unavailable = ~(by_shift | by_call)
+    return _Cover(
+        target=target,
+        start=np.where(by_shift, shift_start, np.where(by_call, call_start, now)),
+        cover=np.select([by_shift, by_call], [1, 2], 3).astype(np.int8),
+        cover_end=np.where(by_shift, shift_end, np.where(by_call, call_end, np.nan)),
+        unavailable=unavailable,
+        absent_now=absence_start <= now,
+        next_cover=np.minimum(shift_start, call_start),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class _Evaluation:
+    """Filters and costs of one ticket against the whole pool, as parallel arrays."""
+
+    now: int
+    cover: _Cover
+    level: np.ndarray
+    failures: dict[str, np.ndarray]
+    bypass: np.ndarray
+    feasible: np.ndarray
+    distance: np.ndarray | None
+    continuity: np.ndarray
+    tier: np.ndarray
+    terms: dict[str, np.ndarray]
+    total: np.ndarray
+
+
+def _evaluate(ticket: TicketNeed, index: PartnerIndex, weights: Weights, now_s: int) -> _Evaluation:
+    n = len(index)
+    now = now_s - index.origin_s
+    level = index.levels(ticket.practice)
+    cover = _availability(index, ticket, now)
+    failures = {"skill": level < ticket.required_level, "availability": cover.unavailable}
+    distance = None
+    if ticket.needs_onsite and ticket.onsite_location is not None:
+        distance = haversine_km(index._lat, index._lon, *ticket.onsite_location)
+        failures["radius"] = distance > index._radius
+    failures["capacity"] = index._load >= index._capacity
+    if ticket.language is not None:
+        failures["language"] = ~index.speaks(ticket.language)
+    expert = level >= max(EXPERT_LEVEL, ticket.required_level)
+    bypass = cover.unavailable & expert if ticket.escalate else np.zeros(n, dtype=bool)
+    blocked = failures["availability"] & ~bypass
+    for name, mask in failures.items():
+        if name != "availability":
+            blocked = blocked | mask
+    continuity = np.zeros(n, dtype=np.int8)
+    recent = [index._by_id[p] for p in ticket.recent_partner_ids if p in index._by_id]
+    continuity[recent] = 1
+    if ticket.client_lead_partner_id in index._by_id:
+        continuity[index._by_id[ticket.client_lead_partner_id]] = 2
+    travel = np.zeros(n) if distance is None else travel_cost(distance, weights.travel_speed_kmh)
+    terms = {
+        "sla_slack": weights.sla_slack * sla_slack_cost(cover.start, now, cover.target),
+        "skill_fit": weights.skill_fit * skill_fit_cost(level, ticket.required_level),
+        "travel": weights.travel * travel,
+        "load": weights.load * load_cost(index._load, index._capacity),
+        "continuity": weights.continuity
+        * continuity_cost(continuity == 2, continuity == 1, weights.recent_partner_share),
+    }
+    tier = (ticket.desk_tier & ~index._is_desk).astype(np.int8)
+    return _Evaluation(
+        now=now,
+        cover=cover,
+        level=level,
+        failures=failures,
+        bypass=bypass,
+        feasible=~blocked,
+        distance=distance,
+        continuity=continuity,
+        tier=tier,
+        terms=terms,
+        total=sum(terms.values()),
+    )
+
+
+def _ranked_rows(ev: _Evaluation) -> np.ndarray:
+    """Feasible rows, best first: not escalated, preferred tier, cheaper, lower id."""
+    rows = np.flatnonzero(ev.feasible)
+    # Rounding keeps float noise from deciding a tie that the partner id should decide.
+    total = np.round(ev.total[rows], 9)
+    return rows[np.lexsort((rows, total, ev.tier[rows], ev.bypass[rows]))]
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """A partner who can take the ticket, with the score and the facts behind it.
+
+    ``terms`` are the weighted contributions (they add up to ``total``). ``cover`` is
+    "shift", "on_call" or "escalated"; an escalated candidate bypassed the availability
+    filter and ``overridden`` says what it would have rejected.
+    """
+
+    partner_id: PartnerId
+    partner_name: str
+    kind: str
+    total: float
+    terms: Mapping[str, float]
+    tier: int
+    escalated: bool
+    overridden: str | None
+    start_at: datetime
+    wait: timedelta
+    cover: str
+    cover_until: datetime | None
+    time_zone: str
+    practice: str
+    level: int
+    distance_km: float | None
+    open_load: int
+    capacity: int
+    continuity: str | None
+
+    @property
+    def explanation(self) -> str:
+        """One line for humans, e.g. "Security 4/5; 12 km; on shift until 17:00 their time"."""
+        parts = [f"{self.practice.capitalize()} {self.level}/{MAX_LEVEL}"]
+        if self.distance_km is not None:
+            parts.append(f"{self.distance_km:.0f} km")
+        parts.append(self._cover_phrase())
+        parts.append(f"{self.open_load} of {self.capacity} open")
+        if self.continuity == "lead":
+            parts.append("client's lead partner")
+        elif self.continuity == "recent":
+            parts.append("worked for this client recently")
+        if self.kind == "desk":
+            parts.append("service desk")
+        if self.escalated:
+            parts.append(f"escalation bypassed {self.overridden}")
+        return "; ".join(parts)
+
+    def _cover_phrase(self) -> str:
+        tz = ZoneInfo(self.time_zone)
+        now_local = (self.start_at - self.wait).astimezone(tz)
+        start_local = self.start_at.astimezone(tz)
+
+        def label(moment: datetime) -> str:
+            # Name the day only when it is not the day the partner is in right now.
+            fmt = "%H:%M" if moment.date() == now_local.date() else "%a %H:%M"
+            return moment.strftime(fmt)
+
+        if self.cover == "escalated":
+            return "called in now by escalation"
+        what = "on shift" if self.cover == "shift" else "on call"
+        if self.wait <= timedelta(0) and self.cover_until is not None:
+            return f"{what} until {label(self.cover_until.astimezone(tz))} their time"
+        minutes = round(self.wait.total_seconds() / 60)
+        verb = "shift starts" if self.cover == "shift" else "on call from"
+        return f"{verb} {label(start_local)} their time (in {minutes // 60} h {minutes % 60:02d} min)"
+
+
+@dataclass(frozen=True, slots=True)
+class Rejection:
+    """A partner the hard filters ruled out, with every reason that applied."""
+
+    partner_id: PartnerId
+    partner_name: str
+    reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    """Outcome of :func:`rank`. ``chosen`` is None when nobody can take the ticket; then
+    ``reason`` starts with "no partner can take this ticket:" and the caller queues the
+    ticket for the desk. Nothing is ever dropped: every partner is either a candidate
+    (possibly cut by ``limit``; see ``feasible_count``) or in ``rejected``.
+    """
+
+    ticket_id: TicketId
+    decided_at: datetime
+    chosen: Candidate | None
+    candidates: tuple[Candidate, ...]
+    rejected: tuple[Rejection, ...]
+    feasible_count: int
+    reason: str
+
+    @property
+    def escalated(self) -> bool:
+        """True when the chosen partner was let through by the escalation override."""
+        return self.chosen is not None and self.chosen.escalated
+
+
+def _candidates(
+    ev: _Evaluation,
+    index: PartnerIndex,
+    ticket: TicketNeed,
+    rows: np.ndarray,
+    extra_load: Sequence[int] | None = None,
+) -> list[Candidate]:
+    """Materialise candidates for ``rows``; ``extra_load`` adds tickets already planned."""
+    if not len(rows):
+        return []
+    extra = [0] * len(rows) if extra_load is None else list(extra_load)
+    origin, now = index.origin_s, ev.now
+    columns = {name: ev.terms[name][rows].tolist() for name in TERMS}
+    step = (ev.terms["load"][rows] / np.maximum(index._load[rows], 1)).tolist()
+    load_weight = [ev.terms["load"][r] for r in ()]  # placeholder to keep types simple
+    del load_weight
+    starts = ev.cover.start[rows].tolist()
+    ends = ev.cover.cover_end[rows].tolist()
+    codes = np.where(ev.bypass[rows], 3, ev.cover.cover[rows]).tolist()
+    distances = [None] * len(rows) if ev.distance is None else ev.distance[rows].tolist()
+    out = []
+    for i, row in enumerate(rows.tolist()):
+        partner = index.partners[row]
+        terms = {name: columns[name][i] for name in TERMS}
+        if extra[i]:
+            terms["load"] += extra[i] * _load_step(terms["load"], partner, step[i])
+        escalated = bool(codes[i] == 3)
+        out.append(
+            Candidate(
+                partner_id=partner.id,
+                partner_name=partner.name,
+                kind=partner.kind,
+                total=sum(terms.values()),
+                terms=terms,
+                tier=int(ev.tier[row]),
+                escalated=escalated,
+                overridden=_bypassed_reason(ev, row) if escalated else None,
+                start_at=_utc(origin + starts[i]),
+                wait=timedelta(seconds=starts[i] - now),
+                cover=_COVER_NAMES[codes[i]],
+                cover_until=None if escalated or math.isnan(ends[i]) else _utc(origin + ends[i]),
+                time_zone=partner.time_zone,
+                practice=ticket.practice,
+                level=int(ev.level[row]),
+                distance_km=distances[i],
+                open_load=partner.open_load + extra[i],
+                capacity=partner.capacity,
+                continuity=(None, "recent", "lead")[ev.continuity[row]],
+            )
+        )
+    return out
