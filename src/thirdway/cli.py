@@ -1,0 +1,227 @@
+"""The ``thirdway`` command: serve, worker, clock, demo, createadmin, check and manage."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+
+from django.core.exceptions import ImproperlyConfigured
+
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
+
+
+def command(function: Callable[[argparse.Namespace], int]) -> Callable[[argparse.Namespace], int]:
+    COMMANDS[function.__name__.replace("_", "-")] = function
+    return function
+
+
+def setup_django() -> None:
+    """Load settings; a bad THIRDWAY_* value ends the command with its message, not a trace."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thirdway.settings")
+    import django
+
+    try:
+        django.setup()
+    except ImproperlyConfigured as error:
+        print(f"thirdway: configuration error: {error}", file=sys.stderr)
+        raise SystemExit(2) from error
+
+
+def migrate_if_needed(verbose: bool = True) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        if verbose:
+            print("Updating the database schema…")
+        call_command("migrate", interactive=False, verbosity=0)
+
+
+@command
+def serve(args: argparse.Namespace) -> int:
+    """Run the web app (gunicorn), the background worker and the clock together."""
+    setup_django()
+    from django.core.management import call_command
+
+    migrate_if_needed()
+    call_command("collectstatic", interactive=False, verbosity=0)
+    python = sys.executable
+    processes = {
+        "web": [
+            python,
+            "-m",
+            "gunicorn",
+            "thirdway.wsgi:application",
+            "--bind",
+            f"{args.host}:{args.port}",
+            "--workers",
+            str(args.workers),
+            "--access-logfile",
+            "-",
+            "--graceful-timeout",
+            "10",
+        ],
+        "worker": [python, "-m", "thirdway", "worker"],
+        "clock": [python, "-m", "thirdway", "clock"],
+    }
+    print(f"Thirdway is serving at http://{args.host}:{args.port}/  (Ctrl+C stops it)")
+    return supervise(processes)
+
+
+def supervise(commands: dict[str, list[str]]) -> int:
+    """Start the processes; when one ends or a signal arrives, stop them all."""
+    children = {name: subprocess.Popen(argv) for name, argv in commands.items()}  # noqa: S603
+    stopping = False
+
+    def stop(signum, frame) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+    exit_code = 0
+    while not stopping:
+        for name, child in children.items():
+            if child.poll() is not None:
+                print(f"thirdway: {name} stopped (exit {child.returncode}); stopping the rest")
+                exit_code = child.returncode or 1
+                stopping = True
+        time.sleep(0.5)
+    for child in children.values():
+        if child.poll() is None:
+            child.terminate()
+    for child in children.values():
+        try:
+            child.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            child.kill()
+    return exit_code
+
+
+@command
+def worker(args: argparse.Namespace) -> int:
+    """Run background tasks from the database queue."""
+    setup_django()
+    from django.core.management import call_command
+
+    migrate_if_needed(verbose=False)
+    call_command("db_worker", interval=args.interval)
+    return 0
+
+
+@command
+def clock(args: argparse.Namespace) -> int:
+    """Enqueue periodic jobs when they fall due (several clocks never enqueue one twice)."""
+    setup_django()
+    from thirdway.clock.runner import enqueue_due, run_forever
+
+    migrate_if_needed(verbose=False)
+    if args.once:
+        for name in enqueue_due():
+            print(f"enqueued {name}")
+        return 0
+    run_forever(args.interval)
+    return 0
+
+
+@command
+def demo(args: argparse.Namespace) -> int:
+    """Load the demo practice and print one login per role."""
+    setup_django()
+    migrate_if_needed()
+    from thirdway.demo import load_demo, print_logins
+
+    logins = load_demo(size=args.size, seed=args.seed)
+    print_logins(logins)
+    return 0
+
+
+@command
+def createadmin(args: argparse.Namespace) -> int:
+    """Create a practice admin (asks for the password unless given in a file)."""
+    setup_django()
+    migrate_if_needed()
+    import getpass
+
+    from django.core.exceptions import ValidationError
+
+    from thirdway.accounts import services
+    from thirdway.accounts.models import Role
+    from thirdway.audit.models import Source
+
+    if args.password_file:
+        with open(args.password_file) as handle:
+            password = handle.read().strip()
+    else:
+        password = getpass.getpass("Password: ")
+    try:
+        services.create_user(
+            None,
+            username=args.username,
+            email=args.email or "",
+            role=Role.PRACTICE_ADMIN,
+            password=password,
+            source=Source.CLI,
+        )
+    except ValidationError as error:
+        for message in error.messages:
+            print(f"thirdway: {message}", file=sys.stderr)
+        return 2
+    print(f"Practice admin {args.username} created.")
+    return 0
+
+
+@command
+def check(args: argparse.Namespace) -> int:
+    """Check settings and the database, in words."""
+    setup_django()
+    from thirdway.health import run_checks
+
+    return run_checks()
+
+
+@command
+def manage(args: argparse.Namespace) -> int:
+    """Run a Django management command (``thirdway manage migrate``)."""
+    setup_django()
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["thirdway manage", *args.rest])
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="thirdway", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+    p = sub.add_parser("serve", help=serve.__doc__)
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--workers", type=int, default=2, help="web processes (default 2)")
+    p = sub.add_parser("worker", help=worker.__doc__)
+    p.add_argument("--interval", type=float, default=1.0, help="seconds between queue polls")
+    p = sub.add_parser("clock", help=clock.__doc__)
+    p.add_argument("--interval", type=float, default=30.0, help="seconds between ticks")
+    p.add_argument("--once", action="store_true", help="one tick, then exit")
+    p = sub.add_parser("demo", help=demo.__doc__)
+    p.add_argument("--size", choices=["small", "large"], default="small")
+    p.add_argument("--seed", type=int, default=2026)
+    p = sub.add_parser("createadmin", help=createadmin.__doc__)
+    p.add_argument("--username", required=True)
+    p.add_argument("--email")
+    p.add_argument("--password-file", help="read the password from this file")
+    sub.add_parser("check", help=check.__doc__)
+    p = sub.add_parser("manage", help=manage.__doc__)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
+    return root
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    raise SystemExit(COMMANDS[args.command](args))
