@@ -1,6 +1,5 @@
 """API of the partner network: practices, partners, skills and absences."""
 
-
 import datetime as dt
 from typing import Literal
 

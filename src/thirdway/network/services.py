@@ -100,7 +100,12 @@ def create_practice(actor, *, source: str, **data) -> Practice:
     data.setdefault("slug", slugify(data.get("name", "")))
     practice = Practice(**data)
     return create_and_record(
-        actor, practice, fields=PRACTICE_FIELDS, action="practice.create", source=source
+        actor,
+        practice,
+        fields=PRACTICE_FIELDS,
+        action="practice.create",
+        source=source,
+        scope=lambda saved: f"practice:{saved.pk}",
     )
 
 
@@ -108,7 +113,13 @@ def create_practice(actor, *, source: str, **data) -> Practice:
 def update_practice(actor, practice: Practice, data: dict, *, source: str) -> Practice:
     _require_admin(actor)
     return update_and_record(
-        actor, practice, data, fields=PRACTICE_FIELDS, action="practice.update", source=source
+        actor,
+        practice,
+        data,
+        fields=PRACTICE_FIELDS,
+        action="practice.update",
+        source=source,
+        scope=f"practice:{practice.pk}",
     )
 
 

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.network import services
 from thirdway.network.forms import AbsenceForm, PartnerCreateForm, PartnerFilterForm, PartnerForm
-from thirdway.network.models import Partner, Skill
+from thirdway.network.models import Partner, Practice, Skill
 from thirdway.network.places import hours_in_zone
 from thirdway.network.schedule import available_ids
 from thirdway.web.forms import add_service_errors
@@ -142,3 +142,25 @@ def absence_cancel(request: HttpRequest, partner_id: int, absence_id: int) -> Ht
     services.cancel_absence(request.user, absence, source=Source.WEB)
     messages.success(request, "Absence cancelled.")
     return redirect("network:partner_detail", partner.pk)
+
+
+@login_required
+def practice_list(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    practices = Practice.objects.for_user(request.user).select_related("lead")
+    return render(request, "network/practice_list.html", {"practices": practices})
+
+
+@login_required
+def practice_detail(request: HttpRequest, practice_id: int) -> HttpResponse:
+    _require_staff(request)
+    practice = get_object_or_404(
+        Practice.objects.for_user(request.user).select_related("lead"), pk=practice_id
+    )
+    skills = practice.skills.filter(partner__is_active=True).select_related("partner")
+    context = {
+        "practice": practice,
+        "skills": skills.order_by("-level", "partner__name"),
+        "records": AuditRecord.objects.for_scope(f"practice:{practice.pk}")[:50],
+    }
+    return render(request, "network/practice_detail.html", context)
