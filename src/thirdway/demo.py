@@ -206,7 +206,7 @@ class Login:
     who: str
 
 
-def load_demo(size: str = "small", seed: int = 2026) -> list[Login]:
+def load_demo(size: str = "small", seed: int = 2026, small_clients: int = 120) -> list[Login]:
     """Load the demo once; on a database that already has it, just return the logins."""
     if User.objects.filter(username=ADMIN_USERNAME).exists():
         return _logins()
@@ -214,7 +214,7 @@ def load_demo(size: str = "small", seed: int = 2026) -> list[Login]:
     if size == "large":
         _load_large(rng)
     else:
-        _load_small(rng)
+        _load_small(rng, small_clients)
     return _logins()
 
 
@@ -241,7 +241,7 @@ def _jitter(rng: random.Random, lat: float, lon: float, km: float = 8.0) -> tupl
 
 
 @transaction.atomic
-def _load_small(rng: random.Random) -> None:
+def _load_small(rng: random.Random, client_count: int = 120) -> None:
     admin = accounts.create_user(
         None,
         username=ADMIN_USERNAME,
@@ -268,7 +268,7 @@ def _load_small(rng: random.Random) -> None:
             admin, practice, {"lead": leads[index % len(leads)]}, source=Source.CLI
         )
     _small_absences(admin, rng, leads)
-    for number in range(120):
+    for number in range(client_count):
         _small_client(admin, rng, number, by_region, used)
 
 

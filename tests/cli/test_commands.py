@@ -1,0 +1,134 @@
+"""The thirdway command, run as a user runs it: in a subprocess, on its own data folder."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+
+import pytest
+from django.conf import settings
+
+pytestmark = pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3",
+    reason="drives the embedded SQLite setup; the PostgreSQL suite covers the same code in-process",
+)
+
+
+def _env(home) -> dict:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("THIRDWAY_")}
+    env["THIRDWAY_HOME"] = str(home)
+    return env
+
+
+def _thirdway(home, *args, timeout=120, **extra) -> subprocess.CompletedProcess:
+    return subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "thirdway", *args],
+        env=_env(home) | extra,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def test_a_bad_setting_stops_the_command_with_its_name(tmp_path):
+    result = _thirdway(tmp_path, "check", THIRDWAY_DEBUG="perhaps")
+    assert result.returncode == 2
+    assert "THIRDWAY_DEBUG" in result.stderr
+    assert "true/false" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_check_reports_pending_migrations_then_all_good(tmp_path):
+    first = _thirdway(tmp_path, "check")
+    assert first.returncode == 1
+    assert "migrations to apply" in first.stdout
+    assert _thirdway(tmp_path, "manage", "migrate", "-v", "0").returncode == 0
+    second = _thirdway(tmp_path, "check")
+    assert second.returncode == 0, second.stdout
+    assert "All good." in second.stdout
+
+
+def test_createadmin_makes_a_practice_admin_who_can_sign_in(tmp_path):
+    password_file = tmp_path / "pw"
+    password_file.write_text("a-long-and-unusual-passphrase\n")
+    result = _thirdway(
+        tmp_path, "createadmin", "--username", "root-of-it", "--password-file", str(password_file)
+    )
+    assert result.returncode == 0, result.stderr
+    again = _thirdway(
+        tmp_path, "createadmin", "--username", "root-of-it", "--password-file", str(password_file)
+    )
+    assert again.returncode == 2
+    assert "already taken" in again.stderr
+
+
+def test_serve_runs_the_demo_and_its_logins_work(tmp_path):
+    demo = _thirdway(tmp_path, "demo", timeout=300)
+    assert demo.returncode == 0, demo.stderr
+    assert "demo-partner" in demo.stdout
+    port = _free_port()
+    server = subprocess.Popen(  # noqa: S603
+        [sys.executable, "-m", "thirdway", "serve", "--port", str(port), "--workers", "1"],
+        env=_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        page = _wait_for(f"http://127.0.0.1:{port}/accounts/login/")
+        assert "Sign in" in page
+        assert _wait_for(f"http://127.0.0.1:{port}/static/web/htmx.min.js").startswith("var htmx")
+        token_page = _sign_in(port, "demo-desk")
+        assert "Clients" in token_page
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert server.returncode == 0, output
+    assert "clock: started" in output
+    assert "Starting worker" in output
+
+
+def _wait_for(url: str, seconds: float = 30) -> str:
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310
+                return response.read().decode()
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.3)
+
+
+def _sign_in(port: int, username: str) -> str:
+    import http.cookiejar
+    import re
+    import urllib.parse
+
+    jar = http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+    base = f"http://127.0.0.1:{port}"
+    form = opener.open(f"{base}/accounts/login/").read().decode()
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
+    data = urllib.parse.urlencode(
+        {
+            "csrfmiddlewaretoken": token,
+            "username": username,
+            "password": "thirdway-demo-2026",
+        }
+    ).encode()
+    request = urllib.request.Request(  # noqa: S310
+        f"{base}/accounts/login/", data=data, headers={"Referer": f"{base}/accounts/login/"}
+    )
+    return opener.open(request).read().decode()

@@ -1,0 +1,58 @@
+"""The clock enqueues each periodic job once per slot, however many clocks run."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+from django.db import connection
+
+from thirdway.clock.jobs import JOBS, PeriodicJob
+from thirdway.clock.models import ClockTick
+from thirdway.clock.runner import enqueue_due, slot_of
+
+NOW = dt.datetime(2026, 11, 23, 10, 17, tzinfo=dt.UTC)
+
+
+def test_a_slot_starts_at_the_period_boundary():
+    hourly = PeriodicJob("x", dt.timedelta(hours=1), "unused")
+    assert slot_of(hourly, NOW) == dt.datetime(2026, 11, 23, 10, 0, tzinfo=dt.UTC)
+    daily = PeriodicJob("y", dt.timedelta(days=1), "unused")
+    assert slot_of(daily, NOW) == dt.datetime(2026, 11, 23, 0, 0, tzinfo=dt.UTC)
+
+
+def test_each_job_is_enqueued_once_per_slot(db):
+    assert sorted(enqueue_due(NOW)) == sorted(job.name for job in JOBS)
+    assert enqueue_due(NOW + dt.timedelta(minutes=20)) == []
+    assert enqueue_due(NOW + dt.timedelta(hours=1)) == ["sessions.clear_expired"]
+    assert ClockTick.objects.count() == len(JOBS) + 1
+    assert all(tick.task_result_id for tick in ClockTick.objects.all())
+
+
+def test_a_broken_job_does_not_stop_the_others(db):
+    broken = PeriodicJob("broken", dt.timedelta(hours=1), "thirdway.clock.jobs.no_such_task")
+    enqueued = enqueue_due(NOW, jobs=(broken, *JOBS))
+    assert "broken" not in enqueued
+    assert len(enqueued) == len(JOBS)
+    assert not ClockTick.objects.filter(job="broken").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_clocks_at_the_same_moment_enqueue_once():
+    results: list[list[str]] = []
+
+    def tick() -> None:
+        try:
+            results.append(enqueue_due(NOW))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=tick) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    names = [name for batch in results for name in batch]
+    assert sorted(names) == sorted(job.name for job in JOBS)
+    assert ClockTick.objects.count() == len(JOBS)
