@@ -295,7 +295,8 @@ def update_absence(actor, absence: Absence, data: dict, *, source: str) -> Absen
             if name not in unknown
         },
     )
-    candidate.full_clean(validate_constraints=False)
+    # The candidate stands for the saved absence: its own id is not a clash with itself.
+    candidate.full_clean(validate_unique=False, validate_constraints=False)
     _check_absence_period(candidate)
     return update_and_record(
         actor,
