@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from thirdway import views
 from thirdway.api import api
@@ -9,6 +10,11 @@ urlpatterns = [
     path("accounts/", include("thirdway.accounts.urls")),
     path("partners/", include("thirdway.network.urls")),
     path("clients/", include("thirdway.clients.urls")),
+    # The admin site's own login form would skip the second factor; everyone signs in here.
+    path(
+        "admin/login/",
+        RedirectView.as_view(pattern_name="accounts:login", query_string=True),
+    ),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
 ]
