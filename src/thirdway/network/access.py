@@ -12,9 +12,17 @@ from django.db import models
 from django.db.models import Q
 
 
+def _active_contact(user) -> bool:
+    """A client contact whose contact record is still active (a deactivated one sees nothing)."""
+    if not user.is_client_contact:
+        return False
+    contact = getattr(user, "contact", None)
+    return contact is not None and contact.is_active
+
+
 class PracticeQuerySet(models.QuerySet):
     def for_user(self, user) -> PracticeQuerySet:
-        if user.is_authenticated and (user.is_network_staff or user.is_client_contact):
+        if user.is_authenticated and (user.is_network_staff or _active_contact(user)):
             return self.all()
         return self.none()
 
@@ -25,7 +33,7 @@ class PartnerQuerySet(models.QuerySet):
             return self.none()
         if user.is_network_staff:
             return self.all()
-        if user.is_client_contact:
+        if _active_contact(user):
             # Related names declared by clients.Client; no import, so the dependency stays one-way.
             mine = Q(led_clients__contacts__user=user) | Q(served_clients__contacts__user=user)
             return self.filter(pk__in=self.model.objects.filter(mine).values("pk"))
