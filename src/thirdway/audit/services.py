@@ -106,7 +106,8 @@ def update_and_record(
 ) -> models.Model:
     """Apply ``data`` to ``obj`` when every key is one of ``fields``; validate, save and record.
 
-    Nothing is written when a key is not allowed or a value is invalid.
+    Nothing is written when a key is not allowed, a value is None where the field cannot be null,
+    or a value is invalid.
     """
     fields = list(fields)
     unknown = sorted(set(data) - set(fields))
@@ -117,6 +118,21 @@ def update_and_record(
                     "This field cannot be changed here.", params={"allowed": ", ".join(fields)}
                 )
                 for name in unknown
+            }
+        )
+    # full_clean lets None through on blank fields, and the database would then refuse it.
+    nulls = sorted(
+        name for name, value in data.items() if value is None and not obj._meta.get_field(name).null
+    )
+    if nulls:
+        raise ValidationError(
+            {
+                name: ValidationError(
+                    "This field cannot be null.",
+                    code="null",
+                    params={"allowed": "a value; leave the field out to keep it as it is"},
+                )
+                for name in nulls
             }
         )
     before = snapshot(obj, fields)
