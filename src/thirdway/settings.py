@@ -56,6 +56,7 @@ INSTALLED_APPS = [
     "thirdway.network",
     "thirdway.clients",
     "thirdway.clock",
+    "thirdway.tickets",
 ]
 
 MIDDLEWARE = [
@@ -137,6 +138,10 @@ TASKS = {
 # Practice admins must enrol a TOTP second factor before they can work, when this is on.
 REQUIRE_ADMIN_SECOND_FACTOR = env.bool("THIRDWAY_REQUIRE_ADMIN_2FA", False)
 API_PAGE_SIZE = env.int("THIRDWAY_API_PAGE_SIZE", 50, minimum=1)
+# Service desk: attachment size limit, and how long a client's reply reopens a closed ticket.
+ATTACHMENT_MAX_BYTES = env.int("THIRDWAY_ATTACHMENT_MAX_MB", 25, minimum=1) * 1024 * 1024
+DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
+TICKET_REOPEN_DAYS = env.int("THIRDWAY_TICKET_REOPEN_DAYS", 14, minimum=0)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class TicketsConfig(AppConfig):
+    name = "thirdway.tickets"
+    verbose_name = "Service desk"

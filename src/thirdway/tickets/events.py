@@ -1,0 +1,56 @@
+"""Ticket events for webhooks: recorded as deliveries in the transaction that caused them, and
+sent by the worker after commit, so a rolled-back change never announces itself."""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+
+EVENTS = (
+    "ticket.created",
+    "ticket.replied",
+    "ticket.noted",
+    "ticket.assigned",
+    "ticket.status_changed",
+    "ticket.priority_changed",
+    "ticket.updated",
+    "ticket.merged",
+)
+# Internal notes stay inside the network: a webhook never carries their text.
+PUBLIC_BODY_EVENTS = {"ticket.created", "ticket.replied"}
+
+
+def payload(event: str, ticket, article=None) -> dict:
+    data = {
+        "event": event,
+        "ticket": {
+            "id": ticket.pk,
+            "number": ticket.number,
+            "subject": ticket.subject,
+            "client_id": ticket.client_id,
+            "status": ticket.status,
+            "priority": ticket.priority,
+            "assignee_id": ticket.assignee_id,
+            "practice_id": ticket.practice_id,
+            "updated_at": ticket.updated_at.isoformat() if ticket.updated_at else None,
+        },
+    }
+    if article is not None and event in PUBLIC_BODY_EVENTS and article.kind == "reply":
+        data["article"] = {"id": article.pk, "kind": article.kind, "body_text": article.body_text}
+    return data
+
+
+def emit(event: str, ticket, article=None) -> None:
+    from thirdway.tickets.models import Webhook, WebhookDelivery
+    from thirdway.tickets.tasks import deliver_webhook
+
+    hooks = Webhook.objects.filter(is_active=True).filter(
+        Q(client__isnull=True) | Q(client_id=ticket.client_id)
+    )
+    body = None
+    for hook in hooks:
+        if hook.events and event not in hook.events:
+            continue
+        body = body or payload(event, ticket, article)
+        delivery = WebhookDelivery.objects.create(webhook=hook, event=event, payload=body)
+        transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.enqueue(pk))

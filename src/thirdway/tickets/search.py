@@ -1,0 +1,127 @@
+"""Full-text search over tickets: SQLite FTS5 or PostgreSQL full-text, one interface.
+
+Each ticket keeps two texts: ``search_text`` (number, subject, requester e-mail, public
+replies) which anyone who sees the ticket may search, and ``note_text`` (internal notes) which
+only the network searches.  Results are always filtered by ``Ticket.objects.for_user``.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass
+
+from django.db import connection
+
+from thirdway.tickets.models import Article, ArticleKind, Ticket, pk_of_number
+
+# Table and column names below are constants of ours; every value goes in as a parameter.
+FTS_TABLE = "tickets_ticket_fts"
+MARK_START, MARK_END = "\x02", "\x03"  # stand-ins, escaped then turned into <mark> tags
+
+
+def refresh_search_text(ticket: Ticket) -> None:
+    """Rebuild a ticket's search texts from its current content."""
+    articles = Article.objects.filter(ticket=ticket).values_list("kind", "body_text")
+    public = [ticket.number, ticket.subject]
+    requester = ticket.requester.email if ticket.requester_id else ""
+    public.append(requester)
+    public += [text for kind, text in articles if kind == ArticleKind.REPLY]
+    notes = [text for kind, text in articles if kind == ArticleKind.NOTE]
+    search_text, note_text = "\n".join(filter(None, public)), "\n".join(filter(None, notes))
+    Ticket.objects.filter(pk=ticket.pk).update(search_text=search_text, note_text=note_text)
+    ticket.search_text, ticket.note_text = search_text, note_text
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [ticket.pk])  # noqa: S608
+            cursor.execute(
+                f"INSERT INTO {FTS_TABLE} (rowid, search_text, note_text) VALUES (%s, %s, %s)",  # noqa: S608
+                [ticket.pk, search_text, note_text],
+            )
+
+
+@dataclass
+class Hit:
+    ticket: Ticket
+    snippet: str  # safe HTML with <mark> around the matches
+
+
+def search(user, query: str, limit: int = 50) -> list[Hit]:
+    """Tickets ``user`` may see that match ``query``, best first, with highlighted snippets."""
+    terms = _terms(query)
+    if not terms:
+        return []
+    visible = Ticket.objects.for_user(user)
+    include_notes = user.is_network_staff
+    ranked = _match_ids(terms, include_notes, limit * 4)
+    by_number = pk_of_number(query)
+    if by_number is not None:
+        ranked = [by_number, *[pk for pk in ranked if pk != by_number]]
+    tickets = visible.in_bulk(ranked)
+    hits = []
+    for pk in ranked:
+        ticket = tickets.get(pk)
+        if ticket is not None and (pk == by_number or _contains(ticket, terms, include_notes)):
+            hits.append(Hit(ticket, _snippet(ticket, terms, include_notes)))
+        if len(hits) == limit:
+            break
+    return hits
+
+
+def _terms(query: str) -> list[str]:
+    """Words of the query, as plain tokens (no operators reach the search engines)."""
+    words = re.findall(r"[\w@.+-]+", query.lower())
+    return [word for word in words if len(word) >= 2 and re.search(r"\w", word)][:8]
+
+
+def _match_ids(terms: list[str], include_notes: bool, limit: int) -> list[int]:
+    if connection.vendor == "sqlite":
+        return _sqlite_ids(terms, include_notes, limit)
+    return _postgres_ids(terms, include_notes, limit)
+
+
+def _sqlite_ids(terms: list[str], include_notes: bool, limit: int) -> list[int]:
+    columns = "{search_text note_text}" if include_notes else "search_text"
+    # Each term quoted so FTS5 treats it as a literal prefix, never as query syntax.
+    match = " AND ".join(f'{columns} : "{term.replace(chr(34), "")}"*' for term in terms)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH %s ORDER BY rank LIMIT %s",  # noqa: S608
+            [match, limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _postgres_ids(terms: list[str], include_notes: bool, limit: int) -> list[int]:
+    tsquery = " & ".join(re.sub(r"[^\w@.+-]", "", term) + ":*" for term in terms)
+    document = (
+        "to_tsvector('simple', search_text || ' ' || note_text)"
+        if include_notes
+        else "to_tsvector('simple', search_text)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT id FROM tickets_ticket WHERE {document} @@ to_tsquery('simple', %s) "  # noqa: S608
+            f"ORDER BY ts_rank({document}, to_tsquery('simple', %s)) DESC, id DESC LIMIT %s",
+            [tsquery, tsquery, limit],
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
+def _contains(ticket: Ticket, terms: list[str], include_notes: bool) -> bool:
+    """A last check against the ticket's own text, so an index row never outlives its ticket."""
+    text = (ticket.search_text + ("\n" + ticket.note_text if include_notes else "")).lower()
+    words = set(re.findall(r"[\w@.+-]+", text))
+    return all(any(word.startswith(term) for word in words) or term in text for term in terms)
+
+
+def _snippet(ticket: Ticket, terms: list[str], include_notes: bool, width: int = 160) -> str:
+    """The first passage that holds a term, escaped, with each term marked."""
+    text = ticket.search_text + ("\n" + ticket.note_text if include_notes else "")
+    pattern = re.compile("|".join(re.escape(term) for term in terms), re.IGNORECASE)
+    found = pattern.search(text)
+    start = max(0, found.start() - width // 3) if found else 0
+    passage = text[start : start + width].replace("\n", " ")
+    marked = pattern.sub(lambda m: f"{MARK_START}{m.group(0)}{MARK_END}", passage)
+    escaped = html.escape(marked)
+    return escaped.replace(MARK_START, "<mark>").replace(MARK_END, "</mark>")
