@@ -8,7 +8,7 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import ValidationInfo, model_validator
+from pydantic import AwareDatetime, ValidationInfo, model_validator
 
 from thirdway.audit.models import Source
 from thirdway.network import services
@@ -260,17 +260,19 @@ class AbsenceOut(Schema):
 
 
 class AbsenceIn(Schema, extra="forbid"):
+    """Times carry their offset (``Z`` or ``+02:00``): a bare local time would be ambiguous."""
+
     partner: int
     kind: AbsenceKindName
-    starts_at: dt.datetime
-    ends_at: dt.datetime
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
     note: str = ""
 
 
 class AbsencePatch(Schema, extra="forbid"):
     kind: AbsenceKindName | None = None
-    starts_at: dt.datetime | None = None
-    ends_at: dt.datetime | None = None
+    starts_at: AwareDatetime | None = None
+    ends_at: AwareDatetime | None = None
     note: str | None = None
 
 
