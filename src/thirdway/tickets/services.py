@@ -383,7 +383,8 @@ def _reopen_window_check(ticket: Ticket) -> None:
         if timezone.now() > limit:
             raise _invalid(
                 "body",
-                f"{ticket.number} was closed more than {settings.TICKET_REOPEN_DAYS} days ago.",
+                f"{ticket.number} was closed more than {settings.TICKET_REOPEN_DAYS} days ago; "
+                "open a new ticket instead.",
                 "a new ticket",
             )
 
