@@ -118,8 +118,10 @@ def owned_create(request: HttpRequest, client_id: str, kind: str) -> HttpRespons
     if request.method == "POST" and form.is_valid():
         data = dict(form.cleaned_data)
         if kind == "asset":
-            data["site_id"] = data.pop("site").pk if data.get("site") else None
-            data["contact_id"] = data.pop("contact").pk if data.get("contact") else None
+            # The service takes ids; an empty choice must not stay behind as site=None.
+            site, contact = data.pop("site", None), data.pop("contact", None)
+            data["site_id"] = site.pk if site else None
+            data["contact_id"] = contact.pk if contact else None
         create = getattr(services, f"create_{kind}")
         try:
             create(request.user, client, source=Source.WEB, **data)
