@@ -27,18 +27,31 @@ PARTNER_FORM_FIELDS = [
 
 
 class JSONText(forms.CharField):
-    """A JSON value typed as text, e.g. working hours or a list of languages."""
+    """A JSON value typed as text, e.g. working hours or a list of languages.
+
+    ``empty`` makes the value of an empty box (or ``null``), e.g. ``list``; an empty value such as
+    ``[]`` is then a valid answer rather than a missing one.
+    """
 
     widget = forms.Textarea(attrs={"rows": 3})
+
+    def __init__(self, *, empty=None, **kwargs) -> None:
+        self.empty = empty
+        if empty is not None:
+            kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
 
     def prepare_value(self, value):
         return value if isinstance(value, str) else json.dumps(value)
 
     def to_python(self, value):
         try:
-            return json.loads(value or "null")
+            parsed = json.loads(value or "null")
         except json.JSONDecodeError as error:
             raise forms.ValidationError(f"Not valid JSON: {error.msg}.") from error
+        if parsed is None and self.empty is not None:
+            return self.empty()
+        return parsed
 
 
 class PartnerFilterForm(forms.Form):
@@ -48,8 +61,11 @@ class PartnerFilterForm(forms.Form):
 
 
 class PartnerForm(forms.ModelForm):
-    working_hours = JSONText(help_text='e.g. {"mon": [["09:00", "17:00"]], "tue": [...]}')
-    languages = JSONText(help_text='e.g. ["en", "fr"]')
+    # Both may be empty (no hours set, no language listed), as the model allows.
+    working_hours = JSONText(
+        empty=dict, help_text='e.g. {"mon": [["09:00", "17:00"]], "tue": [...]}'
+    )
+    languages = JSONText(empty=list, help_text='e.g. ["en", "fr"]')
 
     class Meta:
         model = Partner
