@@ -36,7 +36,7 @@ api.add_router("/", network_router, tags=["network"])
 api.add_router("/", clients_router, tags=["clients"])
 
 
-def _limits(code: str | None, params: dict) -> str | None:
+def _limits(code: str | None, params: dict) -> str:
     if "allowed" in params:
         return str(params["allowed"])
     if code == "min_value":
@@ -45,7 +45,12 @@ def _limits(code: str | None, params: dict) -> str | None:
         return f"a value of at most {params['limit_value']}"
     if code == "max_length":
         return f"at most {params['limit_value']} characters"
-    return None
+    return {
+        "blank": "a non-empty value",
+        "null": "a value (not null)",
+        "unique": f"a value no other {params.get('model_name', 'record')} has",
+        "invalid_choice": "one of the documented choices",
+    }.get(code, ANY_DOCUMENTED_VALUE)
 
 
 def validation_items(error: ValidationError) -> list[dict]:
@@ -80,23 +85,48 @@ def schema_error(request: HttpRequest, exc: SchemaError):
     return api.create_response(request, {"detail": "Invalid input.", "errors": items}, status=400)
 
 
-def _pydantic_allowed(error: dict) -> str | None:
+DATETIME = "an ISO 8601 date and time with offset, e.g. 2026-07-01T09:00:00Z"
+# Every error says what is allowed; this is for the rare ones without a more precise text.
+ANY_DOCUMENTED_VALUE = "a value as described for this field in the API docs"
+BOUNDS = {
+    "greater_than_equal": ("ge", "of at least"),
+    "greater_than": ("gt", "greater than"),
+    "less_than_equal": ("le", "of at most"),
+    "less_than": ("lt", "less than"),
+}
+
+
+def _pydantic_allowed(error: dict) -> str:
     context = error.get("ctx") or {}
     if "expected" in context:
         return f"one of {context['expected']}"
     kind = error.get("type", "")
+    if kind in BOUNDS:
+        key, words = BOUNDS[kind]
+        return f"a value {words} {context[key]}"
+    if kind == "too_short":
+        return f"at least {context['min_length']} items"
+    if kind == "too_long":
+        return f"at most {context['max_length']} items"
     return {
         "int_parsing": "a whole number",
         "int_type": "a whole number",
+        "int_from_float": "a whole number",
         "float_parsing": "a number",
         "float_type": "a number",
         "missing": "this field is required",
-        "datetime_parsing": "an ISO 8601 date and time with offset, e.g. 2026-07-01T09:00:00Z",
-        "datetime_from_date_parsing": "an ISO 8601 date and time, e.g. 2026-07-01T09:00:00Z",
+        "datetime_parsing": DATETIME,
+        "datetime_from_date_parsing": DATETIME,
+        "datetime_type": DATETIME,
+        "timezone_aware": DATETIME,
         "bool_parsing": "true or false",
+        "bool_type": "true or false",
         "string_type": "a string",
+        "dict_type": "an object",
+        "list_type": "a list",
+        "tuple_type": "a list",
         "extra_forbidden": "only the documented fields",
-    }.get(kind)
+    }.get(kind, ANY_DOCUMENTED_VALUE)
 
 
 @api.exception_handler(ValidationError)
