@@ -1,0 +1,101 @@
+"""Search finds what a person may see, and nothing else, on SQLite and PostgreSQL alike."""
+
+from __future__ import annotations
+
+import pytest
+
+from thirdway.tickets import services
+from thirdway.tickets.search import search
+
+
+@pytest.fixture
+def tickets(cast):
+    acme = services.create_ticket(
+        cast.client_user,
+        cast.acme,
+        subject="Printer jammed",
+        body_text="The espresso printer in the bakery is jammed.",
+        source="web",
+    )
+    services.note(cast.partner, acme, body_text="Supplier code kiwi-42", source="web")
+    globex = services.create_ticket(
+        cast.other_client_user,
+        cast.globex,
+        subject="Printer offline",
+        body_text="Dental printer shows offline.",
+        source="web",
+    )
+    return acme, globex
+
+
+def numbers(user, query) -> set[str]:
+    return {hit.ticket.number for hit in search(user, query)}
+
+
+def test_each_person_finds_only_the_tickets_they_may_see(cast, tickets):
+    acme, globex = tickets
+    assert numbers(cast.admin, "printer") == {acme.number, globex.number}
+    assert numbers(cast.desk, "printer") == {acme.number, globex.number}
+    assert numbers(cast.partner, "printer") == {acme.number}
+    assert numbers(cast.other_partner, "printer") == {globex.number}
+    assert numbers(cast.client_user, "printer") == {acme.number}
+    assert numbers(cast.client_admin, "printer") == {acme.number}
+    assert numbers(cast.other_client_user, "printer") == {globex.number}
+    assert numbers(cast.associate, "printer") == set()
+    assert numbers(cast.outsider, "printer") == set()
+
+
+def test_internal_notes_are_searched_for_the_network_only(cast, tickets):
+    acme, _ = tickets
+    assert numbers(cast.partner, "kiwi") == {acme.number}
+    assert numbers(cast.client_user, "kiwi") == set()
+    assert numbers(cast.client_admin, "kiwi") == set()
+
+
+def test_another_organisations_number_and_terms_find_nothing(cast, tickets):
+    _, globex = tickets
+    assert numbers(cast.client_user, globex.number) == set()
+    assert numbers(cast.client_user, "dental") == set()
+    assert numbers(cast.other_client_user, "dental") == {globex.number}
+
+
+def test_a_ticket_number_and_a_requester_email_find_the_ticket(cast, tickets):
+    acme, _ = tickets
+    assert numbers(cast.partner, acme.number) == {acme.number}
+    assert numbers(cast.partner, "bob@acme.example") == {acme.number}
+
+
+def test_prefixes_match_and_every_word_must(cast, tickets):
+    acme, globex = tickets
+    assert numbers(cast.admin, "espres") == {acme.number}
+    assert numbers(cast.admin, "printer offline") == {globex.number}
+
+
+def test_matches_are_marked_in_an_escaped_snippet(cast):
+    services.create_ticket(
+        cast.client_user,
+        cast.acme,
+        subject="<b>Router</b> & switch",
+        body_text="router <script>x</script> reboots",
+        source="web",
+    )
+    (hit,) = search(cast.partner, "router")
+    assert "<mark>Router</mark>" in hit.snippet
+    assert "<script" not in hit.snippet
+    assert "&lt;script&gt;" in hit.snippet or "script" not in hit.snippet
+
+
+def test_query_syntax_is_taken_as_words(cast, tickets):
+    for query in ['"', "printer AND", "NEAR(printer", "printer*", "-printer", "printer:*", "!"]:
+        search(cast.admin, query)  # never raises
+    acme, globex = tickets
+    assert numbers(cast.admin, '"printer"*') == {acme.number, globex.number}
+    assert numbers(cast.admin, "printer OR kiwi") == set()  # OR is a word, not an operator
+
+
+def test_new_replies_are_found_after_they_are_added(cast, tickets):
+    acme, _ = tickets
+    assert numbers(cast.partner, "toner") == set()
+    services.reply(cast.partner, acme, body_text="Replaced the toner cartridge", source="web")
+    assert numbers(cast.partner, "toner") == {acme.number}
+    assert numbers(cast.client_user, "toner") == {acme.number}
