@@ -1,8 +1,8 @@
 """Full-text search over tickets: SQLite FTS5 or PostgreSQL full-text, one interface.
 
-Each ticket keeps two texts: ``search_text`` (number, subject, requester e-mail, public
-replies) which anyone who sees the ticket may search, and ``note_text`` (internal notes) which
-only the network searches.  Results are always filtered by ``Ticket.objects.for_user``.
+Each ticket keeps two texts: ``search_text`` (subject, requester e-mail, public replies), which
+anyone who sees the ticket may search, and ``note_text`` (internal notes), which only the
+network searches.  Results are always filtered by ``Ticket.objects.for_user``.
 """
 
 from __future__ import annotations
@@ -20,10 +20,22 @@ FTS_TABLE = "tickets_ticket_fts"
 MARK_START, MARK_END = "\x02", "\x03"  # stand-ins, escaped then turned into <mark> tags
 
 
+def index_rows(rows: list[tuple[int, str, str]]) -> None:
+    """Write (ticket id, search text, note text) rows to the SQLite index (bulk loads use it)."""
+    if connection.vendor != "sqlite" or not rows:
+        return
+    with connection.cursor() as cursor:
+        cursor.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [(r[0],) for r in rows])  # noqa: S608
+        cursor.executemany(
+            f"INSERT INTO {FTS_TABLE} (rowid, search_text, note_text) VALUES (%s, %s, %s)",  # noqa: S608
+            rows,
+        )
+
+
 def refresh_search_text(ticket: Ticket) -> None:
     """Rebuild a ticket's search texts from its current content."""
     articles = Article.objects.filter(ticket=ticket).values_list("kind", "body_text")
-    public = [ticket.number, ticket.subject]
+    public = [ticket.subject]  # the number is found through its id, see ``search``
     requester = ticket.requester.email if ticket.requester_id else ""
     public.append(requester)
     public += [text for kind, text in articles if kind == ArticleKind.REPLY]
@@ -31,13 +43,7 @@ def refresh_search_text(ticket: Ticket) -> None:
     search_text, note_text = "\n".join(filter(None, public)), "\n".join(filter(None, notes))
     Ticket.objects.filter(pk=ticket.pk).update(search_text=search_text, note_text=note_text)
     ticket.search_text, ticket.note_text = search_text, note_text
-    if connection.vendor == "sqlite":
-        with connection.cursor() as cursor:
-            cursor.execute(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [ticket.pk])  # noqa: S608
-            cursor.execute(
-                f"INSERT INTO {FTS_TABLE} (rowid, search_text, note_text) VALUES (%s, %s, %s)",  # noqa: S608
-                [ticket.pk, search_text, note_text],
-            )
+    index_rows([(ticket.pk, search_text, note_text)])
 
 
 @dataclass
