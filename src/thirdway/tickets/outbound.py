@@ -1,0 +1,695 @@
+"""Outbound HTTP for ticket webhooks: signing, verification and guarded delivery.
+
+Self-contained on purpose: nothing from Django or the rest of Thirdway is imported, so the
+module can be tested, reused by a worker, or audited on its own.
+
+Signing
+    ``X-Thirdway-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>`` over
+    ``f"{t}.".encode() + body``. A receiver recomputes it with the shared secret, compares in
+    constant time and rejects stale timestamps (:func:`verify` does all three). Several ``v1=``
+    values may appear in one header, so a receiver rotating secrets can accept either.
+    ``X-Thirdway-Delivery`` carries an id chosen by the caller and kept across retries, so a
+    receiver can drop a delivery it has already processed.
+
+Guarded delivery (server-side request forgery)
+    A webhook URL is typed in by a client or partner, so by default it may only reach
+    globally routable addresses. The check happens at connect time, inside the network
+    backend that opens the TCP connection: the host is resolved once, *every* address it
+    resolves to is checked, and the socket is then opened to one of those checked addresses
+    (not to the name, which could resolve differently a millisecond later: DNS rebinding).
+    The URL keeps its host name, so the ``Host`` header, TLS SNI and certificate checks are
+    those of the name. No proxy settings from the environment are honoured, since a proxy
+    would connect on our behalf and defeat the check.
+
+    ``allowed_hosts`` is a practice admin's explicit allow-list. Entries are compared with the
+    host as written in the URL (not with the addresses it resolves to):
+    ``"hooks.internal.example"`` allows that name on any port, ``"hooks.internal.example:8443"``
+    only that port, ``"10.0.0.5"`` / ``"10.0.0.5:8080"`` an address literal, and IPv6 literals
+    are written ``"fd00::5"``, ``"[fd00::5]"`` or ``"[fd00::5]:8443"``. Comparison ignores case
+    and a trailing dot; a URL without a port matches ``host:80`` or ``host:443`` by scheme.
+
+Redirects
+    Followed by hand, at most ``max_redirects`` times, each hop checked exactly like the first.
+    Only 307 and 308 are followed, re-sending the same POST with the same body and headers
+    (the signature covers the body and timestamp, not the URL, so it stays valid). A 301, 302
+    or 303 would turn the POST into a body-less GET by the usual client rules, which is not a
+    delivery, so it is reported as not delivered with the new location in the error: the
+    webhook URL should be updated instead. Redirects to a scheme other than http/https, to a
+    URL with credentials, or from https down to plain http are refused.
+
+Timeouts
+    ``timeout`` is one budget in seconds for the whole delivery, redirects included: name
+    resolution, connecting, TLS, sending and reading all stop when it is spent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import hashlib
+import hmac
+import ipaddress
+import socket
+import ssl
+import threading
+import time
+import typing
+from dataclasses import dataclass
+
+import httpcore
+import httpx
+
+__all__ = [
+    "MAX_RESPONSE_BYTES",
+    "USER_AGENT",
+    "DeliveryResult",
+    "TargetRefused",
+    "build_headers",
+    "check_address",
+    "deliver",
+    "refusal_reason",
+    "sign",
+    "signature_header",
+    "verify",
+]
+
+USER_AGENT = "Thirdway-Webhooks/1"
+MAX_RESPONSE_BYTES = 64 * 1024
+DEFAULT_TOLERANCE_SECONDS = 300
+
+SIGNATURE_HEADER = "X-Thirdway-Signature"
+EVENT_HEADER = "X-Thirdway-Event"
+DELIVERY_HEADER = "X-Thirdway-Delivery"
+
+_ASK_ADMIN = "ask a practice admin to allow this target"
+_SCHEMES = frozenset({"http", "https"})
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_FOLLOWED_REDIRECTS = frozenset({307, 308})
+_REPORTED_REDIRECTS = frozenset({301, 302, 303})
+# Headers that deliver() sets from the URL and body itself; a caller's copies are dropped.
+_OWN_HEADERS = frozenset({"host", "content-length", "transfer-encoding", "connection"})
+
+
+# --------------------------------------------------------------------------------------------
+# Signing
+
+
+def sign(body: bytes, secret: str, timestamp: int) -> str:
+    """The hex HMAC-SHA256 of ``f"{timestamp}.".encode() + body`` under ``secret``."""
+    message = f"{int(timestamp)}.".encode() + body
+    return hmac.new(secret.encode(), message, hashlib.sha256).hexdigest()
+
+
+def signature_header(body: bytes, secret: str, timestamp: int) -> str:
+    """The value of ``X-Thirdway-Signature``: ``t=<timestamp>,v1=<hex>``."""
+    return f"t={int(timestamp)},v1={sign(body, secret, timestamp)}"
+
+
+def build_headers(
+    body: bytes,
+    *,
+    secret: str,
+    event: str,
+    delivery_id: str,
+    timestamp: int | None = None,
+) -> dict[str, str]:
+    """Every header a webhook delivery carries, signed at ``timestamp`` (default: now).
+
+    ``delivery_id`` must stay the same across retries of one delivery, so that receivers can
+    de-duplicate them.
+    """
+    for name, value in (("event", event), ("delivery_id", delivery_id)):
+        if not value or not all(0x21 <= ord(ch) <= 0x7E for ch in value):
+            raise ValueError(f"{name} must be non-empty printable ASCII without spaces")
+    if timestamp is None:
+        timestamp = int(time.time())
+    return {
+        SIGNATURE_HEADER: signature_header(body, secret, timestamp),
+        EVENT_HEADER: event,
+        DELIVERY_HEADER: delivery_id,
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+
+
+def verify(
+    body: bytes,
+    header: str,
+    secret: str,
+    tolerance_seconds: int = DEFAULT_TOLERANCE_SECONDS,
+    now: int | None = None,
+) -> bool:
+    """Whether ``header`` is a valid, fresh ``X-Thirdway-Signature`` for ``body``.
+
+    False for a malformed header, a timestamp more than ``tolerance_seconds`` away from
+    ``now`` (default: the current time), or no ``v1`` value matching. Compares in constant
+    time.
+    """
+    timestamp: int | None = None
+    candidates: list[str] = []
+    for part in header.split(","):
+        key, sep, value = part.strip().partition("=")
+        if not sep:
+            return False
+        if key == "t":
+            if timestamp is not None or not value.isascii() or not value.isdigit():
+                return False
+            timestamp = int(value)
+        elif key == "v1":
+            candidates.append(value)
+    if timestamp is None or not candidates:
+        return False
+    if now is None:
+        now = int(time.time())
+    if abs(now - timestamp) > tolerance_seconds:
+        return False
+    expected = sign(body, secret, timestamp).encode()
+    matched = False
+    for candidate in candidates:
+        # Every candidate is compared, so timing does not tell which one matched.
+        matched |= hmac.compare_digest(expected, candidate.encode("utf-8", "replace"))
+    return matched
+
+
+# --------------------------------------------------------------------------------------------
+# Address checks
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+_THIS_NETWORK = ipaddress.IPv4Network("0.0.0.0/8")
+_SHARED_SPACE = ipaddress.IPv4Network("100.64.0.0/10")
+_PRIVATE_V4 = (
+    ipaddress.IPv4Network("10.0.0.0/8"),
+    ipaddress.IPv4Network("172.16.0.0/12"),
+    ipaddress.IPv4Network("192.168.0.0/16"),
+)
+_UNIQUE_LOCAL = ipaddress.IPv6Network("fc00::/7")
+_SITE_LOCAL = ipaddress.IPv6Network("fec0::/10")
+_NAT64_WELL_KNOWN = ipaddress.IPv6Network("64:ff9b::/96")
+_NAT64_LOCAL_USE = ipaddress.IPv6Network("64:ff9b:1::/48")
+_TEREDO = ipaddress.IPv6Network("2001::/32")
+_IPV4_COMPATIBLE = ipaddress.IPv6Network("::/96")
+
+
+class TargetRefused(Exception):
+    """A webhook target that may not be contacted, with the reason in plain words.
+
+    ``address`` is the offending IP address when the refusal is about one, else None.
+    """
+
+    def __init__(self, message: str, *, host: str = "", address: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.host = host
+        self.address = address
+
+    def __str__(self) -> str:
+        return self.message
+
+
+def _embedded_reason(kind: str, embedded: ipaddress.IPv4Address) -> str | None:
+    inner = refusal_reason(embedded)
+    if inner is None:
+        return None
+    return f"the {kind} form of {embedded}, {inner}"
+
+
+def refusal_reason(address: str | IPAddress) -> str | None:
+    """Why ``address`` may not be a webhook target, as a phrase, or None when it may be.
+
+    A pure function: it parses and classifies, it never resolves or connects. The phrase reads
+    after "<address> is", e.g. ``"a loopback address"``.
+    """
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.scope_id:
+            ip = ipaddress.IPv6Address(str(ip).split("%", 1)[0])
+        if ip.ipv4_mapped is not None:
+            return _embedded_reason("IPv4-mapped", ip.ipv4_mapped)
+        if ip in _NAT64_WELL_KNOWN:
+            embedded = ipaddress.IPv4Address(int(ip) & 0xFFFFFFFF)
+            return _embedded_reason("NAT64", embedded)
+        if ip in _NAT64_LOCAL_USE:
+            return "a local-use NAT64 address (64:ff9b:1::/48)"
+        if ip.sixtofour is not None:
+            return _embedded_reason("6to4", ip.sixtofour)
+        if ip in _TEREDO:
+            return "a Teredo tunnel address (2001::/32)"
+
+    if ip.is_unspecified:
+        return "an unspecified address"
+    if ip.is_loopback:
+        return "a loopback address"
+    if ip.is_link_local:
+        return "a link-local address"
+    if ip.is_multicast:
+        return "a multicast address"
+    if isinstance(ip, ipaddress.IPv4Address):
+        if ip in _THIS_NETWORK:
+            return 'a "this network" address (0.0.0.0/8)'
+        if ip in _SHARED_SPACE:
+            return "a shared address space (carrier-grade NAT) address"
+        if any(ip in net for net in _PRIVATE_V4):
+            return "a private address"
+    else:
+        if ip in _UNIQUE_LOCAL:
+            return "a private (unique local) address"
+        if ip in _SITE_LOCAL:
+            return "a site-local address"
+        if ip in _IPV4_COMPATIBLE:
+            return "a deprecated IPv4-compatible address"
+    if ip.is_reserved:
+        return "a reserved address"
+    if ip.is_private or not ip.is_global:
+        return "a special-purpose address that is not publicly routable"
+    return None
+
+
+def check_address(address: str | IPAddress, *, host: str | None = None) -> None:
+    """Raise :class:`TargetRefused` when ``address`` may not be a webhook target.
+
+    ``host`` is the name that resolved to ``address``, used only to word the message.
+    """
+    ip = ipaddress.ip_address(address) if isinstance(address, str) else address
+    reason = refusal_reason(ip)
+    if reason is None:
+        return
+    shown = _show_ip(ip)
+    if host is None or _same_ip(host, ip):
+        message = f"{shown} is {reason}; {_ASK_ADMIN}"
+    else:
+        message = f"{host} resolves to {shown}, which is {reason}; {_ASK_ADMIN}"
+    raise TargetRefused(message, host=host or shown, address=shown)
+
+
+def _show_ip(ip: IPAddress) -> str:
+    """The address as people write it: ``::ffff:127.0.0.1`` rather than ``::ffff:7f00:1``."""
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        return f"::ffff:{ip.ipv4_mapped}"
+    return str(ip)
+
+
+def _same_ip(host: str, ip: IPAddress) -> bool:
+    try:
+        return ipaddress.ip_address(host.strip("[]")) == ip
+    except ValueError:
+        return False
+
+
+# --------------------------------------------------------------------------------------------
+# Allow-list
+
+
+def _normal_host(host: str) -> str:
+    host = host.strip().lower().rstrip(".")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if not host.isascii():
+        with contextlib.suppress(UnicodeError):
+            host = host.encode("idna").decode("ascii")
+    return host
+
+
+def _parse_allow_entry(entry: str) -> tuple[str, int | None] | None:
+    """(host, port or None for any port), or None for an entry that cannot be read."""
+    entry = entry.strip()
+    try:  # a bare IPv6 literal, which has colons but no port
+        return str(ipaddress.IPv6Address(entry)), None
+    except ValueError:
+        pass
+    if entry.startswith("["):
+        host, _, rest = entry[1:].partition("]")
+        if rest and not rest.startswith(":"):
+            return None
+        port = rest[1:]
+    else:
+        host, _, port = entry.partition(":")
+    if not host or (port and not (port.isascii() and port.isdigit())):
+        return None  # a malformed entry allows nothing rather than a whole host
+    return _normal_host(host), int(port) if port else None
+
+
+def _is_allowed(host: str, port: int, allowed_hosts: typing.Iterable[str]) -> bool:
+    wanted = _normal_host(host)
+    for entry in allowed_hosts:
+        parsed = _parse_allow_entry(entry)
+        if parsed is not None and parsed[0] == wanted and parsed[1] in (None, port):
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------------------------
+# The guarded network backend
+
+
+def _remaining(deadline: float) -> float:
+    return deadline - time.monotonic()
+
+
+def _resolve(host: str, port: int, timeout: float) -> list[tuple[int, str]]:
+    """(family, address) pairs for ``host``, resolved once, within ``timeout`` seconds."""
+    try:
+        ip = ipaddress.ip_address(host)
+    except ValueError:
+        pass
+    else:
+        return [(socket.AF_INET6 if ip.version == 6 else socket.AF_INET, str(ip))]
+
+    outcome: dict[str, typing.Any] = {}
+
+    def lookup() -> None:
+        try:
+            outcome["infos"] = socket.getaddrinfo(
+                host, port, type=socket.SOCK_STREAM, proto=socket.IPPROTO_TCP
+            )
+        except OSError as exc:
+            outcome["error"] = exc
+
+    # getaddrinfo has no timeout of its own; a daemon thread keeps the budget honest.
+    worker = threading.Thread(target=lookup, name=f"resolve {host}", daemon=True)
+    worker.start()
+    worker.join(max(timeout, 0))
+    if worker.is_alive():
+        raise httpcore.ConnectTimeout(f"resolving {host} took longer than the time allowed")
+    if "error" in outcome:
+        raise httpcore.ConnectError(f"could not resolve {host}: {outcome['error']}")
+    found: list[tuple[int, str]] = []
+    for family, _type, _proto, _canon, sockaddr in outcome["infos"]:
+        if family in (socket.AF_INET, socket.AF_INET6):
+            pair = (family, str(sockaddr[0]))
+            if pair not in found:
+                found.append(pair)
+    if not found:
+        raise httpcore.ConnectError(f"{host} resolves to no IPv4 or IPv6 address")
+    return found
+
+
+class _DeadlineStream(httpcore.NetworkStream):
+    """A stream whose every operation stops at the delivery's deadline."""
+
+    def __init__(self, inner: httpcore.NetworkStream, deadline: float) -> None:
+        self._inner = inner
+        self._deadline = deadline
+
+    def _budget(self, timeout: float | None, exc: type[Exception]) -> float:
+        remaining = _remaining(self._deadline)
+        if remaining <= 0:
+            raise exc("the delivery ran out of time")
+        return remaining if timeout is None else min(timeout, remaining)
+
+    def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return self._inner.read(max_bytes, self._budget(timeout, httpcore.ReadTimeout))
+
+    def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        self._inner.write(buffer, self._budget(timeout, httpcore.WriteTimeout))
+
+    def close(self) -> None:
+        self._inner.close()
+
+    def start_tls(
+        self,
+        ssl_context: ssl.SSLContext,
+        server_hostname: str | None = None,
+        timeout: float | None = None,
+    ) -> httpcore.NetworkStream:
+        budget = self._budget(timeout, httpcore.ConnectTimeout)
+        inner = self._inner.start_tls(ssl_context, server_hostname, budget)
+        return _DeadlineStream(inner, self._deadline)
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        return self._inner.get_extra_info(info)
+
+
+class _GuardedBackend(httpcore.NetworkBackend):
+    """Resolves once, checks every address, connects only to a checked address."""
+
+    def __init__(self, allowed_hosts: frozenset[str], deadline: float) -> None:
+        self._allowed_hosts = allowed_hosts
+        self._deadline = deadline
+        self._plain = httpcore.SyncBackend()
+
+    def connect_tcp(
+        self,
+        host: str,
+        port: int,
+        timeout: float | None = None,
+        local_address: str | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        remaining = _remaining(self._deadline)
+        if remaining <= 0:
+            raise httpcore.ConnectTimeout("the delivery ran out of time")
+        addresses = _resolve(host, port, remaining if timeout is None else min(timeout, remaining))
+        if not _is_allowed(host, port, self._allowed_hosts):
+            for _family, address in addresses:
+                check_address(address, host=host)
+        last_error: Exception | None = None
+        for _family, address in addresses:
+            remaining = _remaining(self._deadline)
+            if remaining <= 0:
+                raise httpcore.ConnectTimeout("the delivery ran out of time")
+            try:
+                # A literal address: the plain backend connects without resolving anything.
+                stream = self._plain.connect_tcp(
+                    address,
+                    port,
+                    timeout=remaining if timeout is None else min(timeout, remaining),
+                    local_address=local_address,
+                    socket_options=socket_options,
+                )
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                last_error = exc
+                continue
+            return _DeadlineStream(stream, self._deadline)
+        assert last_error is not None
+        raise last_error
+
+    def connect_unix_socket(
+        self,
+        path: str,
+        timeout: float | None = None,
+        socket_options: typing.Iterable[typing.Any] | None = None,
+    ) -> httpcore.NetworkStream:
+        raise TargetRefused("unix sockets are never a webhook target")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
+
+
+# --------------------------------------------------------------------------------------------
+# Delivery
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    """What happened to one delivery.
+
+    ``ok`` only for a 2xx answer. ``status_code`` is the last HTTP status received (None when
+    no answer came). ``error`` says why it was not delivered (None when ``ok``). ``refused``
+    is True when Thirdway refused the target itself (SSRF guard, bad URL or redirect), which
+    retrying will not change. ``response_body`` holds at most the first 64 KiB of the answer.
+    """
+
+    ok: bool
+    status_code: int | None
+    error: str | None
+    final_url: str
+    elapsed_ms: int
+    refused: bool = False
+    response_body: bytes = b""
+
+
+@functools.cache
+def _default_ssl_context() -> ssl.SSLContext:
+    """certifi's CAs with hostname checks; built once, as loading the CAs takes a while."""
+    return httpx.create_ssl_context()
+
+
+def _parse_target(url: str | httpx.URL) -> httpx.URL:
+    """The URL, parsed, or :class:`TargetRefused` when it is not a webhook target at all."""
+    try:
+        parsed = httpx.URL(url)
+    except (httpx.InvalidURL, TypeError, ValueError) as exc:
+        raise TargetRefused(f"{url!s} is not a valid URL: {exc}") from None
+    if parsed.scheme not in _SCHEMES:
+        shown = parsed.scheme or "(none)"
+        raise TargetRefused(f"only http and https webhook URLs are allowed, not {shown}")
+    if parsed.userinfo:
+        raise TargetRefused(
+            "webhook URLs may not carry a user name or password; "
+            "the receiver should check the X-Thirdway-Signature header instead",
+            host=parsed.host,
+        )
+    if not parsed.host:
+        raise TargetRefused(f"{url!s} has no host")
+    return parsed
+
+
+def _shown(url: httpx.URL) -> str:
+    return str(url.copy_with(fragment=None))
+
+
+def _outgoing_headers(
+    url: httpx.URL, headers: typing.Mapping[str, str]
+) -> list[tuple[bytes, bytes]]:
+    out = [(b"Host", url.netloc)]
+    names = set()
+    for name, value in headers.items():
+        if name.lower() in _OWN_HEADERS:
+            continue
+        names.add(name.lower())
+        out.append((name.encode("ascii"), value.encode("ascii")))
+    if "user-agent" not in names:
+        out.append((b"User-Agent", USER_AGENT.encode()))
+    if "content-type" not in names:
+        out.append((b"Content-Type", b"application/json"))
+    return out
+
+
+def _post(
+    pool: httpcore.ConnectionPool,
+    url: httpx.URL,
+    body: bytes,
+    headers: typing.Mapping[str, str],
+    timeout: float,
+) -> tuple[int, dict[str, str], bytes]:
+    target = httpcore.URL(
+        scheme=url.raw_scheme, host=url.raw_host, port=url.port, target=url.raw_path
+    )
+    extensions = {
+        "timeout": {"connect": timeout, "read": timeout, "write": timeout, "pool": timeout}
+    }
+    with pool.stream(
+        "POST", target, headers=_outgoing_headers(url, headers), content=body, extensions=extensions
+    ) as response:
+        answer_headers = {
+            name.decode("latin-1").lower(): value.decode("latin-1")
+            for name, value in response.headers
+        }
+        received = bytearray()
+        for chunk in response.iter_stream():
+            received += chunk
+            if len(received) >= MAX_RESPONSE_BYTES:
+                del received[MAX_RESPONSE_BYTES:]
+                break  # the rest is never read; closing drops the connection
+        return response.status, answer_headers, bytes(received)
+
+
+def _redirect_target(current: httpx.URL, location: str) -> httpx.URL:
+    try:
+        nxt = current.join(location)
+    except (httpx.InvalidURL, ValueError) as exc:
+        raise TargetRefused(f"the redirect to {location!r} is not a valid URL: {exc}") from None
+    nxt = _parse_target(nxt)
+    if current.scheme == "https" and nxt.scheme == "http":
+        raise TargetRefused(
+            f"refusing to follow a redirect from https down to plain http ({_shown(nxt)})",
+            host=nxt.host,
+        )
+    return nxt
+
+
+def deliver(
+    url: str,
+    body: bytes,
+    headers: typing.Mapping[str, str],
+    *,
+    allowed_hosts: frozenset[str] = frozenset(),
+    timeout: float = 10,
+    max_redirects: int = 3,
+    ssl_context: ssl.SSLContext | None = None,
+) -> DeliveryResult:
+    """POST ``body`` with ``headers`` to ``url``, guarded against reaching internal addresses.
+
+    Never raises for network trouble or a refused target: the result says what happened.
+    ``headers`` normally come from :func:`build_headers`; ``Host`` and ``Content-Length`` are
+    always set here from the URL and body. ``timeout`` is the budget in seconds for the whole
+    delivery, redirects included. ``ssl_context`` replaces the default (certifi's CAs with
+    hostname checks), e.g. to trust a practice's own CA.
+    """
+    started = time.monotonic()
+    deadline = started + timeout
+
+    def result(
+        ok: bool,
+        status: int | None,
+        error: str | None,
+        at: httpx.URL | str,
+        *,
+        refused: bool = False,
+        response_body: bytes = b"",
+    ) -> DeliveryResult:
+        return DeliveryResult(
+            ok=ok,
+            status_code=status,
+            error=error,
+            final_url=at if isinstance(at, str) else _shown(at),
+            elapsed_ms=round((time.monotonic() - started) * 1000),
+            refused=refused,
+            response_body=response_body,
+        )
+
+    try:
+        current = _parse_target(url)
+    except TargetRefused as exc:
+        return result(False, None, str(exc), str(url), refused=True)
+
+    backend = _GuardedBackend(frozenset(allowed_hosts), deadline)
+    pool = httpcore.ConnectionPool(
+        ssl_context=ssl_context if ssl_context is not None else _default_ssl_context(),
+        network_backend=backend,
+        retries=0,
+    )
+    redirects = 0
+    with pool:
+        while True:
+            try:
+                status, answer_headers, received = _post(pool, current, body, headers, timeout)
+            except TargetRefused as exc:
+                return result(False, None, str(exc), current, refused=True)
+            except httpcore.TimeoutException as exc:
+                error = f"timed out after {timeout:g}s sending to {_shown(current)}"
+                detail = str(exc)
+                if detail and detail != "timed out":
+                    error += f" ({detail})"
+                return result(False, None, error, current)
+            except (
+                httpcore.NetworkError,
+                httpcore.ProtocolError,
+                httpcore.UnsupportedProtocol,
+            ) as exc:
+                error = f"could not deliver to {_shown(current)}: {exc or type(exc).__name__}"
+                return result(False, None, error, current)
+
+            if 200 <= status < 300:
+                return result(True, status, None, current, response_body=received)
+
+            location = answer_headers.get("location")
+            if status in _FOLLOWED_REDIRECTS:
+                if not location:
+                    error = f"{_shown(current)} answered {status} without a Location header"
+                    return result(False, status, error, current, response_body=received)
+                if redirects >= max_redirects:
+                    error = f"gave up after {max_redirects} redirects, at {_shown(current)}"
+                    return result(False, status, error, current, response_body=received)
+                try:
+                    current = _redirect_target(current, location)
+                except TargetRefused as exc:
+                    return result(False, status, str(exc), location, refused=True)
+                redirects += 1
+                continue
+
+            if status in _REPORTED_REDIRECTS:
+                error = (
+                    f"{_shown(current)} answered {status} with a redirect to {location or '?'}; "
+                    "webhooks only follow 307 and 308 redirects, which keep the POST and its "
+                    "body, so the webhook URL should be changed to the new address"
+                )
+            else:
+                error = f"{_shown(current)} answered {status}"
+            return result(False, status, error, current, response_body=received)
