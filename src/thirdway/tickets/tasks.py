@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 
 from django.db import transaction
 from django.utils import timezone
@@ -24,7 +23,7 @@ BACKOFF = (
 def deliver_webhook(delivery_id: int) -> str:
     """Send one delivery; on failure schedule the next attempt (idempotent per attempt)."""
     from thirdway.tickets.models import DeliveryStatus, WebhookDelivery
-    from thirdway.tickets.outbound import deliver, sign
+    from thirdway.tickets.outbound import build_headers, deliver
 
     with transaction.atomic():
         delivery = (
@@ -39,12 +38,10 @@ def deliver_webhook(delivery_id: int) -> str:
         delivery.save(update_fields=["attempts"])
     hook = delivery.webhook
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
-    stamp = int(time.time())
-    headers = {
-        "X-Thirdway-Event": delivery.event,
-        "X-Thirdway-Delivery": str(delivery.pk),
-        "X-Thirdway-Signature": f"t={stamp},v1={sign(body, hook.secret, stamp)}",
-    }
+    headers = build_headers(
+        body, secret=hook.secret, event=delivery.event, delivery_id=str(delivery.pk)
+    )
+    # The allowance is for the host the admin approved, as written in the webhook's URL.
     allowed = frozenset({_host_of(hook.url)}) if hook.allow_private_target else frozenset()
     result = deliver(hook.url, body, headers, allowed_hosts=allowed)
     return _settle(delivery, result)
@@ -63,7 +60,8 @@ def _settle(delivery, result) -> str:
     delivery.last_error = result.error or ""
     if result.ok:
         delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, timezone.now()
-    elif delivery.attempts > len(BACKOFF):
+    elif result.refused or delivery.attempts > len(BACKOFF):
+        # A refused target stays refused: retrying would only knock on the same door.
         delivery.status = DeliveryStatus.FAILED
     else:
         delivery.status = DeliveryStatus.RETRYING
