@@ -105,7 +105,8 @@ def deactivate_user(actor, user: User, *, source: str) -> User:
     before = _user_fields(user)
     user.is_active = False
     user.save(update_fields=["is_active"])
-    user.api_tokens.active().update(revoked_at=timezone.now())
+    # Not .active(): that skips the tokens of inactive users, which this user now is.
+    user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
     record(actor, "user.deactivate", user, source=source, changes=diff(before, _user_fields(user)))
     return user
 
