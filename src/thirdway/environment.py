@@ -95,9 +95,12 @@ class Environment:
             config = dj_database_url.parse(value, conn_max_age=0)
         except ValueError as error:
             raise SettingError(name, value, allowed) from error
+        # Without a path dj_database_url gives SQLite ":memory:", a database each process would
+        # have to itself and lose on exit; a PostgreSQL URL without a database name fails only at
+        # the first query.  Both are refused here.
+        if config.get("NAME") in (None, "", ":memory:"):
+            raise SettingError(name, value, allowed)
         if config["ENGINE"].endswith("sqlite3"):
-            if not config.get("NAME"):
-                raise SettingError(name, value, allowed)
             # WAL lets readers work while the worker writes; IMMEDIATE takes the write lock at
             # the start of a transaction so two writers queue instead of failing mid-way.
             config["OPTIONS"] = {
