@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -89,17 +90,18 @@ class Environment:
         allowed = (
             "a URL such as sqlite:////path/to/thirdway.sqlite3 or postgres://user@host:5432/db"
         )
+        shown = _without_password(value)
         if not value.startswith(("sqlite://", "postgres://", "postgresql://")):
-            raise SettingError(name, value, allowed)
+            raise SettingError(name, shown, allowed)
         try:
             config = dj_database_url.parse(value, conn_max_age=0)
-        except ValueError as error:
-            raise SettingError(name, value, allowed) from error
+        except ValueError:
+            raise SettingError(name, shown, allowed) from None
         # Without a path dj_database_url gives SQLite ":memory:", a database each process would
         # have to itself and lose on exit; a PostgreSQL URL without a database name fails only at
         # the first query.  Both are refused here.
         if config.get("NAME") in (None, "", ":memory:"):
-            raise SettingError(name, value, allowed)
+            raise SettingError(name, shown, allowed)
         if config["ENGINE"].endswith("sqlite3"):
             # WAL lets readers work while the worker writes; IMMEDIATE takes the write lock at
             # the start of a transaction so two writers queue instead of failing mid-way.
@@ -111,3 +113,16 @@ class Environment:
                 ),
             }
         return config
+
+
+def _without_password(url: str) -> str:
+    """A database URL fit for an error message: its password, if any, replaced by ***."""
+    try:
+        parts = urlsplit(url)
+        password = parts.password
+    except ValueError:
+        return "<hidden>"
+    if not password:
+        return url
+    host = parts.netloc.rpartition("@")[2]
+    return urlunsplit(parts._replace(netloc=f"{parts.username}:***@{host}"))
