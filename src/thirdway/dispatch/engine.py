@@ -14,6 +14,9 @@ numpy arrays plus every partner's shift and on-call intervals expanded from thei
 weekly hours into UTC seconds, so one ``searchsorted`` answers "when can each partner start?"
 for the whole pool. Build it once and reuse it for many decisions.
 
+Joint assignment of a queue and placing on-site visits live in
+:mod:`thirdway.dispatch.optimiser`.
+
 Times inside the engine are whole seconds since the Unix epoch (or since the index origin);
 whole seconds keep the interval arithmetic exact and the results reproducible.
 """
@@ -22,8 +25,9 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, field, fields
 from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property, lru_cache
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -48,9 +52,12 @@ DESK_KIND_LEVEL = 3
 # Floor for the SLA budget so an overdue ticket does not divide by zero or flip signs.
 MIN_RESPONSE_BUDGET_S = 60
 DEFAULT_HORIZON_DAYS = 14
+DEFAULT_TRAVEL_SPEED_KMH = 40.0
 EARTH_RADIUS_KM = 6371.0088
 _DAY_S = 86_400
 _COVER_NAMES = ("none", "shift", "on_call", "escalated")
+_MARK_IS_LEAD = np.array([False, False, True])
+_MARK_IS_RECENT = np.array([False, True, False])
 
 
 # --------------------------------------------------------------------------- inputs
@@ -104,8 +111,9 @@ class TicketNeed:
 
     ``desk_first`` marks work the service desk resolves (typically P4 service requests
     without a visit); tickets of the ``"desk"`` practice are desk work too. ``escalate``
-    lets experts of the practice (level >= 4) bypass the availability filter; the decision
-    records every such bypass.
+    lets experts of the practice (level >= 4) bypass the availability filter, absences
+    included; the decision records every such bypass. ``visit_window`` is not used for
+    ranking; pass it to :func:`thirdway.dispatch.optimiser.place_visit`.
     """
 
     id: TicketId
@@ -178,7 +186,9 @@ class PartnerState:
             ZoneInfo(self.time_zone)
         except (KeyError, ValueError) as error:
             raise ValueError(f"unknown time zone {self.time_zone!r}") from error
-        hours = {day: tuple(tuple(span) for span in spans) for day, spans in self.working_hours.items()}
+        hours = {
+            day: tuple(tuple(span) for span in spans) for day, spans in self.working_hours.items()
+        }
         for day, spans in hours.items():
             if day not in WEEKDAYS:
                 raise ValueError(f"working hours day must be one of {WEEKDAYS}, got {day!r}")
@@ -230,7 +240,7 @@ class Weights:
     load: float = 1.5
     continuity: float = 1.0
     recent_partner_share: float = 0.5
-    travel_speed_kmh: float = 40.0
+    travel_speed_kmh: float = DEFAULT_TRAVEL_SPEED_KMH
 
     def __post_init__(self) -> None:
         for item in fields(self):
@@ -252,7 +262,8 @@ class Weights:
         unknown = sorted(set(overrides) - known)
         if unknown:
             raise ValueError(
-                f"unknown dispatch weight(s): {', '.join(unknown)}; known: {', '.join(sorted(known))}"
+                f"unknown dispatch weight(s): {', '.join(unknown)}; "
+                f"known: {', '.join(sorted(known))}"
             )
         return cls(**overrides)
 
@@ -263,10 +274,15 @@ class Weights:
 
 def haversine_km(lat1: Num, lon1: Num, lat2: Num, lon2: Num) -> Num:
     """Great-circle distance in km; straight-line is good enough for a radius check."""
-    phi1, phi2 = np.radians(lat1), np.radians(lat2)
-    half_dphi = (phi2 - phi1) / 2
-    half_dlambda = (np.radians(lon2) - np.radians(lon1)) / 2
-    a = np.sin(half_dphi) ** 2 + np.cos(phi1) * np.cos(phi2) * np.sin(half_dlambda) ** 2
+    phi1 = np.radians(lat1)
+    return _haversine(phi1, np.radians(lon1), np.cos(phi1), lat2, lon2)
+
+
+def _haversine(phi1: Num, lambda1: Num, cos_phi1: Num, lat2: float, lon2: float) -> Num:
+    """:func:`haversine_km` with the first point in radians, precomputed for the pool."""
+    phi2 = np.radians(lat2)
+    half_dlambda = (np.radians(lon2) - lambda1) / 2
+    a = np.sin((phi2 - phi1) / 2) ** 2 + cos_phi1 * np.cos(phi2) * np.sin(half_dlambda) ** 2
     return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
@@ -364,15 +380,17 @@ def _clip(spans: Iterable[Span], lo: int, hi: int) -> list[Span]:
     return [(max(s, lo), min(e, hi)) for s, e in spans if e > lo and s < hi]
 
 
-def _local_epoch(day: date, minute: int, tz: ZoneInfo) -> int:
+@lru_cache(maxsize=1 << 16)
+def _local_epoch(day: date, minute: int, time_zone: str) -> int:
+    """Epoch of a local wall-clock time; cached because most partners share zones and hours."""
     extra_days, minute = divmod(minute, 24 * 60)
     local = datetime.combine(day + timedelta(days=extra_days), time(minute // 60, minute % 60))
-    return _epoch(local.replace(tzinfo=tz))
+    return _epoch(local.replace(tzinfo=ZoneInfo(time_zone)))
 
 
 def _weekly_shifts(partner: PartnerState, lo: int, hi: int) -> list[Span]:
     """The partner's local weekly hours as UTC spans covering [lo, hi]; DST-aware."""
-    tz = ZoneInfo(partner.time_zone)
+    zone, tz = partner.time_zone, ZoneInfo(partner.time_zone)
     hours = {
         WEEKDAYS.index(day): [(_minutes(a), _minutes(b)) for a, b in spans]
         for day, spans in partner.working_hours.items()
@@ -384,7 +402,7 @@ def _weekly_shifts(partner: PartnerState, lo: int, hi: int) -> list[Span]:
     while day <= last:
         for start, end in hours.get(day.weekday(), ()):
             end = end if end > start else end + 24 * 60  # ends at/before start: past midnight
-            out.append((_local_epoch(day, start, tz), _local_epoch(day, end, tz)))
+            out.append((_local_epoch(day, start, zone), _local_epoch(day, end, zone)))
         day += timedelta(days=1)
     return out
 
@@ -446,15 +464,19 @@ class PartnerIndex:
 
     __slots__ = (
         "_absences",
+        "_at_capacity",
         "_by_id",
         "_calls",
         "_capacity",
+        "_clock_memo",
+        "_cos_phi",
         "_is_desk",
+        "_lambda",
         "_languages",
-        "_lat",
         "_levels",
         "_load",
-        "_lon",
+        "_load_share",
+        "_phi",
         "_radius",
         "_shifts",
         "end_s",
@@ -472,7 +494,9 @@ class PartnerIndex:
         _check_aware(start, "index start")
         if days < 1:
             raise ValueError("the index must cover at least one day")
-        self.partners: tuple[PartnerState, ...] = tuple(sorted(partners, key=lambda p: _id_key(p.id)))
+        self.partners: tuple[PartnerState, ...] = tuple(
+            sorted(partners, key=lambda p: _id_key(p.id))
+        )
         self._by_id = {p.id: row for row, p in enumerate(self.partners)}
         if len(self._by_id) != len(self.partners):
             raise ValueError("partner ids must be unique")
@@ -493,15 +517,19 @@ class PartnerIndex:
             lang: np.array([lang in p.languages for p in self.partners], dtype=bool)
             for lang in languages
         }
-        self._lat = np.array([p.home_lat for p in self.partners], dtype=float)
-        self._lon = np.array([p.home_lon for p in self.partners], dtype=float)
+        self._phi = np.radians([p.home_lat for p in self.partners])
+        self._lambda = np.radians([p.home_lon for p in self.partners])
+        self._cos_phi = np.cos(self._phi)
         self._radius = np.array([p.radius_km for p in self.partners], dtype=float)
-        self._load = np.array([p.open_load for p in self.partners], dtype=np.int64)
         self._capacity = np.array([p.capacity for p in self.partners], dtype=np.int64)
+        self._set_load(np.array([p.open_load for p in self.partners], dtype=np.int64))
         self._is_desk = np.array([p.kind == "desk" for p in self.partners], dtype=bool)
+        self._clock_memo: _Clock | None = None
 
     @classmethod
-    def for_tickets(cls, partners: Iterable[PartnerState], tickets: Iterable[TicketNeed], now: datetime) -> PartnerIndex:
+    def for_tickets(
+        cls, partners: Iterable[PartnerState], tickets: Iterable[TicketNeed], now: datetime
+    ) -> PartnerIndex:
         """An index starting at ``now`` long enough to see every ticket's response target."""
         latest = max((_epoch(t.response_due_at) for t in tickets), default=_epoch(now))
         days = max(DEFAULT_HORIZON_DAYS, math.ceil((latest - _epoch(now)) / _DAY_S) + 1)
@@ -523,14 +551,33 @@ class PartnerIndex:
         clone = object.__new__(PartnerIndex)
         for name in PartnerIndex.__slots__:
             object.__setattr__(clone, name, getattr(self, name))
-        clone._load = self._load.copy()
+        load = self._load.copy()
         partners = list(self.partners)
-        for partner_id, load in loads.items():
+        for partner_id, value in loads.items():
             row = self._by_id[partner_id]
-            clone._load[row] = load
-            partners[row] = _replace_load(partners[row], load)
+            partners[row] = _replace_load(partners[row], value)  # validates the value
+            load[row] = value
         clone.partners = tuple(partners)
+        clone._set_load(load)
         return clone
+
+    def _set_load(self, load: np.ndarray) -> None:
+        # The ticket-independent parts of the capacity filter and the load term.
+        self._load = load
+        self._at_capacity = load >= self._capacity
+        self._load_share = load_cost(load, self._capacity)
+
+    def _clock(self, now: int) -> _Clock:
+        """Cover as seen from ``now`` (seconds since origin), remembered for the next ticket."""
+        memo = self._clock_memo
+        if memo is not None and memo.now == now:
+            return memo
+        shift_start, shift_end = self._shifts.next_after(now)
+        call_start, call_end = self._calls.next_after(now)
+        absence_start, _ = self._absences.next_after(now)
+        memo = _Clock(now, shift_start, shift_end, call_start, call_end, absence_start <= now)
+        self._clock_memo = memo
+        return memo
 
     def levels(self, practice: str) -> np.ndarray:
         return self._levels.get(practice, np.zeros(len(self), dtype=np.int64))
@@ -547,7 +594,11 @@ def _replace_load(partner: PartnerState, load: int) -> PartnerState:
 def _as_index(
     partners: PartnerIndex | Iterable[PartnerState], tickets: Iterable[TicketNeed], now: datetime
 ) -> PartnerIndex:
-    index = partners if isinstance(partners, PartnerIndex) else PartnerIndex.for_tickets(partners, tickets, now)
+    index = (
+        partners
+        if isinstance(partners, PartnerIndex)
+        else PartnerIndex.for_tickets(partners, tickets, now)
+    )
     if not index.covers(now):
         raise ValueError(
             f"partner index covers {_utc(index.origin_s)} to {_utc(index.end_s)}, "
@@ -575,12 +626,10 @@ def reject_availability(ticket: TicketNeed, partner: PartnerState, now: datetime
     right now counts. Escalation is not considered here: :func:`rank` applies it.
     """
     index = PartnerIndex.for_tickets([partner], [ticket], now)
-    cover = _availability(index, ticket, _epoch(now) - index.origin_s)
+    cover = _availability(index, ticket, _epoch(now) - index.origin_s, None)
     if not cover.unavailable[0]:
         return None
-    return _availability_reason(
-        bool(cover.absent_now[0]), float(cover.next_cover[0]), float(cover.target)
-    )
+    return _availability_reason(bool(cover.absent_now[0]), cover.next_start(0), cover.target)
 
 
 def reject_radius(ticket: TicketNeed, partner: PartnerState) -> str | None:
@@ -619,43 +668,88 @@ def may_bypass_availability(ticket: TicketNeed, partner: PartnerState) -> bool:
 
 @dataclass(frozen=True, slots=True)
 class _Cover:
-    """When each partner can start on a ticket; seconds since the index origin."""
+    """When each partner can start on a ticket; seconds since the index origin.
+
+    Only what filtering and costing need is computed up front; the details shown to
+    people (kind of cover, when it ends, when the next begins) are derived per position.
+    """
 
     target: int
     start: np.ndarray
-    cover: np.ndarray
-    cover_end: np.ndarray
+    by_shift: np.ndarray
+    by_call: np.ndarray
     unavailable: np.ndarray
     absent_now: np.ndarray
-    next_cover: np.ndarray
+    shift_start: np.ndarray
+    shift_end: np.ndarray
+    call_start: np.ndarray
+    call_end: np.ndarray
+
+    def kinds(self, at: np.ndarray) -> np.ndarray:
+        """1 = on shift, 2 = on call, 3 = neither (only an escalation gets such a partner)."""
+        return np.where(self.by_shift[at], 1, np.where(self.by_call[at], 2, 3))
+
+    def ends(self, at: np.ndarray) -> np.ndarray:
+        return np.where(self.by_shift[at], self.shift_end[at], self.call_end[at])
+
+    def next_start(self, at: int) -> float:
+        return float(min(self.shift_start[at], self.call_start[at]))
 
 
-def _availability(index: PartnerIndex, ticket: TicketNeed, now: int) -> _Cover:
+@dataclass(frozen=True, slots=True)
+class _Clock:
+    """Every partner's next shift, on-call cover and absence as seen from one moment.
+
+    It depends only on the moment, not on the ticket, so a queue decided at one time
+    shares it (see :meth:`PartnerIndex._clock`).
+    """
+
+    now: int
+    shift_start: np.ndarray
+    shift_end: np.ndarray
+    call_start: np.ndarray
+    call_end: np.ndarray
+    absent_now: np.ndarray
+
+
+def _take(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+    return values if rows is None else values[rows]
+
+
+def _availability(
+    index: PartnerIndex, ticket: TicketNeed, now: int, rows: np.ndarray | None
+) -> _Cover:
+    clock = index._clock(now)
+    shift_start, call_start = _take(clock.shift_start, rows), _take(clock.call_start, rows)
     # Overdue tickets still get dispatched, but only to someone who can start right now.
     target = max(_epoch(ticket.response_due_at) - index.origin_s, now)
-    shift_start, shift_end = index._shifts.next_after(now)
-    call_start, call_end = index._calls.next_after(now)
-    absence_start, _ = index._absences.next_after(now)
     # Prefer the shift when it starts in time: nobody is paged for work that can wait for
     # the next shift. After hours, when it cannot wait, only on-call cover passes.
     by_shift = shift_start <= target
     by_call = ~by_shift & (call_start <= target)
-    unavailable = ~(by_shift | by_call)
     return _Cover(
         target=target,
         start=np.where(by_shift, shift_start, np.where(by_call, call_start, now)),
-        cover=np.select([by_shift, by_call], [1, 2], 3).astype(np.int8),
-        cover_end=np.where(by_shift, shift_end, np.where(by_call, call_end, np.nan)),
-        unavailable=unavailable,
-        absent_now=absence_start <= now,
-        next_cover=np.minimum(shift_start, call_start),
+        by_shift=by_shift,
+        by_call=by_call,
+        unavailable=~(by_shift | by_call),
+        absent_now=_take(clock.absent_now, rows),
+        shift_start=shift_start,
+        shift_end=_take(clock.shift_end, rows),
+        call_start=call_start,
+        call_end=_take(clock.call_end, rows),
     )
 
 
 @dataclass(frozen=True, slots=True)
 class _Evaluation:
-    """Filters and costs of one ticket against the whole pool, as parallel arrays."""
+    """Filters and costs of one ticket against partners ``rows`` of the index.
 
+    Every array is parallel to ``rows`` (all partners, in id order, unless evaluated for
+    a subset), so "position" below means a position in these arrays.
+    """
+
+    rows: np.ndarray
     now: int
     cover: _Cover
     level: np.ndarray
@@ -669,41 +763,70 @@ class _Evaluation:
     total: np.ndarray
 
 
-def _evaluate(ticket: TicketNeed, index: PartnerIndex, weights: Weights, now_s: int) -> _Evaluation:
-    n = len(index)
+def _continuity(ticket: TicketNeed, index: PartnerIndex, rows: np.ndarray | None) -> np.ndarray:
+    """Per position: 2 for the client's lead partner, 1 for a recent partner, else 0."""
+    recent = [index._by_id[p] for p in ticket.recent_partner_ids if p in index._by_id]
+    lead = index._by_id.get(ticket.client_lead_partner_id, -1)
+    if rows is None:
+        continuity = np.zeros(len(index), dtype=np.int8)
+        continuity[recent] = 1
+        if lead >= 0:
+            continuity[lead] = 2
+        return continuity
+    # Subsets are a handful of rows (explaining one assignment), so plain Python wins.
+    recent_rows = set(recent)
+    marks = [2 if row == lead else int(row in recent_rows) for row in rows.tolist()]
+    return np.array(marks, dtype=np.int8)
+
+
+def _evaluate(
+    ticket: TicketNeed,
+    index: PartnerIndex,
+    weights: Weights,
+    now_s: int,
+    rows: np.ndarray | None = None,
+) -> _Evaluation:
+    """Every filter and cost term for ``ticket``, vectorised over partners ``rows`` (all)."""
+    n = len(index) if rows is None else len(rows)
     now = now_s - index.origin_s
-    level = index.levels(ticket.practice)
-    cover = _availability(index, ticket, now)
+    level = _take(index.levels(ticket.practice), rows)
+    cover = _availability(index, ticket, now, rows)
     failures = {"skill": level < ticket.required_level, "availability": cover.unavailable}
     distance = None
     if ticket.needs_onsite and ticket.onsite_location is not None:
-        distance = haversine_km(index._lat, index._lon, *ticket.onsite_location)
-        failures["radius"] = distance > index._radius
-    failures["capacity"] = index._load >= index._capacity
+        phi, lam, cos_phi = (_take(a, rows) for a in (index._phi, index._lambda, index._cos_phi))
+        distance = _haversine(phi, lam, cos_phi, *ticket.onsite_location)
+        failures["radius"] = distance > _take(index._radius, rows)
+    failures["capacity"] = _take(index._at_capacity, rows)
     if ticket.language is not None:
-        failures["language"] = ~index.speaks(ticket.language)
+        failures["language"] = ~_take(index.speaks(ticket.language), rows)
     expert = level >= max(EXPERT_LEVEL, ticket.required_level)
     bypass = cover.unavailable & expert if ticket.escalate else np.zeros(n, dtype=bool)
     blocked = failures["availability"] & ~bypass
     for name, mask in failures.items():
         if name != "availability":
             blocked = blocked | mask
-    continuity = np.zeros(n, dtype=np.int8)
-    recent = [index._by_id[p] for p in ticket.recent_partner_ids if p in index._by_id]
-    continuity[recent] = 1
-    if ticket.client_lead_partner_id in index._by_id:
-        continuity[index._by_id[ticket.client_lead_partner_id]] = 2
-    travel = np.zeros(n) if distance is None else travel_cost(distance, weights.travel_speed_kmh)
+    continuity = _continuity(ticket, index, rows)
+    # The cost of each continuity mark (0 none, 1 recent, 2 lead), then one gather.
+    by_mark = continuity_cost(_MARK_IS_LEAD, _MARK_IS_RECENT, weights.recent_partner_share)
     terms = {
         "sla_slack": weights.sla_slack * sla_slack_cost(cover.start, now, cover.target),
         "skill_fit": weights.skill_fit * skill_fit_cost(level, ticket.required_level),
-        "travel": weights.travel * travel,
-        "load": weights.load * load_cost(index._load, index._capacity),
-        "continuity": weights.continuity
-        * continuity_cost(continuity == 2, continuity == 1, weights.recent_partner_share),
+        "load": weights.load * _take(index._load_share, rows),
+        "continuity": weights.continuity * by_mark[continuity],
     }
-    tier = (ticket.desk_tier & ~index._is_desk).astype(np.int8)
+    total = sum(terms.values())
+    if distance is None:
+        terms["travel"] = np.zeros(n)
+    else:
+        terms["travel"] = weights.travel * travel_cost(distance, weights.travel_speed_kmh)
+        total = total + terms["travel"]
+    if ticket.desk_tier:
+        tier = (~_take(index._is_desk, rows)).astype(np.int8)
+    else:
+        tier = np.zeros(n, dtype=np.int8)
     return _Evaluation(
+        rows=np.arange(n) if rows is None else rows,
         now=now,
         cover=cover,
         level=level,
@@ -714,16 +837,17 @@ def _evaluate(ticket: TicketNeed, index: PartnerIndex, weights: Weights, now_s: 
         continuity=continuity,
         tier=tier,
         terms=terms,
-        total=sum(terms.values()),
+        total=total,
     )
 
 
-def _ranked_rows(ev: _Evaluation) -> np.ndarray:
-    """Feasible rows, best first: not escalated, preferred tier, cheaper, lower id."""
-    rows = np.flatnonzero(ev.feasible)
+def _ranked(ev: _Evaluation) -> np.ndarray:
+    """Feasible positions, best first: not escalated, preferred tier, cheaper, lower id."""
+    feasible = np.flatnonzero(ev.feasible)
     # Rounding keeps float noise from deciding a tie that the partner id should decide.
-    total = np.round(ev.total[rows], 9)
-    return rows[np.lexsort((rows, total, ev.tier[rows], ev.bypass[rows]))]
+    total = np.round(ev.total[feasible], 9)
+    order = np.lexsort((ev.rows[feasible], total, ev.tier[feasible], ev.bypass[feasible]))
+    return feasible[order]
 
 
 # --------------------------------------------------------------------------- results
@@ -793,7 +917,9 @@ class Candidate:
             return f"{what} until {label(self.cover_until.astimezone(tz))} their time"
         minutes = round(self.wait.total_seconds() / 60)
         verb = "shift starts" if self.cover == "shift" else "on call from"
-        return f"{verb} {label(start_local)} their time (in {minutes // 60} h {minutes % 60:02d} min)"
+        return (
+            f"{verb} {label(start_local)} their time (in {minutes // 60} h {minutes % 60:02d} min)"
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -806,54 +932,111 @@ class Rejection:
 
 
 @dataclass(frozen=True, slots=True)
+class _Source:
+    """What a decision was computed from, so its full lists can be rebuilt on demand."""
+
+    ticket: TicketNeed
+    index: PartnerIndex
+    weights: Weights
+    now_s: int
+
+    def evaluate(self) -> _Evaluation:
+        return _evaluate(self.ticket, self.index, self.weights, self.now_s)
+
+
+@dataclass(frozen=True)
 class Decision:
-    """Outcome of :func:`rank`. ``chosen`` is None when nobody can take the ticket; then
-    ``reason`` starts with "no partner can take this ticket:" and the caller queues the
-    ticket for the desk. Nothing is ever dropped: every partner is either a candidate
-    (possibly cut by ``limit``; see ``feasible_count``) or in ``rejected``.
+    """Outcome of :func:`rank`.
+
+    ``chosen`` is None when nobody can take the ticket; then ``reason`` starts with "no
+    partner can take this ticket:" and the caller queues the ticket for the desk. Nothing
+    is dropped: every partner is in ``candidates`` (ranked, best first) or ``rejected``
+    (id order, with reasons). Those two lists cost far more to build than the decision
+    itself, so they are built on first access (from the same inputs, hence identical) and
+    cached; pickling stores them built. ``rejected_by`` counts partners per failed filter.
     """
 
     ticket_id: TicketId
     decided_at: datetime
     chosen: Candidate | None
-    candidates: tuple[Candidate, ...]
-    rejected: tuple[Rejection, ...]
     feasible_count: int
+    rejected_by: Mapping[str, int]
     reason: str
+    _source: _Source | None = field(default=None, compare=False, repr=False)
 
     @property
     def escalated(self) -> bool:
         """True when the chosen partner was let through by the escalation override."""
         return self.chosen is not None and self.chosen.escalated
 
+    @cached_property
+    def candidates(self) -> tuple[Candidate, ...]:
+        return self.top(None)
+
+    @cached_property
+    def rejected(self) -> tuple[Rejection, ...]:
+        assert self._source is not None  # only unpickled decisions lack it, and they are built
+        ev = self._source.evaluate()
+        return tuple(_rejections(ev, self._source.index, self._source.ticket))
+
+    def top(self, count: int | None) -> tuple[Candidate, ...]:
+        """The best ``count`` candidates (all when None) without building the rest."""
+        if "candidates" in self.__dict__ or self._source is None:
+            return self.candidates[:count]
+        ev = self._source.evaluate()
+        best = _ranked(ev)[:count]
+        return tuple(_candidates(ev, self._source.index, self._source.ticket, best))
+
+    def verdict(self, partner_id: PartnerId) -> Candidate | Rejection:
+        """Why one partner is (or is not) in the running, e.g. for "why not Alice?"."""
+        if self._source is None:
+            found = [v for v in (*self.candidates, *self.rejected) if v.partner_id == partner_id]
+            if not found:
+                raise KeyError(partner_id)
+            return found[0]
+        source = self._source
+        rows = np.array([source.index.row(partner_id)])
+        ev = _evaluate(source.ticket, source.index, source.weights, source.now_s, rows)
+        if ev.feasible[0]:
+            return _candidates(ev, source.index, source.ticket, np.array([0]))[0]
+        return _rejections(ev, source.index, source.ticket, np.array([0]))[0]
+
+    def __getstate__(self) -> dict[str, object]:
+        # Pickle the built lists rather than the partner index they come from.
+        state = dict(self.__dict__)
+        state.update(candidates=self.candidates, rejected=self.rejected, _source=None)
+        return state
+
 
 def _candidates(
     ev: _Evaluation,
     index: PartnerIndex,
     ticket: TicketNeed,
-    rows: np.ndarray,
+    positions: np.ndarray,
     extra_load: Sequence[int] | None = None,
+    load_weight: float = 0.0,
 ) -> list[Candidate]:
-    """Materialise candidates for ``rows``; ``extra_load`` adds tickets already planned."""
-    if not len(rows):
+    """Materialise the candidates at ``positions`` of the evaluation.
+
+    ``extra_load`` counts tickets a plan already gave the partner; each adds
+    ``load_weight / capacity`` to the load term, exactly as if it were already open.
+    """
+    if not len(positions):
         return []
-    extra = [0] * len(rows) if extra_load is None else list(extra_load)
+    extra = [0] * len(positions) if extra_load is None else list(extra_load)
     origin, now = index.origin_s, ev.now
-    columns = {name: ev.terms[name][rows].tolist() for name in TERMS}
-    step = (ev.terms["load"][rows] / np.maximum(index._load[rows], 1)).tolist()
-    load_weight = [ev.terms["load"][r] for r in ()]  # placeholder to keep types simple
-    del load_weight
-    starts = ev.cover.start[rows].tolist()
-    ends = ev.cover.cover_end[rows].tolist()
-    codes = np.where(ev.bypass[rows], 3, ev.cover.cover[rows]).tolist()
-    distances = [None] * len(rows) if ev.distance is None else ev.distance[rows].tolist()
+    columns = {name: ev.terms[name][positions].tolist() for name in TERMS}
+    starts = ev.cover.start[positions].tolist()
+    ends = ev.cover.ends(positions).tolist()
+    codes = np.where(ev.bypass[positions], 3, ev.cover.kinds(positions)).tolist()
+    distances = None if ev.distance is None else ev.distance[positions].tolist()
     out = []
-    for i, row in enumerate(rows.tolist()):
-        partner = index.partners[row]
+    for i, at in enumerate(positions.tolist()):
+        partner = index.partners[ev.rows[at]]
         terms = {name: columns[name][i] for name in TERMS}
         if extra[i]:
-            terms["load"] += extra[i] * _load_step(terms["load"], partner, step[i])
-        escalated = bool(codes[i] == 3)
+            terms["load"] += load_weight * extra[i] / max(partner.capacity, 1)
+        escalated = codes[i] == 3
         out.append(
             Candidate(
                 partner_id=partner.id,
@@ -861,20 +1044,112 @@ def _candidates(
                 kind=partner.kind,
                 total=sum(terms.values()),
                 terms=terms,
-                tier=int(ev.tier[row]),
+                tier=int(ev.tier[at]),
                 escalated=escalated,
-                overridden=_bypassed_reason(ev, row) if escalated else None,
+                overridden=_availability_text(ev, at) if escalated else None,
                 start_at=_utc(origin + starts[i]),
                 wait=timedelta(seconds=starts[i] - now),
                 cover=_COVER_NAMES[codes[i]],
-                cover_until=None if escalated or math.isnan(ends[i]) else _utc(origin + ends[i]),
+                cover_until=None if escalated else _utc(origin + ends[i]),
                 time_zone=partner.time_zone,
                 practice=ticket.practice,
-                level=int(ev.level[row]),
-                distance_km=distances[i],
+                level=int(ev.level[at]),
+                distance_km=None if distances is None else distances[i],
                 open_load=partner.open_load + extra[i],
                 capacity=partner.capacity,
-                continuity=(None, "recent", "lead")[ev.continuity[row]],
+                continuity=(None, "recent", "lead")[ev.continuity[at]],
             )
         )
     return out
+
+
+def _availability_text(ev: _Evaluation, at: int) -> str:
+    cover = ev.cover
+    return _availability_reason(bool(cover.absent_now[at]), cover.next_start(at), cover.target)
+
+
+def _rejections(
+    ev: _Evaluation,
+    index: PartnerIndex,
+    ticket: TicketNeed,
+    positions: np.ndarray | None = None,
+) -> list[Rejection]:
+    """Infeasible partners (all, in id order, unless ``positions`` is given), with reasons."""
+    positions = np.flatnonzero(~ev.feasible) if positions is None else positions
+    # Every failed filter is listed: escalation only helps partners who pass the rest.
+    failed = {name: mask[positions].tolist() for name, mask in ev.failures.items()}
+    levels = ev.level[positions].tolist()
+    distances = None if ev.distance is None else ev.distance[positions].tolist()
+    out = []
+    for i, at in enumerate(positions.tolist()):
+        partner = index.partners[ev.rows[at]]
+        reasons = []
+        if failed["skill"][i]:
+            reasons.append(_skill_reason(ticket.practice, levels[i], ticket.required_level))
+        if failed["availability"][i]:
+            reasons.append(_availability_text(ev, at))
+        if distances is not None and failed["radius"][i]:
+            reasons.append(_radius_reason(distances[i], partner.radius_km))
+        if failed["capacity"][i]:
+            reasons.append(_capacity_reason(partner.open_load, partner.capacity))
+        if ticket.language is not None and failed["language"][i]:
+            reasons.append(_language_reason(ticket.language))
+        out.append(Rejection(partner.id, partner.name, tuple(reasons)))
+    return out
+
+
+def _rejected_by(ev: _Evaluation) -> dict[str, int]:
+    blocked = ~ev.feasible
+    return {name: int((mask & blocked).sum()) for name, mask in ev.failures.items()}
+
+
+def _nobody_reason(ticket: TicketNeed, rejected_by: Mapping[str, int], pool: int) -> str:
+    """Why nobody qualifies, as counts per filter, for the desk's unassignable queue."""
+    if not pool:
+        return "no partner can take this ticket: there are no partners to choose from"
+    labels = {
+        "skill": f"below {ticket.practice} {ticket.required_level}",
+        "availability": "not available before the response due time",
+        "radius": "too far for the on-site visit",
+        "capacity": "at capacity",
+        "language": f"do not speak {ticket.language}",
+    }
+    counts = [f"{count} {labels[name]}" for name, count in rejected_by.items() if count]
+    return f"no partner can take this ticket: of {pool}, " + ", ".join(counts)
+
+
+def rank(
+    ticket: TicketNeed,
+    partners: PartnerIndex | Iterable[PartnerState],
+    weights: Weights | None = None,
+    now: datetime | None = None,
+) -> Decision:
+    """Rank every partner for ``ticket`` and choose the best, explaining every verdict.
+
+    ``partners`` is ideally a reused :class:`PartnerIndex`; a plain iterable is indexed on
+    the fly, which is much slower. ``now`` defaults to the current time.
+    """
+    now = datetime.now(UTC) if now is None else now
+    _check_aware(now, "now")
+    weights = Weights() if weights is None else weights
+    index = _as_index(partners, [ticket], now)
+    source = _Source(ticket, index, weights, _epoch(now))
+    ev = source.evaluate()
+    ranked = _ranked(ev)
+    chosen = next(iter(_candidates(ev, index, ticket, ranked[:1])), None)
+    rejected_by = _rejected_by(ev)
+    if chosen is None:
+        reason = _nobody_reason(ticket, rejected_by, len(index))
+    else:
+        reason = (
+            f"{chosen.partner_name} is the best of {len(ranked)} feasible: {chosen.explanation}"
+        )
+    return Decision(
+        ticket_id=ticket.id,
+        decided_at=now,
+        chosen=chosen,
+        feasible_count=len(ranked),
+        rejected_by=rejected_by,
+        reason=reason,
+        _source=source,
+    )
