@@ -25,6 +25,7 @@ from thirdway.clients import services as clients
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.network import services as network
 from thirdway.network.models import Partner, Practice, Skill
+from thirdway.tickets import services as tickets
 
 DEMO_PASSWORD = "thirdway-demo-2026"  # noqa: S105 - printed for the demo on purpose
 ADMIN_USERNAME = "demo-admin"
@@ -270,6 +271,7 @@ def _load_small(rng: random.Random, client_count: int = 120) -> None:
     _small_absences(admin, rng, leads)
     for number in range(client_count):
         _small_client(admin, rng, number, by_region, used)
+    _small_tickets(admin, rng, practices)
 
 
 def _demo_login(region_index: int, index: int, kind: str) -> str | None:
@@ -405,6 +407,70 @@ def _client_login(number: int, index: int) -> str | None:
     return {0: "client-admin@demo.thirdway.example", 1: "client-user@demo.thirdway.example"}.get(
         index
     )
+
+
+PROBLEMS = [
+    ("Outlook keeps asking for my password", "Cloud & Microsoft 365", 2, 2),
+    ("Printer on the first floor is offline", "Endpoints", 3, 2),
+    ("Cannot reach the shared drive from home over VPN", "Networking", 2, 1),
+    ("Sage won't open after the update", "Accounting software", 2, 1),
+    ("Suspicious e-mail asking to reset my bank details", "Security", 1, 1),
+    ("Desk phone shows 'no service'", "Phones & VoIP", 2, 2),
+    ("Last night's backup job failed", "Backup & continuity", 2, 2),
+    ("New employee starting Monday needs a laptop and accounts", "Endpoints", 3, 3),
+    ("Wi-Fi drops every few minutes in the meeting room", "Networking", 2, 2),
+    ("Booking software shows a database error", "Line-of-business apps", 1, 2),
+]
+REPLIES = [
+    "Thanks, I'm looking into it now.",
+    "Could you send a photo of the error message?",
+    "I've restarted the service; please try again.",
+    "On site tomorrow at 9:00.",
+]
+
+
+def _small_tickets(admin, rng, practices: list[Practice], per_client: int = 2) -> None:
+    """Tickets in every state, so queues, search and the portal have something to show."""
+    by_name = {practice.name: practice for practice in practices}
+    for client in Client.objects.select_related("lead_partner").order_by("pk"):
+        contacts = list(client.contacts.all())
+        for _ in range(rng.randint(0, per_client)):
+            subject, practice, impact, urgency = rng.choice(PROBLEMS)
+            ticket = tickets.create_ticket(
+                admin,
+                client,
+                subject=subject,
+                body_text=f"{subject}. Can someone help?",
+                requester_id=rng.choice(contacts).pk,
+                practice_id=by_name[practice].pk,
+                impact=impact,
+                urgency=urgency,
+                channel=rng.choice(["email", "portal", "phone"]),
+                source=Source.CLI,
+            )
+            _work_on(admin, rng, ticket, client.lead_partner)
+
+
+def _work_on(admin, rng, ticket, lead) -> None:
+    stage = rng.choice(["new", "assigned", "replied", "waiting", "resolved", "closed"])
+    if stage == "new" or lead is None:
+        return
+    tickets.assign(admin, ticket, lead, source=Source.CLI)
+    if stage == "assigned":
+        return
+    tickets.reply(
+        admin, ticket, body_text=rng.choice(REPLIES), time_spent_minutes=15, source=Source.CLI
+    )
+    tickets.note(admin, ticket, body_text="Checked the logs; nothing unusual.", source=Source.CLI)
+    target = {
+        "replied": "in_progress",
+        "waiting": "waiting_client",
+        "resolved": "resolved",
+        "closed": "resolved",
+    }[stage]
+    tickets.change_status(admin, ticket, target, source=Source.CLI)
+    if stage == "closed":
+        tickets.change_status(admin, ticket, "closed", source=Source.CLI)
 
 
 # --- large: bulk inserts -----------------------------------------------------------------------

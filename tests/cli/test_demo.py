@@ -11,6 +11,7 @@ from thirdway.audit.models import AuditRecord
 from thirdway.clients.models import Client, Contact, Site
 from thirdway.demo import DEMO_PASSWORD, load_demo
 from thirdway.network.models import Absence, Partner, Practice
+from thirdway.tickets.models import Ticket
 
 
 def _snapshot() -> dict:
@@ -44,6 +45,9 @@ def test_the_small_demo_has_the_promised_shape(db, demo_logins):
     assert Contact.objects.filter(role="admin").count() == 120
     assert Absence.objects.count() > 0
     assert AuditRecord.objects.filter(action="client.create").count() == 120
+    statuses = set(Ticket.objects.values_list("status", flat=True))
+    assert {"new", "assigned", "in_progress", "resolved", "closed"} <= statuses
+    assert Ticket.objects.count() > 60
 
 
 def test_the_demo_prints_one_working_login_per_role(db, demo_logins):
@@ -68,6 +72,9 @@ def test_the_demo_logins_see_something_of_their_own(db, demo_logins):
     for role in (Role.PARTNER, Role.ASSOCIATE, Role.CLIENT_ADMIN, Role.CLIENT_USER):
         user = authenticate(username=logins[role.label].username, password=DEMO_PASSWORD)
         assert Client.objects.for_user(user).exists(), role
+    for role in (Role.PARTNER, Role.DESK, Role.CLIENT_ADMIN):
+        user = authenticate(username=logins[role.label].username, password=DEMO_PASSWORD)
+        assert Ticket.objects.for_user(user).exists(), role
 
 
 def test_loading_the_demo_twice_adds_nothing(db, demo_logins):
