@@ -47,9 +47,10 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from itertools import pairwise
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -302,7 +303,7 @@ class _ZoneOffsets:
         end = t0 + _CHUNK_S
         o0 = _utcoffset_s(self.zone, t0)
         while t0 < end:
-            t1 = t0 + _SAMPLE_STEP_S
+            t1 = min(t0 + _SAMPLE_STEP_S, end)
             o1 = _utcoffset_s(self.zone, t1)
             if o1 != o0:
                 times.append(self._first_change(t0, t1, o0) * _US)
@@ -583,7 +584,7 @@ class _Schedule:
 # --------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class Calendar:
     """Business hours of a service, in the local wall-clock time of ``time_zone``.
 
@@ -600,7 +601,10 @@ class Calendar:
     time_zone: str
     weekly_hours: tuple[tuple[tuple[int, int], ...], ...]
     closed_dates: frozenset[date] = frozenset()
-    _schedule: _Schedule = field(init=False, repr=False, compare=False)
+    if TYPE_CHECKING:
+        # The compiled schedule and its caches live in a plain attribute, not a field, so
+        # fields(), asdict(), replace(), equality and hashing only ever see the definition.
+        _schedule: _Schedule
 
     def __post_init__(self) -> None:
         zone = _validate_zone(self.time_zone)
@@ -645,7 +649,7 @@ class Calendar:
 
         With closed dates, the service is closed on those *local* dates of ``time_zone``.
         """
-        return cls(time_zone, ((0, MINUTES_PER_DAY),) * 7, frozenset(closed_dates))
+        return cls(time_zone, (((0, MINUTES_PER_DAY),),) * 7, frozenset(closed_dates))
 
     @property
     def is_24x7(self) -> bool:
@@ -739,42 +743,34 @@ def _aware_for_clock(value: object, name: str) -> int:
     return (value - _EPOCH) // _ONE_US
 
 
-def _pause_union(pauses: tuple[Pause, ...]) -> tuple[tuple[int, int | None], ...]:
-    """Pauses as sorted, disjoint microsecond spans; overlapping pauses are merged."""
-    spans = sorted(
+def _pause_spans(pauses: tuple[Pause, ...]) -> tuple[tuple[int, int | None], ...]:
+    """Pauses as microsecond spans sorted by start (overlaps are resolved when evaluating)."""
+    spans = (
         (_to_us(p.start, "pause start"), None if p.end is None else _to_us(p.end, "pause end"))
         for p in pauses
     )
-    merged: list[tuple[int, int | None]] = []
-    for start, end in spans:
-        if start == end:
-            continue  # an empty pause changes nothing
-        if merged and (merged[-1][1] is None or start <= merged[-1][1]):
-            last_start, last_end = merged[-1]
-            if last_end is not None:
-                merged[-1] = (last_start, None if end is None else max(last_end, end))
-            continue
-        merged.append((start, end))
-    return tuple(merged)
+    return tuple(sorted(spans, key=lambda span: span[0]))
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True)
 class SlaClock:
     """One SLA target of a ticket (first response, resolution...).
 
     ``calendar_key`` names the calendar in the mapping given to :func:`evaluate_many`;
     ``target_seconds`` is the business-time budget counted from ``started_at``; ``pauses``
     are the stretches so far during which the clock stopped (e.g. waiting on the customer).
-    Overlapping pauses are merged and pauses are clipped to the clock's lifetime.
+    Paused time is the union of the pauses, so they may overlap or extend before the start.
     """
 
     calendar_key: str
     started_at: datetime
     target_seconds: int
     pauses: tuple[Pause, ...] = ()
-    # Precomputed microsecond forms, so that evaluating the clock repeatedly stays cheap.
-    _start_us: int = field(init=False, repr=False, compare=False)
-    _pause_spans: tuple[tuple[int, int | None], ...] = field(init=False, repr=False, compare=False)
+    if TYPE_CHECKING:
+        # Precomputed microsecond forms (plain attributes, not fields), so that evaluating
+        # the clock repeatedly stays cheap.
+        _start_us: int
+        _pause_spans: tuple[tuple[int, int | None], ...]
 
     def __post_init__(self) -> None:
         if type(self.target_seconds) is not int or self.target_seconds <= 0:
@@ -788,7 +784,7 @@ class SlaClock:
                 raise ClockError(f"pauses must be Pause instances, got {pause!r}")
         object.__setattr__(self, "pauses", pauses)
         object.__setattr__(self, "_start_us", start)
-        object.__setattr__(self, "_pause_spans", _pause_union(pauses))
+        object.__setattr__(self, "_pause_spans", _pause_spans(pauses))
 
 
 @dataclass(frozen=True, slots=True)
@@ -821,7 +817,9 @@ def _running_stretches(clock: SlaClock, now: int) -> tuple[list[tuple[int, int]]
     after ``now`` is treated as still ongoing.  Paused means a pause covers ``now``.
     """
     stretches: list[tuple[int, int]] = []
-    cursor = clock._start_us  # the clock runs from here until the next pause (or now)
+    # The clock runs from the cursor until the next pause (or now).  Pauses come sorted by
+    # start and the cursor only moves forward, so overlapping pauses simply merge.
+    cursor = clock._start_us
     for pause_start, pause_end in clock._pause_spans:
         if pause_start > now:
             break
