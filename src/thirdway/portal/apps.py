@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "thirdway.portal"
+    verbose_name = "Client portal"

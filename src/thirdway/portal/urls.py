@@ -1,0 +1,17 @@
+from django.urls import path
+
+from thirdway.portal import views
+
+app_name = "portal"
+urlpatterns = [
+    path("", views.ticket_list, name="home"),
+    path("login/", views.sign_in, name="login"),
+    path("login/link/", views.request_link, name="request_link"),
+    path("login/link/sent/", views.link_sent, name="link_sent"),
+    path("login/link/<str:token>/", views.use_link, name="link"),
+    path("new/", views.ticket_new, name="new"),
+    path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),
+    path("tickets/<int:ticket_id>/reply/", views.ticket_reply, name="reply"),
+    path("tickets/<int:ticket_id>/close/", views.ticket_close, name="close"),
+    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
+]
