@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "thirdway.clients",
     "thirdway.clock",
     "thirdway.tickets",
+    "thirdway.portal",
 ]
 
 MIDDLEWARE = [
