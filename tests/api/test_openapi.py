@@ -1,0 +1,62 @@
+"""The API describes itself: every path in the OpenAPI schema, and a docs page."""
+
+from django.test import Client as HttpClient
+
+from .support import API
+
+PATHS = {
+    "/me": {"get"},
+    "/practices": {"get", "post"},
+    "/practices/{practice_id}": {"get", "patch"},
+    "/partners": {"get", "post"},
+    "/partners/{partner_id}": {"get", "patch"},
+    "/partners/{partner_id}/skills/{practice_id}": {"put", "delete"},
+    "/absences": {"get", "post"},
+    "/absences/{absence_id}": {"get", "patch", "delete"},
+    "/clients": {"get", "post"},
+    "/clients/{client_id}": {"get", "patch"},
+    "/clients/{client_id}/team": {"put"},
+    "/sites": {"get", "post"},
+    "/sites/{site_id}": {"get", "patch"},
+    "/contacts": {"get", "post"},
+    "/contacts/{contact_id}": {"get", "patch"},
+    "/assets": {"get", "post"},
+    "/assets/{asset_id}": {"get", "patch"},
+}
+
+
+def schema() -> dict:
+    response = HttpClient().get(f"{API}/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def test_the_openapi_schema_lists_every_path_and_method(db):
+    paths = schema()["paths"]
+
+    listed = {url.removeprefix(API): set(methods) for url, methods in paths.items()}
+    assert {url: listed.get(url) for url in PATHS} == PATHS
+
+
+def test_every_operation_requires_a_token_or_a_session(db):
+    paths = schema()["paths"]
+
+    for url in PATHS:
+        for method, operation in paths[API + url].items():
+            assert {"TokenAuth": []} in operation["security"], (method, url)
+            assert {"SessionAuth": []} in operation["security"], (method, url)
+
+
+def test_the_schema_documents_the_write_payloads_and_forbids_unknown_fields(db):
+    components = schema()["components"]["schemas"]
+
+    for name in ("PartnerIn", "PartnerPatch", "ClientIn", "AssetIn", "AbsenceIn", "SkillIn"):
+        assert components[name]["additionalProperties"] is False, name
+    assert {"latitude", "longitude", "time_zone"} <= set(components["PartnerIn"]["required"])
+
+
+def test_the_docs_page_answers(db):
+    response = HttpClient().get(f"{API}/docs")
+
+    assert response.status_code == 200
+    assert "openapi.json" in response.content.decode()
