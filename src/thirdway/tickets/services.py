@@ -578,6 +578,7 @@ def change_priority(
     """Set impact/urgency (priority follows the matrix) or override the priority with a reason."""
     _require_worker(actor, ticket)
     ticket = _lock(ticket)
+    _refuse_merged(ticket)
     before = snapshot(ticket, ["impact", "urgency", "priority", "priority_reason"])
     ticket.impact = impact or ticket.impact
     ticket.urgency = urgency or ticket.urgency
