@@ -1,6 +1,7 @@
 """The typed HTTP API at /api/v1/: one router per room, errors as JSON that say what is allowed."""
 
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
@@ -12,6 +13,9 @@ from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
 from thirdway.clients.api import router as clients_router
 from thirdway.network.api import router as network_router
+from thirdway.tickets.api import router as tickets_router
+from thirdway.tickets.lifecycle import TransitionRefused
+from thirdway.tickets.services import AttachmentTooLarge
 
 
 class TokenAuth(HttpBearer):
@@ -34,6 +38,7 @@ api = NinjaAPI(
 api.add_router("/", accounts_router, tags=["accounts"])
 api.add_router("/", network_router, tags=["network"])
 api.add_router("/", clients_router, tags=["clients"])
+api.add_router("/", tickets_router, tags=["tickets"])
 
 
 def _limits(code: str | None, params: dict) -> str:
@@ -133,6 +138,23 @@ def _pydantic_allowed(error: dict) -> str:
 def service_validation_error(request: HttpRequest, exc: ValidationError):
     payload = {"detail": "Invalid input.", "errors": validation_items(exc)}
     return api.create_response(request, payload, status=400)
+
+
+@api.exception_handler(TransitionRefused)
+def transition_refused(request: HttpRequest, exc: TransitionRefused):
+    payload = {"detail": str(exc), "status": exc.current, "allowed": exc.allowed}
+    return api.create_response(request, payload, status=409)
+
+
+@api.exception_handler(AttachmentTooLarge)
+def attachment_too_large(request: HttpRequest, exc: AttachmentTooLarge):
+    limit = settings.ATTACHMENT_MAX_BYTES
+    payload = {
+        "detail": f"A file is over the size limit: each file may be at most {limit} bytes.",
+        "limit_bytes": limit,
+        "errors": validation_items(exc),
+    }
+    return api.create_response(request, payload, status=413)
 
 
 @api.exception_handler(PermissionDenied)
