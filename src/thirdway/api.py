@@ -1,6 +1,5 @@
 """The typed HTTP API at /api/v1/: one router per room, errors as JSON that say what is allowed."""
 
-
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest

@@ -1,6 +1,5 @@
 """API of the signed-in account."""
 
-
 from ninja import Router, Schema
 
 router = Router()

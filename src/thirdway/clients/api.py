@@ -1,6 +1,5 @@
 """API of clients and what they own: sites, contacts and assets."""
 
-
 from typing import Literal
 
 from django.core.exceptions import ValidationError
