@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pyotp
 import pytest
@@ -169,10 +170,18 @@ def test_a_wrong_code_does_not_enrol_the_authenticator(cast, web_as, role, page)
 
 def test_a_person_may_turn_their_second_factor_off(cast, web_as, web_audit):
     secret = pyotp.random_base32()
-    accounts.enable_second_factor(cast.partner, secret, pyotp.TOTP(secret).now(), source=Source.CLI)
+    accounts.enable_second_factor(
+        cast.partner, secret, pyotp.TOTP(secret).at(time.time() - 30), source=Source.CLI
+    )
     browser = web_as(cast.partner)
     assert "On since" in browser.get("/accounts/settings/").content.decode()
-    response = browser.post("/accounts/settings/second-factor/off/", follow=True)
+    refused = browser.post("/accounts/settings/second-factor/off/", {"code": "000000"}, follow=True)
+    assert "the second factor stays on" in refused.content.decode()
+    cast.partner.refresh_from_db()
+    assert cast.partner.has_second_factor
+    response = browser.post(
+        "/accounts/settings/second-factor/off/", {"code": pyotp.TOTP(secret).now()}, follow=True
+    )
     assert "Second factor turned off." in response.content.decode()
     cast.partner.refresh_from_db()
     assert not cast.partner.has_second_factor
@@ -213,7 +222,9 @@ def test_the_admin_site_shows_the_domain_read_only(cast, web_as, page):
 
 def test_the_admin_site_login_form_does_not_skip_the_second_factor(cast, client):
     secret = pyotp.random_base32()
-    accounts.enable_second_factor(cast.admin, secret, pyotp.TOTP(secret).now(), source=Source.CLI)
+    accounts.enable_second_factor(
+        cast.admin, secret, pyotp.TOTP(secret).at(time.time() - 30), source=Source.CLI
+    )
     response = client.post(
         "/admin/login/?next=/admin/",
         {"username": "admin", "password": PASSWORD, "next": "/admin/"},

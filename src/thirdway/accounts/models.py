@@ -35,6 +35,11 @@ class User(AbstractUser):
     )
     totp_secret = models.CharField(max_length=64, blank=True)
     totp_enabled_at = models.DateTimeField(null=True, blank=True)
+    totp_last_step = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Time step of the last code accepted; codes are single-use.",
+    )
 
     objects = UserManager()
 

@@ -122,9 +122,34 @@ def totp_uri(user: User, secret: str) -> str:
     return pyotp.TOTP(secret).provisioning_uri(name=user.get_username(), issuer_name=TOTP_ISSUER)
 
 
-def verify_totp(secret: str, code: str) -> bool:
+def matching_step(secret: str, code: str, at: dt.datetime | None = None) -> int | None:
+    """The 30-second time step whose code this is (now, or one step either side), if any."""
     code = (code or "").replace(" ", "")
-    return bool(secret) and code.isdigit() and pyotp.TOTP(secret).verify(code, valid_window=1)
+    if not secret or not code.isdigit() or len(code) != 6:
+        return None
+    totp = pyotp.TOTP(secret)
+    at = at or timezone.now()
+    now_step = totp.timecode(at)
+    for step in (now_step, now_step - 1, now_step + 1):
+        if secrets.compare_digest(totp.generate_otp(step), code):
+            return step
+    return None
+
+
+def verify_totp(secret: str, code: str) -> bool:
+    return matching_step(secret, code) is not None
+
+
+@transaction.atomic
+def check_second_factor(user: User, code: str) -> bool:
+    """Accept a sign-in code once: a code already used (or an older one) is refused."""
+    locked = User.objects.select_for_update().get(pk=user.pk)
+    step = matching_step(locked.totp_secret, code)
+    if step is None or (locked.totp_last_step is not None and step <= locked.totp_last_step):
+        return False
+    locked.totp_last_step = step
+    locked.save(update_fields=["totp_last_step"])
+    return True
 
 
 @transaction.atomic
@@ -134,7 +159,8 @@ def enable_second_factor(user: User, secret: str, code: str, *, source: str) -> 
         raise ValidationError({"code": "That code does not match; enter the 6 digits shown now."})
     user.totp_secret = secret
     user.totp_enabled_at = timezone.now()
-    user.save(update_fields=["totp_secret", "totp_enabled_at"])
+    user.totp_last_step = matching_step(secret, code)
+    user.save(update_fields=["totp_secret", "totp_enabled_at", "totp_last_step"])
     record(user, "user.2fa_enable", user, source=source)
 
 
@@ -144,7 +170,8 @@ def disable_second_factor(actor, user: User, *, source: str) -> None:
         _require_admin(actor)
     user.totp_secret = ""
     user.totp_enabled_at = None
-    user.save(update_fields=["totp_secret", "totp_enabled_at"])
+    user.totp_last_step = None
+    user.save(update_fields=["totp_secret", "totp_enabled_at", "totp_last_step"])
     record(actor, "user.2fa_disable", user, source=source)
 
 

@@ -63,11 +63,13 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
     user = get_object_or_404(User, pk=user_id, is_active=True)
     form = CodeForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
-        if services.verify_totp(user.totp_secret, form.cleaned_data["code"]):
+        if services.check_second_factor(user, form.cleaned_data["code"]):
             target = request.session.get(PENDING_NEXT, "/")
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect(target)
-        form.add_error("code", "That code does not match; enter the 6 digits shown now.")
+        form.add_error(
+            "code", "That code does not match or was already used; enter the 6 digits shown now."
+        )
     return render(request, "accounts/login_code.html", {"form": form})
 
 
@@ -113,6 +115,9 @@ def revoke_token(request: HttpRequest, token_id: int) -> HttpResponse:
 def second_factor(request: HttpRequest) -> HttpResponse:
     """Enrol a TOTP authenticator: show a secret, then check one code from it."""
     user = request.user
+    if user.has_second_factor:
+        messages.info(request, "Turn off your current second factor first (it asks for a code).")
+        return redirect("accounts:settings")
     secret = request.session.get(PENDING_SECRET) or services.new_totp_secret()
     request.session[PENDING_SECRET] = secret
     form = CodeForm(request.POST or None)
@@ -134,6 +139,10 @@ def second_factor(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def disable_second_factor(request: HttpRequest) -> HttpResponse:
+    """Turning the factor off takes a current code, so a borrowed session cannot do it."""
+    if not services.check_second_factor(request.user, request.POST.get("code", "")):
+        messages.error(request, "That code does not match; the second factor stays on.")
+        return redirect("accounts:settings")
     services.disable_second_factor(request.user, request.user, source=Source.WEB)
     messages.success(request, "Second factor turned off.")
     return redirect("accounts:settings")
