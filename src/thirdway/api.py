@@ -6,7 +6,7 @@ from django.http import Http404, HttpRequest
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaError
-from ninja.security import HttpBearer, django_auth
+from ninja.security import HttpBearer, SessionAuth
 
 from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
@@ -27,11 +27,27 @@ class TokenAuth(HttpBearer):
         return user
 
 
+class EnrolledSessionAuth(SessionAuth):
+    """The browser session (with CSRF), unless the person still owes a required second factor:
+    enrolment is enforced on pages, so the session must not open the API around it."""
+
+    def authenticate(self, request: HttpRequest, key):
+        user = super().authenticate(request, key)
+        if (
+            user is not None
+            and settings.REQUIRE_ADMIN_SECOND_FACTOR
+            and user.is_practice_admin
+            and not user.has_second_factor
+        ):
+            return None
+        return user
+
+
 api = NinjaAPI(
     title="Thirdway API",
     version="1",
     description="The API of a managed IT service practice run by a cooperative of partners.",
-    auth=[TokenAuth(), django_auth],
+    auth=[TokenAuth(), EnrolledSessionAuth()],
     urls_namespace="api",
 )
 api.add_router("/", accounts_router, tags=["accounts"])

@@ -57,3 +57,16 @@ def test_enrolling_again_is_refused_while_a_factor_is_on(cast, web_as):
     response = browser.get("/accounts/settings/second-factor/", follow=True)
     assert "Turn off your current second factor first" in response.content.decode()
     assert type(cast.partner).objects.get(pk=cast.partner.pk).totp_secret == secret_before
+
+
+def test_an_admin_who_owes_a_second_factor_cannot_use_the_api_with_the_session(
+    cast, web_as, settings
+):
+    browser = web_as(cast.admin)
+    assert browser.get("/api/v1/me").status_code == 200
+    settings.REQUIRE_ADMIN_SECOND_FACTOR = True
+    assert browser.get("/api/v1/me").status_code == 401
+    _enrolled(cast.admin)
+    assert browser.get("/api/v1/me").status_code == 200
+    partner = web_as(cast.partner)
+    assert partner.get("/api/v1/me").status_code == 200
