@@ -98,13 +98,18 @@ def _sqlite_ids(terms: list[str], include_notes: bool, limit: int) -> list[int]:
         return [row[0] for row in cursor.fetchall()]
 
 
+# PostgreSQL's parser reads "<word>" as an HTML tag and drops it (with all of <script>...</script>);
+# the texts are plain, so angle brackets are read as spaces, as FTS5 reads them.  The same
+# expressions are indexed (migration 0003).
+PG_DOCUMENT = "to_tsvector('simple', translate(search_text, '<>', '  '))"
+PG_DOCUMENT_WITH_NOTES = (
+    "to_tsvector('simple', translate(search_text || ' ' || note_text, '<>', '  '))"
+)
+
+
 def _postgres_ids(terms: list[str], include_notes: bool, limit: int) -> list[int]:
     tsquery = " & ".join(re.sub(r"[^\w@.+-]", "", term) + ":*" for term in terms)
-    document = (
-        "to_tsvector('simple', search_text || ' ' || note_text)"
-        if include_notes
-        else "to_tsvector('simple', search_text)"
-    )
+    document = PG_DOCUMENT_WITH_NOTES if include_notes else PG_DOCUMENT
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT id FROM tickets_ticket WHERE {document} @@ to_tsquery('simple', %s) "  # noqa: S608
