@@ -37,6 +37,7 @@ import time
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
 from ninja.decorators import decorate_view
@@ -159,6 +160,17 @@ def _claim(user, key: str, fingerprint: str) -> IdempotentRequest | HttpResponse
 def _expired(row: IdempotentRequest) -> bool:
     age = timezone.now() - row.created_at
     return age > (ABANDONED_AFTER if row.status_code is None else KEEP_ANSWERS)
+
+
+def forget_old_answers(now: dt.datetime | None = None) -> int:
+    """Delete answers older than a day and abandoned claims; for a periodic job.  A key is
+    also freed when it is used again after that time, so this only keeps the table small."""
+    now = now or timezone.now()
+    deleted, _ = IdempotentRequest.objects.filter(
+        Q(status_code__isnull=False, created_at__lt=now - KEEP_ANSWERS)
+        | Q(status_code__isnull=True, created_at__lt=now - ABANDONED_AFTER)
+    ).delete()
+    return deleted
 
 
 def _answer(request, operation, claim: IdempotentRequest, call) -> HttpResponse:

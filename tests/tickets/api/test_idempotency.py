@@ -237,3 +237,16 @@ def test_a_malformed_key_is_a_400_naming_the_header(cast, api_as, key):
     assert response.status_code == 400
     assert response.json()["errors"][0]["field"] == KEY
     assert not Ticket.objects.exists()
+
+
+def test_old_answers_and_abandoned_claims_are_forgotten(cast, api_as):
+    client = api_as(cast.partner)
+    post(client, "/tickets", ticket_payload(cast, "Old"), **{KEY: "old"})
+    post(client, "/tickets", ticket_payload(cast, "Recent"), **{KEY: "recent"})
+    _claim_in_progress(cast, API + "/tickets", ticket_payload(cast), "abandoned")
+    _claim_in_progress(cast, API + "/tickets", ticket_payload(cast), "working")
+    now = timezone.now()
+    for key, age in (("old", dt.timedelta(hours=25)), ("abandoned", dt.timedelta(minutes=11))):
+        IdempotentRequest.objects.filter(key=key).update(created_at=now - age)
+    assert idempotency.forget_old_answers() == 2
+    assert set(IdempotentRequest.objects.values_list("key", flat=True)) == {"recent", "working"}
