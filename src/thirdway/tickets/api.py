@@ -368,7 +368,7 @@ def list_tickets(
     sort: SortName = "-updated_at",
 ):
     """Tickets the caller sees, filtered (several ``status`` or ``priority`` values may be
-    given) and sorted; ``q`` searches them as ``/tickets/search`` does."""
+    given) and sorted; ``q`` keeps those among the best 500 matches of ``/tickets/search``."""
     tickets = _tickets(request.auth)
     if status:
         tickets = tickets.filter(status__in=status)
