@@ -16,6 +16,9 @@ from thirdway.tickets.api import router as tickets_router
 from thirdway.tickets.lifecycle import TransitionRefused
 from thirdway.tickets.services import AttachmentTooLarge
 
+# Where ninja says a field came from; people need only the field's own name.
+SCHEMA_LOCATIONS = {"body", "payload", "query", "file", "form", "path", "header", "filters"}
+
 
 class TokenAuth(HttpBearer):
     """``Authorization: Bearer tw_...`` with a personal API token."""
@@ -94,7 +97,7 @@ def validation_items(error: ValidationError) -> list[dict]:
 def schema_error(request: HttpRequest, exc: SchemaError):
     items = []
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", []) if part not in ("body", "payload")]
+        location = [str(part) for part in error.get("loc", []) if part not in SCHEMA_LOCATIONS]
         items.append(
             {
                 "field": ".".join(location) or "__all__",

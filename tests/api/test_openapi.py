@@ -44,7 +44,7 @@ def test_every_operation_requires_a_token_or_a_session(db):
     for url in PATHS:
         for method, operation in paths[API + url].items():
             assert {"TokenAuth": []} in operation["security"], (method, url)
-            assert {"SessionAuth": []} in operation["security"], (method, url)
+            assert {"EnrolledSessionAuth": []} in operation["security"], (method, url)
 
 
 def test_the_schema_documents_the_write_payloads_and_forbids_unknown_fields(db):

@@ -99,8 +99,22 @@ def body_from(*, body_html: str | None = None, body_text: str | None = None) -> 
     return text_to_html(text), text
 
 
+TAG_LIKE = re.compile(r"<(?=[A-Za-z/!?])")
+
+
 def clean_line(text: str, limit: int = 250) -> str:
-    """A one-line field such as a subject: tags removed, control characters and newlines gone."""
-    plain = html.unescape(nh3.clean(text or "", tags=set()))
+    """A one-line field such as a subject: tags removed, control characters and newlines gone.
+
+    Entities are decoded and tags stripped until nothing changes, so an encoded tag
+    (``&lt;script&gt;``) cannot come back as a real one; what still looks like a tag after a
+    few rounds loses its bracket.
+    """
+    plain = text or ""
+    for _ in range(3):
+        stripped = html.unescape(nh3.clean(plain, tags=set()))
+        if stripped == plain:
+            break
+        plain = stripped
+    plain = TAG_LIKE.sub("‹", plain)
     plain = re.sub(r"[\x00-\x1f\x7f]+", " ", plain)
     return re.sub(r"\s+", " ", plain).strip()[:limit]

@@ -306,7 +306,7 @@ class Webhook(models.Model):
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=100)
-    events = models.JSONField(default=list, help_text="Event names; empty means all.")
+    events = models.JSONField(default=list, blank=True, help_text="Event names; empty means all.")
     client = models.ForeignKey(
         "clients.Client",
         null=True,

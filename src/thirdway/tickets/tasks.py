@@ -1,4 +1,10 @@
-"""Background work of the service desk: webhook deliveries with retries and backoff."""
+"""Background work of the service desk: webhook deliveries with retries and backoff.
+
+An attempt first claims its delivery for a short lease (``next_attempt_at`` moves past the
+send's time limit), sends, then records the outcome and when to try again.  The clock's sweep
+enqueues every delivery whose time has come, including any whose enqueue was lost, so no
+delivery depends on a single queued task surviving.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +12,11 @@ import datetime as dt
 import json
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django_tasks import task
 
+LEASE = dt.timedelta(minutes=2)  # longer than a delivery's whole time limit
 # Waits before each retry; after the last one the delivery is marked failed.
 BACKOFF = (
     dt.timedelta(minutes=1),
@@ -21,7 +29,7 @@ BACKOFF = (
 
 @task()
 def deliver_webhook(delivery_id: int) -> str:
-    """Send one delivery; on failure schedule the next attempt (idempotent per attempt)."""
+    """Send one delivery if it is due and not claimed by another attempt."""
     from thirdway.tickets.models import DeliveryStatus, WebhookDelivery
     from thirdway.tickets.outbound import build_headers, deliver
 
@@ -34,8 +42,12 @@ def deliver_webhook(delivery_id: int) -> str:
         )
         if delivery is None or delivery.status in (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED):
             return "nothing to do"
+        now = timezone.now()
+        if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
+            return "not due yet, or another attempt holds it"
         delivery.attempts += 1
-        delivery.save(update_fields=["attempts"])
+        delivery.next_attempt_at = now + LEASE
+        delivery.save(update_fields=["attempts", "next_attempt_at"])
     hook = delivery.webhook
     body = json.dumps(delivery.payload, separators=(",", ":")).encode()
     headers = build_headers(
@@ -60,14 +72,40 @@ def _settle(delivery, result) -> str:
     delivery.last_error = result.error or ""
     if result.ok:
         delivery.status, delivery.delivered_at = DeliveryStatus.DELIVERED, timezone.now()
+        delivery.next_attempt_at = None
     elif result.refused or delivery.attempts > len(BACKOFF):
         # A refused target stays refused: retrying would only knock on the same door.
-        delivery.status = DeliveryStatus.FAILED
+        delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
     else:
         delivery.status = DeliveryStatus.RETRYING
         delivery.next_attempt_at = timezone.now() + BACKOFF[delivery.attempts - 1]
-        transaction.on_commit(
-            lambda: deliver_webhook.using(run_after=delivery.next_attempt_at).enqueue(delivery.pk)
-        )
     delivery.save()
     return delivery.status
+
+
+def due_deliveries(now: dt.datetime | None = None):
+    """Deliveries whose next attempt is due (or never started a minute after being made)."""
+    from thirdway.tickets.models import DeliveryStatus, WebhookDelivery
+
+    now = now or timezone.now()
+    waiting = [DeliveryStatus.PENDING, DeliveryStatus.RETRYING]
+    return WebhookDelivery.objects.filter(status__in=waiting).filter(
+        Q(next_attempt_at__lte=now)
+        | Q(next_attempt_at__isnull=True, created_at__lte=now - dt.timedelta(minutes=1))
+    )
+
+
+@task()
+def retry_due_webhooks() -> int:
+    """The clock's sweep: enqueue every delivery that is due."""
+    due = list(due_deliveries().values_list("pk", flat=True)[:1000])
+    for delivery_id in due:
+        deliver_webhook.enqueue(delivery_id)
+    return len(due)
+
+
+@task()
+def forget_old_idempotency_answers() -> int:
+    from thirdway.tickets.idempotency import forget_old_answers
+
+    return forget_old_answers()
