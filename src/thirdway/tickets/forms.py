@@ -1,0 +1,311 @@
+"""Forms of the desk; they only shape input, the ticket services decide."""
+
+from __future__ import annotations
+
+from django import forms
+from django.conf import settings
+from django.template.defaultfilters import filesizeformat
+
+from thirdway.clients.models import Asset, Client, Contact, Site
+from thirdway.network.models import Partner, Practice
+from thirdway.tickets.lifecycle import LABELS, Status
+from thirdway.tickets.models import CannedReply, LinkKind, TicketType, pk_of_number
+from thirdway.tickets.services import Upload
+
+LEVELS = [(1, "1 · high"), (2, "2 · medium"), (3, "3 · low")]
+PRIORITIES = [(1, "P1"), (2, "P2"), (3, "P3"), (4, "P4")]
+SORTS = [("updated", "Last updated"), ("created", "Newest"), ("priority", "Priority")]
+# The keys of the queue's query string that a saved view keeps (never the page number).
+QUERY_KEYS = (
+    "queue",
+    "status",
+    "priority",
+    "client",
+    "practice",
+    "assignee",
+    "tag",
+    "q",
+    "sort",
+)
+VISIT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
+
+
+def _partner_choices(partners) -> list[tuple[str, str]]:
+    return [(str(partner.pk), partner.name) for partner in partners]
+
+
+# --- the queue ---------------------------------------------------------------------------------
+
+
+class QueueFilterForm(forms.Form):
+    status = forms.ChoiceField(required=False)
+    priority = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, choices=[("", "Any priority"), *PRIORITIES]
+    )
+    client = forms.ModelChoiceField(Client.objects.none(), required=False, empty_label="Any client")
+    practice = forms.ModelChoiceField(
+        Practice.objects.none(), required=False, empty_label="Any practice"
+    )
+    assignee = forms.ChoiceField(required=False)
+    tag = forms.CharField(required=False, max_length=50)
+    q = forms.CharField(required=False, max_length=200, label="Text")
+    sort = forms.ChoiceField(required=False, choices=SORTS)
+
+    def __init__(self, *args, user, partners, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        statuses = [(status.value, LABELS[status]) for status in Status]
+        self.fields["status"].choices = [("", "Any status"), ("open", "Any open"), *statuses]
+        self.fields["client"].queryset = Client.objects.for_user(user).order_by("name")
+        self.fields["practice"].queryset = Practice.objects.for_user(user)
+        self.fields["assignee"].choices = [
+            ("", "Anyone"),
+            ("me", "Me"),
+            ("none", "Nobody"),
+            *_partner_choices(partners),
+        ]
+
+
+class BulkForm(forms.Form):
+    """The same change to the tickets ticked on the queue; empty fields change nothing."""
+
+    ticket = forms.TypedMultipleChoiceField(coerce=int)
+    status = forms.ChoiceField(required=False)
+    assignee = forms.ChoiceField(required=False)
+    priority = forms.TypedChoiceField(
+        required=False, coerce=int, empty_value=None, choices=[("", "Priority"), *PRIORITIES]
+    )
+    reason = forms.CharField(required=False, max_length=250)
+
+    def __init__(self, *args, partners, ticket_ids=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        statuses = [(s.value, LABELS[s]) for s in Status if s != Status.MERGED]
+        self.fields["status"].choices = [("", "Status"), *statuses]
+        self.fields["assignee"].choices = [
+            ("", "Assignee"),
+            ("me", "Me"),
+            ("none", "Nobody (back to the queue)"),
+            *_partner_choices(partners),
+        ]
+        self.fields["ticket"].choices = [(pk, pk) for pk in ticket_ids]
+
+    def clean(self):
+        data = super().clean()
+        if not (data.get("status") or data.get("assignee") or data.get("priority")):
+            raise forms.ValidationError("Choose a status, an assignee or a priority to apply.")
+        return data
+
+
+class SavedViewForm(forms.Form):
+    name = forms.CharField(max_length=80)
+    query = forms.CharField(required=False, max_length=2000)
+
+
+# --- uploads -----------------------------------------------------------------------------------
+
+
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class AttachmentsField(forms.FileField):
+    """Several files; each one over ``ATTACHMENT_MAX_BYTES`` refuses the whole form."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("widget", MultipleFileInput())
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def clean(self, data, initial=None):
+        files = data if isinstance(data, list | tuple) else [data] if data else []
+        cleaned = [super(AttachmentsField, self).clean(item, initial) for item in files if item]
+        limit = settings.ATTACHMENT_MAX_BYTES
+        too_large = [item for item in cleaned if item.size > limit]
+        if too_large:
+            raise forms.ValidationError(
+                [
+                    f"{item.name} is {filesizeformat(item.size)}; "
+                    f"the limit is {filesizeformat(limit)} per file."
+                    for item in too_large
+                ]
+            )
+        return cleaned
+
+
+def uploads_of(files) -> list[Upload]:
+    return [Upload(filename=item.name, content=item.read()) for item in files]
+
+
+# --- the ticket page ---------------------------------------------------------------------------
+
+
+class ReplyForm(forms.Form):
+    canned = forms.ModelChoiceField(
+        CannedReply.objects.none(), required=False, label="Canned reply", empty_label="—"
+    )
+    body = forms.CharField(required=False, widget=forms.Textarea(attrs={"rows": 6}))
+    internal = forms.BooleanField(required=False, label="Internal note (network only)")
+    time_spent_minutes = forms.IntegerField(
+        required=False, min_value=0, max_value=24 * 60, label="Time spent (minutes)"
+    )
+    attachments = AttachmentsField()
+
+    def __init__(self, *args, canned=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        if canned is not None:
+            self.fields["canned"].queryset = canned
+
+    def clean(self):
+        data = super().clean()
+        # Without JavaScript the canned reply cannot fill the box; an empty box takes it then.
+        if not (data.get("body") or "").strip() and data.get("canned"):
+            data["body"] = data["canned"].body
+        return data
+
+
+class AssignForm(forms.Form):
+    """``me``, a partner's id, or nothing (back to the queue)."""
+
+    partner = forms.CharField(required=False)
+    reason = forms.CharField(required=False, max_length=250)
+
+
+class StatusForm(forms.Form):
+    # Any value is passed on: the lifecycle refuses what it does not allow and lists the rest.
+    status = forms.CharField(max_length=30)
+    reason = forms.CharField(required=False, max_length=250)
+    force = forms.BooleanField(required=False)
+
+
+class PriorityForm(forms.Form):
+    impact = forms.TypedChoiceField(coerce=int, choices=LEVELS)
+    urgency = forms.TypedChoiceField(coerce=int, choices=LEVELS)
+    priority = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "From the matrix"), *PRIORITIES],
+        label="Override",
+    )
+    reason = forms.CharField(required=False, max_length=250)
+
+
+class TicketRefField(forms.CharField):
+    """A ticket number as people type it: ``TW-10234`` or ``10234``."""
+
+    def clean(self, value):
+        value = super().clean(value)
+        pk = pk_of_number(value or "")
+        if pk is None:
+            raise forms.ValidationError(f"{value!r} is not a ticket number (like TW-10001).")
+        return pk
+
+
+class MergeForm(forms.Form):
+    target = TicketRefField(max_length=30, label="Merge into")
+
+
+class LinkForm(forms.Form):
+    target = TicketRefField(max_length=30, label="Ticket")
+    kind = forms.ChoiceField(choices=LinkKind.choices)
+
+
+class SplitForm(forms.Form):
+    articles = forms.TypedMultipleChoiceField(coerce=int)
+    subject = forms.CharField(required=False, max_length=250)
+
+    def __init__(self, *args, article_ids=(), **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["articles"].choices = [(pk, pk) for pk in article_ids]
+        self.fields["articles"].error_messages["required"] = "Tick the articles to split off."
+
+
+# --- a new ticket --------------------------------------------------------------------------------
+
+
+class NewTicketForm(forms.Form):
+    client = forms.ModelChoiceField(Client.objects.none(), empty_label="Choose a client")
+    requester = forms.ModelChoiceField(Contact.objects.none(), required=False)
+    site = forms.ModelChoiceField(Site.objects.none(), required=False)
+    asset = forms.ModelChoiceField(Asset.objects.none(), required=False)
+    practice = forms.ModelChoiceField(Practice.objects.none(), required=False)
+    type = forms.ChoiceField(choices=TicketType.choices, initial=TicketType.INCIDENT)
+    impact = forms.TypedChoiceField(coerce=int, choices=LEVELS, initial=2)
+    urgency = forms.TypedChoiceField(coerce=int, choices=LEVELS, initial=2)
+    priority = forms.TypedChoiceField(
+        required=False,
+        coerce=int,
+        empty_value=None,
+        choices=[("", "From impact × urgency"), *PRIORITIES],
+        label="Priority override",
+    )
+    priority_reason = forms.CharField(required=False, max_length=250, label="Override reason")
+    needs_onsite = forms.BooleanField(required=False, label="Needs on-site")
+    visit_starts_at = forms.DateTimeField(
+        required=False,
+        input_formats=VISIT_FORMATS,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        label="Visit from",
+    )
+    visit_ends_at = forms.DateTimeField(
+        required=False,
+        input_formats=VISIT_FORMATS,
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        label="Visit until",
+    )
+    tags = forms.CharField(required=False, max_length=500, help_text="Separated by commas.")
+    subject = forms.CharField(max_length=250)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}), label="Description")
+    attachments = AttachmentsField()
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        clients = Client.objects.for_user(user).order_by("name")
+        self.fields["client"].queryset = clients
+        self.fields["practice"].queryset = Practice.objects.for_user(user)
+        self.chosen_client = self._chosen_client(clients)
+        if self.chosen_client is not None:
+            # Only this client's people, sites and assets are offered (and accepted).
+            self.fields["requester"].queryset = Contact.objects.for_user(user).filter(
+                client=self.chosen_client, is_active=True
+            )
+            self.fields["site"].queryset = Site.objects.for_user(user).filter(
+                client=self.chosen_client
+            )
+            self.fields["asset"].queryset = Asset.objects.for_user(user).filter(
+                client=self.chosen_client
+            )
+
+    def _chosen_client(self, clients) -> Client | None:
+        raw = self.data.get("client") if self.is_bound else self.initial.get("client")
+        if isinstance(raw, Client):
+            return raw if clients.filter(pk=raw.pk).exists() else None
+        if not str(raw or "").isdigit():
+            return None
+        return clients.filter(pk=int(raw)).first()
+
+    def clean_tags(self) -> list[str]:
+        return [name.strip() for name in self.cleaned_data["tags"].split(",") if name.strip()]
+
+    def clean(self):
+        data = super().clean()
+        starts, ends = data.get("visit_starts_at"), data.get("visit_ends_at")
+        if starts and ends and ends <= starts:
+            self.add_error("visit_ends_at", "The visit must end after it starts.")
+        if (starts or ends) and not data.get("needs_onsite"):
+            self.add_error("needs_onsite", "A visit window is for tickets that need on-site.")
+        return data
+
+
+def partner_for(user, value: str, partners) -> Partner | None:
+    """The partner an assignment names: ``me``, an id among ``partners``; None for nobody."""
+    if value == "me":
+        partner = getattr(user, "partner", None)
+        if partner is None or not partner.is_active:
+            raise forms.ValidationError("You have no active partner record to assign to.")
+        return partner
+    if value in ("", "none"):
+        return None
+    found = partners.filter(pk=value).first() if value.isdigit() else None
+    if found is None:
+        raise forms.ValidationError(f"No active partner with id {value}.")
+    return found
