@@ -10,6 +10,7 @@ urlpatterns = [
     path("accounts/", include("thirdway.accounts.urls")),
     path("partners/", include("thirdway.network.urls")),
     path("clients/", include("thirdway.clients.urls")),
+    path("tickets/", include("thirdway.tickets.urls")),
     path("portal/", include("thirdway.portal.urls")),
     # The admin site's own login form would skip the second factor; everyone signs in here.
     path(
