@@ -189,6 +189,8 @@ def create_ticket(
     """
     staff = actor.is_network_staff
     contact = getattr(actor, "contact", None)
+    if staff and not Client.objects.for_user(actor).filter(pk=client.pk).exists():
+        raise PermissionDenied("You may open tickets only for clients you serve.")
     if not staff and not is_contact_of(actor, client.pk):
         raise PermissionDenied("You may open tickets only for your own organisation.")
     if not staff and (requester_id is None or actor.role != "client_admin"):
