@@ -4,7 +4,7 @@ from typing import Literal
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from thirdway.audit.models import Source
@@ -112,7 +112,7 @@ def get_client(request, client_id: int):
 @router.post("/clients", response={201: ClientOut})
 def create_client(request, payload: ClientIn):
     client = services.create_client(request.auth, source=Source.API, **_client_data(payload))
-    return 201, client
+    return Status(201, client)
 
 
 @router.patch("/clients/{client_id}", response=ClientOut)
@@ -176,7 +176,7 @@ def get_site(request, site_id: int):
 def create_site(request, payload: SiteIn):
     data = payload.model_dump(exclude_none=True)
     client = _visible_client(request, "client", data.pop("client"))
-    return 201, services.create_site(request.auth, client, source=Source.API, **data)
+    return Status(201, services.create_site(request.auth, client, source=Source.API, **data))
 
 
 @router.patch("/sites/{site_id}", response=SiteOut)
@@ -240,7 +240,7 @@ def get_contact(request, contact_id: int):
 def create_contact(request, payload: ContactIn):
     data = payload.model_dump()
     client = _visible_client(request, "client", data.pop("client"))
-    return 201, services.create_contact(request.auth, client, source=Source.API, **data)
+    return Status(201, services.create_contact(request.auth, client, source=Source.API, **data))
 
 
 @router.patch("/contacts/{contact_id}", response=ContactOut)
@@ -304,7 +304,7 @@ def create_asset(request, payload: AssetIn):
     data = payload.model_dump()
     client = _visible_client(request, "client", data.pop("client"))
     data["site_id"], data["contact_id"] = data.pop("site"), data.pop("contact")
-    return 201, services.create_asset(request.auth, client, source=Source.API, **data)
+    return Status(201, services.create_asset(request.auth, client, source=Source.API, **data))
 
 
 @router.patch("/assets/{asset_id}", response=AssetOut)

@@ -6,7 +6,7 @@ from typing import Literal
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import AwareDatetime, ValidationInfo, model_validator
 
@@ -76,7 +76,7 @@ def get_practice(request, practice_id: int):
 @router.post("/practices", response={201: PracticeOut})
 def create_practice(request, payload: PracticeIn):
     data = _practice_data(payload, exclude_none=True)
-    return 201, services.create_practice(request.auth, source=Source.API, **data)
+    return Status(201, services.create_practice(request.auth, source=Source.API, **data))
 
 
 @router.patch("/practices/{practice_id}", response=PracticeOut)
@@ -217,7 +217,7 @@ def get_partner(request, partner_id: int):
 def create_partner(request, payload: PartnerIn):
     data = _hours_as_lists(payload.model_dump())
     partner = services.create_partner(request.auth, source=Source.API, **data)
-    return 201, _partners(request).get(pk=partner.pk)
+    return Status(201, _partners(request).get(pk=partner.pk))
 
 
 @router.patch("/partners/{partner_id}", response=PartnerOut)
@@ -244,7 +244,7 @@ def remove_skill(request, partner_id: int, practice_id: int):
     partner = get_object_or_404(_partners(request), pk=partner_id)
     skill = get_object_or_404(partner.skills.all(), practice_id=practice_id)
     services.remove_skill(request.auth, skill, source=Source.API)
-    return 204, None
+    return Status(204, None)
 
 
 # --- absences ----------------------------------------------------------------------------------
@@ -296,7 +296,7 @@ def get_absence(request, absence_id: int):
 def create_absence(request, payload: AbsenceIn):
     data = payload.model_dump()
     partner = services.visible_partner(request.auth, "partner", data.pop("partner"))
-    return 201, services.add_absence(request.auth, partner, source=Source.API, **data)
+    return Status(201, services.add_absence(request.auth, partner, source=Source.API, **data))
 
 
 @router.patch("/absences/{absence_id}", response=AbsenceOut)
@@ -310,4 +310,4 @@ def update_absence(request, absence_id: int, payload: AbsencePatch):
 def cancel_absence(request, absence_id: int):
     absence = get_object_or_404(_absences(request).select_related("partner"), pk=absence_id)
     services.cancel_absence(request.auth, absence, source=Source.API)
-    return 204, None
+    return Status(204, None)
