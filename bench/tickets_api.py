@@ -1,0 +1,159 @@
+"""Ticket creation through the HTTP API: sequential, then N concurrent clients.
+
+Runs a real gunicorn against the database of THIRDWAY_HOME / THIRDWAY_DATABASE_URL (load the
+demo first), creates tickets with POST /api/v1/tickets (each with an Idempotency-Key), and
+prints one JSON object:
+
+    THIRDWAY_HOME=var-bench python bench/tickets_api.py --tickets 600 --concurrency 8
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thirdway.settings")
+import django
+
+django.setup()
+
+import httpx  # noqa: E402
+
+from thirdway.accounts.models import Role, User  # noqa: E402
+from thirdway.accounts.services import issue_token  # noqa: E402
+from thirdway.clients.models import Client  # noqa: E402
+from thirdway.tickets.models import Ticket  # noqa: E402
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def _token() -> str:
+    admin = User.objects.filter(role=Role.PRACTICE_ADMIN, is_active=True).first()
+    if admin is None:
+        sys.exit("No practice admin: load the demo first (thirdway demo).")
+    _, secret = issue_token(admin, f"bench-{uuid.uuid4().hex[:8]}", source="cli")
+    return secret
+
+
+def _server(port: int, workers: int) -> subprocess.Popen:
+    server = subprocess.Popen(  # noqa: S603
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "thirdway.wsgi:application",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+        ],
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"http://127.0.0.1:{port}/accounts/login/", timeout=2)
+            return server
+        except httpx.HTTPError:
+            time.sleep(0.3)
+    server.kill()
+    sys.exit("gunicorn did not start")
+
+
+def _create(client: httpx.Client, client_ids: list[int], index: int) -> float:
+    started = time.perf_counter()
+    response = client.post(
+        "/api/v1/tickets",
+        json={
+            "client": client_ids[index % len(client_ids)],
+            "subject": f"Bench ticket {index}",
+            "body_text": "The printer on the second floor is offline again.",
+        },
+        headers={"Idempotency-Key": uuid.uuid4().hex},
+    )
+    if response.status_code != 201:
+        raise RuntimeError(f"{response.status_code}: {response.text[:300]}")
+    return time.perf_counter() - started
+
+
+def _run(base: str, token: str, client_ids: list[int], count: int, threads: int) -> dict:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    per_thread = count // threads
+
+    def work(offset: int) -> None:
+        with httpx.Client(
+            base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=60
+        ) as client:
+            mine = [_create(client, client_ids, offset + i) for i in range(per_thread)]
+        with lock:
+            latencies.extend(mine)
+
+    started = time.perf_counter()
+    workers = [threading.Thread(target=work, args=(n * per_thread,)) for n in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    elapsed = time.perf_counter() - started
+    latencies.sort()
+    return {
+        "clients": threads,
+        "tickets": len(latencies),
+        "tickets_per_second": round(len(latencies) / elapsed, 1),
+        "latency_ms_p50": round(statistics.median(latencies) * 1000, 1),
+        "latency_ms_p95": round(latencies[math.ceil(len(latencies) * 0.95) - 1] * 1000, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--tickets", type=int, default=400)
+    parser.add_argument("--concurrency", type=int, default=8)
+    parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    args = parser.parse_args()
+    token = _token()
+    client_ids = list(Client.objects.values_list("pk", flat=True)[:500])
+    before = Ticket.objects.count()
+    port = _free_port()
+    server = _server(port, args.workers)
+    try:
+        base = f"http://127.0.0.1:{port}"
+        sequential = _run(base, token, client_ids, args.tickets // 2, 1)
+        concurrent = _run(base, token, client_ids, args.tickets, args.concurrency)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    made = Ticket.objects.count() - before
+    from django.db import connection
+
+    print(
+        json.dumps(
+            {
+                "database": connection.vendor,
+                "gunicorn_workers": args.workers,
+                "sequential": sequential,
+                "concurrent": concurrent,
+                "tickets_created": made,
+                "tickets_expected": sequential["tickets"] + concurrent["tickets"],
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
