@@ -1,0 +1,58 @@
+"""Every change to tickets (the only writers): create, reply, note, assign, status, priority,
+merge, split, link and bulk update.  Each records an audit entry and, where people should see
+it, a system event on the ticket's timeline.
+"""
+
+from thirdway.tickets.services._shared import (
+    ACTIVE_CONTENT,
+    TICKET_FIELDS,
+    AttachmentTooLarge,
+    Upload,
+    resolve_assignee,
+    resolve_practice,
+)
+from thirdway.tickets.services.conversation import note, reply
+from thirdway.tickets.services.opening import (
+    check_upload_size,
+    create_ticket,
+    sniff_type,
+    store_attachment,
+)
+from thirdway.tickets.services.relations import link, merge, split, unlink
+from thirdway.tickets.services.workflow import (
+    TICKET_UPDATABLE,
+    BulkResult,
+    assign,
+    bulk_update,
+    change_priority,
+    change_status,
+    set_watchers,
+    update_ticket,
+)
+
+__all__ = [
+    "ACTIVE_CONTENT",
+    "TICKET_FIELDS",
+    "TICKET_UPDATABLE",
+    "AttachmentTooLarge",
+    "BulkResult",
+    "Upload",
+    "assign",
+    "bulk_update",
+    "change_priority",
+    "change_status",
+    "check_upload_size",
+    "create_ticket",
+    "link",
+    "merge",
+    "note",
+    "reply",
+    "resolve_assignee",
+    "resolve_practice",
+    "set_watchers",
+    "sniff_type",
+    "split",
+    "store_attachment",
+    "unlink",
+    "update_ticket",
+]

@@ -1,0 +1,170 @@
+"""What the ticket services share: payload resolution, timeline events, locking and checks."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils import timezone
+
+from thirdway.clients.models import Client
+from thirdway.network.models import Partner, Practice
+from thirdway.tickets import lifecycle
+from thirdway.tickets.access import can_work_on
+from thirdway.tickets.bodies import clean_line
+from thirdway.tickets.lifecycle import Status
+from thirdway.tickets.models import (
+    Article,
+    ArticleKind,
+    Tag,
+    Ticket,
+)
+from thirdway.tickets.search import refresh_search_text
+
+TICKET_FIELDS = [
+    "subject",
+    "client",
+    "requester",
+    "site",
+    "asset",
+    "practice",
+    "category",
+    "type",
+    "impact",
+    "urgency",
+    "priority",
+    "priority_reason",
+    "channel",
+    "status",
+    "needs_onsite",
+    "visit_starts_at",
+    "visit_ends_at",
+    "assignee",
+]
+# Files a browser could run if served inline are always sent as downloads of this type.
+ACTIVE_CONTENT = {
+    "text/html",
+    "image/svg+xml",
+    "application/xhtml+xml",
+    "text/xml",
+    "application/xml",
+    "application/javascript",
+    "text/javascript",
+}
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file as it arrived: its name and bytes."""
+
+    filename: str
+    content: bytes
+
+
+class AttachmentTooLarge(ValidationError):
+    """Over the configured size limit (the API answers 413)."""
+
+
+def _invalid(field: str, message: str, allowed: str) -> ValidationError:
+    return ValidationError({field: ValidationError(message, params={"allowed": allowed})})
+
+
+def _scope(ticket: Ticket) -> str:
+    return f"ticket:{ticket.pk}"
+
+
+def _event(ticket: Ticket, actor, event: str, text: str, data: dict | None = None) -> Article:
+    """A system event on the timeline (assignment, status, priority, merge...)."""
+    return Article.objects.create(
+        ticket=ticket,
+        kind=ArticleKind.EVENT,
+        author=actor,
+        author_label=_label(actor),
+        event=event,
+        body_text=text,
+        data=data or {},
+    )
+
+
+def _label(actor) -> str:
+    if actor is None:
+        return "Thirdway"
+    return actor.get_full_name() or actor.first_name or actor.get_username()
+
+
+# --- resolving ids from a payload, inside the ticket's client ------------------------------------
+
+
+def _owned(model, client: Client, field: str, object_id):
+    if object_id is None:
+        return None
+    found = model.objects.filter(client=client, pk=object_id).first()
+    if found is None:
+        noun = model._meta.verbose_name
+        raise _invalid(
+            field,
+            f"No {noun} with id {object_id} at this client.",
+            f"the id of one of this client's {noun}s",
+        )
+    return found
+
+
+def resolve_practice(practice_id) -> Practice | None:
+    if practice_id is None:
+        return None
+    practice = Practice.objects.filter(pk=practice_id).first()
+    if practice is None:
+        raise _invalid("practice", f"No practice with id {practice_id}.", "a practice's id")
+    return practice
+
+
+def resolve_assignee(actor, partner_id) -> Partner | None:
+    if partner_id is None:
+        return None
+    partner = Partner.objects.for_user(actor).filter(pk=partner_id, is_active=True).first()
+    if partner is None:
+        raise _invalid(
+            "assignee", f"No active partner with id {partner_id}.", "an active partner's id"
+        )
+    return partner
+
+
+def _tags(names: Iterable[str]) -> list[Tag]:
+    cleaned = sorted({clean_line(name, 50).lower() for name in names if clean_line(name, 50)})
+    return [Tag.objects.get_or_create(name=name)[0] for name in cleaned]
+
+
+def _priority_from(impact: int, urgency: int) -> int:
+    try:
+        return lifecycle.priority_for(impact, urgency)
+    except ValueError as error:
+        raise _invalid("impact", str(error), "1 (high), 2 (medium) or 3 (low)") from error
+
+
+def _lock(ticket: Ticket) -> Ticket:
+    """Re-read the ticket under a row lock, so concurrent changes apply one after the other."""
+    return Ticket.objects.select_for_update().select_related("client").get(pk=ticket.pk)
+
+
+def _refuse_merged(ticket: Ticket) -> None:
+    if ticket.status == Status.MERGED:
+        raise _invalid(
+            "ticket",
+            f"{ticket.number} was merged into "
+            f"{ticket.merged_into.number if ticket.merged_into else 'another ticket'}.",
+            "the ticket it was merged into",
+        )
+
+
+def _touch(ticket: Ticket) -> None:
+    refresh_search_text(ticket)
+    Ticket.objects.filter(pk=ticket.pk).update(updated_at=timezone.now())
+
+
+# --- assignment, status, priority ----------------------------------------------------------------
+
+
+def _require_worker(actor, ticket: Ticket) -> None:
+    if not can_work_on(actor, ticket):
+        raise PermissionDenied("Only the network may change this ticket.")

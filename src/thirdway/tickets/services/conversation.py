@@ -1,0 +1,139 @@
+"""Replies and internal notes."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from thirdway.audit.services import record
+from thirdway.tickets import events
+from thirdway.tickets.access import can_reply_as_client, can_work_on
+from thirdway.tickets.lifecycle import Status
+from thirdway.tickets.models import (
+    Article,
+    ArticleKind,
+    Channel,
+    Ticket,
+)
+from thirdway.tickets.services._shared import (
+    Upload,
+    _invalid,
+    _lock,
+    _refuse_merged,
+    _scope,
+    _touch,
+)
+from thirdway.tickets.services.opening import _article
+from thirdway.tickets.services.workflow import _set_status
+
+# --- replies and notes -------------------------------------------------------------------------
+
+
+@transaction.atomic
+def reply(
+    actor,
+    ticket: Ticket,
+    *,
+    body_html: str | None = None,
+    body_text: str | None = None,
+    uploads: Iterable[Upload] = (),
+    time_spent_minutes: int = 0,
+    channel: str = Channel.WEB,
+    source: str,
+) -> Article:
+    """A public reply. From the network it counts as the first response; from the client it
+    resumes a ticket waiting on them and reopens a recently resolved or closed one."""
+    ticket = _lock(ticket)
+    _refuse_merged(ticket)
+    if can_work_on(actor, ticket):
+        article = _article(
+            actor,
+            ticket,
+            ArticleKind.REPLY,
+            body_html,
+            body_text,
+            channel,
+            uploads,
+            time_spent_minutes,
+        )
+        if ticket.first_responded_at is None:
+            ticket.first_responded_at = article.created_at
+            ticket.save(update_fields=["first_responded_at", "updated_at"])
+    elif can_reply_as_client(actor, ticket):
+        _reopen_window_check(ticket)
+        article = _article(actor, ticket, ArticleKind.REPLY, body_html, body_text, channel, uploads)
+        _client_replied(actor, ticket, source)
+    else:
+        raise PermissionDenied("You may not reply on this ticket.")
+    _touch(ticket)
+    record(
+        actor,
+        "ticket.reply",
+        ticket,
+        source=source,
+        scope=_scope(ticket),
+        changes={"article": [None, article.pk]},
+    )
+    events.emit("ticket.replied", ticket, article)
+    return article
+
+
+def _reopen_window_check(ticket: Ticket) -> None:
+    if ticket.status == Status.CLOSED and ticket.closed_at is not None:
+        limit = ticket.closed_at + dt.timedelta(days=settings.TICKET_REOPEN_DAYS)
+        if timezone.now() > limit:
+            raise _invalid(
+                "body",
+                f"{ticket.number} was closed more than {settings.TICKET_REOPEN_DAYS} days ago; "
+                "open a new ticket instead.",
+                "a new ticket",
+            )
+
+
+def _client_replied(actor, ticket: Ticket, source: str) -> None:
+    if ticket.status in (Status.WAITING_CLIENT, Status.RESOLVED, Status.CLOSED):
+        _set_status(actor, ticket, Status.IN_PROGRESS, "The client replied.", source)
+
+
+@transaction.atomic
+def note(
+    actor,
+    ticket: Ticket,
+    *,
+    body_html: str | None = None,
+    body_text: str | None = None,
+    uploads: Iterable[Upload] = (),
+    time_spent_minutes: int = 0,
+    source: str,
+) -> Article:
+    """An internal note: the network only, never shown to the client."""
+    if not can_work_on(actor, ticket):
+        raise PermissionDenied("Only the network may add internal notes.")
+    ticket = _lock(ticket)
+    _refuse_merged(ticket)
+    article = _article(
+        actor,
+        ticket,
+        ArticleKind.NOTE,
+        body_html,
+        body_text,
+        Channel.WEB,
+        uploads,
+        time_spent_minutes,
+    )
+    _touch(ticket)
+    record(
+        actor,
+        "ticket.note",
+        ticket,
+        source=source,
+        scope=_scope(ticket),
+        changes={"article": [None, article.pk]},
+    )
+    events.emit("ticket.noted", ticket, article)
+    return article

@@ -1,0 +1,212 @@
+"""Opening tickets, and the articles and attachments every message brings."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import mimetypes
+from collections.abc import Iterable
+
+import puremagic
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
+
+from thirdway.audit.services import diff, record, snapshot
+from thirdway.clients.models import Asset, Client, Contact, Site
+from thirdway.tickets import events
+from thirdway.tickets.access import is_contact_of
+from thirdway.tickets.bodies import body_from, clean_line
+from thirdway.tickets.lifecycle import Status
+from thirdway.tickets.models import (
+    Article,
+    ArticleKind,
+    Attachment,
+    Channel,
+    Ticket,
+    TicketType,
+)
+from thirdway.tickets.search import refresh_search_text
+from thirdway.tickets.services._shared import (
+    ACTIVE_CONTENT,
+    TICKET_FIELDS,
+    AttachmentTooLarge,
+    Upload,
+    _invalid,
+    _label,
+    _owned,
+    _priority_from,
+    _scope,
+    _tags,
+    resolve_assignee,
+    resolve_practice,
+)
+
+# --- create ------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def create_ticket(
+    actor,
+    client: Client,
+    *,
+    subject: str,
+    body_html: str | None = None,
+    body_text: str | None = None,
+    requester_id=None,
+    site_id=None,
+    asset_id=None,
+    practice_id=None,
+    category: str = "",
+    type: str = TicketType.INCIDENT,
+    impact: int = 2,
+    urgency: int = 2,
+    priority: int | None = None,
+    priority_reason: str = "",
+    channel: str = Channel.WEB,
+    needs_onsite: bool = False,
+    visit_starts_at: dt.datetime | None = None,
+    visit_ends_at: dt.datetime | None = None,
+    assignee_id=None,
+    tags: Iterable[str] = (),
+    uploads: Iterable[Upload] = (),
+    source: str,
+) -> Ticket:
+    """Open a ticket with its first public article.
+
+    Client contacts open tickets for their own organisation only, as themselves (a client
+    admin may name another contact of theirs as requester); the network may open tickets for
+    any client it sees, and may set the assignee and override the matrix priority with a reason.
+    """
+    staff = actor.is_network_staff
+    contact = getattr(actor, "contact", None)
+    if staff and not Client.objects.for_user(actor).filter(pk=client.pk).exists():
+        raise PermissionDenied("You may open tickets only for clients you serve.")
+    if not staff and not is_contact_of(actor, client.pk):
+        raise PermissionDenied("You may open tickets only for your own organisation.")
+    if not staff and (requester_id is None or actor.role != "client_admin"):
+        requester_id = contact.pk
+    matrix = _priority_from(impact, urgency)
+    priority = matrix if priority is None or not staff else priority
+    if priority != matrix and not priority_reason.strip():
+        raise _invalid(
+            "priority_reason",
+            "Say why the priority differs from the matrix.",
+            f"a reason, or priority {matrix} (impact × urgency)",
+        )
+    ticket = Ticket(
+        client=client,
+        subject=clean_line(subject),
+        category=clean_line(category, 100),
+        requester=_owned(Contact, client, "requester", requester_id),
+        site=_owned(Site, client, "site", site_id),
+        asset=_owned(Asset, client, "asset", asset_id),
+        practice=resolve_practice(practice_id),
+        type=type,
+        impact=impact,
+        urgency=urgency,
+        priority=priority,
+        priority_reason=clean_line(priority_reason),
+        channel=channel,
+        needs_onsite=needs_onsite,
+        visit_starts_at=visit_starts_at,
+        visit_ends_at=visit_ends_at,
+        assignee=resolve_assignee(actor, assignee_id) if staff else None,
+    )
+    if not ticket.subject:
+        raise _invalid("subject", "A ticket needs a subject.", "1 to 250 characters of text")
+    if ticket.assignee is not None:
+        ticket.status = Status.ASSIGNED
+    ticket.full_clean()
+    ticket.save()
+    ticket.tags.set(_tags(tags))
+    if ticket.requester and ticket.requester.user_id:
+        ticket.watchers.add(ticket.requester.user_id)
+    article = _article(actor, ticket, ArticleKind.REPLY, body_html, body_text, channel, uploads)
+    refresh_search_text(ticket)
+    record(
+        actor,
+        "ticket.create",
+        ticket,
+        source=source,
+        scope=_scope(ticket),
+        changes=diff({}, snapshot(ticket, TICKET_FIELDS)),
+    )
+    events.emit("ticket.created", ticket, article)
+    return ticket
+
+
+def _article(
+    actor,
+    ticket: Ticket,
+    kind: str,
+    body_html,
+    body_text,
+    channel: str,
+    uploads: Iterable[Upload],
+    time_spent_minutes: int = 0,
+) -> Article:
+    safe_html, text = body_from(body_html=body_html, body_text=body_text)
+    uploads = list(uploads)
+    if not text and not uploads:
+        raise _invalid("body", "The message is empty.", "some text, or at least one attachment")
+    if time_spent_minutes < 0 or time_spent_minutes > 24 * 60:
+        raise _invalid(
+            "time_spent_minutes",
+            f"{time_spent_minutes} minutes is out of range.",
+            "0 to 1440 minutes",
+        )
+    article = Article.objects.create(
+        ticket=ticket,
+        kind=kind,
+        author=actor,
+        author_label=_label(actor),
+        body_html=safe_html,
+        body_text=text,
+        channel=channel,
+        time_spent_minutes=time_spent_minutes,
+    )
+    for upload in uploads:
+        store_attachment(article, upload)
+    return article
+
+
+def check_upload_size(size: int) -> None:
+    limit = settings.ATTACHMENT_MAX_BYTES
+    if size > limit:
+        raise AttachmentTooLarge(
+            {
+                "attachments": ValidationError(
+                    f"The file is {size} bytes; the limit is {limit} bytes "
+                    f"({limit // 1048576} MB).",
+                    params={"allowed": f"files of at most {limit // 1048576} MB"},
+                )
+            }
+        )
+
+
+def store_attachment(article: Article, upload: Upload) -> Attachment:
+    """Store a file through Django's storage, its type sniffed from the bytes, not the name."""
+    check_upload_size(len(upload.content))
+    digest = hashlib.sha256(upload.content).hexdigest()
+    attachment = Attachment(
+        article=article,
+        ticket=article.ticket,
+        filename=clean_line(upload.filename, 255) or "file",
+        content_type=sniff_type(upload),
+        size=len(upload.content),
+        sha256=digest,
+    )
+    attachment.file.save(digest, ContentFile(upload.content), save=False)
+    attachment.save()
+    return attachment
+
+
+def sniff_type(upload: Upload) -> str:
+    try:
+        sniffed = puremagic.from_string(upload.content[:8192], mime=True)
+    except (puremagic.PureError, ValueError):
+        sniffed = ""
+    guessed = sniffed or mimetypes.guess_type(upload.filename)[0] or "application/octet-stream"
+    return "application/octet-stream" if guessed in ACTIVE_CONTENT else guessed
