@@ -34,7 +34,21 @@ def _partner_choices(partners) -> list[tuple[str, str]]:
     return [(str(partner.pk), partner.name) for partner in partners]
 
 
+def _typed_assignee(label: str) -> forms.CharField:
+    """For a network too large for a select: ``me``, ``none``, a partner's id (or name)."""
+    return forms.CharField(
+        required=False,
+        max_length=150,
+        label=label,
+        widget=forms.TextInput(attrs={"placeholder": "me, none, or a partner's id"}),
+    )
+
+
 # --- the queue ---------------------------------------------------------------------------------
+
+
+# Past this many choices a select is no help to anyone, and slow to build.
+LONG_LIST = 300
 
 
 class QueueFilterForm(forms.Form):
@@ -55,14 +69,28 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         statuses = [(status.value, LABELS[status]) for status in Status]
         self.fields["status"].choices = [("", "Any status"), ("open", "Any open"), *statuses]
-        self.fields["client"].queryset = Client.objects.for_user(user).order_by("name")
+        clients = Client.objects.for_user(user).order_by("name")
+        if clients[: LONG_LIST + 1].count() > LONG_LIST:
+            # A desk serving thousands of clients types a name instead of scrolling a list.
+            self.fields["client"] = forms.CharField(
+                required=False,
+                max_length=200,
+                label="Client",
+                widget=forms.TextInput(attrs={"placeholder": "Client name or id"}),
+            )
+        else:
+            self.fields["client"].queryset = clients
         self.fields["practice"].queryset = Practice.objects.for_user(user)
-        self.fields["assignee"].choices = [
-            ("", "Anyone"),
-            ("me", "Me"),
-            ("none", "Nobody"),
-            *_partner_choices(partners),
-        ]
+        if partners.count() > LONG_LIST:
+            self.fields["assignee"] = _typed_assignee("Assignee")
+            self.fields["assignee"].widget.attrs["placeholder"] = "me, none, a name or an id"
+        else:
+            self.fields["assignee"].choices = [
+                ("", "Anyone"),
+                ("me", "Me"),
+                ("none", "Nobody"),
+                *_partner_choices(partners),
+            ]
 
 
 class BulkForm(forms.Form):
@@ -80,12 +108,15 @@ class BulkForm(forms.Form):
         super().__init__(*args, **kwargs)
         statuses = [(s.value, LABELS[s]) for s in Status if s != Status.MERGED]
         self.fields["status"].choices = [("", "Status"), *statuses]
-        self.fields["assignee"].choices = [
-            ("", "Assignee"),
-            ("me", "Me"),
-            ("none", "Nobody (back to the queue)"),
-            *_partner_choices(partners),
-        ]
+        if partners.count() > LONG_LIST:
+            self.fields["assignee"] = _typed_assignee("Assignee")
+        else:
+            self.fields["assignee"].choices = [
+                ("", "Assignee"),
+                ("me", "Me"),
+                ("none", "Nobody (back to the queue)"),
+                *_partner_choices(partners),
+            ]
         self.fields["ticket"].choices = [(pk, pk) for pk in ticket_ids]
 
     def clean(self):

@@ -27,9 +27,10 @@ from django.views.decorators.http import require_GET, require_POST
 from thirdway.accounts.models import Role
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.audit.services import record
-from thirdway.network.models import Partner, Practice
+from thirdway.network.models import Partner, Practice, Skill
 from thirdway.tickets import lifecycle, services
 from thirdway.tickets.forms import (
+    LONG_LIST,
     QUERY_KEYS,
     AssignForm,
     BulkForm,
@@ -85,6 +86,20 @@ def _active_partners(user):
     return Partner.objects.for_user(user).filter(is_active=True).order_by("name")
 
 
+def _assign_choices(user, ticket: Ticket):
+    """Everyone in a small network; in a large one, who fits this ticket: the current
+    assignee, the client's lead and team, and the practice's fifty most skilled."""
+    partners = _active_partners(user)
+    if partners.count() <= LONG_LIST:
+        return partners
+    fits = Q(pk=ticket.assignee_id) | Q(pk=ticket.client.lead_partner_id)
+    fits |= Q(served_clients=ticket.client_id)
+    if ticket.practice_id:
+        experts = Skill.objects.filter(practice_id=ticket.practice_id, partner__is_active=True)
+        fits |= Q(pk__in=experts.order_by("-level", "partner_id").values("partner_id")[:50])
+    return partners.filter(fits).distinct()
+
+
 # --- queues ---------------------------------------------------------------------------------------
 
 
@@ -117,8 +132,13 @@ def _filtered(user, tickets, data: dict):
         tickets = tickets.filter(status=status)
     if data.get("priority"):
         tickets = tickets.filter(priority=data["priority"])
-    if data.get("client"):
-        tickets = tickets.filter(client=data["client"])
+    client = data.get("client")
+    if isinstance(client, str):
+        client = client.strip()
+        by_id = Q(client_id=int(client)) if client.isdigit() else Q(client__name__icontains=client)
+        tickets = tickets.filter(by_id)
+    elif client:
+        tickets = tickets.filter(client=client)
     if data.get("practice"):
         tickets = tickets.filter(practice=data["practice"])
     assignee = data.get("assignee")
@@ -126,8 +146,10 @@ def _filtered(user, tickets, data: dict):
         tickets = tickets.filter(assignee__user=user)
     elif assignee == "none":
         tickets = tickets.filter(assignee__isnull=True)
-    elif assignee:
+    elif assignee and str(assignee).isdigit():
         tickets = tickets.filter(assignee_id=int(assignee))
+    elif assignee:
+        tickets = tickets.filter(assignee__name__icontains=assignee)
     if data.get("tag"):
         tickets = tickets.filter(tags__name=data["tag"].strip().lower())
     text = (data.get("q") or "").strip()
@@ -157,7 +179,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     current = request.GET.get("queue") or "mine"
     if current not in queues:
         raise Http404
-    partners = list(_active_partners(user))
+    partners = _active_partners(user)
     form = QueueFilterForm(request.GET, user=user, partners=partners)
     form.is_valid()  # valid fields filter; an invalid one shows its error and is ignored
     tickets = _filtered(user, queue_tickets(user, current), form.cleaned_data)
@@ -430,7 +452,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "merged_here": visible.filter(merged_into=ticket),
         "can_act": can_act,
         "can_assign_me": can_act and me is not None and me.is_active and ticket.assignee != me,
-        "partners": _active_partners(user) if can_act else [],
+        "partners": _assign_choices(user, ticket) if can_act else [],
         "next_statuses": [
             (value, LABELS[Status(value)]) for value in lifecycle.allowed_from(ticket.status)
         ],
