@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
@@ -59,6 +58,7 @@ from thirdway.tickets.models import (
 )
 from thirdway.tickets.search import search as search_tickets
 from thirdway.web.forms import add_service_errors
+from thirdway.web.paging import CappedPaginator
 
 PAGE_SIZE = 50
 QUEUES = {
@@ -184,7 +184,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     form.is_valid()  # valid fields filter; an invalid one shows its error and is ignored
     tickets = _filtered(user, queue_tickets(user, current), form.cleaned_data)
     tickets = tickets.select_related("client", "requester", "assignee", "practice")
-    page = Paginator(tickets.prefetch_related("tags"), PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(tickets.prefetch_related("tags"), PAGE_SIZE).get_page(
+        request.GET.get("page")
+    )
     querystring = _query_of(request.GET)
     context = {
         "queue": current,
