@@ -434,14 +434,17 @@ def _small_tickets(admin, rng, practices: list[Practice], per_client: int = 2) -
     by_name = {practice.name: practice for practice in practices}
     for client in Client.objects.select_related("lead_partner").order_by("pk"):
         contacts = list(client.contacts.all())
-        for _ in range(rng.randint(0, per_client)):
+        # The demo's client logins each get a ticket of their own to look at.
+        requesters = [c for c in contacts if c.user_id]
+        requesters += [rng.choice(contacts) for _ in range(rng.randint(0, per_client))]
+        for requester in requesters:
             subject, practice, impact, urgency = rng.choice(PROBLEMS)
             ticket = tickets.create_ticket(
                 admin,
                 client,
                 subject=subject,
                 body_text=f"{subject}. Can someone help?",
-                requester_id=rng.choice(contacts).pk,
+                requester_id=requester.pk,
                 practice_id=by_name[practice].pk,
                 impact=impact,
                 urgency=urgency,

@@ -72,7 +72,7 @@ def test_the_demo_logins_see_something_of_their_own(db, demo_logins):
     for role in (Role.PARTNER, Role.ASSOCIATE, Role.CLIENT_ADMIN, Role.CLIENT_USER):
         user = authenticate(username=logins[role.label].username, password=DEMO_PASSWORD)
         assert Client.objects.for_user(user).exists(), role
-    for role in (Role.PARTNER, Role.DESK, Role.CLIENT_ADMIN):
+    for role in (Role.PARTNER, Role.DESK, Role.CLIENT_ADMIN, Role.CLIENT_USER):
         user = authenticate(username=logins[role.label].username, password=DEMO_PASSWORD)
         assert Ticket.objects.for_user(user).exists(), role
 
