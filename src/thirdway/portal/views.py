@@ -19,7 +19,7 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db.models import Q
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import Resolver404, resolve, reverse
 from django.utils import timezone
@@ -35,6 +35,7 @@ from thirdway.network.models import Partner
 from thirdway.portal import services
 from thirdway.portal.forms import LinkRequestForm, NewTicketForm, PasswordSignInForm, ReplyForm
 from thirdway.tickets import services as tickets
+from thirdway.tickets import views as desk_views
 from thirdway.tickets.bodies import clean_html
 from thirdway.tickets.lifecycle import LABELS, Status, TransitionRefused, allowed_from
 from thirdway.tickets.models import Article, ArticleKind, Attachment, Channel, Ticket
@@ -288,13 +289,7 @@ def _event_text(user, article: Article) -> str | None:
 
 
 def _download_url(attachment: Attachment) -> str:
-    """The desk's role-agnostic download when it exists, else the portal's own."""
-    path = f"/tickets/attachments/{attachment.pk}/"
-    try:
-        resolve(path)
-    except Resolver404:
-        return reverse("portal:attachment", args=[attachment.pk])
-    return path
+    return reverse("portal:attachment", args=[attachment.pk])
 
 
 def _timeline(request: HttpRequest, ticket: Ticket) -> list[Entry]:
@@ -427,24 +422,7 @@ def ticket_close(request: HttpRequest, ticket_id: int) -> HttpResponse:
 
 @require_GET
 def attachment_download(request: HttpRequest, attachment_id: int) -> HttpResponse:
-    """A file of a ticket, to whoever may see it (role-agnostic), always as a download.
-
-    The pages link to the desk's ``/tickets/attachments/<id>/`` when it is there; this one
-    answers the same way for the portal on its own."""
+    """The desk's role-agnostic download, with the portal's own sign-in for strangers."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path(), reverse("portal:login"))
-    attachment = get_object_or_404(Attachment.objects.for_user(request.user), pk=attachment_id)
-    try:
-        handle = attachment.file.open("rb")
-    except FileNotFoundError:
-        raise Http404 from None
-    response = FileResponse(
-        handle,
-        as_attachment=True,
-        filename=attachment.filename,
-        content_type=attachment.content_type or "application/octet-stream",
-    )
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    response["Cache-Control"] = "private, no-store"
-    return response
+    return desk_views.attachment_download(request, attachment_id)
