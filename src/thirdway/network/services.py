@@ -158,6 +158,7 @@ def create_partner(
 
 @transaction.atomic
 def update_partner(actor, partner: Partner, data: dict, *, source: str) -> Partner:
+    """Change a profile; a practice admin setting ``is_active`` off also closes the account."""
     if not can_edit_partner(actor, partner):
         raise PermissionDenied("You may change only your own profile.")
     fields = PARTNER_FIELDS if actor.is_practice_admin else SELF_SERVICE_FIELDS
@@ -173,6 +174,9 @@ def update_partner(actor, partner: Partner, data: dict, *, source: str) -> Partn
     )
     if partner.kind != old_kind and partner.user and not partner.user.is_practice_admin:
         accounts.set_role(actor, partner.user, ROLE_OF_KIND[partner.kind], source=source)
+    if not partner.is_active and partner.user and partner.user.is_active:
+        # Someone who left the network no longer signs in, nor do their tokens work.
+        accounts.deactivate_user(actor, partner.user, source=source)
     return partner
 
 
