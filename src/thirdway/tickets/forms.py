@@ -292,6 +292,8 @@ class NewTicketForm(forms.Form):
         super().__init__(*args, **kwargs)
         clients = Client.objects.for_user(user).order_by("name")
         self.fields["client"].queryset = clients
+        # Thousands of clients make a select unusable: the desk types the client's id instead.
+        self.clients_typed = clients[: LONG_LIST + 1].count() > LONG_LIST
         self.fields["practice"].queryset = Practice.objects.for_user(user)
         self.chosen_client = self._chosen_client(clients)
         if self.chosen_client is not None:
