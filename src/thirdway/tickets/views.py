@@ -15,7 +15,6 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import transaction
 from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
@@ -25,7 +24,6 @@ from django.views.decorators.http import require_GET, require_POST
 
 from thirdway.accounts.models import Role
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.audit.services import record
 from thirdway.network.models import Partner, Practice, Skill
 from thirdway.tickets import lifecycle, services
 from thirdway.tickets.forms import (
@@ -279,21 +277,6 @@ def _form_errors(form: forms.Form) -> list[str]:
 # --- saved views (a person's own; no one else sees or deletes them) -------------------------------
 
 
-@transaction.atomic
-def _save_view(user, name: str, query: str) -> SavedView:
-    """Keep (or replace) the person's view of that name, with its audit record."""
-    before = SavedView.objects.filter(user=user, name=name).first()
-    view, created = SavedView.objects.update_or_create(
-        user=user, name=name, defaults={"query": query}
-    )
-    changes = {"query": [before.query if before else None, view.query]}
-    if created:
-        changes["name"] = [None, view.name]
-    action = "saved_view.create" if created else "saved_view.update"
-    record(user, action, view, source=Source.WEB, changes=changes)
-    return view
-
-
 @login_required
 @require_POST
 def saved_view_save(request: HttpRequest) -> HttpResponse:
@@ -306,7 +289,7 @@ def saved_view_save(request: HttpRequest) -> HttpResponse:
     if len(query) > limit:
         feedback = [("error", f"These filters are too long to save (over {limit} characters).")]
     elif form.is_valid():
-        view = _save_view(request.user, form.cleaned_data["name"], query)
+        view = services.save_view(request.user, form.cleaned_data["name"], query, source=Source.WEB)
         feedback = [("success", f"Saved the view “{view.name}”.")]
     else:
         feedback = [("error", "Give the view a name (at most 80 characters).")]
@@ -324,15 +307,7 @@ def saved_view_save(request: HttpRequest) -> HttpResponse:
 def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
     _require_staff(request)
     view = get_object_or_404(SavedView.objects.filter(user=request.user), pk=view_id)
-    with transaction.atomic():
-        record(
-            request.user,
-            "saved_view.delete",
-            view,
-            source=Source.WEB,
-            changes={"name": [view.name, None], "query": [view.query, None]},
-        )
-        view.delete()
+    services.delete_view(request.user, view, source=Source.WEB)
     if request.htmx:
         views = SavedView.objects.filter(user=request.user)
         return render(request, "tickets/_saved_views.html", {"saved_views": views})

@@ -19,6 +19,7 @@ from thirdway.tickets.services.opening import (
     store_attachment,
 )
 from thirdway.tickets.services.relations import link, merge, split, unlink
+from thirdway.tickets.services.saved_views import delete_view, save_view
 from thirdway.tickets.services.workflow import (
     TICKET_UPDATABLE,
     BulkResult,
@@ -43,12 +44,14 @@ __all__ = [
     "change_status",
     "check_upload_size",
     "create_ticket",
+    "delete_view",
     "link",
     "merge",
     "note",
     "reply",
     "resolve_assignee",
     "resolve_practice",
+    "save_view",
     "set_watchers",
     "sniff_type",
     "split",
