@@ -117,6 +117,13 @@ class Ticket(models.Model):
             models.Index(fields=["assignee", "status"]),
             models.Index(fields=["client", "status"]),
             models.Index(fields=["practice", "status"]),
+            # Queues list open tickets newest first; a partial index keeps them off the
+            # closed majority (a million-ticket desk is mostly closed tickets).
+            models.Index(
+                fields=["-updated_at", "-id"],
+                condition=Q(status__in=sorted(status.value for status in OPEN)),
+                name="ticket_open_by_update",
+            ),
         ]
         constraints = [
             models.CheckConstraint(
