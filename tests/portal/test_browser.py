@@ -47,6 +47,8 @@ def test_a_contact_opens_a_ticket_a_partner_answers_and_the_contact_sees_the_ans
         pytest.skip(f"no chromium at {CHROMIUM}: install Debian's chromium to run this test")
     from playwright.sync_api import expect, sync_playwright
 
+    expect.set_options(timeout=20_000)  # a busy CI machine is slower than a laptop
+
     # Playwright's sync API runs an event loop in this thread; the ORM calls of the test are
     # still plain synchronous calls.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")

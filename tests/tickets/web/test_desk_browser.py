@@ -42,8 +42,10 @@ def _sign_in(page, url: str, username: str, next_path: str) -> None:
 def browser(monkeypatch):
     if not CHROMIUM.exists():
         pytest.skip(f"no chromium at {CHROMIUM}: install Debian's chromium to run this test")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # Assertions wait as long as actions do: a busy CI machine is slower than a laptop.
+    expect.set_options(timeout=20_000)
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(
