@@ -54,49 +54,37 @@ class ClientQuerySet(models.QuerySet):
 
 
 class _OwnedByClientQuerySet(models.QuerySet):
-    """Sites, contacts and assets: visible to the network through the client they belong to."""
+    """Sites, contacts and assets: the network sees them through the client they belong to, a
+    client admin their organisation's, a client user only their own (``client_user_lookup``
+    names the relation to them; None: nothing)."""
 
-    def _network_scope(self, user):
+    client_user_lookup: str | None = None
+
+    def for_user(self, user):
         from thirdway.clients.models import Client
 
-        return self.filter(client__in=Client.objects.for_user(user))
+        if not _active(user):
+            return self.none()
+        if user.is_network_staff:
+            return self.filter(client__in=Client.objects.for_user(user))
+        client_id = _contact_client_id(user)
+        if client_id and user.role == Role.CLIENT_ADMIN:
+            return self.filter(client_id=client_id)
+        if client_id and user.role == Role.CLIENT_USER and self.client_user_lookup:
+            return self.filter(**{self.client_user_lookup: user})
+        return self.none()
 
 
 class SiteQuerySet(_OwnedByClientQuerySet):
-    def for_user(self, user) -> SiteQuerySet:
-        if not _active(user):
-            return self.none()
-        if user.is_network_staff:
-            return self._network_scope(user)
-        if user.role == Role.CLIENT_ADMIN and _contact_client_id(user):
-            return self.filter(client_id=_contact_client_id(user))
-        return self.none()
+    client_user_lookup = None
 
 
 class ContactQuerySet(_OwnedByClientQuerySet):
-    def for_user(self, user) -> ContactQuerySet:
-        if not _active(user):
-            return self.none()
-        if user.is_network_staff:
-            return self._network_scope(user)
-        if user.role == Role.CLIENT_ADMIN and _contact_client_id(user):
-            return self.filter(client_id=_contact_client_id(user))
-        if user.role == Role.CLIENT_USER and _contact_client_id(user):
-            return self.filter(user=user)
-        return self.none()
+    client_user_lookup = "user"
 
 
 class AssetQuerySet(_OwnedByClientQuerySet):
-    def for_user(self, user) -> AssetQuerySet:
-        if not _active(user):
-            return self.none()
-        if user.is_network_staff:
-            return self._network_scope(user)
-        if user.role == Role.CLIENT_ADMIN and _contact_client_id(user):
-            return self.filter(client_id=_contact_client_id(user))
-        if user.role == Role.CLIENT_USER and _contact_client_id(user):
-            return self.filter(contact__user=user)
-        return self.none()
+    client_user_lookup = "contact__user"
 
 
 def can_edit_client(user, client) -> bool:
