@@ -144,6 +144,8 @@ API_PAGE_SIZE = env.int("THIRDWAY_API_PAGE_SIZE", 50, minimum=1)
 ATTACHMENT_MAX_BYTES = env.int("THIRDWAY_ATTACHMENT_MAX_MB", 25, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 TICKET_REOPEN_DAYS = env.int("THIRDWAY_TICKET_REOPEN_DAYS", 14, minimum=0)
+# How many reverse proxies stand in front and append to X-Forwarded-For (0: none, use the peer).
+PROXY_COUNT = env.int("THIRDWAY_PROXY_COUNT", 0, minimum=0)
 
 # Outgoing mail (one-time sign-in links now; notifications later).
 DEFAULT_FROM_EMAIL = env.str("THIRDWAY_MAIL_FROM", "Thirdway <desk@localhost>")

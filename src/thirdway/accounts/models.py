@@ -102,3 +102,30 @@ class ApiToken(models.Model):
     @property
     def is_active(self) -> bool:
         return self.revoked_at is None
+
+
+class FailureKind(models.TextChoices):
+    PASSWORD = "password", "Wrong password"
+    CODE = "code", "Wrong second-factor code"
+
+
+class SignInFailure(models.Model):
+    """One failed sign-in step.  Recent failures slow guessing down (``accounts/throttle.py``).
+
+    ``login`` is the name that was tried (lower-cased; it need not belong to anyone), and
+    ``address`` the client's IP address, so both one account and one source can be limited.
+    """
+
+    kind = models.CharField(max_length=10, choices=FailureKind.choices)
+    login = models.CharField(max_length=254)
+    address = models.GenericIPAddressField(null=True, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["kind", "login", "at"], name="sign_in_failure_by_login"),
+            models.Index(fields=["address", "at"], name="sign_in_failure_by_address"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} for {self.login} at {self.at:%Y-%m-%d %H:%M}"

@@ -11,7 +11,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from thirdway.accounts.models import ApiToken, Role, User, token_digest
+from thirdway.accounts.models import ApiToken, Role, SignInFailure, User, token_digest
+from thirdway.accounts.throttle import WINDOW, normalise_login
 from thirdway.audit.services import diff, record, snapshot
 
 TOKEN_PREFIX = "tw_"
@@ -218,3 +219,24 @@ def user_for_token(secret: str) -> User | None:
     if token.last_used_at is None or now - token.last_used_at > LAST_USED_RESOLUTION:
         ApiToken.objects.filter(pk=token.pk).update(last_used_at=now)
     return token.user
+
+
+def record_sign_in_failure(kind: str, login: str, address: str | None) -> None:
+    """Count a wrong password or code toward the limits of ``accounts/throttle.py``.
+
+    Not audited one by one: these rows are the record, kept for a day.
+    """
+    SignInFailure.objects.create(
+        kind=kind, login=normalise_login(login), address=address, at=timezone.now()
+    )
+
+
+def forget_sign_in_failures(kind: str, login: str) -> None:
+    """A success clears that login's failures (its address's stay until they age out)."""
+    SignInFailure.objects.filter(kind=kind, login=normalise_login(login)).delete()
+
+
+def forget_old_sign_in_failures(keep: dt.timedelta = dt.timedelta(days=1)) -> int:
+    """Drop failures long past the window; returns how many went."""
+    deleted, _ = SignInFailure.objects.filter(at__lt=timezone.now() - max(keep, WINDOW)).delete()
+    return deleted

@@ -13,8 +13,8 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
-from thirdway.accounts import services
-from thirdway.accounts.models import ApiToken, User
+from thirdway.accounts import services, throttle
+from thirdway.accounts.models import ApiToken, FailureKind, User
 from thirdway.audit.models import Source
 from thirdway.web.forms import add_service_errors
 
@@ -35,6 +35,32 @@ class TokenForm(forms.Form):
     name = forms.CharField(max_length=100, label="Token name")
 
 
+class SignInForm(AuthenticationForm):
+    """The password step, slowed down after repeated failures (``accounts/throttle.py``)."""
+
+    def clean(self):
+        username = self.cleaned_data.get("username")
+        password = self.cleaned_data.get("password")
+        if not username or not password:
+            return super().clean()
+        address = throttle.client_address(self.request)
+        wait = throttle.seconds_to_wait(FailureKind.PASSWORD, username, address)
+        if wait:
+            raise ValidationError(throttle.wait_message(wait), code="throttled")
+        try:
+            cleaned = super().clean()
+        except ValidationError as error:
+            if error.code == "invalid_login":
+                services.record_sign_in_failure(FailureKind.PASSWORD, username, address)
+            raise
+        services.forget_sign_in_failures(FailureKind.PASSWORD, username)
+        return cleaned
+
+    @property
+    def throttled(self) -> bool:
+        return self.has_error(forms.forms.NON_FIELD_ERRORS, "throttled")
+
+
 def _safe_next(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if url_has_allowed_host_and_scheme(target, {request.get_host()}, request.is_secure()):
@@ -44,7 +70,7 @@ def _safe_next(request: HttpRequest) -> str:
 
 def sign_in(request: HttpRequest) -> HttpResponse:
     """Password first; users with a second factor then give a TOTP code."""
-    form = AuthenticationForm(request, data=request.POST or None)
+    form = SignInForm(request, data=request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = form.get_user()
         if user.has_second_factor:
@@ -53,7 +79,9 @@ def sign_in(request: HttpRequest) -> HttpResponse:
             return redirect("accounts:login_code")
         login(request, user)
         return redirect(_safe_next(request))
-    return render(request, "accounts/login.html", {"form": form, "next": _safe_next(request)})
+    status = 429 if form.is_bound and form.throttled else 200
+    context = {"form": form, "next": _safe_next(request)}
+    return render(request, "accounts/login.html", context, status=status)
 
 
 def sign_in_code(request: HttpRequest) -> HttpResponse:
@@ -62,15 +90,25 @@ def sign_in_code(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:login")
     user = get_object_or_404(User, pk=user_id, is_active=True)
     form = CodeForm(request.POST or None)
+    status = 200
     if request.method == "POST" and form.is_valid():
-        if services.check_second_factor(user, form.cleaned_data["code"]):
+        address = throttle.client_address(request)
+        wait = throttle.seconds_to_wait(FailureKind.CODE, user.username, address)
+        if wait:
+            form.add_error(None, throttle.wait_message(wait))
+            status = 429
+        elif services.check_second_factor(user, form.cleaned_data["code"]):
+            services.forget_sign_in_failures(FailureKind.CODE, user.username)
             target = request.session.get(PENDING_NEXT, "/")
             login(request, user, backend="django.contrib.auth.backends.ModelBackend")
             return redirect(target)
-        form.add_error(
-            "code", "That code does not match or was already used; enter the 6 digits shown now."
-        )
-    return render(request, "accounts/login_code.html", {"form": form})
+        else:
+            services.record_sign_in_failure(FailureKind.CODE, user.username, address)
+            form.add_error(
+                "code",
+                "That code does not match or was already used; enter the 6 digits shown now.",
+            )
+    return render(request, "accounts/login_code.html", {"form": form}, status=status)
 
 
 @require_POST

@@ -47,6 +47,11 @@ JOBS = (
         "thirdway.clock.jobs.clear_expired_sessions",
     ),
     PeriodicJob(
+        "sign_in_failures.forget_old",
+        dt.timedelta(hours=1),
+        "thirdway.accounts.tasks.forget_old_sign_in_failures",
+    ),
+    PeriodicJob(
         "tasks.prune_finished", dt.timedelta(days=1), "thirdway.clock.jobs.prune_finished_tasks"
     ),
 )

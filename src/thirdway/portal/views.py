@@ -27,7 +27,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views.decorators.http import require_GET, require_POST
 
-from thirdway.accounts.models import Role
+from thirdway.accounts import services as account_services
+from thirdway.accounts import throttle
+from thirdway.accounts.models import FailureKind, Role
 from thirdway.accounts.views import PENDING_NEXT, PENDING_USER
 from thirdway.audit.models import Source
 from thirdway.clients.models import Asset, Contact
@@ -111,32 +113,40 @@ def _login_page(request, password_form, link_form, status=200) -> HttpResponse:
     return render(request, "portal/login.html", context, status=status)
 
 
+def _portal_refusal(user) -> str | None:
+    """Why this signed-in user may not use the portal (None: they may)."""
+    if user is None:
+        return "That e-mail and password do not match an account."
+    if user.is_network_staff:
+        return "This is the portal for clients. The network signs in on the main sign-in page."
+    if services.portal_contact(user) is None:
+        return "Your access to the portal is turned off. Ask your organisation's administrator."
+    return None
+
+
 def sign_in(request: HttpRequest) -> HttpResponse:
     """Sign in with e-mail and password (the e-mailed link has its own form on this page)."""
     if services.portal_contact(request.user) is not None and request.method == "GET":
         return redirect(_safe_next(request))
     form = PasswordSignInForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
-        user = authenticate(
-            request,
-            username=services.normalise_address(form.cleaned_data["email"]),
-            password=form.cleaned_data["password"],
-        )
-        if user is None:
-            form.add_error(None, "That e-mail and password do not match an account.")
-        elif user.is_network_staff:
-            form.add_error(
-                None,
-                "This is the portal for clients. The network signs in on the main sign-in page.",
-            )
-        elif services.portal_contact(user) is None:
-            form.add_error(
-                None,
-                "Your access to the portal is turned off. Ask your organisation's administrator.",
-            )
-        else:
-            return _sign_in(request, user, _safe_next(request))
     status = 400 if request.method == "POST" else 200
+    if request.method == "POST" and form.is_valid():
+        login_name = services.normalise_address(form.cleaned_data["email"])
+        address = throttle.client_address(request)
+        wait = throttle.seconds_to_wait(FailureKind.PASSWORD, login_name, address)
+        if wait:
+            form.add_error(None, throttle.wait_message(wait))
+            status = 429
+        else:
+            password = form.cleaned_data["password"]
+            user = authenticate(request, username=login_name, password=password)
+            if user is None:
+                account_services.record_sign_in_failure(FailureKind.PASSWORD, login_name, address)
+            refusal = _portal_refusal(user)
+            if refusal is None:
+                account_services.forget_sign_in_failures(FailureKind.PASSWORD, login_name)
+                return _sign_in(request, user, _safe_next(request))
+            form.add_error(None, refusal)
     return _login_page(request, form, LinkRequestForm(), status=status)
 
 
