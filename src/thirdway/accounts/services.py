@@ -46,8 +46,7 @@ def create_user(
     """
     if role not in Role.values:
         raise ValidationError({"role": f"Unknown role {role!r}; allowed: {', '.join(Role.values)}"})
-    if User.objects.filter(username__iexact=username).exists():
-        raise ValidationError({"username": f"The username {username!r} is already taken."})
+    check_login_name_free(username)
     user = User(
         username=username,
         email=email,
@@ -65,6 +64,32 @@ def create_user(
     user.full_clean(exclude=["password"])
     user.save()
     record(actor, "user.create", user, source=source, changes=diff({}, _user_fields(user)))
+    return user
+
+
+def check_login_name_free(username: str, *, exclude: User | None = None) -> None:
+    taken = User.objects.filter(username__iexact=username)
+    if exclude is not None:
+        taken = taken.exclude(pk=exclude.pk)
+    if taken.exists():
+        raise ValidationError({"username": f"The username {username!r} is already taken."})
+
+
+@transaction.atomic
+def change_login(actor, user: User, *, username: str, email: str, source: str) -> User:
+    """Give an account a new login name and address (a contact's login follows their e-mail)."""
+    check_login_name_free(username, exclude=user)
+    before = snapshot(user, ["username", "email"])
+    user.username, user.email = username, email
+    user.full_clean(exclude=["password"])
+    user.save(update_fields=["username", "email"])
+    record(
+        actor,
+        "user.change_login",
+        user,
+        source=source,
+        changes=diff(before, snapshot(user, ["username", "email"])),
+    )
     return user
 
 

@@ -176,8 +176,18 @@ def create_contact(
 @transaction.atomic
 def update_contact(actor, contact: Contact, data: dict, *, source: str) -> Contact:
     _require(can_edit_client_data(actor, contact.client), "You may not change this client's data.")
+    new_login = None
     if "email" in data:
         _check_unique_email(contact.client, data["email"], exclude_pk=contact.pk)
+        email = data["email"]
+        if contact.user and isinstance(email, str) and email != contact.user.email:
+            new_login = email.lower()
+            try:
+                accounts.check_login_name_free(new_login, exclude=contact.user)
+            except ValidationError:
+                raise ValidationError(
+                    {"email": "Another sign-in account already uses this address."}
+                ) from None
     old_role = contact.role
     update_and_record(
         actor,
@@ -190,6 +200,11 @@ def update_contact(actor, contact: Contact, data: dict, *, source: str) -> Conta
     )
     if contact.user and contact.role != old_role:
         accounts.set_role(actor, contact.user, ROLE_OF_CONTACT[contact.role], source=source)
+    if new_login is not None:
+        # Their login is their address: the portal signs them in and mails them by it.
+        accounts.change_login(
+            actor, contact.user, username=new_login, email=contact.email, source=source
+        )
     return contact
 
 
