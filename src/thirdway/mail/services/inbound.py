@@ -139,7 +139,11 @@ def record_poll(mailbox: Mailbox, error: str) -> None:
 def process(pk: int) -> InboundMessage:
     """Turn one received message into its outcome, once, whatever happens inside."""
     with transaction.atomic():
-        message = InboundMessage.objects.select_for_update().select_related("mailbox").get(pk=pk)
+        message = (
+            InboundMessage.objects.select_for_update(of=("self",))
+            .select_related("mailbox")
+            .get(pk=pk)
+        )
         if message.status != InboundStatus.RECEIVED:
             return message
         message.attempts += 1
