@@ -8,6 +8,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tempfile
 import time
 from email.message import EmailMessage
 from pathlib import Path
@@ -181,23 +182,22 @@ class Dovecot:
 
 
 @pytest.fixture(scope="session")
-def dovecot(tmp_path_factory):
+def dovecot():
     binary = shutil.which("dovecot") or (
         "/usr/sbin/dovecot" if os.path.exists("/usr/sbin/dovecot") else None
     )
     if binary is None:
         pytest.skip("dovecot is not installed (.ci/run installs dovecot-imapd)")
-    root = tmp_path_factory.mktemp("dovecot")
+    # Not under pytest's temporary root: other pytest runs reset that to mode 0700, which
+    # the dovecot user could then no longer enter.
+    root = Path(tempfile.mkdtemp(prefix="thirdway-dovecot-"))
     for name in ("run", "state", "mail"):
         (root / name).mkdir()
     port = free_port()
     (root / "dovecot.conf").write_text(
         DOVECOT_CONF.format(root=root, port=port, password=IMAP_PASSWORD)
     )
-    for path in (root, *root.parents):
-        if path == Path("/"):
-            break
-        path.chmod(path.stat().st_mode | 0o755)
+    root.chmod(0o755)
     shutil.chown(root / "mail", "dovecot", "dovecot")
     # dovecot daemonises: no pipes (the daemon would keep them open).
     subprocess.run(  # noqa: S603
@@ -225,3 +225,4 @@ def dovecot(tmp_path_factory):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
+    shutil.rmtree(root, ignore_errors=True)
