@@ -130,3 +130,14 @@ def test_generated_headers_and_bodies_never_raise(headers, body, boundary_parts)
 @given(st.binary(max_size=5000))
 def test_arbitrary_bytes_never_raise(raw):
     assert isinstance(parse(raw).full_text, str)
+
+
+def test_an_encoded_word_in_a_name_never_becomes_an_address():
+    raw = (
+        b"From: =?utf-8?q?Alice=0D=0ABcc:_victim@evil.example?= <alice@acme.example>\r\n"
+        b"To: =?utf-8?q?x@evil.example,?= <help@desk.example>\r\n\r\nx"
+    )
+    parsed = parse(raw)
+    assert parsed.from_address == "alice@acme.example"
+    assert parsed.from_name == "Alice Bcc: victim@evil.example"
+    assert parsed.to == ("help@desk.example",)

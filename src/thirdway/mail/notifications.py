@@ -21,9 +21,15 @@ def on_ticket_event(event: str, ticket, article) -> None:
     from thirdway.mail.services import inbound, outbound
 
     answerable = inbound.answerable.get()
+    answering = inbound.answering.get()
     if event == "ticket.created":
         outbound.queue_notification(
-            ticket, NotificationKind.RECEIVED, key=f"received:{ticket.pk}", answerable=answerable
+            ticket,
+            NotificationKind.RECEIVED,
+            key=f"received:{ticket.pk}",
+            answerable=answerable,
+            answering=answering,
+            reply_to=inbound.answer_to.get(),
         )
     elif event == "ticket.replied" and article is not None and _from_network(article):
         outbound.queue_notification(

@@ -146,7 +146,7 @@ def header(message: Message, name: str) -> str:
     """A header's decoded text, or '' when absent; broken encodings degrade, never raise."""
     try:
         value = message.get(name)
-        return "" if value is None else str(value)
+        return "" if value is None else _unescaped(str(value))
     except Exception:  # noqa: S110 - the raw form below is the fallback
         pass
     for key, value in message.raw_items():
@@ -162,10 +162,41 @@ def _decode_words(value: str) -> str:
         return value.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
 
 
-def _addresses(message: Message, name: str) -> list[tuple[str, str]]:
-    text = header(message, name)
+def _raw_header(message: Message, name: str) -> str:
+    for key, value in message.raw_items():
+        if key.lower() == name.lower():
+            return _unescaped(str(value))
+    return ""
+
+
+def _unescaped(text: str) -> str:
+    """Raw 8-bit header bytes (kept as surrogates by the parser) as text: UTF-8 or Latin."""
+    if not any("\udc80" <= char <= "\udcff" for char in text):
+        return text
+    data = text.encode("utf-8", "surrogateescape")
     try:
-        pairs = email.utils.getaddresses([text])
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", "replace")
+
+
+ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")
+
+
+def _quoted_words(raw: str) -> str:
+    """Encoded words replaced by quoted strings of their (one-line) text, before the address
+    list is split: whatever they decode to ("Bcc:", commas, an address) stays a display name."""
+
+    def quote(found: re.Match) -> str:
+        text = clean_line(_decode_words(found.group()), 150)
+        return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+    return ENCODED_WORD.sub(quote, raw)
+
+
+def _addresses(message: Message, name: str) -> list[tuple[str, str]]:
+    try:
+        pairs = email.utils.getaddresses([_quoted_words(_raw_header(message, name))])
     except Exception:
         pairs = []
     found = []

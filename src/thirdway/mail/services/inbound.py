@@ -46,6 +46,10 @@ MAIL_USERNAME = "thirdway-mail"
 # While a message is processed: whether it may be answered automatically (read by the
 # notification listener, which runs inside the same transaction).
 answerable = contextvars.ContextVar("answerable", default=True)
+# ... and its Message-ID, which a notification it causes answers (In-Reply-To).
+answering = contextvars.ContextVar("answering", default="")
+# ... and the address it came to, where answers should go (Reply-To).
+answer_to = contextvars.ContextVar("answer_to", default="")
 
 
 @dataclass(frozen=True)
@@ -186,10 +190,14 @@ def _route(message: InboundMessage) -> Outcome:
     if _is_ours(parsed.from_address):
         return _quarantine(f"Sent from our own address {parsed.from_address}: a mail loop.")
     token = answerable.set(not parsed.is_automatic)
+    answered = answering.set(parsed.message_id)
+    address = answer_to.set(message.mailbox.address if message.mailbox else "")
     try:
         return _deliver(message, parsed)
     finally:
         answerable.reset(token)
+        answering.reset(answered)
+        answer_to.reset(address)
 
 
 def _quarantine(reason: str) -> Outcome:

@@ -177,7 +177,15 @@ def _hourly_count(address: str) -> int:
 
 
 def queue_notification(
-    ticket: Ticket, kind: str, *, key: str, text: str = "", author: str = "", answerable=True
+    ticket: Ticket,
+    kind: str,
+    *,
+    key: str,
+    text: str = "",
+    author: str = "",
+    answerable: bool = True,
+    answering: str = "",
+    reply_to: str = "",
 ) -> OutboundMessage | None:
     """Render one notification to the ticket's requester into the outbox (once per ``key``)."""
     contact = ticket.requester
@@ -206,6 +214,8 @@ def queue_notification(
         .order_by("-id")
         .values_list("message_id", flat=True)[:20]
     )[::-1]
+    if answering and answering not in refs:
+        refs.append(answering)  # the message being processed, not yet remembered
     message_id = composing.new_message_id(mail_domain())
     raw = composing.build(
         composing.Outgoing(
@@ -216,7 +226,7 @@ def queue_notification(
             subject=subject,
             body=_render(body_template, context),
             message_id=message_id,
-            reply_to=_reply_to(ticket),
+            reply_to=reply_to or _reply_to(ticket),
             in_reply_to=refs[-1] if refs else "",
             references=tuple(refs),
             auto_submitted=AUTOMATIC_KINDS.get(kind, ""),
