@@ -210,3 +210,33 @@ def test_encoded_cr_lf_in_a_subject_or_name_adds_no_header(cast, helpdesk, smtp_
     built = email.message_from_bytes(raw, policy=email.policy.default)
     assert built["Bcc"] is None and built["X-Evil"] is None
     assert [line for line in raw.split(b"\r\n") if line.lower().startswith(b"bcc")] == []
+
+
+@pytest.mark.parametrize("threads_its_answers", [False, True])
+def test_an_auto_responder_answering_everything_gets_at_most_the_limit(
+    cast, helpdesk, smtp_server, settings, threads_its_answers
+):
+    """The worst responder marks nothing (no Auto-Submitted, no Precedence) and answers every
+    message it receives with a new message; a better one at least answers in the thread."""
+    from thirdway.mail.models import ClientDomain
+
+    settings.MAIL_AUTO_REPLIES_PER_HOUR = 4
+    ClientDomain.objects.create(domain="acme.example", client=cast.acme)
+    ingest(mail(sender="robot@acme.example", subject="Hello"), helpdesk)
+    answered = 0
+    for _round in range(50):
+        flush()
+        waiting = smtp_server.messages[answered:]
+        if not waiting:
+            break
+        for _, recipients, content in waiting:
+            assert recipients == ["robot@acme.example"]
+            ours = email.message_from_bytes(content, policy=email.policy.default)
+            headers = {"In-Reply-To": ours["Message-ID"]} if threads_its_answers else {}
+            ingest(
+                mail(sender="robot@acme.example", subject="I am away", headers=headers), helpdesk
+            )
+        answered = len(smtp_server.messages)
+    else:
+        pytest.fail("the mail loop did not stop")
+    assert 1 <= len(smtp_server.messages) <= 4
