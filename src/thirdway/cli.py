@@ -1,4 +1,4 @@
-"""The ``thirdway`` command: serve, worker, clock, demo, createadmin, check and manage."""
+"""The ``thirdway`` command: serve, worker, clock, demo, createadmin, check, mail and manage."""
 
 from __future__ import annotations
 
@@ -188,6 +188,16 @@ def check(args: argparse.Namespace) -> int:
 
 
 @command
+def mail(args: argparse.Namespace) -> int:
+    """The e-mail channel: ingest a message from standard input, reprocess, poll mailboxes."""
+    setup_django()
+    migrate_if_needed(verbose=False)
+    from thirdway.mail.commands import run
+
+    return run(args.rest)
+
+
+@command
 def manage(args: argparse.Namespace) -> int:
     """Run a Django management command (``thirdway manage migrate``)."""
     setup_django()
@@ -217,6 +227,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--email")
     p.add_argument("--password-file", help="read the password from this file")
     sub.add_parser("check", help=check.__doc__)
+    p = sub.add_parser("mail", help=mail.__doc__)
+    p.add_argument("rest", nargs=argparse.REMAINDER)
     p = sub.add_parser("manage", help=manage.__doc__)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return root

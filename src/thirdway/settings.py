@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "thirdway.clock",
     "thirdway.tickets",
     "thirdway.portal",
+    "thirdway.mail",
 ]
 
 MIDDLEWARE = [
@@ -157,6 +158,11 @@ EMAIL_HOST_PASSWORD = env.str("THIRDWAY_SMTP_PASSWORD", "")
 EMAIL_USE_TLS = env.bool("THIRDWAY_SMTP_STARTTLS", False)
 EMAIL_USE_SSL = env.bool("THIRDWAY_SMTP_SSL", False)
 EMAIL_TIMEOUT = 20
+# The e-mail channel: message size limit, automatic replies per sender per hour, the domain of
+# our Message-IDs (default: the domain of THIRDWAY_MAIL_FROM).
+MAIL_MAX_BYTES = env.int("THIRDWAY_MAIL_MAX_MB", 25, minimum=1) * 1024 * 1024
+MAIL_AUTO_REPLIES_PER_HOUR = env.int("THIRDWAY_MAIL_AUTO_REPLIES_PER_HOUR", 5, minimum=0)
+MAIL_DOMAIN = env.str("THIRDWAY_MAIL_DOMAIN", "")
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -174,6 +174,32 @@ def create_contact(
 
 
 @transaction.atomic
+def give_login(actor, contact: Contact, *, source: str) -> Contact:
+    """A sign-in account for a contact who has none (no password: they sign in by link).
+
+    Used when a contact writes by e-mail, so what they send is theirs on the ticket.
+    """
+    _require(can_edit_client_data(actor, contact.client), "You may not change this client's data.")
+    if contact.user_id is not None:
+        return contact
+    username = contact.email.lower()[:150]
+    if accounts.User.objects.filter(username__iexact=username).exists():
+        username = f"{contact.pk}.{username}"[:150]
+    contact.user = accounts.create_user(
+        actor,
+        username=username,
+        email=contact.email,
+        role=ROLE_OF_CONTACT[contact.role],
+        first_name=contact.name[:150],
+        time_zone=contact.client.time_zone,
+        source=source,
+    )
+    contact.save(update_fields=["user"])
+    record(actor, "contact.login", contact, source=source, scope=_scope(contact.client))
+    return contact
+
+
+@transaction.atomic
 def update_contact(actor, contact: Contact, data: dict, *, source: str) -> Contact:
     _require(can_edit_client_data(actor, contact.client), "You may not change this client's data.")
     new_login = None

@@ -41,6 +41,8 @@ JOBS = (
         dt.timedelta(hours=1),
         "thirdway.tickets.tasks.forget_old_idempotency_answers",
     ),
+    PeriodicJob("mail.poll", dt.timedelta(minutes=1), "thirdway.mail.tasks.poll_mailboxes"),
+    PeriodicJob("mail.retry_due", dt.timedelta(minutes=1), "thirdway.mail.tasks.retry_due_mail"),
     PeriodicJob(
         "sessions.clear_expired",
         dt.timedelta(hours=1),

@@ -3,6 +3,8 @@ sent by the worker after commit, so a rolled-back change never announces itself.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
 from django.db.models import Q
 
@@ -40,6 +42,16 @@ def payload(event: str, ticket, article=None) -> dict:
     return data
 
 
+# Rooms above tickets (mail) hear events through callbacks they register at start-up, so
+# tickets imports none of them.  A listener runs inside the transaction that caused the event.
+_LISTENERS: list[Callable[[str, object, object], None]] = []
+
+
+def listen(callback: Callable[[str, object, object], None]) -> None:
+    if callback not in _LISTENERS:
+        _LISTENERS.append(callback)
+
+
 def emit(event: str, ticket, article=None) -> None:
     from thirdway.tickets.models import Webhook, WebhookDelivery
     from thirdway.tickets.tasks import deliver_webhook
@@ -54,3 +66,5 @@ def emit(event: str, ticket, article=None) -> None:
         body = body or payload(event, ticket, article)
         delivery = WebhookDelivery.objects.create(webhook=hook, event=event, payload=body)
         transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.enqueue(pk))
+    for callback in _LISTENERS:
+        callback(event, ticket, article)

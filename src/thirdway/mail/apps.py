@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class MailConfig(AppConfig):
+    name = "thirdway.mail"
+    verbose_name = "E-mail channel"
+
+    def ready(self) -> None:
+        # Mail sits above tickets: it subscribes to ticket events, tickets never import mail.
+        from thirdway.mail import notifications
+        from thirdway.tickets import events
+
+        events.listen(notifications.on_ticket_event)

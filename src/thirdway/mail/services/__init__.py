@@ -1,0 +1,32 @@
+"""Every change the mail room makes (the only writers of its models): receiving and processing
+inbound mail, quarantine and triage, client domains and templates, and the outbox."""
+
+from thirdway.mail.services.inbound import (
+    assign_to_client,
+    mail_actor,
+    process,
+    process_pending,
+    receive,
+    receive_and_process,
+    reprocess,
+)
+from thirdway.mail.services.outbound import (
+    queue_notification,
+    save_template,
+    send,
+    set_client_domain,
+)
+
+__all__ = [
+    "assign_to_client",
+    "mail_actor",
+    "process",
+    "process_pending",
+    "queue_notification",
+    "receive",
+    "receive_and_process",
+    "reprocess",
+    "save_template",
+    "send",
+    "set_client_domain",
+]

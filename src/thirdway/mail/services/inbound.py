@@ -1,0 +1,506 @@
+"""Inbound mail: receipt (raw bytes first), then processing into tickets, articles, bounce
+notes, the triage queue or the quarantine.
+
+Receipt and processing are separate transactions.  Receipt commits the raw bytes under a
+unique (mailbox, message key) so a message fetched, piped or posted twice is one row; only
+then may an IMAP server forget it.  Processing locks the row, does everything in one
+transaction and records the outcome, so a crash leaves the row ``received`` and the next run
+processes it exactly once.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import email.parser
+import email.policy
+import hashlib
+import logging
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from thirdway.accounts import services as accounts
+from thirdway.accounts.models import Role, User
+from thirdway.audit.models import Source
+from thirdway.audit.services import record
+from thirdway.clients import services as clients
+from thirdway.clients.models import Client, Contact
+from thirdway.mail import parsing
+from thirdway.mail.models import (
+    BouncingAddress,
+    ClientDomain,
+    InboundMessage,
+    InboundStatus,
+    Mailbox,
+    ThreadReference,
+)
+from thirdway.tickets import services as tickets
+from thirdway.tickets.models import Channel, Ticket, number_of, pk_of_number
+from thirdway.tickets.services import Upload
+
+log = logging.getLogger(__name__)
+MAIL_USERNAME = "thirdway-mail"
+# While a message is processed: whether it may be answered automatically (read by the
+# notification listener, which runs inside the same transaction).
+answerable = contextvars.ContextVar("answerable", default=True)
+# ... and its Message-ID, which a notification it causes answers (In-Reply-To).
+answering = contextvars.ContextVar("answering", default="")
+# ... and the address it came to, where answers should go (Reply-To).
+answer_to = contextvars.ContextVar("answer_to", default="")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status: str
+    reason: str = ""
+    ticket: Ticket | None = None
+    article: object | None = None
+
+
+def mail_actor() -> User:
+    """The account the mail room acts as where no person does (bounce notes, new contacts)."""
+    user = User.objects.filter(username=MAIL_USERNAME).first()
+    if user is not None:
+        return user
+    try:
+        with transaction.atomic():
+            return accounts.create_user(
+                None, username=MAIL_USERNAME, role=Role.DESK, first_name="E-mail", source="system"
+            )
+    except (IntegrityError, ValidationError):
+        return User.objects.get(username=MAIL_USERNAME)
+
+
+# --- receipt -------------------------------------------------------------------------------------
+
+
+def _header_message_id(raw: bytes) -> str:
+    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][: 256 * 1024]
+    try:
+        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
+        return parsing.normal_message_id(str(headers.get("Message-ID", "") or ""))
+    except Exception:
+        return ""
+
+
+def receive(raw: bytes, *, mailbox: Mailbox | None, source: str) -> tuple[InboundMessage, bool]:
+    """Store the raw message (committed before returning); False when it was already here."""
+    message_id = _header_message_id(raw)
+    name = mailbox.name if mailbox else ""
+    key = parsing.message_key(message_id, raw)
+    try:
+        with transaction.atomic():
+            message = InboundMessage.objects.create(
+                mailbox=mailbox,
+                mailbox_name=name,
+                source=source,
+                message_key=key,
+                message_id=message_id,
+                raw=raw,
+                size=len(raw),
+                sha256=hashlib.sha256(raw).hexdigest(),
+            )
+            record(None, "mail.receive", message, source=Source.SYSTEM, scope=f"mailbox:{name}")
+        return message, True
+    except IntegrityError:
+        return InboundMessage.objects.get(mailbox_name=name, message_key=key), False
+
+
+def receive_and_process(
+    raw: bytes, *, mailbox: Mailbox | None, source: str
+) -> tuple[InboundMessage, bool]:
+    message, created = receive(raw, mailbox=mailbox, source=source)
+    if message.status == InboundStatus.RECEIVED:
+        message = process(message.pk)
+    return message, created
+
+
+def process_pending(limit: int = 500) -> int:
+    """Process every message received but not yet processed (after a crash, or a lost task)."""
+    pending = list(
+        InboundMessage.objects.filter(status=InboundStatus.RECEIVED)
+        .order_by("id")
+        .values_list("pk", flat=True)[:limit]
+    )
+    for pk in pending:
+        process(pk)
+    return len(pending)
+
+
+def record_poll(mailbox: Mailbox, error: str) -> None:
+    """When the mailbox was last polled, and what went wrong (shown to practice admins)."""
+    Mailbox.objects.filter(pk=mailbox.pk).update(
+        last_polled_at=timezone.now(), last_poll_error=error
+    )
+
+
+# --- processing ----------------------------------------------------------------------------------
+
+
+def process(pk: int) -> InboundMessage:
+    """Turn one received message into its outcome, once, whatever happens inside."""
+    with transaction.atomic():
+        message = (
+            InboundMessage.objects.select_for_update(of=("self",))
+            .select_related("mailbox")
+            .get(pk=pk)
+        )
+        if message.status != InboundStatus.RECEIVED:
+            return message
+        message.attempts += 1
+        try:
+            with transaction.atomic():
+                outcome = _route(message)
+        except Exception as error:  # one bad message must never stop the intake
+            log.exception("mail: could not process message %s", pk)
+            outcome = Outcome(
+                InboundStatus.QUARANTINED,
+                f"Could not be processed: {type(error).__name__}: {error}"[:2000],
+            )
+        message.status, message.reason = outcome.status, outcome.reason
+        message.ticket, message.article = outcome.ticket, outcome.article
+        message.processed_at = timezone.now()
+        message.save()
+        record(
+            None,
+            "mail.process",
+            message,
+            source=Source.SYSTEM,
+            scope=f"ticket:{outcome.ticket.pk}" if outcome.ticket else "",
+            changes={"status": [InboundStatus.RECEIVED, outcome.status]},
+        )
+    return message
+
+
+def _route(message: InboundMessage) -> Outcome:
+    raw = bytes(message.raw)
+    limit = settings.MAIL_MAX_BYTES
+    if message.size > limit:
+        return _quarantine(f"{message.size} bytes is over the size limit of {limit} bytes.")
+    parsed = parsing.parse(raw)
+    message.from_address = parsed.from_address[:320]
+    message.subject = parsed.subject
+    if parsed.report is not None:
+        return _report(parsed)
+    if not parsed.from_address:
+        return _quarantine("The message names no sender address (From).")
+    if _is_ours(parsed.from_address):
+        return _quarantine(f"Sent from our own address {parsed.from_address}: a mail loop.")
+    token = answerable.set(not parsed.is_automatic)
+    answered = answering.set(parsed.message_id)
+    address = answer_to.set(message.mailbox.address if message.mailbox else "")
+    try:
+        return _deliver(message, parsed)
+    finally:
+        answerable.reset(token)
+        answering.reset(answered)
+        answer_to.reset(address)
+
+
+def _quarantine(reason: str) -> Outcome:
+    return Outcome(InboundStatus.QUARANTINED, reason)
+
+
+def our_addresses() -> set[str]:
+    import email.utils
+
+    ours = {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
+    ours.add(email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower())
+    return ours
+
+
+def _is_ours(address: str) -> bool:
+    return address.lower() in our_addresses()
+
+
+def _deliver(message: InboundMessage, parsed: parsing.ParsedMessage) -> Outcome:
+    found = _thread(parsed)
+    if found is not None:
+        ticket, via = found
+        author = _author_on(ticket, parsed.from_address)
+        if author is None:
+            return _quarantine(
+                f"The {via} names {ticket.number}, but {parsed.from_address} is neither a "
+                f"contact of {ticket.client} nor a watcher of the ticket."
+            )
+        return _append(author, ticket, parsed)
+    contact = _contact_for(parsed, message.mailbox)
+    if contact is None:
+        return Outcome(
+            InboundStatus.UNKNOWN_CLIENT,
+            f"No client knows {parsed.from_address} or its domain.",
+        )
+    return _open(contact, parsed, message.mailbox)
+
+
+# --- threading -----------------------------------------------------------------------------------
+
+
+def _live(ticket: Ticket) -> Ticket:
+    seen = set()
+    while ticket.merged_into_id and ticket.pk not in seen:
+        seen.add(ticket.pk)
+        ticket = ticket.merged_into
+    return ticket
+
+
+def _thread(parsed: parsing.ParsedMessage) -> tuple[Ticket, str] | None:
+    """The ticket a message continues: subject token first, then In-Reply-To / References."""
+    for number in parsed.ticket_tokens:
+        pk = pk_of_number(f"TW-{number}")
+        ticket = Ticket.objects.select_related("client").filter(pk=pk).first() if pk else None
+        if ticket is not None:
+            return _live(ticket), "subject"
+    ids = list(parsed.in_reply_to) + list(reversed(parsed.references))
+    if ids:
+        keys = [parsing.message_key(value, b"") for value in ids]
+        found = {
+            ref.message_key: ref.ticket
+            for ref in ThreadReference.objects.filter(message_key__in=keys).select_related(
+                "ticket__client"
+            )
+        }
+        for key in keys:
+            if key in found:
+                return _live(found[key]), "reply"
+    return None
+
+
+def remember(message_id: str, ticket: Ticket) -> None:
+    """Record a Message-ID (received or sent) as part of the ticket's thread."""
+    if not message_id:
+        return
+    ThreadReference.objects.bulk_create(
+        [
+            ThreadReference(
+                message_key=parsing.message_key(message_id, b""),
+                message_id=message_id[:998],
+                ticket=ticket,
+            )
+        ],
+        ignore_conflicts=True,
+    )
+
+
+# --- who is writing ------------------------------------------------------------------------------
+
+
+def _author_on(ticket: Ticket, address: str) -> User | None:
+    """The account a sender writes on this ticket as: a contact of its client, or a watcher."""
+    contact = Contact.objects.filter(
+        client_id=ticket.client_id, email__iexact=address, is_active=True
+    ).first()
+    if contact is not None:
+        return _login_of(contact)
+    return ticket.watchers.filter(email__iexact=address, is_active=True).first()
+
+
+def _login_of(contact: Contact) -> User:
+    if contact.user_id is None or not contact.user.is_active:
+        contact = clients.give_login(mail_actor(), contact, source=Source.SYSTEM)
+    return contact.user
+
+
+def _contact_for(parsed: parsing.ParsedMessage, mailbox: Mailbox | None) -> Contact | None:
+    """A known contact; else a new contact at the client owning the sender's domain (or the
+    mailbox's own client); else None (triage)."""
+    address = parsed.from_address
+    contact = (
+        Contact.objects.filter(email__iexact=address, is_active=True)
+        .select_related("client", "user")
+        .order_by("id")
+        .first()
+    )
+    if contact is not None:
+        return contact
+    domain = address.rpartition("@")[2].lower()
+    owner = ClientDomain.objects.filter(domain=domain).select_related("client").first()
+    client = owner.client if owner else (mailbox.default_client if mailbox else None)
+    if client is None:
+        return None
+    return new_contact(client, address, parsed.from_name)
+
+
+def new_contact(client: Client, address: str, name: str) -> Contact:
+    return clients.create_contact(
+        mail_actor(),
+        client,
+        name=(name or address.partition("@")[0])[:150],
+        email=address,
+        source=Source.SYSTEM,
+    )
+
+
+# --- what a message becomes ----------------------------------------------------------------------
+
+
+def _uploads(parsed: parsing.ParsedMessage) -> list[Upload]:
+    return [
+        Upload(filename=item.filename, content=item.content)
+        for item in parsed.attachments
+        if item.content
+    ]
+
+
+def _bodies(parsed: parsing.ParsedMessage, uploads: list[Upload]) -> dict:
+    if parsed.body_html and parsed.body_text:
+        return {"body_html": parsed.body_html}
+    text = parsed.body_text.strip()
+    if not text and not uploads:
+        text = "(This message has no text.)"
+    return {"body_text": text}
+
+
+def _open(contact: Contact, parsed: parsing.ParsedMessage, mailbox: Mailbox | None) -> Outcome:
+    user = _login_of(contact)
+    uploads = _uploads(parsed)
+    ticket = tickets.create_ticket(
+        user,
+        contact.client,
+        subject=parsing.TICKET_TOKEN.sub("", parsed.subject).strip() or "(no subject)",
+        practice_id=mailbox.practice_id if mailbox else None,
+        channel=Channel.EMAIL,
+        uploads=uploads,
+        source=Source.SYSTEM,
+        **_bodies(parsed, uploads),
+    )
+    remember(parsed.message_id, ticket)
+    return Outcome(InboundStatus.TICKET, ticket=ticket, article=ticket.articles.first())
+
+
+def _append(author: User, ticket: Ticket, parsed: parsing.ParsedMessage) -> Outcome:
+    uploads = _uploads(parsed)
+    try:
+        article = tickets.reply(
+            author,
+            ticket,
+            channel=Channel.EMAIL,
+            uploads=uploads,
+            source=Source.SYSTEM,
+            **_bodies(parsed, uploads),
+        )
+    except (PermissionDenied, ValidationError) as error:
+        text = "; ".join(getattr(error, "messages", [str(error)]))
+        return Outcome(
+            InboundStatus.QUARANTINED, f"Not added to {ticket.number}: {text}", ticket=ticket
+        )
+    remember(parsed.message_id, ticket)
+    return Outcome(InboundStatus.ARTICLE, ticket=ticket, article=article)
+
+
+def _report(parsed: parsing.ParsedMessage) -> Outcome:
+    """A delivery report: mark failed recipients, and note it on the ticket it is about."""
+    report = parsed.report
+    if report.report_type == "delivery-status" and report.action in ("failed", ""):
+        for address in report.recipients:
+            _mark_bouncing(address, report)
+    ids = list(report.original_message_ids) + list(parsed.in_reply_to) + list(parsed.references)
+    keys = [parsing.message_key(value, b"") for value in ids]
+    reference = (
+        ThreadReference.objects.filter(message_key__in=keys).select_related("ticket").first()
+        if keys
+        else None
+    )
+    summary = (
+        f"{report.report_type} report from {parsed.from_address or 'an unknown sender'}: "
+        f"{', '.join(report.recipients) or 'recipient not stated'}"
+        f" {report.action} {report.status} {report.diagnostic}"
+    ).strip()
+    if reference is None:
+        return _quarantine(f"A {summary[:1500]} (not about any message we sent).")
+    ticket = _live(reference.ticket)
+    article = tickets.note(
+        mail_actor(),
+        ticket,
+        body_text=f"Delivery report: {summary}\n\n{parsed.body_text[:4000]}",
+        source=Source.SYSTEM,
+    )
+    return Outcome(InboundStatus.BOUNCE, ticket=ticket, article=article)
+
+
+def _mark_bouncing(address: str, report: parsing.DeliveryReport) -> None:
+    now = timezone.now()
+    entry, created = BouncingAddress.objects.get_or_create(
+        address=address.lower()[:320],
+        defaults={
+            "last_status": report.status,
+            "last_diagnostic": report.diagnostic,
+            "last_bounced_at": now,
+        },
+    )
+    if not created:
+        entry.bounces += 1
+        entry.last_status, entry.last_diagnostic = report.status, report.diagnostic
+        entry.last_bounced_at = now
+        entry.save()
+    record(None, "mail.bouncing", entry, source=Source.SYSTEM)
+
+
+# --- quarantine and triage -----------------------------------------------------------------------
+
+
+def _require_admin(actor) -> None:
+    if actor is not None and not actor.is_practice_admin:
+        raise PermissionDenied("Only a practice admin may do this.")
+
+
+def reprocess(actor, message: InboundMessage, *, source: str) -> InboundMessage:
+    """Run a quarantined (or triaged) message through the pipeline again."""
+    _require_admin(actor)
+    with transaction.atomic():
+        locked = InboundMessage.objects.select_for_update().get(pk=message.pk)
+        if locked.status not in (InboundStatus.QUARANTINED, InboundStatus.UNKNOWN_CLIENT):
+            raise ValidationError(
+                {
+                    "message": ValidationError(
+                        f"Message {locked.pk} is {locked.get_status_display().lower()}.",
+                        params={"allowed": "a quarantined message or one from an unknown client"},
+                    )
+                }
+            )
+        before = locked.status
+        locked.status, locked.reason = InboundStatus.RECEIVED, ""
+        locked.save(update_fields=["status", "reason"])
+        record(
+            actor,
+            "mail.reprocess",
+            locked,
+            source=source,
+            changes={"status": [before, InboundStatus.RECEIVED]},
+        )
+    return process(message.pk)
+
+
+def assign_to_client(actor, message: InboundMessage, client: Client, *, source: str):
+    """Triage: the sender becomes a contact of ``client`` and the message is processed again."""
+    if not (actor.is_active and actor.role in (Role.PRACTICE_ADMIN, Role.DESK)):
+        raise PermissionDenied("Only the desk may triage mail.")
+    if message.status != InboundStatus.UNKNOWN_CLIENT:
+        raise ValidationError(
+            {
+                "message": ValidationError(
+                    "This message is not waiting for a client.",
+                    params={"allowed": "a message in the unknown-client queue"},
+                )
+            }
+        )
+    parsed = parsing.parse(bytes(message.raw))
+    with transaction.atomic():
+        if not client.contacts.filter(email__iexact=parsed.from_address).exists():
+            clients.create_contact(
+                actor,
+                client,
+                name=(parsed.from_name or parsed.from_address.partition("@")[0])[:150],
+                email=parsed.from_address,
+                source=source,
+            )
+        InboundMessage.objects.filter(pk=message.pk).update(status=InboundStatus.RECEIVED)
+        record(actor, "mail.triage", message, source=source, changes={"client": [None, client.pk]})
+    return process(message.pk)
+
+
+def ticket_number(ticket_id: int) -> str:
+    return number_of(ticket_id)

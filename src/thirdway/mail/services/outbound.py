@@ -1,0 +1,364 @@
+"""Outgoing notifications: rendered from the practice's templates into the outbox, sent by the
+worker over SMTP with retries; plus the settings a practice admin keeps (domains, templates).
+
+A notification is a row first (in the transaction of the event that caused it) and an SMTP
+conversation later, after commit.  An automatic message to a sender who already had the hourly
+allowance, or who must not be answered, is kept as *not sent* with the reason, so the outbox
+shows what was held back.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import email.utils
+import smtplib
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.template import Context, Engine, TemplateSyntaxError
+from django.utils import timezone
+
+from thirdway.audit.models import Source
+from thirdway.audit.services import record
+from thirdway.clients.models import Client
+from thirdway.mail import composing
+from thirdway.mail.models import (
+    BouncingAddress,
+    ClientDomain,
+    InboundMessage,
+    MailTemplate,
+    NotificationKind,
+    OutboundMessage,
+    OutboundStatus,
+    ThreadReference,
+)
+from thirdway.tickets.lifecycle import LABELS, Status
+from thirdway.tickets.models import Ticket
+
+LEASE = dt.timedelta(minutes=2)
+BACKOFF = (
+    dt.timedelta(minutes=1),
+    dt.timedelta(minutes=5),
+    dt.timedelta(minutes=30),
+    dt.timedelta(hours=2),
+    dt.timedelta(hours=6),
+)
+TEXT_ENGINE = Engine(autoescape=False)
+# The built-in wording; a practice admin may replace any of them.
+DEFAULT_TEMPLATES = {
+    NotificationKind.RECEIVED: (
+        "We received your request: {{ subject }}",
+        "Hello {{ contact_name }},\n\nWe received your request and opened ticket {{ number }}."
+        "\nReply to this message to add to it.\n\n{{ practice_name }}",
+    ),
+    NotificationKind.REPLY: (
+        "{{ subject }}",
+        "{{ text }}\n\n-- \n{{ author }}, {{ practice_name }}\nTicket {{ number }}: reply to "
+        "this message to answer.",
+    ),
+    NotificationKind.STATUS: (
+        "{{ subject }}: {{ status }}",
+        "Hello {{ contact_name }},\n\nTicket {{ number }} is now: {{ status }}.\n\n"
+        "{{ practice_name }}",
+    ),
+    NotificationKind.RESOLVED: (
+        "Resolved: {{ subject }}",
+        "Hello {{ contact_name }},\n\nWe consider ticket {{ number }} resolved. If it is not, "
+        "reply to this message and it opens again.\n\n{{ practice_name }}",
+    ),
+}
+AUTOMATIC_KINDS = {
+    NotificationKind.RECEIVED: "auto-replied",
+    NotificationKind.STATUS: "auto-generated",
+    NotificationKind.RESOLVED: "auto-generated",
+}
+
+
+def _require_admin(actor) -> None:
+    if not actor.is_practice_admin:
+        raise PermissionDenied("Only a practice admin may do this.")
+
+
+def _invalid(field: str, message: str, allowed: str) -> ValidationError:
+    return ValidationError({field: ValidationError(message, params={"allowed": allowed})})
+
+
+# --- practice settings ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def save_template(actor, *, kind: str, subject: str, body: str, practice=None, source: str):
+    """Set a practice's wording of one notification (Django template syntax, checked now)."""
+    _require_admin(actor)
+    if kind not in NotificationKind.values:
+        raise _invalid(
+            "kind", f"Unknown notification {kind!r}.", ", ".join(NotificationKind.values)
+        )
+    for name, text in (("subject", subject), ("body", body)):
+        try:
+            TEXT_ENGINE.from_string(text)
+        except TemplateSyntaxError as error:
+            raise _invalid(
+                name, f"The template does not compile: {error}", "valid template text"
+            ) from error
+    template, _ = MailTemplate.objects.update_or_create(
+        practice=practice, kind=kind, defaults={"subject": subject, "body": body}
+    )
+    record(actor, "mail.template", template, source=source, changes={"kind": [None, kind]})
+    return template
+
+
+@transaction.atomic
+def set_client_domain(actor, client: Client, domain: str, *, source: str) -> ClientDomain:
+    """Declare that mail from ``domain`` comes from ``client``."""
+    _require_admin(actor)
+    domain = domain.strip().lower().lstrip("@")
+    if not domain or "." not in domain or any(c.isspace() for c in domain):
+        raise _invalid(
+            "domain", f"{domain!r} is not a mail domain.", "a domain such as acme.example"
+        )
+    try:
+        with transaction.atomic():
+            entry = ClientDomain.objects.create(domain=domain, client=client)
+    except IntegrityError:
+        raise _invalid(
+            "domain", f"{domain} already belongs to a client.", "a domain no client has"
+        ) from None
+    record(actor, "mail.domain", entry, source=source, changes={"client": [None, client.pk]})
+    return entry
+
+
+# --- rendering into the outbox -------------------------------------------------------------------
+
+
+def _template(kind: str, practice_id) -> tuple[str, str]:
+    chosen = (
+        MailTemplate.objects.filter(kind=kind, practice_id=practice_id).first()
+        if practice_id
+        else None
+    ) or MailTemplate.objects.filter(kind=kind, practice__isnull=True).first()
+    if chosen is not None:
+        return chosen.subject, chosen.body
+    return DEFAULT_TEMPLATES[kind]
+
+
+def _render(text: str, context: dict) -> str:
+    try:
+        return TEXT_ENGINE.from_string(text).render(Context(context))
+    except Exception as error:  # a broken template must not stop the desk: say so in the mail
+        return f"{context.get('subject', '')} (template error: {error})"
+
+
+def mail_domain() -> str:
+    if settings.MAIL_DOMAIN:
+        return settings.MAIL_DOMAIN
+    return email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1].rpartition("@")[2] or "localhost"
+
+
+def _reply_to(ticket: Ticket) -> str:
+    first = (
+        InboundMessage.objects.filter(ticket=ticket, mailbox__isnull=False)
+        .select_related("mailbox")
+        .order_by("id")
+        .first()
+    )
+    return first.mailbox.address if first else ""
+
+
+def _hourly_count(address: str) -> int:
+    since = timezone.now() - dt.timedelta(hours=1)
+    return OutboundMessage.objects.filter(
+        to_address=address,
+        automatic=True,
+        created_at__gte=since,
+        status__in=[OutboundStatus.PENDING, OutboundStatus.SENT, OutboundStatus.RETRYING],
+    ).count()
+
+
+def queue_notification(
+    ticket: Ticket,
+    kind: str,
+    *,
+    key: str,
+    text: str = "",
+    author: str = "",
+    answerable: bool = True,
+    answering: str = "",
+    reply_to: str = "",
+) -> OutboundMessage | None:
+    """Render one notification to the ticket's requester into the outbox (once per ``key``)."""
+    contact = ticket.requester
+    if contact is None or not contact.email:
+        return None
+    address = contact.email.lower()
+    automatic = kind in AUTOMATIC_KINDS
+    held = _held_back(address, automatic, answerable)
+    context = {
+        "number": ticket.number,
+        "subject": ticket.subject,
+        "status": LABELS[Status(ticket.status)],
+        "client_name": ticket.client.name,
+        "contact_name": contact.name,
+        "practice_name": ticket.practice.name if ticket.practice_id else "The service desk",
+        "text": text,
+        "author": author,
+    }
+    subject_template, body_template = _template(kind, ticket.practice_id)
+    subject = composing.one_line(_render(subject_template, context), 300)
+    if f"[{ticket.number}]" not in subject:
+        subject = f"{subject} [{ticket.number}]"
+    sender_name, sender = email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)
+    refs = list(
+        ThreadReference.objects.filter(ticket=ticket)
+        .order_by("-id")
+        .values_list("message_id", flat=True)[:20]
+    )[::-1]
+    if answering and answering not in refs:
+        refs.append(answering)  # the message being processed, not yet remembered
+    message_id = composing.new_message_id(mail_domain())
+    raw = composing.build(
+        composing.Outgoing(
+            from_address=sender,
+            from_name=sender_name or "Thirdway",
+            to_address=address,
+            to_name=contact.name,
+            subject=subject,
+            body=_render(body_template, context),
+            message_id=message_id,
+            reply_to=reply_to or _reply_to(ticket),
+            in_reply_to=refs[-1] if refs else "",
+            references=tuple(refs),
+            auto_submitted=AUTOMATIC_KINDS.get(kind, ""),
+            loop_value=mail_domain(),
+        )
+    )
+    try:
+        with transaction.atomic():
+            outgoing = OutboundMessage.objects.create(
+                ticket=ticket,
+                kind=kind,
+                dedupe_key=key[:200],
+                to_address=address,
+                subject=subject,
+                message_id=message_id,
+                raw=raw,
+                automatic=automatic,
+                status=OutboundStatus.SUPPRESSED if held else OutboundStatus.PENDING,
+                last_error=held,
+            )
+    except IntegrityError:
+        return None  # this event already has its message
+    ThreadReference.objects.bulk_create(
+        [ThreadReference(message_key=_key(message_id), message_id=message_id, ticket=ticket)],
+        ignore_conflicts=True,
+    )
+    record(None, "mail.queue", outgoing, source=Source.SYSTEM, scope=f"ticket:{ticket.pk}")
+    if not held:
+        from thirdway.mail.tasks import send_outbound
+
+        transaction.on_commit(lambda pk=outgoing.pk: send_outbound.enqueue(pk))
+    return outgoing
+
+
+def _key(message_id: str) -> str:
+    from thirdway.mail.parsing import message_key
+
+    return message_key(message_id, b"")
+
+
+def _held_back(address: str, automatic: bool, answerable: bool) -> str:
+    """Why this message must not go out, or '' when it may."""
+    if BouncingAddress.objects.filter(address=address).exists():
+        return "The address bounces (a delivery report said it cannot be reached)."
+    if not automatic:
+        return ""
+    if not answerable:
+        return "Not answered automatically: the message that caused it was automatic mail."
+    limit = settings.MAIL_AUTO_REPLIES_PER_HOUR
+    if _hourly_count(address) >= limit:
+        return f"Not sent: {address} already had {limit} automatic replies this hour."
+    return ""
+
+
+# --- sending -------------------------------------------------------------------------------------
+
+
+def send(outbound_id: int) -> str:
+    """Send one message if it is due and nobody else holds it; record the server's answer."""
+    with transaction.atomic():
+        outgoing = OutboundMessage.objects.select_for_update().filter(pk=outbound_id).first()
+        if outgoing is None or outgoing.status not in (
+            OutboundStatus.PENDING,
+            OutboundStatus.RETRYING,
+        ):
+            return "nothing to do"
+        now = timezone.now()
+        if outgoing.next_attempt_at is not None and outgoing.next_attempt_at > now:
+            return "not due yet, or another attempt holds it"
+        outgoing.attempts += 1
+        outgoing.next_attempt_at = now + LEASE
+        outgoing.save(update_fields=["attempts", "next_attempt_at"])
+    permanent, answer = _smtp(outgoing)
+    return _settle(outgoing, permanent, answer)
+
+
+def _smtp(outgoing: OutboundMessage) -> tuple[bool | None, str]:
+    """(None, answer) when sent; (True, answer) for a permanent refusal; (False, ...) to retry."""
+    sender = email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1]
+    kind = smtplib.SMTP_SSL if settings.EMAIL_USE_SSL else smtplib.SMTP
+    try:
+        with kind(settings.EMAIL_HOST, settings.EMAIL_PORT, timeout=settings.EMAIL_TIMEOUT) as smtp:
+            if settings.EMAIL_USE_TLS:
+                smtp.starttls()
+            if settings.EMAIL_HOST_USER:
+                smtp.login(settings.EMAIL_HOST_USER, settings.EMAIL_HOST_PASSWORD)
+            refused = smtp.sendmail(sender, [outgoing.to_address], bytes(outgoing.raw))
+            if refused:
+                code, text = next(iter(refused.values()))
+                return code >= 500, f"{code} {_text(text)}"
+            return None, "250 accepted"
+    except smtplib.SMTPRecipientsRefused as error:
+        code, text = next(iter(error.recipients.values()))
+        return code >= 500, f"{code} {_text(text)}"
+    except smtplib.SMTPResponseException as error:
+        return error.smtp_code >= 500, f"{error.smtp_code} {_text(error.smtp_error)}"
+    except (smtplib.SMTPException, OSError) as error:
+        return False, f"{type(error).__name__}: {error}"
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _settle(outgoing: OutboundMessage, permanent: bool | None, answer: str) -> str:
+    outgoing.last_error = "" if permanent is None else answer[:2000]
+    if permanent is None:
+        outgoing.status, outgoing.sent_at = OutboundStatus.SENT, timezone.now()
+        outgoing.next_attempt_at = None
+    elif permanent or outgoing.attempts > len(BACKOFF):
+        outgoing.status, outgoing.next_attempt_at = OutboundStatus.FAILED, None
+    else:
+        outgoing.status = OutboundStatus.RETRYING
+        outgoing.next_attempt_at = timezone.now() + BACKOFF[outgoing.attempts - 1]
+    outgoing.save()
+    record(
+        None,
+        "mail.send",
+        outgoing,
+        source=Source.SYSTEM,
+        changes={"status": [None, outgoing.status], "answer": [None, answer[:300]]},
+    )
+    return outgoing.status
+
+
+def due_messages(now: dt.datetime | None = None):
+    now = now or timezone.now()
+    from django.db.models import Q
+
+    return OutboundMessage.objects.filter(
+        status__in=[OutboundStatus.PENDING, OutboundStatus.RETRYING]
+    ).filter(
+        Q(next_attempt_at__lte=now)
+        | Q(next_attempt_at__isnull=True, created_at__lte=now - dt.timedelta(minutes=1))
+    )

@@ -1,0 +1,34 @@
+"""Background work of the mail room: sending the outbox, polling mailboxes, catching up."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def send_outbound(outbound_id: int) -> str:
+    from thirdway.mail.services import send
+
+    return send(outbound_id)
+
+
+@task()
+def retry_due_mail() -> int:
+    """The clock's sweep: enqueue every outbox message whose time has come."""
+    from thirdway.mail.services.outbound import due_messages
+
+    due = list(due_messages().values_list("pk", flat=True)[:1000])
+    for pk in due:
+        send_outbound.enqueue(pk)
+    return len(due)
+
+
+@task()
+def poll_mailboxes() -> dict:
+    """Fetch every active IMAP mailbox, then process whatever is still unprocessed."""
+    from thirdway.mail.fetching import poll_all
+    from thirdway.mail.services import process_pending
+
+    results = poll_all()
+    results["processed_pending"] = process_pending()
+    return results
