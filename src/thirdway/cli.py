@@ -1,4 +1,4 @@
-"""The ``thirdway`` command: serve, worker, clock, demo, createadmin, check and manage."""
+"""The ``thirdway`` command: serve, worker, clock, demo, createadmin, check, simulate, manage."""
 
 from __future__ import annotations
 
@@ -188,6 +188,15 @@ def check(args: argparse.Namespace) -> int:
 
 
 @command
+def simulate(args: argparse.Namespace) -> int:
+    """Compare dispatch policies on a scenario; prints one JSON result (docs/simulator.md)."""
+    setup_django()
+    from thirdway.dispatch.simulator import run_cli
+
+    return run_cli(args)
+
+
+@command
 def manage(args: argparse.Namespace) -> int:
     """Run a Django management command (``thirdway manage migrate``)."""
     setup_django()
@@ -217,6 +226,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--email")
     p.add_argument("--password-file", help="read the password from this file")
     sub.add_parser("check", help=check.__doc__)
+    p = sub.add_parser("simulate", help=simulate.__doc__)
+    p.add_argument("scenario", help="scenario JSON file")
+    p.add_argument("--policies", help="comma-separated subset (default: all)")
+    p.add_argument("--out", help="also write the result to this file")
+    p.add_argument("--no-bound", action="store_true", help="skip the offline bound")
     p = sub.add_parser("manage", help=manage.__doc__)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return root

@@ -255,6 +255,10 @@ class Weights:
             raise ValueError("recent_partner_share must be between 0 and 1")
 
     @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(item.name for item in fields(cls))
+
+    @classmethod
     def from_dict(cls, overrides: Mapping[str, float] | None) -> Weights:
         """Defaults overridden by ``overrides``; unknown keys are an error, not a silent no-op."""
         overrides = dict(overrides or {})

@@ -1,0 +1,734 @@
+"""Discrete-event simulation of a practice, to compare dispatch policies on equal terms.
+
+Every policy of a run sees the same tickets (drawn once from the scenario's seed) and the
+same partners, who behave the same way whoever dispatches to them:
+
+- a partner works on one ticket at a time, and starts one only while covered (on shift or
+  on call, never while absent); work once started runs to the end, even past a shift's end;
+- tickets assigned to a partner wait in the partner's own queue, most urgent first
+  (priority, then response due time), and count towards the partner's capacity;
+- the first response is the moment the partner starts the ticket; resolution is when the
+  work ends. Work is the ticket's drawn service time, 50 % longer per level the partner
+  lacks, plus the drive out and back for an on-site ticket.
+
+A ticket no policy can place waits in the desk's unassignable queue with the reason and
+is retried; it is never dropped. Thirdway's policy calls the very engine functions the web
+app uses: :func:`engine.rank` on arrival, :func:`optimiser.reoptimise` every
+``reoptimise_every_s`` for the unassigned and at-risk queue.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+import time
+from bisect import bisect_right
+from collections import Counter, deque
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from thirdway.dispatch import engine, optimiser
+from thirdway.dispatch.scenario import Scenario, SimTicket, at, draw_tickets, travel_km
+
+DEFAULT_REOPTIMISE_EVERY_S = 300.0
+# Each level a partner lacks makes the work this much longer (baselines may assign so).
+SLOWDOWN_PER_LEVEL = 0.5
+RECENT_PARTNERS_KEPT = 3
+POLICIES = (
+    "round_robin",
+    "least_loaded",
+    "skill_least_loaded",
+    "nearest_qualified",
+    "priority_fcfs",
+    "thirdway",
+)
+_FINISH, _WAKE, _TICK = 0, 1, 2
+_PRIORITY_RANK = {p: i for i, p in enumerate(engine.PRIORITIES)}
+
+
+@dataclass(slots=True)
+class Job:
+    """A ticket's life in one policy's run."""
+
+    ticket: SimTicket
+    partner: int = -1  # row in the partner index; -1 while queued at the desk
+    started_s: int | None = None
+    finished_s: int | None = None
+    reassignments: int = 0
+    travel_km: float = 0.0
+    reason: str = ""  # why it waits in the unassignable queue
+    escalated: bool = False
+
+    def order(self) -> tuple[int, int, int]:
+        """A partner's working order: priority, response due time, arrival."""
+        t = self.ticket
+        return (_PRIORITY_RANK[t.priority], t.response_due_s, t.id)
+
+
+@dataclass(frozen=True, slots=True)
+class AssignmentRecord:
+    """One assignment as decided, for audits of the run (not part of the JSON result)."""
+
+    at_s: int
+    ticket_id: int
+    partner_row: int
+    load_before: int
+    escalated: bool
+    explanation: str
+
+
+@dataclass
+class Run:
+    """One policy over the scenario; :meth:`metrics` summarises it."""
+
+    policy: str
+    jobs: list[Job]
+    work_s: np.ndarray
+    decision_ms: list[float]
+    records: list[AssignmentRecord]
+    reoptimise_ms: list[float] = field(default_factory=list)
+    largest_queue: int = 0
+
+
+class Partners:
+    """The partner pool in index (id) order, with each partner's cover and queue."""
+
+    def __init__(self, scenario: Scenario) -> None:
+        start = scenario.start_s - 86_400
+        days = math.ceil((scenario.end_s - start) / 86_400) + 2
+        self.index = engine.PartnerIndex(scenario.partners, start=at(start), days=days)
+        self.states = self.index.partners
+        self.capacity = np.array([p.capacity for p in self.states], dtype=np.int64)
+        self.row_of = {p.id: row for row, p in enumerate(self.states)}
+        spans = [engine._partner_cover(p, start, start + days * 86_400) for p in self.states]
+        self.shifts = [shifts for shifts, _, _ in spans]
+        self.cover = [_starts_ends(engine._merge([*shifts, *calls])) for shifts, calls, _ in spans]
+
+    def __len__(self) -> int:
+        return len(self.states)
+
+    def level(self, row: int, practice: str) -> int:
+        return self.states[row].level_in(practice)
+
+    def next_cover(self, row: int, t: int) -> float:
+        """``t`` if the partner is covered at ``t``, else when cover next starts (or inf)."""
+        starts, ends = self.cover[row]
+        k = bisect_right(starts, t) - 1
+        if k >= 0 and t < ends[k]:
+            return t
+        return starts[k + 1] if k + 1 < len(starts) else math.inf
+
+
+def _starts_ends(spans: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]:
+    """Cover (shifts and on-call, absences removed) as sorted start and end lists."""
+    return [s for s, _ in spans], [e for _, e in spans]
+
+
+class Simulation:
+    """The event loop shared by every policy."""
+
+    def __init__(
+        self, scenario: Scenario, partners: Partners, tickets: Sequence[SimTicket], policy: Policy
+    ) -> None:
+        self.scenario = scenario
+        self.partners = partners
+        self.policy = policy
+        self.jobs = [Job(t) for t in tickets]
+        n = len(partners)
+        self.load = np.zeros(n, dtype=np.int64)
+        self.queues: list[list[int]] = [[] for _ in range(n)]
+        self.current = [-1] * n
+        self.wake_at = [math.inf] * n
+        self.work_s = np.zeros(n)
+        self.waiting: list[int] = []  # the desk's unassignable queue, in arrival order
+        self.events: list[tuple[float, int, int]] = []
+        self.recent: dict[int, deque] = {}
+        self.now = scenario.start_s
+        self.run = Run(policy.name, self.jobs, self.work_s, [], [])
+
+    # ------------------------------------------------------------------ the loop
+
+    def simulate(self) -> Run:
+        self.policy.start(self)
+        jobs, end = self.jobs, self.scenario.end_s
+        k = 0
+        while True:
+            next_event = self.events[0][0] if self.events else math.inf
+            next_arrival = jobs[k].ticket.arrival_s if k < len(jobs) else math.inf
+            if min(next_event, next_arrival) > end:
+                break
+            if next_event <= next_arrival:
+                t, kind, data = heapq.heappop(self.events)
+                self.now = int(t)
+                if kind == _FINISH:
+                    self._finish(data)
+                elif kind == _WAKE:
+                    self.wake_at[data] = math.inf
+                    self._try_start(data)
+                else:
+                    self.policy.tick(self)
+                    if k < len(jobs) or self.waiting or any(q for q in self.queues):
+                        self.push(self.now + self.policy.every_s, _TICK, 0)
+            else:
+                self.now = jobs[k].ticket.arrival_s
+                self.policy.arrive(self, k)
+                k += 1
+        return self.run
+
+    def push(self, t: float, kind: int, data: int) -> None:
+        heapq.heappush(self.events, (t, kind, data))
+
+    # ------------------------------------------------------------------ partners at work
+
+    def assign(self, j: int, row: int, escalated: bool = False, why: str = "") -> None:
+        job = self.jobs[j]
+        if job.partner >= 0:
+            self.unassign(j)
+            job.reassignments += 1
+        self.run.records.append(
+            AssignmentRecord(self.now, job.ticket.id, row, int(self.load[row]), escalated, why)
+        )
+        job.partner, job.reason, job.escalated = row, "", escalated
+        self.load[row] += 1
+        self.queues[row].append(j)
+        self._try_start(row)
+
+    def unassign(self, j: int) -> None:
+        row = self.jobs[j].partner
+        self.queues[row].remove(j)
+        self.load[row] -= 1
+        self.jobs[j].partner = -1
+
+    def queue(self, j: int, reason: str) -> None:
+        self.jobs[j].reason = reason
+        self.waiting.append(j)
+
+    def _try_start(self, row: int) -> None:
+        if self.current[row] >= 0:
+            return
+        when = self.partners.next_cover(row, self.now)
+        if when > self.now:
+            if (self.queues[row] or self.policy.pulls) and when < self.wake_at[row]:
+                self.wake_at[row] = when
+                self.push(when, _WAKE, row)
+            return
+        if not self.queues[row]:
+            self.policy.idle(self, row)
+            if not self.queues[row]:
+                return
+        queue = self.queues[row]
+        j = min(queue, key=lambda i: self.jobs[i].order())
+        queue.remove(j)
+        self.current[row] = j
+        job = self.jobs[j]
+        job.started_s = self.now
+        work = self._work_s(job, row)
+        self.work_s[row] += work
+        self.push(self.now + work, _FINISH, row)
+
+    def _work_s(self, job: Job, row: int) -> int:
+        t = job.ticket
+        gap = max(0, t.level - self.partners.level(row, t.practice))
+        work = t.work_s * (1 + SLOWDOWN_PER_LEVEL * gap)
+        if t.onsite:
+            job.travel_km = travel_km(self.partners.states[row], t.site)
+            work += job.travel_km / self.scenario.travel_speed_kmh * 3600
+        return round(work)
+
+    def _finish(self, row: int) -> None:
+        j = self.current[row]
+        job = self.jobs[j]
+        job.finished_s = self.now
+        self.current[row] = -1
+        self.load[row] -= 1
+        recent = self.recent.setdefault(job.ticket.client, deque(maxlen=RECENT_PARTNERS_KEPT))
+        if row not in recent:
+            recent.append(row)
+        self.policy.freed(self, row)
+        self._try_start(row)
+
+
+# --------------------------------------------------------------------------- policies
+
+
+class Policy:
+    """Push policies pick a partner on arrival; tickets they cannot place wait and are
+    retried whenever a partner frees a place (capacity is the only thing that changes)."""
+
+    name = "policy"
+    every_s = math.inf
+    pulls = False
+
+    def start(self, sim: Simulation) -> None:
+        self.teams = {}
+        for practice in {t.ticket.practice for t in sim.jobs} | {engine.DESK_PRACTICE}:
+            levels = sim.partners.index.levels(practice)
+            self.teams[practice] = (np.flatnonzero(levels >= 1), levels)
+
+    def choose(self, sim: Simulation, j: int) -> int | None:
+        raise NotImplementedError
+
+    def arrive(self, sim: Simulation, j: int) -> None:
+        began = time.perf_counter()
+        row = self.choose(sim, j)
+        sim.run.decision_ms.append((time.perf_counter() - began) * 1000)
+        if row is None:
+            sim.queue(j, self.nobody(sim, j))
+        else:
+            sim.assign(j, row)
+
+    def nobody(self, sim: Simulation, j: int) -> str:
+        practice = sim.jobs[j].ticket.practice
+        if not len(self.teams[practice][0]):
+            return f"no partner practises {practice}"
+        return f"every {practice} partner who qualifies is at capacity"
+
+    def freed(self, sim: Simulation, row: int) -> None:
+        for position, j in enumerate(sim.waiting):
+            chosen = self.choose(sim, j)
+            if chosen is not None:
+                del sim.waiting[position]
+                sim.assign(j, chosen)
+                return
+
+    def idle(self, sim: Simulation, row: int) -> None:
+        """A partner with nothing queued; push policies have nothing to offer."""
+
+    def tick(self, sim: Simulation) -> None:
+        """Periodic work; only Thirdway's policy has any."""
+
+    def _open(self, sim: Simulation, rows: np.ndarray) -> np.ndarray:
+        return rows[sim.load[rows] < sim.partners.capacity[rows]]
+
+    def _qualified(self, sim: Simulation, j: int) -> np.ndarray:
+        t = sim.jobs[j].ticket
+        rows, levels = self.teams[t.practice]
+        return self._open(sim, rows[levels[rows] >= t.level])
+
+    def _least_loaded(self, sim: Simulation, rows: np.ndarray) -> int | None:
+        if not len(rows):
+            return None
+        share = sim.load[rows] / np.maximum(sim.partners.capacity[rows], 1)
+        return int(rows[np.argmin(share)])
+
+
+class RoundRobin(Policy):
+    """The next member of the practice's team in turn who has a free place."""
+
+    name = "round_robin"
+
+    def start(self, sim: Simulation) -> None:
+        super().start(sim)
+        self.turn: Counter = Counter()
+
+    def choose(self, sim: Simulation, j: int) -> int | None:
+        practice = sim.jobs[j].ticket.practice
+        team = self.teams[practice][0]
+        for step in range(len(team)):
+            row = int(team[(self.turn[practice] + step) % len(team)])
+            if sim.load[row] < sim.partners.capacity[row]:
+                self.turn[practice] += step + 1
+                return row
+        return None
+
+
+class LeastLoaded(Policy):
+    """The team member with the smallest share of their capacity in use."""
+
+    name = "least_loaded"
+
+    def choose(self, sim: Simulation, j: int) -> int | None:
+        return self._least_loaded(sim, self._open(sim, self.teams[sim.jobs[j].ticket.practice][0]))
+
+
+class SkillLeastLoaded(Policy):
+    """Least loaded among partners at or above the required level."""
+
+    name = "skill_least_loaded"
+
+    def choose(self, sim: Simulation, j: int) -> int | None:
+        return self._least_loaded(sim, self._qualified(sim, j))
+
+
+class NearestQualified(Policy):
+    """The qualified partner who lives nearest the client's site."""
+
+    name = "nearest_qualified"
+
+    def choose(self, sim: Simulation, j: int) -> int | None:
+        rows = self._qualified(sim, j)
+        if not len(rows):
+            return None
+        index, site = sim.partners.index, sim.jobs[j].ticket.site
+        distance = engine._haversine(
+            index._phi[rows], index._lambda[rows], index._cos_phi[rows], *site
+        )
+        return int(rows[np.argmin(distance)])
+
+
+class PriorityFcfs(Policy):
+    """One shared queue: a qualified partner who is free and covered takes the most urgent
+    priority's oldest ticket. Nothing is pushed; capacity does not apply."""
+
+    name = "priority_fcfs"
+    pulls = True
+
+    def choose(self, sim: Simulation, j: int) -> int | None:
+        return None
+
+    def arrive(self, sim: Simulation, j: int) -> None:
+        began = time.perf_counter()
+        t = sim.jobs[j].ticket
+        rows, levels = self.teams[t.practice]
+        free = [
+            int(r)
+            for r in rows[levels[rows] >= t.level]
+            if sim.current[r] < 0
+            and not sim.queues[r]
+            and sim.partners.next_cover(int(r), sim.now) == sim.now
+        ]
+        sim.run.decision_ms.append((time.perf_counter() - began) * 1000)
+        if not rows[levels[rows] >= t.level].size:
+            sim.queue(j, f"no partner has {t.practice} at level {t.level}")
+        elif free:
+            sim.assign(j, free[0])
+        else:
+            sim.queue(j, "waiting for a qualified partner to be free")
+        sim.waiting.sort(key=lambda i: (_PRIORITY_RANK[sim.jobs[i].ticket.priority], i))
+
+    def idle(self, sim: Simulation, row: int) -> None:
+        for position, j in enumerate(sim.waiting):
+            t = sim.jobs[j].ticket
+            if sim.partners.level(row, t.practice) >= t.level:
+                del sim.waiting[position]
+                sim.assign(j, row)
+                return
+
+    def freed(self, sim: Simulation, row: int) -> None:
+        """Pulling happens in :meth:`idle` once the partner's own queue is empty."""
+
+
+class Thirdway(Policy):
+    """The dispatch engine: greedy by score on arrival, joint re-optimisation on a timer."""
+
+    name = "thirdway"
+
+    def __init__(self, weights: engine.Weights, every_s: float) -> None:
+        self.weights = weights
+        self.every_s = every_s
+
+    def start(self, sim: Simulation) -> None:
+        super().start(sim)
+        self.index = sim.partners.index
+        self.index_load = np.zeros(len(sim.partners), dtype=np.int64)
+        self.needs: dict[int, engine.TicketNeed] = {}
+        sim.push(sim.scenario.start_s + self.every_s, _TICK, 0)
+
+    def _index(self, sim: Simulation, held: Mapping[int, int] | None = None) -> engine.PartnerIndex:
+        """The index with current loads, less the tickets in ``held`` (row -> count)."""
+        load = sim.load.copy()
+        for row, count in (held or {}).items():
+            load[row] -= count
+        changed = np.flatnonzero(load != self.index_load)
+        if len(changed):
+            states = self.index.partners
+            self.index = self.index.with_loads({states[r].id: int(load[r]) for r in changed})
+            self.index_load = load
+        return self.index
+
+    def need(self, sim: Simulation, j: int) -> engine.TicketNeed:
+        if j not in self.needs:
+            t = sim.jobs[j].ticket
+            client = sim.scenario.clients[t.client]
+            recent = sim.recent.get(t.client, ())
+            self.needs[j] = engine.TicketNeed(
+                id=t.id,
+                practice=t.practice,
+                required_level=t.level,
+                priority=t.priority,
+                created_at=at(t.arrival_s),
+                response_due_at=at(t.response_due_s),
+                resolution_due_at=at(t.resolution_due_s),
+                needs_onsite=t.onsite,
+                onsite_location=t.site if t.onsite else None,
+                client_lead_partner_id=client.lead_partner,
+                recent_partner_ids=frozenset(sim.partners.states[r].id for r in recent),
+                desk_first=t.desk_first,
+            )
+        return self.needs[j]
+
+    def arrive(self, sim: Simulation, j: int) -> None:
+        began = time.perf_counter()
+        decision = engine.rank(self.need(sim, j), self._index(sim), self.weights, at(sim.now))
+        sim.run.decision_ms.append((time.perf_counter() - began) * 1000)
+        chosen = decision.chosen
+        if chosen is None:
+            sim.queue(j, decision.reason)
+        else:
+            row = sim.partners.row_of[chosen.partner_id]
+            sim.assign(j, row, chosen.escalated, chosen.explanation)
+
+    def freed(self, sim: Simulation, row: int) -> None:
+        """Waiting tickets are placed by the next re-optimisation."""
+
+    def at_risk(self, sim: Simulation) -> list[int]:
+        """Queued tickets whose partner, working through the queue in order at the
+        expected pace, would start them after their response due time."""
+        risky = []
+        for row, queue in enumerate(sim.queues):
+            if not queue:
+                continue
+            current = sim.current[row]
+            free = sim.now
+            if current >= 0:
+                started = sim.jobs[current].started_s or sim.now
+                expected = self._expected_s(sim, sim.jobs[current].ticket)
+                free = max(sim.now, started + expected)
+            free = sim.partners.next_cover(row, free)
+            for j in sorted(queue, key=lambda i: sim.jobs[i].order()):
+                t = sim.jobs[j].ticket
+                if free > t.response_due_s:
+                    risky.append(j)
+                else:
+                    free = sim.partners.next_cover(row, free + self._expected_s(sim, t))
+        return risky
+
+    def _expected_s(self, sim: Simulation, ticket: SimTicket) -> float:
+        return sim.scenario.service_time(ticket.practice, ticket.priority).mean_minutes * 60
+
+    def tick(self, sim: Simulation) -> None:
+        risky = self.at_risk(sim)
+        todo = sim.waiting + risky
+        if not todo:
+            return
+        began = time.perf_counter()
+        held = Counter(sim.jobs[j].partner for j in risky)
+        index = self._index(sim, held)
+        plan = optimiser.reoptimise(
+            [self.need(sim, j) for j in todo], index, self.weights, at(sim.now)
+        )
+        sim.run.reoptimise_ms.append((time.perf_counter() - began) * 1000)
+        sim.run.largest_queue = max(sim.run.largest_queue, len(todo))
+        waiting = []
+        for j, assignment in zip(todo, plan.assignments, strict=True):
+            job = sim.jobs[j]
+            candidate = assignment.candidate
+            if candidate is None:
+                if job.partner < 0:
+                    job.reason = assignment.reason
+                    waiting.append(j)
+                continue
+            row = sim.partners.row_of[candidate.partner_id]
+            if row != job.partner:
+                sim.assign(j, row, candidate.escalated, candidate.explanation)
+        sim.waiting = waiting
+
+
+def make_policy(name: str, weights: engine.Weights, every_s: float) -> Policy:
+    if name == "thirdway":
+        return Thirdway(weights, every_s)
+    classes: dict[str, Callable[[], Policy]] = {
+        "round_robin": RoundRobin,
+        "least_loaded": LeastLoaded,
+        "skill_least_loaded": SkillLeastLoaded,
+        "nearest_qualified": NearestQualified,
+        "priority_fcfs": PriorityFcfs,
+    }
+    if name not in classes:
+        raise ValueError(f"unknown policy {name!r}; known: {', '.join(POLICIES)}")
+    return classes[name]()
+
+
+# --------------------------------------------------------------------------- metrics
+
+
+def _percentile(values: Sequence[float] | np.ndarray, q: float) -> float:
+    return round(float(np.percentile(values, q)), 3) if len(values) else 0.0
+
+
+def gini(values: Sequence[float] | np.ndarray) -> float:
+    """0 when everyone did the same amount of work, towards 1 when one did it all."""
+    x = np.sort(np.asarray(values, dtype=float))
+    n, total = len(x), float(np.sum(x))
+    if n == 0 or total == 0:
+        return 0.0
+    return float(2 * np.sum(np.arange(1, n + 1) * x) / (n * total) - (n + 1) / n)
+
+
+def _share(hits: int, total: int) -> float | None:
+    return None if total == 0 else round(100.0 * hits / total, 2)
+
+
+def metrics(run: Run, scenario: Scenario, partners: Partners) -> dict[str, object]:
+    """The figures of one policy's run; attainment and shares are percentages."""
+    end = scenario.end_s
+    jobs = run.jobs
+    response_late = [max(0, (j.started_s or end) - j.ticket.response_due_s) for j in jobs]
+    resolution_late = [max(0, (j.finished_s or end) - j.ticket.resolution_due_s) for j in jobs]
+    by_priority: dict[str, dict[str, object]] = {}
+    for priority in engine.PRIORITIES:
+        mine = [k for k, j in enumerate(jobs) if j.ticket.priority == priority]
+        by_priority[priority] = {
+            "tickets": len(mine),
+            "response": _share(
+                sum(response_late[k] == 0 and jobs[k].started_s is not None for k in mine),
+                len(mine),
+            ),
+            "resolution": _share(
+                sum(resolution_late[k] == 0 and jobs[k].finished_s is not None for k in mine),
+                len(mine),
+            ),
+        }
+    responded = [j.started_s is not None for j in jobs]
+    on_time = sum(r and late == 0 for r, late in zip(responded, response_late, strict=True))
+    resolved = sum(
+        j.finished_s is not None and late == 0
+        for j, late in zip(jobs, resolution_late, strict=True)
+    )
+    with_lead = [
+        j
+        for j in jobs
+        if scenario.clients[j.ticket.client].lead_partner is not None and j.finished_s is not None
+    ]
+    by_lead = sum(
+        partners.states[j.partner].id == scenario.clients[j.ticket.client].lead_partner
+        for j in with_lead
+    )
+    never = [j for j in jobs if j.started_s is None]
+    reasons = Counter(j.reason or "assigned, not started by the end" for j in never)
+    return {
+        "response_sla": _share(on_time, len(jobs)),
+        "resolution_sla": _share(resolved, len(jobs)),
+        "by_priority": by_priority,
+        "response_lateness_min": {
+            "p50": _percentile(response_late, 50) / 60,
+            "p95": round(_percentile(response_late, 95) / 60, 1),
+        },
+        "resolution_lateness_min": {
+            "p50": _percentile(resolution_late, 50) / 60,
+            "p95": round(_percentile(resolution_late, 95) / 60, 1),
+        },
+        "travel_km": round(sum(j.travel_km for j in jobs if j.started_s is not None), 1),
+        "workload_gini": round(gini(run.work_s), 4),
+        "lead_partner_share": _share(by_lead, len(with_lead)),
+        "reassignments": sum(j.reassignments for j in jobs),
+        "escalations": sum(r.escalated for r in run.records),
+        "decision_ms": {
+            "p50": _percentile(run.decision_ms, 50),
+            "p99": _percentile(run.decision_ms, 99),
+        },
+        "reoptimise_ms": {
+            "runs": len(run.reoptimise_ms),
+            "p50": _percentile(run.reoptimise_ms, 50),
+            "p99": _percentile(run.reoptimise_ms, 99),
+            "max": round(max(run.reoptimise_ms, default=0.0), 3),
+            "largest_queue": run.largest_queue,
+        }
+        if run.policy == "thirdway"
+        else None,
+        "never_responded": len(never),
+        "unassignable_reasons": dict(reasons.most_common(5)),
+    }
+
+
+# --------------------------------------------------------------------------- running
+
+
+def offered_load(scenario: Scenario, partners: Partners) -> float:
+    """Expected work of the horizon's arrivals over the partners' shift time in it
+    (on-call cover comes on top)."""
+    from thirdway.dispatch.scenario import expected_load
+
+    lo, hi = scenario.start_s, scenario.start_s + scenario.horizon_s
+    shift_s = sum(max(0, min(e, hi) - max(s, lo)) for spans in partners.shifts for s, e in spans)
+    return round(expected_load(scenario, shift_s), 3)
+
+
+def run_policies(
+    scenario: Scenario,
+    policies: Sequence[str] = POLICIES,
+    weights: engine.Weights | None = None,
+    reoptimise_every_s: float | None = None,
+) -> tuple[Partners, list[SimTicket], dict[str, Run]]:
+    """Simulate each policy on the same tickets; the scenario's own dispatch settings win."""
+    weights = weights or engine.Weights()
+    if scenario.weights:
+        values = {f.name: getattr(weights, f.name) for f in weights.__dataclass_fields__.values()}
+        weights = engine.Weights.from_dict({**values, **scenario.weights})
+    every = scenario.reoptimise_every_s or reoptimise_every_s or DEFAULT_REOPTIMISE_EVERY_S
+    partners = Partners(scenario)
+    tickets = draw_tickets(scenario)
+    runs = {}
+    for name in policies:
+        policy = make_policy(name, weights, every)
+        runs[name] = Simulation(scenario, partners, tickets, policy).simulate()
+    return partners, tickets, runs
+
+
+def simulate(
+    scenario: Scenario,
+    policies: Sequence[str] = POLICIES,
+    weights: engine.Weights | None = None,
+    reoptimise_every_s: float | None = None,
+    with_bound: bool = True,
+) -> dict[str, object]:
+    """Run the policies (and the offline bound) and return the JSON-ready result."""
+    from thirdway.dispatch.bound import offline_bound
+
+    began = time.perf_counter()
+    partners, tickets, runs = run_policies(scenario, policies, weights, reoptimise_every_s)
+    result: dict[str, object] = {
+        "scenario": scenario.name,
+        "seed": scenario.seed,
+        "partners": len(partners),
+        "tickets": len(tickets),
+        "horizon_days": round(scenario.horizon_s / 86_400, 2),
+        "offered_load": offered_load(scenario, partners),
+        "policies": {name: metrics(run, scenario, partners) for name, run in runs.items()},
+    }
+    if with_bound:
+        result["offline_bound"] = offline_bound(scenario, partners, tickets)
+    result["elapsed_s"] = round(time.perf_counter() - began, 2)
+    return result
+
+
+def run_cli(args: object) -> int:
+    """``thirdway simulate``: weights and interval from the settings, scenario overrides."""
+    import json
+    import sys
+
+    from django.conf import settings
+
+    from thirdway.dispatch.scenario import ScenarioError, load
+
+    def fail(message: str) -> int:
+        print(f"thirdway: {message}", file=sys.stderr)
+        return 2
+
+    names = POLICIES
+    if args.policies:  # type: ignore[attr-defined]
+        names = tuple(n.strip() for n in args.policies.split(",") if n.strip())  # type: ignore[attr-defined]
+        unknown = [n for n in names if n not in POLICIES]
+        if unknown:
+            return fail(f"unknown policy {', '.join(unknown)}; known: {', '.join(POLICIES)}")
+    try:
+        scenario = load(args.scenario)  # type: ignore[attr-defined]
+    except OSError as error:
+        return fail(f"cannot read the scenario: {error}")
+    except ScenarioError as error:
+        return fail(str(error))
+    result = simulate(
+        scenario,
+        names,
+        engine.Weights.from_dict(settings.DISPATCH_WEIGHTS),
+        settings.DISPATCH_REOPTIMISE_SECONDS,
+        with_bound=not args.no_bound,  # type: ignore[attr-defined]
+    )
+    text = json.dumps(result, indent=2)
+    if args.out:  # type: ignore[attr-defined]
+        with open(args.out, "w") as handle:  # type: ignore[attr-defined]
+            handle.write(text + "\n")
+    print(text)
+    return 0
