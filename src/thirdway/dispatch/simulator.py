@@ -24,7 +24,7 @@ import math
 import time
 from bisect import bisect_right
 from collections import Counter, deque
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -145,6 +145,7 @@ class Simulation:
         self.waiting: list[int] = []  # the desk's unassignable queue, in arrival order
         self.events: list[tuple[float, int, int]] = []
         self.recent: dict[int, deque] = {}
+        self.dirty: set[int] = set()  # partners whose load or work in hand changed
         self.now = scenario.start_s
         self.run = Run(policy.name, self.jobs, self.work_s, [], [])
 
@@ -192,6 +193,7 @@ class Simulation:
         )
         job.partner, job.reason, job.escalated = row, "", escalated
         self.load[row] += 1
+        self.dirty.add(row)
         self.queues[row].append(j)
         self._try_start(row)
 
@@ -199,6 +201,7 @@ class Simulation:
         row = self.jobs[j].partner
         self.queues[row].remove(j)
         self.load[row] -= 1
+        self.dirty.add(row)
         self.jobs[j].partner = -1
 
     def queue(self, j: int, reason: str) -> None:
@@ -222,6 +225,7 @@ class Simulation:
         j = min(queue, key=lambda i: self.jobs[i].order())
         queue.remove(j)
         self.current[row] = j
+        self.dirty.add(row)
         job = self.jobs[j]
         job.started_s = self.now
         work = self._work_s(job, row)
@@ -243,6 +247,7 @@ class Simulation:
         job.finished_s = self.now
         self.current[row] = -1
         self.load[row] -= 1
+        self.dirty.add(row)
         recent = self.recent.setdefault(job.ticket.client, deque(maxlen=RECENT_PARTNERS_KEPT))
         if row not in recent:
             recent.append(row)
@@ -422,21 +427,56 @@ class Thirdway(Policy):
     def start(self, sim: Simulation) -> None:
         super().start(sim)
         self.index = sim.partners.index
-        self.index_load = np.zeros(len(sim.partners), dtype=np.int64)
+        self.stale: set[int] = set()
         self.needs: dict[int, engine.TicketNeed] = {}
         sim.push(sim.scenario.start_s + self.every_s, _TICK, 0)
 
-    def _index(self, sim: Simulation, held: Mapping[int, int] | None = None) -> engine.PartnerIndex:
-        """The index with current loads, less the tickets in ``held`` (row -> count)."""
-        load = sim.load.copy()
-        for row, count in (held or {}).items():
-            load[row] -= count
-        changed = np.flatnonzero(load != self.index_load)
-        if len(changed):
-            states = self.index.partners
-            self.index = self.index.with_loads({states[r].id: int(load[r]) for r in changed})
-            self.index_load = load
+    def _index(self, sim: Simulation, held: Sequence[int] = ()) -> engine.PartnerIndex:
+        """The index with partners' current loads and work in hand, leaving out the
+        tickets ``held`` (at risk, about to be placed again)."""
+        skip = set(held)
+        rows = sim.dirty | self.stale | {sim.jobs[j].partner for j in skip}
+        sim.dirty = set()
+        self.stale = {sim.jobs[j].partner for j in skip}
+        if not rows:
+            return self.index
+        loads, free_at = {}, {}
+        for row in rows:
+            by_rank, _ = self._walk(sim, row, skip)
+            pid = self.index.partners[row].id
+            loads[pid] = int(sim.load[row]) - sum(sim.jobs[j].partner == row for j in skip)
+            free_at[pid] = {
+                p: at(round(by_rank[k]))
+                for k, p in enumerate(engine.PRIORITIES)
+                if sim.now < by_rank[k] < math.inf
+            }
+        self.index = self.index.with_loads(loads, free_at)
         return self.index
+
+    def _walk(
+        self, sim: Simulation, row: int, skip: set[int] | frozenset[int] = frozenset()
+    ) -> tuple[list[float], list[int]]:
+        """Walk a partner's work in hand at the expected pace: when they could start a new
+        ticket of each priority, and which queued tickets would start after their due time."""
+        free: float = sim.now
+        current = sim.current[row]
+        if current >= 0:
+            job = sim.jobs[current]
+            free = max(sim.now, (job.started_s or sim.now) + self._expected_s(sim, job, row))
+        free = sim.partners.next_cover(row, int(free))
+        by_rank = [free] * len(engine.PRIORITIES)
+        late = []
+        for j in sorted(sim.queues[row], key=lambda i: sim.jobs[i].order()):
+            if j in skip:
+                continue
+            ticket = sim.jobs[j].ticket
+            if free > ticket.response_due_s:
+                late.append(j)
+                continue
+            free = sim.partners.next_cover(row, int(free + self._expected_s(sim, sim.jobs[j], row)))
+            for rank in range(_PRIORITY_RANK[ticket.priority], len(by_rank)):
+                by_rank[rank] = free
+        return by_rank, late
 
     def need(self, sim: Simulation, j: int) -> engine.TicketNeed:
         if j not in self.needs:
@@ -478,25 +518,18 @@ class Thirdway(Policy):
         expected pace, would start them after their response due time."""
         risky = []
         for row, queue in enumerate(sim.queues):
-            if not queue:
-                continue
-            current = sim.current[row]
-            free = sim.now
-            if current >= 0:
-                started = sim.jobs[current].started_s or sim.now
-                expected = self._expected_s(sim, sim.jobs[current].ticket)
-                free = max(sim.now, started + expected)
-            free = sim.partners.next_cover(row, free)
-            for j in sorted(queue, key=lambda i: sim.jobs[i].order()):
-                t = sim.jobs[j].ticket
-                if free > t.response_due_s:
-                    risky.append(j)
-                else:
-                    free = sim.partners.next_cover(row, free + self._expected_s(sim, t))
+            if queue:
+                risky.extend(self._walk(sim, row)[1])
         return risky
 
-    def _expected_s(self, sim: Simulation, ticket: SimTicket) -> float:
-        return sim.scenario.service_time(ticket.practice, ticket.priority).mean_minutes * 60
+    def _expected_s(self, sim: Simulation, job: Job, row: int) -> float:
+        """What the dispatcher expects a ticket to take: the mean work, plus the drive."""
+        t = job.ticket
+        work = sim.scenario.service_time(t.practice, t.priority).mean_minutes * 60
+        if t.onsite:
+            distance = travel_km(sim.partners.states[row], t.site)
+            work += distance / sim.scenario.travel_speed_kmh * 3600
+        return work
 
     def tick(self, sim: Simulation) -> None:
         risky = self.at_risk(sim)
@@ -504,8 +537,7 @@ class Thirdway(Policy):
         if not todo:
             return
         began = time.perf_counter()
-        held = Counter(sim.jobs[j].partner for j in risky)
-        index = self._index(sim, held)
+        index = self._index(sim, risky)
         plan = optimiser.reoptimise(
             [self.need(sim, j) for j in todo], index, self.weights, at(sim.now)
         )
