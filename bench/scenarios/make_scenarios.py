@@ -39,7 +39,7 @@ SIZES = {
     # name: partners, clients, practices, horizon days, drain days, regions, loads
     "small": (8, 6, 2, 5, 3, ("Europe/London",), (60, 85, 95)),
     "medium": (60, 40, 4, 14, 4, ("Europe/London",), (60, 85, 95)),
-    "large": (2000, 1500, 8, 25, 4, ("Europe/London", "Europe/Berlin"), (85,)),
+    "large": (2000, 1500, 8, 21, 4, ("Europe/London", "Europe/Berlin"), (85,)),
 }
 SLA = {
     "P1": {"response_hours": 1, "resolution_hours": 4},

@@ -255,6 +255,21 @@ class Simulation:
         self._try_start(row)
 
 
+def residual_s(median_s: float, sigma: float, elapsed_s: float) -> float:
+    """E[S - t | S > t] for lognormal work S with ``median_s`` and ``sigma``, t = elapsed."""
+    mean = median_s * math.exp(sigma**2 / 2)
+    if elapsed_s <= 0:
+        return mean - elapsed_s
+    if sigma == 0:
+        return max(median_s - elapsed_s, 0.0)
+    z = (math.log(elapsed_s) - math.log(median_s)) / sigma
+    survive = 0.5 * math.erfc(z / math.sqrt(2))
+    if survive < 1e-12:
+        return elapsed_s * sigma  # far in the tail; keeps the estimate finite and growing
+    tail = mean * 0.5 * math.erfc((z - sigma) / math.sqrt(2))
+    return tail / survive - elapsed_s
+
+
 # --------------------------------------------------------------------------- policies
 
 
@@ -462,7 +477,7 @@ class Thirdway(Policy):
         current = sim.current[row]
         if current >= 0:
             job = sim.jobs[current]
-            free = max(sim.now, (job.started_s or sim.now) + self._expected_s(sim, job, row))
+            free = sim.now + self._remaining_s(sim, job, row)
         free = sim.partners.next_cover(row, int(free))
         by_rank = [free] * len(engine.PRIORITIES)
         late = []
@@ -521,6 +536,19 @@ class Thirdway(Policy):
             if queue:
                 risky.extend(self._walk(sim, row)[1])
         return risky
+
+    def _remaining_s(self, sim: Simulation, job: Job, row: int) -> float:
+        """Expected work left on a ticket in progress, given how long it has run.
+
+        Work times are lognormal, so a ticket that has overrun its mean is expected to run
+        on (the mean residual life grows): E[S - t | S > t], plus the drive back."""
+        t = job.ticket
+        service = sim.scenario.service_time(t.practice, t.priority)
+        drive = self._expected_s(sim, job, row) - service.mean_minutes * 60
+        elapsed = sim.now - (job.started_s or sim.now)
+        return residual_s(service.median_minutes * 60, service.sigma, elapsed - drive / 2) + (
+            drive / 2 if elapsed < drive / 2 else 0.0
+        )
 
     def _expected_s(self, sim: Simulation, job: Job, row: int) -> float:
         """What the dispatcher expects a ticket to take: the mean work, plus the drive."""
