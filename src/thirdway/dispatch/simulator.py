@@ -317,12 +317,19 @@ class Policy:
         return f"every {practice} partner who qualifies is at capacity"
 
     def freed(self, sim: Simulation, row: int) -> None:
+        # Only ``row`` gained a place, so only tickets ``row`` could take can move now.
         for position, j in enumerate(sim.waiting):
+            if not self.could_take(sim, row, sim.jobs[j].ticket):
+                continue
             chosen = self.choose(sim, j)
             if chosen is not None:
                 del sim.waiting[position]
                 sim.assign(j, chosen)
                 return
+
+    def could_take(self, sim: Simulation, row: int, ticket: SimTicket) -> bool:
+        """Whether this policy would ever give ``ticket`` to ``row`` (a cheap pre-check)."""
+        return sim.partners.level(row, ticket.practice) >= 1
 
     def idle(self, sim: Simulation, row: int) -> None:
         """A partner with nothing queued; push policies have nothing to offer."""
@@ -379,6 +386,9 @@ class SkillLeastLoaded(Policy):
 
     name = "skill_least_loaded"
 
+    def could_take(self, sim: Simulation, row: int, ticket: SimTicket) -> bool:
+        return sim.partners.level(row, ticket.practice) >= ticket.level
+
     def choose(self, sim: Simulation, j: int) -> int | None:
         return self._least_loaded(sim, self._qualified(sim, j))
 
@@ -387,6 +397,7 @@ class NearestQualified(Policy):
     """The qualified partner who lives nearest the client's site."""
 
     name = "nearest_qualified"
+    could_take = SkillLeastLoaded.could_take
 
     def choose(self, sim: Simulation, j: int) -> int | None:
         rows = self._qualified(sim, j)
