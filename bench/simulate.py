@@ -23,10 +23,10 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 try:
-    from thirdway.dispatch import scenario, simulator
+    from thirdway.dispatch import comparison, scenario
 except ModuleNotFoundError:  # not installed: run straight from the source tree
     sys.path.insert(0, str(HERE.parent / "src"))
-    from thirdway.dispatch import scenario, simulator
+    from thirdway.dispatch import comparison, scenario
 
 
 def aims(result: dict) -> dict:
@@ -84,7 +84,7 @@ def main() -> None:
     results = []
     for path in scenario_files([s for s in args.sets.split(",") if s], args.large):
         model = scenario.load(path)
-        result = simulator.simulate(model, with_bound=not args.no_bound)
+        result = comparison.simulate(model, with_bound=not args.no_bound)
         result["aims"] = aims(result)
         results.append(result)
         print(f"{model.name}: {json.dumps(result['aims'])}", file=sys.stderr)

@@ -193,10 +193,10 @@ def make_scenario(size: str, load: int) -> dict:
 
 def calibrate(document: dict, load: int) -> dict:
     """Scale the arrival rates so the simulator's offered load is ``load`` percent."""
-    from thirdway.dispatch import scenario, simulator
+    from thirdway.dispatch import comparison, scenario, simulator
 
     model = scenario.parse(document)
-    offered = simulator.offered_load(model, simulator.Partners(model))
+    offered = comparison.offered_load(model, simulator.Partners(model))
     factor = load / 100 / offered
     for stream in document["arrivals"]:
         stream["per_hour"] = [round(rate * factor, 5) for rate in stream["per_hour"]]

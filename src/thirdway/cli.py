@@ -191,7 +191,7 @@ def check(args: argparse.Namespace) -> int:
 def simulate(args: argparse.Namespace) -> int:
     """Compare dispatch policies on a scenario; prints one JSON result (docs/simulator.md)."""
     setup_django()
-    from thirdway.dispatch.simulator import run_cli
+    from thirdway.dispatch.comparison import run_cli
 
     return run_cli(args)
 

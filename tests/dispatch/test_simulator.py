@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from thirdway.dispatch import engine, scenario, simulator
+from thirdway.dispatch import comparison, engine, scenario, simulator
 
 OFFICE = {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
@@ -146,7 +146,7 @@ def test_paths_read_like_the_document():
 @pytest.fixture(scope="module")
 def tiny_runs():
     model = scenario.parse(tiny())
-    return model, *simulator.run_policies(model)
+    return model, *comparison.run_policies(model)
 
 
 def outcome(run: simulator.Run) -> list[tuple]:
@@ -155,7 +155,7 @@ def outcome(run: simulator.Run) -> list[tuple]:
 
 def test_the_same_seed_gives_the_same_run(tiny_runs):
     _, _, tickets, runs = tiny_runs
-    _, again_tickets, again = simulator.run_policies(scenario.parse(tiny()))
+    _, again_tickets, again = comparison.run_policies(scenario.parse(tiny()))
     assert tickets == again_tickets
     for name in simulator.POLICIES:
         assert outcome(runs[name]) == outcome(again[name])
@@ -221,14 +221,14 @@ def test_tickets_nobody_can_take_wait_with_the_reason_and_are_never_dropped():
         {"practice": "voip", "priority": "P2", "per_hour": 0.5, "onsite_share": 0}
     )
     model = scenario.parse(document)
-    partners, tickets, runs = simulator.run_policies(model)
+    partners, tickets, runs = comparison.run_policies(model)
     voip = [t for t in tickets if t.practice == "voip"]
     assert voip
     for name, run in runs.items():
         stuck = [j for j in run.jobs if j.ticket.practice == "voip"]
         assert len(stuck) == len(voip)
         assert all(j.started_s is None and j.reason for j in stuck), name
-        summary = simulator.metrics(run, model, partners)
+        summary = comparison.metrics(run, model, partners)
         assert summary["never_responded"] >= len(voip)
     reasons = {j.reason for j in runs["thirdway"].jobs if j.ticket.practice == "voip"}
     assert all(r.startswith("no partner can take this ticket:") for r in reasons)
@@ -241,7 +241,7 @@ def test_the_offline_bound_is_above_every_online_policy(tiny_runs):
 
     bounds = offline_bound(model, partners, tickets)
     attained = {
-        name: simulator.metrics(run, model, partners)["response_sla"] for name, run in runs.items()
+        name: comparison.metrics(run, model, partners)["response_sla"] for name, run in runs.items()
     }
     loose, tight = bounds["any_team_member"], bounds["qualified"]
     assert loose["optimal"] and tight["optimal"]
@@ -254,7 +254,7 @@ def test_the_offline_bound_is_above_every_online_policy(tiny_runs):
 
 def test_metrics_cover_what_the_issue_asks_for(tiny_runs):
     model, partners, _, runs = tiny_runs
-    summary = simulator.metrics(runs["thirdway"], model, partners)
+    summary = comparison.metrics(runs["thirdway"], model, partners)
     assert set(summary["by_priority"]) == {"P1", "P2", "P3", "P4"}
     for key in (
         "response_sla",
@@ -283,8 +283,8 @@ def test_the_simulator_decides_with_the_engine_itself():
 
 
 def test_workload_gini_and_residual_work():
-    assert simulator.gini([5, 5, 5]) == 0
-    assert simulator.gini([0, 0, 9]) == pytest.approx(2 / 3)
+    assert comparison.gini([5, 5, 5]) == 0
+    assert comparison.gini([0, 0, 9]) == pytest.approx(2 / 3)
     fresh = simulator.residual_s(3600, 0.6, 0)
     assert fresh == pytest.approx(3600 * 1.1972, rel=1e-3)  # the mean, exp(0.18)
     assert simulator.residual_s(3600, 0.6, 1800) < fresh
@@ -406,7 +406,7 @@ def _run_cli(tmp_path, document: dict, policies: str | None = None, capsys=None)
     path = tmp_path / "scenario.json"
     path.write_text(json.dumps(document))
     args = argparse.Namespace(scenario=str(path), policies=policies, out=None, no_bound=True)
-    return simulator.run_cli(args)
+    return comparison.run_cli(args)
 
 
 def test_simulate_names_the_path_of_a_bad_value(tmp_path, capsys):
