@@ -1,4 +1,5 @@
-"""The ``thirdway`` command: serve, worker, clock, demo, createadmin, check, mail and manage."""
+"""The ``thirdway`` command: serve, worker, clock, demo, createadmin, check, mail, simulate,
+manage."""
 
 from __future__ import annotations
 
@@ -198,6 +199,15 @@ def mail(args: argparse.Namespace) -> int:
 
 
 @command
+def simulate(args: argparse.Namespace) -> int:
+    """Compare dispatch policies on a scenario; prints one JSON result (docs/simulator.md)."""
+    setup_django()
+    from thirdway.dispatch.comparison import run_cli
+
+    return run_cli(args)
+
+
+@command
 def manage(args: argparse.Namespace) -> int:
     """Run a Django management command (``thirdway manage migrate``)."""
     setup_django()
@@ -229,6 +239,11 @@ def parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help=check.__doc__)
     p = sub.add_parser("mail", help=mail.__doc__)
     p.add_argument("rest", nargs=argparse.REMAINDER)
+    p = sub.add_parser("simulate", help=simulate.__doc__)
+    p.add_argument("scenario", help="scenario JSON file")
+    p.add_argument("--policies", help="comma-separated subset (default: all)")
+    p.add_argument("--out", help="also write the result to this file")
+    p.add_argument("--no-bound", action="store_true", help="skip the offline bound")
     p = sub.add_parser("manage", help=manage.__doc__)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return root

@@ -148,6 +148,26 @@ TICKET_REOPEN_DAYS = env.int("THIRDWAY_TICKET_REOPEN_DAYS", 14, minimum=0)
 # How many reverse proxies stand in front and append to X-Forwarded-For (0: none, use the peer).
 PROXY_COUNT = env.int("THIRDWAY_PROXY_COUNT", 0, minimum=0)
 
+
+def _dispatch_weights() -> dict[str, float]:
+    """THIRDWAY_DISPATCH_WEIGHTS as "load=2,travel=0.5"; defaults in docs/simulator.md."""
+    from thirdway.dispatch.engine import Weights
+
+    text = env.str("THIRDWAY_DISPATCH_WEIGHTS", "")
+    allowed = f"name=number pairs separated by commas; names: {', '.join(Weights.names())}"
+    try:
+        pairs = dict(item.split("=", 1) for item in text.split(",") if item.strip())
+        weights = {name.strip(): float(value) for name, value in pairs.items()}
+        Weights.from_dict(weights)
+    except ValueError:
+        raise SettingError("THIRDWAY_DISPATCH_WEIGHTS", text, allowed) from None
+    return weights
+
+
+# Dispatch: cost weights over the engine's defaults, and how often the queue is re-optimised.
+DISPATCH_WEIGHTS = _dispatch_weights()
+DISPATCH_REOPTIMISE_SECONDS = env.int("THIRDWAY_DISPATCH_REOPTIMISE_SECONDS", 300, minimum=10)
+
 # Outgoing mail (one-time sign-in links now; notifications later).
 DEFAULT_FROM_EMAIL = env.str("THIRDWAY_MAIL_FROM", "Thirdway <desk@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL

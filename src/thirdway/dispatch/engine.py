@@ -56,6 +56,7 @@ DEFAULT_TRAVEL_SPEED_KMH = 40.0
 EARTH_RADIUS_KM = 6371.0088
 _DAY_S = 86_400
 _COVER_NAMES = ("none", "shift", "on_call", "escalated")
+_NEVER_BUSY = -(1 << 62)
 _MARK_IS_LEAD = np.array([False, False, True])
 _MARK_IS_RECENT = np.array([False, True, False])
 
@@ -159,6 +160,12 @@ class PartnerState:
     ``time_zone``; an end at or before the start runs past midnight. ``absences`` and
     ``on_call`` are (start, end) pairs of aware datetimes; an absence wins over both shifts
     and on-call cover.
+
+    ``free_at`` says, per priority, when the partner is expected to be through the work in
+    hand that comes before a new ticket of that priority (what they are doing now, plus
+    what they hold of that priority or a more urgent one). A missing priority, or a time
+    already past, means they can start as soon as they are covered. Without it, a partner
+    busy for hours would look available whenever they are on shift.
     """
 
     id: PartnerId
@@ -175,6 +182,7 @@ class PartnerState:
     open_load: int = 0
     capacity: int = 0
     languages: frozenset[str] = frozenset()
+    free_at: Mapping[str, datetime] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in PARTNER_KINDS:
@@ -204,6 +212,11 @@ class PartnerState:
         object.__setattr__(self, "absences", _spans(self.absences, "absence"))
         object.__setattr__(self, "on_call", _spans(self.on_call, "on-call period"))
         object.__setattr__(self, "languages", frozenset(self.languages))
+        for priority, moment in self.free_at.items():
+            if priority not in PRIORITIES:
+                raise ValueError(f"free_at keys must be priorities {PRIORITIES}, got {priority!r}")
+            _check_aware(moment, f"free_at[{priority}]")
+        object.__setattr__(self, "free_at", dict(self.free_at))
 
     def level_in(self, practice: str) -> int:
         """The partner's level in ``practice``, 0 when they do not practise it."""
@@ -253,6 +266,10 @@ class Weights:
             raise ValueError("travel_speed_kmh must be positive")
         if self.recent_partner_share > 1:
             raise ValueError("recent_partner_share must be between 0 and 1")
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(item.name for item in fields(cls))
 
     @classmethod
     def from_dict(cls, overrides: Mapping[str, float] | None) -> Weights:
@@ -322,8 +339,13 @@ def _skill_reason(practice: str, level: int, required: int) -> str:
     return f"skill: {practice} {level}/{MAX_LEVEL}, needs {required}"
 
 
-def _availability_reason(absent_now: bool, next_cover_s: float, target_s: float) -> str:
-    head = "absent" if absent_now else "off shift and not on call"
+def _availability_reason(
+    absent_now: bool, next_cover_s: float, target_s: float, busy: bool = False
+) -> str:
+    if busy and not absent_now:
+        head = "busy with work in hand"
+    else:
+        head = "absent" if absent_now else "off shift and not on call"
     if math.isinf(next_cover_s):
         return f"availability: {head}; no cover within the planning horizon"
     hours = (next_cover_s - target_s) / 3600
@@ -443,11 +465,16 @@ class _IntervalPack:
 
         Both are ``inf`` when the partner has no such span in the horizon.
         """
+        return self.next_after_rows(None, t)
+
+    def next_after_rows(self, rows: np.ndarray | None, t: int | np.ndarray) -> tuple:
+        """:meth:`next_after` for partners ``rows`` (all when None), each from its own t."""
+        base = self.base if rows is None else self.base[rows]
         if not len(self.keys):
-            none = np.full(len(self.base), np.inf)
+            none = np.full(len(base), np.inf)
             return none, none.copy()
-        k = np.searchsorted(self.keys, self.base + t, side="right")
-        has = k < self.stops
+        k = np.searchsorted(self.keys, base + t, side="right")
+        has = k < (self.stops if rows is None else self.stops[rows])
         k = np.minimum(k, len(self.keys) - 1)
         start = np.where(has, np.maximum(self.starts[k], t), np.inf)
         return start, np.where(has, self.ends[k], np.inf)
@@ -470,6 +497,7 @@ class PartnerIndex:
         "_capacity",
         "_clock_memo",
         "_cos_phi",
+        "_free",
         "_is_desk",
         "_lambda",
         "_languages",
@@ -523,6 +551,10 @@ class PartnerIndex:
         self._radius = np.array([p.radius_km for p in self.partners], dtype=float)
         self._capacity = np.array([p.capacity for p in self.partners], dtype=np.int64)
         self._set_load(np.array([p.open_load for p in self.partners], dtype=np.int64))
+        self._free = np.full((len(PRIORITIES), len(self.partners)), _NEVER_BUSY, np.int64)
+        for row, partner in enumerate(self.partners):
+            if partner.free_at:
+                self._free[:, row] = self._free_column(partner)
         self._is_desk = np.array([p.kind == "desk" for p in self.partners], dtype=bool)
         self._clock_memo: _Clock | None = None
 
@@ -546,20 +578,41 @@ class PartnerIndex:
         """Whether decisions at ``now`` fall inside this index's calendar horizon."""
         return self.origin_s <= _epoch(now) <= self.end_s
 
-    def with_loads(self, loads: Mapping[PartnerId, int]) -> PartnerIndex:
-        """A copy with some partners' open load replaced; calendars are shared, not rebuilt."""
+    def with_loads(
+        self,
+        loads: Mapping[PartnerId, int],
+        free_at: Mapping[PartnerId, Mapping[str, datetime]] | None = None,
+    ) -> PartnerIndex:
+        """A copy with some partners' open load (and ``free_at``) replaced; calendars are
+        shared, not rebuilt."""
         clone = object.__new__(PartnerIndex)
         for name in PartnerIndex.__slots__:
             object.__setattr__(clone, name, getattr(self, name))
         load = self._load.copy()
+        free = self._free.copy() if free_at else self._free
         partners = list(self.partners)
-        for partner_id, value in loads.items():
+        for partner_id in {*loads, *(free_at or {})}:
             row = self._by_id[partner_id]
-            partners[row] = _replace_load(partners[row], value)  # validates the value
-            load[row] = value
+            changes: dict[str, object] = {}
+            if partner_id in loads:
+                changes["open_load"] = load[row] = loads[partner_id]
+            if free_at and partner_id in free_at:
+                changes["free_at"] = free_at[partner_id]
+            partners[row] = _replace(partners[row], changes)  # validates the values
+            if "free_at" in changes:
+                free[:, row] = self._free_column(partners[row])
         clone.partners = tuple(partners)
+        clone._free = free
         clone._set_load(load)
         return clone
+
+    def _free_column(self, partner: PartnerState) -> np.ndarray:
+        """Per priority, when the partner is through their work in hand (index seconds)."""
+        free = partner.free_at
+        return np.array(
+            [_epoch(free[p]) - self.origin_s if p in free else _NEVER_BUSY for p in PRIORITIES],
+            dtype=np.int64,
+        )
 
     def _set_load(self, load: np.ndarray) -> None:
         # The ticket-independent parts of the capacity filter and the load term.
@@ -586,9 +639,9 @@ class PartnerIndex:
         return self._languages.get(language, np.zeros(len(self), dtype=bool))
 
 
-def _replace_load(partner: PartnerState, load: int) -> PartnerState:
+def _replace(partner: PartnerState, changes: Mapping[str, object]) -> PartnerState:
     values = {item.name: getattr(partner, item.name) for item in fields(partner)}
-    return PartnerState(**{**values, "open_load": load})
+    return PartnerState(**{**values, **changes})
 
 
 def _as_index(
@@ -629,7 +682,9 @@ def reject_availability(ticket: TicketNeed, partner: PartnerState, now: datetime
     cover = _availability(index, ticket, _epoch(now) - index.origin_s, None)
     if not cover.unavailable[0]:
         return None
-    return _availability_reason(bool(cover.absent_now[0]), cover.next_start(0), cover.target)
+    return _availability_reason(
+        bool(cover.absent_now[0]), cover.next_start(0), cover.target, bool(cover.busy[0])
+    )
 
 
 def reject_radius(ticket: TicketNeed, partner: PartnerState) -> str | None:
@@ -680,6 +735,7 @@ class _Cover:
     by_call: np.ndarray
     unavailable: np.ndarray
     absent_now: np.ndarray
+    busy: np.ndarray
     shift_start: np.ndarray
     shift_end: np.ndarray
     call_start: np.ndarray
@@ -721,6 +777,18 @@ def _availability(
 ) -> _Cover:
     clock = index._clock(now)
     shift_start, call_start = _take(clock.shift_start, rows), _take(clock.call_start, rows)
+    shift_end, call_end = _take(clock.shift_end, rows), _take(clock.call_end, rows)
+    free = _take(index._free[PRIORITIES.index(ticket.priority)], rows)
+    busy = free > now
+    if busy.any():
+        # Busy partners can start once through their work in hand, at their next cover.
+        at = np.flatnonzero(busy)
+        where = at if rows is None else rows[at]
+        shift_start, shift_end, call_start, call_end = (
+            a.astype(float) for a in (shift_start, shift_end, call_start, call_end)
+        )
+        shift_start[at], shift_end[at] = index._shifts.next_after_rows(where, free[at])
+        call_start[at], call_end[at] = index._calls.next_after_rows(where, free[at])
     # Overdue tickets still get dispatched, but only to someone who can start right now.
     target = max(_epoch(ticket.response_due_at) - index.origin_s, now)
     # Prefer the shift when it starts in time: nobody is paged for work that can wait for
@@ -734,10 +802,11 @@ def _availability(
         by_call=by_call,
         unavailable=~(by_shift | by_call),
         absent_now=_take(clock.absent_now, rows),
+        busy=busy,
         shift_start=shift_start,
-        shift_end=_take(clock.shift_end, rows),
+        shift_end=shift_end,
         call_start=call_start,
-        call_end=_take(clock.call_end, rows),
+        call_end=call_end,
     )
 
 
@@ -859,7 +928,8 @@ class Candidate:
 
     ``terms`` are the weighted contributions (they add up to ``total``). ``cover`` is
     "shift", "on_call" or "escalated"; an escalated candidate bypassed the availability
-    filter and ``overridden`` says what it would have rejected.
+    filter and ``overridden`` says what it would have rejected. ``busy`` means the start
+    waits for the partner's work in hand (``PartnerState.free_at``).
     """
 
     partner_id: PartnerId
@@ -881,6 +951,7 @@ class Candidate:
     open_load: int
     capacity: int
     continuity: str | None
+    busy: bool = False
 
     @property
     def explanation(self) -> str:
@@ -917,6 +988,8 @@ class Candidate:
             return f"{what} until {label(self.cover_until.astimezone(tz))} their time"
         minutes = round(self.wait.total_seconds() / 60)
         verb = "shift starts" if self.cover == "shift" else "on call from"
+        if self.busy:
+            verb = "free from"
         return (
             f"{verb} {label(start_local)} their time (in {minutes // 60} h {minutes % 60:02d} min)"
         )
@@ -1058,6 +1131,7 @@ def _candidates(
                 open_load=partner.open_load + extra[i],
                 capacity=partner.capacity,
                 continuity=(None, "recent", "lead")[ev.continuity[at]],
+                busy=bool(ev.cover.busy[at]),
             )
         )
     return out
@@ -1065,7 +1139,9 @@ def _candidates(
 
 def _availability_text(ev: _Evaluation, at: int) -> str:
     cover = ev.cover
-    return _availability_reason(bool(cover.absent_now[at]), cover.next_start(at), cover.target)
+    return _availability_reason(
+        bool(cover.absent_now[at]), cover.next_start(at), cover.target, bool(cover.busy[at])
+    )
 
 
 def _rejections(

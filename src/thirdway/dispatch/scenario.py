@@ -1,0 +1,465 @@
+"""Simulator scenarios: read a JSON file, check it, and draw the tickets it describes.
+
+A scenario is checked twice: against ``scenario.schema.json`` (shape, types, ranges), then
+for what a schema cannot say (known time zones, shifts the engine accepts, lead partners
+that exist, a service time for every arrival stream). Every problem is reported with its
+path in the document, e.g. ``partners[3].hours.mon``, and all problems are reported at once.
+
+Like the engines, this module imports nothing from Django.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import numpy as np
+from jsonschema import Draft202012Validator
+
+from thirdway.dispatch.engine import PRIORITIES, PartnerState, haversine_km
+from thirdway.sla.engine import Calendar, add_business_seconds
+
+HOURS_PER_WEEK = 168
+DEFAULT_LEVEL_WEIGHTS = (0.3, 0.3, 0.25, 0.15, 0.0)
+
+
+class ScenarioError(ValueError):
+    """A scenario that cannot be simulated; ``problems`` are (path, message) pairs."""
+
+    def __init__(self, problems: Sequence[tuple[str, str]]) -> None:
+        self.problems = tuple(problems)
+        lines = [f"{path or '(top level)'}: {message}" for path, message in self.problems]
+        super().__init__("invalid scenario:\n  " + "\n  ".join(lines))
+
+
+def json_path(parts: Iterable[str | int]) -> str:
+    """``["partners", 3, "hours", "mon"]`` -> ``partners[3].hours.mon``."""
+    out = ""
+    for part in parts:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else str(part)
+    return out
+
+
+@cache
+def schema() -> dict:
+    """The scenario JSON schema shipped with the package."""
+    text = resources.files("thirdway.dispatch").joinpath("scenario.schema.json").read_text()
+    return json.loads(text)
+
+
+def schema_problems(document: object) -> list[tuple[str, str]]:
+    """Schema violations of ``document`` as (path, message), in document order."""
+    validator = Draft202012Validator(schema())
+    problems = []
+    for error in validator.iter_errors(document):
+        # An anyOf failure says little; its closest branch says what is wrong.
+        best = min(error.context, key=lambda e: len(e.path), default=error)
+        message = best.message if error.validator == "anyOf" else error.message
+        if error.validator == "pattern" and "description" in error.schema:
+            message = f"{error.instance!r} is not {error.schema['description']}"
+        problems.append((json_path(error.absolute_path), message))
+    return sorted(set(problems))
+
+
+# --------------------------------------------------------------------------- the model
+
+
+@dataclass(frozen=True, slots=True)
+class Client:
+    id: int | str
+    zone: str
+    sites: tuple[tuple[float, float], ...]
+    lead_partner: int | str | None
+    weight: float
+
+
+@dataclass(frozen=True, slots=True)
+class ArrivalStream:
+    practice: str
+    priority: str
+    per_hour: tuple[float, ...]  # 168 rates, Monday 00:00 first, in the arrival zone
+    onsite_share: float
+    levels: tuple[float, ...]
+    desk_share: float
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceTime:
+    practice: str | None
+    priority: str | None
+    median_minutes: float
+    sigma: float
+
+    def matches(self, practice: str, priority: str) -> bool:
+        return self.practice in (None, practice) and self.priority in (None, priority)
+
+    @property
+    def mean_minutes(self) -> float:
+        return self.median_minutes * math.exp(self.sigma**2 / 2)
+
+
+@dataclass(frozen=True, slots=True)
+class SlaPolicy:
+    response_s: int
+    resolution_s: int
+    hours: Mapping[str, Sequence[Sequence[str]]] | None
+
+    def calendar(self, zone: str) -> Calendar | None:
+        """Business hours in ``zone``, or None for around the clock."""
+        if self.hours is None:
+            return None
+        return _calendar(zone, tuple((d, tuple(map(tuple, s))) for d, s in self.hours.items()))
+
+
+@cache
+def _calendar(zone: str, hours: tuple) -> Calendar:
+    return Calendar.from_hours(zone, {day: list(spans) for day, spans in hours})
+
+
+@dataclass(frozen=True, slots=True)
+class Scenario:
+    """A validated scenario; times are whole seconds since the Unix epoch."""
+
+    name: str
+    start_s: int
+    horizon_s: int
+    drain_s: int
+    seed: int
+    arrival_zone: str
+    min_service_s: int
+    travel_speed_kmh: float
+    partners: tuple[PartnerState, ...]
+    clients: tuple[Client, ...]
+    arrivals: tuple[ArrivalStream, ...]
+    service_times: tuple[ServiceTime, ...]
+    sla: Mapping[str, SlaPolicy]
+    reoptimise_every_s: float | None
+    weights: Mapping[str, float] | None
+    bound_max_tickets: int
+    bound_time_limit_s: float
+
+    @property
+    def start(self) -> datetime:
+        return datetime.fromtimestamp(self.start_s, UTC)
+
+    @property
+    def end_s(self) -> int:
+        """When the simulation stops: the horizon plus the drain."""
+        return self.start_s + self.horizon_s + self.drain_s
+
+    def service_time(self, practice: str, priority: str) -> ServiceTime:
+        return next(s for s in self.service_times if s.matches(practice, priority))
+
+
+@dataclass(frozen=True, slots=True)
+class SimTicket:
+    """One arrival, the same for every policy of a run."""
+
+    id: int
+    arrival_s: int
+    practice: str
+    priority: str
+    level: int
+    client: int  # position in Scenario.clients
+    site: tuple[float, float]
+    onsite: bool
+    desk_first: bool
+    work_s: int  # work at the required level, travel excluded
+    response_due_s: int
+    resolution_due_s: int
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def load(path: str | Path) -> Scenario:
+    """Read and validate a scenario file."""
+    try:
+        document = json.loads(Path(path).read_text())
+    except json.JSONDecodeError as error:
+        raise ScenarioError([("", f"not JSON: {error}")]) from error
+    return parse(document)
+
+
+def parse(document: object) -> Scenario:
+    """Validate a decoded scenario and build the model; raises :class:`ScenarioError`."""
+    problems = schema_problems(document)
+    if problems:
+        raise ScenarioError(problems)
+    assert isinstance(document, dict)
+    problems = []
+    partners = _partners(document["partners"], problems)
+    clients = _clients(document["clients"], {p.id for p in partners}, problems)
+    streams = _streams(document["arrivals"], document["service_times"], problems)
+    zone = document.get("arrival_zone", "UTC")
+    _check_zone(zone, "arrival_zone", problems)
+    sla = _sla(document["sla_policies"], problems)
+    if problems:
+        raise ScenarioError(problems)
+    dispatch = document.get("dispatch", {})
+    bound = document.get("bound", {})
+    return Scenario(
+        name=document["name"],
+        start_s=_instant(document["start"]),
+        horizon_s=round(document["horizon_days"] * 86_400),
+        drain_s=round(document.get("drain_days", 7) * 86_400),
+        seed=document["seed"],
+        arrival_zone=zone,
+        min_service_s=round(document.get("min_service_minutes", 15) * 60),
+        travel_speed_kmh=float(document.get("travel_speed_kmh", 40)),
+        partners=partners,
+        clients=clients,
+        arrivals=streams,
+        service_times=tuple(
+            ServiceTime(s.get("practice"), s.get("priority"), s["median_minutes"], s["sigma"])
+            for s in document["service_times"]
+        ),
+        sla=sla,
+        reoptimise_every_s=dispatch.get("reoptimise_every_s"),
+        weights=dispatch.get("weights"),
+        bound_max_tickets=bound.get("max_tickets", 600),
+        bound_time_limit_s=bound.get("time_limit_s", 60),
+    )
+
+
+def _instant(text: str) -> int:
+    return math.floor(datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp())
+
+
+def _aware(text: str) -> datetime:
+    return datetime.fromtimestamp(_instant(text), UTC)
+
+
+def _check_zone(zone: str, path: str, problems: list) -> None:
+    try:
+        ZoneInfo(zone)
+    except (KeyError, ValueError):
+        problems.append((path, f"unknown time zone {zone!r}"))
+
+
+def _partners(items: list[dict], problems: list) -> tuple[PartnerState, ...]:
+    out, seen = [], set()
+    for i, item in enumerate(items):
+        path = f"partners[{i}]"
+        if item["id"] in seen:
+            problems.append((f"{path}.id", f"duplicate partner id {item['id']!r}"))
+        seen.add(item["id"])
+        _check_zone(item["zone"], f"{path}.zone", problems)
+        for kind in ("absences", "on_call"):
+            for k, period in enumerate(item.get(kind, ())):
+                if _instant(period["end"]) <= _instant(period["start"]):
+                    problems.append((f"{path}.{kind}[{k}]", "must end after it starts"))
+        for day, spans in item["hours"].items():
+            for k, (begin, end) in enumerate(spans):
+                if begin == end or begin == "24:00":
+                    problems.append((f"{path}.hours.{day}[{k}]", f"empty shift {begin}-{end}"))
+        if any(p[0].startswith(path) for p in problems):
+            continue
+        try:
+            out.append(_partner_state(item))
+        except ValueError as error:
+            problems.append((path, str(error)))
+    return tuple(out)
+
+
+def _partner_state(item: dict) -> PartnerState:
+    def periods(key: str) -> tuple:
+        return tuple((_aware(p["start"]), _aware(p["end"])) for p in item.get(key, ()))
+
+    return PartnerState(
+        id=item["id"],
+        name=item.get("name", f"Partner {item['id']}"),
+        kind=item.get("kind", "partner"),
+        skills=item["skills"],
+        home_lat=item["home"]["lat"],
+        home_lon=item["home"]["lon"],
+        radius_km=item.get("radius_km", 50),
+        time_zone=item["zone"],
+        working_hours={day: [tuple(s) for s in spans] for day, spans in item["hours"].items()},
+        absences=periods("absences"),
+        on_call=periods("on_call"),
+        capacity=item["capacity"],
+        languages=frozenset(item.get("languages", ())),
+    )
+
+
+def _clients(items: list[dict], partner_ids: set, problems: list) -> tuple[Client, ...]:
+    out = []
+    for i, item in enumerate(items):
+        _check_zone(item["zone"], f"clients[{i}].zone", problems)
+        lead = item.get("lead_partner")
+        if lead is not None and lead not in partner_ids:
+            problems.append((f"clients[{i}].lead_partner", f"no partner has id {lead!r}"))
+        sites = tuple((s["lat"], s["lon"]) for s in item["sites"])
+        out.append(Client(item["id"], item["zone"], sites, lead, item.get("weight", 1.0)))
+    return tuple(out)
+
+
+def _streams(items: list[dict], rules: list[dict], problems: list) -> tuple[ArrivalStream, ...]:
+    out = []
+    for i, item in enumerate(items):
+        practice, priority = item["practice"], item["priority"]
+        if not any(
+            r.get("practice") in (None, practice) and r.get("priority") in (None, priority)
+            for r in rules
+        ):
+            problems.append(
+                (f"arrivals[{i}]", f"no service_times rule matches {practice} {priority}")
+            )
+        levels = tuple(item.get("levels", DEFAULT_LEVEL_WEIGHTS))
+        if sum(levels) <= 0:
+            problems.append((f"arrivals[{i}].levels", "at least one level needs a weight"))
+        rate = item["per_hour"]
+        per_hour = tuple(rate) if isinstance(rate, list) else (float(rate),) * HOURS_PER_WEEK
+        out.append(
+            ArrivalStream(
+                practice,
+                priority,
+                per_hour,
+                item.get("onsite_share", 0.0),
+                levels,
+                item.get("desk_share", 0.0),
+            )
+        )
+    return tuple(out)
+
+
+def _sla(items: dict, problems: list) -> dict[str, SlaPolicy]:
+    out = {}
+    for priority in PRIORITIES:
+        item = items[priority]
+        policy = SlaPolicy(
+            round(item["response_hours"] * 3600),
+            round(item["resolution_hours"] * 3600),
+            item.get("hours"),
+        )
+        try:
+            policy.calendar("UTC")
+        except ValueError as error:
+            problems.append((f"sla_policies.{priority}.hours", str(error)))
+        out[priority] = policy
+    return out
+
+
+# --------------------------------------------------------------------------- drawing tickets
+
+
+def hour_of_week(start_s: int, hours: int, zone: str) -> np.ndarray:
+    """For each hour after ``start_s``, its hour of the week in ``zone`` (Monday 00 = 0)."""
+    tz = ZoneInfo(zone)
+    out = np.empty(hours, dtype=np.int64)
+    for h in range(hours):
+        local = datetime.fromtimestamp(start_s + 3600 * h, tz)
+        out[h] = local.weekday() * 24 + local.hour
+    return out
+
+
+def draw_tickets(scenario: Scenario) -> list[SimTicket]:
+    """The arrivals of the horizon, in time order; the same seed gives the same tickets."""
+    rng = np.random.default_rng(scenario.seed)
+    hours = math.ceil(scenario.horizon_s / 3600)
+    week_hour = hour_of_week(scenario.start_s, hours, scenario.arrival_zone)
+    times, stream_of = [], []
+    for k, stream in enumerate(scenario.arrivals):
+        counts = rng.poisson(np.asarray(stream.per_hour)[week_hour])
+        at = np.repeat(np.arange(hours) * 3600, counts) + rng.uniform(0, 3600, counts.sum())
+        times.append(at)
+        stream_of.append(np.full(len(at), k))
+    at = np.concatenate(times)
+    which = np.concatenate(stream_of)
+    order = np.lexsort((which, at))
+    at, which = at[order], which[order]
+    keep = at < scenario.horizon_s
+    at, which = at[keep], which[keep]
+    n = len(at)
+    client_weights = np.array([c.weight for c in scenario.clients])
+    clients = rng.choice(len(scenario.clients), size=n, p=client_weights / client_weights.sum())
+    site_pick, onsite_draw, desk_draw, level_draw = rng.random((4, n))
+    normal = rng.standard_normal(n)
+    tickets = []
+    for i in range(n):
+        stream = scenario.arrivals[int(which[i])]
+        client = scenario.clients[int(clients[i])]
+        levels = np.cumsum(stream.levels) / sum(stream.levels)
+        level = int(np.searchsorted(levels, level_draw[i], side="right")) + 1
+        service = scenario.service_time(stream.practice, stream.priority)
+        work = service.median_minutes * 60 * math.exp(service.sigma * normal[i])
+        arrival = scenario.start_s + int(at[i])
+        onsite = bool(onsite_draw[i] < stream.onsite_share)
+        policy = scenario.sla[stream.priority]
+        calendar = policy.calendar(client.zone)
+        tickets.append(
+            SimTicket(
+                id=i + 1,
+                arrival_s=arrival,
+                practice=stream.practice,
+                priority=stream.priority,
+                level=min(level, 5),
+                client=int(clients[i]),
+                site=client.sites[int(site_pick[i] * len(client.sites))],
+                onsite=onsite,
+                desk_first=not onsite and bool(desk_draw[i] < stream.desk_share),
+                work_s=max(scenario.min_service_s, round(work)),
+                response_due_s=_due(calendar, arrival, policy.response_s),
+                resolution_due_s=_due(calendar, arrival, policy.resolution_s),
+            )
+        )
+    return tickets
+
+
+def _due(calendar: Calendar | None, arrival_s: int, seconds: int) -> int:
+    if calendar is None:
+        return arrival_s + seconds
+    start = datetime.fromtimestamp(arrival_s, UTC)
+    return math.floor(add_business_seconds(calendar, start, seconds).timestamp())
+
+
+def travel_km(partner: PartnerState, site: tuple[float, float]) -> float:
+    """Out and back from the partner's home."""
+    return 2.0 * float(haversine_km(partner.home_lat, partner.home_lon, *site))
+
+
+def expected_load(scenario: Scenario, partners_cover_s: float) -> float:
+    """Offered work over the partners' covered time, for documenting a scenario's load."""
+    hours = math.ceil(scenario.horizon_s / 3600)
+    week_hour = hour_of_week(scenario.start_s, hours, scenario.arrival_zone)
+    work = 0.0
+    for stream in scenario.arrivals:
+        count = float(np.asarray(stream.per_hour)[week_hour].sum())
+        mean = scenario.service_time(stream.practice, stream.priority).mean_minutes * 60
+        work += count * max(mean, scenario.min_service_s)
+    return work / max(partners_cover_s, 1.0)
+
+
+def at(seconds: int) -> datetime:
+    return datetime.fromtimestamp(seconds, UTC)
+
+
+__all__ = [
+    "ArrivalStream",
+    "Client",
+    "Scenario",
+    "ScenarioError",
+    "ServiceTime",
+    "SimTicket",
+    "SlaPolicy",
+    "at",
+    "draw_tickets",
+    "expected_load",
+    "json_path",
+    "load",
+    "parse",
+    "schema",
+    "schema_problems",
+    "travel_km",
+]
