@@ -80,11 +80,13 @@ def sweep(now: dt.datetime | None = None, batch: int = BATCH) -> SweepReport:
 
 def _sweep_batch(rows: list[Ticket], book: clocks.PolicyBook, now, report: SweepReport) -> None:
     ids = [row.pk for row in rows]
-    pauses: dict[int, list[engine.Pause]] = defaultdict(list)
+    # Raw (start, end) pairs: turning them into engine pauses is part of each ticket's own
+    # evaluation, so one malformed pause fails only its ticket.
+    pauses: dict[int, list[tuple]] = defaultdict(list)
     for ticket_id, start, end in ClockPause.objects.filter(ticket_id__in=ids).values_list(
         "ticket_id", "started_at", "ended_at"
     ):
-        pauses[ticket_id].append(engine.Pause(start, end))
+        pauses[ticket_id].append((start, end))
     fired: dict[tuple, set[int]] = defaultdict(set)
     for ticket_id, kind, cycle, percent in SlaEscalation.objects.filter(
         ticket_id__in=ids
@@ -94,7 +96,7 @@ def _sweep_batch(rows: list[Ticket], book: clocks.PolicyBook, now, report: Sweep
     for ticket in rows:
         report.tickets += 1
         try:
-            states = _evaluate(ticket, book, tuple(pauses[ticket.pk]), now)
+            states = _evaluate(ticket, book, clocks.pauses_of(pauses[ticket.pk]), now)
             if _store(ticket, states):
                 moved.append(ticket)
             for clock, state in states:
