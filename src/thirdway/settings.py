@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "thirdway.accounts",
     "thirdway.network",
     "thirdway.clients",
+    "thirdway.sla",
     "thirdway.clock",
     "thirdway.tickets",
     "thirdway.portal",

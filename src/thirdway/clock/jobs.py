@@ -37,6 +37,11 @@ JOBS = (
         "webhooks.retry_due", dt.timedelta(minutes=1), "thirdway.tickets.tasks.retry_due_webhooks"
     ),
     PeriodicJob(
+        "sla.evaluate_clocks",
+        dt.timedelta(minutes=1),
+        "thirdway.tickets.tasks.evaluate_sla_clocks",
+    ),
+    PeriodicJob(
         "idempotency.forget_old",
         dt.timedelta(hours=1),
         "thirdway.tickets.tasks.forget_old_idempotency_answers",

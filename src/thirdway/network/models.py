@@ -74,6 +74,14 @@ class Partner(models.Model):
     )
     languages = models.JSONField(default=list, blank=True, validators=[validate_languages])
     is_active = models.BooleanField(default=True)
+    deputy = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="Takes over open tickets while this partner is away.",
+    )
     practices = models.ManyToManyField(Practice, through="Skill", related_name="partners")
 
     objects = PartnerQuerySet.as_manager()
@@ -143,3 +151,85 @@ class Absence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.starts_at:%Y-%m-%d}–{self.ends_at:%Y-%m-%d}"
+
+
+class RotaKind(models.TextChoices):
+    DAILY = "daily", "Daily hand-over"
+    WEEKLY = "weekly", "Weekly hand-over"
+    FOLLOW_THE_SUN = "follow_the_sun", "Follow the sun (members' working hours)"
+
+
+class Rota(models.Model):
+    """Who is on call for a practice (or for the desk when ``practice`` is empty).
+
+    Daily and weekly rotas hand over at ``handover_time`` in ``time_zone``, taking the members
+    in order from ``starts_on``; follow-the-sun rotas put on call whichever member is inside
+    their own working hours (first in order wins).  Absent members are skipped, overrides win.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    practice = models.ForeignKey(
+        Practice, null=True, blank=True, on_delete=models.CASCADE, related_name="rotas"
+    )
+    kind = models.CharField(max_length=20, choices=RotaKind.choices, default=RotaKind.WEEKLY)
+    time_zone = models.CharField(max_length=64, validators=[validate_time_zone])
+    handover_time = models.TimeField(default="09:00")
+    starts_on = models.DateField()
+    covers_24x7 = models.BooleanField(
+        default=True, help_text="Warn about hours nobody covers (follow-the-sun rotas)."
+    )
+    members = models.ManyToManyField(Partner, through="RotaMember", related_name="rotas")
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class RotaMember(models.Model):
+    rota = models.ForeignKey(Rota, on_delete=models.CASCADE, related_name="memberships")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="rota_memberships")
+    position = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["rota", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["rota", "partner"], name="one_membership_per_rota"),
+            models.UniqueConstraint(fields=["rota", "position"], name="one_member_per_position"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rota} #{self.position} {self.partner}"
+
+
+class RotaOverride(models.Model):
+    """``partner`` is on call for the rota during [starts_at, ends_at); a swap is two of them."""
+
+    rota = models.ForeignKey(Rota, on_delete=models.CASCADE, related_name="overrides")
+    partner = models.ForeignKey(Partner, on_delete=models.CASCADE, related_name="+")
+    starts_at = models.DateTimeField()
+    ends_at = models.DateTimeField()
+    reason = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ["starts_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_at__gt=F("starts_at")), name="override_ends_after_start"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner} {self.starts_at:%Y-%m-%d %H:%M}–{self.ends_at:%Y-%m-%d %H:%M}"
+
+
+class OnCallFeed(models.Model):
+    """The secret address of a partner's on-call calendar; only its SHA-256 digest is kept."""
+
+    partner = models.OneToOneField(Partner, on_delete=models.CASCADE, related_name="on_call_feed")
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"feed of {self.partner}"

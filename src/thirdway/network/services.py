@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
+import secrets
+
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.text import slugify
@@ -9,7 +12,17 @@ from django.utils.text import slugify
 from thirdway.accounts import services as accounts
 from thirdway.accounts.models import Role
 from thirdway.audit.services import create_and_record, record, update_and_record
-from thirdway.network.models import Absence, Partner, PartnerKind, Practice, Skill
+from thirdway.network.models import (
+    Absence,
+    OnCallFeed,
+    Partner,
+    PartnerKind,
+    Practice,
+    Rota,
+    RotaMember,
+    RotaOverride,
+    Skill,
+)
 
 PRACTICE_FIELDS = ["name", "slug", "description", "lead"]
 PARTNER_FIELDS = [
@@ -27,6 +40,7 @@ PARTNER_FIELDS = [
     "capacity",
     "languages",
     "is_active",
+    "deputy",
 ]
 # What partners may change on their own profile; the rest is the practice admin's.
 SELF_SERVICE_FIELDS = [
@@ -38,6 +52,7 @@ SELF_SERVICE_FIELDS = [
     "service_radius_km",
     "working_hours",
     "languages",
+    "deputy",
 ]
 ROLE_OF_KIND = {
     PartnerKind.PARTNER: Role.PARTNER,
@@ -326,3 +341,110 @@ def cancel_absence(actor, absence: Absence, *, source: str) -> None:
         changes={"starts_at": [absence.starts_at.isoformat(), None]},
     )
     absence.delete()
+
+
+# --- on-call rotas -------------------------------------------------------------------------------
+
+ROTA_FIELDS = ["name", "practice", "kind", "time_zone", "handover_time", "starts_on", "covers_24x7"]
+
+
+def _may_run_rota(actor, practice: Practice | None) -> bool:
+    return (
+        actor is None
+        or actor.is_practice_admin
+        or (practice is not None and _leads(actor, practice))
+    )
+
+
+def _require_rota_admin(actor, practice: Practice | None) -> None:
+    if not _may_run_rota(actor, practice):
+        raise PermissionDenied("Only a practice admin or the practice lead may change rotas.")
+
+
+@transaction.atomic
+def create_rota(actor, *, members: list[Partner], source: str, **data) -> Rota:
+    """A rota with its members in order (the first is on call from ``starts_on``)."""
+    _require_rota_admin(actor, data.get("practice"))
+    rota = create_and_record(
+        actor, Rota(**data), fields=ROTA_FIELDS, action="rota.create", source=source
+    )
+    set_rota_members(actor, rota, members, source=source)
+    return rota
+
+
+@transaction.atomic
+def set_rota_members(actor, rota: Rota, members: list[Partner], *, source: str) -> None:
+    _require_rota_admin(actor, rota.practice)
+    if len({m.pk for m in members}) != len(members):
+        raise ValidationError(
+            {
+                "members": ValidationError(
+                    "A partner appears twice.", params={"allowed": "each partner once"}
+                )
+            }
+        )
+    before = list(rota.memberships.values_list("partner_id", flat=True))
+    RotaMember.objects.filter(rota=rota).delete()
+    RotaMember.objects.bulk_create(
+        RotaMember(rota=rota, partner=partner, position=i) for i, partner in enumerate(members)
+    )
+    record(
+        actor,
+        "rota.members",
+        rota,
+        source=source,
+        changes={"members": [before, [m.pk for m in members]]},
+    )
+
+
+@transaction.atomic
+def add_override(
+    actor, rota: Rota, partner: Partner, *, starts_at, ends_at, reason: str = "", source: str
+) -> RotaOverride:
+    """Put ``partner`` on call for the rota over a period (a practice admin, the lead, or the
+    partner taking the duty themselves)."""
+    if not (_may_run_rota(actor, rota.practice) or partner.user_id == actor.pk):
+        raise PermissionDenied("You may only take on-call duty yourself.")
+    return create_and_record(
+        actor,
+        RotaOverride(
+            rota=rota, partner=partner, starts_at=starts_at, ends_at=ends_at, reason=reason
+        ),
+        fields=["rota", "partner", "starts_at", "ends_at", "reason"],
+        action="rota.override",
+        source=source,
+    )
+
+
+@transaction.atomic
+def swap_duty(actor, rota: Rota, first: tuple, second: tuple, *, source: str) -> list[RotaOverride]:
+    """Two partners exchange duties: ``first = (partner, starts_at, ends_at)`` is covered by the
+    second partner and the other way round; recorded as two overrides."""
+    (a, a_start, a_end), (b, b_start, b_end) = first, second
+    if not (_may_run_rota(actor, rota.practice) or actor.pk in (a.user_id, b.user_id)):
+        raise PermissionDenied("Only the partners swapping, the lead or an admin may swap.")
+    reason = f"swap between {a} and {b}"
+    return [
+        add_override(None, rota, b, starts_at=a_start, ends_at=a_end, reason=reason, source=source),
+        add_override(None, rota, a, starts_at=b_start, ends_at=b_end, reason=reason, source=source),
+    ]
+
+
+def feed_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+@transaction.atomic
+def reset_on_call_feed(actor, partner: Partner, *, source: str) -> str:
+    """A new secret for the partner's iCal feed; the old address stops working.
+
+    Returns the token, which is shown once: only its digest is stored.
+    """
+    if not can_edit_partner(actor, partner):
+        raise PermissionDenied("You may only reset your own feed.")
+    token = secrets.token_urlsafe(32)
+    feed, _ = OnCallFeed.objects.update_or_create(
+        partner=partner, defaults={"token_digest": feed_digest(token)}
+    )
+    record(actor, "partner.feed_reset", feed, source=source, scope=f"partner:{partner.pk}")
+    return token

@@ -17,6 +17,7 @@ EVENTS = (
     "ticket.priority_changed",
     "ticket.updated",
     "ticket.merged",
+    "ticket.sla_escalated",
 )
 # Internal notes stay inside the network: a webhook never carries their text.
 PUBLIC_BODY_EVENTS = {"ticket.created", "ticket.replied"}

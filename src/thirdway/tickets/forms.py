@@ -14,7 +14,13 @@ from thirdway.tickets.services import Upload
 
 LEVELS = [(1, "1 · high"), (2, "2 · medium"), (3, "3 · low")]
 PRIORITIES = [(1, "P1"), (2, "P2"), (3, "P3"), (4, "P4")]
-SORTS = [("updated", "Last updated"), ("created", "Newest"), ("priority", "Priority")]
+SORTS = [
+    ("updated", "Last updated"),
+    ("created", "Newest"),
+    ("priority", "Priority"),
+    ("sla", "Breaches soonest"),
+]
+SLA_FILTERS = [("", "Any SLA"), ("breached", "Breached"), ("soon", "Breaching within 4 h")]
 # The keys of the queue's query string that a saved view keeps (never the page number).
 QUERY_KEYS = (
     "queue",
@@ -25,6 +31,7 @@ QUERY_KEYS = (
     "assignee",
     "tag",
     "q",
+    "sla",
     "sort",
 )
 VISIT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
@@ -63,6 +70,7 @@ class QueueFilterForm(forms.Form):
     assignee = forms.ChoiceField(required=False)
     tag = forms.CharField(required=False, max_length=50)
     q = forms.CharField(required=False, max_length=200, label="Text")
+    sla = forms.ChoiceField(required=False, choices=SLA_FILTERS, label="SLA")
     sort = forms.ChoiceField(required=False, choices=SORTS)
 
     def __init__(self, *args, user, partners, **kwargs) -> None:

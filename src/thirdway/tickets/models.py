@@ -97,6 +97,23 @@ class Ticket(models.Model):
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     first_responded_at = models.DateTimeField(null=True, blank=True)
+    sla_policy = models.ForeignKey(
+        "sla.SlaPolicy", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    sla_calendar = models.ForeignKey(
+        "sla.BusinessCalendar", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    first_response_due_at = models.DateTimeField(null=True, blank=True)
+    next_response_due_at = models.DateTimeField(null=True, blank=True)
+    resolution_due_at = models.DateTimeField(null=True, blank=True)
+    awaiting_reply_since = models.DateTimeField(
+        null=True, blank=True, help_text="The client's unanswered reply (next-response clock)."
+    )
+    sla_due_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="The soonest due time of the running clocks: queues sort by it.",
+    )
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     search_text = models.TextField(
@@ -123,6 +140,11 @@ class Ticket(models.Model):
                 fields=["-updated_at", "-id"],
                 condition=Q(status__in=sorted(status.value for status in OPEN)),
                 name="ticket_open_by_update",
+            ),
+            models.Index(
+                fields=["sla_due_at", "id"],
+                condition=Q(sla_due_at__isnull=False),
+                name="ticket_by_sla_due",
             ),
         ]
         constraints = [
@@ -362,3 +384,94 @@ class WebhookDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event} → {self.webhook} ({self.status})"
+
+
+class ClockPause(models.Model):
+    """A stretch during which the ticket's SLA clocks stood still (waiting on the client, on a
+    third party, or for a scheduled visit); ``ended_at`` is empty while it lasts."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="clock_pauses")
+    reason = models.CharField(max_length=20, choices=STATUS_CHOICES)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["ticket", "started_at"]
+        indexes = [models.Index(fields=["ticket", "started_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"], condition=Q(ended_at__isnull=True), name="one_open_pause"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} paused {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class SlaEscalation(models.Model):
+    """One escalation step fired on one clock of a ticket.
+
+    The unique constraint is the claim: the step's row is inserted before its actions run, in
+    the same transaction, so two clock workers can never act twice.  ``cycle_start`` tells the
+    next-response clocks of successive client replies apart.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="escalations")
+    clock = models.CharField(max_length=20)
+    cycle_start = models.DateTimeField()
+    percent = models.PositiveSmallIntegerField()
+    actions = models.JSONField(default=list)
+    outcome = models.TextField(blank=True)
+    fired_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["fired_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket", "clock", "cycle_start", "percent"], name="one_escalation_per_step"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.clock} {self.percent}%"
+
+
+class ClockFailure(models.Model):
+    """A ticket the clock worker could not evaluate; the sweep went on with the others."""
+
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    job = models.CharField(max_length=50)
+    error = models.TextField()
+    occurred_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        ordering = ["-occurred_at"]
+
+    def __str__(self) -> str:
+        return f"{self.job} on {self.ticket_id}: {self.error[:60]}"
+
+
+class Handover(models.Model):
+    """An open ticket handed to a deputy because its partner is away; undone on their return."""
+
+    absence = models.ForeignKey(
+        "network.Absence", on_delete=models.CASCADE, related_name="handovers"
+    )
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="handovers")
+    from_partner = models.ForeignKey("network.Partner", on_delete=models.CASCADE, related_name="+")
+    to_partner = models.ForeignKey(
+        "network.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    handed_at = models.DateTimeField(auto_now_add=True)
+    returned_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["handed_at", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["absence", "ticket"], name="one_handover_per_absence")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id}: {self.from_partner_id} → {self.to_partner_id}"

@@ -109,3 +109,21 @@ def forget_old_idempotency_answers() -> int:
     from thirdway.tickets.idempotency import forget_old_answers
 
     return forget_old_answers()
+
+
+@task()
+def evaluate_sla_clocks() -> dict:
+    """The SLA sweep: hand over the tickets of partners now away, then evaluate every open
+    ticket's clocks and fire due escalations (see ``thirdway.tickets.escalation``)."""
+    from thirdway.tickets.escalation import sweep
+    from thirdway.tickets.services.continuity import hand_over_absences
+
+    handed = hand_over_absences()
+    report = sweep()
+    return {
+        "handed_over": handed,
+        "tickets": report.tickets,
+        "moved": report.moved,
+        "fired": report.fired,
+        "failed": report.failed,
+    }

@@ -8,6 +8,7 @@ redirect with a message.
 
 from __future__ import annotations
 
+import datetime as dt
 from urllib.parse import urlencode
 
 from django import forms
@@ -15,17 +16,18 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_GET, require_POST
 
 from thirdway.accounts.models import Role
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.network.models import Partner, Practice, Skill
-from thirdway.tickets import lifecycle, services
+from thirdway.tickets import clocks, lifecycle, services
 from thirdway.tickets.forms import (
     LONG_LIST,
     QUERY_KEYS,
@@ -71,7 +73,10 @@ ORDERINGS = {
     "updated": ["-updated_at", "-id"],
     "created": ["-created_at", "-id"],
     "priority": ["priority", "-updated_at", "-id"],
+    # Breaches soonest: tickets without a running clock (paused, met, no policy) come last.
+    "sla": [F("sla_due_at").asc(nulls_last=True), "id"],
 }
+SLA_SOON = dt.timedelta(hours=4)
 
 
 def _require_staff(request: HttpRequest) -> None:
@@ -150,6 +155,10 @@ def _filtered(user, tickets, data: dict):
         tickets = tickets.filter(assignee__name__icontains=assignee)
     if data.get("tag"):
         tickets = tickets.filter(tags__name=data["tag"].strip().lower())
+    if data.get("sla") == "breached":
+        tickets = tickets.filter(sla_due_at__lte=timezone.now())
+    elif data.get("sla") == "soon":
+        tickets = tickets.filter(sla_due_at__lte=timezone.now() + SLA_SOON)
     text = (data.get("q") or "").strip()
     if text:
         match = (
@@ -192,6 +201,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page": page,
         "querystring": querystring,
         "refresh_query": querystring + (f"&page={page.number}" if page.number > 1 else ""),
+        "now": timezone.now(),
     }
     if request.htmx:
         return render(request, "tickets/_queue_rows.html", context)
@@ -440,6 +450,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "link_kinds": TicketLink._meta.get_field("kind").choices,
         "records": AuditRecord.objects.for_scope(f"ticket:{ticket.pk}")[:50],
         "max_upload": settings.ATTACHMENT_MAX_BYTES,
+        "sla_clocks": clocks.views_of(ticket),
         "feedback": [],
     }
     context.setdefault("reply_form", ReplyForm(canned=context["canned"]))

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from thirdway.audit.services import record
-from thirdway.tickets import events
+from thirdway.tickets import clocks, events
 from thirdway.tickets.access import can_reply_as_client, can_work_on
 from thirdway.tickets.lifecycle import Status
 from thirdway.tickets.models import (
@@ -64,10 +64,14 @@ def reply(
         if ticket.first_responded_at is None:
             ticket.first_responded_at = article.created_at
             ticket.save(update_fields=["first_responded_at", "updated_at"])
+        clocks.network_replied(ticket)
+        clocks.refresh(ticket)
     elif can_reply_as_client(actor, ticket):
         _reopen_window_check(ticket)
         article = _article(actor, ticket, ArticleKind.REPLY, body_html, body_text, channel, uploads)
         _client_replied(actor, ticket, source)
+        clocks.client_replied(ticket, article.created_at)
+        clocks.refresh(ticket)
     else:
         raise PermissionDenied("You may not reply on this ticket.")
     _touch(ticket)

@@ -15,7 +15,7 @@ from django.db import transaction
 
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.models import Asset, Client, Contact, Site
-from thirdway.tickets import events
+from thirdway.tickets import clocks, events
 from thirdway.tickets.access import is_contact_of
 from thirdway.tickets.bodies import body_from, clean_line
 from thirdway.tickets.lifecycle import Status
@@ -118,8 +118,10 @@ def create_ticket(
         raise _invalid("subject", "A ticket needs a subject.", "1 to 250 characters of text")
     if ticket.assignee is not None:
         ticket.status = Status.ASSIGNED
+    clocks.attach_policy(ticket)
     ticket.full_clean()
     ticket.save()
+    clocks.refresh(ticket)
     ticket.tags.set(_tags(tags))
     if ticket.requester and ticket.requester.user_id:
         ticket.watchers.add(ticket.requester.user_id)

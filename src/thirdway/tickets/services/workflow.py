@@ -12,7 +12,7 @@ from django.utils import timezone
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.models import Asset, Contact, Site
 from thirdway.network.models import Partner
-from thirdway.tickets import events, lifecycle
+from thirdway.tickets import clocks, events, lifecycle
 from thirdway.tickets.access import can_reply_as_client, can_work_on
 from thirdway.tickets.bodies import clean_line
 from thirdway.tickets.lifecycle import OPEN, Status, TransitionRefused
@@ -127,6 +127,7 @@ def _set_status(actor, ticket: Ticket, target: Status, reason: str, source: str)
         text + (f" {reason}" if reason else ""),
         {"from": before, "to": target.value},
     )
+    _clock_after_status(actor, ticket, before, target, now)
     record(
         actor,
         "ticket.status",
@@ -137,6 +138,19 @@ def _set_status(actor, ticket: Ticket, target: Status, reason: str, source: str)
     )
     events.emit("ticket.status_changed", ticket)
     return ticket
+
+
+def _clock_after_status(actor, ticket: Ticket, before: str, target: Status, now) -> None:
+    """Pause or resume the SLA clocks, say so on the timeline, and store the new due times."""
+    if ticket.sla_policy_id is None:
+        return
+    happened = clocks.status_changed(ticket, before, target, now)
+    if happened == "paused":
+        why = clocks.PAUSE_TEXT[target]
+        _event(ticket, actor, "sla_paused", f"SLA clocks paused ({why}).", {"reason": target.value})
+    elif happened == "resumed":
+        _event(ticket, actor, "sla_resumed", "SLA clocks resumed.", {"after": before})
+    clocks.refresh(ticket, now)
 
 
 @transaction.atomic
@@ -170,6 +184,7 @@ def change_priority(
     ticket.priority = wanted
     ticket.priority_reason = clean_line(reason) if wanted != matrix else ""
     ticket.save(update_fields=["impact", "urgency", "priority", "priority_reason", "updated_at"])
+    clocks.refresh(ticket)
     changes = diff(before, snapshot(ticket, ["impact", "urgency", "priority", "priority_reason"]))
     if changes:
         _event(

@@ -1,0 +1,128 @@
+"""Absence continuity: while a partner is away their open tickets are with a deputy, and on
+return they may take them back.
+
+The deputy is, in order: the partner's named deputy, the partner most skilled in the ticket's
+practice with the lowest open load, the practice lead; whoever is active and not away
+themselves.  Without any, the ticket goes back to the queue, so nothing waits on someone who
+is away.  Each hand-over is a ``Handover`` row claimed by a unique constraint, then an
+assignment (seen by the client as "now handled by ...").
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.db import IntegrityError, transaction
+from django.db.models import Count, F, Q
+from django.utils import timezone
+
+from thirdway.network.models import Absence, Partner, Skill
+from thirdway.tickets.lifecycle import OPEN
+from thirdway.tickets.models import ClockFailure, Handover, Ticket
+from thirdway.tickets.services.workflow import assign
+
+log = logging.getLogger(__name__)
+
+
+def _away_ids(ids, now: dt.datetime) -> set[int]:
+    return set(
+        Absence.objects.current(now).filter(partner_id__in=ids).values_list("partner_id", flat=True)
+    )
+
+
+def choose_deputy(partner: Partner, ticket: Ticket, now: dt.datetime) -> Partner | None:
+    """Who takes ``ticket`` while ``partner`` is away (None: back to the queue)."""
+    candidates: list[Partner] = []
+    if partner.deputy_id:
+        candidates.append(partner.deputy)
+    if ticket.practice_id:
+        skilled = (
+            Skill.objects.filter(practice_id=ticket.practice_id, partner__is_active=True)
+            .exclude(partner=partner)
+            .annotate(
+                load=Count(
+                    "partner__assigned_tickets",
+                    filter=Q(partner__assigned_tickets__status__in=OPEN),
+                )
+            )
+            .select_related("partner")
+            .order_by("-level", "load", "partner_id")[:20]
+        )
+        candidates += [skill.partner for skill in skilled]
+        if ticket.practice and ticket.practice.lead_id:
+            candidates.append(ticket.practice.lead)
+    away = _away_ids([c.pk for c in candidates], now)
+    for candidate in candidates:
+        if candidate.pk != partner.pk and candidate.is_active and candidate.pk not in away:
+            return candidate
+    return None
+
+
+def hand_over(absence: Absence, ticket: Ticket, now: dt.datetime) -> Handover | None:
+    """Hand one ticket over for one absence; None when it was already handed over."""
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                handover = Handover.objects.create(
+                    absence=absence, ticket=ticket, from_partner=absence.partner
+                )
+        except IntegrityError:
+            return None
+        deputy = choose_deputy(absence.partner, ticket, now)
+        handover.to_partner = deputy
+        handover.save(update_fields=["to_partner"])
+        until = timezone.localtime(absence.ends_at).strftime("%d %b %Y")
+        reason = f"{absence.partner.name} is away until {until}; " + (
+            f"{deputy.name} takes over." if deputy else "back to the queue."
+        )
+        assign(None, ticket, deputy, reason=reason, source="system")
+    return handover
+
+
+def hand_over_absences(now: dt.datetime | None = None) -> int:
+    """Hand over the open tickets of everyone whose absence has begun; returns how many."""
+    now = now or timezone.now()
+    count = 0
+    for absence in Absence.objects.current(now).select_related("partner__deputy"):
+        tickets = (
+            Ticket.objects.filter(assignee=absence.partner, status__in=OPEN)
+            .exclude(handovers__absence=absence)
+            .select_related("practice__lead")
+        )
+        for ticket in tickets:
+            try:
+                count += hand_over(absence, ticket, now) is not None
+            except Exception as error:
+                log.exception("hand-over of ticket %s failed", ticket.pk)
+                ClockFailure.objects.create(
+                    ticket=ticket, job="absence.handover", error=repr(error)
+                )
+    return count
+
+
+def returnable(absence: Absence):
+    """Hand-overs of this absence whose ticket is open and still with the deputy."""
+    return Handover.objects.filter(
+        absence=absence,
+        returned_at__isnull=True,
+        ticket__status__in=OPEN,
+        ticket__assignee_id=F("to_partner_id"),
+    ).select_related("ticket")
+
+
+@transaction.atomic
+def take_back(actor, absence: Absence, *, source: str) -> int:
+    """The partner, back, takes their tickets back from the deputies; returns how many."""
+    partner = absence.partner
+    if not (actor.is_practice_admin or partner.user_id == actor.pk):
+        raise PermissionDenied("Only the partner (or a practice admin) may take tickets back.")
+    count = 0
+    now = timezone.now()
+    for handover in returnable(absence).select_for_update(of=("self",)):
+        assign(actor, handover.ticket, partner, reason=f"{partner.name} is back.", source=source)
+        handover.returned_at = now
+        handover.save(update_fields=["returned_at"])
+        count += 1
+    return count
