@@ -252,7 +252,10 @@ def _load_small(rng: random.Random, client_count: int = 120) -> None:
         first_name="Demo admin",
         source=Source.CLI,
     )
-    practices = [network.create_practice(admin, name=name, source=Source.CLI) for name in PRACTICES]
+    practices = [
+        network.create_practice(admin, name=name, auto_dispatch=True, source=Source.CLI)
+        for name in PRACTICES
+    ]
     used: set[str] = set()
     by_region: dict[str, list[Partner]] = {}
     for region_index, region in enumerate(REGIONS):

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.core.management import call_command
 from django_tasks import task
 
@@ -48,6 +49,11 @@ JOBS = (
     ),
     PeriodicJob("mail.poll", dt.timedelta(minutes=1), "thirdway.mail.tasks.poll_mailboxes"),
     PeriodicJob("mail.retry_due", dt.timedelta(minutes=1), "thirdway.mail.tasks.retry_due_mail"),
+    PeriodicJob(
+        "dispatch.reoptimise",
+        dt.timedelta(seconds=settings.DISPATCH_REOPTIMISE_SECONDS),
+        "thirdway.tickets.tasks.reoptimise_dispatch_queue",
+    ),
     PeriodicJob(
         "sessions.clear_expired",
         dt.timedelta(hours=1),

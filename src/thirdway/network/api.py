@@ -39,6 +39,7 @@ class PracticeOut(Schema):
     slug: str
     description: str
     lead_id: int | None
+    auto_dispatch: bool
 
 
 class PracticeIn(Schema, extra="forbid"):
@@ -46,6 +47,7 @@ class PracticeIn(Schema, extra="forbid"):
     slug: str | None = None
     description: str = ""
     lead: int | None = None
+    auto_dispatch: bool = False
 
 
 class PracticePatch(Schema, extra="forbid"):
@@ -53,6 +55,7 @@ class PracticePatch(Schema, extra="forbid"):
     slug: str | None = None
     description: str | None = None
     lead: int | None = None
+    auto_dispatch: bool | None = None
 
 
 def _practice_data(payload: Schema, **dump) -> dict:

@@ -26,6 +26,11 @@ class Practice(models.Model):
     lead = models.ForeignKey(
         "network.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    auto_dispatch = models.BooleanField(
+        default=False,
+        help_text="New tickets of this practice go to the partner the dispatcher ranks first; "
+        "otherwise the desk assigns them, with the ranking as a suggestion.",
+    )
 
     objects = PracticeQuerySet.as_manager()
 

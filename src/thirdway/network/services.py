@@ -24,7 +24,7 @@ from thirdway.network.models import (
     Skill,
 )
 
-PRACTICE_FIELDS = ["name", "slug", "description", "lead"]
+PRACTICE_FIELDS = ["name", "slug", "description", "lead", "auto_dispatch"]
 PARTNER_FIELDS = [
     "name",
     "email",

@@ -116,6 +116,11 @@ class Ticket(models.Model):
     )
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    unassignable_reason = models.CharField(
+        max_length=500,
+        blank=True,
+        help_text="Why the dispatcher found nobody: the ticket waits in the desk's queue.",
+    )
     search_text = models.TextField(
         blank=True,
         editable=False,
@@ -140,6 +145,11 @@ class Ticket(models.Model):
                 fields=["-updated_at", "-id"],
                 condition=Q(status__in=sorted(status.value for status in OPEN)),
                 name="ticket_open_by_update",
+            ),
+            models.Index(
+                fields=["-updated_at"],
+                condition=Q(assignee__isnull=True) & ~Q(unassignable_reason=""),
+                name="ticket_unassignable",
             ),
             models.Index(
                 fields=["sla_due_at", "id"],
@@ -475,3 +485,41 @@ class Handover(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id}: {self.from_partner_id} → {self.to_partner_id}"
+
+
+class DispatchKind(models.TextChoices):
+    ARRIVAL = "arrival", "Assigned on arrival"
+    REOPTIMISE = "reoptimise", "Assigned with the queue"
+    SUGGESTION = "suggestion", "Ranked on request"
+    UNASSIGNABLE = "unassignable", "Nobody can take it"
+    OVERRIDE = "override", "Assigned by a person instead"
+
+
+class DispatchRecord(models.Model):
+    """A decision of the dispatcher on a ticket, or a person's override of one.
+
+    ``candidates`` keeps the best few as the engine ranked them (partner, total score, the
+    weighted score of each term and the one-line explanation), so *why this partner* can be
+    shown later exactly as it was decided.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="dispatch_records")
+    kind = models.CharField(max_length=20, choices=DispatchKind.choices)
+    partner = models.ForeignKey(
+        "network.Partner", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    actor = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    candidates = models.JSONField(default=list, blank=True)
+    rejected_by = models.JSONField(default=dict, blank=True)
+    feasible_count = models.PositiveIntegerField(default=0)
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [models.Index(fields=["ticket", "-decided_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} {self.kind} → {self.partner_id}"

@@ -127,3 +127,19 @@ def evaluate_sla_clocks() -> dict:
         "fired": report.fired,
         "failed": report.failed,
     }
+
+
+@task()
+def dispatch_new_ticket(ticket_id: int) -> None:
+    """Give a new ticket to the partner the dispatcher ranks first (see tickets/dispatching)."""
+    from thirdway.tickets import dispatching
+
+    dispatching.dispatch_on_arrival(ticket_id)
+
+
+@task()
+def reoptimise_dispatch_queue() -> dict:
+    """Assign the waiting queue of automatically dispatched practices jointly."""
+    from thirdway.tickets import dispatching
+
+    return dispatching.reoptimise_queue()

@@ -29,6 +29,7 @@ urlpatterns = [
     path("<ticketref:ref>/", views.ticket_detail, name="detail"),
     path("<ticketref:ref>/reply/", views.reply, name="reply"),
     path("<ticketref:ref>/assign/", views.assign, name="assign"),
+    path("<ticketref:ref>/suggest/", views.suggest, name="suggest"),
     path("<ticketref:ref>/status/", views.change_status, name="status"),
     path("<ticketref:ref>/priority/", views.change_priority, name="priority"),
     path("<ticketref:ref>/merge/", views.merge, name="merge"),

@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from thirdway.accounts.models import Role
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.network.models import Partner, Practice, Skill
-from thirdway.tickets import clocks, lifecycle, services
+from thirdway.tickets import clocks, dispatching, lifecycle, services
 from thirdway.tickets.forms import (
     LONG_LIST,
     QUERY_KEYS,
@@ -51,6 +51,7 @@ from thirdway.tickets.models import (
     ArticleKind,
     Attachment,
     CannedReply,
+    DispatchRecord,
     SavedView,
     Ticket,
     TicketLink,
@@ -65,10 +66,12 @@ QUEUES = {
     "mine": "Mine",
     "unassigned": "Unassigned in my practices",
     "triage": "Desk triage",
+    "unassignable": "Nobody can take",
     "waiting": "Waiting",
     "all": "All I may see",
 }
 TRIAGE_ROLES = {Role.PRACTICE_ADMIN, Role.DESK}
+DESK_QUEUES = {"triage", "unassignable"}
 ORDERINGS = {
     "updated": ["-updated_at", "-id"],
     "created": ["-created_at", "-id"],
@@ -108,7 +111,9 @@ def _assign_choices(user, ticket: Ticket):
 
 def queues_for(user) -> dict[str, str]:
     return {
-        key: label for key, label in QUEUES.items() if key != "triage" or user.role in TRIAGE_ROLES
+        key: label
+        for key, label in QUEUES.items()
+        if key not in DESK_QUEUES or user.role in TRIAGE_ROLES
     }
 
 
@@ -122,6 +127,10 @@ def queue_tickets(user, queue: str):
         return tickets.filter(assignee__isnull=True, status__in=OPEN, practice__in=mine)
     if queue == "triage":
         return tickets.filter(status=Status.NEW, assignee__isnull=True)
+    if queue == "unassignable":
+        return tickets.filter(assignee__isnull=True, status__in=OPEN).exclude(
+            unassignable_reason=""
+        )
     if queue == "waiting":
         return tickets.filter(status__in=WAITING)
     return tickets
@@ -451,6 +460,9 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "records": AuditRecord.objects.for_scope(f"ticket:{ticket.pk}")[:50],
         "max_upload": settings.ATTACHMENT_MAX_BYTES,
         "sla_clocks": clocks.views_of(ticket),
+        "dispatch_records": list(
+            DispatchRecord.objects.filter(ticket=ticket).select_related("partner", "actor")[:6]
+        ),
         "feedback": [],
     }
     context.setdefault("reply_form", ReplyForm(canned=context["canned"]))
@@ -562,6 +574,21 @@ def assign(request: HttpRequest, ref: str) -> HttpResponse:
     except (ValidationError, PermissionDenied) as error:
         return _answer(request, ticket, _errors(error))
     text = f"Assigned to {partner}." if partner else "Returned to the queue."
+    return _answer(request, ticket, [("success", text)])
+
+
+@login_required
+@require_POST
+def suggest(request: HttpRequest, ref: str) -> HttpResponse:
+    """Rank the partners for this ticket now (assigns nobody)."""
+    ticket = _ticket(request, ref)
+    try:
+        record = dispatching.suggest(request.user, ticket)
+    except PermissionDenied as error:
+        return _answer(request, ticket, _errors(error))
+    if record.partner_id is None:
+        return _answer(request, ticket, [("info", record.reason)])
+    text = f"{record.candidates[0]['name']} ranks first of {record.feasible_count}."
     return _answer(request, ticket, [("success", text)])
 
 

@@ -17,6 +17,8 @@ from thirdway.tickets.access import can_reply_as_client, can_work_on
 from thirdway.tickets.bodies import clean_line
 from thirdway.tickets.lifecycle import OPEN, Status, TransitionRefused
 from thirdway.tickets.models import (
+    DispatchKind,
+    DispatchRecord,
     LinkKind,
     Ticket,
 )
@@ -52,7 +54,11 @@ def assign(
         ticket.status = Status.ASSIGNED
     if partner is None and ticket.status == Status.ASSIGNED:
         ticket.status = Status.NEW
-    ticket.save(update_fields=["assignee", "status", "updated_at"])
+    if partner is not None:
+        ticket.unassignable_reason = ""
+    ticket.save(update_fields=["assignee", "status", "unassignable_reason", "updated_at"])
+    if actor is not None:
+        _record_override(actor, ticket, partner, reason)
     text = f"Assigned to {partner}." if partner else "Returned to the queue."
     _event(
         ticket,
@@ -71,6 +77,27 @@ def assign(
     )
     events.emit("ticket.assigned", ticket)
     return ticket
+
+
+def _record_override(actor, ticket: Ticket, partner: Partner | None, reason: str) -> None:
+    """A person giving the ticket to someone the dispatcher did not choose is recorded, with
+    their reason, next to the decision they overrode."""
+    last = (
+        DispatchRecord.objects.filter(ticket=ticket)
+        .exclude(kind=DispatchKind.OVERRIDE)
+        .only("partner_id")
+        .first()
+    )
+    if last is None or (partner is not None and last.partner_id == partner.pk):
+        return
+    DispatchRecord.objects.create(
+        ticket=ticket,
+        kind=DispatchKind.OVERRIDE,
+        partner=partner,
+        actor=actor,
+        reason=reason or "No reason given.",
+        decided_at=timezone.now(),
+    )
 
 
 @transaction.atomic

@@ -1,0 +1,370 @@
+"""Dispatch over the ticket queue: what the pure engine needs, read from the database, and its
+decisions applied and recorded.
+
+The engine (``thirdway.dispatch.engine``) and the optimiser are the same ones the simulator
+runs; this module only turns rows into their dataclasses and back.  Three acts:
+
+- **On arrival** a ticket of a practice with ``auto_dispatch`` goes, through the task queue, to
+  the partner ranked first.  A ticket nobody can take stays unassigned, with the reason, in the
+  desk's *unassignable* queue: never dropped.
+- **Every few minutes** (``THIRDWAY_DISPATCH_REOPTIMISE_SECONDS``) the unassigned queue of those
+  practices is assigned jointly (min-cost assignment), so one ticket does not take the only
+  partner another could have had.
+- **On request** the desk asks for a ranking of any ticket (a *suggestion*, assigning nothing).
+
+Each decision is a ``DispatchRecord`` with the best candidates and the weighted score of each
+term, shown on the ticket as *why this partner*.  A person who assigns someone else is recorded
+as an override, with their reason (``services.workflow.assign``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections import defaultdict
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.db.models import Count
+from django.utils import timezone
+
+from thirdway.audit.models import Source
+from thirdway.dispatch import engine, optimiser
+from thirdway.network.models import Absence, Partner, Rota, Skill
+from thirdway.network.oncall import plan_of
+from thirdway.tickets.access import can_work_on
+from thirdway.tickets.lifecycle import OPEN, Status
+from thirdway.tickets.models import (
+    DispatchKind,
+    DispatchRecord,
+    SlaEscalation,
+    Ticket,
+    TicketType,
+)
+
+log = logging.getLogger(__name__)
+
+# How expert the partner must be, by the kind of work (1-5, as partners' skill levels).
+REQUIRED_LEVEL = {
+    TicketType.INCIDENT: 2,
+    TicketType.SERVICE_REQUEST: 1,
+    TicketType.CHANGE: 3,
+    TicketType.PROBLEM: 3,
+    TicketType.ALERT: 2,
+    TicketType.MAINTENANCE: 2,
+}
+# Targets used when a ticket has no SLA policy (wall-clock, from creation).
+DEFAULT_RESPONSE = {1: dt.timedelta(hours=1), 2: dt.timedelta(hours=4), 3: dt.timedelta(hours=8)}
+DEFAULT_RESOLUTION = {1: dt.timedelta(hours=8), 2: dt.timedelta(days=1), 3: dt.timedelta(days=3)}
+FALLBACK_RESPONSE = dt.timedelta(days=1)
+FALLBACK_RESOLUTION = dt.timedelta(days=5)
+RECENT = dt.timedelta(days=90)
+CANDIDATES_KEPT = 5
+QUEUE_LIMIT = 1000
+
+
+# --- from rows to the engine's inputs -----------------------------------------------------------
+
+
+def weights() -> engine.Weights:
+    return engine.Weights.from_dict(settings.DISPATCH_WEIGHTS)
+
+
+def _on_call_spans(start: dt.datetime, end: dt.datetime) -> dict[int, list[tuple]]:
+    spans: dict[int, list[tuple]] = defaultdict(list)
+    for rota in Rota.objects.all():
+        for a, b, who in plan_of(rota, start, end).segments(start, end):
+            if who is not None:
+                spans[who].append((a, b))
+    return spans
+
+
+def partner_states(now: dt.datetime, *, exclude_tickets=()) -> list[engine.PartnerState]:
+    """Every active partner as the engine sees them at ``now``; a fixed number of queries
+    (plus three per on-call rota) however many partners there are.
+
+    ``exclude_tickets`` are left out of the loads (the queue being re-planned).
+    """
+    end = now + dt.timedelta(days=engine.DEFAULT_HORIZON_DAYS)
+    skills: dict[int, dict[str, int]] = defaultdict(dict)
+    for partner_id, slug, level in Skill.objects.filter(partner__is_active=True).values_list(
+        "partner_id", "practice__slug", "level"
+    ):
+        skills[partner_id][slug] = level
+    absences: dict[int, list[tuple]] = defaultdict(list)
+    for partner_id, starts, ends in (
+        Absence.objects.overlapping(now, end)
+        .filter(partner__is_active=True)
+        .values_list("partner_id", "starts_at", "ends_at")
+    ):
+        absences[partner_id].append((max(starts, now - dt.timedelta(days=1)), ends))
+    loads = dict(
+        Ticket.objects.filter(assignee__isnull=False, status__in=OPEN)
+        .exclude(pk__in=list(exclude_tickets))
+        .values_list("assignee_id")
+        .annotate(n=Count("id"))
+        .values_list("assignee_id", "n")
+    )
+    on_call = _on_call_spans(now, end)
+    states = []
+    for partner in Partner.objects.filter(is_active=True).order_by("pk"):
+        states.append(
+            engine.PartnerState(
+                id=partner.pk,
+                name=partner.name,
+                kind=partner.kind,
+                skills=skills.get(partner.pk, {}),
+                home_lat=partner.latitude,
+                home_lon=partner.longitude,
+                radius_km=float(partner.service_radius_km),
+                time_zone=partner.time_zone,
+                working_hours={
+                    day: [tuple(span) for span in spans]
+                    for day, spans in (partner.working_hours or {}).items()
+                },
+                absences=tuple(absences.get(partner.pk, ())),
+                on_call=tuple(on_call.get(partner.pk, ())),
+                open_load=loads.get(partner.pk, 0),
+                capacity=partner.capacity,
+                languages=frozenset(partner.languages or ()),
+            )
+        )
+    return states
+
+
+def _priority(ticket: Ticket) -> str:
+    return f"P{min(max(ticket.priority, 1), 4)}"
+
+
+def _location(ticket: Ticket) -> tuple[float, float] | None:
+    site = ticket.site
+    if site is not None and site.latitude is not None and site.longitude is not None:
+        return (site.latitude, site.longitude)
+    return None
+
+
+def ticket_need(
+    ticket: Ticket, *, recent: frozenset[int] = frozenset(), escalate: bool = False
+) -> engine.TicketNeed:
+    """What ``ticket`` asks of whoever takes it (its SLA due times, or defaults by priority)."""
+    created = ticket.created_at or timezone.now()
+    response_due = ticket.first_response_due_at or created + DEFAULT_RESPONSE.get(
+        ticket.priority, FALLBACK_RESPONSE
+    )
+    if ticket.first_responded_at and ticket.next_response_due_at:
+        response_due = ticket.next_response_due_at
+    resolution_due = ticket.resolution_due_at or created + DEFAULT_RESOLUTION.get(
+        ticket.priority, FALLBACK_RESOLUTION
+    )
+    location = _location(ticket) if ticket.needs_onsite else None
+    window = None
+    if ticket.visit_starts_at and ticket.visit_ends_at:
+        window = (ticket.visit_starts_at, ticket.visit_ends_at)
+    return engine.TicketNeed(
+        id=ticket.pk,
+        practice=ticket.practice.slug if ticket.practice_id else engine.DESK_PRACTICE,
+        required_level=REQUIRED_LEVEL.get(ticket.type, 2),
+        priority=_priority(ticket),
+        created_at=created,
+        response_due_at=response_due,
+        resolution_due_at=max(resolution_due, response_due),
+        needs_onsite=location is not None,
+        onsite_location=location,
+        visit_window=window if location is not None else None,
+        client_lead_partner_id=ticket.client.lead_partner_id,
+        recent_partner_ids=recent,
+        desk_first=(
+            ticket.type == TicketType.SERVICE_REQUEST and ticket.priority >= 3 and location is None
+        ),
+        escalate=escalate,
+    )
+
+
+def needs_of(tickets: list[Ticket], now: dt.datetime) -> list[engine.TicketNeed]:
+    """The engine's view of several tickets, in two queries whatever their number."""
+    client_ids = {t.client_id for t in tickets}
+    recent: dict[int, set[int]] = defaultdict(set)
+    for client_id, partner_id in (
+        Ticket.objects.filter(client_id__in=client_ids, updated_at__gte=now - RECENT)
+        .exclude(assignee__isnull=True)
+        .values_list("client_id", "assignee_id")
+        .distinct()
+    ):
+        recent[client_id].add(partner_id)
+    breached = set(
+        SlaEscalation.objects.filter(
+            ticket_id__in=[t.pk for t in tickets], percent__gte=100
+        ).values_list("ticket_id", flat=True)
+    )
+    return [
+        ticket_need(t, recent=frozenset(recent[t.client_id]), escalate=t.pk in breached)
+        for t in tickets
+    ]
+
+
+def _loaded(queryset):
+    return queryset.select_related("practice", "client", "site")
+
+
+# --- decisions, recorded -------------------------------------------------------------------------
+
+
+def _candidate_row(candidate: engine.Candidate) -> dict:
+    return {
+        "partner_id": candidate.partner_id,
+        "name": candidate.partner_name,
+        "total": round(candidate.total, 3),
+        "terms": {name: round(value, 3) for name, value in candidate.terms.items()},
+        "explanation": candidate.explanation,
+        "escalated": candidate.escalated,
+    }
+
+
+def _record(
+    ticket, kind, *, decision=None, candidate=None, partner_id=None, actor=None, reason="", now=None
+):
+    if decision is not None:
+        rows = [_candidate_row(c) for c in decision.top(CANDIDATES_KEPT)]
+    else:
+        rows = [] if candidate is None else [_candidate_row(candidate)]
+    return DispatchRecord.objects.create(
+        ticket=ticket,
+        kind=kind,
+        partner_id=partner_id,
+        actor=actor,
+        reason=reason or (decision.reason if decision is not None else ""),
+        candidates=rows,
+        rejected_by=dict(decision.rejected_by) if decision is not None else {},
+        feasible_count=decision.feasible_count if decision is not None else 0,
+        decided_at=now or timezone.now(),
+    )
+
+
+def rank(ticket: Ticket, now: dt.datetime | None = None) -> engine.Decision:
+    """The engine's ranking of every partner for ``ticket`` (records nothing)."""
+    now = now or timezone.now()
+    need = needs_of([ticket], now)[0]
+    return engine.rank(need, partner_states(now, exclude_tickets=[ticket.pk]), weights(), now)
+
+
+def suggest(actor, ticket: Ticket, now: dt.datetime | None = None) -> DispatchRecord:
+    """Rank the partners for a ticket on a person's request; assigns nobody."""
+    if not can_work_on(actor, ticket):
+        raise PermissionDenied("Only the network may ask who should take this ticket.")
+    now = now or timezone.now()
+    decision = rank(_loaded(Ticket.objects).get(pk=ticket.pk), now)
+    chosen = decision.chosen.partner_id if decision.chosen else None
+    return _record(
+        ticket, DispatchKind.SUGGESTION, decision=decision, partner_id=chosen, actor=actor, now=now
+    )
+
+
+def _apply(
+    ticket: Ticket, kind: str, partner_id, decision=None, candidate=None, reason="", now=None
+):
+    """Give a locked, still unassigned ticket to ``partner_id``, or mark it unassignable."""
+    from thirdway.tickets.services.workflow import assign
+
+    if partner_id is None:
+        text = reason or (decision.reason if decision else "no partner can take this ticket")
+        if ticket.unassignable_reason != text:
+            ticket.unassignable_reason = text[:500]
+            ticket.save(update_fields=["unassignable_reason"])
+            _record(ticket, DispatchKind.UNASSIGNABLE, decision=decision, reason=text, now=now)
+        return None
+    record = _record(
+        ticket,
+        kind,
+        decision=decision,
+        candidate=candidate,
+        partner_id=partner_id,
+        reason=reason,
+        now=now,
+    )
+    partner = Partner.objects.get(pk=partner_id)
+    assign(None, ticket, partner, reason="Chosen by dispatch.", source=Source.SYSTEM)
+    return record
+
+
+def _waiting(ticket_id: int) -> Ticket | None:
+    """The ticket, locked, when it still waits for a partner; None otherwise."""
+    ticket = _loaded(Ticket.objects.select_for_update(of=("self",))).filter(pk=ticket_id).first()
+    if ticket is None or ticket.assignee_id is not None or ticket.merged_into_id is not None:
+        return None
+    if ticket.status != Status.NEW:
+        return None
+    return ticket
+
+
+@transaction.atomic
+def dispatch_on_arrival(ticket_id: int, now: dt.datetime | None = None) -> DispatchRecord | None:
+    """Assign a new ticket to the partner ranked first; a retry of a done one does nothing."""
+    ticket = _waiting(ticket_id)
+    if (
+        ticket is None
+        or DispatchRecord.objects.filter(ticket=ticket, kind=DispatchKind.ARRIVAL).exists()
+    ):
+        return None
+    now = now or timezone.now()
+    decision = rank(ticket, now)
+    chosen = decision.chosen.partner_id if decision.chosen else None
+    return _apply(ticket, DispatchKind.ARRIVAL, chosen, decision, now=now)
+
+
+def queue(limit: int = QUEUE_LIMIT):
+    """The tickets re-planned together: new, unassigned, in practices dispatched automatically;
+    most urgent first."""
+    return _loaded(
+        Ticket.objects.filter(
+            status=Status.NEW,
+            assignee__isnull=True,
+            merged_into__isnull=True,
+            practice__auto_dispatch=True,
+        )
+    ).order_by("priority", "created_at", "pk")[:limit]
+
+
+def reoptimise_queue(now: dt.datetime | None = None) -> dict[str, int]:
+    """Assign the waiting queue jointly at minimum total cost; returns what happened."""
+    now = now or timezone.now()
+    tickets = list(queue())
+    if not tickets:
+        return {"queued": 0, "assigned": 0, "unassignable": 0}
+    needs = needs_of(tickets, now)
+    plan = optimiser.reoptimise(
+        needs, partner_states(now, exclude_tickets=[t.pk for t in tickets]), weights(), now
+    )
+    assigned = unassignable = 0
+    for assignment in plan.assignments:
+        with transaction.atomic():
+            ticket = _waiting(assignment.ticket_id)
+            if ticket is None:
+                continue
+            _apply(
+                ticket,
+                DispatchKind.REOPTIMISE,
+                assignment.partner_id,
+                candidate=assignment.candidate,
+                reason=assignment.reason,
+                now=now,
+            )
+            if assignment.partner_id is None:
+                unassignable += 1
+            else:
+                assigned += 1
+    return {"queued": len(tickets), "assigned": assigned, "unassignable": unassignable}
+
+
+# --- hearing new tickets -------------------------------------------------------------------------
+
+
+def heard(event: str, ticket, article) -> None:
+    """Queue the arrival decision of a new ticket in an automatically dispatched practice."""
+    if event != "ticket.created" or ticket.assignee_id is not None or ticket.practice_id is None:
+        return
+    if not ticket.practice.auto_dispatch:
+        return
+    from thirdway.tickets.tasks import dispatch_new_ticket
+
+    transaction.on_commit(lambda pk=ticket.pk: dispatch_new_ticket.enqueue(pk))
