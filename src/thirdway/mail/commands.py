@@ -29,6 +29,7 @@ def _mailbox(name: str | None):
     from thirdway.mail.models import Mailbox
 
     if not name:
+        Mailbox.objects.exists()  # fails at once when the tables are missing
         return None
     mailbox = Mailbox.objects.filter(name=name).first()
     if mailbox is None:
@@ -41,10 +42,18 @@ def _mailbox(name: str | None):
 def ingest(args: argparse.Namespace) -> int:
     """Exit 0 once the message is stored (even if quarantined), 75 (EX_TEMPFAIL) otherwise, so
     the mail server keeps it and tries again."""
+    from django.db import DatabaseError
+
     from thirdway.mail.models import InboundSource
     from thirdway.mail.services import receive_and_process
 
-    mailbox = _mailbox(args.mailbox)
+    try:
+        mailbox = _mailbox(args.mailbox)
+    except DatabaseError:  # a fresh install: the tables do not exist yet
+        from thirdway.cli import migrate_if_needed
+
+        migrate_if_needed(verbose=False)
+        mailbox = _mailbox(args.mailbox)
     raw = sys.stdin.buffer.read()
     try:
         message, created = receive_and_process(raw, mailbox=mailbox, source=InboundSource.PIPE)
