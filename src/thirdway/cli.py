@@ -192,7 +192,10 @@ def check(args: argparse.Namespace) -> int:
 def mail(args: argparse.Namespace) -> int:
     """The e-mail channel: ingest a message from standard input, reprocess, poll mailboxes."""
     setup_django()
-    migrate_if_needed(verbose=False)
+    # A mail server's pipe starts one process per message: it does not pay for reading the
+    # migration plan each time (ingest migrates only when its tables are missing).
+    if args.rest[:1] != ["ingest"]:
+        migrate_if_needed(verbose=False)
     from thirdway.mail.commands import run
 
     return run(args.rest)

@@ -12,6 +12,7 @@ urlpatterns = [
     path("clients/", include("thirdway.clients.urls")),
     path("tickets/", include("thirdway.tickets.urls")),
     path("portal/", include("thirdway.portal.urls")),
+    path("mail/", include("thirdway.mail.urls")),
     # The admin site's own login form would skip the second factor; everyone signs in here.
     path(
         "admin/login/",

@@ -176,3 +176,42 @@ def test_the_same_message_at_the_same_moment_makes_one_article(cast, helpdesk):
     assert len({message.pk for message, _ in results}) == 1
     assert InboundMessage.objects.count() == 1
     assert Article.objects.filter(kind="reply").count() == 1
+
+
+@pytest.mark.django_db
+def test_mailboxes_and_domains_are_set_up_from_the_command_line(cast, tmp_path, capsys):
+    from thirdway.audit.models import AuditRecord
+    from thirdway.mail.models import ClientDomain, Mailbox
+
+    secret = tmp_path / "imap-password"
+    secret.write_text("s3cret\n")
+    assert (
+        commands.run(
+            [
+                "mailbox",
+                "security",
+                "--address",
+                "security@desk.example",
+                "--practice",
+                cast.security.slug,
+                "--imap-host",
+                "imap.desk.example",
+                "--imap-user",
+                "security",
+                "--imap-password-file",
+                str(secret),
+            ]
+        )
+        == 0
+    )
+    box = Mailbox.objects.get(name="security")
+    assert box.practice == cast.security and box.imap_password == "s3cret" and box.imap_ssl
+    assert commands.run(["mailbox", "security", "--after-fetch", "mark_seen"]) == 0
+    assert Mailbox.objects.get(name="security").after_fetch == "mark_seen"
+    assert commands.run(["mailbox", "bad", "--address", "not an address"]) == 2
+    assert "Enter a valid email address" in capsys.readouterr().err
+    assert commands.run(["domain", "acme.example", "--client", str(cast.acme.pk)]) == 0
+    assert ClientDomain.objects.get().client == cast.acme
+    assert commands.run(["domain", "acme.example", "--client", str(cast.globex.pk)]) == 2
+    record = AuditRecord.objects.filter(action="mail.mailbox").first()
+    assert "s3cret" not in str(record.changes)

@@ -7,6 +7,8 @@ import argparse
 import json
 import sys
 
+from django.core.exceptions import ValidationError
+
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="thirdway mail", description=__doc__)
@@ -17,18 +19,47 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="*", type=int, help="message ids (default: all quarantined)")
     p = sub.add_parser("poll", help="fetch the IMAP mailboxes now")
     p.add_argument("--mailbox", help="only this mailbox")
+    p = sub.add_parser("mailbox", help="add a mailbox, or change the given settings of one")
+    p.add_argument("name")
+    p.add_argument("--address")
+    p.add_argument("--practice", help="a practice's slug: new tickets go to it")
+    p.add_argument("--default-client", type=int, help="a client's id: takes unknown senders")
+    p.add_argument("--imap-host")
+    p.add_argument("--imap-port", type=int)
+    p.add_argument("--imap-user")
+    p.add_argument("--imap-password-file", help="read the IMAP password from this file")
+    p.add_argument("--imap-folder")
+    p.add_argument("--no-ssl", action="store_true", help="plain IMAP (a local server only)")
+    p.add_argument("--after-fetch", choices=["delete", "mark_seen"])
+    p.add_argument("--inactive", action="store_true")
+    p = sub.add_parser("domain", help="mail from this domain comes from this client")
+    p.add_argument("domain")
+    p.add_argument("--client", type=int, required=True, help="the client's id")
     return root
 
 
 def run(argv: list[str]) -> int:
     args = parser().parse_args(argv)
-    return {"ingest": ingest, "reprocess": reprocess, "poll": poll}[args.action](args)
+    actions = {
+        "ingest": ingest,
+        "reprocess": reprocess,
+        "poll": poll,
+        "mailbox": mailbox,
+        "domain": domain,
+    }
+    try:
+        return actions[args.action](args)
+    except ValidationError as error:
+        for text in error.messages:
+            print(f"thirdway mail: {text}", file=sys.stderr)
+        return 2
 
 
 def _mailbox(name: str | None):
     from thirdway.mail.models import Mailbox
 
     if not name:
+        Mailbox.objects.exists()  # fails at once when the tables are missing
         return None
     mailbox = Mailbox.objects.filter(name=name).first()
     if mailbox is None:
@@ -41,10 +72,18 @@ def _mailbox(name: str | None):
 def ingest(args: argparse.Namespace) -> int:
     """Exit 0 once the message is stored (even if quarantined), 75 (EX_TEMPFAIL) otherwise, so
     the mail server keeps it and tries again."""
+    from django.db import DatabaseError
+
     from thirdway.mail.models import InboundSource
     from thirdway.mail.services import receive_and_process
 
-    mailbox = _mailbox(args.mailbox)
+    try:
+        mailbox = _mailbox(args.mailbox)
+    except DatabaseError:  # a fresh install: the tables do not exist yet
+        from thirdway.cli import migrate_if_needed
+
+        migrate_if_needed(verbose=False)
+        mailbox = _mailbox(args.mailbox)
     raw = sys.stdin.buffer.read()
     try:
         message, created = receive_and_process(raw, mailbox=mailbox, source=InboundSource.PIPE)
@@ -82,4 +121,47 @@ def poll(args: argparse.Namespace) -> int:
     results = {mailbox.name: poll_one(mailbox)} if mailbox else poll_all()
     results["processed_pending"] = process_pending()
     print(json.dumps(results))
+    return 0
+
+
+def mailbox(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from thirdway.audit.models import Source
+    from thirdway.clients.models import Client
+    from thirdway.mail.services import save_mailbox
+    from thirdway.network.models import Practice
+
+    fields = {
+        "address": args.address,
+        "imap_host": args.imap_host,
+        "imap_port": args.imap_port,
+        "imap_user": args.imap_user,
+        "imap_folder": args.imap_folder,
+        "after_fetch": args.after_fetch,
+    }
+    fields = {name: value for name, value in fields.items() if value is not None}
+    if args.imap_password_file:
+        fields["imap_password"] = Path(args.imap_password_file).read_text().strip()
+    if args.practice:
+        fields["practice"] = Practice.objects.get(slug=args.practice)
+    if args.default_client:
+        fields["default_client"] = Client.objects.get(pk=args.default_client)
+    if args.no_ssl:
+        fields["imap_ssl"] = False
+    if args.inactive:
+        fields["is_active"] = False
+    saved = save_mailbox(None, args.name, source=Source.CLI, **fields)
+    print(json.dumps({"mailbox": saved.name, "address": saved.address, "imap": saved.imap_host}))
+    return 0
+
+
+def domain(args: argparse.Namespace) -> int:
+    from thirdway.audit.models import Source
+    from thirdway.clients.models import Client
+    from thirdway.mail.services import set_client_domain
+
+    client = Client.objects.get(pk=args.client)
+    entry = set_client_domain(None, client, args.domain, source=Source.CLI)
+    print(json.dumps({"domain": entry.domain, "client": client.pk}))
     return 0

@@ -12,6 +12,7 @@ from thirdway.mail.services.inbound import (
 )
 from thirdway.mail.services.outbound import (
     queue_notification,
+    save_mailbox,
     save_template,
     send,
     set_client_domain,
@@ -26,6 +27,7 @@ __all__ = [
     "receive",
     "receive_and_process",
     "reprocess",
+    "save_mailbox",
     "save_template",
     "send",
     "set_client_domain",

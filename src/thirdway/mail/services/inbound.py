@@ -77,8 +77,12 @@ def mail_actor() -> User:
 # --- receipt -------------------------------------------------------------------------------------
 
 
+def _head(raw: bytes) -> bytes:
+    return raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][: 256 * 1024] + b"\r\n\r\n"
+
+
 def _header_message_id(raw: bytes) -> str:
-    head = raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][: 256 * 1024]
+    head = _head(raw)
     try:
         headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
         return parsing.normal_message_id(str(headers.get("Message-ID", "") or ""))
@@ -178,11 +182,12 @@ def process(pk: int) -> InboundMessage:
 def _route(message: InboundMessage) -> Outcome:
     raw = bytes(message.raw)
     limit = settings.MAIL_MAX_BYTES
-    if message.size > limit:
-        return _quarantine(f"{message.size} bytes is over the size limit of {limit} bytes.")
-    parsed = parsing.parse(raw)
+    # Over the limit, only the headers are read: enough to list it in the quarantine.
+    parsed = parsing.parse(raw if message.size <= limit else _head(raw))
     message.from_address = parsed.from_address[:320]
     message.subject = parsed.subject
+    if message.size > limit:
+        return _quarantine(f"{message.size} bytes is over the size limit of {limit} bytes.")
     if parsed.report is not None:
         return _report(parsed)
     if not parsed.from_address:

@@ -27,6 +27,7 @@ from thirdway.mail.models import (
     BouncingAddress,
     ClientDomain,
     InboundMessage,
+    Mailbox,
     MailTemplate,
     NotificationKind,
     OutboundMessage,
@@ -76,7 +77,8 @@ AUTOMATIC_KINDS = {
 
 
 def _require_admin(actor) -> None:
-    if not actor.is_practice_admin:
+    """A practice admin, or the system itself (``None``: the command line)."""
+    if actor is not None and not actor.is_practice_admin:
         raise PermissionDenied("Only a practice admin may do this.")
 
 
@@ -127,6 +129,43 @@ def set_client_domain(actor, client: Client, domain: str, *, source: str) -> Cli
         ) from None
     record(actor, "mail.domain", entry, source=source, changes={"client": [None, client.pk]})
     return entry
+
+
+MAILBOX_FIELDS = (
+    "address",
+    "practice",
+    "default_client",
+    "imap_host",
+    "imap_port",
+    "imap_ssl",
+    "imap_user",
+    "imap_password",
+    "imap_folder",
+    "after_fetch",
+    "is_active",
+)
+
+
+@transaction.atomic
+def save_mailbox(actor, name: str, *, source: str, **fields) -> Mailbox:
+    """Add a mailbox, or change the given fields of the one with this name."""
+    _require_admin(actor)
+    unknown = sorted(set(fields) - set(MAILBOX_FIELDS))
+    if unknown:
+        raise _invalid(unknown[0], "Not a mailbox setting.", ", ".join(MAILBOX_FIELDS))
+    mailbox = Mailbox.objects.filter(name=name).first() or Mailbox(name=name)
+    before = {field: getattr(mailbox, field, None) for field in fields}
+    for field, value in fields.items():
+        setattr(mailbox, field, value)
+    mailbox.full_clean()
+    mailbox.save()
+    changes = {
+        field: [str(before[field]), str(value)]
+        for field, value in fields.items()
+        if field != "imap_password" and before[field] != value
+    }
+    record(actor, "mail.mailbox", mailbox, source=source, changes=changes)
+    return mailbox
 
 
 # --- rendering into the outbox -------------------------------------------------------------------

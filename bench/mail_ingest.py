@@ -1,0 +1,311 @@
+"""Benchmark the e-mail intake; prints one JSON object.
+
+    .venv/bin/python bench/mail_ingest.py [--messages 300] [--pipe-messages 60]
+        [--database sqlite|postgres://postgres@127.0.0.1:5432/thirdway_bench_mail]
+
+On a fresh database of its own (a SQLite file in a temporary THIRDWAY_HOME, or the named
+PostgreSQL database, dropped and created again), with one client, its mail domain and twenty
+contacts, it sends a seeded mix of messages (about 60% new tickets, 25% replies threaded by
+In-Reply-To, 15% with a 100 kB attachment; every new ticket also queues its acknowledgement in
+the outbox) through three paths:
+
+- ``pipe``: ``thirdway mail ingest`` once per message, two at a time (what a mail server's pipe
+  does: each message pays for starting Python and Django);
+- ``pipeline``: the same intake in one process (what the HTTP endpoint and the poller pay per
+  message once running);
+- ``imap``: ``thirdway mail poll`` against a private dovecot holding the messages (Debian's
+  dovecot must be installed; run as root so the mail folder can belong to ``dovecot``).
+
+Figures are messages per second, wall clock, start-up included for ``pipe`` and ``imap``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import email.utils
+import imaplib
+import json
+import os
+import random
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from email.message import EmailMessage
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+REPO = Path(__file__).resolve().parents[1]
+THIRDWAY = str(Path(sys.executable).with_name("thirdway"))
+PASSWORD = "bench-imap-password"  # noqa: S105 - a private test server
+SETUP = """
+from thirdway.accounts import services as accounts
+from thirdway.clients import services as clients
+from thirdway.mail.models import ClientDomain, Mailbox
+admin = accounts.create_user(None, username="admin", role="practice_admin", source="cli")
+acme = clients.create_client(admin, name="Acme", time_zone="UTC", country="FR", source="cli")
+ClientDomain.objects.create(domain="acme.example", client=acme)
+for n in range(20):
+    clients.create_contact(admin, acme, name=f"User {{n}}", email=f"user{{n}}@acme.example",
+        source="cli")
+Mailbox.objects.create(name="bench", address="bench@desk.example", imap_host="127.0.0.1",
+    imap_port={port}, imap_ssl=False, imap_user="bench", imap_password="{password}")
+"""
+PIPELINE = """
+import json, time
+from pathlib import Path
+from thirdway.mail.models import Mailbox
+from thirdway.mail.services import receive_and_process
+box = Mailbox.objects.get(name="bench")
+files = sorted(Path("{folder}").glob("*.eml"))
+started = time.perf_counter()
+statuses = {{}}
+for path in files:
+    message, _ = receive_and_process(path.read_bytes(), mailbox=box, source="pipe")
+    statuses[message.status] = statuses.get(message.status, 0) + 1
+elapsed = time.perf_counter() - started
+print(json.dumps({{"messages": len(files), "seconds": elapsed, "statuses": statuses}}))
+"""
+COUNTS = """
+import json
+from django.db.models import Count
+from thirdway.mail.models import InboundMessage
+print(json.dumps(dict(InboundMessage.objects.values_list("status").annotate(n=Count("id")))))
+"""
+DOVECOT = """\
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+listen = 127.0.0.1
+protocols = imap
+ssl = no
+disable_plaintext_auth = no
+first_valid_uid = 1
+mail_location = maildir:{root}/mail/%u
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid=dovecot gid=dovecot home={root}/mail/%u
+}}
+service imap-login {{
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+"""
+
+
+def messages(count: int, seed: int, prefix: str) -> list[bytes]:
+    """A seeded mix: new tickets, replies to earlier ones, attachments."""
+    rng = random.Random(seed)
+    sent: list[str] = []
+    out = []
+    for number in range(count):
+        message = EmailMessage()
+        sender = f"user{rng.randrange(20)}@acme.example"
+        message_id = f"{prefix}-{number}@acme.example"
+        message["From"] = sender
+        message["To"] = "bench@desk.example"
+        message["Date"] = email.utils.formatdate()
+        message["Message-ID"] = f"<{message_id}>"
+        roll = rng.random()
+        if roll < 0.25 and sent:
+            parent = rng.choice(sent)
+            message["Subject"] = "Re: the problem"
+            message["In-Reply-To"] = f"<{parent}>"
+            message["References"] = f"<{parent}>"
+            message.set_content("Still happening.\n\nOn Monday you wrote:\n> try again\n")
+        else:
+            message["Subject"] = f"Problem number {number}"
+            message.set_content(f"Something is broken ({number}).\n" * rng.randint(1, 40))
+            sent.append(message_id)
+        if roll > 0.85:
+            message.add_attachment(
+                rng.randbytes(100_000),
+                maintype="application",
+                subtype="octet-stream",
+                filename=f"log-{number}.bin",
+            )
+        out.append(message.as_bytes())
+    return out
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+class Database:
+    def __init__(self, choice: str, home: Path) -> None:
+        self.postgres = choice.startswith(("postgres://", "postgresql://"))
+        if not self.postgres:
+            self.url = f"sqlite:///{home / 'bench.sqlite3'}"
+            return
+        import psycopg
+
+        parts = urlsplit(choice)
+        self.url, self.name = choice, parts.path.strip("/")
+        admin = urlunsplit(parts._replace(path="/postgres"))
+        with psycopg.connect(admin, autocommit=True) as connection:
+            connection.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+            connection.execute(f'CREATE DATABASE "{self.name}"')
+
+    @property
+    def engine(self) -> str:
+        return "postgresql" if self.postgres else "sqlite"
+
+
+def run(environment: dict, *args: str, stdin: bytes | None = None) -> str:
+    done = subprocess.run(  # noqa: S603 - our own command
+        [THIRDWAY, *args], input=stdin, env=environment, capture_output=True, check=True
+    )
+    return done.stdout.decode()
+
+
+def fresh(choice: str, port: int) -> tuple[dict, Path, Database]:
+    home = Path(tempfile.mkdtemp(prefix="thirdway-bench-"))
+    database = Database(choice, home)
+    environment = {k: v for k, v in os.environ.items() if not k.startswith("THIRDWAY_")}
+    environment |= {
+        "THIRDWAY_HOME": str(home),
+        "THIRDWAY_DATABASE_URL": database.url,
+        "THIRDWAY_LOG_LEVEL": "WARNING",
+        "PYTHONPATH": str(REPO / "src"),
+    }
+    run(environment, "manage", "migrate", "-v", "0")
+    run(environment, "manage", "shell", "-c", SETUP.format(port=port, password=PASSWORD))
+    return environment, home, database
+
+
+def bench_pipe(environment: dict, batch: list[bytes]) -> dict:
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(
+            pool.map(
+                lambda raw: run(environment, "mail", "ingest", "--mailbox", "bench", stdin=raw),
+                batch,
+            )
+        )
+    elapsed = time.perf_counter() - started
+    statuses: dict[str, int] = {}
+    for answer in answers:
+        status = json.loads(answer)["status"]
+        statuses[status] = statuses.get(status, 0) + 1
+    return _figures(len(batch), elapsed, statuses)
+
+
+def bench_pipeline(environment: dict, home: Path, batch: list[bytes]) -> dict:
+    folder = home / "messages"
+    folder.mkdir()
+    for number, raw in enumerate(batch):
+        (folder / f"{number:06d}.eml").write_bytes(raw)
+    result = json.loads(
+        run(environment, "manage", "shell", "-c", PIPELINE.format(folder=folder)).splitlines()[-1]
+    )
+    return _figures(result["messages"], result["seconds"], result["statuses"])
+
+
+def start_dovecot() -> tuple[Path, int]:
+    root = Path(tempfile.mkdtemp(prefix="thirdway-bench-dovecot-"))
+    root.chmod(0o755)
+    for name in ("run", "state", "mail"):
+        (root / name).mkdir()
+    shutil.chown(root / "mail", "dovecot", "dovecot")
+    port = free_port()
+    (root / "dovecot.conf").write_text(DOVECOT.format(root=root, port=port, password=PASSWORD))
+    dovecot = shutil.which("dovecot") or "/usr/sbin/dovecot"
+    subprocess.run(  # noqa: S603
+        [dovecot, "-c", str(root / "dovecot.conf")],
+        check=True,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            imaplib.IMAP4("127.0.0.1", port).logout()
+            return root, port
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
+def stop_dovecot(root: Path) -> None:
+    doveadm = shutil.which("doveadm") or "/usr/bin/doveadm"
+    subprocess.run(  # noqa: S603
+        [doveadm, "-c", str(root / "dovecot.conf"), "stop"],
+        check=False,
+        stdin=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    shutil.rmtree(root, ignore_errors=True)
+
+
+def bench_imap(environment: dict, port: int, batch: list[bytes]) -> dict:
+    connection = imaplib.IMAP4("127.0.0.1", port)
+    connection.login("bench", PASSWORD)
+    for raw in batch:
+        connection.append("INBOX", None, None, raw)
+    connection.logout()
+    started = time.perf_counter()
+    answer = json.loads(run(environment, "mail", "poll", "--mailbox", "bench"))
+    elapsed = time.perf_counter() - started
+    counts = json.loads(run(environment, "manage", "shell", "-c", COUNTS).splitlines()[-1])
+    figures = _figures(len(batch), elapsed, counts)
+    figures["poll"] = answer.get("bench")
+    return figures
+
+
+def _figures(count: int, seconds: float, statuses: dict) -> dict:
+    return {
+        "messages": count,
+        "seconds": round(seconds, 3),
+        "messages_per_second": round(count / seconds, 1) if seconds else None,
+        "outcomes": statuses,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--messages", type=int, default=300)
+    parser.add_argument("--pipe-messages", type=int, default=60)
+    parser.add_argument("--database", default="sqlite")
+    parser.add_argument("--seed", type=int, default=11)
+    args = parser.parse_args()
+    root, port = start_dovecot()
+    homes = []
+    try:
+        results = {"cores": os.cpu_count(), "python": sys.version.split()[0]}
+        environment, home, database = fresh(args.database, port)
+        homes.append(home)
+        results["database"] = database.engine
+        results["pipe"] = bench_pipe(environment, messages(args.pipe_messages, args.seed, "pipe"))
+        results["pipeline"] = bench_pipeline(
+            environment, home, messages(args.messages, args.seed, "pipeline")
+        )
+        environment, home, database = fresh(args.database, port)
+        homes.append(home)
+        results["imap"] = bench_imap(environment, port, messages(args.messages, args.seed, "imap"))
+    finally:
+        stop_dovecot(root)
+        for home in homes:
+            shutil.rmtree(home, ignore_errors=True)
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
