@@ -13,6 +13,7 @@ from thirdway.accounts.services import user_for_token
 from thirdway.clients.api import router as clients_router
 from thirdway.mail.api import router as mail_router
 from thirdway.network.api import router as network_router
+from thirdway.sla.api import router as sla_router
 from thirdway.tickets.api import router as tickets_router
 from thirdway.tickets.lifecycle import TransitionRefused
 from thirdway.tickets.services import AttachmentTooLarge
@@ -57,6 +58,7 @@ api = NinjaAPI(
 api.add_router("/", accounts_router, tags=["accounts"])
 api.add_router("/", network_router, tags=["network"])
 api.add_router("/", clients_router, tags=["clients"])
+api.add_router("/", sla_router, tags=["sla"])
 api.add_router("/", tickets_router, tags=["tickets"])
 api.add_router("/", mail_router, tags=["mail"])
 

@@ -1,6 +1,8 @@
-"""The partner directory and partner pages."""
+"""The partner directory, partner pages, and who is on call (with each partner's iCal feed)."""
 
 from __future__ import annotations
+
+import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -9,13 +11,16 @@ from django.core.paginator import Paginator
 from django.db.models import Prefetch
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.network import services
 from thirdway.network.forms import AbsenceForm, PartnerCreateForm, PartnerFilterForm, PartnerForm
-from thirdway.network.models import Partner, Practice, Skill
+from thirdway.network.ical import on_call_calendar
+from thirdway.network.models import OnCallFeed, Partner, Practice, Rota, Skill
+from thirdway.network.oncall import describe_gaps, monday_of, plan_of
 from thirdway.network.places import hours_in_zone
 from thirdway.network.schedule import available_ids
 from thirdway.web.forms import add_service_errors
@@ -164,3 +169,71 @@ def practice_detail(request: HttpRequest, practice_id: int) -> HttpResponse:
         "records": AuditRecord.objects.for_scope(f"practice:{practice.pk}")[:50],
     }
     return render(request, "network/practice_detail.html", context)
+
+
+# --- on call ---------------------------------------------------------------------------------------
+
+
+def _at(request: HttpRequest) -> dt.datetime:
+    """The instant asked about (``?at=YYYY-MM-DDTHH:MM`` in the viewer's zone), else now."""
+    text = request.GET.get("at") or ""
+    try:
+        parsed = dt.datetime.fromisoformat(text)
+    except ValueError:
+        return timezone.now()
+    return timezone.make_aware(parsed) if timezone.is_naive(parsed) else parsed
+
+
+@login_required
+def on_call(request: HttpRequest) -> HttpResponse:
+    """Who is on call for each rota at a time, the week ahead, and hours nobody covers."""
+    _require_staff(request)
+    at = _at(request)
+    names = dict(Partner.objects.values_list("pk", "name"))
+    rows = []
+    for rota in Rota.objects.select_related("practice"):
+        plan = plan_of(rota, at, at + dt.timedelta(days=7))
+        week = plan.segments(at, at + dt.timedelta(days=7))
+        gaps = plan.gaps(monday_of(at)) if rota.covers_24x7 else []
+        rows.append(
+            {
+                "rota": rota,
+                "now": names.get(plan.on_call_at(at)),
+                "week": [(s, e, names.get(who)) for s, e, who in week],
+                "gaps": describe_gaps(gaps),
+            }
+        )
+    me = getattr(request.user, "partner", None)
+    context = {"at": at, "rows": rows, "me": me, "feed_url": request.session.pop("feed_url", "")}
+    return render(request, "network/on_call.html", context)
+
+
+@login_required
+@require_POST
+def on_call_feed_reset(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    me = getattr(request.user, "partner", None)
+    if me is None:
+        raise Http404
+    token = services.reset_on_call_feed(request.user, me, source=Source.WEB)
+    # Shown once, on the next page: only the digest is stored.
+    request.session["feed_url"] = request.build_absolute_uri(
+        reverse("network:on_call_feed", args=[token])
+    )
+    messages.success(request, "A new calendar address was made; the old one no longer works.")
+    return redirect("network:on_call")
+
+
+def on_call_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The iCal feed behind a secret address (no sign-in: phone calendars cannot)."""
+    feed = (
+        OnCallFeed.objects.select_related("partner")
+        .filter(token_digest=services.feed_digest(token), partner__is_active=True)
+        .first()
+    )
+    if feed is None:
+        raise Http404
+    body = on_call_calendar(feed.partner, timezone.now())
+    response = HttpResponse(body, content_type="text/calendar; charset=utf-8")
+    response["Cache-Control"] = "private, max-age=300"
+    return response

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -25,7 +25,7 @@ from pydantic import AfterValidator, AwareDatetime
 from thirdway.audit.models import Source
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.models import Asset, Client, Contact, Site
-from thirdway.network.models import Partner, Practice
+from thirdway.network.models import Absence, Partner, Practice
 from thirdway.tickets import events, services
 from thirdway.tickets.access import can_work_on
 from thirdway.tickets.idempotency import idempotent
@@ -49,7 +49,14 @@ TypeName = Literal["incident", "service_request", "change", "problem", "alert", 
 LinkKindName = Literal["related", "duplicate", "parent"]
 EventName = Literal[events.EVENTS]
 SortName = Literal[
-    "-updated_at", "updated_at", "-created_at", "created_at", "priority", "-priority", "number"
+    "-updated_at",
+    "updated_at",
+    "-created_at",
+    "created_at",
+    "priority",
+    "-priority",
+    "number",
+    "sla_due_at",
 ]
 SORTS = {
     "-updated_at": ["-updated_at", "-id"],
@@ -59,6 +66,8 @@ SORTS = {
     "priority": ["priority", "-updated_at", "-id"],
     "-priority": ["-priority", "-updated_at", "-id"],
     "number": ["id"],
+    # Breaches soonest; tickets without a running clock last.
+    "sla_due_at": [F("sla_due_at").asc(nulls_last=True), "id"],
 }
 
 
@@ -132,6 +141,10 @@ class TicketOut(Schema):
     first_responded_at: dt.datetime | None
     resolved_at: dt.datetime | None
     closed_at: dt.datetime | None
+    first_response_due_at: dt.datetime | None
+    next_response_due_at: dt.datetime | None
+    resolution_due_at: dt.datetime | None
+    sla_due_at: dt.datetime | None
 
     @staticmethod
     def resolve_status_label(obj: Ticket) -> str:
@@ -911,3 +924,17 @@ def delete_webhook(request, webhook_id: int):
 def list_deliveries(request, webhook_id: int):
     hook = _webhook(request, webhook_id)
     return WebhookDelivery.objects.filter(webhook=hook).order_by("-created_at", "-id")
+
+
+# --- absence continuity ----------------------------------------------------------------------
+
+
+class TakeBackOut(Schema):
+    taken_back: int
+
+
+@router.post("/absences/{absence_id}/take-back", response=TakeBackOut)
+def take_back(request, absence_id: int):
+    """The partner, back from an absence, takes back the tickets their deputies still hold."""
+    absence = get_object_or_404(Absence.objects.for_user(request.auth), pk=absence_id)
+    return {"taken_back": services.take_back(request.auth, absence, source=Source.API)}

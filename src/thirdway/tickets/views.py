@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from thirdway.accounts.models import Role
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.network.models import Partner, Practice, Skill
+from thirdway.network.models import Absence, Partner, Practice, Skill
 from thirdway.tickets import clocks, dispatching, lifecycle, services
 from thirdway.tickets.forms import (
     LONG_LIST,
@@ -52,6 +52,7 @@ from thirdway.tickets.models import (
     Attachment,
     CannedReply,
     DispatchRecord,
+    Handover,
     SavedView,
     Ticket,
     TicketLink,
@@ -720,3 +721,38 @@ def attachment_download(request: HttpRequest, attachment_id: int) -> HttpRespons
     response["Content-Security-Policy"] = "default-src 'none'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
+
+
+# --- absence continuity ----------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def handovers(request: HttpRequest) -> HttpResponse:
+    """Tickets handed to deputies during my absences, and those I hold for others."""
+    _require_staff(request)
+    me = getattr(request.user, "partner", None)
+    mine = Handover.objects.filter(from_partner=me) if me else Handover.objects.none()
+    held = Handover.objects.filter(to_partner=me) if me else Handover.objects.none()
+    related = ("ticket", "absence", "from_partner", "to_partner")
+    return render(
+        request,
+        "tickets/handovers.html",
+        {
+            "mine": mine.select_related(*related).order_by("-handed_at")[:200],
+            "held": held.filter(returned_at__isnull=True).select_related(*related)[:200],
+        },
+    )
+
+
+@login_required
+@require_POST
+def take_back(request: HttpRequest, absence_id: int) -> HttpResponse:
+    _require_staff(request)
+    absence = get_object_or_404(Absence.objects.for_user(request.user), pk=absence_id)
+    try:
+        count = services.take_back(request.user, absence, source=Source.WEB)
+    except PermissionDenied:
+        raise Http404 from None
+    messages.success(request, f"{count} ticket(s) taken back.")
+    return redirect("tickets:handovers")
