@@ -7,6 +7,7 @@ Measures: building the PartnerIndex; one ``rank`` decision per ticket (p50/p90/p
 ms: the choice, its explanation and the per-filter counts); separately, building a
 decision's full candidate and rejection lists, which ``Decision`` does on first access;
 ``reoptimise`` of a queue against the same pool, with the greedy baseline for comparison.
+``--busy 0.5`` gives half the partners work in hand (``free_at``) around the queue's time.
 Everything is seeded, so runs are comparable.
 """
 
@@ -61,7 +62,7 @@ RESPONSE = {"P1": 1, "P2": 4, "P3": 8, "P4": 24}  # hours
 START = datetime(2025, 3, 10, 6, 0, tzinfo=UTC)  # a Monday morning
 
 
-def make_partners(rng: random.Random, count: int) -> list[engine.PartnerState]:
+def make_partners(rng: random.Random, count: int, busy: float = 0.0) -> list[engine.PartnerState]:
     partners = []
     weights = [region[3] for region in REGIONS]
     for i in range(count):
@@ -94,9 +95,16 @@ def make_partners(rng: random.Random, count: int) -> list[engine.PartnerState]:
                 open_load=rng.randint(0, capacity),
                 capacity=capacity,
                 languages=frozenset({"en"} | ({"de"} if "Berlin" in tz else set())),
+                free_at=_work_in_hand(rng) if busy and rng.random() < busy else {},
             )
         )
     return partners
+
+
+def _work_in_hand(rng: random.Random) -> dict[str, datetime]:
+    """Busy for up to a few hours from the start, longer for less urgent priorities."""
+    free = START + timedelta(hours=4) + timedelta(minutes=rng.randint(5, 120))
+    return {p: free + timedelta(minutes=30 * k) for k, p in enumerate(engine.PRIORITIES)}
 
 
 def make_tickets(
@@ -187,10 +195,13 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=1000)
     parser.add_argument("--queue", type=int, default=1000)
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--busy", type=float, default=0.0, help="share of partners with work in hand (free_at)"
+    )
     parser.add_argument("--repeat", type=int, default=3, help="passes for the best-of figures")
     args = parser.parse_args()
     rng = random.Random(args.seed)
-    partners = make_partners(rng, args.partners)
+    partners = make_partners(rng, args.partners, args.busy)
 
     began = time.perf_counter()
     index = engine.PartnerIndex(partners, start=START, days=14)
