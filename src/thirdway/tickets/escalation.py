@@ -15,7 +15,7 @@ import time
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from thirdway.audit.models import Source
@@ -107,8 +107,22 @@ def _sweep_batch(rows: list[Ticket], book: clocks.PolicyBook, now, report: Sweep
             log.exception("sla sweep: ticket %s failed", ticket.pk)
             ClockFailure.objects.create(ticket_id=ticket.pk, job="sla.sweep", error=repr(error))
     if moved:
-        Ticket.objects.bulk_update(moved, clocks.STORED)
+        _write_due_times(moved)
         report.moved += len(moved)
+
+
+def _write_due_times(moved: list[Ticket]) -> None:
+    """One prepared UPDATE run for many rows (``bulk_update``'s CASE expressions cost far more
+    per row than the clocks themselves)."""
+    table = Ticket._meta.db_table
+    columns = ", ".join(f"{connection.ops.quote_name(name)} = %s" for name in clocks.STORED)
+    adapt = connection.ops.adapt_datetimefield_value
+    rows = [[adapt(getattr(t, name)) for name in clocks.STORED] + [t.pk] for t in moved]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.executemany(
+            f"UPDATE {connection.ops.quote_name(table)} SET {columns} WHERE id = %s",  # noqa: S608
+            rows,
+        )
 
 
 def _evaluate(ticket, book, pauses, now):
