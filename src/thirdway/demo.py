@@ -25,6 +25,8 @@ from thirdway.clients import services as clients
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.network import services as network
 from thirdway.network.models import Partner, Practice, Skill
+from thirdway.sla import calendars
+from thirdway.sla import services as sla
 from thirdway.tickets import services as tickets
 
 DEMO_PASSWORD = "thirdway-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -40,6 +42,9 @@ PRACTICES = [
     "Backup & continuity",
     "Line-of-business apps",
 ]
+
+
+WORKDAYS = ("mon", "tue", "wed", "thu", "fri")
 
 
 @dataclass(frozen=True)
@@ -272,9 +277,86 @@ def _load_small(rng: random.Random, client_count: int = 120) -> None:
             admin, practice, {"lead": leads[index % len(leads)]}, source=Source.CLI
         )
     _small_absences(admin, rng, leads)
+    _small_service_levels(admin, practices, by_region)
     for number in range(client_count):
         _small_client(admin, rng, number, by_region, used)
     _small_tickets(admin, rng, practices)
+
+
+def _small_service_levels(admin, practices: list[Practice], by_region) -> None:
+    """An office calendar with French holidays, a 24x7 calendar, a default and a critical
+    policy with escalation steps, a weekly rota per practice and a follow-the-sun desk rota."""
+    office = sla.create_calendar(
+        admin,
+        name="Office hours (Lyon)",
+        time_zone="Europe/Paris",
+        weekly_hours={day: [["08:30", "12:30"], ["13:30", "18:00"]] for day in WORKDAYS},
+        holiday_country="FR",
+        source=Source.CLI,
+    )
+    always = sla.create_calendar(
+        admin,
+        name="24x7",
+        time_zone="UTC",
+        weekly_hours=calendars.twenty_four_seven_hours(),
+        source=Source.CLI,
+    )
+    steps = {
+        "first_response": [(75, ["warn_assignee"]), (100, ["notify_lead", "hand_to_on_call"])],
+        "next_response": [(100, ["warn_assignee", "notify_lead"])],
+        "resolution": [(75, ["warn_assignee"]), (100, ["notify_lead", "raise_priority"])],
+    }
+    targets = {
+        priority: {"first_response": first, "next_response": first * 2, "resolution": fix}
+        for priority, first, fix in ((1, 30, 240), (2, 60, 480), (3, 240, 1440), (4, 480, 2880))
+    }
+    sla.create_policy(
+        admin,
+        name="Standard",
+        calendar=office,
+        targets=targets,
+        steps=steps,
+        is_default=True,
+        source=Source.CLI,
+    )
+    sla.create_policy(
+        admin,
+        name="Critical 24x7",
+        calendar=always,
+        targets={1: {"first_response": 15, "next_response": 30, "resolution": 120}},
+        steps={"first_response": [(50, ["warn_assignee"]), (100, ["hand_to_expert"])]},
+        source=Source.CLI,
+    )
+    monday = timezone.localdate() - dt.timedelta(days=timezone.localdate().weekday())
+    for practice in practices:
+        members = [
+            s.partner
+            for s in Skill.objects.filter(practice=practice)
+            .select_related("partner")
+            .order_by("-level", "partner_id")[:4]
+        ]
+        if members:
+            network.create_rota(
+                admin,
+                name=f"{practice.name} on call",
+                practice=practice,
+                kind="weekly",
+                time_zone=members[0].time_zone,
+                starts_on=monday,
+                members=members,
+                source=Source.CLI,
+            )
+    desk = [p for partners in by_region.values() for p in partners if p.kind == "desk"]
+    network.create_rota(
+        admin,
+        name="Desk (follow the sun)",
+        practice=None,
+        kind="follow_the_sun",
+        time_zone="UTC",
+        starts_on=monday,
+        members=desk,
+        source=Source.CLI,
+    )
 
 
 def _demo_login(region_index: int, index: int, kind: str) -> str | None:

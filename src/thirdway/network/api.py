@@ -4,7 +4,6 @@ import datetime as dt
 from typing import Literal
 
 from django.db.models import Prefetch
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
@@ -13,8 +12,7 @@ from pydantic import AwareDatetime, ValidationInfo, model_validator
 
 from thirdway.audit.models import Source
 from thirdway.network import services
-from thirdway.network.models import Absence, Partner, Practice, Rota, Skill
-from thirdway.network.oncall import describe_gaps, monday_of, plan_of, who_is_on_call
+from thirdway.network.models import Absence, Partner, Practice, Skill
 from thirdway.network.schedule import available_ids
 
 router = Router()
@@ -316,63 +314,3 @@ def cancel_absence(request, absence_id: int):
     absence = get_object_or_404(_absences(request).select_related("partner"), pk=absence_id)
     services.cancel_absence(request.auth, absence, source=Source.API)
     return Status(204, None)
-
-
-# --- on call ---------------------------------------------------------------------------------
-
-
-class OnCallOut(Schema):
-    at: dt.datetime
-    partner_id: int | None
-    partner_name: str | None
-    rota_id: int | None
-    rota_name: str | None
-
-
-@router.get("/on-call", response=OnCallOut)
-def on_call(request, practice: int | None = None, at: AwareDatetime | None = None):
-    """Who is on call for a practice (or the desk, without one) at ``at`` (default: now)."""
-    if not request.auth.is_network_staff:
-        raise Http404
-    when = at or timezone.now()
-    partner, rota = who_is_on_call(practice, when)
-    return {
-        "at": when,
-        "partner_id": partner.pk if partner else None,
-        "partner_name": partner.name if partner else None,
-        "rota_id": rota.pk if rota else None,
-        "rota_name": rota.name if rota else None,
-    }
-
-
-class RotaOut(Schema):
-    id: int
-    name: str
-    practice_id: int | None
-    kind: str
-    time_zone: str
-    member_ids: list[int]
-    uncovered: list[str]
-
-
-@router.get("/rotas", response=list[RotaOut])
-def list_rotas(request):
-    """Every rota with its members in order and, for 24x7 rotas, this week's uncovered hours."""
-    if not request.auth.is_network_staff:
-        return []
-    now = timezone.now()
-    out = []
-    for rota in Rota.objects.prefetch_related("memberships"):
-        gaps = plan_of(rota, now, now).gaps(monday_of(now)) if rota.covers_24x7 else []
-        out.append(
-            {
-                "id": rota.pk,
-                "name": rota.name,
-                "practice_id": rota.practice_id,
-                "kind": rota.kind,
-                "time_zone": rota.time_zone,
-                "member_ids": [m.partner_id for m in rota.memberships.all()],
-                "uncovered": describe_gaps(gaps),
-            }
-        )
-    return out

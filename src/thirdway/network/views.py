@@ -171,7 +171,7 @@ def practice_detail(request: HttpRequest, practice_id: int) -> HttpResponse:
     return render(request, "network/practice_detail.html", context)
 
 
-# --- on call ---------------------------------------------------------------------------------------
+# --- on call -------------------------------------------------------------------------------
 
 
 def _at(request: HttpRequest) -> dt.datetime:

@@ -1,12 +1,18 @@
-"""API of service levels: calendars and policies (read by the network, written by admins)."""
+"""API of service levels and coverage: calendars and policies (read by the network, written by
+admins), who is on call, and the rotas with the hours they leave uncovered."""
 
 import datetime as dt
 
+from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import AwareDatetime
 
 from thirdway.audit.models import Source
+from thirdway.network.models import Rota
+from thirdway.network.oncall import describe_gaps, monday_of, plan_of, who_is_on_call
 from thirdway.sla import services
 from thirdway.sla.models import BusinessCalendar, SlaPolicy
 
@@ -84,3 +90,63 @@ def list_policies(request):
 @router.get("/sla/policies/{policy_id}", response=PolicyOut)
 def get_policy(request, policy_id: int):
     return get_object_or_404(SlaPolicy.objects.for_user(request.auth), pk=policy_id)
+
+
+# --- on call ---------------------------------------------------------------------------------
+
+
+class OnCallOut(Schema):
+    at: dt.datetime
+    partner_id: int | None
+    partner_name: str | None
+    rota_id: int | None
+    rota_name: str | None
+
+
+@router.get("/on-call", response=OnCallOut)
+def on_call(request, practice: int | None = None, at: AwareDatetime | None = None):
+    """Who is on call for a practice (or the desk, without one) at ``at`` (default: now)."""
+    if not request.auth.is_network_staff:
+        raise Http404
+    when = at or timezone.now()
+    partner, rota = who_is_on_call(practice, when)
+    return {
+        "at": when,
+        "partner_id": partner.pk if partner else None,
+        "partner_name": partner.name if partner else None,
+        "rota_id": rota.pk if rota else None,
+        "rota_name": rota.name if rota else None,
+    }
+
+
+class RotaOut(Schema):
+    id: int
+    name: str
+    practice_id: int | None
+    kind: str
+    time_zone: str
+    member_ids: list[int]
+    uncovered: list[str]
+
+
+@router.get("/rotas", response=list[RotaOut])
+def list_rotas(request):
+    """Every rota with its members in order and, for 24x7 rotas, this week's uncovered hours."""
+    if not request.auth.is_network_staff:
+        return []
+    now = timezone.now()
+    out = []
+    for rota in Rota.objects.prefetch_related("memberships"):
+        gaps = plan_of(rota, now, now).gaps(monday_of(now)) if rota.covers_24x7 else []
+        out.append(
+            {
+                "id": rota.pk,
+                "name": rota.name,
+                "practice_id": rota.practice_id,
+                "kind": rota.kind,
+                "time_zone": rota.time_zone,
+                "member_ids": [m.partner_id for m in rota.memberships.all()],
+                "uncovered": describe_gaps(gaps),
+            }
+        )
+    return out
