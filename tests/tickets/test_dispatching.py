@@ -227,3 +227,38 @@ def test_reading_the_partners_costs_the_same_queries_however_many_there_are(roun
         states = dispatching.partner_states(now)
     assert len(states) == 16
     assert len(many.captured_queries) == len(few.captured_queries)
+
+
+def test_an_absence_hands_tickets_to_the_partner_the_engine_ranks_first(round_the_clock):
+    from thirdway.tickets.services.continuity import hand_over_absences
+
+    cast = round_the_clock
+    ticket = _open(cast, cast.security)
+    tickets.assign(cast.admin, ticket, cast.partner_record, source=Source.WEB)
+    for n, level in ((1, 3), (2, 2)):
+        partner = network.create_partner(
+            cast.admin,
+            name=f"Sam {n}",
+            email=f"sam{n}@network.example",
+            kind="partner",
+            town="Lyon",
+            latitude=45.7,
+            longitude=4.8,
+            time_zone="Europe/Paris",
+            working_hours=ALWAYS,
+            source=Source.CLI,
+        )
+        network.set_skill(cast.admin, partner, cast.security, level, source=Source.CLI)
+    network.add_absence(
+        cast.admin,
+        cast.partner_record,
+        kind="sick",
+        starts_at=timezone.now() - dt.timedelta(minutes=5),
+        ends_at=timezone.now() + dt.timedelta(days=2),
+        source=Source.CLI,
+    )
+    now = timezone.now()
+    expected = dispatching.rank(Ticket.objects.get(pk=ticket.pk), now).chosen
+    assert expected is not None and expected.partner_id != cast.partner_record.pk
+    assert hand_over_absences(now) == 1
+    assert Ticket.objects.get(pk=ticket.pk).assignee_id == expected.partner_id

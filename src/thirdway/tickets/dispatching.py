@@ -241,11 +241,16 @@ def _record(
     )
 
 
-def rank(ticket: Ticket, now: dt.datetime | None = None) -> engine.Decision:
-    """The engine's ranking of every partner for ``ticket`` (records nothing)."""
+def rank(ticket: Ticket, now: dt.datetime | None = None, *, states=None) -> engine.Decision:
+    """The engine's ranking of every partner for ``ticket`` (records nothing).
+
+    ``states`` is the partner pool when the caller has read it already.
+    """
     now = now or timezone.now()
     need = needs_of([ticket], now)[0]
-    return engine.rank(need, partner_states(now, exclude_tickets=[ticket.pk]), weights(), now)
+    if states is None:
+        states = partner_states(now, exclude_tickets=[ticket.pk])
+    return engine.rank(need, states, weights(), now)
 
 
 def suggest(actor, ticket: Ticket, now: dt.datetime | None = None) -> DispatchRecord:

@@ -1,11 +1,12 @@
 """Absence continuity: while a partner is away their open tickets are with a deputy, and on
 return they may take them back.
 
-The deputy is, in order: the partner's named deputy, the partner most skilled in the ticket's
-practice with the lowest open load, the practice lead; whoever is active and not away
-themselves.  Without any, the ticket goes back to the queue, so nothing waits on someone who
-is away.  Each hand-over is a ``Handover`` row claimed by a unique constraint, then an
-assignment (seen by the client as "now handled by ...").
+The deputy is, in order: the partner's named deputy, the partner the dispatch engine ranks
+first for the ticket (skills, hours, absences, load, continuity: ``tickets/dispatching.py``),
+the practice lead; whoever is active and not away themselves.  Without any, the ticket goes
+back to the queue, so nothing waits on someone who is away.  Each hand-over is a
+``Handover`` row claimed by a unique constraint, then an assignment (seen by the client as
+"now handled by ...").
 """
 
 from __future__ import annotations
@@ -15,10 +16,11 @@ import logging
 
 from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
-from django.db.models import Count, F, Q
+from django.db.models import F
 from django.utils import timezone
 
-from thirdway.network.models import Absence, Partner, Skill
+from thirdway.network.models import Absence, Partner
+from thirdway.tickets import dispatching
 from thirdway.tickets.lifecycle import OPEN
 from thirdway.tickets.models import ClockFailure, Handover, Ticket
 from thirdway.tickets.services.workflow import assign
@@ -32,35 +34,29 @@ def _away_ids(ids, now: dt.datetime) -> set[int]:
     )
 
 
-def choose_deputy(partner: Partner, ticket: Ticket, now: dt.datetime) -> Partner | None:
-    """Who takes ``ticket`` while ``partner`` is away (None: back to the queue)."""
-    candidates: list[Partner] = []
-    if partner.deputy_id:
-        candidates.append(partner.deputy)
-    if ticket.practice_id:
-        skilled = (
-            Skill.objects.filter(practice_id=ticket.practice_id, partner__is_active=True)
-            .exclude(partner=partner)
-            .annotate(
-                load=Count(
-                    "partner__assigned_tickets",
-                    filter=Q(partner__assigned_tickets__status__in=OPEN),
-                )
-            )
-            .select_related("partner")
-            .order_by("-level", "load", "partner_id")[:20]
-        )
-        candidates += [skill.partner for skill in skilled]
-        if ticket.practice and ticket.practice.lead_id:
-            candidates.append(ticket.practice.lead)
-    away = _away_ids([c.pk for c in candidates], now)
-    for candidate in candidates:
-        if candidate.pk != partner.pk and candidate.is_active and candidate.pk not in away:
-            return candidate
+def choose_deputy(
+    partner: Partner, ticket: Ticket, now: dt.datetime, states=None
+) -> Partner | None:
+    """Who takes ``ticket`` while ``partner`` is away (None: back to the queue).
+
+    The partner's named deputy when active and not away; else the partner the dispatch
+    engine ranks first (``states``: the pool already read, to share it across a sweep);
+    else the practice lead when present.
+    """
+    deputy = partner.deputy if partner.deputy_id != partner.pk else None
+    if deputy is not None and deputy.is_active and not _away_ids([deputy.pk], now):
+        return deputy
+    decision = dispatching.rank(ticket, now, states=states)
+    if decision.chosen is not None and decision.chosen.partner_id != partner.pk:
+        return Partner.objects.get(pk=decision.chosen.partner_id)
+    lead = ticket.practice.lead if ticket.practice_id else None
+    usable = lead is not None and lead.pk != partner.pk and lead.is_active
+    if usable and not _away_ids([lead.pk], now):
+        return lead
     return None
 
 
-def hand_over(absence: Absence, ticket: Ticket, now: dt.datetime) -> Handover | None:
+def hand_over(absence: Absence, ticket: Ticket, now: dt.datetime, states=None) -> Handover | None:
     """Hand one ticket over for one absence; None when it was already handed over."""
     with transaction.atomic():
         try:
@@ -70,7 +66,7 @@ def hand_over(absence: Absence, ticket: Ticket, now: dt.datetime) -> Handover | 
                 )
         except IntegrityError:
             return None
-        deputy = choose_deputy(absence.partner, ticket, now)
+        deputy = choose_deputy(absence.partner, ticket, now, states)
         handover.to_partner = deputy
         handover.save(update_fields=["to_partner"])
         until = timezone.localtime(absence.ends_at).strftime("%d %b %Y")
@@ -85,6 +81,7 @@ def hand_over_absences(now: dt.datetime | None = None) -> int:
     """Hand over the open tickets of everyone whose absence has begun; returns how many."""
     now = now or timezone.now()
     count = 0
+    states = None
     for absence in Absence.objects.current(now).select_related("partner__deputy"):
         tickets = (
             Ticket.objects.filter(assignee=absence.partner, status__in=OPEN)
@@ -92,8 +89,10 @@ def hand_over_absences(now: dt.datetime | None = None) -> int:
             .select_related("practice__lead")
         )
         for ticket in tickets:
+            if states is None:
+                states = dispatching.partner_states(now)
             try:
-                count += hand_over(absence, ticket, now) is not None
+                count += hand_over(absence, ticket, now, states) is not None
             except Exception as error:
                 log.exception("hand-over of ticket %s failed", ticket.pk)
                 ClockFailure.objects.create(
