@@ -77,3 +77,12 @@ def test_the_clock_polls_the_mailboxes(cast, empty_inbox):
     result = poll_mailboxes.call()
     assert result["help"]["new"] == 1
     assert InboundMessage.objects.get().status == InboundStatus.TICKET
+
+
+def test_a_full_mailbox_is_emptied_in_batches(cast, empty_inbox, monkeypatch):
+    monkeypatch.setattr(fetching, "BATCH", 4)
+    box = empty_inbox.mailbox()
+    for number in range(10):
+        empty_inbox.append(mail(subject=f"Batch {number}"))
+    assert fetching.poll(box)["new"] == 10
+    assert empty_inbox.count() == 0

@@ -60,8 +60,9 @@ def test_the_desk_triages_mail_from_an_unknown_client(cast, helpdesk, web_as):
     client = web_as(cast.desk)
     assert b"new@startup.example" in client.get("/mail/triage/").content
     assert client.get("/mail/").status_code == 200
-    client.post(f"/mail/messages/{message.pk}/assign/", {"client": cast.globex.pk})
+    answer = client.post(f"/mail/messages/{message.pk}/assign/", {"client": cast.globex.pk})
     message.refresh_from_db()
+    assert answer.status_code == 302 and client.get(answer["Location"]).status_code == 200
     assert message.status == InboundStatus.TICKET and message.ticket.client == cast.globex
 
 

@@ -35,30 +35,40 @@ def _quoted(folder: str) -> str:
     return '"' + folder.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def poll(mailbox: Mailbox, *, process: bool = True) -> dict:
-    """Fetch up to ``BATCH`` messages of one mailbox; returns counts."""
+def poll(mailbox: Mailbox, *, process: bool = True, limit: int = 5000) -> dict:
+    """Fetch the mailbox in batches of ``BATCH`` until it is empty (or ``limit`` is reached)."""
     counts = {"fetched": 0, "new": 0, "duplicates": 0}
     connection = connect(mailbox)
     try:
         criteria = "UNDELETED" if mailbox.after_fetch == AfterFetch.DELETE else "UNSEEN UNDELETED"
-        status, data = connection.uid("SEARCH", None, criteria)
-        uids = (data[0] or b"").split()[:BATCH] if status == "OK" else []
-        for uid in uids:
-            raw = _fetch(connection, uid)
-            if raw is None:
-                continue
-            counts["fetched"] += 1
-            message, created = inbound.receive(raw, mailbox=mailbox, source=InboundSource.IMAP)
-            counts["new" if created else "duplicates"] += 1
-            _forget(connection, mailbox, uid)  # the receipt is committed: safe to forget
-            if process and created:
-                inbound.process(message.pk)
-        if mailbox.after_fetch == AfterFetch.DELETE and uids:
-            connection.expunge()
+        done: set[bytes] = set()
+        while counts["fetched"] < limit:
+            status, data = connection.uid("SEARCH", None, criteria)
+            found = (data[0] or b"").split() if status == "OK" else []
+            uids = [uid for uid in found if uid not in done][:BATCH]
+            if not uids:
+                break
+            for uid in uids:
+                done.add(uid)
+                _take(connection, mailbox, uid, counts, process)
+            if mailbox.after_fetch == AfterFetch.DELETE:
+                connection.expunge()
     finally:
         with contextlib.suppress(Exception):  # the connection may already be gone
             connection.logout()
     return counts
+
+
+def _take(connection: imaplib.IMAP4, mailbox: Mailbox, uid: bytes, counts: dict, process: bool):
+    raw = _fetch(connection, uid)
+    if raw is None:
+        return
+    counts["fetched"] += 1
+    message, created = inbound.receive(raw, mailbox=mailbox, source=InboundSource.IMAP)
+    counts["new" if created else "duplicates"] += 1
+    _forget(connection, mailbox, uid)  # the receipt is committed: safe to forget
+    if process and created:
+        inbound.process(message.pk)
 
 
 def _fetch(connection: imaplib.IMAP4, uid: bytes) -> bytes | None:

@@ -116,7 +116,9 @@ def inbound_assign(request: HttpRequest, message_id: int) -> HttpResponse:
         messages.error(request, "; ".join(getattr(error, "messages", [str(error)])))
         return redirect("mail:message", message_id=message.pk)
     messages.success(request, f"Processed: {after.get_status_display()}.")
-    return redirect("mail:message", message_id=message.pk)
+    if after.ticket_id:  # the desk sees the ticket; the message itself leaves its queue
+        return redirect("tickets:detail", ref=after.ticket_id)
+    return redirect("mail:triage")
 
 
 @login_required
