@@ -56,7 +56,7 @@ from thirdway.tickets.models import (
 )
 from thirdway.tickets.search import search as search_tickets
 from thirdway.web.forms import add_service_errors
-from thirdway.web.paging import CappedPaginator
+from thirdway.web.paging import UnionPaginator
 
 PAGE_SIZE = 50
 QUEUES = {
@@ -107,9 +107,10 @@ def queues_for(user) -> dict[str, str]:
     }
 
 
-def queue_tickets(user, queue: str):
-    """The tickets of one queue, always within what ``user`` may see."""
-    tickets = Ticket.objects.for_user(user)
+def queue_tickets(user, queue: str, tickets=None):
+    """The tickets of one queue, always within what ``user`` may see (``tickets``: one branch
+    of ``Ticket.objects.branches_for_user``, or all they see)."""
+    tickets = Ticket.objects.for_user(user) if tickets is None else tickets
     if queue == "mine":
         return tickets.filter(assignee__user=user, status__in=OPEN)
     if queue == "unassigned":
@@ -122,6 +123,10 @@ def queue_tickets(user, queue: str):
     return tickets
 
 
+def _ordering(data: dict) -> list[str]:
+    return ORDERINGS.get(data.get("sort") or "updated", ORDERINGS["updated"])
+
+
 def _filtered(user, tickets, data: dict):
     status = data.get("status")
     if status == "open":
@@ -131,7 +136,7 @@ def _filtered(user, tickets, data: dict):
     if data.get("priority"):
         tickets = tickets.filter(priority=data["priority"])
     client = data.get("client")
-    if isinstance(client, str):
+    if isinstance(client, str) and client.strip():
         client = client.strip()
         by_id = Q(client_id=int(client)) if client.isdigit() else Q(client__name__icontains=client)
         tickets = tickets.filter(by_id)
@@ -159,7 +164,7 @@ def _filtered(user, tickets, data: dict):
         )
         number = pk_of_number(text)
         tickets = tickets.filter(match | Q(pk=number) if number else match)
-    return tickets.order_by(*ORDERINGS.get(data.get("sort") or "updated", ORDERINGS["updated"]))
+    return tickets.order_by(*_ordering(data))
 
 
 def _query_of(params: QueryDict) -> str:
@@ -180,11 +185,18 @@ def queue(request: HttpRequest) -> HttpResponse:
     partners = _active_partners(user)
     form = QueueFilterForm(request.GET, user=user, partners=partners)
     form.is_valid()  # valid fields filter; an invalid one shows its error and is ignored
-    tickets = _filtered(user, queue_tickets(user, current), form.cleaned_data)
-    tickets = tickets.select_related("client", "requester", "assignee", "practice")
-    page = CappedPaginator(tickets.prefetch_related("tags"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    data = form.cleaned_data
+    branches = [
+        _filtered(user, queue_tickets(user, current, visible), data)
+        for visible in Ticket.objects.branches_for_user(user)
+    ]
+    rows = Ticket.objects.select_related("client", "requester", "assignee", "practice")
+    page = UnionPaginator(
+        branches,
+        PAGE_SIZE,
+        _ordering(data),
+        lambda ids: rows.filter(pk__in=ids).prefetch_related("tags"),
+    ).get_page(request.GET.get("page"))
     querystring = _query_of(request.GET)
     context = {
         "queue": current,
