@@ -74,9 +74,11 @@ def _network_branches(user, role: str) -> list[Q]:
     if role == Role.ASSOCIATE:
         return branches
     # A UNION of the two indexed look-ups (an OR across the team join reads every client).
-    led = Client.objects.filter(lead_partner_id=partner_id).values_list("pk", flat=True)
-    served = Client.team.through.objects.filter(partner_id=partner_id)
-    clients = set(led.union(served.values_list("client_id", flat=True)))
+    led = Client.objects.filter(lead_partner_id=partner_id).order_by()
+    served = Client.team.through.objects.filter(partner_id=partner_id).order_by()
+    clients = set(
+        led.values_list("pk", flat=True).union(served.values_list("client_id", flat=True))
+    )
     practices = list(
         Skill.objects.filter(partner_id=partner_id).values_list("practice_id", flat=True)
     )

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from thirdway.accounts.models import Role
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.network.models import Partner, Practice, Skill
+from thirdway.network.models import Partner, Skill
 from thirdway.tickets import lifecycle, services
 from thirdway.tickets.forms import (
     LONG_LIST,
@@ -107,14 +107,20 @@ def queues_for(user) -> dict[str, str]:
     }
 
 
-def queue_tickets(user, queue: str, tickets=None):
+def my_practices(user) -> list[int]:
+    return sorted(Skill.objects.filter(partner__user=user).values_list("practice_id", flat=True))
+
+
+def queue_tickets(user, queue: str, tickets=None, practices: list[int] | None = None):
     """The tickets of one queue, always within what ``user`` may see (``tickets``: one branch
-    of ``Ticket.objects.branches_for_user``, or all they see)."""
+    of ``Ticket.objects.branches_for_user``, or all they see; ``practices``: ``my_practices``,
+    looked up once for all branches)."""
     tickets = Ticket.objects.for_user(user) if tickets is None else tickets
     if queue == "mine":
         return tickets.filter(assignee__user=user, status__in=OPEN)
     if queue == "unassigned":
-        mine = Practice.objects.filter(skills__partner__user=user).values("pk")
+        # The ids themselves, not a sub-select: the database then knows how many rows match.
+        mine = my_practices(user) if practices is None else practices
         return tickets.filter(assignee__isnull=True, status__in=OPEN, practice__in=mine)
     if queue == "triage":
         return tickets.filter(status=Status.NEW, assignee__isnull=True)
@@ -186,8 +192,9 @@ def queue(request: HttpRequest) -> HttpResponse:
     form = QueueFilterForm(request.GET, user=user, partners=partners)
     form.is_valid()  # valid fields filter; an invalid one shows its error and is ignored
     data = form.cleaned_data
+    practices = my_practices(user) if current == "unassigned" else None
     branches = [
-        _filtered(user, queue_tickets(user, current, visible), data)
+        _filtered(user, queue_tickets(user, current, visible, practices), data)
         for visible in Ticket.objects.branches_for_user(user)
     ]
     rows = Ticket.objects.select_related("client", "requester", "assignee", "practice")
