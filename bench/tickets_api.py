@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import math
 import os
 import socket
@@ -48,7 +49,7 @@ def _token() -> str:
     return secret
 
 
-def _server(port: int, workers: int) -> subprocess.Popen:
+def _server(port: int, workers: int, threads: int) -> subprocess.Popen:
     server = subprocess.Popen(  # noqa: S603
         [
             sys.executable,
@@ -59,6 +60,8 @@ def _server(port: int, workers: int) -> subprocess.Popen:
             f"127.0.0.1:{port}",
             "--workers",
             str(workers),
+            "--threads",
+            str(threads),
             "--log-level",
             "warning",
         ],
@@ -125,12 +128,16 @@ def main() -> None:
     parser.add_argument("--tickets", type=int, default=400)
     parser.add_argument("--concurrency", type=int, default=8)
     parser.add_argument("--workers", type=int, default=4, help="gunicorn worker processes")
+    parser.add_argument(
+        "--threads", type=int, default=1, help="threads per gunicorn worker (gthread above 1)"
+    )
     args = parser.parse_args()
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     token = _token()
     client_ids = list(Client.objects.values_list("pk", flat=True)[:500])
     before = Ticket.objects.count()
     port = _free_port()
-    server = _server(port, args.workers)
+    server = _server(port, args.workers, args.threads)
     try:
         base = f"http://127.0.0.1:{port}"
         sequential = _run(base, token, client_ids, args.tickets // 2, 1)
@@ -146,6 +153,7 @@ def main() -> None:
             {
                 "database": connection.vendor,
                 "gunicorn_workers": args.workers,
+                "gunicorn_threads": args.threads,
                 "sequential": sequential,
                 "concurrent": concurrent,
                 "tickets_created": made,

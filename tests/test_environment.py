@@ -389,3 +389,11 @@ def test_production_settings_protect_cookies_and_trust_the_proxy(tmp_path):
         "HTTP_X_FORWARDED_PROTO",
         "False",
     ]
+
+
+def test_database_connections_are_kept_between_requests_when_asked():
+    env = Environment({"THIRDWAY_DATABASE_URL": "postgres://tw@db/thirdway"})
+    kept = env.database("THIRDWAY_DATABASE_URL", "sqlite:////x", conn_max_age=600)
+    assert kept["CONN_MAX_AGE"] == 600 and kept["CONN_HEALTH_CHECKS"] is True
+    each = env.database("THIRDWAY_DATABASE_URL", "sqlite:////x")
+    assert each["CONN_MAX_AGE"] == 0 and each["CONN_HEALTH_CHECKS"] is False

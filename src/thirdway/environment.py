@@ -83,7 +83,9 @@ class Environment:
             raise SettingError(name, value, "one of " + ", ".join(allowed))
         return value
 
-    def database(self, name: str, default: str) -> dict:
+    def database(self, name: str, default: str, conn_max_age: int = 0) -> dict:
+        """The database of URL ``name``; connections are kept ``conn_max_age`` seconds (0: one
+        per request), checked before reuse."""
         import dj_database_url
 
         value = self.str(name, default)
@@ -94,7 +96,9 @@ class Environment:
         if not value.startswith(("sqlite://", "postgres://", "postgresql://")):
             raise SettingError(name, shown, allowed)
         try:
-            config = dj_database_url.parse(value, conn_max_age=0)
+            config = dj_database_url.parse(
+                value, conn_max_age=conn_max_age, conn_health_checks=conn_max_age > 0
+            )
         except ValueError:
             raise SettingError(name, shown, allowed) from None
         # Without a path dj_database_url gives SQLite ":memory:", a database each process would

@@ -98,8 +98,14 @@ TEMPLATES = [
     },
 ]
 
+# A web process keeps its database connection between requests: opening one costs more than
+# most requests (PostgreSQL starts a process per connection).
 DATABASES = {
-    "default": env.database("THIRDWAY_DATABASE_URL", f"sqlite:///{HOME / 'thirdway.sqlite3'}")
+    "default": env.database(
+        "THIRDWAY_DATABASE_URL",
+        f"sqlite:///{HOME / 'thirdway.sqlite3'}",
+        conn_max_age=env.int("THIRDWAY_DATABASE_CONN_MAX_AGE", 600),
+    )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

@@ -25,56 +25,79 @@ def ticket_rule(user) -> Q | None:
     None means all tickets.  The partner's clients, id and practices are looked up first (small
     sets), so the filter needs no join and each branch can use its own index.
     """
-    nothing = Q(pk__in=[])
+    branches = ticket_rule_branches(user)
+    if branches is None:
+        return None
+    if not branches:
+        return Q(pk__in=[])
+    rule = branches[0]
+    for branch in branches[1:]:
+        rule |= branch
+    return rule
+
+
+def ticket_rule_branches(user) -> list[Q] | None:
+    """``ticket_rule`` as the filters it ORs together (none: nothing; None: all tickets).
+
+    Long lists ask each branch for its own first rows (see ``TicketQuerySet.branches_for_user``):
+    one ordered query per branch can walk its own index, where the OR of them leaves the
+    database guessing how many rows match and often reading most of the table.
+    """
     if not (user.is_authenticated and user.is_active):
-        return nothing
+        return []
     role = user.role
     if role in SEES_ALL:
         return None
     if role in (Role.PARTNER, Role.ASSOCIATE):
-        return _network_rule(user, role)
+        return _network_branches(user, role)
     contact = getattr(user, "contact", None)
     if contact is None or not contact.is_active:
-        return nothing
+        return []
     if role == Role.CLIENT_ADMIN:
-        return Q(client_id=contact.client_id)
+        return [Q(client_id=contact.client_id)]
     if role == Role.CLIENT_USER:
         from thirdway.tickets.models import Ticket
 
         watched = Ticket.watchers.through.objects.filter(user_id=user.pk).values("ticket_id")
-        return Q(client_id=contact.client_id) & (Q(requester_id=contact.pk) | Q(pk__in=watched))
-    return nothing
+        return [Q(client_id=contact.client_id) & (Q(requester_id=contact.pk) | Q(pk__in=watched))]
+    return []
 
 
-def _network_rule(user, role: str) -> Q:
+def _network_branches(user, role: str) -> list[Q]:
     from thirdway.clients.models import Client
     from thirdway.network.models import Partner, Skill
 
     partner_id = Partner.objects.filter(user=user).values_list("pk", flat=True).first()
     if partner_id is None:
-        return Q(pk__in=[])
-    rule = Q(assignee_id=partner_id)
+        return []
+    branches = [Q(assignee_id=partner_id)]
     if role == Role.ASSOCIATE:
-        return rule
+        return branches
+    # A UNION of the two indexed look-ups (an OR across the team join reads every client).
+    led = Client.objects.filter(lead_partner_id=partner_id).order_by()
+    served = Client.team.through.objects.filter(partner_id=partner_id).order_by()
     clients = set(
-        Client.objects.filter(Q(lead_partner_id=partner_id) | Q(team=partner_id)).values_list(
-            "pk", flat=True
-        )
+        led.values_list("pk", flat=True).union(served.values_list("client_id", flat=True))
     )
     practices = list(
         Skill.objects.filter(partner_id=partner_id).values_list("practice_id", flat=True)
     )
-    return (
-        rule
-        | Q(client_id__in=sorted(clients))
-        | Q(assignee__isnull=True, practice_id__in=practices)
-    )
+    if clients:
+        branches.append(Q(client_id__in=sorted(clients)))
+    if practices:
+        branches.append(Q(assignee__isnull=True, practice_id__in=sorted(practices)))
+    return branches
 
 
 class TicketQuerySet(models.QuerySet):
     def for_user(self, user) -> TicketQuerySet:
         rule = ticket_rule(user)
         return self.all() if rule is None else self.filter(rule)
+
+    def branches_for_user(self, user) -> list[TicketQuerySet]:
+        """``for_user`` as querysets whose union it is (one per branch of the rule)."""
+        branches = ticket_rule_branches(user)
+        return [self.all()] if branches is None else [self.filter(b) for b in branches]
 
 
 class ArticleQuerySet(models.QuerySet):

@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -496,7 +496,9 @@ def create_ticket(request, payload: TicketIn):
         channel=Channel.API,
         source=Source.API,
     )
-    return Status(201, _fresh(ticket.pk))
+    # The new ticket as saved, with its client, requester and assignee already loaded.
+    prefetch_related_objects([ticket], "tags")
+    return Status(201, ticket)
 
 
 @router.patch("/tickets/{int:ticket_id}", response=TicketOut)

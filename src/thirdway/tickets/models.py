@@ -8,7 +8,7 @@ from django.db import models
 from django.db.models import Q
 
 from thirdway.tickets.access import ArticleQuerySet, AttachmentQuerySet, TicketQuerySet
-from thirdway.tickets.lifecycle import LABELS, OPEN, Status
+from thirdway.tickets.lifecycle import LABELS, OPEN, WAITING, Status
 
 STATUS_CHOICES = [(status.value, LABELS[status]) for status in Status]
 USER = settings.AUTH_USER_MODEL
@@ -155,6 +155,21 @@ class Ticket(models.Model):
                 fields=["sla_due_at", "id"],
                 condition=Q(sla_due_at__isnull=False),
                 name="ticket_by_sla_due",
+            ),
+            # Unassigned tickets (the unassigned and triage queues, and the "unassigned in my
+            # practices" branch of a partner's scope) and waiting ones: each a few percent of a
+            # large desk, walked newest first.
+            models.Index(
+                fields=["-updated_at", "-id"],
+                condition=Q(assignee__isnull=True),
+                name="ticket_unassigned_by_update",
+                # PostgreSQL filters and counts by practice and status from the index alone.
+                include=["practice", "status"],
+            ),
+            models.Index(
+                fields=["-updated_at", "-id"],
+                condition=Q(status__in=sorted(status.value for status in WAITING)),
+                name="ticket_waiting_by_update",
             ),
         ]
         constraints = [

@@ -21,27 +21,36 @@ FTS_TABLE = "tickets_ticket_fts"
 MARK_START, MARK_END = "\x02", "\x03"  # stand-ins, escaped then turned into <mark> tags
 
 
-def index_rows(rows: list[tuple[int, str, str]]) -> None:
-    """Write (ticket id, search text, note text) rows to the SQLite index (bulk loads use it)."""
+def index_rows(rows: list[tuple[int, str, str]], fresh: bool = False) -> None:
+    """Write (ticket id, search text, note text) rows to the SQLite index (bulk loads use it);
+    ``fresh``: the tickets are new, so there is no old row to replace."""
     if connection.vendor != "sqlite" or not rows:
         return
     with connection.cursor() as cursor:
-        cursor.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [(r[0],) for r in rows])  # noqa: S608
+        if not fresh:
+            cursor.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [(r[0],) for r in rows])  # noqa: S608
         cursor.executemany(
             f"INSERT INTO {FTS_TABLE} (rowid, search_text, note_text) VALUES (%s, %s, %s)",  # noqa: S608
             rows,
         )
 
 
+def search_text_of(ticket: Ticket, replies: list[str]) -> str:
+    """The public search text of ``ticket`` with these public replies."""
+    public = [ticket.subject]  # the number is found through its id, see ``search``
+    public.append(ticket.requester.email if ticket.requester_id else "")
+    return "\n".join(filter(None, [*public, *replies]))
+
+
 def refresh_search_text(ticket: Ticket) -> None:
     """Rebuild a ticket's search texts from its current content."""
-    articles = Article.objects.filter(ticket=ticket).values_list("kind", "body_text")
-    public = [ticket.subject]  # the number is found through its id, see ``search``
-    requester = ticket.requester.email if ticket.requester_id else ""
-    public.append(requester)
-    public += [text for kind, text in articles if kind == ArticleKind.REPLY]
-    notes = [text for kind, text in articles if kind == ArticleKind.NOTE]
-    search_text, note_text = "\n".join(filter(None, public)), "\n".join(filter(None, notes))
+    articles = list(Article.objects.filter(ticket=ticket).values_list("kind", "body_text"))
+    search_text = search_text_of(
+        ticket, [text for kind, text in articles if kind == ArticleKind.REPLY]
+    )
+    note_text = "\n".join(
+        filter(None, [text for kind, text in articles if kind == ArticleKind.NOTE])
+    )
     Ticket.objects.filter(pk=ticket.pk).update(search_text=search_text, note_text=note_text)
     ticket.search_text, ticket.note_text = search_text, note_text
     index_rows([(ticket.pk, search_text, note_text)])

@@ -26,7 +26,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from thirdway.accounts.models import Role
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.network.models import Absence, Partner, Practice, Skill
+from thirdway.network.models import Absence, Partner, Skill
 from thirdway.tickets import clocks, dispatching, lifecycle, services
 from thirdway.tickets.forms import (
     LONG_LIST,
@@ -60,7 +60,7 @@ from thirdway.tickets.models import (
 )
 from thirdway.tickets.search import search as search_tickets
 from thirdway.web.forms import add_service_errors
-from thirdway.web.paging import CappedPaginator
+from thirdway.web.paging import UnionPaginator
 
 PAGE_SIZE = 50
 QUEUES = {
@@ -118,13 +118,20 @@ def queues_for(user) -> dict[str, str]:
     }
 
 
-def queue_tickets(user, queue: str):
-    """The tickets of one queue, always within what ``user`` may see."""
-    tickets = Ticket.objects.for_user(user)
+def my_practices(user) -> list[int]:
+    return sorted(Skill.objects.filter(partner__user=user).values_list("practice_id", flat=True))
+
+
+def queue_tickets(user, queue: str, tickets=None, practices: list[int] | None = None):
+    """The tickets of one queue, always within what ``user`` may see (``tickets``: one branch
+    of ``Ticket.objects.branches_for_user``, or all they see; ``practices``: ``my_practices``,
+    looked up once for all branches)."""
+    tickets = Ticket.objects.for_user(user) if tickets is None else tickets
     if queue == "mine":
         return tickets.filter(assignee__user=user, status__in=OPEN)
     if queue == "unassigned":
-        mine = Practice.objects.filter(skills__partner__user=user).values("pk")
+        # The ids themselves, not a sub-select: the database then knows how many rows match.
+        mine = my_practices(user) if practices is None else practices
         return tickets.filter(assignee__isnull=True, status__in=OPEN, practice__in=mine)
     if queue == "triage":
         return tickets.filter(status=Status.NEW, assignee__isnull=True)
@@ -137,6 +144,10 @@ def queue_tickets(user, queue: str):
     return tickets
 
 
+def _ordering(data: dict) -> list[str]:
+    return ORDERINGS.get(data.get("sort") or "updated", ORDERINGS["updated"])
+
+
 def _filtered(user, tickets, data: dict):
     status = data.get("status")
     if status == "open":
@@ -146,7 +157,7 @@ def _filtered(user, tickets, data: dict):
     if data.get("priority"):
         tickets = tickets.filter(priority=data["priority"])
     client = data.get("client")
-    if isinstance(client, str):
+    if isinstance(client, str) and client.strip():
         client = client.strip()
         by_id = Q(client_id=int(client)) if client.isdigit() else Q(client__name__icontains=client)
         tickets = tickets.filter(by_id)
@@ -178,7 +189,7 @@ def _filtered(user, tickets, data: dict):
         )
         number = pk_of_number(text)
         tickets = tickets.filter(match | Q(pk=number) if number else match)
-    return tickets.order_by(*ORDERINGS.get(data.get("sort") or "updated", ORDERINGS["updated"]))
+    return tickets.order_by(*_ordering(data))
 
 
 def _query_of(params: QueryDict) -> str:
@@ -199,11 +210,19 @@ def queue(request: HttpRequest) -> HttpResponse:
     partners = _active_partners(user)
     form = QueueFilterForm(request.GET, user=user, partners=partners)
     form.is_valid()  # valid fields filter; an invalid one shows its error and is ignored
-    tickets = _filtered(user, queue_tickets(user, current), form.cleaned_data)
-    tickets = tickets.select_related("client", "requester", "assignee", "practice")
-    page = CappedPaginator(tickets.prefetch_related("tags"), PAGE_SIZE).get_page(
-        request.GET.get("page")
-    )
+    data = form.cleaned_data
+    practices = my_practices(user) if current == "unassigned" else None
+    branches = [
+        _filtered(user, queue_tickets(user, current, visible, practices), data)
+        for visible in Ticket.objects.branches_for_user(user)
+    ]
+    rows = Ticket.objects.select_related("client", "requester", "assignee", "practice")
+    page = UnionPaginator(
+        branches,
+        PAGE_SIZE,
+        _ordering(data),
+        lambda ids: rows.filter(pk__in=ids).prefetch_related("tags"),
+    ).get_page(request.GET.get("page"))
     querystring = _query_of(request.GET)
     context = {
         "queue": current,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.core.paginator import Paginator
+from django.db import connection
 from django.utils.functional import cached_property
 
 COUNT_CAP = 10_000
@@ -22,3 +23,57 @@ class CappedPaginator(Paginator):
     @property
     def capped(self) -> bool:
         return self.count > self.cap
+
+
+class UnionPaginator(CappedPaginator):
+    """Pages over the union of querysets of one model (the branches of an access rule).
+
+    Each branch is asked, in the list's order, for just the ids and sort keys the page needs
+    (so each can walk its own index), the lists are merged here, and only the page's rows are
+    then read through ``rows(ids)``.  A page costs one query per branch, one per branch for the
+    count, and those of ``rows``: the same however long the list.  ``ordering`` names
+    non-null fields (``-`` for descending) and ends with a unique one.
+    """
+
+    def __init__(self, branches, per_page, ordering, rows, cap: int = COUNT_CAP, **kwargs) -> None:
+        super().__init__((), per_page, cap=cap, **kwargs)
+        self.branches = [branch.order_by() for branch in branches]
+        self.ordering = list(ordering)
+        self.rows = rows
+
+    @cached_property
+    def count(self) -> int:
+        if len(self.branches) == 1:
+            return self.branches[0][: self.cap + 1].count()
+        # Each branch stops at the cap where the database allows a LIMIT inside a UNION.
+        sliced = connection.features.supports_slicing_ordering_in_compound
+        first, *others = (
+            branch.values("pk")[: self.cap + 1] if sliced else branch.values("pk")
+            for branch in self.branches
+        )
+        return first.union(*others)[: self.cap + 1].count()
+
+    def _ids(self, bottom: int, top: int) -> list:
+        if len(self.branches) == 1:
+            ordered = self.branches[0].order_by(*self.ordering)
+            return list(ordered.values_list("pk", flat=True)[bottom:top])
+        fields = [name.lstrip("-") for name in self.ordering]
+        keyed = {}
+        for branch in self.branches:
+            for row in branch.order_by(*self.ordering).values_list("pk", *fields)[:top]:
+                keyed[row[0]] = row[1:]
+        order = list(keyed.items())
+        for position in reversed(range(len(fields))):  # stable sorts, last key first
+            descending = self.ordering[position].startswith("-")
+            order.sort(key=lambda item, p=position: item[1][p], reverse=descending)
+        return [pk for pk, _ in order[bottom:top]]
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = bottom + self.per_page
+        if top + self.orphans >= self.count:
+            top = self.count
+        ids = self._ids(bottom, top) if top > bottom else []
+        found = {row.pk: row for row in self.rows(ids)} if ids else {}
+        return self._get_page([found[pk] for pk in ids if pk in found], number, self)
