@@ -9,7 +9,6 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from django.conf import settings as django_settings
 from django.test import Client as HttpClient
 from django.utils import timezone
 
@@ -20,10 +19,6 @@ from thirdway.clients import services as clients
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.network import services as network
 from thirdway.network.models import Partner, Practice
-
-# Test databases are dropped at the end of a run: no connection (a live server's thread's too)
-# may stay open past its request, as THIRDWAY_DATABASE_CONN_MAX_AGE would let it in production.
-django_settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 PASSWORD = "correct-horse-battery-staple"
 OFFICE_HOURS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
