@@ -46,6 +46,24 @@ def _open(cast, practice, **extra) -> Ticket:
     )
 
 
+def _lyon_partner(cast, name: str, practice: Practice, level: int) -> Partner:
+    """Another partner in Lyon, working all week, at ``level`` in ``practice``."""
+    partner = network.create_partner(
+        cast.admin,
+        name=name,
+        email=f"{name.lower().replace(' ', '.')}@network.example",
+        kind="partner",
+        town="Lyon",
+        latitude=45.7,
+        longitude=4.8,
+        time_zone="Europe/Paris",
+        working_hours=ALWAYS,
+        source=Source.CLI,
+    )
+    network.set_skill(cast.admin, partner, practice, level, source=Source.CLI)
+    return partner
+
+
 @pytest.fixture
 def arriving(settings, django_capture_on_commit_callbacks):
     """Open a ticket as the web app does: its arrival decision runs after commit."""
@@ -204,25 +222,7 @@ def test_reading_the_partners_costs_the_same_queries_however_many_there_are(roun
         states = dispatching.partner_states(now)
     assert len(states) == 4
     for n in range(12):
-        network.create_partner(
-            cast.admin,
-            name=f"Extra {n}",
-            email=f"extra{n}@network.example",
-            kind="partner",
-            town="Lyon",
-            latitude=45.7,
-            longitude=4.8,
-            time_zone="Europe/Paris",
-            working_hours=ALWAYS,
-            source=Source.CLI,
-        )
-        network.set_skill(
-            cast.admin,
-            Partner.objects.get(email=f"extra{n}@network.example"),
-            cast.security,
-            3,
-            source=Source.CLI,
-        )
+        _lyon_partner(cast, f"Extra {n}", cast.security, 3)
     with CaptureQueriesContext(connection) as many:
         states = dispatching.partner_states(now)
     assert len(states) == 16
@@ -236,19 +236,7 @@ def test_an_absence_hands_tickets_to_the_partner_the_engine_ranks_first(round_th
     ticket = _open(cast, cast.security)
     tickets.assign(cast.admin, ticket, cast.partner_record, source=Source.WEB)
     for n, level in ((1, 3), (2, 2)):
-        partner = network.create_partner(
-            cast.admin,
-            name=f"Sam {n}",
-            email=f"sam{n}@network.example",
-            kind="partner",
-            town="Lyon",
-            latitude=45.7,
-            longitude=4.8,
-            time_zone="Europe/Paris",
-            working_hours=ALWAYS,
-            source=Source.CLI,
-        )
-        network.set_skill(cast.admin, partner, cast.security, level, source=Source.CLI)
+        _lyon_partner(cast, f"Sam {n}", cast.security, level)
     network.add_absence(
         cast.admin,
         cast.partner_record,
