@@ -359,17 +359,3 @@ def reoptimise_queue(now: dt.datetime | None = None) -> dict[str, int]:
             else:
                 assigned += 1
     return {"queued": len(tickets), "assigned": assigned, "unassignable": unassignable}
-
-
-# --- hearing new tickets -------------------------------------------------------------------------
-
-
-def heard(event: str, ticket, article) -> None:
-    """Queue the arrival decision of a new ticket in an automatically dispatched practice."""
-    if event != "ticket.created" or ticket.assignee_id is not None or ticket.practice_id is None:
-        return
-    if not ticket.practice.auto_dispatch:
-        return
-    from thirdway.tickets.tasks import dispatch_new_ticket
-
-    transaction.on_commit(lambda pk=ticket.pk: dispatch_new_ticket.enqueue(pk))
