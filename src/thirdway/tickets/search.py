@@ -21,16 +21,18 @@ FTS_TABLE = "tickets_ticket_fts"
 MARK_START, MARK_END = "\x02", "\x03"  # stand-ins, escaped then turned into <mark> tags
 
 
-def index_rows(rows: list[tuple[int, str, str]], fresh: bool = False) -> None:
-    """Write (ticket id, search text, note text) rows to the SQLite index (bulk loads use it);
-    ``fresh``: the tickets are new, so there is no old row to replace."""
+def index_rows(rows: list[tuple[int, str, str]]) -> None:
+    """Write (ticket id, search text, note text) rows to the SQLite index (bulk loads use it).
+
+    One statement replaces whatever row the id had: a new ticket can meet a stale row when an
+    id is used again after its first ticket's rows were emptied from the tables.
+    """
     if connection.vendor != "sqlite" or not rows:
         return
     with connection.cursor() as cursor:
-        if not fresh:
-            cursor.executemany(f"DELETE FROM {FTS_TABLE} WHERE rowid = %s", [(r[0],) for r in rows])  # noqa: S608
         cursor.executemany(
-            f"INSERT INTO {FTS_TABLE} (rowid, search_text, note_text) VALUES (%s, %s, %s)",  # noqa: S608
+            f"INSERT OR REPLACE INTO {FTS_TABLE} (rowid, search_text, note_text) "  # noqa: S608
+            "VALUES (%s, %s, %s)",
             rows,
         )
 

@@ -153,7 +153,7 @@ def create_ticket(
     article = _article(
         actor, ticket, ArticleKind.REPLY, body_html, body_text, channel, uploads, body=body
     )
-    index_rows([(ticket.pk, ticket.search_text, ticket.note_text)], fresh=True)
+    index_rows([(ticket.pk, ticket.search_text, ticket.note_text)])
     record(
         actor,
         "ticket.create",
