@@ -14,7 +14,7 @@ from urllib.parse import urlsplit
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import F, Q, prefetch_related_objects
+from django.db.models import Q, prefetch_related_objects
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.urls import reverse
@@ -26,7 +26,7 @@ from thirdway.audit.models import Source
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.network.models import Absence, Partner, Practice
-from thirdway.tickets import events, services
+from thirdway.tickets import clocks, events, services
 from thirdway.tickets.access import can_work_on
 from thirdway.tickets.idempotency import idempotent
 from thirdway.tickets.lifecycle import Status as TicketStatus
@@ -66,8 +66,7 @@ SORTS = {
     "priority": ["priority", "-updated_at", "-id"],
     "-priority": ["-priority", "-updated_at", "-id"],
     "number": ["id"],
-    # Breaches soonest; tickets without a running clock last.
-    "sla_due_at": [F("sla_due_at").asc(nulls_last=True), "id"],
+    "sla_due_at": list(clocks.BREACHES_SOONEST),
 }
 
 

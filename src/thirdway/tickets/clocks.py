@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import F
 from django.utils import timezone
 
 from thirdway.sla import calendars, engine
@@ -25,6 +26,8 @@ from thirdway.tickets.models import ClockPause, Ticket
 
 KINDS = (ClockKind.FIRST_RESPONSE, ClockKind.NEXT_RESPONSE, ClockKind.RESOLUTION)
 DUE_FIELDS = {kind: f"{kind}_due_at" for kind in KINDS}
+# "Breaches soonest": tickets without a running clock (paused, met, no policy) come last.
+BREACHES_SOONEST = (F("sla_due_at").asc(nulls_last=True), "id")
 STORED = [*DUE_FIELDS.values(), "sla_due_at"]
 
 

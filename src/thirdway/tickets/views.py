@@ -16,7 +16,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Q
+from django.db.models import Q
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -77,8 +77,7 @@ ORDERINGS = {
     "updated": ["-updated_at", "-id"],
     "created": ["-created_at", "-id"],
     "priority": ["priority", "-updated_at", "-id"],
-    # Breaches soonest: tickets without a running clock (paused, met, no policy) come last.
-    "sla": [F("sla_due_at").asc(nulls_last=True), "id"],
+    "sla": list(clocks.BREACHES_SOONEST),
 }
 SLA_SOON = dt.timedelta(hours=4)
 
