@@ -86,7 +86,7 @@ def hand_over_absences(now: dt.datetime | None = None) -> int:
         tickets = (
             Ticket.objects.filter(assignee=absence.partner, status__in=OPEN)
             .exclude(handovers__absence=absence)
-            .select_related("practice__lead")
+            .select_related("practice__lead", "client", "site")
         )
         for ticket in tickets:
             if states is None:
