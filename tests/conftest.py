@@ -12,6 +12,7 @@ import pytest
 from django.test import Client as HttpClient
 from django.utils import timezone
 
+from thirdway import configcache
 from thirdway.accounts import services as accounts
 from thirdway.accounts.models import Role, User
 from thirdway.audit.models import Source
@@ -274,3 +275,12 @@ def _fast_password_hashing(settings):
         "django.contrib.auth.hashers.MD5PasswordHasher",
         "django.contrib.auth.hashers.Argon2PasswordHasher",
     ]
+
+
+@pytest.fixture(autouse=True)
+def _fresh_configuration_cache():
+    """Each test starts with an empty configuration cache: rows a rolled-back test cached must
+    not leak into the next (SQLite reuses their ids)."""
+    configcache.reset()
+    yield
+    configcache.reset()

@@ -153,6 +153,8 @@ API_PAGE_SIZE = env.int("THIRDWAY_API_PAGE_SIZE", 50, minimum=1)
 # Service desk: attachment size limit, and how long a client's reply reopens a closed ticket.
 ATTACHMENT_MAX_BYTES = env.int("THIRDWAY_ATTACHMENT_MAX_MB", 25, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
+# Seconds another process may go on using SLA policies and webhooks it read before a change.
+CONFIG_CACHE_SECONDS = env.int("THIRDWAY_CONFIG_CACHE_SECONDS", 5, minimum=0)
 TICKET_REOPEN_DAYS = env.int("THIRDWAY_TICKET_REOPEN_DAYS", 14, minimum=0)
 # How many reverse proxies stand in front and append to X-Forwarded-For (0: none, use the peer).
 PROXY_COUNT = env.int("THIRDWAY_PROXY_COUNT", 0, minimum=0)

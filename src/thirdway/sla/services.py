@@ -9,6 +9,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from thirdway import configcache
 from thirdway.audit.services import create_and_record, record, update_and_record
 from thirdway.sla import calendars, engine
 from thirdway.sla.models import (
@@ -162,6 +163,7 @@ def set_targets(actor, policy: SlaPolicy, targets: dict, *, source: str) -> None
         )
     SlaTarget.objects.filter(policy=policy).delete()
     SlaTarget.objects.bulk_create(rows)
+    configcache.changed()  # bulk writes send no signals
     record(
         actor,
         "sla.policy.targets",
@@ -255,3 +257,34 @@ def policy_for_client(client_id: int) -> tuple[SlaPolicy | None, BusinessCalenda
         return None, None
     calendar = level.calendar if level and level.calendar else policy.calendar
     return policy, calendar
+
+
+# --- read through the configuration cache (every new ticket asks) -------------------------------
+
+
+def cached_policy_for_client(client_id: int) -> tuple[int | None, int | None]:
+    """The ids of ``policy_for_client``, from the process's configuration cache."""
+
+    def load():
+        policy, calendar = policy_for_client(client_id)
+        return (policy.pk if policy else None, calendar.pk if calendar else None)
+
+    return configcache.get(("sla.client", client_id), load)
+
+
+def cached_targets(policy_id: int) -> dict[int, SlaTarget]:
+    """The policy's targets by priority (shared: read, never change them)."""
+    return configcache.get(
+        ("sla.targets", policy_id),
+        lambda: {t.priority: t for t in SlaTarget.objects.filter(policy_id=policy_id)},
+    )
+
+
+def cached_calendar(calendar_id: int | None) -> BusinessCalendar | None:
+    """A calendar row (shared: read, never change it)."""
+    if calendar_id is None:
+        return None
+    return configcache.get(
+        ("sla.calendar", calendar_id),
+        lambda: BusinessCalendar.objects.filter(pk=calendar_id).first(),
+    )

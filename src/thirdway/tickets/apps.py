@@ -20,6 +20,9 @@ class TicketsConfig(AppConfig):
     verbose_name = "Service desk"
 
     def ready(self) -> None:
+        from thirdway import configcache
         from thirdway.tickets import events
+        from thirdway.tickets.models import Webhook
 
         events.listen(_queue_arrival_dispatch)
+        configcache.watch(Webhook)

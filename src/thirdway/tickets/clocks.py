@@ -6,8 +6,10 @@ the network's first public reply, next response from an unanswered client reply 
 network answers, resolution from creation until resolved.  Every clock pauses while the
 ticket waits on the client, on a third party, or for a scheduled visit (``ClockPause`` rows).
 
-``refresh`` recomputes and stores the due times after each change; ``sweep`` (the clock job)
-re-evaluates every open ticket, stores due times that moved and fires escalation steps.
+``start`` sets a new ticket's due times before its first save; ``refresh`` recomputes and
+stores them after each change; ``sweep`` (the clock job) re-evaluates every open ticket, stores
+due times that moved and fires escalation steps.  Policies, targets and calendars are read
+through the process's configuration cache (``thirdway.configcache``).
 """
 
 from __future__ import annotations
@@ -19,8 +21,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from thirdway.sla import calendars, engine
-from thirdway.sla.models import ClockKind, EscalationStep, SlaPolicy, SlaTarget
-from thirdway.sla.services import policy_for_client
+from thirdway.sla.models import BusinessCalendar, ClockKind, EscalationStep, SlaPolicy, SlaTarget
+from thirdway.sla.services import cached_calendar, cached_policy_for_client, cached_targets
 from thirdway.tickets.lifecycle import OPEN, WAITING, Status
 from thirdway.tickets.models import ClockPause, Ticket
 
@@ -70,8 +72,18 @@ def business_duration(seconds: int) -> str:
 
 def attach_policy(ticket: Ticket) -> None:
     """Give a new ticket its client's policy and calendar (not saved here)."""
-    policy, calendar = policy_for_client(ticket.client_id)
-    ticket.sla_policy, ticket.sla_calendar = policy, calendar
+    policy_id, calendar_id = cached_policy_for_client(ticket.client_id)
+    ticket.sla_policy_id, ticket.sla_calendar_id = policy_id, calendar_id
+
+
+def start(ticket: Ticket, now: dt.datetime | None = None) -> None:
+    """Give a new ticket its policy, calendar and due times, before its first save: it has no
+    pauses yet, so nothing is read but the (cached) configuration."""
+    attach_policy(ticket)
+    ticket.created_at = now or ticket.created_at or timezone.now()
+    states = _states(ticket, _target(ticket), (), ticket.created_at)
+    for name, value in due_values(states).items():
+        setattr(ticket, name, value)
 
 
 # --- deriving clocks from a ticket ---------------------------------------------------------
@@ -105,9 +117,7 @@ def clocks_of(
 def _target(ticket: Ticket) -> SlaTarget | None:
     if ticket.sla_policy_id is None or ticket.sla_calendar_id is None:
         return None
-    return SlaTarget.objects.filter(
-        policy_id=ticket.sla_policy_id, priority=ticket.priority
-    ).first()
+    return cached_targets(ticket.sla_policy_id).get(ticket.priority)
 
 
 def _pauses(ticket: Ticket) -> tuple[engine.Pause, ...]:
@@ -118,11 +128,19 @@ def evaluate(
     ticket: Ticket, now: dt.datetime | None = None
 ) -> list[tuple[TicketClock, engine.ClockState]]:
     """Each running clock of the ticket with its state at ``now``."""
-    now = now or timezone.now()
-    clocks = clocks_of(ticket, _target(ticket), _pauses(ticket))
+    target = _target(ticket)
+    pauses = _pauses(ticket) if target is not None and ticket.status in OPEN else ()
+    return _states(ticket, target, pauses, now or timezone.now())
+
+
+def _states(ticket: Ticket, target: SlaTarget | None, pauses, now: dt.datetime):
+    clocks = clocks_of(ticket, target, pauses)
     if not clocks:
         return []
-    calendar = calendars.to_engine(ticket.sla_calendar, now.date())
+    row = cached_calendar(ticket.sla_calendar_id)
+    if row is None:
+        return []
+    calendar = calendars.to_engine(row, now.date())
     return [(c, engine.evaluate_clock(calendar, c.clock, now)) for c in clocks]
 
 
@@ -228,8 +246,6 @@ class PolicyBook:
                 tuple(engine.EscalationStep(s.percent, ",".join(s.actions)) for s in steps)
             )
         self.calendars: dict[str, engine.Calendar] = {}
-        from thirdway.sla.models import BusinessCalendar
-
         for row in BusinessCalendar.objects.all():
             self.calendars[str(row.pk)] = calendars.to_engine(row, today)
         self.policy_names = dict(SlaPolicy.objects.values_list("pk", "name"))

@@ -6,7 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from django.db import transaction
-from django.db.models import Q
+
+from thirdway import configcache
 
 EVENTS = (
     "ticket.created",
@@ -54,18 +55,29 @@ def listen(callback: Callable[[str, object, object], None]) -> None:
 
 
 def emit(event: str, ticket, article=None) -> None:
-    from thirdway.tickets.models import Webhook, WebhookDelivery
+    from thirdway.tickets.models import WebhookDelivery
     from thirdway.tickets.tasks import deliver_webhook
 
-    hooks = Webhook.objects.filter(is_active=True).filter(
-        Q(client__isnull=True) | Q(client_id=ticket.client_id)
-    )
     body = None
-    for hook in hooks:
-        if hook.events and event not in hook.events:
+    for hook_id, events, client_id in _active_hooks():
+        if (events and event not in events) or client_id not in (None, ticket.client_id):
             continue
         body = body or payload(event, ticket, article)
-        delivery = WebhookDelivery.objects.create(webhook=hook, event=event, payload=body)
+        delivery = WebhookDelivery.objects.create(webhook_id=hook_id, event=event, payload=body)
         transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.enqueue(pk))
     for callback in _LISTENERS:
         callback(event, ticket, article)
+
+
+def _active_hooks() -> list[tuple[int, tuple[str, ...], int | None]]:
+    """(id, events, client id) of each active webhook, from the configuration cache."""
+    from thirdway.tickets.models import Webhook
+
+    def load():
+        rows = Webhook.objects.filter(is_active=True).order_by("pk")
+        return [
+            (pk, tuple(events or ()), client)
+            for pk, events, client in rows.values_list("pk", "events", "client_id")
+        ]
+
+    return configcache.get(("tickets.webhooks",), load)

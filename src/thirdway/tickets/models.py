@@ -6,6 +6,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 from thirdway.tickets.access import ArticleQuerySet, AttachmentQuerySet, TicketQuerySet
 from thirdway.tickets.lifecycle import LABELS, OPEN, WAITING, Status
@@ -94,7 +95,8 @@ class Ticket(models.Model):
     merged_into = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="merged_tickets"
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    # Set before the first save, so the SLA clocks can start from it (``clocks.start``).
+    created_at = models.DateTimeField(default=timezone.now, editable=False, db_index=True)
     updated_at = models.DateTimeField(auto_now=True, db_index=True)
     first_responded_at = models.DateTimeField(null=True, blank=True)
     sla_policy = models.ForeignKey(

@@ -131,7 +131,7 @@ def create_ticket(
         raise _invalid("subject", "A ticket needs a subject.", "1 to 250 characters of text")
     if ticket.assignee is not None:
         ticket.status = Status.ASSIGNED
-    clocks.attach_policy(ticket)
+    clocks.start(ticket)
     # The related rows were just looked up inside the client, and the priority is checked by
     # its field: only the visit window is left of what the table's constraints guard.
     ticket.full_clean(exclude=RESOLVED_RELATIONS, validate_constraints=False)
@@ -144,7 +144,6 @@ def create_ticket(
     # The search texts are written with the row (the first message is all there is yet).
     ticket.search_text = search_text_of(ticket, [body[1]])
     ticket.save()
-    clocks.refresh(ticket)
     tag_rows = _tags(tags)
     if tag_rows:
         ticket.tags.add(*tag_rows)
