@@ -34,6 +34,7 @@ from thirdway.tickets.models import (
     Article,
     Attachment,
     Channel,
+    Tag,
     Ticket,
     TicketLink,
     Webhook,
@@ -496,7 +497,10 @@ def create_ticket(request, payload: TicketIn):
         source=Source.API,
     )
     # The new ticket as saved, with its client, requester and assignee already loaded.
-    prefetch_related_objects([ticket], "tags")
+    if data["tags"]:
+        prefetch_related_objects([ticket], "tags")
+    else:  # nothing to read for a ticket opened without tags
+        ticket._prefetched_objects_cache = {"tags": Tag.objects.none()}
     return Status(201, ticket)
 
 

@@ -36,7 +36,7 @@ import time
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils import timezone
@@ -136,11 +136,9 @@ def _claim(user, key: str, fingerprint: str) -> IdempotentRequest | HttpResponse
     """Our claim on the key, or the answer to give instead (replay, mismatch, in progress)."""
     deadline = time.monotonic() + _wait_seconds()
     while True:
-        try:
-            with transaction.atomic():
-                return IdempotentRequest.objects.create(user=user, key=key, fingerprint=fingerprint)
-        except IntegrityError:
-            pass
+        claim = _insert_claim(user, key, fingerprint)
+        if claim is not None:
+            return claim
         while True:
             row = IdempotentRequest.objects.filter(user=user, key=key).first()
             if row is None:
@@ -155,6 +153,24 @@ def _claim(user, key: str, fingerprint: str) -> IdempotentRequest | HttpResponse
             if time.monotonic() >= deadline:
                 return _in_progress()
             time.sleep(POLL_SECONDS)
+
+
+def _insert_claim(user, key: str, fingerprint: str) -> IdempotentRequest | None:
+    """Insert our claim unless the key is taken: one statement, its own transaction."""
+    now = timezone.now()
+    quote = connection.ops.quote_name
+    table = IdempotentRequest._meta.db_table
+    columns = ", ".join(quote(c) for c in ("user_id", "key", "fingerprint", "created_at"))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {quote(table)} ({columns}) VALUES (%s, %s, %s, %s) "  # noqa: S608
+            f"ON CONFLICT ({quote('user_id')}, {quote('key')}) DO NOTHING RETURNING {quote('id')}",
+            [user.pk, key, fingerprint, connection.ops.adapt_datetimefield_value(now)],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    return IdempotentRequest(pk=row[0], user=user, key=key, fingerprint=fingerprint, created_at=now)
 
 
 def _expired(row: IdempotentRequest) -> bool:
