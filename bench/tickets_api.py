@@ -5,6 +5,10 @@ demo first), creates tickets with POST /api/v1/tickets (each with an Idempotency
 prints one JSON object:
 
     THIRDWAY_HOME=var-bench python bench/tickets_api.py --tickets 600 --concurrency 8
+
+The Python client (httpx in threads) spends about as much CPU per request as the server does on
+a small machine, so with ``wrk`` installed (Debian package ``wrk``) the concurrent load is also
+sent by wrk, a C load generator, for ``--seconds`` (each request with a fresh key).
 """
 
 from __future__ import annotations
@@ -14,10 +18,12 @@ import json
 import logging
 import math
 import os
+import shutil
 import socket
 import statistics
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 import uuid
@@ -123,6 +129,81 @@ def _run(base: str, token: str, client_ids: list[int], count: int, threads: int)
     }
 
 
+WRK_SCRIPT = """
+local threads = {}
+function setup(thread)
+  thread:set("id", #threads + 1)
+  table.insert(threads, thread)
+end
+function init(args)
+  math.randomseed(os.time() * 100 + id)
+  prefix = string.format("wrk-%d-%d-%d", os.time(), id, math.random(1, 1000000000))
+  counter, created, failed = 0, 0, 0
+end
+local clients = {CLIENTS}
+function request()
+  counter = counter + 1
+  local body = string.format(
+    '{"client": %d, "subject": "Bench ticket %d", '
+    .. '"body_text": "The printer on the second floor is offline again."}',
+    clients[(counter % #clients) + 1], counter)
+  return wrk.format("POST", "/api/v1/tickets", {
+    ["Content-Type"] = "application/json",
+    ["Authorization"] = "Bearer TOKEN",
+    ["Idempotency-Key"] = prefix .. "-" .. counter,
+  }, body)
+end
+function response(status, headers, body)
+  if status == 201 then created = created + 1 else failed = failed + 1 end
+end
+function done(summary, latency, requests)
+  local made, bad = 0, 0
+  for _, t in ipairs(threads) do made = made + t:get("created"); bad = bad + t:get("failed") end
+  io.write(string.format(
+    'WRKJSON {"requests": %d, "seconds": %.3f, "created": %d, "failed": %d, '
+    .. '"p50": %.1f, "p95": %.1f, "p99": %.1f}\\n',
+    summary.requests, summary.duration / 1e6, made, bad,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000,
+    latency:percentile(99) / 1000))
+end
+"""
+
+
+def _run_wrk(base: str, token: str, client_ids: list[int], seconds: int, connections: int):
+    script = WRK_SCRIPT.replace("CLIENTS", ", ".join(map(str, client_ids))).replace("TOKEN", token)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as lua:
+        lua.write(script)
+        lua.flush()
+        run = subprocess.run(  # noqa: S603
+            [
+                shutil.which("wrk"),
+                "-t2",
+                f"-c{connections}",
+                f"-d{seconds}s",
+                "--timeout",
+                "30s",
+                "-s",
+                lua.name,
+                base,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    line = next(x for x in run.stdout.splitlines() if x.startswith("WRKJSON "))
+    found = json.loads(line.removeprefix("WRKJSON "))
+    return {
+        "load": "wrk",
+        "clients": connections,
+        "tickets": found["created"],
+        "failed": found["failed"],
+        "tickets_per_second": round(found["created"] / found["seconds"], 1),
+        "latency_ms_p50": found["p50"],
+        "latency_ms_p95": found["p95"],
+        "latency_ms_p99": found["p99"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--tickets", type=int, default=400)
@@ -131,6 +212,10 @@ def main() -> None:
     parser.add_argument(
         "--threads", type=int, default=1, help="threads per gunicorn worker (gthread above 1)"
     )
+    parser.add_argument(
+        "--seconds", type=int, default=20, help="how long wrk sends (when wrk is installed)"
+    )
+    parser.add_argument("--no-wrk", action="store_true", help="only the Python client")
     args = parser.parse_args()
     logging.getLogger("httpx").setLevel(logging.WARNING)  # not a line per request
     token = _token()
@@ -142,6 +227,9 @@ def main() -> None:
         base = f"http://127.0.0.1:{port}"
         sequential = _run(base, token, client_ids, args.tickets // 2, 1)
         concurrent = _run(base, token, client_ids, args.tickets, args.concurrency)
+        with_wrk = None
+        if shutil.which("wrk") and not args.no_wrk:
+            with_wrk = _run_wrk(base, token, client_ids, args.seconds, args.concurrency)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -156,8 +244,11 @@ def main() -> None:
                 "gunicorn_threads": args.threads,
                 "sequential": sequential,
                 "concurrent": concurrent,
+                "concurrent_wrk": with_wrk,
                 "tickets_created": made,
-                "tickets_expected": sequential["tickets"] + concurrent["tickets"],
+                "tickets_expected": sequential["tickets"]
+                + concurrent["tickets"]
+                + (with_wrk["tickets"] if with_wrk else 0),
             }
         )
     )
