@@ -14,6 +14,7 @@ from django.core.files.base import ContentFile
 from django.db import transaction
 
 from thirdway.audit.services import diff, record, snapshot
+from thirdway.clients.access import SEES_ALL
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.tickets import clocks, events
 from thirdway.tickets.access import is_contact_of
@@ -94,7 +95,11 @@ def create_ticket(
     any client it sees, and may set the assignee and override the matrix priority with a reason.
     """
     staff = actor.is_network_staff
-    if staff and not Client.objects.for_user(actor).filter(pk=client.pk).exists():
+    if (
+        staff
+        and actor.role not in SEES_ALL
+        and not Client.objects.for_user(actor).filter(pk=client.pk).exists()
+    ):
         raise PermissionDenied("You may open tickets only for clients you serve.")
     if not staff and not is_contact_of(actor, client.pk):
         raise PermissionDenied("You may open tickets only for your own organisation.")
