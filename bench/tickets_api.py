@@ -99,6 +99,49 @@ def _create(client: httpx.Client, client_ids: list[int], index: int) -> float:
     return time.perf_counter() - started
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(match) -> float:
+    """CPU (user + system) used so far by the processes whose stat and command line match."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmd:
+                cmdline = cmd.read().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if match(int(entry), int(fields[1]), cmdline):
+            total += (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return total
+
+
+def _measured(server: subprocess.Popen, run) -> dict:
+    """``run()``'s figures plus the CPU the web server and the database spent per ticket."""
+    from django.db import connection
+
+    name = connection.settings_dict["NAME"]
+
+    def web(pid, ppid, cmdline):
+        return pid == server.pid or ppid == server.pid
+
+    def database(pid, ppid, cmdline):
+        return cmdline.startswith("postgres: ") and f" {name} " in cmdline
+
+    before = (_cpu_seconds(web), _cpu_seconds(database))
+    figures = run()
+    after = (_cpu_seconds(web), _cpu_seconds(database))
+    made = max(figures["tickets"], 1)
+    figures["web_cpu_ms_per_ticket"] = round((after[0] - before[0]) * 1000 / made, 2)
+    if connection.vendor == "postgresql":
+        figures["database_cpu_ms_per_ticket"] = round((after[1] - before[1]) * 1000 / made, 2)
+    return figures
+
+
 def _run(base: str, token: str, client_ids: list[int], count: int, threads: int) -> dict:
     latencies: list[float] = []
     lock = threading.Lock()
@@ -225,11 +268,18 @@ def main() -> None:
     server = _server(port, args.workers, args.threads)
     try:
         base = f"http://127.0.0.1:{port}"
-        sequential = _run(base, token, client_ids, args.tickets // 2, 1)
-        concurrent = _run(base, token, client_ids, args.tickets, args.concurrency)
+        # Each worker imports and caches on its first requests: not part of the figures.
+        _run(base, token, client_ids, args.workers * 10, args.workers)
+        sequential = _measured(server, lambda: _run(base, token, client_ids, args.tickets // 2, 1))
+        concurrent = _measured(
+            server, lambda: _run(base, token, client_ids, args.tickets, args.concurrency)
+        )
         with_wrk = None
         if shutil.which("wrk") and not args.no_wrk:
-            with_wrk = _run_wrk(base, token, client_ids, args.seconds, args.concurrency)
+            with_wrk = _measured(
+                server,
+                lambda: _run_wrk(base, token, client_ids, args.seconds, args.concurrency),
+            )
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -246,7 +296,8 @@ def main() -> None:
                 "concurrent": concurrent,
                 "concurrent_wrk": with_wrk,
                 "tickets_created": made,
-                "tickets_expected": sequential["tickets"]
+                "tickets_expected": args.workers * 10
+                + sequential["tickets"]
                 + concurrent["tickets"]
                 + (with_wrk["tickets"] if with_wrk else 0),
             }
