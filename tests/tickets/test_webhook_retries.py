@@ -96,3 +96,16 @@ def test_after_the_last_backoff_the_delivery_fails_for_good(cast, hook):
     assert delivery.status == "failed"
     assert delivery.attempts == len(BACKOFF) + 1
     assert deliver_webhook.call(delivery.pk) == "nothing to do"
+
+
+def test_a_webhook_switched_off_before_its_delivery_sends_nothing(cast, hook):
+    _Answer.status = 500
+    delivery = _delivery(cast, hook)
+    assert deliver_webhook.call(delivery.pk) == "retrying"
+    hook.is_active = False
+    hook.save()
+    WebhookDelivery.objects.filter(pk=delivery.pk).update(next_attempt_at=None)
+    assert deliver_webhook.call(delivery.pk) == "failed"
+    delivery.refresh_from_db()
+    assert "deactivated" in delivery.last_error
+    assert len(_Answer.received) == 1  # the first attempt only

@@ -45,6 +45,12 @@ def deliver_webhook(delivery_id: int) -> str:
         now = timezone.now()
         if delivery.next_attempt_at is not None and delivery.next_attempt_at > now:
             return "not due yet, or another attempt holds it"
+        if not delivery.webhook.is_active:
+            # Switched off after the event (or while its retries waited): nothing is sent.
+            delivery.status, delivery.next_attempt_at = DeliveryStatus.FAILED, None
+            delivery.last_error = "The webhook was deactivated; nothing was sent."
+            delivery.save(update_fields=["status", "next_attempt_at", "last_error"])
+            return delivery.status
         delivery.attempts += 1
         delivery.next_attempt_at = now + LEASE
         delivery.save(update_fields=["attempts", "next_attempt_at"])
