@@ -220,7 +220,7 @@ def _run_wrk(base: str, token: str, client_ids: list[int], seconds: int, connect
         run = subprocess.run(  # noqa: S603
             [
                 shutil.which("wrk"),
-                "-t2",
+                f"-t{min(2, connections)}",
                 f"-c{connections}",
                 f"-d{seconds}s",
                 "--timeout",
