@@ -80,6 +80,19 @@ ORDERINGS = {
     "sla": list(clocks.BREACHES_SOONEST),
 }
 SLA_SOON = dt.timedelta(hours=4)
+# What a row of the queue shows: the ticket's long texts and its relations' other columns stay
+# in the database.
+QUEUE_ROW_FIELDS = (
+    "subject",
+    "status",
+    "priority",
+    "sla_due_at",
+    "updated_at",
+    "client__name",
+    "requester__name",
+    "assignee__name",
+    "practice__name",
+)
 
 
 def _require_staff(request: HttpRequest) -> None:
@@ -215,7 +228,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         _filtered(user, queue_tickets(user, current, visible, practices), data)
         for visible in Ticket.objects.branches_for_user(user)
     ]
-    rows = Ticket.objects.select_related("client", "requester", "assignee", "practice")
+    rows = Ticket.objects.select_related("client", "requester", "assignee", "practice").only(
+        *QUEUE_ROW_FIELDS
+    )
     page = UnionPaginator(
         branches,
         PAGE_SIZE,
