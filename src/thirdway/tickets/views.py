@@ -58,6 +58,7 @@ from thirdway.tickets.models import (
     TicketLink,
     pk_of_number,
 )
+from thirdway.tickets.queue_rows import ROW_FIELDS, queue_rows
 from thirdway.tickets.search import search as search_tickets
 from thirdway.web.forms import add_service_errors
 from thirdway.web.paging import UnionPaginator
@@ -80,19 +81,6 @@ ORDERINGS = {
     "sla": list(clocks.BREACHES_SOONEST),
 }
 SLA_SOON = dt.timedelta(hours=4)
-# What a row of the queue shows: the ticket's long texts and its relations' other columns stay
-# in the database.
-QUEUE_ROW_FIELDS = (
-    "subject",
-    "status",
-    "priority",
-    "sla_due_at",
-    "updated_at",
-    "client__name",
-    "requester__name",
-    "assignee__name",
-    "practice__name",
-)
 
 
 def _require_staff(request: HttpRequest) -> None:
@@ -229,7 +217,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         for visible in Ticket.objects.branches_for_user(user)
     ]
     rows = Ticket.objects.select_related("client", "requester", "assignee", "practice").only(
-        *QUEUE_ROW_FIELDS
+        *ROW_FIELDS
     )
     page = UnionPaginator(
         branches,
@@ -242,9 +230,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         "queue": current,
         "queue_label": queues[current],
         "page": page,
+        "rows": queue_rows(page, timezone.now()),
         "querystring": querystring,
         "refresh_query": querystring + (f"&page={page.number}" if page.number > 1 else ""),
-        "now": timezone.now(),
     }
     if request.htmx:
         return render(request, "tickets/_queue_rows.html", context)

@@ -3,6 +3,9 @@ the htmx rows fragment and a number of queries that does not grow with the page.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
+
 import pytest
 from django.db import connection
 from django.db.models import Q
@@ -10,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from thirdway.audit.models import Source
 from thirdway.tickets import services, views
-from thirdway.tickets.models import Ticket
+from thirdway.tickets.models import Tag, Ticket
 from thirdway.web.paging import without_repeats
 
 from .support import NETWORK, NOT_NETWORK, htmx, shown_numbers
@@ -171,6 +174,31 @@ def test_the_queue_is_paginated_keeping_its_filters(cast, desk, web_as, monkeypa
     assert set(seen) == desk.numbers(*ALL)
     html = admin.get("/tickets/", {"queue": "all", "status": "open"}).content.decode()
     assert "?queue=all&amp;status=open&page=2" in html
+
+
+def test_a_row_shows_the_ticket_in_the_readers_time_zone(cast, desk, web_as):
+    due = dt.datetime(2026, 3, 1, 23, 30, tzinfo=dt.UTC)
+    Ticket.objects.filter(pk=desk.t4.pk).update(
+        sla_due_at=due, requester=cast.globex_user_contact, updated_at=due
+    )
+    desk.t4.tags.add(Tag.objects.create(name="vpn"))
+    cast.admin.time_zone = "Asia/Tokyo"
+    cast.admin.save()
+    html = web_as(cast.admin).get("/tickets/", {"queue": "all"}).content.decode()
+    row = re.search(rf'<tr data-ticket="{desk.t4.number}".*?</tr>', html, re.S).group(0)
+    href = f"/tickets/{desk.t4.number}/"
+    assert f'data-href="{href}"' in row and f'<a href="{href}">{desk.t4.number}</a>' in row
+    assert '<span class="badge tag">vpn</span>' in row
+    assert f'<div class="muted small">{cast.globex_user_contact.name}</div>' in row
+    assert f"<td>{cast.globex.name}</td>" in row
+    assert '<span class="badge status-waiting_client">' in row
+    assert f"<td>{cast.partner_record.name}</td>" in row
+    assert f"<td>{cast.security.name}</td>" in row
+    assert f'<time datetime="{due.isoformat()}" class="breached">2026-03-02 08:30</time>' in row
+    assert f'<time datetime="{due.isoformat()}">2026-03-02 08:30</time>' in row
+    other = re.search(rf'<tr data-ticket="{desk.t6.number}".*?</tr>', html, re.S).group(0)
+    assert other.count("<td>—</td>") == 3  # nobody assigned, no practice, no due date
+    assert "muted small" not in other
 
 
 # --- htmx --------------------------------------------------------------------------------------
