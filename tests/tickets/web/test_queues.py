@@ -261,7 +261,7 @@ def test_a_queue_page_takes_the_same_number_of_queries_however_long_it_is(cast, 
     assert few == many == by_priority
     # A partner's scope costs three small look-ups (self, clients, practices), and the page one
     # ordered query per branch of it (assigned to them, their clients, unassigned in their
-    # practices) before the page's rows.
+    # practices; one UNION of them on PostgreSQL) before the page's rows.
     assert many <= 17
     shown = shown_numbers(client.get("/tickets/", {"queue": "all"}).content.decode())
     assert len(shown) > len(QUEUES[role]["all"])
@@ -296,3 +296,39 @@ def test_repeated_conditions_are_dropped_and_others_kept(cast, desk):
     assert set(once) == set(twice) == {desk.t1, desk.t2}
     either = Ticket.objects.filter(Q(status="new") | Q(status="new"))
     assert without_repeats(either) is either
+
+
+@pytest.mark.parametrize("role", ["admin", "partner"])
+def test_breaches_soonest_comes_first_and_tickets_without_a_due_date_last(cast, desk, web_as, role):
+    # A partner's page merges the branches of their scope; the desk's is one ordered query.
+    soon = dt.datetime(2026, 5, 1, 9, 0, tzinfo=dt.UTC)
+    for name, hours in (("t6", 1), ("t4", 2), ("t1", 3)):
+        Ticket.objects.filter(pk=getattr(desk, name).pk).update(
+            sla_due_at=soon + dt.timedelta(hours=hours)
+        )
+    Ticket.objects.exclude(pk__in=[desk.t6.pk, desk.t4.pk, desk.t1.pk]).update(sla_due_at=None)
+    user = getattr(cast, role)
+    response = web_as(user).get("/tickets/", {"queue": "all", "sort": "sla"})
+    assert response.status_code == 200
+    shown = shown_numbers(response.content.decode())
+    assert shown[:3] == [desk.t6.number, desk.t4.number, desk.t1.number]
+    without_due = Ticket.objects.for_user(user).filter(sla_due_at__isnull=True).order_by("id")
+    assert shown[3:] == [ticket.number for ticket in without_due]
+
+
+def test_deep_pages_of_a_partner_merge_their_branches_in_order(cast, desk, web_as, monkeypatch):
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    _more_tickets(cast, 6)
+    client = web_as(cast.partner)
+    for sort, ordering in (
+        ("created", ["-created_at", "-id"]),
+        ("priority", views.ORDERINGS["priority"]),
+    ):
+        expected = [t.number for t in Ticket.objects.for_user(cast.partner).order_by(*ordering)]
+        seen = []
+        for number in range(1, len(expected) // 2 + 2):
+            html = client.get("/tickets/", {"queue": "all", "sort": sort, "page": number}).content
+            seen += shown_numbers(html.decode())
+            if len(seen) >= len(expected):
+                break
+        assert seen == expected
