@@ -77,8 +77,8 @@ class QueueFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         statuses = [(status.value, LABELS[status]) for status in Status]
         self.fields["status"].choices = [("", "Any status"), ("open", "Any open"), *statuses]
-        clients = Client.objects.for_user(user).order_by("name")
-        if clients[: LONG_LIST + 1].count() > LONG_LIST:
+        clients = Client.objects.for_user(user)
+        if clients.order_by()[: LONG_LIST + 1].count() > LONG_LIST:
             # A desk serving thousands of clients types a name instead of scrolling a list.
             self.fields["client"] = forms.CharField(
                 required=False,
@@ -87,7 +87,7 @@ class QueueFilterForm(forms.Form):
                 widget=forms.TextInput(attrs={"placeholder": "Client name or id"}),
             )
         else:
-            self.fields["client"].queryset = clients
+            self.fields["client"].queryset = clients.only("pk", "name").order_by("name")
         self.fields["practice"].queryset = Practice.objects.for_user(user)
         if partners.count() > LONG_LIST:
             self.fields["assignee"] = _typed_assignee("Assignee")
@@ -301,7 +301,7 @@ class NewTicketForm(forms.Form):
         clients = Client.objects.for_user(user).order_by("name")
         self.fields["client"].queryset = clients
         # Thousands of clients make a select unusable: the desk types the client's id instead.
-        self.clients_typed = clients[: LONG_LIST + 1].count() > LONG_LIST
+        self.clients_typed = clients.order_by()[: LONG_LIST + 1].count() > LONG_LIST
         self.fields["practice"].queryset = Practice.objects.for_user(user)
         self.chosen_client = self._chosen_client(clients)
         if self.chosen_client is not None:

@@ -58,6 +58,7 @@ from thirdway.tickets.models import (
     TicketLink,
     pk_of_number,
 )
+from thirdway.tickets.queue_rows import ROW_FIELDS, queue_rows
 from thirdway.tickets.search import search as search_tickets
 from thirdway.web.forms import add_service_errors
 from thirdway.web.paging import UnionPaginator
@@ -215,7 +216,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         _filtered(user, queue_tickets(user, current, visible, practices), data)
         for visible in Ticket.objects.branches_for_user(user)
     ]
-    rows = Ticket.objects.select_related("client", "requester", "assignee", "practice")
+    rows = Ticket.objects.select_related("client", "requester", "assignee", "practice").only(
+        *ROW_FIELDS
+    )
     page = UnionPaginator(
         branches,
         PAGE_SIZE,
@@ -227,9 +230,9 @@ def queue(request: HttpRequest) -> HttpResponse:
         "queue": current,
         "queue_label": queues[current],
         "page": page,
+        "rows": queue_rows(page, timezone.now()),
         "querystring": querystring,
         "refresh_query": querystring + (f"&page={page.number}" if page.number > 1 else ""),
-        "now": timezone.now(),
     }
     if request.htmx:
         return render(request, "tickets/_queue_rows.html", context)
