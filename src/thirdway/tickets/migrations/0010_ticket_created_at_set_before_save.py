@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('tickets', '0008_queue_indexes'),
+        ('tickets', '0009_unassigned_waiting_index'),
     ]
 
     operations = [
