@@ -212,9 +212,15 @@ def queue(request: HttpRequest) -> HttpResponse:
     form.is_valid()  # valid fields filter; an invalid one shows its error and is ignored
     data = form.cleaned_data
     practices = my_practices(user) if current == "unassigned" else None
+    if current == "mine" and user.is_network_staff:
+        # What is assigned to someone of the network is always theirs to see: one branch, where
+        # the others (their clients', unassigned of their practices) only add empty look-ups.
+        sources = [Ticket.objects.all()]
+    else:
+        sources = Ticket.objects.branches_for_user(user)
     branches = [
         _filtered(user, queue_tickets(user, current, visible, practices), data)
-        for visible in Ticket.objects.branches_for_user(user)
+        for visible in sources
     ]
     rows = Ticket.objects.select_related("client", "requester", "assignee", "practice").only(
         *ROW_FIELDS
