@@ -10,11 +10,13 @@ processes it exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
 import email.parser
 import email.policy
 import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -28,7 +30,7 @@ from thirdway.audit.models import Source
 from thirdway.audit.services import record
 from thirdway.clients import services as clients
 from thirdway.clients.models import Client, Contact
-from thirdway.mail import parsing
+from thirdway.mail import batch, parsing, threads
 from thirdway.mail.models import (
     BouncingAddress,
     ClientDomain,
@@ -41,6 +43,8 @@ from thirdway.tickets import services as tickets
 from thirdway.tickets.models import Channel, Ticket, number_of, pk_of_number
 from thirdway.tickets.services import Upload
 
+remember = threads.remember  # the name older callers know
+
 log = logging.getLogger(__name__)
 MAIL_USERNAME = "thirdway-mail"
 # While a message is processed: whether it may be answered automatically (read by the
@@ -50,6 +54,26 @@ answerable = contextvars.ContextVar("answerable", default=True)
 answering = contextvars.ContextVar("answering", default="")
 # ... and the address it came to, where answers should go (Reply-To).
 answer_to = contextvars.ContextVar("answer_to", default="")
+
+
+# ... and the first article of the ticket it opened, as the ticket services announced it.
+opened_article = contextvars.ContextVar("opened_article", default=None)
+
+
+@contextlib.contextmanager
+def _opening() -> Iterator[None]:
+    token = opened_article.set({})
+    try:
+        yield
+    finally:
+        opened_article.reset(token)
+
+
+def heard_opening(ticket: Ticket, article) -> None:
+    """Called by the mail room's listener on ``ticket.created`` (inside the transaction)."""
+    heard = opened_article.get()
+    if heard is not None and article is not None:
+        heard[ticket.pk] = article
 
 
 @dataclass(frozen=True)
@@ -90,27 +114,69 @@ def _header_message_id(raw: bytes) -> str:
         return ""
 
 
+def _unsaved(raw: bytes, mailbox: Mailbox | None, source: str) -> InboundMessage:
+    message_id = _header_message_id(raw)
+    return InboundMessage(
+        mailbox=mailbox,
+        mailbox_name=mailbox.name if mailbox else "",
+        source=source,
+        message_key=parsing.message_key(message_id, raw),
+        message_id=message_id,
+        raw=raw,
+        size=len(raw),
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
+
+
+def _record_receipt(message: InboundMessage) -> None:
+    scope = f"mailbox:{message.mailbox_name}"
+    record(None, "mail.receive", message, source=Source.SYSTEM, scope=scope)
+
+
 def receive(raw: bytes, *, mailbox: Mailbox | None, source: str) -> tuple[InboundMessage, bool]:
     """Store the raw message (committed before returning); False when it was already here."""
-    message_id = _header_message_id(raw)
-    name = mailbox.name if mailbox else ""
-    key = parsing.message_key(message_id, raw)
+    message = _unsaved(raw, mailbox, source)
     try:
         with transaction.atomic():
-            message = InboundMessage.objects.create(
-                mailbox=mailbox,
-                mailbox_name=name,
-                source=source,
-                message_key=key,
-                message_id=message_id,
-                raw=raw,
-                size=len(raw),
-                sha256=hashlib.sha256(raw).hexdigest(),
-            )
-            record(None, "mail.receive", message, source=Source.SYSTEM, scope=f"mailbox:{name}")
+            message.save(force_insert=True)
+            _record_receipt(message)
         return message, True
     except IntegrityError:
-        return InboundMessage.objects.get(mailbox_name=name, message_key=key), False
+        return InboundMessage.objects.get(
+            mailbox_name=message.mailbox_name, message_key=message.message_key
+        ), False
+
+
+def receive_many(
+    raws: list[bytes], *, mailbox: Mailbox | None, source: str
+) -> list[tuple[InboundMessage, bool]]:
+    """Store several messages in one transaction (committed before returning), in their order;
+    False for each one already here (or earlier in ``raws``)."""
+    messages = [_unsaved(raw, mailbox, source) for raw in raws]
+    name = mailbox.name if mailbox else ""
+    try:
+        with transaction.atomic():
+            known = {
+                message.message_key: message
+                for message in InboundMessage.objects.filter(
+                    mailbox_name=name, message_key__in={m.message_key for m in messages}
+                ).defer("raw")
+            }
+            fresh: dict[str, InboundMessage] = {}
+            for message in messages:
+                if message.message_key not in known:
+                    fresh.setdefault(message.message_key, message)
+            InboundMessage.objects.bulk_create(list(fresh.values()))
+            for message in fresh.values():
+                _record_receipt(message)
+    except IntegrityError:  # stored meanwhile by another intake: one at a time, as it comes
+        return [receive(raw, mailbox=mailbox, source=source) for raw in raws]
+    return [
+        (message, True)
+        if fresh.get(message.message_key) is message
+        else (known.get(message.message_key) or fresh[message.message_key], False)
+        for message in messages
+    ]
 
 
 def receive_and_process(
@@ -118,8 +184,14 @@ def receive_and_process(
 ) -> tuple[InboundMessage, bool]:
     message, created = receive(raw, mailbox=mailbox, source=source)
     if message.status == InboundStatus.RECEIVED:
-        message = process(message.pk)
+        message = process(message.pk, received=message if created else None)
     return message, created
+
+
+def process_many(messages: list[InboundMessage]) -> list[InboundMessage]:
+    """Process messages this process has just received (``receive_many``), sharing look-ups."""
+    with batch.batch():
+        return [process(message.pk, received=message) for message in messages]
 
 
 def process_pending(limit: int = 500) -> int:
@@ -129,8 +201,9 @@ def process_pending(limit: int = 500) -> int:
         .order_by("id")
         .values_list("pk", flat=True)[:limit]
     )
-    for pk in pending:
-        process(pk)
+    with batch.batch():
+        for pk in pending:
+            process(pk)
     return len(pending)
 
 
@@ -144,19 +217,48 @@ def record_poll(mailbox: Mailbox, error: str) -> None:
 # --- processing ----------------------------------------------------------------------------------
 
 
-def process(pk: int) -> InboundMessage:
-    """Turn one received message into its outcome, once, whatever happens inside."""
-    with transaction.atomic():
-        message = (
+# What processing writes back to the message's row (never the raw bytes again).
+OUTCOME_FIELDS = [
+    "status",
+    "reason",
+    "ticket",
+    "article",
+    "processed_at",
+    "attempts",
+    "from_address",
+    "subject",
+]
+
+
+def _claim(pk: int, received: InboundMessage | None) -> InboundMessage:
+    """The row, locked.  ``received``, the message as this process just stored it, spares
+    reading its raw bytes back: only its state is read under the lock."""
+    if received is None or received.pk != pk:
+        return (
             InboundMessage.objects.select_for_update(of=("self",))
             .select_related("mailbox")
             .get(pk=pk)
         )
+    state = (
+        InboundMessage.objects.select_for_update()
+        .filter(pk=pk)
+        .values("status", "reason", "attempts", "ticket_id", "article_id", "processed_at")
+        .get()
+    )
+    for name, value in state.items():
+        setattr(received, name, value)
+    return received
+
+
+def process(pk: int, *, received: InboundMessage | None = None) -> InboundMessage:
+    """Turn one received message into its outcome, once, whatever happens inside."""
+    with transaction.atomic():
+        message = _claim(pk, received)
         if message.status != InboundStatus.RECEIVED:
             return message
         message.attempts += 1
         try:
-            with transaction.atomic():
+            with transaction.atomic(), threads.gathering(), _opening():
                 outcome = _route(message)
         except Exception as error:  # one bad message must never stop the intake
             log.exception("mail: could not process message %s", pk)
@@ -167,7 +269,7 @@ def process(pk: int) -> InboundMessage:
         message.status, message.reason = outcome.status, outcome.reason
         message.ticket, message.article = outcome.ticket, outcome.article
         message.processed_at = timezone.now()
-        message.save()
+        message.save(update_fields=OUTCOME_FIELDS)
         record(
             None,
             "mail.process",
@@ -209,12 +311,17 @@ def _quarantine(reason: str) -> Outcome:
     return Outcome(InboundStatus.QUARANTINED, reason)
 
 
-def our_addresses() -> set[str]:
+def our_addresses() -> frozenset[str]:
+    """Every address we send or receive at (read once per batch of messages)."""
+    return batch.once("our_addresses", _read_our_addresses)
+
+
+def _read_our_addresses() -> frozenset[str]:
     import email.utils
 
     ours = {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
     ours.add(email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower())
-    return ours
+    return frozenset(ours)
 
 
 def _is_ours(address: str) -> bool:
@@ -272,22 +379,6 @@ def _thread(parsed: parsing.ParsedMessage) -> tuple[Ticket, str] | None:
             if key in found:
                 return _live(found[key]), "reply"
     return None
-
-
-def remember(message_id: str, ticket: Ticket) -> None:
-    """Record a Message-ID (received or sent) as part of the ticket's thread."""
-    if not message_id:
-        return
-    ThreadReference.objects.bulk_create(
-        [
-            ThreadReference(
-                message_key=parsing.message_key(message_id, b""),
-                message_id=message_id[:998],
-                ticket=ticket,
-            )
-        ],
-        ignore_conflicts=True,
-    )
 
 
 # --- who is writing ------------------------------------------------------------------------------
@@ -373,7 +464,8 @@ def _open(contact: Contact, parsed: parsing.ParsedMessage, mailbox: Mailbox | No
         **_bodies(parsed, uploads),
     )
     remember(parsed.message_id, ticket)
-    return Outcome(InboundStatus.TICKET, ticket=ticket, article=ticket.articles.first())
+    article = (opened_article.get() or {}).get(ticket.pk) or ticket.articles.first()
+    return Outcome(InboundStatus.TICKET, ticket=ticket, article=article)
 
 
 def _append(author: User, ticket: Ticket, parsed: parsing.ParsedMessage) -> Outcome:
