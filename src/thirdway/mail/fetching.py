@@ -17,6 +17,7 @@ import imaplib
 import logging
 import re
 
+from thirdway.mail import receipt
 from thirdway.mail.models import AfterFetch, InboundSource, Mailbox
 from thirdway.mail.services import inbound
 
@@ -99,7 +100,7 @@ def _take(connection: imaplib.IMAP4, mailbox: Mailbox, uids: list[bytes], counts
     if not fetched:
         return
     counts["fetched"] += len(fetched)
-    received = inbound.receive_many(
+    received = receipt.receive_many(
         list(fetched.values()), mailbox=mailbox, source=InboundSource.IMAP
     )
     for _, created in received:

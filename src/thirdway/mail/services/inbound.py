@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import contextlib
 import contextvars
-import email.parser
-import email.policy
-import hashlib
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -39,6 +36,8 @@ from thirdway.mail.models import (
     Mailbox,
     ThreadReference,
 )
+from thirdway.mail.receipt import head as _head
+from thirdway.mail.receipt import receive
 from thirdway.tickets import services as tickets
 from thirdway.tickets.models import Channel, Ticket, number_of, pk_of_number
 from thirdway.tickets.services import Upload
@@ -98,85 +97,7 @@ def mail_actor() -> User:
         return User.objects.get(username=MAIL_USERNAME)
 
 
-# --- receipt -------------------------------------------------------------------------------------
-
-
-def _head(raw: bytes) -> bytes:
-    return raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][: 256 * 1024] + b"\r\n\r\n"
-
-
-def _header_message_id(raw: bytes) -> str:
-    head = _head(raw)
-    try:
-        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
-        return parsing.normal_message_id(str(headers.get("Message-ID", "") or ""))
-    except Exception:
-        return ""
-
-
-def _unsaved(raw: bytes, mailbox: Mailbox | None, source: str) -> InboundMessage:
-    message_id = _header_message_id(raw)
-    return InboundMessage(
-        mailbox=mailbox,
-        mailbox_name=mailbox.name if mailbox else "",
-        source=source,
-        message_key=parsing.message_key(message_id, raw),
-        message_id=message_id,
-        raw=raw,
-        size=len(raw),
-        sha256=hashlib.sha256(raw).hexdigest(),
-    )
-
-
-def _record_receipt(message: InboundMessage) -> None:
-    scope = f"mailbox:{message.mailbox_name}"
-    record(None, "mail.receive", message, source=Source.SYSTEM, scope=scope)
-
-
-def receive(raw: bytes, *, mailbox: Mailbox | None, source: str) -> tuple[InboundMessage, bool]:
-    """Store the raw message (committed before returning); False when it was already here."""
-    message = _unsaved(raw, mailbox, source)
-    try:
-        with transaction.atomic():
-            message.save(force_insert=True)
-            _record_receipt(message)
-        return message, True
-    except IntegrityError:
-        return InboundMessage.objects.get(
-            mailbox_name=message.mailbox_name, message_key=message.message_key
-        ), False
-
-
-def receive_many(
-    raws: list[bytes], *, mailbox: Mailbox | None, source: str
-) -> list[tuple[InboundMessage, bool]]:
-    """Store several messages in one transaction (committed before returning), in their order;
-    False for each one already here (or earlier in ``raws``)."""
-    messages = [_unsaved(raw, mailbox, source) for raw in raws]
-    name = mailbox.name if mailbox else ""
-    try:
-        with transaction.atomic():
-            known = {
-                message.message_key: message
-                for message in InboundMessage.objects.filter(
-                    mailbox_name=name, message_key__in={m.message_key for m in messages}
-                ).defer("raw")
-            }
-            fresh: dict[str, InboundMessage] = {}
-            for message in messages:
-                if message.message_key not in known:
-                    fresh.setdefault(message.message_key, message)
-            InboundMessage.objects.bulk_create(list(fresh.values()))
-            for message in fresh.values():
-                _record_receipt(message)
-    except IntegrityError:  # stored meanwhile by another intake: one at a time, as it comes
-        return [receive(raw, mailbox=mailbox, source=source) for raw in raws]
-    return [
-        (message, True)
-        if fresh.get(message.message_key) is message
-        else (known.get(message.message_key) or fresh[message.message_key], False)
-        for message in messages
-    ]
+# --- receipt (``mail/receipt.py``) and processing ----------------------------------------------
 
 
 def receive_and_process(
