@@ -109,10 +109,26 @@ def receive_and_process(
     return message, created
 
 
+# Messages processed in one transaction by ``process_many`` (each in a savepoint of its own).
+GROUP = 10
+
+
 def process_many(messages: list[InboundMessage]) -> list[InboundMessage]:
-    """Process messages this process has just received (``receive_many``), sharing look-ups."""
+    """Process messages this process has just received (``receive_many``), sharing look-ups,
+    ``GROUP`` to a transaction.
+
+    Each message is processed in a savepoint and one that fails is quarantined as ever; a crash
+    rolls back its whole group, which stays ``received`` for the next run to process, once.
+    """
+    done = []
     with batch.batch():
-        return [process(message.pk, received=message) for message in messages]
+        for start in range(0, len(messages), GROUP):
+            with transaction.atomic():
+                done.extend(
+                    process(message.pk, received=message)
+                    for message in messages[start : start + GROUP]
+                )
+    return done
 
 
 def process_pending(limit: int = 500) -> int:
