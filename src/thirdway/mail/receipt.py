@@ -14,9 +14,7 @@ import hashlib
 
 from django.db import IntegrityError, transaction
 
-from thirdway.audit.models import Source
-from thirdway.audit.services import record
-from thirdway.mail import parsing
+from thirdway.mail import parsing, records
 from thirdway.mail.models import InboundMessage, Mailbox
 
 
@@ -48,8 +46,7 @@ def _unsaved(raw: bytes, mailbox: Mailbox | None, source: str) -> InboundMessage
 
 
 def _record_receipt(message: InboundMessage) -> None:
-    scope = f"mailbox:{message.mailbox_name}"
-    record(None, "mail.receive", message, source=Source.SYSTEM, scope=scope)
+    records.system("mail.receive", message, scope=f"mailbox:{message.mailbox_name}")
 
 
 def receive(raw: bytes, *, mailbox: Mailbox | None, source: str) -> tuple[InboundMessage, bool]:
@@ -86,8 +83,9 @@ def receive_many(
                 if message.message_key not in known:
                     fresh.setdefault(message.message_key, message)
             InboundMessage.objects.bulk_create(list(fresh.values()))
-            for message in fresh.values():
-                _record_receipt(message)
+            with records.gathering():
+                for message in fresh.values():
+                    _record_receipt(message)
     except IntegrityError:  # stored meanwhile by another intake: one at a time, as it comes
         return [receive(raw, mailbox=mailbox, source=source) for raw in raws]
     return [

@@ -23,7 +23,7 @@ from django.utils import timezone
 from thirdway.audit.models import Source
 from thirdway.audit.services import record
 from thirdway.clients.models import Client
-from thirdway.mail import batch, composing, threads
+from thirdway.mail import batch, composing, records, threads
 from thirdway.mail.models import (
     BouncingAddress,
     ClientDomain,
@@ -296,7 +296,7 @@ def queue_notification(
     except IntegrityError:
         return None  # this event already has its message
     threads.remember(message_id, ticket)
-    record(None, "mail.queue", outgoing, source=Source.SYSTEM, scope=f"ticket:{ticket.pk}")
+    records.system("mail.queue", outgoing, scope=f"ticket:{ticket.pk}")
     if not held:
         from thirdway.mail.tasks import send_outbound
 
