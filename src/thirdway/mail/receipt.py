@@ -23,7 +23,8 @@ def head(raw: bytes) -> bytes:
     return raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][: 256 * 1024] + b"\r\n\r\n"
 
 
-def _header_message_id(raw: bytes) -> str:
+def header_message_id(raw: bytes) -> str:
+    """The Message-ID as the header block gives it ('' when there is none or it cannot be read)."""
     try:
         headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head(raw))
         return parsing.normal_message_id(str(headers.get("Message-ID", "") or ""))
@@ -32,7 +33,7 @@ def _header_message_id(raw: bytes) -> str:
 
 
 def _unsaved(raw: bytes, mailbox: Mailbox | None, source: str) -> InboundMessage:
-    message_id = _header_message_id(raw)
+    message_id = header_message_id(raw)
     return InboundMessage(
         mailbox=mailbox,
         mailbox_name=mailbox.name if mailbox else "",
