@@ -321,9 +321,11 @@ def _thread(parsed: parsing.ParsedMessage) -> tuple[Ticket, str] | None:
 
 def _author_on(ticket: Ticket, address: str) -> User | None:
     """The account a sender writes on this ticket as: a contact of its client, or a watcher."""
-    contact = Contact.objects.filter(
-        client_id=ticket.client_id, email__iexact=address, is_active=True
-    ).first()
+    contact = (
+        Contact.objects.filter(client_id=ticket.client_id, email__iexact=address, is_active=True)
+        .select_related("user")
+        .first()
+    )
     if contact is not None:
         return _login_of(contact)
     return ticket.watchers.filter(email__iexact=address, is_active=True).first()
