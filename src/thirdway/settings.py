@@ -162,9 +162,11 @@ PROXY_COUNT = env.int("THIRDWAY_PROXY_COUNT", 0, minimum=0)
 
 def _dispatch_weights() -> dict[str, float]:
     """THIRDWAY_DISPATCH_WEIGHTS as "load=2,travel=0.5"; defaults in docs/simulator.md."""
+    text = env.str("THIRDWAY_DISPATCH_WEIGHTS", "")
+    if not text.strip():
+        return {}  # without weights to check, settings need not load the engine (numpy)
     from thirdway.dispatch.engine import Weights
 
-    text = env.str("THIRDWAY_DISPATCH_WEIGHTS", "")
     allowed = f"name=number pairs separated by commas; names: {', '.join(Weights.names())}"
     try:
         pairs = dict(item.split("=", 1) for item in text.split(",") if item.strip())

@@ -51,9 +51,9 @@ def test_every_corpus_message_ends_somewhere_with_its_raw_bytes_kept(cast, caplo
 
 def _same_ids() -> int:
     from thirdway.mail.parsing import message_key
-    from thirdway.mail.services.inbound import _header_message_id
+    from thirdway.mail.receipt import header_message_id
 
-    keys = [message_key(_header_message_id(p.read_bytes()), p.read_bytes()) for p in FILES]
+    keys = [message_key(header_message_id(p.read_bytes()), p.read_bytes()) for p in FILES]
     return len(keys) - len(set(keys))
 
 

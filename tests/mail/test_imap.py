@@ -86,3 +86,30 @@ def test_a_full_mailbox_is_emptied_in_batches(cast, empty_inbox, monkeypatch):
         empty_inbox.append(mail(subject=f"Batch {number}"))
     assert fetching.poll(box)["new"] == 10
     assert empty_inbox.count() == 0
+
+
+def test_the_same_message_twice_in_one_fetch_is_one_row(cast, empty_inbox):
+    box = empty_inbox.mailbox()
+    raw = mail(message_id="<twice@acme.example>")
+    empty_inbox.append(raw)
+    empty_inbox.append(raw)
+    empty_inbox.append(mail(subject="Another"))
+    assert fetching.poll(box) == {"fetched": 3, "new": 2, "duplicates": 1}
+    assert empty_inbox.count() == 0
+    assert InboundMessage.objects.count() == 2
+    assert Ticket.objects.count() == 2
+
+
+def test_a_chunk_is_stored_with_a_receipt_record_per_message(cast, empty_inbox, monkeypatch):
+    from thirdway.audit.models import AuditRecord
+
+    monkeypatch.setattr(fetching, "CHUNK", 3)
+    box = empty_inbox.mailbox()
+    for number in range(7):
+        empty_inbox.append(mail(subject=f"Chunk {number}"))
+    assert fetching.poll(box)["new"] == 7
+    stored = set(InboundMessage.objects.values_list("pk", flat=True))
+    for action in ("mail.receive", "mail.process"):
+        records = AuditRecord.objects.filter(action=action, object_type="mail.inboundmessage")
+        assert {int(pk) for pk in records.values_list("object_id", flat=True)} == stored
+    assert set(InboundMessage.objects.values_list("status", flat=True)) == {InboundStatus.TICKET}

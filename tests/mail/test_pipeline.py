@@ -43,6 +43,36 @@ def test_a_contact_s_mail_opens_a_ticket_in_their_name(cast, security_box):
     assert article.attachments.get().filename == "fire.txt"
 
 
+def test_the_opening_article_and_the_audit_trail_are_recorded(cast, helpdesk):
+    from thirdway.audit.models import AuditRecord
+
+    message = ingest(mail(message_id="<trail@acme.example>"), helpdesk)
+    assert message.article == message.ticket.articles.get(kind="reply")
+    stored = InboundMessage.objects.get(pk=message.pk)
+    assert (stored.status, stored.article, stored.attempts) == ("ticket", message.article, 1)
+    trail = AuditRecord.objects.filter(actor=None, source=Source.SYSTEM)
+    receipt = trail.get(action="mail.receive")
+    assert (receipt.object_id, receipt.scope) == (str(message.pk), "mailbox:help")
+    processed = trail.get(action="mail.process")
+    assert processed.scope == f"ticket:{message.ticket.pk}"
+    assert processed.changes == {"status": ["received", "ticket"]}
+    queued = trail.get(action="mail.queue")
+    assert queued.scope == f"ticket:{message.ticket.pk}"
+
+
+def test_a_ticket_s_thread_holds_the_message_and_its_acknowledgement(cast, helpdesk):
+    from thirdway.mail.models import OutboundMessage, ThreadReference
+
+    message = ingest(mail(message_id="<thread@acme.example>"), helpdesk)
+    acknowledgement = OutboundMessage.objects.get(ticket=message.ticket, kind="received")
+    thread = ThreadReference.objects.filter(ticket=message.ticket).order_by("id")
+    assert list(thread.values_list("message_id", flat=True)) == [
+        acknowledgement.message_id,
+        "thread@acme.example",
+    ]
+    assert b"In-Reply-To: <thread@acme.example>" in bytes(acknowledgement.raw)
+
+
 def test_the_raw_bytes_are_kept_exactly(cast, helpdesk):
     raw = mail(body="Ünïcode and bytes\r\nkept")
     message = ingest(raw, helpdesk)

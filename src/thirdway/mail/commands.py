@@ -71,11 +71,16 @@ def _mailbox(name: str | None):
 
 def ingest(args: argparse.Namespace) -> int:
     """Exit 0 once the message is stored (even if quarantined), 75 (EX_TEMPFAIL) otherwise, so
-    the mail server keeps it and tries again."""
+    the mail server keeps it and tries again.
+
+    Only what receipt needs is loaded before the message is stored; the rest of the pipeline
+    (the ticket services) after.  A message stored but not processed here (an error of the
+    database in between) stays ``received`` for the next ``mail.poll`` to process.
+    """
     from django.db import DatabaseError
 
-    from thirdway.mail.models import InboundSource
-    from thirdway.mail.services import receive_and_process
+    from thirdway.mail.models import InboundSource, InboundStatus
+    from thirdway.mail.receipt import receive
 
     try:
         mailbox = _mailbox(args.mailbox)
@@ -86,10 +91,17 @@ def ingest(args: argparse.Namespace) -> int:
         mailbox = _mailbox(args.mailbox)
     raw = sys.stdin.buffer.read()
     try:
-        message, created = receive_and_process(raw, mailbox=mailbox, source=InboundSource.PIPE)
+        message, created = receive(raw, mailbox=mailbox, source=InboundSource.PIPE)
     except Exception as error:
         print(f"thirdway mail: not stored, try again: {error}", file=sys.stderr)
         return 75
+    if message.status == InboundStatus.RECEIVED:
+        try:
+            from thirdway.mail.services import process
+
+            message = process(message.pk, received=message if created else None)
+        except Exception as error:  # stored: the next poll processes it
+            print(f"thirdway mail: stored, not yet processed: {error}", file=sys.stderr)
     print(json.dumps({"id": message.pk, "status": message.status, "duplicate": not created}))
     return 0
 

@@ -7,14 +7,13 @@ so no text we did not write ourselves can end a header line, whatever the Python
 
 from __future__ import annotations
 
-import email.policy
 import email.utils
 import re
 from dataclasses import dataclass, field
 from email.headerregistry import Address
 from email.message import EmailMessage
 
-from thirdway.mail.parsing import LOOP_HEADER
+from thirdway.mail.parsing import LOOP_HEADER, SMTP_POLICY
 
 CONTROL = re.compile(r"[\x00-\x1f\x7f\u2028\u2029\x85]+")
 
@@ -52,7 +51,7 @@ def _address(name: str, address: str) -> Address:
 
 def build(outgoing: Outgoing) -> bytes:
     """The message as bytes, ready for SMTP."""
-    message = EmailMessage(policy=email.policy.SMTP)
+    message = EmailMessage(policy=SMTP_POLICY)
     message["From"] = _address(outgoing.from_name, outgoing.from_address)
     message["To"] = _address(outgoing.to_name, outgoing.to_address)
     message["Subject"] = one_line(outgoing.subject, 400)

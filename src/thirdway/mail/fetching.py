@@ -1,9 +1,13 @@
-"""Polling IMAP mailboxes: fetch, commit the raw message, only then forget it on the server.
+"""Polling IMAP mailboxes: fetch, commit the raw messages, only then forget them on the server.
 
 A message is deleted (or marked seen) on the server after its receipt is committed, never
 before: a worker killed in between leaves it on the server, the next poll fetches it again, and
 the unique (mailbox, Message-ID) turns the second copy into the first row.  Processing runs
 after the fetch and is itself exactly-once (see ``services.inbound``).
+
+Messages are taken a chunk at a time: one FETCH for the chunk, one transaction storing all of
+it, one STORE flagging all of it, then each message is processed.  A chunk holds at most
+``CHUNK`` messages and, beyond its first, at most ``CHUNK_BYTES`` of them.
 """
 
 from __future__ import annotations
@@ -13,12 +17,17 @@ import imaplib
 import logging
 import re
 
+from thirdway.mail import receipt
 from thirdway.mail.models import AfterFetch, InboundSource, Mailbox
 from thirdway.mail.services import inbound
 
 log = logging.getLogger(__name__)
 BATCH = 200
+CHUNK = 50
+CHUNK_BYTES = 32 * 1024 * 1024
 TIMEOUT_SECONDS = 60
+UID = re.compile(rb"UID (\d+)")
+SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
 def connect(mailbox: Mailbox) -> imaplib.IMAP4:
@@ -48,9 +57,9 @@ def poll(mailbox: Mailbox, *, process: bool = True, limit: int = 5000) -> dict:
             uids = [uid for uid in found if uid not in done][:BATCH]
             if not uids:
                 break
-            for uid in uids:
-                done.add(uid)
-                _take(connection, mailbox, uid, counts, process)
+            done.update(uids)
+            for chunk in _chunks(connection, uids):
+                _take(connection, mailbox, chunk, counts, process)
             if mailbox.after_fetch == AfterFetch.DELETE:
                 connection.expunge()
     finally:
@@ -59,31 +68,68 @@ def poll(mailbox: Mailbox, *, process: bool = True, limit: int = 5000) -> dict:
     return counts
 
 
-def _take(connection: imaplib.IMAP4, mailbox: Mailbox, uid: bytes, counts: dict, process: bool):
-    raw = _fetch(connection, uid)
-    if raw is None:
+def _chunks(connection: imaplib.IMAP4, uids: list[bytes]) -> list[list[bytes]]:
+    """The UIDs in chunks of at most ``CHUNK`` messages and ``CHUNK_BYTES`` (by their sizes)."""
+    sizes = _sizes(connection, uids)
+    chunks: list[list[bytes]] = [[]]
+    total = 0
+    for uid in uids:
+        size = sizes.get(uid, 0)
+        chunk = chunks[-1]
+        if chunk and (len(chunk) >= CHUNK or total + size > CHUNK_BYTES):
+            chunk, total = [], 0
+            chunks.append(chunk)
+        chunk.append(uid)
+        total += size
+    return [chunk for chunk in chunks if chunk]
+
+
+def _sizes(connection: imaplib.IMAP4, uids: list[bytes]) -> dict[bytes, int]:
+    status, data = connection.uid("FETCH", b",".join(uids), "(RFC822.SIZE)")
+    sizes = {}
+    for item in data if status == "OK" else []:
+        line = item[0] if isinstance(item, tuple) else item
+        uid, size = UID.search(line or b""), SIZE.search(line or b"")
+        if uid and size:
+            sizes[uid.group(1)] = int(size.group(1))
+    return sizes
+
+
+def _take(connection: imaplib.IMAP4, mailbox: Mailbox, uids: list[bytes], counts: dict, process):
+    fetched = _fetch(connection, uids)
+    if not fetched:
         return
-    counts["fetched"] += 1
-    message, created = inbound.receive(raw, mailbox=mailbox, source=InboundSource.IMAP)
-    counts["new" if created else "duplicates"] += 1
-    _forget(connection, mailbox, uid)  # the receipt is committed: safe to forget
-    if process and created:
-        inbound.process(message.pk)
+    counts["fetched"] += len(fetched)
+    received = receipt.receive_many(
+        list(fetched.values()), mailbox=mailbox, source=InboundSource.IMAP
+    )
+    for _, created in received:
+        counts["new" if created else "duplicates"] += 1
+    _forget(connection, mailbox, list(fetched))  # the receipts are committed: safe to forget
+    if process:
+        inbound.process_many([message for message, created in received if created])
 
 
-def _fetch(connection: imaplib.IMAP4, uid: bytes) -> bytes | None:
-    status, data = connection.uid("FETCH", uid, "(BODY.PEEK[])")
+def _fetch(connection: imaplib.IMAP4, uids: list[bytes]) -> dict[bytes, bytes]:
+    """The raw bytes of the messages the server still has, by UID, in the order asked."""
+    status, data = connection.uid("FETCH", b",".join(uids), "(UID BODY.PEEK[])")
     if status != "OK":
-        return None
-    for item in data:
-        if isinstance(item, tuple) and len(item) == 2 and re.search(rb"BODY\[\]", item[0]):
-            return item[1]
-    return None
+        return {}
+    found: dict[bytes, bytes] = {}
+    for position, item in enumerate(data):
+        if not (isinstance(item, tuple) and len(item) == 2 and b"BODY[]" in item[0]):
+            continue
+        # The UID comes before the literal, or in what follows it ("...BODY[] {n}" ")").
+        after = data[position + 1] if position + 1 < len(data) else b""
+        uid = UID.search(item[0]) or UID.search(after if isinstance(after, bytes) else b"")
+        if uid is not None:
+            found[uid.group(1)] = item[1]
+    return {uid: found[uid] for uid in uids if uid in found}
 
 
-def _forget(connection: imaplib.IMAP4, mailbox: Mailbox, uid: bytes) -> None:
+def _forget(connection: imaplib.IMAP4, mailbox: Mailbox, uids: list[bytes]) -> None:
     flag = r"(\Deleted)" if mailbox.after_fetch == AfterFetch.DELETE else r"(\Seen)"
-    connection.uid("STORE", uid, "+FLAGS", flag)
+    connection.uid("STORE", b",".join(uids), "+FLAGS", flag)
 
 
 def poll_all() -> dict:

@@ -23,6 +23,7 @@ def on_ticket_event(event: str, ticket, article) -> None:
     answerable = inbound.answerable.get()
     answering = inbound.answering.get()
     if event == "ticket.created":
+        inbound.heard_opening(ticket, article)
         outbound.queue_notification(
             ticket,
             NotificationKind.RECEIVED,
@@ -30,6 +31,7 @@ def on_ticket_event(event: str, ticket, article) -> None:
             answerable=answerable,
             answering=answering,
             reply_to=inbound.answer_to.get(),
+            opened=True,
         )
     elif event == "ticket.replied" and article is not None and _from_network(article):
         outbound.queue_notification(

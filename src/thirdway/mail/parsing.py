@@ -11,6 +11,7 @@ from __future__ import annotations
 import codecs
 import email
 import email.header
+import email.headerregistry
 import email.policy
 import email.utils
 import hashlib
@@ -20,6 +21,26 @@ from email.message import Message
 
 from thirdway.tickets.bodies import clean_html, clean_line, html_to_text
 
+
+class _HeaderClasses(email.headerregistry.HeaderRegistry):
+    """The standard header registry, but each header's class is made once: the standard one
+    makes a new class on every header read or written, a tenth of the time spent parsing."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._made: dict[str, type] = {}
+
+    def __getitem__(self, name: str) -> type:
+        key = name.lower()
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = super().__getitem__(name)
+        return made
+
+
+# The modern policy (``email.policy.default``) with the registry above; SMTP's for sending.
+POLICY = email.policy.default.clone(header_factory=_HeaderClasses())
+SMTP_POLICY = email.policy.SMTP.clone(header_factory=_HeaderClasses())
 MAX_DEPTH = 20
 MAX_PARTS = 500
 LOOP_HEADER = "X-Thirdway-Loop"
@@ -124,7 +145,7 @@ def parse(raw: bytes) -> ParsedMessage:
     """Everything the desk uses from one message; never raises."""
     parsed = ParsedMessage()
     try:
-        message = email.message_from_bytes(raw, policy=email.policy.default)
+        message = email.message_from_bytes(raw, policy=POLICY)
     except Exception as error:  # the parser is lenient; this is the last resort
         parsed.defects.append(f"unreadable message: {type(error).__name__}")
         parsed.full_text = raw.decode("utf-8", "replace")

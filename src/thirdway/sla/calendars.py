@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache, lru_cache
 
-import holidays
 from django.core.exceptions import ValidationError
 
 from thirdway.sla import engine
@@ -26,6 +25,8 @@ def _invalid(field: str, message: str, allowed: str) -> ValidationError:
 
 @cache
 def supported_countries() -> dict[str, list[str]]:
+    import holidays  # loaded when a calendar needs it: most processes never do
+
     return holidays.list_supported_countries()
 
 
@@ -103,6 +104,8 @@ def check_closed_dates(values: object) -> list[str]:
 def public_holidays(country: str, region: str, years: range) -> frozenset[dt.date]:
     if not country:
         return frozenset()
+    import holidays
+
     found = holidays.country_holidays(country, subdiv=region or None, years=list(years))
     return frozenset(found.keys())
 

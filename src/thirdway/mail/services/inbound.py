@@ -10,11 +10,10 @@ processes it exactly once.
 
 from __future__ import annotations
 
+import contextlib
 import contextvars
-import email.parser
-import email.policy
-import hashlib
 import logging
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -28,7 +27,7 @@ from thirdway.audit.models import Source
 from thirdway.audit.services import record
 from thirdway.clients import services as clients
 from thirdway.clients.models import Client, Contact
-from thirdway.mail import parsing
+from thirdway.mail import batch, parsing, records, threads
 from thirdway.mail.models import (
     BouncingAddress,
     ClientDomain,
@@ -37,9 +36,13 @@ from thirdway.mail.models import (
     Mailbox,
     ThreadReference,
 )
+from thirdway.mail.receipt import head as _head
+from thirdway.mail.receipt import receive
 from thirdway.tickets import services as tickets
 from thirdway.tickets.models import Channel, Ticket, number_of, pk_of_number
 from thirdway.tickets.services import Upload
+
+remember = threads.remember  # the name older callers know
 
 log = logging.getLogger(__name__)
 MAIL_USERNAME = "thirdway-mail"
@@ -50,6 +53,26 @@ answerable = contextvars.ContextVar("answerable", default=True)
 answering = contextvars.ContextVar("answering", default="")
 # ... and the address it came to, where answers should go (Reply-To).
 answer_to = contextvars.ContextVar("answer_to", default="")
+
+
+# ... and the first article of the ticket it opened, as the ticket services announced it.
+opened_article = contextvars.ContextVar("opened_article", default=None)
+
+
+@contextlib.contextmanager
+def _opening() -> Iterator[None]:
+    token = opened_article.set({})
+    try:
+        yield
+    finally:
+        opened_article.reset(token)
+
+
+def heard_opening(ticket: Ticket, article) -> None:
+    """Called by the mail room's listener on ``ticket.created`` (inside the transaction)."""
+    heard = opened_article.get()
+    if heard is not None and article is not None:
+        heard[ticket.pk] = article
 
 
 @dataclass(frozen=True)
@@ -74,43 +97,7 @@ def mail_actor() -> User:
         return User.objects.get(username=MAIL_USERNAME)
 
 
-# --- receipt -------------------------------------------------------------------------------------
-
-
-def _head(raw: bytes) -> bytes:
-    return raw.split(b"\r\n\r\n", 1)[0].split(b"\n\n", 1)[0][: 256 * 1024] + b"\r\n\r\n"
-
-
-def _header_message_id(raw: bytes) -> str:
-    head = _head(raw)
-    try:
-        headers = email.parser.BytesHeaderParser(policy=email.policy.compat32).parsebytes(head)
-        return parsing.normal_message_id(str(headers.get("Message-ID", "") or ""))
-    except Exception:
-        return ""
-
-
-def receive(raw: bytes, *, mailbox: Mailbox | None, source: str) -> tuple[InboundMessage, bool]:
-    """Store the raw message (committed before returning); False when it was already here."""
-    message_id = _header_message_id(raw)
-    name = mailbox.name if mailbox else ""
-    key = parsing.message_key(message_id, raw)
-    try:
-        with transaction.atomic():
-            message = InboundMessage.objects.create(
-                mailbox=mailbox,
-                mailbox_name=name,
-                source=source,
-                message_key=key,
-                message_id=message_id,
-                raw=raw,
-                size=len(raw),
-                sha256=hashlib.sha256(raw).hexdigest(),
-            )
-            record(None, "mail.receive", message, source=Source.SYSTEM, scope=f"mailbox:{name}")
-        return message, True
-    except IntegrityError:
-        return InboundMessage.objects.get(mailbox_name=name, message_key=key), False
+# --- receipt (``mail/receipt.py``) and processing ----------------------------------------------
 
 
 def receive_and_process(
@@ -118,8 +105,30 @@ def receive_and_process(
 ) -> tuple[InboundMessage, bool]:
     message, created = receive(raw, mailbox=mailbox, source=source)
     if message.status == InboundStatus.RECEIVED:
-        message = process(message.pk)
+        message = process(message.pk, received=message if created else None)
     return message, created
+
+
+# Messages processed in one transaction by ``process_many`` (each in a savepoint of its own).
+GROUP = 10
+
+
+def process_many(messages: list[InboundMessage]) -> list[InboundMessage]:
+    """Process messages this process has just received (``receive_many``), sharing look-ups,
+    ``GROUP`` to a transaction.
+
+    Each message is processed in a savepoint and one that fails is quarantined as ever; a crash
+    rolls back its whole group, which stays ``received`` for the next run to process, once.
+    """
+    done = []
+    with batch.batch():
+        for start in range(0, len(messages), GROUP):
+            with transaction.atomic(), records.gathering():
+                done.extend(
+                    process(message.pk, received=message)
+                    for message in messages[start : start + GROUP]
+                )
+    return done
 
 
 def process_pending(limit: int = 500) -> int:
@@ -129,8 +138,9 @@ def process_pending(limit: int = 500) -> int:
         .order_by("id")
         .values_list("pk", flat=True)[:limit]
     )
-    for pk in pending:
-        process(pk)
+    with batch.batch():
+        for pk in pending:
+            process(pk)
     return len(pending)
 
 
@@ -144,19 +154,48 @@ def record_poll(mailbox: Mailbox, error: str) -> None:
 # --- processing ----------------------------------------------------------------------------------
 
 
-def process(pk: int) -> InboundMessage:
-    """Turn one received message into its outcome, once, whatever happens inside."""
-    with transaction.atomic():
-        message = (
+# What processing writes back to the message's row (never the raw bytes again).
+OUTCOME_FIELDS = [
+    "status",
+    "reason",
+    "ticket",
+    "article",
+    "processed_at",
+    "attempts",
+    "from_address",
+    "subject",
+]
+
+
+def _claim(pk: int, received: InboundMessage | None) -> InboundMessage:
+    """The row, locked.  ``received``, the message as this process just stored it, spares
+    reading its raw bytes back: only its state is read under the lock."""
+    if received is None or received.pk != pk:
+        return (
             InboundMessage.objects.select_for_update(of=("self",))
             .select_related("mailbox")
             .get(pk=pk)
         )
+    state = (
+        InboundMessage.objects.select_for_update()
+        .filter(pk=pk)
+        .values("status", "reason", "attempts", "ticket_id", "article_id", "processed_at")
+        .get()
+    )
+    for name, value in state.items():
+        setattr(received, name, value)
+    return received
+
+
+def process(pk: int, *, received: InboundMessage | None = None) -> InboundMessage:
+    """Turn one received message into its outcome, once, whatever happens inside."""
+    with transaction.atomic(), records.gathering():
+        message = _claim(pk, received)
         if message.status != InboundStatus.RECEIVED:
             return message
         message.attempts += 1
         try:
-            with transaction.atomic():
+            with transaction.atomic(), records.gathering(), threads.gathering(), _opening():
                 outcome = _route(message)
         except Exception as error:  # one bad message must never stop the intake
             log.exception("mail: could not process message %s", pk)
@@ -167,12 +206,10 @@ def process(pk: int) -> InboundMessage:
         message.status, message.reason = outcome.status, outcome.reason
         message.ticket, message.article = outcome.ticket, outcome.article
         message.processed_at = timezone.now()
-        message.save()
-        record(
-            None,
+        message.save(update_fields=OUTCOME_FIELDS)
+        records.system(
             "mail.process",
             message,
-            source=Source.SYSTEM,
             scope=f"ticket:{outcome.ticket.pk}" if outcome.ticket else "",
             changes={"status": [InboundStatus.RECEIVED, outcome.status]},
         )
@@ -209,12 +246,17 @@ def _quarantine(reason: str) -> Outcome:
     return Outcome(InboundStatus.QUARANTINED, reason)
 
 
-def our_addresses() -> set[str]:
+def our_addresses() -> frozenset[str]:
+    """Every address we send or receive at (read once per batch of messages)."""
+    return batch.once("our_addresses", _read_our_addresses)
+
+
+def _read_our_addresses() -> frozenset[str]:
     import email.utils
 
     ours = {address.lower() for address in Mailbox.objects.values_list("address", flat=True)}
     ours.add(email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)[1].lower())
-    return ours
+    return frozenset(ours)
 
 
 def _is_ours(address: str) -> bool:
@@ -274,30 +316,16 @@ def _thread(parsed: parsing.ParsedMessage) -> tuple[Ticket, str] | None:
     return None
 
 
-def remember(message_id: str, ticket: Ticket) -> None:
-    """Record a Message-ID (received or sent) as part of the ticket's thread."""
-    if not message_id:
-        return
-    ThreadReference.objects.bulk_create(
-        [
-            ThreadReference(
-                message_key=parsing.message_key(message_id, b""),
-                message_id=message_id[:998],
-                ticket=ticket,
-            )
-        ],
-        ignore_conflicts=True,
-    )
-
-
 # --- who is writing ------------------------------------------------------------------------------
 
 
 def _author_on(ticket: Ticket, address: str) -> User | None:
     """The account a sender writes on this ticket as: a contact of its client, or a watcher."""
-    contact = Contact.objects.filter(
-        client_id=ticket.client_id, email__iexact=address, is_active=True
-    ).first()
+    contact = (
+        Contact.objects.filter(client_id=ticket.client_id, email__iexact=address, is_active=True)
+        .select_related("user")
+        .first()
+    )
     if contact is not None:
         return _login_of(contact)
     return ticket.watchers.filter(email__iexact=address, is_active=True).first()
@@ -373,7 +401,8 @@ def _open(contact: Contact, parsed: parsing.ParsedMessage, mailbox: Mailbox | No
         **_bodies(parsed, uploads),
     )
     remember(parsed.message_id, ticket)
-    return Outcome(InboundStatus.TICKET, ticket=ticket, article=ticket.articles.first())
+    article = (opened_article.get() or {}).get(ticket.pk) or ticket.articles.first()
+    return Outcome(InboundStatus.TICKET, ticket=ticket, article=article)
 
 
 def _append(author: User, ticket: Ticket, parsed: parsing.ParsedMessage) -> Outcome:
@@ -441,7 +470,7 @@ def _mark_bouncing(address: str, report: parsing.DeliveryReport) -> None:
         entry.last_status, entry.last_diagnostic = report.status, report.diagnostic
         entry.last_bounced_at = now
         entry.save()
-    record(None, "mail.bouncing", entry, source=Source.SYSTEM)
+    records.system("mail.bouncing", entry)
 
 
 # --- quarantine and triage -----------------------------------------------------------------------

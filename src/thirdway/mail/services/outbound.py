@@ -16,13 +16,14 @@ import smtplib
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
 
 from thirdway.audit.models import Source
 from thirdway.audit.services import record
 from thirdway.clients.models import Client
-from thirdway.mail import composing
+from thirdway.mail import batch, composing, records, threads
 from thirdway.mail.models import (
     BouncingAddress,
     ClientDomain,
@@ -32,7 +33,6 @@ from thirdway.mail.models import (
     NotificationKind,
     OutboundMessage,
     OutboundStatus,
-    ThreadReference,
 )
 from thirdway.tickets.lifecycle import LABELS, Status
 from thirdway.tickets.models import Ticket
@@ -172,14 +172,20 @@ def save_mailbox(actor, name: str, *, source: str, **fields) -> Mailbox:
 
 
 def _template(kind: str, practice_id) -> tuple[str, str]:
-    chosen = (
-        MailTemplate.objects.filter(kind=kind, practice_id=practice_id).first()
-        if practice_id
-        else None
-    ) or MailTemplate.objects.filter(kind=kind, practice__isnull=True).first()
-    if chosen is not None:
-        return chosen.subject, chosen.body
-    return DEFAULT_TEMPLATES[kind]
+    """The practice's wording, else the wording for all practices, else the built-in one
+    (read once per batch of messages)."""
+    return batch.once(("template", kind, practice_id), lambda: _read_template(kind, practice_id))
+
+
+def _read_template(kind: str, practice_id) -> tuple[str, str]:
+    own = Q(practice_id=practice_id) if practice_id else Q(pk__in=[])
+    chosen = {
+        row["practice_id"]: (row["subject"], row["body"])
+        for row in MailTemplate.objects.filter(own | Q(practice__isnull=True), kind=kind).values(
+            "practice_id", "subject", "body"
+        )
+    }
+    return chosen.get(practice_id) or chosen.get(None) or DEFAULT_TEMPLATES[kind]
 
 
 def _render(text: str, context: dict) -> str:
@@ -225,8 +231,13 @@ def queue_notification(
     answerable: bool = True,
     answering: str = "",
     reply_to: str = "",
+    opened: bool = False,
 ) -> OutboundMessage | None:
-    """Render one notification to the ticket's requester into the outbox (once per ``key``)."""
+    """Render one notification to the ticket's requester into the outbox (once per ``key``).
+
+    ``opened``: the ticket was opened in this very transaction, so it has no thread yet and
+    no message came in for it before.
+    """
     contact = ticket.requester
     if contact is None or not contact.email:
         return None
@@ -248,11 +259,7 @@ def queue_notification(
     if f"[{ticket.number}]" not in subject:
         subject = f"{subject} [{ticket.number}]"
     sender_name, sender = email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)
-    refs = list(
-        ThreadReference.objects.filter(ticket=ticket)
-        .order_by("-id")
-        .values_list("message_id", flat=True)[:20]
-    )[::-1]
+    refs = [] if opened else threads.recent(ticket)
     if answering and answering not in refs:
         refs.append(answering)  # the message being processed, not yet remembered
     message_id = composing.new_message_id(mail_domain())
@@ -265,7 +272,7 @@ def queue_notification(
             subject=subject,
             body=_render(body_template, context),
             message_id=message_id,
-            reply_to=reply_to or _reply_to(ticket),
+            reply_to=reply_to or ("" if opened else _reply_to(ticket)),
             in_reply_to=refs[-1] if refs else "",
             references=tuple(refs),
             auto_submitted=AUTOMATIC_KINDS.get(kind, ""),
@@ -288,22 +295,13 @@ def queue_notification(
             )
     except IntegrityError:
         return None  # this event already has its message
-    ThreadReference.objects.bulk_create(
-        [ThreadReference(message_key=_key(message_id), message_id=message_id, ticket=ticket)],
-        ignore_conflicts=True,
-    )
-    record(None, "mail.queue", outgoing, source=Source.SYSTEM, scope=f"ticket:{ticket.pk}")
+    threads.remember(message_id, ticket)
+    records.system("mail.queue", outgoing, scope=f"ticket:{ticket.pk}")
     if not held:
         from thirdway.mail.tasks import send_outbound
 
         transaction.on_commit(lambda pk=outgoing.pk: send_outbound.enqueue(pk))
     return outgoing
-
-
-def _key(message_id: str) -> str:
-    from thirdway.mail.parsing import message_key
-
-    return message_key(message_id, b"")
 
 
 def _held_back(address: str, automatic: bool, answerable: bool) -> str:
@@ -393,8 +391,6 @@ def _settle(outgoing: OutboundMessage, permanent: bool | None, answer: str) -> s
 
 def due_messages(now: dt.datetime | None = None):
     now = now or timezone.now()
-    from django.db.models import Q
-
     return OutboundMessage.objects.filter(
         status__in=[OutboundStatus.PENDING, OutboundStatus.RETRYING]
     ).filter(

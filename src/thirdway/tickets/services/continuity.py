@@ -20,7 +20,6 @@ from django.db.models import F
 from django.utils import timezone
 
 from thirdway.network.models import Absence, Partner
-from thirdway.tickets import dispatching
 from thirdway.tickets.lifecycle import OPEN
 from thirdway.tickets.models import ClockFailure, Handover, Ticket
 from thirdway.tickets.services.workflow import assign
@@ -46,6 +45,8 @@ def choose_deputy(
     deputy = partner.deputy if partner.deputy_id != partner.pk else None
     if deputy is not None and deputy.is_active and not _away_ids([deputy.pk], now):
         return deputy
+    from thirdway.tickets import dispatching  # the optimiser is heavy: loaded when needed
+
     decision = dispatching.rank(ticket, now, states=states)
     if decision.chosen is not None and decision.chosen.partner_id != partner.pk:
         return Partner.objects.get(pk=decision.chosen.partner_id)
@@ -90,6 +91,8 @@ def hand_over_absences(now: dt.datetime | None = None) -> int:
         )
         for ticket in tickets:
             if states is None:
+                from thirdway.tickets import dispatching
+
                 states = dispatching.partner_states(now)
             try:
                 count += hand_over(absence, ticket, now, states) is not None
