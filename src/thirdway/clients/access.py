@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.db.models.functions import Lower
 
 from thirdway.accounts.models import Role
 
@@ -82,6 +83,11 @@ class SiteQuerySet(_OwnedByClientQuerySet):
 
 class ContactQuerySet(_OwnedByClientQuerySet):
     client_user_lookup = "user"
+
+    def with_email(self, address: str) -> ContactQuerySet:
+        """Contacts at ``address``, in any case (read through the index of lower-cased
+        addresses, where ``email__iexact`` reads every contact)."""
+        return self.alias(email_lower=Lower("email")).filter(email_lower=address.lower())
 
 
 class AssetQuerySet(_OwnedByClientQuerySet):

@@ -104,6 +104,8 @@ class Contact(models.Model):
         constraints = [
             models.UniqueConstraint("client", Lower("email"), name="contact_email_unique_in_client")
         ]
+        # Mail finds the sender among all clients' contacts (``with_email``).
+        indexes = [models.Index(Lower("email"), name="contact_email_lower")]
 
     def __str__(self) -> str:
         return f"{self.name} <{self.email}>"

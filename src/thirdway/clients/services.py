@@ -128,7 +128,7 @@ def update_site(actor, site: Site, data: dict, *, source: str) -> Site:
 
 
 def _check_unique_email(client: Client, email: str, exclude_pk=None) -> None:
-    clash = client.contacts.filter(email__iexact=email).exclude(pk=exclude_pk)
+    clash = client.contacts.with_email(email).exclude(pk=exclude_pk)
     if clash.exists():
         raise _invalid(
             "email",

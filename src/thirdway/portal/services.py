@@ -69,12 +69,15 @@ def issue_sign_in_links(email: str) -> list[IssuedLink]:
     now = timezone.now()
     SignInLink.objects.filter(created_at__lt=now - KEEP_FOR).delete()
     recent = SignInLink.objects.filter(email=address, created_at__gte=now - THROTTLE_WINDOW).count()
-    contacts = Contact.objects.filter(
-        email__iexact=address,
-        is_active=True,
-        user__is_active=True,
-        user__role__in=CLIENT_ROLES,
-    ).order_by("pk")
+    contacts = (
+        Contact.objects.with_email(address)
+        .filter(
+            is_active=True,
+            user__is_active=True,
+            user__role__in=CLIENT_ROLES,
+        )
+        .order_by("pk")
+    )
     issued = []
     for contact in contacts:
         if recent >= LINKS_PER_HOUR:

@@ -322,7 +322,8 @@ def _thread(parsed: parsing.ParsedMessage) -> tuple[Ticket, str] | None:
 def _author_on(ticket: Ticket, address: str) -> User | None:
     """The account a sender writes on this ticket as: a contact of its client, or a watcher."""
     contact = (
-        Contact.objects.filter(client_id=ticket.client_id, email__iexact=address, is_active=True)
+        Contact.objects.with_email(address)
+        .filter(client_id=ticket.client_id, is_active=True)
         .select_related("user")
         .first()
     )
@@ -342,7 +343,8 @@ def _contact_for(parsed: parsing.ParsedMessage, mailbox: Mailbox | None) -> Cont
     mailbox's own client); else None (triage)."""
     address = parsed.from_address
     contact = (
-        Contact.objects.filter(email__iexact=address, is_active=True)
+        Contact.objects.with_email(address)
+        .filter(is_active=True)
         .select_related("client", "user")
         .order_by("id")
         .first()
@@ -523,7 +525,7 @@ def assign_to_client(actor, message: InboundMessage, client: Client, *, source: 
         )
     parsed = parsing.parse(bytes(message.raw))
     with transaction.atomic():
-        if not client.contacts.filter(email__iexact=parsed.from_address).exists():
+        if not client.contacts.with_email(parsed.from_address).exists():
             clients.create_contact(
                 actor,
                 client,
