@@ -117,7 +117,7 @@ def create_ticket(
         client=client,
         subject=clean_line(subject),
         category=clean_line(category, 100),
-        requester=_owned(Contact, client, "requester", requester_id),
+        requester=_requester(actor, staff, client, requester_id),
         site=_owned(Site, client, "site", site_id),
         asset=_owned(Asset, client, "asset", asset_id),
         practice=resolve_practice(practice_id),
@@ -168,6 +168,14 @@ def create_ticket(
     )
     events.emit("ticket.created", ticket, article)
     return ticket
+
+
+def _requester(actor, staff: bool, client: Client, requester_id) -> Contact | None:
+    """The requester inside the client; a contact opening for themselves is not read again."""
+    own = None if staff else getattr(actor, "contact", None)
+    if own is not None and own.pk == requester_id and own.client_id == client.pk:
+        return own
+    return _owned(Contact, client, "requester", requester_id)
 
 
 def _article(
