@@ -7,7 +7,10 @@ class MailConfig(AppConfig):
 
     def ready(self) -> None:
         # Mail sits above tickets: it subscribes to ticket events, tickets never import mail.
+        from thirdway import configcache
         from thirdway.mail import notifications
+        from thirdway.mail.models import Mailbox, MailTemplate
         from thirdway.tickets import events
 
         events.listen(notifications.on_ticket_event)
+        configcache.watch(Mailbox, MailTemplate)

@@ -21,13 +21,14 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
+from thirdway import configcache
 from thirdway.accounts import services as accounts
 from thirdway.accounts.models import Role, User
 from thirdway.audit.models import Source
 from thirdway.audit.services import record
 from thirdway.clients import services as clients
 from thirdway.clients.models import Client, Contact
-from thirdway.mail import batch, parsing, records, threads
+from thirdway.mail import parsing, records, threads
 from thirdway.mail.models import (
     BouncingAddress,
     ClientDomain,
@@ -114,20 +115,18 @@ GROUP = 10
 
 
 def process_many(messages: list[InboundMessage]) -> list[InboundMessage]:
-    """Process messages this process has just received (``receive_many``), sharing look-ups,
-    ``GROUP`` to a transaction.
+    """Process messages this process has just received (``receive_many``), ``GROUP`` to a
+    transaction.
 
     Each message is processed in a savepoint and one that fails is quarantined as ever; a crash
     rolls back its whole group, which stays ``received`` for the next run to process, once.
     """
     done = []
-    with batch.batch():
-        for start in range(0, len(messages), GROUP):
-            with transaction.atomic(), records.gathering():
-                done.extend(
-                    process(message.pk, received=message)
-                    for message in messages[start : start + GROUP]
-                )
+    for start in range(0, len(messages), GROUP):
+        with transaction.atomic(), records.gathering():
+            done.extend(
+                process(message.pk, received=message) for message in messages[start : start + GROUP]
+            )
     return done
 
 
@@ -138,9 +137,8 @@ def process_pending(limit: int = 500) -> int:
         .order_by("id")
         .values_list("pk", flat=True)[:limit]
     )
-    with batch.batch():
-        for pk in pending:
-            process(pk)
+    for pk in pending:
+        process(pk)
     return len(pending)
 
 
@@ -247,8 +245,8 @@ def _quarantine(reason: str) -> Outcome:
 
 
 def our_addresses() -> frozenset[str]:
-    """Every address we send or receive at (read once per batch of messages)."""
-    return batch.once("our_addresses", _read_our_addresses)
+    """Every address we send or receive at (from the configuration cache)."""
+    return configcache.get(("mail.our_addresses",), _read_our_addresses)
 
 
 def _read_our_addresses() -> frozenset[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import email.utils
+import functools
 import smtplib
 
 from django.conf import settings
@@ -20,10 +21,11 @@ from django.db.models import Q
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
 
+from thirdway import configcache
 from thirdway.audit.models import Source
 from thirdway.audit.services import record
 from thirdway.clients.models import Client
-from thirdway.mail import batch, composing, records, threads
+from thirdway.mail import composing, records, threads
 from thirdway.mail.models import (
     BouncingAddress,
     ClientDomain,
@@ -173,8 +175,10 @@ def save_mailbox(actor, name: str, *, source: str, **fields) -> Mailbox:
 
 def _template(kind: str, practice_id) -> tuple[str, str]:
     """The practice's wording, else the wording for all practices, else the built-in one
-    (read once per batch of messages)."""
-    return batch.once(("template", kind, practice_id), lambda: _read_template(kind, practice_id))
+    (from the configuration cache)."""
+    return configcache.get(
+        ("mail.template", kind, practice_id), lambda: _read_template(kind, practice_id)
+    )
 
 
 def _read_template(kind: str, practice_id) -> tuple[str, str]:
@@ -188,9 +192,15 @@ def _read_template(kind: str, practice_id) -> tuple[str, str]:
     return chosen.get(practice_id) or chosen.get(None) or DEFAULT_TEMPLATES[kind]
 
 
+@functools.lru_cache(maxsize=256)
+def _compiled(text: str):
+    """A template's text compiled once per process (the texts are few and change rarely)."""
+    return TEXT_ENGINE.from_string(text)
+
+
 def _render(text: str, context: dict) -> str:
     try:
-        return TEXT_ENGINE.from_string(text).render(Context(context))
+        return _compiled(text).render(Context(context))
     except Exception as error:  # a broken template must not stop the desk: say so in the mail
         return f"{context.get('subject', '')} (template error: {error})"
 
