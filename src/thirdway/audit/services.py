@@ -1,10 +1,18 @@
-"""Writing the audit trail: every other app's services call ``record`` for each change."""
+"""Writing the audit trail: every other app's services call ``record`` for each change.
+
+Inside ``gathering()`` the records are kept and written together, in one statement, when the
+block ends (in the same transaction): the mail room processes many messages in a row.  A block
+that raises drops what it gathered (its work is rolled back anyway); a block nested in another
+hands its records to the outer one.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import datetime as dt
 import decimal
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from django.core.exceptions import ValidationError
@@ -56,11 +64,12 @@ def record(
     changes: dict[str, list[Any]] | None = None,
     scope: str = "",
 ) -> AuditRecord:
-    """Append one record; ``actor`` may be None for the system itself."""
+    """Append one record (now, or with the gathered ones); ``actor`` may be None for the
+    system itself."""
     if source not in Source.values:
         raise ValueError(f"Unknown audit source {source!r}; allowed: {', '.join(Source.values)}")
     label = "system" if actor is None else actor.get_username()
-    return AuditRecord.objects.create(
+    entry = AuditRecord(
         actor=actor,
         actor_label=label,
         source=source,
@@ -71,6 +80,33 @@ def record(
         scope=scope,
         changes=changes or {},
     )
+    gathered = _gathering.get()
+    if gathered is None:
+        entry.save()
+    else:
+        gathered.append(entry)  # written when the gathering block ends
+    return entry
+
+
+_gathering: contextvars.ContextVar[list[AuditRecord] | None] = contextvars.ContextVar(
+    "audit_gathering", default=None
+)
+
+
+@contextlib.contextmanager
+def gathering() -> Iterator[None]:
+    """Write the records appended inside together when the block ends (see the module)."""
+    outer = _gathering.get()
+    gathered: list[AuditRecord] = []
+    token = _gathering.set(gathered)
+    try:
+        yield
+    finally:
+        _gathering.reset(token)
+    if outer is not None:
+        outer.extend(gathered)
+    elif gathered:
+        AuditRecord.objects.bulk_create(gathered)
 
 
 def create_and_record(

@@ -14,7 +14,10 @@ import hashlib
 
 from django.db import IntegrityError, transaction
 
-from thirdway.mail import parsing, records
+from thirdway.audit.models import Source
+from thirdway.audit.services import gathering as audit_gathering
+from thirdway.audit.services import record
+from thirdway.mail import parsing
 from thirdway.mail.models import InboundMessage, Mailbox
 
 
@@ -47,7 +50,13 @@ def _unsaved(raw: bytes, mailbox: Mailbox | None, source: str) -> InboundMessage
 
 
 def _record_receipt(message: InboundMessage) -> None:
-    records.system("mail.receive", message, scope=f"mailbox:{message.mailbox_name}")
+    record(
+        None,
+        "mail.receive",
+        message,
+        source=Source.SYSTEM,
+        scope=f"mailbox:{message.mailbox_name}",
+    )
 
 
 def receive(raw: bytes, *, mailbox: Mailbox | None, source: str) -> tuple[InboundMessage, bool]:
@@ -84,7 +93,7 @@ def receive_many(
                 if message.message_key not in known:
                     fresh.setdefault(message.message_key, message)
             InboundMessage.objects.bulk_create(list(fresh.values()))
-            with records.gathering():
+            with audit_gathering():
                 for message in fresh.values():
                     _record_receipt(message)
     except IntegrityError:  # stored meanwhile by another intake: one at a time, as it comes

@@ -25,10 +25,11 @@ from thirdway import configcache
 from thirdway.accounts import services as accounts
 from thirdway.accounts.models import Role, User
 from thirdway.audit.models import Source
+from thirdway.audit.services import gathering as audit_gathering
 from thirdway.audit.services import record
 from thirdway.clients import services as clients
 from thirdway.clients.models import Client, Contact
-from thirdway.mail import parsing, records, threads
+from thirdway.mail import parsing, threads
 from thirdway.mail.models import (
     BouncingAddress,
     ClientDomain,
@@ -123,7 +124,7 @@ def process_many(messages: list[InboundMessage]) -> list[InboundMessage]:
     """
     done = []
     for start in range(0, len(messages), GROUP):
-        with transaction.atomic(), records.gathering():
+        with transaction.atomic(), audit_gathering():
             done.extend(
                 process(message.pk, received=message) for message in messages[start : start + GROUP]
             )
@@ -187,13 +188,13 @@ def _claim(pk: int, received: InboundMessage | None) -> InboundMessage:
 
 def process(pk: int, *, received: InboundMessage | None = None) -> InboundMessage:
     """Turn one received message into its outcome, once, whatever happens inside."""
-    with transaction.atomic(), records.gathering():
+    with transaction.atomic(), audit_gathering():
         message = _claim(pk, received)
         if message.status != InboundStatus.RECEIVED:
             return message
         message.attempts += 1
         try:
-            with transaction.atomic(), records.gathering(), threads.gathering(), _opening():
+            with transaction.atomic(), audit_gathering(), threads.gathering(), _opening():
                 outcome = _route(message)
         except Exception as error:  # one bad message must never stop the intake
             log.exception("mail: could not process message %s", pk)
@@ -205,9 +206,11 @@ def process(pk: int, *, received: InboundMessage | None = None) -> InboundMessag
         message.ticket, message.article = outcome.ticket, outcome.article
         message.processed_at = timezone.now()
         message.save(update_fields=OUTCOME_FIELDS)
-        records.system(
+        record(
+            None,
             "mail.process",
             message,
+            source=Source.SYSTEM,
             scope=f"ticket:{outcome.ticket.pk}" if outcome.ticket else "",
             changes={"status": [InboundStatus.RECEIVED, outcome.status]},
         )
@@ -470,7 +473,7 @@ def _mark_bouncing(address: str, report: parsing.DeliveryReport) -> None:
         entry.last_status, entry.last_diagnostic = report.status, report.diagnostic
         entry.last_bounced_at = now
         entry.save()
-    records.system("mail.bouncing", entry)
+    record(None, "mail.bouncing", entry, source=Source.SYSTEM)
 
 
 # --- quarantine and triage -----------------------------------------------------------------------

@@ -25,7 +25,7 @@ from thirdway import configcache
 from thirdway.audit.models import Source
 from thirdway.audit.services import record
 from thirdway.clients.models import Client
-from thirdway.mail import composing, records, threads
+from thirdway.mail import composing, threads
 from thirdway.mail.models import (
     BouncingAddress,
     ClientDomain,
@@ -306,7 +306,7 @@ def queue_notification(
     except IntegrityError:
         return None  # this event already has its message
     threads.remember(message_id, ticket)
-    records.system("mail.queue", outgoing, scope=f"ticket:{ticket.pk}")
+    record(None, "mail.queue", outgoing, source=Source.SYSTEM, scope=f"ticket:{ticket.pk}")
     if not held:
         from thirdway.mail.tasks import send_outbound
 
