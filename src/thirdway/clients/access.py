@@ -84,9 +84,11 @@ class SiteQuerySet(_OwnedByClientQuerySet):
 class ContactQuerySet(_OwnedByClientQuerySet):
     client_user_lookup = "user"
 
-    def with_email(self, address: str) -> ContactQuerySet:
+    def with_email(self, address: str | None) -> ContactQuerySet:
         """Contacts at ``address``, in any case (read through the index of lower-cased
         addresses, where ``email__iexact`` reads every contact)."""
+        if not isinstance(address, str) or not address:
+            return self.none()  # no address (a payload's null is refused by validation)
         return self.alias(email_lower=Lower("email")).filter(email_lower=address.lower())
 
 
