@@ -14,7 +14,10 @@ the outbox) through three paths:
 - ``pipeline``: the same intake in one process (what the HTTP endpoint and the poller pay per
   message once running);
 - ``imap``: ``thirdway mail poll`` against a private dovecot holding the messages (Debian's
-  dovecot must be installed; run as root so the mail folder can belong to ``dovecot``).
+  dovecot must be installed; run as root so the mail folder can belong to ``dovecot``);
+- ``pipe_spool``: ``thirdway mail ingest --spool`` once per message, two at a time (the pipe
+  only keeps the message in the mail spool, without starting Django), then ``spool_drain``:
+  the worker's drain of those messages (stored a chunk to a transaction, then processed).
 
 Figures are messages per second, wall clock, start-up included for ``pipe`` and ``imap``;
 ``cpu_seconds`` is the CPU time of the intake itself (the commands it ran for ``pipe`` and
@@ -239,6 +242,38 @@ def bench_pipeline(environment: dict, home: Path, batch: list[bytes]) -> dict:
     return figures
 
 
+DRAIN = """
+import json, time
+from thirdway.mail.services import drain_spool
+started, cpu = time.perf_counter(), time.process_time()
+count = drain_spool(limit=100000)
+print(json.dumps({"messages": count, "seconds": time.perf_counter() - started,
+    "cpu_seconds": time.process_time() - cpu}))
+"""
+
+
+def bench_spool(environment: dict, batch: list[bytes]) -> tuple[dict, dict]:
+    cpu = children_cpu()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        answers = list(
+            pool.map(
+                lambda raw: run(
+                    environment, "mail", "ingest", "--spool", "--mailbox", "bench", stdin=raw
+                ),
+                batch,
+            )
+        )
+    elapsed = time.perf_counter() - started
+    spooled = _figures(len(answers), elapsed, {"spooled": len(answers)})
+    spooled["cpu_seconds"] = round(children_cpu() - cpu, 3)
+    result = json.loads(run(environment, "manage", "shell", "-c", DRAIN).splitlines()[-1])
+    counts = json.loads(run(environment, "manage", "shell", "-c", COUNTS).splitlines()[-1])
+    drained = _figures(result["messages"], result["seconds"], counts)
+    drained["cpu_seconds"] = round(result["cpu_seconds"], 3)
+    return spooled, drained
+
+
 def start_dovecot() -> tuple[Path, int]:
     root = Path(tempfile.mkdtemp(prefix="thirdway-bench-dovecot-"))
     root.chmod(0o755)
@@ -326,6 +361,11 @@ def main() -> None:
         environment, home, database = fresh(args.database, port)
         homes.append(home)
         results["imap"] = bench_imap(environment, port, messages(args.messages, args.seed, "imap"))
+        environment, home, database = fresh(args.database, port)
+        homes.append(home)
+        results["pipe_spool"], results["spool_drain"] = bench_spool(
+            environment, messages(args.messages, args.seed, "spool")
+        )
     finally:
         stop_dovecot(root)
         for home in homes:

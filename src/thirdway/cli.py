@@ -11,8 +11,6 @@ import sys
 import time
 from collections.abc import Callable
 
-from django.core.exceptions import ImproperlyConfigured
-
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
 
@@ -25,6 +23,7 @@ def setup_django() -> None:
     """Load settings; a bad THIRDWAY_* value ends the command with its message, not a trace."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thirdway.settings")
     import django
+    from django.core.exceptions import ImproperlyConfigured
 
     try:
         django.setup()
@@ -253,5 +252,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> None:
+    words = sys.argv[1:] if argv is None else argv
+    if words[:2] == ["mail", "ingest"] and "--spool" in words[2:]:
+        # A mail server's pipe, once per message: keep it in the spool without starting Django.
+        from thirdway.mail import spool
+
+        raise SystemExit(
+            spool.ingest_from_stdin(words[2:], sys.stdin.buffer, sys.stdout, sys.stderr)
+        )
     args = parser().parse_args(argv)
     raise SystemExit(COMMANDS[args.command](args))

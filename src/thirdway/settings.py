@@ -10,6 +10,7 @@ import secrets
 from pathlib import Path
 
 from thirdway.environment import Environment, SettingError
+from thirdway.mail import spool as mail_spool
 
 env = Environment()
 
@@ -196,6 +197,8 @@ EMAIL_TIMEOUT = 20
 MAIL_MAX_BYTES = env.int("THIRDWAY_MAIL_MAX_MB", 25, minimum=1) * 1024 * 1024
 MAIL_AUTO_REPLIES_PER_HOUR = env.int("THIRDWAY_MAIL_AUTO_REPLIES_PER_HOUR", 5, minimum=0)
 MAIL_DOMAIN = env.str("THIRDWAY_MAIL_DOMAIN", "")
+# Where `thirdway mail ingest --spool` keeps messages for the worker (THIRDWAY_MAIL_SPOOL).
+MAIL_SPOOL_DIR = mail_spool.directory()
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -48,6 +48,7 @@ JOBS = (
         "thirdway.tickets.tasks.forget_old_idempotency_answers",
     ),
     PeriodicJob("mail.poll", dt.timedelta(minutes=1), "thirdway.mail.tasks.poll_mailboxes"),
+    PeriodicJob("mail.spool", dt.timedelta(seconds=30), "thirdway.mail.tasks.drain_spool"),
     PeriodicJob("mail.retry_due", dt.timedelta(minutes=1), "thirdway.mail.tasks.retry_due_mail"),
     PeriodicJob(
         "dispatch.reoptimise",

@@ -15,6 +15,11 @@ def parser() -> argparse.ArgumentParser:
     sub = root.add_subparsers(dest="action", required=True)
     p = sub.add_parser("ingest", help="read one RFC 822 message on standard input")
     p.add_argument("--mailbox", help="the mailbox it arrived at (its name)")
+    p.add_argument(
+        "--spool",
+        action="store_true",
+        help="only keep it in the mail spool (fast; the worker stores and processes it)",
+    )
     p = sub.add_parser("reprocess", help="run quarantined messages through the pipeline again")
     p.add_argument("ids", nargs="*", type=int, help="message ids (default: all quarantined)")
     p = sub.add_parser("poll", help="fetch the IMAP mailboxes now")
@@ -82,6 +87,12 @@ def ingest(args: argparse.Namespace) -> int:
     from thirdway.mail.models import InboundSource, InboundStatus
     from thirdway.mail.receipt import receive
 
+    if args.spool:  # (the command itself answers --spool before starting Django)
+        from thirdway.mail import spool
+
+        words = ["--mailbox", args.mailbox] if args.mailbox else []
+        return spool.ingest_from_stdin(words, sys.stdin.buffer, sys.stdout, sys.stderr)
+
     try:
         mailbox = _mailbox(args.mailbox)
     except DatabaseError:  # a fresh install: the tables do not exist yet
@@ -127,10 +138,11 @@ def reprocess(args: argparse.Namespace) -> int:
 def poll(args: argparse.Namespace) -> int:
     from thirdway.mail.fetching import poll as poll_one
     from thirdway.mail.fetching import poll_all
-    from thirdway.mail.services import process_pending
+    from thirdway.mail.services import drain_spool, process_pending
 
     mailbox = _mailbox(args.mailbox)
     results = {mailbox.name: poll_one(mailbox)} if mailbox else poll_all()
+    results["spooled"] = drain_spool()
     results["processed_pending"] = process_pending()
     print(json.dumps(results))
     return 0

@@ -32,3 +32,11 @@ def poll_mailboxes() -> dict:
     results = poll_all()
     results["processed_pending"] = process_pending()
     return results
+
+
+@task()
+def drain_spool() -> int:
+    """Store and process what a mail server's pipe left in the mail spool."""
+    from thirdway.mail.services import drain_spool as drain
+
+    return drain()

@@ -3,6 +3,7 @@ inbound mail, quarantine and triage, client domains and templates, and the outbo
 
 from thirdway.mail.services.inbound import (
     assign_to_client,
+    drain_spool,
     mail_actor,
     process,
     process_pending,
@@ -20,6 +21,7 @@ from thirdway.mail.services.outbound import (
 
 __all__ = [
     "assign_to_client",
+    "drain_spool",
     "mail_actor",
     "process",
     "process_pending",

@@ -143,6 +143,36 @@ def process_pending(limit: int = 500) -> int:
     return len(pending)
 
 
+# Messages of the spool stored in one transaction by ``drain_spool``.
+SPOOL_CHUNK = 50
+
+
+def drain_spool(limit: int = 1000) -> int:
+    """Store what the pipe left in the mail spool (``mail/spool.py``), ``SPOOL_CHUNK`` to a
+    transaction, delete the files only once stored, then process the new messages; how many
+    were new.  A mailbox name no mailbox has any more is read as none (the sender decides)."""
+    from thirdway.mail import spool
+    from thirdway.mail.models import InboundSource
+    from thirdway.mail.receipt import receive_many
+
+    by_mailbox: dict[str, list] = {}
+    for path, name in spool.waiting(settings.MAIL_SPOOL_DIR, limit):
+        by_mailbox.setdefault(name, []).append(path)
+    stored: list[InboundMessage] = []
+    for name, paths in by_mailbox.items():
+        mailbox = Mailbox.objects.filter(name=name).first() if name else None
+        for start in range(0, len(paths), SPOOL_CHUNK):
+            chunk = paths[start : start + SPOOL_CHUNK]
+            results = receive_many(
+                [path.read_bytes() for path in chunk], mailbox=mailbox, source=InboundSource.PIPE
+            )
+            for path in chunk:  # committed: the database holds them now
+                path.unlink(missing_ok=True)
+            stored.extend(message for message, created in results if created)
+    process_many(stored)
+    return len(stored)
+
+
 def record_poll(mailbox: Mailbox, error: str) -> None:
     """When the mailbox was last polled, and what went wrong (shown to practice admins)."""
     Mailbox.objects.filter(pk=mailbox.pk).update(
