@@ -54,6 +54,7 @@ def test_the_pipe_keeps_the_message_and_the_worker_opens_the_ticket(cast, securi
     assert json.loads(run.stdout)["bytes"] == len(raw)
     [(path, mailbox)] = spool.waiting(folder)
     assert (path.read_bytes(), mailbox) == (raw, "security")
+    assert path.stat().st_mode & 0o077 == 0  # only the install's user reads mail
     assert not InboundMessage.objects.exists()  # nothing in the database yet
 
     assert drain_spool() == 1

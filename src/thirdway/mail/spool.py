@@ -36,11 +36,13 @@ def directory(environ: Mapping[str, str] = os.environ) -> Path:
 def put(raw: bytes, mailbox: str, folder: Path) -> Path:
     """Keep ``raw`` for ``mailbox`` (a name, or "") durably; the path it is kept at."""
     for name in (NEW, TMP):
-        (folder / name).mkdir(parents=True, exist_ok=True)
+        (folder / name).mkdir(mode=0o700, parents=True, exist_ok=True)
     unique = f"{time.time_ns()}.{os.getpid()}.{secrets.token_hex(4)}"
     label = base64.urlsafe_b64encode(mailbox.encode()).decode().rstrip("=")
     written = folder / TMP / unique
-    with open(written, "wb") as out:
+    # Mail is private: readable by the install's own user only.
+    handle = os.open(written, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(handle, "wb") as out:
         out.write(raw)
         out.flush()
         os.fsync(out.fileno())
