@@ -3,13 +3,15 @@ manage."""
 
 from __future__ import annotations
 
-import argparse
 import os
-import signal
-import subprocess
 import sys
-import time
 from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import argparse
+# Start-up stays light (a mail server's pipe runs the command once per message): argparse,
+# subprocess and signal are imported where they are used.
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
@@ -77,6 +79,10 @@ def serve(args: argparse.Namespace) -> int:
 
 def supervise(commands: dict[str, list[str]]) -> int:
     """Start the processes; when one ends or a signal arrives, stop them all."""
+    import signal
+    import subprocess
+    import time
+
     children = {name: subprocess.Popen(argv) for name, argv in commands.items()}  # noqa: S603
     stopping = False
 
@@ -220,6 +226,8 @@ def manage(args: argparse.Namespace) -> int:
 
 
 def parser() -> argparse.ArgumentParser:
+    import argparse
+
     root = argparse.ArgumentParser(prog="thirdway", description=__doc__)
     sub = root.add_subparsers(dest="command", required=True)
     p = sub.add_parser("serve", help=serve.__doc__)
