@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -112,3 +113,14 @@ def test_the_folder_follows_the_settings_of_the_pipe(tmp_path):
     assert spool.directory({"THIRDWAY_MAIL_SPOOL": str(tmp_path)}) == tmp_path.resolve()
     home = {"THIRDWAY_HOME": str(tmp_path)}
     assert spool.directory(home) == tmp_path.resolve() / "mail-spool"
+
+
+def test_files_a_pipe_never_finished_are_forgotten_after_a_day(cast, helpdesk, folder):
+    spool.put(mail(), "help", folder)  # makes the folders
+    old, recent = folder / "tmp" / "old", folder / "tmp" / "recent"
+    old.write_bytes(b"half a message")
+    recent.write_bytes(b"a message being written")
+    day_ago = time.time() - 86400 - 60
+    os.utime(old, (day_ago, day_ago))
+    assert drain_spool() == 1
+    assert sorted(p.name for p in (folder / "tmp").iterdir()) == ["recent"]

@@ -68,6 +68,26 @@ def waiting(folder: Path, limit: int | None = None) -> list[tuple[Path, str]]:
     return found
 
 
+def forget_unfinished(folder: Path, older_than_seconds: float = 86400) -> int:
+    """Delete files a pipe began in ``tmp`` and never finished (it exited 75, so the mail
+    server kept the message and tried again); how many went."""
+    try:
+        names = os.listdir(folder / TMP)
+    except FileNotFoundError:
+        return 0
+    cutoff = time.time() - older_than_seconds
+    gone = 0
+    for name in names:
+        path = folder / TMP / name
+        try:
+            if path.stat().st_mtime < cutoff:
+                path.unlink()
+                gone += 1
+        except FileNotFoundError:
+            continue
+    return gone
+
+
 def _sync_folder(path: Path) -> None:
     """Make a rename durable (the folder's entry), where the system allows it."""
     try:

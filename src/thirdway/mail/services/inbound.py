@@ -170,6 +170,7 @@ def drain_spool(limit: int = 1000) -> int:
                 path.unlink(missing_ok=True)
             stored.extend(message for message, created in results if created)
     process_many(stored)
+    spool.forget_unfinished(settings.MAIL_SPOOL_DIR)
     return len(stored)
 
 
