@@ -61,7 +61,7 @@ def _same_ids() -> int:
 @pytest.mark.django_db
 def test_a_real_bounce_about_a_message_of_ours_becomes_a_note(cast):
     from thirdway.mail.models import BouncingAddress
-    from thirdway.mail.services.inbound import remember
+    from thirdway.mail.threads import remember
     from thirdway.tickets.models import Ticket
 
     box = Mailbox.objects.create(name="help", address="help@desk.example")

@@ -29,22 +29,21 @@ from thirdway.audit.services import gathering as audit_gathering
 from thirdway.audit.services import record
 from thirdway.clients import services as clients
 from thirdway.clients.models import Client, Contact
-from thirdway.mail import parsing, threads
+from thirdway.mail import parsing, spool, threads
 from thirdway.mail.models import (
     BouncingAddress,
     ClientDomain,
     InboundMessage,
+    InboundSource,
     InboundStatus,
     Mailbox,
     ThreadReference,
 )
 from thirdway.mail.receipt import head as _head
-from thirdway.mail.receipt import receive
+from thirdway.mail.receipt import receive, receive_many
 from thirdway.tickets import services as tickets
 from thirdway.tickets.models import Channel, Ticket, number_of, pk_of_number
 from thirdway.tickets.services import Upload
-
-remember = threads.remember  # the name older callers know
 
 log = logging.getLogger(__name__)
 MAIL_USERNAME = "thirdway-mail"
@@ -151,10 +150,6 @@ def drain_spool(limit: int = 1000) -> int:
     """Store what the pipe left in the mail spool (``mail/spool.py``), ``SPOOL_CHUNK`` to a
     transaction, delete the files only once stored, then process the new messages; how many
     were new.  A mailbox name no mailbox has any more is read as none (the sender decides)."""
-    from thirdway.mail import spool
-    from thirdway.mail.models import InboundSource
-    from thirdway.mail.receipt import receive_many
-
     by_mailbox: dict[str, list] = {}
     for path, name in spool.waiting(settings.MAIL_SPOOL_DIR, limit):
         by_mailbox.setdefault(name, []).append(path)
@@ -434,7 +429,7 @@ def _open(contact: Contact, parsed: parsing.ParsedMessage, mailbox: Mailbox | No
         source=Source.SYSTEM,
         **_bodies(parsed, uploads),
     )
-    remember(parsed.message_id, ticket)
+    threads.remember(parsed.message_id, ticket)
     article = (opened_article.get() or {}).get(ticket.pk) or ticket.articles.first()
     return Outcome(InboundStatus.TICKET, ticket=ticket, article=article)
 
@@ -455,7 +450,7 @@ def _append(author: User, ticket: Ticket, parsed: parsing.ParsedMessage) -> Outc
         return Outcome(
             InboundStatus.QUARANTINED, f"Not added to {ticket.number}: {text}", ticket=ticket
         )
-    remember(parsed.message_id, ticket)
+    threads.remember(parsed.message_id, ticket)
     return Outcome(InboundStatus.ARTICLE, ticket=ticket, article=article)
 
 
