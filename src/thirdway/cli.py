@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import os
 import sys
-from collections.abc import Callable
-from typing import TYPE_CHECKING
 
+# Start-up stays light (a mail server's pipe runs the command once per message): argparse,
+# subprocess and signal are imported where they are used, and typing not at all.
+TYPE_CHECKING = False
 if TYPE_CHECKING:
     import argparse
-# Start-up stays light (a mail server's pipe runs the command once per message): argparse,
-# subprocess and signal are imported where they are used.
+    from collections.abc import Callable
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {}
 
