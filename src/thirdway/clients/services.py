@@ -180,7 +180,10 @@ def give_login(actor, contact: Contact, *, source: str) -> Contact:
     Used when a contact writes by e-mail, so what they send is theirs on the ticket.
     """
     _require(can_edit_client_data(actor, contact.client), "You may not change this client's data.")
-    if contact.user_id is not None:
+    # Locked and read again: another process may have given the login meanwhile.
+    current = Contact.objects.select_for_update().filter(pk=contact.pk).values("user_id").get()
+    if current["user_id"] is not None:
+        contact.user_id = current["user_id"]
         return contact
     username = contact.email.lower()[:150]
     if accounts.User.objects.filter(username__iexact=username).exists():

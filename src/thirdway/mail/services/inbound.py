@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, OperationalError, transaction
 from django.utils import timezone
 
 from thirdway import configcache
@@ -29,7 +29,7 @@ from thirdway.audit.services import gathering as audit_gathering
 from thirdway.audit.services import record
 from thirdway.clients import services as clients
 from thirdway.clients.models import Client, Contact
-from thirdway.mail import parsing, spool, threads
+from thirdway.mail import lanes, parsing, spool, threads
 from thirdway.mail.models import (
     BouncingAddress,
     ClientDomain,
@@ -116,16 +116,23 @@ GROUP = 10
 
 def process_many(messages: list[InboundMessage]) -> list[InboundMessage]:
     """Process messages this process has just received (``receive_many``), ``GROUP`` to a
-    transaction.
+    transaction, in processing lanes where it pays (``mail/lanes.py``).
 
     Each message is processed in a savepoint and one that fails is quarantined as ever; a crash
     rolls back its whole group, which stays ``received`` for the next run to process, once.
     """
+    return lanes.run(messages, _process_in_groups)
+
+
+def _process_in_groups(messages: list[InboundMessage]) -> list[InboundMessage]:
     done = []
     for start in range(0, len(messages), GROUP):
+        group = messages[start : start + GROUP]
         with transaction.atomic(), audit_gathering():
+            states = _claim_states([message.pk for message in group])
             done.extend(
-                process(message.pk, received=message) for message in messages[start : start + GROUP]
+                process(message.pk, received=message, state=states.get(message.pk))
+                for message in group
             )
     return done
 
@@ -192,36 +199,47 @@ OUTCOME_FIELDS = [
 ]
 
 
-def _claim(pk: int, received: InboundMessage | None) -> InboundMessage:
+STATE_FIELDS = ["status", "reason", "attempts", "ticket_id", "article_id", "processed_at"]
+
+
+def _claim_states(pks: list[int]) -> dict[int, dict]:
+    """The state of these rows, locked (for the rest of the transaction), by id."""
+    rows = InboundMessage.objects.select_for_update().filter(pk__in=pks).values("pk", *STATE_FIELDS)
+    return {row.pop("pk"): row for row in rows}
+
+
+def _claim(pk: int, received: InboundMessage | None, state: dict | None) -> InboundMessage:
     """The row, locked.  ``received``, the message as this process just stored it, spares
-    reading its raw bytes back: only its state is read under the lock."""
+    reading its raw bytes back: only its state is read under the lock (or was, as ``state``)."""
     if received is None or received.pk != pk:
         return (
             InboundMessage.objects.select_for_update(of=("self",))
             .select_related("mailbox")
             .get(pk=pk)
         )
-    state = (
-        InboundMessage.objects.select_for_update()
-        .filter(pk=pk)
-        .values("status", "reason", "attempts", "ticket_id", "article_id", "processed_at")
-        .get()
-    )
+    if state is None:
+        state = _claim_states([pk])[pk]
     for name, value in state.items():
         setattr(received, name, value)
     return received
 
 
-def process(pk: int, *, received: InboundMessage | None = None) -> InboundMessage:
-    """Turn one received message into its outcome, once, whatever happens inside."""
-    with transaction.atomic(), audit_gathering():
-        message = _claim(pk, received)
+def process(
+    pk: int, *, received: InboundMessage | None = None, state: dict | None = None
+) -> InboundMessage:
+    """Turn one received message into its outcome, once, whatever happens inside.
+
+    ``state``: the row's state as read under its lock by the caller's transaction.  Inside a
+    caller's transaction no savepoint is taken: what fails in here is caught and quarantined,
+    and a failure of the database itself rolls back the caller's whole group.
+    """
+    with transaction.atomic(savepoint=False), audit_gathering():
+        message = _claim(pk, received, state)
         if message.status != InboundStatus.RECEIVED:
             return message
         message.attempts += 1
         try:
-            with transaction.atomic(), audit_gathering(), threads.gathering(), _opening():
-                outcome = _route(message)
+            outcome = _settled(message)
         except Exception as error:  # one bad message must never stop the intake
             log.exception("mail: could not process message %s", pk)
             outcome = Outcome(
@@ -241,6 +259,26 @@ def process(pk: int, *, received: InboundMessage | None = None) -> InboundMessag
             changes={"status": [InboundStatus.RECEIVED, outcome.status]},
         )
     return message
+
+
+# Deadlock detected, could not serialise: another transaction won, try again.
+LOST_RACE = frozenset({"40P01", "40001"})
+
+
+def _settled(message: InboundMessage) -> Outcome:
+    """``_route`` in a savepoint, once more if it lost a race to another process (a sender's
+    contact or sign-in created meanwhile by another lane): by then the winner has committed,
+    so the second try finds what it would have created."""
+    try:
+        with transaction.atomic(), audit_gathering(), threads.gathering(), _opening():
+            return _route(message)
+    except (IntegrityError, OperationalError) as error:
+        code = getattr(error.__cause__, "sqlstate", None)
+        if isinstance(error, OperationalError) and code not in LOST_RACE:
+            raise
+        log.info("mail: message %s lost a race (%s); processing it again", message.pk, code)
+    with transaction.atomic(), audit_gathering(), threads.gathering(), _opening():
+        return _route(message)
 
 
 def _route(message: InboundMessage) -> Outcome:
@@ -387,13 +425,23 @@ def _contact_for(parsed: parsing.ParsedMessage, mailbox: Mailbox | None) -> Cont
 
 
 def new_contact(client: Client, address: str, name: str) -> Contact:
-    return clients.create_contact(
-        mail_actor(),
-        client,
-        name=(name or address.partition("@")[0])[:150],
-        email=address,
-        source=Source.SYSTEM,
-    )
+    """A new contact at ``client``; or the one another process has just created for the same
+    address (two processing lanes, two messages from one new sender)."""
+    actor = mail_actor()
+    try:
+        with transaction.atomic():
+            return clients.create_contact(
+                actor,
+                client,
+                name=(name or address.partition("@")[0])[:150],
+                email=address,
+                source=Source.SYSTEM,
+            )
+    except (ValidationError, IntegrityError):
+        created = client.contacts.with_email(address).select_related("client", "user").first()
+        if created is None:
+            raise
+        return created
 
 
 # --- what a message becomes ----------------------------------------------------------------------

@@ -17,7 +17,7 @@ import smtplib
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Q, Value
 from django.template import Context, Engine, TemplateSyntaxError
 from django.utils import timezone
 
@@ -221,14 +221,19 @@ def _reply_to(ticket: Ticket) -> str:
     return first.mailbox.address if first else ""
 
 
-def _hourly_count(address: str) -> int:
+BOUNCING = "The address bounces (a delivery report said it cannot be reached)."
+BOUNCES, SENT = 1, 2
+
+
+def _recent_automatic(address: str):
+    """The automatic replies to ``address`` in the last hour that went or will go out."""
     since = timezone.now() - dt.timedelta(hours=1)
     return OutboundMessage.objects.filter(
         to_address=address,
         automatic=True,
         created_at__gte=since,
         status__in=[OutboundStatus.PENDING, OutboundStatus.SENT, OutboundStatus.RETRYING],
-    ).count()
+    )
 
 
 def queue_notification(
@@ -289,22 +294,26 @@ def queue_notification(
             loop_value=mail_domain(),
         )
     )
-    try:
-        with transaction.atomic():
-            outgoing = OutboundMessage.objects.create(
-                ticket=ticket,
-                kind=kind,
-                dedupe_key=key[:200],
-                to_address=address,
-                subject=subject,
-                message_id=message_id,
-                raw=raw,
-                automatic=automatic,
-                status=OutboundStatus.SUPPRESSED if held else OutboundStatus.PENDING,
-                last_error=held,
-            )
-    except IntegrityError:
-        return None  # this event already has its message
+    outgoing = OutboundMessage(
+        ticket=ticket,
+        kind=kind,
+        dedupe_key=key[:200],
+        to_address=address,
+        subject=subject,
+        message_id=message_id,
+        raw=raw,
+        automatic=automatic,
+        status=OutboundStatus.SUPPRESSED if held else OutboundStatus.PENDING,
+        last_error=held,
+    )
+    if opened:  # a ticket opened in this transaction has no message yet: no savepoint needed
+        outgoing.save(force_insert=True)
+    else:
+        try:
+            with transaction.atomic():
+                outgoing.save(force_insert=True)
+        except IntegrityError:
+            return None  # this event already has its message
     threads.remember(message_id, ticket)
     record(None, "mail.queue", outgoing, source=Source.SYSTEM, scope=f"ticket:{ticket.pk}")
     if not held:
@@ -316,14 +325,22 @@ def queue_notification(
 
 def _held_back(address: str, automatic: bool, answerable: bool) -> str:
     """Why this message must not go out, or '' when it may."""
-    if BouncingAddress.objects.filter(address=address).exists():
-        return "The address bounces (a delivery report said it cannot be reached)."
-    if not automatic:
-        return ""
-    if not answerable:
+    bouncing = (
+        BouncingAddress.objects.filter(address=address).order_by().values_list(Value(BOUNCES))
+    )
+    if not (automatic and answerable):
+        if bouncing.exists():
+            return BOUNCING
+        if not automatic:
+            return ""
         return "Not answered automatically: the message that caused it was automatic mail."
+    # One statement: whether the address bounces, and its automatic replies this hour.
+    recent = _recent_automatic(address).order_by().values_list(Value(SENT))
+    rows = list(bouncing.union(recent, all=True))
+    if (BOUNCES,) in rows:
+        return BOUNCING
     limit = settings.MAIL_AUTO_REPLIES_PER_HOUR
-    if _hourly_count(address) >= limit:
+    if len(rows) >= limit:
         return f"Not sent: {address} already had {limit} automatic replies this hour."
     return ""
 

@@ -1,0 +1,169 @@
+"""Processing lanes: the messages of a poll or a spool drain processed by several processes.
+
+Messages are split by conversation.  A message, the messages it answers (In-Reply-To,
+References), the messages answering it and the messages naming the same ticket in their
+subject are one conversation; so are all the messages of a sender who is not yet a contact
+(the first of them makes the contact the others are written as).  A conversation goes to one
+lane, which processes its messages in the order they arrived, so each lane's messages end as
+they would one at a time: a reply finds the ticket its conversation opened even when both came
+in the same poll.  Lanes are balanced by the number of messages.
+
+Once the receipts are committed, the process closes its database connections (each process
+opens its own), forks one child per lane beyond the first, processes the first lane itself and
+waits for the children.  Whatever a child left ``received`` (it died) the parent processes
+afterwards; the row lock in ``inbound.process`` keeps every message to one processing.
+
+Lanes are used on PostgreSQL only (SQLite writes one transaction at a time), outside any
+transaction, with ``THIRDWAY_MAIL_PROCESSES`` above 1 and at least ``MINIMUM`` messages.  Two
+lanes may both reach for a row only one of them may create (a sender's new contact or
+sign-in); the one that loses has its message processed again (``inbound.process``).
+"""
+
+from __future__ import annotations
+
+import email.parser
+import email.policy
+import email.utils
+import logging
+import os
+import sys
+from collections.abc import Callable
+
+from django.conf import settings
+from django.db import connection, connections
+from django.db.models.functions import Lower
+
+from thirdway.clients.models import Contact
+from thirdway.mail import parsing
+from thirdway.mail.models import InboundMessage, InboundStatus
+from thirdway.mail.receipt import head
+
+log = logging.getLogger(__name__)
+# Fewer messages than this are processed where they are: a fork costs more than it saves.
+MINIMUM = 20
+_HEADERS = email.parser.BytesHeaderParser(policy=email.policy.compat32)
+
+
+def _links(raw: bytes) -> tuple[str, list[str]]:
+    """A message's sender, and what its headers tie it to: the Message-IDs it answers and the
+    tickets it names."""
+    try:
+        headers = _HEADERS.parsebytes(head(raw))
+        sender = email.utils.parseaddr(str(headers["From"] or ""))[1].lower()
+        answered = [
+            key
+            for name in ("In-Reply-To", "References")
+            for value in headers.get_all(name) or ()
+            for key in parsing.message_ids(str(value))
+        ]
+        named = [f"ticket:{n}" for n in parsing.TICKET_TOKEN.findall(str(headers["Subject"] or ""))]
+    except Exception:  # a header that cannot be read ties the message to nothing
+        return "", []
+    return sender, answered + named
+
+
+def _known(senders: set[str]) -> set[str]:
+    """Which of these addresses are contacts' already (one query)."""
+    if not senders:
+        return set()
+    return set(
+        Contact.objects.annotate(address=Lower("email"))
+        .filter(address__in=senders, is_active=True)
+        .values_list("address", flat=True)
+    )
+
+
+def conversations(messages: list[InboundMessage]) -> list[list[InboundMessage]]:
+    """The messages grouped by conversation, each group in the order given."""
+    parent: dict[str, str] = {}
+
+    def root(key: str) -> str:
+        parent.setdefault(key, key)
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
+
+    own, senders = [], []
+    for message in messages:
+        key = message.message_id or f"raw:{message.message_key}"
+        sender, links = _links(bytes(message.raw))
+        for link in links:
+            parent[root(link)] = root(key)
+        own.append(key)
+        senders.append(sender)
+    known = _known({sender for sender in senders if sender})
+    for key, sender in zip(own, senders, strict=True):
+        if sender and sender not in known:
+            parent[root(f"from:{sender}")] = root(key)
+    groups: dict[str, list[InboundMessage]] = {}
+    for message, key in zip(messages, own, strict=True):
+        groups.setdefault(root(key), []).append(message)
+    return list(groups.values())
+
+
+def lanes(messages: list[InboundMessage], count: int) -> list[list[InboundMessage]]:
+    """At most ``count`` lanes of whole conversations, largest first to the shortest lane."""
+    split: list[list[InboundMessage]] = [[] for _ in range(count)]
+    for group in sorted(conversations(messages), key=len, reverse=True):
+        min(split, key=len).extend(group)
+    return [sorted(lane, key=lambda message: message.pk) for lane in split if lane]
+
+
+def _worth_it(messages: list[InboundMessage]) -> bool:
+    return (
+        settings.MAIL_PROCESSES > 1
+        and len(messages) >= MINIMUM
+        and connection.vendor == "postgresql"
+        and not connection.in_atomic_block
+        and hasattr(os, "fork")
+    )
+
+
+Process = Callable[[list[InboundMessage]], list[InboundMessage]]
+
+
+def run(messages: list[InboundMessage], process: Process) -> list[InboundMessage]:
+    """``process`` (one lane's messages, in order) applied to every lane, side by side."""
+    split = lanes(messages, settings.MAIL_PROCESSES) if _worth_it(messages) else []
+    if len(split) < 2:
+        return process(messages)
+    connections.close_all()  # a child must never write on the parent's connection
+    children = [_fork(lane, process) for lane in split[1:]]
+    try:
+        done = process(split[0])
+    finally:
+        for child in children:
+            os.waitpid(child, 0)
+    others = [message for lane in split[1:] for message in lane]
+    state = {
+        row.pk: row
+        for row in InboundMessage.objects.filter(pk__in=[m.pk for m in others]).defer("raw")
+    }
+    left = [message for message in others if state[message.pk].status == InboundStatus.RECEIVED]
+    if left:
+        log.warning("mail: a processing lane left %d messages; processing them here", len(left))
+        done += process(left)
+    unfinished = {message.pk for message in left}
+    done += [state[message.pk] for message in others if message.pk not in unfinished]
+    log.info("mail: processed %d messages in %d lanes", len(messages), len(split))
+    return done
+
+
+def _fork(lane: list[InboundMessage], process: Process) -> int:
+    child = os.fork()
+    if child:
+        return child
+    status = 1
+    try:
+        process(lane)
+        status = 0
+    except BaseException:
+        log.exception("mail: a processing lane failed; its parent processes what it left")
+    finally:
+        try:
+            connections.close_all()
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(status)
