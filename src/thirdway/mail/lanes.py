@@ -76,6 +76,11 @@ def _known(senders: set[str]) -> set[str]:
 
 def conversations(messages: list[InboundMessage]) -> list[list[InboundMessage]]:
     """The messages grouped by conversation, each group in the order given."""
+    return _grouped(messages)[0]
+
+
+def _grouped(messages: list[InboundMessage]) -> tuple[list[list[InboundMessage]], set[str]]:
+    """The conversations, and the senders among them who are contacts already."""
     parent: dict[str, str] = {}
 
     def root(key: str) -> str:
@@ -100,13 +105,17 @@ def conversations(messages: list[InboundMessage]) -> list[list[InboundMessage]]:
     groups: dict[str, list[InboundMessage]] = {}
     for message, key in zip(messages, own, strict=True):
         groups.setdefault(root(key), []).append(message)
-    return list(groups.values())
+    return list(groups.values()), known
 
 
 def lanes(messages: list[InboundMessage], count: int) -> list[list[InboundMessage]]:
     """At most ``count`` lanes of whole conversations, largest first to the shortest lane."""
+    return _dealt(conversations(messages), count)
+
+
+def _dealt(groups: list[list[InboundMessage]], count: int) -> list[list[InboundMessage]]:
     split: list[list[InboundMessage]] = [[] for _ in range(count)]
-    for group in sorted(conversations(messages), key=len, reverse=True):
+    for group in sorted(groups, key=len, reverse=True):
         min(split, key=len).extend(group)
     return [sorted(lane, key=lambda message: message.pk) for lane in split if lane]
 
@@ -124,11 +133,23 @@ def _worth_it(messages: list[InboundMessage]) -> bool:
 Process = Callable[[list[InboundMessage]], list[InboundMessage]]
 
 
-def run(messages: list[InboundMessage], process: Process) -> list[InboundMessage]:
-    """``process`` (one lane's messages, in order) applied to every lane, side by side."""
-    split = lanes(messages, settings.MAIL_PROCESSES) if _worth_it(messages) else []
+def run(
+    messages: list[InboundMessage],
+    process: Process,
+    prepare: Callable[[set[str]], None] | None = None,
+) -> list[InboundMessage]:
+    """``process`` (one lane's messages, in order) applied to every lane, side by side.
+
+    ``prepare``, given the addresses of the senders who are contacts already, runs first when
+    there are lanes: what would make two lanes wait on each other is better done before."""
+    if not _worth_it(messages):
+        return process(messages)
+    groups, contacts = _grouped(messages)
+    split = _dealt(groups, settings.MAIL_PROCESSES)
     if len(split) < 2:
         return process(messages)
+    if prepare is not None:
+        prepare(contacts)
     connections.close_all()  # a child must never write on the parent's connection
     children = [_fork(lane, process) for lane in split[1:]]
     try:

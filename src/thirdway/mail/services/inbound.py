@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, OperationalError, transaction
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from thirdway import configcache
@@ -121,7 +122,28 @@ def process_many(messages: list[InboundMessage]) -> list[InboundMessage]:
     Each message is processed in a savepoint and one that fails is quarantined as ever; a crash
     rolls back its whole group, which stays ``received`` for the next run to process, once.
     """
-    return lanes.run(messages, _process_in_groups)
+    return lanes.run(messages, _process_in_groups, prepare=_give_logins)
+
+
+def _give_logins(addresses: set[str]) -> None:
+    """Before a batch is split into lanes: the sign-ins its senders' messages would give them,
+    given now in one transaction.  Otherwise two lanes with messages from one contact wait on
+    each other for that contact's row, or deadlock on two of them."""
+    first: dict[str, Contact] = {}  # the contact a new message is written as (``_contact_for``)
+    for contact in (
+        Contact.objects.annotate(address=Lower("email"))
+        .filter(address__in=addresses, is_active=True)
+        .select_related("client")
+        .order_by("id")
+    ):
+        first.setdefault(contact.address, contact)
+    waiting = [contact for contact in first.values() if contact.user_id is None]
+    if not waiting:
+        return
+    actor = mail_actor()
+    with transaction.atomic():
+        for contact in waiting:
+            clients.give_login(actor, contact, source=Source.SYSTEM)
 
 
 def _process_in_groups(messages: list[InboundMessage]) -> list[InboundMessage]:

@@ -143,8 +143,11 @@ def _priority_from(impact: int, urgency: int) -> int:
 
 
 def _lock(ticket: Ticket) -> Ticket:
-    """Re-read the ticket under a row lock, so concurrent changes apply one after the other."""
-    return Ticket.objects.select_for_update().select_related("client").get(pk=ticket.pk)
+    """Re-read the ticket under a row lock, so concurrent changes apply one after the other.
+
+    Only the ticket's row: its client's, read with it, stays unlocked, or every change to any
+    ticket of one client would wait for the others (PostgreSQL locks every joined row)."""
+    return Ticket.objects.select_for_update(of=("self",)).select_related("client").get(pk=ticket.pk)
 
 
 def _refuse_merged(ticket: Ticket) -> None:
