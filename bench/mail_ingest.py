@@ -7,14 +7,15 @@ On a fresh database of its own (a SQLite file in a temporary THIRDWAY_HOME, or t
 PostgreSQL database, dropped and created again), with one client, its mail domain and twenty
 contacts, it sends a seeded mix of messages (about 60% new tickets, 25% replies threaded by
 In-Reply-To, 15% with a 100 kB attachment; every new ticket also queues its acknowledgement in
-the outbox) through three paths:
+the outbox) through these paths:
 
 - ``pipe``: ``thirdway mail ingest`` once per message, two at a time (what a mail server's pipe
   does: each message pays for starting Python and Django);
 - ``pipeline``: the same intake in one running process, one message at a time (the path of the
   HTTP endpoint: each message stored, then processed, in a transaction of its own);
-- ``imap``: ``thirdway mail poll`` against a private dovecot holding the messages (Debian's
-  dovecot must be installed; run as root so the mail folder can belong to ``dovecot``);
+- ``imap``: the worker's poll (in a process already running) against a private dovecot holding
+  the messages (Debian's dovecot must be installed; run as root so the mail folder can belong
+  to ``dovecot``), and ``imap_command``: ``thirdway mail poll``, start-up included;
 - ``pipe_spool``: ``thirdway mail ingest --spool`` once per message, two at a time (the pipe
   only keeps the message in the mail spool, without starting Django), then ``spool_drain``:
   the worker's drain of those messages (stored a chunk to a transaction, then processed).
@@ -23,9 +24,9 @@ The poller and the drain process in ``--mail-processes`` lanes on PostgreSQL (th
 ``THIRDWAY_MAIL_PROCESSES``, default 2); their CPU time includes the lanes' processes.  The
 commands run with their bytecode cached, as a deployed install has it.
 
-Figures are messages per second, wall clock, start-up included for ``pipe`` and ``imap``;
-``cpu_seconds`` is the CPU time of the intake itself (the commands it ran for ``pipe`` and
-``imap``, dovecot excluded), steadier than the wall clock on a shared machine;
+Figures are messages per second, wall clock, start-up included for ``pipe``, ``pipe_spool``
+and ``imap_command``; ``cpu_seconds`` is the CPU time of the intake itself (the commands it ran
+for those, dovecot excluded), steadier than the wall clock on a shared machine;
 ``queries_per_message`` counts the SQL statements the pipeline sent per message.
 """
 
@@ -326,12 +327,43 @@ def stop_dovecot(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
-def bench_imap(environment: dict, port: int, batch: list[bytes]) -> dict:
+POLL = """
+import json, resource, time
+from thirdway.mail.fetching import poll
+from thirdway.mail.models import Mailbox
+def cpu():  # this process and its processing lanes
+    usage = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
+    return sum(u.ru_utime + u.ru_stime for u in usage)
+box = Mailbox.objects.get(name="bench")
+started, before = time.perf_counter(), cpu()
+counts = poll(box)
+print(json.dumps({"counts": counts, "seconds": time.perf_counter() - started,
+    "cpu_seconds": cpu() - before}))
+"""
+
+
+def _fill(port: int, batch: list[bytes]) -> None:
     connection = imaplib.IMAP4("127.0.0.1", port)
     connection.login("bench", PASSWORD)
     for raw in batch:
         connection.append("INBOX", None, None, raw)
     connection.logout()
+
+
+def bench_imap(environment: dict, port: int, batch: list[bytes]) -> dict:
+    """The worker's poll, in a process already running."""
+    _fill(port, batch)
+    result = json.loads(run(environment, "manage", "shell", "-c", POLL).splitlines()[-1])
+    counts = json.loads(run(environment, "manage", "shell", "-c", COUNTS).splitlines()[-1])
+    figures = _figures(len(batch), result["seconds"], counts)
+    figures["cpu_seconds"] = round(result["cpu_seconds"], 3)
+    figures["poll"] = result["counts"]
+    return figures
+
+
+def bench_imap_command(environment: dict, port: int, batch: list[bytes]) -> dict:
+    """``thirdway mail poll``, start-up included."""
+    _fill(port, batch)
     cpu = children_cpu()
     started = time.perf_counter()
     answer = json.loads(run(environment, "mail", "poll", "--mailbox", "bench"))
@@ -384,6 +416,11 @@ def main() -> None:
         environment, home, database = fresh(args.database, port, args.mail_processes)
         homes.append(home)
         results["imap"] = bench_imap(environment, port, messages(args.messages, args.seed, "imap"))
+        environment, home, database = fresh(args.database, port, args.mail_processes)
+        homes.append(home)
+        results["imap_command"] = bench_imap_command(
+            environment, port, messages(args.messages, args.seed, "imapcmd")
+        )
         environment, home, database = fresh(args.database, port, args.mail_processes)
         homes.append(home)
         results["pipe_spool"], results["spool_drain"] = bench_spool(
