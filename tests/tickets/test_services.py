@@ -269,3 +269,39 @@ def test_only_the_network_changes_priority_and_needs_a_reason_to_override(cast):
     with pytest.raises(ValidationError):
         services.change_priority(cast.partner, ticket, priority=4, source="web")
     assert audit_actions(ticket)[-1] == "ticket.priority"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_change_to_one_ticket_leaves_the_clients_other_tickets_free(cast):
+    """Replying locks the ticket's row, not its client's: two people answering two tickets of
+    one client never wait on each other."""
+    import threading
+
+    from django.db import connection, transaction
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks are PostgreSQL's: SQLite takes one writer at a time")
+    first, second = open_ticket(cast), open_ticket(cast, subject="Till offline")
+    outcome: list[object] = []
+
+    def answer_the_other() -> None:
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SET LOCAL lock_timeout = '2s'")
+                outcome.append(
+                    services.reply(cast.client_user, second, body_text="Still off.", source="web")
+                )
+        except Exception as error:  # reported below
+            outcome.append(error)
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        services.reply(cast.client_user, first, body_text="Still jammed.", source="web")
+        other = threading.Thread(target=answer_the_other)
+        other.start()
+        other.join()  # while the first reply's transaction is still open
+    [article] = outcome
+    assert isinstance(article, Article), article
+    assert article.ticket_id == second.pk
