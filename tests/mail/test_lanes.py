@@ -118,3 +118,39 @@ def test_a_batch_is_processed_once_in_lanes_as_it_would_be_one_at_a_time(
         assert [m.pk for m in written] == sorted(m.pk for m in conversation)
     assert len({m.article_id for m in messages.values()}) == 48
     assert cast.acme.contacts.filter(email__endswith="@newco.example").count() == 4
+
+
+@pytest.fixture
+def empty_inbox(dovecot):
+    connection = dovecot.connect()
+    connection.select("INBOX")
+    connection.store("1:*", "+FLAGS", r"(\Deleted)") if dovecot.count() else None
+    connection.expunge()
+    connection.logout()
+    return dovecot
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_poller_ends_a_batchs_lanes_before_the_next_batch_is_processed(
+    cast, empty_inbox, settings, monkeypatch, caplog
+):
+    """Forty new messages, then a reply to each: the replies come in later batches than what
+    they answer, whose lanes may still be at work while they are fetched."""
+    from thirdway.mail import fetching
+
+    settings.MAIL_PROCESSES = 2
+    monkeypatch.setattr(fetching, "BATCH", 30)
+    for n in range(40):
+        empty_inbox.append(mail(subject=f"Problem {n}", message_id=f"<p{n}@acme.example>"))
+    for n in range(40):
+        empty_inbox.append(reply("alice@acme.example", f"p{n}@acme.example", f"r{n}@acme.example"))
+    box = empty_inbox.mailbox()
+    with caplog.at_level(logging.INFO, logger="thirdway.mail.lanes"):
+        assert fetching.poll(box)["new"] == 80
+    if connection.vendor == "postgresql":
+        assert caplog.text.count("messages in 2 lanes") == 3  # batches of 30, 30 and 20
+    rows = {m.message_id: m for m in InboundMessage.objects.defer("raw")}
+    assert Ticket.objects.count() == 40
+    for n in range(40):
+        answer, question = rows[f"r{n}@acme.example"], rows[f"p{n}@acme.example"]
+        assert (answer.status, answer.ticket_id) == (InboundStatus.ARTICLE, question.ticket_id)

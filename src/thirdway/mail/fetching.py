@@ -5,9 +5,11 @@ before: a worker killed in between leaves it on the server, the next poll fetche
 the unique (mailbox, Message-ID) turns the second copy into the first row.  Processing runs
 after the fetch and is itself exactly-once (see ``services.inbound``).
 
-Messages are taken a chunk at a time: one FETCH for the chunk, one transaction storing all of
-it, one STORE flagging all of it, then each message is processed.  A chunk holds at most
-``CHUNK`` messages and, beyond its first, at most ``CHUNK_BYTES`` of them.
+Messages are taken a batch (``BATCH`` messages) at a time, and a batch a chunk at a time: one
+FETCH for the chunk, one transaction storing all of it, one STORE flagging all of it.  Then
+the batch's new messages are processed; on PostgreSQL in processing lanes (``mail/lanes.py``)
+that work while the next batch is fetched and stored.  A chunk holds at most ``CHUNK`` messages
+and, beyond its first, at most ``CHUNK_BYTES`` of them.
 """
 
 from __future__ import annotations
@@ -48,6 +50,7 @@ def poll(mailbox: Mailbox, *, process: bool = True, limit: int = 5000) -> dict:
     """Fetch the mailbox in batches of ``BATCH`` until it is empty (or ``limit`` is reached)."""
     counts = {"fetched": 0, "new": 0, "duplicates": 0}
     connection = connect(mailbox)
+    processing = None  # the lanes processing the last chunk while the next one is fetched
     try:
         criteria = "UNDELETED" if mailbox.after_fetch == AfterFetch.DELETE else "UNSEEN UNDELETED"
         done: set[bytes] = set()
@@ -58,11 +61,18 @@ def poll(mailbox: Mailbox, *, process: bool = True, limit: int = 5000) -> dict:
             if not uids:
                 break
             done.update(uids)
+            stored = []
             for chunk in _chunks(connection, uids):
-                _take(connection, mailbox, chunk, counts, process)
+                stored += _take(connection, mailbox, chunk, counts)
             if mailbox.after_fetch == AfterFetch.DELETE:
                 connection.expunge()
+            if process:
+                if processing is not None:  # the last batch's lanes end before these begin
+                    processing.wait()
+                processing = inbound.start_processing(stored)
     finally:
+        if processing is not None:
+            processing.wait()
         with contextlib.suppress(Exception):  # the connection may already be gone
             connection.logout()
     return counts
@@ -95,10 +105,11 @@ def _sizes(connection: imaplib.IMAP4, uids: list[bytes]) -> dict[bytes, int]:
     return sizes
 
 
-def _take(connection: imaplib.IMAP4, mailbox: Mailbox, uids: list[bytes], counts: dict, process):
+def _take(connection: imaplib.IMAP4, mailbox: Mailbox, uids: list[bytes], counts: dict):
+    """Fetch and store a chunk, then forget it on the server; the messages new to us."""
     fetched = _fetch(connection, uids)
     if not fetched:
-        return
+        return []
     counts["fetched"] += len(fetched)
     received = receipt.receive_many(
         list(fetched.values()), mailbox=mailbox, source=InboundSource.IMAP
@@ -106,8 +117,7 @@ def _take(connection: imaplib.IMAP4, mailbox: Mailbox, uids: list[bytes], counts
     for _, created in received:
         counts["new" if created else "duplicates"] += 1
     _forget(connection, mailbox, list(fetched))  # the receipts are committed: safe to forget
-    if process:
-        inbound.process_many([message for message, created in received if created])
+    return [message for message, created in received if created]
 
 
 def _fetch(connection: imaplib.IMAP4, uids: list[bytes]) -> dict[bytes, bytes]:

@@ -9,9 +9,11 @@ they would one at a time: a reply finds the ticket its conversation opened even 
 in the same poll.  Lanes are balanced by the number of messages.
 
 Once the receipts are committed, the process closes its database connections (each process
-opens its own), forks one child per lane beyond the first, processes the first lane itself and
-waits for the children.  Whatever a child left ``received`` (it died) the parent processes
-afterwards; the row lock in ``inbound.process`` keeps every message to one processing.
+opens its own) and forks one child per lane; it may fetch and store the next messages
+meanwhile, and waits for the lanes before it processes anything else, so a conversation is
+never processed in two places at once.  Whatever a child left ``received`` (it died) the parent
+processes afterwards; the row lock in ``inbound.process`` keeps every message to one
+processing.
 
 Lanes are used on PostgreSQL only (SQLite writes one transaction at a time), outside any
 transaction, with ``THIRDWAY_MAIL_PROCESSES`` above 1 and at least ``MINIMUM`` messages.  Two
@@ -133,43 +135,68 @@ def _worth_it(messages: list[InboundMessage]) -> bool:
 Process = Callable[[list[InboundMessage]], list[InboundMessage]]
 
 
+class Lanes:
+    """Lanes at work in processes of their own (``start``); ``wait`` ends them."""
+
+    def __init__(self, messages: list[InboundMessage], process: Process, children=(), done=()):
+        self.messages, self.process = messages, process
+        self.children, self.done = list(children), list(done)
+
+    def wait(self) -> list[InboundMessage]:
+        """What became of the messages, once every lane has ended; what a lane left (its
+        process died) is processed here."""
+        if not self.children:
+            return self.done
+        for child in self.children:
+            os.waitpid(child, 0)
+        self.children, count = [], len(self.children)
+        state = {
+            row.pk: row
+            for row in InboundMessage.objects.filter(pk__in=[m.pk for m in self.messages]).defer(
+                "raw"
+            )
+        }
+        left = [m for m in self.messages if state[m.pk].status == InboundStatus.RECEIVED]
+        if left:
+            log.warning("mail: a processing lane left %d messages; processing them here", len(left))
+            self.done = self.process(left)
+        unfinished = {message.pk for message in left}
+        self.done += [state[m.pk] for m in self.messages if m.pk not in unfinished]
+        log.info("mail: processed %d messages in %d lanes", len(self.messages), count)
+        return self.done
+
+
+def start(
+    messages: list[InboundMessage],
+    process: Process,
+    prepare: Callable[[set[str]], None] | None = None,
+) -> Lanes:
+    """``process`` (one lane's messages, in order) started on every lane, each in a process of
+    its own, returning at once: this process may fetch and store more meanwhile, and must
+    ``wait`` before it processes anything else.  Where lanes do not pay, the messages are
+    processed here before it returns.
+
+    ``prepare``, given the addresses of the senders who are contacts already, runs first when
+    there are lanes: what would make two lanes wait on each other is better done before."""
+    if not _worth_it(messages):
+        return Lanes(messages, process, done=process(messages))
+    groups, contacts = _grouped(messages)
+    split = _dealt(groups, settings.MAIL_PROCESSES)
+    if len(split) < 2:
+        return Lanes(messages, process, done=process(messages))
+    if prepare is not None:
+        prepare(contacts)
+    connections.close_all()  # a child must never write on its parent's connection
+    return Lanes(messages, process, children=[_fork(lane, process) for lane in split])
+
+
 def run(
     messages: list[InboundMessage],
     process: Process,
     prepare: Callable[[set[str]], None] | None = None,
 ) -> list[InboundMessage]:
-    """``process`` (one lane's messages, in order) applied to every lane, side by side.
-
-    ``prepare``, given the addresses of the senders who are contacts already, runs first when
-    there are lanes: what would make two lanes wait on each other is better done before."""
-    if not _worth_it(messages):
-        return process(messages)
-    groups, contacts = _grouped(messages)
-    split = _dealt(groups, settings.MAIL_PROCESSES)
-    if len(split) < 2:
-        return process(messages)
-    if prepare is not None:
-        prepare(contacts)
-    connections.close_all()  # a child must never write on the parent's connection
-    children = [_fork(lane, process) for lane in split[1:]]
-    try:
-        done = process(split[0])
-    finally:
-        for child in children:
-            os.waitpid(child, 0)
-    others = [message for lane in split[1:] for message in lane]
-    state = {
-        row.pk: row
-        for row in InboundMessage.objects.filter(pk__in=[m.pk for m in others]).defer("raw")
-    }
-    left = [message for message in others if state[message.pk].status == InboundStatus.RECEIVED]
-    if left:
-        log.warning("mail: a processing lane left %d messages; processing them here", len(left))
-        done += process(left)
-    unfinished = {message.pk for message in left}
-    done += [state[message.pk] for message in others if message.pk not in unfinished]
-    log.info("mail: processed %d messages in %d lanes", len(messages), len(split))
-    return done
+    """``start``, then ``wait``."""
+    return start(messages, process, prepare).wait()
 
 
 def _fork(lane: list[InboundMessage], process: Process) -> int:

@@ -125,6 +125,12 @@ def process_many(messages: list[InboundMessage]) -> list[InboundMessage]:
     return lanes.run(messages, _process_in_groups, prepare=_give_logins)
 
 
+def start_processing(messages: list[InboundMessage]) -> lanes.Lanes:
+    """``process_many`` started in lanes, returning at once where it can (``mail/lanes.py``);
+    ``wait()`` on the answer before processing anything else."""
+    return lanes.start(messages, _process_in_groups, prepare=_give_logins)
+
+
 def _give_logins(addresses: set[str]) -> None:
     """Before a batch is split into lanes: the sign-ins its senders' messages would give them,
     given now in one transaction.  Otherwise two lanes with messages from one contact wait on
