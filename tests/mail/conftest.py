@@ -226,3 +226,13 @@ def dovecot():
         stderr=subprocess.DEVNULL,
     )
     shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture
+def empty_inbox(dovecot):
+    connection = dovecot.connect()
+    connection.select("INBOX")
+    connection.store("1:*", "+FLAGS", r"(\Deleted)") if dovecot.count() else None
+    connection.expunge()
+    connection.logout()
+    return dovecot

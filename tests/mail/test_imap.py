@@ -15,16 +15,6 @@ from .conftest import mail
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def empty_inbox(dovecot):
-    connection = dovecot.connect()
-    connection.select("INBOX")
-    connection.store("1:*", "+FLAGS", r"(\Deleted)") if dovecot.count() else None
-    connection.expunge()
-    connection.logout()
-    return dovecot
-
-
 def test_the_poller_fetches_stores_and_then_removes(cast, empty_inbox):
     box = empty_inbox.mailbox()
     for number in range(3):

@@ -120,16 +120,6 @@ def test_a_batch_is_processed_once_in_lanes_as_it_would_be_one_at_a_time(
     assert cast.acme.contacts.filter(email__endswith="@newco.example").count() == 4
 
 
-@pytest.fixture
-def empty_inbox(dovecot):
-    connection = dovecot.connect()
-    connection.select("INBOX")
-    connection.store("1:*", "+FLAGS", r"(\Deleted)") if dovecot.count() else None
-    connection.expunge()
-    connection.logout()
-    return dovecot
-
-
 @pytest.mark.django_db(transaction=True)
 def test_the_poller_ends_a_batchs_lanes_before_the_next_batch_is_processed(
     cast, empty_inbox, settings, monkeypatch, caplog
