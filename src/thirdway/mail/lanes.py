@@ -149,7 +149,8 @@ class Lanes:
             return self.done
         for child in self.children:
             os.waitpid(child, 0)
-        self.children, count = [], len(self.children)
+        count = len(self.children)
+        self.children = []
         state = {
             row.pk: row
             for row in InboundMessage.objects.filter(pk__in=[m.pk for m in self.messages]).defer(
@@ -200,6 +201,7 @@ def run(
 
 
 def _fork(lane: list[InboundMessage], process: Process) -> int:
+    """A process of its own for ``lane`` (its id); the child never returns."""
     parent = os.getpid()
     child = os.fork()
     if child:
