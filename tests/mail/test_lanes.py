@@ -144,3 +144,36 @@ def test_the_poller_ends_a_batchs_lanes_before_the_next_batch_is_processed(
     for n in range(40):
         answer, question = rows[f"r{n}@acme.example"], rows[f"p{n}@acme.example"]
         assert (answer.status, answer.ticket_id) == (InboundStatus.ARTICLE, question.ticket_id)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_contacts_writing_for_the_first_time_get_one_sign_in_each(cast, helpdesk, settings):
+    """Their messages are spread over both lanes; each contact's first message gives them a
+    sign-in, which must be one account however the lanes meet."""
+    from thirdway.accounts.models import User
+    from thirdway.clients import services as clients
+
+    settings.MAIL_PROCESSES = 2
+    people = [
+        clients.create_contact(
+            cast.admin,
+            cast.acme,
+            name=f"First Timer {n}",
+            email=f"first{n}@acme.example",
+            source="cli",
+        )
+        for n in range(3)
+    ]
+    assert all(person.user_id is None for person in people)
+    batch = [
+        mail(f"first{n % 3}@acme.example", f"Question {n}", message_id=f"<q{n}@acme.example>")
+        for n in range(30)
+    ]
+    process_many([m for m, created in receive_many(batch, mailbox=helpdesk, source="pipe")])
+    for person in people:
+        person.refresh_from_db()
+        assert person.user is not None
+        assert User.objects.filter(email__iexact=person.email).count() == 1
+        tickets = Ticket.objects.filter(requester=person)
+        assert tickets.count() == 10
+        assert set(tickets.values_list("articles__author", flat=True)) == {person.user_id}
