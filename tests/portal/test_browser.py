@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import connections
 from django.urls import Resolver404, resolve
 
 from thirdway.audit.models import Source
@@ -124,3 +125,6 @@ def test_a_contact_opens_a_ticket_a_partner_answers_and_the_contact_sees_the_ans
             phone.screenshot(path=str(tmp_path / "list.png"), full_page=True)
         finally:
             browser.close()
+            # Playwright runs this block in a context of its own, where the ORM opened a
+            # connection of its own: closed here, or the test database could not be dropped.
+            connections.close_all()
