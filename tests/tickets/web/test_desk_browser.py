@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from thirdway.audit.models import Source
 from thirdway.tickets import services
@@ -55,6 +56,9 @@ def browser(monkeypatch):
             yield chromium
         finally:
             chromium.close()
+            # Playwright runs this block in a context of its own, where the ORM opened a
+            # connection of its own: closed here, or the test database could not be dropped.
+            connections.close_all()
 
 
 @pytest.mark.browser
