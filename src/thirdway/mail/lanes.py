@@ -65,15 +65,20 @@ def _links(raw: bytes) -> tuple[str, list[str]]:
     return sender, answered + named
 
 
-def _known(senders: set[str]) -> set[str]:
-    """Which of these addresses are contacts' already (one query)."""
+def _known(senders: set[str]) -> dict[str, Contact]:
+    """The contact each of these addresses already is, by address: the first one, as a new
+    message is written as it (one query)."""
     if not senders:
-        return set()
-    return set(
+        return {}
+    first: dict[str, Contact] = {}
+    for contact in (
         Contact.objects.annotate(address=Lower("email"))
         .filter(address__in=senders, is_active=True)
-        .values_list("address", flat=True)
-    )
+        .select_related("client")
+        .order_by("id")
+    ):
+        first.setdefault(contact.address, contact)
+    return first
 
 
 def conversations(messages: list[InboundMessage]) -> list[list[InboundMessage]]:
@@ -81,8 +86,10 @@ def conversations(messages: list[InboundMessage]) -> list[list[InboundMessage]]:
     return _grouped(messages)[0]
 
 
-def _grouped(messages: list[InboundMessage]) -> tuple[list[list[InboundMessage]], set[str]]:
-    """The conversations, and the senders among them who are contacts already."""
+def _grouped(
+    messages: list[InboundMessage],
+) -> tuple[list[list[InboundMessage]], list[Contact]]:
+    """The conversations, and the contacts the senders among them already are."""
     parent: dict[str, str] = {}
 
     def root(key: str) -> str:
@@ -107,7 +114,7 @@ def _grouped(messages: list[InboundMessage]) -> tuple[list[list[InboundMessage]]
     groups: dict[str, list[InboundMessage]] = {}
     for message, key in zip(messages, own, strict=True):
         groups.setdefault(root(key), []).append(message)
-    return list(groups.values()), known
+    return list(groups.values()), list(known.values())
 
 
 def lanes(messages: list[InboundMessage], count: int) -> list[list[InboundMessage]]:
@@ -170,14 +177,14 @@ class Lanes:
 def start(
     messages: list[InboundMessage],
     process: Process,
-    prepare: Callable[[set[str]], None] | None = None,
+    prepare: Callable[[list[Contact]], None] | None = None,
 ) -> Lanes:
     """``process`` (one lane's messages, in order) started on every lane, each in a process of
     its own, returning at once: this process may fetch and store more meanwhile, and must
     ``wait`` before it processes anything else.  Where lanes do not pay, the messages are
     processed here before it returns.
 
-    ``prepare``, given the addresses of the senders who are contacts already, runs first when
+    ``prepare``, given the contacts the senders already are, runs first when
     there are lanes: what would make two lanes wait on each other is better done before."""
     if not _worth_it(messages):
         return Lanes(messages, process, done=process(messages))
@@ -194,7 +201,7 @@ def start(
 def run(
     messages: list[InboundMessage],
     process: Process,
-    prepare: Callable[[set[str]], None] | None = None,
+    prepare: Callable[[list[Contact]], None] | None = None,
 ) -> list[InboundMessage]:
     """``start``, then ``wait``."""
     return start(messages, process, prepare).wait()

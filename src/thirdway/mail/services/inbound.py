@@ -19,7 +19,6 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, OperationalError, transaction
-from django.db.models.functions import Lower
 from django.utils import timezone
 
 from thirdway import configcache
@@ -131,19 +130,11 @@ def start_processing(messages: list[InboundMessage]) -> lanes.Lanes:
     return lanes.start(messages, _process_in_groups, prepare=_give_logins)
 
 
-def _give_logins(addresses: set[str]) -> None:
+def _give_logins(contacts: list[Contact]) -> None:
     """Before a batch is split into lanes: the sign-ins its senders' messages would give them,
     given now in one transaction.  Otherwise two lanes with messages from one contact wait on
     each other for that contact's row, or deadlock on two of them."""
-    first: dict[str, Contact] = {}  # the contact a new message is written as (``_contact_for``)
-    for contact in (
-        Contact.objects.annotate(address=Lower("email"))
-        .filter(address__in=addresses, is_active=True)
-        .select_related("client")
-        .order_by("id")
-    ):
-        first.setdefault(contact.address, contact)
-    waiting = [contact for contact in first.values() if contact.user_id is None]
+    waiting = [contact for contact in contacts if contact.user_id is None]
     if not waiting:
         return
     actor = mail_actor()
