@@ -289,13 +289,17 @@ def _settled(message: InboundMessage) -> Outcome:
     contact or sign-in created meanwhile by another lane): by then the winner has committed,
     so the second try finds what it would have created."""
     try:
-        with transaction.atomic(), audit_gathering(), threads.gathering(), _opening():
-            return _route(message)
+        return _route_in_savepoint(message)
     except (IntegrityError, OperationalError) as error:
         code = getattr(error.__cause__, "sqlstate", None)
         if isinstance(error, OperationalError) and code not in LOST_RACE:
             raise
         log.info("mail: message %s lost a race (%s); processing it again", message.pk, code)
+    return _route_in_savepoint(message)
+
+
+def _route_in_savepoint(message: InboundMessage) -> Outcome:
+    """``_route``, its writes gathered and rolled back together should it raise."""
     with transaction.atomic(), audit_gathering(), threads.gathering(), _opening():
         return _route(message)
 
