@@ -253,17 +253,23 @@ def bench_pipeline(environment: dict, home: Path, batch: list[bytes]) -> dict:
     return figures
 
 
-DRAIN = """
+# The CPU time of a shell script of the bench: its own and its processing lanes'.
+CPU = """
 import json, resource, time
-from thirdway.mail.services import drain_spool
 def cpu():  # this process and its processing lanes
     usage = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     return sum(u.ru_utime + u.ru_stime for u in usage)
+"""
+DRAIN = (
+    CPU
+    + """
+from thirdway.mail.services import drain_spool
 started, before = time.perf_counter(), cpu()
 count = drain_spool(limit=100000)
 print(json.dumps({"messages": count, "seconds": time.perf_counter() - started,
     "cpu_seconds": cpu() - before}))
 """
+)
 
 
 def bench_spool(environment: dict, batch: list[bytes]) -> tuple[dict, dict]:
@@ -327,19 +333,18 @@ def stop_dovecot(root: Path) -> None:
     shutil.rmtree(root, ignore_errors=True)
 
 
-POLL = """
-import json, resource, time
+POLL = (
+    CPU
+    + """
 from thirdway.mail.fetching import poll
 from thirdway.mail.models import Mailbox
-def cpu():  # this process and its processing lanes
-    usage = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
-    return sum(u.ru_utime + u.ru_stime for u in usage)
 box = Mailbox.objects.get(name="bench")
 started, before = time.perf_counter(), cpu()
 counts = poll(box)
 print(json.dumps({"counts": counts, "seconds": time.perf_counter() - started,
     "cpu_seconds": cpu() - before}))
 """
+)
 
 
 def _fill(port: int, batch: list[bytes]) -> None:

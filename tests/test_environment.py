@@ -274,6 +274,8 @@ def test_settings_start_with_no_variable_set(tmp_path):
         ("THIRDWAY_HTTPS", "sure"),
         ("THIRDWAY_REQUIRE_ADMIN_2FA", "please"),
         ("THIRDWAY_API_PAGE_SIZE", "0"),
+        ("THIRDWAY_MAIL_PROCESSES", "0"),
+        ("THIRDWAY_MAIL_PROCESSES", "two"),
         ("THIRDWAY_TASK_BACKEND", "celery"),
         ("THIRDWAY_DATABASE_URL", "mysql://db/thirdway"),
         ("THIRDWAY_SECRET_KEY_FILE", "/nonexistent/thirdway/key"),
