@@ -21,6 +21,13 @@ def command(function: Callable[[argparse.Namespace], int]) -> Callable[[argparse
     return function
 
 
+def migrate_if_needed(verbose: bool = True) -> None:
+    # health imports rich and the migration executor: only commands that migrate pay for them.
+    from thirdway.health import migrate_if_needed as migrate
+
+    migrate(verbose)
+
+
 def setup_django() -> None:
     """Load settings; a bad THIRDWAY_* value ends the command with its message, not a trace."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thirdway.settings")
@@ -32,18 +39,6 @@ def setup_django() -> None:
     except ImproperlyConfigured as error:
         print(f"thirdway: configuration error: {error}", file=sys.stderr)
         raise SystemExit(2) from error
-
-
-def migrate_if_needed(verbose: bool = True) -> None:
-    from django.core.management import call_command
-    from django.db import connection
-    from django.db.migrations.executor import MigrationExecutor
-
-    executor = MigrationExecutor(connection)
-    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
-        if verbose:
-            print("Updating the database schema…")
-        call_command("migrate", interactive=False, verbosity=0)
 
 
 @command

@@ -47,3 +47,15 @@ def _results():
     yield "task queue", True, settings.TASKS["default"]["BACKEND"]
     problems = [m for m in checks.run_checks() if m.level >= checks.WARNING]
     yield "django checks", not problems, "; ".join(str(m) for m in problems) or "no issues"
+
+
+def migrate_if_needed(verbose: bool = True) -> None:
+    from django.core.management import call_command
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    executor = MigrationExecutor(connection)
+    if executor.migration_plan(executor.loader.graph.leaf_nodes()):
+        if verbose:
+            print("Updating the database schema…")
+        call_command("migrate", interactive=False, verbosity=0)

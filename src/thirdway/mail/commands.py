@@ -96,7 +96,7 @@ def ingest(args: argparse.Namespace) -> int:
     try:
         mailbox = _mailbox(args.mailbox)
     except DatabaseError:  # a fresh install: the tables do not exist yet
-        from thirdway.cli import migrate_if_needed
+        from thirdway.health import migrate_if_needed
 
         migrate_if_needed(verbose=False)
         mailbox = _mailbox(args.mailbox)
