@@ -48,6 +48,7 @@ TOP_LEVEL = {
     "environment": "foundation",
     "configcache": "foundation",
     "health": "foundation",
+    "errors": "foundation",
 }
 # Pure modules, from the top of the pure floor down: each prefix names a module or a package.
 # They import no Django, and of ours only pure modules on a lower pure floor (or their own room's).

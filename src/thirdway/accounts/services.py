@@ -7,23 +7,19 @@ import secrets
 
 import pyotp
 from django.contrib.auth.password_validation import validate_password
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
 from thirdway.accounts.models import ApiToken, Role, SignInFailure, User, token_digest
 from thirdway.accounts.throttle import WINDOW, normalise_login
 from thirdway.audit.services import diff, record, snapshot
+from thirdway.errors import require_admin
 
 TOKEN_PREFIX = "tw_"
 # Writing last_used_at on every request would turn each API read into a write.
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 TOTP_ISSUER = "Thirdway"
-
-
-def _require_admin(actor) -> None:
-    if actor is not None and not actor.is_practice_admin:
-        raise PermissionDenied("Only a practice admin may do this.")
 
 
 @transaction.atomic
@@ -118,7 +114,7 @@ def set_role(actor, user: User, role: str, *, source: str) -> User:
 @transaction.atomic
 def set_password(actor, user: User, password: str, *, source: str) -> None:
     if actor is not None and actor != user:
-        _require_admin(actor)
+        require_admin(actor)
     validate_password(password, user)
     user.set_password(password)
     user.save(update_fields=["password"])
@@ -127,7 +123,7 @@ def set_password(actor, user: User, password: str, *, source: str) -> None:
 
 @transaction.atomic
 def deactivate_user(actor, user: User, *, source: str) -> User:
-    _require_admin(actor)
+    require_admin(actor)
     before = _user_fields(user)
     user.is_active = False
     user.save(update_fields=["is_active"])
@@ -193,7 +189,7 @@ def enable_second_factor(user: User, secret: str, code: str, *, source: str) -> 
 @transaction.atomic
 def disable_second_factor(actor, user: User, *, source: str) -> None:
     if actor != user:
-        _require_admin(actor)
+        require_admin(actor)
     user.totp_secret = ""
     user.totp_enabled_at = None
     user.totp_last_step = None
@@ -223,7 +219,7 @@ def issue_token(user: User, name: str, *, source: str) -> tuple[ApiToken, str]:
 @transaction.atomic
 def revoke_token(actor, token: ApiToken, *, source: str) -> ApiToken:
     if actor != token.user:
-        _require_admin(actor)
+        require_admin(actor)
     if token.revoked_at is None:
         token.revoked_at = timezone.now()
         token.save(update_fields=["revoked_at"])

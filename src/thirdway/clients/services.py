@@ -15,6 +15,7 @@ from thirdway.accounts.models import Role
 from thirdway.audit.services import create_and_record, record, update_and_record
 from thirdway.clients.access import can_edit_client, can_edit_client_data
 from thirdway.clients.models import Asset, Client, Contact, ContactRole, Site
+from thirdway.errors import invalid, require
 from thirdway.network.models import Partner
 
 CLIENT_FIELDS = ["name", "lead_partner", "time_zone", "country", "region", "status", "notes"]
@@ -28,15 +29,6 @@ def _scope(client: Client) -> str:
     return f"client:{client.pk}"
 
 
-def _require(allowed: bool, message: str) -> None:
-    if not allowed:
-        raise PermissionDenied(message)
-
-
-def _invalid(field: str, message: str, allowed: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, params={"allowed": allowed})})
-
-
 def resolve_owned(model, client: Client, field: str, object_id):
     """An object of ``client`` by id, or a 400 naming ``field`` (never another client's)."""
     if object_id is None:
@@ -44,7 +36,7 @@ def resolve_owned(model, client: Client, field: str, object_id):
     found = model.objects.filter(client=client, pk=object_id).first()
     if found is None:
         noun = model._meta.verbose_name
-        raise _invalid(
+        raise invalid(
             field, f"No {noun} with id {object_id} at this client.", f"the id of one of its {noun}s"
         )
     return found
@@ -55,7 +47,7 @@ def resolve_owned(model, client: Client, field: str, object_id):
 
 @transaction.atomic
 def create_client(actor, *, source: str, **data) -> Client:
-    _require(actor.is_practice_admin, "Only a practice admin may add clients.")
+    require(actor.is_practice_admin, "Only a practice admin may add clients.")
     client = Client(**data)
     return create_and_record(
         actor, client, fields=CLIENT_FIELDS, action="client.create", source=source, scope=_scope
@@ -64,7 +56,7 @@ def create_client(actor, *, source: str, **data) -> Client:
 
 @transaction.atomic
 def update_client(actor, client: Client, data: dict, *, source: str) -> Client:
-    _require(can_edit_client(actor, client), "Only a practice admin or the lead partner may.")
+    require(can_edit_client(actor, client), "Only a practice admin or the lead partner may.")
     if "lead_partner" in data and not actor.is_practice_admin:
         raise PermissionDenied("Only a practice admin may hand a client to another lead partner.")
     return update_and_record(
@@ -81,7 +73,7 @@ def update_client(actor, client: Client, data: dict, *, source: str) -> Client:
 @transaction.atomic
 def set_team(actor, client: Client, partners: list[Partner], *, source: str) -> Client:
     """Name the partners and associates who serve the client (they then see it)."""
-    _require(can_edit_client(actor, client), "Only a practice admin or the lead partner may.")
+    require(can_edit_client(actor, client), "Only a practice admin or the lead partner may.")
     before = sorted(client.team.values_list("pk", flat=True))
     client.team.set(partners)
     after = sorted(p.pk for p in partners)
@@ -102,7 +94,7 @@ def set_team(actor, client: Client, partners: list[Partner], *, source: str) -> 
 
 @transaction.atomic
 def create_site(actor, client: Client, *, source: str, **data) -> Site:
-    _require(can_edit_client_data(actor, client), "You may not change this client's data.")
+    require(can_edit_client_data(actor, client), "You may not change this client's data.")
     data.setdefault("time_zone", client.time_zone)
     site = Site(client=client, **data)
     return create_and_record(
@@ -112,7 +104,7 @@ def create_site(actor, client: Client, *, source: str, **data) -> Site:
 
 @transaction.atomic
 def update_site(actor, site: Site, data: dict, *, source: str) -> Site:
-    _require(can_edit_client_data(actor, site.client), "You may not change this client's data.")
+    require(can_edit_client_data(actor, site.client), "You may not change this client's data.")
     return update_and_record(
         actor,
         site,
@@ -130,7 +122,7 @@ def update_site(actor, site: Site, data: dict, *, source: str) -> Site:
 def _check_unique_email(client: Client, email: str, exclude_pk=None) -> None:
     clash = client.contacts.with_email(email).exclude(pk=exclude_pk)
     if clash.exists():
-        raise _invalid(
+        raise invalid(
             "email",
             f"{email} is already a contact of this client.",
             "an e-mail address no other contact of this client uses",
@@ -148,7 +140,7 @@ def create_contact(
     **data,
 ) -> Contact:
     """Add a person at the client; with ``with_login`` they can sign in to the portal."""
-    _require(can_edit_client_data(actor, client), "You may not change this client's data.")
+    require(can_edit_client_data(actor, client), "You may not change this client's data.")
     contact = Contact(client=client, **data)
     contact.full_clean(validate_constraints=False)
     _check_unique_email(client, contact.email)
@@ -179,7 +171,7 @@ def give_login(actor, contact: Contact, *, source: str) -> Contact:
 
     Used when a contact writes by e-mail, so what they send is theirs on the ticket.
     """
-    _require(can_edit_client_data(actor, contact.client), "You may not change this client's data.")
+    require(can_edit_client_data(actor, contact.client), "You may not change this client's data.")
     # Locked and read again: another process may have given the login meanwhile.
     current = Contact.objects.select_for_update().filter(pk=contact.pk).values("user_id").get()
     if current["user_id"] is not None:
@@ -204,7 +196,7 @@ def give_login(actor, contact: Contact, *, source: str) -> Contact:
 
 @transaction.atomic
 def update_contact(actor, contact: Contact, data: dict, *, source: str) -> Contact:
-    _require(can_edit_client_data(actor, contact.client), "You may not change this client's data.")
+    require(can_edit_client_data(actor, contact.client), "You may not change this client's data.")
     new_login = None
     if "email" in data:
         _check_unique_email(contact.client, data["email"], exclude_pk=contact.pk)
@@ -244,7 +236,7 @@ def update_contact(actor, contact: Contact, data: dict, *, source: str) -> Conta
 def create_asset(
     actor, client: Client, *, source: str, site_id=None, contact_id=None, **data
 ) -> Asset:
-    _require(can_edit_client_data(actor, client), "You may not change this client's data.")
+    require(can_edit_client_data(actor, client), "You may not change this client's data.")
     asset = Asset(
         client=client,
         site=resolve_owned(Site, client, "site", site_id),
@@ -263,7 +255,7 @@ def create_asset(
 
 @transaction.atomic
 def update_asset(actor, asset: Asset, data: dict, *, source: str) -> Asset:
-    _require(can_edit_client_data(actor, asset.client), "You may not change this client's data.")
+    require(can_edit_client_data(actor, asset.client), "You may not change this client's data.")
     data = dict(data)
     for field, model in (("site", Site), ("contact", Contact)):
         if f"{field}_id" in data:

@@ -3,13 +3,14 @@ out, for practice admins.  A token of a practice admin is required; anyone else 
 intake and empty lists."""
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from thirdway.audit.models import Source
+from thirdway.errors import invalid
 from thirdway.mail import services
 from thirdway.mail.access import is_mail_admin
 from thirdway.mail.models import InboundMessage, InboundSource, Mailbox, OutboundMessage
@@ -45,10 +46,6 @@ class OutboundOut(Schema):
     ticket_id: int | None
 
 
-def _invalid(field: str, message: str, allowed: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, params={"allowed": allowed})})
-
-
 @router.post("/mail/inbound", response={201: IntakeOut, 200: IntakeOut})
 def post_inbound(request: HttpRequest, mailbox: str | None = None):
     """Take one raw RFC 822 message as the request body (``Content-Type: message/rfc822``).
@@ -63,12 +60,12 @@ def post_inbound(request: HttpRequest, mailbox: str | None = None):
         box = Mailbox.objects.filter(name=mailbox).first()
         if box is None:
             known = ", ".join(Mailbox.objects.values_list("name", flat=True)) or "none"
-            raise _invalid("mailbox", f"No mailbox {mailbox!r}.", f"one of: {known}")
+            raise invalid("mailbox", f"No mailbox {mailbox!r}.", f"one of: {known}")
     raw = request.body
     if not raw.strip():
-        raise _invalid("body", "The body is empty.", "one RFC 822 message as raw bytes")
+        raise invalid("body", "The body is empty.", "one RFC 822 message as raw bytes")
     if len(raw) > settings.MAIL_MAX_BYTES * 2:
-        raise _invalid(
+        raise invalid(
             "body", f"{len(raw)} bytes is far over the limit.", "a message of 25 MB or less"
         )
     message, created = services.receive_and_process(raw, mailbox=box, source=InboundSource.HTTP)

@@ -12,6 +12,7 @@ from django.utils.text import slugify
 from thirdway.accounts import services as accounts
 from thirdway.accounts.models import Role
 from thirdway.audit.services import create_and_record, record, update_and_record
+from thirdway.errors import require_admin
 from thirdway.network.models import (
     Absence,
     OnCallFeed,
@@ -61,11 +62,6 @@ ROLE_OF_KIND = {
 }
 
 
-def _require_admin(actor) -> None:
-    if actor is not None and not actor.is_practice_admin:
-        raise PermissionDenied("Only a practice admin may do this.")
-
-
 def can_edit_partner(actor, partner: Partner) -> bool:
     return actor.is_practice_admin or partner.user_id == actor.pk
 
@@ -111,7 +107,7 @@ def visible_partner(actor, field: str, partner_id) -> Partner:
 
 @transaction.atomic
 def create_practice(actor, *, source: str, **data) -> Practice:
-    _require_admin(actor)
+    require_admin(actor)
     data.setdefault("slug", slugify(data.get("name", "")))
     practice = Practice(**data)
     return create_and_record(
@@ -126,7 +122,7 @@ def create_practice(actor, *, source: str, **data) -> Practice:
 
 @transaction.atomic
 def update_practice(actor, practice: Practice, data: dict, *, source: str) -> Practice:
-    _require_admin(actor)
+    require_admin(actor)
     return update_and_record(
         actor,
         practice,
@@ -146,7 +142,7 @@ def create_partner(
     actor, *, source: str, username: str | None = None, password: str | None = None, **data
 ) -> Partner:
     """Add a person to the network, with a sign-in account when ``username`` is given."""
-    _require_admin(actor)
+    require_admin(actor)
     partner = Partner(**data)
     partner.full_clean()
     if username:

@@ -10,17 +10,12 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache, lru_cache
 
-from django.core.exceptions import ValidationError
-
+from thirdway.errors import invalid
 from thirdway.sla import engine
 
 # Holidays for this many years either side of the evaluation year: enough for any due time.
 HOLIDAY_YEARS_BEFORE = 1
 HOLIDAY_YEARS_AFTER = 2
-
-
-def _invalid(field: str, message: str, allowed: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, params={"allowed": allowed})})
 
 
 @cache
@@ -33,11 +28,11 @@ def supported_countries() -> dict[str, list[str]]:
 def check_hours(weekly_hours: object) -> dict[str, list[list[str]]]:
     """Validate ``{"mon": [["08:00", "12:00"]], ...}`` with the engine's rules."""
     if not isinstance(weekly_hours, dict):
-        raise _invalid("weekly_hours", "Hours must be an object of weekdays.", _HOURS_ALLOWED)
+        raise invalid("weekly_hours", "Hours must be an object of weekdays.", _HOURS_ALLOWED)
     try:
         engine.Calendar.from_hours("UTC", {day: _pairs(v) for day, v in weekly_hours.items()})
     except (engine.CalendarError, TypeError, ValueError) as error:
-        raise _invalid("weekly_hours", str(error), _HOURS_ALLOWED) from error
+        raise invalid("weekly_hours", str(error), _HOURS_ALLOWED) from error
     return {day: [list(pair) for pair in _pairs(v)] for day, v in weekly_hours.items() if v}
 
 
@@ -67,7 +62,7 @@ def check_zone(time_zone: str) -> None:
     try:
         engine.Calendar.twenty_four_seven(time_zone)
     except engine.CalendarError as error:
-        raise _invalid(
+        raise invalid(
             "time_zone", str(error), "an IANA time zone name such as Europe/Paris"
         ) from error
 
@@ -75,17 +70,17 @@ def check_zone(time_zone: str) -> None:
 def check_holiday_area(country: str, region: str) -> None:
     if not country:
         if region:
-            raise _invalid("holiday_region", "A region needs a country.", "a country code first")
+            raise invalid("holiday_region", "A region needs a country.", "a country code first")
         return
     supported = supported_countries()
     if country not in supported:
-        raise _invalid(
+        raise invalid(
             "holiday_country",
             f"No public holidays are known for {country!r}.",
             "an ISO 3166-1 alpha-2 code the holidays package supports, e.g. FR, DE, US, CA",
         )
     if region and region not in supported[country]:
-        raise _invalid(
+        raise invalid(
             "holiday_region",
             f"{country} has no region {region!r}.",
             ", ".join(supported[country][:40]) or "no regions for this country",
@@ -94,11 +89,11 @@ def check_holiday_area(country: str, region: str) -> None:
 
 def check_closed_dates(values: object) -> list[str]:
     if not isinstance(values, list):
-        raise _invalid("closed_dates", "Closed dates must be a list.", "a list of YYYY-MM-DD")
+        raise invalid("closed_dates", "Closed dates must be a list.", "a list of YYYY-MM-DD")
     try:
         return sorted({dt.date.fromisoformat(str(value)).isoformat() for value in values})
     except ValueError as error:
-        raise _invalid("closed_dates", str(error), "a list of YYYY-MM-DD dates") from error
+        raise invalid("closed_dates", str(error), "a list of YYYY-MM-DD dates") from error
 
 
 def public_holidays(country: str, region: str, years: range) -> frozenset[dt.date]:

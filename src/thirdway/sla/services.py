@@ -6,11 +6,11 @@ escalation steps out of order) and leaves an audit record.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from thirdway import configcache
 from thirdway.audit.services import create_and_record, record, update_and_record
+from thirdway.errors import invalid, require_admin
 from thirdway.sla import calendars, engine
 from thirdway.sla.models import (
     BusinessCalendar,
@@ -31,15 +31,7 @@ CALENDAR_FIELDS = [
     "closed_dates",
 ]
 POLICY_FIELDS = ["name", "description", "calendar", "is_default"]
-
-
-def _require_admin(actor) -> None:
-    if actor is not None and not actor.is_practice_admin:
-        raise PermissionDenied("Only a practice admin may change service levels.")
-
-
-def _invalid(field: str, message: str, allowed: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, params={"allowed": allowed})})
+ADMIN_ONLY = "Only a practice admin may change service levels."
 
 
 def _clean_calendar(data: dict) -> dict:
@@ -58,12 +50,12 @@ def _clean_calendar(data: dict) -> dict:
 @transaction.atomic
 def create_calendar(actor, *, source: str, **data) -> BusinessCalendar:
     """A business calendar; ``weekly_hours`` defaults to none and must then be given."""
-    _require_admin(actor)
+    require_admin(actor, ADMIN_ONLY)
     data = _clean_calendar(data)
     calendar = BusinessCalendar(**data)
     calendars.check_holiday_area(calendar.holiday_country, calendar.holiday_region)
     if "weekly_hours" not in data:
-        raise _invalid("weekly_hours", "A calendar needs opening hours.", "see weekly_hours")
+        raise invalid("weekly_hours", "A calendar needs opening hours.", "see weekly_hours")
     return create_and_record(
         actor, calendar, fields=CALENDAR_FIELDS, action="sla.calendar.create", source=source
     )
@@ -71,7 +63,7 @@ def create_calendar(actor, *, source: str, **data) -> BusinessCalendar:
 
 @transaction.atomic
 def update_calendar(actor, calendar: BusinessCalendar, data: dict, *, source: str):
-    _require_admin(actor)
+    require_admin(actor, ADMIN_ONLY)
     data = _clean_calendar(data)
     calendars.check_holiday_area(
         data.get("holiday_country", calendar.holiday_country),
@@ -104,7 +96,7 @@ def create_policy(
     ``targets`` maps a priority (1-4) to ``{"first_response": minutes, "next_response": ...,
     "resolution": ...}``; ``steps`` maps a clock kind to ``[(percent, [action, ...]), ...]``.
     """
-    _require_admin(actor)
+    require_admin(actor, ADMIN_ONLY)
     if is_default:
         SlaPolicy.objects.filter(is_default=True).update(is_default=False)
     policy = create_and_record(
@@ -121,7 +113,7 @@ def create_policy(
 
 @transaction.atomic
 def update_policy(actor, policy: SlaPolicy, data: dict, *, source: str) -> SlaPolicy:
-    _require_admin(actor)
+    require_admin(actor, ADMIN_ONLY)
     if data.get("is_default"):
         SlaPolicy.objects.filter(is_default=True).exclude(pk=policy.pk).update(is_default=False)
     return update_and_record(
@@ -133,7 +125,7 @@ def _check_minutes(priority, kind: str, value) -> int | None:
     if value is None:
         return None
     if type(value) is not int or value <= 0 or value > 525_600:
-        raise _invalid(
+        raise invalid(
             f"targets.{priority}.{kind}",
             f"{value!r} is not a number of business minutes.",
             "a whole number of minutes from 1 to 525600, or null for no target",
@@ -144,15 +136,15 @@ def _check_minutes(priority, kind: str, value) -> int | None:
 @transaction.atomic
 def set_targets(actor, policy: SlaPolicy, targets: dict, *, source: str) -> None:
     """Replace the policy's targets (priorities left out have no targets)."""
-    _require_admin(actor)
+    require_admin(actor, ADMIN_ONLY)
     kinds = set(ClockKind.values)
     rows = []
     for priority, values in targets.items():
         if int(priority) not in (1, 2, 3, 4):
-            raise _invalid("targets", f"P{priority} does not exist.", "priorities 1, 2, 3, 4")
+            raise invalid("targets", f"P{priority} does not exist.", "priorities 1, 2, 3, 4")
         unknown = set(values) - kinds
         if unknown:
-            raise _invalid("targets", f"Unknown clock(s) {sorted(unknown)}.", ", ".join(kinds))
+            raise invalid("targets", f"Unknown clock(s) {sorted(unknown)}.", ", ".join(kinds))
         minutes = {k: _check_minutes(priority, k, values.get(k)) for k in ClockKind.values}
         rows.append(
             SlaTarget(
@@ -176,7 +168,7 @@ def set_targets(actor, policy: SlaPolicy, targets: dict, *, source: str) -> None
 def check_steps(clock: str, steps: list) -> engine.EscalationPolicy:
     """Validate one clock's steps with the engine: percents 1-100, strictly increasing."""
     if clock not in ClockKind.values:
-        raise _invalid("steps", f"Unknown clock {clock!r}.", ", ".join(ClockKind.values))
+        raise invalid("steps", f"Unknown clock {clock!r}.", ", ".join(ClockKind.values))
     try:
         policy = engine.EscalationPolicy(
             tuple(
@@ -185,7 +177,7 @@ def check_steps(clock: str, steps: list) -> engine.EscalationPolicy:
             )
         )
     except (engine.EscalationError, TypeError, ValueError) as error:
-        raise _invalid(
+        raise invalid(
             f"steps.{clock}",
             str(error),
             "steps in increasing order of percent, each from 1 to 100 (100 = the breach)",
@@ -193,7 +185,7 @@ def check_steps(clock: str, steps: list) -> engine.EscalationPolicy:
     for _, actions in steps:
         unknown = [action for action in actions if action not in EscalationAction.values]
         if unknown or not actions:
-            raise _invalid(
+            raise invalid(
                 f"steps.{clock}",
                 f"Unknown or missing action(s) {unknown}.",
                 ", ".join(EscalationAction.values),
@@ -204,7 +196,7 @@ def check_steps(clock: str, steps: list) -> engine.EscalationPolicy:
 @transaction.atomic
 def set_steps(actor, policy: SlaPolicy, steps: dict, *, source: str) -> None:
     """Replace the policy's escalation steps, ``{clock: [(percent, [actions]), ...]}``."""
-    _require_admin(actor)
+    require_admin(actor, ADMIN_ONLY)
     rows = []
     for clock, clock_steps in steps.items():
         check_steps(clock, list(clock_steps))
@@ -228,7 +220,7 @@ def set_client_service_level(
     actor, client, *, policy: SlaPolicy | None, calendar: BusinessCalendar | None, source: str
 ) -> ClientServiceLevel:
     """Choose the client's policy and calendar (None: the default policy / its calendar)."""
-    _require_admin(actor)
+    require_admin(actor, ADMIN_ONLY)
     level, _ = ClientServiceLevel.objects.get_or_create(client=client)
     before = [level.policy_id, level.calendar_id]
     level.policy, level.calendar = policy, calendar

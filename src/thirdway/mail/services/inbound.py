@@ -29,6 +29,7 @@ from thirdway.audit.services import gathering as audit_gathering
 from thirdway.audit.services import record
 from thirdway.clients import services as clients
 from thirdway.clients.models import Client, Contact
+from thirdway.errors import require_admin
 from thirdway.mail import lanes, parsing, spool, threads
 from thirdway.mail.models import (
     BouncingAddress,
@@ -576,14 +577,9 @@ def _mark_bouncing(address: str, report: parsing.DeliveryReport) -> None:
 # --- quarantine and triage -----------------------------------------------------------------------
 
 
-def _require_admin(actor) -> None:
-    if actor is not None and not actor.is_practice_admin:
-        raise PermissionDenied("Only a practice admin may do this.")
-
-
 def reprocess(actor, message: InboundMessage, *, source: str) -> InboundMessage:
     """Run a quarantined (or triaged) message through the pipeline again."""
-    _require_admin(actor)
+    require_admin(actor)
     with transaction.atomic():
         locked = InboundMessage.objects.select_for_update().get(pk=message.pk)
         if locked.status not in (InboundStatus.QUARANTINED, InboundStatus.UNKNOWN_CLIENT):

@@ -15,7 +15,6 @@ import functools
 import smtplib
 
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Value
 from django.template import Context, Engine, TemplateSyntaxError
@@ -25,6 +24,7 @@ from thirdway import configcache
 from thirdway.audit.models import Source
 from thirdway.audit.services import record
 from thirdway.clients.models import Client
+from thirdway.errors import invalid, require_admin
 from thirdway.mail import composing, threads
 from thirdway.mail.models import (
     BouncingAddress,
@@ -78,32 +78,20 @@ AUTOMATIC_KINDS = {
 }
 
 
-def _require_admin(actor) -> None:
-    """A practice admin, or the system itself (``None``: the command line)."""
-    if actor is not None and not actor.is_practice_admin:
-        raise PermissionDenied("Only a practice admin may do this.")
-
-
-def _invalid(field: str, message: str, allowed: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, params={"allowed": allowed})})
-
-
 # --- practice settings ---------------------------------------------------------------------------
 
 
 @transaction.atomic
 def save_template(actor, *, kind: str, subject: str, body: str, practice=None, source: str):
     """Set a practice's wording of one notification (Django template syntax, checked now)."""
-    _require_admin(actor)
+    require_admin(actor)
     if kind not in NotificationKind.values:
-        raise _invalid(
-            "kind", f"Unknown notification {kind!r}.", ", ".join(NotificationKind.values)
-        )
+        raise invalid("kind", f"Unknown notification {kind!r}.", ", ".join(NotificationKind.values))
     for name, text in (("subject", subject), ("body", body)):
         try:
             TEXT_ENGINE.from_string(text)
         except TemplateSyntaxError as error:
-            raise _invalid(
+            raise invalid(
                 name, f"The template does not compile: {error}", "valid template text"
             ) from error
     template, _ = MailTemplate.objects.update_or_create(
@@ -116,17 +104,17 @@ def save_template(actor, *, kind: str, subject: str, body: str, practice=None, s
 @transaction.atomic
 def set_client_domain(actor, client: Client, domain: str, *, source: str) -> ClientDomain:
     """Declare that mail from ``domain`` comes from ``client``."""
-    _require_admin(actor)
+    require_admin(actor)
     domain = domain.strip().lower().lstrip("@")
     if not domain or "." not in domain or any(c.isspace() for c in domain):
-        raise _invalid(
+        raise invalid(
             "domain", f"{domain!r} is not a mail domain.", "a domain such as acme.example"
         )
     try:
         with transaction.atomic():
             entry = ClientDomain.objects.create(domain=domain, client=client)
     except IntegrityError:
-        raise _invalid(
+        raise invalid(
             "domain", f"{domain} already belongs to a client.", "a domain no client has"
         ) from None
     record(actor, "mail.domain", entry, source=source, changes={"client": [None, client.pk]})
@@ -151,10 +139,10 @@ MAILBOX_FIELDS = (
 @transaction.atomic
 def save_mailbox(actor, name: str, *, source: str, **fields) -> Mailbox:
     """Add a mailbox, or change the given fields of the one with this name."""
-    _require_admin(actor)
+    require_admin(actor)
     unknown = sorted(set(fields) - set(MAILBOX_FIELDS))
     if unknown:
-        raise _invalid(unknown[0], "Not a mailbox setting.", ", ".join(MAILBOX_FIELDS))
+        raise invalid(unknown[0], "Not a mailbox setting.", ", ".join(MAILBOX_FIELDS))
     mailbox = Mailbox.objects.filter(name=name).first() or Mailbox(name=name)
     before = {field: getattr(mailbox, field, None) for field in fields}
     for field, value in fields.items():

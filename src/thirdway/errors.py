@@ -1,0 +1,30 @@
+"""The two refusals every service speaks: a value that is not allowed, and an act not allowed.
+
+A refused value is a ``ValidationError`` keyed by the field, carrying what is allowed; the API
+turns it into a 400 ``{field, problem, allowed}`` and forms show it beside the field.  A refused
+act is a ``PermissionDenied`` (403).  Imports Django and nothing of ours.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+
+ADMIN_ONLY = "Only a practice admin may do this."
+
+
+def invalid(field: str, message: str, allowed: str) -> ValidationError:
+    """The error for a value of ``field`` that is not allowed (raise it)."""
+    return ValidationError({field: ValidationError(message, params={"allowed": allowed})})
+
+
+def require(allowed: bool, message: str) -> None:
+    """Refuse the act with ``message`` unless ``allowed``."""
+    if not allowed:
+        raise PermissionDenied(message)
+
+
+def require_admin(actor: Any, message: str = ADMIN_ONLY) -> None:
+    """A practice admin, or the system itself (``None``: the command line, the worker)."""
+    require(actor is None or actor.is_practice_admin, message)
