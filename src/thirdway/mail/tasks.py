@@ -15,12 +15,9 @@ def send_outbound(outbound_id: int) -> str:
 @task()
 def retry_due_mail() -> int:
     """The clock's sweep: enqueue every outbox message whose time has come."""
-    from thirdway.mail.services.outbound import due_messages
+    from thirdway.mail.services.outbound import OUTBOX
 
-    due = list(due_messages().values_list("pk", flat=True)[:1000])
-    for pk in due:
-        send_outbound.enqueue(pk)
-    return len(due)
+    return OUTBOX.sweep(send_outbound)
 
 
 @task()

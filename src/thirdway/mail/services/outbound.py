@@ -24,6 +24,7 @@ from thirdway import configcache
 from thirdway.audit.models import Source
 from thirdway.audit.services import record
 from thirdway.clients.models import Client
+from thirdway.clock.leases import Retried
 from thirdway.errors import invalid, require_admin
 from thirdway.mail import composing, threads
 from thirdway.mail.models import (
@@ -39,13 +40,13 @@ from thirdway.mail.models import (
 from thirdway.tickets.lifecycle import LABELS, Status
 from thirdway.tickets.models import Ticket
 
-LEASE = dt.timedelta(minutes=2)
-BACKOFF = (
-    dt.timedelta(minutes=1),
-    dt.timedelta(minutes=5),
-    dt.timedelta(minutes=30),
-    dt.timedelta(hours=2),
-    dt.timedelta(hours=6),
+OUTBOX = Retried(
+    OutboundMessage,
+    pending=OutboundStatus.PENDING,
+    retrying=OutboundStatus.RETRYING,
+    done=OutboundStatus.SENT,
+    failed=OutboundStatus.FAILED,
+    done_at="sent_at",
 )
 TEXT_ENGINE = Engine(autoescape=False)
 # The built-in wording; a practice admin may replace any of them.
@@ -338,19 +339,9 @@ def _held_back(address: str, automatic: bool, answerable: bool) -> str:
 
 def send(outbound_id: int) -> str:
     """Send one message if it is due and nobody else holds it; record the server's answer."""
-    with transaction.atomic():
-        outgoing = OutboundMessage.objects.select_for_update().filter(pk=outbound_id).first()
-        if outgoing is None or outgoing.status not in (
-            OutboundStatus.PENDING,
-            OutboundStatus.RETRYING,
-        ):
-            return "nothing to do"
-        now = timezone.now()
-        if outgoing.next_attempt_at is not None and outgoing.next_attempt_at > now:
-            return "not due yet, or another attempt holds it"
-        outgoing.attempts += 1
-        outgoing.next_attempt_at = now + LEASE
-        outgoing.save(update_fields=["attempts", "next_attempt_at"])
+    outgoing, why_not = OUTBOX.claim(outbound_id)
+    if outgoing is None:
+        return why_not
     permanent, answer = _smtp(outgoing)
     return _settle(outgoing, permanent, answer)
 
@@ -385,15 +376,7 @@ def _text(value) -> str:
 
 def _settle(outgoing: OutboundMessage, permanent: bool | None, answer: str) -> str:
     outgoing.last_error = "" if permanent is None else answer[:2000]
-    if permanent is None:
-        outgoing.status, outgoing.sent_at = OutboundStatus.SENT, timezone.now()
-        outgoing.next_attempt_at = None
-    elif permanent or outgoing.attempts > len(BACKOFF):
-        outgoing.status, outgoing.next_attempt_at = OutboundStatus.FAILED, None
-    else:
-        outgoing.status = OutboundStatus.RETRYING
-        outgoing.next_attempt_at = timezone.now() + BACKOFF[outgoing.attempts - 1]
-    outgoing.save()
+    OUTBOX.settle(outgoing, sent=permanent is None, give_up=bool(permanent))
     record(
         None,
         "mail.send",
@@ -405,10 +388,4 @@ def _settle(outgoing: OutboundMessage, permanent: bool | None, answer: str) -> s
 
 
 def due_messages(now: dt.datetime | None = None):
-    now = now or timezone.now()
-    return OutboundMessage.objects.filter(
-        status__in=[OutboundStatus.PENDING, OutboundStatus.RETRYING]
-    ).filter(
-        Q(next_attempt_at__lte=now)
-        | Q(next_attempt_at__isnull=True, created_at__lte=now - dt.timedelta(minutes=1))
-    )
+    return OUTBOX.due(now)
