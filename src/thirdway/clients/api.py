@@ -2,11 +2,11 @@
 
 from typing import Literal
 
-from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.clients import services
 from thirdway.clients.models import Asset, Client, Contact, Site
@@ -27,21 +27,6 @@ AssetKindName = Literal[
     "software",
     "other",
 ]
-
-
-def _visible_client(request, field: str, client_id: int) -> Client:
-    """A client named in a payload: one the caller can see, or a 400 naming the field."""
-    client = Client.objects.for_user(request.auth).filter(pk=client_id).first()
-    if client is None:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    f"No client with id {client_id}.",
-                    params={"allowed": "the id of a client you can see"},
-                )
-            }
-        )
-    return client
 
 
 # --- clients -----------------------------------------------------------------------------------
@@ -175,7 +160,7 @@ def get_site(request, site_id: int):
 @router.post("/sites", response={201: SiteOut})
 def create_site(request, payload: SiteIn):
     data = payload.model_dump(exclude_none=True)
-    client = _visible_client(request, "client", data.pop("client"))
+    client = find_visible(Client.objects.for_user(request.auth), "client", data.pop("client"))
     return Status(201, services.create_site(request.auth, client, source=Source.API, **data))
 
 
@@ -239,7 +224,7 @@ def get_contact(request, contact_id: int):
 @router.post("/contacts", response={201: ContactOut})
 def create_contact(request, payload: ContactIn):
     data = payload.model_dump()
-    client = _visible_client(request, "client", data.pop("client"))
+    client = find_visible(Client.objects.for_user(request.auth), "client", data.pop("client"))
     return Status(201, services.create_contact(request.auth, client, source=Source.API, **data))
 
 
@@ -302,7 +287,7 @@ def get_asset(request, asset_id: int):
 @router.post("/assets", response={201: AssetOut})
 def create_asset(request, payload: AssetIn):
     data = payload.model_dump()
-    client = _visible_client(request, "client", data.pop("client"))
+    client = find_visible(Client.objects.for_user(request.auth), "client", data.pop("client"))
     data["site_id"], data["contact_id"] = data.pop("site"), data.pop("contact")
     return Status(201, services.create_asset(request.auth, client, source=Source.API, **data))
 

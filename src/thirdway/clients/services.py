@@ -10,6 +10,7 @@ from __future__ import annotations
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
+from thirdway.access import find_owned
 from thirdway.accounts import services as accounts
 from thirdway.accounts.models import Role
 from thirdway.audit.services import create_and_record, record, update_and_record
@@ -27,19 +28,6 @@ ROLE_OF_CONTACT = {ContactRole.ADMIN: Role.CLIENT_ADMIN, ContactRole.USER: Role.
 
 def _scope(client: Client) -> str:
     return f"client:{client.pk}"
-
-
-def resolve_owned(model, client: Client, field: str, object_id):
-    """An object of ``client`` by id, or a 400 naming ``field`` (never another client's)."""
-    if object_id is None:
-        return None
-    found = model.objects.filter(client=client, pk=object_id).first()
-    if found is None:
-        noun = model._meta.verbose_name
-        raise invalid(
-            field, f"No {noun} with id {object_id} at this client.", f"the id of one of its {noun}s"
-        )
-    return found
 
 
 # --- clients -----------------------------------------------------------------------------------
@@ -239,8 +227,8 @@ def create_asset(
     require(can_edit_client_data(actor, client), "You may not change this client's data.")
     asset = Asset(
         client=client,
-        site=resolve_owned(Site, client, "site", site_id),
-        contact=resolve_owned(Contact, client, "contact", contact_id),
+        site=find_owned(Site, client, "site", site_id),
+        contact=find_owned(Contact, client, "contact", contact_id),
         **data,
     )
     return create_and_record(
@@ -259,7 +247,7 @@ def update_asset(actor, asset: Asset, data: dict, *, source: str) -> Asset:
     data = dict(data)
     for field, model in (("site", Site), ("contact", Contact)):
         if f"{field}_id" in data:
-            data[field] = resolve_owned(model, asset.client, field, data.pop(f"{field}_id"))
+            data[field] = find_owned(model, asset.client, field, data.pop(f"{field}_id"))
     return update_and_record(
         actor,
         asset,

@@ -10,6 +10,7 @@ from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 from pydantic import AwareDatetime, ValidationInfo, model_validator
 
+from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.network import services
 from thirdway.network.models import Absence, Partner, Practice, Skill
@@ -298,7 +299,7 @@ def get_absence(request, absence_id: int):
 @router.post("/absences", response={201: AbsenceOut})
 def create_absence(request, payload: AbsenceIn):
     data = payload.model_dump()
-    partner = services.visible_partner(request.auth, "partner", data.pop("partner"))
+    partner = find_visible(Partner.objects.for_user(request.auth), "partner", data.pop("partner"))
     return Status(201, services.add_absence(request.auth, partner, source=Source.API, **data))
 
 

@@ -87,21 +87,6 @@ def resolve_partner(field: str, partner_id) -> Partner | None:
     return partner
 
 
-def visible_partner(actor, field: str, partner_id) -> Partner:
-    """A partner the actor may see, by id from a payload, or a ValidationError naming ``field``."""
-    partner = Partner.objects.for_user(actor).filter(pk=partner_id).first()
-    if partner is None:
-        raise ValidationError(
-            {
-                field: ValidationError(
-                    f"No partner with id {partner_id}.",
-                    params={"allowed": "the id of a partner you can see"},
-                )
-            }
-        )
-    return partner
-
-
 # --- practices ---------------------------------------------------------------------------------
 
 
