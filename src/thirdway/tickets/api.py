@@ -26,7 +26,7 @@ from thirdway.audit.models import Source
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.network.models import Absence, Partner, Practice
-from thirdway.tickets import clocks, events, services
+from thirdway.tickets import events, services
 from thirdway.tickets.access import can_work_on
 from thirdway.tickets.idempotency import idempotent
 from thirdway.tickets.lifecycle import Status as TicketStatus
@@ -42,6 +42,7 @@ from thirdway.tickets.models import (
     number_of,
 )
 from thirdway.tickets.search import search
+from thirdway.tickets.sla_clocks import clocks
 
 router = Router()
 

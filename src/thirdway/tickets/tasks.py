@@ -120,9 +120,9 @@ def forget_old_idempotency_answers() -> int:
 @task()
 def evaluate_sla_clocks() -> dict:
     """The SLA sweep: hand over the tickets of partners now away, then evaluate every open
-    ticket's clocks and fire due escalations (see ``thirdway.tickets.escalation``)."""
-    from thirdway.tickets.escalation import sweep
+    ticket's clocks and fire due escalations (see ``thirdway.tickets.sla_clocks.escalation``)."""
     from thirdway.tickets.services.continuity import hand_over_absences
+    from thirdway.tickets.sla_clocks.escalation import sweep
 
     handed = hand_over_absences()
     report = sweep()

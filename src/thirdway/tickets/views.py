@@ -27,7 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from thirdway.accounts.models import Role
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.network.models import Absence, Partner, Skill
-from thirdway.tickets import clocks, dispatching, lifecycle, services
+from thirdway.tickets import dispatching, lifecycle, services
 from thirdway.tickets.forms import (
     LONG_LIST,
     QUERY_KEYS,
@@ -60,6 +60,7 @@ from thirdway.tickets.models import (
 )
 from thirdway.tickets.queue_rows import ROW_FIELDS, queue_rows
 from thirdway.tickets.search import search as search_tickets
+from thirdway.tickets.sla_clocks import clocks
 from thirdway.web.forms import add_service_errors
 from thirdway.web.paging import UnionPaginator
 
