@@ -28,6 +28,7 @@ from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.network.models import Absence, Partner, Practice
 from thirdway.tickets import events, services
 from thirdway.tickets.access import can_work_on
+from thirdway.tickets.assignment import continuity
 from thirdway.tickets.idempotency import idempotent
 from thirdway.tickets.lifecycle import Status as TicketStatus
 from thirdway.tickets.models import (
@@ -943,4 +944,4 @@ class TakeBackOut(Schema):
 def take_back(request, absence_id: int):
     """The partner, back from an absence, takes back the tickets their deputies still hold."""
     absence = get_object_or_404(Absence.objects.for_user(request.auth), pk=absence_id)
-    return {"taken_back": services.take_back(request.auth, absence, source=Source.API)}
+    return {"taken_back": continuity.take_back(request.auth, absence, source=Source.API)}

@@ -121,7 +121,7 @@ def forget_old_idempotency_answers() -> int:
 def evaluate_sla_clocks() -> dict:
     """The SLA sweep: hand over the tickets of partners now away, then evaluate every open
     ticket's clocks and fire due escalations (see ``thirdway.tickets.sla_clocks.escalation``)."""
-    from thirdway.tickets.services.continuity import hand_over_absences
+    from thirdway.tickets.assignment.continuity import hand_over_absences
     from thirdway.tickets.sla_clocks.escalation import sweep
 
     handed = hand_over_absences()
@@ -137,8 +137,9 @@ def evaluate_sla_clocks() -> dict:
 
 @task()
 def dispatch_new_ticket(ticket_id: int) -> None:
-    """Give a new ticket to the partner the dispatcher ranks first (see tickets/dispatching)."""
-    from thirdway.tickets import dispatching
+    """Give a new ticket to the partner the dispatcher ranks first (see
+    tickets/assignment/dispatching)."""
+    from thirdway.tickets.assignment import dispatching
 
     dispatching.dispatch_on_arrival(ticket_id)
 
@@ -146,6 +147,6 @@ def dispatch_new_ticket(ticket_id: int) -> None:
 @task()
 def reoptimise_dispatch_queue() -> dict:
     """Assign the waiting queue of automatically dispatched practices jointly."""
-    from thirdway.tickets import dispatching
+    from thirdway.tickets.assignment import dispatching
 
     return dispatching.reoptimise_queue()

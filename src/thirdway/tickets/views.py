@@ -27,7 +27,8 @@ from django.views.decorators.http import require_GET, require_POST
 from thirdway.accounts.models import Role
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.network.models import Absence, Partner, Skill
-from thirdway.tickets import dispatching, lifecycle, services
+from thirdway.tickets import lifecycle, services
+from thirdway.tickets.assignment import continuity, dispatching
 from thirdway.tickets.forms import (
     LONG_LIST,
     QUERY_KEYS,
@@ -779,7 +780,7 @@ def take_back(request: HttpRequest, absence_id: int) -> HttpResponse:
     _require_staff(request)
     absence = get_object_or_404(Absence.objects.for_user(request.user), pk=absence_id)
     try:
-        count = services.take_back(request.user, absence, source=Source.WEB)
+        count = continuity.take_back(request.user, absence, source=Source.WEB)
     except PermissionDenied:
         raise Http404 from None
     messages.success(request, f"{count} ticket(s) taken back.")
