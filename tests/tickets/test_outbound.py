@@ -25,8 +25,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from thirdway.tickets import outbound
-from thirdway.tickets.outbound import (
+from thirdway.tickets.webhooks import outbound
+from thirdway.tickets.webhooks.outbound import (
     MAX_RESPONSE_BYTES,
     TargetRefused,
     build_headers,

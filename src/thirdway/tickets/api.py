@@ -26,7 +26,7 @@ from thirdway.audit.models import Source
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.network.models import Absence, Partner, Practice
-from thirdway.tickets import events, services
+from thirdway.tickets import services
 from thirdway.tickets.access import can_work_on
 from thirdway.tickets.assignment import continuity
 from thirdway.tickets.idempotency import idempotent
@@ -44,6 +44,7 @@ from thirdway.tickets.models import (
 )
 from thirdway.tickets.search import search
 from thirdway.tickets.sla_clocks import clocks
+from thirdway.tickets.webhooks import events
 
 router = Router()
 

@@ -22,8 +22,8 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from thirdway import configcache
-        from thirdway.tickets import events
         from thirdway.tickets.models import Webhook
+        from thirdway.tickets.webhooks import events
 
         events.listen(_queue_arrival_dispatch)
         configcache.watch(Webhook)

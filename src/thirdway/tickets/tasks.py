@@ -31,7 +31,7 @@ BACKOFF = (
 def deliver_webhook(delivery_id: int) -> str:
     """Send one delivery if it is due and not claimed by another attempt."""
     from thirdway.tickets.models import DeliveryStatus, WebhookDelivery
-    from thirdway.tickets.outbound import build_headers, deliver
+    from thirdway.tickets.webhooks.outbound import build_headers, deliver
 
     with transaction.atomic():
         delivery = (
