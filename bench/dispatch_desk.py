@@ -45,7 +45,7 @@ def main() -> int:
     from django.utils import timezone
 
     from thirdway.dispatch import engine, optimiser
-    from thirdway.tickets import dispatching
+    from thirdway.tickets.assignment import dispatching
     from thirdway.tickets.lifecycle import OPEN
     from thirdway.tickets.models import Ticket
 

@@ -36,8 +36,8 @@ from django.utils import timezone  # noqa: E402
 from thirdway.clients.models import Client  # noqa: E402
 from thirdway.sla import calendars  # noqa: E402
 from thirdway.sla import services as sla  # noqa: E402
-from thirdway.tickets.escalation import sweep  # noqa: E402
 from thirdway.tickets.models import ClockPause, Ticket  # noqa: E402
+from thirdway.tickets.sla_clocks.escalation import sweep  # noqa: E402
 
 STEPS = {
     "first_response": [(75, ["warn_assignee"]), (100, ["notify_lead"])],

@@ -14,7 +14,7 @@ from thirdway.clients.api import router as clients_router
 from thirdway.mail.api import router as mail_router
 from thirdway.network.api import router as network_router
 from thirdway.sla.api import router as sla_router
-from thirdway.tickets.api import router as tickets_router
+from thirdway.tickets.api.router import router as tickets_router
 from thirdway.tickets.lifecycle import TransitionRefused
 from thirdway.tickets.services import AttachmentTooLarge
 

@@ -13,6 +13,7 @@ from django.utils import timezone
 from thirdway.audit.models import Source
 from thirdway.network import services as network
 from thirdway.tickets import services
+from thirdway.tickets.assignment import continuity
 from thirdway.tickets.models import Handover, Ticket
 
 ALWAYS = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
@@ -49,7 +50,7 @@ def test_a_named_deputy_takes_over_and_the_client_sees_who(cast):
     )
     ticket = open_for(cast, cast.partner_record)
     absence = away(cast, cast.partner_record)
-    assert services.hand_over_absences() == 1
+    assert continuity.hand_over_absences() == 1
     ticket.refresh_from_db()
     assert ticket.assignee == cast.associate_record
     event = ticket.articles.filter(event="assigned").last()
@@ -61,7 +62,7 @@ def test_a_named_deputy_takes_over_and_the_client_sees_who(cast):
     portal.force_login(cast.client_user)
     page = portal.get(f"/portal/tickets/{ticket.pk}/")
     assert page.status_code == 200 and "Ada Associate" in page.content.decode()
-    assert services.hand_over_absences() == 0  # never twice
+    assert continuity.hand_over_absences() == 0  # never twice
 
 
 def test_without_a_deputy_the_most_skilled_partner_of_the_practice_who_is_in(cast):
@@ -74,7 +75,7 @@ def test_without_a_deputy_the_most_skilled_partner_of_the_practice_who_is_in(cas
     ticket = open_for(cast, cast.partner_record)
     away(cast, cast.partner_record)
     away(cast, cast.desk_record)  # the best one is away too
-    services.hand_over_absences()
+    continuity.hand_over_absences()
     ticket.refresh_from_db()
     assert ticket.assignee == cast.associate_record
 
@@ -86,12 +87,12 @@ def test_then_the_practice_lead_and_else_the_queue(cast):
     led = open_for(cast, cast.other_partner_record, practice=cast.networking)
     away(cast, cast.other_partner_record)
     away(cast, cast.associate_record)  # the only other networking partner
-    services.hand_over_absences()
+    continuity.hand_over_absences()
     led.refresh_from_db()
     assert led.assignee == cast.desk_record
     lone = open_for(cast, cast.partner_record)
     away(cast, cast.partner_record)
-    services.hand_over_absences()
+    continuity.hand_over_absences()
     lone.refresh_from_db()
     assert lone.assignee is None and lone.status == "new"
 
@@ -102,11 +103,11 @@ def test_back_from_the_absence_the_partner_takes_the_tickets_back(cast):
     )
     kept, moved_on = open_for(cast, cast.partner_record), open_for(cast, cast.partner_record)
     absence = away(cast, cast.partner_record)
-    services.hand_over_absences()
+    continuity.hand_over_absences()
     # The deputy passed one ticket on to someone else: that one stays where it is.
     services.assign(cast.admin, moved_on, cast.desk_record, source="web")
     with pytest.raises(PermissionDenied):
-        services.take_back(cast.other_partner, absence, source=Source.WEB)
+        continuity.take_back(cast.other_partner, absence, source=Source.WEB)
     api = HttpClient()
     api.force_login(cast.partner)
     answer = api.post(f"/tickets/handovers/{absence.pk}/take-back/")
@@ -116,4 +117,4 @@ def test_back_from_the_absence_the_partner_takes_the_tickets_back(cast):
     assert kept.assignee == cast.partner_record
     assert moved_on.assignee == cast.desk_record
     assert Handover.objects.get(ticket=kept).returned_at is not None
-    assert services.take_back(cast.partner, absence, source=Source.WEB) == 0
+    assert continuity.take_back(cast.partner, absence, source=Source.WEB) == 0

@@ -12,8 +12,9 @@ from django.db import connection, connections
 
 from thirdway.audit.models import Source
 from thirdway.network import services as network
-from thirdway.tickets import clocks, escalation, services
+from thirdway.tickets import services
 from thirdway.tickets.models import ClockFailure, ClockPause, SlaEscalation, Ticket
+from thirdway.tickets.sla_clocks import clocks, escalation
 
 PARIS = ZoneInfo("Europe/Paris")
 OPENED = dt.datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)  # a Monday morning

@@ -9,8 +9,9 @@ import pytest
 
 from thirdway.audit.models import Source
 from thirdway.sla import services as sla
-from thirdway.tickets import clocks, services
+from thirdway.tickets import services
 from thirdway.tickets.models import ClockPause, Ticket
+from thirdway.tickets.sla_clocks import clocks
 
 PARIS = ZoneInfo("Europe/Paris")
 TORONTO = ZoneInfo("America/Toronto")

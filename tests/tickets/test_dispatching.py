@@ -13,8 +13,8 @@ from thirdway.audit.models import Source
 from thirdway.dispatch import engine
 from thirdway.network import services as network
 from thirdway.network.models import Partner, Practice
-from thirdway.tickets import dispatching
 from thirdway.tickets import services as tickets
+from thirdway.tickets.assignment import dispatching
 from thirdway.tickets.models import DispatchKind, DispatchRecord, Ticket
 
 ALWAYS = {day: [["00:00", "24:00"]] for day in engine.WEEKDAYS}
@@ -230,7 +230,7 @@ def test_reading_the_partners_costs_the_same_queries_however_many_there_are(roun
 
 
 def test_an_absence_hands_tickets_to_the_partner_the_engine_ranks_first(round_the_clock):
-    from thirdway.tickets.services.continuity import hand_over_absences
+    from thirdway.tickets.assignment.continuity import hand_over_absences
 
     cast = round_the_clock
     ticket = _open(cast, cast.security)

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from thirdway.tickets import services
 from thirdway.tickets.models import Webhook, WebhookDelivery
-from thirdway.tickets.tasks import BACKOFF, deliver_webhook, due_deliveries
+from thirdway.tickets.webhooks.tasks import BACKOFF, deliver_webhook, due_deliveries
 
 
 class _Answer(http.server.BaseHTTPRequestHandler):

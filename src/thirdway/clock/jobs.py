@@ -35,7 +35,9 @@ def prune_finished_tasks() -> None:
 # Rooms above the clock are named by their task's path, so the clock imports none of them.
 JOBS = (
     PeriodicJob(
-        "webhooks.retry_due", dt.timedelta(minutes=1), "thirdway.tickets.tasks.retry_due_webhooks"
+        "webhooks.retry_due",
+        dt.timedelta(minutes=1),
+        "thirdway.tickets.webhooks.tasks.retry_due_webhooks",
     ),
     PeriodicJob(
         "sla.evaluate_clocks",

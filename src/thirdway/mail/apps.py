@@ -10,7 +10,7 @@ class MailConfig(AppConfig):
         from thirdway import configcache
         from thirdway.mail import notifications
         from thirdway.mail.models import Mailbox, MailTemplate
-        from thirdway.tickets import events
+        from thirdway.tickets.webhooks import events
 
         events.listen(notifications.on_ticket_event)
         configcache.watch(Mailbox, MailTemplate)

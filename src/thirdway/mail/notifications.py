@@ -1,4 +1,4 @@
-"""Which ticket events mail the requester, joined from the mail room to ``tickets.events``.
+"""Which ticket events mail the requester, joined from the mail room to ``tickets.webhooks.events``.
 
 - a ticket opened (any channel): "received", an automatic reply;
 - a public reply from the network: the reply itself;

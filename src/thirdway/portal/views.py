@@ -37,11 +37,11 @@ from thirdway.network.models import Partner
 from thirdway.portal import services
 from thirdway.portal.forms import LinkRequestForm, NewTicketForm, PasswordSignInForm, ReplyForm
 from thirdway.tickets import services as tickets
-from thirdway.tickets import views as desk_views
 from thirdway.tickets.bodies import clean_html
 from thirdway.tickets.lifecycle import LABELS, Status, TransitionRefused, allowed_from
 from thirdway.tickets.models import Article, ArticleKind, Attachment, Channel, Ticket
 from thirdway.tickets.search import search
+from thirdway.tickets.views import attachments as desk_views
 from thirdway.web.forms import add_service_errors
 
 PAGE_SIZE = 20

@@ -3,7 +3,8 @@ from django.apps import AppConfig
 
 def _queue_arrival_dispatch(event: str, ticket, article) -> None:
     """A new ticket of a practice dispatched automatically gets its partner after commit
-    (``tickets/dispatching.py``; imported by the task, so starting a process stays light)."""
+    (``tickets/assignment/dispatching.py``; imported by the task, so starting a process stays
+    light)."""
     if event != "ticket.created" or ticket.assignee_id is not None or ticket.practice_id is None:
         return
     if not ticket.practice.auto_dispatch:
@@ -21,8 +22,8 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from thirdway import configcache
-        from thirdway.tickets import events
         from thirdway.tickets.models import Webhook
+        from thirdway.tickets.webhooks import events
 
         events.listen(_queue_arrival_dispatch)
         configcache.watch(Webhook)

@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from thirdway.tickets import views
+from thirdway.tickets.views import attachments, handovers, new_ticket, queues, ticket
 
 
 class TicketRef:
@@ -19,22 +19,22 @@ register_converter(TicketRef, "ticketref")
 
 app_name = "tickets"
 urlpatterns = [
-    path("", views.queue, name="queue"),
-    path("bulk/", views.bulk_update, name="bulk"),
-    path("views/", views.saved_view_save, name="view_save"),
-    path("views/<int:view_id>/delete/", views.saved_view_delete, name="view_delete"),
-    re_path(r"^search/?$", views.search, name="search"),
-    path("new/", views.ticket_create, name="create"),
-    path("handovers/", views.handovers, name="handovers"),
-    path("handovers/<int:absence_id>/take-back/", views.take_back, name="take_back"),
-    path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
-    path("<ticketref:ref>/", views.ticket_detail, name="detail"),
-    path("<ticketref:ref>/reply/", views.reply, name="reply"),
-    path("<ticketref:ref>/assign/", views.assign, name="assign"),
-    path("<ticketref:ref>/suggest/", views.suggest, name="suggest"),
-    path("<ticketref:ref>/status/", views.change_status, name="status"),
-    path("<ticketref:ref>/priority/", views.change_priority, name="priority"),
-    path("<ticketref:ref>/merge/", views.merge, name="merge"),
-    path("<ticketref:ref>/split/", views.split, name="split"),
-    path("<ticketref:ref>/link/", views.link, name="link"),
+    path("", queues.queue, name="queue"),
+    path("bulk/", queues.bulk_update, name="bulk"),
+    path("views/", queues.saved_view_save, name="view_save"),
+    path("views/<int:view_id>/delete/", queues.saved_view_delete, name="view_delete"),
+    re_path(r"^search/?$", queues.search, name="search"),
+    path("new/", new_ticket.ticket_create, name="create"),
+    path("handovers/", handovers.handovers, name="handovers"),
+    path("handovers/<int:absence_id>/take-back/", handovers.take_back, name="take_back"),
+    path("attachments/<int:attachment_id>/", attachments.attachment_download, name="attachment"),
+    path("<ticketref:ref>/", ticket.ticket_detail, name="detail"),
+    path("<ticketref:ref>/reply/", ticket.reply, name="reply"),
+    path("<ticketref:ref>/assign/", ticket.assign, name="assign"),
+    path("<ticketref:ref>/suggest/", ticket.suggest, name="suggest"),
+    path("<ticketref:ref>/status/", ticket.change_status, name="status"),
+    path("<ticketref:ref>/priority/", ticket.change_priority, name="priority"),
+    path("<ticketref:ref>/merge/", ticket.merge, name="merge"),
+    path("<ticketref:ref>/split/", ticket.split, name="split"),
+    path("<ticketref:ref>/link/", ticket.link, name="link"),
 ]

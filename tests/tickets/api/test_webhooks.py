@@ -8,7 +8,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from thirdway.tickets.models import Webhook, WebhookDelivery
-from thirdway.tickets.outbound import verify
+from thirdway.tickets.webhooks.outbound import verify
 
 from .conftest import API, NOTE_WORD, ROLES, get, patch, post
 

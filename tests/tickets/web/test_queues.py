@@ -12,8 +12,9 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
 from thirdway.audit.models import Source
-from thirdway.tickets import services, views
+from thirdway.tickets import services
 from thirdway.tickets.models import Tag, Ticket
+from thirdway.tickets.views import queues
 from thirdway.web.paging import without_repeats
 
 from .support import NETWORK, NOT_NETWORK, htmx, shown_numbers
@@ -163,7 +164,7 @@ def test_sorting_by_priority_created_and_last_update(cast, desk, web_as):
 
 
 def test_the_queue_is_paginated_keeping_its_filters(cast, desk, web_as, monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(queues, "PAGE_SIZE", 2)
     admin = web_as(cast.admin)
     seen = []
     for number in (1, 2, 3):
@@ -317,12 +318,12 @@ def test_breaches_soonest_comes_first_and_tickets_without_a_due_date_last(cast, 
 
 
 def test_deep_pages_of_a_partner_merge_their_branches_in_order(cast, desk, web_as, monkeypatch):
-    monkeypatch.setattr(views, "PAGE_SIZE", 2)
+    monkeypatch.setattr(queues, "PAGE_SIZE", 2)
     _more_tickets(cast, 6)
     client = web_as(cast.partner)
     for sort, ordering in (
         ("created", ["-created_at", "-id"]),
-        ("priority", views.ORDERINGS["priority"]),
+        ("priority", queues.ORDERINGS["priority"]),
     ):
         expected = [t.number for t in Ticket.objects.for_user(cast.partner).order_by(*ordering)]
         seen = []

@@ -11,7 +11,6 @@ from thirdway.tickets.services._shared import (
     resolve_assignee,
     resolve_practice,
 )
-from thirdway.tickets.services.continuity import hand_over_absences, take_back
 from thirdway.tickets.services.conversation import note, reply
 from thirdway.tickets.services.opening import (
     check_upload_size,
@@ -46,7 +45,6 @@ __all__ = [
     "check_upload_size",
     "create_ticket",
     "delete_view",
-    "hand_over_absences",
     "link",
     "merge",
     "note",
@@ -58,7 +56,6 @@ __all__ = [
     "sniff_type",
     "split",
     "store_attachment",
-    "take_back",
     "unlink",
     "update_ticket",
 ]

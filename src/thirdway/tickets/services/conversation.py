@@ -11,7 +11,6 @@ from django.db import transaction
 from django.utils import timezone
 
 from thirdway.audit.services import record
-from thirdway.tickets import clocks, events
 from thirdway.tickets.access import can_reply_as_client, can_work_on
 from thirdway.tickets.lifecycle import Status
 from thirdway.tickets.models import (
@@ -30,6 +29,8 @@ from thirdway.tickets.services._shared import (
 )
 from thirdway.tickets.services.opening import _article
 from thirdway.tickets.services.workflow import _set_status
+from thirdway.tickets.sla_clocks import clocks
+from thirdway.tickets.webhooks import events
 
 # --- replies and notes -------------------------------------------------------------------------
 

@@ -16,7 +16,6 @@ from django.db import transaction
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.access import SEES_ALL
 from thirdway.clients.models import Asset, Client, Contact, Site
-from thirdway.tickets import clocks, events
 from thirdway.tickets.access import is_contact_of
 from thirdway.tickets.bodies import body_from, clean_line
 from thirdway.tickets.lifecycle import Status
@@ -43,6 +42,8 @@ from thirdway.tickets.services._shared import (
     resolve_assignee,
     resolve_practice,
 )
+from thirdway.tickets.sla_clocks import clocks
+from thirdway.tickets.webhooks import events
 
 # Relations ``create_ticket`` resolves itself, within the client (full_clean need not re-read them).
 RESOLVED_RELATIONS = [

@@ -5,7 +5,6 @@ from __future__ import annotations
 from django.db import transaction
 
 from thirdway.audit.services import diff, record, snapshot
-from thirdway.tickets import events
 from thirdway.tickets.bodies import clean_line
 from thirdway.tickets.lifecycle import Status
 from thirdway.tickets.models import (
@@ -26,6 +25,7 @@ from thirdway.tickets.services._shared import (
     _require_worker,
     _scope,
 )
+from thirdway.tickets.webhooks import events
 
 # --- merge, split, link --------------------------------------------------------------------------
 

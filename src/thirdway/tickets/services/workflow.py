@@ -12,7 +12,7 @@ from django.utils import timezone
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.models import Asset, Contact, Site
 from thirdway.network.models import Partner
-from thirdway.tickets import clocks, events, lifecycle
+from thirdway.tickets import lifecycle
 from thirdway.tickets.access import can_reply_as_client, can_work_on
 from thirdway.tickets.bodies import clean_line
 from thirdway.tickets.lifecycle import OPEN, Status, TransitionRefused
@@ -36,6 +36,8 @@ from thirdway.tickets.services._shared import (
     _tags,
     resolve_practice,
 )
+from thirdway.tickets.sla_clocks import clocks
+from thirdway.tickets.webhooks import events
 
 
 @transaction.atomic

@@ -2,11 +2,11 @@
 return they may take them back.
 
 The deputy is, in order: the partner's named deputy, the partner the dispatch engine ranks
-first for the ticket (skills, hours, absences, load, continuity: ``tickets/dispatching.py``),
-the practice lead; whoever is active and not away themselves.  Without any, the ticket goes
-back to the queue, so nothing waits on someone who is away.  Each hand-over is a
-``Handover`` row claimed by a unique constraint, then an assignment (seen by the client as
-"now handled by ...").
+first for the ticket (skills, hours, absences, load, continuity:
+``tickets/assignment/dispatching.py``), the practice lead; whoever is active and not away
+themselves.  Without any, the ticket goes back to the queue, so nothing waits on someone who is
+away.  Each hand-over is a ``Handover`` row claimed by a unique constraint, then an assignment
+(seen by the client as "now handled by ...").
 """
 
 from __future__ import annotations
@@ -45,7 +45,9 @@ def choose_deputy(
     deputy = partner.deputy if partner.deputy_id != partner.pk else None
     if deputy is not None and deputy.is_active and not _away_ids([deputy.pk], now):
         return deputy
-    from thirdway.tickets import dispatching  # the optimiser is heavy: loaded when needed
+    from thirdway.tickets.assignment import (
+        dispatching,  # the optimiser is heavy: loaded when needed
+    )
 
     decision = dispatching.rank(ticket, now, states=states)
     if decision.chosen is not None and decision.chosen.partner_id != partner.pk:
@@ -91,7 +93,7 @@ def hand_over_absences(now: dt.datetime | None = None) -> int:
         )
         for ticket in tickets:
             if states is None:
-                from thirdway.tickets import dispatching
+                from thirdway.tickets.assignment import dispatching
 
                 states = dispatching.partner_states(now)
             try:

@@ -24,10 +24,12 @@ from thirdway.network.oncall import who_is_on_call
 from thirdway.network.schedule import available_ids
 from thirdway.sla import engine
 from thirdway.sla.models import ClockKind, EscalationAction
-from thirdway.tickets import clocks, events, services
+from thirdway.tickets import services
 from thirdway.tickets.lifecycle import OPEN
 from thirdway.tickets.models import ClockFailure, ClockPause, SlaEscalation, Ticket
 from thirdway.tickets.services._shared import _event
+from thirdway.tickets.sla_clocks import clocks
+from thirdway.tickets.webhooks import events
 
 log = logging.getLogger(__name__)
 BATCH = 2000

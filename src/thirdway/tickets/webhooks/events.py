@@ -56,7 +56,7 @@ def listen(callback: Callable[[str, object, object], None]) -> None:
 
 def emit(event: str, ticket, article=None) -> None:
     from thirdway.tickets.models import WebhookDelivery
-    from thirdway.tickets.tasks import deliver_webhook
+    from thirdway.tickets.webhooks.tasks import deliver_webhook
 
     body = None
     for hook_id, events, client_id in _active_hooks():

@@ -1,0 +1,259 @@
+"""What the service desk's API reads and answers: payload and answer schemas, and the
+names its fields accept."""
+
+import datetime as dt
+import html
+from typing import Annotated, Literal
+
+from django.urls import reverse
+from ninja import Field, Schema
+from pydantic import AfterValidator, AwareDatetime
+
+from thirdway.tickets.lifecycle import Status as TicketStatus
+from thirdway.tickets.models import Article, Attachment, Ticket, TicketLink, number_of
+
+StatusName = Literal[tuple(status.value for status in TicketStatus)]
+TypeName = Literal["incident", "service_request", "change", "problem", "alert", "maintenance"]
+LinkKindName = Literal["related", "duplicate", "parent"]
+SortName = Literal[
+    "-updated_at",
+    "updated_at",
+    "-created_at",
+    "created_at",
+    "priority",
+    "-priority",
+    "number",
+    "sla_due_at",
+]
+
+
+def _decoded(text: str) -> str:
+    """Character references decoded until none are left, so that markup hidden in them
+    (``&lt;script&gt;``) reaches the services' cleaning as markup and is stripped as such."""
+    while (decoded := html.unescape(text)) != text:
+        text = decoded
+    return text
+
+
+# A one-line text field (subject, category, reason): the services strip any markup from it.
+Line = Annotated[str, AfterValidator(_decoded)]
+
+
+class TicketOut(Schema):
+    id: int
+    number: str
+    subject: str
+    status: str
+    status_label: str
+    type: str
+    category: str
+    impact: int
+    urgency: int
+    priority: int
+    priority_reason: str
+    channel: str
+    client_id: int
+    client_name: str
+    requester_id: int | None
+    requester_name: str | None
+    site_id: int | None
+    asset_id: int | None
+    practice_id: int | None
+    assignee_id: int | None
+    assignee_name: str | None
+    needs_onsite: bool
+    visit_starts_at: dt.datetime | None
+    visit_ends_at: dt.datetime | None
+    tags: list[str]
+    merged_into_id: int | None
+    created_at: dt.datetime
+    updated_at: dt.datetime
+    first_responded_at: dt.datetime | None
+    resolved_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    first_response_due_at: dt.datetime | None
+    next_response_due_at: dt.datetime | None
+    resolution_due_at: dt.datetime | None
+    sla_due_at: dt.datetime | None
+
+    @staticmethod
+    def resolve_status_label(obj: Ticket) -> str:
+        return obj.get_status_display()
+
+    @staticmethod
+    def resolve_client_name(obj: Ticket) -> str:
+        return obj.client.name
+
+    @staticmethod
+    def resolve_requester_name(obj: Ticket) -> str | None:
+        return obj.requester.name if obj.requester_id else None
+
+    @staticmethod
+    def resolve_assignee_name(obj: Ticket) -> str | None:
+        return obj.assignee.name if obj.assignee_id else None
+
+    @staticmethod
+    def resolve_tags(obj: Ticket) -> list[str]:
+        return [tag.name for tag in obj.tags.all()]
+
+
+class LinkOut(Schema):
+    id: int
+    kind: str
+    source_id: int
+    source_number: str
+    target_id: int
+    target_number: str
+
+    @staticmethod
+    def resolve_source_number(obj: TicketLink) -> str:
+        return number_of(obj.source_id)
+
+    @staticmethod
+    def resolve_target_number(obj: TicketLink) -> str:
+        return number_of(obj.target_id)
+
+
+class TicketDetailOut(TicketOut):
+    links: list[LinkOut]
+
+    @staticmethod
+    def resolve_links(obj: Ticket) -> list[TicketLink]:
+        return getattr(obj, "visible_links", [])
+
+
+class AttachmentOut(Schema):
+    id: int
+    filename: str
+    content_type: str
+    size: int
+    sha256: str
+    url: str
+
+    @staticmethod
+    def resolve_url(obj: Attachment) -> str:
+        return reverse("api:ticket_attachment", kwargs={"attachment_id": obj.pk})
+
+
+class ArticleOut(Schema):
+    id: int
+    ticket_id: int
+    kind: str
+    author_label: str
+    body_html: str
+    body_text: str
+    event: str
+    data: dict
+    channel: str
+    time_spent_minutes: int
+    created_at: dt.datetime
+    attachments: list[AttachmentOut]
+
+    @staticmethod
+    def resolve_attachments(obj: Article) -> list[Attachment]:
+        return list(obj.attachments.all())
+
+
+class TicketIn(Schema, extra="forbid"):
+    client: int | None = Field(None, description="Required for the network; a contact's own.")
+    subject: Line
+    body_html: str | None = None
+    body_text: str | None = None
+    requester: int | None = None
+    site: int | None = None
+    asset: int | None = None
+    practice: int | None = None
+    assignee: int | None = None
+    category: Line = ""
+    type: TypeName = "incident"
+    impact: int = Field(2, ge=1, le=3)
+    urgency: int = Field(2, ge=1, le=3)
+    priority: int | None = Field(None, ge=1, le=4)
+    priority_reason: Line = ""
+    needs_onsite: bool = False
+    visit_starts_at: AwareDatetime | None = None
+    visit_ends_at: AwareDatetime | None = None
+    tags: list[Line] = []
+
+
+class TicketPatch(Schema, extra="forbid"):
+    subject: Line | None = None
+    category: Line | None = None
+    type: TypeName | None = None
+    practice: int | None = None
+    site: int | None = None
+    asset: int | None = None
+    requester: int | None = None
+    needs_onsite: bool | None = None
+    visit_starts_at: AwareDatetime | None = None
+    visit_ends_at: AwareDatetime | None = None
+    tags: list[Line] | None = None
+
+
+NOT_NULL = ("subject", "category", "type", "needs_onsite", "tags")
+
+
+class ArticleIn(Schema, extra="forbid"):
+    body_html: str | None = None
+    body_text: str | None = None
+    time_spent_minutes: int = Field(0, ge=0, le=1440)
+
+
+class StatusIn(Schema, extra="forbid"):
+    status: str
+    reason: str = ""
+    force: bool = False
+
+
+class AssignIn(Schema, extra="forbid"):
+    partner: int | None
+    reason: str = ""
+
+
+class PriorityIn(Schema, extra="forbid"):
+    priority: int | None = Field(None, ge=1, le=4)
+    impact: int | None = Field(None, ge=1, le=3)
+    urgency: int | None = Field(None, ge=1, le=3)
+    reason: str = ""
+
+
+class MergeIn(Schema, extra="forbid"):
+    into: int
+
+
+class SplitIn(Schema, extra="forbid"):
+    articles: list[int] = Field(min_length=1)
+    subject: Line = ""
+
+
+class LinkIn(Schema, extra="forbid"):
+    target: int
+    kind: LinkKindName = "related"
+
+
+class BulkIn(Schema, extra="forbid"):
+    tickets: list[int] = Field(min_length=1, max_length=200)
+    status: str | None = None
+    assignee: int | None = None
+    unassign: bool = False
+    priority: int | None = Field(None, ge=1, le=4)
+    reason: str = ""
+    add_tags: list[Line] = []
+
+
+class Refusal(Schema):
+    id: int
+    reason: str
+
+
+class BulkOut(Schema):
+    updated: list[int]
+    refused: list[Refusal]
+
+
+class HitOut(Schema):
+    id: int
+    number: str
+    subject: str
+    status: str
+    snippet: str

@@ -1,0 +1,408 @@
+"""API of tickets: finding, opening and changing them."""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q, prefetch_related_objects
+from django.shortcuts import get_object_or_404
+from ninja import Query, Router, Status
+from ninja.pagination import LimitOffsetPagination, paginate
+
+from thirdway.audit.models import Source
+from thirdway.clients.models import Asset, Client, Contact, Site
+from thirdway.network.models import Partner, Practice
+from thirdway.tickets import services
+from thirdway.tickets.access import can_work_on
+from thirdway.tickets.api.finding import (
+    _fresh,
+    _fresh_article,
+    _invalid,
+    _other_ticket,
+    _ticket,
+    _tickets,
+    _visible,
+)
+from thirdway.tickets.api.schemas import (
+    NOT_NULL,
+    ArticleIn,
+    ArticleOut,
+    AssignIn,
+    BulkIn,
+    BulkOut,
+    HitOut,
+    LinkIn,
+    LinkOut,
+    MergeIn,
+    PriorityIn,
+    SortName,
+    SplitIn,
+    StatusIn,
+    StatusName,
+    TicketDetailOut,
+    TicketIn,
+    TicketOut,
+    TicketPatch,
+)
+from thirdway.tickets.idempotency import idempotent
+from thirdway.tickets.models import Channel, Tag, Ticket, TicketLink
+from thirdway.tickets.search import search
+from thirdway.tickets.sla_clocks import clocks
+
+router = Router()
+
+SORTS = {
+    "-updated_at": ["-updated_at", "-id"],
+    "updated_at": ["updated_at", "id"],
+    "-created_at": ["-created_at", "-id"],
+    "created_at": ["created_at", "id"],
+    "priority": ["priority", "-updated_at", "-id"],
+    "-priority": ["-priority", "-updated_at", "-id"],
+    "number": ["id"],
+    "sla_due_at": list(clocks.BREACHES_SOONEST),
+}
+
+
+@router.get("/tickets", response=list[TicketOut])
+@paginate(LimitOffsetPagination)
+def list_tickets(
+    request,
+    status: Query[list[StatusName] | None] = None,
+    client: int | None = None,
+    assignee: int | None = None,
+    unassigned: bool | None = None,
+    practice: int | None = None,
+    priority: Query[list[int] | None] = None,
+    requester: int | None = None,
+    tag: str | None = None,
+    q: str | None = None,
+    sort: SortName = "-updated_at",
+):
+    """Tickets the caller sees, filtered (several ``status`` or ``priority`` values may be
+    given) and sorted; ``q`` keeps those among the best 500 matches of ``/tickets/search``."""
+    tickets = _tickets(request.auth)
+    if status:
+        tickets = tickets.filter(status__in=status)
+    if priority:
+        tickets = tickets.filter(priority__in=priority)
+    for name, value in (
+        ("client_id", client),
+        ("assignee_id", assignee),
+        ("practice_id", practice),
+        ("requester_id", requester),
+    ):
+        if value is not None:
+            tickets = tickets.filter(**{name: value})
+    if unassigned is not None:
+        tickets = tickets.filter(assignee__isnull=unassigned)
+    if tag:
+        tickets = tickets.filter(
+            pk__in=Ticket.tags.through.objects.filter(tag__name=tag.strip().lower()).values(
+                "ticket_id"
+            )
+        )
+    if q is not None and q.strip():
+        found = [hit.ticket.pk for hit in search(request.auth, q, limit=500)]
+        tickets = tickets.filter(pk__in=found)
+    return tickets.order_by(*SORTS[sort])
+
+
+@router.get("/tickets/search", response=list[HitOut])
+def search_tickets(request, q: str, limit: Query[int] = 20):
+    """Tickets the caller sees that match ``q``; ``snippet`` is HTML with ``<mark>`` around the
+    matches, escaped otherwise.  Internal notes are searched for the network only."""
+    limit = max(1, min(limit, 50))
+    return [
+        {
+            "id": hit.ticket.pk,
+            "number": hit.ticket.number,
+            "subject": hit.ticket.subject,
+            "status": hit.ticket.status,
+            "snippet": hit.snippet,
+        }
+        for hit in search(request.auth, q, limit=limit)
+    ]
+
+
+@router.get("/tickets/{int:ticket_id}", response=TicketDetailOut)
+def get_ticket(request, ticket_id: int):
+    ticket = _ticket(request, ticket_id)
+    links = list(TicketLink.objects.filter(Q(source=ticket) | Q(target=ticket)).order_by("id"))
+    others = {link.target_id if link.source_id == ticket.pk else link.source_id for link in links}
+    seen = set(
+        Ticket.objects.for_user(request.auth).filter(pk__in=others).values_list("pk", flat=True)
+    )
+    ticket.visible_links = [
+        link for link in links if {link.source_id, link.target_id} - {ticket.pk} <= seen
+    ]
+    return ticket
+
+
+# --- opening and changing tickets --------------------------------------------------------------
+
+
+def _client_of_payload(user, client_id: int | None) -> Client:
+    if not (user.is_network_staff or user.is_client_contact):
+        raise PermissionDenied("Only the network and client contacts may open tickets.")
+    if client_id is None:
+        contact = getattr(user, "contact", None)
+        if user.is_client_contact and contact is not None:
+            return contact.client
+        raise _invalid("client", "Say which client the ticket is for.", "a client's id")
+    return _visible(user, Client, "client", client_id)
+
+
+@router.post("/tickets", response={201: TicketOut})
+@idempotent
+def create_ticket(request, payload: TicketIn):
+    """Open a ticket with its first public message (``body_html`` is sanitised, or give
+    ``body_text``).  Its channel is ``api``.  The assignee and a priority other than the
+    matrix's are for the network to set."""
+    user = request.auth
+    data = payload.model_dump()
+    client = _client_of_payload(user, data.pop("client"))
+    if not user.is_network_staff:
+        for field in ("assignee", "priority"):
+            if data[field] is not None:
+                raise PermissionDenied(f"Only the network may set the {field} of a ticket.")
+    for field, model in (("requester", Contact), ("site", Site), ("asset", Asset)):
+        _visible(user, model, field, data[field], client)
+    _visible(user, Practice, "practice", data["practice"])
+    if data["assignee"] is not None:
+        _active_partner(user, "assignee", data["assignee"])
+    ticket = services.create_ticket(
+        user,
+        client,
+        subject=data["subject"],
+        body_html=data["body_html"],
+        body_text=data["body_text"],
+        requester_id=data["requester"],
+        site_id=data["site"],
+        asset_id=data["asset"],
+        practice_id=data["practice"],
+        assignee_id=data["assignee"],
+        category=data["category"],
+        type=data["type"],
+        impact=data["impact"],
+        urgency=data["urgency"],
+        priority=data["priority"],
+        priority_reason=data["priority_reason"],
+        needs_onsite=data["needs_onsite"],
+        visit_starts_at=data["visit_starts_at"],
+        visit_ends_at=data["visit_ends_at"],
+        tags=data["tags"],
+        channel=Channel.API,
+        source=Source.API,
+    )
+    # The new ticket as saved, with its client, requester and assignee already loaded.
+    if data["tags"]:
+        prefetch_related_objects([ticket], "tags")
+    else:  # nothing to read for a ticket opened without tags
+        ticket._prefetched_objects_cache = {"tags": Tag.objects.none()}
+    return Status(201, ticket)
+
+
+@router.patch("/tickets/{int:ticket_id}", response=TicketOut)
+def update_ticket(request, ticket_id: int, payload: TicketPatch):
+    """Change the descriptive fields; ids of the requester, site and asset must be of the
+    ticket's client."""
+    ticket = _ticket(request, ticket_id)
+    data = payload.model_dump(exclude_unset=True)
+    nulls = [name for name in NOT_NULL if name in data and data[name] is None]
+    if nulls:
+        raise ValidationError(
+            {
+                name: ValidationError(
+                    "This field cannot be null.",
+                    params={"allowed": "a value; leave the field out to keep it as it is"},
+                )
+                for name in nulls
+            }
+        )
+    services.update_ticket(request.auth, ticket, data, source=Source.API)
+    return _fresh(ticket.pk)
+
+
+@router.post("/tickets/{int:ticket_id}/reply", response={201: ArticleOut})
+@idempotent
+def reply(request, ticket_id: int, payload: ArticleIn):
+    """A public reply: from the network, or from a contact of the ticket's client."""
+    ticket = _ticket(request, ticket_id)
+    article = services.reply(
+        request.auth,
+        ticket,
+        body_html=payload.body_html,
+        body_text=payload.body_text,
+        time_spent_minutes=payload.time_spent_minutes,
+        channel=Channel.API,
+        source=Source.API,
+    )
+    return Status(201, _fresh_article(article.pk))
+
+
+@router.post("/tickets/{int:ticket_id}/note", response={201: ArticleOut})
+@idempotent
+def note(request, ticket_id: int, payload: ArticleIn):
+    """An internal note, for the network only; never shown to the client."""
+    ticket = _ticket(request, ticket_id)
+    article = services.note(
+        request.auth,
+        ticket,
+        body_html=payload.body_html,
+        body_text=payload.body_text,
+        time_spent_minutes=payload.time_spent_minutes,
+        source=Source.API,
+    )
+    return Status(201, _fresh_article(article.pk))
+
+
+@router.post("/tickets/{int:ticket_id}/status", response=TicketOut)
+@idempotent
+def change_status(request, ticket_id: int, payload: StatusIn):
+    """Move the ticket along its lifecycle; a refused move is a 409 listing the allowed ones.
+    A parent with open children is resolved or closed only with ``force`` and a reason."""
+    ticket = _ticket(request, ticket_id)
+    services.change_status(
+        request.auth,
+        ticket,
+        payload.status,
+        reason=payload.reason,
+        force=payload.force,
+        source=Source.API,
+    )
+    return _fresh(ticket.pk)
+
+
+def _require_worker(user, ticket: Ticket) -> None:
+    """Refuse a contact before looking at the ids in the payload."""
+    if not can_work_on(user, ticket):
+        raise PermissionDenied("Only the network may change this ticket.")
+
+
+def _active_partner(user, field: str, partner_id: int) -> Partner:
+    partner = Partner.objects.for_user(user).filter(pk=partner_id, is_active=True).first()
+    if partner is None:
+        raise _invalid(field, f"No active partner with id {partner_id}.", "an active partner's id")
+    return partner
+
+
+@router.post("/tickets/{int:ticket_id}/assign", response=TicketOut)
+@idempotent
+def assign(request, ticket_id: int, payload: AssignIn):
+    """Give the ticket to a partner, or back to the queue with ``partner: null``."""
+    ticket = _ticket(request, ticket_id)
+    _require_worker(request.auth, ticket)
+    partner = None
+    if payload.partner is not None:
+        partner = _active_partner(request.auth, "partner", payload.partner)
+    services.assign(request.auth, ticket, partner, reason=payload.reason, source=Source.API)
+    return _fresh(ticket.pk)
+
+
+@router.post("/tickets/{int:ticket_id}/priority", response=TicketOut)
+@idempotent
+def change_priority(request, ticket_id: int, payload: PriorityIn):
+    """Set impact and urgency (the priority follows the matrix), or override the priority
+    with a reason."""
+    ticket = _ticket(request, ticket_id)
+    services.change_priority(
+        request.auth,
+        ticket,
+        priority=payload.priority,
+        impact=payload.impact,
+        urgency=payload.urgency,
+        reason=payload.reason,
+        source=Source.API,
+    )
+    return _fresh(ticket.pk)
+
+
+@router.post("/tickets/{int:ticket_id}/merge", response=TicketOut)
+@idempotent
+def merge(request, ticket_id: int, payload: MergeIn):
+    """Move every article and attachment into ticket ``into`` (same client); answers with it."""
+    ticket = _ticket(request, ticket_id)
+    _require_worker(request.auth, ticket)
+    target = _other_ticket(request, "into", payload.into)
+    if target.pk == ticket.pk:
+        raise _invalid("into", "A ticket cannot be merged into itself.", "another ticket's id")
+    if target.client_id != ticket.client_id:
+        raise _invalid(
+            "into",
+            f"{target.number} is of another client.",
+            f"the id of a ticket of {ticket.client.name}",
+        )
+    merged = services.merge(request.auth, ticket, target, source=Source.API)
+    return _fresh(merged.pk)
+
+
+@router.post("/tickets/{int:ticket_id}/split", response={201: TicketOut})
+@idempotent
+def split(request, ticket_id: int, payload: SplitIn):
+    """Move the given replies and notes (with their files) to a new ticket; answers with it."""
+    ticket = _ticket(request, ticket_id)
+    new = services.split(
+        request.auth, ticket, payload.articles, subject=payload.subject, source=Source.API
+    )
+    return Status(201, _fresh(new.pk))
+
+
+@router.post("/tickets/{int:ticket_id}/links", response={201: LinkOut})
+@idempotent
+def add_link(request, ticket_id: int, payload: LinkIn):
+    """Relate this ticket to ``target``; ``parent`` makes this ticket the parent of target."""
+    ticket = _ticket(request, ticket_id)
+    _require_worker(request.auth, ticket)
+    target = _other_ticket(request, "target", payload.target)
+    link = services.link(request.auth, ticket, target, payload.kind, source=Source.API)
+    return Status(201, link)
+
+
+@router.delete("/tickets/{int:ticket_id}/links/{int:link_id}", response={204: None})
+def remove_link(request, ticket_id: int, link_id: int):
+    ticket = _ticket(request, ticket_id)
+    _require_worker(request.auth, ticket)
+    link = get_object_or_404(
+        TicketLink.objects.select_related("source").filter(Q(source=ticket) | Q(target=ticket)),
+        pk=link_id,
+    )
+    other = link.target_id if link.source_id == ticket.pk else link.source_id
+    get_object_or_404(Ticket.objects.for_user(request.auth), pk=other)
+    services.unlink(request.auth, link, source=Source.API)
+    return Status(204, None)
+
+
+@router.post("/tickets/bulk", response=BulkOut)
+@idempotent
+def bulk(request, payload: BulkIn):
+    """The same change to many tickets; each is updated or refused on its own (a ticket the
+    caller cannot see is refused as not found)."""
+    user = request.auth
+    if (
+        payload.status is None
+        and payload.assignee is None
+        and not payload.unassign
+        and payload.priority is None
+        and not payload.add_tags
+    ):
+        raise _invalid(
+            "__all__",
+            "Nothing to change.",
+            "at least one of status, assignee, unassign, priority, add_tags",
+        )
+    assignee = None
+    if payload.assignee is not None:
+        assignee = _active_partner(user, "assignee", payload.assignee)
+    wanted = list(dict.fromkeys(payload.tickets))
+    found = Ticket.objects.for_user(user).in_bulk(wanted)
+    result = services.bulk_update(
+        user,
+        [found[pk] for pk in wanted if pk in found],
+        status=payload.status,
+        assignee=assignee,
+        unassign=payload.unassign,
+        priority=payload.priority,
+        reason=payload.reason,
+        add_tags=payload.add_tags,
+        source=Source.API,
+    )
+    refused = [{"id": pk, "reason": "Not found."} for pk in wanted if pk not in found]
+    refused += [{"id": pk, "reason": reason} for pk, reason in result.refused.items()]
+    return {"updated": result.updated, "refused": sorted(refused, key=lambda item: item["id"])}

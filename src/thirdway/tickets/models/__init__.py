@@ -1,0 +1,48 @@
+"""Tickets and what hangs off them: articles, attachments, links, tags, saved views, webhooks.
+
+Every model of the room is imported here, so Django registers it under the ``tickets`` app and
+``from thirdway.tickets.models import Ticket`` works wherever the model itself lives.
+"""
+
+from thirdway.tickets.assignment.models import DispatchKind, DispatchRecord, Handover
+from thirdway.tickets.models.desk import CannedReply, SavedView
+from thirdway.tickets.models.idempotency import IdempotentRequest
+from thirdway.tickets.models.links import LinkKind, TicketLink
+from thirdway.tickets.models.ticket import (
+    Channel,
+    Tag,
+    Ticket,
+    TicketType,
+    number_of,
+    pk_of_number,
+)
+from thirdway.tickets.models.timeline import Article, ArticleKind, Attachment, attachment_path
+from thirdway.tickets.sla_clocks.models import ClockFailure, ClockPause, SlaEscalation
+from thirdway.tickets.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
+
+__all__ = [
+    "Article",
+    "ArticleKind",
+    "Attachment",
+    "CannedReply",
+    "Channel",
+    "ClockFailure",
+    "ClockPause",
+    "DeliveryStatus",
+    "DispatchKind",
+    "DispatchRecord",
+    "Handover",
+    "IdempotentRequest",
+    "LinkKind",
+    "SavedView",
+    "SlaEscalation",
+    "Tag",
+    "Ticket",
+    "TicketLink",
+    "TicketType",
+    "Webhook",
+    "WebhookDelivery",
+    "attachment_path",
+    "number_of",
+    "pk_of_number",
+]

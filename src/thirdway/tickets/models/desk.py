@@ -1,0 +1,41 @@
+"""What the desk keeps for its own work: saved queue views and canned replies."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from thirdway.tickets.models.ticket import USER
+
+
+class SavedView(models.Model):
+    """A named queue filter a person keeps (the query string of the queue page)."""
+
+    user = models.ForeignKey(USER, on_delete=models.CASCADE, related_name="saved_views")
+    name = models.CharField(max_length=80)
+    query = models.CharField(max_length=500)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "name"], name="one_view_name_per_user")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CannedReply(models.Model):
+    """A reply text the desk reuses, for one practice or for all."""
+
+    name = models.CharField(max_length=80, unique=True)
+    body = models.TextField()
+    practice = models.ForeignKey(
+        "network.Practice", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name_plural = "canned replies"
+
+    def __str__(self) -> str:
+        return self.name

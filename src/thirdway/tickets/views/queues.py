@@ -1,0 +1,307 @@
+"""The desk's queues: filters, sorting, bulk changes, saved views and search."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlencode
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.http import require_GET, require_POST
+
+from thirdway.accounts.models import Role
+from thirdway.audit.models import Source
+from thirdway.network.models import Skill
+from thirdway.tickets import services
+from thirdway.tickets.forms import QUERY_KEYS, BulkForm, QueueFilterForm, SavedViewForm, partner_for
+from thirdway.tickets.lifecycle import OPEN, WAITING, Status
+from thirdway.tickets.models import SavedView, Ticket, pk_of_number
+from thirdway.tickets.queue_rows import ROW_FIELDS, queue_rows
+from thirdway.tickets.search import search as search_tickets
+from thirdway.tickets.sla_clocks import clocks
+from thirdway.tickets.views.desk import _LEVELS, _active_partners, _form_errors, _require_staff
+from thirdway.web.paging import UnionPaginator
+
+PAGE_SIZE = 50
+QUEUES = {
+    "mine": "Mine",
+    "unassigned": "Unassigned in my practices",
+    "triage": "Desk triage",
+    "unassignable": "Nobody can take",
+    "waiting": "Waiting",
+    "all": "All I may see",
+}
+TRIAGE_ROLES = {Role.PRACTICE_ADMIN, Role.DESK}
+DESK_QUEUES = {"triage", "unassignable"}
+ORDERINGS = {
+    "updated": ["-updated_at", "-id"],
+    "created": ["-created_at", "-id"],
+    "priority": ["priority", "-updated_at", "-id"],
+    "sla": list(clocks.BREACHES_SOONEST),
+}
+SLA_SOON = dt.timedelta(hours=4)
+
+
+def queues_for(user) -> dict[str, str]:
+    return {
+        key: label
+        for key, label in QUEUES.items()
+        if key not in DESK_QUEUES or user.role in TRIAGE_ROLES
+    }
+
+
+def my_practices(user) -> list[int]:
+    return sorted(Skill.objects.filter(partner__user=user).values_list("practice_id", flat=True))
+
+
+def queue_tickets(user, queue: str, tickets=None, practices: list[int] | None = None):
+    """The tickets of one queue, always within what ``user`` may see (``tickets``: one branch
+    of ``Ticket.objects.branches_for_user``, or all they see; ``practices``: ``my_practices``,
+    looked up once for all branches)."""
+    tickets = Ticket.objects.for_user(user) if tickets is None else tickets
+    if queue == "mine":
+        return tickets.filter(assignee__user=user, status__in=OPEN)
+    if queue == "unassigned":
+        # The ids themselves, not a sub-select: the database then knows how many rows match.
+        mine = my_practices(user) if practices is None else practices
+        return tickets.filter(assignee__isnull=True, status__in=OPEN, practice__in=mine)
+    if queue == "triage":
+        return tickets.filter(status=Status.NEW, assignee__isnull=True)
+    if queue == "unassignable":
+        return tickets.filter(assignee__isnull=True, status__in=OPEN).exclude(
+            unassignable_reason=""
+        )
+    if queue == "waiting":
+        return tickets.filter(status__in=WAITING)
+    return tickets
+
+
+def _ordering(data: dict) -> list[str]:
+    return ORDERINGS.get(data.get("sort") or "updated", ORDERINGS["updated"])
+
+
+def _filtered(user, tickets, data: dict):
+    status = data.get("status")
+    if status == "open":
+        tickets = tickets.filter(status__in=OPEN)
+    elif status:
+        tickets = tickets.filter(status=status)
+    if data.get("priority"):
+        tickets = tickets.filter(priority=data["priority"])
+    client = data.get("client")
+    if isinstance(client, str) and client.strip():
+        client = client.strip()
+        by_id = Q(client_id=int(client)) if client.isdigit() else Q(client__name__icontains=client)
+        tickets = tickets.filter(by_id)
+    elif client:
+        tickets = tickets.filter(client=client)
+    if data.get("practice"):
+        tickets = tickets.filter(practice=data["practice"])
+    assignee = data.get("assignee")
+    if assignee == "me":
+        tickets = tickets.filter(assignee__user=user)
+    elif assignee == "none":
+        tickets = tickets.filter(assignee__isnull=True)
+    elif assignee and str(assignee).isdigit():
+        tickets = tickets.filter(assignee_id=int(assignee))
+    elif assignee:
+        tickets = tickets.filter(assignee__name__icontains=assignee)
+    if data.get("tag"):
+        tickets = tickets.filter(tags__name=data["tag"].strip().lower())
+    if data.get("sla") == "breached":
+        tickets = tickets.filter(sla_due_at__lte=timezone.now())
+    elif data.get("sla") == "soon":
+        tickets = tickets.filter(sla_due_at__lte=timezone.now() + SLA_SOON)
+    text = (data.get("q") or "").strip()
+    if text:
+        match = (
+            Q(subject__icontains=text)
+            | Q(search_text__icontains=text)
+            | Q(note_text__icontains=text)
+        )
+        number = pk_of_number(text)
+        tickets = tickets.filter(match | Q(pk=number) if number else match)
+    return tickets.order_by(*_ordering(data))
+
+
+def _query_of(params: QueryDict) -> str:
+    """The queue's filters as a query string, in a fixed order, without the page."""
+    pairs = [(key, value) for key in QUERY_KEYS for value in params.getlist(key) if value]
+    return urlencode(pairs)
+
+
+@login_required
+@require_GET
+def queue(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    user = request.user
+    queues = queues_for(user)
+    current = request.GET.get("queue") or "mine"
+    if current not in queues:
+        raise Http404
+    partners = _active_partners(user)
+    form = QueueFilterForm(request.GET, user=user, partners=partners)
+    form.is_valid()  # valid fields filter; an invalid one shows its error and is ignored
+    data = form.cleaned_data
+    practices = my_practices(user) if current == "unassigned" else None
+    if current == "mine" and user.is_network_staff:
+        # What is assigned to someone of the network is always theirs to see: one branch, where
+        # the others (their clients', unassigned of their practices) only add empty look-ups.
+        sources = [Ticket.objects.all()]
+    else:
+        sources = Ticket.objects.branches_for_user(user)
+    branches = [
+        _filtered(user, queue_tickets(user, current, visible, practices), data)
+        for visible in sources
+    ]
+    rows = Ticket.objects.select_related("client", "requester", "assignee", "practice").only(
+        *ROW_FIELDS
+    )
+    page = UnionPaginator(
+        branches,
+        PAGE_SIZE,
+        _ordering(data),
+        lambda ids: rows.filter(pk__in=ids).prefetch_related("tags"),
+    ).get_page(request.GET.get("page"))
+    querystring = _query_of(request.GET)
+    context = {
+        "queue": current,
+        "queue_label": queues[current],
+        "page": page,
+        "rows": queue_rows(page, timezone.now()),
+        "querystring": querystring,
+        "refresh_query": querystring + (f"&page={page.number}" if page.number > 1 else ""),
+    }
+    if request.htmx:
+        return render(request, "tickets/_queue_rows.html", context)
+    context |= {
+        "queues": queues,
+        "form": form,
+        "bulk_form": BulkForm(partners=partners, auto_id="bulk_%s"),
+        "saved_views": SavedView.objects.filter(user=user),
+    }
+    return render(request, "tickets/queue.html", context)
+
+
+def _next_url(request: HttpRequest, fallback: str) -> str:
+    wanted = request.POST.get("next") or ""
+    if url_has_allowed_host_and_scheme(wanted, {request.get_host()}, request.is_secure()):
+        return wanted
+    return fallback
+
+
+@login_required
+@require_POST
+def bulk_update(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    user = request.user
+    partners = _active_partners(user)
+    visible = Ticket.objects.for_user(user)
+    wanted = [pk for pk in request.POST.getlist("ticket") if pk.isdigit()]
+    ticket_ids = list(visible.filter(pk__in=wanted).values_list("pk", flat=True))
+    # Tickets out of sight (perhaps handed on since the queue was loaded) are left alone.
+    data = request.POST.copy()
+    data.setlist("ticket", [str(pk) for pk in ticket_ids])
+    form = BulkForm(data, partners=partners, ticket_ids=ticket_ids)
+    feedback = []
+    if not form.is_valid():
+        feedback = [("error", " ".join(_form_errors(form)))]
+    else:
+        data = form.cleaned_data
+        try:
+            assignee = partner_for(user, data["assignee"], partners)
+        except forms.ValidationError as error:
+            feedback = [("error", " ".join(error.messages))]
+        else:
+            result = services.bulk_update(
+                user,
+                list(visible.filter(pk__in=data["ticket"]).order_by("pk")),
+                status=data["status"] or None,
+                assignee=assignee,
+                unassign=data["assignee"] == "none",
+                priority=data["priority"],
+                reason=data["reason"],
+                source=Source.WEB,
+            )
+            feedback = _bulk_feedback(result)
+    if request.htmx:
+        response = render(request, "tickets/_feedback.html", {"feedback": feedback})
+        response["HX-Trigger"] = "queue-refresh"
+        return response
+    for level, text in feedback:
+        messages.add_message(request, messages.ERROR if level == "error" else messages.INFO, text)
+    return redirect(_next_url(request, reverse("tickets:queue")))
+
+
+def _bulk_feedback(result: services.BulkResult) -> list[tuple[str, str]]:
+    numbers = Ticket.objects.in_bulk([*result.updated, *result.refused])
+    feedback = []
+    if result.updated:
+        done = ", ".join(numbers[pk].number for pk in result.updated)
+        feedback.append(("success", f"Updated {len(result.updated)}: {done}."))
+    for pk, reason in result.refused.items():
+        feedback.append(("error", f"{numbers[pk].number} refused: {reason}"))
+    return feedback
+
+
+# --- saved views (a person's own; no one else sees or deletes them) -------------------------------
+
+
+@login_required
+@require_POST
+def saved_view_save(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    form = SavedViewForm(request.POST)
+    # The filters come along (htmx includes the filter form); without them, the page's query.
+    fields = any(key in request.POST for key in QUERY_KEYS)
+    query = _query_of(request.POST if fields else QueryDict(request.POST.get("query", "")))
+    limit = SavedView._meta.get_field("query").max_length
+    if len(query) > limit:
+        feedback = [("error", f"These filters are too long to save (over {limit} characters).")]
+    elif form.is_valid():
+        view = services.save_view(request.user, form.cleaned_data["name"], query, source=Source.WEB)
+        feedback = [("success", f"Saved the view “{view.name}”.")]
+    else:
+        feedback = [("error", "Give the view a name (at most 80 characters).")]
+    if request.htmx:
+        views = SavedView.objects.filter(user=request.user)
+        context = {"saved_views": views, "feedback": feedback, "querystring": query}
+        return render(request, "tickets/_saved_views.html", context)
+    for level, text in feedback:
+        messages.add_message(request, _LEVELS[level], text)
+    return redirect(f"{reverse('tickets:queue')}?{query}")
+
+
+@login_required
+@require_POST
+def saved_view_delete(request: HttpRequest, view_id: int) -> HttpResponse:
+    _require_staff(request)
+    view = get_object_or_404(SavedView.objects.filter(user=request.user), pk=view_id)
+    services.delete_view(request.user, view, source=Source.WEB)
+    if request.htmx:
+        views = SavedView.objects.filter(user=request.user)
+        return render(request, "tickets/_saved_views.html", {"saved_views": views})
+    messages.success(request, f"Deleted the view “{view.name}”.")
+    return redirect("tickets:queue")
+
+
+# --- search ---------------------------------------------------------------------------------------
+
+
+@login_required
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    _require_staff(request)
+    query = request.GET.get("q", "").strip()[:200]
+    hits = search_tickets(request.user, query) if query else []
+    ids = [hit.ticket.pk for hit in hits]
+    tickets = Ticket.objects.filter(pk__in=ids).select_related("client", "assignee").in_bulk()
+    rows = [(tickets[hit.ticket.pk], hit.snippet) for hit in hits]
+    return render(request, "tickets/search.html", {"q": query, "rows": rows})

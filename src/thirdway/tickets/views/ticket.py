@@ -1,0 +1,349 @@
+"""The ticket page and its actions: reply, assign, suggest, status, priority, merge,
+link and split."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_GET, require_POST
+
+from thirdway.audit.models import AuditRecord, Source
+from thirdway.network.models import Skill
+from thirdway.tickets import lifecycle, services
+from thirdway.tickets.assignment import dispatching
+from thirdway.tickets.forms import (
+    LONG_LIST,
+    AssignForm,
+    LinkForm,
+    MergeForm,
+    PriorityForm,
+    ReplyForm,
+    SplitForm,
+    StatusForm,
+    partner_for,
+    uploads_of,
+)
+from thirdway.tickets.lifecycle import LABELS, Status, TransitionRefused
+from thirdway.tickets.models import (
+    Article,
+    ArticleKind,
+    CannedReply,
+    DispatchRecord,
+    Ticket,
+    TicketLink,
+    pk_of_number,
+)
+from thirdway.tickets.sla_clocks import clocks
+from thirdway.tickets.views.desk import _LEVELS, _active_partners, _form_errors, _require_staff
+from thirdway.web.forms import add_service_errors
+
+
+def _assign_choices(user, ticket: Ticket):
+    """Everyone in a small network; in a large one, who fits this ticket: the current
+    assignee, the client's lead and team, and the practice's fifty most skilled."""
+    partners = _active_partners(user)
+    if partners.count() <= LONG_LIST:
+        return partners
+    fits = Q(pk=ticket.assignee_id) | Q(pk=ticket.client.lead_partner_id)
+    fits |= Q(served_clients=ticket.client_id)
+    if ticket.practice_id:
+        experts = Skill.objects.filter(practice_id=ticket.practice_id, partner__is_active=True)
+        fits |= Q(pk__in=experts.order_by("-level", "partner_id").values("partner_id")[:50])
+    return partners.filter(fits).distinct()
+
+
+def _visible_tickets(request: HttpRequest):
+    return Ticket.objects.for_user(request.user).select_related(
+        "client", "requester", "site", "asset", "practice", "assignee", "merged_into"
+    )
+
+
+def _ticket(request: HttpRequest, ref: str) -> Ticket:
+    """The ticket behind ``TW-10234`` or an id, if the viewer may see it (404 otherwise)."""
+    _require_staff(request)
+    pk = pk_of_number(ref) if ref.upper().startswith("TW-") else int(ref)
+    if pk is None:
+        raise Http404
+    return get_object_or_404(_visible_tickets(request), pk=pk)
+
+
+def _canned(ticket: Ticket):
+    return CannedReply.objects.filter(Q(practice__isnull=True) | Q(practice=ticket.practice_id))
+
+
+def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
+    user = request.user
+    visible = Ticket.objects.for_user(user)
+    articles = (
+        Article.objects.for_user(user)
+        .filter(ticket=ticket)
+        .select_related("author")
+        .prefetch_related("attachments")
+    )
+    me = getattr(user, "partner", None)
+    can_act = ticket.status != Status.MERGED
+    context = {
+        "ticket": ticket,
+        "articles": articles,
+        "tags": ticket.tags.all(),
+        "watchers": ticket.watchers.all(),
+        "links_out": TicketLink.objects.filter(source=ticket, target__in=visible).select_related(
+            "target"
+        ),
+        "links_in": TicketLink.objects.filter(target=ticket, source__in=visible).select_related(
+            "source"
+        ),
+        "merged_here": visible.filter(merged_into=ticket),
+        "can_act": can_act,
+        "can_assign_me": can_act and me is not None and me.is_active and ticket.assignee != me,
+        "partners": _assign_choices(user, ticket) if can_act else [],
+        "next_statuses": [
+            (value, LABELS[Status(value)]) for value in lifecycle.allowed_from(ticket.status)
+        ],
+        "matrix_priority": lifecycle.priority_for(ticket.impact, ticket.urgency),
+        "canned": _canned(ticket),
+        "levels": [1, 2, 3],
+        "priorities": [1, 2, 3, 4],
+        "link_kinds": TicketLink._meta.get_field("kind").choices,
+        "records": AuditRecord.objects.for_scope(f"ticket:{ticket.pk}")[:50],
+        "max_upload": settings.ATTACHMENT_MAX_BYTES,
+        "sla_clocks": clocks.views_of(ticket),
+        "dispatch_records": list(
+            DispatchRecord.objects.filter(ticket=ticket).select_related("partner", "actor")[:6]
+        ),
+        "feedback": [],
+    }
+    context.setdefault("reply_form", ReplyForm(canned=context["canned"]))
+    context.update(extra)
+    return context
+
+
+@login_required
+@require_GET
+def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    ticket = _ticket(request, ref)
+    return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket))
+
+
+@login_required
+@require_POST
+def reply(request: HttpRequest, ref: str) -> HttpResponse:
+    """A public reply or, with "internal" ticked, an internal note; files ride along."""
+    ticket = _ticket(request, ref)
+    form = ReplyForm(request.POST, request.FILES, canned=_canned(ticket))
+    if form.is_valid():
+        data = form.cleaned_data
+        write = services.note if data["internal"] else services.reply
+        try:
+            article = write(
+                request.user,
+                ticket,
+                body_text=data["body"],
+                uploads=uploads_of(data["attachments"]),
+                time_spent_minutes=data["time_spent_minutes"] or 0,
+                source=Source.WEB,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Note added." if data["internal"] else "Reply sent.")
+            url = reverse("tickets:detail", args=[ticket.number])
+            return redirect(f"{url}#article-{article.pk}")
+    context = _ticket_context(request, ticket, reply_form=form)
+    return render(request, "tickets/ticket_detail.html", context, status=400)
+
+
+def _answer(request: HttpRequest, ticket: Ticket, feedback: list[tuple[str, str]]):
+    """After an action: the changed fragments for htmx, else back to the page with a message."""
+    fresh = _visible_tickets(request).filter(pk=ticket.pk).first()
+    if fresh is None:
+        # No longer theirs to see (an associate handing a ticket on): back to the queue.
+        for level, text in feedback:
+            messages.add_message(request, _LEVELS[level], text)
+        url = reverse("tickets:queue")
+        if request.htmx:
+            response = HttpResponse(status=204)
+            response["HX-Redirect"] = url
+            return response
+        return redirect(url)
+    if request.htmx:
+        context = _ticket_context(request, fresh, feedback=feedback, oob=True)
+        return render(request, "tickets/_ticket_update.html", context)
+    for level, text in feedback:
+        messages.add_message(request, _LEVELS[level], text)
+    return redirect("tickets:detail", fresh.number)
+
+
+def _errors(error: Exception) -> list[tuple[str, str]]:
+    """A service's refusal as messages, each with what is allowed (as the forms show them)."""
+    if not isinstance(error, ValidationError):
+        return [("error", str(error))]
+    groups = error.error_dict.values() if hasattr(error, "error_dict") else [error.error_list]
+    feedback = []
+    for items in groups:
+        for item in items:
+            message = item.message % item.params if item.params else item.message
+            allowed = (item.params or {}).get("allowed")
+            feedback.append(("error", f"{message} Allowed: {allowed}." if allowed else message))
+    return feedback
+
+
+def _refused(ticket: Ticket, error: TransitionRefused) -> list[tuple[str, str]]:
+    allowed = ", ".join(LABELS[Status(value)] for value in error.allowed) or "none"
+    known = {status.value for status in Status}
+    wanted = LABELS[Status(error.wanted)] if error.wanted in known else None
+    text = (
+        f"{ticket.number} cannot go from {LABELS[error.current]} to "
+        f"{wanted or repr(error.wanted)}. Allowed: {allowed}."
+    )
+    return [("error", text)]
+
+
+@login_required
+@require_POST
+def assign(request: HttpRequest, ref: str) -> HttpResponse:
+    ticket = _ticket(request, ref)
+    form = AssignForm(request.POST)
+    form.is_valid()
+    try:
+        partner = partner_for(
+            request.user, form.cleaned_data.get("partner", ""), _active_partners(request.user)
+        )
+        services.assign(
+            request.user,
+            ticket,
+            partner,
+            reason=form.cleaned_data.get("reason", ""),
+            source=Source.WEB,
+        )
+    except (ValidationError, PermissionDenied) as error:
+        return _answer(request, ticket, _errors(error))
+    text = f"Assigned to {partner}." if partner else "Returned to the queue."
+    return _answer(request, ticket, [("success", text)])
+
+
+@login_required
+@require_POST
+def suggest(request: HttpRequest, ref: str) -> HttpResponse:
+    """Rank the partners for this ticket now (assigns nobody)."""
+    ticket = _ticket(request, ref)
+    try:
+        record = dispatching.suggest(request.user, ticket)
+    except PermissionDenied as error:
+        return _answer(request, ticket, _errors(error))
+    if record.partner_id is None:
+        return _answer(request, ticket, [("info", record.reason)])
+    text = f"{record.candidates[0]['name']} ranks first of {record.feasible_count}."
+    return _answer(request, ticket, [("success", text)])
+
+
+@login_required
+@require_POST
+def change_status(request: HttpRequest, ref: str) -> HttpResponse:
+    ticket = _ticket(request, ref)
+    form = StatusForm(request.POST)
+    if not form.is_valid():
+        return _answer(request, ticket, [("error", " ".join(_form_errors(form)))])
+    data = form.cleaned_data
+    try:
+        services.change_status(
+            request.user,
+            ticket,
+            data["status"],
+            reason=data["reason"],
+            force=data["force"],
+            source=Source.WEB,
+        )
+    except TransitionRefused as error:
+        return _answer(request, ticket, _refused(ticket, error))
+    except (ValidationError, PermissionDenied) as error:
+        return _answer(request, ticket, _errors(error))
+    return _answer(request, ticket, [("success", f"Status: {LABELS[Status(data['status'])]}.")])
+
+
+@login_required
+@require_POST
+def change_priority(request: HttpRequest, ref: str) -> HttpResponse:
+    ticket = _ticket(request, ref)
+    form = PriorityForm(request.POST)
+    if not form.is_valid():
+        return _answer(request, ticket, [("error", " ".join(_form_errors(form)))])
+    data = form.cleaned_data
+    try:
+        changed = services.change_priority(
+            request.user,
+            ticket,
+            priority=data["priority"],
+            impact=data["impact"],
+            urgency=data["urgency"],
+            reason=data["reason"],
+            source=Source.WEB,
+        )
+    except (ValidationError, PermissionDenied) as error:
+        return _answer(request, ticket, _errors(error))
+    return _answer(request, ticket, [("success", f"Priority: P{changed.priority}.")])
+
+
+def _other_ticket(request: HttpRequest, pk: int) -> Ticket:
+    found = Ticket.objects.for_user(request.user).filter(pk=pk).first()
+    if found is None:
+        raise ValidationError(f"No ticket {Ticket(pk=pk).number} that you can see.")
+    return found
+
+
+@login_required
+@require_POST
+def merge(request: HttpRequest, ref: str) -> HttpResponse:
+    ticket = _ticket(request, ref)
+    form = MergeForm(request.POST)
+    if not form.is_valid():
+        return _answer(request, ticket, [("error", " ".join(_form_errors(form)))])
+    try:
+        target = _other_ticket(request, form.cleaned_data["target"])
+        services.merge(request.user, ticket, target, source=Source.WEB)
+    except (ValidationError, PermissionDenied) as error:
+        return _answer(request, ticket, _errors(error))
+    return _answer(request, ticket, [("success", f"Merged into {target.number}.")])
+
+
+@login_required
+@require_POST
+def link(request: HttpRequest, ref: str) -> HttpResponse:
+    ticket = _ticket(request, ref)
+    form = LinkForm(request.POST)
+    if not form.is_valid():
+        return _answer(request, ticket, [("error", " ".join(_form_errors(form)))])
+    try:
+        target = _other_ticket(request, form.cleaned_data["target"])
+        services.link(request.user, ticket, target, form.cleaned_data["kind"], source=Source.WEB)
+    except (ValidationError, PermissionDenied) as error:
+        return _answer(request, ticket, _errors(error))
+    return _answer(request, ticket, [("success", f"Linked to {target.number}.")])
+
+
+@login_required
+@require_POST
+def split(request: HttpRequest, ref: str) -> HttpResponse:
+    ticket = _ticket(request, ref)
+    own = Article.objects.for_user(request.user).filter(ticket=ticket)
+    ids = own.exclude(kind=ArticleKind.EVENT).values_list("pk", flat=True)
+    form = SplitForm(request.POST, article_ids=list(ids))
+    if not form.is_valid():
+        return _answer(request, ticket, [("error", " ".join(_form_errors(form)))])
+    try:
+        new = services.split(
+            request.user,
+            ticket,
+            form.cleaned_data["articles"],
+            subject=form.cleaned_data["subject"],
+            source=Source.WEB,
+        )
+    except (ValidationError, PermissionDenied) as error:
+        return _answer(request, ticket, _errors(error))
+    return _answer(request, ticket, [("success", f"Split off into {new.number}.")])

@@ -1,0 +1,1 @@
+"""Webhooks: ticket events recorded as deliveries and sent, signed, by the worker."""
