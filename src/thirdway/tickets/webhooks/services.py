@@ -1,0 +1,80 @@
+"""The writers of webhooks: practice admins add, change and remove them; each act is recorded
+(never the secret)."""
+
+from __future__ import annotations
+
+import secrets
+from urllib.parse import urlsplit
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from thirdway.access import find_visible, visible
+from thirdway.audit.services import diff, record, snapshot
+from thirdway.clients.models import Client
+from thirdway.errors import invalid, require_admin
+from thirdway.tickets.webhooks.models import Webhook
+
+WEBHOOK_FIELDS = ["name", "url", "events", "client", "allow_private_target", "is_active"]
+ADMIN_ONLY = "Only practice admins manage webhooks."
+
+
+def create_webhook(actor, *, source: str, **data) -> Webhook:
+    """A URL told about ticket events, with a new signing secret (kept on the row, shown to
+    the admin once by the caller)."""
+    require_admin(actor, ADMIN_ONLY)
+    hook = Webhook(secret="whsec_" + secrets.token_urlsafe(32), created_by=actor)
+    return _save(actor, hook, _cleaned(actor, data), "webhook.create", source)
+
+
+def update_webhook(actor, hook: Webhook, data: dict, *, source: str) -> Webhook:
+    """Change the fields given in ``data``; a field given as None (but ``client``) is refused."""
+    require_admin(actor, ADMIN_ONLY)
+    return _save(actor, hook, _cleaned(actor, data), "webhook.update", source)
+
+
+@transaction.atomic
+def delete_webhook(actor, hook: Webhook, *, source: str) -> None:
+    require_admin(actor, ADMIN_ONLY)
+    record(actor, "webhook.delete", hook, source=source)
+    hook.delete()
+
+
+def _cleaned(actor, data: dict) -> dict:
+    data = dict(data)
+    if data.get("url") is not None and urlsplit(data["url"]).scheme not in ("http", "https"):
+        raise invalid("url", "A webhook URL must be http or https.", "an http(s):// URL")
+    if "client" in data:
+        data["client"] = find_visible(visible(Client, actor), "client", data["client"])
+    if data.get("events") is not None:
+        data["events"] = sorted(set(data["events"]))
+    return data
+
+
+def _save(actor, hook: Webhook, data: dict, action: str, source: str) -> Webhook:
+    """Validate, save and record a webhook.
+
+    The API's schema checks ``events`` (an empty list, meaning every event, is allowed), so the
+    model's own check of that field, which would refuse the empty list, is left out.
+    """
+    nulls = sorted(name for name, value in data.items() if value is None and name != "client")
+    if nulls:
+        raise ValidationError(
+            {
+                name: ValidationError(
+                    "This field cannot be null.",
+                    params={"allowed": "a value; leave the field out to keep it as it is"},
+                )
+                for name in nulls
+            }
+        )
+    before = snapshot(hook, WEBHOOK_FIELDS) if hook.pk else {}
+    for name, value in data.items():
+        setattr(hook, name, value)
+    hook.full_clean(exclude=["events"])
+    changes = diff(before, snapshot(hook, WEBHOOK_FIELDS))
+    if changes or not before:
+        with transaction.atomic():
+            hook.save()
+            record(actor, action, hook, source=source, changes=changes)
+    return hook
