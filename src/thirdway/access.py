@@ -1,8 +1,8 @@
 """The one way an id that arrived in a payload becomes an object: :func:`find_visible`.
 
-Services call it with a queryset already narrowed to what the actor may see (a model's
-``for_user``, a client's own rows); an id outside it is a 400 naming the field and what is
-allowed, never a hint that the object exists.  Imports Django and nothing of ours.
+Services call it with a queryset already narrowed to what the actor may see (:func:`visible`,
+a client's own rows); an id outside it is a 400 naming the field and what is allowed, never a
+hint that the object exists.  Imports Django and nothing of ours.
 """
 
 from __future__ import annotations
@@ -14,17 +14,31 @@ from django.db.models import QuerySet
 from thirdway.errors import invalid
 
 
+def visible(model: Any, actor: Any) -> QuerySet[Any]:
+    """The rows of ``model`` the actor may see: its ``for_user`` rule, or every row for
+    Thirdway itself (``None``: the worker, the clock, the command line)."""
+    manager = model.objects
+    return manager.all() if actor is None else manager.for_user(actor)
+
+
 def find_visible(
-    queryset: QuerySet[Any], field: str, pk: Any, *, where: str = "", allowed: str = ""
+    queryset: QuerySet[Any],
+    field: str,
+    pk: Any,
+    *,
+    where: str = "",
+    noun: str = "",
+    allowed: str = "",
 ) -> Any:
     """The object of ``queryset`` with id ``pk`` (None when ``pk`` is None), or a 400.
 
-    ``where`` narrows the message (" at this client"); ``allowed`` replaces what it offers."""
+    ``where`` narrows the message (" at this client"), ``noun`` replaces the model's name
+    ("active partner"), ``allowed`` replaces what the message offers instead."""
     if pk is None:
         return None
     found = queryset.filter(pk=pk).first()
     if found is None:
-        noun = queryset.model._meta.verbose_name
+        noun = noun or str(queryset.model._meta.verbose_name)
         raise invalid(
             field,
             f"No {noun} with id {pk}{where}.",
@@ -33,11 +47,11 @@ def find_visible(
     return found
 
 
-def find_owned(model: Any, client: Any, field: str, pk: Any) -> Any:
-    """One of ``client``'s own rows of ``model`` (site, contact, asset) by id, or a 400."""
-    noun = model._meta.verbose_name
+def find_owned(queryset: QuerySet[Any], client: Any, field: str, pk: Any) -> Any:
+    """One of ``client``'s own rows in ``queryset`` (site, contact, asset) by id, or a 400."""
+    noun = queryset.model._meta.verbose_name
     return find_visible(
-        model.objects.filter(client=client),
+        queryset.filter(client=client),
         field,
         pk,
         where=" at this client",

@@ -31,7 +31,7 @@ def audit_actions(ticket: Ticket) -> list[str]:
 
 
 def test_a_client_user_opens_a_ticket_as_themselves(cast):
-    ticket = open_ticket(cast, requester_id=cast.acme_admin_contact.pk, priority=1)
+    ticket = open_ticket(cast, priority=1)
     assert ticket.requester == cast.acme_user_contact
     assert ticket.priority == 3  # the matrix, not the requested override
     assert ticket.status == "new"
@@ -39,6 +39,13 @@ def test_a_client_user_opens_a_ticket_as_themselves(cast):
     assert list(ticket.watchers.all()) == [cast.client_user]
     assert ticket.articles.get().kind == "reply"
     assert audit_actions(ticket) == ["ticket.create"]
+
+
+def test_a_client_user_may_not_name_another_requester(cast):
+    with pytest.raises(ValidationError) as refused:
+        open_ticket(cast, requester_id=cast.acme_admin_contact.pk)
+    assert list(refused.value.message_dict) == ["requester"]
+    assert not Ticket.objects.exists()
 
 
 def test_a_client_admin_may_name_another_contact_of_theirs(cast):

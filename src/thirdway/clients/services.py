@@ -227,8 +227,8 @@ def create_asset(
     require(can_edit_client_data(actor, client), "You may not change this client's data.")
     asset = Asset(
         client=client,
-        site=find_owned(Site, client, "site", site_id),
-        contact=find_owned(Contact, client, "contact", contact_id),
+        site=find_owned(Site.objects.all(), client, "site", site_id),
+        contact=find_owned(Contact.objects.all(), client, "contact", contact_id),
         **data,
     )
     return create_and_record(
@@ -247,7 +247,9 @@ def update_asset(actor, asset: Asset, data: dict, *, source: str) -> Asset:
     data = dict(data)
     for field, model in (("site", Site), ("contact", Contact)):
         if f"{field}_id" in data:
-            data[field] = find_owned(model, asset.client, field, data.pop(f"{field}_id"))
+            data[field] = find_owned(
+                model.objects.all(), asset.client, field, data.pop(f"{field}_id")
+            )
     return update_and_record(
         actor,
         asset,

@@ -6,19 +6,18 @@ from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from thirdway.access import find_visible
 from thirdway.audit.models import Source
-from thirdway.clients.models import Asset, Client, Contact, Site
-from thirdway.network.models import Partner, Practice
+from thirdway.clients.models import Client
+from thirdway.errors import invalid
 from thirdway.tickets import services
 from thirdway.tickets.access import can_work_on
 from thirdway.tickets.api.finding import (
     _fresh,
     _fresh_article,
-    _invalid,
     _other_ticket,
     _ticket,
     _tickets,
-    _visible,
 )
 from thirdway.tickets.api.schemas import (
     NOT_NULL,
@@ -145,8 +144,8 @@ def _client_of_payload(user, client_id: int | None) -> Client:
         contact = getattr(user, "contact", None)
         if user.is_client_contact and contact is not None:
             return contact.client
-        raise _invalid("client", "Say which client the ticket is for.", "a client's id")
-    return _visible(user, Client, "client", client_id)
+        raise invalid("client", "Say which client the ticket is for.", "a client's id")
+    return find_visible(Client.objects.for_user(user), "client", client_id)
 
 
 @router.post("/tickets", response={201: TicketOut})
@@ -162,11 +161,6 @@ def create_ticket(request, payload: TicketIn):
         for field in ("assignee", "priority"):
             if data[field] is not None:
                 raise PermissionDenied(f"Only the network may set the {field} of a ticket.")
-    for field, model in (("requester", Contact), ("site", Site), ("asset", Asset)):
-        _visible(user, model, field, data[field], client)
-    _visible(user, Practice, "practice", data["practice"])
-    if data["assignee"] is not None:
-        _active_partner(user, "assignee", data["assignee"])
     ticket = services.create_ticket(
         user,
         client,
@@ -276,13 +270,6 @@ def _require_worker(user, ticket: Ticket) -> None:
         raise PermissionDenied("Only the network may change this ticket.")
 
 
-def _active_partner(user, field: str, partner_id: int) -> Partner:
-    partner = Partner.objects.for_user(user).filter(pk=partner_id, is_active=True).first()
-    if partner is None:
-        raise _invalid(field, f"No active partner with id {partner_id}.", "an active partner's id")
-    return partner
-
-
 @router.post("/tickets/{int:ticket_id}/assign", response=TicketOut)
 @idempotent
 def assign(request, ticket_id: int, payload: AssignIn):
@@ -291,7 +278,7 @@ def assign(request, ticket_id: int, payload: AssignIn):
     _require_worker(request.auth, ticket)
     partner = None
     if payload.partner is not None:
-        partner = _active_partner(request.auth, "partner", payload.partner)
+        partner = services.resolve_assignee(request.auth, payload.partner, "partner")
     services.assign(request.auth, ticket, partner, reason=payload.reason, source=Source.API)
     return _fresh(ticket.pk)
 
@@ -321,15 +308,7 @@ def merge(request, ticket_id: int, payload: MergeIn):
     ticket = _ticket(request, ticket_id)
     _require_worker(request.auth, ticket)
     target = _other_ticket(request, "into", payload.into)
-    if target.pk == ticket.pk:
-        raise _invalid("into", "A ticket cannot be merged into itself.", "another ticket's id")
-    if target.client_id != ticket.client_id:
-        raise _invalid(
-            "into",
-            f"{target.number} is of another client.",
-            f"the id of a ticket of {ticket.client.name}",
-        )
-    merged = services.merge(request.auth, ticket, target, source=Source.API)
+    merged = services.merge(request.auth, ticket, target, field="into", source=Source.API)
     return _fresh(merged.pk)
 
 
@@ -382,14 +361,14 @@ def bulk(request, payload: BulkIn):
         and payload.priority is None
         and not payload.add_tags
     ):
-        raise _invalid(
+        raise invalid(
             "__all__",
             "Nothing to change.",
             "at least one of status, assignee, unassign, priority, add_tags",
         )
     assignee = None
     if payload.assignee is not None:
-        assignee = _active_partner(user, "assignee", payload.assignee)
+        assignee = services.resolve_assignee(user, payload.assignee)
     wanted = list(dict.fromkeys(payload.tickets))
     found = Ticket.objects.for_user(user).in_bulk(wanted)
     result = services.bulk_update(

@@ -8,7 +8,9 @@ from dataclasses import dataclass
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from thirdway.access import find_owned, find_visible, visible
 from thirdway.clients.models import Client
+from thirdway.errors import invalid
 from thirdway.network.models import Partner, Practice
 from thirdway.tickets import lifecycle
 from thirdway.tickets.access import can_work_on
@@ -66,10 +68,6 @@ class AttachmentTooLarge(ValidationError):
     """Over the configured size limit (the API answers 413)."""
 
 
-def _invalid(field: str, message: str, allowed: str) -> ValidationError:
-    return ValidationError({field: ValidationError(message, params={"allowed": allowed})})
-
-
 def _scope(ticket: Ticket) -> str:
     return f"ticket:{ticket.pk}"
 
@@ -96,38 +94,25 @@ def _label(actor) -> str:
 # --- resolving ids from a payload, inside the ticket's client ------------------------------------
 
 
-def _owned(model, client: Client, field: str, object_id):
-    if object_id is None:
-        return None
-    found = model.objects.filter(client=client, pk=object_id).first()
-    if found is None:
-        noun = model._meta.verbose_name
-        raise _invalid(
-            field,
-            f"No {noun} with id {object_id} at this client.",
-            f"the id of one of this client's {noun}s",
-        )
-    return found
+def _owned(actor, model, client: Client, field: str, object_id):
+    """A site, asset or contact of the ticket's client that the actor may see, by id."""
+    return find_owned(visible(model, actor), client, field, object_id)
 
 
-def resolve_practice(practice_id) -> Practice | None:
-    if practice_id is None:
-        return None
-    practice = Practice.objects.filter(pk=practice_id).first()
-    if practice is None:
-        raise _invalid("practice", f"No practice with id {practice_id}.", "a practice's id")
-    return practice
+def resolve_practice(actor, practice_id) -> Practice | None:
+    return find_visible(
+        visible(Practice, actor), "practice", practice_id, allowed="a practice's id"
+    )
 
 
-def resolve_assignee(actor, partner_id) -> Partner | None:
-    if partner_id is None:
-        return None
-    partner = Partner.objects.for_user(actor).filter(pk=partner_id, is_active=True).first()
-    if partner is None:
-        raise _invalid(
-            "assignee", f"No active partner with id {partner_id}.", "an active partner's id"
-        )
-    return partner
+def resolve_assignee(actor, partner_id, field: str = "assignee") -> Partner | None:
+    return find_visible(
+        visible(Partner, actor).filter(is_active=True),
+        field,
+        partner_id,
+        noun="active partner",
+        allowed="an active partner's id",
+    )
 
 
 def _tags(names: Iterable[str]) -> list[Tag]:
@@ -139,7 +124,7 @@ def _priority_from(impact: int, urgency: int) -> int:
     try:
         return lifecycle.priority_for(impact, urgency)
     except ValueError as error:
-        raise _invalid("impact", str(error), "1 (high), 2 (medium) or 3 (low)") from error
+        raise invalid("impact", str(error), "1 (high), 2 (medium) or 3 (low)") from error
 
 
 def _lock(ticket: Ticket) -> Ticket:
@@ -152,7 +137,7 @@ def _lock(ticket: Ticket) -> Ticket:
 
 def _refuse_merged(ticket: Ticket) -> None:
     if ticket.status == Status.MERGED:
-        raise _invalid(
+        raise invalid(
             "ticket",
             f"{ticket.number} was merged into "
             f"{ticket.merged_into.number if ticket.merged_into else 'another ticket'}.",

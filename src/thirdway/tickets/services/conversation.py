@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from thirdway.audit.services import record
+from thirdway.errors import invalid
 from thirdway.tickets.access import can_reply_as_client, can_work_on
 from thirdway.tickets.lifecycle import Status
 from thirdway.tickets.models import (
@@ -21,7 +22,6 @@ from thirdway.tickets.models import (
 )
 from thirdway.tickets.services._shared import (
     Upload,
-    _invalid,
     _lock,
     _refuse_merged,
     _scope,
@@ -92,7 +92,7 @@ def _reopen_window_check(ticket: Ticket) -> None:
     if ticket.status == Status.CLOSED and ticket.closed_at is not None:
         limit = ticket.closed_at + dt.timedelta(days=settings.TICKET_REOPEN_DAYS)
         if timezone.now() > limit:
-            raise _invalid(
+            raise invalid(
                 "body",
                 f"{ticket.number} was closed more than {settings.TICKET_REOPEN_DAYS} days ago; "
                 "open a new ticket instead.",

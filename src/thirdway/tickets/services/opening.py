@@ -16,6 +16,7 @@ from django.db import transaction
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.access import SEES_ALL
 from thirdway.clients.models import Asset, Client, Contact, Site
+from thirdway.errors import invalid
 from thirdway.tickets.access import is_contact_of
 from thirdway.tickets.bodies import body_from, clean_line
 from thirdway.tickets.lifecycle import Status
@@ -33,7 +34,6 @@ from thirdway.tickets.services._shared import (
     TICKET_FIELDS,
     AttachmentTooLarge,
     Upload,
-    _invalid,
     _label,
     _owned,
     _priority_from,
@@ -104,12 +104,14 @@ def create_ticket(
         raise PermissionDenied("You may open tickets only for clients you serve.")
     if not staff and not is_contact_of(actor, client.pk):
         raise PermissionDenied("You may open tickets only for your own organisation.")
+    if not staff and actor.role != "client_admin" and requester_id is not None:
+        _owned(actor, Contact, client, "requester", requester_id)  # their own, or a 400
     if not staff and (requester_id is None or actor.role != "client_admin"):
         requester_id = actor.contact.pk
     matrix = _priority_from(impact, urgency)
     priority = matrix if priority is None or not staff else priority
     if priority != matrix and not priority_reason.strip():
-        raise _invalid(
+        raise invalid(
             "priority_reason",
             "Say why the priority differs from the matrix.",
             f"a reason, or priority {matrix} (impact × urgency)",
@@ -119,9 +121,9 @@ def create_ticket(
         subject=clean_line(subject),
         category=clean_line(category, 100),
         requester=_requester(actor, staff, client, requester_id),
-        site=_owned(Site, client, "site", site_id),
-        asset=_owned(Asset, client, "asset", asset_id),
-        practice=resolve_practice(practice_id),
+        site=_owned(actor, Site, client, "site", site_id),
+        asset=_owned(actor, Asset, client, "asset", asset_id),
+        practice=resolve_practice(actor, practice_id),
         type=type,
         impact=impact,
         urgency=urgency,
@@ -134,7 +136,7 @@ def create_ticket(
         assignee=resolve_assignee(actor, assignee_id) if staff else None,
     )
     if not ticket.subject:
-        raise _invalid("subject", "A ticket needs a subject.", "1 to 250 characters of text")
+        raise invalid("subject", "A ticket needs a subject.", "1 to 250 characters of text")
     if ticket.assignee is not None:
         ticket.status = Status.ASSIGNED
     clocks.start(ticket)
@@ -142,7 +144,7 @@ def create_ticket(
     # its field: only the visit window is left of what the table's constraints guard.
     ticket.full_clean(exclude=RESOLVED_RELATIONS, validate_constraints=False)
     if visit_starts_at and visit_ends_at and visit_ends_at <= visit_starts_at:
-        raise _invalid(
+        raise invalid(
             "visit_ends_at", "The visit must end after it starts.", "an end after the start"
         )
     body = body_from(body_html=body_html, body_text=body_text)
@@ -176,7 +178,7 @@ def _requester(actor, staff: bool, client: Client, requester_id) -> Contact | No
     own = None if staff else getattr(actor, "contact", None)
     if own is not None and own.pk == requester_id and own.client_id == client.pk:
         return own
-    return _owned(Contact, client, "requester", requester_id)
+    return _owned(actor, Contact, client, "requester", requester_id)
 
 
 def _article(
@@ -193,9 +195,9 @@ def _article(
     safe_html, text = body or body_from(body_html=body_html, body_text=body_text)
     uploads = list(uploads)
     if not text and not uploads:
-        raise _invalid("body", "The message is empty.", "some text, or at least one attachment")
+        raise invalid("body", "The message is empty.", "some text, or at least one attachment")
     if time_spent_minutes < 0 or time_spent_minutes > 24 * 60:
-        raise _invalid(
+        raise invalid(
             "time_spent_minutes",
             f"{time_spent_minutes} minutes is out of range.",
             "0 to 1440 minutes",

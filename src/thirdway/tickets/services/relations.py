@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import transaction
 
 from thirdway.audit.services import diff, record, snapshot
+from thirdway.errors import invalid
 from thirdway.tickets.bodies import clean_line
 from thirdway.tickets.lifecycle import Status
 from thirdway.tickets.models import (
@@ -19,7 +20,6 @@ from thirdway.tickets.search import refresh_search_text
 from thirdway.tickets.services._shared import (
     TICKET_FIELDS,
     _event,
-    _invalid,
     _lock,
     _refuse_merged,
     _require_worker,
@@ -31,18 +31,20 @@ from thirdway.tickets.webhooks import events
 
 
 @transaction.atomic
-def merge(actor, source_ticket: Ticket, target: Ticket, *, source: str) -> Ticket:
+def merge(
+    actor, source_ticket: Ticket, target: Ticket, *, field: str = "target", source: str
+) -> Ticket:
     """Move every article and attachment of ``source_ticket`` into ``target``; the source stays
-    as a pointer to the target."""
+    as a pointer to the target.  ``field`` names the target in errors (the API's ``into``)."""
     _require_worker(actor, source_ticket)
     first, second = sorted([source_ticket.pk, target.pk])
     locked = {t.pk: t for t in Ticket.objects.select_for_update().filter(pk__in=[first, second])}
     source_ticket, target = locked[source_ticket.pk], locked[target.pk]
     if source_ticket.pk == target.pk:
-        raise _invalid("target", "A ticket cannot be merged into itself.", "another ticket")
+        raise invalid(field, "A ticket cannot be merged into itself.", "another ticket")
     if source_ticket.client_id != target.client_id:
-        raise _invalid(
-            "target",
+        raise invalid(
+            field,
             "Tickets of different clients cannot be merged.",
             "a ticket of the same client",
         )
@@ -86,13 +88,13 @@ def split(actor, ticket: Ticket, article_ids: list[int], *, subject: str, source
     _refuse_merged(ticket)
     chosen = list(ticket.articles.filter(pk__in=article_ids).exclude(kind=ArticleKind.EVENT))
     if not chosen or len(chosen) != len(set(article_ids)):
-        raise _invalid(
+        raise invalid(
             "articles",
             "Choose articles (replies or notes) of this ticket.",
             "ids of this ticket's replies and notes",
         )
     if ticket.articles.exclude(kind=ArticleKind.EVENT).count() == len(chosen):
-        raise _invalid(
+        raise invalid(
             "articles",
             "Leave at least one article on the original ticket.",
             "a part of the ticket's articles",
@@ -151,11 +153,11 @@ def link(actor, source_ticket: Ticket, target: Ticket, kind: str, *, source: str
     """Relate two tickets; ``parent`` makes ``source_ticket`` the parent of ``target``."""
     _require_worker(actor, source_ticket)
     if kind not in LinkKind.values:
-        raise _invalid("kind", f"Unknown link kind {kind!r}.", ", ".join(LinkKind.values))
+        raise invalid("kind", f"Unknown link kind {kind!r}.", ", ".join(LinkKind.values))
     if source_ticket.pk == target.pk:
-        raise _invalid("target", "A ticket cannot be linked to itself.", "another ticket")
+        raise invalid("target", "A ticket cannot be linked to itself.", "another ticket")
     if kind == LinkKind.PARENT and _is_ancestor(target, source_ticket):
-        raise _invalid(
+        raise invalid(
             "target",
             f"{target.number} is already above {source_ticket.number}.",
             "a ticket that is not one of its parents",

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.models import Asset, Contact, Site
+from thirdway.errors import invalid
 from thirdway.network.models import Partner
 from thirdway.tickets import lifecycle
 from thirdway.tickets.access import can_reply_as_client, can_work_on
@@ -26,7 +27,6 @@ from thirdway.tickets.search import refresh_search_text
 from thirdway.tickets.services._shared import (
     TICKET_FIELDS,
     _event,
-    _invalid,
     _lock,
     _owned,
     _priority_from,
@@ -130,7 +130,7 @@ def _check_children(ticket: Ticket, force: bool, reason: str) -> None:
     if force and reason.strip():
         return
     numbers = ", ".join(child.number for child in open_children[:10])
-    raise _invalid(
+    raise invalid(
         "status",
         f"Child tickets are still open: {numbers}.",
         "resolve the children first, or force with a reason",
@@ -203,9 +203,9 @@ def change_priority(
     matrix = _priority_from(ticket.impact, ticket.urgency)
     wanted = priority or matrix
     if wanted not in (1, 2, 3, 4):
-        raise _invalid("priority", f"P{wanted} does not exist.", "1, 2, 3 or 4")
+        raise invalid("priority", f"P{wanted} does not exist.", "1, 2, 3 or 4")
     if wanted != matrix and not reason.strip():
-        raise _invalid(
+        raise invalid(
             "priority_reason",
             "Say why the priority differs from the matrix.",
             f"a reason, or priority {matrix} (impact × urgency)",
@@ -266,10 +266,10 @@ def update_ticket(actor, ticket: Ticket, data: dict, *, source: str) -> Ticket:
     fields = [name for name in TICKET_FIELDS if name in data]
     before = snapshot(ticket, fields)
     resolvers = {
-        "practice": lambda v: resolve_practice(v),
-        "site": lambda v: _owned(Site, ticket.client, "site", v),
-        "asset": lambda v: _owned(Asset, ticket.client, "asset", v),
-        "requester": lambda v: _owned(Contact, ticket.client, "requester", v),
+        "practice": lambda v: resolve_practice(actor, v),
+        "site": lambda v: _owned(actor, Site, ticket.client, "site", v),
+        "asset": lambda v: _owned(actor, Asset, ticket.client, "asset", v),
+        "requester": lambda v: _owned(actor, Contact, ticket.client, "requester", v),
         "subject": clean_line,
         "category": lambda v: clean_line(v, 100),
     }
@@ -277,7 +277,7 @@ def update_ticket(actor, ticket: Ticket, data: dict, *, source: str) -> Ticket:
         value = data[name]
         setattr(ticket, name, resolvers[name](value) if name in resolvers else value)
     if "subject" in data and not ticket.subject:
-        raise _invalid("subject", "A ticket needs a subject.", "1 to 250 characters of text")
+        raise invalid("subject", "A ticket needs a subject.", "1 to 250 characters of text")
     ticket.full_clean()
     ticket.save()
     changes = diff(before, snapshot(ticket, fields))
