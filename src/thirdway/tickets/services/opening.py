@@ -18,6 +18,7 @@ from thirdway.clients.access import SEES_ALL
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.errors import invalid
 from thirdway.tickets.access import is_contact_of
+from thirdway.tickets.assignment.arrival import dispatch_when_committed
 from thirdway.tickets.bodies import body_from, clean_line
 from thirdway.tickets.lifecycle import Status
 from thirdway.tickets.models import (
@@ -88,6 +89,7 @@ def create_ticket(
     tags: Iterable[str] = (),
     uploads: Iterable[Upload] = (),
     source: str,
+    origin: events.Origin | None = None,
 ) -> Ticket:
     """Open a ticket with its first public article.
 
@@ -169,7 +171,10 @@ def create_ticket(
         scope=_scope(ticket),
         changes=diff({}, snapshot(ticket, TICKET_FIELDS)),
     )
-    events.emit("ticket.created", ticket, article)
+    if origin is not None:
+        origin.opened = article
+    events.emit("ticket.created", ticket, article, origin)
+    dispatch_when_committed(ticket)
     return ticket
 
 

@@ -6,6 +6,7 @@ from django.db import transaction
 
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.errors import invalid
+from thirdway.tickets.assignment.arrival import dispatch_when_committed
 from thirdway.tickets.bodies import clean_line
 from thirdway.tickets.lifecycle import Status
 from thirdway.tickets.models import (
@@ -145,6 +146,7 @@ def split(actor, ticket: Ticket, article_ids: list[int], *, subject: str, source
         changes=diff({}, snapshot(new, TICKET_FIELDS)),
     )
     events.emit("ticket.created", new)
+    dispatch_when_committed(new)
     return new
 
 

@@ -1,0 +1,22 @@
+"""A new ticket of a practice dispatched automatically is given its partner after commit.
+
+Called by the services that open tickets (opening, splitting).  The work itself is the worker's
+(``tickets/assignment/dispatching.py``, through the ``dispatch_new_ticket`` task), imported only
+here when needed so that starting a process stays light.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+
+from thirdway.tickets.models import Ticket
+
+
+def dispatch_when_committed(ticket: Ticket) -> None:
+    if ticket.assignee_id is not None or ticket.practice_id is None:
+        return
+    if not ticket.practice.auto_dispatch:
+        return
+    from thirdway.tickets.tasks import dispatch_new_ticket
+
+    transaction.on_commit(lambda pk=ticket.pk: dispatch_new_ticket.enqueue(pk))
