@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from thirdway.mail.models import NotificationKind
 from thirdway.tickets.lifecycle import Status
+from thirdway.tickets.webhooks.events import Origin
 
 STATUS_KINDS = {
     Status.RESOLVED: NotificationKind.RESOLVED,
@@ -17,20 +18,18 @@ STATUS_KINDS = {
 }
 
 
-def on_ticket_event(event: str, ticket, article) -> None:
-    from thirdway.mail.services import inbound, outbound
+def on_ticket_event(event: str, ticket, article, origin: Origin) -> None:
+    """Queue the mail an event sends; ``origin`` is the message that caused it, if any."""
+    from thirdway.mail.services import outbound
 
-    answerable = inbound.answerable.get()
-    answering = inbound.answering.get()
     if event == "ticket.created":
-        inbound.heard_opening(ticket, article)
         outbound.queue_notification(
             ticket,
             NotificationKind.RECEIVED,
             key=f"received:{ticket.pk}",
-            answerable=answerable,
-            answering=answering,
-            reply_to=inbound.answer_to.get(),
+            answerable=origin.answerable,
+            answering=origin.message_id,
+            reply_to=origin.reply_to,
             opened=True,
         )
     elif event == "ticket.replied" and article is not None and _from_network(article):
@@ -48,7 +47,7 @@ def on_ticket_event(event: str, ticket, article) -> None:
             ticket,
             STATUS_KINDS[ticket.status],
             key=f"status:{ticket.pk}:{marker}",
-            answerable=answerable,
+            answerable=origin.answerable,
         )
 
 

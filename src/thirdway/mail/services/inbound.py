@@ -10,10 +10,7 @@ processes it exactly once.
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import logging
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -45,36 +42,10 @@ from thirdway.mail.receipt import receive, receive_many
 from thirdway.tickets import services as tickets
 from thirdway.tickets.models import Channel, Ticket, number_of, pk_of_number
 from thirdway.tickets.services import Upload
+from thirdway.tickets.webhooks.events import Origin
 
 log = logging.getLogger(__name__)
 MAIL_USERNAME = "thirdway-mail"
-# While a message is processed: whether it may be answered automatically (read by the
-# notification listener, which runs inside the same transaction).
-answerable = contextvars.ContextVar("answerable", default=True)
-# ... and its Message-ID, which a notification it causes answers (In-Reply-To).
-answering = contextvars.ContextVar("answering", default="")
-# ... and the address it came to, where answers should go (Reply-To).
-answer_to = contextvars.ContextVar("answer_to", default="")
-
-
-# ... and the first article of the ticket it opened, as the ticket services announced it.
-opened_article = contextvars.ContextVar("opened_article", default=None)
-
-
-@contextlib.contextmanager
-def _opening() -> Iterator[None]:
-    token = opened_article.set({})
-    try:
-        yield
-    finally:
-        opened_article.reset(token)
-
-
-def heard_opening(ticket: Ticket, article) -> None:
-    """Called by the mail room's listener on ``ticket.created`` (inside the transaction)."""
-    heard = opened_article.get()
-    if heard is not None and article is not None:
-        heard[ticket.pk] = article
 
 
 @dataclass(frozen=True)
@@ -301,7 +272,7 @@ def _settled(message: InboundMessage) -> Outcome:
 
 def _route_in_savepoint(message: InboundMessage) -> Outcome:
     """``_route``, its writes gathered and rolled back together should it raise."""
-    with transaction.atomic(), audit_gathering(), threads.gathering(), _opening():
+    with transaction.atomic(), audit_gathering(), threads.gathering():
         return _route(message)
 
 
@@ -320,15 +291,12 @@ def _route(message: InboundMessage) -> Outcome:
         return _quarantine("The message names no sender address (From).")
     if _is_ours(parsed.from_address):
         return _quarantine(f"Sent from our own address {parsed.from_address}: a mail loop.")
-    token = answerable.set(not parsed.is_automatic)
-    answered = answering.set(parsed.message_id)
-    address = answer_to.set(message.mailbox.address if message.mailbox else "")
-    try:
-        return _deliver(message, parsed)
-    finally:
-        answerable.reset(token)
-        answering.reset(answered)
-        answer_to.reset(address)
+    origin = Origin(
+        message_id=parsed.message_id,
+        answerable=not parsed.is_automatic,
+        reply_to=message.mailbox.address if message.mailbox else "",
+    )
+    return _deliver(message, parsed, origin)
 
 
 def _quarantine(reason: str) -> Outcome:
@@ -352,7 +320,7 @@ def _is_ours(address: str) -> bool:
     return address.lower() in our_addresses()
 
 
-def _deliver(message: InboundMessage, parsed: parsing.ParsedMessage) -> Outcome:
+def _deliver(message: InboundMessage, parsed: parsing.ParsedMessage, origin: Origin) -> Outcome:
     found = _thread(parsed)
     if found is not None:
         ticket, via = found
@@ -362,14 +330,14 @@ def _deliver(message: InboundMessage, parsed: parsing.ParsedMessage) -> Outcome:
                 f"The {via} names {ticket.number}, but {parsed.from_address} is neither a "
                 f"contact of {ticket.client} nor a watcher of the ticket."
             )
-        return _append(author, ticket, parsed)
+        return _append(author, ticket, parsed, origin)
     contact = _contact_for(parsed, message.mailbox)
     if contact is None:
         return Outcome(
             InboundStatus.UNKNOWN_CLIENT,
             f"No client knows {parsed.from_address} or its domain.",
         )
-    return _open(contact, parsed, message.mailbox)
+    return _open(contact, parsed, message.mailbox, origin)
 
 
 # --- threading -----------------------------------------------------------------------------------
@@ -488,7 +456,9 @@ def _bodies(parsed: parsing.ParsedMessage, uploads: list[Upload]) -> dict:
     return {"body_text": text}
 
 
-def _open(contact: Contact, parsed: parsing.ParsedMessage, mailbox: Mailbox | None) -> Outcome:
+def _open(
+    contact: Contact, parsed: parsing.ParsedMessage, mailbox: Mailbox | None, origin: Origin
+) -> Outcome:
     user = _login_of(contact)
     uploads = _uploads(parsed)
     ticket = tickets.create_ticket(
@@ -499,14 +469,15 @@ def _open(contact: Contact, parsed: parsing.ParsedMessage, mailbox: Mailbox | No
         channel=Channel.EMAIL,
         uploads=uploads,
         source=Source.SYSTEM,
+        origin=origin,
         **_bodies(parsed, uploads),
     )
     threads.remember(parsed.message_id, ticket)
-    article = (opened_article.get() or {}).get(ticket.pk) or ticket.articles.first()
+    article = origin.opened or ticket.articles.first()
     return Outcome(InboundStatus.TICKET, ticket=ticket, article=article)
 
 
-def _append(author: User, ticket: Ticket, parsed: parsing.ParsedMessage) -> Outcome:
+def _append(author: User, ticket: Ticket, parsed: parsing.ParsedMessage, origin: Origin) -> Outcome:
     uploads = _uploads(parsed)
     try:
         article = tickets.reply(
@@ -515,6 +486,7 @@ def _append(author: User, ticket: Ticket, parsed: parsing.ParsedMessage) -> Outc
             channel=Channel.EMAIL,
             uploads=uploads,
             source=Source.SYSTEM,
+            origin=origin,
             **_bodies(parsed, uploads),
         )
     except (PermissionDenied, ValidationError) as error:

@@ -46,6 +46,7 @@ def reply(
     time_spent_minutes: int = 0,
     channel: str = Channel.WEB,
     source: str,
+    origin: events.Origin | None = None,
 ) -> Article:
     """A public reply. From the network it counts as the first response; from the client it
     resumes a ticket waiting on them and reopens a recently resolved or closed one."""
@@ -70,7 +71,7 @@ def reply(
     elif can_reply_as_client(actor, ticket):
         _reopen_window_check(ticket)
         article = _article(actor, ticket, ArticleKind.REPLY, body_html, body_text, channel, uploads)
-        _client_replied(actor, ticket, source)
+        _client_replied(actor, ticket, source, origin)
         clocks.client_replied(ticket, article.created_at)
         clocks.refresh(ticket)
     else:
@@ -84,7 +85,7 @@ def reply(
         scope=_scope(ticket),
         changes={"article": [None, article.pk]},
     )
-    events.emit("ticket.replied", ticket, article)
+    events.emit("ticket.replied", ticket, article, origin)
     return article
 
 
@@ -100,9 +101,9 @@ def _reopen_window_check(ticket: Ticket) -> None:
             )
 
 
-def _client_replied(actor, ticket: Ticket, source: str) -> None:
+def _client_replied(actor, ticket: Ticket, source: str, origin: events.Origin | None) -> None:
     if ticket.status in (Status.WAITING_CLIENT, Status.RESOLVED, Status.CLOSED):
-        _set_status(actor, ticket, Status.IN_PROGRESS, "The client replied.", source)
+        _set_status(actor, ticket, Status.IN_PROGRESS, "The client replied.", source, origin)
 
 
 @transaction.atomic

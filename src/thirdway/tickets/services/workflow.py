@@ -137,7 +137,14 @@ def _check_children(ticket: Ticket, force: bool, reason: str) -> None:
     )
 
 
-def _set_status(actor, ticket: Ticket, target: Status, reason: str, source: str) -> Ticket:
+def _set_status(
+    actor,
+    ticket: Ticket,
+    target: Status,
+    reason: str,
+    source: str,
+    origin: events.Origin | None = None,
+) -> Ticket:
     before = ticket.status
     now = timezone.now()
     ticket.status = target
@@ -165,7 +172,7 @@ def _set_status(actor, ticket: Ticket, target: Status, reason: str, source: str)
         scope=_scope(ticket),
         changes={"status": [before, target.value]},
     )
-    events.emit("ticket.status_changed", ticket)
+    events.emit("ticket.status_changed", ticket, origin=origin)
     return ticket
 
 

@@ -4,6 +4,8 @@ sent by the worker after commit, so a rolled-back change never announces itself.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 
@@ -44,17 +46,33 @@ def payload(event: str, ticket, article=None) -> dict:
     return data
 
 
+@dataclass
+class Origin:
+    """What caused a change, when it is a message someone sent: passed by the room that
+    received it (mail) to the ticket services, and by them to whoever hears the event, so that
+    an answer can thread under it and automatic mail is never answered automatically."""
+
+    message_id: str = ""  # the Message-ID an answer refers to (In-Reply-To)
+    answerable: bool = True  # False for automatic mail (auto-replies, bulk, lists)
+    reply_to: str = ""  # the address it came to, where answers should go
+    opened: Any = None  # the first article of the ticket it opened (set by create_ticket)
+
+
+NO_ORIGIN = Origin()
+Listener = Callable[[str, Any, Any, Origin], None]
+
 # Rooms above tickets (mail) hear events through callbacks they register at start-up, so
 # tickets imports none of them.  A listener runs inside the transaction that caused the event.
-_LISTENERS: list[Callable[[str, object, object], None]] = []
+_LISTENERS: list[Listener] = []
 
 
-def listen(callback: Callable[[str, object, object], None]) -> None:
+def listen(callback: Listener) -> None:
     if callback not in _LISTENERS:
         _LISTENERS.append(callback)
 
 
-def emit(event: str, ticket, article=None) -> None:
+def emit(event: str, ticket, article=None, origin: Origin | None = None) -> None:
+    """Record the event's webhook deliveries and tell the listeners, with what caused it."""
     from thirdway.tickets.models import WebhookDelivery
     from thirdway.tickets.webhooks.tasks import deliver_webhook
 
@@ -66,7 +84,7 @@ def emit(event: str, ticket, article=None) -> None:
         delivery = WebhookDelivery.objects.create(webhook_id=hook_id, event=event, payload=body)
         transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.enqueue(pk))
     for callback in _LISTENERS:
-        callback(event, ticket, article)
+        callback(event, ticket, article, origin or NO_ORIGIN)
 
 
 def _active_hooks() -> list[tuple[int, tuple[str, ...], int | None]]:
