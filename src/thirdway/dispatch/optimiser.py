@@ -31,16 +31,12 @@ from thirdway.dispatch.engine import (
     TicketId,
     TicketNeed,
     Weights,
-    _as_index,
-    _candidates,
-    _check_aware,
-    _epoch,
-    _evaluate,
-    _id_key,
-    _nobody_reason,
-    _rejected_by,
     haversine_km,
 )
+from thirdway.dispatch.engine.cover import _as_index
+from thirdway.dispatch.engine.decision import _candidates, _nobody_reason, _rejected_by
+from thirdway.dispatch.engine.evaluation import _evaluate
+from thirdway.dispatch.engine.inputs import _check_aware, _epoch, _id_key
 
 # Leaving a ticket unassigned costs more for urgent work, so scarce partners go to P1 first.
 UNASSIGNED_FACTOR = {"P1": 8, "P2": 4, "P3": 2, "P4": 1}

@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from thirdway.dispatch import engine, optimiser
+from thirdway.dispatch.engine.cover import _merge, _partner_cover
+from thirdway.dispatch.engine.terms import _haversine
 from thirdway.dispatch.scenario import Scenario, SimTicket, at, travel_km
 
 DEFAULT_REOPTIMISE_EVERY_S = 300.0
@@ -114,9 +116,9 @@ class Partners:
         self.states = self.index.partners
         self.capacity = np.array([p.capacity for p in self.states], dtype=np.int64)
         self.row_of = {p.id: row for row, p in enumerate(self.states)}
-        spans = [engine._partner_cover(p, start, start + days * 86_400) for p in self.states]
+        spans = [_partner_cover(p, start, start + days * 86_400) for p in self.states]
         self.shifts = [shifts for shifts, _, _ in spans]
-        self.cover = [_starts_ends(engine._merge([*shifts, *calls])) for shifts, calls, _ in spans]
+        self.cover = [_starts_ends(_merge([*shifts, *calls])) for shifts, calls, _ in spans]
 
     def __len__(self) -> int:
         return len(self.states)
@@ -404,9 +406,7 @@ class NearestQualified(Policy):
         if not len(rows):
             return None
         index, site = sim.partners.index, sim.jobs[j].ticket.site
-        distance = engine._haversine(
-            index._phi[rows], index._lambda[rows], index._cos_phi[rows], *site
-        )
+        distance = _haversine(index._phi[rows], index._lambda[rows], index._cos_phi[rows], *site)
         return int(rows[np.argmin(distance)])
 
 
