@@ -31,12 +31,12 @@ from thirdway.dispatch.engine import (
     TicketId,
     TicketNeed,
     Weights,
-    haversine_km,
 )
 from thirdway.dispatch.engine.cover import _as_index
 from thirdway.dispatch.engine.decision import _candidates, _nobody_reason, _rejected_by
 from thirdway.dispatch.engine.evaluation import _evaluate
 from thirdway.dispatch.engine.inputs import _check_aware, _epoch, _id_key
+from thirdway.distance import haversine_km
 
 # Leaving a ticket unassigned costs more for urgent work, so scarce partners go to P1 first.
 UNASSIGNED_FACTOR = {"P1": 8, "P2": 4, "P3": 2, "P4": 1}

@@ -14,7 +14,6 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from thirdway.dispatch import engine, optimiser
-from thirdway.dispatch.engine.terms import _haversine
 from thirdway.dispatch.scenario import SimTicket, at, travel_km
 from thirdway.dispatch.simulator import (
     _PRIORITY_RANK,
@@ -23,6 +22,7 @@ from thirdway.dispatch.simulator import (
     Simulation,
     residual_s,
 )
+from thirdway.distance import _haversine
 
 DEFAULT_REOPTIMISE_EVERY_S = 300.0
 POLICIES = (

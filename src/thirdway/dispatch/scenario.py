@@ -23,7 +23,8 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from jsonschema import Draft202012Validator
 
-from thirdway.dispatch.engine import PRIORITIES, PartnerState, haversine_km
+from thirdway.dispatch.engine import PRIORITIES, PartnerState
+from thirdway.distance import haversine_km
 from thirdway.sla.engine import Calendar, add_business_seconds
 
 HOURS_PER_WEEK = 168

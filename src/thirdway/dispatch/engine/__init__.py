@@ -56,14 +56,13 @@ from thirdway.dispatch.engine.inputs import (
     Weights,
 )
 from thirdway.dispatch.engine.terms import (
-    EARTH_RADIUS_KM,
     continuity_cost,
-    haversine_km,
     load_cost,
     skill_fit_cost,
     sla_slack_cost,
     travel_cost,
 )
+from thirdway.distance import EARTH_RADIUS_KM, haversine_km
 
 __all__ = [
     "DEFAULT_HORIZON_DAYS",

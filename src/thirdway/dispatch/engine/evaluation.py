@@ -9,12 +9,12 @@ import numpy as np
 from thirdway.dispatch.engine.cover import PartnerIndex
 from thirdway.dispatch.engine.inputs import EXPERT_LEVEL, PRIORITIES, TicketNeed, Weights, _epoch
 from thirdway.dispatch.engine.terms import (
-    _haversine,
     continuity_cost,
     skill_fit_cost,
     sla_slack_cost,
     travel_cost,
 )
+from thirdway.distance import _haversine
 
 _MARK_IS_LEAD = np.array([False, False, True])
 _MARK_IS_RECENT = np.array([False, True, False])

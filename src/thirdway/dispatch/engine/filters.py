@@ -14,7 +14,7 @@ from thirdway.dispatch.engine.inputs import (
     TicketNeed,
     _epoch,
 )
-from thirdway.dispatch.engine.terms import haversine_km
+from thirdway.distance import haversine_km
 
 # Shared by the single-partner filters and the vectorised path so both say the same thing.
 

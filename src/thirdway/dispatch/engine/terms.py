@@ -1,4 +1,4 @@
-"""Cost terms of a ranking, and the great-circle distance the travel term needs."""
+"""Cost terms of a ranking."""
 
 from __future__ import annotations
 
@@ -6,24 +6,7 @@ import numpy as np
 
 from thirdway.dispatch.engine.inputs import MAX_LEVEL, MIN_RESPONSE_BUDGET_S, Num
 
-EARTH_RADIUS_KM = 6371.0088
-
-
 # Written with numpy ufuncs so one definition serves a single partner and the whole pool.
-
-
-def haversine_km(lat1: Num, lon1: Num, lat2: Num, lon2: Num) -> Num:
-    """Great-circle distance in km; straight-line is good enough for a radius check."""
-    phi1 = np.radians(lat1)
-    return _haversine(phi1, np.radians(lon1), np.cos(phi1), lat2, lon2)
-
-
-def _haversine(phi1: Num, lambda1: Num, cos_phi1: Num, lat2: float, lon2: float) -> Num:
-    """:func:`haversine_km` with the first point in radians, precomputed for the pool."""
-    phi2 = np.radians(lat2)
-    half_dlambda = (np.radians(lon2) - lambda1) / 2
-    a = np.sin((phi2 - phi1) / 2) ** 2 + cos_phi1 * np.cos(phi2) * np.sin(half_dlambda) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
 
 
 def sla_slack_cost(start_s: Num, now_s: Num, due_s: Num) -> Num:
