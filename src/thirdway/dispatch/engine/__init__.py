@@ -23,8 +23,17 @@ whole seconds keep the interval arithmetic exact and the results reproducible.
 
 from __future__ import annotations
 
-from thirdway.dispatch.engine.cover import PartnerIndex
-from thirdway.dispatch.engine.decision import Candidate, Decision, Rejection, rank
+from thirdway.dispatch.engine.cover import PartnerIndex, as_index
+from thirdway.dispatch.engine.decision import (
+    Candidate,
+    Decision,
+    Rejection,
+    candidates_at,
+    nobody_reason,
+    rank,
+    rejected_counts,
+)
+from thirdway.dispatch.engine.evaluation import Evaluation, evaluate
 from thirdway.dispatch.engine.filters import (
     may_bypass_availability,
     reject_availability,
@@ -54,6 +63,9 @@ from thirdway.dispatch.engine.inputs import (
     TicketId,
     TicketNeed,
     Weights,
+    check_aware,
+    epoch,
+    id_key,
 )
 from thirdway.dispatch.engine.terms import (
     continuity_cost,
@@ -80,6 +92,7 @@ __all__ = [
     "WEEKDAYS",
     "Candidate",
     "Decision",
+    "Evaluation",
     "LatLon",
     "Num",
     "PartnerId",
@@ -90,16 +103,24 @@ __all__ = [
     "TicketId",
     "TicketNeed",
     "Weights",
+    "as_index",
+    "candidates_at",
+    "check_aware",
     "continuity_cost",
+    "epoch",
+    "evaluate",
     "haversine_km",
+    "id_key",
     "load_cost",
     "may_bypass_availability",
+    "nobody_reason",
     "rank",
     "reject_availability",
     "reject_capacity",
     "reject_language",
     "reject_radius",
     "reject_skill",
+    "rejected_counts",
     "skill_fit_cost",
     "sla_slack_cost",
     "travel_cost",

@@ -22,11 +22,11 @@ from thirdway.dispatch.engine.inputs import (
     PartnerState,
     Span,
     TicketNeed,
-    _check_aware,
-    _epoch,
-    _id_key,
     _minutes,
     _utc,
+    check_aware,
+    epoch,
+    id_key,
 )
 from thirdway.dispatch.engine.terms import load_cost
 
@@ -74,7 +74,7 @@ def _local_epoch(day: date, minute: int, time_zone: str) -> int:
     """Epoch of a local wall-clock time; cached because most partners share zones and hours."""
     extra_days, minute = divmod(minute, 24 * 60)
     local = datetime.combine(day + timedelta(days=extra_days), time(minute // 60, minute % 60))
-    return _epoch(local.replace(tzinfo=ZoneInfo(time_zone)))
+    return epoch(local.replace(tzinfo=ZoneInfo(time_zone)))
 
 
 def _weekly_shifts(partner: PartnerState, lo: int, hi: int) -> list[Span]:
@@ -98,9 +98,9 @@ def _weekly_shifts(partner: PartnerState, lo: int, hi: int) -> list[Span]:
 
 def _partner_cover(partner: PartnerState, lo: int, hi: int) -> tuple[list[Span], ...]:
     """(shifts, on-call, absences) within [lo, hi], with absences cut out of the cover."""
-    absences = _merge((_epoch(a), _epoch(b)) for a, b in partner.absences)
+    absences = _merge((epoch(a), epoch(b)) for a, b in partner.absences)
     shifts = _subtract(_merge(_weekly_shifts(partner, lo, hi)), absences)
-    calls = _subtract(_merge((_epoch(a), _epoch(b)) for a, b in partner.on_call), absences)
+    calls = _subtract(_merge((epoch(a), epoch(b)) for a, b in partner.on_call), absences)
     return _clip(shifts, lo, hi), _clip(calls, lo, hi), _clip(absences, lo, hi)
 
 
@@ -186,16 +186,16 @@ class PartnerIndex:
         start: datetime,
         days: int = DEFAULT_HORIZON_DAYS,
     ) -> None:
-        _check_aware(start, "index start")
+        check_aware(start, "index start")
         if days < 1:
             raise ValueError("the index must cover at least one day")
         self.partners: tuple[PartnerState, ...] = tuple(
-            sorted(partners, key=lambda p: _id_key(p.id))
+            sorted(partners, key=lambda p: id_key(p.id))
         )
         self._by_id = {p.id: row for row, p in enumerate(self.partners)}
         if len(self._by_id) != len(self.partners):
             raise ValueError("partner ids must be unique")
-        self.origin_s = _epoch(start)
+        self.origin_s = epoch(start)
         self.end_s = self.origin_s + days * _DAY_S
         covers = [_partner_cover(p, self.origin_s, self.end_s) for p in self.partners]
         stride = self.end_s - self.origin_s + 1
@@ -230,8 +230,8 @@ class PartnerIndex:
         cls, partners: Iterable[PartnerState], tickets: Iterable[TicketNeed], now: datetime
     ) -> PartnerIndex:
         """An index starting at ``now`` long enough to see every ticket's response target."""
-        latest = max((_epoch(t.response_due_at) for t in tickets), default=_epoch(now))
-        days = max(DEFAULT_HORIZON_DAYS, math.ceil((latest - _epoch(now)) / _DAY_S) + 1)
+        latest = max((epoch(t.response_due_at) for t in tickets), default=epoch(now))
+        days = max(DEFAULT_HORIZON_DAYS, math.ceil((latest - epoch(now)) / _DAY_S) + 1)
         return cls(partners, start=now, days=days)
 
     def __len__(self) -> int:
@@ -243,7 +243,7 @@ class PartnerIndex:
 
     def covers(self, now: datetime) -> bool:
         """Whether decisions at ``now`` fall inside this index's calendar horizon."""
-        return self.origin_s <= _epoch(now) <= self.end_s
+        return self.origin_s <= epoch(now) <= self.end_s
 
     def with_loads(
         self,
@@ -277,7 +277,7 @@ class PartnerIndex:
         """Per priority, when the partner is through their work in hand (index seconds)."""
         free = partner.free_at
         return np.array(
-            [_epoch(free[p]) - self.origin_s if p in free else _NEVER_BUSY for p in PRIORITIES],
+            [epoch(free[p]) - self.origin_s if p in free else _NEVER_BUSY for p in PRIORITIES],
             dtype=np.int64,
         )
 
@@ -299,6 +299,16 @@ class PartnerIndex:
         self._clock_memo = memo
         return memo
 
+    @property
+    def capacity(self) -> np.ndarray:
+        """Every partner's capacity, in index order."""
+        return self._capacity
+
+    @property
+    def load(self) -> np.ndarray:
+        """Every partner's open load, in index order."""
+        return self._load
+
     def levels(self, practice: str) -> np.ndarray:
         return self._levels.get(practice, np.zeros(len(self), dtype=np.int64))
 
@@ -311,7 +321,7 @@ def _replace(partner: PartnerState, changes: Mapping[str, object]) -> PartnerSta
     return PartnerState(**{**values, **changes})
 
 
-def _as_index(
+def as_index(
     partners: PartnerIndex | Iterable[PartnerState], tickets: Iterable[TicketNeed], now: datetime
 ) -> PartnerIndex:
     index = (

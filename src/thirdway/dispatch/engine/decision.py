@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 
 import numpy as np
 
-from thirdway.dispatch.engine.cover import PartnerIndex, _as_index
-from thirdway.dispatch.engine.evaluation import _evaluate, _Evaluation, _ranked
+from thirdway.dispatch.engine.cover import PartnerIndex, as_index
+from thirdway.dispatch.engine.evaluation import Evaluation, _ranked, evaluate
 from thirdway.dispatch.engine.filters import (
     _availability_reason,
     _capacity_reason,
@@ -27,9 +27,9 @@ from thirdway.dispatch.engine.inputs import (
     TicketId,
     TicketNeed,
     Weights,
-    _check_aware,
-    _epoch,
     _utc,
+    check_aware,
+    epoch,
 )
 
 _COVER_NAMES = ("none", "shift", "on_call", "escalated")
@@ -126,8 +126,8 @@ class _Source:
     weights: Weights
     now_s: int
 
-    def evaluate(self) -> _Evaluation:
-        return _evaluate(self.ticket, self.index, self.weights, self.now_s)
+    def evaluate(self) -> Evaluation:
+        return evaluate(self.ticket, self.index, self.weights, self.now_s)
 
 
 @dataclass(frozen=True)
@@ -171,7 +171,7 @@ class Decision:
             return self.candidates[:count]
         ev = self._source.evaluate()
         best = _ranked(ev)[:count]
-        return tuple(_candidates(ev, self._source.index, self._source.ticket, best))
+        return tuple(candidates_at(ev, self._source.index, self._source.ticket, best))
 
     def verdict(self, partner_id: PartnerId) -> Candidate | Rejection:
         """Why one partner is (or is not) in the running, e.g. for "why not Alice?"."""
@@ -182,9 +182,9 @@ class Decision:
             return found[0]
         source = self._source
         rows = np.array([source.index.row(partner_id)])
-        ev = _evaluate(source.ticket, source.index, source.weights, source.now_s, rows)
+        ev = evaluate(source.ticket, source.index, source.weights, source.now_s, rows)
         if ev.feasible[0]:
-            return _candidates(ev, source.index, source.ticket, np.array([0]))[0]
+            return candidates_at(ev, source.index, source.ticket, np.array([0]))[0]
         return _rejections(ev, source.index, source.ticket, np.array([0]))[0]
 
     def __getstate__(self) -> dict[str, object]:
@@ -194,8 +194,8 @@ class Decision:
         return state
 
 
-def _candidates(
-    ev: _Evaluation,
+def candidates_at(
+    ev: Evaluation,
     index: PartnerIndex,
     ticket: TicketNeed,
     positions: np.ndarray,
@@ -250,7 +250,7 @@ def _candidates(
     return out
 
 
-def _availability_text(ev: _Evaluation, at: int) -> str:
+def _availability_text(ev: Evaluation, at: int) -> str:
     cover = ev.cover
     return _availability_reason(
         bool(cover.absent_now[at]), cover.next_start(at), cover.target, bool(cover.busy[at])
@@ -258,7 +258,7 @@ def _availability_text(ev: _Evaluation, at: int) -> str:
 
 
 def _rejections(
-    ev: _Evaluation,
+    ev: Evaluation,
     index: PartnerIndex,
     ticket: TicketNeed,
     positions: np.ndarray | None = None,
@@ -287,12 +287,12 @@ def _rejections(
     return out
 
 
-def _rejected_by(ev: _Evaluation) -> dict[str, int]:
+def rejected_counts(ev: Evaluation) -> dict[str, int]:
     blocked = ~ev.feasible
     return {name: int((mask & blocked).sum()) for name, mask in ev.failures.items()}
 
 
-def _nobody_reason(ticket: TicketNeed, rejected_by: Mapping[str, int], pool: int) -> str:
+def nobody_reason(ticket: TicketNeed, rejected_by: Mapping[str, int], pool: int) -> str:
     """Why nobody qualifies, as counts per filter, for the desk's unassignable queue."""
     if not pool:
         return "no partner can take this ticket: there are no partners to choose from"
@@ -319,16 +319,16 @@ def rank(
     the fly, which is much slower. ``now`` defaults to the current time.
     """
     now = datetime.now(UTC) if now is None else now
-    _check_aware(now, "now")
+    check_aware(now, "now")
     weights = Weights() if weights is None else weights
-    index = _as_index(partners, [ticket], now)
-    source = _Source(ticket, index, weights, _epoch(now))
+    index = as_index(partners, [ticket], now)
+    source = _Source(ticket, index, weights, epoch(now))
     ev = source.evaluate()
     ranked = _ranked(ev)
-    chosen = next(iter(_candidates(ev, index, ticket, ranked[:1])), None)
-    rejected_by = _rejected_by(ev)
+    chosen = next(iter(candidates_at(ev, index, ticket, ranked[:1])), None)
+    rejected_by = rejected_counts(ev)
     if chosen is None:
-        reason = _nobody_reason(ticket, rejected_by, len(index))
+        reason = nobody_reason(ticket, rejected_by, len(index))
     else:
         reason = (
             f"{chosen.partner_name} is the best of {len(ranked)} feasible: {chosen.explanation}"

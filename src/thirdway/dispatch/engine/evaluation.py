@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from thirdway.dispatch.engine.cover import PartnerIndex
-from thirdway.dispatch.engine.inputs import EXPERT_LEVEL, PRIORITIES, TicketNeed, Weights, _epoch
+from thirdway.dispatch.engine.inputs import EXPERT_LEVEL, PRIORITIES, TicketNeed, Weights, epoch
 from thirdway.dispatch.engine.terms import (
     continuity_cost,
     skill_fit_cost,
@@ -73,7 +73,7 @@ def _availability(
         shift_start[at], shift_end[at] = index._shifts.next_after_rows(where, free[at])
         call_start[at], call_end[at] = index._calls.next_after_rows(where, free[at])
     # Overdue tickets still get dispatched, but only to someone who can start right now.
-    target = max(_epoch(ticket.response_due_at) - index.origin_s, now)
+    target = max(epoch(ticket.response_due_at) - index.origin_s, now)
     # Prefer the shift when it starts in time: nobody is paged for work that can wait for
     # the next shift. After hours, when it cannot wait, only on-call cover passes.
     by_shift = shift_start <= target
@@ -94,7 +94,7 @@ def _availability(
 
 
 @dataclass(frozen=True, slots=True)
-class _Evaluation:
+class Evaluation:
     """Filters and costs of one ticket against partners ``rows`` of the index.
 
     Every array is parallel to ``rows`` (all partners, in id order, unless evaluated for
@@ -131,13 +131,13 @@ def _continuity(ticket: TicketNeed, index: PartnerIndex, rows: np.ndarray | None
     return np.array(marks, dtype=np.int8)
 
 
-def _evaluate(
+def evaluate(
     ticket: TicketNeed,
     index: PartnerIndex,
     weights: Weights,
     now_s: int,
     rows: np.ndarray | None = None,
-) -> _Evaluation:
+) -> Evaluation:
     """Every filter and cost term for ``ticket``, vectorised over partners ``rows`` (all)."""
     n = len(index) if rows is None else len(rows)
     now = now_s - index.origin_s
@@ -177,7 +177,7 @@ def _evaluate(
         tier = (~_take(index._is_desk, rows)).astype(np.int8)
     else:
         tier = np.zeros(n, dtype=np.int8)
-    return _Evaluation(
+    return Evaluation(
         rows=np.arange(n) if rows is None else rows,
         now=now,
         cover=cover,
@@ -193,7 +193,7 @@ def _evaluate(
     )
 
 
-def _ranked(ev: _Evaluation) -> np.ndarray:
+def _ranked(ev: Evaluation) -> np.ndarray:
     """Feasible positions, best first: not escalated, preferred tier, cheaper, lower id."""
     feasible = np.flatnonzero(ev.feasible)
     # Rounding keeps float noise from deciding a tie that the partner id should decide.

@@ -12,7 +12,7 @@ from thirdway.dispatch.engine.inputs import (
     MAX_LEVEL,
     PartnerState,
     TicketNeed,
-    _epoch,
+    epoch,
 )
 from thirdway.distance import haversine_km
 
@@ -66,7 +66,7 @@ def reject_availability(ticket: TicketNeed, partner: PartnerState, now: datetime
     right now counts. Escalation is not considered here: :func:`rank` applies it.
     """
     index = PartnerIndex.for_tickets([partner], [ticket], now)
-    cover = _availability(index, ticket, _epoch(now) - index.origin_s, None)
+    cover = _availability(index, ticket, epoch(now) - index.origin_s, None)
     if not cover.unavailable[0]:
         return None
     return _availability_reason(

@@ -36,12 +36,13 @@ DEFAULT_HORIZON_DAYS = 14
 DEFAULT_TRAVEL_SPEED_KMH = 40.0
 
 
-def _check_aware(value: object, what: str) -> None:
+def check_aware(value: object, what: str) -> None:
+    """Refuse anything but a timezone-aware datetime, naming it ``what``."""
     if not isinstance(value, datetime) or value.utcoffset() is None:
         raise ValueError(f"{what} must be a timezone-aware datetime")
 
 
-def _epoch(value: datetime) -> int:
+def epoch(value: datetime) -> int:
     """Whole seconds since the Unix epoch."""
     return math.floor(value.timestamp())
 
@@ -64,14 +65,14 @@ def _minutes(text: str) -> int:
 def _spans(values: Iterable[tuple[datetime, datetime]], what: str) -> tuple:
     spans = tuple((start, end) for start, end in values)
     for start, end in spans:
-        _check_aware(start, f"{what} start")
-        _check_aware(end, f"{what} end")
+        check_aware(start, f"{what} start")
+        check_aware(end, f"{what} end")
         if end <= start:
             raise ValueError(f"{what} must end after it starts: {start} - {end}")
     return spans
 
 
-def _id_key(value: PartnerId) -> tuple[int, int, str]:
+def id_key(value: PartnerId) -> tuple[int, int, str]:
     """Sort key that orders int ids numerically and string ids lexically, never mixed."""
     if isinstance(value, int):
         return (0, value, "")
@@ -111,7 +112,7 @@ class TicketNeed:
         if not 1 <= self.required_level <= MAX_LEVEL:
             raise ValueError(f"required_level must be 1-{MAX_LEVEL}")
         for name in ("created_at", "response_due_at", "resolution_due_at"):
-            _check_aware(getattr(self, name), name)
+            check_aware(getattr(self, name), name)
         if self.needs_onsite and self.onsite_location is None:
             raise ValueError("an on-site ticket needs an onsite_location")
         if self.visit_window is not None:
@@ -187,7 +188,7 @@ class PartnerState:
         for priority, moment in self.free_at.items():
             if priority not in PRIORITIES:
                 raise ValueError(f"free_at keys must be priorities {PRIORITIES}, got {priority!r}")
-            _check_aware(moment, f"free_at[{priority}]")
+            check_aware(moment, f"free_at[{priority}]")
         object.__setattr__(self, "free_at", dict(self.free_at))
 
     def level_in(self, practice: str) -> int:
