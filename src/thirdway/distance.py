@@ -17,10 +17,12 @@ EARTH_RADIUS_KM = 6371.0088
 def haversine_km(lat1: Num, lon1: Num, lat2: Num, lon2: Num) -> Num:
     """Great-circle distance in km; straight-line is good enough for a radius check."""
     phi1 = np.radians(lat1)
-    return _haversine(phi1, np.radians(lon1), np.cos(phi1), lat2, lon2)
+    return haversine_from_radians_km(phi1, np.radians(lon1), np.cos(phi1), lat2, lon2)
 
 
-def _haversine(phi1: Num, lambda1: Num, cos_phi1: Num, lat2: float, lon2: float) -> Num:
+def haversine_from_radians_km(
+    phi1: Num, lambda1: Num, cos_phi1: Num, lat2: float, lon2: float
+) -> Num:
     """:func:`haversine_km` with the first point in radians, precomputed for the pool."""
     phi2 = np.radians(lat2)
     half_dlambda = (np.radians(lon2) - lambda1) / 2

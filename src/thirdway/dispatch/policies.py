@@ -16,13 +16,12 @@ import numpy as np
 from thirdway.dispatch import engine, optimiser
 from thirdway.dispatch.scenario import SimTicket, at, travel_km
 from thirdway.dispatch.simulator import (
-    _PRIORITY_RANK,
-    _TICK,
+    PRIORITY_RANK,
+    TICK,
     Job,
     Simulation,
     residual_s,
 )
-from thirdway.distance import _haversine
 
 DEFAULT_REOPTIMISE_EVERY_S = 300.0
 POLICIES = (
@@ -154,7 +153,7 @@ class NearestQualified(Policy):
         if not len(rows):
             return None
         index, site = sim.partners.index, sim.jobs[j].ticket.site
-        distance = _haversine(index._phi[rows], index._lambda[rows], index._cos_phi[rows], *site)
+        distance = index.distances_km(site, rows)
         return int(rows[np.argmin(distance)])
 
 
@@ -185,7 +184,7 @@ class PriorityFcfs(Policy):
             sim.assign(j, free[0])
         else:
             sim.queue(j, "waiting for a qualified partner to be free")
-        sim.waiting.sort(key=lambda i: (_PRIORITY_RANK[sim.jobs[i].ticket.priority], i))
+        sim.waiting.sort(key=lambda i: (PRIORITY_RANK[sim.jobs[i].ticket.priority], i))
 
     def idle(self, sim: Simulation, row: int) -> None:
         for position, j in enumerate(sim.waiting):
@@ -213,7 +212,7 @@ class Thirdway(Policy):
         self.index = sim.partners.index
         self.stale: set[int] = set()
         self.needs: dict[int, engine.TicketNeed] = {}
-        sim.push(sim.scenario.start_s + self.every_s, _TICK, 0)
+        sim.push(sim.scenario.start_s + self.every_s, TICK, 0)
 
     def _index(self, sim: Simulation, held: Sequence[int] = ()) -> engine.PartnerIndex:
         """The index with partners' current loads and work in hand, leaving out the
@@ -258,7 +257,7 @@ class Thirdway(Policy):
                 late.append(j)
                 continue
             free = sim.partners.next_cover(row, int(free + self._expected_s(sim, sim.jobs[j], row)))
-            for rank in range(_PRIORITY_RANK[ticket.priority], len(by_rank)):
+            for rank in range(PRIORITY_RANK[ticket.priority], len(by_rank)):
                 by_rank[rank] = free
         return by_rank, late
 

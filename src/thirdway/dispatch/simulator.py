@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from thirdway.dispatch import engine
-from thirdway.dispatch.engine.cover import _merge, _partner_cover
+from thirdway.dispatch.engine.cover import merge_spans, partner_cover
 from thirdway.dispatch.scenario import Scenario, SimTicket, at, travel_km
 
 if TYPE_CHECKING:
@@ -39,8 +39,8 @@ if TYPE_CHECKING:
 # Each level a partner lacks makes the work this much longer (baselines may assign so).
 SLOWDOWN_PER_LEVEL = 0.5
 RECENT_PARTNERS_KEPT = 3
-_FINISH, _WAKE, _TICK = 0, 1, 2
-_PRIORITY_RANK = {p: i for i, p in enumerate(engine.PRIORITIES)}
+FINISH, WAKE, TICK = 0, 1, 2
+PRIORITY_RANK = {p: i for i, p in enumerate(engine.PRIORITIES)}
 
 
 @dataclass(slots=True)
@@ -59,7 +59,7 @@ class Job:
     def order(self) -> tuple[int, int, int]:
         """A partner's working order: priority, response due time, arrival."""
         t = self.ticket
-        return (_PRIORITY_RANK[t.priority], t.response_due_s, t.id)
+        return (PRIORITY_RANK[t.priority], t.response_due_s, t.id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,9 +108,9 @@ class Partners:
         self.states = self.index.partners
         self.capacity = np.array([p.capacity for p in self.states], dtype=np.int64)
         self.row_of = {p.id: row for row, p in enumerate(self.states)}
-        spans = [_partner_cover(p, start, start + days * 86_400) for p in self.states]
+        spans = [partner_cover(p, start, start + days * 86_400) for p in self.states]
         self.shifts = [shifts for shifts, _, _ in spans]
-        self.cover = [_starts_ends(_merge([*shifts, *calls])) for shifts, calls, _ in spans]
+        self.cover = [_starts_ends(merge_spans([*shifts, *calls])) for shifts, calls, _ in spans]
 
     def __len__(self) -> int:
         return len(self.states)
@@ -169,15 +169,15 @@ class Simulation:
             if next_event <= next_arrival:
                 t, kind, data = heapq.heappop(self.events)
                 self.now = int(t)
-                if kind == _FINISH:
+                if kind == FINISH:
                     self._finish(data)
-                elif kind == _WAKE:
+                elif kind == WAKE:
                     self.wake_at[data] = math.inf
                     self._try_start(data)
                 else:
                     self.policy.tick(self)
                     if k < len(jobs) or self.waiting or any(q for q in self.queues):
-                        self.push(self.now + self.policy.every_s, _TICK, 0)
+                        self.push(self.now + self.policy.every_s, TICK, 0)
             else:
                 self.now = jobs[k].ticket.arrival_s
                 self.policy.arrive(self, k)
@@ -221,7 +221,7 @@ class Simulation:
         if when > self.now:
             if (self.queues[row] or self.policy.pulls) and when < self.wake_at[row]:
                 self.wake_at[row] = when
-                self.push(when, _WAKE, row)
+                self.push(when, WAKE, row)
             return
         if not self.queues[row]:
             self.policy.idle(self, row)
@@ -236,7 +236,7 @@ class Simulation:
         job.started_s = self.now
         work = self._work_s(job, row)
         self.work_s[row] += work
-        self.push(self.now + work, _FINISH, row)
+        self.push(self.now + work, FINISH, row)
 
     def _work_s(self, job: Job, row: int) -> int:
         t = job.ticket

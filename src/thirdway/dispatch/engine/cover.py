@@ -18,6 +18,7 @@ from thirdway.dispatch.engine.inputs import (
     DESK_PRACTICE,
     PRIORITIES,
     WEEKDAYS,
+    LatLon,
     PartnerId,
     PartnerState,
     Span,
@@ -29,12 +30,13 @@ from thirdway.dispatch.engine.inputs import (
     id_key,
 )
 from thirdway.dispatch.engine.terms import load_cost
+from thirdway.distance import haversine_from_radians_km
 
 _DAY_S = 86_400
 _NEVER_BUSY = -(1 << 62)
 
 
-def _merge(spans: Iterable[Span]) -> list[Span]:
+def merge_spans(spans: Iterable[Span]) -> list[Span]:
     """Sort and join overlapping or touching spans: one interval per stretch of cover."""
     out: list[list[int]] = []
     for start, end in sorted(spans):
@@ -96,11 +98,11 @@ def _weekly_shifts(partner: PartnerState, lo: int, hi: int) -> list[Span]:
     return out
 
 
-def _partner_cover(partner: PartnerState, lo: int, hi: int) -> tuple[list[Span], ...]:
+def partner_cover(partner: PartnerState, lo: int, hi: int) -> tuple[list[Span], ...]:
     """(shifts, on-call, absences) within [lo, hi], with absences cut out of the cover."""
-    absences = _merge((epoch(a), epoch(b)) for a, b in partner.absences)
-    shifts = _subtract(_merge(_weekly_shifts(partner, lo, hi)), absences)
-    calls = _subtract(_merge((epoch(a), epoch(b)) for a, b in partner.on_call), absences)
+    absences = merge_spans((epoch(a), epoch(b)) for a, b in partner.absences)
+    shifts = _subtract(merge_spans(_weekly_shifts(partner, lo, hi)), absences)
+    calls = _subtract(merge_spans((epoch(a), epoch(b)) for a, b in partner.on_call), absences)
     return _clip(shifts, lo, hi), _clip(calls, lo, hi), _clip(absences, lo, hi)
 
 
@@ -197,7 +199,7 @@ class PartnerIndex:
             raise ValueError("partner ids must be unique")
         self.origin_s = epoch(start)
         self.end_s = self.origin_s + days * _DAY_S
-        covers = [_partner_cover(p, self.origin_s, self.end_s) for p in self.partners]
+        covers = [partner_cover(p, self.origin_s, self.end_s) for p in self.partners]
         stride = self.end_s - self.origin_s + 1
         self._shifts = _IntervalPack.build([c[0] for c in covers], self.origin_s, stride)
         self._calls = _IntervalPack.build([c[1] for c in covers], self.origin_s, stride)
@@ -308,6 +310,13 @@ class PartnerIndex:
     def load(self) -> np.ndarray:
         """Every partner's open load, in index order."""
         return self._load
+
+    def distances_km(self, location: LatLon, rows: np.ndarray | None = None) -> np.ndarray:
+        """Great-circle distance from the home of each partner ``rows`` (all when None)."""
+        phi, lam, cos_phi = self._phi, self._lambda, self._cos_phi
+        if rows is not None:
+            phi, lam, cos_phi = phi[rows], lam[rows], cos_phi[rows]
+        return haversine_from_radians_km(phi, lam, cos_phi, *location)
 
     def levels(self, practice: str) -> np.ndarray:
         return self._levels.get(practice, np.zeros(len(self), dtype=np.int64))

@@ -14,7 +14,6 @@ from thirdway.dispatch.engine.terms import (
     sla_slack_cost,
     travel_cost,
 )
-from thirdway.distance import _haversine
 
 _MARK_IS_LEAD = np.array([False, False, True])
 _MARK_IS_RECENT = np.array([False, True, False])
@@ -146,8 +145,7 @@ def evaluate(
     failures = {"skill": level < ticket.required_level, "availability": cover.unavailable}
     distance = None
     if ticket.needs_onsite and ticket.onsite_location is not None:
-        phi, lam, cos_phi = (_take(a, rows) for a in (index._phi, index._lambda, index._cos_phi))
-        distance = _haversine(phi, lam, cos_phi, *ticket.onsite_location)
+        distance = index.distances_km(ticket.onsite_location, rows)
         failures["radius"] = distance > _take(index._radius, rows)
     failures["capacity"] = _take(index._at_capacity, rows)
     if ticket.language is not None:
