@@ -18,9 +18,13 @@ from thirdway.dispatch.engine.inputs import (
     DESK_PRACTICE,
     PRIORITIES,
     WEEKDAYS,
+    Flags,
+    Floats,
+    Ints,
     LatLon,
     PartnerId,
     PartnerState,
+    Rows,
     Span,
     TicketNeed,
     _minutes,
@@ -98,7 +102,9 @@ def _weekly_shifts(partner: PartnerState, lo: int, hi: int) -> list[Span]:
     return out
 
 
-def partner_cover(partner: PartnerState, lo: int, hi: int) -> tuple[list[Span], ...]:
+def partner_cover(
+    partner: PartnerState, lo: int, hi: int
+) -> tuple[list[Span], list[Span], list[Span]]:
     """(shifts, on-call, absences) within [lo, hi], with absences cut out of the cover."""
     absences = merge_spans((epoch(a), epoch(b)) for a, b in partner.absences)
     shifts = _subtract(merge_spans(_weekly_shifts(partner, lo, hi)), absences)
@@ -114,11 +120,11 @@ class _IntervalPack:
     ``searchsorted`` finds each partner's first span that ends after a given time.
     """
 
-    starts: np.ndarray
-    ends: np.ndarray
-    keys: np.ndarray
-    stops: np.ndarray
-    base: np.ndarray
+    starts: Ints
+    ends: Ints
+    keys: Ints
+    stops: Ints
+    base: Ints
 
     @classmethod
     def build(cls, rows: Sequence[list[Span]], origin: int, stride: int) -> _IntervalPack:
@@ -129,14 +135,14 @@ class _IntervalPack:
         keys = np.repeat(base, counts) + flat[:, 1]
         return cls(flat[:, 0].copy(), flat[:, 1].copy(), keys, np.cumsum(counts), base)
 
-    def next_after(self, t: int) -> tuple[np.ndarray, np.ndarray]:
+    def next_after(self, t: int) -> tuple[Floats, Floats]:
         """Per partner, the start (never before t) and end of the first span ending after t.
 
         Both are ``inf`` when the partner has no such span in the horizon.
         """
         return self.next_after_rows(None, t)
 
-    def next_after_rows(self, rows: np.ndarray | None, t: int | np.ndarray) -> tuple:
+    def next_after_rows(self, rows: Rows | None, t: int | Ints) -> tuple[Floats, Floats]:
         """:meth:`next_after` for partners ``rows`` (all when None), each from its own t."""
         base = self.base if rows is None else self.base[rows]
         if not len(self.keys):
@@ -275,7 +281,7 @@ class PartnerIndex:
         clone._set_load(load)
         return clone
 
-    def _free_column(self, partner: PartnerState) -> np.ndarray:
+    def _free_column(self, partner: PartnerState) -> Ints:
         """Per priority, when the partner is through their work in hand (index seconds)."""
         free = partner.free_at
         return np.array(
@@ -283,7 +289,7 @@ class PartnerIndex:
             dtype=np.int64,
         )
 
-    def _set_load(self, load: np.ndarray) -> None:
+    def _set_load(self, load: Ints) -> None:
         # The ticket-independent parts of the capacity filter and the load term.
         self._load = load
         self._at_capacity = load >= self._capacity
@@ -302,26 +308,26 @@ class PartnerIndex:
         return memo
 
     @property
-    def capacity(self) -> np.ndarray:
+    def capacity(self) -> Ints:
         """Every partner's capacity, in index order."""
         return self._capacity
 
     @property
-    def load(self) -> np.ndarray:
+    def load(self) -> Ints:
         """Every partner's open load, in index order."""
         return self._load
 
-    def distances_km(self, location: LatLon, rows: np.ndarray | None = None) -> np.ndarray:
+    def distances_km(self, location: LatLon, rows: Rows | None = None) -> Floats:
         """Great-circle distance from the home of each partner ``rows`` (all when None)."""
         phi, lam, cos_phi = self._phi, self._lambda, self._cos_phi
         if rows is not None:
             phi, lam, cos_phi = phi[rows], lam[rows], cos_phi[rows]
         return haversine_from_radians_km(phi, lam, cos_phi, *location)
 
-    def levels(self, practice: str) -> np.ndarray:
+    def levels(self, practice: str) -> Ints:
         return self._levels.get(practice, np.zeros(len(self), dtype=np.int64))
 
-    def speaks(self, language: str) -> np.ndarray:
+    def speaks(self, language: str) -> Flags:
         return self._languages.get(language, np.zeros(len(self), dtype=bool))
 
 
@@ -355,8 +361,8 @@ class _Clock:
     """
 
     now: int
-    shift_start: np.ndarray
-    shift_end: np.ndarray
-    call_start: np.ndarray
-    call_end: np.ndarray
-    absent_now: np.ndarray
+    shift_start: Floats
+    shift_end: Floats
+    call_start: Floats
+    call_end: Floats
+    absent_now: Flags

@@ -24,6 +24,7 @@ from thirdway.dispatch.engine.inputs import (
     TERMS,
     PartnerId,
     PartnerState,
+    Rows,
     TicketId,
     TicketNeed,
     Weights,
@@ -176,7 +177,8 @@ class Decision:
     def verdict(self, partner_id: PartnerId) -> Candidate | Rejection:
         """Why one partner is (or is not) in the running, e.g. for "why not Alice?"."""
         if self._source is None:
-            found = [v for v in (*self.candidates, *self.rejected) if v.partner_id == partner_id]
+            verdicts: tuple[Candidate | Rejection, ...] = (*self.candidates, *self.rejected)
+            found = [v for v in verdicts if v.partner_id == partner_id]
             if not found:
                 raise KeyError(partner_id)
             return found[0]
@@ -198,7 +200,7 @@ def candidates_at(
     ev: Evaluation,
     index: PartnerIndex,
     ticket: TicketNeed,
-    positions: np.ndarray,
+    positions: Rows,
     extra_load: Sequence[int] | None = None,
     load_weight: float = 0.0,
 ) -> list[Candidate]:
@@ -261,7 +263,7 @@ def _rejections(
     ev: Evaluation,
     index: PartnerIndex,
     ticket: TicketNeed,
-    positions: np.ndarray | None = None,
+    positions: Rows | None = None,
 ) -> list[Rejection]:
     """Infeasible partners (all, in id order, unless ``positions`` is given), with reasons."""
     positions = np.flatnonzero(~ev.feasible) if positions is None else positions

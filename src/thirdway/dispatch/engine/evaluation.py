@@ -3,11 +3,23 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from thirdway.dispatch.engine.cover import PartnerIndex
-from thirdway.dispatch.engine.inputs import EXPERT_LEVEL, PRIORITIES, TicketNeed, Weights, epoch
+from thirdway.dispatch.engine.inputs import (
+    EXPERT_LEVEL,
+    PRIORITIES,
+    Flags,
+    Floats,
+    Ints,
+    Rows,
+    TicketNeed,
+    Weights,
+    epoch,
+)
 from thirdway.dispatch.engine.terms import (
     continuity_cost,
     skill_fit_cost,
@@ -15,6 +27,7 @@ from thirdway.dispatch.engine.terms import (
     travel_cost,
 )
 
+_T = TypeVar("_T", bound=np.generic)
 _MARK_IS_LEAD = np.array([False, False, True])
 _MARK_IS_RECENT = np.array([False, True, False])
 
@@ -28,35 +41,33 @@ class _Cover:
     """
 
     target: int
-    start: np.ndarray
-    by_shift: np.ndarray
-    by_call: np.ndarray
-    unavailable: np.ndarray
-    absent_now: np.ndarray
-    busy: np.ndarray
-    shift_start: np.ndarray
-    shift_end: np.ndarray
-    call_start: np.ndarray
-    call_end: np.ndarray
+    start: Floats
+    by_shift: Flags
+    by_call: Flags
+    unavailable: Flags
+    absent_now: Flags
+    busy: Flags
+    shift_start: Floats
+    shift_end: Floats
+    call_start: Floats
+    call_end: Floats
 
-    def kinds(self, at: np.ndarray) -> np.ndarray:
+    def kinds(self, at: Rows) -> Ints:
         """1 = on shift, 2 = on call, 3 = neither (only an escalation gets such a partner)."""
         return np.where(self.by_shift[at], 1, np.where(self.by_call[at], 2, 3))
 
-    def ends(self, at: np.ndarray) -> np.ndarray:
+    def ends(self, at: Rows) -> Floats:
         return np.where(self.by_shift[at], self.shift_end[at], self.call_end[at])
 
     def next_start(self, at: int) -> float:
         return float(min(self.shift_start[at], self.call_start[at]))
 
 
-def _take(values: np.ndarray, rows: np.ndarray | None) -> np.ndarray:
+def _take(values: npt.NDArray[_T], rows: Rows | None) -> npt.NDArray[_T]:
     return values if rows is None else values[rows]
 
 
-def _availability(
-    index: PartnerIndex, ticket: TicketNeed, now: int, rows: np.ndarray | None
-) -> _Cover:
+def _availability(index: PartnerIndex, ticket: TicketNeed, now: int, rows: Rows | None) -> _Cover:
     clock = index._clock(now)
     shift_start, call_start = _take(clock.shift_start, rows), _take(clock.call_start, rows)
     shift_end, call_end = _take(clock.shift_end, rows), _take(clock.call_end, rows)
@@ -100,24 +111,25 @@ class Evaluation:
     a subset), so "position" below means a position in these arrays.
     """
 
-    rows: np.ndarray
+    rows: Rows
     now: int
     cover: _Cover
-    level: np.ndarray
-    failures: dict[str, np.ndarray]
-    bypass: np.ndarray
-    feasible: np.ndarray
-    distance: np.ndarray | None
-    continuity: np.ndarray
-    tier: np.ndarray
-    terms: dict[str, np.ndarray]
-    total: np.ndarray
+    level: Ints
+    failures: dict[str, Flags]
+    bypass: Flags
+    feasible: Flags
+    distance: Floats | None
+    continuity: npt.NDArray[np.int8]
+    tier: npt.NDArray[np.int8]
+    terms: dict[str, Floats]
+    total: Floats
 
 
-def _continuity(ticket: TicketNeed, index: PartnerIndex, rows: np.ndarray | None) -> np.ndarray:
+def _continuity(ticket: TicketNeed, index: PartnerIndex, rows: Rows | None) -> npt.NDArray[np.int8]:
     """Per position: 2 for the client's lead partner, 1 for a recent partner, else 0."""
     recent = [index._by_id[p] for p in ticket.recent_partner_ids if p in index._by_id]
-    lead = index._by_id.get(ticket.client_lead_partner_id, -1)
+    lead_id = ticket.client_lead_partner_id
+    lead = -1 if lead_id is None else index._by_id.get(lead_id, -1)
     if rows is None:
         continuity = np.zeros(len(index), dtype=np.int8)
         continuity[recent] = 1
@@ -135,7 +147,7 @@ def evaluate(
     index: PartnerIndex,
     weights: Weights,
     now_s: int,
-    rows: np.ndarray | None = None,
+    rows: Rows | None = None,
 ) -> Evaluation:
     """Every filter and cost term for ``ticket``, vectorised over partners ``rows`` (all)."""
     n = len(index) if rows is None else len(rows)
@@ -165,7 +177,7 @@ def evaluate(
         "load": weights.load * _take(index._load_share, rows),
         "continuity": weights.continuity * by_mark[continuity],
     }
-    total = sum(terms.values())
+    total = cast(Floats, sum(terms.values()))  # four terms, never the empty sum's 0
     if distance is None:
         terms["travel"] = np.zeros(n)
     else:
@@ -191,7 +203,7 @@ def evaluate(
     )
 
 
-def _ranked(ev: Evaluation) -> np.ndarray:
+def _ranked(ev: Evaluation) -> Rows:
     """Feasible positions, best first: not escalated, preferred tier, cheaper, lower id."""
     feasible = np.flatnonzero(ev.feasible)
     # Rounding keeps float noise from deciding a tie that the partner id should decide.

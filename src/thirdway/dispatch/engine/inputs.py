@@ -11,12 +11,18 @@ from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import numpy as np
+import numpy.typing as npt
 
 PartnerId = int | str
 TicketId = int | str
 LatLon = tuple[float, float]
 Span = tuple[int, int]
 Num = float | np.ndarray
+# Columns of the partner pool (one value per partner), and positions in them.
+Floats = npt.NDArray[np.float64]
+Ints = npt.NDArray[np.int64]
+Flags = npt.NDArray[np.bool_]
+Rows = npt.NDArray[np.intp]
 
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
@@ -62,7 +68,9 @@ def _minutes(text: str) -> int:
     return value
 
 
-def _spans(values: Iterable[tuple[datetime, datetime]], what: str) -> tuple:
+def _spans(
+    values: Iterable[tuple[datetime, datetime]], what: str
+) -> tuple[tuple[datetime, datetime], ...]:
     spans = tuple((start, end) for start, end in values)
     for start, end in spans:
         check_aware(start, f"{what} start")
