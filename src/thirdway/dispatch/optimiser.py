@@ -91,9 +91,10 @@ class Plan:
 
     def tickets_per_partner(self) -> dict[PartnerId, int]:
         counts: dict[PartnerId, int] = {}
-        for assignment in self.assigned:
-            pid = assignment.partner_id
-            counts[pid] = counts.get(pid, 0) + 1
+        for assignment in self.assignments:
+            if assignment.candidate is not None:
+                pid = assignment.candidate.partner_id
+                counts[pid] = counts.get(pid, 0) + 1
         return counts
 
 
@@ -411,6 +412,7 @@ def place_visit(
     window_start, window_end = window
     stops = sorted(booked, key=lambda visit: visit.start)
     day_start, day_end = day if day is not None else (None, None)
+    deadline: datetime | None
     for position in range(len(stops) + 1):
         if position == 0:
             previous, free_from = home, day_start

@@ -86,15 +86,15 @@ class Policy:
     def tick(self, sim: Simulation) -> None:
         """Periodic work; only Thirdway's policy has any."""
 
-    def _open(self, sim: Simulation, rows: np.ndarray) -> np.ndarray:
+    def _open(self, sim: Simulation, rows: engine.Rows) -> engine.Rows:
         return rows[sim.load[rows] < sim.partners.capacity[rows]]
 
-    def _qualified(self, sim: Simulation, j: int) -> np.ndarray:
+    def _qualified(self, sim: Simulation, j: int) -> engine.Rows:
         t = sim.jobs[j].ticket
         rows, levels = self.teams[t.practice]
         return self._open(sim, rows[levels[rows] >= t.level])
 
-    def _least_loaded(self, sim: Simulation, rows: np.ndarray) -> int | None:
+    def _least_loaded(self, sim: Simulation, rows: engine.Rows) -> int | None:
         if not len(rows):
             return None
         share = sim.load[rows] / np.maximum(sim.partners.capacity[rows], 1)
@@ -108,7 +108,7 @@ class RoundRobin(Policy):
 
     def start(self, sim: Simulation) -> None:
         super().start(sim)
-        self.turn: Counter = Counter()
+        self.turn: Counter[str] = Counter()
 
     def choose(self, sim: Simulation, j: int) -> int | None:
         practice = sim.jobs[j].ticket.practice

@@ -150,7 +150,7 @@ class Simulation:
         self.work_s = np.zeros(n)
         self.waiting: list[int] = []  # the desk's unassignable queue, in arrival order
         self.events: list[tuple[float, int, int]] = []
-        self.recent: dict[int, deque] = {}
+        self.recent: dict[int, deque[int]] = {}
         self.dirty: set[int] = set()  # partners whose load or work in hand changed
         self.now = scenario.start_s
         self.run = Run(policy.name, self.jobs, self.work_s, [], [])
