@@ -5,7 +5,8 @@
   another ticket could have had. :func:`greedy_assign` is the one-at-a-time baseline.
 - :func:`place_visit` fits an on-site visit into a partner's day between fixed visits.
 
-Like the engine, this module imports nothing from Django or the rest of thirdway.
+Like the engine, this module imports nothing from Django, and of thirdway only the engine
+and :mod:`thirdway.distance`.
 """
 
 from __future__ import annotations

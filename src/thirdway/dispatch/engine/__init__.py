@@ -1,7 +1,8 @@
 """Dispatch engine: decide which partner of the cooperative should take a ticket.
 
-The engine is deliberately free of Django and of the rest of thirdway so that the web app
-and the simulator can both feed it plain, frozen dataclasses. A decision has three steps:
+The engine is deliberately free of Django and of the rest of thirdway (but for the equally
+pure :mod:`thirdway.distance`) so that the web app and the simulator can both feed it plain,
+frozen dataclasses. A decision has three steps:
 
 1. Hard filters (skill, availability within the response target, on-site radius, capacity,
    language). Each can say in one line why it rejected somebody.
