@@ -15,7 +15,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from thirdway.dispatch import comparison, engine, scenario, simulator
+from thirdway.dispatch import comparison, engine, policies, scenario, simulator
 
 OFFICE = {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
@@ -157,7 +157,7 @@ def test_the_same_seed_gives_the_same_run(tiny_runs):
     _, _, tickets, runs = tiny_runs
     _, again_tickets, again = comparison.run_policies(scenario.parse(tiny()))
     assert tickets == again_tickets
-    for name in simulator.POLICIES:
+    for name in policies.POLICIES:
         assert outcome(runs[name]) == outcome(again[name])
 
 
@@ -275,7 +275,7 @@ def test_the_simulator_decides_with_the_engine_itself():
     model = scenario.parse(tiny())
     partners = simulator.Partners(model)
     tickets = scenario.draw_tickets(model)[:1]
-    policy = simulator.make_policy("thirdway", engine.Weights(), 300)
+    policy = policies.make_policy("thirdway", engine.Weights(), 300)
     run = simulator.Simulation(model, partners, tickets, policy).simulate()
     need = policy.need(simulator.Simulation(model, partners, tickets, policy), 0)
     direct = engine.rank(need, partners.index, engine.Weights(), scenario.at(tickets[0].arrival_s))

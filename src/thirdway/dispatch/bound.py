@@ -38,7 +38,9 @@ def _eligible(partners: object, ticket: SimTicket, qualified: bool) -> list[int]
     return [row for row, state in enumerate(states) if state.level_in(ticket.practice) >= level]
 
 
-def _start_slots(starts: Sequence[int], ends: Sequence[int], lo: int, hi: int, slot: int) -> list:
+def _start_slots(
+    starts: Sequence[int], ends: Sequence[int], lo: int, hi: int, slot: int
+) -> list[int]:
     """Slots holding an instant t with lo <= t <= hi while covered (start <= t < end)."""
     out: list[int] = []
     for s, e in zip(starts, ends, strict=True):
@@ -125,7 +127,7 @@ def bound(
         solved = milp(
             cost,
             constraints=LinearConstraint(matrix, -np.inf, 1),
-            integrality=np.ones(len(var)),
+            integrality=np.ones(len(var), dtype=np.uint8),  # what milp makes of any array
             bounds=Bounds(0, 1),
             options={"time_limit": scenario.bound_time_limit_s, "disp": False},
         )
@@ -136,7 +138,8 @@ def bound(
         elif dual is not None and np.isfinite(dual):
             best = float(np.floor(-dual + 1e-6))
         else:  # no proof from the MILP in time: the LP relaxation is a looser bound
-            lp = linprog(cost, A_ub=matrix, b_ub=np.ones(matrix.shape[0]), bounds=(0, 1))
+            # HiGHS takes the sparse matrix as it is; the stubs list only dense arrays.
+            lp = linprog(cost, A_ub=matrix, b_ub=np.ones(matrix.shape[0]), bounds=(0, 1))  # type: ignore[call-overload]
             best, result["method"] = float(np.floor(-lp.fun + 1e-6)), "LP relaxation"
         result["variables"] = len(var)
     result.update(

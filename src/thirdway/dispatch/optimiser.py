@@ -5,7 +5,8 @@
   another ticket could have had. :func:`greedy_assign` is the one-at-a-time baseline.
 - :func:`place_visit` fits an on-site visit into a partner's day between fixed visits.
 
-Like the engine, this module imports nothing from Django or the rest of thirdway.
+Like the engine, this module imports nothing from Django, and of thirdway only the engine
+and :mod:`thirdway.distance`.
 """
 
 from __future__ import annotations
@@ -31,16 +32,16 @@ from thirdway.dispatch.engine import (
     TicketId,
     TicketNeed,
     Weights,
-    _as_index,
-    _candidates,
-    _check_aware,
-    _epoch,
-    _evaluate,
-    _id_key,
-    _nobody_reason,
-    _rejected_by,
-    haversine_km,
+    as_index,
+    candidates_at,
+    check_aware,
+    epoch,
+    evaluate,
+    id_key,
+    nobody_reason,
+    rejected_counts,
 )
+from thirdway.distance import haversine_km
 
 # Leaving a ticket unassigned costs more for urgent work, so scarce partners go to P1 first.
 UNASSIGNED_FACTOR = {"P1": 8, "P2": 4, "P3": 2, "P4": 1}
@@ -91,9 +92,10 @@ class Plan:
 
     def tickets_per_partner(self) -> dict[PartnerId, int]:
         counts: dict[PartnerId, int] = {}
-        for assignment in self.assigned:
-            pid = assignment.partner_id
-            counts[pid] = counts.get(pid, 0) + 1
+        for assignment in self.assignments:
+            if assignment.candidate is not None:
+                pid = assignment.candidate.partner_id
+                counts[pid] = counts.get(pid, 0) + 1
         return counts
 
 
@@ -124,23 +126,23 @@ class _Problem:
     def build(
         cls, tickets: Sequence[TicketNeed], index: PartnerIndex, weights: Weights, now: datetime
     ) -> _Problem:
-        now_s = _epoch(now)
+        now_s = epoch(now)
         n, m = len(tickets), len(index)
         totals = np.full((n, m), np.inf)
         levels = np.zeros((n, m), dtype=np.int8)
         nobody: list[str | None] = []
         for i, ticket in enumerate(tickets):
-            ev = _evaluate(ticket, index, weights, now_s)
+            ev = evaluate(ticket, index, weights, now_s)
             totals[i, ev.feasible] = ev.total[ev.feasible]
             levels[i] = ev.tier + 2 * ev.bypass
             if ev.feasible.any():
                 nobody.append(None)
             else:
-                nobody.append(_nobody_reason(ticket, _rejected_by(ev), m))
+                nobody.append(nobody_reason(ticket, rejected_counts(ev), m))
         finite = totals[np.isfinite(totals)]
         # Bigger than any total plus the most extra load, so a level step always dominates.
         scale = 2.0 * (float(finite.max(initial=0.0)) + weights.load) + 1.0
-        capacity = index._capacity
+        capacity = index.capacity
         factors = np.array([UNASSIGNED_FACTOR[t.priority] for t in tickets], dtype=float)
         return cls(
             tickets=tuple(tickets),
@@ -148,7 +150,7 @@ class _Problem:
             weights=weights,
             now_s=now_s,
             keys=totals + scale * levels,
-            free=np.maximum(capacity - index._load, 0),
+            free=np.maximum(capacity - index.load, 0),
             step=weights.load / np.maximum(capacity, 1),
             # Above every feasible key (levels stop at 3), so assigning always beats leaving.
             penalty=4.0 * scale * factors,
@@ -161,8 +163,8 @@ class _Problem:
             range(len(self.tickets)),
             key=lambda i: (
                 PRIORITIES.index(self.tickets[i].priority),
-                _epoch(self.tickets[i].response_due_at),
-                _id_key(self.tickets[i].id),
+                epoch(self.tickets[i].response_due_at),
+                id_key(self.tickets[i].id),
             ),
         )
 
@@ -278,9 +280,9 @@ def _plan(problem: _Problem, pairs: dict[int, int], method: str) -> Plan:
         row = pairs[i]
         ticket = problem.tickets[i]
         # Re-evaluating one row is cheaper than keeping every ticket's whole evaluation.
-        ev = _evaluate(ticket, problem.index, problem.weights, problem.now_s, np.array([row]))
+        ev = evaluate(ticket, problem.index, problem.weights, problem.now_s, np.array([row]))
         # Tickets earlier in the urgency order count as already open for this partner.
-        chosen[i] = _candidates(
+        chosen[i] = candidates_at(
             ev, problem.index, ticket, np.array([0]), [int(seen[row])], problem.weights.load
         )[0]
         seen[row] += 1
@@ -309,9 +311,9 @@ def _problem(
     now: datetime | None,
 ) -> _Problem:
     now = datetime.now(UTC) if now is None else now
-    _check_aware(now, "now")
+    check_aware(now, "now")
     tickets = tuple(tickets)
-    index = _as_index(partners, tickets, now)
+    index = as_index(partners, tickets, now)
     return _Problem.build(tickets, index, Weights() if weights is None else weights, now)
 
 
@@ -411,6 +413,7 @@ def place_visit(
     window_start, window_end = window
     stops = sorted(booked, key=lambda visit: visit.start)
     day_start, day_end = day if day is not None else (None, None)
+    deadline: datetime | None
     for position in range(len(stops) + 1):
         if position == 0:
             previous, free_from = home, day_start

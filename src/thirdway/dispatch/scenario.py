@@ -18,13 +18,19 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from jsonschema import Draft202012Validator
 
-from thirdway.dispatch.engine import PRIORITIES, PartnerState, haversine_km
+from thirdway.dispatch.engine import PRIORITIES, PartnerId, PartnerState
+from thirdway.distance import haversine_km
 from thirdway.sla.engine import Calendar, add_business_seconds
+
+# A decoded JSON object, and the (path, message) pairs a check reports.
+Json = dict[str, Any]
+Problems = list[tuple[str, str]]
 
 HOURS_PER_WEEK = 168
 DEFAULT_LEVEL_WEIGHTS = (0.3, 0.3, 0.25, 0.15, 0.0)
@@ -51,10 +57,11 @@ def json_path(parts: Iterable[str | int]) -> str:
 
 
 @cache
-def schema() -> dict:
+def schema() -> Json:
     """The scenario JSON schema shipped with the package."""
     text = resources.files("thirdway.dispatch").joinpath("scenario.schema.json").read_text()
-    return json.loads(text)
+    document: Json = json.loads(text)
+    return document
 
 
 def schema_problems(document: object) -> list[tuple[str, str]]:
@@ -118,11 +125,13 @@ class SlaPolicy:
         """Business hours in ``zone``, or None for around the clock."""
         if self.hours is None:
             return None
-        return _calendar(zone, tuple((d, tuple(map(tuple, s))) for d, s in self.hours.items()))
+        # Hashable for the cache; the schema made every span a (start, end) pair.
+        hours = tuple((d, tuple((a, b) for a, b in s)) for d, s in self.hours.items())
+        return _calendar(zone, hours)
 
 
 @cache
-def _calendar(zone: str, hours: tuple) -> Calendar:
+def _calendar(zone: str, hours: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> Calendar:
     return Calendar.from_hours(zone, {day: list(spans) for day, spans in hours})
 
 
@@ -240,14 +249,14 @@ def _aware(text: str) -> datetime:
     return datetime.fromtimestamp(_instant(text), UTC)
 
 
-def _check_zone(zone: str, path: str, problems: list) -> None:
+def _check_zone(zone: str, path: str, problems: Problems) -> None:
     try:
         ZoneInfo(zone)
     except (KeyError, ValueError):
         problems.append((path, f"unknown time zone {zone!r}"))
 
 
-def _partners(items: list[dict], problems: list) -> tuple[PartnerState, ...]:
+def _partners(items: list[Json], problems: Problems) -> tuple[PartnerState, ...]:
     out, seen = [], set()
     for i, item in enumerate(items):
         path = f"partners[{i}]"
@@ -272,8 +281,8 @@ def _partners(items: list[dict], problems: list) -> tuple[PartnerState, ...]:
     return tuple(out)
 
 
-def _partner_state(item: dict) -> PartnerState:
-    def periods(key: str) -> tuple:
+def _partner_state(item: Json) -> PartnerState:
+    def periods(key: str) -> tuple[tuple[datetime, datetime], ...]:
         return tuple((_aware(p["start"]), _aware(p["end"])) for p in item.get(key, ()))
 
     return PartnerState(
@@ -293,7 +302,9 @@ def _partner_state(item: dict) -> PartnerState:
     )
 
 
-def _clients(items: list[dict], partner_ids: set, problems: list) -> tuple[Client, ...]:
+def _clients(
+    items: list[Json], partner_ids: set[PartnerId], problems: Problems
+) -> tuple[Client, ...]:
     out = []
     for i, item in enumerate(items):
         _check_zone(item["zone"], f"clients[{i}].zone", problems)
@@ -305,7 +316,7 @@ def _clients(items: list[dict], partner_ids: set, problems: list) -> tuple[Clien
     return tuple(out)
 
 
-def _streams(items: list[dict], rules: list[dict], problems: list) -> tuple[ArrivalStream, ...]:
+def _streams(items: list[Json], rules: list[Json], problems: Problems) -> tuple[ArrivalStream, ...]:
     out = []
     for i, item in enumerate(items):
         practice, priority = item["practice"], item["priority"]
@@ -334,7 +345,7 @@ def _streams(items: list[dict], rules: list[dict], problems: list) -> tuple[Arri
     return tuple(out)
 
 
-def _sla(items: dict, problems: list) -> dict[str, SlaPolicy]:
+def _sla(items: Json, problems: Problems) -> dict[str, SlaPolicy]:
     out = {}
     for priority in PRIORITIES:
         item = items[priority]

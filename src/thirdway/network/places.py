@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
-import math
 import re
 import zoneinfo
 from functools import cache
 
 from django.core.exceptions import ValidationError
 
+from thirdway.distance import distance_km as distance_km
+
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
-EARTH_RADIUS_KM = 6371.0088
 
 
 @cache
@@ -154,14 +154,6 @@ def _as_time(text: str) -> dt.time:
 
 def weekly_minutes(hours: dict) -> int:
     return sum(_minutes(end) - _minutes(start) for day in hours.values() for start, end in day)
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    d_phi, d_lambda = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
 
 
 def hours_in_zone(hours: dict, from_zone: str, to_zone: str, week_of: dt.date) -> list[dict]:

@@ -1,0 +1,212 @@
+"""Every filter and cost term of one ticket, vectorised over the partner pool."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TypeVar, cast
+
+import numpy as np
+import numpy.typing as npt
+
+from thirdway.dispatch.engine.cover import PartnerIndex
+from thirdway.dispatch.engine.inputs import (
+    EXPERT_LEVEL,
+    PRIORITIES,
+    Flags,
+    Floats,
+    Ints,
+    Rows,
+    TicketNeed,
+    Weights,
+    epoch,
+)
+from thirdway.dispatch.engine.terms import (
+    continuity_cost,
+    skill_fit_cost,
+    sla_slack_cost,
+    travel_cost,
+)
+
+_T = TypeVar("_T", bound=np.generic)
+_MARK_IS_LEAD = np.array([False, False, True])
+_MARK_IS_RECENT = np.array([False, True, False])
+
+
+@dataclass(frozen=True, slots=True)
+class _Cover:
+    """When each partner can start on a ticket; seconds since the index origin.
+
+    Only what filtering and costing need is computed up front; the details shown to
+    people (kind of cover, when it ends, when the next begins) are derived per position.
+    """
+
+    target: int
+    start: Floats
+    by_shift: Flags
+    by_call: Flags
+    unavailable: Flags
+    absent_now: Flags
+    busy: Flags
+    shift_start: Floats
+    shift_end: Floats
+    call_start: Floats
+    call_end: Floats
+
+    def kinds(self, at: Rows) -> Ints:
+        """1 = on shift, 2 = on call, 3 = neither (only an escalation gets such a partner)."""
+        return np.where(self.by_shift[at], 1, np.where(self.by_call[at], 2, 3))
+
+    def ends(self, at: Rows) -> Floats:
+        return np.where(self.by_shift[at], self.shift_end[at], self.call_end[at])
+
+    def next_start(self, at: int) -> float:
+        return float(min(self.shift_start[at], self.call_start[at]))
+
+
+def _take(values: npt.NDArray[_T], rows: Rows | None) -> npt.NDArray[_T]:
+    return values if rows is None else values[rows]
+
+
+def _availability(index: PartnerIndex, ticket: TicketNeed, now: int, rows: Rows | None) -> _Cover:
+    clock = index._clock(now)
+    shift_start, call_start = _take(clock.shift_start, rows), _take(clock.call_start, rows)
+    shift_end, call_end = _take(clock.shift_end, rows), _take(clock.call_end, rows)
+    free = _take(index._free[PRIORITIES.index(ticket.priority)], rows)
+    busy = free > now
+    if busy.any():
+        # Busy partners can start once through their work in hand, at their next cover.
+        at = np.flatnonzero(busy)
+        where = at if rows is None else rows[at]
+        shift_start, shift_end, call_start, call_end = (
+            a.astype(float) for a in (shift_start, shift_end, call_start, call_end)
+        )
+        shift_start[at], shift_end[at] = index._shifts.next_after_rows(where, free[at])
+        call_start[at], call_end[at] = index._calls.next_after_rows(where, free[at])
+    # Overdue tickets still get dispatched, but only to someone who can start right now.
+    target = max(epoch(ticket.response_due_at) - index.origin_s, now)
+    # Prefer the shift when it starts in time: nobody is paged for work that can wait for
+    # the next shift. After hours, when it cannot wait, only on-call cover passes.
+    by_shift = shift_start <= target
+    by_call = ~by_shift & (call_start <= target)
+    return _Cover(
+        target=target,
+        start=np.where(by_shift, shift_start, np.where(by_call, call_start, now)),
+        by_shift=by_shift,
+        by_call=by_call,
+        unavailable=~(by_shift | by_call),
+        absent_now=_take(clock.absent_now, rows),
+        busy=busy,
+        shift_start=shift_start,
+        shift_end=shift_end,
+        call_start=call_start,
+        call_end=call_end,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Evaluation:
+    """Filters and costs of one ticket against partners ``rows`` of the index.
+
+    Every array is parallel to ``rows`` (all partners, in id order, unless evaluated for
+    a subset), so "position" below means a position in these arrays.
+    """
+
+    rows: Rows
+    now: int
+    cover: _Cover
+    level: Ints
+    failures: dict[str, Flags]
+    bypass: Flags
+    feasible: Flags
+    distance: Floats | None
+    continuity: npt.NDArray[np.int8]
+    tier: npt.NDArray[np.int8]
+    terms: dict[str, Floats]
+    total: Floats
+
+
+def _continuity(ticket: TicketNeed, index: PartnerIndex, rows: Rows | None) -> npt.NDArray[np.int8]:
+    """Per position: 2 for the client's lead partner, 1 for a recent partner, else 0."""
+    recent = [index._by_id[p] for p in ticket.recent_partner_ids if p in index._by_id]
+    lead_id = ticket.client_lead_partner_id
+    lead = -1 if lead_id is None else index._by_id.get(lead_id, -1)
+    if rows is None:
+        continuity = np.zeros(len(index), dtype=np.int8)
+        continuity[recent] = 1
+        if lead >= 0:
+            continuity[lead] = 2
+        return continuity
+    # Subsets are a handful of rows (explaining one assignment), so plain Python wins.
+    recent_rows = set(recent)
+    marks = [2 if row == lead else int(row in recent_rows) for row in rows.tolist()]
+    return np.array(marks, dtype=np.int8)
+
+
+def evaluate(
+    ticket: TicketNeed,
+    index: PartnerIndex,
+    weights: Weights,
+    now_s: int,
+    rows: Rows | None = None,
+) -> Evaluation:
+    """Every filter and cost term for ``ticket``, vectorised over partners ``rows`` (all)."""
+    n = len(index) if rows is None else len(rows)
+    now = now_s - index.origin_s
+    level = _take(index.levels(ticket.practice), rows)
+    cover = _availability(index, ticket, now, rows)
+    failures = {"skill": level < ticket.required_level, "availability": cover.unavailable}
+    distance = None
+    if ticket.needs_onsite and ticket.onsite_location is not None:
+        distance = index.distances_km(ticket.onsite_location, rows)
+        failures["radius"] = distance > _take(index._radius, rows)
+    failures["capacity"] = _take(index._at_capacity, rows)
+    if ticket.language is not None:
+        failures["language"] = ~_take(index.speaks(ticket.language), rows)
+    expert = level >= max(EXPERT_LEVEL, ticket.required_level)
+    bypass = cover.unavailable & expert if ticket.escalate else np.zeros(n, dtype=bool)
+    blocked = failures["availability"] & ~bypass
+    for name, mask in failures.items():
+        if name != "availability":
+            blocked = blocked | mask
+    continuity = _continuity(ticket, index, rows)
+    # The cost of each continuity mark (0 none, 1 recent, 2 lead), then one gather.
+    by_mark = continuity_cost(_MARK_IS_LEAD, _MARK_IS_RECENT, weights.recent_partner_share)
+    terms = {
+        "sla_slack": weights.sla_slack * sla_slack_cost(cover.start, now, cover.target),
+        "skill_fit": weights.skill_fit * skill_fit_cost(level, ticket.required_level),
+        "load": weights.load * _take(index._load_share, rows),
+        "continuity": weights.continuity * by_mark[continuity],
+    }
+    total = cast(Floats, sum(terms.values()))  # four terms, never the empty sum's 0
+    if distance is None:
+        terms["travel"] = np.zeros(n)
+    else:
+        terms["travel"] = weights.travel * travel_cost(distance, weights.travel_speed_kmh)
+        total = total + terms["travel"]
+    if ticket.desk_tier:
+        tier = (~_take(index._is_desk, rows)).astype(np.int8)
+    else:
+        tier = np.zeros(n, dtype=np.int8)
+    return Evaluation(
+        rows=np.arange(n) if rows is None else rows,
+        now=now,
+        cover=cover,
+        level=level,
+        failures=failures,
+        bypass=bypass,
+        feasible=~blocked,
+        distance=distance,
+        continuity=continuity,
+        tier=tier,
+        terms=terms,
+        total=total,
+    )
+
+
+def _ranked(ev: Evaluation) -> Rows:
+    """Feasible positions, best first: not escalated, preferred tier, cheaper, lower id."""
+    feasible = np.flatnonzero(ev.feasible)
+    # Rounding keeps float noise from deciding a tie that the partner id should decide.
+    total = np.round(ev.total[feasible], 9)
+    order = np.lexsort((ev.rows[feasible], total, ev.tier[feasible], ev.bypass[feasible]))
+    return feasible[order]

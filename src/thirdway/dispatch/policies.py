@@ -1,0 +1,367 @@
+"""Dispatch policies the simulator compares, from round robin to Thirdway's own.
+
+Thirdway's policy calls the very engine functions the web app uses: :func:`engine.rank` on
+arrival, :func:`optimiser.reoptimise` every ``reoptimise_every_s`` for the unassigned and
+at-risk queue.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+
+import numpy as np
+
+from thirdway.dispatch import engine, optimiser
+from thirdway.dispatch.scenario import SimTicket, at, travel_km
+from thirdway.dispatch.simulator import (
+    PRIORITY_RANK,
+    TICK,
+    Job,
+    Simulation,
+    residual_s,
+)
+
+DEFAULT_REOPTIMISE_EVERY_S = 300.0
+POLICIES = (
+    "round_robin",
+    "least_loaded",
+    "skill_least_loaded",
+    "nearest_qualified",
+    "priority_fcfs",
+    "thirdway",
+)
+
+
+class Policy:
+    """Push policies pick a partner on arrival; tickets they cannot place wait and are
+    retried whenever a partner frees a place (capacity is the only thing that changes)."""
+
+    name = "policy"
+    every_s = math.inf
+    pulls = False
+
+    def start(self, sim: Simulation) -> None:
+        self.teams = {}
+        for practice in {t.ticket.practice for t in sim.jobs} | {engine.DESK_PRACTICE}:
+            levels = sim.partners.index.levels(practice)
+            self.teams[practice] = (np.flatnonzero(levels >= 1), levels)
+
+    def choose(self, sim: Simulation, j: int) -> int | None:
+        raise NotImplementedError
+
+    def arrive(self, sim: Simulation, j: int) -> None:
+        with sim.run.timing("decision"):
+            row = self.choose(sim, j)
+        if row is None:
+            sim.queue(j, self.nobody(sim, j))
+        else:
+            sim.assign(j, row)
+
+    def nobody(self, sim: Simulation, j: int) -> str:
+        practice = sim.jobs[j].ticket.practice
+        if not len(self.teams[practice][0]):
+            return f"no partner practises {practice}"
+        return f"every {practice} partner who qualifies is at capacity"
+
+    def freed(self, sim: Simulation, row: int) -> None:
+        # Only ``row`` gained a place, so only tickets ``row`` could take can move now.
+        for position, j in enumerate(sim.waiting):
+            if not self.could_take(sim, row, sim.jobs[j].ticket):
+                continue
+            chosen = self.choose(sim, j)
+            if chosen is not None:
+                del sim.waiting[position]
+                sim.assign(j, chosen)
+                return
+
+    def could_take(self, sim: Simulation, row: int, ticket: SimTicket) -> bool:
+        """Whether this policy would ever give ``ticket`` to ``row`` (a cheap pre-check)."""
+        return sim.partners.level(row, ticket.practice) >= 1
+
+    def idle(self, sim: Simulation, row: int) -> None:
+        """A partner with nothing queued; push policies have nothing to offer."""
+
+    def tick(self, sim: Simulation) -> None:
+        """Periodic work; only Thirdway's policy has any."""
+
+    def _open(self, sim: Simulation, rows: engine.Rows) -> engine.Rows:
+        return rows[sim.load[rows] < sim.partners.capacity[rows]]
+
+    def _qualified(self, sim: Simulation, j: int) -> engine.Rows:
+        t = sim.jobs[j].ticket
+        rows, levels = self.teams[t.practice]
+        return self._open(sim, rows[levels[rows] >= t.level])
+
+    def _least_loaded(self, sim: Simulation, rows: engine.Rows) -> int | None:
+        if not len(rows):
+            return None
+        share = sim.load[rows] / np.maximum(sim.partners.capacity[rows], 1)
+        return int(rows[np.argmin(share)])
+
+
+class RoundRobin(Policy):
+    """The next member of the practice's team in turn who has a free place."""
+
+    name = "round_robin"
+
+    def start(self, sim: Simulation) -> None:
+        super().start(sim)
+        self.turn: Counter[str] = Counter()
+
+    def choose(self, sim: Simulation, j: int) -> int | None:
+        practice = sim.jobs[j].ticket.practice
+        team = self.teams[practice][0]
+        for step in range(len(team)):
+            row = int(team[(self.turn[practice] + step) % len(team)])
+            if sim.load[row] < sim.partners.capacity[row]:
+                self.turn[practice] += step + 1
+                return row
+        return None
+
+
+class LeastLoaded(Policy):
+    """The team member with the smallest share of their capacity in use."""
+
+    name = "least_loaded"
+
+    def choose(self, sim: Simulation, j: int) -> int | None:
+        return self._least_loaded(sim, self._open(sim, self.teams[sim.jobs[j].ticket.practice][0]))
+
+
+class SkillLeastLoaded(Policy):
+    """Least loaded among partners at or above the required level."""
+
+    name = "skill_least_loaded"
+
+    def could_take(self, sim: Simulation, row: int, ticket: SimTicket) -> bool:
+        return sim.partners.level(row, ticket.practice) >= ticket.level
+
+    def choose(self, sim: Simulation, j: int) -> int | None:
+        return self._least_loaded(sim, self._qualified(sim, j))
+
+
+class NearestQualified(Policy):
+    """The qualified partner who lives nearest the client's site."""
+
+    name = "nearest_qualified"
+    could_take = SkillLeastLoaded.could_take
+
+    def choose(self, sim: Simulation, j: int) -> int | None:
+        rows = self._qualified(sim, j)
+        if not len(rows):
+            return None
+        index, site = sim.partners.index, sim.jobs[j].ticket.site
+        distance = index.distances_km(site, rows)
+        return int(rows[np.argmin(distance)])
+
+
+class PriorityFcfs(Policy):
+    """One shared queue: a qualified partner who is free and covered takes the most urgent
+    priority's oldest ticket. Nothing is pushed; capacity does not apply."""
+
+    name = "priority_fcfs"
+    pulls = True
+
+    def choose(self, sim: Simulation, j: int) -> int | None:
+        return None
+
+    def arrive(self, sim: Simulation, j: int) -> None:
+        t = sim.jobs[j].ticket
+        rows, levels = self.teams[t.practice]
+        with sim.run.timing("decision"):
+            free = [
+                int(r)
+                for r in rows[levels[rows] >= t.level]
+                if sim.current[r] < 0
+                and not sim.queues[r]
+                and sim.partners.next_cover(int(r), sim.now) == sim.now
+            ]
+        if not rows[levels[rows] >= t.level].size:
+            sim.queue(j, f"no partner has {t.practice} at level {t.level}")
+        elif free:
+            sim.assign(j, free[0])
+        else:
+            sim.queue(j, "waiting for a qualified partner to be free")
+        sim.waiting.sort(key=lambda i: (PRIORITY_RANK[sim.jobs[i].ticket.priority], i))
+
+    def idle(self, sim: Simulation, row: int) -> None:
+        for position, j in enumerate(sim.waiting):
+            t = sim.jobs[j].ticket
+            if sim.partners.level(row, t.practice) >= t.level:
+                del sim.waiting[position]
+                sim.assign(j, row)
+                return
+
+    def freed(self, sim: Simulation, row: int) -> None:
+        """Pulling happens in :meth:`idle` once the partner's own queue is empty."""
+
+
+class Thirdway(Policy):
+    """The dispatch engine: greedy by score on arrival, joint re-optimisation on a timer."""
+
+    name = "thirdway"
+
+    def __init__(self, weights: engine.Weights, every_s: float) -> None:
+        self.weights = weights
+        self.every_s = every_s
+
+    def start(self, sim: Simulation) -> None:
+        super().start(sim)
+        self.index = sim.partners.index
+        self.stale: set[int] = set()
+        self.needs: dict[int, engine.TicketNeed] = {}
+        sim.push(sim.scenario.start_s + self.every_s, TICK, 0)
+
+    def _index(self, sim: Simulation, held: Sequence[int] = ()) -> engine.PartnerIndex:
+        """The index with partners' current loads and work in hand, leaving out the
+        tickets ``held`` (at risk, about to be placed again)."""
+        skip = set(held)
+        rows = sim.dirty | self.stale | {sim.jobs[j].partner for j in skip}
+        sim.dirty = set()
+        self.stale = {sim.jobs[j].partner for j in skip}
+        if not rows:
+            return self.index
+        loads, free_at = {}, {}
+        for row in rows:
+            by_rank, _ = self._walk(sim, row, skip)
+            pid = self.index.partners[row].id
+            loads[pid] = int(sim.load[row]) - sum(sim.jobs[j].partner == row for j in skip)
+            free_at[pid] = {
+                p: at(round(by_rank[k]))
+                for k, p in enumerate(engine.PRIORITIES)
+                if sim.now < by_rank[k] < math.inf
+            }
+        self.index = self.index.with_loads(loads, free_at)
+        return self.index
+
+    def _walk(
+        self, sim: Simulation, row: int, skip: set[int] | frozenset[int] = frozenset()
+    ) -> tuple[list[float], list[int]]:
+        """Walk a partner's work in hand at the expected pace: when they could start a new
+        ticket of each priority, and which queued tickets would start after their due time."""
+        free: float = sim.now
+        current = sim.current[row]
+        if current >= 0:
+            job = sim.jobs[current]
+            free = sim.now + self._remaining_s(sim, job, row)
+        free = sim.partners.next_cover(row, int(free))
+        by_rank = [free] * len(engine.PRIORITIES)
+        late = []
+        for j in sorted(sim.queues[row], key=lambda i: sim.jobs[i].order()):
+            if j in skip:
+                continue
+            ticket = sim.jobs[j].ticket
+            if free > ticket.response_due_s:
+                late.append(j)
+                continue
+            free = sim.partners.next_cover(row, int(free + self._expected_s(sim, sim.jobs[j], row)))
+            for rank in range(PRIORITY_RANK[ticket.priority], len(by_rank)):
+                by_rank[rank] = free
+        return by_rank, late
+
+    def need(self, sim: Simulation, j: int) -> engine.TicketNeed:
+        if j not in self.needs:
+            t = sim.jobs[j].ticket
+            client = sim.scenario.clients[t.client]
+            recent = sim.recent.get(t.client, ())
+            self.needs[j] = engine.TicketNeed(
+                id=t.id,
+                practice=t.practice,
+                required_level=t.level,
+                priority=t.priority,
+                created_at=at(t.arrival_s),
+                response_due_at=at(t.response_due_s),
+                resolution_due_at=at(t.resolution_due_s),
+                needs_onsite=t.onsite,
+                onsite_location=t.site if t.onsite else None,
+                client_lead_partner_id=client.lead_partner,
+                recent_partner_ids=frozenset(sim.partners.states[r].id for r in recent),
+                desk_first=t.desk_first,
+            )
+        return self.needs[j]
+
+    def arrive(self, sim: Simulation, j: int) -> None:
+        with sim.run.timing("decision"):
+            decision = engine.rank(self.need(sim, j), self._index(sim), self.weights, at(sim.now))
+        chosen = decision.chosen
+        if chosen is None:
+            sim.queue(j, decision.reason)
+        else:
+            row = sim.partners.row_of[chosen.partner_id]
+            sim.assign(j, row, chosen.escalated, chosen.explanation)
+
+    def freed(self, sim: Simulation, row: int) -> None:
+        """Waiting tickets are placed by the next re-optimisation."""
+
+    def at_risk(self, sim: Simulation) -> list[int]:
+        """Queued tickets whose partner, working through the queue in order at the
+        expected pace, would start them after their response due time."""
+        risky = []
+        for row, queue in enumerate(sim.queues):
+            if queue:
+                risky.extend(self._walk(sim, row)[1])
+        return risky
+
+    def _remaining_s(self, sim: Simulation, job: Job, row: int) -> float:
+        """Expected work left on a ticket in progress, given how long it has run.
+
+        Work times are lognormal, so a ticket that has overrun its mean is expected to run
+        on (the mean residual life grows): E[S - t | S > t], plus the drive back."""
+        t = job.ticket
+        service = sim.scenario.service_time(t.practice, t.priority)
+        drive = self._expected_s(sim, job, row) - service.mean_minutes * 60
+        elapsed = sim.now - (job.started_s or sim.now)
+        return residual_s(service.median_minutes * 60, service.sigma, elapsed - drive / 2) + (
+            drive / 2 if elapsed < drive / 2 else 0.0
+        )
+
+    def _expected_s(self, sim: Simulation, job: Job, row: int) -> float:
+        """What the dispatcher expects a ticket to take: the mean work, plus the drive."""
+        t = job.ticket
+        work = sim.scenario.service_time(t.practice, t.priority).mean_minutes * 60
+        if t.onsite:
+            distance = travel_km(sim.partners.states[row], t.site)
+            work += distance / sim.scenario.travel_speed_kmh * 3600
+        return work
+
+    def tick(self, sim: Simulation) -> None:
+        risky = self.at_risk(sim)
+        todo = sim.waiting + risky
+        if not todo:
+            return
+        with sim.run.timing("reoptimise"):
+            index = self._index(sim, risky)
+            plan = optimiser.reoptimise(
+                [self.need(sim, j) for j in todo], index, self.weights, at(sim.now)
+            )
+        sim.run.largest_queue = max(sim.run.largest_queue, len(todo))
+        waiting = []
+        for j, assignment in zip(todo, plan.assignments, strict=True):
+            job = sim.jobs[j]
+            candidate = assignment.candidate
+            if candidate is None:
+                if job.partner < 0:
+                    job.reason = assignment.reason
+                    waiting.append(j)
+                continue
+            row = sim.partners.row_of[candidate.partner_id]
+            if row != job.partner:
+                sim.assign(j, row, candidate.escalated, candidate.explanation)
+        sim.waiting = waiting
+
+
+def make_policy(name: str, weights: engine.Weights, every_s: float) -> Policy:
+    if name == "thirdway":
+        return Thirdway(weights, every_s)
+    classes: dict[str, Callable[[], Policy]] = {
+        "round_robin": RoundRobin,
+        "least_loaded": LeastLoaded,
+        "skill_least_loaded": SkillLeastLoaded,
+        "nearest_qualified": NearestQualified,
+        "priority_fcfs": PriorityFcfs,
+    }
+    if name not in classes:
+        raise ValueError(f"unknown policy {name!r}; known: {', '.join(POLICIES)}")
+    return classes[name]()
