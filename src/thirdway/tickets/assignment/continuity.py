@@ -45,9 +45,8 @@ def choose_deputy(
     deputy = partner.deputy if partner.deputy_id != partner.pk else None
     if deputy is not None and deputy.is_active and not _away_ids([deputy.pk], now):
         return deputy
-    from thirdway.tickets.assignment import (
-        dispatching,  # the optimiser is heavy: loaded when needed
-    )
+    # the optimiser is heavy: loaded when needed
+    from thirdway.tickets.assignment import dispatching
 
     decision = dispatching.rank(ticket, now, states=states)
     if decision.chosen is not None and decision.chosen.partner_id != partner.pk:

@@ -325,3 +325,6 @@ class _GuardedBackend(httpcore.NetworkBackend):
         socket_options: typing.Iterable[typing.Any] | None = None,
     ) -> httpcore.NetworkStream:
         raise TargetRefused("unix sockets are never a webhook target")
+
+    def sleep(self, seconds: float) -> None:
+        time.sleep(seconds)
