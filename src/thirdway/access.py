@@ -17,8 +17,8 @@ from thirdway.errors import invalid
 def visible(model: Any, actor: Any) -> QuerySet[Any]:
     """The rows of ``model`` the actor may see: its ``for_user`` rule, or every row for
     Thirdway itself (``None``: the worker, the clock, the command line)."""
-    manager = model.objects
-    return manager.all() if actor is None else manager.for_user(actor)
+    rows: QuerySet[Any] = model.objects.all()
+    return rows if actor is None else rows.for_user(actor)  # type: ignore[attr-defined]
 
 
 def find_visible(
