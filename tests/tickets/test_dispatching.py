@@ -9,7 +9,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from thirdway.audit.models import Source
+from thirdway.audit.models import AuditRecord, Source
 from thirdway.dispatch import engine
 from thirdway.network import services as network
 from thirdway.network.models import Partner, Practice
@@ -132,6 +132,10 @@ def test_a_ticket_nobody_can_take_waits_in_the_desk_queue_with_the_reason(
     # A retry of the arrival decision neither assigns nor records twice.
     assert dispatching.dispatch_on_arrival(ticket.pk) is None
     assert DispatchRecord.objects.filter(ticket=ticket).count() == 1
+    recorded = AuditRecord.objects.filter(action="ticket.unassignable", object_id=str(ticket.pk))
+    assert [(r.actor_id, r.changes["unassignable_reason"]) for r in recorded] == [
+        (None, ["", ticket.unassignable_reason])
+    ]
     page = web_as(cast.desk).get("/tickets/?queue=unassignable")
     assert page.status_code == 200
     assert ticket.number in page.content.decode()

@@ -30,6 +30,7 @@ from django.db.models import Count
 from django.utils import timezone
 
 from thirdway.audit.models import Source
+from thirdway.audit.services import record as audit_record
 from thirdway.dispatch import engine, optimiser
 from thirdway.network.models import Absence, Partner, Rota, Skill
 from thirdway.network.oncall import plan_of
@@ -274,8 +275,16 @@ def _apply(
     if partner_id is None:
         text = reason or (decision.reason if decision else "no partner can take this ticket")
         if ticket.unassignable_reason != text:
-            ticket.unassignable_reason = text[:500]
+            before, ticket.unassignable_reason = ticket.unassignable_reason, text[:500]
             ticket.save(update_fields=["unassignable_reason"])
+            audit_record(
+                None,
+                "ticket.unassignable",
+                ticket,
+                source=Source.SYSTEM,
+                scope=f"ticket:{ticket.pk}",
+                changes={"unassignable_reason": [before, ticket.unassignable_reason]},
+            )
             _record(ticket, DispatchKind.UNASSIGNABLE, decision=decision, reason=text, now=now)
         return None
     record = _record(
