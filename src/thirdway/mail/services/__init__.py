@@ -4,7 +4,6 @@ inbound mail, quarantine and triage, client domains and templates, and the outbo
 from thirdway.mail.services.inbound import (
     assign_to_client,
     drain_spool,
-    mail_actor,
     process,
     process_pending,
     receive,
@@ -18,6 +17,7 @@ from thirdway.mail.services.outbound import (
     send,
     set_client_domain,
 )
+from thirdway.mail.services.senders import mail_actor
 
 __all__ = [
     "assign_to_client",
