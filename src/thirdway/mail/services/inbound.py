@@ -37,7 +37,7 @@ from thirdway.mail.models import (
 )
 from thirdway.mail.receipt import head as _head
 from thirdway.mail.receipt import receive, receive_many
-from thirdway.mail.services.senders import _author_on, _contact_for, _login_of, mail_actor
+from thirdway.mail.services.senders import author_on, contact_for, login_of, mail_actor
 from thirdway.tickets import services as tickets
 from thirdway.tickets.models import Channel, Ticket, number_of, pk_of_number
 from thirdway.tickets.services import Upload
@@ -308,14 +308,14 @@ def _deliver(message: InboundMessage, parsed: parsing.ParsedMessage, origin: Ori
     found = _thread(parsed)
     if found is not None:
         ticket, via = found
-        author = _author_on(ticket, parsed.from_address)
+        author = author_on(ticket, parsed.from_address)
         if author is None:
             return _quarantine(
                 f"The {via} names {ticket.number}, but {parsed.from_address} is neither a "
                 f"contact of {ticket.client} nor a watcher of the ticket."
             )
         return _append(author, ticket, parsed, origin)
-    contact = _contact_for(parsed, message.mailbox)
+    contact = contact_for(parsed, message.mailbox)
     if contact is None:
         return Outcome(
             InboundStatus.UNKNOWN_CLIENT,
@@ -380,7 +380,7 @@ def _bodies(parsed: parsing.ParsedMessage, uploads: list[Upload]) -> dict:
 def _open(
     contact: Contact, parsed: parsing.ParsedMessage, mailbox: Mailbox | None, origin: Origin
 ) -> Outcome:
-    user = _login_of(contact)
+    user = login_of(contact)
     uploads = _uploads(parsed)
     ticket = tickets.create_ticket(
         user,

@@ -35,7 +35,7 @@ def mail_actor() -> User:
 # --- who is writing ------------------------------------------------------------------------------
 
 
-def _author_on(ticket: Ticket, address: str) -> User | None:
+def author_on(ticket: Ticket, address: str) -> User | None:
     """The account a sender writes on this ticket as: a contact of its client, or a watcher."""
     contact = (
         Contact.objects.with_email(address)
@@ -44,17 +44,17 @@ def _author_on(ticket: Ticket, address: str) -> User | None:
         .first()
     )
     if contact is not None:
-        return _login_of(contact)
+        return login_of(contact)
     return ticket.watchers.filter(email__iexact=address, is_active=True).first()
 
 
-def _login_of(contact: Contact) -> User:
+def login_of(contact: Contact) -> User:
     if contact.user_id is None or not contact.user.is_active:
         contact = clients.give_login(mail_actor(), contact, source=Source.SYSTEM)
     return contact.user
 
 
-def _contact_for(parsed: parsing.ParsedMessage, mailbox: Mailbox | None) -> Contact | None:
+def contact_for(parsed: parsing.ParsedMessage, mailbox: Mailbox | None) -> Contact | None:
     """A known contact; else a new contact at the client owning the sender's domain (or the
     mailbox's own client); else None (triage)."""
     address = parsed.from_address
