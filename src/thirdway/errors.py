@@ -7,6 +7,7 @@ act is a ``PermissionDenied`` (403).  Imports Django and nothing of ours.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -28,3 +29,20 @@ def require(allowed: bool, message: str) -> None:
 def require_admin(actor: Any, message: str = ADMIN_ONLY) -> None:
     """A practice admin, or the system itself (``None``: the command line, the worker)."""
     require(actor is None or actor.is_practice_admin, message)
+
+
+def refuse_nulls(names: Iterable[str]) -> None:
+    """A 400 naming each field given as null where a value is needed (a PATCH keeps a field's
+    value by leaving the field out)."""
+    nulls = sorted(names)
+    if nulls:
+        raise ValidationError(
+            {
+                name: ValidationError(
+                    "This field cannot be null.",
+                    code="null",
+                    params={"allowed": "a value; leave the field out to keep it as it is"},
+                )
+                for name in nulls
+            }
+        )

@@ -19,6 +19,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from thirdway.audit.models import AuditRecord, Source
+from thirdway.errors import refuse_nulls
 
 
 def plain(value: Any) -> Any:
@@ -157,20 +158,9 @@ def update_and_record(
             }
         )
     # full_clean lets None through on blank fields, and the database would then refuse it.
-    nulls = sorted(
+    refuse_nulls(
         name for name, value in data.items() if value is None and not obj._meta.get_field(name).null
     )
-    if nulls:
-        raise ValidationError(
-            {
-                name: ValidationError(
-                    "This field cannot be null.",
-                    code="null",
-                    params={"allowed": "a value; leave the field out to keep it as it is"},
-                )
-                for name in nulls
-            }
-        )
     before = snapshot(obj, fields)
     for name, value in data.items():
         setattr(obj, name, value)

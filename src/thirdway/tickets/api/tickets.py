@@ -1,6 +1,6 @@
 """API of tickets: finding, opening and changing them."""
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.db.models import Q, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
@@ -9,7 +9,7 @@ from ninja.pagination import LimitOffsetPagination, paginate
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.clients.models import Client
-from thirdway.errors import invalid
+from thirdway.errors import invalid, refuse_nulls
 from thirdway.tickets import services
 from thirdway.tickets.access import can_work_on
 from thirdway.tickets.api.finding import (
@@ -199,17 +199,7 @@ def update_ticket(request, ticket_id: int, payload: TicketPatch):
     ticket's client."""
     ticket = _ticket(request, ticket_id)
     data = payload.model_dump(exclude_unset=True)
-    nulls = [name for name in NOT_NULL if name in data and data[name] is None]
-    if nulls:
-        raise ValidationError(
-            {
-                name: ValidationError(
-                    "This field cannot be null.",
-                    params={"allowed": "a value; leave the field out to keep it as it is"},
-                )
-                for name in nulls
-            }
-        )
+    refuse_nulls(name for name in NOT_NULL if name in data and data[name] is None)
     services.update_ticket(request.auth, ticket, data, source=Source.API)
     return _fresh(ticket.pk)
 

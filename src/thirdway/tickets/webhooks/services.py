@@ -6,13 +6,12 @@ from __future__ import annotations
 import secrets
 from urllib.parse import urlsplit
 
-from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from thirdway.access import find_visible, visible
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.models import Client
-from thirdway.errors import invalid, require_admin
+from thirdway.errors import invalid, refuse_nulls, require_admin
 from thirdway.tickets.webhooks.models import Webhook
 
 WEBHOOK_FIELDS = ["name", "url", "events", "client", "allow_private_target", "is_active"]
@@ -57,17 +56,7 @@ def _save(actor, hook: Webhook, data: dict, action: str, source: str) -> Webhook
     The API's schema checks ``events`` (an empty list, meaning every event, is allowed), so the
     model's own check of that field, which would refuse the empty list, is left out.
     """
-    nulls = sorted(name for name, value in data.items() if value is None and name != "client")
-    if nulls:
-        raise ValidationError(
-            {
-                name: ValidationError(
-                    "This field cannot be null.",
-                    params={"allowed": "a value; leave the field out to keep it as it is"},
-                )
-                for name in nulls
-            }
-        )
+    refuse_nulls(name for name, value in data.items() if value is None and name != "client")
     before = snapshot(hook, WEBHOOK_FIELDS) if hook.pk else {}
     for name, value in data.items():
         setattr(hook, name, value)
