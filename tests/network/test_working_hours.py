@@ -86,6 +86,16 @@ def test_working_hours_that_are_accepted(hours) -> None:
             {"day": "wed", "interval": [" 09:00", "17:00"]},
         ),
         (
+            {"wed": [["09:00\n", "17:00"]]},
+            "wed has a malformed interval ['09:00\\n', '17:00'].",
+            {"day": "wed", "interval": ["09:00\n", "17:00"]},
+        ),
+        (
+            {"wed": [["0\u0669:00", "17:00"]]},
+            "wed has a malformed interval ['0\u0669:00', '17:00'].",
+            {"day": "wed", "interval": ["0\u0669:00", "17:00"]},
+        ),
+        (
             {"wed": [[900, 1700]]},
             "wed has a malformed interval [900, 1700].",
             {"day": "wed", "interval": [900, 1700]},
@@ -123,6 +133,8 @@ def test_working_hours_that_are_accepted(hours) -> None:
         "past the end of the day",
         "minute 60",
         "blank before a time",
+        "line break after a time",
+        "digit of another script",
         "numbers",
         "inverted",
         "empty",

@@ -16,7 +16,9 @@ from functools import cache
 from django.core.exceptions import ValidationError
 
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
+# ASCII digits and nothing after: "\d" and "$" let "0\u0669:00" and "09:00\n" through, and the
+# partner's page could not read them back.
+HHMM = re.compile(r"([01][0-9]|2[0-3]):([0-5][0-9])|24:00")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 EARTH_RADIUS_KM = 6371.0088
 
@@ -117,7 +119,7 @@ def _validate_day(day: str, intervals) -> None:
         if (
             not isinstance(interval, list | tuple)
             or len(interval) != 2
-            or not all(isinstance(t, str) and HHMM.match(t) for t in interval)
+            or not all(isinstance(t, str) and HHMM.fullmatch(t) for t in interval)
         ):
             raise ValidationError(
                 "%(day)s has a malformed interval %(interval)r.",
