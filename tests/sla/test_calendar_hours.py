@@ -51,6 +51,7 @@ def test_opening_hours_are_kept_as_given(hours: dict, kept: dict) -> None:
         ({"mon": [[" 9:00", "17:00"]]}, f"malformed time ' 9:00': {TIME}"),
         ({"mon": [["09:00", "24:30"]]}, f"malformed time '24:30': {TIME}"),
         ({"mon": [[900, 1700]]}, f"malformed time '900': {TIME}"),
+        ({"mon": [["\u0660\u0669:00", "17:00"]]}, f"malformed time '\u0660\u0669:00': {TIME}"),
         (
             {"mon": [["17:00", "09:00"]]},
             "inverted interval 17:00-09:00 on mon: the start must be before the end; an interval "
@@ -86,6 +87,7 @@ def test_opening_hours_are_kept_as_given(hours: dict, kept: dict) -> None:
         "blank and no leading zero",
         "past the end of the day",
         "numbers",
+        "digits of another script",
         "inverted",
         "starting at the end of the day",
         "overlapping",

@@ -11,7 +11,7 @@ WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
 MINUTES_PER_DAY = 24 * 60
 
-_HHMM = re.compile(r"(\d{2}):(\d{2})")
+_HHMM = re.compile(r"([0-9]{2}):([0-9]{2})")
 
 
 class CalendarError(ValueError):
