@@ -65,7 +65,8 @@ from thirdway.sla.engine.escalation import (
     EscalationStep,
     due_escalations,
 )
-from thirdway.sla.engine.hours import WEEKDAYS, CalendarError, parse_hhmm, parse_interval
+from thirdway.sla.engine.hours import CalendarError, parse_hhmm, parse_interval
+from thirdway.weekly_hours import WEEKDAYS
 
 __all__ = [
     "WEEKDAYS",

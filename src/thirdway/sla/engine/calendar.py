@@ -9,13 +9,7 @@ from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from thirdway.sla.engine.hours import (
-    MINUTES_PER_DAY,
-    WEEKDAYS,
-    CalendarError,
-    _validate_week,
-    parse_interval,
-)
+from thirdway.sla.engine.hours import CalendarError, _validate_week, parse_interval
 from thirdway.sla.engine.zones import (
     _DAY,
     _EPOCH,
@@ -26,6 +20,7 @@ from thirdway.sla.engine.zones import (
     _WEEK,
     _zone_offsets,
 )
+from thirdway.weekly_hours import MINUTES_PER_DAY, WEEKDAYS
 
 # Below this many weeks, walking cached weekly blocks is cheaper than looking for a run of
 # regular weeks to skip.

@@ -1,29 +1,37 @@
-"""Parsing and validation of calendar definitions: opening hours per weekday."""
+"""Parsing and validation of calendar definitions: opening hours per weekday.
+
+Times and the intervals of a day follow :mod:`thirdway.weekly_hours`; a calendar adds its own
+forms (``"HH:MM-HH:MM"`` strings, seven tuples of integer minutes), asks for some hours in the
+week, and reports every problem as a :class:`CalendarError`.
+"""
 
 from __future__ import annotations
 
-import re
-from collections.abc import Iterable, Sequence
-from itertools import pairwise
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 
-WEEKDAYS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-"""Weekday keys accepted by :meth:`Calendar.from_hours`, Monday first (``date.weekday()``)."""
-
-MINUTES_PER_DAY = 24 * 60
-
-_HHMM = re.compile(r"([0-9]{2}):([0-9]{2})")
+from thirdway.weekly_hours import (
+    MINUTES_PER_DAY,
+    WEEKDAYS,
+    Day,
+    HoursError,
+    Interval,
+    Week,
+    check_day,
+    parse_time,
+)
 
 
 class CalendarError(ValueError):
     """A calendar definition is invalid; the message says what is wrong and what is allowed."""
 
 
-def _fmt_minute(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
-
-
-def _fmt_interval(interval: tuple[int, int]) -> str:
-    return f"{_fmt_minute(interval[0])}-{_fmt_minute(interval[1])}"
+@contextmanager
+def _calendar_errors() -> Iterator[None]:
+    try:
+        yield
+    except HoursError as error:
+        raise CalendarError(str(error)) from error
 
 
 def parse_hhmm(text: str) -> int:
@@ -31,15 +39,8 @@ def parse_hhmm(text: str) -> int:
 
     24:00 is accepted so an interval can run to the end of the day.
     """
-    match = _HHMM.fullmatch(text.strip()) if isinstance(text, str) else None
-    if match is not None:
-        hours, minutes = int(match[1]), int(match[2])
-        if (hours < 24 and minutes < 60) or (hours == 24 and minutes == 0):
-            return hours * 60 + minutes
-    raise CalendarError(
-        f"malformed time {text!r}: expected HH:MM with two-digit hours 00-23 and minutes "
-        "00-59, or 24:00 for the end of the day"
-    )
+    with _calendar_errors():
+        return parse_time(text, blanks=True)
 
 
 def parse_interval(spec: str | tuple[str, str]) -> tuple[int, int]:
@@ -63,47 +64,34 @@ def parse_interval(spec: str | tuple[str, str]) -> tuple[int, int]:
     return parse_hhmm(start_text), parse_hhmm(end_text)
 
 
-def _validate_day(weekday: str, intervals: object) -> tuple[tuple[int, int], ...]:
+def _validate_day(weekday: str, intervals: object) -> Day:
     """Check one weekday's intervals and return them sorted by start."""
     if not isinstance(intervals, Iterable) or isinstance(intervals, str):
         raise CalendarError(f"hours for {weekday} must be a sequence of (start, end) pairs")
-    checked: list[tuple[int, int]] = []
-    for interval in intervals:
-        if (
-            not isinstance(interval, tuple | list)
-            or len(interval) != 2
-            or not all(type(value) is int for value in interval)
-        ):
-            raise CalendarError(
-                f"interval {interval!r} on {weekday} must be a pair of integer minutes since "
-                "local midnight (use Calendar.from_hours to give 'HH:MM-HH:MM' strings)"
-            )
-        start, end = interval
-        interval = (start, end)
-        if not (0 <= start <= MINUTES_PER_DAY and 0 <= end <= MINUTES_PER_DAY):
-            raise CalendarError(
-                f"interval {interval!r} on {weekday} is out of range: minutes must be between "
-                f"0 (00:00) and {MINUTES_PER_DAY} (24:00)"
-            )
-        if start >= end:
-            raise CalendarError(
-                f"inverted interval {_fmt_interval(interval)} on {weekday}: the start must be "
-                "before the end; an interval may end at 24:00 but cannot cross midnight "
-                "(split it over two days instead)"
-            )
-        checked.append(interval)
-    checked.sort()
-    for earlier, later in pairwise(checked):
-        if later[0] < earlier[1]:
-            raise CalendarError(
-                f"overlapping intervals on {weekday}: {_fmt_interval(earlier)} and "
-                f"{_fmt_interval(later)}; intervals of one day must not overlap (touching, "
-                "like 08:00-12:00 and 12:00-17:00, is allowed)"
-            )
-    return tuple(checked)
+    with _calendar_errors():
+        return check_day(weekday, (_minute_pair(weekday, interval) for interval in intervals))
 
 
-def _validate_week(weekly_hours: object) -> tuple[tuple[tuple[int, int], ...], ...]:
+def _minute_pair(weekday: str, interval: object) -> Interval:
+    if (
+        not isinstance(interval, tuple | list)
+        or len(interval) != 2
+        or not all(type(value) is int for value in interval)
+    ):
+        raise CalendarError(
+            f"interval {interval!r} on {weekday} must be a pair of integer minutes since "
+            "local midnight (use Calendar.from_hours to give 'HH:MM-HH:MM' strings)"
+        )
+    start, end = interval
+    if not (0 <= start <= MINUTES_PER_DAY and 0 <= end <= MINUTES_PER_DAY):
+        raise CalendarError(
+            f"interval {(start, end)!r} on {weekday} is out of range: minutes must be between "
+            f"0 (00:00) and {MINUTES_PER_DAY} (24:00)"
+        )
+    return start, end
+
+
+def _validate_week(weekly_hours: object) -> Week:
     if (
         not isinstance(weekly_hours, Sequence)
         or isinstance(weekly_hours, str)
