@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -301,7 +301,9 @@ class Calendar:
     if TYPE_CHECKING:
         # The compiled schedule and its caches live in a plain attribute, not a field, so
         # fields(), asdict(), replace(), equality and hashing only ever see the definition.
-        _schedule: _Schedule
+        # Type checkers take any annotation here for a field: init=False keeps it out of the
+        # constructor they check.
+        _schedule: _Schedule = field(init=False)
 
     def __post_init__(self) -> None:
         zone = _validate_zone(self.time_zone)

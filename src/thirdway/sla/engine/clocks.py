@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -59,9 +59,9 @@ class SlaClock:
     pauses: tuple[Pause, ...] = ()
     if TYPE_CHECKING:
         # Precomputed microsecond forms (plain attributes, not fields), so that evaluating
-        # the clock repeatedly stays cheap.
-        _start_us: int
-        _pause_spans: tuple[tuple[int, int | None], ...]
+        # the clock repeatedly stays cheap.  init=False: see Calendar._schedule.
+        _start_us: int = field(init=False)
+        _pause_spans: tuple[tuple[int, int | None], ...] = field(init=False)
 
     def __post_init__(self) -> None:
         if type(self.target_seconds) is not int or self.target_seconds <= 0:
