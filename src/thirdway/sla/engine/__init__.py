@@ -1,8 +1,10 @@
 """Business-time arithmetic for SLA clocks.
 
-This module is deliberately free of Django and of the rest of the project: it only uses the
-standard library, so the web app, the dispatch simulator and offline scripts can all call it
-with plain dataclasses.
+This package is deliberately free of Django and of the rest of the project: it only uses the
+standard library and the pure :mod:`thirdway.weekly_hours`, so the web app, the dispatch
+simulator and offline scripts can all call it with plain dataclasses.  Its modules: ``hours``
+(reading opening hours), ``zones`` (UTC offset changes), ``calendar`` (business time),
+``clocks`` (SLA clocks) and ``escalation`` (which steps to fire).
 
 Business time
 -------------
