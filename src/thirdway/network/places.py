@@ -7,7 +7,6 @@ accepted, so the API can answer with the field, the problem and what is allowed.
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
 import zoneinfo
 from functools import cache
@@ -15,9 +14,17 @@ from functools import cache
 from django.core.exceptions import ValidationError
 
 from thirdway.distance import distance_km as distance_km
+from thirdway.weekly_hours import (
+    WEEKDAYS,
+    HoursError,
+    Interval,
+    check_day,
+    format_time,
+    parse_time,
+    time_of_day,
+    wall_clock,
+)
 
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-HHMM = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)$|^24:00$")
 LANGUAGE = re.compile(r"^[a-z]{2,3}$")
 
 
@@ -90,11 +97,6 @@ HOURS_ALLOWED = (
 )
 
 
-def _minutes(text: str) -> int:
-    hours, minutes = text.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
 def validate_working_hours(value) -> None:
     """Weekly hours in the partner's own zone: ``{"mon": [["09:00", "17:00"]], ...}``."""
     if not isinstance(value, dict):
@@ -112,30 +114,34 @@ def _validate_day(day: str, intervals) -> None:
         raise ValidationError(
             "%(day)s must be a list.", params={"day": day, "allowed": HOURS_ALLOWED}
         )
-    spans = []
-    for interval in intervals:
-        if (
-            not isinstance(interval, list | tuple)
-            or len(interval) != 2
-            or not all(isinstance(t, str) and HHMM.match(t) for t in interval)
-        ):
-            raise ValidationError(
-                "%(day)s has a malformed interval %(interval)r.",
-                params={"day": day, "interval": interval, "allowed": HOURS_ALLOWED},
-            )
-        start, end = (_minutes(t) for t in interval)
-        if start >= end:
+    try:
+        check_day(day, (_interval(day, interval) for interval in intervals))
+    except HoursError as error:
+        if error.problem == "inverted":
+            start, end = error.value
             raise ValidationError(
                 "%(day)s interval %(interval)r ends before it starts.",
-                params={"day": day, "interval": list(interval), "allowed": HOURS_ALLOWED},
-            )
-        spans.append((start, end))
-    spans.sort()
-    for (_, end), (start, _) in itertools.pairwise(spans):
-        if start < end:
-            raise ValidationError(
-                "%(day)s has overlapping intervals.", params={"day": day, "allowed": HOURS_ALLOWED}
-            )
+                params={
+                    "day": day,
+                    "interval": [format_time(start), format_time(end)],
+                    "allowed": HOURS_ALLOWED,
+                },
+            ) from error
+        raise ValidationError(
+            "%(day)s has overlapping intervals.", params={"day": day, "allowed": HOURS_ALLOWED}
+        ) from error
+
+
+def _interval(day: str, interval) -> Interval:
+    if isinstance(interval, list | tuple) and len(interval) == 2:
+        try:
+            return parse_time(interval[0]), parse_time(interval[1])
+        except HoursError:
+            pass  # refused below, with the interval as it was given
+    raise ValidationError(
+        "%(day)s has a malformed interval %(interval)r.",
+        params={"day": day, "interval": interval, "allowed": HOURS_ALLOWED},
+    )
 
 
 def shift_at(hours: dict, time_zone: str, at: dt.datetime) -> tuple[dt.time, dt.time] | None:
@@ -143,17 +149,14 @@ def shift_at(hours: dict, time_zone: str, at: dt.datetime) -> tuple[dt.time, dt.
     local = at.astimezone(zoneinfo.ZoneInfo(time_zone))
     minute = local.hour * 60 + local.minute
     for start, end in hours.get(WEEKDAYS[local.weekday()], []):
-        if _minutes(start) <= minute < _minutes(end):
-            return _as_time(start), _as_time(end)
+        first, last = parse_time(start), parse_time(end)
+        if first <= minute < last:
+            return time_of_day(first), time_of_day(last)
     return None
 
 
-def _as_time(text: str) -> dt.time:
-    return dt.time(0, 0) if text == "24:00" else dt.time.fromisoformat(text)
-
-
 def weekly_minutes(hours: dict) -> int:
-    return sum(_minutes(end) - _minutes(start) for day in hours.values() for start, end in day)
+    return sum(parse_time(end) - parse_time(start) for day in hours.values() for start, end in day)
 
 
 def hours_in_zone(hours: dict, from_zone: str, to_zone: str, week_of: dt.date) -> list[dict]:
@@ -164,15 +167,9 @@ def hours_in_zone(hours: dict, from_zone: str, to_zone: str, week_of: dt.date) -
     for index, day in enumerate(WEEKDAYS):
         date = monday + dt.timedelta(days=index)
         for start, end in hours.get(day, []):
-            begins = _local(date, start, source).astimezone(target)
-            ends = _local(date, end, source).astimezone(target)
+            begins = wall_clock(date, parse_time(start), source).astimezone(target)
+            ends = wall_clock(date, parse_time(end), source).astimezone(target)
             rows.append(
                 {"day": day, "start": start, "end": end, "there_start": begins, "there_end": ends}
             )
     return rows
-
-
-def _local(date: dt.date, text: str, zone: zoneinfo.ZoneInfo) -> dt.datetime:
-    if text == "24:00":
-        return dt.datetime.combine(date + dt.timedelta(days=1), dt.time(0, 0), zone)
-    return dt.datetime.combine(date, dt.time.fromisoformat(text), zone)
