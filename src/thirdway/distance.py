@@ -5,7 +5,6 @@ Imports nothing of thirdway and no Django, so the pure engines use it as freely 
 
 from __future__ import annotations
 
-import math
 from typing import overload
 
 import numpy as np
@@ -43,11 +42,3 @@ def haversine_from_radians_km(phi1: Num, lambda1: Num, cos_phi1: Num, lat2: Num,
     a = np.sin((phi2 - phi1) / 2) ** 2 + cos_phi1 * np.cos(phi2) * np.sin(half_dlambda) ** 2
     distance: Num = 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
     return distance
-
-
-def distance_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle (haversine) distance."""
-    phi1, phi2 = math.radians(lat1), math.radians(lat2)
-    d_phi, d_lambda = phi2 - phi1, math.radians(lon2 - lon1)
-    a = math.sin(d_phi / 2) ** 2 + math.cos(phi1) * math.cos(phi2) * math.sin(d_lambda / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))

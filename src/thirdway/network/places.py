@@ -1,4 +1,4 @@
-"""Time zones, coordinates, working hours and distances: validation and arithmetic.
+"""Time zones, coordinates and working hours: validation and arithmetic.
 
 Every validator raises ``ValidationError`` with ``params["allowed"]`` describing what is
 accepted, so the API can answer with the field, the problem and what is allowed.
@@ -13,7 +13,6 @@ from functools import cache
 
 from django.core.exceptions import ValidationError
 
-from thirdway.distance import distance_km as distance_km
 from thirdway.weekly_hours import (
     WEEKDAYS,
     HoursError,
