@@ -7,7 +7,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -27,7 +27,6 @@ from thirdway.dispatch.engine.inputs import (
     Rows,
     Span,
     TicketNeed,
-    _minutes,
     _utc,
     check_aware,
     epoch,
@@ -35,6 +34,7 @@ from thirdway.dispatch.engine.inputs import (
 )
 from thirdway.dispatch.engine.terms import load_cost
 from thirdway.distance import haversine_from_radians_km
+from thirdway.weekly_hours import parse_shift, wall_clock
 
 _DAY_S = 86_400
 _NEVER_BUSY = -(1 << 62)
@@ -78,16 +78,14 @@ def _clip(spans: Iterable[Span], lo: int, hi: int) -> list[Span]:
 @lru_cache(maxsize=1 << 16)
 def _local_epoch(day: date, minute: int, time_zone: str) -> int:
     """Epoch of a local wall-clock time; cached because most partners share zones and hours."""
-    extra_days, minute = divmod(minute, 24 * 60)
-    local = datetime.combine(day + timedelta(days=extra_days), time(minute // 60, minute % 60))
-    return epoch(local.replace(tzinfo=ZoneInfo(time_zone)))
+    return epoch(wall_clock(day, minute, ZoneInfo(time_zone)))
 
 
 def _weekly_shifts(partner: PartnerState, lo: int, hi: int) -> list[Span]:
     """The partner's local weekly hours as UTC spans covering [lo, hi]; DST-aware."""
     zone, tz = partner.time_zone, ZoneInfo(partner.time_zone)
     hours = {
-        WEEKDAYS.index(day): [(_minutes(a), _minutes(b)) for a, b in spans]
+        WEEKDAYS.index(day): [parse_shift(day, a, b) for a, b in spans]
         for day, spans in partner.working_hours.items()
     }
     # Start a day early: a shift that began yesterday (or overnight) may still be running.
@@ -95,8 +93,7 @@ def _weekly_shifts(partner: PartnerState, lo: int, hi: int) -> list[Span]:
     last = datetime.fromtimestamp(hi, tz).date()
     out: list[Span] = []
     while day <= last:
-        for start, end in hours.get(day.weekday(), ()):
-            end = end if end > start else end + 24 * 60  # ends at/before start: past midnight
+        for start, end in hours.get(day.weekday(), ()):  # an overnight end is past 24:00
             out.append((_local_epoch(day, start, zone), _local_epoch(day, end, zone)))
         day += timedelta(days=1)
     return out

@@ -13,6 +13,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 import numpy.typing as npt
 
+from thirdway.weekly_hours import WEEKDAYS as WEEKDAYS
+from thirdway.weekly_hours import parse_shift
+
 PartnerId = int | str
 TicketId = int | str
 LatLon = tuple[float, float]
@@ -27,7 +30,6 @@ Rows = npt.NDArray[np.intp]
 
 PRIORITIES = ("P1", "P2", "P3", "P4")
 PARTNER_KINDS = ("partner", "associate", "desk")
-WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 FILTERS = ("skill", "availability", "radius", "capacity", "language")
 TERMS = ("sla_slack", "skill_fit", "travel", "load", "continuity")
 DESK_PRACTICE = "desk"
@@ -55,17 +57,6 @@ def epoch(value: datetime) -> int:
 
 def _utc(seconds: float) -> datetime:
     return datetime.fromtimestamp(seconds, UTC)
-
-
-def _minutes(text: str) -> int:
-    """Minutes after midnight for "HH:MM"; "24:00" is allowed as an end of day."""
-    hours, sep, minutes = text.partition(":")
-    if not (sep and hours.isdigit() and minutes.isdigit() and len(minutes) == 2):
-        raise ValueError(f"working hours must look like 'HH:MM', got {text!r}")
-    value = int(hours) * 60 + int(minutes)
-    if int(minutes) >= 60 or value > 24 * 60:
-        raise ValueError(f"not a time of day: {text!r}")
-    return value
 
 
 def _spans(
@@ -182,8 +173,7 @@ class PartnerState:
             if day not in WEEKDAYS:
                 raise ValueError(f"working hours day must be one of {WEEKDAYS}, got {day!r}")
             for start, end in spans:
-                if _minutes(start) >= 24 * 60 or _minutes(start) == _minutes(end):
-                    raise ValueError(f"empty or invalid shift {start}-{end} on {day}")
+                parse_shift(day, start, end)  # a HoursError (a ValueError) says what is wrong
         if not (-90 <= self.home_lat <= 90 and -180 <= self.home_lon <= 180):
             raise ValueError("home location must be a valid latitude/longitude")
         if self.radius_km < 0 or self.open_load < 0 or self.capacity < 0:
