@@ -94,9 +94,11 @@ def place_of(module: str) -> Place | None:
         return None
     inner = ".".join(parts[1:])
     for depth, prefixes in enumerate(PURE_FLOORS):
-        if any(inner == p or inner.startswith(p + ".") for p in prefixes):
-            room = TOP_LEVEL.get(parts[1], parts[1]) if len(parts) > 2 else "pure"
-            return Place(room=room, floor=-1 - depth, pure=True)
+        for prefix in prefixes:
+            if inner == prefix or inner.startswith(prefix + "."):
+                # a room's engine belongs to its room; a top-level pure module to none
+                room = parts[1] if "." in prefix else "pure"
+                return Place(room=room, floor=-1 - depth, pure=True)
     room = TOP_LEVEL.get(parts[1], parts[1])
     for depth, rooms in enumerate(FLOORS):
         if room in rooms:
