@@ -1,4 +1,4 @@
-"""Helpers of the page tests: every role of the cast, a fixed clock and reading pages."""
+"""Fixtures of the page tests: every role of the cast, a fixed clock and reading pages."""
 
 from __future__ import annotations
 
