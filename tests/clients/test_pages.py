@@ -1,33 +1,15 @@
-"""What every role of the cast sees on each page: exactly its own clients, the directory only
-for the network, and 404 (with nothing of the object) for what is out of its scope."""
+"""What every role of the cast sees on the client pages: exactly its own clients, and 404 (with
+nothing of the object) for what is out of its scope."""
 
 from __future__ import annotations
-
-import datetime as dt
-import re
-from zoneinfo import ZoneInfo
 
 import pytest
 from django.test import Client as HttpClient
 
+from support.pages import CLIENT_NAMES, NETWORK, VISIBLE_CLIENTS, cell_texts
 from thirdway.audit.models import Source
 from thirdway.clients import services as clients
-from thirdway.network import services as network
 
-VISIBLE_CLIENTS = {
-    "admin": {"acme", "globex"},
-    "partner": {"acme"},
-    "other_partner": {"globex"},
-    "associate": {"acme"},
-    "desk": {"acme", "globex"},
-    "client_admin": {"acme"},
-    "client_user": {"acme"},
-    "other_client_admin": {"globex"},
-    "other_client_user": {"globex"},
-    "outsider": set(),
-}
-NETWORK = {"admin", "partner", "other_partner", "associate", "desk"}
-CLIENT_NAMES = {"acme": "Acme Bakery", "globex": "Globex Dental"}
 # Everything of each client that may show on a page: its name, sites, people and assets.
 CLIENT_DATA = {
     "acme": [
@@ -60,287 +42,10 @@ OWN = {
     "client_user": ([], ["Bob Acme"], ["BOB-LAPTOP"]),
     "other_client_user": ([], ["Hank Globex"], ["HANK-LAPTOP"]),
 }
-PARTNER_NAMES = ["Paula Partner", "Oscar Other", "Ada Associate", "Dean Desk"]
 
 
 def _other(key: str) -> str:
     return "globex" if key == "acme" else "acme"
-
-
-def _cells(html: str) -> set[str]:
-    """The text of every table cell of a piece of page."""
-    return {re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", html)}
-
-
-# --- anonymous visitors ------------------------------------------------------------------------
-
-
-def _every_page(cast) -> list[str]:
-    acme, paula = cast.acme.pk, cast.partner_record.pk
-    absence = cast.other_partner_record.absences.get().pk
-    other = cast.other_partner_record.pk
-    return [
-        "/",
-        "/partners/",
-        "/partners/?region=Qu%C3%A9bec",
-        "/partners/new/",
-        f"/partners/{paula}/",
-        f"/partners/{paula}/edit/",
-        f"/partners/{paula}/absences/",
-        f"/partners/{other}/absences/{absence}/cancel/",
-        "/clients/",
-        "/clients/?q=Acme",
-        "/clients/new/",
-        f"/clients/{acme}/",
-        f"/clients/{acme}/edit/",
-        f"/clients/{acme}/site/new/",
-        f"/clients/{acme}/site/{cast.acme_site.pk}/edit/",
-        f"/clients/{acme}/contact/new/",
-        f"/clients/{acme}/contact/{cast.acme_user_contact.pk}/edit/",
-        f"/clients/{acme}/asset/new/",
-        f"/clients/{acme}/asset/{cast.acme_laptop.pk}/edit/",
-        "/accounts/settings/",
-        "/accounts/settings/tokens/",
-        "/accounts/settings/second-factor/",
-    ]
-
-
-def test_anonymous_visitors_are_sent_to_the_login_page_from_every_page(cast, client):
-    for url in _every_page(cast):
-        for method in (client.get, client.post):
-            response = method(url)
-            assert response.status_code == 302, (method, url)
-            assert response["Location"].startswith("/accounts/login/?next="), url
-            assert "Acme" not in response.content.decode()
-
-
-def test_anonymous_visitors_to_the_admin_site_are_asked_to_sign_in(client):
-    response = client.get("/admin/", follow=True)
-    assert response.redirect_chain
-    assert response.redirect_chain[-1][0].startswith("/accounts/login/")
-    assert "Sign in" in response.content.decode()
-
-
-def test_the_login_page_is_open_to_anonymous_visitors(client, page):
-    html = page(client.get("/accounts/login/"))
-    assert 'name="username"' in html
-    assert 'name="password"' in html
-
-
-# --- home --------------------------------------------------------------------------------------
-
-
-def test_the_home_page_counts_what_each_role_may_see(cast, web_as, role, frozen_now, page):
-    html = page(web_as(getattr(cast, role)).get("/"))
-    count = len(VISIBLE_CLIENTS[role])
-    assert f"<strong>{count}</strong> clients you can see" in html
-    if role in NETWORK:
-        assert "<strong>4</strong> active partners" in html
-        assert 'href="/partners/"' in html
-    else:
-        assert "active partners" not in html
-        assert 'href="/partners/"' not in html
-    for key in ("acme", "globex"):
-        assert CLIENT_NAMES[key] not in html
-
-
-def test_the_home_page_lists_who_is_away_now_to_the_network_only(
-    cast, web_as, role, frozen_now, page
-):
-    network.add_absence(
-        cast.admin,
-        cast.other_partner_record,
-        kind="sick",
-        starts_at=frozen_now() - dt.timedelta(hours=2),
-        ends_at=frozen_now() + dt.timedelta(days=1),
-        source=Source.CLI,
-    )
-    html = page(web_as(getattr(cast, role)).get("/"))
-    if role in NETWORK:
-        assert "Away now" in html
-        assert "Oscar Other</a> — Sick" in html
-    else:
-        assert "Away now" not in html
-        assert "Oscar Other" not in html
-
-
-# --- partner directory -------------------------------------------------------------------------
-
-
-def test_the_partner_directory_lists_every_active_partner_to_the_network_only(
-    cast, web_as, role, frozen_now, section
-):
-    browser = web_as(getattr(cast, role))
-    full = browser.get("/partners/")
-    partial = browser.get("/partners/", headers={"HX-Request": "true"})
-    if role not in NETWORK:
-        for response in (full, partial):
-            assert response.status_code == 404
-            for name in PARTNER_NAMES:
-                assert name not in response.content.decode()
-        return
-    assert full.status_code == partial.status_code == 200
-    rows = section(full.content.decode(), "partner-rows")
-    for name in PARTNER_NAMES:
-        assert name in rows
-        assert name in partial.content.decode()
-    assert "Security 4/5" in rows
-    assert "Networking 3/5" in rows
-    assert ("Add a partner" in full.content.decode()) == (role == "admin")
-
-
-def test_the_partner_directory_leaves_out_inactive_partners(cast, web_as, section):
-    network.update_partner(
-        cast.admin, cast.associate_record, {"is_active": False}, source=Source.CLI
-    )
-    rows = section(web_as(cast.desk).get("/partners/").content.decode(), "partner-rows")
-    assert "Ada Associate" not in rows
-    assert "Paula Partner" in rows
-
-
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("", PARTNER_NAMES),
-        ("practice={security}", ["Paula Partner"]),
-        ("practice={networking}", ["Oscar Other", "Ada Associate"]),
-        ("region=Qu%C3%A9bec", ["Oscar Other"]),
-        ("region=rh%C3%B4ne-alpes", ["Paula Partner", "Ada Associate", "Dean Desk"]),
-        ("region=Bretagne", []),
-        # 11:00 in Lyon, 05:00 in Montréal; Dean's desk is open around the clock.
-        ("available_now=on", ["Paula Partner", "Ada Associate", "Dean Desk"]),
-        ("available_now=on&practice={networking}", ["Ada Associate"]),
-        ("available_now=on&region=Qu%C3%A9bec", []),
-    ],
-)
-def test_the_partner_directory_filters_by_practice_region_and_availability(
-    cast, web_as, frozen_now, section, query, expected
-):
-    query = query.format(security=cast.security.pk, networking=cast.networking.pk)
-    browser = web_as(cast.associate)
-    full = browser.get(f"/partners/?{query}")
-    partial = browser.get(f"/partners/?{query}", headers={"HX-Request": "true"})
-    assert full.status_code == partial.status_code == 200
-    rows = section(full.content.decode(), "partner-rows")
-    for name in PARTNER_NAMES:
-        assert (name in rows) == (name in expected), (query, name)
-        assert (name in partial.content.decode()) == (name in expected), (query, name)
-    if not expected:
-        assert "No partner matches." in rows
-
-
-def test_the_htmx_partial_of_the_directory_is_only_the_rows(cast, web_as, frozen_now):
-    html = (
-        web_as(cast.admin)
-        .get("/partners/?region=Qu%C3%A9bec", headers={"HX-Request": "true"})
-        .content.decode()
-    )
-    assert html.lstrip().startswith("<table")
-    assert "<html" not in html
-    assert "<form" not in html
-    assert "Oscar Other" in html
-
-
-def test_availability_now_is_marked_on_each_row(cast, web_as, frozen_now):
-    html = web_as(cast.desk).get("/partners/", headers={"HX-Request": "true"}).content.decode()
-    marks = dict(
-        re.findall(
-            r">([A-Z][a-z]+ [A-Z][a-z]+)</a></td>.*?<span class=\"badge(?: on)?\">(\w+)</span>",
-            html,
-            re.DOTALL,
-        )
-    )
-    assert marks == {
-        "Ada Associate": "available",
-        "Dean Desk": "available",
-        "Oscar Other": "off",
-        "Paula Partner": "available",
-    }
-
-
-# --- partner pages -----------------------------------------------------------------------------
-
-
-def test_partner_pages_are_for_the_network_only(cast, web_as, role, frozen_now, page):
-    browser = web_as(getattr(cast, role))
-    for record in (cast.partner_record, cast.other_partner_record, cast.desk_record):
-        response = browser.get(f"/partners/{record.pk}/")
-        if role in NETWORK:
-            assert record.name in page(response)
-        else:
-            assert response.status_code == 404
-            assert record.name not in response.content.decode()
-            assert record.email not in response.content.decode()
-
-
-def test_a_missing_partner_is_not_found(cast, web_as):
-    assert web_as(cast.admin).get("/partners/999999/").status_code == 404
-
-
-@pytest.mark.parametrize("role", sorted(NETWORK))
-def test_a_partner_page_shows_skills_hours_absences_and_history(
-    cast, web_as, role, frozen_now, page
-):
-    viewer = getattr(cast, role)
-    html = page(web_as(viewer).get(f"/partners/{cast.other_partner_record.pk}/"))
-    assert "<h1>Oscar Other" in html
-    assert "not available now" in html  # 05:00 in Montréal
-    assert "<li>Networking: 3/5</li>" in html
-    assert "Security" not in html.split("<h2>Skills</h2>")[1].split("</ul>")[0]
-    assert "oscar@network.example" in html
-    assert "Their time (America/Toronto)" in html
-    assert f"Your time ({viewer.time_zone})" in html
-    assert html.count("<td>09:00–17:00</td>") == 5
-    absence = cast.other_partner_record.absences.get()
-    zone = ZoneInfo(viewer.time_zone)
-    period = (
-        f"{absence.starts_at.astimezone(zone):%Y-%m-%d %H:%M} → "
-        f"{absence.ends_at.astimezone(zone):%Y-%m-%d %H:%M}"
-    )
-    assert f"Vacation: {period}" in html
-    trail = html.split('<section class="audit"')[1]
-    assert "partner.create" in trail
-    assert "skill.set" in trail
-    assert "absence.add" in trail
-    # Only the practice admin and Oscar himself may change his profile and absences.
-    may_edit = viewer in (cast.admin, cast.other_partner)
-    assert (f"/partners/{cast.other_partner_record.pk}/edit/" in html) == may_edit
-    assert ("Add absence" in html) == may_edit
-    assert (f"/absences/{absence.pk}/cancel/" in html) == may_edit
-
-
-def test_a_partner_page_says_when_the_partner_is_available_now(cast, web_as, frozen_now, page):
-    html = page(web_as(cast.other_partner).get(f"/partners/{cast.partner_record.pk}/"))
-    assert "available now</span>" in html
-    assert "not available now" not in html
-    assert "<li>Security: 4/5</li>" in html
-    assert "No upcoming absences." in html
-
-
-def test_the_practice_pages_are_for_the_network_only(cast, web_as, role, page):
-    browser = web_as(getattr(cast, role))
-    listing = browser.get("/partners/practices/")
-    detail = browser.get(f"/partners/practices/{cast.networking.pk}/")
-    if role not in NETWORK:
-        for response in (listing, detail):
-            assert response.status_code == 404
-            assert "Networking" not in response.content.decode()
-            assert "Oscar Other" not in response.content.decode()
-        return
-    html = page(listing)
-    assert "Networking" in html
-    assert "Security" in html
-    html = page(detail)
-    assert "<h1>Networking</h1>" in html
-    assert _cells(html.split("Who knows it")[1].split("</table>")[0]) == {
-        "Oscar Other",
-        "3/5",
-        "Québec",
-        "Ada Associate",
-        "2/5",
-        "Rhône-Alpes",
-    }
-    assert "Paula Partner" not in html
 
 
 # --- client list -------------------------------------------------------------------------------
@@ -437,7 +142,7 @@ def test_a_client_page_shows_what_the_role_may_see_and_is_404_otherwise(
     sites, contacts, assets = OWN.get(role, WHOLE[key])
     # Names of every site, person and asset of both clients: each shows only where expected.
     for index, part in enumerate(("sites", "contacts", "assets")):
-        cells = _cells(section(html, part))
+        cells = cell_texts(section(html, part))
         for candidate in WHOLE["acme"][index] + WHOLE["globex"][index]:
             expected = candidate in (sites, contacts, assets)[index]
             assert (candidate in cells) == expected, (part, candidate)
@@ -584,30 +289,6 @@ def test_only_the_practice_admin_may_open_the_forms_that_add_partners_or_clients
         assert response.status_code == 404
     else:
         assert response.status_code == 403
-
-
-def test_the_partner_edit_form_is_the_admin_s_and_the_partner_s_own(cast, web_as, role):
-    browser = web_as(getattr(cast, role))
-    for record in (cast.partner_record, cast.other_partner_record):
-        response = browser.get(f"/partners/{record.pk}/edit/")
-        if role == "admin" or getattr(cast, role).pk == record.user_id:
-            assert response.status_code == 200
-        elif role in NETWORK:
-            assert response.status_code == 403
-        else:
-            assert response.status_code == 404
-            assert record.name not in response.content.decode()
-
-
-def test_a_partner_edits_only_the_self_service_fields_of_their_profile(cast, web_as, page):
-    own = page(web_as(cast.partner).get(f"/partners/{cast.partner_record.pk}/edit/"))
-    admin = page(web_as(cast.admin).get(f"/partners/{cast.partner_record.pk}/edit/"))
-    for field in ("phone", "town", "time_zone", "working_hours", "languages"):
-        assert f'name="{field}"' in own
-        assert f'name="{field}"' in admin
-    for field in ("name", "email", "kind", "region", "capacity", "is_active"):
-        assert f'name="{field}"' not in own
-        assert f'name="{field}"' in admin
 
 
 # --- signing out ---------------------------------------------------------------------------------

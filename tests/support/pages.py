@@ -1,4 +1,5 @@
-"""Fixtures of the page tests: every role of the cast, a fixed clock and reading pages."""
+"""Fixtures and names of the page tests: every role of the cast, who sees which client, a fixed
+clock and reading pages."""
 
 from __future__ import annotations
 
@@ -25,8 +26,29 @@ ROLES = [
     "outsider",
 ]
 
+# The people of the network, and the clients each role may see, as the pages show them.
+NETWORK = {"admin", "partner", "other_partner", "associate", "desk"}
+VISIBLE_CLIENTS = {
+    "admin": {"acme", "globex"},
+    "partner": {"acme"},
+    "other_partner": {"globex"},
+    "associate": {"acme"},
+    "desk": {"acme", "globex"},
+    "client_admin": {"acme"},
+    "client_user": {"acme"},
+    "other_client_admin": {"globex"},
+    "other_client_user": {"globex"},
+    "outsider": set(),
+}
+CLIENT_NAMES = {"acme": "Acme Bakery", "globex": "Globex Dental"}
+
 # A Wednesday in winter: 11:00 in Lyon (Paula, Ada at work), 05:00 in Montréal (Oscar asleep).
 MOMENT = dt.datetime(2025, 1, 15, 10, 0, tzinfo=dt.UTC)
+
+
+def cell_texts(html: str) -> set[str]:
+    """The text of every table cell of a piece of page."""
+    return {re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", html)}
 
 
 @pytest.fixture(params=ROLES)
