@@ -197,6 +197,15 @@ def test_the_practice_pages_are_for_the_network_only(cast, web_as, role, page):
 # --- partner forms -------------------------------------------------------------------------------
 
 
+def test_only_the_practice_admin_may_open_the_form_that_adds_partners(cast, web_as, role):
+    response = web_as(getattr(cast, role)).get("/partners/new/")
+    if role == "admin":
+        assert response.status_code == 200
+        assert 'name="name"' in response.content.decode()
+    else:
+        assert response.status_code == 404
+
+
 def test_the_partner_edit_form_is_the_admin_s_and_the_partner_s_own(cast, web_as, role):
     browser = web_as(getattr(cast, role))
     for record in (cast.partner_record, cast.other_partner_record):
