@@ -10,7 +10,10 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import timezone
 
+from thirdway.accounts.models import ApiToken, User
 from thirdway.audit.models import AuditRecord
+from thirdway.clients.models import Asset, Client, Contact, Site
+from thirdway.network.models import Absence, Partner
 
 # Everyone of the base cast who can sign in, by the attribute name on ``Cast``.
 ROLES = [
@@ -165,3 +168,31 @@ def form_fields():
         return reader.data
 
     return read
+
+
+def all_but(*allowed: str) -> list[str]:
+    """Every role of the cast but ``allowed``."""
+    return [role for role in ROLES if role not in allowed]
+
+
+# Every table a form of the pages can write to.
+WRITTEN = (AuditRecord, User, ApiToken, Partner, Absence, Client, Site, Contact, Asset)
+
+
+@pytest.fixture
+def written():
+    """Counts of every table a form can write to, for proving that nothing was written."""
+
+    def counts() -> dict[str, int]:
+        return {model.__name__: model.objects.count() for model in WRITTEN}
+
+    return counts
+
+
+def form_with(browser, url, page, form_fields, **changes) -> dict[str, str]:
+    """The form at ``url`` as the browser would send it back, with ``changes``."""
+    data = form_fields(page(browser.get(url)))
+    missing = set(changes) - set(data)
+    assert not missing, f"the form has no {missing}"
+    data.update(changes)
+    return data
