@@ -88,8 +88,35 @@ class TooLargeOut(Schema):
     errors: list[FieldErrorOut]
 
 
-ERROR_MODELS = (ErrorOut, InvalidOut, UnreadableOut, TooLargeOut)
+class RefusedMoveOut(Schema):
+    """A status the ticket cannot move to from its own (409), with the statuses it can."""
+
+    detail: str
+    status: str
+    allowed: list[str]
+
+
+ERROR_MODELS = (ErrorOut, InvalidOut, UnreadableOut, TooLargeOut, RefusedMoveOut)
 WRITES = {"post", "put", "patch", "delete"}
+# What some operations answer beyond what their shape says, by method and path under the root.
+MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
+    ("get", "/webhooks"): {403: (ErrorOut,)},  # practice admins only
+    ("get", "/on-call"): {404: (ErrorOut,)},  # the network only
+    ("post", "/tickets/{ticket_id}/status"): {409: (RefusedMoveOut,)},
+}
+# The POSTs that take an Idempotency-Key (tickets.idempotency): a retry that waited too long
+# for the first request is a 409, a key another request used a 422.
+IDEMPOTENT = {
+    "/tickets",
+    "/tickets/{ticket_id}/reply",
+    "/tickets/{ticket_id}/note",
+    "/tickets/{ticket_id}/status",
+    "/tickets/{ticket_id}/assign",
+    "/tickets/{ticket_id}/priority",
+    "/tickets/{ticket_id}/merge",
+    "/tickets/{ticket_id}/split",
+    "/tickets/{ticket_id}/links",
+}
 
 
 def _errors_by_shape(method: str, operation: dict) -> dict[int, tuple[type[Schema], ...]]:
@@ -111,27 +138,42 @@ def _errors_by_shape(method: str, operation: dict) -> dict[int, tuple[type[Schem
     return errors
 
 
+def _errors_of(method: str, path: str, operation: dict) -> dict[int, tuple[type[Schema], ...]]:
+    errors = _errors_by_shape(method, operation)
+    for status, models in MORE_ERRORS.get((method, path), {}).items():
+        errors[status] = errors.get(status, ()) + models
+    if method == "post" and path in IDEMPOTENT:
+        errors[409] = (*errors.get(409, ()), ErrorOut)
+        errors[422] = (*errors.get(422, ()), InvalidOut)
+    return errors
+
+
 def _answer_of(models: tuple[type[Schema], ...]) -> dict[str, Any]:
     refs = [{"$ref": f"#/components/schemas/{model.__name__}"} for model in models]
     return {"application/json": {"schema": refs[0] if len(refs) == 1 else {"anyOf": refs}}}
 
 
-def declare_errors(document: dict) -> None:
+def declare_errors(document: dict, root: str) -> None:
     """Add the error answers of the handlers below to each operation of an OpenAPI document
-    (ninja lists only the answers an operation returns itself)."""
+    whose paths start with ``root`` (ninja lists only the answers an operation returns itself)."""
     components = document["components"].setdefault("schemas", {})
     for model in ERROR_MODELS:
         found = model.model_json_schema(ref_template="#/components/schemas/{model}")
         for name, schema in {**found.pop("$defs", {}), model.__name__: found}.items():
             if components.setdefault(name, schema) != schema:
                 raise ImproperlyConfigured(f"Two schemas of the API are called {name}.")
-    for operations in document["paths"].values():
+    listed = {*MORE_ERRORS, *(("post", path) for path in IDEMPOTENT)}
+    for url, operations in document["paths"].items():
+        path = "/" + url.removeprefix(root).lstrip("/")
         for method, operation in operations.items():
-            for status, models in _errors_by_shape(method, operation).items():
+            listed.discard((method, path))
+            for status, models in _errors_of(method, path, operation).items():
                 operation["responses"].setdefault(
                     status,
                     {"description": HTTPStatus(status).phrase, "content": _answer_of(models)},
                 )
+    if listed:
+        raise ImproperlyConfigured(f"No such operations of the API: {sorted(listed)}.")
 
 
 class ThirdwayApi(NinjaAPI):
@@ -140,8 +182,10 @@ class ThirdwayApi(NinjaAPI):
     def get_openapi_schema(
         self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
     ) -> OpenAPISchema:
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
         document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
-        declare_errors(document)
+        declare_errors(document, "/" + path_prefix.strip("/"))
         return document
 
 
