@@ -158,16 +158,20 @@ def test_a_database_url_thirdway_cannot_use_is_refused(url):
 
 
 @pytest.mark.parametrize(
-    "url", ["postgres://tw:hunter2@db:notaport/thirdway", "mysql://root:hunter2@db/thirdway"]
+    ("url", "masked"),
+    [
+        ("postgres://tw:hunter2@db:notaport/thirdway", "tw:***@db"),
+        ("mysql://root:hunter2@db/thirdway", "root:***@db"),
+    ],
 )
-def test_the_error_about_a_database_url_does_not_show_its_password(url):
+def test_the_error_about_a_database_url_does_not_show_its_password(url, masked):
     error = _refused(
         lambda: Environment({"THIRDWAY_DATABASE_URL": url}).database("THIRDWAY_DATABASE_URL", ""),
         "THIRDWAY_DATABASE_URL",
         DATABASE_ALLOWED,
     )
     assert "hunter2" not in str(error)
-    assert "tw:***@db" in str(error) or "root:***@db" in str(error)
+    assert masked in str(error)
     assert error.__cause__ is None
 
 

@@ -1,12 +1,17 @@
 """The typed HTTP API at /api/v1/: one router per room, errors as JSON that say what is allowed."""
 
+from http import HTTPStatus
+from typing import Any
+
 from django.conf import settings
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaError
+from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer, SessionAuth
+from pydantic import ConfigDict
 
 from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
@@ -48,7 +53,143 @@ class EnrolledSessionAuth(SessionAuth):
         return user
 
 
-api = NinjaAPI(
+class ErrorOut(Schema):
+    """Why a request was refused: no valid token (401), not allowed (403), not found (404)."""
+
+    detail: str
+
+
+class FieldErrorOut(Schema):
+    field: str
+    problem: str
+    allowed: str
+
+
+class InvalidOut(Schema):
+    """Invalid input (400): each field named, with the problem and what is allowed."""
+
+    detail: str
+    errors: list[FieldErrorOut]
+
+
+class UnreadableOut(Schema):
+    """A body that is not JSON at all (400): nothing in it could be read, so no field is named."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    detail: str
+
+
+class TooLargeOut(Schema):
+    """A file over the size limit (413)."""
+
+    detail: str
+    limit_bytes: int
+    errors: list[FieldErrorOut]
+
+
+class RefusedMoveOut(Schema):
+    """A status the ticket cannot move to from its own (409), with the statuses it can."""
+
+    detail: str
+    status: str
+    allowed: list[str]
+
+
+ERROR_MODELS = (ErrorOut, InvalidOut, UnreadableOut, TooLargeOut, RefusedMoveOut)
+WRITES = {"post", "put", "patch", "delete"}
+# What some operations answer beyond what their shape says, by method and path under the root.
+MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
+    ("get", "/webhooks"): {403: (ErrorOut,)},  # practice admins only
+    ("get", "/on-call"): {404: (ErrorOut,)},  # the network only
+    ("post", "/tickets/{ticket_id}/status"): {409: (RefusedMoveOut,)},
+}
+# The POSTs that take an Idempotency-Key (tickets.idempotency): a retry that waited too long
+# for the first request is a 409, a key another request used a 422.
+IDEMPOTENT = {
+    "/tickets",
+    "/tickets/{ticket_id}/reply",
+    "/tickets/{ticket_id}/note",
+    "/tickets/{ticket_id}/status",
+    "/tickets/{ticket_id}/assign",
+    "/tickets/{ticket_id}/priority",
+    "/tickets/{ticket_id}/merge",
+    "/tickets/{ticket_id}/split",
+    "/tickets/{ticket_id}/links",
+}
+
+
+def _errors_by_shape(method: str, operation: dict) -> dict[int, tuple[type[Schema], ...]]:
+    """The refusals an operation can answer, from what it takes (docs/api.md): input can be
+    invalid, an id can be out of sight, a write can be refused, a file can be too large."""
+    errors: dict[int, tuple[type[Schema], ...]] = {}
+    parameters = operation.get("parameters", [])
+    body = operation.get("requestBody", {}).get("content", {})
+    if parameters or body:
+        errors[400] = (InvalidOut, UnreadableOut) if "application/json" in body else (InvalidOut,)
+    if operation.get("security"):
+        errors[401] = (ErrorOut,)
+    if method in WRITES:
+        errors[403] = (ErrorOut,)
+    if any(parameter["in"] == "path" for parameter in parameters):
+        errors[404] = (ErrorOut,)
+    if "multipart/form-data" in body:
+        errors[413] = (TooLargeOut,)
+    return errors
+
+
+def _errors_of(method: str, path: str, operation: dict) -> dict[int, tuple[type[Schema], ...]]:
+    errors = _errors_by_shape(method, operation)
+    for status, models in MORE_ERRORS.get((method, path), {}).items():
+        errors[status] = errors.get(status, ()) + models
+    if method == "post" and path in IDEMPOTENT:
+        errors[409] = (*errors.get(409, ()), ErrorOut)
+        errors[422] = (*errors.get(422, ()), InvalidOut)
+    return errors
+
+
+def _answer_of(models: tuple[type[Schema], ...]) -> dict[str, Any]:
+    refs = [{"$ref": f"#/components/schemas/{model.__name__}"} for model in models]
+    return {"application/json": {"schema": refs[0] if len(refs) == 1 else {"anyOf": refs}}}
+
+
+def declare_errors(document: dict, root: str) -> None:
+    """Add the error answers of the handlers below to each operation of an OpenAPI document
+    whose paths start with ``root`` (ninja lists only the answers an operation returns itself)."""
+    components = document["components"].setdefault("schemas", {})
+    for model in ERROR_MODELS:
+        found = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        for name, schema in {**found.pop("$defs", {}), model.__name__: found}.items():
+            if components.setdefault(name, schema) != schema:
+                raise ImproperlyConfigured(f"Two schemas of the API are called {name}.")
+    listed = {*MORE_ERRORS, *(("post", path) for path in IDEMPOTENT)}
+    for url, operations in document["paths"].items():
+        path = "/" + url.removeprefix(root).lstrip("/")
+        for method, operation in operations.items():
+            listed.discard((method, path))
+            for status, models in _errors_of(method, path, operation).items():
+                operation["responses"].setdefault(
+                    status,
+                    {"description": HTTPStatus(status).phrase, "content": _answer_of(models)},
+                )
+    if listed:
+        raise ImproperlyConfigured(f"No such operations of the API: {sorted(listed)}.")
+
+
+class ThirdwayApi(NinjaAPI):
+    """The API, whose OpenAPI document declares the errors it answers with the rest."""
+
+    def get_openapi_schema(
+        self, *, path_prefix: str | None = None, path_params: dict[str, Any] | None = None
+    ) -> OpenAPISchema:
+        if path_prefix is None:
+            path_prefix = self.get_root_path(path_params or {})
+        document = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        declare_errors(document, "/" + path_prefix.strip("/"))
+        return document
+
+
+api = ThirdwayApi(
     title="Thirdway API",
     version="1",
     description="The API of a managed IT service practice run by a cooperative of partners.",

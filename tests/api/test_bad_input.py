@@ -4,11 +4,10 @@ import datetime as dt
 
 import pytest
 
+from support.api import API, assert_refused, nothing_written, path, resolve, send
 from thirdway.audit.models import Source
 from thirdway.clients.models import Contact
 from thirdway.network import services as network
-
-from .support import API, assert_refused, nothing_written, path, resolve, send
 
 PARTNER = {
     "name": "Nina New",

@@ -10,12 +10,7 @@ from dataclasses import dataclass
 import pytest
 from django.test import Client as HttpClient
 
-from thirdway.accounts import services as accounts
-from thirdway.audit.models import AuditRecord, Source
-from thirdway.clients import services as clients
-from thirdway.network import services as network
-
-from .support import (
+from support.api import (
     API,
     CONTACTS,
     NETWORK,
@@ -29,6 +24,10 @@ from .support import (
     send,
     state,
 )
+from thirdway.accounts import services as accounts
+from thirdway.audit.models import AuditRecord, Source
+from thirdway.clients import services as clients
+from thirdway.network import services as network
 
 # --- what each role sees -----------------------------------------------------------------------
 

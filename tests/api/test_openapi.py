@@ -2,7 +2,7 @@
 
 from django.test import Client as HttpClient
 
-from .support import API
+from support.api import API
 
 PATHS = {
     "/me": {"get"},

@@ -7,11 +7,10 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from support.api import API
 from thirdway.audit.models import Source
 from thirdway.clients import services as clients
 from thirdway.network import services as network
-
-from .support import API
 
 MORE = 20
 CLI = Source.CLI

@@ -873,4 +873,5 @@ def test_invariants_hold_for_random_populations(
         if assignment.candidate is None:
             assert assignment.reason.startswith("no partner can take this ticket:")
         else:
-            assert engine.rank(ticket, index, now=now).verdict(assignment.partner_id)
+            verdict = engine.rank(ticket, index, now=now).verdict(assignment.partner_id)
+            assert isinstance(verdict, engine.Candidate), verdict

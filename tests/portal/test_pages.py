@@ -52,8 +52,7 @@ def test_the_network_is_pointed_to_the_desk_and_others_to_their_administrator(ca
     html = web_as(getattr(cast, who)).get("/portal/").content.decode()
     if who in NETWORK:
         assert "The network works on tickets at the" in html
-        # The desk's queue once it exists, the home page until then.
-        assert 'href="/tickets/"' in html or 'class="service-desk" href="/"' in html
+        assert '<a class="service-desk" href="/tickets/">service desk</a>' in html
     else:
         assert "ask your organisation's administrator" in html
 

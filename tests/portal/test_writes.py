@@ -232,9 +232,27 @@ def test_a_contact_closes_their_ticket_and_may_reopen_it_by_replying(cast, desk,
 
 
 def test_a_watcher_may_close_a_ticket_of_their_organisation(cast, desk, web_as):
-    web_as(cast.client_user).post(close_url(desk.acme_backup))
-    desk.acme_backup.refresh_from_db()
-    assert desk.acme_backup.status == "closed"
+    ticket = desk.acme_backup  # opened by the desk for Alice; Bob watches it
+    browser = web_as(cast.client_user)
+    response = browser.post(close_url(ticket))
+    assert response["Location"] == f"/portal/tickets/{ticket.pk}/"
+    ticket.refresh_from_db()
+    assert ticket.status == "closed"
+    event = ticket.articles.get(kind="event")
+    assert (event.event, event.author, event.body_text, event.data) == (
+        "status",
+        cast.client_user,
+        "Status: New → Closed.",
+        {"from": "new", "to": "closed"},
+    )
+    record = AuditRecord.objects.for_object(ticket).get(action="ticket.status")
+    assert (record.actor, record.source, record.changes) == (
+        cast.client_user,
+        "web",
+        {"status": ["new", "closed"]},
+    )
+    timeline = browser.get(response["Location"]).content.decode()
+    assert f'<li class="event muted" id="e-{event.pk}">Status: Closed <span>' in timeline
 
 
 def test_a_ticket_closed_long_ago_takes_no_reply(cast, desk, web_as, settings):

@@ -86,7 +86,7 @@ def test_the_header_shows_who_what_and_where_the_ticket_stands(cast, desk, web_a
     ):
         assert text in head, text
     watchers = re.search(r"<dt>Watchers</dt><dd>(.*?)</dd>", head).group(1)
-    assert "Bob" in watchers or "bob" in watchers
+    assert watchers == "Bob Acme"  # the requester watches their ticket, and no one else
 
 
 def test_the_status_select_offers_only_the_allowed_next_statuses(cast, desk, web_as):

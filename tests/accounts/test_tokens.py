@@ -6,11 +6,10 @@ import hashlib
 from django.test import Client as HttpClient
 from django.utils import timezone
 
+from support.api import API
 from thirdway.accounts import services as accounts
 from thirdway.accounts.models import ApiToken, User
 from thirdway.audit.models import AuditRecord, Source
-
-from .support import API
 
 
 def bearer(secret: str) -> HttpClient:

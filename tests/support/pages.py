@@ -1,4 +1,5 @@
-"""Helpers of the page tests: every role of the cast, a fixed clock and reading pages."""
+"""Fixtures and names of the page tests: every role of the cast, who sees which client, a fixed
+clock and reading pages."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from html.parser import HTMLParser
 import pytest
 from django.utils import timezone
 
+from thirdway.accounts.models import ApiToken, User
 from thirdway.audit.models import AuditRecord
+from thirdway.clients.models import Asset, Client, Contact, Site
+from thirdway.network.models import Absence, Partner
 
 # Everyone of the base cast who can sign in, by the attribute name on ``Cast``.
 ROLES = [
@@ -25,8 +29,29 @@ ROLES = [
     "outsider",
 ]
 
+# The people of the network, and the clients each role may see, as the pages show them.
+NETWORK = {"admin", "partner", "other_partner", "associate", "desk"}
+VISIBLE_CLIENTS = {
+    "admin": {"acme", "globex"},
+    "partner": {"acme"},
+    "other_partner": {"globex"},
+    "associate": {"acme"},
+    "desk": {"acme", "globex"},
+    "client_admin": {"acme"},
+    "client_user": {"acme"},
+    "other_client_admin": {"globex"},
+    "other_client_user": {"globex"},
+    "outsider": set(),
+}
+CLIENT_NAMES = {"acme": "Acme Bakery", "globex": "Globex Dental"}
+
 # A Wednesday in winter: 11:00 in Lyon (Paula, Ada at work), 05:00 in Montréal (Oscar asleep).
 MOMENT = dt.datetime(2025, 1, 15, 10, 0, tzinfo=dt.UTC)
+
+
+def cell_texts(html: str) -> set[str]:
+    """The text of every table cell of a piece of page."""
+    return {re.sub(r"<[^>]+>", "", cell).strip() for cell in re.findall(r"<td>(.*?)</td>", html)}
 
 
 @pytest.fixture(params=ROLES)
@@ -143,3 +168,31 @@ def form_fields():
         return reader.data
 
     return read
+
+
+def all_but(*allowed: str) -> list[str]:
+    """Every role of the cast but ``allowed``."""
+    return [role for role in ROLES if role not in allowed]
+
+
+# Every table a form of the pages can write to.
+WRITTEN = (AuditRecord, User, ApiToken, Partner, Absence, Client, Site, Contact, Asset)
+
+
+@pytest.fixture
+def written():
+    """Counts of every table a form can write to, for proving that nothing was written."""
+
+    def counts() -> dict[str, int]:
+        return {model.__name__: model.objects.count() for model in WRITTEN}
+
+    return counts
+
+
+def form_with(browser, url, page, form_fields, **changes) -> dict[str, str]:
+    """The form at ``url`` as the browser would send it back, with ``changes``."""
+    data = form_fields(page(browser.get(url)))
+    missing = set(changes) - set(data)
+    assert not missing, f"the form has no {missing}"
+    data.update(changes)
+    return data

@@ -5,9 +5,8 @@ from dataclasses import dataclass
 import pytest
 from django.db import transaction
 
+from support.api import path, pk, resolve, send
 from thirdway.audit.models import AuditRecord, Source
-
-from .support import path, pk, resolve, send
 
 
 @dataclass(frozen=True)
