@@ -35,9 +35,7 @@ def _plant(root: Path, module: str, text: str) -> None:
 def test_it_reports_upward_sideways_and_impure_imports(tmp_path: Path) -> None:
     _plant(tmp_path, "thirdway.tickets.models", "from thirdway.portal import views\n")
     _plant(tmp_path, "thirdway.vault.services", "def f():\n    from thirdway.billing import x\n")
-    _plant(
-        tmp_path, "thirdway.sla.engine.clocks", "from django.db import models\n"
-    )
+    _plant(tmp_path, "thirdway.sla.engine.clocks", "from django.db import models\n")
     _plant(tmp_path, "thirdway.dispatch.engine", "from thirdway.dispatch.models import Policy\n")
     _plant(tmp_path, "thirdway.weekly_hours", "from .sla import engine\n")
 
