@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 
 from thirdway.audit.models import Source
 from thirdway.tickets import services
+from thirdway.tickets.filters import ORDERINGS
 from thirdway.tickets.models import Tag, Ticket
 from thirdway.tickets.views import queues
 from thirdway.web.paging import without_repeats
@@ -323,7 +324,7 @@ def test_deep_pages_of_a_partner_merge_their_branches_in_order(cast, desk, web_a
     client = web_as(cast.partner)
     for sort, ordering in (
         ("created", ["-created_at", "-id"]),
-        ("priority", queues.ORDERINGS["priority"]),
+        ("priority", ORDERINGS["priority"]),
     ):
         expected = [t.number for t in Ticket.objects.for_user(cast.partner).order_by(*ordering)]
         seen = []

@@ -40,23 +40,12 @@ from thirdway.tickets.api.schemas import (
     TicketOut,
     TicketPatch,
 )
+from thirdway.tickets.filters import TicketFilter
 from thirdway.tickets.idempotency import idempotent
 from thirdway.tickets.models import Channel, Tag, Ticket, TicketLink
 from thirdway.tickets.search import search
-from thirdway.tickets.sla_clocks import clocks
 
 router = Router()
-
-SORTS = {
-    "-updated_at": ["-updated_at", "-id"],
-    "updated_at": ["updated_at", "id"],
-    "-created_at": ["-created_at", "-id"],
-    "created_at": ["created_at", "id"],
-    "priority": ["priority", "-updated_at", "-id"],
-    "-priority": ["-priority", "-updated_at", "-id"],
-    "number": ["id"],
-    "sla_due_at": list(clocks.BREACHES_SOONEST),
-}
 
 
 @router.get("/tickets", response=list[TicketOut])
@@ -76,31 +65,22 @@ def list_tickets(
 ):
     """Tickets the caller sees, filtered (several ``status`` or ``priority`` values may be
     given) and sorted; ``q`` keeps those among the best 500 matches of ``/tickets/search``."""
-    tickets = _tickets(request.auth)
-    if status:
-        tickets = tickets.filter(status__in=status)
-    if priority:
-        tickets = tickets.filter(priority__in=priority)
-    for name, value in (
-        ("client_id", client),
-        ("assignee_id", assignee),
-        ("practice_id", practice),
-        ("requester_id", requester),
-    ):
-        if value is not None:
-            tickets = tickets.filter(**{name: value})
-    if unassigned is not None:
-        tickets = tickets.filter(assignee__isnull=unassigned)
-    if tag:
-        tickets = tickets.filter(
-            pk__in=Ticket.tags.through.objects.filter(tag__name=tag.strip().lower()).values(
-                "ticket_id"
-            )
-        )
-    if q is not None and q.strip():
-        found = [hit.ticket.pk for hit in search(request.auth, q, limit=500)]
-        tickets = tickets.filter(pk__in=found)
-    return tickets.order_by(*SORTS[sort])
+    given = {
+        "status": status,
+        "priority": priority,
+        "client": client,
+        "practice": practice,
+        "assignee": assignee,
+        "unassigned": unassigned,
+        "requester": requester,
+        "tag": tag,
+        "q": q,
+        "sort": sort,
+    }
+    filters = TicketFilter(given, _tickets(request.auth), user=request.auth)
+    if not filters.is_valid():
+        raise ValidationError(filters.errors.as_data())
+    return filters.qs
 
 
 @router.get("/tickets/search", response=list[HitOut])

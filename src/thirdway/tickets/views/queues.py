@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from urllib.parse import urlencode
 
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -20,12 +18,12 @@ from thirdway.accounts.models import Role
 from thirdway.audit.models import Source
 from thirdway.network.models import Skill
 from thirdway.tickets import services
-from thirdway.tickets.forms import QUERY_KEYS, BulkForm, QueueFilterForm, SavedViewForm, partner_for
+from thirdway.tickets.filters import QueueFilter
+from thirdway.tickets.forms import QUERY_KEYS, BulkForm, SavedViewForm, partner_for
 from thirdway.tickets.lifecycle import OPEN, WAITING, Status
-from thirdway.tickets.models import SavedView, Ticket, pk_of_number
+from thirdway.tickets.models import SavedView, Ticket
 from thirdway.tickets.queue_rows import ROW_FIELDS, queue_rows
 from thirdway.tickets.search import search as search_tickets
-from thirdway.tickets.sla_clocks import clocks
 from thirdway.tickets.views.desk import _LEVELS, _active_partners, _form_errors, _require_staff
 from thirdway.web.paging import UnionPaginator
 
@@ -40,13 +38,6 @@ QUEUES = {
 }
 TRIAGE_ROLES = {Role.PRACTICE_ADMIN, Role.DESK}
 DESK_QUEUES = {"triage", "unassignable"}
-ORDERINGS = {
-    "updated": ["-updated_at", "-id"],
-    "created": ["-created_at", "-id"],
-    "priority": ["priority", "-updated_at", "-id"],
-    "sla": list(clocks.BREACHES_SOONEST),
-}
-SLA_SOON = dt.timedelta(hours=4)
 
 
 def queues_for(user) -> dict[str, str]:
@@ -83,54 +74,6 @@ def queue_tickets(user, queue: str, tickets=None, practices: list[int] | None = 
     return tickets
 
 
-def _ordering(data: dict) -> list[str]:
-    return ORDERINGS.get(data.get("sort") or "updated", ORDERINGS["updated"])
-
-
-def _filtered(user, tickets, data: dict):
-    status = data.get("status")
-    if status == "open":
-        tickets = tickets.filter(status__in=OPEN)
-    elif status:
-        tickets = tickets.filter(status=status)
-    if data.get("priority"):
-        tickets = tickets.filter(priority=data["priority"])
-    client = data.get("client")
-    if isinstance(client, str) and client.strip():
-        client = client.strip()
-        by_id = Q(client_id=int(client)) if client.isdigit() else Q(client__name__icontains=client)
-        tickets = tickets.filter(by_id)
-    elif client:
-        tickets = tickets.filter(client=client)
-    if data.get("practice"):
-        tickets = tickets.filter(practice=data["practice"])
-    assignee = data.get("assignee")
-    if assignee == "me":
-        tickets = tickets.filter(assignee__user=user)
-    elif assignee == "none":
-        tickets = tickets.filter(assignee__isnull=True)
-    elif assignee and str(assignee).isdigit():
-        tickets = tickets.filter(assignee_id=int(assignee))
-    elif assignee:
-        tickets = tickets.filter(assignee__name__icontains=assignee)
-    if data.get("tag"):
-        tickets = tickets.filter(tags__name=data["tag"].strip().lower())
-    if data.get("sla") == "breached":
-        tickets = tickets.filter(sla_due_at__lte=timezone.now())
-    elif data.get("sla") == "soon":
-        tickets = tickets.filter(sla_due_at__lte=timezone.now() + SLA_SOON)
-    text = (data.get("q") or "").strip()
-    if text:
-        match = (
-            Q(subject__icontains=text)
-            | Q(search_text__icontains=text)
-            | Q(note_text__icontains=text)
-        )
-        number = pk_of_number(text)
-        tickets = tickets.filter(match | Q(pk=number) if number else match)
-    return tickets.order_by(*_ordering(data))
-
-
 def _query_of(params: QueryDict) -> str:
     """The queue's filters as a query string, in a fixed order, without the page."""
     pairs = [(key, value) for key in QUERY_KEYS for value in params.getlist(key) if value]
@@ -147,9 +90,8 @@ def queue(request: HttpRequest) -> HttpResponse:
     if current not in queues:
         raise Http404
     partners = _active_partners(user)
-    form = QueueFilterForm(request.GET, user=user, partners=partners)
-    form.is_valid()  # valid fields filter; an invalid one shows its error and is ignored
-    data = form.cleaned_data
+    filters = QueueFilter(request.GET, user=user, partners=partners)
+    filters.is_valid()  # valid fields filter; an invalid one shows its error and is ignored
     practices = my_practices(user) if current == "unassigned" else None
     if current == "mine" and user.is_network_staff:
         # What is assigned to someone of the network is always theirs to see: one branch, where
@@ -158,7 +100,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     else:
         sources = Ticket.objects.branches_for_user(user)
     branches = [
-        _filtered(user, queue_tickets(user, current, visible, practices), data)
+        filters.filter_queryset(queue_tickets(user, current, visible, practices))
         for visible in sources
     ]
     rows = Ticket.objects.select_related("client", "requester", "assignee", "practice").only(
@@ -167,7 +109,7 @@ def queue(request: HttpRequest) -> HttpResponse:
     page = UnionPaginator(
         branches,
         PAGE_SIZE,
-        _ordering(data),
+        filters.ordering,
         lambda ids: rows.filter(pk__in=ids).prefetch_related("tags"),
     ).get_page(request.GET.get("page"))
     querystring = _query_of(request.GET)
@@ -183,7 +125,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         return render(request, "tickets/_queue_rows.html", context)
     context |= {
         "queues": queues,
-        "form": form,
+        "form": filters.form,
         "bulk_form": BulkForm(partners=partners, auto_id="bulk_%s"),
         "saved_views": SavedView.objects.filter(user=user),
     }
