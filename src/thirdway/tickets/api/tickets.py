@@ -1,6 +1,6 @@
 """API of tickets: finding, opening and changing them."""
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
