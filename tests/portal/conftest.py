@@ -8,24 +8,11 @@ from html.parser import HTMLParser
 
 import pytest
 
+from support.pages import ROLES
 from thirdway.audit.models import Source
 from thirdway.tickets import services as tickets
 from thirdway.tickets.models import Attachment, Channel, Ticket
 
-# Everyone of the base cast who can sign in, by the attribute name on ``Cast``.
-ROLES = [
-    "admin",
-    "partner",
-    "other_partner",
-    "associate",
-    "desk",
-    "client_admin",
-    "client_user",
-    "other_client_admin",
-    "other_client_user",
-    "outsider",
-]
-NETWORK = {"admin", "partner", "other_partner", "associate", "desk"}
 CONTACTS = {"client_admin", "client_user", "other_client_admin", "other_client_user"}
 PNG = (
     b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00"

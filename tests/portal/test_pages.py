@@ -8,10 +8,11 @@ from pathlib import Path
 import pytest
 from django.contrib.staticfiles import finders
 
+from support.pages import NETWORK
 from thirdway.audit.models import Source
 from thirdway.tickets import services as tickets
 
-from .conftest import CONTACTS, MINE, NETWORK, VISIBLE, ids_of, listed_ticket_ids
+from .conftest import CONTACTS, MINE, VISIBLE, ids_of, listed_ticket_ids
 
 
 def test_anonymous_visitors_are_sent_to_the_portal_sign_in(cast, desk, client):
