@@ -40,6 +40,7 @@ from thirdway.mail.receipt import receive, receive_many
 from thirdway.mail.services.senders import (
     Claimed,
     author_on,
+    colleague_on,
     contact_for,
     login_of,
     mail_actor,
@@ -324,7 +325,7 @@ def _deliver(
     found = _thread(parsed)
     if found is not None:
         ticket, via = found
-        author = author_on(ticket, parsed.from_address)
+        author = author_on(ticket, parsed.from_address) or colleague_on(ticket, parsed)
         if author is None:
             return _quarantine(
                 f"The {via} names {ticket.number}, but {parsed.from_address} is neither a "

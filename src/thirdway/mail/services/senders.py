@@ -51,6 +51,19 @@ def author_on(ticket: Ticket, address: str) -> User | None:
     return ticket.watchers.filter(email__iexact=address, is_active=True).first()
 
 
+def colleague_on(ticket: Ticket, parsed: parsing.ParsedMessage) -> User | None:
+    """A sender at a domain the practice mapped to the ticket's client, who is no contact of it
+    yet (a colleague in copy answering): made its contact, with the service's audit record.
+    A deactivated contact stays deactivated: their mail is refused as before."""
+    address = parsed.from_address
+    domain = address.rpartition("@")[2].lower()
+    if not ClientDomain.objects.filter(domain=domain, client_id=ticket.client_id).exists():
+        return None
+    if ticket.client.contacts.with_email(address).exists():
+        return None
+    return login_of(new_contact(ticket.client, address, parsed.from_name))
+
+
 def login_of(contact: Contact) -> User:
     if contact.user_id is None or not contact.user.is_active:
         contact = clients.give_login(mail_actor(), contact, source=Source.SYSTEM)
