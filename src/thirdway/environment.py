@@ -77,6 +77,22 @@ class Environment:
             return default
         return [item.strip() for item in value.split(",") if item.strip()]
 
+    def encodings(self, name: str, default: list[str]) -> list[str]:
+        """A comma-separated list of text encodings Python knows (``koi8-r``, ``cp1252``...)."""
+        import codecs
+
+        names = self.list(name, default)
+        for item in names:
+            try:
+                codecs.lookup(item)
+            except LookupError:
+                raise SettingError(
+                    name, ",".join(names), f"{item!r} is not an encoding Python knows"
+                ) from None
+        if not names:
+            raise SettingError(name, "", "at least one encoding, such as utf-8")
+        return names
+
     def choice(self, name: str, default: str, allowed: tuple[str, ...]) -> str:
         value = self.str(name, default)
         if value not in allowed:

@@ -200,6 +200,11 @@ MAIL_DOMAIN = env.str("THIRDWAY_MAIL_DOMAIN", "")
 # Processes that process a poll's or a spool drain's messages side by side, each taking whole
 # conversations (PostgreSQL only: SQLite writes one transaction at a time).
 MAIL_PROCESSES = env.int("THIRDWAY_MAIL_PROCESSES", 2, minimum=1)
+# Undeclared 8-bit header bytes: each encoding tried in turn, a single-byte one kept only when
+# it reads as text (see mail/parsing.py); UTF-8 first, as it is the one that checks itself.
+MAIL_HEADER_CHARSETS = env.encodings(
+    "THIRDWAY_MAIL_HEADER_CHARSETS", ["utf-8", "cp1252", "koi8-r", "cp1251"]
+)
 # Where `thirdway mail ingest --spool` keeps messages for the worker (THIRDWAY_MAIL_SPOOL).
 MAIL_SPOOL_DIR = mail_spool.directory()
 

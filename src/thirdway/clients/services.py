@@ -117,6 +117,24 @@ def _check_unique_email(client: Client, email: str, exclude_pk=None) -> None:
         )
 
 
+def _check_domain_is_theirs(actor, client: Client, email: str) -> None:
+    """Mail from a contact's address is read as coming from the contact's client, so only the
+    network may put an address at a domain the practice mapped to another client (its mail
+    would otherwise open tickets here).  The other client is not named: it is not theirs."""
+    if actor is None or actor.is_network_staff or not isinstance(email, str):
+        return
+    domain = email.rpartition("@")[2].strip().lower()
+    if not domain:
+        return
+    owners = Client.objects.filter(mail_domains__domain=domain).exclude(pk=client.pk)
+    if owners.exists():
+        raise invalid(
+            "email",
+            f"The domain {domain} belongs to another client.",
+            "an address at your own organisation's domain, or one no other client has",
+        )
+
+
 @transaction.atomic
 def create_contact(
     actor,
@@ -132,6 +150,7 @@ def create_contact(
     contact = Contact(client=client, **data)
     contact.full_clean(validate_constraints=False)
     _check_unique_email(client, contact.email)
+    _check_domain_is_theirs(actor, client, contact.email)
     if with_login:
         contact.user = accounts.create_user(
             actor,
@@ -188,6 +207,7 @@ def update_contact(actor, contact: Contact, data: dict, *, source: str) -> Conta
     new_login = None
     if "email" in data:
         _check_unique_email(contact.client, data["email"], exclude_pk=contact.pk)
+        _check_domain_is_theirs(actor, contact.client, data["email"])
         email = data["email"]
         if contact.user and isinstance(email, str) and email != contact.user.email:
             new_login = email.lower()

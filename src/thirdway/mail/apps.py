@@ -7,10 +7,14 @@ class MailConfig(AppConfig):
 
     def ready(self) -> None:
         # Mail sits above tickets: it subscribes to ticket events, tickets never import mail.
+        from django.conf import settings
+
         from thirdway import configcache
-        from thirdway.mail import notifications
+        from thirdway.mail import notifications, parsing
         from thirdway.mail.models import Mailbox, MailTemplate
         from thirdway.tickets.webhooks import events
 
         events.listen(notifications.on_ticket_event)
         configcache.watch(Mailbox, MailTemplate)
+        # parsing.py stays free of Django: it is told the setting once.
+        parsing.HEADER_CHARSETS = tuple(settings.MAIL_HEADER_CHARSETS)

@@ -136,7 +136,10 @@ class ClientDomain(models.Model):
     """A mail domain that belongs to a client: unknown senders there become its contacts."""
 
     domain = models.CharField(max_length=253, unique=True)
-    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    # Named so the clients room can ask who owns a domain without importing this room.
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="mail_domains"
+    )
 
     class Meta:
         ordering = ["domain"]

@@ -16,6 +16,7 @@ import email.policy
 import email.utils
 import hashlib
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from email.message import Message
 
@@ -58,6 +59,12 @@ CHARSET_ALIASES = {
     "gb2312": "gb18030",
     "gbk": "gb18030",
 }
+# Header bytes sent with no charset at all: these encodings are tried in order (mail/apps.py
+# sets them from THIRDWAY_MAIL_HEADER_CHARSETS), then detection.  A single-byte encoding reads
+# almost any bytes, so its text is kept only when it reads as text (below MESS_LIMIT): KOI8-R
+# read as Windows-1252 is a jumble of accented capitals in the middle of words, and is refused.
+HEADER_CHARSETS: tuple[str, ...] = ("utf-8", "cp1252", "koi8-r", "cp1251")
+MESS_LIMIT = 0.2
 
 
 @dataclass(frozen=True)
@@ -167,12 +174,19 @@ def header(message: Message, name: str) -> str:
     """A header's decoded text, or '' when absent; broken encodings degrade, never raise."""
     try:
         value = message.get(name)
-        return "" if value is None else _unescaped(str(value))
+        if value is None:
+            return ""
+        text = str(value)
+        if "\ufffd" not in text:
+            return _unescaped(text)
+        # The parser replaced bytes it could not read: read them again, undeclared 8-bit.
+        again = _reread(message, name)
+        return again if again and "\ufffd" not in again else text
     except Exception:  # noqa: S110 - the raw form below is the fallback
         pass
     for key, value in message.raw_items():
         if key.lower() == name.lower():
-            return _decode_words(str(value))
+            return _decode_words(_unescaped(str(value)))
     return ""
 
 
@@ -190,15 +204,52 @@ def _raw_header(message: Message, name: str) -> str:
     return ""
 
 
+def _reread(message: Message, name: str) -> str:
+    """A header's text read from its raw bytes (undeclared 8-bit ones by ``HEADER_CHARSETS``),
+    its encoded words decoded and its folding undone."""
+    text = re.sub(r"\r?\n[ \t]", " ", _raw_header(message, name)).strip()
+    if not ENCODED_WORD.search(text):
+        return text
+    if text.isascii():
+        return _decode_words(text)
+    # Raw 8-bit text and encoded words side by side: each word decoded where it stands.
+    return ENCODED_WORD.sub(lambda found: _decode_words(found.group()), text)
+
+
 def _unescaped(text: str) -> str:
-    """Raw 8-bit header bytes (kept as surrogates by the parser) as text: UTF-8 or Latin."""
+    """Raw 8-bit header bytes (kept as surrogates by the parser) as text."""
     if not any("\udc80" <= char <= "\udcff" for char in text):
         return text
-    data = text.encode("utf-8", "surrogateescape")
+    return decode_undeclared(text.encode("utf-8", "surrogateescape"))
+
+
+def decode_undeclared(data: bytes) -> str:
+    """Bytes of no declared charset: the first of ``HEADER_CHARSETS`` that reads them as text,
+    else what charset-normalizer detects, else Windows-1252 (which never fails)."""
+    from charset_normalizer import from_bytes
+    from charset_normalizer.md import mess_ratio
+
+    for name in HEADER_CHARSETS:
+        try:
+            text = data.decode(name)
+        except (LookupError, UnicodeDecodeError):
+            continue
+        if codecs.lookup(name).name == "utf-8" or _reads_as_text(text, mess_ratio):
+            return text
     try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", "replace")
+        best = from_bytes(data).best()
+    except Exception:  # detection is a guess; the last resort below always answers
+        best = None
+    if best is not None and _reads_as_text(str(best), mess_ratio):
+        return str(best)
+    return data.decode("cp1252", "replace")
+
+
+def _reads_as_text(text: str, mess_ratio: Callable[[str, float], float]) -> bool:
+    """Judged on the words the 8-bit bytes made: the ASCII around them (an address) would
+    dilute a jumble below the limit."""
+    words = " ".join(word for word in text.split() if not word.isascii())
+    return mess_ratio(words, 1.0) < MESS_LIMIT
 
 
 ENCODED_WORD = re.compile(r"=\?[^?\s]+\?[bBqQ]\?[^?\s]*\?=")

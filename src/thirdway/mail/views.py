@@ -23,6 +23,7 @@ from thirdway.mail.models import (
     OutboundStatus,
 )
 from thirdway.mail.services.outbound import DEFAULT_TEMPLATES
+from thirdway.mail.services.senders import claimants
 from thirdway.web.forms import add_service_errors
 
 PAGE_SIZE = 50
@@ -49,6 +50,10 @@ def inbound_list(request: HttpRequest, which: str = "quarantine") -> HttpRespons
         .select_related("mailbox")
     )
     page = Paginator(found, PAGE_SIZE).get_page(request.GET.get("page"))
+    if which == "triage":  # an address several clients claim: the desk sees which ones
+        claimed = claimants([message.from_address for message in page.object_list])
+        for message in page.object_list:
+            message.candidates = claimed.get(message.from_address.lower(), [])
     context = {"page": page, "which": which, "is_admin": is_mail_admin(request.user)}
     return render(request, "mail/inbound_list.html", context)
 
@@ -70,6 +75,9 @@ def inbound_detail(request: HttpRequest, message_id: int) -> HttpResponse:
         "assign_form": AssignForm(user=request.user)
         if message.status == InboundStatus.UNKNOWN_CLIENT
         else None,
+        "candidates": claimants([message.from_address]).get(message.from_address.lower(), [])
+        if message.status == InboundStatus.UNKNOWN_CLIENT
+        else [],
     }
     return render(request, "mail/inbound_detail.html", context)
 

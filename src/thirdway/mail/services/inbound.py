@@ -37,7 +37,14 @@ from thirdway.mail.models import (
 )
 from thirdway.mail.receipt import head as _head
 from thirdway.mail.receipt import receive, receive_many
-from thirdway.mail.services.senders import author_on, contact_for, login_of, mail_actor
+from thirdway.mail.services.senders import (
+    Claimed,
+    author_on,
+    colleague_on,
+    contact_for,
+    login_of,
+    mail_actor,
+)
 from thirdway.tickets import services as tickets
 from thirdway.tickets.models import Channel, Ticket, number_of, pk_of_number
 from thirdway.tickets.services import Upload
@@ -200,13 +207,18 @@ def _claim(pk: int, received: InboundMessage | None, state: dict | None) -> Inbo
 
 
 def process(
-    pk: int, *, received: InboundMessage | None = None, state: dict | None = None
+    pk: int,
+    *,
+    received: InboundMessage | None = None,
+    state: dict | None = None,
+    client: Client | None = None,
 ) -> InboundMessage:
     """Turn one received message into its outcome, once, whatever happens inside.
 
     ``state``: the row's state as read under its lock by the caller's transaction.  Inside a
     caller's transaction no savepoint is taken: what fails in here is caught and quarantined,
     and a failure of the database itself rolls back the caller's whole group.
+    ``client``: the desk's choice for a sender no client, or several, claim (triage).
     """
     with transaction.atomic(savepoint=False), audit_gathering():
         message = _claim(pk, received, state)
@@ -214,7 +226,7 @@ def process(
             return message
         message.attempts += 1
         try:
-            outcome = _settled(message)
+            outcome = _settled(message, client)
         except Exception as error:  # one bad message must never stop the intake
             log.exception("mail: could not process message %s", pk)
             outcome = Outcome(
@@ -240,27 +252,27 @@ def process(
 LOST_RACE = frozenset({"40P01", "40001"})
 
 
-def _settled(message: InboundMessage) -> Outcome:
+def _settled(message: InboundMessage, client: Client | None = None) -> Outcome:
     """``_route`` in a savepoint, once more if it lost a race to another process (a sender's
     contact or sign-in created meanwhile by another lane): by then the winner has committed,
     so the second try finds what it would have created."""
     try:
-        return _route_in_savepoint(message)
+        return _route_in_savepoint(message, client)
     except (IntegrityError, OperationalError) as error:
         code = getattr(error.__cause__, "sqlstate", None)
         if isinstance(error, OperationalError) and code not in LOST_RACE:
             raise
         log.info("mail: message %s lost a race (%s); processing it again", message.pk, code)
-    return _route_in_savepoint(message)
+    return _route_in_savepoint(message, client)
 
 
-def _route_in_savepoint(message: InboundMessage) -> Outcome:
+def _route_in_savepoint(message: InboundMessage, client: Client | None) -> Outcome:
     """``_route``, its writes gathered and rolled back together should it raise."""
     with transaction.atomic(), audit_gathering(), threads.gathering():
-        return _route(message)
+        return _route(message, client)
 
 
-def _route(message: InboundMessage) -> Outcome:
+def _route(message: InboundMessage, client: Client | None = None) -> Outcome:
     raw = bytes(message.raw)
     limit = settings.MAIL_MAX_BYTES
     # Over the limit, only the headers are read: enough to list it in the quarantine.
@@ -280,7 +292,7 @@ def _route(message: InboundMessage) -> Outcome:
         answerable=not parsed.is_automatic,
         reply_to=message.mailbox.address if message.mailbox else "",
     )
-    return _deliver(message, parsed, origin)
+    return _deliver(message, parsed, origin, client)
 
 
 def _quarantine(reason: str) -> Outcome:
@@ -304,18 +316,25 @@ def _is_ours(address: str) -> bool:
     return address.lower() in our_addresses()
 
 
-def _deliver(message: InboundMessage, parsed: parsing.ParsedMessage, origin: Origin) -> Outcome:
+def _deliver(
+    message: InboundMessage,
+    parsed: parsing.ParsedMessage,
+    origin: Origin,
+    client: Client | None = None,
+) -> Outcome:
     found = _thread(parsed)
     if found is not None:
         ticket, via = found
-        author = author_on(ticket, parsed.from_address)
+        author = author_on(ticket, parsed.from_address) or colleague_on(ticket, parsed)
         if author is None:
             return _quarantine(
                 f"The {via} names {ticket.number}, but {parsed.from_address} is neither a "
                 f"contact of {ticket.client} nor a watcher of the ticket."
             )
         return _append(author, ticket, parsed, origin)
-    contact = contact_for(parsed, message.mailbox)
+    contact = contact_for(parsed, message.mailbox, client=client)
+    if isinstance(contact, Claimed):
+        return Outcome(InboundStatus.UNKNOWN_CLIENT, contact.reason(parsed.from_address))
     if contact is None:
         return Outcome(
             InboundStatus.UNKNOWN_CLIENT,
@@ -522,7 +541,8 @@ def assign_to_client(actor, message: InboundMessage, client: Client, *, source: 
             )
         InboundMessage.objects.filter(pk=message.pk).update(status=InboundStatus.RECEIVED)
         record(actor, "mail.triage", message, source=source, changes={"client": [None, client.pk]})
-    return process(message.pk)
+    # The desk's choice holds even where the address is a contact at other clients too.
+    return process(message.pk, client=client)
 
 
 def ticket_number(ticket_id: int) -> str:
