@@ -73,3 +73,34 @@ def test_no_input_survives_as_a_script(raw):
     assert "<script" not in cleaned.lower()
     assert not re.search(r"<[^>]*\son\w+\s*=", cleaned, re.IGNORECASE)
     assert "\n" not in clean_line(raw) and "\r" not in clean_line(raw)
+
+
+ESCAPING_SOURCES = [
+    "/tickets/attachments/../../admin/logout/",
+    "/tickets/attachments/../../../tickets/1/close",
+    "/tickets/attachments/%2e%2e/%2e%2e/admin/",
+    "/tickets/attachments/%2E%2E/%2E%2E/admin/",
+    "/tickets/attachments/..%2f..%2fadmin/",
+    "/tickets/attachments/%252e%252e/%252e%252e/admin/",
+    "/tickets/attachments/.%2e/admin/",
+    "/tickets/attachments/./../admin/",
+    "/tickets/attachments/..\\..\\admin/",
+    "/tickets/attachments/.\t./.\n./admin/",
+    "/tickets/attachments/&#46;&#46;/&#46;&#46;/admin/",
+    "//tracker.example/tickets/attachments/1/",
+    "https://tracker.example/tickets/attachments/1/",
+    "/tickets/attachments//tracker.example/",
+]
+
+
+@pytest.mark.parametrize("source", ESCAPING_SOURCES)
+def test_an_image_source_cannot_leave_the_attachments_with_dot_segments(source):
+    cleaned = clean_html(f'<p>x<img src="{source}" alt="a"></p>')
+
+    assert "src=" not in cleaned
+
+
+def test_an_image_from_our_attachments_is_kept():
+    cleaned = clean_html('<img src="/tickets/attachments/12/" alt="screenshot">')
+
+    assert 'src="/tickets/attachments/12/"' in cleaned

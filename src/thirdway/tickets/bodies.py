@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import html
+import posixpath
 import re
+from urllib.parse import unquote, urlsplit
 
 import nh3
 
@@ -51,12 +53,41 @@ URL_SCHEMES = {"http", "https", "mailto", "tel", "cid"}
 BLOCK_END = re.compile(r"</(p|div|li|tr|h[1-4]|blockquote|pre)>|<br\s*/?>", re.IGNORECASE)
 
 
-LOCAL_IMAGE_PREFIXES = ("cid:", "/tickets/attachments/")
+ATTACHMENTS_PATH = "/tickets/attachments/"
+# A browser drops tabs and line breaks inside a URL and reads a backslash as a slash, so a
+# source holding any of them could mean another path than the one checked here.
+AMBIGUOUS_IN_URL = re.compile(r"[\x00-\x20\x7f\\]")
+
+
+def local_image(source: str) -> bool:
+    """A ``cid:`` part of the message, or a path under our attachments that stays there once
+    dot segments (plain or percent-encoded) are resolved; anything else is refused."""
+    if source.startswith("cid:"):
+        return True
+    if AMBIGUOUS_IN_URL.search(source):
+        return False
+    parts = urlsplit(source)
+    if parts.scheme or parts.netloc:
+        return False
+    path = parts.path
+    # Decoded until stable: ``%252e`` is ``%2e`` once and ``.`` twice.
+    for _ in range(3):
+        decoded = unquote(path)
+        if decoded == path:
+            break
+        path = decoded
+    if "%" in path or AMBIGUOUS_IN_URL.search(path):
+        return False
+    segments = path.split("/")
+    if "." in segments or ".." in segments:
+        return False
+    normal = posixpath.normpath(path)
+    return normal.startswith(ATTACHMENTS_PATH) and normal.rstrip("/") == path.rstrip("/")
 
 
 def _filter_attribute(tag: str, attribute: str, value: str) -> str | None:
     """Images only from the message itself or our attachments: no tracking pixels."""
-    if tag == "img" and attribute == "src" and not value.startswith(LOCAL_IMAGE_PREFIXES):
+    if tag == "img" and attribute == "src" and not local_image(value):
         return None
     return value
 
