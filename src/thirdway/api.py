@@ -266,6 +266,8 @@ BOUNDS = {
 
 def _pydantic_allowed(error: dict) -> str:
     context = error.get("ctx") or {}
+    if "allowed" in context:
+        return str(context["allowed"])
     if "expected" in context:
         return f"one of {context['expected']}"
     kind = error.get("type", "")
@@ -276,6 +278,8 @@ def _pydantic_allowed(error: dict) -> str:
         return f"at least {context['min_length']} items"
     if kind == "too_long":
         return f"at most {context['max_length']} items"
+    if kind == "string_too_long":
+        return f"at most {context['max_length']} characters"
     return {
         "int_parsing": "a whole number",
         "int_type": "a whole number",

@@ -50,6 +50,7 @@ TOP_LEVEL = {
     "health": "foundation",
     "errors": "foundation",
     "access": "foundation",
+    "payloads": "foundation",
 }
 # Pure modules, from the top of the pure floor down: each prefix names a module or a package.
 # They import no Django, and of ours only pure modules on a lower pure floor (or their own room's).

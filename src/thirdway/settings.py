@@ -151,6 +151,9 @@ TASKS = {
 # Practice admins must enrol a TOTP second factor before they can work, when this is on.
 REQUIRE_ADMIN_SECOND_FACTOR = env.bool("THIRDWAY_REQUIRE_ADMIN_2FA", False)
 API_PAGE_SIZE = env.int("THIRDWAY_API_PAGE_SIZE", 50, minimum=1)
+# Every paginated API list answers at most 500 rows a page (thirdway.payloads.Page).
+NINJA_PAGINATION_CLASS = "thirdway.payloads.Page"
+NINJA_PAGINATION_MAX_LIMIT = 500
 # Service desk: attachment size limit, and how long a client's reply reopens a closed ticket.
 ATTACHMENT_MAX_BYTES = env.int("THIRDWAY_ATTACHMENT_MAX_MB", 25, minimum=1) * 1024 * 1024
 DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024

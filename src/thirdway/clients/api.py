@@ -3,14 +3,15 @@
 from typing import Literal
 
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
 
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.clients import services
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.network.services import resolve_partner
+from thirdway.payloads import MAX_TEAM, Id, Page, Payload
 
 router = Router()
 StatusName = Literal["prospect", "active", "suspended", "former"]
@@ -47,9 +48,9 @@ class ClientOut(Schema):
         return [partner.pk for partner in obj.team.all()]
 
 
-class ClientIn(Schema, extra="forbid"):
+class ClientIn(Payload, extra="forbid"):
     name: str
-    lead_partner: int | None = None
+    lead_partner: Id | None = None
     time_zone: str
     country: str
     region: str = ""
@@ -57,9 +58,9 @@ class ClientIn(Schema, extra="forbid"):
     notes: str = ""
 
 
-class ClientPatch(Schema, extra="forbid"):
+class ClientPatch(Payload, extra="forbid"):
     name: str | None = None
-    lead_partner: int | None = None
+    lead_partner: Id | None = None
     time_zone: str | None = None
     country: str | None = None
     region: str | None = None
@@ -67,8 +68,8 @@ class ClientPatch(Schema, extra="forbid"):
     notes: str | None = None
 
 
-class TeamIn(Schema, extra="forbid"):
-    partners: list[int]
+class TeamIn(Payload, extra="forbid"):
+    partners: list[Id] = Field(max_length=MAX_TEAM)
 
 
 def _clients(request):
@@ -83,7 +84,7 @@ def _client_data(payload: Schema, **dump) -> dict:
 
 
 @router.get("/clients", response=list[ClientOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_clients(request, status: StatusName | None = None):
     clients = _clients(request)
     return clients.filter(status=status) if status else clients
@@ -128,8 +129,8 @@ class SiteOut(Schema):
     time_zone: str
 
 
-class SiteIn(Schema, extra="forbid"):
-    client: int
+class SiteIn(Payload, extra="forbid"):
+    client: Id
     name: str
     address: str = ""
     latitude: float | None = None
@@ -137,7 +138,7 @@ class SiteIn(Schema, extra="forbid"):
     time_zone: str | None = None
 
 
-class SitePatch(Schema, extra="forbid"):
+class SitePatch(Payload, extra="forbid"):
     name: str | None = None
     address: str | None = None
     latitude: float | None = None
@@ -146,8 +147,8 @@ class SitePatch(Schema, extra="forbid"):
 
 
 @router.get("/sites", response=list[SiteOut])
-@paginate(LimitOffsetPagination)
-def list_sites(request, client: int | None = None):
+@paginate(Page)
+def list_sites(request, client: Id | None = None):
     sites = Site.objects.for_user(request.auth)
     return sites.filter(client_id=client) if client is not None else sites
 
@@ -191,8 +192,8 @@ class ContactOut(Schema):
         return obj.user_id is not None
 
 
-class ContactIn(Schema, extra="forbid"):
-    client: int
+class ContactIn(Payload, extra="forbid"):
+    client: Id
     name: str
     email: str
     phone: str = ""
@@ -201,7 +202,7 @@ class ContactIn(Schema, extra="forbid"):
     password: str | None = None
 
 
-class ContactPatch(Schema, extra="forbid"):
+class ContactPatch(Payload, extra="forbid"):
     name: str | None = None
     email: str | None = None
     phone: str | None = None
@@ -210,8 +211,8 @@ class ContactPatch(Schema, extra="forbid"):
 
 
 @router.get("/contacts", response=list[ContactOut])
-@paginate(LimitOffsetPagination)
-def list_contacts(request, client: int | None = None):
+@paginate(Page)
+def list_contacts(request, client: Id | None = None):
     contacts = Contact.objects.for_user(request.auth)
     return contacts.filter(client_id=client) if client is not None else contacts
 
@@ -251,30 +252,30 @@ class AssetOut(Schema):
     notes: str
 
 
-class AssetIn(Schema, extra="forbid"):
-    client: int
+class AssetIn(Payload, extra="forbid"):
+    client: Id
     name: str
     kind: AssetKindName
-    site: int | None = None
-    contact: int | None = None
+    site: Id | None = None
+    contact: Id | None = None
     serial: str = ""
     operating_system: str = ""
     notes: str = ""
 
 
-class AssetPatch(Schema, extra="forbid"):
+class AssetPatch(Payload, extra="forbid"):
     name: str | None = None
     kind: AssetKindName | None = None
-    site: int | None = None
-    contact: int | None = None
+    site: Id | None = None
+    contact: Id | None = None
     serial: str | None = None
     operating_system: str | None = None
     notes: str | None = None
 
 
 @router.get("/assets", response=list[AssetOut])
-@paginate(LimitOffsetPagination)
-def list_assets(request, client: int | None = None):
+@paginate(Page)
+def list_assets(request, client: Id | None = None):
     assets = Asset.objects.for_user(request.auth)
     return assets.filter(client_id=client) if client is not None else assets
 

@@ -7,13 +7,14 @@ from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from thirdway.audit.models import Source
 from thirdway.errors import invalid
 from thirdway.mail import services
 from thirdway.mail.access import is_mail_admin
 from thirdway.mail.models import InboundMessage, InboundSource, Mailbox, OutboundMessage
+from thirdway.payloads import Page
 
 router = Router()
 
@@ -92,7 +93,7 @@ def _inbound(message: InboundMessage) -> dict:
 
 
 @router.get("/mail/quarantine", response=list[InboundOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_quarantine(request: HttpRequest):
     return (
         InboundMessage.objects.for_user(request.user)
@@ -108,7 +109,7 @@ def reprocess(request: HttpRequest, message_id: int):
 
 
 @router.get("/mail/outbox", response=list[OutboundOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_outbox(request: HttpRequest, status: str | None = None):
     found = OutboundMessage.objects.for_user(request.user).defer("raw")
     return found.filter(status=status) if status else found

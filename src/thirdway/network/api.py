@@ -1,25 +1,31 @@
 """API of the partner network: practices, partners, skills and absences."""
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import AwareDatetime, ValidationInfo, model_validator
+from ninja.pagination import paginate
+from pydantic import ValidationInfo, model_validator
 
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.network import services
 from thirdway.network.models import Absence, Partner, Practice, Skill
 from thirdway.network.schedule import available_ids
+from thirdway.payloads import MAX_LANGUAGES, MAX_SHIFTS, Id, Moment, Page, Payload
 
 router = Router()
 PartnerKindName = Literal["partner", "associate", "desk"]
 AbsenceKindName = Literal["vacation", "sick", "training", "other"]
 Hours = dict[str, list[tuple[str, str]]]
+# What a client may send: seven days of at most a few shifts each.
+HoursIn = Annotated[
+    dict[str, Annotated[list[tuple[str, str]], Field(max_length=MAX_SHIFTS)]], Field(max_length=7)
+]
+Languages = Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=MAX_LANGUAGES)]
 
 
 def _practices(request):
@@ -43,19 +49,19 @@ class PracticeOut(Schema):
     auto_dispatch: bool
 
 
-class PracticeIn(Schema, extra="forbid"):
+class PracticeIn(Payload, extra="forbid"):
     name: str
     slug: str | None = None
     description: str = ""
-    lead: int | None = None
+    lead: Id | None = None
     auto_dispatch: bool = False
 
 
-class PracticePatch(Schema, extra="forbid"):
+class PracticePatch(Payload, extra="forbid"):
     name: str | None = None
     slug: str | None = None
     description: str | None = None
-    lead: int | None = None
+    lead: Id | None = None
     auto_dispatch: bool | None = None
 
 
@@ -67,7 +73,7 @@ def _practice_data(payload: Schema, **dump) -> dict:
 
 
 @router.get("/practices", response=list[PracticeOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_practices(request):
     return _practices(request)
 
@@ -147,7 +153,7 @@ PRIVATE_PARTNER_FIELDS = (
 )
 
 
-class PartnerIn(Schema, extra="forbid"):
+class PartnerIn(Payload, extra="forbid"):
     name: str
     email: str
     phone: str = ""
@@ -158,14 +164,14 @@ class PartnerIn(Schema, extra="forbid"):
     longitude: float
     time_zone: str
     service_radius_km: int = 30
-    working_hours: Hours = {}
+    working_hours: HoursIn = {}
     capacity: int = 10
-    languages: list[str] = []
+    languages: Languages = []
     username: str | None = Field(None, description="Give one to create a sign-in account.")
     password: str | None = None
 
 
-class PartnerPatch(Schema, extra="forbid"):
+class PartnerPatch(Payload, extra="forbid"):
     name: str | None = None
     email: str | None = None
     phone: str | None = None
@@ -176,14 +182,14 @@ class PartnerPatch(Schema, extra="forbid"):
     longitude: float | None = None
     time_zone: str | None = None
     service_radius_km: int | None = None
-    working_hours: Hours | None = None
+    working_hours: HoursIn | None = None
     capacity: int | None = None
-    languages: list[str] | None = None
+    languages: Languages | None = None
     is_active: bool | None = None
 
 
 class PartnerFilter(Schema):
-    practice: int | None = None
+    practice: Id | None = None
     region: str | None = None
     kind: PartnerKindName | None = None
     available_now: bool = False
@@ -198,7 +204,7 @@ def _hours_as_lists(data: dict) -> dict:
 
 
 @router.get("/partners", response=list[PartnerOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_partners(request, filters: Query[PartnerFilter]):
     partners = _partners(request)
     if filters.practice is not None:
@@ -232,7 +238,7 @@ def update_partner(request, partner_id: int, payload: PartnerPatch):
     return get_object_or_404(_partners(request), pk=partner_id)
 
 
-class SkillIn(Schema, extra="forbid"):
+class SkillIn(Payload, extra="forbid"):
     level: int
 
 
@@ -263,20 +269,20 @@ class AbsenceOut(Schema):
     note: str
 
 
-class AbsenceIn(Schema, extra="forbid"):
+class AbsenceIn(Payload, extra="forbid"):
     """Times carry their offset (``Z`` or ``+02:00``): a bare local time would be ambiguous."""
 
-    partner: int
+    partner: Id
     kind: AbsenceKindName
-    starts_at: AwareDatetime
-    ends_at: AwareDatetime
+    starts_at: Moment
+    ends_at: Moment
     note: str = ""
 
 
-class AbsencePatch(Schema, extra="forbid"):
+class AbsencePatch(Payload, extra="forbid"):
     kind: AbsenceKindName | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
     note: str | None = None
 
 
@@ -285,8 +291,8 @@ def _absences(request):
 
 
 @router.get("/absences", response=list[AbsenceOut])
-@paginate(LimitOffsetPagination)
-def list_absences(request, partner: int | None = None):
+@paginate(Page)
+def list_absences(request, partner: Id | None = None):
     absences = _absences(request)
     return absences.filter(partner_id=partner) if partner is not None else absences
 

@@ -2,21 +2,26 @@
 admins), who is on call, and the rotas with the hours they leave uncovered."""
 
 import datetime as dt
+from typing import Annotated
 
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import AwareDatetime
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
 
 from thirdway.audit.models import Source
 from thirdway.network.models import Rota
 from thirdway.network.oncall import describe_gaps, monday_of, plan_of, who_is_on_call
+from thirdway.payloads import MAX_SHIFTS, Id, Moment, Page, Payload
 from thirdway.sla import services
 from thirdway.sla.models import BusinessCalendar, SlaPolicy
 
 router = Router()
+# One span of working hours: its start and end, HH:MM.
+Span = Annotated[list[str], Field(min_length=2, max_length=2)]
+# Days a calendar may list as closed, on top of public holidays.
+MAX_CLOSED_DATES = 1000
 
 
 class CalendarOut(Schema):
@@ -29,13 +34,15 @@ class CalendarOut(Schema):
     closed_dates: list[dt.date]
 
 
-class CalendarIn(Schema, extra="forbid"):
+class CalendarIn(Payload, extra="forbid"):
     name: str
     time_zone: str
-    weekly_hours: dict[str, list[list[str]]]
+    weekly_hours: Annotated[
+        dict[str, Annotated[list[Span], Field(max_length=MAX_SHIFTS)]], Field(max_length=7)
+    ]
     holiday_country: str = ""
     holiday_region: str = ""
-    closed_dates: list[str] = []
+    closed_dates: list[str] = Field([], max_length=MAX_CLOSED_DATES)
 
 
 class TargetOut(Schema):
@@ -70,7 +77,7 @@ class PolicyOut(Schema):
 
 
 @router.get("/sla/calendars", response=list[CalendarOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_calendars(request):
     return BusinessCalendar.objects.for_user(request.auth)
 
@@ -82,7 +89,7 @@ def create_calendar(request, payload: CalendarIn):
 
 
 @router.get("/sla/policies", response=list[PolicyOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_policies(request):
     return SlaPolicy.objects.for_user(request.auth).prefetch_related("targets", "steps")
 
@@ -104,7 +111,7 @@ class OnCallOut(Schema):
 
 
 @router.get("/on-call", response=OnCallOut)
-def on_call(request, practice: int | None = None, at: AwareDatetime | None = None):
+def on_call(request, practice: Id | None = None, at: Moment | None = None):
     """Who is on call for a practice (or the desk, without one) at ``at`` (default: now)."""
     if not request.auth.is_network_staff:
         raise Http404

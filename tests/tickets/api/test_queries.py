@@ -6,11 +6,15 @@ from django.test.utils import CaptureQueriesContext
 
 from thirdway.audit.models import Source
 from thirdway.tickets import services
+from thirdway.tickets.models import Tag
 
 from .conftest import get
 
 
 def open_tickets(cast, count: int) -> None:
+    # The network defines the tags; the client user picks among them.
+    for name in ("till", "shop-0", "shop-1", "shop-2"):
+        Tag.objects.get_or_create(name=name)
     for number in range(count):
         services.create_ticket(
             cast.client_user,

@@ -5,9 +5,10 @@ from typing import Literal
 from django.http import FileResponse
 from django.shortcuts import get_object_or_404
 from ninja import File, Form, Router, Status, UploadedFile
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from thirdway.audit.models import Source
+from thirdway.payloads import Page
 from thirdway.tickets import services
 from thirdway.tickets.api.finding import _fresh_article, _ticket
 from thirdway.tickets.api.schemas import ArticleOut
@@ -18,7 +19,7 @@ router = Router()
 
 
 @router.get("/tickets/{int:ticket_id}/articles", response=list[ArticleOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_articles(request, ticket_id: int):
     """The timeline, oldest first: replies for contacts; notes and events too for the network."""
     ticket = _ticket(request, ticket_id)

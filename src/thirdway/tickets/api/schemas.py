@@ -7,10 +7,19 @@ from typing import Annotated, Literal
 
 from django.urls import reverse
 from ninja import Field, Schema
-from pydantic import AfterValidator, AwareDatetime
+from pydantic import AfterValidator
 
+from thirdway.payloads import Id, Moment, Payload
 from thirdway.tickets.lifecycle import Status as TicketStatus
-from thirdway.tickets.models import Article, Attachment, Ticket, TicketLink, number_of
+from thirdway.tickets.models import (
+    MAX_TAGS,
+    TAG_LENGTH,
+    Article,
+    Attachment,
+    Ticket,
+    TicketLink,
+    number_of,
+)
 
 StatusName = Literal[tuple(status.value for status in TicketStatus)]
 TypeName = Literal["incident", "service_request", "change", "problem", "alert", "maintenance"]
@@ -35,8 +44,18 @@ def _decoded(text: str) -> str:
     return text
 
 
+# Filters of the ticket list: each status or priority at most once.
+MAX_STATUSES = len(TicketStatus)
+Priority = Annotated[int, Field(ge=1, le=4)]
+
+
 # A one-line text field (subject, category, reason): the services strip any markup from it.
 Line = Annotated[str, AfterValidator(_decoded)]
+# A tag as sent; the services hold tags to MAX_TAGS per ticket of TAG_LENGTH characters.
+TagName = Annotated[str, Field(max_length=TAG_LENGTH), AfterValidator(_decoded)]
+Tags = Annotated[list[TagName], Field(max_length=MAX_TAGS)]
+# Articles one split may move to the new ticket.
+MAX_SPLIT = 200
 
 
 class TicketOut(Schema):
@@ -154,16 +173,16 @@ class ArticleOut(Schema):
         return list(obj.attachments.all())
 
 
-class TicketIn(Schema, extra="forbid"):
-    client: int | None = Field(None, description="Required for the network; a contact's own.")
+class TicketIn(Payload, extra="forbid"):
+    client: Id | None = Field(None, description="Required for the network; a contact's own.")
     subject: Line
     body_html: str | None = None
     body_text: str | None = None
-    requester: int | None = None
-    site: int | None = None
-    asset: int | None = None
-    practice: int | None = None
-    assignee: int | None = None
+    requester: Id | None = None
+    site: Id | None = None
+    asset: Id | None = None
+    practice: Id | None = None
+    assignee: Id | None = None
     category: Line = ""
     type: TypeName = "incident"
     impact: int = Field(2, ge=1, le=3)
@@ -171,74 +190,74 @@ class TicketIn(Schema, extra="forbid"):
     priority: int | None = Field(None, ge=1, le=4)
     priority_reason: Line = ""
     needs_onsite: bool = False
-    visit_starts_at: AwareDatetime | None = None
-    visit_ends_at: AwareDatetime | None = None
-    tags: list[Line] = []
+    visit_starts_at: Moment | None = None
+    visit_ends_at: Moment | None = None
+    tags: Tags = []
 
 
-class TicketPatch(Schema, extra="forbid"):
+class TicketPatch(Payload, extra="forbid"):
     subject: Line | None = None
     category: Line | None = None
     type: TypeName | None = None
-    practice: int | None = None
-    site: int | None = None
-    asset: int | None = None
-    requester: int | None = None
+    practice: Id | None = None
+    site: Id | None = None
+    asset: Id | None = None
+    requester: Id | None = None
     needs_onsite: bool | None = None
-    visit_starts_at: AwareDatetime | None = None
-    visit_ends_at: AwareDatetime | None = None
-    tags: list[Line] | None = None
+    visit_starts_at: Moment | None = None
+    visit_ends_at: Moment | None = None
+    tags: Tags | None = None
 
 
 NOT_NULL = ("subject", "category", "type", "needs_onsite", "tags")
 
 
-class ArticleIn(Schema, extra="forbid"):
+class ArticleIn(Payload, extra="forbid"):
     body_html: str | None = None
     body_text: str | None = None
     time_spent_minutes: int = Field(0, ge=0, le=1440)
 
 
-class StatusIn(Schema, extra="forbid"):
+class StatusIn(Payload, extra="forbid"):
     status: str
     reason: str = ""
     force: bool = False
 
 
-class AssignIn(Schema, extra="forbid"):
-    partner: int | None
+class AssignIn(Payload, extra="forbid"):
+    partner: Id | None
     reason: str = ""
 
 
-class PriorityIn(Schema, extra="forbid"):
+class PriorityIn(Payload, extra="forbid"):
     priority: int | None = Field(None, ge=1, le=4)
     impact: int | None = Field(None, ge=1, le=3)
     urgency: int | None = Field(None, ge=1, le=3)
     reason: str = ""
 
 
-class MergeIn(Schema, extra="forbid"):
-    into: int
+class MergeIn(Payload, extra="forbid"):
+    into: Id
 
 
-class SplitIn(Schema, extra="forbid"):
-    articles: list[int] = Field(min_length=1)
+class SplitIn(Payload, extra="forbid"):
+    articles: list[Id] = Field(min_length=1, max_length=MAX_SPLIT)
     subject: Line = ""
 
 
-class LinkIn(Schema, extra="forbid"):
-    target: int
+class LinkIn(Payload, extra="forbid"):
+    target: Id
     kind: LinkKindName = "related"
 
 
-class BulkIn(Schema, extra="forbid"):
-    tickets: list[int] = Field(min_length=1, max_length=200)
+class BulkIn(Payload, extra="forbid"):
+    tickets: list[Id] = Field(min_length=1, max_length=200)
     status: str | None = None
-    assignee: int | None = None
+    assignee: Id | None = None
     unassign: bool = False
     priority: int | None = Field(None, ge=1, le=4)
     reason: str = ""
-    add_tags: list[Line] = []
+    add_tags: Tags = []
 
 
 class Refusal(Schema):

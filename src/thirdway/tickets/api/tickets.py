@@ -4,12 +4,13 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q, prefetch_related_objects
 from django.shortcuts import get_object_or_404
 from ninja import Query, Router, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.clients.models import Client
 from thirdway.errors import invalid, refuse_nulls
+from thirdway.payloads import Id, Page
 from thirdway.tickets import services
 from thirdway.tickets.access import can_work_on
 from thirdway.tickets.api.finding import (
@@ -20,6 +21,7 @@ from thirdway.tickets.api.finding import (
     _tickets,
 )
 from thirdway.tickets.api.schemas import (
+    MAX_STATUSES,
     NOT_NULL,
     ArticleIn,
     ArticleOut,
@@ -30,6 +32,7 @@ from thirdway.tickets.api.schemas import (
     LinkIn,
     LinkOut,
     MergeIn,
+    Priority,
     PriorityIn,
     SortName,
     SplitIn,
@@ -46,19 +49,24 @@ from thirdway.tickets.models import Channel, Tag, Ticket, TicketLink
 from thirdway.tickets.search import search
 
 router = Router()
+# Each status or priority is worth giving once: longer lists are refused.
+STATUS_FILTER = Query(None, max_length=MAX_STATUSES)
+PRIORITY_FILTER = Query(None, max_length=4)
+# Search answers its best matches, at most 50.
+SEARCH_LIMIT = Query(20, ge=1, le=50)
 
 
 @router.get("/tickets", response=list[TicketOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_tickets(
     request,
-    status: Query[list[StatusName] | None] = None,
-    client: int | None = None,
-    assignee: int | None = None,
+    status: list[StatusName] | None = STATUS_FILTER,
+    client: Id | None = None,
+    assignee: Id | None = None,
     unassigned: bool | None = None,
-    practice: int | None = None,
-    priority: Query[list[int] | None] = None,
-    requester: int | None = None,
+    practice: Id | None = None,
+    priority: list[Priority] | None = PRIORITY_FILTER,
+    requester: Id | None = None,
     tag: str | None = None,
     q: str | None = None,
     sort: SortName = "-updated_at",
@@ -84,10 +92,9 @@ def list_tickets(
 
 
 @router.get("/tickets/search", response=list[HitOut])
-def search_tickets(request, q: str, limit: Query[int] = 20):
+def search_tickets(request, q: str, limit: int = SEARCH_LIMIT):
     """Tickets the caller sees that match ``q``; ``snippet`` is HTML with ``<mark>`` around the
     matches, escaped otherwise.  Internal notes are searched for the network only."""
-    limit = max(1, min(limit, 50))
     return [
         {
             "id": hit.ticket.pk,

@@ -6,10 +6,11 @@ from typing import Literal
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from thirdway.audit.models import Source
 from thirdway.errors import require_admin
+from thirdway.payloads import Id, Page, Payload
 from thirdway.tickets.idempotency import idempotent
 from thirdway.tickets.models import Webhook, WebhookDelivery
 from thirdway.tickets.webhooks import events, services
@@ -34,20 +35,22 @@ class WebhookCreated(WebhookOut):
     secret: str = Field(description="Shown once: keep it to verify X-Thirdway-Signature.")
 
 
-class WebhookIn(Schema, extra="forbid"):
+class WebhookIn(Payload, extra="forbid"):
     name: str = Field(min_length=1, max_length=100)
     url: str
-    events: list[EventName] = Field([], description="Empty: every event.")
-    client: int | None = None
+    events: list[EventName] = Field(
+        [], max_length=len(events.EVENTS), description="Empty: every event."
+    )
+    client: Id | None = None
     allow_private_target: bool = False
     is_active: bool = True
 
 
-class WebhookPatch(Schema, extra="forbid"):
+class WebhookPatch(Payload, extra="forbid"):
     name: str | None = Field(None, min_length=1, max_length=100)
     url: str | None = None
-    events: list[EventName] | None = None
-    client: int | None = None
+    events: list[EventName] | None = Field(None, max_length=len(events.EVENTS))
+    client: Id | None = None
     allow_private_target: bool | None = None
     is_active: bool | None = None
 
@@ -73,7 +76,7 @@ def _webhook(request, webhook_id: int) -> Webhook:
 
 
 @router.get("/webhooks", response=list[WebhookOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_webhooks(request):
     require_admin(request.auth, services.ADMIN_ONLY)
     return Webhook.objects.order_by("id")
@@ -102,7 +105,7 @@ def delete_webhook(request, webhook_id: int):
 
 
 @router.get("/webhooks/{int:webhook_id}/deliveries", response=list[DeliveryOut])
-@paginate(LimitOffsetPagination)
+@paginate(Page)
 def list_deliveries(request, webhook_id: int):
     hook = _webhook(request, webhook_id)
     return WebhookDelivery.objects.filter(webhook=hook).order_by("-created_at", "-id")

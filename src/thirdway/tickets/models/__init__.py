@@ -9,6 +9,8 @@ from thirdway.tickets.models.desk import CannedReply, SavedView
 from thirdway.tickets.models.idempotency import IdempotentRequest
 from thirdway.tickets.models.links import LinkKind, TicketLink
 from thirdway.tickets.models.ticket import (
+    MAX_TAGS,
+    TAG_LENGTH,
     Channel,
     Tag,
     Ticket,
@@ -21,6 +23,8 @@ from thirdway.tickets.sla_clocks.models import ClockFailure, ClockPause, SlaEsca
 from thirdway.tickets.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 
 __all__ = [
+    "MAX_TAGS",
+    "TAG_LENGTH",
     "Article",
     "ArticleKind",
     "Attachment",

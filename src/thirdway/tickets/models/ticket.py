@@ -34,8 +34,13 @@ class Channel(models.TextChoices):
     WEB = "web", "Desk"
 
 
+# A ticket carries at most this many tags, each of at most this many characters.
+MAX_TAGS = 20
+TAG_LENGTH = 50
+
+
 class Tag(models.Model):
-    name = models.CharField(max_length=50, unique=True)
+    name = models.CharField(max_length=TAG_LENGTH, unique=True)
 
     class Meta:
         ordering = ["name"]

@@ -17,6 +17,8 @@ from thirdway.tickets.access import can_work_on
 from thirdway.tickets.bodies import clean_line
 from thirdway.tickets.lifecycle import Status
 from thirdway.tickets.models import (
+    MAX_TAGS,
+    TAG_LENGTH,
     Article,
     ArticleKind,
     Tag,
@@ -115,9 +117,26 @@ def resolve_assignee(actor, partner_id, field: str = "assignee") -> Partner | No
     )
 
 
-def _tags(names: Iterable[str]) -> list[Tag]:
-    cleaned = sorted({clean_line(name, 50).lower() for name in names if clean_line(name, 50)})
-    return [Tag.objects.get_or_create(name=name)[0] for name in cleaned]
+TAGS_ALLOWED = f"at most {MAX_TAGS} tags of at most {TAG_LENGTH} characters each"
+
+
+def _tags(actor, names: Iterable[str]) -> list[Tag]:
+    """The tags named, at most ``MAX_TAGS`` of ``TAG_LENGTH`` characters.  Only the network (or
+    the system) adds new tags to the list; a client contact picks among the existing ones."""
+    cleaned = sorted({line.lower() for line in (clean_line(name) for name in names) if line})
+    if len(cleaned) > MAX_TAGS:
+        raise invalid("tags", f"A ticket carries at most {MAX_TAGS} tags.", TAGS_ALLOWED)
+    if any(len(name) > TAG_LENGTH for name in cleaned):
+        raise invalid("tags", f"A tag is at most {TAG_LENGTH} characters long.", TAGS_ALLOWED)
+    existing = {tag.name: tag for tag in Tag.objects.filter(name__in=cleaned)}
+    unknown = [name for name in cleaned if name not in existing]
+    if unknown and actor is not None and not actor.is_network_staff:
+        raise invalid(
+            "tags",
+            f"Unknown tags: {', '.join(unknown)}. Only the network adds new tags.",
+            "names of existing tags, or none",
+        )
+    return [existing.get(name) or Tag.objects.get_or_create(name=name)[0] for name in cleaned]
 
 
 def _priority_from(impact: int, urgency: int) -> int:

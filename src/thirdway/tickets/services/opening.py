@@ -149,12 +149,12 @@ def create_ticket(
         raise invalid(
             "visit_ends_at", "The visit must end after it starts.", "an end after the start"
         )
+    tag_rows = _tags(actor, tags)
     body = body_from(body_html=body_html, body_text=body_text)
     uploads = list(uploads)
     # The search texts are written with the row (the first message is all there is yet).
     ticket.search_text = search_text_of(ticket, [body[1]])
     ticket.save()
-    tag_rows = _tags(tags)
     if tag_rows:
         ticket.tags.add(*tag_rows)
     if ticket.requester and ticket.requester.user_id:

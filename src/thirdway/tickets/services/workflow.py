@@ -271,6 +271,7 @@ def update_ticket(actor, ticket: Ticket, data: dict, *, source: str) -> Ticket:
     ticket = _lock(ticket)
     _refuse_merged(ticket)
     fields = [name for name in TICKET_FIELDS if name in data]
+    tag_rows = _tags(actor, data["tags"]) if "tags" in data else []
     before = snapshot(ticket, fields)
     resolvers = {
         "practice": lambda v: resolve_practice(actor, v),
@@ -290,7 +291,7 @@ def update_ticket(actor, ticket: Ticket, data: dict, *, source: str) -> Ticket:
     changes = diff(before, snapshot(ticket, fields))
     if "tags" in data:
         old = sorted(ticket.tags.values_list("name", flat=True))
-        ticket.tags.set(_tags(data["tags"]))
+        ticket.tags.set(tag_rows)
         new = sorted(ticket.tags.values_list("name", flat=True))
         if old != new:
             changes["tags"] = [old, new]

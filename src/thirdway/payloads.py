@@ -1,0 +1,105 @@
+"""What every API payload and query shares: bounded ids and numbers, text that is valid Unicode,
+times a database can hold, and pages of a bounded size.
+
+A value the database cannot take (an integer beyond 64 bits, a lone UTF-16 surrogate, a time
+before year 1 or after 9999 in UTC) is refused here as a 400 naming the field, before any service
+or query sees it.  Imports Django (through ninja) and nothing of ours.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from ninja import Field, Schema
+from ninja.conf import settings as ninja_settings
+from ninja.pagination import LimitOffsetPagination
+from pydantic import AfterValidator, AwareDatetime, field_validator
+from pydantic_core import PydanticCustomError
+
+# The largest value a 64-bit signed column holds (SQLite and PostgreSQL bigint alike).
+BIGGEST = 2**63 - 1
+WHOLE_NUMBER = f"a whole number from -{BIGGEST + 1} to {BIGGEST}"
+VALID_TEXT = "text of valid Unicode characters (no lone UTF-16 surrogates such as \\ud800)"
+MOMENT = "an ISO 8601 date and time with offset, between years 1 and 9999 once in UTC"
+# The most rows one page of any list answers, and the furthest a page may start.
+MAX_PAGE = 500
+MAX_OFFSET = 10_000_000
+# The longest lists a client may send (bulk tickets and split articles are bounded where defined).
+MAX_TEAM = 200
+MAX_LANGUAGES = 20
+MAX_SHIFTS = 12
+
+# An id of a row: what a 64-bit primary key can be.
+Id = Annotated[int, Field(ge=1, le=BIGGEST)]
+
+
+def _representable(value: dt.datetime) -> dt.datetime:
+    try:
+        value.astimezone(dt.UTC)
+    except OverflowError:
+        raise PydanticCustomError(
+            "moment_out_of_range",
+            "The time is outside the years 1 to 9999 once converted to UTC.",
+            {"allowed": MOMENT},
+        ) from None
+    return value
+
+
+# A time with its offset that stays within years 1 to 9999 in UTC.
+Moment = Annotated[AwareDatetime, AfterValidator(_representable)]
+
+
+def _refusal(value: Any) -> PydanticCustomError | None:
+    """Why ``value`` (or anything inside it) cannot be stored, if it cannot."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return PydanticCustomError(
+                "text_surrogate",
+                "The text holds a lone UTF-16 surrogate, which is not a character.",
+                {"allowed": VALID_TEXT},
+            )
+    elif isinstance(value, bool):
+        return None
+    elif isinstance(value, int):
+        if not -BIGGEST - 1 <= value <= BIGGEST:
+            return PydanticCustomError(
+                "int_too_large", "The number does not fit in 64 bits.", {"allowed": WHOLE_NUMBER}
+            )
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            refusal = _refusal(key) or _refusal(item)
+            if refusal is not None:
+                return refusal
+    elif isinstance(value, (list, tuple, set, frozenset)):
+        for item in value:
+            refusal = _refusal(item)
+            if refusal is not None:
+                return refusal
+    return None
+
+
+class Payload(Schema):
+    """The base of every schema a client sends: each field, whatever its type, is checked for
+    values no column can hold, so no endpoint can forget it."""
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def storable(cls, value: Any) -> Any:
+        refusal = _refusal(value)
+        if refusal is not None:
+            raise refusal
+        return value
+
+
+class Page(LimitOffsetPagination):
+    """Limit and offset, both bounded: a page holds at most ``MAX_PAGE`` rows."""
+
+    class Input(Schema):
+        limit: int = Field(ninja_settings.PAGINATION_PER_PAGE, ge=1, le=MAX_PAGE)
+        offset: int = Field(0, ge=0, le=MAX_OFFSET)
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(max_limit=MAX_PAGE, **kwargs)
