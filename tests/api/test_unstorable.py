@@ -10,9 +10,8 @@ from urllib.parse import urlencode
 import pytest
 from django.test import Client as HttpClient
 
+from support.api import API
 from thirdway.tickets.models import Ticket
-
-from .support import API
 
 HUGE = 2**70
 SURROGATE = "\ud800"
