@@ -9,7 +9,7 @@ from django.template.defaultfilters import filesizeformat
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.network.models import Partner, Practice
 from thirdway.tickets.lifecycle import LABELS, Status
-from thirdway.tickets.models import CannedReply, LinkKind, TicketType, pk_of_number
+from thirdway.tickets.models import CannedReply, LinkKind, TicketType, WorkType, pk_of_number
 from thirdway.tickets.services import Upload
 
 LEVELS = [(1, "1 · high"), (2, "2 · medium"), (3, "3 · low")]
@@ -34,6 +34,8 @@ QUERY_KEYS = (
     "sla",
     "sort",
 )
+# A resolution note (the reason given when resolving or closing) fits a short paragraph.
+RESOLUTION_LENGTH = 1000
 VISIT_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S"]
 
 
@@ -186,12 +188,21 @@ class ReplyForm(forms.Form):
     time_spent_minutes = forms.IntegerField(
         required=False, min_value=0, max_value=24 * 60, label="Time spent (minutes)"
     )
+    work_type = forms.ChoiceField(
+        choices=WorkType.choices, initial=WorkType.REMOTE, required=False, label="Work"
+    )
+    billable = forms.BooleanField(required=False, initial=True, label="Billable")
+    then_status = forms.ChoiceField(required=False, label="And set status")
     attachments = AttachmentsField()
 
-    def __init__(self, *args, canned=None, **kwargs) -> None:
+    def __init__(self, *args, canned=None, next_statuses=(), **kwargs) -> None:
         super().__init__(*args, **kwargs)
         if canned is not None:
             self.fields["canned"].queryset = canned
+        self.fields["then_status"].choices = [("", "Keep the status"), *next_statuses]
+
+    def clean_work_type(self) -> str:
+        return self.cleaned_data["work_type"] or WorkType.REMOTE
 
     def clean(self):
         data = super().clean()
@@ -211,7 +222,7 @@ class AssignForm(forms.Form):
 class StatusForm(forms.Form):
     # Any value is passed on: the lifecycle refuses what it does not allow and lists the rest.
     status = forms.CharField(max_length=30)
-    reason = forms.CharField(required=False, max_length=250)
+    reason = forms.CharField(required=False, max_length=RESOLUTION_LENGTH)
     force = forms.BooleanField(required=False)
 
 

@@ -1,6 +1,6 @@
 from django.urls import path, re_path, register_converter
 
-from thirdway.tickets.views import attachments, handovers, new_ticket, queues, ticket
+from thirdway.tickets.views import attachments, fields, handovers, new_ticket, queues, ticket
 
 
 class TicketRef:
@@ -37,4 +37,5 @@ urlpatterns = [
     path("<ticketref:ref>/merge/", ticket.merge, name="merge"),
     path("<ticketref:ref>/split/", ticket.split, name="split"),
     path("<ticketref:ref>/link/", ticket.link, name="link"),
+    path("<ticketref:ref>/edit/<str:name>/", fields.edit_field, name="field"),
 ]

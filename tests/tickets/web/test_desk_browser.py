@@ -111,8 +111,7 @@ def test_a_partner_works_the_queue_with_the_keyboard(cast, desk, live_server, br
     _settled(page)
 
     # A status change by htmx, also in place.
-    page.locator("#ticket-head select[name=status]").select_option("in_progress")
-    page.get_by_role("button", name="Change status").click()
+    page.locator("#status-moves").get_by_role("button", name="In progress").click()
     expect(page.locator("#ticket-status")).to_have_text("In progress")
     assert page.evaluate("window.stayed === true")
 
@@ -194,3 +193,63 @@ def test_desk_pages_fit_a_phone(cast, desk, live_server, browser):
     ):
         page.goto(f"{url}{path}")
         assert _fits_the_screen(page), path
+
+
+@pytest.mark.browser
+def test_a_technician_edits_fields_in_place_resolves_with_a_note_and_sends_with_ctrl_enter(
+    cast, desk, live_server, browser, tmp_path
+):
+    from playwright.sync_api import expect
+
+    url = live_server.url
+    page = browser.new_context(viewport={"width": 1366, "height": 900}).new_page()
+    page.set_default_timeout(20_000)
+    _sign_in(page, url, "paula", f"/tickets/{desk.t1.number}/")
+    expect(page).to_have_url(f"{url}/tickets/{desk.t1.number}/")
+    _settled(page)
+    page.evaluate("window.stayed = true")
+
+    # The practice: Edit opens a select in place; Save writes it and closes the form.
+    page.locator("#fact-practice a.edit-field").click()
+    expect(page.locator("#field-edit select[name=practice]")).to_be_visible()
+    page.locator("#field-edit select[name=practice]").select_option(label="Networking")
+    page.locator("#field-edit").get_by_role("button", name="Save").click()
+    expect(page.locator("#fact-practice dd")).to_have_text("Networking")
+    expect(page.locator("#field-edit")).to_have_count(0)
+    assert Ticket.objects.get(pk=desk.t1.pk).practice == cast.networking
+    _settled(page)
+
+    # An empty subject is refused next to the field, and the subject stays.
+    page.locator("h1 a.edit-field").click()
+    page.locator("#field-edit input[name=subject]").fill(" ")
+    page.locator("#field-edit").get_by_role("button", name="Save").click()
+    expect(page.locator("#field-edit .error")).to_contain_text("A ticket needs a subject.")
+    page.screenshot(path=str(tmp_path / "field-error.png"))
+    page.locator("#field-edit input[name=subject]").fill("Printer jams on floor 2")
+    page.locator("#field-edit").get_by_role("button", name="Save").click()
+    expect(page.locator("#ticket-subject")).to_have_text("Printer jams on floor 2")
+    _settled(page)
+
+    # Resolve needs a note: the browser will not send the form without one.
+    page.locator("#finish-box summary").click()
+    page.locator("#finish-box").get_by_role("button", name="Resolve").click()
+    expect(page.locator("#ticket-status")).to_have_text("New")
+    assert Ticket.objects.get(pk=desk.t1.pk).status == "new"
+    page.locator("#resolution-note").fill("Drum replaced; test page printed.")
+    page.locator("#finish-box").get_by_role("button", name="Resolve").click()
+    expect(page.locator("#ticket-status")).to_have_text("Resolved")
+    expect(page.locator("#timeline")).to_contain_text("Drum replaced; test page printed.")
+    assert page.evaluate("window.stayed === true")
+
+    # Ctrl+Enter sends the reply, with the status chosen beside it.
+    page.locator("#reply-body").fill("Reopening: it jammed again.")
+    page.locator("#reply-status").select_option("in_progress")
+    page.locator("#reply-time").fill("15")
+    page.locator("#reply-body").press("Control+Enter")
+    expect(page.locator("#ticket-status")).to_have_text("In progress")
+    expect(page.locator("#timeline")).to_contain_text("Reopening: it jammed again.")
+    expect(page.locator("#fact-time")).to_contain_text("15 min")
+    page.screenshot(path=str(tmp_path / "ticket-1366.png"), full_page=True)
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.screenshot(path=str(tmp_path / "ticket-390.png"), full_page=True)
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390

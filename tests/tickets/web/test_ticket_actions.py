@@ -125,7 +125,12 @@ def test_a_refused_status_change_without_htmx_says_so_after_the_redirect(cast, d
 def test_a_parent_with_open_children_needs_force_and_a_reason_to_resolve(cast, desk, web_as):
     services.link(cast.admin, desk.t1, desk.t6, "parent", source=Source.CLI)
     admin = web_as(cast.admin)
-    response = htmx(admin, "post", f"/tickets/{desk.t1.number}/status/", {"status": "resolved"})
+    response = htmx(
+        admin,
+        "post",
+        f"/tickets/{desk.t1.number}/status/",
+        {"status": "resolved", "reason": "Printer replaced"},
+    )
     assert f"Child tickets are still open: {desk.t6.number}." in response.content.decode()
     assert desk.fresh("t1").status == "new"
     htmx(

@@ -18,7 +18,13 @@ from thirdway.tickets.models.ticket import (
     number_of,
     pk_of_number,
 )
-from thirdway.tickets.models.timeline import Article, ArticleKind, Attachment, attachment_path
+from thirdway.tickets.models.timeline import (
+    Article,
+    ArticleKind,
+    Attachment,
+    WorkType,
+    attachment_path,
+)
 from thirdway.tickets.sla_clocks.models import ClockFailure, ClockPause, SlaEscalation
 from thirdway.tickets.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 
@@ -46,6 +52,7 @@ __all__ = [
     "TicketType",
     "Webhook",
     "WebhookDelivery",
+    "WorkType",
     "attachment_path",
     "number_of",
     "pk_of_number",

@@ -14,6 +14,14 @@ class ArticleKind(models.TextChoices):
     EVENT = "event", "System event"
 
 
+class WorkType(models.TextChoices):
+    """What the time on a reply or note was spent on (billing rates differ by kind)."""
+
+    REMOTE = "remote", "Remote work"
+    ONSITE = "onsite", "On-site work"
+    TRAVEL = "travel", "Travel"
+
+
 class Article(models.Model):
     """One entry on a ticket's timeline: a public reply, an internal note or a system event."""
 
@@ -28,6 +36,8 @@ class Article(models.Model):
     event = models.CharField(max_length=50, blank=True)
     data = models.JSONField(default=dict, blank=True)
     time_spent_minutes = models.PositiveIntegerField(default=0)
+    work_type = models.CharField(max_length=10, choices=WorkType.choices, default=WorkType.REMOTE)
+    billable = models.BooleanField(default=True)
     channel = models.CharField(max_length=20, choices=Channel.choices, default=Channel.WEB)
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 

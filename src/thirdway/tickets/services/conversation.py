@@ -19,6 +19,7 @@ from thirdway.tickets.models import (
     ArticleKind,
     Channel,
     Ticket,
+    WorkType,
 )
 from thirdway.tickets.services._shared import (
     Upload,
@@ -44,6 +45,8 @@ def reply(
     body_text: str | None = None,
     uploads: Iterable[Upload] = (),
     time_spent_minutes: int = 0,
+    work_type: str = WorkType.REMOTE,
+    billable: bool = True,
     channel: str = Channel.WEB,
     source: str,
     origin: events.Origin | None = None,
@@ -62,6 +65,8 @@ def reply(
             channel,
             uploads,
             time_spent_minutes,
+            work_type=work_type,
+            billable=billable,
         )
         if ticket.first_responded_at is None:
             ticket.first_responded_at = article.created_at
@@ -115,6 +120,8 @@ def note(
     body_text: str | None = None,
     uploads: Iterable[Upload] = (),
     time_spent_minutes: int = 0,
+    work_type: str = WorkType.REMOTE,
+    billable: bool = True,
     source: str,
 ) -> Article:
     """An internal note: the network only, never shown to the client."""
@@ -131,6 +138,8 @@ def note(
         Channel.WEB,
         uploads,
         time_spent_minutes,
+        work_type=work_type,
+        billable=billable,
     )
     _touch(ticket)
     record(

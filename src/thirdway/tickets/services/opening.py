@@ -28,6 +28,7 @@ from thirdway.tickets.models import (
     Channel,
     Ticket,
     TicketType,
+    WorkType,
 )
 from thirdway.tickets.search import index_rows, search_text_of
 from thirdway.tickets.services._shared import (
@@ -196,6 +197,9 @@ def _article(
     uploads: Iterable[Upload],
     time_spent_minutes: int = 0,
     body: tuple[str, str] | None = None,
+    *,
+    work_type: str = WorkType.REMOTE,
+    billable: bool = True,
 ) -> Article:
     safe_html, text = body or body_from(body_html=body_html, body_text=body_text)
     uploads = list(uploads)
@@ -207,6 +211,10 @@ def _article(
             f"{time_spent_minutes} minutes is out of range.",
             "0 to 1440 minutes",
         )
+    if work_type not in WorkType.values:
+        raise invalid(
+            "work_type", f"{work_type!r} is not a kind of work.", ", ".join(WorkType.values)
+        )
     article = Article.objects.create(
         ticket=ticket,
         kind=kind,
@@ -216,6 +224,8 @@ def _article(
         body_text=text,
         channel=channel,
         time_spent_minutes=time_spent_minutes,
+        work_type=work_type,
+        billable=billable,
     )
     for upload in uploads:
         store_attachment(article, upload)

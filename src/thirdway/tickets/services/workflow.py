@@ -304,7 +304,16 @@ def update_ticket(actor, ticket: Ticket, data: dict, *, source: str) -> Ticket:
 
 @transaction.atomic
 def set_watchers(actor, ticket: Ticket, users: list, *, source: str) -> Ticket:
+    """Who follows the ticket: active network staff, or people of the ticket's own client."""
     _require_worker(actor, ticket)
+    strangers = [user for user in users if not _may_watch(user, ticket)]
+    if strangers:
+        names = ", ".join(user.get_username() for user in strangers[:5])
+        raise invalid(
+            "watchers",
+            f"Cannot watch {ticket.number}: {names}.",
+            "active network staff, or active contacts of the ticket's client",
+        )
     before = sorted(ticket.watchers.values_list("pk", flat=True))
     ticket.watchers.set(users)
     after = sorted(user.pk for user in users)
@@ -318,6 +327,15 @@ def set_watchers(actor, ticket: Ticket, users: list, *, source: str) -> Ticket:
             changes={"watchers": [before, after]},
         )
     return ticket
+
+
+def _may_watch(user, ticket: Ticket) -> bool:
+    if not user.is_active:
+        return False
+    if user.is_network_staff:
+        return True
+    contact = getattr(user, "contact", None)
+    return contact is not None and contact.is_active and contact.client_id == ticket.client_id
 
 
 # --- bulk --------------------------------------------------------------------------------------

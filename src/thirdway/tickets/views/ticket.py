@@ -7,7 +7,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +17,7 @@ from thirdway.audit.models import AuditRecord, Source
 from thirdway.network.models import Skill
 from thirdway.tickets import lifecycle, services
 from thirdway.tickets.assignment import dispatching
+from thirdway.tickets.field_forms import EDITABLE, field_form
 from thirdway.tickets.forms import (
     LONG_LIST,
     AssignForm,
@@ -42,6 +43,9 @@ from thirdway.tickets.models import (
 from thirdway.tickets.sla_clocks import clocks
 from thirdway.tickets.views.desk import _LEVELS, _active_partners, _form_errors, _require_staff
 from thirdway.web.forms import add_service_errors
+
+# Moves that end the work: the page asks for a resolution note with them.
+FINISHING = frozenset({Status.RESOLVED, Status.CLOSED})
 
 
 def _assign_choices(user, ticket: Ticket):
@@ -88,6 +92,9 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     )
     me = getattr(user, "partner", None)
     can_act = ticket.status != Status.MERGED
+    # In the lifecycle's own order (new → closed), as people read it.
+    allowed = [status for status in Status if status in lifecycle.allowed_from(ticket.status)]
+    next_statuses = [(status.value, LABELS[status]) for status in allowed]
     context = {
         "ticket": ticket,
         "articles": articles,
@@ -103,9 +110,10 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "can_act": can_act,
         "can_assign_me": can_act and me is not None and me.is_active and ticket.assignee != me,
         "partners": _assign_choices(user, ticket) if can_act else [],
-        "next_statuses": [
-            (value, LABELS[Status(value)]) for value in lifecycle.allowed_from(ticket.status)
-        ],
+        "next_statuses": next_statuses,
+        "quick_moves": [(s.value, LABELS[s]) for s in allowed if s not in FINISHING],
+        "finishing_moves": [(s.value, LABELS[s]) for s in allowed if s in FINISHING],
+        "time_spent": time_spent(ticket),
         "matrix_priority": lifecycle.priority_for(ticket.impact, ticket.urgency),
         "canned": _canned(ticket),
         "levels": [1, 2, 3],
@@ -119,16 +127,48 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         ),
         "feedback": [],
     }
-    context.setdefault("reply_form", ReplyForm(canned=context["canned"]))
+    context.setdefault(
+        "reply_form", ReplyForm(canned=context["canned"], next_statuses=next_statuses)
+    )
     context.update(extra)
+    editing = context.get("editing")
+    if editing and "edit_form" not in context and can_act:
+        context["edit_form"] = field_form(user, ticket, editing)
+    if "edit_form" in context:
+        context["edit_field"] = context["edit_form"][editing]
     return context
+
+
+def _minutes_text(minutes: int) -> str:
+    hours, rest = divmod(minutes, 60)
+    if not hours:
+        return f"{rest} min"
+    return f"{hours} h {rest:02d} min" if rest else f"{hours} h"
+
+
+def time_spent(ticket: Ticket) -> dict[str, str] | None:
+    """The time logged on the ticket's replies and notes, in all and billable."""
+    sums = Article.objects.filter(ticket=ticket).aggregate(
+        total=Sum("time_spent_minutes"),
+        billable=Sum("time_spent_minutes", filter=Q(billable=True)),
+    )
+    if not sums["total"]:
+        return None
+    return {
+        "total": _minutes_text(sums["total"]),
+        "billable": _minutes_text(sums["billable"] or 0),
+    }
 
 
 @login_required
 @require_GET
 def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
+    """The ticket; ``?edit=<field>`` opens that field's form in place (the page without
+    JavaScript does what htmx does in place)."""
     ticket = _ticket(request, ref)
-    return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket))
+    editing = request.GET.get("edit", "")
+    extra = {"editing": editing} if editing in EDITABLE else {}
+    return render(request, "tickets/ticket_detail.html", _ticket_context(request, ticket, **extra))
 
 
 @login_required
@@ -136,7 +176,11 @@ def ticket_detail(request: HttpRequest, ref: str) -> HttpResponse:
 def reply(request: HttpRequest, ref: str) -> HttpResponse:
     """A public reply or, with "internal" ticked, an internal note; files ride along."""
     ticket = _ticket(request, ref)
-    form = ReplyForm(request.POST, request.FILES, canned=_canned(ticket))
+    possible = lifecycle.allowed_from(ticket.status)
+    next_statuses = [(s.value, LABELS[s]) for s in Status if s in possible]
+    form = ReplyForm(
+        request.POST, request.FILES, canned=_canned(ticket), next_statuses=next_statuses
+    )
     if form.is_valid():
         data = form.cleaned_data
         write = services.note if data["internal"] else services.reply
@@ -147,16 +191,38 @@ def reply(request: HttpRequest, ref: str) -> HttpResponse:
                 body_text=data["body"],
                 uploads=uploads_of(data["attachments"]),
                 time_spent_minutes=data["time_spent_minutes"] or 0,
+                work_type=data["work_type"],
+                billable=data["billable"],
                 source=Source.WEB,
             )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, "Note added." if data["internal"] else "Reply sent.")
+            if data["then_status"]:
+                _then_status(request, ticket, data["then_status"])
             url = reverse("tickets:detail", args=[ticket.number])
             return redirect(f"{url}#article-{article.pk}")
     context = _ticket_context(request, ticket, reply_form=form)
     return render(request, "tickets/ticket_detail.html", context, status=400)
+
+
+def _then_status(request: HttpRequest, ticket: Ticket, status: str) -> None:
+    """The status chosen with a reply, set once the reply is stored (a refusal leaves the
+    reply in place and says why)."""
+    fresh = _visible_tickets(request).get(pk=ticket.pk)
+    try:
+        services.change_status(
+            request.user, fresh, status, reason="With the reply above.", source=Source.WEB
+        )
+    except TransitionRefused as error:
+        for _level, text in _refused(fresh, error):
+            messages.error(request, text)
+    except (ValidationError, PermissionDenied) as error:
+        for _level, text in _errors(error):
+            messages.error(request, text)
+    else:
+        messages.success(request, f"Status: {LABELS[Status(status)]}.")
 
 
 def _answer(request: HttpRequest, ticket: Ticket, feedback: list[tuple[str, str]]):
@@ -251,6 +317,13 @@ def change_status(request: HttpRequest, ref: str) -> HttpResponse:
     if not form.is_valid():
         return _answer(request, ticket, [("error", " ".join(_form_errors(form)))])
     data = form.cleaned_data
+    finishing = data["status"] in FINISHING and data["status"] in lifecycle.allowed_from(
+        ticket.status
+    )
+    if finishing and not data["reason"].strip():
+        verb = "resolve" if data["status"] == Status.RESOLVED else "close"
+        text = f"Say what was done: a resolution note is needed to {verb} {ticket.number}."
+        return _answer(request, ticket, [("error", text)])
     try:
         services.change_status(
             request.user,

@@ -1,4 +1,5 @@
-/* Keyboard shortcuts of the desk (the "?" help lists them) and the canned-reply picker.
+/* Keyboard shortcuts of the desk (the "?" help lists them), Ctrl+Enter to send, and the
+ * canned-reply picker.
  *
  * The queue page remembers its ticket links in sessionStorage, so j / k on a ticket page move
  * along the queue it was opened from, and "g q" goes back to that queue.  Keys are ignored while
@@ -126,7 +127,20 @@
     location.href = (state && state.queue) || (home && home.getAttribute("href")) || "/tickets/";
   }
 
+  // Ctrl+Enter (or Cmd+Enter) in a message box sends its form, as mail programs do.
+  function sendFromBox(event) {
+    var box = event.target;
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey) || event.altKey) return false;
+    if (!box || box.tagName !== "TEXTAREA" || !box.form) return false;
+    if (box.form.requestSubmit) box.form.requestSubmit(); else box.form.submit();
+    return true;
+  }
+
   document.addEventListener("keydown", function (event) {
+    if (!event.defaultPrevented && sendFromBox(event)) {
+      event.preventDefault();
+      return;
+    }
     if (event.defaultPrevented || event.ctrlKey || event.metaKey || event.altKey) return;
     if (typing(event.target)) {
       if (event.key === "Escape") event.target.blur();
