@@ -164,7 +164,9 @@ def test_an_invalid_value_is_shown_next_to_the_field_and_changes_nothing(cast, d
     assert response.status_code == 400
     form = element(response.content.decode(), "field-edit")
     assert '<p class="error" role="alert">A ticket needs a subject.</p>' in form
-    too_long = htmx(client, "post", f"/tickets/{desk.t1.number}/edit/subject/", {"subject": "x" * 251})
+    too_long = htmx(
+        client, "post", f"/tickets/{desk.t1.number}/edit/subject/", {"subject": "x" * 251}
+    )
     assert "at most 250 characters" in too_long.content.decode()
     assert desk.fresh("t1").subject == "Printer jammed"
     assert not web_records(cast.partner, "ticket.update").exists()
@@ -255,9 +257,7 @@ def test_a_reply_offers_only_allowed_next_statuses(cast, desk, web_as):
     assert not Article.objects.filter(ticket=desk.t5, body_text="x").exists()
 
 
-def test_time_on_a_reply_keeps_its_work_type_and_billable_and_the_total_shows(
-    cast, desk, web_as
-):
+def test_time_on_a_reply_keeps_its_work_type_and_billable_and_the_total_shows(cast, desk, web_as):
     client = web_as(cast.partner)
     url = f"/tickets/{desk.t1.number}/reply/"
     client.post(url, {"body": "Drove over.", "time_spent_minutes": "40", "work_type": "travel"})
