@@ -23,7 +23,7 @@ from thirdway.network.models import Partner, Practice
 
 # The page tests' fixtures (a role of the cast, a fixed clock, reading pages and forms), for
 # the page tests of every room; and the check of every API answer against the OpenAPI document.
-pytest_plugins = ["support.pages", "support.contract"]
+pytest_plugins = ["support.pages", "support.contract", "support.browser"]
 
 PASSWORD = "correct-horse-battery-staple"
 OFFICE_HOURS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

@@ -125,6 +125,7 @@ class PartnerOut(Schema):
     capacity: int | None = None
     is_active: bool | None = None
     user_id: int | None = None
+    deputy_id: int | None = None
 
     @staticmethod
     def resolve_skills(obj: Partner) -> list:
@@ -150,6 +151,7 @@ PRIVATE_PARTNER_FIELDS = (
     "capacity",
     "is_active",
     "user_id",
+    "deputy_id",
 )
 
 
@@ -186,6 +188,9 @@ class PartnerPatch(Payload, extra="forbid"):
     capacity: int | None = None
     languages: Languages | None = None
     is_active: bool | None = None
+    deputy: Id | None = Field(
+        None, description="The standing deputy while away: an active partner's id; null clears."
+    )
 
 
 class PartnerFilter(Schema):
@@ -234,6 +239,8 @@ def create_partner(request, payload: PartnerIn):
 def update_partner(request, partner_id: int, payload: PartnerPatch):
     partner = get_object_or_404(_partners(request), pk=partner_id)
     data = _hours_as_lists(payload.model_dump(exclude_unset=True))
+    if "deputy" in data:
+        data["deputy"] = services.resolve_partner("deputy", data["deputy"])
     services.update_partner(request.auth, partner, data, source=Source.API)
     return get_object_or_404(_partners(request), pk=partner_id)
 
@@ -267,6 +274,7 @@ class AbsenceOut(Schema):
     starts_at: dt.datetime
     ends_at: dt.datetime
     note: str
+    deputy_id: int | None
 
 
 class AbsenceIn(Payload, extra="forbid"):
@@ -277,6 +285,12 @@ class AbsenceIn(Payload, extra="forbid"):
     starts_at: Moment
     ends_at: Moment
     note: str = ""
+    deputy: Id | None = Field(
+        None,
+        description="Who takes the partner's open tickets during the absence: an active "
+        "partner sharing a practice with them, not away then. Empty: the partner's standing "
+        "deputy, else the partner the dispatcher ranks first per ticket.",
+    )
 
 
 class AbsencePatch(Payload, extra="forbid"):
@@ -284,6 +298,7 @@ class AbsencePatch(Payload, extra="forbid"):
     starts_at: Moment | None = None
     ends_at: Moment | None = None
     note: str | None = None
+    deputy: Id | None = Field(None, description="An active partner's id; null clears it.")
 
 
 def _absences(request):

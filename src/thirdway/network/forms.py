@@ -85,11 +85,26 @@ class PartnerForm(forms.ModelForm):
 class AbsenceForm(forms.ModelForm):
     class Meta:
         model = Absence
-        fields = ["kind", "starts_at", "ends_at", "note"]
+        fields = ["kind", "starts_at", "ends_at", "note", "deputy"]
         widgets = {
             "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
             "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
         }
+        help_texts = {"deputy": "Takes all the open tickets while away; empty: chosen per ticket."}
+
+    def __init__(self, *args, partner: Partner | None = None, user=None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Colleagues in the partner's practices first; the service checks the choice.
+        choices = Partner.objects.filter(is_active=True)
+        if user is not None:
+            choices = Partner.objects.for_user(user).filter(is_active=True)
+        if partner is not None:
+            choices = choices.exclude(pk=partner.pk)
+            practices = partner.skills.values("practice_id")
+            if practices.exists():
+                choices = choices.filter(skills__practice_id__in=practices).distinct()
+        self.fields["deputy"].queryset = choices.order_by("name")
+        self.fields["deputy"].empty_label = "Chosen per ticket"
 
     def _post_clean(self) -> None:
         """Validation of the period belongs to the service."""

@@ -142,6 +142,15 @@ class Absence(models.Model):
     starts_at = models.DateTimeField()
     ends_at = models.DateTimeField()
     note = models.CharField(max_length=200, blank=True)
+    deputy = models.ForeignKey(
+        Partner,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="deputising",
+        help_text="Who takes the partner's open tickets during this absence; when empty, the "
+        "partner's standing deputy, else the partner the dispatcher ranks first per ticket.",
+    )
 
     objects = AbsenceQuerySet.as_manager()
 

@@ -226,7 +226,11 @@ def remove_skill(actor, skill: Skill, *, source: str) -> None:
 # --- absences ----------------------------------------------------------------------------------
 
 
-ABSENCE_FIELDS = ["kind", "starts_at", "ends_at", "note"]
+ABSENCE_FIELDS = ["kind", "starts_at", "ends_at", "note", "deputy"]
+DEPUTY_ALLOWED = (
+    "an active partner other than the one away, not away during the absence, "
+    "who shares a practice with them"
+)
 
 
 def _check_absence_period(absence: Absence) -> None:
@@ -256,6 +260,40 @@ def _check_absence_period(absence: Absence) -> None:
         )
 
 
+def _deputy_of(value) -> Partner | None:
+    """The deputy a form (a Partner) or a payload (an id) names; None for none."""
+    if value is None or isinstance(value, Partner):
+        return value
+    return resolve_partner("deputy", value)
+
+
+def _check_deputy(absence: Absence) -> None:
+    """A named deputy is active, someone else, not away then, and in a practice of the
+    partner's (when the partner has any)."""
+    deputy = absence.deputy
+    if deputy is None:
+        return
+    problem = None
+    if deputy.pk == absence.partner_id:
+        problem = f"{deputy.name} cannot stand in for themselves."
+    elif not deputy.is_active:
+        problem = f"{deputy.name} no longer works in the network."
+    else:
+        away = deputy.absences.overlapping(absence.starts_at, absence.ends_at).first()
+        shared = Skill.objects.filter(
+            partner=deputy, practice__skills__partner_id=absence.partner_id
+        )
+        has_practices = Skill.objects.filter(partner_id=absence.partner_id).exists()
+        if away is not None:
+            problem = f"{deputy.name} is away then too ({away})."
+        elif has_practices and not shared.exists():
+            problem = f"{deputy.name} shares no practice with {absence.partner.name}."
+    if problem:
+        raise ValidationError(
+            {"deputy": ValidationError(problem, params={"allowed": DEPUTY_ALLOWED})}
+        )
+
+
 def _lock(partner: Partner) -> None:
     """Serialise absence changes of one partner, so two requests cannot both pass the checks."""
     Partner.objects.select_for_update().filter(pk=partner.pk).first()
@@ -267,9 +305,12 @@ def add_absence(actor, partner: Partner, *, source: str, **data) -> Absence:
     if not can_manage_absences(actor, partner):
         raise PermissionDenied("You may record absences only for yourself.")
     _lock(partner)
+    if "deputy" in data:
+        data["deputy"] = _deputy_of(data["deputy"])
     absence = Absence(partner=partner, **data)
     absence.full_clean(validate_constraints=False)
     _check_absence_period(absence)
+    _check_deputy(absence)
     return create_and_record(
         actor,
         absence,
@@ -285,6 +326,8 @@ def update_absence(actor, absence: Absence, data: dict, *, source: str) -> Absen
     if not can_manage_absences(actor, absence.partner):
         raise PermissionDenied("You may change absences only for yourself.")
     _lock(absence.partner)
+    if "deputy" in data:
+        data = {**data, "deputy": _deputy_of(data["deputy"])}
     unknown = set(data) - set(ABSENCE_FIELDS)
     candidate = Absence(
         pk=absence.pk,
@@ -298,6 +341,7 @@ def update_absence(actor, absence: Absence, data: dict, *, source: str) -> Absen
     # The candidate stands for the saved absence: its own id is not a clash with itself.
     candidate.full_clean(validate_unique=False, validate_constraints=False)
     _check_absence_period(candidate)
+    _check_deputy(candidate)
     return update_and_record(
         actor,
         absence,

@@ -65,21 +65,24 @@ def partner_list(request: HttpRequest) -> HttpResponse:
 def partner_detail(request: HttpRequest, partner_id: int) -> HttpResponse:
     _require_staff(request)
     partner = get_object_or_404(_partners(request), pk=partner_id)
+    return render(request, "network/partner_detail.html", _detail_context(request, partner))
+
+
+def _detail_context(request: HttpRequest, partner: Partner, absence_form=None) -> dict:
     now = timezone.now()
-    context = {
+    return {
         "partner": partner,
         "hours": hours_in_zone(
             partner.working_hours, partner.time_zone, request.user.time_zone, now.date()
         ),
         "viewer_zone": request.user.time_zone,
         "available": partner.pk in available_ids(Partner.objects.filter(pk=partner.pk), now),
-        "absences": partner.absences.filter(ends_at__gt=now),
+        "absences": partner.absences.filter(ends_at__gt=now).select_related("deputy"),
         "can_edit": services.can_edit_partner(request.user, partner),
         "can_manage_absences": services.can_manage_absences(request.user, partner),
-        "absence_form": AbsenceForm(),
+        "absence_form": absence_form or AbsenceForm(partner=partner, user=request.user),
         "records": AuditRecord.objects.for_scope(f"partner:{partner.pk}")[:50],
     }
-    return render(request, "network/partner_detail.html", context)
 
 
 @login_required
@@ -124,7 +127,7 @@ def partner_edit(request: HttpRequest, partner_id: int) -> HttpResponse:
 def absence_add(request: HttpRequest, partner_id: int) -> HttpResponse:
     _require_staff(request)
     partner = get_object_or_404(_partners(request), pk=partner_id)
-    form = AbsenceForm(request.POST)
+    form = AbsenceForm(request.POST, partner=partner, user=request.user)
     if form.is_valid():
         try:
             services.add_absence(request.user, partner, source=Source.WEB, **form.cleaned_data)
@@ -133,9 +136,8 @@ def absence_add(request: HttpRequest, partner_id: int) -> HttpResponse:
         else:
             messages.success(request, "Absence recorded.")
             return redirect("network:partner_detail", partner.pk)
-    for error in form.errors.values():
-        messages.error(request, " ".join(error))
-    return redirect("network:partner_detail", partner.pk)
+    context = _detail_context(request, partner, absence_form=form)
+    return render(request, "network/partner_detail.html", context, status=400)
 
 
 @login_required

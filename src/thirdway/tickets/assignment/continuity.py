@@ -1,7 +1,8 @@
 """Absence continuity: while a partner is away their open tickets are with a deputy, and on
 return they may take them back.
 
-The deputy is, in order: the partner's named deputy, the partner the dispatch engine ranks
+The deputy is, in order: the deputy named on the absence, the partner's standing deputy, the
+partner the dispatch engine ranks
 first for the ticket (skills, hours, absences, load, continuity:
 ``tickets/assignment/dispatching.py``), the practice lead; whoever is active and not away
 themselves.  Without any, the ticket goes back to the queue, so nothing waits on someone who is
@@ -34,17 +35,24 @@ def _away_ids(ids, now: dt.datetime) -> set[int]:
 
 
 def choose_deputy(
-    partner: Partner, ticket: Ticket, now: dt.datetime, states=None
+    partner: Partner,
+    ticket: Ticket,
+    now: dt.datetime,
+    states=None,
+    absence: Absence | None = None,
 ) -> Partner | None:
     """Who takes ``ticket`` while ``partner`` is away (None: back to the queue).
 
-    The partner's named deputy when active and not away; else the partner the dispatch
-    engine ranks first (``states``: the pool already read, to share it across a sweep);
-    else the practice lead when present.
+    The deputy named on the absence, else the partner's standing deputy, when active and not
+    away; else the partner the dispatch engine ranks first (``states``: the pool already read,
+    to share it across a sweep); else the practice lead when present.
     """
-    deputy = partner.deputy if partner.deputy_id != partner.pk else None
-    if deputy is not None and deputy.is_active and not _away_ids([deputy.pk], now):
-        return deputy
+    named = [absence.deputy if absence is not None else None, partner.deputy]
+    for deputy in named:
+        if deputy is None or deputy.pk == partner.pk:
+            continue
+        if deputy.is_active and not _away_ids([deputy.pk], now):
+            return deputy
     # the optimiser is heavy: loaded when needed
     from thirdway.tickets.assignment import dispatching
 
@@ -68,7 +76,7 @@ def hand_over(absence: Absence, ticket: Ticket, now: dt.datetime, states=None) -
                 )
         except IntegrityError:
             return None
-        deputy = choose_deputy(absence.partner, ticket, now, states)
+        deputy = choose_deputy(absence.partner, ticket, now, states, absence)
         handover.to_partner = deputy
         handover.save(update_fields=["to_partner"])
         until = timezone.localtime(absence.ends_at).strftime("%d %b %Y")
@@ -84,7 +92,7 @@ def hand_over_absences(now: dt.datetime | None = None) -> int:
     now = now or timezone.now()
     count = 0
     states = None
-    for absence in Absence.objects.current(now).select_related("partner__deputy"):
+    for absence in Absence.objects.current(now).select_related("partner__deputy", "deputy"):
         tickets = (
             Ticket.objects.filter(assignee=absence.partner, status__in=OPEN)
             .exclude(handovers__absence=absence)
