@@ -7,6 +7,8 @@ from thirdway.api import api
 
 urlpatterns = [
     path("", views.home, name="home"),
+    # Browsers ask for /favicon.ico whatever the page says: the icon lives with the static files.
+    path("favicon.ico", RedirectView.as_view(url="/static/web/favicon.svg", permanent=True)),
     path("accounts/", include("thirdway.accounts.urls")),
     path("partners/", include("thirdway.network.urls")),
     path("clients/", include("thirdway.clients.urls")),

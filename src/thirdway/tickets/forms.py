@@ -70,8 +70,15 @@ class QueueFilterForm(forms.Form):
         Practice.objects.none(), required=False, empty_label="Any practice"
     )
     assignee = forms.ChoiceField(required=False)
-    tag = forms.CharField(required=False, max_length=50)
-    q = forms.CharField(required=False, max_length=200, label="Text")
+    tag = forms.CharField(
+        required=False, max_length=50, widget=forms.TextInput(attrs={"placeholder": "Tag"})
+    )
+    q = forms.CharField(
+        required=False,
+        max_length=200,
+        label="Text",
+        widget=forms.TextInput(attrs={"placeholder": "Filter by words or a ticket number"}),
+    )
     sla = forms.ChoiceField(required=False, choices=SLA_FILTERS, label="SLA")
     sort = forms.ChoiceField(required=False, choices=SORTS)
 

@@ -74,6 +74,47 @@ def queue_tickets(user, queue: str, tickets=None, practices: list[int] | None = 
     return tickets
 
 
+# Past this many tickets a queue's count in the sidebar says "999+": counting a million rows
+# costs more than the page itself.
+SIDEBAR_CAP = 999
+
+
+DENSITIES = {"comfortable": "Comfortable", "compact": "Compact"}
+
+
+def _density(request: HttpRequest) -> str:
+    """The rows' density: chosen with ``?density=`` and remembered for the session."""
+    wanted = request.GET.get("density")
+    if wanted in DENSITIES:
+        request.session["queue_density"] = wanted
+    stored = request.session.get("queue_density")
+    return stored if stored in DENSITIES else "comfortable"
+
+
+def _sources(user, queue: str, access: list):
+    """The branches a queue is read from: the access rule's, or for "mine" one branch."""
+    if queue == "mine" and user.is_network_staff:
+        # What is assigned to someone of the network is always theirs to see: one branch, where
+        # the others (their clients', unassigned of their practices) only add empty look-ups.
+        return [Ticket.objects.all()]
+    return access
+
+
+def queue_counts(
+    user, queues: dict[str, str], access: list, practices: list[int] | None
+) -> list[tuple[str, str, str]]:
+    """Each queue with its label and how many tickets it holds (capped): one query a queue,
+    whatever the page's filters."""
+    counted = []
+    for key, label in queues.items():
+        branches = [
+            queue_tickets(user, key, visible, practices) for visible in _sources(user, key, access)
+        ]
+        total = UnionPaginator(branches, PAGE_SIZE, ["pk"], list, cap=SIDEBAR_CAP).count
+        counted.append((key, label, f"{SIDEBAR_CAP}+" if total > SIDEBAR_CAP else str(total)))
+    return counted
+
+
 def _query_of(params: QueryDict) -> str:
     """The queue's filters as a query string, in a fixed order, without the page."""
     pairs = [(key, value) for key in QUERY_KEYS for value in params.getlist(key) if value]
@@ -92,16 +133,14 @@ def queue(request: HttpRequest) -> HttpResponse:
     partners = _active_partners(user)
     filters = QueueFilter(request.GET, user=user, partners=partners)
     filters.is_valid()  # valid fields filter; an invalid one shows its error and is ignored
-    practices = my_practices(user) if current == "unassigned" else None
-    if current == "mine" and user.is_network_staff:
-        # What is assigned to someone of the network is always theirs to see: one branch, where
-        # the others (their clients', unassigned of their practices) only add empty look-ups.
-        sources = [Ticket.objects.all()]
-    else:
-        sources = Ticket.objects.branches_for_user(user)
+    # The practices are looked up once, for this queue and the sidebar's counts alike.
+    practices = my_practices(user) if "unassigned" in queues and not request.htmx else None
+    if practices is None and current == "unassigned":
+        practices = my_practices(user)
+    access = Ticket.objects.branches_for_user(user)
     branches = [
         filters.filter_queryset(queue_tickets(user, current, visible, practices))
-        for visible in sources
+        for visible in _sources(user, current, access)
     ]
     rows = Ticket.objects.select_related("client", "requester", "assignee", "practice").only(
         *ROW_FIELDS
@@ -124,7 +163,10 @@ def queue(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "tickets/_queue_rows.html", context)
     context |= {
+        "density": _density(request),
+        "densities": DENSITIES.items(),
         "queues": queues,
+        "queue_counts": queue_counts(user, queues, access, practices),
         "form": filters.form,
         "bulk_form": BulkForm(partners=partners, auto_id="bulk_%s"),
         "saved_views": SavedView.objects.filter(user=user),
