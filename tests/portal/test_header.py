@@ -30,7 +30,7 @@ def test_a_contact_sees_the_portal_header_on_every_page(cast, desk, web_as, role
     assert organisation == (role == "client_admin")
 
 
-@pytest.mark.parametrize("role", NETWORK)
+@pytest.mark.parametrize("role", sorted(NETWORK))
 def test_the_network_keeps_its_own_header(cast, web_as, role):
     header = _header(web_as(getattr(cast, role)).get("/tickets/").content.decode())
     assert 'aria-label="Main"' in header and 'href="/tickets/"' in header
