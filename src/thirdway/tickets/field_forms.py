@@ -15,6 +15,7 @@ from thirdway.accounts.models import STAFF_ROLES
 from thirdway.clients.models import Asset, Contact, Site
 from thirdway.network.models import Practice
 from thirdway.tickets.models import MAX_TAGS, TAG_LENGTH, Ticket, TicketType
+from thirdway.tickets.pickers import PICKER_THRESHOLD
 
 # The fields in the order the page shows them, with the label each is shown under.
 EDITABLE = {
@@ -101,7 +102,25 @@ def field_form(user, ticket: Ticket, name: str, data=None) -> forms.Form:
         initial = list(ticket.watchers.values_list("pk", flat=True))
     form = forms.Form(data=data, initial={name: initial})
     form.fields[name] = field
+    form.picker = _picker_for(name, field, ticket)  # type: ignore[attr-defined]
     return form
+
+
+def _picker_for(name: str, field: forms.Field, ticket: Ticket) -> dict | None:
+    """A type-ahead picker instead of the select when it would list too many rows."""
+    kinds = {"requester": "contact", "asset": "asset"}
+    if name not in kinds or not isinstance(field, forms.ModelChoiceField):
+        return None
+    queryset = field.queryset
+    if queryset.order_by()[: PICKER_THRESHOLD + 1].count() <= PICKER_THRESHOLD:
+        return None
+    current = getattr(ticket, name)
+    return {
+        "kind": kinds[name],
+        "params": f"client={ticket.client_id}",
+        "value": current.pk if current else "",
+        "label": current.name if current else "",
+    }
 
 
 def service_value(name: str, value):

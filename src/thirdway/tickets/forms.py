@@ -10,6 +10,7 @@ from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.network.models import Partner, Practice
 from thirdway.tickets.lifecycle import LABELS, Status
 from thirdway.tickets.models import CannedReply, LinkKind, TicketType, WorkType, pk_of_number
+from thirdway.tickets.pickers import PICKER_THRESHOLD
 from thirdway.tickets.services import Upload
 
 LEVELS = [(1, "1 · high"), (2, "2 · medium"), (3, "3 · low")]
@@ -222,7 +223,8 @@ class ReplyForm(forms.Form):
 class AssignForm(forms.Form):
     """``me``, a partner's id, or nothing (back to the queue)."""
 
-    partner = forms.CharField(required=False)
+    partner = forms.CharField(required=False, max_length=30)
+    partner_search = forms.CharField(required=False, max_length=100)
     reason = forms.CharField(required=False, max_length=250)
 
 
@@ -318,8 +320,12 @@ class NewTicketForm(forms.Form):
         super().__init__(*args, **kwargs)
         clients = Client.objects.for_user(user).order_by("name")
         self.fields["client"].queryset = clients
-        # Thousands of clients make a select unusable: the desk types the client's id instead.
-        self.clients_typed = clients.order_by()[: LONG_LIST + 1].count() > LONG_LIST
+        # Past a few dozen clients a select is no help: the desk types and picks instead.
+        self.clients_typed = clients.order_by()[: PICKER_THRESHOLD + 1].count() > PICKER_THRESHOLD
+        if self.is_bound and not self.data.get("client") and self.data.get("client_search"):
+            # Typed but not picked (no JavaScript): the client with that id or exact name.
+            self.data = self.data.copy()
+            self.data["client"] = _typed_client(clients, self.data["client_search"])
         self.fields["practice"].queryset = Practice.objects.for_user(user)
         self.chosen_client = self._chosen_client(clients)
         if self.chosen_client is not None:
@@ -355,6 +361,16 @@ class NewTicketForm(forms.Form):
         return data
 
 
+def _typed_client(clients, text: str) -> str:
+    """The id of the client typed by id or exact name; else the text itself (which the form
+    then refuses as not a choice)."""
+    text = text.strip()[:200]
+    if text.isdigit():
+        return text
+    found = list(clients.filter(name__iexact=text).values_list("pk", flat=True)[:2])
+    return str(found[0]) if len(found) == 1 else text
+
+
 def partner_for(user, value: str, partners) -> Partner | None:
     """The partner an assignment names: ``me``, an id among ``partners``; None for nobody."""
     if value == "me":
@@ -362,9 +378,14 @@ def partner_for(user, value: str, partners) -> Partner | None:
         if partner is None or not partner.is_active:
             raise forms.ValidationError("You have no active partner record to assign to.")
         return partner
-    if value in ("", "none"):
+    if value.lower() in ("", "none", "nobody"):
         return None
-    found = partners.filter(pk=value).first() if value.isdigit() else None
+    if value.isdigit() and len(value) <= 18:
+        found = partners.filter(pk=value).first()
+        if found is None:
+            raise forms.ValidationError(f"No active partner with id {value}.")
+        return found
+    found = partners.filter(name__iexact=value).first()
     if found is None:
-        raise forms.ValidationError(f"No active partner with id {value}.")
+        raise forms.ValidationError(f"No active partner named “{value}”: pick one from the list.")
     return found

@@ -1,6 +1,14 @@
 from django.urls import path, re_path, register_converter
 
-from thirdway.tickets.views import attachments, fields, handovers, new_ticket, queues, ticket
+from thirdway.tickets.views import (
+    attachments,
+    fields,
+    handovers,
+    new_ticket,
+    pickers,
+    queues,
+    ticket,
+)
 
 
 class TicketRef:
@@ -25,6 +33,7 @@ urlpatterns = [
     path("views/<int:view_id>/delete/", queues.saved_view_delete, name="view_delete"),
     re_path(r"^search/?$", queues.search, name="search"),
     path("new/", new_ticket.ticket_create, name="create"),
+    path("pick/<slug:kind>/", pickers.pick, name="pick"),
     path("handovers/", handovers.handovers, name="handovers"),
     path("handovers/<int:absence_id>/take-back/", handovers.take_back, name="take_back"),
     path("attachments/<int:attachment_id>/", attachments.attachment_download, name="attachment"),

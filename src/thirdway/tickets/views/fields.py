@@ -35,6 +35,10 @@ def edit_field(request: HttpRequest, ref: str, name: str) -> HttpResponse:
     if request.method == "GET":
         return _editing(request, ticket, name, field_form(request.user, ticket, name), 200)
     form = field_form(request.user, ticket, name, data=request.POST)
+    typed = request.POST.get(f"{name}_search", "").strip()
+    if form.is_valid() and form.picker and not request.POST.get(name) and typed:
+        # Typed but not picked: an empty value would clear the field, which was not meant.
+        form.add_error(name, f"Nothing picked for “{typed[:100]}”: choose a row of the list.")
     if not form.is_valid():
         return _editing(request, ticket, name, form, 400)
     value = service_value(name, form.cleaned_data[name])

@@ -14,12 +14,10 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.network.models import Skill
 from thirdway.tickets import lifecycle, services
 from thirdway.tickets.assignment import dispatching
 from thirdway.tickets.field_forms import EDITABLE, field_form
 from thirdway.tickets.forms import (
-    LONG_LIST,
     AssignForm,
     LinkForm,
     MergeForm,
@@ -46,20 +44,6 @@ from thirdway.web.forms import add_service_errors
 
 # Moves that end the work: the page asks for a resolution note with them.
 FINISHING = frozenset({Status.RESOLVED, Status.CLOSED})
-
-
-def _assign_choices(user, ticket: Ticket):
-    """Everyone in a small network; in a large one, who fits this ticket: the current
-    assignee, the client's lead and team, and the practice's fifty most skilled."""
-    partners = _active_partners(user)
-    if partners.count() <= LONG_LIST:
-        return partners
-    fits = Q(pk=ticket.assignee_id) | Q(pk=ticket.client.lead_partner_id)
-    fits |= Q(served_clients=ticket.client_id)
-    if ticket.practice_id:
-        experts = Skill.objects.filter(practice_id=ticket.practice_id, partner__is_active=True)
-        fits |= Q(pk__in=experts.order_by("-level", "partner_id").values("partner_id")[:50])
-    return partners.filter(fits).distinct()
 
 
 def _visible_tickets(request: HttpRequest):
@@ -109,7 +93,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "merged_here": visible.filter(merged_into=ticket),
         "can_act": can_act,
         "can_assign_me": can_act and me is not None and me.is_active and ticket.assignee != me,
-        "partners": _assign_choices(user, ticket) if can_act else [],
+        "assign_params": f"ticket={ticket.number}",
         "next_statuses": next_statuses,
         "quick_moves": [(s.value, LABELS[s]) for s in allowed if s not in FINISHING],
         "finishing_moves": [(s.value, LABELS[s]) for s in allowed if s in FINISHING],
@@ -277,10 +261,10 @@ def assign(request: HttpRequest, ref: str) -> HttpResponse:
     ticket = _ticket(request, ref)
     form = AssignForm(request.POST)
     form.is_valid()
+    # The picked row's id; without JavaScript, what was typed ("me", an id or a name).
+    wanted = form.cleaned_data.get("partner") or form.cleaned_data.get("partner_search", "")
     try:
-        partner = partner_for(
-            request.user, form.cleaned_data.get("partner", ""), _active_partners(request.user)
-        )
+        partner = partner_for(request.user, wanted.strip(), _active_partners(request.user))
         services.assign(
             request.user,
             ticket,
