@@ -54,9 +54,7 @@ def main() -> int:
     client_names = list(Client.objects.values_list("name", flat=True)[:5000])
     partner_names = list(Partner.objects.filter(is_active=True).values_list("name", flat=True))
     ticket = Ticket.objects.filter(status__in=OPEN).order_by("-pk").first()
-    busiest = (
-        Client.objects.annotate(n=django.db.models.Count("contacts")).order_by("-n").first()
-    )
+    busiest = Client.objects.annotate(n=django.db.models.Count("contacts")).order_by("-n").first()
 
     def typed(names: list[str]) -> str:
         if rng.random() < 0.15:

@@ -88,7 +88,14 @@ class QueueFilterForm(forms.Form):
         statuses = [(status.value, LABELS[status]) for status in Status]
         self.fields["status"].choices = [("", "Any status"), ("open", "Any open"), *statuses]
         clients = Client.objects.for_user(user)
-        if clients.order_by()[: LONG_LIST + 1].count() > LONG_LIST:
+        count = clients.order_by()[: LONG_LIST + 1].count()
+        # Past a few dozen clients the bar types and picks a client (its id is sent).
+        self.client_picker = count > PICKER_THRESHOLD
+        self.client_label = ""
+        raw = str(self.data.get("client") or "") if self.is_bound else ""
+        if self.client_picker and raw.isdigit() and len(raw) <= 18:
+            self.client_label = clients.filter(pk=int(raw)).values_list("name", flat=True).first()
+        if count > LONG_LIST:
             # A desk serving thousands of clients types a name instead of scrolling a list.
             self.fields["client"] = forms.CharField(
                 required=False,

@@ -268,3 +268,18 @@ def test_a_technician_picks_a_partner_and_a_client_by_typing(
     expect(page.locator("#id_client-results [data-pick-value]").first).to_be_visible()
     page.screenshot(path=str(tmp_path / "client-picker-390.png"), full_page=True)
     assert fits(page)
+
+
+def test_the_queue_bar_picks_a_client_and_a_tag_by_typing(cast, desk, web_as):
+    from .support import shown_numbers
+
+    _many_clients(60)
+    client = web_as(cast.admin)
+    bar = element(client.get("/tickets/", {"queue": "all"}).content.decode(), "queue-filters")
+    assert 'name="client_search"' in bar and 'name="tag_search"' in bar
+    assert '<select name="client"' not in bar
+    picked = client.get("/tickets/", {"queue": "all", "client": cast.globex.pk})
+    html = picked.content.decode()
+    assert set(shown_numbers(html)) == {desk.t2.number, desk.t4.number}
+    bar = element(html, "queue-filters")
+    assert f'name="client_search" value="{cast.globex.name}"' in bar
