@@ -28,7 +28,7 @@ def _fits_the_screen(page) -> bool:
 def _settled(page) -> None:
     """Wait until htmx has finished swapping and settling (new content gets its triggers then)."""
     page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
     )
 
 
