@@ -1,6 +1,7 @@
 """The security headers every answer of the test clients is checked for.
 
-Every HTML page carries the Content-Security-Policy below.  The check runs on every
+Every HTML page carries the Content-Security-Policy below, and every answer to a signed-in
+person or a bearer token says ``Cache-Control: no-store, private``.  The check runs on every
 request the page and API tests make, so a new page is covered by the test that reaches it.
 """
 
@@ -39,6 +40,11 @@ def header_problems(response: HttpResponseBase) -> list[str]:
     problems = []
     if response.get("Content-Type", "").startswith("text/html") and policy_of(response) != POLICY:
         problems.append(f"Content-Security-Policy is {response.get('Content-Security-Policy')!r}")
+    request = getattr(response, "wsgi_request", None)
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        if response.get("Cache-Control") != "no-store, private":
+            problems.append(f"Cache-Control is {response.get('Cache-Control')!r} for {user}")
     return problems
 
 
