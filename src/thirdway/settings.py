@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django_htmx",
+    # The API docs page renders Swagger UI from ninja's own static files, not from a CDN.
+    "ninja",
     "django_tasks",
     "django_tasks_db",
     "thirdway.web",
