@@ -132,6 +132,16 @@ def test_the_api_timeline_names_no_ticket_the_caller_cannot_see(cast, story, api
     assert _events_of(gone["items"])[0]["data"] == {}
 
 
+def test_the_api_names_no_merge_target_the_caller_cannot_see(cast, story, api_as):
+    ada = api_as(cast.associate)
+    detail = ada.get(f"{API}/tickets/{story.gone.pk}").json()
+    assert (detail["status"], detail["merged_into_id"]) == ("merged", None)
+    listed = ada.get(f"{API}/tickets?status=merged").json()["items"]
+    assert [(item["id"], item["merged_into_id"]) for item in listed] == [(story.gone.pk, None)]
+    admin = api_as(cast.admin).get(f"{API}/tickets/{story.gone.pk}").json()
+    assert admin["merged_into_id"] == story.final.pk
+
+
 def test_the_api_timeline_names_the_tickets_the_caller_can_see(cast, story, api_as):
     response = api_as(cast.admin).get(f"{API}/tickets/{story.mine.pk}/articles?limit=100")
     texts = {event["body_text"] for event in _events_of(response.json()["items"])}

@@ -81,3 +81,13 @@ class ReaderTimeline:
 
     def __len__(self) -> int:
         return self.articles.count()
+
+
+def seen_merge_target(user, ticket: Ticket) -> int | None:
+    """The id of the ticket ``ticket`` was merged into, when ``user`` may see it (else None).
+    Asks the database only for merged tickets, which are few in any list."""
+    if ticket.merged_into_id is None or user is None:
+        return None
+    if Ticket.objects.for_user(user).filter(pk=ticket.merged_into_id).exists():
+        return ticket.merged_into_id
+    return None
