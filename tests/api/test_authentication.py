@@ -91,6 +91,8 @@ def test_a_valid_token_writes_without_a_csrf_token(cast):
     http = HttpClient(enforce_csrf_checks=True, headers={"Authorization": f"Bearer {secret}"})
 
     response = http.patch(
-        f"{API}/clients/{cast.acme.pk}", {"name": "Acme Bakery Ltd"}, content_type="application/json"
+        f"{API}/clients/{cast.acme.pk}",
+        {"name": "Acme Bakery Ltd"},
+        content_type="application/json",
     )
     assert response.status_code == 200, response.content

@@ -32,19 +32,25 @@ def policy_of(response: HttpResponseBase) -> dict[str, str]:
     """The directives of an answer's Content-Security-Policy, by name."""
     header = response.get("Content-Security-Policy", "")
     directives = [part.strip().split(" ", 1) for part in header.split(";") if part.strip()]
-    return {name: value for name, value in directives}
+    return {parts[0]: parts[1] if len(parts) > 1 else "" for parts in directives}
+
+
+def _policy_kept(response: HttpResponseBase) -> bool:
+    """Our policy, or a stricter one of the answer's own (a file downloaded is sandboxed)."""
+    policy = policy_of(response)
+    return policy == POLICY or (policy.get("default-src") == "'none'" and "sandbox" in policy)
 
 
 def header_problems(response: HttpResponseBase) -> list[str]:
     """What an answer lacks of the headers it owes."""
     problems = []
-    if response.get("Content-Type", "").startswith("text/html") and policy_of(response) != POLICY:
+    if response.get("Content-Type", "").startswith("text/html") and not _policy_kept(response):
         problems.append(f"Content-Security-Policy is {response.get('Content-Security-Policy')!r}")
     request = getattr(response, "wsgi_request", None)
     user = getattr(request, "user", None)
-    if user is not None and user.is_authenticated:
-        if response.get("Cache-Control") != "no-store, private":
-            problems.append(f"Cache-Control is {response.get('Cache-Control')!r} for {user}")
+    private = user is not None and user.is_authenticated
+    if private and response.get("Cache-Control") != "no-store, private":
+        problems.append(f"Cache-Control is {response.get('Cache-Control')!r} for {user}")
     return problems
 
 

@@ -671,7 +671,10 @@ def test_a_closed_port_is_reported(serve) -> None:
     port = server.port
     server.close()
     result = deliver(
-        f"http://127.0.0.1:{port}/", BODY, headers_for(), allowed_hosts=frozenset({f"127.0.0.1:{port}"})
+        f"http://127.0.0.1:{port}/",
+        BODY,
+        headers_for(),
+        allowed_hosts=frozenset({f"127.0.0.1:{port}"}),
     )
     assert not result.ok and not result.refused
     assert result.error.startswith(f"could not deliver to http://127.0.0.1:{port}/")
@@ -828,7 +831,11 @@ def test_https_to_an_allowed_name_uses_sni_and_verifies_the_name(serve, localhos
     assert refused.refused and server.connections == 0
 
     result = deliver(
-        url, BODY, headers_for(), allowed_hosts=frozenset({f"localhost:{server.port}"}), ssl_context=trust
+        url,
+        BODY,
+        headers_for(),
+        allowed_hosts=frozenset({f"localhost:{server.port}"}),
+        ssl_context=trust,
     )
     assert result.ok, result.error
     assert names == ["localhost"]

@@ -45,7 +45,9 @@ def test_api_answers_to_a_token_or_a_session_are_never_stored(cast, api_as, web_
             assert response["Cache-Control"] == "no-store, private", path
 
 
-def test_static_files_keep_their_long_caching_for_signed_in_people(cast, web_as, settings, tmp_path):
+def test_static_files_keep_their_long_caching_for_signed_in_people(
+    cast, web_as, settings, tmp_path
+):
     settings.STATIC_ROOT = tmp_path / "static"
     settings.STORAGES = {
         **settings.STORAGES,

@@ -24,9 +24,9 @@ document.addEventListener("securitypolicyviolation", function (event) {
 
 
 def _settled(page) -> None:
-    page.wait_for_function(
-        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-    )
+    busy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+    # A function, not an expression: the page's policy refuses to evaluate a string.
+    page.wait_for_function(f"() => !document.querySelector('{busy}')")
 
 
 def _watched_context(browser, live_server, user, violations: list[str]):
@@ -46,9 +46,11 @@ def _watched_context(browser, live_server, user, violations: list[str]):
     page.set_default_timeout(20_000)
     page.on(
         "console",
-        lambda message: violations.append(f"console: {message.text}")
-        if "Content Security Policy" in message.text
-        else None,
+        lambda message: (
+            violations.append(f"console: {message.text}")
+            if "Content Security Policy" in message.text
+            else None
+        ),
     )
     return page
 
@@ -123,9 +125,7 @@ def test_the_desk_works_under_the_policy_without_a_violation(cast, desk, live_se
 
 
 @pytest.mark.browser
-def test_the_portal_and_the_admin_site_load_without_a_violation(
-    cast, desk, live_server, browser
-):
+def test_the_portal_and_the_admin_site_load_without_a_violation(cast, desk, live_server, browser):
     from playwright.sync_api import expect
 
     violations: list[str] = []
