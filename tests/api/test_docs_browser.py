@@ -18,6 +18,11 @@ document.addEventListener("securitypolicyviolation", function (event) {
 """
 
 
+def _directives(header: str) -> list[str]:
+    """The directives of a policy, in whatever order it lists them."""
+    return [part.strip() for part in header.split(";")]
+
+
 @pytest.mark.browser
 def test_the_docs_render_the_operations_with_no_host_but_ours(cast, live_server, monkeypatch):
     if not CHROMIUM.exists():
@@ -50,7 +55,7 @@ def test_the_docs_render_the_operations_with_no_host_but_ours(cast, live_server,
             page.set_default_timeout(20_000)
 
             response = page.goto(f"{live_server.url}/api/v1/docs")
-            assert "script-src 'self';" in response.headers["content-security-policy"]
+            assert "script-src 'self'" in _directives(response.headers["content-security-policy"])
             expect(page.locator(".swagger-ui .info .title")).to_contain_text("Thirdway API")
             operations = page.locator(".opblock-summary-path")
             expect(operations.first).to_be_visible()
