@@ -10,6 +10,9 @@ from django.conf import settings
 from django.db import connections
 from django.test import Client as HttpClient
 
+from thirdway.audit.models import Source
+from thirdway.tickets import services
+
 CHROMIUM = Path("/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 # Reports every violation to the test, on every page of the context, before any page script.
@@ -105,6 +108,26 @@ def test_the_desk_works_under_the_policy_without_a_violation(cast, desk, live_se
     page.evaluate("htmx.trigger(document.body, 'queue-refresh')")
     _settled(page)
     assert page.evaluate("window.stayed === true")
+
+    # The 30-second poll (a request htmx starts with no event, as htmx.ajax does) waits while
+    # a row is ticked, and refreshes once none is.
+    services.create_ticket(
+        cast.admin, cast.acme, subject="Fresh one", body_text="New", source=Source.CLI
+    )
+    poll = (
+        "htmx.ajax('GET', location.href,"
+        " {source: '#ticket-rows', target: '#ticket-rows', swap: 'outerHTML'})"
+    )
+    ticked = page.locator("#ticket-rows input[name=ticket]").first
+    ticked.check()
+    page.evaluate(poll)
+    _settled(page)
+    expect(ticked).to_be_checked()
+    expect(page.locator("#ticket-rows")).not_to_contain_text("Fresh one")
+    ticked.uncheck()
+    page.evaluate(poll)
+    expect(page.locator("#ticket-rows")).to_contain_text("Fresh one")
+    _settled(page)
 
     # The ticket page: the shortcuts' script runs, htmx assigns and changes the status in place,
     # and a reply is posted.
