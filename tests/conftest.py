@@ -22,8 +22,9 @@ from thirdway.network import services as network
 from thirdway.network.models import Partner, Practice
 
 # The page tests' fixtures (a role of the cast, a fixed clock, reading pages and forms), for
-# the page tests of every room; and the check of every API answer against the OpenAPI document.
-pytest_plugins = ["support.pages", "support.contract", "support.browser"]
+# the page tests of every room; the check of every API answer against the OpenAPI document; the
+# security headers every answer owes; and a real chromium for the browser tests.
+pytest_plugins = ["support.pages", "support.contract", "support.headers", "support.browser"]
 
 PASSWORD = "correct-horse-battery-staple"
 OFFICE_HOURS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

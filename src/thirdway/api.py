@@ -6,7 +6,7 @@ from typing import Any
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
-from ninja import NinjaAPI, Schema
+from ninja import NinjaAPI, Schema, Swagger
 from ninja.errors import AuthenticationError
 from ninja.errors import ValidationError as SchemaError
 from ninja.openapi.schema import OpenAPISchema
@@ -39,7 +39,16 @@ class TokenAuth(HttpBearer):
 
 class EnrolledSessionAuth(SessionAuth):
     """The browser session (with CSRF), unless the person still owes a required second factor:
-    enrolment is enforced on pages, so the session must not open the API around it."""
+    enrolment is enforced on pages, so the session must not open the API around it.
+
+    A request that sends an ``Authorization`` header is judged by its token alone, and one
+    without a signed-in session is simply unauthenticated: both are 401s, never a CSRF 403,
+    since CSRF protects a session that exists."""
+
+    def __call__(self, request: HttpRequest):
+        if "authorization" in request.headers or not request.user.is_authenticated:
+            return None
+        return super().__call__(request)
 
     def authenticate(self, request: HttpRequest, key):
         user = super().authenticate(request, key)
@@ -195,6 +204,9 @@ api = ThirdwayApi(
     description="The API of a managed IT service practice run by a cooperative of partners.",
     auth=[TokenAuth(), EnrolledSessionAuth()],
     urls_namespace="api",
+    # Swagger UI is served from our static files (ninja ships them): the page works offline
+    # and under the Content-Security-Policy; no spec validator is called on another host.
+    docs=Swagger(settings={"validatorUrl": None}),
 )
 api.add_router("/", accounts_router, tags=["accounts"])
 api.add_router("/", network_router, tags=["network"])
@@ -336,6 +348,12 @@ def not_found(request: HttpRequest, exc: Http404):
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError):
-    return api.create_response(
+    response = api.create_response(
         request, {"detail": "Send a valid API token: Authorization: Bearer tw_..."}, status=401
     )
+    # RFC 6750: say the scheme; a token that was sent but not accepted is "invalid_token".
+    challenge = 'Bearer realm="thirdway"'
+    if "authorization" in request.headers:
+        challenge += ', error="invalid_token"'
+    response["WWW-Authenticate"] = challenge
+    return response

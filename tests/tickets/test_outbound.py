@@ -380,7 +380,7 @@ def test_allowed_target_is_delivered_with_a_signature_verify_accepts(serve) -> N
 def test_caller_headers_cannot_override_host_or_length(serve) -> None:
     server = serve()
     headers = {**headers_for(), "Host": "evil.example", "Content-Length": "1"}
-    result = deliver(server.url(), BODY, headers, allowed_hosts=frozenset({"127.0.0.1"}))
+    result = deliver(server.url(), BODY, headers, allowed_hosts=frozenset({server.netloc}))
     assert result.ok, result.error
     [seen] = server.requests
     assert seen.headers["host"] == server.netloc
@@ -390,9 +390,9 @@ def test_caller_headers_cannot_override_host_or_length(serve) -> None:
 @pytest.mark.parametrize(
     ("entry", "delivered"),
     [
-        ("127.0.0.1", True),
+        ("127.0.0.1", False),  # without a port: port 80 for http, not the server's port
         ("{netloc}", True),
-        ("127.0.0.1.", True),
+        ("127.0.0.1.:{port}", True),
         ("127.0.0.1:1", False),
         ("127.0.0.1:notaport", False),
         ("127.0.0.2", False),
@@ -401,7 +401,7 @@ def test_caller_headers_cannot_override_host_or_length(serve) -> None:
 )
 def test_allow_list_forms(serve, entry: str, delivered: bool) -> None:
     server = serve()
-    allowed = frozenset({entry.format(netloc=server.netloc)})
+    allowed = frozenset({entry.format(netloc=server.netloc, port=server.port)})
     result = deliver(server.url(), BODY, headers_for(), allowed_hosts=allowed)
     assert result.ok is delivered
     assert len(server.requests) == int(delivered)
@@ -506,7 +506,7 @@ def test_a_name_is_resolved_once_and_keeps_its_host_header(serve, monkeypatch) -
         f"http://hooks.test:{server.port}/hook",
         BODY,
         headers_for(),
-        allowed_hosts=frozenset({"hooks.test"}),
+        allowed_hosts=frozenset({f"hooks.test:{server.port}"}),
     )
     assert result.ok, result.error
     assert lookups == ["hooks.test"]
@@ -520,10 +520,57 @@ def test_ipv6_loopback_is_refused_unless_allowed(serve) -> None:
     assert refused.refused
     assert refused.error == f"::1 is a loopback address; {ASK_ADMIN}"
     assert server.connections == 0
-    for entry in ("::1", "[::1]", f"[::1]:{server.port}"):
+    for entry in ("::1", "[::1]"):  # the default port of http, not the server's
         result = deliver(server.url(), BODY, headers_for(), allowed_hosts=frozenset({entry}))
-        assert result.ok, (entry, result.error)
+        assert result.refused, entry
+    assert server.connections == 0
+    allowed = frozenset({f"[::1]:{server.port}"})
+    result = deliver(server.url(), BODY, headers_for(), allowed_hosts=allowed)
+    assert result.ok, result.error
     assert server.requests[0].headers["host"] == f"[::1]:{server.port}"
+
+
+@pytest.mark.parametrize(
+    ("entry", "host", "port", "scheme", "allowed"),
+    [
+        ("hooks.internal", "hooks.internal", 80, "http", True),
+        ("hooks.internal", "hooks.internal", 443, "https", True),
+        ("hooks.internal", "hooks.internal", 443, "http", False),
+        ("hooks.internal", "hooks.internal", 8080, "http", False),
+        ("hooks.internal:8443", "hooks.internal", 8443, "https", True),
+        ("hooks.internal:8443", "hooks.internal", 443, "https", False),
+        ("[fd00::5]", "fd00::5", 443, "https", True),
+        ("fd00::5", "fd00::5", 8443, "https", False),
+        ("[fd00::5]:8443", "fd00::5", 8443, "https", True),
+    ],
+)
+def test_an_allowance_is_one_host_and_one_port(
+    entry: str, host: str, port: int, scheme: str, allowed: bool
+) -> None:
+    assert guard._is_allowed(host, port, scheme, [entry]) is allowed
+
+
+@pytest.mark.parametrize(
+    ("url", "allowance"),
+    [
+        ("http://10.0.0.5/hook", "10.0.0.5:80"),
+        ("https://Hooks.Internal/hook", "hooks.internal:443"),
+        ("https://hooks.internal:8443/hook", "hooks.internal:8443"),
+        ("http://[fd00::5]:8080/hook", "[fd00::5]:8080"),
+    ],
+)
+def test_the_allowance_of_a_url_names_its_host_and_port(url: str, allowance: str) -> None:
+    assert guard.allowance_of(url) == allowance
+
+
+def test_a_redirect_to_another_port_of_an_allowed_host_is_refused_at_the_hop(serve) -> None:
+    other_port = serve()
+    first = serve(redirect_to(other_port.url("/elsewhere")))
+    result = deliver(first.url(), BODY, headers_for(), allowed_hosts=frozenset({first.netloc}))
+    assert not result.ok and result.refused
+    assert result.error == f"127.0.0.1 is a loopback address; {ASK_ADMIN}"
+    assert len(first.requests) == 1
+    assert other_port.connections == 0
 
 
 @pytest.mark.parametrize(
@@ -548,7 +595,7 @@ def test_only_http_and_https_urls(url: str) -> None:
 def test_credentials_in_urls_are_refused(serve, userinfo: str) -> None:
     server = serve()
     url = f"http://{userinfo}{server.netloc}/hook"
-    result = deliver(url, BODY, headers_for(), allowed_hosts=frozenset({"127.0.0.1"}))
+    result = deliver(url, BODY, headers_for(), allowed_hosts=frozenset({server.netloc}))
     assert not result.ok and result.refused
     assert "user name or password" in result.error
     assert server.connections == 0
@@ -556,7 +603,7 @@ def test_credentials_in_urls_are_refused(serve, userinfo: str) -> None:
 
 def test_a_500_answer_is_not_delivered(serve) -> None:
     server = serve(lambda seen: (500, {}, b"boom"))
-    result = deliver(server.url(), BODY, headers_for(), allowed_hosts=frozenset({"127.0.0.1"}))
+    result = deliver(server.url(), BODY, headers_for(), allowed_hosts=frozenset({server.netloc}))
     assert not result.ok and not result.refused
     assert result.status_code == 500
     assert result.error == f"{server.url()} answered 500"
@@ -567,7 +614,7 @@ def test_only_the_first_64_kib_of_an_answer_are_read(serve) -> None:
     # Far more than loopback's socket buffers can hold (a few MiB with autotuning), so the
     # server is still writing when the client hangs up.
     server = serve(lambda seen: (200, {}, b"x" * (64 * 1024 * 1024)))
-    result = deliver(server.url(), BODY, headers_for(), allowed_hosts=frozenset({"127.0.0.1"}))
+    result = deliver(server.url(), BODY, headers_for(), allowed_hosts=frozenset({server.netloc}))
     assert result.ok
     assert len(result.response_body) == MAX_RESPONSE_BYTES == 64 * 1024
     give_up = time.monotonic() + 5
@@ -610,7 +657,7 @@ def test_a_receiver_that_never_answers_times_out(silent_server: int) -> None:
         f"http://127.0.0.1:{silent_server}/hook",
         BODY,
         headers_for(),
-        allowed_hosts=frozenset({"127.0.0.1"}),
+        allowed_hosts=frozenset({f"127.0.0.1:{silent_server}"}),
         timeout=0.5,
     )
     assert time.monotonic() - started < 5
@@ -624,7 +671,10 @@ def test_a_closed_port_is_reported(serve) -> None:
     port = server.port
     server.close()
     result = deliver(
-        f"http://127.0.0.1:{port}/", BODY, headers_for(), allowed_hosts=frozenset({"127.0.0.1"})
+        f"http://127.0.0.1:{port}/",
+        BODY,
+        headers_for(),
+        allowed_hosts=frozenset({f"127.0.0.1:{port}"}),
     )
     assert not result.ok and not result.refused
     assert result.error.startswith(f"could not deliver to http://127.0.0.1:{port}/")
@@ -677,7 +727,7 @@ def test_a_relative_redirect_stays_on_the_same_server(serve) -> None:
 
     server = serve(answer)
     result = deliver(
-        server.url("/old"), BODY, headers_for(), allowed_hosts=frozenset({"127.0.0.1"})
+        server.url("/old"), BODY, headers_for(), allowed_hosts=frozenset({server.netloc})
     )
     assert result.ok and result.status_code == 202
     assert [seen.path for seen in server.requests] == ["/old", "/new"]
@@ -707,7 +757,7 @@ def test_redirects_stop_after_max_redirects(serve) -> None:
         server.url(),
         BODY,
         headers_for(),
-        allowed_hosts=frozenset({"127.0.0.1"}),
+        allowed_hosts=frozenset({server.netloc}),
         max_redirects=3,
     )
     assert not result.ok
@@ -727,7 +777,7 @@ def test_redirects_to_other_schemes_or_credentials_are_refused(
     serve, location: str, words: str
 ) -> None:
     server = serve(redirect_to(location))
-    result = deliver(server.url(), BODY, headers_for(), allowed_hosts=frozenset({"127.0.0.1"}))
+    result = deliver(server.url(), BODY, headers_for(), allowed_hosts=frozenset({server.netloc}))
     assert not result.ok and result.refused
     assert words in result.error
     assert len(server.requests) == 1
@@ -735,7 +785,7 @@ def test_redirects_to_other_schemes_or_credentials_are_refused(
 
 def test_a_307_without_location_is_not_delivered(serve) -> None:
     server = serve(lambda seen: (307, {}, b""))
-    result = deliver(server.url(), BODY, headers_for(), allowed_hosts=frozenset({"127.0.0.1"}))
+    result = deliver(server.url(), BODY, headers_for(), allowed_hosts=frozenset({server.netloc}))
     assert not result.ok and result.status_code == 307
     assert "without a Location header" in result.error
 
@@ -781,7 +831,11 @@ def test_https_to_an_allowed_name_uses_sni_and_verifies_the_name(serve, localhos
     assert refused.refused and server.connections == 0
 
     result = deliver(
-        url, BODY, headers_for(), allowed_hosts=frozenset({"localhost"}), ssl_context=trust
+        url,
+        BODY,
+        headers_for(),
+        allowed_hosts=frozenset({f"localhost:{server.port}"}),
+        ssl_context=trust,
     )
     assert result.ok, result.error
     assert names == ["localhost"]
@@ -792,7 +846,7 @@ def test_https_to_an_allowed_name_uses_sni_and_verifies_the_name(serve, localhos
         server.url(scheme="https"),
         BODY,
         headers_for(),
-        allowed_hosts=frozenset({"127.0.0.1"}),
+        allowed_hosts=frozenset({server.netloc}),
         ssl_context=trust,
     )
     assert not wrong_name.ok and not wrong_name.refused
@@ -809,7 +863,7 @@ def test_https_is_never_redirected_down_to_http(serve, localhost_cert) -> None:
         f"https://localhost:{secure.port}/hook",
         BODY,
         headers_for(),
-        allowed_hosts=frozenset({"localhost", "127.0.0.1"}),
+        allowed_hosts=frozenset({f"localhost:{secure.port}", plain.netloc}),
         ssl_context=ssl.create_default_context(cafile=str(cert)),
     )
     assert not result.ok and result.refused

@@ -130,6 +130,67 @@ def test_a_webhook_for_one_client_hears_nothing_of_the_others(
     ]
 
 
+class Redirector(BaseHTTPRequestHandler):
+    """Answers every POST with a 307 to the server's ``location``."""
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        self.server.posts += 1
+        self.send_response(307)
+        self.send_header("Location", self.server.location)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def redirector():
+    """An HTTP server on 127.0.0.1 that redirects every POST to its ``location``."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Redirector)
+    server.posts = 0
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def test_the_allowance_covers_the_host_and_port_of_the_url_not_another_port(
+    cast, desk, api_as, receiver, redirector, immediate_tasks, django_capture_on_commit_callbacks
+):
+    admin = api_as(cast.admin)
+    redirector.location = url_of(receiver, "/other-port")
+    hook = make_webhook(
+        admin, url_of(redirector), events=["ticket.replied"], allow_private_target=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        post(api_as(cast.partner), f"/tickets/{desk.acme_bob.pk}/reply", {"body_text": "Hi"})
+
+    assert redirector.posts == 1
+    assert receiver.received == []
+    [delivery] = get(admin, f"/webhooks/{hook['id']}/deliveries").json()["items"]
+    assert delivery["status"] == "failed"  # refused, so not retried
+    assert "127.0.0.1 is a loopback address" in delivery["last_error"]
+
+
+def test_a_redirect_to_the_same_host_and_port_is_delivered(
+    cast, desk, api_as, redirector, immediate_tasks, django_capture_on_commit_callbacks
+):
+    admin = api_as(cast.admin)
+    redirector.location = "/again"  # the same server, until the redirects run out
+    hook = make_webhook(
+        admin, url_of(redirector), events=["ticket.replied"], allow_private_target=True
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        post(api_as(cast.partner), f"/tickets/{desk.acme_bob.pk}/reply", {"body_text": "Hi"})
+
+    assert redirector.posts == 4  # the first request and three redirects, all let through
+    [delivery] = get(admin, f"/webhooks/{hook['id']}/deliveries").json()["items"]
+    assert "gave up after 3 redirects" in delivery["last_error"]
+
+
 def test_the_secret_is_shown_once(cast, api_as):
     admin = api_as(cast.admin)
     hook = make_webhook(admin, "https://hooks.example/thirdway", events=["ticket.created"])

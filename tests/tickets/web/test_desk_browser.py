@@ -27,9 +27,9 @@ def _fits_the_screen(page) -> bool:
 
 def _settled(page) -> None:
     """Wait until htmx has finished swapping and settling (new content gets its triggers then)."""
-    page.wait_for_function(
-        "!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')"
-    )
+    busy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
+    # A function, not an expression: the page's policy refuses to evaluate a string.
+    page.wait_for_function(f"() => !document.querySelector('{busy}')")
 
 
 def _sign_in(page, url: str, username: str, next_path: str) -> None:

@@ -9,7 +9,7 @@ from ninja.pagination import paginate
 
 from thirdway.audit.models import Source
 from thirdway.payloads import Page
-from thirdway.tickets import services
+from thirdway.tickets import event_texts, services
 from thirdway.tickets.api.finding import _fresh_article, _ticket
 from thirdway.tickets.api.schemas import ArticleOut
 from thirdway.tickets.idempotency import idempotent
@@ -23,12 +23,14 @@ router = Router()
 def list_articles(request, ticket_id: int):
     """The timeline, oldest first: replies for contacts; notes and events too for the network."""
     ticket = _ticket(request, ticket_id)
-    return (
+    articles = (
         Article.objects.for_user(request.auth)
         .filter(ticket=ticket)
         .prefetch_related("attachments")
         .order_by("created_at", "id")
     )
+    # Events about a ticket the caller may not see name no number and no id.
+    return event_texts.ReaderTimeline(request.auth, articles)
 
 
 @router.post("/tickets/{int:ticket_id}/attachments", response={201: ArticleOut})

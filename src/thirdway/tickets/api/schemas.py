@@ -10,6 +10,7 @@ from ninja import Field, Schema
 from pydantic import AfterValidator
 
 from thirdway.payloads import Id, Moment, Payload
+from thirdway.tickets import event_texts
 from thirdway.tickets.lifecycle import Status as TicketStatus
 from thirdway.tickets.models import (
     MAX_TAGS,
@@ -98,6 +99,12 @@ class TicketOut(Schema):
     @staticmethod
     def resolve_status_label(obj: Ticket) -> str:
         return obj.get_status_display()
+
+    @staticmethod
+    def resolve_merged_into_id(obj: Ticket, context: dict) -> int | None:
+        # The id would tell the number of a ticket the caller may not see (event_texts).
+        request = (context or {}).get("request")
+        return event_texts.seen_merge_target(getattr(request, "auth", None), obj)
 
     @staticmethod
     def resolve_client_name(obj: Ticket) -> str:

@@ -14,7 +14,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.tickets import lifecycle, services
+from thirdway.tickets import event_texts, lifecycle, services
 from thirdway.tickets.assignment import dispatching
 from thirdway.tickets.field_forms import EDITABLE, field_form
 from thirdway.tickets.forms import (
@@ -68,11 +68,14 @@ def _canned(ticket: Ticket):
 def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
     user = request.user
     visible = Ticket.objects.for_user(user)
-    articles = (
-        Article.objects.for_user(user)
-        .filter(ticket=ticket)
-        .select_related("author")
-        .prefetch_related("attachments")
+    articles = event_texts.for_reader(
+        user,
+        list(
+            Article.objects.for_user(user)
+            .filter(ticket=ticket)
+            .select_related("author")
+            .prefetch_related("attachments")
+        ),
     )
     me = getattr(user, "partner", None)
     can_act = ticket.status != Status.MERGED
@@ -91,6 +94,10 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
             "source"
         ),
         "merged_here": visible.filter(merged_into=ticket),
+        # The ticket this one was merged into, when the reader may see it (else it is unnamed).
+        "merged_into": visible.filter(pk=ticket.merged_into_id).first()
+        if ticket.merged_into_id
+        else None,
         "can_act": can_act,
         "can_assign_me": can_act and me is not None and me.is_active and ticket.assignee != me,
         "assign_params": f"ticket={ticket.number}",

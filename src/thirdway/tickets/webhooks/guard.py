@@ -14,6 +14,7 @@ import ssl
 import threading
 import time
 import typing
+from urllib.parse import urlsplit
 
 import httpcore
 
@@ -164,8 +165,12 @@ def _normal_host(host: str) -> str:
     return host
 
 
+DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
 def _parse_allow_entry(entry: str) -> tuple[str, int | None] | None:
-    """(host, port or None for any port), or None for an entry that cannot be read."""
+    """(host, port or None when the entry names none), or None for an entry that cannot be
+    read."""
     entry = entry.strip()
     try:  # a bare IPv6 literal, which has colons but no port
         return str(ipaddress.IPv6Address(entry)), None
@@ -183,13 +188,30 @@ def _parse_allow_entry(entry: str) -> tuple[str, int | None] | None:
     return _normal_host(host), int(port) if port else None
 
 
-def _is_allowed(host: str, port: int, allowed_hosts: typing.Iterable[str]) -> bool:
+def _is_allowed(host: str, port: int, scheme: str, allowed_hosts: typing.Iterable[str]) -> bool:
+    """Whether ``host:port``, reached by ``scheme``, is on the allow-list.  An allowance is for
+    one host and one port: an entry without a port means the scheme's default port (80 for
+    http, 443 for https), never any port."""
     wanted = _normal_host(host)
     for entry in allowed_hosts:
         parsed = _parse_allow_entry(entry)
-        if parsed is not None and parsed[0] == wanted and parsed[1] in (None, port):
+        if parsed is None:
+            continue
+        allowed_host, allowed_port = parsed
+        if allowed_port is None:
+            allowed_port = DEFAULT_PORTS.get(scheme)
+        if allowed_host == wanted and allowed_port == port:
             return True
     return False
+
+
+def allowance_of(url: str) -> str:
+    """The allow-list entry for exactly the host and port of ``url`` (the port written, or
+    the scheme's default): what a practice admin approves by allowing a webhook's target."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or DEFAULT_PORTS.get(parts.scheme.lower(), 0)
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 # --------------------------------------------------------------------------------------------
@@ -275,12 +297,16 @@ class _DeadlineStream(httpcore.NetworkStream):
 
 
 class _GuardedBackend(httpcore.NetworkBackend):
-    """Resolves once, checks every address, connects only to a checked address."""
+    """Resolves once, checks every address, connects only to a checked address.
+
+    ``scheme`` is the scheme of the request being sent (set before each hop of a delivery):
+    an allow-list entry without a port stands for that scheme's default port."""
 
     def __init__(self, allowed_hosts: frozenset[str], deadline: float) -> None:
         self._allowed_hosts = allowed_hosts
         self._deadline = deadline
         self._plain = httpcore.SyncBackend()
+        self.scheme = "https"
 
     def connect_tcp(
         self,
@@ -294,7 +320,7 @@ class _GuardedBackend(httpcore.NetworkBackend):
         if remaining <= 0:
             raise httpcore.ConnectTimeout("the delivery ran out of time")
         addresses = _resolve(host, port, remaining if timeout is None else min(timeout, remaining))
-        if not _is_allowed(host, port, self._allowed_hosts):
+        if not _is_allowed(host, port, self.scheme, self._allowed_hosts):
             for _family, address in addresses:
                 check_address(address, host=host)
         last_error: Exception | None = None

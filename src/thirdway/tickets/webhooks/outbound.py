@@ -21,12 +21,15 @@ Guarded delivery (server-side request forgery)
     those of the name. No proxy settings from the environment are honoured, since a proxy
     would connect on our behalf and defeat the check.
 
-    ``allowed_hosts`` is a practice admin's explicit allow-list. Entries are compared with the
-    host as written in the URL (not with the addresses it resolves to):
-    ``"hooks.internal.example"`` allows that name on any port, ``"hooks.internal.example:8443"``
-    only that port, ``"10.0.0.5"`` / ``"10.0.0.5:8080"`` an address literal, and IPv6 literals
-    are written ``"fd00::5"``, ``"[fd00::5]"`` or ``"[fd00::5]:8443"``. Comparison ignores case
-    and a trailing dot; a URL without a port matches ``host:80`` or ``host:443`` by scheme.
+    ``allowed_hosts`` is a practice admin's explicit allow-list of host *and port* pairs.
+    Entries are compared with the host as written in the URL (not with the addresses it
+    resolves to) and the port connected to: ``"hooks.internal.example:8443"`` allows that name
+    on port 8443 only; ``"hooks.internal.example"`` (no port) allows it on the default port of
+    the scheme of the request, 80 for http and 443 for https, never on any other port;
+    ``"10.0.0.5:8080"`` an address literal; IPv6 literals are written ``"[fd00::5]:8443"`` (or
+    ``"fd00::5"`` / ``"[fd00::5]"`` for the default port). Comparison ignores case and a
+    trailing dot. Every redirect hop is checked against the list on its own host, port and
+    scheme, so a redirect to another port of an allowed private host is refused.
 
 Redirects
     Followed by hand, at most ``max_redirects`` times, each hop checked exactly like the first.
@@ -340,6 +343,8 @@ def deliver(
     redirects = 0
     with pool:
         while True:
+            # Every hop is checked against the allow-list on its own host, port and scheme.
+            backend.scheme = current.scheme
             try:
                 status, answer_headers, received = _post(pool, current, body, headers, timeout)
             except TargetRefused as exc:

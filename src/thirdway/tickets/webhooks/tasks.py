@@ -45,6 +45,7 @@ def _switched_off(delivery) -> str:
 @task()
 def deliver_webhook(delivery_id: int) -> str:
     """Send one delivery if it is due and not claimed by another attempt."""
+    from thirdway.tickets.webhooks.guard import allowance_of
     from thirdway.tickets.webhooks.outbound import build_headers, deliver
 
     delivery, why_not = deliveries().claim(delivery_id, related=("webhook",), refuse=_switched_off)
@@ -55,19 +56,14 @@ def deliver_webhook(delivery_id: int) -> str:
     headers = build_headers(
         body, secret=hook.secret, event=delivery.event, delivery_id=str(delivery.pk)
     )
-    # The allowance is for the host the admin approved, as written in the webhook's URL.
-    allowed = frozenset({_host_of(hook.url)}) if hook.allow_private_target else frozenset()
+    # The allowance is for the host and port the admin approved, as written in the webhook's
+    # URL (no port written: the scheme's default); a redirect elsewhere is checked anew.
+    allowed = frozenset({allowance_of(hook.url)}) if hook.allow_private_target else frozenset()
     result = deliver(hook.url, body, headers, allowed_hosts=allowed)
     delivery.last_status_code = result.status_code
     delivery.last_error = result.error or ""
     # A refused target stays refused: retrying would only knock on the same door.
     return deliveries().settle(delivery, sent=result.ok, give_up=result.refused)
-
-
-def _host_of(url: str) -> str:
-    from urllib.parse import urlsplit
-
-    return urlsplit(url).hostname or ""
 
 
 def due_deliveries(now: dt.datetime | None = None):

@@ -209,6 +209,14 @@
     if (toggle && toggle.checked) toggle.dispatchEvent(new Event("change", { bubbles: true }));
   });
 
+  // The queue refreshes itself every 30 s, but not while rows are ticked for a bulk change
+  // (the ticks would be lost).  A poll is the one request htmx starts without an event.
+  document.addEventListener("htmx:confirm", function (event) {
+    var rows = event.target;
+    if (rows.id !== "ticket-rows" || event.detail.triggeringEvent) return;
+    if (rows.querySelector("input:checked")) event.preventDefault();
+  });
+
   // The queue's rows are swapped by htmx on refresh and on filter changes.
   document.addEventListener("htmx:afterSettle", function () {
     remember();
