@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "thirdway.tickets",
     "thirdway.portal",
     "thirdway.mail",
+    "thirdway.insights",
 ]
 
 MIDDLEWARE = [
