@@ -70,6 +70,9 @@ def test_an_admin_reads_the_desks_dashboard_and_opens_a_tile(
     page.locator("[data-tile=sla-2]").click()
     expect(page.locator("tr[data-ticket]")).to_have_count(2)
     expect(page.locator("select[name=sla]")).to_have_value("soon1h")
+    # The queue's filters now hold "Resolved" and "Visit" too.
+    expect(page.locator("select[name=resolved]")).to_have_value("")
+    _shoot(page, tmp_path, "queue")
 
 
 @pytest.mark.browser
