@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "thirdway.tickets",
     "thirdway.portal",
     "thirdway.mail",
+    "thirdway.insights",
 ]
 
 MIDDLEWARE = [

@@ -8,16 +8,24 @@ from django.shortcuts import render
 from django.utils import timezone
 
 from thirdway.clients.models import Client
-from thirdway.network.models import Absence, Partner
+from thirdway.insights import dashboard
+from thirdway.network.models import Partner
 
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
+    """The network's dashboard for its role (the desk's or a partner's); anyone else sees
+    only what they may open."""
     user = request.user
     now = timezone.now()
-    context = {
+    context: dict[str, object] = {
         "clients_count": Client.objects.for_user(user).count(),
-        "partners_count": Partner.objects.for_user(user).filter(is_active=True).count(),
-        "away_now": Absence.objects.for_user(user).current(now).select_related("partner")[:20],
+        "now": now,
     }
+    if user.is_network_staff:
+        context["partners_count"] = Partner.objects.for_user(user).filter(is_active=True).count()
+    if user.is_active and user.role in dashboard.DESK_ROLES:
+        context["desk"] = dashboard.desk_dashboard(user, now)
+    elif user.is_active and user.role in dashboard.PARTNER_ROLES:
+        context["mine"] = dashboard.partner_dashboard(user, now)
     return render(request, "web/home.html", context)

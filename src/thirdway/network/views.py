@@ -20,7 +20,7 @@ from thirdway.network import services
 from thirdway.network.forms import AbsenceForm, PartnerCreateForm, PartnerFilterForm, PartnerForm
 from thirdway.network.ical import on_call_calendar
 from thirdway.network.models import OnCallFeed, Partner, Practice, Rota, Skill
-from thirdway.network.oncall import describe_gaps, monday_of, plan_of
+from thirdway.network.oncall import describe_gaps, monday_of, plans_of
 from thirdway.network.places import hours_in_zone
 from thirdway.network.schedule import available_ids
 from thirdway.web.forms import add_service_errors
@@ -193,8 +193,8 @@ def on_call(request: HttpRequest) -> HttpResponse:
     at = _at(request)
     names = dict(Partner.objects.values_list("pk", "name"))
     rows = []
-    for rota in Rota.objects.select_related("practice"):
-        plan = plan_of(rota, at, at + dt.timedelta(days=7))
+    rotas = list(Rota.objects.select_related("practice"))
+    for rota, plan in zip(rotas, plans_of(rotas, at, at + dt.timedelta(days=7)), strict=True):
         week = plan.segments(at, at + dt.timedelta(days=7))
         gaps = plan.gaps(monday_of(at)) if rota.covers_24x7 else []
         rows.append(

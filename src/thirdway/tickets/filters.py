@@ -10,12 +10,13 @@ is always narrowed within a queryset the caller may see.
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 from collections.abc import Iterable
 from typing import Any
 
 import django_filters
 from django import forms
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
 from thirdway.clients.models import Client
@@ -43,9 +44,14 @@ ORDERINGS |= {
     "sla": ORDERINGS["sla_due_at"],
 }
 DEFAULT_SORT = "-updated_at"
-# How far ahead ``sla=soon`` looks; ``sla=breached`` is due by now.
+# How far ahead ``sla=soon`` (and ``soon1h``) looks; ``sla=breached`` is due by now.  Each
+# window counts the tickets already breached too: all that will be late by then.
 SLA_SOON = dt.timedelta(hours=4)
-SLA_WINDOWS = {"breached": dt.timedelta(0), "soon": SLA_SOON}
+SLA_WINDOWS = {"breached": dt.timedelta(0), "soon1h": dt.timedelta(hours=1), "soon": SLA_SOON}
+# ``sla=missed``: resolved after the resolution was due (the ticket keeps its last due time).
+SLA_MISSED = "missed"
+# ``resolved=7d``: resolved within the last 7 days (and still resolved or closed).
+RESOLVED_WITHIN = {"7d": dt.timedelta(days=7), "30d": dt.timedelta(days=30)}
 # ``q`` keeps the tickets among this many best matches of the search engine.
 SEARCH_LIMIT = 500
 STATUSES = [("open", "Any open"), *((status.value, LABELS[status]) for status in Status)]
@@ -83,6 +89,14 @@ class SortFilter(django_filters.ChoiceFilter):
         return qs
 
 
+def day_bounds(now: dt.datetime, zone: str) -> tuple[dt.datetime, dt.datetime]:
+    """The day around ``now`` in the time zone ``zone``, as [start, end) instants."""
+    local = now.astimezone(zoneinfo.ZoneInfo(zone or "UTC"))
+    start = local.replace(hour=0, minute=0, second=0, microsecond=0)
+    end = start + dt.timedelta(days=1)  # wall-clock arithmetic: a DST day is 23 or 25 h
+    return start.astimezone(dt.UTC), end.astimezone(dt.UTC)
+
+
 def _one_or_any(tickets: QuerySet, field: str, values: Iterable[Any]) -> QuerySet:
     wanted = list(values)
     if len(wanted) == 1:
@@ -102,8 +116,12 @@ class TicketFilter(django_filters.FilterSet):
     requester = IdFilter(field_name="requester")
     tag = django_filters.CharFilter(method="filter_tag")
     sla = django_filters.ChoiceFilter(
-        choices=[(name, name) for name in SLA_WINDOWS], method="filter_sla"
+        choices=[(name, name) for name in [*SLA_WINDOWS, SLA_MISSED]], method="filter_sla"
     )
+    resolved = django_filters.ChoiceFilter(
+        choices=[(name, name) for name in RESOLVED_WITHIN], method="filter_resolved"
+    )
+    visit = django_filters.ChoiceFilter(choices=[("today", "today")], method="filter_visit")
     q = django_filters.CharFilter(method="filter_text")
     sort = SortFilter(choices=[(name, name) for name in ORDERINGS])
 
@@ -172,7 +190,17 @@ class TicketFilter(django_filters.FilterSet):
         return tickets.filter(pk__in=tagged.values("ticket_id"))
 
     def filter_sla(self, tickets: QuerySet, name: str, value: str) -> QuerySet:
+        if value == SLA_MISSED:
+            return tickets.filter(resolved_at__gt=F("resolution_due_at"))
         return tickets.filter(sla_due_at__lte=timezone.now() + SLA_WINDOWS[value])
+
+    def filter_resolved(self, tickets: QuerySet, name: str, value: str) -> QuerySet:
+        return tickets.filter(resolved_at__gte=timezone.now() - RESOLVED_WITHIN[value])
+
+    def filter_visit(self, tickets: QuerySet, name: str, value: str) -> QuerySet:
+        """Visits starting today in the viewer's own time zone."""
+        start, end = day_bounds(timezone.now(), getattr(self.user, "time_zone", "UTC"))
+        return tickets.filter(visit_starts_at__gte=start, visit_starts_at__lt=end)
 
     def filter_text(self, tickets: QuerySet, name: str, value: str) -> QuerySet:
         """The best matches of the search engine (a ticket number finds that ticket)."""

@@ -21,7 +21,15 @@ SORTS = [
     ("priority", "Priority"),
     ("sla", "Breaches soonest"),
 ]
-SLA_FILTERS = [("", "Any SLA"), ("breached", "Breached"), ("soon", "Breaching within 4 h")]
+SLA_FILTERS = [
+    ("", "Any SLA"),
+    ("breached", "Breached"),
+    ("soon1h", "Breaching within 1 h"),
+    ("soon", "Breaching within 4 h"),
+    ("missed", "Resolved late"),
+]
+RESOLVED_FILTERS = [("", "Any time"), ("7d", "Last 7 days"), ("30d", "Last 30 days")]
+VISIT_FILTERS = [("", "Any day"), ("today", "Today")]
 # The keys of the queue's query string that a saved view keeps (never the page number).
 QUERY_KEYS = (
     "queue",
@@ -33,6 +41,8 @@ QUERY_KEYS = (
     "tag",
     "q",
     "sla",
+    "resolved",
+    "visit",
     "sort",
 )
 # A resolution note (the reason given when resolving or closing) fits a short paragraph.
@@ -81,6 +91,8 @@ class QueueFilterForm(forms.Form):
         widget=forms.TextInput(attrs={"placeholder": "Filter by words or a ticket number"}),
     )
     sla = forms.ChoiceField(required=False, choices=SLA_FILTERS, label="SLA")
+    resolved = forms.ChoiceField(required=False, choices=RESOLVED_FILTERS, label="Resolved")
+    visit = forms.ChoiceField(required=False, choices=VISIT_FILTERS, label="Visit")
     sort = forms.ChoiceField(required=False, choices=SORTS)
 
     def __init__(self, *args, user, partners, **kwargs) -> None:
