@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 
 from thirdway.clients.models import Client
@@ -14,9 +14,11 @@ from thirdway.network.models import Partner
 
 @login_required
 def home(request: HttpRequest) -> HttpResponse:
-    """The network's dashboard for its role (the desk's or a partner's); anyone else sees
-    only what they may open."""
+    """The network's dashboard for its role (the desk's or a partner's); client contacts go to
+    the portal; anyone else sees only what they may open."""
     user = request.user
+    if user.is_client_contact:
+        return redirect("portal:home")  # client contacts live in the portal
     now = timezone.now()
     context: dict[str, object] = {
         "clients_count": Client.objects.for_user(user).count(),
