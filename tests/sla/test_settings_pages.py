@@ -102,7 +102,8 @@ def test_only_a_practice_admin_writes_service_levels(cast, office, standard, rol
 
 def test_an_admin_sees_every_page_with_its_forms(cast, office, standard):
     http = _signed_in(cast, "admin")
-    for url in _pages(office, standard) + [
+    for url in [
+        *_pages(office, standard),
         "/settings/sla/calendars/new/",
         "/settings/sla/policies/new/",
         "/settings/clock-failures/",
