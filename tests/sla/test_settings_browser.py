@@ -225,3 +225,33 @@ def test_an_admin_gives_a_client_its_policy(cast, office, standard, live_server,
     shoot(page, "client-levels", tmp_path)
     page.goto(f"{live_server.url}/settings/sla/policies/{standard.pk}/")
     expect(page.locator("#policy-clients")).to_contain_text("Globex Dental")
+
+
+def test_a_partner_reads_the_settings_without_forms(
+    cast, office, standard, live_server, browser, tmp_path
+):
+    from playwright.sync_api import expect
+
+    from support.browser import DESKTOP, sign_in
+
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(page, live_server.url, "paula", "/settings/")
+    expect(page.get_by_role("heading", name="Settings")).to_be_visible()
+    expect(page.get_by_role("link", name="Failed clock evaluations")).to_have_count(0)
+    shoot(page, "settings-index-partner", tmp_path)
+    page.get_by_role("link", name="Business calendars").click()
+    expect(page.locator("#calendars")).to_contain_text("Paris office")
+    expect(page.get_by_role("link", name="New calendar")).to_have_count(0)
+    shoot(page, "calendar-list-partner", tmp_path)
+    page.get_by_role("link", name="Paris office").click()
+    expect(page.locator("#hours")).to_contain_text("09:00-12:00, 13:00-17:00")
+    expect(page.locator("#closed-days")).to_contain_text("2026-12-24")
+    expect(page.locator("form.form")).to_have_count(0)
+    shoot(page, "calendar-detail-partner", tmp_path)
+    page.get_by_role("link", name="SLA policies").click()
+    shoot(page, "policy-list-partner", tmp_path)
+    page.get_by_role("link", name="Standard").click()
+    expect(page.locator("#target-table")).to_contain_text("P1")
+    expect(page.locator("#steps")).to_contain_text("Notify the practice lead")
+    expect(page.locator("form.form")).to_have_count(0)
+    shoot(page, "policy-detail-partner", tmp_path)

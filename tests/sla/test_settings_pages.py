@@ -109,3 +109,46 @@ def test_an_admin_sees_every_page_with_its_forms(cast, office, standard):
         "/settings/clock-failures/",
     ]:
         assert http.get(url).status_code == 200, url
+
+
+def _queries(http, url: str) -> int:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as captured:
+        assert http.get(url).status_code == 200
+    return len(captured)
+
+
+def test_the_lists_read_a_fixed_number_of_queries(cast, office, standard):
+    from sla.conftest import STEPS, TARGETS
+    from thirdway.audit.models import Source
+    from thirdway.sla import services
+
+    http = _signed_in(cast, "admin")
+    urls = ["/settings/sla/calendars/", "/settings/sla/policies/", "/settings/sla/clients/"]
+    before = [_queries(http, url) for url in urls]
+    for n in range(4):
+        calendar = services.create_calendar(
+            cast.admin,
+            name=f"Office {n}",
+            time_zone="UTC",
+            weekly_hours={"mon": [["09:00", "17:00"]]},
+            source=Source.CLI,
+        )
+        policy = services.create_policy(
+            cast.admin,
+            name=f"Policy {n}",
+            calendar=calendar,
+            targets=TARGETS,
+            steps=STEPS,
+            source=Source.CLI,
+        )
+        services.set_client_service_level(
+            cast.admin,
+            cast.acme if n % 2 else cast.globex,
+            policy=policy,
+            calendar=calendar,
+            source=Source.CLI,
+        )
+    assert [_queries(http, url) for url in urls] == before
