@@ -152,3 +152,31 @@ def test_the_lists_read_a_fixed_number_of_queries(cast, office, standard):
             source=Source.CLI,
         )
     assert [_queries(http, url) for url in urls] == before
+
+
+@pytest.mark.parametrize(
+    "country, region, field, message",
+    [
+        ("XX", "", "holiday_country", "No public holidays are known for &#x27;XX&#x27;."),
+        ("FR", "QC", "holiday_region", "FR has no region &#x27;QC&#x27;."),
+        ("", "QC", "holiday_region", "A region needs a country."),
+    ],
+)
+def test_a_holiday_area_is_refused_as_the_api_refuses_it(
+    cast, office, country, region, field, message
+):
+    http = _signed_in(cast, "admin")
+    before = _state()
+    data = {
+        "name": "Paris office",
+        "time_zone": "Europe/Paris",
+        "hours_mon": "09:00-17:00",
+        "holiday_country": country,
+        "holiday_region": region,
+    }
+    response = http.post(f"/settings/sla/calendars/{office.pk}/", data)
+    assert response.status_code == 400
+    page = response.content.decode()
+    invalid = page.split(f'name="{field}"', 1)[1].split("</div>", 1)[0]
+    assert message in invalid
+    assert _state() == before

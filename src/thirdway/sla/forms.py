@@ -67,8 +67,11 @@ def region_choices(country: str) -> list[tuple[str, str]]:
 class CalendarForm(forms.Form):
     name = forms.CharField(max_length=100)
     time_zone = forms.CharField(max_length=64, help_text="e.g. Europe/Paris")
-    holiday_country = forms.ChoiceField(required=False, label="Public holidays of")
-    holiday_region = forms.ChoiceField(required=False, label="Region")
+    # Offered as choices, checked by the service (so a refusal reads as the API's).
+    holiday_country = forms.CharField(
+        required=False, label="Public holidays of", widget=forms.Select
+    )
+    holiday_region = forms.CharField(required=False, label="Region", widget=forms.Select)
 
     def __init__(self, *args, country: str = "", **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -79,7 +82,7 @@ class CalendarForm(forms.Form):
                 label=DAY_NAMES[day],
                 widget=forms.TextInput(attrs={"placeholder": "closed"}),
             )
-        self.fields["holiday_country"].choices = country_choices()
+        self.fields["holiday_country"].widget.choices = country_choices()
         # Picking a country offers its regions (htmx); without script, after saving.
         self.fields["holiday_country"].widget.attrs.update(
             {
@@ -89,7 +92,7 @@ class CalendarForm(forms.Form):
             }
         )
         chosen = self.data.get("holiday_country", country) if self.is_bound else country
-        self.fields["holiday_region"].choices = region_choices(chosen)
+        self.fields["holiday_region"].widget.choices = region_choices(chosen)
 
     def hours_fields(self) -> list:
         return [self[f"hours_{day}"] for day in WEEKDAYS]
