@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from thirdway import views
 from thirdway.api import api
+from thirdway.tickets.views.clock_failures import clock_failures
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +16,10 @@ urlpatterns = [
     path("tickets/", include("thirdway.tickets.urls")),
     path("portal/", include("thirdway.portal.urls")),
     path("mail/", include("thirdway.mail.urls")),
+    path("settings/", views.settings_index, name="settings"),
+    path("settings/sla/", include("thirdway.sla.urls")),
+    path("settings/rotas/", include("thirdway.network.rota_urls")),
+    path("settings/clock-failures/", clock_failures, name="clock_failures"),
     # The admin site's own login form would skip the second factor; everyone signs in here.
     path(
         "admin/login/",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 
@@ -31,3 +31,11 @@ def home(request: HttpRequest) -> HttpResponse:
     elif user.is_active and user.role in dashboard.PARTNER_ROLES:
         context["mine"] = dashboard.partner_dashboard(user, now)
     return render(request, "web/home.html", context)
+
+
+@login_required
+def settings_index(request: HttpRequest) -> HttpResponse:
+    """Where the practice's settings pages are listed (the network reads them, admins change)."""
+    if not request.user.is_network_staff:
+        raise Http404
+    return render(request, "web/settings_index.html")

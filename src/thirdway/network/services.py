@@ -381,6 +381,15 @@ def _may_run_rota(actor, practice: Practice | None) -> bool:
     )
 
 
+def can_run_rota(actor, practice: Practice | None) -> bool:
+    """A practice admin, or the lead of the rota's practice, may change the rota."""
+    return actor is not None and _may_run_rota(actor, practice)
+
+
+def leads_any_practice(actor) -> bool:
+    return Practice.objects.filter(lead__user=actor).exists()
+
+
 def _require_rota_admin(actor, practice: Practice | None) -> None:
     if not _may_run_rota(actor, practice):
         raise PermissionDenied("Only a practice admin or the practice lead may change rotas.")
@@ -395,6 +404,18 @@ def create_rota(actor, *, members: list[Partner], source: str, **data) -> Rota:
     )
     set_rota_members(actor, rota, members, source=source)
     return rota
+
+
+@transaction.atomic
+def update_rota(actor, rota: Rota, data: dict, *, source: str) -> Rota:
+    """Change a rota's name, practice, kind, zone, hand-over or start (admin or the lead of
+    the practice it belongs to and, when it moves, of the practice it goes to)."""
+    _require_rota_admin(actor, rota.practice)
+    if "practice" in data:
+        _require_rota_admin(actor, data["practice"])
+    return update_and_record(
+        actor, rota, data, fields=ROTA_FIELDS, action="rota.update", source=source
+    )
 
 
 @transaction.atomic
@@ -430,6 +451,15 @@ def add_override(
     partner taking the duty themselves)."""
     if not (_may_run_rota(actor, rota.practice) or partner.user_id == actor.pk):
         raise PermissionDenied("You may only take on-call duty yourself.")
+    if starts_at and ends_at and ends_at <= starts_at:
+        raise ValidationError(
+            {
+                "ends_at": ValidationError(
+                    "The duty must end after it starts.",
+                    params={"allowed": "a time later than starts_at"},
+                )
+            }
+        )
     return create_and_record(
         actor,
         RotaOverride(
@@ -453,6 +483,25 @@ def swap_duty(actor, rota: Rota, first: tuple, second: tuple, *, source: str) ->
         add_override(None, rota, b, starts_at=a_start, ends_at=a_end, reason=reason, source=source),
         add_override(None, rota, a, starts_at=b_start, ends_at=b_end, reason=reason, source=source),
     ]
+
+
+@transaction.atomic
+def remove_override(actor, override: RotaOverride, *, source: str) -> None:
+    """Take back an override (one half of a swap stays unless removed too)."""
+    _require_rota_admin(actor, override.rota.practice)
+    record(
+        actor,
+        "rota.override_remove",
+        override.rota,
+        source=source,
+        changes={
+            "override": [
+                [override.partner_id, override.starts_at.isoformat(), override.ends_at.isoformat()],
+                None,
+            ]
+        },
+    )
+    override.delete()
 
 
 def feed_digest(token: str) -> str:
