@@ -11,6 +11,7 @@ urlpatterns = [
     path("partners/", include("thirdway.network.urls")),
     path("clients/", include("thirdway.clients.urls")),
     path("tickets/", include("thirdway.tickets.urls")),
+    path("notifications/", include("thirdway.tickets.notifications.urls")),
     path("portal/", include("thirdway.portal.urls")),
     path("mail/", include("thirdway.mail.urls")),
     # The admin site's own login form would skip the second factor; everyone signs in here.
