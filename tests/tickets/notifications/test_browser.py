@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -11,7 +12,8 @@ from thirdway.audit.models import Source
 from thirdway.tickets import services
 from thirdway.tickets.models import Notification, NotificationPreference
 
-SHOTS = Path("/tmp/shots-notify")
+# Kept after the run, to be looked at.
+SHOTS = Path(tempfile.gettempdir()) / "shots-notify"
 
 
 def open_ticket(cast, subject, **extra):
