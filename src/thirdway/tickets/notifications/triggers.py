@@ -33,7 +33,7 @@ def assigned(actor, ticket, before, partner, notice: str, reason: str = "") -> N
         if notice == NotificationKind.HANDED_OVER:
             text = f"Handed to you: {subject}. {reason}"
         else:
-            text = f"Assigned to you by {_by(actor)}: {subject}."
+            text = f"Assigned to you by {_by(actor)}: {subject}. {reason}"
         kind = notice if notice == NotificationKind.HANDED_OVER else NotificationKind.ASSIGNED
         notify(newcomer, kind, ticket, text)
     if notice == NotificationKind.TAKEN_BACK and before is not None and before.user_id:
