@@ -87,7 +87,10 @@ def test_the_preferences_form_refuses_a_bad_address_and_saves_a_good_one(
     from playwright.sync_api import expect
 
     page = browser.new_context(viewport=DESKTOP).new_page()
-    sign_in(page, live_server.url, "paula", "/notifications/settings/")
+    sign_in(page, live_server.url, "paula", "/accounts/settings/")
+    expect(page).to_have_url(f"{live_server.url}/accounts/settings/")
+    shoot(page, "account")
+    page.get_by_role("link", name="Choose what also comes by e-mail").click()
     expect(page).to_have_url(f"{live_server.url}/notifications/settings/")
     expect(page.get_by_label("Assigned to me")).to_be_checked()
     expect(page.get_by_label("Taken back from me")).not_to_be_checked()
