@@ -205,6 +205,9 @@ EMAIL_TIMEOUT = 20
 MAIL_MAX_BYTES = env.int("THIRDWAY_MAIL_MAX_MB", 25, minimum=1) * 1024 * 1024
 MAIL_AUTO_REPLIES_PER_HOUR = env.int("THIRDWAY_MAIL_AUTO_REPLIES_PER_HOUR", 5, minimum=0)
 MAIL_DOMAIN = env.str("THIRDWAY_MAIL_DOMAIN", "")
+# The address the desk is reached at (https://desk.example.org): links in the network's
+# notification e-mails start with it; without it they give the path alone.
+SITE_URL = env.str("THIRDWAY_SITE_URL", "").rstrip("/")
 # Processes that process a poll's or a spool drain's messages side by side, each taking whole
 # conversations (PostgreSQL only: SQLite writes one transaction at a time).
 MAIL_PROCESSES = env.int("THIRDWAY_MAIL_PROCESSES", 2, minimum=1)

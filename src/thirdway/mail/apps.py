@@ -12,9 +12,13 @@ class MailConfig(AppConfig):
         from thirdway import configcache
         from thirdway.mail import notifications, parsing
         from thirdway.mail.models import Mailbox, MailTemplate
+        from thirdway.mail.services import notices
+        from thirdway.tickets.notifications import services as staff_notifications
         from thirdway.tickets.webhooks import events
 
         events.listen(notifications.on_ticket_event)
+        # The network's own notifications go out by e-mail through the same outbox.
+        staff_notifications.mail_with(notices.queue_notice)
         configcache.watch(Mailbox, MailTemplate)
         # parsing.py stays free of Django: it is told the setting once.
         parsing.HEADER_CHARSETS = tuple(settings.MAIL_HEADER_CHARSETS)

@@ -21,6 +21,11 @@ class TemplateForm(forms.Form):
     practice = forms.ModelChoiceField(
         queryset=Practice.objects.all(), required=False, empty_label="Every practice (default)"
     )
-    kind = forms.ChoiceField(choices=NotificationKind.choices)
+    # the client's notifications (the network's own notices have fixed wording)
+    kind = forms.ChoiceField(
+        choices=[
+            (k, label) for k, label in NotificationKind.choices if k != NotificationKind.NOTICE
+        ]
+    )
     subject = forms.CharField(max_length=250)
     body = forms.CharField(widget=forms.Textarea(attrs={"rows": 8}))

@@ -166,6 +166,7 @@ class NotificationKind(models.TextChoices):
     REPLY = "reply", "Reply from the desk"
     STATUS = "status", "Status changed"
     RESOLVED = "resolved", "Resolved"
+    NOTICE = "notice", "Notification to the network"
 
 
 class MailTemplate(models.Model):

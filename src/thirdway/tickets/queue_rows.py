@@ -10,11 +10,13 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.db.models import OuterRef, Subquery
 from django.urls import reverse
 from django.utils import timezone
 
+from thirdway.accounts.models import CLIENT_ROLES
 from thirdway.tickets.lifecycle import LABELS, Status
-from thirdway.tickets.models import Ticket
+from thirdway.tickets.models import Article, ArticleKind, Ticket
 
 # What a row shows: the ticket's long texts and its relations' other columns stay in the database.
 ROW_FIELDS = (
@@ -29,6 +31,25 @@ ROW_FIELDS = (
     "practice__name",
 )
 NOBODY = "—"
+
+
+def with_last_public_message(tickets):
+    """Annotate who wrote each ticket's last public message (their role), and whether it is
+    the message that opened the ticket: in the one query that reads the page's rows."""
+    public = Article.objects.filter(ticket=OuterRef("pk"), kind=ArticleKind.REPLY)
+    last = public.order_by("-created_at", "-id")
+    return tickets.annotate(
+        last_public_role=Subquery(last.values("author__role")[:1]),
+        last_public_id=Subquery(last.values("id")[:1]),
+        first_public_id=Subquery(public.order_by("created_at", "id").values("id")[:1]),
+    )
+
+
+def client_replied(ticket: Ticket) -> bool:
+    """The client wrote last, after the message that opened the ticket: the desk owes them
+    an answer (a new ticket says so by its status already)."""
+    role = getattr(ticket, "last_public_role", None)
+    return role in CLIENT_ROLES and ticket.last_public_id != ticket.first_public_id
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +71,7 @@ class QueueRow:
     breached: bool
     updated_iso: str
     updated_text: str
+    client_replied: bool = False
 
 
 def _shown(moment: dt.datetime) -> str:
@@ -77,12 +99,13 @@ def queue_row(ticket: Ticket, now: dt.datetime, href_of) -> QueueRow:
         breached=bool(due and due <= now),
         updated_iso=ticket.updated_at.isoformat(),
         updated_text=_shown(ticket.updated_at),
+        client_replied=client_replied(ticket),
     )
 
 
 def queue_rows(tickets, now: dt.datetime) -> list[QueueRow]:
     """One ``QueueRow`` per ticket (read with ``ROW_FIELDS``, their client, requester,
-    assignee and practice, and their tags prefetched)."""
+    assignee and practice, their tags prefetched, and ``with_last_public_message``)."""
     # Every ticket's address is this one with its number in place of the placeholder's.
     placeholder = "TW-0"
     pattern = reverse("tickets:detail", args=[placeholder])

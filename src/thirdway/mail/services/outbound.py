@@ -86,8 +86,8 @@ AUTOMATIC_KINDS = {
 def save_template(actor, *, kind: str, subject: str, body: str, practice=None, source: str):
     """Set a practice's wording of one notification (Django template syntax, checked now)."""
     require_admin(actor)
-    if kind not in NotificationKind.values:
-        raise invalid("kind", f"Unknown notification {kind!r}.", ", ".join(NotificationKind.values))
+    if kind not in DEFAULT_TEMPLATES:
+        raise invalid("kind", f"Unknown notification {kind!r}.", ", ".join(DEFAULT_TEMPLATES))
     for name, text in (("subject", subject), ("body", body)):
         try:
             TEXT_ENGINE.from_string(text)

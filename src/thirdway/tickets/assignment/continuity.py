@@ -23,6 +23,7 @@ from django.utils import timezone
 from thirdway.network.models import Absence, Partner
 from thirdway.tickets.lifecycle import OPEN
 from thirdway.tickets.models import ClockFailure, Handover, Ticket
+from thirdway.tickets.notifications.models import NotificationKind
 from thirdway.tickets.services.workflow import assign
 
 log = logging.getLogger(__name__)
@@ -83,7 +84,14 @@ def hand_over(absence: Absence, ticket: Ticket, now: dt.datetime, states=None) -
         reason = f"{absence.partner.name} is away until {until}; " + (
             f"{deputy.name} takes over." if deputy else "back to the queue."
         )
-        assign(None, ticket, deputy, reason=reason, source="system")
+        assign(
+            None,
+            ticket,
+            deputy,
+            reason=reason,
+            source="system",
+            notice=NotificationKind.HANDED_OVER,
+        )
     return handover
 
 
@@ -132,7 +140,14 @@ def take_back(actor, absence: Absence, *, source: str) -> int:
     count = 0
     now = timezone.now()
     for handover in returnable(absence).select_for_update(of=("self",)):
-        assign(actor, handover.ticket, partner, reason=f"{partner.name} is back.", source=source)
+        assign(
+            actor,
+            handover.ticket,
+            partner,
+            reason=f"{partner.name} is back.",
+            source=source,
+            notice=NotificationKind.TAKEN_BACK,
+        )
         handover.returned_at = now
         handover.save(update_fields=["returned_at"])
         count += 1

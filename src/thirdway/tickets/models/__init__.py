@@ -25,6 +25,11 @@ from thirdway.tickets.models.timeline import (
     WorkType,
     attachment_path,
 )
+from thirdway.tickets.notifications.models import (
+    Notification,
+    NotificationKind,
+    NotificationPreference,
+)
 from thirdway.tickets.sla_clocks.models import ClockFailure, ClockPause, SlaEscalation
 from thirdway.tickets.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
 
@@ -44,6 +49,9 @@ __all__ = [
     "Handover",
     "IdempotentRequest",
     "LinkKind",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
     "SavedView",
     "SlaEscalation",
     "Tag",

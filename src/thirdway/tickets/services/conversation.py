@@ -21,6 +21,7 @@ from thirdway.tickets.models import (
     Ticket,
     WorkType,
 )
+from thirdway.tickets.notifications import triggers
 from thirdway.tickets.services._shared import (
     Upload,
     _lock,
@@ -79,6 +80,7 @@ def reply(
         _client_replied(actor, ticket, source, origin)
         clocks.client_replied(ticket, article.created_at)
         clocks.refresh(ticket)
+        triggers.client_replied(ticket, article)
     else:
         raise PermissionDenied("You may not reply on this ticket.")
     _touch(ticket)
@@ -150,5 +152,6 @@ def note(
         scope=_scope(ticket),
         changes={"article": [None, article.pk]},
     )
+    triggers.mentioned(actor, ticket, article)
     events.emit("ticket.noted", ticket, article)
     return article

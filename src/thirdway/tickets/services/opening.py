@@ -30,6 +30,8 @@ from thirdway.tickets.models import (
     TicketType,
     WorkType,
 )
+from thirdway.tickets.notifications import triggers
+from thirdway.tickets.notifications.models import NotificationKind
 from thirdway.tickets.search import index_rows, search_text_of
 from thirdway.tickets.services._shared import (
     ACTIVE_CONTENT,
@@ -174,6 +176,8 @@ def create_ticket(
     )
     if origin is not None:
         origin.opened = article
+    if ticket.assignee is not None:
+        triggers.assigned(actor, ticket, None, ticket.assignee, NotificationKind.ASSIGNED)
     events.emit("ticket.created", ticket, article, origin)
     dispatch_when_committed(ticket)
     return ticket

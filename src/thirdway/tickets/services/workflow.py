@@ -23,6 +23,8 @@ from thirdway.tickets.models import (
     LinkKind,
     Ticket,
 )
+from thirdway.tickets.notifications import triggers
+from thirdway.tickets.notifications.models import NotificationKind
 from thirdway.tickets.search import refresh_search_text
 from thirdway.tickets.services._shared import (
     TICKET_FIELDS,
@@ -42,9 +44,19 @@ from thirdway.tickets.webhooks import events
 
 @transaction.atomic
 def assign(
-    actor, ticket: Ticket, partner: Partner | None, *, reason: str = "", source: str
+    actor,
+    ticket: Ticket,
+    partner: Partner | None,
+    *,
+    reason: str = "",
+    source: str,
+    notice: str = NotificationKind.ASSIGNED,
 ) -> Ticket:
-    """Give the ticket to a partner (None: back to the queue)."""
+    """Give the ticket to a partner (None: back to the queue).
+
+    The new assignee is notified (``notice``: an assignment, or a hand-over while someone is
+    away); on a take-back, the deputy it is taken from too.
+    """
     _require_worker(actor, ticket)
     ticket = _lock(ticket)
     _refuse_merged(ticket)
@@ -77,6 +89,7 @@ def assign(
         scope=_scope(ticket),
         changes={"assignee": [before.pk if before else None, partner.pk if partner else None]},
     )
+    triggers.assigned(actor, ticket, before, partner, notice, reason)
     events.emit("ticket.assigned", ticket)
     return ticket
 

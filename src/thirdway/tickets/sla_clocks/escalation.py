@@ -27,6 +27,7 @@ from thirdway.sla.models import ClockKind, EscalationAction
 from thirdway.tickets import services
 from thirdway.tickets.lifecycle import OPEN
 from thirdway.tickets.models import ClockFailure, ClockPause, SlaEscalation, Ticket
+from thirdway.tickets.notifications import triggers
 from thirdway.tickets.services._shared import _event
 from thirdway.tickets.sla_clocks import clocks
 from thirdway.tickets.webhooks import events
@@ -199,6 +200,15 @@ def fire(ticket_id: int, clock, state, percent: int, actions: list[str], now) ->
     return True
 
 
+@dataclass(frozen=True)
+class Step:
+    """What an action is told of the step it acts for."""
+
+    now: dt.datetime
+    breached: bool
+    summary: str  # "SLA first response breached (2 h over)."
+
+
 def act(ticket_id: int, kind: str, state, percent: int, actions: list[str], now) -> str:
     """Carry out a step's actions; one event on the timeline says what was done."""
     ticket = Ticket.objects.select_related("practice__lead", "assignee").get(pk=ticket_id)
@@ -208,8 +218,9 @@ def act(ticket_id: int, kind: str, state, percent: int, actions: list[str], now)
         where = f"breached ({over} over)"
     else:
         where = f"{percent} % used, {clocks.business_duration(state.remaining_seconds)} left"
-    done = [ACTIONS[action](ticket, now) for action in actions]
-    text = f"SLA {label.lower()} {where}. " + " ".join(d for d in done if d)
+    step = Step(now=now, breached=state.breached, summary=f"SLA {label.lower()} {where}.")
+    done = [ACTIONS[action](ticket, step) for action in actions]
+    text = f"{step.summary} " + " ".join(d for d in done if d)
     _event(
         ticket,
         None,
@@ -221,15 +232,21 @@ def act(ticket_id: int, kind: str, state, percent: int, actions: list[str], now)
     return text
 
 
-def _warn_assignee(ticket: Ticket, now) -> str:
+def _warn_assignee(ticket: Ticket, step: Step) -> str:
     if ticket.assignee is None:
         return "No assignee to warn."
+    if not triggers.sla_step(ticket.assignee, ticket, step.breached, step.summary):
+        return f"{ticket.assignee.name} has no account that sees the ticket: not warned."
     return f"{ticket.assignee.name} warned."
 
 
-def _notify_lead(ticket: Ticket, now) -> str:
+def _notify_lead(ticket: Ticket, step: Step) -> str:
     lead = ticket.practice.lead if ticket.practice else None
-    return f"Practice lead {lead.name} notified." if lead else "No practice lead to notify."
+    if lead is None:
+        return "No practice lead to notify."
+    if not triggers.sla_step(lead, ticket, step.breached, step.summary):
+        return f"Practice lead {lead.name} has no account that sees the ticket: not notified."
+    return f"Practice lead {lead.name} notified."
 
 
 def _hand_to(ticket: Ticket, partner: Partner | None, why: str) -> str:
@@ -243,8 +260,8 @@ def _hand_to(ticket: Ticket, partner: Partner | None, why: str) -> str:
     return f"Handed to {partner.name} ({why})."
 
 
-def _hand_to_on_call(ticket: Ticket, now) -> str:
-    partner, _ = who_is_on_call(ticket.practice_id, now)
+def _hand_to_on_call(ticket: Ticket, step: Step) -> str:
+    partner, _ = who_is_on_call(ticket.practice_id, step.now)
     return _hand_to(ticket, partner, "on-call partner")
 
 
@@ -263,11 +280,11 @@ def expert_for(ticket: Ticket, now) -> Partner | None:
     return ranked[0].partner if ranked else None
 
 
-def _hand_to_expert(ticket: Ticket, now) -> str:
-    return _hand_to(ticket, expert_for(ticket, now), "practice expert")
+def _hand_to_expert(ticket: Ticket, step: Step) -> str:
+    return _hand_to(ticket, expert_for(ticket, step.now), "practice expert")
 
 
-def _raise_priority(ticket: Ticket, now) -> str:
+def _raise_priority(ticket: Ticket, step: Step) -> str:
     if ticket.priority <= 1:
         return "Already P1."
     before = ticket.priority

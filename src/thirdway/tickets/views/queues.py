@@ -22,7 +22,7 @@ from thirdway.tickets.filters import QueueFilter
 from thirdway.tickets.forms import QUERY_KEYS, BulkForm, SavedViewForm, partner_for
 from thirdway.tickets.lifecycle import OPEN, WAITING, Status
 from thirdway.tickets.models import SavedView, Ticket
-from thirdway.tickets.queue_rows import ROW_FIELDS, queue_rows
+from thirdway.tickets.queue_rows import ROW_FIELDS, queue_rows, with_last_public_message
 from thirdway.tickets.search import search as search_tickets
 from thirdway.tickets.views.desk import _LEVELS, _active_partners, _form_errors, _require_staff
 from thirdway.web.paging import UnionPaginator
@@ -142,8 +142,10 @@ def queue(request: HttpRequest) -> HttpResponse:
         filters.filter_queryset(queue_tickets(user, current, visible, practices))
         for visible in _sources(user, current, access)
     ]
-    rows = Ticket.objects.select_related("client", "requester", "assignee", "practice").only(
-        *ROW_FIELDS
+    rows = with_last_public_message(
+        Ticket.objects.select_related("client", "requester", "assignee", "practice").only(
+            *ROW_FIELDS
+        )
     )
     page = UnionPaginator(
         branches,

@@ -1,0 +1,89 @@
+"""The network's notifications by e-mail: each new notification whose recipient wants its kind
+by mail becomes one outbox message, sent by the worker like every other (retries, audit).
+
+Registered with ``tickets.notifications.services.mail_with`` at start-up.  These messages are
+not part of the ticket's conversation: no thread reference is remembered and no Reply-To is
+given, so an answer never lands on the ticket as a reply to the client; they say where to act.
+"""
+
+from __future__ import annotations
+
+import email.utils
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.urls import reverse
+
+from thirdway.audit.models import Source
+from thirdway.audit.services import record
+from thirdway.mail import composing
+from thirdway.mail.models import BouncingAddress, NotificationKind, OutboundMessage, OutboundStatus
+from thirdway.mail.services.outbound import BOUNCING, mail_domain
+from thirdway.tickets.models import Notification
+
+
+def link(path: str) -> str:
+    return f"{settings.SITE_URL}{path}"
+
+
+def notice_body(notification: Notification) -> str:
+    ticket = notification.ticket
+    return (
+        f"{notification.text}\n\n"
+        f"Open the ticket: {link(reverse('tickets:detail', args=[ticket.number]))}\n"
+        f"Your notifications: {link(reverse('notifications:list'))}\n\n"
+        "-- \nThirdway. Nobody reads answers to this message: act on the ticket.\n"
+        f"Choose what comes by e-mail: {link(reverse('notifications:settings'))}\n"
+    )
+
+
+def queue_notice(notification: Notification, address: str) -> OutboundMessage | None:
+    """Render one notification for ``address`` into the outbox (once per notification)."""
+    address = address.strip().lower()
+    if not address:
+        return None
+    ticket = notification.ticket
+    held = BOUNCING if BouncingAddress.objects.filter(address=address).exists() else ""
+    sender_name, sender = email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)
+    subject = composing.one_line(
+        f"[{ticket.number}] {notification.get_kind_display()}: {ticket.subject}", 300
+    )
+    recipient = notification.recipient
+    message_id = composing.new_message_id(mail_domain())
+    raw = composing.build(
+        composing.Outgoing(
+            from_address=sender,
+            from_name=sender_name or "Thirdway",
+            to_address=address,
+            to_name=recipient.get_full_name() or recipient.get_username(),
+            subject=subject,
+            body=notice_body(notification),
+            message_id=message_id,
+            auto_submitted="auto-generated",
+            loop_value=mail_domain(),
+        )
+    )
+    outgoing = OutboundMessage(
+        ticket=ticket,
+        kind=NotificationKind.NOTICE,
+        dedupe_key=f"notice:{notification.pk}",
+        to_address=address,
+        subject=subject,
+        message_id=message_id,
+        raw=raw,
+        # not counted against the allowance of automatic replies to a client's address
+        automatic=False,
+        status=OutboundStatus.SUPPRESSED if held else OutboundStatus.PENDING,
+        last_error=held,
+    )
+    try:
+        with transaction.atomic():
+            outgoing.save(force_insert=True)
+    except IntegrityError:
+        return None
+    record(None, "mail.queue", outgoing, source=Source.SYSTEM, scope=f"ticket:{ticket.pk}")
+    if not held:
+        from thirdway.mail.tasks import send_outbound
+
+        transaction.on_commit(lambda pk=outgoing.pk: send_outbound.enqueue(pk))
+    return outgoing
