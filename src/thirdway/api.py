@@ -7,11 +7,10 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Schema
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer, SessionAuth
-from pydantic import ConfigDict
 
 from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
@@ -72,14 +71,6 @@ class InvalidOut(Schema):
     errors: list[FieldErrorOut]
 
 
-class UnreadableOut(Schema):
-    """A body that is not JSON at all (400): nothing in it could be read, so no field is named."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    detail: str
-
-
 class TooLargeOut(Schema):
     """A file over the size limit (413)."""
 
@@ -96,7 +87,7 @@ class RefusedMoveOut(Schema):
     allowed: list[str]
 
 
-ERROR_MODELS = (ErrorOut, InvalidOut, UnreadableOut, TooLargeOut, RefusedMoveOut)
+ERROR_MODELS = (ErrorOut, InvalidOut, TooLargeOut, RefusedMoveOut)
 WRITES = {"post", "put", "patch", "delete"}
 # What some operations answer beyond what their shape says, by method and path under the root.
 MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
@@ -126,7 +117,7 @@ def _errors_by_shape(method: str, operation: dict) -> dict[int, tuple[type[Schem
     parameters = operation.get("parameters", [])
     body = operation.get("requestBody", {}).get("content", {})
     if parameters or body:
-        errors[400] = (InvalidOut, UnreadableOut) if "application/json" in body else (InvalidOut,)
+        errors[400] = (InvalidOut,)
     if operation.get("security"):
         errors[401] = (ErrorOut,)
     if method in WRITES:
@@ -221,6 +212,17 @@ def _limits(code: str | None, params: dict) -> str:
     }.get(code, ANY_DOCUMENTED_VALUE)
 
 
+def _formatted(message: str, params: dict) -> str:
+    """Django's ``message % params``; a message whose ``%`` is not a placeholder stays as it
+    is rather than failing the answer."""
+    if not params:
+        return str(message)
+    try:
+        return str(message % params)
+    except (KeyError, TypeError, ValueError):
+        return str(message)
+
+
 def validation_items(error: ValidationError) -> list[dict]:
     """Django validation errors as ``[{field, problem, allowed}]``."""
     items = []
@@ -231,7 +233,7 @@ def validation_items(error: ValidationError) -> list[dict]:
     for field, errors in pairs:
         for item in errors:
             params = item.params or {}
-            message = item.message % params if params else item.message
+            message = _formatted(item.message, params)
             items.append(
                 {"field": field, "problem": str(message), "allowed": _limits(item.code, params)}
             )
@@ -332,6 +334,27 @@ def permission_denied(request: HttpRequest, exc: PermissionDenied):
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404):
     return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+# What a body that cannot be read at all is refused with: no field of it could be named.
+UNREADABLE = {
+    "field": "__all__",
+    "allowed": "a JSON object (UTF-8) with the fields this operation documents",
+}
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError):
+    """ninja's own refusals. Its only 400 is a body it could not parse, answered in the shape
+    of every invalid input (docs/api.md), with where the reading stopped."""
+    if exc.status_code != 400:
+        return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+    cause = exc.__cause__
+    problem = "The body is not valid JSON" + (f": {cause}." if cause is not None else ".")
+    error = {**UNREADABLE, "problem": problem}
+    return api.create_response(
+        request, {"detail": "Invalid input.", "errors": [error]}, status=400
+    )
 
 
 @api.exception_handler(AuthenticationError)
