@@ -1,6 +1,6 @@
 """Fuzz the served API against its own OpenAPI document with schemathesis; prints one JSON object.
 
-    .venv/bin/python bench/fuzz_api.py [--examples 12] [--seed 2026] [--port 0] [--workers 2]
+    .venv/bin/python bench/fuzz_api.py [--examples 30] [--seed 2026] [--port 0] [--workers 2]
 
 Loads the small demo into a fresh ``THIRDWAY_HOME`` (SQLite), gives the practice admin and a
 client user one API token each, serves the app with ``thirdway serve`` on a free port and runs
@@ -83,7 +83,7 @@ def summary(output: str) -> dict[str, object]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=12, help="examples per operation")
+    parser.add_argument("--examples", type=int, default=30, help="examples per operation")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--workers", type=int, default=2, help="schemathesis workers")
@@ -130,7 +130,7 @@ def main() -> int:
                 "--workers",
                 str(args.workers),
                 "--phases",
-                "examples,coverage,fuzzing",
+                "examples,coverage,fuzzing,stateful",
                 "--suppress-health-check",
                 "all",
                 "--request-timeout",

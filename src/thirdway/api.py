@@ -17,6 +17,7 @@ from thirdway.accounts.services import user_for_token
 from thirdway.clients.api import router as clients_router
 from thirdway.mail.api import router as mail_router
 from thirdway.network.api import router as network_router
+from thirdway.payloads import VALID_TEXT
 from thirdway.sla.api import router as sla_router
 from thirdway.tickets.api.router import router as tickets_router
 from thirdway.tickets.lifecycle import TransitionRefused
@@ -296,6 +297,7 @@ def _pydantic_allowed(error: dict) -> str:
         "bool_parsing": "true or false",
         "bool_type": "true or false",
         "string_type": "a string",
+        "string_unicode": VALID_TEXT,
         "dict_type": "an object",
         "list_type": "a list",
         "tuple_type": "a list",
@@ -352,9 +354,7 @@ def http_error(request: HttpRequest, exc: HttpError):
     cause = exc.__cause__
     problem = "The body is not valid JSON" + (f": {cause}." if cause is not None else ".")
     error = {**UNREADABLE, "problem": problem}
-    return api.create_response(
-        request, {"detail": "Invalid input.", "errors": [error]}, status=400
-    )
+    return api.create_response(request, {"detail": "Invalid input.", "errors": [error]}, status=400)
 
 
 @api.exception_handler(AuthenticationError)
