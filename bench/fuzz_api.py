@@ -22,7 +22,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -59,10 +58,10 @@ def wait_for(url: str, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while True:
         try:
-            with urllib.request.urlopen(url, timeout=5) as answer:  # noqa: S310 - our own server
+            with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - our own server
                 if answer.status == 200:
                     return
-        except (urllib.error.URLError, ConnectionError):
+        except OSError:  # refused, reset or slow while the server starts
             if time.monotonic() > deadline:
                 raise SystemExit(f"fuzz_api: nothing answered at {url}") from None
         time.sleep(0.3)

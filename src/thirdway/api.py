@@ -4,7 +4,12 @@ from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    ImproperlyConfigured,
+    PermissionDenied,
+    RequestDataTooBig,
+    ValidationError,
+)
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
@@ -73,7 +78,7 @@ class InvalidOut(Schema):
 
 
 class TooLargeOut(Schema):
-    """A file over the size limit (413)."""
+    """A file, or a whole request body, over its size limit (413)."""
 
     detail: str
     limit_bytes: int
@@ -125,8 +130,10 @@ def _errors_by_shape(method: str, operation: dict) -> dict[int, tuple[type[Schem
         errors[403] = (ErrorOut,)
     if any(parameter["in"] == "path" for parameter in parameters):
         errors[404] = (ErrorOut,)
-    if "multipart/form-data" in body:
+    if "multipart/form-data" in body or "application/json" in body:
         errors[413] = (TooLargeOut,)
+    # The web server's own answer (no JSON) to a request line over its limit (docs/api.md).
+    errors[414] = ()
     return errors
 
 
@@ -160,10 +167,10 @@ def declare_errors(document: dict, root: str) -> None:
         for method, operation in operations.items():
             listed.discard((method, path))
             for status, models in _errors_of(method, path, operation).items():
-                operation["responses"].setdefault(
-                    status,
-                    {"description": HTTPStatus(status).phrase, "content": _answer_of(models)},
-                )
+                answer: dict[str, Any] = {"description": HTTPStatus(status).phrase}
+                if models:
+                    answer["content"] = _answer_of(models)
+                operation["responses"].setdefault(status, answer)
     if listed:
         raise ImproperlyConfigured(f"No such operations of the API: {sorted(listed)}.")
 
@@ -328,6 +335,26 @@ def attachment_too_large(request: HttpRequest, exc: AttachmentTooLarge):
     return api.create_response(request, payload, status=413)
 
 
+@api.exception_handler(RequestDataTooBig)
+def request_too_large(request: HttpRequest, exc: RequestDataTooBig):
+    return body_too_large(request)
+
+
+def body_too_large(request: HttpRequest):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    error = {
+        "field": "__all__",
+        "problem": "The request body is over the size limit.",
+        "allowed": f"a body of at most {limit} bytes",
+    }
+    payload = {
+        "detail": f"The request body is over the size limit of {limit} bytes.",
+        "limit_bytes": limit,
+        "errors": [error],
+    }
+    return api.create_response(request, payload, status=413)
+
+
 @api.exception_handler(PermissionDenied)
 def permission_denied(request: HttpRequest, exc: PermissionDenied):
     return api.create_response(request, {"detail": str(exc) or "Not allowed."}, status=403)
@@ -347,11 +374,14 @@ UNREADABLE = {
 
 @api.exception_handler(HttpError)
 def http_error(request: HttpRequest, exc: HttpError):
-    """ninja's own refusals. Its only 400 is a body it could not parse, answered in the shape
-    of every invalid input (docs/api.md), with where the reading stopped."""
+    """ninja's own refusals. Its only 400 is a body it could not read, answered in the shape
+    of every invalid input (docs/api.md), with where the reading stopped; a body over the size
+    limit is a 413 saying the limit."""
     if exc.status_code != 400:
         return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
     cause = exc.__cause__
+    if isinstance(cause, RequestDataTooBig):
+        return body_too_large(request)
     problem = "The body is not valid JSON" + (f": {cause}." if cause is not None else ".")
     error = {**UNREADABLE, "problem": problem}
     return api.create_response(request, {"detail": "Invalid input.", "errors": [error]}, status=400)

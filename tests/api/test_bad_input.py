@@ -534,3 +534,23 @@ def test_every_unreadable_body_is_refused_in_the_documented_shape(cast, api_as, 
         )
 
     assert assert_refused(response, "__all__")[0]["field"] == "__all__"
+
+
+def test_a_json_body_over_the_size_limit_is_a_413_saying_the_limit(cast, api_as, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client = api_as(cast.admin)
+    payload = {"name": "Forensics", "description": "x" * 2000}
+
+    with nothing_written():
+        response = send(client, "POST", f"{API}/practices", payload)
+
+    assert response.status_code == 413, response.content
+    body = response.json()
+    assert body["limit_bytes"] == 1000
+    assert body["errors"] == [
+        {
+            "field": "__all__",
+            "problem": "The request body is over the size limit.",
+            "allowed": "a body of at most 1000 bytes",
+        }
+    ]
