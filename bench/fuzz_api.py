@@ -1,13 +1,15 @@
 """Fuzz the served API against its own OpenAPI document with schemathesis; prints one JSON object.
 
-    .venv/bin/python bench/fuzz_api.py [--examples 30] [--seed 2026] [--port 0] [--workers 2]
+    .venv/bin/python bench/fuzz_api.py [--examples 25] [--seed 2026] [--port 0] [--workers 2]
 
 Loads the small demo into a fresh ``THIRDWAY_HOME`` (SQLite), gives the practice admin and a
 client user one API token each, serves the app with ``thirdway serve`` on a free port and runs
-``st run`` once per token, with the checks ``not_a_server_error``, ``status_code_conformance``
-and ``response_schema_conformance``, a bounded number of examples per operation and a fixed
-seed.  Exits non-zero when either run finds a failure; the schemathesis output and JUnit
-reports stay in ``--reports`` for reading.  ``.ci/run`` calls it.
+``st run`` once per token (phases examples, coverage, fuzzing and stateful), with the checks
+``not_a_server_error``, ``status_code_conformance`` and ``response_schema_conformance``, a
+bounded number of examples per operation and a fixed seed.  Prints, per token, the operations
+tested, the test cases sent and the failures by schemathesis code (ST101: a server error).
+Exits non-zero when either run finds a failure; the schemathesis output and JUnit reports stay
+in ``--reports`` for reading.  ``.ci/run`` calls it.
 """
 
 from __future__ import annotations
@@ -82,7 +84,7 @@ def summary(output: str) -> dict[str, object]:
 
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--examples", type=int, default=30, help="examples per operation")
+    parser.add_argument("--examples", type=int, default=25, help="examples per operation")
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--port", type=int, default=0, help="0: a free port")
     parser.add_argument("--workers", type=int, default=2, help="schemathesis workers")
