@@ -4,20 +4,25 @@ from http import HTTPStatus
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import (
+    ImproperlyConfigured,
+    PermissionDenied,
+    RequestDataTooBig,
+    ValidationError,
+)
 from django.http import Http404, HttpRequest
 from ninja import NinjaAPI, Schema, Swagger
-from ninja.errors import AuthenticationError
+from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as SchemaError
 from ninja.openapi.schema import OpenAPISchema
 from ninja.security import HttpBearer, SessionAuth
-from pydantic import ConfigDict
 
 from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
 from thirdway.clients.api import router as clients_router
 from thirdway.mail.api import router as mail_router
 from thirdway.network.api import router as network_router
+from thirdway.payloads import VALID_TEXT
 from thirdway.sla.api import router as sla_router
 from thirdway.tickets.api.router import router as tickets_router
 from thirdway.tickets.lifecycle import TransitionRefused
@@ -81,16 +86,8 @@ class InvalidOut(Schema):
     errors: list[FieldErrorOut]
 
 
-class UnreadableOut(Schema):
-    """A body that is not JSON at all (400): nothing in it could be read, so no field is named."""
-
-    model_config = ConfigDict(extra="forbid")
-
-    detail: str
-
-
 class TooLargeOut(Schema):
-    """A file over the size limit (413)."""
+    """A file, or a whole request body, over its size limit (413)."""
 
     detail: str
     limit_bytes: int
@@ -105,7 +102,7 @@ class RefusedMoveOut(Schema):
     allowed: list[str]
 
 
-ERROR_MODELS = (ErrorOut, InvalidOut, UnreadableOut, TooLargeOut, RefusedMoveOut)
+ERROR_MODELS = (ErrorOut, InvalidOut, TooLargeOut, RefusedMoveOut)
 WRITES = {"post", "put", "patch", "delete"}
 # What some operations answer beyond what their shape says, by method and path under the root.
 MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
@@ -135,15 +132,17 @@ def _errors_by_shape(method: str, operation: dict) -> dict[int, tuple[type[Schem
     parameters = operation.get("parameters", [])
     body = operation.get("requestBody", {}).get("content", {})
     if parameters or body:
-        errors[400] = (InvalidOut, UnreadableOut) if "application/json" in body else (InvalidOut,)
+        errors[400] = (InvalidOut,)
     if operation.get("security"):
         errors[401] = (ErrorOut,)
     if method in WRITES:
         errors[403] = (ErrorOut,)
     if any(parameter["in"] == "path" for parameter in parameters):
         errors[404] = (ErrorOut,)
-    if "multipart/form-data" in body:
+    if "multipart/form-data" in body or "application/json" in body:
         errors[413] = (TooLargeOut,)
+    # The web server's own answer (no JSON) to a request line over its limit (docs/api.md).
+    errors[414] = ()
     return errors
 
 
@@ -177,10 +176,10 @@ def declare_errors(document: dict, root: str) -> None:
         for method, operation in operations.items():
             listed.discard((method, path))
             for status, models in _errors_of(method, path, operation).items():
-                operation["responses"].setdefault(
-                    status,
-                    {"description": HTTPStatus(status).phrase, "content": _answer_of(models)},
-                )
+                answer: dict[str, Any] = {"description": HTTPStatus(status).phrase}
+                if models:
+                    answer["content"] = _answer_of(models)
+                operation["responses"].setdefault(status, answer)
     if listed:
         raise ImproperlyConfigured(f"No such operations of the API: {sorted(listed)}.")
 
@@ -233,6 +232,17 @@ def _limits(code: str | None, params: dict) -> str:
     }.get(code, ANY_DOCUMENTED_VALUE)
 
 
+def _formatted(message: str, params: dict) -> str:
+    """Django's ``message % params``; a message whose ``%`` is not a placeholder stays as it
+    is rather than failing the answer."""
+    if not params:
+        return str(message)
+    try:
+        return str(message % params)
+    except (KeyError, TypeError, ValueError):
+        return str(message)
+
+
 def validation_items(error: ValidationError) -> list[dict]:
     """Django validation errors as ``[{field, problem, allowed}]``."""
     items = []
@@ -243,7 +253,7 @@ def validation_items(error: ValidationError) -> list[dict]:
     for field, errors in pairs:
         for item in errors:
             params = item.params or {}
-            message = item.message % params if params else item.message
+            message = _formatted(item.message, params)
             items.append(
                 {"field": field, "problem": str(message), "allowed": _limits(item.code, params)}
             )
@@ -306,6 +316,7 @@ def _pydantic_allowed(error: dict) -> str:
         "bool_parsing": "true or false",
         "bool_type": "true or false",
         "string_type": "a string",
+        "string_unicode": VALID_TEXT,
         "dict_type": "an object",
         "list_type": "a list",
         "tuple_type": "a list",
@@ -336,6 +347,26 @@ def attachment_too_large(request: HttpRequest, exc: AttachmentTooLarge):
     return api.create_response(request, payload, status=413)
 
 
+@api.exception_handler(RequestDataTooBig)
+def request_too_large(request: HttpRequest, exc: RequestDataTooBig):
+    return body_too_large(request)
+
+
+def body_too_large(request: HttpRequest):
+    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+    error = {
+        "field": "__all__",
+        "problem": "The request body is over the size limit.",
+        "allowed": f"a body of at most {limit} bytes",
+    }
+    payload = {
+        "detail": f"The request body is over the size limit of {limit} bytes.",
+        "limit_bytes": limit,
+        "errors": [error],
+    }
+    return api.create_response(request, payload, status=413)
+
+
 @api.exception_handler(PermissionDenied)
 def permission_denied(request: HttpRequest, exc: PermissionDenied):
     return api.create_response(request, {"detail": str(exc) or "Not allowed."}, status=403)
@@ -344,6 +375,28 @@ def permission_denied(request: HttpRequest, exc: PermissionDenied):
 @api.exception_handler(Http404)
 def not_found(request: HttpRequest, exc: Http404):
     return api.create_response(request, {"detail": "Not found."}, status=404)
+
+
+# What a body that cannot be read at all is refused with: no field of it could be named.
+UNREADABLE = {
+    "field": "__all__",
+    "allowed": "a JSON object (UTF-8) with the fields this operation documents",
+}
+
+
+@api.exception_handler(HttpError)
+def http_error(request: HttpRequest, exc: HttpError):
+    """ninja's own refusals. Its only 400 is a body it could not read, answered in the shape
+    of every invalid input (docs/api.md), with where the reading stopped; a body over the size
+    limit is a 413 saying the limit."""
+    if exc.status_code != 400:
+        return api.create_response(request, {"detail": str(exc)}, status=exc.status_code)
+    cause = exc.__cause__
+    if isinstance(cause, RequestDataTooBig):
+        return body_too_large(request)
+    problem = "The body is not valid JSON" + (f": {cause}." if cause is not None else ".")
+    error = {**UNREADABLE, "problem": problem}
+    return api.create_response(request, {"detail": "Invalid input.", "errors": [error]}, status=400)
 
 
 @api.exception_handler(AuthenticationError)

@@ -16,8 +16,10 @@ ADMIN_ONLY = "Only a practice admin may do this."
 
 
 def invalid(field: str, message: str, allowed: str) -> ValidationError:
-    """The error for a value of ``field`` that is not allowed (raise it)."""
-    return ValidationError({field: ValidationError(message, params={"allowed": allowed})})
+    """The error for a value of ``field`` that is not allowed (raise it).  ``message`` is taken
+    as it is: a ``%`` in it (a value quoted back, say) is not a placeholder for the params."""
+    literal = message.replace("%", "%%")
+    return ValidationError({field: ValidationError(literal, params={"allowed": allowed})})
 
 
 def require(allowed: bool, message: str) -> None:

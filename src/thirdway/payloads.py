@@ -9,18 +9,20 @@ or query sees it.  Imports Django (through ninja) and nothing of ours.
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from ninja import Field, Schema
 from ninja.conf import settings as ninja_settings
 from ninja.pagination import LimitOffsetPagination
-from pydantic import AfterValidator, AwareDatetime, field_validator
+from pydantic import AfterValidator, AwareDatetime, ValidationInfo, field_validator
 from pydantic_core import PydanticCustomError
 
 # The largest value a 64-bit signed column holds (SQLite and PostgreSQL bigint alike).
 BIGGEST = 2**63 - 1
 WHOLE_NUMBER = f"a whole number from -{BIGGEST + 1} to {BIGGEST}"
 VALID_TEXT = "text of valid Unicode characters (no lone UTF-16 surrogates such as \\ud800)"
+NOT_NULL = "a value (not null)"
+NOT_NULL_OR_LEFT_OUT = "a value (not null), or leave the field out"
 MOMENT = "an ISO 8601 date and time with offset, between years 1 and 9999 once in UTC"
 # The most rows one page of any list answers, and the furthest a page may start.
 MAX_PAGE = 500
@@ -29,6 +31,17 @@ MAX_OFFSET = 10_000_000
 MAX_TEAM = 200
 MAX_LANGUAGES = 20
 MAX_SHIFTS = 12
+
+# The longest free texts a client may send, where no column sets the limit: a ticket's body or
+# an article, notes and descriptions, a reason given for an act (as the desk's forms take it),
+# a password, a search.
+MAX_BODY = 100_000
+MAX_NOTES = 20_000
+MAX_REASON = 250
+MAX_PASSWORD = 200
+MAX_QUERY = 200
+# The longest an e-mail address can be (RFC 5321 with its erratum; Django's EmailField).
+MAX_EMAIL = 254
 
 # An id of a row: what a 64-bit primary key can be.
 Id = Annotated[int, Field(ge=1, le=BIGGEST)]
@@ -81,9 +94,35 @@ def _refusal(value: Any) -> PydanticCustomError | None:
     return None
 
 
+def _no_default(schema: dict[str, Any]) -> None:
+    schema.pop("default", None)
+
+
+def kept(default: Any = None, **constraints: Any) -> Any:
+    """A PATCH field that may be left out (the value stays as it is) but not sent as null: its
+    type says what it takes, and the OpenAPI document lists no null for it."""
+    return Field(default, json_schema_extra=_no_default, **constraints)
+
+
+def _takes_null(annotation: Any) -> bool:
+    return annotation is None or annotation is Any or type(None) in get_args(annotation)
+
+
 class Payload(Schema):
     """The base of every schema a client sends: each field, whatever its type, is checked for
-    values no column can hold, so no endpoint can forget it."""
+    values no column can hold, so no endpoint can forget it; null is refused, in words, where
+    the type does not take it (a PATCH field left out keeps its value, see ``kept``)."""
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def not_null(cls, value: Any, info: ValidationInfo) -> Any:
+        field = cls.model_fields.get(info.field_name or "")
+        if value is None and field is not None and not _takes_null(field.annotation):
+            allowed = NOT_NULL if field.is_required() else NOT_NULL_OR_LEFT_OUT
+            raise PydanticCustomError(
+                "null_refused", "This field cannot be null.", {"allowed": allowed}
+            )
+        return value
 
     @field_validator("*", mode="after")
     @classmethod

@@ -515,4 +515,42 @@ def test_a_body_that_is_not_json_is_refused(cast, api_as):
     with nothing_written():
         response = client.post(f"{API}/practices", data="{name:", content_type="application/json")
 
-    assert response.status_code == 400
+    errors = assert_refused(response, "__all__")
+    assert errors[0]["problem"].startswith("The body is not valid JSON: Expecting property name")
+    assert "JSON object" in errors[0]["allowed"]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"\xff\xfe{", b"[1, 2", b"nul", b"{} {}", b'"unterminated'],
+    ids=["not utf-8", "cut short", "a bad literal", "two values", "an open string"],
+)
+def test_every_unreadable_body_is_refused_in_the_documented_shape(cast, api_as, body):
+    client = api_as(cast.admin)
+
+    with nothing_written():
+        response = client.patch(
+            f"{API}/practices/{cast.security.pk}", data=body, content_type="application/json"
+        )
+
+    assert assert_refused(response, "__all__")[0]["field"] == "__all__"
+
+
+def test_a_json_body_over_the_size_limit_is_a_413_saying_the_limit(cast, api_as, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1000
+    client = api_as(cast.admin)
+    payload = {"name": "Forensics", "description": "x" * 2000}
+
+    with nothing_written():
+        response = send(client, "POST", f"{API}/practices", payload)
+
+    assert response.status_code == 413, response.content
+    body = response.json()
+    assert body["limit_bytes"] == 1000
+    assert body["errors"] == [
+        {
+            "field": "__all__",
+            "problem": "The request body is over the size limit.",
+            "allowed": "a body of at most 1000 bytes",
+        }
+    ]

@@ -59,7 +59,8 @@ def test_a_status_the_operation_does_not_declare_breaks_the_contract(db, api_con
         api_contract.check("GET", f"{API}/me", answer({"detail": "I'm a teapot."}, 418))
 
     assert str(broken.value) == (
-        "GET /api/v1/me answered 418: status 418 is not declared for GET /api/v1/me (only 200, 401)"
+        "GET /api/v1/me answered 418: status 418 is not declared for GET /api/v1/me "
+        "(only 200, 401, 414)"
     )
 
 
@@ -87,7 +88,7 @@ def test_the_test_client_checks_every_api_answer(cast, api_as, api_contract, api
         with pytest.raises(ContractBroken, match="status 200 is not declared for GET"):
             client.get(f"{API}/me")
     assert api_answers == [
-        "GET /api/v1/me answered 200: status 200 is not declared for GET /api/v1/me (only 401)"
+        "GET /api/v1/me answered 200: status 200 is not declared for GET /api/v1/me (only 401, 414)"
     ]
     api_answers.clear()  # the breach was wanted here: the test must not fail at its end
 

@@ -60,3 +60,20 @@ def test_the_docs_page_answers(db):
 
     assert response.status_code == 200
     assert "openapi.json" in response.content.decode()
+
+
+def test_every_operation_declares_the_refusals_of_the_server_and_of_size(db):
+    paths = schema()["paths"]
+
+    for url, methods in paths.items():
+        for method, operation in methods.items():
+            answers = operation["responses"]
+            # The web server's answer to a request line over its limit: no JSON body.
+            assert answers["414"] == {"description": "Request-URI Too Long"}, (method, url)
+            content = operation.get("requestBody", {}).get("content", {})
+            if "application/json" in content or "multipart/form-data" in content:
+                body = answers["413"]["content"]["application/json"]["schema"]
+                assert body == {"$ref": "#/components/schemas/TooLargeOut"}, (method, url)
+            if "application/json" in content:
+                body = answers["400"]["content"]["application/json"]["schema"]
+                assert body == {"$ref": "#/components/schemas/InvalidOut"}, (method, url)

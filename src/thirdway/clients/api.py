@@ -11,7 +11,7 @@ from thirdway.audit.models import Source
 from thirdway.clients import services
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.network.services import resolve_partner
-from thirdway.payloads import MAX_TEAM, Id, Page, Payload
+from thirdway.payloads import MAX_EMAIL, MAX_NOTES, MAX_PASSWORD, MAX_TEAM, Id, Page, Payload, kept
 
 router = Router()
 StatusName = Literal["prospect", "active", "suspended", "former"]
@@ -49,23 +49,23 @@ class ClientOut(Schema):
 
 
 class ClientIn(Payload, extra="forbid"):
-    name: str
+    name: str = Field(max_length=200)
     lead_partner: Id | None = None
-    time_zone: str
-    country: str
-    region: str = ""
+    time_zone: str = Field(max_length=64)
+    country: str = Field(max_length=2)
+    region: str = Field("", max_length=10)
     status: StatusName = "active"
-    notes: str = ""
+    notes: str = Field("", max_length=MAX_NOTES)
 
 
 class ClientPatch(Payload, extra="forbid"):
-    name: str | None = None
+    name: str = kept(max_length=200)
     lead_partner: Id | None = None
-    time_zone: str | None = None
-    country: str | None = None
-    region: str | None = None
-    status: StatusName | None = None
-    notes: str | None = None
+    time_zone: str = kept(max_length=64)
+    country: str = kept(max_length=2)
+    region: str = kept(max_length=10)
+    status: StatusName = kept()
+    notes: str = kept(max_length=MAX_NOTES)
 
 
 class TeamIn(Payload, extra="forbid"):
@@ -131,19 +131,19 @@ class SiteOut(Schema):
 
 class SiteIn(Payload, extra="forbid"):
     client: Id
-    name: str
-    address: str = ""
+    name: str = Field(max_length=150)
+    address: str = Field("", max_length=MAX_NOTES)
     latitude: float | None = None
     longitude: float | None = None
-    time_zone: str | None = None
+    time_zone: str | None = Field(None, max_length=64)
 
 
 class SitePatch(Payload, extra="forbid"):
-    name: str | None = None
-    address: str | None = None
+    name: str = kept(max_length=150)
+    address: str = kept(max_length=MAX_NOTES)
     latitude: float | None = None
     longitude: float | None = None
-    time_zone: str | None = None
+    time_zone: str = kept(max_length=64)
 
 
 @router.get("/sites", response=list[SiteOut])
@@ -194,20 +194,20 @@ class ContactOut(Schema):
 
 class ContactIn(Payload, extra="forbid"):
     client: Id
-    name: str
-    email: str
-    phone: str = ""
+    name: str = Field(max_length=150)
+    email: str = Field(max_length=MAX_EMAIL)
+    phone: str = Field("", max_length=40)
     role: ContactRoleName = "user"
     with_login: bool = False
-    password: str | None = None
+    password: str | None = Field(None, max_length=MAX_PASSWORD)
 
 
 class ContactPatch(Payload, extra="forbid"):
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    role: ContactRoleName | None = None
-    is_active: bool | None = None
+    name: str = kept(max_length=150)
+    email: str = kept(max_length=MAX_EMAIL)
+    phone: str = kept(max_length=40)
+    role: ContactRoleName = kept()
+    is_active: bool = kept()
 
 
 @router.get("/contacts", response=list[ContactOut])
@@ -254,23 +254,23 @@ class AssetOut(Schema):
 
 class AssetIn(Payload, extra="forbid"):
     client: Id
-    name: str
+    name: str = Field(max_length=150)
     kind: AssetKindName
     site: Id | None = None
     contact: Id | None = None
-    serial: str = ""
-    operating_system: str = ""
-    notes: str = ""
+    serial: str = Field("", max_length=100)
+    operating_system: str = Field("", max_length=100)
+    notes: str = Field("", max_length=MAX_NOTES)
 
 
 class AssetPatch(Payload, extra="forbid"):
-    name: str | None = None
-    kind: AssetKindName | None = None
+    name: str = kept(max_length=150)
+    kind: AssetKindName = kept()
     site: Id | None = None
     contact: Id | None = None
-    serial: str | None = None
-    operating_system: str | None = None
-    notes: str | None = None
+    serial: str = kept(max_length=100)
+    operating_system: str = kept(max_length=100)
+    notes: str = kept(max_length=MAX_NOTES)
 
 
 @router.get("/assets", response=list[AssetOut])

@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Router, Schema, Status
+from ninja import Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from thirdway.audit.models import Source
@@ -17,6 +17,9 @@ from thirdway.mail.models import InboundMessage, InboundSource, Mailbox, Outboun
 from thirdway.payloads import Page
 
 router = Router()
+# A mailbox's name, and a status of the outbox, as long as their columns at most.
+MAILBOX = Query(None, max_length=50)
+OUTBOX_STATUS = Query(None, max_length=20)
 
 
 class InboundOut(Schema):
@@ -48,7 +51,7 @@ class OutboundOut(Schema):
 
 
 @router.post("/mail/inbound", response={201: IntakeOut, 200: IntakeOut})
-def post_inbound(request: HttpRequest, mailbox: str | None = None):
+def post_inbound(request: HttpRequest, mailbox: str | None = MAILBOX):
     """Take one raw RFC 822 message as the request body (``Content-Type: message/rfc822``).
 
     201 when it is new, 200 when this mailbox already had it (same Message-ID): posting twice
@@ -110,6 +113,6 @@ def reprocess(request: HttpRequest, message_id: int):
 
 @router.get("/mail/outbox", response=list[OutboundOut])
 @paginate(Page)
-def list_outbox(request: HttpRequest, status: str | None = None):
+def list_outbox(request: HttpRequest, status: str | None = OUTBOX_STATUS):
     found = OutboundMessage.objects.for_user(request.user).defer("raw")
     return found.filter(status=status) if status else found

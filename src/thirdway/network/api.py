@@ -15,15 +15,28 @@ from thirdway.audit.models import Source
 from thirdway.network import services
 from thirdway.network.models import Absence, Partner, Practice, Skill
 from thirdway.network.schedule import available_ids
-from thirdway.payloads import MAX_LANGUAGES, MAX_SHIFTS, Id, Moment, Page, Payload
+from thirdway.payloads import (
+    MAX_EMAIL,
+    MAX_LANGUAGES,
+    MAX_NOTES,
+    MAX_PASSWORD,
+    MAX_SHIFTS,
+    Id,
+    Moment,
+    Page,
+    Payload,
+    kept,
+)
 
 router = Router()
 PartnerKindName = Literal["partner", "associate", "desk"]
 AbsenceKindName = Literal["vacation", "sick", "training", "other"]
 Hours = dict[str, list[tuple[str, str]]]
-# What a client may send: seven days of at most a few shifts each.
+# What a client may send: seven days of at most a few shifts each, from HH:MM to HH:MM.
+Clock = Annotated[str, Field(max_length=5)]
 HoursIn = Annotated[
-    dict[str, Annotated[list[tuple[str, str]], Field(max_length=MAX_SHIFTS)]], Field(max_length=7)
+    dict[str, Annotated[list[tuple[Clock, Clock]], Field(max_length=MAX_SHIFTS)]],
+    Field(max_length=7),
 ]
 Languages = Annotated[list[Annotated[str, Field(max_length=20)]], Field(max_length=MAX_LANGUAGES)]
 
@@ -50,19 +63,19 @@ class PracticeOut(Schema):
 
 
 class PracticeIn(Payload, extra="forbid"):
-    name: str
-    slug: str | None = None
-    description: str = ""
+    name: str = Field(max_length=100)
+    slug: str | None = Field(None, max_length=100)
+    description: str = Field("", max_length=MAX_NOTES)
     lead: Id | None = None
     auto_dispatch: bool = False
 
 
 class PracticePatch(Payload, extra="forbid"):
-    name: str | None = None
-    slug: str | None = None
-    description: str | None = None
+    name: str = kept(max_length=100)
+    slug: str = kept(max_length=100)
+    description: str = kept(max_length=MAX_NOTES)
     lead: Id | None = None
-    auto_dispatch: bool | None = None
+    auto_dispatch: bool = kept()
 
 
 def _practice_data(payload: Schema, **dump) -> dict:
@@ -156,38 +169,40 @@ PRIVATE_PARTNER_FIELDS = (
 
 
 class PartnerIn(Payload, extra="forbid"):
-    name: str
-    email: str
-    phone: str = ""
+    name: str = Field(max_length=150)
+    email: str = Field(max_length=MAX_EMAIL)
+    phone: str = Field("", max_length=40)
     kind: PartnerKindName = "partner"
-    region: str = ""
-    town: str = ""
+    region: str = Field("", max_length=100)
+    town: str = Field("", max_length=100)
     latitude: float
     longitude: float
-    time_zone: str
+    time_zone: str = Field(max_length=64)
     service_radius_km: int = 30
     working_hours: HoursIn = {}
     capacity: int = 10
     languages: Languages = []
-    username: str | None = Field(None, description="Give one to create a sign-in account.")
-    password: str | None = None
+    username: str | None = Field(
+        None, max_length=150, description="Give one to create a sign-in account."
+    )
+    password: str | None = Field(None, max_length=MAX_PASSWORD)
 
 
 class PartnerPatch(Payload, extra="forbid"):
-    name: str | None = None
-    email: str | None = None
-    phone: str | None = None
-    kind: PartnerKindName | None = None
-    region: str | None = None
-    town: str | None = None
-    latitude: float | None = None
-    longitude: float | None = None
-    time_zone: str | None = None
-    service_radius_km: int | None = None
-    working_hours: HoursIn | None = None
-    capacity: int | None = None
-    languages: Languages | None = None
-    is_active: bool | None = None
+    name: str = kept(max_length=150)
+    email: str = kept(max_length=MAX_EMAIL)
+    phone: str = kept(max_length=40)
+    kind: PartnerKindName = kept()
+    region: str = kept(max_length=100)
+    town: str = kept(max_length=100)
+    latitude: float = kept()
+    longitude: float = kept()
+    time_zone: str = kept(max_length=64)
+    service_radius_km: int = kept()
+    working_hours: HoursIn = kept()
+    capacity: int = kept()
+    languages: Languages = kept()
+    is_active: bool = kept()
     deputy: Id | None = Field(
         None, description="The standing deputy while away: an active partner's id; null clears."
     )
@@ -195,7 +210,7 @@ class PartnerPatch(Payload, extra="forbid"):
 
 class PartnerFilter(Schema):
     practice: Id | None = None
-    region: str | None = None
+    region: str | None = Field(None, max_length=100)
     kind: PartnerKindName | None = None
     available_now: bool = False
 
@@ -284,7 +299,7 @@ class AbsenceIn(Payload, extra="forbid"):
     kind: AbsenceKindName
     starts_at: Moment
     ends_at: Moment
-    note: str = ""
+    note: str = Field("", max_length=200)
     deputy: Id | None = Field(
         None,
         description="Who takes the partner's open tickets during the absence: an active "
@@ -294,10 +309,10 @@ class AbsenceIn(Payload, extra="forbid"):
 
 
 class AbsencePatch(Payload, extra="forbid"):
-    kind: AbsenceKindName | None = None
-    starts_at: Moment | None = None
-    ends_at: Moment | None = None
-    note: str | None = None
+    kind: AbsenceKindName = kept()
+    starts_at: Moment = kept()
+    ends_at: Moment = kept()
+    note: str = kept(max_length=200)
     deputy: Id | None = Field(None, description="An active partner's id; null clears it.")
 
 

@@ -19,7 +19,9 @@ from thirdway.sla.models import BusinessCalendar, SlaPolicy
 
 router = Router()
 # One span of working hours: its start and end, HH:MM.
-Span = Annotated[list[str], Field(min_length=2, max_length=2)]
+Span = Annotated[list[Annotated[str, Field(max_length=5)]], Field(min_length=2, max_length=2)]
+# A closed date, YYYY-MM-DD.
+DateText = Annotated[str, Field(max_length=10)]
 # Days a calendar may list as closed, on top of public holidays.
 MAX_CLOSED_DATES = 1000
 
@@ -35,14 +37,14 @@ class CalendarOut(Schema):
 
 
 class CalendarIn(Payload, extra="forbid"):
-    name: str
-    time_zone: str
+    name: str = Field(max_length=100)
+    time_zone: str = Field(max_length=64)
     weekly_hours: Annotated[
         dict[str, Annotated[list[Span], Field(max_length=MAX_SHIFTS)]], Field(max_length=7)
     ]
-    holiday_country: str = ""
-    holiday_region: str = ""
-    closed_dates: list[str] = Field([], max_length=MAX_CLOSED_DATES)
+    holiday_country: str = Field("", max_length=2)
+    holiday_region: str = Field("", max_length=10)
+    closed_dates: list[DateText] = Field([], max_length=MAX_CLOSED_DATES)
 
 
 class TargetOut(Schema):

@@ -105,6 +105,14 @@ def test_a_client_contact_picks_existing_tags_but_cannot_add_new_ones(cast, api_
     assert sorted(Tag.objects.values_list("name", flat=True)) == ["printer"]
 
 
+@pytest.mark.parametrize("tag", ["50%(off", "100%", "%(allowed)s", "%s%d"])
+def test_an_unknown_tag_quoted_back_in_the_refusal_keeps_its_percent_signs(cast, api_as, tag):
+    refused = post(api_as(cast.client_user), "/tickets", new_ticket(cast, tags=[tag]))
+
+    assert fields_of(refused) == ["tags"]
+    assert refused.json()["errors"][0]["problem"].startswith(f"Unknown tags: {tag.lower()}.")
+
+
 def test_the_network_adds_new_tags(cast, api_as):
     response = post(api_as(cast.partner), "/tickets", new_ticket(cast, tags=["Firmware"]))
 

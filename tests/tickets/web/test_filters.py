@@ -3,9 +3,14 @@ on both, the page takes typed names where its lists are long, and text is the se
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import pytest
 from django.db import connection
+from django.test import Client as HttpClient
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from thirdway.audit.models import Source
 from thirdway.tickets import forms, services
@@ -123,3 +128,38 @@ def test_a_refused_value_is_a_400_naming_it_on_the_api_and_ignored_on_the_page(
     assert "Priority: Select a valid choice." in html
     assert "Sort: Select a valid choice." in html
     assert set(shown_numbers(html)) == desk.numbers("t1", "t2")
+
+
+def test_the_api_takes_status_open_and_the_sla_windows_of_the_page(cast, desk, web_as, api_as):
+    now = timezone.now()
+    for name, due in (("t1", -1), ("t2", 2), ("t3", 9)):
+        Ticket.objects.filter(pk=getattr(desk, name).pk).update(
+            sla_due_at=now + dt.timedelta(hours=due)
+        )
+    page, api = web_as(cast.admin), api_as(cast.admin)
+
+    assert set(_api(api, status="open")) == set(_page(page, status="open"))
+    assert set(_api(api, status="open")) == {
+        ticket.number for ticket in Ticket.objects.filter(status__in=OPEN)
+    }
+    assert set(_api(api, status=["open", "closed"])) == {
+        ticket.number for ticket in Ticket.objects.filter(status__in=[*OPEN, "closed"])
+    }
+    assert set(_api(api, sla="breached")) == desk.numbers("t1") == set(_page(page, sla="breached"))
+    assert set(_api(api, sla="soon")) == desk.numbers("t1", "t2") == set(_page(page, sla="soon"))
+    refused = api.get(API, {"sla": "later"})
+    assert refused.status_code == 400
+    assert [error["field"] for error in refused.json()["errors"]] == ["sla"]
+    assert "breached" in refused.json()["errors"][0]["allowed"]
+
+
+def test_the_openapi_document_lists_the_values_of_status_and_sla(db):
+    document = HttpClient().get("/api/v1/openapi.json").json()
+    parameters = {
+        parameter["name"]: parameter for parameter in document["paths"][API]["get"]["parameters"]
+    }
+
+    assert "open" in json.dumps(parameters["status"]["schema"])
+    assert '"breached"' in json.dumps(parameters["sla"]["schema"])
+    assert '"soon"' in json.dumps(parameters["sla"]["schema"])
+    assert "four hours" in parameters["sla"]["description"]

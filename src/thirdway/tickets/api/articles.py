@@ -8,7 +8,7 @@ from ninja import File, Form, Router, Status, UploadedFile
 from ninja.pagination import paginate
 
 from thirdway.audit.models import Source
-from thirdway.payloads import Page
+from thirdway.payloads import MAX_BODY, Page
 from thirdway.tickets import event_texts, services
 from thirdway.tickets.api.finding import _fresh_article, _ticket
 from thirdway.tickets.api.schemas import ArticleOut
@@ -40,8 +40,8 @@ def upload(
     ticket_id: int,
     files: File[list[UploadedFile]],
     kind: Form[Literal["reply", "note"]] = "reply",
-    body_text: Form[str] = "",
-    body_html: Form[str] = "",
+    body_text: str = Form("", max_length=MAX_BODY),
+    body_html: str = Form("", max_length=MAX_BODY),
 ):
     """Files sent as multipart ``files``, carried by a new reply (or note, for the network)
     with an optional message.  A file over the size limit is a 413 and nothing is stored."""

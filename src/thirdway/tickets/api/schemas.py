@@ -9,7 +9,7 @@ from django.urls import reverse
 from ninja import Field, Schema
 from pydantic import AfterValidator
 
-from thirdway.payloads import Id, Moment, Payload
+from thirdway.payloads import MAX_BODY, MAX_REASON, Id, Moment, Payload, kept
 from thirdway.tickets import event_texts
 from thirdway.tickets.lifecycle import Status as TicketStatus
 from thirdway.tickets.models import (
@@ -23,6 +23,10 @@ from thirdway.tickets.models import (
 )
 
 StatusName = Literal[tuple(status.value for status in TicketStatus)]
+# A status filter also takes ``open``: every status but resolved and closed.
+StatusFilterName = Literal[("open", *(status.value for status in TicketStatus))]
+# ``breached``: the next SLA deadline has passed; ``soon``: it falls within four hours.
+SlaName = Literal["breached", "soon"]
 TypeName = Literal["incident", "service_request", "change", "problem", "alert", "maintenance"]
 LinkKindName = Literal["related", "duplicate", "parent"]
 SortName = Literal[
@@ -45,13 +49,20 @@ def _decoded(text: str) -> str:
     return text
 
 
-# Filters of the ticket list: each status or priority at most once.
-MAX_STATUSES = len(TicketStatus)
+# Filters of the ticket list: each status (or ``open``) or priority at most once.
+MAX_STATUSES = len(TicketStatus) + 1
 Priority = Annotated[int, Field(ge=1, le=4)]
 
 
 # A one-line text field (subject, category, reason): the services strip any markup from it.
-Line = Annotated[str, AfterValidator(_decoded)]
+# Each is as long as its column at most (a subject 250 characters, a category 100).
+Subject = Annotated[str, Field(max_length=250), AfterValidator(_decoded)]
+Category = Annotated[str, Field(max_length=100), AfterValidator(_decoded)]
+Reason = Annotated[str, Field(max_length=MAX_REASON), AfterValidator(_decoded)]
+# A ticket's description or an article, as HTML or plain text.
+Body = Annotated[str, Field(max_length=MAX_BODY)]
+# A free reason given with an act.
+ActReason = Annotated[str, Field(max_length=MAX_REASON)]
 # A tag as sent; the services hold tags to MAX_TAGS per ticket of TAG_LENGTH characters.
 TagName = Annotated[str, Field(max_length=TAG_LENGTH), AfterValidator(_decoded)]
 Tags = Annotated[list[TagName], Field(max_length=MAX_TAGS)]
@@ -182,20 +193,20 @@ class ArticleOut(Schema):
 
 class TicketIn(Payload, extra="forbid"):
     client: Id | None = Field(None, description="Required for the network; a contact's own.")
-    subject: Line
-    body_html: str | None = None
-    body_text: str | None = None
+    subject: Subject
+    body_html: Body | None = None
+    body_text: Body | None = None
     requester: Id | None = None
     site: Id | None = None
     asset: Id | None = None
     practice: Id | None = None
     assignee: Id | None = None
-    category: Line = ""
+    category: Category = ""
     type: TypeName = "incident"
     impact: int = Field(2, ge=1, le=3)
     urgency: int = Field(2, ge=1, le=3)
     priority: int | None = Field(None, ge=1, le=4)
-    priority_reason: Line = ""
+    priority_reason: Reason = ""
     needs_onsite: bool = False
     visit_starts_at: Moment | None = None
     visit_ends_at: Moment | None = None
@@ -203,44 +214,44 @@ class TicketIn(Payload, extra="forbid"):
 
 
 class TicketPatch(Payload, extra="forbid"):
-    subject: Line | None = None
-    category: Line | None = None
-    type: TypeName | None = None
+    subject: Subject = kept()
+    category: Category = kept()
+    type: TypeName = kept()
     practice: Id | None = None
     site: Id | None = None
     asset: Id | None = None
     requester: Id | None = None
-    needs_onsite: bool | None = None
+    needs_onsite: bool = kept()
     visit_starts_at: Moment | None = None
     visit_ends_at: Moment | None = None
-    tags: Tags | None = None
+    tags: Tags = kept()
 
 
 NOT_NULL = ("subject", "category", "type", "needs_onsite", "tags")
 
 
 class ArticleIn(Payload, extra="forbid"):
-    body_html: str | None = None
-    body_text: str | None = None
+    body_html: Body | None = None
+    body_text: Body | None = None
     time_spent_minutes: int = Field(0, ge=0, le=1440)
 
 
 class StatusIn(Payload, extra="forbid"):
-    status: str
-    reason: str = ""
+    status: str = Field(max_length=30)
+    reason: ActReason = ""
     force: bool = False
 
 
 class AssignIn(Payload, extra="forbid"):
     partner: Id | None
-    reason: str = ""
+    reason: ActReason = ""
 
 
 class PriorityIn(Payload, extra="forbid"):
     priority: int | None = Field(None, ge=1, le=4)
     impact: int | None = Field(None, ge=1, le=3)
     urgency: int | None = Field(None, ge=1, le=3)
-    reason: str = ""
+    reason: ActReason = ""
 
 
 class MergeIn(Payload, extra="forbid"):
@@ -249,7 +260,7 @@ class MergeIn(Payload, extra="forbid"):
 
 class SplitIn(Payload, extra="forbid"):
     articles: list[Id] = Field(min_length=1, max_length=MAX_SPLIT)
-    subject: Line = ""
+    subject: Subject = ""
 
 
 class LinkIn(Payload, extra="forbid"):
@@ -259,11 +270,11 @@ class LinkIn(Payload, extra="forbid"):
 
 class BulkIn(Payload, extra="forbid"):
     tickets: list[Id] = Field(min_length=1, max_length=200)
-    status: str | None = None
+    status: str | None = Field(None, max_length=30)
     assignee: Id | None = None
     unassign: bool = False
     priority: int | None = Field(None, ge=1, le=4)
-    reason: str = ""
+    reason: ActReason = ""
     add_tags: Tags = []
 
 

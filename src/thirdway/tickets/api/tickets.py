@@ -10,7 +10,7 @@ from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.clients.models import Client
 from thirdway.errors import invalid, refuse_nulls
-from thirdway.payloads import Id, Page
+from thirdway.payloads import MAX_QUERY, Id, Page
 from thirdway.tickets import services
 from thirdway.tickets.access import can_work_on
 from thirdway.tickets.api.finding import (
@@ -34,10 +34,11 @@ from thirdway.tickets.api.schemas import (
     MergeIn,
     Priority,
     PriorityIn,
+    SlaName,
     SortName,
     SplitIn,
+    StatusFilterName,
     StatusIn,
-    StatusName,
     TicketDetailOut,
     TicketIn,
     TicketOut,
@@ -45,13 +46,21 @@ from thirdway.tickets.api.schemas import (
 )
 from thirdway.tickets.filters import TicketFilter
 from thirdway.tickets.idempotency import idempotent
-from thirdway.tickets.models import Channel, Tag, Ticket, TicketLink
+from thirdway.tickets.models import TAG_LENGTH, Channel, Tag, Ticket, TicketLink
 from thirdway.tickets.search import search
 
 router = Router()
 # Each status or priority is worth giving once: longer lists are refused.
 STATUS_FILTER = Query(None, max_length=MAX_STATUSES)
 PRIORITY_FILTER = Query(None, max_length=4)
+TAG_FILTER = Query(None, max_length=TAG_LENGTH)
+TEXT_FILTER = Query(None, max_length=MAX_QUERY)
+SEARCH_TEXT = Query(..., max_length=MAX_QUERY)
+SLA_FILTER = Query(
+    None,
+    description="breached: the next SLA deadline has passed; "
+    "soon: it falls within the next four hours.",
+)
 # Search answers its best matches, at most 50.
 SEARCH_LIMIT = Query(20, ge=1, le=50)
 
@@ -60,19 +69,21 @@ SEARCH_LIMIT = Query(20, ge=1, le=50)
 @paginate(Page)
 def list_tickets(
     request,
-    status: list[StatusName] | None = STATUS_FILTER,
+    status: list[StatusFilterName] | None = STATUS_FILTER,
     client: Id | None = None,
     assignee: Id | None = None,
     unassigned: bool | None = None,
     practice: Id | None = None,
     priority: list[Priority] | None = PRIORITY_FILTER,
     requester: Id | None = None,
-    tag: str | None = None,
-    q: str | None = None,
+    tag: str | None = TAG_FILTER,
+    q: str | None = TEXT_FILTER,
+    sla: SlaName | None = SLA_FILTER,
     sort: SortName = "-updated_at",
 ):
     """Tickets the caller sees, filtered (several ``status`` or ``priority`` values may be
-    given) and sorted; ``q`` keeps those among the best 500 matches of ``/tickets/search``."""
+    given; ``status=open`` is every status but resolved and closed) and sorted; ``q`` keeps
+    those among the best 500 matches of ``/tickets/search``."""
     given = {
         "status": status,
         "priority": priority,
@@ -83,6 +94,7 @@ def list_tickets(
         "requester": requester,
         "tag": tag,
         "q": q,
+        "sla": sla,
         "sort": sort,
     }
     filters = TicketFilter(given, _tickets(request.auth), user=request.auth)
@@ -92,7 +104,7 @@ def list_tickets(
 
 
 @router.get("/tickets/search", response=list[HitOut])
-def search_tickets(request, q: str, limit: int = SEARCH_LIMIT):
+def search_tickets(request, q: str = SEARCH_TEXT, limit: int = SEARCH_LIMIT):
     """Tickets the caller sees that match ``q``; ``snippet`` is HTML with ``<mark>`` around the
     matches, escaped otherwise.  Internal notes are searched for the network only."""
     return [

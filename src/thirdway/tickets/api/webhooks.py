@@ -10,7 +10,7 @@ from ninja.pagination import paginate
 
 from thirdway.audit.models import Source
 from thirdway.errors import require_admin
-from thirdway.payloads import Id, Page, Payload
+from thirdway.payloads import Id, Page, Payload, kept
 from thirdway.tickets.idempotency import idempotent
 from thirdway.tickets.models import Webhook, WebhookDelivery
 from thirdway.tickets.webhooks import events, services
@@ -37,7 +37,7 @@ class WebhookCreated(WebhookOut):
 
 class WebhookIn(Payload, extra="forbid"):
     name: str = Field(min_length=1, max_length=100)
-    url: str
+    url: str = Field(max_length=500)
     events: list[EventName] = Field(
         [], max_length=len(events.EVENTS), description="Empty: every event."
     )
@@ -47,12 +47,12 @@ class WebhookIn(Payload, extra="forbid"):
 
 
 class WebhookPatch(Payload, extra="forbid"):
-    name: str | None = Field(None, min_length=1, max_length=100)
-    url: str | None = None
-    events: list[EventName] | None = Field(None, max_length=len(events.EVENTS))
+    name: str = kept(min_length=1, max_length=100)
+    url: str = kept(max_length=500)
+    events: list[EventName] = kept(max_length=len(events.EVENTS))
     client: Id | None = None
-    allow_private_target: bool | None = None
-    is_active: bool | None = None
+    allow_private_target: bool = kept()
+    is_active: bool = kept()
 
 
 class DeliveryOut(Schema):

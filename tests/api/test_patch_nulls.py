@@ -1,0 +1,115 @@
+"""A PATCH and its OpenAPI document agree on null: a field the document lets be null accepts
+null (and clears it), any other field sent as null is a 400 naming it, with nothing written."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client as HttpClient
+
+from support.api import API, assert_refused, nothing_written, pk
+
+# The object each PATCH of the API changes, by the short names of the cast (``support.api``);
+# ``ticket`` and ``webhook`` are made by the test. A new PATCH must be added here.
+TARGETS = {
+    "/practices/{practice_id}": "security",
+    "/partners/{partner_id}": "paula",
+    "/absences/{absence_id}": "oscar_vacation",
+    "/clients/{client_id}": "acme",
+    "/sites/{site_id}": "acme_site",
+    "/contacts/{contact_id}": "bob",
+    "/assets/{asset_id}": "bob_laptop",
+    "/tickets/{ticket_id}": "ticket",
+    "/webhooks/{webhook_id}": "webhook",
+}
+
+
+def openapi() -> dict:
+    response = HttpClient().get(f"{API}/openapi.json")
+    assert response.status_code == 200
+    return response.json()
+
+
+def _nullable(schema: dict) -> bool:
+    return schema.get("type") == "null" or any(
+        option.get("type") == "null" for option in schema.get("anyOf", [])
+    )
+
+
+def _patches(document: dict) -> dict[str, dict[str, bool]]:
+    """Each PATCH path (under the API) with its fields and whether each may be null."""
+    components = document["components"]["schemas"]
+    found = {}
+    for url, methods in document["paths"].items():
+        if "patch" not in methods:
+            continue
+        body = methods["patch"]["requestBody"]["content"]["application/json"]["schema"]
+        body = components[body["$ref"].rsplit("/", 1)[1]] if "$ref" in body else body
+        fields = {name: _nullable(field) for name, field in body["properties"].items()}
+        found[url.removeprefix(API)] = fields
+    return found
+
+
+def _send(client, url: str, payload: dict):
+    return client.patch(url, data=json.dumps(payload), content_type="application/json")
+
+
+@pytest.fixture
+def admin(cast, api_as) -> HttpClient:
+    return api_as(cast.admin)
+
+
+@pytest.fixture
+def ids(cast, admin) -> dict[str, int]:
+    """The id of each object a PATCH of the test changes."""
+    ticket = admin.post(
+        f"{API}/tickets",
+        data=json.dumps({"client": cast.acme.pk, "subject": "Printer", "body_text": "Jammed"}),
+        content_type="application/json",
+    )
+    webhook = admin.post(
+        f"{API}/webhooks",
+        data=json.dumps(
+            {"name": "Ops", "url": "https://hooks.example.com/thirdway", "client": cast.acme.pk}
+        ),
+        content_type="application/json",
+    )
+    assert ticket.status_code == 201, ticket.content
+    assert webhook.status_code == 201, webhook.content
+    made = {"ticket": ticket.json()["id"], "webhook": webhook.json()["id"]}
+    return {
+        template: made[name] if name in made else pk(cast, name)
+        for template, name in TARGETS.items()
+    }
+
+
+def test_every_patch_of_the_api_is_tried(db):
+    assert set(_patches(openapi())) == set(TARGETS)
+
+
+def test_every_field_a_patch_documents_as_nullable_accepts_null(admin, ids):
+    tried = []
+    for template, fields in _patches(openapi()).items():
+        url = API + template.split("{")[0] + str(ids[template])
+        for name in [name for name, nullable in fields.items() if nullable]:
+            response = _send(admin, url, {name: None})
+            assert response.status_code == 200, (template, name, response.content)
+            assert response.json().get(name, response.json().get(f"{name}_id")) is None, name
+            tried.append(name)
+
+    assert {"lead", "lead_partner", "site", "contact", "latitude", "practice"} <= set(tried)
+
+
+def test_every_field_a_patch_documents_as_not_nullable_refuses_null(admin, ids):
+    tried = []
+    for template, fields in _patches(openapi()).items():
+        url = API + template.split("{")[0] + str(ids[template])
+        for name in [name for name, nullable in fields.items() if not nullable]:
+            with nothing_written():
+                response = _send(admin, url, {name: None})
+            errors = assert_refused(response, name)
+            assert "not null" in errors[0]["allowed"], (template, name)
+            tried.append(name)
+
+    assert {"name", "subject", "tags", "email", "kind", "is_active", "url"} <= set(tried)
