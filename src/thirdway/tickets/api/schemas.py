@@ -28,6 +28,7 @@ StatusFilterName = Literal[("open", *(status.value for status in TicketStatus))]
 # ``breached``: the next SLA deadline has passed; ``soon``: it falls within four hours.
 SlaName = Literal["breached", "soon"]
 TypeName = Literal["incident", "service_request", "change", "problem", "alert", "maintenance"]
+WorkTypeName = Literal["remote", "onsite", "travel"]
 LinkKindName = Literal["related", "duplicate", "parent"]
 SortName = Literal[
     "-updated_at",
@@ -183,6 +184,8 @@ class ArticleOut(Schema):
     data: dict
     channel: str
     time_spent_minutes: int
+    work_type: str
+    billable: bool
     created_at: dt.datetime
     attachments: list[AttachmentOut]
 
@@ -234,6 +237,8 @@ class ArticleIn(Payload, extra="forbid"):
     body_html: Body | None = None
     body_text: Body | None = None
     time_spent_minutes: int = Field(0, ge=0, le=1440)
+    work_type: WorkTypeName = Field("remote", description="What the time was spent on.")
+    billable: bool = Field(True, description="Whether the time is billed to the client.")
 
 
 class StatusIn(Payload, extra="forbid"):

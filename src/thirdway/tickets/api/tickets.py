@@ -214,6 +214,8 @@ def reply(request, ticket_id: int, payload: ArticleIn):
         body_html=payload.body_html,
         body_text=payload.body_text,
         time_spent_minutes=payload.time_spent_minutes,
+        work_type=payload.work_type,
+        billable=payload.billable,
         channel=Channel.API,
         source=Source.API,
     )
@@ -231,6 +233,8 @@ def note(request, ticket_id: int, payload: ArticleIn):
         body_html=payload.body_html,
         body_text=payload.body_text,
         time_spent_minutes=payload.time_spent_minutes,
+        work_type=payload.work_type,
+        billable=payload.billable,
         source=Source.API,
     )
     return Status(201, _fresh_article(article.pk))
