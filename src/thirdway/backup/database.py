@@ -30,12 +30,9 @@ def vendor(config: dict[str, Any]) -> str:
 # --- SQLite ------------------------------------------------------------------------------------
 
 
-def copy_sqlite(source: Path, target: Path) -> dict[str, Any]:
+def copy_sqlite(live: sqlite3.Connection, target: Path) -> dict[str, Any]:
     """Copy the live database to ``target`` (a self-contained file, rollback journal) and check
     the copy; what the manifest says of it."""
-    if not source.is_file():
-        raise BackupRefused(f"There is no database at {source} to back up.")
-    live = sqlite3.connect(source, timeout=30)
     copy = sqlite3.connect(target)
     try:
         # One step (pages=-1): the copy reads a single snapshot under a read lock, which in
@@ -45,7 +42,6 @@ def copy_sqlite(source: Path, target: Path) -> dict[str, Any]:
         _require_intact(copy, "the copy of the database")
     finally:
         copy.close()
-        live.close()
     return {"vendor": "sqlite", "dump": SQLITE_DUMP, "sqlite_version": sqlite3.sqlite_version}
 
 

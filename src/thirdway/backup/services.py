@@ -137,7 +137,8 @@ def _dump_database(scratch: Path) -> tuple[dict[str, Any], dict[str, list[str]],
     config = settings.DATABASES["default"]
     if database.vendor(config) == "sqlite":
         dump = scratch / database.SQLITE_DUMP
-        described = database.copy_sqlite(Path(config["NAME"]), dump)
+        connection.ensure_connection()
+        described = database.copy_sqlite(connection.connection, dump)
         return described, database.sqlite_migrations(dump), dump
     dump = scratch / database.POSTGRES_DUMP
     with connection.cursor() as cursor:
