@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import pytest
+
 from support.installations import (
     Installation,
     copy_installation,
