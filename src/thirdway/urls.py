@@ -13,6 +13,7 @@ urlpatterns = [
     path("tickets/", include("thirdway.tickets.urls")),
     path("portal/", include("thirdway.portal.urls")),
     path("mail/", include("thirdway.mail.urls")),
+    path("backups/", include("thirdway.backup.urls")),
     # The admin site's own login form would skip the second factor; everyone signs in here.
     path(
         "admin/login/",

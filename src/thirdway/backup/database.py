@@ -14,6 +14,7 @@ import re
 import shutil
 import sqlite3
 import subprocess
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +48,7 @@ def copy_sqlite(live: sqlite3.Connection, target: Path) -> dict[str, Any]:
 
 def sqlite_migrations(path: Path) -> dict[str, list[str]]:
     """The migrations applied in a SQLite file, by app, in the order they were applied."""
-    with _closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         has_table = db.execute(
             "SELECT 1 FROM sqlite_master WHERE type='table' AND name='django_migrations'"
         ).fetchone()
@@ -60,7 +61,7 @@ def sqlite_tables(path: Path) -> list[str]:
     """The tables of a SQLite file (none if there is no file)."""
     if not path.exists() or path.stat().st_size == 0:
         return []
-    with _closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
+    with closing(sqlite3.connect(f"file:{path}?mode=ro", uri=True)) as db:
         rows = db.execute(
             "SELECT name FROM sqlite_master WHERE type='table' AND name NOT LIKE 'sqlite_%'"
         )
@@ -69,7 +70,7 @@ def sqlite_tables(path: Path) -> list[str]:
 
 def load_sqlite(dump: Path, target: Path) -> None:
     """Put a checked dump in place as the database at ``target`` (which has no tables)."""
-    with _closing(sqlite3.connect(dump)) as db:
+    with closing(sqlite3.connect(dump)) as db:
         _require_intact(db, "the database in the backup")
     for leftover in (Path(f"{target}-wal"), Path(f"{target}-shm")):
         leftover.unlink(missing_ok=True)
@@ -82,17 +83,6 @@ def _require_intact(db: sqlite3.Connection, what: str) -> None:
     if answer != [("ok",)]:
         problems = "; ".join(str(row[0]) for row in answer[:3])
         raise BackupRefused(f"SQLite's integrity check fails on {what}: {problems}")
-
-
-class _closing:
-    def __init__(self, db: sqlite3.Connection) -> None:
-        self.db = db
-
-    def __enter__(self) -> sqlite3.Connection:
-        return self.db
-
-    def __exit__(self, *exc: object) -> None:
-        self.db.close()
 
 
 def _by_app(rows: Any) -> dict[str, list[str]]:

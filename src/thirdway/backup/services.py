@@ -14,7 +14,9 @@ import datetime as dt
 import json
 import logging
 import os
+import sqlite3
 import tempfile
+from contextlib import closing
 from dataclasses import dataclass
 from importlib import metadata
 from pathlib import Path
@@ -134,17 +136,24 @@ def take_backup(directory: Path, *, with_secrets: bool = False, keep: int | None
 
 
 def _dump_database(scratch: Path) -> tuple[dict[str, Any], dict[str, list[str]], Path]:
-    config = settings.DATABASES["default"]
+    config = connection.settings_dict
     if database.vendor(config) == "sqlite":
         dump = scratch / database.SQLITE_DUMP
+        if connection.in_atomic_block:
+            raise BackupRefused("A backup cannot be taken inside a database transaction.")
         connection.ensure_connection()
-        described = database.copy_sqlite(connection.connection, dump)
+        if connection.is_in_memory_db():  # type: ignore[attr-defined]
+            live = connection.connection  # the test suite's database: only this one sees it
+            described = database.copy_sqlite(live, dump)
+        else:
+            # a connection of its own, outside whatever this process's Django is doing
+            with closing(sqlite3.connect(config["NAME"], timeout=30)) as live:
+                described = database.copy_sqlite(live, dump)
         return described, database.sqlite_migrations(dump), dump
     dump = scratch / database.POSTGRES_DUMP
     with connection.cursor() as cursor:
         migrations = database.postgres_migrations(cursor)
     server_major = connection.pg_version // 10000  # type: ignore[attr-defined]
-    connection.close()
     return database.dump_postgres(config, server_major, dump), migrations, dump
 
 
@@ -219,7 +228,7 @@ def restore_backup(path: Path, *, secrets: Path | None = None) -> Restored:
     tables, its files and spool folders without files.  Nothing is written unless every check
     passes."""
     manifest = check_archive(path)
-    config = settings.DATABASES["default"]
+    config = connection.settings_dict
     if manifest.database.get("vendor") != database.vendor(config):
         raise BackupRefused(
             f"This backup holds a {manifest.database.get('vendor')} database; this installation "
