@@ -18,6 +18,7 @@ import tarfile
 import time
 import zlib
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 from typing import IO, Any
@@ -159,26 +160,31 @@ def _safe_name(name: str) -> bool:
     return bool(name) and not path.is_absolute() and ".." not in path.parts and "\\" not in name
 
 
-def _members(path: Path) -> Iterator[tuple[tarfile.TarInfo, IO[bytes]]]:
-    """Each member of the archive with its contents, refusing anything but plain files with
-    plain relative names."""
-    where = path.name
+@contextmanager
+def _refusing_damage(where: str) -> Iterator[None]:
+    """A tar or gzip error while reading, as the refusal an operator can act on."""
     try:
-        with tarfile.open(path, "r:gz") as tar:
-            for member in tar:
-                if not member.isfile() or not _safe_name(member.name):
-                    raise BackupRefused(
-                        f"{where} holds {member.name!r}, which is not a plain file with a "
-                        "relative name: it was not made by thirdway backup; nothing was restored."
-                    )
-                handle = tar.extractfile(member)
-                assert handle is not None  # a regular file always has contents
-                yield member, handle
+        yield
     except (tarfile.TarError, EOFError, zlib.error, OSError) as error:
         raise BackupRefused(
             f"{where} cannot be read to its end ({error}): the file is damaged or incomplete; "
             "nothing was restored. Use another copy of this backup or an older backup."
         ) from None
+
+
+def _members(path: Path) -> Iterator[tuple[tarfile.TarInfo, IO[bytes]]]:
+    """Each member of the archive with its contents, refusing anything but plain files with
+    plain relative names (read it inside :func:`_refusing_damage`)."""
+    with tarfile.open(path, "r:gz") as tar:
+        for member in tar:
+            if not member.isfile() or not _safe_name(member.name):
+                raise BackupRefused(
+                    f"{path.name} holds {member.name!r}, which is not a plain file with a "
+                    "relative name: it was not made by thirdway backup; nothing was restored."
+                )
+            handle = tar.extractfile(member)
+            assert handle is not None  # a regular file always has contents
+            yield member, handle
 
 
 def _digest(handle: IO[bytes]) -> tuple[int, str]:
@@ -195,11 +201,12 @@ def verify(path: Path) -> Manifest:
         raise BackupRefused(f"{path} is not a file.")
     found: dict[str, tuple[int, str]] = {}
     raw_manifest: bytes | None = None
-    for member, handle in _members(path):
-        if member.name == MANIFEST:
-            raw_manifest = handle.read()
-        else:
-            found[member.name] = _digest(handle)
+    with _refusing_damage(path.name):
+        for member, handle in _members(path):
+            if member.name == MANIFEST:
+                raw_manifest = handle.read()
+            else:
+                found[member.name] = _digest(handle)
     if raw_manifest is None:
         raise BackupRefused(
             f"{path.name} has no {MANIFEST}: it is incomplete or not a Thirdway backup; "
@@ -227,23 +234,27 @@ def extract(path: Path, manifest: Manifest, place: Callable[[str], Path | None])
     again as it is written; the number of files written."""
     listed = {entry.path: entry for entry in manifest.files}
     written = 0
-    for member, handle in _members(path):
-        entry = listed.get(member.name)
-        target = place(member.name) if entry else None
-        if entry is None or target is None:
-            continue
-        target.parent.mkdir(parents=True, exist_ok=True)
-        partial = target.with_name(target.name + ".restoring")
-        with partial.open("wb") as out:
-            reader = _Hashing(handle)
-            while chunk := reader.read(CHUNK):
-                out.write(chunk)
-        if (reader.size, reader.digest.hexdigest()) != (entry.size, entry.sha256):
-            partial.unlink()
-            raise BackupRefused(f"{path.name} changed while it was being restored ({member.name}).")
-        os.replace(partial, target)
-        written += 1
+    with _refusing_damage(path.name):
+        for member, handle in _members(path):
+            entry = listed.get(member.name)
+            target = place(member.name) if entry else None
+            if entry is not None and target is not None:
+                _write(path.name, member.name, handle, entry, target)
+                written += 1
     return written
+
+
+def _write(where: str, name: str, handle: IO[bytes], entry: Entry, target: Path) -> None:
+    target.parent.mkdir(parents=True, exist_ok=True)
+    partial = target.with_name(target.name + ".restoring")
+    with partial.open("wb") as out:
+        reader = _Hashing(handle)
+        while chunk := reader.read(CHUNK):
+            out.write(chunk)
+    if (reader.size, reader.digest.hexdigest()) != (entry.size, entry.sha256):
+        partial.unlink()
+        raise BackupRefused(f"{where} changed while it was being restored ({name}).")
+    os.replace(partial, target)
 
 
 def archive_name(stamp: str, taken: Callable[[str], bool]) -> str:
