@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 from django_tasks_db.models import DBTaskResult
 
-from thirdway.backup import services
+from thirdway.backup import database, services
+from thirdway.backup.archive import BackupRefused
 from thirdway.backup.tasks import take_backup_now, take_scheduled_backup
 from thirdway.clock.jobs import JOBS
 
@@ -81,3 +82,18 @@ def test_nobody_else_sees_the_backups_page_or_asks_for_a_backup(cast, web_as, wh
 
 def test_asking_for_a_backup_takes_a_post(cast, web_as):
     assert web_as(cast.admin).get("/backups/now/").status_code == 405
+
+
+def test_a_pg_dump_older_than_the_server_is_refused_naming_the_version_to_install(
+    tmp_path, monkeypatch
+):
+    old = tmp_path / "bin" / "pg_dump"
+    old.parent.mkdir()
+    old.write_text("#!/bin/sh\necho 'pg_dump (PostgreSQL) 12.4'\n")
+    old.chmod(0o755)
+    monkeypatch.setenv("PATH", str(old.parent))
+    with pytest.raises(BackupRefused) as refused:
+        database.dump_postgres({"NAME": "thirdway"}, 15, tmp_path / "dump")
+    assert "pg_dump 12 cannot dump a PostgreSQL 15 server" in str(refused.value)
+    assert "postgresql-client-15" in str(refused.value)
+    assert not (tmp_path / "dump").exists()

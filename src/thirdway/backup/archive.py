@@ -131,7 +131,7 @@ class Writer:
             info.uid = info.gid = 0
             info.uname = info.gname = ""
             reader = _Hashing(handle)
-            self._tar.addfile(info, reader)  # type: ignore[arg-type]
+            self._tar.addfile(info, reader)
         entry = Entry(name, reader.size, reader.digest.hexdigest())
         self.entries.append(entry)
         return entry
