@@ -1,5 +1,5 @@
 """The ``thirdway`` command: serve, worker, clock, demo, createadmin, check, mail, simulate,
-manage."""
+backup, restore, manage."""
 
 from __future__ import annotations
 
@@ -211,6 +211,24 @@ def simulate(args: argparse.Namespace) -> int:
 
 
 @command
+def backup(args: argparse.Namespace) -> int:
+    """Write one archive of the database and files while Thirdway keeps working."""
+    setup_django()
+    from thirdway.backup.commands import backup as run
+
+    return run(args)
+
+
+@command
+def restore(args: argparse.Namespace) -> int:
+    """Restore an archive into an empty installation (checked whole first)."""
+    setup_django()  # never migrates: the target must stay empty until the archive is in
+    from thirdway.backup.commands import restore as run
+
+    return run(args)
+
+
+@command
 def manage(args: argparse.Namespace) -> int:
     """Run a Django management command (``thirdway manage migrate``)."""
     setup_django()
@@ -249,9 +267,31 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--policies", help="comma-separated subset (default: all)")
     p.add_argument("--out", help="also write the result to this file")
     p.add_argument("--no-bound", action="store_true", help="skip the offline bound")
+    p = sub.add_parser("backup", help=backup.__doc__)
+    p.add_argument("--to", help="folder of the archive (default THIRDWAY_BACKUP_DIR)")
+    p.add_argument(
+        "--with-secrets",
+        action="store_true",
+        help="also write the secret key, apart from the archive, readable by you alone",
+    )
+    p.add_argument(
+        "--keep", type=_at_least_one, help="then remove all but this many newest archives there"
+    )
+    p = sub.add_parser("restore", help=restore.__doc__)
+    p.add_argument("archive", help="a thirdway-backup-*.tar.gz file")
+    p.add_argument("--secrets", help="the .secrets.json written beside it by --with-secrets")
+    p.add_argument("--check", action="store_true", help="only prove the archive whole")
     p = sub.add_parser("manage", help=manage.__doc__)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return root
+
+
+def _at_least_one(text: str) -> int:
+    import argparse
+
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number of at least 1")
+    return int(text)
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -29,7 +29,7 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     ("sla",),
     ("clients",),
     ("network",),
-    ("clock",),
+    ("clock", "backup"),
     ("accounts",),
     ("audit", "web"),
     # modules of the whole project that import Django but nothing of ours

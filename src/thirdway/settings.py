@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "thirdway.clients",
     "thirdway.sla",
     "thirdway.clock",
+    "thirdway.backup",
     "thirdway.tickets",
     "thirdway.portal",
     "thirdway.mail",
@@ -218,6 +219,14 @@ MAIL_HEADER_CHARSETS = env.encodings(
 )
 # Where `thirdway mail ingest --spool` keeps messages for the worker (THIRDWAY_MAIL_SPOOL).
 MAIL_SPOOL_DIR = mail_spool.directory()
+
+# Backups (thirdway backup, the clock's scheduled one, the admin page): where they go, how often
+# the clock takes one (0: never), how many the scheduled one keeps, and whether it writes the
+# secret key beside each archive.
+BACKUP_DIR = Path(env.str("THIRDWAY_BACKUP_DIR", str(HOME / "backups"))).resolve()
+BACKUP_EVERY_HOURS = env.int("THIRDWAY_BACKUP_EVERY_HOURS", 24, minimum=0)
+BACKUP_KEEP = env.int("THIRDWAY_BACKUP_KEEP", 7, minimum=1)
+BACKUP_WITH_SECRETS = env.bool("THIRDWAY_BACKUP_WITH_SECRETS", False)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -21,6 +21,7 @@ urlpatterns = [
     path("settings/sla/", include("thirdway.sla.urls")),
     path("settings/rotas/", include("thirdway.network.rota_urls")),
     path("settings/clock-failures/", clock_failures, name="clock_failures"),
+    path("backups/", include("thirdway.backup.urls")),
     # The admin site's own login form would skip the second factor; everyone signs in here.
     path(
         "admin/login/",

@@ -71,3 +71,12 @@ JOBS = (
         "tasks.prune_finished", dt.timedelta(days=1), "thirdway.clock.jobs.prune_finished_tasks"
     ),
 )
+# A backup every THIRDWAY_BACKUP_EVERY_HOURS, unless that is 0 (docs/operations.md).
+if settings.BACKUP_EVERY_HOURS:
+    JOBS += (
+        PeriodicJob(
+            "backup.scheduled",
+            dt.timedelta(hours=settings.BACKUP_EVERY_HOURS),
+            "thirdway.backup.tasks.take_scheduled_backup",
+        ),
+    )
