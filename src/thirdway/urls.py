@@ -4,6 +4,7 @@ from django.views.generic import RedirectView
 
 from thirdway import views
 from thirdway.api import api
+from thirdway.mail import urls as mail_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -13,6 +14,7 @@ urlpatterns = [
     path("tickets/", include("thirdway.tickets.urls")),
     path("portal/", include("thirdway.portal.urls")),
     path("mail/", include("thirdway.mail.urls")),
+    path("settings/", include((mail_urls.settings_patterns, "mail_settings"))),
     # The admin site's own login form would skip the second factor; everyone signs in here.
     path(
         "admin/login/",
