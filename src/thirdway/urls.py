@@ -5,6 +5,7 @@ from django.views.generic import RedirectView
 from thirdway import views
 from thirdway.api import api
 from thirdway.mail import urls as mail_urls
+from thirdway.tickets import urls as ticket_urls
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -15,6 +16,7 @@ urlpatterns = [
     path("portal/", include("thirdway.portal.urls")),
     path("mail/", include("thirdway.mail.urls")),
     path("settings/", include((mail_urls.settings_patterns, "mail_settings"))),
+    path("settings/", include((ticket_urls.settings_patterns, "tickets_settings"))),
     # The admin site's own login form would skip the second factor; everyone signs in here.
     path(
         "admin/login/",

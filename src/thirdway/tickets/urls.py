@@ -1,6 +1,14 @@
 from django.urls import path, re_path, register_converter
 
-from thirdway.tickets.views import attachments, fields, handovers, new_ticket, queues, ticket
+from thirdway.tickets.views import (
+    attachments,
+    fields,
+    handovers,
+    new_ticket,
+    queues,
+    ticket,
+    webhooks,
+)
 
 
 class TicketRef:
@@ -38,4 +46,13 @@ urlpatterns = [
     path("<ticketref:ref>/split/", ticket.split, name="split"),
     path("<ticketref:ref>/link/", ticket.link, name="link"),
     path("<ticketref:ref>/edit/<str:name>/", fields.edit_field, name="field"),
+]
+
+# Under /settings/: the tickets room's settings pages.
+settings_patterns = [
+    path("webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("webhooks/new/", webhooks.webhook_new, name="webhook_new"),
+    path("webhooks/<int:webhook_id>/", webhooks.webhook_edit, name="webhook"),
+    path("webhooks/<int:webhook_id>/test/", webhooks.webhook_test, name="webhook_test"),
+    path("webhooks/<int:webhook_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
 ]
