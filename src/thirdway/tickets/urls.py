@@ -2,6 +2,7 @@ from django.urls import path, re_path, register_converter
 
 from thirdway.tickets.views import (
     attachments,
+    canned,
     fields,
     handovers,
     new_ticket,
@@ -55,4 +56,7 @@ settings_patterns = [
     path("webhooks/<int:webhook_id>/", webhooks.webhook_edit, name="webhook"),
     path("webhooks/<int:webhook_id>/test/", webhooks.webhook_test, name="webhook_test"),
     path("webhooks/<int:webhook_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path("canned-replies/", canned.canned_list, name="canned"),
+    path("canned-replies/<int:reply_id>/", canned.canned_edit, name="canned_edit"),
+    path("canned-replies/<int:reply_id>/delete/", canned.canned_delete, name="canned_delete"),
 ]
