@@ -439,3 +439,38 @@ class CannedReplyForm(forms.Form):
         data.setdefault("scope", "mine")
         data.setdefault("practice", None)
         return data
+
+
+WEIGHT_LABELS = {"sla_slack": "SLA slack", "travel_speed_kmh": "Travel speed (km/h)"}
+WEIGHT_HELP = {
+    "sla_slack": "How much starting late against the SLA costs.",
+    "skill_fit": "How much sending an expert to easy work costs.",
+    "travel": "How much an hour of driving costs (on-site work).",
+    "load": "How much a full workload costs.",
+    "continuity": "How much a partner new to the client costs.",
+    "recent_partner_share": "How much of the lead's bonus a recent partner gets (0 to 1).",
+    "travel_speed_kmh": "Average door-to-door speed, km/h.",
+}
+
+
+class PracticeDispatchForm(forms.Form):
+    """Auto-dispatch and the practice's own weights; an empty weight keeps the site-wide one."""
+
+    auto_dispatch = forms.BooleanField(
+        required=False,
+        label="Assign new tickets automatically",
+        help_text="Off: the desk assigns them, with the ranking as a suggestion.",
+    )
+
+    def __init__(self, *args, site: dict[str, float], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, value in site.items():
+            self.fields[name] = forms.FloatField(
+                required=False,
+                label=WEIGHT_LABELS.get(name, name.replace("_", " ").capitalize()),
+                help_text=f"{WEIGHT_HELP.get(name, '')} Site-wide: {value:g}; empty keeps it.",
+                widget=forms.NumberInput(attrs={"step": "any", "placeholder": f"{value:g}"}),
+            )
+
+    def weights(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "auto_dispatch"}

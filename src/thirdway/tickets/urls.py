@@ -3,6 +3,7 @@ from django.urls import path, re_path, register_converter
 from thirdway.tickets.views import (
     attachments,
     canned,
+    dispatch_settings,
     fields,
     handovers,
     new_ticket,
@@ -59,4 +60,6 @@ settings_patterns = [
     path("canned-replies/", canned.canned_list, name="canned"),
     path("canned-replies/<int:reply_id>/", canned.canned_edit, name="canned_edit"),
     path("canned-replies/<int:reply_id>/delete/", canned.canned_delete, name="canned_delete"),
+    path("dispatch/", dispatch_settings.dispatch_list, name="dispatch"),
+    path("dispatch/<int:practice_id>/", dispatch_settings.dispatch_edit, name="dispatch_edit"),
 ]
