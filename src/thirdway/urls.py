@@ -4,6 +4,8 @@ from django.views.generic import RedirectView
 
 from thirdway import views
 from thirdway.api import api
+from thirdway.mail import urls as mail_urls
+from thirdway.tickets import urls as ticket_urls
 from thirdway.tickets.views.clock_failures import clock_failures
 
 urlpatterns = [
@@ -22,6 +24,8 @@ urlpatterns = [
     path("settings/rotas/", include("thirdway.network.rota_urls")),
     path("settings/clock-failures/", clock_failures, name="clock_failures"),
     path("backups/", include("thirdway.backup.urls")),
+    path("settings/", include((mail_urls.settings_patterns, "mail_settings"))),
+    path("settings/", include((ticket_urls.settings_patterns, "tickets_settings"))),
     # The admin site's own login form would skip the second factor; everyone signs in here.
     path(
         "admin/login/",

@@ -8,7 +8,6 @@ either (403 when the object is in its scope, 404 when it is not).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from zoneinfo import ZoneInfo
 
@@ -19,6 +18,7 @@ from thirdway.accounts.models import Role, User
 from thirdway.audit.models import Source
 from thirdway.network import services as network
 from thirdway.network.models import Absence, Partner
+from thirdway.weekly_hours import WEEKDAYS
 
 PASSWORD = "correct-horse-battery-staple"
 
@@ -36,8 +36,8 @@ NEW_PARTNER = {
     "time_zone": "Europe/Paris",
     "service_radius_km": "40",
     "capacity": "6",
-    "working_hours": json.dumps({"mon": [["08:00", "12:00"]]}),
-    "languages": '["fr", "br"]',
+    "working_hours_mon": "08:00-12:00",
+    "languages": "fr, br",
     "username": "nina",
     "password": PASSWORD,
 }
@@ -81,9 +81,9 @@ def test_the_practice_admin_adds_a_partner_with_an_account(
         ({"capacity": "-1"}, "Ensure this value is greater than or equal to 0."),
         ({"email": "not-an-email"}, "Enter a valid email address."),
         ({"email": "paula@network.example"}, "Partner with this Email already exists."),
-        ({"working_hours": "{not json"}, "Not valid JSON"),
-        ({"working_hours": '{"mon": [["17:00", "09:00"]]}'}, "ends before it starts"),
-        ({"languages": '["English"]'}, "Languages must be a list of language codes."),
+        ({"working_hours_mon": "8 to 12"}, "Monday: &#x27;8 to 12&#x27; is not a time range."),
+        ({"working_hours_mon": "17:00-09:00"}, "ends before it starts"),
+        ({"languages": "English"}, "Languages must be a list of language codes."),
         ({"username": "paula"}, "The username &#x27;paula&#x27; is already taken."),
         ({"password": "123"}, "This password is too short."),
         ({"kind": "boss"}, "Select a valid choice."),
@@ -143,8 +143,8 @@ def test_a_member_of_the_network_changes_their_own_profile(
     user = getattr(cast, role)
     browser = web_as(user)
     url = f"/partners/{user.partner.pk}/edit/"
-    hours = json.dumps({"sat": [["10:00", "14:00"]]})
-    data = form_with(browser, url, page, form_fields, phone="+1 555 0100", working_hours=hours)
+    hours = {f"working_hours_{day}": "" for day in WEEKDAYS} | {"working_hours_sat": "10:00-14:00"}
+    data = form_with(browser, url, page, form_fields, phone="+1 555 0100", **hours)
     # Fields that are not theirs to change are not in the form; sending them changes nothing.
     data.update(name="Someone Else", capacity="999", kind="desk")
     response = browser.post(url, data)
@@ -170,7 +170,8 @@ def test_a_partner_with_no_languages_listed_can_still_save_their_profile(
     browser = web_as(cast.partner)
     url = f"/partners/{cast.partner_record.pk}/edit/"
     data = form_with(browser, url, page, form_fields, phone="04 00 00 00 00")
-    assert (data["languages"], data["working_hours"]) == ("[]", "{}")
+    assert data["languages"] == ""
+    assert {data[f"working_hours_{day}"] for day in WEEKDAYS} == {""}
     response = browser.post(url, data)
     assert response.status_code == 302, response.content.decode()
     paula = Partner.objects.get(pk=cast.partner_record.pk)
@@ -185,9 +186,9 @@ def test_a_partner_with_no_languages_listed_can_still_save_their_profile(
     [
         ({"latitude": "123"}, "Latitude 123.0 is out of range."),
         ({"time_zone": "Lyon"}, "Unknown time zone &#x27;Lyon&#x27;."),
-        ({"working_hours": '{"funday": []}'}, "Unknown weekday &#x27;funday&#x27;."),
-        ({"working_hours": '{"mon": [["09:00", "12:00"], ["11:00", "13:00"]]}'}, "overlapping"),
-        ({"languages": "fr"}, "Not valid JSON"),
+        ({"working_hours_wed": "all day"}, "Wednesday: &#x27;all day&#x27; is not a time range."),
+        ({"working_hours_mon": "09:00-12:00, 11:00-13:00"}, "mon has overlapping intervals."),
+        ({"languages": "fr, English"}, "Languages must be a list of language codes."),
         ({"service_radius_km": "20001"}, "Ensure this value is less than or equal to 20000."),
     ],
 )

@@ -223,7 +223,7 @@ def test_the_partner_edit_form_is_the_admin_s_and_the_partner_s_own(cast, web_as
 def test_a_partner_edits_only_the_self_service_fields_of_their_profile(cast, web_as, page):
     own = page(web_as(cast.partner).get(f"/partners/{cast.partner_record.pk}/edit/"))
     admin = page(web_as(cast.admin).get(f"/partners/{cast.partner_record.pk}/edit/"))
-    for field in ("phone", "town", "time_zone", "working_hours", "languages"):
+    for field in ("phone", "town", "time_zone", "working_hours_mon", "languages"):
         assert f'name="{field}"' in own
         assert f'name="{field}"' in admin
     for field in ("name", "email", "kind", "region", "capacity", "is_active"):

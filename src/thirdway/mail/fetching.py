@@ -155,3 +155,46 @@ def poll_all() -> dict:
             error = f"{type(failure).__name__}: {failure}"[:2000]
         inbound.record_poll(mailbox, error)
     return results
+
+
+CHECK_TIMEOUT_SECONDS = 10
+
+
+def check_connection(mailbox: Mailbox) -> str:
+    """Connect, sign in and open the folder with the stored settings, then leave.
+
+    Returns "" when all of it worked, else what went wrong (never the password): the answer of
+    the "Test connection" button.  Gives up after ``CHECK_TIMEOUT_SECONDS`` of silence.
+    """
+    if not mailbox.imap_host:
+        return "No IMAP server is set: this mailbox is not polled."
+    kind = imaplib.IMAP4_SSL if mailbox.imap_ssl else imaplib.IMAP4
+    where = f"{mailbox.imap_host}:{mailbox.imap_port}"
+    try:
+        connection = kind(mailbox.imap_host, mailbox.imap_port, timeout=CHECK_TIMEOUT_SECONDS)
+    except TimeoutError:
+        return f"No answer from {where} within {CHECK_TIMEOUT_SECONDS} seconds."
+    except (OSError, imaplib.IMAP4.error) as error:
+        return f"Could not connect to {where}: {_reason(error)}"
+    try:
+        connection.login(mailbox.imap_user, mailbox.imap_password)
+        status, _ = connection.select(_quoted(mailbox.imap_folder), readonly=True)
+        if status != "OK":
+            return f"Signed in, but the folder {mailbox.imap_folder!r} cannot be opened."
+        return ""
+    except TimeoutError:
+        return f"{where} stopped answering within {CHECK_TIMEOUT_SECONDS} seconds."
+    except imaplib.IMAP4.error as error:
+        return f"The server refused to sign in {mailbox.imap_user!r}: {_reason(error)}"
+    except OSError as error:
+        return f"The connection to {where} failed: {_reason(error)}"
+    finally:
+        with contextlib.suppress(Exception):
+            connection.logout()
+
+
+def _reason(error: Exception) -> str:
+    text = str(error)
+    if text.startswith("b'") or text.startswith('b"'):  # imaplib's errors carry the raw bytes
+        text = text[2:-1]
+    return text or type(error).__name__

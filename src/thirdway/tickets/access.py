@@ -117,6 +117,14 @@ class AttachmentQuerySet(models.QuerySet):
         return self.filter(article__in=Article.objects.for_user(user))
 
 
+class CannedReplyQuerySet(models.QuerySet):
+    def for_user(self, user) -> CannedReplyQuerySet:
+        """The network sees the shared replies and their own; nobody sees another's own."""
+        if not (user.is_authenticated and user.is_network_staff):
+            return self.none()
+        return self.filter(Q(owner__isnull=True) | Q(owner=user))
+
+
 def can_work_on(user, ticket) -> bool:
     """Reply, note, assign, change status and priority: the network, on tickets they see."""
     return user.is_authenticated and user.is_network_staff

@@ -7,6 +7,6 @@ class TicketsConfig(AppConfig):
 
     def ready(self) -> None:
         from thirdway import configcache
-        from thirdway.tickets.models import Webhook
+        from thirdway.tickets.models import PracticeDispatch, Webhook
 
-        configcache.watch(Webhook)
+        configcache.watch(Webhook, PracticeDispatch)

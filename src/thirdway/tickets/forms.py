@@ -12,6 +12,7 @@ from thirdway.tickets.lifecycle import LABELS, Status
 from thirdway.tickets.models import CannedReply, LinkKind, TicketType, WorkType, pk_of_number
 from thirdway.tickets.pickers import PICKER_THRESHOLD
 from thirdway.tickets.services import Upload
+from thirdway.tickets.webhooks.events import EVENTS
 
 LEVELS = [(1, "1 · high"), (2, "2 · medium"), (3, "3 · low")]
 PRIORITIES = [(1, "P1"), (2, "P2"), (3, "P3"), (4, "P4")]
@@ -408,3 +409,115 @@ def partner_for(user, value: str, partners) -> Partner | None:
     if found is None:
         raise forms.ValidationError(f"No active partner named “{value}”: pick one from the list.")
     return found
+
+
+class WebhookForm(forms.Form):
+    """A webhook's settings; the webhook services validate them (as for the API)."""
+
+    name = forms.CharField(max_length=100)
+    url = forms.CharField(max_length=500, label="URL", help_text="Where the events are POSTed.")
+    events = forms.MultipleChoiceField(
+        choices=[(name, name) for name in EVENTS],
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="None ticked: every event.",
+    )
+    client = forms.ModelChoiceField(
+        queryset=Client.objects.none(), required=False, empty_label="Every client"
+    )
+    allow_private_target = forms.BooleanField(
+        required=False,
+        label="Allow an internal address",
+        help_text="Only for a receiver inside your own network.",
+    )
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def __init__(self, *args, user, hook=None, **kwargs) -> None:
+        if hook is not None:
+            kwargs.setdefault(
+                "initial",
+                {name: getattr(hook, name) for name in self.base_fields if name != "client"}
+                | {"client": hook.client_id},
+            )
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = Client.objects.for_user(user)
+
+    def payload(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["client"] = data["client"].pk if data["client"] else None
+        return data
+
+
+class CannedReplyForm(forms.Form):
+    """A canned reply: the practice's (admins) or one's own."""
+
+    name = forms.CharField(max_length=80)
+    body = forms.CharField(widget=forms.Textarea(attrs={"rows": 6}))
+    scope = forms.ChoiceField(
+        choices=[("mine", "Only me"), ("shared", "Every partner")],
+        initial="mine",
+        label="Who uses it",
+    )
+    practice = forms.ModelChoiceField(
+        queryset=Practice.objects.all(),
+        required=False,
+        empty_label="Every practice",
+        help_text="A shared reply offered on this practice's tickets only.",
+    )
+
+    def __init__(self, *args, user, reply=None, **kwargs) -> None:
+        if reply is not None:
+            kwargs.setdefault(
+                "initial",
+                {
+                    "name": reply.name,
+                    "body": reply.body,
+                    "scope": "mine" if reply.owner_id else "shared",
+                    "practice": reply.practice_id,
+                },
+            )
+        super().__init__(*args, **kwargs)
+        if not user.is_practice_admin:  # a partner keeps replies for themselves only
+            del self.fields["scope"]
+            del self.fields["practice"]
+
+    def payload(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.setdefault("scope", "mine")
+        data.setdefault("practice", None)
+        return data
+
+
+WEIGHT_LABELS = {"sla_slack": "SLA slack", "travel_speed_kmh": "Travel speed (km/h)"}
+WEIGHT_HELP = {
+    "sla_slack": "How much starting late against the SLA costs.",
+    "skill_fit": "How much sending an expert to easy work costs.",
+    "travel": "How much an hour of driving costs (on-site work).",
+    "load": "How much a full workload costs.",
+    "continuity": "How much a partner new to the client costs.",
+    "recent_partner_share": "How much of the lead's bonus a recent partner gets (0 to 1).",
+    "travel_speed_kmh": "Average door-to-door speed, km/h.",
+}
+
+
+class PracticeDispatchForm(forms.Form):
+    """Auto-dispatch and the practice's own weights; an empty weight keeps the site-wide one."""
+
+    auto_dispatch = forms.BooleanField(
+        required=False,
+        label="Assign new tickets automatically",
+        help_text="Off: the desk assigns them, with the ranking as a suggestion.",
+    )
+
+    def __init__(self, *args, site: dict[str, float], **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        for name, value in site.items():
+            self.fields[name] = forms.FloatField(
+                required=False,
+                label=WEIGHT_LABELS.get(name, name.replace("_", " ").capitalize()),
+                help_text=f"{WEIGHT_HELP.get(name, '')} Site-wide: {value:g}; empty keeps it.",
+                widget=forms.NumberInput(attrs={"step": "any", "placeholder": f"{value:g}"}),
+            )
+
+    def weights(self) -> dict:
+        return {name: value for name, value in self.cleaned_data.items() if name != "auto_dispatch"}

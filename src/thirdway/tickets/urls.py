@@ -2,12 +2,15 @@ from django.urls import path, re_path, register_converter
 
 from thirdway.tickets.views import (
     attachments,
+    canned,
+    dispatch_settings,
     fields,
     handovers,
     new_ticket,
     pickers,
     queues,
     ticket,
+    webhooks,
 )
 
 
@@ -47,4 +50,18 @@ urlpatterns = [
     path("<ticketref:ref>/split/", ticket.split, name="split"),
     path("<ticketref:ref>/link/", ticket.link, name="link"),
     path("<ticketref:ref>/edit/<str:name>/", fields.edit_field, name="field"),
+]
+
+# Under /settings/: the tickets room's settings pages.
+settings_patterns = [
+    path("webhooks/", webhooks.webhook_list, name="webhooks"),
+    path("webhooks/new/", webhooks.webhook_new, name="webhook_new"),
+    path("webhooks/<int:webhook_id>/", webhooks.webhook_edit, name="webhook"),
+    path("webhooks/<int:webhook_id>/test/", webhooks.webhook_test, name="webhook_test"),
+    path("webhooks/<int:webhook_id>/delete/", webhooks.webhook_delete, name="webhook_delete"),
+    path("canned-replies/", canned.canned_list, name="canned"),
+    path("canned-replies/<int:reply_id>/", canned.canned_edit, name="canned_edit"),
+    path("canned-replies/<int:reply_id>/delete/", canned.canned_delete, name="canned_delete"),
+    path("dispatch/", dispatch_settings.dispatch_list, name="dispatch"),
+    path("dispatch/<int:practice_id>/", dispatch_settings.dispatch_edit, name="dispatch_edit"),
 ]

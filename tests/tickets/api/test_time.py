@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from support.api import API
 from thirdway.audit.models import Source
 from thirdway.tickets import services
 from thirdway.tickets.models import Article
-
-from support.api import API
 
 
 @pytest.fixture

@@ -11,7 +11,9 @@ from thirdway.mail.services.inbound import (
     reprocess,
 )
 from thirdway.mail.services.outbound import (
+    add_mailbox,
     queue_notification,
+    remove_client_domain,
     save_mailbox,
     save_template,
     send,
@@ -20,6 +22,7 @@ from thirdway.mail.services.outbound import (
 from thirdway.mail.services.senders import mail_actor
 
 __all__ = [
+    "add_mailbox",
     "assign_to_client",
     "drain_spool",
     "mail_actor",
@@ -28,6 +31,7 @@ __all__ = [
     "queue_notification",
     "receive",
     "receive_and_process",
+    "remove_client_domain",
     "reprocess",
     "save_mailbox",
     "save_template",

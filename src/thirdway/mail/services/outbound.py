@@ -111,6 +111,13 @@ def set_client_domain(actor, client: Client, domain: str, *, source: str) -> Cli
         raise invalid(
             "domain", f"{domain!r} is not a mail domain.", "a domain such as acme.example"
         )
+    owner = ClientDomain.objects.filter(domain=domain).select_related("client").first()
+    if owner is not None:
+        raise invalid(
+            "domain",
+            f"{domain} already belongs to {owner.client.name}.",
+            "a domain no client has",
+        )
     try:
         with transaction.atomic():
             entry = ClientDomain.objects.create(domain=domain, client=client)
@@ -157,6 +164,28 @@ def save_mailbox(actor, name: str, *, source: str, **fields) -> Mailbox:
     }
     record(actor, "mail.mailbox", mailbox, source=source, changes=changes)
     return mailbox
+
+
+def add_mailbox(actor, name: str, *, source: str, **fields) -> Mailbox:
+    """Add a mailbox; a name already taken is refused (``save_mailbox`` would change that one)."""
+    require_admin(actor)
+    if Mailbox.objects.filter(name=name).exists():
+        raise invalid("name", f"A mailbox named {name!r} already exists.", "a name not yet used")
+    return save_mailbox(actor, name, source=source, **fields)
+
+
+@transaction.atomic
+def remove_client_domain(actor, entry: ClientDomain, *, source: str) -> None:
+    """Mail from the domain no longer names a client (its senders go to triage again)."""
+    require_admin(actor)
+    record(
+        actor,
+        "mail.domain.remove",
+        entry,
+        source=source,
+        changes={"client": [entry.client_id, None]},
+    )
+    entry.delete()
 
 
 # --- rendering into the outbox -------------------------------------------------------------------

@@ -23,7 +23,6 @@ import datetime as dt
 import logging
 from collections import defaultdict
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.db.models import Count
@@ -35,6 +34,7 @@ from thirdway.dispatch import engine, optimiser
 from thirdway.network.models import Absence, Partner, Rota, Skill
 from thirdway.network.oncall import plan_of
 from thirdway.tickets.access import can_work_on
+from thirdway.tickets.assignment.weights import weights_for
 from thirdway.tickets.lifecycle import OPEN, Status
 from thirdway.tickets.models import (
     DispatchKind,
@@ -68,8 +68,9 @@ QUEUE_LIMIT = 1000
 # --- from rows to the engine's inputs -----------------------------------------------------------
 
 
-def weights() -> engine.Weights:
-    return engine.Weights.from_dict(settings.DISPATCH_WEIGHTS)
+def weights(practice_id: int | None = None) -> engine.Weights:
+    """The weights a ticket of the practice is ranked with (its own over the site-wide)."""
+    return weights_for(practice_id)
 
 
 def _on_call_spans(start: dt.datetime, end: dt.datetime) -> dict[int, list[tuple]]:
@@ -251,7 +252,7 @@ def rank(ticket: Ticket, now: dt.datetime | None = None, *, states=None) -> engi
     need = needs_of([ticket], now)[0]
     if states is None:
         states = partner_states(now, exclude_tickets=[ticket.pk])
-    return engine.rank(need, states, weights(), now)
+    return engine.rank(need, states, weights(ticket.practice_id), now)
 
 
 def suggest(actor, ticket: Ticket, now: dt.datetime | None = None) -> DispatchRecord:
@@ -345,26 +346,41 @@ def reoptimise_queue(now: dt.datetime | None = None) -> dict[str, int]:
     tickets = list(queue())
     if not tickets:
         return {"queued": 0, "assigned": 0, "unassignable": 0}
-    needs = needs_of(tickets, now)
-    plan = optimiser.reoptimise(
-        needs, partner_states(now, exclude_tickets=[t.pk for t in tickets]), weights(), now
-    )
     assigned = unassignable = 0
-    for assignment in plan.assignments:
-        with transaction.atomic():
-            ticket = _waiting(assignment.ticket_id)
-            if ticket is None:
-                continue
-            _apply(
-                ticket,
-                DispatchKind.REOPTIMISE,
-                assignment.partner_id,
-                candidate=assignment.candidate,
-                reason=assignment.reason,
-                now=now,
-            )
-            if assignment.partner_id is None:
-                unassignable += 1
-            else:
-                assigned += 1
+    groups = _by_weights(tickets)
+    for position, (chosen, group) in enumerate(groups):
+        # The groups planned later are still waiting: their tickets load nobody yet.
+        waiting = [t.pk for _, later in groups[position:] for t in later]
+        plan = optimiser.reoptimise(
+            needs_of(group, now), partner_states(now, exclude_tickets=waiting), chosen, now
+        )
+        for assignment in plan.assignments:
+            with transaction.atomic():
+                ticket = _waiting(assignment.ticket_id)
+                if ticket is None:
+                    continue
+                _apply(
+                    ticket,
+                    DispatchKind.REOPTIMISE,
+                    assignment.partner_id,
+                    candidate=assignment.candidate,
+                    reason=assignment.reason,
+                    now=now,
+                )
+                if assignment.partner_id is None:
+                    unassignable += 1
+                else:
+                    assigned += 1
     return {"queued": len(tickets), "assigned": assigned, "unassignable": unassignable}
+
+
+def _by_weights(tickets: list[Ticket]) -> list[tuple[engine.Weights, list[Ticket]]]:
+    """The queue split by the weights its tickets are ranked with, in the queue's order.
+
+    Practices without weights of their own share the site-wide weights and are planned
+    jointly; a practice with its own weights is planned with them, after the groups before it.
+    """
+    groups: dict[engine.Weights, list[Ticket]] = {}
+    for ticket in tickets:
+        groups.setdefault(weights(ticket.practice_id), []).append(ticket)
+    return list(groups.items())

@@ -67,3 +67,17 @@ class DispatchRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.ticket_id} {self.kind} → {self.partner_id}"
+
+
+class PracticeDispatch(models.Model):
+    """A practice's own dispatch weights, over the site-wide ones (THIRDWAY_DISPATCH_WEIGHTS);
+    a weight not named here keeps the site-wide value."""
+
+    practice = models.OneToOneField(
+        "network.Practice", on_delete=models.CASCADE, related_name="dispatch_settings"
+    )
+    weights = models.JSONField(default=dict, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"dispatch weights of practice {self.practice_id}"

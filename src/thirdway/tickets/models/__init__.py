@@ -4,7 +4,12 @@ Every model of the room is imported here, so Django registers it under the ``tic
 ``from thirdway.tickets.models import Ticket`` works wherever the model itself lives.
 """
 
-from thirdway.tickets.assignment.models import DispatchKind, DispatchRecord, Handover
+from thirdway.tickets.assignment.models import (
+    DispatchKind,
+    DispatchRecord,
+    Handover,
+    PracticeDispatch,
+)
 from thirdway.tickets.models.desk import CannedReply, SavedView
 from thirdway.tickets.models.idempotency import IdempotentRequest
 from thirdway.tickets.models.links import LinkKind, TicketLink
@@ -52,6 +57,7 @@ __all__ = [
     "Notification",
     "NotificationKind",
     "NotificationPreference",
+    "PracticeDispatch",
     "SavedView",
     "SlaEscalation",
     "Tag",

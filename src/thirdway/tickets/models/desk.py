@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from thirdway.tickets.access import CannedReplyQuerySet
 from thirdway.tickets.models.ticket import USER
 
 
@@ -25,17 +26,31 @@ class SavedView(models.Model):
 
 
 class CannedReply(models.Model):
-    """A reply text the desk reuses, for one practice or for all."""
+    """A reply text the desk reuses: shared (for one practice or for all, kept by practice
+    admins) or one person's own (``owner``), offered to them only."""
 
-    name = models.CharField(max_length=80, unique=True)
+    name = models.CharField(max_length=80)
     body = models.TextField()
     practice = models.ForeignKey(
         "network.Practice", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    owner = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.CASCADE, related_name="canned_replies"
+    )
+
+    objects = CannedReplyQuerySet.as_manager()
 
     class Meta:
         ordering = ["name"]
         verbose_name_plural = "canned replies"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["name"],
+                condition=models.Q(owner__isnull=True),
+                name="one_shared_canned_reply_name",
+            ),
+            models.UniqueConstraint(fields=["owner", "name"], name="one_canned_reply_name_each"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -11,6 +11,11 @@ from thirdway.tickets.services._shared import (
     resolve_assignee,
     resolve_practice,
 )
+from thirdway.tickets.services.canned import (
+    create_canned_reply,
+    delete_canned_reply,
+    update_canned_reply,
+)
 from thirdway.tickets.services.conversation import note, reply
 from thirdway.tickets.services.opening import (
     check_upload_size,
@@ -43,7 +48,9 @@ __all__ = [
     "change_priority",
     "change_status",
     "check_upload_size",
+    "create_canned_reply",
     "create_ticket",
+    "delete_canned_reply",
     "delete_view",
     "link",
     "merge",
@@ -57,5 +64,6 @@ __all__ = [
     "split",
     "store_attachment",
     "unlink",
+    "update_canned_reply",
     "update_ticket",
 ]

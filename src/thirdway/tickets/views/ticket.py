@@ -61,8 +61,10 @@ def _ticket(request: HttpRequest, ref: str) -> Ticket:
     return get_object_or_404(_visible_tickets(request), pk=pk)
 
 
-def _canned(ticket: Ticket):
-    return CannedReply.objects.filter(Q(practice__isnull=True) | Q(practice=ticket.practice_id))
+def _canned(ticket: Ticket, user):
+    """The shared replies for the ticket's practice (or every practice) and the user's own."""
+    shared = Q(owner__isnull=True) & (Q(practice__isnull=True) | Q(practice=ticket.practice_id))
+    return CannedReply.objects.for_user(user).filter(shared | Q(owner=user))
 
 
 def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
@@ -106,7 +108,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "finishing_moves": [(s.value, LABELS[s]) for s in allowed if s in FINISHING],
         "time_spent": time_spent(ticket),
         "matrix_priority": lifecycle.priority_for(ticket.impact, ticket.urgency),
-        "canned": _canned(ticket),
+        "canned": _canned(ticket, user),
         "levels": [1, 2, 3],
         "priorities": [1, 2, 3, 4],
         "link_kinds": TicketLink._meta.get_field("kind").choices,
@@ -170,7 +172,10 @@ def reply(request: HttpRequest, ref: str) -> HttpResponse:
     possible = lifecycle.allowed_from(ticket.status)
     next_statuses = [(s.value, LABELS[s]) for s in Status if s in possible]
     form = ReplyForm(
-        request.POST, request.FILES, canned=_canned(ticket), next_statuses=next_statuses
+        request.POST,
+        request.FILES,
+        canned=_canned(ticket, request.user),
+        next_statuses=next_statuses,
     )
     if form.is_valid():
         data = form.cleaned_data

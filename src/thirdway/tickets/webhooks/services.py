@@ -7,12 +7,13 @@ import secrets
 from urllib.parse import urlsplit
 
 from django.db import transaction
+from django.utils import timezone
 
 from thirdway.access import find_visible, visible
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.models import Client
 from thirdway.errors import invalid, refuse_nulls, require_admin
-from thirdway.tickets.webhooks.models import Webhook
+from thirdway.tickets.webhooks.models import Webhook, WebhookDelivery
 
 WEBHOOK_FIELDS = ["name", "url", "events", "client", "allow_private_target", "is_active"]
 ADMIN_ONLY = "Only practice admins manage webhooks."
@@ -37,6 +38,31 @@ def delete_webhook(actor, hook: Webhook, *, source: str) -> None:
     require_admin(actor, ADMIN_ONLY)
     record(actor, "webhook.delete", hook, source=source)
     hook.delete()
+
+
+TEST_EVENT = "webhook.test"
+
+
+@transaction.atomic
+def send_test(actor, hook: Webhook, *, source: str) -> WebhookDelivery:
+    """Queue a test delivery to the webhook: signed and sent by the worker like any event,
+    retried like any event, and listed with its deliveries."""
+    from thirdway.tickets.webhooks.tasks import deliver_webhook
+
+    require_admin(actor, ADMIN_ONLY)
+    if not hook.is_active:
+        raise invalid(
+            "is_active", "The webhook is switched off: nothing would be sent.", "an active webhook"
+        )
+    payload = {
+        "event": TEST_EVENT,
+        "webhook": {"id": hook.pk, "name": hook.name},
+        "sent_at": timezone.now().isoformat(),
+    }
+    delivery = WebhookDelivery.objects.create(webhook=hook, event=TEST_EVENT, payload=payload)
+    record(actor, "webhook.test", hook, source=source, changes={"delivery": [None, delivery.pk]})
+    transaction.on_commit(lambda: deliver_webhook.enqueue(delivery.pk))
+    return delivery
 
 
 def _cleaned(actor, data: dict) -> dict:
