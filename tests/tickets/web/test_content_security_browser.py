@@ -3,18 +3,14 @@ admin site load and work (htmx included) without a single violation of the polic
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from django.conf import settings
-from django.db import connections
 from django.test import Client as HttpClient
 
+from support.browser import settled as _settled
 from thirdway.audit.models import Source
 from thirdway.tickets import services
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 # Reports every violation to the test, on every page of the context, before any page script.
 REPORT_VIOLATIONS = """
 document.addEventListener("securitypolicyviolation", function (event) {
@@ -24,12 +20,6 @@ document.addEventListener("securitypolicyviolation", function (event) {
   );
 });
 """
-
-
-def _settled(page) -> None:
-    busy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
-    # A function, not an expression: the page's policy refuses to evaluate a string.
-    page.wait_for_function(f"() => !document.querySelector('{busy}')")
 
 
 def _watched_context(browser, live_server, user, violations: list[str]):
@@ -56,25 +46,6 @@ def _watched_context(browser, live_server, user, violations: list[str]):
         ),
     )
     return page
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not CHROMIUM.exists():
-        pytest.skip(f"no chromium at {CHROMIUM}: install Debian's chromium to run this test")
-    from playwright.sync_api import expect, sync_playwright
-
-    expect.set_options(timeout=20_000)
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-            connections.close_all()
 
 
 def _directives(header: str) -> list[str]:

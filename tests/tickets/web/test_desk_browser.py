@@ -4,18 +4,15 @@ pages that fit a phone's width."""
 from __future__ import annotations
 
 import re
-from pathlib import Path
 
 import pytest
-from django.db import connections
 
+from support.browser import settled as _settled
+from support.browser import sign_in as _sign_in
 from thirdway.audit.models import Source
 from thirdway.tickets import services
 from thirdway.tickets.models import CannedReply, Ticket
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-PASSWORD = "correct-horse-battery-staple"
 PHONE = {"width": 360, "height": 740}
 
 
@@ -23,42 +20,6 @@ def _fits_the_screen(page) -> bool:
     """Nothing sticks out sideways (a mobile browser would widen its viewport to show it)."""
     width = page.evaluate("document.documentElement.scrollWidth")
     return width <= PHONE["width"]
-
-
-def _settled(page) -> None:
-    """Wait until htmx has finished swapping and settling (new content gets its triggers then)."""
-    busy = ".htmx-request, .htmx-swapping, .htmx-settling, .htmx-added"
-    # A function, not an expression: the page's policy refuses to evaluate a string.
-    page.wait_for_function(f"() => !document.querySelector('{busy}')")
-
-
-def _sign_in(page, url: str, username: str, next_path: str) -> None:
-    page.goto(f"{url}/accounts/login/?next={next_path}")
-    page.locator("input[name=username]").fill(username)
-    page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-
-
-@pytest.fixture
-def browser(monkeypatch):
-    if not CHROMIUM.exists():
-        pytest.skip(f"no chromium at {CHROMIUM}: install Debian's chromium to run this test")
-    from playwright.sync_api import expect, sync_playwright
-
-    # Assertions wait as long as actions do: a busy CI machine is slower than a laptop.
-    expect.set_options(timeout=20_000)
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), args=ARGS, headless=True
-        )
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-            # Playwright runs this block in a context of its own, where the ORM opened a
-            # connection of its own: closed here, or the test database could not be dropped.
-            connections.close_all()
 
 
 @pytest.mark.browser
