@@ -78,10 +78,13 @@ def test_serve_runs_the_demo_and_its_logins_work(tmp_path):
     assert demo.returncode == 0, demo.stderr
     assert "demo-partner" in demo.stdout
     port = _free_port()
+    # Into a file, not a pipe: a pipe nobody reads fills up, and the server then blocks on its
+    # next log line.
+    log = tmp_path / "serve.log"
     server = subprocess.Popen(  # noqa: S603
         [sys.executable, "-m", "thirdway", "serve", "--port", str(port), "--workers", "1"],
         env=_env(tmp_path),
-        stdout=subprocess.PIPE,
+        stdout=log.open("w"),
         stderr=subprocess.STDOUT,
         text=True,
     )
@@ -93,7 +96,8 @@ def test_serve_runs_the_demo_and_its_logins_work(tmp_path):
         assert "Clients" in token_page
     finally:
         server.terminate()
-        output, _ = server.communicate(timeout=30)
+        server.wait(timeout=30)
+    output = log.read_text()
     assert server.returncode == 0, output
     assert "clock: started" in output
     assert "Starting worker" in output
@@ -119,7 +123,7 @@ def _sign_in(port: int, username: str) -> str:
     jar = http.cookiejar.CookieJar()
     opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     base = f"http://127.0.0.1:{port}"
-    form = opener.open(f"{base}/accounts/login/").read().decode()
+    form = opener.open(f"{base}/accounts/login/", timeout=30).read().decode()
     token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form).group(1)
     data = urllib.parse.urlencode(
         {
@@ -131,4 +135,4 @@ def _sign_in(port: int, username: str) -> str:
     request = urllib.request.Request(  # noqa: S310
         f"{base}/accounts/login/", data=data, headers={"Referer": f"{base}/accounts/login/"}
     )
-    return opener.open(request).read().decode()
+    return opener.open(request, timeout=30).read().decode()
