@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from support.installations import on_postgres
+
 pytestmark = pytest.mark.django_db  # the suite's own database is not used; its server may be
 
 
@@ -113,3 +115,19 @@ def test_a_restore_with_the_secrets_file_brings_back_the_secret_key(demo, demo_b
     assert key_file.read_text() == (demo.home / "secret_key").read_text().strip()
     assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
     assert empty.rows()["accounts_user"] == demo.rows()["accounts_user"]
+
+
+def test_a_restored_postgresql_database_has_planner_statistics(demo_backup, empty):
+    """pg_restore brings no statistics; the restore takes them, so search plans are not guesses."""
+    if not on_postgres():
+        pytest.skip("planner statistics are PostgreSQL's; SQLite's file is copied whole")
+    restored = empty.run("restore", str(demo_backup))
+    assert restored.returncode == 0, restored.stderr
+    analysed = empty.shell(
+        "from django.db import connection\n"
+        "with connection.cursor() as cursor:\n"
+        "    cursor.execute(\"SELECT count(*) FROM pg_stats WHERE tablename = 'tickets_ticket' "
+        "AND attname = 'search_all_vector'\")\n"
+        "    print(cursor.fetchone()[0])\n"
+    )
+    assert analysed.strip() == "1"

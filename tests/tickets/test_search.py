@@ -99,3 +99,40 @@ def test_new_replies_are_found_after_they_are_added(cast, tickets):
     services.reply(cast.partner, acme, body_text="Replaced the toner cartridge", source="web")
     assert numbers(cast.partner, "toner") == {acme.number}
     assert numbers(cast.client_user, "toner") == {acme.number}
+
+
+def test_on_postgresql_the_stored_vectors_follow_every_write_and_are_searched_by_index(cast):
+    """Tickets written in bulk and changed with ``update`` are found at once, and the search
+    reads the GIN index of the stored vectors before any VACUUM or ANALYZE has run."""
+    from django.db import connection
+
+    from thirdway.tickets.models import Ticket
+    from thirdway.tickets.search import _matching
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's generated columns and GIN index; SQLite searches its FTS5 table")
+    made = Ticket.objects.bulk_create(
+        Ticket(
+            client=cast.acme,
+            requester=cast.acme_user_contact,
+            subject=f"Backup job {index}",
+            search_text=f"Backup job {index}\nThe nightly backup stopped.",
+            note_text="Checked the logs." if index % 10 else "Tape drive zircon-7 replaced.",
+        )
+        for index in range(3000)
+    )
+    Ticket.objects.filter(pk=made[1].pk).update(search_text="Scanner <quartz> offline")
+
+    assert numbers(cast.desk, "quartz") == {made[1].number}
+    assert numbers(cast.partner, "quartz") == {made[1].number}
+    assert numbers(cast.client_user, "quartz") == {made[1].number}
+    assert numbers(cast.other_client_user, "quartz") == set()
+    assert len(numbers(cast.desk, "zircon")) == 50
+    assert numbers(cast.client_admin, "zircon") == set()  # an internal note
+    for user, include_notes, index in (
+        (cast.desk, True, "tickets_ticket_search_all_vector_gin"),
+        (None, False, "tickets_ticket_search_vector_gin"),
+    ):
+        tickets = Ticket.objects.for_user(user) if user else Ticket.objects.all()
+        plan = tickets.filter(_matching(["quartz"], include_notes)).order_by("-id")[:100].explain()
+        assert f"Bitmap Index Scan on {index}" in plan, plan

@@ -300,6 +300,11 @@ def _load_database(config: dict[str, Any], manifest: Manifest, dump: Path) -> No
         database.load_sqlite(dump, Path(config["NAME"]))
     else:
         database.load_postgres(config, dump, int(manifest.database.get("pg_dump_major", 0)))
+        # pg_restore brings no planner statistics: without them a search guesses how many
+        # tickets a word matches and may read them all (docs/service-desk-performance.md).
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+        connection.close()
 
 
 def _read_secrets(path: Path) -> str:

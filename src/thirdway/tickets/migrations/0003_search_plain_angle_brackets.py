@@ -2,7 +2,7 @@
 
 The default parser takes ``<word>`` for an HTML tag and drops it (and everything inside
 ``<script>``/``<style>``), so "Error <timeout>" was not found by "timeout" on PostgreSQL while
-SQLite found it.  The expressions match ``search.PG_DOCUMENT`` and ``PG_DOCUMENT_WITH_NOTES``.
+SQLite found it.  Migration 0015 stores the same expressions in generated columns instead.
 """
 
 from django.db import migrations
