@@ -23,14 +23,9 @@ from thirdway.network.models import Partner, Rota
 from thirdway.network.oncall import describe_gaps, monday_of, plan_of
 from thirdway.network.rota_forms import MemberForm, OverrideForm, RotaForm, SwapForm, WeekForm
 from thirdway.web.forms import add_service_errors, add_service_errors_to
+from thirdway.web.pages import require_staff as _require_staff
 
 ROTA_DATA = ["name", "practice", "kind", "time_zone", "handover_time", "starts_on", "covers_24x7"]
-
-
-def _require_staff(request: HttpRequest) -> None:
-    """Rotas are the network's business; to anyone else the pages do not exist."""
-    if not request.user.is_network_staff:
-        raise Http404
 
 
 def _rota(request: HttpRequest, rota_id: int) -> Rota:

@@ -24,14 +24,9 @@ from thirdway.network.oncall import describe_gaps, monday_of, plans_of
 from thirdway.network.places import hours_in_zone
 from thirdway.network.schedule import available_ids
 from thirdway.web.forms import add_service_errors
+from thirdway.web.pages import require_staff as _require_staff
 
 PAGE_SIZE = 50
-
-
-def _require_staff(request: HttpRequest) -> None:
-    """The directory is for the network; to anyone else it does not exist."""
-    if not request.user.is_network_staff:
-        raise Http404
 
 
 def _partners(request: HttpRequest):

@@ -35,12 +35,7 @@ from thirdway.sla.models import (
     SlaPolicy,
 )
 from thirdway.web.forms import add_service_errors, add_service_errors_to, service_texts
-
-
-def _require_staff(request: HttpRequest) -> None:
-    """Service levels are the network's business; to anyone else the pages do not exist."""
-    if not request.user.is_network_staff:
-        raise Http404
+from thirdway.web.pages import require_staff as _require_staff
 
 
 def _calendars(request: HttpRequest):

@@ -5,15 +5,9 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.http import Http404, HttpRequest
 
 from thirdway.network.models import Partner
-
-
-def _require_staff(request: HttpRequest) -> None:
-    """The desk is for the network; to anyone else it does not exist."""
-    if not request.user.is_network_staff:
-        raise Http404
+from thirdway.web.pages import require_staff as _require_staff  # noqa: F401 (the desk views import it from here)
 
 
 def _active_partners(user):
