@@ -8,21 +8,17 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
 from thirdway.backup import services, tasks
-
-
-def _require_admin(request: HttpRequest) -> None:
-    if not request.user.is_practice_admin:  # type: ignore[union-attr]
-        raise Http404("Not found.")
+from thirdway.web.pages import require_practice_admin
 
 
 @login_required
 def backup_list(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_practice_admin(request)
     directory = Path(settings.BACKUP_DIR)
     context = {
         "backups": services.kept(directory),
@@ -37,7 +33,7 @@ def backup_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def back_up_now(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_practice_admin(request)
     tasks.take_backup_now.enqueue()
     messages.success(request, "Backup asked for: the worker writes it; reload to see it listed.")
     return redirect("backup:list")

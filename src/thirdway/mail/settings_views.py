@@ -6,22 +6,16 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from thirdway.audit.models import Source
 from thirdway.mail import fetching, services
-from thirdway.mail.access import is_mail_admin
 from thirdway.mail.forms import ClientDomainForm, MailboxForm
 from thirdway.mail.models import ClientDomain, Mailbox
 from thirdway.web.forms import add_service_errors
-
-
-def _require_admin(request: HttpRequest) -> None:
-    """Mail settings are a practice admin's: to anyone else they do not exist."""
-    if not is_mail_admin(request.user):
-        raise Http404("Not found.")
+from thirdway.web.pages import require_practice_admin
 
 
 def _mailbox(request: HttpRequest, mailbox_id: int) -> Mailbox:
@@ -30,14 +24,14 @@ def _mailbox(request: HttpRequest, mailbox_id: int) -> Mailbox:
 
 @login_required
 def mailbox_list(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_practice_admin(request)
     mailboxes = Mailbox.objects.for_user(request.user).select_related("practice", "default_client")
     return render(request, "mail/settings_mailboxes.html", {"mailboxes": mailboxes})
 
 
 @login_required
 def mailbox_new(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_practice_admin(request)
     form = MailboxForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -54,7 +48,7 @@ def mailbox_new(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def mailbox_edit(request: HttpRequest, mailbox_id: int) -> HttpResponse:
-    _require_admin(request)
+    require_practice_admin(request)
     mailbox = _mailbox(request, mailbox_id)
     form = MailboxForm(request.POST or None, user=request.user, mailbox=mailbox)
     if request.method == "POST" and form.is_valid():
@@ -72,7 +66,7 @@ def mailbox_edit(request: HttpRequest, mailbox_id: int) -> HttpResponse:
 @require_POST
 def mailbox_test(request: HttpRequest, mailbox_id: int) -> HttpResponse:
     """Try the stored IMAP settings now and say how it went (writes nothing)."""
-    _require_admin(request)
+    require_practice_admin(request)
     mailbox = _mailbox(request, mailbox_id)
     problem = fetching.check_connection(mailbox)
     if request.headers.get("HX-Request"):
@@ -87,7 +81,7 @@ def mailbox_test(request: HttpRequest, mailbox_id: int) -> HttpResponse:
 
 @login_required
 def client_domains(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_practice_admin(request)
     form = ClientDomainForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
@@ -109,7 +103,7 @@ def client_domains(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def client_domain_remove(request: HttpRequest, domain_id: int) -> HttpResponse:
-    _require_admin(request)
+    require_practice_admin(request)
     entry = get_object_or_404(ClientDomain, pk=domain_id)
     services.remove_client_domain(request.user, entry, source=Source.WEB)
     messages.success(request, f"{entry.domain} no longer names a client.")

@@ -24,6 +24,7 @@ from thirdway.network.oncall import describe_gaps, monday_of, plans_of
 from thirdway.network.places import hours_in_zone
 from thirdway.network.schedule import available_ids
 from thirdway.web.forms import add_service_errors
+from thirdway.web.pages import require_practice_admin
 from thirdway.web.pages import require_staff as _require_staff
 
 PAGE_SIZE = 50
@@ -82,8 +83,7 @@ def _detail_context(request: HttpRequest, partner: Partner, absence_form=None) -
 
 @login_required
 def partner_create(request: HttpRequest) -> HttpResponse:
-    if not request.user.is_practice_admin:
-        raise Http404
+    require_practice_admin(request)
     form = PartnerCreateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:

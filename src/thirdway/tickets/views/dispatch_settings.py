@@ -8,7 +8,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 
 from thirdway.audit.models import Source
@@ -17,16 +17,12 @@ from thirdway.network.models import Practice
 from thirdway.tickets.assignment import weights as dispatch_weights
 from thirdway.tickets.forms import PracticeDispatchForm
 from thirdway.web.forms import add_service_errors
-
-
-def _require_admin(request: HttpRequest) -> None:
-    if not request.user.is_practice_admin:
-        raise Http404
+from thirdway.web.pages import require_practice_admin
 
 
 @login_required
 def dispatch_list(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_practice_admin(request)
     own = dispatch_weights.overrides()
     practices = [
         (practice, _text(own.get(practice.pk, {})))
@@ -38,7 +34,7 @@ def dispatch_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def dispatch_edit(request: HttpRequest, practice_id: int) -> HttpResponse:
-    _require_admin(request)
+    require_practice_admin(request)
     practice = get_object_or_404(Practice, pk=practice_id)
     site = dispatch_weights.site_weights()
     initial = {"auto_dispatch": practice.auto_dispatch}

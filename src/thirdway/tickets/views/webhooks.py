@@ -7,7 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -16,31 +16,26 @@ from thirdway.tickets.forms import WebhookForm
 from thirdway.tickets.models import Webhook, WebhookDelivery
 from thirdway.tickets.webhooks import services
 from thirdway.web.forms import add_service_errors
+from thirdway.web.pages import require_practice_admin
 
 DELIVERIES_PER_PAGE = 25
 
 
-def _require_admin(request: HttpRequest) -> None:
-    """Webhooks are a practice admin's (as in the API): to anyone else they do not exist."""
-    if not request.user.is_practice_admin:
-        raise Http404
-
-
 def _hook(request: HttpRequest, webhook_id: int) -> Webhook:
-    _require_admin(request)
+    require_practice_admin(request)
     return get_object_or_404(Webhook.objects.select_related("client"), pk=webhook_id)
 
 
 @login_required
 def webhook_list(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_practice_admin(request)
     hooks = Webhook.objects.select_related("client").order_by("name", "pk")
     return render(request, "tickets/settings_webhooks.html", {"hooks": hooks})
 
 
 @login_required
 def webhook_new(request: HttpRequest) -> HttpResponse:
-    _require_admin(request)
+    require_practice_admin(request)
     form = WebhookForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         try:
