@@ -238,6 +238,12 @@ def _tree(root: int) -> list[dict]:
             for line in rollup.splitlines()[1:]
             if line.endswith("kB")
         }
+        # The packages whose compiled modules are mapped: which heavy libraries it holds.
+        try:
+            maps = Path(f"/proc/{pid}/maps").read_text()
+        except OSError:
+            maps = ""
+        native = sorted(set(re.findall(r"site-packages/([A-Za-z0-9_]+)/\S*\.so", maps)))
         command = " ".join(a.decode() for a in argv if a)
         command = command.replace(sys.executable, "python")
         processes.append(
@@ -250,6 +256,7 @@ def _tree(root: int) -> list[dict]:
                 "private_mib": round(
                     (fields.get("Private_Clean", 0) + fields.get("Private_Dirty", 0)) / MIB, 1
                 ),
+                "native": native,
             }
         )
     return processes

@@ -44,18 +44,28 @@ def setup_django() -> None:
 @command
 def serve(args: argparse.Namespace) -> int:
     """Run the web app (gunicorn), the background worker and the clock together."""
-    setup_django()
-    from django.core.management import call_command
+    if args.prepare:
+        # In a child of its own, so the supervisor that outlives it never loads Django.
+        setup_django()
+        from django.core.management import call_command
 
-    migrate_if_needed()
-    call_command("collectstatic", interactive=False, verbosity=0)
+        migrate_if_needed()
+        call_command("collectstatic", interactive=False, verbosity=0)
+        return 0
+    from thirdway import supervisor
+
     python = sys.executable
+    prepared = supervisor.run([python, "-m", "thirdway", "serve", "--prepare"])
+    if prepared != 0:
+        return prepared
     processes = {
         "web": [
             python,
             "-m",
             "gunicorn",
             "thirdway.wsgi:application",
+            "--config",
+            "python:thirdway.gunicorn_config",
             "--bind",
             f"{args.host}:{args.port}",
             "--workers",
@@ -65,22 +75,25 @@ def serve(args: argparse.Namespace) -> int:
             "--graceful-timeout",
             "10",
         ],
-        "worker": [python, "-m", "thirdway", "worker"],
-        "clock": [python, "-m", "thirdway", "clock"],
+        # The clock runs in a thread of the worker: one process for both.
+        "worker": [python, "-m", "thirdway", "worker", "--clock"],
     }
     print(f"Thirdway is serving at http://{args.host}:{args.port}/  (Ctrl+C stops it)")
-    from thirdway.supervisor import supervise
-
-    return supervise(processes)
+    sys.stdout.flush()
+    return supervisor.supervise(processes)
 
 
 @command
 def worker(args: argparse.Namespace) -> int:
-    """Run background tasks from the database queue."""
+    """Run background tasks from the database queue (--clock: and the clock, in one process)."""
     setup_django()
     from django.core.management import call_command
 
     migrate_if_needed(verbose=False)
+    if args.clock:
+        from thirdway.clock.runner import start_beside_worker
+
+        start_beside_worker(args.clock_interval)
     call_command("db_worker", interval=args.interval)
     return 0
 
@@ -215,8 +228,11 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=2, help="web processes (default 2)")
+    p.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     p = sub.add_parser("worker", help=worker.__doc__)
     p.add_argument("--interval", type=float, default=1.0, help="seconds between queue polls")
+    p.add_argument("--clock", action="store_true", help="also run the clock, in a thread")
+    p.add_argument("--clock-interval", type=float, default=30.0, help="seconds between clock ticks")
     p = sub.add_parser("clock", help=clock.__doc__)
     p.add_argument("--interval", type=float, default=30.0, help="seconds between ticks")
     p.add_argument("--once", action="store_true", help="one tick, then exit")

@@ -1,10 +1,30 @@
-"""The parent of ``thirdway serve``: starts its processes and stops them all together."""
+"""The parent of ``thirdway serve``: starts its processes and stops them all together.
+
+It imports the standard library only (no Django, no thirdway room): it lives as long as the
+server does, so whatever it imported would be held the whole time for nothing.  The work
+that needs Django (migrations, static files) runs in a child that ends before the server's
+processes start.
+"""
 
 from __future__ import annotations
 
 import signal
 import subprocess
+import sys
 import time
+
+POLL_SECONDS = 0.5
+STOP_SECONDS = 15
+
+
+def run(argv: list[str]) -> int:
+    """Run one command to its end (Ctrl+C stops it too); its exit code."""
+    child = subprocess.Popen(argv)  # noqa: S603 - our own interpreter and arguments
+    try:
+        return child.wait()
+    except KeyboardInterrupt:
+        child.terminate()
+        return child.wait()
 
 
 def supervise(commands: dict[str, list[str]]) -> int:
@@ -12,7 +32,7 @@ def supervise(commands: dict[str, list[str]]) -> int:
     children = {name: subprocess.Popen(argv) for name, argv in commands.items()}  # noqa: S603
     stopping = False
 
-    def stop(signum, frame) -> None:
+    def stop(signum: int, frame: object) -> None:
         nonlocal stopping
         stopping = True
 
@@ -23,15 +43,16 @@ def supervise(commands: dict[str, list[str]]) -> int:
         for name, child in children.items():
             if child.poll() is not None:
                 print(f"thirdway: {name} stopped (exit {child.returncode}); stopping the rest")
+                sys.stdout.flush()
                 exit_code = child.returncode or 1
                 stopping = True
-        time.sleep(0.5)
+        time.sleep(POLL_SECONDS)
     for child in children.values():
         if child.poll() is None:
             child.terminate()
     for child in children.values():
         try:
-            child.wait(timeout=15)
+            child.wait(timeout=STOP_SECONDS)
         except subprocess.TimeoutExpired:
             child.kill()
     return exit_code
