@@ -73,6 +73,7 @@ MIB = 1024 * 1024
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--workers", type=int, default=2, help="web workers (default 2)")
+    parser.add_argument("--threads", type=int, default=1, help="threads per web worker")
     parser.add_argument("--database-url", help="PostgreSQL URL (dropped and made again)")
     parser.add_argument("--pages", type=int, default=60, help="most pages walked per role")
     parser.add_argument("--passes", type=int, default=3, help="times each page is asked for")
@@ -90,7 +91,16 @@ def main() -> None:
     port = _free_port()
     log = (home / "serve.log").open("w")
     server = subprocess.Popen(  # noqa: S603
-        [*thirdway, "serve", "--port", str(port), "--workers", str(args.workers)],
+        [
+            *thirdway,
+            "serve",
+            "--port",
+            str(port),
+            "--workers",
+            str(args.workers),
+            "--threads",
+            str(args.threads),
+        ],
         env=env,
         stdout=log,
         stderr=subprocess.STDOUT,
@@ -111,6 +121,7 @@ def main() -> None:
         result = {
             "database": "postgresql" if args.database_url else "sqlite",
             "web_workers": args.workers,
+            "threads": args.threads,
             "page_kinds": visited,
             "passes": args.passes,
             "processes": processes,

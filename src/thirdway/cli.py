@@ -58,29 +58,30 @@ def serve(args: argparse.Namespace) -> int:
     prepared = supervisor.run([python, "-m", "thirdway", "serve", "--prepare"])
     if prepared != 0:
         return prepared
-    processes = {
-        "web": [
-            python,
-            "-m",
-            "gunicorn",
-            "thirdway.wsgi:application",
-            "--config",
-            "python:thirdway.gunicorn_config",
-            "--bind",
-            f"{args.host}:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--access-logfile",
-            "-",
-            "--graceful-timeout",
-            "10",
-        ],
-        # The clock runs in a thread of the worker: one process for both.
-        "worker": [python, "-m", "thirdway", "worker", "--clock"],
-    }
+    # gunicorn loads the code once, then forks the web workers and, under serve, the task
+    # worker with the clock in a thread of it (thirdway/gunicorn_config.py): one copy of
+    # Django shared by all of them.
+    web = [
+        python,
+        "-m",
+        "gunicorn",
+        "thirdway.wsgi:application",
+        "--config",
+        "python:thirdway.gunicorn_config",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+    ]
     print(f"Thirdway is serving at http://{args.host}:{args.port}/  (Ctrl+C stops it)")
     sys.stdout.flush()
-    return supervisor.supervise(processes)
+    return supervisor.supervise({"web": web}, env={"THIRDWAY_SERVE_TASKS": "1"})
 
 
 @command
@@ -228,6 +229,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=2, help="web processes (default 2)")
+    p.add_argument(
+        "--threads", type=_at_least_one, default=1, help="threads per web process (default 1)"
+    )
     p.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     p = sub.add_parser("worker", help=worker.__doc__)
     p.add_argument("--interval", type=float, default=1.0, help="seconds between queue polls")

@@ -2,30 +2,68 @@
 
 Before it forks, the master imports Django and every view (the URLconf is otherwise read at a
 worker's first request), the libraries pages load on first use (the public-holiday tables,
-the password hasher) and compiles Thirdway's templates.  The workers then share those pages
-with the master instead of each holding a copy; ``gc.freeze`` keeps the collector from
-writing to the shared objects (a write would copy the page into the worker).  Database
-connections opened while loading are closed before the fork: a connection is never shared
-between processes.
+the password hasher and validators) and compiles Thirdway's templates.  The workers then
+share those pages with the master instead of each holding a copy; ``gc.freeze`` keeps the
+collector from writing to the shared objects (a write would copy the page into the worker).
+Database connections opened while loading are closed before the fork: a connection is never
+shared between processes.
+
+Under ``thirdway serve`` (``THIRDWAY_SERVE_TASKS=1``) the master also forks the task worker,
+with the clock in a thread of it, so that process shares the same pages instead of loading
+Django a second time.  The master stops it when gunicorn stops; if it ends by itself it stops
+gunicorn (and so ``serve``), and if the master disappears it stops itself.
 """
 
 from __future__ import annotations
 
 import gc
+import os
+import signal
+import sys
+import time
 from pathlib import Path
+from typing import Any
 
 preload_app = True
+TASKS_ENV = "THIRDWAY_SERVE_TASKS"
+CLOCK_SECONDS = 30.0
+QUEUE_POLL_SECONDS = 1.0
+STOP_SECONDS = 15.0
+_task_worker = 0  # pid of the task worker forked by this master
 
 
-def when_ready(server: object) -> None:
+def when_ready(server: Any) -> None:
     preload()
     gc.collect()
     gc.freeze()
+    if os.environ.get(TASKS_ENV) == "1":
+        _fork_task_worker(server)
+
+
+def on_exit(server: Any) -> None:
+    """gunicorn is stopping: stop the task worker, letting it finish its task."""
+    if not _task_worker:
+        return
+    try:
+        os.kill(_task_worker, signal.SIGTERM)
+    except ProcessLookupError:
+        return
+    deadline = time.monotonic() + STOP_SECONDS
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(_task_worker, os.WNOHANG)
+        except ChildProcessError:
+            return  # already reaped with the web workers
+        if pid:
+            return
+        time.sleep(0.1)
+    os.kill(_task_worker, signal.SIGKILL)
 
 
 def preload() -> None:
     """Load now what every web worker would otherwise load for itself at its first pages."""
     import argon2  # noqa: F401 - the password hasher, at each sign-in
+    from django.contrib.auth.password_validation import get_default_password_validators
     from django.db import connections
     from django.template import TemplateDoesNotExist, TemplateSyntaxError, engines
     from django.urls import get_resolver
@@ -36,6 +74,7 @@ def preload() -> None:
     resolver.url_patterns  # noqa: B018 - reading it imports every view
     resolver.reverse_dict  # noqa: B018 - and reading this indexes them for reverse()
     calendars.supported_countries()  # imports every country's holidays, as settings pages do
+    get_default_password_validators()  # reads the list of common passwords
     engine = engines["django"]
     root = Path(__file__).parent
     for folder in sorted(root.glob("*/templates")):
@@ -45,3 +84,54 @@ def preload() -> None:
             except (TemplateDoesNotExist, TemplateSyntaxError):
                 continue  # a page asking for it reports the problem, not the start-up
     connections.close_all()
+
+
+def _fork_task_worker(server: Any) -> None:
+    global _task_worker
+    master = os.getpid()
+    pid = os.fork()
+    if pid:
+        _task_worker = pid
+        server.log.info("Task worker and clock (pid: %s)", pid)
+        return
+    # The child: it never returns into gunicorn's code.  db_worker ends only when it is sent
+    # a signal (by the master stopping, or Ctrl+C); any other end stops serve as a whole.
+    code, failed = 0, True
+    try:
+        for number in (*server.SIGNALS, signal.SIGCHLD):
+            signal.signal(number, signal.SIG_DFL)
+        for listener in server.LISTENERS:
+            listener.close()
+        _run_tasks(master)
+        failed = False
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else 1
+        failed = code != 0
+    except BaseException:
+        import traceback
+
+        traceback.print_exc()
+        code = 1
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        if failed and os.getppid() == master:
+            os.kill(master, signal.SIGTERM)
+        os._exit(code)
+
+
+def _run_tasks(master: int) -> None:
+    import threading
+
+    from django.core.management import call_command
+
+    from thirdway.clock.runner import start_beside_worker
+
+    def orphaned() -> None:
+        while os.getppid() == master:
+            time.sleep(2)
+        os.kill(os.getpid(), signal.SIGTERM)  # the worker's own graceful stop
+
+    threading.Thread(target=orphaned, name="parent-watch", daemon=True).start()
+    start_beside_worker(CLOCK_SECONDS)
+    call_command("db_worker", interval=QUEUE_POLL_SECONDS)

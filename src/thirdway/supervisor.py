@@ -8,6 +8,7 @@ processes start.
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -27,9 +28,14 @@ def run(argv: list[str]) -> int:
         return child.wait()
 
 
-def supervise(commands: dict[str, list[str]]) -> int:
-    """Start the processes; when one ends or a signal arrives, stop them all."""
-    children = {name: subprocess.Popen(argv) for name, argv in commands.items()}  # noqa: S603
+def supervise(commands: dict[str, list[str]], env: dict[str, str] | None = None) -> int:
+    """Start the processes (``env`` added to their environment); when one ends or a signal
+    arrives, stop them all."""
+    environment = {**os.environ, **(env or {})}
+    children = {
+        name: subprocess.Popen(argv, env=environment)  # noqa: S603
+        for name, argv in commands.items()
+    }
     stopping = False
 
     def stop(signum: int, frame: object) -> None:
