@@ -10,14 +10,17 @@ shared between processes.
 
 Under ``thirdway serve`` (``THIRDWAY_SERVE_TASKS=1``) the master also forks the task worker,
 with the clock in a thread of it, so that process shares the same pages instead of loading
-Django a second time.  The master stops it when gunicorn stops; if it ends by itself it stops
-gunicorn (and so ``serve``), and if the master disappears it stops itself.
+Django a second time.  The master stops it when gunicorn stops; if it ends otherwise (an error, a
+signal sent to it alone) it stops gunicorn, and so ``serve``; if the master disappears it
+stops itself.  Killed outright (SIGKILL) it cannot tell anyone: serve then runs on without
+background tasks, as a separately run worker that is killed would.
 """
 
 from __future__ import annotations
 
 import gc
 import os
+import select
 import signal
 import sys
 import time
@@ -30,6 +33,7 @@ CLOCK_SECONDS = 30.0
 QUEUE_POLL_SECONDS = 1.0
 STOP_SECONDS = 15.0
 _task_worker = 0  # pid of the task worker forked by this master
+_stopping = -1  # the master writes a byte here before it stops the task worker
 
 
 def when_ready(server: Any) -> None:
@@ -45,8 +49,9 @@ def on_exit(server: Any) -> None:
     if not _task_worker:
         return
     try:
+        os.write(_stopping, b"s")
         os.kill(_task_worker, signal.SIGTERM)
-    except ProcessLookupError:
+    except OSError:  # it has already ended (and stopped gunicorn)
         return
     deadline = time.monotonic() + STOP_SECONDS
     while time.monotonic() < deadline:
@@ -87,35 +92,37 @@ def preload() -> None:
 
 
 def _fork_task_worker(server: Any) -> None:
-    global _task_worker
+    global _task_worker, _stopping
     master = os.getpid()
+    told, _stopping = os.pipe()
     pid = os.fork()
     if pid:
+        os.close(told)
         _task_worker = pid
         server.log.info("Task worker and clock (pid: %s)", pid)
         return
-    # The child: it never returns into gunicorn's code.  db_worker ends only when it is sent
-    # a signal (by the master stopping, or Ctrl+C); any other end stops serve as a whole.
-    code, failed = 0, True
+    # The child: it never returns into gunicorn's code.  Unless the master said it stops
+    # gunicorn, the task worker ending (an error, a signal of its own) stops serve as a whole.
+    os.close(_stopping)
+    code = 1
     try:
         for number in (*server.SIGNALS, signal.SIGCHLD):
             signal.signal(number, signal.SIG_DFL)
         for listener in server.LISTENERS:
             listener.close()
         _run_tasks(master)
-        failed = False
+        code = 0
     except SystemExit as stop:
         code = stop.code if isinstance(stop.code, int) else 1
-        failed = code != 0
     except BaseException:
         import traceback
 
         traceback.print_exc()
-        code = 1
     finally:
         sys.stdout.flush()
         sys.stderr.flush()
-        if failed and os.getppid() == master:
+        if os.getppid() == master and not select.select([told], [], [], 0)[0]:
+            print("thirdway: the task worker stopped; stopping the web server", flush=True)
             os.kill(master, signal.SIGTERM)
         os._exit(code)
 
