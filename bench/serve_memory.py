@@ -98,8 +98,8 @@ def main() -> None:
             str(port),
             "--workers",
             str(args.workers),
-            "--threads",
-            str(args.threads),
+            # Left out when 1, so the bench also runs against versions without the option.
+            *(["--threads", str(args.threads)] if args.threads != 1 else []),
         ],
         env=env,
         stdout=log,
