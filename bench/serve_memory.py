@@ -30,8 +30,9 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections import deque
+from collections import Counter, deque
 from pathlib import Path
+from typing import Any
 
 PASSWORD = "thirdway-demo-2026"  # noqa: S105 - the demo's published password
 ROLES = (
@@ -68,6 +69,7 @@ EXTRA = (
 )
 SKIP = re.compile(r"^/(static/|accounts/logout|media/|favicon)|/(download|export)")
 MIB = 1024 * 1024
+STATUSES: Counter[int] = Counter()  # answers of the warm-up, by HTTP status
 
 
 def main() -> None:
@@ -124,6 +126,7 @@ def main() -> None:
             "threads": args.threads,
             "page_kinds": visited,
             "passes": args.passes,
+            "answers": {str(code): STATUSES[code] for code in sorted(STATUSES)},
             "processes": processes,
             "total_pss_mib": round(sum(p["pss_mib"] for p in processes), 1),
             "load_average": os.getloadavg()[0],
@@ -173,9 +176,11 @@ def _get(opener: urllib.request.OpenerDirector, url: str) -> tuple[int, str, str
             body = response.read()
             kind = response.headers.get("Content-Type", "")
             path = urllib.parse.urlsplit(response.geturl()).path
+            STATUSES[response.status] += 1
             return response.status, path, body.decode() if "html" in kind else ""
     except urllib.error.HTTPError as error:
         error.read()
+        STATUSES[error.code] += 1
         return error.code, "", ""
 
 
@@ -220,7 +225,7 @@ def _walk(opener: urllib.request.OpenerDirector, base: str, limit: int) -> list[
     return urls
 
 
-def _tree(root: int) -> list[dict]:
+def _tree(root: int) -> list[dict[str, Any]]:
     children: dict[int, list[int]] = {}
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
