@@ -44,75 +44,57 @@ def setup_django() -> None:
 @command
 def serve(args: argparse.Namespace) -> int:
     """Run the web app (gunicorn), the background worker and the clock together."""
-    setup_django()
-    from django.core.management import call_command
+    if args.prepare:
+        # In a child of its own, so the supervisor that outlives it never loads Django.
+        setup_django()
+        from django.core.management import call_command
 
-    migrate_if_needed()
-    call_command("collectstatic", interactive=False, verbosity=0)
+        migrate_if_needed()
+        call_command("collectstatic", interactive=False, verbosity=0)
+        return 0
+    from thirdway import supervisor
+
     python = sys.executable
-    processes = {
-        "web": [
-            python,
-            "-m",
-            "gunicorn",
-            "thirdway.wsgi:application",
-            "--bind",
-            f"{args.host}:{args.port}",
-            "--workers",
-            str(args.workers),
-            "--access-logfile",
-            "-",
-            "--graceful-timeout",
-            "10",
-        ],
-        "worker": [python, "-m", "thirdway", "worker"],
-        "clock": [python, "-m", "thirdway", "clock"],
-    }
+    prepared = supervisor.run([python, "-m", "thirdway", "serve", "--prepare"])
+    if prepared != 0:
+        return prepared
+    # gunicorn loads the code once, then forks the web workers and, under serve, the task
+    # worker with the clock in a thread of it (thirdway/gunicorn_config.py): one copy of
+    # Django shared by all of them.
+    web = [
+        python,
+        "-m",
+        "gunicorn",
+        "thirdway.wsgi:application",
+        "--config",
+        "python:thirdway.gunicorn_config",
+        "--bind",
+        f"{args.host}:{args.port}",
+        "--workers",
+        str(args.workers),
+        "--threads",
+        str(args.threads),
+        "--access-logfile",
+        "-",
+        "--graceful-timeout",
+        "10",
+    ]
     print(f"Thirdway is serving at http://{args.host}:{args.port}/  (Ctrl+C stops it)")
-    return supervise(processes)
-
-
-def supervise(commands: dict[str, list[str]]) -> int:
-    """Start the processes; when one ends or a signal arrives, stop them all."""
-    import signal
-    import subprocess
-    import time
-
-    children = {name: subprocess.Popen(argv) for name, argv in commands.items()}  # noqa: S603
-    stopping = False
-
-    def stop(signum, frame) -> None:
-        nonlocal stopping
-        stopping = True
-
-    signal.signal(signal.SIGINT, stop)
-    signal.signal(signal.SIGTERM, stop)
-    exit_code = 0
-    while not stopping:
-        for name, child in children.items():
-            if child.poll() is not None:
-                print(f"thirdway: {name} stopped (exit {child.returncode}); stopping the rest")
-                exit_code = child.returncode or 1
-                stopping = True
-        time.sleep(0.5)
-    for child in children.values():
-        if child.poll() is None:
-            child.terminate()
-    for child in children.values():
-        try:
-            child.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            child.kill()
-    return exit_code
+    sys.stdout.flush()
+    return supervisor.supervise({"web": web}, env={"THIRDWAY_SERVE_TASKS": "1"})
 
 
 @command
 def worker(args: argparse.Namespace) -> int:
-    """Run background tasks from the database queue."""
+    """Run background tasks from the database queue (--clock: and the clock, in one process)."""
     setup_django()
     from django.core.management import call_command
 
     migrate_if_needed(verbose=False)
+    if args.clock:
+        from thirdway.clock.runner import start_beside_worker
+
+        start_beside_worker(args.clock_interval)
     call_command("db_worker", interval=args.interval)
     return 0
 
@@ -247,8 +229,14 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--host", default="127.0.0.1")
     p.add_argument("--port", type=int, default=8000)
     p.add_argument("--workers", type=int, default=2, help="web processes (default 2)")
+    p.add_argument(
+        "--threads", type=_at_least_one, default=1, help="threads per web process (default 1)"
+    )
+    p.add_argument("--prepare", action="store_true", help=argparse.SUPPRESS)
     p = sub.add_parser("worker", help=worker.__doc__)
     p.add_argument("--interval", type=float, default=1.0, help="seconds between queue polls")
+    p.add_argument("--clock", action="store_true", help="also run the clock, in a thread")
+    p.add_argument("--clock-interval", type=float, default=30.0, help="seconds between clock ticks")
     p = sub.add_parser("clock", help=clock.__doc__)
     p.add_argument("--interval", type=float, default=30.0, help="seconds between ticks")
     p.add_argument("--once", action="store_true", help="one tick, then exit")

@@ -45,6 +45,7 @@ TOP_LEVEL = {
     "demo": "top",
     "settings": "top",
     "wsgi": "top",
+    "gunicorn_config": "top",
     "environment": "foundation",
     "configcache": "foundation",
     "health": "foundation",
@@ -64,7 +65,8 @@ PURE_FLOORS: tuple[tuple[str, ...], ...] = (
         "dispatch.bound",
     ),
     ("sla.engine", "tickets.lifecycle"),
-    ("weekly_hours", "distance", "layers"),
+    # supervisor: the parent of ``thirdway serve``, held to the standard library
+    ("weekly_hours", "distance", "layers", "supervisor"),
 )
 
 

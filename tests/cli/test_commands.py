@@ -94,6 +94,12 @@ def test_serve_runs_the_demo_and_its_logins_work(tmp_path):
         assert _wait_for(f"http://127.0.0.1:{port}/static/web/htmx.min.js").startswith("var htmx")
         token_page = _sign_in(port, "demo-desk")
         assert "Clients" in token_page
+        # The supervisor runs gunicorn alone; its master forks the web worker and the task
+        # worker (with the clock in a thread of it).
+        (master,) = _children(server.pid)
+        forked = _children(master)
+        assert len(forked) == 2
+        tree = [master, *forked]
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -101,6 +107,37 @@ def test_serve_runs_the_demo_and_its_logins_work(tmp_path):
     assert server.returncode == 0, output
     assert "clock: started" in output
     assert "Starting worker" in output
+    assert "Task worker and clock (pid:" in output
+    _wait_gone(tree)  # nothing left running once serve has stopped
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for entry in os.listdir("/proc"):
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(entry))
+    return found
+
+
+def _wait_gone(pids: list[int], seconds: float = 30) -> None:
+    deadline = time.monotonic() + seconds
+    for pid in pids:
+        while os.path.exists(f"/proc/{pid}") and _state(pid) != "Z":
+            assert time.monotonic() < deadline, f"process {pid} still runs after serve stopped"
+            time.sleep(0.2)
+
+
+def _state(pid: int) -> str:
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
 
 
 def _wait_for(url: str, seconds: float = 30) -> str:

@@ -6,7 +6,7 @@ import datetime as dt
 import threading
 
 import pytest
-from django.db import connection
+from django.db import OperationalError, connection
 
 from thirdway.clock.jobs import JOBS, PeriodicJob
 from thirdway.clock.models import ClockTick
@@ -58,3 +58,37 @@ def test_two_clocks_at_the_same_moment_enqueue_once():
     names = [name for batch in results for name in batch]
     assert sorted(names) == sorted(job.name for job in JOBS)
     assert ClockTick.objects.count() == len(JOBS)
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_clock_beside_a_worker_and_a_second_clock_enqueue_each_slot_once():
+    from django_tasks_db.models import DBTaskResult
+
+    from thirdway.clock.runner import start_beside_worker
+
+    stop = threading.Event()
+    thread = start_beside_worker(0.01, stop)
+    try:
+        deadline = dt.datetime.now(dt.UTC) + dt.timedelta(seconds=60)
+        while _jobs_claimed() < len(JOBS):
+            assert dt.datetime.now(dt.UTC) < deadline, "the clock thread enqueued nothing"
+            stop.wait(0.01)
+        # A second clock ticking meanwhile, as another worker's would.
+        by_second_clock = [name for _ in range(20) for name in enqueue_due()]
+    finally:
+        stop.set()
+        thread.join(timeout=30)
+        connection.close()
+    assert not thread.is_alive()
+    ticks = ClockTick.objects.count()
+    # Every claimed slot was enqueued exactly once, whichever clock claimed it.
+    assert DBTaskResult.objects.count() == ticks
+    assert ClockTick.objects.values("job", "slot").distinct().count() == ticks
+    assert ticks - len(by_second_clock) >= len(JOBS)  # the thread's own claims
+
+
+def _jobs_claimed() -> int:
+    try:
+        return ClockTick.objects.values("job").distinct().count()
+    except OperationalError:  # the tests' shared in-memory SQLite locks the table, not waits
+        return 0

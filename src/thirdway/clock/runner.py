@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
 import time
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connections, transaction
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
@@ -54,3 +55,34 @@ def run_forever(interval_seconds: float = 30.0) -> None:
     while True:
         enqueue_due()
         time.sleep(interval_seconds)
+
+
+def start_beside_worker(
+    interval_seconds: float = 30.0, stop: threading.Event | None = None
+) -> threading.Thread:
+    """Run the clock in a thread of this process (``thirdway worker --clock``, and the task
+    worker of ``thirdway serve``) until ``stop`` is set.
+
+    One process then does the work of two, for the memory of one.  The slot claim is the
+    same, so this clock and any other still never enqueue one slot twice.  A tick that fails
+    is logged and the next one tried: the thread dying would stop the clock unseen."""
+    thread = threading.Thread(
+        target=_tick_forever,
+        args=(interval_seconds, stop or threading.Event()),
+        name="clock",
+        daemon=True,
+    )
+    thread.start()
+    return thread
+
+
+def _tick_forever(interval_seconds: float, stop: threading.Event) -> None:
+    log.info("clock: started beside the worker, %d periodic jobs", len(JOBS))
+    while not stop.is_set():
+        try:
+            enqueue_due()
+        except Exception:
+            log.exception("clock: the tick failed; trying again at the next")
+        finally:
+            connections.close_all()  # this thread's own; the next tick opens a fresh one
+        stop.wait(interval_seconds)

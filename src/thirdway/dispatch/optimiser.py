@@ -6,7 +6,8 @@
 - :func:`place_visit` fits an on-site visit into a partner's day between fixed visits.
 
 Like the engine, this module imports nothing from Django, and of thirdway only the engine
-and :mod:`thirdway.distance`.
+and :mod:`thirdway.distance`.  scipy (some 50 MiB once loaded) is imported by the two solvers
+alone, so a process that never re-plans a queue (a web worker) never holds it.
 """
 
 from __future__ import annotations
@@ -17,9 +18,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 import numpy as np
-from scipy.optimize import linear_sum_assignment
-from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import min_weight_full_bipartite_matching
 
 from thirdway.dispatch.engine import (
     DEFAULT_TRAVEL_SPEED_KMH,
@@ -229,6 +227,8 @@ def _solve(
 
 def _solve_dense(cost: np.ndarray, penalty: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """``linear_sum_assignment`` on [slots | own unassigned column]; inf forbids a pair."""
+    from scipy.optimize import linear_sum_assignment
+
     n = len(penalty)
     dummy = np.full((n, n), np.inf)
     np.fill_diagonal(dummy, penalty)
@@ -250,6 +250,9 @@ def _solve_sparse(
     dense slot matrix is ever made. Every weight gets +1 because a zero would read as "no
     edge"; each ticket is matched exactly once, so the shift leaves the optimum alone.
     """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import min_weight_full_bipartite_matching
+
     n, width = len(penalty), int(slots.sum())
     ticket, partner = np.nonzero(np.isfinite(keys))
     copies = slots[partner]
