@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from itertools import pairwise
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
@@ -19,6 +20,7 @@ from django.utils import timezone
 
 from thirdway.audit.models import Source
 from thirdway.sla import services as sla
+from thirdway.tickets import services
 from thirdway.tickets.lifecycle import OPEN, WAITING
 from thirdway.tickets.models import ClockPause, SlaEscalation, Ticket
 from thirdway.tickets.sla_clocks import clocks, escalation
@@ -208,3 +210,63 @@ def test_the_sweep_of_due_tickets_fires_what_a_full_sweep_fires(cast, seed):
         assert mine == theirs, f"sweep {n} at {moments[n]} differs"
     assert len(everything[-1][0]) > 20  # steps fired along the way
     assert read_due < read_all / 2  # and most tickets were not read
+
+
+PARIS = ZoneInfo("Europe/Paris")
+OPENED = dt.datetime(2026, 3, 2, 9, 0, tzinfo=PARIS)  # a Monday morning
+WEDNESDAY = dt.datetime(2026, 3, 4, 12, 0, tzinfo=PARIS)  # every step of both clocks is due
+
+
+def opened(cast) -> Ticket:
+    ticket = services.create_ticket(
+        cast.admin, cast.acme, subject="Server down", body_text="Nothing answers.", source="web"
+    )
+    Ticket.objects.filter(pk=ticket.pk).update(created_at=OPENED)
+    ticket.refresh_from_db()
+    return clocks.refresh(ticket, OPENED)
+
+
+def test_a_sweep_past_its_budget_leaves_the_other_due_tickets_to_the_next(cast, standard):
+    tickets = [opened(cast) for _ in range(3)]
+    fired = []
+    for _ in range(3):
+        report = escalation.sweep(WEDNESDAY, budget=0)
+        assert report.tickets == 1  # one ticket at least, however short the budget
+        fired.append(report.fired)
+    assert fired == [4, 4, 4]  # first response and resolution, 75 % and 100 % each
+    assert escalation.sweep(WEDNESDAY, budget=0).fired == 0
+    for ticket in tickets:
+        assert ticket.escalations.count() == 4
+
+
+def test_a_ticket_changed_around_the_services_is_put_right_by_the_turn_of_re_reads(cast, standard):
+    ticket = opened(cast)
+    assert escalation.sweep(OPENED + dt.timedelta(minutes=1), audit=0).tickets == 1
+    ticket.refresh_from_db()
+    assert ticket.sla_check_at == dt.datetime(2026, 3, 2, 12, 0, tzinfo=PARIS)  # 75 % of 4 h
+    # An import sets a due time wrong without telling the clocks.
+    Ticket.objects.filter(pk=ticket.pk).update(sla_due_at=None, first_response_due_at=None)
+    assert escalation.sweep(OPENED + dt.timedelta(minutes=2), audit=0).tickets == 0
+    report = escalation.sweep(OPENED + dt.timedelta(minutes=3))
+    ticket.refresh_from_db()
+    assert report.due == 0 and report.tickets == 1 and report.moved == 1
+    assert ticket.sla_due_at == ticket.first_response_due_at is not None
+
+
+def test_new_targets_make_the_tickets_of_the_policy_due(cast, standard):
+    ticket = opened(cast)
+    escalation.sweep(OPENED + dt.timedelta(minutes=1), audit=0)
+    targets = {p: {"first_response": 60, "resolution": 600} for p in (1, 2, 3, 4)}
+    sla.set_targets(cast.admin, standard, targets, source=Source.CLI)
+    ticket.refresh_from_db()
+    assert ticket.sla_check_at is not None and ticket.sla_check_at <= timezone.now()
+    report = escalation.sweep(timezone.now(), audit=0)
+    assert report.due == 1 and report.tickets == 1
+
+
+def test_a_resolved_ticket_is_never_read_again(cast, standard):
+    ticket = opened(cast)
+    services.change_status(cast.admin, ticket, "resolved", source="web")
+    ticket.refresh_from_db()
+    assert ticket.sla_check_at is None
+    assert escalation.sweep(WEDNESDAY, audit=0).tickets == 0
