@@ -14,9 +14,10 @@ is the sweep that runs every minute afterwards: it reads only the tickets whose 
 come (``steady_sweep_due``, none here) and the 1,000 it re-reads in turn (``steady_sweep_read``
 in all).  ``full_sweep_seconds`` reads every open ticket, as every sweep did before next checks
 were stored.  Then ``--fire`` tickets are made overdue (as a change through the services would,
-their next check is now) and ``fire_seconds`` times the sweep that fires their steps (claim
-row, actions, timeline event each): the worst minute, when that many tickets reach their steps
-at once.  Prints one JSON object.
+their next check is now) and ``fire_sweep_seconds`` times the sweep that fires their steps
+(claim row, actions, timeline event each): the worst minute, when that many tickets reach
+their steps at once.  Past its 40 s budget a sweep leaves the rest (``fire_sweep_left``) to the
+next one (``next_sweep_*``).  Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -139,7 +140,7 @@ def main() -> None:
     started = time.perf_counter()
     _seed(args.tickets, policy, cals, client, now, rng)
     seeded = time.perf_counter() - started
-    first = sweep(now)
+    first = sweep(now, budget=None)  # the catch-up, timed whole (the budget spreads it)
     steady = sweep(now + dt.timedelta(minutes=1))
     again = sweep(now + dt.timedelta(minutes=2))
     full = None if args.no_full else sweep(now + dt.timedelta(minutes=3), full=True)
@@ -148,6 +149,7 @@ def main() -> None:
         created_at=now - dt.timedelta(days=60), sla_check_at=now + dt.timedelta(minutes=3)
     )
     fired = sweep(now + dt.timedelta(minutes=4))
+    rest = sweep(now + dt.timedelta(minutes=5))  # what the budget left to the next minute
     print(
         json.dumps(
             {
@@ -167,8 +169,12 @@ def main() -> None:
                 "fire_tickets": args.fire,
                 "fire_sweep_seconds": round(fired.seconds, 2),
                 "fire_sweep_read": fired.tickets,
-                "fired": fired.fired,
-                "failed": sum(r.failed for r in (first, steady, again, full, fired) if r),
+                "fire_sweep_fired": fired.fired,
+                "fire_sweep_left": fired.left,
+                "next_sweep_seconds": round(rest.seconds, 2),
+                "next_sweep_fired": rest.fired,
+                "fired": fired.fired + rest.fired,
+                "failed": sum(r.failed for r in (first, steady, again, full, fired, rest) if r),
             }
         )
     )
