@@ -115,19 +115,18 @@ def sweep(
     if full:
         ids = list(swept.order_by("pk").values_list("pk", flat=True))
     else:
-        # Tickets closed or left without a policy by a write around the services leave the index.
-        Ticket.objects.filter(sla_check_at__lte=now).exclude(
-            status__in=OPEN, sla_policy__isnull=False
-        ).update(sla_check_at=None)
+        # The partial index alone, soonest first; which of them are open under a policy is
+        # asked per batch, with their rows.
         ids = list(
-            swept.filter(sla_check_at__lte=now)
+            Ticket.objects.filter(sla_check_at__lte=now)
             .order_by("sla_check_at", "pk")
             .values_list("pk", flat=True)
         )
         report.due = len(ids)
         if audit > 0:
+            # The next ids in turn, along the primary key (the open ones are kept per batch).
             turn = list(
-                swept.filter(pk__gt=_audit_after)
+                Ticket.objects.filter(pk__gt=_audit_after)
                 .order_by("pk")
                 .values_list("pk", flat=True)[:audit]
             )
@@ -137,10 +136,22 @@ def sweep(
     for at in range(0, len(ids), batch):
         chunk = ids[at : at + batch]
         place = {pk: n for n, pk in enumerate(chunk)}
+        # By primary key alone: a status condition here leads SQLite to the status index.
+        found = Ticket.objects.filter(pk__in=chunk).order_by().values_list(*SWEEP_FIELDS)
         rows = sorted(
-            (SweptTicket(row) for row in swept.filter(pk__in=chunk).values_list(*SWEEP_FIELDS)),
+            (
+                row
+                for row in map(SweptTicket, found)
+                if row.status in OPEN and row.sla_policy_id is not None
+            ),
             key=lambda row: place[row.pk],
         )
+        if not full:
+            # Closed, or without a policy (written around the services): never due again.
+            read = {row.pk for row in rows}
+            Ticket.objects.filter(
+                pk__in=[pk for pk in chunk if pk not in read], sla_check_at__lte=now
+            ).update(sla_check_at=None)
         _sweep_batch(rows, book, now, report, deadline)
     report.seconds = time.perf_counter() - started
     return report
