@@ -7,8 +7,9 @@ ticket changing: its next escalation step, or a pause starting or ending.  Every
 ticket (status, priority, reply) sets it to the moment of the change, and a change of targets,
 steps or calendar sets it on every open ticket counting on them, so the sweep reads a ticket
 only when something is due; a full sweep (``full=True``) reads them all.  Each sweep also
-re-reads ``audit`` more open tickets in turn by id, so that a row written around the services
-is put right within a round (100 minutes at 100,000 open tickets).
+takes the next ``audit`` tickets in turn by id and re-reads the open ones among them, so that a
+row written around the services is put right within a round (100 minutes on a desk of 100,000
+tickets).
 
 Each step is claimed by inserting its ``SlaEscalation`` row before acting, in the same
 transaction as the actions: two sweeps running at once never act twice, and a step whose
@@ -59,7 +60,7 @@ SWEEP_FIELDS = (
     *clocks.STORED,
     "sla_check_at",
 )
-# Open tickets re-read by each sweep besides those due, in turn by id (see the docstring).
+# Tickets taken in turn by id by each sweep besides those due (see the docstring).
 AUDIT = 1000
 # Past this many seconds a sweep leaves the tickets it has not read to the next one, so that a
 # minute when thousands of steps fall due (about 10 ms each) never runs into the next minutes.
@@ -102,9 +103,9 @@ def sweep(
     budget: float | None = BUDGET,
 ) -> SweepReport:
     """Evaluate the open tickets under a policy whose check has come, soonest first (all of
-    them, by id, when ``full``), then the next ``audit`` of them in turn, in batches of
-    ``batch``.  Past ``budget`` seconds the tickets not read yet are left due for the next
-    sweep (``left``); at least one is read, and a full sweep reads them all."""
+    them, by id, when ``full``), then those among the next ``audit`` tickets in turn, in
+    batches of ``batch``.  Past ``budget`` seconds the tickets not read yet are left due for
+    the next sweep (``left``); at least one is read, and a full sweep reads them all."""
     global _audit_after
     started = time.perf_counter()
     deadline = None if full or budget is None else started + budget
