@@ -6,6 +6,8 @@ escalation steps out of order) and leaves an audit record.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db import transaction
 
 from thirdway import configcache
@@ -32,6 +34,22 @@ CALENDAR_FIELDS = [
 ]
 POLICY_FIELDS = ["name", "description", "calendar", "is_default"]
 ADMIN_ONLY = "Only a practice admin may change service levels."
+
+# The rooms above that count time on policies and calendars (the clocks of tickets) are told
+# when targets, steps or a calendar's hours change, in the transaction of the change; this
+# room imports none of them: they register in their ``AppConfig.ready``.
+_listeners: list[Callable[..., None]] = []
+
+
+def listen(listener: Callable[..., None]) -> None:
+    """Call ``listener(policy_id=..., calendar_id=...)`` after each such change."""
+    if listener not in _listeners:
+        _listeners.append(listener)
+
+
+def _tell(*, policy_id: int | None = None, calendar_id: int | None = None) -> None:
+    for listener in _listeners:
+        listener(policy_id=policy_id, calendar_id=calendar_id)
 
 
 def _clean_calendar(data: dict) -> dict:
@@ -69,7 +87,7 @@ def update_calendar(actor, calendar: BusinessCalendar, data: dict, *, source: st
         data.get("holiday_country", calendar.holiday_country),
         data.get("holiday_region", calendar.holiday_region),
     )
-    return update_and_record(
+    updated = update_and_record(
         actor,
         calendar,
         data,
@@ -77,6 +95,8 @@ def update_calendar(actor, calendar: BusinessCalendar, data: dict, *, source: st
         action="sla.calendar.update",
         source=source,
     )
+    _tell(calendar_id=calendar.pk)
+    return updated
 
 
 @transaction.atomic
@@ -156,6 +176,7 @@ def set_targets(actor, policy: SlaPolicy, targets: dict, *, source: str) -> None
     SlaTarget.objects.filter(policy=policy).delete()
     SlaTarget.objects.bulk_create(rows)
     configcache.changed()  # bulk writes send no signals
+    _tell(policy_id=policy.pk)
     record(
         actor,
         "sla.policy.targets",
@@ -206,6 +227,7 @@ def set_steps(actor, policy: SlaPolicy, steps: dict, *, source: str) -> None:
         ]
     EscalationStep.objects.filter(policy=policy).delete()
     EscalationStep.objects.bulk_create(rows)
+    _tell(policy_id=policy.pk)
     record(
         actor,
         "sla.policy.steps",

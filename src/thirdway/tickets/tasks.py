@@ -27,8 +27,9 @@ def forget_old_idempotency_answers() -> int:
 
 @task()
 def evaluate_sla_clocks() -> dict:
-    """The SLA sweep: hand over the tickets of partners now away, then evaluate every open
-    ticket's clocks and fire due escalations (see ``thirdway.tickets.sla_clocks.escalation``)."""
+    """The SLA sweep: hand over the tickets of partners now away, then evaluate the clocks of
+    the open tickets whose next check has come and fire due escalations (see
+    ``thirdway.tickets.sla_clocks.escalation``)."""
     from thirdway.tickets.assignment.continuity import hand_over_absences
     from thirdway.tickets.sla_clocks.escalation import sweep
 
@@ -37,6 +38,8 @@ def evaluate_sla_clocks() -> dict:
     return {
         "handed_over": handed,
         "tickets": report.tickets,
+        "due": report.due,
+        "left": report.left,
         "moved": report.moved,
         "fired": report.fired,
         "failed": report.failed,

@@ -60,6 +60,7 @@ from thirdway.sla.engine.clocks import (
     SlaClock,
     evaluate_clock,
     evaluate_many,
+    next_change,
 )
 from thirdway.sla.engine.escalation import (
     EscalationError,
@@ -87,6 +88,7 @@ __all__ = [
     "evaluate_clock",
     "evaluate_many",
     "is_open",
+    "next_change",
     "next_open",
     "parse_hhmm",
     "parse_interval",

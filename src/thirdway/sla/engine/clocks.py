@@ -176,3 +176,36 @@ def evaluate_many(
             schedule = schedules[key] = calendars[key]._schedule
         append(_evaluate(schedule, clock, now_us))
     return states
+
+
+def next_change(
+    calendar: Calendar, clock: SlaClock, now: datetime, percents: Iterable[int] = ()
+) -> datetime | None:
+    """The earliest instant after ``now`` at which evaluating ``clock`` can tell something new:
+    the first of ``percents`` (escalation steps not fired yet) not reached at ``now``, or the
+    next start or end of a pause.  ``None``: nothing changes until the clock's facts do.
+
+    While the clock runs its due time stays where it is, so only these instants matter: a
+    step's percent is reached at the instant its business time is used up (see
+    ``EscalationPolicy.due``), and a pause boundary stops or restarts the clock.  A reached
+    percent in ``percents`` gives ``now`` (it is still to be fired).
+    """
+    now_us = _to_us(now, "now")
+    upcoming = [
+        edge
+        for start, end in clock._pause_spans
+        for edge in (start, end)
+        if edge is not None and edge > now_us
+    ]
+    stretches, paused = _running_stretches(clock, now_us)
+    if not paused:
+        schedule = calendar._schedule
+        elapsed = sum(schedule.between(start, end) for start, end in stretches)
+        for percent in sorted(percents):
+            # Reached iff the floored elapsed seconds reach ceil(percent * target / 100).
+            need = -(-percent * clock.target_seconds // 100) * _US
+            if need <= elapsed:
+                return now
+            upcoming.append(schedule.add(max(now_us, clock._start_us), need - elapsed))
+            break
+    return _from_us(min(upcoming)) if upcoming else None

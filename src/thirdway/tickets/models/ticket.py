@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -13,6 +15,8 @@ from thirdway.tickets.lifecycle import LABELS, OPEN, WAITING, Status
 
 STATUS_CHOICES = [(status.value, LABELS[status]) for status in Status]
 USER = settings.AUTH_USER_MODEL
+# A moment before any sweep: a ticket written without its next check is read by the next sweep.
+SLA_CHECK_NOW = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
 
 
 class TicketType(models.TextChoices):
@@ -121,6 +125,10 @@ class Ticket(models.Model):
         blank=True,
         help_text="The soonest due time of the running clocks: queues sort by it.",
     )
+    # When the clock sweep must next look at the ticket: the next escalation step or pause
+    # boundary of its running clocks, or the moment a change made it due again; empty when
+    # nothing can happen until the ticket changes.  New rows are due at once (SLA_CHECK_NOW).
+    sla_check_at = models.DateTimeField(null=True, blank=True, default=SLA_CHECK_NOW)
     resolved_at = models.DateTimeField(null=True, blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     unassignable_reason = models.CharField(
@@ -157,6 +165,12 @@ class Ticket(models.Model):
                 fields=["-updated_at"],
                 condition=Q(assignee__isnull=True) & ~Q(unassignable_reason=""),
                 name="ticket_unassignable",
+            ),
+            # The clock sweep reads the tickets whose sla_check_at has come (a few per minute).
+            models.Index(
+                fields=["sla_check_at"],
+                condition=Q(sla_check_at__isnull=False),
+                name="ticket_by_sla_check",
             ),
             models.Index(
                 fields=["sla_due_at", "id"],

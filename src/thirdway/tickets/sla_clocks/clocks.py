@@ -84,6 +84,7 @@ def start(ticket: Ticket, now: dt.datetime | None = None) -> None:
     states = _states(ticket, _target(ticket), (), ticket.created_at)
     for name, value in due_values(states).items():
         setattr(ticket, name, value)
+    ticket.sla_check_at = check_from(ticket, ticket.created_at)
 
 
 # --- deriving clocks from a ticket ---------------------------------------------------------
@@ -156,15 +157,34 @@ def due_values(states) -> dict[str, dt.datetime | None]:
 
 def refresh(ticket: Ticket, now: dt.datetime | None = None) -> Ticket:
     """Recompute and store the ticket's due times (met clocks keep their last due time)."""
-    values = due_values(evaluate(ticket, now))
+    now = now or timezone.now()
+    values: dict[str, dt.datetime | None] = due_values(evaluate(ticket, now))
     if ticket.awaiting_reply_since is None:
         values[DUE_FIELDS[ClockKind.NEXT_RESPONSE]] = None
+    values["sla_check_at"] = check_from(ticket, now)
     changed = {k: v for k, v in values.items() if getattr(ticket, k) != v}
     if changed:
         for name, value in changed.items():
             setattr(ticket, name, value)
         Ticket.objects.filter(pk=ticket.pk).update(**changed)
     return ticket
+
+
+def check_from(ticket: Ticket, now: dt.datetime) -> dt.datetime | None:
+    """When the sweep must next read a ticket that changed at ``now``: at once while it is
+    open under a policy (the sweep then stores when its next step or pause boundary comes),
+    never otherwise."""
+    return now if ticket.status in OPEN and ticket.sla_policy_id is not None else None
+
+
+def configuration_changed(*, policy_id: int | None = None, calendar_id: int | None = None) -> None:
+    """Targets, steps or a calendar changed: the next sweep reads every open ticket counting
+    on them (one UPDATE; told by ``sla.services``)."""
+    tickets = Ticket.objects.filter(status__in=OPEN, sla_policy__isnull=False)
+    if policy_id is not None:
+        tickets.filter(sla_policy_id=policy_id).update(sla_check_at=timezone.now())
+    if calendar_id is not None:
+        tickets.filter(sla_calendar_id=calendar_id).update(sla_check_at=timezone.now())
 
 
 def views_of(ticket: Ticket, now: dt.datetime | None = None) -> list[ClockView]:
