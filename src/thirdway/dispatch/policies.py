@@ -24,6 +24,14 @@ from thirdway.dispatch.simulator import (
 )
 
 DEFAULT_REOPTIMISE_EVERY_S = 300.0
+# A partner coming free looks at this many of the most urgent tickets they might take.
+PULL_LOOKS = 25
+# The filters that still hold when a free partner pulls a ticket to start it at once.
+PULL_FILTERS = ("skill", "radius", "language")
+# Tickets of these priorities are taken from another partner's queue when more urgent; others
+# only once their response is overdue.
+PULL_ANY = ("P1", "P2")
+PULLED = "taken on coming free"
 POLICIES = (
     "round_robin",
     "least_loaded",
@@ -80,6 +88,10 @@ class Policy:
         """Whether this policy would ever give ``ticket`` to ``row`` (a cheap pre-check)."""
         return sim.partners.level(row, ticket.practice) >= 1
 
+    def ready(self, sim: Simulation, row: int) -> None:
+        """A covered partner about to start their next ticket; push policies leave them to
+        their own queue."""
+
     def idle(self, sim: Simulation, row: int) -> None:
         """A partner with nothing queued; push policies have nothing to offer."""
 
@@ -87,7 +99,10 @@ class Policy:
         """Periodic work; only Thirdway's policy has any."""
 
     def _open(self, sim: Simulation, rows: engine.Rows) -> engine.Rows:
-        return rows[sim.load[rows] < sim.partners.capacity[rows]]
+        """Partners with a free place who are not away: no policy gives work to someone on
+        leave."""
+        rows = rows[sim.load[rows] < sim.partners.capacity[rows]]
+        return rows[[not sim.partners.absent(int(r), sim.now) for r in rows]]
 
     def _qualified(self, sim: Simulation, j: int) -> engine.Rows:
         t = sim.jobs[j].ticket
@@ -115,7 +130,7 @@ class RoundRobin(Policy):
         team = self.teams[practice][0]
         for step in range(len(team)):
             row = int(team[(self.turn[practice] + step) % len(team)])
-            if sim.load[row] < sim.partners.capacity[row]:
+            if sim.load[row] < sim.partners.capacity[row] and not sim.partners.absent(row, sim.now):
                 self.turn[practice] += step + 1
                 return row
         return None
@@ -202,6 +217,7 @@ class Thirdway(Policy):
     """The dispatch engine: greedy by score on arrival, joint re-optimisation on a timer."""
 
     name = "thirdway"
+    pulls = True
 
     def __init__(self, weights: engine.Weights, every_s: float) -> None:
         self.weights = weights
@@ -293,7 +309,46 @@ class Thirdway(Policy):
             sim.assign(j, row, chosen.escalated, chosen.explanation)
 
     def freed(self, sim: Simulation, row: int) -> None:
-        """Waiting tickets are placed by the next re-optimisation."""
+        """What the partner takes next is chosen in :meth:`ready`."""
+
+    def ready(self, sim: Simulation, row: int) -> None:
+        """Urgency first: a partner who comes free (finishes, starts a shift, comes back)
+        takes the most urgent ticket they may take from the whole queue — the desk's
+        waiting tickets and tickets queued for others but not started — when it is more
+        urgent than the first of their own queue. Capacity does not hold them back (they
+        start it at once); skill, radius and language do."""
+        own = min((sim.jobs[j].order() for j in sim.queues[row]), default=None)
+        pool = [*sim.waiting]
+        for other, queue in enumerate(sim.queues):
+            if other != row:  # another's only when it is urgent or already late
+                pool.extend(j for j in queue if sim.jobs[j].ticket.priority in PULL_ANY)
+                pool.extend(
+                    j
+                    for j in queue
+                    if sim.jobs[j].ticket.priority not in PULL_ANY
+                    and sim.jobs[j].ticket.response_due_s <= sim.now
+                )
+        urgent = sorted(
+            (j for j in pool if own is None or sim.jobs[j].order() < own),
+            key=lambda j: sim.jobs[j].order(),
+        )
+        if not urgent:
+            return
+        index, rows = None, np.array([row])
+        for j in urgent[:PULL_LOOKS]:
+            ticket = sim.jobs[j].ticket
+            if sim.partners.level(row, ticket.practice) < ticket.level:
+                continue
+            index = index or self._index(sim)
+            need = self.need(sim, j)
+            failures = engine.evaluate(need, index, self.weights, sim.now, rows).failures
+            if any(failures[name][0] for name in PULL_FILTERS if name in failures):
+                continue
+            if j in sim.waiting:
+                sim.waiting.remove(j)
+            load = f"{int(sim.load[row])} of {int(sim.partners.capacity[row])} open"
+            sim.assign(j, row, why=f"{PULLED}: the most urgent they may take ({load})", start=False)
+            return
 
     def at_risk(self, sim: Simulation) -> list[int]:
         """Queued tickets whose partner, working through the queue in order at the
@@ -340,6 +395,8 @@ class Thirdway(Policy):
         waiting = []
         for j, assignment in zip(todo, plan.assignments, strict=True):
             job = sim.jobs[j]
+            if job.started_s is not None:
+                continue  # taken meanwhile by a partner who came free (see ready)
             candidate = assignment.candidate
             if candidate is None:
                 if job.partner < 0:

@@ -111,12 +111,19 @@ class Partners:
         spans = [partner_cover(p, start, start + days * 86_400) for p in self.states]
         self.shifts = [shifts for shifts, _, _ in spans]
         self.cover = [_starts_ends(merge_spans([*shifts, *calls])) for shifts, calls, _ in spans]
+        self.absences = [_starts_ends(absences) for _, _, absences in spans]
 
     def __len__(self) -> int:
         return len(self.states)
 
     def level(self, row: int, practice: str) -> int:
         return self.states[row].level_in(practice)
+
+    def absent(self, row: int, t: int) -> bool:
+        """Whether the partner is away (on leave, ill) at ``t``."""
+        starts, ends = self.absences[row]
+        k = bisect_right(starts, t) - 1
+        return k >= 0 and t < ends[k]
 
     def next_cover(self, row: int, t: int) -> float:
         """``t`` if the partner is covered at ``t``, else when cover next starts (or inf)."""
@@ -159,6 +166,12 @@ class Simulation:
 
     def simulate(self) -> Run:
         self.policy.start(self)
+        if self.policy.pulls:  # partners who pull work are there when their first cover starts
+            for row in range(len(self.partners)):
+                when = self.partners.next_cover(row, self.now)
+                if when < math.inf:
+                    self.wake_at[row] = when
+                    self.push(when, WAKE, row)
         jobs, end = self.jobs, self.scenario.end_s
         k = 0
         while True:
@@ -189,7 +202,9 @@ class Simulation:
 
     # ------------------------------------------------------------------ partners at work
 
-    def assign(self, j: int, row: int, escalated: bool = False, why: str = "") -> None:
+    def assign(
+        self, j: int, row: int, escalated: bool = False, why: str = "", start: bool = True
+    ) -> None:
         job = self.jobs[j]
         if job.partner >= 0:
             self.unassign(j)
@@ -201,7 +216,8 @@ class Simulation:
         self.load[row] += 1
         self.dirty.add(row)
         self.queues[row].append(j)
-        self._try_start(row)
+        if start:
+            self._try_start(row)
 
     def unassign(self, j: int) -> None:
         row = self.jobs[j].partner
@@ -223,6 +239,7 @@ class Simulation:
                 self.wake_at[row] = when
                 self.push(when, WAKE, row)
             return
+        self.policy.ready(self, row)
         if not self.queues[row]:
             self.policy.idle(self, row)
             if not self.queues[row]:
