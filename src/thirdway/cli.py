@@ -110,10 +110,30 @@ def supervise(commands: dict[str, list[str]]) -> int:
 def worker(args: argparse.Namespace) -> int:
     """Run background tasks from the database queue."""
     setup_django()
+    import subprocess
+
     from django.core.management import call_command
 
     migrate_if_needed(verbose=False)
-    call_command("db_worker", interval=args.interval)
+    # Beside the task queue, a process of its own watches the mail spool (a look every half
+    # second), so a piped message is a ticket within a second or so; it ends with the worker.
+    watch = None
+    if args.spool_interval > 0:
+        watch = subprocess.Popen(  # noqa: S603 - our own command
+            [
+                *(sys.executable, "-m", "thirdway", "mail", "watch"),
+                *("--interval", str(args.spool_interval), "--parent", str(os.getpid())),
+            ]
+        )
+    try:
+        call_command("db_worker", interval=args.interval)
+    finally:
+        if watch is not None:
+            watch.terminate()
+            try:
+                watch.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                watch.kill()
     return 0
 
 
@@ -249,6 +269,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--workers", type=int, default=2, help="web processes (default 2)")
     p = sub.add_parser("worker", help=worker.__doc__)
     p.add_argument("--interval", type=float, default=1.0, help="seconds between queue polls")
+    p.add_argument(
+        "--spool-interval",
+        type=float,
+        default=0.5,
+        help="seconds between looks at the mail spool (0: leave it to the clock's mail.spool)",
+    )
     p = sub.add_parser("clock", help=clock.__doc__)
     p.add_argument("--interval", type=float, default=30.0, help="seconds between ticks")
     p.add_argument("--once", action="store_true", help="one tick, then exit")
@@ -296,12 +322,40 @@ def _at_least_one(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     words = sys.argv[1:] if argv is None else argv
-    if words[:2] == ["mail", "ingest"] and "--spool" in words[2:]:
-        # A mail server's pipe, once per message: keep it in the spool without starting Django.
-        from thirdway.mail import spool
-
-        raise SystemExit(
-            spool.ingest_from_stdin(words[2:], sys.stdin.buffer, sys.stdout, sys.stderr)
-        )
+    if words[:2] == ["mail", "ingest"] and not {"-h", "--help"} & set(words[2:]):
+        raise SystemExit(ingest(words[2:]))
     args = parser().parse_args(argv)
     raise SystemExit(COMMANDS[args.command](args))
+
+
+TEMPFAIL = 75  # EX_TEMPFAIL (sysexits.h): the mail server keeps the message and tries again
+
+
+def ingest(words: list[str]) -> int:
+    """``thirdway mail ingest``, a mail server's pipe, once per message: 0 once the message is
+    kept, 75 whenever it could not be, with one line on standard error and no traceback (any
+    other code makes a mail server bounce the message to its sender).
+
+    By default the message is kept in the mail spool without starting Django (``mail/spool.py``);
+    ``--now`` stores and processes it in the database and prints what it became."""
+    try:
+        if "--now" not in words:
+            from thirdway.mail import spool
+
+            return spool.ingest_from_stdin(words, sys.stdin.buffer, sys.stdout, sys.stderr)
+        # Everything before the message is stored, settings, imports and the database
+        # included, is a temporary failure: the configuration is fixed and the mail comes back.
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thirdway.settings")
+        import django
+
+        django.setup()
+        from thirdway.mail.commands import run
+
+        return run(["ingest", *words])
+    except SystemExit as stop:  # argparse's usage error, said already
+        return TEMPFAIL if stop.code else 0
+    except BaseException as error:
+        text = str(error).strip().splitlines()
+        said = f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+        print(f"thirdway mail: not kept, try again: {said}", file=sys.stderr)
+        return TEMPFAIL

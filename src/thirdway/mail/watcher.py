@@ -1,0 +1,46 @@
+"""The worker's watch on the mail spool: a look at the folder every half second and a drain as
+soon as a message waits there, so what a mail server pipes in is a ticket about a second later
+while a worker runs.  Started by ``thirdway worker`` (``thirdway mail watch``), it first drains
+what waited while no worker ran.  Several watches (several workers) share the work: one drain
+holds the spool at a time (``spool.draining``)."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+
+from django.conf import settings
+from django.db import close_old_connections, connections
+
+from thirdway.mail import spool
+
+log = logging.getLogger(__name__)
+BATCH = 100  # messages to a drain: a burst becomes tickets a hundred at a time, oldest first
+PAUSE_AFTER_FAILURE = 5.0  # seconds (the database away: one line in the log every 5 s)
+
+
+def watch(interval: float = 0.5) -> None:
+    """Until SIGTERM or SIGINT (a drain under way is finished first)."""
+    from thirdway.mail.services import drain_spool
+
+    stopping: list[int] = []
+
+    def stop(signum: int, frame: object) -> None:
+        stopping.append(signum)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    folder = settings.MAIL_SPOOL_DIR
+    log.info("mail: watching the spool %s every %.1f s", folder, interval)
+    while not stopping:
+        if spool.has_waiting(folder):
+            close_old_connections()
+            try:
+                if drain_spool(limit=BATCH):
+                    continue  # more may wait: look again at once
+            except Exception:
+                log.exception("mail: the spool's drain failed; the files wait for the next")
+                connections.close_all()
+                time.sleep(PAUSE_AFTER_FAILURE)
+        time.sleep(interval)
