@@ -13,6 +13,7 @@ import pwd
 import shutil
 import subprocess
 import sys
+import sysconfig
 import tempfile
 import time
 from pathlib import Path
@@ -39,6 +40,9 @@ OWNER = "daemon"
 WAIT = 90  # seconds: a bound for a loaded machine, not a measure
 
 
+READABLE = "import os, sys; sys.exit(not all(os.access(p, os.R_OK) for p in sys.argv[1:]))"
+
+
 @pytest.fixture(scope="module")
 def deployed() -> str:
     """The ``thirdway`` command of an install as other users can run it: a virtual
@@ -52,14 +56,20 @@ def deployed() -> str:
     ).stdout.strip()
     if version != str(sys.version_info[:2]):
         pytest.skip(f"the system's Python is {version}, the tests' {sys.version_info[:2]}")
+    ours = sysconfig.get_paths()["purelib"]
+    readable = subprocess.run(  # noqa: S603 - as the install's user: can it read the code?
+        [SYSTEM_PYTHON, "-c", READABLE, ours, str(REPO / "src" / "thirdway" / "cli.py")],
+        user=OWNER,
+        check=False,
+    )
+    if readable.returncode:
+        pytest.skip(f"{OWNER} cannot read this checkout or its packages (under a private folder)")
     root = Path(tempfile.mkdtemp(prefix="thirdway-postfix-venv-"))
     root.chmod(0o755)
     venv = root / "venv"
     subprocess.run([SYSTEM_PYTHON, "-m", "venv", "--without-pip", str(venv)], check=True)  # noqa: S603
-    import sysconfig
 
     [packages] = venv.glob("lib/python3*/site-packages")
-    ours = sysconfig.get_paths()["purelib"]
     (packages / "thirdway-tests.pth").write_text(
         f"import site; site.addsitedir({ours!r})\n{REPO / 'src'}\n"
     )
