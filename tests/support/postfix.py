@@ -36,10 +36,10 @@ maillog_file = {root}/postfix.log
 syslog_name = thirdway-test-postfix
 smtpd_banner = $myhostname ESMTP
 biff = no
-# A failed delivery is tried again soon, so a test sees the second try.
-queue_run_delay = 1s
-minimal_backoff_time = 1s
-maximal_backoff_time = 2s
+# A deferred message stays deferred until a test flushes the queue (``postfix flush``).
+queue_run_delay = 300s
+minimal_backoff_time = 300s
+maximal_backoff_time = 600s
 """
 
 MASTER_CF = """\
