@@ -355,7 +355,11 @@ def ingest(words: list[str]) -> int:
     except SystemExit as stop:  # argparse's usage error, said already
         return TEMPFAIL if stop.code else 0
     except BaseException as error:
-        text = str(error).strip().splitlines()
-        said = f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+        try:
+            from thirdway.mail.spool import one_line
+
+            said = one_line(error)
+        except BaseException:  # (the package itself would not import)
+            said = type(error).__name__
         print(f"thirdway mail: not kept, try again: {said}", file=sys.stderr)
         return TEMPFAIL

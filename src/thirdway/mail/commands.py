@@ -9,6 +9,8 @@ import sys
 
 from django.core.exceptions import ValidationError
 
+from thirdway.mail.spool import one_line
+
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="thirdway mail", description=__doc__)
@@ -131,12 +133,6 @@ def ingest(args: argparse.Namespace) -> int:
             print(f"thirdway mail: stored, not yet processed: {one_line(error)}", file=sys.stderr)
     print(json.dumps({"id": message.pk, "status": message.status, "duplicate": not created}))
     return 0
-
-
-def one_line(error: BaseException) -> str:
-    """An error as one line of a mail server's log: its kind and the first line it says."""
-    text = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
 
 
 def watch(args: argparse.Namespace) -> int:

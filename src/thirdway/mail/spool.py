@@ -197,6 +197,12 @@ def ingest_from_stdin(argv: list[str], stdin, stdout, stderr) -> int:
     return 0
 
 
+def one_line(error: BaseException) -> str:
+    """An error as one line of a mail server's log: its kind and the first line it says."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
 def _whose(error: OSError) -> str:
     """For a refusal, which user the pipe runs as: the mail server's, most often, not the
     install's (docs/mail.md, *The pipe's user*)."""
