@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/mail_ingest.py [--messages 300] [--pipe-messages 60]
         [--database sqlite|postgres://postgres@127.0.0.1:5432/thirdway_bench_mail]
+        [--paths pipe,pipe_now,pipeline,imap,imap_command,pipe_spool]
 
 On a fresh database of its own (a SQLite file in a temporary THIRDWAY_HOME, or the named
 PostgreSQL database, dropped and created again), with one client, its mail domain and twenty
@@ -9,16 +10,21 @@ contacts, it sends a seeded mix of messages (about 60% new tickets, 25% replies 
 In-Reply-To, 15% with a 100 kB attachment; every new ticket also queues its acknowledgement in
 the outbox) through these paths:
 
-- ``pipe``: ``thirdway mail ingest`` once per message, two at a time (what a mail server's pipe
-  does: each message pays for starting Python and Django);
+- ``pipe``: the documented pipe, ``thirdway mail ingest`` once per message, two at a time,
+  while ``thirdway worker`` runs (it watches the spool): messages per second through the pipe
+  and, per message, the time from the pipe's start to the message processed (a ticket or a
+  reply): ``time_to_ticket`` p50, p95 and max, for the burst of ``--messages`` and for
+  ``--paced-messages`` piped at ``--paced-rate`` a second (a steady arrival);
+- ``pipe_now``: ``thirdway mail ingest --now`` once per message, two at a time (each message
+  pays for starting Python and Django, stored and processed before the command answers);
 - ``pipeline``: the same intake in one running process, one message at a time (the path of the
   HTTP endpoint: each message stored, then processed, in a transaction of its own);
 - ``imap``: the worker's poll (in a process already running) against a private dovecot holding
   the messages (Debian's dovecot must be installed; run as root so the mail folder can belong
   to ``dovecot``), and ``imap_command``: ``thirdway mail poll``, start-up included;
-- ``pipe_spool``: ``thirdway mail ingest --spool`` once per message, two at a time (the pipe
-  only keeps the message in the mail spool, without starting Django), then ``spool_drain``:
-  the worker's drain of those messages (stored a chunk to a transaction, then processed).
+- ``pipe_spool``: ``thirdway mail ingest`` once per message, two at a time, with no worker
+  running (the pipe alone), then ``spool_drain``: one drain of those messages in a process
+  already running (stored a chunk to a transaction, then processed).
 
 The poller and the drain process in ``--mail-processes`` lanes on PostgreSQL (the setting
 ``THIRDWAY_MAIL_PROCESSES``, default 2); their CPU time includes the lanes' processes.  The
@@ -219,13 +225,15 @@ def children_cpu() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def bench_pipe(environment: dict, batch: list[bytes]) -> dict:
+def bench_pipe_now(environment: dict, batch: list[bytes]) -> dict:
     cpu = children_cpu()
     started = time.perf_counter()
     with ThreadPoolExecutor(max_workers=2) as pool:
         answers = list(
             pool.map(
-                lambda raw: run(environment, "mail", "ingest", "--mailbox", "bench", stdin=raw),
+                lambda raw: run(
+                    environment, "mail", "ingest", "--now", "--mailbox", "bench", stdin=raw
+                ),
                 batch,
             )
         )
@@ -278,9 +286,7 @@ def bench_spool(environment: dict, batch: list[bytes]) -> tuple[dict, dict]:
     with ThreadPoolExecutor(max_workers=2) as pool:
         answers = list(
             pool.map(
-                lambda raw: run(
-                    environment, "mail", "ingest", "--spool", "--mailbox", "bench", stdin=raw
-                ),
+                lambda raw: run(environment, "mail", "ingest", "--mailbox", "bench", stdin=raw),
                 batch,
             )
         )
@@ -292,6 +298,98 @@ def bench_spool(environment: dict, batch: list[bytes]) -> tuple[dict, dict]:
     drained = _figures(result["messages"], result["seconds"], counts)
     drained["cpu_seconds"] = round(result["cpu_seconds"], 3)
     return spooled, drained
+
+
+def processed_at(database: Database, home: Path) -> dict[str, float]:
+    """When each processed message was processed (epoch seconds), by its Message-ID."""
+    sql = "SELECT message_id, processed_at FROM mail_inboundmessage WHERE processed_at IS NOT NULL"
+    if database.postgres:
+        import psycopg
+
+        with psycopg.connect(database.url) as connection:
+            rows = connection.execute(sql).fetchall()
+        return {key.strip("<>").lower(): value.timestamp() for key, value in rows}
+    import datetime as dt
+    import sqlite3
+
+    with sqlite3.connect(home / "bench.sqlite3") as connection:
+        rows = connection.execute(sql).fetchall()
+    return {
+        key.strip("<>").lower(): dt.datetime.fromisoformat(value).replace(tzinfo=dt.UTC).timestamp()
+        for key, value in rows
+    }
+
+
+def _message_id(raw: bytes) -> str:
+    for line in raw.split(b"\n"):
+        if line.lower().startswith(b"message-id:"):
+            return line.split(b":", 1)[1].strip().decode().strip("<>").lower()
+    raise ValueError("no Message-ID")
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def bench_documented_pipe(
+    environment: dict, home: Path, database: Database, batch: list[bytes], rate: float = 0
+) -> dict:
+    """``thirdway mail ingest`` two at a time (``rate`` 0) or ``rate`` a second, while
+    ``thirdway worker`` runs: the pipe's rate, and each message's time until processed."""
+    log = home / "worker.log"
+    with log.open("w") as output:
+        worker = subprocess.Popen(  # noqa: S603 - our own command
+            [THIRDWAY, "worker"],
+            env=environment | {"THIRDWAY_LOG_LEVEL": "INFO"},
+            stdin=subprocess.DEVNULL,
+            stdout=output,
+            stderr=output,
+        )
+    try:
+        deadline = time.monotonic() + 120
+        while "watching the spool" not in log.read_text():  # (the watch has started)
+            assert worker.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.1)
+        begun: dict[str, float] = {}
+
+        def pipe(raw: bytes) -> None:
+            begun[_message_id(raw)] = time.time()
+            run(environment, "mail", "ingest", "--mailbox", "bench", stdin=raw)
+
+        cpu = children_cpu()
+        started = time.perf_counter()
+        if rate:
+            for number, raw in enumerate(batch):
+                time.sleep(max(0.0, started + number / rate - time.perf_counter()))
+                pipe(raw)
+        else:
+            with ThreadPoolExecutor(max_workers=2) as pool:
+                list(pool.map(pipe, batch))
+        elapsed = time.perf_counter() - started
+        pipe_cpu = children_cpu() - cpu
+        deadline = time.monotonic() + 180
+        while True:
+            done = processed_at(database, home)
+            if all(key in done for key in begun) or time.monotonic() > deadline:
+                break
+            time.sleep(0.2)
+        drained = time.perf_counter() - started
+    finally:
+        worker.terminate()
+        worker.wait(timeout=60)
+    waits = [done[key] - begun[key] for key in begun if key in done]
+    figures = _figures(len(batch), elapsed, {"processed": len(waits)})
+    figures["cpu_seconds"] = round(pipe_cpu, 3)
+    if rate:
+        figures["paced_rate"] = rate
+    figures["all_processed_after_seconds"] = round(drained, 3)
+    figures["time_to_ticket_seconds"] = {
+        "p50": round(_percentile(waits, 0.5), 3),
+        "p95": round(_percentile(waits, 0.95), 3),
+        "max": round(max(waits), 3),
+    }
+    return figures
 
 
 def start_dovecot() -> tuple[Path, int]:
@@ -390,12 +488,18 @@ def _figures(count: int, seconds: float, statuses: dict) -> dict:
     }
 
 
+PATHS = ("pipe", "pipe_now", "pipeline", "imap", "imap_command", "pipe_spool")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=300)
-    parser.add_argument("--pipe-messages", type=int, default=60)
+    parser.add_argument("--pipe-messages", type=int, default=60, help="for pipe_now")
+    parser.add_argument("--paced-messages", type=int, default=40)
+    parser.add_argument("--paced-rate", type=float, default=5.0, help="messages a second")
     parser.add_argument("--database", default="sqlite")
     parser.add_argument("--seed", type=int, default=11)
+    parser.add_argument("--paths", default=",".join(PATHS), help="which paths, comma-separated")
     parser.add_argument(
         "--mail-processes",
         type=int,
@@ -403,36 +507,70 @@ def main() -> None:
         help="THIRDWAY_MAIL_PROCESSES: processing lanes of the poller and the drain (PostgreSQL)",
     )
     args = parser.parse_args()
-    root, port = start_dovecot()
+    paths = [path for path in args.paths.split(",") if path]
+    unknown = sorted(set(paths) - set(PATHS))
+    if unknown:
+        parser.error(f"unknown paths {unknown}; known: {', '.join(PATHS)}")
+    root, port = start_dovecot() if {"imap", "imap_command"} & set(paths) else (None, 0)
     homes = []
+
+    def fresh_home() -> tuple[dict, Path, Database]:
+        environment, home, database = fresh(args.database, port, args.mail_processes)
+        homes.append(home)
+        return environment, home, database
+
     try:
-        results = {
+        results: dict = {
             "cores": os.cpu_count(),
             "python": sys.version.split()[0],
             "mail_processes": args.mail_processes,
+            "load_average": os.getloadavg(),
         }
-        environment, home, database = fresh(args.database, port, args.mail_processes)
-        homes.append(home)
-        results["database"] = database.engine
-        results["pipe"] = bench_pipe(environment, messages(args.pipe_messages, args.seed, "pipe"))
-        results["pipeline"] = bench_pipeline(
-            environment, home, messages(args.messages, args.seed, "pipeline")
-        )
-        environment, home, database = fresh(args.database, port, args.mail_processes)
-        homes.append(home)
-        results["imap"] = bench_imap(environment, port, messages(args.messages, args.seed, "imap"))
-        environment, home, database = fresh(args.database, port, args.mail_processes)
-        homes.append(home)
-        results["imap_command"] = bench_imap_command(
-            environment, port, messages(args.messages, args.seed, "imapcmd")
-        )
-        environment, home, database = fresh(args.database, port, args.mail_processes)
-        homes.append(home)
-        results["pipe_spool"], results["spool_drain"] = bench_spool(
-            environment, messages(args.messages, args.seed, "spool")
-        )
+        if "pipe" in paths:
+            environment, home, database = fresh_home()
+            results["database"] = database.engine
+            results["pipe"] = bench_documented_pipe(
+                environment, home, database, messages(args.messages, args.seed, "pipe")
+            )
+            environment, home, database = fresh_home()
+            results["pipe_paced"] = bench_documented_pipe(
+                environment,
+                home,
+                database,
+                messages(args.paced_messages, args.seed, "paced"),
+                rate=args.paced_rate,
+            )
+        if {"pipe_now", "pipeline"} & set(paths):
+            environment, home, database = fresh_home()
+            results["database"] = database.engine
+            if "pipe_now" in paths:
+                results["pipe_now"] = bench_pipe_now(
+                    environment, messages(args.pipe_messages, args.seed, "now")
+                )
+            if "pipeline" in paths:
+                results["pipeline"] = bench_pipeline(
+                    environment, home, messages(args.messages, args.seed, "pipeline")
+                )
+        if "imap" in paths:
+            environment, home, database = fresh_home()
+            results["imap"] = bench_imap(
+                environment, port, messages(args.messages, args.seed, "imap")
+            )
+        if "imap_command" in paths:
+            environment, home, database = fresh_home()
+            results["imap_command"] = bench_imap_command(
+                environment, port, messages(args.messages, args.seed, "imapcmd")
+            )
+        if "pipe_spool" in paths:
+            environment, home, database = fresh_home()
+            results["database"] = database.engine
+            results["pipe_spool"], results["spool_drain"] = bench_spool(
+                environment, messages(args.messages, args.seed, "spool")
+            )
+        results["load_average_after"] = os.getloadavg()
     finally:
-        stop_dovecot(root)
+        if root is not None:
+            stop_dovecot(root)
         for home in homes:
             shutil.rmtree(home, ignore_errors=True)
     print(json.dumps(results, indent=2))

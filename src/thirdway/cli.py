@@ -86,7 +86,8 @@ def serve(args: argparse.Namespace) -> int:
 
 @command
 def worker(args: argparse.Namespace) -> int:
-    """Run background tasks from the database queue (--clock: and the clock, in one process)."""
+    """Run background tasks from the database queue and watch the mail spool (--clock: and the
+    clock, in the same process)."""
     setup_django()
     from django.core.management import call_command
 
@@ -95,6 +96,12 @@ def worker(args: argparse.Namespace) -> int:
         from thirdway.clock.runner import start_beside_worker
 
         start_beside_worker(args.clock_interval)
+    if args.spool_interval > 0:
+        # The mail spool watched beside the task queue (a look every half second), so a piped
+        # message is a ticket within a second or so.
+        from thirdway.mail import watcher
+
+        watcher.start_beside_worker(args.spool_interval)
     call_command("db_worker", interval=args.interval)
     return 0
 
@@ -237,6 +244,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=1.0, help="seconds between queue polls")
     p.add_argument("--clock", action="store_true", help="also run the clock, in a thread")
     p.add_argument("--clock-interval", type=float, default=30.0, help="seconds between clock ticks")
+    p.add_argument(
+        "--spool-interval",
+        type=float,
+        default=0.5,
+        help="seconds between looks at the mail spool (0: leave it to the clock's mail.spool)",
+    )
     p = sub.add_parser("clock", help=clock.__doc__)
     p.add_argument("--interval", type=float, default=30.0, help="seconds between ticks")
     p.add_argument("--once", action="store_true", help="one tick, then exit")
@@ -284,12 +297,44 @@ def _at_least_one(text: str) -> int:
 
 def main(argv: list[str] | None = None) -> None:
     words = sys.argv[1:] if argv is None else argv
-    if words[:2] == ["mail", "ingest"] and "--spool" in words[2:]:
-        # A mail server's pipe, once per message: keep it in the spool without starting Django.
-        from thirdway.mail import spool
-
-        raise SystemExit(
-            spool.ingest_from_stdin(words[2:], sys.stdin.buffer, sys.stdout, sys.stderr)
-        )
+    if words[:2] == ["mail", "ingest"] and not {"-h", "--help"} & set(words[2:]):
+        raise SystemExit(ingest(words[2:]))
     args = parser().parse_args(argv)
     raise SystemExit(COMMANDS[args.command](args))
+
+
+TEMPFAIL = 75  # EX_TEMPFAIL (sysexits.h): the mail server keeps the message and tries again
+
+
+def ingest(words: list[str]) -> int:
+    """``thirdway mail ingest``, a mail server's pipe, once per message: 0 once the message is
+    kept, 75 whenever it could not be, with one line on standard error and no traceback (any
+    other code makes a mail server bounce the message to its sender).
+
+    By default the message is kept in the mail spool without starting Django (``mail/spool.py``);
+    ``--now`` stores and processes it in the database and prints what it became."""
+    try:
+        if "--now" not in words:
+            from thirdway.mail import spool
+
+            return spool.ingest_from_stdin(words, sys.stdin.buffer, sys.stdout, sys.stderr)
+        # Everything before the message is stored, settings, imports and the database
+        # included, is a temporary failure: the configuration is fixed and the mail comes back.
+        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thirdway.settings")
+        import django
+
+        django.setup()
+        from thirdway.mail.commands import run
+
+        return run(["ingest", *words])
+    except SystemExit as stop:  # argparse's usage error, said already
+        return TEMPFAIL if stop.code else 0
+    except BaseException as error:
+        try:
+            from thirdway.mail.spool import one_line
+
+            said = one_line(error)
+        except BaseException:  # (the package itself would not import)
+            said = type(error).__name__
+        print(f"thirdway mail: not kept, try again: {said}", file=sys.stderr)
+        return TEMPFAIL

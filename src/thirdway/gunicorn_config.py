@@ -9,11 +9,11 @@ Database connections opened while loading are closed before the fork: a connecti
 shared between processes.
 
 Under ``thirdway serve`` (``THIRDWAY_SERVE_TASKS=1``) the master also forks the task worker,
-with the clock in a thread of it, so that process shares the same pages instead of loading
-Django a second time.  The master stops it when gunicorn stops; if it ends otherwise (an error, a
-signal sent to it alone) it stops gunicorn, and so ``serve``; if the master disappears it
-stops itself.  Killed outright (SIGKILL) it cannot tell anyone: serve then runs on without
-background tasks, as a separately run worker that is killed would.
+with the clock and the mail spool's watch in threads of it, so that process shares the same
+pages instead of loading Django a second time. The master stops it when gunicorn stops; if it
+ends otherwise (an error, a signal sent to it alone) it stops gunicorn, and so ``serve``; if
+the master disappears it stops itself. Killed outright (SIGKILL) it cannot tell anyone: serve
+then runs on without background tasks, as a separately run worker that is killed would.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ preload_app = True
 TASKS_ENV = "THIRDWAY_SERVE_TASKS"
 CLOCK_SECONDS = 30.0
 QUEUE_POLL_SECONDS = 1.0
+SPOOL_SECONDS = 0.5  # the mail spool's watch (mail/watcher.py)
 STOP_SECONDS = 15.0
 _task_worker = 0  # pid of the task worker forked by this master
 _stopping = -1  # the master writes a byte here before it stops the task worker
@@ -133,6 +134,7 @@ def _run_tasks(master: int) -> None:
     from django.core.management import call_command
 
     from thirdway.clock.runner import start_beside_worker
+    from thirdway.mail import watcher
 
     def orphaned() -> None:
         while os.getppid() == master:
@@ -141,4 +143,5 @@ def _run_tasks(master: int) -> None:
 
     threading.Thread(target=orphaned, name="parent-watch", daemon=True).start()
     start_beside_worker(CLOCK_SECONDS)
+    watcher.start_beside_worker(SPOOL_SECONDS)
     call_command("db_worker", interval=QUEUE_POLL_SECONDS)

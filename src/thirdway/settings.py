@@ -217,7 +217,7 @@ MAIL_PROCESSES = env.int("THIRDWAY_MAIL_PROCESSES", 2, minimum=1)
 MAIL_HEADER_CHARSETS = env.encodings(
     "THIRDWAY_MAIL_HEADER_CHARSETS", ["utf-8", "cp1252", "koi8-r", "cp1251"]
 )
-# Where `thirdway mail ingest --spool` keeps messages for the worker (THIRDWAY_MAIL_SPOOL).
+# Where `thirdway mail ingest` keeps messages for the worker (THIRDWAY_MAIL_SPOOL).
 MAIL_SPOOL_DIR = mail_spool.directory()
 
 # Backups (thirdway backup, the clock's scheduled one, the admin page): where they go, how often

@@ -1,5 +1,5 @@
 """``thirdway mail ...``: ingest one message from standard input (a mail server's pipe),
-reprocess quarantined messages, poll the IMAP mailboxes."""
+reprocess quarantined messages, poll the IMAP mailboxes, watch the mail spool."""
 
 from __future__ import annotations
 
@@ -9,21 +9,32 @@ import sys
 
 from django.core.exceptions import ValidationError
 
+from thirdway.mail.spool import one_line
+
 
 def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="thirdway mail", description=__doc__)
     sub = root.add_subparsers(dest="action", required=True)
-    p = sub.add_parser("ingest", help="read one RFC 822 message on standard input")
+    p = sub.add_parser(
+        "ingest",
+        help="read one RFC 822 message on standard input and keep it in the mail spool (the "
+        "worker makes it a ticket); exit 0 once kept, 75 (try again) when it could not be",
+    )
     p.add_argument("--mailbox", help="the mailbox it arrived at (its name)")
     p.add_argument(
-        "--spool",
+        "--now",
         action="store_true",
-        help="only keep it in the mail spool (fast; the worker stores and processes it)",
+        help="store and process it in the database now, and print what it became (slower: "
+        "starts Django for each message)",
     )
+    p.add_argument("--spool", action="store_true", help="the default (kept for older pipes)")
     p = sub.add_parser("reprocess", help="run quarantined messages through the pipeline again")
     p.add_argument("ids", nargs="*", type=int, help="message ids (default: all quarantined)")
     p = sub.add_parser("poll", help="fetch the IMAP mailboxes now")
     p.add_argument("--mailbox", help="only this mailbox")
+    p = sub.add_parser("watch", help="drain the mail spool as messages arrive (the worker runs it)")
+    p.add_argument("--interval", type=float, default=0.5, help="seconds between looks (0.5)")
+    p.add_argument("--parent", type=int, help="end when the process of this id ends")
     p = sub.add_parser("mailbox", help="add a mailbox, or change the given settings of one")
     p.add_argument("name")
     p.add_argument("--address")
@@ -49,6 +60,7 @@ def run(argv: list[str]) -> int:
         "ingest": ingest,
         "reprocess": reprocess,
         "poll": poll,
+        "watch": watch,
         "mailbox": mailbox,
         "domain": domain,
     }
@@ -74,46 +86,62 @@ def _mailbox(name: str | None):
     return mailbox
 
 
+TEMPFAIL = 75  # EX_TEMPFAIL: the mail server keeps the message and tries again
+
+
 def ingest(args: argparse.Namespace) -> int:
-    """Exit 0 once the message is stored (even if quarantined), 75 (EX_TEMPFAIL) otherwise, so
-    the mail server keeps it and tries again.
+    """Without ``--now``: kept in the mail spool (``mail/spool.py``; the command itself answers
+    that before starting Django).  With it: exit 0 once the message is stored (even if
+    quarantined), 75 (EX_TEMPFAIL) whenever it could not be, the database unreachable or the
+    mailbox unknown included, so the mail server keeps it and tries again.
 
     Only what receipt needs is loaded before the message is stored; the rest of the pipeline
     (the ticket services) after.  A message stored but not processed here (an error of the
     database in between) stays ``received`` for the next ``mail.poll`` to process.
     """
-    from django.db import DatabaseError
-
-    from thirdway.mail.models import InboundSource, InboundStatus
-    from thirdway.mail.receipt import receive
-
-    if args.spool:  # (the command itself answers --spool before starting Django)
+    if not args.now:
         from thirdway.mail import spool
 
         words = ["--mailbox", args.mailbox] if args.mailbox else []
         return spool.ingest_from_stdin(words, sys.stdin.buffer, sys.stdout, sys.stderr)
-
     try:
-        mailbox = _mailbox(args.mailbox)
-    except DatabaseError:  # a fresh install: the tables do not exist yet
-        from thirdway.health import migrate_if_needed
+        from django.db import DatabaseError
 
-        migrate_if_needed(verbose=False)
-        mailbox = _mailbox(args.mailbox)
-    raw = sys.stdin.buffer.read()
-    try:
+        from thirdway.mail.models import InboundSource, InboundStatus
+        from thirdway.mail.receipt import receive
+
+        try:
+            mailbox = _mailbox(args.mailbox)
+        except DatabaseError:  # a fresh install: the tables do not exist yet
+            from thirdway.health import migrate_if_needed
+
+            migrate_if_needed(verbose=False)
+            mailbox = _mailbox(args.mailbox)
+        raw = sys.stdin.buffer.read()
         message, created = receive(raw, mailbox=mailbox, source=InboundSource.PIPE)
+    except SystemExit as stop:  # the mailbox is unknown (said already)
+        return TEMPFAIL if stop.code else 0
     except Exception as error:
-        print(f"thirdway mail: not stored, try again: {error}", file=sys.stderr)
-        return 75
+        print(f"thirdway mail: not stored, try again: {one_line(error)}", file=sys.stderr)
+        return TEMPFAIL
     if message.status == InboundStatus.RECEIVED:
         try:
             from thirdway.mail.services import process
 
             message = process(message.pk, received=message if created else None)
         except Exception as error:  # stored: the next poll processes it
-            print(f"thirdway mail: stored, not yet processed: {error}", file=sys.stderr)
+            print(f"thirdway mail: stored, not yet processed: {one_line(error)}", file=sys.stderr)
     print(json.dumps({"id": message.pk, "status": message.status, "duplicate": not created}))
+    return 0
+
+
+def watch(args: argparse.Namespace) -> int:
+    from thirdway.mail.lanes import die_with
+    from thirdway.mail.watcher import watch as run
+
+    if args.parent:  # started by a worker: ends with it, however it ends
+        die_with(args.parent)
+    run(interval=max(args.interval, 0.05))
     return 0
 
 

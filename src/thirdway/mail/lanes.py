@@ -215,7 +215,7 @@ def _fork(lane: list[InboundMessage], process: Process) -> int:
         return child
     status = 1
     try:
-        _die_with(parent)
+        die_with(parent)
         process(lane)
         status = 0
     except BaseException:
@@ -232,7 +232,7 @@ def _fork(lane: list[InboundMessage], process: Process) -> int:
 PR_SET_PDEATHSIG = 1
 
 
-def _die_with(parent: int) -> None:
+def die_with(parent: int) -> None:
     """A lane ends with the process that forked it (Linux): a worker killed mid-poll leaves
     its lanes' transactions rolled back and their messages ``received`` for the next run, as
     it would have alone, rather than processes working on without it."""

@@ -1,13 +1,15 @@
 """The mail spool: a folder where a mail server's pipe drops messages without starting Django.
 
-``thirdway mail ingest --spool`` writes the message it reads on standard input to
-``<spool>/tmp``, renames it into ``<spool>/new``, flushes it to disk and exits 0: about 25 ms,
-most of it Python's own start-up, where storing it in the database first costs half a second
-of start-up for each message.  The
-worker's ``mail.spool`` job (and ``thirdway mail poll``) stores what is in ``new`` in the
-database, a chunk to a transaction, deletes the files only after that commit, then processes
-the messages.  A file left behind by a crash between the commit and the deletion is stored
-again as a duplicate of itself (same Message-ID and mailbox): nothing is done twice.
+``thirdway mail ingest`` (the pipe a mail server runs, once per message) writes the message it
+reads on standard input to ``<spool>/tmp``, renames it into ``<spool>/new``, flushes it to disk
+and exits 0: about 25 ms, most of it Python's own start-up, where storing it in the database
+first costs half a second of start-up for each message.  The worker watches ``new`` (``watch``
+in ``mail/services``: a look every half second, a drain as soon as something waits), and the
+clock's ``mail.spool`` job and ``thirdway mail poll`` drain it too: the waiting files are stored
+in the database, a chunk to a transaction, deleted only after that commit, then processed.  One
+drain at a time holds the folder (``draining``).  A file left behind by a crash between the
+commit and the deletion is stored again as a duplicate of itself (same Message-ID and
+mailbox): nothing is done twice.
 
 The folder is ``THIRDWAY_MAIL_SPOOL``, else ``mail-spool`` in ``THIRDWAY_HOME``.  Nothing here
 imports Django.
@@ -93,6 +95,45 @@ def waiting(folder: Path, limit: int | None = None) -> list[tuple[Path, str]]:
     return found
 
 
+def has_waiting(folder: str | os.PathLike) -> bool:
+    """Whether a message waits in ``new`` (one look at the folder, cheap enough to repeat)."""
+    try:
+        with os.scandir(os.path.join(folder, NEW)) as entries:
+            return any(not entry.name.startswith(".") for entry in entries)
+    except FileNotFoundError:
+        return False
+
+
+class draining:
+    """``with draining(folder) as mine:``: ``mine`` is true for the one drain at a time that
+    holds the spool (an advisory lock on ``new``, let go when the process ends, however it
+    ends); another drain meanwhile gets false and leaves the files to it."""
+
+    def __init__(self, folder: str | os.PathLike) -> None:
+        self.path = os.path.join(folder, NEW)
+        self.handle: int | None = None
+
+    def __enter__(self) -> bool:
+        import fcntl
+
+        try:
+            self.handle = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            return False  # nothing was ever spooled
+        try:
+            fcntl.flock(self.handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self.handle)
+            self.handle = None
+            return False
+        return True
+
+    def __exit__(self, *exc: object) -> None:
+        if self.handle is not None:
+            os.close(self.handle)  # (closing lets go of the lock)
+            self.handle = None
+
+
 def forget_unfinished(folder: Path, older_than_seconds: float = 86400) -> int:
     """Delete files a pipe began in ``tmp`` and never finished (it exited 75, so the mail
     server kept the message and tried again); how many went."""
@@ -131,15 +172,17 @@ def _sync_folder(path: str) -> None:
 
 
 def ingest_from_stdin(argv: list[str], stdin, stdout, stderr) -> int:
-    """``thirdway mail ingest --spool [--mailbox NAME]``: 0 once kept, 75 (EX_TEMPFAIL) when it
-    could not be, so the mail server keeps the message and tries again."""
+    """``thirdway mail ingest [--mailbox NAME]``: 0 once kept, 75 (EX_TEMPFAIL) when it could not
+    be, so the mail server keeps the message and tries again."""
     # (imports nothing more: see the top of this module)
     mailbox = ""
     if "--mailbox" in argv:
         at = argv.index("--mailbox")
         if at + 1 >= len(argv):
-            print("thirdway mail: --mailbox needs a mailbox's name", file=stderr)
-            return 2
+            print(
+                "thirdway mail: not kept, try again: --mailbox needs a mailbox's name", file=stderr
+            )
+            return 75
         mailbox = argv[at + 1]
     else:
         mailbox = next((a.split("=", 1)[1] for a in argv if a.startswith("--mailbox=")), "")
@@ -147,8 +190,28 @@ def ingest_from_stdin(argv: list[str], stdin, stdout, stderr) -> int:
     try:
         path = put(raw, mailbox, _folder(os.environ))
     except OSError as error:
-        print(f"thirdway mail: not kept, try again: {error}", file=stderr)
+        print(f"thirdway mail: not kept, try again: {error}{_whose(error)}", file=stderr)
         return 75
     # (the name is digits, dots, hex and base64url: JSON without an encoder)
     print(f'{{"spooled": "{os.path.basename(path)}", "bytes": {len(raw)}}}', file=stdout)
     return 0
+
+
+def one_line(error: BaseException) -> str:
+    """An error as one line of a mail server's log: its kind and the first line it says."""
+    text = str(error).strip().splitlines()
+    return f"{type(error).__name__}: {text[0]}" if text else type(error).__name__
+
+
+def _whose(error: OSError) -> str:
+    """For a refusal, which user the pipe runs as: the mail server's, most often, not the
+    install's (docs/mail.md, *The pipe's user*)."""
+    if not isinstance(error, PermissionError):
+        return ""
+    import pwd
+
+    try:
+        name = pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        name = str(os.geteuid())
+    return f" (this pipe runs as {name}: it must run as the user of the install)"

@@ -138,23 +138,29 @@ SPOOL_CHUNK = 50
 def drain_spool(limit: int = 1000) -> int:
     """Store what the pipe left in the mail spool (``mail/spool.py``), ``SPOOL_CHUNK`` to a
     transaction, delete the files only once stored, then process the new messages; how many
-    were new.  A mailbox name no mailbox has any more is read as none (the sender decides)."""
-    by_mailbox: dict[str, list] = {}
-    for path, name in spool.waiting(settings.MAIL_SPOOL_DIR, limit):
-        by_mailbox.setdefault(name, []).append(path)
-    stored: list[InboundMessage] = []
-    for name, paths in by_mailbox.items():
-        mailbox = Mailbox.objects.filter(name=name).first() if name else None
-        for start in range(0, len(paths), SPOOL_CHUNK):
-            chunk = paths[start : start + SPOOL_CHUNK]
-            results = receive_many(
-                [path.read_bytes() for path in chunk], mailbox=mailbox, source=InboundSource.PIPE
-            )
-            for path in chunk:  # committed: the database holds them now
-                path.unlink(missing_ok=True)
-            stored.extend(message for message, created in results if created)
-    process_many(stored)
-    spool.forget_unfinished(settings.MAIL_SPOOL_DIR)
+    were new.  A mailbox name no mailbox has any more is read as none (the sender decides).
+    One drain at a time: while another holds the spool, this one does nothing (0)."""
+    with spool.draining(settings.MAIL_SPOOL_DIR) as mine:
+        if not mine:
+            return 0
+        by_mailbox: dict[str, list] = {}
+        for path, name in spool.waiting(settings.MAIL_SPOOL_DIR, limit):
+            by_mailbox.setdefault(name, []).append(path)
+        stored: list[InboundMessage] = []
+        for name, paths in by_mailbox.items():
+            mailbox = Mailbox.objects.filter(name=name).first() if name else None
+            for start in range(0, len(paths), SPOOL_CHUNK):
+                chunk = paths[start : start + SPOOL_CHUNK]
+                results = receive_many(
+                    [path.read_bytes() for path in chunk],
+                    mailbox=mailbox,
+                    source=InboundSource.PIPE,
+                )
+                for path in chunk:  # committed: the database holds them now
+                    path.unlink(missing_ok=True)
+                stored.extend(message for message, created in results if created)
+        process_many(stored)
+        spool.forget_unfinished(settings.MAIL_SPOOL_DIR)
     return len(stored)
 
 
