@@ -136,3 +136,43 @@ def test_on_postgresql_the_stored_vectors_follow_every_write_and_are_searched_by
         tickets = Ticket.objects.for_user(user) if user else Ticket.objects.all()
         plan = tickets.filter(_matching(["quartz"], include_notes)).order_by("-id")[:100].explain()
         assert f"Bitmap Index Scan on {index}" in plan, plan
+
+
+def test_on_postgresql_rare_words_read_the_gin_index_and_common_ones_walk_newest_first(cast):
+    """After ANALYZE, a word missing from the statistics (one ticket in thousands) is read
+    from the GIN index (or a small branch's own index) and a word in every ticket is tested on
+    the rows read (the id index walked newest first on a large table; here, small, a scan);
+    either way a partner gets exactly the newest of the tickets they may see, their branches
+    merged without repeats."""
+    from django.db import connection
+
+    from thirdway.tickets.models import Ticket
+    from thirdway.tickets.search import search_queries
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's statistics and plans; SQLite searches its FTS5 table")
+    made = Ticket.objects.bulk_create(
+        Ticket(
+            client=cast.acme if index % 2 else cast.globex,
+            requester=cast.acme_user_contact if index % 2 else None,
+            assignee=cast.partner_record if index % 3 == 0 else None,
+            subject=f"Backup job {index}" + (" zircon" if index == 1201 else ""),
+            search_text=f"Backup job {index}\nThe nightly backup stopped."
+            + ("\nzircon" if index == 1201 else ""),
+        )
+        for index in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
+    (plan,) = [q.explain() for q in search_queries(cast.desk, ["zircon"], True, 100)]
+    assert "Bitmap Index Scan on tickets_ticket_search_all_vector_gin" in plan, plan
+    for user in (cast.desk, cast.partner):
+        # A rare word never walks the id index (a partner's branch may read its own index).
+        plans = [q.explain() for q in search_queries(user, ["zircon"], True, 100)]
+        assert not any("tickets_ticket_pkey" in plan for plan in plans), plans
+        plans = [q.explain() for q in search_queries(user, ["backup"], True, 100)]
+        assert not any("_gin" in plan for plan in plans), plans
+    assert numbers(cast.partner, "zircon") == {made[1201].number}
+    visible = Ticket.objects.for_user(cast.partner).filter(search_text__contains="backup")
+    newest = [t.number for t in visible.order_by("-id")[:50]]
+    assert [hit.ticket.number for hit in search(cast.partner, "backup")] == newest

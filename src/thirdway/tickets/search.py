@@ -12,8 +12,8 @@ import re
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, Q
-from django.db.models.expressions import RawSQL
+from django.db.models import BooleanField, F, Q, Value
+from django.db.models.expressions import OrderBy, RawSQL
 
 from thirdway.tickets.models import Article, ArticleKind, Ticket, pk_of_number
 
@@ -68,18 +68,17 @@ class Hit:
 def search(user, query: str, limit: int = 50) -> list[Hit]:
     """Tickets ``user`` may see that match ``query``, newest first, with highlighted snippets.
 
-    The match and the visibility rule run in one query, so a partner who sees a few tickets
-    among a million still gets all of theirs, not their share of a global top list.
+    The match and the visibility rule run together in the database, so a partner who sees a
+    few tickets among millions still gets all of theirs, not their share of a global top list.
     """
     terms = _terms(query)
     if not terms:
         return []
     include_notes = user.is_network_staff
-    visible = Ticket.objects.for_user(user)
-    matches = list(visible.filter(_matching(terms, include_notes)).order_by("-id")[: limit * 2])
+    matches = _newest_matches(user, terms, include_notes, limit * 2)
     by_number = pk_of_number(query)
     if by_number is not None:
-        exact = visible.filter(pk=by_number).first()
+        exact = Ticket.objects.for_user(user).filter(pk=by_number).first()
         if exact is not None:
             matches = [exact, *[t for t in matches if t.pk != by_number]]
     hits = []
@@ -97,7 +96,38 @@ def _terms(query: str) -> list[str]:
     return [word for word in words if len(word) >= 2 and re.search(r"\w", word)][:8]
 
 
-def _matching(terms: list[str], include_notes: bool) -> Q | RawSQL:
+def _newest_matches(user, terms: list[str], include_notes: bool, wanted: int) -> list[Ticket]:
+    """The ``wanted`` newest tickets ``user`` sees that hold every term.
+
+    One query for whoever sees every ticket; for others one per branch of their access rule
+    (as the queues do), merged here: each branch -- a few clients, what is assigned to them,
+    the unassigned tickets of their practices -- is read through its own index, where the OR
+    of them walked the id index across the tickets of everyone else, or for a rare word built
+    a bitmap of every unassigned ticket of their practices.
+    """
+    found: dict[int, Ticket] = {}
+    for query in search_queries(user, terms, include_notes, wanted):
+        for ticket in query:
+            found[ticket.pk] = ticket
+    return [found[pk] for pk in sorted(found, reverse=True)[:wanted]]
+
+
+def search_queries(user, terms: list[str], include_notes: bool, wanted: int) -> list:
+    """The queries ``_newest_matches`` runs (benches explain them)."""
+    if connection.vendor != "postgresql":  # one look-up in the FTS5 table, as before
+        visible = Ticket.objects.for_user(user).filter(_matching(terms, include_notes))
+        return [visible.order_by("-id")[:wanted]]
+    walk = _walk_is_cheaper(terms, include_notes, wanted)
+    # Many matches: the words are tested on each row read newest first.  Few: the matches are
+    # read from the GIN index and sorted (``id + 0``, which no index provides, so the planner
+    # cannot walk instead).
+    matching = _matching(terms, include_notes, indexed=not walk)
+    order = F("id").desc() if walk else OrderBy(F("id") + Value(0), descending=True)
+    branches = Ticket.objects.branches_for_user(user)
+    return [branch.filter(matching).order_by(order)[:wanted] for branch in branches]
+
+
+def _matching(terms: list[str], include_notes: bool, indexed: bool = True) -> Q | RawSQL:
     """The condition a ticket's texts meet when they hold every term.
 
     On SQLite the ids come from the FTS5 table as a sub-select; on PostgreSQL the condition is
@@ -112,11 +142,67 @@ def _matching(terms: list[str], include_notes: bool) -> Q | RawSQL:
         return Q(pk__in=ids)
     tsquery = " & ".join(re.sub(r"[^\w@.+-]", "", term) + ":*" for term in terms)
     document = PG_DOCUMENT_WITH_NOTES if include_notes else PG_DOCUMENT
+    # ``IS TRUE`` (the same rows: the vector is never null) is a test no index answers, so
+    # the planner walks the id index and stops at the page's tickets.
+    test = "" if indexed else " IS TRUE"
     return RawSQL(  # noqa: S611 - constants of ours; the query goes in as a parameter
-        f'"tickets_ticket"."{document}" @@ to_tsquery(\'simple\', %s)',
+        f'("tickets_ticket"."{document}" @@ to_tsquery(\'simple\', %s)){test}',
         [tsquery],
         output_field=BooleanField(),
     )
+
+
+# Reading a matching ticket through the bitmap costs about this many times reading one on the
+# walk of the id index (random heap pages, the recheck of the vector, a sort at the end).
+BITMAP_ROW_COST = 4
+
+
+def _walk_is_cheaper(terms: list[str], include_notes: bool, wanted: int) -> bool:
+    """Whether walking the id index beats reading the matches from the GIN index.
+
+    Two plans serve "the newest ``wanted`` tickets holding these words": walk the id index
+    backwards and test each ticket (about ``wanted / share`` rows read: cheap for common words)
+    or read every match from the GIN index and sort them (about ``share * tickets`` rows:
+    cheap for rare ones).  PostgreSQL guesses badly both ways: a word outside the statistics'
+    common list (a rare word, or one first written since the last ANALYZE) it takes for 2 %
+    of the table as ``word:*`` and walks -- for a word in ten tickets of ten million, the whole
+    table; two common words it takes for rare together and reads through a bitmap that
+    overflows ``work_mem``.  The share is estimated here from the same statistics, a word
+    missing from the list counting as rare; the caller writes the query so that only the
+    chosen plan is open to the planner.
+    """
+    column = PG_DOCUMENT_WITH_NOTES if include_notes else PG_DOCUMENT
+    share, tickets = _estimated_share(terms, column)
+    if share is None:
+        return True  # no statistics yet: as PostgreSQL would guess
+    return BITMAP_ROW_COST * share * tickets >= wanted / max(share, 1e-9)
+
+
+def _estimated_share(terms: list[str], column: str) -> tuple[float | None, float]:
+    """The share of tickets holding every term (None: no statistics), and how many tickets
+    there are, from the column's most common lexemes as ANALYZE last saw them."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, c.reltuples "
+            "FROM pg_class c LEFT JOIN pg_stats s ON s.schemaname = current_schema() "
+            "AND s.tablename = c.relname AND s.attname = %s "
+            "WHERE c.oid = 'tickets_ticket'::regclass",
+            [column],
+        )
+        row = cursor.fetchone()
+    if row is None or row[0] is None:
+        return None, 0.0
+    lexemes, frequencies, tickets = row
+    share = 1.0
+    for term in terms:
+        word = re.sub(r"[^\w@.+-]", "", term)
+        # ``word:*`` matches every lexeme it begins; one outside the list is rarer than all
+        # of the list, so counting it as none at all only errs towards the index.
+        found = sum(
+            f for lexeme, f in zip(lexemes, frequencies, strict=False) if lexeme.startswith(word)
+        )
+        share *= min(found, 1.0)
+    return share, max(float(tickets), 0.0)
 
 
 # PostgreSQL keeps each ticket's vectors in generated columns (migration 0015), computed when
