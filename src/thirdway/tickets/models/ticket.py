@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from thirdway.tickets.access import TicketQuerySet
@@ -188,6 +188,26 @@ class Ticket(models.Model):
                 name="ticket_unassigned_waiting",
                 include=["practice"],
             ),
+            # Open tickets in the queues' other orders: "breaches soonest" (missing due times
+            # last) and by priority (also "priority 1, open": the index's first column).  Each
+            # is read from its start, where a sort of every open ticket (600,000 of ten
+            # million) took a third of a second.
+            models.Index(
+                # Ascending puts missing values last on PostgreSQL, as the order wants (SQLite
+                # cannot say NULLS LAST in an index).
+                fields=["sla_due_at", "id"],
+                condition=Q(status__in=sorted(status.value for status in OPEN)),
+                name="ticket_open_by_sla",
+            ),
+            models.Index(
+                "priority",
+                F("updated_at").desc(),
+                F("id").desc(),
+                condition=Q(status__in=sorted(status.value for status in OPEN)),
+                name="ticket_open_by_priority",
+            ),
+            # "Resolved within 7 days": counted (up to the cap) from the index, not the table.
+            models.Index(fields=["resolved_at"], name="ticket_resolved_at"),
         ]
         constraints = [
             models.CheckConstraint(
