@@ -206,6 +206,14 @@ class Ticket(models.Model):
                 condition=Q(status__in=sorted(status.value for status in OPEN)),
                 name="ticket_open_by_priority",
             ),
+            # A partner's "unassigned in my practices": without it PostgreSQL ANDs a bitmap of
+            # the unassigned tickets with one of every ticket of those practices (a third of
+            # the table: 85 ms at a million, ten times that at ten million).
+            models.Index(
+                fields=["practice", "status"],
+                condition=Q(assignee__isnull=True),
+                name="ticket_unassigned_by_practice",
+            ),
             # "Resolved within 7 days": counted (up to the cap) from the index, not the table.
             models.Index(fields=["resolved_at"], name="ticket_resolved_at"),
         ]
