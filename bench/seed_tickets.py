@@ -292,8 +292,10 @@ def _chunk(rng, world: _World, first_id: int, count: int, now: dt.datetime, seri
         priority = rng.choice((1, 2, 3, 3, 3, 4))
         channel = rng.choice(("email", "portal", "phone", "api"))
         replied = created + dt.timedelta(minutes=rng.randint(5, 240))
-        updated = min(now, replied + dt.timedelta(hours=rng.randint(0, 72)))
-        replied = min(replied, updated)
+        replied = min(replied, now)
+        updated = replied + dt.timedelta(hours=rng.randint(0, 72))
+        if updated > now:  # spread, not all at "now": no queue order meets a wall of ties
+            updated = replied + (now - replied) * rng.random()
         resolved = closed = due = NULL
         if status in ("resolved", "closed"):
             resolved = _ts(updated)
