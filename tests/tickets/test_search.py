@@ -164,15 +164,57 @@ def test_on_postgresql_rare_words_read_the_gin_index_and_common_ones_walk_newest
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE tickets_ticket")
-    (plan,) = [q.explain() for q in search_queries(cast.desk, ["zircon"], True, 100)]
+    queries, from_gin = search_queries(cast.desk, ["zircon"], True, 100)
+    assert from_gin
+    (plan,) = [q[:100].explain() for q in queries]
     assert "Bitmap Index Scan on tickets_ticket_search_all_vector_gin" in plan, plan
     for user in (cast.desk, cast.partner):
         # A rare word never walks the id index (a partner's branch may read its own index).
-        plans = [q.explain() for q in search_queries(user, ["zircon"], True, 100)]
+        plans = [q[:100].explain() for q in search_queries(user, ["zircon"], True, 100)[0]]
         assert not any("tickets_ticket_pkey" in plan for plan in plans), plans
-        plans = [q.explain() for q in search_queries(user, ["backup"], True, 100)]
+        queries, from_gin = search_queries(user, ["backup"], True, 100)
+        assert not from_gin
+        plans = [q[:100].explain() for q in queries]
         assert not any("_gin" in plan for plan in plans), plans
     assert numbers(cast.partner, "zircon") == {made[1201].number}
     visible = Ticket.objects.for_user(cast.partner).filter(search_text__contains="backup")
     newest = [t.number for t in visible.order_by("-id")[:50]]
     assert [hit.ticket.number for hit in search(cast.partner, "backup")] == newest
+
+
+def test_on_postgresql_few_matches_are_looked_for_among_the_newest_first(cast, monkeypatch):
+    """A word with few matches is first looked for among the newest tickets; the answer is
+    the same whether they hold enough of its matches or not."""
+    from django.db import connection
+
+    from thirdway.tickets import search as ticket_search
+    from thirdway.tickets.models import Ticket
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL reads its GIN index; SQLite searches its FTS5 table")
+    made = Ticket.objects.bulk_create(
+        Ticket(
+            client=cast.acme,
+            requester=cast.acme_user_contact,
+            subject=f"Job {index}",
+            search_text=f"Job {index}"
+            + ("\ngarnet" if index % 40 == 0 else "")
+            + ("\nonyx" if index in (5, 1990) else ""),
+        )
+        for index in range(2000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
+    monkeypatch.setattr(ticket_search, "WINDOW_SHARE", 0.5)
+    monkeypatch.setattr(ticket_search, "WINDOW_MIN", 1)
+    assert ticket_search._newest_window(["garnet"], True) is not None
+    garnet = [made[index].number for index in reversed(range(0, 2000, 40))]
+    # 50 matches, 25 in the newest half: too few for a page of 10 (20 asked), the rest read too.
+    for user in (cast.desk, cast.partner, cast.client_user):
+        assert [hit.ticket.number for hit in search(user, "garnet", limit=10)] == garnet[:10]
+        assert [hit.ticket.number for hit in search(user, "garnet", limit=20)] == garnet[:20]
+        assert [hit.ticket.number for hit in search(user, "garnet", limit=50)] == garnet
+        assert [hit.ticket.number for hit in search(user, "onyx")] == [
+            made[1990].number,
+            made[5].number,
+        ]

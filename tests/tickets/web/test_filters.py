@@ -115,7 +115,7 @@ def test_the_pages_text_is_searched_once_for_all_branches_of_a_partners_scope(ca
     ]
     # One search: on PostgreSQL, one query per branch of the partner's scope (the search reads
     # each through its own index); on SQLite one look-up in the FTS5 table.
-    one_search = search_queries(cast.partner, ["print"], True, 2 * SEARCH_LIMIT)
+    one_search, _ = search_queries(cast.partner, ["print"], True, 2 * SEARCH_LIMIT)
     assert len(searches) == len(one_search) == (3 if connection.vendor == "postgresql" else 1)
     # Words are found by their beginnings, as /tickets/search finds them, not inside a word.
     assert _page(web_as(cast.admin), q="rinter") == []
