@@ -214,6 +214,14 @@ class Ticket(models.Model):
                 condition=Q(assignee__isnull=True),
                 name="ticket_unassigned_by_practice",
             ),
+            # The same, newest first by number (search): the newest unassigned tickets are
+            # walked and tested, not every unassigned ticket of those practices read and sorted.
+            models.Index(
+                fields=["-id"],
+                condition=Q(assignee__isnull=True),
+                name="ticket_unassigned_by_id",
+                include=["practice"],
+            ),
             # "Resolved within 7 days": counted (up to the cap) from the index, not the table.
             models.Index(fields=["resolved_at"], name="ticket_resolved_at"),
         ]
