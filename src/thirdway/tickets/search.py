@@ -15,6 +15,7 @@ from django.db import connection
 from django.db.models import BooleanField, F, Q, Value
 from django.db.models.expressions import OrderBy, RawSQL
 
+from thirdway.tickets.access import ticket_rule
 from thirdway.tickets.models import Article, ArticleKind, Ticket, pk_of_number
 
 # Table and column names below are constants of ours; every value goes in as a parameter.
@@ -99,14 +100,16 @@ def _terms(query: str) -> list[str]:
 def _newest_matches(user, terms: list[str], include_notes: bool, wanted: int) -> list[Ticket]:
     """The ``wanted`` newest tickets ``user`` sees that hold every term.
 
-    One query for whoever sees every ticket; for others one per branch of their access rule
-    (as the queues do), merged here: each branch -- a few clients, what is assigned to them,
-    the unassigned tickets of their practices -- is read through its own index, where the OR
-    of them walked the id index across the tickets of everyone else, or for a rare word built
-    a bitmap of every unassigned ticket of their practices.
+    Rare words: one query reading the GIN index (for whoever sees every ticket, first among
+    the newest tickets).  Common words: one query for whoever sees every ticket; for others
+    one per branch of their access rule (as the queues do), merged here: each branch -- a few
+    clients, what is assigned to them, the unassigned tickets of their practices -- is walked
+    newest first through its own index, where the OR of them walked the id index across the
+    tickets of everyone else.
     """
     queries, from_gin = search_queries(user, terms, include_notes, wanted)
-    window = _newest_window(terms, include_notes) if from_gin else None
+    sees_all = ticket_rule(user) is None
+    window = _newest_window(terms, include_notes) if from_gin and sees_all else None
     if window is not None:
         # The newest tickets first: a word in one ticket of a thousand has its page among the
         # newest 2 %, read from a few hundred heap pages instead of its ten thousand (on a
@@ -152,10 +155,15 @@ def search_queries(user, terms: list[str], include_notes: bool, wanted: int) -> 
     # Many matches: the words are tested on each row read newest first.  Few: the matches are
     # read from the GIN index and sorted (``id + 0``, which no index provides, so the planner
     # cannot walk instead).
-    matching = _matching(terms, include_notes, indexed=not walk)
-    order = F("id").desc() if walk else OrderBy(F("id") + Value(0), descending=True)
+    if not walk:
+        # One query: the GIN index's matches ANDed with the bitmaps of the access rule's
+        # branches (each from its own index), then sorted.
+        matching = _matching(terms, include_notes)
+        order = OrderBy(F("id") + Value(0), descending=True)
+        return [Ticket.objects.for_user(user).filter(matching).order_by(order)], True
+    matching = _matching(terms, include_notes, indexed=False)
     branches = Ticket.objects.branches_for_user(user)
-    return [branch.filter(matching).order_by(order) for branch in branches], not walk
+    return [branch.filter(matching).order_by("-id") for branch in branches], False
 
 
 def _matching(terms: list[str], include_notes: bool, indexed: bool = True) -> Q | RawSQL:
