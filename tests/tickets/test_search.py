@@ -138,7 +138,9 @@ def test_on_postgresql_the_stored_vectors_follow_every_write_and_are_searched_by
         assert f"Bitmap Index Scan on {index}" in plan, plan
 
 
-def test_on_postgresql_rare_words_read_the_gin_index_and_common_ones_walk_newest_first(cast):
+def test_on_postgresql_rare_words_read_the_gin_index_and_common_ones_walk_newest_first(
+    cast, monkeypatch
+):
     """After ANALYZE, a word missing from the statistics (one ticket in thousands) is read
     from the GIN index (or a small branch's own index) and a word in every ticket is tested on
     the rows read (the id index walked newest first on a large table; here, small, a scan);
@@ -151,6 +153,9 @@ def test_on_postgresql_rare_words_read_the_gin_index_and_common_ones_walk_newest
 
     if connection.vendor != "postgresql":
         pytest.skip("PostgreSQL's statistics and plans; SQLite searches its FTS5 table")
+    from thirdway.tickets import search as ticket_search
+
+    monkeypatch.setattr(ticket_search, "LARGE_DESK", 0)  # as on a desk of millions
     made = Ticket.objects.bulk_create(
         Ticket(
             client=cast.acme if index % 2 else cast.globex,
@@ -205,6 +210,7 @@ def test_on_postgresql_few_matches_are_looked_for_among_the_newest_first(cast, m
     )
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE tickets_ticket")
+    monkeypatch.setattr(ticket_search, "LARGE_DESK", 0)
     monkeypatch.setattr(ticket_search, "WINDOW_SHARE", 0.5)
     monkeypatch.setattr(ticket_search, "WINDOW_MIN", 1)
     assert ticket_search._newest_window(["garnet"], True) is not None
