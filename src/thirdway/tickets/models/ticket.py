@@ -222,6 +222,13 @@ class Ticket(models.Model):
                 name="ticket_unassigned_by_id",
                 include=["practice"],
             ),
+            # And newest first by creation (a partner's list sorted by creation date).
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(assignee__isnull=True),
+                name="ticket_unassigned_by_creation",
+                include=["practice"],
+            ),
             # "Resolved within 7 days": counted (up to the cap) from the index, not the table.
             models.Index(fields=["resolved_at"], name="ticket_resolved_at"),
         ]
