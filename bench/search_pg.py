@@ -86,13 +86,12 @@ def _timed(user, query: str, repeat: int) -> dict:
 
 
 def _plan(user, query: str) -> list[str]:
-    """The scan nodes of the search's main query, as "node on relation"."""
+    """The scan nodes of the search's queries, as "node on relation"."""
     if connection.vendor != "postgresql":
         return []
     terms = ticket_search._terms(query)
-    matching = ticket_search._matching(terms, user.is_network_staff)
-    queryset = Ticket.objects.for_user(user).filter(matching).order_by("-id")[:100]
-    plan = queryset.explain(analyze=True)
+    queries, _ = ticket_search.search_queries(user, terms, user.is_network_staff, 100)
+    plan = "\n".join(query[:100].explain(analyze=True) for query in queries)
     if os.environ.get("SEARCH_BENCH_PLANS"):
         print(f"-- {user.username} {query!r}\n{plan}", file=sys.stderr)
     return sorted({f"{node} {relation}" for node, relation in NODE.findall(plan)})

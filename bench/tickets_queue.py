@@ -24,6 +24,7 @@ django.setup()
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
+from django.db.models import Count  # noqa: E402
 from django.test import Client  # noqa: E402
 
 from thirdway.accounts.models import User  # noqa: E402
@@ -69,9 +70,87 @@ def _client(username: str) -> Client:
     return client
 
 
+def _token_client(user: User) -> Client:
+    """A test client that calls the API with a fresh token of ``user``."""
+    from thirdway.accounts.services import issue_token
+
+    _, secret = issue_token(user, f"bench-{time.time_ns()}", source="cli")
+    return Client(headers={"authorization": f"Bearer {secret}"})
+
+
+def _scale(result: dict, repeat: int) -> None:
+    """More pages: each role (a practice admin, a partner, a client admin and a client user),
+    deep pages, common filters and sort orders, the portal, the API list and search per role."""
+    admin = User.objects.get(username="demo-admin")
+    partner = User.objects.get(username="demo-partner")
+    client_admin = User.objects.get(username="client-admin@demo.thirdway.example")
+    client_user = User.objects.get(username="client-user@demo.thirdway.example")
+    busiest = (
+        Ticket.objects.values("client_id").order_by().annotate(n=Count("id")).order_by("-n")[:1]
+    )
+    busy_client = busiest[0]["client_id"] if busiest else 1
+    pages = {
+        "admin": (
+            _client(admin.username),
+            [
+                "/tickets/?queue=all",
+                "/tickets/?queue=all&page=200",
+                "/tickets/?queue=all&status=open&sort=sla",
+                "/tickets/?queue=all&status=open&sort=priority",
+                "/tickets/?queue=all&sort=created",
+                "/tickets/?queue=all&sort=number&page=100",
+                f"/tickets/?queue=all&client={busy_client}",
+                f"/tickets/?queue=all&client={busy_client}&status=open",
+                "/tickets/?queue=all&priority=1&status=open",
+                "/tickets/?queue=all&resolved=7d",
+                "/tickets/?queue=waiting&page=20",
+                "/tickets/?queue=all&q=printer",
+            ],
+        ),
+        "partner": (
+            _client(partner.username),
+            [
+                "/tickets/?queue=all&page=200",
+                "/tickets/?queue=all&status=open&sort=sla",
+                "/tickets/?queue=all&sort=created",
+                "/tickets/?queue=all&status=closed",
+                "/tickets/?queue=unassigned&page=10",
+                "/tickets/?queue=all&q=printer",
+            ],
+        ),
+        "client_admin": (
+            _client(client_admin.username),
+            ["/portal/", "/portal/?page=20", "/portal/?show=mine", "/portal/?q=printer"],
+        ),
+        "client_user": (_client(client_user.username), ["/portal/", "/portal/?q=printer"]),
+    }
+    for role, (client, urls) in pages.items():
+        result[f"pages_{role}"] = {url: _timed(client, url, repeat) for url in urls}
+    api = {
+        "admin": _token_client(admin),
+        "partner": _token_client(partner),
+        "client_admin": _token_client(client_admin),
+    }
+    api_urls = [
+        "/api/v1/tickets?limit=50",
+        "/api/v1/tickets?limit=50&offset=5000",
+        "/api/v1/tickets?limit=50&status=open&sort=priority",
+        "/api/v1/tickets/search?q=printer",
+        "/api/v1/tickets/search?q=quartz",
+        "/api/v1/tickets/search?q=zircon",
+    ]
+    for role, client in api.items():
+        result[f"api_{role}"] = {url: _timed(client, url, repeat) for url in api_urls}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--repeat", type=int, default=20)
+    parser.add_argument(
+        "--scale",
+        action="store_true",
+        help="also each role's deep pages, filters and sorts, the portal and the API per role",
+    )
     args = parser.parse_args()
     settings.ALLOWED_HOSTS = ["testserver"]
     settings.STORAGES["staticfiles"] = {
@@ -94,11 +173,17 @@ def main() -> None:
             for term in TERMS
         }
     result["api_list_desk"] = _timed(desk, "/api/v1/tickets?limit=50", args.repeat)
+    if args.scale:
+        _scale(result, args.repeat)
     worst = lambda group: max(v["p95_ms"] for v in result[group].values())  # noqa: E731
     result["summary"] = {
         "queue_p95_ms_worst": max(worst("queue_desk"), worst("queue_partner")),
         "search_p95_ms_worst": max(worst("search_desk"), worst("search_partner")),
     }
+    for group in [
+        key for key in result if key.startswith(("pages_", "api_")) and key != "api_list_desk"
+    ]:
+        result["summary"][f"{group}_p95_ms_worst"] = worst(group)
     print(json.dumps(result))
 
 

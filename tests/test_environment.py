@@ -130,6 +130,21 @@ def test_a_postgres_url_gives_its_parts(scheme):
     assert (config["HOST"], config["PORT"]) == ("db.example", 6543)
 
 
+def test_postgresql_connections_compile_no_query_unless_the_url_says_so(db):
+    """JIT is off on our connections (short queries priced high compiled for 300 ms); options
+    in the URL are kept and, coming last, win."""
+    from django.db import connection
+
+    env = Environment({"URL": "postgres://tw@db.example/thirdway"})
+    assert env.database("URL", "")["OPTIONS"]["options"] == "-c jit=off"
+    env = Environment({"URL": "postgres://tw@db.example/thirdway?options=-c%20jit%3Don"})
+    assert env.database("URL", "")["OPTIONS"]["options"] == "-c jit=off -c jit=on"
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW jit")
+            assert cursor.fetchone()[0] == "off"
+
+
 def test_the_default_database_url_is_used_when_none_is_set(tmp_path):
     config = Environment({}).database("THIRDWAY_DATABASE_URL", f"sqlite:///{tmp_path}/d.sqlite3")
     assert config["NAME"] == f"{tmp_path}/d.sqlite3"

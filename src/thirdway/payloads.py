@@ -142,3 +142,25 @@ class Page(LimitOffsetPagination):
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(max_limit=MAX_PAGE, **kwargs)
+
+
+# A list that may hold millions of rows counts them up to this many (counting ten million
+# tickets takes seconds; ten thousand and one, a few milliseconds).
+COUNT_CAP = 10_000
+
+
+class CappedPage(Page):
+    """``Page`` whose ``count`` stops past ``COUNT_CAP``: then it is ``COUNT_CAP + 1`` and
+    ``count_capped`` is true (read on with ``offset`` until a page comes back short)."""
+
+    class Output(Schema):
+        items: list[Any]
+        count: int = Field(description=f"Exact up to {COUNT_CAP:,}; past that {COUNT_CAP + 1:,}.")
+        count_capped: bool = Field(description=f"True when there are more than {COUNT_CAP:,}.")
+
+    def _items_count(self, queryset: Any) -> int:
+        return queryset.order_by()[: COUNT_CAP + 1].count()
+
+    def paginate_queryset(self, queryset: Any, pagination: Any, request: Any, **params: Any) -> Any:
+        page = super().paginate_queryset(queryset, pagination, request, **params)
+        return {**page, "count_capped": page["count"] > COUNT_CAP}

@@ -136,3 +136,91 @@ def test_on_postgresql_the_stored_vectors_follow_every_write_and_are_searched_by
         tickets = Ticket.objects.for_user(user) if user else Ticket.objects.all()
         plan = tickets.filter(_matching(["quartz"], include_notes)).order_by("-id")[:100].explain()
         assert f"Bitmap Index Scan on {index}" in plan, plan
+
+
+def test_on_postgresql_rare_words_read_the_gin_index_and_common_ones_walk_newest_first(
+    cast, monkeypatch
+):
+    """After ANALYZE, a word missing from the statistics (one ticket in thousands) is read
+    from the GIN index (or a small branch's own index) and a word in every ticket is tested on
+    the rows read (the id index walked newest first on a large table; here, small, a scan);
+    either way a partner gets exactly the newest of the tickets they may see, their branches
+    merged without repeats."""
+    from django.db import connection
+
+    from thirdway.tickets.models import Ticket
+    from thirdway.tickets.search import search_queries
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's statistics and plans; SQLite searches its FTS5 table")
+    from thirdway.tickets import search as ticket_search
+
+    monkeypatch.setattr(ticket_search, "LARGE_DESK", 0)  # as on a desk of millions
+    made = Ticket.objects.bulk_create(
+        Ticket(
+            client=cast.acme if index % 2 else cast.globex,
+            requester=cast.acme_user_contact if index % 2 else None,
+            assignee=cast.partner_record if index % 3 == 0 else None,
+            subject=f"Backup job {index}" + (" zircon" if index == 1201 else ""),
+            search_text=f"Backup job {index}\nThe nightly backup stopped."
+            + ("\nzircon" if index == 1201 else ""),
+        )
+        for index in range(3000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
+    queries, from_gin = search_queries(cast.desk, ["zircon"], True, 100)
+    assert from_gin
+    (plan,) = [q[:100].explain() for q in queries]
+    assert "Bitmap Index Scan on tickets_ticket_search_all_vector_gin" in plan, plan
+    for user in (cast.desk, cast.partner):
+        # A rare word never walks the id index (a partner's branch may read its own index).
+        plans = [q[:100].explain() for q in search_queries(user, ["zircon"], True, 100)[0]]
+        assert not any("tickets_ticket_pkey" in plan for plan in plans), plans
+        queries, from_gin = search_queries(user, ["backup"], True, 100)
+        assert not from_gin
+        plans = [q[:100].explain() for q in queries]
+        assert not any("_gin" in plan for plan in plans), plans
+    assert numbers(cast.partner, "zircon") == {made[1201].number}
+    visible = Ticket.objects.for_user(cast.partner).filter(search_text__contains="backup")
+    newest = [t.number for t in visible.order_by("-id")[:50]]
+    assert [hit.ticket.number for hit in search(cast.partner, "backup")] == newest
+
+
+def test_on_postgresql_few_matches_are_looked_for_among_the_newest_first(cast, monkeypatch):
+    """A word with few matches is first looked for among the newest tickets; the answer is
+    the same whether they hold enough of its matches or not."""
+    from django.db import connection
+
+    from thirdway.tickets import search as ticket_search
+    from thirdway.tickets.models import Ticket
+
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL reads its GIN index; SQLite searches its FTS5 table")
+    made = Ticket.objects.bulk_create(
+        Ticket(
+            client=cast.acme,
+            requester=cast.acme_user_contact,
+            subject=f"Job {index}",
+            search_text=f"Job {index}"
+            + ("\ngarnet" if index % 40 == 0 else "")
+            + ("\nonyx" if index in (5, 1990) else ""),
+        )
+        for index in range(2000)
+    )
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE tickets_ticket")
+    monkeypatch.setattr(ticket_search, "LARGE_DESK", 0)
+    monkeypatch.setattr(ticket_search, "WINDOW_SHARE", 0.5)
+    monkeypatch.setattr(ticket_search, "WINDOW_MIN", 1)
+    assert ticket_search._newest_window(["garnet"], True) is not None
+    garnet = [made[index].number for index in reversed(range(0, 2000, 40))]
+    # 50 matches, 25 in the newest half: too few for a page of 10 (20 asked), the rest read too.
+    for user in (cast.desk, cast.partner, cast.client_user):
+        assert [hit.ticket.number for hit in search(user, "garnet", limit=10)] == garnet[:10]
+        assert [hit.ticket.number for hit in search(user, "garnet", limit=20)] == garnet[:20]
+        assert [hit.ticket.number for hit in search(user, "garnet", limit=50)] == garnet
+        assert [hit.ticket.number for hit in search(user, "onyx")] == [
+            made[1990].number,
+            made[5].number,
+        ]

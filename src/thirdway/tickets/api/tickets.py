@@ -10,7 +10,7 @@ from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.clients.models import Client
 from thirdway.errors import invalid, refuse_nulls
-from thirdway.payloads import MAX_QUERY, Id, Page
+from thirdway.payloads import MAX_QUERY, CappedPage, Id
 from thirdway.tickets import services
 from thirdway.tickets.access import can_work_on
 from thirdway.tickets.api.finding import (
@@ -66,7 +66,7 @@ SEARCH_LIMIT = Query(20, ge=1, le=50)
 
 
 @router.get("/tickets", response=list[TicketOut])
-@paginate(Page)
+@paginate(CappedPage)
 def list_tickets(
     request,
     status: list[StatusFilterName] | None = STATUS_FILTER,
@@ -83,7 +83,8 @@ def list_tickets(
 ):
     """Tickets the caller sees, filtered (several ``status`` or ``priority`` values may be
     given; ``status=open`` is every status but resolved and closed) and sorted; ``q`` keeps
-    those among the best 500 matches of ``/tickets/search``."""
+    those among the best 500 matches of ``/tickets/search``.  ``count`` is exact up to 10,000
+    tickets; past that it is 10,001 and ``count_capped`` is true."""
     given = {
         "status": status,
         "priority": priority,

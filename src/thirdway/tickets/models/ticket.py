@@ -7,7 +7,7 @@ import datetime as dt
 from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 
 from thirdway.tickets.access import TicketQuerySet
@@ -202,6 +202,49 @@ class Ticket(models.Model):
                 name="ticket_unassigned_waiting",
                 include=["practice"],
             ),
+            # Open tickets in the queues' other orders: "breaches soonest" (missing due times
+            # last) and by priority (also "priority 1, open": the index's first column).  Each
+            # is read from its start, where a sort of every open ticket (600,000 of ten
+            # million) took a third of a second.
+            models.Index(
+                # Ascending puts missing values last on PostgreSQL, as the order wants (SQLite
+                # cannot say NULLS LAST in an index).
+                fields=["sla_due_at", "id"],
+                condition=Q(status__in=sorted(status.value for status in OPEN)),
+                name="ticket_open_by_sla",
+            ),
+            models.Index(
+                "priority",
+                F("updated_at").desc(),
+                F("id").desc(),
+                condition=Q(status__in=sorted(status.value for status in OPEN)),
+                name="ticket_open_by_priority",
+            ),
+            # A partner's "unassigned in my practices": without it PostgreSQL ANDs a bitmap of
+            # the unassigned tickets with one of every ticket of those practices (a third of
+            # the table: 85 ms at a million, ten times that at ten million).
+            models.Index(
+                fields=["practice", "status"],
+                condition=Q(assignee__isnull=True),
+                name="ticket_unassigned_by_practice",
+            ),
+            # The same, newest first by number (search): the newest unassigned tickets are
+            # walked and tested, not every unassigned ticket of those practices read and sorted.
+            models.Index(
+                fields=["-id"],
+                condition=Q(assignee__isnull=True),
+                name="ticket_unassigned_by_id",
+                include=["practice"],
+            ),
+            # And newest first by creation (a partner's list sorted by creation date).
+            models.Index(
+                fields=["-created_at", "-id"],
+                condition=Q(assignee__isnull=True),
+                name="ticket_unassigned_by_creation",
+                include=["practice"],
+            ),
+            # "Resolved within 7 days": counted (up to the cap) from the index, not the table.
+            models.Index(fields=["resolved_at"], name="ticket_resolved_at"),
         ]
         constraints = [
             models.CheckConstraint(
