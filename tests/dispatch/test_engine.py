@@ -270,6 +270,38 @@ def test_radius_filter() -> None:
     assert engine.reject_radius(make_ticket(), make_partner(home_lat=PARIS[0])) is None
 
 
+def test_a_site_nobody_reaches_goes_to_the_smallest_stretch_and_says_so() -> None:
+    # Both partners serve 60 km and live 84 and 87 km from the site: the ticket is not
+    # stranded, it goes to the nearer one, and the explanation names the stretched limit.
+    site = north_of(LONDON, 0)
+    ticket = make_ticket(needs_onsite=True, onsite_location=site)
+    nearer = make_partner(1, home_lat=north_of(LONDON, 84)[0], radius_km=60)
+    farther = make_partner(2, home_lat=north_of(LONDON, 87)[0], radius_km=60)
+    decision = engine.rank(ticket, [farther, nearer], now=NOW)
+    chosen = decision.chosen
+    assert chosen is not None and chosen.partner_id == 1
+    assert chosen.stretched == "radius: site is 84 km away, serves 60 km"
+    assert "beyond their limit" in chosen.explanation
+    assert [c.partner_id for c in decision.candidates] == [1, 2]
+    assert decision.verdict(2).stretched == "radius: site is 87 km away, serves 60 km"
+    # Someone within their radius who can respond in time: nobody is stretched.
+    inside = make_partner(3, home_lat=north_of(LONDON, 20)[0], radius_km=60)
+    with_inside = engine.rank(ticket, [farther, nearer, inside], now=NOW)
+    assert with_inside.chosen is not None and with_inside.chosen.partner_id == 3
+    assert with_inside.chosen.stretched is None
+    assert [c.partner_id for c in with_inside.candidates] == [3]
+    assert isinstance(with_inside.verdict(1), engine.Rejection)
+    # Half as far again as the radius at the most.
+    beyond = make_partner(5, home_lat=north_of(LONDON, 91)[0], radius_km=60)
+    assert engine.rank(ticket, [beyond], now=NOW).chosen is None
+    # P3 and P4 work waits for someone within their radius.
+    routine = make_ticket(needs_onsite=True, onsite_location=site, priority="P3")
+    assert engine.rank(routine, [farther, nearer], now=NOW).chosen is None
+    # Radius is the only limit stretched: a partner also lacking the skill stays out.
+    novice = make_partner(4, home_lat=north_of(LONDON, 70)[0], skills={"security": 1})
+    assert isinstance(engine.rank(ticket, [novice], now=NOW).verdict(4), engine.Rejection)
+
+
 def test_capacity_filter() -> None:
     assert engine.reject_capacity(make_ticket(), make_partner(open_load=7)) is None
     assert engine.reject_capacity(make_ticket(), make_partner(open_load=8)) == (
@@ -786,6 +818,10 @@ def local_time(day: date, text: str, zone: ZoneInfo) -> datetime:
     return datetime.combine(day, time.fromisoformat(text)).replace(tzinfo=zone)
 
 
+def distance_to(ticket: TicketNeed, partner: PartnerState) -> float:
+    return engine.haversine_km(partner.home_lat, partner.home_lon, *ticket.onsite_location)
+
+
 def scalar_reasons(ticket: TicketNeed, partner: PartnerState, now: datetime) -> list[str]:
     checks = [
         engine.reject_skill(ticket, partner),
@@ -818,19 +854,34 @@ def test_invariants_hold_for_random_populations(
         assert decision.feasible_count == len(decision.candidates)
 
         # The vectorised ranking agrees with the single-partner filters, reason for reason.
+        def passes(reasons: list[str], availability: str | None, bypass: bool) -> bool:
+            return not reasons or (bypass and reasons == [availability])
+
+        checks = {}
         for pid, partner in by_id.items():
-            reasons = scalar_reasons(ticket, partner, now)
             availability = engine.reject_availability(ticket, partner, now)
             bypass = availability is not None and engine.may_bypass_availability(ticket, partner)
-            if bypass and reasons == [availability]:
+            checks[pid] = (scalar_reasons(ticket, partner, now), availability, bypass)
+        # Radii stretch only when nobody within theirs passes every filter.
+        stretch = (
+            ticket.needs_onsite
+            and ticket.priority in engine.evaluation.STRETCH_PRIORITIES
+            and not any(passes(*c) for c in checks.values())
+        )
+        for pid, partner in by_id.items():
+            reasons, availability, bypass = checks[pid]
+            radius = engine.reject_radius(ticket, partner)
+            reach = partner.radius_km * engine.evaluation.STRETCH_MOST
+            stretched = stretch and radius in reasons and distance_to(ticket, partner) <= reach
+            if stretched:
+                reasons = [r for r in reasons if r != radius]
+            if passes(reasons, availability, bypass):
                 assert isinstance(verdicts[pid], engine.Candidate)
-                assert verdicts[pid].escalated
-                assert verdicts[pid].overridden == availability
-            elif reasons:
-                assert verdicts[pid].reasons == tuple(reasons)
+                assert verdicts[pid].escalated == bool(reasons)
+                assert verdicts[pid].overridden == (availability if reasons else None)
+                assert verdicts[pid].stretched == (radius if stretched else None)
             else:
-                assert isinstance(verdicts[pid], engine.Candidate)
-                assert not verdicts[pid].escalated
+                assert verdicts[pid].reasons == tuple(scalar_reasons(ticket, partner, now))
 
         chosen = decision.chosen
         if chosen is None:
@@ -845,7 +896,9 @@ def test_invariants_hold_for_random_populations(
             distance = engine.haversine_km(
                 partner.home_lat, partner.home_lon, *ticket.onsite_location
             )
-            assert distance <= partner.radius_km
+            # Beyond the radius only when stretched, and then it says so.
+            assert distance <= partner.radius_km or chosen.stretched is not None
+            assert (chosen.stretched is not None) == (distance > partner.radius_km)
         if ticket.language:
             assert ticket.language in partner.languages
         target = max(ticket.response_due_at, now)

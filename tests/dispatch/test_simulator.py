@@ -201,7 +201,12 @@ def test_thirdway_never_assigns_against_a_hard_filter(tiny_runs):
         )
         now = scenario.at(record.at_s)
         assert engine.reject_skill(need, partner) is None
-        assert engine.reject_radius(need, partner) is None
+        if "beyond their limit" in record.explanation:  # an urgent site nobody else reached
+            assert need.priority in engine.evaluation.STRETCH_PRIORITIES
+            distance = engine.haversine_km(partner.home_lat, partner.home_lon, *ticket.site)
+            assert distance <= partner.radius_km * engine.evaluation.STRETCH_MOST
+        else:
+            assert engine.reject_radius(need, partner) is None
         if record.explanation.startswith(policies.PULLED):
             # Taken by a partner coming free, to start at once: capacity does not hold.
             assert partners.next_cover(record.partner_row, record.at_s) == record.at_s

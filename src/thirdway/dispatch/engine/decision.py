@@ -43,7 +43,9 @@ class Candidate:
     ``terms`` are the weighted contributions (they add up to ``total``). ``cover`` is
     "shift", "on_call" or "escalated"; an escalated candidate bypassed the availability
     filter and ``overridden`` says what it would have rejected. ``busy`` means the start
-    waits for the partner's work in hand (``PartnerState.free_at``).
+    waits for the partner's work in hand (``PartnerState.free_at``). ``stretched`` says
+    which limit was stretched and by how much: an on-site ticket nobody within their radius
+    can take in time goes to a partner just beyond theirs, at a steep cost per km.
     """
 
     partner_id: PartnerId
@@ -66,6 +68,7 @@ class Candidate:
     capacity: int
     continuity: str | None
     busy: bool = False
+    stretched: str | None = None
 
     @property
     def explanation(self) -> str:
@@ -83,6 +86,10 @@ class Candidate:
             parts.append("service desk")
         if self.escalated:
             parts.append(f"escalation bypassed {self.overridden}")
+        if self.stretched:
+            parts.append(
+                f"beyond their limit, as nobody within theirs can respond in time: {self.stretched}"
+            )
         return "; ".join(parts)
 
     def _cover_phrase(self) -> str:
@@ -184,7 +191,8 @@ class Decision:
             return found[0]
         source = self._source
         rows = np.array([source.index.row(partner_id)])
-        ev = evaluate(source.ticket, source.index, source.weights, source.now_s, rows)
+        stretch = self.chosen is not None and self.chosen.stretched is not None
+        ev = evaluate(source.ticket, source.index, source.weights, source.now_s, rows, stretch)
         if ev.feasible[0]:
             return candidates_at(ev, source.index, source.ticket, np.array([0]))[0]
         return _rejections(ev, source.index, source.ticket, np.array([0]))[0]
@@ -247,6 +255,9 @@ def candidates_at(
                 capacity=partner.capacity,
                 continuity=(None, "recent", "lead")[ev.continuity[at]],
                 busy=bool(ev.cover.busy[at]),
+                stretched=_radius_reason(distances[i], partner.radius_km)
+                if distances is not None and ev.stretched[at]
+                else None,
             )
         )
     return out

@@ -28,6 +28,16 @@ from thirdway.dispatch.engine.terms import (
 )
 
 _T = TypeVar("_T", bound=np.generic)
+# A partner sent beyond their radius (nobody within theirs can take the ticket in time) costs
+# this much more than any partner inside it could (each term is at most its weight, about 1),
+# plus this much per km beyond the radius, so the smallest stretch is chosen.
+STRETCH_COST = 10.0
+STRETCH_COST_PER_KM = 0.05
+# A radius stretches to this multiple of itself at the most: beyond, the drive itself would
+# cost the ticket more time than waiting for someone nearer.
+STRETCH_MOST = 1.5
+# Only urgent work is worth a stretch; P3 and P4 wait for someone within their radius.
+STRETCH_PRIORITIES = ("P1", "P2")
 _MARK_IS_LEAD = np.array([False, False, True])
 _MARK_IS_RECENT = np.array([False, True, False])
 
@@ -117,6 +127,7 @@ class Evaluation:
     level: Ints
     failures: dict[str, Flags]
     bypass: Flags
+    stretched: Flags
     feasible: Flags
     distance: Floats | None
     continuity: npt.NDArray[np.int8]
@@ -148,8 +159,13 @@ def evaluate(
     weights: Weights,
     now_s: int,
     rows: Rows | None = None,
+    stretch: bool | None = None,
 ) -> Evaluation:
-    """Every filter and cost term for ``ticket``, vectorised over partners ``rows`` (all)."""
+    """Every filter and cost term for ``ticket``, vectorised over partners ``rows`` (all).
+
+    ``stretch`` says whether radii may be stretched (nobody within theirs can take the
+    ticket); None decides it from the partners evaluated, which is right for the whole pool
+    (a caller explaining a few partners passes what the whole pool said)."""
     n = len(index) if rows is None else len(rows)
     now = now_s - index.origin_s
     level = _take(index.levels(ticket.practice), rows)
@@ -168,6 +184,21 @@ def evaluate(
     for name, mask in failures.items():
         if name != "availability":
             blocked = blocked | mask
+    # Nobody within their radius can take an urgent on-site ticket in time: rather than strand
+    # it, partners kept out by the radius alone (and not half as far again) become candidates
+    # at a steep price per km beyond it (``stretched``), so the least stretch wins and the
+    # explanation says so.
+    stretched = np.zeros(n, dtype=bool)
+    if stretch is None:
+        stretch = not (~blocked).any()
+    if distance is not None and stretch and ticket.priority in STRETCH_PRIORITIES:
+        others = failures["availability"] & ~bypass
+        for name, mask in failures.items():
+            if name not in ("availability", "radius"):
+                others = others | mask
+        reach = _take(index._radius, rows) * STRETCH_MOST
+        stretched = failures["radius"] & ~others & (distance <= reach)
+        blocked = blocked & ~stretched
     continuity = _continuity(ticket, index, rows)
     # The cost of each continuity mark (0 none, 1 recent, 2 lead), then one gather.
     by_mark = continuity_cost(_MARK_IS_LEAD, _MARK_IS_RECENT, weights.recent_partner_share)
@@ -182,6 +213,11 @@ def evaluate(
         terms["travel"] = np.zeros(n)
     else:
         terms["travel"] = weights.travel * travel_cost(distance, weights.travel_speed_kmh)
+        if stretched.any():
+            beyond = np.maximum(distance - _take(index._radius, rows), 0.0)
+            terms["travel"] = terms["travel"] + np.where(
+                stretched, STRETCH_COST + STRETCH_COST_PER_KM * beyond, 0.0
+            )
         total = total + terms["travel"]
     if ticket.desk_tier:
         tier = (~_take(index._is_desk, rows)).astype(np.int8)
@@ -194,6 +230,7 @@ def evaluate(
         level=level,
         failures=failures,
         bypass=bypass,
+        stretched=stretched,
         feasible=~blocked,
         distance=distance,
         continuity=continuity,

@@ -220,6 +220,7 @@ def _candidate_row(candidate: engine.Candidate) -> dict:
         "terms": {name: round(value, 3) for name, value in candidate.terms.items()},
         "explanation": candidate.explanation,
         "escalated": candidate.escalated,
+        "stretched": candidate.stretched,
     }
 
 
