@@ -30,7 +30,7 @@ PULL_LOOKS = 25
 PULL_FILTERS = ("skill", "radius", "language")
 # Tickets of these priorities are taken from another partner's queue when more urgent; others
 # only once their response is overdue.
-PULL_ANY = ("P1", "P2")
+PULL_ANY = ("P1",)
 PULLED = "taken on coming free"
 POLICIES = (
     "round_robin",
