@@ -32,9 +32,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("ids", nargs="*", type=int, help="message ids (default: all quarantined)")
     p = sub.add_parser("poll", help="fetch the IMAP mailboxes now")
     p.add_argument("--mailbox", help="only this mailbox")
-    p = sub.add_parser("watch", help="drain the mail spool as messages arrive (the worker runs it)")
+    p = sub.add_parser("watch", help="drain the mail spool as it fills (workers do it too)")
     p.add_argument("--interval", type=float, default=0.5, help="seconds between looks (0.5)")
-    p.add_argument("--parent", type=int, help="end when the process of this id ends")
     p = sub.add_parser("mailbox", help="add a mailbox, or change the given settings of one")
     p.add_argument("name")
     p.add_argument("--address")
@@ -136,11 +135,8 @@ def ingest(args: argparse.Namespace) -> int:
 
 
 def watch(args: argparse.Namespace) -> int:
-    from thirdway.mail.lanes import die_with
     from thirdway.mail.watcher import watch as run
 
-    if args.parent:  # started by a worker: ends with it, however it ends
-        die_with(args.parent)
     run(interval=max(args.interval, 0.05))
     return 0
 
