@@ -314,19 +314,18 @@ class Thirdway(Policy):
     def ready(self, sim: Simulation, row: int) -> None:
         """Urgency first: a partner who comes free (finishes, starts a shift, comes back)
         takes the most urgent ticket they may take from the whole queue — the desk's
-        waiting tickets and tickets queued for others but not started — when it is more
+        waiting tickets, and another's queued P1s and overdue tickets — when it is more
         urgent than the first of their own queue. Capacity does not hold them back (they
         start it at once); skill, radius and language do."""
         own = min((sim.jobs[j].order() for j in sim.queues[row]), default=None)
         pool = [*sim.waiting]
         for other, queue in enumerate(sim.queues):
             if other != row:  # another's only when it is urgent or already late
-                pool.extend(j for j in queue if sim.jobs[j].ticket.priority in PULL_ANY)
                 pool.extend(
                     j
                     for j in queue
-                    if sim.jobs[j].ticket.priority not in PULL_ANY
-                    and sim.jobs[j].ticket.response_due_s <= sim.now
+                    if sim.jobs[j].ticket.priority in PULL_ANY
+                    or sim.jobs[j].ticket.response_due_s <= sim.now
                 )
         urgent = sorted(
             (j for j in pool if own is None or sim.jobs[j].order() < own),
