@@ -180,10 +180,12 @@ def evaluate(
         failures["language"] = ~_take(index.speaks(ticket.language), rows)
     expert = level >= max(EXPERT_LEVEL, ticket.required_level)
     bypass = cover.unavailable & expert if ticket.escalate else np.zeros(n, dtype=bool)
-    blocked = failures["availability"] & ~bypass
+    # Blocked by anything but the radius, then by the radius too.
+    others = failures["availability"] & ~bypass
     for name, mask in failures.items():
-        if name != "availability":
-            blocked = blocked | mask
+        if name not in ("availability", "radius"):
+            others = others | mask
+    blocked = others if distance is None else others | failures["radius"]
     # Nobody within their radius can take an urgent on-site ticket in time: rather than strand
     # it, partners kept out by the radius alone (and not half as far again) become candidates
     # at a steep price per km beyond it (``stretched``), so the least stretch wins and the
@@ -192,13 +194,9 @@ def evaluate(
     if stretch is None:
         stretch = not (~blocked).any()
     if distance is not None and stretch and ticket.priority in STRETCH_PRIORITIES:
-        others = failures["availability"] & ~bypass
-        for name, mask in failures.items():
-            if name not in ("availability", "radius"):
-                others = others | mask
         reach = _take(index._radius, rows) * STRETCH_MOST
         stretched = failures["radius"] & ~others & (distance <= reach)
-        blocked = blocked & ~stretched
+        blocked = others | (failures["radius"] & ~stretched)
     continuity = _continuity(ticket, index, rows)
     # The cost of each continuity mark (0 none, 1 recent, 2 lead), then one gather.
     by_mark = continuity_cost(_MARK_IS_LEAD, _MARK_IS_RECENT, weights.recent_partner_share)
