@@ -64,6 +64,7 @@ PURE_FLOORS: tuple[tuple[str, ...], ...] = (
         "dispatch.scenario",
         "dispatch.bound",
     ),
+    ("monitoring.engine",),
     ("sla.engine", "tickets.lifecycle"),
     # supervisor: the parent of ``thirdway serve``, held to the standard library
     ("weekly_hours", "distance", "layers", "supervisor"),
