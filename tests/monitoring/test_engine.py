@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 
 import pytest
 from hypothesis import given, settings
@@ -63,8 +64,8 @@ def model_hard(history: list[Status], attempts: int) -> tuple[Status, StateType]
 def model_share(history: list[Status]) -> float:
     last = history[-21:]
     weights = [0.8 + 0.02 * i for i in range(20)][20 - (len(last) - 1) :] if len(last) > 1 else []
-    changes = [a != b for a, b in zip(last, last[1:])]
-    return sum(w for w, c in zip(weights, changes) if c) / 20
+    changes = [a != b for a, b in itertools.pairwise(last)]
+    return sum(w for w, c in zip(weights, changes, strict=False) if c) / 20
 
 
 def model_alerts(history: list[Status], policy: Policy) -> list[tuple[bool, bool]]:
@@ -118,7 +119,7 @@ def test_a_down_parent_or_a_window_never_stops_a_recovery_and_opens_nothing(step
         (status, Surroundings(parent_down=parent, parent="router", maintenance="m" if m else ""))
         for status, parent, m in steps
     ]
-    for (status, where), outcome in zip(sequence, run(policy, sequence)):
+    for (status, where), outcome in zip(sequence, run(policy, sequence), strict=False):
         done = {action.do for action in outcome.actions}
         if where.maintenance or where.parent_down:
             assert Do.OPEN not in done

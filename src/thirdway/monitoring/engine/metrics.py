@@ -29,9 +29,9 @@ class Thresholds:
         worse = "above" if self.higher_is_worse else "below"
         if self.warning is None and self.critical is None:
             found.append(("warning", "Give a warning or a critical threshold (or both)."))
-        if self.warning is not None and self.critical is not None:
-            if sign * (self.critical - self.warning) < 0:
-                found.append(("critical", f"The critical threshold must be {worse} the warning."))
+        both = self.warning is not None and self.critical is not None
+        if both and sign * (self.critical - self.warning) < 0:  # type: ignore[operator]
+            found.append(("critical", f"The critical threshold must be {worse} the warning."))
         for level, recovery, name in (
             (self.warning, self.warning_recovery, "warning_recovery"),
             (self.critical, self.critical_recovery, "critical_recovery"),

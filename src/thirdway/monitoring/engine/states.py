@@ -38,6 +38,7 @@ use it, never the time it arrived.  A result older than the last one evaluated i
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
@@ -158,7 +159,7 @@ class Outcome:
 def flap_share(statuses: tuple[Status, ...]) -> float:
     """The weighted share (0-1) of changes among the last 21 statuses (see the module)."""
     recent = statuses[-(FLAP_WINDOW + 1) :]
-    pairs = list(zip(recent, recent[1:], strict=False))
+    pairs = list(itertools.pairwise(recent))
     offset = FLAP_WINDOW - len(pairs)  # fewer results: the newest weights still apply
     weighted = 0.0
     for index, (before, after) in enumerate(pairs):
