@@ -167,6 +167,9 @@ class CheckResult(models.Model):
         ordering = ["-collected_at", "-id"]
         indexes = [models.Index(fields=["check_obj", "-collected_at"], name="result_check_time")]
 
+    def __str__(self) -> str:
+        return f"{self.status} at {self.collected_at:%Y-%m-%d %H:%M}"
+
 
 class AlertStatus(models.TextChoices):
     OPEN = "open", "Open"
@@ -234,6 +237,9 @@ class CheckEvent(models.Model):
     class Meta:
         ordering = ["-at", "-id"]
         indexes = [models.Index(fields=["check_obj", "-at"], name="event_check_time")]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class AlertRule(models.Model):
