@@ -21,6 +21,8 @@ from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
 from thirdway.clients.api import router as clients_router
 from thirdway.mail.api import router as mail_router
+from thirdway.monitoring.api import ping_router as monitoring_ping_router
+from thirdway.monitoring.api import router as monitoring_router
 from thirdway.network.api import router as network_router
 from thirdway.payloads import VALID_TEXT
 from thirdway.sla.api import router as sla_router
@@ -213,6 +215,8 @@ api.add_router("/", clients_router, tags=["clients"])
 api.add_router("/", sla_router, tags=["sla"])
 api.add_router("/", tickets_router, tags=["tickets"])
 api.add_router("/", mail_router, tags=["mail"])
+api.add_router("/", monitoring_router, tags=["monitoring"])
+api.add_router("/", monitoring_ping_router, tags=["monitoring"])
 
 
 def _limits(code: str | None, params: dict) -> str:

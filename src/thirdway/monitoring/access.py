@@ -26,6 +26,15 @@ def _sees_monitoring(user) -> bool:
     return user.is_network_staff or user.role == Role.CLIENT_ADMIN
 
 
+def monitored_clients(user):
+    """The clients whose monitoring ``user`` sees (client users: none)."""
+    from thirdway.clients.models import Client
+
+    if not _sees_monitoring(user):
+        return Client.objects.none()
+    return Client.objects.for_user(user)
+
+
 class ClientOwnedQuerySet(models.QuerySet):
     """Rows with a ``client``: visible through the client, to the network and client admins."""
 

@@ -262,6 +262,9 @@ class AlertRule(models.Model):
         return f"Alert rule of {self.client}"
 
 
+DAY_NAMES = {0: "Mon", 1: "Tue", 2: "Wed", 3: "Thu", 4: "Fri", 5: "Sat", 6: "Sun"}
+
+
 class WindowKind(models.TextChoices):
     ONE_OFF = "one_off", "Once"
     WEEKLY = "weekly", "Every week"
@@ -297,3 +300,7 @@ class MaintenanceWindow(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def weekday_names(self) -> str:
+        return ", ".join(DAY_NAMES[day] for day in self.weekdays if day in DAY_NAMES)
