@@ -42,6 +42,20 @@ class ServiceValidated(forms.ModelForm):
         """Model validation belongs to the service, which also checks ownership."""
 
 
+FIELDSETS = [
+    ("The check", ["name", "kind", "target", "port", "site", "asset"]),
+    ("HTTP(S)", ["expected_status", "body_contains"]),
+    (
+        "Thresholds (TLS: days before expiry)",
+        ["warning_threshold", "critical_threshold", "warning_recovery", "critical_recovery"],
+    ),
+    ("Heartbeat", ["period_seconds", "grace_seconds"]),
+    ("Schedule", ["interval_seconds", "retry_interval_seconds", "max_attempts", "timeout_seconds"]),
+    ("Depends on", ["parent", "dependency_delay_seconds"]),
+    ("Tickets", ["alert_priority", "alert_category", "opens_tickets", "allow_private_target"]),
+]
+
+
 class CheckForm(ServiceValidated):
     class Meta:
         model = Check
@@ -77,6 +91,11 @@ class CheckForm(ServiceValidated):
         self.fields["parent"].queryset = parents
         if not may_allow_private:
             del self.fields["allow_private_target"]
+
+    def fieldsets(self):
+        """The fields in groups, as the page shows them."""
+        for legend, names in FIELDSETS:
+            yield legend, [self[name] for name in names if name in self.fields]
 
 
 class WindowForm(ServiceValidated):

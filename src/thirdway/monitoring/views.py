@@ -102,18 +102,24 @@ def own_board(request: HttpRequest) -> HttpResponse:
     return redirect("monitoring:client_board", client.pk)
 
 
+def _health(rows: list[dict]) -> str:
+    """A site's word: its worst check outside maintenance; never "up" while any of its checks
+    is in maintenance (one asset in maintenance does not make a site healthy)."""
+    watched = [row for row in rows if not row["maintenance"] and row["state"] != "paused"]
+    worst = min((PROBLEM_ORDER.get(r["check"].status, 9) for r in watched), default=4)
+    health = "down" if worst == 0 else "warning" if worst < 3 else "up"
+    if health == "up" and len(watched) < len(rows):
+        return "maintenance" if any(row["maintenance"] for row in rows) else "paused"
+    return health
+
+
 def _board_groups(client: Client, checks: list[Check], maintenance: dict[int, str]):
     by_site: dict = defaultdict(list)
     for check in checks:
         by_site[check.site].append(_row(check, maintenance))
     groups = []
     for site, rows in sorted(by_site.items(), key=lambda item: (item[0] is None, str(item[0]))):
-        worst = min((PROBLEM_ORDER.get(r["check"].status, 9) for r in rows), default=4)
-        in_maintenance = any(r["maintenance"] for r in rows)
-        health = "down" if worst == 0 else "warning" if worst < 3 else "up"
-        if in_maintenance and health == "up":
-            health = "maintenance"  # not healthy while any of it is in maintenance
-        groups.append({"site": site, "rows": rows, "health": health})
+        groups.append({"site": site, "rows": rows, "health": _health(rows)})
     return groups
 
 
@@ -126,8 +132,8 @@ def client_board(request: HttpRequest, client_id: int) -> HttpResponse:
     for check in checks:
         row = _row(check, maintenance)
         counts["maintenance" if row["maintenance"] else row["state"]] += 1
-        if row["suppressed"]:
-            counts["suppressed"] += 1
+        if row["suppressed"] and not row["maintenance"]:
+            counts["held back"] += 1
     context = {
         "client": client,
         "groups": _board_groups(client, checks, maintenance),
@@ -141,9 +147,11 @@ def client_board(request: HttpRequest, client_id: int) -> HttpResponse:
 
 
 def _form_page(request, form, title: str, client: Client, **extra) -> HttpResponse:
-    return render(
-        request, "monitoring/form.html", {"form": form, "title": title, "client": client, **extra}
+    template = (
+        "monitoring/check_form.html" if isinstance(form, CheckForm) else "monitoring/form.html"
     )
+    context = {"form": form, "title": title, "client": client, **extra}
+    return render(request, template, context)
 
 
 @login_required
