@@ -11,7 +11,7 @@ from django.test import Client as HttpClient
 from support.api import API, assert_refused, nothing_written, pk
 
 # The object each PATCH of the API changes, by the short names of the cast (``support.api``);
-# ``ticket`` and ``webhook`` are made by the test. A new PATCH must be added here.
+# ``ticket``, ``webhook``, ``check`` and ``window`` are made by the test. A new PATCH must be added here.
 TARGETS = {
     "/practices/{practice_id}": "security",
     "/partners/{partner_id}": "paula",
@@ -22,6 +22,8 @@ TARGETS = {
     "/assets/{asset_id}": "bob_laptop",
     "/tickets/{ticket_id}": "ticket",
     "/webhooks/{webhook_id}": "webhook",
+    "/monitoring/checks/{check_id}": "check",
+    "/monitoring/windows/{window_id}": "window",
 }
 
 
@@ -75,9 +77,37 @@ def ids(cast, admin) -> dict[str, int]:
         ),
         content_type="application/json",
     )
+    check = admin.post(
+        f"{API}/monitoring/checks",
+        data=json.dumps(
+            {"client": cast.acme.pk, "name": "Shop", "kind": "http", "target": "https://a.example/"}
+        ),
+        content_type="application/json",
+    )
+    window = admin.post(
+        f"{API}/monitoring/windows",
+        data=json.dumps(
+            {
+                "client": cast.acme.pk,
+                "name": "Patching",
+                "kind": "weekly",
+                "weekdays": [6],
+                "start_time": "01:00",
+                "duration_minutes": 60,
+            }
+        ),
+        content_type="application/json",
+    )
     assert ticket.status_code == 201, ticket.content
     assert webhook.status_code == 201, webhook.content
-    made = {"ticket": ticket.json()["id"], "webhook": webhook.json()["id"]}
+    assert check.status_code == 201, check.content
+    assert window.status_code == 201, window.content
+    made = {
+        "ticket": ticket.json()["id"],
+        "webhook": webhook.json()["id"],
+        "check": check.json()["id"],
+        "window": window.json()["id"],
+    }
     return {
         template: made[name] if name in made else pk(cast, name)
         for template, name in TARGETS.items()

@@ -2,11 +2,11 @@
 of heartbeat checks (which need no token: the secret is in the URL)."""
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Path, Router, Schema, Status
 from ninja.pagination import paginate
 
 from thirdway.access import find_visible
@@ -277,15 +277,16 @@ class WindowIn(Payload, extra="forbid"):
 
 
 class WindowPatch(Payload, extra="forbid"):
+    # The times of the other kind are left as they are (and unused), never nulled.
     name: str = kept(max_length=150)
     kind: WindowKindName = kept()
     site: Id | None = None
     asset: Id | None = None
-    starts_at: Moment | None = None
-    ends_at: Moment | None = None
+    starts_at: Moment = kept()
+    ends_at: Moment = kept()
     weekdays: list[int] = kept(max_length=7)
-    start_time: dt.time | None = None
-    duration_minutes: int | None = Field(None, ge=1, le=7 * 24 * 60)
+    start_time: dt.time = kept()
+    duration_minutes: int = kept(ge=1, le=7 * 24 * 60)
     time_zone: str = kept(max_length=64)
 
 
@@ -357,6 +358,8 @@ def set_alert_rule(request: HttpRequest, client_id: int, payload: RuleIn):
 
 # --- pings (no token: the secret is the URL) ---------------------------------------------------
 
+Token = Annotated[str, Path(max_length=64)]
+
 
 class PingOut(Schema):
     ok: bool
@@ -365,7 +368,7 @@ class PingOut(Schema):
 
 def _ping(request: HttpRequest, token: str, signal: str):
     body = request.body[:MAX_PING_BODY].decode("utf-8", "replace") if request.body else ""
-    check = evaluation.ping(token[:64], signal, body=body)
+    check = evaluation.ping(token, signal, body=body)
     if check is None:
         return get_object_or_404(Check.objects.none(), pk=0)
     return PingOut(ok=True, status=check.status)
@@ -374,18 +377,18 @@ def _ping(request: HttpRequest, token: str, signal: str):
 @ping_router.api_operation(
     ["GET", "POST"], "/monitoring/ping/{token}/", response=PingOut, url_name="ping"
 )
-def ping_success(request: HttpRequest, token: str):
+def ping_success(request: HttpRequest, token: Token):
     """The job finished well."""
     return _ping(request, token, "success")
 
 
 @ping_router.api_operation(["GET", "POST"], "/monitoring/ping/{token}/start", response=PingOut)
-def ping_start(request: HttpRequest, token: str):
+def ping_start(request: HttpRequest, token: Token):
     """The job started: it must finish within the check's grace time."""
     return _ping(request, token, "start")
 
 
 @ping_router.api_operation(["GET", "POST"], "/monitoring/ping/{token}/fail", response=PingOut)
-def ping_fail(request: HttpRequest, token: str):
+def ping_fail(request: HttpRequest, token: Token):
     """The job failed."""
     return _ping(request, token, "fail")
