@@ -11,7 +11,8 @@ from django.test import Client as HttpClient
 from support.api import API, assert_refused, nothing_written, pk
 
 # The object each PATCH of the API changes, by the short names of the cast (``support.api``);
-# ``ticket``, ``webhook``, ``check`` and ``window`` are made by the test. A new PATCH must be added here.
+# ``ticket``, ``webhook``, ``check`` and ``window`` are made by the test. A new PATCH must be
+# added here.
 TARGETS = {
     "/practices/{practice_id}": "security",
     "/partners/{partner_id}": "paula",
