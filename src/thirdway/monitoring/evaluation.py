@@ -128,7 +128,9 @@ def surroundings(check: Check, at: dt.datetime) -> engine.Surroundings:
 
 
 def _locked(check_id: int) -> Check:
-    rows = Check.objects.select_for_update().select_related("parent", "client", "site", "asset")
+    rows = Check.objects.select_for_update(of=("self",)).select_related(
+        "parent", "client", "site", "asset"
+    )
     return rows.get(pk=check_id)
 
 
