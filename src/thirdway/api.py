@@ -21,6 +21,7 @@ from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
 from thirdway.clients.api import router as clients_router
 from thirdway.mail.api import router as mail_router
+from thirdway.monitoring.api import intake_router as monitoring_intake_router
 from thirdway.monitoring.api import ping_router as monitoring_ping_router
 from thirdway.monitoring.api import router as monitoring_router
 from thirdway.network.api import router as network_router
@@ -217,6 +218,7 @@ api.add_router("/", tickets_router, tags=["tickets"])
 api.add_router("/", mail_router, tags=["mail"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])
+api.add_router("/", monitoring_intake_router, tags=["monitoring"])
 
 
 def _limits(code: str | None, params: dict) -> str:

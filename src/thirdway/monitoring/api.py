@@ -8,16 +8,33 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Path, Router, Schema, Status
 from ninja.pagination import paginate
+from ninja.security import HttpBearer
 
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
-from thirdway.monitoring import evaluation, services
+from thirdway.monitoring import evaluation, intake, services
 from thirdway.monitoring.access import monitored_clients
-from thirdway.monitoring.models import Alert, Check, CheckResult, MaintenanceWindow
+from thirdway.monitoring.models import (
+    Alert,
+    Check,
+    CheckResult,
+    IntakeToken,
+    MaintenanceWindow,
+)
 from thirdway.payloads import Id, Moment, Page, Payload, kept
 
 router = Router()
 ping_router = Router(auth=None)
+
+
+class IntakeAuth(HttpBearer):
+    """``Authorization: Bearer twam_...``: a client's Alertmanager intake token."""
+
+    def authenticate(self, request: HttpRequest, token: str):
+        return intake.token_for(token)
+
+
+intake_router = Router(auth=IntakeAuth())
 
 KindName = Literal["http", "tcp", "tls", "heartbeat"]
 AlertStatusName = Literal["open", "resolved"]
@@ -392,3 +409,92 @@ def ping_start(request: HttpRequest, token: Token):
 def ping_fail(request: HttpRequest, token: Token):
     """The job failed."""
     return _ping(request, token, "fail")
+
+
+# --- Alertmanager ------------------------------------------------------------------------------
+
+MAX_ALERTS = 1_000
+MAX_LABELS = 100
+Label = Annotated[str, Field(max_length=1_000)]
+LabelName = Annotated[str, Field(max_length=200)]
+
+
+class AlertmanagerAlert(Payload):
+    status: Literal["firing", "resolved"]
+    labels: dict[LabelName, Label] = Field(default_factory=dict, max_length=MAX_LABELS)
+    annotations: dict[LabelName, Annotated[str, Field(max_length=5_000)]] = Field(
+        default_factory=dict, max_length=MAX_LABELS
+    )
+    startsAt: str = Field("", max_length=64)
+    endsAt: str = Field("", max_length=64)
+    generatorURL: str = Field("", max_length=2_000)
+    fingerprint: str = Field("", max_length=64)
+
+
+class AlertmanagerIn(Payload):
+    """Alertmanager's webhook body (version 4); fields it may add later are ignored."""
+
+    version: str = Field("4", max_length=10)
+    groupKey: str = Field("", max_length=500)
+    truncatedAlerts: int = Field(0, ge=0, le=1_000_000)
+    status: Literal["firing", "resolved"] = "firing"
+    receiver: str = Field("", max_length=200)
+    groupLabels: dict[LabelName, Label] = Field(default_factory=dict, max_length=MAX_LABELS)
+    commonLabels: dict[LabelName, Label] = Field(default_factory=dict, max_length=MAX_LABELS)
+    commonAnnotations: dict[LabelName, Annotated[str, Field(max_length=5_000)]] = Field(
+        default_factory=dict, max_length=MAX_LABELS
+    )
+    externalURL: str = Field("", max_length=2_000)
+    alerts: list[AlertmanagerAlert] = Field(max_length=MAX_ALERTS)
+
+
+class IntakeOut(Schema):
+    delivery: int
+    outcome: str
+
+
+@intake_router.post("/monitoring/alertmanager", response=IntakeOut)
+def alertmanager_webhook(request: HttpRequest, payload: AlertmanagerIn):
+    """Point an Alertmanager ``webhook_configs`` receiver here, with the client's intake token
+    as ``http_config.authorization.credentials``."""
+    delivery = intake.receive(request.auth, payload.model_dump(mode="json"))
+    return IntakeOut(delivery=delivery.pk, outcome=delivery.outcome)
+
+
+class TokenOut(Schema):
+    id: int
+    client_id: int
+    name: str
+    prefix: str
+    created_at: dt.datetime
+    last_used_at: dt.datetime | None
+    revoked_at: dt.datetime | None
+
+
+class TokenMadeOut(TokenOut):
+    secret: str = Field(description="Shown once: keep it in Alertmanager's configuration.")
+
+
+class TokenIn(Payload, extra="forbid"):
+    client: Id
+    name: str = Field(max_length=100)
+
+
+@router.get("/monitoring/intake-tokens", response=list[TokenOut])
+@paginate(Page)
+def list_intake_tokens(request: HttpRequest, client: Id | None = None):
+    tokens = IntakeToken.objects.for_user(request.auth)
+    return tokens.filter(client_id=client) if client is not None else tokens
+
+
+@router.post("/monitoring/intake-tokens", response={201: TokenMadeOut})
+def issue_intake_token(request: HttpRequest, payload: TokenIn):
+    client = find_visible(monitored_clients(request.auth), "client", payload.client)
+    token, secret = intake.issue_token(request.auth, client, payload.name, source=Source.API)
+    return Status(201, TokenMadeOut(**TokenOut.from_orm(token).model_dump(), secret=secret))
+
+
+@router.delete("/monitoring/intake-tokens/{token_id}", response=TokenOut)
+def revoke_intake_token(request: HttpRequest, token_id: int):
+    token = get_object_or_404(IntakeToken.objects.for_user(request.auth), pk=token_id)
+    return intake.revoke_token(request.auth, token, source=Source.API)

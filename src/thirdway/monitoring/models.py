@@ -32,6 +32,8 @@ class CheckKind(models.TextChoices):
     # Reported by an agent on a client machine (not run by the server).
     AGENT_METRIC = "agent_metric", "Agent metric (CPU, memory, disk)"
     AGENT_SCRIPT = "agent_script", "Agent script (Nagios exit codes)"
+    # One alert of a Prometheus Alertmanager, made when it first arrives (see ``intake``).
+    ALERTMANAGER = "alertmanager", "Alertmanager alert"
 
 
 SERVER_KINDS = (CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS)
@@ -110,6 +112,8 @@ class Check(models.Model):
     dependency_delay_seconds = models.PositiveIntegerField(
         default=120, validators=[MaxValueValidator(3_600)]
     )
+    # Alertmanager alerts: a digest of their group key and fingerprint, one check each.
+    external_key = models.CharField(max_length=64, blank=True, editable=False)
     # Only a practice admin may let a check reach a private or loopback address.
     allow_private_target = models.BooleanField(default=False)
     is_paused = models.BooleanField(default=False)
@@ -142,6 +146,13 @@ class Check(models.Model):
     class Meta:
         ordering = ["name", "id"]
         indexes = [models.Index(fields=["client", "status"], name="check_client_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "external_key"],
+                condition=~Q(external_key=""),
+                name="one_check_per_external_alert",
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
@@ -304,3 +315,48 @@ class MaintenanceWindow(models.Model):
     @property
     def weekday_names(self) -> str:
         return ", ".join(DAY_NAMES[day] for day in self.weekdays if day in DAY_NAMES)
+
+
+class IntakeToken(models.Model):
+    """A client's secret for Alertmanager webhooks: stored as a SHA-256 digest, shown once."""
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="intake_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class IntakeDelivery(models.Model):
+    """A webhook body as it arrived, stored before it is processed (so it can be replayed)."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    token = models.ForeignKey(IntakeToken, null=True, on_delete=models.SET_NULL)
+    received_at = models.DateTimeField(auto_now_add=True)
+    group_key = models.CharField(max_length=500, blank=True)
+    body = models.JSONField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=500, blank=True)
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk} of {self.client_id}"

@@ -166,8 +166,8 @@ def _validate_parent(check: Check) -> None:
         parent = parent.parent
 
 
-def _validate(check: Check) -> None:
-    if check.kind not in CREATABLE:
+def _validate(check: Check, *, creating: bool = False) -> None:
+    if creating and check.kind not in CREATABLE:
         allowed = ", ".join(str(kind) for kind in CREATABLE)
         raise invalid("kind", "Agent checks arrive with the agent.", allowed)
     _validate_target(check)
@@ -209,7 +209,7 @@ def create_check(actor, client: Client, *, source: str, **data) -> Check:
             data["port"] = 443
     for name, value in data.items():
         setattr(check, name, value)
-    _validate(check)
+    _validate(check, creating=True)
     if check.kind == CheckKind.HEARTBEAT:
         check.ping_token = new_ping_token()
         check.max_attempts = 1

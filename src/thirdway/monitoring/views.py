@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 
 from thirdway.audit.models import Source
 from thirdway.clients.models import Client
-from thirdway.monitoring import evaluation, services
+from thirdway.monitoring import evaluation, intake, services
 from thirdway.monitoring.access import can_allow_private, can_manage, monitored_clients
 from thirdway.monitoring.forms import AlertRuleForm, CheckForm, WindowForm
 from thirdway.monitoring.models import (
@@ -26,9 +26,10 @@ from thirdway.monitoring.models import (
     CheckEvent,
     CheckKind,
     CheckResult,
+    IntakeToken,
     MaintenanceWindow,
 )
-from thirdway.web.forms import add_service_errors
+from thirdway.web.forms import add_service_errors, service_texts
 
 PROBLEM_ORDER = {"critical": 0, "unknown": 1, "warning": 2, "pending": 3, "ok": 4}
 SHOWN = {"ok": "up", "critical": "down", "warning": "warning", "unknown": "unknown"}
@@ -378,3 +379,42 @@ def alert_rule(request: HttpRequest, client_id: int) -> HttpResponse:
             messages.success(request, "Saved.")
             return redirect("monitoring:client_board", client.pk)
     return _form_page(request, form, f"Alert tickets · {client}", client)
+
+
+# --- Alertmanager intake tokens ----------------------------------------------------------------
+
+
+@login_required
+def intake_tokens(request: HttpRequest, client_id: int) -> HttpResponse:
+    """A client's Alertmanager tokens: add one (its secret shown once), revoke one."""
+    client = get_object_or_404(_clients(request), pk=client_id)
+    if not can_manage(request.user, client):
+        raise PermissionDenied
+    secret = None
+    error = ""
+    if request.method == "POST":
+        try:
+            _, secret = intake.issue_token(
+                request.user, client, request.POST.get("name", ""), source=Source.WEB
+            )
+        except ValidationError as refused:
+            error = " ".join(service_texts(refused))
+    context = {
+        "client": client,
+        "tokens": IntakeToken.objects.filter(client=client),
+        "secret": secret,
+        "error": error,
+        "endpoint": request.build_absolute_uri("/api/v1/monitoring/alertmanager"),
+    }
+    return render(request, "monitoring/intake.html", context)
+
+
+@login_required
+@require_POST
+def intake_revoke(request: HttpRequest, token_id: int) -> HttpResponse:
+    token = get_object_or_404(
+        IntakeToken.objects.for_user(request.user).select_related("client"), pk=token_id
+    )
+    intake.revoke_token(request.user, token, source=Source.WEB)
+    messages.success(request, f"{token.name} revoked.")
+    return redirect("monitoring:intake_tokens", token.client_id)
