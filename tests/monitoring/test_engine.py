@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+from zoneinfo import ZoneInfo
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from thirdway.monitoring.engine import (
@@ -109,6 +110,51 @@ def test_actions_keep_one_alert_open_at_most(history, attempts):
             elif action.do in (Do.UPDATE, Do.REPEAT, Do.NOTE):
                 assert open_
         assert outcome.state.alert_open == open_
+
+
+def model_with_surroundings(steps, policy: Policy) -> list[bool]:
+    """Alert open after each (status, parent down, maintenance) step, from the whole history:
+    the hard state and when it began are recomputed from scratch at every step."""
+    history: list[Status] = []
+    open_, flapping, out = False, False, []
+    for k, (status, parent_down, maintenance) in enumerate(steps):
+        history.append(status)
+        limit = policy.flap_stop if flapping else policy.flap_start
+        flapping = round(model_share(history) * 10_000) >= round(limit * 10_000)
+        hard, _ = model_hard(history, policy.max_attempts)
+        if not flapping:
+            if hard is Status.OK:
+                open_ = False
+            elif not open_:
+                # The trailing run of problems turned hard at its max_attempts-th result.
+                run_start = k
+                while run_start > 0 and history[run_start - 1] is not Status.OK:
+                    run_start -= 1
+                began = run_start + policy.max_attempts - 1
+                waited = (k - began) * MINUTE >= policy.dependency_delay
+                open_ = not maintenance and waited and not parent_down
+        out.append(open_)
+    return out
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(st.sampled_from([Status.OK, Status.CRITICAL]), st.booleans(), st.booleans()),
+        min_size=1,
+        max_size=40,
+    ),
+    attempts=st.integers(1, 3),
+    delay=st.integers(0, 3),
+)
+def test_dependencies_and_maintenance_follow_the_model(steps, attempts, delay):
+    policy = Policy(max_attempts=attempts, has_parent=True, dependency_delay=delay * MINUTE)
+    sequence = [
+        (status, Surroundings(parent_down=parent, maintenance="m" if m else ""))
+        for status, parent, m in steps
+    ]
+    opened = [outcome.state.alert_open for outcome in run(policy, sequence)]
+    assert opened == model_with_surroundings(steps, policy)
 
 
 @settings(max_examples=200, deadline=None)
@@ -313,25 +359,37 @@ def test_a_window_past_midnight_covers_the_next_morning():
     assert not window.covers(_utc(2026, 3, 8, 4, 0))
 
 
-@settings(max_examples=200, deadline=None)
+def _ambiguous(at: dt.datetime, zone: ZoneInfo) -> bool:
+    """The local time ``at`` shows is shown twice that night (the hour the clocks go back)."""
+    wall = at.astimezone(zone).replace(tzinfo=None)
+    first = wall.replace(tzinfo=zone, fold=0).utcoffset()
+    return first != wall.replace(tzinfo=zone, fold=1).utcoffset()
+
+
+@settings(max_examples=300, deadline=None)
 @given(
-    minutes=st.integers(0, 60 * 24 * 14),
-    start=st.integers(0, 23),
-    hours=st.integers(1, 30),
+    minutes=st.integers(0, 60 * 24 * 21),
+    start=st.integers(0, 23 * 4).map(lambda q: dt.time(q // 4, 15 * (q % 4))),
+    length=st.integers(1, 60 * 30),
     days=st.frozensets(st.integers(0, 6), min_size=1),
+    zone=st.sampled_from(["Europe/Paris", "America/Toronto", "Australia/Lord_Howe", "UTC"]),
 )
-def test_weekly_windows_against_a_minute_by_minute_model(minutes, start, hours, days):
-    zone = "Europe/Paris"
-    window = WeeklyWindow(days, dt.time(start), dt.timedelta(hours=hours), zone)
-    at = _utc(2026, 3, 20) + dt.timedelta(minutes=minutes)
-    expected = False
-    for back in range(0, 3):
-        day = (at.astimezone(dt.UTC) - dt.timedelta(days=back)).date()
-        for shift in (-1, 0, 1):
-            local_day = day + dt.timedelta(days=shift)
-            if local_day.weekday() in days:
-                begins, ends = window.occurrence(local_day)
-                expected = expected or begins <= at < ends
+def test_weekly_windows_against_the_wall_clock(minutes, start, length, days, zone):
+    """The model compares wall-clock readings only: the local time ``at`` shows against each
+    window's wall-clock start and end, around the spring and autumn changes of 2026."""
+    tz = ZoneInfo(zone)
+    window = WeeklyWindow(days, start, dt.timedelta(minutes=length), zone)
+    base = _utc(2026, 3, 20) if minutes % 2 else _utc(2026, 10, 15)
+    at = base + dt.timedelta(minutes=minutes // 2)
+    assume(not _ambiguous(at, tz))
+    wall = at.astimezone(tz).replace(tzinfo=None)
+    expected = any(
+        begins <= wall < begins + dt.timedelta(minutes=length)
+        for back in range(3)
+        for day in [wall.date() - dt.timedelta(days=back)]
+        if day.weekday() in days
+        for begins in [dt.datetime.combine(day, start)]
+    )
     assert window.covers(at) == expected
 
 
