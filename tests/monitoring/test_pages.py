@@ -230,3 +230,41 @@ def test_the_alert_rule_is_set_in_the_browser(cast, web_as):
     response = browser.post(url, {"priority": "2", "category": "Monitoring", "practice": ""})
     assert response.status_code == 302
     assert services.rule_of(cast.acme).priority == 2
+
+
+def _queries(client, url):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as seen:
+        assert client.get(url).status_code == 200
+    return len(seen.captured_queries)
+
+
+def test_boards_and_lists_ask_a_fixed_number_of_queries(cast, web_as, api_as):
+    def add(n):
+        for i in range(n):
+            check = services.create_check(
+                cast.admin,
+                cast.acme,
+                name=f"Site {i}",
+                kind="http",
+                max_attempts=1,
+                target=f"https://s{i}.acme.example/",
+                site_id=cast.acme_site.pk,
+                source=Source.CLI,
+            )
+            evaluation.record_result(check.pk, Status.CRITICAL, output="HTTP 500")
+
+    browser, api = web_as(cast.desk), api_as(cast.desk)
+    urls = [
+        (browser, f"/monitoring/clients/{cast.acme.pk}/"),
+        (browser, "/monitoring/"),
+        (api, "/api/v1/monitoring/checks"),
+        (api, "/api/v1/monitoring/alerts"),
+    ]
+    add(2)
+    api.get("/api/v1/monitoring/checks")  # the token's first use is written once
+    before = [_queries(client, url) for client, url in urls]
+    add(8)
+    assert [_queries(client, url) for client, url in urls] == before
