@@ -242,3 +242,13 @@ def test_a_fail_ping_is_critical_and_a_start_without_finish_goes_late(cast):
     assert evaluation.sweep(timezone.now() + dt.timedelta(minutes=11))["late"] == 1
     other.refresh_from_db()
     assert "did not finish" in other.last_output
+
+
+def test_a_paused_heartbeat_is_not_late_when_it_resumes(cast):
+    check = beat(cast)
+    services.update_check(cast.admin, check, {"is_paused": True}, source=Source.CLI)
+    Check.objects.filter(pk=check.pk).update(late_at=timezone.now() - MINUTE)
+    assert evaluation.sweep()["late"] == 0  # paused: not swept
+    services.update_check(cast.admin, check, {"is_paused": False}, source=Source.CLI)
+    assert evaluation.sweep()["late"] == 0
+    assert Check.objects.get(pk=check.pk).late_at > timezone.now()

@@ -261,7 +261,11 @@ def update_check(actor, check: Check, data: dict, *, source: str) -> Check:
         source=source,
         scope=_scope(check.client),
     )
-    if resumed and check.kind != CheckKind.HEARTBEAT:
+    if resumed and check.kind == CheckKind.HEARTBEAT:
+        # Silence while paused is not lateness: the rhythm starts again now.
+        due = timezone.now() + dt.timedelta(seconds=check.period_seconds + check.grace_seconds)
+        Check.objects.filter(pk=check.pk).update(late_at=due, started_at=None)
+    elif resumed:
         Check.objects.filter(pk=check.pk).update(next_run_at=timezone.now())
     return check
 
