@@ -84,4 +84,12 @@ def test_the_status_board_and_the_check_form(cast, live_server, browser):
         expect(page.locator("h1")).to_have_text("Portal")
         _shot(page, f"monitoring-check-{screen}")
         Check.objects.filter(name="Portal").delete()
+        page.goto(f"{url}/monitoring/")
+        expect(page.get_by_role("link", name="Web shop")).to_be_visible()
+        assert fits(page), screen
+        _shot(page, f"monitoring-down-now-{screen}")
+        page.goto(f"{url}/monitoring/clients/{cast.acme.pk}/windows/")
+        expect(page.get_by_role("cell", name="Disk swap")).to_be_visible()
+        assert fits(page), screen
+        _shot(page, f"monitoring-windows-{screen}")
         page.context.close()

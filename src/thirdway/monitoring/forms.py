@@ -100,7 +100,11 @@ class CheckForm(ServiceValidated):
 
 class WindowForm(ServiceValidated):
     weekdays = forms.TypedMultipleChoiceField(
-        choices=WEEKDAYS, coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Days (weekly)",
     )
 
     class Meta:
@@ -135,6 +139,7 @@ class WindowForm(ServiceValidated):
         super().__init__(*args, **kwargs)
         self.fields["site"].queryset = client.sites.all()
         self.fields["asset"].queryset = client.assets.all()
+        self.fields["kind"].initial = self.fields["kind"].initial or "one_off"
         self.fields["starts_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
         self.fields["ends_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
 
