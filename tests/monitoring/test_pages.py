@@ -63,6 +63,8 @@ def pages_of(board) -> list[tuple[str, str]]:
         ("get", f"/monitoring/checks/{board['shop'].pk}/"),
         ("get", f"/monitoring/checks/{board['shop'].pk}/edit/"),
         ("post", f"/monitoring/checks/{board['shop'].pk}/pause/"),
+        ("post", f"/monitoring/checks/{board['shop'].pk}/new-ping-url/"),
+        ("get", f"/monitoring/clients/{acme}/alertmanager/"),
         ("get", f"/monitoring/checks/{board['shop'].pk}/delete/"),
         ("post", f"/monitoring/checks/{board['shop'].pk}/delete/"),
         ("get", f"/monitoring/windows/{board['window'].pk}/edit/"),
@@ -201,14 +203,23 @@ def test_the_timeline_of_a_check_shows_its_alert_and_ticket(cast, web_as, board,
     assert ticket.number in html
 
 
-def test_the_heartbeat_page_shows_its_ping_urls_to_managers(cast, web_as, page):
+def test_the_heartbeat_page_shows_its_ping_urls_to_whoever_sees_it(cast, web_as, page):
     beat = services.create_check(
         cast.admin, cast.acme, name="Backup", kind="heartbeat", source=Source.CLI
     )
-    html = page(web_as(cast.partner).get(f"/monitoring/checks/{beat.pk}/"))
-    assert f"/api/v1/monitoring/ping/{beat.ping_token}/" in html
-    html = page(web_as(cast.client_admin).get(f"/monitoring/checks/{beat.pk}/"))
-    assert beat.ping_token not in html
+    for role in ("partner", "client_admin"):
+        html = page(web_as(getattr(cast, role)).get(f"/monitoring/checks/{beat.pk}/"))
+        assert f"/api/v1/monitoring/ping/{beat.ping_token}/" in html
+    assert (
+        web_as(cast.client_admin).post(f"/monitoring/checks/{beat.pk}/new-ping-url/").status_code
+        == 403
+    )
+    web_as(cast.partner).post(f"/monitoring/checks/{beat.pk}/new-ping-url/")
+    assert Check.objects.get(pk=beat.pk).ping_token != beat.ping_token
+    assert (
+        web_as(cast.other_partner).post(f"/monitoring/checks/{beat.pk}/new-ping-url/").status_code
+        == 404
+    )
 
 
 def test_a_weekly_window_is_added_and_a_bad_one_refused(cast, web_as, page):

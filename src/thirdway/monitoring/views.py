@@ -209,11 +209,8 @@ def _check(request: HttpRequest, check_id: int) -> Check:
 def check_detail(request: HttpRequest, check_id: int) -> HttpResponse:
     check = _check(request, check_id)
     ping_url = None
-    if (
-        check.kind == CheckKind.HEARTBEAT
-        and check.ping_token
-        and can_manage(request.user, check.client)
-    ):
+    # Whoever sees the check may need its ping URLs (a client admin setting up their own job).
+    if check.kind == CheckKind.HEARTBEAT and check.ping_token:
         ping_url = request.build_absolute_uri(
             reverse("api:ping", kwargs={"token": check.ping_token})
         )
@@ -262,6 +259,19 @@ def check_pause(request: HttpRequest, check_id: int) -> HttpResponse:
     paused = not check.is_paused
     services.update_check(request.user, check, {"is_paused": paused}, source=Source.WEB)
     messages.success(request, "Paused." if paused else "Resumed.")
+    return redirect("monitoring:check_detail", check.pk)
+
+
+@login_required
+@require_POST
+def check_new_ping_url(request: HttpRequest, check_id: int) -> HttpResponse:
+    check = _check(request, check_id)
+    try:
+        services.new_ping_url(request.user, check, source=Source.WEB)
+    except ValidationError as error:
+        messages.error(request, " ".join(service_texts(error)))
+    else:
+        messages.success(request, "New ping URLs: the old ones no longer work.")
     return redirect("monitoring:check_detail", check.pk)
 
 
