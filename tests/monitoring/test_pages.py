@@ -90,6 +90,8 @@ def test_another_clients_people_get_404_on_every_page(cast, web_as, board, role)
 @pytest.mark.parametrize("role", sorted({"client_admin", "client_user", "outsider"}))
 def test_the_desk_page_is_the_networks(cast, web_as, role):
     assert web_as(getattr(cast, role)).get("/monitoring/").status_code == 404
+    if role != "client_admin":
+        assert web_as(getattr(cast, role)).get("/monitoring/mine/").status_code == 404
 
 
 def test_the_status_board_says_what_is_down_held_and_in_maintenance(cast, web_as, board, page):
