@@ -252,3 +252,25 @@ def test_a_paused_heartbeat_is_not_late_when_it_resumes(cast):
     services.update_check(cast.admin, check, {"is_paused": False}, source=Source.CLI)
     assert evaluation.sweep()["late"] == 0
     assert Check.objects.get(pk=check.pk).late_at > timezone.now()
+
+
+def test_a_weekly_window_across_the_spring_change_holds_alerts_in_wall_clock_time(cast):
+    # Sundays 01:00-04:00 Paris time; on 29 March 2026 that is 00:00-02:00 UTC.
+    services.create_window(
+        cast.admin,
+        cast.acme,
+        name="Sunday patching",
+        kind="weekly",
+        weekdays=[6],
+        start_time=dt.time(1),
+        duration_minutes=180,
+        source=Source.CLI,
+    )
+    inside = add(cast, name="Inside")
+    outside = add(cast, name="Outside")
+    at = dt.datetime(2026, 3, 29, 1, 30, tzinfo=dt.UTC)  # 03:30 summer time
+    evaluation.record_result(inside.pk, CRIT, collected_at=at)
+    evaluation.record_result(outside.pk, CRIT, collected_at=at + 60 * MINUTE)  # 04:30
+    assert Check.objects.get(pk=inside.pk).suppressed == "in maintenance (Sunday patching)"
+    assert not Alert.objects.filter(check_obj=inside).exists()
+    assert Alert.objects.filter(check_obj=outside).exists()
