@@ -274,3 +274,12 @@ def test_a_weekly_window_across_the_spring_change_holds_alerts_in_wall_clock_tim
     assert Check.objects.get(pk=inside.pk).suppressed == "in maintenance (Sunday patching)"
     assert not Alert.objects.filter(check_obj=inside).exists()
     assert Alert.objects.filter(check_obj=outside).exists()
+
+
+def test_one_broken_check_never_stops_the_sweep_of_the_others(cast):
+    broken = add(cast, name="Broken")
+    Check.objects.filter(pk=broken.pk).update(state={"status": "nonsense"}, suppressed="held")
+    check = beat(cast)
+    Check.objects.filter(pk=check.pk).update(late_at=timezone.now() - MINUTE)
+    counts = evaluation.sweep()
+    assert counts["late"] == 1 and counts["failed"] == 1

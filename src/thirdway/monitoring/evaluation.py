@@ -8,6 +8,7 @@ Results of one check are evaluated one at a time, under a lock on the check's ro
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 from django.db import transaction
 from django.db.models import Q
@@ -25,7 +26,7 @@ from thirdway.monitoring.models import (
     WindowKind,
 )
 
-LATE = "late"
+logger = logging.getLogger(__name__)
 
 
 # --- the engine's state, stored on the check ---------------------------------------------------
@@ -258,15 +259,23 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     late = Check.objects.filter(
         kind=CheckKind.HEARTBEAT, is_paused=False, late_at__lte=now
     ).values_list("pk", flat=True)
-    counts = {"late": 0, "reconsidered": 0}
+    counts = {"late": 0, "reconsidered": 0, "failed": 0}
     for pk in list(late[:500]):
-        with transaction.atomic():
-            check = Check.objects.select_for_update().get(pk=pk)
-            if check.late_at is not None and check.late_at <= now:
-                _late_result(check, now)
-                counts["late"] += 1
+        try:
+            with transaction.atomic():
+                check = Check.objects.select_for_update().get(pk=pk)
+                if check.late_at is not None and check.late_at <= now:
+                    _late_result(check, now)
+                    counts["late"] += 1
+        except Exception:  # one bad row never stops the sweep of the others
+            logger.exception("The heartbeat check %s could not be marked late.", pk)
+            counts["failed"] += 1
     held = Check.objects.exclude(suppressed="").filter(is_paused=False).values_list("pk", flat=True)
     for pk in list(held[:500]):
-        reconsider(pk, now)
-        counts["reconsidered"] += 1
+        try:
+            reconsider(pk, now)
+            counts["reconsidered"] += 1
+        except Exception:
+            logger.exception("The check %s could not be evaluated again.", pk)
+            counts["failed"] += 1
     return counts

@@ -8,6 +8,7 @@ network), and its result recorded at the moment the probe started.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from concurrent.futures import ThreadPoolExecutor
 
 from django.utils import timezone
@@ -17,6 +18,7 @@ from thirdway.monitoring.models import Check, CheckKind, CheckStatus
 from thirdway.monitoring.services import thresholds_of
 from thirdway.tickets.webhooks.guard import allowance_of
 
+logger = logging.getLogger(__name__)
 BATCH = 200
 THREADS = 8
 
@@ -57,6 +59,15 @@ def probe(check: Check, now: dt.datetime) -> probes.Seen:
     return probes.Seen(status, probes.describe(cert, now), left)
 
 
+def _probe_safely(check: Check, now: dt.datetime) -> probes.Seen:
+    """A probe that fails in a way nobody foresaw is an unknown result, not a stopped run."""
+    try:
+        return probe(check, now)
+    except Exception as exc:
+        logger.exception("The check %s could not run.", check.pk)
+        return probes.Seen(engine.Status.UNKNOWN, f"The check could not run: {exc}"[:500])
+
+
 def claim_due(now: dt.datetime) -> list[Check]:
     due = Check.objects.filter(
         kind__in=[CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS],
@@ -82,11 +93,15 @@ def run_due_checks(now: dt.datetime | None = None) -> int:
     if not claimed:
         return 0
     with ThreadPoolExecutor(max_workers=min(THREADS, len(claimed))) as pool:
-        seen = list(pool.map(lambda check: probe(check, now), claimed))
+        seen = list(pool.map(lambda check: _probe_safely(check, now), claimed))
     for check, result in zip(claimed, seen, strict=True):
-        recorded = evaluation.record_result(
-            check.pk, result.status, output=result.output, value=result.value, collected_at=now
-        )
+        try:
+            recorded = evaluation.record_result(
+                check.pk, result.status, output=result.output, value=result.value, collected_at=now
+            )
+        except Exception:  # one check's trouble never stops the others'
+            logger.exception("The result of check %s could not be recorded.", check.pk)
+            continue
         upcoming = evaluation.load_state(recorded).next_run_at(evaluation.policy_of(recorded))
         Check.objects.filter(pk=check.pk).update(next_run_at=upcoming or now)
     return len(claimed)
