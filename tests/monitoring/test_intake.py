@@ -136,3 +136,22 @@ def test_the_token_page_shows_a_new_secret_once(cast, web_as, page):
         other = web_as(getattr(cast, role))
         assert other.get(url).status_code == 404
         assert other.post(f"/monitoring/alertmanager-tokens/{secret.pk}/revoke/").status_code == 404
+
+
+def test_a_delivery_interrupted_before_processing_is_processed_by_the_sweep(cast, token):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from thirdway.monitoring import evaluation
+
+    stored = IntakeDelivery.objects.create(
+        client=cast.acme, token=IntakeToken.objects.get(), group_key="g", body=body()
+    )
+    assert evaluation.sweep()["replayed"] == 0  # too recent: it may still be processing
+    later = timezone.now() + dt.timedelta(minutes=3)
+    assert evaluation.sweep(later)["replayed"] == 1
+    stored.refresh_from_db()
+    assert stored.processed_at is not None
+    assert Alert.objects.filter(check_obj__kind="alertmanager", status="open").count() == 1
+    assert evaluation.sweep(later)["replayed"] == 0
