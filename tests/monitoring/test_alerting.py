@@ -283,3 +283,13 @@ def test_one_broken_check_never_stops_the_sweep_of_the_others(cast):
     Check.objects.filter(pk=check.pk).update(late_at=timezone.now() - MINUTE)
     counts = evaluation.sweep()
     assert counts["late"] == 1 and counts["failed"] == 1
+
+
+def test_deleting_a_check_leaves_its_ticket_with_a_note(cast, t0):
+    check = add(cast)
+    feed(check, t0, CRIT)
+    ticket = Alert.objects.get(check_obj=check).ticket
+    services.delete_check(cast.partner, check, source=Source.CLI)
+    ticket.refresh_from_db()
+    assert ticket.status != "resolved"
+    assert any("was deleted" in text for text in notes_of(ticket))

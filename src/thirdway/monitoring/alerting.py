@@ -109,6 +109,14 @@ def _note(alert: Alert, text: str) -> None:
         tickets.note(monitoring_actor(), ticket, body_text=text, source=Source.SYSTEM)
 
 
+def say_on_open_ticket(check: Check, text: str) -> None:
+    """A note on the ticket of the check's open alert, if it is still open."""
+    alert = _open_alert(check)
+    ticket = _live_ticket(alert) if alert is not None else None
+    if ticket is not None and ticket.status in OPEN:
+        _note(alert, text)
+
+
 def _update(check: Check, action: engine.Action) -> None:
     alert = _open_alert(check)
     if alert is None:

@@ -273,6 +273,12 @@ def update_check(actor, check: Check, data: dict, *, source: str) -> Check:
 @transaction.atomic
 def delete_check(actor, check: Check, *, source: str) -> None:
     require(can_manage(actor, check.client), "You may not change this client's monitoring.")
+    from thirdway.monitoring.alerting import say_on_open_ticket
+
+    # Its ticket stays; people are told nobody will resolve it automatically any more.
+    say_on_open_ticket(
+        check, f"The check {check.name} was deleted: monitoring will not resolve this ticket."
+    )
     record(actor, "monitoring.check.delete", check, source=source, scope=_scope(check.client))
     check.delete()
 
