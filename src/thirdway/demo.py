@@ -258,7 +258,9 @@ def _load_small(rng: random.Random, client_count: int = 120) -> None:
         source=Source.CLI,
     )
     practices = [
-        network.create_practice(admin, name=name, auto_dispatch=True, source=Source.CLI)
+        network.create_practice(
+            admin, name=name, auto_dispatch=True, move_late=True, source=Source.CLI
+        )
         for name in PRACTICES
     ]
     used: set[str] = set()
