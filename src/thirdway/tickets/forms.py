@@ -495,7 +495,7 @@ WEIGHT_HELP = {
     "travel": "How much an hour of driving costs (on-site work).",
     "load": "How much a full workload costs.",
     "continuity": "How much a partner new to the client costs.",
-    "scarcity": "How much other work costs the only holder of a skill (one of two: half); 0 is off.",
+    "scarcity": "What other work costs the only holder of a skill (one of two: half); 0 is off.",
     "recent_partner_share": "How much of the lead's bonus a recent partner gets (0 to 1).",
     "travel_speed_kmh": "Average door-to-door speed, km/h.",
 }
