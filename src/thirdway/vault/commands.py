@@ -11,7 +11,6 @@ import sys
 from pathlib import Path
 from typing import TextIO
 
-
 FAILED = 1
 LOCKED = 2
 
