@@ -49,7 +49,7 @@ def acme_vault(cast, firewall):
 
 
 def _pages(vault) -> dict[str, list[str]]:
-    c, d, e, client = (vault[k].pk for k in ("credential", "document", "expiry", "client"))
+    c, d, _, client = (vault[k].pk for k in ("credential", "document", "expiry", "client"))
     return {
         "credential": [f"/vault/credentials/{c}/"],
         "document": [f"/vault/documents/{d}/", f"/vault/documents/{d}/history/"],

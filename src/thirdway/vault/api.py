@@ -1,14 +1,12 @@
 """API of the vault: credentials (revealed by a POST with a reason), documentation pages and
 their versions, the expirations register."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Literal
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema, Status
+from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
 from thirdway.audit.models import Source
@@ -22,6 +20,7 @@ from thirdway.vault.services._shared import MAX_REASON
 from thirdway.vault.services.credentials import MAX_NOTES, MAX_SECRET
 
 router = Router()
+SEARCH = Query(None, max_length=MAX_QUERY)
 KindName = Literal["page", "firewall", "wifi", "m365", "application", "backup"]
 VisibilityName = Literal["network", "client_admins", "client_contacts"]
 ExpiryKindName = Literal["domain", "certificate", "licence", "warranty", "contract", "other"]
@@ -105,6 +104,8 @@ def _credentials(request):
 
 def _linked(data: dict) -> dict:
     data["site_id"], data["asset_id"] = data.pop("site", None), data.pop("asset", None)
+    if "markdown" in data:  # a page's text ("body" names the request body in errors)
+        data["body"] = data.pop("markdown")
     return data
 
 
@@ -176,7 +177,7 @@ class DocumentIn(Payload, extra="forbid"):
     title: str = Field(max_length=200)
     kind: KindName = "page"
     visibility: VisibilityName = "network"
-    body: str = Field("", max_length=Document.MAX_BODY)
+    markdown: str = Field("", max_length=Document.MAX_BODY)
     site: Id | None = None
     asset: Id | None = None
 
@@ -187,7 +188,7 @@ class DocumentChange(Payload, extra="forbid"):
     title: str = Field(max_length=200)
     kind: KindName = "page"
     visibility: VisibilityName = "network"
-    body: str = Field("", max_length=Document.MAX_BODY)
+    markdown: str = Field("", max_length=Document.MAX_BODY)
     site: Id | None = None
     asset: Id | None = None
 
@@ -206,7 +207,7 @@ def _documents(request):
 
 @router.get("/vault/documents", response=list[DocumentOut])
 @paginate(Page)
-def list_documents(request, client: Id | None = None, q: str = Field("", max_length=MAX_QUERY)):
+def list_documents(request, client: Id | None = None, q: str | None = SEARCH):
     rows = _documents(request)
     rows = rows.filter(client_id=client) if client else rows
     return search(rows, q) if q else rows
