@@ -9,6 +9,7 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Query, Router, Schema, Status
 from ninja.pagination import paginate
 
+from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.clients.models import Client
 from thirdway.payloads import MAX_QUERY, Id, Page, Payload
@@ -27,7 +28,8 @@ ExpiryKindName = Literal["domain", "certificate", "licence", "warranty", "contra
 
 
 def _client(request, client_id: int) -> Client:
-    return get_object_or_404(Client.objects.for_user(request.auth), pk=client_id)
+    """The client named in a payload, or a 400 naming the field."""
+    return find_visible(Client.objects.for_user(request.auth), "client", client_id)
 
 
 # --- credentials -------------------------------------------------------------------------------
