@@ -12,10 +12,15 @@ from thirdway.vault.services.credentials import MAX_NOTES, MAX_SECRET
 class _LinkedForm(forms.Form):
     """A form with an optional site and asset of its client."""
 
+    LINKS_AFTER = 2
+
     def __init__(self, *args, client, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["site"] = forms.ModelChoiceField(client.sites.all(), required=False)
         self.fields["asset"] = forms.ModelChoiceField(client.assets.all(), required=False)
+        names = list(self.fields)
+        # The site and asset come after the record's own first fields, before long texts.
+        self.order_fields([*names[: self.LINKS_AFTER], "site", "asset"])
 
     def linked_ids(self) -> dict:
         data = dict(self.cleaned_data)
@@ -28,13 +33,14 @@ class _LinkedForm(forms.Form):
 
 
 class CredentialForm(_LinkedForm):
+    LINKS_AFTER = 4
     name = forms.CharField(max_length=150)
     username = forms.CharField(max_length=200, required=False)
     secret = forms.CharField(
         max_length=MAX_SECRET,
         required=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
-        help_text="Left empty on a change: the secret stays as it is.",
+        help_text="Never shown again here: reveal it, with a reason, to see it.",
     )
     url = forms.CharField(label="Address", max_length=500, required=False)
     totp_seed = forms.CharField(
@@ -59,6 +65,7 @@ class RevealForm(forms.Form):
 
 
 class DocumentForm(_LinkedForm):
+    LINKS_AFTER = 3
     title = forms.CharField(max_length=200)
     kind = forms.ChoiceField(choices=DocumentKind.choices)
     visibility = forms.ChoiceField(choices=Visibility.choices, label="Who sees it")
@@ -72,6 +79,7 @@ class DocumentSearchForm(forms.Form):
 
 
 class ExpiryForm(_LinkedForm):
+    LINKS_AFTER = 4
     kind = forms.ChoiceField(choices=ExpiryItem._meta.get_field("kind").choices)
     name = forms.CharField(max_length=200)
     expires_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))

@@ -126,7 +126,8 @@ def credential_edit(request: HttpRequest, credential_id: int) -> HttpResponse:
         "shared_with_client_admins": credential.shared_with_client_admins,
     }
     form = CredentialForm(request.POST or None, client=client, initial=initial)
-    form.fields["notes"].help_text = "Left empty: the notes stay as they are."
+    for name in ("secret", "totp_seed", "notes"):
+        form.fields[name].help_text = "Left empty: it stays as it is."
 
     def act(form):
         data = form.linked_ids()
