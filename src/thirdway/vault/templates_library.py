@@ -10,7 +10,7 @@ STARTERS: dict[str, tuple[str, str]] = {
         "Firewall",
         """# Firewall
 
-| | |
+| Item | Value |
 |---|---|
 | Make and model | |
 | Firmware | |
@@ -53,7 +53,7 @@ STARTERS: dict[str, tuple[str, str]] = {
         "Microsoft 365 tenant",
         """# Microsoft 365 tenant
 
-| | |
+| Item | Value |
 |---|---|
 | Tenant name | |
 | Tenant id | |
@@ -75,7 +75,7 @@ STARTERS: dict[str, tuple[str, str]] = {
         "Line-of-business application",
         """# Line-of-business application
 
-| | |
+| Item | Value |
 |---|---|
 | Name and version | |
 | Vendor and support contact | |
