@@ -153,3 +153,13 @@ def test_generate_writes_a_new_key_file_once(tmp_path):
     assert code == 0 and "id " in out
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert _keys("generate", path=str(path))[0] == 1
+
+
+def test_the_thirdway_command_offers_the_keys_actions(tmp_path):
+    from thirdway.cli import parser
+
+    args = parser().parse_args(["keys", "rotate", "--client", "3", "--limit", "10"])
+    assert (args.command, args.action, args.client, args.limit) == ("keys", "rotate", 3, 10)
+    assert parser().parse_args(["keys", "rewrap"]).action == "rewrap"
+    with pytest.raises(SystemExit):
+        parser().parse_args(["keys", "rotate"])  # the client is required
