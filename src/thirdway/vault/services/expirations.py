@@ -174,7 +174,7 @@ def remind_item(item_id: int, today: dt.date) -> int | None:
     twice.  The ticket's number, or None."""
     with transaction.atomic():
         item = (
-            ExpiryItem.objects.select_for_update()
+            ExpiryItem.objects.select_for_update(of=("self",))
             .select_related("client__lead_partner__user")
             .filter(pk=item_id)
             .first()
