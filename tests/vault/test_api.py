@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 
 import pytest
 
@@ -239,3 +240,17 @@ def test_a_page_saved_again_keeps_versions_and_search_finds_it(cast, api_as, vau
         vault["document"].pk
     ]
     assert client.get(f"{API}/vault/documents?q=staff").json()["items"] == []
+
+
+def test_every_vault_endpoint_answers_401_without_a_token(cast, client):
+    schema = client.get(f"{API}/openapi.json").json()
+    tried = 0
+    for url, methods in schema["paths"].items():
+        if not url.startswith(f"{API}/vault/"):
+            continue
+        for method in methods:
+            path = re.sub(r"\{[a-z_]+\}", "1", url)
+            response = _send(client, method, path, None if method == "get" else {})
+            assert response.status_code == 401, (method, url)
+            tried += 1
+    assert tried == 16
