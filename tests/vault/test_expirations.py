@@ -4,9 +4,11 @@ acknowledged or snoozed item stays quiet; a renewal starts the steps again."""
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
 
 from thirdway.audit.models import Source
 from thirdway.tickets.models import Ticket
@@ -124,3 +126,24 @@ def test_the_next_step_and_the_due_steps():
     )
     assert next_step(expiry, (60,), dt.date(2026, 7, 1), sent=()) is None
     assert due_steps(expiry, (60, 30, 7), dt.date(2026, 6, 1), sent=(60,)) == [30]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_several_workers_at_once_open_one_ticket_per_step(cast):
+    _item(cast, 30)
+    opened: list[int] = []
+
+    def work() -> None:
+        try:
+            opened.extend(_run(TODAY))
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=work) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(opened) == 1
+    assert Ticket.objects.count() == 1
+    assert ExpiryReminder.objects.count() == 2  # the 60- and 30-day steps, once each
