@@ -12,7 +12,7 @@ from support.pages import ROLES
 from support.vault import SECRET
 from thirdway.audit.models import Source
 from thirdway.vault.models import Credential, CredentialAccess, Document
-from thirdway.vault.services import documents, expirations
+from thirdway.vault.services import credentials, documents, expirations
 
 # Who may open each kind of page of Acme's vault (the credential is not shared with admins,
 # the page is shown to Acme's admins, the item is Acme's).
@@ -205,3 +205,20 @@ def test_an_expiry_form_refuses_bad_steps_beside_the_field(cast, web_as):
     )
     assert refused.status_code == 400
     assert "is not a number of days" in refused.content.decode()
+
+
+def test_the_report_lists_what_a_person_revealed_that_is_still_unchanged(cast, web_as, firewall):
+    other = credentials.create_credential(
+        cast.partner, cast.acme, name="NAS", secret="nas", source=Source.CLI
+    )
+    for credential in (firewall, other):
+        credentials.reveal_credential(
+            cast.associate, credential, reason="Leaving soon", source=Source.CLI
+        )
+    credentials.update_credential(cast.partner, other, {"secret": "changed"}, source=Source.CLI)
+    browser = web_as(cast.admin)
+    html = browser.get(f"/vault/accessed/?person={cast.associate.pk}").content.decode()
+    rows = html.split('id="at-risk"')[1]
+    assert "Firewall" in rows and "NAS" not in rows
+    for role in sorted({"partner", "desk", "client_admin", "outsider"}):
+        assert web_as(getattr(cast, role)).get("/vault/accessed/").status_code == 404

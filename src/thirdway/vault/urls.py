@@ -33,6 +33,7 @@ urlpatterns = [
     path(
         "documents/<int:document_id>/history/", documents.document_history, name="document_history"
     ),
+    path("accessed/", credentials.accessed_report, name="accessed_report"),
     path("expirations/", expirations.expiry_overview, name="expiry_overview"),
     path("clients/<int:client_id>/expirations/", expirations.expiry_list, name="expiry_list"),
     path(

@@ -5,11 +5,12 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from thirdway.audit.models import Source
+from thirdway.vault import reports
 from thirdway.vault.access import can_keep, can_reveal
 from thirdway.vault.crypto import VaultError
 from thirdway.vault.forms import CredentialForm, RevealForm
@@ -137,3 +138,16 @@ def credential_edit(request: HttpRequest, credential_id: int) -> HttpResponse:
         return services.update_credential(request.user, credential, data, source=Source.WEB)
 
     return _save(request, client, form, act, f"Change {credential}", credential)
+
+
+@login_required
+def accessed_report(request: HttpRequest) -> HttpResponse:
+    """For practice admins: the credentials a person revealed that are still unchanged (to
+    change when they leave or lose access)."""
+    if not request.user.is_practice_admin:
+        raise Http404
+    people = reports.people_who_revealed(request.user)
+    chosen = next((p for p in people if str(p.pk) == request.GET.get("person")), None)
+    rows = reports.accessed_and_unchanged(request.user, chosen) if chosen else []
+    context = {"people": people, "chosen": chosen, "rows": rows}
+    return render(request, "vault/accessed_report.html", context)
