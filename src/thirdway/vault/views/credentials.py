@@ -92,6 +92,10 @@ def _save(request, client, form, act, title, credential=None) -> HttpResponse:
         else:
             messages.success(request, f"{saved} saved.")
             return redirect("vault:credential_detail", saved.pk)
+    if form.is_bound:
+        for name in ("secret", "totp_seed"):
+            if form.data.get(name):
+                form.fields[name].help_text = "Type it again: a secret is never sent back."
     context = {**client_context(request, client, "credentials"), "form": form, "title": title}
     status = 400 if request.method == "POST" else 200
     return render(request, "vault/form.html", context, status=status)
