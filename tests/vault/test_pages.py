@@ -222,3 +222,18 @@ def test_the_report_lists_what_a_person_revealed_that_is_still_unchanged(cast, w
     assert "Firewall" in rows and "NAS" not in rows
     for role in sorted({"partner", "desk", "client_admin", "outsider"}):
         assert web_as(getattr(cast, role)).get("/vault/accessed/").status_code == 404
+
+
+def test_a_change_through_the_page_keeps_empty_secrets_and_may_remove_the_seed(
+    cast, web_as, firewall
+):
+    browser = web_as(cast.partner)
+    url = f"/vault/credentials/{firewall.pk}/edit/"
+    assert "Remove the TOTP seed" in browser.get(url).content.decode()
+    kept = browser.post(url, {"name": "Firewall 2", "username": "admin"})
+    assert kept.status_code == 302
+    changed = Credential.objects.get(pk=firewall.pk)
+    assert changed.name == "Firewall 2" and changed.has_totp
+    assert credentials.open_values(changed)["secret"] == SECRET
+    browser.post(url, {"name": "Firewall 2", "remove_totp": "on"})
+    assert not Credential.objects.get(pk=firewall.pk).has_totp

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -133,12 +134,19 @@ def credential_edit(request: HttpRequest, credential_id: int) -> HttpResponse:
     form = CredentialForm(request.POST or None, client=client, initial=initial)
     for name in ("secret", "totp_seed", "notes"):
         form.fields[name].help_text = "Left empty: it stays as it is."
+    if credential.has_totp:
+        form.fields["remove_totp"] = forms.BooleanField(
+            required=False, label="Remove the TOTP seed"
+        )
 
     def act(form):
         data = form.linked_ids()
+        remove_totp = data.pop("remove_totp", False)
         for name in ("secret", "totp_seed", "notes"):
             if not data[name]:
                 data[name] = None  # kept
+        if remove_totp:
+            data["totp_seed"] = ""
         return services.update_credential(request.user, credential, data, source=Source.WEB)
 
     return _save(request, client, form, act, f"Change {credential}", credential)
