@@ -237,3 +237,17 @@ def test_a_change_through_the_page_keeps_empty_secrets_and_may_remove_the_seed(
     assert credentials.open_values(changed)["secret"] == SECRET
     browser.post(url, {"name": "Firewall 2", "remove_totp": "on"})
     assert not Credential.objects.get(pk=firewall.pk).has_totp
+
+
+@pytest.mark.parametrize("role", ROLES)
+def test_acknowledge_and_snooze_answer_each_role_as_the_rules_say(cast, web_as, acme_vault, role):
+    browser = web_as(getattr(cast, role))
+    item = acme_vault["expiry"]
+    until = str(dt.date.today() + dt.timedelta(days=2))
+    expected = 302 if role in KEEPERS else (403 if role in SEES["expiry"] else 404)
+    acknowledged = browser.post(f"/vault/expirations/{item.pk}/acknowledge/")
+    snoozed = browser.post(f"/vault/expirations/{item.pk}/snooze/", {"until": until})
+    assert (acknowledged.status_code, snoozed.status_code) == (expected, expected)
+    item.refresh_from_db()
+    assert item.acknowledged == (role in KEEPERS)
+    assert (item.snoozed_until is not None) == (role in KEEPERS)
