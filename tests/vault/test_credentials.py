@@ -4,9 +4,12 @@ stays closed without its key or with a wrong one, and a moved ciphertext does no
 from __future__ import annotations
 
 import logging
+import threading
 
 import pytest
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import connection
 
 from support.vault import SECRET, SEED, write_key
 from thirdway.audit.models import AuditRecord, Source
@@ -168,3 +171,36 @@ def test_no_key_or_secret_reaches_the_logs(cast, firewall, master_key, caplog):
     logged = caplog.text + " ".join(str(record.args) for record in caplog.records)
     assert SECRET not in logged
     assert master_key.read_text().strip() not in logged
+
+
+@pytest.mark.skipif(
+    settings.DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3",
+    reason="SQLite writes one transaction at a time, and its in-memory test database locks "
+    "whole tables across threads",
+)
+@pytest.mark.django_db(transaction=True)
+def test_credentials_added_at_once_share_the_one_data_key_made_for_the_client(cast, master_key):
+    made: list[int] = []
+
+    def add(number: int) -> None:
+        try:
+            credential = credentials.create_credential(
+                cast.partner,
+                cast.acme,
+                name=f"PC {number}",
+                secret=f"pc-{number}",
+                source=Source.CLI,
+            )
+            made.append(credential.pk)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=add, args=(n,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(made) == 4
+    assert ClientKey.objects.filter(client=cast.acme).count() == 1
+    for credential in Credential.objects.all():
+        assert credentials.open_values(credential)["secret"] == f"pc-{credential.name[3:]}"
