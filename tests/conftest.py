@@ -281,6 +281,12 @@ def _plain_storage(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _vault_key_per_test(settings, tmp_path):
+    """The vault's generated master key lives in the test's own folder, never in var/."""
+    settings.VAULT_GENERATED_MASTER_KEY_FILE = tmp_path / "vault_master_key"
+
+
+@pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """Argon2 is slow on purpose; tests that are not about hashing need not pay for it."""
     settings.PASSWORD_HASHERS = [

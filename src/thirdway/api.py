@@ -27,6 +27,7 @@ from thirdway.sla.api import router as sla_router
 from thirdway.tickets.api.router import router as tickets_router
 from thirdway.tickets.lifecycle import TransitionRefused
 from thirdway.tickets.services import AttachmentTooLarge
+from thirdway.vault.api import router as vault_router
 
 # Where ninja says a field came from; people need only the field's own name.
 SCHEMA_LOCATIONS = {"body", "payload", "query", "file", "form", "path", "header", "filters"}
@@ -213,6 +214,7 @@ api.add_router("/", clients_router, tags=["clients"])
 api.add_router("/", sla_router, tags=["sla"])
 api.add_router("/", tickets_router, tags=["tickets"])
 api.add_router("/", mail_router, tags=["mail"])
+api.add_router("/", vault_router, tags=["vault"])
 
 
 def _limits(code: str | None, params: dict) -> str:

@@ -64,6 +64,12 @@ PURE_FLOORS: tuple[tuple[str, ...], ...] = (
         "dispatch.policies",
         "dispatch.scenario",
         "dispatch.bound",
+        # the vault's envelope encryption, one-time codes, Markdown and reminder steps
+        "vault.crypto",
+        "vault.otp",
+        "vault.markdown",
+        "vault.reminders",
+        "vault.templates_library",
     ),
     ("sla.engine", "tickets.lifecycle"),
     # supervisor: the parent of ``thirdway serve``, held to the standard library
