@@ -64,7 +64,7 @@ PURE_FLOORS: tuple[tuple[str, ...], ...] = (
         "dispatch.scenario",
         "dispatch.bound",
     ),
-    ("sla.engine", "tickets.lifecycle"),
+    ("sla.engine", "tickets.lifecycle", "billing.engine"),
     # supervisor: the parent of ``thirdway serve``, held to the standard library
     ("weekly_hours", "distance", "layers", "supervisor"),
 )
