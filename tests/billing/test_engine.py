@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from decimal import Decimal
 from fractions import Fraction
 
@@ -28,7 +29,7 @@ def rules(draw) -> SplitRules:
     """Six whole or half percentages that add up to 100."""
     cuts = sorted(draw(st.lists(st.integers(0, 200), min_size=5, max_size=5)))
     bounds = [0, *cuts, 200]
-    values = [D(high - low) / 2 for low, high in zip(bounds, bounds[1:], strict=False)]
+    values = [D(high - low) / 2 for low, high in itertools.pairwise(bounds)]
     return SplitRules(
         "Drawn",
         **dict(zip(RULES, values, strict=True)),
