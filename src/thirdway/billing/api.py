@@ -9,6 +9,8 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
+from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
@@ -22,8 +24,38 @@ from thirdway.network.models import Partner, Practice
 from thirdway.payloads import Id, Page, Payload, kept
 
 router = Router()
-Money = Annotated[Decimal, Field(ge=0, max_digits=14, decimal_places=2)]
-Percent = Annotated[Decimal, Field(ge=0, le=100, max_digits=5, decimal_places=2)]
+LONGEST_AMOUNT = 20
+
+
+def _short(value: object) -> object:
+    """An amount sent as text is at most 20 characters, before Decimal reads it."""
+    if isinstance(value, str) and len(value) > LONGEST_AMOUNT:
+        raise PydanticCustomError(
+            "amount_too_long",
+            f"The amount is longer than {LONGEST_AMOUNT} characters.",
+            {"allowed": f"at most {LONGEST_AMOUNT} characters"},
+        )
+    return value
+
+
+def _amount(maximum: int | None = None) -> WithJsonSchema:
+    number: dict = {"type": "number", "minimum": 0}
+    if maximum is not None:
+        number["maximum"] = maximum
+    text = {"type": "string", "maxLength": LONGEST_AMOUNT, "pattern": r"^\d+(\.\d{1,2})?$"}
+    return WithJsonSchema({"anyOf": [number, text]})
+
+
+# Money and percentages: never negative, whole cents, sent as a number or a decimal string.
+Money = Annotated[
+    Decimal, BeforeValidator(_short), Field(ge=0, max_digits=14, decimal_places=2), _amount()
+]
+Percent = Annotated[
+    Decimal,
+    BeforeValidator(_short),
+    Field(ge=0, le=100, max_digits=5, decimal_places=2),
+    _amount(100),
+]
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
 Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", max_length=7)]
 KindName = Literal["managed", "time_materials", "block_hours"]
