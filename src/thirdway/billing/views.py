@@ -298,7 +298,10 @@ def statement_page(request: HttpRequest) -> HttpResponse:
     if own is None and not sees_all_statements(user):
         raise Http404
     partners = Partner.objects.all() if sees_all_statements(user) else Partner.objects.none()
-    form = StatementForm(request.GET or None, partners=partners)
+    data = request.GET.copy()
+    if not data.get("month"):
+        data["month"] = f"{timezone.localdate():%Y-%m}"
+    form = StatementForm(data, partners=partners)
     chosen = month = None
     if form.is_valid():
         chosen, month = form.cleaned_data["partner"], form.cleaned_data["month"]
