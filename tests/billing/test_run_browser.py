@@ -3,18 +3,24 @@ previews the lines with where their quantities came from, and the drafts are mad
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from support.browser import DESKTOP, PHONE, fits, sign_in
 from thirdway.billing.models import Invoice
 
-SHOTS = "/tmp/billing-shots"
+# Screenshots go to the test's own directory, or where THIRDWAY_SHOTS says (to look at them).
+SHOTS_DIRECTORY = "THIRDWAY_SHOTS"
 
 
 @pytest.mark.browser
-def test_the_admin_previews_and_runs_the_month(cast, books, book_time, live_server, browser):
+def test_the_admin_previews_and_runs_the_month(
+    cast, books, book_time, live_server, browser, tmp_path
+):
     from playwright.sync_api import expect
 
+    shots = os.environ.get(SHOTS_DIRECTORY, str(tmp_path))
     book_time(cast.partner, books.partner_rate, 90, note="Firewall rules")
     url = live_server.url
     page = browser.new_context(viewport=DESKTOP).new_page()
@@ -25,7 +31,7 @@ def test_the_admin_previews_and_runs_the_month(cast, books, book_time, live_serv
     page.locator("input[name=month]").fill("")  # the month input takes no impossible month
     page.get_by_role("button", name="Preview").click()
     expect(page.locator(".field.invalid")).to_contain_text("This field is required")
-    page.screenshot(path=f"{SHOTS}/run-invalid-desktop.png", full_page=True)
+    page.screenshot(path=f"{shots}/run-invalid-desktop.png", full_page=True)
 
     page.locator("input[name=month]").fill("2026-11")
     page.get_by_role("button", name="Preview").click()
@@ -33,7 +39,7 @@ def test_the_admin_previews_and_runs_the_month(cast, books, book_time, live_serv
     expect(preview).to_contain_text("2 devices among the client's assets on 2026-11-01")
     expect(preview).to_contain_text("Partner time")
     assert not Invoice.objects.exists()
-    page.screenshot(path=f"{SHOTS}/run-preview-desktop.png", full_page=True)
+    page.screenshot(path=f"{shots}/run-preview-desktop.png", full_page=True)
 
     page.get_by_role("button", name="Make the drafts").click()
     expect(page.locator("#invoice-rows")).to_contain_text("Acme Bakery")
@@ -43,18 +49,18 @@ def test_the_admin_previews_and_runs_the_month(cast, books, book_time, live_serv
     page.locator("#invoice-rows tr", has_text="Acme Bakery").locator("a").click()
     page.get_by_role("button", name="Approve and number").click()
     expect(page.locator("h1")).to_contain_text("INV-000001")
-    page.screenshot(path=f"{SHOTS}/invoice-desktop.png", full_page=True)
+    page.screenshot(path=f"{shots}/invoice-desktop.png", full_page=True)
 
     page.set_viewport_size(PHONE)
-    page.screenshot(path=f"{SHOTS}/invoice-phone.png", full_page=True)
+    page.screenshot(path=f"{shots}/invoice-phone.png", full_page=True)
     assert fits(page)
     page.goto(f"{url}/billing/run/?practice={cast.security.pk}&month=2026-11")
     expect(page.locator("#nothing-to-bill")).to_be_visible()
-    page.screenshot(path=f"{SHOTS}/run-phone.png", full_page=True)
+    page.screenshot(path=f"{shots}/run-phone.png", full_page=True)
     assert fits(page)
     page.goto(f"{url}/billing/statements/?partner={cast.partner_record.pk}")
     expect(page.locator("#statement-rows")).to_contain_text("Partner time")
-    page.screenshot(path=f"{SHOTS}/statement-phone.png", full_page=True)
+    page.screenshot(path=f"{shots}/statement-phone.png", full_page=True)
     assert fits(page)
     page.set_viewport_size(DESKTOP)
-    page.screenshot(path=f"{SHOTS}/statement-desktop.png", full_page=True)
+    page.screenshot(path=f"{shots}/statement-desktop.png", full_page=True)
