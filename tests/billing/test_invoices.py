@@ -302,3 +302,41 @@ def test_block_hours_bill_the_block_once_and_time_beyond_it_at_the_rate(cast, bo
     line = december.lines.get()
     assert (line.quantity, line.net) == (D("1.00"), D("100.00"))
     assert line.quantity_source == "3.00 h worked, 2.00 h from the block"
+
+
+def test_delivery_by_resolved_tickets_and_the_desks_fee_for_those_it_resolved(cast, books):
+    from django.utils import timezone
+
+    from thirdway.tickets import services as tickets
+
+    services.update_settings(
+        cast.admin, cast.security, {"delivery_basis": "tickets"}, source=Source.CLI
+    )
+    for who in (cast.partner_record, cast.partner_record, cast.desk_record):
+        ticket = tickets.create_ticket(
+            cast.admin,
+            cast.acme,
+            subject="Virus",
+            body_text="Help",
+            source=Source.CLI,
+            practice_id=cast.security.pk,
+        )
+        tickets.assign(cast.admin, ticket, who, source=Source.CLI)
+        tickets.change_status(cast.admin, ticket, "resolved", source=Source.CLI)
+    month = timezone.localdate().replace(day=1)
+    run(cast, month)
+    invoice = invoicing.approve_invoice(
+        cast.admin, Invoice.objects.get(client=cast.acme, month=month), source=Source.CLI
+    )
+    monitoring = invoice.lines.get(description__startswith="Monitoring").transactions.get()
+    by_rule = {(leg.rule, str(leg.account)): leg.amount for leg in monitoring.legs.exclude(rule="")}
+    assert by_rule == {
+        ("origination", "Share owed · Paula Partner"): D("-20.00"),
+        # 60 % and the 2/3 of the desk fee the desk did not earn, all Paula's two tickets
+        ("delivery", "Share owed · Paula Partner"): D("-63.33"),
+        ("pool", "Share owed · The practice pool"): D("-10.00"),
+        ("network", "Share owed · The network"): D("-5.00"),
+        ("desk_fee", "Share owed · The desk"): D("-1.67"),
+    }
+    assert monitoring.facts["tickets_resolved"] == 3
+    assert monitoring.facts["desk_resolved"] == 1

@@ -13,7 +13,14 @@ from django.utils import timezone
 
 from thirdway.audit.models import Source
 from thirdway.billing import invoicing, ledger
-from thirdway.billing.models import Account, InvoiceLine, LedgerTransaction, Leg, TimeEntry
+from thirdway.billing.models import (
+    Account,
+    Invoice,
+    InvoiceLine,
+    LedgerTransaction,
+    Leg,
+    TimeEntry,
+)
 
 MONTH = dt.date(2026, 11, 1)
 
@@ -67,3 +74,30 @@ def test_two_runs_at_once_never_bill_a_line_twice(cast, books, book_time):
     billed = InvoiceLine.objects.filter(description="Partner time")
     assert sum(line.quantity for line in billed) == Decimal(10)
     assert sum(run.lines_made for run in made) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_approvals_at_once_take_consecutive_numbers(cast, books):
+    _postgresql_only()
+    invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
+    drafts = list(Invoice.objects.filter(state="draft"))
+    start = threading.Barrier(len(drafts))
+    failures = []
+
+    def approve(draft):
+        try:
+            start.wait()
+            invoicing.approve_invoice(cast.admin, draft, source=Source.CLI)
+        except Exception as error:  # reported below
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=approve, args=(draft,)) for draft in drafts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == ["INV-000001", "INV-000002"]
