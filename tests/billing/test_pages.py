@@ -207,3 +207,40 @@ def test_the_admin_approves_a_draft_on_its_page(cast, billed, web_as):
     assert globex.number == "INV-000002"
     html = browser.get(f"/billing/invoices/{globex.pk}/").content.decode()
     assert "INV-000002" in html and "Mark sent" in html and "origination" in html
+
+
+def test_the_admin_adds_and_removes_lines_of_a_draft_on_its_page(cast, billed, web_as):
+    _, globex = billed
+    browser = web_as(cast.admin)
+    refused = browser.post(
+        f"/billing/invoices/{globex.pk}/lines/new/",
+        {
+            "description": "Router",
+            "quantity": "1",
+            "unit_price": "-40",
+            "vat_category": "S",
+            "vat_rate": "20",
+        },
+    )
+    assert "The unit price is negative. Allowed: 0 or more." in refused.content.decode()
+    added = browser.post(
+        f"/billing/invoices/{globex.pk}/lines/new/",
+        {
+            "description": "Router",
+            "quantity": "1",
+            "unit_price": "40",
+            "vat_category": "S",
+            "vat_rate": "20",
+        },
+    )
+    assert added.status_code == 302
+    globex.refresh_from_db()
+    assert (globex.net, globex.gross) == (D("240.00"), D("288.00"))
+    line = globex.lines.get(description="Router")
+    assert browser.post(f"/billing/invoices/{globex.pk}/lines/{line.pk}/remove/").status_code == 302
+    globex.refresh_from_db()
+    assert globex.net == D("200.00")
+    paula = web_as(cast.partner)
+    other = globex.lines.get()
+    assert paula.post(f"/billing/invoices/{globex.pk}/lines/{other.pk}/remove/").status_code == 404
+    assert globex.lines.count() == 1

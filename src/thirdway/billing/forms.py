@@ -6,7 +6,14 @@ import datetime as dt
 
 from django import forms
 
-from thirdway.billing.models import BillingSettings, Contract, ContractLine, TimeEntry, Unit
+from thirdway.billing.models import (
+    BillingSettings,
+    Contract,
+    ContractLine,
+    InvoiceLine,
+    TimeEntry,
+    Unit,
+)
 from thirdway.billing.services import CONTRACT_FIELDS, LINE_FIELDS, SETTINGS_FIELDS
 from thirdway.clients.models import Client
 from thirdway.network.models import Partner, Practice
@@ -108,6 +115,12 @@ class SettingsForm(ServiceValidatedForm):
     class Meta:
         model = BillingSettings
         fields = SETTINGS_FIELDS
+
+
+class InvoiceLineForm(ServiceValidatedForm):
+    class Meta:
+        model = InvoiceLine
+        fields = ["description", "quantity", "unit_price", "vat_category", "vat_rate"]
 
 
 class ContractFilterForm(forms.Form):

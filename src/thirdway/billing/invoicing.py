@@ -407,8 +407,9 @@ def _post_invoice(invoice: Invoice) -> None:
         invoice=invoice,
     )
     rules = rules_of(settings_of(practice))
+    known: dict = {}
     for line in invoice.lines.select_related("contract_line__contract"):
-        split_invoice_line(invoice, line, rules)
+        split_invoice_line(invoice, line, rules, known)
 
 
 @transaction.atomic

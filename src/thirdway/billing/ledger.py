@@ -40,15 +40,15 @@ class Entry:
 
 
 def account(practice, kind: str, holder: str, *, partner=None, client=None) -> Account:
-    """The account of ``holder`` of ``kind`` in ``practice``, opened on first use."""
-    currency = practice.billing.currency
+    """The account of ``holder`` of ``kind`` in ``practice``, opened on first use (``partner``
+    and ``client`` as objects or ids)."""
     found, _ = Account.objects.get_or_create(
         practice=practice,
         kind=kind,
         holder=holder,
-        partner=partner,
-        client=client,
-        defaults={"currency": currency},
+        partner_id=getattr(partner, "pk", partner),
+        client_id=getattr(client, "pk", client),
+        defaults={"currency": practice.billing.currency},
     )
     return found
 
@@ -115,14 +115,17 @@ def reverse(original: LedgerTransaction, memo: str) -> LedgerTransaction:
     )
 
 
-def share_account(practice, recipient, kind: str = AccountKind.OWED) -> Account:
-    """The owed or payable account of a split's recipient (engine ``Recipient``)."""
-    from thirdway.network.models import Partner
-
-    if recipient.kind == "partner":
-        partner = Partner.objects.get(pk=int(recipient.key))
-        return account(practice, kind, Holder.PARTNER, partner=partner)
-    return account(practice, kind, recipient.kind)
+def share_account(practice, recipient, kind: str = AccountKind.OWED, *, known=None) -> Account:
+    """The owed or payable account of a split's recipient (engine ``Recipient``); ``known``
+    keeps the accounts already looked up, so an invoice's lines ask for each once."""
+    known = {} if known is None else known
+    key = (practice.pk, kind, recipient)
+    if key not in known:
+        if recipient.kind == "partner":
+            known[key] = account(practice, kind, Holder.PARTNER, partner=int(recipient.key))
+        else:
+            known[key] = account(practice, kind, recipient.kind)
+    return known[key]
 
 
 def total(legs) -> Decimal:

@@ -109,9 +109,10 @@ def facts_of(invoice: Invoice, line: InvoiceLine, rules: SplitRules) -> tuple[Li
 
 
 def split_invoice_line(
-    invoice: Invoice, line: InvoiceLine, rules: SplitRules
+    invoice: Invoice, line: InvoiceLine, rules: SplitRules, known: dict | None = None
 ) -> LedgerTransaction | None:
-    """Post the line's shares as owed: revenue debited, each recipient's owed account credited."""
+    """Post the line's shares as owed: revenue debited, each recipient's owed account credited
+    (``known``: the accounts looked up for the invoice's earlier lines)."""
     if not line.net:
         return None
     facts, plain = facts_of(invoice, line, rules)
@@ -119,7 +120,7 @@ def split_invoice_line(
     revenue = ledger.account(practice, AccountKind.REVENUE, Holder.PRACTICE)
     entries = [ledger.Entry(revenue, line.net)]
     for share in split_line(rules, facts):
-        owed = ledger.share_account(practice, share.recipient)
+        owed = ledger.share_account(practice, share.recipient, known=known)
         entries.append(ledger.Entry(owed, -share.amount, share.rule))
     return ledger.post(
         practice,

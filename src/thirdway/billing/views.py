@@ -26,6 +26,7 @@ from thirdway.billing.forms import (
     ContractFilterForm,
     ContractForm,
     ContractLineForm,
+    InvoiceLineForm,
     RunForm,
     SettingsForm,
     StatementForm,
@@ -337,6 +338,48 @@ def share_detail(request: HttpRequest, leg_id: int) -> HttpResponse:
         "billing/share.html",
         {"leg": leg, "posted": posted, "facts": facts, "entries": entries, "partner": partner},
     )
+
+
+@login_required
+def settings_index(request: HttpRequest) -> HttpResponse:
+    _admin(request)
+    first = Practice.objects.order_by("name", "pk").first()
+    if first is None:
+        raise Http404
+    return redirect("billing:settings", first.pk)
+
+
+@login_required
+@require_POST
+def line_remove(request: HttpRequest, invoice_id: int, line_id: int) -> HttpResponse:
+    """Take a line off a draft (its time and month may be billed again)."""
+    invoice = get_object_or_404(_invoices(request), pk=invoice_id)
+    _admin(request)
+    line = get_object_or_404(invoice.lines, pk=line_id)
+    try:
+        invoicing.remove_invoice_line(request.user, line, source=Source.WEB)
+    except ValidationError as error:
+        messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
+    return redirect("billing:invoice_detail", invoice.pk)
+
+
+@login_required
+def line_add(request: HttpRequest, invoice_id: int) -> HttpResponse:
+    """Add a line to a draft by hand: hardware, an expense."""
+    invoice = get_object_or_404(_invoices(request), pk=invoice_id)
+    _admin(request)
+    form = InvoiceLineForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            invoicing.add_invoice_line(
+                request.user, invoice, source=Source.WEB, **form.cleaned_data
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Line added.")
+            return redirect("billing:invoice_detail", invoice.pk)
+    return _form_page(request, form, f"New line · {invoice}")
 
 
 @login_required
