@@ -6,6 +6,7 @@ remainder method does, and it is deterministic.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Hashable, Sequence
 from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
@@ -36,18 +37,28 @@ def allocate(amount: Decimal, weights: Sequence[tuple[K, Fraction]]) -> list[tup
     the weights were given, so the same input always gives the same split.  A negative amount
     is split as its opposite and negated, so a reversal mirrors the original to the cent.
     """
-    total = sum((weight for _, weight in weights), Fraction(0))
-    if any(weight < 0 for _, weight in weights) or total != 1:
+    if any(weight < 0 for _, weight in weights) or sum(w for _, w in weights) != 1:
         raise ValueError("weights must be non-negative and sum to 1")
+    denominator = math.lcm(*(weight.denominator for _, weight in weights))
+    numerators = [weight.numerator * (denominator // weight.denominator) for _, weight in weights]
+    parts = allocate_whole(amount, numerators, denominator)
+    return [(key, part) for (key, _), part in zip(weights, parts, strict=True)]
+
+
+def allocate_whole(amount: Decimal, numerators: Sequence[int], denominator: int) -> list[Decimal]:
+    """:func:`allocate` with the weights given as whole numerators over one denominator (they
+    sum to it): integer arithmetic only, for the engine's hot path."""
     sign = -1 if amount < 0 else 1
     whole = cents(abs(amount))
-    exact = [whole * weight for _, weight in weights]
-    floors = [int(part) for part in exact]  # parts are non-negative: int() is the floor
+    floors = []
+    remainders = []
+    for numerator in numerators:
+        part, remainder = divmod(whole * numerator, denominator)
+        floors.append(part)
+        remainders.append(remainder)
     left = whole - sum(floors)
-    order = sorted(range(len(exact)), key=lambda i: (-(exact[i] - floors[i]), i))
-    for i in order[:left]:
-        floors[i] += 1
-    return [
-        (key, Decimal(sign * part).scaleb(-2))
-        for (key, _), part in zip(weights, floors, strict=True)
-    ]
+    if left:
+        order = sorted(range(len(floors)), key=lambda i: (-remainders[i], i))
+        for i in order[:left]:
+            floors[i] += 1
+    return [Decimal(sign * part).scaleb(-2) for part in floors]

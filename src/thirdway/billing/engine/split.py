@@ -17,12 +17,12 @@ to the practice's pool.  The split sums to the line to the cent (:func:`money.al
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
-from fractions import Fraction
 
-from thirdway.billing.engine.money import allocate, cents
+from thirdway.billing.engine.money import allocate_whole
 
 RULES = ("origination", "delivery", "pool", "network", "desk_fee", "referral")
 DELIVERY_BASES = ("time", "tickets")
@@ -79,6 +79,12 @@ class SplitRules:
                 raise RulesRefused(
                     rule, f"The {rule} rule of {self.name} is {value} %.", "0 to 100 %"
                 )
+            if value * 100 != int(value * 100):
+                raise RulesRefused(
+                    rule,
+                    f"The {rule} rule of {self.name} has more than two decimals.",
+                    "a percentage with at most two decimals",
+                )
         if self.fade_years < 0:
             raise RulesRefused("fade_years", "Fading years cannot be negative.", "0 or more")
         if self.delivery_basis not in DELIVERY_BASES:
@@ -123,55 +129,60 @@ class Share:
     amount: Decimal
 
 
-def _percent(value: Decimal) -> Fraction:
-    return Fraction(value) / 100
+@functools.lru_cache(maxsize=64)
+def _checked(rules: SplitRules) -> dict[str, int]:
+    """The rules checked, as hundredths of a percent per rule (once per set of rules)."""
+    rules.check()
+    return {rule: int(value * 100) for rule, value in rules.percentages().items()}
 
 
-def _origination(rules: SplitRules, facts: LineFacts) -> tuple[Fraction, Fraction]:
-    """(kept by the originator, faded out to delivery)."""
-    weight = _percent(rules.origination)
-    if not rules.fade_years:
-        return weight, Fraction(0)
-    left = max(Fraction(0), 1 - Fraction(facts.years_since_origination, rules.fade_years))
-    return weight * left, weight * (1 - left)
+def _weights(rules: SplitRules, facts: LineFacts) -> tuple[dict[tuple[str, Recipient], int], int]:
+    """The exact weight of each (rule, recipient) as whole numerators over one denominator.
 
+    The denominator is 10,000 (hundredths of a percent) times the fading years, the tickets
+    resolved and the minutes or tickets delivered (each at least 1), so every step below divides
+    exactly and the numerators sum to the denominator.
+    """
+    percent = _checked(rules)
+    fade = rules.fade_years or 1
+    tickets = facts.tickets_resolved if facts.tickets_resolved > 0 else 1
+    worked = {key: amount for key, amount in facts.delivery.items() if amount > 0}
+    total = sum(worked.values()) or 1
+    unit = fade * tickets * total
+    parts: dict[tuple[str, Recipient], int] = {}
 
-def _desk(rules: SplitRules, facts: LineFacts) -> Fraction:
-    if facts.tickets_resolved <= 0:
-        return Fraction(0)
-    resolved = min(max(facts.desk_resolved, 0), facts.tickets_resolved)
-    return _percent(rules.desk_fee) * Fraction(resolved, facts.tickets_resolved)
-
-
-def _weights(rules: SplitRules, facts: LineFacts) -> dict[tuple[str, Recipient], Fraction]:
-    """The exact weight of each (rule, recipient); they sum to 1."""
-    parts: dict[tuple[str, Recipient], Fraction] = {}
-
-    def give(rule: str, recipient: Recipient, weight: Fraction) -> None:
+    def give(rule: str, recipient: Recipient, weight: int) -> None:
         if weight:
-            parts[(rule, recipient)] = parts.get((rule, recipient), Fraction(0)) + weight
+            parts[(rule, recipient)] = parts.get((rule, recipient), 0) + weight
 
-    kept, faded = _origination(rules, facts)
-    referral = _percent(rules.referral)
+    origination = percent["origination"] * unit
+    kept = origination
+    if rules.fade_years:
+        left = max(0, fade - facts.years_since_origination)
+        kept = percent["origination"] * left * tickets * total
+    faded = origination - kept
+    referral = percent["referral"] * unit
     if facts.referrer is not None:
         give("referral", Recipient("partner", facts.referrer), referral)
     else:
         kept += referral
     originator = Recipient("partner", facts.originator) if facts.originator else POOL
     give("origination", originator, kept)
-    desk = _desk(rules, facts)
+    desk = 0
+    if facts.tickets_resolved > 0:
+        resolved = min(max(facts.desk_resolved, 0), facts.tickets_resolved)
+        desk = percent["desk_fee"] * resolved * fade * total
     give("desk_fee", DESK, desk)
-    delivery = _percent(rules.delivery) + faded + _percent(rules.desk_fee) - desk
-    worked = {key: amount for key, amount in facts.delivery.items() if amount > 0}
-    total = sum(worked.values())
-    if total:
+    delivery = (percent["delivery"] + percent["desk_fee"]) * unit + faded - desk
+    if worked:
+        each = delivery // total  # exact: every term above carries the factor ``total``
         for key in sorted(worked):
-            give("delivery", Recipient("partner", key), delivery * Fraction(worked[key], total))
+            give("delivery", Recipient("partner", key), each * worked[key])
     else:
         give("delivery", POOL, delivery)
-    give("pool", POOL, _percent(rules.pool))
-    give("network", NETWORK, _percent(rules.network))
-    return parts
+    give("pool", POOL, percent["pool"] * unit)
+    give("network", NETWORK, percent["network"] * unit)
+    return parts, 10_000 * unit
 
 
 def split_line(rules: SplitRules, facts: LineFacts) -> list[Share]:
@@ -180,12 +191,11 @@ def split_line(rules: SplitRules, facts: LineFacts) -> list[Share]:
     Refuses rules that do not add up (:class:`RulesRefused`) and an amount with more than two
     decimal places (``ValueError``).  Shares of zero are left out.
     """
-    rules.check()
-    cents(facts.net)
-    weights = _weights(rules, facts)
+    weights, denominator = _weights(rules, facts)
     ordered = sorted(weights.items(), key=lambda item: (RULES.index(item[0][0]), item[0][1]))
+    amounts = allocate_whole(facts.net, [weight for _, weight in ordered], denominator)
     return [
         Share(rule, recipient, amount)
-        for (rule, recipient), amount in allocate(facts.net, ordered)
+        for ((rule, recipient), _), amount in zip(ordered, amounts, strict=True)
         if amount
     ]
