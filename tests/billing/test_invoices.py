@@ -340,3 +340,44 @@ def test_delivery_by_resolved_tickets_and_the_desks_fee_for_those_it_resolved(ca
     }
     assert monitoring.facts["tickets_resolved"] == 3
     assert monitoring.facts["desk_resolved"] == 1
+
+
+def test_an_invoice_of_hours_from_the_block_moves_no_money_and_a_credit_note_is_not_paid(
+    cast, book_time
+):
+    block = services.create_contract(
+        cast.admin,
+        client=cast.globex,
+        practice=cast.security,
+        kind="block_hours",
+        name="Two hours",
+        starts_on=dt.date(2026, 1, 1),
+        block_minutes=120,
+        block_price=D("180.00"),
+        source=Source.CLI,
+    )
+    rate = services.add_contract_line(
+        cast.admin,
+        block,
+        description="Support",
+        unit="hour",
+        price=D("100.00"),
+        source=Source.CLI,
+    )
+    book_time(cast.other_partner, rate, 60)
+    run(cast)
+    draft = Invoice.objects.get(client=cast.globex)
+    invoicing.remove_invoice_line(
+        cast.admin, draft.lines.get(description__startswith="Block"), source=Source.CLI
+    )
+    invoice = invoicing.approve_invoice(cast.admin, draft, source=Source.CLI)
+    assert invoice.gross == 0 and not invoice.transactions.exists()
+    assert invoicing.mark_paid(cast.admin, invoice, source=Source.CLI).state == "paid"
+    run(cast)
+    paid = invoicing.approve_invoice(
+        cast.admin, Invoice.objects.get(client=cast.globex, state="draft"), source=Source.CLI
+    )
+    note = invoicing.credit_invoice(cast.admin, paid, source=Source.CLI)
+    with pytest.raises(ValidationError) as refused:
+        invoicing.mark_paid(cast.admin, note, source=Source.CLI)
+    assert "kind" in refused.value.error_dict

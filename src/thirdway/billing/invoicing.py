@@ -185,18 +185,20 @@ def _time(contract: Contract, last: dt.date) -> list[Proposed]:
 def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed]]]:
     """What a run for ``month`` would bill, by client id: nothing is written (the preview)."""
     first, last = month_bounds(month)
-    claimed = set(
-        InvoiceLine.objects.filter(claim__isnull=False, invoice__practice=practice).values_list(
-            "claim", flat=True
-        )
-    )
     found: dict[int, tuple[object, list[Proposed]]] = {}
     for contract in _contracts(practice, first, last):
-        lines = [p for p in _monthly(contract, first, last) if p.claim not in claimed]
-        lines += _time(contract, last)
+        lines = _monthly(contract, first, last) + _time(contract, last)
         if lines:
             found.setdefault(contract.client_id, (contract.client, []))[1].extend(lines)
-    return found
+    # Only the month's own claims are looked up, however long the practice's history.
+    wanted = [line.claim for _, lines in found.values() for line in lines if line.claim]
+    claimed = set(InvoiceLine.objects.filter(claim__in=wanted).values_list("claim", flat=True))
+    unclaimed = {}
+    for client_id, (client, lines) in found.items():
+        left = [line for line in lines if line.claim not in claimed]
+        if left:
+            unclaimed[client_id] = (client, left)
+    return unclaimed
 
 
 # --- the run -----------------------------------------------------------------------------------
@@ -388,6 +390,8 @@ def _post_invoice(invoice: Invoice) -> None:
     from thirdway.billing.services import rules_of
 
     practice = invoice.practice
+    if not invoice.gross:
+        return  # nothing owed: an invoice of zero lines (hours from a block) moves no money
     ledger.post(
         practice,
         TransactionKind.INVOICE,
@@ -447,7 +451,21 @@ def mark_paid(actor, invoice: Invoice, *, source: str) -> Invoice:
     """The client paid in full: cash in, receivable out, and every share owed becomes payable."""
     require(may_manage_billing(actor), MANAGE)
     invoice = _locked(invoice)
+    if invoice.kind != InvoiceKind.INVOICE:
+        raise invalid("kind", "A credit note is not paid by the client.", "an invoice")
     _require_state(invoice, InvoiceState.APPROVED, InvoiceState.SENT)
+    if invoice.gross:
+        _post_payment(invoice)
+    for split in invoice.transactions.filter(kind=TransactionKind.SPLIT).order_by("pk"):
+        make_payable(split)
+    before = invoice.state
+    invoice.state, invoice.paid_at = InvoiceState.PAID, timezone.now()
+    invoice.save(update_fields=["state", "paid_at"])
+    _audit(actor, "invoice.paid", invoice, source, {"state": [before, "paid"]})
+    return invoice
+
+
+def _post_payment(invoice: Invoice) -> None:
     practice = invoice.practice
     ledger.post(
         practice,
@@ -466,13 +484,6 @@ def mark_paid(actor, invoice: Invoice, *, source: str) -> Invoice:
         ],
         invoice=invoice,
     )
-    for split in invoice.transactions.filter(kind=TransactionKind.SPLIT).order_by("pk"):
-        make_payable(split)
-    before = invoice.state
-    invoice.state, invoice.paid_at = InvoiceState.PAID, timezone.now()
-    invoice.save(update_fields=["state", "paid_at"])
-    _audit(actor, "invoice.paid", invoice, source, {"state": [before, "paid"]})
-    return invoice
 
 
 @transaction.atomic
