@@ -39,7 +39,7 @@ from thirdway.billing.models import (
 )
 from thirdway.billing.quantities import count
 from thirdway.billing.services import MANAGE, settings_of
-from thirdway.billing.sharing import make_payable, split_invoice_line
+from thirdway.billing.sharing import InvoiceContext, make_payable, split_invoice_line
 from thirdway.errors import invalid, require
 
 HOUR = Decimal(60)
@@ -411,9 +411,10 @@ def _post_invoice(invoice: Invoice) -> None:
         invoice=invoice,
     )
     rules = rules_of(settings_of(practice))
-    known: dict = {}
-    for line in invoice.lines.select_related("contract_line__contract"):
-        split_invoice_line(invoice, line, rules, known)
+    context = InvoiceContext(invoice)
+    lines = invoice.lines.select_related("contract_line__contract")
+    for line in lines.prefetch_related("time_entries"):
+        split_invoice_line(context, line, rules)
 
 
 @transaction.atomic

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from thirdway.billing import ledger
-from thirdway.billing.engine import LineFacts, SplitRules, split_line
+from thirdway.billing.engine import LineFacts, Recipient, SplitRules, split_line
 from thirdway.billing.models import (
     AccountKind,
-    Holder,
     Invoice,
     InvoiceLine,
     LedgerTransaction,
@@ -24,6 +25,9 @@ from thirdway.billing.models import (
 )
 from thirdway.network.models import PartnerKind
 from thirdway.tickets.models import Ticket
+
+# The practice's revenue account, looked up like a recipient's (holder "practice").
+PRACTICE_REVENUE = Recipient("practice")
 
 
 def _month(invoice: Invoice) -> tuple[dt.date, dt.date]:
@@ -39,43 +43,61 @@ def _years(since: dt.date | None, on: dt.date) -> int:
     return max(0, years)
 
 
-def _time_behind(invoice: Invoice, line: InvoiceLine) -> list[TimeEntry]:
+@dataclass
+class InvoiceContext:
+    """What every line of one invoice shares: the month's resolved tickets and time of the
+    client with the practice, and the accounts looked up so far (each read once)."""
+
+    invoice: Invoice
+    known: dict = field(default_factory=dict)
+
+    @cached_property
+    def tickets(self) -> list[tuple[int, int | None, str | None]]:
+        first, last = _month(self.invoice)
+        return list(
+            Ticket.objects.filter(
+                client=self.invoice.client_id,
+                practice=self.invoice.practice_id,
+                resolved_at__date__range=(first, last),
+            )
+            .order_by("pk")
+            .values_list("pk", "assignee_id", "assignee__kind")
+        )
+
+    @cached_property
+    def month_time(self) -> list[TimeEntry]:
+        first, last = _month(self.invoice)
+        return list(
+            TimeEntry.objects.filter(
+                contract_line__contract__client=self.invoice.client_id,
+                contract_line__contract__practice=self.invoice.practice_id,
+                worked_on__range=(first, last),
+            ).order_by("pk")
+        )
+
+
+def _time_behind(context: InvoiceContext, line: InvoiceLine) -> list[TimeEntry]:
     """The line's own time, or for a monthly charge the month's time on the client's contracts
     with the practice."""
-    own = list(line.time_entries.all())
-    if own:
-        return own
-    first, last = _month(invoice)
-    return list(
-        TimeEntry.objects.filter(
-            contract_line__contract__client=invoice.client_id,
-            contract_line__contract__practice=invoice.practice_id,
-            worked_on__range=(first, last),
-        ).order_by("pk")
-    )
+    return list(line.time_entries.all()) or context.month_time
 
 
-def facts_of(invoice: Invoice, line: InvoiceLine, rules: SplitRules) -> tuple[LineFacts, dict]:
+def facts_of(
+    context: InvoiceContext, line: InvoiceLine, rules: SplitRules
+) -> tuple[LineFacts, dict]:
     """The engine's facts for one line, and the same as JSON with the ids behind them."""
+    invoice = context.invoice
     contract = line.contract_line.contract if line.contract_line_id else None
     originator = (contract.originator_id if contract else None) or invoice.client.lead_partner_id
     since = contract.originated_on if contract and contract.originator_id else None
     referrer = contract.referrer_id if contract else None
-    first, last = _month(invoice)
-    tickets = list(
-        Ticket.objects.filter(
-            client=invoice.client_id,
-            practice=invoice.practice_id,
-            resolved_at__date__range=(first, last),
-        )
-        .order_by("pk")
-        .values_list("pk", "assignee_id", "assignee__kind")
-    )
+    first, _ = _month(invoice)
+    tickets = context.tickets
     desk = sum(1 for _, _, kind in tickets if kind == PartnerKind.DESK)
     delivery: dict[str, int] = defaultdict(int)
     entries: list[int] = []
     if rules.delivery_basis == "time":
-        for entry in _time_behind(invoice, line):
+        for entry in _time_behind(context, line):
             delivery[str(entry.partner_id)] += entry.worked_minutes
             entries.append(entry.pk)
     else:
@@ -109,15 +131,15 @@ def facts_of(invoice: Invoice, line: InvoiceLine, rules: SplitRules) -> tuple[Li
 
 
 def split_invoice_line(
-    invoice: Invoice, line: InvoiceLine, rules: SplitRules, known: dict | None = None
+    context: InvoiceContext, line: InvoiceLine, rules: SplitRules
 ) -> LedgerTransaction | None:
-    """Post the line's shares as owed: revenue debited, each recipient's owed account credited
-    (``known``: the accounts looked up for the invoice's earlier lines)."""
+    """Post the line's shares as owed: revenue debited, each recipient's owed account credited."""
     if not line.net:
         return None
-    facts, plain = facts_of(invoice, line, rules)
+    facts, plain = facts_of(context, line, rules)
+    invoice, known = context.invoice, context.known
     practice = invoice.practice
-    revenue = ledger.account(practice, AccountKind.REVENUE, Holder.PRACTICE)
+    revenue = ledger.share_account(practice, PRACTICE_REVENUE, AccountKind.REVENUE, known=known)
     entries = [ledger.Entry(revenue, line.net)]
     for share in split_line(rules, facts):
         owed = ledger.share_account(practice, share.recipient, known=known)
