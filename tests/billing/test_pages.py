@@ -244,3 +244,25 @@ def test_the_admin_adds_and_removes_lines_of_a_draft_on_its_page(cast, billed, w
     other = globex.lines.get()
     assert paula.post(f"/billing/invoices/{globex.pk}/lines/{other.pk}/remove/").status_code == 404
     assert globex.lines.count() == 1
+
+
+def test_split_rules_that_do_not_add_up_are_refused_beside_the_field(cast, web_as):
+    browser = web_as(cast.admin)
+    url = f"/billing/settings/{cast.security.pk}/"
+    form = {
+        "currency": "EUR",
+        "invoice_prefix": "INV-",
+        "credit_note_prefix": "CN-",
+        "origination": "20",
+        "fade_years": "3",
+        "delivery": "70",
+        "delivery_basis": "time",
+        "pool": "10",
+        "network": "5",
+        "desk_fee": "5",
+        "referral": "0",
+    }
+    html = browser.post(url, form).content.decode()
+    assert "add up to 110" in html and 'class="field invalid"' in html
+    assert browser.post(url, {**form, "delivery": "60"}).status_code == 302
+    assert "Security" in browser.get("/billing/settings/", follow=True).content.decode()
