@@ -266,3 +266,22 @@ def test_split_rules_that_do_not_add_up_are_refused_beside_the_field(cast, web_a
     assert "add up to 110" in html and 'class="field invalid"' in html
     assert browser.post(url, {**form, "delivery": "60"}).status_code == 302
     assert "Security" in browser.get("/billing/settings/", follow=True).content.decode()
+
+
+def test_a_block_contract_shows_its_burn_down_and_a_managed_one_none(cast, books, web_as):
+    from thirdway.billing import services
+
+    block = services.create_contract(
+        cast.admin,
+        client=cast.acme,
+        practice=cast.security,
+        kind="block_hours",
+        name="Ten hours",
+        starts_on=dt.date(2026, 1, 1),
+        block_minutes=600,
+        source=Source.CLI,
+    )
+    browser = web_as(cast.admin)
+    assert "600 min left" in browser.get(f"/billing/contracts/{block.pk}/").content.decode()
+    managed = browser.get(f"/billing/contracts/{books.managed.pk}/").content.decode()
+    assert 'id="burn-down"' not in managed

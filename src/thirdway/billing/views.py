@@ -78,17 +78,18 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
         Contract.objects.for_user(request.user).select_related("client", "practice"),
         pk=contract_id,
     )
-    block = None
+    # not "block": templates rendering inside {% block %} hold that name already
+    burn_down = None
     if contract.kind == ContractKind.BLOCK_HOURS:
         used = invoicing.block_minutes_used(contract)
-        block = {"used": used, "left": contract.block_minutes - used}
+        burn_down = {"used": used, "left": contract.block_minutes - used}
     return render(
         request,
         "billing/contract_detail.html",
         {
             "contract": contract,
             "lines": contract.lines.all(),
-            "block": block,
+            "burn_down": burn_down,
             "can_manage": may_manage_billing(request.user),
         },
     )
