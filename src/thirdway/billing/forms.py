@@ -81,6 +81,7 @@ class TimeEntryForm(ServiceValidatedForm):
             f"{line.contract.client} · {line.contract.name} · {line.description}"
         )
         self.fields["billable_minutes"].required = False
+        self.fields["billable_minutes"].help_text = "Empty: the minutes worked. Both are kept."
         if user.is_practice_admin:
             self.fields["partner"].queryset = Partner.objects.filter(is_active=True)
         else:
