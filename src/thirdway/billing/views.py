@@ -48,8 +48,9 @@ ACTS = {
 
 
 def _admin(request: HttpRequest) -> None:
+    """A practice admin's page: 403 for the rest of the network, 404 for anyone else."""
     if not may_manage_billing(request.user):
-        raise PermissionDenied
+        raise PermissionDenied if request.user.is_network_staff else Http404
 
 
 def _form_page(request, form, title: str, **extra) -> HttpResponse:
