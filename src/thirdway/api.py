@@ -19,6 +19,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
+from thirdway.billing.api import router as billing_router
 from thirdway.clients.api import router as clients_router
 from thirdway.mail.api import router as mail_router
 from thirdway.network.api import router as network_router
@@ -215,6 +216,7 @@ api.add_router("/", sla_router, tags=["sla"])
 api.add_router("/", tickets_router, tags=["tickets"])
 api.add_router("/", mail_router, tags=["mail"])
 api.add_router("/", vault_router, tags=["vault"])
+api.add_router("/", billing_router, tags=["billing"])
 
 
 def _limits(code: str | None, params: dict) -> str:

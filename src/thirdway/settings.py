@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "thirdway.clock",
     "thirdway.backup",
     "thirdway.tickets",
+    "thirdway.billing",
     "thirdway.portal",
     "thirdway.mail",
     "thirdway.insights",

@@ -18,6 +18,7 @@ urlpatterns = [
     path("tickets/", include("thirdway.tickets.urls")),
     path("notifications/", include("thirdway.tickets.notifications.urls")),
     path("portal/", include("thirdway.portal.urls")),
+    path("billing/", include("thirdway.billing.urls")),
     path("mail/", include("thirdway.mail.urls")),
     path("settings/", views.settings_index, name="settings"),
     path("settings/sla/", include("thirdway.sla.urls")),
