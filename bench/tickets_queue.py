@@ -134,13 +134,26 @@ def _scale(result: dict, repeat: int) -> None:
     api_urls = [
         "/api/v1/tickets?limit=50",
         "/api/v1/tickets?limit=50&offset=5000",
-        "/api/v1/tickets?limit=50&status=open&sort=priority",
+        API_OPEN_BY_PRIORITY,
         "/api/v1/tickets/search?q=printer",
         "/api/v1/tickets/search?q=quartz",
         "/api/v1/tickets/search?q=zircon",
     ]
     for role, client in api.items():
         result[f"api_{role}"] = {url: _timed(client, url, repeat) for url in api_urls}
+        # The same depth read on by cursor: the page after row 5,000 (cursor from offset 4,950).
+        for label, url in (
+            ("after row 5000", "/api/v1/tickets?limit=50&offset=4950"),
+            ("open by priority, page 2 by after", API_OPEN_BY_PRIORITY),
+        ):
+            cursor = client.get(url).json()["next_after"]
+            if cursor is None:
+                continue  # the role sees fewer tickets than that
+            deeper = f"{url.split('&offset=')[0]}&after={cursor}"
+            result[f"api_{role}"][label] = _timed(client, deeper, repeat)
+
+
+API_OPEN_BY_PRIORITY = "/api/v1/tickets?limit=50&status=open&sort=priority"
 
 
 def main() -> None:

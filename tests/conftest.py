@@ -23,8 +23,15 @@ from thirdway.network.models import Partner, Practice
 
 # The page tests' fixtures (a role of the cast, a fixed clock, reading pages and forms), for
 # the page tests of every room; the check of every API answer against the OpenAPI document; the
-# security headers every answer owes; and a real chromium for the browser tests.
-pytest_plugins = ["support.pages", "support.contract", "support.headers", "support.browser"]
+# security headers every answer owes; a real chromium for the browser tests; and threads that
+# share the test database.
+pytest_plugins = [
+    "support.pages",
+    "support.contract",
+    "support.headers",
+    "support.browser",
+    "support.threads",
+]
 
 PASSWORD = "correct-horse-battery-staple"
 OFFICE_HOURS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
@@ -271,6 +278,12 @@ def _plain_storage(settings, tmp_path):
         },
         "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
     }
+
+
+@pytest.fixture(autouse=True)
+def _vault_key_per_test(settings, tmp_path):
+    """The vault's generated master key lives in the test's own folder, never in var/."""
+    settings.VAULT_GENERATED_MASTER_KEY_FILE = tmp_path / "vault_master_key"
 
 
 @pytest.fixture(autouse=True)

@@ -19,6 +19,7 @@ from ninja.security import HttpBearer, SessionAuth
 
 from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
+from thirdway.billing.api import router as billing_router
 from thirdway.clients.api import router as clients_router
 from thirdway.mail.api import router as mail_router
 from thirdway.monitoring.api import intake_router as monitoring_intake_router
@@ -30,6 +31,7 @@ from thirdway.sla.api import router as sla_router
 from thirdway.tickets.api.router import router as tickets_router
 from thirdway.tickets.lifecycle import TransitionRefused
 from thirdway.tickets.services import AttachmentTooLarge
+from thirdway.vault.api import router as vault_router
 
 # Where ninja says a field came from; people need only the field's own name.
 SCHEMA_LOCATIONS = {"body", "payload", "query", "file", "form", "path", "header", "filters"}
@@ -217,6 +219,8 @@ api.add_router("/", clients_router, tags=["clients"])
 api.add_router("/", sla_router, tags=["sla"])
 api.add_router("/", tickets_router, tags=["tickets"])
 api.add_router("/", mail_router, tags=["mail"])
+api.add_router("/", vault_router, tags=["vault"])
+api.add_router("/", billing_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])
 api.add_router("/", monitoring_intake_router, tags=["monitoring"])

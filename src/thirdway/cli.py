@@ -1,5 +1,5 @@
 """The ``thirdway`` command: serve, worker, clock, demo, createadmin, check, mail, simulate,
-backup, restore, manage."""
+backup, restore, keys, manage."""
 
 from __future__ import annotations
 
@@ -218,6 +218,20 @@ def restore(args: argparse.Namespace) -> int:
 
 
 @command
+def keys(args: argparse.Namespace) -> int:
+    """The vault's keys: make a master key file, rewrap data keys, rotate a client's key."""
+    if args.action == "generate":
+        from thirdway.vault.commands import run
+
+        return run(args)  # a file only: no settings, no database
+    setup_django()
+    migrate_if_needed(verbose=False)
+    from thirdway.vault.commands import run
+
+    return run(args)
+
+
+@command
 def manage(args: argparse.Namespace) -> int:
     """Run a Django management command (``thirdway manage migrate``)."""
     setup_django()
@@ -282,6 +296,10 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("archive", help="a thirdway-backup-*.tar.gz file")
     p.add_argument("--secrets", help="the .secrets.json written beside it by --with-secrets")
     p.add_argument("--check", action="store_true", help="only prove the archive whole")
+    p = sub.add_parser("keys", help=keys.__doc__)
+    from thirdway.vault.commands import add_arguments
+
+    add_arguments(p, _at_least_one)
     p = sub.add_parser("manage", help=manage.__doc__)
     p.add_argument("rest", nargs=argparse.REMAINDER)
     return root

@@ -28,6 +28,10 @@ from thirdway.network.models import Partner, Practice, Skill
 from thirdway.sla import calendars
 from thirdway.sla import services as sla
 from thirdway.tickets import services as tickets
+from thirdway.vault.services import credentials as vault_credentials
+from thirdway.vault.services import documents as vault_documents
+from thirdway.vault.services import expirations as vault_expirations
+from thirdway.vault.templates_library import starter
 
 DEMO_PASSWORD = "thirdway-demo-2026"  # noqa: S105 - printed for the demo on purpose
 ADMIN_USERNAME = "demo-admin"
@@ -258,7 +262,9 @@ def _load_small(rng: random.Random, client_count: int = 120) -> None:
         source=Source.CLI,
     )
     practices = [
-        network.create_practice(admin, name=name, auto_dispatch=True, source=Source.CLI)
+        network.create_practice(
+            admin, name=name, auto_dispatch=True, move_late=True, source=Source.CLI
+        )
         for name in PRACTICES
     ]
     used: set[str] = set()
@@ -281,6 +287,43 @@ def _load_small(rng: random.Random, client_count: int = 120) -> None:
     for number in range(client_count):
         _small_client(admin, rng, number, by_region, used)
     _small_tickets(admin, rng, practices)
+    _small_vault(admin, rng)
+
+
+def _small_vault(admin, rng: random.Random, clients_with_vault: int = 6) -> None:
+    """A few clients' vaults: a firewall login with a TOTP seed, a Wi-Fi page, expirations.
+
+    Sealing the secrets makes the vault's master key (generated in THIRDWAY_HOME on a laptop)."""
+    today = timezone.localdate()
+    for client in Client.objects.order_by("pk")[:clients_with_vault]:
+        domain = _slug(client.name).replace(".", "-") + ".example"
+        vault_credentials.create_credential(
+            admin,
+            client,
+            name="Firewall admin",
+            username="admin",
+            secret=f"demo-{rng.randrange(10**8):08d}",
+            url=f"https://fw.{domain}",
+            totp_seed="JBSWY3DPEHPK3PXP",
+            source=Source.CLI,
+        )
+        title, body = starter("wifi")
+        vault_documents.create_document(
+            admin, client, title=title, kind="wifi", body=body, source=Source.CLI
+        )
+        for kind, name, days in (
+            ("domain", domain, rng.randint(5, 90)),
+            ("certificate", f"www.{domain}", rng.randint(10, 120)),
+            ("licence", "Backup software", rng.randint(30, 365)),
+        ):
+            vault_expirations.create_expiry(
+                admin,
+                client,
+                kind=kind,
+                name=name,
+                expires_on=today + dt.timedelta(days=days),
+                source=Source.CLI,
+            )
 
 
 def _small_service_levels(admin, practices: list[Practice], by_region) -> None:

@@ -52,6 +52,7 @@ TOP_LEVEL = {
     "errors": "foundation",
     "access": "foundation",
     "payloads": "foundation",
+    "keyset": "foundation",
 }
 # Pure modules, from the top of the pure floor down: each prefix names a module or a package.
 # They import no Django, and of ours only pure modules on a lower pure floor (or their own room's).
@@ -63,9 +64,15 @@ PURE_FLOORS: tuple[tuple[str, ...], ...] = (
         "dispatch.policies",
         "dispatch.scenario",
         "dispatch.bound",
+        # the vault's envelope encryption, one-time codes, Markdown and reminder steps
+        "vault.crypto",
+        "vault.otp",
+        "vault.markdown",
+        "vault.reminders",
+        "vault.templates_library",
     ),
     ("monitoring.engine",),
-    ("sla.engine", "tickets.lifecycle"),
+    ("sla.engine", "tickets.lifecycle", "billing.engine"),
     # supervisor: the parent of ``thirdway serve``, held to the standard library
     ("weekly_hours", "distance", "layers", "supervisor"),
 )

@@ -62,10 +62,12 @@ INSTALLED_APPS = [
     "thirdway.clock",
     "thirdway.backup",
     "thirdway.tickets",
+    "thirdway.billing",
     "thirdway.monitoring",
     "thirdway.portal",
     "thirdway.mail",
     "thirdway.insights",
+    "thirdway.vault",
 ]
 
 MIDDLEWARE = [
@@ -228,6 +230,13 @@ BACKUP_DIR = Path(env.str("THIRDWAY_BACKUP_DIR", str(HOME / "backups"))).resolve
 BACKUP_EVERY_HOURS = env.int("THIRDWAY_BACKUP_EVERY_HOURS", 24, minimum=0)
 BACKUP_KEEP = env.int("THIRDWAY_BACKUP_KEEP", 7, minimum=1)
 BACKUP_WITH_SECRETS = env.bool("THIRDWAY_BACKUP_WITH_SECRETS", False)
+
+# The vault's master key (docs/vault.md): a file (systemd credentials), else the environment
+# variable THIRDWAY_VAULT_MASTER_KEY, else a file generated once in THIRDWAY_HOME; files of
+# previous master keys that still wrap data keys until ``thirdway keys rewrap``.
+VAULT_MASTER_KEY_FILE = env.str("THIRDWAY_VAULT_MASTER_KEY_FILE", "")
+VAULT_PREVIOUS_MASTER_KEY_FILES = env.list("THIRDWAY_VAULT_PREVIOUS_MASTER_KEY_FILES", [])
+VAULT_GENERATED_MASTER_KEY_FILE = HOME / "vault_master_key"
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -11,8 +11,8 @@ from django.test import Client as HttpClient
 from support.api import API, assert_refused, nothing_written, pk
 
 # The object each PATCH of the API changes, by the short names of the cast (``support.api``);
-# ``ticket``, ``webhook``, ``check`` and ``window`` are made by the test. A new PATCH must be
-# added here.
+# ``ticket``, ``webhook``, ``contract``, ``check`` and ``window`` are made by the test. A new
+# PATCH must be added here.
 TARGETS = {
     "/practices/{practice_id}": "security",
     "/partners/{partner_id}": "paula",
@@ -23,6 +23,7 @@ TARGETS = {
     "/assets/{asset_id}": "bob_laptop",
     "/tickets/{ticket_id}": "ticket",
     "/webhooks/{webhook_id}": "webhook",
+    "/contracts/{contract_id}": "contract",
     "/monitoring/checks/{check_id}": "check",
     "/monitoring/windows/{window_id}": "window",
 }
@@ -99,13 +100,29 @@ def ids(cast, admin) -> dict[str, int]:
         ),
         content_type="application/json",
     )
+    contract = admin.post(
+        f"{API}/contracts",
+        data=json.dumps(
+            {
+                "client": cast.acme.pk,
+                "practice": cast.security.pk,
+                "kind": "managed",
+                "name": "Managed",
+                "starts_on": "2026-01-01",
+                "originator": cast.partner_record.pk,
+            }
+        ),
+        content_type="application/json",
+    )
     assert ticket.status_code == 201, ticket.content
     assert webhook.status_code == 201, webhook.content
     assert check.status_code == 201, check.content
     assert window.status_code == 201, window.content
+    assert contract.status_code == 201, contract.content
     made = {
         "ticket": ticket.json()["id"],
         "webhook": webhook.json()["id"],
+        "contract": contract.json()["id"],
         "check": check.json()["id"],
         "window": window.json()["id"],
     }

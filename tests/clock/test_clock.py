@@ -41,12 +41,16 @@ def test_a_broken_job_does_not_stop_the_others(db):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_two_clocks_at_the_same_moment_enqueue_once():
+def test_two_clocks_at_the_same_moment_enqueue_once(threads_db):
     results: list[list[str]] = []
+    use_db = threads_db()
+    start = threading.Barrier(4)
 
     def tick() -> None:
         try:
-            results.append(enqueue_due(NOW))
+            with use_db():
+                start.wait()
+                results.append(enqueue_due(NOW))
         finally:
             connection.close()
 
@@ -57,7 +61,8 @@ def test_two_clocks_at_the_same_moment_enqueue_once():
         thread.join()
     names = [name for batch in results for name in batch]
     assert sorted(names) == sorted(job.name for job in JOBS)
-    assert ClockTick.objects.count() == len(JOBS)
+    with use_db():
+        assert ClockTick.objects.count() == len(JOBS)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -563,7 +563,8 @@ def test_top_and_verdict() -> None:
 
 def test_reoptimise_beats_greedy_when_tickets_compete() -> None:
     # Ticket 1 is more urgent and slightly prefers A; ticket 2 can only use A. Greedy gives A
-    # to ticket 1 and strands ticket 2; the joint assignment sends ticket 1 to B.
+    # to ticket 1 and strands ticket 2; the joint assignment sends ticket 1 to B.  (The
+    # scarcity term, off by default, alone would keep A, the only networking partner, free.)
     a = make_partner("A", skills={"security": 3, "networking": 3}, open_load=7)
     b = make_partner("B", skills={"security": 3}, open_load=7)
     t1 = make_ticket(1, priority="P1", response_due_at=NOW + timedelta(hours=1))
@@ -574,6 +575,32 @@ def test_reoptimise_beats_greedy_when_tickets_compete() -> None:
     assert [x.partner_id for x in plan.assignments] == ["B", "A"]
     assert plan.objective < greedy.objective
     assert plan.method == "assignment"
+    # With it on, ticket by ticket already leaves A for the work only A can do.
+    greedy = optimiser.greedy_assign([t1, t2], [a, b], weights=Weights(scarcity=1.0), now=NOW)
+    assert [x.partner_id for x in greedy.assignments] == ["B", "A"]
+
+
+@pytest.mark.parametrize(("holders", "cost"), [(1, 1.0), (2, 0.5), (3, 1 / 3), (4, 0.0)])
+def test_general_work_goes_past_the_holders_of_a_scarce_skill(holders, cost) -> None:
+    # With the term on (off, the less loaded specialist wins): partner 1 also holds "ot",
+    # which ``holders`` partners hold in all; partner 2 only
+    # security, a little busier.  Security work goes to 2 while "ot" is one of two holders
+    # or fewer (a third holder makes it cost less than the difference in load).
+    specialist = make_partner(1, skills={"security": 3, "ot": 3}, open_load=2)
+    general = make_partner(2, skills={"security": 3}, open_load=4)
+    others = [make_partner(10 + n, skills={"ot": 3}) for n in range(holders - 1)]
+    on = Weights(scarcity=1.0)
+    assert engine.rank(make_ticket(), [specialist, general], now=NOW).chosen.partner_id == 1
+    decision = engine.rank(make_ticket(), [specialist, general, *others], on, now=NOW)
+    terms = {c.partner_id: c.terms["scarcity"] for c in decision.candidates}
+    assert terms[1] == pytest.approx(cost) and terms[2] == 0.0
+    assert decision.chosen.partner_id == (2 if holders <= 2 else 1)
+    # An "ot" ticket is the specialist's own work: what it costs is their other scarce skill,
+    # security (two hold it here), never "ot" itself.
+    ot = engine.rank(make_ticket(practice="ot"), [specialist, general, *others], on, now=NOW)
+    assert {c.partner_id: c.terms["scarcity"] for c in ot.candidates}[1] == 0.5
+    # Alone, the specialist still gets the general work.
+    assert engine.rank(make_ticket(), [specialist], on, now=NOW).chosen.partner_id == 1
 
 
 def test_reoptimise_respects_free_capacity() -> None:

@@ -502,3 +502,49 @@ def test_a_partner_without_the_skill_does_not_take_it():
     sim.jobs[0].partner = away
     sim._try_start(junior)
     assert sim.current[junior] == -1 and sim.jobs[0].partner == away
+
+
+def _busy_then_p1(preempt: bool) -> simulator.Run:
+    """At 10:00 partner 1 (the only one at work: 2 starts at 12:00, 3 is away until 13:00)
+    starts a two-hour P3; at 10:10 a half-hour P1 arrives, due within the hour."""
+    model = scenario.parse(tiny(dispatch={"preempt": preempt}))
+    tickets = scenario.draw_tickets(model)
+    ten = int(datetime(2025, 3, 11, 10, 0, tzinfo=UTC).timestamp())
+    p3 = replace(
+        _remote(tickets, "P3", 4),
+        id=1,
+        arrival_s=ten,
+        work_s=7200,
+        response_due_s=ten + 3600,
+        resolution_due_s=ten + 86400,
+    )
+    p1 = replace(
+        _remote(tickets, "P1", 4),
+        id=2,
+        arrival_s=ten + 600,
+        work_s=1800,
+        response_due_s=ten + 600 + 3600,
+        resolution_due_s=ten + 600 + 4 * 3600,
+    )
+    policy = policies.make_policy("thirdway", engine.Weights(), 300.0, model.preempt)
+    return simulator.Simulation(model, simulator.Partners(model), [p3, p1], policy).simulate()
+
+
+def test_a_p1_nobody_can_start_in_time_interrupts_a_running_p3_which_resumes_after():
+    p3, p1 = _busy_then_p1(preempt=True).jobs
+    ten = p3.ticket.arrival_s
+    # The dispatcher expected the P3 to end in time; once it ran on, the P1 took its place
+    # before it was due.
+    assert p3.started_s == ten and ten + 600 <= p1.started_s <= p1.ticket.response_due_s
+    assert p1.partner == p3.partner and p1.finished_s == p1.started_s + 1800
+    # The P3 kept its start (its response) and the work it had done: it ends half an hour
+    # later than it would have, and not a second later.
+    assert p3.interruptions == 1 and p3.done_s == p1.started_s - ten
+    assert p3.finished_s == ten + 7200 + 1800
+
+
+def test_without_pre_emption_the_p1_waits_for_someone_free():
+    p3, p1 = _busy_then_p1(preempt=False).jobs
+    ten = p3.ticket.arrival_s
+    assert p3.interruptions == 0 and p3.finished_s == ten + 7200
+    assert p1.started_s is not None and p1.started_s >= ten + 2 * 3600  # partner 2, at noon

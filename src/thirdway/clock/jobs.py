@@ -76,6 +76,11 @@ JOBS = (
         "thirdway.accounts.tasks.forget_old_sign_in_failures",
     ),
     PeriodicJob(
+        "vault.expiry_reminders",
+        dt.timedelta(hours=1),
+        "thirdway.vault.tasks.send_expiry_reminders",
+    ),
+    PeriodicJob(
         "tasks.prune_finished", dt.timedelta(days=1), "thirdway.clock.jobs.prune_finished_tasks"
     ),
 )

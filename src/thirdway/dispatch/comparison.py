@@ -141,7 +141,7 @@ def run_policies(
     tickets = draw_tickets(scenario)
     runs = {}
     for name in policies:
-        policy = make_policy(name, weights, every)
+        policy = make_policy(name, weights, every, scenario.preempt)
         runs[name] = Simulation(scenario, partners, tickets, policy).simulate()
     return partners, tickets, runs
 

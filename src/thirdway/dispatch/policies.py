@@ -32,6 +32,11 @@ PULL_FILTERS = ("skill", "radius", "language")
 # only once their response is overdue.
 PULL_ANY = ("P1",)
 PULLED = "taken on coming free"
+# A ticket of these priorities that nobody can start before its response is due interrupts
+# a partner's running ticket of the next ones (which keeps its work done and resumes later).
+PREEMPTING = ("P1",)
+INTERRUPTIBLE = ("P3", "P4")
+PREEMPTED = "interrupted their"
 POLICIES = (
     "round_robin",
     "least_loaded",
@@ -219,9 +224,10 @@ class Thirdway(Policy):
     name = "thirdway"
     pulls = True
 
-    def __init__(self, weights: engine.Weights, every_s: float) -> None:
+    def __init__(self, weights: engine.Weights, every_s: float, preempts: bool = True) -> None:
         self.weights = weights
         self.every_s = every_s
+        self.preempts = preempts
 
     def start(self, sim: Simulation) -> None:
         super().start(sim)
@@ -302,11 +308,65 @@ class Thirdway(Policy):
         with sim.run.timing("decision"):
             decision = engine.rank(self.need(sim, j), self._index(sim), self.weights, at(sim.now))
         chosen = decision.chosen
+        ticket = sim.jobs[j].ticket
+        late = chosen is None or engine.epoch(chosen.start_at) > ticket.response_due_s
+        if self.preempts and late and ticket.priority in PREEMPTING and self._preempt(sim, j):
+            return
         if chosen is None:
             sim.queue(j, decision.reason)
         else:
             row = sim.partners.row_of[chosen.partner_id]
             sim.assign(j, row, chosen.escalated, chosen.explanation)
+
+    def _preempt_due(self, sim: Simulation) -> None:
+        """A P1 not started that will be late by the next tick while its partner is still at
+        another ticket (work runs longer than expected) interrupts a running P3 or P4."""
+        soon = sim.now + self.every_s
+        queued = [*sim.waiting, *(j for queue in sim.queues for j in queue)]
+        for j in sorted(queued, key=lambda i: sim.jobs[i].order()):
+            job = sim.jobs[j]
+            if job.started_s is not None or job.ticket.priority not in PREEMPTING:
+                continue
+            if job.ticket.response_due_s > soon:
+                continue
+            if job.partner >= 0 and sim.current[job.partner] < 0:
+                continue  # their partner is about to start it
+            if j in sim.waiting and self._preempt(sim, j):
+                sim.waiting.remove(j)
+            elif j not in sim.waiting:
+                self._preempt(sim, j)
+
+    def _preempt(self, sim: Simulation, j: int) -> bool:
+        """Give ``j`` to a partner at work now on a ticket that may be interrupted, the
+        cheapest by the engine's terms among those the filters other than availability and
+        capacity let through; False when there is none."""
+        rows = [
+            row
+            for row, current in enumerate(sim.current)
+            if current >= 0 and sim.jobs[current].ticket.priority in INTERRUPTIBLE
+        ]
+        if not rows:
+            return False
+        index = self._index(sim)
+        evaluation = engine.evaluate(
+            self.need(sim, j), index, self.weights, sim.now, np.array(rows)
+        )
+        blocked = np.zeros(len(rows), dtype=bool)
+        for name in PULL_FILTERS:
+            if name in evaluation.failures:
+                blocked |= evaluation.failures[name]
+        open_rows = [
+            (float(evaluation.total[k]), row)
+            for k, row in enumerate(rows)
+            if not blocked[k] and not sim.partners.absent(row, sim.now)
+        ]
+        if not open_rows:
+            return False
+        _, row = min(open_rows)
+        interrupted = sim.jobs[sim.preempt(row)].ticket
+        why = f"{PREEMPTED} {interrupted.priority} to take it at once"
+        sim.assign(j, row, why=why)
+        return True
 
     def freed(self, sim: Simulation, row: int) -> None:
         """What the partner takes next is chosen in :meth:`ready`."""
@@ -366,7 +426,7 @@ class Thirdway(Policy):
         t = job.ticket
         service = sim.scenario.service_time(t.practice, t.priority)
         drive = self._expected_s(sim, job, row) - service.mean_minutes * 60
-        elapsed = sim.now - (job.started_s or sim.now)
+        elapsed = job.done_s + sim.now - (job.resumed_s or job.started_s or sim.now)
         return residual_s(service.median_minutes * 60, service.sigma, elapsed - drive / 2) + (
             drive / 2 if elapsed < drive / 2 else 0.0
         )
@@ -381,6 +441,8 @@ class Thirdway(Policy):
         return work
 
     def tick(self, sim: Simulation) -> None:
+        if self.preempts:
+            self._preempt_due(sim)
         risky = self.at_risk(sim)
         todo = sim.waiting + risky
         if not todo:
@@ -408,9 +470,11 @@ class Thirdway(Policy):
         sim.waiting = waiting
 
 
-def make_policy(name: str, weights: engine.Weights, every_s: float) -> Policy:
+def make_policy(
+    name: str, weights: engine.Weights, every_s: float, preempts: bool = True
+) -> Policy:
     if name == "thirdway":
-        return Thirdway(weights, every_s)
+        return Thirdway(weights, every_s, preempts)
     classes: dict[str, Callable[[], Policy]] = {
         "round_robin": RoundRobin,
         "least_loaded": LeastLoaded,

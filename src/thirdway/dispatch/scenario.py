@@ -154,6 +154,7 @@ class Scenario:
     sla: Mapping[str, SlaPolicy]
     reoptimise_every_s: float | None
     weights: Mapping[str, float] | None
+    preempt: bool
     bound_max_tickets: int
     bound_time_limit_s: float
 
@@ -236,6 +237,7 @@ def parse(document: object) -> Scenario:
         sla=sla,
         reoptimise_every_s=dispatch.get("reoptimise_every_s"),
         weights=dispatch.get("weights"),
+        preempt=dispatch.get("preempt", True),
         bound_max_tickets=bound.get("max_tickets", 600),
         bound_time_limit_s=bound.get("time_limit_s", 60),
     )

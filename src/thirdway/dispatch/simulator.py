@@ -55,6 +55,12 @@ class Job:
     travel_km: float = 0.0
     reason: str = ""  # why it waits in the unassignable queue
     escalated: bool = False
+    # Interrupted by a P1 (see ``Simulation.preempt``): the work still to do, how much was
+    # done before, when it last resumed, and how many times.
+    remaining_s: int | None = None
+    done_s: int = 0
+    resumed_s: int | None = None
+    interruptions: int = 0
 
     def order(self) -> tuple[int, int, int]:
         """A partner's working order: priority, response due time, arrival."""
@@ -153,6 +159,11 @@ class Simulation:
         self.load = np.zeros(n, dtype=np.int64)
         self.queues: list[list[int]] = [[] for _ in range(n)]
         self.current = [-1] * n
+        # When each partner's current ticket ends, so a FINISH left by an interrupted one is
+        # recognised as stale; and when it started and how long it was to take.
+        self.finish_at = [math.inf] * n
+        self.run_from = [0] * n
+        self.run_for = [0] * n
         self.wake_at = [math.inf] * n
         self.work_s = np.zeros(n)
         self.waiting: list[int] = []  # the desk's unassignable queue, in arrival order
@@ -183,7 +194,8 @@ class Simulation:
                 t, kind, data = heapq.heappop(self.events)
                 self.now = int(t)
                 if kind == FINISH:
-                    self._finish(data)
+                    if t == self.finish_at[data]:  # else the ticket was interrupted
+                        self._finish(data)
                 elif kind == WAKE:
                     self.wake_at[data] = math.inf
                     self._try_start(data)
@@ -250,10 +262,32 @@ class Simulation:
         self.current[row] = j
         self.dirty.add(row)
         job = self.jobs[j]
-        job.started_s = self.now
-        work = self._work_s(job, row)
+        if job.started_s is None:
+            job.started_s = self.now  # the response: resuming is not a second one
+            work = self._work_s(job, row)
+        else:
+            work = job.remaining_s or 0
+            job.remaining_s, job.resumed_s = None, self.now
         self.work_s[row] += work
+        self.finish_at[row] = self.now + work
+        self.run_from[row], self.run_for[row] = self.now, work
         self.push(self.now + work, FINISH, row)
+
+    def preempt(self, row: int) -> int:
+        """Interrupt the partner's current ticket: it goes back to the head of its kind in
+        their queue with the work still to do (started, so its response stands); returns it."""
+        j = self.current[row]
+        job = self.jobs[j]
+        done = self.now - self.run_from[row]
+        job.remaining_s = max(self.run_for[row] - done, 1)
+        job.done_s += done
+        job.interruptions += 1
+        self.work_s[row] -= job.remaining_s
+        self.current[row] = -1
+        self.finish_at[row] = math.inf
+        self.queues[row].append(j)
+        self.dirty.add(row)
+        return j
 
     def _work_s(self, job: Job, row: int) -> int:
         t = job.ticket
@@ -269,6 +303,7 @@ class Simulation:
         job = self.jobs[j]
         job.finished_s = self.now
         self.current[row] = -1
+        self.finish_at[row] = math.inf
         self.load[row] -= 1
         self.dirty.add(row)
         recent = self.recent.setdefault(job.ticket.client, deque(maxlen=RECENT_PARTNERS_KEPT))

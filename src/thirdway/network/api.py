@@ -60,6 +60,7 @@ class PracticeOut(Schema):
     description: str
     lead_id: int | None
     auto_dispatch: bool
+    move_late: bool
 
 
 class PracticeIn(Payload, extra="forbid"):
@@ -68,6 +69,7 @@ class PracticeIn(Payload, extra="forbid"):
     description: str = Field("", max_length=MAX_NOTES)
     lead: Id | None = None
     auto_dispatch: bool = False
+    move_late: bool = False
 
 
 class PracticePatch(Payload, extra="forbid"):
@@ -76,6 +78,7 @@ class PracticePatch(Payload, extra="forbid"):
     description: str = kept(max_length=MAX_NOTES)
     lead: Id | None = None
     auto_dispatch: bool = kept()
+    move_late: bool = kept()
 
 
 def _practice_data(payload: Schema, **dump) -> dict:

@@ -31,6 +31,11 @@ class Practice(models.Model):
         help_text="New tickets of this practice go to the partner the dispatcher ranks first; "
         "otherwise the desk assigns them, with the ranking as a suggestion.",
     )
+    move_late = models.BooleanField(
+        default=False,
+        help_text="A P1 or late ticket nobody has started, whose partner cannot take it now "
+        "(off shift, away, at capacity), goes once to the partner the dispatcher ranks first.",
+    )
 
     objects = PracticeQuerySet.as_manager()
 

@@ -25,7 +25,7 @@ from thirdway.network.models import (
     Skill,
 )
 
-PRACTICE_FIELDS = ["name", "slug", "description", "lead", "auto_dispatch"]
+PRACTICE_FIELDS = ["name", "slug", "description", "lead", "auto_dispatch", "move_late"]
 PARTNER_FIELDS = [
     "name",
     "email",

@@ -495,6 +495,7 @@ WEIGHT_HELP = {
     "travel": "How much an hour of driving costs (on-site work).",
     "load": "How much a full workload costs.",
     "continuity": "How much a partner new to the client costs.",
+    "scarcity": "What other work costs the only holder of a skill (one of two: half); 0 is off.",
     "recent_partner_share": "How much of the lead's bonus a recent partner gets (0 to 1).",
     "travel_speed_kmh": "Average door-to-door speed, km/h.",
 }
@@ -508,6 +509,12 @@ class PracticeDispatchForm(forms.Form):
         label="Assign new tickets automatically",
         help_text="Off: the desk assigns them, with the ranking as a suggestion.",
     )
+    move_late = forms.BooleanField(
+        required=False,
+        label="Move urgent tickets nobody has started",
+        help_text="A P1, or a ticket whose response is late, that its partner has not started "
+        "and cannot take now (off shift, away, full) goes once to the partner ranked first.",
+    )
 
     def __init__(self, *args, site: dict[str, float], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -520,4 +527,5 @@ class PracticeDispatchForm(forms.Form):
             )
 
     def weights(self) -> dict:
-        return {name: value for name, value in self.cleaned_data.items() if name != "auto_dispatch"}
+        switches = ("auto_dispatch", "move_late")
+        return {name: value for name, value in self.cleaned_data.items() if name not in switches}

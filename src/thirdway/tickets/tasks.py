@@ -57,7 +57,8 @@ def dispatch_new_ticket(ticket_id: int) -> None:
 
 @task()
 def reoptimise_dispatch_queue() -> dict:
-    """Assign the waiting queue of automatically dispatched practices jointly."""
+    """Assign the waiting queue of automatically dispatched practices jointly, then move the
+    urgent tickets nobody has started whose partner cannot take them now (``move_late``)."""
     from thirdway.tickets.assignment import dispatching
 
-    return dispatching.reoptimise_queue()
+    return dispatching.reoptimise_queue() | dispatching.move_late()

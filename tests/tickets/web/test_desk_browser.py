@@ -16,6 +16,15 @@ from thirdway.tickets.models import CannedReply, Ticket
 PHONE = {"width": 360, "height": 740}
 
 
+def _arrived(page, url: str) -> None:
+    """Wait for the page at ``url`` to have run its scripts: the URL changes as soon as the new
+    page starts to arrive, and a key pressed before its deferred shortcuts script ran is lost."""
+    from playwright.sync_api import expect
+
+    expect(page).to_have_url(url)
+    page.wait_for_load_state()
+
+
 def _fits_the_screen(page) -> bool:
     """Nothing sticks out sideways (a mobile browser would widen its viewport to show it)."""
     width = page.evaluate("document.documentElement.scrollWidth")
@@ -31,7 +40,7 @@ def test_a_partner_works_the_queue_with_the_keyboard(cast, desk, live_server, br
     page = browser.new_context(viewport={"width": 1280, "height": 900}).new_page()
     page.set_default_timeout(20_000)
     _sign_in(page, url, "paula", "/tickets/%3Fqueue%3Dall")
-    expect(page).to_have_url(f"{url}/tickets/?queue=all")
+    _arrived(page, f"{url}/tickets/?queue=all")
     rows = page.locator("#ticket-rows tr[data-ticket]")
     numbers = [rows.nth(n).get_attribute("data-ticket") for n in range(rows.count())]
     assert numbers == [getattr(desk, name).number for name in ("t6", "t5", "t4", "t3", "t1")]
@@ -49,13 +58,13 @@ def test_a_partner_works_the_queue_with_the_keyboard(cast, desk, live_server, br
     page.keyboard.press("j")
     expect(page.locator("#ticket-rows tr.cursor")).to_have_attribute("data-ticket", numbers[1])
     page.keyboard.press("Enter")
-    expect(page).to_have_url(f"{url}/tickets/{numbers[1]}/")
+    _arrived(page, f"{url}/tickets/{numbers[1]}/")
 
     # On a ticket, j / k walk the queue it came from; g q goes back to that queue.
     page.keyboard.press("j")
-    expect(page).to_have_url(f"{url}/tickets/{numbers[2]}/")
+    _arrived(page, f"{url}/tickets/{numbers[2]}/")
     page.keyboard.press("k")
-    expect(page).to_have_url(f"{url}/tickets/{numbers[1]}/")
+    _arrived(page, f"{url}/tickets/{numbers[1]}/")
     page.keyboard.press("g")
     page.keyboard.press("q")
     expect(page).to_have_url(f"{url}/tickets/?queue=all")

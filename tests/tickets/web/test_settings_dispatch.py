@@ -17,7 +17,7 @@ def _state() -> tuple:
     return (
         AuditRecord.objects.count(),
         list(PracticeDispatch.objects.values_list("practice_id", "weights")),
-        list(Practice.objects.values_list("pk", "auto_dispatch")),
+        list(Practice.objects.values_list("pk", "auto_dispatch", "move_late")),
     )
 
 
@@ -92,6 +92,7 @@ def test_an_admin_sets_auto_dispatch_and_weights_of_a_practice_in_the_browser(
     form = page.locator("form.form")
     expect(form.locator("input[name=load]")).to_have_attribute("placeholder", "1.5")
     form.get_by_label("Assign new tickets automatically").check()
+    form.get_by_label("Move urgent tickets nobody has started").check()
     form.locator("input[name=load]").fill("4")
     form.locator("input[name=recent_partner_share]").fill("2")
     before = _state()
@@ -108,9 +109,10 @@ def test_an_admin_sets_auto_dispatch_and_weights_of_a_practice_in_the_browser(
     expect(page.get_by_text("Dispatch of Security saved.")).to_be_visible()
     row = page.locator("#dispatch tr", has_text="Security")
     expect(row).to_contain_text("Assigned automatically")
-    expect(row.locator("td").nth(2)).to_have_text("load 4, recent_partner_share 0.25")
+    expect(row).to_contain_text("Moved to a partner who can take it now")
+    expect(row.locator("td").nth(3)).to_have_text("load 4, recent_partner_share 0.25")
     cast.security.refresh_from_db()
-    assert cast.security.auto_dispatch
+    assert cast.security.auto_dispatch and cast.security.move_late
     assert dispatching.weights(cast.security.pk).recent_partner_share == 0.25
     page.screenshot(path=str(tmp_path / "dispatch-1366.png"), full_page=True)
     page.set_viewport_size(PHONE)

@@ -9,6 +9,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -32,7 +33,7 @@ from thirdway.dispatch.engine.inputs import (
     epoch,
     id_key,
 )
-from thirdway.dispatch.engine.terms import load_cost
+from thirdway.dispatch.engine.terms import load_cost, scarcity_cost
 from thirdway.distance import haversine_from_radians_km
 from thirdway.weekly_hours import parse_shift, wall_clock
 
@@ -152,6 +153,35 @@ class _IntervalPack:
         return start, np.where(has, self.ends[k], np.inf)
 
 
+def _scarce_skills(levels: Mapping[str, Ints]) -> tuple[tuple[Floats, Any], tuple[Floats, Any]]:
+    """Per partner, the scarcity of their scarcest skill and its practice, and of the next
+    (so a ticket of the scarcest skill itself looks at the next one)."""
+    n = len(next(iter(levels.values())))
+    ranked = [
+        (np.zeros(n), np.full(n, "", dtype=object)),
+        (np.zeros(n), np.full(n, "", dtype=object)),
+    ]
+    for practice, level in levels.items():
+        if practice == DESK_PRACTICE:
+            continue
+        holds = level > 0
+        cost = scarcity_cost(int(holds.sum()))
+        if cost == 0.0:
+            continue
+        value = np.where(holds, cost, 0.0)
+        (top, top_practice), (second, second_practice) = ranked
+        beats_top = value > top
+        beats_second = ~beats_top & (value > second)
+        second = np.where(beats_top, top, np.where(beats_second, value, second))
+        second_practice = np.where(
+            beats_top, top_practice, np.where(beats_second, practice, second_practice)
+        )
+        top = np.where(beats_top, value, top)
+        top_practice = np.where(beats_top, practice, top_practice)
+        ranked = [(top, top_practice), (second, second_practice)]
+    return ranked[0], ranked[1]
+
+
 class PartnerIndex:
     """Column-oriented, immutable snapshot of the partner pool for fast repeated decisions.
 
@@ -178,6 +208,7 @@ class PartnerIndex:
         "_load_share",
         "_phi",
         "_radius",
+        "_scarce",
         "_shifts",
         "end_s",
         "origin_s",
@@ -212,6 +243,7 @@ class PartnerIndex:
             name: np.array([p.level_in(name) for p in self.partners], dtype=np.int64)
             for name in practices
         }
+        self._scarce = _scarce_skills(self._levels)
         languages = sorted({lang for p in self.partners for lang in p.languages})
         self._languages = {
             lang: np.array([lang in p.languages for p in self.partners], dtype=bool)
@@ -323,6 +355,12 @@ class PartnerIndex:
 
     def levels(self, practice: str) -> Ints:
         return self._levels.get(practice, np.zeros(len(self), dtype=np.int64))
+
+    def scarcity(self, practice: str) -> Floats:
+        """Per partner, the cost of giving them ``practice`` work: how scarce the scarcest
+        other skill they hold is (:func:`scarcity_cost`; 0 for most partners)."""
+        (top, top_practice), (second, _) = self._scarce
+        return np.where(top_practice == practice, second, top)
 
     def speaks(self, language: str) -> Flags:
         return self._languages.get(language, np.zeros(len(self), dtype=bool))

@@ -205,8 +205,9 @@ def evaluate(
         "skill_fit": weights.skill_fit * skill_fit_cost(level, ticket.required_level),
         "load": weights.load * _take(index._load_share, rows),
         "continuity": weights.continuity * by_mark[continuity],
+        "scarcity": weights.scarcity * _take(index.scarcity(ticket.practice), rows),
     }
-    total = cast(Floats, sum(terms.values()))  # four terms, never the empty sum's 0
+    total = cast(Floats, sum(terms.values()))  # five terms, never the empty sum's 0
     if distance is None:
         terms["travel"] = np.zeros(n)
     else:

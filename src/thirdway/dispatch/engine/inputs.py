@@ -31,7 +31,7 @@ Rows = npt.NDArray[np.intp]
 PRIORITIES = ("P1", "P2", "P3", "P4")
 PARTNER_KINDS = ("partner", "associate", "desk")
 FILTERS = ("skill", "availability", "radius", "capacity", "language")
-TERMS = ("sla_slack", "skill_fit", "travel", "load", "continuity")
+TERMS = ("sla_slack", "skill_fit", "travel", "load", "continuity", "scarcity")
 DESK_PRACTICE = "desk"
 MAX_LEVEL = 5
 # Escalation may pull in partners this good at the practice, whatever their calendar says.
@@ -212,6 +212,12 @@ class Weights:
     - ``load`` 1.5: open tickets / capacity, to spread work and keep slack for urgent tickets.
     - ``continuity`` 1.0: 0 for the client's lead partner, ``1 - recent_partner_share`` for
       partners who recently worked for the client, 1 for everyone else.
+    - ``scarcity`` 0.0 (off): giving a partner work outside a skill few partners hold (see
+      :func:`~thirdway.dispatch.engine.terms.scarcity_cost`): 1 for the only holder of a
+      skill, 1/2 for one of two, 1/3 for one of three, 0 for a skill four or more hold. Keeps
+      scarce specialists free when the work can go to others; never keeps it from them. Off
+      by default: on the simulator's scarce-skill family it did not raise attainment
+      (docs/dispatch.md gives the figures).
     - ``recent_partner_share`` 0.5: how much of the lead partner's bonus a recent partner gets.
     - ``travel_speed_kmh`` 40: assumed average door-to-door speed.
 
@@ -223,6 +229,7 @@ class Weights:
     travel: float = 1.0
     load: float = 1.5
     continuity: float = 1.0
+    scarcity: float = 0.0
     recent_partner_share: float = 0.5
     travel_speed_kmh: float = DEFAULT_TRAVEL_SPEED_KMH
 

@@ -55,3 +55,13 @@ def continuity_cost(is_lead: Flags, is_recent: Flags, recent_share: float) -> Fl
 def continuity_cost(is_lead: bool | Flags, is_recent: bool | Flags, recent_share: float) -> Num:
     """0 for the client's lead partner, smaller bonus for recent partners, 1 for strangers."""
     return 1.0 - np.maximum(np.multiply(is_lead, 1.0), np.multiply(is_recent, recent_share))
+
+
+# A skill held by more partners than this is not scarce.
+SCARCE_HOLDERS = 3
+
+
+def scarcity_cost(holders: int) -> float:
+    """What giving other work to one of ``holders`` partners of a skill costs: 1 / holders
+    while the skill is scarce (at most ``SCARCE_HOLDERS`` hold it), else 0."""
+    return 1.0 / holders if 0 < holders <= SCARCE_HOLDERS else 0.0

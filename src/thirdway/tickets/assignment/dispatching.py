@@ -11,6 +11,9 @@ runs; this module only turns rows into their dataclasses and back.  Three acts:
   practices is assigned jointly (min-cost assignment), so one ticket does not take the only
   partner another could have had.
 - **On request** the desk asks for a ranking of any ticket (a *suggestion*, assigning nothing).
+- **Urgent work not left waiting** (practices with ``move_late``): with the re-planning, a P1
+  or late ticket nobody has started, whose partner the engine would not give it to now (off
+  shift until after it is due, away, at capacity), goes to the partner ranked first, once.
 
 Each decision is a ``DispatchRecord`` with the best candidates and the weighted score of each
 term, shown on the ticket as *why this partner*.  A person who assigns someone else is recorded
@@ -22,10 +25,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 from collections import defaultdict
+from dataclasses import replace
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Q
 from django.utils import timezone
 
 from thirdway.audit.models import Source
@@ -63,6 +67,10 @@ FALLBACK_RESOLUTION = dt.timedelta(days=5)
 RECENT = dt.timedelta(days=90)
 CANDIDATES_KEPT = 5
 QUEUE_LIMIT = 1000
+# Late tickets looked at per run, most urgent first (each is ranked on its own).
+MOVE_LIMIT = 50
+# Held by a partner but not started: no first response, and not in progress or waiting.
+NOT_STARTED = (Status.NEW, Status.ASSIGNED)
 
 
 # --- from rows to the engine's inputs -----------------------------------------------------------
@@ -385,3 +393,85 @@ def _by_weights(tickets: list[Ticket]) -> list[tuple[engine.Weights, list[Ticket
     for ticket in tickets:
         groups.setdefault(weights(ticket.practice_id), []).append(ticket)
     return list(groups.items())
+
+
+def late_unstarted(now: dt.datetime, limit: int = MOVE_LIMIT):
+    """P1 and late tickets of ``move_late`` practices that someone holds and nobody has
+    started (new or assigned, no first response) and that were never moved yet; most urgent
+    first."""
+    return _loaded(
+        Ticket.objects.filter(
+            status__in=NOT_STARTED,
+            assignee__isnull=False,
+            merged_into__isnull=True,
+            first_responded_at__isnull=True,
+            practice__move_late=True,
+        )
+        .filter(Q(priority=1) | Q(first_response_due_at__lte=now))
+        .exclude(dispatch_records__kind=DispatchKind.MOVED)
+    ).order_by("priority", "first_response_due_at", "pk")[:limit]
+
+
+def move_late(now: dt.datetime | None = None) -> dict[str, int]:
+    """Give each late or P1 ticket nobody has started to the partner the engine ranks first,
+    when its partner is not among those the engine would give it to now; at most once per
+    ticket, so two partners never pass one back and forth.  Returns what happened."""
+    now = now or timezone.now()
+    looked = moved = 0
+    states = None
+    for ticket in late_unstarted(now):
+        looked += 1
+        states = states if states is not None else partner_states(now)
+        # The ticket's own place in its partner's load is free again while it is ranked.
+        own = [_one_less(state) if state.id == ticket.assignee_id else state for state in states]
+        decision = rank(ticket, now, states=own)
+        chosen = decision.chosen
+        if chosen is None or chosen.partner_id == ticket.assignee_id:
+            continue
+        if any(c.partner_id == ticket.assignee_id for c in decision.candidates):
+            continue  # their partner may still take it in time: theirs it stays
+        with transaction.atomic():
+            locked = (
+                Ticket.objects.select_for_update(of=("self",))
+                .filter(pk=ticket.pk, status__in=NOT_STARTED, first_responded_at__isnull=True)
+                .first()
+            )
+            if locked is None or locked.assignee_id != ticket.assignee_id:
+                continue  # started or reassigned meanwhile
+            why = _why_moved(ticket, decision)
+            _record(
+                locked,
+                DispatchKind.MOVED,
+                decision=decision,
+                partner_id=chosen.partner_id,
+                reason=why,
+                now=now,
+            )
+            from thirdway.tickets.services.workflow import assign
+
+            assign(
+                None,
+                locked,
+                Partner.objects.get(pk=chosen.partner_id),
+                reason=why,
+                source=Source.SYSTEM,
+            )
+        moved += 1
+        states = None  # loads changed: read them again for the next ticket
+    return {"looked_at": looked, "moved": moved}
+
+
+def _one_less(state: engine.PartnerState) -> engine.PartnerState:
+    return replace(state, open_load=max(state.open_load - 1, 0))
+
+
+def _why_moved(ticket: Ticket, decision: engine.Decision) -> str:
+    held_by = ticket.assignee.name if ticket.assignee else "its partner"
+    rejected = next((r for r in decision.rejected if r.partner_id == ticket.assignee_id), None)
+    because = f" ({'; '.join(rejected.reasons)})" if rejected and rejected.reasons else ""
+    late = (
+        "late"
+        if ticket.first_response_due_at and ticket.first_response_due_at <= decision.decided_at
+        else "P1"
+    )
+    return (f"Moved: {late} and not started; {held_by} cannot take it now{because}.")[:500]

@@ -37,6 +37,7 @@ class DispatchKind(models.TextChoices):
     SUGGESTION = "suggestion", "Ranked on request"
     UNASSIGNABLE = "unassignable", "Nobody can take it"
     OVERRIDE = "override", "Assigned by a person instead"
+    MOVED = "moved", "Moved to a partner who can take it now"
 
 
 class DispatchRecord(models.Model):

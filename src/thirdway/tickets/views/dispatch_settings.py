@@ -37,7 +37,7 @@ def dispatch_edit(request: HttpRequest, practice_id: int) -> HttpResponse:
     require_practice_admin(request)
     practice = get_object_or_404(Practice, pk=practice_id)
     site = dispatch_weights.site_weights()
-    initial = {"auto_dispatch": practice.auto_dispatch}
+    initial = {"auto_dispatch": practice.auto_dispatch, "move_late": practice.move_late}
     initial |= dispatch_weights.overrides().get(practice.pk, {})
     form = PracticeDispatchForm(request.POST or None, site=site, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -49,7 +49,10 @@ def dispatch_edit(request: HttpRequest, practice_id: int) -> HttpResponse:
                 network.update_practice(
                     request.user,
                     practice,
-                    {"auto_dispatch": form.cleaned_data["auto_dispatch"]},
+                    {
+                        "auto_dispatch": form.cleaned_data["auto_dispatch"],
+                        "move_late": form.cleaned_data["move_late"],
+                    },
                     source=Source.WEB,
                 )
         except ValidationError as error:

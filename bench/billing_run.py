@@ -1,0 +1,169 @@
+"""Benchmark: the month-end invoice run, approval and statements read from the database.
+
+Run from the repository root on an empty database (SQLite under THIRDWAY_HOME, or PostgreSQL
+with THIRDWAY_DATABASE_URL); it migrates, then inserts its own practice, partners, clients,
+contracts and time:
+
+    THIRDWAY_HOME=$(mktemp -d) .venv/bin/python bench/billing_run.py [--clients N]
+
+Each client has a managed contract (a flat and a per-device line, two devices) and a time and
+materials contract with three time entries of the month.  ``run_seconds`` makes every draft;
+``approve_seconds`` numbers them all and posts their shares; ``rerun_lines`` is what a second
+run made (0); ``statements_seconds`` reads every partner's statement.  Prints one JSON object.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import random
+import resource
+import time
+from decimal import Decimal
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thirdway.settings")
+import django
+
+django.setup()
+
+from django.core.management import call_command  # noqa: E402
+
+from thirdway.billing import invoicing, services  # noqa: E402
+from thirdway.billing.models import (  # noqa: E402
+    Contract,
+    ContractLine,
+    Invoice,
+    LedgerTransaction,
+    Leg,
+    TimeEntry,
+)
+from thirdway.billing.statements import statement  # noqa: E402
+from thirdway.clients.models import Asset, Client  # noqa: E402
+from thirdway.network.models import Partner, Practice  # noqa: E402
+
+MONTH = dt.date(2026, 11, 1)
+START = dt.date(2026, 1, 1)
+
+
+def _seed(clients: int, partners: int, draw: random.Random) -> Practice:
+    practice = Practice.objects.create(name="Bench", slug="bench")
+    services.settings_of(practice)
+    people = Partner.objects.bulk_create(
+        Partner(
+            name=f"Partner {n}",
+            email=f"p{n}@bench.example",
+            latitude=45.0,
+            longitude=4.0,
+            time_zone="Europe/Paris",
+        )
+        for n in range(partners)
+    )
+    made = Client.objects.bulk_create(
+        Client(
+            name=f"Client {n:06d}", lead_partner=draw.choice(people), time_zone="UTC", country="FR"
+        )
+        for n in range(clients)
+    )
+    Asset.objects.bulk_create(
+        Asset(client=client, name=f"PC-{n}", kind="laptop") for client in made for n in range(2)
+    )
+    managed = Contract.objects.bulk_create(
+        Contract(
+            client=c,
+            practice=practice,
+            kind="managed",
+            name="Managed",
+            starts_on=START,
+            originator=c.lead_partner,
+            originated_on=START,
+        )
+        for c in made
+    )
+    hours = Contract.objects.bulk_create(
+        Contract(client=c, practice=practice, kind="time_materials", name="Hours", starts_on=START)
+        for c in made
+    )
+    line = {"vat_category": "S", "vat_rate": Decimal(20), "starts_on": START}
+    ContractLine.objects.bulk_create(
+        [
+            ContractLine(contract=c, description="Care", unit="flat", price=Decimal(99), **line)
+            for c in managed
+        ]
+        + [
+            ContractLine(
+                contract=c, description="Devices", unit="device", price=Decimal(12), **line
+            )
+            for c in managed
+        ]
+    )
+    rates = ContractLine.objects.bulk_create(
+        ContractLine(contract=c, description="Time", unit="hour", price=Decimal(90), **line)
+        for c in hours
+    )
+    TimeEntry.objects.bulk_create(
+        TimeEntry(
+            partner=draw.choice(people),
+            contract_line=rate,
+            worked_on=MONTH,
+            worked_minutes=m,
+            billable_minutes=m,
+        )
+        for rate in rates
+        for m in (draw.randint(10, 120) for _ in range(3))
+    )
+    return practice
+
+
+def _timed(work):
+    started = time.perf_counter()
+    result = work()
+    return result, round(time.perf_counter() - started, 2)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clients", type=int, default=1000)
+    parser.add_argument("--partners", type=int, default=50)
+    options = parser.parse_args()
+    call_command("migrate", verbosity=0)
+    practice = _seed(options.clients, options.partners, random.Random(1))
+    run, run_seconds = _timed(lambda: invoicing.run_invoices(None, practice, MONTH, source="cli"))
+
+    def approve_all():
+        for invoice in Invoice.objects.filter(state="draft").order_by("pk"):
+            invoicing.approve_invoice(None, invoice, source="cli")
+
+    _, approve_seconds = _timed(approve_all)
+    rerun, rerun_seconds = _timed(
+        lambda: invoicing.run_invoices(None, practice, MONTH, source="cli")
+    )
+    month = dt.date.today().replace(day=1)
+    _, statements_seconds = _timed(
+        lambda: [statement(partner, month) for partner in Partner.objects.all()]
+    )
+    print(
+        json.dumps(
+            {
+                "clients": options.clients,
+                "partners": options.partners,
+                "invoices": run.invoices_made,
+                "lines": run.lines_made,
+                "run_seconds": run_seconds,
+                "approve_seconds": approve_seconds,
+                "ledger_transactions": LedgerTransaction.objects.count(),
+                "ledger_legs": Leg.objects.count(),
+                "rerun_lines": rerun.lines_made,
+                "rerun_seconds": rerun_seconds,
+                "statements_seconds": statements_seconds,
+                "peak_memory_mb": round(
+                    resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+                ),
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()

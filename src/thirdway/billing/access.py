@@ -1,0 +1,97 @@
+"""Who sees what of the business (deny by default).
+
+- A practice admin sees everything.
+- A partner sees the contracts and invoices of the clients they lead or serve, the time of
+  those clients, and of the ledger only their own shares (their statement).
+- An associate sees their own time entries, and the contracts of clients they serve (to book
+  time on them).
+- A client admin sees their organisation's invoices once approved (drafts are not theirs yet).
+- Anyone else, the desk and client users included, sees nothing.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from thirdway.accounts.models import Role
+
+
+def _active(user) -> bool:
+    return user.is_authenticated and user.is_active
+
+
+def _clients(user):
+    from thirdway.clients.models import Client
+
+    return Client.objects.for_user(user)
+
+
+class ContractQuerySet(models.QuerySet):
+    def for_user(self, user) -> ContractQuerySet:
+        if not _active(user):
+            return self.none()
+        if user.role == Role.PRACTICE_ADMIN:
+            return self.all()
+        if user.role in (Role.PARTNER, Role.ASSOCIATE):
+            return self.filter(client__in=_clients(user))
+        return self.none()
+
+
+class TimeEntryQuerySet(models.QuerySet):
+    def for_user(self, user) -> TimeEntryQuerySet:
+        if not _active(user):
+            return self.none()
+        if user.role == Role.PRACTICE_ADMIN:
+            return self.all()
+        if user.role == Role.PARTNER:
+            return self.filter(contract_line__contract__client__in=_clients(user))
+        if user.role == Role.ASSOCIATE:
+            return self.filter(partner__user=user)
+        return self.none()
+
+
+class InvoiceQuerySet(models.QuerySet):
+    def for_user(self, user) -> InvoiceQuerySet:
+        if not _active(user):
+            return self.none()
+        if user.role == Role.PRACTICE_ADMIN:
+            return self.all()
+        if user.role == Role.PARTNER:
+            return self.filter(client__in=_clients(user))
+        if user.role == Role.CLIENT_ADMIN:
+            contact = getattr(user, "contact", None)
+            if contact is None or not contact.is_active:
+                return self.none()
+            return self.filter(client_id=contact.client_id).exclude(state="draft")
+        return self.none()
+
+
+class LedgerQuerySet(models.QuerySet):
+    """Legs and transactions: read through statements, which narrow them to a partner."""
+
+    def for_user(self, user):
+        if _active(user) and user.role == Role.PRACTICE_ADMIN:
+            return self.all()
+        return self.none()
+
+
+def sees_all_statements(user) -> bool:
+    return _active(user) and user.role == Role.PRACTICE_ADMIN
+
+
+def may_see_statement(user, partner) -> bool:
+    """A partner their own statement; a practice admin everyone's."""
+    return sees_all_statements(user) or (
+        _active(user)
+        and user.role in (Role.PARTNER, Role.ASSOCIATE, Role.DESK)
+        and partner.user_id == user.pk
+    )
+
+
+def may_manage_billing(user) -> bool:
+    """Contracts, invoice runs, approval and payments: the practice admin."""
+    return user is None or (_active(user) and user.role == Role.PRACTICE_ADMIN)
+
+
+def may_book_time(user) -> bool:
+    return _active(user) and user.role in (Role.PRACTICE_ADMIN, Role.PARTNER, Role.ASSOCIATE)

@@ -1,0 +1,132 @@
+"""Forms of the billing pages; they only shape input, the services decide."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django import forms
+
+from thirdway.billing.models import (
+    BillingSettings,
+    Contract,
+    ContractLine,
+    InvoiceLine,
+    TimeEntry,
+    Unit,
+)
+from thirdway.billing.services import CONTRACT_FIELDS, LINE_FIELDS, SETTINGS_FIELDS
+from thirdway.clients.models import Client
+from thirdway.network.models import Partner, Practice
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+
+class ServiceValidatedForm(forms.ModelForm):
+    def _post_clean(self) -> None:
+        """Model validation belongs to the service."""
+
+
+class ContractForm(ServiceValidatedForm):
+    class Meta:
+        model = Contract
+        fields = CONTRACT_FIELDS
+        widgets = {
+            "starts_on": DateInput,
+            "ends_on": DateInput,
+            "originated_on": DateInput,
+        }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["originator"].queryset = Partner.objects.filter(is_active=True)
+        self.fields["referrer"].queryset = Partner.objects.filter(is_active=True)
+        if self.instance.pk:
+            for fixed in ("client", "practice", "kind"):
+                del self.fields[fixed]
+
+
+class ContractLineForm(ServiceValidatedForm):
+    class Meta:
+        model = ContractLine
+        fields = LINE_FIELDS
+        widgets = {"starts_on": DateInput, "ends_on": DateInput}
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["starts_on"].required = False
+
+
+class TimeEntryForm(ServiceValidatedForm):
+    class Meta:
+        model = TimeEntry
+        fields = [
+            "partner",
+            "contract_line",
+            "worked_on",
+            "kind",
+            "worked_minutes",
+            "billable_minutes",
+            "billing_status",
+            "note",
+        ]
+        widgets = {"worked_on": DateInput}
+
+    def __init__(self, *args, user, contracts, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        lines = ContractLine.objects.filter(contract__in=contracts, unit=Unit.HOUR)
+        self.fields["contract_line"].queryset = lines.select_related("contract__client")
+        self.fields["contract_line"].label_from_instance = lambda line: (
+            f"{line.contract.client} · {line.contract.name} · {line.description}"
+        )
+        self.fields["billable_minutes"].required = False
+        self.fields["billable_minutes"].help_text = "Empty: the minutes worked. Both are kept."
+        if user.is_practice_admin:
+            self.fields["partner"].queryset = Partner.objects.filter(is_active=True)
+        else:
+            del self.fields["partner"]
+
+
+class MonthField(forms.DateField):
+    """A month as ``YYYY-MM`` (the browser's month input), read as its first day."""
+
+    widget = forms.DateInput(attrs={"type": "month"}, format="%Y-%m")
+    input_formats = ["%Y-%m"]
+
+
+class RunForm(forms.Form):
+    practice = forms.ModelChoiceField(queryset=Practice.objects.all())
+    month = MonthField(help_text="The month billed, e.g. 2026-11.")
+
+    def clean_month(self) -> dt.date:
+        return self.cleaned_data["month"].replace(day=1)
+
+
+class StatementForm(forms.Form):
+    month = MonthField(required=False)
+    partner = forms.ModelChoiceField(queryset=Partner.objects.none(), required=False)
+
+    def __init__(self, *args, partners, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partners
+
+
+class SettingsForm(ServiceValidatedForm):
+    class Meta:
+        model = BillingSettings
+        fields = SETTINGS_FIELDS
+
+
+class InvoiceLineForm(ServiceValidatedForm):
+    class Meta:
+        model = InvoiceLine
+        fields = ["description", "quantity", "unit_price", "vat_category", "vat_rate"]
+
+
+class ContractFilterForm(forms.Form):
+    client = forms.ModelChoiceField(queryset=Client.objects.none(), required=False)
+
+    def __init__(self, *args, clients, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients

@@ -1,0 +1,542 @@
+"""Invoices: the monthly run, approval with its number, sending, payment and credit notes.
+
+The run claims what it bills: a monthly line's charge for a month by the unique ``claim`` of the
+invoice line, time by a conditional update of the entries still unbilled.  Two runs at once
+therefore never bill one thing twice, and a re-run finds nothing left to bill.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from thirdway.audit.services import record
+from thirdway.billing import ledger
+from thirdway.billing.access import may_manage_billing
+from thirdway.billing.engine import to_money
+from thirdway.billing.models import (
+    AccountKind,
+    BillingStatus,
+    Contract,
+    ContractKind,
+    ContractLine,
+    Holder,
+    Invoice,
+    InvoiceKind,
+    InvoiceLine,
+    InvoiceRun,
+    InvoiceState,
+    NumberSeries,
+    TimeEntry,
+    TransactionKind,
+    Unit,
+)
+from thirdway.billing.quantities import count
+from thirdway.billing.services import MANAGE, settings_of
+from thirdway.billing.sharing import InvoiceContext, make_payable, split_invoice_line
+from thirdway.errors import invalid, require
+
+HOUR = Decimal(60)
+
+
+def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
+    first = month.replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, following - dt.timedelta(days=1)
+
+
+def _hours(minutes: int) -> Decimal:
+    return (Decimal(minutes) / HOUR).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Proposed:
+    """A line a run would make (``entries``: the time entries it bills)."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    contract_line: ContractLine | None
+    claim: str | None = None
+    source: str = ""
+    counted: list[int] = field(default_factory=list)
+    entries: list[int] = field(default_factory=list)
+
+    @property
+    def net(self) -> Decimal:
+        return to_money(self.quantity * self.unit_price)
+
+
+# --- what a month owes -------------------------------------------------------------------------
+
+
+def _effective(lines, first: dt.date, last: dt.date):
+    return lines.filter(starts_on__lte=last).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=first))
+
+
+def _contracts(practice, first: dt.date, last: dt.date):
+    return (
+        Contract.objects.filter(practice=practice, starts_on__lte=last)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=first))
+        .select_related("client")
+        .order_by("client__name", "client_id", "kind", "pk")
+    )
+
+
+def _monthly(contract: Contract, first: dt.date, last: dt.date) -> list[Proposed]:
+    tag = f"{first:%Y-%m}"
+    found = []
+    lines = _effective(contract.lines.exclude(unit=Unit.HOUR), first, last)
+    for line in lines.select_related("contract"):
+        counted = count(line, first)
+        found.append(
+            Proposed(
+                f"{line.description} ({tag})",
+                counted.quantity,
+                line.price,
+                line,
+                claim=f"line:{line.pk}:{tag}",
+                source=counted.source,
+                counted=counted.counted,
+            )
+        )
+    if contract.kind == ContractKind.BLOCK_HOURS:
+        hours = _hours(contract.block_minutes)
+        found.append(
+            Proposed(
+                f"Block of {hours} prepaid hours: {contract.name}",
+                Decimal(1),
+                contract.block_price,
+                contract.lines.filter(unit=Unit.HOUR).order_by("starts_on", "pk").first(),
+                claim=f"block:{contract.pk}",
+                source="prepaid block, billed once",
+            )
+        )
+    return found
+
+
+def block_minutes_used(contract: Contract) -> int:
+    """Billable minutes of the block's time already invoiced."""
+    entries = TimeEntry.objects.filter(
+        contract_line__contract=contract,
+        invoice_line__isnull=False,
+        billing_status=BillingStatus.BILLABLE,
+    )
+    return sum(entries.values_list("billable_minutes", flat=True))
+
+
+def _time(contract: Contract, last: dt.date) -> list[Proposed]:
+    """Unbilled billable and no-charge time up to the month's end, one line per contract line
+    and status; a block's time burns its prepaid minutes first, the rest bills at the rate."""
+    entries = (
+        TimeEntry.objects.filter(
+            contract_line__contract=contract,
+            invoice_line__isnull=True,
+            worked_on__lte=last,
+            billing_status__in=[BillingStatus.BILLABLE, BillingStatus.NO_CHARGE],
+        )
+        .select_related("contract_line")
+        .order_by("worked_on", "pk")
+    )
+    groups: dict[tuple[int, str], list[TimeEntry]] = defaultdict(list)
+    for entry in entries:
+        groups[(entry.contract_line_id, entry.billing_status)].append(entry)
+    left = contract.block_minutes - block_minutes_used(contract)
+    found = []
+    for (_, status), group in sorted(groups.items()):
+        line = group[0].contract_line
+        minutes = sum(entry.billable_minutes for entry in group)
+        ids = [entry.pk for entry in group]
+        if status == BillingStatus.NO_CHARGE:
+            found.append(
+                Proposed(
+                    f"{line.description} (no charge)",
+                    _hours(minutes),
+                    Decimal(0),
+                    line,
+                    entries=ids,
+                )
+            )
+            continue
+        if contract.kind == ContractKind.BLOCK_HOURS:
+            covered = max(0, min(left, minutes))
+            left -= covered
+            found.append(
+                Proposed(
+                    f"{line.description} beyond the block",
+                    _hours(minutes - covered),
+                    line.price,
+                    line,
+                    source=f"{_hours(minutes)} h worked, {_hours(covered)} h from the block",
+                    entries=ids,
+                )
+            )
+            continue
+        found.append(Proposed(line.description, _hours(minutes), line.price, line, entries=ids))
+    return found
+
+
+def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed]]]:
+    """What a run for ``month`` would bill, by client id: nothing is written (the preview)."""
+    first, last = month_bounds(month)
+    found: dict[int, tuple[object, list[Proposed]]] = {}
+    for contract in _contracts(practice, first, last):
+        lines = _monthly(contract, first, last) + _time(contract, last)
+        if lines:
+            found.setdefault(contract.client_id, (contract.client, []))[1].extend(lines)
+    # Only the month's own claims are looked up, however long the practice's history.
+    wanted = [line.claim for _, lines in found.values() for line in lines if line.claim]
+    claimed = set(InvoiceLine.objects.filter(claim__in=wanted).values_list("claim", flat=True))
+    unclaimed = {}
+    for client_id, (client, lines) in found.items():
+        left = [line for line in lines if line.claim not in claimed]
+        if left:
+            unclaimed[client_id] = (client, left)
+    return unclaimed
+
+
+# --- the run -----------------------------------------------------------------------------------
+
+
+class _NothingClaimed(Exception):
+    """Another run billed it first: roll the line back."""
+
+
+def _vat_of(proposed: Proposed) -> tuple[str, Decimal]:
+    if proposed.contract_line is None:
+        return "S", Decimal(20)
+    return proposed.contract_line.vat_category, proposed.contract_line.vat_rate
+
+
+def _claim_time(line: InvoiceLine, proposed: Proposed) -> None:
+    taken = TimeEntry.objects.filter(pk__in=proposed.entries, invoice_line__isnull=True).update(
+        invoice_line=line
+    )
+    if not taken:
+        raise _NothingClaimed
+    if taken < len(proposed.entries) and proposed.unit_price:
+        # Another run took some of them: bill only the time this line holds.
+        minutes = sum(line.time_entries.values_list("billable_minutes", flat=True))
+        line.quantity = _hours(minutes)
+        line.net = to_money(line.quantity * line.unit_price)
+        line.save(update_fields=["quantity", "net"])
+
+
+def _add_line(invoice: Invoice, proposed: Proposed) -> bool:
+    """Add one proposed line if its claim is still free; False when another run billed it."""
+    category, rate = _vat_of(proposed)
+    try:
+        with transaction.atomic():
+            line = InvoiceLine.objects.create(
+                invoice=invoice,
+                contract_line=proposed.contract_line,
+                description=proposed.description[:250],
+                quantity=proposed.quantity,
+                unit_price=proposed.unit_price,
+                net=proposed.net,
+                vat_category=category,
+                vat_rate=rate,
+                quantity_source=proposed.source[:500],
+                counted=proposed.counted,
+                claim=proposed.claim,
+            )
+            if proposed.entries:
+                _claim_time(line, proposed)
+    except (IntegrityError, _NothingClaimed):
+        return False
+    return True
+
+
+def vat_breakdown(lines) -> list[tuple[str, Decimal, Decimal, Decimal]]:
+    """(category, rate, taxable base, tax) per VAT category and rate of an invoice: the tax is
+    computed once per category on its base, rounded half up (EN 16931 BR-CO-14)."""
+    bases: dict[tuple[str, Decimal], Decimal] = defaultdict(Decimal)
+    for line in lines:
+        bases[(line.vat_category, line.vat_rate)] += line.net
+    return [
+        (category, rate, base, to_money(base * rate / 100))
+        for (category, rate), base in sorted(bases.items())
+    ]
+
+
+def refresh_totals(invoice: Invoice) -> Invoice:
+    breakdown = vat_breakdown(invoice.lines.all())
+    invoice.net = sum((base for _, _, base, _ in breakdown), Decimal("0.00"))
+    invoice.tax = sum((tax for _, _, _, tax in breakdown), Decimal("0.00"))
+    invoice.gross = invoice.net + invoice.tax
+    invoice.save(update_fields=["net", "tax", "gross"])
+    return invoice
+
+
+def _bill_client(run: InvoiceRun, currency: str, client, proposed: list[Proposed]) -> int:
+    """Add the client's lines to its draft of the month (made if needed); the lines added."""
+    with transaction.atomic():
+        drafts = Invoice.objects.select_for_update().filter(
+            client=client,
+            practice=run.practice,
+            month=run.month,
+            kind=InvoiceKind.INVOICE,
+            state=InvoiceState.DRAFT,
+        )
+        invoice = drafts.order_by("pk").first()
+        made = invoice is None
+        if invoice is None:
+            invoice = Invoice.objects.create(
+                client=client, practice=run.practice, month=run.month, currency=currency, run=run
+            )
+        added = sum(_add_line(invoice, line) for line in proposed)
+        if made and not added:
+            invoice.delete()
+            return 0
+        refresh_totals(invoice)
+        run.invoices_made += made
+        return added
+
+
+def run_invoices(actor, practice, month: dt.date, *, source: str) -> InvoiceRun:
+    """Make the month's drafts from contracts and time; what is billed already is skipped."""
+    require(may_manage_billing(actor), MANAGE)
+    settings = settings_of(practice)
+    first, _ = month_bounds(month)
+    run = InvoiceRun.objects.create(practice=practice, month=first, started_by=actor)
+    for client, lines in proposals(practice, first).values():
+        run.lines_made += _bill_client(run, settings.currency, client, lines)
+    run.save(update_fields=["invoices_made", "lines_made"])
+    record(
+        actor,
+        "invoice.run",
+        run,
+        source=source,
+        scope=f"practice:{practice.pk}",
+        changes={"invoices": [None, run.invoices_made], "lines": [None, run.lines_made]},
+    )
+    return run
+
+
+# --- drafts, approval and after ----------------------------------------------------------------
+
+
+def _locked(invoice: Invoice) -> Invoice:
+    return (
+        Invoice.objects.select_for_update().select_related("client", "practice").get(pk=invoice.pk)
+    )
+
+
+def _require_state(invoice: Invoice, *allowed: str) -> None:
+    if invoice.state not in allowed:
+        raise invalid(
+            "state",
+            f"The {invoice.get_kind_display().lower()} is {invoice.get_state_display().lower()}.",
+            " or ".join(allowed),
+        )
+
+
+def _audit(actor, action: str, invoice: Invoice, source: str, changes: dict) -> None:
+    record(
+        actor, action, invoice, source=source, scope=f"client:{invoice.client_id}", changes=changes
+    )
+
+
+@transaction.atomic
+def add_invoice_line(actor, invoice: Invoice, *, source: str, **data) -> InvoiceLine:
+    """Add a line to a draft by hand (hardware, an expense); a negative price is refused:
+    money goes back to a client by a credit note."""
+    require(may_manage_billing(actor), MANAGE)
+    invoice = _locked(invoice)
+    _require_state(invoice, InvoiceState.DRAFT)
+    for name in ("unit_price", "quantity"):
+        if data.get(name) is not None and data[name] < 0:
+            raise invalid(name, f"The {name.replace('_', ' ')} is negative.", "0 or more")
+    line = InvoiceLine(invoice=invoice, **data)
+    line.net = to_money(line.quantity * line.unit_price)
+    line.full_clean()
+    line.save()
+    refresh_totals(invoice)
+    _audit(actor, "invoice.line", invoice, source, {"line": [None, line.description]})
+    return line
+
+
+@transaction.atomic
+def remove_invoice_line(actor, line: InvoiceLine, *, source: str) -> None:
+    """Take a line off a draft; its time and its month's charge may be billed again."""
+    require(may_manage_billing(actor), MANAGE)
+    invoice = _locked(line.invoice)
+    _require_state(invoice, InvoiceState.DRAFT)
+    TimeEntry.objects.filter(invoice_line=line).update(invoice_line=None)
+    description = line.description
+    line.delete()
+    refresh_totals(invoice)
+    _audit(actor, "invoice.line_removed", invoice, source, {"line": [description, None]})
+
+
+def take_number(practice, kind: str) -> str:
+    """The next number of the series, from its row locked until the transaction ends."""
+    settings = settings_of(practice)
+    series = NumberSeries.objects.select_for_update().get(practice=practice, kind=kind)
+    number = series.next_number
+    NumberSeries.objects.filter(pk=series.pk).update(next_number=number + 1)
+    prefix = settings.invoice_prefix if kind == InvoiceKind.INVOICE else settings.credit_note_prefix
+    return f"{prefix}{number:06d}"
+
+
+def _post_invoice(invoice: Invoice) -> None:
+    """Receivable, revenue and VAT of the invoice, then each line's shares owed."""
+    from thirdway.billing.services import rules_of
+
+    practice = invoice.practice
+    if not invoice.gross:
+        return  # nothing owed: an invoice of zero lines (hours from a block) moves no money
+    ledger.post(
+        practice,
+        TransactionKind.INVOICE,
+        f"{invoice.number} to {invoice.client}",
+        [
+            ledger.Entry(
+                ledger.account(
+                    practice, AccountKind.RECEIVABLE, Holder.CLIENT, client=invoice.client
+                ),
+                invoice.gross,
+            ),
+            ledger.Entry(
+                ledger.account(practice, AccountKind.REVENUE, Holder.PRACTICE), -invoice.net
+            ),
+            ledger.Entry(ledger.account(practice, AccountKind.TAX, Holder.PRACTICE), -invoice.tax),
+        ],
+        invoice=invoice,
+    )
+    rules = rules_of(settings_of(practice))
+    context = InvoiceContext(invoice)
+    lines = invoice.lines.select_related("contract_line__contract")
+    for line in lines.prefetch_related("time_entries"):
+        split_invoice_line(context, line, rules)
+
+
+@transaction.atomic
+def approve_invoice(actor, invoice: Invoice, *, source: str) -> Invoice:
+    """Number the draft (gapless, in this transaction) and post its shares as owed."""
+    require(may_manage_billing(actor), MANAGE)
+    invoice = _locked(invoice)
+    _require_state(invoice, InvoiceState.DRAFT)
+    if not invoice.lines.exists():
+        raise invalid("lines", "The draft has no lines.", "a draft with at least one line")
+    refresh_totals(invoice)
+    invoice.number = take_number(invoice.practice, invoice.kind)
+    invoice.state = InvoiceState.APPROVED
+    invoice.approved_at = timezone.now()
+    invoice.issued_on = timezone.localdate()
+    invoice.save()
+    _post_invoice(invoice)
+    _audit(actor, "invoice.approve", invoice, source, {"number": [None, invoice.number]})
+    return invoice
+
+
+@transaction.atomic
+def mark_sent(actor, invoice: Invoice, *, source: str) -> Invoice:
+    require(may_manage_billing(actor), MANAGE)
+    invoice = _locked(invoice)
+    _require_state(invoice, InvoiceState.APPROVED)
+    invoice.state, invoice.sent_at = InvoiceState.SENT, timezone.now()
+    invoice.save(update_fields=["state", "sent_at"])
+    _audit(actor, "invoice.send", invoice, source, {"state": ["approved", "sent"]})
+    return invoice
+
+
+@transaction.atomic
+def mark_paid(actor, invoice: Invoice, *, source: str) -> Invoice:
+    """The client paid in full: cash in, receivable out, and every share owed becomes payable."""
+    require(may_manage_billing(actor), MANAGE)
+    invoice = _locked(invoice)
+    if invoice.kind != InvoiceKind.INVOICE:
+        raise invalid("kind", "A credit note is not paid by the client.", "an invoice")
+    _require_state(invoice, InvoiceState.APPROVED, InvoiceState.SENT)
+    if invoice.gross:
+        _post_payment(invoice)
+    for split in invoice.transactions.filter(kind=TransactionKind.SPLIT).order_by("pk"):
+        make_payable(split)
+    before = invoice.state
+    invoice.state, invoice.paid_at = InvoiceState.PAID, timezone.now()
+    invoice.save(update_fields=["state", "paid_at"])
+    _audit(actor, "invoice.paid", invoice, source, {"state": [before, "paid"]})
+    return invoice
+
+
+def _post_payment(invoice: Invoice) -> None:
+    practice = invoice.practice
+    ledger.post(
+        practice,
+        TransactionKind.PAYMENT,
+        f"{invoice.number} paid by {invoice.client}",
+        [
+            ledger.Entry(
+                ledger.account(practice, AccountKind.CASH, Holder.PRACTICE), invoice.gross
+            ),
+            ledger.Entry(
+                ledger.account(
+                    practice, AccountKind.RECEIVABLE, Holder.CLIENT, client=invoice.client
+                ),
+                -invoice.gross,
+            ),
+        ],
+        invoice=invoice,
+    )
+
+
+@transaction.atomic
+def credit_invoice(actor, invoice: Invoice, *, source: str) -> Invoice:
+    """Cancel an approved invoice by a credit note of its own series: every transaction of the
+    invoice is reversed, so each share (owed or payable) goes back to the cent."""
+    require(may_manage_billing(actor), MANAGE)
+    invoice = _locked(invoice)
+    if invoice.kind != InvoiceKind.INVOICE:
+        raise invalid("kind", "A credit note cannot be credited.", "an invoice")
+    _require_state(invoice, InvoiceState.APPROVED, InvoiceState.SENT, InvoiceState.PAID)
+    now = timezone.now()
+    note = Invoice.objects.create(
+        client=invoice.client,
+        practice=invoice.practice,
+        kind=InvoiceKind.CREDIT_NOTE,
+        credits=invoice,
+        state=InvoiceState.APPROVED,
+        number=take_number(invoice.practice, InvoiceKind.CREDIT_NOTE),
+        currency=invoice.currency,
+        month=invoice.month,
+        issued_on=timezone.localdate(),
+        net=invoice.net,
+        tax=invoice.tax,
+        gross=invoice.gross,
+        approved_at=now,
+    )
+    InvoiceLine.objects.bulk_create(
+        InvoiceLine(
+            invoice=note,
+            contract_line=line.contract_line,
+            description=line.description,
+            quantity=line.quantity,
+            unit_price=line.unit_price,
+            net=line.net,
+            vat_category=line.vat_category,
+            vat_rate=line.vat_rate,
+            quantity_source=line.quantity_source,
+        )
+        for line in invoice.lines.order_by("pk")
+    )
+    posted = invoice.transactions.filter(reverses__isnull=True, reversed_by__isnull=True)
+    for original in posted.order_by("-pk"):
+        ledger.reverse(original, f"{note.number} credits {original.memo}")
+    before = invoice.state
+    invoice.state = InvoiceState.CREDITED
+    invoice.save(update_fields=["state"])
+    _audit(
+        actor,
+        "invoice.credit",
+        invoice,
+        source,
+        {"state": [before, "credited"], "credit_note": [None, note.number]},
+    )
+    return note

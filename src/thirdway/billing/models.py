@@ -1,0 +1,486 @@
+"""The business of the practice: its split rules, contracts, time, invoices and the ledger.
+
+Money is ``Decimal`` with two places in the practice's one currency.  The ledger (``Account``,
+``LedgerTransaction``, ``Leg``) is double-entry and append-only: a transaction's legs sum to
+zero (checked in Python on every write, and on PostgreSQL by a deferred constraint trigger too),
+and a mistake is corrected by a reversing transaction, never by an edit.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from thirdway.billing.access import (
+    ContractQuerySet,
+    InvoiceQuerySet,
+    LedgerQuerySet,
+    TimeEntryQuerySet,
+)
+
+MONEY = {"max_digits": 14, "decimal_places": 2}
+PERCENT = {
+    "max_digits": 5,
+    "decimal_places": 2,
+    "validators": [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
+}
+NOT_NEGATIVE = [MinValueValidator(Decimal(0))]
+
+
+class DeliveryBasis(models.TextChoices):
+    TIME = "time", "Approved time"
+    TICKETS = "tickets", "Resolved tickets"
+
+
+class BillingSettings(models.Model):
+    """A practice's currency, invoice numbering and revenue split (percent of net amounts)."""
+
+    practice = models.OneToOneField(
+        "network.Practice", on_delete=models.CASCADE, related_name="billing"
+    )
+    currency = models.CharField(max_length=3, default="EUR", help_text="ISO 4217 code.")
+    invoice_prefix = models.CharField(max_length=20, default="INV-")
+    credit_note_prefix = models.CharField(max_length=20, default="CN-")
+    origination = models.DecimalField(default=Decimal(20), **PERCENT)
+    fade_years = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(50)],
+        help_text="Origination fades out over this many years (0: never).",
+    )
+    delivery = models.DecimalField(default=Decimal(60), **PERCENT)
+    delivery_basis = models.CharField(
+        max_length=10, choices=DeliveryBasis.choices, default=DeliveryBasis.TIME
+    )
+    pool = models.DecimalField(default=Decimal(10), **PERCENT)
+    network = models.DecimalField(default=Decimal(5), **PERCENT)
+    desk_fee = models.DecimalField(default=Decimal(5), **PERCENT)
+    referral = models.DecimalField(default=Decimal(0), **PERCENT)
+
+    class Meta:
+        verbose_name_plural = "billing settings"
+
+    def __str__(self) -> str:
+        return f"Billing of {self.practice}"
+
+
+class AccountKind(models.TextChoices):
+    RECEIVABLE = "receivable", "Client receivable"
+    REVENUE = "revenue", "Revenue"
+    TAX = "tax", "VAT payable"
+    CASH = "cash", "Cash"
+    OWED = "owed", "Share owed"
+    PAYABLE = "payable", "Share payable"
+
+
+class Holder(models.TextChoices):
+    PRACTICE = "practice", "The practice"
+    PARTNER = "partner", "A partner"
+    POOL = "pool", "The practice pool"
+    NETWORK = "network", "The network"
+    DESK = "desk", "The desk"
+    CLIENT = "client", "A client"
+
+
+class Account(models.Model):
+    """One account of a practice's ledger: whose it is (holder) and what it counts (kind)."""
+
+    practice = models.ForeignKey("network.Practice", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=AccountKind.choices)
+    holder = models.CharField(max_length=10, choices=Holder.choices)
+    partner = models.ForeignKey(
+        "network.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    client = models.ForeignKey(
+        "clients.Client", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    currency = models.CharField(max_length=3)
+
+    class Meta:
+        ordering = ["practice", "kind", "holder", "partner", "client"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "kind", "holder", "partner", "client"],
+                name="billing_account_unique",
+                nulls_distinct=False,
+            )
+        ]
+
+    def __str__(self) -> str:
+        whose = self.partner or self.client or self.get_holder_display()
+        return f"{self.get_kind_display()} · {whose}"
+
+
+class AppendOnlyQuerySet(LedgerQuerySet):
+    def update(self, **kwargs):
+        raise PermissionError("The ledger is append-only: post a reversal instead")
+
+    def delete(self):
+        raise PermissionError("The ledger is append-only: post a reversal instead")
+
+
+class AppendOnly(models.Model):
+    class Meta:
+        abstract = True
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not kwargs.get("force_insert"):
+            raise PermissionError("The ledger is append-only: post a reversal instead")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The ledger is append-only: post a reversal instead")
+
+
+class TransactionKind(models.TextChoices):
+    INVOICE = "invoice", "Invoice approved"
+    SPLIT = "split", "Shares owed"
+    PAYMENT = "payment", "Payment received"
+    PAYABLE = "payable", "Shares payable"
+    REVERSAL = "reversal", "Reversal"
+
+
+class LedgerTransaction(AppendOnly):
+    """A set of legs that sum to zero; ``reverses`` names the transaction it cancels."""
+
+    practice = models.ForeignKey("network.Practice", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=10, choices=TransactionKind.choices)
+    at = models.DateTimeField()
+    memo = models.CharField(max_length=250)
+    invoice = models.ForeignKey(
+        "billing.Invoice", null=True, on_delete=models.PROTECT, related_name="transactions"
+    )
+    invoice_line = models.ForeignKey(
+        "billing.InvoiceLine", null=True, on_delete=models.PROTECT, related_name="transactions"
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
+    facts = models.JSONField(default=dict, blank=True, help_text="What the split was based on.")
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()}: {self.memo}"
+
+
+class Leg(AppendOnly):
+    """One side of a transaction: a signed amount (debit positive) on one account."""
+
+    transaction = models.ForeignKey(
+        LedgerTransaction, on_delete=models.PROTECT, related_name="legs"
+    )
+    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="legs")
+    amount = models.DecimalField(**MONEY)
+    rule = models.CharField(max_length=20, blank=True, help_text="The split rule of a share.")
+
+    objects = AppendOnlyQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["transaction", "id"]
+        indexes = [models.Index(fields=["account", "transaction"], name="billing_leg_by_account")]
+
+    def __str__(self) -> str:
+        return f"{self.amount} on {self.account}"
+
+
+# --- contracts and time ------------------------------------------------------------------------
+
+
+class ContractKind(models.TextChoices):
+    MANAGED = "managed", "Managed services"
+    TIME_AND_MATERIALS = "time_materials", "Time and materials"
+    BLOCK_HOURS = "block_hours", "Block hours"
+
+
+class Contract(models.Model):
+    """What a client buys from a practice, from ``starts_on`` to ``ends_on`` (open if empty).
+
+    Contracts of one kind of one client never overlap.  The originator brought the client
+    (their origination share fades from ``originated_on``); the referrer referred it.
+    """
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="contracts")
+    practice = models.ForeignKey("network.Practice", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=20, choices=ContractKind.choices)
+    name = models.CharField(max_length=150)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+    originator = models.ForeignKey(
+        "network.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    originated_on = models.DateField(null=True, blank=True)
+    referrer = models.ForeignKey(
+        "network.Partner", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    block_minutes = models.PositiveIntegerField(
+        default=0, help_text="Prepaid minutes of a block-hours contract."
+    )
+    block_price = models.DecimalField(default=Decimal(0), validators=NOT_NEGATIVE, **MONEY)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ContractQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["client", "-starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="billing_contract_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(block_price__gte=0), name="billing_contract_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.client})"
+
+
+class Unit(models.TextChoices):
+    FLAT = "flat", "Flat per month"
+    DEVICE = "device", "Per device per month"
+    USER = "user", "Per user per month"
+    HOUR = "hour", "Per hour worked"
+
+
+class VatCategory(models.TextChoices):
+    """EN 16931 VAT category codes (UNCL 5305)."""
+
+    STANDARD = "S", "Standard rate"
+    ZERO = "Z", "Zero rated"
+    EXEMPT = "E", "Exempt"
+    REVERSE_CHARGE = "AE", "Reverse charge"
+
+
+class ContractLine(models.Model):
+    """A priced line of a contract, effective from ``starts_on`` to ``ends_on``.
+
+    Monthly lines (flat, per device, per user) bill once a month; hourly lines price time
+    entries, by role (empty: any role) where the practice charges roles differently.
+    """
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="lines")
+    description = models.CharField(max_length=200)
+    unit = models.CharField(max_length=10, choices=Unit.choices)
+    role = models.CharField(
+        max_length=20,
+        blank=True,
+        choices=[("", "Any role"), ("partner", "Partner"), ("associate", "Associate")],
+    )
+    price = models.DecimalField(validators=NOT_NEGATIVE, **MONEY)
+    vat_category = models.CharField(
+        max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD
+    )
+    vat_rate = models.DecimalField(default=Decimal(20), **PERCENT)
+    starts_on = models.DateField()
+    ends_on = models.DateField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["contract", "unit", "role", "starts_on", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(price__gte=0), name="billing_line_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.description} · {self.price}/{self.unit}"
+
+
+class TimeKind(models.TextChoices):
+    WORK = "work", "Work"
+    TRAVEL = "travel", "Travel"
+    ONSITE = "onsite", "On site"
+
+
+class BillingStatus(models.TextChoices):
+    BILLABLE = "billable", "Billable"
+    DO_NOT_BILL = "do_not_bill", "Do not bill"
+    NO_CHARGE = "no_charge", "No charge (shown at zero)"
+
+
+class TimeEntry(models.Model):
+    """Time a partner spent for a client under one hourly contract line.
+
+    The raw ``worked_minutes`` stay beside the ``billable_minutes``; the invoice line that billed
+    the entry claims it (``invoice_line``), so no run bills it twice.
+    """
+
+    partner = models.ForeignKey("network.Partner", on_delete=models.PROTECT, related_name="+")
+    contract_line = models.ForeignKey(
+        ContractLine, on_delete=models.PROTECT, related_name="time_entries"
+    )
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    worked_on = models.DateField()
+    kind = models.CharField(max_length=10, choices=TimeKind.choices, default=TimeKind.WORK)
+    worked_minutes = models.PositiveIntegerField(validators=[MaxValueValidator(24 * 60)])
+    billable_minutes = models.PositiveIntegerField(validators=[MaxValueValidator(24 * 60)])
+    billing_status = models.CharField(
+        max_length=12, choices=BillingStatus.choices, default=BillingStatus.BILLABLE
+    )
+    note = models.CharField(max_length=500, blank=True)
+    invoice_line = models.ForeignKey(
+        "billing.InvoiceLine",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="time_entries",
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = TimeEntryQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-worked_on", "-id"]
+        verbose_name_plural = "time entries"
+        indexes = [
+            models.Index(fields=["contract_line", "worked_on"], name="billing_time_by_line"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.worked_minutes} min on {self.worked_on} by {self.partner}"
+
+
+# --- invoices ----------------------------------------------------------------------------------
+
+
+class InvoiceState(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    APPROVED = "approved", "Approved"
+    SENT = "sent", "Sent"
+    PAID = "paid", "Paid"
+    CREDITED = "credited", "Credited"
+
+
+class InvoiceKind(models.TextChoices):
+    INVOICE = "invoice", "Invoice"
+    CREDIT_NOTE = "credit_note", "Credit note"
+
+
+class NumberSeries(models.Model):
+    """The next number of a practice's invoices or credit notes: the row is locked while a
+    number is taken, in the approving transaction, so numbers have no gaps."""
+
+    practice = models.ForeignKey("network.Practice", on_delete=models.CASCADE, related_name="+")
+    kind = models.CharField(max_length=12, choices=InvoiceKind.choices)
+    next_number = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["practice", "kind"], name="billing_one_series")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.practice} {self.kind} #{self.next_number}"
+
+
+class InvoiceRun(models.Model):
+    """One run of invoicing for a practice's month, and what it made."""
+
+    practice = models.ForeignKey("network.Practice", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(help_text="The first day of the month billed.")
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField(auto_now_add=True)
+    invoices_made = models.PositiveIntegerField(default=0)
+    lines_made = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Run of {self.month:%Y-%m} for {self.practice}"
+
+
+class Invoice(models.Model):
+    """An invoice or credit note of a practice to a client; numbered only once approved."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="invoices")
+    practice = models.ForeignKey("network.Practice", on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=12, choices=InvoiceKind.choices, default=InvoiceKind.INVOICE)
+    credits = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="credit_note"
+    )
+    state = models.CharField(
+        max_length=10, choices=InvoiceState.choices, default=InvoiceState.DRAFT
+    )
+    # Drafts have no number: NULL, so the unique number leaves them alone.
+    number = models.CharField(max_length=40, null=True, blank=True)  # noqa: DJ001
+    currency = models.CharField(max_length=3)
+    month = models.DateField(help_text="The first day of the month billed.")
+    issued_on = models.DateField(null=True, blank=True)
+    net = models.DecimalField(default=Decimal(0), **MONEY)
+    tax = models.DecimalField(default=Decimal(0), **MONEY)
+    gross = models.DecimalField(default=Decimal(0), **MONEY)
+    run = models.ForeignKey(
+        InvoiceRun, null=True, blank=True, on_delete=models.SET_NULL, related_name="invoices"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    approved_at = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    paid_at = models.DateTimeField(null=True, blank=True)
+
+    objects = InvoiceQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-month", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "kind", "number"], name="billing_invoice_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(state="draft", number__isnull=True)
+                | (~Q(state="draft") & Q(number__isnull=False)),
+                name="billing_numbered_once_approved",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.number or '(draft)'} · {self.client}"
+
+    @property
+    def is_draft(self) -> bool:
+        return self.state == InvoiceState.DRAFT
+
+
+class InvoiceLine(models.Model):
+    """A line of an invoice: quantity x unit price = net, taxed by category on the invoice.
+
+    ``claim`` is unique: the month's charge of a monthly contract line is claimed once, so two
+    runs never bill it twice.  ``quantity_source`` says where the quantity came from.
+    """
+
+    invoice = models.ForeignKey(Invoice, on_delete=models.PROTECT, related_name="lines")
+    contract_line = models.ForeignKey(
+        ContractLine, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    description = models.CharField(max_length=250)
+    quantity = models.DecimalField(max_digits=12, decimal_places=2, validators=NOT_NEGATIVE)
+    unit_price = models.DecimalField(validators=NOT_NEGATIVE, **MONEY)
+    net = models.DecimalField(**MONEY)
+    vat_category = models.CharField(max_length=2, choices=VatCategory.choices)
+    vat_rate = models.DecimalField(**PERCENT)
+    quantity_source = models.CharField(max_length=500, blank=True)
+    counted = models.JSONField(default=list, blank=True, help_text="Ids of what was counted.")
+    claim = models.CharField(max_length=80, null=True, blank=True, unique=True)
+
+    class Meta:
+        ordering = ["invoice", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(unit_price__gte=0), name="billing_invoice_line_price_not_negative"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.description

@@ -1,0 +1,369 @@
+"""Every change to a practice's billing settings, contracts and time (the only writers).
+
+Invoices and the ledger are written by :mod:`thirdway.billing.invoicing` and
+:mod:`thirdway.billing.ledger`.  A refused value is a 400 naming the field; nothing is written.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.db.models import Q
+
+from thirdway.audit.services import create_and_record, update_and_record
+from thirdway.billing.access import may_book_time, may_manage_billing
+from thirdway.billing.engine import RulesRefused, SplitRules
+from thirdway.billing.models import (
+    BillingSettings,
+    Contract,
+    ContractKind,
+    ContractLine,
+    InvoiceKind,
+    NumberSeries,
+    TimeEntry,
+    Unit,
+    VatCategory,
+)
+from thirdway.errors import invalid, require
+
+SETTINGS_FIELDS = [
+    "currency",
+    "invoice_prefix",
+    "credit_note_prefix",
+    "origination",
+    "fade_years",
+    "delivery",
+    "delivery_basis",
+    "pool",
+    "network",
+    "desk_fee",
+    "referral",
+]
+CONTRACT_FIELDS = [
+    "client",
+    "practice",
+    "kind",
+    "name",
+    "starts_on",
+    "ends_on",
+    "originator",
+    "originated_on",
+    "referrer",
+    "block_minutes",
+    "block_price",
+]
+LINE_FIELDS = [
+    "description",
+    "unit",
+    "role",
+    "price",
+    "vat_category",
+    "vat_rate",
+    "starts_on",
+    "ends_on",
+]
+TIME_FIELDS = [
+    "partner",
+    "contract_line",
+    "ticket",
+    "worked_on",
+    "kind",
+    "worked_minutes",
+    "billable_minutes",
+    "billing_status",
+    "note",
+]
+UNITS_OF = {
+    ContractKind.MANAGED: {Unit.FLAT, Unit.DEVICE, Unit.USER},
+    ContractKind.TIME_AND_MATERIALS: {Unit.HOUR},
+    ContractKind.BLOCK_HOURS: {Unit.HOUR},
+}
+MANAGE = "Only a practice admin may manage billing."
+
+
+def _scope(client_id) -> str:
+    return f"client:{client_id}"
+
+
+# --- a practice's settings ---------------------------------------------------------------------
+
+
+def rules_of(settings: BillingSettings) -> SplitRules:
+    return SplitRules(
+        name=str(settings.practice),
+        origination=settings.origination,
+        delivery=settings.delivery,
+        pool=settings.pool,
+        network=settings.network,
+        desk_fee=settings.desk_fee,
+        referral=settings.referral,
+        fade_years=settings.fade_years,
+        delivery_basis=settings.delivery_basis,
+    )
+
+
+def _check_rules(settings: BillingSettings) -> None:
+    try:
+        rules_of(settings).check()
+    except RulesRefused as refused:
+        raise invalid(refused.rule, refused.message, refused.allowed) from None
+
+
+def _open_series(practice) -> None:
+    for kind in InvoiceKind.values:
+        NumberSeries.objects.get_or_create(practice=practice, kind=kind)
+
+
+def settings_of(practice) -> BillingSettings:
+    """A practice's billing settings, with the defaults until an admin changes them."""
+    found = BillingSettings.objects.filter(practice=practice).first()
+    if found is None:
+        with transaction.atomic():
+            found, _ = BillingSettings.objects.get_or_create(practice=practice)
+            _open_series(practice)
+    return found
+
+
+@transaction.atomic
+def update_settings(actor, practice, data: dict, *, source: str) -> BillingSettings:
+    """Change the currency, numbering or split rules; rules that do not add up to 100 % are
+    refused naming the rule."""
+    require(may_manage_billing(actor), MANAGE)
+    settings = settings_of(practice)
+    if "currency" in data and data["currency"] != settings.currency:
+        from thirdway.billing.models import Invoice
+
+        if Invoice.objects.filter(practice=practice).exists():
+            raise invalid(
+                "currency",
+                "The practice has invoices in its currency already.",
+                f"{settings.currency}, the currency of its invoices",
+            )
+    for name, value in data.items():
+        setattr(settings, name, value)
+    _check_rules(settings)
+    settings.refresh_from_db()
+    return update_and_record(
+        actor,
+        settings,
+        data,
+        fields=SETTINGS_FIELDS,
+        action="billing.settings",
+        source=source,
+        scope=f"practice:{practice.pk}",
+    )
+
+
+# --- contracts ---------------------------------------------------------------------------------
+
+
+def _check_overlap(contract: Contract) -> None:
+    """Contracts of one kind of one client never overlap."""
+    others = Contract.objects.filter(client=contract.client_id, kind=contract.kind).exclude(
+        pk=contract.pk
+    )
+    if contract.ends_on is not None:
+        others = others.filter(starts_on__lte=contract.ends_on)
+    clash = others.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=contract.starts_on)).first()
+    if clash is not None:
+        until = clash.ends_on.isoformat() if clash.ends_on else "open-ended"
+        raise invalid(
+            "starts_on",
+            f"The client has a {clash.get_kind_display().lower()} contract from "
+            f"{clash.starts_on.isoformat()} ({until}) already: {clash.name}.",
+            "dates that do not overlap another contract of the same kind for this client",
+        )
+
+
+def _check_contract(contract: Contract) -> None:
+    contract.full_clean()
+    _check_overlap(contract)
+    if contract.kind == ContractKind.BLOCK_HOURS and contract.block_minutes <= 0:
+        raise invalid(
+            "block_minutes", "A block-hours contract needs its prepaid minutes.", "1 or more"
+        )
+
+
+@transaction.atomic
+def create_contract(actor, *, source: str, **data) -> Contract:
+    require(may_manage_billing(actor), MANAGE)
+    contract = Contract(**data)
+    if contract.originated_on is None and contract.originator_id is not None:
+        contract.originated_on = contract.starts_on
+    _check_contract(contract)
+    settings_of(contract.practice)
+    return create_and_record(
+        actor,
+        contract,
+        fields=CONTRACT_FIELDS,
+        action="contract.create",
+        source=source,
+        scope=_scope(contract.client_id),
+    )
+
+
+@transaction.atomic
+def update_contract(actor, contract: Contract, data: dict, *, source: str) -> Contract:
+    require(may_manage_billing(actor), MANAGE)
+    for fixed in ("client", "practice", "kind"):
+        if fixed in data and data[fixed] != getattr(contract, fixed):
+            raise invalid(fixed, "This cannot change once the contract exists.", "its value")
+    candidate = Contract.objects.get(pk=contract.pk)
+    for name, value in data.items():
+        setattr(candidate, name, value)
+    _check_contract(candidate)
+    return update_and_record(
+        actor,
+        contract,
+        data,
+        fields=CONTRACT_FIELDS,
+        action="contract.update",
+        source=source,
+        scope=_scope(contract.client_id),
+    )
+
+
+def _check_line(line: ContractLine) -> None:
+    line.full_clean()
+    contract = line.contract
+    allowed = UNITS_OF[contract.kind]
+    if line.unit not in allowed:
+        raise invalid(
+            "unit",
+            f"A {contract.get_kind_display().lower()} contract has no {line.unit} lines.",
+            ", ".join(sorted(allowed)),
+        )
+    if line.vat_category == VatCategory.STANDARD and line.vat_rate <= 0:
+        raise invalid("vat_rate", "The standard category has a rate above 0.", "above 0 to 100")
+    if line.vat_category != VatCategory.STANDARD and line.vat_rate != 0:
+        raise invalid(
+            "vat_rate", f"Category {line.vat_category} is taxed at 0 %.", "0 for this category"
+        )
+    if line.starts_on < contract.starts_on or (
+        contract.ends_on and (line.ends_on is None or line.ends_on > contract.ends_on)
+    ):
+        raise invalid(
+            "starts_on",
+            "The line's dates fall outside the contract's.",
+            f"dates within {contract.starts_on} to {contract.ends_on or 'open-ended'}",
+        )
+    if line.ends_on is not None and line.ends_on < line.starts_on:
+        raise invalid("ends_on", "The line ends before it starts.", "a date on or after the start")
+
+
+@transaction.atomic
+def add_contract_line(actor, contract: Contract, *, source: str, **data) -> ContractLine:
+    """Add a priced line; a rate change is a new line from its effective date (end the old)."""
+    require(may_manage_billing(actor), MANAGE)
+    line = ContractLine(contract=contract, **data)
+    if line.starts_on is None:
+        line.starts_on = contract.starts_on
+    _check_line(line)
+    return create_and_record(
+        actor,
+        line,
+        fields=LINE_FIELDS,
+        action="contract_line.create",
+        source=source,
+        scope=_scope(contract.client_id),
+    )
+
+
+@transaction.atomic
+def update_contract_line(actor, line: ContractLine, data: dict, *, source: str) -> ContractLine:
+    require(may_manage_billing(actor), MANAGE)
+    if line.time_entries.filter(invoice_line__isnull=False).exists() and (
+        {"price", "unit", "role"} & set(data)
+    ):
+        raise invalid(
+            "price",
+            "Time was invoiced at this price already.",
+            "end this line and add one from the date the new price applies",
+        )
+    candidate = ContractLine.objects.select_related("contract").get(pk=line.pk)
+    for name, value in data.items():
+        setattr(candidate, name, value)
+    _check_line(candidate)
+    return update_and_record(
+        actor,
+        line,
+        data,
+        fields=LINE_FIELDS,
+        action="contract_line.update",
+        source=source,
+        scope=_scope(line.contract.client_id),
+    )
+
+
+# --- time --------------------------------------------------------------------------------------
+
+
+def _check_time(actor, entry: TimeEntry) -> None:
+    entry.full_clean()
+    line = entry.contract_line
+    if line.unit != Unit.HOUR:
+        raise invalid("contract_line", "Time is booked on hourly lines only.", "an hourly line")
+    if line.role and line.role != entry.partner.kind:
+        raise invalid(
+            "contract_line",
+            f"This line prices {line.get_role_display().lower()} time.",
+            f"a line for {entry.partner.get_kind_display().lower()}s or for any role",
+        )
+    if entry.worked_on < line.starts_on or (line.ends_on and entry.worked_on > line.ends_on):
+        raise invalid(
+            "worked_on",
+            "The day falls outside the line's effective dates.",
+            f"a day from {line.starts_on} to {line.ends_on or 'today'}",
+        )
+    if entry.ticket_id is not None and entry.ticket.client_id != line.contract.client_id:
+        raise invalid("ticket", "The ticket is another client's.", "a ticket of this client")
+
+
+@transaction.atomic
+def record_time(actor, *, source: str, **data) -> TimeEntry:
+    """Book time on an hourly contract line; a partner books their own, an admin anyone's."""
+    require(may_book_time(actor), "You may not book time.")
+    own = getattr(actor, "partner", None)
+    if not actor.is_practice_admin:
+        if own is None:
+            raise invalid("partner", "You are not a partner of the network.", "your own time")
+        if data.get("partner") not in (None, own):
+            raise invalid("partner", "You book your own time only.", f"your own id ({own.pk})")
+        data["partner"] = own
+    data.setdefault("billable_minutes", data.get("worked_minutes"))
+    entry = TimeEntry(**data)
+    _check_time(actor, entry)
+    return create_and_record(
+        actor,
+        entry,
+        fields=TIME_FIELDS,
+        action="time.create",
+        source=source,
+        scope=_scope(entry.contract_line.contract.client_id),
+    )
+
+
+@transaction.atomic
+def update_time(actor, entry: TimeEntry, data: dict, *, source: str) -> TimeEntry:
+    require(may_book_time(actor), "You may not book time.")
+    require(
+        actor.is_practice_admin or entry.partner.user_id == actor.pk,
+        "You change your own time only.",
+    )
+    entry = TimeEntry.objects.select_for_update().get(pk=entry.pk)
+    if entry.invoice_line_id is not None:
+        raise invalid("invoice_line", "The entry is invoiced already.", "an entry not invoiced")
+    if "partner" in data and not actor.is_practice_admin:
+        raise invalid("partner", "You book your own time only.", "leave the partner out")
+    candidate = TimeEntry.objects.get(pk=entry.pk)
+    for name, value in data.items():
+        setattr(candidate, name, value)
+    _check_time(actor, candidate)
+    return update_and_record(
+        actor,
+        entry,
+        data,
+        fields=TIME_FIELDS,
+        action="time.update",
+        source=source,
+        scope=_scope(entry.contract_line.contract.client_id),
+    )

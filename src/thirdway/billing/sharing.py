@@ -1,0 +1,177 @@
+"""From an approved invoice line to the partners' shares in the ledger.
+
+The facts behind a line (who brought the client, whose time or resolved tickets delivered it,
+what the desk resolved) are gathered here and handed to the pure engine; the shares it returns
+are posted as one balanced transaction per line, with the facts kept for the drill-down.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from thirdway.billing import ledger
+from thirdway.billing.engine import LineFacts, Recipient, SplitRules, split_line
+from thirdway.billing.models import (
+    AccountKind,
+    Invoice,
+    InvoiceLine,
+    LedgerTransaction,
+    TimeEntry,
+    TransactionKind,
+)
+from thirdway.network.models import PartnerKind
+from thirdway.tickets.models import Ticket
+
+# The practice's revenue account, looked up like a recipient's (holder "practice").
+PRACTICE_REVENUE = Recipient("practice")
+
+
+def _month(invoice: Invoice) -> tuple[dt.date, dt.date]:
+    first = invoice.month.replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, following - dt.timedelta(days=1)
+
+
+def _years(since: dt.date | None, on: dt.date) -> int:
+    if since is None:
+        return 0
+    years = on.year - since.year - ((on.month, on.day) < (since.month, since.day))
+    return max(0, years)
+
+
+@dataclass
+class InvoiceContext:
+    """What every line of one invoice shares: the month's resolved tickets and time of the
+    client with the practice, and the accounts looked up so far (each read once)."""
+
+    invoice: Invoice
+    known: dict = field(default_factory=dict)
+
+    @cached_property
+    def tickets(self) -> list[tuple[int, int | None, str | None]]:
+        first, last = _month(self.invoice)
+        return list(
+            Ticket.objects.filter(
+                client=self.invoice.client_id,
+                practice=self.invoice.practice_id,
+                resolved_at__date__range=(first, last),
+            )
+            .order_by("pk")
+            .values_list("pk", "assignee_id", "assignee__kind")
+        )
+
+    @cached_property
+    def month_time(self) -> list[TimeEntry]:
+        first, last = _month(self.invoice)
+        return list(
+            TimeEntry.objects.filter(
+                contract_line__contract__client=self.invoice.client_id,
+                contract_line__contract__practice=self.invoice.practice_id,
+                worked_on__range=(first, last),
+            ).order_by("pk")
+        )
+
+
+def _time_behind(context: InvoiceContext, line: InvoiceLine) -> list[TimeEntry]:
+    """The line's own time, or for a monthly charge the month's time on the client's contracts
+    with the practice."""
+    return list(line.time_entries.all()) or context.month_time
+
+
+def facts_of(
+    context: InvoiceContext, line: InvoiceLine, rules: SplitRules
+) -> tuple[LineFacts, dict]:
+    """The engine's facts for one line, and the same as JSON with the ids behind them."""
+    invoice = context.invoice
+    contract = line.contract_line.contract if line.contract_line_id else None
+    originator = (contract.originator_id if contract else None) or invoice.client.lead_partner_id
+    since = contract.originated_on if contract and contract.originator_id else None
+    referrer = contract.referrer_id if contract else None
+    first, _ = _month(invoice)
+    tickets = context.tickets
+    desk = sum(1 for _, _, kind in tickets if kind == PartnerKind.DESK)
+    delivery: dict[str, int] = defaultdict(int)
+    entries: list[int] = []
+    if rules.delivery_basis == "time":
+        for entry in _time_behind(context, line):
+            delivery[str(entry.partner_id)] += entry.worked_minutes
+            entries.append(entry.pk)
+    else:
+        resolved = Counter(
+            str(assignee) for _, assignee, kind in tickets if assignee and kind != PartnerKind.DESK
+        )
+        delivery.update(resolved)
+    facts = LineFacts(
+        net=line.net,
+        originator=str(originator) if originator else None,
+        years_since_origination=_years(since, first),
+        referrer=str(referrer) if referrer else None,
+        delivery=dict(delivery),
+        tickets_resolved=len(tickets),
+        desk_resolved=desk,
+    )
+    plain: dict[str, Any] = {
+        "basis": rules.delivery_basis,
+        "originator": originator,
+        "originated_on": since.isoformat() if since else None,
+        "years_since_origination": facts.years_since_origination,
+        "referrer": referrer,
+        "delivery": facts.delivery,
+        "time_entries": entries,
+        "tickets": [pk for pk, _, _ in tickets],
+        "tickets_resolved": len(tickets),
+        "desk_resolved": desk,
+        "rules": {k: str(v) for k, v in rules.percentages().items()},
+    }
+    return facts, plain
+
+
+def split_invoice_line(
+    context: InvoiceContext, line: InvoiceLine, rules: SplitRules
+) -> LedgerTransaction | None:
+    """Post the line's shares as owed: revenue debited, each recipient's owed account credited."""
+    if not line.net:
+        return None
+    facts, plain = facts_of(context, line, rules)
+    invoice, known = context.invoice, context.known
+    practice = invoice.practice
+    revenue = ledger.share_account(practice, PRACTICE_REVENUE, AccountKind.REVENUE, known=known)
+    entries = [ledger.Entry(revenue, line.net)]
+    for share in split_line(rules, facts):
+        owed = ledger.share_account(practice, share.recipient, known=known)
+        entries.append(ledger.Entry(owed, -share.amount, share.rule))
+    return ledger.post(
+        practice,
+        TransactionKind.SPLIT,
+        f"{invoice.number}: {line.description}",
+        entries,
+        invoice=invoice,
+        line=line,
+        facts=plain,
+    )
+
+
+def make_payable(split: LedgerTransaction) -> LedgerTransaction:
+    """The client paid: each share owed becomes payable to its recipient."""
+    entries = []
+    for leg in split.legs.select_related("account"):
+        if leg.account.kind != AccountKind.OWED:
+            continue
+        payable = ledger.account(
+            split.practice, AccountKind.PAYABLE, leg.account.holder, partner=leg.account.partner
+        )
+        entries += [ledger.Entry(leg.account, -leg.amount, leg.rule)]
+        entries += [ledger.Entry(payable, leg.amount, leg.rule)]
+    return ledger.post(
+        split.practice,
+        TransactionKind.PAYABLE,
+        f"Paid: {split.memo}",
+        entries,
+        invoice=split.invoice,
+        line=split.invoice_line,
+        facts={"split": split.pk},
+    )

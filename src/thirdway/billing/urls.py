@@ -1,0 +1,33 @@
+from django.urls import path
+
+from thirdway.billing import views
+
+app_name = "billing"
+urlpatterns = [
+    path("", views.invoice_list, name="invoice_list"),
+    path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice_detail"),
+    path("invoices/<int:invoice_id>/<str:act>/", views.invoice_act, name="invoice_act"),
+    path("invoices/<int:invoice_id>/lines/new/", views.line_add, name="invoice_line_add"),
+    path(
+        "invoices/<int:invoice_id>/lines/<int:line_id>/remove/",
+        views.line_remove,
+        name="invoice_line_remove",
+    ),
+    path("run/", views.invoice_run, name="run"),
+    path("contracts/", views.contract_list, name="contract_list"),
+    path("contracts/new/", views.contract_create, name="contract_create"),
+    path("contracts/<int:contract_id>/", views.contract_detail, name="contract_detail"),
+    path("contracts/<int:contract_id>/edit/", views.contract_edit, name="contract_edit"),
+    path("contracts/<int:contract_id>/lines/new/", views.line_form, name="line_create"),
+    path(
+        "contracts/<int:contract_id>/lines/<int:line_id>/edit/",
+        views.line_form,
+        name="line_edit",
+    ),
+    path("time/", views.time_list, name="time_list"),
+    path("time/new/", views.time_create, name="time_create"),
+    path("statements/", views.statement_page, name="statement"),
+    path("statements/shares/<int:leg_id>/", views.share_detail, name="share"),
+    path("settings/", views.settings_index, name="settings_index"),
+    path("settings/<int:practice_id>/", views.settings_page, name="settings"),
+]

@@ -1,0 +1,95 @@
+"""Forms of the vault; they only shape input, the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+
+from thirdway.vault.models import Document, DocumentKind, ExpiryItem, Visibility
+from thirdway.vault.services._shared import MAX_REASON
+from thirdway.vault.services.credentials import MAX_NOTES, MAX_SECRET
+
+
+class _LinkedForm(forms.Form):
+    """A form with an optional site and asset of its client."""
+
+    LINKS_AFTER = 2
+
+    def __init__(self, *args, client, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"] = forms.ModelChoiceField(client.sites.all(), required=False)
+        self.fields["asset"] = forms.ModelChoiceField(client.assets.all(), required=False)
+        names = list(self.fields)
+        # The site and asset come after the record's own first fields, before long texts.
+        self.order_fields([*names[: self.LINKS_AFTER], "site", "asset"])
+
+    def linked_ids(self) -> dict:
+        data = dict(self.cleaned_data)
+        site, asset = data.pop("site", None), data.pop("asset", None)
+        return {
+            **data,
+            "site_id": site.pk if site else None,
+            "asset_id": asset.pk if asset else None,
+        }
+
+
+class CredentialForm(_LinkedForm):
+    LINKS_AFTER = 4
+    name = forms.CharField(max_length=150)
+    username = forms.CharField(max_length=200, required=False)
+    secret = forms.CharField(
+        max_length=MAX_SECRET,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+        help_text="Never shown again here: reveal it, with a reason, to see it.",
+    )
+    url = forms.CharField(label="Address", max_length=500, required=False)
+    totp_seed = forms.CharField(
+        label="TOTP seed",
+        max_length=128,
+        required=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "off"}),
+        help_text="Base32; only the current code is ever shown.",
+    )
+    notes = forms.CharField(max_length=MAX_NOTES, required=False, widget=forms.Textarea)
+    shared_with_client_admins = forms.BooleanField(
+        required=False, label="The client's admins may see and reveal it"
+    )
+
+
+class RevealForm(forms.Form):
+    reason = forms.CharField(
+        max_length=MAX_REASON,
+        min_length=4,
+        help_text=f"Why you need it (4 to {MAX_REASON} characters); it is recorded.",
+    )
+
+
+class DocumentForm(_LinkedForm):
+    LINKS_AFTER = 3
+    title = forms.CharField(max_length=200)
+    kind = forms.ChoiceField(choices=DocumentKind.choices)
+    visibility = forms.ChoiceField(choices=Visibility.choices, label="Who sees it")
+    body = forms.CharField(
+        required=False, widget=forms.Textarea(attrs={"rows": 20}), max_length=Document.MAX_BODY
+    )
+
+
+class DocumentSearchForm(forms.Form):
+    q = forms.CharField(required=False, max_length=200, label="Search")
+
+
+class ExpiryForm(_LinkedForm):
+    LINKS_AFTER = 4
+    kind = forms.ChoiceField(choices=ExpiryItem._meta.get_field("kind").choices)
+    name = forms.CharField(max_length=200)
+    expires_on = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    reminder_steps = forms.CharField(
+        max_length=60,
+        initial="60,30,14,7,1",
+        help_text="Days before the expiry date, e.g. 60,30,14,7,1.",
+    )
+    notes = forms.CharField(required=False, widget=forms.Textarea, max_length=10_000)
+
+
+class SnoozeForm(forms.Form):
+    until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))

@@ -1,0 +1,1 @@
+"""The only writers of the vault's tables, one module per kind of record."""

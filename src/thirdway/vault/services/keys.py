@@ -1,0 +1,161 @@
+"""Moving data keys to a new master key (rewrap) and a client to a new data key (rotate).
+
+Both change one row at a time with compare-and-set (an UPDATE that matches only the row as it
+was read), so two runs, or a run and the web, never undo each other's work; both carry on past
+a failure and report every row that failed; a rerun after an interruption takes up what is
+left.  Every record stays readable at every moment: an old data key is deleted only once no
+record is sealed under it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from django.db import transaction
+
+from thirdway.audit.models import Source
+from thirdway.audit.services import record
+from thirdway.vault import keyring
+from thirdway.vault.crypto import (
+    Keyring,
+    VaultError,
+    open_field,
+    seal_field,
+    unwrap_data_key,
+    wrap_data_key,
+)
+from thirdway.vault.models import ClientKey, Credential
+from thirdway.vault.services.credentials import SEALED
+
+
+@dataclass
+class Outcome:
+    """What a run did: rows changed, rows already done, and each failure in words."""
+
+    changed: int = 0
+    already: int = 0
+    failures: list[str] = field(default_factory=list)
+
+
+# --- rewrap ------------------------------------------------------------------------------------
+
+
+def rewrap_data_keys(ring: Keyring | None = None) -> Outcome:
+    """Wrap every data key with the current master key (those under a previous one)."""
+    ring = ring or keyring.keyring()
+    current = ring.current_key()
+    outcome = Outcome()
+    for row in ClientKey.objects.order_by("client_id", "version"):
+        if row.master_key_id == current.id:
+            outcome.already += 1
+            continue
+        name = f"data key {row.version} of client {row.client_id}"
+        try:
+            key = unwrap_data_key(
+                ring.by_id(row.master_key_id),
+                row.wrapped,
+                client_id=row.client_id,
+                version=row.version,
+            )
+        except VaultError as error:
+            outcome.failures.append(f"{name}: {error}")
+            continue
+        wrapped = wrap_data_key(current, key, client_id=row.client_id, version=row.version)
+        moved = ClientKey.objects.filter(
+            pk=row.pk, master_key_id=row.master_key_id, wrapped=row.wrapped
+        ).update(master_key_id=current.id, wrapped=wrapped)
+        if moved:
+            outcome.changed += 1
+        elif ClientKey.objects.filter(pk=row.pk, master_key_id=current.id).exists():
+            outcome.already += 1  # another run moved it meanwhile
+        else:
+            outcome.failures.append(f"{name}: it changed while being rewrapped; run again")
+    if outcome.changed:
+        record(
+            None,
+            "vault.keys.rewrap",
+            ClientKey.objects.first(),
+            source=Source.CLI,
+            changes={"master_key_id": [None, current.id], "rewrapped": [0, outcome.changed]},
+        )
+    return outcome
+
+
+# --- rotate ------------------------------------------------------------------------------------
+
+
+def _reseal(credential: Credential, old: bytes, new: bytes, version: int) -> dict[str, str]:
+    sealed = {}
+    for name, column in SEALED.items():
+        value = getattr(credential, column)
+        if not value:
+            sealed[column] = ""
+            continue
+        context = {
+            "client_id": credential.client_id,
+            "record": str(credential.pk),
+            "field_name": name,
+        }
+        plain = open_field(old, value, version=credential.key_version, **context)
+        sealed[column] = seal_field(new, plain, version=version, **context)
+    return sealed
+
+
+def _target_version(client_id: int, ring: Keyring) -> tuple[int, bool]:
+    """The version to rotate to: the newest when an earlier run left records behind it
+    (resume), else a new one.  True when the rotation resumes."""
+    latest = keyring.latest_version(client_id)
+    behind = Credential.objects.filter(client_id=client_id, key_version__lt=latest)
+    if latest and behind.exists():
+        return latest, True
+    keyring.add_data_key(client_id, latest + 1, ring)
+    return latest + 1, False
+
+
+def rotate_client_key(client, *, limit: int | None = None, ring: Keyring | None = None) -> Outcome:
+    """Give a client a new data key and seal its records anew under it (at most ``limit``
+    records in this run, for a rotation done in parts); old keys go when no record uses them."""
+    ring = ring or keyring.keyring()
+    version, resumed = _target_version(client.pk, ring)
+    new = keyring.data_key(client.pk, version, ring)
+    outcome = Outcome()
+    old_keys: dict[int, bytes] = {}
+    left = Credential.objects.filter(client=client, key_version__lt=version).order_by("pk")
+    for credential in left[:limit] if limit is not None else left:
+        name = f"credential {credential.pk} ({credential.name})"
+        try:
+            if credential.key_version not in old_keys:
+                old_keys[credential.key_version] = keyring.data_key(
+                    client.pk, credential.key_version, ring
+                )
+            sealed = _reseal(credential, old_keys[credential.key_version], new, version)
+        except VaultError as error:
+            outcome.failures.append(f"{name}: {error}")
+            continue
+        before = {column: getattr(credential, column) for column in SEALED.values()}
+        moved = Credential.objects.filter(
+            pk=credential.pk, key_version=credential.key_version, **before
+        ).update(key_version=version, **sealed)
+        if moved:
+            outcome.changed += 1
+        else:
+            outcome.failures.append(f"{name}: it changed while being rotated; run again")
+    outcome.already = Credential.objects.filter(client=client, key_version=version).count() - (
+        outcome.changed
+    )
+    with transaction.atomic():
+        if not Credential.objects.filter(client=client, key_version__lt=version).exists():
+            ClientKey.objects.filter(client=client, version__lt=version).delete()
+        record(
+            None,
+            "vault.keys.rotate",
+            client,
+            source=Source.CLI,
+            scope=f"client:{client.pk}",
+            changes={
+                "key_version": [None, version],
+                "resealed": [0, outcome.changed],
+                "resumed": [None, resumed],
+            },
+        )
+    return outcome

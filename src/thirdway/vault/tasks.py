@@ -1,0 +1,12 @@
+"""The vault's periodic job: reminders of expiring items (see clock/jobs.py)."""
+
+from __future__ import annotations
+
+from django_tasks import task
+
+
+@task()
+def send_expiry_reminders() -> None:
+    from thirdway.vault.services.expirations import send_due_reminders
+
+    send_due_reminders()

@@ -1,0 +1,103 @@
+"""On PostgreSQL: the ledger's deferred balance trigger, and two invoice runs at once."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.db import IntegrityError, connection, connections, transaction
+from django.utils import timezone
+
+from thirdway.audit.models import Source
+from thirdway.billing import invoicing, ledger
+from thirdway.billing.models import (
+    Account,
+    Invoice,
+    InvoiceLine,
+    LedgerTransaction,
+    Leg,
+    TimeEntry,
+)
+
+MONTH = dt.date(2026, 11, 1)
+
+
+def _postgresql_only():
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's constraint triggers and row locks; SQLite writes one at a time")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_transaction_that_does_not_balance_is_refused_at_commit(cast, books):
+    _postgresql_only()
+    account = ledger.account(cast.security, "cash", "practice")
+    with pytest.raises(IntegrityError, match="does not balance"), transaction.atomic():
+        # around the check in Python, as a careless script would
+        posted = LedgerTransaction.objects.create(
+            practice=cast.security, kind="payment", at=timezone.now(), memo="one-legged"
+        )
+        Leg.objects.bulk_create([Leg(transaction=posted, account=account, amount=Decimal(5))])
+    assert not LedgerTransaction.objects.filter(memo="one-legged").exists()
+    assert Account.objects.filter(pk=account.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_runs_at_once_never_bill_a_line_twice(cast, books, book_time):
+    _postgresql_only()
+    for day in range(1, 21):
+        book_time(cast.partner, books.partner_rate, 30, day=dt.date(2026, 11, day))
+    start = threading.Barrier(2)
+    made, failures = [], []
+
+    def one_run():
+        try:
+            start.wait()
+            made.append(invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI))
+        except Exception as error:  # reported below: a thread's exception would be lost
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=one_run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    claims = Counter(InvoiceLine.objects.exclude(claim=None).values_list("claim", flat=True))
+    assert set(claims.values()) == {1}
+    assert len(claims) == 4  # three monthly lines of Acme, one of Globex
+    assert not TimeEntry.objects.filter(invoice_line__isnull=True).exists()
+    billed = InvoiceLine.objects.filter(description="Partner time")
+    assert sum(line.quantity for line in billed) == Decimal(10)
+    assert sum(run.lines_made for run in made) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_approvals_at_once_take_consecutive_numbers(cast, books):
+    _postgresql_only()
+    invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
+    drafts = list(Invoice.objects.filter(state="draft"))
+    start = threading.Barrier(len(drafts))
+    failures = []
+
+    def approve(draft):
+        try:
+            start.wait()
+            invoicing.approve_invoice(cast.admin, draft, source=Source.CLI)
+        except Exception as error:  # reported below
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=approve, args=(draft,)) for draft in drafts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == ["INV-000001", "INV-000002"]
