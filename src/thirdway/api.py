@@ -22,6 +22,9 @@ from thirdway.accounts.services import user_for_token
 from thirdway.billing.api import router as billing_router
 from thirdway.clients.api import router as clients_router
 from thirdway.mail.api import router as mail_router
+from thirdway.monitoring.api import intake_router as monitoring_intake_router
+from thirdway.monitoring.api import ping_router as monitoring_ping_router
+from thirdway.monitoring.api import router as monitoring_router
 from thirdway.network.api import router as network_router
 from thirdway.payloads import VALID_TEXT
 from thirdway.sla.api import router as sla_router
@@ -111,6 +114,7 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("get", "/webhooks"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/on-call"): {404: (ErrorOut,)},  # the network only
     ("post", "/tickets/{ticket_id}/status"): {409: (RefusedMoveOut,)},
+    ("post", "/monitoring/alertmanager"): {401: (ErrorOut,)},  # the client's intake token
 }
 # The POSTs that take an Idempotency-Key (tickets.idempotency): a retry that waited too long
 # for the first request is a 409, a key another request used a 422.
@@ -217,6 +221,9 @@ api.add_router("/", tickets_router, tags=["tickets"])
 api.add_router("/", mail_router, tags=["mail"])
 api.add_router("/", vault_router, tags=["vault"])
 api.add_router("/", billing_router, tags=["billing"])
+api.add_router("/", monitoring_router, tags=["monitoring"])
+api.add_router("/", monitoring_ping_router, tags=["monitoring"])
+api.add_router("/", monitoring_intake_router, tags=["monitoring"])
 
 
 def _limits(code: str | None, params: dict) -> str:

@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "thirdway.backup",
     "thirdway.tickets",
     "thirdway.billing",
+    "thirdway.monitoring",
     "thirdway.portal",
     "thirdway.mail",
     "thirdway.insights",

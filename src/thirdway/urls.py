@@ -16,6 +16,7 @@ urlpatterns = [
     path("partners/", include("thirdway.network.urls")),
     path("clients/", include("thirdway.clients.urls")),
     path("tickets/", include("thirdway.tickets.urls")),
+    path("monitoring/", include("thirdway.monitoring.urls")),
     path("notifications/", include("thirdway.tickets.notifications.urls")),
     path("portal/", include("thirdway.portal.urls")),
     path("billing/", include("thirdway.billing.urls")),

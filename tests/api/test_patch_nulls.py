@@ -11,7 +11,8 @@ from django.test import Client as HttpClient
 from support.api import API, assert_refused, nothing_written, pk
 
 # The object each PATCH of the API changes, by the short names of the cast (``support.api``);
-# ``ticket``, ``webhook`` and ``contract`` are made by the test. A new PATCH must be added here.
+# ``ticket``, ``webhook``, ``contract``, ``check`` and ``window`` are made by the test. A new
+# PATCH must be added here.
 TARGETS = {
     "/practices/{practice_id}": "security",
     "/partners/{partner_id}": "paula",
@@ -23,6 +24,8 @@ TARGETS = {
     "/tickets/{ticket_id}": "ticket",
     "/webhooks/{webhook_id}": "webhook",
     "/contracts/{contract_id}": "contract",
+    "/monitoring/checks/{check_id}": "check",
+    "/monitoring/windows/{window_id}": "window",
 }
 
 
@@ -76,6 +79,27 @@ def ids(cast, admin) -> dict[str, int]:
         ),
         content_type="application/json",
     )
+    check = admin.post(
+        f"{API}/monitoring/checks",
+        data=json.dumps(
+            {"client": cast.acme.pk, "name": "Shop", "kind": "http", "target": "https://a.example/"}
+        ),
+        content_type="application/json",
+    )
+    window = admin.post(
+        f"{API}/monitoring/windows",
+        data=json.dumps(
+            {
+                "client": cast.acme.pk,
+                "name": "Patching",
+                "kind": "weekly",
+                "weekdays": [6],
+                "start_time": "01:00",
+                "duration_minutes": 60,
+            }
+        ),
+        content_type="application/json",
+    )
     contract = admin.post(
         f"{API}/contracts",
         data=json.dumps(
@@ -92,11 +116,15 @@ def ids(cast, admin) -> dict[str, int]:
     )
     assert ticket.status_code == 201, ticket.content
     assert webhook.status_code == 201, webhook.content
+    assert check.status_code == 201, check.content
+    assert window.status_code == 201, window.content
     assert contract.status_code == 201, contract.content
     made = {
         "ticket": ticket.json()["id"],
         "webhook": webhook.json()["id"],
         "contract": contract.json()["id"],
+        "check": check.json()["id"],
+        "window": window.json()["id"],
     }
     return {
         template: made[name] if name in made else pk(cast, name)

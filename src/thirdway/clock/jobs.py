@@ -58,6 +58,14 @@ JOBS = (
         "thirdway.tickets.tasks.reoptimise_dispatch_queue",
     ),
     PeriodicJob(
+        "monitoring.run_due_checks",
+        dt.timedelta(minutes=1),
+        "thirdway.monitoring.tasks.run_due_checks",
+    ),
+    PeriodicJob(
+        "monitoring.sweep", dt.timedelta(minutes=1), "thirdway.monitoring.tasks.sweep_monitoring"
+    ),
+    PeriodicJob(
         "sessions.clear_expired",
         dt.timedelta(hours=1),
         "thirdway.clock.jobs.clear_expired_sessions",

@@ -354,3 +354,8 @@ class _GuardedBackend(httpcore.NetworkBackend):
 
     def sleep(self, seconds: float) -> None:
         time.sleep(seconds)
+
+
+# The guarded backend under a public name: monitoring's probes of client hosts connect through
+# it too, with the same checks and the same allow-list rules.
+GuardedBackend = _GuardedBackend

@@ -1,0 +1,151 @@
+"""Forms of checks, maintenance windows and alert rules; they shape input, the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+
+from thirdway.clients.models import Client
+from thirdway.monitoring.models import AlertRule, Check, MaintenanceWindow
+from thirdway.monitoring.services import CREATABLE
+
+CHECK_FORM_FIELDS = [
+    "name",
+    "kind",
+    "target",
+    "port",
+    "site",
+    "asset",
+    "expected_status",
+    "body_contains",
+    "warning_threshold",
+    "critical_threshold",
+    "warning_recovery",
+    "critical_recovery",
+    "period_seconds",
+    "grace_seconds",
+    "interval_seconds",
+    "retry_interval_seconds",
+    "max_attempts",
+    "timeout_seconds",
+    "parent",
+    "dependency_delay_seconds",
+    "alert_priority",
+    "alert_category",
+    "opens_tickets",
+    "allow_private_target",
+]
+WEEKDAYS = [(0, "Mon"), (1, "Tue"), (2, "Wed"), (3, "Thu"), (4, "Fri"), (5, "Sat"), (6, "Sun")]
+
+
+class ServiceValidated(forms.ModelForm):
+    def _post_clean(self) -> None:
+        """Model validation belongs to the service, which also checks ownership."""
+
+
+FIELDSETS = [
+    ("The check", ["name", "kind", "target", "port", "site", "asset"]),
+    ("HTTP(S)", ["expected_status", "body_contains"]),
+    (
+        "Thresholds (TLS: days before expiry)",
+        ["warning_threshold", "critical_threshold", "warning_recovery", "critical_recovery"],
+    ),
+    ("Heartbeat", ["period_seconds", "grace_seconds"]),
+    ("Schedule", ["interval_seconds", "retry_interval_seconds", "max_attempts", "timeout_seconds"]),
+    ("Depends on", ["parent", "dependency_delay_seconds"]),
+    ("Tickets", ["alert_priority", "alert_category", "opens_tickets", "allow_private_target"]),
+]
+
+
+class CheckForm(ServiceValidated):
+    class Meta:
+        model = Check
+        fields = CHECK_FORM_FIELDS
+        labels = {
+            "target": "Target (URL, or host name)",
+            "body_contains": "Body must contain",
+            "warning_threshold": "Warning at (TLS: days left)",
+            "critical_threshold": "Critical at (TLS: days left)",
+            "warning_recovery": "Warning ends past",
+            "critical_recovery": "Critical ends past",
+            "period_seconds": "Heartbeat period (s)",
+            "grace_seconds": "Heartbeat grace (s)",
+            "interval_seconds": "Interval (s)",
+            "retry_interval_seconds": "Retry interval (s)",
+            "max_attempts": "Attempts before alerting",
+            "timeout_seconds": "Timeout (s)",
+            "dependency_delay_seconds": "Wait for the parent (s)",
+            "alert_priority": "Ticket priority (blank: client's)",
+            "alert_category": "Ticket category (blank: client's)",
+            "allow_private_target": "Allow a private or loopback target",
+        }
+
+    def __init__(self, *args, client: Client, may_allow_private: bool, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["kind"].choices = [(k.value, k.label) for k in CREATABLE]
+        self.fields["site"].queryset = client.sites.all()
+        self.fields["asset"].queryset = client.assets.all()
+        parents = Check.objects.filter(client=client)
+        if self.instance.pk:
+            parents = parents.exclude(pk=self.instance.pk)
+            self.fields["kind"].disabled = True
+        self.fields["parent"].queryset = parents
+        if not may_allow_private:
+            del self.fields["allow_private_target"]
+
+    def fieldsets(self):
+        """The fields in groups, as the page shows them."""
+        for legend, names in FIELDSETS:
+            yield legend, [self[name] for name in names if name in self.fields]
+
+
+class WindowForm(ServiceValidated):
+    weekdays = forms.TypedMultipleChoiceField(
+        choices=WEEKDAYS,
+        coerce=int,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Days (weekly)",
+    )
+
+    class Meta:
+        model = MaintenanceWindow
+        fields = [
+            "name",
+            "kind",
+            "site",
+            "asset",
+            "starts_at",
+            "ends_at",
+            "weekdays",
+            "start_time",
+            "duration_minutes",
+            "time_zone",
+        ]
+        widgets = {
+            "starts_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "ends_at": forms.DateTimeInput(attrs={"type": "datetime-local"}),
+            "start_time": forms.TimeInput(attrs={"type": "time"}),
+        }
+        labels = {
+            "starts_at": "Starts (once)",
+            "ends_at": "Ends (once)",
+            "weekdays": "Days (weekly)",
+            "start_time": "Start time (weekly, local)",
+            "duration_minutes": "Lasts (minutes, weekly)",
+            "time_zone": "Time zone (weekly; blank: the client's)",
+        }
+
+    def __init__(self, *args, client: Client, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["site"].queryset = client.sites.all()
+        self.fields["asset"].queryset = client.assets.all()
+        self.fields["kind"].initial = self.fields["kind"].initial or "one_off"
+        self.fields["starts_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+        self.fields["ends_at"].input_formats = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"]
+
+
+class AlertRuleForm(ServiceValidated):
+    class Meta:
+        model = AlertRule
+        fields = ["priority", "category", "practice"]
+        labels = {"priority": "Ticket priority (1 highest)", "practice": "Practice"}

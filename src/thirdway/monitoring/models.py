@@ -1,0 +1,362 @@
+"""What the practice watches for its clients: checks, their results, alerts and maintenance.
+
+A check belongs to a client (and optionally one of its sites and assets).  The server runs the
+HTTP, TCP and TLS checks itself; a heartbeat ("dead-man") check waits for pings from the
+client's own jobs.  The fields ``metric`` and the thresholds are shaped for checks an agent on
+a client machine will report later (CPU, memory and disk with thresholds, scripts with Nagios
+exit codes): they are stored and evaluated the same way.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import Q
+
+from thirdway.monitoring.access import (
+    AlertQuerySet,
+    CheckEventQuerySet,
+    CheckQuerySet,
+    ClientOwnedQuerySet,
+)
+
+
+class CheckKind(models.TextChoices):
+    HTTP = "http", "HTTP(S) status and body"
+    TCP = "tcp", "TCP port"
+    TLS = "tls", "TLS certificate expiry"
+    HEARTBEAT = "heartbeat", "Heartbeat (cron or backup job)"
+    # Reported by an agent on a client machine (not run by the server).
+    AGENT_METRIC = "agent_metric", "Agent metric (CPU, memory, disk)"
+    AGENT_SCRIPT = "agent_script", "Agent script (Nagios exit codes)"
+    # One alert of a Prometheus Alertmanager, made when it first arrives (see ``intake``).
+    ALERTMANAGER = "alertmanager", "Alertmanager alert"
+
+
+SERVER_KINDS = (CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS)
+
+
+class CheckStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    OK = "ok", "Up"
+    WARNING = "warning", "Warning"
+    CRITICAL = "critical", "Down"
+    UNKNOWN = "unknown", "Unknown"
+
+
+def new_ping_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+class Check(models.Model):
+    """One thing watched, with how it turns results into alerts (see the engine)."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="checks")
+    site = models.ForeignKey(
+        "clients.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="checks"
+    )
+    asset = models.ForeignKey(
+        "clients.Asset", null=True, blank=True, on_delete=models.SET_NULL, related_name="checks"
+    )
+    name = models.CharField(max_length=150)
+    kind = models.CharField(max_length=20, choices=CheckKind.choices)
+    # HTTP: the URL; TCP and TLS: the host name or address.
+    target = models.CharField(max_length=500, blank=True)
+    port = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(65535)]
+    )
+    expected_status = models.PositiveSmallIntegerField(
+        default=200, validators=[MinValueValidator(100), MaxValueValidator(599)]
+    )
+    body_contains = models.CharField(max_length=200, blank=True)
+    # Agent metric checks: what is measured ("cpu", "memory", "disk:/var").
+    metric = models.CharField(max_length=100, blank=True)
+    # Thresholds of a measured value (TLS: days left; agent metrics: percent) with recovery
+    # edges: a state ends only past its recovery threshold (hysteresis).
+    warning_threshold = models.FloatField(null=True, blank=True)
+    critical_threshold = models.FloatField(null=True, blank=True)
+    warning_recovery = models.FloatField(null=True, blank=True)
+    critical_recovery = models.FloatField(null=True, blank=True)
+    # Heartbeat checks: the secret of the ping URLs, and the expected rhythm.
+    ping_token = models.CharField(max_length=64, unique=True, null=True, blank=True)
+    period_seconds = models.PositiveIntegerField(
+        default=86_400, validators=[MinValueValidator(60), MaxValueValidator(366 * 86_400)]
+    )
+    grace_seconds = models.PositiveIntegerField(
+        default=3_600, validators=[MinValueValidator(60), MaxValueValidator(30 * 86_400)]
+    )
+    # How often, how patiently, how long.
+    interval_seconds = models.PositiveIntegerField(
+        default=300, validators=[MinValueValidator(30), MaxValueValidator(86_400)]
+    )
+    retry_interval_seconds = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(10), MaxValueValidator(86_400)]
+    )
+    max_attempts = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(10)]
+    )
+    timeout_seconds = models.PositiveSmallIntegerField(
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(30)]
+    )
+    parent = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="children",
+        help_text="A check this one depends on (the site's router, say).",
+    )
+    dependency_delay_seconds = models.PositiveIntegerField(
+        default=120, validators=[MaxValueValidator(3_600)]
+    )
+    # Alertmanager alerts: a digest of their group key and fingerprint, one check each.
+    external_key = models.CharField(max_length=64, blank=True, editable=False)
+    # Only a practice admin may let a check reach a private or loopback address.
+    allow_private_target = models.BooleanField(default=False)
+    is_paused = models.BooleanField(default=False)
+    # The alert rule of this check (blank: the client's defaults).
+    alert_priority = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    alert_category = models.CharField(max_length=100, blank=True)
+    opens_tickets = models.BooleanField(default=True)
+
+    # Where the check stands (written by the services from the engine's state).
+    state = models.JSONField(default=dict, blank=True)
+    status = models.CharField(
+        max_length=10, choices=CheckStatus.choices, default=CheckStatus.PENDING
+    )
+    state_type = models.CharField(max_length=4, default="hard")
+    flapping = models.BooleanField(default=False)
+    suppressed = models.CharField(max_length=200, blank=True)
+    status_since = models.DateTimeField(null=True, blank=True)
+    last_result_at = models.DateTimeField(null=True, blank=True)
+    last_output = models.CharField(max_length=500, blank=True)
+    next_run_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_ping_at = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    late_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = CheckQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        indexes = [models.Index(fields=["client", "status"], name="check_client_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "external_key"],
+                condition=~Q(external_key=""),
+                name="one_check_per_external_alert",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_problem(self) -> bool:
+        return self.status in (CheckStatus.WARNING, CheckStatus.CRITICAL, CheckStatus.UNKNOWN)
+
+
+class CheckResult(models.Model):
+    """One result, kept as it came: evaluated at ``collected_at``, not when it arrived."""
+
+    check_obj = models.ForeignKey(
+        Check, on_delete=models.CASCADE, related_name="results", db_column="check_id"
+    )
+    collected_at = models.DateTimeField()
+    received_at = models.DateTimeField(auto_now_add=True)
+    status = models.CharField(max_length=10, choices=CheckStatus.choices)
+    value = models.FloatField(null=True, blank=True)
+    output = models.CharField(max_length=500, blank=True)
+
+    class Meta:
+        ordering = ["-collected_at", "-id"]
+        indexes = [models.Index(fields=["check_obj", "-collected_at"], name="result_check_time")]
+
+    def __str__(self) -> str:
+        return f"{self.status} at {self.collected_at:%Y-%m-%d %H:%M}"
+
+
+class AlertStatus(models.TextChoices):
+    OPEN = "open", "Open"
+    RESOLVED = "resolved", "Resolved"
+
+
+class Alert(models.Model):
+    """A check's hard problem, from when it was alerted to when it recovered: one open alert
+    per check, its repeats counted, its ticket noted on."""
+
+    check_obj = models.ForeignKey(
+        Check, on_delete=models.CASCADE, related_name="alerts", db_column="check_id"
+    )
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    status = models.CharField(max_length=10, choices=AlertStatus.choices, default="open")
+    severity = models.CharField(max_length=10, choices=CheckStatus.choices)
+    summary = models.CharField(max_length=500)
+    opened_at = models.DateTimeField()
+    last_seen_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    repeats = models.PositiveIntegerField(default=0)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = AlertQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["check_obj"], condition=Q(status="open"), name="one_open_alert_per_check"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.check_obj} ({self.severity})"
+
+
+class EventKind(models.TextChoices):
+    RESULT = "result", "Status change"
+    OPEN = "open", "Alert opened"
+    UPDATE = "update", "Alert updated"
+    RECOVER = "recover", "Recovered"
+    NOTE = "note", "Note"
+    SUPPRESS = "suppress", "Alert held back"
+    PING = "ping", "Ping"
+    CHANGE = "change", "Check changed"
+
+
+class CheckEvent(models.Model):
+    """The timeline of a check: status changes, alerts, what was held back and why."""
+
+    check_obj = models.ForeignKey(
+        Check, on_delete=models.CASCADE, related_name="events", db_column="check_id"
+    )
+    alert = models.ForeignKey(Alert, null=True, blank=True, on_delete=models.SET_NULL)
+    at = models.DateTimeField()
+    kind = models.CharField(max_length=10, choices=EventKind.choices)
+    status = models.CharField(max_length=10, choices=CheckStatus.choices, blank=True)
+    text = models.CharField(max_length=500)
+
+    objects = CheckEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["check_obj", "-at"], name="event_check_time")]
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class AlertRule(models.Model):
+    """A client's defaults for the tickets its alerts open (a check may override them)."""
+
+    client = models.OneToOneField(
+        "clients.Client", on_delete=models.CASCADE, related_name="alert_rule"
+    )
+    priority = models.PositiveSmallIntegerField(
+        default=3, validators=[MinValueValidator(1), MaxValueValidator(4)]
+    )
+    category = models.CharField(max_length=100, blank=True, default="Monitoring")
+    practice = models.ForeignKey(
+        "network.Practice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    def __str__(self) -> str:
+        return f"Alert rule of {self.client}"
+
+
+DAY_NAMES = {0: "Mon", 1: "Tue", 2: "Wed", 3: "Thu", 4: "Fri", 5: "Sat", 6: "Sun"}
+
+
+class WindowKind(models.TextChoices):
+    ONE_OFF = "one_off", "Once"
+    WEEKLY = "weekly", "Every week"
+
+
+class MaintenanceWindow(models.Model):
+    """A time when a client's checks (or one site's, or one asset's) open no alerts."""
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="maintenance_windows"
+    )
+    site = models.ForeignKey("clients.Site", null=True, blank=True, on_delete=models.CASCADE)
+    asset = models.ForeignKey("clients.Asset", null=True, blank=True, on_delete=models.CASCADE)
+    name = models.CharField(max_length=150)
+    kind = models.CharField(max_length=10, choices=WindowKind.choices)
+    starts_at = models.DateTimeField(null=True, blank=True)
+    ends_at = models.DateTimeField(null=True, blank=True)
+    weekdays = models.JSONField(default=list, blank=True)  # 0 = Monday
+    start_time = models.TimeField(null=True, blank=True)
+    duration_minutes = models.PositiveIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(7 * 24 * 60)]
+    )
+    time_zone = models.CharField(max_length=64, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def weekday_names(self) -> str:
+        return ", ".join(DAY_NAMES[day] for day in self.weekdays if day in DAY_NAMES)
+
+
+class IntakeToken(models.Model):
+    """A client's secret for Alertmanager webhooks: stored as a SHA-256 digest, shown once."""
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="intake_tokens"
+    )
+    name = models.CharField(max_length=100)
+    prefix = models.CharField(max_length=12)
+    digest = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+
+class IntakeDelivery(models.Model):
+    """A webhook body as it arrived, stored before it is processed (so it can be replayed)."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    token = models.ForeignKey(IntakeToken, null=True, on_delete=models.SET_NULL)
+    received_at = models.DateTimeField(auto_now_add=True)
+    group_key = models.CharField(max_length=500, blank=True)
+    body = models.JSONField()
+    processed_at = models.DateTimeField(null=True, blank=True)
+    outcome = models.CharField(max_length=500, blank=True)
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"Delivery {self.pk} of {self.client_id}"

@@ -1,0 +1,22 @@
+from django.urls import path
+
+from thirdway.monitoring import views
+
+app_name = "monitoring"
+urlpatterns = [
+    path("", views.down_now, name="down_now"),
+    path("mine/", views.own_board, name="own_board"),
+    path("clients/<int:client_id>/", views.client_board, name="client_board"),
+    path("clients/<int:client_id>/checks/new/", views.check_new, name="check_new"),
+    path("clients/<int:client_id>/windows/", views.windows, name="windows"),
+    path("clients/<int:client_id>/alert-rule/", views.alert_rule, name="alert_rule"),
+    path("clients/<int:client_id>/alertmanager/", views.intake_tokens, name="intake_tokens"),
+    path("alertmanager-tokens/<int:token_id>/revoke/", views.intake_revoke, name="intake_revoke"),
+    path("checks/<int:check_id>/", views.check_detail, name="check_detail"),
+    path("checks/<int:check_id>/edit/", views.check_edit, name="check_edit"),
+    path("checks/<int:check_id>/pause/", views.check_pause, name="check_pause"),
+    path("checks/<int:check_id>/new-ping-url/", views.check_new_ping_url, name="new_ping_url"),
+    path("checks/<int:check_id>/delete/", views.check_delete, name="check_delete"),
+    path("windows/<int:window_id>/edit/", views.window_edit, name="window_edit"),
+    path("windows/<int:window_id>/delete/", views.window_delete, name="window_delete"),
+]
