@@ -22,7 +22,7 @@ ALLOWED = {
     CHECKBOX: "the box ticked (true)",
     TEXT: f"some text, up to {MAX_EVIDENCE} characters",
     VALUE: "a number, such as 12 or 99.5",
-    FILE: f"a reference to the file (vault document, path or URL), up to {MAX_REFERENCE} characters",
+    FILE: f"a file reference (vault document, path or URL), {MAX_REFERENCE} characters at most",
 }
 
 

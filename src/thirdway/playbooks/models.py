@@ -169,6 +169,9 @@ class RunEvent(models.Model):
     class Meta:
         ordering = ["at", "pk"]
 
+    def __str__(self) -> str:
+        return self.text[:80]
+
 
 class ScheduleMakes(models.TextChoices):
     TICKET = "ticket", "A ticket"
