@@ -50,7 +50,7 @@ def playbook_list(request: HttpRequest) -> HttpResponse:
     copy_form = CopyBuiltinForm(practices=practices, prefix="copy")
     new_form = NewPlaybookForm(practices=practices, prefix="new")
     if request.method == "POST":
-        if "copy-builtin" in request.POST:
+        if request.POST.get("action") == "copy":
             copy_form = CopyBuiltinForm(request.POST, practices=practices, prefix="copy")
             form, act = (
                 copy_form,
