@@ -84,16 +84,6 @@ class StepIn(Payload, extra="forbid"):
     blocking: bool = False
 
 
-class StepPatch(Payload, extra="forbid"):
-    title: str = kept(max_length=200)
-    instructions: str = kept(max_length=5000)
-    owner_practice: Id | None = None
-    owner_role: RoleName = kept()
-    expected_minutes: int = kept(ge=1, le=129_600)
-    evidence: EvidenceName = kept()
-    blocking: bool = kept()
-
-
 def _staff(request: HttpRequest) -> None:
     require(request.auth.is_network_staff, NETWORK_ONLY)
 
@@ -150,11 +140,11 @@ def add_step(request: HttpRequest, playbook_id: int, payload: StepIn):
     return Status(201, services.add_step(request.auth, playbook, payload.model_dump(), source=API))
 
 
-@router.patch("/playbooks/{playbook_id}/steps/{position}", response=StepOut)
-def update_step(request: HttpRequest, playbook_id: int, position: int, payload: StepPatch):
+@router.put("/playbooks/{playbook_id}/steps/{position}", response=StepOut)
+def replace_step(request: HttpRequest, playbook_id: int, position: int, payload: StepIn):
+    """Replace the step at ``position`` of the draft (made from the published version)."""
     playbook = _playbook(request, playbook_id)
-    data = payload.model_dump(exclude_unset=True)
-    return services.update_step(request.auth, playbook, position, data, source=API)
+    return services.update_step(request.auth, playbook, position, payload.model_dump(), source=API)
 
 
 @router.delete("/playbooks/{playbook_id}/steps/{position}", response={204: None})
@@ -234,7 +224,9 @@ class RunIn(Payload, extra="forbid"):
 
 
 class CompleteIn(Payload, extra="forbid"):
-    evidence: bool | str | None = Field(None, max_length=5000)
+    evidence: str = Field(
+        "", max_length=5000, description='The evidence; "true" ticks a checkbox step.'
+    )
 
 
 def _runs(request: HttpRequest):
