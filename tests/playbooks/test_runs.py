@@ -152,3 +152,13 @@ def test_a_schedule_can_start_a_playbook_run(cast):
     schedules.sweep(schedule.next_at)
     run = Run.objects.get(schedule=schedule)
     assert run.ticket.type == "maintenance" and run.steps.count() == 4
+
+
+def test_two_clocks_reading_the_same_slot_make_its_ticket_once(cast):
+    schedule = _schedule(cast)
+    stale = Schedule.objects.select_related("client", "last_ticket").get(pk=schedule.pk)
+    now = schedule.next_at
+    assert schedules.sweep(now)["made"] == 1
+    # A second clock that read the schedule before the first one claimed it finds it taken.
+    assert schedules._sweep_one(stale, now) == "taken"
+    assert Ticket.objects.filter(subject__startswith="Patch servers").count() == 1
