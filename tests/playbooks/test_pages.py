@@ -91,3 +91,24 @@ def test_a_client_admin_follows_their_run_without_forms(cast, books, web_as):
     page = web_as(cast.client_admin).get(f"/playbooks/runs/{books.run.pk}/")
     assert page.status_code == 200
     assert "Triage" in page.content.decode() and "Complete step" not in page.content.decode()
+
+
+def test_a_schedule_is_changed_in_its_form_and_stays_with_its_client(cast, books, web_as):
+    web = web_as(cast.partner)
+    url = f"/playbooks/schedules/{books.schedule.pk}/"
+    assert 'value="2026-01-01T' in web.get(url).content.decode()
+    changed = web.post(
+        url,
+        {
+            "client": cast.globex.pk,
+            "name": "Patching, monthly",
+            "rule": "FREQ=MONTHLY;BYDAY=1TU",
+            "starts_at": "2026-01-01T09:00",
+            "lead_minutes": "120",
+            "makes": "ticket",
+            "is_active": "on",
+        },
+    )
+    assert changed.status_code == 302
+    books.schedule.refresh_from_db()
+    assert books.schedule.client == cast.acme and books.schedule.rule == "FREQ=MONTHLY;BYDAY=1TU"

@@ -90,7 +90,7 @@ class ScheduleForm(forms.Form):
     )
     starts_at = forms.DateTimeField(
         label="Starts",
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}),
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
         input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
     )
     lead_minutes = forms.IntegerField(

@@ -329,6 +329,8 @@ def _schedule_form(request: HttpRequest, schedule: Schedule | None) -> HttpRespo
         }
         initial.update(client=schedule.client_id, playbook=schedule.playbook_id)
     form = ScheduleForm(request.POST or None, initial=initial, clients=clients, playbooks=playbooks)
+    # A schedule stays with its client: to move it, make one at the other client.
+    form.fields["client"].disabled = schedule is not None
     if request.method == "POST" and form.is_valid():
         client = form.cleaned_data["client"] if schedule is None else schedule.client
         try:
