@@ -91,6 +91,11 @@ def test_a_client_admin_follows_their_run_without_forms(cast, books, web_as):
     page = web_as(cast.client_admin).get(f"/playbooks/runs/{books.run.pk}/")
     assert page.status_code == 200
     assert "Triage" in page.content.decode() and "Complete step" not in page.content.decode()
+    listed = web_as(cast.client_admin).get("/playbooks/runs/").content.decode()
+    assert "Security incident response" in listed
+    others = web_as(cast.other_client_admin).get("/playbooks/runs/").content.decode()
+    assert "Security incident response" not in others
+    assert web_as(cast.client_user).get("/playbooks/runs/").status_code == 404
 
 
 def test_a_schedule_is_changed_in_its_form_and_stays_with_its_client(cast, books, web_as):

@@ -6,9 +6,6 @@ through the tickets room, so steps are dispatched and SLA-timed like any ticket.
 
 from __future__ import annotations
 
-import datetime as dt
-
-from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
 
@@ -397,16 +394,3 @@ def _resolve(actor, ticket, text: str, source: str) -> None:
 
 def timeline(run: Run) -> list[RunEvent]:
     return list(run.events.all())
-
-
-def visible_client(actor, client_id) -> Client:
-    return find_visible(Client.objects.for_user(actor), "client", client_id, noun="client")
-
-
-def refuse_unless_worker(actor, client: Client) -> None:
-    if not can_work(actor, client):
-        raise PermissionDenied("Only the network serving this client starts playbooks.")
-
-
-def at(moment: dt.datetime | None) -> dt.datetime:
-    return moment or timezone.now()

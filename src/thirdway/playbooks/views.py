@@ -39,10 +39,6 @@ def _practices(user):
     return Practice.objects.all() if ids is None else Practice.objects.filter(pk__in=ids)
 
 
-def _worked(clients):
-    return clients.order_by("name")
-
-
 @login_required
 def playbook_list(request: HttpRequest) -> HttpResponse:
     _staff(request)
@@ -112,7 +108,7 @@ def playbook_detail(request: HttpRequest, playbook_id: int) -> HttpResponse:
                 add_service_errors(form, error)
             else:
                 return redirect("playbooks:playbook_detail", playbook.pk)
-    clients = _worked(Client.objects.for_user(request.user))
+    clients = Client.objects.for_user(request.user).order_by("name")
     return render(
         request,
         "playbooks/playbook_detail.html",
@@ -234,7 +230,7 @@ def run_start(request: HttpRequest, playbook_id: int) -> HttpResponse:
 @login_required
 def run_list(request: HttpRequest) -> HttpResponse:
     runs = Run.objects.for_user(request.user).select_related("playbook", "client", "version")
-    if not request.user.is_network_staff and not runs.exists():
+    if not (request.user.is_network_staff or request.user.role == "client_admin"):
         raise Http404
     return render(request, "playbooks/run_list.html", {"runs": runs[:200]})
 
@@ -319,7 +315,7 @@ def schedule_edit(request: HttpRequest, schedule_id: int) -> HttpResponse:
 
 
 def _schedule_form(request: HttpRequest, schedule: Schedule | None) -> HttpResponse:
-    clients = _worked(Client.objects.for_user(request.user))
+    clients = Client.objects.for_user(request.user).order_by("name")
     playbooks = Playbook.objects.for_user(request.user)
     initial = {}
     if schedule is not None:
