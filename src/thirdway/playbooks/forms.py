@@ -18,6 +18,8 @@ class CopyBuiltinForm(forms.Form):
     def __init__(self, *args, practices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["practice"].queryset = practices
+        if len(practices) == 1:
+            self.fields["practice"].initial = practices[0].pk
 
 
 class NewPlaybookForm(forms.Form):
@@ -30,6 +32,8 @@ class NewPlaybookForm(forms.Form):
     def __init__(self, *args, practices, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["practice"].queryset = practices
+        if len(practices) == 1:
+            self.fields["practice"].initial = practices[0].pk
 
 
 class StepForm(forms.Form):

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from thirdway.playbooks import engine
+from thirdway.playbooks import engine, library
 from thirdway.playbooks.access import (
     PlaybookQuerySet,
     RunQuerySet,
@@ -56,6 +56,11 @@ class Playbook(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def builtin_name(self) -> str:
+        builtin = library.BY_KEY.get(self.builtin_key)
+        return builtin.name if builtin else ""
 
     def published(self) -> PlaybookVersion | None:
         return self.versions.exclude(published_at=None).order_by("-number").first()
