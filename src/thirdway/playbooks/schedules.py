@@ -124,7 +124,9 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     """Make the work of every schedule whose lead time has come; one bad row stops no other."""
     now = now or timezone.now()
     made = skipped = failed = 0
-    due = Schedule.objects.filter(is_active=True, next_at__isnull=False).select_related(
+    # Only rows that can be due read at all (no lead time is longer than MAX_LEAD).
+    horizon = now + dt.timedelta(minutes=MAX_LEAD)
+    due = Schedule.objects.filter(is_active=True, next_at__lte=horizon).select_related(
         "client", "playbook", "last_ticket"
     )
     for schedule in due.iterator(chunk_size=500):
