@@ -21,6 +21,7 @@ from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
 from thirdway.billing.api import router as billing_router
 from thirdway.clients.api import router as clients_router
+from thirdway.insights.api import router as insights_router
 from thirdway.mail.api import router as mail_router
 from thirdway.monitoring.api import intake_router as monitoring_intake_router
 from thirdway.monitoring.api import ping_router as monitoring_ping_router
@@ -224,6 +225,7 @@ api.add_router("/", billing_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])
 api.add_router("/", monitoring_intake_router, tags=["monitoring"])
+api.add_router("/", insights_router, tags=["insights"])
 
 
 def _limits(code: str | None, params: dict) -> str:
