@@ -7,7 +7,7 @@ import datetime as dt
 from typing import Literal
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from thirdway.audit.models import Source
 from thirdway.insights import reports, services
@@ -118,7 +118,7 @@ def submit_rating(request, payload: RatingIn):
     response = services.rate_ticket(
         request.user, payload.token, score=payload.score, comment=payload.comment, source=Source.API
     )
-    return 201, response
+    return Status(201, response)
 
 
 @router.get("/insights/ratings", response=list[RatingOut])
