@@ -116,6 +116,8 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("get", "/on-call"): {404: (ErrorOut,)},  # the network only
     ("post", "/tickets/{ticket_id}/status"): {409: (RefusedMoveOut,)},
     ("post", "/monitoring/alertmanager"): {401: (ErrorOut,)},  # the client's intake token
+    ("get", "/insights/figures"): {404: (ErrorOut,)},  # figures the viewer may not read
+    ("get", "/insights/scorecard"): {404: (ErrorOut,)},  # partners only
 }
 # The POSTs that take an Idempotency-Key (tickets.idempotency): a retry that waited too long
 # for the first request is a 409, a key another request used a 422.
