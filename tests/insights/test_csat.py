@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import time
 
-import pytest
 from django.core import signing
 
 from thirdway.audit.models import AuditRecord, Source
@@ -111,39 +110,37 @@ def test_the_api_gives_the_link_and_takes_the_rating_refusing_bad_fields(cast, a
     assert [r["ticket_id"] for r in mine] == [ticket.pk]
 
 
-@pytest.mark.parametrize(
-    "role, sees",
-    sorted(
-        {
-            ("admin", True),
-            ("desk", True),
-            ("partner", True),
-            ("associate", True),
-            ("client_admin", True),
-            ("client_user", True),
-            ("other_partner", False),
-            ("other_client_admin", False),
-            ("other_client_user", False),
-            ("outsider", False),
-        }
-    ),
-)
-def test_ratings_and_their_links_are_seen_only_by_those_who_see_the_ticket(
-    cast, api_as, role, sees
-):
+# Who sees the ticket, and so its rating; every role in one test (the ticket is built once).
+SEES = {
+    "admin": True,
+    "desk": True,
+    "partner": True,
+    "associate": True,
+    "client_admin": True,
+    "client_user": True,
+    "other_partner": False,
+    "other_client_admin": False,
+    "other_client_user": False,
+    "outsider": False,
+}
+
+
+def test_ratings_and_their_links_are_seen_only_by_those_who_see_the_ticket(cast, api_as):
     ticket = resolved_ticket(cast)
     insights.rate_ticket(None, insights.rating_token(ticket), score=4, source=Source.CLI)
     rating = CsatResponse.objects.get()
-    viewer = api_as(getattr(cast, role))
-    expected = 200 if sees else 404
-    assert viewer.get(f"/api/v1/insights/ratings/{rating.pk}").status_code == expected
-    listed = {r["id"] for r in viewer.get("/api/v1/insights/ratings").json()}
-    assert listed == ({rating.pk} if sees else set())
-    by_client = viewer.get("/api/v1/insights/ratings-by/client").json()
-    assert [r["count"] for r in by_client] == ([1] if sees else [])
-    if role != "associate":  # an associate sees only tickets assigned to them
-        link = viewer.get(f"/api/v1/insights/tickets/{ticket.pk}/rating-link")
-        assert link.status_code == expected
+    for role in sorted(SEES):
+        sees, viewer = SEES[role], api_as(getattr(cast, role))
+        expected = 200 if sees else 404
+        found = viewer.get(f"/api/v1/insights/ratings/{rating.pk}")
+        assert found.status_code == expected, role
+        listed = {r["id"] for r in viewer.get("/api/v1/insights/ratings").json()}
+        assert listed == ({rating.pk} if sees else set()), role
+        by_client = viewer.get("/api/v1/insights/ratings-by/client").json()
+        assert [r["count"] for r in by_client] == ([1] if sees else []), role
+        if role != "associate":  # an associate sees only tickets assigned to them
+            link = viewer.get(f"/api/v1/insights/tickets/{ticket.pk}/rating-link")
+            assert link.status_code == expected, role
 
 
 def test_a_resolution_after_reopening_needs_a_fresh_link_when_the_ticket_is_open(cast, client):
