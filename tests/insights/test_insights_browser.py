@@ -3,6 +3,7 @@ sees the rating on the metrics page; both pages on a desktop and a phone screen.
 
 from __future__ import annotations
 
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -12,7 +13,7 @@ from thirdway.insights import snapshots
 
 from .test_csat import resolved_ticket
 
-SHOTS = Path("/tmp/insights-shots")
+SHOTS = Path(tempfile.gettempdir()) / "insights-shots"  # looked at after a run
 
 
 def _shoot(page, name: str) -> None:
