@@ -3,6 +3,9 @@ way to it, the API, and the follow-up ticket a low score opens for the lead part
 
 from __future__ import annotations
 
+import email
+import email.policy
+import re
 import time
 
 from django.core import signing
@@ -149,3 +152,17 @@ def test_a_resolution_after_reopening_needs_a_fresh_link_when_the_ticket_is_open
     services.change_status(cast.admin, ticket, "in_progress", source=Source.CLI)
     answer = client.post(path, {"score": "5"})
     assert answer.status_code == 400 and "not resolved" in answer.content.decode()
+
+
+def test_the_resolution_email_carries_a_link_that_rates_the_ticket(cast, client, settings):
+    from thirdway.mail.models import OutboundMessage
+
+    settings.SITE_URL = "https://desk.example"
+    ticket = resolved_ticket(cast)
+    mail = OutboundMessage.objects.get(ticket=ticket, kind="resolved")
+    message = email.message_from_bytes(bytes(mail.raw), policy=email.policy.default)
+    body = message.get_body(("plain",)).get_content()
+    link = re.search(r"https://desk\.example(/insights/rate/[^\s/]+/)", body)
+    assert link, body
+    assert "Thank you" in client.post(link.group(1), {"score": "3"}).content.decode()
+    assert CsatResponse.objects.get(ticket=ticket).score == 3

@@ -3,11 +3,9 @@ follow-up ticket a low score opens for the client's lead partner."""
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 
 from django.conf import settings
-from django.core import signing
 from django.db import IntegrityError, transaction
 from django.urls import reverse
 
@@ -17,18 +15,16 @@ from thirdway.errors import invalid
 from thirdway.insights.models import COMMENT_LENGTH, LOW_SCORE, CsatResponse
 from thirdway.tickets.lifecycle import Status
 from thirdway.tickets.models import Ticket
+from thirdway.tickets.rating_links import (
+    LINK_DAYS,
+    LinkExpired,
+    LinkForged,
+    rating_token,
+    read_rating_token,
+)
 
 log = logging.getLogger(__name__)
-SALT = "thirdway.insights.csat"
-LINK_DAYS = 14
 RATED = (Status.RESOLVED, Status.CLOSED)
-
-
-def rating_token(ticket: Ticket) -> str:
-    """The signed token of a ticket's rating link: the ticket, its requester and the moment it
-    was resolved (a resolution after a reopening needs a new link)."""
-    resolved = ticket.resolved_at.isoformat() if ticket.resolved_at else ""
-    return signing.dumps({"t": ticket.pk, "c": ticket.requester_id, "r": resolved}, salt=SALT)
 
 
 def rating_path(ticket: Ticket) -> str:
@@ -44,12 +40,12 @@ def rating_url(ticket: Ticket) -> str:
 def ticket_of_token(token: str) -> tuple[Ticket, dict]:
     """The ticket a rating link names, or a 400 on ``token`` saying why it cannot be used."""
     try:
-        data = signing.loads(token, salt=SALT, max_age=dt.timedelta(days=LINK_DAYS))
-    except signing.SignatureExpired:
+        data = read_rating_token(token)
+    except LinkExpired:
         raise invalid(
             "token", "This rating link has expired.", f"a link under {LINK_DAYS} days old"
         ) from None
-    except signing.BadSignature:
+    except LinkForged:
         raise invalid(
             "token", "This rating link is not valid.", "the link from the e-mail or portal"
         ) from None
