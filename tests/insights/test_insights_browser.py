@@ -51,3 +51,6 @@ def test_a_client_rates_a_resolved_ticket_and_the_partner_sees_it_on_the_metrics
     expect(paula.locator("#csat-client")).to_contain_text("Acme Bakery")
     expect(paula.locator("#trend svg polyline")).to_have_count(3)
     _shoot(paula, "metrics")
+    paula.get_by_role("link", name="My scorecard").click()
+    expect(paula.locator('#scorecard tr[data-figure="csat_average"]')).to_contain_text("5")
+    _shoot(paula, "scorecard")
