@@ -166,3 +166,29 @@ def test_the_resolution_email_carries_a_link_that_rates_the_ticket(cast, client,
     assert link, body
     assert "Thank you" in client.post(link.group(1), {"score": "3"}).content.decode()
     assert CsatResponse.objects.get(ticket=ticket).score == 3
+
+
+def test_the_ratings_list_and_metrics_page_take_the_same_queries_for_one_or_three(
+    cast, api_as, web_as
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    api, web = api_as(cast.admin), web_as(cast.admin)
+    metrics = f"/insights/metrics/?subject=client:{cast.acme.pk}"
+
+    def counted() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as listed:
+            assert api.get("/api/v1/insights/ratings").status_code == 200
+        with CaptureQueriesContext(connection) as paged:
+            assert web.get(metrics).status_code == 200
+        return len(listed), len(paged)
+
+    first = resolved_ticket(cast)
+    insights.rate_ticket(None, insights.rating_token(first), score=5, source=Source.CLI)
+    counted()  # the token's first use records itself once
+    one = counted()
+    for name in ("Second", "Third"):
+        ticket = resolved_ticket(cast, name)
+        insights.rate_ticket(None, insights.rating_token(ticket), score=4, source=Source.CLI)
+    assert counted() == one
