@@ -71,7 +71,7 @@ PURE_FLOORS: tuple[tuple[str, ...], ...] = (
         "vault.reminders",
         "vault.templates_library",
     ),
-    ("monitoring.engine",),
+    ("monitoring.engine", "insights.figures"),
     ("sla.engine", "tickets.lifecycle", "billing.engine"),
     # supervisor: the parent of ``thirdway serve``, held to the standard library
     ("weekly_hours", "distance", "layers", "supervisor"),
