@@ -21,6 +21,7 @@ from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
 from thirdway.billing.api import router as billing_router
 from thirdway.clients.api import router as clients_router
+from thirdway.insights.api import router as insights_router
 from thirdway.mail.api import router as mail_router
 from thirdway.monitoring.api import intake_router as monitoring_intake_router
 from thirdway.monitoring.api import ping_router as monitoring_ping_router
@@ -116,6 +117,8 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("get", "/on-call"): {404: (ErrorOut,)},  # the network only
     ("post", "/tickets/{ticket_id}/status"): {409: (RefusedMoveOut,)},
     ("post", "/monitoring/alertmanager"): {401: (ErrorOut,)},  # the client's intake token
+    ("get", "/insights/figures"): {404: (ErrorOut,)},  # figures the viewer may not read
+    ("get", "/insights/scorecard"): {404: (ErrorOut,)},  # partners only
 }
 # The POSTs that take an Idempotency-Key (tickets.idempotency): a retry that waited too long
 # for the first request is a 409, a key another request used a 422.
@@ -226,6 +229,7 @@ api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])
 api.add_router("/", monitoring_intake_router, tags=["monitoring"])
 api.add_router("/", playbooks_router, tags=["playbooks"])
+api.add_router("/", insights_router, tags=["insights"])
 
 
 def _limits(code: str | None, params: dict) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from decimal import Decimal
 
 from django.db import transaction
 from django.utils import timezone
@@ -21,8 +22,11 @@ from thirdway.accounts import services as accounts
 from thirdway.accounts.models import Role, User
 from thirdway.audit.models import Source
 from thirdway.audit.services import record
+from thirdway.billing import services as billing
 from thirdway.clients import services as clients
 from thirdway.clients.models import Asset, Client, Contact, Site
+from thirdway.monitoring import evaluation as monitoring_results
+from thirdway.monitoring import services as monitoring
 from thirdway.network import services as network
 from thirdway.network.models import Partner, Practice, Skill
 from thirdway.sla import calendars
@@ -288,6 +292,54 @@ def _load_small(rng: random.Random, client_count: int = 120) -> None:
         _small_client(admin, rng, number, by_region, used)
     _small_tickets(admin, rng, practices)
     _small_vault(admin, rng)
+    _small_monitoring(admin)
+    _small_contracts(admin, practices)
+
+
+def _small_monitoring(admin, clients_watched: int = 6) -> None:
+    """Heartbeats of a few clients' nightly backups, one of which has just reported a failure
+    (an alert, and the ticket it opened, on the status board)."""
+    for index, client in enumerate(Client.objects.order_by("pk")[:clients_watched]):
+        check = monitoring.create_check(
+            admin,
+            client,
+            name="Nightly backup",
+            kind="heartbeat",
+            period_seconds=86_400,
+            grace_seconds=3_600,
+            source=Source.CLI,
+        )
+        monitoring_results.ping(check.ping_token, "fail" if index == 0 else "success")
+
+
+def _small_contracts(admin, practices: list[Practice], clients_billed: int = 6) -> None:
+    """Managed-services contracts (per device, and a flat fee) for a few clients, from the
+    first of the month before, so an invoice run has something to bill."""
+    first = timezone.localdate().replace(day=1)
+    starts = (first - dt.timedelta(days=1)).replace(day=1)
+    for index, client in enumerate(Client.objects.order_by("pk")[:clients_billed]):
+        contract = billing.create_contract(
+            admin,
+            client=client,
+            practice=practices[index % len(practices)],
+            kind="managed",
+            name="Managed workstations",
+            starts_on=starts,
+            originator=client.lead_partner,
+            source=Source.CLI,
+        )
+        for description, unit, price in (
+            ("Workstation care", "device", Decimal("35.00")),
+            ("Service desk", "flat", Decimal("120.00")),
+        ):
+            billing.add_contract_line(
+                admin,
+                contract,
+                description=description,
+                unit=unit,
+                price=price,
+                source=Source.CLI,
+            )
 
 
 def _small_vault(admin, rng: random.Random, clients_with_vault: int = 6) -> None:

@@ -28,6 +28,7 @@ urlpatterns = [
     path("backups/", include("thirdway.backup.urls")),
     path("vault/", include("thirdway.vault.urls")),
     path("playbooks/", include("thirdway.playbooks.urls")),
+    path("insights/", include("thirdway.insights.urls")),
     path("settings/", include((mail_urls.settings_patterns, "mail_settings"))),
     path("settings/", include((ticket_urls.settings_patterns, "tickets_settings"))),
     # The admin site's own login form would skip the second factor; everyone signs in here.

@@ -86,6 +86,11 @@ JOBS = (
         "thirdway.vault.tasks.send_expiry_reminders",
     ),
     PeriodicJob(
+        "insights.daily_snapshots",
+        dt.timedelta(hours=1),
+        "thirdway.insights.tasks.take_daily_snapshots",
+    ),
+    PeriodicJob(
         "tasks.prune_finished", dt.timedelta(days=1), "thirdway.clock.jobs.prune_finished_tasks"
     ),
 )

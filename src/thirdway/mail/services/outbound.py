@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Value
 from django.template import Context, Engine, TemplateSyntaxError
+from django.urls import reverse
 from django.utils import timezone
 
 from thirdway import configcache
@@ -37,6 +38,7 @@ from thirdway.mail.models import (
     OutboundMessage,
     OutboundStatus,
 )
+from thirdway.tickets import rating_links
 from thirdway.tickets.lifecycle import LABELS, Status
 from thirdway.tickets.models import Ticket
 
@@ -69,7 +71,8 @@ DEFAULT_TEMPLATES = {
     NotificationKind.RESOLVED: (
         "Resolved: {{ subject }}",
         "Hello {{ contact_name }},\n\nWe consider ticket {{ number }} resolved. If it is not, "
-        "reply to this message and it opens again.\n\n{{ practice_name }}",
+        "reply to this message and it opens again.\n\nHow did we do? One click tells us: "
+        "{{ rating_url }}\n\n{{ practice_name }}",
     ),
 }
 AUTOMATIC_KINDS = {
@@ -287,6 +290,10 @@ def queue_notification(
         "text": text,
         "author": author,
     }
+    if kind == NotificationKind.RESOLVED:
+        # the insights room takes the rating; the token's format lives with the tickets
+        token = rating_links.rating_token(ticket)
+        context["rating_url"] = settings.SITE_URL + reverse("insights:rate", args=[token])
     subject_template, body_template = _template(kind, ticket.practice_id)
     subject = composing.one_line(_render(subject_template, context), 300)
     if f"[{ticket.number}]" not in subject:

@@ -1,0 +1,159 @@
+"""API of the insights room: ratings (the signed link, the submission, the results), the daily
+figures of a practice, partner or client, and a partner's scorecard."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Literal
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Query, Router, Schema, Status
+
+from thirdway.audit.models import Source
+from thirdway.insights import reports, services
+from thirdway.insights.models import COMMENT_LENGTH, CsatResponse
+from thirdway.payloads import Payload
+from thirdway.tickets.models import Ticket
+
+router = Router()
+
+
+class RatingLinkOut(Schema):
+    ticket_id: int
+    url: str
+    expires_in_days: int
+    rated: bool
+
+
+class RatingIn(Payload, extra="forbid"):
+    token: str = Field(max_length=500)
+    score: int = Field(ge=1, le=5)
+    comment: str = Field("", max_length=COMMENT_LENGTH)
+
+
+class RatingOut(Schema):
+    id: int
+    ticket_id: int
+    client_id: int
+    partner_id: int | None
+    practice_id: int | None
+    score: int
+    comment: str
+    follow_up_id: int | None
+    created_at: dt.datetime
+
+
+class ResultOut(Schema):
+    id: int
+    name: str
+    average: float
+    count: int
+
+
+class DayOut(Schema):
+    day: dt.date
+    opened: int
+    resolved: int
+    first_response_p50: float | None
+    first_response_p90: float | None
+    first_response_business: bool
+    sla_met: int
+    sla_measured: int
+    sla_attainment: float | None
+    backlog: int
+    backlog_age_p50: float | None
+    backlog_age_max: float | None
+    reopened: int
+    reopen_rate: float | None
+    csat_count: int
+    csat_average: float | None
+
+
+class FiguresQuery(Schema):
+    scope: Literal["practice", "partner", "client"]
+    id: int = Field(ge=1, le=2**62)
+    days: int = Field(30, ge=1, le=reports.MAX_DAYS)
+
+
+class FiguresOut(Schema):
+    scope: str
+    id: int
+    name: str
+    days: list[DayOut]
+
+
+class ScoreLineOut(Schema):
+    figure: str
+    label: str
+    better: str
+    partner: float | None
+    practice_median: float | None
+
+
+class ScorecardOut(Schema):
+    partner_id: int
+    days: int
+    practices: list[str]
+    peers: int
+    lines: list[ScoreLineOut]
+
+
+@router.get("/insights/tickets/{ticket_id}/rating-link", response=RatingLinkOut)
+def rating_link(request, ticket_id: int):
+    """The signed, single-use link that rates a resolved ticket (valid 14 days)."""
+    ticket = get_object_or_404(
+        Ticket.objects.for_user(request.user).filter(status__in=services.RATED), pk=ticket_id
+    )
+    return {
+        "ticket_id": ticket.pk,
+        "url": services.rating_url(ticket),
+        "expires_in_days": services.LINK_DAYS,
+        "rated": services.already_rated(ticket),
+    }
+
+
+@router.post("/insights/ratings", response={201: RatingOut})
+def submit_rating(request, payload: RatingIn):
+    """Rate a resolved ticket with the token of its link (once)."""
+    response = services.rate_ticket(
+        request.user, payload.token, score=payload.score, comment=payload.comment, source=Source.API
+    )
+    return Status(201, response)
+
+
+@router.get("/insights/ratings", response=list[RatingOut])
+def list_ratings(request, limit: int = Query(100, ge=1, le=500)):
+    return list(CsatResponse.objects.for_user(request.user)[:limit])
+
+
+@router.get("/insights/ratings/{rating_id}", response=RatingOut)
+def get_rating(request, rating_id: int):
+    return get_object_or_404(CsatResponse.objects.for_user(request.user), pk=rating_id)
+
+
+@router.get("/insights/ratings-by/{scope}", response=list[ResultOut])
+def rating_results(request, scope: Literal["practice", "partner", "client"]):
+    """Average rating and count per practice, partner or client, of the ratings you see."""
+    return reports.csat_results(request.user, scope)
+
+
+@router.get("/insights/figures", response=FiguresOut)
+def daily_figures(request, query: Query[FiguresQuery]):
+    """The daily figures of a practice, partner or client you may see (404 otherwise)."""
+    subject = reports.find_subject(request.user, f"{query.scope}:{query.id}")
+    rows = reports.days_of(request.user, subject, query.days)
+    return {"scope": subject.scope, "id": subject.id, "name": subject.name, "days": rows}
+
+
+@router.get("/insights/scorecard", response=ScorecardOut)
+def my_scorecard(request):
+    return _card(reports.scorecard(reports.scorecard_partner(request.user, None)))
+
+
+@router.get("/insights/scorecard/{partner_id}", response=ScorecardOut)
+def partner_scorecard(request, partner_id: int):
+    return _card(reports.scorecard(reports.scorecard_partner(request.user, partner_id)))
+
+
+def _card(card: dict) -> dict:
+    return {**card, "partner_id": card["partner"].pk}

@@ -1,0 +1,215 @@
+"""Reading the figures for a viewer: the subjects they may chart, a subject's days, sums over a
+period, CSAT results and a partner's scorecard beside the practice's median."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from django.db.models import Avg, Count
+from django.http import Http404
+from django.utils import timezone
+
+from thirdway.accounts.models import Role
+from thirdway.clients.models import Client
+from thirdway.insights import figures
+from thirdway.insights.models import CsatResponse, DailySnapshot, Scope
+from thirdway.network.models import Partner, Practice, Skill
+
+MAX_DAYS = 366
+SCORECARD_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Subject:
+    scope: str
+    id: int
+    name: str
+
+    @property
+    def key(self) -> str:
+        return f"{self.scope}:{self.id}"
+
+
+def subjects(user) -> list[Subject]:
+    """What ``user`` may chart: every practice (admins, desk), their own partner figures, and
+    the clients they see (client admins: their own)."""
+    found: list[Subject] = []
+    if user.role in (Role.PRACTICE_ADMIN, Role.DESK):
+        found += [Subject(Scope.PRACTICE, p.pk, p.name) for p in Practice.objects.order_by("name")]
+        found += [Subject(Scope.PARTNER, p.pk, p.name) for p in Partner.objects.order_by("name")]
+    elif user.role in (Role.PARTNER, Role.ASSOCIATE):
+        found += [Subject(Scope.PARTNER, p.pk, p.name) for p in Partner.objects.filter(user=user)]
+    if user.role != Role.CLIENT_USER:
+        found += [
+            Subject(Scope.CLIENT, c.pk, c.name)
+            for c in Client.objects.for_user(user).order_by("name")
+        ]
+    return found
+
+
+def find_subject(user, key: str) -> Subject:
+    """The subject ``scope:id`` if ``user`` may chart it; a 404 otherwise."""
+    for subject in subjects(user):
+        if subject.key == key:
+            return subject
+    raise Http404("No such figures.")
+
+
+def days_of(user, subject: Subject, days: int) -> list[DailySnapshot]:
+    """One snapshot per day of the last ``days`` (a day without a row: an empty one)."""
+    days = max(1, min(days, MAX_DAYS))
+    today = timezone.now().astimezone(dt.UTC).date()
+    first = today - dt.timedelta(days=days - 1)
+    stored = {
+        row.day: row
+        for row in DailySnapshot.objects.for_user(user).filter(
+            scope=subject.scope, subject_id=subject.id, day__gte=first, day__lte=today
+        )
+    }
+    return [
+        stored.get(first + dt.timedelta(days=n))
+        or DailySnapshot(
+            day=first + dt.timedelta(days=n), scope=subject.scope, subject_id=subject.id
+        )
+        for n in range(days)
+    ]
+
+
+@dataclass(frozen=True)
+class Totals:
+    """A period's figures summed over its days (percentiles: the median of the daily ones)."""
+
+    opened: int
+    resolved: int
+    first_response_p50: float | None
+    first_response_p90: float | None
+    sla_attainment: float | None
+    backlog: int
+    backlog_age_p50: float | None
+    reopen_rate: float | None
+    csat_average: float | None
+    csat_count: int
+
+
+def totals(rows: list[DailySnapshot]) -> Totals:
+    def daily(name: str) -> list[float]:
+        return [getattr(r, name) for r in rows if getattr(r, name) is not None]
+
+    resolved = sum(r.resolved for r in rows)
+    csat_count = sum(r.csat_count for r in rows)
+    last = rows[-1] if rows else None
+    return Totals(
+        opened=sum(r.opened for r in rows),
+        resolved=resolved,
+        first_response_p50=figures.median(daily("first_response_p50")),
+        first_response_p90=figures.median(daily("first_response_p90")),
+        sla_attainment=figures.rate(
+            sum(r.sla_met for r in rows), sum(r.sla_measured for r in rows)
+        ),
+        backlog=last.backlog if last else 0,
+        backlog_age_p50=last.backlog_age_p50 if last else None,
+        reopen_rate=figures.rate(sum(r.reopened for r in rows), resolved),
+        csat_average=(sum(r.csat_sum for r in rows) / csat_count) if csat_count else None,
+        csat_count=csat_count,
+    )
+
+
+def trend_chart(rows: list[DailySnapshot]) -> figures.Chart:
+    return figures.chart(
+        [
+            figures.Series("Opened", tuple(float(r.opened) for r in rows)),
+            figures.Series("Resolved", tuple(float(r.resolved) for r in rows)),
+            figures.Series("Backlog", tuple(float(r.backlog) for r in rows)),
+        ]
+    )
+
+
+def csat_results(user, scope: str) -> list[dict]:
+    """Average rating and count per partner, practice or client, of the ratings ``user`` sees."""
+    field = {"partner": "partner__name", "practice": "practice__name", "client": "client__name"}[
+        scope
+    ]
+    rows = (
+        CsatResponse.objects.for_user(user)
+        .exclude(**{f"{scope}__isnull": True})
+        .values(f"{scope}_id", field)
+        .annotate(average=Avg("score"), count=Count("pk"))
+        .order_by(field)
+    )
+    return [
+        {
+            "id": r[f"{scope}_id"],
+            "name": r[field],
+            "average": round(r["average"], 2),
+            "count": r["count"],
+        }
+        for r in rows
+    ]
+
+
+# --- the scorecard -------------------------------------------------------------------------------
+
+SCORE_FIGURES = (
+    ("resolved", "Tickets resolved", ""),
+    ("first_response_p50", "First response, median (minutes)", "lower"),
+    ("sla_attainment", "Resolution SLA met", "higher"),
+    ("reopen_rate", "Reopened", "lower"),
+    ("csat_average", "Satisfaction (1-5)", "higher"),
+)
+
+
+def scorecard_partner(user, partner_id: int | None) -> Partner:
+    """The partner whose scorecard ``user`` may read: their own, or any for a practice admin."""
+    if user.role == Role.PRACTICE_ADMIN and partner_id is not None:
+        found = Partner.objects.filter(pk=partner_id).first()
+    elif user.role in (Role.PARTNER, Role.ASSOCIATE):
+        found = Partner.objects.filter(user=user).first()
+        if partner_id is not None and found is not None and found.pk != partner_id:
+            found = None
+    else:
+        found = None
+    if found is None:
+        raise Http404("No such scorecard.")
+    return found
+
+
+def scorecard(partner: Partner, days: int = SCORECARD_DAYS) -> dict:
+    """The partner's figures over the last ``days`` beside the median of the partners of the
+    same practices (their skills); each figure per partner as in ``totals``."""
+    today = timezone.now().astimezone(dt.UTC).date()
+    first = today - dt.timedelta(days=days - 1)
+    practices = list(Skill.objects.filter(partner=partner).values_list("practice_id", flat=True))
+    peers = set(
+        Skill.objects.filter(practice_id__in=practices).values_list("partner_id", flat=True)
+    )
+    peers.add(partner.pk)
+    by_partner: dict[int, list[DailySnapshot]] = {pk: [] for pk in peers}
+    for row in DailySnapshot.objects.filter(
+        scope=Scope.PARTNER, subject_id__in=sorted(peers), day__gte=first, day__lte=today
+    ):
+        by_partner[row.subject_id].append(row)
+    sums = {pk: totals(rows) for pk, rows in by_partner.items()}
+    lines = []
+    for name, label, better in SCORE_FIGURES:
+        mine = getattr(sums[partner.pk], name)
+        values = [getattr(t, name) for t in sums.values() if getattr(t, name) is not None]
+        lines.append(
+            {
+                "figure": name,
+                "label": label,
+                "better": better,
+                "partner": mine,
+                "practice_median": figures.median(values),
+            }
+        )
+    names = list(
+        Practice.objects.filter(pk__in=practices).order_by("name").values_list("name", flat=True)
+    )
+    return {
+        "partner": partner,
+        "days": days,
+        "practices": names,
+        "peers": len(peers),
+        "lines": lines,
+    }

@@ -1,0 +1,19 @@
+"""The insights room's periodic job: the daily snapshots (see clock/jobs.py)."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+from django_tasks import task
+
+
+@task()
+def take_daily_snapshots() -> None:
+    """Yesterday's figures (complete) and today's so far; each day's rows replaced whole, so
+    running it again, or twice at once, leaves one row per subject and day."""
+    from thirdway.insights import snapshots
+
+    today = timezone.now().astimezone(dt.UTC).date()
+    snapshots.take(today - dt.timedelta(days=1))
+    snapshots.take(today)
