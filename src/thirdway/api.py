@@ -28,6 +28,7 @@ from thirdway.monitoring.api import ping_router as monitoring_ping_router
 from thirdway.monitoring.api import router as monitoring_router
 from thirdway.network.api import router as network_router
 from thirdway.payloads import VALID_TEXT
+from thirdway.playbooks.api import router as playbooks_router
 from thirdway.sla.api import router as sla_router
 from thirdway.tickets.api.router import router as tickets_router
 from thirdway.tickets.lifecycle import TransitionRefused
@@ -227,6 +228,7 @@ api.add_router("/", billing_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])
 api.add_router("/", monitoring_intake_router, tags=["monitoring"])
+api.add_router("/", playbooks_router, tags=["playbooks"])
 api.add_router("/", insights_router, tags=["insights"])
 
 

@@ -70,6 +70,10 @@ PURE_FLOORS: tuple[tuple[str, ...], ...] = (
         "vault.markdown",
         "vault.reminders",
         "vault.templates_library",
+        # the playbooks' step rules, recurrence rules and built-in templates
+        "playbooks.engine",
+        "playbooks.recurrence",
+        "playbooks.library",
     ),
     ("monitoring.engine", "insights.figures"),
     ("sla.engine", "tickets.lifecycle", "billing.engine"),

@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "thirdway.mail",
     "thirdway.insights",
     "thirdway.vault",
+    "thirdway.playbooks",
 ]
 
 MIDDLEWARE = [

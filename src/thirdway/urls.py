@@ -27,6 +27,7 @@ urlpatterns = [
     path("settings/clock-failures/", clock_failures, name="clock_failures"),
     path("backups/", include("thirdway.backup.urls")),
     path("vault/", include("thirdway.vault.urls")),
+    path("playbooks/", include("thirdway.playbooks.urls")),
     path("insights/", include("thirdway.insights.urls")),
     path("settings/", include((mail_urls.settings_patterns, "mail_settings"))),
     path("settings/", include((ticket_urls.settings_patterns, "tickets_settings"))),

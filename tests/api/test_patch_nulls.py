@@ -11,8 +11,8 @@ from django.test import Client as HttpClient
 from support.api import API, assert_refused, nothing_written, pk
 
 # The object each PATCH of the API changes, by the short names of the cast (``support.api``);
-# ``ticket``, ``webhook``, ``contract``, ``check`` and ``window`` are made by the test. A new
-# PATCH must be added here.
+# ``ticket``, ``webhook``, ``contract``, ``check``, ``window`` and ``schedule`` are made by the
+# test. A new PATCH must be added here.
 TARGETS = {
     "/practices/{practice_id}": "security",
     "/partners/{partner_id}": "paula",
@@ -26,6 +26,7 @@ TARGETS = {
     "/contracts/{contract_id}": "contract",
     "/monitoring/checks/{check_id}": "check",
     "/monitoring/windows/{window_id}": "window",
+    "/maintenance-schedules/{schedule_id}": "schedule",
 }
 
 
@@ -114,6 +115,19 @@ def ids(cast, admin) -> dict[str, int]:
         ),
         content_type="application/json",
     )
+    schedule = admin.post(
+        f"{API}/maintenance-schedules",
+        data=json.dumps(
+            {
+                "client": cast.acme.pk,
+                "name": "Patching",
+                "rule": "FREQ=WEEKLY;BYDAY=SU",
+                "starts_at": "2026-01-04T01:00:00Z",
+            }
+        ),
+        content_type="application/json",
+    )
+    assert schedule.status_code == 201, schedule.content
     assert ticket.status_code == 201, ticket.content
     assert webhook.status_code == 201, webhook.content
     assert check.status_code == 201, check.content
@@ -125,6 +139,7 @@ def ids(cast, admin) -> dict[str, int]:
         "contract": contract.json()["id"],
         "check": check.json()["id"],
         "window": window.json()["id"],
+        "schedule": schedule.json()["id"],
     }
     return {
         template: made[name] if name in made else pk(cast, name)

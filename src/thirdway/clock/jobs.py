@@ -66,6 +66,11 @@ JOBS = (
         "monitoring.sweep", dt.timedelta(minutes=1), "thirdway.monitoring.tasks.sweep_monitoring"
     ),
     PeriodicJob(
+        "playbooks.sweep_schedules",
+        dt.timedelta(minutes=5),
+        "thirdway.playbooks.tasks.sweep_maintenance_schedules",
+    ),
+    PeriodicJob(
         "sessions.clear_expired",
         dt.timedelta(hours=1),
         "thirdway.clock.jobs.clear_expired_sessions",

@@ -1,0 +1,342 @@
+"""API of playbooks: templates and their steps, runs and step completion, maintenance schedules."""
+
+import datetime as dt
+from typing import Literal
+
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+from ninja.pagination import paginate
+
+from thirdway.access import find_visible
+from thirdway.audit.models import Source
+from thirdway.clients.models import Client
+from thirdway.errors import require
+from thirdway.payloads import Id, Moment, Page, Payload, kept
+from thirdway.playbooks import library, schedules, services
+from thirdway.playbooks.models import Playbook, PlaybookVersion, Run, Schedule
+
+router = Router()
+API = Source.API
+EvidenceName = Literal["none", "checkbox", "text", "value", "file"]
+RoleName = Literal["", "practice_admin", "partner", "associate", "desk"]
+BuiltinName = Literal[tuple(sorted(library.BY_KEY))]  # type: ignore[valid-type]
+NETWORK_ONLY = "Only the network works with playbooks."
+
+
+class StepOut(Schema):
+    position: int
+    title: str
+    instructions: str
+    owner_practice_id: int | None
+    owner_role: str
+    expected_minutes: int
+    evidence: str
+    blocking: bool
+
+
+class VersionOut(Schema):
+    number: int
+    published_at: dt.datetime | None
+    steps: list[StepOut]
+
+    @staticmethod
+    def resolve_steps(obj: PlaybookVersion) -> list:
+        return list(obj.steps.all())
+
+
+class PlaybookOut(Schema):
+    id: int
+    practice_id: int
+    name: str
+    description: str
+    builtin_key: str
+    published: VersionOut | None
+    draft: VersionOut | None
+
+    @staticmethod
+    def resolve_published(obj: Playbook):
+        return obj.published()
+
+    @staticmethod
+    def resolve_draft(obj: Playbook):
+        return obj.draft()
+
+
+class PlaybookIn(Payload, extra="forbid"):
+    practice: Id
+    name: str = Field(max_length=150)
+    description: str = Field("", max_length=2000)
+
+
+class CopyIn(Payload, extra="forbid"):
+    builtin: BuiltinName
+    practice: Id
+
+
+class StepIn(Payload, extra="forbid"):
+    title: str = Field(max_length=200)
+    instructions: str = Field("", max_length=5000)
+    owner_practice: Id | None = None
+    owner_role: RoleName = ""
+    expected_minutes: int = Field(60, ge=1, le=129_600)
+    evidence: EvidenceName = "none"
+    blocking: bool = False
+
+
+def _staff(request: HttpRequest) -> None:
+    require(request.auth.is_network_staff, NETWORK_ONLY)
+
+
+def _playbooks(request: HttpRequest):
+    return Playbook.objects.for_user(request.auth)
+
+
+def _playbook(request: HttpRequest, playbook_id: int) -> Playbook:
+    return get_object_or_404(_playbooks(request), pk=playbook_id)
+
+
+@router.get("/playbooks", response=list[PlaybookOut])
+@paginate(Page)
+def list_playbooks(request: HttpRequest):
+    return _playbooks(request).prefetch_related("versions")
+
+
+@router.get("/playbooks/{playbook_id}", response=PlaybookOut)
+def get_playbook(request: HttpRequest, playbook_id: int):
+    return _playbook(request, playbook_id)
+
+
+@router.post("/playbooks", response={201: PlaybookOut})
+def create_playbook(request: HttpRequest, payload: PlaybookIn):
+    _staff(request)
+    data = payload.model_dump()
+    return Status(
+        201,
+        services.create_playbook(
+            request.auth,
+            practice_id=data["practice"],
+            name=data["name"],
+            description=data["description"],
+            source=API,
+        ),
+    )
+
+
+@router.post("/playbook-copies", response={201: PlaybookOut})
+def copy_builtin(request: HttpRequest, payload: CopyIn):
+    _staff(request)
+    return Status(
+        201,
+        services.copy_builtin(
+            request.auth, payload.builtin, practice_id=payload.practice, source=API
+        ),
+    )
+
+
+@router.post("/playbooks/{playbook_id}/steps", response={201: StepOut})
+def add_step(request: HttpRequest, playbook_id: int, payload: StepIn):
+    playbook = _playbook(request, playbook_id)
+    return Status(201, services.add_step(request.auth, playbook, payload.model_dump(), source=API))
+
+
+@router.put("/playbooks/{playbook_id}/steps/{position}", response=StepOut)
+def replace_step(request: HttpRequest, playbook_id: int, position: int, payload: StepIn):
+    """Replace the step at ``position`` of the draft (made from the published version)."""
+    playbook = _playbook(request, playbook_id)
+    return services.update_step(request.auth, playbook, position, payload.model_dump(), source=API)
+
+
+@router.delete("/playbooks/{playbook_id}/steps/{position}", response={204: None})
+def remove_step(request: HttpRequest, playbook_id: int, position: int):
+    playbook = _playbook(request, playbook_id)
+    services.remove_step(request.auth, playbook, position, source=API)
+    return Status(204, None)
+
+
+@router.post("/playbooks/{playbook_id}/publish", response=PlaybookOut)
+def publish(request: HttpRequest, playbook_id: int):
+    playbook = _playbook(request, playbook_id)
+    services.publish(request.auth, playbook, source=API)
+    return playbook
+
+
+# --- runs --------------------------------------------------------------------------------------
+
+
+class RunStepOut(Schema):
+    position: int
+    title: str
+    blocking: bool
+    evidence_required: str
+    ticket_number: str
+    completed_at: dt.datetime | None
+    completed_by: str
+    evidence: str
+
+    @staticmethod
+    def resolve_title(obj) -> str:
+        return obj.step.title
+
+    @staticmethod
+    def resolve_blocking(obj) -> bool:
+        return obj.step.blocking
+
+    @staticmethod
+    def resolve_evidence_required(obj) -> str:
+        return obj.step.evidence
+
+    @staticmethod
+    def resolve_ticket_number(obj) -> str:
+        return obj.ticket.number
+
+    @staticmethod
+    def resolve_completed_by(obj) -> str:
+        return obj.completed_by_label
+
+
+class RunOut(Schema):
+    id: int
+    playbook_id: int
+    version: int
+    client_id: int
+    ticket_number: str
+    started_at: dt.datetime
+    completed_at: dt.datetime | None
+    steps: list[RunStepOut]
+
+    @staticmethod
+    def resolve_version(obj: Run) -> int:
+        return obj.version.number
+
+    @staticmethod
+    def resolve_ticket_number(obj: Run) -> str:
+        return obj.ticket.number
+
+    @staticmethod
+    def resolve_steps(obj: Run) -> list:
+        return list(obj.steps.select_related("step", "ticket"))
+
+
+class RunIn(Payload, extra="forbid"):
+    playbook: Id
+    client: Id
+
+
+class CompleteIn(Payload, extra="forbid"):
+    evidence: str = Field(
+        "", max_length=5000, description='The evidence; "true" ticks a checkbox step.'
+    )
+
+
+def _runs(request: HttpRequest):
+    return Run.objects.for_user(request.auth).select_related("version", "ticket", "client")
+
+
+@router.get("/playbook-runs", response=list[RunOut])
+@paginate(Page)
+def list_runs(request: HttpRequest, client: Id | None = None):
+    runs = _runs(request)
+    return runs.filter(client_id=client) if client is not None else runs
+
+
+@router.get("/playbook-runs/{run_id}", response=RunOut)
+def get_run(request: HttpRequest, run_id: int):
+    return get_object_or_404(_runs(request), pk=run_id)
+
+
+@router.post("/playbook-runs", response={201: RunOut})
+def start_run(request: HttpRequest, payload: RunIn):
+    _staff(request)
+    playbook = find_visible(_playbooks(request), "playbook", payload.playbook, noun="playbook")
+    client = find_visible(
+        Client.objects.for_user(request.auth), "client", payload.client, noun="client"
+    )
+    return Status(201, services.start_run(request.auth, playbook, client, source=API))
+
+
+@router.post("/playbook-runs/{run_id}/steps/{position}/complete", response=RunOut)
+def complete_step(request: HttpRequest, run_id: int, position: int, payload: CompleteIn):
+    run = get_object_or_404(_runs(request), pk=run_id)
+    run_step = get_object_or_404(run.steps.select_related("step"), position=position)
+    services.complete_step(request.auth, run_step, evidence=payload.evidence, source=API)
+    return get_object_or_404(_runs(request), pk=run_id)
+
+
+# --- schedules ---------------------------------------------------------------------------------
+
+
+class ScheduleOut(Schema):
+    id: int
+    client_id: int
+    name: str
+    rule: str
+    starts_at: dt.datetime
+    time_zone: str
+    lead_minutes: int
+    makes: str
+    playbook_id: int | None
+    practice_id: int | None
+    is_active: bool
+    next_at: dt.datetime | None
+    last_slot: dt.datetime | None
+
+
+class ScheduleIn(Payload, extra="forbid"):
+    client: Id
+    name: str = Field(max_length=150)
+    rule: str = Field(max_length=500)
+    starts_at: Moment
+    time_zone: str | None = Field(None, max_length=64)
+    lead_minutes: int = Field(1440, ge=0, le=86_400)
+    makes: Literal["ticket", "run"] = "ticket"
+    playbook: Id | None = None
+    practice: Id | None = None
+    is_active: bool = True
+
+
+class SchedulePatch(Payload, extra="forbid"):
+    name: str = kept(max_length=150)
+    rule: str = kept(max_length=500)
+    starts_at: Moment = kept()
+    time_zone: str = kept(max_length=64)
+    lead_minutes: int = kept(ge=0, le=86_400)
+    makes: Literal["ticket", "run"] = kept()
+    playbook: Id | None = None
+    practice: Id | None = None
+    is_active: bool = kept()
+
+
+def _schedules(request: HttpRequest):
+    return Schedule.objects.for_user(request.auth)
+
+
+@router.get("/maintenance-schedules", response=list[ScheduleOut])
+@paginate(Page)
+def list_schedules(request: HttpRequest, client: Id | None = None):
+    rows = _schedules(request)
+    return rows.filter(client_id=client) if client is not None else rows
+
+
+@router.get("/maintenance-schedules/{schedule_id}", response=ScheduleOut)
+def get_schedule(request: HttpRequest, schedule_id: int):
+    return get_object_or_404(_schedules(request), pk=schedule_id)
+
+
+@router.post("/maintenance-schedules", response={201: ScheduleOut})
+def create_schedule(request: HttpRequest, payload: ScheduleIn):
+    _staff(request)
+    data = payload.model_dump()
+    client = find_visible(
+        Client.objects.for_user(request.auth), "client", data.pop("client"), noun="client"
+    )
+    return Status(201, schedules.save_schedule(request.auth, client, data, source=API))
+
+
+@router.patch("/maintenance-schedules/{schedule_id}", response=ScheduleOut)
+def update_schedule(request: HttpRequest, schedule_id: int, payload: SchedulePatch):
+    schedule = get_object_or_404(_schedules(request), pk=schedule_id)
+    data = payload.model_dump(exclude_unset=True)
+    return schedules.save_schedule(
+        request.auth, schedule.client, data, schedule=schedule, source=API
+    )

@@ -1,0 +1,116 @@
+"""Forms of templates, steps, runs and schedules: they shape input, the services decide."""
+
+from __future__ import annotations
+
+from django import forms
+
+from thirdway.network.models import Practice
+from thirdway.playbooks import library
+from thirdway.playbooks.models import Evidence, OwnerRole, ScheduleMakes
+
+
+class CopyBuiltinForm(forms.Form):
+    builtin = forms.ChoiceField(
+        label="Built-in", choices=[(b.key, b.name) for b in library.BUILTINS]
+    )
+    practice = forms.ModelChoiceField(queryset=Practice.objects.none(), label="For the practice")
+
+    def __init__(self, *args, practices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practice"].queryset = practices
+        if len(practices) == 1:
+            self.fields["practice"].initial = practices[0].pk
+
+
+class NewPlaybookForm(forms.Form):
+    name = forms.CharField(max_length=150)
+    practice = forms.ModelChoiceField(queryset=Practice.objects.none())
+    description = forms.CharField(
+        max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args, practices, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["practice"].queryset = practices
+        if len(practices) == 1:
+            self.fields["practice"].initial = practices[0].pk
+
+
+class StepForm(forms.Form):
+    title = forms.CharField(max_length=200)
+    instructions = forms.CharField(
+        max_length=5000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    owner_practice = forms.ModelChoiceField(
+        queryset=Practice.objects.all(), required=False, label="Owner practice"
+    )
+    owner_role = forms.ChoiceField(choices=OwnerRole.choices, required=False, label="Owner role")
+    expected_minutes = forms.IntegerField(
+        min_value=1, max_value=129_600, initial=60, label="Expected minutes"
+    )
+    evidence = forms.ChoiceField(choices=Evidence.choices, label="Evidence required")
+    blocking = forms.BooleanField(required=False, label="Blocks the steps after it")
+
+    def data_for_service(self) -> dict:
+        data = dict(self.cleaned_data)
+        data["owner_practice"] = data["owner_practice"].pk if data["owner_practice"] else None
+        return data
+
+
+class StartRunForm(forms.Form):
+    client = forms.ModelChoiceField(queryset=None)
+
+    def __init__(self, *args, clients, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients
+
+
+class EvidenceForm(forms.Form):
+    """The evidence of one step, shaped by what the step asks for."""
+
+    evidence = forms.CharField(required=False, max_length=5000)
+
+    def __init__(self, *args, kind: str, **kwargs):
+        super().__init__(*args, **kwargs)
+        if kind == Evidence.CHECKBOX:
+            self.fields["evidence"] = forms.BooleanField(required=False, label="Done and checked")
+        elif kind == Evidence.VALUE:
+            self.fields["evidence"].label = "Value"
+        elif kind == Evidence.FILE:
+            self.fields["evidence"].label = "File reference"
+        elif kind == Evidence.TEXT:
+            self.fields["evidence"].widget = forms.Textarea(attrs={"rows": 2})
+            self.fields["evidence"].label = "Evidence"
+        else:
+            self.fields["evidence"].label = "Note (optional)"
+
+
+class ScheduleForm(forms.Form):
+    client = forms.ModelChoiceField(queryset=None)
+    name = forms.CharField(max_length=150)
+    rule = forms.CharField(
+        max_length=500,
+        help_text="An RFC 5545 RRULE, e.g. FREQ=MONTHLY;BYDAY=1MO;BYHOUR=8;BYMINUTE=0",
+    )
+    starts_at = forms.DateTimeField(
+        label="Starts",
+        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
+        input_formats=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"],
+    )
+    lead_minutes = forms.IntegerField(
+        min_value=0, max_value=86_400, initial=1440, label="Lead time (minutes ahead)"
+    )
+    makes = forms.ChoiceField(choices=ScheduleMakes.choices)
+    playbook = forms.ModelChoiceField(queryset=None, required=False)
+    is_active = forms.BooleanField(required=False, initial=True, label="Active")
+
+    def __init__(self, *args, clients, playbooks, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = clients
+        self.fields["playbook"].queryset = playbooks
+
+    def data_for_service(self) -> dict:
+        data = dict(self.cleaned_data)
+        data.pop("client")
+        data["playbook"] = data["playbook"].pk if data["playbook"] else None
+        return data

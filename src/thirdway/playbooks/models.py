@@ -1,0 +1,221 @@
+"""Playbooks: versioned templates of ordered steps, their runs for clients, and recurring
+maintenance schedules.
+
+A template (``Playbook``) has versions; a version is a draft until published, and a published
+version never changes: editing it makes a draft of the next number.  A run keeps the version
+it started with, and opens a parent ticket with a child ticket per step.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+
+from thirdway.playbooks import engine, library
+from thirdway.playbooks.access import (
+    PlaybookQuerySet,
+    RunQuerySet,
+    RunStepQuerySet,
+    ScheduleQuerySet,
+)
+
+
+class Evidence(models.TextChoices):
+    NONE = engine.NONE, "None"
+    CHECKBOX = engine.CHECKBOX, "Checkbox"
+    TEXT = engine.TEXT, "Text"
+    VALUE = engine.VALUE, "Value (a number)"
+    FILE = engine.FILE, "File reference"
+
+
+class OwnerRole(models.TextChoices):
+    NONE = "", "—"
+    PRACTICE_ADMIN = "practice_admin", "Practice admin"
+    PARTNER = "partner", "Partner"
+    ASSOCIATE = "associate", "Associate"
+    DESK = "desk", "Desk agent"
+
+
+class Playbook(models.Model):
+    """A template of a practice, copied from a built-in (``builtin_key``) or written anew."""
+
+    practice = models.ForeignKey(
+        "network.Practice", on_delete=models.PROTECT, related_name="playbooks"
+    )
+    name = models.CharField(max_length=150)
+    description = models.TextField(max_length=2000, blank=True)
+    builtin_key = models.CharField(max_length=50, blank=True)
+    timeline_report = models.BooleanField(default=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = PlaybookQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def builtin_name(self) -> str:
+        builtin = library.BY_KEY.get(self.builtin_key)
+        return builtin.name if builtin else ""
+
+    def published(self) -> PlaybookVersion | None:
+        return self.versions.exclude(published_at=None).order_by("-number").first()
+
+    def draft(self) -> PlaybookVersion | None:
+        return self.versions.filter(published_at=None).order_by("-number").first()
+
+
+class PlaybookVersion(models.Model):
+    playbook = models.ForeignKey(Playbook, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["playbook", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["playbook", "number"], name="one_version_number")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.playbook.name} v{self.number}"
+
+
+class PlaybookStep(models.Model):
+    version = models.ForeignKey(PlaybookVersion, on_delete=models.CASCADE, related_name="steps")
+    position = models.PositiveIntegerField()
+    title = models.CharField(max_length=200)
+    instructions = models.TextField(max_length=5000, blank=True)
+    owner_practice = models.ForeignKey(
+        "network.Practice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    owner_role = models.CharField(max_length=20, choices=OwnerRole.choices, blank=True)
+    expected_minutes = models.PositiveIntegerField(
+        default=60, validators=[MinValueValidator(1), MaxValueValidator(60 * 24 * 90)]
+    )
+    evidence = models.CharField(max_length=10, choices=Evidence.choices, default=Evidence.NONE)
+    blocking = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["version", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["version", "position"], name="one_step_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Run(models.Model):
+    """One playbook run for a client, on the version it started with."""
+
+    playbook = models.ForeignKey(Playbook, on_delete=models.PROTECT, related_name="runs")
+    version = models.ForeignKey(PlaybookVersion, on_delete=models.PROTECT, related_name="runs")
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="runs")
+    ticket = models.OneToOneField(
+        "tickets.Ticket", on_delete=models.PROTECT, related_name="playbook_run"
+    )
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    started_at = models.DateTimeField()
+    completed_at = models.DateTimeField(null=True, blank=True)
+    schedule = models.ForeignKey(
+        "playbooks.Schedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
+    )
+
+    objects = RunQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-started_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.playbook.name} for {self.client.name}"
+
+
+class RunStep(models.Model):
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="steps")
+    step = models.ForeignKey(PlaybookStep, on_delete=models.PROTECT, related_name="+")
+    position = models.PositiveIntegerField()
+    ticket = models.OneToOneField(
+        "tickets.Ticket", on_delete=models.PROTECT, related_name="playbook_step"
+    )
+    completed_at = models.DateTimeField(null=True, blank=True)
+    completed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    completed_by_label = models.CharField(max_length=200, blank=True)
+    evidence = models.TextField(max_length=engine.MAX_EVIDENCE, blank=True)
+
+    objects = RunStepQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["run", "position"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "position"], name="one_run_step_per_position")
+        ]
+
+    def __str__(self) -> str:
+        return self.step.title
+
+
+class RunEvent(models.Model):
+    """One line of a run's timeline: who did what when (the incident report reads these)."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField()
+    actor_label = models.CharField(max_length=200)
+    text = models.TextField(max_length=6000)
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return self.text[:80]
+
+
+class ScheduleMakes(models.TextChoices):
+    TICKET = "ticket", "A ticket"
+    RUN = "run", "A playbook run"
+
+
+class Schedule(models.Model):
+    """Recurring maintenance of a client: an RFC 5545 rule that opens a ticket or starts a
+    playbook run ``lead_minutes`` ahead of each occurrence."""
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="maintenance_schedules"
+    )
+    name = models.CharField(max_length=150)
+    rule = models.CharField(max_length=500)
+    starts_at = models.DateTimeField()
+    time_zone = models.CharField(max_length=64)
+    lead_minutes = models.PositiveIntegerField(
+        default=1440, validators=[MaxValueValidator(60 * 24 * 60)]
+    )
+    makes = models.CharField(max_length=10, choices=ScheduleMakes.choices)
+    playbook = models.ForeignKey(
+        Playbook, null=True, blank=True, on_delete=models.PROTECT, related_name="schedules"
+    )
+    practice = models.ForeignKey(
+        "network.Practice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    is_active = models.BooleanField(default=True)
+    next_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    last_slot = models.DateTimeField(null=True, blank=True)
+    last_ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = ScheduleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["client", "name", "pk"]
+
+    def __str__(self) -> str:
+        return self.name

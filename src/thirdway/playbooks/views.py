@@ -1,0 +1,352 @@
+"""Playbook pages: templates and their editor, runs and their progress (with the printable
+timeline report), and recurring maintenance schedules."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_POST
+
+from thirdway.audit.models import Source
+from thirdway.clients.models import Client
+from thirdway.network.models import Practice
+from thirdway.playbooks import schedules, services
+from thirdway.playbooks.access import can_edit, can_work, practice_ids
+from thirdway.playbooks.forms import (
+    CopyBuiltinForm,
+    EvidenceForm,
+    NewPlaybookForm,
+    ScheduleForm,
+    StartRunForm,
+    StepForm,
+)
+from thirdway.playbooks.models import Playbook, Run, Schedule
+from thirdway.web.forms import add_service_errors, service_texts
+
+WEB = Source.WEB
+
+
+def _staff(request: HttpRequest) -> None:
+    if not request.user.is_network_staff:
+        raise Http404
+
+
+def _practices(user):
+    ids = practice_ids(user)
+    return Practice.objects.all() if ids is None else Practice.objects.filter(pk__in=ids)
+
+
+@login_required
+def playbook_list(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    practices = _practices(request.user)
+    copy_form = CopyBuiltinForm(practices=practices, prefix="copy")
+    new_form = NewPlaybookForm(practices=practices, prefix="new")
+    if request.method == "POST":
+        if request.POST.get("action") == "copy":
+            copy_form = CopyBuiltinForm(request.POST, practices=practices, prefix="copy")
+            form, act = (
+                copy_form,
+                lambda d: services.copy_builtin(
+                    request.user, d["builtin"], practice_id=d["practice"].pk, source=WEB
+                ),
+            )
+        else:
+            new_form = NewPlaybookForm(request.POST, practices=practices, prefix="new")
+            form, act = (
+                new_form,
+                lambda d: services.create_playbook(
+                    request.user,
+                    practice_id=d["practice"].pk,
+                    name=d["name"],
+                    description=d["description"],
+                    source=WEB,
+                ),
+            )
+        if form.is_valid():
+            try:
+                playbook = act(form.cleaned_data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            except PermissionDenied as refused:
+                form.add_error(None, str(refused))
+            else:
+                return redirect("playbooks:playbook_detail", playbook.pk)
+    playbooks = Playbook.objects.for_user(request.user).select_related("practice")
+    return render(
+        request,
+        "playbooks/playbook_list.html",
+        {
+            "playbooks": playbooks[:500],
+            "copy_form": copy_form,
+            "new_form": new_form,
+        },
+    )
+
+
+def _playbook(request: HttpRequest, playbook_id: int) -> Playbook:
+    _staff(request)
+    return get_object_or_404(Playbook.objects.for_user(request.user), pk=playbook_id)
+
+
+@login_required
+def playbook_detail(request: HttpRequest, playbook_id: int) -> HttpResponse:
+    playbook = _playbook(request, playbook_id)
+    draft, published = playbook.draft(), playbook.published()
+    shown = draft or published
+    editable = can_edit(request.user, playbook)
+    form = StepForm(prefix="step")
+    if request.method == "POST" and editable:
+        form = StepForm(request.POST, prefix="step")
+        if form.is_valid():
+            try:
+                services.add_step(request.user, playbook, form.data_for_service(), source=WEB)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                return redirect("playbooks:playbook_detail", playbook.pk)
+    clients = Client.objects.for_user(request.user).order_by("name")
+    return render(
+        request,
+        "playbooks/playbook_detail.html",
+        {
+            "playbook": playbook,
+            "shown": shown,
+            "steps": shown.steps.select_related("owner_practice") if shown else [],
+            "draft": draft,
+            "published": published,
+            "editable": editable,
+            "form": form,
+            "start_form": StartRunForm(clients=clients),
+            "runs": Run.objects.for_user(request.user)
+            .filter(playbook=playbook)
+            .select_related("client", "version", "ticket")[:50],
+        },
+    )
+
+
+@login_required
+def step_edit(request: HttpRequest, playbook_id: int, position: int) -> HttpResponse:
+    playbook = _playbook(request, playbook_id)
+    if not can_edit(request.user, playbook):
+        raise Http404
+    shown = playbook.draft() or playbook.published()
+    step = get_object_or_404(shown.steps, position=position) if shown else None
+    if step is None:
+        raise Http404
+    initial = {
+        name: getattr(step, name)
+        for name in (
+            "title",
+            "instructions",
+            "owner_role",
+            "expected_minutes",
+            "evidence",
+            "blocking",
+        )
+    }
+    initial["owner_practice"] = step.owner_practice_id
+    form = StepForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.update_step(
+                request.user, playbook, position, form.data_for_service(), source=WEB
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            return redirect("playbooks:playbook_detail", playbook.pk)
+    return render(
+        request,
+        "playbooks/form.html",
+        {
+            "title": f"Step {position} · {playbook.name}",
+            "form": form,
+            "playbook": playbook,
+        },
+    )
+
+
+@login_required
+@require_POST
+def step_act(request: HttpRequest, playbook_id: int, position: int, act: str) -> HttpResponse:
+    playbook = _playbook(request, playbook_id)
+    try:
+        if act == "up" or act == "down":
+            offset = -1 if act == "up" else 1
+            services.move_step(request.user, playbook, position, offset, source=WEB)
+        elif act == "remove":
+            services.remove_step(request.user, playbook, position, source=WEB)
+        else:
+            raise Http404
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as error:
+        for text in service_texts(error):
+            messages.error(request, text)
+    return redirect("playbooks:playbook_detail", playbook.pk)
+
+
+@login_required
+@require_POST
+def publish(request: HttpRequest, playbook_id: int) -> HttpResponse:
+    playbook = _playbook(request, playbook_id)
+    try:
+        version = services.publish(request.user, playbook, source=WEB)
+    except PermissionDenied:
+        raise Http404 from None
+    except ValidationError as error:
+        for text in service_texts(error):
+            messages.error(request, text)
+    else:
+        messages.success(request, f"Version {version.number} published.")
+    return redirect("playbooks:playbook_detail", playbook.pk)
+
+
+@login_required
+@require_POST
+def run_start(request: HttpRequest, playbook_id: int) -> HttpResponse:
+    playbook = _playbook(request, playbook_id)
+    form = StartRunForm(request.POST, clients=Client.objects.for_user(request.user))
+    if form.is_valid():
+        try:
+            run = services.start_run(
+                request.user, playbook, form.cleaned_data["client"], source=WEB
+            )
+        except (ValidationError, PermissionDenied) as error:
+            texts = service_texts(error) if isinstance(error, ValidationError) else [str(error)]
+            for text in texts:
+                messages.error(request, text)
+        else:
+            return redirect("playbooks:run_detail", run.pk)
+    else:
+        messages.error(request, "Choose a client you serve.")
+    return redirect("playbooks:playbook_detail", playbook.pk)
+
+
+@login_required
+def run_list(request: HttpRequest) -> HttpResponse:
+    runs = Run.objects.for_user(request.user).select_related("playbook", "client", "version")
+    if not (request.user.is_network_staff or request.user.role == "client_admin"):
+        raise Http404
+    return render(request, "playbooks/run_list.html", {"runs": runs[:200]})
+
+
+def _run(request: HttpRequest, run_id: int) -> Run:
+    return get_object_or_404(
+        Run.objects.for_user(request.user).select_related(
+            "playbook", "client", "version", "ticket"
+        ),
+        pk=run_id,
+    )
+
+
+@login_required
+def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run(request, run_id)
+    working = can_work(request.user, run.client)
+    failed_pk, failed_form = None, None
+    if request.method == "POST" and working:
+        run_step = get_object_or_404(run.steps.select_related("step"), pk=request.POST.get("step"))
+        form = EvidenceForm(request.POST, kind=run_step.step.evidence, prefix=f"s{run_step.pk}")
+        if form.is_valid():
+            try:
+                services.complete_step(
+                    request.user, run_step, evidence=form.cleaned_data["evidence"], source=WEB
+                )
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                return redirect("playbooks:run_detail", run.pk)
+        failed_pk, failed_form = run_step.pk, form
+    rows = []
+    for run_step in run.steps.select_related("step", "ticket", "step__owner_practice"):
+        form = None
+        if working and run_step.completed_at is None:
+            form = (
+                failed_form
+                if run_step.pk == failed_pk
+                else EvidenceForm(kind=run_step.step.evidence, prefix=f"s{run_step.pk}")
+            )
+        rows.append({"run_step": run_step, "step": run_step.step, "form": form})
+    done = sum(1 for row in rows if row["run_step"].completed_at)
+    return render(
+        request,
+        "playbooks/run_detail.html",
+        {
+            "run": run,
+            "rows": rows,
+            "done": done,
+            "total": len(rows),
+            "working": working,
+        },
+        status=400 if failed_form is not None else 200,
+    )
+
+
+@login_required
+def run_report(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run(request, run_id)
+    return render(
+        request,
+        "playbooks/run_report.html",
+        {
+            "run": run,
+            "events": services.timeline(run),
+            "steps": run.steps.select_related("step"),
+        },
+    )
+
+
+@login_required
+def schedule_list(request: HttpRequest) -> HttpResponse:
+    _staff(request)
+    return _schedule_form(request, None)
+
+
+@login_required
+def schedule_edit(request: HttpRequest, schedule_id: int) -> HttpResponse:
+    _staff(request)
+    schedule = get_object_or_404(Schedule.objects.for_user(request.user), pk=schedule_id)
+    return _schedule_form(request, schedule)
+
+
+def _schedule_form(request: HttpRequest, schedule: Schedule | None) -> HttpResponse:
+    clients = Client.objects.for_user(request.user).order_by("name")
+    playbooks = Playbook.objects.for_user(request.user)
+    initial = {}
+    if schedule is not None:
+        initial = {
+            name: getattr(schedule, name)
+            for name in ("name", "rule", "starts_at", "lead_minutes", "makes", "is_active")
+        }
+        initial.update(client=schedule.client_id, playbook=schedule.playbook_id)
+    form = ScheduleForm(request.POST or None, initial=initial, clients=clients, playbooks=playbooks)
+    # A schedule stays with its client: to move it, make one at the other client.
+    form.fields["client"].disabled = schedule is not None
+    if request.method == "POST" and form.is_valid():
+        client = form.cleaned_data["client"] if schedule is None else schedule.client
+        try:
+            schedules.save_schedule(
+                request.user, client, form.data_for_service(), schedule=schedule, source=WEB
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        except PermissionDenied as refused:
+            form.add_error(None, str(refused))
+        else:
+            return redirect("playbooks:schedule_list")
+    rows = Schedule.objects.for_user(request.user).select_related("client", "playbook")
+    return render(
+        request,
+        "playbooks/schedules.html",
+        {
+            "schedules": rows[:500],
+            "form": form,
+            "schedule": schedule,
+        },
+        status=400 if form.errors else 200,
+    )
