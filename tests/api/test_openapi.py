@@ -77,3 +77,24 @@ def test_every_operation_declares_the_refusals_of_the_server_and_of_size(db):
             if "application/json" in content:
                 body = answers["400"]["content"]["application/json"]["schema"]
                 assert body == {"$ref": "#/components/schemas/InvalidOut"}, (method, url)
+
+
+def test_no_two_schemas_share_a_name():
+    """The OpenAPI document names each schema by its class name, so two rooms' ``StepOut``
+    would become one component and every answer of the other would be checked against it."""
+    from collections import defaultdict
+
+    from ninja import Schema
+
+    import thirdway.api  # noqa: F401  (every room's schemas, through the routers)
+
+    def subclasses(cls):
+        for sub in cls.__subclasses__():
+            yield sub
+            yield from subclasses(sub)
+
+    where = defaultdict(set)
+    for cls in subclasses(Schema):
+        if cls.__module__.startswith("thirdway.") and cls.__qualname__ == cls.__name__:
+            where[cls.__name__].add(cls.__module__)
+    assert {name: sorted(mods) for name, mods in where.items() if len(mods) > 1} == {}

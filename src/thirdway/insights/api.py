@@ -43,7 +43,7 @@ class RatingOut(Schema):
     created_at: dt.datetime
 
 
-class ResultOut(Schema):
+class RatingsResultOut(Schema):
     id: int
     name: str
     average: float
@@ -131,7 +131,7 @@ def get_rating(request, rating_id: int):
     return get_object_or_404(CsatResponse.objects.for_user(request.user), pk=rating_id)
 
 
-@router.get("/insights/ratings-by/{scope}", response=list[ResultOut])
+@router.get("/insights/ratings-by/{scope}", response=list[RatingsResultOut])
 def rating_results(request, scope: Literal["practice", "partner", "client"]):
     """Average rating and count per practice, partner or client, of the ratings you see."""
     return reports.csat_results(request.user, scope)

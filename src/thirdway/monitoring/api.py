@@ -189,7 +189,7 @@ def delete_check(request: HttpRequest, check_id: int):
     return Status(204, None)
 
 
-class ResultOut(Schema):
+class CheckResultOut(Schema):
     collected_at: dt.datetime
     received_at: dt.datetime
     status: str
@@ -197,7 +197,7 @@ class ResultOut(Schema):
     output: str
 
 
-@router.get("/monitoring/checks/{check_id}/results", response=list[ResultOut])
+@router.get("/monitoring/checks/{check_id}/results", response=list[CheckResultOut])
 @paginate(Page)
 def list_results(request: HttpRequest, check_id: int):
     check = get_object_or_404(_checks(request), pk=check_id)

@@ -24,7 +24,7 @@ BuiltinName = Literal[tuple(sorted(library.BY_KEY))]  # type: ignore[valid-type]
 NETWORK_ONLY = "Only the network works with playbooks."
 
 
-class StepOut(Schema):
+class PlaybookStepOut(Schema):
     position: int
     title: str
     instructions: str
@@ -35,10 +35,10 @@ class StepOut(Schema):
     blocking: bool
 
 
-class VersionOut(Schema):
+class PlaybookVersionOut(Schema):
     number: int
     published_at: dt.datetime | None
-    steps: list[StepOut]
+    steps: list[PlaybookStepOut]
 
     @staticmethod
     def resolve_steps(obj: PlaybookVersion) -> list:
@@ -51,8 +51,8 @@ class PlaybookOut(Schema):
     name: str
     description: str
     builtin_key: str
-    published: VersionOut | None
-    draft: VersionOut | None
+    published: PlaybookVersionOut | None
+    draft: PlaybookVersionOut | None
 
     @staticmethod
     def resolve_published(obj: Playbook):
@@ -134,13 +134,13 @@ def copy_builtin(request: HttpRequest, payload: CopyIn):
     )
 
 
-@router.post("/playbooks/{playbook_id}/steps", response={201: StepOut})
+@router.post("/playbooks/{playbook_id}/steps", response={201: PlaybookStepOut})
 def add_step(request: HttpRequest, playbook_id: int, payload: StepIn):
     playbook = _playbook(request, playbook_id)
     return Status(201, services.add_step(request.auth, playbook, payload.model_dump(), source=API))
 
 
-@router.put("/playbooks/{playbook_id}/steps/{position}", response=StepOut)
+@router.put("/playbooks/{playbook_id}/steps/{position}", response=PlaybookStepOut)
 def replace_step(request: HttpRequest, playbook_id: int, position: int, payload: StepIn):
     """Replace the step at ``position`` of the draft (made from the published version)."""
     playbook = _playbook(request, playbook_id)

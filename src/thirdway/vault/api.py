@@ -195,7 +195,7 @@ class DocumentChange(Payload, extra="forbid"):
     asset: Id | None = None
 
 
-class VersionOut(Schema):
+class DocumentVersionOut(Schema):
     number: int
     title: str
     body: str
@@ -220,7 +220,7 @@ def get_document(request, document_id: int):
     return get_object_or_404(_documents(request), pk=document_id)
 
 
-@router.get("/vault/documents/{document_id}/versions", response=list[VersionOut])
+@router.get("/vault/documents/{document_id}/versions", response=list[DocumentVersionOut])
 @paginate(Page)
 def list_versions(request, document_id: int):
     return get_object_or_404(_documents(request), pk=document_id).versions.all()
