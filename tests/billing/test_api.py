@@ -160,6 +160,10 @@ def test_the_admin_marks_an_invoice_paid_and_the_partner_reads_it_in_their_state
             f"{API}/statements/{cast.partner_record.pk}?month={month}"
         )
         assert answer.status_code == 404, role
+    # A month no calendar has is refused, naming it.
+    for bad in ("0000-01", "9999-12", "2026-13"):
+        refused = admin.get(f"{API}/statements/{cast.partner_record.pk}?month={bad}")
+        assert refused.status_code == 400 and "month" in refused.content.decode(), bad
 
 
 @pytest.mark.parametrize(

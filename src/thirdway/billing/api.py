@@ -57,7 +57,16 @@ Percent = Annotated[
     _amount(100),
 ]
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
-Month = Annotated[str, Field(pattern=r"^\d{4}-(0[1-9]|1[0-2])$", max_length=7)]
+# A month of the years a practice bills in: year 0 is no date, and December 9999 has no next
+# month to end it.
+Month = Annotated[
+    str,
+    Field(
+        pattern=r"^(19|20)\d\d-(0[1-9]|1[0-2])$",
+        max_length=7,
+        description="YYYY-MM, from 1900-01 to 2099-12",
+    ),
+]
 KindName = Literal["managed", "time_materials", "block_hours"]
 UnitName = Literal["flat", "device", "user", "hour"]
 RoleName = Literal["", "partner", "associate"]
