@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import difflib
 
-from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.safestring import mark_safe
@@ -19,8 +18,7 @@ from thirdway.vault.models import Document, DocumentKind
 from thirdway.vault.search import search
 from thirdway.vault.services import documents as services
 from thirdway.vault.templates_library import starter
-from thirdway.vault.views.common import client_context, client_of
-from thirdway.web.forms import add_service_errors
+from thirdway.vault.views.common import client_context, client_of, save_form
 
 
 def _document(request: HttpRequest, document_id: int) -> Document:
@@ -63,17 +61,17 @@ def document_detail(request: HttpRequest, document_id: int) -> HttpResponse:
 
 
 def _save(request, client, form, act, title) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = act(form.linked_ids())
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"{saved} saved (version {saved.version}).")
-            return redirect("vault:document_detail", saved.pk)
-    context = {**client_context(request, client, "documents"), "form": form, "title": title}
-    return render(
-        request, "vault/form.html", context, status=400 if request.method == "POST" else 200
+    return save_form(
+        request,
+        client,
+        form,
+        act,
+        title=title,
+        tab="documents",
+        done=lambda saved: (
+            f"{saved} saved (version {saved.version}).",
+            redirect("vault:document_detail", saved.pk),
+        ),
     )
 
 

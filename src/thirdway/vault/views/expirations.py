@@ -18,8 +18,8 @@ from thirdway.vault.forms import ExpiryForm, SnoozeForm
 from thirdway.vault.models import ExpiryItem
 from thirdway.vault.reminders import next_step, parse_steps
 from thirdway.vault.services import expirations as services
-from thirdway.vault.views.common import client_context, client_of
-from thirdway.web.forms import add_service_errors, service_texts
+from thirdway.vault.views.common import client_context, client_of, save_form
+from thirdway.web.forms import service_texts
 
 PAGE_SIZE = 100
 
@@ -77,17 +77,14 @@ def expiry_overview(request: HttpRequest) -> HttpResponse:
 
 
 def _save(request, client, form, act, title) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
-        try:
-            saved = act(form.linked_ids())
-        except ValidationError as error:
-            add_service_errors(form, error)
-        else:
-            messages.success(request, f"{saved} saved.")
-            return redirect("vault:expiry_list", saved.client_id)
-    context = {**client_context(request, client, "expirations"), "form": form, "title": title}
-    return render(
-        request, "vault/form.html", context, status=400 if request.method == "POST" else 200
+    return save_form(
+        request,
+        client,
+        form,
+        act,
+        title=title,
+        tab="expirations",
+        done=lambda saved: (f"{saved} saved.", redirect("vault:expiry_list", saved.client_id)),
     )
 
 
