@@ -371,7 +371,8 @@ def subject_words(subject: str) -> tuple[str, ...]:
     for word in re.findall(r"[a-z']+", subject.lower()):
         if len(word) < 3 or word in STOP_WORDS:
             continue
-        words.append(word[:-1] if len(word) > 4 and word.endswith("s") else word)
+        plural = len(word) > 3 and word.endswith("s") and not word.endswith("ss")
+        words.append(word[:-1] if plural else word)
         if len(words) == 2:
             break
     return tuple(words)
