@@ -24,6 +24,15 @@ def percent(value: float | None) -> str:
     return "-" if value is None else f"{value:.0%}"
 
 
+def count(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def _check(check: dict) -> str:
+    up = "no results" if check["uptime"] is None else f"{percent(check['uptime'])} up"
+    return f"{check['name']}: {up}, {count(check['alerts'], 'alert')}"
+
+
 class _Document(FPDF):
     title_text = ""
 
@@ -172,14 +181,12 @@ def _devices(pdf: FPDF, figures: dict) -> None:
     _h2(pdf, "Devices and their health")
     _para(
         pdf,
-        f"{figures['checks_up']} checks up and {figures['checks_down']} down when the report "
-        f"was made; {figures['alerts_in_period']} alerts in the period.",
+        f"{count(figures['checks_up'], 'check')} up and {figures['checks_down']} down when the "
+        f"report was made; {count(figures['alerts_in_period'], 'alert')} in the period.",
     )
     rows = []
     for device in figures["devices"]:
-        checks = "; ".join(
-            f"{c['name']} {percent(c['uptime'])} up, {c['alerts']} alerts" for c in device["checks"]
-        )
+        checks = "; ".join(_check(c) for c in device["checks"])
         rows.append((device["name"], device["health"], device["tickets"], checks or "-"))
     if rows:
         _table(pdf, ("Device", "Health", "Tickets", "Checks in the period"), rows, (40, 25, 18, 97))
@@ -200,4 +207,8 @@ def _satisfaction(pdf: FPDF, figures: dict) -> None:
         _para(pdf, "No ratings this period.", muted=True)
         return
     scores = ", ".join(f"{k}: {v}" for k, v in sorted(sat["scores"].items(), reverse=True))
-    _para(pdf, f"{sat['count']} ratings, average {sat['average']:.2f} out of 5 ({scores}).")
+    _para(
+        pdf, f"{count(sat['count'], 'rating')}, average {sat['average']:.2f} out of 5 ({scores})."
+    )
+    if sat["low"]:
+        _para(pdf, "Low ratings: " + ", ".join(e["label"] for e in sat["low"]), muted=True)

@@ -16,7 +16,7 @@ from thirdway.clients.models import Client
 from thirdway.insights import report_pdf, services
 from thirdway.insights.forms import MakeReportForm, ReportPolicyForm
 from thirdway.insights.models import Cadence, ClientReport, ReportPolicy, ReportSchedule
-from thirdway.web.forms import add_service_errors, service_texts
+from thirdway.web.forms import add_service_errors, add_service_errors_to, service_texts
 
 
 def visible_report(user, report_id: int) -> ClientReport:
@@ -68,7 +68,7 @@ def report_list(request: HttpRequest) -> HttpResponse:
                 source=Source.WEB,
             )
         except ValidationError as error:
-            add_service_errors(form, error)
+            add_service_errors_to(form, "month", error)
         else:
             return redirect("insights:report", report.pk)
     context = {"reports": reports, "form": form if manageable else None}
