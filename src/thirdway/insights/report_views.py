@@ -31,8 +31,9 @@ def managed_clients(user):
     return [c for c in clients if services.may_manage_reports(user, c)]
 
 
-def evidence_href(user, evidence: dict) -> str:
-    """Where one piece of evidence opens for this viewer ('' where they have no page for it)."""
+def evidence_href(user, evidence: dict, client_id: int) -> str:
+    """Where one piece of evidence opens for this viewer ('' where they have no page for it);
+    a device opens its client's page, where the network sees its devices."""
     kind, pk = evidence["kind"], evidence["id"]
     if kind == "ticket":
         if user.is_client_contact:
@@ -42,11 +43,13 @@ def evidence_href(user, evidence: dict) -> str:
         return reverse("monitoring:check_detail", args=[pk])
     if kind == "expiry" and user.is_network_staff:
         return reverse("vault:expiry_edit", args=[pk])
+    if kind == "asset" and user.is_network_staff:
+        return reverse("clients:client_detail", args=[client_id])
     return ""
 
 
-def _linked(user, items: list[dict]) -> list[dict]:
-    return [{**e, "href": evidence_href(user, e)} for e in items]
+def _linked(user, items: list[dict], client_id: int) -> list[dict]:
+    return [{**e, "href": evidence_href(user, e, client_id)} for e in items]
 
 
 @login_required
@@ -80,17 +83,20 @@ def report_detail(request: HttpRequest, report_id: int) -> HttpResponse:
     report = visible_report(request.user, report_id)
     figures = report.figures
     user = request.user
+    cid = report.client_id
     context = {
         "report": report,
         "f": figures,
         "can_release": not report.is_released and services.may_manage_reports(user, report.client),
         "recommendations": [
-            {**r, "evidence": _linked(user, r["evidence"])} for r in figures["recommendations"]
+            {**r, "evidence": _linked(user, r["evidence"], cid)} for r in figures["recommendations"]
         ],
-        "sla": [{**c, "missed": _linked(user, c["missed"])} for c in figures["sla"]],
-        "recurring": [{**r, "tickets": _linked(user, r["tickets"])} for r in figures["recurring"]],
-        "risks": [{**r, "evidence": _linked(user, r["evidence"])} for r in figures["risks"]],
-        "low": _linked(user, figures["satisfaction"]["low"]),
+        "sla": [{**c, "missed": _linked(user, c["missed"], cid)} for c in figures["sla"]],
+        "recurring": [
+            {**r, "tickets": _linked(user, r["tickets"], cid)} for r in figures["recurring"]
+        ],
+        "risks": [{**r, "evidence": _linked(user, r["evidence"], cid)} for r in figures["risks"]],
+        "low": _linked(user, figures["satisfaction"]["low"], cid),
         "scores": sorted(figures["satisfaction"]["scores"].items(), reverse=True),
     }
     return render(request, "insights/report.html", context)
