@@ -254,7 +254,7 @@ def release_report(actor, report: ClientReport, *, source: str) -> ClientReport:
 
 def _mail_report(report: ClientReport) -> int:
     from thirdway.clients.models import Contact, ContactRole
-    from thirdway.mail.services.notices import queue_letter
+    from thirdway.tickets.notifications.services import send_letter
 
     admins = Contact.objects.filter(
         client_id=report.client_id, role=ContactRole.ADMIN, is_active=True
@@ -263,7 +263,7 @@ def _mail_report(report: ClientReport) -> int:
     url = (settings.SITE_URL or "").rstrip("/") + path
     sent = 0
     for contact in admins.order_by("pk"):
-        queued = queue_letter(
+        sent += send_letter(
             contact.email,
             to_name=contact.name,
             subject=f"Your IT report for {report.period_label}",
@@ -277,7 +277,6 @@ def _mail_report(report: ClientReport) -> int:
             ),
             dedupe_key=f"client-report:{report.pk}:{contact.pk}",
         )
-        sent += queued is not None
     return sent
 
 

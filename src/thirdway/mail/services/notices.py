@@ -56,7 +56,8 @@ def queue_letter(
 ) -> OutboundMessage | None:
     """Put one message from the network (no reply expected) into the outbox, once per
     ``dedupe_key``: None when the address is empty or the key was queued already. Used for
-    notifications and by other rooms (a released client report)."""
+    notifications, and for the rooms beside this one through
+    ``tickets.notifications.services.send_letter`` (a released client report)."""
     address = address.strip().lower()
     if not address:
         return None
