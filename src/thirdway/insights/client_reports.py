@@ -273,7 +273,7 @@ class Report:
     satisfaction: Satisfaction
     recommendations: list[Recommendation]
 
-    def as_json(self) -> dict:
+    def as_json(self) -> dict[str, object]:
         return asdict(self)
 
 
@@ -381,7 +381,7 @@ def subject_words(subject: str) -> tuple[str, ...]:
 def _recurring(opened: list[TicketRow], assets: list[AssetRow]) -> list[RecurringIssue]:
     names = {a.id: a.name for a in assets}
     by_asset: dict[int, list[TicketRow]] = defaultdict(list)
-    by_subject: dict[tuple, list[TicketRow]] = defaultdict(list)
+    by_subject: dict[tuple[str, tuple[str, ...]], list[TicketRow]] = defaultdict(list)
     for t in sorted(opened, key=lambda t: (t.created_at, t.id)):
         if t.asset_id is not None:
             by_asset[t.asset_id].append(t)
