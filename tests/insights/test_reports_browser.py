@@ -52,7 +52,9 @@ def test_the_lead_partner_previews_and_releases_and_the_client_admin_reads_it(
     expect(paula.locator('[data-rule="asset_tickets"]')).to_contain_text(
         "Replace or review ACME-SRV1: 3 tickets"
     )
-    expect(paula.locator('[data-rule="asset_tickets"] .evidence a')).to_have_count(3)
+    evidence = paula.locator('[data-rule="asset_tickets"] .evidence a')
+    expect(evidence).to_have_count(4)  # the device (its client's page) and its three tickets
+    expect(evidence.first).to_have_attribute("href", f"/clients/{cast.acme.pk}/")
     expect(paula.locator('[data-clock="resolution"] .under-target')).to_have_text("50%")
     _shoot(paula, "preview")
     paula.get_by_role("button", name="Release to the client").click()
@@ -70,7 +72,9 @@ def test_the_lead_partner_previews_and_releases_and_the_client_admin_reads_it(
     alice.get_by_role("link", name="October 2026").click()
     expect(alice.locator("#recommendations .recommendation")).to_have_count(7)
     expect(alice.get_by_role("button", name="Release to the client")).to_have_count(0)
-    first_ticket = alice.locator('[data-rule="asset_tickets"] .evidence a').first
+    evidence = alice.locator('[data-rule="asset_tickets"] .evidence a')
+    expect(evidence).to_have_count(3)  # the device is named, not linked: no page for it here
+    first_ticket = evidence.first
     expect(first_ticket).to_have_attribute(
         "href", f"/portal/tickets/{report.figures['recurring'][0]['tickets'][0]['id']}/"
     )
