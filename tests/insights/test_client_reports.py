@@ -175,6 +175,13 @@ def test_a_device_fires_at_three_tickets_and_not_at_two():
     assert rules(two) == []
 
 
+def test_a_subject_cluster_all_on_one_recommended_device_is_not_said_twice():
+    assets = [cr.AssetRow(7, "PC-7", "laptop")]
+    same = _input(tickets=_tickets(3, asset_id=7, subject="PC-7 will not start"), assets=assets)
+    assert rules(same) == ["asset_tickets"]
+    assert [r.kind for r in cr.compute(same).recurring] == ["asset", "subject"]
+
+
 def test_a_subject_cluster_fires_at_three_tickets_and_not_at_two():
     assert rules(_input(tickets=_tickets(3))) == ["recurring_subject"]
     assert rules(_input(tickets=_tickets(2))) == []

@@ -508,6 +508,13 @@ def _recommend(
     satisfaction: Satisfaction,
 ) -> list[Recommendation]:
     found = []
+    # a subject cluster whose tickets a device's recommendation already names says nothing new
+    on_devices = {
+        e.id
+        for issue in recurring
+        if issue.kind == "asset" and issue.count >= REPEAT_ASSET
+        for e in issue.tickets
+    }
     for issue in recurring:
         if issue.kind == "asset" and issue.count >= REPEAT_ASSET and issue.asset is not None:
             found.append(
@@ -517,7 +524,11 @@ def _recommend(
                     [issue.asset, *issue.tickets],
                 )
             )
-        elif issue.kind == "subject" and issue.count >= REPEAT_SUBJECT:
+        elif (
+            issue.kind == "subject"
+            and issue.count >= REPEAT_SUBJECT
+            and not ({e.id for e in issue.tickets} <= on_devices)
+        ):
             found.append(
                 Recommendation(
                     "recurring_subject",
