@@ -74,7 +74,7 @@ def _h2(pdf: FPDF, text: str) -> None:
 
 def _para(pdf: FPDF, text: str, *, muted: bool = False) -> None:
     pdf.set_text_color(*(MUTED if muted else INK))
-    pdf.multi_cell(0, 5, latin(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, latin(text), align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*INK)
 
 
@@ -121,7 +121,10 @@ def _service_levels(pdf: FPDF, figures: dict) -> None:
     _h2(pdf, "Service levels")
     rows = []
     for clock in figures["sla"]:
-        met = clock["attainment"] is None or clock["attainment"] >= clock["target"]
+        if clock["attainment"] is None:
+            verdict = "nothing due"
+        else:
+            verdict = "met" if clock["attainment"] >= clock["target"] else "under target"
         rows.append(
             (
                 clock["label"],
@@ -129,7 +132,7 @@ def _service_levels(pdf: FPDF, figures: dict) -> None:
                 clock["met"],
                 percent(clock["attainment"]),
                 percent(clock["target"]),
-                "met" if met else "under target",
+                verdict,
             )
         )
     _table(
