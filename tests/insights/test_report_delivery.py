@@ -188,7 +188,12 @@ def test_the_preview_release_and_portal_reading(cast, web_as):
     assert "Release to the client" not in reading
     t1 = report.figures["recurring"][0]["tickets"][0]["id"]
     assert f'href="/portal/tickets/{t1}/"' in reading
+    check = next(r for r in report.figures["recommendations"] if r["rule"] == "check_repeating")
+    check_page = f"/monitoring/checks/{check['evidence'][0]['id']}/"
+    assert f'href="{check_page}"' in reading
+    assert alice.get(check_page).status_code == 200  # the evidence opens for the client too
     pdf = alice.get(f"/insights/reports/{report.pk}.pdf")
+
     assert pdf["Content-Type"] == "application/pdf" and pdf.content.startswith(b"%PDF")
     assert (
         web_as(cast.other_client_admin)
