@@ -11,6 +11,8 @@ from thirdway.audit.models import Source
 from thirdway.billing import invoicing
 from thirdway.billing.models import Contract, Invoice, Leg
 
+from .weeks import approve_weeks
+
 D = Decimal
 MONTH = dt.date(2026, 11, 1)
 ROLES = sorted(
@@ -32,6 +34,7 @@ ROLES = sorted(
 def billed(cast, books, book_time):
     """November billed: Acme's invoice approved and paid, Globex's left a draft."""
     book_time(cast.partner, books.partner_rate, 90, note="Firewall rules")
+    approve_weeks(cast)
     invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
     acme = Invoice.objects.get(client=cast.acme)
     invoicing.approve_invoice(cast.admin, acme, source=Source.CLI)

@@ -34,6 +34,7 @@ from thirdway.billing.models import (
     InvoiceState,
     NumberSeries,
     TimeEntry,
+    TimesheetState,
     TransactionKind,
     Unit,
 )
@@ -118,6 +119,18 @@ def _monthly(contract: Contract, first: dt.date, last: dt.date) -> list[Proposed
                 source="prepaid block, billed once",
             )
         )
+        hourly = contract.lines.filter(unit=Unit.HOUR).order_by("starts_on", "pk").first()
+        for added in contract.top_ups.filter(added_at__date__lte=last).order_by("pk"):
+            found.append(
+                Proposed(
+                    f"Top-up of {_hours(added.minutes)} prepaid hours: {contract.name}",
+                    Decimal(1),
+                    added.price,
+                    hourly,
+                    claim=f"topup:{added.pk}",
+                    source=f"hours added on {added.added_at:%Y-%m-%d}, billed once",
+                )
+            )
     return found
 
 
@@ -131,13 +144,22 @@ def block_minutes_used(contract: Contract) -> int:
     return sum(entries.values_list("billable_minutes", flat=True))
 
 
+def _bought(contract: Contract) -> int:
+    if contract.kind != ContractKind.BLOCK_HOURS:
+        return 0
+    return contract.block_minutes + sum(contract.top_ups.values_list("minutes", flat=True))
+
+
 def _time(contract: Contract, last: dt.date) -> list[Proposed]:
-    """Unbilled billable and no-charge time up to the month's end, one line per contract line
-    and status; a block's time burns its prepaid minutes first, the rest bills at the rate."""
+    """Unbilled billable and no-charge time of approved weeks up to the month's end, one line per
+    contract line and status; a block's time burns its prepaid minutes first, the rest bills at
+    the rate.  A group whose reversals outweigh it (time billed before, corrected down since) is
+    left for a credit note: an invoice line is never negative."""
     entries = (
         TimeEntry.objects.filter(
             contract_line__contract=contract,
             invoice_line__isnull=True,
+            timesheet__state=TimesheetState.APPROVED,
             worked_on__lte=last,
             billing_status__in=[BillingStatus.BILLABLE, BillingStatus.NO_CHARGE],
         )
@@ -147,11 +169,13 @@ def _time(contract: Contract, last: dt.date) -> list[Proposed]:
     groups: dict[tuple[int, str], list[TimeEntry]] = defaultdict(list)
     for entry in entries:
         groups[(entry.contract_line_id, entry.billing_status)].append(entry)
-    left = contract.block_minutes - block_minutes_used(contract)
+    left = _bought(contract) - block_minutes_used(contract)
     found = []
     for (_, status), group in sorted(groups.items()):
         line = group[0].contract_line
         minutes = sum(entry.billable_minutes for entry in group)
+        if minutes < 0:
+            continue
         ids = [entry.pk for entry in group]
         if status == BillingStatus.NO_CHARGE:
             found.append(
