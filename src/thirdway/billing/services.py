@@ -50,6 +50,7 @@ CONTRACT_FIELDS = [
     "referrer",
     "block_minutes",
     "block_price",
+    "warn_at_percent",
 ]
 LINE_FIELDS = [
     "description",
