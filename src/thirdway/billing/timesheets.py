@@ -24,6 +24,7 @@ from thirdway.errors import invalid, require
 from thirdway.tickets.lifecycle import TransitionRefused
 
 REASON_LENGTH = 500
+DONE = {"submit": "submitted", "approve": "approved", "reject": "rejected"}
 # What each state may become, and by which act.
 MOVES = {
     TimesheetState.OPEN: {"submit": TimesheetState.SUBMITTED},
@@ -47,7 +48,7 @@ class TimesheetRefused(TransitionRefused):
         ValueError.__init__(
             self,
             f"The week of {sheet.week_start} is {sheet.get_state_display().lower()}: it cannot "
-            f"be {act}d. Allowed: {choices}.",
+            f"be {DONE.get(act, act)}. Allowed: {choices}.",
         )
 
 

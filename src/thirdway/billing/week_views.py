@@ -62,11 +62,12 @@ class TopUpForm(forms.Form):
 
 
 def _sheet_page(request, sheet: Timesheet, form=None, own: bool = False) -> HttpResponse:
-    worked, billable = timesheets.week_total(sheet)
+    saved = sheet.pk is not None
+    worked, billable = timesheets.week_total(sheet) if saved else (0, 0)
     start = sheet.week_start
     context = {
         "sheet": sheet,
-        "entries": timesheets.week_entries(sheet),
+        "entries": timesheets.week_entries(sheet) if saved else [],
         "worked": worked,
         "billable": billable,
         "week_end": start + dt.timedelta(days=6),
@@ -174,8 +175,9 @@ def _back(request, sheet: Timesheet, status: int = 302) -> HttpResponse:
     if status == 302:
         return redirect(target)
     if sheet.partner.user_id == request.user.pk:
-        return _sheet_page(request, Timesheet.objects.get(pk=sheet.pk), own=True)
-    response = week_queue(request)
+        response = _sheet_page(request, Timesheet.objects.get(pk=sheet.pk), own=True)
+    else:
+        response = week_queue(request)
     response.status_code = status
     return response
 
