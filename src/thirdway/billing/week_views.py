@@ -275,7 +275,9 @@ def block_top_up(request: HttpRequest, contract_id: int) -> HttpResponse:
 
 
 class DriftForm(forms.Form):
-    practice = forms.ModelChoiceField(queryset=Practice.objects.all(), required=False)
+    practice = forms.ModelChoiceField(
+        queryset=Practice.objects.all(), required=False, empty_label="All practices"
+    )
 
 
 @login_required
