@@ -113,7 +113,11 @@ def check_threshold(contract: Contract) -> list[BlockNotice]:
     contract's threshold: once per block (the block in minutes is remembered)."""
     if contract.kind != ContractKind.BLOCK_HOURS:
         return []
-    contract = Contract.objects.select_for_update().select_related("client").get(pk=contract.pk)
+    contract = (
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .get(pk=contract.pk)
+    )
     state = burn(contract)
     if not state.warning or contract.warned_for_minutes == state.bought:
         return []

@@ -474,7 +474,11 @@ def correct_time(actor, entry: TimeEntry, data: dict, *, source: str) -> TimeEnt
         actor.is_practice_admin or entry.partner.user_id == actor.pk,
         "You change your own time only.",
     )
-    entry = TimeEntry.objects.select_for_update().select_related("timesheet").get(pk=entry.pk)
+    entry = (
+        TimeEntry.objects.select_for_update(of=("self",))
+        .select_related("timesheet")
+        .get(pk=entry.pk)
+    )
     if "partner" in data and not actor.is_practice_admin:
         raise invalid("partner", "You book your own time only.", "leave the partner out")
     locked = entry.invoice_line_id is not None or (

@@ -64,7 +64,7 @@ def line_for(ticket, partner, day: dt.date) -> ContractLine | None:
 def _live(article) -> TimeEntry | None:
     """The entry that carries the article's minutes now (not reversed, not a reversal)."""
     return (
-        TimeEntry.objects.select_for_update()
+        TimeEntry.objects.select_for_update(of=("self",))
         .filter(article=article, reverses__isnull=True, reversed_by__isnull=True)
         .select_related("timesheet", "contract_line__contract")
         .first()

@@ -95,7 +95,9 @@ def check_editable(sheet: Timesheet, field: str = "worked_on") -> None:
 
 
 def _locked(sheet: Timesheet) -> Timesheet:
-    return Timesheet.objects.select_for_update().select_related("partner").get(pk=sheet.pk)
+    return (
+        Timesheet.objects.select_for_update(of=("self",)).select_related("partner").get(pk=sheet.pk)
+    )
 
 
 def _move(actor, sheet: Timesheet, act: str, source: str, **more) -> Timesheet:
