@@ -71,9 +71,10 @@ def _live(article) -> TimeEntry | None:
     )
 
 
-def sync_article(article) -> TimeEntry | None:
+def sync_article(article, *, created: bool = False) -> TimeEntry | None:
     """Make, change or reverse the time entry of a ticket article's minutes; the entry that
-    carries them afterwards (None when nothing does)."""
+    carries them afterwards (None when nothing does).  ``created``: a new article, which has
+    no entry yet."""
     from thirdway.billing import blocks, services, timesheets
 
     if article.kind not in SPOKEN or article.author_id is None:
@@ -84,7 +85,7 @@ def sync_article(article) -> TimeEntry | None:
     minutes = article.time_spent_minutes
     status = BillingStatus.BILLABLE if article.billable else BillingStatus.DO_NOT_BILL
     kind = KIND_OF_WORK.get(article.work_type, TimeKind.WORK)
-    live = _live(article)
+    live = None if created else _live(article)
     source = Source.SYSTEM
     if live is None:
         if minutes <= 0:
@@ -148,8 +149,18 @@ def _audit(entry: TimeEntry, action: str, changes: dict) -> None:
     )
 
 
-def on_article_saved(sender, instance, raw=False, **kwargs) -> None:
-    """Keep the article's time entry in step (connected in ``BillingConfig.ready``)."""
-    if raw:
+TIME_FIELDS = {"time_spent_minutes", "billable", "work_type"}
+
+
+def on_article_saved(
+    sender, instance, created=False, raw=False, update_fields=None, **kwargs
+) -> None:
+    """Keep the article's time entry in step (connected in ``BillingConfig.ready``); a new
+    article without minutes, or a save that leaves the time alone, costs no query."""
+    if raw or instance.kind not in SPOKEN:
         return
-    sync_article(instance)
+    if created and instance.time_spent_minutes <= 0:
+        return
+    if update_fields is not None and not TIME_FIELDS & set(update_fields):
+        return
+    sync_article(instance, created=created)
