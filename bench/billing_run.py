@@ -38,6 +38,7 @@ from thirdway.billing.models import (  # noqa: E402
     LedgerTransaction,
     Leg,
     TimeEntry,
+    Timesheet,
 )
 from thirdway.billing.statements import statement  # noqa: E402
 from thirdway.clients.models import Asset, Client  # noqa: E402
@@ -102,16 +103,25 @@ def _seed(clients: int, partners: int, draw: random.Random) -> Practice:
         ContractLine(contract=c, description="Time", unit="hour", price=Decimal(90), **line)
         for c in hours
     )
+    # The month's time is in approved weeks: the run bills only those.
+    monday = MONTH - dt.timedelta(days=MONTH.weekday())
+    weeks = {
+        sheet.partner_id: sheet
+        for sheet in Timesheet.objects.bulk_create(
+            Timesheet(partner=person, week_start=monday, state="approved") for person in people
+        )
+    }
     TimeEntry.objects.bulk_create(
         TimeEntry(
-            partner=draw.choice(people),
+            partner=person,
+            timesheet=weeks[person.pk],
             contract_line=rate,
             worked_on=MONTH,
             worked_minutes=m,
             billable_minutes=m,
         )
         for rate in rates
-        for m in (draw.randint(10, 120) for _ in range(3))
+        for person, m in ((draw.choice(people), draw.randint(10, 120)) for _ in range(3))
     )
     return practice
 

@@ -116,6 +116,10 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("get", "/webhooks"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/on-call"): {404: (ErrorOut,)},  # the network only
     ("post", "/tickets/{ticket_id}/status"): {409: (RefusedMoveOut,)},
+    ("post", "/timesheets/{sheet_id}/submit"): {409: (RefusedMoveOut,)},
+    ("post", "/timesheets/{sheet_id}/approve"): {409: (RefusedMoveOut,)},
+    ("post", "/timesheets/{sheet_id}/reject"): {409: (RefusedMoveOut,)},
+    ("get", "/billing/drift"): {403: (ErrorOut,)},  # practice admins only
     ("post", "/monitoring/alertmanager"): {401: (ErrorOut,)},  # the client's intake token
     ("get", "/insights/figures"): {404: (ErrorOut,)},  # figures the viewer may not read
     ("get", "/insights/scorecard"): {404: (ErrorOut,)},  # partners only

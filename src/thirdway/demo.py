@@ -23,6 +23,7 @@ from thirdway.accounts.models import Role, User
 from thirdway.audit.models import Source
 from thirdway.audit.services import record
 from thirdway.billing import services as billing
+from thirdway.billing import timesheets as billing_weeks
 from thirdway.clients import services as clients
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.monitoring import evaluation as monitoring_results
@@ -295,6 +296,7 @@ def _load_small(rng: random.Random, client_count: int = 120) -> None:
     _small_monitoring(admin)
     _small_contracts(admin, practices)
     _small_report(admin)
+    _small_block_and_weeks(admin, practices)
 
 
 def _small_monitoring(admin, clients_watched: int = 6) -> None:
@@ -375,6 +377,51 @@ def _small_contracts(admin, practices: list[Practice], clients_billed: int = 6) 
                 price=price,
                 source=Source.CLI,
             )
+
+
+def _small_block_and_weeks(admin, practices: list[Practice]) -> None:
+    """A block of 20 prepaid hours for the seventh client, with its lead partner's time: last
+    week approved (so the run bills it), this week open (so My timesheet has something)."""
+    client = Client.objects.order_by("pk")[6:7].first()
+    if client is None or client.lead_partner is None:
+        return
+    today = timezone.localdate()
+    starts = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    contract = billing.create_contract(
+        admin,
+        client=client,
+        practice=practices[0],
+        kind="block_hours",
+        name="Twenty prepaid hours",
+        starts_on=starts,
+        block_minutes=20 * 60,
+        block_price=Decimal("1700.00"),
+        originator=client.lead_partner,
+        source=Source.CLI,
+    )
+    line = billing.add_contract_line(
+        admin,
+        contract,
+        description="Support",
+        unit="hour",
+        price=Decimal("95.00"),
+        source=Source.CLI,
+    )
+    for days_ago, minutes in ((8, 240), (7, 180), (6, 300), (1, 150)):
+        day = max(starts, today - dt.timedelta(days=days_ago))
+        billing.record_time(
+            admin,
+            partner=client.lead_partner,
+            contract_line=line,
+            worked_on=day,
+            worked_minutes=minutes,
+            note="Server patching",
+            source=Source.CLI,
+        )
+    last_week = billing_weeks.sheet_for(client.lead_partner, today - dt.timedelta(days=7))
+    if last_week.entries.exists() and last_week.is_editable:
+        billing_weeks.submit(admin, last_week, source=Source.CLI)
+        billing_weeks.approve(admin, last_week, source=Source.CLI)
 
 
 def _small_vault(admin, rng: random.Random, clients_with_vault: int = 6) -> None:

@@ -12,6 +12,8 @@ from thirdway.audit.models import Source
 from thirdway.billing import invoicing
 from thirdway.billing.models import Contract, ContractLine, Invoice, TimeEntry
 
+from .weeks import approve_weeks
+
 API = "/api/v1"
 MONTH = dt.date(2026, 11, 1)
 ROLES = sorted(
@@ -32,6 +34,7 @@ ROLES = sorted(
 @pytest.fixture
 def billed(cast, books, book_time):
     book_time(cast.partner, books.partner_rate, 90)
+    approve_weeks(cast)
     invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
     acme = invoicing.approve_invoice(
         cast.admin, Invoice.objects.get(client=cast.acme), source=Source.CLI

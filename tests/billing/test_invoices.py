@@ -19,11 +19,14 @@ from thirdway.billing.models import (
     TimeEntry,
 )
 
+from .weeks import approve_weeks
+
 D = Decimal
 MONTH = dt.date(2026, 11, 1)
 
 
 def run(cast, month=MONTH):
+    approve_weeks(cast)
     return invoicing.run_invoices(cast.admin, cast.security, month, source=Source.CLI)
 
 
@@ -80,6 +83,7 @@ def test_a_rerun_bills_nothing_new_and_later_time_joins_the_draft(cast, books, b
 
 def test_the_preview_writes_nothing_and_matches_the_run(cast, books, book_time):
     book_time(cast.partner, books.partner_rate, 60)
+    approve_weeks(cast)
     preview = invoicing.proposals(cast.security, MONTH)
     assert not Invoice.objects.exists()
     expected = {client.pk: len(lines) for client, lines in preview.values()}

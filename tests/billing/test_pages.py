@@ -11,6 +11,8 @@ from thirdway.audit.models import Source
 from thirdway.billing import invoicing
 from thirdway.billing.models import Contract, Invoice, Leg
 
+from .weeks import approve_weeks
+
 D = Decimal
 MONTH = dt.date(2026, 11, 1)
 ROLES = sorted(
@@ -32,6 +34,7 @@ ROLES = sorted(
 def billed(cast, books, book_time):
     """November billed: Acme's invoice approved and paid, Globex's left a draft."""
     book_time(cast.partner, books.partner_rate, 90, note="Firewall rules")
+    approve_weeks(cast)
     invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
     acme = Invoice.objects.get(client=cast.acme)
     invoicing.approve_invoice(cast.admin, acme, source=Source.CLI)
@@ -282,9 +285,11 @@ def test_a_block_contract_shows_its_burn_down_and_a_managed_one_none(cast, books
         source=Source.CLI,
     )
     browser = web_as(cast.admin)
-    assert "600 min left" in browser.get(f"/billing/contracts/{block.pk}/").content.decode()
+    page = browser.get(f"/billing/contracts/{block.pk}/").content.decode()
+    assert f'id="burn-down-{block.pk}"' in page
+    assert '<strong class="burn-left">10.00 h</strong>' in page
     managed = browser.get(f"/billing/contracts/{books.managed.pk}/").content.decode()
-    assert 'id="burn-down"' not in managed
+    assert 'class="burn-down' not in managed
 
 
 # Every page of the room and who gets it (200); others get a 404, or a 403 for a practice

@@ -22,6 +22,8 @@ from thirdway.billing.models import (
     TimeEntry,
 )
 
+from .weeks import approve_weeks
+
 MONTH = dt.date(2026, 11, 1)
 
 
@@ -49,6 +51,7 @@ def test_two_runs_at_once_never_bill_a_line_twice(cast, books, book_time):
     _postgresql_only()
     for day in range(1, 21):
         book_time(cast.partner, books.partner_rate, 30, day=dt.date(2026, 11, day))
+    approve_weeks(cast)
     start = threading.Barrier(2)
     made, failures = [], []
 

@@ -10,6 +10,8 @@ from django.test.utils import CaptureQueriesContext
 from thirdway.audit.models import Source
 from thirdway.billing import invoicing, services
 
+from .weeks import approve_weeks
+
 MONTH = dt.date(2026, 11, 1)
 LISTS = sorted(
     {
@@ -47,6 +49,7 @@ def _more(cast, books, book_time, months):
             block_minutes=60,
             source=Source.CLI,
         )
+        approve_weeks(cast)
         invoicing.run_invoices(cast.admin, cast.security, first, source=Source.CLI)
     for invoice in invoicing.Invoice.objects.filter(state="draft"):
         invoicing.approve_invoice(cast.admin, invoice, source=Source.CLI)

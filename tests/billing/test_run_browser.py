@@ -10,6 +10,8 @@ import pytest
 from support.browser import DESKTOP, PHONE, fits, sign_in
 from thirdway.billing.models import Invoice
 
+from .weeks import approve_weeks
+
 # Screenshots go to the test's own directory, or where THIRDWAY_SHOTS says (to look at them).
 SHOTS_DIRECTORY = "THIRDWAY_SHOTS"
 
@@ -22,6 +24,7 @@ def test_the_admin_previews_and_runs_the_month(
 
     shots = os.environ.get(SHOTS_DIRECTORY, str(tmp_path))
     book_time(cast.partner, books.partner_rate, 90, note="Firewall rules")
+    approve_weeks(cast)  # the run bills approved time only
     url = live_server.url
     page = browser.new_context(viewport=DESKTOP).new_page()
     sign_in(page, url, "admin", "/billing/run/")

@@ -50,6 +50,53 @@ class TimeEntryQuerySet(models.QuerySet):
         return self.none()
 
 
+def led_partners(user):
+    """The partners of the practices ``user``'s partner leads (the practice lead approves
+    their weeks), never including that partner."""
+    from thirdway.network.models import Partner
+
+    own = getattr(user, "partner", None)
+    if own is None:
+        return Partner.objects.none()
+    return Partner.objects.filter(practices__lead=own).exclude(pk=own.pk).distinct()
+
+
+class TimesheetQuerySet(models.QuerySet):
+    def for_user(self, user) -> TimesheetQuerySet:
+        """A practice admin sees every week; a partner or associate their own, and a practice
+        lead also the weeks of their practice's partners."""
+        if not _active(user):
+            return self.none()
+        if user.role == Role.PRACTICE_ADMIN:
+            return self.all()
+        if user.role in (Role.PARTNER, Role.ASSOCIATE):
+            return self.filter(
+                models.Q(partner__user=user) | models.Q(partner__in=led_partners(user))
+            )
+        return self.none()
+
+
+def may_decide_timesheet(user, sheet) -> bool:
+    """Approve or reject a week: a practice admin or the partner's practice lead, never the
+    partner whose week it is."""
+    if not _active(user) or sheet.partner.user_id == user.pk:
+        return False
+    if user.role == Role.PRACTICE_ADMIN:
+        return True
+    return (
+        user.role in (Role.PARTNER, Role.ASSOCIATE)
+        and led_partners(user).filter(pk=sheet.partner_id).exists()
+    )
+
+
+class BlockNoticeQuerySet(models.QuerySet):
+    def for_user(self, user) -> BlockNoticeQuerySet:
+        """Each person sees the warnings sent to them."""
+        if not _active(user):
+            return self.none()
+        return self.filter(recipient=user)
+
+
 class InvoiceQuerySet(models.QuerySet):
     def for_user(self, user) -> InvoiceQuerySet:
         if not _active(user):

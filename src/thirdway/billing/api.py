@@ -14,12 +14,20 @@ from pydantic_core import PydanticCustomError
 
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing, services
-from thirdway.billing.access import may_book_time, may_see_statement
-from thirdway.billing.models import Contract, ContractLine, Invoice, TimeEntry, Unit
+from thirdway.billing import blocks, drift, invoicing, services, timesheets
+from thirdway.billing.access import may_book_time, may_manage_billing, may_see_statement
+from thirdway.billing.models import (
+    Contract,
+    ContractKind,
+    ContractLine,
+    Invoice,
+    TimeEntry,
+    Timesheet,
+    Unit,
+)
 from thirdway.billing.statements import statement
 from thirdway.clients.models import Client
-from thirdway.errors import require
+from thirdway.errors import refuse_nulls, require
 from thirdway.network.models import Partner, Practice
 from thirdway.payloads import Id, Page, Payload, kept
 
@@ -107,6 +115,7 @@ class ContractOut(Schema):
     referrer_id: int | None
     block_minutes: int
     block_price: Decimal
+    warn_at_percent: int
     lines: list[LineOut]
 
     @staticmethod
@@ -126,6 +135,7 @@ class ContractIn(Payload, extra="forbid"):
     referrer: Id | None = None
     block_minutes: int = Field(0, ge=0, le=10_000_000)
     block_price: Money = Decimal(0)
+    warn_at_percent: int = Field(80, ge=1, le=100)
 
 
 class ContractPatch(Payload, extra="forbid"):
@@ -136,6 +146,7 @@ class ContractPatch(Payload, extra="forbid"):
     referrer: Id | None = None
     block_minutes: int = kept(ge=0, le=10_000_000)
     block_price: Money = kept()
+    warn_at_percent: int = kept(ge=1, le=100)
 
 
 class LineIn(Payload, extra="forbid"):
@@ -214,6 +225,9 @@ class TimeOut(Schema):
     billing_status: str
     note: str
     invoice_line_id: int | None
+    timesheet_id: int | None
+    reverses_id: int | None
+    article_id: int | None
 
 
 class TimeIn(Payload, extra="forbid"):
@@ -249,6 +263,250 @@ def record_time(request, payload: TimeIn):
     if "partner" in data:
         data["partner"] = _partner("partner", data["partner"])
     return Status(201, services.record_time(request.auth, source=Source.API, **data))
+
+
+class BillingCorrectionIn(Payload, extra="forbid"):
+    """What to change of an entry: in place in an open week, by a reversing entry and a new
+    one in a locked week."""
+
+    worked_on: dt.date = kept()
+    kind: Literal["work", "travel", "onsite"] = kept()
+    worked_minutes: Minutes = kept()
+    billable_minutes: Minutes = kept()
+    billing_status: StatusName = kept()
+    note: str = kept(max_length=500)
+
+
+class BillingCorrectionOut(Schema):
+    entry: TimeOut | None = Field(description="The entry now carrying the time (none: zero).")
+    reversal: TimeOut | None = Field(description="The reversing entry, for a locked week.")
+
+
+@router.post("/time-entries/{entry_id}/correct", response=BillingCorrectionOut)
+def correct_time(request, entry_id: int, payload: BillingCorrectionIn):
+    entry = get_object_or_404(TimeEntry.objects.for_user(request.auth), pk=entry_id)
+    data = payload.model_dump(exclude_unset=True)
+    refuse_nulls(name for name, value in data.items() if value is None)
+    changed = services.correct_time(request.auth, entry, data, source=Source.API)
+    reversal = TimeEntry.objects.filter(reverses=entry).first()
+    return {"entry": changed, "reversal": reversal}
+
+
+# --- weekly timesheets -------------------------------------------------------------------------
+
+SheetStateName = Literal["open", "submitted", "approved", "rejected"]
+
+
+class BillingTimesheetOut(Schema):
+    id: int
+    partner_id: int
+    partner_name: str
+    week_start: dt.date
+    week_end: dt.date
+    state: str
+    submitted_at: dt.datetime | None
+    decided_at: dt.datetime | None
+    decided_by_id: int | None
+    reason: str
+    worked_minutes: int
+    billable_minutes: int
+    entries: list[TimeOut]
+
+    @staticmethod
+    def resolve_partner_name(obj: Timesheet) -> str:
+        return obj.partner.name
+
+    @staticmethod
+    def resolve_week_end(obj: Timesheet) -> dt.date:
+        return obj.week_start + dt.timedelta(days=6)
+
+    @staticmethod
+    def resolve_worked_minutes(obj: Timesheet) -> int:
+        return sum(entry.worked_minutes for entry in obj.entries.all())
+
+    @staticmethod
+    def resolve_billable_minutes(obj: Timesheet) -> int:
+        return sum(entry.billable_minutes for entry in obj.entries.all())
+
+    @staticmethod
+    def resolve_entries(obj: Timesheet) -> list[TimeEntry]:
+        return sorted(obj.entries.all(), key=lambda entry: (entry.worked_on, entry.pk))
+
+
+class BillingRejectIn(Payload, extra="forbid"):
+    reason: str = Field(min_length=1, max_length=500)
+
+
+def _sheets(request):
+    return (
+        Timesheet.objects.for_user(request.auth)
+        .select_related("partner")
+        .prefetch_related("entries")
+    )
+
+
+@router.get("/timesheets", response=list[BillingTimesheetOut])
+@paginate(Page)
+def list_timesheets(
+    request,
+    partner: Id | None = None,
+    state: SheetStateName | None = None,
+    week: dt.date | None = None,
+):
+    """Weeks one may see: one's own; a practice admin every partner's, a practice lead their
+    practice's.  ``week`` is any day of the week wanted."""
+    sheets = _sheets(request)
+    if partner is not None:
+        sheets = sheets.filter(partner_id=partner)
+    if state:
+        sheets = sheets.filter(state=state)
+    if week is not None:
+        sheets = sheets.filter(week_start=timesheets.week_of(week))
+    return sheets
+
+
+@router.get("/timesheets/{sheet_id}", response=BillingTimesheetOut)
+def get_timesheet(request, sheet_id: int):
+    return get_object_or_404(_sheets(request), pk=sheet_id)
+
+
+@router.post("/timesheets/{sheet_id}/submit", response=BillingTimesheetOut)
+def submit_timesheet(request, sheet_id: int):
+    sheet = get_object_or_404(_sheets(request), pk=sheet_id)
+    timesheets.submit(request.auth, sheet, source=Source.API)
+    return _sheets(request).get(pk=sheet.pk)
+
+
+@router.post("/timesheets/{sheet_id}/approve", response=BillingTimesheetOut)
+def approve_timesheet(request, sheet_id: int):
+    """Approve a submitted week (a practice admin or the partner's practice lead, never the
+    partner): it is locked, and its time may be invoiced."""
+    sheet = get_object_or_404(_sheets(request), pk=sheet_id)
+    timesheets.approve(request.auth, sheet, source=Source.API)
+    return _sheets(request).get(pk=sheet.pk)
+
+
+@router.post("/timesheets/{sheet_id}/reject", response=BillingTimesheetOut)
+def reject_timesheet(request, sheet_id: int, payload: BillingRejectIn):
+    sheet = get_object_or_404(_sheets(request), pk=sheet_id)
+    timesheets.reject(request.auth, sheet, payload.reason, source=Source.API)
+    return _sheets(request).get(pk=sheet.pk)
+
+
+# --- block hours -------------------------------------------------------------------------------
+
+
+class BillingBlockOut(Schema):
+    contract_id: int
+    bought_hours: Decimal
+    used_hours: Decimal
+    left_hours: Decimal
+    percent_used: int
+    warn_at_percent: int
+    warning: bool
+
+
+def _block_out(state: blocks.Burn) -> dict:
+    return {
+        "contract_id": state.contract.pk,
+        "bought_hours": state.bought_hours,
+        "used_hours": state.used_hours,
+        "left_hours": state.left_hours,
+        "percent_used": state.percent_used,
+        "warn_at_percent": state.contract.warn_at_percent,
+        "warning": state.warning,
+    }
+
+
+def _block(request, contract_id: int) -> Contract:
+    contracts = Contract.objects.for_user(request.auth).filter(kind=ContractKind.BLOCK_HOURS)
+    return get_object_or_404(contracts, pk=contract_id)
+
+
+@router.get("/contracts/{contract_id}/block", response=BillingBlockOut)
+def get_block(request, contract_id: int):
+    """A block-hours contract's burn-down: hours bought (top-ups included), used and left."""
+    return _block_out(blocks.burn(_block(request, contract_id)))
+
+
+class BillingTopUpIn(Payload, extra="forbid"):
+    minutes: int = Field(ge=1, le=blocks.TOP_UP_MOST)
+    price: Money
+    note: str = Field("", max_length=blocks.NOTE_LENGTH)
+
+
+class BillingTopUpOut(Schema):
+    id: int
+    contract_id: int
+    minutes: int
+    price: Decimal
+    note: str
+    added_at: dt.datetime
+    block: BillingBlockOut
+
+
+@router.post("/contracts/{contract_id}/top-ups", response={201: BillingTopUpOut})
+def top_up_block(request, contract_id: int, payload: BillingTopUpIn):
+    """Add prepaid hours to a block (practice admins); the next invoice run bills the price."""
+    contract = _block(request, contract_id)
+    added = blocks.top_up(request.auth, contract, source=Source.API, **payload.model_dump())
+    return Status(
+        201,
+        {
+            "id": added.pk,
+            "contract_id": contract.pk,
+            "minutes": added.minutes,
+            "price": added.price,
+            "note": added.note,
+            "added_at": added.added_at,
+            "block": _block_out(blocks.burn(contract)),
+        },
+    )
+
+
+# --- billed vs counted -------------------------------------------------------------------------
+
+
+class BillingDriftOut(Schema):
+    contract_line_id: int
+    client_id: int
+    client_name: str
+    contract_name: str
+    description: str
+    unit: str
+    price: Decimal
+    last_invoice: str
+    billed: Decimal
+    counted: Decimal
+    difference: Decimal
+    difference_amount: Decimal
+
+
+@router.get("/billing/drift", response=list[BillingDriftOut])
+def billed_vs_counted(request, practice: Id | None = None):
+    """Per-device and per-user lines in force: the quantity of their last invoice beside what
+    the client's assets or contacts count today (practice admins)."""
+    require(may_manage_billing(request.auth), "Only a practice admin reads this report.")
+    chosen = None
+    if practice is not None:
+        chosen = find_visible(Practice.objects.all(), "practice", practice)
+    return [
+        {
+            "contract_line_id": row.line.pk,
+            "client_id": row.line.contract.client_id,
+            "client_name": row.line.contract.client.name,
+            "contract_name": row.line.contract.name,
+            "description": row.line.description,
+            "unit": row.line.unit,
+            "price": row.line.price,
+            "last_invoice": row.billed_on,
+            "billed": row.billed,
+            "counted": row.counted,
+            "difference": row.difference,
+            "difference_amount": row.money,
+        }
+        for row in drift.drift(chosen)
+    ]
 
 
 # --- invoices ----------------------------------------------------------------------------------

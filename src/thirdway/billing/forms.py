@@ -42,9 +42,18 @@ class ContractForm(ServiceValidatedForm):
         super().__init__(*args, **kwargs)
         self.fields["originator"].queryset = Partner.objects.filter(is_active=True)
         self.fields["referrer"].queryset = Partner.objects.filter(is_active=True)
+        self.fields["warn_at_percent"].required = False
+        self.fields["warn_at_percent"].help_text = (
+            "Block hours: warn the lead partner and the client admins once this share of the "
+            "hours is used (empty: 80)."
+        )
         if self.instance.pk:
             for fixed in ("client", "practice", "kind"):
                 del self.fields[fixed]
+
+    def clean_warn_at_percent(self):
+        value = self.cleaned_data.get("warn_at_percent")
+        return 80 if value is None else value
 
 
 class ContractLineForm(ServiceValidatedForm):

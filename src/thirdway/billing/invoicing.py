@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Prefetch, Q
 from django.utils import timezone
 
 from thirdway.audit.services import record
@@ -23,6 +23,7 @@ from thirdway.billing.engine import to_money
 from thirdway.billing.models import (
     AccountKind,
     BillingStatus,
+    BlockTopUp,
     Contract,
     ContractKind,
     ContractLine,
@@ -34,15 +35,17 @@ from thirdway.billing.models import (
     InvoiceState,
     NumberSeries,
     TimeEntry,
+    TimesheetState,
     TransactionKind,
     Unit,
 )
-from thirdway.billing.quantities import count
+from thirdway.billing.quantities import Counts
 from thirdway.billing.services import MANAGE, settings_of
 from thirdway.billing.sharing import InvoiceContext, make_payable, split_invoice_line
 from thirdway.errors import invalid, require
 
 HOUR = Decimal(60)
+CHUNK = 5000  # ids or claims per IN (...) list
 
 
 def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
@@ -76,10 +79,6 @@ class Proposed:
 # --- what a month owes -------------------------------------------------------------------------
 
 
-def _effective(lines, first: dt.date, last: dt.date):
-    return lines.filter(starts_on__lte=last).filter(Q(ends_on__isnull=True) | Q(ends_on__gte=first))
-
-
 def _contracts(practice, first: dt.date, last: dt.date):
     return (
         Contract.objects.filter(practice=practice, starts_on__lte=last)
@@ -89,12 +88,19 @@ def _contracts(practice, first: dt.date, last: dt.date):
     )
 
 
-def _monthly(contract: Contract, first: dt.date, last: dt.date) -> list[Proposed]:
+def _in_force(line: ContractLine, first: dt.date, last: dt.date) -> bool:
+    return line.starts_on <= last and (line.ends_on is None or line.ends_on >= first)
+
+
+def _monthly(contract: Contract, first: dt.date, last: dt.date, counter: Counts) -> list[Proposed]:
+    """The month's charges of a contract, from its prefetched lines and top-ups."""
     tag = f"{first:%Y-%m}"
     found = []
-    lines = _effective(contract.lines.exclude(unit=Unit.HOUR), first, last)
-    for line in lines.select_related("contract"):
-        counted = count(line, first)
+    lines = contract.lines.all()  # prefetched, in the model's order
+    for line in lines:
+        if line.unit == Unit.HOUR or not _in_force(line, first, last):
+            continue
+        counted = counter.count(line, first)
         found.append(
             Proposed(
                 f"{line.description} ({tag})",
@@ -107,17 +113,35 @@ def _monthly(contract: Contract, first: dt.date, last: dt.date) -> list[Proposed
             )
         )
     if contract.kind == ContractKind.BLOCK_HOURS:
+        hourly = min(
+            (line for line in lines if line.unit == Unit.HOUR),
+            key=lambda line: (line.starts_on, line.pk),
+            default=None,
+        )
         hours = _hours(contract.block_minutes)
         found.append(
             Proposed(
                 f"Block of {hours} prepaid hours: {contract.name}",
                 Decimal(1),
                 contract.block_price,
-                contract.lines.filter(unit=Unit.HOUR).order_by("starts_on", "pk").first(),
+                hourly,
                 claim=f"block:{contract.pk}",
                 source="prepaid block, billed once",
             )
         )
+        for added in contract.top_ups.all():
+            if timezone.localdate(added.added_at) > last:
+                continue
+            found.append(
+                Proposed(
+                    f"Top-up of {_hours(added.minutes)} prepaid hours: {contract.name}",
+                    Decimal(1),
+                    added.price,
+                    hourly,
+                    claim=f"topup:{added.pk}",
+                    source=f"hours added on {added.added_at:%Y-%m-%d}, billed once",
+                )
+            )
     return found
 
 
@@ -131,27 +155,53 @@ def block_minutes_used(contract: Contract) -> int:
     return sum(entries.values_list("billable_minutes", flat=True))
 
 
-def _time(contract: Contract, last: dt.date) -> list[Proposed]:
-    """Unbilled billable and no-charge time up to the month's end, one line per contract line
-    and status; a block's time burns its prepaid minutes first, the rest bills at the rate."""
+def _bought(contract: Contract) -> int:
+    if contract.kind != ContractKind.BLOCK_HOURS:
+        return 0
+    return contract.block_minutes + sum(added.minutes for added in contract.top_ups.all())
+
+
+def _unbilled_time(contracts: list[Contract], last: dt.date) -> dict[int, list[TimeEntry]]:
+    """Unbilled billable and no-charge time of approved weeks up to the month's end, by
+    contract id: one query for all the contracts."""
+    found: dict[int, list[TimeEntry]] = defaultdict(list)
+    if not contracts:
+        return found
     entries = (
         TimeEntry.objects.filter(
-            contract_line__contract=contract,
+            contract_line__contract__in=[contract.pk for contract in contracts],
             invoice_line__isnull=True,
+            timesheet__state=TimesheetState.APPROVED,
             worked_on__lte=last,
             billing_status__in=[BillingStatus.BILLABLE, BillingStatus.NO_CHARGE],
         )
         .select_related("contract_line")
         .order_by("worked_on", "pk")
     )
+    for entry in entries:
+        found[entry.contract_line.contract_id].append(entry)
+    return found
+
+
+def _time(contract: Contract, entries: list[TimeEntry]) -> list[Proposed]:
+    """The contract's unbilled time, one line per contract line and status; a block's time burns
+    its prepaid minutes first, the rest bills at the rate.  A group whose reversals outweigh it
+    (time billed before, corrected down since) is left for a credit note: an invoice line is
+    never negative."""
     groups: dict[tuple[int, str], list[TimeEntry]] = defaultdict(list)
     for entry in entries:
         groups[(entry.contract_line_id, entry.billing_status)].append(entry)
-    left = contract.block_minutes - block_minutes_used(contract)
+    if not groups:
+        return []
+    left = 0
+    if contract.kind == ContractKind.BLOCK_HOURS:
+        left = _bought(contract) - block_minutes_used(contract)
     found = []
     for (_, status), group in sorted(groups.items()):
         line = group[0].contract_line
         minutes = sum(entry.billable_minutes for entry in group)
+        if minutes < 0:
+            continue
         ids = [entry.pk for entry in group]
         if status == BillingStatus.NO_CHARGE:
             found.append(
@@ -183,16 +233,30 @@ def _time(contract: Contract, last: dt.date) -> list[Proposed]:
 
 
 def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed]]]:
-    """What a run for ``month`` would bill, by client id: nothing is written (the preview)."""
+    """What a run for ``month`` would bill, by client id: nothing is written (the preview).
+
+    The contracts, their lines and top-ups, the clients' counts and the unbilled time are read
+    in a few queries for the whole practice, not per client."""
     first, last = month_bounds(month)
+    contracts = list(
+        _contracts(practice, first, last).prefetch_related(
+            Prefetch("lines", queryset=ContractLine.objects.order_by(*ContractLine._meta.ordering)),
+            Prefetch("top_ups", queryset=BlockTopUp.objects.order_by("pk")),
+        )
+    )
+    counter = Counts([contract.client_id for contract in contracts], first)
+    time_of = _unbilled_time(contracts, last)
     found: dict[int, tuple[object, list[Proposed]]] = {}
-    for contract in _contracts(practice, first, last):
-        lines = _monthly(contract, first, last) + _time(contract, last)
+    for contract in contracts:
+        lines = _monthly(contract, first, last, counter) + _time(contract, time_of[contract.pk])
         if lines:
             found.setdefault(contract.client_id, (contract.client, []))[1].extend(lines)
     # Only the month's own claims are looked up, however long the practice's history.
     wanted = [line.claim for _, lines in found.values() for line in lines if line.claim]
-    claimed = set(InvoiceLine.objects.filter(claim__in=wanted).values_list("claim", flat=True))
+    claimed: set[str] = set()
+    for chunk in range(0, len(wanted), CHUNK):
+        part = wanted[chunk : chunk + CHUNK]
+        claimed.update(InvoiceLine.objects.filter(claim__in=part).values_list("claim", flat=True))
     unclaimed = {}
     for client_id, (client, lines) in found.items():
         left = [line for line in lines if line.claim not in claimed]
@@ -274,6 +338,50 @@ def refresh_totals(invoice: Invoice) -> Invoice:
     return invoice
 
 
+def _line_of(invoice: Invoice, proposed: Proposed) -> InvoiceLine:
+    category, rate = _vat_of(proposed)
+    return InvoiceLine(
+        invoice=invoice,
+        contract_line=proposed.contract_line,
+        description=proposed.description[:250],
+        quantity=proposed.quantity,
+        unit_price=proposed.unit_price,
+        net=proposed.net,
+        vat_category=category,
+        vat_rate=rate,
+        quantity_source=proposed.source[:500],
+        counted=proposed.counted,
+        claim=proposed.claim,
+    )
+
+
+def _add_all(invoice: Invoice, proposed: list[Proposed]) -> bool:
+    """All the client's lines in one insert, then one conditional update per time line: the
+    usual case.  False (and nothing written) when another run claimed any of it first; the
+    lines are then added one by one."""
+    try:
+        with transaction.atomic():
+            lines = InvoiceLine.objects.bulk_create([_line_of(invoice, p) for p in proposed])
+            for line, wanted in zip(lines, proposed, strict=True):
+                if not wanted.entries:
+                    continue
+                taken = TimeEntry.objects.filter(
+                    pk__in=wanted.entries, invoice_line__isnull=True
+                ).update(invoice_line=line)
+                if taken != len(wanted.entries):
+                    raise _NothingClaimed
+    except (IntegrityError, _NothingClaimed):
+        return False
+    return True
+
+
+def _totals(invoice: Invoice, lines) -> None:
+    breakdown = vat_breakdown(lines)
+    invoice.net = sum((base for _, _, base, _ in breakdown), Decimal("0.00"))
+    invoice.tax = sum((tax for _, _, _, tax in breakdown), Decimal("0.00"))
+    invoice.gross = invoice.net + invoice.tax
+
+
 def _bill_client(run: InvoiceRun, currency: str, client, proposed: list[Proposed]) -> int:
     """Add the client's lines to its draft of the month (made if needed); the lines added."""
     with transaction.atomic():
@@ -287,16 +395,29 @@ def _bill_client(run: InvoiceRun, currency: str, client, proposed: list[Proposed
         invoice = drafts.order_by("pk").first()
         made = invoice is None
         if invoice is None:
-            invoice = Invoice.objects.create(
+            # Made with the totals of its lines, as they will be unless another run got there
+            # first (then they are counted again from what was added).
+            invoice = Invoice(
                 client=client, practice=run.practice, month=run.month, currency=currency, run=run
             )
-        added = sum(_add_line(invoice, line) for line in proposed)
-        if made and not added:
-            invoice.delete()
-            return 0
-        refresh_totals(invoice)
+            _totals(invoice, [_line_of(invoice, line) for line in proposed])
+            invoice.save(force_insert=True)
+        if _add_all(invoice, proposed):
+            added = len(proposed)
+            if not made:
+                refresh_totals(invoice)
+        else:
+            added = sum(_add_line(invoice, line) for line in proposed)
+            if made and not added:
+                invoice.delete()
+                return 0
+            refresh_totals(invoice)
         run.invoices_made += made
         return added
+
+
+# Clients billed per transaction: one commit for many, each client in its own savepoint.
+CLIENTS_PER_COMMIT = 200
 
 
 def run_invoices(actor, practice, month: dt.date, *, source: str) -> InvoiceRun:
@@ -305,8 +426,11 @@ def run_invoices(actor, practice, month: dt.date, *, source: str) -> InvoiceRun:
     settings = settings_of(practice)
     first, _ = month_bounds(month)
     run = InvoiceRun.objects.create(practice=practice, month=first, started_by=actor)
-    for client, lines in proposals(practice, first).values():
-        run.lines_made += _bill_client(run, settings.currency, client, lines)
+    found = list(proposals(practice, first).values())
+    for start in range(0, len(found), CLIENTS_PER_COMMIT):
+        with transaction.atomic():
+            for client, lines in found[start : start + CLIENTS_PER_COMMIT]:
+                run.lines_made += _bill_client(run, settings.currency, client, lines)
     run.save(update_fields=["invoices_made", "lines_made"])
     record(
         actor,

@@ -16,10 +16,12 @@ from django.db import models
 from django.db.models import Q
 
 from thirdway.billing.access import (
+    BlockNoticeQuerySet,
     ContractQuerySet,
     InvoiceQuerySet,
     LedgerQuerySet,
     TimeEntryQuerySet,
+    TimesheetQuerySet,
 )
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
@@ -223,6 +225,16 @@ class Contract(models.Model):
         default=0, help_text="Prepaid minutes of a block-hours contract."
     )
     block_price = models.DecimalField(default=Decimal(0), validators=NOT_NEGATIVE, **MONEY)
+    warn_at_percent = models.PositiveSmallIntegerField(
+        default=80,
+        validators=[MinValueValidator(1), MaxValueValidator(100)],
+        help_text="A block-hours contract warns once this share of its hours is used.",
+    )
+    warned_for_minutes = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        help_text="The block (in minutes) the threshold warning was last sent for.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ContractQuerySet.as_manager()
@@ -306,11 +318,61 @@ class BillingStatus(models.TextChoices):
     NO_CHARGE = "no_charge", "No charge (shown at zero)"
 
 
+class TimesheetState(models.TextChoices):
+    OPEN = "open", "Open"
+    SUBMITTED = "submitted", "Submitted"
+    APPROVED = "approved", "Approved (locked)"
+    REJECTED = "rejected", "Rejected"
+
+
+class Timesheet(models.Model):
+    """A partner's week, Monday to Sunday in their time zone: open, submitted, then approved
+    (and locked for good) or rejected with a reason (and open to changes again)."""
+
+    partner = models.ForeignKey("network.Partner", on_delete=models.PROTECT, related_name="+")
+    week_start = models.DateField(help_text="The Monday of the week.")
+    state = models.CharField(
+        max_length=10, choices=TimesheetState.choices, default=TimesheetState.OPEN
+    )
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.CharField(max_length=500, blank=True, help_text="Why it was rejected.")
+
+    objects = TimesheetQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-week_start", "partner"]
+        constraints = [
+            models.UniqueConstraint(fields=["partner", "week_start"], name="billing_one_week")
+        ]
+        indexes = [models.Index(fields=["state", "week_start"], name="billing_sheet_by_state")]
+
+    def __str__(self) -> str:
+        return f"Week of {self.week_start} · {self.partner}"
+
+    @property
+    def is_locked(self) -> bool:
+        return self.state == TimesheetState.APPROVED
+
+    @property
+    def is_editable(self) -> bool:
+        return self.state in (TimesheetState.OPEN, TimesheetState.REJECTED)
+
+
+MINUTES_OF_A_DAY = [MinValueValidator(-24 * 60), MaxValueValidator(24 * 60)]
+
+
 class TimeEntry(models.Model):
     """Time a partner spent for a client under one hourly contract line.
 
     The raw ``worked_minutes`` stay beside the ``billable_minutes``; the invoice line that billed
-    the entry claims it (``invoice_line``), so no run bills it twice.
+    the entry claims it (``invoice_line``), so no run bills it twice.  An entry belongs to its
+    partner's week (``timesheet``); only approved weeks are invoiced.  A locked week is corrected
+    by a reversing entry (``reverses``, negative minutes) and a new one, in an open week.
+    ``article`` is the ticket reply or note whose minutes the entry carries.
     """
 
     partner = models.ForeignKey("network.Partner", on_delete=models.PROTECT, related_name="+")
@@ -320,10 +382,19 @@ class TimeEntry(models.Model):
     ticket = models.ForeignKey(
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    article = models.ForeignKey(
+        "tickets.Article", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    timesheet = models.ForeignKey(
+        Timesheet, null=True, blank=True, on_delete=models.PROTECT, related_name="entries"
+    )
+    reverses = models.OneToOneField(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
+    )
     worked_on = models.DateField()
     kind = models.CharField(max_length=10, choices=TimeKind.choices, default=TimeKind.WORK)
-    worked_minutes = models.PositiveIntegerField(validators=[MaxValueValidator(24 * 60)])
-    billable_minutes = models.PositiveIntegerField(validators=[MaxValueValidator(24 * 60)])
+    worked_minutes = models.IntegerField(validators=MINUTES_OF_A_DAY)
+    billable_minutes = models.IntegerField(validators=MINUTES_OF_A_DAY)
     billing_status = models.CharField(
         max_length=12, choices=BillingStatus.choices, default=BillingStatus.BILLABLE
     )
@@ -345,9 +416,56 @@ class TimeEntry(models.Model):
         indexes = [
             models.Index(fields=["contract_line", "worked_on"], name="billing_time_by_line"),
         ]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(reverses__isnull=False)
+                | Q(worked_minutes__gte=0, billable_minutes__gte=0),
+                name="billing_time_negative_only_reversing",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.worked_minutes} min on {self.worked_on} by {self.partner}"
+
+
+class BlockTopUp(models.Model):
+    """Hours added to a block-hours contract, at a price billed by the next run."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="top_ups")
+    minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    price = models.DecimalField(validators=NOT_NEGATIVE, **MONEY)
+    note = models.CharField(max_length=200, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["contract", "added_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min added to {self.contract}"
+
+
+class BlockNotice(models.Model):
+    """A warning that a block's hours are running out, to one person (once per block)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="notices")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    block_minutes = models.PositiveIntegerField()
+    used_minutes = models.IntegerField()
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BlockNoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 # --- invoices ----------------------------------------------------------------------------------

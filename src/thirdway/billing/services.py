@@ -50,6 +50,7 @@ CONTRACT_FIELDS = [
     "referrer",
     "block_minutes",
     "block_price",
+    "warn_at_percent",
 ]
 LINE_FIELDS = [
     "description",
@@ -318,9 +319,18 @@ def _check_time(actor, entry: TimeEntry) -> None:
         raise invalid("ticket", "The ticket is another client's.", "a ticket of this client")
 
 
+def _time_written(entry: TimeEntry) -> None:
+    from thirdway.billing import blocks
+
+    blocks.check_threshold(entry.contract_line.contract)
+
+
 @transaction.atomic
 def record_time(actor, *, source: str, **data) -> TimeEntry:
-    """Book time on an hourly contract line; a partner books their own, an admin anyone's."""
+    """Book time on an hourly contract line, in its week (which must be open or rejected); a
+    partner books their own, an admin anyone's."""
+    from thirdway.billing import timesheets
+
     require(may_book_time(actor), "You may not book time.")
     own = getattr(actor, "partner", None)
     if not actor.is_practice_admin:
@@ -330,9 +340,13 @@ def record_time(actor, *, source: str, **data) -> TimeEntry:
             raise invalid("partner", "You book your own time only.", f"your own id ({own.pk})")
         data["partner"] = own
     data.setdefault("billable_minutes", data.get("worked_minutes"))
+    _check_not_negative(data)
     entry = TimeEntry(**data)
     _check_time(actor, entry)
-    return create_and_record(
+    sheet = timesheets.sheet_for(entry.partner, entry.worked_on)
+    timesheets.check_editable(sheet)
+    entry.timesheet = sheet
+    made = create_and_record(
         actor,
         entry,
         fields=TIME_FIELDS,
@@ -340,10 +354,23 @@ def record_time(actor, *, source: str, **data) -> TimeEntry:
         source=source,
         scope=_scope(entry.contract_line.contract.client_id),
     )
+    _time_written(made)
+    return made
+
+
+def _check_not_negative(data: dict) -> None:
+    for name in ("worked_minutes", "billable_minutes"):
+        value = data.get(name)
+        if value is not None and value < 0:
+            raise invalid(name, "Minutes are not negative.", "0 to 1440")
 
 
 @transaction.atomic
 def update_time(actor, entry: TimeEntry, data: dict, *, source: str) -> TimeEntry:
+    """Change an entry of an open or rejected week; a locked week's entry is corrected by
+    :func:`correct_time` instead."""
+    from thirdway.billing import timesheets
+
     require(may_book_time(actor), "You may not book time.")
     require(
         actor.is_practice_admin or entry.partner.user_id == actor.pk,
@@ -352,18 +379,113 @@ def update_time(actor, entry: TimeEntry, data: dict, *, source: str) -> TimeEntr
     entry = TimeEntry.objects.select_for_update().get(pk=entry.pk)
     if entry.invoice_line_id is not None:
         raise invalid("invoice_line", "The entry is invoiced already.", "an entry not invoiced")
+    if entry.reverses_id is not None:
+        raise invalid("reverses", "A reversing entry does not change.", "another entry")
     if "partner" in data and not actor.is_practice_admin:
         raise invalid("partner", "You book your own time only.", "leave the partner out")
+    if entry.timesheet_id is not None:
+        timesheets.check_editable(entry.timesheet, "timesheet")
+    _check_not_negative(data)
     candidate = TimeEntry.objects.get(pk=entry.pk)
     for name, value in data.items():
         setattr(candidate, name, value)
     _check_time(actor, candidate)
-    return update_and_record(
+    if "worked_on" in data or "partner" in data:
+        sheet = timesheets.sheet_for(candidate.partner, candidate.worked_on)
+        timesheets.check_editable(sheet)
+        data = {**data, "timesheet": sheet}
+    updated = update_and_record(
         actor,
         entry,
         data,
-        fields=TIME_FIELDS,
+        fields=[*TIME_FIELDS, "timesheet"],
         action="time.update",
         source=source,
         scope=_scope(entry.contract_line.contract.client_id),
     )
+    _time_written(updated)
+    return updated
+
+
+def reverse_and_replace(actor, entry: TimeEntry, data: dict, *, source: str) -> TimeEntry | None:
+    """Correct an entry of a locked week: post its reversal (negative minutes, the same day and
+    line) and, unless the correction is to nothing, a new entry; both go to the partner's first
+    week that is not locked.  No row of the locked week is touched.  Returns the new entry."""
+    from thirdway.billing import timesheets
+
+    if TimeEntry.objects.filter(reverses=entry).exists():
+        raise invalid("reverses", "The entry is reversed already.", "its replacement")
+    sheet = timesheets.unlocked_sheet(entry.partner, timesheets.today_of(entry.partner))
+    scope = _scope(entry.contract_line.contract.client_id)
+    reversal = TimeEntry(
+        partner=entry.partner,
+        contract_line=entry.contract_line,
+        ticket=entry.ticket,
+        article=entry.article,
+        timesheet=sheet,
+        reverses=entry,
+        worked_on=entry.worked_on,
+        kind=entry.kind,
+        worked_minutes=-entry.worked_minutes,
+        billable_minutes=-entry.billable_minutes,
+        billing_status=entry.billing_status,
+        note=f"Reverses the entry of {entry.worked_on}"[:500],
+    )
+    create_and_record(
+        actor, reversal, fields=TIME_FIELDS, action="time.reverse", source=source, scope=scope
+    )
+    fields = {
+        name: getattr(entry, name)
+        for name in (
+            "partner",
+            "contract_line",
+            "ticket",
+            "article",
+            "worked_on",
+            "kind",
+            "worked_minutes",
+            "billable_minutes",
+            "billing_status",
+            "note",
+        )
+    }
+    if "worked_minutes" in data and "billable_minutes" not in data:
+        data = {**data, "billable_minutes": data["worked_minutes"]}
+    fields.update(data)
+    if not fields["worked_minutes"] and not fields["billable_minutes"]:
+        _time_written(reversal)
+        return None
+    _check_not_negative(fields)
+    replacement = TimeEntry(timesheet=sheet, **fields)
+    _check_time(actor, replacement)
+    made = create_and_record(
+        actor, replacement, fields=TIME_FIELDS, action="time.create", source=source, scope=scope
+    )
+    _time_written(made)
+    return made
+
+
+@transaction.atomic
+def correct_time(actor, entry: TimeEntry, data: dict, *, source: str) -> TimeEntry | None:
+    """Change an entry: in place while its week is open or rejected, by a reversing entry and
+    a new one once its week is locked (or the entry invoiced)."""
+    require(may_book_time(actor), "You may not book time.")
+    require(
+        actor.is_practice_admin or entry.partner.user_id == actor.pk,
+        "You change your own time only.",
+    )
+    entry = (
+        TimeEntry.objects.select_for_update(of=("self",))
+        .select_related("timesheet")
+        .get(pk=entry.pk)
+    )
+    if "partner" in data and not actor.is_practice_admin:
+        raise invalid("partner", "You book your own time only.", "leave the partner out")
+    locked = entry.invoice_line_id is not None or (
+        entry.timesheet is not None and entry.timesheet.is_locked
+    )
+    if not locked:
+        return update_time(actor, entry, data, source=source)
+    if entry.reverses_id is not None:
+        raise invalid("reverses", "A reversing entry does not change.", "another entry")
+    return reverse_and_replace(actor, entry, data, source=source)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from thirdway.billing import views
+from thirdway.billing import views, week_views
 
 app_name = "billing"
 urlpatterns = [
@@ -26,6 +26,13 @@ urlpatterns = [
     ),
     path("time/", views.time_list, name="time_list"),
     path("time/new/", views.time_create, name="time_create"),
+    path("week/", week_views.my_week, name="my_week"),
+    path("weeks/", week_views.week_queue, name="week_queue"),
+    path("weeks/<int:sheet_id>/", week_views.week_detail, name="week_detail"),
+    path("weeks/<int:sheet_id>/<str:act>/", week_views.week_act, name="week_act"),
+    path("time/<int:entry_id>/correct/", week_views.time_correct, name="time_correct"),
+    path("contracts/<int:contract_id>/top-up/", week_views.block_top_up, name="block_top_up"),
+    path("billed-vs-counted/", week_views.drift_report, name="drift"),
     path("statements/", views.statement_page, name="statement"),
     path("statements/shares/<int:leg_id>/", views.share_detail, name="share"),
     path("settings/", views.settings_index, name="settings_index"),

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from thirdway.accounts.models import Role
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing, services
+from thirdway.billing import blocks, invoicing, services
 from thirdway.billing.access import (
     may_book_time,
     may_manage_billing,
@@ -80,18 +80,16 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
         pk=contract_id,
     )
     # not "block": templates rendering inside {% block %} hold that name already
-    burn_down = None
-    if contract.kind == ContractKind.BLOCK_HOURS:
-        used = invoicing.block_minutes_used(contract)
-        burn_down = {"used": used, "left": contract.block_minutes - used}
+    burns = [blocks.burn(contract)] if contract.kind == ContractKind.BLOCK_HOURS else []
     return render(
         request,
         "billing/contract_detail.html",
         {
             "contract": contract,
             "lines": contract.lines.all(),
-            "burn_down": burn_down,
+            "burns": burns,
             "can_manage": may_manage_billing(request.user),
+            "can_top_up": may_manage_billing(request.user),
         },
     )
 

@@ -16,7 +16,7 @@ from thirdway.tickets.services.canned import (
     delete_canned_reply,
     update_canned_reply,
 )
-from thirdway.tickets.services.conversation import note, reply
+from thirdway.tickets.services.conversation import correct_time, note, reply
 from thirdway.tickets.services.opening import (
     check_upload_size,
     create_ticket,
@@ -48,6 +48,7 @@ __all__ = [
     "change_priority",
     "change_status",
     "check_upload_size",
+    "correct_time",
     "create_canned_reply",
     "create_ticket",
     "delete_canned_reply",

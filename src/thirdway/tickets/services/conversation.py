@@ -155,3 +155,39 @@ def note(
     triggers.mentioned(actor, ticket, article)
     events.emit("ticket.noted", ticket, article)
     return article
+
+
+@transaction.atomic
+def correct_time(
+    actor, article: Article, *, time_spent_minutes: int, billable: bool | None = None, source: str
+) -> Article:
+    """Correct the minutes recorded on a reply or note: its author or a practice admin.
+    Whoever keeps time beside the ticket (billing) follows the saved article."""
+    if article.kind not in (ArticleKind.REPLY, ArticleKind.NOTE):
+        raise invalid("article", "Only a reply or a note carries time.", "a reply or a note")
+    if not (actor.is_practice_admin or article.author_id == actor.pk):
+        raise PermissionDenied("Only the author or a practice admin corrects the time.")
+    if not isinstance(time_spent_minutes, int) or not 0 <= time_spent_minutes <= 24 * 60:
+        raise invalid(
+            "time_spent_minutes",
+            f"{time_spent_minutes} minutes is out of range.",
+            "0 to 1440 minutes",
+        )
+    ticket = _lock(article.ticket)
+    article = Article.objects.select_for_update().get(pk=article.pk, ticket=ticket)
+    before = article.time_spent_minutes
+    article.time_spent_minutes = time_spent_minutes
+    fields = ["time_spent_minutes"]
+    if billable is not None:
+        article.billable = billable
+        fields.append("billable")
+    article.save(update_fields=fields)
+    record(
+        actor,
+        "ticket.time_corrected",
+        ticket,
+        source=source,
+        scope=_scope(ticket),
+        changes={"time_spent_minutes": [before, time_spent_minutes]},
+    )
+    return article

@@ -1,0 +1,177 @@
+"""Block hours: what a block-hours contract bought, used and has left, the warning once a share
+of it is used (once per block: a top-up makes a new block), and top-ups.
+
+Used minutes are the billable minutes booked on the contract's lines, whatever their week's
+state, reversals included: the warning should come before the time is approved and billed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db import transaction
+from django.db.models import Sum
+
+from thirdway.accounts.models import Role
+from thirdway.audit.services import record
+from thirdway.billing.access import may_manage_billing
+from thirdway.billing.models import (
+    BillingStatus,
+    BlockNotice,
+    BlockTopUp,
+    Contract,
+    ContractKind,
+    TimeEntry,
+)
+from thirdway.errors import invalid, require
+
+TOP_UP_MOST = 100_000 * 60  # minutes
+NOTE_LENGTH = 200
+
+
+@dataclass(frozen=True)
+class Burn:
+    """A block's burn-down, in minutes."""
+
+    contract: Contract
+    bought: int
+    used: int
+
+    @property
+    def left(self) -> int:
+        return self.bought - self.used
+
+    @property
+    def percent_used(self) -> int:
+        if self.bought <= 0:
+            return 0
+        return min(100, max(0, self.used * 100 // self.bought))
+
+    @property
+    def warning(self) -> bool:
+        return self.bought > 0 and self.used * 100 >= self.bought * self.contract.warn_at_percent
+
+    @staticmethod
+    def hours(minutes: int) -> Decimal:
+        return (Decimal(minutes) / 60).quantize(Decimal("0.01"))
+
+    @property
+    def bought_hours(self) -> Decimal:
+        return self.hours(self.bought)
+
+    @property
+    def used_hours(self) -> Decimal:
+        return self.hours(self.used)
+
+    @property
+    def left_hours(self) -> Decimal:
+        return self.hours(self.left)
+
+
+def bought_minutes(contract: Contract) -> int:
+    added = contract.top_ups.aggregate(total=Sum("minutes"))["total"] or 0
+    return contract.block_minutes + added
+
+
+def used_minutes(contract: Contract) -> int:
+    used = TimeEntry.objects.filter(
+        contract_line__contract=contract, billing_status=BillingStatus.BILLABLE
+    ).aggregate(total=Sum("billable_minutes"))["total"]
+    return used or 0
+
+
+def burn(contract: Contract) -> Burn:
+    return Burn(contract, bought_minutes(contract), used_minutes(contract))
+
+
+def burns_of(client) -> list[Burn]:
+    """The burn-down of each block-hours contract of a client, newest first."""
+    contracts = Contract.objects.filter(client=client, kind=ContractKind.BLOCK_HOURS)
+    return [burn(contract) for contract in contracts.order_by("-starts_on", "-pk")]
+
+
+def _recipients(contract: Contract) -> list:
+    from thirdway.accounts.models import User
+
+    people = []
+    lead = contract.client.lead_partner
+    if lead is not None and lead.user_id is not None and lead.user.is_active:
+        people.append(lead.user)
+    admins = User.objects.filter(
+        role=Role.CLIENT_ADMIN,
+        is_active=True,
+        contact__client=contract.client_id,
+        contact__is_active=True,
+    ).order_by("pk")
+    people.extend(admins)
+    return people
+
+
+def check_threshold(contract: Contract) -> list[BlockNotice]:
+    """Warn the client's lead partner and client admins once the block's used share reaches the
+    contract's threshold: once per block (the block in minutes is remembered)."""
+    if contract.kind != ContractKind.BLOCK_HOURS:
+        return []
+    contract = (
+        Contract.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .get(pk=contract.pk)
+    )
+    state = burn(contract)
+    if not state.warning or contract.warned_for_minutes == state.bought:
+        return []
+    text = (
+        f"{contract.name}: {state.used_hours} of {state.bought_hours} prepaid hours used "
+        f"({state.percent_used} %, warning at {contract.warn_at_percent} %); "
+        f"{state.left_hours} h left."
+    )[:300]
+    notices = BlockNotice.objects.bulk_create(
+        BlockNotice(
+            contract=contract,
+            recipient=person,
+            block_minutes=state.bought,
+            used_minutes=state.used,
+            text=text,
+        )
+        for person in _recipients(contract)
+    )
+    Contract.objects.filter(pk=contract.pk).update(warned_for_minutes=state.bought)
+    record(
+        None,
+        "contract.block_warning",
+        contract,
+        source="system",
+        scope=f"client:{contract.client_id}",
+        changes={"warned": [None, [notice.recipient_id for notice in notices]]},
+    )
+    return notices
+
+
+@transaction.atomic
+def top_up(
+    actor, contract: Contract, *, minutes: int, price: Decimal, note: str = "", source: str
+) -> BlockTopUp:
+    """Add prepaid minutes to a block at a price the next invoice run bills (audited)."""
+    require(may_manage_billing(actor), "Only a practice admin may top up a block.")
+    if contract.kind != ContractKind.BLOCK_HOURS:
+        raise invalid("contract", "Only a block-hours contract is topped up.", "a block contract")
+    if not isinstance(minutes, int) or minutes < 1 or minutes > TOP_UP_MOST:
+        raise invalid("minutes", f"{minutes} minutes cannot be added.", f"1 to {TOP_UP_MOST}")
+    if price < 0:
+        raise invalid("price", "The price is negative.", "0 or more")
+    if len(note) > NOTE_LENGTH:
+        raise invalid("note", "The note is too long.", f"at most {NOTE_LENGTH} characters")
+    added = BlockTopUp(contract=contract, minutes=minutes, price=price, note=note, added_by=actor)
+    added.full_clean()
+    added.save()
+    record(
+        actor,
+        "contract.top_up",
+        contract,
+        source=source,
+        scope=f"client:{contract.client_id}",
+        changes={"minutes": [None, minutes], "price": [None, str(price)]},
+    )
+    check_threshold(contract)
+    return added

@@ -1,0 +1,302 @@
+"""Pages of weekly timesheets, corrections, block top-ups and the billed-vs-counted report."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_POST
+
+from thirdway.audit.models import Source
+from thirdway.billing import blocks, drift, services, timesheets
+from thirdway.billing.access import may_book_time, may_decide_timesheet, may_manage_billing
+from thirdway.billing.forms import TimeEntryForm
+from thirdway.billing.models import Contract, ContractKind, TimeEntry, Timesheet, TimesheetState
+from thirdway.network.models import Practice
+from thirdway.tickets.lifecycle import TransitionRefused
+from thirdway.web.forms import add_service_errors
+
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2099, 12, 31)
+
+
+class WeekPicker(forms.Form):
+    day = forms.DateField(
+        label="Week of",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="Any day of the week (Monday to Sunday).",
+    )
+
+    def clean_day(self):
+        day = self.cleaned_data["day"]
+        if not FIRST_DAY <= day <= LAST_DAY:
+            raise ValidationError("Pick a day from 1900 to 2099.")
+        return day
+
+
+class RejectForm(forms.Form):
+    reason = forms.CharField(max_length=timesheets.REASON_LENGTH, widget=forms.TextInput)
+
+
+class CorrectionForm(forms.Form):
+    worked_minutes = forms.IntegerField(min_value=0, max_value=24 * 60)
+    billable_minutes = forms.IntegerField(
+        min_value=0, max_value=24 * 60, required=False, help_text="Empty: the minutes worked."
+    )
+    note = forms.CharField(max_length=500, required=False)
+
+
+class TopUpForm(forms.Form):
+    hours = forms.DecimalField(
+        min_value=0.25, max_value=blocks.TOP_UP_MOST // 60, decimal_places=2, max_digits=8
+    )
+    price = forms.DecimalField(min_value=0, max_digits=14, decimal_places=2)
+    note = forms.CharField(max_length=blocks.NOTE_LENGTH, required=False)
+
+
+def _sheet_page(request, sheet: Timesheet, form=None, own: bool = False) -> HttpResponse:
+    saved = sheet.pk is not None
+    worked, billable = timesheets.week_total(sheet) if saved else (0, 0)
+    start = sheet.week_start
+    context = {
+        "sheet": sheet,
+        "entries": timesheets.week_entries(sheet) if saved else [],
+        "worked": worked,
+        "billable": billable,
+        "week_end": start + dt.timedelta(days=6),
+        "previous": start - dt.timedelta(days=7),
+        "next": start + dt.timedelta(days=7),
+        "picker": WeekPicker(initial={"day": start}),
+        "form": form,
+        "own": own,
+        "may_decide": sheet.pk is not None and may_decide_timesheet(request.user, sheet),
+        "reject_form": RejectForm(),
+    }
+    return render(request, "billing/week.html", context)
+
+
+@login_required
+def my_week(request: HttpRequest) -> HttpResponse:
+    """The signed-in partner's week: its entries, booking time into it, submitting it."""
+    if not may_book_time(request.user):
+        raise Http404
+    partner = getattr(request.user, "partner", None)
+    if partner is None:
+        messages.info(request, "You keep no timesheet; weeks to approve are listed here.")
+        return redirect("billing:week_queue")
+    picker = WeekPicker(request.GET or None)
+    day = picker.cleaned_data["day"] if picker.is_valid() else timesheets.today_of(partner)
+    sheet = Timesheet.objects.filter(
+        partner=partner, week_start=timesheets.week_of(day)
+    ).first() or Timesheet(partner=partner, week_start=timesheets.week_of(day))
+    form = None
+    if sheet.is_editable:
+        form = TimeEntryForm(
+            request.POST or None,
+            user=request.user,
+            contracts=Contract.objects.for_user(request.user),
+            initial={"worked_on": max(day, sheet.week_start)},
+        )
+        if "partner" in form.fields:
+            del form.fields["partner"]
+        if request.method == "POST" and form.is_valid():
+            data = {k: v for k, v in form.cleaned_data.items() if v is not None}
+            try:
+                services.record_time(request.user, source=Source.WEB, **data)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                messages.success(request, "Time booked.")
+                return redirect(f"{reverse('billing:my_week')}?day={data['worked_on']}")
+    elif request.method == "POST":
+        messages.error(request, "This week takes no more time.")
+    response = _sheet_page(request, sheet, form, own=True)
+    if request.method == "POST" and form is not None:
+        response.status_code = 400
+    return response
+
+
+def _visible_sheet(request, sheet_id: int) -> Timesheet:
+    return get_object_or_404(
+        Timesheet.objects.for_user(request.user).select_related("partner", "decided_by"),
+        pk=sheet_id,
+    )
+
+
+@login_required
+def week_detail(request: HttpRequest, sheet_id: int) -> HttpResponse:
+    sheet = _visible_sheet(request, sheet_id)
+    own = sheet.partner.user_id == request.user.pk
+    if own:
+        return redirect(f"{reverse('billing:my_week')}?day={sheet.week_start}")
+    return _sheet_page(request, sheet)
+
+
+@login_required
+@require_POST
+def week_act(request: HttpRequest, sheet_id: int, act: str) -> HttpResponse:
+    """Submit (the partner, or an admin for them), approve or reject (admin or practice lead)."""
+    sheet = _visible_sheet(request, sheet_id)
+    try:
+        if act == "submit":
+            timesheets.submit(request.user, sheet, source=Source.WEB)
+            messages.success(request, "Week submitted for approval.")
+        elif act == "approve":
+            timesheets.approve(request.user, sheet, source=Source.WEB)
+            messages.success(request, f"Week of {sheet.week_start} of {sheet.partner} approved.")
+        elif act == "reject":
+            form = RejectForm(request.POST)
+            reason = form.cleaned_data["reason"] if form.is_valid() else ""
+            timesheets.reject(request.user, sheet, reason, source=Source.WEB)
+            messages.success(request, f"Week of {sheet.week_start} of {sheet.partner} rejected.")
+        else:
+            raise Http404
+    except TransitionRefused as refused:
+        messages.error(request, str(refused))
+        return _back(request, sheet, status=409)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+        return _back(request, sheet, status=400)
+    return _back(request, sheet)
+
+
+def _back(request, sheet: Timesheet, status: int = 302) -> HttpResponse:
+    if sheet.partner.user_id == request.user.pk:
+        target = f"{reverse('billing:my_week')}?day={sheet.week_start}"
+    else:
+        target = reverse("billing:week_queue")
+    if status == 302:
+        return redirect(target)
+    if sheet.partner.user_id == request.user.pk:
+        response = _sheet_page(request, Timesheet.objects.get(pk=sheet.pk), own=True)
+    else:
+        response = week_queue(request)
+    response.status_code = status
+    return response
+
+
+@login_required
+def week_queue(request: HttpRequest) -> HttpResponse:
+    """Weeks waiting for a decision the signed-in person may take, oldest first."""
+    if not request.user.is_network_staff:
+        raise Http404
+    waiting = (
+        Timesheet.objects.for_user(request.user)
+        .filter(state=TimesheetState.SUBMITTED)
+        .exclude(partner__user=request.user)
+        .select_related("partner")
+        .order_by("week_start", "partner__name")
+    )
+    rows = [
+        {"sheet": sheet, "totals": timesheets.week_total(sheet)}
+        for sheet in waiting[:200]
+        if may_decide_timesheet(request.user, sheet)
+    ]
+    return render(request, "billing/week_queue.html", {"rows": rows, "reject_form": RejectForm()})
+
+
+@login_required
+def time_correct(request: HttpRequest, entry_id: int) -> HttpResponse:
+    """Correct an entry: in place in an open week, by a reversing entry in a locked one."""
+    entry = get_object_or_404(TimeEntry.objects.for_user(request.user), pk=entry_id)
+    form = CorrectionForm(
+        request.POST or None,
+        initial={
+            "worked_minutes": entry.worked_minutes,
+            "billable_minutes": entry.billable_minutes,
+            "note": entry.note,
+        },
+    )
+    if request.method == "POST" and form.is_valid():
+        data = {k: v for k, v in form.cleaned_data.items() if v is not None}
+        try:
+            services.correct_time(request.user, entry, data, source=Source.WEB)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Time corrected.")
+            return redirect(f"{reverse('billing:my_week')}?day={entry.worked_on}")
+    locked = entry.timesheet is not None and entry.timesheet.is_locked
+    return render(
+        request,
+        "billing/form.html",
+        {
+            "form": form,
+            "title": f"Correct {entry.worked_minutes} min of {entry.worked_on}",
+            "explain": (
+                "The week is locked: a reversing entry and a new one are posted in your "
+                "first open week."
+                if locked
+                else "The entry changes in place."
+            ),
+        },
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def block_top_up(request: HttpRequest, contract_id: int) -> HttpResponse:
+    if not may_manage_billing(request.user):
+        raise PermissionDenied if request.user.is_network_staff else Http404
+    contract = get_object_or_404(
+        Contract.objects.for_user(request.user).filter(kind=ContractKind.BLOCK_HOURS),
+        pk=contract_id,
+    )
+    form = TopUpForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        minutes = int(form.cleaned_data["hours"] * 60)
+        try:
+            blocks.top_up(
+                request.user,
+                contract,
+                minutes=minutes,
+                price=form.cleaned_data["price"],
+                note=form.cleaned_data["note"],
+                source=Source.WEB,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{form.cleaned_data['hours']} h added to {contract.name}.")
+            return redirect("billing:contract_detail", contract.pk)
+    return render(
+        request,
+        "billing/form.html",
+        {"form": form, "title": f"Top up {contract.name}", "submit_label": "Add the hours"},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+class DriftForm(forms.Form):
+    practice = forms.ModelChoiceField(
+        queryset=Practice.objects.all(), required=False, empty_label="All practices"
+    )
+
+
+@login_required
+def drift_report(request: HttpRequest) -> HttpResponse:
+    """Billed vs counted for practice admins, on the page or as CSV (``?format=csv``)."""
+    if not may_manage_billing(request.user):
+        raise PermissionDenied if request.user.is_network_staff else Http404
+    form = DriftForm(request.GET or None)
+    practice = form.cleaned_data["practice"] if form.is_valid() else None
+    rows = drift.drift(practice)
+    if request.GET.get("format") == "csv":
+        response = HttpResponse(drift.as_csv(rows), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = 'attachment; filename="billed-vs-counted.csv"'
+        return response
+    total = sum((row.money for row in rows), start=Decimal("0.00"))
+    query = request.GET.copy()
+    query["format"] = "csv"
+    return render(
+        request,
+        "billing/drift.html",
+        {"form": form, "rows": rows, "total": total, "csv_query": query.urlencode()},
+    )

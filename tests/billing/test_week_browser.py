@@ -1,0 +1,135 @@
+"""A week in a real browser: the partner books time (a bad value shown beside its field) and
+submits the week; the practice admin approves it from the queue; the week is locked."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal
+
+import pytest
+
+from support.browser import DESKTOP, PHONE, fits, sign_in
+from thirdway.audit.models import Source
+from thirdway.billing import services
+from thirdway.billing.models import TimeEntry, Timesheet
+
+SHOTS_DIRECTORY = "THIRDWAY_SHOTS"
+
+
+@pytest.mark.browser
+def test_a_partner_submits_the_week_and_the_admin_approves_it(
+    cast, books, book_time, live_server, browser, tmp_path
+):
+    from playwright.sync_api import expect
+
+    shots = os.environ.get(SHOTS_DIRECTORY, str(tmp_path))
+    url = live_server.url
+    book_time(cast.partner, books.partner_rate, 45, note="Firewall review")
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(page, url, "paula", "/billing/week/?day=2026-11-10")
+    expect(page.locator("h1")).to_have_text("My timesheet")
+    expect(page.locator("#week-state")).to_have_text("Open")
+
+    form = page.locator("#add-entry form")
+    form.locator("select[name=contract_line]").select_option(
+        label="Acme Bakery · Acme projects · Partner time"
+    )
+    form.locator("input[name=worked_on]").fill("2026-11-12")
+    form.locator("input[name=worked_minutes]").fill("5000")
+    form.get_by_role("button", name="Add").click()
+    worked = page.locator("#add-entry .field.invalid", has_text="Worked minutes")
+    expect(worked).to_contain_text("1440")
+    page.screenshot(path=f"{shots}/week-invalid-desktop.png", full_page=True)
+    assert TimeEntry.objects.count() == 1
+
+    form = page.locator("#add-entry form")
+    form.locator("input[name=worked_minutes]").fill("90")
+    form.locator("input[name=note]").fill("VPN set-up")
+    form.get_by_role("button", name="Add").click()
+    expect(page.locator("#week-entries")).to_contain_text("VPN set-up")
+    expect(page.locator(".week-state")).to_contain_text("135 min worked")
+    page.screenshot(path=f"{shots}/week-open-desktop.png", full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=f"{shots}/week-open-phone.png", full_page=True)
+    assert fits(page)
+    page.set_viewport_size(DESKTOP)
+
+    page.get_by_role("button", name="Submit the week for approval").click()
+    expect(page.locator("#week-state")).to_have_text("Submitted")
+    expect(page.locator("#add-entry")).to_have_count(0)
+    sheet = Timesheet.objects.get(partner=cast.partner_record)
+    assert sheet.state == "submitted"
+
+    admin = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(admin, url, "admin", "/billing/weeks/")
+    row = admin.locator("#week-queue tr", has_text="Paula Partner")
+    expect(row).to_contain_text("135 min")
+    admin.screenshot(path=f"{shots}/queue-desktop.png", full_page=True)
+    admin.set_viewport_size(PHONE)
+    admin.screenshot(path=f"{shots}/queue-phone.png", full_page=True)
+    assert fits(admin)
+    admin.set_viewport_size(DESKTOP)
+    row.get_by_role("button", name="Approve").click()
+    expect(admin.locator("p.flash")).to_contain_text("approved")
+    expect(admin.locator("#queue-empty")).to_be_visible()
+    sheet.refresh_from_db()
+    assert sheet.state == "approved"
+
+    page.reload()
+    expect(page.locator("#week-state")).to_have_text("Approved (locked)")
+    expect(page.locator("#week-submit")).to_have_count(0)
+    page.screenshot(path=f"{shots}/week-approved-desktop.png", full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=f"{shots}/week-approved-phone.png", full_page=True)
+    assert fits(page)
+
+
+@pytest.mark.browser
+def test_the_block_burn_down_and_billed_vs_counted_fit_both_sizes(
+    cast, books, book_time, live_server, browser, tmp_path
+):
+    from playwright.sync_api import expect
+
+    shots = os.environ.get(SHOTS_DIRECTORY, str(tmp_path))
+    block = services.create_contract(
+        cast.admin,
+        client=cast.acme,
+        practice=cast.security,
+        kind="block_hours",
+        name="Ten hours",
+        starts_on=dt.date(2026, 1, 1),
+        block_minutes=600,
+        source=Source.CLI,
+    )
+    line = services.add_contract_line(
+        cast.admin, block, description="Support", unit="hour", price=Decimal(90), source=Source.CLI
+    )
+    book_time(cast.partner, line, 8 * 60 + 30)
+    url = live_server.url
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(page, url, "admin", f"/clients/{cast.acme.pk}/")
+    expect(page.locator(".burn-warning")).to_contain_text("85 % of the block is used")
+    page.screenshot(path=f"{shots}/client-burn-down-desktop.png", full_page=True)
+    page.get_by_role("link", name="Top up this block").click()
+    page.locator("input[name=hours]").fill("0")
+    page.locator("input[name=price]").fill("100")
+    page.get_by_role("button", name="Add the hours").click()
+    expect(page.locator(".field.invalid")).to_be_visible()
+    page.locator("input[name=hours]").fill("5")
+    page.get_by_role("button", name="Add the hours").click()
+    expect(page.locator(".burn-down")).to_contain_text("Bought 15.00 h")
+    page.goto(f"{url}/billing/billed-vs-counted/")
+    expect(page.locator("#drift-rows")).to_contain_text("Device care")
+    page.screenshot(path=f"{shots}/drift-desktop.png", full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=f"{shots}/drift-phone.png", full_page=True)
+    assert fits(page)
+
+    portal = browser.new_context(viewport=PHONE).new_page()
+    sign_in(portal, url, cast.client_admin.username, "/portal/")
+    expect(portal.locator(".burn-down")).to_contain_text("Used 8.50 h")
+    portal.screenshot(path=f"{shots}/portal-burn-down-phone.png", full_page=True)
+    assert fits(portal)
+    portal.set_viewport_size(DESKTOP)
+    portal.screenshot(path=f"{shots}/portal-burn-down-desktop.png", full_page=True)
