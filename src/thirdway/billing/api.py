@@ -107,6 +107,8 @@ class ContractOut(Schema):
     referrer_id: int | None
     block_minutes: int
     block_price: Decimal
+    status: str
+    sla_policy_id: int | None
     lines: list[LineOut]
 
     @staticmethod
@@ -136,6 +138,7 @@ class ContractPatch(Payload, extra="forbid"):
     referrer: Id | None = None
     block_minutes: int = kept(ge=0, le=10_000_000)
     block_price: Money = kept()
+    status: Literal["draft", "active"] = kept()
 
 
 class LineIn(Payload, extra="forbid"):

@@ -199,11 +199,17 @@ class ContractKind(models.TextChoices):
     BLOCK_HOURS = "block_hours", "Block hours"
 
 
+class ContractStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+
+
 class Contract(models.Model):
     """What a client buys from a practice, from ``starts_on`` to ``ends_on`` (open if empty).
 
     Contracts of one kind of one client never overlap.  The originator brought the client
-    (their origination share fades from ``originated_on``); the referrer referred it.
+    (their origination share fades from ``originated_on``); the referrer referred it.  A draft
+    (one a won sale made, say) is never invoiced until it is made active.
     """
 
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="contracts")
@@ -223,6 +229,17 @@ class Contract(models.Model):
         default=0, help_text="Prepaid minutes of a block-hours contract."
     )
     block_price = models.DecimalField(default=Decimal(0), validators=NOT_NEGATIVE, **MONEY)
+    status = models.CharField(
+        max_length=10, choices=ContractStatus.choices, default=ContractStatus.ACTIVE
+    )
+    sla_policy = models.ForeignKey(
+        "sla.SlaPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The SLA policy the contract offers.",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ContractQuerySet.as_manager()

@@ -50,6 +50,8 @@ CONTRACT_FIELDS = [
     "referrer",
     "block_minutes",
     "block_price",
+    "status",
+    "sla_policy",
 ]
 LINE_FIELDS = [
     "description",
