@@ -205,7 +205,7 @@ def list_leads(request: HttpRequest, state: StateName | None = None):
 def create_lead(request: HttpRequest, payload: SalesLeadIn):
     data = payload.model_dump()
     practices = data.pop("practices")
-    return Status(201, services.create_lead(request.auth, source=API, practices=practices, **data))
+    return Status(201, services.create_lead(request.auth, data, source=API, practices=practices))
 
 
 @router.get("/sales/leads/{lead_id}", response=SalesLeadOut)

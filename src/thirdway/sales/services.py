@@ -91,8 +91,9 @@ def _practices(ids) -> list[Practice]:
 
 
 @transaction.atomic
-def create_lead(actor, *, source: str, practices=None, **data) -> Lead:
-    """A new lead; its owner defaults to the partner who enters it."""
+def create_lead(actor, data: dict, *, source: str, practices=None) -> Lead:
+    """A new lead from ``data`` (the lead's fields; its own ``source`` is where it came
+    from); its owner defaults to the partner who enters it."""
     require(can_create(actor), "Only the network's partners, admins and desk enter leads.")
     values = _lead_values(data)
     if values.get("owner") is None:

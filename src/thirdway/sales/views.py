@@ -75,7 +75,7 @@ def lead_list(request: HttpRequest) -> HttpResponse:
         lead = _act(
             form,
             lambda d: services.create_lead(
-                request.user, source=WEB, practices=d["practices"], **form.data_for_service()
+                request.user, form.data_for_service(), source=WEB, practices=d["practices"]
             ),
         )
         if lead is not None:

@@ -154,7 +154,8 @@ def _contract(system, opportunity: Opportunity, client, proposal, source: str):
         source=source,
     )
     for line in proposal.lines.all() if proposal else []:
-        said = line.description if line.quantity == 1 else f"{line.description} × {line.quantity}"
+        count = format(line.quantity.normalize(), "f")
+        said = line.description if line.quantity == 1 else f"{line.description} × {count}"
         billing.add_contract_line(
             system,
             contract,
