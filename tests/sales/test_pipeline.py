@@ -100,6 +100,9 @@ def test_a_proposal_moves_its_deal_to_proposal_and_withdraws_the_earlier_one(cas
     assert (second.number, pipeline.proposal.state) == (2, ProposalState.WITHDRAWN)
 
 
+ONE = [{"description": "x", "quantity": 1, "unit_price": 1}]
+
+
 @pytest.mark.parametrize(
     ("lines", "more", "field"),
     [
