@@ -29,6 +29,11 @@ def _latin(text: str) -> str:
     return str(text).encode("latin-1", "replace").decode("latin-1")
 
 
+def _para(doc: FPDF, height: int, text: str) -> None:
+    """A paragraph across the page, the next one starting at the left margin below it."""
+    doc.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+
+
 class _Document(FPDF):
     def footer(self) -> None:
         self.set_y(-15)
@@ -45,12 +50,12 @@ def render(proposal: Proposal) -> bytes:
     doc.set_author(_latin(opportunity.practice.name))
     doc.add_page()
     doc.set_font("Helvetica", "B", 18)
-    doc.multi_cell(0, 10, _latin(f"Proposal for {lead.company}"))
+    _para(doc, 10, _latin(f"Proposal for {lead.company}"))
     doc.set_font("Helvetica", size=11)
-    doc.multi_cell(0, 6, _latin(f"{opportunity.title} · {opportunity.practice.name}"))
-    doc.multi_cell(0, 6, _latin(f"Proposal {proposal.number}, for {lead.contact_name}"))
+    _para(doc, 6, _latin(f"{opportunity.title} · {opportunity.practice.name}"))
+    _para(doc, 6, _latin(f"Proposal {proposal.number}, for {lead.contact_name}"))
     if proposal.expires_at:
-        doc.multi_cell(0, 6, f"Valid until {proposal.expires_at:%d %B %Y}")
+        _para(doc, 6, f"Valid until {proposal.expires_at:%d %B %Y}")
     doc.ln(4)
     _lines(doc, proposal, currency)
     doc.ln(6)
@@ -64,11 +69,11 @@ def render(proposal: Proposal) -> bytes:
         f"Total over the term: {currency} {amount(proposal.term_total)} before VAT.",
     ]
     for line in terms:
-        doc.multi_cell(0, 6, _latin(line))
+        _para(doc, 6, _latin(line))
     if proposal.state == "accepted":
         doc.ln(4)
         when = f"{proposal.answered_at:%d %B %Y %H:%M} UTC"
-        doc.multi_cell(0, 6, _latin(f"Accepted by {proposal.accepted_name} on {when}."))
+        _para(doc, 6, _latin(f"Accepted by {proposal.accepted_name} on {when}."))
     return bytes(doc.output())
 
 

@@ -391,6 +391,8 @@ def public(request: HttpRequest, token: str) -> HttpResponse:
             "token": token,
             "accept_form": accept_form,
             "decline_form": decline_form,
+            # a refusal of the proposal itself (answered already) shows without the forms
+            "refusals": [*accept_form.non_field_errors(), *decline_form.non_field_errors()],
         },
     )
 
