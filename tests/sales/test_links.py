@@ -39,7 +39,7 @@ def test_the_link_opens_its_proposal_only(pipeline):
         tampered(pipeline.token),
         "",
         "x" * 301,
-        signing.dumps({"p": pipeline.proposal.pk}),
+        signing.dumps({"p": pipeline.proposal.pk}, salt=links.SALT),
     ):
         with pytest.raises(links.LinkRefused) as refused:
             links.proposal_for(bad)

@@ -88,7 +88,7 @@ def _lines(doc: FPDF, proposal: Proposal, currency: str) -> None:
     for line in proposal.lines.all():
         cells = (
             line.description,
-            f"{line.quantity:g}",
+            format(line.quantity.normalize(), "f"),
             amount(line.unit_price),
             amount(line.total),
         )
