@@ -1,8 +1,6 @@
 """API of sales: leads, opportunities, proposals, and the prospect's answer through the signed
 link (the only endpoints of Thirdway that need no account: the token is the key)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from decimal import Decimal
 from typing import Literal
