@@ -109,7 +109,8 @@ def lead_detail(request: HttpRequest, lead_id: int) -> HttpResponse:
     lead = _lead(request, lead_id)
     editable = can_work(request.user, lead)
     form = LeadForm(instance=lead, prefix="lead")
-    deal_form = OpportunityForm(prefix="deal", initial={"title": lead.company})
+    needed = lead.practices.order_by("name").first()
+    deal_form = OpportunityForm(prefix="deal", initial={"title": lead.company, "practice": needed})
     reason_form = ReasonForm(prefix="dq")
     if request.method == "POST" and editable:
         action = request.POST.get("action")
