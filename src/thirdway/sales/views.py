@@ -42,6 +42,7 @@ from thirdway.sales.models import (
 from thirdway.web.forms import add_service_errors
 
 WEB = Source.WEB
+ZERO = Decimal("0.00")
 
 
 def _seen(request: HttpRequest) -> None:
@@ -228,8 +229,8 @@ def _columns(opportunities) -> list[dict]:
     columns = []
     for stage in Stage:
         cards = by_stage[stage.value]
-        total = sum((card.monthly_value for card in cards), Decimal(0))
-        weighted = sum((card.weighted_value for card in cards), Decimal(0))
+        total = sum((card.monthly_value for card in cards), ZERO)
+        weighted = sum((card.weighted_value for card in cards), ZERO)
         columns.append(
             {
                 "stage": stage,
@@ -258,8 +259,8 @@ def board(request: HttpRequest) -> HttpResponse:
         "chosen": chosen,
         "columns": columns,
         "stages": Stage.choices,
-        "open_total": sum((c.monthly_value for c in open_cards), Decimal(0)),
-        "open_weighted": sum((c.weighted_value for c in open_cards), Decimal(0)),
+        "open_total": sum((c.monthly_value for c in open_cards), ZERO),
+        "open_weighted": sum((c.weighted_value for c in open_cards), ZERO),
     }
     template = "sales/_board.html" if request.htmx else "sales/board.html"
     return render(request, template, context)
