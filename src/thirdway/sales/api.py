@@ -3,13 +3,15 @@ link (the only endpoints of Thirdway that need no account: the token is the key)
 
 import datetime as dt
 from decimal import Decimal
-from typing import Literal
+from typing import Annotated, Literal
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
 from ninja.pagination import paginate
+from pydantic import BeforeValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
 
 from thirdway.audit.models import Source
 from thirdway.billing.api import Money
@@ -18,6 +20,34 @@ from thirdway.sales import links, services
 from thirdway.sales.models import Lead, Opportunity, Proposal
 
 router = Router()
+LONGEST_QUANTITY = 12
+
+
+def _short(value: object) -> object:
+    """A quantity sent as text is short, before Decimal reads it."""
+    if isinstance(value, str) and len(value) > LONGEST_QUANTITY:
+        raise PydanticCustomError(
+            "quantity_too_long",
+            f"The quantity is longer than {LONGEST_QUANTITY} characters.",
+            {"allowed": f"at most {LONGEST_QUANTITY} characters"},
+        )
+    return value
+
+
+# A quantity of a proposal line: above 0, hundredths at most, as a number or a decimal string.
+Quantity = Annotated[
+    Decimal,
+    BeforeValidator(_short),
+    Field(ge=Decimal("0.01"), le=services.MAX_QUANTITY, max_digits=10, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0.01, "maximum": float(services.MAX_QUANTITY)},
+                {"type": "string", "maxLength": LONGEST_QUANTITY, "pattern": r"^\d+(\.\d{1,2})?$"},
+            ]
+        }
+    ),
+]
 API = Source.API
 SourceName = Literal["referral", "web", "event", "partner", "other"]
 StateName = Literal["new", "qualified", "converted", "disqualified"]
@@ -149,7 +179,7 @@ class SalesProposalOut(Schema):
 
 class SalesProposalLineIn(Payload, extra="forbid"):
     description: str = Field(min_length=1, max_length=200)
-    quantity: Decimal = Field(ge=Decimal("0.01"), le=services.MAX_QUANTITY, decimal_places=2)
+    quantity: Quantity
     unit_price: Money
 
 

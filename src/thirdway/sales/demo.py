@@ -4,6 +4,7 @@ open stage and one lost, and a proposal sent (its link is on the proposal's page
 from __future__ import annotations
 
 import datetime as dt
+import unicodedata
 from decimal import Decimal
 
 from django.utils import timezone
@@ -24,6 +25,10 @@ LEADS = (
 )
 
 
+def _ascii(word: str) -> str:
+    return unicodedata.normalize("NFKD", word).encode("ascii", "ignore").decode().lower()
+
+
 def load(admin, practices: list[Practice]) -> None:
     partners = list(Partner.objects.filter(kind="partner", is_active=True).order_by("pk")[:3])
     if len(partners) < 2 or not practices:
@@ -35,7 +40,7 @@ def load(admin, practices: list[Practice]) -> None:
         data = {
             "company": company,
             "contact_name": contact,
-            "contact_email": f"{contact.split()[0].lower()}@{company.split()[-1].lower()}.example",
+            "contact_email": f"{_ascii(contact.split()[0])}@{_ascii(company.split()[-1])}.example",
             "source": source,
             "referrer": referrer if source == "referral" else None,
             "owner": owner,
