@@ -10,6 +10,7 @@ from thirdway.billing.models import (
     BillingSettings,
     Contract,
     ContractLine,
+    ContractStatus,
     InvoiceLine,
     TimeEntry,
     Unit,
@@ -42,9 +43,14 @@ class ContractForm(ServiceValidatedForm):
         super().__init__(*args, **kwargs)
         self.fields["originator"].queryset = Partner.objects.filter(is_active=True)
         self.fields["referrer"].queryset = Partner.objects.filter(is_active=True)
+        self.fields["status"].required = False
         if self.instance.pk:
             for fixed in ("client", "practice", "kind"):
                 del self.fields[fixed]
+
+    def clean_status(self) -> str:
+        """Left out, a new contract is active and an existing one keeps its status."""
+        return self.cleaned_data.get("status") or self.instance.status or ContractStatus.ACTIVE
 
 
 class ContractLineForm(ServiceValidatedForm):
