@@ -104,3 +104,6 @@ def test_a_partner_takes_a_lead_to_a_proposal_the_prospect_accepts(
     page.goto(f"{url}/sales/opportunities/{deal.pk}/")
     expect(page.locator("#deal-won")).to_contain_text("Fromagerie Vidal")
     shoot(page, "won-desktop")
+    page.get_by_role("link", name=deal.contract.name).click()
+    expect(page.locator("#contract-status")).to_contain_text("Draft")
+    shoot(page, "contract-desktop")
