@@ -66,8 +66,8 @@ def test_a_partner_takes_a_lead_to_a_proposal_the_prospect_accepts(
     page.get_by_role("button", name="Write the proposal").click()
     expect(page.locator("#proposal-total")).to_have_text("450.00")
     page.get_by_role("button", name="Send: make the link").click()
-    flash = page.locator(".flash").first.inner_text()
-    link = re.search(r"https?://\S+/sales/p/\S+/", flash).group(0)
+    link = page.locator("#proposal-link").get_attribute("href")
+    assert re.fullmatch(r"https?://\S+/sales/p/\S+/", link)
     shoot(page, "proposal-desktop")
 
     deal = Opportunity.objects.get(title="Vidal managed IT")

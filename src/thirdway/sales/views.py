@@ -308,15 +308,16 @@ def _proposal(request: HttpRequest, proposal_id: int) -> Proposal:
 def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
     proposal = _proposal(request, proposal_id)
     lead = proposal.opportunity.lead
+    link = ""
     if request.method == "POST" and can_work(request.user, lead):
+        # The link is shown once, on this answer: it is not kept anywhere to show again.
         try:
             token = links.send(request.user, proposal, source=WEB)
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
-        else:
-            url = request.build_absolute_uri(reverse("sales:public", args=[token]))
-            messages.success(request, f"Send this link to {lead.contact_name}: {url}")
-        return redirect("sales:proposal_detail", proposal.pk)
+            return redirect("sales:proposal_detail", proposal.pk)
+        link = request.build_absolute_uri(reverse("sales:public", args=[token]))
+        proposal.refresh_from_db()
     return render(
         request,
         "sales/proposal_detail.html",
@@ -324,6 +325,7 @@ def proposal_detail(request: HttpRequest, proposal_id: int) -> HttpResponse:
             "proposal": proposal,
             "lead": lead,
             "currency": pdf.currency_of(proposal),
+            "link": link,
             "may_send": can_work(request.user, lead)
             and proposal.state in (ProposalState.DRAFT, ProposalState.SENT),
         },
