@@ -29,6 +29,7 @@ from thirdway.monitoring.api import router as monitoring_router
 from thirdway.network.api import router as network_router
 from thirdway.payloads import VALID_TEXT
 from thirdway.playbooks.api import router as playbooks_router
+from thirdway.sales.api import router as sales_router
 from thirdway.sla.api import router as sla_router
 from thirdway.tickets.api.router import router as tickets_router
 from thirdway.tickets.lifecycle import TransitionRefused
@@ -123,6 +124,9 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("post", "/monitoring/alertmanager"): {401: (ErrorOut,)},  # the client's intake token
     ("get", "/insights/figures"): {404: (ErrorOut,)},  # figures the viewer may not read
     ("get", "/insights/scorecard"): {404: (ErrorOut,)},  # partners only
+    # a proposal's signed link: not ours (404), or too old (410)
+    ("post", "/sales/proposal-answers/accept"): {404: (ErrorOut,), 410: (ErrorOut,)},
+    ("post", "/sales/proposal-answers/decline"): {404: (ErrorOut,), 410: (ErrorOut,)},
 }
 # The POSTs that take an Idempotency-Key (tickets.idempotency): a retry that waited too long
 # for the first request is a 409, a key another request used a 422.
@@ -234,6 +238,7 @@ api.add_router("/", monitoring_ping_router, tags=["monitoring"])
 api.add_router("/", monitoring_intake_router, tags=["monitoring"])
 api.add_router("/", playbooks_router, tags=["playbooks"])
 api.add_router("/", insights_router, tags=["insights"])
+api.add_router("/", sales_router, tags=["sales"])
 
 
 def _limits(code: str | None, params: dict) -> str:

@@ -30,6 +30,7 @@ from thirdway.monitoring import evaluation as monitoring_results
 from thirdway.monitoring import services as monitoring
 from thirdway.network import services as network
 from thirdway.network.models import Partner, Practice, Skill
+from thirdway.sales import demo as sales_demo
 from thirdway.sla import calendars
 from thirdway.sla import services as sla
 from thirdway.tickets import services as tickets
@@ -295,6 +296,7 @@ def _load_small(rng: random.Random, client_count: int = 120) -> None:
     _small_vault(admin, rng)
     _small_monitoring(admin)
     _small_contracts(admin, practices)
+    sales_demo.load(admin, practices)
     _small_report(admin)
     _small_block_and_weeks(admin, practices)
 

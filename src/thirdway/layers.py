@@ -23,6 +23,8 @@ FLOORS: tuple[tuple[str, ...], ...] = (
     # the top: the command, the settings and the URL map gather every room
     ("top",),
     ("portal", "mail", "insights"),
+    # the sales pipeline: a won deal makes a client, a draft contract and an onboarding run
+    ("sales",),
     ("monitoring", "playbooks", "billing", "vault"),
     ("tickets",),
     ("dispatch",),

@@ -69,6 +69,7 @@ INSTALLED_APPS = [
     "thirdway.insights",
     "thirdway.vault",
     "thirdway.playbooks",
+    "thirdway.sales",
 ]
 
 MIDDLEWARE = [

@@ -28,6 +28,7 @@ urlpatterns = [
     path("backups/", include("thirdway.backup.urls")),
     path("vault/", include("thirdway.vault.urls")),
     path("playbooks/", include("thirdway.playbooks.urls")),
+    path("sales/", include("thirdway.sales.urls")),
     path("insights/", include("thirdway.insights.urls")),
     path("settings/", include((mail_urls.settings_patterns, "mail_settings"))),
     path("settings/", include((ticket_urls.settings_patterns, "tickets_settings"))),

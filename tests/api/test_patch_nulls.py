@@ -11,8 +11,8 @@ from django.test import Client as HttpClient
 from support.api import API, assert_refused, nothing_written, pk
 
 # The object each PATCH of the API changes, by the short names of the cast (``support.api``);
-# ``ticket``, ``webhook``, ``contract``, ``check``, ``window`` and ``schedule`` are made by the
-# test. A new PATCH must be added here.
+# ``ticket``, ``webhook``, ``contract``, ``check``, ``window``, ``schedule``, ``lead`` and
+# ``opportunity`` are made by the test. A new PATCH must be added here.
 TARGETS = {
     "/practices/{practice_id}": "security",
     "/partners/{partner_id}": "paula",
@@ -27,6 +27,8 @@ TARGETS = {
     "/monitoring/checks/{check_id}": "check",
     "/monitoring/windows/{window_id}": "window",
     "/maintenance-schedules/{schedule_id}": "schedule",
+    "/sales/leads/{lead_id}": "lead",
+    "/sales/opportunities/{opportunity_id}": "opportunity",
 }
 
 
@@ -127,6 +129,28 @@ def ids(cast, admin) -> dict[str, int]:
         ),
         content_type="application/json",
     )
+    lead = admin.post(
+        f"{API}/sales/leads",
+        data=json.dumps(
+            {
+                "company": "Prospect",
+                "contact_name": "Pat",
+                "contact_email": "pat@prospect.example",
+                "source": "web",
+                "owner": cast.partner_record.pk,
+            }
+        ),
+        content_type="application/json",
+    )
+    assert lead.status_code == 201, lead.content
+    opportunity = admin.post(
+        f"{API}/sales/opportunities",
+        data=json.dumps(
+            {"lead": lead.json()["id"], "practice": cast.security.pk, "title": "Managed IT"}
+        ),
+        content_type="application/json",
+    )
+    assert opportunity.status_code == 201, opportunity.content
     assert schedule.status_code == 201, schedule.content
     assert ticket.status_code == 201, ticket.content
     assert webhook.status_code == 201, webhook.content
@@ -140,6 +164,8 @@ def ids(cast, admin) -> dict[str, int]:
         "check": check.json()["id"],
         "window": window.json()["id"],
         "schedule": schedule.json()["id"],
+        "lead": lead.json()["id"],
+        "opportunity": opportunity.json()["id"],
     }
     return {
         template: made[name] if name in made else pk(cast, name)

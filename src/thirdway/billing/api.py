@@ -116,6 +116,8 @@ class ContractOut(Schema):
     block_minutes: int
     block_price: Decimal
     warn_at_percent: int
+    status: str
+    sla_policy_id: int | None
     lines: list[LineOut]
 
     @staticmethod
@@ -147,6 +149,7 @@ class ContractPatch(Payload, extra="forbid"):
     block_minutes: int = kept(ge=0, le=10_000_000)
     block_price: Money = kept()
     warn_at_percent: int = kept(ge=1, le=100)
+    status: Literal["draft", "active"] = kept()
 
 
 class LineIn(Payload, extra="forbid"):

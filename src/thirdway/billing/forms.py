@@ -10,6 +10,7 @@ from thirdway.billing.models import (
     BillingSettings,
     Contract,
     ContractLine,
+    ContractStatus,
     InvoiceLine,
     TimeEntry,
     Unit,
@@ -47,6 +48,7 @@ class ContractForm(ServiceValidatedForm):
             "Block hours: warn the lead partner and the client admins once this share of the "
             "hours is used (empty: 80)."
         )
+        self.fields["status"].required = False
         if self.instance.pk:
             for fixed in ("client", "practice", "kind"):
                 del self.fields[fixed]
@@ -54,6 +56,10 @@ class ContractForm(ServiceValidatedForm):
     def clean_warn_at_percent(self):
         value = self.cleaned_data.get("warn_at_percent")
         return 80 if value is None else value
+
+    def clean_status(self) -> str:
+        """Left out, a new contract is active and an existing one keeps its status."""
+        return self.cleaned_data.get("status") or self.instance.status or ContractStatus.ACTIVE
 
 
 class ContractLineForm(ServiceValidatedForm):

@@ -27,6 +27,7 @@ from thirdway.billing.models import (
     Contract,
     ContractKind,
     ContractLine,
+    ContractStatus,
     Holder,
     Invoice,
     InvoiceKind,
@@ -82,6 +83,7 @@ class Proposed:
 def _contracts(practice, first: dt.date, last: dt.date):
     return (
         Contract.objects.filter(practice=practice, starts_on__lte=last)
+        .exclude(status=ContractStatus.DRAFT)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=first))
         .select_related("client")
         .order_by("client__name", "client_id", "kind", "pk")

@@ -201,11 +201,17 @@ class ContractKind(models.TextChoices):
     BLOCK_HOURS = "block_hours", "Block hours"
 
 
+class ContractStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    ACTIVE = "active", "Active"
+
+
 class Contract(models.Model):
     """What a client buys from a practice, from ``starts_on`` to ``ends_on`` (open if empty).
 
     Contracts of one kind of one client never overlap.  The originator brought the client
-    (their origination share fades from ``originated_on``); the referrer referred it.
+    (their origination share fades from ``originated_on``); the referrer referred it.  A draft
+    (one a won sale made, say) is never invoiced until it is made active.
     """
 
     client = models.ForeignKey("clients.Client", on_delete=models.PROTECT, related_name="contracts")
@@ -234,6 +240,17 @@ class Contract(models.Model):
         null=True,
         blank=True,
         help_text="The block (in minutes) the threshold warning was last sent for.",
+    )
+    status = models.CharField(
+        max_length=10, choices=ContractStatus.choices, default=ContractStatus.ACTIVE
+    )
+    sla_policy = models.ForeignKey(
+        "sla.SlaPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The SLA policy the contract offers.",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 

@@ -51,6 +51,8 @@ CONTRACT_FIELDS = [
     "block_minutes",
     "block_price",
     "warn_at_percent",
+    "status",
+    "sla_policy",
 ]
 LINE_FIELDS = [
     "description",
