@@ -2,12 +2,11 @@
 quota.  Uploads are multipart; their bodies stream through the size limit before any of this
 runs (``vault.uploads``)."""
 
-from __future__ import annotations
 
 import datetime as dt
 from typing import Literal
 
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, File, Form, Query, Router, Schema, Status
@@ -177,7 +176,6 @@ def download_file(request, file_id: int, version: int | None = Query(None, ge=1,
 
 def file_answer(stored_file: StoredFile, number: int | None):
     from django.core.files.storage import default_storage
-    from django.http import Http404
 
     versions = stored_file.versions.all()
     chosen = versions.filter(number=number).first() if number else versions.first()
@@ -294,12 +292,13 @@ def set_permission(request, folder_id: int, payload: VaultFileGrantIn):
     return _folder_out(request, folder)
 
 
-@router.get("/vault/files/quota", response=VaultFileQuotaOut)
-def quota(request, client: Id):
-    found = get_object_or_404(Client.objects.for_user(request.auth), pk=client)
-    if not Folder.objects.for_user(request.auth).filter(client=found).exists():
-        return get_object_or_404(Client.objects.none(), pk=client)
+@router.get("/vault/files/quota/{int:client_id}", response=VaultFileQuotaOut)
+def quota(request, client_id: int):
+    """The client's quota, for whoever may read one of its folders."""
+    found = get_object_or_404(Client.objects.for_user(request.auth), pk=client_id)
     services.root_of(found)
+    if not Folder.objects.for_user(request.auth).filter(client=found).exists():
+        raise Http404
     seen = file_usage.usage(found, services.quota_of(found))
     return {
         "client_id": found.pk,

@@ -153,7 +153,9 @@ def _new_bytes(client, source_file, name: str) -> Iterator[Stored]:
         try:
             uploads.scan(source_file.chunks())
         except uploads.VirusFound as found:
-            raise invalid("file", f"The antivirus found {found}.", "a file free of malware")
+            raise invalid(
+                "file", f"The antivirus found {found}.", "a file free of malware"
+            ) from None
     reserve(client, size)
     key = ""
     try:
