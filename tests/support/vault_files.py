@@ -23,7 +23,7 @@ def put(folder, name: str, data: bytes):
 
 
 def upload(client, folder_id: int, name: str, data: bytes, **extra):
-    payload = {"folder": folder_id, "file": ContentFile(data, name=name or "x.bin")}
+    payload = {"folder": folder_id, "file": ContentFile(data, name="upload.bin")}
     if name is not None:
         payload["name"] = name
     return client.post(API, data=payload, **extra)
