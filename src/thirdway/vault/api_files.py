@@ -2,7 +2,6 @@
 quota.  Uploads are multipart; their bodies stream through the size limit before any of this
 runs (``vault.uploads``)."""
 
-
 import datetime as dt
 from typing import Literal
 
