@@ -33,6 +33,13 @@ from thirdway.vault.uploads import FileTooLarge
 from thirdway.web.forms import add_service_errors
 
 MB = 1024 * 1024
+# What each audience has without any grant on the way up (vault.file_access).
+DEFAULTS = {
+    "practice": "write (associates: read)",
+    "partner": "write",
+    "client_admin": "none",
+    "client_user": "none",
+}
 
 
 def _folder(request: HttpRequest, folder_id: int) -> tuple[Folder, dict[int, str]]:
@@ -190,7 +197,8 @@ def permissions(request: HttpRequest, folder_id: int) -> HttpResponse:
     if not can_grant(request.user, found.client):
         raise PermissionDenied("Only the practice may change who reads and writes a folder.")
     form = GrantForm(request.POST or None)
-    quota_form = QuotaForm(request.POST or None, prefix="quota")
+    limit_mb = services.quota_of(found.client).limit_bytes // MB
+    quota_form = QuotaForm(request.POST or None, prefix="quota", initial={"limit_mb": limit_mb})
     if request.method == "POST" and "quota-limit_mb" in request.POST:
         if quota_form.is_valid():
             limit = quota_form.cleaned_data["limit_mb"] * MB
@@ -242,7 +250,7 @@ def _inherited(folder: Folder) -> list[tuple[str, str, str]]:
                 shown.append((label, grants[(step.pk, audience)], where))
                 break
         else:
-            shown.append((label, "default", "the room's rule"))
+            shown.append((label, DEFAULTS[audience], "no grant: the default"))
     return shown
 
 
