@@ -104,12 +104,12 @@ def test_another_clients_files_are_not_found_on_every_endpoint(cast, api_as):
             ("get", f"{API}/{fid}/download", None),
             ("get", f"{API}/{fid}/versions", None),
             ("get", f"{API}/{fid}/notes", None),
-            ("post", f"{API}/{fid}/notes", {"body": "hi"}),
+            ("post", f"{API}/{fid}/notes", {"text": "hi"}),
             ("post", f"{API}/{fid}/restore", {"version": 1}),
             ("post", f"{API}/{fid}/copy", {"folder": folder, "name": "x"}),
             ("put", f"{API}/{fid}/expiry", {"expires_on": None}),
             ("get", f"{API}/folders/{folder}/notes", None),
-            ("post", f"{API}/folders/{folder}/notes", {"body": "hi"}),
+            ("post", f"{API}/folders/{folder}/notes", {"text": "hi"}),
             (
                 "put",
                 f"{API}/folders/{folder}/permissions",
@@ -132,7 +132,7 @@ def test_reading_is_not_writing(cast, api_as):
     bob = api_as(cast.client_user)
     assert bob.get(f"{API}/{made.pk}/download").status_code == 200
     assert upload(bob, root.pk, "mine.txt", b"x").status_code == 403
-    answer = bob.post(f"{API}/{made.pk}/notes", {"body": "hi"}, content_type="application/json")
+    answer = bob.post(f"{API}/{made.pk}/notes", {"text": "hi"}, content_type="application/json")
     assert answer.status_code == 403
     answer = bob.put(
         f"{API}/folders/{root.pk}/permissions",
@@ -141,3 +141,23 @@ def test_reading_is_not_writing(cast, api_as):
     )
     assert answer.status_code == 403
     assert StoredFile.objects.count() == 1
+
+
+def test_notes_go_on_files_and_folders(cast, api_as):
+    root, contracts, _ = tree(cast)
+    made = put(root, "plan.txt", b"plan")
+    paula = api_as(cast.partner)
+    answer = paula.post(
+        f"{API}/{made.pk}/notes", {"text": "Draft"}, content_type="application/json"
+    )
+    assert answer.status_code == 201 and answer.json()["text"] == "Draft"
+    answer = paula.post(
+        f"{API}/folders/{contracts.pk}/notes",
+        {"text": "Originals in the safe"},
+        content_type="application/json",
+    )
+    assert answer.status_code == 201
+    assert [n["text"] for n in paula.get(f"{API}/{made.pk}/notes").json()] == ["Draft"]
+    assert paula.get(f"{API}/folders/{contracts.pk}/notes").json()[0]["folder_id"] == contracts.pk
+    answer = paula.post(f"{API}/{made.pk}/notes", {"text": "  "}, content_type="application/json")
+    assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "text"

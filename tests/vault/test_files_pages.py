@@ -72,13 +72,13 @@ def test_a_file_page_shows_versions_and_takes_notes_and_an_expiry(cast, web_as):
     paula = web_as(cast.partner)
     page = paula.get(f"/vault/files/{made.pk}/")
     assert b"v2" in page.content and b"v1" in page.content
-    assert paula.post(f"/vault/files/{made.pk}/note/", {"body": "Signed copy"}).status_code == 302
+    assert paula.post(f"/vault/files/{made.pk}/note/", {"text": "Signed copy"}).status_code == 302
     assert FileNote.objects.get().body == "Signed copy"
     answer = paula.post(f"/vault/files/{made.pk}/expiry/", {"expires_on": "2030-01-31"})
     assert answer.status_code == 302
     made.refresh_from_db()
     assert made.expiry.kind == "file" and str(made.expiry.expires_on) == "2030-01-31"
-    answer = paula.post(f"/vault/files/{made.pk}/note/", {"body": " "})
+    answer = paula.post(f"/vault/files/{made.pk}/note/", {"text": " "})
     assert answer.status_code == 400
 
 

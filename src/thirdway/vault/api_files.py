@@ -71,14 +71,16 @@ class VaultFileFolderIn(Payload, extra="forbid"):
 
 
 class VaultFileNoteIn(Payload, extra="forbid"):
-    body: str = Field(max_length=FileNote.MAX_BODY)
+    """A note's text ("body" names the request body itself in errors)."""
+
+    text: str = Field(max_length=FileNote.MAX_BODY)
 
 
 class VaultFileNoteOut(Schema):
     id: int
     folder_id: int | None
     file_id: int | None
-    body: str
+    text: str = Field(alias="body")
     author_id: int | None
     created_at: dt.datetime
 
@@ -152,7 +154,7 @@ def upload_file(
     request,
     file: File[UploadedFile],
     folder: Form[Id],
-    name: Form[str] = "",
+    name: str = Form("", max_length=1000),
 ):
     """A new file (multipart ``file``) in a folder; ``name`` defaults to the file's own."""
     target = _folder(request, folder)
@@ -234,7 +236,7 @@ def file_notes(request, file_id: int):
 def add_file_note(request, file_id: int, payload: VaultFileNoteIn):
     stored_file = _file(request, file_id)
     return Status(
-        201, services.add_note(request.auth, stored_file, payload.body, source=Source.API)
+        201, services.add_note(request.auth, stored_file, payload.text, source=Source.API)
     )
 
 
@@ -280,7 +282,7 @@ def folder_notes(request, folder_id: int):
 @router.post("/vault/files/folders/{int:folder_id}/notes", response={201: VaultFileNoteOut})
 def add_folder_note(request, folder_id: int, payload: VaultFileNoteIn):
     folder = get_object_or_404(Folder.objects.for_user(request.auth), pk=folder_id)
-    return Status(201, services.add_note(request.auth, folder, payload.body, source=Source.API))
+    return Status(201, services.add_note(request.auth, folder, payload.text, source=Source.API))
 
 
 @router.put("/vault/files/folders/{int:folder_id}/permissions", response=VaultFileFolderOut)

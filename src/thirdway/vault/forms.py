@@ -114,7 +114,7 @@ class FolderForm(forms.Form):
 
 
 class FileNoteForm(forms.Form):
-    body = forms.CharField(max_length=5000, label="Note", widget=forms.Textarea(attrs={"rows": 3}))
+    text = forms.CharField(max_length=5000, label="Note", widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class FileExpiryForm(forms.Form):

@@ -349,7 +349,7 @@ def add_note(actor, target, body: str, *, source: str) -> FileNote:
     """A note on a folder or a file; writing one needs write access to the folder."""
     body = body.strip()
     if not body or len(body) > FileNote.MAX_BODY:
-        raise invalid("body", "A note has some text.", f"1 to {FileNote.MAX_BODY} characters")
+        raise invalid("text", "A note has some text.", f"1 to {FileNote.MAX_BODY} characters")
     folder = target if isinstance(target, Folder) else target.folder
     _require_write(actor, folder)
     on = {"folder": target} if isinstance(target, Folder) else {"file": target}

@@ -182,7 +182,7 @@ def folder_note(request: HttpRequest, folder_id: int) -> HttpResponse:
     form = FileNoteForm(request.POST)
     if form.is_valid():
         try:
-            services.add_note(request.user, found, form.cleaned_data["body"], source=Source.WEB)
+            services.add_note(request.user, found, form.cleaned_data["text"], source=Source.WEB)
         except ValidationError as error:
             add_service_errors(form, error)
         else:
@@ -366,7 +366,7 @@ def file_note(request: HttpRequest, file_id: int) -> HttpResponse:
         found,
         "note_form",
         form,
-        lambda data: services.add_note(request.user, found, data["body"], source=Source.WEB),
+        lambda data: services.add_note(request.user, found, data["text"], source=Source.WEB),
     )
 
 
