@@ -66,7 +66,7 @@ def test_each_role_gets_what_the_rule_says(cast, role, grants, expected):
 
 
 def test_a_subfolder_follows_its_parents_grant_at_once(cast):
-    root, contracts, year = tree(cast)
+    _root, contracts, year = tree(cast)
     put(year, "lease.pdf", b"%PDF-1.4 lease")
     files.set_grant(None, contracts, "client_user", "read", source=Source.CLI)
     assert StoredFile.objects.for_user(cast.client_user).count() == 1

@@ -12,7 +12,7 @@ from thirdway.vault.services import files
 
 
 def test_a_partner_sees_the_folder_with_its_quota_and_uploads(cast, web_as):
-    root, contracts, _ = tree(cast)
+    root, _contracts, _ = tree(cast)
     files.set_quota(None, cast.acme, 2048, source=Source.CLI)
     paula = web_as(cast.partner)
     page = paula.get(f"/vault/clients/{cast.acme.pk}/files/", follow=True)

@@ -26,7 +26,7 @@ def stored_bytes(settings) -> list[Path]:
 
 @pytest.fixture
 def acme_quota(cast, settings):
-    root, contracts, year = tree(cast)
+    root, _contracts, _year = tree(cast)
     files.set_quota(None, cast.acme, LIMIT, source=Source.CLI)
     return root
 
