@@ -3,6 +3,8 @@ follows a change of the parent at once, and every endpoint closed to another cli
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from support.vault_files import API, put, tree, upload
@@ -161,3 +163,20 @@ def test_notes_go_on_files_and_folders(cast, api_as):
     assert paula.get(f"{API}/folders/{contracts.pk}/notes").json()[0]["folder_id"] == contracts.pk
     answer = paula.post(f"{API}/{made.pk}/notes", {"text": "  "}, content_type="application/json")
     assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "text"
+
+
+def test_every_files_endpoint_answers_401_without_a_token(cast, client):
+    schema = client.get("/api/v1/openapi.json").json()
+    tried = 0
+    for url, methods in schema["paths"].items():
+        if not url.startswith(API):
+            continue
+        for method in methods:
+            path = re.sub(r"\{[a-z_]+\}", "1", url)
+            call = getattr(client, method)
+            answer = (
+                call(path) if method == "get" else call(path, {}, content_type="application/json")
+            )
+            assert answer.status_code == 401, (method, url)
+            tried += 1
+    assert tried == 17
