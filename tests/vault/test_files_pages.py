@@ -78,6 +78,10 @@ def test_a_file_page_shows_versions_and_takes_notes_and_an_expiry(cast, web_as):
     assert answer.status_code == 302
     made.refresh_from_db()
     assert made.expiry.kind == "file" and str(made.expiry.expires_on) == "2030-01-31"
+    from thirdway.vault.models import ExpiryItem
+
+    assert ExpiryItem.objects.for_user(cast.partner).filter(kind="file").count() == 1
+    assert not ExpiryItem.objects.for_user(cast.client_admin).filter(kind="file").exists()
     answer = paula.post(f"/vault/files/{made.pk}/note/", {"text": " "})
     assert answer.status_code == 400
 
