@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
+from django.db import connection
 
 from support.vault_files import API, put, tree, upload
 from thirdway.audit.models import Source
@@ -202,14 +203,19 @@ def test_parallel_uploads_never_overrun_the_quota(cast, threads_db, settings):
     use = threads_db()
     outcomes: list[str] = []
 
+    start = threading.Barrier(8)
+
     def send(number: int) -> None:
-        with use():
-            try:
+        try:
+            with use():
+                start.wait()
                 put(root, f"part-{number}.bin", bytes([number]) * 3000)
-            except FileTooLarge:
-                outcomes.append("refused")
-            else:
-                outcomes.append("stored")
+        except FileTooLarge:
+            outcomes.append("refused")
+        else:
+            outcomes.append("stored")
+        finally:
+            connection.close()
 
     workers = [threading.Thread(target=send, args=(n,)) for n in range(8)]
     for worker in workers:
