@@ -136,3 +136,18 @@ def test_another_clients_folders_and_files_are_not_found(cast, web_as):
         f"/vault/files/folders/{root.pk}/upload/", {"file": ContentFile(b"x", name="a.txt")}
     )
     assert answer.status_code == 404
+    for url, data in [
+        (f"/vault/files/folders/{root.pk}/new/", {"name": "x"}),
+        (f"/vault/files/folders/{root.pk}/note/", {"text": "x"}),
+        (f"/vault/files/folders/{root.pk}/permissions/", {"audience": "partner", "access": "none"}),
+        (f"/vault/files/{made.pk}/version/", {"file": ContentFile(b"x", name="a.txt")}),
+        (f"/vault/files/{made.pk}/restore/1/", {}),
+        (f"/vault/files/{made.pk}/copy/", {"folder": root.pk, "name": "y"}),
+        (f"/vault/files/{made.pk}/note/", {"text": "x"}),
+        (f"/vault/files/{made.pk}/expiry/", {"expires_on": "2030-01-01"}),
+        (f"/vault/files/{made.pk}/trash/", {}),
+        (f"/vault/files/{made.pk}/purge/", {}),
+    ]:
+        assert gina.post(url, data).status_code == 404, url
+    made.refresh_from_db()
+    assert made.version == 1 and made.deleted_at is None and made.expires_on is None
