@@ -110,6 +110,7 @@ def test_another_clients_files_are_not_found_on_every_endpoint(cast, api_as):
             ("post", f"{API}/{fid}/restore", {"version": 1}),
             ("post", f"{API}/{fid}/copy", {"folder": folder, "name": "x"}),
             ("put", f"{API}/{fid}/expiry", {"expires_on": None}),
+            ("post", f"{API}/{fid}/untrash", {}),
             ("get", f"{API}/folders/{folder}/notes", None),
             ("post", f"{API}/folders/{folder}/notes", {"text": "hi"}),
             (
@@ -179,4 +180,4 @@ def test_every_files_endpoint_answers_401_without_a_token(cast, client):
             )
             assert answer.status_code == 401, (method, url)
             tried += 1
-    assert tried == 17
+    assert tried == 18

@@ -90,6 +90,9 @@ def test_the_trash_counts_until_purged(cast, acme_quota):
     assert FileQuota.objects.get(client=cast.acme).used_bytes == 800
     with pytest.raises(FileTooLarge):
         put(acme_quota, "new.txt", b"y" * 300)
+    files.take_back(None, made, source=Source.CLI)
+    assert FileQuota.objects.get(client=cast.acme).used_bytes == 800
+    files.trash_file(None, made, source=Source.CLI)
     assert files.purge_file(None, made, source=Source.CLI) == 800
     assert FileQuota.objects.get(client=cast.acme).used_bytes == 0
     put(acme_quota, "new.txt", b"y" * 300)
@@ -228,3 +231,13 @@ def test_parallel_uploads_never_overrun_the_quota(cast, threads_db, settings):
         total = sum(FileVersion.objects.values_list("size", flat=True))
     assert outcomes.count("stored") == 3 and outcomes.count("refused") == 5
     assert kept == 3 and total == quota.used_bytes == 9000 <= quota.limit_bytes
+
+
+def test_a_file_taken_back_from_the_trash_cannot_shadow_a_newer_one(cast, api_as, acme_quota):
+    old = put(acme_quota, "plan.txt", b"old")
+    files.trash_file(None, old, source=Source.CLI)
+    put(acme_quota, "plan.txt", b"new")
+    answer = api_as(cast.partner).post(f"{API}/{old.pk}/untrash")
+    assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "file"
+    old.refresh_from_db()
+    assert old.deleted_at is not None

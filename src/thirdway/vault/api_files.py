@@ -221,6 +221,13 @@ def copy_file(request, file_id: int, payload: VaultFileCopyIn):
     return Status(201, made)
 
 
+@router.post("/vault/files/{int:file_id}/untrash", response=VaultFileOut)
+def take_back(request, file_id: int):
+    """A file in the trash back into its folder (a 400 if a file of its name is there now)."""
+    stored_file = _file(request, file_id)
+    return services.take_back(request.auth, stored_file, source=Source.API)
+
+
 @router.put("/vault/files/{int:file_id}/expiry", response=VaultFileOut)
 def set_expiry(request, file_id: int, payload: VaultFileExpiryIn):
     stored_file = _file(request, file_id)

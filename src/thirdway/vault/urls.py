@@ -66,5 +66,6 @@ urlpatterns = [
     path("files/<int:file_id>/note/", files.file_note, name="file_note"),
     path("files/<int:file_id>/expiry/", files.file_expiry, name="file_expiry"),
     path("files/<int:file_id>/trash/", files.file_trash, name="file_trash"),
+    path("files/<int:file_id>/untrash/", files.file_take_back, name="file_take_back"),
     path("files/<int:file_id>/purge/", files.file_purge, name="file_purge"),
 ]

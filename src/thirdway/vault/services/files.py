@@ -284,6 +284,26 @@ def trash_file(actor, stored_file: StoredFile, *, source: str) -> StoredFile:
     return stored_file
 
 
+def take_back(actor, stored_file: StoredFile, *, source: str) -> StoredFile:
+    """Out of the trash into its folder again (its bytes never left the quota)."""
+    _require_write(actor, stored_file.folder)
+    if stored_file.deleted_at is None:
+        raise invalid("file", "The file is not in the trash.", "a file in the trash")
+    if StoredFile.objects.filter(
+        folder=stored_file.folder, name=stored_file.name, deleted_at=None
+    ).exists():
+        raise _name_taken("file")
+    with transaction.atomic():
+        stored_file.deleted_at = None
+        try:
+            with transaction.atomic():
+                stored_file.save(update_fields=["deleted_at", "updated_at"])
+        except IntegrityError:
+            raise _name_taken("file") from None
+        record(actor, "file.untrash", stored_file, source=source, scope=scope(stored_file.client))
+    return stored_file
+
+
 def purge_file(actor, stored_file: StoredFile, *, source: str) -> int:
     """Delete a file in the trash for good: its bytes go and their space is freed."""
     _require_write(actor, stored_file.folder)

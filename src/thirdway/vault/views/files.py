@@ -397,6 +397,19 @@ def file_trash(request: HttpRequest, file_id: int) -> HttpResponse:
 
 @login_required
 @require_POST
+def file_take_back(request: HttpRequest, file_id: int) -> HttpResponse:
+    found = _file(request, file_id)
+    try:
+        services.take_back(request.user, found, source=Source.WEB)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(request, f"{found.name} is back in its folder.")
+    return redirect("vault:folder", found.folder_id)
+
+
+@login_required
+@require_POST
 def file_purge(request: HttpRequest, file_id: int) -> HttpResponse:
     found = _file(request, file_id)
     freed = services.purge_file(request.user, found, source=Source.WEB)
