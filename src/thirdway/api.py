@@ -35,6 +35,8 @@ from thirdway.tickets.api.router import router as tickets_router
 from thirdway.tickets.lifecycle import TransitionRefused
 from thirdway.tickets.services import AttachmentTooLarge
 from thirdway.vault.api import router as vault_router
+from thirdway.vault.api_files import router as vault_files_router
+from thirdway.vault.uploads import FileTooLarge
 
 # Where ninja says a field came from; people need only the field's own name.
 SCHEMA_LOCATIONS = {"body", "payload", "query", "file", "form", "path", "header", "filters"}
@@ -232,6 +234,7 @@ api.add_router("/", sla_router, tags=["sla"])
 api.add_router("/", tickets_router, tags=["tickets"])
 api.add_router("/", mail_router, tags=["mail"])
 api.add_router("/", vault_router, tags=["vault"])
+api.add_router("/", vault_files_router, tags=["vault"])
 api.add_router("/", billing_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])
@@ -371,6 +374,12 @@ def attachment_too_large(request: HttpRequest, exc: AttachmentTooLarge):
         "errors": validation_items(exc),
     }
     return api.create_response(request, payload, status=413)
+
+
+@api.exception_handler(FileTooLarge)
+def file_too_large(request: HttpRequest, exc: FileTooLarge):
+    """A vault file over the size limit or the client's quota: nothing was stored."""
+    return api.create_response(request, exc.payload(), status=413)
 
 
 @api.exception_handler(RequestDataTooBig)

@@ -12,6 +12,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.core.files.base import ContentFile
 from django.db import transaction
 from django.utils import timezone
 from rich.console import Console
@@ -37,6 +38,7 @@ from thirdway.tickets import services as tickets
 from thirdway.vault.services import credentials as vault_credentials
 from thirdway.vault.services import documents as vault_documents
 from thirdway.vault.services import expirations as vault_expirations
+from thirdway.vault.services import files as vault_files
 from thirdway.vault.templates_library import starter
 
 DEMO_PASSWORD = "thirdway-demo-2026"  # noqa: S105 - printed for the demo on purpose
@@ -460,6 +462,31 @@ def _small_vault(admin, rng: random.Random, clients_with_vault: int = 6) -> None
                 expires_on=today + dt.timedelta(days=days),
                 source=Source.CLI,
             )
+        _small_files(admin, client, today)
+
+
+def _small_files(admin, client, today: dt.date) -> None:
+    """A little folder tree: a shared Contracts folder the client's admins may write."""
+    root = vault_files.root_of(client)
+    contracts = vault_files.create_folder(admin, root, "Contracts", source=Source.CLI)
+    network = vault_files.create_folder(admin, root, "Network diagrams", source=Source.CLI)
+    vault_files.set_grant(admin, contracts, "client_admin", "write", source=Source.CLI)
+    lease = vault_files.upload_file(
+        admin,
+        contracts,
+        "Office lease.txt",
+        ContentFile(f"Lease of {client.name}, signed copy in the safe.\n".encode()),
+        source=Source.CLI,
+    )
+    vault_files.set_expiry(admin, lease, today + dt.timedelta(days=45), source=Source.CLI)
+    vault_files.add_note(admin, contracts, "Originals are kept at the office.", source=Source.CLI)
+    vault_files.upload_file(
+        admin,
+        network,
+        "Rack layout.txt",
+        ContentFile(b"Switch 1: ports 1-24 office; 25-48 servers.\n"),
+        source=Source.CLI,
+    )
 
 
 def _small_service_levels(admin, practices: list[Practice], by_region) -> None:

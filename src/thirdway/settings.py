@@ -80,6 +80,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Before any process_view reads the body (the CSRF check does): vault uploads stream
+    # through a size limit (docs/vault.md, "Files").
+    "thirdway.vault.uploads.FileUploadLimitMiddleware",
     "thirdway.web.middleware.PrivateAnswersMiddleware",
     "thirdway.accounts.middleware.SecondFactorMiddleware",
     "thirdway.accounts.middleware.UserTimeZoneMiddleware",
@@ -239,6 +242,12 @@ BACKUP_WITH_SECRETS = env.bool("THIRDWAY_BACKUP_WITH_SECRETS", False)
 VAULT_MASTER_KEY_FILE = env.str("THIRDWAY_VAULT_MASTER_KEY_FILE", "")
 VAULT_PREVIOUS_MASTER_KEY_FILES = env.list("THIRDWAY_VAULT_PREVIOUS_MASTER_KEY_FILES", [])
 VAULT_GENERATED_MASTER_KEY_FILE = HOME / "vault_master_key"
+# Vault files (docs/vault.md, "Files"): the largest file, each client's quota unless set on
+# its page, and the clamd socket of the antivirus hook (empty: no scan).
+VAULT_FILE_MAX_BYTES = env.int("THIRDWAY_VAULT_FILE_MAX_MB", 1024, minimum=1) * 1024 * 1024
+VAULT_QUOTA_BYTES = env.int("THIRDWAY_VAULT_QUOTA_MB", 10240, minimum=0) * 1024 * 1024
+VAULT_CLAMD_SOCKET = env.str("THIRDWAY_CLAMD_SOCKET", "")
+VAULT_CLAMD_TIMEOUT = env.int("THIRDWAY_CLAMD_TIMEOUT", 60, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

@@ -246,8 +246,8 @@ def test_every_vault_endpoint_answers_401_without_a_token(cast, client):
     schema = client.get(f"{API}/openapi.json").json()
     tried = 0
     for url, methods in schema["paths"].items():
-        if not url.startswith(f"{API}/vault/"):
-            continue
+        if not url.startswith(f"{API}/vault/") or url.startswith(f"{API}/vault/files"):
+            continue  # files: tests/vault/test_files_access.py
         for method in methods:
             path = re.sub(r"\{[a-z_]+\}", "1", url)
             response = _send(client, method, path, None if method == "get" else {})

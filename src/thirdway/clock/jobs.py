@@ -86,6 +86,11 @@ JOBS = (
         "thirdway.vault.tasks.send_expiry_reminders",
     ),
     PeriodicJob(
+        "vault.archive_expired_files",
+        dt.timedelta(hours=1),
+        "thirdway.vault.tasks.archive_expired_files",
+    ),
+    PeriodicJob(
         "insights.daily_snapshots",
         dt.timedelta(hours=1),
         "thirdway.insights.tasks.take_daily_snapshots",

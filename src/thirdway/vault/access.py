@@ -3,7 +3,8 @@
 - The network sees a client's credentials, pages and expirations when it sees the client
   (``Client.objects.for_user``); it reveals the credentials it sees.
 - A client admin sees the credentials shared with the client's admins, the pages shown to
-  admins or to all contacts, and the client's expirations.
+  admins or to all contacts, and the client's expirations (those of files aside: a file's
+  expiry is seen with the file, under the folder rule of ``file_access``).
 - A client user sees only the pages shown to all contacts.
 - Anyone else sees nothing.
 """
@@ -60,7 +61,10 @@ class DocumentQuerySet(_VaultQuerySet):
 
 class ExpiryItemQuerySet(_VaultQuerySet):
     def _for_contact(self, user, client_id):
-        return self.filter(client_id=client_id) if user.role == Role.CLIENT_ADMIN else self.none()
+        if user.role != Role.CLIENT_ADMIN:
+            return self.none()
+        # A file's expiry follows the file's folder rule: shown on the file, not here.
+        return self.filter(client_id=client_id).exclude(kind="file")
 
 
 def can_keep(user, client) -> bool:

@@ -24,7 +24,9 @@ router = Router()
 SEARCH = Query(None, max_length=MAX_QUERY)
 KindName = Literal["page", "firewall", "wifi", "m365", "application", "backup"]
 VisibilityName = Literal["network", "client_admins", "client_contacts"]
-ExpiryKindName = Literal["domain", "certificate", "licence", "warranty", "contract", "other"]
+ExpiryKindName = Literal[
+    "domain", "certificate", "licence", "warranty", "contract", "other", "file"
+]
 
 
 def _client(request, client_id: int) -> Client:

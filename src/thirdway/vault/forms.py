@@ -93,3 +93,67 @@ class ExpiryForm(_LinkedForm):
 
 class SnoozeForm(forms.Form):
     until = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+
+
+# --- files -----------------------------------------------------------------------------------
+
+
+class FileUploadForm(forms.Form):
+    file = forms.FileField(allow_empty_file=True)
+    name = forms.CharField(
+        max_length=1000, required=False, help_text="Leave empty to keep the file's own name."
+    )
+
+
+class FileVersionForm(forms.Form):
+    file = forms.FileField(allow_empty_file=True, label="New version")
+
+
+class FolderForm(forms.Form):
+    name = forms.CharField(max_length=1000, label="New folder")
+
+
+class FileNoteForm(forms.Form):
+    text = forms.CharField(max_length=5000, label="Note", widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class FileExpiryForm(forms.Form):
+    expires_on = forms.DateField(
+        required=False,
+        label="Expires on",
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text="After this day the file leaves the lists and is archived; reminders come "
+        "before. Empty: never.",
+    )
+
+
+class FileCopyForm(forms.Form):
+    folder = forms.TypedChoiceField(coerce=int, label="Copy into")
+    name = forms.CharField(max_length=1000)
+
+    def __init__(self, *args, folders, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["folder"].choices = folders
+
+
+class GrantForm(forms.Form):
+    audience = forms.ChoiceField(
+        choices=[
+            ("practice", "The practice (admins, desk, associates)"),
+            ("partner", "Partners"),
+            ("client_admin", "The client's admins"),
+            ("client_user", "The client's users"),
+        ]
+    )
+    access = forms.ChoiceField(
+        choices=[
+            ("inherit", "As the parent folder"),
+            ("none", "No access"),
+            ("read", "Read"),
+            ("write", "Read and write"),
+        ]
+    )
+
+
+class QuotaForm(forms.Form):
+    limit_mb = forms.IntegerField(min_value=0, max_value=2**40, label="Quota (MB)")

@@ -11,6 +11,7 @@ from thirdway.vault.access import (
     DocumentQuerySet,
     ExpiryItemQuerySet,
 )
+from thirdway.vault.file_access import FolderQuerySet, StoredFileQuerySet
 from thirdway.vault.reminders import DEFAULT_STEPS, format_steps
 
 
@@ -163,6 +164,7 @@ class ExpiryKind(models.TextChoices):
     LICENCE = "licence", "Licence"
     WARRANTY = "warranty", "Warranty"
     CONTRACT = "contract", "Contract"
+    FILE = "file", "File"
     OTHER = "other", "Other"
 
 
@@ -224,3 +226,175 @@ class ExpiryReminder(models.Model):
 
     def __str__(self) -> str:
         return f"reminder {self.step_days} days before {self.expires_on} of item {self.item_id}"
+
+
+# --- files -------------------------------------------------------------------------------------
+
+
+class Audience(models.TextChoices):
+    """Who a folder's grant speaks to (docs/vault.md, "Files: who may read and write")."""
+
+    PRACTICE = "practice", "The practice (admins, desk, associates)"
+    PARTNER = "partner", "Partners"
+    CLIENT_ADMIN = "client_admin", "The client's admins"
+    CLIENT_USER = "client_user", "The client's users"
+
+
+class Access(models.TextChoices):
+    NONE = "none", "No access"
+    READ = "read", "Read"
+    WRITE = "write", "Read and write"
+
+
+class FileQuota(models.Model):
+    """How many bytes a client's files may hold and hold now.  ``used_bytes`` only moves through
+    one conditional UPDATE (``services.files.reserve``), so parallel writers never overrun it."""
+
+    client = models.OneToOneField(
+        "clients.Client", on_delete=models.CASCADE, primary_key=True, related_name="+"
+    )
+    limit_bytes = models.BigIntegerField()
+    used_bytes = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(used_bytes__gte=0), name="vault_quota_used_not_negative"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"quota of client {self.client_id}"
+
+
+class Folder(models.Model):
+    """A folder of a client's files; the folder without a parent is the client's root."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.CASCADE, related_name="children"
+    )
+    name = models.CharField(max_length=255)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = FolderQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint("parent", "name", name="vault_folder_name_unique"),
+            models.UniqueConstraint(
+                "client", condition=models.Q(parent=None), name="vault_folder_one_root"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or "/"
+
+
+class FolderGrant(models.Model):
+    """An explicit grant of a folder to an audience; subfolders inherit it until a nearer
+    grant for the same audience says otherwise."""
+
+    folder = models.ForeignKey(Folder, on_delete=models.CASCADE, related_name="grants")
+    audience = models.CharField(max_length=20, choices=Audience.choices)
+    access = models.CharField(max_length=10, choices=Access.choices)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("folder", "audience", name="vault_folder_grant_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.audience} {self.access} on folder {self.folder_id}"
+
+
+class StoredFile(models.Model):
+    """A file in a folder; its bytes are its versions (the newest is current).
+
+    After ``expires_on`` it leaves the ordinary lists and is archived; deleted files wait in
+    the trash (still counted in the quota) until purged."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    folder = models.ForeignKey(Folder, on_delete=models.CASCADE, related_name="files")
+    name = models.CharField(max_length=255)
+    size = models.BigIntegerField(default=0)
+    content_type = models.CharField(max_length=100, blank=True)
+    version = models.PositiveIntegerField(default=0)
+    expires_on = models.DateField(null=True, blank=True)
+    expiry = models.OneToOneField(
+        ExpiryItem, null=True, blank=True, on_delete=models.SET_NULL, related_name="stored_file"
+    )
+    archived_at = models.DateTimeField(null=True, blank=True)
+    deleted_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = StoredFileQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "folder",
+                "name",
+                condition=models.Q(deleted_at=None),
+                name="vault_file_name_unique",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FileVersion(models.Model):
+    """The bytes of one version of a file, kept under a key the server made."""
+
+    file = models.ForeignKey(StoredFile, on_delete=models.CASCADE, related_name="versions")
+    number = models.PositiveIntegerField()
+    storage_key = models.CharField(max_length=100, unique=True)
+    size = models.BigIntegerField()
+    content_type = models.CharField(max_length=100)
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-number"]
+        constraints = [models.UniqueConstraint("file", "number", name="vault_file_version_unique")]
+
+    def __str__(self) -> str:
+        return f"version {self.number} of file {self.file_id}"
+
+
+class FileNote(models.Model):
+    """A note on a folder or on a file (one of the two)."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    folder = models.ForeignKey(
+        Folder, null=True, blank=True, on_delete=models.CASCADE, related_name="notes"
+    )
+    file = models.ForeignKey(
+        StoredFile, null=True, blank=True, on_delete=models.CASCADE, related_name="notes"
+    )
+    body = models.TextField()
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    MAX_BODY = 5000
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(folder__isnull=True) ^ models.Q(file__isnull=True),
+                name="vault_note_on_folder_or_file",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"note {self.pk}"

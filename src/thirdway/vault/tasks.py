@@ -10,3 +10,10 @@ def send_expiry_reminders() -> None:
     from thirdway.vault.services.expirations import send_due_reminders
 
     send_due_reminders()
+
+
+@task()
+def archive_expired_files() -> None:
+    from thirdway.vault.services.files import archive_expired
+
+    archive_expired()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from thirdway.vault.views import common, credentials, documents, expirations
+from thirdway.vault.views import common, credentials, documents, expirations, files
 
 app_name = "vault"
 urlpatterns = [
@@ -46,4 +46,26 @@ urlpatterns = [
         name="expiry_acknowledge",
     ),
     path("expirations/<int:item_id>/snooze/", expirations.expiry_snooze, name="expiry_snooze"),
+    path("clients/<int:client_id>/files/", files.files_home, name="files_home"),
+    path("clients/<int:client_id>/files/quota/", files.quota_bar, name="quota_bar"),
+    # Uploads live under files/ (vault.uploads streams them through the size limit).
+    path("files/folders/<int:folder_id>/", files.folder, name="folder"),
+    path("files/folders/<int:folder_id>/upload/", files.upload, name="folder_upload"),
+    path("files/folders/<int:folder_id>/new/", files.folder_create, name="folder_create"),
+    path("files/folders/<int:folder_id>/note/", files.folder_note, name="folder_note"),
+    path(
+        "files/folders/<int:folder_id>/permissions/",
+        files.permissions,
+        name="folder_permissions",
+    ),
+    path("files/<int:file_id>/", files.file_detail, name="file_detail"),
+    path("files/<int:file_id>/download/", files.file_download, name="file_download"),
+    path("files/<int:file_id>/version/", files.file_version, name="file_version"),
+    path("files/<int:file_id>/restore/<int:number>/", files.file_restore, name="file_restore"),
+    path("files/<int:file_id>/copy/", files.file_copy, name="file_copy"),
+    path("files/<int:file_id>/note/", files.file_note, name="file_note"),
+    path("files/<int:file_id>/expiry/", files.file_expiry, name="file_expiry"),
+    path("files/<int:file_id>/trash/", files.file_trash, name="file_trash"),
+    path("files/<int:file_id>/untrash/", files.file_take_back, name="file_take_back"),
+    path("files/<int:file_id>/purge/", files.file_purge, name="file_purge"),
 ]

@@ -10,7 +10,7 @@ from django.shortcuts import get_object_or_404, render
 
 from thirdway.clients.models import Client
 from thirdway.vault.access import can_keep
-from thirdway.vault.models import Credential, Document, ExpiryItem
+from thirdway.vault.models import Credential, Document, ExpiryItem, Folder
 from thirdway.web.forms import add_service_errors
 
 
@@ -26,7 +26,7 @@ def _sees_any(user, client: Client) -> bool:
     return (
         any(
             model.objects.for_user(user).filter(client=client).exists()
-            for model in (Credential, Document, ExpiryItem)
+            for model in (Credential, Document, ExpiryItem, Folder)
         )
         or user.role == "client_admin"
     )
