@@ -181,6 +181,8 @@ def get_check(request: HttpRequest, check_id: int):
 @router.post("/monitoring/checks", response={201: CheckOut})
 def create_check(request: HttpRequest, payload: CheckIn):
     data = _ids(payload.model_dump(), "site", "asset", "parent", "agent")
+    if data["kind"].startswith("agent_") and "interval_seconds" not in payload.model_fields_set:
+        del data["interval_seconds"]  # agent checks run every minute unless told otherwise
     client = find_visible(monitored_clients(request.auth), "client", data.pop("client"))
     return Status(201, services.create_check(request.auth, client, source=Source.API, **data))
 
