@@ -129,7 +129,7 @@ def enrol(
     if not secret.startswith(ENROL_PREFIX) or len(secret) > 100:
         return None
     token = (
-        AgentEnrolmentToken.objects.select_for_update()
+        AgentEnrolmentToken.objects.select_for_update(of=("self",))
         .select_related("client", "site")
         .filter(digest=token_digest(secret))
         .first()
