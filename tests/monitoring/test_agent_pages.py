@@ -72,3 +72,32 @@ def test_who_may_see_and_change_agents(cast, web_as):
     own = web_as(cast.client_admin).get(f"/monitoring/clients/{cast.acme.pk}/agents/")
     assert own.status_code == 200 and "Revoke" not in own.content.decode()
     assert Agent.objects.get().revoked_at is None
+
+
+def test_an_agent_check_is_made_with_the_check_form(cast, web_as):
+    agent = enrolled(cast)
+    page = web_as(cast.partner)
+    url = f"/monitoring/clients/{cast.acme.pk}/checks/new/"
+    form = {
+        "name": "Root disk",
+        "kind": "agent_metric",
+        "agent": agent.pk,
+        "metric": "disk:/",
+        "duration_seconds": "300",
+        "critical_threshold": "90",
+        "expected_status": "200",
+        "period_seconds": "86400",
+        "grace_seconds": "3600",
+        "interval_seconds": "60",
+        "retry_interval_seconds": "60",
+        "max_attempts": "3",
+        "timeout_seconds": "10",
+        "dependency_delay_seconds": "120",
+        "opens_tickets": "on",
+    }
+    refused = page.post(url, {**form, "metric": "load"}).content.decode()
+    assert "cpu, memory or disk:/a/mount/point" in refused
+    assert page.post(url, form).status_code == 302
+    check = agent.checks.get()
+    assert check.metric == "disk:/" and check.duration_seconds == 300
+    assert agents.config_of(agent)["checks"][0]["duration_seconds"] == 300

@@ -99,6 +99,7 @@ class CheckForm(ServiceValidated):
             self.fields["kind"].disabled = True
         self.fields["parent"].queryset = parents
         self.fields["agent"].queryset = client.agents.filter(revoked_at__isnull=True)
+        self.fields["duration_seconds"].required = False  # only agent checks use it
         if not may_allow_private:
             del self.fields["allow_private_target"]
 
