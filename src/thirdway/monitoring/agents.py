@@ -199,24 +199,24 @@ def checks_of(agent: Agent):
 
 def config_of(agent: Agent) -> dict:
     """What the agent runs: its checks and how often; ``etag`` changes when any of it does."""
-    checks = [
-        {
-            "id": check.pk,
-            "kind": check.kind,
-            "metric": check.metric,
-            "target": check.target,
-            "duration_seconds": check.duration_seconds,
-        }
-        for check in checks_of(agent)
-    ]
-    intervals = checks_of(agent).values_list("interval_seconds", flat=True)
-    interval = min([DEFAULT_INTERVAL, *intervals]) if checks else DEFAULT_INTERVAL
+    rows = checks_of(agent).values_list(
+        "pk", "kind", "metric", "target", "duration_seconds", "interval_seconds"
+    )
+    checks, interval = [], DEFAULT_INTERVAL
+    for pk, kind, metric, target, duration, every in rows:
+        checks.append(
+            {
+                "id": pk,
+                "kind": kind,
+                "metric": metric,
+                "target": target,
+                "duration_seconds": duration,
+            }
+        )
+        interval = min(interval, every)
     body = json.dumps([interval, checks], sort_keys=True).encode()
-    return {
-        "interval_seconds": interval,
-        "checks": checks,
-        "etag": hashlib.sha256(body).hexdigest()[:16],
-    }
+    etag = hashlib.sha256(body).hexdigest()[:16]
+    return {"interval_seconds": interval, "checks": checks, "etag": etag}
 
 
 # --- results -----------------------------------------------------------------------------------
