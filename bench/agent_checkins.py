@@ -147,6 +147,7 @@ def main() -> int:
     env.pop("THIRDWAY_DATABASE_URL", None)
     if args.database_url:
         env["THIRDWAY_DATABASE_URL"] = args.database_url
+        thirdway("manage", "migrate", "-v", "0", env=env)
         thirdway("manage", "flush", "--no-input", env=env, stdout=subprocess.DEVNULL)
     thirdway("demo", "--size", "small", env=env, stdout=subprocess.DEVNULL)
     enrolled = thirdway(

@@ -123,12 +123,14 @@ def test_a_heartbeat_hands_the_checks_and_writes_last_seen_at_most_every_30_s(ca
     agent, secret = enrol(cast)
     check = disk_check(cast, agent)
     sent_at = (timezone.now() + dt.timedelta(seconds=90)).isoformat()
-    first = send(as_agent(secret), "post", f"{AGENT}/heartbeat", {"sent_at": sent_at})
+    body = {"sent_at": sent_at, "buffered": 3, "dropped": 2}
+    first = send(as_agent(secret), "post", f"{AGENT}/heartbeat", body)
     assert first.status_code == 200, first.content
     config = first.json()["config"]
     assert [c["id"] for c in config["checks"]] == [check.pk]
     assert 85 < first.json()["skew_seconds"] < 95
     seen = Agent.objects.get().last_seen_at
+    assert (Agent.objects.get().results_buffered, Agent.objects.get().results_dropped) == (3, 2)
     again = send(as_agent(secret), "post", f"{AGENT}/heartbeat", {"etag": config["etag"]})
     assert again.json()["config"]["checks"] is None  # nothing changed
     assert Agent.objects.get().last_seen_at == seen  # coalesced

@@ -145,8 +145,8 @@ class AgentHeartbeatIn(Payload, extra="forbid"):
     sent_at: Moment | None = Field(None, description="The agent's clock when it sent this.")
     etag: str = Field("", max_length=32, description="The etag of the config the agent has.")
     agent_version: str = Field("", max_length=40)
-    buffered: int = Field(0, ge=0, le=10_000_000, description="Results waiting on disk.")
-    dropped: int = Field(0, ge=0, le=10_000_000, description="Results dropped since enrolment.")
+    buffered: int = Field(0, ge=0, le=2_000_000_000, description="Results waiting on disk.")
+    dropped: int = Field(0, ge=0, le=2_000_000_000, description="Results dropped since enrolment.")
 
 
 class AgentHeartbeatOut(Schema):
@@ -160,7 +160,7 @@ def agent_heartbeat(request: HttpRequest, payload: AgentHeartbeatIn, response: H
     """I am alive; what should I run?  Cheap: last seen is written at most every 30 s."""
     now = _stamped(response)
     skew = _skew(payload.sent_at, now)
-    agents.seen(request.auth, now, skew)
+    agents.seen(request.auth, now, skew, (payload.buffered, payload.dropped))
     config = agents.config_of(request.auth)
     if payload.etag and payload.etag == config["etag"]:
         config["checks"] = None
@@ -324,6 +324,8 @@ class AgentOut(Schema):
     enrolled_at: dt.datetime
     last_seen_at: dt.datetime | None
     last_skew_seconds: float | None
+    results_buffered: int
+    results_dropped: int
     revoked_at: dt.datetime | None
 
 

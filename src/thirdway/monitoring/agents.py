@@ -184,12 +184,17 @@ def agent_for(secret: str) -> Agent | None:
 # --- heartbeat and configuration ---------------------------------------------------------------
 
 
-def seen(agent: Agent, now: dt.datetime, skew: float | None = None) -> bool:
-    """Note that the agent was seen, at most once per ``SEEN_EVERY`` (True when written)."""
+def seen(
+    agent: Agent, now: dt.datetime, skew: float | None = None, buffer: tuple[int, int] | None = None
+) -> bool:
+    """Note that the agent was seen (with its clock's skew and its buffer: waiting, dropped),
+    at most once per ``SEEN_EVERY`` (True when written)."""
     stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - SEEN_EVERY)
     changes: dict = {"last_seen_at": now}
     if skew is not None:
         changes["last_skew_seconds"] = round(skew, 3)
+    if buffer is not None:
+        changes["results_buffered"], changes["results_dropped"] = buffer
     return Agent.objects.filter(stale, pk=agent.pk).update(**changes) == 1
 
 

@@ -434,6 +434,9 @@ class Agent(models.Model):
     )
     last_seen_at = models.DateTimeField(null=True, blank=True)
     last_skew_seconds = models.FloatField(null=True, blank=True)
+    # What the agent last said of its buffer: results waiting, and dropped since it enrolled.
+    results_buffered = models.PositiveIntegerField(default=0)
+    results_dropped = models.PositiveIntegerField(default=0)
     inventory = models.JSONField(default=dict, blank=True)
     inventory_at = models.DateTimeField(null=True, blank=True)
     revoked_at = models.DateTimeField(null=True, blank=True)
