@@ -124,6 +124,7 @@ def test_a_heartbeat_hands_the_checks_and_writes_last_seen_at_most_every_30_s(ca
     check = disk_check(cast, agent)
     sent_at = (timezone.now() + dt.timedelta(seconds=90)).isoformat()
     body = {"sent_at": sent_at, "buffered": 3, "dropped": 2}
+    Agent.objects.update(last_seen_at=timezone.now() - dt.timedelta(seconds=31))
     first = send(as_agent(secret), "post", f"{AGENT}/heartbeat", body)
     assert first.status_code == 200, first.content
     config = first.json()["config"]
