@@ -19,11 +19,12 @@ from thirdway_agent.buffer import Buffer
 from thirdway_agent.client import Unauthorized
 from thirdway_agent.config import load
 
-from monitoring.conftest import closed_port
 from thirdway.audit.models import Source
 from thirdway.monitoring import agents, services
 from thirdway.monitoring.models import Agent, Alert, AssetChange, CheckResult
 from thirdway.tickets.models import Ticket
+
+from .conftest import closed_port
 
 
 @pytest.fixture

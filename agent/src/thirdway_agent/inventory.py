@@ -65,7 +65,9 @@ def _interfaces() -> list[dict]:
     for name, addresses in sorted(psutil.net_if_addrs().items())[:256]:
         mac = next((a.address for a in addresses if a.family == psutil.AF_LINK), "")
         ips = [a.address for a in addresses if a.family in (socket.AF_INET, socket.AF_INET6)]
-        found.append({"name": name[:64], "mac": mac[:64], "addresses": [ip[:64] for ip in ips][:32]})
+        found.append(
+            {"name": name[:64], "mac": mac[:64], "addresses": [ip[:64] for ip in ips][:32]}
+        )
     return found
 
 
