@@ -124,7 +124,8 @@ class Agent:
         """One round; raises Unauthorized when the server no longer knows this agent."""
         alive = self.heartbeat()
         measured = self.measure()
-        delivered = self.deliver() if alive or self.buffer.count() else 0
+        # Unreachable (or asked to wait): keep everything for the next round.
+        delivered = self.deliver() if alive else 0
         if alive:
             self.send_inventory()
         return {"alive": alive, "measured": measured, "delivered": delivered}
