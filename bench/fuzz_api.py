@@ -9,7 +9,7 @@ client user one API token each, serves the app with ``thirdway serve`` on a free
 bounded number of examples per operation and a fixed seed.  Prints, per token, the operations
 tested, the test cases sent and the failures by schemathesis code (ST101: a server error).
 Exits non-zero when either run finds a failure; the schemathesis output and JUnit reports stay
-in ``--reports`` for reading.  ``.ci/run`` calls it.
+in ``--reports`` for reading.  ``.ci/run`` calls it with ``--examples 8``.
 """
 
 from __future__ import annotations

@@ -6,6 +6,7 @@ Built through the services, as a practice would build it, so audit records exist
 from __future__ import annotations
 
 import datetime as dt
+import os
 from dataclasses import dataclass
 
 import pytest
@@ -32,6 +33,34 @@ pytest_plugins = [
     "support.browser",
     "support.threads",
 ]
+
+# What makes a test reach the suite's database: pytest-django's marker or fixtures, or the
+# ``database`` marker of tests that start a database of their own on the suite's server.
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_reset_sequences", "django_db_serialized_rollback"}
+)
+
+
+def reaches_database(item: pytest.Item) -> bool:
+    if item.get_closest_marker("django_db") or item.get_closest_marker("database"):
+        return True
+    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """With THIRDWAY_TESTS_DATABASE_ONLY=1 only the tests that reach a database run.
+
+    CI runs the whole suite on SQLite, then again on PostgreSQL; a test that never touches a
+    database (the engines, the simulator, parsing, the layering) gives the same answer on both,
+    so the second run leaves it out.
+    """
+    if os.environ.get("THIRDWAY_TESTS_DATABASE_ONLY") != "1":
+        return
+    kept = [item for item in items if reaches_database(item)]
+    if len(kept) < len(items):
+        config.hook.pytest_deselected(items=[item for item in items if not reaches_database(item)])
+        items[:] = kept
+
 
 PASSWORD = "correct-horse-battery-staple"
 OFFICE_HOURS = {day: [["09:00", "17:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}

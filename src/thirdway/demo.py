@@ -294,6 +294,7 @@ def _load_small(rng: random.Random, client_count: int = 120) -> None:
     _small_vault(admin, rng)
     _small_monitoring(admin)
     _small_contracts(admin, practices)
+    _small_report(admin)
 
 
 def _small_monitoring(admin, clients_watched: int = 6) -> None:
@@ -371,6 +372,40 @@ def _small_agent(admin, client) -> None:
             }
         ],
     )
+
+
+def _small_report(admin) -> None:
+    """The demo client's monthly report of last month, released: three tickets on one device
+    last month make its first recommendation (the client admin login reads it)."""
+    from thirdway.insights import report_sources
+    from thirdway.insights import services as insights
+    from thirdway.tickets.models import Ticket
+
+    client = Client.objects.order_by("pk").first()
+    asset = Asset.objects.filter(client=client).order_by("pk").first()
+    if client is None or asset is None:
+        return
+    first, _ = report_sources.period_before("monthly", timezone.now().date())
+    for day in (4, 11, 19):
+        ticket = tickets.create_ticket(
+            admin,
+            client,
+            subject=f"{asset.name} will not start",
+            body_text="It stays on a black screen.",
+            category="Endpoints",
+            asset_id=asset.pk,
+            source=Source.CLI,
+        )
+        moment = dt.datetime.combine(first.replace(day=day), dt.time(9), tzinfo=dt.UTC)
+        Ticket.objects.filter(pk=ticket.pk).update(  # as if opened and solved last month
+            created_at=moment,
+            first_responded_at=moment + dt.timedelta(minutes=40),
+            resolved_at=moment + dt.timedelta(hours=5),
+            status="resolved",
+        )
+    insights.set_report_schedule(admin, client, "monthly", source=Source.CLI)
+    report = insights.make_report(admin, client, "monthly", first, source=Source.CLI)
+    insights.release_report(admin, report, source=Source.CLI)
 
 
 def _small_contracts(admin, practices: list[Practice], clients_billed: int = 6) -> None:

@@ -75,7 +75,7 @@ PURE_FLOORS: tuple[tuple[str, ...], ...] = (
         "playbooks.recurrence",
         "playbooks.library",
     ),
-    ("monitoring.engine", "insights.figures"),
+    ("monitoring.engine", "insights.figures", "insights.client_reports"),
     ("sla.engine", "tickets.lifecycle", "billing.engine"),
     # supervisor: the parent of ``thirdway serve``, held to the standard library
     ("weekly_hours", "distance", "layers", "supervisor"),

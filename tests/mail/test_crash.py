@@ -103,6 +103,7 @@ def _count(database: Database, sql: str) -> int:
         return -1
 
 
+@pytest.mark.database
 def test_a_killed_poller_leaves_every_message_processed_once(dovecot, crash_home):
     environment, database = crash_home
     connection = dovecot.connect("crash")

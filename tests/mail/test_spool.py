@@ -192,6 +192,7 @@ def test_a_mistyped_pipe_is_retried_not_bounced(tmp_path):
     assert "unrecognized arguments: --mailbx" in run.stderr.decode()
 
 
+@pytest.mark.database
 def test_the_worker_catches_up_on_start_then_watches_the_spool(tmp_path):
     """Messages piped while no worker runs wait in the spool; a worker started drains them,
     and makes what is piped while it runs a ticket without waiting for the clock."""

@@ -91,6 +91,11 @@ JOBS = (
         "thirdway.insights.tasks.take_daily_snapshots",
     ),
     PeriodicJob(
+        "insights.client_reports",
+        dt.timedelta(hours=1),
+        "thirdway.insights.tasks.run_client_reports",
+    ),
+    PeriodicJob(
         "tasks.prune_finished", dt.timedelta(days=1), "thirdway.clock.jobs.prune_finished_tasks"
     ),
 )

@@ -76,3 +76,21 @@ class SnapshotQuerySet(models.QuerySet):
         if contact is not None and user.role == Role.CLIENT_ADMIN:
             return self.filter(scope="client", client_id=contact.client_id)
         return self.none()
+
+
+class ReportQuerySet(models.QuerySet):
+    """Client reports: practice admins and the desk see all; partners and associates those of
+    the clients they see (drafts included: they preview them); a client admin their own
+    organisation's released reports; nobody else any."""
+
+    def for_user(self, user) -> ReportQuerySet:
+        if not _active(user):
+            return self.none()
+        if user.role in SEES_ALL:
+            return self.all()
+        if user.role in (Role.PARTNER, Role.ASSOCIATE):
+            return self.filter(client_id__in=_client_ids(user))
+        contact = _contact(user)
+        if contact is not None and user.role == Role.CLIENT_ADMIN:
+            return self.filter(client_id=contact.client_id, status="released")
+        return self.none()

@@ -6,12 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
+from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
 from thirdway.audit.models import Source
-from thirdway.insights import reports, services
-from thirdway.insights.models import COMMENT_LENGTH, CsatResponse
+from thirdway.insights import report_pdf, reports, services
+from thirdway.insights.models import COMMENT_LENGTH, ClientReport, CsatResponse
 from thirdway.payloads import Payload
 from thirdway.tickets.models import Ticket
 
@@ -157,3 +159,159 @@ def partner_scorecard(request, partner_id: int):
 
 def _card(card: dict) -> dict:
     return {**card, "partner_id": card["partner"].pk}
+
+
+# --- client reports ------------------------------------------------------------------------------
+
+
+class ReportEvidenceOut(Schema):
+    kind: str
+    id: int
+    label: str
+
+
+class ReportSlaOut(Schema):
+    clock: str
+    label: str
+    measured: int
+    met: int
+    attainment: float | None
+    target: float
+    missed: list[ReportEvidenceOut]
+
+
+class ReportCategoryOut(Schema):
+    category: str
+    opened: int
+    resolved: int
+
+
+class ReportRecurringOut(Schema):
+    kind: str
+    label: str
+    count: int
+    tickets: list[ReportEvidenceOut]
+    asset: ReportEvidenceOut | None
+
+
+class ReportCheckOut(Schema):
+    id: int
+    name: str
+    kind: str
+    status: str
+    uptime: float | None
+    alerts: int
+
+
+class ReportDeviceOut(Schema):
+    id: int | None
+    name: str
+    kind: str
+    health: str
+    tickets: int
+    checks: list[ReportCheckOut]
+
+
+class ReportRiskOut(Schema):
+    kind: str
+    text: str
+    evidence: list[ReportEvidenceOut]
+
+
+class ReportSatisfactionOut(Schema):
+    count: int
+    average: float | None
+    scores: dict[str, int]
+    low: list[ReportEvidenceOut]
+
+
+class ReportRecommendationOut(Schema):
+    rule: str
+    text: str
+    evidence: list[ReportEvidenceOut]
+
+
+class ReportFiguresOut(Schema):
+    client_id: int
+    client_name: str
+    cadence: str
+    first_day: dt.date
+    last_day: dt.date
+    opened: int
+    resolved: int
+    open_at_end: int
+    sla: list[ReportSlaOut]
+    categories: list[ReportCategoryOut]
+    recurring: list[ReportRecurringOut]
+    devices: list[ReportDeviceOut]
+    checks_up: int
+    checks_down: int
+    alerts_in_period: int
+    risks: list[ReportRiskOut]
+    satisfaction: ReportSatisfactionOut
+    recommendations: list[ReportRecommendationOut]
+
+
+class ClientReportOut(Schema):
+    id: int
+    client_id: int
+    cadence: str
+    period: str
+    period_start: dt.date
+    period_end: dt.date
+    status: str
+    created_at: dt.datetime
+    released_at: dt.datetime | None
+    recommendations: int
+    pdf_url: str
+
+
+class ClientReportDetailOut(ClientReportOut):
+    figures: ReportFiguresOut
+
+
+def _report(report: ClientReport) -> dict:
+    return {
+        "id": report.pk,
+        "client_id": report.client_id,
+        "cadence": report.cadence,
+        "period": report.period_label,
+        "period_start": report.period_start,
+        "period_end": report.period_end,
+        "status": report.status,
+        "created_at": report.created_at,
+        "released_at": report.released_at,
+        "recommendations": len(report.figures.get("recommendations", [])),
+        "pdf_url": reverse("insights:report_pdf", args=[report.pk]),
+    }
+
+
+@router.get("/insights/reports", response=list[ClientReportOut])
+def list_client_reports(
+    request,
+    client_id: int | None = Query(None, ge=1, le=2**62),
+    limit: int = Query(100, ge=1, le=500),
+):
+    """The client reports you may see (a client admin: its organisation's released ones)."""
+    reports = ClientReport.objects.for_user(request.user)
+    if client_id is not None:
+        reports = reports.filter(client_id=client_id)
+    return [_report(r) for r in reports[:limit]]
+
+
+@router.get("/insights/reports/{report_id}", response=ClientReportDetailOut)
+def get_client_report(request, report_id: int):
+    """One report with all its figures, as they were when it was made."""
+    report = get_object_or_404(ClientReport.objects.for_user(request.user), pk=report_id)
+    return {**_report(report), "figures": report.figures}
+
+
+@router.get("/insights/reports/{report_id}/pdf")
+def get_client_report_pdf(request, report_id: int):
+    """The report as a PDF (application/pdf)."""
+    report = get_object_or_404(ClientReport.objects.for_user(request.user), pk=report_id)
+    response = HttpResponse(
+        report_pdf.render(report, report.figures), content_type="application/pdf"
+    )
+    response["Content-Disposition"] = f'inline; filename="report-{report.pk}.pdf"'
+    return response

@@ -1,10 +1,11 @@
-"""The rating form (a click on one of the buttons sends the score)."""
+"""The rating form (a click on one of the buttons sends the score), and the client reports'
+forms: making a report now, and the practice's auto-release rule."""
 
 from __future__ import annotations
 
 from django import forms
 
-from thirdway.insights.models import COMMENT_LENGTH, Rating
+from thirdway.insights.models import AUTO_RELEASE_MAX, COMMENT_LENGTH, Rating
 
 
 class RatingForm(forms.Form):
@@ -14,4 +15,38 @@ class RatingForm(forms.Form):
         max_length=COMMENT_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Anything to add? (optional)",
+    )
+
+
+class MakeReportForm(forms.Form):
+    """Make the draft of one ended month or quarter for a client now."""
+
+    client = forms.TypedChoiceField(coerce=int, choices=())
+    cadence = forms.ChoiceField(
+        choices=[("monthly", "Month"), ("quarterly", "Quarter")], label="Period"
+    )
+    month = forms.DateField(
+        input_formats=["%Y-%m"],
+        widget=forms.DateInput(attrs={"type": "month"}, format="%Y-%m"),
+        label="Month (a quarter: any month of it)",
+        help_text="YYYY-MM",
+    )
+
+    def __init__(self, *args, clients=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["client"].choices = [(c.pk, c.name) for c in clients]
+
+    def clean_month(self):
+        month = self.cleaned_data["month"]
+        if not 2000 <= month.year <= 2099:
+            raise forms.ValidationError("A month from 2000-01 to 2099-12.")
+        return month
+
+
+class ReportPolicyForm(forms.Form):
+    auto_release_days = forms.IntegerField(
+        min_value=0,
+        max_value=AUTO_RELEASE_MAX,
+        label="Release drafts by themselves after (days)",
+        help_text=f"0: never, a person releases each report; at most {AUTO_RELEASE_MAX}.",
     )

@@ -3,11 +3,12 @@ of the service figures that make trends cheap to draw."""
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from thirdway.insights.access import CsatQuerySet, SnapshotQuerySet
+from thirdway.insights.access import CsatQuerySet, ReportQuerySet, SnapshotQuerySet
 
 COMMENT_LENGTH = 1000
 LOW_SCORE = 2  # a score at or below this opens a follow-up ticket for the lead partner
@@ -121,3 +122,102 @@ class DailySnapshot(models.Model):
     @property
     def csat_average(self) -> float | None:
         return None if not self.csat_count else self.csat_sum / self.csat_count
+
+
+# --- client reports ------------------------------------------------------------------------------
+
+
+class Cadence(models.TextChoices):
+    OFF = "off", "Off"
+    MONTHLY = "monthly", "Monthly"
+    QUARTERLY = "quarterly", "Quarterly"
+
+
+class ReportSchedule(models.Model):
+    """How often a client gets a report made for it (a client without a row: never)."""
+
+    client = models.OneToOneField(
+        "clients.Client", on_delete=models.CASCADE, related_name="report_schedule"
+    )
+    cadence = models.CharField(max_length=10, choices=Cadence.choices, default=Cadence.OFF)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.cadence}"
+
+
+AUTO_RELEASE_DEFAULT = 5
+AUTO_RELEASE_MAX = 60
+
+
+class ReportPolicy(models.Model):
+    """The practice's one rule for drafts nobody released: after this many days the clock
+    releases them (0: never; a person must)."""
+
+    auto_release_days = models.PositiveSmallIntegerField(
+        default=AUTO_RELEASE_DEFAULT, validators=[MaxValueValidator(AUTO_RELEASE_MAX)]
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"auto-release after {self.auto_release_days} days"
+
+    @classmethod
+    def current(cls) -> ReportPolicy:
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class ReportStatus(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    RELEASED = "released", "Released"
+
+
+class ClientReport(models.Model):
+    """One client's report of one month or quarter: its figures computed once when it was made
+    (``figures``, the JSON of ``client_reports.Report``), a draft until released. One row per
+    client and period, so a period is reported, and mailed, once."""
+
+    client = models.ForeignKey(
+        "clients.Client", on_delete=models.CASCADE, related_name="insight_reports"
+    )
+    cadence = models.CharField(max_length=10, choices=Cadence.choices)
+    period_start = models.DateField()
+    period_end = models.DateField(help_text="The last day of the period.")
+    status = models.CharField(
+        max_length=10, choices=ReportStatus.choices, default=ReportStatus.DRAFT
+    )
+    figures = models.JSONField(default=dict)
+    created_at = models.DateTimeField(default=timezone.now)
+    released_at = models.DateTimeField(null=True, blank=True)
+    released_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    mailed_to = models.PositiveSmallIntegerField(default=0)
+
+    objects = ReportQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-period_start", "client_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["client", "period_start", "period_end"],
+                name="insights_one_report_per_client_and_period",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.client} {self.period_label}"
+
+    @property
+    def period_label(self) -> str:
+        if self.cadence == Cadence.QUARTERLY:
+            return f"Q{(self.period_start.month - 1) // 3 + 1} {self.period_start.year}"
+        return self.period_start.strftime("%B %Y")
+
+    @property
+    def is_released(self) -> bool:
+        return self.status == ReportStatus.RELEASED

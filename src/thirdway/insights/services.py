@@ -3,16 +3,28 @@ follow-up ticket a low score opens for the client's lead partner."""
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from thirdway.audit.models import Source
 from thirdway.audit.services import record
-from thirdway.errors import invalid
-from thirdway.insights.models import COMMENT_LENGTH, LOW_SCORE, CsatResponse
+from thirdway.errors import invalid, require, require_admin
+from thirdway.insights.models import (
+    AUTO_RELEASE_MAX,
+    COMMENT_LENGTH,
+    LOW_SCORE,
+    Cadence,
+    ClientReport,
+    CsatResponse,
+    ReportPolicy,
+    ReportSchedule,
+    ReportStatus,
+)
 from thirdway.tickets.lifecycle import Status
 from thirdway.tickets.models import Ticket
 from thirdway.tickets.rating_links import (
@@ -25,6 +37,7 @@ from thirdway.tickets.rating_links import (
 
 log = logging.getLogger(__name__)
 RATED = (Status.RESOLVED, Status.CLOSED)
+REPORTS_ONLY = "Only a practice admin or the client's lead partner may do this."
 
 
 def rating_path(ticket: Ticket) -> str:
@@ -120,3 +133,180 @@ def _follow_up(response: CsatResponse, ticket: Ticket) -> None:
     )
     response.follow_up = follow
     response.save(update_fields=["follow_up"])
+
+
+# --- client reports ------------------------------------------------------------------------------
+
+
+def may_manage_reports(user, client) -> bool:
+    """Practice admins for every client; the lead partner for their own clients."""
+    if user is None:
+        return True
+    if not (user.is_authenticated and user.is_active):
+        return False
+    if user.is_practice_admin:
+        return True
+    lead = client.lead_partner
+    return lead is not None and lead.user_id == user.pk
+
+
+@transaction.atomic
+def set_report_schedule(actor, client, cadence: str, *, source: str) -> ReportSchedule:
+    """How often ``client`` gets a report: off, monthly or quarterly."""
+    require(may_manage_reports(actor, client), REPORTS_ONLY)
+    if cadence not in Cadence.values:
+        raise invalid("cadence", f"{cadence!r} is not a schedule.", "off, monthly or quarterly")
+    schedule, _ = ReportSchedule.objects.select_for_update().get_or_create(client=client)
+    before = schedule.cadence
+    if before != cadence:
+        schedule.cadence = cadence
+        schedule.save()
+        record(
+            actor,
+            "insights.report_schedule",
+            schedule,
+            source=source,
+            changes={"cadence": [before, cadence]},
+            scope=f"client:{client.pk}",
+        )
+    return schedule
+
+
+@transaction.atomic
+def set_report_policy(actor, auto_release_days: int, *, source: str) -> ReportPolicy:
+    """After how many days the clock releases a draft nobody released (0: never)."""
+    require_admin(actor)
+    if not isinstance(auto_release_days, int) or not 0 <= auto_release_days <= AUTO_RELEASE_MAX:
+        raise invalid(
+            "auto_release_days",
+            f"{auto_release_days!r} is not a number of days.",
+            f"0 (never) to {AUTO_RELEASE_MAX}",
+        )
+    policy = ReportPolicy.current()
+    before = policy.auto_release_days if policy.pk else None
+    policy.auto_release_days = auto_release_days
+    policy.save()
+    record(
+        actor,
+        "insights.report_policy",
+        policy,
+        source=source,
+        changes={"auto_release_days": [before, auto_release_days]},
+    )
+    return policy
+
+
+def make_report(actor, client, cadence: str, first: dt.date, *, source: str) -> ClientReport:
+    """The draft report of the month or quarter that starts on ``first`` (the existing one if
+    it was made already: one per client and period). Only a period that has ended."""
+    from thirdway.insights import report_sources
+
+    require(may_manage_reports(actor, client), REPORTS_ONLY)
+    if cadence not in (Cadence.MONTHLY, Cadence.QUARTERLY):
+        raise invalid("cadence", f"{cadence!r} is not a period.", "monthly or quarterly")
+    first, last = report_sources.period_containing(cadence, first)
+    _, ends = report_sources.bounds(client, first, last)
+    if ends > timezone.now():
+        raise invalid("period", "This period has not ended yet.", "a month or quarter that ended")
+    found = ClientReport.objects.filter(client=client, period_start=first, period_end=last).first()
+    if found is not None:
+        return found
+    figures = report_sources.build(client, cadence, first, last).as_json()
+    try:
+        with transaction.atomic():
+            report = ClientReport.objects.create(
+                client=client,
+                cadence=cadence,
+                period_start=first,
+                period_end=last,
+                figures=figures,
+            )
+    except IntegrityError:  # made at the same moment by another worker
+        return ClientReport.objects.get(client=client, period_start=first, period_end=last)
+    record(actor, "insights.report_made", report, source=source, scope=f"client:{client.pk}")
+    return report
+
+
+def release_report(actor, report: ClientReport, *, source: str) -> ClientReport:
+    """Release a draft to the client and mail its admins a link, once: the draft is claimed by
+    a conditional update, so a second release (or the clock at the same moment) does nothing."""
+    require(may_manage_reports(actor, report.client), REPORTS_ONLY)
+    with transaction.atomic():
+        claimed = ClientReport.objects.filter(pk=report.pk, status=ReportStatus.DRAFT).update(
+            status=ReportStatus.RELEASED,
+            released_at=timezone.now(),
+            released_by=actor if actor is not None and actor.is_authenticated else None,
+        )
+        report.refresh_from_db()
+        if not claimed:
+            return report
+        record(
+            actor,
+            "insights.report_released",
+            report,
+            source=source,
+            scope=f"client:{report.client_id}",
+        )
+        report.mailed_to = _mail_report(report)
+        report.save(update_fields=["mailed_to"])
+    return report
+
+
+def _mail_report(report: ClientReport) -> int:
+    from thirdway.clients.models import Contact, ContactRole
+    from thirdway.tickets.notifications.services import send_letter
+
+    admins = Contact.objects.filter(
+        client_id=report.client_id, role=ContactRole.ADMIN, is_active=True
+    ).exclude(email="")
+    path = reverse("insights:report", args=[report.pk])
+    url = (settings.SITE_URL or "").rstrip("/") + path
+    sent = 0
+    for contact in admins.order_by("pk"):
+        sent += send_letter(
+            contact.email,
+            to_name=contact.name,
+            subject=f"Your IT report for {report.period_label}",
+            body=(
+                f"Hello {contact.name},\n\n"
+                f"Your report of {report.period_label} for {report.client.name} is ready: "
+                "the service levels we met, your tickets, your devices, the risks we see and "
+                "what we recommend.\n\n"
+                f"Read it (and download the PDF): {url}\n\n"
+                "-- \nThirdway. Nobody reads answers to this message: reply on a ticket.\n"
+            ),
+            dedupe_key=f"client-report:{report.pk}:{contact.pk}",
+        )
+    return sent
+
+
+def run_report_schedules(today: dt.date | None = None) -> dict:
+    """The clock's job: make the draft of the last ended period of each scheduled client, and
+    release the drafts older than the practice's auto-release days."""
+    from thirdway.insights import report_sources
+
+    today = today or timezone.now().astimezone(dt.UTC).date()
+    made = 0
+    for schedule in ReportSchedule.objects.exclude(cadence=Cadence.OFF).select_related("client"):
+        first, last = report_sources.period_before(schedule.cadence, today)
+        exists = ClientReport.objects.filter(
+            client=schedule.client, period_start=first, period_end=last
+        ).exists()
+        _, ends = report_sources.bounds(schedule.client, first, last)
+        if exists or ends > timezone.now():
+            continue
+        try:
+            make_report(None, schedule.client, schedule.cadence, first, source=Source.SYSTEM)
+            made += 1
+        except Exception:  # one client's failure never stops the others
+            log.exception("Could not make the report of client %s", schedule.client_id)
+    released = 0
+    days = ReportPolicy.current().auto_release_days
+    if days:
+        cutoff = timezone.now() - dt.timedelta(days=days)
+        for report in ClientReport.objects.filter(
+            status=ReportStatus.DRAFT, created_at__lte=cutoff
+        ).select_related("client"):
+            release_report(None, report, source=Source.SYSTEM)
+            released += 1
+    return {"made": made, "released": released}

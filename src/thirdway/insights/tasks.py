@@ -1,4 +1,5 @@
-"""The insights room's periodic job: the daily snapshots (see clock/jobs.py)."""
+"""The insights room's periodic jobs: the daily snapshots and the client reports (see
+clock/jobs.py)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,12 @@ def take_daily_snapshots() -> None:
     today = timezone.now().astimezone(dt.UTC).date()
     snapshots.take(today - dt.timedelta(days=1))
     snapshots.take(today)
+
+
+@task()
+def run_client_reports() -> dict:
+    """Drafts of the periods that ended for every scheduled client; releases of the drafts
+    older than the practice's auto-release days (each period reported and mailed once)."""
+    from thirdway.insights import services
+
+    return services.run_report_schedules()

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from thirdway.insights import views
+from thirdway.insights import report_views, views
 
 app_name = "insights"
 urlpatterns = [
@@ -10,4 +10,9 @@ urlpatterns = [
     path("scorecard/<int:partner_id>/", views.scorecard, name="partner_scorecard"),
     path("rate/<str:token>/", views.rate, name="rate"),
     path("tickets/<int:ticket_id>/rate/", views.rate_ticket, name="rate_ticket"),
+    path("reports/", report_views.report_list, name="reports"),
+    path("reports/schedules/", report_views.report_schedules, name="report_schedules"),
+    path("reports/<int:report_id>/", report_views.report_detail, name="report"),
+    path("reports/<int:report_id>/release/", report_views.report_release, name="report_release"),
+    path("reports/<int:report_id>.pdf", report_views.report_pdf_download, name="report_pdf"),
 ]

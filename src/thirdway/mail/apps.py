@@ -19,6 +19,8 @@ class MailConfig(AppConfig):
         events.listen(notifications.on_ticket_event)
         # The network's own notifications go out by e-mail through the same outbox.
         staff_notifications.mail_with(notices.queue_notice)
+        # ... and so do messages of rooms beside this one (a released client report).
+        staff_notifications.letters_with(notices.queue_letter)
         configcache.watch(Mailbox, MailTemplate)
         # parsing.py stays free of Django: it is told the setting once.
         parsing.HEADER_CHARSETS = tuple(settings.MAIL_HEADER_CHARSETS)

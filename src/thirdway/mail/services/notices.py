@@ -39,25 +39,40 @@ def notice_body(notification: Notification) -> str:
 
 def queue_notice(notification: Notification, address: str) -> OutboundMessage | None:
     """Render one notification for ``address`` into the outbox (once per notification)."""
+    ticket = notification.ticket
+    recipient = notification.recipient
+    return queue_letter(
+        address,
+        to_name=recipient.get_full_name() or recipient.get_username(),
+        subject=f"[{ticket.number}] {notification.get_kind_display()}: {ticket.subject}",
+        body=notice_body(notification),
+        dedupe_key=f"notice:{notification.pk}",
+        ticket=ticket,
+    )
+
+
+def queue_letter(
+    address: str, *, to_name: str, subject: str, body: str, dedupe_key: str, ticket=None
+) -> OutboundMessage | None:
+    """Put one message from the network (no reply expected) into the outbox, once per
+    ``dedupe_key``: None when the address is empty or the key was queued already. Used for
+    notifications, and for the rooms beside this one through
+    ``tickets.notifications.services.send_letter`` (a released client report)."""
     address = address.strip().lower()
     if not address:
         return None
-    ticket = notification.ticket
     held = BOUNCING if BouncingAddress.objects.filter(address=address).exists() else ""
     sender_name, sender = email.utils.parseaddr(settings.DEFAULT_FROM_EMAIL)
-    subject = composing.one_line(
-        f"[{ticket.number}] {notification.get_kind_display()}: {ticket.subject}", 300
-    )
-    recipient = notification.recipient
+    subject = composing.one_line(subject, 300)
     message_id = composing.new_message_id(mail_domain())
     raw = composing.build(
         composing.Outgoing(
             from_address=sender,
             from_name=sender_name or "Thirdway",
             to_address=address,
-            to_name=recipient.get_full_name() or recipient.get_username(),
+            to_name=to_name,
             subject=subject,
-            body=notice_body(notification),
+            body=body,
             message_id=message_id,
             auto_submitted="auto-generated",
             loop_value=mail_domain(),
@@ -66,7 +81,7 @@ def queue_notice(notification: Notification, address: str) -> OutboundMessage | 
     outgoing = OutboundMessage(
         ticket=ticket,
         kind=NotificationKind.NOTICE,
-        dedupe_key=f"notice:{notification.pk}",
+        dedupe_key=dedupe_key,
         to_address=address,
         subject=subject,
         message_id=message_id,
@@ -81,7 +96,8 @@ def queue_notice(notification: Notification, address: str) -> OutboundMessage | 
             outgoing.save(force_insert=True)
     except IntegrityError:
         return None
-    record(None, "mail.queue", outgoing, source=Source.SYSTEM, scope=f"ticket:{ticket.pk}")
+    scope = f"ticket:{ticket.pk}" if ticket is not None else ""
+    record(None, "mail.queue", outgoing, source=Source.SYSTEM, scope=scope)
     if not held:
         from thirdway.mail.tasks import send_outbound
 

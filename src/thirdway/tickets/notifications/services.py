@@ -42,6 +42,29 @@ def mail_with(callback: Mailer) -> None:
         _MAILERS.append(callback)
 
 
+Letter = Callable[..., object]
+_LETTERS: list[Letter] = []
+
+
+def letters_with(callback: Letter) -> None:
+    """Register who mails a message from the network that belongs to no ticket (the mail
+    room's outbox, at start-up), for the rooms beside the mail room that cannot import it."""
+    if callback not in _LETTERS:
+        _LETTERS.append(callback)
+
+
+def send_letter(address: str, *, to_name: str, subject: str, body: str, dedupe_key: str) -> bool:
+    """Queue one such message, once per ``dedupe_key``: whether it was queued now (False
+    without a mail room, for an empty address, or when the key was queued before)."""
+    queued = False
+    for callback in _LETTERS:
+        found = callback(
+            address, to_name=to_name, subject=subject, body=body, dedupe_key=dedupe_key
+        )
+        queued = queued or found is not None
+    return queued
+
+
 def may_be_told(user, ticket: Ticket) -> bool:
     """Only active people of the network who can see the ticket are told about it."""
     if user is None or not user.is_network_staff:
