@@ -23,6 +23,10 @@ from thirdway.billing.api import router as billing_router
 from thirdway.clients.api import router as clients_router
 from thirdway.insights.api import router as insights_router
 from thirdway.mail.api import router as mail_router
+from thirdway.monitoring.agent_api import AgentUnauthorized
+from thirdway.monitoring.agent_api import agent_router as monitoring_agent_router
+from thirdway.monitoring.agent_api import enrol_router as monitoring_enrol_router
+from thirdway.monitoring.agent_api import router as monitoring_agents_router
 from thirdway.monitoring.api import intake_router as monitoring_intake_router
 from thirdway.monitoring.api import ping_router as monitoring_ping_router
 from thirdway.monitoring.api import router as monitoring_router
@@ -124,6 +128,7 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("post", "/timesheets/{sheet_id}/reject"): {409: (RefusedMoveOut,)},
     ("get", "/billing/drift"): {403: (ErrorOut,)},  # practice admins only
     ("post", "/monitoring/alertmanager"): {401: (ErrorOut,)},  # the client's intake token
+    ("post", "/monitoring/agent/enrol"): {401: (ErrorOut,)},  # the enrolment token
     ("get", "/insights/figures"): {404: (ErrorOut,)},  # figures the viewer may not read
     ("get", "/insights/scorecard"): {404: (ErrorOut,)},  # partners only
     # a proposal's signed link: not ours (404), or too old (410)
@@ -239,6 +244,9 @@ api.add_router("/", billing_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])
 api.add_router("/", monitoring_intake_router, tags=["monitoring"])
+api.add_router("/", monitoring_agents_router, tags=["monitoring"])
+api.add_router("/", monitoring_enrol_router, tags=["monitoring agent"])
+api.add_router("/", monitoring_agent_router, tags=["monitoring agent"])
 api.add_router("/", playbooks_router, tags=["playbooks"])
 api.add_router("/", insights_router, tags=["insights"])
 api.add_router("/", sales_router, tags=["sales"])
@@ -384,11 +392,11 @@ def file_too_large(request: HttpRequest, exc: FileTooLarge):
 
 @api.exception_handler(RequestDataTooBig)
 def request_too_large(request: HttpRequest, exc: RequestDataTooBig):
-    return body_too_large(request)
+    return body_too_large(request, getattr(exc, "limit", None))
 
 
-def body_too_large(request: HttpRequest):
-    limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+def body_too_large(request: HttpRequest, limit: int | None = None):
+    limit = limit or settings.DATA_UPLOAD_MAX_MEMORY_SIZE
     error = {
         "field": "__all__",
         "problem": "The request body is over the size limit.",
@@ -436,6 +444,8 @@ def http_error(request: HttpRequest, exc: HttpError):
 
 @api.exception_handler(AuthenticationError)
 def unauthenticated(request: HttpRequest, exc: AuthenticationError):
+    if isinstance(exc, AgentUnauthorized):  # an agent is told nothing of why
+        return api.create_response(request, {"detail": "Unauthorized."}, status=401)
     response = api.create_response(
         request, {"detail": "Send a valid API token: Authorization: Bearer tw_..."}, status=401
     )

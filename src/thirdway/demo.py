@@ -317,6 +317,67 @@ def _small_monitoring(admin, clients_watched: int = 6) -> None:
             source=Source.CLI,
         )
         monitoring_results.ping(check.ping_token, "fail" if index == 0 else "success")
+    _small_agent(admin, Client.objects.order_by("pk").first())
+
+
+def _small_agent(admin, client) -> None:
+    """One enrolled machine of the first client, its inventory and a disk check near full."""
+    from thirdway.monitoring import agents
+
+    _, token = agents.issue_enrolment_token(admin, client, note="file server", source=Source.CLI)
+    made = agents.enrol(
+        token, hostname="srv-files", os_name="Debian GNU/Linux", agent_version="0.1.0"
+    )
+    assert made is not None
+    agent = made[0]
+    agents.record_inventory(
+        agent,
+        {
+            "hostname": "srv-files",
+            "os_name": "Debian GNU/Linux",
+            "os_version": "12 (bookworm)",
+            "cpu_model": "Intel(R) Xeon(R) E-2224 CPU @ 3.40GHz",
+            "cpu_count": 4,
+            "memory_bytes": 16 * 1024**3,
+            "disks": [
+                {
+                    "mount": "/srv",
+                    "device": "/dev/sdb1",
+                    "fstype": "ext4",
+                    "total_bytes": 2 * 10**12,
+                }
+            ],
+            "interfaces": [{"name": "eth0", "mac": "52:54:00:1a:2b:3c", "addresses": ["10.0.0.5"]}],
+            "boot_time": (timezone.now() - dt.timedelta(days=12))
+            .replace(microsecond=0)
+            .isoformat(),
+            "users": [],
+        },
+    )
+    check = monitoring.create_check(
+        admin,
+        client,
+        name="Disk /srv",
+        kind="agent_metric",
+        agent_id=agent.pk,
+        asset_id=agent.asset_id,
+        metric="disk:/srv",
+        warning_threshold=85.0,
+        critical_threshold=95.0,
+        source=Source.CLI,
+    )
+    agents.receive_results(
+        agent,
+        "demo-0000001",
+        [
+            {
+                "check_id": check.pk,
+                "collected_at": timezone.now(),
+                "value": 88.0,
+                "output": "Disk /srv 88 % used",
+            }
+        ],
+    )
 
 
 def _small_report(admin) -> None:

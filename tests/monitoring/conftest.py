@@ -7,14 +7,21 @@ import datetime as dt
 import http.server
 import socket
 import ssl
+import sys
 import threading
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+
+# The agent is its own package (agent/, no Django); the tests drive it from its source.
+AGENT_SOURCE = Path(__file__).resolve().parents[2] / "agent" / "src"
+if str(AGENT_SOURCE) not in sys.path:
+    sys.path.insert(0, str(AGENT_SOURCE))
 
 
 @dataclass

@@ -58,6 +58,10 @@ class CheckEventQuerySet(ClientOwnedQuerySet):
     client_path = "check_obj__client"
 
 
+class AssetChangeQuerySet(ClientOwnedQuerySet):
+    client_path = "asset__client"
+
+
 def can_manage(user, client) -> bool:
     """Add, change, pause and delete checks and windows of ``client``."""
     if not (user.is_authenticated and user.is_active):

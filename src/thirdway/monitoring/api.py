@@ -29,7 +29,9 @@ ping_router = Router(auth=None)
 # is read: a malformed body is a 400 naming the field whoever sends it.
 intake_router = Router(auth=None)
 
-KindName = Literal["http", "tcp", "tls", "heartbeat"]
+KindName = Literal[
+    "http", "tcp", "tls", "heartbeat", "agent_metric", "agent_process", "agent_file_age"
+]
 AlertStatusName = Literal["open", "resolved"]
 WindowKindName = Literal["one_off", "weekly"]
 # The most of a ping's body kept (a job's last lines of output).
@@ -48,6 +50,9 @@ class CheckOut(Schema):
     asset_id: int | None
     name: str
     kind: str
+    agent_id: int | None
+    metric: str
+    duration_seconds: int
     target: str
     port: int | None
     expected_status: int
@@ -87,6 +92,9 @@ class CheckIn(Payload, extra="forbid"):
     client: Id
     name: str = Field(max_length=150)
     kind: KindName
+    agent: Id | None = Field(None, description="Agent checks: the agent that runs it.")
+    metric: str = Field("", max_length=100, description="cpu, memory or disk:/mount/point")
+    duration_seconds: int = Field(0, ge=0, le=86_400)
     site: Id | None = None
     asset: Id | None = None
     target: str = Field("", max_length=500)
@@ -114,6 +122,8 @@ class CheckIn(Payload, extra="forbid"):
 
 class CheckPatch(Payload, extra="forbid"):
     name: str = kept(max_length=150)
+    metric: str = kept(max_length=100)
+    duration_seconds: int = kept(ge=0, le=86_400)
     site: Id | None = None
     asset: Id | None = None
     target: str = kept(max_length=500)
@@ -170,7 +180,9 @@ def get_check(request: HttpRequest, check_id: int):
 
 @router.post("/monitoring/checks", response={201: CheckOut})
 def create_check(request: HttpRequest, payload: CheckIn):
-    data = _ids(payload.model_dump(), "site", "asset", "parent")
+    data = _ids(payload.model_dump(), "site", "asset", "parent", "agent")
+    if data["kind"].startswith("agent_") and "interval_seconds" not in payload.model_fields_set:
+        del data["interval_seconds"]  # agent checks run every minute unless told otherwise
     client = find_visible(monitored_clients(request.auth), "client", data.pop("client"))
     return Status(201, services.create_check(request.auth, client, source=Source.API, **data))
 

@@ -119,12 +119,13 @@ def maintenance_of(check: Check, at: dt.datetime) -> str:
     return name.rsplit(" #", 1)[0] if name else ""
 
 
-def surroundings(check: Check, at: dt.datetime) -> engine.Surroundings:
+def surroundings(check: Check, at: dt.datetime, late: str = "") -> engine.Surroundings:
     parent = check.parent
     return engine.Surroundings(
         parent_down=parent is not None and parent.is_problem and parent.state_type == "hard",
         parent=parent.name if parent is not None else "",
         maintenance=maintenance_of(check, at),
+        late=late,
     )
 
 
@@ -175,8 +176,11 @@ def record_result(
     output: str = "",
     value: float | None = None,
     collected_at: dt.datetime | None = None,
+    late: str = "",
 ) -> Check:
-    """Store one result of the check and evaluate it at its collection time."""
+    """Store one result of the check and evaluate it at its collection time.  A ``late`` result
+    (delivered long after it was collected, say why) changes the state but opens no alert: the
+    next current result, or the sweep, opens it if the problem is still there."""
     check = _locked(check_id)
     at = collected_at or timezone.now()
     CheckResult.objects.create(
@@ -184,7 +188,7 @@ def record_result(
     )
     state = load_state(check)
     result = engine.Result(at, status, output)
-    outcome = engine.observe(state, policy_of(check), result, surroundings(check, at))
+    outcome = engine.observe(state, policy_of(check), result, surroundings(check, at, late))
     newer = state.last_at is None or at >= state.last_at
     _apply(check, outcome, output if newer else None)
     return check

@@ -11,6 +11,9 @@ from thirdway.monitoring.services import CREATABLE
 CHECK_FORM_FIELDS = [
     "name",
     "kind",
+    "agent",
+    "metric",
+    "duration_seconds",
     "target",
     "port",
     "site",
@@ -44,6 +47,10 @@ class ServiceValidated(forms.ModelForm):
 
 FIELDSETS = [
     ("The check", ["name", "kind", "target", "port", "site", "asset"]),
+    (
+        "Agent (target: the process name, or the file's path)",
+        ["agent", "metric", "duration_seconds"],
+    ),
     ("HTTP(S)", ["expected_status", "body_contains"]),
     (
         "Thresholds (TLS: days before expiry)",
@@ -61,10 +68,12 @@ class CheckForm(ServiceValidated):
         model = Check
         fields = CHECK_FORM_FIELDS
         labels = {
-            "target": "Target (URL, or host name)",
+            "target": "Target (URL, host name, process name or file path)",
+            "metric": "Metric (cpu, memory, disk:/mount)",
+            "duration_seconds": "Past the threshold for (s)",
             "body_contains": "Body must contain",
-            "warning_threshold": "Warning at (TLS: days left)",
-            "critical_threshold": "Critical at (TLS: days left)",
+            "warning_threshold": "Warning at (TLS: days left; agent: % or file age in h)",
+            "critical_threshold": "Critical at (TLS: days left; agent: % or file age in h)",
             "warning_recovery": "Warning ends past",
             "critical_recovery": "Critical ends past",
             "period_seconds": "Heartbeat period (s)",
@@ -89,6 +98,8 @@ class CheckForm(ServiceValidated):
             parents = parents.exclude(pk=self.instance.pk)
             self.fields["kind"].disabled = True
         self.fields["parent"].queryset = parents
+        self.fields["agent"].queryset = client.agents.filter(revoked_at__isnull=True)
+        self.fields["duration_seconds"].required = False  # only agent checks use it
         if not may_allow_private:
             del self.fields["allow_private_target"]
 

@@ -24,6 +24,8 @@ from thirdway.errors import invalid, require
 from thirdway.monitoring.access import can_allow_private, can_manage
 from thirdway.monitoring.engine import Thresholds
 from thirdway.monitoring.models import (
+    AGENT_KINDS,
+    Agent,
     AlertRule,
     Check,
     CheckKind,
@@ -37,6 +39,9 @@ from thirdway.tickets.webhooks.guard import refusal_reason
 CHECK_FIELDS = [
     "name",
     "kind",
+    "agent",
+    "metric",
+    "duration_seconds",
     "site",
     "asset",
     "target",
@@ -74,11 +79,19 @@ WINDOW_FIELDS = [
     "time_zone",
 ]
 RULE_FIELDS = ["priority", "category", "practice"]
-# The kinds people may create today; agent checks arrive with the agent.
-CREATABLE = (CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS, CheckKind.HEARTBEAT)
+# The kinds people may create (scripts and Alertmanager alerts are made otherwise).
+CREATABLE = (
+    CheckKind.HTTP,
+    CheckKind.TCP,
+    CheckKind.TLS,
+    CheckKind.HEARTBEAT,
+    *AGENT_KINDS,
+)
 # A TLS check warns three weeks before expiry and is critical a week before, by default.
 TLS_DEFAULTS = {"warning_threshold": 21.0, "critical_threshold": 7.0}
 MONITORING_USERNAME = "monitoring"
+# Agent checks run every minute unless said otherwise.
+AGENT_INTERVAL = 60
 ALLOWED_PRIVATE = "a public host, or ask a practice admin to allow this private target"
 
 
@@ -136,7 +149,7 @@ def _refuse_private_literal(check: Check) -> None:
 
 
 def _validate_thresholds(check: Check) -> None:
-    if check.kind not in (CheckKind.TLS, CheckKind.AGENT_METRIC):
+    if check.kind not in (CheckKind.TLS, CheckKind.AGENT_METRIC, CheckKind.AGENT_FILE_AGE):
         return
     found = thresholds_of(check).problems()
     if found:
@@ -169,7 +182,11 @@ def _validate_parent(check: Check) -> None:
 def _validate(check: Check, *, creating: bool = False) -> None:
     if creating and check.kind not in CREATABLE:
         allowed = ", ".join(str(kind) for kind in CREATABLE)
-        raise invalid("kind", "Agent checks arrive with the agent.", allowed)
+        raise invalid("kind", "That kind of check is not made by hand.", allowed)
+    if check.kind in AGENT_KINDS:
+        from thirdway.monitoring.agents import validate_agent_check
+
+        validate_agent_check(check)
     _validate_target(check)
     _validate_thresholds(check)
     _validate_parent(check)
@@ -188,6 +205,10 @@ def _resolve(check: Check, client: Client, data: dict) -> dict:
     for field, model in (("site", Site), ("asset", Asset)):
         if f"{field}_id" in data:
             data[field] = find_owned(model.objects.all(), client, field, data.pop(f"{field}_id"))
+    if "agent_id" in data:
+        pk = data.pop("agent_id")
+        agents = Agent.objects.filter(revoked_at__isnull=True)
+        data["agent"] = find_owned(agents, client, "agent", pk)
     if "parent_id" in data:
         pk = data.pop("parent_id")
         data["parent"] = find_owned(Check.objects.exclude(pk=check.pk), client, "parent", pk)
@@ -201,6 +222,8 @@ def create_check(actor, client: Client, *, source: str, **data) -> Check:
         require(can_allow_private(actor), "Only a practice admin may allow a private target.")
     check = Check(client=client)
     data = _resolve(check, client, data)
+    if data.get("kind") in AGENT_KINDS and "interval_seconds" not in data:
+        data["interval_seconds"] = AGENT_INTERVAL
     if data.get("kind") == CheckKind.TLS:
         for name, value in TLS_DEFAULTS.items():
             if data.get(name) is None:
@@ -216,7 +239,7 @@ def create_check(actor, client: Client, *, source: str, **data) -> Check:
         check.late_at = timezone.now() + dt.timedelta(
             seconds=check.period_seconds + check.grace_seconds
         )
-    else:
+    elif check.kind not in AGENT_KINDS:
         check.next_run_at = timezone.now()
     return create_and_record(
         actor,

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from thirdway.monitoring import views
+from thirdway.monitoring import agent_views, views
 
 app_name = "monitoring"
 urlpatterns = [
@@ -12,6 +12,15 @@ urlpatterns = [
     path("clients/<int:client_id>/alert-rule/", views.alert_rule, name="alert_rule"),
     path("clients/<int:client_id>/alertmanager/", views.intake_tokens, name="intake_tokens"),
     path("alertmanager-tokens/<int:token_id>/revoke/", views.intake_revoke, name="intake_revoke"),
+    path("clients/<int:client_id>/agents/", agent_views.agent_list, name="agents"),
+    path("clients/<int:client_id>/agent-tokens/", agent_views.agent_tokens, name="agent_tokens"),
+    path("agents/<int:agent_id>/", agent_views.agent_detail, name="agent_detail"),
+    path("agents/<int:agent_id>/revoke/", agent_views.agent_revoke, name="agent_revoke"),
+    path(
+        "agent-tokens/<int:token_id>/revoke/",
+        agent_views.agent_token_revoke,
+        name="agent_token_revoke",
+    ),
     path("checks/<int:check_id>/", views.check_detail, name="check_detail"),
     path("checks/<int:check_id>/edit/", views.check_edit, name="check_edit"),
     path("checks/<int:check_id>/pause/", views.check_pause, name="check_pause"),

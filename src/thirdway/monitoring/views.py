@@ -177,19 +177,20 @@ def check_new(request: HttpRequest, client_id: int) -> HttpResponse:
 
 def _check_data(cleaned: dict, changed: list[str] | None = None) -> dict:
     data = {name: cleaned[name] for name in (changed if changed is not None else cleaned)}
-    for field in ("site", "asset", "parent"):
+    for field in ("site", "asset", "parent", "agent"):
         if field in data:
             value = data.pop(field)
             data[f"{field}_id"] = value.pk if value else None
     if "body_contains" in data and data["body_contains"] is None:
         data["body_contains"] = ""
-    for name in ("alert_category",):
+    for name in ("alert_category", "metric"):
         if name in data and data[name] is None:
             data[name] = ""
     return {k: v for k, v in data.items() if not (v is None and k in NOT_NULL_FIELDS)}
 
 
 NOT_NULL_FIELDS = {
+    "duration_seconds",
     "expected_status",
     "period_seconds",
     "grace_seconds",

@@ -113,6 +113,9 @@ class Surroundings:
     parent_down: bool = False
     parent: str = ""  # the parent's name, for the reason shown
     maintenance: str = ""  # the name of a window covering the check, or ""
+    # Why the result is old news (delivered long after it was collected), or "": a problem
+    # seen then is history, it opens no alert until a current result or the sweep confirms it.
+    late: str = ""
 
 
 @dataclass(frozen=True)
@@ -264,7 +267,9 @@ def _open_or_hold(
     state: CheckState, policy: Policy, at: dt.datetime, around: Surroundings
 ) -> Outcome:
     reason = ""
-    if around.maintenance:
+    if around.late:
+        reason = f"delivered late ({around.late})"
+    elif around.maintenance:
         reason = f"in maintenance ({around.maintenance})"
     elif policy.has_parent:
         assert state.hard_since is not None

@@ -1,0 +1,88 @@
+"""The checks the server hands the agent, measured here.  The server decides the status from
+the value (its thresholds, with recovery edges); the agent only measures.
+
+With a duration, the value reported is the least bad one seen over that time, so a threshold
+is crossed only when the value stayed past it for the whole duration."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import time
+from collections import deque
+
+import psutil
+
+
+def _now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat()
+
+
+def _metric(metric: str) -> tuple[float, str]:
+    if metric == "cpu":
+        value = psutil.cpu_percent(interval=None)
+        return value, f"CPU {value:.0f} %"
+    if metric == "memory":
+        value = psutil.virtual_memory().percent
+        return value, f"Memory {value:.0f} % used"
+    if metric.startswith("disk:"):
+        mount = metric.removeprefix("disk:")
+        usage = psutil.disk_usage(mount)
+        free = usage.free / 1024**3
+        return usage.percent, f"Disk {mount} {usage.percent:.0f} % used ({free:.1f} GiB free)"
+    raise ValueError(f"unknown metric {metric!r}")
+
+
+def _processes(name: str) -> int:
+    count = 0
+    for process in psutil.process_iter(["name", "cmdline"]):
+        info = process.info
+        command = (info.get("cmdline") or [""])[0] if info.get("cmdline") else ""
+        if info.get("name") == name or os.path.basename(command) == name:
+            count += 1
+    return count
+
+
+class Runner:
+    """Runs checks, keeping recent values per check for their durations."""
+
+    def __init__(self) -> None:
+        self.samples: dict[int, deque[tuple[float, float]]] = {}
+        psutil.cpu_percent(interval=None)  # the first call only starts the measure
+
+    def _over_duration(self, check: dict, value: float) -> float:
+        now = time.monotonic()
+        seen = self.samples.setdefault(check["id"], deque(maxlen=1000))
+        seen.append((now, value))
+        duration = check.get("duration_seconds") or 0
+        while seen and seen[0][0] < now - duration:
+            seen.popleft()
+        return min(v for _, v in seen) if seen else value
+
+    def run(self, check: dict) -> dict:
+        result = {"check_id": check["id"], "collected_at": _now()}
+        try:
+            result.update(self._measure(check))
+        except Exception as error:  # a broken measure is an unknown result saying why
+            result.update(value=None, status="unknown", output=f"Could not measure: {error}"[:500])
+        return result
+
+    def _measure(self, check: dict) -> dict:
+        kind = check["kind"]
+        if kind == "agent_metric":
+            value, text = _metric(check["metric"])
+            kept = self._over_duration(check, value)
+            if kept != value:
+                text += f"; at least {kept:.0f} over {check['duration_seconds']} s"
+            return {"value": kept, "output": text}
+        if kind == "agent_process":
+            count = _processes(check["target"])
+            return {"value": float(count), "output": f"{count} process(es) named {check['target']}"}
+        if kind == "agent_file_age":
+            try:
+                modified = os.stat(check["target"]).st_mtime
+            except FileNotFoundError:
+                return {"value": None, "status": "critical", "output": "No such file."}
+            hours = (time.time() - modified) / 3600
+            return {"value": round(hours, 3), "output": f"Last changed {hours:.1f} h ago"}
+        return {"value": None, "status": "unknown", "output": f"This agent cannot run {kind}."}

@@ -1,0 +1,366 @@
+"""Agents on client machines: enrolment tokens, enrolment, the agent's secret, its heartbeat,
+its result batches and its inventory (the only writers of these).
+
+- An enrolment token belongs to a client (and optionally a site), expires, and is used once;
+  it is stored as a SHA-256 digest and shown once.  Enrolling with it gives the machine its own
+  secret (also stored as a digest), revocable on the agents page.
+- A heartbeat writes ``last_seen_at`` at most once per ``SEEN_EVERY`` per agent, with a
+  conditional UPDATE: most heartbeats cost one indexed SELECT and an UPDATE matching no row.
+- A results batch carries the agent's id for it; the batch row and its results are committed
+  together, so a batch sent again (its answer was lost) stores nothing twice.  Each result is
+  evaluated at its collection time; one delivered long after (buffered while the server was
+  unreachable) opens no alert by itself: see ``evaluation.record_result``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from thirdway.accounts.models import token_digest
+from thirdway.audit.services import record
+from thirdway.clients.models import Asset, AssetKind, Client, Site
+from thirdway.errors import invalid, require
+from thirdway.monitoring import engine, evaluation
+from thirdway.monitoring.access import can_manage
+from thirdway.monitoring.models import (
+    AGENT_KINDS,
+    Agent,
+    AgentBatch,
+    AgentEnrolmentToken,
+    AssetChange,
+    Check,
+    CheckKind,
+)
+from thirdway.monitoring.services import thresholds_of
+
+ENROL_PREFIX = "twen_"
+AGENT_PREFIX = "twag_"
+# Last seen is written at most this often per agent.
+SEEN_EVERY = dt.timedelta(seconds=30)
+# The agent's interval when none of its checks asks for a shorter one.
+DEFAULT_INTERVAL = 60
+# A result collected this long before it arrived was buffered: it is history, not news.
+LATE_AFTER = dt.timedelta(minutes=5)
+# A collection time this far ahead of the server's clock is refused (server time wins).
+AHEAD_LIMIT = dt.timedelta(minutes=5)
+MAX_TOKEN_HOURS = 24 * 30
+# What inventory keys are compared and recorded as changes of the asset.
+INVENTORY_FIELDS = (
+    "hostname",
+    "os_name",
+    "os_version",
+    "kernel",
+    "serial",
+    "cpu_model",
+    "cpu_count",
+    "memory_bytes",
+    "disks",
+    "interfaces",
+    "boot_time",
+    "users",
+)
+
+
+def _scope(client_id: int) -> str:
+    return f"client:{client_id}"
+
+
+# --- enrolment tokens --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def issue_enrolment_token(
+    actor, client: Client, *, site: Site | None = None, hours: int = 24, note: str = "", source: str
+) -> tuple[AgentEnrolmentToken, str]:
+    """A new enrolment token; its secret is returned once and never stored."""
+    require(can_manage(actor, client), "You may not change this client's monitoring.")
+    if site is not None and site.client_id != client.pk:
+        raise invalid("site", "That site is another client's.", "a site of this client")
+    if not 1 <= hours <= MAX_TOKEN_HOURS:
+        raise invalid("hours", "Choose how long the token may be used.", f"1 to {MAX_TOKEN_HOURS}")
+    if len(note) > 100:
+        raise invalid("note", "The note is too long.", "at most 100 characters")
+    secret = ENROL_PREFIX + secrets.token_urlsafe(32)
+    token = AgentEnrolmentToken.objects.create(
+        client=client,
+        site=site,
+        note=note.strip(),
+        prefix=secret[:10],
+        digest=token_digest(secret),
+        expires_at=timezone.now() + dt.timedelta(hours=hours),
+        created_by=actor,
+    )
+    record(actor, "monitoring.agent_token.issue", token, source=source, scope=_scope(client.pk))
+    return token, secret
+
+
+@transaction.atomic
+def revoke_enrolment_token(actor, token: AgentEnrolmentToken, *, source: str):
+    require(can_manage(actor, token.client), "You may not change this client's monitoring.")
+    if token.revoked_at is None and token.used_at is None:
+        token.revoked_at = timezone.now()
+        token.save(update_fields=["revoked_at"])
+        scope = _scope(token.client_id)
+        record(actor, "monitoring.agent_token.revoke", token, source=source, scope=scope)
+    return token
+
+
+def _asset_for(client: Client, site: Site | None, hostname: str) -> Asset:
+    """The client's asset of that host name, or a new one."""
+    found = Asset.objects.filter(client=client, name__iexact=hostname).order_by("id").first()
+    if found is not None:
+        return found
+    return Asset.objects.create(client=client, site=site, name=hostname, kind=AssetKind.SERVER)
+
+
+@transaction.atomic
+def enrol(
+    secret: str, *, hostname: str, os_name: str = "", os_version: str = "", agent_version: str = ""
+) -> tuple[Agent, str] | None:
+    """The agent a machine becomes with an enrolment token, and its own secret (returned once);
+    None when the token is unknown, used, revoked or expired (the caller says no more)."""
+    if not secret.startswith(ENROL_PREFIX) or len(secret) > 100:
+        return None
+    token = (
+        AgentEnrolmentToken.objects.select_for_update(of=("self",))
+        .select_related("client", "site")
+        .filter(digest=token_digest(secret))
+        .first()
+    )
+    now = timezone.now()
+    if token is None or token.state_at(now) != "usable":
+        return None
+    agent_secret = AGENT_PREFIX + secrets.token_urlsafe(32)
+    agent = Agent.objects.create(
+        client=token.client,
+        site=token.site,
+        asset=_asset_for(token.client, token.site, hostname),
+        hostname=hostname,
+        os_name=os_name,
+        os_version=os_version,
+        agent_version=agent_version,
+        prefix=agent_secret[:10],
+        digest=token_digest(agent_secret),
+        enrolled_with=token,
+        last_seen_at=now,
+    )
+    token.used_at = now
+    token.save(update_fields=["used_at"])
+    record(None, "monitoring.agent.enrol", agent, source="api", scope=_scope(agent.client_id))
+    return agent, agent_secret
+
+
+@transaction.atomic
+def revoke_agent(actor, agent: Agent, *, source: str) -> Agent:
+    """The agent's secret stops working at once; its checks and history stay."""
+    require(can_manage(actor, agent.client), "You may not change this client's monitoring.")
+    if agent.revoked_at is None:
+        agent.revoked_at = timezone.now()
+        agent.save(update_fields=["revoked_at"])
+        record(
+            actor, "monitoring.agent.revoke", agent, source=source, scope=_scope(agent.client_id)
+        )
+    return agent
+
+
+def agent_for(secret: str) -> Agent | None:
+    """The active agent a secret is, or None (unknown and revoked alike)."""
+    if not secret.startswith(AGENT_PREFIX) or len(secret) > 100:
+        return None
+    return (
+        Agent.objects.filter(digest=token_digest(secret), revoked_at__isnull=True)
+        .select_related("client")
+        .first()
+    )
+
+
+# --- heartbeat and configuration ---------------------------------------------------------------
+
+
+def seen(
+    agent: Agent, now: dt.datetime, skew: float | None = None, buffer: tuple[int, int] | None = None
+) -> bool:
+    """Note that the agent was seen (with its clock's skew and its buffer: waiting, dropped),
+    at most once per ``SEEN_EVERY`` (True when written)."""
+    stale = Q(last_seen_at__isnull=True) | Q(last_seen_at__lt=now - SEEN_EVERY)
+    changes: dict = {"last_seen_at": now}
+    if skew is not None:
+        changes["last_skew_seconds"] = round(skew, 3)
+    if buffer is not None:
+        changes["results_buffered"], changes["results_dropped"] = buffer
+    return Agent.objects.filter(stale, pk=agent.pk).update(**changes) == 1
+
+
+def checks_of(agent: Agent):
+    return Check.objects.filter(agent=agent, kind__in=AGENT_KINDS, is_paused=False).order_by("pk")
+
+
+def config_of(agent: Agent) -> dict:
+    """What the agent runs: its checks and how often; ``etag`` changes when any of it does."""
+    rows = checks_of(agent).values_list(
+        "pk", "kind", "metric", "target", "duration_seconds", "interval_seconds"
+    )
+    checks, interval = [], DEFAULT_INTERVAL
+    for pk, kind, metric, target, duration, every in rows:
+        checks.append(
+            {
+                "id": pk,
+                "kind": kind,
+                "metric": metric,
+                "target": target,
+                "duration_seconds": duration,
+            }
+        )
+        interval = min(interval, every)
+    body = json.dumps([interval, checks], sort_keys=True).encode()
+    etag = hashlib.sha256(body).hexdigest()[:16]
+    return {"interval_seconds": interval, "checks": checks, "etag": etag}
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+def _status_of(check: Check, value: float | None, given: str | None) -> engine.Status:
+    """The status of a reported value by the check's thresholds (the server decides); without a
+    value, what the agent said (a missing file is critical, a failed measure unknown)."""
+    if value is None:
+        return engine.Status(given or "unknown")
+    if check.kind == CheckKind.AGENT_PROCESS:
+        return engine.Status.OK if value >= 1 else engine.Status.CRITICAL
+    if check.warning_threshold is None and check.critical_threshold is None:
+        return engine.Status.OK
+    previous = evaluation.load_state(check).status
+    return engine.classify(value, thresholds_of(check), previous)
+
+
+def _refusal(index: int, check_id: int, problem: str) -> dict:
+    return {"index": index, "check_id": check_id, "problem": problem}
+
+
+def receive_results(agent: Agent, batch_id: str, results: list[dict]) -> tuple[AgentBatch, bool]:
+    """Store and evaluate one batch, in the order collected; (the batch, True if it had been
+    received before).  A result for a check that is not the agent's is refused, the others kept;
+    the answer is given only after everything is committed."""
+    now = timezone.now()
+    owned = set(checks_of(agent).values_list("pk", flat=True))
+    try:
+        with transaction.atomic():
+            batch = AgentBatch.objects.create(agent=agent, batch_id=batch_id)
+            accepted, refused = 0, []
+            order = sorted(enumerate(results), key=lambda pair: pair[1]["collected_at"])
+            for index, result in order:
+                problem = _refuse(result, owned, now)
+                if problem:
+                    refused.append(_refusal(index, result["check_id"], problem))
+                    continue
+                _record(result, now)
+                accepted += 1
+            batch.accepted, batch.refused = accepted, sorted(refused, key=lambda r: r["index"])
+            batch.save(update_fields=["accepted", "refused"])
+    except IntegrityError:
+        return AgentBatch.objects.get(agent=agent, batch_id=batch_id), True
+    seen(agent, now)
+    return batch, False
+
+
+def _refuse(result: dict, owned: set[int], now: dt.datetime) -> str:
+    if result["check_id"] not in owned:
+        return "Not a check of this agent (unknown, paused, or another agent's)."
+    if result["collected_at"] > now + AHEAD_LIMIT:
+        return "Collected in the future by the server's clock: set the machine's clock."
+    return ""
+
+
+def _record(result: dict, now: dt.datetime) -> None:
+    with transaction.atomic():
+        check = evaluation._locked(result["check_id"])
+        collected = min(result["collected_at"], now)
+        status = _status_of(check, result.get("value"), result.get("status"))
+        late = ""
+        if now - collected > LATE_AFTER:
+            minutes = int((now - collected).total_seconds() // 60)
+            late = f"collected {minutes} min before it was delivered"
+        evaluation.record_result(
+            check.pk,
+            status,
+            output=result.get("output") or "",
+            value=result.get("value"),
+            collected_at=collected,
+            late=late,
+        )
+
+
+# --- inventory ---------------------------------------------------------------------------------
+
+
+def _shown(value) -> str:
+    if isinstance(value, str):
+        return value
+    return json.dumps(value, sort_keys=True, separators=(",", ":"))
+
+
+@transaction.atomic
+def record_inventory(agent: Agent, inventory: dict) -> list[AssetChange]:
+    """Keep what the machine says about itself; each field that changed is written down on its
+    asset (the first inventory is a change from nothing)."""
+    now = timezone.now()
+    agent = Agent.objects.select_for_update().get(pk=agent.pk)
+    before = agent.inventory or {}
+    changes = []
+    if agent.asset_id is not None:
+        for field in INVENTORY_FIELDS:
+            if field in inventory and inventory[field] != before.get(field):
+                old = _shown(before[field]) if field in before else ""
+                changes.append(
+                    AssetChange(
+                        asset_id=agent.asset_id,
+                        agent=agent,
+                        at=now,
+                        field=field,
+                        before=old,
+                        after=_shown(inventory[field]),
+                    )
+                )
+        AssetChange.objects.bulk_create(changes)
+        _update_asset(agent.asset_id, inventory)
+    agent.inventory, agent.inventory_at = inventory, now
+    agent.hostname = inventory.get("hostname") or agent.hostname
+    agent.os_name = inventory.get("os_name", agent.os_name)[:100]
+    agent.os_version = inventory.get("os_version", agent.os_version)[:100]
+    agent.save(update_fields=["inventory", "inventory_at", "hostname", "os_name", "os_version"])
+    return changes
+
+
+def _update_asset(asset_id: int, inventory: dict) -> None:
+    changes = {}
+    system = " ".join(filter(None, [inventory.get("os_name"), inventory.get("os_version")]))
+    if system:
+        changes["operating_system"] = system[:100]
+    if inventory.get("serial"):
+        changes["serial"] = inventory["serial"][:100]
+    if changes:
+        Asset.objects.filter(pk=asset_id).update(**changes)
+
+
+def validate_agent_check(check: Check) -> None:
+    """An agent check needs its agent (the client's) and what it measures."""
+    if check.agent is None:
+        raise invalid("agent", "Choose the agent that runs this check.", "an agent of the client")
+    if check.agent.client_id != check.client_id:
+        raise invalid("agent", "That agent is another client's.", "an agent of this client")
+    if check.kind == CheckKind.AGENT_METRIC:
+        metric = check.metric
+        if metric not in ("cpu", "memory") and not (metric.startswith("disk:/")):
+            raise invalid("metric", "Say what is measured.", "cpu, memory or disk:/a/mount/point")
+    elif not check.target.strip():
+        what = "process name" if check.kind == CheckKind.AGENT_PROCESS else "file's full path"
+        raise invalid("target", f"Give the {what}.", f"the {what}")
+    elif check.kind == CheckKind.AGENT_FILE_AGE and not check.target.startswith("/"):
+        raise invalid("target", "Give the file's full path.", "a path starting with /")
