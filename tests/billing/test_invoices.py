@@ -385,3 +385,25 @@ def test_an_invoice_of_hours_from_the_block_moves_no_money_and_a_credit_note_is_
     with pytest.raises(ValidationError) as refused:
         invoicing.mark_paid(cast.admin, note, source=Source.CLI)
     assert "kind" in refused.value.error_dict
+
+
+@pytest.mark.parametrize(
+    "whose",
+    [{}, {"partner": "partner"}, {"client": "client"}, {"partner": "partner", "client": "client"}],
+    ids=["neither", "partner", "client", "both"],
+)
+def test_one_account_per_holder_even_with_an_empty_partner_or_client(cast, books, whose):
+    """The database itself keeps one account per practice, kind, holder, partner and client,
+    an empty partner or client counting as a value (on SQLite as on PostgreSQL)."""
+    from django.db import IntegrityError, transaction
+
+    from thirdway.clients.models import Client
+
+    ids = {"partner": cast.partner_record, "client": Client.objects.order_by("pk").first()}
+    fields = {name: ids[name] for name in whose}
+    first = ledger.account(cast.security, "owed", "partner", **fields)
+    assert ledger.account(cast.security, "owed", "partner", **fields) == first
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Account.objects.create(
+            practice=cast.security, kind="owed", holder="partner", currency="EUR", **fields
+        )

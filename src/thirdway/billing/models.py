@@ -103,12 +103,29 @@ class Account(models.Model):
 
     class Meta:
         ordering = ["practice", "kind", "holder", "partner", "client"]
+        # One account per practice, kind, holder, partner and client, an empty partner or
+        # client counting as a value: a partial unique index per case, which SQLite and
+        # PostgreSQL both enforce (SQLite has no NULLS NOT DISTINCT).
         constraints = [
             models.UniqueConstraint(
                 fields=["practice", "kind", "holder", "partner", "client"],
                 name="billing_account_unique",
-                nulls_distinct=False,
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["practice", "kind", "holder", "partner"],
+                condition=Q(client__isnull=True),
+                name="billing_account_unique_no_client",
+            ),
+            models.UniqueConstraint(
+                fields=["practice", "kind", "holder", "client"],
+                condition=Q(partner__isnull=True),
+                name="billing_account_unique_no_partner",
+            ),
+            models.UniqueConstraint(
+                fields=["practice", "kind", "holder"],
+                condition=Q(partner__isnull=True, client__isnull=True),
+                name="billing_account_unique_neither",
+            ),
         ]
 
     def __str__(self) -> str:
