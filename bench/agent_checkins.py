@@ -23,18 +23,17 @@ import argparse
 import datetime as dt
 import json
 import os
-import socket
 import statistics
 import subprocess
 import sys
 import tempfile
 import threading
 import time
-import urllib.request
 import uuid
 from collections import Counter
 
 import httpx
+from served import free_port, thirdway, wait_for
 
 ENROL = """
 import json
@@ -54,30 +53,6 @@ for n in range(%d):
     made.append({"secret": secret, "check": check.pk, "etag": agents.config_of(agent)["etag"]})
 print(json.dumps(made))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def thirdway(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "thirdway", *args]
-    return subprocess.run(command, env=env, check=True, **kwargs)  # noqa: S603
-
-
-def wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - our own server
-                if answer.status == 200:
-                    return
-        except OSError:
-            if time.monotonic() > deadline:
-                raise SystemExit(f"agent_checkins: nothing answered at {url}") from None
-        time.sleep(0.3)
 
 
 def _request(agent: dict, phase: str) -> tuple[str, dict]:

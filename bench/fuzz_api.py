@@ -19,13 +19,13 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
+
+from served import free_port, thirdway, wait_for
 
 CHECKS = "not_a_server_error,status_code_conformance,response_schema_conformance"
 # Who fuzzes: the desk's most powerful role and the least powerful signed-in one.
@@ -43,30 +43,6 @@ for role, username in %r.items():
     tokens[role] = issue_token(user, "fuzzing", source="api")[1]
 print(json.dumps(tokens))
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def thirdway(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
-    command = [sys.executable, "-m", "thirdway", *args]
-    return subprocess.run(command, env=env, check=True, **kwargs)  # noqa: S603
-
-
-def wait_for(url: str, seconds: float = 60) -> None:
-    deadline = time.monotonic() + seconds
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 - our own server
-                if answer.status == 200:
-                    return
-        except OSError:  # refused, reset or slow while the server starts
-            if time.monotonic() > deadline:
-                raise SystemExit(f"fuzz_api: nothing answered at {url}") from None
-        time.sleep(0.3)
 
 
 def summary(output: str) -> dict[str, object]:

@@ -46,7 +46,6 @@ import os
 import random
 import resource
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -55,6 +54,8 @@ from concurrent.futures import ThreadPoolExecutor
 from email.message import EmailMessage
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
+
+from served import free_port
 
 REPO = Path(__file__).resolve().parents[1]
 THIRDWAY = str(Path(sys.executable).with_name("thirdway"))
@@ -163,12 +164,6 @@ def messages(count: int, seed: int, prefix: str) -> list[bytes]:
             )
         out.append(message.as_bytes())
     return out
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class Database:
