@@ -296,22 +296,10 @@ def _claim_time(line: InvoiceLine, proposed: Proposed) -> None:
 
 def _add_line(invoice: Invoice, proposed: Proposed) -> bool:
     """Add one proposed line if its claim is still free; False when another run billed it."""
-    category, rate = _vat_of(proposed)
     try:
         with transaction.atomic():
-            line = InvoiceLine.objects.create(
-                invoice=invoice,
-                contract_line=proposed.contract_line,
-                description=proposed.description[:250],
-                quantity=proposed.quantity,
-                unit_price=proposed.unit_price,
-                net=proposed.net,
-                vat_category=category,
-                vat_rate=rate,
-                quantity_source=proposed.source[:500],
-                counted=proposed.counted,
-                claim=proposed.claim,
-            )
+            line = _line_of(invoice, proposed)
+            line.save(force_insert=True)
             if proposed.entries:
                 _claim_time(line, proposed)
     except (IntegrityError, _NothingClaimed):
