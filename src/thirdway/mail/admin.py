@@ -14,7 +14,7 @@ from thirdway.web.admin import ReadOnlyAdmin
 @admin.register(Mailbox)
 class MailboxAdmin(ReadOnlyAdmin):
     list_display = ["name", "address", "practice", "imap_host", "is_active", "last_polled_at"]
-    exclude = ["imap_password"]
+    exclude = ["imap_password_sealed", "imap_password_key_version"]
 
 
 @admin.register(InboundMessage)

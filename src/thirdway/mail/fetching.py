@@ -22,6 +22,7 @@ import re
 from thirdway.mail import receipt
 from thirdway.mail.models import AfterFetch, InboundSource, Mailbox
 from thirdway.mail.services import inbound
+from thirdway.vault.crypto import VaultError
 
 log = logging.getLogger(__name__)
 BATCH = 200
@@ -32,10 +33,26 @@ UID = re.compile(rb"UID (\d+)")
 SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
 
+class PasswordUnavailable(Exception):
+    """The mailbox's IMAP password cannot be opened (the vault is closed, or the ciphertext
+    does not belong to this mailbox): this mailbox is not polled, the others are."""
+
+
+def imap_password(mailbox: Mailbox) -> str:
+    """The password, opened from the vault without anyone present (the worker)."""
+    try:
+        return mailbox.imap_password
+    except VaultError as error:
+        raise PasswordUnavailable(
+            f"The IMAP password of mailbox {mailbox.name!r} cannot be opened: {error}"
+        ) from None
+
+
 def connect(mailbox: Mailbox) -> imaplib.IMAP4:
+    password = imap_password(mailbox)
     kind = imaplib.IMAP4_SSL if mailbox.imap_ssl else imaplib.IMAP4
     connection = kind(mailbox.imap_host, mailbox.imap_port, timeout=TIMEOUT_SECONDS)
-    connection.login(mailbox.imap_user, mailbox.imap_password)
+    connection.login(mailbox.imap_user, password)
     status, _ = connection.select(_quoted(mailbox.imap_folder))
     if status != "OK":
         raise imaplib.IMAP4.error(f"cannot open folder {mailbox.imap_folder!r}")
@@ -149,6 +166,10 @@ def poll_all() -> dict:
         try:
             results[mailbox.name] = poll(mailbox)
             error = ""
+        except PasswordUnavailable as failure:
+            log.error("mail: polling %s failed: %s", mailbox.name, failure)
+            results[mailbox.name] = {"error": str(failure)}
+            error = str(failure)[:2000]
         except Exception as failure:
             log.exception("mail: polling %s failed", mailbox.name)
             results[mailbox.name] = {"error": str(failure)}
@@ -168,6 +189,10 @@ def check_connection(mailbox: Mailbox) -> str:
     """
     if not mailbox.imap_host:
         return "No IMAP server is set: this mailbox is not polled."
+    try:
+        password = imap_password(mailbox)
+    except PasswordUnavailable as error:
+        return str(error)
     kind = imaplib.IMAP4_SSL if mailbox.imap_ssl else imaplib.IMAP4
     where = f"{mailbox.imap_host}:{mailbox.imap_port}"
     try:
@@ -177,7 +202,7 @@ def check_connection(mailbox: Mailbox) -> str:
     except (OSError, imaplib.IMAP4.error) as error:
         return f"Could not connect to {where}: {_reason(error)}"
     try:
-        connection.login(mailbox.imap_user, mailbox.imap_password)
+        connection.login(mailbox.imap_user, password)
         status, _ = connection.select(_quoted(mailbox.imap_folder), readonly=True)
         if status != "OK":
             return f"Signed in, but the folder {mailbox.imap_folder!r} cannot be opened."

@@ -68,7 +68,11 @@ class MailboxForm(forms.Form):
         if mailbox is not None:
             kwargs.setdefault(
                 "initial",
-                {field: getattr(mailbox, field) for field in self.base_fields}
+                {
+                    field: getattr(mailbox, field)
+                    for field in self.base_fields
+                    if field != "imap_password"  # never opened for a page, never sent back
+                }
                 | {"imap_password": ""},
             )
         super().__init__(*args, **kwargs)
@@ -76,7 +80,7 @@ class MailboxForm(forms.Form):
         if mailbox is not None:
             del self.fields["name"]  # the name is what mail servers deliver to: kept
             stored = (
-                "A password is stored; leave empty to keep it." if mailbox.imap_password else ""
+                "A password is stored; leave empty to keep it." if mailbox.has_imap_password else ""
             )
             self.fields["imap_password"].help_text = stored
 

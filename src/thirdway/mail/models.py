@@ -37,7 +37,10 @@ class Mailbox(models.Model):
     imap_port = models.PositiveIntegerField(default=993)
     imap_ssl = models.BooleanField(default=True)
     imap_user = models.CharField(max_length=200, blank=True)
-    imap_password = models.CharField(max_length=200, blank=True)
+    # Sealed under the network's data key (docs/vault.md), bound to this row and field;
+    # read and set through ``imap_password``.
+    imap_password_sealed = models.TextField(blank=True)
+    imap_password_key_version = models.PositiveIntegerField(default=0)
     imap_folder = models.CharField(max_length=200, default="INBOX")
     after_fetch = models.CharField(
         max_length=20, choices=AfterFetch.choices, default=AfterFetch.DELETE
@@ -54,6 +57,54 @@ class Mailbox(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>"
+
+    @property
+    def has_imap_password(self) -> bool:
+        return bool(self.imap_password_sealed) or bool(getattr(self, "_new_imap_password", ""))
+
+    @property
+    def imap_password(self) -> str:
+        """The IMAP password, opened from the vault (``VaultError`` when it cannot be)."""
+        pending = getattr(self, "_new_imap_password", None)
+        if pending is not None:
+            return pending
+        if not self.imap_password_sealed:
+            return ""
+        from thirdway.vault.keyring import open_network_secret
+
+        return open_network_secret(
+            self.sealed_record(self.pk),
+            "imap_password",
+            self.imap_password_key_version,
+            self.imap_password_sealed,
+        )
+
+    @imap_password.setter
+    def imap_password(self, value: str) -> None:
+        """Staged, and sealed when the mailbox is saved (the seal names the row's id)."""
+        self._new_imap_password = value
+
+    @staticmethod
+    def sealed_record(pk) -> str:
+        return f"mail.mailbox:{pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        pending = getattr(self, "_new_imap_password", None)
+        super().save(*args, **kwargs)
+        if pending is None:
+            return
+        version, sealed = 0, ""
+        if pending:
+            from thirdway.vault.keyring import seal_network_secret
+
+            version, sealed = seal_network_secret(
+                self.sealed_record(self.pk), "imap_password", pending
+            )
+        Mailbox.objects.filter(pk=self.pk).update(
+            imap_password_sealed=sealed, imap_password_key_version=version
+        )
+        self.imap_password_sealed, self.imap_password_key_version = sealed, version
+        del self._new_imap_password
 
 
 class InboundSource(models.TextChoices):

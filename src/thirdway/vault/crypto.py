@@ -172,6 +172,14 @@ def field_context(client_id: int, record: str, field_name: str, version: int) ->
     ).encode()
 
 
+def network_wrapping_context(version: int, master_id: str) -> bytes:
+    return f"thirdway:data-key:network:version={version}:master={master_id}".encode()
+
+
+def network_field_context(record: str, field_name: str, version: int) -> bytes:
+    return f"thirdway:field:network:record={record}:field={field_name}:version={version}".encode()
+
+
 # --- sealing --------------------------------------------------------------------------------
 
 
@@ -220,3 +228,29 @@ def open_field(
 ) -> str:
     context = field_context(client_id, record, field_name, version)
     return _open(data_key, sealed, context, f"{field_name} of record {record}").decode("utf-8")
+
+
+def wrap_network_key(master: MasterKey, data_key: bytes, *, version: int) -> str:
+    return _seal(master.material, data_key, network_wrapping_context(version, master.id))
+
+
+def unwrap_network_key(master: MasterKey, wrapped: str, *, version: int) -> bytes:
+    context = network_wrapping_context(version, master.id)
+    try:
+        return _open(master.material, wrapped, context, f"network data key {version}")
+    except Tampered as error:
+        raise VaultLocked(f"{error} Is the master key (id {master.id}) the right one?") from None
+
+
+def seal_network_field(
+    data_key: bytes, value: str, *, record: str, field_name: str, version: int
+) -> str:
+    context = network_field_context(record, field_name, version)
+    return _seal(data_key, value.encode("utf-8"), context)
+
+
+def open_network_field(
+    data_key: bytes, sealed: str, *, record: str, field_name: str, version: int
+) -> str:
+    context = network_field_context(record, field_name, version)
+    return _open(data_key, sealed, context, f"{field_name} of {record}").decode("utf-8")

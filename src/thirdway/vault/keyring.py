@@ -22,11 +22,16 @@ from thirdway.vault.crypto import (
     FileKeyProvider,
     KeyProvider,
     Keyring,
+    VaultLocked,
     new_key,
+    open_network_field,
+    seal_network_field,
     unwrap_data_key,
+    unwrap_network_key,
     wrap_data_key,
+    wrap_network_key,
 )
-from thirdway.vault.models import ClientKey
+from thirdway.vault.models import ClientKey, NetworkKey
 
 ENV_KEY = "THIRDWAY_VAULT_MASTER_KEY"
 CREDENTIAL_NAME = "thirdway-vault-master-key"
@@ -89,3 +94,51 @@ def sealing_key(client_id: int) -> tuple[int, bytes]:
     if version == 0:
         return 1, add_data_key(client_id, 1)
     return version, data_key(client_id, version)
+
+
+# --- the network's data key (secrets that belong to no client) -------------------------------
+
+
+def network_key(version: int, ring: Keyring | None = None) -> bytes:
+    row = NetworkKey.objects.filter(version=version).first()
+    if row is None:
+        raise VaultLocked(f"The network has no data key {version}.")
+    ring = ring or keyring()
+    return unwrap_network_key(ring.by_id(row.master_key_id), row.wrapped, version=version)
+
+
+def network_sealing_key(ring: Keyring | None = None) -> tuple[int, bytes]:
+    """The version and key that seal new network secrets (made on first use)."""
+    ring = ring or keyring()
+    latest = NetworkKey.objects.order_by("-version").first()
+    if latest is not None:
+        return latest.version, network_key(latest.version, ring)
+    master = ring.current_key()
+    key = new_key()
+    try:
+        with transaction.atomic():
+            NetworkKey.objects.create(
+                version=1,
+                master_key_id=master.id,
+                wrapped=wrap_network_key(master, key, version=1),
+            )
+    except IntegrityError:
+        return 1, network_key(1, ring)
+    return 1, key
+
+
+def seal_network_secret(record: str, field_name: str, value: str) -> tuple[int, str]:
+    """``value`` sealed under the network's data key, bound to ``record`` (e.g.
+    ``mail.mailbox:7``) and ``field_name``: returns (key version, ciphertext)."""
+    version, key = network_sealing_key()
+    return version, seal_network_field(
+        key, value, record=record, field_name=field_name, version=version
+    )
+
+
+def open_network_secret(record: str, field_name: str, version: int, sealed: str) -> str:
+    """The value sealed by ``seal_network_secret`` for this record and field; a ciphertext
+    moved from another record or field raises ``Tampered``, a closed vault ``VaultLocked``."""
+    return open_network_field(
+        network_key(version), sealed, record=record, field_name=field_name, version=version
+    )

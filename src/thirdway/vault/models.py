@@ -36,6 +36,20 @@ class ClientKey(models.Model):
         return f"data key {self.version} of client {self.client_id}"
 
 
+class NetworkKey(models.Model):
+    """The network's data key, wrapped by a master key: it seals secrets that belong to no
+    client, such as the IMAP passwords of the desk's mailboxes (configured by administrators
+    for the whole network, and a mailbox's practice may be empty or change)."""
+
+    version = models.PositiveIntegerField(unique=True)
+    master_key_id = models.CharField(max_length=16)
+    wrapped = models.TextField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    def __str__(self) -> str:
+        return f"network data key {self.version}"
+
+
 class Credential(models.Model):
     """A password (and its username, address, notes, TOTP seed) the practice keeps for a client.
 

@@ -22,9 +22,11 @@ from thirdway.vault.crypto import (
     open_field,
     seal_field,
     unwrap_data_key,
+    unwrap_network_key,
     wrap_data_key,
+    wrap_network_key,
 )
-from thirdway.vault.models import ClientKey, Credential
+from thirdway.vault.models import ClientKey, Credential, NetworkKey
 from thirdway.vault.services.credentials import SEALED
 
 
@@ -70,15 +72,41 @@ def rewrap_data_keys(ring: Keyring | None = None) -> Outcome:
             outcome.already += 1  # another run moved it meanwhile
         else:
             outcome.failures.append(f"{name}: it changed while being rewrapped; run again")
+    _rewrap_network_keys(ring, current, outcome)
     if outcome.changed:
         record(
             None,
             "vault.keys.rewrap",
-            ClientKey.objects.first(),
+            ClientKey.objects.first() or NetworkKey.objects.first(),
             source=Source.CLI,
             changes={"master_key_id": [None, current.id], "rewrapped": [0, outcome.changed]},
         )
     return outcome
+
+
+def _rewrap_network_keys(ring: Keyring, current, outcome: Outcome) -> None:
+    for row in NetworkKey.objects.order_by("version"):
+        if row.master_key_id == current.id:
+            outcome.already += 1
+            continue
+        name = f"network data key {row.version}"
+        try:
+            key = unwrap_network_key(
+                ring.by_id(row.master_key_id), row.wrapped, version=row.version
+            )
+        except VaultError as error:
+            outcome.failures.append(f"{name}: {error}")
+            continue
+        wrapped = wrap_network_key(current, key, version=row.version)
+        moved = NetworkKey.objects.filter(
+            pk=row.pk, master_key_id=row.master_key_id, wrapped=row.wrapped
+        ).update(master_key_id=current.id, wrapped=wrapped)
+        if moved:
+            outcome.changed += 1
+        elif NetworkKey.objects.filter(pk=row.pk, master_key_id=current.id).exists():
+            outcome.already += 1
+        else:
+            outcome.failures.append(f"{name}: it changed while being rewrapped; run again")
 
 
 # --- rotate ------------------------------------------------------------------------------------
