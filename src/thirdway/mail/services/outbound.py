@@ -155,9 +155,7 @@ def save_mailbox(actor, name: str, *, source: str, **fields) -> Mailbox:
     if unknown:
         raise invalid(unknown[0], "Not a mailbox setting.", ", ".join(MAILBOX_FIELDS))
     mailbox = Mailbox.objects.filter(name=name).first() or Mailbox(name=name)
-    before = {
-        field: getattr(mailbox, field, None) for field in fields if field != "imap_password"
-    }
+    before = {field: getattr(mailbox, field, None) for field in fields if field != "imap_password"}
     for field, value in fields.items():
         setattr(mailbox, field, value)
     mailbox.full_clean()
