@@ -9,12 +9,15 @@ import io
 import logging
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
 from support.vault import write_key
+from thirdway.audit.models import Source
 from thirdway.mail import fetching
 from thirdway.mail.models import Mailbox
+from thirdway.mail.services.outbound import save_mailbox
 from thirdway.tickets.models import Ticket
 from thirdway.vault import keyring
 from thirdway.vault.commands import run
@@ -34,10 +37,17 @@ def master_key(settings, tmp_path):
     return path
 
 
-def _box(name: str, password: str = "s3cret-imap", **extra) -> Mailbox:
+WORD = "s3cret-imap"
+
+
+def _box(name: str, secret: str = WORD, **extra) -> Mailbox:
     return Mailbox.objects.create(
-        name=name, address=f"{name}@desk.example", imap_password=password, **extra
+        name=name, address=f"{name}@desk.example", imap_password=secret, **extra
     )
+
+
+def _opened(pk) -> str:
+    return Mailbox.objects.get(pk=pk).imap_password
 
 
 def test_the_password_is_sealed_and_opens_again(master_key):
@@ -68,20 +78,37 @@ def test_a_ciphertext_moved_to_another_mailbox_does_not_open(master_key):
         imap_password_key_version=help_box.imap_password_key_version,
     )
     with pytest.raises(Tampered, match="does not open"):
-        Mailbox.objects.get(pk=other.pk).imap_password
+        _opened(other.pk)
     # One changed character: an error as well, never garbage.
     sealed = help_box.imap_password_sealed
     flipped = sealed[:20] + ("A" if sealed[20] != "A" else "B") + sealed[21:]
     Mailbox.objects.filter(pk=help_box.pk).update(imap_password_sealed=flipped)
     with pytest.raises(Tampered):
-        Mailbox.objects.get(pk=help_box.pk).imap_password
+        _opened(help_box.pk)
 
 
 def test_a_closed_vault_refuses_to_open_the_password(master_key, settings, tmp_path):
     box = _box("help")
     settings.VAULT_MASTER_KEY_FILE = str(tmp_path / "missing.key")
-    with pytest.raises(VaultLocked, match="missing.key does not exist"):
-        Mailbox.objects.get(pk=box.pk).imap_password
+    with pytest.raises(VaultLocked, match=r"missing\.key does not exist"):
+        _opened(box.pk)
+
+
+def test_a_closed_vault_saves_no_new_password_and_no_mailbox(cast, settings, tmp_path, web_as):
+    settings.VAULT_MASTER_KEY_FILE = str(tmp_path / "missing.key")
+    settings.VAULT_PREVIOUS_MASTER_KEY_FILES = []
+    with pytest.raises(ValidationError) as refused:
+        save_mailbox(
+            cast.admin, "help", source=Source.CLI, address="h@desk.example", imap_password="x"
+        )
+    assert "cannot be sealed in the vault" in str(refused.value.message_dict["imap_password"])
+    assert not Mailbox.objects.exists()
+    form = {"name": "help", "address": "h@desk.example", "imap_port": "993", "imap_password": "x"}
+    form |= {"imap_folder": "INBOX", "after_fetch": "delete", "is_active": "on"}
+    answer = web_as(cast.admin).post("/settings/mailboxes/new/", form)
+    assert answer.status_code == 200
+    assert "missing.key does not exist" in answer.content.decode()
+    assert not Mailbox.objects.exists()
 
 
 def test_the_settings_form_never_sends_the_password_back_even_with_the_vault_closed(

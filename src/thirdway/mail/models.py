@@ -3,7 +3,7 @@ client domains, notification templates and the outbox."""
 
 from __future__ import annotations
 
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
 from thirdway.mail.access import (
@@ -58,6 +58,28 @@ class Mailbox(models.Model):
     def __str__(self) -> str:
         return f"{self.name} <{self.address}>"
 
+    def save(self, *args, **kwargs) -> None:
+        """A staged password is sealed once the row has its id, in the same transaction: a
+        closed vault saves nothing."""
+        pending = getattr(self, "_new_imap_password", None)
+        if pending is None:
+            super().save(*args, **kwargs)
+            return
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            version, sealed = 0, ""
+            if pending:
+                from thirdway.vault.keyring import seal_network_secret
+
+                version, sealed = seal_network_secret(
+                    self.sealed_record(self.pk), "imap_password", pending
+                )
+            Mailbox.objects.filter(pk=self.pk).update(
+                imap_password_sealed=sealed, imap_password_key_version=version
+            )
+        self.imap_password_sealed, self.imap_password_key_version = sealed, version
+        del self._new_imap_password
+
     @property
     def has_imap_password(self) -> bool:
         return bool(self.imap_password_sealed) or bool(getattr(self, "_new_imap_password", ""))
@@ -87,24 +109,6 @@ class Mailbox(models.Model):
     @staticmethod
     def sealed_record(pk) -> str:
         return f"mail.mailbox:{pk}"
-
-    def save(self, *args, **kwargs) -> None:
-        pending = getattr(self, "_new_imap_password", None)
-        super().save(*args, **kwargs)
-        if pending is None:
-            return
-        version, sealed = 0, ""
-        if pending:
-            from thirdway.vault.keyring import seal_network_secret
-
-            version, sealed = seal_network_secret(
-                self.sealed_record(self.pk), "imap_password", pending
-            )
-        Mailbox.objects.filter(pk=self.pk).update(
-            imap_password_sealed=sealed, imap_password_key_version=version
-        )
-        self.imap_password_sealed, self.imap_password_key_version = sealed, version
-        del self._new_imap_password
 
 
 class InboundSource(models.TextChoices):

@@ -41,6 +41,7 @@ from thirdway.mail.models import (
 from thirdway.tickets import rating_links
 from thirdway.tickets.lifecycle import LABELS, Status
 from thirdway.tickets.models import Ticket
+from thirdway.vault.crypto import VaultError
 
 OUTBOX = Retried(
     OutboundMessage,
@@ -159,7 +160,14 @@ def save_mailbox(actor, name: str, *, source: str, **fields) -> Mailbox:
     for field, value in fields.items():
         setattr(mailbox, field, value)
     mailbox.full_clean()
-    mailbox.save()
+    try:
+        mailbox.save()
+    except VaultError as error:
+        raise invalid(
+            "imap_password",
+            f"The password cannot be sealed in the vault: {error}",
+            "a password once the vault's master key is configured",
+        ) from None
     changes = {
         field: [str(before[field]), str(value)]
         for field, value in fields.items()
