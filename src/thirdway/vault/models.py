@@ -1,4 +1,4 @@
-"""The vault's tables: client data keys, credentials and who revealed them, documentation pages
+"""The vault's tables: client data keys and the network's, credentials and who revealed them,
 with their versions, and the expirations register with the reminders it sent."""
 
 from __future__ import annotations
