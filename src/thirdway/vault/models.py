@@ -1,5 +1,5 @@
 """The vault's tables: client data keys and the network's, credentials and who revealed them,
-with their versions, and the expirations register with the reminders it sent."""
+documentation pages with their versions, and the expirations register with the reminders it sent."""
 
 from __future__ import annotations
 
