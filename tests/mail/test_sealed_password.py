@@ -233,3 +233,36 @@ def test_the_migration_seals_existing_passwords_and_removes_the_plain_column(mas
     back = executor.loader.project_state(BEFORE).apps.get_model("mail", "Mailbox")
     assert back.objects.get(pk=first.pk).imap_password == "w1"
     MigrationExecutor(connection).migrate(AFTER)
+
+
+# --- the page, in a browser ---------------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_mailbox_page_shows_why_the_vault_stopped_its_poll_in_a_browser(
+    cast, live_server, browser, empty_inbox, master_key, settings, tmp_path
+):
+    from playwright.sync_api import expect
+
+    from support.browser import DESKTOP, PHONE, sign_in
+
+    box = empty_inbox.mailbox()
+    settings.VAULT_MASTER_KEY_FILE = str(tmp_path / "missing.key")
+    fetching.poll_all()
+    shots = tmp_path
+    for name, screen in (("desktop", DESKTOP), ("phone", PHONE)):
+        page = browser.new_context(viewport=screen).new_page()
+        sign_in(page, live_server.url, "admin", f"/settings/mailboxes/{box.pk}/")
+        expect(page.get_by_role("alert")).to_contain_text("missing.key does not exist")
+        assert IMAP_PASSWORD not in page.content()
+        page.screenshot(path=str(shots / f"mailbox-closed-vault-{name}.png"), full_page=True)
+        # Saving other settings works with the vault closed; the password is left as it was.
+        page.locator("form.form input[name=imap_folder]").fill("Archive")
+        page.get_by_role("button", name="Save mailbox").click()
+        expect(page.get_by_text("Mailbox help saved.")).to_be_visible()
+        page.context.close()
+    stored = Mailbox.objects.get(pk=box.pk)
+    assert (stored.imap_folder, stored.imap_password_sealed) == (
+        "Archive",
+        box.imap_password_sealed,
+    )
