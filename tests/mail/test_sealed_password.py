@@ -244,7 +244,7 @@ def test_the_mailbox_page_shows_why_the_vault_stopped_its_poll_in_a_browser(
 ):
     from playwright.sync_api import expect
 
-    from support.browser import DESKTOP, PHONE, sign_in
+    from support.browser import DESKTOP, PHONE, fits, sign_in
 
     box = empty_inbox.mailbox()
     settings.VAULT_MASTER_KEY_FILE = str(tmp_path / "missing.key")
@@ -256,6 +256,7 @@ def test_the_mailbox_page_shows_why_the_vault_stopped_its_poll_in_a_browser(
         expect(page.get_by_role("alert")).to_contain_text("missing.key does not exist")
         assert IMAP_PASSWORD not in page.content()
         page.screenshot(path=str(shots / f"mailbox-closed-vault-{name}.png"), full_page=True)
+        assert fits(page), f"the page is wider than the {name} screen"
         # Saving other settings works with the vault closed; the password is left as it was.
         page.locator("form.form input[name=imap_folder]").fill("Archive")
         page.get_by_role("button", name="Save mailbox").click()
