@@ -120,9 +120,10 @@ class FeedbackForm(forms.Form):
     score = forms.TypedChoiceField(
         label="Score",
         coerce=int,
-        choices=[(n, f"{n} – {word}") for n, word in enumerate(
-            ("poor", "weak", "fair", "good", "excellent"), start=1
-        )],
+        choices=[
+            (n, f"{n} – {word}")
+            for n, word in enumerate(("poor", "weak", "fair", "good", "excellent"), start=1)
+        ],
         help_text="1 (poor) to 5 (excellent)",
     )
     comment = forms.CharField(

@@ -155,6 +155,7 @@ def figures(runs: Iterable[RunRow], versions: Iterable[int] = ()) -> list[Versio
 
 LOWER_IS_BETTER = "lower"
 HIGHER_IS_BETTER = "higher"
+NEUTRAL = ""  # shown with its change, neither better nor worse (counts, targets)
 
 
 @dataclass(frozen=True)
@@ -170,7 +171,9 @@ def difference(label: str, before, after, better: str) -> Difference:
     if before is None or after is None:
         return Difference(label, before, after, None, "")
     change = after - before
-    if change == 0:
+    if better == NEUTRAL:
+        verdict = ""
+    elif change == 0:
         verdict = "same"
     elif (change < 0) == (better == LOWER_IS_BETTER):
         verdict = "better"
@@ -199,10 +202,8 @@ class Comparison:
 def compare(before: VersionFigures, after: VersionFigures) -> Comparison:
     """``after`` against ``before``; steps are matched by title (positions may have moved)."""
     rows = [
-        difference("Runs started", before.runs_started, after.runs_started, HIGHER_IS_BETTER),
-        difference(
-            "Runs completed", before.runs_completed, after.runs_completed, HIGHER_IS_BETTER
-        ),
+        difference("Runs started", before.runs_started, after.runs_started, NEUTRAL),
+        difference("Runs completed", before.runs_completed, after.runs_completed, NEUTRAL),
         difference(
             "Time to complete, median (min)",
             before.median_minutes,
@@ -233,14 +234,12 @@ def compare(before: VersionFigures, after: VersionFigures) -> Comparison:
                     "expected",
                     a and a.expected_minutes,
                     b and b.expected_minutes,
-                    LOWER_IS_BETTER,
+                    NEUTRAL,
                 ),
                 difference(
                     "median", a and a.median_minutes, b and b.median_minutes, LOWER_IS_BETTER
                 ),
-                difference(
-                    "over", a and a.over_expected, b and b.over_expected, LOWER_IS_BETTER
-                ),
+                difference("over", a and a.over_expected, b and b.over_expected, LOWER_IS_BETTER),
                 difference("reopens", a and a.reopens, b and b.reopens, LOWER_IS_BETTER),
             )
         )

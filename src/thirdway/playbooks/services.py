@@ -452,9 +452,7 @@ def participants(run: Run) -> set[int]:
         run.steps.exclude(completed_by=None).values_list("completed_by", flat=True)
     )
     ids |= set(
-        StepReopen.objects.filter(run_step__run=run)
-        .exclude(by=None)
-        .values_list("by", flat=True)
+        StepReopen.objects.filter(run_step__run=run).exclude(by=None).values_list("by", flat=True)
     )
     return {pk for pk in ids if pk is not None}
 

@@ -20,9 +20,9 @@ from thirdway.playbooks.forms import (
     EvidenceForm,
     FeedbackForm,
     NewPlaybookForm,
+    ReopenForm,
     ScheduleForm,
     StartRunForm,
-    ReopenForm,
     StepForm,
 )
 from thirdway.playbooks.models import Playbook, Run, Schedule
