@@ -120,7 +120,9 @@ class FeedbackForm(forms.Form):
     score = forms.TypedChoiceField(
         label="Score",
         coerce=int,
-        choices=[
+        empty_value=None,
+        choices=[("", "Choose a score")]
+        + [
             (n, f"{n} – {word}")
             for n, word in enumerate(("poor", "weak", "fair", "good", "excellent"), start=1)
         ],
