@@ -21,6 +21,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
 
 TENTH = Decimal("0.1")
 HUNDREDTH = Decimal("0.01")
@@ -158,6 +159,9 @@ HIGHER_IS_BETTER = "higher"
 NEUTRAL = ""  # shown with its change, neither better nor worse (counts, targets)
 
 
+Figure = Decimal | int | None
+
+
 @dataclass(frozen=True)
 class Difference:
     label: str
@@ -167,7 +171,7 @@ class Difference:
     verdict: str  # "better", "worse", "same" or "" (not comparable)
 
 
-def difference(label: str, before, after, better: str) -> Difference:
+def difference(label: str, before: Figure, after: Figure, better: str) -> Difference:
     if before is None or after is None:
         return Difference(label, before, after, None, "")
     change = after - before
@@ -197,6 +201,10 @@ class Comparison:
     after: VersionFigures
     figures: list[Difference]
     steps: list[StepComparison]
+
+
+def _of(step: StepFigures | None, name: str) -> Figure:
+    return None if step is None else getattr(step, name)
 
 
 def compare(before: VersionFigures, after: VersionFigures) -> Comparison:
@@ -232,15 +240,17 @@ def compare(before: VersionFigures, after: VersionFigures) -> Comparison:
                 title,
                 difference(
                     "expected",
-                    a and a.expected_minutes,
-                    b and b.expected_minutes,
+                    _of(a, "expected_minutes"),
+                    _of(b, "expected_minutes"),
                     NEUTRAL,
                 ),
                 difference(
-                    "median", a and a.median_minutes, b and b.median_minutes, LOWER_IS_BETTER
+                    "median", _of(a, "median_minutes"), _of(b, "median_minutes"), LOWER_IS_BETTER
                 ),
-                difference("over", a and a.over_expected, b and b.over_expected, LOWER_IS_BETTER),
-                difference("reopens", a and a.reopens, b and b.reopens, LOWER_IS_BETTER),
+                difference(
+                    "over", _of(a, "over_expected"), _of(b, "over_expected"), LOWER_IS_BETTER
+                ),
+                difference("reopens", _of(a, "reopens"), _of(b, "reopens"), LOWER_IS_BETTER),
             )
         )
     return Comparison(before, after, rows, steps)
@@ -249,7 +259,7 @@ def compare(before: VersionFigures, after: VersionFigures) -> Comparison:
 # --- reading the rows --------------------------------------------------------------------------
 
 
-def load(playbook) -> list[VersionFigures]:
+def load(playbook: Any) -> list[VersionFigures]:
     """The figures of every published version of ``playbook`` (all its runs count)."""
     from django.db.models import Count
 
