@@ -1,9 +1,10 @@
 """API of playbooks: templates and their steps, runs and step completion, maintenance schedules."""
 
 import datetime as dt
+from decimal import Decimal
 from typing import Literal
 
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
@@ -13,7 +14,7 @@ from thirdway.audit.models import Source
 from thirdway.clients.models import Client
 from thirdway.errors import require
 from thirdway.payloads import Id, Moment, Page, Payload, kept
-from thirdway.playbooks import library, schedules, services
+from thirdway.playbooks import library, metrics, schedules, services
 from thirdway.playbooks.models import Playbook, PlaybookVersion, Run, Schedule
 
 router = Router()
@@ -261,6 +262,92 @@ def complete_step(request: HttpRequest, run_id: int, position: int, payload: Com
     run_step = get_object_or_404(run.steps.select_related("step"), position=position)
     services.complete_step(request.auth, run_step, evidence=payload.evidence, source=API)
     return get_object_or_404(_runs(request), pk=run_id)
+
+
+class PlaybookReopenIn(Payload, extra="forbid"):
+    reason: str = Field(min_length=1, max_length=1000, description="Why the step is reopened.")
+
+
+@router.post("/playbook-runs/{run_id}/steps/{position}/reopen", response=RunOut)
+def reopen_step(request: HttpRequest, run_id: int, position: int, payload: PlaybookReopenIn):
+    """Open a completed step again (rework); the run is no longer complete."""
+    run = get_object_or_404(_runs(request), pk=run_id)
+    run_step = get_object_or_404(run.steps.select_related("step"), position=position)
+    services.reopen_step(request.auth, run_step, reason=payload.reason, source=API)
+    return get_object_or_404(_runs(request), pk=run_id)
+
+
+class PlaybookFeedbackIn(Payload, extra="forbid"):
+    score: int = Field(ge=1, le=5)
+    comment: str = Field("", max_length=1000)
+
+
+class PlaybookFeedbackOut(Schema):
+    run_id: int
+    person: str
+    score: int
+    comment: str
+    at: dt.datetime
+
+    @staticmethod
+    def resolve_person(obj) -> str:
+        return obj.person_label
+
+
+@router.get("/playbook-runs/{run_id}/feedback", response=list[PlaybookFeedbackOut])
+def list_feedback(request: HttpRequest, run_id: int):
+    run = get_object_or_404(_runs(request), pk=run_id)
+    return list(run.feedback.all())
+
+
+@router.post("/playbook-runs/{run_id}/feedback", response={201: PlaybookFeedbackOut})
+def leave_feedback(request: HttpRequest, run_id: int, payload: PlaybookFeedbackIn):
+    """A participant's score (1 to 5) and comment on a completed run, once per person."""
+    run = get_object_or_404(_runs(request), pk=run_id)
+    feedback = services.leave_feedback(
+        request.auth, run, score=payload.score, comment=payload.comment, source=API
+    )
+    return Status(201, feedback)
+
+
+class PlaybookStepFigures(Schema):
+    position: int
+    title: str
+    expected_minutes: int
+    completed: int
+    median_minutes: Decimal | None
+    over_expected: int
+    reopens: int
+    runs_reworked: int
+
+
+class PlaybookVersionFigures(Schema):
+    version: int
+    runs_started: int
+    runs_completed: int
+    median_minutes: Decimal | None = Field(description="Time to complete, median, minutes.")
+    p90_minutes: Decimal | None = Field(description="Time to complete, 90th percentile.")
+    reopens: int
+    feedback_count: int
+    feedback_average: Decimal | None
+    steps: list[PlaybookStepFigures]
+
+
+class PlaybookMetricsOut(Schema):
+    playbook_id: int
+    versions: list[PlaybookVersionFigures]
+
+
+@router.get("/playbooks/{playbook_id}/metrics", response=PlaybookMetricsOut)
+def playbook_metrics(request: HttpRequest, playbook_id: int, version: int | None = None):
+    """Figures per published version (newest first), or of one ``version``."""
+    playbook = _playbook(request, playbook_id)
+    rows = metrics.load(playbook)
+    if version is not None:
+        rows = [row for row in rows if row.version == version]
+        if not rows:
+            raise Http404
+    return {"playbook_id": playbook.pk, "versions": rows}
 
 
 # --- schedules ---------------------------------------------------------------------------------

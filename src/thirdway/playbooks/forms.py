@@ -114,3 +114,24 @@ class ScheduleForm(forms.Form):
         data.pop("client")
         data["playbook"] = data["playbook"].pk if data["playbook"] else None
         return data
+
+
+class FeedbackForm(forms.Form):
+    score = forms.TypedChoiceField(
+        label="Score",
+        coerce=int,
+        empty_value=None,
+        choices=[("", "Choose a score")]
+        + [
+            (n, f"{n} – {word}")
+            for n, word in enumerate(("poor", "weak", "fair", "good", "excellent"), start=1)
+        ],
+        help_text="1 (poor) to 5 (excellent)",
+    )
+    comment = forms.CharField(
+        required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(max_length=1000, label="Why reopen it")

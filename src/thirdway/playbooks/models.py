@@ -219,3 +219,46 @@ class Schedule(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class StepReopen(models.Model):
+    """A completed step opened again (rework): who, when and why, with when it was done before."""
+
+    run_step = models.ForeignKey(RunStep, on_delete=models.CASCADE, related_name="reopens")
+    at = models.DateTimeField()
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reason = models.TextField(max_length=1000)
+    was_completed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return self.reason[:80]
+
+
+class RunFeedback(models.Model):
+    """One person's score (1 to 5) and comment on a completed run; one per person per run."""
+
+    run = models.ForeignKey(Run, on_delete=models.CASCADE, related_name="feedback")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    person_label = models.CharField(max_length=200)
+    score = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(5)]
+    )
+    comment = models.TextField(max_length=1000, blank=True)
+    at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["at", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["run", "person"], name="one_feedback_per_person"),
+            models.CheckConstraint(
+                condition=models.Q(score__gte=1, score__lte=5), name="feedback_score_1_to_5"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.score}/5"

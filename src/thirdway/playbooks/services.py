@@ -26,7 +26,9 @@ from thirdway.playbooks.models import (
     PlaybookVersion,
     Run,
     RunEvent,
+    RunFeedback,
     RunStep,
+    StepReopen,
 )
 from thirdway.tickets import services as tickets
 from thirdway.tickets.lifecycle import Status
@@ -390,6 +392,113 @@ def _resolve(actor, ticket, text: str, source: str) -> None:
         return
     tickets.note(actor, ticket, body_text=text, source=source)
     tickets.change_status(actor, ticket, Status.RESOLVED, source=source)
+
+
+MAX_REASON = 1000
+MAX_COMMENT = 1000
+
+
+def _reopen_ticket(actor, ticket, text: str, source: str) -> None:
+    ticket.refresh_from_db()
+    tickets.note(actor, ticket, body_text=text, source=source)
+    if ticket.status == Status.RESOLVED:
+        tickets.change_status(actor, ticket, Status.IN_PROGRESS, source=source)
+
+
+@transaction.atomic
+def reopen_step(actor, run_step: RunStep, *, reason: str, source: str) -> RunStep:
+    """Open a completed step again (rework), with the reason; the run is no longer complete."""
+    run = run_step.run
+    require(can_work(actor, run.client), "Only the network serving this client works its steps.")
+    reason = str(reason or "").strip()
+    if not reason or len(reason) > MAX_REASON:
+        raise invalid("reason", "Say why the step is reopened.", f"1 to {MAX_REASON} characters")
+    run_step = _lock_step(run_step)
+    if run_step.completed_at is None:
+        raise invalid("step", "This step is not done.", "a completed step")
+    StepReopen.objects.create(
+        run_step=run_step,
+        at=timezone.now(),
+        by=actor,
+        reason=reason,
+        was_completed_at=run_step.completed_at,
+    )
+    run_step.completed_at = None
+    run_step.completed_by = None
+    run_step.completed_by_label = ""
+    run_step.evidence = ""
+    run_step.save(update_fields=["completed_at", "completed_by", "completed_by_label", "evidence"])
+    _reopen_ticket(actor, run_step.ticket, f"Step reopened: {reason}", source)
+    run = Run.objects.select_for_update().get(pk=run.pk)
+    if run.completed_at is not None:
+        run.completed_at = None
+        run.save(update_fields=["completed_at"])
+        _reopen_ticket(actor, run.ticket, f"Step {run_step.position} reopened.", source)
+    _event(run, actor, f"Reopened step {run_step.position} ({run_step.step.title}): {reason}")
+    record(
+        actor,
+        "playbook.step_reopen",
+        run,
+        source=source,
+        scope=f"client:{run.client_id}",
+        changes={"step": [run_step.position, None], "reason": [None, reason]},
+    )
+    return run_step
+
+
+def participants(run: Run) -> set[int]:
+    """The people who took part in ``run``: who started it and who completed or reopened steps."""
+    ids = {run.started_by_id} | set(
+        run.steps.exclude(completed_by=None).values_list("completed_by", flat=True)
+    )
+    ids |= set(
+        StepReopen.objects.filter(run_step__run=run).exclude(by=None).values_list("by", flat=True)
+    )
+    return {pk for pk in ids if pk is not None}
+
+
+def can_give_feedback(actor, run: Run) -> bool:
+    """Participants of the run, and the practice admins and desk (staff) who see it."""
+    if not (actor.is_authenticated and actor.is_active):
+        return False
+    if actor.pk in participants(run):
+        return True
+    return actor.role in (Role.PRACTICE_ADMIN, Role.DESK) and can_work(actor, run.client)
+
+
+@transaction.atomic
+def leave_feedback(actor, run: Run, *, score, comment: str = "", source: str) -> RunFeedback:
+    """One score (1 to 5) and comment by a participant on a completed run, once per person."""
+    require(can_give_feedback(actor, run), "Only the run's participants or staff give feedback.")
+    if isinstance(score, bool) or not isinstance(score, int) or not 1 <= score <= 5:
+        raise invalid("score", "The score is out of range.", "a whole number from 1 to 5")
+    comment = str(comment or "").strip()
+    if len(comment) > MAX_COMMENT:
+        raise invalid(
+            "comment", f"The comment is {len(comment)} characters long.", "up to 1000 characters"
+        )
+    run = Run.objects.select_for_update().get(pk=run.pk)
+    if run.completed_at is None:
+        raise invalid("run", "Feedback is given once the run is complete.", "a completed run")
+    if RunFeedback.objects.filter(run=run, person=actor).exists():
+        raise invalid("run", "You gave feedback on this run already.", "one per person per run")
+    feedback = RunFeedback.objects.create(
+        run=run,
+        person=actor,
+        person_label=_label(actor),
+        score=score,
+        comment=comment,
+        at=timezone.now(),
+    )
+    record(
+        actor,
+        "playbook.feedback",
+        run,
+        source=source,
+        scope=f"client:{run.client_id}",
+        changes={"score": [None, score]},
+    )
+    return feedback
 
 
 def timeline(run: Run) -> list[RunEvent]:

@@ -13,12 +13,14 @@ from django.views.decorators.http import require_POST
 from thirdway.audit.models import Source
 from thirdway.clients.models import Client
 from thirdway.network.models import Practice
-from thirdway.playbooks import schedules, services
+from thirdway.playbooks import metrics, schedules, services
 from thirdway.playbooks.access import can_edit, can_work, practice_ids
 from thirdway.playbooks.forms import (
     CopyBuiltinForm,
     EvidenceForm,
+    FeedbackForm,
     NewPlaybookForm,
+    ReopenForm,
     ScheduleForm,
     StartRunForm,
     StepForm,
@@ -121,6 +123,7 @@ def playbook_detail(request: HttpRequest, playbook_id: int) -> HttpResponse:
             "editable": editable,
             "form": form,
             "start_form": StartRunForm(clients=clients),
+            "figures": metrics.load(playbook),
             "runs": Run.objects.for_user(request.user)
             .filter(playbook=playbook)
             .select_related("client", "version", "ticket")[:50],
@@ -262,6 +265,11 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             else:
                 return redirect("playbooks:run_detail", run.pk)
         failed_pk, failed_form = run_step.pk, form
+    return _run_page(request, run, failed_pk=failed_pk, failed_form=failed_form)
+
+
+def _run_page(request, run, *, failed_pk=None, failed_form=None, feedback_form=None):
+    working = can_work(request.user, run.client)
     rows = []
     for run_step in run.steps.select_related("step", "ticket", "step__owner_practice"):
         form = None
@@ -273,6 +281,13 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             )
         rows.append({"run_step": run_step, "step": run_step.step, "form": form})
     done = sum(1 for row in rows if row["run_step"].completed_at)
+    feedback = list(run.feedback.all())
+    may_give = (
+        run.completed_at is not None
+        and services.can_give_feedback(request.user, run)
+        and not any(f.person_id == request.user.pk for f in feedback)
+    )
+    failed = failed_form is not None or feedback_form is not None
     return render(
         request,
         "playbooks/run_detail.html",
@@ -282,8 +297,103 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
             "done": done,
             "total": len(rows),
             "working": working,
+            "feedback": feedback,
+            "feedback_form": (feedback_form or FeedbackForm(prefix="fb")) if may_give else None,
+            "reopen_form": ReopenForm() if working else None,
         },
-        status=400 if failed_form is not None else 200,
+        status=400 if failed else 200,
+    )
+
+
+@login_required
+@require_POST
+def run_feedback(request: HttpRequest, run_id: int) -> HttpResponse:
+    run = _run(request, run_id)
+    if not services.can_give_feedback(request.user, run):
+        raise PermissionDenied("Only the run's participants or staff give feedback.")
+    form = FeedbackForm(request.POST, prefix="fb")
+    if form.is_valid():
+        try:
+            services.leave_feedback(
+                request.user,
+                run,
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+                source=WEB,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Thank you: your feedback is kept with the run.")
+            return redirect("playbooks:run_detail", run.pk)
+    if not services.can_give_feedback(request.user, run) or run.completed_at is None:
+        for text in (str(e) for e in form.non_field_errors()):
+            messages.error(request, text)
+        return redirect("playbooks:run_detail", run.pk)
+    return _run_page(request, run, feedback_form=form)
+
+
+@login_required
+@require_POST
+def step_reopen(request: HttpRequest, run_id: int, position: int) -> HttpResponse:
+    run = _run(request, run_id)
+    if not can_work(request.user, run.client):
+        raise PermissionDenied("Only the network serving this client works its steps.")
+    run_step = get_object_or_404(run.steps.select_related("step"), position=position)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        for text in (e for errors in form.errors.values() for e in errors):
+            messages.error(request, f"Step {position} was not reopened: {text}")
+        return redirect("playbooks:run_detail", run.pk)
+    try:
+        services.reopen_step(request.user, run_step, reason=form.cleaned_data["reason"], source=WEB)
+    except ValidationError as error:
+        for text in service_texts(error):
+            messages.error(request, text)
+    else:
+        messages.success(request, f"Step {position} reopened.")
+    return redirect("playbooks:run_detail", run.pk)
+
+
+@login_required
+def improvement(request: HttpRequest, playbook_id: int) -> HttpResponse:
+    """Two versions of a playbook side by side: before and after a change."""
+    playbook = _playbook(request, playbook_id)
+    versions = metrics.load(playbook)
+    numbers = [v.version for v in versions]
+    comparison, problem = None, ""
+
+    def chosen(name, default):
+        raw = request.GET.get(name)
+        if raw is None:
+            return default
+        try:
+            number = int(raw)
+        except ValueError:
+            number = None
+        return number if number in numbers else False
+
+    before = chosen("before", numbers[1] if len(numbers) > 1 else None)
+    after = chosen("after", numbers[0] if numbers else None)
+    status = 200
+    if before is False or after is False:
+        problem = f"Choose published versions: {', '.join(map(str, sorted(numbers))) or 'none'}."
+        status = 400
+    elif before is not None and after is not None:
+        by_number = {v.version: v for v in versions}
+        comparison = metrics.compare(by_number[before], by_number[after])
+    return render(
+        request,
+        "playbooks/improvement.html",
+        {
+            "playbook": playbook,
+            "numbers": sorted(numbers),
+            "before": before or None,
+            "after": after or None,
+            "comparison": comparison,
+            "problem": problem,
+        },
+        status=status,
     )
 
 
