@@ -102,14 +102,14 @@ def _refusal_of(response, field: str) -> dict:
     return errors[0]
 
 
-def test_a_text_over_its_maximum_is_a_400_naming_the_field_and_the_limit_everywhere(cast, api_as):
-    client = api_as(cast.admin)
+def test_a_text_over_its_maximum_is_a_400_naming_the_field_and_the_limit_everywhere(caller):
     document = openapi()
     components = document["components"]["schemas"]
     tried = []
     with nothing_written():
         for url, methods in document["paths"].items():
             for method, operation in methods.items():
+                client = caller(operation)
                 for parameter in operation.get("parameters", []):
                     limit = _max_length(parameter["schema"], components)
                     if parameter["in"] != "query" or limit is None:

@@ -80,23 +80,24 @@ def admin_api(cast, api_as) -> HttpClient:
     return api_as(cast.admin)
 
 
-def test_an_integer_beyond_64_bits_is_a_400_naming_its_field_everywhere(admin_api):
+def test_an_integer_beyond_64_bits_is_a_400_naming_its_field_everywhere(caller):
     tried = []
     for url, method, operation, components in _operations():
+        client = caller(operation)
         for parameter in operation.get("parameters", []):
             if parameter["in"] == "query" and _kind(parameter["schema"], components) in (
                 "integer",
                 "integers",
             ):
                 query = urlencode({parameter["name"]: HUGE})
-                response = getattr(admin_api, method)(f"{_url(url)}?{query}")
+                response = getattr(client, method)(f"{_url(url)}?{query}")
                 named = [field.split(".")[0] for field in _fields(response)]
                 assert parameter["name"] in named, (method, url)
                 tried.append((method, url, parameter["name"]))
         for name, kind in _body_fields(operation, components):
             if kind in ("integer", "integers"):
                 value = HUGE if kind == "integer" else [HUGE]
-                response = _send(admin_api, method, _url(url), {name: value})
+                response = _send(client, method, _url(url), {name: value})
                 assert name in [field.split(".")[0] for field in _fields(response)], (method, url)
                 tried.append((method, url, name))
     fields = {name for _, _, name in tried}
@@ -114,15 +115,16 @@ def test_an_id_beyond_64_bits_in_a_path_is_not_a_server_error(admin_api):
             assert response.status_code < 500, (method, url)
 
 
-def test_a_lone_surrogate_is_a_400_naming_its_field_in_every_write(admin_api):
+def test_a_lone_surrogate_is_a_400_naming_its_field_in_every_write(caller):
     tried = []
     for url, method, operation, components in _operations():
         if method not in WRITES:
             continue
+        client = caller(operation)
         for name, kind in _body_fields(operation, components):
             if kind in ("string", "strings"):
                 value = SURROGATE if kind == "string" else [SURROGATE]
-                response = _send(admin_api, method, _url(url), {name: value})
+                response = _send(client, method, _url(url), {name: value})
                 assert name in [field.split(".")[0] for field in _fields(response)], (method, url)
                 tried.append((method, url, name))
     assert {"subject", "body_html", "body_text", "name", "tags", "reason"} <= {

@@ -339,7 +339,7 @@ class PlaybookMetricsOut(Schema):
 
 
 @router.get("/playbooks/{playbook_id}/metrics", response=PlaybookMetricsOut)
-def playbook_metrics(request: HttpRequest, playbook_id: int, version: int | None = None):
+def playbook_metrics(request: HttpRequest, playbook_id: int, version: Id | None = None):
     """Figures per published version (newest first), or of one ``version``."""
     playbook = _playbook(request, playbook_id)
     rows = metrics.load(playbook)
