@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import hashlib
 
 from django.db import transaction
@@ -196,5 +195,5 @@ def record_run(agent: Agent, check: Check, result: dict, status: str, collected)
         exit_code=run.get("exit_code"),
         output=(run.get("output") or result.get("output") or "")[:MAX_RUN_OUTPUT],
         duration_ms=duration if isinstance(duration, int) and duration >= 0 else None,
-        collected_at=collected if isinstance(collected, dt.datetime) else collected,
+        collected_at=collected,
     )
