@@ -303,7 +303,11 @@ def validation_items(error: ValidationError) -> list[dict]:
 def schema_error(request: HttpRequest, exc: SchemaError):
     items = []
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", []) if part not in SCHEMA_LOCATIONS]
+        location = [str(part) for part in error.get("loc", [])]
+        # Leading parts say where (the body, its payload); a field may be named like one.
+        for _ in range(2):
+            if location and location[0] in SCHEMA_LOCATIONS:
+                location.pop(0)
         items.append(
             {
                 "field": ".".join(location) or "__all__",

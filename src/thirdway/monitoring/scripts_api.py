@@ -1,7 +1,5 @@
 """API of the script library: scripts of a practice, their versions and their run history."""
 
-from __future__ import annotations
-
 import datetime as dt
 from typing import Literal
 
