@@ -123,7 +123,9 @@ def create_script(
 def edit_script(actor, script: Script, data: dict, *, source: str) -> Script:
     """Change a script; a new version when the body, interpreter or timeout changed."""
     require(can_write_scripts(actor), "Only practice admins and the desk write scripts.")
-    script = Script.objects.select_for_update().select_related("current").get(pk=script.pk)
+    script = (
+        Script.objects.select_for_update(of=("self",)).select_related("current").get(pk=script.pk)
+    )
     current = script.current
     name = data.get("name", script.name)
     interpreter = data.get("interpreter", script.interpreter)
