@@ -30,6 +30,7 @@ from thirdway.monitoring.agent_api import router as monitoring_agents_router
 from thirdway.monitoring.api import intake_router as monitoring_intake_router
 from thirdway.monitoring.api import ping_router as monitoring_ping_router
 from thirdway.monitoring.api import router as monitoring_router
+from thirdway.monitoring.scripts_api import router as monitoring_scripts_router
 from thirdway.network.api import router as network_router
 from thirdway.payloads import VALID_TEXT
 from thirdway.playbooks.api import router as playbooks_router
@@ -245,6 +246,7 @@ api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])
 api.add_router("/", monitoring_intake_router, tags=["monitoring"])
 api.add_router("/", monitoring_agents_router, tags=["monitoring"])
+api.add_router("/", monitoring_scripts_router, tags=["monitoring"])
 api.add_router("/", monitoring_enrol_router, tags=["monitoring agent"])
 api.add_router("/", monitoring_agent_router, tags=["monitoring agent"])
 api.add_router("/", playbooks_router, tags=["playbooks"])
@@ -301,7 +303,11 @@ def validation_items(error: ValidationError) -> list[dict]:
 def schema_error(request: HttpRequest, exc: SchemaError):
     items = []
     for error in exc.errors:
-        location = [str(part) for part in error.get("loc", []) if part not in SCHEMA_LOCATIONS]
+        location = [str(part) for part in error.get("loc", [])]
+        # Leading parts say where (the body, its payload); a field may be named like one.
+        for _ in range(2):
+            if location and location[0] in SCHEMA_LOCATIONS:
+                location.pop(0)
         items.append(
             {
                 "field": ".".join(location) or "__all__",

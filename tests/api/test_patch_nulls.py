@@ -11,8 +11,8 @@ from django.test import Client as HttpClient
 from support.api import API, assert_refused, nothing_written, pk
 
 # The object each PATCH of the API changes, by the short names of the cast (``support.api``);
-# ``ticket``, ``webhook``, ``contract``, ``check``, ``window``, ``schedule``, ``lead`` and
-# ``opportunity`` are made by the test. A new PATCH must be added here.
+# ``ticket``, ``webhook``, ``contract``, ``check``, ``window``, ``schedule``, ``lead``,
+# ``opportunity`` and ``script`` are made by the test. A new PATCH must be added here.
 TARGETS = {
     "/practices/{practice_id}": "security",
     "/partners/{partner_id}": "paula",
@@ -26,6 +26,7 @@ TARGETS = {
     "/contracts/{contract_id}": "contract",
     "/monitoring/checks/{check_id}": "check",
     "/monitoring/windows/{window_id}": "window",
+    "/monitoring/scripts/{script_id}": "script",
     "/maintenance-schedules/{schedule_id}": "schedule",
     "/sales/leads/{lead_id}": "lead",
     "/sales/opportunities/{opportunity_id}": "opportunity",
@@ -151,6 +152,14 @@ def ids(cast, admin) -> dict[str, int]:
         content_type="application/json",
     )
     assert opportunity.status_code == 201, opportunity.content
+    script = admin.post(
+        f"{API}/monitoring/scripts",
+        data=json.dumps(
+            {"practice": cast.security.pk, "name": "Up", "interpreter": "sh", "body": "exit 0"}
+        ),
+        content_type="application/json",
+    )
+    assert script.status_code == 201, script.content
     assert schedule.status_code == 201, schedule.content
     assert ticket.status_code == 201, ticket.content
     assert webhook.status_code == 201, webhook.content
@@ -166,6 +175,7 @@ def ids(cast, admin) -> dict[str, int]:
         "schedule": schedule.json()["id"],
         "lead": lead.json()["id"],
         "opportunity": opportunity.json()["id"],
+        "script": script.json()["id"],
     }
     return {
         template: made[name] if name in made else pk(cast, name)

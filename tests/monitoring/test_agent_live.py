@@ -186,3 +186,30 @@ def test_a_revoked_agent_gets_401(cast, enrolled, capsys):
     with pytest.raises(Unauthorized):
         agent.server.heartbeat("", 0, 0)
     agent.close()
+
+
+def test_a_script_check_runs_on_the_machine_and_its_run_is_kept_with_its_hash(
+    cast, enrolled, capsys
+):
+    from thirdway.monitoring import scripts
+    from thirdway.monitoring.models import ScriptRun
+
+    body = "echo 'WARNING - 3 backups late'\nexit 1\n"
+    script = scripts.create_script(
+        cast.admin, cast.security, name="Backups", interpreter="sh", body=body, source=Source.CLI
+    )
+    check = add_check(cast, name="Backups", kind="agent_script", script_id=script.pk)
+    assert cli.main(["--config", str(enrolled), "once"]) == 0
+    assert json.loads(capsys.readouterr().out)["delivered"] == 1
+    run = ScriptRun.objects.get()
+    assert run.sha256 == script.current.sha256 and run.version == script.current
+    assert run.exit_code == 1 and run.check_obj == check and run.asked_by == cast.admin
+    check.refresh_from_db()
+    assert check.status == "warning" and check.last_output == "WARNING - 3 backups late"
+    # The machine's own switch: nothing runs, and the server hears why.
+    config = json.loads(enrolled.read_text())
+    enrolled.write_text(json.dumps({**config, "refuse_scripts": True}))
+    assert cli.main(["--config", str(enrolled), "once"]) == 0
+    refused = ScriptRun.objects.order_by("-id").first()
+    assert refused.exit_code is None and refused.output == "scripts refused on this machine"
+    assert refused.status == "unknown"

@@ -32,7 +32,7 @@ class Agent:
             max_age=config.buffer_max_age_seconds,
             max_count=config.buffer_max_count,
         )
-        self.runner = Runner()
+        self.runner = Runner(refuse_scripts=config.refuse_scripts)
         self.wait_until = 0.0  # a 429's Retry-After
 
     def close(self) -> None:

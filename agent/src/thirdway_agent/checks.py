@@ -7,7 +7,10 @@ is crossed only when the value stayed past it for the whole duration."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import os
+import subprocess
+import tempfile
 import time
 from collections import deque
 
@@ -46,7 +49,8 @@ def _processes(name: str) -> int:
 class Runner:
     """Runs checks, keeping recent values per check for their durations."""
 
-    def __init__(self) -> None:
+    def __init__(self, refuse_scripts: bool = False) -> None:
+        self.refuse_scripts = refuse_scripts
         self.samples: dict[int, deque[tuple[float, float]]] = {}
         psutil.cpu_percent(interval=None)  # the first call only starts the measure
 
@@ -85,4 +89,83 @@ class Runner:
                 return {"value": None, "status": "critical", "output": "No such file."}
             hours = (time.time() - modified) / 3600
             return {"value": round(hours, 3), "output": f"Last changed {hours:.1f} h ago"}
+        if kind == "agent_script":
+            return run_script(check.get("script"), refuse=self.refuse_scripts)
         return {"value": None, "status": "unknown", "output": f"This agent cannot run {kind}."}
+
+
+# Nagios plugin exit codes; anything else is unknown.
+EXIT_STATES = {0: "ok", 1: "warning", 2: "critical", 3: "unknown"}
+INTERPRETERS = {"sh": ["/bin/sh"], "bash": ["bash"], "python3": ["python3"]}
+MAX_MESSAGE = 500
+MAX_OUTPUT = 4000
+REFUSED = "scripts refused on this machine"
+
+
+def _refused(message: str, script: dict | None) -> dict:
+    script = script or {}
+    return {
+        "value": None,
+        "status": "unknown",
+        "output": message,
+        "script": {
+            "version_id": script.get("version_id"),
+            "sha256": script.get("sha256", ""),
+            "exit_code": None,
+            "duration_ms": 0,
+            "output": message,
+        },
+    }
+
+
+def run_script(script: dict | None, *, refuse: bool) -> dict:
+    """Run a script of the server's library: refused when this machine refuses scripts, or when
+    the body's SHA-256 is not the hash the server sent; otherwise its exit code is the status
+    (Nagios: 0 ok, 1 warning, 2 critical, else unknown) and its first line the message."""
+    if refuse:
+        return _refused(REFUSED, script)
+    if not script or "body" not in script:
+        return _refused("No script was sent for this check.", script)
+    body = script["body"]
+    digest = hashlib.sha256(body.encode("utf-8")).hexdigest()
+    if digest != script.get("sha256"):
+        return _refused("script refused: its content does not match the server's hash", script)
+    command = INTERPRETERS.get(script.get("interpreter", ""))
+    if command is None:
+        return _refused(f"Unknown interpreter {script.get('interpreter')!r}.", script)
+    timeout = max(1, min(int(script.get("timeout_seconds", 30)), 300))
+    with tempfile.TemporaryDirectory(prefix="thirdway-script-") as folder:
+        path = os.path.join(folder, "script")
+        with open(path, "w", encoding="utf-8") as out:
+            out.write(body)
+        started = time.monotonic()
+        try:
+            done = subprocess.run(
+                [*command, path],
+                capture_output=True,
+                timeout=timeout,
+                cwd=folder,
+                stdin=subprocess.DEVNULL,
+            )
+            code: int | None = done.returncode
+            text = done.stdout.decode("utf-8", "replace")
+            if not text.strip():
+                text = done.stderr.decode("utf-8", "replace")
+        except subprocess.TimeoutExpired:
+            code, text = None, f"Timed out after {timeout} s."
+        duration = int((time.monotonic() - started) * 1000)
+    status = EXIT_STATES.get(code, "unknown") if code is not None else "unknown"
+    lines = text.strip().splitlines()
+    first = lines[0] if lines else f"Exit code {code}, no output."
+    return {
+        "value": None,
+        "status": status,
+        "output": first[:MAX_MESSAGE],
+        "script": {
+            "version_id": script.get("version_id"),
+            "sha256": digest,
+            "exit_code": code,
+            "duration_ms": duration,
+            "output": text[:MAX_OUTPUT],
+        },
+    }

@@ -21,8 +21,8 @@ class Config:
     # How long and how many results are kept while the server cannot be reached.
     buffer_max_age_seconds: int = 3600
     buffer_max_count: int = 10_000
-    # Scripts are not run by this agent; the switch is kept for agents that do.
-    refuse_scripts: bool = True
+    # The machine's own switch: when true, no script of the server's library runs here.
+    refuse_scripts: bool = False
 
 
 def load(path: Path) -> Config:

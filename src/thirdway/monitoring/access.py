@@ -62,6 +62,23 @@ class AssetChangeQuerySet(ClientOwnedQuerySet):
     client_path = "asset__client"
 
 
+class ScriptQuerySet(models.QuerySet):
+    """Scripts of the library: practice admins and the desk see all; a partner or associate
+    sees those of the practices they have a skill in; anyone else, none."""
+
+    def for_user(self, user):
+        if not (user.is_authenticated and user.is_network_staff):
+            return self.none()
+        if user.role in SEES_ALL:
+            return self.all()
+        return self.filter(practice__skills__partner__user=user).distinct()
+
+
+def can_write_scripts(user) -> bool:
+    """Add and edit scripts of the library: practice admins and the desk."""
+    return user.is_authenticated and user.is_active and user.role in SEES_ALL
+
+
 def can_manage(user, client) -> bool:
     """Add, change, pause and delete checks and windows of ``client``."""
     if not (user.is_authenticated and user.is_active):

@@ -81,14 +81,25 @@ def _skew(sent_at: dt.datetime | None, now: dt.datetime) -> float | None:
 Text = Annotated[str, Field(max_length=255)]
 
 
+class AgentScriptOut(Schema):
+    script_id: int
+    version_id: int
+    version: int
+    interpreter: str = Field(description="sh, bash or python3")
+    timeout_seconds: int
+    body: str
+    sha256: str = Field(description="SHA-256 of the body (UTF-8): run nothing else.")
+
+
 class AgentCheckOut(Schema):
     id: int
-    kind: str = Field(description="agent_metric, agent_process or agent_file_age")
+    kind: str = Field(description="agent_metric, agent_process, agent_file_age or agent_script")
     metric: str = Field(description="Metric checks: cpu, memory or disk:/mount/point.")
     target: str = Field(description="Process checks: the process name; file age: the path.")
     duration_seconds: int = Field(
         description="Report the least bad value seen over this long (0: the last value)."
     )
+    script: AgentScriptOut | None = Field(None, description="Script checks: what to run.")
 
 
 class AgentConfigOut(Schema):
@@ -167,6 +178,14 @@ def agent_heartbeat(request: HttpRequest, payload: AgentHeartbeatIn, response: H
     return AgentHeartbeatOut(server_time=now, skew_seconds=skew, config=AgentConfigOut(**config))
 
 
+class AgentScriptRunIn(Payload, extra="forbid"):
+    version_id: Id | None = Field(None, description="The script version the server sent.")
+    sha256: str = Field("", max_length=64, pattern=r"^[0-9a-f]*$")
+    exit_code: int | None = Field(None, ge=-1_000, le=1_000)
+    duration_ms: int = Field(0, ge=0, le=3_600_000)
+    output: str = Field("", max_length=4_000)
+
+
 class AgentResultIn(Payload, extra="forbid"):
     check_id: Id
     collected_at: Moment = Field(description="When the agent measured it (its clock).")
@@ -175,6 +194,9 @@ class AgentResultIn(Payload, extra="forbid"):
         None, description="Only without a value: what the agent saw (a missing file: critical)."
     )
     output: str = Field("", max_length=500)
+    script: AgentScriptRunIn | None = Field(
+        None, description="Script checks: what ran (version, hash) and what came of it."
+    )
 
 
 class AgentResultsIn(Payload, extra="forbid"):

@@ -204,21 +204,22 @@ def checks_of(agent: Agent):
 
 def config_of(agent: Agent) -> dict:
     """What the agent runs: its checks and how often; ``etag`` changes when any of it does."""
-    rows = checks_of(agent).values_list(
-        "pk", "kind", "metric", "target", "duration_seconds", "interval_seconds"
-    )
+    from thirdway.monitoring.scripts import script_of_check
+
+    rows = checks_of(agent).select_related("script__current")
     checks, interval = [], DEFAULT_INTERVAL
-    for pk, kind, metric, target, duration, every in rows:
-        checks.append(
-            {
-                "id": pk,
-                "kind": kind,
-                "metric": metric,
-                "target": target,
-                "duration_seconds": duration,
-            }
-        )
-        interval = min(interval, every)
+    for check in rows:
+        item = {
+            "id": check.pk,
+            "kind": check.kind,
+            "metric": check.metric,
+            "target": check.target,
+            "duration_seconds": check.duration_seconds,
+        }
+        if check.kind == CheckKind.AGENT_SCRIPT:
+            item["script"] = script_of_check(check)
+        checks.append(item)
+        interval = min(interval, check.interval_seconds)
     body = json.dumps([interval, checks], sort_keys=True).encode()
     etag = hashlib.sha256(body).hexdigest()[:16]
     return {"interval_seconds": interval, "checks": checks, "etag": etag}
@@ -260,7 +261,7 @@ def receive_results(agent: Agent, batch_id: str, results: list[dict]) -> tuple[A
                 if problem:
                     refused.append(_refusal(index, result["check_id"], problem))
                     continue
-                _record(result, now)
+                _record(agent, result, now)
                 accepted += 1
             batch.accepted, batch.refused = accepted, sorted(refused, key=lambda r: r["index"])
             batch.save(update_fields=["accepted", "refused"])
@@ -278,7 +279,7 @@ def _refuse(result: dict, owned: set[int], now: dt.datetime) -> str:
     return ""
 
 
-def _record(result: dict, now: dt.datetime) -> None:
+def _record(agent: Agent, result: dict, now: dt.datetime) -> None:
     with transaction.atomic():
         check = evaluation._locked(result["check_id"])
         collected = min(result["collected_at"], now)
@@ -295,6 +296,10 @@ def _record(result: dict, now: dt.datetime) -> None:
             collected_at=collected,
             late=late,
         )
+        if check.kind == CheckKind.AGENT_SCRIPT and check.script_id is not None:
+            from thirdway.monitoring.scripts import record_run
+
+            record_run(agent, check, result, str(status), collected)
 
 
 # --- inventory ---------------------------------------------------------------------------------
@@ -355,6 +360,10 @@ def validate_agent_check(check: Check) -> None:
         raise invalid("agent", "Choose the agent that runs this check.", "an agent of the client")
     if check.agent.client_id != check.client_id:
         raise invalid("agent", "That agent is another client's.", "an agent of this client")
+    if check.kind == CheckKind.AGENT_SCRIPT:
+        if check.script is None:
+            raise invalid("script", "Choose the script to run.", "a script of the library")
+        return
     if check.kind == CheckKind.AGENT_METRIC:
         metric = check.metric
         if metric not in ("cpu", "memory") and not (metric.startswith("disk:/")):

@@ -30,7 +30,14 @@ ping_router = Router(auth=None)
 intake_router = Router(auth=None)
 
 KindName = Literal[
-    "http", "tcp", "tls", "heartbeat", "agent_metric", "agent_process", "agent_file_age"
+    "http",
+    "tcp",
+    "tls",
+    "heartbeat",
+    "agent_metric",
+    "agent_process",
+    "agent_file_age",
+    "agent_script",
 ]
 AlertStatusName = Literal["open", "resolved"]
 WindowKindName = Literal["one_off", "weekly"]
@@ -51,6 +58,7 @@ class CheckOut(Schema):
     name: str
     kind: str
     agent_id: int | None
+    script_id: int | None
     metric: str
     duration_seconds: int
     target: str
@@ -93,6 +101,7 @@ class CheckIn(Payload, extra="forbid"):
     name: str = Field(max_length=150)
     kind: KindName
     agent: Id | None = Field(None, description="Agent checks: the agent that runs it.")
+    script: Id | None = Field(None, description="Agent script checks: the library's script.")
     metric: str = Field("", max_length=100, description="cpu, memory or disk:/mount/point")
     duration_seconds: int = Field(0, ge=0, le=86_400)
     site: Id | None = None
@@ -180,7 +189,7 @@ def get_check(request: HttpRequest, check_id: int):
 
 @router.post("/monitoring/checks", response={201: CheckOut})
 def create_check(request: HttpRequest, payload: CheckIn):
-    data = _ids(payload.model_dump(), "site", "asset", "parent", "agent")
+    data = _ids(payload.model_dump(), "site", "asset", "parent", "agent", "script")
     if data["kind"].startswith("agent_") and "interval_seconds" not in payload.model_fields_set:
         del data["interval_seconds"]  # agent checks run every minute unless told otherwise
     client = find_visible(monitored_clients(request.auth), "client", data.pop("client"))

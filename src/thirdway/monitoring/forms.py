@@ -5,13 +5,14 @@ from __future__ import annotations
 from django import forms
 
 from thirdway.clients.models import Client
-from thirdway.monitoring.models import AlertRule, Check, MaintenanceWindow
+from thirdway.monitoring.models import AlertRule, Check, MaintenanceWindow, Script
 from thirdway.monitoring.services import CREATABLE
 
 CHECK_FORM_FIELDS = [
     "name",
     "kind",
     "agent",
+    "script",
     "metric",
     "duration_seconds",
     "target",
@@ -49,7 +50,7 @@ FIELDSETS = [
     ("The check", ["name", "kind", "target", "port", "site", "asset"]),
     (
         "Agent (target: the process name, or the file's path)",
-        ["agent", "metric", "duration_seconds"],
+        ["agent", "script", "metric", "duration_seconds"],
     ),
     ("HTTP(S)", ["expected_status", "body_contains"]),
     (
@@ -88,7 +89,7 @@ class CheckForm(ServiceValidated):
             "allow_private_target": "Allow a private or loopback target",
         }
 
-    def __init__(self, *args, client: Client, may_allow_private: bool, **kwargs) -> None:
+    def __init__(self, *args, client: Client, may_allow_private: bool, user=None, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["kind"].choices = [(k.value, k.label) for k in CREATABLE]
         self.fields["site"].queryset = client.sites.all()
@@ -99,6 +100,8 @@ class CheckForm(ServiceValidated):
             self.fields["kind"].disabled = True
         self.fields["parent"].queryset = parents
         self.fields["agent"].queryset = client.agents.filter(revoked_at__isnull=True)
+        scripts = Script.objects.for_user(user) if user is not None else Script.objects.none()
+        self.fields["script"].queryset = scripts.filter(current__isnull=False)
         self.fields["duration_seconds"].required = False  # only agent checks use it
         if not may_allow_private:
             del self.fields["allow_private_target"]

@@ -40,6 +40,7 @@ CHECK_FIELDS = [
     "name",
     "kind",
     "agent",
+    "script",
     "metric",
     "duration_seconds",
     "site",
@@ -200,7 +201,7 @@ def _validate(check: Check, *, creating: bool = False) -> None:
         check.site = check.asset.site
 
 
-def _resolve(check: Check, client: Client, data: dict) -> dict:
+def _resolve(check: Check, client: Client, data: dict, actor=None) -> dict:
     data = dict(data)
     for field, model in (("site", Site), ("asset", Asset)):
         if f"{field}_id" in data:
@@ -209,6 +210,13 @@ def _resolve(check: Check, client: Client, data: dict) -> dict:
         pk = data.pop("agent_id")
         agents = Agent.objects.filter(revoked_at__isnull=True)
         data["agent"] = find_owned(agents, client, "agent", pk)
+    if "script_id" in data:
+        from thirdway.access import find_visible
+        from thirdway.monitoring.models import Script
+
+        pk = data.pop("script_id")
+        scripts = Script.objects.for_user(actor) if actor is not None else Script.objects.none()
+        data["script"] = find_visible(scripts.filter(current__isnull=False), "script", pk)
     if "parent_id" in data:
         pk = data.pop("parent_id")
         data["parent"] = find_owned(Check.objects.exclude(pk=check.pk), client, "parent", pk)
@@ -220,8 +228,8 @@ def create_check(actor, client: Client, *, source: str, **data) -> Check:
     require(can_manage(actor, client), "You may not change this client's monitoring.")
     if data.get("allow_private_target"):
         require(can_allow_private(actor), "Only a practice admin may allow a private target.")
-    check = Check(client=client)
-    data = _resolve(check, client, data)
+    check = Check(client=client, created_by=actor)
+    data = _resolve(check, client, data, actor)
     if data.get("kind") in AGENT_KINDS and "interval_seconds" not in data:
         data["interval_seconds"] = AGENT_INTERVAL
     if data.get("kind") == CheckKind.TLS:
@@ -259,7 +267,7 @@ def update_check(actor, check: Check, data: dict, *, source: str) -> Check:
     ):
         require(can_allow_private(actor), "Only a practice admin may allow a private target.")
     check = Check.objects.select_for_update().get(pk=check.pk)
-    data = _resolve(check, check.client, data)
+    data = _resolve(check, check.client, data, actor)
     if "kind" in data and data["kind"] != check.kind:
         raise invalid("kind", "A check's kind cannot change.", f"{check.kind}; or a new check")
     target_changed = any(

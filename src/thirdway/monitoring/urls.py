@@ -1,6 +1,6 @@
 from django.urls import path
 
-from thirdway.monitoring import agent_views, views
+from thirdway.monitoring import agent_views, script_views, views
 
 app_name = "monitoring"
 urlpatterns = [
@@ -21,6 +21,8 @@ urlpatterns = [
         agent_views.agent_token_revoke,
         name="agent_token_revoke",
     ),
+    path("scripts/", script_views.script_list, name="scripts"),
+    path("scripts/<int:script_id>/", script_views.script_detail, name="script_detail"),
     path("checks/<int:check_id>/", views.check_detail, name="check_detail"),
     path("checks/<int:check_id>/edit/", views.check_edit, name="check_edit"),
     path("checks/<int:check_id>/pause/", views.check_pause, name="check_pause"),

@@ -161,7 +161,10 @@ def check_new(request: HttpRequest, client_id: int) -> HttpResponse:
     if not can_manage(request.user, client):
         raise PermissionDenied
     form = CheckForm(
-        request.POST or None, client=client, may_allow_private=can_allow_private(request.user)
+        request.POST or None,
+        client=client,
+        may_allow_private=can_allow_private(request.user),
+        user=request.user,
     )
     if request.method == "POST" and form.is_valid():
         data = _check_data(form.cleaned_data)
@@ -177,7 +180,7 @@ def check_new(request: HttpRequest, client_id: int) -> HttpResponse:
 
 def _check_data(cleaned: dict, changed: list[str] | None = None) -> dict:
     data = {name: cleaned[name] for name in (changed if changed is not None else cleaned)}
-    for field in ("site", "asset", "parent", "agent"):
+    for field in ("site", "asset", "parent", "agent", "script"):
         if field in data:
             value = data.pop(field)
             data[f"{field}_id"] = value.pk if value else None
@@ -238,6 +241,7 @@ def check_edit(request: HttpRequest, check_id: int) -> HttpResponse:
         instance=check,
         client=check.client,
         may_allow_private=can_allow_private(request.user),
+        user=request.user,
     )
     if request.method == "POST" and form.is_valid():
         data = _check_data(form.cleaned_data, [n for n in form.changed_data if n != "kind"])
