@@ -151,3 +151,25 @@ def test_another_clients_folders_and_files_are_not_found(cast, web_as):
         assert gina.post(url, data).status_code == 404, url
     made.refresh_from_db()
     assert made.version == 1 and made.deleted_at is None and made.expires_on is None
+
+
+def test_a_files_expiry_reminder_names_the_file_only_to_the_network(cast, web_as):
+    """The client's contacts see the reminder ticket but not every folder: its subject and
+    first message say "a stored file"; an internal note names it for the network."""
+    import datetime as dt
+
+    from thirdway.tickets.models import Ticket
+    from thirdway.vault.services import expirations
+
+    root, _, _ = tree(cast)
+    made = put(root, "board-minutes-secret.pdf", b"%PDF minutes")
+    today = dt.date(2026, 12, 6)
+    files.set_expiry(None, made, today + dt.timedelta(days=7), source=Source.CLI)
+    assert len(expirations.send_due_reminders(today)) == 1
+    ticket = Ticket.objects.get(category="Renewal")
+    assert ticket.subject == "A stored file expires in 7 days (2026-12-13)"
+    portal = web_as(cast.client_admin).get(f"/portal/tickets/{ticket.pk}/")
+    assert portal.status_code == 200, portal.status_code
+    assert b"board-minutes-secret" not in portal.content
+    desk = web_as(cast.partner).get(f"/tickets/{ticket.pk}/")
+    assert b"board-minutes-secret.pdf" in desk.content

@@ -12,7 +12,7 @@ from django.utils import timezone
 from thirdway.accounts.models import Role, User
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.errors import invalid
-from thirdway.vault.models import ExpiryItem, ExpiryReminder
+from thirdway.vault.models import ExpiryItem, ExpiryKind, ExpiryReminder
 from thirdway.vault.reminders import MAX_DAYS, STEPS_ALLOWED, due_steps, format_steps, parse_steps
 from thirdway.vault.services._shared import linked, require_keeper, scope
 
@@ -140,7 +140,7 @@ def _opener(item: ExpiryItem) -> User | None:
 def _open_ticket(item: ExpiryItem, step: int, today: dt.date):
     from thirdway.audit.models import Source
     from thirdway.tickets.models import Channel
-    from thirdway.tickets.services import create_ticket
+    from thirdway.tickets.services import create_ticket, note
 
     opener = _opener(item)
     if opener is None:
@@ -148,13 +148,20 @@ def _open_ticket(item: ExpiryItem, step: int, today: dt.date):
         return None
     days = (item.expires_on - today).days
     when = f"in {days} days" if days > 0 else ("today" if days == 0 else f"{-days} days ago")
-    subject = f"{item.get_kind_display()} {item.name} expires {when} ({item.expires_on:%Y-%m-%d})"
+    # The client's contacts see the ticket, but not every folder: a file is named only in an
+    # internal note.
+    named = item.kind != ExpiryKind.FILE
+    what = f"{item.get_kind_display()} {item.name}" if named else "A stored file"
+    subject = f"{what} expires {when} ({item.expires_on:%Y-%m-%d})"
     body = (
-        f'{item.get_kind_display()} "{item.name}" of {item.client.name} expires on '
-        f"{item.expires_on:%Y-%m-%d} (reminder {step} days before). Renew it, then enter the new "
-        "date in the expirations register, or acknowledge the reminder there."
+        f'{item.get_kind_display()} "{item.name}" of {item.client.name}'
+        if named
+        else f"A file of {item.client.name} in the vault"
+    ) + (
+        f" expires on {item.expires_on:%Y-%m-%d} (reminder {step} days before). Renew it, then "
+        "enter the new date in the expirations register, or acknowledge the reminder there."
     )
-    return create_ticket(
+    ticket = create_ticket(
         opener,
         item.client,
         subject=subject[:250],
@@ -166,6 +173,14 @@ def _open_ticket(item: ExpiryItem, step: int, today: dt.date):
         channel=Channel.SCHEDULED,
         source=Source.SYSTEM,
     )
+    if not named:
+        note(
+            opener,
+            ticket,
+            body_text=f'The file is "{item.name}" (expirations register item {item.pk}).',
+            source=Source.SYSTEM,
+        )
+    return ticket
 
 
 def remind_item(item_id: int, today: dt.date) -> int | None:
