@@ -153,3 +153,17 @@ def test_several_workers_at_once_open_one_ticket_per_step(cast):
     assert len(opened) == 1
     assert Ticket.objects.count() == 1
     assert ExpiryReminder.objects.count() == 2  # the 60- and 30-day steps, once each
+
+
+def test_a_lead_partner_who_cannot_sign_in_leaves_the_reminder_to_a_practice_admin(cast):
+    """A lead partner without a sign-in (a partner record with no user) made the job fail for
+    the item; a practice admin opens it instead."""
+    from thirdway.clients.models import Client
+    from thirdway.network.models import Partner
+
+    _item(cast, 30)
+    Client.objects.filter(pk=cast.acme.pk).update(lead_partner=cast.other_partner_record)
+    Partner.objects.filter(pk=cast.other_partner_record.pk).update(user=None)
+    assert len(_run(TODAY)) == 1
+    ticket = Ticket.objects.get()
+    assert ticket.articles.first().author == cast.admin

@@ -130,9 +130,10 @@ def sent_steps(item: ExpiryItem) -> set[int]:
 
 
 def _opener(item: ExpiryItem) -> User | None:
-    """Who the reminder ticket is opened as: the client's lead partner, else a practice admin."""
+    """Who the reminder ticket is opened as: the client's lead partner (when they can sign in),
+    else a practice admin."""
     lead = item.client.lead_partner
-    if lead is not None and lead.user.is_active:
+    if lead is not None and lead.user is not None and lead.user.is_active:
         return lead.user
     return User.objects.filter(role=Role.PRACTICE_ADMIN, is_active=True).order_by("pk").first()
 
