@@ -54,6 +54,12 @@ def line(cast, of, description, unit, price, **extra) -> ContractLine:
     )
 
 
+def ten_hour_block(cast, price, **extra) -> tuple[Contract, ContractLine]:
+    """A block of ten hours for Acme, with one hourly support line at ``price``."""
+    made = contract(cast, cast.acme, "block_hours", "Ten hours", block_minutes=600, **extra)
+    return made, line(cast, made, "Support", "hour", price)
+
+
 @pytest.fixture
 def books(cast) -> Books:
     managed = contract(cast, cast.acme, "managed", "Acme managed", originator=cast.partner_record)

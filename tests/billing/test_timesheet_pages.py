@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from decimal import Decimal
 
 import pytest
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing, services
+from thirdway.billing import invoicing
 from thirdway.billing.models import BlockTopUp, Invoice, TimeEntry, Timesheet
 
+from .conftest import ten_hour_block
 from .weeks import approve_weeks
 
 DAY = dt.date(2026, 11, 10)
@@ -28,25 +28,7 @@ ROLES = [
 
 @pytest.fixture
 def block(cast):
-    contract = services.create_contract(
-        cast.admin,
-        client=cast.acme,
-        practice=cast.security,
-        kind="block_hours",
-        name="Ten hours",
-        starts_on=dt.date(2026, 1, 1),
-        block_minutes=600,
-        source=Source.CLI,
-    )
-    services.add_contract_line(
-        cast.admin,
-        contract,
-        description="Support",
-        unit="hour",
-        price=Decimal(90),
-        source=Source.CLI,
-    )
-    return contract
+    return ten_hour_block(cast, 90)[0]
 
 
 def _entry(books, minutes=60, **extra):

@@ -23,6 +23,7 @@ from thirdway.clients import services as clients
 from thirdway.network.models import Practice
 from thirdway.tickets import services as ticket_services
 
+from .conftest import ten_hour_block
 from .weeks import approve_weeks
 
 D = Decimal
@@ -313,21 +314,7 @@ def test_a_correction_to_zero_removes_the_open_entry(cast, books, ticket):
 
 @pytest.fixture
 def block(cast):
-    contract = services.create_contract(
-        cast.admin,
-        client=cast.acme,
-        practice=cast.security,
-        kind="block_hours",
-        name="Ten hours",
-        starts_on=dt.date(2026, 1, 1),
-        block_minutes=600,
-        block_price=D("900.00"),
-        source=Source.CLI,
-    )
-    rate = services.add_contract_line(
-        cast.admin, contract, description="Support", unit="hour", price=D(100), source=Source.CLI
-    )
-    return contract, rate
+    return ten_hour_block(cast, 100, block_price=D("900.00"))
 
 
 def test_the_block_warns_once_at_its_threshold(cast, block, book_time):

@@ -10,10 +10,11 @@ from decimal import Decimal
 import pytest
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing, services
+from thirdway.billing import invoicing
 from thirdway.billing.models import BlockTopUp, Invoice, TimeEntry, Timesheet
 from thirdway.network.models import Practice
 
+from .conftest import ten_hour_block
 from .weeks import approve_weeks
 
 API = "/api/v1"
@@ -53,26 +54,7 @@ def weeks(cast, books, book_time):
 
 @pytest.fixture
 def block(cast):
-    contract = services.create_contract(
-        cast.admin,
-        client=cast.acme,
-        practice=cast.security,
-        kind="block_hours",
-        name="Ten hours",
-        starts_on=dt.date(2026, 1, 1),
-        block_minutes=600,
-        block_price=Decimal("900.00"),
-        source=Source.CLI,
-    )
-    services.add_contract_line(
-        cast.admin,
-        contract,
-        description="Support",
-        unit="hour",
-        price=Decimal(100),
-        source=Source.CLI,
-    )
-    return contract
+    return ten_hour_block(cast, 100, block_price=Decimal("900.00"))[0]
 
 
 SEES_SHEETS = {
