@@ -5,7 +5,6 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from django.http import Http404
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
@@ -15,7 +14,7 @@ from pydantic_core import PydanticCustomError
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.billing import blocks, drift, invoicing, services, timesheets
-from thirdway.billing.access import may_book_time, may_manage_billing, may_see_statement
+from thirdway.billing.access import may_book_time, may_manage_billing
 from thirdway.billing.models import (
     Contract,
     ContractKind,
@@ -25,7 +24,6 @@ from thirdway.billing.models import (
     Timesheet,
     Unit,
 )
-from thirdway.billing.statements import statement
 from thirdway.clients.models import Client
 from thirdway.errors import refuse_nulls, require
 from thirdway.network.models import Partner, Practice
@@ -65,26 +63,12 @@ Percent = Annotated[
     _amount(100),
 ]
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
-# A month of the years a practice bills in: year 0 is no date, and December 9999 has no next
-# month to end it.
-Month = Annotated[
-    str,
-    Field(
-        pattern=r"^(19|20)\d\d-(0[1-9]|1[0-2])$",
-        max_length=7,
-        description="YYYY-MM, from 1900-01 to 2099-12",
-    ),
-]
 KindName = Literal["managed", "time_materials", "block_hours"]
 UnitName = Literal["flat", "device", "user", "hour"]
 RoleName = Literal["", "partner", "associate"]
 VatName = Literal["S", "Z", "E", "AE"]
 StateName = Literal["draft", "approved", "sent", "paid", "credited"]
 StatusName = Literal["billable", "do_not_bill", "no_charge"]
-
-
-def _month(value: str) -> dt.date:
-    return dt.date(int(value[:4]), int(value[5:7]), 1)
 
 
 # --- contracts ---------------------------------------------------------------------------------
@@ -593,57 +577,3 @@ def mark_paid(request, invoice_id: int):
     invoice = get_object_or_404(_invoices(request), pk=invoice_id)
     invoicing.mark_paid(request.auth, invoice, source=Source.API)
     return _invoices(request).get(pk=invoice.pk)
-
-
-# --- statements --------------------------------------------------------------------------------
-
-
-class ShareOut(Schema):
-    id: int
-    at: dt.datetime
-    invoice_id: int | None
-    invoice_number: str | None
-    invoice_line_id: int | None
-    description: str
-    rule: str
-    state: str
-    amount: Decimal
-    currency: str
-
-
-class StatementOut(Schema):
-    partner_id: int
-    month: str
-    owed: dict[str, Decimal]
-    payable: dict[str, Decimal]
-    shares: list[ShareOut]
-
-
-@router.get("/statements/{partner_id}", response=StatementOut)
-def get_statement(request, partner_id: int, month: Month):
-    partner = get_object_or_404(Partner.objects.all(), pk=partner_id)
-    if not may_see_statement(request.auth, partner):
-        raise Http404
-    found = statement(partner, _month(month))
-    shares = [
-        {
-            "id": row.leg.pk,
-            "at": row.transaction.at,
-            "invoice_id": row.transaction.invoice_id,
-            "invoice_number": row.transaction.invoice.number if row.transaction.invoice else None,
-            "invoice_line_id": row.transaction.invoice_line_id,
-            "description": row.transaction.memo,
-            "rule": row.leg.rule,
-            "state": row.leg.account.kind,
-            "amount": row.amount,
-            "currency": row.leg.account.currency,
-        }
-        for row in found.rows
-    ]
-    return {
-        "partner_id": partner.pk,
-        "month": month,
-        "owed": found.owed,
-        "payable": found.payable,
-        "shares": shares,
-    }
