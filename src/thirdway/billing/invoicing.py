@@ -55,7 +55,7 @@ def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
     return first, following - dt.timedelta(days=1)
 
 
-def _hours(minutes: int) -> Decimal:
+def hours_of(minutes: int) -> Decimal:
     return (Decimal(minutes) / HOUR).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
@@ -120,7 +120,7 @@ def _monthly(contract: Contract, first: dt.date, last: dt.date, counter: Counts)
             key=lambda line: (line.starts_on, line.pk),
             default=None,
         )
-        hours = _hours(contract.block_minutes)
+        hours = hours_of(contract.block_minutes)
         found.append(
             Proposed(
                 f"Block of {hours} prepaid hours: {contract.name}",
@@ -136,7 +136,7 @@ def _monthly(contract: Contract, first: dt.date, last: dt.date, counter: Counts)
                 continue
             found.append(
                 Proposed(
-                    f"Top-up of {_hours(added.minutes)} prepaid hours: {contract.name}",
+                    f"Top-up of {hours_of(added.minutes)} prepaid hours: {contract.name}",
                     Decimal(1),
                     added.price,
                     hourly,
@@ -209,7 +209,7 @@ def _time(contract: Contract, entries: list[TimeEntry]) -> list[Proposed]:
             found.append(
                 Proposed(
                     f"{line.description} (no charge)",
-                    _hours(minutes),
+                    hours_of(minutes),
                     Decimal(0),
                     line,
                     entries=ids,
@@ -222,15 +222,15 @@ def _time(contract: Contract, entries: list[TimeEntry]) -> list[Proposed]:
             found.append(
                 Proposed(
                     f"{line.description} beyond the block",
-                    _hours(minutes - covered),
+                    hours_of(minutes - covered),
                     line.price,
                     line,
-                    source=f"{_hours(minutes)} h worked, {_hours(covered)} h from the block",
+                    source=f"{hours_of(minutes)} h worked, {hours_of(covered)} h from the block",
                     entries=ids,
                 )
             )
             continue
-        found.append(Proposed(line.description, _hours(minutes), line.price, line, entries=ids))
+        found.append(Proposed(line.description, hours_of(minutes), line.price, line, entries=ids))
     return found
 
 
@@ -289,7 +289,7 @@ def _claim_time(line: InvoiceLine, proposed: Proposed) -> None:
     if taken < len(proposed.entries) and proposed.unit_price:
         # Another run took some of them: bill only the time this line holds.
         minutes = sum(line.time_entries.values_list("billable_minutes", flat=True))
-        line.quantity = _hours(minutes)
+        line.quantity = hours_of(minutes)
         line.net = to_money(line.quantity * line.unit_price)
         line.save(update_fields=["quantity", "net"])
 
