@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from thirdway.audit.models import AuditRecord, Source
@@ -22,6 +23,7 @@ from thirdway.billing.timesheets import TimesheetRefused
 from thirdway.clients import services as clients
 from thirdway.network.models import Practice
 from thirdway.tickets import services as ticket_services
+from thirdway.tickets.models import Article
 
 from .conftest import ten_hour_block
 from .weeks import approve_weeks
@@ -252,6 +254,21 @@ def test_a_partners_reply_minutes_become_time_and_follow_corrections(cast, books
         sum(TimeEntry.objects.filter(article=article).values_list("worked_minutes", flat=True))
         == 20
     )
+
+
+def test_time_follows_the_services_not_a_save_signal(cast, books, ticket):
+    """Billing hears of minutes only through the tickets services' explicit call: saving an
+    article by other means (a data fix in the shell) makes no time entry behind anyone's back."""
+    article = ticket_services.note(
+        cast.partner, ticket, body_text="Checked.", time_spent_minutes=30, source=Source.WEB
+    )
+    assert TimeEntry.objects.get(article=article).worked_minutes == 30
+    assert not post_save.has_listeners(Article)
+    article.time_spent_minutes = 45
+    article.save(update_fields=["time_spent_minutes"])
+    assert TimeEntry.objects.get(article=article).worked_minutes == 30
+    ticket_services.correct_time(cast.partner, article, time_spent_minutes=45, source=Source.WEB)
+    assert TimeEntry.objects.get(article=article).worked_minutes == 45
 
 
 def test_minutes_without_a_covering_line_or_a_partner_stay_on_the_ticket(cast, ticket):

@@ -1,5 +1,4 @@
 from django.apps import AppConfig
-from django.db.models.signals import post_save
 
 
 class BillingConfig(AppConfig):
@@ -7,7 +6,7 @@ class BillingConfig(AppConfig):
     verbose_name = "Billing"
 
     def ready(self) -> None:
-        from thirdway.billing.ticket_time import on_article_saved
-        from thirdway.tickets.models import Article
+        from thirdway.billing.ticket_time import follow_article
+        from thirdway.tickets.timekeeping import keep_time_with
 
-        post_save.connect(on_article_saved, sender=Article, dispatch_uid="billing.article_time")
+        keep_time_with(follow_article)

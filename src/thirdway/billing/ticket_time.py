@@ -149,18 +149,9 @@ def _audit(entry: TimeEntry, action: str, changes: dict) -> None:
     )
 
 
-TIME_FIELDS = {"time_spent_minutes", "billable", "work_type"}
-
-
-def on_article_saved(
-    sender, instance, created=False, raw=False, update_fields=None, **kwargs
-) -> None:
-    """Keep the article's time entry in step (connected in ``BillingConfig.ready``); a new
-    article without minutes, or a save that leaves the time alone, costs no query."""
-    if raw or instance.kind not in SPOKEN:
+def follow_article(article, *, created: bool) -> None:
+    """Keep the article's time entry in step; registered with the tickets room's
+    ``timekeeping`` in ``BillingConfig.ready`` and called by the services that write minutes."""
+    if article.kind not in SPOKEN:
         return
-    if created and instance.time_spent_minutes <= 0:
-        return
-    if update_fields is not None and not TIME_FIELDS & set(update_fields):
-        return
-    sync_article(instance, created=created)
+    sync_article(article, created=created)

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from thirdway.audit.services import record
 from thirdway.errors import invalid
+from thirdway.tickets import timekeeping
 from thirdway.tickets.access import can_reply_as_client, can_work_on
 from thirdway.tickets.lifecycle import Status
 from thirdway.tickets.models import (
@@ -162,7 +163,7 @@ def correct_time(
     actor, article: Article, *, time_spent_minutes: int, billable: bool | None = None, source: str
 ) -> Article:
     """Correct the minutes recorded on a reply or note: its author or a practice admin.
-    Whoever keeps time beside the ticket (billing) follows the saved article."""
+    Whoever keeps time beside the ticket (billing) is told (``timekeeping``)."""
     if article.kind not in (ArticleKind.REPLY, ArticleKind.NOTE):
         raise invalid("article", "Only a reply or a note carries time.", "a reply or a note")
     if not (actor.is_practice_admin or article.author_id == actor.pk):
@@ -182,6 +183,7 @@ def correct_time(
         article.billable = billable
         fields.append("billable")
     article.save(update_fields=fields)
+    timekeeping.article_time_written(article, created=False)
     record(
         actor,
         "ticket.time_corrected",

@@ -17,6 +17,7 @@ from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.access import SEES_ALL
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.errors import invalid
+from thirdway.tickets import timekeeping
 from thirdway.tickets.access import is_contact_of
 from thirdway.tickets.assignment.arrival import dispatch_when_committed
 from thirdway.tickets.bodies import body_from, clean_line
@@ -233,6 +234,8 @@ def _article(
     )
     for upload in uploads:
         store_attachment(article, upload)
+    if time_spent_minutes > 0 and kind in (ArticleKind.REPLY, ArticleKind.NOTE):
+        timekeeping.article_time_written(article, created=True)
     return article
 
 

@@ -1,0 +1,251 @@
+"""What a month owes: the lines the invoice run would bill, read without writing anything.
+
+Monthly contract lines (counted on the billing date), block-hours top-ups and approved time not
+yet billed, per client of a practice.  The run (``invoicing``) bills these and claims them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from dataclasses import dataclass, field
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.db.models import Prefetch, Q
+from django.utils import timezone
+
+from thirdway.billing.engine import to_money
+from thirdway.billing.models import (
+    BillingStatus,
+    BlockTopUp,
+    Contract,
+    ContractKind,
+    ContractLine,
+    ContractStatus,
+    InvoiceLine,
+    TimeEntry,
+    TimesheetState,
+    Unit,
+)
+from thirdway.billing.quantities import Counts
+
+HOUR = Decimal(60)
+CHUNK = 5000  # ids or claims per IN (...) list
+
+
+def month_bounds(month: dt.date) -> tuple[dt.date, dt.date]:
+    first = month.replace(day=1)
+    following = (first + dt.timedelta(days=32)).replace(day=1)
+    return first, following - dt.timedelta(days=1)
+
+
+def hours_of(minutes: int) -> Decimal:
+    return (Decimal(minutes) / HOUR).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+@dataclass
+class Proposed:
+    """A line a run would make (``entries``: the time entries it bills)."""
+
+    description: str
+    quantity: Decimal
+    unit_price: Decimal
+    contract_line: ContractLine | None
+    claim: str | None = None
+    source: str = ""
+    counted: list[int] = field(default_factory=list)
+    entries: list[int] = field(default_factory=list)
+
+    @property
+    def net(self) -> Decimal:
+        return to_money(self.quantity * self.unit_price)
+
+
+# --- what a month owes -------------------------------------------------------------------------
+
+
+def _contracts(practice, first: dt.date, last: dt.date):
+    return (
+        Contract.objects.filter(practice=practice, starts_on__lte=last)
+        .exclude(status=ContractStatus.DRAFT)
+        .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=first))
+        .select_related("client")
+        .order_by("client__name", "client_id", "kind", "pk")
+    )
+
+
+def _in_force(line: ContractLine, first: dt.date, last: dt.date) -> bool:
+    return line.starts_on <= last and (line.ends_on is None or line.ends_on >= first)
+
+
+def _monthly(contract: Contract, first: dt.date, last: dt.date, counter: Counts) -> list[Proposed]:
+    """The month's charges of a contract, from its prefetched lines and top-ups."""
+    tag = f"{first:%Y-%m}"
+    found = []
+    lines = contract.lines.all()  # prefetched, in the model's order
+    for line in lines:
+        if line.unit == Unit.HOUR or not _in_force(line, first, last):
+            continue
+        counted = counter.count(line, first)
+        found.append(
+            Proposed(
+                f"{line.description} ({tag})",
+                counted.quantity,
+                line.price,
+                line,
+                claim=f"line:{line.pk}:{tag}",
+                source=counted.source,
+                counted=counted.counted,
+            )
+        )
+    if contract.kind == ContractKind.BLOCK_HOURS:
+        hourly = min(
+            (line for line in lines if line.unit == Unit.HOUR),
+            key=lambda line: (line.starts_on, line.pk),
+            default=None,
+        )
+        hours = hours_of(contract.block_minutes)
+        found.append(
+            Proposed(
+                f"Block of {hours} prepaid hours: {contract.name}",
+                Decimal(1),
+                contract.block_price,
+                hourly,
+                claim=f"block:{contract.pk}",
+                source="prepaid block, billed once",
+            )
+        )
+        for added in contract.top_ups.all():
+            if timezone.localdate(added.added_at) > last:
+                continue
+            found.append(
+                Proposed(
+                    f"Top-up of {hours_of(added.minutes)} prepaid hours: {contract.name}",
+                    Decimal(1),
+                    added.price,
+                    hourly,
+                    claim=f"topup:{added.pk}",
+                    source=f"hours added on {added.added_at:%Y-%m-%d}, billed once",
+                )
+            )
+    return found
+
+
+def block_minutes_used(contract: Contract) -> int:
+    """Billable minutes of the block's time already invoiced."""
+    entries = TimeEntry.objects.filter(
+        contract_line__contract=contract,
+        invoice_line__isnull=False,
+        billing_status=BillingStatus.BILLABLE,
+    )
+    return sum(entries.values_list("billable_minutes", flat=True))
+
+
+def _bought(contract: Contract) -> int:
+    if contract.kind != ContractKind.BLOCK_HOURS:
+        return 0
+    return contract.block_minutes + sum(added.minutes for added in contract.top_ups.all())
+
+
+def _unbilled_time(contracts: list[Contract], last: dt.date) -> dict[int, list[TimeEntry]]:
+    """Unbilled billable and no-charge time of approved weeks up to the month's end, by
+    contract id: one query for all the contracts."""
+    found: dict[int, list[TimeEntry]] = defaultdict(list)
+    if not contracts:
+        return found
+    entries = (
+        TimeEntry.objects.filter(
+            contract_line__contract__in=[contract.pk for contract in contracts],
+            invoice_line__isnull=True,
+            timesheet__state=TimesheetState.APPROVED,
+            worked_on__lte=last,
+            billing_status__in=[BillingStatus.BILLABLE, BillingStatus.NO_CHARGE],
+        )
+        .select_related("contract_line")
+        .order_by("worked_on", "pk")
+    )
+    for entry in entries:
+        found[entry.contract_line.contract_id].append(entry)
+    return found
+
+
+def _time(contract: Contract, entries: list[TimeEntry]) -> list[Proposed]:
+    """The contract's unbilled time, one line per contract line and status; a block's time burns
+    its prepaid minutes first, the rest bills at the rate.  A group whose reversals outweigh it
+    (time billed before, corrected down since) is left for a credit note: an invoice line is
+    never negative."""
+    groups: dict[tuple[int, str], list[TimeEntry]] = defaultdict(list)
+    for entry in entries:
+        groups[(entry.contract_line_id, entry.billing_status)].append(entry)
+    if not groups:
+        return []
+    left = 0
+    if contract.kind == ContractKind.BLOCK_HOURS:
+        left = _bought(contract) - block_minutes_used(contract)
+    found = []
+    for (_, status), group in sorted(groups.items()):
+        line = group[0].contract_line
+        minutes = sum(entry.billable_minutes for entry in group)
+        if minutes < 0:
+            continue
+        ids = [entry.pk for entry in group]
+        if status == BillingStatus.NO_CHARGE:
+            found.append(
+                Proposed(
+                    f"{line.description} (no charge)",
+                    hours_of(minutes),
+                    Decimal(0),
+                    line,
+                    entries=ids,
+                )
+            )
+            continue
+        if contract.kind == ContractKind.BLOCK_HOURS:
+            covered = max(0, min(left, minutes))
+            left -= covered
+            found.append(
+                Proposed(
+                    f"{line.description} beyond the block",
+                    hours_of(minutes - covered),
+                    line.price,
+                    line,
+                    source=f"{hours_of(minutes)} h worked, {hours_of(covered)} h from the block",
+                    entries=ids,
+                )
+            )
+            continue
+        found.append(Proposed(line.description, hours_of(minutes), line.price, line, entries=ids))
+    return found
+
+
+def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed]]]:
+    """What a run for ``month`` would bill, by client id: nothing is written (the preview).
+
+    The contracts, their lines and top-ups, the clients' counts and the unbilled time are read
+    in a few queries for the whole practice, not per client."""
+    first, last = month_bounds(month)
+    contracts = list(
+        _contracts(practice, first, last).prefetch_related(
+            Prefetch("lines", queryset=ContractLine.objects.order_by(*ContractLine._meta.ordering)),
+            Prefetch("top_ups", queryset=BlockTopUp.objects.order_by("pk")),
+        )
+    )
+    counter = Counts([contract.client_id for contract in contracts], first)
+    time_of = _unbilled_time(contracts, last)
+    found: dict[int, tuple[object, list[Proposed]]] = {}
+    for contract in contracts:
+        lines = _monthly(contract, first, last, counter) + _time(contract, time_of[contract.pk])
+        if lines:
+            found.setdefault(contract.client_id, (contract.client, []))[1].extend(lines)
+    # Only the month's own claims are looked up, however long the practice's history.
+    wanted = [line.claim for _, lines in found.values() for line in lines if line.claim]
+    claimed: set[str] = set()
+    for chunk in range(0, len(wanted), CHUNK):
+        part = wanted[chunk : chunk + CHUNK]
+        claimed.update(InvoiceLine.objects.filter(claim__in=part).values_list("claim", flat=True))
+    unclaimed = {}
+    for client_id, (client, lines) in found.items():
+        left = [line for line in lines if line.claim not in claimed]
+        if left:
+            unclaimed[client_id] = (client, left)
+    return unclaimed
