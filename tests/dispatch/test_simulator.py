@@ -178,6 +178,13 @@ def test_every_policy_sees_the_same_tickets_and_accounts_for_each(tiny_runs):
                 assert job.started_s >= job.ticket.arrival_s
 
 
+def stretched_limits(explanation: str) -> tuple[str, ...]:
+    """The limits an explanation says were stretched, e.g. ("radius",)."""
+    if "beyond their limit (" not in explanation:
+        return ()
+    return tuple(explanation.split("beyond their limit (", 1)[1].split(")", 1)[0].split(", "))
+
+
 def test_thirdway_never_assigns_against_a_hard_filter(tiny_runs):
     _, partners, tickets, runs = tiny_runs
     by_id = {t.id: t for t in tickets}
@@ -200,13 +207,21 @@ def test_thirdway_never_assigns_against_a_hard_filter(tiny_runs):
             onsite_location=ticket.site if ticket.onsite else None,
         )
         now = scenario.at(record.at_s)
-        assert engine.reject_skill(need, partner) is None
-        if "beyond their limit" in record.explanation:  # an urgent site nobody else reached
+        stretched = stretched_limits(record.explanation)
+        if stretched:  # an urgent ticket nobody within their limits could take in time
             assert need.priority in engine.evaluation.STRETCH_PRIORITIES
+        if "level" in stretched:
+            assert partner.level_in(need.practice) == need.required_level - 1
+        else:
+            assert engine.reject_skill(need, partner) is None
+        if "radius" in stretched:
             distance = engine.haversine_km(partner.home_lat, partner.home_lon, *ticket.site)
             assert distance <= partner.radius_km * engine.evaluation.STRETCH_MOST
         else:
             assert engine.reject_radius(need, partner) is None
+        if "shift" in stretched:
+            assert "called in off shift now" in record.explanation
+            continue
         if record.explanation.startswith(policies.PULLED):
             # Taken by a partner coming free, to start at once: capacity does not hold.
             assert partners.next_cover(record.partner_row, record.at_s) == record.at_s
@@ -506,7 +521,8 @@ def test_a_partner_without_the_skill_does_not_take_it():
 
 def _busy_then_p1(preempt: bool) -> simulator.Run:
     """At 10:00 partner 1 (the only one at work: 2 starts at 12:00, 3 is away until 13:00)
-    starts a two-hour P3; at 10:10 a half-hour P1 arrives, due within the hour."""
+    starts a two-hour P3; at 10:10 a half-hour P1 arrives, due within 45 minutes (before 2
+    could be called in, an hour ahead of their shift)."""
     model = scenario.parse(tiny(dispatch={"preempt": preempt}))
     tickets = scenario.draw_tickets(model)
     ten = int(datetime(2025, 3, 11, 10, 0, tzinfo=UTC).timestamp())
@@ -523,7 +539,7 @@ def _busy_then_p1(preempt: bool) -> simulator.Run:
         id=2,
         arrival_s=ten + 600,
         work_s=1800,
-        response_due_s=ten + 600 + 3600,
+        response_due_s=ten + 600 + 2700,
         resolution_due_s=ten + 600 + 4 * 3600,
     )
     policy = policies.make_policy("thirdway", engine.Weights(), 300.0, model.preempt)
@@ -544,7 +560,13 @@ def test_a_p1_nobody_can_start_in_time_interrupts_a_running_p3_which_resumes_aft
 
 
 def test_without_pre_emption_the_p1_waits_for_someone_free():
-    p3, p1 = _busy_then_p1(preempt=False).jobs
+    run = _busy_then_p1(preempt=False)
+    p3, p1 = run.jobs
     ten = p3.ticket.arrival_s
     assert p3.interruptions == 0 and p3.finished_s == ten + 7200
-    assert p1.started_s is not None and p1.started_s >= ten + 2 * 3600  # partner 2, at noon
+    # Late, nobody is free: partner 2 is called in at 11:00, an hour before their shift,
+    # rather than leave the P1 until noon, and the record says which limit was stretched.
+    assert ten + 3600 <= p1.started_s <= ten + 3600 + 300 and p1.partner == 1
+    last = [r for r in run.records if r.ticket_id == p1.ticket.id][-1]
+    assert "shift" in stretched_limits(last.explanation)
+    assert "called in off shift now" in last.explanation
