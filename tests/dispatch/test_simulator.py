@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import os
 import subprocess
 import sys
@@ -570,3 +571,53 @@ def test_without_pre_emption_the_p1_waits_for_someone_free():
     last = [r for r in run.records if r.ticket_id == p1.ticket.id][-1]
     assert "shift" in stretched_limits(last.explanation)
     assert "called in off shift now" in last.explanation
+
+
+def test_a_night_p1_whose_on_call_partners_are_all_beyond_their_radius_is_stretched_to():
+    # Both partners are on call all night and serve 60 km; the site is 84 and 87 km from
+    # their homes. The P1 arriving at 02:00 goes to the nearer at once rather than wait.
+    km = engine.EARTH_RADIUS_KM * math.pi / 180
+    site = (51.52, -0.1)
+    night = {"start": "2025-03-10T18:00:00Z", "end": "2025-03-11T08:00:00Z"}
+    document = tiny()
+    document["partners"] = [
+        {
+            "id": pid,
+            "skills": {"security": 4},
+            "home": {"lat": site[0] + away / km, "lon": site[1]},
+            "zone": "Europe/London",
+            "hours": OFFICE,
+            "capacity": 3,
+            "radius_km": 60,
+            "on_call": [night],
+        }
+        for pid, away in ((1, 87), (2, 84))
+    ]
+    model = scenario.parse(document)
+    two = int(datetime(2025, 3, 11, 2, 0, tzinfo=UTC).timestamp())
+    drawn = next(t for t in scenario.draw_tickets(model) if t.priority == "P1")
+    p1 = replace(
+        drawn,
+        id=1,
+        arrival_s=two,
+        level=3,
+        site=site,
+        onsite=True,
+        work_s=1800,
+        response_due_s=two + 3600,
+        resolution_due_s=two + 4 * 3600,
+    )
+    policy = policies.make_policy("thirdway", engine.Weights(), 300.0)
+    run = simulator.Simulation(model, simulator.Partners(model), [p1], policy).simulate()
+    (job,) = run.jobs
+    assert job.partner == simulator.Partners(model).row_of[2]
+    assert job.started_s == two  # not at 09:00, when the office opens
+    (record,) = run.records
+    assert stretched_limits(record.explanation) == ("radius",)
+    assert "radius: site is 84 km away, serves 60 km" in record.explanation
+    assert "nobody within their limits can respond before 03:00 their time" in record.explanation
+    # Without the stretch (P3), the same ticket waits for someone within reach.
+    routine = replace(p1, priority="P3")
+    waited = simulator.Simulation(model, simulator.Partners(model), [routine], policy)
+    (job,) = waited.simulate().jobs
+    assert job.started_s is None or job.started_s > two + 3600
