@@ -214,3 +214,92 @@ def test_the_offer_timeout_is_a_practice_setting_within_bounds(far):
     assert AuditRecord.objects.filter(action="dispatch.offer_timeout").count() == 1
     _, offer = _offered(far)
     assert offer.expires_at - offer.offered_at == dt.timedelta(minutes=30)
+
+
+# --- through the API and the web -----------------------------------------------------------------
+
+API = "/api/v1/dispatch-offers"
+
+
+def test_the_partner_lists_and_accepts_their_offer_through_the_api(far, api_as):
+    ticket, offer = _offered(far)
+    api = api_as(far.partner)
+    listed = api.get(API)
+    assert listed.status_code == 200
+    (row,) = listed.json()
+    assert row["id"] == offer.pk and row["ticket_number"] == ticket.number
+    assert row["limits"] == ["radius"] and row["state"] == "open"
+    assert api_as(far.other_partner).get(API).json() == []
+    assert [r["id"] for r in api_as(far.desk).get(API).json()] == [offer.pk]
+    answer = api.post(f"{API}/{offer.pk}/accept")
+    assert answer.status_code == 200 and answer.json()["state"] == "accepted"
+    assert Ticket.objects.get(pk=ticket.pk).assignee == far.partner_record
+    again = api.post(f"{API}/{offer.pk}/accept")
+    assert again.status_code == 400
+
+
+def test_a_decline_through_the_api_names_the_reason_when_it_is_missing(far, api_as):
+    _, offer = _offered(far)
+    api = api_as(far.partner)
+    for body in ({}, {"reason": ""}, {"reason": "x" * 501}):
+        refused = api.post(f"{API}/{offer.pk}/decline", body, content_type="application/json")
+        assert refused.status_code == 400, body
+        assert "reason" in refused.content.decode()
+    assert DispatchOffer.objects.get(pk=offer.pk).state == OfferState.OPEN
+    answer = api.post(
+        f"{API}/{offer.pk}/decline", {"reason": "Car broken"}, content_type="application/json"
+    )
+    assert answer.status_code == 200 and answer.json()["decline_reason"] == "Car broken"
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("other_partner", 404),
+        ("associate", 404),
+        ("client_admin", 404),
+        ("other_client_user", 404),
+        ("outsider", 404),
+        ("desk", 403),
+        ("admin", 403),
+    ],
+)
+def test_nobody_else_answers_an_offer_through_the_api(far, api_as, role, status):
+    _, offer = _offered(far)
+    api = api_as(getattr(far, role))
+    assert api.post(f"{API}/{offer.pk}/accept").status_code == status
+    declined = api.post(
+        f"{API}/{offer.pk}/decline", {"reason": "mine now"}, content_type="application/json"
+    )
+    assert declined.status_code == status
+    assert DispatchOffer.objects.get(pk=offer.pk).state == OfferState.OPEN
+
+
+def test_the_offers_page_and_the_desk_see_what_awaits_acceptance(far, web_as):
+    ticket, offer = _offered(far)
+    page = web_as(far.partner).get("/tickets/offers/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert f'id="offer-{offer.pk}"' in text and "stretched: radius" in text
+    assert "site is 84 km away, serves 60 km" in text
+    desk = web_as(far.desk)
+    assert "Awaiting other partners" in desk.get("/tickets/offers/").content.decode()
+    detail = desk.get(f"/tickets/{ticket.number}/").content.decode()
+    assert "Awaiting acceptance" in detail and "stretched: radius" in detail
+    assert f"/tickets/offers/{offer.pk}/accept/" not in detail  # not the desk's to answer
+    queue = desk.get("/tickets/?queue=triage").content.decode()
+    assert ticket.number in queue
+    assert "Offered to Paula Partner: awaiting acceptance, stretched: radius" in queue
+    assert web_as(far.client_admin).get("/tickets/offers/").status_code in (403, 404)
+
+
+def test_a_decline_on_the_page_without_a_reason_is_refused_and_changes_nothing(far, web_as):
+    _, offer = _offered(far)
+    web = web_as(far.partner)
+    refused = web.post(f"/tickets/offers/{offer.pk}/decline/", {"reason": ""})
+    assert refused.status_code == 400 and "Say why" in refused.content.decode()
+    assert DispatchOffer.objects.get(pk=offer.pk).state == OfferState.OPEN
+    assert web_as(far.other_partner).post(f"/tickets/offers/{offer.pk}/accept/").status_code == 404
+    done = web.post(f"/tickets/offers/{offer.pk}/decline/", {"reason": "Too far tonight"})
+    assert done.status_code == 302
+    assert DispatchOffer.objects.get(pk=offer.pk).state == OfferState.DECLINED
