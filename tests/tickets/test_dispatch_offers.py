@@ -303,3 +303,20 @@ def test_a_decline_on_the_page_without_a_reason_is_refused_and_changes_nothing(f
     done = web.post(f"/tickets/offers/{offer.pk}/decline/", {"reason": "Too far tonight"})
     assert done.status_code == 302
     assert DispatchOffer.objects.get(pk=offer.pk).state == OfferState.DECLINED
+
+
+def test_the_practice_admin_sets_the_offer_timeout_on_the_settings_page(far, web_as):
+    admin = web_as(far.admin)
+    url = f"/settings/dispatch/{far.security.pk}/"
+    assert 'name="offer_timeout_minutes"' in admin.get(url).content.decode()
+    base = {"auto_dispatch": "on"}
+    refused = admin.post(url, base | {"offer_timeout_minutes": "241"})
+    assert refused.status_code == 200 and "240" in refused.content.decode()
+    assert offers.offer_timeout(far.security.pk) == dt.timedelta(minutes=15)
+    assert admin.post(url, base | {"offer_timeout_minutes": "45"}).status_code == 302
+    assert offers.offer_timeout(far.security.pk) == dt.timedelta(minutes=45)
+    assert web_as(far.partner).post(url, base | {"offer_timeout_minutes": "5"}).status_code in (
+        403,
+        404,
+    )
+    assert offers.offer_timeout(far.security.pk) == dt.timedelta(minutes=45)
