@@ -316,7 +316,7 @@ def test_the_stretch_records_which_limit_and_why() -> None:
     assert chosen is not None and chosen.stretched_limits == ("radius",)
     assert chosen.stretch_why == "nobody within their limits can respond before 11:10 their time"
     assert chosen.explanation.endswith(
-        "beyond their limit (radius): radius: site is 84 km away, serves 60 km; "
+        "beyond their limit: radius: site is 84 km away, serves 60 km; "
         "nobody within their limits can respond before 11:10 their time"
     )
     assert chosen.terms["stretch"] == pytest.approx(10 + 0.05 * 24, abs=0.1)

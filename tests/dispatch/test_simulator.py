@@ -181,9 +181,11 @@ def test_every_policy_sees_the_same_tickets_and_accounts_for_each(tiny_runs):
 
 def stretched_limits(explanation: str) -> tuple[str, ...]:
     """The limits an explanation says were stretched, e.g. ("radius",)."""
-    if "beyond their limit (" not in explanation:
+    if "beyond their limit: " not in explanation:
         return ()
-    return tuple(explanation.split("beyond their limit (", 1)[1].split(")", 1)[0].split(", "))
+    parts = explanation.split("beyond their limit: ", 1)[1].split("; ")
+    named = {part.split(":", 1)[0] for part in parts}
+    return tuple(name for name in engine.evaluation.LIMITS if name in named)
 
 
 def test_thirdway_never_assigns_against_a_hard_filter(tiny_runs):

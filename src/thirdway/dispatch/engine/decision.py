@@ -94,8 +94,7 @@ class Candidate:
         if self.escalated:
             parts.append(f"escalation bypassed {self.overridden}")
         if self.stretched:
-            limits = ", ".join(self.stretched_limits)
-            parts.append(f"beyond their limit ({limits}): {self.stretched}; {self.stretch_why}")
+            parts.append(f"beyond their limit: {self.stretched}; {self.stretch_why}")
         return "; ".join(parts)
 
     def _cover_phrase(self) -> str:
