@@ -302,6 +302,70 @@ def test_a_site_nobody_reaches_goes_to_the_smallest_stretch_and_says_so() -> Non
     assert isinstance(engine.rank(ticket, [novice], now=NOW).verdict(4), engine.Rejection)
 
 
+def test_the_stretch_records_which_limit_and_why() -> None:
+    site = north_of(LONDON, 0)
+    ticket = make_ticket(
+        needs_onsite=True,
+        onsite_location=site,
+        priority="P1",
+        response_due_at=utc(11, 11, 10),
+    )
+    chosen = engine.rank(
+        ticket, [make_partner(1, home_lat=north_of(LONDON, 84)[0], radius_km=60)], now=NOW
+    ).chosen
+    assert chosen is not None and chosen.stretched_limits == ("radius",)
+    assert chosen.stretch_why == "nobody within their limits can respond before 11:10 their time"
+    assert chosen.explanation.endswith(
+        "beyond their limit: radius: site is 84 km away, serves 60 km; "
+        "nobody within their limits can respond before 11:10 their time"
+    )
+    assert chosen.terms["stretch"] == pytest.approx(10 + 0.05 * 24, abs=0.1)
+    assert chosen.terms["travel"] == pytest.approx(84 / 40, abs=0.05)
+
+
+def test_a_partner_one_level_short_is_stretched_to_only_when_nobody_qualifies() -> None:
+    short = make_partner(1, skills={"security": 2})
+    two_short = make_partner(2, skills={"security": 1})
+    urgent = make_ticket(priority="P1")
+    chosen = engine.rank(urgent, [two_short, short], now=NOW).chosen
+    assert chosen is not None and chosen.partner_id == 1
+    assert chosen.stretched_limits == ("level",)
+    assert chosen.stretched == "level: security 2/5, needs 3"
+    assert chosen.terms["stretch"] == pytest.approx(12.0)
+    # Anyone qualified who can respond in time comes first, however loaded.
+    busy = make_partner(3, open_load=7)
+    assert engine.rank(urgent, [short, busy], now=NOW).chosen.partner_id == 3
+    # Routine work waits for someone qualified.
+    assert engine.rank(make_ticket(priority="P3"), [short], now=NOW).chosen is None
+
+
+def test_a_partner_whose_shift_starts_soon_is_called_in_when_nobody_is_on_duty() -> None:
+    night = utc(11, 3, 40)
+    ticket = make_ticket(now=night, priority="P1", response_due_at=utc(11, 4, 10))
+    early = make_partner(1, working_hours={"tue": [("04:30", "12:00")]})
+    office = make_partner(2)  # 09:00, over five hours away: beyond the stretch
+    away = make_partner(
+        3, working_hours={"tue": [("04:00", "12:00")]}, absences=((utc(11, 1), utc(11, 4, 20)),)
+    )
+    decision = engine.rank(ticket, [early, office, away], now=night)
+    chosen = decision.chosen
+    assert chosen is not None and chosen.partner_id == 1
+    assert chosen.stretched_limits == ("shift",)
+    assert chosen.cover == "called_in" and chosen.start_at == night
+    assert (
+        chosen.stretched == "shift: off shift and not on call, next cover starts 04:30 their time"
+    )
+    assert chosen.stretch_why == "nobody within their limits can respond before 04:10 their time"
+    assert "called in off shift now" in chosen.explanation
+    assert chosen.terms["sla_slack"] == 0.0
+    assert chosen.terms["stretch"] == pytest.approx(10.0 + 50 / 60)
+    assert [c.partner_id for c in decision.candidates] == [1]
+    assert isinstance(decision.verdict(3), engine.Rejection)  # absent: never called in
+    # Someone on call before the due time: nobody is called in.
+    on_call = make_partner(4, working_hours={}, on_call=((utc(11, 0), utc(11, 6)),))
+    assert engine.rank(ticket, [early, on_call], now=night).chosen.partner_id == 4
+
+
 def test_capacity_filter() -> None:
     assert engine.reject_capacity(make_ticket(), make_partner(open_load=7)) is None
     assert engine.reject_capacity(make_ticket(), make_partner(open_load=8)) == (
@@ -468,8 +532,9 @@ def test_desk_work_prefers_desk_partners() -> None:
 
 
 def test_nobody_qualifies_goes_to_the_unassignable_queue() -> None:
+    # Two levels short, at capacity, without any hours: no stretch mends any of them.
     partners = [
-        make_partner(1, skills={"security": 2}),
+        make_partner(1, skills={"security": 1}),
         make_partner(2, open_load=8),
         make_partner(3, working_hours={}),
     ]
@@ -849,6 +914,27 @@ def distance_to(ticket: TicketNeed, partner: PartnerState) -> float:
     return engine.haversine_km(partner.home_lat, partner.home_lon, *ticket.onsite_location)
 
 
+def mended_by(ticket: TicketNeed, partner: PartnerState, now: datetime, reason: str) -> str:
+    """Independent check: the limit a stretch relaxes to mend ``reason`` ("" for none; "?"
+    when the reason's rounded figures sit too near a bound to tell)."""
+    level = partner.level_in(ticket.practice)
+    if reason.startswith("radius:"):
+        reach = partner.radius_km * engine.evaluation.STRETCH_MOST
+        return "radius" if distance_to(ticket, partner) <= reach else ""
+    if reason.startswith("skill:"):
+        return "level" if level >= 1 and level + 1 >= ticket.required_level else ""
+    prefix = "availability: off shift and not on call; next cover starts "
+    if not reason.startswith(prefix) or "planning horizon" in reason:
+        return ""
+    after_due_h = float(reason[len(prefix) :].split(" ")[0])
+    target = max(ticket.response_due_at, now)
+    early_s = (target - now).total_seconds() + after_due_h * 3600
+    bound = engine.evaluation.STRETCH_SHIFT_S
+    if abs(early_s - bound) < 400:
+        return "?"
+    return "shift" if early_s <= bound else ""
+
+
 def scalar_reasons(ticket: TicketNeed, partner: PartnerState, now: datetime) -> list[str]:
     checks = [
         engine.reject_skill(ticket, partner),
@@ -889,24 +975,24 @@ def test_invariants_hold_for_random_populations(
             availability = engine.reject_availability(ticket, partner, now)
             bypass = availability is not None and engine.may_bypass_availability(ticket, partner)
             checks[pid] = (scalar_reasons(ticket, partner, now), availability, bypass)
-        # Radii stretch only when nobody within theirs passes every filter.
-        stretch = (
-            ticket.needs_onsite
-            and ticket.priority in engine.evaluation.STRETCH_PRIORITIES
-            and not any(passes(*c) for c in checks.values())
+        # Limits stretch only when nobody within theirs passes every filter.
+        stretch = ticket.priority in engine.evaluation.STRETCH_PRIORITIES and not any(
+            passes(*c) for c in checks.values()
         )
         for pid, partner in by_id.items():
             reasons, availability, bypass = checks[pid]
-            radius = engine.reject_radius(ticket, partner)
-            reach = partner.radius_km * engine.evaluation.STRETCH_MOST
-            stretched = stretch and radius in reasons and distance_to(ticket, partner) <= reach
+            limits = [mended_by(ticket, partner, now, r) for r in reasons] if stretch else []
+            if "?" in limits:
+                continue  # too near a bound for the independent check to tell
+            stretched = stretch and bool(reasons) and all(limits)
             if stretched:
-                reasons = [r for r in reasons if r != radius]
+                reasons = []
             if passes(reasons, availability, bypass):
                 assert isinstance(verdicts[pid], engine.Candidate)
                 assert verdicts[pid].escalated == bool(reasons)
                 assert verdicts[pid].overridden == (availability if reasons else None)
-                assert verdicts[pid].stretched == (radius if stretched else None)
+                names = tuple(n for n in engine.evaluation.LIMITS if n in limits)
+                assert verdicts[pid].stretched_limits == (names if stretched else ())
             else:
                 assert verdicts[pid].reasons == tuple(scalar_reasons(ticket, partner, now))
 
@@ -916,16 +1002,18 @@ def test_invariants_hold_for_random_populations(
             continue
         assert chosen == decision.candidates[0]
         partner = by_id[chosen.partner_id]
-        # Never unqualified, over capacity, out of range or speaking the wrong language.
-        assert partner.level_in(ticket.practice) >= ticket.required_level
+        # Never over capacity or speaking the wrong language; beyond a limit only stretched.
         assert partner.open_load < partner.capacity
         if ticket.needs_onsite:
             distance = engine.haversine_km(
                 partner.home_lat, partner.home_lon, *ticket.onsite_location
             )
             # Beyond the radius only when stretched, and then it says so.
-            assert distance <= partner.radius_km or chosen.stretched is not None
-            assert (chosen.stretched is not None) == (distance > partner.radius_km)
+            assert (distance > partner.radius_km) == ("radius" in chosen.stretched_limits)
+        if "level" in chosen.stretched_limits:
+            assert partner.level_in(ticket.practice) == ticket.required_level - 1
+        else:
+            assert partner.level_in(ticket.practice) >= ticket.required_level
         if ticket.language:
             assert ticket.language in partner.languages
         target = max(ticket.response_due_at, now)
@@ -934,6 +1022,9 @@ def test_invariants_hold_for_random_populations(
             assert partner.level_in(ticket.practice) >= engine.EXPERT_LEVEL
             assert decision.escalated
             assert chosen.overridden.startswith("availability:")
+        elif "shift" in chosen.stretched_limits:  # called in now, and it says why
+            assert chosen.cover == "called_in" and chosen.start_at == now
+            assert chosen.stretch_why.startswith("nobody within their limits can respond")
         else:  # on duty, not absent, and able to start by the response target
             assert now <= chosen.start_at <= target
             assert on_duty(partner, chosen.start_at)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import math
 import os
 import subprocess
 import sys
@@ -178,6 +179,15 @@ def test_every_policy_sees_the_same_tickets_and_accounts_for_each(tiny_runs):
                 assert job.started_s >= job.ticket.arrival_s
 
 
+def stretched_limits(explanation: str) -> tuple[str, ...]:
+    """The limits an explanation says were stretched, e.g. ("radius",)."""
+    if "beyond their limit: " not in explanation:
+        return ()
+    parts = explanation.split("beyond their limit: ", 1)[1].split("; ")
+    named = {part.split(":", 1)[0] for part in parts}
+    return tuple(name for name in engine.evaluation.LIMITS if name in named)
+
+
 def test_thirdway_never_assigns_against_a_hard_filter(tiny_runs):
     _, partners, tickets, runs = tiny_runs
     by_id = {t.id: t for t in tickets}
@@ -200,13 +210,21 @@ def test_thirdway_never_assigns_against_a_hard_filter(tiny_runs):
             onsite_location=ticket.site if ticket.onsite else None,
         )
         now = scenario.at(record.at_s)
-        assert engine.reject_skill(need, partner) is None
-        if "beyond their limit" in record.explanation:  # an urgent site nobody else reached
+        stretched = stretched_limits(record.explanation)
+        if stretched:  # an urgent ticket nobody within their limits could take in time
             assert need.priority in engine.evaluation.STRETCH_PRIORITIES
+        if "level" in stretched:
+            assert partner.level_in(need.practice) == need.required_level - 1
+        else:
+            assert engine.reject_skill(need, partner) is None
+        if "radius" in stretched:
             distance = engine.haversine_km(partner.home_lat, partner.home_lon, *ticket.site)
             assert distance <= partner.radius_km * engine.evaluation.STRETCH_MOST
         else:
             assert engine.reject_radius(need, partner) is None
+        if "shift" in stretched:
+            assert "called in off shift now" in record.explanation
+            continue
         if record.explanation.startswith(policies.PULLED):
             # Taken by a partner coming free, to start at once: capacity does not hold.
             assert partners.next_cover(record.partner_row, record.at_s) == record.at_s
@@ -506,7 +524,8 @@ def test_a_partner_without_the_skill_does_not_take_it():
 
 def _busy_then_p1(preempt: bool) -> simulator.Run:
     """At 10:00 partner 1 (the only one at work: 2 starts at 12:00, 3 is away until 13:00)
-    starts a two-hour P3; at 10:10 a half-hour P1 arrives, due within the hour."""
+    starts a two-hour P3; at 10:10 a half-hour P1 arrives, due within 45 minutes (before 2
+    could be called in, an hour ahead of their shift)."""
     model = scenario.parse(tiny(dispatch={"preempt": preempt}))
     tickets = scenario.draw_tickets(model)
     ten = int(datetime(2025, 3, 11, 10, 0, tzinfo=UTC).timestamp())
@@ -523,7 +542,7 @@ def _busy_then_p1(preempt: bool) -> simulator.Run:
         id=2,
         arrival_s=ten + 600,
         work_s=1800,
-        response_due_s=ten + 600 + 3600,
+        response_due_s=ten + 600 + 2700,
         resolution_due_s=ten + 600 + 4 * 3600,
     )
     policy = policies.make_policy("thirdway", engine.Weights(), 300.0, model.preempt)
@@ -544,7 +563,63 @@ def test_a_p1_nobody_can_start_in_time_interrupts_a_running_p3_which_resumes_aft
 
 
 def test_without_pre_emption_the_p1_waits_for_someone_free():
-    p3, p1 = _busy_then_p1(preempt=False).jobs
+    run = _busy_then_p1(preempt=False)
+    p3, p1 = run.jobs
     ten = p3.ticket.arrival_s
     assert p3.interruptions == 0 and p3.finished_s == ten + 7200
-    assert p1.started_s is not None and p1.started_s >= ten + 2 * 3600  # partner 2, at noon
+    # Late, nobody is free: partner 2 is called in at 11:00, an hour before their shift,
+    # rather than leave the P1 until noon, and the record says which limit was stretched.
+    assert ten + 3600 <= p1.started_s <= ten + 3600 + 300 and p1.partner == 1
+    last = [r for r in run.records if r.ticket_id == p1.ticket.id][-1]
+    assert "shift" in stretched_limits(last.explanation)
+    assert "called in off shift now" in last.explanation
+
+
+def test_a_night_p1_whose_on_call_partners_are_all_beyond_their_radius_is_stretched_to():
+    # Both partners are on call all night and serve 60 km; the site is 84 and 87 km from
+    # their homes. The P1 arriving at 02:00 goes to the nearer at once rather than wait.
+    km = engine.EARTH_RADIUS_KM * math.pi / 180
+    site = (51.52, -0.1)
+    night = {"start": "2025-03-10T18:00:00Z", "end": "2025-03-11T08:00:00Z"}
+    document = tiny()
+    document["partners"] = [
+        {
+            "id": pid,
+            "skills": {"security": 4},
+            "home": {"lat": site[0] + away / km, "lon": site[1]},
+            "zone": "Europe/London",
+            "hours": OFFICE,
+            "capacity": 3,
+            "radius_km": 60,
+            "on_call": [night],
+        }
+        for pid, away in ((1, 87), (2, 84))
+    ]
+    model = scenario.parse(document)
+    two = int(datetime(2025, 3, 11, 2, 0, tzinfo=UTC).timestamp())
+    drawn = next(t for t in scenario.draw_tickets(model) if t.priority == "P1")
+    p1 = replace(
+        drawn,
+        id=1,
+        arrival_s=two,
+        level=3,
+        site=site,
+        onsite=True,
+        work_s=1800,
+        response_due_s=two + 3600,
+        resolution_due_s=two + 4 * 3600,
+    )
+    policy = policies.make_policy("thirdway", engine.Weights(), 300.0)
+    run = simulator.Simulation(model, simulator.Partners(model), [p1], policy).simulate()
+    (job,) = run.jobs
+    assert job.partner == simulator.Partners(model).row_of[2]
+    assert job.started_s == two  # not at 09:00, when the office opens
+    (record,) = run.records
+    assert stretched_limits(record.explanation) == ("radius",)
+    assert "radius: site is 84 km away, serves 60 km" in record.explanation
+    assert "nobody within their limits can respond before 03:00 their time" in record.explanation
+    # Without the stretch (P3), the same ticket waits for someone within reach.
+    routine = replace(p1, priority="P3")
+    waited = simulator.Simulation(model, simulator.Partners(model), [routine], policy)
+    (job,) = waited.simulate().jobs
+    assert job.started_s is None or job.started_s > two + 3600

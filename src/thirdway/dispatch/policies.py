@@ -309,14 +309,20 @@ class Thirdway(Policy):
             decision = engine.rank(self.need(sim, j), self._index(sim), self.weights, at(sim.now))
         chosen = decision.chosen
         ticket = sim.jobs[j].ticket
-        late = chosen is None or engine.epoch(chosen.start_at) > ticket.response_due_s
+        # Pre-empting work within the partners' limits comes before stretching one.
+        late = (
+            chosen is None
+            or bool(chosen.stretched_limits)
+            or engine.epoch(chosen.start_at) > ticket.response_due_s
+        )
         if self.preempts and late and ticket.priority in PREEMPTING and self._preempt(sim, j):
             return
         if chosen is None:
             sim.queue(j, decision.reason)
         else:
             row = sim.partners.row_of[chosen.partner_id]
-            sim.assign(j, row, chosen.escalated, chosen.explanation)
+            called_in = chosen.cover == "called_in"
+            sim.assign(j, row, chosen.escalated, chosen.explanation, called_in=called_in)
 
     def _preempt_due(self, sim: Simulation) -> None:
         """A P1 not started that will be late by the next tick while its partner is still at
@@ -466,7 +472,8 @@ class Thirdway(Policy):
                 continue
             row = sim.partners.row_of[candidate.partner_id]
             if row != job.partner:
-                sim.assign(j, row, candidate.escalated, candidate.explanation)
+                called_in = candidate.cover == "called_in"
+                sim.assign(j, row, candidate.escalated, candidate.explanation, called_in=called_in)
         sim.waiting = waiting
 
 

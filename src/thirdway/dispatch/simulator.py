@@ -215,8 +215,16 @@ class Simulation:
     # ------------------------------------------------------------------ partners at work
 
     def assign(
-        self, j: int, row: int, escalated: bool = False, why: str = "", start: bool = True
+        self,
+        j: int,
+        row: int,
+        escalated: bool = False,
+        why: str = "",
+        start: bool = True,
+        called_in: bool = False,
     ) -> None:
+        """Give job ``j`` to partner ``row``; ``called_in`` (a shift stretched by the engine)
+        has an idle partner start it now, off cover."""
         job = self.jobs[j]
         if job.partner >= 0:
             self.unassign(j)
@@ -229,7 +237,7 @@ class Simulation:
         self.dirty.add(row)
         self.queues[row].append(j)
         if start:
-            self._try_start(row)
+            self._try_start(row, j if called_in else -1)
 
     def unassign(self, j: int) -> None:
         row = self.jobs[j].partner
@@ -242,10 +250,12 @@ class Simulation:
         self.jobs[j].reason = reason
         self.waiting.append(j)
 
-    def _try_start(self, row: int) -> None:
+    def _try_start(self, row: int, called_in: int = -1) -> None:
         if self.current[row] >= 0:
             return
         when = self.partners.next_cover(row, self.now)
+        if called_in >= 0:
+            when = self.now
         if when > self.now:
             if (self.queues[row] or self.policy.pulls) and when < self.wake_at[row]:
                 self.wake_at[row] = when
@@ -257,7 +267,7 @@ class Simulation:
             if not self.queues[row]:
                 return
         queue = self.queues[row]
-        j = min(queue, key=lambda i: self.jobs[i].order())
+        j = called_in if called_in >= 0 else min(queue, key=lambda i: self.jobs[i].order())
         queue.remove(j)
         self.current[row] = j
         self.dirty.add(row)

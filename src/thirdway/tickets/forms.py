@@ -515,6 +515,14 @@ class PracticeDispatchForm(forms.Form):
         help_text="A P1, or a ticket whose response is late, that its partner has not started "
         "and cannot take now (off shift, away, full) goes once to the partner ranked first.",
     )
+    offer_timeout_minutes = forms.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=240,
+        label="Minutes to answer an offer",
+        help_text="On-site work offered beyond a partner's radius or shift goes to someone else "
+        "when they have not accepted it within this time (1-240; empty keeps it).",
+    )
 
     def __init__(self, *args, site: dict[str, float], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -527,5 +535,5 @@ class PracticeDispatchForm(forms.Form):
             )
 
     def weights(self) -> dict:
-        switches = ("auto_dispatch", "move_late")
+        switches = ("auto_dispatch", "move_late", "offer_timeout_minutes")
         return {name: value for name, value in self.cleaned_data.items() if name not in switches}

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from thirdway.accounts.models import CLIENT_ROLES
 from thirdway.tickets.lifecycle import LABELS, Status
-from thirdway.tickets.models import Article, ArticleKind, Ticket
+from thirdway.tickets.models import Article, ArticleKind, DispatchOffer, OfferState, Ticket
 
 # What a row shows: the ticket's long texts and its relations' other columns stay in the database.
 ROW_FIELDS = (
@@ -38,10 +38,14 @@ def with_last_public_message(tickets):
     the message that opened the ticket: in the one query that reads the page's rows."""
     public = Article.objects.filter(ticket=OuterRef("pk"), kind=ArticleKind.REPLY)
     last = public.order_by("-created_at", "-id")
+    # And work offered beyond a partner's limits, awaiting their answer (at most one open).
+    offered = DispatchOffer.objects.filter(ticket=OuterRef("pk"), state=OfferState.OPEN)
     return tickets.annotate(
         last_public_role=Subquery(last.values("author__role")[:1]),
         last_public_id=Subquery(last.values("id")[:1]),
         first_public_id=Subquery(public.order_by("created_at", "id").values("id")[:1]),
+        offered_limits=Subquery(offered.values("limits")[:1]),
+        offered_to=Subquery(offered.values("partner__name")[:1]),
     )
 
 
@@ -72,6 +76,7 @@ class QueueRow:
     updated_iso: str
     updated_text: str
     client_replied: bool = False
+    awaiting: str = ""
 
 
 def _shown(moment: dt.datetime) -> str:
@@ -100,7 +105,17 @@ def queue_row(ticket: Ticket, now: dt.datetime, href_of) -> QueueRow:
         updated_iso=ticket.updated_at.isoformat(),
         updated_text=_shown(ticket.updated_at),
         client_replied=client_replied(ticket),
+        awaiting=_awaiting(ticket),
     )
+
+
+def _awaiting(ticket: Ticket) -> str:
+    """ "Offered to X: awaiting acceptance, stretched: radius" while an offer is open."""
+    limits = getattr(ticket, "offered_limits", None)
+    if not limits:
+        return ""
+    who = getattr(ticket, "offered_to", None) or "a partner"
+    return f"Offered to {who}: awaiting acceptance, stretched: {limits.replace(',', ', ')}"
 
 
 def queue_rows(tickets, now: dt.datetime) -> list[QueueRow]:

@@ -58,7 +58,10 @@ def dispatch_new_ticket(ticket_id: int) -> None:
 @task()
 def reoptimise_dispatch_queue() -> dict:
     """Assign the waiting queue of automatically dispatched practices jointly, then move the
-    urgent tickets nobody has started whose partner cannot take them now (``move_late``)."""
-    from thirdway.tickets.assignment import dispatching
+    urgent tickets nobody has started whose partner cannot take them now (``move_late``).
+    First, offers of work beyond a partner's limits left unanswered too long lapse, and their
+    tickets are dispatched again without that partner."""
+    from thirdway.tickets.assignment import dispatching, offers
 
-    return dispatching.reoptimise_queue() | dispatching.move_late()
+    expired = {"offers_expired": offers.expire_offers()}
+    return expired | dispatching.reoptimise_queue() | dispatching.move_late()

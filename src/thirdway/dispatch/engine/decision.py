@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from thirdway.dispatch.engine.cover import PartnerIndex, as_index
-from thirdway.dispatch.engine.evaluation import Evaluation, _ranked, evaluate
+from thirdway.dispatch.engine.evaluation import LIMITS, Evaluation, _ranked, evaluate
 from thirdway.dispatch.engine.filters import (
     _availability_reason,
     _capacity_reason,
@@ -33,7 +33,7 @@ from thirdway.dispatch.engine.inputs import (
     epoch,
 )
 
-_COVER_NAMES = ("none", "shift", "on_call", "escalated")
+_COVER_NAMES = ("none", "shift", "on_call", "escalated", "called_in")
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,9 +43,14 @@ class Candidate:
     ``terms`` are the weighted contributions (they add up to ``total``). ``cover`` is
     "shift", "on_call" or "escalated"; an escalated candidate bypassed the availability
     filter and ``overridden`` says what it would have rejected. ``busy`` means the start
-    waits for the partner's work in hand (``PartnerState.free_at``). ``stretched`` says
-    which limit was stretched and by how much: an on-site ticket nobody within their radius
-    can take in time goes to a partner just beyond theirs, at a steep cost per km.
+    waits for the partner's work in hand (``PartnerState.free_at``).
+
+    When nobody within their limits can take an urgent ticket in time, a partner just beyond
+    theirs may be chosen at a steep cost (the ``stretch`` term): ``stretched_limits`` names
+    the limits stretched ("radius", "level", "shift"), ``stretched`` says by how much (e.g.
+    "radius: site is 84 km away, serves 60 km") and ``stretch_why`` why (e.g. "nobody within
+    their limits can respond before 02:10 their time"). A partner called in off shift
+    (cover "called_in") starts now.
     """
 
     partner_id: PartnerId
@@ -69,6 +74,8 @@ class Candidate:
     continuity: str | None
     busy: bool = False
     stretched: str | None = None
+    stretched_limits: tuple[str, ...] = ()
+    stretch_why: str | None = None
 
     @property
     def explanation(self) -> str:
@@ -87,9 +94,7 @@ class Candidate:
         if self.escalated:
             parts.append(f"escalation bypassed {self.overridden}")
         if self.stretched:
-            parts.append(
-                f"beyond their limit, as nobody within theirs can respond in time: {self.stretched}"
-            )
+            parts.append(f"beyond their limit: {self.stretched}; {self.stretch_why}")
         return "; ".join(parts)
 
     def _cover_phrase(self) -> str:
@@ -104,6 +109,8 @@ class Candidate:
 
         if self.cover == "escalated":
             return "called in now by escalation"
+        if self.cover == "called_in":
+            return "called in off shift now"
         what = "on shift" if self.cover == "shift" else "on call"
         if self.wait <= timedelta(0) and self.cover_until is not None:
             return f"{what} until {label(self.cover_until.astimezone(tz))} their time"
@@ -224,7 +231,11 @@ def candidates_at(
     columns = {name: ev.terms[name][positions].tolist() for name in TERMS}
     starts = ev.cover.start[positions].tolist()
     ends = ev.cover.ends(positions).tolist()
-    codes = np.where(ev.bypass[positions], 3, ev.cover.kinds(positions)).tolist()
+    codes = np.where(
+        ev.bypass[positions],
+        3,
+        np.where(ev.stretched_by["shift"][positions], 4, ev.cover.kinds(positions)),
+    ).tolist()
     distances = None if ev.distance is None else ev.distance[positions].tolist()
     out = []
     for i, at in enumerate(positions.tolist()):
@@ -233,6 +244,9 @@ def candidates_at(
         if extra[i]:
             terms["load"] += load_weight * extra[i] / max(partner.capacity, 1)
         escalated = codes[i] == 3
+        limits = tuple(name for name in LIMITS if ev.stretched_by[name][at])
+        distance = None if distances is None else distances[i]
+        stretch = _stretch_texts(ev, at, partner, ticket, limits, distance, origin)
         out.append(
             Candidate(
                 partner_id=partner.id,
@@ -246,21 +260,57 @@ def candidates_at(
                 start_at=_utc(origin + starts[i]),
                 wait=timedelta(seconds=starts[i] - now),
                 cover=_COVER_NAMES[codes[i]],
-                cover_until=None if escalated else _utc(origin + ends[i]),
+                cover_until=None if codes[i] >= 3 else _utc(origin + ends[i]),
                 time_zone=partner.time_zone,
                 practice=ticket.practice,
                 level=int(ev.level[at]),
-                distance_km=None if distances is None else distances[i],
+                distance_km=distance,
                 open_load=partner.open_load + extra[i],
                 capacity=partner.capacity,
                 continuity=(None, "recent", "lead")[ev.continuity[at]],
                 busy=bool(ev.cover.busy[at]),
-                stretched=_radius_reason(distances[i], partner.radius_km)
-                if distances is not None and ev.stretched[at]
-                else None,
+                stretched=stretch[0],
+                stretched_limits=limits,
+                stretch_why=stretch[1],
             )
         )
     return out
+
+
+def _stretch_texts(
+    ev: Evaluation,
+    at: int,
+    partner: PartnerState,
+    ticket: TicketNeed,
+    limits: tuple[str, ...],
+    distance: float | None,
+    origin: int,
+) -> tuple[str | None, str | None]:
+    """What was stretched for the partner at ``at`` and why; (None, None) when nothing was."""
+    if not limits:
+        return None, None
+    tz = ZoneInfo(partner.time_zone)
+    texts = []
+    if "radius" in limits and distance is not None:
+        texts.append(_radius_reason(distance, partner.radius_km))
+    if "level" in limits:
+        level = int(ev.level[at])
+        texts.append(f"level: {ticket.practice} {level}/{MAX_LEVEL}, needs {ticket.required_level}")
+    if "shift" in limits:
+        cover = ev.cover
+        # The cover's own start, before a call-in moved it to now.
+        next_s = float(min(cover.shift_start[at], cover.call_start[at]))
+        starts = _utc(origin + next_s).astimezone(tz)
+        texts.append(
+            f"shift: off shift and not on call, next cover starts {starts:%H:%M} their time"
+        )
+    due = ticket.response_due_at.astimezone(tz)
+    now = _utc(origin + ev.now)
+    if ticket.response_due_at <= now:
+        why = f"nobody within their limits can respond now (due {due:%H:%M} their time)"
+    else:
+        why = f"nobody within their limits can respond before {due:%H:%M} their time"
+    return "; ".join(texts), why
 
 
 def _availability_text(ev: Evaluation, at: int) -> str:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar, cast
 
 import numpy as np
@@ -28,16 +28,26 @@ from thirdway.dispatch.engine.terms import (
 )
 
 _T = TypeVar("_T", bound=np.generic)
-# A partner sent beyond their radius (nobody within theirs can take the ticket in time) costs
-# this much more than any partner inside it could (each term is at most its weight, about 1),
-# plus this much per km beyond the radius, so the smallest stretch is chosen.
+# When nobody within their limits can take an urgent ticket in time, the limits below become
+# costs instead of walls. Each stretched limit costs this much more than any partner inside
+# them could (each term is at most its weight, about 1), plus a price for how far it is
+# stretched, so the smallest stretch of the fewest limits is chosen.
 STRETCH_COST = 10.0
+# Radius: per km beyond it, and at most this multiple of itself: beyond, the drive itself
+# would cost the ticket more time than waiting for someone nearer.
 STRETCH_COST_PER_KM = 0.05
-# A radius stretches to this multiple of itself at the most: beyond, the drive itself would
-# cost the ticket more time than waiting for someone nearer.
 STRETCH_MOST = 1.5
-# Only urgent work is worth a stretch; P3 and P4 wait for someone within their radius.
+# Level: one below the ticket's at the most, and only in a practice the partner practises.
+STRETCH_LEVELS = 1
+STRETCH_COST_PER_LEVEL = 2.0
+# Shift: a partner off shift and not on call, neither absent nor busy, whose next shift or
+# on-call turn starts within this long, may be called in now; per hour before it.
+STRETCH_SHIFT_S = 3600
+STRETCH_COST_PER_HOUR = 1.0
+# Only urgent work is worth a stretch; P3 and P4 wait for someone within their limits.
 STRETCH_PRIORITIES = ("P1", "P2")
+# The limits that may be stretched, in the order the explanation names them.
+LIMITS = ("radius", "level", "shift")
 _MARK_IS_LEAD = np.array([False, False, True])
 _MARK_IS_RECENT = np.array([False, True, False])
 
@@ -128,6 +138,7 @@ class Evaluation:
     failures: dict[str, Flags]
     bypass: Flags
     stretched: Flags
+    stretched_by: dict[str, Flags]
     feasible: Flags
     distance: Floats | None
     continuity: npt.NDArray[np.int8]
@@ -153,6 +164,64 @@ def _continuity(ticket: TicketNeed, index: PartnerIndex, rows: Rows | None) -> n
     return np.array(marks, dtype=np.int8)
 
 
+def _stretchable(
+    ticket: TicketNeed,
+    index: PartnerIndex,
+    rows: Rows | None,
+    failures: dict[str, Flags],
+    level: Ints,
+    cover: _Cover,
+    distance: Floats | None,
+    now: int,
+) -> dict[str, Flags]:
+    """Per limit, the positions kept out by it alone that a stretch within bounds lets in."""
+    within: dict[str, Flags] = {
+        "level": failures["skill"]
+        & (level >= 1)
+        & (level >= ticket.required_level - STRETCH_LEVELS),
+        "shift": cover.unavailable
+        & ~cover.absent_now
+        & ~cover.busy
+        & (np.minimum(cover.shift_start, cover.call_start) - now <= STRETCH_SHIFT_S),
+    }
+    if distance is not None:
+        within["radius"] = failures["radius"] & (
+            distance <= _take(index._radius, rows) * STRETCH_MOST
+        )
+    # Out for a reason no stretch mends (capacity, language, no skill at all, absent...).
+    hard = np.zeros(len(level), dtype=bool)
+    for name, mask in failures.items():
+        limit = _LIMIT_OF.get(name)
+        hard |= mask & ~within[limit] if limit in within else mask
+    return {name: mask & ~hard for name, mask in within.items()}
+
+
+# The filter each stretchable limit relaxes.
+_LIMIT_OF = {"radius": "radius", "skill": "level", "availability": "shift"}
+
+
+def _stretch_cost(
+    ticket: TicketNeed,
+    index: PartnerIndex,
+    rows: Rows | None,
+    by: dict[str, Flags],
+    level: Ints,
+    cover: _Cover,
+    distance: Floats | None,
+    now: int,
+) -> Floats:
+    """The steep price of each position's stretched limits (0 where none is)."""
+    cost = np.zeros(len(level))
+    if "radius" in by and distance is not None:
+        beyond = np.maximum(distance - _take(index._radius, rows), 0.0)
+        cost += np.where(by["radius"], STRETCH_COST + STRETCH_COST_PER_KM * beyond, 0.0)
+    short = np.maximum(ticket.required_level - level, 0)
+    cost += np.where(by["level"], STRETCH_COST + STRETCH_COST_PER_LEVEL * short, 0.0)
+    early_h = (np.minimum(cover.shift_start, cover.call_start) - now) / 3600
+    cost += np.where(by["shift"], STRETCH_COST + STRETCH_COST_PER_HOUR * early_h, 0.0)
+    return cost
+
+
 def evaluate(
     ticket: TicketNeed,
     index: PartnerIndex,
@@ -163,9 +232,9 @@ def evaluate(
 ) -> Evaluation:
     """Every filter and cost term for ``ticket``, vectorised over partners ``rows`` (all).
 
-    ``stretch`` says whether radii may be stretched (nobody within theirs can take the
-    ticket); None decides it from the partners evaluated, which is right for the whole pool
-    (a caller explaining a few partners passes what the whole pool said)."""
+    ``stretch`` says whether limits may be stretched (nobody within theirs can take the
+    ticket in time); None decides it from the partners evaluated, which is right for the
+    whole pool (a caller explaining a few partners passes what the whole pool said)."""
     n = len(index) if rows is None else len(rows)
     now = now_s - index.origin_s
     level = _take(index.levels(ticket.practice), rows)
@@ -180,23 +249,25 @@ def evaluate(
         failures["language"] = ~_take(index.speaks(ticket.language), rows)
     expert = level >= max(EXPERT_LEVEL, ticket.required_level)
     bypass = cover.unavailable & expert if ticket.escalate else np.zeros(n, dtype=bool)
-    # Blocked by anything but the radius, then by the radius too.
-    others = failures["availability"] & ~bypass
+    blocked = failures["availability"] & ~bypass
     for name, mask in failures.items():
-        if name not in ("availability", "radius"):
-            others = others | mask
-    blocked = others if distance is None else others | failures["radius"]
-    # Nobody within their radius can take an urgent on-site ticket in time: rather than strand
-    # it, partners kept out by the radius alone (and not half as far again) become candidates
-    # at a steep price per km beyond it (``stretched``), so the least stretch wins and the
-    # explanation says so.
-    stretched = np.zeros(n, dtype=bool)
+        if name != "availability":
+            blocked = blocked | mask
+    # Nobody within their limits can take an urgent ticket in time: rather than strand it,
+    # partners kept out only by their radius, level or shift (each within bounds) become
+    # candidates at a steep price, so the smallest stretch wins and the explanation says so.
     if stretch is None:
         stretch = not (~blocked).any()
-    if distance is not None and stretch and ticket.priority in STRETCH_PRIORITIES:
-        reach = _take(index._radius, rows) * STRETCH_MOST
-        stretched = failures["radius"] & ~others & (distance <= reach)
-        blocked = others | (failures["radius"] & ~stretched)
+    by = {name: np.zeros(n, dtype=bool) for name in LIMITS}
+    stretch_cost = np.zeros(n)
+    if stretch and ticket.priority in STRETCH_PRIORITIES:
+        by.update(_stretchable(ticket, index, rows, failures, level, cover, distance, now))
+        stretch_cost = _stretch_cost(ticket, index, rows, by, level, cover, distance, now)
+    stretched = by["radius"] | by["level"] | by["shift"]
+    if stretched.any():
+        blocked = blocked & ~stretched
+        # Called in off shift: they start now.
+        cover = replace(cover, start=np.where(by["shift"], float(now), cover.start))
     continuity = _continuity(ticket, index, rows)
     # The cost of each continuity mark (0 none, 1 recent, 2 lead), then one gather.
     by_mark = continuity_cost(_MARK_IS_LEAD, _MARK_IS_RECENT, weights.recent_partner_share)
@@ -206,17 +277,13 @@ def evaluate(
         "load": weights.load * _take(index._load_share, rows),
         "continuity": weights.continuity * by_mark[continuity],
         "scarcity": weights.scarcity * _take(index.scarcity(ticket.practice), rows),
+        "stretch": stretch_cost,
     }
-    total = cast(Floats, sum(terms.values()))  # five terms, never the empty sum's 0
+    total = cast(Floats, sum(terms.values()))  # six terms, never the empty sum's 0
     if distance is None:
         terms["travel"] = np.zeros(n)
     else:
         terms["travel"] = weights.travel * travel_cost(distance, weights.travel_speed_kmh)
-        if stretched.any():
-            beyond = np.maximum(distance - _take(index._radius, rows), 0.0)
-            terms["travel"] = terms["travel"] + np.where(
-                stretched, STRETCH_COST + STRETCH_COST_PER_KM * beyond, 0.0
-            )
         total = total + terms["travel"]
     if ticket.desk_tier:
         tier = (~_take(index._is_desk, rows)).astype(np.int8)
@@ -230,6 +297,7 @@ def evaluate(
         failures=failures,
         bypass=bypass,
         stretched=stretched,
+        stretched_by=by,
         feasible=~blocked,
         distance=distance,
         continuity=continuity,

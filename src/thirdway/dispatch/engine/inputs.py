@@ -31,7 +31,7 @@ Rows = npt.NDArray[np.intp]
 PRIORITIES = ("P1", "P2", "P3", "P4")
 PARTNER_KINDS = ("partner", "associate", "desk")
 FILTERS = ("skill", "availability", "radius", "capacity", "language")
-TERMS = ("sla_slack", "skill_fit", "travel", "load", "continuity", "scarcity")
+TERMS = ("sla_slack", "skill_fit", "travel", "load", "continuity", "scarcity", "stretch")
 DESK_PRACTICE = "desk"
 MAX_LEVEL = 5
 # Escalation may pull in partners this good at the practice, whatever their calendar says.

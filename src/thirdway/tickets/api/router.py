@@ -2,9 +2,9 @@
 
 from ninja import Router
 
-from thirdway.tickets.api import absences, articles, tickets, webhooks
+from thirdway.tickets.api import absences, articles, offers, tickets, webhooks
 
-PARTS = (tickets, articles, webhooks, absences)
+PARTS = (tickets, articles, webhooks, absences, offers)
 
 router = Router()
 for part in PARTS:

@@ -38,6 +38,8 @@ from thirdway.dispatch import engine, optimiser
 from thirdway.network.models import Absence, Partner, Rota, Skill
 from thirdway.network.oncall import plan_of
 from thirdway.tickets.access import can_work_on
+from thirdway.tickets.assignment import offers
+from thirdway.tickets.assignment.models import DispatchOffer, OfferState
 from thirdway.tickets.assignment.weights import weights_for
 from thirdway.tickets.lifecycle import OPEN, Status
 from thirdway.tickets.models import (
@@ -229,6 +231,8 @@ def _candidate_row(candidate: engine.Candidate) -> dict:
         "explanation": candidate.explanation,
         "escalated": candidate.escalated,
         "stretched": candidate.stretched,
+        "stretched_limits": list(candidate.stretched_limits),
+        "stretch_why": candidate.stretch_why,
     }
 
 
@@ -297,6 +301,20 @@ def _apply(
             )
             _record(ticket, DispatchKind.UNASSIGNABLE, decision=decision, reason=text, now=now)
         return None
+    chosen = candidate if candidate is not None else (decision.chosen if decision else None)
+    if offers.needs_acceptance(chosen):
+        # Beyond the partner's radius or shift: offered to them, not imposed.
+        record = _record(
+            ticket,
+            DispatchKind.OFFERED,
+            decision=decision,
+            candidate=candidate,
+            partner_id=partner_id,
+            reason=reason,
+            now=now,
+        )
+        offers.make_offer(ticket, chosen, record, now or timezone.now())
+        return record
     record = _record(
         ticket,
         kind,
@@ -316,7 +334,7 @@ def _waiting(ticket_id: int) -> Ticket | None:
     ticket = _loaded(Ticket.objects.select_for_update(of=("self",))).filter(pk=ticket_id).first()
     if ticket is None or ticket.assignee_id is not None or ticket.merged_into_id is not None:
         return None
-    if ticket.status != Status.NEW:
+    if ticket.status != Status.NEW or offers.open_offer(ticket) is not None:
         return None
     return ticket
 
@@ -345,7 +363,7 @@ def queue(limit: int = QUEUE_LIMIT):
             assignee__isnull=True,
             merged_into__isnull=True,
             practice__auto_dispatch=True,
-        )
+        ).exclude(dispatch_offers__state=OfferState.OPEN)
     ).order_by("priority", "created_at", "pk")[:limit]
 
 
@@ -363,8 +381,13 @@ def reoptimise_queue(now: dt.datetime | None = None) -> dict[str, int]:
         plan = optimiser.reoptimise(
             needs_of(group, now), partner_states(now, exclude_tickets=waiting), chosen, now
         )
+        refused = _refused([t.pk for t in group])
         for assignment in plan.assignments:
             with transaction.atomic():
+                if assignment.partner_id in refused.get(assignment.ticket_id, ()):
+                    # They declined it or let it lapse: ranked again without them.
+                    offers.redispatch(assignment.ticket_id, now)
+                    continue
                 ticket = _waiting(assignment.ticket_id)
                 if ticket is None:
                     continue
@@ -381,6 +404,16 @@ def reoptimise_queue(now: dt.datetime | None = None) -> dict[str, int]:
                 else:
                     assigned += 1
     return {"queued": len(tickets), "assigned": assigned, "unassignable": unassignable}
+
+
+def _refused(ticket_ids: list[int]) -> dict[int, set[int]]:
+    """Per ticket, the partners who declined it or let its offer lapse (one query)."""
+    refused: dict[int, set[int]] = defaultdict(set)
+    for ticket_id, partner_id in DispatchOffer.objects.filter(
+        ticket_id__in=ticket_ids, state__in=(OfferState.DECLINED, OfferState.EXPIRED)
+    ).values_list("ticket_id", "partner_id"):
+        refused[ticket_id].add(partner_id)
+    return refused
 
 
 def _by_weights(tickets: list[Ticket]) -> list[tuple[engine.Weights, list[Ticket]]]:
@@ -430,6 +463,8 @@ def move_late(now: dt.datetime | None = None) -> dict[str, int]:
             continue
         if any(c.partner_id == ticket.assignee_id for c in decision.candidates):
             continue  # their partner may still take it in time: theirs it stays
+        if offers.needs_acceptance(chosen):
+            continue  # a stretch of someone's radius or shift is offered, never imposed
         with transaction.atomic():
             locked = (
                 Ticket.objects.select_for_update(of=("self",))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
+from thirdway.accounts.models import Role
 from thirdway.tickets.models.ticket import USER, Ticket
 
 
@@ -38,6 +39,10 @@ class DispatchKind(models.TextChoices):
     UNASSIGNABLE = "unassignable", "Nobody can take it"
     OVERRIDE = "override", "Assigned by a person instead"
     MOVED = "moved", "Moved to a partner who can take it now"
+    OFFERED = "offered", "Offered beyond the partner's limits, awaiting acceptance"
+    ACCEPTED = "accepted", "Accepted by the partner"
+    DECLINED = "declined", "Declined by the partner"
+    EXPIRED = "expired", "Offer not answered in time"
 
 
 class DispatchRecord(models.Model):
@@ -78,7 +83,79 @@ class PracticeDispatch(models.Model):
         "network.Practice", on_delete=models.CASCADE, related_name="dispatch_settings"
     )
     weights = models.JSONField(default=dict, blank=True)
+    offer_timeout_minutes = models.PositiveSmallIntegerField(
+        default=15,
+        help_text="How long a partner has to accept on-site work beyond their radius or shift.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"dispatch weights of practice {self.practice_id}"
+
+
+class OfferState(models.TextChoices):
+    OPEN = "open", "Awaiting acceptance"
+    ACCEPTED = "accepted", "Accepted"
+    DECLINED = "declined", "Declined"
+    EXPIRED = "expired", "Not answered in time"
+
+
+class DispatchOfferQuerySet(models.QuerySet):
+    def for_user(self, user) -> DispatchOfferQuerySet:
+        """Practice admins and the desk see every offer; a partner or associate the offers
+        made to them; nobody else any (deny by default)."""
+        from thirdway.tickets.access import SEES_ALL
+
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.role in SEES_ALL:
+            return self.all()
+        if user.role in (Role.PARTNER, Role.ASSOCIATE):
+            return self.filter(partner__user=user)
+        return self.none()
+
+
+class DispatchOffer(models.Model):
+    """On-site work offered to a partner beyond their radius or shift, which they accept or
+    decline: the dispatcher does not impose a stretch of someone's limits.
+
+    While it is open the ticket stays unassigned and out of the re-planned queue; a decline or
+    a timeout dispatches it again without the partner.
+    """
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="dispatch_offers")
+    partner = models.ForeignKey("network.Partner", on_delete=models.CASCADE, related_name="+")
+    record = models.ForeignKey(
+        DispatchRecord, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    limits = models.CharField(max_length=40)
+    stretched = models.TextField(blank=True)
+    why = models.TextField(blank=True)
+    state = models.CharField(max_length=10, choices=OfferState.choices, default=OfferState.OPEN)
+    offered_at = models.DateTimeField()
+    expires_at = models.DateTimeField()
+    answered_at = models.DateTimeField(null=True, blank=True)
+    answered_by = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decline_reason = models.CharField(max_length=500, blank=True)
+
+    objects = DispatchOfferQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["expires_at", "id"]
+        indexes = [models.Index(fields=["state", "expires_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=models.Q(state="open"),
+                name="one_open_dispatch_offer_per_ticket",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} offered to {self.partner_id} ({self.state})"
+
+    @property
+    def limit_names(self) -> list[str]:
+        return [name for name in self.limits.split(",") if name]

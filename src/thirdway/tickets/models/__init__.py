@@ -6,8 +6,10 @@ Every model of the room is imported here, so Django registers it under the ``tic
 
 from thirdway.tickets.assignment.models import (
     DispatchKind,
+    DispatchOffer,
     DispatchRecord,
     Handover,
+    OfferState,
     PracticeDispatch,
 )
 from thirdway.tickets.models.desk import CannedReply, SavedView
@@ -50,6 +52,7 @@ __all__ = [
     "ClockPause",
     "DeliveryStatus",
     "DispatchKind",
+    "DispatchOffer",
     "DispatchRecord",
     "Handover",
     "IdempotentRequest",
@@ -57,6 +60,7 @@ __all__ = [
     "Notification",
     "NotificationKind",
     "NotificationPreference",
+    "OfferState",
     "PracticeDispatch",
     "SavedView",
     "SlaEscalation",

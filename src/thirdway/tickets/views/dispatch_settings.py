@@ -14,6 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from thirdway.audit.models import Source
 from thirdway.network import services as network
 from thirdway.network.models import Practice
+from thirdway.tickets.assignment import offers
 from thirdway.tickets.assignment import weights as dispatch_weights
 from thirdway.tickets.forms import PracticeDispatchForm
 from thirdway.web.forms import add_service_errors
@@ -37,7 +38,11 @@ def dispatch_edit(request: HttpRequest, practice_id: int) -> HttpResponse:
     require_practice_admin(request)
     practice = get_object_or_404(Practice, pk=practice_id)
     site = dispatch_weights.site_weights()
-    initial = {"auto_dispatch": practice.auto_dispatch, "move_late": practice.move_late}
+    initial = {
+        "auto_dispatch": practice.auto_dispatch,
+        "move_late": practice.move_late,
+        "offer_timeout_minutes": offers.offer_timeout(practice.pk).seconds // 60,
+    }
     initial |= dispatch_weights.overrides().get(practice.pk, {})
     form = PracticeDispatchForm(request.POST or None, site=site, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -55,6 +60,9 @@ def dispatch_edit(request: HttpRequest, practice_id: int) -> HttpResponse:
                     },
                     source=Source.WEB,
                 )
+                minutes = form.cleaned_data["offer_timeout_minutes"]
+                if minutes is not None:
+                    offers.set_offer_timeout(request.user, practice, minutes, source=Source.WEB)
         except ValidationError as error:
             add_service_errors(form, error)
             practice.refresh_from_db()

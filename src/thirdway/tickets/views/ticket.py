@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.tickets import event_texts, lifecycle, services
-from thirdway.tickets.assignment import dispatching
+from thirdway.tickets.assignment import dispatching, offers
 from thirdway.tickets.field_forms import EDITABLE, field_form
 from thirdway.tickets.forms import (
     AssignForm,
@@ -118,6 +118,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
         "dispatch_records": list(
             DispatchRecord.objects.filter(ticket=ticket).select_related("partner", "actor")[:6]
         ),
+        "open_offer": offers.open_offer(ticket),
         "feedback": [],
     }
     context.setdefault(
