@@ -109,7 +109,7 @@ class Policy:
         work to someone on leave, to someone who does not speak the ticket's language, or
         again to someone who just let it go unanswered (:meth:`Simulation.may_offer`)."""
         rows = rows[sim.load[rows] < sim.partners.capacity[rows]]
-        return rows[[sim.may_offer(j, int(r)) for r in rows]]
+        return rows[[sim.may_offer(j, int(r)) and _comes(sim, int(r)) for r in rows]]
 
     def _qualified(self, sim: Simulation, j: int) -> engine.Rows:
         t = sim.jobs[j].ticket
@@ -121,6 +121,12 @@ class Policy:
             return None
         share = sim.load[rows] / np.maximum(sim.partners.capacity[rows], 1)
         return int(rows[np.argmin(share)])
+
+
+def _comes(sim: Simulation, row: int) -> bool:
+    """Whether the partner has cover ahead, as far as the dispatcher knows: a push policy
+    does not queue work with someone who will not be back within the run."""
+    return sim.partners.known_cover(row, sim.now, sim.now) < math.inf
 
 
 class RoundRobin(Policy):
@@ -137,7 +143,11 @@ class RoundRobin(Policy):
         team = self.teams[practice][0]
         for step in range(len(team)):
             row = int(team[(self.turn[practice] + step) % len(team)])
-            if sim.load[row] < sim.partners.capacity[row] and sim.may_offer(j, row):
+            if (
+                sim.load[row] < sim.partners.capacity[row]
+                and sim.may_offer(j, row)
+                and _comes(sim, row)
+            ):
                 self.turn[practice] += step + 1
                 return row
         return None
