@@ -354,3 +354,37 @@ def test_no_push_policy_queues_work_with_a_partner_who_has_no_cover_ahead():
         assert runs[name].records, name
         for record in runs[name].records:
             assert partners.next_cover(record.partner_row, record.at_s) < float("inf"), name
+
+
+# --------------------------------------------------------------------------- the families
+
+
+def _families():
+    import sys
+    from pathlib import Path
+
+    folder = str(Path(__file__).resolve().parents[2] / "bench" / "scenarios")
+    if folder not in sys.path:
+        sys.path.insert(0, folder)
+    import families
+
+    return families
+
+
+def test_the_families_turn_each_part_on_by_name_and_leave_it_off_otherwise():
+    families = _families()
+    plain = families.make("follow_the_sun", 2)
+    assert "realism" not in plain
+    assert not any("language" in c for c in plain["clients"])
+    real = scenario.parse(families.make("follow_the_sun", 2, families.REALISM))
+    assert real.realism.client_hours and real.realism.chained_travel
+    assert real.realism.refusal_share > 0 and real.realism.sick_share > 0
+    assert any(c.language for c in real.clients)
+    assert all(
+        c.language is None or any(c.language in p.languages for p in real.partners)
+        for c in real.clients
+    )
+    only = scenario.parse(families.make("office", 2, ("sick",))).realism
+    assert only == realism.Realism(sick_share=only.sick_share) and only.sick_share > 0
+    with pytest.raises(ValueError, match="unknown realism"):
+        families.make("office", 2, ("weather",))
