@@ -12,7 +12,10 @@ same partners, who behave the same way whoever dispatches to them:
   lacks, plus the drive out and back for an on-site ticket.
 
 A ticket no policy can place waits in the desk's unassignable queue with the reason and
-is retried; it is never dropped. The policies are in :mod:`thirdway.dispatch.policies`.
+is retried; it is never dropped. When a partner's absence begins, their queue is dispatched
+again. The scenario's realism block (:mod:`thirdway.dispatch.realism`) adds unanswered offers,
+missed shifts, waits on the client, chained travel and urgent-only on-call, all off by
+default. The policies are in :mod:`thirdway.dispatch.policies`.
 """
 
 from __future__ import annotations
