@@ -388,3 +388,28 @@ def test_the_families_turn_each_part_on_by_name_and_leave_it_off_otherwise():
     assert only == realism.Realism(sick_share=only.sick_share) and only.sick_share > 0
     with pytest.raises(ValueError, match="unknown realism"):
         families.make("office", 2, ("weather",))
+
+
+def test_thirdway_replans_past_a_partner_who_let_the_ticket_go_unanswered():
+    document = tiny(realism={"refusals": {"share": 0.5}})
+    model = scenario.parse(document)
+    partners = simulator.Partners(model)
+    base = next(t for t in scenario.draw_tickets(model) if not t.onsite)
+    ticket = replace(base, arrival_s=_s(14), level=2, response_due_s=_s(18))
+    policy = policies.make_policy("thirdway", engine.Weights(), 300.0)
+    sim = simulator.Simulation(model, partners, [ticket], policy)
+    policy.start(sim)
+    sim.now = _s(14)  # all three at work
+    ranked = engine.rank(
+        policy.need(sim, 0), policy._index(sim), policy.weights, scenario.at(sim.now)
+    )
+    best, second = (partners.row_of[c.partner_id] for c in ranked.candidates[:2])
+    sim.jobs[0].passed = {best: sim.now - 600, second: sim.now - 300}
+    sim.waiting = [0]
+    policy.tick(sim)
+    # The plan's pick is passed over, so the ticket is ranked again without them, not left
+    # waiting for hours; the offer itself may go unanswered in turn.
+    job = sim.jobs[0]
+    offered = [r.partner_row for r in sim.run.records]
+    assert offered and offered[-1] not in (best, second)
+    assert job.partner in (-1, offered[-1]) and (job.partner >= 0 or job.reason)

@@ -505,7 +505,8 @@ class Thirdway(Policy):
                 [self.need(sim, j) for j in todo], index, self.weights, at(sim.now)
             )
         sim.run.largest_queue = max(sim.run.largest_queue, len(todo))
-        waiting = []
+        waiting: list[int] = []
+        again: list[int] = []
         for j, assignment in zip(todo, plan.assignments, strict=True):
             job = sim.jobs[j]
             if job.started_s is not None:
@@ -517,13 +518,15 @@ class Thirdway(Policy):
                     waiting.append(j)
                 continue
             row = sim.partners.row_of[candidate.partner_id]
-            if sim.passed_over(j, row):
+            if sim.passed_over(j, row):  # the plan's pick just let it go unanswered
                 if job.partner < 0:
-                    waiting.append(j)
+                    again.append(j)
                 continue
             if row != job.partner:
                 sim.assign(j, row, candidate.escalated, candidate.explanation)
         sim.waiting = waiting
+        for j in again:  # ranked alone, without whoever let it go unanswered
+            self.arrive(sim, j)
 
 
 def make_policy(
