@@ -1,7 +1,7 @@
 """Every dispatch policy on every scenario family, over several seeds; prints JSON.
 
     .venv/bin/python bench/dispatch_families.py [--families storm,vacation] [--seeds 10]
-        [--jobs 2] [--out result.json]
+        [--jobs 2] [--realism all|none|client_hours,refusals,...] [--out result.json]
 
 The families are in bench/scenarios/families.py. For each family and seed the simulator runs
 every policy on the same arrivals (``comparison.simulate`` without the offline bound); the
@@ -9,6 +9,8 @@ summary gives, per family, each policy's mean response-SLA attainment overall an
 in how many seeds Thirdway's was at least the best other policy's, and Thirdway's travel
 against skill + least-loaded's. The aims: Thirdway first overall and on P1, on the mean and
 in at least 8 of 10 seeds, with travel at most 0.6 times skill + least-loaded's.
+``--realism`` turns on parts of the scenarios' realism block (families.REALISM; ``all`` for
+every part), the same for every policy.
 """
 
 from __future__ import annotations
@@ -33,8 +35,8 @@ except ModuleNotFoundError:  # not installed: run straight from the source tree
 import families  # noqa: E402
 
 
-def run_one(family: str, seed: int) -> dict:
-    model = scenario.parse(families.make(family, seed))
+def run_one(family: str, seed: int, realism: tuple[str, ...] = ()) -> dict:
+    model = scenario.parse(families.make(family, seed, realism))
     result = comparison.simulate(model, with_bound=False)
     figures = {}
     for name, m in result["policies"].items():
@@ -43,7 +45,13 @@ def run_one(family: str, seed: int) -> dict:
             "p1": m["by_priority"]["P1"]["response"],
             "travel_km": m["travel_km"],
         }
-    return {"family": family, "seed": seed, "tickets": result["tickets"], "policies": figures}
+    return {
+        "family": family,
+        "seed": seed,
+        "tickets": result["tickets"],
+        "offered_load": result["offered_load"],
+        "policies": figures,
+    }
 
 
 def _lead(runs: list[dict], key: str) -> dict:
@@ -94,20 +102,37 @@ def summarise(runs: list[dict]) -> dict:
     }
 
 
+def _realism(text: str) -> tuple[str, ...]:
+    if text == "all":
+        return families.REALISM
+    parts = tuple(p for p in text.split(",") if p and p != "none")
+    unknown = [p for p in parts if p not in families.REALISM]
+    if unknown:
+        raise SystemExit(
+            f"unknown realism {', '.join(unknown)}; known: all, none, "
+            + ", ".join(families.REALISM)
+        )
+    return parts
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--families", default=",".join(families.FAMILIES))
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1)
+    parser.add_argument("--realism", default="none")
     parser.add_argument("--out")
     args = parser.parse_args()
     chosen = [f for f in args.families.split(",") if f]
-    work = [(f, s) for f in chosen for s in range(args.first_seed, args.first_seed + args.seeds)]
+    realism = _realism(args.realism)
+    seeds = range(args.first_seed, args.first_seed + args.seeds)
+    work = [(f, s, realism) for f in chosen for s in seeds]
     began = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         runs = list(pool.map(run_one, *zip(*work, strict=True)))
     result = {
+        "realism": list(realism),
         "cpus": os.cpu_count(),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "elapsed_s": round(time.perf_counter() - began, 1),

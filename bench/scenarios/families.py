@@ -17,6 +17,14 @@ and weekly profile, drawn with the family's seed) and changes the one thing it i
 
 The load is calibrated to the family's target (``calibrate``) before the storm is added, so a
 storm is extra work on top of a normal week.
+
+``make(family, seed, realism=REALISM)`` turns on parts of the scenario's realism block (each
+part by name, see ``REALISM``): clients calling in their own hours (in follow-the-sun each
+region's clients call in their office hours, not one UTC profile), ticket languages (a quarter
+of the clients write in German or French, which some partners speak), unanswered offers,
+missed shifts, waits on the client, chained travel, urgent-only on-call and a load that counts
+the drive. The load is calibrated with the realism on, and its draws use a stream of their own,
+so a family without it is the same document as before.
 """
 
 from __future__ import annotations
@@ -40,12 +48,35 @@ SUN_ZONES = {
 }
 RURAL_CENTRE = (52.9, -1.2)
 SCARCE_PER_WEEK = 30  # tickets needing the rare skill, before calibration
+REALISM = (
+    "client_hours",
+    "languages",
+    "refusals",
+    "sick",
+    "client_waits",
+    "chained_travel",
+    "on_call_urgent_only",
+    "load_counts_travel",
+)
+# The realism block's settings when a part is on.
+REALISM_SETTINGS = {
+    "refusals": {"share": 0.1, "timeout_minutes": 15},
+    "sick": {"share": 0.04},
+    "client_waits": {"share": 0.15, "median_minutes": 90, "sigma": 0.8},
+}
+# Client languages (the rest write in the language everyone speaks) and who speaks them.
+CLIENT_LANGUAGES = {"de": 0.15, "fr": 0.1}
+PARTNER_LANGUAGES = {"de": 0.3, "fr": 0.25}
 
 
-def make(family: str, seed: int) -> dict:
-    """The scenario document of ``family`` drawn with ``seed``."""
+def make(family: str, seed: int, realism: tuple[str, ...] = ()) -> dict:
+    """The scenario document of ``family`` drawn with ``seed``, with the parts of
+    ``realism`` (names from ``REALISM``) turned on."""
     if family not in FAMILIES:
         raise ValueError(f"unknown family {family!r}; known: {', '.join(FAMILIES)}")
+    unknown = sorted(set(realism) - set(REALISM))
+    if unknown:
+        raise ValueError(f"unknown realism {', '.join(unknown)}; known: {', '.join(REALISM)}")
     rng = random.Random(f"{family}-{seed}")
     document = base.make_scenario("medium", LOAD[family])
     document["horizon_days"], document["drain_days"] = HORIZON_DAYS, DRAIN_DAYS
@@ -54,6 +85,8 @@ def make(family: str, seed: int) -> dict:
     document.pop("bound", None)
     _reseed_people(document, rng)
     globals()[f"_{family}"](document, rng)
+    if realism:
+        add_realism(document, family, random.Random(f"{family}-{seed}-realism"), set(realism))
     base.calibrate(document, LOAD[family])
     if family == "storm":
         _add_storm(document, rng)
@@ -209,3 +242,36 @@ def _scarce(document: dict, rng: random.Random) -> None:
                 "desk_share": 0.0,
             }
         )
+
+
+def add_realism(document: dict, family: str, rng: random.Random, parts: set[str]) -> None:
+    """Turn on ``parts`` of the realism block (before calibration)."""
+    block: dict = {}
+    for flag in ("client_hours", "chained_travel", "on_call_urgent_only", "load_counts_travel"):
+        if flag in parts:
+            block[flag] = True
+    for name, settings in REALISM_SETTINGS.items():
+        if name in parts:
+            block[name] = dict(settings)
+    if "client_hours" in parts and family == "follow_the_sun":
+        # Each region's clients call in their own office hours: one local profile.
+        local = base.profile()
+        for stream in document["arrivals"]:
+            weekly = sum(stream["per_hour"])
+            stream["per_hour"] = [weekly * f / sum(local) for f in local]
+    if "languages" in parts:
+        _languages(document, rng)
+    document["realism"] = block
+
+
+def _languages(document: dict, rng: random.Random) -> None:
+    for partner in document["partners"]:
+        spoken = [lang for lang, share in PARTNER_LANGUAGES.items() if rng.random() < share]
+        partner["languages"] = ["en", *spoken]
+    for client in document["clients"]:
+        draw, edge = rng.random(), 0.0
+        for language, share in CLIENT_LANGUAGES.items():
+            edge += share
+            if draw < edge:
+                client["language"] = language
+                break

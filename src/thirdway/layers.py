@@ -66,6 +66,7 @@ PURE_FLOORS: tuple[tuple[str, ...], ...] = (
         "dispatch.policies",
         "dispatch.scenario",
         "dispatch.bound",
+        "dispatch.realism",
         # the vault's envelope encryption, one-time codes, Markdown and reminder steps
         "vault.crypto",
         "vault.otp",

@@ -44,7 +44,10 @@ def metrics(run: Run, scenario: Scenario, partners: Partners) -> dict[str, objec
     end = scenario.end_s
     jobs = run.jobs
     response_late = [max(0, (j.started_s or end) - j.ticket.response_due_s) for j in jobs]
-    resolution_late = [max(0, (j.finished_s or end) - j.ticket.resolution_due_s) for j in jobs]
+    # The resolution clock stands still while the ticket waits on the client.
+    resolution_late = [
+        max(0, (j.finished_s or end) - j.ticket.resolution_due_s - j.paused_s) for j in jobs
+    ]
     by_priority: dict[str, dict[str, object]] = {}
     for priority in engine.PRIORITIES:
         mine = [k for k, j in enumerate(jobs) if j.ticket.priority == priority]

@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from thirdway.dispatch import engine, optimiser
+from thirdway.dispatch.realism import URGENT
 from thirdway.dispatch.scenario import SimTicket, at, travel_km
 from thirdway.dispatch.simulator import (
     PRIORITY_RANK,
@@ -91,7 +92,7 @@ class Policy:
 
     def could_take(self, sim: Simulation, row: int, ticket: SimTicket) -> bool:
         """Whether this policy would ever give ``ticket`` to ``row`` (a cheap pre-check)."""
-        return sim.partners.level(row, ticket.practice) >= 1
+        return sim.partners.level(row, ticket.practice) >= 1 and sim.partners.speaks(row, ticket)
 
     def ready(self, sim: Simulation, row: int) -> None:
         """A covered partner about to start their next ticket; push policies leave them to
@@ -103,22 +104,29 @@ class Policy:
     def tick(self, sim: Simulation) -> None:
         """Periodic work; only Thirdway's policy has any."""
 
-    def _open(self, sim: Simulation, rows: engine.Rows) -> engine.Rows:
-        """Partners with a free place who are not away: no policy gives work to someone on
-        leave."""
+    def _open(self, sim: Simulation, rows: engine.Rows, j: int) -> engine.Rows:
+        """Partners with a free place whom ticket ``j`` may be offered to: no policy gives
+        work to someone on leave, to someone who does not speak the ticket's language, or
+        again to someone who just let it go unanswered (:meth:`Simulation.may_offer`)."""
         rows = rows[sim.load[rows] < sim.partners.capacity[rows]]
-        return rows[[not sim.partners.absent(int(r), sim.now) for r in rows]]
+        return rows[[sim.may_offer(j, int(r)) and _comes(sim, int(r)) for r in rows]]
 
     def _qualified(self, sim: Simulation, j: int) -> engine.Rows:
         t = sim.jobs[j].ticket
         rows, levels = self.teams[t.practice]
-        return self._open(sim, rows[levels[rows] >= t.level])
+        return self._open(sim, rows[levels[rows] >= t.level], j)
 
     def _least_loaded(self, sim: Simulation, rows: engine.Rows) -> int | None:
         if not len(rows):
             return None
         share = sim.load[rows] / np.maximum(sim.partners.capacity[rows], 1)
         return int(rows[np.argmin(share)])
+
+
+def _comes(sim: Simulation, row: int) -> bool:
+    """Whether the partner has cover ahead, as far as the dispatcher knows: a push policy
+    does not queue work with someone who will not be back within the run."""
+    return sim.partners.known_cover(row, sim.now, sim.now) < math.inf
 
 
 class RoundRobin(Policy):
@@ -135,7 +143,11 @@ class RoundRobin(Policy):
         team = self.teams[practice][0]
         for step in range(len(team)):
             row = int(team[(self.turn[practice] + step) % len(team)])
-            if sim.load[row] < sim.partners.capacity[row] and not sim.partners.absent(row, sim.now):
+            if (
+                sim.load[row] < sim.partners.capacity[row]
+                and sim.may_offer(j, row)
+                and _comes(sim, row)
+            ):
                 self.turn[practice] += step + 1
                 return row
         return None
@@ -147,7 +159,8 @@ class LeastLoaded(Policy):
     name = "least_loaded"
 
     def choose(self, sim: Simulation, j: int) -> int | None:
-        return self._least_loaded(sim, self._open(sim, self.teams[sim.jobs[j].ticket.practice][0]))
+        team = self.teams[sim.jobs[j].ticket.practice][0]
+        return self._least_loaded(sim, self._open(sim, team, j))
 
 
 class SkillLeastLoaded(Policy):
@@ -156,7 +169,9 @@ class SkillLeastLoaded(Policy):
     name = "skill_least_loaded"
 
     def could_take(self, sim: Simulation, row: int, ticket: SimTicket) -> bool:
-        return sim.partners.level(row, ticket.practice) >= ticket.level
+        return sim.partners.level(row, ticket.practice) >= ticket.level and sim.partners.speaks(
+            row, ticket
+        )
 
     def choose(self, sim: Simulation, j: int) -> int | None:
         return self._least_loaded(sim, self._qualified(sim, j))
@@ -197,6 +212,8 @@ class PriorityFcfs(Policy):
                 if sim.current[r] < 0
                 and not sim.queues[r]
                 and sim.partners.next_cover(int(r), sim.now) == sim.now
+                and sim.may_offer(j, int(r))
+                and sim.partners.may_start(int(r), t, sim.now)
             ]
         if not rows[levels[rows] >= t.level].size:
             sim.queue(j, f"no partner has {t.practice} at level {t.level}")
@@ -209,9 +226,13 @@ class PriorityFcfs(Policy):
     def idle(self, sim: Simulation, row: int) -> None:
         for position, j in enumerate(sim.waiting):
             t = sim.jobs[j].ticket
-            if sim.partners.level(row, t.practice) >= t.level:
+            if (
+                sim.partners.level(row, t.practice) >= t.level
+                and sim.partners.speaks(row, t)
+                and sim.partners.may_start(row, t, sim.now)
+            ):
                 del sim.waiting[position]
-                sim.assign(j, row)
+                sim.assign(j, row, pulled=True)
                 return
 
     def freed(self, sim: Simulation, row: int) -> None:
@@ -234,6 +255,7 @@ class Thirdway(Policy):
         self.index = sim.partners.index
         self.stale: set[int] = set()
         self.needs: dict[int, engine.TicketNeed] = {}
+        self.off_shift: frozenset[int] = frozenset()
         sim.push(sim.scenario.start_s + self.every_s, TICK, 0)
 
     def _index(self, sim: Simulation, held: Sequence[int] = ()) -> engine.PartnerIndex:
@@ -241,6 +263,12 @@ class Thirdway(Policy):
         tickets ``held`` (at risk, about to be placed again)."""
         skip = set(held)
         rows = sim.dirty | self.stale | {sim.jobs[j].partner for j in skip}
+        if sim.partners.urgent_only:  # who is on call alone changes with the shifts
+            off = frozenset(
+                r for r in range(len(sim.partners)) if sim.partners.next_shift(r, sim.now) > sim.now
+            )
+            rows |= off ^ self.off_shift
+            self.off_shift = off
         sim.dirty = set()
         self.stale = {sim.jobs[j].partner for j in skip}
         if not rows:
@@ -268,7 +296,7 @@ class Thirdway(Policy):
         if current >= 0:
             job = sim.jobs[current]
             free = sim.now + self._remaining_s(sim, job, row)
-        free = sim.partners.next_cover(row, int(free))
+        free = sim.partners.known_cover(row, int(free), sim.now)
         by_rank = [free] * len(engine.PRIORITIES)
         late = []
         for j in sorted(sim.queues[row], key=lambda i: sim.jobs[i].order()):
@@ -278,9 +306,15 @@ class Thirdway(Policy):
             if free > ticket.response_due_s:
                 late.append(j)
                 continue
-            free = sim.partners.next_cover(row, int(free + self._expected_s(sim, sim.jobs[j], row)))
+            free = sim.partners.known_cover(
+                row, int(free + self._expected_s(sim, sim.jobs[j], row)), sim.now
+            )
             for rank in range(PRIORITY_RANK[ticket.priority], len(by_rank)):
                 by_rank[rank] = free
+        if sim.partners.urgent_only:  # on call alone, they start only urgent work
+            for rank, priority in enumerate(engine.PRIORITIES):
+                if priority not in URGENT and by_rank[rank] < math.inf:
+                    by_rank[rank] = sim.partners.next_shift(row, int(by_rank[rank]))
         return by_rank, late
 
     def need(self, sim: Simulation, j: int) -> engine.TicketNeed:
@@ -301,6 +335,7 @@ class Thirdway(Policy):
                 client_lead_partner_id=client.lead_partner,
                 recent_partner_ids=frozenset(sim.partners.states[r].id for r in recent),
                 desk_first=t.desk_first,
+                language=t.language,
             )
         return self.needs[j]
 
@@ -308,6 +343,16 @@ class Thirdway(Policy):
         with sim.run.timing("decision"):
             decision = engine.rank(self.need(sim, j), self._index(sim), self.weights, at(sim.now))
         chosen = decision.chosen
+        passed = sim.jobs[j].passed
+        if chosen is not None and passed and sim.passed_over(j, self._row(sim, chosen)):
+            chosen = next(
+                (
+                    c
+                    for c in decision.top(len(passed) + 1)
+                    if not sim.passed_over(j, self._row(sim, c))
+                ),
+                None,
+            )
         ticket = sim.jobs[j].ticket
         # Pre-empting work within the partners' limits comes before stretching one.
         late = (
@@ -323,6 +368,10 @@ class Thirdway(Policy):
             row = sim.partners.row_of[chosen.partner_id]
             called_in = chosen.cover == "called_in"
             sim.assign(j, row, chosen.escalated, chosen.explanation, called_in=called_in)
+
+    @staticmethod
+    def _row(sim: Simulation, candidate: engine.Candidate) -> int:
+        return sim.partners.row_of[candidate.partner_id]
 
     def _preempt_due(self, sim: Simulation) -> None:
         """A P1 not started that will be late by the next tick while its partner is still at
@@ -364,7 +413,7 @@ class Thirdway(Policy):
         open_rows = [
             (float(evaluation.total[k]), row)
             for k, row in enumerate(rows)
-            if not blocked[k] and not sim.partners.absent(row, sim.now)
+            if not blocked[k] and sim.may_offer(j, row)
         ]
         if not open_rows:
             return False
@@ -404,6 +453,8 @@ class Thirdway(Policy):
             ticket = sim.jobs[j].ticket
             if sim.partners.level(row, ticket.practice) < ticket.level:
                 continue
+            if not sim.partners.may_start(row, ticket, sim.now):
+                continue
             index = index or self._index(sim)
             need = self.need(sim, j)
             failures = engine.evaluate(need, index, self.weights, sim.now, rows).failures
@@ -412,7 +463,8 @@ class Thirdway(Policy):
             if j in sim.waiting:
                 sim.waiting.remove(j)
             load = f"{int(sim.load[row])} of {int(sim.partners.capacity[row])} open"
-            sim.assign(j, row, why=f"{PULLED}: the most urgent they may take ({load})", start=False)
+            why = f"{PULLED}: the most urgent they may take ({load})"
+            sim.assign(j, row, why=why, start=False, pulled=True)
             return
 
     def at_risk(self, sim: Simulation) -> list[int]:
@@ -459,7 +511,8 @@ class Thirdway(Policy):
                 [self.need(sim, j) for j in todo], index, self.weights, at(sim.now)
             )
         sim.run.largest_queue = max(sim.run.largest_queue, len(todo))
-        waiting = []
+        waiting: list[int] = []
+        again: list[int] = []
         for j, assignment in zip(todo, plan.assignments, strict=True):
             job = sim.jobs[j]
             if job.started_s is not None:
@@ -471,10 +524,16 @@ class Thirdway(Policy):
                     waiting.append(j)
                 continue
             row = sim.partners.row_of[candidate.partner_id]
+            if sim.passed_over(j, row):  # the plan's pick just let it go unanswered
+                if job.partner < 0:
+                    again.append(j)
+                continue
             if row != job.partner:
                 called_in = candidate.cover == "called_in"
                 sim.assign(j, row, candidate.escalated, candidate.explanation, called_in=called_in)
         sim.waiting = waiting
+        for j in again:  # ranked alone, without whoever let it go unanswered
+            self.arrive(sim, j)
 
 
 def make_policy(

@@ -13,7 +13,7 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
 from importlib import resources
@@ -24,7 +24,9 @@ from zoneinfo import ZoneInfo
 import numpy as np
 from jsonschema import Draft202012Validator
 
+from thirdway.dispatch import realism as real
 from thirdway.dispatch.engine import PRIORITIES, PartnerId, PartnerState
+from thirdway.dispatch.realism import Realism
 from thirdway.distance import haversine_km
 from thirdway.sla.engine import Calendar, add_business_seconds
 
@@ -88,6 +90,7 @@ class Client:
     sites: tuple[tuple[float, float], ...]
     lead_partner: int | str | None
     weight: float
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +160,7 @@ class Scenario:
     preempt: bool
     bound_max_tickets: int
     bound_time_limit_s: float
+    realism: Realism = field(default_factory=Realism)
 
     @property
     def start(self) -> datetime:
@@ -187,6 +191,8 @@ class SimTicket:
     work_s: int  # work at the required level, travel excluded
     response_due_s: int
     resolution_due_s: int
+    language: str | None = None  # the client's; only speakers take the ticket
+    wait_s: int = 0  # how long the work stops half-way to wait on the client
 
 
 # --------------------------------------------------------------------------- reading
@@ -240,6 +246,7 @@ def parse(document: object) -> Scenario:
         preempt=dispatch.get("preempt", True),
         bound_max_tickets=bound.get("max_tickets", 600),
         bound_time_limit_s=bound.get("time_limit_s", 60),
+        realism=Realism.parse(document.get("realism", {})),
     )
 
 
@@ -314,7 +321,8 @@ def _clients(
         if lead is not None and lead not in partner_ids:
             problems.append((f"clients[{i}].lead_partner", f"no partner has id {lead!r}"))
         sites = tuple((s["lat"], s["lon"]) for s in item["sites"])
-        out.append(Client(item["id"], item["zone"], sites, lead, item.get("weight", 1.0)))
+        weight = item.get("weight", 1.0)
+        out.append(Client(item["id"], item["zone"], sites, lead, weight, item.get("language")))
     return tuple(out)
 
 
@@ -381,22 +389,18 @@ def draw_tickets(scenario: Scenario) -> list[SimTicket]:
     """The arrivals of the horizon, in time order; the same seed gives the same tickets."""
     rng = np.random.default_rng(scenario.seed)
     hours = math.ceil(scenario.horizon_s / 3600)
-    week_hour = hour_of_week(scenario.start_s, hours, scenario.arrival_zone)
-    times, stream_of = [], []
-    for k, stream in enumerate(scenario.arrivals):
-        counts = rng.poisson(np.asarray(stream.per_hour)[week_hour])
-        at = np.repeat(np.arange(hours) * 3600, counts) + rng.uniform(0, 3600, counts.sum())
-        times.append(at)
-        stream_of.append(np.full(len(at), k))
-    at = np.concatenate(times)
-    which = np.concatenate(stream_of)
-    order = np.lexsort((which, at))
-    at, which = at[order], which[order]
-    keep = at < scenario.horizon_s
-    at, which = at[keep], which[keep]
+    if scenario.realism.client_hours:
+        at, which, clients = real.client_arrivals(scenario, rng, hours)
+        order = np.lexsort((clients, which, at))
+        keep = at[order] < scenario.horizon_s
+        at, which, clients = at[order][keep], which[order][keep], clients[order][keep]
+    else:
+        at, which = _arrivals(scenario, rng, hours)
+        client_weights = np.array([c.weight for c in scenario.clients])
+        p = client_weights / client_weights.sum()
+        clients = rng.choice(len(scenario.clients), size=len(at), p=p)
     n = len(at)
-    client_weights = np.array([c.weight for c in scenario.clients])
-    clients = rng.choice(len(scenario.clients), size=n, p=client_weights / client_weights.sum())
+    waits = real.client_waits(scenario, n)
     site_pick, onsite_draw, desk_draw, level_draw = rng.random((4, n))
     normal = rng.standard_normal(n)
     tickets = []
@@ -425,9 +429,30 @@ def draw_tickets(scenario: Scenario) -> list[SimTicket]:
                 work_s=max(scenario.min_service_s, round(work)),
                 response_due_s=_due(calendar, arrival, policy.response_s),
                 resolution_due_s=_due(calendar, arrival, policy.resolution_s),
+                language=client.language,
+                wait_s=int(waits[i]),
             )
         )
     return tickets
+
+
+def _arrivals(
+    scenario: Scenario, rng: np.random.Generator, hours: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Arrival offsets (seconds) and streams, rates read in the arrival zone."""
+    week_hour = hour_of_week(scenario.start_s, hours, scenario.arrival_zone)
+    times, stream_of = [], []
+    for k, stream in enumerate(scenario.arrivals):
+        counts = rng.poisson(np.asarray(stream.per_hour)[week_hour])
+        at = np.repeat(np.arange(hours) * 3600, counts) + rng.uniform(0, 3600, counts.sum())
+        times.append(at)
+        stream_of.append(np.full(len(at), k))
+    at = np.concatenate(times)
+    which = np.concatenate(stream_of)
+    order = np.lexsort((which, at))
+    at, which = at[order], which[order]
+    keep = at < scenario.horizon_s
+    return at[keep], which[keep]
 
 
 def _due(calendar: Calendar | None, arrival_s: int, seconds: int) -> int:
@@ -443,7 +468,8 @@ def travel_km(partner: PartnerState, site: tuple[float, float]) -> float:
 
 
 def expected_load(scenario: Scenario, partners_cover_s: float) -> float:
-    """Offered work over the partners' covered time, for documenting a scenario's load."""
+    """Offered work over the partners' covered time, for documenting a scenario's load;
+    with ``realism.load_counts_travel`` the expected drive to on-site tickets counts too."""
     hours = math.ceil(scenario.horizon_s / 3600)
     week_hour = hour_of_week(scenario.start_s, hours, scenario.arrival_zone)
     work = 0.0
@@ -451,6 +477,8 @@ def expected_load(scenario: Scenario, partners_cover_s: float) -> float:
         count = float(np.asarray(stream.per_hour)[week_hour].sum())
         mean = scenario.service_time(stream.practice, stream.priority).mean_minutes * 60
         work += count * max(mean, scenario.min_service_s)
+        if scenario.realism.load_counts_travel and stream.onsite_share > 0:
+            work += count * stream.onsite_share * real.travel_s(scenario, stream.practice)
     return work / max(partners_cover_s, 1.0)
 
 

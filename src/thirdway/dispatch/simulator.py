@@ -12,7 +12,10 @@ same partners, who behave the same way whoever dispatches to them:
   lacks, plus the drive out and back for an on-site ticket.
 
 A ticket no policy can place waits in the desk's unassignable queue with the reason and
-is retried; it is never dropped. The policies are in :mod:`thirdway.dispatch.policies`.
+is retried; it is never dropped. When a partner's absence begins, their queue is dispatched
+again. The scenario's realism block (:mod:`thirdway.dispatch.realism`) adds unanswered offers,
+missed shifts, waits on the client, chained travel and urgent-only on-call, all off by
+default. The policies are in :mod:`thirdway.dispatch.policies`.
 """
 
 from __future__ import annotations
@@ -30,8 +33,10 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from thirdway.dispatch import engine
+from thirdway.dispatch import realism as real
 from thirdway.dispatch.engine.cover import merge_spans, partner_cover
 from thirdway.dispatch.scenario import Scenario, SimTicket, at, travel_km
+from thirdway.distance import haversine_km
 
 if TYPE_CHECKING:
     from thirdway.dispatch.policies import Policy
@@ -40,6 +45,10 @@ if TYPE_CHECKING:
 SLOWDOWN_PER_LEVEL = 0.5
 RECENT_PARTNERS_KEPT = 3
 FINISH, WAKE, TICK = 0, 1, 2
+# Realism events (scenario.realism): an absence begins, an unanswered offer times out, a
+# ticket's wait on the client ends.
+AWAY, RETRY, RESUME = 3, 4, 5
+NO_ANSWER = "offered, no answer yet"
 PRIORITY_RANK = {p: i for i, p in enumerate(engine.PRIORITIES)}
 
 
@@ -61,6 +70,12 @@ class Job:
     done_s: int = 0
     resumed_s: int | None = None
     interruptions: int = 0
+    # Realism: offers made and who let one go unanswered (and when); the work left after the
+    # wait on the client, and how long the resolution clock stood still for it.
+    offers: int = 0
+    passed: dict[int, int] = field(default_factory=dict)
+    after_wait_s: int | None = None
+    paused_s: int = 0
 
     def order(self) -> tuple[int, int, int]:
         """A partner's working order: priority, response due time, arrival."""
@@ -118,6 +133,25 @@ class Partners:
         self.shifts = [shifts for shifts, _, _ in spans]
         self.cover = [_starts_ends(merge_spans([*shifts, *calls])) for shifts, calls, _ in spans]
         self.absences = [_starts_ends(absences) for _, _, absences in spans]
+        # Missed shifts (realism.sick) are cut from the cover the simulation runs on; the
+        # dispatcher learns of one when it starts (``known_cover``).
+        self.sick = real.sick_spans(scenario, self.shifts)
+        self.planned = self.cover
+        self.on_shift_cover = [_starts_ends(s) for s in self.shifts]
+        if any(self.sick):
+            self.cover = [
+                _starts_ends(_without(merge_spans([*s, *c]), sick))
+                for (s, c, _), sick in zip(spans, self.sick, strict=True)
+            ]
+            self.absences = [
+                _starts_ends(merge_spans([*a, *sick]))
+                for (_, _, a), sick in zip(spans, self.sick, strict=True)
+            ]
+            self.on_shift_cover = [
+                _starts_ends(_without(s, sick))
+                for s, sick in zip(self.shifts, self.sick, strict=True)
+            ]
+        self.urgent_only = scenario.realism.on_call_urgent_only
 
     def __len__(self) -> int:
         return len(self.states)
@@ -133,11 +167,67 @@ class Partners:
 
     def next_cover(self, row: int, t: int) -> float:
         """``t`` if the partner is covered at ``t``, else when cover next starts (or inf)."""
-        starts, ends = self.cover[row]
-        k = bisect_right(starts, t) - 1
-        if k >= 0 and t < ends[k]:
-            return t
-        return starts[k + 1] if k + 1 < len(starts) else math.inf
+        return _next(self.cover[row], t)
+
+    def known_cover(self, row: int, t: int, now: int) -> float:
+        """:meth:`next_cover` as known at ``now``: missed shifts that have not begun by
+        then are not known yet."""
+        when = _next(self.planned[row], t)
+        for start, end in self.sick[row]:
+            if start <= now and start <= when < end:
+                when = _next(self.planned[row], end)
+        return when
+
+    def next_shift(self, row: int, t: int) -> float:
+        """``t`` if the partner is on shift (not only on call) at ``t``, else when a shift
+        next starts (or inf)."""
+        return _next(self.on_shift_cover[row], t)
+
+    def may_start(self, row: int, ticket: SimTicket, t: int) -> bool:
+        """Whether the partner starts ``ticket`` at ``t``: with on-call urgent-only, a
+        partner covered by on-call alone starts P1 and P2 only."""
+        return (
+            not self.urgent_only or ticket.priority in real.URGENT or self.next_shift(row, t) == t
+        )
+
+    def speaks(self, row: int, ticket: SimTicket) -> bool:
+        return ticket.language is None or ticket.language in self.states[row].languages
+
+    def away_starts(self, lo: int, hi: int) -> list[tuple[int, int]]:
+        """(start, row) of every absence or missed shift beginning in (lo, hi]."""
+        return sorted(
+            (s, row)
+            for row, (starts, _) in enumerate(self.absences)
+            for s in starts
+            if lo < s <= hi
+        )
+
+
+def _next(cover: tuple[list[int], list[int]], t: int) -> float:
+    starts, ends = cover
+    k = bisect_right(starts, t) - 1
+    if k >= 0 and t < ends[k]:
+        return t
+    return starts[k + 1] if k + 1 < len(starts) else math.inf
+
+
+def _without(
+    spans: Sequence[tuple[int, int]], holes: Sequence[tuple[int, int]]
+) -> list[tuple[int, int]]:
+    """Sorted disjoint ``spans`` with the (sorted, disjoint) ``holes`` cut out."""
+    out = []
+    for start, end in spans:
+        for h_start, h_end in holes:
+            if h_end <= start or h_start >= end:
+                continue
+            if h_start > start:
+                out.append((start, h_start))
+            start = max(start, h_end)
+            if start >= end:
+                break
+        if start < end:
+            out.append((start, end))
+    return out
 
 
 def _starts_ends(spans: Sequence[tuple[int, int]]) -> tuple[list[int], list[int]]:
@@ -172,6 +262,9 @@ class Simulation:
         self.dirty: set[int] = set()  # partners whose load or work in hand changed
         self.now = scenario.start_s
         self.run = Run(policy.name, self.jobs, self.work_s, [], [])
+        self.realism = scenario.realism
+        # Chained travel: each partner's last visit of the shift (site, cover span, job).
+        self.visit: list[tuple[tuple[float, float], int, int] | None] = [None] * n
 
     # ------------------------------------------------------------------ the loop
 
@@ -184,6 +277,8 @@ class Simulation:
                     self.wake_at[row] = when
                     self.push(when, WAKE, row)
         jobs, end = self.jobs, self.scenario.end_s
+        for when, row in self.partners.away_starts(self.now, end):
+            self.push(when, AWAY, row)
         k = 0
         while True:
             next_event = self.events[0][0] if self.events else math.inf
@@ -199,6 +294,13 @@ class Simulation:
                 elif kind == WAKE:
                     self.wake_at[data] = math.inf
                     self._try_start(data)
+                elif kind == AWAY:
+                    self._away(data)
+                elif kind == RETRY:
+                    self.jobs[data].reason = ""
+                    self.policy.arrive(self, data)
+                elif kind == RESUME:
+                    self._resume(data)
                 else:
                     self.policy.tick(self)
                     if k < len(jobs) or self.waiting or any(q for q in self.queues):
@@ -207,6 +309,8 @@ class Simulation:
                 self.now = jobs[k].ticket.arrival_s
                 self.policy.arrive(self, k)
                 k += 1
+        for row in range(len(self.partners)):
+            self._drive_home(row)
         return self.run
 
     def push(self, t: float, kind: int, data: int) -> None:
@@ -221,10 +325,13 @@ class Simulation:
         escalated: bool = False,
         why: str = "",
         start: bool = True,
+        pulled: bool = False,
         called_in: bool = False,
     ) -> None:
-        """Give job ``j`` to partner ``row``; ``called_in`` (a shift stretched by the engine)
-        has an idle partner start it now, off cover."""
+        """Give ticket ``j`` to ``row``. An offer (not a partner's own ``pulled`` pick) may
+        go unanswered (realism.refusals): the ticket is offered again after the timeout.
+        ``called_in`` (a shift stretched by the engine) has an idle partner start it now,
+        off cover."""
         job = self.jobs[j]
         if job.partner >= 0:
             self.unassign(j)
@@ -232,6 +339,15 @@ class Simulation:
         self.run.records.append(
             AssignmentRecord(self.now, job.ticket.id, row, int(self.load[row]), escalated, why)
         )
+        if not pulled and self.realism.refusal_share > 0:
+            job.offers += 1
+            if real.refuses(self.scenario, job.ticket.id, job.offers):
+                job.passed[row] = self.now
+                job.reason = NO_ANSWER
+                self.push(self.now + self.realism.refusal_timeout_s, RETRY, j)
+                if start:  # a partner interrupted for it goes back to their own queue
+                    self._try_start(row)
+                return
         job.partner, job.reason, job.escalated = row, "", escalated
         self.load[row] += 1
         self.dirty.add(row)
@@ -250,6 +366,40 @@ class Simulation:
         self.jobs[j].reason = reason
         self.waiting.append(j)
 
+    def passed_over(self, j: int, row: int) -> bool:
+        """Whether ``row`` let an offer of ticket ``j`` go unanswered a short while ago."""
+        when = self.jobs[j].passed.get(row)
+        return when is not None and self.now - when < real.REFUSAL_MEMORY_S
+
+    def may_offer(self, j: int, row: int) -> bool:
+        """What every policy respects: not to someone away, to a speaker of the ticket's
+        language, not again to someone who just let it go unanswered."""
+        return (
+            not self.partners.absent(row, self.now)
+            and self.partners.speaks(row, self.jobs[j].ticket)
+            and not self.passed_over(j, row)
+        )
+
+    def _away(self, row: int) -> None:
+        """An absence (planned or a missed shift) begins: the partner's queue is
+        dispatched again, as if each ticket had just arrived."""
+        self.dirty.add(row)
+        for j in sorted(self.queues[row], key=lambda i: self.jobs[i].order()):
+            self.unassign(j)
+            self.jobs[j].reassignments += 1
+            self.policy.arrive(self, j)
+
+    def _resume(self, j: int) -> None:
+        """The client is back: the ticket returns to its partner's queue."""
+        job = self.jobs[j]
+        row = job.partner
+        self.queues[row].append(j)
+        self.dirty.add(row)
+        if self.partners.absent(row, self.now):
+            self._away(row)
+        else:
+            self._try_start(row)
+
     def _try_start(self, row: int, called_in: int = -1) -> None:
         if self.current[row] >= 0:
             return
@@ -262,19 +412,29 @@ class Simulation:
                 self.push(when, WAKE, row)
             return
         self.policy.ready(self, row)
-        if not self.queues[row]:
+        startable = [called_in] if called_in >= 0 else self._startable(row)
+        if not startable:
             self.policy.idle(self, row)
-            if not self.queues[row]:
+            startable = self._startable(row)
+            if not startable:
+                if self.queues[row] and self.partners.urgent_only:
+                    when = self.partners.next_shift(row, self.now)
+                    if self.now < when < self.wake_at[row]:
+                        self.wake_at[row] = when
+                        self.push(when, WAKE, row)
                 return
         queue = self.queues[row]
-        j = called_in if called_in >= 0 else min(queue, key=lambda i: self.jobs[i].order())
+        j = min(startable, key=lambda i: self.jobs[i].order())
         queue.remove(j)
         self.current[row] = j
         self.dirty.add(row)
         job = self.jobs[j]
         if job.started_s is None:
             job.started_s = self.now  # the response: resuming is not a second one
-            work = self._work_s(job, row)
+            work = self._work_s(job, row, j)
+            if job.ticket.wait_s > 0:  # stops half-way to wait on the client
+                first = max(1, round(work * real.WAIT_AT))
+                job.after_wait_s, work = work - first, first
         else:
             work = job.remaining_s or 0
             job.remaining_s, job.resumed_s = None, self.now
@@ -282,6 +442,12 @@ class Simulation:
         self.finish_at[row] = self.now + work
         self.run_from[row], self.run_for[row] = self.now, work
         self.push(self.now + work, FINISH, row)
+
+    def _startable(self, row: int) -> list[int]:
+        queue = self.queues[row]
+        if not self.partners.urgent_only:
+            return queue
+        return [j for j in queue if self.partners.may_start(row, self.jobs[j].ticket, self.now)]
 
     def preempt(self, row: int) -> int:
         """Interrupt the partner's current ticket: it goes back to the head of its kind in
@@ -299,18 +465,56 @@ class Simulation:
         self.dirty.add(row)
         return j
 
-    def _work_s(self, job: Job, row: int) -> int:
+    def _work_s(self, job: Job, row: int, j: int) -> int:
         t = job.ticket
         gap = max(0, t.level - self.partners.level(row, t.practice))
         work = t.work_s * (1 + SLOWDOWN_PER_LEVEL * gap)
         if t.onsite:
-            job.travel_km = travel_km(self.partners.states[row], t.site)
+            if self.realism.chained_travel:
+                job.travel_km = self._leg_km(row, j)
+            else:
+                job.travel_km = travel_km(self.partners.states[row], t.site)
             work += job.travel_km / self.scenario.travel_speed_kmh * 3600
         return round(work)
+
+    def _leg_km(self, row: int, j: int) -> float:
+        """Chained travel: the drive to this visit from the last one of the same cover
+        span, else from home (the drive home from the last one counts to it)."""
+        starts, _ = self.partners.cover[row]
+        span = bisect_right(starts, self.now) - 1
+        last = self.visit[row]
+        site = self.jobs[j].ticket.site
+        if last is not None and last[1] == span:
+            origin = last[0]
+        else:
+            self._drive_home(row)
+            partner = self.partners.states[row]
+            origin = (partner.home_lat, partner.home_lon)
+        self.visit[row] = (site, span, j)
+        return float(haversine_km(*origin, *site))
+
+    def _drive_home(self, row: int) -> None:
+        """The drive home after the partner's last visit of a span, counted to that visit."""
+        last = self.visit[row]
+        if last is None:
+            return
+        partner = self.partners.states[row]
+        job = self.jobs[last[2]]
+        job.travel_km += float(haversine_km(*last[0], partner.home_lat, partner.home_lon))
+        self.visit[row] = None
 
     def _finish(self, row: int) -> None:
         j = self.current[row]
         job = self.jobs[j]
+        if job.after_wait_s is not None:  # waits on the client; the partner is free
+            job.remaining_s, job.after_wait_s = job.after_wait_s, None
+            job.paused_s += job.ticket.wait_s
+            self.current[row] = -1
+            self.finish_at[row] = math.inf
+            self.dirty.add(row)
+            self.push(self.now + job.ticket.wait_s, RESUME, j)
+            self._try_start(row)
+            return
         job.finished_s = self.now
         self.current[row] = -1
         self.finish_at[row] = math.inf
