@@ -16,6 +16,8 @@ from collections import deque
 
 import psutil
 
+from thirdway_agent import lan
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
@@ -91,7 +93,27 @@ class Runner:
             return {"value": round(hours, 3), "output": f"Last changed {hours:.1f} h ago"}
         if kind == "agent_script":
             return run_script(check.get("script"), refuse=self.refuse_scripts)
+        if kind in LAN_KINDS:
+            return _lan(check)
         return {"value": None, "status": "unknown", "output": f"This agent cannot run {kind}."}
+
+
+LAN_KINDS = ("agent_ping", "agent_tcp", "agent_http")
+
+
+def _lan(check: dict) -> dict:
+    timeout = float(max(1, min(int(check.get("timeout_seconds") or 10), 60)))
+    kind, target = check["kind"], check["target"]
+    if kind == "agent_ping":
+        return lan.ping(target, timeout)
+    if kind == "agent_tcp":
+        return lan.tcp(target, int(check["port"]), timeout)
+    return lan.http(
+        target,
+        expected_status=int(check.get("expected_status") or 200),
+        body_contains=check.get("body_contains") or "",
+        timeout=timeout,
+    )
 
 
 # Nagios plugin exit codes; anything else is unknown.

@@ -93,13 +93,23 @@ class AgentScriptOut(Schema):
 
 class AgentCheckOut(Schema):
     id: int
-    kind: str = Field(description="agent_metric, agent_process, agent_file_age or agent_script")
+    kind: str = Field(
+        description="agent_metric, agent_process, agent_file_age, agent_script, "
+        "agent_ping, agent_tcp or agent_http"
+    )
     metric: str = Field(description="Metric checks: cpu, memory or disk:/mount/point.")
-    target: str = Field(description="Process checks: the process name; file age: the path.")
+    target: str = Field(
+        description="Process checks: the process name; file age: the path; LAN ping and TCP: "
+        "the device's host; LAN HTTP: the URL."
+    )
     duration_seconds: int = Field(
         description="Report the least bad value seen over this long (0: the last value)."
     )
     script: AgentScriptOut | None = Field(None, description="Script checks: what to run.")
+    port: int | None = Field(None, description="LAN TCP checks: the port to connect to.")
+    expected_status: int | None = Field(None, description="LAN HTTP checks: the status wanted.")
+    body_contains: str | None = Field(None, description="LAN HTTP checks: words of the body.")
+    timeout_seconds: int | None = Field(None, description="LAN checks: seconds to wait, 1-60.")
 
 
 class AgentConfigOut(Schema):

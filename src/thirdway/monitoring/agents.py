@@ -31,6 +31,7 @@ from thirdway.monitoring import engine, evaluation
 from thirdway.monitoring.access import can_manage
 from thirdway.monitoring.models import (
     AGENT_KINDS,
+    LAN_KINDS,
     Agent,
     AgentBatch,
     AgentEnrolmentToken,
@@ -216,6 +217,11 @@ def config_of(agent: Agent) -> dict:
             "target": check.target,
             "duration_seconds": check.duration_seconds,
         }
+        if check.kind in LAN_KINDS:
+            item["port"] = check.port
+            item["expected_status"] = check.expected_status
+            item["body_contains"] = check.body_contains
+            item["timeout_seconds"] = check.timeout_seconds
         if check.kind == CheckKind.AGENT_SCRIPT:
             item["script"] = script_of_check(check)
         checks.append(item)
@@ -233,6 +239,8 @@ def _status_of(check: Check, value: float | None, given: str | None) -> engine.S
     value, what the agent said (a missing file is critical, a failed measure unknown)."""
     if value is None:
         return engine.Status(given or "unknown")
+    if check.kind in LAN_KINDS and given not in (None, "ok"):
+        return engine.Status(given)  # the device did not answer as asked, whatever the value
     if check.kind == CheckKind.AGENT_PROCESS:
         return engine.Status.OK if value >= 1 else engine.Status.CRITICAL
     if check.warning_threshold is None and check.critical_threshold is None:
@@ -360,6 +368,11 @@ def validate_agent_check(check: Check) -> None:
         raise invalid("agent", "Choose the agent that runs this check.", "an agent of the client")
     if check.agent.client_id != check.client_id:
         raise invalid("agent", "That agent is another client's.", "an agent of this client")
+    if check.kind in LAN_KINDS:
+        from thirdway.monitoring.lan import validate_lan_check
+
+        validate_lan_check(check)
+        return
     if check.kind == CheckKind.AGENT_SCRIPT:
         if check.script is None:
             raise invalid("script", "Choose the script to run.", "a script of the library")

@@ -38,6 +38,9 @@ KindName = Literal[
     "agent_process",
     "agent_file_age",
     "agent_script",
+    "agent_ping",
+    "agent_tcp",
+    "agent_http",
 ]
 AlertStatusName = Literal["open", "resolved"]
 WindowKindName = Literal["one_off", "weekly"]
@@ -119,7 +122,7 @@ class CheckIn(Payload, extra="forbid"):
     interval_seconds: int = Field(300, ge=30, le=86_400)
     retry_interval_seconds: int = Field(60, ge=10, le=86_400)
     max_attempts: int = Field(3, ge=1, le=10)
-    timeout_seconds: int = Field(10, ge=1, le=30)
+    timeout_seconds: int = Field(10, ge=1, le=60)
     parent: Id | None = None
     dependency_delay_seconds: int = Field(120, ge=0, le=3_600)
     allow_private_target: bool = False
@@ -148,7 +151,7 @@ class CheckPatch(Payload, extra="forbid"):
     interval_seconds: int = kept(ge=30, le=86_400)
     retry_interval_seconds: int = kept(ge=10, le=86_400)
     max_attempts: int = kept(ge=1, le=10)
-    timeout_seconds: int = kept(ge=1, le=30)
+    timeout_seconds: int = kept(ge=1, le=60)
     parent: Id | None = None
     dependency_delay_seconds: int = kept(ge=0, le=3_600)
     allow_private_target: bool = kept()

@@ -49,10 +49,10 @@ class ServiceValidated(forms.ModelForm):
 FIELDSETS = [
     ("The check", ["name", "kind", "target", "port", "site", "asset"]),
     (
-        "Agent (target: the process name, or the file's path)",
+        "Agent (target: the process name, the file's path, or the LAN device's host or URL)",
         ["agent", "script", "metric", "duration_seconds"],
     ),
-    ("HTTP(S)", ["expected_status", "body_contains"]),
+    ("HTTP(S), server or LAN", ["expected_status", "body_contains"]),
     (
         "Thresholds (TLS: days before expiry)",
         ["warning_threshold", "critical_threshold", "warning_recovery", "critical_recovery"],
@@ -73,8 +73,8 @@ class CheckForm(ServiceValidated):
             "metric": "Metric (cpu, memory, disk:/mount)",
             "duration_seconds": "Past the threshold for (s)",
             "body_contains": "Body must contain",
-            "warning_threshold": "Warning at (TLS: days left; agent: % or file age in h)",
-            "critical_threshold": "Critical at (TLS: days left; agent: % or file age in h)",
+            "warning_threshold": "Warning at (TLS, LAN HTTPS: days left; agent: %, h or ms)",
+            "critical_threshold": "Critical at (TLS, LAN HTTPS: days left; agent: %, h or ms)",
             "warning_recovery": "Warning ends past",
             "critical_recovery": "Critical ends past",
             "period_seconds": "Heartbeat period (s)",
@@ -82,7 +82,7 @@ class CheckForm(ServiceValidated):
             "interval_seconds": "Interval (s)",
             "retry_interval_seconds": "Retry interval (s)",
             "max_attempts": "Attempts before alerting",
-            "timeout_seconds": "Timeout (s)",
+            "timeout_seconds": "Timeout (s; server 1-30, LAN 1-60)",
             "dependency_delay_seconds": "Wait for the parent (s)",
             "alert_priority": "Ticket priority (blank: client's)",
             "alert_category": "Ticket category (blank: client's)",

@@ -35,6 +35,10 @@ class CheckKind(models.TextChoices):
     AGENT_SCRIPT = "agent_script", "Agent script (Nagios exit codes)"
     AGENT_PROCESS = "agent_process", "Agent: process running"
     AGENT_FILE_AGE = "agent_file_age", "Agent: file age (a backup file)"
+    # Devices on the client's network, reached from the agent's machine.
+    AGENT_PING = "agent_ping", "Agent: ping a LAN device"
+    AGENT_TCP = "agent_tcp", "Agent: TCP port of a LAN device"
+    AGENT_HTTP = "agent_http", "Agent: HTTP(S) of a LAN device, with TLS expiry"
     # One alert of a Prometheus Alertmanager, made when it first arrives (see ``intake``).
     ALERTMANAGER = "alertmanager", "Alertmanager alert"
 
@@ -46,7 +50,12 @@ AGENT_KINDS = (
     CheckKind.AGENT_PROCESS,
     CheckKind.AGENT_FILE_AGE,
     CheckKind.AGENT_SCRIPT,
+    CheckKind.AGENT_PING,
+    CheckKind.AGENT_TCP,
+    CheckKind.AGENT_HTTP,
 )
+# Agent checks of devices on the client's LAN (private addresses are their point).
+LAN_KINDS = (CheckKind.AGENT_PING, CheckKind.AGENT_TCP, CheckKind.AGENT_HTTP)
 
 
 class CheckStatus(models.TextChoices):
@@ -117,7 +126,7 @@ class Check(models.Model):
         default=3, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
     timeout_seconds = models.PositiveSmallIntegerField(
-        default=10, validators=[MinValueValidator(1), MaxValueValidator(30)]
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
     parent = models.ForeignKey(
         "self",

@@ -25,6 +25,7 @@ from thirdway.monitoring.access import can_allow_private, can_manage
 from thirdway.monitoring.engine import Thresholds
 from thirdway.monitoring.models import (
     AGENT_KINDS,
+    LAN_KINDS,
     Agent,
     AlertRule,
     Check,
@@ -91,6 +92,15 @@ CREATABLE = (
 # A TLS check warns three weeks before expiry and is critical a week before, by default.
 TLS_DEFAULTS = {"warning_threshold": 21.0, "critical_threshold": 7.0}
 MONITORING_USERNAME = "monitoring"
+# Kinds whose value is measured against thresholds (days left, percent, hours, milliseconds).
+THRESHOLD_KINDS = (
+    CheckKind.TLS,
+    CheckKind.AGENT_METRIC,
+    CheckKind.AGENT_FILE_AGE,
+    CheckKind.AGENT_PING,
+    CheckKind.AGENT_TCP,
+    CheckKind.AGENT_HTTP,
+)
 # Agent checks run every minute unless said otherwise.
 AGENT_INTERVAL = 60
 ALLOWED_PRIVATE = "a public host, or ask a practice admin to allow this private target"
@@ -134,6 +144,8 @@ def _validate_target(check: Check) -> None:
             raise invalid("port", "Give the port to connect to.", "a port from 1 to 65535")
     if check.kind in (CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS):
         _refuse_private_literal(check)
+        if check.timeout_seconds > 30:
+            raise invalid("timeout_seconds", "The server waits at most 30 s.", "1 to 30 seconds")
 
 
 def _refuse_private_literal(check: Check) -> None:
@@ -150,8 +162,11 @@ def _refuse_private_literal(check: Check) -> None:
 
 
 def _validate_thresholds(check: Check) -> None:
-    if check.kind not in (CheckKind.TLS, CheckKind.AGENT_METRIC, CheckKind.AGENT_FILE_AGE):
+    if check.kind not in THRESHOLD_KINDS:
         return
+    values = (check.warning_threshold, check.critical_threshold)
+    if check.kind in LAN_KINDS and values == (None, None) and check.warning_recovery is None:
+        return  # a LAN check without thresholds is judged by its answer alone
     found = thresholds_of(check).problems()
     if found:
         field, problem = found[0]
@@ -165,7 +180,7 @@ def thresholds_of(check: Check) -> Thresholds:
         critical=check.critical_threshold,
         warning_recovery=check.warning_recovery,
         critical_recovery=check.critical_recovery,
-        higher_is_worse=check.kind != CheckKind.TLS,
+        higher_is_worse=check.kind not in (CheckKind.TLS, CheckKind.AGENT_HTTP),
     )
 
 
