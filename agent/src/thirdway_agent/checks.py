@@ -54,6 +54,9 @@ class Runner:
     def __init__(self, refuse_scripts: bool = False) -> None:
         self.refuse_scripts = refuse_scripts
         self.samples: dict[int, deque[tuple[float, float]]] = {}
+        # Script checks: when each last ran, and the last run asked for by a person it answered.
+        self.last_run: dict[int, float] = {}
+        self.answered: dict[int, str] = {}
         psutil.cpu_percent(interval=None)  # the first call only starts the measure
 
     def _over_duration(self, check: dict, value: float) -> float:
@@ -65,12 +68,35 @@ class Runner:
             seen.popleft()
         return min(v for _, v in seen) if seen else value
 
+    def _asked(self, check: dict) -> str | None:
+        """The time of a run a person asked for that this agent has not answered yet."""
+        asked = check.get("run_requested_at")
+        return asked if asked and self.answered.get(check["id"]) != asked else None
+
+    def due(self, check: dict) -> bool:
+        """Script checks run at their own interval, or at once when a person asked for a run;
+        the other checks are measured every cycle."""
+        if check.get("kind") != "agent_script":
+            return True
+        if self._asked(check) is not None:
+            return True
+        last = self.last_run.get(check["id"])
+        every = check.get("interval_seconds") or 0
+        # A little early rather than a whole cycle late.
+        return last is None or time.monotonic() - last >= every * 0.9
+
     def run(self, check: dict) -> dict:
         result = {"check_id": check["id"], "collected_at": _now()}
+        asked = self._asked(check)
         try:
             result.update(self._measure(check))
         except Exception as error:  # a broken measure is an unknown result saying why
             result.update(value=None, status="unknown", output=f"Could not measure: {error}"[:500])
+        if check.get("kind") == "agent_script":
+            self.last_run[check["id"]] = time.monotonic()
+            if asked is not None and result.get("script") is not None:
+                result["script"]["requested_at"] = asked
+                self.answered[check["id"]] = asked
         return result
 
     def _measure(self, check: dict) -> dict:

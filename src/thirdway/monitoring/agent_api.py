@@ -110,6 +110,14 @@ class AgentCheckOut(Schema):
     expected_status: int | None = Field(None, description="LAN HTTP checks: the status wanted.")
     body_contains: str | None = Field(None, description="LAN HTTP checks: words of the body.")
     timeout_seconds: int | None = Field(None, description="LAN checks: seconds to wait, 1-60.")
+    interval_seconds: int | None = Field(
+        None, description="Script checks: run every this many seconds (the agent's cycle at least)."
+    )
+    run_requested_at: dt.datetime | None = Field(
+        None,
+        description="Script checks: a person asked for a run at this time; run it at once and "
+        "send this value back with the run as script.requested_at.",
+    )
 
 
 class AgentConfigOut(Schema):
@@ -194,6 +202,9 @@ class AgentScriptRunIn(Payload, extra="forbid"):
     exit_code: int | None = Field(None, ge=-1_000, le=1_000)
     duration_ms: int = Field(0, ge=0, le=3_600_000)
     output: str = Field("", max_length=4_000)
+    requested_at: Moment | None = Field(
+        None, description="The run_requested_at this run answers (a run asked for by a person)."
+    )
 
 
 class AgentResultIn(Payload, extra="forbid"):

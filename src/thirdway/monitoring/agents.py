@@ -224,6 +224,9 @@ def config_of(agent: Agent) -> dict:
             item["timeout_seconds"] = check.timeout_seconds
         if check.kind == CheckKind.AGENT_SCRIPT:
             item["script"] = script_of_check(check)
+            item["interval_seconds"] = check.interval_seconds
+            asked = check.run_requested_at
+            item["run_requested_at"] = asked.isoformat() if asked is not None else None
         checks.append(item)
         interval = min(interval, check.interval_seconds)
     body = json.dumps([interval, checks], sort_keys=True).encode()

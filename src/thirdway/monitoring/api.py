@@ -213,6 +213,26 @@ def delete_check(request: HttpRequest, check_id: int):
     return Status(204, None)
 
 
+class MonitoringRunNowOut(Schema):
+    check_id: int
+    run_requested_at: dt.datetime
+    run_requested_by_id: int
+
+    @staticmethod
+    def resolve_check_id(obj: Check) -> int:
+        return obj.pk
+
+
+@router.post("/monitoring/checks/{check_id}/run-now", response={202: MonitoringRunNowOut})
+def run_check_now(request: HttpRequest, check_id: int):
+    """Script checks: the agent runs the script at its next check-in; the run is kept as asked
+    by the caller (practice admins and the desk)."""
+    from thirdway.monitoring.scripts import request_run
+
+    check = get_object_or_404(_checks(request), pk=check_id)
+    return Status(202, request_run(request.auth, check, source=Source.API))
+
+
 class CheckResultOut(Schema):
     collected_at: dt.datetime
     received_at: dt.datetime

@@ -161,6 +161,11 @@ class Check(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Script checks: a run asked for by a person ("run now"), until the agent reports it.
+    run_requested_at = models.DateTimeField(null=True, blank=True)
+    run_requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
 
     # Where the check stands (written by the services from the engine's state).
     state = models.JSONField(default=dict, blank=True)
