@@ -33,6 +33,7 @@ KindName = Literal[
     "http",
     "tcp",
     "tls",
+    "dns",
     "heartbeat",
     "agent_metric",
     "agent_process",
@@ -43,6 +44,7 @@ KindName = Literal[
     "agent_http",
 ]
 AlertStatusName = Literal["open", "resolved"]
+RecordTypeName = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"]
 WindowKindName = Literal["one_off", "weekly"]
 # The most of a ping's body kept (a job's last lines of output).
 MAX_PING_BODY = 10_000
@@ -68,6 +70,9 @@ class CheckOut(Schema):
     port: int | None
     expected_status: int
     body_contains: str
+    record_type: str
+    expected_answer: str
+    resolver: str
     warning_threshold: float | None
     critical_threshold: float | None
     warning_recovery: float | None
@@ -113,6 +118,13 @@ class CheckIn(Payload, extra="forbid"):
     port: int | None = Field(None, ge=1, le=65535)
     expected_status: int = Field(200, ge=100, le=599)
     body_contains: str = Field("", max_length=200)
+    record_type: RecordTypeName = Field("A", description="DNS checks: the record type asked.")
+    expected_answer: str = Field(
+        "", max_length=255, description="DNS checks: a value one answer must equal (blank: any)."
+    )
+    resolver: str = Field(
+        "", max_length=45, description="DNS checks: the resolver's IP address (blank: system's)."
+    )
     warning_threshold: float | None = Field(None, **THRESHOLD)
     critical_threshold: float | None = Field(None, **THRESHOLD)
     warning_recovery: float | None = Field(None, **THRESHOLD)
@@ -142,6 +154,9 @@ class CheckPatch(Payload, extra="forbid"):
     port: int | None = Field(None, ge=1, le=65535)
     expected_status: int = kept(ge=100, le=599)
     body_contains: str = kept(max_length=200)
+    record_type: RecordTypeName = kept()
+    expected_answer: str = kept(max_length=255)
+    resolver: str = kept(max_length=45)
     warning_threshold: float | None = Field(None, **THRESHOLD)
     critical_threshold: float | None = Field(None, **THRESHOLD)
     warning_recovery: float | None = Field(None, **THRESHOLD)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from thirdway.clients.models import Client
+from thirdway.monitoring.dns_check import RECORD_TYPES
 from thirdway.monitoring.models import AlertRule, Check, MaintenanceWindow, Script
 from thirdway.monitoring.services import CREATABLE
 
@@ -21,6 +22,9 @@ CHECK_FORM_FIELDS = [
     "asset",
     "expected_status",
     "body_contains",
+    "record_type",
+    "expected_answer",
+    "resolver",
     "warning_threshold",
     "critical_threshold",
     "warning_recovery",
@@ -53,6 +57,10 @@ FIELDSETS = [
         ["agent", "script", "metric", "duration_seconds"],
     ),
     ("HTTP(S), server or LAN", ["expected_status", "body_contains"]),
+    (
+        "DNS (target: the name; port: the resolver's)",
+        ["record_type", "expected_answer", "resolver"],
+    ),
     (
         "Thresholds (TLS: days before expiry)",
         ["warning_threshold", "critical_threshold", "warning_recovery", "critical_recovery"],
@@ -87,6 +95,9 @@ class CheckForm(ServiceValidated):
             "alert_priority": "Ticket priority (blank: client's)",
             "alert_category": "Ticket category (blank: client's)",
             "allow_private_target": "Allow a private or loopback target",
+            "record_type": "Record type",
+            "expected_answer": "Expected value (blank: any answer)",
+            "resolver": "Resolver address (blank: the server's)",
         }
 
     def __init__(self, *args, client: Client, may_allow_private: bool, user=None, **kwargs) -> None:
@@ -103,6 +114,10 @@ class CheckForm(ServiceValidated):
         scripts = Script.objects.for_user(user) if user is not None else Script.objects.none()
         self.fields["script"].queryset = scripts.filter(current__isnull=False)
         self.fields["duration_seconds"].required = False  # only agent checks use it
+        types = [(name, name) for name in RECORD_TYPES]
+        self.fields["record_type"] = forms.ChoiceField(
+            choices=types, initial="A", required=False, label="Record type"
+        )
         if not may_allow_private:
             del self.fields["allow_private_target"]
 

@@ -29,6 +29,7 @@ class CheckKind(models.TextChoices):
     HTTP = "http", "HTTP(S) status and body"
     TCP = "tcp", "TCP port"
     TLS = "tls", "TLS certificate expiry"
+    DNS = "dns", "DNS answer"
     HEARTBEAT = "heartbeat", "Heartbeat (cron or backup job)"
     # Reported by an agent on a client machine (not run by the server).
     AGENT_METRIC = "agent_metric", "Agent metric (CPU, memory, disk)"
@@ -43,7 +44,7 @@ class CheckKind(models.TextChoices):
     ALERTMANAGER = "alertmanager", "Alertmanager alert"
 
 
-SERVER_KINDS = (CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS)
+SERVER_KINDS = (CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS, CheckKind.DNS)
 # Run by an agent on a client machine and handed to it in its configuration.
 AGENT_KINDS = (
     CheckKind.AGENT_METRIC,
@@ -91,6 +92,11 @@ class Check(models.Model):
         default=200, validators=[MinValueValidator(100), MaxValueValidator(599)]
     )
     body_contains = models.CharField(max_length=200, blank=True)
+    # DNS checks: the record type asked for, the value expected (blank: any answer), and the
+    # resolver's address (blank: the system's; its port is ``port``, 53 by default).
+    record_type = models.CharField(max_length=5, default="A", blank=True)
+    expected_answer = models.CharField(max_length=255, blank=True)
+    resolver = models.CharField(max_length=45, blank=True)
     # Agent metric checks: what is measured ("cpu", "memory", "disk:/var").
     metric = models.CharField(max_length=100, blank=True)
     # Agent checks: the agent that runs it, and how long a value must stay past a threshold

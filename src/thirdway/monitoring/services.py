@@ -50,6 +50,9 @@ CHECK_FIELDS = [
     "port",
     "expected_status",
     "body_contains",
+    "record_type",
+    "expected_answer",
+    "resolver",
     "warning_threshold",
     "critical_threshold",
     "warning_recovery",
@@ -86,6 +89,7 @@ CREATABLE = (
     CheckKind.HTTP,
     CheckKind.TCP,
     CheckKind.TLS,
+    CheckKind.DNS,
     CheckKind.HEARTBEAT,
     *AGENT_KINDS,
 )
@@ -142,8 +146,13 @@ def _validate_target(check: Check) -> None:
             raise invalid("target", "Give a host name or an address.", "e.g. mail.example.com")
         if check.port is None:
             raise invalid("port", "Give the port to connect to.", "a port from 1 to 65535")
-    if check.kind in (CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS):
-        _refuse_private_literal(check)
+    elif check.kind == CheckKind.DNS:
+        from thirdway.monitoring import dns_check
+
+        dns_check.validate(check)
+    if check.kind in (CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS, CheckKind.DNS):
+        if check.kind != CheckKind.DNS:
+            _refuse_private_literal(check)
         if check.timeout_seconds > 30:
             raise invalid("timeout_seconds", "The server waits at most 30 s.", "1 to 30 seconds")
 
@@ -286,7 +295,8 @@ def update_check(actor, check: Check, data: dict, *, source: str) -> Check:
     if "kind" in data and data["kind"] != check.kind:
         raise invalid("kind", "A check's kind cannot change.", f"{check.kind}; or a new check")
     target_changed = any(
-        name in data and data[name] != getattr(check, name) for name in ("target", "port")
+        name in data and data[name] != getattr(check, name)
+        for name in ("target", "port", "resolver")
     )
     if target_changed and check.allow_private_target and not can_allow_private(actor):
         # The allowance was for the old target: it does not follow a change made by others.
