@@ -78,6 +78,7 @@ class CheckOut(Schema):
     warning_recovery: float | None
     critical_recovery: float | None
     period_seconds: int
+    cron_expression: str
     grace_seconds: int
     interval_seconds: int
     retry_interval_seconds: int
@@ -130,6 +131,12 @@ class CheckIn(Payload, extra="forbid"):
     warning_recovery: float | None = Field(None, **THRESHOLD)
     critical_recovery: float | None = Field(None, **THRESHOLD)
     period_seconds: int = Field(86_400, ge=60, le=366 * 86_400)
+    cron_expression: str = Field(
+        "",
+        max_length=100,
+        description="Heartbeats: a cron expression (five fields, the client's time zone) "
+        "instead of the period; blank: the period.",
+    )
     grace_seconds: int = Field(3_600, ge=60, le=30 * 86_400)
     interval_seconds: int = Field(300, ge=30, le=86_400)
     retry_interval_seconds: int = Field(60, ge=10, le=86_400)
@@ -162,6 +169,7 @@ class CheckPatch(Payload, extra="forbid"):
     warning_recovery: float | None = Field(None, **THRESHOLD)
     critical_recovery: float | None = Field(None, **THRESHOLD)
     period_seconds: int = kept(ge=60, le=366 * 86_400)
+    cron_expression: str = kept(max_length=100)
     grace_seconds: int = kept(ge=60, le=30 * 86_400)
     interval_seconds: int = kept(ge=30, le=86_400)
     retry_interval_seconds: int = kept(ge=10, le=86_400)

@@ -118,6 +118,8 @@ class Check(models.Model):
     period_seconds = models.PositiveIntegerField(
         default=86_400, validators=[MinValueValidator(60), MaxValueValidator(366 * 86_400)]
     )
+    # A cron expression (five fields, the client's time zone) instead of the period.
+    cron_expression = models.CharField(max_length=100, blank=True)
     grace_seconds = models.PositiveIntegerField(
         default=3_600, validators=[MinValueValidator(60), MaxValueValidator(30 * 86_400)]
     )

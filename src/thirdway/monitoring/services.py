@@ -21,6 +21,7 @@ from thirdway.accounts.models import Role, User
 from thirdway.audit.services import create_and_record, record, update_and_record
 from thirdway.clients.models import Asset, Client, Site
 from thirdway.errors import invalid, require
+from thirdway.monitoring import schedule
 from thirdway.monitoring.access import can_allow_private, can_manage
 from thirdway.monitoring.engine import Thresholds
 from thirdway.monitoring.models import (
@@ -58,6 +59,7 @@ CHECK_FIELDS = [
     "warning_recovery",
     "critical_recovery",
     "period_seconds",
+    "cron_expression",
     "grace_seconds",
     "interval_seconds",
     "retry_interval_seconds",
@@ -193,6 +195,17 @@ def thresholds_of(check: Check) -> Thresholds:
     )
 
 
+def heartbeat_late_after(check: Check, after: dt.datetime) -> dt.datetime:
+    """When a heartbeat pinged (or made, or resumed) at ``after`` becomes late."""
+    return schedule.late_after(
+        after,
+        period_seconds=check.period_seconds,
+        grace_seconds=check.grace_seconds,
+        cron=check.cron_expression,
+        zone=check.client.time_zone,
+    )
+
+
 def _validate_parent(check: Check) -> None:
     parent, seen = check.parent, {check.pk}
     while parent is not None:
@@ -208,6 +221,12 @@ def _validate(check: Check, *, creating: bool = False) -> None:
     if creating and check.kind not in CREATABLE:
         allowed = ", ".join(str(kind) for kind in CREATABLE)
         raise invalid("kind", "That kind of check is not made by hand.", allowed)
+    if check.cron_expression:
+        if check.kind != CheckKind.HEARTBEAT:
+            raise invalid("cron_expression", "Only heartbeats have a schedule.", "blank")
+        problem = schedule.cron_problem(check.cron_expression, check.client.time_zone)
+        if problem:
+            raise invalid("cron_expression", problem, schedule.ALLOWED)
     if check.kind in AGENT_KINDS:
         from thirdway.monitoring.agents import validate_agent_check
 
@@ -268,9 +287,7 @@ def create_check(actor, client: Client, *, source: str, **data) -> Check:
     if check.kind == CheckKind.HEARTBEAT:
         check.ping_token = new_ping_token()
         check.max_attempts = 1
-        check.late_at = timezone.now() + dt.timedelta(
-            seconds=check.period_seconds + check.grace_seconds
-        )
+        check.late_at = heartbeat_late_after(check, timezone.now())
     elif check.kind not in AGENT_KINDS:
         check.next_run_at = timezone.now()
     return create_and_record(
@@ -308,6 +325,10 @@ def update_check(actor, check: Check, data: dict, *, source: str) -> Check:
     if "asset" in data and probe.site != check.site:
         data["site"] = probe.site
     resumed = data.get("is_paused") is False and check.is_paused
+    rescheduled = any(
+        name in data and data[name] != getattr(check, name)
+        for name in ("cron_expression", "period_seconds", "grace_seconds")
+    )
     update_and_record(
         actor,
         check,
@@ -319,8 +340,11 @@ def update_check(actor, check: Check, data: dict, *, source: str) -> Check:
     )
     if resumed and check.kind == CheckKind.HEARTBEAT:
         # Silence while paused is not lateness: the rhythm starts again now.
-        due = timezone.now() + dt.timedelta(seconds=check.period_seconds + check.grace_seconds)
+        due = heartbeat_late_after(check, timezone.now())
         Check.objects.filter(pk=check.pk).update(late_at=due, started_at=None)
+    elif rescheduled and check.kind == CheckKind.HEARTBEAT and check.late_at is not None:
+        due = heartbeat_late_after(check, check.last_ping_at or timezone.now())
+        Check.objects.filter(pk=check.pk).update(late_at=due)
     elif resumed:
         Check.objects.filter(pk=check.pk).update(next_run_at=timezone.now())
     return check
