@@ -16,7 +16,7 @@ from collections import deque
 
 import psutil
 
-from thirdway_agent import lan
+from thirdway_agent import lan, packages
 
 
 def _now() -> str:
@@ -74,9 +74,9 @@ class Runner:
         return asked if asked and self.answered.get(check["id"]) != asked else None
 
     def due(self, check: dict) -> bool:
-        """Script checks run at their own interval, or at once when a person asked for a run;
-        the other checks are measured every cycle."""
-        if check.get("kind") != "agent_script":
+        """Script and updates checks run at their own interval (a script also at once when a
+        person asked for a run); the other checks are measured every cycle."""
+        if check.get("kind") not in ("agent_script", "agent_updates"):
             return True
         if self._asked(check) is not None:
             return True
@@ -92,7 +92,7 @@ class Runner:
             result.update(self._measure(check))
         except Exception as error:  # a broken measure is an unknown result saying why
             result.update(value=None, status="unknown", output=f"Could not measure: {error}"[:500])
-        if check.get("kind") == "agent_script":
+        if check.get("kind") in ("agent_script", "agent_updates"):
             self.last_run[check["id"]] = time.monotonic()
             if asked is not None and result.get("script") is not None:
                 result["script"]["requested_at"] = asked
@@ -121,6 +121,8 @@ class Runner:
             return run_script(check.get("script"), refuse=self.refuse_scripts)
         if kind in LAN_KINDS:
             return _lan(check)
+        if kind == "agent_updates":
+            return packages.updates_result()
         return {"value": None, "status": "unknown", "output": f"This agent cannot run {kind}."}
 
 

@@ -95,7 +95,7 @@ class AgentCheckOut(Schema):
     id: int
     kind: str = Field(
         description="agent_metric, agent_process, agent_file_age, agent_script, "
-        "agent_ping, agent_tcp or agent_http"
+        "agent_ping, agent_tcp, agent_http or agent_updates"
     )
     metric: str = Field(description="Metric checks: cpu, memory or disk:/mount/point.")
     target: str = Field(
@@ -111,7 +111,9 @@ class AgentCheckOut(Schema):
     body_contains: str | None = Field(None, description="LAN HTTP checks: words of the body.")
     timeout_seconds: int | None = Field(None, description="LAN checks: seconds to wait, 1-60.")
     interval_seconds: int | None = Field(
-        None, description="Script checks: run every this many seconds (the agent's cycle at least)."
+        None,
+        description="Script and updates checks: run every this many seconds (at least the "
+        "agent's cycle).",
     )
     run_requested_at: dt.datetime | None = Field(
         None,
@@ -290,6 +292,11 @@ class AgentInventoryIn(Payload, extra="forbid"):
     interfaces: list[AgentInterfaceIn] = Field(default_factory=list, max_length=256)
     boot_time: Moment | None = None
     users: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=256)
+    packages: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        None,
+        max_length=5_000,
+        description='Installed packages as "name version" (at most 5,000); null: not read.',
+    )
 
 
 class AgentInventoryOut(Schema):

@@ -42,6 +42,7 @@ KindName = Literal[
     "agent_ping",
     "agent_tcp",
     "agent_http",
+    "agent_updates",
 ]
 AlertStatusName = Literal["open", "resolved"]
 RecordTypeName = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"]

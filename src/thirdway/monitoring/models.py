@@ -40,6 +40,7 @@ class CheckKind(models.TextChoices):
     AGENT_PING = "agent_ping", "Agent: ping a LAN device"
     AGENT_TCP = "agent_tcp", "Agent: TCP port of a LAN device"
     AGENT_HTTP = "agent_http", "Agent: HTTP(S) of a LAN device, with TLS expiry"
+    AGENT_UPDATES = "agent_updates", "Agent: pending OS updates"
     # One alert of a Prometheus Alertmanager, made when it first arrives (see ``intake``).
     ALERTMANAGER = "alertmanager", "Alertmanager alert"
 
@@ -54,6 +55,7 @@ AGENT_KINDS = (
     CheckKind.AGENT_PING,
     CheckKind.AGENT_TCP,
     CheckKind.AGENT_HTTP,
+    CheckKind.AGENT_UPDATES,
 )
 # Agent checks of devices on the client's LAN (private addresses are their point).
 LAN_KINDS = (CheckKind.AGENT_PING, CheckKind.AGENT_TCP, CheckKind.AGENT_HTTP)

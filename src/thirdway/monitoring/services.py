@@ -106,9 +106,12 @@ THRESHOLD_KINDS = (
     CheckKind.AGENT_PING,
     CheckKind.AGENT_TCP,
     CheckKind.AGENT_HTTP,
+    CheckKind.AGENT_UPDATES,
 )
 # Agent checks run every minute unless said otherwise.
 AGENT_INTERVAL = 60
+# Asking the package manager is slow: pending updates are counted hourly by default.
+UPDATES_INTERVAL = 3600
 ALLOWED_PRIVATE = "a public host, or ask a practice admin to allow this private target"
 
 
@@ -274,7 +277,11 @@ def create_check(actor, client: Client, *, source: str, **data) -> Check:
     check = Check(client=client, created_by=actor)
     data = _resolve(check, client, data, actor)
     if data.get("kind") in AGENT_KINDS and "interval_seconds" not in data:
-        data["interval_seconds"] = AGENT_INTERVAL
+        slow = data.get("kind") == CheckKind.AGENT_UPDATES
+        data["interval_seconds"] = UPDATES_INTERVAL if slow else AGENT_INTERVAL
+    unset = data.get("warning_threshold") is None and data.get("critical_threshold") is None
+    if data.get("kind") == CheckKind.AGENT_UPDATES and unset:
+        data["warning_threshold"] = 1.0  # any update waiting warns, by default
     if data.get("kind") == CheckKind.TLS:
         for name, value in TLS_DEFAULTS.items():
             if data.get(name) is None:
