@@ -63,7 +63,7 @@ FIELDSETS = [
         ["record_type", "expected_answer", "resolver"],
     ),
     (
-        "Thresholds (TLS: days before expiry)",
+        "Thresholds (TLS, LAN HTTPS: days left; agent: %, hours, ms or updates)",
         ["warning_threshold", "critical_threshold", "warning_recovery", "critical_recovery"],
     ),
     ("Heartbeat", ["period_seconds", "cron_expression", "grace_seconds"]),
