@@ -221,7 +221,7 @@ def request_run(actor, check: Check, *, source: str) -> Check:
         can_write_scripts(actor) and can_manage(actor, check.client),
         "Only practice admins and the desk run scripts on demand.",
     )
-    check = Check.objects.select_for_update().select_related("agent").get(pk=check.pk)
+    check = Check.objects.select_for_update(of=("self",)).select_related("agent").get(pk=check.pk)
     if check.kind != CheckKind.AGENT_SCRIPT:
         raise invalid("check", "Only script checks run on demand.", "a script check")
     if check.is_paused:
