@@ -82,7 +82,8 @@ class Agent:
             self.buffer.put("etag", config["etag"])
 
     def measure(self) -> int:
-        results = [self.runner.run(check) for check in self.buffer.get("checks", [])]
+        checks = self.buffer.get("checks", [])
+        results = [self.runner.run(check) for check in checks if self.runner.due(check)]
         if results:
             self.buffer.add(results)
         return len(results)

@@ -16,6 +16,8 @@ from collections import deque
 
 import psutil
 
+from thirdway_agent import lan, packages
+
 
 def _now() -> str:
     return dt.datetime.now(dt.UTC).isoformat()
@@ -52,6 +54,9 @@ class Runner:
     def __init__(self, refuse_scripts: bool = False) -> None:
         self.refuse_scripts = refuse_scripts
         self.samples: dict[int, deque[tuple[float, float]]] = {}
+        # Script checks: when each last ran, and the last run asked for by a person it answered.
+        self.last_run: dict[int, float] = {}
+        self.answered: dict[int, str] = {}
         psutil.cpu_percent(interval=None)  # the first call only starts the measure
 
     def _over_duration(self, check: dict, value: float) -> float:
@@ -63,12 +68,35 @@ class Runner:
             seen.popleft()
         return min(v for _, v in seen) if seen else value
 
+    def _asked(self, check: dict) -> str | None:
+        """The time of a run a person asked for that this agent has not answered yet."""
+        asked = check.get("run_requested_at")
+        return asked if asked and self.answered.get(check["id"]) != asked else None
+
+    def due(self, check: dict) -> bool:
+        """Script and updates checks run at their own interval (a script also at once when a
+        person asked for a run); the other checks are measured every cycle."""
+        if check.get("kind") not in ("agent_script", "agent_updates"):
+            return True
+        if self._asked(check) is not None:
+            return True
+        last = self.last_run.get(check["id"])
+        every = check.get("interval_seconds") or 0
+        # A little early rather than a whole cycle late.
+        return last is None or time.monotonic() - last >= every * 0.9
+
     def run(self, check: dict) -> dict:
         result = {"check_id": check["id"], "collected_at": _now()}
+        asked = self._asked(check)
         try:
             result.update(self._measure(check))
         except Exception as error:  # a broken measure is an unknown result saying why
             result.update(value=None, status="unknown", output=f"Could not measure: {error}"[:500])
+        if check.get("kind") in ("agent_script", "agent_updates"):
+            self.last_run[check["id"]] = time.monotonic()
+            if asked is not None and result.get("script") is not None:
+                result["script"]["requested_at"] = asked
+                self.answered[check["id"]] = asked
         return result
 
     def _measure(self, check: dict) -> dict:
@@ -91,7 +119,29 @@ class Runner:
             return {"value": round(hours, 3), "output": f"Last changed {hours:.1f} h ago"}
         if kind == "agent_script":
             return run_script(check.get("script"), refuse=self.refuse_scripts)
+        if kind in LAN_KINDS:
+            return _lan(check)
+        if kind == "agent_updates":
+            return packages.updates_result()
         return {"value": None, "status": "unknown", "output": f"This agent cannot run {kind}."}
+
+
+LAN_KINDS = ("agent_ping", "agent_tcp", "agent_http")
+
+
+def _lan(check: dict) -> dict:
+    timeout = float(max(1, min(int(check.get("timeout_seconds") or 10), 60)))
+    kind, target = check["kind"], check["target"]
+    if kind == "agent_ping":
+        return lan.ping(target, timeout)
+    if kind == "agent_tcp":
+        return lan.tcp(target, int(check["port"]), timeout)
+    return lan.http(
+        target,
+        expected_status=int(check.get("expected_status") or 200),
+        body_contains=check.get("body_contains") or "",
+        timeout=timeout,
+    )
 
 
 # Nagios plugin exit codes; anything else is unknown.

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import psutil
 
+from thirdway_agent import packages
+
 SKIPPED_FS = {"tmpfs", "devtmpfs", "squashfs", "overlay", "proc", "sysfs", "devpts", "nsfs"}
 
 
@@ -87,4 +89,5 @@ def gather() -> dict:
         "interfaces": _interfaces(),
         "boot_time": boot.isoformat(),
         "users": sorted({user.name[:64] for user in psutil.users()})[:256],
+        "packages": packages.installed(),
     }

@@ -93,13 +93,33 @@ class AgentScriptOut(Schema):
 
 class AgentCheckOut(Schema):
     id: int
-    kind: str = Field(description="agent_metric, agent_process, agent_file_age or agent_script")
+    kind: str = Field(
+        description="agent_metric, agent_process, agent_file_age, agent_script, "
+        "agent_ping, agent_tcp, agent_http or agent_updates"
+    )
     metric: str = Field(description="Metric checks: cpu, memory or disk:/mount/point.")
-    target: str = Field(description="Process checks: the process name; file age: the path.")
+    target: str = Field(
+        description="Process checks: the process name; file age: the path; LAN ping and TCP: "
+        "the device's host; LAN HTTP: the URL."
+    )
     duration_seconds: int = Field(
         description="Report the least bad value seen over this long (0: the last value)."
     )
     script: AgentScriptOut | None = Field(None, description="Script checks: what to run.")
+    port: int | None = Field(None, description="LAN TCP checks: the port to connect to.")
+    expected_status: int | None = Field(None, description="LAN HTTP checks: the status wanted.")
+    body_contains: str | None = Field(None, description="LAN HTTP checks: words of the body.")
+    timeout_seconds: int | None = Field(None, description="LAN checks: seconds to wait, 1-60.")
+    interval_seconds: int | None = Field(
+        None,
+        description="Script and updates checks: run every this many seconds (at least the "
+        "agent's cycle).",
+    )
+    run_requested_at: dt.datetime | None = Field(
+        None,
+        description="Script checks: a person asked for a run at this time; run it at once and "
+        "send this value back with the run as script.requested_at.",
+    )
 
 
 class AgentConfigOut(Schema):
@@ -184,6 +204,9 @@ class AgentScriptRunIn(Payload, extra="forbid"):
     exit_code: int | None = Field(None, ge=-1_000, le=1_000)
     duration_ms: int = Field(0, ge=0, le=3_600_000)
     output: str = Field("", max_length=4_000)
+    requested_at: Moment | None = Field(
+        None, description="The run_requested_at this run answers (a run asked for by a person)."
+    )
 
 
 class AgentResultIn(Payload, extra="forbid"):
@@ -269,6 +292,11 @@ class AgentInventoryIn(Payload, extra="forbid"):
     interfaces: list[AgentInterfaceIn] = Field(default_factory=list, max_length=256)
     boot_time: Moment | None = None
     users: list[Annotated[str, Field(max_length=64)]] = Field(default_factory=list, max_length=256)
+    packages: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        None,
+        max_length=5_000,
+        description='Installed packages as "name version" (at most 5,000); null: not read.',
+    )
 
 
 class AgentInventoryOut(Schema):

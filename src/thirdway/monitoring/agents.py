@@ -31,6 +31,7 @@ from thirdway.monitoring import engine, evaluation
 from thirdway.monitoring.access import can_manage
 from thirdway.monitoring.models import (
     AGENT_KINDS,
+    LAN_KINDS,
     Agent,
     AgentBatch,
     AgentEnrolmentToken,
@@ -66,6 +67,10 @@ INVENTORY_FIELDS = (
     "boot_time",
     "users",
 )
+
+
+# The most of a change's text kept (a package list's difference, say).
+MAX_CHANGE_TEXT = 20_000
 
 
 def _scope(client_id: int) -> str:
@@ -216,8 +221,17 @@ def config_of(agent: Agent) -> dict:
             "target": check.target,
             "duration_seconds": check.duration_seconds,
         }
+        if check.kind in LAN_KINDS:
+            item["port"] = check.port
+            item["expected_status"] = check.expected_status
+            item["body_contains"] = check.body_contains
+            item["timeout_seconds"] = check.timeout_seconds
+        if check.kind in (CheckKind.AGENT_SCRIPT, CheckKind.AGENT_UPDATES):
+            item["interval_seconds"] = check.interval_seconds
         if check.kind == CheckKind.AGENT_SCRIPT:
             item["script"] = script_of_check(check)
+            asked = check.run_requested_at
+            item["run_requested_at"] = asked.isoformat() if asked is not None else None
         checks.append(item)
         interval = min(interval, check.interval_seconds)
     body = json.dumps([interval, checks], sort_keys=True).encode()
@@ -233,6 +247,8 @@ def _status_of(check: Check, value: float | None, given: str | None) -> engine.S
     value, what the agent said (a missing file is critical, a failed measure unknown)."""
     if value is None:
         return engine.Status(given or "unknown")
+    if check.kind in LAN_KINDS and given not in (None, "ok"):
+        return engine.Status(given)  # the device did not answer as asked, whatever the value
     if check.kind == CheckKind.AGENT_PROCESS:
         return engine.Status.OK if value >= 1 else engine.Status.CRITICAL
     if check.warning_threshold is None and check.critical_threshold is None:
@@ -333,6 +349,7 @@ def record_inventory(agent: Agent, inventory: dict) -> list[AssetChange]:
                         after=_shown(inventory[field]),
                     )
                 )
+        changes.extend(_package_changes(agent, before, inventory, now))
         AssetChange.objects.bulk_create(changes)
         _update_asset(agent.asset_id, inventory)
     agent.inventory, agent.inventory_at = inventory, now
@@ -341,6 +358,32 @@ def record_inventory(agent: Agent, inventory: dict) -> list[AssetChange]:
     agent.os_version = inventory.get("os_version", agent.os_version)[:100]
     agent.save(update_fields=["inventory", "inventory_at", "hostname", "os_name", "os_version"])
     return changes
+
+
+def _package_changes(agent: Agent, before: dict, inventory: dict, now) -> list[AssetChange]:
+    """Installed packages changed: one change listing those removed (before) and those added
+    or upgraded (after), not the whole lists."""
+    old, new = before.get("packages"), inventory.get("packages")
+    if new is None or old == new:
+        return []
+    gone = sorted(set(old or []) - set(new))
+    came = sorted(set(new) - set(old or []))
+    if old is None:
+        summary = f"{len(new)} packages"
+        return [_change(agent, now, "packages", "", summary)]
+    return [_change(agent, now, "packages", "\n".join(gone), "\n".join(came))]
+
+
+def _change(agent: Agent, now, field: str, before: str, after: str) -> AssetChange:
+    cap = MAX_CHANGE_TEXT
+    return AssetChange(
+        asset_id=agent.asset_id,
+        agent=agent,
+        at=now,
+        field=field,
+        before=before[:cap],
+        after=after[:cap],
+    )
 
 
 def _update_asset(asset_id: int, inventory: dict) -> None:
@@ -360,9 +403,16 @@ def validate_agent_check(check: Check) -> None:
         raise invalid("agent", "Choose the agent that runs this check.", "an agent of the client")
     if check.agent.client_id != check.client_id:
         raise invalid("agent", "That agent is another client's.", "an agent of this client")
+    if check.kind in LAN_KINDS:
+        from thirdway.monitoring.lan import validate_lan_check
+
+        validate_lan_check(check)
+        return
     if check.kind == CheckKind.AGENT_SCRIPT:
         if check.script is None:
             raise invalid("script", "Choose the script to run.", "a script of the library")
+        return
+    if check.kind == CheckKind.AGENT_UPDATES:
         return
     if check.kind == CheckKind.AGENT_METRIC:
         metric = check.metric

@@ -33,13 +33,19 @@ KindName = Literal[
     "http",
     "tcp",
     "tls",
+    "dns",
     "heartbeat",
     "agent_metric",
     "agent_process",
     "agent_file_age",
     "agent_script",
+    "agent_ping",
+    "agent_tcp",
+    "agent_http",
+    "agent_updates",
 ]
 AlertStatusName = Literal["open", "resolved"]
+RecordTypeName = Literal["A", "AAAA", "CNAME", "MX", "TXT", "NS"]
 WindowKindName = Literal["one_off", "weekly"]
 # The most of a ping's body kept (a job's last lines of output).
 MAX_PING_BODY = 10_000
@@ -65,11 +71,15 @@ class CheckOut(Schema):
     port: int | None
     expected_status: int
     body_contains: str
+    record_type: str
+    expected_answer: str
+    resolver: str
     warning_threshold: float | None
     critical_threshold: float | None
     warning_recovery: float | None
     critical_recovery: float | None
     period_seconds: int
+    cron_expression: str
     grace_seconds: int
     interval_seconds: int
     retry_interval_seconds: int
@@ -110,16 +120,29 @@ class CheckIn(Payload, extra="forbid"):
     port: int | None = Field(None, ge=1, le=65535)
     expected_status: int = Field(200, ge=100, le=599)
     body_contains: str = Field("", max_length=200)
+    record_type: RecordTypeName = Field("A", description="DNS checks: the record type asked.")
+    expected_answer: str = Field(
+        "", max_length=255, description="DNS checks: a value one answer must equal (blank: any)."
+    )
+    resolver: str = Field(
+        "", max_length=45, description="DNS checks: the resolver's IP address (blank: system's)."
+    )
     warning_threshold: float | None = Field(None, **THRESHOLD)
     critical_threshold: float | None = Field(None, **THRESHOLD)
     warning_recovery: float | None = Field(None, **THRESHOLD)
     critical_recovery: float | None = Field(None, **THRESHOLD)
     period_seconds: int = Field(86_400, ge=60, le=366 * 86_400)
+    cron_expression: str = Field(
+        "",
+        max_length=100,
+        description="Heartbeats: a cron expression (five fields, the client's time zone) "
+        "instead of the period; blank: the period.",
+    )
     grace_seconds: int = Field(3_600, ge=60, le=30 * 86_400)
     interval_seconds: int = Field(300, ge=30, le=86_400)
     retry_interval_seconds: int = Field(60, ge=10, le=86_400)
     max_attempts: int = Field(3, ge=1, le=10)
-    timeout_seconds: int = Field(10, ge=1, le=30)
+    timeout_seconds: int = Field(10, ge=1, le=60)
     parent: Id | None = None
     dependency_delay_seconds: int = Field(120, ge=0, le=3_600)
     allow_private_target: bool = False
@@ -139,16 +162,20 @@ class CheckPatch(Payload, extra="forbid"):
     port: int | None = Field(None, ge=1, le=65535)
     expected_status: int = kept(ge=100, le=599)
     body_contains: str = kept(max_length=200)
+    record_type: RecordTypeName = kept()
+    expected_answer: str = kept(max_length=255)
+    resolver: str = kept(max_length=45)
     warning_threshold: float | None = Field(None, **THRESHOLD)
     critical_threshold: float | None = Field(None, **THRESHOLD)
     warning_recovery: float | None = Field(None, **THRESHOLD)
     critical_recovery: float | None = Field(None, **THRESHOLD)
     period_seconds: int = kept(ge=60, le=366 * 86_400)
+    cron_expression: str = kept(max_length=100)
     grace_seconds: int = kept(ge=60, le=30 * 86_400)
     interval_seconds: int = kept(ge=30, le=86_400)
     retry_interval_seconds: int = kept(ge=10, le=86_400)
     max_attempts: int = kept(ge=1, le=10)
-    timeout_seconds: int = kept(ge=1, le=30)
+    timeout_seconds: int = kept(ge=1, le=60)
     parent: Id | None = None
     dependency_delay_seconds: int = kept(ge=0, le=3_600)
     allow_private_target: bool = kept()
@@ -208,6 +235,26 @@ def delete_check(request: HttpRequest, check_id: int):
     check = get_object_or_404(_checks(request), pk=check_id)
     services.delete_check(request.auth, check, source=Source.API)
     return Status(204, None)
+
+
+class MonitoringRunNowOut(Schema):
+    check_id: int
+    run_requested_at: dt.datetime
+    run_requested_by_id: int
+
+    @staticmethod
+    def resolve_check_id(obj: Check) -> int:
+        return obj.pk
+
+
+@router.post("/monitoring/checks/{check_id}/run-now", response={202: MonitoringRunNowOut})
+def run_check_now(request: HttpRequest, check_id: int):
+    """Script checks: the agent runs the script at its next check-in; the run is kept as asked
+    by the caller (practice admins and the desk)."""
+    from thirdway.monitoring.scripts import request_run
+
+    check = get_object_or_404(_checks(request), pk=check_id)
+    return Status(202, request_run(request.auth, check, source=Source.API))
 
 
 class CheckResultOut(Schema):

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from thirdway.monitoring import alerting, engine
+from thirdway.monitoring import alerting, engine, schedule
 from thirdway.monitoring.models import (
     Check,
     CheckEvent,
@@ -227,7 +227,10 @@ def ping(token: str, signal: str = "success", *, body: str = "") -> Check | None
     A success or fail that arrives after the check became late first records the lateness,
     at the moment it happened, whether or not the sweep saw it yet."""
     check = (
-        Check.objects.select_for_update().filter(ping_token=token, kind=CheckKind.HEARTBEAT).first()
+        Check.objects.select_for_update(of=("self",))
+        .select_related("client")
+        .filter(ping_token=token, kind=CheckKind.HEARTBEAT)
+        .first()
     )
     if check is None:
         return None
@@ -238,7 +241,6 @@ def ping(token: str, signal: str = "success", *, body: str = "") -> Check | None
         _late_result(check, now)
         check.refresh_from_db()
     grace = dt.timedelta(seconds=check.grace_seconds)
-    period = dt.timedelta(seconds=check.period_seconds)
     note = f" {body.strip()[:200]}" if body.strip() else ""
     if signal == "start":
         check.started_at = now
@@ -250,7 +252,13 @@ def ping(token: str, signal: str = "success", *, body: str = "") -> Check | None
         return check
     check.last_ping_at = now
     check.started_at = None
-    check.late_at = now + period + grace
+    check.late_at = schedule.late_after(
+        now,
+        period_seconds=check.period_seconds,
+        grace_seconds=check.grace_seconds,
+        cron=check.cron_expression,
+        zone=check.client.time_zone,
+    )
     check.save(update_fields=["last_ping_at", "started_at", "late_at"])
     if signal == "fail":
         record_result(check.pk, engine.Status.CRITICAL, output=f"The job failed.{note}")

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django import forms
 
 from thirdway.clients.models import Client
+from thirdway.monitoring.dns_check import RECORD_TYPES
 from thirdway.monitoring.models import AlertRule, Check, MaintenanceWindow, Script
 from thirdway.monitoring.services import CREATABLE
 
@@ -21,11 +22,15 @@ CHECK_FORM_FIELDS = [
     "asset",
     "expected_status",
     "body_contains",
+    "record_type",
+    "expected_answer",
+    "resolver",
     "warning_threshold",
     "critical_threshold",
     "warning_recovery",
     "critical_recovery",
     "period_seconds",
+    "cron_expression",
     "grace_seconds",
     "interval_seconds",
     "retry_interval_seconds",
@@ -49,15 +54,19 @@ class ServiceValidated(forms.ModelForm):
 FIELDSETS = [
     ("The check", ["name", "kind", "target", "port", "site", "asset"]),
     (
-        "Agent (target: the process name, or the file's path)",
+        "Agent (target: the process name, the file's path, or the LAN device's host or URL)",
         ["agent", "script", "metric", "duration_seconds"],
     ),
-    ("HTTP(S)", ["expected_status", "body_contains"]),
+    ("HTTP(S), server or LAN", ["expected_status", "body_contains"]),
     (
-        "Thresholds (TLS: days before expiry)",
+        "DNS (target: the name; port: the resolver's)",
+        ["record_type", "expected_answer", "resolver"],
+    ),
+    (
+        "Thresholds (TLS, LAN HTTPS: days left; agent: %, hours, ms or updates)",
         ["warning_threshold", "critical_threshold", "warning_recovery", "critical_recovery"],
     ),
-    ("Heartbeat", ["period_seconds", "grace_seconds"]),
+    ("Heartbeat", ["period_seconds", "cron_expression", "grace_seconds"]),
     ("Schedule", ["interval_seconds", "retry_interval_seconds", "max_attempts", "timeout_seconds"]),
     ("Depends on", ["parent", "dependency_delay_seconds"]),
     ("Tickets", ["alert_priority", "alert_category", "opens_tickets", "allow_private_target"]),
@@ -73,20 +82,24 @@ class CheckForm(ServiceValidated):
             "metric": "Metric (cpu, memory, disk:/mount)",
             "duration_seconds": "Past the threshold for (s)",
             "body_contains": "Body must contain",
-            "warning_threshold": "Warning at (TLS: days left; agent: % or file age in h)",
-            "critical_threshold": "Critical at (TLS: days left; agent: % or file age in h)",
+            "warning_threshold": "Warning at (TLS, LAN HTTPS: days left; agent: %, h or ms)",
+            "critical_threshold": "Critical at (TLS, LAN HTTPS: days left; agent: %, h or ms)",
             "warning_recovery": "Warning ends past",
             "critical_recovery": "Critical ends past",
             "period_seconds": "Heartbeat period (s)",
             "grace_seconds": "Heartbeat grace (s)",
+            "cron_expression": "or a cron schedule (client's time zone, e.g. 0 2 * * *)",
             "interval_seconds": "Interval (s)",
             "retry_interval_seconds": "Retry interval (s)",
             "max_attempts": "Attempts before alerting",
-            "timeout_seconds": "Timeout (s)",
+            "timeout_seconds": "Timeout (s; server 1-30, LAN 1-60)",
             "dependency_delay_seconds": "Wait for the parent (s)",
             "alert_priority": "Ticket priority (blank: client's)",
             "alert_category": "Ticket category (blank: client's)",
             "allow_private_target": "Allow a private or loopback target",
+            "record_type": "Record type",
+            "expected_answer": "Expected value (blank: any answer)",
+            "resolver": "Resolver address (blank: the server's)",
         }
 
     def __init__(self, *args, client: Client, may_allow_private: bool, user=None, **kwargs) -> None:
@@ -103,6 +116,10 @@ class CheckForm(ServiceValidated):
         scripts = Script.objects.for_user(user) if user is not None else Script.objects.none()
         self.fields["script"].queryset = scripts.filter(current__isnull=False)
         self.fields["duration_seconds"].required = False  # only agent checks use it
+        types = [(name, name) for name in RECORD_TYPES]
+        self.fields["record_type"] = forms.ChoiceField(
+            choices=types, initial="A", required=False, label="Record type"
+        )
         if not may_allow_private:
             del self.fields["allow_private_target"]
 

@@ -29,24 +29,36 @@ class CheckKind(models.TextChoices):
     HTTP = "http", "HTTP(S) status and body"
     TCP = "tcp", "TCP port"
     TLS = "tls", "TLS certificate expiry"
+    DNS = "dns", "DNS answer"
     HEARTBEAT = "heartbeat", "Heartbeat (cron or backup job)"
     # Reported by an agent on a client machine (not run by the server).
     AGENT_METRIC = "agent_metric", "Agent metric (CPU, memory, disk)"
     AGENT_SCRIPT = "agent_script", "Agent script (Nagios exit codes)"
     AGENT_PROCESS = "agent_process", "Agent: process running"
     AGENT_FILE_AGE = "agent_file_age", "Agent: file age (a backup file)"
+    # Devices on the client's network, reached from the agent's machine.
+    AGENT_PING = "agent_ping", "Agent: ping a LAN device"
+    AGENT_TCP = "agent_tcp", "Agent: TCP port of a LAN device"
+    AGENT_HTTP = "agent_http", "Agent: HTTP(S) of a LAN device, with TLS expiry"
+    AGENT_UPDATES = "agent_updates", "Agent: pending OS updates"
     # One alert of a Prometheus Alertmanager, made when it first arrives (see ``intake``).
     ALERTMANAGER = "alertmanager", "Alertmanager alert"
 
 
-SERVER_KINDS = (CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS)
+SERVER_KINDS = (CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS, CheckKind.DNS)
 # Run by an agent on a client machine and handed to it in its configuration.
 AGENT_KINDS = (
     CheckKind.AGENT_METRIC,
     CheckKind.AGENT_PROCESS,
     CheckKind.AGENT_FILE_AGE,
     CheckKind.AGENT_SCRIPT,
+    CheckKind.AGENT_PING,
+    CheckKind.AGENT_TCP,
+    CheckKind.AGENT_HTTP,
+    CheckKind.AGENT_UPDATES,
 )
+# Agent checks of devices on the client's LAN (private addresses are their point).
+LAN_KINDS = (CheckKind.AGENT_PING, CheckKind.AGENT_TCP, CheckKind.AGENT_HTTP)
 
 
 class CheckStatus(models.TextChoices):
@@ -82,6 +94,11 @@ class Check(models.Model):
         default=200, validators=[MinValueValidator(100), MaxValueValidator(599)]
     )
     body_contains = models.CharField(max_length=200, blank=True)
+    # DNS checks: the record type asked for, the value expected (blank: any answer), and the
+    # resolver's address (blank: the system's; its port is ``port``, 53 by default).
+    record_type = models.CharField(max_length=5, default="A", blank=True)
+    expected_answer = models.CharField(max_length=255, blank=True)
+    resolver = models.CharField(max_length=45, blank=True)
     # Agent metric checks: what is measured ("cpu", "memory", "disk:/var").
     metric = models.CharField(max_length=100, blank=True)
     # Agent checks: the agent that runs it, and how long a value must stay past a threshold
@@ -103,6 +120,8 @@ class Check(models.Model):
     period_seconds = models.PositiveIntegerField(
         default=86_400, validators=[MinValueValidator(60), MaxValueValidator(366 * 86_400)]
     )
+    # A cron expression (five fields, the client's time zone) instead of the period.
+    cron_expression = models.CharField(max_length=100, blank=True)
     grace_seconds = models.PositiveIntegerField(
         default=3_600, validators=[MinValueValidator(60), MaxValueValidator(30 * 86_400)]
     )
@@ -117,7 +136,7 @@ class Check(models.Model):
         default=3, validators=[MinValueValidator(1), MaxValueValidator(10)]
     )
     timeout_seconds = models.PositiveSmallIntegerField(
-        default=10, validators=[MinValueValidator(1), MaxValueValidator(30)]
+        default=10, validators=[MinValueValidator(1), MaxValueValidator(60)]
     )
     parent = models.ForeignKey(
         "self",
@@ -150,6 +169,11 @@ class Check(models.Model):
         related_name="checks",
     )
     created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Script checks: a run asked for by a person ("run now"), until the agent reports it.
+    run_requested_at = models.DateTimeField(null=True, blank=True)
+    run_requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
 

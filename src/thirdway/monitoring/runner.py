@@ -13,8 +13,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.utils import timezone
 
-from thirdway.monitoring import engine, evaluation, probes
-from thirdway.monitoring.models import Check, CheckKind, CheckStatus
+from thirdway.monitoring import dns_check, engine, evaluation, probes
+from thirdway.monitoring.models import SERVER_KINDS, Check, CheckKind, CheckStatus
 from thirdway.monitoring.services import thresholds_of
 from thirdway.tickets.webhooks.guard import allowance_of
 
@@ -36,6 +36,8 @@ def _allowed(check: Check) -> frozenset[str]:
 def probe(check: Check, now: dt.datetime) -> probes.Seen:
     """Run one check's probe; a TLS certificate's days left are judged by its thresholds."""
     timeout = float(check.timeout_seconds)
+    if check.kind == CheckKind.DNS:
+        return dns_check.probe(check, timeout)
     if check.kind == CheckKind.HTTP:
         return probes.http(
             check.target,
@@ -70,7 +72,7 @@ def _probe_safely(check: Check, now: dt.datetime) -> probes.Seen:
 
 def claim_due(now: dt.datetime) -> list[Check]:
     due = Check.objects.filter(
-        kind__in=[CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS],
+        kind__in=SERVER_KINDS,
         is_paused=False,
         next_run_at__lte=now,
     ).order_by("next_run_at")[:BATCH]

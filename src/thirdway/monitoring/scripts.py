@@ -4,7 +4,11 @@
   any of these makes a new version, numbered, with the SHA-256 of its body.  Old versions stay.
 - A script check hands its agent the script's current version and its hash; the agent refuses a
   body whose hash is not that one.  Each run the agent reports is kept with the version and hash
-  that ran, the check and agent, who asked (the check's creator) and its exit code and output.
+  that ran, the check and agent, who asked and its exit code and output.
+- "Run now": a practice admin or the desk asks for a run of a script check; the agent is handed
+  the request with its checks at its next heartbeat, runs the script at once and sends the
+  request's time back with the run, which is then kept as asked by that person.  Other runs are
+  asked by the check's creator.
 """
 
 from __future__ import annotations
@@ -12,13 +16,15 @@ from __future__ import annotations
 import hashlib
 
 from django.db import transaction
+from django.utils import timezone
 
 from thirdway.audit.services import record
 from thirdway.errors import invalid, require
-from thirdway.monitoring.access import can_write_scripts
+from thirdway.monitoring.access import can_manage, can_write_scripts
 from thirdway.monitoring.models import (
     Agent,
     Check,
+    CheckKind,
     Interpreter,
     Script,
     ScriptRun,
@@ -186,16 +192,53 @@ def record_run(agent: Agent, check: Check, result: dict, status: str, collected)
             pk=run["version_id"], script_id=check.script_id
         ).first()
     duration = run.get("duration_ms")
+    asked_by_id = check.created_by_id
+    answered = run.get("requested_at")
+    if answered is not None and answered == check.run_requested_at:
+        asked_by_id = check.run_requested_by_id
+        Check.objects.filter(pk=check.pk, run_requested_at=answered).update(
+            run_requested_at=None, run_requested_by=None
+        )
     return ScriptRun.objects.create(
         script_id=check.script_id,
         version=version,
         sha256=(run.get("sha256") or "")[:64],
         check_obj=check,
         agent=agent,
-        asked_by_id=check.created_by_id,
+        asked_by_id=asked_by_id,
         status=status,
         exit_code=run.get("exit_code"),
         output=(run.get("output") or result.get("output") or "")[:MAX_RUN_OUTPUT],
         duration_ms=duration if isinstance(duration, int) and duration >= 0 else None,
         collected_at=collected,
     )
+
+
+@transaction.atomic
+def request_run(actor, check: Check, *, source: str) -> Check:
+    """Ask the check's agent to run its script at its next check-in, as ``actor``."""
+    require(
+        can_write_scripts(actor) and can_manage(actor, check.client),
+        "Only practice admins and the desk run scripts on demand.",
+    )
+    check = Check.objects.select_for_update(of=("self",)).select_related("agent").get(pk=check.pk)
+    if check.kind != CheckKind.AGENT_SCRIPT:
+        raise invalid("check", "Only script checks run on demand.", "a script check")
+    if check.is_paused:
+        raise invalid("check", "The check is paused.", "a running check: resume it first")
+    if check.agent is None or check.agent.revoked_at is not None:
+        raise invalid("check", "The check's agent was revoked.", "a check of an enrolled agent")
+    now = timezone.now()
+    # Milliseconds: what the agent is sent as JSON and sends back must compare equal.
+    check.run_requested_at = now.replace(microsecond=now.microsecond // 1000 * 1000)
+    check.run_requested_by = actor
+    check.save(update_fields=["run_requested_at", "run_requested_by"])
+    record(
+        actor,
+        "monitoring.check.run_now",
+        check,
+        source=source,
+        scope=f"client:{check.client_id}",
+        changes={"run_requested_at": [None, check.run_requested_at.isoformat()]},
+    )
+    return check

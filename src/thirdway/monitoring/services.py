@@ -21,10 +21,12 @@ from thirdway.accounts.models import Role, User
 from thirdway.audit.services import create_and_record, record, update_and_record
 from thirdway.clients.models import Asset, Client, Site
 from thirdway.errors import invalid, require
+from thirdway.monitoring import schedule
 from thirdway.monitoring.access import can_allow_private, can_manage
 from thirdway.monitoring.engine import Thresholds
 from thirdway.monitoring.models import (
     AGENT_KINDS,
+    LAN_KINDS,
     Agent,
     AlertRule,
     Check,
@@ -49,11 +51,15 @@ CHECK_FIELDS = [
     "port",
     "expected_status",
     "body_contains",
+    "record_type",
+    "expected_answer",
+    "resolver",
     "warning_threshold",
     "critical_threshold",
     "warning_recovery",
     "critical_recovery",
     "period_seconds",
+    "cron_expression",
     "grace_seconds",
     "interval_seconds",
     "retry_interval_seconds",
@@ -85,14 +91,27 @@ CREATABLE = (
     CheckKind.HTTP,
     CheckKind.TCP,
     CheckKind.TLS,
+    CheckKind.DNS,
     CheckKind.HEARTBEAT,
     *AGENT_KINDS,
 )
 # A TLS check warns three weeks before expiry and is critical a week before, by default.
 TLS_DEFAULTS = {"warning_threshold": 21.0, "critical_threshold": 7.0}
 MONITORING_USERNAME = "monitoring"
+# Kinds whose value is measured against thresholds (days left, percent, hours, milliseconds).
+THRESHOLD_KINDS = (
+    CheckKind.TLS,
+    CheckKind.AGENT_METRIC,
+    CheckKind.AGENT_FILE_AGE,
+    CheckKind.AGENT_PING,
+    CheckKind.AGENT_TCP,
+    CheckKind.AGENT_HTTP,
+    CheckKind.AGENT_UPDATES,
+)
 # Agent checks run every minute unless said otherwise.
 AGENT_INTERVAL = 60
+# Asking the package manager is slow: pending updates are counted hourly by default.
+UPDATES_INTERVAL = 3600
 ALLOWED_PRIVATE = "a public host, or ask a practice admin to allow this private target"
 
 
@@ -132,8 +151,15 @@ def _validate_target(check: Check) -> None:
             raise invalid("target", "Give a host name or an address.", "e.g. mail.example.com")
         if check.port is None:
             raise invalid("port", "Give the port to connect to.", "a port from 1 to 65535")
-    if check.kind in (CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS):
-        _refuse_private_literal(check)
+    elif check.kind == CheckKind.DNS:
+        from thirdway.monitoring import dns_check
+
+        dns_check.validate(check)
+    if check.kind in (CheckKind.HTTP, CheckKind.TCP, CheckKind.TLS, CheckKind.DNS):
+        if check.kind != CheckKind.DNS:
+            _refuse_private_literal(check)
+        if check.timeout_seconds > 30:
+            raise invalid("timeout_seconds", "The server waits at most 30 s.", "1 to 30 seconds")
 
 
 def _refuse_private_literal(check: Check) -> None:
@@ -150,8 +176,11 @@ def _refuse_private_literal(check: Check) -> None:
 
 
 def _validate_thresholds(check: Check) -> None:
-    if check.kind not in (CheckKind.TLS, CheckKind.AGENT_METRIC, CheckKind.AGENT_FILE_AGE):
+    if check.kind not in THRESHOLD_KINDS:
         return
+    values = (check.warning_threshold, check.critical_threshold)
+    if check.kind in LAN_KINDS and values == (None, None) and check.warning_recovery is None:
+        return  # a LAN check without thresholds is judged by its answer alone
     found = thresholds_of(check).problems()
     if found:
         field, problem = found[0]
@@ -165,7 +194,18 @@ def thresholds_of(check: Check) -> Thresholds:
         critical=check.critical_threshold,
         warning_recovery=check.warning_recovery,
         critical_recovery=check.critical_recovery,
-        higher_is_worse=check.kind != CheckKind.TLS,
+        higher_is_worse=check.kind not in (CheckKind.TLS, CheckKind.AGENT_HTTP),
+    )
+
+
+def heartbeat_late_after(check: Check, after: dt.datetime) -> dt.datetime:
+    """When a heartbeat pinged (or made, or resumed) at ``after`` becomes late."""
+    return schedule.late_after(
+        after,
+        period_seconds=check.period_seconds,
+        grace_seconds=check.grace_seconds,
+        cron=check.cron_expression,
+        zone=check.client.time_zone,
     )
 
 
@@ -184,6 +224,12 @@ def _validate(check: Check, *, creating: bool = False) -> None:
     if creating and check.kind not in CREATABLE:
         allowed = ", ".join(str(kind) for kind in CREATABLE)
         raise invalid("kind", "That kind of check is not made by hand.", allowed)
+    if check.cron_expression:
+        if check.kind != CheckKind.HEARTBEAT:
+            raise invalid("cron_expression", "Only heartbeats have a schedule.", "blank")
+        problem = schedule.cron_problem(check.cron_expression, check.client.time_zone)
+        if problem:
+            raise invalid("cron_expression", problem, schedule.ALLOWED)
     if check.kind in AGENT_KINDS:
         from thirdway.monitoring.agents import validate_agent_check
 
@@ -231,7 +277,11 @@ def create_check(actor, client: Client, *, source: str, **data) -> Check:
     check = Check(client=client, created_by=actor)
     data = _resolve(check, client, data, actor)
     if data.get("kind") in AGENT_KINDS and "interval_seconds" not in data:
-        data["interval_seconds"] = AGENT_INTERVAL
+        slow = data.get("kind") == CheckKind.AGENT_UPDATES
+        data["interval_seconds"] = UPDATES_INTERVAL if slow else AGENT_INTERVAL
+    unset = data.get("warning_threshold") is None and data.get("critical_threshold") is None
+    if data.get("kind") == CheckKind.AGENT_UPDATES and unset:
+        data["warning_threshold"] = 1.0  # any update waiting warns, by default
     if data.get("kind") == CheckKind.TLS:
         for name, value in TLS_DEFAULTS.items():
             if data.get(name) is None:
@@ -244,9 +294,7 @@ def create_check(actor, client: Client, *, source: str, **data) -> Check:
     if check.kind == CheckKind.HEARTBEAT:
         check.ping_token = new_ping_token()
         check.max_attempts = 1
-        check.late_at = timezone.now() + dt.timedelta(
-            seconds=check.period_seconds + check.grace_seconds
-        )
+        check.late_at = heartbeat_late_after(check, timezone.now())
     elif check.kind not in AGENT_KINDS:
         check.next_run_at = timezone.now()
     return create_and_record(
@@ -271,7 +319,8 @@ def update_check(actor, check: Check, data: dict, *, source: str) -> Check:
     if "kind" in data and data["kind"] != check.kind:
         raise invalid("kind", "A check's kind cannot change.", f"{check.kind}; or a new check")
     target_changed = any(
-        name in data and data[name] != getattr(check, name) for name in ("target", "port")
+        name in data and data[name] != getattr(check, name)
+        for name in ("target", "port", "resolver")
     )
     if target_changed and check.allow_private_target and not can_allow_private(actor):
         # The allowance was for the old target: it does not follow a change made by others.
@@ -283,6 +332,10 @@ def update_check(actor, check: Check, data: dict, *, source: str) -> Check:
     if "asset" in data and probe.site != check.site:
         data["site"] = probe.site
     resumed = data.get("is_paused") is False and check.is_paused
+    rescheduled = any(
+        name in data and data[name] != getattr(check, name)
+        for name in ("cron_expression", "period_seconds", "grace_seconds")
+    )
     update_and_record(
         actor,
         check,
@@ -294,8 +347,11 @@ def update_check(actor, check: Check, data: dict, *, source: str) -> Check:
     )
     if resumed and check.kind == CheckKind.HEARTBEAT:
         # Silence while paused is not lateness: the rhythm starts again now.
-        due = timezone.now() + dt.timedelta(seconds=check.period_seconds + check.grace_seconds)
+        due = heartbeat_late_after(check, timezone.now())
         Check.objects.filter(pk=check.pk).update(late_at=due, started_at=None)
+    elif rescheduled and check.kind == CheckKind.HEARTBEAT and check.late_at is not None:
+        due = heartbeat_late_after(check, check.last_ping_at or timezone.now())
+        Check.objects.filter(pk=check.pk).update(late_at=due)
     elif resumed:
         Check.objects.filter(pk=check.pk).update(next_run_at=timezone.now())
     return check

@@ -27,6 +27,7 @@ urlpatterns = [
     path("checks/<int:check_id>/edit/", views.check_edit, name="check_edit"),
     path("checks/<int:check_id>/pause/", views.check_pause, name="check_pause"),
     path("checks/<int:check_id>/new-ping-url/", views.check_new_ping_url, name="new_ping_url"),
+    path("checks/<int:check_id>/run-now/", views.check_run_now, name="check_run_now"),
     path("checks/<int:check_id>/delete/", views.check_delete, name="check_delete"),
     path("windows/<int:window_id>/edit/", views.window_edit, name="window_edit"),
     path("windows/<int:window_id>/delete/", views.window_delete, name="window_delete"),

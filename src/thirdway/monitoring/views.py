@@ -18,7 +18,12 @@ from django.views.decorators.http import require_POST
 from thirdway.audit.models import Source
 from thirdway.clients.models import Client
 from thirdway.monitoring import evaluation, intake, services
-from thirdway.monitoring.access import can_allow_private, can_manage, monitored_clients
+from thirdway.monitoring.access import (
+    can_allow_private,
+    can_manage,
+    can_write_scripts,
+    monitored_clients,
+)
 from thirdway.monitoring.forms import AlertRuleForm, CheckForm, WindowForm
 from thirdway.monitoring.models import (
     Alert,
@@ -226,6 +231,9 @@ def check_detail(request: HttpRequest, check_id: int) -> HttpResponse:
         "results": CheckResult.objects.filter(check_obj=check)[:20],
         "alerts": Alert.objects.filter(check_obj=check).select_related("ticket")[:20],
         "can_manage": can_manage(request.user, check.client),
+        "can_run_now": check.kind == CheckKind.AGENT_SCRIPT
+        and can_write_scripts(request.user)
+        and can_manage(request.user, check.client),
         "ping_url": ping_url,
     }
     return render(request, "monitoring/check_detail.html", context)
@@ -277,6 +285,21 @@ def check_new_ping_url(request: HttpRequest, check_id: int) -> HttpResponse:
         messages.error(request, " ".join(service_texts(error)))
     else:
         messages.success(request, "New ping URLs: the old ones no longer work.")
+    return redirect("monitoring:check_detail", check.pk)
+
+
+@login_required
+@require_POST
+def check_run_now(request: HttpRequest, check_id: int) -> HttpResponse:
+    from thirdway.monitoring.scripts import request_run
+
+    check = _check(request, check_id)
+    try:
+        request_run(request.user, check, source=Source.WEB)
+    except ValidationError as error:
+        messages.error(request, " ".join(service_texts(error)))
+    else:
+        messages.success(request, "Run asked for: the agent runs the script at its next check-in.")
     return redirect("monitoring:check_detail", check.pk)
 
 
