@@ -130,6 +130,14 @@ class PlaybookStep(models.Model):
     def __str__(self) -> str:
         return self.title
 
+    @property
+    def condition_words(self) -> str:
+        """``step 3 equals "yes"``: the condition in words (empty without one)."""
+        if self.condition_position is None:
+            return ""
+        operator = dict(ConditionOperator.choices).get(self.condition_operator, "?")
+        return f'step {self.condition_position} {operator} "{self.condition_value}"'
+
 
 class Run(models.Model):
     """One playbook run for a client, on the version it started with."""

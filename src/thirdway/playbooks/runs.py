@@ -18,7 +18,6 @@ from thirdway.errors import invalid, require
 from thirdway.playbooks import branching, engine
 from thirdway.playbooks.access import can_work, may_complete, owner_text
 from thirdway.playbooks.models import (
-    ConditionOperator,
     Evidence,
     OwnerRole,
     Playbook,
@@ -54,9 +53,7 @@ def _body(step: PlaybookStep, playbook: Playbook) -> str:
 
 
 def condition_text(step: PlaybookStep) -> str:
-    """``step 2 equals "yes"``: the condition of ``step`` in words."""
-    operator = dict(ConditionOperator.choices).get(step.condition_operator, "?")
-    return f'step {step.condition_position} {operator} "{step.condition_value}"'
+    return step.condition_words
 
 
 @transaction.atomic
