@@ -109,6 +109,12 @@ class EvidenceForm(forms.Form):
         super().__init__(*args, **kwargs)
         if kind == Evidence.CHECKBOX:
             self.fields["evidence"] = forms.BooleanField(required=False, label="Done and checked")
+        elif kind == Evidence.YES_NO:
+            self.fields["evidence"] = forms.ChoiceField(
+                required=False,
+                label="Answer",
+                choices=[("", "Choose"), ("yes", "Yes"), ("no", "No")],
+            )
         elif kind == Evidence.VALUE:
             self.fields["evidence"].label = "Value"
         elif kind == Evidence.FILE:

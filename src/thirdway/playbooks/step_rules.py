@@ -25,9 +25,8 @@ def check_version(playbook: Playbook, version: PlaybookVersion) -> None:
                 ),
             )
             if problem is not None:
-                raise invalid(
-                    problem.field, f"Step {step.position}: {problem.problem}", problem.allowed
-                )
+                said = problem.problem[0].lower() + problem.problem[1:]
+                raise invalid(problem.field, f"Step {step.position}: {said}", problem.allowed)
         if step.subplaybook_id:
             _check_subplaybook(playbook, step)
     if any(step.subplaybook_id for step in steps):
