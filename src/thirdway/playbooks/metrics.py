@@ -97,9 +97,11 @@ def nearest_rank(values: Sequence[float], percent: int) -> float | None:
 def workable_at(run: RunRow, step: StepRow) -> dt.datetime:
     """When ``step`` could be worked: the start, or the last blocking step before it done."""
     moments = [
-        s.completed_at or s.not_applicable_at
+        settled
         for s in run.steps
-        if s.position < step.position and s.blocking and (s.completed_at or s.not_applicable_at)
+        if s.position < step.position and s.blocking
+        for settled in (s.completed_at or s.not_applicable_at,)
+        if settled is not None
     ]
     return max([run.started_at, *moments])
 
