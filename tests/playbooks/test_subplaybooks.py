@@ -134,3 +134,17 @@ def test_the_run_api_links_parent_and_child_runs_and_hides_them_from_strangers(c
     assert (below["parent_run_id"], below["parent_step_position"]) == (run.pk, 2)
     for stranger in (cast.other_partner, cast.other_client_admin):
         assert send(api_as(stranger), "get", f"{API}/playbook-runs/{sub.pk}").status_code == 404
+
+
+def test_the_run_pages_link_a_step_to_its_sub_run_and_back(cast, web_as):
+    parent, _ = _parent_and_child(cast)
+    run = services.start_run(cast.partner, parent, cast.acme, source=CLI)
+    complete(cast.partner, run, 1)
+    sub = Run.objects.get(parent_step__run=run)
+    web = web_as(cast.partner)
+    page = web.get(f"/playbooks/runs/{run.pk}/").content.decode()
+    assert f'href="/playbooks/runs/{sub.pk}/"' in page and "(in progress)" in page
+    assert "Complete step</button>" not in page.split('id="step-2"')[1].split('id="step-3"')[0]
+    below = web.get(f"/playbooks/runs/{sub.pk}/").content.decode()
+    assert f'href="/playbooks/runs/{run.pk}/"' in below and "Runs as step 2 of" in below
+    assert web_as(cast.other_partner).get(f"/playbooks/runs/{sub.pk}/").status_code == 404
