@@ -82,3 +82,16 @@ def test_a_yes_no_answer_is_kept_in_lower_case_and_anything_else_refused():
     assert engine.evidence_kept(engine.YES_NO, " Yes ") == "yes"
     with pytest.raises(engine.EvidenceRefused):
         engine.evidence_kept(engine.YES_NO, "perhaps")
+
+
+def test_every_built_in_condition_reads_an_earlier_answer_it_can_compare():
+    from thirdway.playbooks import library
+
+    conditioned = 0
+    for builtin in library.BUILTINS:
+        shapes = [StepShape(n, s.title, s.evidence) for n, s in enumerate(builtin.steps, start=1)]
+        for n, s in enumerate(builtin.steps, start=1):
+            if s.condition is not None:
+                conditioned += 1
+                assert branching.check_condition(shapes, n, Condition(*s.condition)) is None
+    assert conditioned >= 1
