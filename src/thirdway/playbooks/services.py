@@ -33,7 +33,6 @@ from thirdway.playbooks.models import (
 PLAYBOOKS_USERNAME = "playbooks"
 STEP_FIELDS = ("title", "instructions", "owner_practice", "owner_role", "expected_minutes")
 MAX_STEPS = 100
-NO_VALUE = {"condition_value": ""}
 
 
 def playbooks_actor() -> User:

@@ -14,7 +14,14 @@ from thirdway.audit.models import Source
 from thirdway.clients.models import Client
 from thirdway.network.models import Practice
 from thirdway.playbooks import metrics, schedules, services
-from thirdway.playbooks.access import can_edit, can_work, may_complete, owner_text, practice_ids
+from thirdway.playbooks.access import (
+    can_edit,
+    can_work,
+    may_complete,
+    owner_text,
+    practice_ids,
+    skill_practices,
+)
 from thirdway.playbooks.forms import (
     CopyBuiltinForm,
     EvidenceForm,
@@ -275,11 +282,12 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 def _run_page(request, run, *, failed_pk=None, failed_form=None, feedback_form=None):
     working = can_work(request.user, run.client)
     rows = []
+    practices = skill_practices(request.user) if working else set()
     for run_step in run.steps.select_related(
         "step", "ticket", "step__owner_practice", "step__subplaybook", "child_run"
     ):
         step, form = run_step.step, None
-        owned = may_complete(request.user, step)
+        owned = working and may_complete(request.user, step, practices)
         if working and owned and not run_step.settled and not step.subplaybook_id:
             form = (
                 failed_form
