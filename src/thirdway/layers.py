@@ -73,8 +73,9 @@ PURE_FLOORS: tuple[tuple[str, ...], ...] = (
         "vault.markdown",
         "vault.reminders",
         "vault.templates_library",
-        # the playbooks' step rules, recurrence rules and built-in templates
+        # the playbooks' step rules, conditions and sub-playbooks, recurrence rules, built-ins
         "playbooks.engine",
+        "playbooks.branching",
         "playbooks.recurrence",
         "playbooks.library",
     ),

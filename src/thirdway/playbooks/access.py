@@ -81,3 +81,38 @@ def can_work(user, client) -> bool:
     if not _active(user) or not user.is_network_staff:
         return False
     return _clients(user).filter(pk=client.pk).exists()
+
+
+def skill_practices(user) -> set[int]:
+    """The practices ``user`` has a skill in (for :func:`may_complete` over many steps)."""
+    from thirdway.network.models import Practice
+
+    return set(Practice.objects.filter(skills__partner__user=user).values_list("pk", flat=True))
+
+
+def may_complete(user, step, practices: set[int] | None = None) -> bool:
+    """Whether ``user`` owns ``step`` enough to complete it: practice admins always; otherwise
+    the step's owner role (when it names one) and a skill in its owner practice (when it names
+    one).  A step that names neither is anyone's who works the client's runs.  ``practices``:
+    the user's :func:`skill_practices`, when the caller has them already."""
+    if not _active(user):
+        return False
+    if user.role == Role.PRACTICE_ADMIN:
+        return True
+    if step.owner_role and user.role != step.owner_role:
+        return False
+    if step.owner_practice_id is None:
+        return True
+    return step.owner_practice_id in (skill_practices(user) if practices is None else practices)
+
+
+def owner_text(step) -> str:
+    """Who owns ``step``, in words (``partners of Security``)."""
+    roles = {
+        Role.PRACTICE_ADMIN: "practice admins",
+        Role.PARTNER: "partners",
+        Role.ASSOCIATE: "associates",
+        Role.DESK: "desk agents",
+    }
+    who = roles.get(step.owner_role, "the people")
+    return f"{who} of {step.owner_practice.name}" if step.owner_practice_id else who

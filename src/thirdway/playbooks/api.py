@@ -19,10 +19,17 @@ from thirdway.playbooks.models import Playbook, PlaybookVersion, Run, Schedule
 
 router = Router()
 API = Source.API
-EvidenceName = Literal["none", "checkbox", "text", "value", "file"]
+EvidenceName = Literal["none", "checkbox", "text", "value", "file", "yes_no"]
+OperatorName = Literal["equals", "not_equals", "contains"]
 RoleName = Literal["", "practice_admin", "partner", "associate", "desk"]
 BuiltinName = Literal[tuple(sorted(library.BY_KEY))]  # type: ignore[valid-type]
 NETWORK_ONLY = "Only the network works with playbooks."
+
+
+class PlaybookConditionOut(Schema):
+    step: int
+    operator: str
+    value: str
 
 
 class PlaybookStepOut(Schema):
@@ -34,6 +41,20 @@ class PlaybookStepOut(Schema):
     expected_minutes: int
     evidence: str
     blocking: bool
+    condition: PlaybookConditionOut | None = Field(
+        description="The step applies only when this holds on an earlier step's evidence."
+    )
+    subplaybook_id: int | None = Field(description="The playbook this step runs, if any.")
+
+    @staticmethod
+    def resolve_condition(obj) -> dict | None:
+        if obj.condition_position is None:
+            return None
+        return {
+            "step": obj.condition_position,
+            "operator": obj.condition_operator,
+            "value": obj.condition_value,
+        }
 
 
 class PlaybookVersionOut(Schema):
@@ -75,6 +96,12 @@ class CopyIn(Payload, extra="forbid"):
     practice: Id
 
 
+class PlaybookConditionIn(Payload, extra="forbid"):
+    step: int = Field(ge=1, le=100, description="An earlier step that asks for evidence.")
+    operator: OperatorName
+    value: str = Field(min_length=1, max_length=200, description='Compared without case: "yes".')
+
+
 class StepIn(Payload, extra="forbid"):
     title: str = Field(max_length=200)
     instructions: str = Field("", max_length=5000)
@@ -83,6 +110,16 @@ class StepIn(Payload, extra="forbid"):
     expected_minutes: int = Field(60, ge=1, le=129_600)
     evidence: EvidenceName = "none"
     blocking: bool = False
+    condition: PlaybookConditionIn | None = None
+    subplaybook: Id | None = Field(None, description="A published playbook of the same practice.")
+
+    def for_service(self) -> dict:
+        data = self.model_dump()
+        condition = data.pop("condition") or {}
+        data["condition_step"] = condition.get("step")
+        data["condition_operator"] = condition.get("operator", "")
+        data["condition_value"] = condition.get("value", "")
+        return data
 
 
 def _staff(request: HttpRequest) -> None:
@@ -138,14 +175,14 @@ def copy_builtin(request: HttpRequest, payload: CopyIn):
 @router.post("/playbooks/{playbook_id}/steps", response={201: PlaybookStepOut})
 def add_step(request: HttpRequest, playbook_id: int, payload: StepIn):
     playbook = _playbook(request, playbook_id)
-    return Status(201, services.add_step(request.auth, playbook, payload.model_dump(), source=API))
+    return Status(201, services.add_step(request.auth, playbook, payload.for_service(), source=API))
 
 
 @router.put("/playbooks/{playbook_id}/steps/{position}", response=PlaybookStepOut)
 def replace_step(request: HttpRequest, playbook_id: int, position: int, payload: StepIn):
     """Replace the step at ``position`` of the draft (made from the published version)."""
     playbook = _playbook(request, playbook_id)
-    return services.update_step(request.auth, playbook, position, payload.model_dump(), source=API)
+    return services.update_step(request.auth, playbook, position, payload.for_service(), source=API)
 
 
 @router.delete("/playbooks/{playbook_id}/steps/{position}", response={204: None})
@@ -171,9 +208,23 @@ class RunStepOut(Schema):
     blocking: bool
     evidence_required: str
     ticket_number: str
+    state: Literal["open", "done", "not_applicable"]
     completed_at: dt.datetime | None
     completed_by: str
     evidence: str
+    not_applicable_at: dt.datetime | None
+    child_run_id: int | None = Field(description="The run this step started (a sub-playbook).")
+
+    @staticmethod
+    def resolve_state(obj) -> str:
+        if obj.not_applicable_at is not None:
+            return "not_applicable"
+        return "done" if obj.completed_at is not None else "open"
+
+    @staticmethod
+    def resolve_child_run_id(obj) -> int | None:
+        child = getattr(obj, "child_run", None)
+        return child.pk if child is not None else None
 
     @staticmethod
     def resolve_title(obj) -> str:
@@ -204,7 +255,17 @@ class RunOut(Schema):
     ticket_number: str
     started_at: dt.datetime
     completed_at: dt.datetime | None
+    parent_run_id: int | None = Field(description="For a sub-playbook's run: the run above.")
+    parent_step_position: int | None
     steps: list[RunStepOut]
+
+    @staticmethod
+    def resolve_parent_run_id(obj: Run) -> int | None:
+        return obj.parent_step.run_id if obj.parent_step_id else None
+
+    @staticmethod
+    def resolve_parent_step_position(obj: Run) -> int | None:
+        return obj.parent_step.position if obj.parent_step_id else None
 
     @staticmethod
     def resolve_version(obj: Run) -> int:
@@ -216,7 +277,7 @@ class RunOut(Schema):
 
     @staticmethod
     def resolve_steps(obj: Run) -> list:
-        return list(obj.steps.select_related("step", "ticket"))
+        return list(obj.steps.select_related("step", "ticket", "child_run"))
 
 
 class RunIn(Payload, extra="forbid"):
@@ -231,7 +292,9 @@ class CompleteIn(Payload, extra="forbid"):
 
 
 def _runs(request: HttpRequest):
-    return Run.objects.for_user(request.auth).select_related("version", "ticket", "client")
+    return Run.objects.for_user(request.auth).select_related(
+        "version", "ticket", "client", "parent_step"
+    )
 
 
 @router.get("/playbook-runs", response=list[RunOut])

@@ -14,7 +14,8 @@ CHECKBOX = "checkbox"
 TEXT = "text"
 VALUE = "value"
 FILE = "file"
-EVIDENCE_KINDS = (NONE, CHECKBOX, TEXT, VALUE, FILE)
+YES_NO = "yes_no"
+EVIDENCE_KINDS = (NONE, CHECKBOX, TEXT, VALUE, FILE, YES_NO)
 MAX_EVIDENCE = 5000
 MAX_REFERENCE = 500
 ALLOWED = {
@@ -23,6 +24,7 @@ ALLOWED = {
     TEXT: f"some text, up to {MAX_EVIDENCE} characters",
     VALUE: "a number, such as 12 or 99.5",
     FILE: f"a file reference (vault document, path or URL), {MAX_REFERENCE} characters at most",
+    YES_NO: "yes or no",
 }
 
 
@@ -42,6 +44,10 @@ def evidence_kept(kind: str, given: str | bool | None) -> str:
             return "checked"
         raise EvidenceRefused("Tick the box to confirm this step.", ALLOWED[CHECKBOX])
     text = "" if given is None or isinstance(given, bool) else str(given).strip()
+    if kind == YES_NO:
+        if text.lower() not in ("yes", "no"):
+            raise EvidenceRefused("Answer yes or no.", ALLOWED[YES_NO])
+        return text.lower()
     if not text:
         raise EvidenceRefused("This step needs evidence.", ALLOWED[kind])
     if kind == VALUE:

@@ -6,7 +6,13 @@ from django import forms
 
 from thirdway.network.models import Practice
 from thirdway.playbooks import library
-from thirdway.playbooks.models import Evidence, OwnerRole, ScheduleMakes
+from thirdway.playbooks.models import (
+    ConditionOperator,
+    Evidence,
+    OwnerRole,
+    Playbook,
+    ScheduleMakes,
+)
 
 
 class CopyBuiltinForm(forms.Form):
@@ -50,10 +56,39 @@ class StepForm(forms.Form):
     )
     evidence = forms.ChoiceField(choices=Evidence.choices, label="Evidence required")
     blocking = forms.BooleanField(required=False, label="Blocks the steps after it")
+    condition_step = forms.IntegerField(
+        min_value=1,
+        max_value=100,
+        required=False,
+        label="Only if step",
+        help_text="An earlier step that asks for evidence; leave empty: always applies.",
+    )
+    condition_operator = forms.ChoiceField(
+        choices=[("", "—"), *ConditionOperator.choices], required=False, label="Its answer"
+    )
+    condition_value = forms.CharField(
+        max_length=200, required=False, label="Value", help_text='e.g. "yes", or a number'
+    )
+    subplaybook = forms.ModelChoiceField(
+        queryset=Playbook.objects.none(),
+        required=False,
+        label="Runs the playbook",
+        help_text="A published playbook of the same practice: the step is done when its run is.",
+    )
+
+    def __init__(self, *args, playbook: Playbook, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["subplaybook"].queryset = (
+            Playbook.objects.filter(practice_id=playbook.practice_id)
+            .filter(versions__published_at__isnull=False)
+            .exclude(pk=playbook.pk)
+            .distinct()
+        )
 
     def data_for_service(self) -> dict:
         data = dict(self.cleaned_data)
         data["owner_practice"] = data["owner_practice"].pk if data["owner_practice"] else None
+        data["subplaybook"] = data["subplaybook"].pk if data["subplaybook"] else None
         return data
 
 
@@ -74,6 +109,12 @@ class EvidenceForm(forms.Form):
         super().__init__(*args, **kwargs)
         if kind == Evidence.CHECKBOX:
             self.fields["evidence"] = forms.BooleanField(required=False, label="Done and checked")
+        elif kind == Evidence.YES_NO:
+            self.fields["evidence"] = forms.ChoiceField(
+                required=False,
+                label="Answer",
+                choices=[("", "Choose"), ("yes", "Yes"), ("no", "No")],
+            )
         elif kind == Evidence.VALUE:
             self.fields["evidence"].label = "Value"
         elif kind == Evidence.FILE:

@@ -17,6 +17,8 @@ class BuiltinStep:
     evidence: str = "checkbox"
     blocking: bool = False
     owner_role: str = "partner"
+    # (earlier step's position, operator, value): the step applies only when it holds.
+    condition: tuple[int, str, str] | None = None
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,18 @@ BUILTINS: tuple[Builtin, ...] = (
                 "List every computer, server and network device.",
                 240,
                 "file",
+            ),
+            S(
+                "Needs remote access?",
+                "Ask whether the client's staff work from outside the office.",
+                10,
+                "yes_no",
+            ),
+            S(
+                "Set up the VPN",
+                "Configure the VPN and give remote staff their access.",
+                120,
+                condition=(3, "equals", "yes"),
             ),
             S("Credentials into the vault", "Store admin credentials in the client's vault.", 60),
             S("Monitoring agents deployed", "Install agents on servers; add checks.", 120, "value"),

@@ -35,6 +35,9 @@ class StepRow:
     blocking: bool
     completed_at: dt.datetime | None
     reopens: int = 0
+    # When it became not applicable (its condition was false): not done, not over, but it
+    # holds no later step from then on.
+    not_applicable_at: dt.datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -94,9 +97,11 @@ def nearest_rank(values: Sequence[float], percent: int) -> float | None:
 def workable_at(run: RunRow, step: StepRow) -> dt.datetime:
     """When ``step`` could be worked: the start, or the last blocking step before it done."""
     moments = [
-        s.completed_at
+        settled
         for s in run.steps
-        if s.position < step.position and s.blocking and s.completed_at is not None
+        if s.position < step.position and s.blocking
+        for settled in (s.completed_at or s.not_applicable_at,)
+        if settled is not None
     ]
     return max([run.started_at, *moments])
 
@@ -284,6 +289,7 @@ def load(playbook: Any) -> list[VersionFigures]:
                 rs.step.blocking,
                 rs.completed_at,
                 rs.reopen_count,
+                rs.not_applicable_at,
             )
         )
     scores: dict[int, list[int]] = {pk: [] for pk in runs}

@@ -12,7 +12,7 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from thirdway.playbooks import engine, library
+from thirdway.playbooks import branching, engine, library
 from thirdway.playbooks.access import (
     PlaybookQuerySet,
     RunQuerySet,
@@ -27,6 +27,13 @@ class Evidence(models.TextChoices):
     TEXT = engine.TEXT, "Text"
     VALUE = engine.VALUE, "Value (a number)"
     FILE = engine.FILE, "File reference"
+    YES_NO = engine.YES_NO, "Yes or no"
+
+
+class ConditionOperator(models.TextChoices):
+    EQUALS = branching.EQUALS, "equals"
+    NOT_EQUALS = branching.NOT_EQUALS, "does not equal"
+    CONTAINS = branching.CONTAINS, "contains"
 
 
 class OwnerRole(models.TextChoices):
@@ -99,6 +106,20 @@ class PlaybookStep(models.Model):
     )
     evidence = models.CharField(max_length=10, choices=Evidence.choices, default=Evidence.NONE)
     blocking = models.BooleanField(default=False)
+    # Applies only when the evidence of the earlier step at ``condition_position`` compares so.
+    condition_position = models.PositiveIntegerField(null=True, blank=True)
+    condition_operator = models.CharField(
+        max_length=12, choices=ConditionOperator.choices, blank=True
+    )
+    condition_value = models.CharField(max_length=branching.MAX_CONDITION_VALUE, blank=True)
+    # Runs this playbook (of the same practice) as a run of its own; done when that run is.
+    subplaybook = models.ForeignKey(
+        "playbooks.Playbook",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="used_as_step",
+    )
 
     class Meta:
         ordering = ["version", "position"]
@@ -108,6 +129,14 @@ class PlaybookStep(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    @property
+    def condition_words(self) -> str:
+        """``step 3 equals "yes"``: the condition in words (empty without one)."""
+        if self.condition_position is None:
+            return ""
+        operator = dict(ConditionOperator.choices).get(self.condition_operator, "?")
+        return f'step {self.condition_position} {operator} "{self.condition_value}"'
 
 
 class Run(models.Model):
@@ -127,6 +156,15 @@ class Run(models.Model):
     schedule = models.ForeignKey(
         "playbooks.Schedule", null=True, blank=True, on_delete=models.SET_NULL, related_name="runs"
     )
+    # A run started by a step of another run (a sub-playbook); it completes that step.
+    parent_step = models.OneToOneField(
+        "playbooks.RunStep",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="child_run",
+    )
+    depth = models.PositiveSmallIntegerField(default=1)
 
     objects = RunQuerySet.as_manager()
 
@@ -150,6 +188,8 @@ class RunStep(models.Model):
     )
     completed_by_label = models.CharField(max_length=200, blank=True)
     evidence = models.TextField(max_length=engine.MAX_EVIDENCE, blank=True)
+    # Settled without work: its condition on an earlier answer was false.
+    not_applicable_at = models.DateTimeField(null=True, blank=True)
 
     objects = RunStepQuerySet.as_manager()
 
@@ -161,6 +201,11 @@ class RunStep(models.Model):
 
     def __str__(self) -> str:
         return self.step.title
+
+    @property
+    def settled(self) -> bool:
+        """Done, or not applicable: either way it holds no later step."""
+        return self.completed_at is not None or self.not_applicable_at is not None
 
 
 class RunEvent(models.Model):

@@ -6,6 +6,7 @@ through the tickets room, so steps are dispatched and SLA-timed like any ticket.
 
 from __future__ import annotations
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
@@ -13,10 +14,9 @@ from thirdway.access import find_visible
 from thirdway.accounts import services as accounts
 from thirdway.accounts.models import Role, User
 from thirdway.audit.services import record
-from thirdway.clients.models import Client
 from thirdway.errors import invalid, require
 from thirdway.network.models import Practice
-from thirdway.playbooks import engine, library
+from thirdway.playbooks import branching, library, runs, step_rules
 from thirdway.playbooks.access import can_edit, can_work
 from thirdway.playbooks.models import (
     Evidence,
@@ -27,12 +27,8 @@ from thirdway.playbooks.models import (
     Run,
     RunEvent,
     RunFeedback,
-    RunStep,
     StepReopen,
 )
-from thirdway.tickets import services as tickets
-from thirdway.tickets.lifecycle import Status
-from thirdway.tickets.models import LinkKind, TicketType
 
 PLAYBOOKS_USERNAME = "playbooks"
 STEP_FIELDS = ("title", "instructions", "owner_practice", "owner_role", "expected_minutes")
@@ -49,8 +45,7 @@ def playbooks_actor() -> User:
     )
 
 
-def _label(actor) -> str:
-    return (actor.get_full_name() or actor.get_username()) if actor else "Thirdway"
+_label = runs.label
 
 
 # --- templates ---------------------------------------------------------------------------------
@@ -109,6 +104,9 @@ def copy_builtin(actor, key: str, *, practice_id, source: str) -> Playbook:
             expected_minutes=s.expected_minutes,
             evidence=s.evidence,
             blocking=s.blocking,
+            condition_position=s.condition[0] if s.condition else None,
+            condition_operator=s.condition[1] if s.condition else "",
+            condition_value=s.condition[2] if s.condition else "",
         )
         for n, s in enumerate(builtin.steps, start=1)
     )
@@ -135,8 +133,8 @@ def _draft(actor, playbook: Playbook) -> PlaybookVersion:
     return draft
 
 
-def _step_values(data: dict) -> dict:
-    values = {}
+def _step_values(data: dict, playbook: Playbook) -> dict:
+    values = _branch_values(data, playbook)
     if "title" in data:
         values["title"] = str(data["title"] or "").strip()
         if not values["title"] or len(values["title"]) > 200:
@@ -164,14 +162,67 @@ def _step_values(data: dict) -> dict:
     return values
 
 
+def _branch_values(data: dict, playbook: Playbook) -> dict:
+    """The condition and sub-playbook of a step, shaped; ``step_rules`` judges them once the
+    draft holds them (a condition reads the other steps)."""
+    values: dict = {}
+    if "subplaybook" in data:
+        values["subplaybook"] = _subplaybook(playbook, data["subplaybook"])
+    if "condition_step" not in data:
+        return values
+    position = data["condition_step"]
+    if position is None:
+        return values | {
+            "condition_position": None,
+            "condition_operator": "",
+            "condition_value": "",
+        }
+    if (
+        isinstance(position, bool)
+        or not isinstance(position, int)
+        or not 1 <= position <= MAX_STEPS
+    ):
+        raise invalid("condition_step", "Out of range.", f"1 to {MAX_STEPS}, or no condition")
+    operator = str(data.get("condition_operator") or "")
+    if operator not in branching.OPERATORS:
+        raise invalid("condition_operator", "Unknown comparison.", ", ".join(branching.OPERATORS))
+    value = str(data.get("condition_value") or "").strip()
+    if not value or len(value) > branching.MAX_CONDITION_VALUE:
+        raise invalid(
+            "condition_value",
+            "Say what to compare the answer with.",
+            f"1 to {branching.MAX_CONDITION_VALUE} characters",
+        )
+    return values | {
+        "condition_position": position,
+        "condition_operator": operator,
+        "condition_value": value,
+    }
+
+
+def _subplaybook(playbook: Playbook, pid) -> Playbook | None:
+    if pid is None:
+        return None
+    found = Playbook.objects.filter(pk=pid, practice_id=playbook.practice_id).first()
+    if found is None or found.pk == playbook.pk:
+        what = "itself" if found is not None else f"playbook {pid} in {playbook.practice.name}"
+        raise invalid(
+            "subplaybook",
+            f"A step cannot run {what}.",
+            "a published playbook of the same practice, other than this one",
+        )
+    return found
+
+
 @transaction.atomic
 def add_step(actor, playbook: Playbook, data: dict, *, source: str) -> PlaybookStep:
-    values = _step_values({"title": data.get("title"), **data})
+    values = _step_values({"title": data.get("title"), **data}, playbook)
     draft = _draft(actor, playbook)
     count = draft.steps.count()
     if count >= MAX_STEPS:
         raise invalid("steps", f"A playbook has at most {MAX_STEPS} steps.", "fewer steps")
     step = PlaybookStep.objects.create(version=draft, position=count + 1, **values)
+    step_rules.check_version(playbook, draft)
     record(
         actor, "playbook.step_add", playbook, source=source, changes={"step": [None, step.title]}
     )
@@ -187,11 +238,13 @@ def _step_at(draft: PlaybookVersion, position: int) -> PlaybookStep:
 
 @transaction.atomic
 def update_step(actor, playbook: Playbook, position: int, data: dict, *, source: str):
-    values = _step_values(data)
-    step = _step_at(_draft(actor, playbook), position)
+    values = _step_values(data, playbook)
+    draft = _draft(actor, playbook)
+    step = _step_at(draft, position)
     for name, value in values.items():
         setattr(step, name, value)
     step.save()
+    step_rules.check_version(playbook, draft)
     record(
         actor,
         "playbook.step_update",
@@ -206,6 +259,13 @@ def update_step(actor, playbook: Playbook, position: int, data: dict, *, source:
 def remove_step(actor, playbook: Playbook, position: int, *, source: str) -> None:
     draft = _draft(actor, playbook)
     step = _step_at(draft, position)
+    readers = draft.steps.filter(condition_position=position).values_list("position", flat=True)
+    if readers:
+        raise invalid(
+            "position",
+            f"Step {position} is read by the condition of step {', '.join(map(str, readers))}.",
+            "change or remove that condition first",
+        )
     step.delete()
     _renumber(list(draft.steps.order_by("position")))
     record(
@@ -225,6 +285,15 @@ def move_step(actor, playbook: Playbook, position: int, offset: int, *, source: 
         )
     steps[index], steps[target] = steps[target], steps[index]
     _renumber(steps)
+    try:
+        step_rules.check_version(playbook, draft)
+    except ValidationError as error:
+        # A condition would read a later step: say so on the move itself.
+        raise invalid(
+            "offset",
+            f"Step {position} cannot move there: " + " ".join(error.messages),
+            "a move that keeps every condition on an earlier step",
+        ) from None
     record(
         actor,
         "playbook.step_move",
@@ -236,9 +305,11 @@ def move_step(actor, playbook: Playbook, position: int, offset: int, *, source: 
 
 def _renumber(steps: list[PlaybookStep]) -> None:
     # Two passes: positions are unique per version, so move out of the way first.
+    moves = {step.position: n for n, step in enumerate(steps, start=1)}
     for n, step in enumerate(steps, start=1):
         step.position = 10_000 + n
-    PlaybookStep.objects.bulk_update(steps, ["position"])
+        step.condition_position = branching.renumbered(step.condition_position, moves)
+    PlaybookStep.objects.bulk_update(steps, ["position", "condition_position"])
     for n, step in enumerate(steps, start=1):
         step.position = n
     PlaybookStep.objects.bulk_update(steps, ["position"])
@@ -253,6 +324,7 @@ def publish(actor, playbook: Playbook, *, source: str) -> PlaybookVersion:
         raise invalid("version", "There is no draft to publish.", "edit a step first")
     if not draft.steps.exists():
         raise invalid("steps", "A playbook needs at least one step.", "add a step")
+    step_rules.check_version(playbook, draft)
     draft.published_at = timezone.now()
     draft.save(update_fields=["published_at"])
     record(
@@ -265,185 +337,12 @@ def publish(actor, playbook: Playbook, *, source: str) -> PlaybookVersion:
     return draft
 
 
-# --- runs --------------------------------------------------------------------------------------
+# --- runs (in runs.py; named here for the callers of the services) ---------------------------
 
-
-def _body(step: PlaybookStep, playbook: Playbook) -> str:
-    owner = step.owner_practice.name if step.owner_practice else OwnerRole(step.owner_role).label
-    lines = [
-        step.instructions or step.title,
-        "",
-        f"Playbook: {playbook.name}, step {step.position}.",
-        f"Owner: {owner}. Expected: {step.expected_minutes} min. "
-        f"Evidence: {Evidence(step.evidence).label}." + (" Blocking." if step.blocking else ""),
-    ]
-    return "\n".join(lines)
-
-
-@transaction.atomic
-def start_run(actor, playbook: Playbook, client: Client, *, source: str, schedule=None) -> Run:
-    """Open the parent ticket and one child ticket per step of the published version."""
-    require(can_work(actor, client), "Only the network serving this client starts playbooks.")
-    version = playbook.published()
-    if version is None:
-        raise invalid("playbook", "This playbook has no published version.", "publish it first")
-    steps = list(version.steps.select_related("owner_practice").order_by("position"))
-    practice_id = playbook.practice_id
-    parent = tickets.create_ticket(
-        actor,
-        client,
-        subject=f"{playbook.name} · {client.name}"[:250],
-        body_text=playbook.description or playbook.name,
-        practice_id=practice_id,
-        type=TicketType.MAINTENANCE if schedule else TicketType.SERVICE_REQUEST,
-        source=source,
-    )
-    run = Run.objects.create(
-        playbook=playbook,
-        version=version,
-        client=client,
-        ticket=parent,
-        started_by=actor,
-        started_at=timezone.now(),
-        schedule=schedule,
-    )
-    for step in steps:
-        child = tickets.create_ticket(
-            actor,
-            client,
-            subject=f"{step.position}. {step.title}"[:250],
-            body_text=_body(step, playbook),
-            practice_id=step.owner_practice_id or practice_id,
-            type=TicketType.SERVICE_REQUEST,
-            source=source,
-        )
-        tickets.link(actor, parent, child, LinkKind.PARENT, source=source)
-        RunStep.objects.create(run=run, step=step, position=step.position, ticket=child)
-    _event(run, actor, f"Started {playbook.name} v{version.number} for {client.name}.")
-    record(actor, "playbook.run_start", run, source=source, scope=f"client:{client.pk}")
-    return run
-
-
-def _event(run: Run, actor, text: str) -> None:
-    RunEvent.objects.create(run=run, at=timezone.now(), actor_label=_label(actor), text=text)
-
-
-def _lock_step(run_step: RunStep) -> RunStep:
-    return (
-        RunStep.objects.select_for_update()
-        .select_related("step", "run", "ticket")
-        .get(pk=run_step.pk)
-    )
-
-
-@transaction.atomic
-def complete_step(actor, run_step: RunStep, *, evidence=None, source: str) -> RunStep:
-    """Mark a step done with its evidence, resolving its ticket (and the run's, at the end).
-
-    Refused without the evidence the step asks for, or while an earlier blocking step is open.
-    """
-    run = run_step.run
-    require(can_work(actor, run.client), "Only the network serving this client works its steps.")
-    run_step = _lock_step(run_step)
-    if run_step.completed_at is not None:
-        raise invalid("step", "This step is done already.", "a step not yet done")
-    try:
-        kept = engine.evidence_kept(run_step.step.evidence, evidence)
-    except engine.EvidenceRefused as refused:
-        raise invalid("evidence", refused.problem, refused.allowed) from None
-    states = [
-        engine.StepState(s.position, s.step.title, s.step.blocking, s.completed_at is not None)
-        for s in run.steps.select_related("step")
-    ]
-    held = engine.holding(states, run_step.position)
-    if held is not None:
-        raise invalid(
-            "step",
-            f"Step {held.position} ({held.title}) blocks the steps after it.",
-            f"complete step {held.position} first",
-        )
-    run_step.completed_at = timezone.now()
-    run_step.completed_by = actor
-    run_step.completed_by_label = _label(actor)
-    run_step.evidence = kept
-    run_step.save(update_fields=["completed_at", "completed_by", "completed_by_label", "evidence"])
-    _resolve(actor, run_step.ticket, f"Step done. Evidence: {kept or '—'}", source)
-    said = f": {kept}" if kept else ""
-    _event(run, actor, f"Completed step {run_step.position} ({run_step.step.title}){said}.")
-    record(
-        actor,
-        "playbook.step_complete",
-        run,
-        source=source,
-        scope=f"client:{run.client_id}",
-        changes={"step": [None, run_step.position], "evidence": [None, kept]},
-    )
-    if not run.steps.filter(completed_at=None).exists():
-        run.completed_at = timezone.now()
-        run.save(update_fields=["completed_at"])
-        _resolve(actor, run.ticket, "Every step of the playbook is done.", source)
-        _event(run, actor, "All steps done; the run is complete.")
-    return run_step
-
-
-def _resolve(actor, ticket, text: str, source: str) -> None:
-    ticket.refresh_from_db()
-    if ticket.status in (Status.RESOLVED, Status.CLOSED):
-        return
-    tickets.note(actor, ticket, body_text=text, source=source)
-    tickets.change_status(actor, ticket, Status.RESOLVED, source=source)
-
-
-MAX_REASON = 1000
+start_run = runs.start_run
+complete_step = runs.complete_step
+reopen_step = runs.reopen_step
 MAX_COMMENT = 1000
-
-
-def _reopen_ticket(actor, ticket, text: str, source: str) -> None:
-    ticket.refresh_from_db()
-    tickets.note(actor, ticket, body_text=text, source=source)
-    if ticket.status == Status.RESOLVED:
-        tickets.change_status(actor, ticket, Status.IN_PROGRESS, source=source)
-
-
-@transaction.atomic
-def reopen_step(actor, run_step: RunStep, *, reason: str, source: str) -> RunStep:
-    """Open a completed step again (rework), with the reason; the run is no longer complete."""
-    run = run_step.run
-    require(can_work(actor, run.client), "Only the network serving this client works its steps.")
-    reason = str(reason or "").strip()
-    if not reason or len(reason) > MAX_REASON:
-        raise invalid("reason", "Say why the step is reopened.", f"1 to {MAX_REASON} characters")
-    run_step = _lock_step(run_step)
-    if run_step.completed_at is None:
-        raise invalid("step", "This step is not done.", "a completed step")
-    StepReopen.objects.create(
-        run_step=run_step,
-        at=timezone.now(),
-        by=actor,
-        reason=reason,
-        was_completed_at=run_step.completed_at,
-    )
-    run_step.completed_at = None
-    run_step.completed_by = None
-    run_step.completed_by_label = ""
-    run_step.evidence = ""
-    run_step.save(update_fields=["completed_at", "completed_by", "completed_by_label", "evidence"])
-    _reopen_ticket(actor, run_step.ticket, f"Step reopened: {reason}", source)
-    run = Run.objects.select_for_update().get(pk=run.pk)
-    if run.completed_at is not None:
-        run.completed_at = None
-        run.save(update_fields=["completed_at"])
-        _reopen_ticket(actor, run.ticket, f"Step {run_step.position} reopened.", source)
-    _event(run, actor, f"Reopened step {run_step.position} ({run_step.step.title}): {reason}")
-    record(
-        actor,
-        "playbook.step_reopen",
-        run,
-        source=source,
-        scope=f"client:{run.client_id}",
-        changes={"step": [run_step.position, None], "reason": [None, reason]},
-    )
-    return run_step
 
 
 def participants(run: Run) -> set[int]:

@@ -14,7 +14,14 @@ from thirdway.audit.models import Source
 from thirdway.clients.models import Client
 from thirdway.network.models import Practice
 from thirdway.playbooks import metrics, schedules, services
-from thirdway.playbooks.access import can_edit, can_work, practice_ids
+from thirdway.playbooks.access import (
+    can_edit,
+    can_work,
+    may_complete,
+    owner_text,
+    practice_ids,
+    skill_practices,
+)
 from thirdway.playbooks.forms import (
     CopyBuiltinForm,
     EvidenceForm,
@@ -100,9 +107,9 @@ def playbook_detail(request: HttpRequest, playbook_id: int) -> HttpResponse:
     draft, published = playbook.draft(), playbook.published()
     shown = draft or published
     editable = can_edit(request.user, playbook)
-    form = StepForm(prefix="step")
+    form = StepForm(prefix="step", playbook=playbook)
     if request.method == "POST" and editable:
-        form = StepForm(request.POST, prefix="step")
+        form = StepForm(request.POST, prefix="step", playbook=playbook)
         if form.is_valid():
             try:
                 services.add_step(request.user, playbook, form.data_for_service(), source=WEB)
@@ -117,7 +124,7 @@ def playbook_detail(request: HttpRequest, playbook_id: int) -> HttpResponse:
         {
             "playbook": playbook,
             "shown": shown,
-            "steps": shown.steps.select_related("owner_practice") if shown else [],
+            "steps": shown.steps.select_related("owner_practice", "subplaybook") if shown else [],
             "draft": draft,
             "published": published,
             "editable": editable,
@@ -149,10 +156,14 @@ def step_edit(request: HttpRequest, playbook_id: int, position: int) -> HttpResp
             "expected_minutes",
             "evidence",
             "blocking",
+            "condition_operator",
+            "condition_value",
         )
     }
     initial["owner_practice"] = step.owner_practice_id
-    form = StepForm(request.POST or None, initial=initial)
+    initial["condition_step"] = step.condition_position
+    initial["subplaybook"] = step.subplaybook_id
+    form = StepForm(request.POST or None, initial=initial, playbook=playbook)
     if request.method == "POST" and form.is_valid():
         try:
             services.update_step(
@@ -271,16 +282,31 @@ def run_detail(request: HttpRequest, run_id: int) -> HttpResponse:
 def _run_page(request, run, *, failed_pk=None, failed_form=None, feedback_form=None):
     working = can_work(request.user, run.client)
     rows = []
-    for run_step in run.steps.select_related("step", "ticket", "step__owner_practice"):
-        form = None
-        if working and run_step.completed_at is None:
+    practices = skill_practices(request.user) if working else set()
+    for run_step in run.steps.select_related(
+        "step", "ticket", "step__owner_practice", "step__subplaybook", "child_run"
+    ):
+        step, form = run_step.step, None
+        owned = working and may_complete(request.user, step, practices)
+        if working and owned and not run_step.settled and not step.subplaybook_id:
             form = (
                 failed_form
                 if run_step.pk == failed_pk
-                else EvidenceForm(kind=run_step.step.evidence, prefix=f"s{run_step.pk}")
+                else EvidenceForm(kind=step.evidence, prefix=f"s{run_step.pk}")
             )
-        rows.append({"run_step": run_step, "step": run_step.step, "form": form})
+        child = getattr(run_step, "child_run", None)
+        rows.append(
+            {
+                "run_step": run_step,
+                "step": step,
+                "form": form,
+                "owned": owned,
+                "owner": owner_text(step),
+                "child": child,
+            }
+        )
     done = sum(1 for row in rows if row["run_step"].completed_at)
+    not_applicable = sum(1 for row in rows if row["run_step"].not_applicable_at)
     feedback = list(run.feedback.all())
     may_give = (
         run.completed_at is not None
@@ -295,7 +321,10 @@ def _run_page(request, run, *, failed_pk=None, failed_form=None, feedback_form=N
             "run": run,
             "rows": rows,
             "done": done,
-            "total": len(rows),
+            "not_applicable": not_applicable,
+            "total": len(rows) - not_applicable,
+            "settled": done + not_applicable,
+            "parent_step": run.parent_step,
             "working": working,
             "feedback": feedback,
             "feedback_form": (feedback_form or FeedbackForm(prefix="fb")) if may_give else None,

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -115,6 +116,20 @@ def _record_override(actor, ticket: Ticket, partner: Partner | None, reason: str
     )
 
 
+# Rooms above tickets (playbooks: a step's ticket resolved from the desk completes the step)
+# register here at start-up, so tickets imports none of them.  Each is called by
+# ``change_status`` in its transaction, after the change: one that raises refuses the change,
+# and it rolls back whole.
+StatusHook = Callable[[Any, Ticket, str, Status, str], None]
+_STATUS_HOOKS: list[StatusHook] = []
+
+
+def on_status_change(hook: StatusHook) -> None:
+    """Call ``hook(actor, ticket, before, target, source)`` after each status change."""
+    if hook not in _STATUS_HOOKS:
+        _STATUS_HOOKS.append(hook)
+
+
 @transaction.atomic
 def change_status(
     actor, ticket: Ticket, status: str, *, reason: str = "", force: bool = False, source: str
@@ -122,7 +137,8 @@ def change_status(
     """Move the ticket along its lifecycle; refused moves list the allowed ones.
 
     A parent cannot be resolved or closed while a child is open, unless forced with a reason.
-    Client contacts may only close their own organisation's tickets.
+    Client contacts may only close their own organisation's tickets.  The rooms registered
+    with :func:`on_status_change` are told, and may refuse.
     """
     closing_own = can_reply_as_client(actor, ticket) and status == Status.CLOSED
     if not can_work_on(actor, ticket) and not closing_own:
@@ -131,7 +147,11 @@ def change_status(
     target = lifecycle.check_transition(ticket.status, status)
     if target in (Status.RESOLVED, Status.CLOSED):
         _check_children(ticket, force, reason)
-    return _set_status(actor, ticket, target, reason, source)
+    before = ticket.status
+    _set_status(actor, ticket, target, reason, source)
+    for hook in _STATUS_HOOKS:
+        hook(actor, ticket, before, target, source)
+    return ticket
 
 
 def _check_children(ticket: Ticket, force: bool, reason: str) -> None:
