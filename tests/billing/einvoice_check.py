@@ -42,7 +42,9 @@ class Failure:
 def shipped(relative: str) -> Path:
     path = RULES / relative
     if not path.is_file():
-        raise FileNotFoundError(f"The rule file {path} is missing: the check cannot run without it.")
+        raise FileNotFoundError(
+            f"The rule file {path} is missing: the check cannot run without it."
+        )
     return path
 
 
@@ -55,7 +57,11 @@ def schema_errors(xml: bytes, syntax: Syntax) -> list[str]:
     """The schema's complaints, against the schema of the document's root element."""
     document = etree.fromstring(xml)
     local = etree.QName(document).localname
-    chosen = next(name for name in syntax.schemas if local in name) if syntax is UBL else syntax.schemas[0]
+    chosen = (
+        next(name for name in syntax.schemas if local in name)
+        if syntax is UBL
+        else syntax.schemas[0]
+    )
     schema = _schema(chosen)
     if schema.validate(document):
         return []

@@ -15,7 +15,6 @@ from django.core.validators import MaxValueValidator, MinValueValidator, RegexVa
 from django.db import models
 from django.db.models import Q
 
-from thirdway.network.places import validate_country
 from thirdway.billing.access import (
     BlockNoticeQuerySet,
     ContractQuerySet,
@@ -23,6 +22,7 @@ from thirdway.billing.access import (
     TimeEntryQuerySet,
     TimesheetQuerySet,
 )
+from thirdway.network.places import validate_country
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 PERCENT = {

@@ -6,50 +6,84 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('billing', '0005_account_unique_on_every_database'),
+        ("billing", "0005_account_unique_on_every_database"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='billingsettings',
-            name='city',
+            model_name="billingsettings",
+            name="city",
             field=models.CharField(blank=True, max_length=100),
         ),
         migrations.AddField(
-            model_name='billingsettings',
-            name='country',
-            field=models.CharField(blank=True, help_text='ISO 3166-1 alpha-2.', max_length=2, validators=[thirdway.network.places.validate_country]),
+            model_name="billingsettings",
+            name="country",
+            field=models.CharField(
+                blank=True,
+                help_text="ISO 3166-1 alpha-2.",
+                max_length=2,
+                validators=[thirdway.network.places.validate_country],
+            ),
         ),
         migrations.AddField(
-            model_name='billingsettings',
-            name='iban',
-            field=models.CharField(blank=True, help_text="Printed on invoices, and the e-invoice's credit transfer account.", max_length=34, validators=[django.core.validators.RegexValidator('^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$', 'an IBAN in capitals without spaces, e.g. FR7630006000011234567890189')], verbose_name='IBAN'),
+            model_name="billingsettings",
+            name="iban",
+            field=models.CharField(
+                blank=True,
+                help_text="Printed on invoices, and the e-invoice's credit transfer account.",
+                max_length=34,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$",
+                        "an IBAN in capitals without spaces, e.g. FR7630006000011234567890189",
+                    )
+                ],
+                verbose_name="IBAN",
+            ),
         ),
         migrations.AddField(
-            model_name='billingsettings',
-            name='legal_name',
-            field=models.CharField(blank=True, help_text="The name invoices bear (the practice's if empty).", max_length=200),
+            model_name="billingsettings",
+            name="legal_name",
+            field=models.CharField(
+                blank=True,
+                help_text="The name invoices bear (the practice's if empty).",
+                max_length=200,
+            ),
         ),
         migrations.AddField(
-            model_name='billingsettings',
-            name='payment_days',
-            field=models.PositiveSmallIntegerField(default=30, help_text='Days from the issue date to the due date (0 to 365).', validators=[django.core.validators.MaxValueValidator(365)]),
+            model_name="billingsettings",
+            name="payment_days",
+            field=models.PositiveSmallIntegerField(
+                default=30,
+                help_text="Days from the issue date to the due date (0 to 365).",
+                validators=[django.core.validators.MaxValueValidator(365)],
+            ),
         ),
         migrations.AddField(
-            model_name='billingsettings',
-            name='postcode',
+            model_name="billingsettings",
+            name="postcode",
             field=models.CharField(blank=True, max_length=20),
         ),
         migrations.AddField(
-            model_name='billingsettings',
-            name='street',
+            model_name="billingsettings",
+            name="street",
             field=models.CharField(blank=True, max_length=150),
         ),
         migrations.AddField(
-            model_name='billingsettings',
-            name='vat_id',
-            field=models.CharField(blank=True, help_text='the country code and number, capitals and digits only, e.g. FR40303265045', max_length=20, validators=[django.core.validators.RegexValidator('^[A-Z]{2}[A-Z0-9]{2,18}$', 'the country code and number, capitals and digits only, e.g. FR40303265045')], verbose_name='VAT identifier'),
+            model_name="billingsettings",
+            name="vat_id",
+            field=models.CharField(
+                blank=True,
+                help_text="the country code and number, capitals and digits only, e.g. FR40303265045",
+                max_length=20,
+                validators=[
+                    django.core.validators.RegexValidator(
+                        "^[A-Z]{2}[A-Z0-9]{2,18}$",
+                        "the country code and number, capitals and digits only, e.g. FR40303265045",
+                    )
+                ],
+                verbose_name="VAT identifier",
+            ),
         ),
     ]
