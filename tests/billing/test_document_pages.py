@@ -12,9 +12,7 @@ from .documents import approve, drafts, seller_settings
 
 STAFF_SEES = {"admin": {"acme", "globex"}, "partner": {"acme"}, "other_partner": {"globex"}}
 PORTAL_SEES = {"client_admin": {"acme"}, "other_client_admin": {"globex"}}
-ROLES = sorted(
-    {*STAFF_SEES, *PORTAL_SEES, "associate", "desk", "client_user", "other_client_user"}
-)
+ROLES = sorted({*STAFF_SEES, *PORTAL_SEES, "associate", "desk", "client_user", "other_client_user"})
 
 
 def page_url(invoice, kind: str) -> str:
@@ -26,9 +24,7 @@ def portal_url(invoice, kind: str) -> str:
 
 
 @pytest.mark.parametrize("role", ROLES)
-def test_each_role_downloads_from_the_invoice_page_only_what_it_sees(
-    cast, invoices, web_as, role
-):
+def test_each_role_downloads_from_the_invoice_page_only_what_it_sees(cast, invoices, web_as, role):
     client = web_as(getattr(cast, role))
     seen = STAFF_SEES.get(role, set()) | PORTAL_SEES.get(role, set())
     for name in ("acme", "globex"):
@@ -51,6 +47,11 @@ def test_the_portal_lists_and_serves_a_client_admins_own_invoices_only(
         for kind in ("pdf", "facturx", "ubl"):
             answer = client.get(portal_url(invoice, kind))
             assert answer.status_code == (200 if name in seen else 404), (name, kind)
+
+
+def test_the_portal_home_links_a_client_admin_to_the_invoices(cast, web_as):
+    assert "/portal/invoices/" in web_as(cast.client_admin).get("/portal/").content.decode()
+    assert "/portal/invoices/" not in web_as(cast.client_user).get("/portal/").content.decode()
 
 
 def test_the_invoice_page_offers_the_three_downloads(cast, invoices, web_as):
