@@ -1,6 +1,6 @@
 """What an invoice document says, read once from the database into plain values: the seller
 (the practice's billing settings), the buyer (the client), the lines, VAT per category and
-the totals.  The PDF, CII and UBL writers take these and import no model.
+the totals.  The PDF, CII and UBL writers take these and query nothing.
 
 A draft has no number and no document (409).  An EN 16931 e-invoice also needs the seller's
 country and VAT identifier, and for reverse charge the buyer's; without them it is refused
