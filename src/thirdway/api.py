@@ -20,6 +20,7 @@ from ninja.security import HttpBearer, SessionAuth
 from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
 from thirdway.billing.api import router as billing_router
+from thirdway.billing.documents_api import router as invoice_documents_router
 from thirdway.billing.statements_api import router as statements_router
 from thirdway.clients.api import router as clients_router
 from thirdway.insights.api import router as insights_router
@@ -129,6 +130,10 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("post", "/timesheets/{sheet_id}/approve"): {409: (RefusedMoveOut,)},
     ("post", "/timesheets/{sheet_id}/reject"): {409: (RefusedMoveOut,)},
     ("get", "/billing/drift"): {403: (ErrorOut,)},  # practice admins only
+    # a draft has no document; an e-invoice needs the practice's VAT identifier and country
+    ("get", "/invoices/{invoice_id}/pdf"): {409: (RefusedMoveOut,)},
+    ("get", "/invoices/{invoice_id}/facturx"): {409: (RefusedMoveOut, ErrorOut)},
+    ("get", "/invoices/{invoice_id}/ubl"): {409: (RefusedMoveOut, ErrorOut)},
     ("post", "/monitoring/alertmanager"): {401: (ErrorOut,)},  # the client's intake token
     ("post", "/monitoring/agent/enrol"): {401: (ErrorOut,)},  # the enrolment token
     ("get", "/insights/figures"): {404: (ErrorOut,)},  # figures the viewer may not read
@@ -244,6 +249,7 @@ api.add_router("/", vault_router, tags=["vault"])
 api.add_router("/", vault_files_router, tags=["vault"])
 api.add_router("/", billing_router, tags=["billing"])
 api.add_router("/", statements_router, tags=["billing"])
+api.add_router("/", invoice_documents_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])
 api.add_router("/", monitoring_intake_router, tags=["monitoring"])

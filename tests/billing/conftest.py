@@ -12,6 +12,8 @@ from thirdway.audit.models import Source
 from thirdway.billing import services
 from thirdway.billing.models import Contract, ContractLine
 
+from .documents import invoices  # noqa: F401  (the approved invoices of the document tests)
+
 D = Decimal
 MONTH = dt.date(2026, 11, 1)
 

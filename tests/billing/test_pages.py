@@ -264,6 +264,7 @@ def test_split_rules_that_do_not_add_up_are_refused_beside_the_field(cast, web_a
         "network": "5",
         "desk_fee": "5",
         "referral": "0",
+        "payment_days": "30",
     }
     html = browser.post(url, form).content.decode()
     assert "add up to 110" in html and 'class="field invalid"' in html

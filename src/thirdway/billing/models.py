@@ -11,7 +11,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -22,6 +22,7 @@ from thirdway.billing.access import (
     TimeEntryQuerySet,
     TimesheetQuerySet,
 )
+from thirdway.network.places import validate_country
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 PERCENT = {
@@ -30,6 +31,8 @@ PERCENT = {
     "validators": [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
 }
 NOT_NEGATIVE = [MinValueValidator(Decimal(0))]
+VAT_ID_ALLOWED = "the country code and number, capitals and digits only, e.g. FR40303265045"
+IBAN_ALLOWED = "an IBAN in capitals without spaces, e.g. FR7630006000011234567890189"
 
 
 class DeliveryBasis(models.TextChoices):
@@ -60,6 +63,36 @@ class BillingSettings(models.Model):
     network = models.DecimalField(default=Decimal(5), **PERCENT)
     desk_fee = models.DecimalField(default=Decimal(5), **PERCENT)
     referral = models.DecimalField(default=Decimal(0), **PERCENT)
+    # The seller on the practice's invoices (EN 16931 BG-4): an e-invoice needs the country and
+    # the VAT identifier; the PDF prints what is filled in.
+    legal_name = models.CharField(
+        max_length=200, blank=True, help_text="The name invoices bear (the practice's if empty)."
+    )
+    vat_id = models.CharField(
+        "VAT identifier",
+        max_length=20,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}[A-Z0-9]{2,18}$", VAT_ID_ALLOWED)],
+        help_text=VAT_ID_ALLOWED,
+    )
+    street = models.CharField(max_length=150, blank=True)
+    postcode = models.CharField(max_length=20, blank=True)
+    city = models.CharField(max_length=100, blank=True)
+    country = models.CharField(
+        max_length=2, blank=True, validators=[validate_country], help_text="ISO 3166-1 alpha-2."
+    )
+    iban = models.CharField(
+        "IBAN",
+        max_length=34,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}[0-9]{2}[A-Z0-9]{11,30}$", IBAN_ALLOWED)],
+        help_text="Printed on invoices, and the e-invoice's credit transfer account.",
+    )
+    payment_days = models.PositiveSmallIntegerField(
+        default=30,
+        validators=[MaxValueValidator(365)],
+        help_text="Days from the issue date to the due date (0 to 365).",
+    )
 
     class Meta:
         verbose_name_plural = "billing settings"

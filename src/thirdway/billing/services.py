@@ -37,6 +37,14 @@ SETTINGS_FIELDS = [
     "network",
     "desk_fee",
     "referral",
+    "legal_name",
+    "vat_id",
+    "street",
+    "postcode",
+    "city",
+    "country",
+    "iban",
+    "payment_days",
 ]
 CONTRACT_FIELDS = [
     "client",

@@ -1,12 +1,17 @@
 from django.urls import path
 
-from thirdway.billing import views, week_views
+from thirdway.billing import document_views, views, week_views
 
 app_name = "billing"
 urlpatterns = [
     path("", views.invoice_list, name="invoice_list"),
     path("invoices/<int:invoice_id>/", views.invoice_detail, name="invoice_detail"),
     path("invoices/<int:invoice_id>/<str:act>/", views.invoice_act, name="invoice_act"),
+    path(
+        "invoices/<int:invoice_id>/documents/<str:kind>/",
+        document_views.invoice_document,
+        name="invoice_document",
+    ),
     path("invoices/<int:invoice_id>/lines/new/", views.line_add, name="invoice_line_add"),
     path(
         "invoices/<int:invoice_id>/lines/<int:line_id>/remove/",

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from thirdway.portal import views
+from thirdway.portal import invoice_views, views
 
 app_name = "portal"
 urlpatterns = [
@@ -13,5 +13,11 @@ urlpatterns = [
     path("tickets/<int:ticket_id>/", views.ticket_detail, name="ticket"),
     path("tickets/<int:ticket_id>/reply/", views.ticket_reply, name="reply"),
     path("tickets/<int:ticket_id>/close/", views.ticket_close, name="close"),
+    path("invoices/", invoice_views.invoice_list, name="invoices"),
+    path(
+        "invoices/<int:invoice_id>/<str:kind>/",
+        invoice_views.invoice_document,
+        name="invoice_document",
+    ),
     path("attachments/<int:attachment_id>/", views.attachment_download, name="attachment"),
 ]

@@ -1,0 +1,246 @@
+"""What an invoice document says, read once from the database into plain values: the seller
+(the practice's billing settings), the buyer (the client), the lines, VAT per category and
+the totals.  The PDF, CII and UBL writers take these and query nothing.
+
+A draft has no number and no document (409).  An EN 16931 e-invoice also needs the seller's
+country and VAT identifier, and for reverse charge the buyer's; without them it is refused
+naming the missing setting, while the PDF prints what is filled in.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from decimal import Decimal
+
+from thirdway.billing.invoice_models import Invoice, InvoiceKind, InvoiceState
+from thirdway.billing.invoicing import vat_breakdown
+from thirdway.billing.models import BillingSettings, Unit
+from thirdway.tickets.lifecycle import TransitionRefused
+
+DOCUMENT_STATES = sorted(state for state in InvoiceState.values if state != InvoiceState.DRAFT)
+# UN/ECE Recommendation 20 units: hours, and "one" for monthly charges and anything else.
+UNIT_CODES = {Unit.HOUR: "HUR"}
+ONE = "C62"
+# Why a line bears no VAT (EN 16931 BT-120 and BT-121, VATEX codes); zero rated needs none.
+EXEMPTIONS = {"E": ("", "Exempt from VAT"), "AE": ("VATEX-EU-AE", "Reverse charge")}
+
+
+class DraftHasNoDocument(TransitionRefused):
+    """A draft has no number, so no document (409), until it is approved."""
+
+    def __init__(self, invoice: Invoice) -> None:
+        self.current = invoice.state  # type: ignore[assignment]
+        self.wanted = "document"
+        self.allowed = DOCUMENT_STATES
+        ValueError.__init__(
+            self,
+            "A draft has no number yet, so it has no PDF or e-invoice: approve it first. "
+            f"Documents exist for invoices that are {', '.join(DOCUMENT_STATES)}.",
+        )
+
+
+class NotReadyForEinvoice(Exception):
+    """An e-invoice needs a detail Thirdway does not have yet (409); ``field`` names it."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Party:
+    name: str
+    street: str = ""
+    postcode: str = ""
+    city: str = ""
+    country: str = ""
+    vat_id: str = ""
+
+    @property
+    def address_lines(self) -> list[str]:
+        town = " ".join(part for part in (self.postcode, self.city) if part)
+        return [part for part in (self.street, town, self.country) if part]
+
+
+@dataclass(frozen=True)
+class DocumentLine:
+    position: int
+    description: str
+    note: str
+    quantity: Decimal
+    unit_code: str
+    unit_price: Decimal
+    net: Decimal
+    category: str
+    rate: Decimal
+
+
+@dataclass(frozen=True)
+class VatGroup:
+    category: str
+    rate: Decimal
+    base: Decimal
+    tax: Decimal
+
+    @property
+    def exemption_code(self) -> str:
+        return EXEMPTIONS.get(self.category, ("", ""))[0]
+
+    @property
+    def exemption_text(self) -> str:
+        return EXEMPTIONS.get(self.category, ("", ""))[1]
+
+
+@dataclass(frozen=True)
+class InvoiceFacts:
+    kind: str
+    number: str
+    state: str
+    issued_on: dt.date
+    due_on: dt.date
+    payment_days: int
+    period_start: dt.date
+    period_end: dt.date
+    currency: str
+    seller: Party
+    buyer: Party
+    iban: str
+    lines: tuple[DocumentLine, ...]
+    vat: tuple[VatGroup, ...]
+    net: Decimal
+    tax: Decimal
+    gross: Decimal
+    credits_number: str = ""
+    credits_issued_on: dt.date | None = None
+
+    @property
+    def line_total(self) -> Decimal:
+        """The sum of the lines' net amounts (BT-106)."""
+        return sum((line.net for line in self.lines), Decimal("0.00"))
+
+    @property
+    def is_credit_note(self) -> bool:
+        return self.kind == InvoiceKind.CREDIT_NOTE
+
+    @property
+    def type_code(self) -> str:
+        """UNTDID 1001: 380 a commercial invoice, 381 a credit note."""
+        return "381" if self.is_credit_note else "380"
+
+    @property
+    def title(self) -> str:
+        return "Credit note" if self.is_credit_note else "Invoice"
+
+    @property
+    def payment_terms(self) -> str:
+        if self.is_credit_note:
+            return f"Credits invoice {self.credits_number}; nothing is due from the buyer."
+        return f"Payable within {self.payment_days} days, by {self.due_on:%d %B %Y}."
+
+
+def _issued(invoice: Invoice) -> dt.date:
+    if invoice.issued_on:
+        return invoice.issued_on
+    return (invoice.approved_at or invoice.created_at).date()
+
+
+def _month_end(first: dt.date) -> dt.date:
+    following = (first.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
+    return following - dt.timedelta(days=1)
+
+
+def _seller(invoice: Invoice, settings: BillingSettings | None) -> Party:
+    if settings is None:
+        return Party(name=invoice.practice.name)
+    return Party(
+        name=settings.legal_name or invoice.practice.name,
+        street=settings.street,
+        postcode=settings.postcode,
+        city=settings.city,
+        country=settings.country,
+        vat_id=settings.vat_id,
+    )
+
+
+def _buyer(invoice: Invoice) -> Party:
+    """The client, at the address of its first site (the address is free text: its first line
+    is the street, the rest the town)."""
+    client = invoice.client
+    site = client.sites.order_by("pk").first()
+    lines = [part.strip() for part in (site.address if site else "").splitlines() if part.strip()]
+    return Party(
+        name=client.name,
+        street=lines[0] if lines else "",
+        city=", ".join(lines[1:]),
+        country=client.country,
+    )
+
+
+def _lines(invoice: Invoice) -> tuple[list, tuple[DocumentLine, ...]]:
+    rows = list(invoice.lines.select_related("contract_line").order_by("pk"))
+    return rows, tuple(
+        DocumentLine(
+            position=index,
+            description=row.description,
+            note=row.quantity_source,
+            quantity=row.quantity,
+            unit_code=UNIT_CODES.get(getattr(row.contract_line, "unit", None), ONE),
+            unit_price=row.unit_price,
+            net=row.net,
+            category=row.vat_category,
+            rate=row.vat_rate,
+        )
+        for index, row in enumerate(rows, start=1)
+    )
+
+
+def facts_of(invoice: Invoice) -> InvoiceFacts:
+    """The facts of an approved, sent, paid or credited invoice or credit note."""
+    if invoice.state == InvoiceState.DRAFT or not invoice.number:
+        raise DraftHasNoDocument(invoice)
+    settings = BillingSettings.objects.filter(practice_id=invoice.practice_id).first()
+    rows, lines = _lines(invoice)
+    issued = _issued(invoice)
+    days = settings.payment_days if settings else 30
+    credited = invoice.credits
+    return InvoiceFacts(
+        kind=invoice.kind,
+        number=invoice.number,
+        state=invoice.state,
+        issued_on=issued,
+        due_on=issued + dt.timedelta(days=days),
+        payment_days=days,
+        period_start=invoice.month,
+        period_end=_month_end(invoice.month),
+        currency=invoice.currency,
+        seller=_seller(invoice, settings),
+        buyer=_buyer(invoice),
+        iban=settings.iban if settings else "",
+        lines=lines,
+        vat=tuple(VatGroup(*group) for group in vat_breakdown(rows)),
+        net=invoice.net,
+        tax=invoice.tax,
+        gross=invoice.gross,
+        credits_number=(credited.number or "") if credited else "",
+        credits_issued_on=_issued(credited) if credited else None,
+    )
+
+
+def require_einvoice_ready(facts: InvoiceFacts) -> None:
+    """Refuse an e-invoice the EN 16931 rules would reject for a detail we lack."""
+    if not facts.seller.country:
+        raise NotReadyForEinvoice(
+            "country", "The practice's billing settings have no country; an e-invoice needs it."
+        )
+    if not facts.seller.vat_id:
+        raise NotReadyForEinvoice(
+            "vat_id",
+            "The practice's billing settings have no VAT identifier; an e-invoice needs it.",
+        )
+    if any(group.category == "AE" for group in facts.vat) and not facts.buyer.vat_id:
+        raise NotReadyForEinvoice(
+            "buyer_vat_id",
+            "A reverse-charge e-invoice needs the client's VAT identifier, which Thirdway does "
+            "not keep yet; send the PDF.",
+        )
