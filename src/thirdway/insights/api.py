@@ -12,8 +12,8 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
 from thirdway.audit.models import Source
-from thirdway.insights import report_pdf, reports, services
-from thirdway.insights.models import COMMENT_LENGTH, ClientReport, CsatResponse
+from thirdway.insights import nps, report_pdf, reports, services
+from thirdway.insights.models import COMMENT_LENGTH, ClientReport, CsatResponse, NpsSurvey
 from thirdway.payloads import Payload
 from thirdway.tickets.models import Ticket
 
@@ -315,3 +315,55 @@ def get_client_report_pdf(request, report_id: int):
     )
     response["Content-Disposition"] = f'inline; filename="report-{report.pk}.pdf"'
     return response
+
+
+# --- net promoter score --------------------------------------------------------------------------
+
+
+class InsightsNpsAnswerIn(Payload, extra="forbid"):
+    token: str = Field(max_length=500)
+    score: int = Field(ge=0, le=10)
+    comment: str = Field("", max_length=COMMENT_LENGTH)
+
+
+class InsightsNpsAnswerOut(Schema):
+    id: int
+    client_id: int
+    contact_id: int
+    practice_id: int | None
+    quarter_start: dt.date
+    score: int | None
+    comment: str
+    answered_at: dt.datetime | None
+    follow_up_id: int | None
+
+
+class InsightsNpsResultOut(Schema):
+    id: int
+    name: str
+    nps: float | None
+    promoters: int
+    passives: int
+    detractors: int
+    count: int
+
+
+@router.post("/insights/nps", response={201: InsightsNpsAnswerOut})
+def answer_nps(request, payload: InsightsNpsAnswerIn):
+    """Answer the quarter's recommendation question with the token of its link (once)."""
+    survey = nps.answer(
+        request.user, payload.token, score=payload.score, comment=payload.comment, source=Source.API
+    )
+    return Status(201, survey)
+
+
+@router.get("/insights/nps", response=list[InsightsNpsAnswerOut])
+def list_nps_answers(request, limit: int = Query(100, ge=1, le=500)):
+    """The answers you see, newest quarter first."""
+    return list(NpsSurvey.objects.for_user(request.user).filter(score__isnull=False)[:limit])
+
+
+@router.get("/insights/nps-by/{scope}", response=list[InsightsNpsResultOut])
+def nps_results(request, scope: Literal["practice", "client"]):
+    """Net promoter score per practice or client, of the answers you see."""
+    return reports.nps_results(request.user, scope)

@@ -8,7 +8,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from thirdway.insights.access import CsatQuerySet, ReportQuerySet, SnapshotQuerySet
+from thirdway.insights.access import (
+    CsatQuerySet,
+    NpsQuerySet,
+    ReportQuerySet,
+    SnapshotQuerySet,
+)
 
 COMMENT_LENGTH = 1000
 LOW_SCORE = 2  # a score at or below this opens a follow-up ticket for the lead partner
@@ -221,3 +226,65 @@ class ClientReport(models.Model):
     @property
     def is_released(self) -> bool:
         return self.status == ReportStatus.RELEASED
+
+
+# --- net promoter score --------------------------------------------------------------------------
+
+NPS_DAY_MAX = 90  # a quarter has at least 90 days
+
+
+class NpsPolicy(models.Model):
+    """The practice's one rule for the net promoter question: whether it is asked, on which day
+    of each quarter it goes out, and whether a detractor's answer opens a follow-up ticket."""
+
+    enabled = models.BooleanField(default=False)
+    day_of_quarter = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(NPS_DAY_MAX)]
+    )
+    follow_up_detractors = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"NPS {'on' if self.enabled else 'off'}, day {self.day_of_quarter}"
+
+    @classmethod
+    def current(cls) -> NpsPolicy:
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class NpsSurvey(models.Model):
+    """The net promoter question put to one client contact in one quarter (one row per contact
+    and quarter: the row is claimed before the e-mail goes, so it is asked once), and the
+    answer when it came (``score`` 0-10, set once)."""
+
+    contact = models.ForeignKey(
+        "clients.Contact", on_delete=models.CASCADE, related_name="nps_surveys"
+    )
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    practice = models.ForeignKey(
+        "network.Practice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    quarter_start = models.DateField()
+    asked_at = models.DateTimeField(default=timezone.now)
+    mailed = models.BooleanField(default=False)
+    score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    comment = models.TextField(max_length=COMMENT_LENGTH, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    follow_up = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = NpsQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-quarter_start", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "quarter_start"], name="insights_one_nps_per_contact_quarter"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"NPS of contact {self.contact_id} for {self.quarter_start}"

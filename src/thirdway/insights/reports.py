@@ -213,3 +213,35 @@ def scorecard(partner: Partner, days: int = SCORECARD_DAYS) -> dict:
         "peers": len(peers),
         "lines": lines,
     }
+
+
+# --- net promoter score --------------------------------------------------------------------------
+
+
+def nps_results(user, scope: str) -> list[dict]:
+    """Net promoter score per practice or client, of the answers ``user`` sees."""
+    from thirdway.insights.models import NpsSurvey
+
+    field = {"practice": "practice__name", "client": "client__name"}[scope]
+    answers = (
+        NpsSurvey.objects.for_user(user)
+        .filter(score__isnull=False)
+        .exclude(**{f"{scope}__isnull": True})
+        .values_list(f"{scope}_id", field, "score")
+        .order_by(field, f"{scope}_id")
+    )
+    grouped: dict[tuple[int, str], list[int]] = {}
+    for subject_id, name, score in answers:
+        grouped.setdefault((subject_id, name), []).append(score)
+    return [
+        {
+            "id": subject_id,
+            "name": name,
+            "nps": figures.net_promoter(scores),
+            "promoters": sum(1 for s in scores if s >= 9),
+            "passives": sum(1 for s in scores if 7 <= s <= 8),
+            "detractors": sum(1 for s in scores if s <= 6),
+            "count": len(scores),
+        }
+        for (subject_id, name), scores in grouped.items()
+    ]
