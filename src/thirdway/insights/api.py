@@ -12,6 +12,7 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
 from thirdway.audit.models import Source
+from thirdway.errors import invalid
 from thirdway.insights import nps, report_pdf, reports, services
 from thirdway.insights.models import COMMENT_LENGTH, ClientReport, CsatResponse, NpsSurvey
 from thirdway.payloads import Payload
@@ -69,18 +70,32 @@ class DayOut(Schema):
     reopen_rate: float | None
     csat_count: int
     csat_average: float | None
+    first_contact: int
+    first_contact_rate: float | None
+    desk_resolved: int
+    desk_share: float | None
+    onsite_resolved: int
+    onsite_share: float | None
+    travel_minutes: int
+    from_alerts: int
+    billable_minutes: int
+    scheduled_minutes: int
+    utilisation: float | None
 
 
 class FiguresQuery(Schema):
     scope: Literal["practice", "partner", "client"]
     id: int = Field(ge=1, le=2**62)
     days: int = Field(30, ge=1, le=reports.MAX_DAYS)
+    category: str = Field("", max_length=100)
 
 
 class FiguresOut(Schema):
     scope: str
     id: int
     name: str
+    category: str
+    categories: list[str]
     days: list[DayOut]
 
 
@@ -143,8 +158,22 @@ def rating_results(request, scope: Literal["practice", "partner", "client"]):
 def daily_figures(request, query: Query[FiguresQuery]):
     """The daily figures of a practice, partner or client you may see (404 otherwise)."""
     subject = reports.find_subject(request.user, f"{query.scope}:{query.id}")
-    rows = reports.days_of(request.user, subject, query.days)
-    return {"scope": subject.scope, "id": subject.id, "name": subject.name, "days": rows}
+    categories = reports.categories_of(request.user, subject, query.days)
+    if query.category and query.category not in categories:
+        raise invalid(
+            "category",
+            f"{query.scope} {query.id} has no figures in {query.category!r}.",
+            ", ".join(categories) or "none in these days",
+        )
+    rows = reports.days_of(request.user, subject, query.days, query.category)
+    return {
+        "scope": subject.scope,
+        "id": subject.id,
+        "name": subject.name,
+        "category": query.category,
+        "categories": categories,
+        "days": rows,
+    }
 
 
 @router.get("/insights/scorecard", response=ScorecardOut)

@@ -69,6 +69,9 @@ class Scope(models.TextChoices):
     CLIENT = "client", "Client"
 
 
+UNCATEGORISED = "Uncategorised"
+
+
 class DailySnapshot(models.Model):
     """The service figures of one practice, partner or client on one UTC day.
 
@@ -88,6 +91,9 @@ class DailySnapshot(models.Model):
     client = models.ForeignKey(
         "clients.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # "" for all the subject's tickets; otherwise the row counts only tickets of this category
+    # (a ticket without one: ``UNCATEGORISED``).
+    category = models.CharField(max_length=100, blank=True, default="")
     opened = models.PositiveIntegerField(default=0)
     resolved = models.PositiveIntegerField(default=0)
     first_response_p50 = models.FloatField(null=True, blank=True)  # minutes
@@ -101,6 +107,13 @@ class DailySnapshot(models.Model):
     reopened = models.PositiveIntegerField(default=0)
     csat_count = models.PositiveIntegerField(default=0)
     csat_sum = models.PositiveIntegerField(default=0)
+    first_contact = models.PositiveIntegerField(default=0)  # of resolved: one reply, no reopening
+    desk_resolved = models.PositiveIntegerField(default=0)  # of resolved: by a desk agent
+    onsite_resolved = models.PositiveIntegerField(default=0)  # of resolved: with on-site work
+    travel_minutes = models.PositiveIntegerField(default=0)  # travel logged on the day
+    from_alerts = models.PositiveIntegerField(default=0)  # of opened: by monitoring
+    billable_minutes = models.IntegerField(default=0)  # time entries worked on the day
+    scheduled_minutes = models.PositiveIntegerField(default=0)  # a partner's working hours
     taken_at = models.DateTimeField(default=timezone.now)
 
     objects = SnapshotQuerySet.as_manager()
@@ -109,7 +122,8 @@ class DailySnapshot(models.Model):
         ordering = ["day", "scope", "subject_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "scope", "subject_id"], name="insights_one_snapshot_per_day"
+                fields=["day", "scope", "subject_id", "category"],
+                name="insights_one_snapshot_per_day_and_category",
             )
         ]
 
@@ -127,6 +141,24 @@ class DailySnapshot(models.Model):
     @property
     def csat_average(self) -> float | None:
         return None if not self.csat_count else self.csat_sum / self.csat_count
+
+    @property
+    def first_contact_rate(self) -> float | None:
+        return None if not self.resolved else self.first_contact / self.resolved
+
+    @property
+    def desk_share(self) -> float | None:
+        return None if not self.resolved else self.desk_resolved / self.resolved
+
+    @property
+    def onsite_share(self) -> float | None:
+        return None if not self.resolved else self.onsite_resolved / self.resolved
+
+    @property
+    def utilisation(self) -> float | None:
+        if not self.scheduled_minutes:
+            return None
+        return self.billable_minutes / self.scheduled_minutes
 
 
 # --- client reports ------------------------------------------------------------------------------
