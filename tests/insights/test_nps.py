@@ -183,6 +183,10 @@ def test_the_results_page_shows_scores_and_lets_only_the_admin_turn_it_on(cast, 
     nps.answer(None, asked(cast.acme_user_contact), score=10, source=Source.CLI)
     page = web_as(cast.admin).get("/insights/nps/").content.decode()
     assert 'data-nps="100.0"' in page and 'id="nps-policy"' in page
+    metrics = web_as(cast.admin).get("/insights/metrics/").content.decode()
+    assert 'id="metrics-nps-client"' in metrics and 'data-nps="100.0"' in metrics
+    theirs = web_as(cast.other_client_admin).get("/insights/metrics/").content.decode()
+    assert 'id="metrics-nps-client"' in theirs and 'data-nps="100.0"' not in theirs
     refused = web_as(cast.admin).post("/insights/nps/", {"enabled": "on", "day_of_quarter": "91"})
     assert refused.status_code == 400 and not nps.NpsPolicy.current().enabled
     web_as(cast.admin).post("/insights/nps/", {"enabled": "on", "day_of_quarter": "20"})

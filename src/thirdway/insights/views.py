@@ -104,6 +104,10 @@ def metrics(request: HttpRequest) -> HttpResponse:
                 ("practice", "partner", "client") if user.is_network_staff else ("client",)
             )
         },
+        "nps": {
+            scope: reports.nps_results(user, scope)
+            for scope in (("practice", "client") if user.is_network_staff else ("client",))
+        },
         "can_scorecard": user.role in ("partner", "associate"),
     }
     return render(request, "insights/metrics.html", context)
