@@ -93,7 +93,7 @@ def day(cast, frozen_now):
 
 
 def _row(scope, subject) -> DailySnapshot:
-    return DailySnapshot.objects.get(day=DAY, scope=scope, subject_id=subject.pk)
+    return DailySnapshot.objects.get(day=DAY, scope=scope, subject_id=subject.pk, category="")
 
 
 def test_the_snapshot_of_a_day_matches_the_figures_worked_out_by_hand(cast, day):
@@ -138,7 +138,7 @@ def test_the_daily_job_is_listed_and_running_it_again_writes_the_same_rows_once(
     first = list(DailySnapshot.objects.values_list("day", "scope", "subject_id", "opened"))
     take_daily_snapshots.call()
     assert list(DailySnapshot.objects.values_list("day", "scope", "subject_id", "opened")) == first
-    assert DailySnapshot.objects.filter(day=DAY, scope="client").count() == 2
+    assert DailySnapshot.objects.filter(day=DAY, scope="client", category="").count() == 2
 
 
 def test_the_metrics_page_draws_the_trend_and_exports_the_same_days(cast, day, web_as, page):

@@ -273,3 +273,22 @@ def test_the_api_hides_a_draft_from_the_client_admin(cast, api_as, draft):
     assert alice.get(f"/api/v1/insights/reports/{draft.pk}").status_code == 404
     assert alice.get("/api/v1/insights/reports").json() == []
     assert alice.get("/api/v1/insights/reports?limit=0").status_code == 400
+
+
+def test_the_release_email_carries_the_reports_pdf_through_the_outbox(cast, draft):
+    import email
+    import email.policy
+
+    from thirdway.insights import report_pdf
+
+    build_october(cast)
+    report = services.release_report(cast.partner, draft, source=Source.CLI)
+    message = email.message_from_bytes(bytes(mails(report)[0].raw), policy=email.policy.default)
+    files = list(message.iter_attachments())
+    assert [(f.get_filename(), f.get_content_type()) for f in files] == [
+        (f"report-{cast.acme.pk}-2026-10.pdf", "application/pdf")
+    ]
+    pdf = files[0].get_content()
+    drawn = report_pdf.render(report, report.figures)
+    assert pdf.startswith(b"%PDF") and abs(len(pdf) - len(drawn)) < 100
+    assert "The PDF is attached" in message.get_body(("plain",)).get_content()

@@ -101,6 +101,11 @@ JOBS = (
         "thirdway.insights.tasks.run_client_reports",
     ),
     PeriodicJob(
+        "insights.nps_surveys",
+        dt.timedelta(hours=1),
+        "thirdway.insights.tasks.send_nps_surveys",
+    ),
+    PeriodicJob(
         "tasks.prune_finished", dt.timedelta(days=1), "thirdway.clock.jobs.prune_finished_tasks"
     ),
 )

@@ -94,3 +94,25 @@ class ReportQuerySet(models.QuerySet):
         if contact is not None and user.role == Role.CLIENT_ADMIN:
             return self.filter(client_id=contact.client_id, status="released")
         return self.none()
+
+
+class NpsQuerySet(models.QuerySet):
+    """Net promoter answers: practice admins and the desk see all; partners and associates
+    those of the clients they see; a client admin their organisation's; a client user their
+    own; nobody else any."""
+
+    def for_user(self, user) -> NpsQuerySet:
+        if not _active(user):
+            return self.none()
+        if user.role in SEES_ALL:
+            return self.all()
+        if user.role in (Role.PARTNER, Role.ASSOCIATE):
+            return self.filter(client_id__in=_client_ids(user))
+        contact = _contact(user)
+        if contact is None:
+            return self.none()
+        if user.role == Role.CLIENT_ADMIN:
+            return self.filter(client_id=contact.client_id)
+        if user.role == Role.CLIENT_USER:
+            return self.filter(contact_id=contact.pk)
+        return self.none()

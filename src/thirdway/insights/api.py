@@ -12,8 +12,9 @@ from django.urls import reverse
 from ninja import Field, Query, Router, Schema, Status
 
 from thirdway.audit.models import Source
-from thirdway.insights import report_pdf, reports, services
-from thirdway.insights.models import COMMENT_LENGTH, ClientReport, CsatResponse
+from thirdway.errors import invalid
+from thirdway.insights import nps, report_pdf, reports, services
+from thirdway.insights.models import COMMENT_LENGTH, ClientReport, CsatResponse, NpsSurvey
 from thirdway.payloads import Payload
 from thirdway.tickets.models import Ticket
 
@@ -69,18 +70,32 @@ class DayOut(Schema):
     reopen_rate: float | None
     csat_count: int
     csat_average: float | None
+    first_contact: int
+    first_contact_rate: float | None
+    desk_resolved: int
+    desk_share: float | None
+    onsite_resolved: int
+    onsite_share: float | None
+    travel_minutes: int
+    from_alerts: int
+    billable_minutes: int
+    scheduled_minutes: int
+    utilisation: float | None
 
 
 class FiguresQuery(Schema):
     scope: Literal["practice", "partner", "client"]
     id: int = Field(ge=1, le=2**62)
     days: int = Field(30, ge=1, le=reports.MAX_DAYS)
+    category: str = Field("", max_length=100)
 
 
 class FiguresOut(Schema):
     scope: str
     id: int
     name: str
+    category: str
+    categories: list[str]
     days: list[DayOut]
 
 
@@ -143,8 +158,22 @@ def rating_results(request, scope: Literal["practice", "partner", "client"]):
 def daily_figures(request, query: Query[FiguresQuery]):
     """The daily figures of a practice, partner or client you may see (404 otherwise)."""
     subject = reports.find_subject(request.user, f"{query.scope}:{query.id}")
-    rows = reports.days_of(request.user, subject, query.days)
-    return {"scope": subject.scope, "id": subject.id, "name": subject.name, "days": rows}
+    categories = reports.categories_of(request.user, subject, query.days)
+    if query.category and query.category not in categories:
+        raise invalid(
+            "category",
+            f"{query.scope} {query.id} has no figures in {query.category!r}.",
+            ", ".join(categories) or "none in these days",
+        )
+    rows = reports.days_of(request.user, subject, query.days, query.category)
+    return {
+        "scope": subject.scope,
+        "id": subject.id,
+        "name": subject.name,
+        "category": query.category,
+        "categories": categories,
+        "days": rows,
+    }
 
 
 @router.get("/insights/scorecard", response=ScorecardOut)
@@ -315,3 +344,55 @@ def get_client_report_pdf(request, report_id: int):
     )
     response["Content-Disposition"] = f'inline; filename="report-{report.pk}.pdf"'
     return response
+
+
+# --- net promoter score --------------------------------------------------------------------------
+
+
+class InsightsNpsAnswerIn(Payload, extra="forbid"):
+    token: str = Field(max_length=500)
+    score: int = Field(ge=0, le=10)
+    comment: str = Field("", max_length=COMMENT_LENGTH)
+
+
+class InsightsNpsAnswerOut(Schema):
+    id: int
+    client_id: int
+    contact_id: int
+    practice_id: int | None
+    quarter_start: dt.date
+    score: int | None
+    comment: str
+    answered_at: dt.datetime | None
+    follow_up_id: int | None
+
+
+class InsightsNpsResultOut(Schema):
+    id: int
+    name: str
+    nps: float | None
+    promoters: int
+    passives: int
+    detractors: int
+    count: int
+
+
+@router.post("/insights/nps", response={201: InsightsNpsAnswerOut})
+def answer_nps(request, payload: InsightsNpsAnswerIn):
+    """Answer the quarter's recommendation question with the token of its link (once)."""
+    survey = nps.answer(
+        request.user, payload.token, score=payload.score, comment=payload.comment, source=Source.API
+    )
+    return Status(201, survey)
+
+
+@router.get("/insights/nps", response=list[InsightsNpsAnswerOut])
+def list_nps_answers(request, limit: int = Query(100, ge=1, le=500)):
+    """The answers you see, newest quarter first."""
+    return list(NpsSurvey.objects.for_user(request.user).filter(score__isnull=False)[:limit])
+
+
+@router.get("/insights/nps-by/{scope}", response=list[InsightsNpsResultOut])
+def nps_results(request, scope: Literal["practice", "client"]):
+    """Net promoter score per practice or client, of the answers you see."""
+    return reports.nps_results(request.user, scope)

@@ -80,3 +80,13 @@ def chart(series: Sequence[Series], width: int = 640, height: int = 200, pad: in
     )
     ticks = tuple((y(top * k / 4), f"{top * k / 4:g}") for k in range(5))
     return Chart(width, height, lines, top, ticks)
+
+
+def net_promoter(scores: Sequence[int]) -> float | None:
+    """The share of promoters (9-10) minus the share of detractors (0-6), in points from -100
+    to 100; None for no answers."""
+    if not scores:
+        return None
+    promoters = sum(1 for s in scores if s >= 9)
+    detractors = sum(1 for s in scores if s <= 6)
+    return round(100 * (promoters - detractors) / len(scores), 1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django import forms
 
-from thirdway.insights.models import AUTO_RELEASE_MAX, COMMENT_LENGTH, Rating
+from thirdway.insights.models import AUTO_RELEASE_MAX, COMMENT_LENGTH, NPS_DAY_MAX, Rating
 
 
 class RatingForm(forms.Form):
@@ -49,4 +49,30 @@ class ReportPolicyForm(forms.Form):
         max_value=AUTO_RELEASE_MAX,
         label="Release drafts by themselves after (days)",
         help_text=f"0: never, a person releases each report; at most {AUTO_RELEASE_MAX}.",
+    )
+
+
+class NpsForm(forms.Form):
+    """The recommendation question: one of eleven buttons sends the score."""
+
+    score = forms.TypedChoiceField(choices=[(n, str(n)) for n in range(11)], coerce=int)
+    comment = forms.CharField(
+        required=False,
+        max_length=COMMENT_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        label="What is the main reason for your score? (optional)",
+    )
+
+
+class NpsPolicyForm(forms.Form):
+    enabled = forms.BooleanField(required=False, label="Ask client contacts each quarter")
+    day_of_quarter = forms.IntegerField(
+        min_value=1,
+        max_value=NPS_DAY_MAX,
+        label="On day of the quarter",
+        help_text=f"1 to {NPS_DAY_MAX}: 1 is the first day of January, April, July, October.",
+    )
+    follow_up_detractors = forms.BooleanField(
+        required=False,
+        label="A score of 0 to 6 opens a follow-up ticket for the lead partner",
     )

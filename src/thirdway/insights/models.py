@@ -8,7 +8,12 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.utils import timezone
 
-from thirdway.insights.access import CsatQuerySet, ReportQuerySet, SnapshotQuerySet
+from thirdway.insights.access import (
+    CsatQuerySet,
+    NpsQuerySet,
+    ReportQuerySet,
+    SnapshotQuerySet,
+)
 
 COMMENT_LENGTH = 1000
 LOW_SCORE = 2  # a score at or below this opens a follow-up ticket for the lead partner
@@ -64,6 +69,9 @@ class Scope(models.TextChoices):
     CLIENT = "client", "Client"
 
 
+UNCATEGORISED = "Uncategorised"
+
+
 class DailySnapshot(models.Model):
     """The service figures of one practice, partner or client on one UTC day.
 
@@ -83,6 +91,9 @@ class DailySnapshot(models.Model):
     client = models.ForeignKey(
         "clients.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
     )
+    # "" for all the subject's tickets; otherwise the row counts only tickets of this category
+    # (a ticket without one: ``UNCATEGORISED``).
+    category = models.CharField(max_length=100, blank=True, default="")
     opened = models.PositiveIntegerField(default=0)
     resolved = models.PositiveIntegerField(default=0)
     first_response_p50 = models.FloatField(null=True, blank=True)  # minutes
@@ -96,6 +107,13 @@ class DailySnapshot(models.Model):
     reopened = models.PositiveIntegerField(default=0)
     csat_count = models.PositiveIntegerField(default=0)
     csat_sum = models.PositiveIntegerField(default=0)
+    first_contact = models.PositiveIntegerField(default=0)  # of resolved: one reply, no reopening
+    desk_resolved = models.PositiveIntegerField(default=0)  # of resolved: by a desk agent
+    onsite_resolved = models.PositiveIntegerField(default=0)  # of resolved: with on-site work
+    travel_minutes = models.PositiveIntegerField(default=0)  # travel logged on the day
+    from_alerts = models.PositiveIntegerField(default=0)  # of opened: by monitoring
+    billable_minutes = models.IntegerField(default=0)  # time entries worked on the day
+    scheduled_minutes = models.PositiveIntegerField(default=0)  # a partner's working hours
     taken_at = models.DateTimeField(default=timezone.now)
 
     objects = SnapshotQuerySet.as_manager()
@@ -104,7 +122,8 @@ class DailySnapshot(models.Model):
         ordering = ["day", "scope", "subject_id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["day", "scope", "subject_id"], name="insights_one_snapshot_per_day"
+                fields=["day", "scope", "subject_id", "category"],
+                name="insights_one_snapshot_per_day_and_category",
             )
         ]
 
@@ -122,6 +141,24 @@ class DailySnapshot(models.Model):
     @property
     def csat_average(self) -> float | None:
         return None if not self.csat_count else self.csat_sum / self.csat_count
+
+    @property
+    def first_contact_rate(self) -> float | None:
+        return None if not self.resolved else self.first_contact / self.resolved
+
+    @property
+    def desk_share(self) -> float | None:
+        return None if not self.resolved else self.desk_resolved / self.resolved
+
+    @property
+    def onsite_share(self) -> float | None:
+        return None if not self.resolved else self.onsite_resolved / self.resolved
+
+    @property
+    def utilisation(self) -> float | None:
+        if not self.scheduled_minutes:
+            return None
+        return self.billable_minutes / self.scheduled_minutes
 
 
 # --- client reports ------------------------------------------------------------------------------
@@ -221,3 +258,65 @@ class ClientReport(models.Model):
     @property
     def is_released(self) -> bool:
         return self.status == ReportStatus.RELEASED
+
+
+# --- net promoter score --------------------------------------------------------------------------
+
+NPS_DAY_MAX = 90  # a quarter has at least 90 days
+
+
+class NpsPolicy(models.Model):
+    """The practice's one rule for the net promoter question: whether it is asked, on which day
+    of each quarter it goes out, and whether a detractor's answer opens a follow-up ticket."""
+
+    enabled = models.BooleanField(default=False)
+    day_of_quarter = models.PositiveSmallIntegerField(
+        default=15, validators=[MinValueValidator(1), MaxValueValidator(NPS_DAY_MAX)]
+    )
+    follow_up_detractors = models.BooleanField(default=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"NPS {'on' if self.enabled else 'off'}, day {self.day_of_quarter}"
+
+    @classmethod
+    def current(cls) -> NpsPolicy:
+        return cls.objects.order_by("pk").first() or cls()
+
+
+class NpsSurvey(models.Model):
+    """The net promoter question put to one client contact in one quarter (one row per contact
+    and quarter: the row is claimed before the e-mail goes, so it is asked once), and the
+    answer when it came (``score`` 0-10, set once)."""
+
+    contact = models.ForeignKey(
+        "clients.Contact", on_delete=models.CASCADE, related_name="nps_surveys"
+    )
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    practice = models.ForeignKey(
+        "network.Practice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    quarter_start = models.DateField()
+    asked_at = models.DateTimeField(default=timezone.now)
+    mailed = models.BooleanField(default=False)
+    score = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
+    )
+    comment = models.TextField(max_length=COMMENT_LENGTH, blank=True)
+    answered_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    follow_up = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    objects = NpsQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-quarter_start", "-pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contact", "quarter_start"], name="insights_one_nps_per_contact_quarter"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"NPS of contact {self.contact_id} for {self.quarter_start}"

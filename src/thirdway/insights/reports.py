@@ -56,24 +56,49 @@ def find_subject(user, key: str) -> Subject:
     raise Http404("No such figures.")
 
 
-def days_of(user, subject: Subject, days: int) -> list[DailySnapshot]:
-    """One snapshot per day of the last ``days`` (a day without a row: an empty one)."""
+def _window(days: int) -> tuple[dt.date, dt.date, int]:
     days = max(1, min(days, MAX_DAYS))
     today = timezone.now().astimezone(dt.UTC).date()
-    first = today - dt.timedelta(days=days - 1)
+    return today - dt.timedelta(days=days - 1), today, days
+
+
+def days_of(user, subject: Subject, days: int, category: str = "") -> list[DailySnapshot]:
+    """One snapshot per day of the last ``days`` (a day without a row: an empty one), of all
+    the subject's tickets or of one category."""
+    first, today, days = _window(days)
     stored = {
         row.day: row
         for row in DailySnapshot.objects.for_user(user).filter(
-            scope=subject.scope, subject_id=subject.id, day__gte=first, day__lte=today
+            scope=subject.scope,
+            subject_id=subject.id,
+            category=category,
+            day__gte=first,
+            day__lte=today,
         )
     }
     return [
         stored.get(first + dt.timedelta(days=n))
         or DailySnapshot(
-            day=first + dt.timedelta(days=n), scope=subject.scope, subject_id=subject.id
+            day=first + dt.timedelta(days=n),
+            scope=subject.scope,
+            subject_id=subject.id,
+            category=category,
         )
         for n in range(days)
     ]
+
+
+def categories_of(user, subject: Subject, days: int) -> list[str]:
+    """The categories the subject had figures in during the last ``days``."""
+    first, today, _ = _window(days)
+    return list(
+        DailySnapshot.objects.for_user(user)
+        .filter(scope=subject.scope, subject_id=subject.id, day__gte=first, day__lte=today)
+        .exclude(category="")
+        .values_list("category", flat=True)
+        .distinct()
+        .order_by("category")
+    )
 
 
 @dataclass(frozen=True)
@@ -90,6 +115,13 @@ class Totals:
     reopen_rate: float | None
     csat_average: float | None
     csat_count: int
+    first_contact_rate: float | None
+    desk_share: float | None
+    onsite_share: float | None
+    travel_minutes: int
+    from_alerts: int
+    billable_minutes: int
+    utilisation: float | None
 
 
 def totals(rows: list[DailySnapshot]) -> Totals:
@@ -112,7 +144,22 @@ def totals(rows: list[DailySnapshot]) -> Totals:
         reopen_rate=figures.rate(sum(r.reopened for r in rows), resolved),
         csat_average=(sum(r.csat_sum for r in rows) / csat_count) if csat_count else None,
         csat_count=csat_count,
+        first_contact_rate=figures.rate(sum(r.first_contact for r in rows), resolved),
+        desk_share=figures.rate(sum(r.desk_resolved for r in rows), resolved),
+        onsite_share=figures.rate(sum(r.onsite_resolved for r in rows), resolved),
+        travel_minutes=sum(r.travel_minutes for r in rows),
+        from_alerts=sum(r.from_alerts for r in rows),
+        billable_minutes=sum(r.billable_minutes for r in rows),
+        utilisation=_utilisation(rows),
     )
+
+
+def _utilisation(rows: list[DailySnapshot]) -> float | None:
+    """Billable over scheduled minutes, of the days with a schedule."""
+    scheduled = [r for r in rows if r.scheduled_minutes]
+    billable = sum(r.billable_minutes for r in scheduled)
+    rate = figures.rate(billable, sum(r.scheduled_minutes for r in scheduled))
+    return None if rate is None else max(rate, 0.0)
 
 
 def trend_chart(rows: list[DailySnapshot]) -> figures.Chart:
@@ -186,7 +233,11 @@ def scorecard(partner: Partner, days: int = SCORECARD_DAYS) -> dict:
     peers.add(partner.pk)
     by_partner: dict[int, list[DailySnapshot]] = {pk: [] for pk in peers}
     for row in DailySnapshot.objects.filter(
-        scope=Scope.PARTNER, subject_id__in=sorted(peers), day__gte=first, day__lte=today
+        scope=Scope.PARTNER,
+        subject_id__in=sorted(peers),
+        category="",
+        day__gte=first,
+        day__lte=today,
     ):
         by_partner[row.subject_id].append(row)
     sums = {pk: totals(rows) for pk, rows in by_partner.items()}
@@ -213,3 +264,35 @@ def scorecard(partner: Partner, days: int = SCORECARD_DAYS) -> dict:
         "peers": len(peers),
         "lines": lines,
     }
+
+
+# --- net promoter score --------------------------------------------------------------------------
+
+
+def nps_results(user, scope: str) -> list[dict]:
+    """Net promoter score per practice or client, of the answers ``user`` sees."""
+    from thirdway.insights.models import NpsSurvey
+
+    field = {"practice": "practice__name", "client": "client__name"}[scope]
+    answers = (
+        NpsSurvey.objects.for_user(user)
+        .filter(score__isnull=False)
+        .exclude(**{f"{scope}__isnull": True})
+        .values_list(f"{scope}_id", field, "score")
+        .order_by(field, f"{scope}_id")
+    )
+    grouped: dict[tuple[int, str], list[int]] = {}
+    for subject_id, name, score in answers:
+        grouped.setdefault((subject_id, name), []).append(score)
+    return [
+        {
+            "id": subject_id,
+            "name": name,
+            "nps": figures.net_promoter(scores),
+            "promoters": sum(1 for s in scores if s >= 9),
+            "passives": sum(1 for s in scores if 7 <= s <= 8),
+            "detractors": sum(1 for s in scores if s <= 6),
+            "count": len(scores),
+        }
+        for (subject_id, name), scores in grouped.items()
+    ]

@@ -252,6 +252,22 @@ def release_report(actor, report: ClientReport, *, source: str) -> ClientReport:
     return report
 
 
+PDF_ATTACH_MAX = 5 * 1024 * 1024  # a larger PDF is left to the link
+
+
+def report_attachment(report: ClientReport) -> tuple[tuple[str, str, bytes], ...]:
+    """The report's PDF as the e-mail's attachment, drawn once for all its recipients; none
+    when it is larger than ``PDF_ATTACH_MAX`` (the link in the message still gives it)."""
+    from thirdway.insights import report_pdf
+
+    content = report_pdf.render(report, report.figures)
+    if len(content) > PDF_ATTACH_MAX:
+        log.warning("The PDF of report %s is too large to attach", report.pk)
+        return ()
+    name = f"report-{report.client_id}-{report.period_start:%Y-%m}.pdf"
+    return ((name, "application/pdf", content),)
+
+
 def _mail_report(report: ClientReport) -> int:
     from thirdway.clients.models import Contact, ContactRole
     from thirdway.tickets.notifications.services import send_letter
@@ -261,6 +277,8 @@ def _mail_report(report: ClientReport) -> int:
     ).exclude(email="")
     path = reverse("insights:report", args=[report.pk])
     url = (settings.SITE_URL or "").rstrip("/") + path
+    files = report_attachment(report) if admins.exists() else ()
+    said = "The PDF is attached; read it online" if files else "Read it (and download the PDF)"
     sent = 0
     for contact in admins.order_by("pk"):
         sent += send_letter(
@@ -272,10 +290,11 @@ def _mail_report(report: ClientReport) -> int:
                 f"Your report of {report.period_label} for {report.client.name} is ready: "
                 "the service levels we met, your tickets, your devices, the risks we see and "
                 "what we recommend.\n\n"
-                f"Read it (and download the PDF): {url}\n\n"
+                f"{said}: {url}\n\n"
                 "-- \nThirdway. Nobody reads answers to this message: reply on a ticket.\n"
             ),
             dedupe_key=f"client-report:{report.pk}:{contact.pk}",
+            attachments=files,
         )
     return sent
 

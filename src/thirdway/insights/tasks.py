@@ -27,3 +27,12 @@ def run_client_reports() -> dict:
     from thirdway.insights import services
 
     return services.run_report_schedules()
+
+
+@task()
+def send_nps_surveys() -> int:
+    """The quarter's recommendation question to every contact not asked yet, once the
+    practice's day of the quarter is reached (each contact claimed once: never mailed twice)."""
+    from thirdway.insights import nps
+
+    return nps.send_due_surveys()

@@ -84,9 +84,13 @@ def metrics(request: HttpRequest) -> HttpResponse:
     key = request.GET.get("subject") or choices[0].key
     subject = reports.find_subject(user, key)
     days = _days(request)
-    rows = reports.days_of(user, subject, days)
+    categories = reports.categories_of(user, subject, days)
+    category = _category(request, categories)
+    rows = reports.days_of(user, subject, days, category)
     context = {
         "subject": subject,
+        "categories": categories,
+        "category": category,
         "choices": choices,
         "days": days,
         "day_choices": DAY_CHOICES,
@@ -100,13 +104,24 @@ def metrics(request: HttpRequest) -> HttpResponse:
                 ("practice", "partner", "client") if user.is_network_staff else ("client",)
             )
         },
+        "nps": {
+            scope: reports.nps_results(user, scope)
+            for scope in (("practice", "client") if user.is_network_staff else ("client",))
+        },
         "can_scorecard": user.role in ("partner", "associate"),
     }
     return render(request, "insights/metrics.html", context)
 
 
+def _category(request: HttpRequest, known: list[str]) -> str:
+    """The category asked for if the subject has figures in it; "" (all) otherwise."""
+    asked = (request.GET.get("category") or "")[:100]
+    return asked if asked in known else ""
+
+
 CSV_COLUMNS = (
     "day",
+    "category",
     "opened",
     "resolved",
     "first_response_p50",
@@ -120,6 +135,13 @@ CSV_COLUMNS = (
     "reopened",
     "csat_count",
     "csat_sum",
+    "first_contact",
+    "desk_resolved",
+    "onsite_resolved",
+    "travel_minutes",
+    "from_alerts",
+    "billable_minutes",
+    "scheduled_minutes",
 )
 
 
@@ -127,7 +149,9 @@ CSV_COLUMNS = (
 def metrics_csv(request: HttpRequest) -> HttpResponse:
     """The same days as the page, one row each."""
     subject = reports.find_subject(request.user, request.GET.get("subject", ""))
-    rows = reports.days_of(request.user, subject, _days(request))
+    days = _days(request)
+    category = _category(request, reports.categories_of(request.user, subject, days))
+    rows = reports.days_of(request.user, subject, days, category)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = (
         f'attachment; filename="metrics-{subject.scope}-{subject.id}.csv"'

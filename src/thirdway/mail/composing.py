@@ -38,6 +38,8 @@ class Outgoing:
     auto_submitted: str = ""
     loop_value: str = ""
     extra: dict[str, str] = field(default_factory=dict)
+    # (file name, MIME type, content): a letter's files, e.g. a client report's PDF
+    attachments: tuple[tuple[str, str, bytes], ...] = ()
 
 
 def new_message_id(domain: str) -> str:
@@ -69,4 +71,12 @@ def build(outgoing: Outgoing) -> bytes:
     for name, value in outgoing.extra.items():
         message[one_line(name, 60)] = one_line(value, 400)
     message.set_content(outgoing.body or "")
+    for filename, content_type, content in outgoing.attachments:
+        maintype, _, subtype = content_type.partition("/")
+        message.add_attachment(
+            content,
+            maintype=maintype or "application",
+            subtype=subtype or "octet-stream",
+            filename=one_line(filename, 200),
+        )
     return message.as_bytes()

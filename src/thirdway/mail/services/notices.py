@@ -52,12 +52,20 @@ def queue_notice(notification: Notification, address: str) -> OutboundMessage | 
 
 
 def queue_letter(
-    address: str, *, to_name: str, subject: str, body: str, dedupe_key: str, ticket=None
+    address: str,
+    *,
+    to_name: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    ticket=None,
+    attachments: tuple[tuple[str, str, bytes], ...] = (),
 ) -> OutboundMessage | None:
     """Put one message from the network (no reply expected) into the outbox, once per
     ``dedupe_key``: None when the address is empty or the key was queued already. Used for
     notifications, and for the rooms beside this one through
-    ``tickets.notifications.services.send_letter`` (a released client report)."""
+    ``tickets.notifications.services.send_letter`` (a released client report, its PDF among
+    ``attachments``: file name, MIME type, content)."""
     address = address.strip().lower()
     if not address:
         return None
@@ -76,6 +84,7 @@ def queue_letter(
             message_id=message_id,
             auto_submitted="auto-generated",
             loop_value=mail_domain(),
+            attachments=tuple(attachments),
         )
     )
     outgoing = OutboundMessage(

@@ -53,13 +53,23 @@ def letters_with(callback: Letter) -> None:
         _LETTERS.append(callback)
 
 
-def send_letter(address: str, *, to_name: str, subject: str, body: str, dedupe_key: str) -> bool:
+def send_letter(
+    address: str,
+    *,
+    to_name: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    attachments: tuple[tuple[str, str, bytes], ...] = (),
+) -> bool:
     """Queue one such message, once per ``dedupe_key``: whether it was queued now (False
-    without a mail room, for an empty address, or when the key was queued before)."""
+    without a mail room, for an empty address, or when the key was queued before).
+    ``attachments``: (file name, MIME type, content) of the files it carries."""
     queued = False
+    files = {"attachments": tuple(attachments)} if attachments else {}
     for callback in _LETTERS:
         found = callback(
-            address, to_name=to_name, subject=subject, body=body, dedupe_key=dedupe_key
+            address, to_name=to_name, subject=subject, body=body, dedupe_key=dedupe_key, **files
         )
         queued = queued or found is not None
     return queued
