@@ -235,3 +235,29 @@ def test_a_quiet_period_gives_no_recommendation_and_empty_figures():
     assert report.recommendations == [] and report.risks == [] and report.devices == []
     assert [c.attainment for c in report.sla] == [None, None]
     assert report.satisfaction.average is None
+
+
+def test_a_device_with_updates_waiting_is_a_risk_linked_to_its_check():
+    """Worked out by hand: of three updates checks, the warning and the critical ones are risks
+    (named by their device, or by the check when it is on no device); the one that is ok is not."""
+    moment = dt.datetime(2026, 10, 1, tzinfo=dt.UTC)
+    data = cr.ReportInput(
+        client_id=1,
+        client_name="Acme",
+        cadence="month",
+        first_day=dt.date(2026, 10, 1),
+        last_day=dt.date(2026, 10, 31),
+        starts_at=moment,
+        ends_at=moment + dt.timedelta(days=31),
+        assets=[cr.AssetRow(7, "FRONT-DESK-PC", "workstation"), cr.AssetRow(8, "NAS", "server")],
+        checks=[
+            cr.CheckRow(11, "Updates front desk", "agent_updates", 7, "warning"),
+            cr.CheckRow(12, "Updates NAS", "agent_updates", 8, "ok"),
+            cr.CheckRow(13, "Updates spare", "agent_updates", None, "critical"),
+            cr.CheckRow(14, "Disk NAS", "agent_disk", 8, "critical"),
+        ],
+    )
+    risks = cr.compute(data).risks
+    assert [(r.kind, r.evidence[0].id) for r in risks] == [("unpatched", 11), ("unpatched", 13)]
+    assert risks[0].text.startswith("FRONT-DESK-PC has operating-system updates waiting")
+    assert risks[1].text.startswith("Updates spare has")

@@ -13,7 +13,8 @@ applied:
 - **Devices.** Each device of the client with its checks: status when the report was made, the
   share of results that were up in the period, and the alerts opened in the period.
 - **Risks.** Expirations in the 60 days after the period, heartbeat (backup and cron) checks
-  that alerted in the period, alerts still open at the period's end.
+  that alerted in the period, devices whose pending OS updates check (the agent's) is warning
+  or critical when the report is made, alerts still open at the period's end.
 - **Recommendations.** Explicit thresholds (below), each with its evidence.
 """
 
@@ -31,6 +32,7 @@ REPEAT_ASSET = 3  # tickets on one device in the period
 REPEAT_SUBJECT = 3  # tickets of one subject cluster in the period
 REPEAT_ALERTS = 3  # alerts of one check in the period
 EXPIRY_HORIZON_DAYS = 60  # expirations listed as risks
+UNPATCHED = ("warning", "critical")  # an updates check in these states: a device to patch
 EXPIRY_SOON_DAYS = 30  # an unacknowledged expiration this close fires a recommendation
 CSAT_LOW_AVERAGE = 3.5  # with at least CSAT_MIN_COUNT ratings
 CSAT_MIN_COUNT = 3
@@ -232,7 +234,7 @@ class Device:
 
 @dataclass(frozen=True)
 class Risk:
-    kind: str  # expiry, heartbeat, open_alert
+    kind: str  # expiry, heartbeat, unpatched, open_alert
     text: str
     evidence: list[Evidence]
 
@@ -473,6 +475,18 @@ def _risks(data: ReportInput) -> list[Risk]:
                 [Evidence("check", check_id, names[check_id].name)],
             )
         )
+    devices = {a.id: a.name for a in data.assets}
+    for check in sorted(data.checks, key=lambda c: c.id):
+        if check.kind == "agent_updates" and check.status in UNPATCHED:
+            device = devices.get(check.asset_id, check.name) if check.asset_id else check.name
+            risks.append(
+                Risk(
+                    "unpatched",
+                    f"{device} has operating-system updates waiting "
+                    f"({check.name} is {check.status} when the report was made)"[:300],
+                    [Evidence("check", check.id, check.name)],
+                )
+            )
     for alert in sorted(data.alerts, key=lambda a: (a.opened_at, a.id)):
         still_open = alert.resolved_at is None or alert.resolved_at >= data.ends_at
         if alert.opened_at < data.ends_at and still_open:
