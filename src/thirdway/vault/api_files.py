@@ -19,6 +19,7 @@ from thirdway.payloads import MAX_QUERY, Id, Page, Payload
 from thirdway.vault import file_usage
 from thirdway.vault.file_access import folder_access
 from thirdway.vault.models import FileNote, Folder, StoredFile
+from thirdway.vault.services import file_moves
 from thirdway.vault.services import files as services
 
 router = Router()
@@ -63,6 +64,33 @@ class VaultFileFolderOut(Schema):
     parent_id: int | None
     name: str
     access: AccessName
+    in_trash: bool
+
+
+class VaultFileMoveIn(Payload, extra="forbid"):
+    """Where a file goes and its name there; either left out stays as it is."""
+
+    folder: Id | None = None
+    name: str | None = Field(None, max_length=1000)
+
+
+class VaultFileFolderMoveIn(Payload, extra="forbid"):
+    """The folder a folder goes under and its name there; either left out stays as it is."""
+
+    parent: Id | None = None
+    name: str | None = Field(None, max_length=1000)
+
+
+class VaultFileScannerOut(Schema):
+    """The virus scanner could not be reached: nothing was stored."""
+
+    detail: str
+    reason: str
+
+
+class VaultFileFolderPurgeOut(Schema):
+    id: int
+    freed_bytes: int
 
 
 class VaultFileFolderIn(Payload, extra="forbid"):
@@ -149,7 +177,7 @@ def list_files(
     return rows
 
 
-@router.post("/vault/files", response={201: VaultFileOut})
+@router.post("/vault/files", response={201: VaultFileOut, 503: VaultFileScannerOut})
 def upload_file(
     request,
     file: File[UploadedFile],
@@ -199,13 +227,19 @@ def list_versions(request, file_id: int):
     return _file(request, file_id).versions.all()
 
 
-@router.post("/vault/files/{int:file_id}/versions", response={201: VaultFileVersionOut})
+@router.post(
+    "/vault/files/{int:file_id}/versions",
+    response={201: VaultFileVersionOut, 503: VaultFileScannerOut},
+)
 def new_version(request, file_id: int, file: File[UploadedFile]):
     stored_file = _file(request, file_id)
     return Status(201, services.add_version(request.auth, stored_file, file, source=Source.API))
 
 
-@router.post("/vault/files/{int:file_id}/restore", response={201: VaultFileVersionOut})
+@router.post(
+    "/vault/files/{int:file_id}/restore",
+    response={201: VaultFileVersionOut, 503: VaultFileScannerOut},
+)
 def restore_version(request, file_id: int, payload: VaultFileRestoreIn):
     """An old version's bytes become the newest version (they count in the quota)."""
     stored_file = _file(request, file_id)
@@ -213,12 +247,23 @@ def restore_version(request, file_id: int, payload: VaultFileRestoreIn):
     return Status(201, made)
 
 
-@router.post("/vault/files/{int:file_id}/copy", response={201: VaultFileOut})
+@router.post(
+    "/vault/files/{int:file_id}/copy", response={201: VaultFileOut, 503: VaultFileScannerOut}
+)
 def copy_file(request, file_id: int, payload: VaultFileCopyIn):
     stored_file = _file(request, file_id)
     target = _folder(request, payload.folder)
     made = services.copy_file(request.auth, stored_file, target, payload.name, source=Source.API)
     return Status(201, made)
+
+
+@router.post("/vault/files/{int:file_id}/move", response=VaultFileOut)
+def move_file(request, file_id: int, payload: VaultFileMoveIn):
+    """Move or rename a file within its client."""
+    stored_file = _file(request, file_id)
+    target = _folder(request, payload.folder) if payload.folder else stored_file.folder
+    name = stored_file.name if payload.name is None else payload.name
+    return file_moves.move_file(request.auth, stored_file, target, name, source=Source.API)
 
 
 @router.post("/vault/files/{int:file_id}/untrash", response=VaultFileOut)
@@ -258,6 +303,7 @@ def list_folders(request, client: Id):
             "parent_id": f.parent_id,
             "name": f.name,
             "access": access[f.pk],
+            "in_trash": f.deleted_at is not None,
         }
         for f in rows
     ]
@@ -278,7 +324,47 @@ def _folder_out(request, folder: Folder) -> dict:
         "parent_id": folder.parent_id,
         "name": folder.name,
         "access": access,
+        "in_trash": folder.deleted_at is not None,
     }
+
+
+def _readable_folder(request, folder_id: int) -> Folder:
+    return get_object_or_404(Folder.objects.for_user(request.auth), pk=folder_id)
+
+
+@router.post("/vault/files/folders/{int:folder_id}/move", response=VaultFileFolderOut)
+def move_folder(request, folder_id: int, payload: VaultFileFolderMoveIn):
+    """Move or rename a folder within its client (never under itself)."""
+    folder = _readable_folder(request, folder_id)
+    parent = _folder(request, payload.parent, "parent") if payload.parent else folder.parent
+    if parent is None:
+        parent = folder
+    name = folder.name if payload.name is None else payload.name
+    file_moves.move_folder(request.auth, folder, parent, name, source=Source.API)
+    return _folder_out(request, folder)
+
+
+@router.post("/vault/files/folders/{int:folder_id}/trash", response=VaultFileFolderOut)
+def trash_folder(request, folder_id: int):
+    """The folder and all under it into the trash; its files count until purged."""
+    folder = _readable_folder(request, folder_id)
+    file_moves.trash_folder(request.auth, folder, source=Source.API)
+    return _folder_out(request, folder)
+
+
+@router.post("/vault/files/folders/{int:folder_id}/untrash", response=VaultFileFolderOut)
+def take_back_folder(request, folder_id: int):
+    folder = _readable_folder(request, folder_id)
+    file_moves.take_back_folder(request.auth, folder, source=Source.API)
+    return _folder_out(request, folder)
+
+
+@router.delete("/vault/files/folders/{int:folder_id}", response=VaultFileFolderPurgeOut)
+def purge_folder(request, folder_id: int):
+    """Delete a folder in the trash for good, with everything in it; its bytes are freed."""
+    folder = _readable_folder(request, folder_id)
+    freed = file_moves.purge_folder(request.auth, folder, source=Source.API)
+    return {"id": folder_id, "freed_bytes": freed}
 
 
 @router.get("/vault/files/folders/{int:folder_id}/notes", response=list[VaultFileNoteOut])

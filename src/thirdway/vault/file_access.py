@@ -124,8 +124,11 @@ class StoredFileQuerySet(models.QuerySet):
         return self.filter(folder__in=readable(user))
 
     def listed(self, today):
-        """What ordinary lists show: neither in the trash, archived nor past its date."""
-        return self.filter(deleted_at=None, archived_at=None).exclude(expires_on__lt=today)
+        """What ordinary lists show: neither in the trash (nor in a folder in the trash),
+        archived nor past its date."""
+        return self.filter(deleted_at=None, archived_at=None, folder__deleted_at=None).exclude(
+            expires_on__lt=today
+        )
 
 
 def can_write(user, folder) -> bool:

@@ -282,7 +282,10 @@ class FileQuota(models.Model):
 
 
 class Folder(models.Model):
-    """A folder of a client's files; the folder without a parent is the client's root."""
+    """A folder of a client's files; the folder without a parent is the client's root.
+
+    A folder in the trash takes everything under it along (each subfolder carries the same
+    ``deleted_at``); its files keep their own state and keep counting in the quota."""
 
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
     parent = models.ForeignKey(
@@ -290,13 +293,23 @@ class Folder(models.Model):
     )
     name = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="In the trash (with everything under it) since then; its files still count.",
+    )
 
     objects = FolderQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint("parent", "name", name="vault_folder_name_unique"),
+            models.UniqueConstraint(
+                "parent",
+                "name",
+                condition=models.Q(deleted_at=None),
+                name="vault_folder_name_unique_live",
+            ),
             models.UniqueConstraint(
                 "client", condition=models.Q(parent=None), name="vault_folder_one_root"
             ),

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from thirdway.vault.views import common, credentials, documents, expirations, files
+from thirdway.vault.views import (
+    common,
+    credentials,
+    documents,
+    expirations,
+    file_moves,
+    files,
+)
 
 app_name = "vault"
 urlpatterns = [
@@ -58,7 +65,16 @@ urlpatterns = [
         files.permissions,
         name="folder_permissions",
     ),
+    path("files/folders/<int:folder_id>/move/", file_moves.folder_move, name="folder_move"),
+    path("files/folders/<int:folder_id>/trash/", file_moves.folder_trash, name="folder_trash"),
+    path(
+        "files/folders/<int:folder_id>/untrash/",
+        file_moves.folder_take_back,
+        name="folder_take_back",
+    ),
+    path("files/folders/<int:folder_id>/purge/", file_moves.folder_purge, name="folder_purge"),
     path("files/<int:file_id>/", files.file_detail, name="file_detail"),
+    path("files/<int:file_id>/move/", file_moves.file_move, name="file_move"),
     path("files/<int:file_id>/download/", files.file_download, name="file_download"),
     path("files/<int:file_id>/version/", files.file_version, name="file_version"),
     path("files/<int:file_id>/restore/<int:number>/", files.file_restore, name="file_restore"),
