@@ -182,6 +182,15 @@ class ExpiryKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class RdapState(models.TextChoices):
+    """What the registry's RDAP said of a domain's expiry date at the last check."""
+
+    NOT_CHECKED = "", "Not checked"
+    FOUND = "found", "Date from the registry"
+    UNKNOWN = "unknown", "Unknown — enter by hand"
+    FAILED = "failed", "Check failed"
+
+
 class ExpiryItem(models.Model):
     """Something of a client that expires; reminders open a ticket at each step before."""
 
@@ -206,6 +215,9 @@ class ExpiryItem(models.Model):
     )
     snoozed_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    rdap_state = models.CharField(max_length=10, choices=RdapState.choices, default="", blank=True)
+    rdap_checked_at = models.DateTimeField(null=True, blank=True)
+    rdap_message = models.CharField(max_length=300, blank=True)
 
     objects = ExpiryItemQuerySet.as_manager()
 

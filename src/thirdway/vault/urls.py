@@ -53,6 +53,7 @@ urlpatterns = [
         name="expiry_acknowledge",
     ),
     path("expirations/<int:item_id>/snooze/", expirations.expiry_snooze, name="expiry_snooze"),
+    path("expirations/<int:item_id>/rdap/", expirations.expiry_rdap, name="expiry_rdap"),
     path("clients/<int:client_id>/files/", files.files_home, name="files_home"),
     path("clients/<int:client_id>/files/quota/", files.quota_bar, name="quota_bar"),
     # Uploads live under files/ (vault.uploads streams them through the size limit).
