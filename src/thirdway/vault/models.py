@@ -437,3 +437,37 @@ class FileNote(models.Model):
 
     def __str__(self) -> str:
         return f"note {self.pk}"
+
+
+class ExpiryFeed(models.Model):
+    """The secret address of a person's iCal feed of expirations: of one client, or (no client)
+    of every client they see.  Only the token's SHA-256 digest is kept; the feed shows what its
+    owner may see at the moment it is read."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expiry_feeds"
+    )
+    client = models.ForeignKey(
+        "clients.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["client_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "user",
+                "client",
+                condition=models.Q(client__isnull=False),
+                name="vault_expiry_feed_one_per_client",
+            ),
+            models.UniqueConstraint(
+                "user",
+                condition=models.Q(client__isnull=True),
+                name="vault_expiry_feed_one_network_wide",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"expirations feed {self.pk} of user {self.user_id}"

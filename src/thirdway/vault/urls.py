@@ -5,6 +5,7 @@ from thirdway.vault.views import (
     credentials,
     documents,
     expirations,
+    expiry_feeds,
     file_moves,
     files,
 )
@@ -42,6 +43,14 @@ urlpatterns = [
     ),
     path("accessed/", credentials.accessed_report, name="accessed_report"),
     path("expirations/", expirations.expiry_overview, name="expiry_overview"),
+    path("expirations/calendar/", expiry_feeds.feed_page, name="expiry_feeds"),
+    path("expirations/calendar/new/", expiry_feeds.feed_reset, name="expiry_feed_reset"),
+    path(
+        "expirations/calendar/<int:feed_id>/stop/",
+        expiry_feeds.feed_stop,
+        name="expiry_feed_stop",
+    ),
+    path("expirations/feed/<str:token>.ics", expiry_feeds.expiry_feed, name="expiry_feed"),
     path("clients/<int:client_id>/expirations/", expirations.expiry_list, name="expiry_list"),
     path(
         "clients/<int:client_id>/expirations/new/", expirations.expiry_create, name="expiry_create"
