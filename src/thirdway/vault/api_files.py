@@ -17,7 +17,7 @@ from thirdway.audit.models import Source
 from thirdway.clients.models import Client
 from thirdway.payloads import MAX_QUERY, Id, Page, Payload
 from thirdway.vault import file_usage
-from thirdway.vault.file_access import folder_access
+from thirdway.vault.file_access import access_to, folder_access
 from thirdway.vault.models import FileNote, Folder, StoredFile
 from thirdway.vault.services import file_moves
 from thirdway.vault.services import files as services
@@ -151,11 +151,17 @@ def _files(request):
 
 
 def _file(request, file_id: int) -> StoredFile:
-    return get_object_or_404(_files(request), pk=file_id)
+    """The file, a 404 unless its folder is readable (only its folder's ancestors are read)."""
+    found = get_object_or_404(StoredFile.objects.select_related("folder", "client"), pk=file_id)
+    if access_to(request.auth, found.folder_id) == "none":
+        raise Http404
+    return found
 
 
 def _folder(request, folder_id: int, field: str = "folder") -> Folder:
-    return find_visible(Folder.objects.for_user(request.auth), field, folder_id)
+    """A folder named in a payload: a 400 naming ``field`` unless readable."""
+    readable = [folder_id] if access_to(request.auth, folder_id) != "none" else []
+    return find_visible(Folder.objects.filter(pk__in=readable), field, folder_id)
 
 
 @router.get("/vault/files", response=list[VaultFileOut])
@@ -329,7 +335,9 @@ def _folder_out(request, folder: Folder) -> dict:
 
 
 def _readable_folder(request, folder_id: int) -> Folder:
-    return get_object_or_404(Folder.objects.for_user(request.auth), pk=folder_id)
+    if access_to(request.auth, folder_id) == "none":
+        raise Http404
+    return get_object_or_404(Folder.objects.select_related("client"), pk=folder_id)
 
 
 @router.post("/vault/files/folders/{int:folder_id}/move", response=VaultFileFolderOut)
@@ -369,19 +377,19 @@ def purge_folder(request, folder_id: int):
 
 @router.get("/vault/files/folders/{int:folder_id}/notes", response=list[VaultFileNoteOut])
 def folder_notes(request, folder_id: int):
-    return get_object_or_404(Folder.objects.for_user(request.auth), pk=folder_id).notes.all()
+    return _readable_folder(request, folder_id).notes.all()
 
 
 @router.post("/vault/files/folders/{int:folder_id}/notes", response={201: VaultFileNoteOut})
 def add_folder_note(request, folder_id: int, payload: VaultFileNoteIn):
-    folder = get_object_or_404(Folder.objects.for_user(request.auth), pk=folder_id)
+    folder = _readable_folder(request, folder_id)
     return Status(201, services.add_note(request.auth, folder, payload.text, source=Source.API))
 
 
 @router.put("/vault/files/folders/{int:folder_id}/permissions", response=VaultFileFolderOut)
 def set_permission(request, folder_id: int, payload: VaultFileGrantIn):
     """Grant (or with ``access: null`` withdraw) an audience's access to a folder."""
-    folder = get_object_or_404(Folder.objects.for_user(request.auth), pk=folder_id)
+    folder = _readable_folder(request, folder_id)
     services.set_grant(request.auth, folder, payload.audience, payload.access, source=Source.API)
     return _folder_out(request, folder)
 

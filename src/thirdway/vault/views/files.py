@@ -16,7 +16,7 @@ from thirdway.audit.models import Source
 from thirdway.clients.models import Client
 from thirdway.vault import file_usage
 from thirdway.vault.api_files import file_answer
-from thirdway.vault.file_access import can_grant, folder_access
+from thirdway.vault.file_access import access_to, can_grant, folder_access
 from thirdway.vault.forms import (
     FileCopyForm,
     FileExpiryForm,
@@ -43,16 +43,22 @@ DEFAULTS = {
 
 
 def get_folder(request: HttpRequest, folder_id: int) -> tuple[Folder, dict[int, str]]:
+    """The folder (a 404 unless readable) and the access to it, its ancestors and its
+    subfolders: only those are read, not the client's whole tree."""
     folder = get_object_or_404(Folder.objects.select_related("client"), pk=folder_id)
-    access = folder_access(request.user, [folder.client_id])
+    children = list(Folder.objects.filter(parent=folder).values_list("pk", flat=True))
+    access = folder_access(request.user, [folder.client_id], [folder.pk, *children])
     if access.get(folder.pk, "none") == "none":
         raise Http404
     return folder, access
 
 
 def get_file(request: HttpRequest, file_id: int) -> StoredFile:
-    rows = StoredFile.objects.for_user(request.user).select_related("folder", "client")
-    return get_object_or_404(rows, pk=file_id)
+    """The file, a 404 unless its folder is readable (only its folder's ancestors are read)."""
+    found = get_object_or_404(StoredFile.objects.select_related("folder", "client"), pk=file_id)
+    if access_to(request.user, found.folder_id) == "none":
+        raise Http404
+    return found
 
 
 def _trail(folder: Folder, access: dict[int, str]) -> list[Folder]:
@@ -279,7 +285,7 @@ def _inherited(folder: Folder) -> list[tuple[str, str, str]]:
 def file_page(request, stored_file: StoredFile, status=200, **forms) -> HttpResponse:
     from thirdway.vault.views.file_moves import file_move_form, writable_folders
 
-    access = folder_access(request.user, [stored_file.client_id])
+    access = folder_access(request.user, [stored_file.client_id], [stored_file.folder_id])
     folders = writable_folders(request.user, stored_file.client_id)
     context = {
         "client": stored_file.client,
