@@ -209,10 +209,16 @@ def test_the_pages_move_rename_and_trash(cast, web_as):
         f"/vault/files/folders/{contracts.pk}/move/", {"parent": year.pk, "name": "C"}
     )
     assert answer.status_code == 400
+    put(contracts, "inside.txt", b"inside")
     answer = paula.post(f"/vault/files/folders/{contracts.pk}/trash/")
     assert answer.status_code == 302
     page = paula.get(f"/vault/files/folders/{root.pk}/")
     assert b"folder in the trash" in page.content
+    # The trashed folder's own page still shows what went with it, with nothing to change.
+    page = paula.get(f"/vault/files/folders/{contracts.pk}/")
+    assert b"This folder is in the trash" in page.content
+    assert b"inside.txt" in page.content and b"2026" in page.content
+    assert b"Upload a file" not in page.content
     answer = paula.post(f"/vault/files/folders/{contracts.pk}/untrash/")
     assert Folder.objects.get(pk=contracts.pk).deleted_at is None
 

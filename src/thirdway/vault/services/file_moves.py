@@ -115,6 +115,15 @@ def move_folder(actor, folder: Folder, parent: Folder, name: str, *, source: str
         raise _folder_taken()
     before = {"parent": folder.parent_id, "name": folder.name}
     with transaction.atomic():
+        # One move of the client's folders at a time (the root's row is the lock), so two
+        # moves at once cannot make a loop; the check is made again under the lock.
+        Folder.objects.select_for_update().filter(client_id=folder.client_id, parent=None).get()
+        if parent.pk in subtree(folder):
+            raise invalid(
+                "parent",
+                "A folder cannot go under itself or one of its own subfolders.",
+                "a folder outside the one that moves",
+            )
         folder.parent, folder.name = parent, name
         try:
             with transaction.atomic():

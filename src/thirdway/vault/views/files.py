@@ -95,9 +95,14 @@ def folder_page(request, folder, access, status=200, **forms) -> HttpResponse:
 
     client = folder.client
     today = timezone.localdate()
-    files = StoredFile.objects.filter(folder=folder).listed(today)
     readable = [pk for pk, a in access.items() if a != "none"]
-    children = folder.children.filter(pk__in=readable, deleted_at=None)
+    if folder.deleted_at is None:
+        files = StoredFile.objects.filter(folder=folder).listed(today)
+        children = folder.children.filter(pk__in=readable, deleted_at=None)
+    else:
+        # A folder in the trash still shows what went there with it.
+        files = StoredFile.objects.filter(folder=folder, deleted_at=None)
+        children = folder.children.filter(pk__in=readable, deleted_at=folder.deleted_at)
     quota = _quota(client)
     writable = access.get(folder.pk) == "write" and folder.deleted_at is None
     movable = writable and folder.parent_id is not None
