@@ -231,3 +231,53 @@ def test_the_move_pages_are_closed_to_another_client(cast, web_as):
     for act in ("move", "trash", "untrash", "purge"):
         answer = other.post(f"/vault/files/folders/{contracts.pk}/{act}/", {"name": "x"})
         assert answer.status_code == 404, act
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_moves_at_once_never_make_a_loop(cast, threads_db):
+    """A under B and B under A at the same moment: one wins, the other is refused."""
+    import threading
+
+    from django.core.exceptions import ValidationError
+    from django.db import connection
+
+    root = files.root_of(cast.acme)
+    first = files.create_folder(None, root, "A", source=Source.CLI)
+    second = files.create_folder(None, root, "B", source=Source.CLI)
+    use = threads_db()
+    start = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def move(folder_id: int, parent_id: int) -> None:
+        from thirdway.vault.services import file_moves
+
+        try:
+            with use():
+                folder, parent = Folder.objects.get(pk=folder_id), Folder.objects.get(pk=parent_id)
+                start.wait()
+                file_moves.move_folder(None, folder, parent, folder.name, source=Source.CLI)
+        except ValidationError:
+            outcomes.append("refused")
+        else:
+            outcomes.append("moved")
+        finally:
+            connection.close()
+
+    workers = [
+        threading.Thread(target=move, args=(first.pk, second.pk)),
+        threading.Thread(target=move, args=(second.pk, first.pk)),
+    ]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    assert sorted(outcomes) == ["moved", "refused"]
+    with use():
+        parents = dict(Folder.objects.values_list("pk", "parent_id"))
+    # Each folder still reaches the root.
+    for pk in (first.pk, second.pk):
+        seen, current = set(), pk
+        while current is not None:
+            assert current not in seen
+            seen.add(current)
+            current = parents[current]
