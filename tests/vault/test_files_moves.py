@@ -281,3 +281,20 @@ def test_two_moves_at_once_never_make_a_loop(cast, threads_db):
             assert current not in seen
             seen.add(current)
             current = parents[current]
+
+
+def test_each_folder_shows_its_bytes_by_type_and_the_api_per_folder(cast, web_as, api_as):
+    root, contracts, year = tree(cast)
+    put(year, "lease.pdf", b"%PDF-1.4 " + b"x" * 91)
+    put(contracts, "notes.txt", b"n" * 40)
+    put(root, "top.txt", b"t" * 7)
+    page = web_as(cast.partner).get(f"/vault/files/folders/{contracts.pk}/")
+    text = page.content.decode()
+    assert "hold 140\xa0bytes" in text
+    assert "application/pdf 100\xa0bytes · text/plain 40\xa0bytes" in text
+    files.set_grant(None, contracts, "client_admin", "read", source=Source.CLI)
+    files.set_grant(None, year, "client_admin", "none", source=Source.CLI)
+    answer = api_as(cast.client_admin).get(f"{API}/quota/{cast.acme.pk}")
+    assert answer.status_code == 200
+    assert answer.json()["by_folder"] == [{"folder_id": contracts.pk, "bytes": 140}]
+    assert api_as(cast.other_client_admin).get(f"{API}/quota/{cast.acme.pk}").status_code == 404

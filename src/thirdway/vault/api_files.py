@@ -136,14 +136,23 @@ class VaultFileTypeUse(Schema):
     bytes: int
 
 
+class VaultFileFolderUse(Schema):
+    """The bytes under a folder, its subfolders included."""
+
+    folder_id: int
+    bytes: int
+
+
 class VaultFileQuotaOut(Schema):
-    """Every version and every file in the trash count until purged."""
+    """Every version and every file in the trash count until purged.  ``by_folder`` lists the
+    folders one may read."""
 
     client_id: int
     used_bytes: int
     limit_bytes: int
     free_bytes: int
     by_type: list[VaultFileTypeUse]
+    by_folder: list[VaultFileFolderUse]
 
 
 def _files(request):
@@ -399,7 +408,8 @@ def quota(request, client_id: int):
     """The client's quota, for whoever may read one of its folders."""
     found = get_object_or_404(Client.objects.for_user(request.auth), pk=client_id)
     services.root_of(found)
-    if not Folder.objects.for_user(request.auth).filter(client=found).exists():
+    access = folder_access(request.auth, [found.pk])
+    if all(a == "none" for a in access.values()):
         raise Http404
     seen = file_usage.usage(found, services.quota_of(found))
     return {
@@ -408,4 +418,9 @@ def quota(request, client_id: int):
         "limit_bytes": seen["limit"],
         "free_bytes": seen["free"],
         "by_type": [{"content_type": t, "bytes": n} for t, n in seen["by_type"]],
+        "by_folder": [
+            {"folder_id": pk, "bytes": n}
+            for pk, n in sorted(seen["by_folder"].items())
+            if access.get(pk, "none") != "none"
+        ],
     }

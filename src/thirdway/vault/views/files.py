@@ -116,6 +116,7 @@ def folder_page(request, folder, access, status=200, **forms) -> HttpResponse:
         "writable": writable,
         "movable": movable,
         "held": quota["by_folder"].get(folder.pk, 0),
+        "held_types": file_usage.folder_types(client, folder.pk, quota["children"]),
         "staff": can_grant(request.user, client),
         "quota": quota,
         "move_form": forms.get("move_form") or (movable and folder_move_form(request.user, folder)),
