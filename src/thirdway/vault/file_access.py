@@ -92,7 +92,8 @@ def _ancestry(folders: models.QuerySet, folder_ids: Iterable[int]) -> dict[int, 
     """The folders asked about and each of their ancestors (id → parent id), read level by
     level up to the roots: one query per level, never the client's whole tree."""
     parents: dict[int, int | None] = {}
-    wanted = set(folder_ids)
+    # An id no row can have (beyond 64 bits, say) names no folder.
+    wanted = {pk for pk in folder_ids if 0 < pk < 2**63}
     while wanted:
         level = dict(folders.filter(pk__in=wanted).values_list("pk", "parent_id"))
         parents.update(level)
