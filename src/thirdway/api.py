@@ -43,7 +43,7 @@ from thirdway.tickets.lifecycle import TransitionRefused
 from thirdway.tickets.services import AttachmentTooLarge
 from thirdway.vault.api import router as vault_router
 from thirdway.vault.api_files import router as vault_files_router
-from thirdway.vault.uploads import FileTooLarge
+from thirdway.vault.uploads import FileTooLarge, ScannerUnavailable
 
 # Where ninja says a field came from; people need only the field's own name.
 SCHEMA_LOCATIONS = {"body", "payload", "query", "file", "form", "path", "header", "filters"}
@@ -402,6 +402,12 @@ def attachment_too_large(request: HttpRequest, exc: AttachmentTooLarge):
 def file_too_large(request: HttpRequest, exc: FileTooLarge):
     """A vault file over the size limit or the client's quota: nothing was stored."""
     return api.create_response(request, exc.payload(), status=413)
+
+
+@api.exception_handler(ScannerUnavailable)
+def scanner_unavailable(request: HttpRequest, exc: ScannerUnavailable):
+    """The vault's virus scanner could not be reached: nothing was stored (fail closed)."""
+    return api.create_response(request, exc.payload(), status=503)
 
 
 @api.exception_handler(RequestDataTooBig)

@@ -248,6 +248,15 @@ VAULT_FILE_MAX_BYTES = env.int("THIRDWAY_VAULT_FILE_MAX_MB", 1024, minimum=1) * 
 VAULT_QUOTA_BYTES = env.int("THIRDWAY_VAULT_QUOTA_MB", 10240, minimum=0) * 1024 * 1024
 VAULT_CLAMD_SOCKET = env.str("THIRDWAY_CLAMD_SOCKET", "")
 VAULT_CLAMD_TIMEOUT = env.int("THIRDWAY_CLAMD_TIMEOUT", 60, minimum=1)
+# Domain expiry dates from RDAP (docs/vault.md, "Expirations"): IANA's bootstrap list, read
+# again after this many hours; host:port pairs the SSRF guard lets through although private
+# (an internal RDAP mirror; empty: public addresses only); seconds per request.
+VAULT_RDAP_BOOTSTRAP_URL = env.str(
+    "THIRDWAY_RDAP_BOOTSTRAP_URL", "https://data.iana.org/rdap/dns.json"
+)
+VAULT_RDAP_BOOTSTRAP_HOURS = env.int("THIRDWAY_RDAP_BOOTSTRAP_HOURS", 24, minimum=1)
+VAULT_RDAP_ALLOWED_HOSTS = env.list("THIRDWAY_RDAP_ALLOWED_HOSTS", [])
+VAULT_RDAP_TIMEOUT = env.int("THIRDWAY_RDAP_TIMEOUT", 15, minimum=1)
 
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"

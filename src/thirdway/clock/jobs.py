@@ -86,6 +86,11 @@ JOBS = (
         "thirdway.vault.tasks.send_expiry_reminders",
     ),
     PeriodicJob(
+        "vault.rdap_domains",
+        dt.timedelta(days=1),
+        "thirdway.vault.tasks.check_domains_by_rdap",
+    ),
+    PeriodicJob(
         "vault.archive_expired_files",
         dt.timedelta(hours=1),
         "thirdway.vault.tasks.archive_expired_files",

@@ -16,7 +16,7 @@ from thirdway.payloads import MAX_QUERY, Id, Page, Payload
 from thirdway.vault.crypto import VaultError
 from thirdway.vault.models import Credential, Document, ExpiryItem
 from thirdway.vault.search import search
-from thirdway.vault.services import credentials, documents, expirations
+from thirdway.vault.services import credentials, documents, expirations, rdap_checks
 from thirdway.vault.services._shared import MAX_REASON
 from thirdway.vault.services.credentials import MAX_NOTES, MAX_SECRET
 
@@ -257,6 +257,9 @@ class ExpiryOut(Schema):
     notes: str
     acknowledged: bool
     snoozed_until: dt.date | None
+    rdap_state: Literal["", "found", "unknown", "failed"]
+    rdap_checked_at: dt.datetime | None
+    rdap_message: str
 
 
 class ExpiryIn(Payload, extra="forbid"):
@@ -326,3 +329,12 @@ def acknowledge_expiration(request, item_id: int):
 def snooze_expiration(request, item_id: int, payload: SnoozeIn):
     item = get_object_or_404(_expirations(request), pk=item_id)
     return expirations.snooze_expiry(request.auth, item, payload.until, source=Source.API)
+
+
+@router.post("/vault/expirations/{item_id}/rdap", response=ExpiryOut)
+def check_expiration_by_rdap(request, item_id: int):
+    """Ask the registry's RDAP for a domain's expiry date now.  ``rdap_state`` says what came
+    of it: ``found`` (the date was taken), ``unknown`` (no date in RDAP: enter it by hand) or
+    ``failed`` (``rdap_message`` says why); the date is kept unless one was found."""
+    item = get_object_or_404(_expirations(request), pk=item_id)
+    return rdap_checks.check_domain(request.auth, item, source=Source.API)

@@ -17,8 +17,9 @@ from thirdway.audit.models import Source
 from thirdway.clients.models import Client
 from thirdway.payloads import MAX_QUERY, Id, Page, Payload
 from thirdway.vault import file_usage
-from thirdway.vault.file_access import folder_access
+from thirdway.vault.file_access import access_to, folder_access
 from thirdway.vault.models import FileNote, Folder, StoredFile
+from thirdway.vault.services import file_moves
 from thirdway.vault.services import files as services
 
 router = Router()
@@ -63,6 +64,33 @@ class VaultFileFolderOut(Schema):
     parent_id: int | None
     name: str
     access: AccessName
+    in_trash: bool
+
+
+class VaultFileMoveIn(Payload, extra="forbid"):
+    """Where a file goes and its name there; either left out stays as it is."""
+
+    folder: Id | None = None
+    name: str | None = Field(None, max_length=1000)
+
+
+class VaultFileFolderMoveIn(Payload, extra="forbid"):
+    """The folder a folder goes under and its name there; either left out stays as it is."""
+
+    parent: Id | None = None
+    name: str | None = Field(None, max_length=1000)
+
+
+class VaultFileScannerOut(Schema):
+    """The virus scanner could not be reached: nothing was stored."""
+
+    detail: str
+    reason: str
+
+
+class VaultFileFolderPurgeOut(Schema):
+    id: int
+    freed_bytes: int
 
 
 class VaultFileFolderIn(Payload, extra="forbid"):
@@ -108,14 +136,23 @@ class VaultFileTypeUse(Schema):
     bytes: int
 
 
+class VaultFileFolderUse(Schema):
+    """The bytes under a folder, its subfolders included."""
+
+    folder_id: int
+    bytes: int
+
+
 class VaultFileQuotaOut(Schema):
-    """Every version and every file in the trash count until purged."""
+    """Every version and every file in the trash count until purged.  ``by_folder`` lists the
+    folders one may read."""
 
     client_id: int
     used_bytes: int
     limit_bytes: int
     free_bytes: int
     by_type: list[VaultFileTypeUse]
+    by_folder: list[VaultFileFolderUse]
 
 
 def _files(request):
@@ -123,11 +160,17 @@ def _files(request):
 
 
 def _file(request, file_id: int) -> StoredFile:
-    return get_object_or_404(_files(request), pk=file_id)
+    """The file, a 404 unless its folder is readable (only its folder's ancestors are read)."""
+    found = get_object_or_404(StoredFile.objects.select_related("folder", "client"), pk=file_id)
+    if access_to(request.auth, found.folder_id) == "none":
+        raise Http404
+    return found
 
 
 def _folder(request, folder_id: int, field: str = "folder") -> Folder:
-    return find_visible(Folder.objects.for_user(request.auth), field, folder_id)
+    """A folder named in a payload: a 400 naming ``field`` unless readable."""
+    readable = [folder_id] if access_to(request.auth, folder_id) != "none" else []
+    return find_visible(Folder.objects.filter(pk__in=readable), field, folder_id)
 
 
 @router.get("/vault/files", response=list[VaultFileOut])
@@ -149,7 +192,7 @@ def list_files(
     return rows
 
 
-@router.post("/vault/files", response={201: VaultFileOut})
+@router.post("/vault/files", response={201: VaultFileOut, 503: VaultFileScannerOut})
 def upload_file(
     request,
     file: File[UploadedFile],
@@ -199,13 +242,19 @@ def list_versions(request, file_id: int):
     return _file(request, file_id).versions.all()
 
 
-@router.post("/vault/files/{int:file_id}/versions", response={201: VaultFileVersionOut})
+@router.post(
+    "/vault/files/{int:file_id}/versions",
+    response={201: VaultFileVersionOut, 503: VaultFileScannerOut},
+)
 def new_version(request, file_id: int, file: File[UploadedFile]):
     stored_file = _file(request, file_id)
     return Status(201, services.add_version(request.auth, stored_file, file, source=Source.API))
 
 
-@router.post("/vault/files/{int:file_id}/restore", response={201: VaultFileVersionOut})
+@router.post(
+    "/vault/files/{int:file_id}/restore",
+    response={201: VaultFileVersionOut, 503: VaultFileScannerOut},
+)
 def restore_version(request, file_id: int, payload: VaultFileRestoreIn):
     """An old version's bytes become the newest version (they count in the quota)."""
     stored_file = _file(request, file_id)
@@ -213,12 +262,23 @@ def restore_version(request, file_id: int, payload: VaultFileRestoreIn):
     return Status(201, made)
 
 
-@router.post("/vault/files/{int:file_id}/copy", response={201: VaultFileOut})
+@router.post(
+    "/vault/files/{int:file_id}/copy", response={201: VaultFileOut, 503: VaultFileScannerOut}
+)
 def copy_file(request, file_id: int, payload: VaultFileCopyIn):
     stored_file = _file(request, file_id)
     target = _folder(request, payload.folder)
     made = services.copy_file(request.auth, stored_file, target, payload.name, source=Source.API)
     return Status(201, made)
+
+
+@router.post("/vault/files/{int:file_id}/move", response=VaultFileOut)
+def move_file(request, file_id: int, payload: VaultFileMoveIn):
+    """Move or rename a file within its client."""
+    stored_file = _file(request, file_id)
+    target = _folder(request, payload.folder) if payload.folder else stored_file.folder
+    name = stored_file.name if payload.name is None else payload.name
+    return file_moves.move_file(request.auth, stored_file, target, name, source=Source.API)
 
 
 @router.post("/vault/files/{int:file_id}/untrash", response=VaultFileOut)
@@ -258,6 +318,7 @@ def list_folders(request, client: Id):
             "parent_id": f.parent_id,
             "name": f.name,
             "access": access[f.pk],
+            "in_trash": f.deleted_at is not None,
         }
         for f in rows
     ]
@@ -278,24 +339,66 @@ def _folder_out(request, folder: Folder) -> dict:
         "parent_id": folder.parent_id,
         "name": folder.name,
         "access": access,
+        "in_trash": folder.deleted_at is not None,
     }
+
+
+def _readable_folder(request, folder_id: int) -> Folder:
+    if access_to(request.auth, folder_id) == "none":
+        raise Http404
+    return get_object_or_404(Folder.objects.select_related("client"), pk=folder_id)
+
+
+@router.post("/vault/files/folders/{int:folder_id}/move", response=VaultFileFolderOut)
+def move_folder(request, folder_id: int, payload: VaultFileFolderMoveIn):
+    """Move or rename a folder within its client (never under itself)."""
+    folder = _readable_folder(request, folder_id)
+    parent = _folder(request, payload.parent, "parent") if payload.parent else folder.parent
+    if parent is None:
+        parent = folder
+    name = folder.name if payload.name is None else payload.name
+    file_moves.move_folder(request.auth, folder, parent, name, source=Source.API)
+    return _folder_out(request, folder)
+
+
+@router.post("/vault/files/folders/{int:folder_id}/trash", response=VaultFileFolderOut)
+def trash_folder(request, folder_id: int):
+    """The folder and all under it into the trash; its files count until purged."""
+    folder = _readable_folder(request, folder_id)
+    file_moves.trash_folder(request.auth, folder, source=Source.API)
+    return _folder_out(request, folder)
+
+
+@router.post("/vault/files/folders/{int:folder_id}/untrash", response=VaultFileFolderOut)
+def take_back_folder(request, folder_id: int):
+    folder = _readable_folder(request, folder_id)
+    file_moves.take_back_folder(request.auth, folder, source=Source.API)
+    return _folder_out(request, folder)
+
+
+@router.delete("/vault/files/folders/{int:folder_id}", response=VaultFileFolderPurgeOut)
+def purge_folder(request, folder_id: int):
+    """Delete a folder in the trash for good, with everything in it; its bytes are freed."""
+    folder = _readable_folder(request, folder_id)
+    freed = file_moves.purge_folder(request.auth, folder, source=Source.API)
+    return {"id": folder_id, "freed_bytes": freed}
 
 
 @router.get("/vault/files/folders/{int:folder_id}/notes", response=list[VaultFileNoteOut])
 def folder_notes(request, folder_id: int):
-    return get_object_or_404(Folder.objects.for_user(request.auth), pk=folder_id).notes.all()
+    return _readable_folder(request, folder_id).notes.all()
 
 
 @router.post("/vault/files/folders/{int:folder_id}/notes", response={201: VaultFileNoteOut})
 def add_folder_note(request, folder_id: int, payload: VaultFileNoteIn):
-    folder = get_object_or_404(Folder.objects.for_user(request.auth), pk=folder_id)
+    folder = _readable_folder(request, folder_id)
     return Status(201, services.add_note(request.auth, folder, payload.text, source=Source.API))
 
 
 @router.put("/vault/files/folders/{int:folder_id}/permissions", response=VaultFileFolderOut)
 def set_permission(request, folder_id: int, payload: VaultFileGrantIn):
     """Grant (or with ``access: null`` withdraw) an audience's access to a folder."""
-    folder = get_object_or_404(Folder.objects.for_user(request.auth), pk=folder_id)
+    folder = _readable_folder(request, folder_id)
     services.set_grant(request.auth, folder, payload.audience, payload.access, source=Source.API)
     return _folder_out(request, folder)
 
@@ -305,7 +408,8 @@ def quota(request, client_id: int):
     """The client's quota, for whoever may read one of its folders."""
     found = get_object_or_404(Client.objects.for_user(request.auth), pk=client_id)
     services.root_of(found)
-    if not Folder.objects.for_user(request.auth).filter(client=found).exists():
+    access = folder_access(request.auth, [found.pk])
+    if all(a == "none" for a in access.values()):
         raise Http404
     seen = file_usage.usage(found, services.quota_of(found))
     return {
@@ -314,4 +418,9 @@ def quota(request, client_id: int):
         "limit_bytes": seen["limit"],
         "free_bytes": seen["free"],
         "by_type": [{"content_type": t, "bytes": n} for t, n in seen["by_type"]],
+        "by_folder": [
+            {"folder_id": pk, "bytes": n}
+            for pk, n in sorted(seen["by_folder"].items())
+            if access.get(pk, "none") != "none"
+        ],
     }

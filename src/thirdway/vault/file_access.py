@@ -88,8 +88,24 @@ def resolve(
     return capped
 
 
-def folder_access(user, client_ids: Iterable[int] | None = None) -> dict[int, str]:
-    """Every folder in the person's scope (optionally of some clients) → none/read/write."""
+def _ancestry(folders: models.QuerySet, folder_ids: Iterable[int]) -> dict[int, int | None]:
+    """The folders asked about and each of their ancestors (id → parent id), read level by
+    level up to the roots: one query per level, never the client's whole tree."""
+    parents: dict[int, int | None] = {}
+    # An id no row can have (beyond 64 bits, say) names no folder.
+    wanted = {pk for pk in folder_ids if 0 < pk < 2**63}
+    while wanted:
+        level = dict(folders.filter(pk__in=wanted).values_list("pk", "parent_id"))
+        parents.update(level)
+        wanted = {p for p in level.values() if p is not None and p not in parents}
+    return parents
+
+
+def folder_access(
+    user, client_ids: Iterable[int] | None = None, folder_ids: Iterable[int] | None = None
+) -> dict[int, str]:
+    """Every folder in the person's scope (optionally of some clients) → none/read/write; with
+    ``folder_ids``, only those folders and their ancestors are read (the rest is absent)."""
     from thirdway.vault.models import Folder, FolderGrant
 
     audience = AUDIENCE.get(getattr(user, "role", None))
@@ -98,7 +114,10 @@ def folder_access(user, client_ids: Iterable[int] | None = None) -> dict[int, st
     folders = Folder.objects.filter(client__in=_scope_client_ids(user))
     if client_ids is not None:
         folders = folders.filter(client__in=list(client_ids))
-    parents = dict(folders.values_list("pk", "parent_id"))
+    if folder_ids is not None:
+        parents = _ancestry(folders, folder_ids)
+    else:
+        parents = dict(folders.values_list("pk", "parent_id"))
     grants = dict(
         FolderGrant.objects.filter(folder__in=list(parents), audience=audience).values_list(
             "folder_id", "access"
@@ -124,12 +143,20 @@ class StoredFileQuerySet(models.QuerySet):
         return self.filter(folder__in=readable(user))
 
     def listed(self, today):
-        """What ordinary lists show: neither in the trash, archived nor past its date."""
-        return self.filter(deleted_at=None, archived_at=None).exclude(expires_on__lt=today)
+        """What ordinary lists show: neither in the trash (nor in a folder in the trash),
+        archived nor past its date."""
+        return self.filter(deleted_at=None, archived_at=None, folder__deleted_at=None).exclude(
+            expires_on__lt=today
+        )
+
+
+def access_to(user, folder_id: int) -> str:
+    """One folder's access (its ancestors read, nothing else): none/read/write."""
+    return folder_access(user, folder_ids=[folder_id]).get(folder_id, "none")
 
 
 def can_write(user, folder) -> bool:
-    return folder_access(user, [folder.client_id]).get(folder.pk) == "write"
+    return access_to(user, folder.pk) == "write"
 
 
 def can_grant(user, client) -> bool:

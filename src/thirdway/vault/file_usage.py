@@ -29,7 +29,12 @@ def usage(client, quota) -> dict:
             by_folder[current] = by_folder.get(current, 0) + total
             current = parents.get(current)
     limit = quota.limit_bytes
+    children: dict[int, list[int]] = {}
+    for pk, parent in parents.items():
+        if parent is not None:
+            children.setdefault(parent, []).append(pk)
     return {
+        "children": children,
         "used": quota.used_bytes,
         "limit": limit,
         "free": max(limit - quota.used_bytes, 0),
@@ -37,3 +42,18 @@ def usage(client, quota) -> dict:
         "by_folder": by_folder,
         "by_type": [(row["content_type"], row["total"]) for row in by_type],
     }
+
+
+def folder_types(client, folder_id: int, children: dict[int, list[int]]) -> list[tuple[str, int]]:
+    """The bytes per type under one folder (its subfolders included), largest first."""
+    under, level = [folder_id], [folder_id]
+    while level:
+        level = [child for pk in level for child in children.get(pk, [])]
+        under.extend(level)
+    rows = (
+        FileVersion.objects.filter(file__client=client, file__folder__in=under)
+        .values("content_type")
+        .annotate(total=Sum("size"))
+        .order_by("-total")[:10]
+    )
+    return [(row["content_type"], row["total"]) for row in rows]

@@ -157,3 +157,25 @@ class GrantForm(forms.Form):
 
 class QuotaForm(forms.Form):
     limit_mb = forms.IntegerField(min_value=0, max_value=2**40, label="Quota (MB)")
+
+
+class FileMoveForm(forms.Form):
+    """Where a file goes (a folder one may write) and its name there."""
+
+    folder = forms.TypedChoiceField(coerce=int, label="Folder")
+    name = forms.CharField(max_length=1000, label="Name")
+
+    def __init__(self, *args, folders, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["folder"].choices = folders
+
+
+class FolderMoveForm(forms.Form):
+    """The folder a folder goes under and its name there."""
+
+    parent = forms.TypedChoiceField(coerce=int, label="Under")
+    name = forms.CharField(max_length=1000, label="Name")
+
+    def __init__(self, *args, folders, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].choices = folders

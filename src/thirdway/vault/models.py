@@ -182,6 +182,15 @@ class ExpiryKind(models.TextChoices):
     OTHER = "other", "Other"
 
 
+class RdapState(models.TextChoices):
+    """What the registry's RDAP said of a domain's expiry date at the last check."""
+
+    NOT_CHECKED = "", "Not checked"
+    FOUND = "found", "Date from the registry"
+    UNKNOWN = "unknown", "Unknown — enter by hand"
+    FAILED = "failed", "Check failed"
+
+
 class ExpiryItem(models.Model):
     """Something of a client that expires; reminders open a ticket at each step before."""
 
@@ -206,6 +215,9 @@ class ExpiryItem(models.Model):
     )
     snoozed_until = models.DateField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    rdap_state = models.CharField(max_length=10, choices=RdapState.choices, default="", blank=True)
+    rdap_checked_at = models.DateTimeField(null=True, blank=True)
+    rdap_message = models.CharField(max_length=300, blank=True)
 
     objects = ExpiryItemQuerySet.as_manager()
 
@@ -282,7 +294,10 @@ class FileQuota(models.Model):
 
 
 class Folder(models.Model):
-    """A folder of a client's files; the folder without a parent is the client's root."""
+    """A folder of a client's files; the folder without a parent is the client's root.
+
+    A folder in the trash takes everything under it along (each subfolder carries the same
+    ``deleted_at``); its files keep their own state and keep counting in the quota."""
 
     client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
     parent = models.ForeignKey(
@@ -290,13 +305,23 @@ class Folder(models.Model):
     )
     name = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
+    deleted_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="In the trash (with everything under it) since then; its files still count.",
+    )
 
     objects = FolderQuerySet.as_manager()
 
     class Meta:
         ordering = ["name", "id"]
         constraints = [
-            models.UniqueConstraint("parent", "name", name="vault_folder_name_unique"),
+            models.UniqueConstraint(
+                "parent",
+                "name",
+                condition=models.Q(deleted_at=None),
+                name="vault_folder_name_unique_live",
+            ),
             models.UniqueConstraint(
                 "client", condition=models.Q(parent=None), name="vault_folder_one_root"
             ),
@@ -412,3 +437,37 @@ class FileNote(models.Model):
 
     def __str__(self) -> str:
         return f"note {self.pk}"
+
+
+class ExpiryFeed(models.Model):
+    """The secret address of a person's iCal feed of expirations: of one client, or (no client)
+    of every client they see.  Only the token's SHA-256 digest is kept; the feed shows what its
+    owner may see at the moment it is read."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="expiry_feeds"
+    )
+    client = models.ForeignKey(
+        "clients.Client", null=True, blank=True, on_delete=models.CASCADE, related_name="+"
+    )
+    token_digest = models.CharField(max_length=64, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["client_id", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "user",
+                "client",
+                condition=models.Q(client__isnull=False),
+                name="vault_expiry_feed_one_per_client",
+            ),
+            models.UniqueConstraint(
+                "user",
+                condition=models.Q(client__isnull=True),
+                name="vault_expiry_feed_one_network_wide",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"expirations feed {self.pk} of user {self.user_id}"

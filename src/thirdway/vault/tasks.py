@@ -1,4 +1,5 @@
-"""The vault's periodic job: reminders of expiring items (see clock/jobs.py)."""
+"""The vault's periodic jobs: reminders of expiring items, files past their date, domain
+expiry dates from RDAP (see clock/jobs.py)."""
 
 from __future__ import annotations
 
@@ -17,3 +18,10 @@ def archive_expired_files() -> None:
     from thirdway.vault.services.files import archive_expired
 
     archive_expired()
+
+
+@task()
+def check_domains_by_rdap() -> None:
+    from thirdway.vault.services.rdap_checks import check_due_domains
+
+    check_due_domains()

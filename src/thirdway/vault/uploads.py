@@ -165,12 +165,39 @@ class VirusFound(Exception):
     """The antivirus named what it found."""
 
 
+class ScannerUnavailable(Exception):
+    """clamd could not be reached or gave no verdict: the file is refused, nothing stored
+    (fail closed: a file is never kept unscanned while the scanner is on)."""
+
+    MESSAGE = "The virus scanner is unavailable; nothing was stored. Try again later."
+
+    def __init__(self, reason: str):
+        super().__init__(f"{self.MESSAGE} ({reason})")
+        self.reason = reason
+
+    def payload(self) -> dict:
+        return {"detail": self.MESSAGE, "reason": self.reason}
+
+
 def scan(chunks, socket_path: str | None = None) -> None:
     """Send the bytes to clamd over its socket (INSTREAM) when THIRDWAY_CLAMD_SOCKET is set;
     raise VirusFound naming the signature.  Off when the setting is empty."""
     socket_path = socket_path if socket_path is not None else settings.VAULT_CLAMD_SOCKET
     if not socket_path:
         return
+    try:
+        answer = _instream(socket_path, chunks)
+    except OSError as error:
+        # Refused, no such socket, a timeout, a connection closed half-way.
+        raise ScannerUnavailable(f"clamd at {socket_path}: {error.strerror or error}") from None
+    text = answer.rstrip(b"\0").decode("utf-8", "replace")
+    if text.endswith("FOUND"):
+        raise VirusFound(text.removeprefix("stream: ").removesuffix(" FOUND"))
+    if not text.endswith("OK"):
+        raise ScannerUnavailable(f"clamd at {socket_path} answered {text[:200]!r}")
+
+
+def _instream(socket_path: str, chunks) -> bytes:
     with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as conn:
         conn.settimeout(settings.VAULT_CLAMD_TIMEOUT)
         conn.connect(socket_path)
@@ -184,8 +211,4 @@ def scan(chunks, socket_path: str | None = None) -> None:
             if not part:
                 break
             answer += part
-    text = answer.rstrip(b"\0").decode("utf-8", "replace")
-    if text.endswith("FOUND"):
-        raise VirusFound(text.removeprefix("stream: ").removesuffix(" FOUND"))
-    if not text.endswith("OK"):
-        raise OSError(f"clamd answered {text[:200]!r}")
+    return answer

@@ -1,6 +1,14 @@
 from django.urls import path
 
-from thirdway.vault.views import common, credentials, documents, expirations, files
+from thirdway.vault.views import (
+    common,
+    credentials,
+    documents,
+    expirations,
+    expiry_feeds,
+    file_moves,
+    files,
+)
 
 app_name = "vault"
 urlpatterns = [
@@ -35,6 +43,14 @@ urlpatterns = [
     ),
     path("accessed/", credentials.accessed_report, name="accessed_report"),
     path("expirations/", expirations.expiry_overview, name="expiry_overview"),
+    path("expirations/calendar/", expiry_feeds.feed_page, name="expiry_feeds"),
+    path("expirations/calendar/new/", expiry_feeds.feed_reset, name="expiry_feed_reset"),
+    path(
+        "expirations/calendar/<int:feed_id>/stop/",
+        expiry_feeds.feed_stop,
+        name="expiry_feed_stop",
+    ),
+    path("expirations/feed/<str:token>.ics", expiry_feeds.expiry_feed, name="expiry_feed"),
     path("clients/<int:client_id>/expirations/", expirations.expiry_list, name="expiry_list"),
     path(
         "clients/<int:client_id>/expirations/new/", expirations.expiry_create, name="expiry_create"
@@ -46,6 +62,7 @@ urlpatterns = [
         name="expiry_acknowledge",
     ),
     path("expirations/<int:item_id>/snooze/", expirations.expiry_snooze, name="expiry_snooze"),
+    path("expirations/<int:item_id>/rdap/", expirations.expiry_rdap, name="expiry_rdap"),
     path("clients/<int:client_id>/files/", files.files_home, name="files_home"),
     path("clients/<int:client_id>/files/quota/", files.quota_bar, name="quota_bar"),
     # Uploads live under files/ (vault.uploads streams them through the size limit).
@@ -58,7 +75,16 @@ urlpatterns = [
         files.permissions,
         name="folder_permissions",
     ),
+    path("files/folders/<int:folder_id>/move/", file_moves.folder_move, name="folder_move"),
+    path("files/folders/<int:folder_id>/trash/", file_moves.folder_trash, name="folder_trash"),
+    path(
+        "files/folders/<int:folder_id>/untrash/",
+        file_moves.folder_take_back,
+        name="folder_take_back",
+    ),
+    path("files/folders/<int:folder_id>/purge/", file_moves.folder_purge, name="folder_purge"),
     path("files/<int:file_id>/", files.file_detail, name="file_detail"),
+    path("files/<int:file_id>/move/", file_moves.file_move, name="file_move"),
     path("files/<int:file_id>/download/", files.file_download, name="file_download"),
     path("files/<int:file_id>/version/", files.file_version, name="file_version"),
     path("files/<int:file_id>/restore/<int:number>/", files.file_restore, name="file_restore"),

@@ -65,6 +65,8 @@ def check_name(field: str, name: str) -> str:
 
 
 def _require_write(actor, folder: Folder) -> None:
+    if folder.deleted_at is not None:
+        raise invalid("folder", "This folder is in the trash.", "a folder that is not in the trash")
     require(
         actor is None or can_write(actor, folder),
         "You may read this folder but not change it.",
@@ -350,7 +352,7 @@ def create_folder(actor, parent: Folder, name: str, *, source: str) -> Folder:
         raise invalid("name", "The client has too many folders.", f"at most {MAX_FOLDERS}")
     if _depth(parent) >= MAX_DEPTH:
         raise invalid("parent", "Folders are nested too deep.", f"at most {MAX_DEPTH} levels")
-    if Folder.objects.filter(parent=parent, name=name).exists():
+    if Folder.objects.filter(parent=parent, name=name, deleted_at=None).exists():
         raise invalid("name", "A folder of that name is already here.", "another name")
     folder = Folder.objects.create(client=parent.client, parent=parent, name=name)
     record(

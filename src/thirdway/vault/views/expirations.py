@@ -18,6 +18,7 @@ from thirdway.vault.forms import ExpiryForm, SnoozeForm
 from thirdway.vault.models import ExpiryItem
 from thirdway.vault.reminders import next_step, parse_steps
 from thirdway.vault.services import expirations as services
+from thirdway.vault.services import rdap_checks
 from thirdway.vault.views.common import client_context, client_of, save_form
 from thirdway.web.forms import service_texts
 
@@ -145,4 +146,23 @@ def expiry_snooze(request: HttpRequest, item_id: int) -> HttpResponse:
             messages.success(request, f"{item}: reminders snoozed.")
     else:
         messages.error(request, f"{item}: give the day to snooze until.")
+    return redirect("vault:expiry_list", item.client_id)
+
+
+@login_required
+@require_POST
+def expiry_rdap(request: HttpRequest, item_id: int) -> HttpResponse:
+    """ "Check now": the domain's expiry date from its registry's RDAP."""
+    item = _item(request, item_id)
+    try:
+        checked = rdap_checks.check_domain(request.user, item, source=Source.WEB)
+    except ValidationError as error:
+        for text in service_texts(error):
+            messages.error(request, f"{item}: {text}")
+    else:
+        text = f"{item}: {checked.get_rdap_state_display()}. {checked.rdap_message}"
+        if checked.rdap_state == "found":
+            messages.success(request, f"{text} Expires {checked.expires_on:%Y-%m-%d}.")
+        else:
+            messages.warning(request, text)
     return redirect("vault:expiry_list", item.client_id)

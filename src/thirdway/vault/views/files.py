@@ -16,7 +16,7 @@ from thirdway.audit.models import Source
 from thirdway.clients.models import Client
 from thirdway.vault import file_usage
 from thirdway.vault.api_files import file_answer
-from thirdway.vault.file_access import can_grant, folder_access
+from thirdway.vault.file_access import access_to, can_grant, folder_access
 from thirdway.vault.forms import (
     FileCopyForm,
     FileExpiryForm,
@@ -29,7 +29,7 @@ from thirdway.vault.forms import (
 )
 from thirdway.vault.models import Folder, FolderGrant, StoredFile
 from thirdway.vault.services import files as services
-from thirdway.vault.uploads import FileTooLarge
+from thirdway.vault.uploads import FileTooLarge, ScannerUnavailable
 from thirdway.web.forms import add_service_errors
 
 MB = 1024 * 1024
@@ -42,17 +42,23 @@ DEFAULTS = {
 }
 
 
-def _folder(request: HttpRequest, folder_id: int) -> tuple[Folder, dict[int, str]]:
+def get_folder(request: HttpRequest, folder_id: int) -> tuple[Folder, dict[int, str]]:
+    """The folder (a 404 unless readable) and the access to it, its ancestors and its
+    subfolders: only those are read, not the client's whole tree."""
     folder = get_object_or_404(Folder.objects.select_related("client"), pk=folder_id)
-    access = folder_access(request.user, [folder.client_id])
+    children = list(Folder.objects.filter(parent=folder).values_list("pk", flat=True))
+    access = folder_access(request.user, [folder.client_id], [folder.pk, *children])
     if access.get(folder.pk, "none") == "none":
         raise Http404
     return folder, access
 
 
-def _file(request: HttpRequest, file_id: int) -> StoredFile:
-    rows = StoredFile.objects.for_user(request.user).select_related("folder", "client")
-    return get_object_or_404(rows, pk=file_id)
+def get_file(request: HttpRequest, file_id: int) -> StoredFile:
+    """The file, a 404 unless its folder is readable (only its folder's ancestors are read)."""
+    found = get_object_or_404(StoredFile.objects.select_related("folder", "client"), pk=file_id)
+    if access_to(request.user, found.folder_id) == "none":
+        raise Http404
+    return found
 
 
 def _trail(folder: Folder, access: dict[int, str]) -> list[Folder]:
@@ -77,20 +83,29 @@ def files_home(request: HttpRequest, client_id: int) -> HttpResponse:
     if access.get(root.pk, "none") != "none":
         return redirect("vault:folder", root.pk)
     readable = {pk for pk, a in access.items() if a != "none"}
-    tops = Folder.objects.filter(pk__in=readable).exclude(parent__in=readable)
+    tops = Folder.objects.filter(pk__in=readable, deleted_at=None).exclude(parent__in=readable)
     if not tops:
         raise Http404
     context = {"client": client, "tab": "files", "folders": tops, "quota": _quota(client)}
     return render(request, "vault/files_shared.html", context)
 
 
-def _folder_page(request, folder, access, status=200, **forms) -> HttpResponse:
+def folder_page(request, folder, access, status=200, **forms) -> HttpResponse:
+    from thirdway.vault.views.file_moves import folder_move_form
+
     client = folder.client
     today = timezone.localdate()
-    files = StoredFile.objects.filter(folder=folder).listed(today)
-    children = folder.children.filter(pk__in=[pk for pk, a in access.items() if a != "none"])
+    readable = [pk for pk, a in access.items() if a != "none"]
+    if folder.deleted_at is None:
+        files = StoredFile.objects.filter(folder=folder).listed(today)
+        children = folder.children.filter(pk__in=readable, deleted_at=None)
+    else:
+        # A folder in the trash still shows what went there with it.
+        files = StoredFile.objects.filter(folder=folder, deleted_at=None)
+        children = folder.children.filter(pk__in=readable, deleted_at=folder.deleted_at)
     quota = _quota(client)
-    writable = access.get(folder.pk) == "write"
+    writable = access.get(folder.pk) == "write" and folder.deleted_at is None
+    movable = writable and folder.parent_id is not None
     context = {
         "client": client,
         "tab": "files",
@@ -99,8 +114,13 @@ def _folder_page(request, folder, access, status=200, **forms) -> HttpResponse:
         "children": [(child, quota["by_folder"].get(child.pk, 0)) for child in children],
         "files": files,
         "writable": writable,
+        "movable": movable,
+        "held": quota["by_folder"].get(folder.pk, 0),
+        "held_types": file_usage.folder_types(client, folder.pk, quota["children"]),
         "staff": can_grant(request.user, client),
         "quota": quota,
+        "move_form": forms.get("move_form") or (movable and folder_move_form(request.user, folder)),
+        "trashed_folders": folder.children.filter(pk__in=readable).exclude(deleted_at=None),
         "upload_form": forms.get("upload_form") or FileUploadForm(),
         "folder_form": forms.get("folder_form") or FolderForm(),
         "note_form": forms.get("note_form") or FileNoteForm(),
@@ -115,8 +135,8 @@ def _folder_page(request, folder, access, status=200, **forms) -> HttpResponse:
 
 @login_required
 def folder(request: HttpRequest, folder_id: int) -> HttpResponse:
-    found, access = _folder(request, folder_id)
-    return _folder_page(request, found, access)
+    found, access = get_folder(request, folder_id)
+    return folder_page(request, found, access)
 
 
 @login_required
@@ -128,7 +148,19 @@ def quota_bar(request: HttpRequest, client_id: int) -> HttpResponse:
     return render(request, "vault/_quota.html", {"client": client, "quota": _quota(client)})
 
 
+# What a page shows beside the form, with its status (413, 403, 503).
+REFUSED = (FileTooLarge, PermissionDenied, ScannerUnavailable)
+
+
+def _status(error: Exception) -> int:
+    if isinstance(error, FileTooLarge):
+        return 413
+    return 503 if isinstance(error, ScannerUnavailable) else 403
+
+
 def _refused(error: Exception) -> str:
+    if isinstance(error, ScannerUnavailable):
+        return ScannerUnavailable.MESSAGE
     if isinstance(error, FileTooLarge):
         return error.problem
     if isinstance(error, PermissionDenied):
@@ -139,7 +171,7 @@ def _refused(error: Exception) -> str:
 @login_required
 @require_POST
 def upload(request: HttpRequest, folder_id: int) -> HttpResponse:
-    found, access = _folder(request, folder_id)
+    found, access = get_folder(request, folder_id)
     form = FileUploadForm(request.POST, request.FILES)
     if form.is_valid():
         sent = form.cleaned_data["file"]
@@ -148,20 +180,19 @@ def upload(request: HttpRequest, folder_id: int) -> HttpResponse:
             services.upload_file(request.user, found, name, sent, source=Source.WEB)
         except ValidationError as error:
             add_service_errors(form, error)
-        except (FileTooLarge, PermissionDenied) as error:
+        except REFUSED as error:
             form.add_error("file", _refused(error))
-            status = 413 if isinstance(error, FileTooLarge) else 403
-            return _folder_page(request, found, access, status, upload_form=form)
+            return folder_page(request, found, access, _status(error), upload_form=form)
         else:
             messages.success(request, f"{name} uploaded.")
             return redirect("vault:folder", found.pk)
-    return _folder_page(request, found, access, 400, upload_form=form)
+    return folder_page(request, found, access, 400, upload_form=form)
 
 
 @login_required
 @require_POST
 def folder_create(request: HttpRequest, folder_id: int) -> HttpResponse:
-    found, access = _folder(request, folder_id)
+    found, access = get_folder(request, folder_id)
     form = FolderForm(request.POST)
     if form.is_valid():
         try:
@@ -172,13 +203,13 @@ def folder_create(request: HttpRequest, folder_id: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             return redirect("vault:folder", made.pk)
-    return _folder_page(request, found, access, 400, folder_form=form)
+    return folder_page(request, found, access, 400, folder_form=form)
 
 
 @login_required
 @require_POST
 def folder_note(request: HttpRequest, folder_id: int) -> HttpResponse:
-    found, access = _folder(request, folder_id)
+    found, access = get_folder(request, folder_id)
     form = FileNoteForm(request.POST)
     if form.is_valid():
         try:
@@ -187,13 +218,13 @@ def folder_note(request: HttpRequest, folder_id: int) -> HttpResponse:
             add_service_errors(form, error)
         else:
             return redirect("vault:folder", found.pk)
-    return _folder_page(request, found, access, 400, note_form=form)
+    return folder_page(request, found, access, 400, note_form=form)
 
 
 @login_required
 def permissions(request: HttpRequest, folder_id: int) -> HttpResponse:
     """The practice's editor of a folder's grants, with what each audience ends up with."""
-    found, _ = _folder(request, folder_id)
+    found, _ = get_folder(request, folder_id)
     if not can_grant(request.user, found.client):
         raise PermissionDenied("Only the practice may change who reads and writes a folder.")
     form = GrantForm(request.POST or None)
@@ -257,10 +288,11 @@ def _inherited(folder: Folder) -> list[tuple[str, str, str]]:
 # --- one file --------------------------------------------------------------------------------
 
 
-def _file_page(request, stored_file: StoredFile, status=200, **forms) -> HttpResponse:
-    access = folder_access(request.user, [stored_file.client_id])
-    readable = [pk for pk, a in access.items() if a == "write"]
-    folders = [(f.pk, _path(f)) for f in Folder.objects.filter(pk__in=readable)]
+def file_page(request, stored_file: StoredFile, status=200, **forms) -> HttpResponse:
+    from thirdway.vault.views.file_moves import file_move_form, writable_folders
+
+    access = folder_access(request.user, [stored_file.client_id], [stored_file.folder_id])
+    folders = writable_folders(request.user, stored_file.client_id)
     context = {
         "client": stored_file.client,
         "tab": "files",
@@ -268,8 +300,10 @@ def _file_page(request, stored_file: StoredFile, status=200, **forms) -> HttpRes
         "trail": _trail(stored_file.folder, access),
         "versions": stored_file.versions.select_related("uploaded_by"),
         "notes": stored_file.notes.select_related("author"),
-        "writable": access.get(stored_file.folder_id) == "write",
+        "writable": access.get(stored_file.folder_id) == "write"
+        and stored_file.folder.deleted_at is None,
         "staff": can_grant(request.user, stored_file.client),
+        "move_form": forms.get("move_form") or file_move_form(request.user, stored_file),
         "quota": _quota(stored_file.client),
         "version_form": forms.get("version_form") or FileVersionForm(),
         "note_form": forms.get("note_form") or FileNoteForm(),
@@ -281,7 +315,7 @@ def _file_page(request, stored_file: StoredFile, status=200, **forms) -> HttpRes
     return render(request, "vault/files_file.html", context, status=status)
 
 
-def _path(folder: Folder) -> str:
+def path_of(folder: Folder) -> str:
     names, current = [], folder
     while current is not None and current.parent_id is not None:
         names.append(current.name)
@@ -291,36 +325,36 @@ def _path(folder: Folder) -> str:
 
 @login_required
 def file_detail(request: HttpRequest, file_id: int) -> HttpResponse:
-    return _file_page(request, _file(request, file_id))
+    return file_page(request, get_file(request, file_id))
 
 
 @login_required
 def file_download(request: HttpRequest, file_id: int) -> HttpResponse:
     number = request.GET.get("version", "")
-    return file_answer(_file(request, file_id), int(number) if number.isdigit() else None)
+    return file_answer(get_file(request, file_id), int(number) if number.isdigit() else None)
 
 
-def _act(request, stored_file, form_name, form, act) -> HttpResponse:
+def act(request, stored_file, form_name, form, do) -> HttpResponse:
+    """Run ``do`` with a valid form's data; a refusal shows the file's page again."""
     if form.is_valid():
         try:
-            act(form.cleaned_data)
+            do(form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
-        except (FileTooLarge, PermissionDenied) as error:
+        except REFUSED as error:
             form.add_error(None, _refused(error))
-            status = 413 if isinstance(error, FileTooLarge) else 403
-            return _file_page(request, stored_file, status, **{form_name: form})
+            return file_page(request, stored_file, _status(error), **{form_name: form})
         else:
             return redirect("vault:file_detail", stored_file.pk)
-    return _file_page(request, stored_file, 400, **{form_name: form})
+    return file_page(request, stored_file, 400, **{form_name: form})
 
 
 @login_required
 @require_POST
 def file_version(request: HttpRequest, file_id: int) -> HttpResponse:
-    found = _file(request, file_id)
+    found = get_file(request, file_id)
     form = FileVersionForm(request.POST, request.FILES)
-    return _act(
+    return act(
         request,
         found,
         "version_form",
@@ -332,10 +366,10 @@ def file_version(request: HttpRequest, file_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def file_restore(request: HttpRequest, file_id: int, number: int) -> HttpResponse:
-    found = _file(request, file_id)
+    found = get_file(request, file_id)
     try:
         services.restore_version(request.user, found, number, source=Source.WEB)
-    except (FileTooLarge, ValidationError) as error:
+    except (FileTooLarge, ScannerUnavailable, ValidationError) as error:
         messages.error(request, _refused(error) or " ".join(error.messages))
     return redirect("vault:file_detail", found.pk)
 
@@ -343,25 +377,25 @@ def file_restore(request: HttpRequest, file_id: int, number: int) -> HttpRespons
 @login_required
 @require_POST
 def file_copy(request: HttpRequest, file_id: int) -> HttpResponse:
-    found = _file(request, file_id)
-    access = folder_access(request.user, [found.client_id])
-    writable = [pk for pk, a in access.items() if a == "write"]
-    folders = [(f.pk, _path(f)) for f in Folder.objects.filter(pk__in=writable)]
+    from thirdway.vault.views.file_moves import writable_folders
+
+    found = get_file(request, file_id)
+    folders = writable_folders(request.user, found.client_id)
     form = FileCopyForm(request.POST, folders=folders)
 
     def copy(data):
         target = Folder.objects.get(pk=data["folder"])
         services.copy_file(request.user, found, target, data["name"], source=Source.WEB)
 
-    return _act(request, found, "copy_form", form, copy)
+    return act(request, found, "copy_form", form, copy)
 
 
 @login_required
 @require_POST
 def file_note(request: HttpRequest, file_id: int) -> HttpResponse:
-    found = _file(request, file_id)
+    found = get_file(request, file_id)
     form = FileNoteForm(request.POST)
-    return _act(
+    return act(
         request,
         found,
         "note_form",
@@ -373,9 +407,9 @@ def file_note(request: HttpRequest, file_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def file_expiry(request: HttpRequest, file_id: int) -> HttpResponse:
-    found = _file(request, file_id)
+    found = get_file(request, file_id)
     form = FileExpiryForm(request.POST)
-    return _act(
+    return act(
         request,
         found,
         "expiry_form",
@@ -389,7 +423,7 @@ def file_expiry(request: HttpRequest, file_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def file_trash(request: HttpRequest, file_id: int) -> HttpResponse:
-    found = _file(request, file_id)
+    found = get_file(request, file_id)
     services.trash_file(request.user, found, source=Source.WEB)
     messages.success(request, f"{found.name} is in the trash; it counts in the quota until purged.")
     return redirect("vault:folder", found.folder_id)
@@ -398,7 +432,7 @@ def file_trash(request: HttpRequest, file_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def file_take_back(request: HttpRequest, file_id: int) -> HttpResponse:
-    found = _file(request, file_id)
+    found = get_file(request, file_id)
     try:
         services.take_back(request.user, found, source=Source.WEB)
     except ValidationError as error:
@@ -411,7 +445,7 @@ def file_take_back(request: HttpRequest, file_id: int) -> HttpResponse:
 @login_required
 @require_POST
 def file_purge(request: HttpRequest, file_id: int) -> HttpResponse:
-    found = _file(request, file_id)
+    found = get_file(request, file_id)
     freed = services.purge_file(request.user, found, source=Source.WEB)
     messages.success(request, f"{found.name} deleted for good; {freed} bytes freed.")
     return redirect("vault:folder", found.folder_id)
