@@ -242,7 +242,10 @@ def receive_results(agent: Agent, batch_id: str, results: list[dict]) -> tuple[A
     """Store and evaluate one batch, in the order collected; (the batch, True if it had been
     received before).  A result for a check that is not the agent's is refused, the others kept;
     the answer is given only after everything is committed (``ingest_store.store_batch``)."""
-    return ingest_store.store_batch(agent, batch_id, results)
+    batch, duplicate = ingest_store.store_batch(agent, batch_id, results)
+    if not duplicate:
+        seen(agent, timezone.now())
+    return batch, duplicate
 
 
 # --- inventory ---------------------------------------------------------------------------------

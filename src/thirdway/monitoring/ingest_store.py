@@ -51,6 +51,9 @@ class SeenBuffer:
     """Agents seen since the last flush, by id: (when, skew, (buffered, dropped)); the latest
     wins, and a heartbeat's skew and buffer are kept over a results batch's bare sighting."""
 
+    # Off in tests, which flush when they mean to (a thread of its own has its own connection).
+    flush_in_background = True
+
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._pending: dict[int, tuple[dt.datetime, float | None, tuple[int, int] | None]] = {}
@@ -69,11 +72,15 @@ class SeenBuffer:
                 skew = skew if skew is not None else before[1]
                 buffer = buffer if buffer is not None else before[2]
             self._pending[agent_id] = (now, skew, buffer)
-        if self._flusher_pid != os.getpid():
+        if self.flush_in_background and self._flusher_pid != os.getpid():
             self._start_flusher()
 
     def __len__(self) -> int:
         return len(self._pending)
+
+    def discard(self) -> None:
+        with self._lock:
+            self._pending.clear()
 
     def flush(self) -> int:
         """Write every pending sighting (a few UPDATEs); how many agents were written."""
@@ -81,20 +88,20 @@ class SeenBuffer:
             pending, self._pending = self._pending, {}
         if not pending:
             return 0
-        full, bare = [], []
+        groups: dict[tuple[str, ...], list[Agent]] = {}
         for agent_id, (at, skew, buffer) in pending.items():
-            agent = Agent(pk=agent_id, last_seen_at=at)
-            if skew is None or buffer is None:
-                bare.append(agent)
-                continue
-            agent.last_skew_seconds = round(skew, 3)
-            agent.results_buffered, agent.results_dropped = buffer
-            full.append(agent)
+            agent, fields = Agent(pk=agent_id, last_seen_at=at), ["last_seen_at"]
+            if skew is not None:
+                agent.last_skew_seconds = round(skew, 3)
+                fields.append("last_skew_seconds")
+            if buffer is not None:
+                agent.results_buffered, agent.results_dropped = buffer
+                fields += ["results_buffered", "results_dropped"]
+            groups.setdefault(tuple(fields), []).append(agent)
         try:
             with transaction.atomic():
-                fields = ["last_seen_at", "last_skew_seconds", "results_buffered"]
-                Agent.objects.bulk_update(full, [*fields, "results_dropped"], batch_size=500)
-                Agent.objects.bulk_update(bare, ["last_seen_at"], batch_size=500)
+                for fields, rows in groups.items():
+                    Agent.objects.bulk_update(rows, list(fields), batch_size=500)
         except Exception:
             logger.exception(
                 "Last seen of %d agents not written; kept for the next flush", len(pending)
@@ -144,7 +151,7 @@ def _refusal(index: int, check_id: int, problem: str) -> dict:
 
 def store_batch(agent: Agent, batch_id: str, results: list[dict]) -> tuple[AgentBatch, bool]:
     """Store and evaluate one batch; (the batch, True if it had been received before).  When
-    this returns, the batch is committed."""
+    this returns, the batch is committed.  The caller notes that the agent was seen."""
     now = timezone.now()
     ids = {result["check_id"] for result in results}
     try:
@@ -167,7 +174,6 @@ def store_batch(agent: Agent, batch_id: str, results: list[dict]) -> tuple[Agent
             CheckResult.objects.bulk_create(rows, batch_size=500)
     except IntegrityError:
         return AgentBatch.objects.get(agent_id=agent.pk, batch_id=batch_id), True
-    seen_later.note(agent.pk, now)
     return batch, False
 
 

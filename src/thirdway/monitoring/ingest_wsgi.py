@@ -49,6 +49,7 @@ def _results(agent: ingest.AgentKey, payload: agent_api.AgentResultsIn) -> Answe
     now = timezone.now()
     results = [result.model_dump() for result in payload.results]
     batch, duplicate = ingest_store.store_batch(agent.as_agent(), payload.batch_id, results)
+    ingest_store.seen_later.note(agent.pk, now)
     answer = agent_api.AgentResultsOut(
         batch_id=batch.batch_id,
         accepted=batch.accepted,
