@@ -174,6 +174,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 # Seconds another process may go on using SLA policies and webhooks it read before a change.
 CONFIG_CACHE_SECONDS = env.int("THIRDWAY_CONFIG_CACHE_SECONDS", 5, minimum=0)
 TICKET_REOPEN_DAYS = env.int("THIRDWAY_TICKET_REOPEN_DAYS", 14, minimum=0)
+
+
 def _bounded(name: str, default: int, minimum: int, maximum: int) -> int:
     number = env.int(name, default, minimum=minimum)
     if number > maximum:
