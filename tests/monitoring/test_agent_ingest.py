@@ -43,9 +43,6 @@ def lean(monkeypatch):
     monkeypatch.setattr(ingest_store.SeenBuffer, "flush_in_background", False)
     ingest.forget_everything()
     ingest_store.seen_later.discard()
-    # As Django's test client does: the test's transaction keeps its connection.
-    request_started.disconnect(close_old_connections)
-    request_finished.disconnect(close_old_connections)
     app = LeanIngest(WSGIHandler())
 
     def call(path: str, body, secret: str | None = None, **extra) -> Answer:
@@ -77,14 +74,19 @@ def lean(monkeypatch):
         def start_response(status, headers, exc_info=None):
             seen["status"], seen["headers"] = int(status.split()[0]), dict(headers)
 
-        chunks = app(environ, start_response)
-        content = b"".join(chunks)
-        getattr(chunks, "close", lambda: None)()
+        # As Django's test client does: the test's transaction keeps its connection.
+        request_started.disconnect(close_old_connections)
+        request_finished.disconnect(close_old_connections)
+        try:
+            chunks = app(environ, start_response)
+            content = b"".join(chunks)
+            getattr(chunks, "close", lambda: None)()
+        finally:
+            request_started.connect(close_old_connections)
+            request_finished.connect(close_old_connections)
         return Answer(seen["status"], seen["headers"], content)
 
     yield call
-    request_started.connect(close_old_connections)
-    request_finished.connect(close_old_connections)
     ingest.forget_everything()
     ingest_store.seen_later.discard()
 
