@@ -22,7 +22,7 @@ import os
 import threading
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from thirdway.monitoring.models import (
@@ -88,20 +88,8 @@ class SeenBuffer:
             pending, self._pending = self._pending, {}
         if not pending:
             return 0
-        groups: dict[tuple[str, ...], list[Agent]] = {}
-        for agent_id, (at, skew, buffer) in pending.items():
-            agent, fields = Agent(pk=agent_id, last_seen_at=at), ["last_seen_at"]
-            if skew is not None:
-                agent.last_skew_seconds = round(skew, 3)
-                fields.append("last_skew_seconds")
-            if buffer is not None:
-                agent.results_buffered, agent.results_dropped = buffer
-                fields += ["results_buffered", "results_dropped"]
-            groups.setdefault(tuple(fields), []).append(agent)
         try:
-            with transaction.atomic():
-                for fields, rows in groups.items():
-                    Agent.objects.bulk_update(rows, list(fields), batch_size=500)
+            _write_seen(pending)
         except Exception:
             logger.exception(
                 "Last seen of %d agents not written; kept for the next flush", len(pending)
@@ -129,6 +117,27 @@ class SeenBuffer:
                 self.flush()
             except Exception:
                 connection.close()
+
+
+def _write_seen(pending: dict) -> None:
+    """One UPDATE per agent, sent together (``executemany``) in one transaction: cheaper than
+    building a CASE expression per column through the ORM."""
+    ops = connection.ops
+    table = ops.quote_name(Agent._meta.db_table)
+    rows: dict[tuple[str, ...], list[list]] = {}
+    for agent_id, (at, skew, buffer) in pending.items():
+        fields, values = ["last_seen_at"], [ops.adapt_datetimefield_value(at)]
+        if skew is not None:
+            fields.append("last_skew_seconds")
+            values.append(round(skew, 3))
+        if buffer is not None:
+            fields += ["results_buffered", "results_dropped"]
+            values += list(buffer)
+        rows.setdefault(tuple(fields), []).append([*values, agent_id])
+    with transaction.atomic(), connection.cursor() as cursor:
+        for fields, values in rows.items():
+            sets = ", ".join(f"{ops.quote_name(field)} = %s" for field in fields)
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", values)  # noqa: S608
 
 
 seen_later = SeenBuffer()
@@ -183,7 +192,7 @@ def _locked_checks(agent_id: int, ids: set[int]) -> dict[int, Check]:
         return {}
     rows = (
         Check.objects.select_for_update(of=("self",))
-        .select_related("parent", "client", "site", "asset")
+        .select_related("parent")  # the rest is read only when an alert opens or closes
         .filter(pk__in=ids, agent_id=agent_id, kind__in=AGENT_KINDS, is_paused=False)
         .order_by("pk")
     )
