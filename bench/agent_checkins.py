@@ -266,7 +266,7 @@ def main() -> int:
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(f"{base}/api/v1/openapi.json")
+        wait_for(f"{base}/api/v1/openapi.json", seconds=240)  # a loaded machine starts slowly
         run_phase(base, made, "heartbeat", 1.0, 2)  # warm the workers
         steady = made[: args.agents]
         phases = {
