@@ -1,7 +1,9 @@
 """Agent check-ins over real HTTP from simulated agents on this machine; prints one JSON object.
 
     .venv/bin/python bench/agent_checkins.py [--agents 200] [--seconds 10] [--concurrency 16]
-                                             [--database-url postgres://...]
+                                             [--database-url postgres://...] [--django]
+                                             [--threads 1] [--in-flight 8]
+                                             [--storm 0] [--storm-seconds 10]
 
 Loads the small demo into a fresh ``THIRDWAY_HOME`` (SQLite unless ``--database-url`` names a
 PostgreSQL database, which is emptied), enrols ``--agents`` agents each with one disk check,
@@ -12,9 +14,18 @@ phase sends from ``--concurrency`` threads (the simulated agents, in turn):
 - ``results``: one batch of one result per request, each batch a new id (committed before the
   answer, evaluated by the alert engine).
 
+- ``storm`` (with ``--storm N``): N agents reconnecting within ``--storm-seconds``, each
+  sending a heartbeat and then a results batch of its own id; a 429 is retried after its
+  ``Retry-After`` (as the agent does).  Reported: how many agents were answered and how long
+  it took, the 429s, and the batches found in the database afterwards (none lost, none twice).
+
+``--django`` serves the check-ins through Django's router (``THIRDWAY_AGENT_LEAN_INGEST=0``)
+instead of the lean path in front of it, to see what the lean path buys.
+
 Reports per phase the check-ins per second, p50/p95/p99 latency in milliseconds and the
-answers by status. The simulated agents share the machine's two cores with the server, so the
-figures are a floor for a server on its own machine.
+answers by status, with the machine's load average before and after.  The simulated agents
+share the machine's two cores with the server, so the figures are a floor for a server on its
+own machine.
 """
 
 from __future__ import annotations
@@ -23,6 +34,7 @@ import argparse
 import datetime as dt
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -36,22 +48,49 @@ import httpx
 from served import free_port, thirdway, wait_for
 
 ENROL = """
-import json
-from thirdway.accounts.models import User
+import copy, json
+from django.utils import timezone
+from thirdway.accounts.models import User, token_digest
 from thirdway.clients.models import Client
 from thirdway.monitoring import agents, services
+from thirdway.monitoring.models import Agent, Check
 admin = User.objects.get(username="demo-admin")
 client = Client.objects.order_by("pk").first()
-made = []
-for n in range(%d):
-    _, token = agents.issue_enrolment_token(admin, client, source="cli")
-    agent, secret = agents.enrol(token, hostname=f"bench-{n:05d}", os_name="Debian")
-    check = services.create_check(
-        admin, client, name=f"Disk {n}", kind="agent_metric", agent_id=agent.pk,
-        metric="disk:/", warning_threshold=80.0, critical_threshold=90.0, source="cli",
-    )
-    made.append({"secret": secret, "check": check.pk, "etag": agents.config_of(agent)["etag"]})
-print(json.dumps(made))
+_, token = agents.issue_enrolment_token(admin, client, source="cli")
+first, secret = agents.enrol(token, hostname="bench-00000", os_name="Debian")
+template = services.create_check(
+    admin, client, name="Disk 0", kind="agent_metric", agent_id=first.pk,
+    metric="disk:/", warning_threshold=80.0, critical_threshold=90.0, source="cli",
+)
+secrets = [secret] + [agents.AGENT_PREFIX + f"bench{n:06d}" + "x" * 30 for n in range(1, %d)]
+# The others are made directly (the set-up is not what is measured): the same rows enrolment
+# and create_check write, without the audit trail.
+made = Agent.objects.bulk_create(
+    Agent(client=client, hostname=f"bench-{n:05d}", os_name="Debian", prefix=s[:10],
+          digest=token_digest(s), last_seen_at=timezone.now())
+    for n, s in enumerate(secrets[1:], start=1)
+)
+checks = []
+for n, agent in enumerate(made, start=1):
+    check = copy.copy(template)
+    check.pk = check.id = None
+    check.agent_id, check.name, check.asset_id = agent.pk, f"Disk {n}", None
+    checks.append(check)
+checks = [template] + Check.objects.bulk_create(checks, batch_size=500)
+out = []
+for secret, check in zip(secrets, checks):
+    etag = agents.config_of(Agent(pk=check.agent_id))["etag"]
+    out.append({"secret": secret, "check": check.pk, "etag": etag})
+print(json.dumps(out))
+"""
+
+STORM_COUNT = """
+import json
+from thirdway.monitoring.models import AgentBatch, CheckResult
+found = AgentBatch.objects.filter(batch_id__startswith="storm-")
+accepted = sum(found.values_list("accepted", flat=True))
+stored = CheckResult.objects.filter(output="storm").count()
+print(json.dumps({"batches": found.count(), "accepted": accepted, "results": stored}))
 """
 
 
@@ -110,15 +149,97 @@ def run_phase(base: str, made: list[dict], phase: str, seconds: float, threads: 
     }
 
 
+def _storm_agent(http: httpx.Client, agent: dict, n: int, deadline: float) -> dict:
+    """One agent back after an outage: a heartbeat, then its batch; a 429 is retried after
+    its Retry-After, as the agent does, until ``deadline``."""
+    headers = {"Authorization": f"Bearer {agent['secret']}"}
+    now = dt.datetime.now(dt.UTC).isoformat()
+    result = {"check_id": agent["check"], "collected_at": now, "value": 42.0, "output": "storm"}
+    calls = [
+        ("heartbeat", {"etag": agent["etag"], "buffered": 1}),
+        ("results", {"batch_id": f"storm-{n:06d}", "results": [result]}),
+    ]
+    seen = Counter()
+    for path, body in calls:
+        while True:
+            try:
+                answer = http.post(f"/api/v1/monitoring/agent/{path}", json=body, headers=headers)
+                seen[answer.status_code] += 1
+            except httpx.TransportError:
+                seen["no answer"] += 1
+                answer = None
+            if answer is not None and answer.status_code != 429:
+                break
+            if time.monotonic() > deadline:
+                return {"seen": seen, "ok": False}
+            wait = float(answer.headers.get("Retry-After", "1")) if answer is not None else 1.0
+            time.sleep(wait * (0.5 + random.random()))
+        if answer.status_code != 200:
+            return {"seen": seen, "ok": False}
+    return {"seen": seen, "ok": True}
+
+
+def run_storm(base: str, made: list[dict], count: int, seconds: float, threads: int) -> dict:
+    """``count`` agents (the enrolled ones, each once) reconnecting spread over ``seconds``."""
+    statuses: Counter = Counter()
+    answered, finished = [0], [0.0]
+    lock = threading.Lock()
+    began = time.monotonic()
+    deadline = began + seconds + 300
+    turns = iter(range(count))
+
+    def worker() -> None:
+        with httpx.Client(base_url=base, timeout=60) as http:
+            while True:
+                with lock:
+                    n = next(turns, None)
+                if n is None:
+                    return
+                start = began + seconds * n / count
+                time.sleep(max(0.0, start - time.monotonic()))
+                outcome = _storm_agent(http, made[n], n, deadline)
+                with lock:
+                    statuses.update(outcome["seen"])
+                    answered[0] += outcome["ok"]
+                    finished[0] = time.monotonic() - began
+
+    pool = [threading.Thread(target=worker) for _ in range(threads)]
+    for thread in pool:
+        thread.start()
+    for thread in pool:
+        thread.join()
+    return {
+        "agents": count,
+        "within_seconds": seconds,
+        "client_threads": threads,
+        "answered": answered[0],
+        "all_answered_after_seconds": round(finished[0], 1),
+        "statuses": {str(code): number for code, number in sorted(statuses.items(), key=str)},
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--seconds", type=float, default=10.0)
     parser.add_argument("--concurrency", type=int, default=16)
     parser.add_argument("--database-url", default="", help="PostgreSQL (emptied); default SQLite")
+    parser.add_argument("--django", action="store_true", help="check-ins through Django's router")
+    parser.add_argument("--threads", type=int, default=1, help="threads per server worker")
+    parser.add_argument("--in-flight", type=int, default=8, help="check-ins at once per worker")
+    parser.add_argument("--storm", type=int, default=0, help="agents in the reconnect storm")
+    parser.add_argument("--storm-seconds", type=float, default=10.0)
+    parser.add_argument("--storm-threads", type=int, default=64, help="client threads")
+    parser.add_argument("--phases", default="heartbeat,results", help="steady phases to run")
     args = parser.parse_args()
+    load_before = os.getloadavg()
     home = tempfile.mkdtemp(prefix="thirdway-agent-bench-")
-    env = {**os.environ, "THIRDWAY_HOME": home}
+    env = {
+        **os.environ,
+        "THIRDWAY_HOME": home,
+        "THIRDWAY_AGENT_LEAN_INGEST": "0" if args.django else "1",
+        "THIRDWAY_AGENT_INGEST_IN_FLIGHT": str(args.in_flight),
+    }
     env.pop("THIRDWAY_DATABASE_URL", None)
     if args.database_url:
         env["THIRDWAY_DATABASE_URL"] = args.database_url
@@ -126,24 +247,39 @@ def main() -> int:
         thirdway("manage", "flush", "--no-input", env=env, stdout=subprocess.DEVNULL)
     thirdway("demo", "--size", "small", env=env, stdout=subprocess.DEVNULL)
     enrolled = thirdway(
-        "manage", "shell", "-c", ENROL % args.agents, env=env, capture_output=True, text=True
+        "manage",
+        "shell",
+        "-c",
+        ENROL % max(args.agents, args.storm),
+        env=env,
+        capture_output=True,
+        text=True,
     )
     made = json.loads(enrolled.stdout.strip().splitlines()[-1])
     port = free_port()
     base = f"http://127.0.0.1:{port}"
+    serve = [sys.executable, "-m", "thirdway", "serve"]
     server = subprocess.Popen(  # noqa: S603
-        [sys.executable, "-m", "thirdway", "serve", "--port", str(port), "--workers", "2"],
+        [*serve, "--port", str(port), "--workers", "2", "--threads", str(args.threads)],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
     try:
-        wait_for(f"{base}/api/v1/openapi.json")
+        wait_for(f"{base}/api/v1/openapi.json", seconds=240)  # a loaded machine starts slowly
         run_phase(base, made, "heartbeat", 1.0, 2)  # warm the workers
+        steady = made[: args.agents]
         phases = {
-            phase: run_phase(base, made, phase, args.seconds, args.concurrency)
-            for phase in ("heartbeat", "results")
+            phase: run_phase(base, steady, phase, args.seconds, args.concurrency)
+            for phase in filter(None, args.phases.split(","))
         }
+        if args.storm:
+            storm = run_storm(base, made, args.storm, args.storm_seconds, args.storm_threads)
+            counted = thirdway(
+                "manage", "shell", "-c", STORM_COUNT, env=env, capture_output=True, text=True
+            )
+            storm["stored"] = json.loads(counted.stdout.strip().splitlines()[-1])
+            phases["storm"] = storm
     finally:
         server.terminate()
         server.wait(30)
@@ -153,9 +289,14 @@ def main() -> int:
         "database": database,
         "agents": args.agents,
         "concurrency": args.concurrency,
+        "ingest": "django" if args.django else "lean",
         "server_workers": 2,
+        "server_threads": args.threads,
+        "in_flight_per_worker": args.in_flight,
         "seconds_per_phase": args.seconds,
         "cores": os.cpu_count(),
+        "load_average_before": [round(value, 2) for value in load_before],
+        "load_average_after": [round(value, 2) for value in os.getloadavg()],
         **phases,
     }
     print(json.dumps(report, indent=2))

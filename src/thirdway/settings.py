@@ -174,6 +174,29 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = ATTACHMENT_MAX_BYTES + 1024 * 1024
 # Seconds another process may go on using SLA policies and webhooks it read before a change.
 CONFIG_CACHE_SECONDS = env.int("THIRDWAY_CONFIG_CACHE_SECONDS", 5, minimum=0)
 TICKET_REOPEN_DAYS = env.int("THIRDWAY_TICKET_REOPEN_DAYS", 14, minimum=0)
+
+
+def _bounded(name: str, default: int, minimum: int, maximum: int) -> int:
+    number = env.int(name, default, minimum=minimum)
+    if number > maximum:
+        raise SettingError(name, str(number), f"a whole number from {minimum} to {maximum}")
+    return number
+
+
+# Monitoring agents' check-ins (docs/monitoring.md, "Agent check-ins at scale").
+# The lean ingest path for heartbeats and results (before Django's router); off: Django's.
+AGENT_LEAN_INGEST = env.bool("THIRDWAY_AGENT_LEAN_INGEST", True)
+# How long a web process trusts an agent secret it checked: a revoked agent is refused by
+# every process within this many seconds (at once by the one that revoked it).
+AGENT_AUTH_CACHE_SECONDS = _bounded("THIRDWAY_AGENT_AUTH_CACHE_SECONDS", 10, 0, 30)
+# Agents' last seen, coalesced in each web process, is written this often.
+AGENT_SEEN_FLUSH_SECONDS = _bounded("THIRDWAY_AGENT_SEEN_FLUSH_SECONDS", 5, 1, 30)
+# Check-ins one web process handles at once; more are answered 429 with Retry-After.
+AGENT_INGEST_IN_FLIGHT = _bounded("THIRDWAY_AGENT_INGEST_IN_FLIGHT", 8, 1, 1_000)
+AGENT_RETRY_AFTER_SECONDS = _bounded("THIRDWAY_AGENT_RETRY_AFTER_SECONDS", 5, 1, 300)
+# Check results and agents' batch ids older than this are deleted (daily).
+MONITORING_RETENTION_DAYS = _bounded("THIRDWAY_MONITORING_RETENTION_DAYS", 90, 7, 3650)
+
 # How many reverse proxies stand in front and append to X-Forwarded-For (0: none, use the peer).
 PROXY_COUNT = env.int("THIRDWAY_PROXY_COUNT", 0, minimum=0)
 

@@ -5,4 +5,9 @@ import os
 from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "thirdway.settings")
-application = get_wsgi_application()
+django_application = get_wsgi_application()
+
+# Agents' heartbeats and results take a lean path in front of Django (docs/monitoring.md).
+from thirdway.monitoring.ingest_wsgi import wrap  # noqa: E402 - needs Django set up
+
+application = wrap(django_application)

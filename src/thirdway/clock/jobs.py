@@ -66,6 +66,9 @@ JOBS = (
         "monitoring.sweep", dt.timedelta(minutes=1), "thirdway.monitoring.tasks.sweep_monitoring"
     ),
     PeriodicJob(
+        "monitoring.prune", dt.timedelta(hours=6), "thirdway.monitoring.tasks.prune_monitoring"
+    ),
+    PeriodicJob(
         "playbooks.sweep_schedules",
         dt.timedelta(minutes=5),
         "thirdway.playbooks.tasks.sweep_maintenance_schedules",

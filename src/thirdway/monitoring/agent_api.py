@@ -22,7 +22,7 @@ from ninja.security import HttpBearer
 from thirdway.access import find_owned, find_visible
 from thirdway.audit.models import Source
 from thirdway.clients.models import Site
-from thirdway.monitoring import agents
+from thirdway.monitoring import agents, ingest
 from thirdway.monitoring.access import monitored_clients
 from thirdway.monitoring.models import Agent, AgentEnrolmentToken
 from thirdway.payloads import Id, Moment, Page, Payload
@@ -186,9 +186,35 @@ class AgentHeartbeatOut(Schema):
     config: AgentConfigOut
 
 
-@agent_router.post("/monitoring/agent/heartbeat", response=AgentHeartbeatOut)
+class AgentBusyOut(Schema):
+    """Too many check-ins at once (429): wait ``Retry-After`` seconds, keep buffering."""
+
+    detail: str
+    retry_after_seconds: int
+
+
+def _busy(response: HttpResponse) -> Status:
+    body, headers = ingest.busy_answer()
+    for name, value in headers.items():
+        response[name] = value
+    return Status(429, AgentBusyOut(**body))
+
+
+@agent_router.post(
+    "/monitoring/agent/heartbeat", response={200: AgentHeartbeatOut, 429: AgentBusyOut}
+)
 def agent_heartbeat(request: HttpRequest, payload: AgentHeartbeatIn, response: HttpResponse):
-    """I am alive; what should I run?  Cheap: last seen is written at most every 30 s."""
+    """I am alive; what should I run?  Cheap: last seen is coalesced and written in batches.
+    A 429 (too many check-ins at once) carries ``Retry-After``."""
+    if not ingest.gate.enter():
+        return _busy(response)
+    try:
+        return _heartbeat(request, payload, response)
+    finally:
+        ingest.gate.leave()
+
+
+def _heartbeat(request: HttpRequest, payload: AgentHeartbeatIn, response: HttpResponse):
     now = _stamped(response)
     skew = _skew(payload.sent_at, now)
     agents.seen(request.auth, now, skew, (payload.buffered, payload.dropped))
@@ -247,10 +273,20 @@ class AgentResultsOut(Schema):
     server_time: dt.datetime
 
 
-@agent_router.post("/monitoring/agent/results", response=AgentResultsOut)
+@agent_router.post("/monitoring/agent/results", response={200: AgentResultsOut, 429: AgentBusyOut})
 def agent_results(request: HttpRequest, payload: AgentResultsIn, response: HttpResponse):
     """A batch of results, acknowledged only once committed.  A result for a check that is
-    not this agent's is refused (listed), the others kept."""
+    not this agent's is refused (listed), the others kept.  A 429 (too many check-ins at once)
+    carries ``Retry-After``: nothing was stored, send the same batch later."""
+    if not ingest.gate.enter():
+        return _busy(response)
+    try:
+        return _results(request, payload, response)
+    finally:
+        ingest.gate.leave()
+
+
+def _results(request: HttpRequest, payload: AgentResultsIn, response: HttpResponse):
     now = _stamped(response)
     results = [result.model_dump() for result in payload.results]
     batch, duplicate = agents.receive_results(request.auth, payload.batch_id, results)

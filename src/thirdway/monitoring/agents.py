@@ -7,9 +7,9 @@ its result batches and its inventory (the only writers of these).
 - A heartbeat writes ``last_seen_at`` at most once per ``SEEN_EVERY`` per agent, with a
   conditional UPDATE: most heartbeats cost one indexed SELECT and an UPDATE matching no row.
 - A results batch carries the agent's id for it; the batch row and its results are committed
-  together, so a batch sent again (its answer was lost) stores nothing twice.  Each result is
-  evaluated at its collection time; one delivered long after (buffered while the server was
-  unreachable) opens no alert by itself: see ``evaluation.record_result``.
+  together (multi-row inserts, ``ingest_store``), so a batch sent again (its answer was lost)
+  stores nothing twice.  Each result is evaluated at its collection time; one delivered long
+  after (buffered while the server was unreachable) opens no alert by itself.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ import hashlib
 import json
 import secrets
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ from thirdway.accounts.models import token_digest
 from thirdway.audit.services import record
 from thirdway.clients.models import Asset, AssetKind, Client, Site
 from thirdway.errors import invalid, require
-from thirdway.monitoring import engine, evaluation
+from thirdway.monitoring import engine, evaluation, ingest, ingest_store
 from thirdway.monitoring.access import can_manage
 from thirdway.monitoring.models import (
     AGENT_KINDS,
@@ -47,10 +47,6 @@ AGENT_PREFIX = "twag_"
 SEEN_EVERY = dt.timedelta(seconds=30)
 # The agent's interval when none of its checks asks for a shorter one.
 DEFAULT_INTERVAL = 60
-# A result collected this long before it arrived was buffered: it is history, not news.
-LATE_AFTER = dt.timedelta(minutes=5)
-# A collection time this far ahead of the server's clock is refused (server time wins).
-AHEAD_LIMIT = dt.timedelta(minutes=5)
 MAX_TOKEN_HOURS = 24 * 30
 # What inventory keys are compared and recorded as changes of the asset.
 INVENTORY_FIELDS = (
@@ -169,6 +165,7 @@ def revoke_agent(actor, agent: Agent, *, source: str) -> Agent:
     if agent.revoked_at is None:
         agent.revoked_at = timezone.now()
         agent.save(update_fields=["revoked_at"])
+        ingest.forget(agent.digest, agent.pk)
         record(
             actor, "monitoring.agent.revoke", agent, source=source, scope=_scope(agent.client_id)
         )
@@ -242,7 +239,7 @@ def config_of(agent: Agent) -> dict:
 # --- results -----------------------------------------------------------------------------------
 
 
-def _status_of(check: Check, value: float | None, given: str | None) -> engine.Status:
+def status_of(check: Check, value: float | None, given: str | None) -> engine.Status:
     """The status of a reported value by the check's thresholds (the server decides); without a
     value, what the agent said (a missing file is critical, a failed measure unknown)."""
     if value is None:
@@ -257,65 +254,14 @@ def _status_of(check: Check, value: float | None, given: str | None) -> engine.S
     return engine.classify(value, thresholds_of(check), previous)
 
 
-def _refusal(index: int, check_id: int, problem: str) -> dict:
-    return {"index": index, "check_id": check_id, "problem": problem}
-
-
 def receive_results(agent: Agent, batch_id: str, results: list[dict]) -> tuple[AgentBatch, bool]:
     """Store and evaluate one batch, in the order collected; (the batch, True if it had been
     received before).  A result for a check that is not the agent's is refused, the others kept;
-    the answer is given only after everything is committed."""
-    now = timezone.now()
-    owned = set(checks_of(agent).values_list("pk", flat=True))
-    try:
-        with transaction.atomic():
-            batch = AgentBatch.objects.create(agent=agent, batch_id=batch_id)
-            accepted, refused = 0, []
-            order = sorted(enumerate(results), key=lambda pair: pair[1]["collected_at"])
-            for index, result in order:
-                problem = _refuse(result, owned, now)
-                if problem:
-                    refused.append(_refusal(index, result["check_id"], problem))
-                    continue
-                _record(agent, result, now)
-                accepted += 1
-            batch.accepted, batch.refused = accepted, sorted(refused, key=lambda r: r["index"])
-            batch.save(update_fields=["accepted", "refused"])
-    except IntegrityError:
-        return AgentBatch.objects.get(agent=agent, batch_id=batch_id), True
-    seen(agent, now)
-    return batch, False
-
-
-def _refuse(result: dict, owned: set[int], now: dt.datetime) -> str:
-    if result["check_id"] not in owned:
-        return "Not a check of this agent (unknown, paused, or another agent's)."
-    if result["collected_at"] > now + AHEAD_LIMIT:
-        return "Collected in the future by the server's clock: set the machine's clock."
-    return ""
-
-
-def _record(agent: Agent, result: dict, now: dt.datetime) -> None:
-    with transaction.atomic():
-        check = evaluation._locked(result["check_id"])
-        collected = min(result["collected_at"], now)
-        status = _status_of(check, result.get("value"), result.get("status"))
-        late = ""
-        if now - collected > LATE_AFTER:
-            minutes = int((now - collected).total_seconds() // 60)
-            late = f"collected {minutes} min before it was delivered"
-        evaluation.record_result(
-            check.pk,
-            status,
-            output=result.get("output") or "",
-            value=result.get("value"),
-            collected_at=collected,
-            late=late,
-        )
-        if check.kind == CheckKind.AGENT_SCRIPT and check.script_id is not None:
-            from thirdway.monitoring.scripts import record_run
-
-            record_run(agent, check, result, str(status), collected)
+    the answer is given only after everything is committed (``ingest_store.store_batch``)."""
+    batch, duplicate = ingest_store.store_batch(agent, batch_id, results)
+    if not duplicate:
+        seen(agent, timezone.now())
+    return batch, duplicate
 
 
 # --- inventory ---------------------------------------------------------------------------------

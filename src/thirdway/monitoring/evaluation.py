@@ -186,12 +186,20 @@ def record_result(
     CheckResult.objects.create(
         check_obj=check, collected_at=at, status=status.value, value=value, output=output[:500]
     )
+    evaluate_stored(check, status, output=output, at=at, late=late)
+    return check
+
+
+def evaluate_stored(
+    check: Check, status: engine.Status, *, output: str, at: dt.datetime, late: str = ""
+) -> None:
+    """Run one result already stored through the engine, on a check the caller has locked
+    (``_locked``) in its transaction (agent batches store their results in one insert)."""
     state = load_state(check)
     result = engine.Result(at, status, output)
     outcome = engine.observe(state, policy_of(check), result, surroundings(check, at, late))
     newer = state.last_at is None or at >= state.last_at
     _apply(check, outcome, output if newer else None)
-    return check
 
 
 def reconsider(check_id: int, now: dt.datetime) -> Check:

@@ -17,3 +17,11 @@ def sweep_monitoring() -> dict[str, int]:
     from thirdway.monitoring.evaluation import sweep
 
     return sweep()
+
+
+@task()
+def prune_monitoring() -> dict[str, int]:
+    """Delete check results and agents' batch ids older than the retention."""
+    from thirdway.monitoring.ingest_store import prune
+
+    return prune()

@@ -1,0 +1,250 @@
+"""What agents' check-ins write, in as few statements as the promises allow.
+
+- **Last seen** is kept in this process's memory (``seen_later``) and written for every agent
+  seen meanwhile by a periodic flush (``FLUSH_SECONDS``, default 5 s) in a few multi-row
+  UPDATEs; an agent's *last seen* in the database may lag by that much (and by what a worker
+  killed outright had not flushed yet: the next heartbeat, 60 s later, writes it again).
+- **A results batch** is committed before it is acknowledged: the agent's checks named in it
+  are locked in one query, the batch row (with what was accepted and refused) and the results
+  are inserted with one multi-row INSERT each, in one transaction; the batch id is unique per
+  agent, so a batch sent again is recognised and nothing is stored twice.  Each result is then
+  run through the alert engine at its collection time, in that order.
+- **Pruning**: results and batch ids older than ``MONITORING_RETENTION_DAYS`` are deleted by a
+  periodic job, a bounded number of rows per statement.
+"""
+
+from __future__ import annotations
+
+import atexit
+import datetime as dt
+import logging
+import os
+import threading
+
+from django.conf import settings
+from django.db import IntegrityError, connection, transaction
+from django.utils import timezone
+
+from thirdway.monitoring.models import (
+    AGENT_KINDS,
+    Agent,
+    AgentBatch,
+    Check,
+    CheckKind,
+    CheckResult,
+)
+
+logger = logging.getLogger(__name__)
+# A result collected this long before it arrived was buffered: it is history, not news.
+LATE_AFTER = dt.timedelta(minutes=5)
+# A collection time this far ahead of the server's clock is refused (server time wins).
+AHEAD_LIMIT = dt.timedelta(minutes=5)
+NOT_OWNED = "Not a check of this agent (unknown, paused, or another agent's)."
+IN_FUTURE = "Collected in the future by the server's clock: set the machine's clock."
+PRUNE_CHUNK = 5_000
+
+
+# --- last seen ---------------------------------------------------------------------------------
+
+
+class SeenBuffer:
+    """Agents seen since the last flush, by id: (when, skew, (buffered, dropped)); the latest
+    wins, and a heartbeat's skew and buffer are kept over a results batch's bare sighting."""
+
+    # Off in tests, which flush when they mean to (a thread of its own has its own connection).
+    flush_in_background = True
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._pending: dict[int, tuple[dt.datetime, float | None, tuple[int, int] | None]] = {}
+        self._flusher_pid = 0
+
+    def note(
+        self,
+        agent_id: int,
+        now: dt.datetime,
+        skew: float | None = None,
+        buffer: tuple[int, int] | None = None,
+    ) -> None:
+        with self._lock:
+            before = self._pending.get(agent_id)
+            if before is not None:
+                skew = skew if skew is not None else before[1]
+                buffer = buffer if buffer is not None else before[2]
+            self._pending[agent_id] = (now, skew, buffer)
+        if self.flush_in_background and self._flusher_pid != os.getpid():
+            self._start_flusher()
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+    def discard(self) -> None:
+        with self._lock:
+            self._pending.clear()
+
+    def flush(self) -> int:
+        """Write every pending sighting (a few UPDATEs); how many agents were written."""
+        with self._lock:
+            pending, self._pending = self._pending, {}
+        if not pending:
+            return 0
+        try:
+            _write_seen(pending)
+        except Exception:
+            logger.exception(
+                "Last seen of %d agents not written; kept for the next flush", len(pending)
+            )
+            with self._lock:
+                for agent_id, entry in pending.items():
+                    self._pending.setdefault(agent_id, entry)
+            raise
+        return len(pending)
+
+    def _start_flusher(self) -> None:
+        with self._lock:
+            if self._flusher_pid == os.getpid():
+                return
+            self._flusher_pid = os.getpid()
+        thread = threading.Thread(target=self._flush_forever, name="last-seen", daemon=True)
+        thread.start()
+
+    def _flush_forever(self) -> None:
+        from django.db import connection
+
+        stop = threading.Event()
+        while not stop.wait(settings.AGENT_SEEN_FLUSH_SECONDS):
+            try:
+                self.flush()
+            except Exception:
+                connection.close()
+
+
+def _write_seen(pending: dict) -> None:
+    """One UPDATE per agent, sent together (``executemany``) in one transaction: cheaper than
+    building a CASE expression per column through the ORM."""
+    ops = connection.ops
+    table = ops.quote_name(Agent._meta.db_table)
+    rows: dict[tuple[str, ...], list[list]] = {}
+    for agent_id, (at, skew, buffer) in pending.items():
+        fields, values = ["last_seen_at"], [ops.adapt_datetimefield_value(at)]
+        if skew is not None:
+            fields.append("last_skew_seconds")
+            values.append(round(skew, 3))
+        if buffer is not None:
+            fields += ["results_buffered", "results_dropped"]
+            values += list(buffer)
+        rows.setdefault(tuple(fields), []).append([*values, agent_id])
+    with transaction.atomic(), connection.cursor() as cursor:
+        for fields, values in rows.items():
+            sets = ", ".join(f"{ops.quote_name(field)} = %s" for field in fields)
+            cursor.executemany(f"UPDATE {table} SET {sets} WHERE id = %s", values)  # noqa: S608
+
+
+seen_later = SeenBuffer()
+
+
+@atexit.register
+def _flush_at_exit() -> None:
+    try:
+        seen_later.flush()
+    except Exception:
+        return
+
+
+# --- results -----------------------------------------------------------------------------------
+
+
+def _refusal(index: int, check_id: int, problem: str) -> dict:
+    return {"index": index, "check_id": check_id, "problem": problem}
+
+
+def store_batch(agent: Agent, batch_id: str, results: list[dict]) -> tuple[AgentBatch, bool]:
+    """Store and evaluate one batch; (the batch, True if it had been received before).  When
+    this returns, the batch is committed.  The caller notes that the agent was seen."""
+    now = timezone.now()
+    ids = {result["check_id"] for result in results}
+    try:
+        with transaction.atomic():
+            checks = _locked_checks(agent.pk, ids)
+            order = sorted(enumerate(results), key=lambda pair: pair[1]["collected_at"])
+            kept, refused = [], []
+            for index, result in order:
+                if result["check_id"] not in checks:
+                    refused.append(_refusal(index, result["check_id"], NOT_OWNED))
+                elif result["collected_at"] > now + AHEAD_LIMIT:
+                    refused.append(_refusal(index, result["check_id"], IN_FUTURE))
+                else:
+                    kept.append(result)
+            refused.sort(key=lambda item: item["index"])
+            batch = AgentBatch.objects.create(
+                agent_id=agent.pk, batch_id=batch_id, accepted=len(kept), refused=refused
+            )
+            rows = [_evaluate(agent, checks[result["check_id"]], result, now) for result in kept]
+            CheckResult.objects.bulk_create(rows, batch_size=500)
+    except IntegrityError:
+        return AgentBatch.objects.get(agent_id=agent.pk, batch_id=batch_id), True
+    return batch, False
+
+
+def _locked_checks(agent_id: int, ids: set[int]) -> dict[int, Check]:
+    """The agent's active checks among ``ids``, locked (in id order) for this transaction."""
+    if not ids:
+        return {}
+    rows = (
+        Check.objects.select_for_update(of=("self",))
+        .select_related("parent")  # the rest is read only when an alert opens or closes
+        .filter(pk__in=ids, agent_id=agent_id, kind__in=AGENT_KINDS, is_paused=False)
+        .order_by("pk")
+    )
+    return {check.pk: check for check in rows}
+
+
+def _evaluate(agent: Agent, check: Check, result: dict, now: dt.datetime) -> CheckResult:
+    """Run one result through the engine (after the batch's earlier ones: a threshold's
+    recovery depends on the status before) and the row that stores it (inserted with the
+    batch's others; nothing in the evaluation reads stored results)."""
+    from thirdway.monitoring import evaluation
+    from thirdway.monitoring.agents import status_of
+
+    collected = min(result["collected_at"], now)
+    status = status_of(check, result.get("value"), result.get("status"))
+    output = result.get("output") or ""
+    late = ""
+    if now - collected > LATE_AFTER:
+        minutes = int((now - collected).total_seconds() // 60)
+        late = f"collected {minutes} min before it was delivered"
+    evaluation.evaluate_stored(check, status, output=output, at=collected, late=late)
+    if check.kind == CheckKind.AGENT_SCRIPT and check.script_id is not None:
+        from thirdway.monitoring.scripts import record_run
+
+        record_run(agent, check, result, str(status), collected)
+    return CheckResult(
+        check_obj=check,
+        collected_at=collected,
+        status=status.value,
+        value=result.get("value"),
+        output=output[:500],
+    )
+
+
+# --- pruning -----------------------------------------------------------------------------------
+
+
+def prune(now: dt.datetime | None = None, days: int | None = None) -> dict[str, int]:
+    """Delete results and batch ids older than the retention (``MONITORING_RETENTION_DAYS``),
+    ``PRUNE_CHUNK`` rows per statement; how many of each were deleted."""
+    now = now or timezone.now()
+    cutoff = now - dt.timedelta(days=days or settings.MONITORING_RETENTION_DAYS)
+    return {
+        "results": _delete_before(CheckResult.objects.filter(collected_at__lt=cutoff)),
+        "batches": _delete_before(AgentBatch.objects.filter(received_at__lt=cutoff)),
+    }
+
+
+def _delete_before(rows) -> int:
+    deleted = 0
+    while True:
+        ids = list(rows.order_by().values_list("pk", flat=True)[:PRUNE_CHUNK])
+        if not ids:
+            return deleted
+        deleted += rows.model.objects.filter(pk__in=ids).delete()[0]
