@@ -125,7 +125,8 @@ def test_a_detractor_opens_a_follow_up_for_the_lead_partner_only_when_turned_on(
         cast.partner_record,
         "Client satisfaction",
     )
-    assert "6 out of 10" in follow.articles.first().body_text
+    body = follow.articles.first().body_text
+    assert "6 out of 10" in body and "Too dear" in body and body.endswith("would change it.")
 
 
 def test_the_portal_shows_the_card_while_due_and_answering_hides_it(cast, web_as):

@@ -17,10 +17,10 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
-from thirdway.audit.models import Source
 from thirdway.audit.services import record
 from thirdway.errors import invalid, require_admin
 from thirdway.insights.models import COMMENT_LENGTH, NPS_DAY_MAX, NpsPolicy, NpsSurvey
+from thirdway.insights.services import follow_up_for_lead
 
 log = logging.getLogger(__name__)
 SALT = "thirdway.insights.nps"
@@ -208,31 +208,18 @@ def answer(actor, token: str, *, score: int, comment: str = "", source: str) -> 
 
 
 def _follow_up(survey: NpsSurvey) -> None:
-    from thirdway.tickets.services import create_ticket
-
-    client = survey.client
-    lead = client.lead_partner
-    if lead is None or lead.user is None:
-        log.warning("No lead partner to follow up the NPS answer %s", survey.pk)
-        return
-    said = f'\n\nTheir comment: "{survey.comment}"' if survey.comment else ""
-    follow = create_ticket(
-        lead.user,
-        client,
-        subject=f"Would not recommend us: {survey.contact.name} gave {survey.score} of 10"[:250],
-        body_text=(
+    follow_up_for_lead(
+        survey.client,
+        survey,
+        subject=f"Would not recommend us: {survey.contact.name} gave {survey.score} of 10",
+        fact=(
             f"{survey.contact.name} answered the quarter's recommendation question with "
-            f"{survey.score} out of 10.{said}\n\nCall them and find out what would change it."
+            f"{survey.score} out of 10."
         ),
-        requester_id=survey.contact_id,
+        ask="Call them and find out what would change it.",
         practice_id=survey.practice_id,
-        category="Client satisfaction",
-        type="service_request",
-        assignee_id=lead.pk,
-        source=Source.SYSTEM,
+        what=f"the NPS answer {survey.pk}",
     )
-    survey.follow_up = follow
-    survey.save(update_fields=["follow_up"])
 
 
 @transaction.atomic

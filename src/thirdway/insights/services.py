@@ -108,31 +108,46 @@ def rate_ticket(actor, token: str, *, score: int, comment: str = "", source: str
     return response
 
 
-def _follow_up(response: CsatResponse, ticket: Ticket) -> None:
+def follow_up_for_lead(
+    client, answer, *, subject: str, fact: str, ask: str, practice_id: int | None, what: str
+) -> None:
+    """Open one follow-up ticket for ``client``'s lead partner about a low ``answer`` (a CSAT
+    rating or an NPS answer: its contact, comment and ``follow_up`` field), assigned to them,
+    in their name: ``fact``, the client's comment, then what to ``ask``.  Without a lead
+    partner nothing opens (logged, naming ``what``)."""
     from thirdway.tickets.services import create_ticket
 
-    lead = ticket.client.lead_partner
+    lead = client.lead_partner
     if lead is None or lead.user is None:
-        log.warning("No lead partner to follow up the low rating of ticket %s", ticket.pk)
+        log.warning("No lead partner to follow up %s", what)
         return
-    said = f'\n\nTheir comment: "{response.comment}"' if response.comment else ""
+    said = f'\n\nTheir comment: "{answer.comment}"' if answer.comment else ""
     follow = create_ticket(
         lead.user,
-        ticket.client,
-        subject=f"Low satisfaction on {ticket.number}: {ticket.subject}"[:250],
-        body_text=(
-            f"The client rated {ticket.number} {response.score} out of 5.{said}\n\n"
-            "Call them, find out what went wrong and what would put it right."
-        ),
-        requester_id=response.contact_id,
-        practice_id=ticket.practice_id,
+        client,
+        subject=subject[:250],
+        body_text=f"{fact}{said}\n\n{ask}",
+        requester_id=answer.contact_id,
+        practice_id=practice_id,
         category="Client satisfaction",
         type="service_request",
         assignee_id=lead.pk,
         source=Source.SYSTEM,
     )
-    response.follow_up = follow
-    response.save(update_fields=["follow_up"])
+    answer.follow_up = follow
+    answer.save(update_fields=["follow_up"])
+
+
+def _follow_up(response: CsatResponse, ticket: Ticket) -> None:
+    follow_up_for_lead(
+        ticket.client,
+        response,
+        subject=f"Low satisfaction on {ticket.number}: {ticket.subject}",
+        fact=f"The client rated {ticket.number} {response.score} out of 5.",
+        ask="Call them, find out what went wrong and what would put it right.",
+        practice_id=ticket.practice_id,
+        what=f"the low rating of ticket {ticket.pk}",
+    )
 
 
 # --- client reports ------------------------------------------------------------------------------
