@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from thirdway.accounts import access_lost
 from thirdway.accounts.models import ApiToken, Role, SignInFailure, User, token_digest
 from thirdway.accounts.throttle import WINDOW, normalise_login
 from thirdway.audit.services import diff, record, snapshot
@@ -130,6 +131,7 @@ def deactivate_user(actor, user: User, *, source: str) -> User:
     # Not .active(): that skips the tokens of inactive users, which this user now is.
     user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
     record(actor, "user.deactivate", user, source=source, changes=diff(before, _user_fields(user)))
+    access_lost.lost_access(actor, [user], source=source)
     return user
 
 
