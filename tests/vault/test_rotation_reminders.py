@@ -100,3 +100,28 @@ def test_the_report_links_to_the_rotation_ticket(cast, web_as, firewall):
     html = web_as(cast.admin).get(f"/vault/accessed/?person={cast.associate.pk}").content.decode()
     rows = html.split('id="at-risk"')[1]
     assert "Firewall" in rows and f">{number}</a>" in rows and "rotation-ticket" in rows
+
+
+def _wifi(cast):
+    return credentials.create_credential(
+        cast.partner,
+        cast.acme,
+        name="Wi-Fi",
+        secret="wifi",
+        shared_with_client_admins=True,
+        source=Source.CLI,
+    )
+
+
+def test_a_client_admin_made_a_plain_user_gets_a_reminder(cast, master_key):
+    _reveal(cast.client_admin, _wifi(cast))
+    clients.update_contact(cast.admin, cast.acme_admin_contact, {"role": "user"}, source=Source.CLI)
+    assert RotationReminder.objects.filter(person=cast.client_admin, client=cast.acme).exists()
+
+
+def test_a_contact_set_inactive_gets_a_reminder(cast, master_key):
+    _reveal(cast.client_admin, _wifi(cast))
+    clients.update_contact(
+        cast.admin, cast.acme_admin_contact, {"is_active": False}, source=Source.CLI
+    )
+    assert RotationReminder.objects.filter(person=cast.client_admin, client=cast.acme).exists()

@@ -109,6 +109,8 @@ def set_role(actor, user: User, role: str, *, source: str) -> User:
     _apply_role_flags(user)
     user.save(update_fields=["role", "is_staff", "is_superuser"])
     record(actor, "user.role", user, source=source, changes=diff(before, _user_fields(user)))
+    if before["role"] != role:  # a lower role may see less (the rooms told check what)
+        access_lost.lost_access(actor, [user], source=source)
     return user
 
 

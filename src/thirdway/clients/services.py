@@ -222,7 +222,7 @@ def update_contact(actor, contact: Contact, data: dict, *, source: str) -> Conta
                 raise ValidationError(
                     {"email": "Another sign-in account already uses this address."}
                 ) from None
-    old_role = contact.role
+    old_role, was_active = contact.role, contact.is_active
     update_and_record(
         actor,
         contact,
@@ -239,6 +239,8 @@ def update_contact(actor, contact: Contact, data: dict, *, source: str) -> Conta
         accounts.change_login(
             actor, contact.user, username=new_login, email=contact.email, source=source
         )
+    if contact.user and was_active and not contact.is_active:
+        access_lost.lost_access(actor, [contact.user], source=source)
     return contact
 
 
