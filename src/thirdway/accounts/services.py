@@ -11,6 +11,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from thirdway.accounts import access_lost
 from thirdway.accounts.models import ApiToken, Role, SignInFailure, User, token_digest
 from thirdway.accounts.throttle import WINDOW, normalise_login
 from thirdway.audit.services import diff, record, snapshot
@@ -108,6 +109,8 @@ def set_role(actor, user: User, role: str, *, source: str) -> User:
     _apply_role_flags(user)
     user.save(update_fields=["role", "is_staff", "is_superuser"])
     record(actor, "user.role", user, source=source, changes=diff(before, _user_fields(user)))
+    if before["role"] != role:  # a lower role may see less (the rooms told check what)
+        access_lost.lost_access(actor, [user], source=source)
     return user
 
 
@@ -130,6 +133,7 @@ def deactivate_user(actor, user: User, *, source: str) -> User:
     # Not .active(): that skips the tokens of inactive users, which this user now is.
     user.api_tokens.filter(revoked_at__isnull=True).update(revoked_at=timezone.now())
     record(actor, "user.deactivate", user, source=source, changes=diff(before, _user_fields(user)))
+    access_lost.lost_access(actor, [user], source=source)
     return user
 
 

@@ -11,6 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 
 from thirdway.access import find_owned
+from thirdway.accounts import access_lost
 from thirdway.accounts import services as accounts
 from thirdway.accounts.models import Role
 from thirdway.audit.services import create_and_record, record, update_and_record
@@ -65,6 +66,10 @@ def set_team(actor, client: Client, partners: list[Partner], *, source: str) -> 
     before = sorted(client.team.values_list("pk", flat=True))
     client.team.set(partners)
     after = sorted(p.pk for p in partners)
+    left = [pk for pk in before if pk not in after]
+    if left:
+        users = [p.user for p in Partner.objects.filter(pk__in=left).select_related("user")]
+        access_lost.lost_access(actor, users, source=source)
     if before != after:
         record(
             actor,
@@ -217,7 +222,7 @@ def update_contact(actor, contact: Contact, data: dict, *, source: str) -> Conta
                 raise ValidationError(
                     {"email": "Another sign-in account already uses this address."}
                 ) from None
-    old_role = contact.role
+    old_role, was_active = contact.role, contact.is_active
     update_and_record(
         actor,
         contact,
@@ -234,6 +239,8 @@ def update_contact(actor, contact: Contact, data: dict, *, source: str) -> Conta
         accounts.change_login(
             actor, contact.user, username=new_login, email=contact.email, source=source
         )
+    if contact.user and was_active and not contact.is_active:
+        access_lost.lost_access(actor, [contact.user], source=source)
     return contact
 
 

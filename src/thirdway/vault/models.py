@@ -105,6 +105,27 @@ class CredentialAccess(models.Model):
         return f"reveal of credential {self.credential_id} by user {self.user_id}"
 
 
+class RotationReminder(models.Model):
+    """The ticket that asks a client's practice to change the secrets a person revealed, opened
+    once when that person lost access (unique per person and client)."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    person = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    credential_count = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint("client", "person", name="vault_rotation_reminder_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"rotation reminder for user {self.person_id} at client {self.client_id}"
+
+
 class DocumentKind(models.TextChoices):
     PAGE = "page", "Page"
     FIREWALL = "firewall", "Firewall"

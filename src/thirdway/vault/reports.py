@@ -8,13 +8,14 @@ from datetime import datetime
 from django.db.models import F, Max, Q
 
 from thirdway.accounts.models import User
-from thirdway.vault.models import Credential, CredentialAccess
+from thirdway.vault.models import Credential, CredentialAccess, RotationReminder
 
 
-@dataclass(frozen=True)
+@dataclass
 class AtRisk:
     credential: Credential
     last_revealed_at: datetime
+    reminder: RotationReminder | None = None  # the rotation ticket, once they lost access
 
 
 def people_who_revealed(viewer) -> list[User]:
@@ -35,4 +36,8 @@ def accessed_and_unchanged(viewer, person: User) -> list[AtRisk]:
         .select_related("client")
         .order_by("last_revealed_at", "pk")
     )
-    return [AtRisk(row, row.last_revealed_at) for row in rows]
+    reminders = {
+        r.client_id: r
+        for r in RotationReminder.objects.filter(person=person).select_related("ticket")
+    }
+    return [AtRisk(row, row.last_revealed_at, reminders.get(row.client_id)) for row in rows]
