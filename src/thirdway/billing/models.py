@@ -544,3 +544,9 @@ from thirdway.billing.invoice_models import (  # noqa: E402, F401
     InvoiceState,
     NumberSeries,
 )
+from thirdway.billing.export_models import (  # noqa: E402, F401
+    ExportBatch,
+    ExportedInvoice,
+    ExportFormat,
+    ExportSettings,
+)
