@@ -8,7 +8,7 @@ from typing import Annotated
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Schema
+from ninja import Field, Router, Schema, Status
 
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
@@ -138,7 +138,7 @@ def export_make(request, payload: BillingExportIn):
     fmt = exports.check_format(payload.format)
     month = exports.parse_month(payload.month)
     batch = exports.make_batch(request.auth, chosen, fmt, month, source=Source.API)
-    return 201, _batch_out(batch)
+    return Status(201, _batch_out(batch))
 
 
 @router.get("/billing/exports/{batch_id}/file")
