@@ -142,7 +142,10 @@ def test_datev_file_is_an_extf_booking_batch_with_the_gross_amount(cast, ready):
         "Belegdatum",
     ]
     globex = invoices.globex
-    row = f'240,00;"S";"EUR";;;;1400;8400;"3";{globex.issued_on:%d%m};"{globex.number}";;;"{cast.globex.name}"'
+    row = (
+        f'240,00;"S";"EUR";;;;1400;8400;"3";{globex.issued_on:%d%m};"{globex.number}";;;'
+        f'"{cast.globex.name}"'
+    )
     assert row in rows
     # Acme's invoice has standard, zero-rated and exempt lines: one booking per VAT group.
     assert sum(1 for line in rows if f'"{invoices.acme.number}"' in line) == 3
