@@ -279,7 +279,7 @@ def test_the_page_refuses_a_bad_month_or_format_with_a_400(cast, ready, web_as):
         "/billing/exports/", {"practice": cast.security.pk, "format": "xero", "month": ""}
     )
     assert bad.status_code == 400
-    assert b"This field is required" in bad.content
+    assert b"Give the month of the issue dates (YYYY-MM" in bad.content
     bad = web.get(f"/billing/exports/?practice={cast.security.pk}&format=sage&month=2026-11")
     assert bad.status_code == 400
     assert b"not one of the available choices" in bad.content

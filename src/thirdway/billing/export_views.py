@@ -30,7 +30,9 @@ class ExportForm(forms.Form):
     format = forms.ChoiceField(choices=ExportFormat.choices)
     month = forms.CharField(
         max_length=7,
-        help_text=exports.MONTH_ALLOWED,
+        error_messages={
+            "required": f"Give the month of the issue dates ({exports.MONTH_ALLOWED})."
+        },
         widget=forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM"}),
     )
 
