@@ -21,6 +21,7 @@ from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
 from thirdway.billing.api import router as billing_router
 from thirdway.billing.documents_api import router as invoice_documents_router
+from thirdway.billing.exports_api import router as exports_router
 from thirdway.billing.statements_api import router as statements_router
 from thirdway.clients.api import router as clients_router
 from thirdway.insights.api import router as insights_router
@@ -130,6 +131,9 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("post", "/timesheets/{sheet_id}/approve"): {409: (RefusedMoveOut,)},
     ("post", "/timesheets/{sheet_id}/reject"): {409: (RefusedMoveOut,)},
     ("get", "/billing/drift"): {403: (ErrorOut,)},  # practice admins only
+    ("get", "/billing/exports"): {403: (ErrorOut,)},  # practice admins only
+    ("get", "/billing/exports/pending"): {403: (ErrorOut,)},
+    ("get", "/billing/export-mappings/{practice_id}"): {403: (ErrorOut,)},
     # a draft has no document; an e-invoice needs the practice's VAT identifier and country
     ("get", "/invoices/{invoice_id}/pdf"): {409: (RefusedMoveOut,)},
     ("get", "/invoices/{invoice_id}/facturx"): {409: (RefusedMoveOut, ErrorOut)},
@@ -250,6 +254,7 @@ api.add_router("/", vault_files_router, tags=["vault"])
 api.add_router("/", billing_router, tags=["billing"])
 api.add_router("/", statements_router, tags=["billing"])
 api.add_router("/", invoice_documents_router, tags=["billing"])
+api.add_router("/", exports_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])
 api.add_router("/", monitoring_intake_router, tags=["monitoring"])

@@ -534,8 +534,14 @@ class BlockNotice(models.Model):
         return self.text
 
 
-# Invoices, their runs, lines and number series live in invoice_models.py; they belong to this
-# app all the same.
+# Invoices, their runs, lines and number series live in invoice_models.py, the accounting
+# exports in export_models.py; they belong to this app all the same.
+from thirdway.billing.export_models import (  # noqa: E402, F401
+    ExportBatch,
+    ExportedInvoice,
+    ExportFormat,
+    ExportSettings,
+)
 from thirdway.billing.invoice_models import (  # noqa: E402, F401
     Invoice,
     InvoiceKind,

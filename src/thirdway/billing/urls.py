@@ -1,6 +1,6 @@
 from django.urls import path
 
-from thirdway.billing import document_views, views, week_views
+from thirdway.billing import document_views, export_views, views, week_views
 
 app_name = "billing"
 urlpatterns = [
@@ -40,6 +40,10 @@ urlpatterns = [
     path("billed-vs-counted/", week_views.drift_report, name="drift"),
     path("statements/", views.statement_page, name="statement"),
     path("statements/shares/<int:leg_id>/", views.share_detail, name="share"),
+    path("exports/", export_views.export_page, name="exports"),
+    path("exports/<int:batch_id>/download/", export_views.export_download, name="export_download"),
+    path("exports/<int:batch_id>/undo/", export_views.export_undo, name="export_undo"),
+    path("exports/mapping/<int:practice_id>/", export_views.mapping_page, name="export_mapping"),
     path("settings/", views.settings_index, name="settings_index"),
     path("settings/<int:practice_id>/", views.settings_page, name="settings"),
 ]

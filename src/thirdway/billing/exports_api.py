@@ -1,0 +1,181 @@
+"""The API of accounting exports (practice admins): the invoices pending for a month and
+format, batches made, their files, undo, and the practice's account mapping."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from django.http import HttpResponse
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Schema, Status
+
+from thirdway.access import find_visible
+from thirdway.audit.models import Source
+from thirdway.billing import exports
+from thirdway.billing.access import may_manage_billing
+from thirdway.billing.models import ExportBatch, ExportFormat
+from thirdway.errors import require
+from thirdway.network.models import Practice
+from thirdway.payloads import Id, Payload
+
+router = Router()
+Text = Annotated[str, Field(max_length=20)]
+Account = Annotated[str, Field(min_length=1, max_length=20)]
+TaxCode = Annotated[str, Field(max_length=40)]
+
+
+class BillingExportIn(Payload):
+    practice: Id
+    format: Text = Field(description=exports.FORMATS_ALLOWED)
+    month: Text = Field(description=exports.MONTH_ALLOWED)
+
+
+class BillingExportPendingOut(Schema):
+    practice_id: int
+    format: str
+    month: str
+    count: int
+    invoice_numbers: list[str]
+
+
+class BillingExportBatchOut(Schema):
+    id: int
+    practice_id: int
+    format: str
+    month: str
+    invoice_count: int
+    filename: str
+    made_at: dt.datetime
+    undone_at: dt.datetime | None
+    invoice_numbers: list[str]
+
+
+class BillingExportMappingOut(Schema):
+    practice_id: int
+    receivable_account: str
+    revenue_standard: str
+    revenue_zero: str
+    revenue_exempt: str
+    revenue_reverse_charge: str
+    tax_standard: str
+    tax_zero: str
+    tax_exempt: str
+    tax_reverse_charge: str
+    datev_consultant: int
+    datev_client: int
+    account_length: int
+
+
+class BillingExportMappingPatch(Payload):
+    receivable_account: Account | None = None
+    revenue_standard: Account | None = None
+    revenue_zero: Account | None = None
+    revenue_exempt: Account | None = None
+    revenue_reverse_charge: Account | None = None
+    tax_standard: TaxCode | None = None
+    tax_zero: TaxCode | None = None
+    tax_exempt: TaxCode | None = None
+    tax_reverse_charge: TaxCode | None = None
+    datev_consultant: Annotated[int, Field(ge=1001, le=9999999)] | None = None
+    datev_client: Annotated[int, Field(ge=1, le=99999)] | None = None
+    account_length: Annotated[int, Field(ge=4, le=8)] | None = None
+
+
+def _admin(request) -> None:
+    require(may_manage_billing(request.auth), exports.MANAGE)
+
+
+def _practice(pk: int) -> Practice:
+    return find_visible(Practice.objects.all(), "practice", pk)
+
+
+def _batch_out(batch: ExportBatch) -> dict:
+    numbers = [entry.invoice.number for entry in batch.entries.select_related("invoice")]
+    return {
+        "id": batch.pk,
+        "practice_id": batch.practice_id,
+        "format": batch.format,
+        "month": f"{batch.month:%Y-%m}",
+        "invoice_count": batch.invoice_count,
+        "filename": batch.filename,
+        "made_at": batch.made_at,
+        "undone_at": batch.undone_at,
+        "invoice_numbers": numbers,
+    }
+
+
+@router.get("/billing/exports/pending", response=BillingExportPendingOut)
+def export_pending(request, practice: Id, format: Text = "", month: Text = ""):
+    """The issued invoices and credit notes of the month not yet exported in the format."""
+    _admin(request)
+    chosen = _practice(practice)
+    fmt = exports.check_format(format)
+    first = exports.parse_month(month)
+    found = list(exports.pending(chosen, fmt, first).values_list("number", flat=True))
+    return {
+        "practice_id": chosen.pk,
+        "format": fmt,
+        "month": month,
+        "count": len(found),
+        "invoice_numbers": found,
+    }
+
+
+@router.get("/billing/exports", response=list[BillingExportBatchOut])
+def export_batches(request, practice: Id | None = None):
+    """The batches made, newest first (at most 200)."""
+    _admin(request)
+    chosen = _practice(practice) if practice is not None else None
+    return [_batch_out(batch) for batch in exports.batches_for(request.auth, chosen)[:200]]
+
+
+@router.post("/billing/exports", response={201: BillingExportBatchOut})
+def export_make(request, payload: BillingExportIn):
+    """Export the month's pending invoices in one batch (400 when none is pending)."""
+    _admin(request)
+    chosen = _practice(payload.practice)
+    fmt = exports.check_format(payload.format)
+    month = exports.parse_month(payload.month)
+    batch = exports.make_batch(request.auth, chosen, fmt, month, source=Source.API)
+    return Status(201, _batch_out(batch))
+
+
+@router.get("/billing/exports/{batch_id}/file")
+def export_file(request, batch_id: int):
+    """The batch's file (text/csv; DATEV's in Windows-1252)."""
+    batch = get_object_or_404(exports.batches_for(request.auth), pk=batch_id)
+    charset = "windows-1252" if batch.format == ExportFormat.DATEV else "utf-8"
+    response = HttpResponse(bytes(batch.content), content_type=f"text/csv; charset={charset}")
+    response["Content-Disposition"] = f'attachment; filename="{batch.filename}"'
+    return response
+
+
+@router.post("/billing/exports/{batch_id}/undo", response=BillingExportBatchOut)
+def export_undo(request, batch_id: int):
+    """Undo the batch: its invoices may be exported again (audited)."""
+    batch = get_object_or_404(exports.batches_for(request.auth), pk=batch_id)
+    return _batch_out(exports.undo_batch(request.auth, batch, source=Source.API))
+
+
+@router.get("/billing/export-mappings/{practice_id}", response=BillingExportMappingOut)
+def export_mapping(request, practice_id: int):
+    _admin(request)
+    practice = get_object_or_404(Practice.objects.all(), pk=practice_id)
+    found = exports.mapping_of(practice)
+    return {
+        "practice_id": practice.pk,
+        **{name: getattr(found, name) for name in exports.MAPPING_FIELDS},
+    }
+
+
+@router.patch("/billing/export-mappings/{practice_id}", response=BillingExportMappingOut)
+def export_mapping_update(request, practice_id: int, payload: BillingExportMappingPatch):
+    _admin(request)
+    practice = get_object_or_404(Practice.objects.all(), pk=practice_id)
+    data = payload.dict(exclude_unset=True)
+    found = exports.update_mapping(request.auth, practice, data, source=Source.API)
+    return {
+        "practice_id": practice.pk,
+        **{name: getattr(found, name) for name in exports.MAPPING_FIELDS},
+    }

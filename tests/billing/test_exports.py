@@ -1,0 +1,286 @@
+"""Accounting exports: the exact files for a fixed invoice (Globex's November: one flat line
+of 200.00 at the standard 20 %: net 200.00, VAT 40.00, gross 240.00), each invoice exported
+once per format, undo, and bad input refused with nothing written."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from thirdway.audit.models import AuditRecord, Source
+from thirdway.billing import exports
+from thirdway.billing.models import ExportBatch, ExportedInvoice
+
+API = "/api/v1/billing/exports"
+MAPPING = {
+    "receivable_account": "1400",
+    "revenue_standard": "8400",
+    "revenue_zero": "8120",
+    "revenue_exempt": "8100",
+    "tax_standard": "3",
+    "tax_zero": "Z0",
+    "tax_exempt": "E0",
+}
+
+
+@pytest.fixture
+def ready(cast, invoices):
+    exports.update_mapping(cast.admin, cast.security, MAPPING, source=Source.CLI)
+    issued = invoices.globex.issued_on
+    return invoices, issued.replace(day=1)
+
+
+def _rows(content: bytes) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(content.decode("utf-8"))))
+
+
+def _dmy(day: dt.date) -> str:
+    return f"{day:%d/%m/%Y}"
+
+
+def test_quickbooks_file_has_the_columns_and_the_invoice_line(cast, ready):
+    invoices, month = ready
+    batch = exports.make_batch(cast.admin, cast.security, "quickbooks", month, source=Source.CLI)
+    header, *rows = _rows(bytes(batch.content))
+    assert header == [
+        "InvoiceNo",
+        "Customer",
+        "InvoiceDate",
+        "DueDate",
+        "Memo",
+        "Item(Product/Service)",
+        "ItemDescription",
+        "ItemQuantity",
+        "ItemRate",
+        "ItemAmount",
+        "ItemTaxCode",
+        "Currency",
+    ]
+    globex = invoices.globex
+    issued = globex.issued_on
+    mine = [row for row in rows if row[0] == globex.number]
+    assert mine == [
+        [
+            globex.number,
+            cast.globex.name,
+            _dmy(issued),
+            _dmy(issued + dt.timedelta(days=30)),
+            "",
+            "8400",
+            globex.lines.get().description,
+            "1.00",
+            "200.00",
+            "200.00",
+            "3",
+            "EUR",
+        ]
+    ]
+    assert len(rows) == invoices.acme.lines.count() + 1
+    assert batch.invoice_count == 2
+
+
+def test_xero_file_has_the_columns_and_the_invoice_line(cast, ready):
+    invoices, month = ready
+    batch = exports.make_batch(cast.admin, cast.security, "xero", month, source=Source.CLI)
+    header, *rows = _rows(bytes(batch.content))
+    assert header == [
+        "*ContactName",
+        "*InvoiceNumber",
+        "Reference",
+        "*InvoiceDate",
+        "*DueDate",
+        "*Description",
+        "*Quantity",
+        "*UnitAmount",
+        "*AccountCode",
+        "*TaxType",
+        "Currency",
+    ]
+    globex = invoices.globex
+    issued = globex.issued_on
+    assert [row for row in rows if row[1] == globex.number] == [
+        [
+            cast.globex.name,
+            globex.number,
+            "",
+            _dmy(issued),
+            _dmy(issued + dt.timedelta(days=30)),
+            globex.lines.get().description,
+            "1.00",
+            "200.00",
+            "8400",
+            "3",
+            "EUR",
+        ]
+    ]
+
+
+def test_datev_file_is_an_extf_booking_batch_with_the_gross_amount(cast, ready):
+    invoices, month = ready
+    batch = exports.make_batch(cast.admin, cast.security, "datev", month, source=Source.CLI)
+    text = bytes(batch.content).decode("cp1252")
+    assert "Schl\xfcssel".encode("cp1252") in bytes(batch.content)  # Windows-1252, not UTF-8
+    header, columns, *rows = text.split("\r\n")[:-1]
+    fields = header.split(";")
+    assert fields[:5] == ['"EXTF"', "700", "21", '"Buchungsstapel"', "13"]
+    assert fields[10:16] == ["1001", "1", f"{month.year}0101", "4", f"{month:%Y%m}01", fields[15]]
+    assert fields[21] == '"EUR"'
+    assert columns.split(";")[:10] == [
+        "Umsatz (ohne Soll/Haben-Kz)",
+        "Soll/Haben-Kennzeichen",
+        "WKZ Umsatz",
+        "Kurs",
+        "Basis-Umsatz",
+        "WKZ Basis-Umsatz",
+        "Konto",
+        "Gegenkonto (ohne BU-Schlüssel)",
+        "BU-Schlüssel",
+        "Belegdatum",
+    ]
+    globex = invoices.globex
+    row = (
+        f'240,00;"S";"EUR";;;;1400;8400;"3";{globex.issued_on:%d%m};"{globex.number}";;;'
+        f'"{cast.globex.name}"'
+    )
+    assert row in rows
+    # Acme's invoice has standard, zero-rated and exempt lines: one booking per VAT group.
+    assert sum(1 for line in rows if f'"{invoices.acme.number}"' in line) == 3
+
+
+def test_each_invoice_is_exported_once_per_format(cast, ready):
+    _, month = ready
+    exports.make_batch(cast.admin, cast.security, "xero", month, source=Source.CLI)
+    assert exports.pending(cast.security, "xero", month).count() == 0
+    with pytest.raises(ValidationError) as refused:
+        exports.make_batch(cast.admin, cast.security, "xero", month, source=Source.CLI)
+    assert "month" in refused.value.message_dict
+    assert ExportBatch.objects.count() == 1
+    # Another format is another export.
+    assert exports.pending(cast.security, "datev", month).count() == 2
+
+
+def test_undo_releases_the_invoices_and_is_audited(cast, ready):
+    _, month = ready
+    batch = exports.make_batch(cast.admin, cast.security, "xero", month, source=Source.CLI)
+    exports.undo_batch(cast.admin, batch, source=Source.CLI)
+    assert exports.pending(cast.security, "xero", month).count() == 2
+    actions = set(AuditRecord.objects.values_list("action", flat=True))
+    assert {"billing.export", "billing.export_undone"} <= actions
+    with pytest.raises(ValidationError):
+        exports.undo_batch(cast.admin, batch, source=Source.CLI)
+    again = exports.make_batch(cast.admin, cast.security, "xero", month, source=Source.CLI)
+    assert again.invoice_count == 2
+    assert ExportedInvoice.objects.filter(undone=False).count() == 2
+
+
+def test_the_api_makes_lists_downloads_and_undoes_a_batch(cast, ready, api_as):
+    invoices, month = ready
+    client = api_as(cast.admin)
+    query = f"practice={cast.security.pk}&format=quickbooks&month={month:%Y-%m}"
+    pending = client.get(f"{API}/pending?{query}").json()
+    assert pending["count"] == 2
+    assert sorted(pending["invoice_numbers"]) == sorted(
+        [invoices.acme.number, invoices.globex.number]
+    )
+    body = {"practice": cast.security.pk, "format": "quickbooks", "month": f"{month:%Y-%m}"}
+    made = client.post(API, body, content_type="application/json")
+    assert made.status_code == 201, made.content
+    batch_id = made.json()["id"]
+    assert made.json()["invoice_count"] == 2
+    assert [row["id"] for row in client.get(API).json()] == [batch_id]
+    file = client.get(f"{API}/{batch_id}/file")
+    assert file.status_code == 200
+    assert file["Content-Type"] == "text/csv; charset=utf-8"
+    assert file.content.startswith(b"InvoiceNo,Customer,")
+    again = client.post(API, body, content_type="application/json")
+    assert again.status_code == 400
+    assert again.json()["errors"][0]["field"] == "month"
+    undone = client.post(f"{API}/{batch_id}/undo")
+    assert undone.status_code == 200
+    assert undone.json()["undone_at"] is not None
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [({"format": "sage"}, "format"), ({"month": ""}, "month"), ({"month": "2026-13"}, "month")],
+)
+def test_bad_input_is_a_400_naming_the_field_and_nothing_is_written(
+    cast, ready, api_as, change, field
+):
+    _, month = ready
+    body = {"practice": cast.security.pk, "format": "xero", "month": f"{month:%Y-%m}", **change}
+    answer = api_as(cast.admin).post(API, body, content_type="application/json")
+    assert answer.status_code == 400
+    errors = answer.json()["errors"]
+    assert errors[0]["field"] == field
+    assert errors[0]["allowed"]
+    assert ExportBatch.objects.count() == 0
+
+
+def test_the_mapping_is_read_and_changed_through_the_api(cast, api_as):
+    client = api_as(cast.admin)
+    url = f"/api/v1/billing/export-mappings/{cast.security.pk}"
+    assert client.get(url).json()["receivable_account"] == "10000"
+    changed = client.patch(url, {"receivable_account": "1200"}, content_type="application/json")
+    assert changed.json()["receivable_account"] == "1200"
+    refused = client.patch(url, {"account_length": 9}, content_type="application/json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "account_length"
+    assert client.get(url).json()["account_length"] == 4
+
+
+@pytest.mark.parametrize("role", ["partner", "associate", "desk", "client_admin", "outsider"])
+def test_only_practice_admins_export(cast, ready, api_as, web_as, role):
+    _, month = ready
+    batch = exports.make_batch(cast.admin, cast.security, "xero", month, source=Source.CLI)
+    user = getattr(cast, role)
+    api = api_as(user)
+    body = {"practice": cast.security.pk, "format": "datev", "month": f"{month:%Y-%m}"}
+    assert api.post(API, body, content_type="application/json").status_code == 403
+    assert api.get(API).status_code == 403
+    assert api.get(f"{API}/{batch.pk}/file").status_code == 404
+    assert api.post(f"{API}/{batch.pk}/undo").status_code == 404
+    web = web_as(user)
+    staff = user.is_network_staff
+    assert web.get("/billing/exports/").status_code == (403 if staff else 404)
+    assert web.get(f"/billing/exports/{batch.pk}/download/").status_code == (403 if staff else 404)
+    assert web.post(f"/billing/exports/{batch.pk}/undo/").status_code == (403 if staff else 404)
+    assert ExportBatch.objects.get().undone_at is None
+    assert ExportBatch.objects.count() == 1
+
+
+def test_the_page_previews_makes_downloads_and_undoes(cast, ready, web_as):
+    _, month = ready
+    web = web_as(cast.admin)
+    query = f"practice={cast.security.pk}&format=datev&month={month:%Y-%m}"
+    page = web.get(f"/billing/exports/?{query}")
+    assert page.status_code == 200
+    assert b'id="export-pending"><strong>2</strong>' in page.content
+    made = web.post(
+        "/billing/exports/",
+        {"practice": cast.security.pk, "format": "datev", "month": f"{month:%Y-%m}"},
+    )
+    assert made.status_code == 302
+    batch = ExportBatch.objects.get()
+    download = web.get(f"/billing/exports/{batch.pk}/download/")
+    assert download.content.startswith(b'"EXTF";700;21;')
+    assert download["Content-Type"] == "text/csv; charset=windows-1252"
+    assert web.post(f"/billing/exports/{batch.pk}/undo/").status_code == 302
+    assert ExportBatch.objects.get().undone_at is not None
+
+
+def test_the_page_refuses_a_bad_month_or_format_with_a_400(cast, ready, web_as):
+    web = web_as(cast.admin)
+    bad = web.post(
+        "/billing/exports/", {"practice": cast.security.pk, "format": "xero", "month": ""}
+    )
+    assert bad.status_code == 400
+    assert b"Give the month of the issue dates (YYYY-MM" in bad.content
+    bad = web.get(f"/billing/exports/?practice={cast.security.pk}&format=sage&month=2026-11")
+    assert bad.status_code == 400
+    assert b"not one of the available choices" in bad.content
+    assert ExportBatch.objects.count() == 0
