@@ -67,9 +67,9 @@ def storm_doc(**dispatch: object) -> dict:
     return document
 
 
-def runs_of(document: dict) -> dict:
+def runs_of(document: dict, names: tuple[str, ...] = ("thirdway", "priority_fcfs")) -> dict:
     model = scenario.parse(document)
-    _, tickets, runs = comparison.run_policies(model, ("thirdway", "priority_fcfs"))
+    _, tickets, runs = comparison.run_policies(model, names)
     return {"tickets": tickets, "model": model, **runs}
 
 
@@ -120,26 +120,38 @@ def test_a_ticket_is_never_linked_under_a_less_urgent_one():
     document["arrivals"][0]["priority"] = "P1"
     run = runs_of(document)["thirdway"]
     worked = {r.ticket_id for r in run.records}
-    assert all(j.ticket.id in worked for j in run.jobs if j.ticket.priority == "P1")
+    p1_parents = {
+        (j.partner, j.finished_s)
+        for j in run.jobs
+        if j.ticket.id in worked and j.ticket.priority == "P1"
+    }
+    linked_p1 = [j for j in run.jobs if j.ticket.id not in worked and j.ticket.priority == "P1"]
+    assert linked_p1
+    assert all((j.partner, j.finished_s) in p1_parents for j in linked_p1)
+    # P4 repeats do link, under P1 or P4 parents alike
+    assert any(j.ticket.id not in worked for j in run.jobs if j.ticket.priority == "P4")
 
 
 def test_surge_defers_p4_work_until_the_queue_is_back_under_the_threshold():
-    calm = runs_of(storm_doc())
-    surge = runs_of(storm_doc(surge=True, surge_ratio=1))
-    for name in ("thirdway", "priority_fcfs"):
+    names = ("thirdway", "priority_fcfs", "skill_least_loaded")
+    calm = runs_of(storm_doc(), names)
+    surge = runs_of(storm_doc(surge=True, surge_ratio=1), names)
+    for name in names:
         first = {r.ticket_id: r.at_s for r in reversed(surge[name].records)}
+        calm_first = {r.ticket_id: r.at_s for r in reversed(calm[name].records)}
         p4 = [j for j in surge[name].jobs if j.ticket.priority == "P4"]
         held = [j for j in p4 if first[j.ticket.id] > j.ticket.arrival_s]
         assert held, "P4 tickets arriving in the storm wait"
-        p3 = [j for j in surge[name].jobs if j.ticket.priority == "P3"]
-        assert all(first[j.ticket.id] == j.ticket.arrival_s for j in p3)
         assert all(j.finished_s is not None for j in surge[name].jobs)
-        # P3 work is answered sooner on the mean than when P4 work competes with it
-        def p3_wait(run) -> float:
-            mine = [j for j in run.jobs if j.ticket.priority == "P3"]
-            return sum(j.started_s - j.ticket.arrival_s for j in mine) / len(mine)
+        if name == "skill_least_loaded":  # pull policies take P4 work last anyway
+            assert sum(first[j.ticket.id] for j in p4) > sum(calm_first[j.ticket.id] for j in p4)
 
-        assert p3_wait(surge[name]) <= p3_wait(calm[name])
+    def p3_wait(run) -> float:
+        mine = [j for j in run.jobs if j.ticket.priority == "P3"]
+        return sum(j.started_s - j.ticket.arrival_s for j in mine) / len(mine)
+
+    # a push policy no longer fills partners' queues with P4 work ahead of later P3s
+    assert p3_wait(surge["skill_least_loaded"]) < 0.8 * p3_wait(calm["skill_least_loaded"])
 
 
 def test_surge_settings_are_checked():
