@@ -531,7 +531,8 @@ class Thirdway(Policy):
             if row != job.partner:
                 called_in = candidate.cover == "called_in"
                 sim.assign(j, row, candidate.escalated, candidate.explanation, called_in=called_in)
-        sim.waiting = waiting
+        # a partner who came free during the assignments above may have pulled one of them
+        sim.waiting = [j for j in waiting if sim.jobs[j].partner < 0]
         for j in again:  # ranked alone, without whoever let it go unanswered
             self.arrive(sim, j)
 
