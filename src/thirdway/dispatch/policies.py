@@ -433,7 +433,8 @@ class Thirdway(Policy):
         urgent than the first of their own queue. Capacity does not hold them back (they
         start it at once); skill, radius and language do."""
         own = min((sim.jobs[j].order() for j in sim.queues[row]), default=None)
-        pool = [*sim.waiting]
+        # the re-plan may have placed some of the desk's waiting tickets already (see tick)
+        pool = [j for j in sim.waiting if sim.jobs[j].partner < 0]
         for other, queue in enumerate(sim.queues):
             if other != row:  # another's only when it is urgent or already late
                 pool.extend(
