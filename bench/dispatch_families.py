@@ -1,7 +1,8 @@
 """Every dispatch policy on every scenario family, over several seeds; prints JSON.
 
     .venv/bin/python bench/dispatch_families.py [--families storm,vacation] [--seeds 10]
-        [--jobs 2] [--realism all|none|client_hours,refusals,...] [--out result.json]
+        [--jobs 2] [--realism all|none|client_hours,refusals,...] [--storms]
+        [--out result.json]
 
 The families are in bench/scenarios/families.py. For each family and seed the simulator runs
 every policy on the same arrivals (``comparison.simulate`` without the offline bound); the
@@ -10,7 +11,8 @@ in how many seeds Thirdway's was at least the best other policy's, and Thirdway'
 against skill + least-loaded's. The aims: Thirdway first overall and on P1, on the mean and
 in at least 8 of 10 seeds, with travel at most 0.6 times skill + least-loaded's.
 ``--realism`` turns on parts of the scenarios' realism block (families.REALISM; ``all`` for
-every part), the same for every policy.
+every part), the same for every policy. ``--storms`` turns on incident linking and surge
+mode (the scenario's ``dispatch.link_incidents`` and ``dispatch.surge``) for every policy.
 """
 
 from __future__ import annotations
@@ -35,8 +37,11 @@ except ModuleNotFoundError:  # not installed: run straight from the source tree
 import families  # noqa: E402
 
 
-def run_one(family: str, seed: int, realism: tuple[str, ...] = ()) -> dict:
-    model = scenario.parse(families.make(family, seed, realism))
+def run_one(family: str, seed: int, realism: tuple[str, ...] = (), storms: bool = False) -> dict:
+    document = families.make(family, seed, realism)
+    if storms:
+        document.setdefault("dispatch", {}).update(link_incidents=True, surge=True)
+    model = scenario.parse(document)
     result = comparison.simulate(model, with_bound=False)
     figures = {}
     for name, m in result["policies"].items():
@@ -122,17 +127,19 @@ def main() -> None:
     parser.add_argument("--first-seed", type=int, default=1)
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--realism", default="none")
+    parser.add_argument("--storms", action="store_true", help="incident linking and surge on")
     parser.add_argument("--out")
     args = parser.parse_args()
     chosen = [f for f in args.families.split(",") if f]
     realism = _realism(args.realism)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    work = [(f, s, realism) for f in chosen for s in seeds]
+    work = [(f, s, realism, args.storms) for f in chosen for s in seeds]
     began = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         runs = list(pool.map(run_one, *zip(*work, strict=True)))
     result = {
         "realism": list(realism),
+        "storms": args.storms,
         "cpus": os.cpu_count(),
         "load_average_1min": round(os.getloadavg()[0], 2),
         "elapsed_s": round(time.perf_counter() - began, 1),

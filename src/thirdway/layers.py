@@ -67,6 +67,8 @@ PURE_FLOORS: tuple[tuple[str, ...], ...] = (
         "dispatch.scenario",
         "dispatch.bound",
         "dispatch.realism",
+        "dispatch.storms",
+        "dispatch.storm_desk",
         # the vault's envelope encryption, one-time codes, Markdown and reminder steps
         "vault.crypto",
         "vault.otp",

@@ -433,7 +433,8 @@ class Thirdway(Policy):
         urgent than the first of their own queue. Capacity does not hold them back (they
         start it at once); skill, radius and language do."""
         own = min((sim.jobs[j].order() for j in sim.queues[row]), default=None)
-        pool = [*sim.waiting]
+        # the re-plan may have placed some of the desk's waiting tickets already (see tick)
+        pool = [j for j in sim.waiting if sim.jobs[j].partner < 0]
         for other, queue in enumerate(sim.queues):
             if other != row:  # another's only when it is urgent or already late
                 pool.extend(
@@ -531,7 +532,8 @@ class Thirdway(Policy):
             if row != job.partner:
                 called_in = candidate.cover == "called_in"
                 sim.assign(j, row, candidate.escalated, candidate.explanation, called_in=called_in)
-        sim.waiting = waiting
+        # a partner who came free during the assignments above may have pulled one of them
+        sim.waiting = [j for j in waiting if sim.jobs[j].partner < 0]
         for j in again:  # ranked alone, without whoever let it go unanswered
             self.arrive(sim, j)
 

@@ -161,6 +161,12 @@ class Scenario:
     bound_max_tickets: int
     bound_time_limit_s: float
     realism: Realism = field(default_factory=Realism)
+    # Storms (:mod:`thirdway.dispatch.storms`), both off unless the scenario turns them on.
+    link_incidents: bool = False
+    link_window_s: int = 900
+    surge: bool = False
+    surge_ratio: float = 2.0
+    surge_defers_p3: bool = False
 
     @property
     def start(self) -> datetime:
@@ -247,6 +253,11 @@ def parse(document: object) -> Scenario:
         bound_max_tickets=bound.get("max_tickets", 600),
         bound_time_limit_s=bound.get("time_limit_s", 60),
         realism=Realism.parse(document.get("realism", {})),
+        link_incidents=dispatch.get("link_incidents", False),
+        link_window_s=round(dispatch.get("link_window_minutes", 15) * 60),
+        surge=dispatch.get("surge", False),
+        surge_ratio=float(dispatch.get("surge_ratio", 2.0)),
+        surge_defers_p3=dispatch.get("surge_defers_p3", False),
     )
 
 

@@ -36,6 +36,7 @@ from thirdway.dispatch import engine
 from thirdway.dispatch import realism as real
 from thirdway.dispatch.engine.cover import merge_spans, partner_cover
 from thirdway.dispatch.scenario import Scenario, SimTicket, at, travel_km
+from thirdway.dispatch.storm_desk import StormDesk
 from thirdway.distance import haversine_km
 
 if TYPE_CHECKING:
@@ -265,6 +266,8 @@ class Simulation:
         self.realism = scenario.realism
         # Chained travel: each partner's last visit of the shift (site, cover span, job).
         self.visit: list[tuple[tuple[float, float], int, int] | None] = [None] * n
+        self.storms = StormDesk(self)
+        self.storms_on = scenario.link_incidents or scenario.surge
 
     # ------------------------------------------------------------------ the loop
 
@@ -307,8 +310,13 @@ class Simulation:
                         self.push(self.now + self.policy.every_s, TICK, 0)
             else:
                 self.now = jobs[k].ticket.arrival_s
-                self.policy.arrive(self, k)
+                if self.storms_on:
+                    self.storms.arrive(k)
+                else:
+                    self.policy.arrive(self, k)
                 k += 1
+            if self.storms.deferred:
+                self.storms.release()
         for row in range(len(self.partners)):
             self._drive_home(row)
         return self.run
@@ -431,6 +439,8 @@ class Simulation:
         job = self.jobs[j]
         if job.started_s is None:
             job.started_s = self.now  # the response: resuming is not a second one
+            if self.storms_on:
+                self.storms.started(j)
             work = self._work_s(job, row, j)
             if job.ticket.wait_s > 0:  # stops half-way to wait on the client
                 first = max(1, round(work * real.WAIT_AT))
@@ -516,6 +526,8 @@ class Simulation:
             self._try_start(row)
             return
         job.finished_s = self.now
+        if self.storms_on:
+            self.storms.finished(j, row)
         self.current[row] = -1
         self.finish_at[row] = math.inf
         self.load[row] -= 1
