@@ -7,6 +7,7 @@ import datetime as dt
 import pytest
 from django.core.exceptions import ValidationError
 
+from support.api import API, assert_refused, send
 from thirdway.audit.models import Source
 from thirdway.playbooks import schedules, services
 from thirdway.playbooks.models import Run, Schedule
@@ -148,3 +149,58 @@ def test_an_unknown_holiday_choice_is_refused(cast):
     with pytest.raises(ValidationError) as error:
         _schedule(cast, on_holiday="sometimes")
     assert _fields(error) == {"on_holiday"}
+
+
+def test_the_api_takes_site_asset_and_holiday_choice_and_refuses_another_clients(cast, api_as):
+    api = api_as(cast.partner)
+    body = {
+        "client": cast.acme.pk,
+        "name": "Server backups",
+        "rule": "FREQ=WEEKLY;BYDAY=FR;BYHOUR=18",
+        "starts_at": "2026-01-01T00:00:00Z",
+        "site": cast.acme_site.pk,
+        "asset": cast.globex_laptop.pk,
+        "on_holiday": "move",
+    }
+    assert_refused(send(api, "post", f"{API}/maintenance-schedules", body), "asset")
+    assert_refused(
+        send(api, "post", f"{API}/maintenance-schedules", body | {"on_holiday": "later"}),
+        "on_holiday",
+    )
+    assert not Schedule.objects.exists()
+    made = send(api, "post", f"{API}/maintenance-schedules", body | {"asset": cast.acme_server.pk})
+    assert made.status_code == 201, made.content
+    shown = made.json()
+    assert (shown["site_id"], shown["asset_id"], shown["on_holiday"]) == (
+        cast.acme_site.pk,
+        cast.acme_server.pk,
+        "move",
+    )
+    url = f"{API}/maintenance-schedules/{shown['id']}"
+    assert_refused(send(api, "patch", url, {"site": cast.globex_site.pk}), "site")
+    cleared = send(api, "patch", url, {"asset": None, "on_holiday": "skip"})
+    assert (cleared.json()["asset_id"], cleared.json()["on_holiday"]) == (None, "skip")
+
+
+def test_the_schedule_page_has_site_asset_and_holiday_fields(cast, web_as):
+    web = web_as(cast.partner)
+    page = web.get("/playbooks/schedules/").content.decode()
+    assert 'name="site"' in page and 'name="asset"' in page and 'name="on_holiday"' in page
+    form = {
+        "client": cast.acme.pk,
+        "name": "Patching",
+        "rule": "FREQ=MONTHLY;BYDAY=1MO;BYHOUR=8",
+        "starts_at": "2026-01-05T08:00",
+        "lead_minutes": "60",
+        "makes": "ticket",
+        "site": cast.globex_site.pk,
+        "on_holiday": "move",
+        "is_active": "on",
+    }
+    refused = web.post("/playbooks/schedules/", form)
+    assert refused.status_code == 400 and not Schedule.objects.exists()
+    assert 'class="field invalid"' in refused.content.decode()
+    saved = web.post("/playbooks/schedules/", form | {"site": cast.acme_site.pk})
+    assert saved.status_code == 302
+    schedule = Schedule.objects.get()
+    assert (schedule.site, schedule.on_holiday) == (cast.acme_site, "move")

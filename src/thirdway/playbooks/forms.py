@@ -153,6 +153,7 @@ class ScheduleForm(forms.Form):
     on_holiday = forms.ChoiceField(
         choices=OnHoliday.choices,
         initial=OnHoliday.SKIP,
+        required=False,
         label="On a holiday or closed day",
         help_text="Read from the client's business calendar; a move goes at most 14 days ahead.",
     )
@@ -170,6 +171,8 @@ class ScheduleForm(forms.Form):
         data.pop("client")
         for name in ("playbook", "site", "asset"):
             data[name] = data[name].pk if data[name] else None
+        if not data["on_holiday"]:
+            data.pop("on_holiday")  # not given: the schedule keeps its choice (skip when new)
         return data
 
 
