@@ -167,18 +167,25 @@ def _make(schedule: Schedule, slot: dt.datetime):
     )
 
 
+def due_schedules(now: dt.datetime) -> list[Schedule]:
+    """The active schedules whose lead time has come at ``now`` (what a sweep works on)."""
+    # Only rows that can be due are read at all (no lead time is longer than MAX_LEAD).
+    horizon = now + dt.timedelta(minutes=MAX_LEAD)
+    rows = Schedule.objects.filter(is_active=True, next_at__lte=horizon).select_related(
+        "client", "playbook", "last_ticket"
+    )
+    return [
+        schedule
+        for schedule in rows.iterator(chunk_size=2000)
+        if schedule.next_at - dt.timedelta(minutes=schedule.lead_minutes) <= now
+    ]
+
+
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     """Make the work of every schedule whose lead time has come; one bad row stops no other."""
     now = now or timezone.now()
     made = skipped = failed = 0
-    # Only rows that can be due read at all (no lead time is longer than MAX_LEAD).
-    horizon = now + dt.timedelta(minutes=MAX_LEAD)
-    due = Schedule.objects.filter(is_active=True, next_at__lte=horizon).select_related(
-        "client", "playbook", "last_ticket"
-    )
-    for schedule in due.iterator(chunk_size=500):
-        if schedule.next_at - dt.timedelta(minutes=schedule.lead_minutes) > now:
-            continue
+    for schedule in due_schedules(now):
         try:
             outcome = _sweep_one(schedule, now)
         except Exception:
