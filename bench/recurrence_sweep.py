@@ -65,6 +65,7 @@ def _seed(count: int, due: int, now: dt.datetime) -> None:
                 lead_minutes=LEAD,
                 makes=ScheduleMakes.TICKET,
                 next_at=next_at,
+                make_at=schedules.make_at(next_at, LEAD),
             )
         )
     Schedule.objects.bulk_create(rows, batch_size=2000)

@@ -56,7 +56,9 @@ def _french_calendar(cast, **more):
 
 def _at(schedule, moment):
     """Put the schedule's next occurrence at ``moment`` (as the sweep before it would have)."""
-    Schedule.objects.filter(pk=schedule.pk).update(next_at=moment)
+    Schedule.objects.filter(pk=schedule.pk).update(
+        next_at=moment, make_at=schedules.make_at(moment, schedule.lead_minutes)
+    )
     schedule.refresh_from_db()
 
 

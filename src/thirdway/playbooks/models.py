@@ -266,6 +266,8 @@ class Schedule(models.Model):
     on_holiday = models.CharField(max_length=10, choices=OnHoliday.choices, default=OnHoliday.SKIP)
     is_active = models.BooleanField(default=True)
     next_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # ``next_at`` less the lead time: when the sweep makes the next work (None: the rule ended).
+    make_at = models.DateTimeField(null=True, blank=True)
     last_slot = models.DateTimeField(null=True, blank=True)
     last_ticket = models.ForeignKey(
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -276,6 +278,11 @@ class Schedule(models.Model):
 
     class Meta:
         ordering = ["client", "name", "pk"]
+        indexes = [
+            models.Index(
+                fields=["make_at"], condition=models.Q(is_active=True), name="schedule_due_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
