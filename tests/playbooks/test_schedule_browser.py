@@ -42,7 +42,9 @@ def test_a_partner_schedules_maintenance_of_an_asset_that_moves_off_holidays(
     page.get_by_label("Asset").select_option(label=str(cast.acme_server))
     page.get_by_label("On a holiday or closed day").select_option("move")
     page.get_by_role("button", name="Save schedule").click()
-    expect(page.locator(".field.invalid .error")).to_contain_text("No such site")
+    expect(page.locator(".field.invalid .error")).to_contain_text(
+        "This site is not one of Acme Bakery"
+    )
     assert not Schedule.objects.exists()
     if shots:
         page.screenshot(path=f"{shots}/schedule-refused-desktop.png", full_page=True)

@@ -121,7 +121,9 @@ def _place(schedule: Schedule, client: Client, data: dict) -> None:
             continue
         found = model.objects.filter(pk=data[name], client=client).first()
         if found is None:
-            raise invalid(name, f"No such {name} at {client.name}.", f"the id of a {name} of it")
+            raise invalid(
+                name, f"This {name} is not one of {client.name}.", f"a {name} of {client.name}"
+            )
         setattr(schedule, name, found)
     if schedule.asset is not None and schedule.site is None and "site" not in data:
         schedule.site_id = schedule.asset.site_id
