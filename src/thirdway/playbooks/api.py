@@ -427,6 +427,9 @@ class ScheduleOut(Schema):
     makes: str
     playbook_id: int | None
     practice_id: int | None
+    site_id: int | None
+    asset_id: int | None
+    on_holiday: str
     is_active: bool
     next_at: dt.datetime | None
     last_slot: dt.datetime | None
@@ -442,6 +445,9 @@ class ScheduleIn(Payload, extra="forbid"):
     makes: Literal["ticket", "run"] = "ticket"
     playbook: Id | None = None
     practice: Id | None = None
+    site: Id | None = None
+    asset: Id | None = None
+    on_holiday: Literal["skip", "move", "ignore"] = "skip"
     is_active: bool = True
 
 
@@ -454,6 +460,9 @@ class SchedulePatch(Payload, extra="forbid"):
     makes: Literal["ticket", "run"] = kept()
     playbook: Id | None = None
     practice: Id | None = None
+    site: Id | None = None
+    asset: Id | None = None
+    on_holiday: Literal["skip", "move", "ignore"] = kept()
     is_active: bool = kept()
 
 

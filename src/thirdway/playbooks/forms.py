@@ -9,6 +9,7 @@ from thirdway.playbooks import library
 from thirdway.playbooks.models import (
     ConditionOperator,
     Evidence,
+    OnHoliday,
     OwnerRole,
     Playbook,
     ScheduleMakes,
@@ -143,17 +144,35 @@ class ScheduleForm(forms.Form):
     )
     makes = forms.ChoiceField(choices=ScheduleMakes.choices)
     playbook = forms.ModelChoiceField(queryset=None, required=False)
+    site = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="Optional: a site of the client."
+    )
+    asset = forms.ModelChoiceField(
+        queryset=None, required=False, help_text="Optional: an asset of the client."
+    )
+    on_holiday = forms.ChoiceField(
+        choices=OnHoliday.choices,
+        initial=OnHoliday.SKIP,
+        required=False,
+        label="On a holiday or closed day",
+        help_text="Read from the client's business calendar; a move goes at most 14 days ahead.",
+    )
     is_active = forms.BooleanField(required=False, initial=True, label="Active")
 
-    def __init__(self, *args, clients, playbooks, **kwargs):
+    def __init__(self, *args, clients, playbooks, sites, assets, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients
         self.fields["playbook"].queryset = playbooks
+        self.fields["site"].queryset = sites
+        self.fields["asset"].queryset = assets
 
     def data_for_service(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("client")
-        data["playbook"] = data["playbook"].pk if data["playbook"] else None
+        for name in ("playbook", "site", "asset"):
+            data[name] = data[name].pk if data[name] else None
+        if not data["on_holiday"]:
+            data.pop("on_holiday")  # not given: the schedule keeps its choice (skip when new)
         return data
 
 

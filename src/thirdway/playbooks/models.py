@@ -228,6 +228,12 @@ class ScheduleMakes(models.TextChoices):
     RUN = "run", "A playbook run"
 
 
+class OnHoliday(models.TextChoices):
+    SKIP = "skip", "Skip the occurrence"
+    MOVE = "move", "Move it to the next working day"
+    IGNORE = "ignore", "Keep it (holidays do not matter)"
+
+
 class Schedule(models.Model):
     """Recurring maintenance of a client: an RFC 5545 rule that opens a ticket or starts a
     playbook run ``lead_minutes`` ahead of each occurrence."""
@@ -249,8 +255,19 @@ class Schedule(models.Model):
     practice = models.ForeignKey(
         "network.Practice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Optional: the site or asset the maintenance is for (of the same client).
+    site = models.ForeignKey(
+        "clients.Site", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    asset = models.ForeignKey(
+        "clients.Asset", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # What an occurrence on a closed day of the client's calendar (or a public holiday) does.
+    on_holiday = models.CharField(max_length=10, choices=OnHoliday.choices, default=OnHoliday.SKIP)
     is_active = models.BooleanField(default=True)
     next_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    # ``next_at`` less the lead time: when the sweep makes the next work (None: the rule ended).
+    make_at = models.DateTimeField(null=True, blank=True)
     last_slot = models.DateTimeField(null=True, blank=True)
     last_ticket = models.ForeignKey(
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -261,6 +278,11 @@ class Schedule(models.Model):
 
     class Meta:
         ordering = ["client", "name", "pk"]
+        indexes = [
+            models.Index(
+                fields=["make_at"], condition=models.Q(is_active=True), name="schedule_due_idx"
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name

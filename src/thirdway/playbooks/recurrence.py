@@ -7,6 +7,7 @@ schedule's own time zone, so "every first Monday at 08:00" stays 08:00 across DS
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -79,3 +80,44 @@ def due(rule: rrule, next_at: dt.datetime | None, lead: dt.timedelta, now: dt.da
     slot = latest if latest is not None and latest >= next_at else next_at
     following: dt.datetime | None = rule.after(slot)
     return Due(slot=slot, next_at=following)
+
+
+# A moved occurrence goes at most this many days ahead; past it, the occurrence is skipped.
+MAX_MOVE_DAYS = 14
+SKIP, MOVE, IGNORE = "skip", "move", "ignore"
+
+
+def on_working_day(
+    rule: rrule,
+    slot: dt.datetime,
+    earliest: dt.datetime,
+    working: Callable[[dt.date], bool],
+    mode: str,
+    zone: str,
+) -> dt.datetime | None:
+    """The occurrence to make work for instead of ``slot`` when closed days matter.
+
+    ``working(date)`` says whether a local date (in ``zone``) is a working day.  ``skip``: a
+    slot on a closed day gives way to the latest earlier occurrence not before ``earliest``
+    that falls on a working day (what catching up after downtime should make), else none;
+    ``move``: the same wall-clock time on the next working day, at most ``MAX_MOVE_DAYS``
+    ahead, else none; ``ignore``: the slot as it is.
+    """
+    local = ZoneInfo(zone)
+    if mode == IGNORE or working(slot.astimezone(local).date()):
+        return slot
+    if mode == MOVE:
+        wall = slot.astimezone(local).replace(tzinfo=None)
+        for days in range(1, MAX_MOVE_DAYS + 1):
+            moved = wall + dt.timedelta(days=days)
+            if working(moved.date()):
+                return moved.replace(tzinfo=local)
+        return None
+    candidate: dt.datetime | None = rule.before(slot)
+    for _ in range(SAMPLE):
+        if candidate is None or candidate < earliest:
+            return None
+        if working(candidate.astimezone(local).date()):
+            return candidate
+        candidate = rule.before(candidate)
+    return None

@@ -87,6 +87,8 @@ def start_run(
         body_text=playbook.description or playbook.name,
         practice_id=practice_id,
         type=TicketType.MAINTENANCE if schedule else TicketType.SERVICE_REQUEST,
+        site_id=schedule.site_id if schedule else None,
+        asset_id=schedule.asset_id if schedule else None,
         source=source,
     )
     if parent_step is not None:

@@ -17,19 +17,31 @@ from django.utils import timezone
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.audit.services import record
-from thirdway.clients.models import Client
+from thirdway.clients.models import Asset, Client, Site
 from thirdway.errors import invalid, require
 from thirdway.network.models import Practice
 from thirdway.playbooks import recurrence
 from thirdway.playbooks.access import can_work
-from thirdway.playbooks.models import Playbook, Schedule, ScheduleMakes
+from thirdway.playbooks.models import OnHoliday, Playbook, Schedule, ScheduleMakes
 from thirdway.playbooks.services import playbooks_actor, start_run
+from thirdway.sla import calendars
+from thirdway.sla.services import cached_calendar, cached_policy_for_client
 from thirdway.tickets import services as tickets
 from thirdway.tickets.lifecycle import OPEN
 from thirdway.tickets.models import TicketType
 
 log = logging.getLogger(__name__)
-MAX_LEAD = 60 * 24 * 60
+MAX_LEAD = 60 * 24 * 60  # minutes
+FIELDS = (
+    "name",
+    "rule",
+    "starts_at",
+    "time_zone",
+    "lead_minutes",
+    "makes",
+    "on_holiday",
+    "is_active",
+)
 
 
 def _rule(schedule: Schedule):
@@ -55,6 +67,8 @@ def _check(schedule: Schedule):
         raise invalid("makes", "Unknown kind of work.", ", ".join(ScheduleMakes.values))
     if schedule.makes == ScheduleMakes.RUN and schedule.playbook is None:
         raise invalid("playbook", "Name the playbook to run.", "the id of a published playbook")
+    if schedule.on_holiday not in OnHoliday.values:
+        raise invalid("on_holiday", "Unknown choice.", ", ".join(OnHoliday.values))
     if not schedule.name.strip():
         raise invalid("name", "A schedule needs a name.", "1 to 150 characters")
     return rule
@@ -68,7 +82,7 @@ def save_schedule(
     require(can_work(actor, client), "Only the network serving this client keeps its schedules.")
     schedule = schedule or Schedule(client=client, time_zone=client.time_zone or "UTC")
     before = {"rule": schedule.rule, "name": schedule.name}
-    for name in ("name", "rule", "starts_at", "time_zone", "lead_minutes", "makes", "is_active"):
+    for name in FIELDS:
         if name in data and data[name] is not None:
             setattr(
                 schedule, name, data[name].strip() if isinstance(data[name], str) else data[name]
@@ -79,10 +93,12 @@ def save_schedule(
         )
     if "practice" in data:
         schedule.practice = find_visible(Practice.objects.all(), "practice", data["practice"])
+    _place(schedule, client, data)
     if schedule.starts_at is None:
         raise invalid("starts_at", "Say when the rule starts.", "a date and time")
     rule = _check(schedule)
     schedule.next_at = recurrence.first_at_or_after(rule, max(timezone.now(), schedule.starts_at))
+    schedule.make_at = make_at(schedule.next_at, schedule.lead_minutes)
     schedule.save()
     record(
         actor,
@@ -93,6 +109,38 @@ def save_schedule(
         changes={"rule": [before["rule"], schedule.rule], "name": [before["name"], schedule.name]},
     )
     return schedule
+
+
+def _place(schedule: Schedule, client: Client, data: dict) -> None:
+    """The site and asset, if given, must be the schedule's client's own (else 400 naming it)."""
+    for name, model in (("site", Site), ("asset", Asset)):
+        if name not in data:
+            continue
+        if data[name] is None:
+            setattr(schedule, name, None)
+            continue
+        found = model.objects.filter(pk=data[name], client=client).first()
+        if found is None:
+            raise invalid(
+                name, f"This {name} is not one of {client.name}.", f"a {name} of {client.name}"
+            )
+        setattr(schedule, name, found)
+    if schedule.asset is not None and schedule.site is None and "site" not in data:
+        schedule.site_id = schedule.asset.site_id
+
+
+def working_days(client_id: int):
+    """Whether a date is a working day on the client's calendar (its hours, public holidays
+    and own closed days); every day is one when the client has no calendar."""
+    calendar = cached_calendar(cached_policy_for_client(client_id)[1])
+    if calendar is None:
+        return lambda day: True
+
+    def working(day: dt.date) -> bool:
+        compiled = calendars.to_engine(calendar, today=day)
+        return bool(compiled.weekly_hours[day.weekday()]) and day not in compiled.closed_dates
+
+    return working
 
 
 def _open_work(schedule: Schedule) -> bool:
@@ -115,23 +163,31 @@ def _make(schedule: Schedule, slot: dt.datetime):
         subject=f"{schedule.name} · {when}"[:250],
         body_text=f"Recurring maintenance due {when} ({schedule.rule}).",
         practice_id=schedule.practice_id,
+        site_id=schedule.site_id,
+        asset_id=schedule.asset_id,
         type=TicketType.MAINTENANCE,
         source=Source.SYSTEM,
     )
+
+
+def make_at(next_at: dt.datetime | None, lead_minutes: int) -> dt.datetime | None:
+    return None if next_at is None else next_at - dt.timedelta(minutes=lead_minutes)
+
+
+def due_schedules(now: dt.datetime) -> list[Schedule]:
+    """The active schedules whose lead time has come at ``now`` (what a sweep works on): read
+    through the partial index on ``make_at``, so a sweep reads only the rows that are due."""
+    rows = Schedule.objects.filter(is_active=True, make_at__lte=now).select_related(
+        "client", "playbook", "last_ticket"
+    )
+    return list(rows.order_by("make_at", "pk"))
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:
     """Make the work of every schedule whose lead time has come; one bad row stops no other."""
     now = now or timezone.now()
     made = skipped = failed = 0
-    # Only rows that can be due read at all (no lead time is longer than MAX_LEAD).
-    horizon = now + dt.timedelta(minutes=MAX_LEAD)
-    due = Schedule.objects.filter(is_active=True, next_at__lte=horizon).select_related(
-        "client", "playbook", "last_ticket"
-    )
-    for schedule in due.iterator(chunk_size=500):
-        if schedule.next_at - dt.timedelta(minutes=schedule.lead_minutes) > now:
-            continue
+    for schedule in due_schedules(now):
         try:
             outcome = _sweep_one(schedule, now)
         except Exception:
@@ -145,18 +201,29 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
 
 @transaction.atomic
 def _sweep_one(schedule: Schedule, now: dt.datetime) -> str:
+    rule = _rule(schedule)
     decided = recurrence.due(
-        _rule(schedule), schedule.next_at, dt.timedelta(minutes=schedule.lead_minutes), now
+        rule, schedule.next_at, dt.timedelta(minutes=schedule.lead_minutes), now
     )
     if decided.slot is None:
         return "waiting"
+    slot = recurrence.on_working_day(
+        rule,
+        decided.slot,
+        schedule.next_at,
+        working_days(schedule.client_id),
+        schedule.on_holiday,
+        schedule.time_zone,
+    )
     claimed = Schedule.objects.filter(pk=schedule.pk, next_at=schedule.next_at).update(
-        next_at=decided.next_at, last_slot=decided.slot
+        next_at=decided.next_at,
+        make_at=make_at(decided.next_at, schedule.lead_minutes),
+        last_slot=slot or decided.slot,
     )
     if not claimed:
         return "taken"
-    if _open_work(schedule):
+    if slot is None or _open_work(schedule):
         return "skipped"
-    ticket = _make(schedule, decided.slot)
+    ticket = _make(schedule, slot)
     Schedule.objects.filter(pk=schedule.pk).update(last_ticket=ticket)
     return "made"

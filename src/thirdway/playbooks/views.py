@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from thirdway.audit.models import Source
-from thirdway.clients.models import Client
+from thirdway.clients.models import Asset, Client, Site
 from thirdway.network.models import Practice
 from thirdway.playbooks import metrics, schedules, services
 from thirdway.playbooks.access import (
@@ -460,10 +460,30 @@ def _schedule_form(request: HttpRequest, schedule: Schedule | None) -> HttpRespo
     if schedule is not None:
         initial = {
             name: getattr(schedule, name)
-            for name in ("name", "rule", "starts_at", "lead_minutes", "makes", "is_active")
+            for name in (
+                "name",
+                "rule",
+                "starts_at",
+                "lead_minutes",
+                "makes",
+                "on_holiday",
+                "is_active",
+            )
         }
-        initial.update(client=schedule.client_id, playbook=schedule.playbook_id)
-    form = ScheduleForm(request.POST or None, initial=initial, clients=clients, playbooks=playbooks)
+        initial.update(
+            client=schedule.client_id,
+            playbook=schedule.playbook_id,
+            site=schedule.site_id,
+            asset=schedule.asset_id,
+        )
+    form = ScheduleForm(
+        request.POST or None,
+        initial=initial,
+        clients=clients,
+        playbooks=playbooks,
+        sites=Site.objects.for_user(request.user).select_related("client"),
+        assets=Asset.objects.for_user(request.user).select_related("client"),
+    )
     # A schedule stays with its client: to move it, make one at the other client.
     form.fields["client"].disabled = schedule is not None
     if request.method == "POST" and form.is_valid():
