@@ -30,6 +30,7 @@ TARGETS = {
     "/maintenance-schedules/{schedule_id}": "schedule",
     "/sales/leads/{lead_id}": "lead",
     "/sales/opportunities/{opportunity_id}": "opportunity",
+    "/billing/export-mappings/{practice_id}": "security",
 }
 
 

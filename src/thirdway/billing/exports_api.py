@@ -17,12 +17,10 @@ from thirdway.billing.access import may_manage_billing
 from thirdway.billing.models import ExportBatch, ExportFormat
 from thirdway.errors import require
 from thirdway.network.models import Practice
-from thirdway.payloads import Id, Payload
+from thirdway.payloads import Id, Payload, kept
 
 router = Router()
 Text = Annotated[str, Field(max_length=20)]
-Account = Annotated[str, Field(min_length=1, max_length=20)]
-TaxCode = Annotated[str, Field(max_length=40)]
 
 
 class BillingExportIn(Payload):
@@ -67,19 +65,19 @@ class BillingExportMappingOut(Schema):
     account_length: int
 
 
-class BillingExportMappingPatch(Payload):
-    receivable_account: Account | None = None
-    revenue_standard: Account | None = None
-    revenue_zero: Account | None = None
-    revenue_exempt: Account | None = None
-    revenue_reverse_charge: Account | None = None
-    tax_standard: TaxCode | None = None
-    tax_zero: TaxCode | None = None
-    tax_exempt: TaxCode | None = None
-    tax_reverse_charge: TaxCode | None = None
-    datev_consultant: Annotated[int, Field(ge=1001, le=9999999)] | None = None
-    datev_client: Annotated[int, Field(ge=1, le=99999)] | None = None
-    account_length: Annotated[int, Field(ge=4, le=8)] | None = None
+class BillingExportMappingPatch(Payload, extra="forbid"):
+    receivable_account: str = kept(min_length=1, max_length=20)
+    revenue_standard: str = kept(min_length=1, max_length=20)
+    revenue_zero: str = kept(min_length=1, max_length=20)
+    revenue_exempt: str = kept(min_length=1, max_length=20)
+    revenue_reverse_charge: str = kept(min_length=1, max_length=20)
+    tax_standard: str = kept(max_length=40)
+    tax_zero: str = kept(max_length=40)
+    tax_exempt: str = kept(max_length=40)
+    tax_reverse_charge: str = kept(max_length=40)
+    datev_consultant: int = kept(ge=1001, le=9999999)
+    datev_client: int = kept(ge=1, le=99999)
+    account_length: int = kept(ge=4, le=8)
 
 
 def _admin(request) -> None:
