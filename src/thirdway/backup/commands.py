@@ -22,7 +22,9 @@ def backup(args: argparse.Namespace) -> int:
     size = taken.archive.stat().st_size
     print(f"Backup written: {taken.archive} ({_size(size)}, {len(taken.manifest.files)} files)")
     if taken.secrets:
-        print(f"Secret key written apart: {taken.secrets} (keep it somewhere safe)")
+        print(f"Secret key and vault master keys written apart: {taken.secrets} (keep it safe)")
+    for warning in taken.warnings:
+        print(f"Warning: {warning}", file=sys.stderr)
     for path in taken.removed:
         print(f"Removed old backup: {path.name}")
     return 0
@@ -51,7 +53,12 @@ def restore(args: argparse.Namespace) -> int:
     if done.secret_key:
         print(f"Secret key restored into {done.secret_key}.")
     else:
-        print("The secret key was not restored (no --secrets): everyone signs in again.")
+        print(
+            "The secret key was not restored (no --secrets): everyone signs in again, and the "
+            "vault's credentials stay locked until its master key is given."
+        )
+    for note in done.notes:
+        print(note)
     print("Start Thirdway as usual; serve applies any newer migrations.")
     return 0
 

@@ -17,7 +17,7 @@ import os
 import sqlite3
 import tempfile
 from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,7 @@ from django.conf import settings
 from django.db import connection
 from django.db.migrations.loader import MigrationLoader
 
-from thirdway.backup import database
+from thirdway.backup import database, secret_parts
 from thirdway.backup.archive import (
     PREFIX,
     BackupRefused,
@@ -52,6 +52,8 @@ class Taken:
     secrets: Path | None
     manifest: Manifest
     removed: list[Path]
+    # What the secrets file could not hold (e.g. a vault master key not configured here).
+    warnings: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -61,6 +63,8 @@ class Restored:
     manifest: Manifest
     files: int
     secret_key: Path | None
+    # What the rooms' parts of the secrets file did (e.g. the vault's master key put back).
+    notes: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -118,7 +122,9 @@ def take_backup(directory: Path, *, with_secrets: bool = False, keep: int | None
         for prefix, root in _trees().items():
             for path, arcname in _files_of(prefix, root):
                 writer.add(path, arcname)
-        secrets = _write_secrets(directory / secrets_name(name)) if with_secrets else None
+        secrets, warnings = (
+            _write_secrets(directory / secrets_name(name)) if with_secrets else (None, [])
+        )
         manifest = Manifest(
             created_at=now.isoformat().replace("+00:00", "Z"),
             thirdway_version=_version(),
@@ -132,7 +138,7 @@ def take_backup(directory: Path, *, with_secrets: bool = False, keep: int | None
         raise
     removed = prune(directory, keep) if keep else []
     log.info("backup: wrote %s (%d files)", archive, len(manifest.files))
-    return Taken(archive, secrets, manifest, removed)
+    return Taken(archive, secrets, manifest, removed, warnings)
 
 
 def _dump_database(scratch: Path) -> tuple[dict[str, Any], dict[str, list[str]], Path]:
@@ -157,14 +163,20 @@ def _dump_database(scratch: Path) -> tuple[dict[str, Any], dict[str, list[str]],
     return database.dump_postgres(config, server_major, dump), migrations, dump
 
 
-def _write_secrets(path: Path) -> Path:
-    """The secret key, in a file only its owner can read, created anew (never overwritten)."""
-    data = {"format": 1, "secret_key": settings.SECRET_KEY}
+def _write_secrets(path: Path) -> tuple[Path, list[str]]:
+    """The secret key and the rooms' registered secrets (the vault's master keys), in a file
+    only its owner can read, created anew (never overwritten); warnings of what is missing."""
+    kept_parts: dict[str, Any] = {}
+    warnings: list[str] = []
+    for part in secret_parts.parts():
+        kept_parts[part.name], said = part.export()
+        warnings += said
+    data = {"format": 1, "secret_key": settings.SECRET_KEY, "parts": kept_parts}
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     with os.fdopen(descriptor, "w") as handle:
         json.dump(data, handle)
     os.chmod(path, 0o600)  # whatever the umask
-    return path
+    return path, warnings
 
 
 # --- keeping -----------------------------------------------------------------------------------
@@ -235,7 +247,7 @@ def restore_backup(path: Path, *, secrets: Path | None = None) -> Restored:
             f"uses {database.vendor(config)} (THIRDWAY_DATABASE_URL). Point it at a "
             f"{manifest.database.get('vendor')} database to restore."
         )
-    secret_key = _read_secrets(secrets) if secrets else None
+    secret_key, parts = _read_secrets(secrets) if secrets else (None, {})
     _require_empty(config)
     dump_name = str(manifest.database["dump"])
     with tempfile.TemporaryDirectory(prefix="thirdway-restore-", dir=_scratch_of(config)) as tmp:
@@ -257,8 +269,15 @@ def restore_backup(path: Path, *, secrets: Path | None = None) -> Restored:
             "and the files folder, then restore again."
         ) from None
     key_file = _install_secret_key(secret_key) if secret_key else None
+    notes: list[str] = []
+    for name, kept_part in sorted(parts.items()):
+        part = secret_parts.part(name)
+        if part is None:
+            notes.append(f"The secrets file's part {name!r} is not known here: left unused.")
+        else:
+            notes += part.restore(kept_part)
     log.info("backup: restored %s", path)
-    return Restored(manifest, written, key_file)
+    return Restored(manifest, written, key_file, notes)
 
 
 def _scratch_of(config: dict[str, Any]) -> Path:
@@ -307,16 +326,20 @@ def _load_database(config: dict[str, Any], manifest: Manifest, dump: Path) -> No
         connection.close()
 
 
-def _read_secrets(path: Path) -> str:
+def _read_secrets(path: Path) -> tuple[str, dict[str, Any]]:
+    """The secret key and the rooms' parts (none in files written before parts existed)."""
     try:
-        key = json.loads(path.read_text())["secret_key"]
-    except (OSError, ValueError, KeyError, TypeError) as error:
+        data = json.loads(path.read_text())
+        key, parts = data["secret_key"], data.get("parts", {})
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
         raise BackupRefused(
             f"{path} is not a secrets file written by thirdway backup --with-secrets ({error})."
         ) from None
     if not isinstance(key, str) or len(key) < 50:
         raise BackupRefused(f"{path} holds no usable secret key.")
-    return key
+    if not isinstance(parts, dict):
+        raise BackupRefused(f"{path} has a malformed 'parts' entry (an object was expected).")
+    return key, parts
 
 
 def _install_secret_key(key: str) -> Path:
