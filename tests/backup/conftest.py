@@ -1,4 +1,5 @@
-"""A demo installation made once per module, its backup, and empty installations to restore
+"""A demo installation made once for the package (its modules share one worker: their
+xdist_group), its backup, and empty installations to restore
 into; on the PostgreSQL run each has a database of its own, dropped afterwards."""
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from support.installations import (
 DEMO_PASSWORD = "thirdway-demo-2026"
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def demo(tmp_path_factory) -> Installation:
     """The small demo, loaded by ``thirdway demo`` (the slow part: once per module)."""
     installation = new_installation(tmp_path_factory.mktemp("demo") / "home")
@@ -30,7 +31,7 @@ def demo(tmp_path_factory) -> Installation:
     remove(installation)
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="package")
 def demo_backup(demo, tmp_path_factory) -> Path:
     """One backup of the demo, with its secret key written apart."""
     folder = tmp_path_factory.mktemp("backups")

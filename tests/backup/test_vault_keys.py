@@ -9,7 +9,9 @@ import os
 
 import pytest
 
-pytestmark = pytest.mark.django_db  # the suite's own database is not used; its server may be
+# The suite's own database is not used (its server may be); the package's demo is made once,
+# on the one worker that runs the group.
+pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("backup-demo")]
 
 OPEN_ALL = (
     "from thirdway.vault.models import Credential\n"
