@@ -1,12 +1,12 @@
 """Pre-emption: which partner a P1 interrupts when nobody can start it before it is due.
 
-The simulator's rule (``dispatch/policies.py``), kept here so other callers share it: a
-ticket of a pre-empting priority (P1) whose best candidate cannot start it before its
-response is due (or has none, or only beyond their limits) interrupts the running work of
-an interruptible priority (P3, P4) of the cheapest partner by the engine's terms among those
-the skill, radius and language filters let through. Availability and capacity do not hold
-(they start it at once, setting the other work aside). The interrupted ticket keeps its
-start (its response) and the work done on it.
+One rule for the simulator (``dispatch/policies.py``) and the desk
+(``tickets/assignment/preemption.py``): a ticket of a pre-empting priority (P1) whose best
+candidate cannot start it before its response is due (or has none, or only beyond their
+limits) interrupts the running work of an interruptible priority (P3, P4) of the cheapest
+partner by the engine's terms among those the skill, radius and language filters let
+through. Availability and capacity do not hold (they start it at once, setting the other
+work aside). The interrupted ticket keeps its start (its response) and the work done on it.
 """
 
 from __future__ import annotations
@@ -48,10 +48,15 @@ def interrupting_row(
     now_s: int,
     rows: Sequence[int],
     may: Callable[[int], bool] | None = None,
+    *,
+    on_duty_only: bool = False,
 ) -> int | None:
     """The row (of ``rows``: partners at work on an interruptible ticket now) whose work
     ``ticket`` interrupts: the cheapest the holding filters let through and ``may`` allows;
-    None when there is none."""
+    None when there is none.
+
+    ``on_duty_only`` also asks that they be on shift or on call now and not away: the
+    simulator knows who is at work, the desk only that a ticket was left in progress."""
     if not rows:
         return None
     evaluation = evaluate(ticket, index, weights, now_s, np.array(rows))
@@ -59,6 +64,10 @@ def interrupting_row(
     for name in HOLDING_FILTERS:
         if name in evaluation.failures:
             blocked |= evaluation.failures[name]
+    if on_duty_only:
+        cover, now = evaluation.cover, evaluation.now
+        on_duty = (cover.shift_start <= now) | (cover.call_start <= now)
+        blocked |= ~on_duty | cover.absent_now
     open_rows = [
         (float(evaluation.total[k]), row)
         for k, row in enumerate(rows)
