@@ -12,6 +12,7 @@ from thirdway.audit.models import Source
 from thirdway.dispatch import engine
 from thirdway.dispatch.engine import preemption as rule
 from thirdway.network.models import Partner, Practice
+from thirdway.sla import services as sla
 from thirdway.tickets import services as tickets
 from thirdway.tickets.assignment import dispatching, preemption, switches
 from thirdway.tickets.models import (
@@ -22,6 +23,7 @@ from thirdway.tickets.models import (
     NotificationKind,
     Ticket,
 )
+from thirdway.tickets.sla_clocks import clocks
 from thirdway.tickets.tasks import reoptimise_dispatch_queue
 
 from .test_dispatching import ALWAYS, _lyon_partner
@@ -31,6 +33,28 @@ from .test_dispatching import ALWAYS, _lyon_partner
 def busy(cast):
     """Security is dispatched automatically; Paula, its only partner, works all week with room
     for one ticket, and is at work on a P3 with 25 minutes recorded on it."""
+    return _busy(cast)
+
+
+@pytest.fixture
+def busy_with_sla(cast):
+    """``busy``, the tickets under a round-the-clock SLA policy."""
+    always = sla.create_calendar(
+        cast.admin, name="24x7", time_zone="UTC", weekly_hours=ALWAYS, source=Source.CLI
+    )
+    targets = {p: {"first_response": 60 * p, "resolution": 480 * p} for p in (1, 2, 3, 4)}
+    sla.create_policy(
+        cast.admin,
+        name="Round the clock",
+        calendar=always,
+        targets=targets,
+        is_default=True,
+        source=Source.CLI,
+    )
+    return _busy(cast)
+
+
+def _busy(cast):
     Partner.objects.update(working_hours=ALWAYS)
     Partner.objects.filter(pk=cast.partner_record.pk).update(capacity=1)
     Practice.objects.filter(pk=cast.security.pk).update(auto_dispatch=True)
@@ -113,13 +137,23 @@ def test_a_p1_nobody_can_start_interrupts_the_running_p3_which_keeps_its_time(bu
     ).exists()
 
 
-def test_the_interrupted_ticket_waits_on_no_paused_clock(busy, settings):
-    """An interruption is no pause: the set-aside ticket is open and working, not waiting."""
+def test_the_interrupted_ticket_keeps_its_sla_clocks_running_and_its_response_met(
+    busy_with_sla,
+):
+    """An interruption is no pause: the first response stays met when it was, the resolution
+    clock runs on towards the same due time."""
+    busy = busy_with_sla
+    assert busy.p3.sla_policy_id is not None
+    before = {view.kind: view for view in clocks.views_of(busy.p3)}
+    due = busy.p3.resolution_due_at
     _allow(busy)
     p1 = _open(busy, priority=1)
     dispatching.dispatch_on_arrival(p1.pk)
     busy.p3.refresh_from_db()
-    assert busy.p3.status == "assigned" and busy.p3.resolved_at is None
+    assert busy.p3.status == "assigned" and busy.p3.resolution_due_at == due
+    after = {view.kind: view for view in clocks.views_of(busy.p3)}
+    assert after["first_response"].met_at == before["first_response"].met_at is not None
+    assert not after["resolution"].state.paused
     assert not Article.objects.filter(ticket=busy.p3, event="sla_paused").exists()
 
 
