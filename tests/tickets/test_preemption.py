@@ -219,3 +219,48 @@ def test_the_replan_job_lets_a_waiting_p1_interrupt_running_work(busy):
     assert Ticket.objects.get(pk=p1.pk).assignee == busy.partner_record
     assert Ticket.objects.get(pk=busy.p3.pk).status == "assigned"
     assert preemption.preempt_waiting() == {"preempted": 0}
+
+
+def test_a_p1_declined_beyond_someones_radius_interrupts_routine_work_instead(busy):
+    """Offered to Paula beyond her radius before the practice allowed pre-emption, then
+    declined: ranked again, it interrupts Lou's running P4 rather than wait."""
+    from thirdway.clients import services as clients
+    from thirdway.tickets.assignment import offers
+    from thirdway.tickets.models import DispatchOffer
+
+    lou = _lyon_partner(busy, "Lou Lyon", busy.security, 3)
+    Partner.objects.filter(pk=lou.pk).update(capacity=1, service_radius_km=60)
+    Partner.objects.filter(pk=busy.partner_record.pk).update(capacity=8, service_radius_km=30)
+    Ticket.objects.filter(pk=busy.p3.pk).update(status="assigned")  # Paula is free now
+    routine = _open(busy, priority=4, subject="New mouse")
+    tickets.assign(busy.admin, routine, lou, source=Source.WEB)
+    tickets.change_status(busy.admin, routine, "in_progress", source=Source.WEB)
+    depot = clients.create_site(
+        busy.admin,
+        busy.acme,
+        name="Depot",
+        latitude=45.76 + 0.36,  # about 40 km north of Paula: beyond her 30 km
+        longitude=4.84,
+        source=Source.CLI,
+    )
+    p1 = tickets.create_ticket(
+        busy.admin,
+        busy.acme,
+        subject="Depot flooded",
+        body_text="Water.",
+        practice_id=busy.security.pk,
+        site_id=depot.pk,
+        needs_onsite=True,
+        priority=1,
+        priority_reason="Flooding.",
+        source=Source.WEB,
+    )
+    dispatching.dispatch_on_arrival(p1.pk)
+    offer = DispatchOffer.objects.get(ticket=p1)
+    assert offer.partner == busy.partner_record and offer.limit_names == ["radius"]
+    _allow(busy)
+    offers.decline(busy.partner, offer.pk, "On another site.", source=Source.WEB)
+    p1.refresh_from_db()
+    assert p1.assignee_id == lou.pk
+    assert DispatchRecord.objects.filter(ticket=p1).first().kind == DispatchKind.PREEMPTED
+    assert Ticket.objects.get(pk=routine.pk).status == "assigned"

@@ -262,19 +262,27 @@ def expire_offers(now: dt.datetime | None = None) -> int:
 
 
 def redispatch(ticket_id: int, now: dt.datetime) -> DispatchRecord | None:
-    """Rank the ticket again without the partners who refused it, and apply the outcome."""
+    """Rank the ticket again without the partners who refused it, and apply the outcome (a
+    P1 nobody else can start in time may interrupt routine work, as on arrival)."""
     from thirdway.tickets.assignment import dispatching
 
     ticket = dispatching._waiting(ticket_id)
     if ticket is None:
         return None
+    from thirdway.tickets.assignment import preemption
+
     refused = refused_by(ticket_id)
     states = [
         s
         for s in dispatching.partner_states(now, exclude_tickets=[ticket.pk])
         if s.id not in refused
     ]
-    decision = dispatching.rank(ticket, now, states=states)
+    need = dispatching.needs_of([ticket], now)[0]
+    decision = engine.rank(need, states, dispatching.weights(ticket.practice_id), now)
+    # a P1 declined beyond someone's limits may still interrupt routine work
+    interrupted = preemption.try_preempt(ticket, decision, need, states, now)
+    if interrupted is not None:
+        return interrupted
     chosen = decision.chosen.partner_id if decision.chosen else None
     return dispatching._apply(ticket, DispatchKind.REOPTIMISE, chosen, decision, now=now)
 
