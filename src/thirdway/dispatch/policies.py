@@ -14,6 +14,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from thirdway.dispatch import engine, optimiser
+from thirdway.dispatch.engine import preemption
 from thirdway.dispatch.realism import URGENT
 from thirdway.dispatch.scenario import SimTicket, at, travel_km
 from thirdway.dispatch.simulator import (
@@ -33,11 +34,10 @@ PULL_FILTERS = ("skill", "radius", "language")
 # only once their response is overdue.
 PULL_ANY = ("P1",)
 PULLED = "taken on coming free"
-# A ticket of these priorities that nobody can start before its response is due interrupts
-# a partner's running ticket of the next ones (which keeps its work done and resumes later).
-PREEMPTING = ("P1",)
-INTERRUPTIBLE = ("P3", "P4")
-PREEMPTED = "interrupted their"
+# Pre-emption's rule is the engine's, shared with the desk (``engine/preemption.py``).
+PREEMPTING = preemption.PREEMPTING
+INTERRUPTIBLE = preemption.INTERRUPTIBLE
+PREEMPTED = preemption.PREEMPTED
 POLICIES = (
     "round_robin",
     "least_loaded",
@@ -353,14 +353,9 @@ class Thirdway(Policy):
                 ),
                 None,
             )
-        ticket = sim.jobs[j].ticket
         # Pre-empting work within the partners' limits comes before stretching one.
-        late = (
-            chosen is None
-            or bool(chosen.stretched_limits)
-            or engine.epoch(chosen.start_at) > ticket.response_due_s
-        )
-        if self.preempts and late and ticket.priority in PREEMPTING and self._preempt(sim, j):
+        late = preemption.is_late(self.need(sim, j), chosen)
+        if self.preempts and late and self._preempt(sim, j):
             return
         if chosen is None:
             sim.queue(j, decision.reason)
@@ -392,35 +387,25 @@ class Thirdway(Policy):
                 self._preempt(sim, j)
 
     def _preempt(self, sim: Simulation, j: int) -> bool:
-        """Give ``j`` to a partner at work now on a ticket that may be interrupted, the
-        cheapest by the engine's terms among those the filters other than availability and
-        capacity let through; False when there is none."""
+        """Give ``j`` to a partner at work now on a ticket that may be interrupted, as the
+        engine's pre-emption rule chooses; False when there is none."""
         rows = [
             row
             for row, current in enumerate(sim.current)
             if current >= 0 and sim.jobs[current].ticket.priority in INTERRUPTIBLE
         ]
-        if not rows:
-            return False
-        index = self._index(sim)
-        evaluation = engine.evaluate(
-            self.need(sim, j), index, self.weights, sim.now, np.array(rows)
+        row = preemption.interrupting_row(
+            self.need(sim, j),
+            self._index(sim),
+            self.weights,
+            sim.now,
+            rows,
+            lambda r: sim.may_offer(j, r),
         )
-        blocked = np.zeros(len(rows), dtype=bool)
-        for name in PULL_FILTERS:
-            if name in evaluation.failures:
-                blocked |= evaluation.failures[name]
-        open_rows = [
-            (float(evaluation.total[k]), row)
-            for k, row in enumerate(rows)
-            if not blocked[k] and sim.may_offer(j, row)
-        ]
-        if not open_rows:
+        if row is None:
             return False
-        _, row = min(open_rows)
         interrupted = sim.jobs[sim.preempt(row)].ticket
-        why = f"{PREEMPTED} {interrupted.priority} to take it at once"
-        sim.assign(j, row, why=why)
+        sim.assign(j, row, why=preemption.why_interrupted(interrupted.priority))
         return True
 
     def freed(self, sim: Simulation, row: int) -> None:

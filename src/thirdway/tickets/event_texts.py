@@ -16,14 +16,24 @@ from typing import Any
 from thirdway.tickets.models import Article, LinkKind, Ticket
 
 # The keys of an event's data that hold the id of another ticket, by event.
-OTHER_TICKET_KEYS = {"merged": ("into", "from"), "split": ("into", "from"), "linked": ("target",)}
+OTHER_TICKET_KEYS = {
+    "merged": ("into", "from"),
+    "split": ("into", "from"),
+    "linked": ("target",),
+    "preempted": ("for", "set_aside"),
+}
 
 
 def other_tickets(article: Article) -> set[int]:
     """The ids of the other tickets an event names."""
     data = article.data or {}
     keys = OTHER_TICKET_KEYS.get(article.event, ())
-    return {data[key] for key in keys if isinstance(data.get(key), int)}
+    named = set()
+    for key in keys:
+        value = data.get(key)
+        values = value if isinstance(value, list) else [value]
+        named |= {v for v in values if isinstance(v, int) and not isinstance(v, bool)}
+    return named
 
 
 def unseen_tickets(user, articles: Iterable[Article]) -> set[int]:
@@ -43,6 +53,10 @@ def neutral_text(article: Article) -> str:
         if "into" in data:
             return "Merged into another ticket."
         return f"Another ticket merged into this ticket ({moved} articles)."
+    if article.event == "preempted":
+        if "for" in data:
+            return "Set aside for an urgent ticket; the work done so far is kept."
+        return "Taken at once, setting other work aside."
     if article.event == "split":
         if "into" in data:
             return f"{moved} articles split off into another ticket."

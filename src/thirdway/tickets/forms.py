@@ -523,6 +523,19 @@ class PracticeDispatchForm(forms.Form):
         help_text="On-site work offered beyond a partner's radius or shift goes to someone else "
         "when they have not accepted it within this time (1-240; empty keeps it).",
     )
+    preempt = forms.BooleanField(
+        required=False,
+        label="Let a P1 interrupt routine work",
+        help_text="A P1 nobody can start before its response is due goes to a partner at work "
+        "on a P3 or P4, who sets it aside (it stays theirs, with its time kept).",
+    )
+    link_incidents = forms.BooleanField(
+        required=False,
+        label="Link repeats of an incident",
+        help_text="A new ticket of the same client and skill within 15 minutes of an open one "
+        "(same site and asset where both name them) is linked under it; only the first is "
+        "dispatched.",
+    )
 
     def __init__(self, *args, site: dict[str, float], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -535,5 +548,11 @@ class PracticeDispatchForm(forms.Form):
             )
 
     def weights(self) -> dict:
-        switches = ("auto_dispatch", "move_late", "offer_timeout_minutes")
+        switches = (
+            "auto_dispatch",
+            "move_late",
+            "offer_timeout_minutes",
+            "preempt",
+            "link_incidents",
+        )
         return {name: value for name, value in self.cleaned_data.items() if name not in switches}

@@ -60,8 +60,10 @@ def reoptimise_dispatch_queue() -> dict:
     """Assign the waiting queue of automatically dispatched practices jointly, then move the
     urgent tickets nobody has started whose partner cannot take them now (``move_late``).
     First, offers of work beyond a partner's limits left unanswered too long lapse, and their
-    tickets are dispatched again without that partner."""
-    from thirdway.tickets.assignment import dispatching, offers
+    tickets are dispatched again without that partner; then a waiting P1 nobody can start in
+    time interrupts running routine work where its practice allows it (``preemption``)."""
+    from thirdway.tickets.assignment import dispatching, offers, preemption
 
     expired = {"offers_expired": offers.expire_offers()}
-    return expired | dispatching.reoptimise_queue() | dispatching.move_late()
+    preempted = preemption.preempt_waiting()
+    return expired | preempted | dispatching.reoptimise_queue() | dispatching.move_late()

@@ -53,6 +53,7 @@ urlpatterns = [
     path("<ticketref:ref>/merge/", ticket.merge, name="merge"),
     path("<ticketref:ref>/split/", ticket.split, name="split"),
     path("<ticketref:ref>/link/", ticket.link, name="link"),
+    path("<ticketref:ref>/incident/unlink/", ticket.unlink_incident, name="unlink_incident"),
     path("<ticketref:ref>/edit/<str:name>/", fields.edit_field, name="field"),
 ]
 

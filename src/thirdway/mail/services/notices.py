@@ -20,6 +20,7 @@ from thirdway.mail import composing
 from thirdway.mail.models import BouncingAddress, NotificationKind, OutboundMessage, OutboundStatus
 from thirdway.mail.services.outbound import BOUNCING, mail_domain
 from thirdway.tickets.models import Notification
+from thirdway.tickets.models import NotificationKind as StaffKind
 
 
 def link(path: str) -> str:
@@ -28,8 +29,12 @@ def link(path: str) -> str:
 
 def notice_body(notification: Notification) -> str:
     ticket = notification.ticket
+    act = ""
+    if notification.kind == StaffKind.OFFERED:
+        act = f"Accept or decline it: {link(reverse('tickets:offers'))}\n"
     return (
         f"{notification.text}\n\n"
+        f"{act}"
         f"Open the ticket: {link(reverse('tickets:detail', args=[ticket.number]))}\n"
         f"Your notifications: {link(reverse('notifications:list'))}\n\n"
         "-- \nThirdway. Nobody reads answers to this message: act on the ticket.\n"

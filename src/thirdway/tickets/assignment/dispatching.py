@@ -39,7 +39,7 @@ from thirdway.network.models import Absence, Partner, Rota, Skill
 from thirdway.network.oncall import plan_of
 from thirdway.tickets.access import can_work_on
 from thirdway.tickets.assignment import offers
-from thirdway.tickets.assignment.models import DispatchOffer, OfferState
+from thirdway.tickets.assignment.models import DispatchOffer, IncidentLink, OfferState
 from thirdway.tickets.assignment.weights import weights_for
 from thirdway.tickets.lifecycle import OPEN, Status
 from thirdway.tickets.models import (
@@ -336,6 +336,8 @@ def _waiting(ticket_id: int) -> Ticket | None:
         return None
     if ticket.status != Status.NEW or offers.open_offer(ticket) is not None:
         return None
+    if IncidentLink.objects.filter(child=ticket).exists():
+        return None  # its incident is dispatched, not it
     return ticket
 
 
@@ -349,20 +351,34 @@ def dispatch_on_arrival(ticket_id: int, now: dt.datetime | None = None) -> Dispa
     ):
         return None
     now = now or timezone.now()
-    decision = rank(ticket, now)
+    return _decide(ticket, DispatchKind.ARRIVAL, now)
+
+
+def _decide(ticket: Ticket, kind: str, now: dt.datetime) -> DispatchRecord | None:
+    """Rank a locked, waiting ticket and apply the outcome: a P1 nobody can start in time
+    interrupts running routine work first where its practice allows it (``preemption``)."""
+    from thirdway.tickets.assignment import preemption
+
+    need = needs_of([ticket], now)[0]
+    states = partner_states(now, exclude_tickets=[ticket.pk])
+    decision = engine.rank(need, states, weights(ticket.practice_id), now)
+    interrupted = preemption.try_preempt(ticket, decision, need, states, now)
+    if interrupted is not None:
+        return interrupted
     chosen = decision.chosen.partner_id if decision.chosen else None
-    return _apply(ticket, DispatchKind.ARRIVAL, chosen, decision, now=now)
+    return _apply(ticket, kind, chosen, decision, now=now)
 
 
 def queue(limit: int = QUEUE_LIMIT):
-    """The tickets re-planned together: new, unassigned, in practices dispatched automatically;
-    most urgent first."""
+    """The tickets re-planned together: new, unassigned, in practices dispatched automatically,
+    not linked under an incident; most urgent first."""
     return _loaded(
         Ticket.objects.filter(
             status=Status.NEW,
             assignee__isnull=True,
             merged_into__isnull=True,
             practice__auto_dispatch=True,
+            incident_parent__isnull=True,
         ).exclude(dispatch_offers__state=OfferState.OPEN)
     ).order_by("priority", "created_at", "pk")[:limit]
 

@@ -43,6 +43,7 @@ class DispatchKind(models.TextChoices):
     ACCEPTED = "accepted", "Accepted by the partner"
     DECLINED = "declined", "Declined by the partner"
     EXPIRED = "expired", "Offer not answered in time"
+    PREEMPTED = "preempted", "Taken at once, interrupting routine work"
 
 
 class DispatchRecord(models.Model):
@@ -86,6 +87,15 @@ class PracticeDispatch(models.Model):
     offer_timeout_minutes = models.PositiveSmallIntegerField(
         default=15,
         help_text="How long a partner has to accept on-site work beyond their radius or shift.",
+    )
+    preempt = models.BooleanField(
+        default=False,
+        help_text="A P1 nobody can start in time may interrupt a partner's running P3 or P4.",
+    )
+    link_incidents = models.BooleanField(
+        default=False,
+        help_text="A new ticket that repeats an open one (same client and skill, within 15 "
+        "minutes, same site and asset where both name them) is linked under it.",
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -159,3 +169,26 @@ class DispatchOffer(models.Model):
     @property
     def limit_names(self) -> list[str]:
         return [name for name in self.limits.split(",") if name]
+
+
+class IncidentLink(models.Model):
+    """A ticket linked under the open ticket it repeats (same client and skill within
+    minutes, the same site and asset where both name them: ``dispatch/storms.py``), in a
+    practice that links incidents. Only the parent is dispatched; the child is answered when
+    the parent is started and resolved with it. Unlinking dispatches the child on its own."""
+
+    parent = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="incident_children")
+    child = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="incident_parent")
+    why = models.CharField(max_length=300)
+    linked_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["linked_at", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~models.Q(parent=models.F("child")), name="incident_not_its_own_parent"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.child_id} under {self.parent_id}"

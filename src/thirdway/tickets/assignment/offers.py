@@ -28,7 +28,7 @@ from thirdway.tickets.assignment.models import (
     OfferState,
     PracticeDispatch,
 )
-from thirdway.tickets.models import Ticket
+from thirdway.tickets.models import NotificationKind, Ticket
 
 # Limits whose stretch the partner must accept first; a level stretch is the desk's call.
 NEEDS_ACCEPTANCE = ("radius", "shift")
@@ -105,7 +105,25 @@ def make_offer(
         scope=f"ticket:{ticket.pk}",
         changes={"offered_to": [None, candidate.partner_id], "stretched": [None, offer.limits]},
     )
+    _tell_partner(offer, now)
     return offer
+
+
+def _tell_partner(offer: DispatchOffer, now: dt.datetime) -> None:
+    """The partner hears of the offer in the app and, as they chose, by e-mail (the mail
+    room's outgoing path), with where to accept or decline it."""
+    from thirdway.tickets.notifications.services import notify
+
+    partner = Partner.objects.select_related("user").get(pk=offer.partner_id)
+    if partner.user is None:
+        return
+    ticket = offer.ticket
+    minutes = round((offer.expires_at - offer.offered_at).total_seconds() / 60)
+    text = (
+        f"Offered to you: {ticket.number} {ticket.subject} (P{ticket.priority}), beyond your "
+        f"limits ({offer.stretched or offer.limits}). Accept or decline within {minutes} min."
+    )
+    notify(partner.user, NotificationKind.OFFERED, ticket, text, now=now)
 
 
 def open_offer(ticket: Ticket) -> DispatchOffer | None:
@@ -244,19 +262,27 @@ def expire_offers(now: dt.datetime | None = None) -> int:
 
 
 def redispatch(ticket_id: int, now: dt.datetime) -> DispatchRecord | None:
-    """Rank the ticket again without the partners who refused it, and apply the outcome."""
+    """Rank the ticket again without the partners who refused it, and apply the outcome (a
+    P1 nobody else can start in time may interrupt routine work, as on arrival)."""
     from thirdway.tickets.assignment import dispatching
 
     ticket = dispatching._waiting(ticket_id)
     if ticket is None:
         return None
+    from thirdway.tickets.assignment import preemption
+
     refused = refused_by(ticket_id)
     states = [
         s
         for s in dispatching.partner_states(now, exclude_tickets=[ticket.pk])
         if s.id not in refused
     ]
-    decision = dispatching.rank(ticket, now, states=states)
+    need = dispatching.needs_of([ticket], now)[0]
+    decision = engine.rank(need, states, dispatching.weights(ticket.practice_id), now)
+    # a P1 declined beyond someone's limits may still interrupt routine work
+    interrupted = preemption.try_preempt(ticket, decision, need, states, now)
+    if interrupted is not None:
+        return interrupted
     chosen = decision.chosen.partner_id if decision.chosen else None
     return dispatching._apply(ticket, DispatchKind.REOPTIMISE, chosen, decision, now=now)
 

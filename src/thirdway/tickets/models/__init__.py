@@ -9,6 +9,7 @@ from thirdway.tickets.assignment.models import (
     DispatchOffer,
     DispatchRecord,
     Handover,
+    IncidentLink,
     OfferState,
     PracticeDispatch,
 )
@@ -56,6 +57,7 @@ __all__ = [
     "DispatchRecord",
     "Handover",
     "IdempotentRequest",
+    "IncidentLink",
     "LinkKind",
     "Notification",
     "NotificationKind",

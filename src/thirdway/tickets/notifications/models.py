@@ -17,6 +17,8 @@ class NotificationKind(models.TextChoices):
     SLA_WARNING = "sla_warning", "SLA warning"
     SLA_BREACH = "sla_breach", "SLA breach"
     MENTIONED = "mentioned", "Mentioned in a note"
+    OFFERED = "offered", "Work offered to me"
+    PREEMPTED = "preempted", "My work set aside for a P1"
 
 
 # What a person gets by e-mail until they choose: everything but the hand-backs, which only

@@ -21,7 +21,7 @@ from django.utils import timezone
 from thirdway.audit.services import record
 from thirdway.errors import invalid, require
 from thirdway.tickets.access import SEES_ALL
-from thirdway.tickets.models import Ticket
+from thirdway.tickets.models import DispatchOffer, OfferState, Ticket
 from thirdway.tickets.notifications.models import (
     DEFAULT_EMAIL_KINDS,
     Notification,
@@ -93,6 +93,15 @@ def _is_assignee(user, ticket: Ticket) -> bool:
     return ticket.assignee.user_id == user.pk
 
 
+def _offered_to(user, kind: str, ticket: Ticket) -> bool:
+    """An offer's notice goes to its partner even where the ticket is not yet theirs to see."""
+    if kind != NotificationKind.OFFERED or user is None or not user.is_active:
+        return False
+    return DispatchOffer.objects.filter(
+        ticket=ticket, partner__user=user, state=OfferState.OPEN
+    ).exists()
+
+
 def notify(recipient, kind: str, ticket: Ticket, text: str, *, now=None) -> Notification | None:
     """Tell ``recipient`` about ``ticket``; None when they may not see it.
 
@@ -102,7 +111,7 @@ def notify(recipient, kind: str, ticket: Ticket, text: str, *, now=None) -> Noti
     """
     if kind not in NotificationKind.values:
         raise ValueError(f"Unknown notification kind {kind!r}")
-    if not may_be_told(recipient, ticket):
+    if not (may_be_told(recipient, ticket) or _offered_to(recipient, kind, ticket)):
         return None
     now = now or timezone.now()
     text = text.strip()[:TEXT_LENGTH]

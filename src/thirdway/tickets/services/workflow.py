@@ -16,6 +16,7 @@ from thirdway.errors import invalid
 from thirdway.network.models import Partner
 from thirdway.tickets import lifecycle
 from thirdway.tickets.access import can_reply_as_client, can_work_on
+from thirdway.tickets.assignment import incidents
 from thirdway.tickets.bodies import clean_line
 from thirdway.tickets.lifecycle import OPEN, Status, TransitionRefused
 from thirdway.tickets.models import (
@@ -197,6 +198,7 @@ def _set_status(
         {"from": before, "to": target.value},
     )
     _clock_after_status(actor, ticket, before, target, now)
+    incidents.parent_moved(ticket, target, source)
     record(
         actor,
         "ticket.status",

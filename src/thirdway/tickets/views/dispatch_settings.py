@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from thirdway.audit.models import Source
 from thirdway.network import services as network
 from thirdway.network.models import Practice
-from thirdway.tickets.assignment import offers
+from thirdway.tickets.assignment import offers, switches
 from thirdway.tickets.assignment import weights as dispatch_weights
 from thirdway.tickets.forms import PracticeDispatchForm
 from thirdway.web.forms import add_service_errors
@@ -25,8 +25,9 @@ from thirdway.web.pages import require_practice_admin
 def dispatch_list(request: HttpRequest) -> HttpResponse:
     require_practice_admin(request)
     own = dispatch_weights.overrides()
+    on = switches.switches_by_practice()
     practices = [
-        (practice, _text(own.get(practice.pk, {})))
+        (practice, _text(own.get(practice.pk, {})), on.get(practice.pk, {}))
         for practice in Practice.objects.order_by("name")
     ]
     context = {"practices": practices, "site": _text(dispatch_weights.site_weights())}
@@ -43,6 +44,7 @@ def dispatch_edit(request: HttpRequest, practice_id: int) -> HttpResponse:
         "move_late": practice.move_late,
         "offer_timeout_minutes": offers.offer_timeout(practice.pk).seconds // 60,
     }
+    initial |= switches.switches_of(practice.pk)
     initial |= dispatch_weights.overrides().get(practice.pk, {})
     form = PracticeDispatchForm(request.POST or None, site=site, initial=initial)
     if request.method == "POST" and form.is_valid():
@@ -63,6 +65,12 @@ def dispatch_edit(request: HttpRequest, practice_id: int) -> HttpResponse:
                 minutes = form.cleaned_data["offer_timeout_minutes"]
                 if minutes is not None:
                     offers.set_offer_timeout(request.user, practice, minutes, source=Source.WEB)
+                switches.set_switches(
+                    request.user,
+                    practice,
+                    {name: form.cleaned_data[name] for name in switches.SWITCHES},
+                    source=Source.WEB,
+                )
         except ValidationError as error:
             add_service_errors(form, error)
             practice.refresh_from_db()

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.tickets import event_texts, lifecycle, services
-from thirdway.tickets.assignment import dispatching, offers
+from thirdway.tickets.assignment import dispatching, incidents, offers
 from thirdway.tickets.field_forms import EDITABLE, field_form
 from thirdway.tickets.forms import (
     AssignForm,
@@ -34,6 +34,7 @@ from thirdway.tickets.models import (
     ArticleKind,
     CannedReply,
     DispatchRecord,
+    IncidentLink,
     Ticket,
     TicketLink,
     pk_of_number,
@@ -119,6 +120,12 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
             DispatchRecord.objects.filter(ticket=ticket).select_related("partner", "actor")[:6]
         ),
         "open_offer": offers.open_offer(ticket),
+        "incident_parent": IncidentLink.objects.filter(child=ticket, parent__in=visible)
+        .select_related("parent")
+        .first(),
+        "incident_children": IncidentLink.objects.filter(parent=ticket, child__in=visible)
+        .select_related("child", "child__assignee")
+        .order_by("linked_at", "pk"),
         "feedback": [],
     }
     context.setdefault(
@@ -417,3 +424,20 @@ def split(request: HttpRequest, ref: str) -> HttpResponse:
     except (ValidationError, PermissionDenied) as error:
         return _answer(request, ticket, _errors(error))
     return _answer(request, ticket, [("success", f"Split off into {new.number}.")])
+
+
+@login_required
+@require_POST
+def unlink_incident(request: HttpRequest, ref: str) -> HttpResponse:
+    """Unlink a ticket from its incident, from the child's page or the incident's."""
+    ticket = _ticket(request, ref)
+    child_ref = (request.POST.get("child") or "").strip()[:30]
+    child_id = pk_of_number(child_ref) if child_ref else None
+    if child_id is None:
+        message = f"Say which ticket to unlink, e.g. {ticket.number}. Allowed: a ticket number."
+        return _answer(request, ticket, [("error", message)])
+    try:
+        child = incidents.unlink(request.user, ticket, child_id, source=Source.WEB)
+    except (ValidationError, PermissionDenied) as error:
+        return _answer(request, ticket, _errors(error))
+    return _answer(request, ticket, [("success", f"{child.number} unlinked from its incident.")])
