@@ -287,6 +287,9 @@ class AlertOut(Schema):
     resolved_at: dt.datetime | None
     repeats: int
     ticket_number: str | None
+    incident_id: int | None = Field(
+        None, description="The incident grouping this alert with others on one ticket."
+    )
 
     @staticmethod
     def resolve_check_id(obj: Alert) -> int:
@@ -408,17 +411,32 @@ def delete_window(request: HttpRequest, window_id: int):
 # --- alert rules -------------------------------------------------------------------------------
 
 
+GroupByName = Literal["none", "client", "site", "kind"]
+
+
 class RuleOut(Schema):
     client_id: int
     priority: int
     category: str
     practice_id: int | None
+    group_by: str
+    group_window_seconds: int
+    repeat_interval_seconds: int
 
 
 class RuleIn(Payload, extra="forbid"):
     priority: int = kept(ge=1, le=4)
     category: str = kept(max_length=100)
     practice: Id | None = None
+    group_by: GroupByName = kept(
+        description="What groups alerts into one incident and ticket (none: each its own)."
+    )
+    group_window_seconds: int = kept(
+        ge=30, le=86_400, description="How long after an incident's first alert others join it."
+    )
+    repeat_interval_seconds: int = kept(
+        ge=0, le=7 * 86_400, description="A reminder note while the ticket stays open; 0: none."
+    )
 
 
 @router.get("/monitoring/clients/{client_id}/alert-rule", response=RuleOut)

@@ -14,7 +14,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from thirdway.monitoring import alerting, engine, schedule
+from thirdway.monitoring import alerting, engine, incidents, schedule
 from thirdway.monitoring.models import (
     Check,
     CheckEvent,
@@ -276,8 +276,9 @@ def ping(token: str, signal: str = "success", *, body: str = "") -> Check | None
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:
-    """The periodic look at time passing: heartbeats gone late, and checks whose alert was
-    held back (maintenance, a parent, a dependency's delay) evaluated again."""
+    """The periodic look at time passing: heartbeats gone late, checks whose alert was held
+    back (maintenance, a parent, a dependency's delay) evaluated again, and reminders on the
+    tickets of incidents still open."""
     now = now or timezone.now()
     late = Check.objects.filter(
         kind=CheckKind.HEARTBEAT, is_paused=False, late_at__lte=now
@@ -302,6 +303,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
             logger.exception("The check %s could not be evaluated again.", pk)
             counts["failed"] += 1
     counts["replayed"] = _replay_deliveries(now)
+    counts["reminded"] = incidents.remind_due(now)
     return counts
 
 

@@ -178,5 +178,23 @@ class WindowForm(ServiceValidated):
 class AlertRuleForm(ServiceValidated):
     class Meta:
         model = AlertRule
-        fields = ["priority", "category", "practice"]
-        labels = {"priority": "Ticket priority (1 highest)", "practice": "Practice"}
+        fields = [
+            "priority",
+            "category",
+            "practice",
+            "group_by",
+            "group_window_seconds",
+            "repeat_interval_seconds",
+        ]
+        labels = {
+            "priority": "Ticket priority (1 highest)",
+            "practice": "Practice",
+            "group_by": "Group alerts by",
+            "group_window_seconds": "Group window (seconds)",
+            "repeat_interval_seconds": "Remind every (seconds; 0: never)",
+        }
+        help_texts = {
+            "group_by": "Alerts of one group opening within the window share one ticket.",
+            "group_window_seconds": "30 to 86400, from the first alert of the incident.",
+            "repeat_interval_seconds": "A note on a ticket still open: 0, or 900 to 604800.",
+        }

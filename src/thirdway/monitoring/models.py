@@ -240,6 +240,36 @@ class AlertStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+class Incident(models.Model):
+    """Alerts of one client grouped on one ticket (as Alertmanager groups its alerts): the
+    alerts of the same group key opening within the group window of the first share its
+    ticket; it resolves when every one of them has recovered.  With no grouping, each alert
+    is an incident of its own."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    group_key = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=AlertStatus.choices, default="open")
+    opened_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Reminders on the ticket while it stays open (the rule's repeat interval; none when 0).
+    next_reminder_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reminders = models.PositiveIntegerField(default=0)
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            models.Index(fields=["client", "group_key", "status"], name="incident_group_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"Incident {self.pk} ({self.group_key})"
+
+
 class Alert(models.Model):
     """A check's hard problem, from when it was alerted to when it recovered: one open alert
     per check, its repeats counted, its ticket noted on."""
@@ -257,6 +287,9 @@ class Alert(models.Model):
     repeats = models.PositiveIntegerField(default=0)
     ticket = models.ForeignKey(
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
 
     objects = AlertQuerySet.as_manager()
@@ -306,8 +339,16 @@ class CheckEvent(models.Model):
         return self.text
 
 
+class GroupBy(models.TextChoices):
+    NONE = "none", "No grouping: a ticket per alert"
+    CLIENT = "client", "The client: all its alerts"
+    SITE = "site", "Site"
+    KIND = "kind", "Kind of check"
+
+
 class AlertRule(models.Model):
-    """A client's defaults for the tickets its alerts open (a check may override them)."""
+    """A client's defaults for the tickets its alerts open (a check may override them), and
+    how its alerts are grouped into incidents and reminded of."""
 
     client = models.OneToOneField(
         "clients.Client", on_delete=models.CASCADE, related_name="alert_rule"
@@ -318,6 +359,14 @@ class AlertRule(models.Model):
     category = models.CharField(max_length=100, blank=True, default="Monitoring")
     practice = models.ForeignKey(
         "network.Practice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    group_by = models.CharField(max_length=10, choices=GroupBy.choices, default=GroupBy.NONE)
+    group_window_seconds = models.PositiveIntegerField(
+        default=300, validators=[MinValueValidator(30), MaxValueValidator(86_400)]
+    )
+    # 0: no reminders; otherwise 15 minutes to 7 days.
+    repeat_interval_seconds = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(7 * 86_400)]
     )
 
     objects = ClientOwnedQuerySet.as_manager()

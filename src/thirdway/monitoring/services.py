@@ -31,6 +31,7 @@ from thirdway.monitoring.models import (
     AlertRule,
     Check,
     CheckKind,
+    GroupBy,
     MaintenanceWindow,
     WindowKind,
     new_ping_token,
@@ -85,7 +86,14 @@ WINDOW_FIELDS = [
     "duration_minutes",
     "time_zone",
 ]
-RULE_FIELDS = ["priority", "category", "practice"]
+RULE_FIELDS = [
+    "priority",
+    "category",
+    "practice",
+    "group_by",
+    "group_window_seconds",
+    "repeat_interval_seconds",
+]
 # The kinds people may create (scripts and Alertmanager alerts are made otherwise).
 CREATABLE = (
     CheckKind.HTTP,
@@ -478,6 +486,19 @@ def rule_of(client: Client) -> AlertRule:
     return AlertRule.objects.filter(client=client).first() or AlertRule(client=client)
 
 
+def _validate_rule(data: dict) -> None:
+    if "group_by" in data and data["group_by"] not in GroupBy.values:
+        raise invalid("group_by", "Unknown grouping.", ", ".join(GroupBy.values))
+    window = data.get("group_window_seconds")
+    if window is not None and not 30 <= window <= 86_400:
+        raise invalid("group_window_seconds", "Out of range.", "30 to 86400 seconds")
+    repeat = data.get("repeat_interval_seconds")
+    if repeat is not None and repeat != 0 and not 900 <= repeat <= 7 * 86_400:
+        raise invalid(
+            "repeat_interval_seconds", "Out of range.", "0 (no reminders) or 900 to 604800 seconds"
+        )
+
+
 @transaction.atomic
 def set_alert_rule(actor, client: Client, data: dict, *, source: str) -> AlertRule:
     require(can_manage(actor, client), "You may not change this client's monitoring.")
@@ -487,6 +508,7 @@ def set_alert_rule(actor, client: Client, data: dict, *, source: str) -> AlertRu
         data["practice"] = None if pk is None else Practice.objects.filter(pk=pk).first()
         if pk is not None and data["practice"] is None:
             raise invalid("practice", f"No practice with id {pk}.", "the id of a practice")
+    _validate_rule(data)
     rule = AlertRule.objects.select_for_update().filter(client=client).first()
     if rule is None:
         rule = AlertRule(client=client, **data)
