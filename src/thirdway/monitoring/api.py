@@ -333,6 +333,7 @@ class WindowOut(Schema):
     client_id: int
     site_id: int | None
     asset_id: int | None
+    tag: str
     name: str
     kind: str
     starts_at: dt.datetime | None
@@ -349,6 +350,7 @@ class WindowIn(Payload, extra="forbid"):
     kind: WindowKindName
     site: Id | None = None
     asset: Id | None = None
+    tag: str = Field("", max_length=40, description="Every asset with this tag (blank: none).")
     starts_at: Moment | None = None
     ends_at: Moment | None = None
     weekdays: list[int] = Field(default_factory=list, max_length=7)
@@ -363,6 +365,7 @@ class WindowPatch(Payload, extra="forbid"):
     kind: WindowKindName = kept()
     site: Id | None = None
     asset: Id | None = None
+    tag: str = kept(max_length=40)
     starts_at: Moment = kept()
     ends_at: Moment = kept()
     weekdays: list[int] = kept(max_length=7)

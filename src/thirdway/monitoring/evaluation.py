@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from thirdway.monitoring import alerting, engine, incidents, schedule
 from thirdway.monitoring.models import (
+    AssetTag,
     Check,
     CheckEvent,
     CheckKind,
@@ -89,12 +90,15 @@ def policy_of(check: Check) -> engine.Policy:
 
 
 def windows_of(check: Check) -> dict[str, engine.Window]:
-    """The maintenance windows that cover the check: its client's, its site's, its asset's."""
-    scope = Q(site__isnull=True, asset__isnull=True)
+    """The maintenance windows that cover the check: its client's, its site's, its asset's,
+    and those of a tag its asset has."""
+    scope = Q(site__isnull=True, asset__isnull=True, tag="")
     if check.site_id is not None:
         scope |= Q(site_id=check.site_id)
     if check.asset_id is not None:
         scope |= Q(asset_id=check.asset_id)
+        tags = AssetTag.objects.filter(asset_id=check.asset_id).values("name")
+        scope |= Q(tag__in=tags)
     found: dict[str, engine.Window] = {}
     for window in MaintenanceWindow.objects.filter(scope, client_id=check.client_id):
         found[f"{window.name} #{window.pk}"] = as_engine_window(window)

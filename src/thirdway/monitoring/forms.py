@@ -145,6 +145,7 @@ class WindowForm(ServiceValidated):
             "kind",
             "site",
             "asset",
+            "tag",
             "starts_at",
             "ends_at",
             "weekdays",
@@ -164,7 +165,9 @@ class WindowForm(ServiceValidated):
             "start_time": "Start time (weekly, local)",
             "duration_minutes": "Lasts (minutes, weekly)",
             "time_zone": "Time zone (weekly; blank: the client's)",
+            "tag": "Or every asset with the tag",
         }
+        help_texts = {"tag": "Set on the Asset tags page; a site, an asset or a tag, not more."}
 
     def __init__(self, *args, client: Client, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -198,3 +201,20 @@ class AlertRuleForm(ServiceValidated):
             "group_window_seconds": "30 to 86400, from the first alert of the incident.",
             "repeat_interval_seconds": "A note on a ticket still open: 0, or 900 to 604800.",
         }
+
+
+class AssetTagsForm(forms.Form):
+    asset = forms.ModelChoiceField(queryset=None)
+    tags = forms.CharField(
+        max_length=1000,
+        required=False,
+        label="Tags",
+        help_text="Separated by commas, e.g. backup, core-switch (empty: none).",
+    )
+
+    def __init__(self, *args, client: Client, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["asset"].queryset = client.assets.all()
+
+    def tag_list(self) -> list[str]:
+        return [part for part in self.cleaned_data["tags"].split(",") if part.strip()]

@@ -383,14 +383,44 @@ class WindowKind(models.TextChoices):
     WEEKLY = "weekly", "Every week"
 
 
+TAG_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
+MAX_TAGS_PER_ASSET = 20
+
+
+class AssetTag(models.Model):
+    """A label monitoring puts on a client's asset ("backup", "core-switch"): a maintenance
+    window may cover every asset with a tag."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    asset = models.ForeignKey(
+        "clients.Asset", on_delete=models.CASCADE, related_name="monitoring_tags"
+    )
+    name = models.CharField(max_length=40)
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "name"], name="one_tag_name_per_asset")
+        ]
+        indexes = [models.Index(fields=["client", "name"], name="asset_tag_client_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class MaintenanceWindow(models.Model):
-    """A time when a client's checks (or one site's, or one asset's) open no alerts."""
+    """A time when a client's checks (or one site's, one asset's, or those of the assets with
+    a tag) open no alerts."""
 
     client = models.ForeignKey(
         "clients.Client", on_delete=models.CASCADE, related_name="maintenance_windows"
     )
     site = models.ForeignKey("clients.Site", null=True, blank=True, on_delete=models.CASCADE)
     asset = models.ForeignKey("clients.Asset", null=True, blank=True, on_delete=models.CASCADE)
+    # Every asset of the client with this tag (see ``AssetTag``).
+    tag = models.CharField(max_length=40, blank=True)
     name = models.CharField(max_length=150)
     kind = models.CharField(max_length=10, choices=WindowKind.choices)
     starts_at = models.DateTimeField(null=True, blank=True)

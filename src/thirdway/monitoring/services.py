@@ -36,6 +36,7 @@ from thirdway.monitoring.models import (
     WindowKind,
     new_ping_token,
 )
+from thirdway.monitoring.tags import clean_tag
 from thirdway.network.models import Practice
 from thirdway.tickets.webhooks.guard import refusal_reason
 
@@ -79,6 +80,7 @@ WINDOW_FIELDS = [
     "kind",
     "site",
     "asset",
+    "tag",
     "starts_at",
     "ends_at",
     "weekdays",
@@ -394,8 +396,12 @@ def new_ping_url(actor, check: Check, *, source: str) -> Check:
 
 
 def _validate_window(window: MaintenanceWindow) -> None:
-    if window.asset is not None and window.site is not None:
-        raise invalid("asset", "Choose a site or an asset, not both.", "one of them, or neither")
+    chosen = [window.site_id, window.asset_id, window.tag]
+    if sum(1 for value in chosen if value) > 1:
+        field = "tag" if window.tag else "asset"
+        raise invalid(field, "Choose a site, an asset or a tag, not more.", "one of them, or none")
+    if window.tag:
+        window.tag = clean_tag(window.tag)
     if window.kind == WindowKind.ONE_OFF:
         if window.starts_at is None or window.ends_at is None:
             field = "starts_at" if window.starts_at is None else "ends_at"
@@ -460,6 +466,8 @@ def update_window(actor, window: MaintenanceWindow, data: dict, *, source: str):
     _validate_window(probe)
     if "weekdays" in data:
         data["weekdays"] = probe.weekdays
+    if "tag" in data:
+        data["tag"] = probe.tag
     return update_and_record(
         actor,
         window,
