@@ -112,8 +112,8 @@ class AgentCheckOut(Schema):
     timeout_seconds: int | None = Field(None, description="LAN checks: seconds to wait, 1-60.")
     interval_seconds: int | None = Field(
         None,
-        description="Script and updates checks: run every this many seconds (at least the "
-        "agent's cycle).",
+        description="Run the check every this many seconds (its retry interval while the "
+        "server rechecks a problem); never more often than the agent's cycle.",
     )
     run_requested_at: dt.datetime | None = Field(
         None,
