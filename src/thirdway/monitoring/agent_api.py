@@ -246,6 +246,12 @@ class AgentResultIn(Payload, extra="forbid"):
     script: AgentScriptRunIn | None = Field(
         None, description="Script checks: what ran (version, hash) and what came of it."
     )
+    security_packages: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        None,
+        max_length=500,
+        description="Updates checks, where the system tells: the names of the pending security "
+        "updates (the server dates each from its first report and reports the oldest's age).",
+    )
 
 
 class AgentResultsIn(Payload, extra="forbid"):

@@ -67,6 +67,10 @@ class CheckOut(Schema):
     script_id: int | None
     metric: str
     duration_seconds: int
+    security_age_days: int | None
+    pending_security: dict[str, dt.datetime] = Field(
+        description="Updates checks: each pending security update, when first reported."
+    )
     target: str
     port: int | None
     expected_status: int
@@ -114,6 +118,9 @@ class CheckIn(Payload, extra="forbid"):
     script: Id | None = Field(None, description="Agent script checks: the library's script.")
     metric: str = Field("", max_length=100, description="cpu, memory or disk:/mount/point")
     duration_seconds: int = Field(0, ge=0, le=86_400)
+    security_age_days: int | None = Field(
+        None, ge=1, le=365, description="Updates checks: critical past this age (days)."
+    )
     site: Id | None = None
     asset: Id | None = None
     target: str = Field("", max_length=500)
@@ -156,6 +163,7 @@ class CheckPatch(Payload, extra="forbid"):
     name: str = kept(max_length=150)
     metric: str = kept(max_length=100)
     duration_seconds: int = kept(ge=0, le=86_400)
+    security_age_days: int | None = Field(None, ge=1, le=365)
     site: Id | None = None
     asset: Id | None = None
     target: str = kept(max_length=500)
@@ -287,9 +295,7 @@ class AlertOut(Schema):
     resolved_at: dt.datetime | None
     repeats: int
     ticket_number: str | None
-    incident_id: int | None = Field(
-        None, description="The incident grouping this alert with others on one ticket."
-    )
+    incident_id: int | None = Field(None, description="Its incident (alerts on one ticket).")
 
     @staticmethod
     def resolve_check_id(obj: Alert) -> int:
@@ -431,9 +437,7 @@ class RuleIn(Payload, extra="forbid"):
     priority: int = kept(ge=1, le=4)
     category: str = kept(max_length=100)
     practice: Id | None = None
-    group_by: GroupByName = kept(
-        description="What groups alerts into one incident and ticket (none: each its own)."
-    )
+    group_by: GroupByName = kept(description="What groups alerts on one ticket (none: nothing).")
     group_window_seconds: int = kept(
         ge=30, le=86_400, description="How long after an incident's first alert others join it."
     )

@@ -16,6 +16,7 @@ CHECK_FORM_FIELDS = [
     "script",
     "metric",
     "duration_seconds",
+    "security_age_days",
     "target",
     "port",
     "site",
@@ -55,7 +56,7 @@ FIELDSETS = [
     ("The check", ["name", "kind", "target", "port", "site", "asset"]),
     (
         "Agent (target: the process name, the file's path, or the LAN device's host or URL)",
-        ["agent", "script", "metric", "duration_seconds"],
+        ["agent", "script", "metric", "duration_seconds", "security_age_days"],
     ),
     ("HTTP(S), server or LAN", ["expected_status", "body_contains"]),
     (
@@ -98,6 +99,7 @@ class CheckForm(ServiceValidated):
             "alert_category": "Ticket category (blank: client's)",
             "allow_private_target": "Allow a private or loopback target",
             "record_type": "Record type",
+            "security_age_days": "Pending updates: oldest security update at most (days)",
             "expected_answer": "Expected value (blank: any answer)",
             "resolver": "Resolver address (blank: the server's)",
         }

@@ -206,12 +206,15 @@ def _evaluate(agent: Agent, check: Check, result: dict, now: dt.datetime) -> Che
     """Run one result through the engine (after the batch's earlier ones: a threshold's
     recovery depends on the status before) and the row that stores it (inserted with the
     batch's others; nothing in the evaluation reads stored results)."""
-    from thirdway.monitoring import evaluation
+    from thirdway.monitoring import evaluation, updates
     from thirdway.monitoring.agents import status_of
 
     collected = min(result["collected_at"], now)
     status = status_of(check, result.get("value"), result.get("status"))
     output = result.get("output") or ""
+    if check.kind == CheckKind.AGENT_UPDATES:
+        age = updates.note_pending(check, result.get("security_packages"), collected)
+        status, output = updates.judged(check, status, output, age)
     late = ""
     if now - collected > LATE_AFTER:
         minutes = int((now - collected).total_seconds() // 60)

@@ -171,6 +171,12 @@ class Check(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Pending updates checks: critical when the oldest pending security update has waited
+    # longer than this (days; blank: no limit), and when each one was first reported pending.
+    security_age_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    pending_security = models.JSONField(default=dict, blank=True, editable=False)
     # Script checks: a run asked for by a person ("run now"), until the agent reports it.
     run_requested_at = models.DateTimeField(null=True, blank=True)
     run_requested_by = models.ForeignKey(

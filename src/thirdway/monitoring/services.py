@@ -74,6 +74,7 @@ CHECK_FIELDS = [
     "alert_priority",
     "alert_category",
     "opens_tickets",
+    "security_age_days",
 ]
 WINDOW_FIELDS = [
     "name",
@@ -244,6 +245,10 @@ def _validate(check: Check, *, creating: bool = False) -> None:
         from thirdway.monitoring.agents import validate_agent_check
 
         validate_agent_check(check)
+    if check.security_age_days is not None and check.kind != CheckKind.AGENT_UPDATES:
+        raise invalid(
+            "security_age_days", "Only pending updates checks have it.", "blank for this kind"
+        )
     _validate_target(check)
     _validate_thresholds(check)
     _validate_parent(check)
