@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
@@ -23,7 +25,7 @@ class AssetTagsOut(Schema):
 
 
 class AssetTagsIn(Payload, extra="forbid"):
-    tags: list[str] = Field(
+    tags: list[Annotated[str, Field(max_length=40)]] = Field(
         max_length=MAX_TAGS_PER_ASSET,
         description="All the asset's tags (they replace its tags): lower-case letters, digits, "
         "'-', '_' or '.', at most 40 characters each.",
