@@ -142,6 +142,11 @@ def remind_due(now: dt.datetime) -> int:
                 rule = rule_of(incident.client)
                 incident.next_reminder_at = _reminder_after(rule, now)
                 alerts = list(open_alerts(incident))
+                if not alerts:  # its checks were deleted: nothing left to remind of
+                    incident.status, incident.resolved_at = AlertStatus.RESOLVED, now
+                    incident.next_reminder_at = None
+                    incident.save(update_fields=["status", "resolved_at", "next_reminder_at"])
+                    continue
                 ticket = _live(incident.ticket)
                 if alerts and ticket is not None and ticket.status in OPEN:
                     since = now - incident.opened_at
