@@ -6,7 +6,6 @@ import os
 import secrets
 
 import pytest
-from thirdway_agent import checks
 from thirdway_agent.agent import Agent
 from thirdway_agent.checks import Runner
 from thirdway_agent.config import Config
@@ -23,10 +22,8 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch):
-    clock = Clock()
-    monkeypatch.setattr(checks.time, "monotonic", clock)
-    return clock
+def clock():
+    return Clock()
 
 
 @pytest.fixture
@@ -44,7 +41,7 @@ def file_check(check_id: int, path: str, every: int | None) -> dict:
 
 
 def test_a_check_runs_again_only_when_its_interval_is_up(clock, backup):
-    runner = Runner()
+    runner = Runner(clock=clock)
     check = file_check(1, backup, 300)
     assert runner.due(check)
     runner.run(check)
@@ -56,7 +53,7 @@ def test_a_check_runs_again_only_when_its_interval_is_up(clock, backup):
 
 
 def test_a_check_without_an_interval_runs_every_cycle(clock, backup):
-    runner = Runner()
+    runner = Runner(clock=clock)
     check = file_check(1, backup, None)
     runner.run(check)
     clock.now += 1
@@ -71,6 +68,7 @@ def test_the_agent_measures_each_check_at_its_own_interval(clock, backup, tmp_pa
         state_dir=str(tmp_path),
     )
     agent = Agent(config)
+    agent.runner.clock = clock
     try:
         agent.buffer.put(
             "checks",
@@ -93,7 +91,7 @@ def test_the_agent_measures_each_check_at_its_own_interval(clock, backup, tmp_pa
 
 
 def test_a_metric_with_a_duration_keeps_sampling_between_its_runs(clock):
-    runner = Runner()
+    runner = Runner(clock=clock)
     mount = os.path.abspath(os.sep)
     check = {
         "id": 7,
@@ -114,7 +112,7 @@ def test_a_metric_with_a_duration_keeps_sampling_between_its_runs(clock):
 
 
 def test_a_run_asked_for_by_a_person_does_not_wait_for_the_interval(clock):
-    runner = Runner(refuse_scripts=True)
+    runner = Runner(refuse_scripts=True, clock=clock)
     check = {"id": 9, "kind": "agent_script", "interval_seconds": 3600}
     runner.run(check)
     clock.now += 60

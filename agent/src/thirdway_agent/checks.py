@@ -51,8 +51,9 @@ def _processes(name: str) -> int:
 class Runner:
     """Runs checks, keeping recent values per check for their durations."""
 
-    def __init__(self, refuse_scripts: bool = False) -> None:
+    def __init__(self, refuse_scripts: bool = False, clock=time.monotonic) -> None:
         self.refuse_scripts = refuse_scripts
+        self.clock = clock  # seconds, for intervals and durations (monotonic)
         self.samples: dict[int, deque[tuple[float, float]]] = {}
         # Script checks: when each last ran, and the last run asked for by a person it answered.
         self.last_run: dict[int, float] = {}
@@ -60,7 +61,7 @@ class Runner:
         psutil.cpu_percent(interval=None)  # the first call only starts the measure
 
     def _over_duration(self, check: dict, value: float) -> float:
-        now = time.monotonic()
+        now = self.clock()
         seen = self.samples.setdefault(check["id"], deque(maxlen=1000))
         seen.append((now, value))
         duration = check.get("duration_seconds") or 0
@@ -82,7 +83,7 @@ class Runner:
         last = self.last_run.get(check["id"])
         every = check.get("interval_seconds") or 0
         # A little early rather than a whole cycle late.
-        return last is None or time.monotonic() - last >= every * 0.9
+        return last is None or self.clock() - last >= every * 0.9
 
     def sample(self, check: dict) -> None:
         """Between its runs, a metric check with a duration keeps sampling, so the value it
@@ -102,7 +103,7 @@ class Runner:
             result.update(self._measure(check))
         except Exception as error:  # a broken measure is an unknown result saying why
             result.update(value=None, status="unknown", output=f"Could not measure: {error}"[:500])
-        self.last_run[check["id"]] = time.monotonic()
+        self.last_run[check["id"]] = self.clock()
         answered = asked is not None and result.get("script") is not None
         if check.get("kind") == "agent_script" and answered:
             result["script"]["requested_at"] = asked
