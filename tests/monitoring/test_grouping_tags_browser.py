@@ -9,7 +9,7 @@ import pytest
 
 from support.browser import DESKTOP, PHONE, fits, sign_in
 from thirdway.monitoring import services
-from thirdway.monitoring.models import AssetTag, MaintenanceWindow
+from thirdway.monitoring.models import AlertRule, AssetTag, MaintenanceWindow
 
 SHOTS = os.environ.get("THIRDWAY_SCREENSHOTS", "")
 
@@ -33,6 +33,7 @@ def test_grouping_tags_and_a_window_by_tag_are_set_in_the_browser(cast, live_ser
         page.set_default_timeout(20_000)
 
         # Grouping: a reminder too often is refused beside its field; a valid rule is saved.
+        AlertRule.objects.filter(client=cast.acme).delete()
         sign_in(page, live_server.url, "paula", f"/monitoring/clients/{client}/alert-rule/")
         page.locator("select[name=group_by]").select_option("site")
         page.locator("input[name=group_window_seconds]").fill("600")
