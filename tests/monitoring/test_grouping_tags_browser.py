@@ -8,8 +8,9 @@ import os
 import pytest
 
 from support.browser import DESKTOP, PHONE, fits, sign_in
-from thirdway.monitoring import services
-from thirdway.monitoring.models import AlertRule, AssetTag, MaintenanceWindow
+from thirdway.audit.models import Source
+from thirdway.monitoring import agents, services
+from thirdway.monitoring.models import AlertRule, AssetTag, Check, MaintenanceWindow
 
 SHOTS = os.environ.get("THIRDWAY_SCREENSHOTS", "")
 
@@ -28,6 +29,8 @@ def test_grouping_tags_and_a_window_by_tag_are_set_in_the_browser(cast, live_ser
     from playwright.sync_api import expect
 
     client = cast.acme.pk
+    _, token = agents.issue_enrolment_token(cast.admin, cast.acme, source=Source.CLI)
+    agent, _ = agents.enrol(token, hostname="srv-office")
     for screen, size in (("desktop", DESKTOP), ("phone", PHONE)):
         page = browser.new_context(viewport=size).new_page()
         page.set_default_timeout(20_000)
@@ -93,4 +96,19 @@ def test_grouping_tags_and_a_window_by_tag_are_set_in_the_browser(cast, live_ser
         assert MaintenanceWindow.objects.get().tag == "backup"
         assert fits(page), screen
         _shot(page, f"window-tag-{screen}")
+
+        # A pending updates check with a security age limit: 400 days is refused, 14 saved.
+        page.goto(f"{live_server.url}/monitoring/clients/{client}/checks/new/")
+        page.locator("input[name=name]").fill(f"Updates {screen}")
+        page.locator("select[name=kind]").select_option("agent_updates")
+        page.locator("select[name=agent]").select_option(str(agent.pk))
+        page.locator("input[name=security_age_days]").fill("400")
+        page.get_by_role("button", name="Save").click()
+        expect(_field(page, "security_age_days")).to_be_visible()
+        assert not Check.objects.filter(name=f"Updates {screen}").exists()
+        _shot(page, f"security-age-invalid-{screen}")
+        page.locator("input[name=security_age_days]").fill("14")
+        page.get_by_role("button", name="Save").click()
+        expect(page.locator("h1")).to_have_text(f"Updates {screen}")
+        assert Check.objects.get(name=f"Updates {screen}").security_age_days == 14
         page.context.close()
