@@ -24,7 +24,14 @@ from thirdway.audit.models import Source
 from thirdway.clock.jobs import JOBS
 from thirdway.monitoring import agents, ingest, ingest_store
 from thirdway.monitoring.ingest_wsgi import LeanIngest
-from thirdway.monitoring.models import Agent, AgentBatch, CheckResult
+from thirdway.monitoring.models import (
+    Agent,
+    AgentBatch,
+    Alert,
+    CheckEvent,
+    CheckResult,
+    IntakeDelivery,
+)
 
 from .test_agent_api import AGENT, as_agent, disk_check, enrol, result
 
@@ -239,11 +246,60 @@ def test_old_results_and_batch_ids_are_pruned_and_recent_ones_kept(cast):
     AgentBatch.objects.create(agent=agent, batch_id="old-00000001")
     AgentBatch.objects.filter(batch_id="old-00000001").update(received_at=old)
     AgentBatch.objects.create(agent=agent, batch_id="new-00000001")
-    assert ingest_store.prune(now, days=90) == {"results": 1, "batches": 1}
+    nothing = {"events": 0, "webhook_bodies": 0}
+    assert ingest_store.prune(now, days=90) == {"results": 1, "batches": 1, **nothing}
     assert list(CheckResult.objects.values_list("collected_at", flat=True)) == [recent]
     assert list(AgentBatch.objects.values_list("batch_id", flat=True)) == ["new-00000001"]
-    assert ingest_store.prune(now, days=90) == {"results": 0, "batches": 0}
+    assert ingest_store.prune(now, days=90) == {"results": 0, "batches": 0, **nothing}
     assert any(job.name == "monitoring.prune" for job in JOBS)
+
+
+def test_old_timeline_events_and_webhook_bodies_are_pruned_but_open_alerts_keep_theirs(cast):
+    agent, _ = enrol(cast)
+    check = disk_check(cast, agent)
+    now = timezone.now()
+    old, recent = now - dt.timedelta(days=91), now - dt.timedelta(days=89)
+    closed = Alert.objects.create(
+        check_obj=check,
+        client=check.client,
+        status="resolved",
+        severity="critical",
+        summary="old",
+        opened_at=old,
+        last_seen_at=old,
+        resolved_at=old,
+    )
+    still_open = Alert.objects.create(
+        check_obj=check,
+        client=check.client,
+        severity="critical",
+        summary="open",
+        opened_at=old,
+        last_seen_at=old,
+    )
+    for text, at, alert in (
+        ("old plain", old, None),
+        ("old of a resolved alert", old, closed),
+        ("old of the open alert", old, still_open),
+        ("recent", recent, None),
+    ):
+        CheckEvent.objects.create(check_obj=check, alert=alert, at=at, kind="note", text=text)
+    for name, processed in (("old done", old), ("old waiting", None), ("recent", recent)):
+        delivery = IntakeDelivery.objects.create(
+            client=check.client, group_key=name, body={}, processed_at=processed
+        )
+        at = recent if name == "recent" else old
+        IntakeDelivery.objects.filter(pk=delivery.pk).update(received_at=at)
+    counts = ingest_store.prune(now, days=90)
+    assert (counts["events"], counts["webhook_bodies"]) == (2, 1)
+    assert sorted(CheckEvent.objects.values_list("text", flat=True)) == [
+        "old of the open alert",
+        "recent",
+    ]
+    assert sorted(IntakeDelivery.objects.values_list("group_key", flat=True)) == [
+        "old waiting",
+        "recent",
+    ]
 
 
 @pytest.mark.parametrize(

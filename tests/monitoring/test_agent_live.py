@@ -107,6 +107,8 @@ def test_results_buffered_while_the_server_is_unreachable_are_replayed_once(
     for minutes, present in ((0, False), (10, True)):
         at = (outage + dt.timedelta(minutes=minutes)).isoformat()
         monkeypatch.setattr(agent_checks, "_now", lambda at=at: at)
+        # Ten minutes pass for the agent too: the check (every minute) is due again.
+        agent.runner.clock = lambda minutes=minutes: 1_000.0 + minutes * 60
         if present:
             backup.write_bytes(b"data")
         assert agent.cycle() == {"alive": False, "measured": 1, "delivered": 0}

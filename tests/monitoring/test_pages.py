@@ -240,9 +240,22 @@ def test_a_weekly_window_is_added_and_a_bad_one_refused(cast, web_as, page):
 def test_the_alert_rule_is_set_in_the_browser(cast, web_as):
     browser = web_as(cast.partner)
     url = f"/monitoring/clients/{cast.acme.pk}/alert-rule/"
-    response = browser.post(url, {"priority": "2", "category": "Monitoring", "practice": ""})
+    form = {
+        "priority": "2",
+        "category": "Monitoring",
+        "practice": "",
+        "group_by": "site",
+        "group_window_seconds": "600",
+        "repeat_interval_seconds": "0",
+    }
+    response = browser.post(url, form)
     assert response.status_code == 302
-    assert services.rule_of(cast.acme).priority == 2
+    rule = services.rule_of(cast.acme)
+    assert (rule.priority, rule.group_by, rule.group_window_seconds) == (2, "site", 600)
+    refused = browser.post(url, {**form, "repeat_interval_seconds": "60"})
+    assert refused.status_code == 200
+    assert "0 (no reminders) or 900 to 604800 seconds" in refused.content.decode()
+    assert services.rule_of(cast.acme).repeat_interval_seconds == 0
 
 
 def _queries(client, url):

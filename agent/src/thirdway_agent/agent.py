@@ -82,8 +82,12 @@ class Agent:
             self.buffer.put("etag", config["etag"])
 
     def measure(self) -> int:
-        checks = self.buffer.get("checks", [])
-        results = [self.runner.run(check) for check in checks if self.runner.due(check)]
+        results = []
+        for check in self.buffer.get("checks", []):
+            if self.runner.due(check):
+                results.append(self.runner.run(check))
+            else:
+                self.runner.sample(check)
         if results:
             self.buffer.add(results)
         return len(results)

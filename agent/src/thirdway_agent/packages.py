@@ -11,6 +11,7 @@ import subprocess
 MAX_PACKAGES = 5_000
 APT_CHECK = "/usr/lib/update-notifier/apt-check"
 TIMEOUT = 120
+MAX_SECURITY_NAMES = 500
 
 
 def _run(command: list[str]) -> subprocess.CompletedProcess[str] | None:
@@ -58,6 +59,17 @@ def parse_apt_simulation(text: str) -> tuple[int, int]:
     return updates, security
 
 
+def parse_apt_security_names(text: str) -> list[str]:
+    """The packages of ``apt-get -s upgrade`` that come from a "-security" suite, sorted, at
+    most ``MAX_SECURITY_NAMES``."""
+    names = set()
+    for line in text.splitlines():
+        parts = line.split()
+        if line.startswith("Inst ") and len(parts) > 1 and "-security" in line:
+            names.add(parts[1][:200])
+    return sorted(names)[:MAX_SECURITY_NAMES]
+
+
 def parse_dnf_check_update(text: str) -> int:
     """Packages listed by ``dnf check-update`` (name.arch version repository)."""
     count = 0
@@ -70,19 +82,38 @@ def parse_dnf_check_update(text: str) -> int:
     return count
 
 
+def _apt_security_names() -> list[str] | None:
+    done = _run(["apt-get", "-s", "-q", "upgrade"]) if shutil.which("apt-get") else None
+    if done is None or done.returncode != 0:
+        return None
+    return parse_apt_security_names(done.stdout)
+
+
 def pending_updates() -> dict:
-    """How many updates wait: ``{"manager", "count", "security"}``; count None when unknown."""
+    """How many updates wait: ``{"manager", "count", "security", "security_packages"}``; count
+    None when unknown; the names of the security updates where apt tells them (else None)."""
     if os.access(APT_CHECK, os.X_OK):
         done = _run([APT_CHECK])
         if done is not None and done.returncode == 0:
             numbers = done.stderr.strip().split(";")
             if len(numbers) == 2 and all(n.isdigit() for n in numbers):
-                return {"manager": "apt", "count": int(numbers[0]), "security": int(numbers[1])}
+                security = int(numbers[1])
+                return {
+                    "manager": "apt",
+                    "count": int(numbers[0]),
+                    "security": security,
+                    "security_packages": _apt_security_names() if security else [],
+                }
     if shutil.which("apt-get"):
         done = _run(["apt-get", "-s", "-q", "upgrade"])
         if done is not None and done.returncode == 0:
             count, security = parse_apt_simulation(done.stdout)
-            return {"manager": "apt", "count": count, "security": security}
+            return {
+                "manager": "apt",
+                "count": count,
+                "security": security,
+                "security_packages": parse_apt_security_names(done.stdout),
+            }
     if shutil.which("dnf"):
         done = _run(["dnf", "-q", "check-update"])
         if done is not None and done.returncode == 0:
@@ -104,4 +135,7 @@ def updates_result() -> dict:
     text = f"{found['count']} update(s) pending ({found['manager']})"
     if found["security"] is not None:
         text += f", {found['security']} security"
-    return {"value": float(found["count"]), "output": text + "."}
+    result = {"value": float(found["count"]), "output": text + "."}
+    if found.get("security_packages") is not None:
+        result["security_packages"] = found["security_packages"]
+    return result

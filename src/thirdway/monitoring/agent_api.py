@@ -112,8 +112,8 @@ class AgentCheckOut(Schema):
     timeout_seconds: int | None = Field(None, description="LAN checks: seconds to wait, 1-60.")
     interval_seconds: int | None = Field(
         None,
-        description="Script and updates checks: run every this many seconds (at least the "
-        "agent's cycle).",
+        description="Run the check every this many seconds (its retry interval while the "
+        "server rechecks a problem); never more often than the agent's cycle.",
     )
     run_requested_at: dt.datetime | None = Field(
         None,
@@ -245,6 +245,12 @@ class AgentResultIn(Payload, extra="forbid"):
     output: str = Field("", max_length=500)
     script: AgentScriptRunIn | None = Field(
         None, description="Script checks: what ran (version, hash) and what came of it."
+    )
+    security_packages: list[Annotated[str, Field(max_length=200)]] | None = Field(
+        None,
+        max_length=500,
+        description="Updates checks, where the system tells: the names of the pending security "
+        "updates (the server dates each from its first report and reports the oldest's age).",
     )
 
 

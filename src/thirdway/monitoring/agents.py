@@ -45,6 +45,8 @@ ENROL_PREFIX = "twen_"
 AGENT_PREFIX = "twag_"
 # Last seen is written at most this often per agent.
 SEEN_EVERY = dt.timedelta(seconds=30)
+# The shortest cycle asked of an agent (a retry interval may be shorter: it waits a cycle).
+MIN_CYCLE = 30
 # The agent's interval when none of its checks asks for a shorter one.
 DEFAULT_INTERVAL = 60
 MAX_TOKEN_HOURS = 24 * 30
@@ -223,14 +225,17 @@ def config_of(agent: Agent) -> dict:
             item["expected_status"] = check.expected_status
             item["body_contains"] = check.body_contains
             item["timeout_seconds"] = check.timeout_seconds
-        if check.kind in (CheckKind.AGENT_SCRIPT, CheckKind.AGENT_UPDATES):
-            item["interval_seconds"] = check.interval_seconds
+        # Every check at its interval; while a problem is rechecked (soft), at the retry one.
+        every = check.interval_seconds
+        if check.state_type == "soft":
+            every = min(every, check.retry_interval_seconds)
+        item["interval_seconds"] = every
         if check.kind == CheckKind.AGENT_SCRIPT:
             item["script"] = script_of_check(check)
             asked = check.run_requested_at
             item["run_requested_at"] = asked.isoformat() if asked is not None else None
         checks.append(item)
-        interval = min(interval, check.interval_seconds)
+        interval = min(interval, max(every, MIN_CYCLE))
     body = json.dumps([interval, checks], sort_keys=True).encode()
     etag = hashlib.sha256(body).hexdigest()[:16]
     return {"interval_seconds": interval, "checks": checks, "etag": etag}

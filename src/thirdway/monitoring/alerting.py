@@ -5,7 +5,9 @@ client's SLA clock starts and dispatch runs as for any ticket.  Its priority and
 from the check's alert rule, else the client's (``AlertRule``).  While the alert is open, a
 change of severity, flapping and what happens while flapping are notes on the same ticket;
 repeats are counted on the alert.  Recovery resolves the ticket, unless a person worked it
-(replied, or changed its status): then a note says it recovered and people decide.
+(replied, or changed its status): then a note says it recovered and people decide.  Alerts
+grouped into one incident (:mod:`thirdway.monitoring.incidents`) share its ticket, which is
+resolved when the last of them recovers.
 """
 
 from __future__ import annotations
@@ -13,8 +15,15 @@ from __future__ import annotations
 from django.db.models import F
 
 from thirdway.audit.models import Source
-from thirdway.monitoring import engine
-from thirdway.monitoring.models import Alert, AlertStatus, Check, CheckEvent, EventKind
+from thirdway.monitoring import engine, incidents
+from thirdway.monitoring.models import (
+    Alert,
+    AlertRule,
+    AlertStatus,
+    Check,
+    CheckEvent,
+    EventKind,
+)
 from thirdway.tickets import services as tickets
 from thirdway.tickets.lifecycle import OPEN, Status, priority_for
 from thirdway.tickets.models import ArticleKind, Channel, Ticket
@@ -47,7 +56,10 @@ def _summary(check: Check, status: engine.Status) -> str:
 
 
 def _open(check: Check, action: engine.Action) -> None:
-    alert = Alert.objects.create(
+    from thirdway.monitoring.services import rule_of
+
+    rule = rule_of(check.client)
+    alert = Alert(
         check_obj=check,
         client=check.client,
         severity=action.status.value,
@@ -55,16 +67,26 @@ def _open(check: Check, action: engine.Action) -> None:
         opened_at=action.at,
         last_seen_at=action.at,
     )
-    if check.opens_tickets:
-        alert.ticket = _open_ticket(check, alert)
-        alert.save(update_fields=["ticket"])
-    _event(check, action, EventKind.OPEN, f"Alert opened: {alert.summary}", alert)
+    incident, joined = incidents.join_or_open(check, alert, rule)
+    live = _live(incident.ticket)
+    text = f"Alert opened: {alert.summary}"
+    if joined and live is not None:
+        alert.ticket = incident.ticket
+        alert.save()
+        _note(alert, f"Also in this incident: {alert.summary}")
+        text += f" (grouped on ticket #{live.pk})"
+    else:
+        alert.save()
+        if check.opens_tickets:
+            alert.ticket = incident.ticket = _open_ticket(check, alert, rule)
+            alert.save(update_fields=["ticket"])
+            incident.save(update_fields=["ticket"])
+    _event(check, action, EventKind.OPEN, text, alert)
 
 
-def _open_ticket(check: Check, alert: Alert) -> Ticket:
-    from thirdway.monitoring.services import monitoring_actor, rule_of
+def _open_ticket(check: Check, alert: Alert, rule: AlertRule) -> Ticket:
+    from thirdway.monitoring.services import monitoring_actor
 
-    rule = rule_of(check.client)
     priority = check.alert_priority or rule.priority
     matrix = priority_for(2, 2)
     body = "\n".join(
@@ -91,14 +113,18 @@ def _open_ticket(check: Check, alert: Alert) -> Ticket:
     )
 
 
-def _live_ticket(alert: Alert) -> Ticket | None:
-    """The alert's ticket, followed through merges; None when it has none."""
-    ticket = alert.ticket
+def _live(ticket: Ticket | None) -> Ticket | None:
+    """The ticket followed through merges; None when there is none."""
     seen = 0
     while ticket is not None and ticket.merged_into_id is not None and seen < 10:
         ticket = ticket.merged_into
         seen += 1
     return ticket
+
+
+def _live_ticket(alert: Alert) -> Ticket | None:
+    """The alert's ticket, followed through merges; None when it has none."""
+    return _live(alert.ticket)
 
 
 def _note(alert: Alert, text: str) -> None:
@@ -164,6 +190,14 @@ def _recover(check: Check, action: engine.Action) -> None:
     alert.save(update_fields=["status", "resolved_at"])
     ticket = _live_ticket(alert)
     text = f"Recovered at {action.at:%Y-%m-%d %H:%M} UTC: {check.last_output}"
+    others = incidents.still_open_after_recovery(alert, action.at)
+    if others:
+        # The incident's ticket waits for every alert of it to recover.
+        waiting = f" Still open in this incident: {incidents.names(others)}."
+        if ticket is not None and ticket.status in OPEN:
+            _note(alert, f"{check.name}: {text}{waiting}")
+        _event(check, action, EventKind.RECOVER, text + waiting, alert)
+        return
     if ticket is not None and ticket.status in OPEN:
         if worked_by_a_person(ticket):
             _note(alert, text + " The ticket stays as it is: someone is working on it.")

@@ -67,6 +67,10 @@ class CheckOut(Schema):
     script_id: int | None
     metric: str
     duration_seconds: int
+    security_age_days: int | None
+    pending_security: dict[str, dt.datetime] = Field(
+        description="Updates checks: each pending security update, when first reported."
+    )
     target: str
     port: int | None
     expected_status: int
@@ -114,6 +118,9 @@ class CheckIn(Payload, extra="forbid"):
     script: Id | None = Field(None, description="Agent script checks: the library's script.")
     metric: str = Field("", max_length=100, description="cpu, memory or disk:/mount/point")
     duration_seconds: int = Field(0, ge=0, le=86_400)
+    security_age_days: int | None = Field(
+        None, ge=1, le=365, description="Updates checks: critical past this age (days)."
+    )
     site: Id | None = None
     asset: Id | None = None
     target: str = Field("", max_length=500)
@@ -156,6 +163,7 @@ class CheckPatch(Payload, extra="forbid"):
     name: str = kept(max_length=150)
     metric: str = kept(max_length=100)
     duration_seconds: int = kept(ge=0, le=86_400)
+    security_age_days: int | None = Field(None, ge=1, le=365)
     site: Id | None = None
     asset: Id | None = None
     target: str = kept(max_length=500)
@@ -287,6 +295,7 @@ class AlertOut(Schema):
     resolved_at: dt.datetime | None
     repeats: int
     ticket_number: str | None
+    incident_id: int | None = Field(None, description="Its incident (alerts on one ticket).")
 
     @staticmethod
     def resolve_check_id(obj: Alert) -> int:
@@ -330,6 +339,7 @@ class WindowOut(Schema):
     client_id: int
     site_id: int | None
     asset_id: int | None
+    tag: str
     name: str
     kind: str
     starts_at: dt.datetime | None
@@ -346,6 +356,7 @@ class WindowIn(Payload, extra="forbid"):
     kind: WindowKindName
     site: Id | None = None
     asset: Id | None = None
+    tag: str = Field("", max_length=40, description="Every asset with this tag (blank: none).")
     starts_at: Moment | None = None
     ends_at: Moment | None = None
     weekdays: list[int] = Field(default_factory=list, max_length=7)
@@ -360,6 +371,7 @@ class WindowPatch(Payload, extra="forbid"):
     kind: WindowKindName = kept()
     site: Id | None = None
     asset: Id | None = None
+    tag: str = kept(max_length=40)
     starts_at: Moment = kept()
     ends_at: Moment = kept()
     weekdays: list[int] = kept(max_length=7)
@@ -408,17 +420,30 @@ def delete_window(request: HttpRequest, window_id: int):
 # --- alert rules -------------------------------------------------------------------------------
 
 
+GroupByName = Literal["none", "client", "site", "kind"]
+
+
 class RuleOut(Schema):
     client_id: int
     priority: int
     category: str
     practice_id: int | None
+    group_by: str
+    group_window_seconds: int
+    repeat_interval_seconds: int
 
 
 class RuleIn(Payload, extra="forbid"):
     priority: int = kept(ge=1, le=4)
     category: str = kept(max_length=100)
     practice: Id | None = None
+    group_by: GroupByName = kept(description="What groups alerts on one ticket (none: nothing).")
+    group_window_seconds: int = kept(
+        ge=30, le=86_400, description="How long after an incident's first alert others join it."
+    )
+    repeat_interval_seconds: int = kept(
+        ge=0, le=7 * 86_400, description="A reminder note while the ticket stays open; 0: none."
+    )
 
 
 @router.get("/monitoring/clients/{client_id}/alert-rule", response=RuleOut)

@@ -14,8 +14,9 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from thirdway.monitoring import alerting, engine, schedule
+from thirdway.monitoring import alerting, engine, incidents, schedule
 from thirdway.monitoring.models import (
+    AssetTag,
     Check,
     CheckEvent,
     CheckKind,
@@ -89,12 +90,15 @@ def policy_of(check: Check) -> engine.Policy:
 
 
 def windows_of(check: Check) -> dict[str, engine.Window]:
-    """The maintenance windows that cover the check: its client's, its site's, its asset's."""
-    scope = Q(site__isnull=True, asset__isnull=True)
+    """The maintenance windows that cover the check: its client's, its site's, its asset's,
+    and those of a tag its asset has."""
+    scope = Q(site__isnull=True, asset__isnull=True, tag="")
     if check.site_id is not None:
         scope |= Q(site_id=check.site_id)
     if check.asset_id is not None:
         scope |= Q(asset_id=check.asset_id)
+        tags = AssetTag.objects.filter(asset_id=check.asset_id).values("name")
+        scope |= Q(tag__in=tags)
     found: dict[str, engine.Window] = {}
     for window in MaintenanceWindow.objects.filter(scope, client_id=check.client_id):
         found[f"{window.name} #{window.pk}"] = as_engine_window(window)
@@ -276,8 +280,9 @@ def ping(token: str, signal: str = "success", *, body: str = "") -> Check | None
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:
-    """The periodic look at time passing: heartbeats gone late, and checks whose alert was
-    held back (maintenance, a parent, a dependency's delay) evaluated again."""
+    """The periodic look at time passing: heartbeats gone late, checks whose alert was held
+    back (maintenance, a parent, a dependency's delay) evaluated again, and reminders on the
+    tickets of incidents still open."""
     now = now or timezone.now()
     late = Check.objects.filter(
         kind=CheckKind.HEARTBEAT, is_paused=False, late_at__lte=now
@@ -302,6 +307,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
             logger.exception("The check %s could not be evaluated again.", pk)
             counts["failed"] += 1
     counts["replayed"] = _replay_deliveries(now)
+    counts["reminded"] = incidents.remind_due(now)
     return counts
 
 

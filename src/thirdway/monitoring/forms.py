@@ -16,6 +16,7 @@ CHECK_FORM_FIELDS = [
     "script",
     "metric",
     "duration_seconds",
+    "security_age_days",
     "target",
     "port",
     "site",
@@ -55,7 +56,7 @@ FIELDSETS = [
     ("The check", ["name", "kind", "target", "port", "site", "asset"]),
     (
         "Agent (target: the process name, the file's path, or the LAN device's host or URL)",
-        ["agent", "script", "metric", "duration_seconds"],
+        ["agent", "script", "metric", "duration_seconds", "security_age_days"],
     ),
     ("HTTP(S), server or LAN", ["expected_status", "body_contains"]),
     (
@@ -98,6 +99,7 @@ class CheckForm(ServiceValidated):
             "alert_category": "Ticket category (blank: client's)",
             "allow_private_target": "Allow a private or loopback target",
             "record_type": "Record type",
+            "security_age_days": "Pending updates: oldest security update at most (days)",
             "expected_answer": "Expected value (blank: any answer)",
             "resolver": "Resolver address (blank: the server's)",
         }
@@ -145,6 +147,7 @@ class WindowForm(ServiceValidated):
             "kind",
             "site",
             "asset",
+            "tag",
             "starts_at",
             "ends_at",
             "weekdays",
@@ -164,7 +167,9 @@ class WindowForm(ServiceValidated):
             "start_time": "Start time (weekly, local)",
             "duration_minutes": "Lasts (minutes, weekly)",
             "time_zone": "Time zone (weekly; blank: the client's)",
+            "tag": "Or every asset with the tag",
         }
+        help_texts = {"tag": "Set on the Asset tags page; a site, an asset or a tag, not more."}
 
     def __init__(self, *args, client: Client, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -178,5 +183,40 @@ class WindowForm(ServiceValidated):
 class AlertRuleForm(ServiceValidated):
     class Meta:
         model = AlertRule
-        fields = ["priority", "category", "practice"]
-        labels = {"priority": "Ticket priority (1 highest)", "practice": "Practice"}
+        fields = [
+            "priority",
+            "category",
+            "practice",
+            "group_by",
+            "group_window_seconds",
+            "repeat_interval_seconds",
+        ]
+        labels = {
+            "priority": "Ticket priority (1 highest)",
+            "practice": "Practice",
+            "group_by": "Group alerts by",
+            "group_window_seconds": "Group window (seconds)",
+            "repeat_interval_seconds": "Remind every (seconds; 0: never)",
+        }
+        help_texts = {
+            "group_by": "Alerts of one group opening within the window share one ticket.",
+            "group_window_seconds": "30 to 86400, from the first alert of the incident.",
+            "repeat_interval_seconds": "A note on a ticket still open: 0, or 900 to 604800.",
+        }
+
+
+class AssetTagsForm(forms.Form):
+    asset = forms.ModelChoiceField(queryset=None)
+    tags = forms.CharField(
+        max_length=1000,
+        required=False,
+        label="Tags",
+        help_text="Separated by commas, e.g. backup, core-switch (empty: none).",
+    )
+
+    def __init__(self, *args, client: Client, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["asset"].queryset = client.assets.all()
+
+    def tag_list(self) -> list[str]:
+        return [part for part in self.cleaned_data["tags"].split(",") if part.strip()]

@@ -29,9 +29,12 @@ from thirdway.monitoring.models import (
     AGENT_KINDS,
     Agent,
     AgentBatch,
+    AlertStatus,
     Check,
+    CheckEvent,
     CheckKind,
     CheckResult,
+    IntakeDelivery,
 )
 
 logger = logging.getLogger(__name__)
@@ -203,12 +206,15 @@ def _evaluate(agent: Agent, check: Check, result: dict, now: dt.datetime) -> Che
     """Run one result through the engine (after the batch's earlier ones: a threshold's
     recovery depends on the status before) and the row that stores it (inserted with the
     batch's others; nothing in the evaluation reads stored results)."""
-    from thirdway.monitoring import evaluation
+    from thirdway.monitoring import evaluation, updates
     from thirdway.monitoring.agents import status_of
 
     collected = min(result["collected_at"], now)
     status = status_of(check, result.get("value"), result.get("status"))
     output = result.get("output") or ""
+    if check.kind == CheckKind.AGENT_UPDATES:
+        age = updates.note_pending(check, result.get("security_packages"), collected)
+        status, output = updates.judged(check, status, output, age)
     late = ""
     if now - collected > LATE_AFTER:
         minutes = int((now - collected).total_seconds() // 60)
@@ -231,13 +237,19 @@ def _evaluate(agent: Agent, check: Check, result: dict, now: dt.datetime) -> Che
 
 
 def prune(now: dt.datetime | None = None, days: int | None = None) -> dict[str, int]:
-    """Delete results and batch ids older than the retention (``MONITORING_RETENTION_DAYS``),
-    ``PRUNE_CHUNK`` rows per statement; how many of each were deleted."""
+    """Delete results, batch ids, timeline events and Alertmanager bodies older than the
+    retention (``MONITORING_RETENTION_DAYS``), ``PRUNE_CHUNK`` rows per statement; how many of
+    each were deleted.  An event of an alert still open is kept (its opening explains it), and
+    so is a body not processed yet (the sweep processes it)."""
     now = now or timezone.now()
     cutoff = now - dt.timedelta(days=days or settings.MONITORING_RETENTION_DAYS)
+    old_events = CheckEvent.objects.filter(at__lt=cutoff).exclude(alert__status=AlertStatus.OPEN)
+    old_bodies = IntakeDelivery.objects.filter(received_at__lt=cutoff, processed_at__isnull=False)
     return {
         "results": _delete_before(CheckResult.objects.filter(collected_at__lt=cutoff)),
         "batches": _delete_before(AgentBatch.objects.filter(received_at__lt=cutoff)),
+        "events": _delete_before(old_events),
+        "webhook_bodies": _delete_before(old_bodies),
     }
 
 

@@ -171,6 +171,12 @@ class Check(models.Model):
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Pending updates checks: critical when the oldest pending security update has waited
+    # longer than this (days; blank: no limit), and when each one was first reported pending.
+    security_age_days = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MinValueValidator(1), MaxValueValidator(365)]
+    )
+    pending_security = models.JSONField(default=dict, blank=True, editable=False)
     # Script checks: a run asked for by a person ("run now"), until the agent reports it.
     run_requested_at = models.DateTimeField(null=True, blank=True)
     run_requested_by = models.ForeignKey(
@@ -240,6 +246,36 @@ class AlertStatus(models.TextChoices):
     RESOLVED = "resolved", "Resolved"
 
 
+class Incident(models.Model):
+    """Alerts of one client grouped on one ticket (as Alertmanager groups its alerts): the
+    alerts of the same group key opening within the group window of the first share its
+    ticket; it resolves when every one of them has recovered.  With no grouping, each alert
+    is an incident of its own."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    group_key = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=AlertStatus.choices, default="open")
+    opened_at = models.DateTimeField()
+    resolved_at = models.DateTimeField(null=True, blank=True)
+    ticket = models.ForeignKey(
+        "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Reminders on the ticket while it stays open (the rule's repeat interval; none when 0).
+    next_reminder_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    reminders = models.PositiveIntegerField(default=0)
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opened_at", "-id"]
+        indexes = [
+            models.Index(fields=["client", "group_key", "status"], name="incident_group_open")
+        ]
+
+    def __str__(self) -> str:
+        return f"Incident {self.pk} ({self.group_key})"
+
+
 class Alert(models.Model):
     """A check's hard problem, from when it was alerted to when it recovered: one open alert
     per check, its repeats counted, its ticket noted on."""
@@ -257,6 +293,9 @@ class Alert(models.Model):
     repeats = models.PositiveIntegerField(default=0)
     ticket = models.ForeignKey(
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    incident = models.ForeignKey(
+        Incident, null=True, blank=True, on_delete=models.SET_NULL, related_name="alerts"
     )
 
     objects = AlertQuerySet.as_manager()
@@ -306,8 +345,16 @@ class CheckEvent(models.Model):
         return self.text
 
 
+class GroupBy(models.TextChoices):
+    NONE = "none", "No grouping: a ticket per alert"
+    CLIENT = "client", "The client: all its alerts"
+    SITE = "site", "Site"
+    KIND = "kind", "Kind of check"
+
+
 class AlertRule(models.Model):
-    """A client's defaults for the tickets its alerts open (a check may override them)."""
+    """A client's defaults for the tickets its alerts open (a check may override them), and
+    how its alerts are grouped into incidents and reminded of."""
 
     client = models.OneToOneField(
         "clients.Client", on_delete=models.CASCADE, related_name="alert_rule"
@@ -318,6 +365,14 @@ class AlertRule(models.Model):
     category = models.CharField(max_length=100, blank=True, default="Monitoring")
     practice = models.ForeignKey(
         "network.Practice", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    group_by = models.CharField(max_length=10, choices=GroupBy.choices, default=GroupBy.NONE)
+    group_window_seconds = models.PositiveIntegerField(
+        default=300, validators=[MinValueValidator(30), MaxValueValidator(86_400)]
+    )
+    # 0: no reminders; otherwise 15 minutes to 7 days.
+    repeat_interval_seconds = models.PositiveIntegerField(
+        default=0, validators=[MaxValueValidator(7 * 86_400)]
     )
 
     objects = ClientOwnedQuerySet.as_manager()
@@ -334,14 +389,44 @@ class WindowKind(models.TextChoices):
     WEEKLY = "weekly", "Every week"
 
 
+TAG_PATTERN = r"^[a-z0-9][a-z0-9_.-]{0,39}$"
+MAX_TAGS_PER_ASSET = 20
+
+
+class AssetTag(models.Model):
+    """A label monitoring puts on a client's asset ("backup", "core-switch"): a maintenance
+    window may cover every asset with a tag."""
+
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    asset = models.ForeignKey(
+        "clients.Asset", on_delete=models.CASCADE, related_name="monitoring_tags"
+    )
+    name = models.CharField(max_length=40)
+
+    objects = ClientOwnedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset", "name"], name="one_tag_name_per_asset")
+        ]
+        indexes = [models.Index(fields=["client", "name"], name="asset_tag_client_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class MaintenanceWindow(models.Model):
-    """A time when a client's checks (or one site's, or one asset's) open no alerts."""
+    """A time when a client's checks (or one site's, one asset's, or those of the assets with
+    a tag) open no alerts."""
 
     client = models.ForeignKey(
         "clients.Client", on_delete=models.CASCADE, related_name="maintenance_windows"
     )
     site = models.ForeignKey("clients.Site", null=True, blank=True, on_delete=models.CASCADE)
     asset = models.ForeignKey("clients.Asset", null=True, blank=True, on_delete=models.CASCADE)
+    # Every asset of the client with this tag (see ``AssetTag``).
+    tag = models.CharField(max_length=40, blank=True)
     name = models.CharField(max_length=150)
     kind = models.CharField(max_length=10, choices=WindowKind.choices)
     starts_at = models.DateTimeField(null=True, blank=True)

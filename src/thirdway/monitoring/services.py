@@ -31,10 +31,12 @@ from thirdway.monitoring.models import (
     AlertRule,
     Check,
     CheckKind,
+    GroupBy,
     MaintenanceWindow,
     WindowKind,
     new_ping_token,
 )
+from thirdway.monitoring.tags import clean_tag
 from thirdway.network.models import Practice
 from thirdway.tickets.webhooks.guard import refusal_reason
 
@@ -72,12 +74,14 @@ CHECK_FIELDS = [
     "alert_priority",
     "alert_category",
     "opens_tickets",
+    "security_age_days",
 ]
 WINDOW_FIELDS = [
     "name",
     "kind",
     "site",
     "asset",
+    "tag",
     "starts_at",
     "ends_at",
     "weekdays",
@@ -85,7 +89,14 @@ WINDOW_FIELDS = [
     "duration_minutes",
     "time_zone",
 ]
-RULE_FIELDS = ["priority", "category", "practice"]
+RULE_FIELDS = [
+    "priority",
+    "category",
+    "practice",
+    "group_by",
+    "group_window_seconds",
+    "repeat_interval_seconds",
+]
 # The kinds people may create (scripts and Alertmanager alerts are made otherwise).
 CREATABLE = (
     CheckKind.HTTP,
@@ -234,6 +245,10 @@ def _validate(check: Check, *, creating: bool = False) -> None:
         from thirdway.monitoring.agents import validate_agent_check
 
         validate_agent_check(check)
+    if check.security_age_days is not None and check.kind != CheckKind.AGENT_UPDATES:
+        raise invalid(
+            "security_age_days", "Only pending updates checks have it.", "blank for this kind"
+        )
     _validate_target(check)
     _validate_thresholds(check)
     _validate_parent(check)
@@ -386,8 +401,12 @@ def new_ping_url(actor, check: Check, *, source: str) -> Check:
 
 
 def _validate_window(window: MaintenanceWindow) -> None:
-    if window.asset is not None and window.site is not None:
-        raise invalid("asset", "Choose a site or an asset, not both.", "one of them, or neither")
+    chosen = [window.site_id, window.asset_id, window.tag]
+    if sum(1 for value in chosen if value) > 1:
+        field = "tag" if window.tag else "asset"
+        raise invalid(field, "Choose a site, an asset or a tag, not more.", "one of them, or none")
+    if window.tag:
+        window.tag = clean_tag(window.tag)
     if window.kind == WindowKind.ONE_OFF:
         if window.starts_at is None or window.ends_at is None:
             field = "starts_at" if window.starts_at is None else "ends_at"
@@ -452,6 +471,8 @@ def update_window(actor, window: MaintenanceWindow, data: dict, *, source: str):
     _validate_window(probe)
     if "weekdays" in data:
         data["weekdays"] = probe.weekdays
+    if "tag" in data:
+        data["tag"] = probe.tag
     return update_and_record(
         actor,
         window,
@@ -478,6 +499,19 @@ def rule_of(client: Client) -> AlertRule:
     return AlertRule.objects.filter(client=client).first() or AlertRule(client=client)
 
 
+def _validate_rule(data: dict) -> None:
+    if "group_by" in data and data["group_by"] not in GroupBy.values:
+        raise invalid("group_by", "Unknown grouping.", ", ".join(GroupBy.values))
+    window = data.get("group_window_seconds")
+    if window is not None and not 30 <= window <= 86_400:
+        raise invalid("group_window_seconds", "Out of range.", "30 to 86400 seconds")
+    repeat = data.get("repeat_interval_seconds")
+    if repeat is not None and repeat != 0 and not 900 <= repeat <= 7 * 86_400:
+        raise invalid(
+            "repeat_interval_seconds", "Out of range.", "0 (no reminders) or 900 to 604800 seconds"
+        )
+
+
 @transaction.atomic
 def set_alert_rule(actor, client: Client, data: dict, *, source: str) -> AlertRule:
     require(can_manage(actor, client), "You may not change this client's monitoring.")
@@ -487,6 +521,7 @@ def set_alert_rule(actor, client: Client, data: dict, *, source: str) -> AlertRu
         data["practice"] = None if pk is None else Practice.objects.filter(pk=pk).first()
         if pk is not None and data["practice"] is None:
             raise invalid("practice", f"No practice with id {pk}.", "the id of a practice")
+    _validate_rule(data)
     rule = AlertRule.objects.select_for_update().filter(client=client).first()
     if rule is None:
         rule = AlertRule(client=client, **data)

@@ -21,7 +21,7 @@ def sweep_monitoring() -> dict[str, int]:
 
 @task()
 def prune_monitoring() -> dict[str, int]:
-    """Delete check results and agents' batch ids older than the retention."""
+    """Delete results, batch ids, timeline events and webhook bodies older than the retention."""
     from thirdway.monitoring.ingest_store import prune
 
     return prune()

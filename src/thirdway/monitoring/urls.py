@@ -10,6 +10,7 @@ urlpatterns = [
     path("clients/<int:client_id>/checks/new/", views.check_new, name="check_new"),
     path("clients/<int:client_id>/windows/", views.windows, name="windows"),
     path("clients/<int:client_id>/alert-rule/", views.alert_rule, name="alert_rule"),
+    path("clients/<int:client_id>/asset-tags/", views.asset_tags, name="asset_tags"),
     path("clients/<int:client_id>/alertmanager/", views.intake_tokens, name="intake_tokens"),
     path("alertmanager-tokens/<int:token_id>/revoke/", views.intake_revoke, name="intake_revoke"),
     path("clients/<int:client_id>/agents/", agent_views.agent_list, name="agents"),

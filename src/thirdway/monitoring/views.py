@@ -24,7 +24,7 @@ from thirdway.monitoring.access import (
     can_write_scripts,
     monitored_clients,
 )
-from thirdway.monitoring.forms import AlertRuleForm, CheckForm, WindowForm
+from thirdway.monitoring.forms import AlertRuleForm, AssetTagsForm, CheckForm, WindowForm
 from thirdway.monitoring.models import (
     Alert,
     Check,
@@ -34,6 +34,7 @@ from thirdway.monitoring.models import (
     IntakeToken,
     MaintenanceWindow,
 )
+from thirdway.monitoring.tags import set_asset_tags, tags_of
 from thirdway.web.forms import add_service_errors, service_texts
 
 PROBLEM_ORDER = {"critical": 0, "unknown": 1, "warning": 2, "pending": 3, "ok": 4}
@@ -55,12 +56,15 @@ def _maintenance_by_check(checks: list[Check]) -> dict[int, str]:
     client_ids = {check.client_id for check in checks}
     for window in MaintenanceWindow.objects.filter(client_id__in=client_ids):
         windows[window.client_id].append(window)
+    tagged = any(w.tag for client_windows in windows.values() for w in client_windows)
+    asset_tags = tags_of({c.asset_id for c in checks if c.asset_id}) if tagged else {}
     found = {}
     for check in checks:
         for window in windows[check.client_id]:
-            applies = (window.site_id is None and window.asset_id is None) or (
+            applies = (not (window.site_id or window.asset_id or window.tag)) or (
                 (window.site_id is not None and window.site_id == check.site_id)
                 or (window.asset_id is not None and window.asset_id == check.asset_id)
+                or (bool(window.tag) and window.tag in asset_tags.get(check.asset_id, ()))
             )
             if applies and evaluation.as_engine_window(window).covers(now):
                 found[check.pk] = window.name
@@ -417,6 +421,39 @@ def alert_rule(request: HttpRequest, client_id: int) -> HttpResponse:
             messages.success(request, "Saved.")
             return redirect("monitoring:client_board", client.pk)
     return _form_page(request, form, f"Alert tickets · {client}", client)
+
+
+# --- asset tags --------------------------------------------------------------------------------
+
+
+@login_required
+def asset_tags(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The client's assets and their monitoring tags; managers set an asset's tags."""
+    client = get_object_or_404(_clients(request), pk=client_id)
+    manage = can_manage(request.user, client)
+    form = AssetTagsForm(request.POST or None, client=client) if manage else None
+    if request.method == "POST":
+        if form is None:
+            raise PermissionDenied
+        if form.is_valid():
+            asset = form.cleaned_data["asset"]
+            try:
+                tags = set_asset_tags(request.user, asset, form.tag_list(), source=Source.WEB)
+            except ValidationError as error:
+                add_service_errors(form, error)
+            else:
+                shown = ", ".join(tags) or "none"
+                messages.success(request, f"Tags of {asset.name}: {shown}.")
+                return redirect("monitoring:asset_tags", client.pk)
+    assets = list(client.assets.select_related("site"))
+    found = tags_of(asset.pk for asset in assets)
+    context = {
+        "client": client,
+        "rows": [{"asset": asset, "tags": found.get(asset.pk, [])} for asset in assets],
+        "form": form,
+        "can_manage": manage,
+    }
+    return render(request, "monitoring/asset_tags.html", context)
 
 
 # --- Alertmanager intake tokens ----------------------------------------------------------------
