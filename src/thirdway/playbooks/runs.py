@@ -45,7 +45,7 @@ def _body(step: PlaybookStep, playbook: Playbook) -> str:
         f"Owner: {owner}. Expected: {step.expected_minutes} min. "
         f"Evidence: {Evidence(step.evidence).label}." + (" Blocking." if step.blocking else ""),
     ]
-    if step.condition_position is not None:
+    if step.conditions:
         lines.append(f"Only if: {condition_text(step)}.")
     if step.subplaybook_id:
         lines.append(f"Runs the playbook {step.subplaybook.name}; done when that run is.")
@@ -149,14 +149,19 @@ def _refuse_held(run: Run, run_step: RunStep) -> None:
             f"Step {held.position} ({held.title}) blocks the steps after it.",
             f"complete step {held.position} first",
         )
-    source = run_step.step.condition_position
-    earlier = run.steps.filter(position=source).first() if source is not None else None
-    if earlier is not None and not earlier.settled:
-        raise invalid(
-            "step",
-            f"Step {run_step.position} applies only if {condition_text(run_step.step)}.",
-            f"complete step {source} first",
-        )
+    if run_step.step.conditions:
+        by_position = {rs.position: rs for rs in run.steps.select_related("step")}
+        if _decided(run_step, by_position) is None:
+            waiting = sorted(
+                p
+                for p in run_step.step.condition_positions
+                if p in by_position and not by_position[p].settled
+            )
+            raise invalid(
+                "step",
+                f"Step {run_step.position} applies only if {condition_text(run_step.step)}.",
+                "complete step " + ", ".join(map(str, waiting)) + " first",
+            )
 
 
 @transaction.atomic
@@ -223,33 +228,40 @@ def advance(actor, run: Run, source: str) -> None:
     by_position = {rs.position: rs for rs in steps}
     started = set(Run.objects.filter(parent_step__run=run).values_list("parent_step", flat=True))
     for rs in steps:  # in order: a step made not applicable settles the ones that read it
-        if not rs.settled and rs.pk not in started and not _applies(rs, by_position):
-            _mark_not_applicable(actor, rs, by_position[rs.step.condition_position], source)
+        if not rs.settled and rs.pk not in started and _decided(rs, by_position) is False:
+            _mark_not_applicable(actor, rs, by_position, source)
     _start_sub_runs(actor, run, steps, by_position, started, source)
     if all(rs.settled for rs in steps):
         _complete_run(actor, run, source)
 
 
-def _applies(rs: RunStep, by_position: dict[int, RunStep]) -> bool:
-    step = rs.step
-    earlier = by_position.get(step.condition_position) if step.condition_position else None
+def _decided(rs: RunStep, by_position: dict[int, RunStep]) -> bool | None:
+    """Whether the step's conditions hold (True without any), None until the answers given
+    decide it."""
+    results: list[bool | None] = []
+    for condition in rs.step.conditions:
+        earlier = by_position.get(condition.position)
+        if earlier is None or not earlier.settled:
+            results.append(None)
+            continue
+        kept = earlier.evidence if earlier.completed_at is not None else branching.NO_ANSWER
+        results.append(branching.holds(earlier.step.evidence, kept, condition))
+    return branching.decide(results, rs.step.condition_match)
+
+
+def _answered(by_position: dict[int, RunStep], position: int) -> str:
+    earlier = by_position.get(position)
     if earlier is None or not earlier.settled:
-        return True  # no condition, or its answer is not given yet
-    kept = earlier.evidence if earlier.completed_at is not None else branching.NO_ANSWER
-    condition = branching.Condition(
-        step.condition_position, step.condition_operator, step.condition_value
-    )
-    return branching.holds(earlier.step.evidence, kept, condition)
+        return f"step {position} has not answered yet"
+    answer = f'"{earlier.evidence}"' if earlier.completed_at else "nothing (not applicable)"
+    return f"step {earlier.position} ({earlier.step.title}) answered {answer}"
 
 
-def _mark_not_applicable(actor, rs: RunStep, earlier: RunStep, source: str) -> None:
+def _mark_not_applicable(actor, rs: RunStep, by_position: dict[int, RunStep], source) -> None:
     rs.not_applicable_at = timezone.now()
     rs.save(update_fields=["not_applicable_at"])
-    answer = f'"{earlier.evidence}"' if earlier.completed_at else "nothing (not applicable)"
-    why = (
-        f"Not applicable: it applies only if {condition_text(rs.step)}, and step "
-        f"{earlier.position} ({earlier.step.title}) answered {answer}."
-    )
+    answers = "; ".join(_answered(by_position, p) for p in sorted(rs.step.condition_positions))
+    why = f"Not applicable: it applies only if {condition_text(rs.step)}, and {answers}."
     ticket = rs.ticket
     ticket.refresh_from_db()
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
@@ -272,8 +284,7 @@ def _start_sub_runs(actor, run: Run, steps, by_position, started: set, source: s
         return
     states = [engine.StepState(s.position, s.step.title, s.step.blocking, s.settled) for s in steps]
     for rs in waiting:
-        source_pos = rs.step.condition_position
-        answered = source_pos is None or by_position[source_pos].settled
+        answered = _decided(rs, by_position) is True
         if rs.pk in started or not answered or engine.holding(states, rs.position):
             continue
         child = start_run(actor, rs.step.subplaybook, run.client, source=source, parent_step=rs)
@@ -377,7 +388,7 @@ def _reopen_dependents(actor, run: Run, run_step: RunStep, source: str) -> None:
     """Steps not applicable because of this step's answer (directly or down a chain) open."""
     reading = {run_step.position}
     for rs in run.steps.select_related("step", "ticket").filter(position__gt=run_step.position):
-        if rs.step.condition_position not in reading or rs.not_applicable_at is None:
+        if not (rs.step.condition_positions & reading) or rs.not_applicable_at is None:
             continue
         reading.add(rs.position)
         rs.not_applicable_at = None
