@@ -415,6 +415,7 @@ class PlaybookStepFigures(Schema):
     over_expected: int
     reopens: int
     runs_reworked: int
+    ticket_reopens: int = Field(description="Of the reopenings, those of the step's ticket.")
 
 
 class PlaybookVersionFigures(Schema):
@@ -424,6 +425,7 @@ class PlaybookVersionFigures(Schema):
     median_minutes: Decimal | None = Field(description="Time to complete, median, minutes.")
     p90_minutes: Decimal | None = Field(description="Time to complete, 90th percentile.")
     reopens: int
+    ticket_reopens: int = Field(description="Of the reopenings, those of a step's ticket.")
     feedback_count: int
     feedback_average: Decimal | None
     steps: list[PlaybookStepFigures]

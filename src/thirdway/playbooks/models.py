@@ -333,6 +333,8 @@ class StepReopen(models.Model):
     )
     reason = models.TextField(max_length=1000)
     was_completed_at = models.DateTimeField()
+    # Reopened by setting its ticket back to an open status (the desk, the tickets API).
+    from_ticket = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["at", "pk"]

@@ -347,7 +347,9 @@ def reopen_step(actor, run_step: RunStep, *, reason: str, source: str) -> RunSte
     return run_step
 
 
-def _reopen_one(actor, run_step: RunStep, reason: str, source: str) -> None:
+def _reopen_one(
+    actor, run_step: RunStep, reason: str, source: str, *, from_ticket: bool = False
+) -> None:
     run = run_step.run
     StepReopen.objects.create(
         run_step=run_step,
@@ -355,6 +357,7 @@ def _reopen_one(actor, run_step: RunStep, reason: str, source: str) -> None:
         by=actor,
         reason=reason,
         was_completed_at=run_step.completed_at,
+        from_ticket=from_ticket,
     )
     run_step.completed_at = None
     run_step.completed_by = None
@@ -400,11 +403,19 @@ def _reopen_dependents(actor, run: Run, run_step: RunStep, source: str) -> None:
 
 def ticket_status_changed(actor, ticket, before: str, target: str, source: str) -> None:
     """Told by the tickets room of every status change, in its transaction: resolving (or
-    closing) a step's ticket from the desk completes the step.
+    closing) a step's ticket from the desk completes the step, and setting a done step's
+    ticket back to an open status reopens the step (rework).
 
     A step that asks for evidence, or that runs another playbook, cannot be completed so: the
-    change is refused (400 on ``status``) and rolls back, the ticket stays as it was.
+    change is refused (400 on ``status``) and rolls back, the ticket stays as it was.  Nor can
+    the ticket of a step that runs another playbook, or of a step not applicable, be reopened.
     """
+    if before in (Status.RESOLVED, Status.CLOSED) and target not in (
+        Status.RESOLVED,
+        Status.CLOSED,
+    ):
+        _ticket_reopened(actor, ticket, source)
+        return
     if target not in (Status.RESOLVED, Status.CLOSED):
         return
     run_step = RunStep.objects.filter(ticket=ticket).select_related("step", "run").first()
@@ -425,3 +436,28 @@ def ticket_status_changed(actor, ticket, before: str, target: str, source: str) 
             f"complete the step with its evidence on the run's page (run {run_step.run_id})",
         )
     complete_step(actor, run_step, evidence=None, source=source)
+
+
+def _ticket_reopened(actor, ticket, source: str) -> None:
+    """A step's ticket set back to an open status: the step is reopened, as rework."""
+    run_step = RunStep.objects.filter(ticket=ticket).select_related("step", "run").first()
+    if run_step is None:
+        return
+    where = f"Step {run_step.position} ({run_step.step.title})"
+    if run_step.not_applicable_at is not None:
+        raise invalid(
+            "status",
+            f"{where} is not applicable: the answer it reads decided so.",
+            f"reopen the step whose answer decided it, on the run's page (run {run_step.run_id})",
+        )
+    if run_step.completed_at is None:
+        return  # reopened by the playbook itself, or never done
+    if run_step.step.subplaybook_id:
+        raise invalid(
+            "status",
+            f"{where} is done with its run of {run_step.step.subplaybook.name}.",
+            "reopen a step of that run",
+        )
+    run_step = _lock_step(run_step)
+    reason = f"Its ticket {ticket.number} was reopened."
+    _reopen_one(actor, run_step, reason, source, from_ticket=True)
