@@ -225,6 +225,9 @@ class RunStep(models.Model):
     evidence = models.TextField(max_length=engine.MAX_EVIDENCE, blank=True)
     # Settled without work: its condition on an earlier answer was false.
     not_applicable_at = models.DateTimeField(null=True, blank=True)
+    # False while a blocking step before it held it from the start: its ticket is dispatched
+    # when it becomes workable, not when the run starts.
+    dispatched = models.BooleanField(default=True)
 
     objects = RunStepQuerySet.as_manager()
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from thirdway.audit.services import record
+from thirdway.audit.services import gathering, record
 from thirdway.clients.models import Client
 from thirdway.errors import invalid, require
 from thirdway.playbooks import branching, engine
@@ -56,7 +56,6 @@ def condition_text(step: PlaybookStep) -> str:
     return step.condition_words
 
 
-@transaction.atomic
 def start_run(
     actor,
     playbook: Playbook,
@@ -66,7 +65,14 @@ def start_run(
     schedule=None,
     parent_step: RunStep | None = None,
 ) -> Run:
-    """Open the parent ticket and one child ticket per step of the published version."""
+    """Open the parent ticket and one child ticket per step of the published version.
+
+    Its audit records are written together at the end (one statement)."""
+    with transaction.atomic(), gathering():
+        return _start_run(actor, playbook, client, source, schedule, parent_step)
+
+
+def _start_run(actor, playbook, client, source, schedule, parent_step) -> Run:
     require(can_work(actor, client), "Only the network serving this client starts playbooks.")
     version = playbook.published()
     if version is None:
@@ -104,8 +110,12 @@ def start_run(
         parent_step=parent_step,
         depth=depth,
     )
-    for step in steps:
-        child = tickets.create_ticket(
+    # Steps after the first blocking step wait: their tickets are dispatched when they can be
+    # worked (``_dispatch_workable``), not now.
+    first_blocking = next((s.position for s in steps if s.blocking), None)
+    held = {s.position for s in steps if first_blocking and s.position > first_blocking}
+    children = [
+        tickets.create_ticket(
             actor,
             client,
             subject=f"{step.position}. {step.title}"[:250],
@@ -113,9 +123,21 @@ def start_run(
             practice_id=step.owner_practice_id or practice_id,
             type=TicketType.SERVICE_REQUEST,
             source=source,
+            dispatch=step.position not in held,
         )
-        tickets.link(actor, parent, child, LinkKind.PARENT, source=source)
-        RunStep.objects.create(run=run, step=step, position=step.position, ticket=child)
+        for step in steps
+    ]
+    tickets.link_children(actor, parent, children, source=source)
+    RunStep.objects.bulk_create(
+        RunStep(
+            run=run,
+            step=step,
+            position=step.position,
+            ticket=child,
+            dispatched=step.position not in held,
+        )
+        for step, child in zip(steps, children, strict=True)
+    )
     _event(run, actor, f"Started {playbook.name} v{version.number} for {client.name}.")
     record(actor, "playbook.run_start", run, source=source, scope=f"client:{client.pk}")
     advance(actor, run, source)
@@ -224,15 +246,29 @@ def _mark_done(actor, run_step: RunStep, kept: str, source: str) -> None:
 
 def advance(actor, run: Run, source: str) -> None:
     """Move the run on after a change: conditions settle, sub-runs start, the run completes."""
-    steps = list(run.steps.select_related("step", "step__subplaybook", "ticket"))
+    steps = list(run.steps.select_related("step", "step__subplaybook", "ticket__practice"))
     by_position = {rs.position: rs for rs in steps}
     started = set(Run.objects.filter(parent_step__run=run).values_list("parent_step", flat=True))
     for rs in steps:  # in order: a step made not applicable settles the ones that read it
         if not rs.settled and rs.pk not in started and _decided(rs, by_position) is False:
             _mark_not_applicable(actor, rs, by_position, source)
     _start_sub_runs(actor, run, steps, by_position, started, source)
+    _dispatch_workable(steps)
     if all(rs.settled for rs in steps):
         _complete_run(actor, run, source)
+
+
+def _dispatch_workable(steps: list[RunStep]) -> None:
+    """Dispatch the tickets of held steps that no open blocking step holds any more."""
+    waiting = [rs for rs in steps if not rs.dispatched and not rs.settled]
+    if not waiting:
+        return
+    states = [engine.StepState(s.position, s.step.title, s.step.blocking, s.settled) for s in steps]
+    free = [rs for rs in waiting if engine.holding(states, rs.position) is None]
+    for rs in free:
+        rs.dispatched = True
+        tickets.dispatch_when_committed(rs.ticket)
+    RunStep.objects.bulk_update(free, ["dispatched"])
 
 
 def _decided(rs: RunStep, by_position: dict[int, RunStep]) -> bool | None:
