@@ -111,7 +111,8 @@ def test_move_makes_the_work_for_the_next_working_day(cast):
     _french_calendar(cast)
     schedule = _schedule(cast, on_holiday="move")
     _at(schedule, EASTER_MONDAY)
-    assert schedules.sweep(EASTER_MONDAY)["made"] == 1
+    assert schedules.sweep(EASTER_MONDAY)["made"] == 0  # opened at the moved time instead
+    assert schedules.sweep(EASTER_MONDAY + dt.timedelta(days=1))["made"] == 1
     schedule.refresh_from_db()
     assert schedule.last_slot == EASTER_MONDAY + dt.timedelta(days=1)  # Tuesday 08:00
     assert "2026-04-07 08:00" in schedule.last_ticket.subject

@@ -12,7 +12,7 @@ from ninja.pagination import paginate
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.clients.models import Client
-from thirdway.errors import require
+from thirdway.errors import invalid, require
 from thirdway.payloads import Id, Moment, Page, Payload, kept
 from thirdway.playbooks import library, metrics, schedules, services
 from thirdway.playbooks.models import Playbook, PlaybookVersion, Run, Schedule
@@ -20,7 +20,8 @@ from thirdway.playbooks.models import Playbook, PlaybookVersion, Run, Schedule
 router = Router()
 API = Source.API
 EvidenceName = Literal["none", "checkbox", "text", "value", "file", "yes_no"]
-OperatorName = Literal["equals", "not_equals", "contains"]
+OperatorName = Literal["equals", "not_equals", "contains", "lt", "lte", "gt", "gte"]
+MatchName = Literal["all", "any"]
 RoleName = Literal["", "practice_admin", "partner", "associate", "desk"]
 BuiltinName = Literal[tuple(sorted(library.BY_KEY))]  # type: ignore[valid-type]
 NETWORK_ONLY = "Only the network works with playbooks."
@@ -42,8 +43,12 @@ class PlaybookStepOut(Schema):
     evidence: str
     blocking: bool
     condition: PlaybookConditionOut | None = Field(
-        description="The step applies only when this holds on an earlier step's evidence."
+        description="The first condition (as in ``conditions``), kept for older clients."
     )
+    conditions: list[PlaybookConditionOut] = Field(
+        description="The step applies only when these hold on earlier steps' evidence."
+    )
+    match: MatchName = Field(description="all: every condition holds; any: one does.")
     subplaybook_id: int | None = Field(description="The playbook this step runs, if any.")
 
     @staticmethod
@@ -55,6 +60,16 @@ class PlaybookStepOut(Schema):
             "operator": obj.condition_operator,
             "value": obj.condition_value,
         }
+
+    @staticmethod
+    def resolve_conditions(obj) -> list[dict]:
+        return [
+            {"step": c.position, "operator": c.operator, "value": c.value} for c in obj.conditions
+        ]
+
+    @staticmethod
+    def resolve_match(obj) -> str:
+        return obj.condition_match
 
 
 class PlaybookVersionOut(Schema):
@@ -110,15 +125,33 @@ class StepIn(Payload, extra="forbid"):
     expected_minutes: int = Field(60, ge=1, le=129_600)
     evidence: EvidenceName = "none"
     blocking: bool = False
-    condition: PlaybookConditionIn | None = None
+    condition: PlaybookConditionIn | None = Field(
+        None, description="One condition; or give several as ``conditions``."
+    )
+    conditions: list[PlaybookConditionIn] | None = Field(
+        None,
+        max_length=4,
+        description="Up to 4 conditions; the n-th one's fields are refused as "
+        "condition_step_n, condition_operator_n, condition_value_n (the first without _n).",
+    )
+    match: MatchName = Field("all", description="all: every condition holds (and); any: one.")
     subplaybook: Id | None = Field(None, description="A published playbook of the same practice.")
 
     def for_service(self) -> dict:
         data = self.model_dump()
-        condition = data.pop("condition") or {}
-        data["condition_step"] = condition.get("step")
-        data["condition_operator"] = condition.get("operator", "")
-        data["condition_value"] = condition.get("value", "")
+        condition = data.pop("condition")
+        rows = data.pop("conditions")
+        if rows is None:
+            rows = [condition] if condition else []
+        elif condition:
+            raise invalid("condition", "Give condition or conditions, not both.", "conditions")
+        data["condition_match"] = data.pop("match")
+        data["condition_step"] = None
+        for n, row in enumerate(rows, start=1):
+            suffix = "" if n == 1 else f"_{n}"
+            data[f"condition_step{suffix}"] = row["step"]
+            data[f"condition_operator{suffix}"] = row["operator"]
+            data[f"condition_value{suffix}"] = row["value"]
         return data
 
 
@@ -382,6 +415,7 @@ class PlaybookStepFigures(Schema):
     over_expected: int
     reopens: int
     runs_reworked: int
+    ticket_reopens: int = Field(description="Of the reopenings, those of the step's ticket.")
 
 
 class PlaybookVersionFigures(Schema):
@@ -391,6 +425,7 @@ class PlaybookVersionFigures(Schema):
     median_minutes: Decimal | None = Field(description="Time to complete, median, minutes.")
     p90_minutes: Decimal | None = Field(description="Time to complete, 90th percentile.")
     reopens: int
+    ticket_reopens: int = Field(description="Of the reopenings, those of a step's ticket.")
     feedback_count: int
     feedback_average: Decimal | None
     steps: list[PlaybookStepFigures]

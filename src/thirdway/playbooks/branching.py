@@ -1,10 +1,11 @@
 """Conditions on earlier answers, and sub-playbooks: the pure rules.
 
-A step may carry a condition on the evidence of an earlier step (``equals``, ``not_equals``,
-``contains``); when the earlier step is settled and the condition is false, the step is not
-applicable.  A step may run another playbook; the graph of which playbook runs which must have
-no cycle and no chain deeper than :data:`MAX_DEPTH`.  No Django here: the services hand in
-plain values and turn the problems into 400s.
+A step may carry conditions on the evidence of earlier steps (``equals``, ``not_equals``,
+``contains``, and ``lt``, ``lte``, ``gt``, ``gte`` on numbers), combined with ``all`` (and) or
+``any`` (or); once the answers decide the combination false, the step is not applicable.
+A step may run another playbook; the graph of which playbook runs which must have no cycle
+and no chain deeper than :data:`MAX_DEPTH`.  No Django here: the services hand in plain
+values and turn the problems into 400s.
 """
 
 from __future__ import annotations
@@ -18,7 +19,16 @@ from thirdway.playbooks import engine
 EQUALS = "equals"
 NOT_EQUALS = "not_equals"
 CONTAINS = "contains"
-OPERATORS = (EQUALS, NOT_EQUALS, CONTAINS)
+LT = "lt"
+LTE = "lte"
+GT = "gt"
+GTE = "gte"
+NUMERIC = (LT, LTE, GT, GTE)
+OPERATORS = (EQUALS, NOT_EQUALS, CONTAINS, *NUMERIC)
+ALL = "all"
+ANY = "any"
+MATCHES = (ALL, ANY)
+MAX_CONDITIONS = 4
 MAX_CONDITION_VALUE = 200
 MAX_DEPTH = 5  # a run and its sub-runs: at most five playbooks in a chain
 # What a settled step answers when it was not applicable: no answer at all.
@@ -53,6 +63,8 @@ def holds(kind: str, kept: str | None, condition: Condition) -> bool:
     if kept is NO_ANSWER:
         return False
     answer, wanted = _answer(kind, kept), condition.value.strip().lower()
+    if condition.operator in NUMERIC:
+        return _compare(answer, wanted, condition.operator)
     if condition.operator == CONTAINS:
         return wanted in answer
     same = answer == wanted
@@ -62,6 +74,39 @@ def holds(kind: str, kept: str | None, condition: Condition) -> bool:
         except InvalidOperation:
             same = False
     return same if condition.operator == EQUALS else not same
+
+
+def _compare(answer: str, wanted: str, operator: str) -> bool:
+    try:
+        left, right = Decimal(answer), Decimal(wanted)
+    except InvalidOperation:
+        return False  # not a number: no comparison holds
+    if not (left.is_finite() and right.is_finite()):
+        return False
+    if operator == LT:
+        return left < right
+    if operator == LTE:
+        return left <= right
+    if operator == GT:
+        return left > right
+    return left >= right
+
+
+def decide(results: Sequence[bool | None], match: str) -> bool | None:
+    """Whether conditions combined with ``match`` hold, from each one's result (None: its
+    answer is not given yet); None while the answers given do not decide it.
+
+    ``all`` is false as soon as one is false, ``any`` true as soon as one is true.
+    """
+    if not results:
+        return True
+    if match == ANY:
+        if any(r is True for r in results):
+            return True
+        return False if all(r is False for r in results) else None
+    if any(r is False for r in results):
+        return False
+    return True if all(r is True for r in results) else None
 
 
 @dataclass(frozen=True)
@@ -107,20 +152,30 @@ def _check_value(source: StepShape, condition: Condition) -> Problem | None:
         return Problem(
             "condition_value", "Say what to compare with.", f"1 to {MAX_CONDITION_VALUE} characters"
         )
+    numbers = ", ".join((EQUALS, NOT_EQUALS, *NUMERIC))
+    if condition.operator in NUMERIC and source.evidence != engine.VALUE:
+        return Problem(
+            "condition_operator",
+            f"Step {source.position} ({source.title}) does not answer with a number: "
+            f"{condition.operator} compares numbers.",
+            f"{EQUALS}, {NOT_EQUALS}, {CONTAINS}",
+        )
     if source.evidence == engine.YES_NO and value.lower() not in ("yes", "no"):
         return Problem("condition_value", f"Step {source.position} answers yes or no.", "yes, no")
     if source.evidence == engine.CHECKBOX and value.lower() not in ("true", "false"):
         return Problem("condition_value", f"Step {source.position} is a checkbox.", "true, false")
     if source.evidence == engine.VALUE:
         if condition.operator == CONTAINS:
-            return Problem(
-                "condition_operator", f"Step {source.position} is a number.", "equals, not_equals"
-            )
+            return Problem("condition_operator", f"Step {source.position} is a number.", numbers)
         try:
-            Decimal(value)
+            number = Decimal(value)
         except InvalidOperation:
+            number = None
+        if number is None or not number.is_finite() or len(value) > 40:
             return Problem(
-                "condition_value", f"Step {source.position} is a number.", "a number, such as 12"
+                "condition_value",
+                f"Step {source.position} is a number: {value[:40]!r} is not one.",
+                "a number, such as 12 or 99.5",
             )
     return None
 

@@ -7,6 +7,7 @@ from django import forms
 from thirdway.network.models import Practice
 from thirdway.playbooks import library
 from thirdway.playbooks.models import (
+    ConditionMatch,
     ConditionOperator,
     Evidence,
     OnHoliday,
@@ -70,6 +71,40 @@ class StepForm(forms.Form):
     condition_value = forms.CharField(
         max_length=200, required=False, label="Value", help_text='e.g. "yes", or a number'
     )
+    condition_step_2 = forms.IntegerField(
+        min_value=1, max_value=100, required=False, label="Condition 2: step"
+    )
+    condition_operator_2 = forms.ChoiceField(
+        choices=[("", "—"), *ConditionOperator.choices], required=False, label="Condition 2: answer"
+    )
+    condition_value_2 = forms.CharField(
+        max_length=200, required=False, label="Condition 2: compared with"
+    )
+    condition_step_3 = forms.IntegerField(
+        min_value=1, max_value=100, required=False, label="Condition 3: step"
+    )
+    condition_operator_3 = forms.ChoiceField(
+        choices=[("", "—"), *ConditionOperator.choices], required=False, label="Condition 3: answer"
+    )
+    condition_value_3 = forms.CharField(
+        max_length=200, required=False, label="Condition 3: compared with"
+    )
+    condition_step_4 = forms.IntegerField(
+        min_value=1, max_value=100, required=False, label="Condition 4: step"
+    )
+    condition_operator_4 = forms.ChoiceField(
+        choices=[("", "—"), *ConditionOperator.choices], required=False, label="Condition 4: answer"
+    )
+    condition_value_4 = forms.CharField(
+        max_length=200, required=False, label="Condition 4: compared with"
+    )
+    condition_match = forms.ChoiceField(
+        choices=ConditionMatch.choices,
+        initial=ConditionMatch.ALL,
+        required=False,
+        label="Applies when",
+        help_text="With more than one condition: all of them (and) or any one (or).",
+    )
     subplaybook = forms.ModelChoiceField(
         queryset=Playbook.objects.none(),
         required=False,
@@ -86,10 +121,24 @@ class StepForm(forms.Form):
             .distinct()
         )
 
+    def clean(self):
+        cleaned = super().clean()
+        for n in range(1, 5):
+            suffix = "" if n == 1 else f"_{n}"
+            given = cleaned.get(f"condition_operator{suffix}") or cleaned.get(
+                f"condition_value{suffix}"
+            )
+            if given and cleaned.get(f"condition_step{suffix}") is None:
+                self.add_error(
+                    f"condition_step{suffix}", "Name the step whose answer this compares."
+                )
+        return cleaned
+
     def data_for_service(self) -> dict:
         data = dict(self.cleaned_data)
         data["owner_practice"] = data["owner_practice"].pk if data["owner_practice"] else None
         data["subplaybook"] = data["subplaybook"].pk if data["subplaybook"] else None
+        data["condition_match"] = data.get("condition_match") or ConditionMatch.ALL
         return data
 
 
@@ -165,6 +214,19 @@ class ScheduleForm(forms.Form):
         self.fields["playbook"].queryset = playbooks
         self.fields["site"].queryset = sites
         self.fields["asset"].queryset = assets
+
+    def clean(self):
+        cleaned = super().clean()
+        for n in range(1, 5):
+            suffix = "" if n == 1 else f"_{n}"
+            given = cleaned.get(f"condition_operator{suffix}") or cleaned.get(
+                f"condition_value{suffix}"
+            )
+            if given and cleaned.get(f"condition_step{suffix}") is None:
+                self.add_error(
+                    f"condition_step{suffix}", "Name the step whose answer this compares."
+                )
+        return cleaned
 
     def data_for_service(self) -> dict:
         data = dict(self.cleaned_data)

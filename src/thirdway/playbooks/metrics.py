@@ -38,6 +38,8 @@ class StepRow:
     # When it became not applicable (its condition was false): not done, not over, but it
     # holds no later step from then on.
     not_applicable_at: dt.datetime | None = None
+    # Of ``reopens``, those made by reopening the step's ticket (from the desk).
+    ticket_reopens: int = 0
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,7 @@ class StepFigures:
     over_expected: int = 0
     reopens: int = 0
     runs_reworked: int = 0
+    ticket_reopens: int = 0
 
 
 @dataclass
@@ -69,6 +72,7 @@ class VersionFigures:
     median_minutes: Decimal | None = None
     p90_minutes: Decimal | None = None
     reopens: int = 0
+    ticket_reopens: int = 0
     feedback_count: int = 0
     feedback_average: Decimal | None = None
     steps: list[StepFigures] = field(default_factory=list)
@@ -142,10 +146,12 @@ def _version(number: int, runs: list[RunRow]) -> VersionFigures:
                     figures.over_expected += 1
             figures.reopens += step.reopens
             figures.runs_reworked += 1 if step.reopens else 0
+            figures.ticket_reopens += step.ticket_reopens
     for position, values in durations.items():
         by_position[position].median_minutes = _minutes(median(values))  # type: ignore[arg-type]
     out.steps = [by_position[p] for p in sorted(by_position)]
     out.reopens = sum(s.reopens for s in out.steps)
+    out.ticket_reopens = sum(s.ticket_reopens for s in out.steps)
     return out
 
 
@@ -228,6 +234,12 @@ def compare(before: VersionFigures, after: VersionFigures) -> Comparison:
         ),
         difference("Steps reopened", before.reopens, after.reopens, LOWER_IS_BETTER),
         difference(
+            "Steps reopened from the desk",
+            before.ticket_reopens,
+            after.ticket_reopens,
+            LOWER_IS_BETTER,
+        ),
+        difference(
             "Feedback, average score",
             before.feedback_average,
             after.feedback_average,
@@ -266,7 +278,7 @@ def compare(before: VersionFigures, after: VersionFigures) -> Comparison:
 
 def load(playbook: Any) -> list[VersionFigures]:
     """The figures of every published version of ``playbook`` (all its runs count)."""
-    from django.db.models import Count
+    from django.db.models import Count, Q
 
     from thirdway.playbooks.models import Run, RunFeedback, RunStep
 
@@ -278,7 +290,10 @@ def load(playbook: Any) -> list[VersionFigures]:
     for rs in (
         RunStep.objects.filter(run__playbook=playbook)
         .select_related("step")
-        .annotate(reopen_count=Count("reopens"))
+        .annotate(
+            reopen_count=Count("reopens"),
+            ticket_reopen_count=Count("reopens", filter=Q(reopens__from_ticket=True)),
+        )
         .order_by("run", "position")
     ):
         steps[rs.run_id].append(
@@ -290,6 +305,7 @@ def load(playbook: Any) -> list[VersionFigures]:
                 rs.completed_at,
                 rs.reopen_count,
                 rs.not_applicable_at,
+                rs.ticket_reopen_count,
             )
         )
     scores: dict[int, list[int]] = {pk: [] for pk in runs}

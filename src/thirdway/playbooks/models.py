@@ -34,6 +34,15 @@ class ConditionOperator(models.TextChoices):
     EQUALS = branching.EQUALS, "equals"
     NOT_EQUALS = branching.NOT_EQUALS, "does not equal"
     CONTAINS = branching.CONTAINS, "contains"
+    LT = branching.LT, "is less than"
+    LTE = branching.LTE, "is at most"
+    GT = branching.GT, "is greater than"
+    GTE = branching.GTE, "is at least"
+
+
+class ConditionMatch(models.TextChoices):
+    ALL = branching.ALL, "all of them hold (and)"
+    ANY = branching.ANY, "any of them holds (or)"
 
 
 class OwnerRole(models.TextChoices):
@@ -112,6 +121,12 @@ class PlaybookStep(models.Model):
         max_length=12, choices=ConditionOperator.choices, blank=True
     )
     condition_value = models.CharField(max_length=branching.MAX_CONDITION_VALUE, blank=True)
+    # Further conditions, ``[{"step": 2, "operator": "gt", "value": "10"}, ...]`` (at most
+    # ``MAX_CONDITIONS - 1``), combined with the first one by ``condition_match``.
+    more_conditions = models.JSONField(default=list, blank=True)
+    condition_match = models.CharField(
+        max_length=3, choices=ConditionMatch.choices, default=ConditionMatch.ALL
+    )
     # Runs this playbook (of the same practice) as a run of its own; done when that run is.
     subplaybook = models.ForeignKey(
         "playbooks.Playbook",
@@ -131,12 +146,32 @@ class PlaybookStep(models.Model):
         return self.title
 
     @property
-    def condition_words(self) -> str:
-        """``step 3 equals "yes"``: the condition in words (empty without one)."""
+    def conditions(self) -> list[branching.Condition]:
+        """Every condition of the step, the first one first (empty: it always applies)."""
         if self.condition_position is None:
-            return ""
-        operator = dict(ConditionOperator.choices).get(self.condition_operator, "?")
-        return f'step {self.condition_position} {operator} "{self.condition_value}"'
+            return []
+        first = branching.Condition(
+            self.condition_position, self.condition_operator, self.condition_value
+        )
+        more = [
+            branching.Condition(int(c["step"]), str(c["operator"]), str(c["value"]))
+            for c in self.more_conditions or []
+        ]
+        return [first, *more]
+
+    @property
+    def condition_positions(self) -> set[int]:
+        return {c.position for c in self.conditions}
+
+    @property
+    def condition_words(self) -> str:
+        """``step 3 equals "yes" and step 4 is greater than "10"`` (empty without one)."""
+        words = dict(ConditionOperator.choices)
+        said = [
+            f'step {c.position} {words.get(c.operator, "?")} "{c.value}"' for c in self.conditions
+        ]
+        joint = " or " if self.condition_match == branching.ANY else " and "
+        return joint.join(said)
 
 
 class Run(models.Model):
@@ -190,6 +225,9 @@ class RunStep(models.Model):
     evidence = models.TextField(max_length=engine.MAX_EVIDENCE, blank=True)
     # Settled without work: its condition on an earlier answer was false.
     not_applicable_at = models.DateTimeField(null=True, blank=True)
+    # False while a blocking step before it held it from the start: its ticket is dispatched
+    # when it becomes workable, not when the run starts.
+    dispatched = models.BooleanField(default=True)
 
     objects = RunStepQuerySet.as_manager()
 
@@ -298,6 +336,8 @@ class StepReopen(models.Model):
     )
     reason = models.TextField(max_length=1000)
     was_completed_at = models.DateTimeField()
+    # Reopened by setting its ticket back to an open status (the desk, the tickets API).
+    from_ticket = models.BooleanField(default=False)
 
     class Meta:
         ordering = ["at", "pk"]

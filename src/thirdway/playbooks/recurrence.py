@@ -101,7 +101,9 @@ def on_working_day(
     slot on a closed day gives way to the latest earlier occurrence not before ``earliest``
     that falls on a working day (what catching up after downtime should make), else none;
     ``move``: the same wall-clock time on the next working day, at most ``MAX_MOVE_DAYS``
-    ahead, else none; ``ignore``: the slot as it is.
+    ahead, else none; and none when that day is on or after the rule's next occurrence (the
+    moved occurrence merges into the next one, whose work covers it); ``ignore``: the slot as
+    it is.
     """
     local = ZoneInfo(zone)
     if mode == IGNORE or working(slot.astimezone(local).date()):
@@ -111,7 +113,9 @@ def on_working_day(
         for days in range(1, MAX_MOVE_DAYS + 1):
             moved = wall + dt.timedelta(days=days)
             if working(moved.date()):
-                return moved.replace(tzinfo=local)
+                landed = moved.replace(tzinfo=local)
+                following: dt.datetime | None = rule.after(slot)
+                return None if following is not None and landed >= following else landed
         return None
     candidate: dt.datetime | None = rule.before(slot)
     for _ in range(SAMPLE):

@@ -12,7 +12,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from thirdway.audit.services import record
+from thirdway.audit.services import gathering, record
 from thirdway.clients.models import Client
 from thirdway.errors import invalid, require
 from thirdway.playbooks import branching, engine
@@ -45,7 +45,7 @@ def _body(step: PlaybookStep, playbook: Playbook) -> str:
         f"Owner: {owner}. Expected: {step.expected_minutes} min. "
         f"Evidence: {Evidence(step.evidence).label}." + (" Blocking." if step.blocking else ""),
     ]
-    if step.condition_position is not None:
+    if step.conditions:
         lines.append(f"Only if: {condition_text(step)}.")
     if step.subplaybook_id:
         lines.append(f"Runs the playbook {step.subplaybook.name}; done when that run is.")
@@ -56,7 +56,6 @@ def condition_text(step: PlaybookStep) -> str:
     return step.condition_words
 
 
-@transaction.atomic
 def start_run(
     actor,
     playbook: Playbook,
@@ -66,7 +65,14 @@ def start_run(
     schedule=None,
     parent_step: RunStep | None = None,
 ) -> Run:
-    """Open the parent ticket and one child ticket per step of the published version."""
+    """Open the parent ticket and one child ticket per step of the published version.
+
+    Its audit records are written together at the end (one statement)."""
+    with transaction.atomic(), gathering():
+        return _start_run(actor, playbook, client, source, schedule, parent_step)
+
+
+def _start_run(actor, playbook, client, source, schedule, parent_step) -> Run:
     require(can_work(actor, client), "Only the network serving this client starts playbooks.")
     version = playbook.published()
     if version is None:
@@ -104,8 +110,12 @@ def start_run(
         parent_step=parent_step,
         depth=depth,
     )
-    for step in steps:
-        child = tickets.create_ticket(
+    # Steps after the first blocking step wait: their tickets are dispatched when they can be
+    # worked (``_dispatch_workable``), not now.
+    first_blocking = next((s.position for s in steps if s.blocking), None)
+    held = {s.position for s in steps if first_blocking and s.position > first_blocking}
+    children = [
+        tickets.create_ticket(
             actor,
             client,
             subject=f"{step.position}. {step.title}"[:250],
@@ -113,9 +123,21 @@ def start_run(
             practice_id=step.owner_practice_id or practice_id,
             type=TicketType.SERVICE_REQUEST,
             source=source,
+            dispatch=step.position not in held,
         )
-        tickets.link(actor, parent, child, LinkKind.PARENT, source=source)
-        RunStep.objects.create(run=run, step=step, position=step.position, ticket=child)
+        for step in steps
+    ]
+    tickets.link_children(actor, parent, children, source=source)
+    RunStep.objects.bulk_create(
+        RunStep(
+            run=run,
+            step=step,
+            position=step.position,
+            ticket=child,
+            dispatched=step.position not in held,
+        )
+        for step, child in zip(steps, children, strict=True)
+    )
     _event(run, actor, f"Started {playbook.name} v{version.number} for {client.name}.")
     record(actor, "playbook.run_start", run, source=source, scope=f"client:{client.pk}")
     advance(actor, run, source)
@@ -149,14 +171,19 @@ def _refuse_held(run: Run, run_step: RunStep) -> None:
             f"Step {held.position} ({held.title}) blocks the steps after it.",
             f"complete step {held.position} first",
         )
-    source = run_step.step.condition_position
-    earlier = run.steps.filter(position=source).first() if source is not None else None
-    if earlier is not None and not earlier.settled:
-        raise invalid(
-            "step",
-            f"Step {run_step.position} applies only if {condition_text(run_step.step)}.",
-            f"complete step {source} first",
-        )
+    if run_step.step.conditions:
+        by_position = {rs.position: rs for rs in run.steps.select_related("step")}
+        if _decided(run_step, by_position) is None:
+            waiting = sorted(
+                p
+                for p in run_step.step.condition_positions
+                if p in by_position and not by_position[p].settled
+            )
+            raise invalid(
+                "step",
+                f"Step {run_step.position} applies only if {condition_text(run_step.step)}.",
+                "complete step " + ", ".join(map(str, waiting)) + " first",
+            )
 
 
 @transaction.atomic
@@ -219,37 +246,58 @@ def _mark_done(actor, run_step: RunStep, kept: str, source: str) -> None:
 
 def advance(actor, run: Run, source: str) -> None:
     """Move the run on after a change: conditions settle, sub-runs start, the run completes."""
-    steps = list(run.steps.select_related("step", "step__subplaybook", "ticket"))
+    steps = list(run.steps.select_related("step", "step__subplaybook", "ticket__practice"))
     by_position = {rs.position: rs for rs in steps}
     started = set(Run.objects.filter(parent_step__run=run).values_list("parent_step", flat=True))
     for rs in steps:  # in order: a step made not applicable settles the ones that read it
-        if not rs.settled and rs.pk not in started and not _applies(rs, by_position):
-            _mark_not_applicable(actor, rs, by_position[rs.step.condition_position], source)
+        if not rs.settled and rs.pk not in started and _decided(rs, by_position) is False:
+            _mark_not_applicable(actor, rs, by_position, source)
     _start_sub_runs(actor, run, steps, by_position, started, source)
+    _dispatch_workable(steps)
     if all(rs.settled for rs in steps):
         _complete_run(actor, run, source)
 
 
-def _applies(rs: RunStep, by_position: dict[int, RunStep]) -> bool:
-    step = rs.step
-    earlier = by_position.get(step.condition_position) if step.condition_position else None
+def _dispatch_workable(steps: list[RunStep]) -> None:
+    """Dispatch the tickets of held steps that no open blocking step holds any more."""
+    waiting = [rs for rs in steps if not rs.dispatched and not rs.settled]
+    if not waiting:
+        return
+    states = [engine.StepState(s.position, s.step.title, s.step.blocking, s.settled) for s in steps]
+    free = [rs for rs in waiting if engine.holding(states, rs.position) is None]
+    for rs in free:
+        rs.dispatched = True
+        tickets.dispatch_when_committed(rs.ticket)
+    RunStep.objects.bulk_update(free, ["dispatched"])
+
+
+def _decided(rs: RunStep, by_position: dict[int, RunStep]) -> bool | None:
+    """Whether the step's conditions hold (True without any), None until the answers given
+    decide it."""
+    results: list[bool | None] = []
+    for condition in rs.step.conditions:
+        earlier = by_position.get(condition.position)
+        if earlier is None or not earlier.settled:
+            results.append(None)
+            continue
+        kept = earlier.evidence if earlier.completed_at is not None else branching.NO_ANSWER
+        results.append(branching.holds(earlier.step.evidence, kept, condition))
+    return branching.decide(results, rs.step.condition_match)
+
+
+def _answered(by_position: dict[int, RunStep], position: int) -> str:
+    earlier = by_position.get(position)
     if earlier is None or not earlier.settled:
-        return True  # no condition, or its answer is not given yet
-    kept = earlier.evidence if earlier.completed_at is not None else branching.NO_ANSWER
-    condition = branching.Condition(
-        step.condition_position, step.condition_operator, step.condition_value
-    )
-    return branching.holds(earlier.step.evidence, kept, condition)
+        return f"step {position} has not answered yet"
+    answer = f'"{earlier.evidence}"' if earlier.completed_at else "nothing (not applicable)"
+    return f"step {earlier.position} ({earlier.step.title}) answered {answer}"
 
 
-def _mark_not_applicable(actor, rs: RunStep, earlier: RunStep, source: str) -> None:
+def _mark_not_applicable(actor, rs: RunStep, by_position: dict[int, RunStep], source) -> None:
     rs.not_applicable_at = timezone.now()
     rs.save(update_fields=["not_applicable_at"])
-    answer = f'"{earlier.evidence}"' if earlier.completed_at else "nothing (not applicable)"
-    why = (
-        f"Not applicable: it applies only if {condition_text(rs.step)}, and step "
-        f"{earlier.position} ({earlier.step.title}) answered {answer}."
-    )
+    answers = "; ".join(_answered(by_position, p) for p in sorted(rs.step.condition_positions))
+    why = f"Not applicable: it applies only if {condition_text(rs.step)}, and {answers}."
     ticket = rs.ticket
     ticket.refresh_from_db()
     if ticket.status not in (Status.RESOLVED, Status.CLOSED):
@@ -272,8 +320,7 @@ def _start_sub_runs(actor, run: Run, steps, by_position, started: set, source: s
         return
     states = [engine.StepState(s.position, s.step.title, s.step.blocking, s.settled) for s in steps]
     for rs in waiting:
-        source_pos = rs.step.condition_position
-        answered = source_pos is None or by_position[source_pos].settled
+        answered = _decided(rs, by_position) is True
         if rs.pk in started or not answered or engine.holding(states, rs.position):
             continue
         child = start_run(actor, rs.step.subplaybook, run.client, source=source, parent_step=rs)
@@ -336,7 +383,9 @@ def reopen_step(actor, run_step: RunStep, *, reason: str, source: str) -> RunSte
     return run_step
 
 
-def _reopen_one(actor, run_step: RunStep, reason: str, source: str) -> None:
+def _reopen_one(
+    actor, run_step: RunStep, reason: str, source: str, *, from_ticket: bool = False
+) -> None:
     run = run_step.run
     StepReopen.objects.create(
         run_step=run_step,
@@ -344,6 +393,7 @@ def _reopen_one(actor, run_step: RunStep, reason: str, source: str) -> None:
         by=actor,
         reason=reason,
         was_completed_at=run_step.completed_at,
+        from_ticket=from_ticket,
     )
     run_step.completed_at = None
     run_step.completed_by = None
@@ -377,7 +427,7 @@ def _reopen_dependents(actor, run: Run, run_step: RunStep, source: str) -> None:
     """Steps not applicable because of this step's answer (directly or down a chain) open."""
     reading = {run_step.position}
     for rs in run.steps.select_related("step", "ticket").filter(position__gt=run_step.position):
-        if rs.step.condition_position not in reading or rs.not_applicable_at is None:
+        if not (rs.step.condition_positions & reading) or rs.not_applicable_at is None:
             continue
         reading.add(rs.position)
         rs.not_applicable_at = None
@@ -389,11 +439,19 @@ def _reopen_dependents(actor, run: Run, run_step: RunStep, source: str) -> None:
 
 def ticket_status_changed(actor, ticket, before: str, target: str, source: str) -> None:
     """Told by the tickets room of every status change, in its transaction: resolving (or
-    closing) a step's ticket from the desk completes the step.
+    closing) a step's ticket from the desk completes the step, and setting a done step's
+    ticket back to an open status reopens the step (rework).
 
     A step that asks for evidence, or that runs another playbook, cannot be completed so: the
-    change is refused (400 on ``status``) and rolls back, the ticket stays as it was.
+    change is refused (400 on ``status``) and rolls back, the ticket stays as it was.  Nor can
+    the ticket of a step that runs another playbook, or of a step not applicable, be reopened.
     """
+    if before in (Status.RESOLVED, Status.CLOSED) and target not in (
+        Status.RESOLVED,
+        Status.CLOSED,
+    ):
+        _ticket_reopened(actor, ticket, source)
+        return
     if target not in (Status.RESOLVED, Status.CLOSED):
         return
     run_step = RunStep.objects.filter(ticket=ticket).select_related("step", "run").first()
@@ -414,3 +472,28 @@ def ticket_status_changed(actor, ticket, before: str, target: str, source: str) 
             f"complete the step with its evidence on the run's page (run {run_step.run_id})",
         )
     complete_step(actor, run_step, evidence=None, source=source)
+
+
+def _ticket_reopened(actor, ticket, source: str) -> None:
+    """A step's ticket set back to an open status: the step is reopened, as rework."""
+    run_step = RunStep.objects.filter(ticket=ticket).select_related("step", "run").first()
+    if run_step is None:
+        return
+    where = f"Step {run_step.position} ({run_step.step.title})"
+    if run_step.not_applicable_at is not None:
+        raise invalid(
+            "status",
+            f"{where} is not applicable: the answer it reads decided so.",
+            f"reopen the step whose answer decided it, on the run's page (run {run_step.run_id})",
+        )
+    if run_step.completed_at is None:
+        return  # reopened by the playbook itself, or never done
+    if run_step.step.subplaybook_id:
+        raise invalid(
+            "status",
+            f"{where} is done with its run of {run_step.step.subplaybook.name}.",
+            "reopen a step of that run",
+        )
+    run_step = _lock_step(run_step)
+    reason = f"Its ticket {ticket.number} was reopened."
+    _reopen_one(actor, run_step, reason, source, from_ticket=True)

@@ -215,6 +215,13 @@ def _sweep_one(schedule: Schedule, now: dt.datetime) -> str:
         schedule.on_holiday,
         schedule.time_zone,
     )
+    lead = dt.timedelta(minutes=schedule.lead_minutes)
+    if slot is not None and slot - lead > now:
+        # Moved to a later working day: its work is made lead time before the moved date.
+        Schedule.objects.filter(pk=schedule.pk, next_at=schedule.next_at).update(
+            make_at=slot - lead
+        )
+        return "waiting"
     claimed = Schedule.objects.filter(pk=schedule.pk, next_at=schedule.next_at).update(
         next_at=decided.next_at,
         make_at=make_at(decided.next_at, schedule.lead_minutes),

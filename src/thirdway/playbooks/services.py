@@ -170,34 +170,59 @@ def _branch_values(data: dict, playbook: Playbook) -> dict:
         values["subplaybook"] = _subplaybook(playbook, data["subplaybook"])
     if "condition_step" not in data:
         return values
-    position = data["condition_step"]
+    match = data.get("condition_match") or branching.ALL
+    if match not in branching.MATCHES:
+        raise invalid("condition_match", "Unknown combination.", ", ".join(branching.MATCHES))
+    rows = [
+        row
+        for n in range(1, branching.MAX_CONDITIONS + 1)
+        if (row := _condition_row(data, n)) is not None
+    ]
+    extra = [k for k in data if k.startswith("condition_step_") and k not in _ROW_KEYS]
+    if extra:
+        raise invalid(
+            extra[0], "Too many conditions.", f"at most {branching.MAX_CONDITIONS} on a step"
+        )
+    first = rows[0] if rows else None
+    return values | {
+        "condition_position": first["step"] if first else None,
+        "condition_operator": first["operator"] if first else "",
+        "condition_value": first["value"] if first else "",
+        "more_conditions": rows[1:],
+        "condition_match": match,
+    }
+
+
+_ROW_KEYS = {f"condition_step_{n}" for n in range(2, branching.MAX_CONDITIONS + 1)}
+
+
+def _condition_row(data: dict, n: int) -> dict | None:
+    """The n-th condition of the form or API (``condition_step_2`` …), shaped, or None."""
+    suffix = "" if n == 1 else f"_{n}"
+    position = data.get(f"condition_step{suffix}")
     if position is None:
-        return values | {
-            "condition_position": None,
-            "condition_operator": "",
-            "condition_value": "",
-        }
+        return None
     if (
         isinstance(position, bool)
         or not isinstance(position, int)
         or not 1 <= position <= MAX_STEPS
     ):
-        raise invalid("condition_step", "Out of range.", f"1 to {MAX_STEPS}, or no condition")
-    operator = str(data.get("condition_operator") or "")
+        raise invalid(
+            f"condition_step{suffix}", "Out of range.", f"1 to {MAX_STEPS}, or no condition"
+        )
+    operator = str(data.get(f"condition_operator{suffix}") or "")
     if operator not in branching.OPERATORS:
-        raise invalid("condition_operator", "Unknown comparison.", ", ".join(branching.OPERATORS))
-    value = str(data.get("condition_value") or "").strip()
+        raise invalid(
+            f"condition_operator{suffix}", "Unknown comparison.", ", ".join(branching.OPERATORS)
+        )
+    value = str(data.get(f"condition_value{suffix}") or "").strip()
     if not value or len(value) > branching.MAX_CONDITION_VALUE:
         raise invalid(
-            "condition_value",
+            f"condition_value{suffix}",
             "Say what to compare the answer with.",
             f"1 to {branching.MAX_CONDITION_VALUE} characters",
         )
-    return values | {
-        "condition_position": position,
-        "condition_operator": operator,
-        "condition_value": value,
-    }
+    return {"step": position, "operator": operator, "value": value}
 
 
 def _subplaybook(playbook: Playbook, pid) -> Playbook | None:
@@ -259,7 +284,7 @@ def update_step(actor, playbook: Playbook, position: int, data: dict, *, source:
 def remove_step(actor, playbook: Playbook, position: int, *, source: str) -> None:
     draft = _draft(actor, playbook)
     step = _step_at(draft, position)
-    readers = draft.steps.filter(condition_position=position).values_list("position", flat=True)
+    readers = [s.position for s in draft.steps.all() if position in s.condition_positions]
     if readers:
         raise invalid(
             "position",
@@ -309,7 +334,10 @@ def _renumber(steps: list[PlaybookStep]) -> None:
     for n, step in enumerate(steps, start=1):
         step.position = 10_000 + n
         step.condition_position = branching.renumbered(step.condition_position, moves)
-    PlaybookStep.objects.bulk_update(steps, ["position", "condition_position"])
+        step.more_conditions = [
+            {**c, "step": branching.renumbered(c["step"], moves)} for c in step.more_conditions
+        ]
+    PlaybookStep.objects.bulk_update(steps, ["position", "condition_position", "more_conditions"])
     for n, step in enumerate(steps, start=1):
         step.position = n
     PlaybookStep.objects.bulk_update(steps, ["position"])

@@ -16,21 +16,25 @@ def check_version(playbook: Playbook, version: PlaybookVersion) -> None:
     steps = list(version.steps.select_related("subplaybook").order_by("position"))
     shapes = [branching.StepShape(s.position, s.title, s.evidence) for s in steps]
     for step in steps:
-        if step.condition_position is not None:
-            problem = branching.check_condition(
-                shapes,
-                step.position,
-                branching.Condition(
-                    step.condition_position, step.condition_operator, step.condition_value
-                ),
-            )
+        for n, condition in enumerate(step.conditions, start=1):
+            problem = branching.check_condition(shapes, step.position, condition)
             if problem is not None:
                 said = problem.problem[0].lower() + problem.problem[1:]
-                raise invalid(problem.field, f"Step {step.position}: {said}", problem.allowed)
+                which = f" (condition {n})" if n > 1 else ""
+                raise invalid(
+                    condition_field(problem.field, n),
+                    f"Step {step.position}{which}: {said}",
+                    problem.allowed,
+                )
         if step.subplaybook_id:
             _check_subplaybook(playbook, step)
     if any(step.subplaybook_id for step in steps):
         check_nesting(playbook)
+
+
+def condition_field(field: str, n: int) -> str:
+    """The name of a field of the n-th condition: ``condition_step``, ``condition_step_2``."""
+    return field if n == 1 else f"{field}_{n}"
 
 
 def _check_subplaybook(playbook: Playbook, step: PlaybookStep) -> None:

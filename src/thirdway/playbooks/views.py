@@ -162,6 +162,11 @@ def step_edit(request: HttpRequest, playbook_id: int, position: int) -> HttpResp
     }
     initial["owner_practice"] = step.owner_practice_id
     initial["condition_step"] = step.condition_position
+    initial["condition_match"] = step.condition_match
+    for n, more in enumerate(step.more_conditions or [], start=2):
+        initial[f"condition_step_{n}"] = more["step"]
+        initial[f"condition_operator_{n}"] = more["operator"]
+        initial[f"condition_value_{n}"] = more["value"]
     initial["subplaybook"] = step.subplaybook_id
     form = StepForm(request.POST or None, initial=initial, playbook=playbook)
     if request.method == "POST" and form.is_valid():

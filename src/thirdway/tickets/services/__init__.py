@@ -3,6 +3,7 @@ merge, split, link and bulk update.  Each records an audit entry and, where peop
 it, a system event on the ticket's timeline.
 """
 
+from thirdway.tickets.assignment.arrival import dispatch_when_committed
 from thirdway.tickets.services._shared import (
     ACTIVE_CONTENT,
     TICKET_FIELDS,
@@ -23,7 +24,7 @@ from thirdway.tickets.services.opening import (
     sniff_type,
     store_attachment,
 )
-from thirdway.tickets.services.relations import link, merge, split, unlink
+from thirdway.tickets.services.relations import link, link_children, merge, split, unlink
 from thirdway.tickets.services.saved_views import delete_view, save_view
 from thirdway.tickets.services.workflow import (
     TICKET_UPDATABLE,
@@ -53,7 +54,9 @@ __all__ = [
     "create_ticket",
     "delete_canned_reply",
     "delete_view",
+    "dispatch_when_committed",
     "link",
+    "link_children",
     "merge",
     "note",
     "reply",

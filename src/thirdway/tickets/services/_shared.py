@@ -98,6 +98,8 @@ def _label(actor) -> str:
 
 def _owned(actor, model, client: Client, field: str, object_id):
     """A site, asset or contact of the ticket's client that the actor may see, by id."""
+    if object_id is None:
+        return None  # nothing named: no rows to narrow (find_owned answers None as well)
     return find_owned(visible(model, actor), client, field, object_id)
 
 

@@ -94,8 +94,12 @@ def create_ticket(
     uploads: Iterable[Upload] = (),
     source: str,
     origin: events.Origin | None = None,
+    dispatch: bool = True,
 ) -> Ticket:
     """Open a ticket with its first public article.
+
+    ``dispatch=False`` leaves it out of dispatch on arrival: the caller dispatches it later
+    with ``dispatch_when_committed`` (a playbook step held by a blocking step before it).
 
     Client contacts open tickets for their own organisation only, as themselves (a client
     admin may name another contact of theirs as requester); the network may open tickets for
@@ -180,7 +184,8 @@ def create_ticket(
     if ticket.assignee is not None:
         triggers.assigned(actor, ticket, None, ticket.assignee, NotificationKind.ASSIGNED)
     events.emit("ticket.created", ticket, article, origin)
-    dispatch_when_committed(ticket)
+    if dispatch:
+        dispatch_when_committed(ticket)
     return ticket
 
 

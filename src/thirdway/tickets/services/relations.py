@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from thirdway.audit.services import diff, record, snapshot
+from thirdway.audit.services import diff, gathering, record, snapshot
 from thirdway.errors import invalid
 from thirdway.tickets.assignment.arrival import dispatch_when_committed
 from thirdway.tickets.bodies import clean_line
@@ -21,6 +21,7 @@ from thirdway.tickets.search import refresh_search_text
 from thirdway.tickets.services._shared import (
     TICKET_FIELDS,
     _event,
+    _label,
     _lock,
     _refuse_merged,
     _require_worker,
@@ -183,6 +184,63 @@ def link(actor, source_ticket: Ticket, target: Ticket, kind: str, *, source: str
             changes={"link": [None, f"{kind}:{target.pk}"]},
         )
     return created
+
+
+@transaction.atomic
+def link_children(actor, parent: Ticket, children: list[Ticket], *, source: str) -> int:
+    """Make ``parent`` the parent of each of ``children`` at once (a playbook run's steps):
+    the same checks, timeline events and audit records as :func:`link` one by one, written in
+    a few statements.  Returns how many links are new."""
+    _require_worker(actor, parent)
+    if any(child.pk == parent.pk for child in children):
+        raise invalid("target", "A ticket cannot be linked to itself.", "another ticket")
+    ids = [child.pk for child in children]
+    # A child with no child of its own cannot be above the parent: only the others are walked.
+    with_children = set(
+        TicketLink.objects.filter(source_id__in=ids, kind=LinkKind.PARENT).values_list(
+            "source_id", flat=True
+        )
+    )
+    for child in children:
+        if child.pk in with_children and _is_ancestor(child, parent):
+            raise invalid(
+                "target",
+                f"{child.number} is already above {parent.number}.",
+                "a ticket that is not one of its parents",
+            )
+    present = set(
+        TicketLink.objects.filter(
+            source=parent, target_id__in=ids, kind=LinkKind.PARENT
+        ).values_list("target_id", flat=True)
+    )
+    new = [child for child in children if child.pk not in present]
+    TicketLink.objects.bulk_create(
+        TicketLink(source=parent, target=child, kind=LinkKind.PARENT) for child in new
+    )
+    label = LinkKind(LinkKind.PARENT).label.lower()
+    Article.objects.bulk_create(
+        Article(
+            ticket=parent,
+            kind=ArticleKind.EVENT,
+            author=actor,
+            author_label=_label(actor),
+            event="linked",
+            body_text=f"Now {label} {child.number}.",
+            data={"target": child.pk, "kind": LinkKind.PARENT.value},
+        )
+        for child in new
+    )
+    with gathering():
+        for child in new:
+            record(
+                actor,
+                "ticket.link",
+                parent,
+                source=source,
+                scope=_scope(parent),
+                changes={"link": [None, f"{LinkKind.PARENT.value}:{child.pk}"]},
+            )
+    return len(new)
 
 
 def _is_ancestor(candidate: Ticket, ticket: Ticket) -> bool:
