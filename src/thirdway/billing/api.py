@@ -82,6 +82,8 @@ class LineOut(Schema):
     price: Decimal
     vat_category: str
     vat_rate: Decimal
+    quantity: Decimal
+    timing: str
     starts_on: dt.date
     ends_on: dt.date | None
 
@@ -143,6 +145,8 @@ class LineIn(Payload, extra="forbid"):
     price: Money
     vat_category: VatName = "S"
     vat_rate: Percent = Decimal(20)
+    quantity: Decimal = Field(Decimal(1), gt=0, le=100_000, max_digits=12, decimal_places=2)
+    timing: Literal["arrears", "advance"] = "arrears"
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
 
@@ -508,6 +512,8 @@ class InvoiceLineOut(Schema):
     vat_category: str
     vat_rate: Decimal
     quantity_source: str
+    period_start: dt.date | None
+    period_end: dt.date | None
 
 
 class VatOut(Schema):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
 
@@ -145,3 +146,20 @@ class ContractFilterForm(forms.Form):
     def __init__(self, *args, clients, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients
+
+
+class LineChangeForm(forms.Form):
+    """A new price or quantity of a contract line from a day (the month is prorated)."""
+
+    effective_on = forms.DateField(widget=DateInput, help_text="The first day of the change.")
+    price = forms.DecimalField(
+        required=False, min_value=0, max_digits=14, decimal_places=2, help_text="Empty: unchanged."
+    )
+    quantity = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=100000,
+        max_digits=12,
+        decimal_places=2,
+        help_text="Of a flat line only. Empty: unchanged.",
+    )

@@ -115,6 +115,8 @@ def _line_of(invoice: Invoice, proposed: Proposed) -> InvoiceLine:
         quantity_source=proposed.source[:500],
         counted=proposed.counted,
         claim=proposed.claim,
+        period_start=proposed.period[0] if proposed.period else None,
+        period_end=proposed.period[1] if proposed.period else None,
     )
 
 
@@ -410,6 +412,8 @@ def credit_invoice(actor, invoice: Invoice, *, source: str) -> Invoice:
             vat_category=line.vat_category,
             vat_rate=line.vat_rate,
             quantity_source=line.quantity_source,
+            period_start=line.period_start,
+            period_end=line.period_end,
         )
         for line in invoice.lines.order_by("pk")
     )

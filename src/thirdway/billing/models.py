@@ -337,11 +337,22 @@ class VatCategory(models.TextChoices):
     REVERSE_CHARGE = "AE", "Reverse charge"
 
 
+class Timing(models.TextChoices):
+    ARREARS = "arrears", "In arrears (the month billed)"
+    ADVANCE = "advance", "In advance (the month after)"
+
+
+QUANTITY_RANGE = [MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal(100000))]
+
+
 class ContractLine(models.Model):
     """A priced line of a contract, effective from ``starts_on`` to ``ends_on``.
 
-    Monthly lines (flat, per device, per user) bill once a month; hourly lines price time
-    entries, by role (empty: any role) where the practice charges roles differently.
+    Monthly lines (flat, per device, per user) bill once a month, in arrears (a run bills the
+    month it is for) or in advance (the month after), prorated by days when the line or the
+    contract starts or ends within that month; hourly lines price time entries, by role
+    (empty: any role) where the practice charges roles differently.  A price or quantity
+    change is a new line from its effective date, the old one ending the day before.
     """
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="lines")
@@ -357,6 +368,19 @@ class ContractLine(models.Model):
         max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD
     )
     vat_rate = models.DecimalField(default=Decimal(20), **PERCENT)
+    quantity = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal(1),
+        validators=QUANTITY_RANGE,
+        help_text="Of a flat line (licences, say: 0.01 to 100000); devices and users are counted.",
+    )
+    timing = models.CharField(
+        max_length=10,
+        choices=Timing.choices,
+        default=Timing.ARREARS,
+        help_text="When a monthly line is billed; hourly lines bill the time worked.",
+    )
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
 

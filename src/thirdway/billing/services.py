@@ -6,6 +6,8 @@ Invoices and the ledger are written by :mod:`thirdway.billing.invoicing` and
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.db.models import Q
 
@@ -20,6 +22,7 @@ from thirdway.billing.models import (
     InvoiceKind,
     NumberSeries,
     TimeEntry,
+    Timing,
     Unit,
     VatCategory,
 )
@@ -69,6 +72,8 @@ LINE_FIELDS = [
     "price",
     "vat_category",
     "vat_rate",
+    "quantity",
+    "timing",
     "starts_on",
     "ends_on",
 ]
@@ -259,6 +264,14 @@ def _check_line(line: ContractLine) -> None:
         )
     if line.ends_on is not None and line.ends_on < line.starts_on:
         raise invalid("ends_on", "The line ends before it starts.", "a date on or after the start")
+    if line.unit != Unit.FLAT and line.quantity != 1:
+        raise invalid(
+            "quantity",
+            f"A {line.get_unit_display().lower()} line counts its quantity on the billing date.",
+            "1 (only a flat line has a fixed quantity)",
+        )
+    if line.unit == Unit.HOUR and line.timing != Timing.ARREARS:
+        raise invalid("timing", "An hourly line bills the time worked.", "arrears")
 
 
 @transaction.atomic
@@ -300,6 +313,52 @@ def update_contract_line(actor, line: ContractLine, data: dict, *, source: str) 
         data,
         fields=LINE_FIELDS,
         action="contract_line.update",
+        source=source,
+        scope=_scope(line.contract.client_id),
+    )
+
+
+@transaction.atomic
+def change_line_from(actor, line: ContractLine, effective_on, *, source: str, **data):
+    """A new price or quantity from ``effective_on``: the line ends the day before and a copy
+    with the change starts that day, so the month of the change is prorated between the two."""
+    require(may_manage_billing(actor), MANAGE)
+    line = ContractLine.objects.select_for_update().select_related("contract").get(pk=line.pk)
+    if effective_on <= line.starts_on or (line.ends_on and effective_on > line.ends_on):
+        until = line.ends_on or "open-ended"
+        raise invalid(
+            "effective_on",
+            "The change falls outside the line's effective dates.",
+            f"a day after {line.starts_on} and up to {until}",
+        )
+    late = line.time_entries.filter(worked_on__gte=effective_on).order_by("-worked_on").first()
+    if late is not None:
+        raise invalid(
+            "effective_on",
+            f"Time is booked on this line on {late.worked_on}.",
+            f"a day after {late.worked_on}",
+        )
+    changed = {name: value for name, value in data.items() if value is not None}
+    if not changed:
+        raise invalid("price", "Nothing changes.", "a new price or quantity")
+    fields = {name: getattr(line, name) for name in LINE_FIELDS}
+    fields.update(changed, starts_on=effective_on)
+    successor = ContractLine(contract=line.contract, **fields)
+    _check_line(successor)
+    update_and_record(
+        actor,
+        line,
+        {"ends_on": effective_on - dt.timedelta(days=1)},
+        fields=LINE_FIELDS,
+        action="contract_line.update",
+        source=source,
+        scope=_scope(line.contract.client_id),
+    )
+    return create_and_record(
+        actor,
+        successor,
+        fields=LINE_FIELDS,
+        action="contract_line.create",
         source=source,
         scope=_scope(line.contract.client_id),
     )

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from thirdway.billing import document_views, export_views, views, week_views
+from thirdway.billing import document_views, export_views, terms_views, views, week_views
 
 app_name = "billing"
 urlpatterns = [
@@ -28,6 +28,11 @@ urlpatterns = [
         "contracts/<int:contract_id>/lines/<int:line_id>/edit/",
         views.line_form,
         name="line_edit",
+    ),
+    path(
+        "contracts/<int:contract_id>/lines/<int:line_id>/change/",
+        terms_views.line_change,
+        name="line_change",
     ),
     path("time/", views.time_list, name="time_list"),
     path("time/new/", views.time_create, name="time_create"),

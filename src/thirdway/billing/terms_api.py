@@ -1,0 +1,38 @@
+"""API of a contract's terms: a line's change from a day, the renewal, and a client's billing
+details (the buyer's VAT identifier an e-invoice names)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from django.shortcuts import get_object_or_404
+from ninja import Field, Router, Status
+
+from thirdway.audit.models import Source
+from thirdway.billing import services
+from thirdway.billing.api import LineOut, Money
+from thirdway.billing.models import Contract
+from thirdway.payloads import Payload
+
+router = Router()
+
+
+class BillingLineChangeIn(Payload, extra="forbid"):
+    """A new price or quantity from ``effective_on`` (left out: unchanged)."""
+
+    effective_on: dt.date
+    price: Money | None = None
+    quantity: Decimal | None = Field(None, gt=0, le=100_000, max_digits=12, decimal_places=2)
+
+
+@router.post("/contracts/{contract_id}/lines/{line_id}/change", response={201: LineOut})
+def change_line(request, contract_id: int, line_id: int, payload: BillingLineChangeIn):
+    """End the line the day before ``effective_on`` and start a copy with the new price or
+    quantity that day (the month of the change is prorated between the two); the new line."""
+    contract = get_object_or_404(Contract.objects.for_user(request.auth), pk=contract_id)
+    line = get_object_or_404(contract.lines, pk=line_id)
+    data = payload.model_dump()
+    effective_on = data.pop("effective_on")
+    made = services.change_line_from(request.auth, line, effective_on, source=Source.API, **data)
+    return Status(201, made)

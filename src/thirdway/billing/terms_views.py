@@ -1,0 +1,46 @@
+"""Pages of a contract's terms: a line's change from a day, the renewal, and a client's billing
+details (the VAT identifier e-invoices name the buyer by)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+
+from thirdway.audit.models import Source
+from thirdway.billing import services
+from thirdway.billing.forms import LineChangeForm
+from thirdway.billing.models import Contract
+from thirdway.billing.views import _admin
+from thirdway.web.forms import add_service_errors
+
+
+def _form_page(request, form, title: str, explain: str = "") -> HttpResponse:
+    context = {"form": form, "title": title, "explain": explain}
+    return render(request, "billing/form.html", context)
+
+
+@login_required
+def line_change(request: HttpRequest, contract_id: int, line_id: int) -> HttpResponse:
+    """A new price or quantity from a day: the line ends the day before, a new one starts."""
+    _admin(request)
+    contract = get_object_or_404(Contract.objects.for_user(request.user), pk=contract_id)
+    line = get_object_or_404(contract.lines, pk=line_id)
+    form = LineChangeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = dict(form.cleaned_data)
+        effective_on = data.pop("effective_on")
+        try:
+            services.change_line_from(request.user, line, effective_on, source=Source.WEB, **data)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{line.description} changes from {effective_on}.")
+            return redirect("billing:contract_detail", contract.pk)
+    explain = (
+        f"{line.description}: {line.price} × {line.quantity} from {line.starts_on}. The month "
+        "of the change is prorated by days between the old and the new terms."
+    )
+    return _form_page(request, form, f"Change a line · {contract.name}", explain)
