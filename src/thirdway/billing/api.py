@@ -104,6 +104,10 @@ class ContractOut(Schema):
     warn_at_percent: int
     status: str
     sla_policy_id: int | None
+    renewal_months: int
+    notice_days: int
+    renews_on: dt.date | None
+    notice_by: dt.date | None
     lines: list[LineOut]
 
     @staticmethod
@@ -124,6 +128,8 @@ class ContractIn(Payload, extra="forbid"):
     block_minutes: int = Field(0, ge=0, le=10_000_000)
     block_price: Money = Decimal(0)
     warn_at_percent: int = Field(80, ge=1, le=100)
+    renewal_months: int = Field(0, ge=0, le=120)
+    notice_days: int = Field(0, ge=0, le=730)
 
 
 class ContractPatch(Payload, extra="forbid"):
@@ -136,6 +142,8 @@ class ContractPatch(Payload, extra="forbid"):
     block_price: Money = kept()
     warn_at_percent: int = kept(ge=1, le=100)
     status: Literal["draft", "active"] = kept()
+    renewal_months: int = kept(ge=0, le=120)
+    notice_days: int = kept(ge=0, le=730)
 
 
 class LineIn(Payload, extra="forbid"):

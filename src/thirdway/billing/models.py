@@ -8,6 +8,7 @@ and a mistake is corrected by a reversing transaction, never by an edit.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -301,6 +302,16 @@ class Contract(models.Model):
         related_name="+",
         help_text="The SLA policy the contract offers.",
     )
+    renewal_months = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(120)],
+        help_text="At its end the contract renews for this many months (0 to 120; 0: it ends).",
+    )
+    notice_days = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(730)],
+        help_text="Days before the end by which the renewal may be stopped (0 to 730).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ContractQuerySet.as_manager()
@@ -319,6 +330,15 @@ class Contract(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.client})"
+
+    @property
+    def renews_on(self) -> dt.date | None:
+        return self.ends_on + dt.timedelta(days=1) if self.ends_on and self.renewal_months else None
+
+    @property
+    def notice_by(self) -> dt.date | None:
+        """The last day the renewal may be stopped; after it, the next term is due."""
+        return self.ends_on - dt.timedelta(days=self.notice_days) if self.renews_on else None
 
 
 class Unit(models.TextChoices):
@@ -574,3 +594,4 @@ from thirdway.billing.invoice_models import (  # noqa: E402, F401
     InvoiceState,
     NumberSeries,
 )
+from thirdway.billing.term_models import ContractRenewal  # noqa: E402, F401

@@ -64,6 +64,8 @@ CONTRACT_FIELDS = [
     "warn_at_percent",
     "status",
     "sla_policy",
+    "renewal_months",
+    "notice_days",
 ]
 LINE_FIELDS = [
     "description",
@@ -193,6 +195,12 @@ def _check_overlap(contract: Contract) -> None:
 def _check_contract(contract: Contract) -> None:
     contract.full_clean()
     _check_overlap(contract)
+    if contract.renewal_months and contract.ends_on is None:
+        raise invalid(
+            "renewal_months",
+            "An open-ended contract does not renew.",
+            "0, or give the contract an end date",
+        )
     if contract.kind == ContractKind.BLOCK_HOURS and contract.block_minutes <= 0:
         raise invalid(
             "block_minutes", "A block-hours contract needs its prepaid minutes.", "1 or more"
@@ -227,6 +235,7 @@ def update_contract(actor, contract: Contract, data: dict, *, source: str) -> Co
     for name, value in data.items():
         setattr(candidate, name, value)
     _check_contract(candidate)
+    _check_notice(contract, candidate)
     return update_and_record(
         actor,
         contract,
@@ -236,6 +245,20 @@ def update_contract(actor, contract: Contract, data: dict, *, source: str) -> Co
         source=source,
         scope=_scope(contract.client_id),
     )
+
+
+def _check_notice(before: Contract, after: Contract) -> None:
+    """Once the notice date has passed, the next term is due: the renewal is not stopped."""
+    from django.utils import timezone
+
+    shortened = after.ends_on is not None and after.ends_on < before.ends_on
+    stopped = before.renews_on is not None and (not after.renewal_months or shortened)
+    if stopped and timezone.localdate() > before.notice_by:
+        raise invalid(
+            "renewal_months",
+            f"Notice was due by {before.notice_by}; the contract renews on {before.renews_on}.",
+            f"the renewal as it is until the term ending {before.ends_on} has renewed",
+        )
 
 
 def _check_line(line: ContractLine) -> None:

@@ -10,8 +10,8 @@ from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Status
 
 from thirdway.audit.models import Source
-from thirdway.billing import services
-from thirdway.billing.api import LineOut, Money
+from thirdway.billing import renewals, services
+from thirdway.billing.api import ContractOut, LineOut, Money
 from thirdway.billing.models import Contract
 from thirdway.payloads import Payload
 
@@ -36,3 +36,22 @@ def change_line(request, contract_id: int, line_id: int, payload: BillingLineCha
     effective_on = data.pop("effective_on")
     made = services.change_line_from(request.auth, line, effective_on, source=Source.API, **data)
     return Status(201, made)
+
+
+class BillingRenewIn(Payload, extra="forbid"):
+    term_ending: dt.date | None = Field(
+        None, description="The end of the term to renew; sent again, it changes nothing."
+    )
+
+
+@router.post("/contracts/{contract_id}/renew", response=ContractOut)
+def renew_contract(request, contract_id: int, payload: BillingRenewIn):
+    """Renew the contract for a term once its notice date has passed (400 before).  With
+    ``term_ending``, a retry of a renewal done already answers the contract unchanged.  The
+    clock renews due contracts every hour by itself."""
+    contracts = Contract.objects.for_user(request.auth).prefetch_related("lines")
+    contract = get_object_or_404(contracts, pk=contract_id)
+    renewals.renew_contract(
+        request.auth, contract, source=Source.API, term_ending=payload.term_ending
+    )
+    return contracts.get(pk=contract.pk)

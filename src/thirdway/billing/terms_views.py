@@ -8,9 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.dateparse import parse_date
+from django.views.decorators.http import require_POST
 
 from thirdway.audit.models import Source
-from thirdway.billing import services
+from thirdway.billing import renewals, services
 from thirdway.billing.forms import LineChangeForm
 from thirdway.billing.models import Contract
 from thirdway.billing.views import _admin
@@ -44,3 +46,25 @@ def line_change(request: HttpRequest, contract_id: int, line_id: int) -> HttpRes
         "of the change is prorated by days between the old and the new terms."
     )
     return _form_page(request, form, f"Change a line · {contract.name}", explain)
+
+
+@login_required
+@require_POST
+def contract_renew(request: HttpRequest, contract_id: int) -> HttpResponse:
+    """Renew now the term the page showed (a second press changes nothing)."""
+    _admin(request)
+    contract = get_object_or_404(Contract.objects.for_user(request.user), pk=contract_id)
+    term_ending = parse_date(request.POST.get("term_ending", "")[:10]) or contract.ends_on
+    try:
+        made = renewals.renew_contract(
+            request.user, contract, source=Source.WEB, term_ending=term_ending
+        )
+    except (ValidationError, ValueError) as error:
+        texts = getattr(error, "messages", [str(error)])
+        messages.error(request, " ".join(texts))
+        return redirect("billing:contract_detail", contract.pk)
+    if made is None:
+        messages.info(request, "That term was renewed already.")
+    else:
+        messages.success(request, f"Renewed to {made.new_end}.")
+    return redirect("billing:contract_detail", contract.pk)

@@ -34,6 +34,7 @@ urlpatterns = [
         terms_views.line_change,
         name="line_change",
     ),
+    path("contracts/<int:contract_id>/renew/", terms_views.contract_renew, name="contract_renew"),
     path("time/", views.time_list, name="time_list"),
     path("time/new/", views.time_create, name="time_create"),
     path("week/", week_views.my_week, name="my_week"),

@@ -1,0 +1,35 @@
+"""A contract's renewals, a client's billing details and the one-off items billed to a client
+(expenses and hardware).  Imported by ``billing/models.py``."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from thirdway.billing.models import Contract
+
+BUYER_VAT_ID_ALLOWED = "a 2-letter country code and up to 12 capitals or digits, e.g. DE123456789"
+
+
+class ContractRenewal(models.Model):
+    """One renewal of a contract: its end moved from ``previous_end`` to ``new_end``.  Unique
+    per contract and previous end, so renewing twice (a retried job, two clocks) renews once."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="renewals")
+    previous_end = models.DateField()
+    new_end = models.DateField()
+    renewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    renewed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["contract", "previous_end"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["contract", "previous_end"], name="billing_renewed_once_per_term"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.contract} renewed to {self.new_end}"
