@@ -9,6 +9,7 @@ from django import forms
 
 from thirdway.billing.models import (
     BillingSettings,
+    ClientBillingDetails,
     Contract,
     ContractLine,
     ContractStatus,
@@ -163,3 +164,9 @@ class LineChangeForm(forms.Form):
         decimal_places=2,
         help_text="Of a flat line only. Empty: unchanged.",
     )
+
+
+class BillingDetailsForm(ServiceValidatedForm):
+    class Meta:
+        model = ClientBillingDetails
+        fields = ["vat_id"]

@@ -594,4 +594,7 @@ from thirdway.billing.invoice_models import (  # noqa: E402, F401
     InvoiceState,
     NumberSeries,
 )
-from thirdway.billing.term_models import ContractRenewal  # noqa: E402, F401
+from thirdway.billing.term_models import (  # noqa: E402, F401
+    ClientBillingDetails,
+    ContractRenewal,
+)

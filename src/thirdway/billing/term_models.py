@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.core.validators import RegexValidator
 from django.db import models
 
 from thirdway.billing.models import Contract
@@ -33,3 +34,26 @@ class ContractRenewal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.contract} renewed to {self.new_end}"
+
+
+class ClientBillingDetails(models.Model):
+    """What invoices need of a client beyond its name and address: the buyer's VAT identifier
+    (EN 16931 BT-48), which a reverse-charge e-invoice must carry."""
+
+    client = models.OneToOneField(
+        "clients.Client", on_delete=models.CASCADE, related_name="billing_details"
+    )
+    vat_id = models.CharField(
+        "VAT identifier",
+        max_length=14,
+        blank=True,
+        validators=[RegexValidator(r"^[A-Z]{2}[A-Z0-9]{1,12}$", BUYER_VAT_ID_ALLOWED)],
+        help_text=BUYER_VAT_ID_ALLOWED,
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "client billing details"
+
+    def __str__(self) -> str:
+        return f"Billing details of {self.client}"

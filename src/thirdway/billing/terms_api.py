@@ -7,13 +7,16 @@ import datetime as dt
 from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
-from ninja import Field, Router, Status
+from ninja import Field, Router, Schema, Status
 
 from thirdway.audit.models import Source
-from thirdway.billing import renewals, services
+from thirdway.billing import client_details, renewals, services
+from thirdway.billing.access import may_manage_billing
 from thirdway.billing.api import ContractOut, LineOut, Money
 from thirdway.billing.models import Contract
-from thirdway.payloads import Payload
+from thirdway.clients.models import Client
+from thirdway.errors import refuse_nulls, require
+from thirdway.payloads import Payload, kept
 
 router = Router()
 
@@ -55,3 +58,35 @@ def renew_contract(request, contract_id: int, payload: BillingRenewIn):
         request.auth, contract, source=Source.API, term_ending=payload.term_ending
     )
     return contracts.get(pk=contract.pk)
+
+
+class BillingDetailsOut(Schema):
+    client_id: int
+    vat_id: str
+
+
+class BillingDetailsPatch(Payload, extra="forbid"):
+    vat_id: str = kept(max_length=14, description="Country code and up to 12 capitals or digits.")
+
+
+def _client(request, client_id: int) -> Client:
+    client = get_object_or_404(Client.objects.for_user(request.auth), pk=client_id)
+    require(may_manage_billing(request.auth), services.MANAGE)
+    return client
+
+
+@router.get("/billing/client-details/{client_id}", response=BillingDetailsOut)
+def get_billing_details(request, client_id: int):
+    """The client's billing details (practice admins): the buyer's VAT identifier."""
+    details = client_details.details_of(_client(request, client_id))
+    return {"client_id": client_id, "vat_id": details.vat_id}
+
+
+@router.patch("/billing/client-details/{client_id}", response=BillingDetailsOut)
+def update_billing_details(request, client_id: int, payload: BillingDetailsPatch):
+    """Change the client's billing details; an empty VAT identifier clears it."""
+    client = _client(request, client_id)
+    data = payload.model_dump(exclude_unset=True)
+    refuse_nulls(name for name, value in data.items() if value is None)
+    details = client_details.update_billing_details(request.auth, client, data, source=Source.API)
+    return {"client_id": client.pk, "vat_id": details.vat_id}

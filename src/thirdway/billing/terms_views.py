@@ -12,10 +12,11 @@ from django.utils.dateparse import parse_date
 from django.views.decorators.http import require_POST
 
 from thirdway.audit.models import Source
-from thirdway.billing import renewals, services
-from thirdway.billing.forms import LineChangeForm
+from thirdway.billing import client_details, renewals, services
+from thirdway.billing.forms import BillingDetailsForm, LineChangeForm
 from thirdway.billing.models import Contract
 from thirdway.billing.views import _admin
+from thirdway.clients.models import Client
 from thirdway.web.forms import add_service_errors
 
 
@@ -68,3 +69,27 @@ def contract_renew(request: HttpRequest, contract_id: int) -> HttpResponse:
     else:
         messages.success(request, f"Renewed to {made.new_end}.")
     return redirect("billing:contract_detail", contract.pk)
+
+
+@login_required
+def billing_details(request: HttpRequest, client_id: int) -> HttpResponse:
+    """The client's billing details: the VAT identifier its e-invoices name it by."""
+    client = get_object_or_404(Client.objects.for_user(request.user), pk=client_id)
+    _admin(request)
+    details = client_details.details_of(client)
+    form = BillingDetailsForm(request.POST or None, instance=details)
+    if request.method == "POST" and form.is_valid():
+        try:
+            client_details.update_billing_details(
+                request.user, client, dict(form.cleaned_data), source=Source.WEB
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"Billing details of {client} saved.")
+            return redirect("billing:billing_details", client.pk)
+    explain = (
+        "Reverse-charge e-invoices name the buyer by this VAT identifier (EN 16931 BT-48); "
+        "the PDF prints it too."
+    )
+    return _form_page(request, form, f"Billing details · {client}", explain)

@@ -35,6 +35,7 @@ urlpatterns = [
         name="line_change",
     ),
     path("contracts/<int:contract_id>/renew/", terms_views.contract_renew, name="contract_renew"),
+    path("clients/<int:client_id>/details/", terms_views.billing_details, name="billing_details"),
     path("time/", views.time_list, name="time_list"),
     path("time/new/", views.time_create, name="time_create"),
     path("week/", week_views.my_week, name="my_week"),
