@@ -22,6 +22,7 @@ from thirdway.accounts.services import user_for_token
 from thirdway.billing.api import router as billing_router
 from thirdway.billing.documents_api import router as invoice_documents_router
 from thirdway.billing.exports_api import router as exports_router
+from thirdway.billing.items_api import router as items_router
 from thirdway.billing.statements_api import router as statements_router
 from thirdway.billing.terms_api import router as terms_router
 from thirdway.clients.api import router as clients_router
@@ -258,6 +259,7 @@ api.add_router("/", statements_router, tags=["billing"])
 api.add_router("/", invoice_documents_router, tags=["billing"])
 api.add_router("/", exports_router, tags=["billing"])
 api.add_router("/", terms_router, tags=["billing"])
+api.add_router("/", items_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])
 api.add_router("/", monitoring_intake_router, tags=["monitoring"])

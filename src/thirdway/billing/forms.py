@@ -7,7 +7,9 @@ from decimal import Decimal
 
 from django import forms
 
+from thirdway.billing.items import ITEM_FIELDS
 from thirdway.billing.models import (
+    BillableItem,
     BillingSettings,
     ClientBillingDetails,
     Contract,
@@ -20,6 +22,7 @@ from thirdway.billing.models import (
 from thirdway.billing.services import CONTRACT_FIELDS, LINE_FIELDS, SETTINGS_FIELDS
 from thirdway.clients.models import Client
 from thirdway.network.models import Partner, Practice
+from thirdway.tickets.models import Ticket
 
 
 class DateInput(forms.DateInput):
@@ -170,3 +173,21 @@ class BillingDetailsForm(ServiceValidatedForm):
     class Meta:
         model = ClientBillingDetails
         fields = ["vat_id"]
+
+
+class BillableItemForm(ServiceValidatedForm):
+    class Meta:
+        model = BillableItem
+        fields = ITEM_FIELDS
+        widgets = {"incurred_on": DateInput}
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = Client.objects.for_user(user)
+        self.fields["contract"].queryset = Contract.objects.for_user(user).select_related("client")
+        self.fields["contract"].label_from_instance = lambda c: f"{c.client} · {c.name}"
+        self.fields["ticket"].queryset = Ticket.objects.for_user(user)
+        self.fields["ticket"].widget = forms.NumberInput(attrs={"min": 1})
+        self.fields["ticket"].help_text = "Optional: the ticket's number, of the same client."
+        self.fields["unit_cost"].help_text = "What it cost the practice (0 or more)."
+        self.fields["unit_price"].help_text = "What the client pays a unit (0 or more)."

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from thirdway.audit.services import record
-from thirdway.billing import ledger
+from thirdway.billing import items, ledger
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.engine import to_money
 from thirdway.billing.models import (
@@ -48,6 +48,8 @@ class _NothingClaimed(Exception):
 
 
 def _vat_of(proposed: Proposed) -> tuple[str, Decimal]:
+    if proposed.vat is not None:
+        return proposed.vat
     if proposed.contract_line is None:
         return "S", Decimal(20)
     return proposed.contract_line.vat_category, proposed.contract_line.vat_rate
@@ -177,6 +179,8 @@ def _bill_client(run: InvoiceRun, currency: str, client, proposed: list[Proposed
                 invoice.delete()
                 return 0
             refresh_totals(invoice)
+        if any(line.claim and line.claim.startswith("item:") for line in proposed):
+            items.link_claimed(invoice)
         run.invoices_made += made
         return added
 

@@ -595,6 +595,7 @@ from thirdway.billing.invoice_models import (  # noqa: E402, F401
     NumberSeries,
 )
 from thirdway.billing.term_models import (  # noqa: E402, F401
+    BillableItem,
     ClientBillingDetails,
     ContractRenewal,
 )

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from thirdway.billing.engine import to_money
 from thirdway.billing.models import (
+    BillableItem,
     BillingStatus,
     BlockTopUp,
     Contract,
@@ -57,6 +58,7 @@ class Proposed:
     counted: list[int] = field(default_factory=list)
     entries: list[int] = field(default_factory=list)
     period: tuple[dt.date, dt.date] | None = None
+    vat: tuple[str, Decimal] | None = None  # when no contract line says it
 
     @property
     def net(self) -> Decimal:
@@ -267,6 +269,30 @@ def _time(contract: Contract, entries: list[TimeEntry]) -> list[Proposed]:
     return found
 
 
+def _unbilled_items(practice, last: dt.date):
+    """Expenses and hardware of the practice up to the month's end not billed yet."""
+    return (
+        BillableItem.objects.filter(
+            practice=practice, invoice_line__isnull=True, incurred_on__lte=last
+        )
+        .select_related("client")
+        .order_by("incurred_on", "pk")
+    )
+
+
+def _item_line(item: BillableItem) -> Proposed:
+    kind = item.get_kind_display().lower()
+    return Proposed(
+        item.description,
+        item.quantity,
+        item.unit_price,
+        None,
+        claim=f"item:{item.pk}",
+        source=f"{kind} of {item.incurred_on}, billed once",
+        vat=(item.vat_category, item.vat_rate),
+    )
+
+
 def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed]]]:
     """What a run for ``month`` would bill, by client id: nothing is written (the preview).
 
@@ -286,6 +312,8 @@ def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed
         lines = _monthly(contract, first, last, counter) + _time(contract, time_of[contract.pk])
         if lines:
             found.setdefault(contract.client_id, (contract.client, []))[1].extend(lines)
+    for item in _unbilled_items(practice, last):
+        found.setdefault(item.client_id, (item.client, []))[1].append(_item_line(item))
     # Only the month's own claims are looked up, however long the practice's history.
     wanted = [line.claim for _, lines in found.values() for line in lines if line.claim]
     claimed: set[str] = set()

@@ -1,8 +1,6 @@
 """API of a contract's terms: a line's change from a day, the renewal, and a client's billing
 details (the buyer's VAT identifier an e-invoice names)."""
 
-from __future__ import annotations
-
 import datetime as dt
 from decimal import Decimal
 
