@@ -180,6 +180,7 @@ class BillableItemForm(ServiceValidatedForm):
         model = BillableItem
         fields = ITEM_FIELDS
         widgets = {"incurred_on": DateInput}
+        labels = {"vat_category": "VAT category", "vat_rate": "VAT rate (%)"}
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
