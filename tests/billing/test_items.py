@@ -197,3 +197,28 @@ def test_the_page_records_an_item_and_refuses_a_negative_price(cast, web_as):
     listed = page.get("/billing/items/").content.decode()
     assert "Switch" in listed and "not billed yet" in listed
     assert web_as(cast.client_admin).get("/billing/items/").status_code == 404
+
+
+def test_the_item_lists_ask_as_many_queries_for_many_items_as_for_one(cast, web_as, api_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    page, api = web_as(cast.admin), api_as(cast.admin)
+
+    def queries() -> list[int]:
+        counts = []
+        for client, url in ((page, "/billing/items/"), (api, API)):
+            with CaptureQueriesContext(connection) as captured:
+                assert client.get(url).status_code == 200
+            counts.append(len(captured))
+        return counts
+
+    router(cast)
+    run(cast)
+    few = queries()
+    for day in range(1, 6):
+        router(cast, client=cast.acme, incurred_on=dt.date(2026, 11, day))
+    router(cast, incurred_on=dt.date(2026, 12, 1))
+    run(cast)
+    assert BillableItem.objects.filter(invoice_line__isnull=False).count() == 6
+    assert queries() == few

@@ -57,6 +57,17 @@ class ContractForm(ServiceValidatedForm):
         if self.instance.pk:
             for fixed in ("client", "practice", "kind"):
                 del self.fields[fixed]
+        for name in ("renewal_months", "notice_days"):
+            self.fields[name].required = False
+
+    def clean_renewal_months(self) -> int:
+        """Left out: the contract's term as it is (0, no renewal, for a new one)."""
+        value = self.cleaned_data.get("renewal_months")
+        return self.instance.renewal_months if value is None else value
+
+    def clean_notice_days(self) -> int:
+        value = self.cleaned_data.get("notice_days")
+        return self.instance.notice_days if value is None else value
 
     def clean_warn_at_percent(self):
         value = self.cleaned_data.get("warn_at_percent")
@@ -75,7 +86,16 @@ class ContractLineForm(ServiceValidatedForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["starts_on"].required = False
+        for name in ("starts_on", "quantity", "timing"):
+            self.fields[name].required = False
+
+    def clean_quantity(self) -> Decimal:
+        """Left out: the line's quantity as it is (1 for a new line)."""
+        value = self.cleaned_data.get("quantity")
+        return self.instance.quantity if value is None else value
+
+    def clean_timing(self) -> str:
+        return self.cleaned_data.get("timing") or self.instance.timing
 
 
 class TimeEntryForm(ServiceValidatedForm):

@@ -32,6 +32,7 @@ PERCENT = {
     "validators": [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
 }
 NOT_NEGATIVE = [MinValueValidator(Decimal(0))]
+QUANTITY_RANGE = [MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal(100000))]
 VAT_ID_ALLOWED = "the country code and number, capitals and digits only, e.g. FR40303265045"
 IBAN_ALLOWED = "an IBAN in capitals without spaces, e.g. FR7630006000011234567890189"
 
@@ -333,12 +334,17 @@ class Contract(models.Model):
 
     @property
     def renews_on(self) -> dt.date | None:
-        return self.ends_on + dt.timedelta(days=1) if self.ends_on and self.renewal_months else None
+        """The next term's first day (None: no renewal, or none before year 10000)."""
+        if self.ends_on and self.renewal_months and self.ends_on < dt.date.max:
+            return self.ends_on + dt.timedelta(days=1)
+        return None
 
     @property
     def notice_by(self) -> dt.date | None:
         """The last day the renewal may be stopped; after it, the next term is due."""
-        return self.ends_on - dt.timedelta(days=self.notice_days) if self.renews_on else None
+        if self.renews_on is None:
+            return None
+        return dt.date.fromordinal(max(1, self.ends_on.toordinal() - self.notice_days))
 
 
 class Unit(models.TextChoices):
@@ -362,17 +368,12 @@ class Timing(models.TextChoices):
     ADVANCE = "advance", "In advance (the month after)"
 
 
-QUANTITY_RANGE = [MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal(100000))]
-
-
 class ContractLine(models.Model):
     """A priced line of a contract, effective from ``starts_on`` to ``ends_on``.
 
-    Monthly lines (flat, per device, per user) bill once a month, in arrears (a run bills the
-    month it is for) or in advance (the month after), prorated by days when the line or the
-    contract starts or ends within that month; hourly lines price time entries, by role
-    (empty: any role) where the practice charges roles differently.  A price or quantity
-    change is a new line from its effective date, the old one ending the day before.
+    Monthly lines (flat, per device, per user) bill a month in arrears or in advance, prorated
+    by days (``proposals``); hourly lines price time entries, by role (empty: any role).  A
+    price or quantity change is a new line from its day, the old one ending the day before.
     """
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="lines")
@@ -395,12 +396,7 @@ class ContractLine(models.Model):
         validators=QUANTITY_RANGE,
         help_text="Of a flat line (licences, say: 0.01 to 100000); devices and users are counted.",
     )
-    timing = models.CharField(
-        max_length=10,
-        choices=Timing.choices,
-        default=Timing.ARREARS,
-        help_text="When a monthly line is billed; hourly lines bill the time worked.",
-    )
+    timing = models.CharField(max_length=10, choices=Timing.choices, default=Timing.ARREARS)
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
 

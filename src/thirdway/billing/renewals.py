@@ -25,7 +25,12 @@ MOST_TERMS = 120
 def next_end(contract: Contract) -> dt.date:
     """The end of the next term: the day after the end, plus the term, less a day."""
     start = contract.ends_on + dt.timedelta(days=1)
-    return start + relativedelta(months=contract.renewal_months) - dt.timedelta(days=1)
+    try:
+        return start + relativedelta(months=contract.renewal_months) - dt.timedelta(days=1)
+    except (OverflowError, ValueError):
+        raise invalid(
+            "renewal_months", "The next term would end after year 9999.", "a shorter term"
+        ) from None
 
 
 def is_due(contract: Contract, today: dt.date) -> bool:

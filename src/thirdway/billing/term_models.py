@@ -6,12 +6,19 @@ from __future__ import annotations
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import RegexValidator
 from django.db import models
 from django.db.models import Q
 
 from thirdway.billing.access import BillableItemQuerySet
-from thirdway.billing.models import MONEY, NOT_NEGATIVE, PERCENT, Contract, VatCategory
+from thirdway.billing.models import (
+    MONEY,
+    NOT_NEGATIVE,
+    PERCENT,
+    QUANTITY_RANGE,
+    Contract,
+    VatCategory,
+)
 
 BUYER_VAT_ID_ALLOWED = "a 2-letter country code and up to 12 capitals or digits, e.g. DE123456789"
 
@@ -68,9 +75,6 @@ class ItemKind(models.TextChoices):
     HARDWARE = "hardware", "Hardware"
 
 
-ITEM_QUANTITY = [MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal(100000))]
-
-
 class BillableItem(models.Model):
     """An expense or a piece of hardware billed to a client once, by the next invoice run.
 
@@ -85,7 +89,7 @@ class BillableItem(models.Model):
     kind = models.CharField(max_length=10, choices=ItemKind.choices, default=ItemKind.EXPENSE)
     description = models.CharField(max_length=200)
     quantity = models.DecimalField(
-        max_digits=12, decimal_places=2, default=Decimal(1), validators=ITEM_QUANTITY
+        max_digits=12, decimal_places=2, default=Decimal(1), validators=QUANTITY_RANGE
     )
     unit_cost = models.DecimalField(default=Decimal(0), validators=NOT_NEGATIVE, **MONEY)
     unit_price = models.DecimalField(validators=NOT_NEGATIVE, **MONEY)

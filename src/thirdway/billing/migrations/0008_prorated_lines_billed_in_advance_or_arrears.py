@@ -20,7 +20,7 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='contractline',
             name='timing',
-            field=models.CharField(choices=[('arrears', 'In arrears (the month billed)'), ('advance', 'In advance (the month after)')], default='arrears', help_text='When a monthly line is billed; hourly lines bill the time worked.', max_length=10),
+            field=models.CharField(choices=[('arrears', 'In arrears (the month billed)'), ('advance', 'In advance (the month after)')], default='arrears', max_length=10),
         ),
         migrations.AddField(
             model_name='invoiceline',
