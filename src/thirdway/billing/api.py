@@ -62,6 +62,12 @@ Percent = Annotated[
     Field(ge=0, le=100, max_digits=5, decimal_places=2),
     _amount(100),
 ]
+Quantity = Annotated[
+    Decimal,
+    BeforeValidator(_short),
+    Field(gt=0, le=100_000, max_digits=12, decimal_places=2),
+    _amount(100_000),
+]
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
 KindName = Literal["managed", "time_materials", "block_hours"]
 UnitName = Literal["flat", "device", "user", "hour"]
@@ -153,7 +159,7 @@ class LineIn(Payload, extra="forbid"):
     price: Money
     vat_category: VatName = "S"
     vat_rate: Percent = Decimal(20)
-    quantity: Decimal = Field(Decimal(1), gt=0, le=100_000, max_digits=12, decimal_places=2)
+    quantity: Quantity = Decimal(1)
     timing: Literal["arrears", "advance"] = "arrears"
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None

@@ -12,7 +12,7 @@ from ninja.pagination import paginate
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.billing import items
-from thirdway.billing.api import Money, Percent, VatName
+from thirdway.billing.api import Money, Percent, Quantity, VatName
 from thirdway.billing.models import BillableItem, Contract
 from thirdway.clients.models import Client
 from thirdway.network.models import Practice
@@ -50,7 +50,7 @@ class BillingItemIn(Payload, extra="forbid"):
     client: Id
     kind: Literal["expense", "hardware"] = "expense"
     description: str = Field(min_length=1, max_length=200)
-    quantity: Decimal = Field(Decimal(1), gt=0, le=100_000, max_digits=12, decimal_places=2)
+    quantity: Quantity = Decimal(1)
     unit_cost: Money = Decimal(0)
     unit_price: Money
     vat_category: VatName = "S"

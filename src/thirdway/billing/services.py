@@ -251,8 +251,10 @@ def _check_notice(before: Contract, after: Contract) -> None:
     """Once the notice date has passed, the next term is due: the renewal is not stopped."""
     from django.utils import timezone
 
-    shortened = after.ends_on is not None and after.ends_on < before.ends_on
-    stopped = before.renews_on is not None and (not after.renewal_months or shortened)
+    if before.renews_on is None:
+        return
+    shortened = after.ends_on is None or after.ends_on < before.ends_on
+    stopped = not after.renewal_months or shortened
     if stopped and timezone.localdate() > before.notice_by:
         raise invalid(
             "renewal_months",

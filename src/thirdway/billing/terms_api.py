@@ -2,7 +2,6 @@
 details (the buyer's VAT identifier an e-invoice names)."""
 
 import datetime as dt
-from decimal import Decimal
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
@@ -10,7 +9,7 @@ from ninja import Field, Router, Schema, Status
 from thirdway.audit.models import Source
 from thirdway.billing import client_details, renewals, services
 from thirdway.billing.access import may_manage_billing
-from thirdway.billing.api import ContractOut, LineOut, Money
+from thirdway.billing.api import ContractOut, LineOut, Money, Quantity
 from thirdway.billing.models import Contract
 from thirdway.clients.models import Client
 from thirdway.errors import refuse_nulls, require
@@ -24,7 +23,7 @@ class BillingLineChangeIn(Payload, extra="forbid"):
 
     effective_on: dt.date
     price: Money | None = None
-    quantity: Decimal | None = Field(None, gt=0, le=100_000, max_digits=12, decimal_places=2)
+    quantity: Quantity | None = None
 
 
 @router.post("/contracts/{contract_id}/lines/{line_id}/change", response={201: LineOut})
