@@ -22,7 +22,9 @@ from thirdway.accounts.services import user_for_token
 from thirdway.billing.api import router as billing_router
 from thirdway.billing.documents_api import router as invoice_documents_router
 from thirdway.billing.exports_api import router as exports_router
+from thirdway.billing.items_api import router as items_router
 from thirdway.billing.statements_api import router as statements_router
+from thirdway.billing.terms_api import router as terms_router
 from thirdway.clients.api import router as clients_router
 from thirdway.insights.api import router as insights_router
 from thirdway.mail.api import router as mail_router
@@ -135,6 +137,7 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("get", "/billing/exports"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/billing/exports/pending"): {403: (ErrorOut,)},
     ("get", "/billing/export-mappings/{practice_id}"): {403: (ErrorOut,)},
+    ("get", "/billing/client-details/{client_id}"): {403: (ErrorOut,)},  # practice admins only
     # a draft has no document; an e-invoice needs the practice's VAT identifier and country
     ("get", "/invoices/{invoice_id}/pdf"): {409: (RefusedMoveOut,)},
     ("get", "/invoices/{invoice_id}/facturx"): {409: (RefusedMoveOut, ErrorOut)},
@@ -256,6 +259,8 @@ api.add_router("/", billing_router, tags=["billing"])
 api.add_router("/", statements_router, tags=["billing"])
 api.add_router("/", invoice_documents_router, tags=["billing"])
 api.add_router("/", exports_router, tags=["billing"])
+api.add_router("/", terms_router, tags=["billing"])
+api.add_router("/", items_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])
 api.add_router("/", monitoring_intake_router, tags=["monitoring"])

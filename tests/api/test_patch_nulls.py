@@ -31,6 +31,7 @@ TARGETS = {
     "/sales/leads/{lead_id}": "lead",
     "/sales/opportunities/{opportunity_id}": "opportunity",
     "/billing/export-mappings/{practice_id}": "security",
+    "/billing/client-details/{client_id}": "acme",
 }
 
 

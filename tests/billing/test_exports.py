@@ -284,3 +284,27 @@ def test_the_page_refuses_a_bad_month_or_format_with_a_400(cast, ready, web_as):
     assert bad.status_code == 400
     assert b"not one of the available choices" in bad.content
     assert ExportBatch.objects.count() == 0
+
+
+def test_the_batch_list_asks_as_many_queries_for_many_batches_as_for_one(cast, ready, api_as):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    _, month = ready
+    client = api_as(cast.admin)
+
+    def queries() -> tuple[int, int]:
+        with CaptureQueriesContext(connection) as captured:
+            answer = client.get(API)
+        assert answer.status_code == 200
+        return len(captured), len(answer.json())
+
+    exports.make_batch(cast.admin, cast.security, "xero", month, source=Source.CLI)
+    queries()  # the token's first use is recorded once
+    few, listed = queries()
+    assert listed == 1
+    for fmt in ("quickbooks", "datev"):
+        exports.make_batch(cast.admin, cast.security, fmt, month, source=Source.CLI)
+    many, listed = queries()
+    assert listed == 3
+    assert many == few

@@ -113,6 +113,18 @@ class InvoiceQuerySet(models.QuerySet):
         return self.none()
 
 
+class BillableItemQuerySet(models.QuerySet):
+    def for_user(self, user) -> BillableItemQuerySet:
+        """Expenses and hardware: a practice admin all, a partner their clients'."""
+        if not _active(user):
+            return self.none()
+        if user.role == Role.PRACTICE_ADMIN:
+            return self.all()
+        if user.role == Role.PARTNER:
+            return self.filter(client__in=_clients(user))
+        return self.none()
+
+
 class LedgerQuerySet(models.QuerySet):
     """Legs and transactions: read through statements, which narrow them to a partner."""
 

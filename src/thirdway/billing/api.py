@@ -62,6 +62,12 @@ Percent = Annotated[
     Field(ge=0, le=100, max_digits=5, decimal_places=2),
     _amount(100),
 ]
+Quantity = Annotated[
+    Decimal,
+    BeforeValidator(_short),
+    Field(gt=0, le=100_000, max_digits=12, decimal_places=2),
+    _amount(100_000),
+]
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
 KindName = Literal["managed", "time_materials", "block_hours"]
 UnitName = Literal["flat", "device", "user", "hour"]
@@ -82,6 +88,8 @@ class LineOut(Schema):
     price: Decimal
     vat_category: str
     vat_rate: Decimal
+    quantity: Decimal
+    timing: str
     starts_on: dt.date
     ends_on: dt.date | None
 
@@ -102,6 +110,10 @@ class ContractOut(Schema):
     warn_at_percent: int
     status: str
     sla_policy_id: int | None
+    renewal_months: int
+    notice_days: int
+    renews_on: dt.date | None
+    notice_by: dt.date | None
     lines: list[LineOut]
 
     @staticmethod
@@ -122,6 +134,8 @@ class ContractIn(Payload, extra="forbid"):
     block_minutes: int = Field(0, ge=0, le=10_000_000)
     block_price: Money = Decimal(0)
     warn_at_percent: int = Field(80, ge=1, le=100)
+    renewal_months: int = Field(0, ge=0, le=120)
+    notice_days: int = Field(0, ge=0, le=730)
 
 
 class ContractPatch(Payload, extra="forbid"):
@@ -134,6 +148,8 @@ class ContractPatch(Payload, extra="forbid"):
     block_price: Money = kept()
     warn_at_percent: int = kept(ge=1, le=100)
     status: Literal["draft", "active"] = kept()
+    renewal_months: int = kept(ge=0, le=120)
+    notice_days: int = kept(ge=0, le=730)
 
 
 class LineIn(Payload, extra="forbid"):
@@ -143,6 +159,8 @@ class LineIn(Payload, extra="forbid"):
     price: Money
     vat_category: VatName = "S"
     vat_rate: Percent = Decimal(20)
+    quantity: Quantity = Decimal(1)
+    timing: Literal["arrears", "advance"] = "arrears"
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
 
@@ -508,6 +526,8 @@ class InvoiceLineOut(Schema):
     vat_category: str
     vat_rate: Decimal
     quantity_source: str
+    period_start: dt.date | None
+    period_end: dt.date | None
 
 
 class VatOut(Schema):

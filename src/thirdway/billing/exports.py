@@ -12,6 +12,7 @@ import datetime as dt
 import re
 
 from django.db import IntegrityError, transaction
+from django.db.models import Prefetch
 from django.utils import timezone
 
 from thirdway.audit.services import record, update_and_record
@@ -224,5 +225,8 @@ def batches_for(user, practice=None):
     """The batches ``user`` may see: a practice admin's, everyone else none."""
     if not may_manage_billing(user) or user is None:
         return ExportBatch.objects.none()
-    found = ExportBatch.objects.select_related("practice", "made_by")
+    entries = ExportedInvoice.objects.select_related("invoice").order_by("batch", "pk")
+    found = ExportBatch.objects.select_related("practice", "made_by").prefetch_related(
+        Prefetch("entries", queryset=entries)
+    )
     return found.filter(practice=practice) if practice is not None else found

@@ -89,7 +89,8 @@ def _practice(pk: int) -> Practice:
 
 
 def _batch_out(batch: ExportBatch) -> dict:
-    numbers = [entry.invoice.number for entry in batch.entries.select_related("invoice")]
+    # Prefetched with the invoices by ``exports.batches_for``: one query for the whole list.
+    numbers = [entry.invoice.number for entry in batch.entries.all()]
     return {
         "id": batch.pk,
         "practice_id": batch.practice_id,
@@ -136,7 +137,7 @@ def export_make(request, payload: BillingExportIn):
     fmt = exports.check_format(payload.format)
     month = exports.parse_month(payload.month)
     batch = exports.make_batch(request.auth, chosen, fmt, month, source=Source.API)
-    return Status(201, _batch_out(batch))
+    return Status(201, _batch_out(exports.batches_for(request.auth).get(pk=batch.pk)))
 
 
 @router.get("/billing/exports/{batch_id}/file")
@@ -153,7 +154,8 @@ def export_file(request, batch_id: int):
 def export_undo(request, batch_id: int):
     """Undo the batch: its invoices may be exported again (audited)."""
     batch = get_object_or_404(exports.batches_for(request.auth), pk=batch_id)
-    return _batch_out(exports.undo_batch(request.auth, batch, source=Source.API))
+    exports.undo_batch(request.auth, batch, source=Source.API)
+    return _batch_out(exports.batches_for(request.auth).get(pk=batch.pk))
 
 
 @router.get("/billing/export-mappings/{practice_id}", response=BillingExportMappingOut)

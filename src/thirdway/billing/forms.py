@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django import forms
 
+from thirdway.billing.items import ITEM_FIELDS
 from thirdway.billing.models import (
+    BillableItem,
     BillingSettings,
+    ClientBillingDetails,
     Contract,
     ContractLine,
     ContractStatus,
@@ -18,6 +22,7 @@ from thirdway.billing.models import (
 from thirdway.billing.services import CONTRACT_FIELDS, LINE_FIELDS, SETTINGS_FIELDS
 from thirdway.clients.models import Client
 from thirdway.network.models import Partner, Practice
+from thirdway.tickets.models import Ticket
 
 
 class DateInput(forms.DateInput):
@@ -52,6 +57,17 @@ class ContractForm(ServiceValidatedForm):
         if self.instance.pk:
             for fixed in ("client", "practice", "kind"):
                 del self.fields[fixed]
+        for name in ("renewal_months", "notice_days"):
+            self.fields[name].required = False
+
+    def clean_renewal_months(self) -> int:
+        """Left out: the contract's term as it is (0, no renewal, for a new one)."""
+        value = self.cleaned_data.get("renewal_months")
+        return self.instance.renewal_months if value is None else value
+
+    def clean_notice_days(self) -> int:
+        value = self.cleaned_data.get("notice_days")
+        return self.instance.notice_days if value is None else value
 
     def clean_warn_at_percent(self):
         value = self.cleaned_data.get("warn_at_percent")
@@ -70,7 +86,16 @@ class ContractLineForm(ServiceValidatedForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["starts_on"].required = False
+        for name in ("starts_on", "quantity", "timing"):
+            self.fields[name].required = False
+
+    def clean_quantity(self) -> Decimal:
+        """Left out: the line's quantity as it is (1 for a new line)."""
+        value = self.cleaned_data.get("quantity")
+        return self.instance.quantity if value is None else value
+
+    def clean_timing(self) -> str:
+        return self.cleaned_data.get("timing") or self.instance.timing
 
 
 class TimeEntryForm(ServiceValidatedForm):
@@ -145,3 +170,45 @@ class ContractFilterForm(forms.Form):
     def __init__(self, *args, clients, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["client"].queryset = clients
+
+
+class LineChangeForm(forms.Form):
+    """A new price or quantity of a contract line from a day (the month is prorated)."""
+
+    effective_on = forms.DateField(widget=DateInput, help_text="The first day of the change.")
+    price = forms.DecimalField(
+        required=False, min_value=0, max_digits=14, decimal_places=2, help_text="Empty: unchanged."
+    )
+    quantity = forms.DecimalField(
+        required=False,
+        min_value=Decimal("0.01"),
+        max_value=100000,
+        max_digits=12,
+        decimal_places=2,
+        help_text="Of a flat line only. Empty: unchanged.",
+    )
+
+
+class BillingDetailsForm(ServiceValidatedForm):
+    class Meta:
+        model = ClientBillingDetails
+        fields = ["vat_id"]
+
+
+class BillableItemForm(ServiceValidatedForm):
+    class Meta:
+        model = BillableItem
+        fields = ITEM_FIELDS
+        widgets = {"incurred_on": DateInput}
+        labels = {"vat_category": "VAT category", "vat_rate": "VAT rate (%)"}
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["client"].queryset = Client.objects.for_user(user)
+        self.fields["contract"].queryset = Contract.objects.for_user(user).select_related("client")
+        self.fields["contract"].label_from_instance = lambda c: f"{c.client} · {c.name}"
+        self.fields["ticket"].queryset = Ticket.objects.for_user(user)
+        self.fields["ticket"].widget = forms.NumberInput(attrs={"min": 1})
+        self.fields["ticket"].help_text = "Optional: the ticket's number, of the same client."
+        self.fields["unit_cost"].help_text = "What it cost the practice (0 or more)."
+        self.fields["unit_price"].help_text = "What the client pays a unit (0 or more)."

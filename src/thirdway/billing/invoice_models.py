@@ -133,6 +133,9 @@ class InvoiceLine(models.Model):
     quantity_source = models.CharField(max_length=500, blank=True)
     counted = models.JSONField(default=list, blank=True, help_text="Ids of what was counted.")
     claim = models.CharField(max_length=80, null=True, blank=True, unique=True)
+    # The days a monthly charge covers (BT-134 and BT-135); empty for time and one-off lines.
+    period_start = models.DateField(null=True, blank=True)
+    period_end = models.DateField(null=True, blank=True)
 
     class Meta:
         ordering = ["invoice", "id"]

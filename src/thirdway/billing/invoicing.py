@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from thirdway.audit.services import record
-from thirdway.billing import ledger
+from thirdway.billing import items, ledger
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.engine import to_money
 from thirdway.billing.models import (
@@ -48,6 +48,8 @@ class _NothingClaimed(Exception):
 
 
 def _vat_of(proposed: Proposed) -> tuple[str, Decimal]:
+    if proposed.vat is not None:
+        return proposed.vat
     if proposed.contract_line is None:
         return "S", Decimal(20)
     return proposed.contract_line.vat_category, proposed.contract_line.vat_rate
@@ -115,6 +117,8 @@ def _line_of(invoice: Invoice, proposed: Proposed) -> InvoiceLine:
         quantity_source=proposed.source[:500],
         counted=proposed.counted,
         claim=proposed.claim,
+        period_start=proposed.period[0] if proposed.period else None,
+        period_end=proposed.period[1] if proposed.period else None,
     )
 
 
@@ -175,6 +179,8 @@ def _bill_client(run: InvoiceRun, currency: str, client, proposed: list[Proposed
                 invoice.delete()
                 return 0
             refresh_totals(invoice)
+        if any(line.claim and line.claim.startswith("item:") for line in proposed):
+            items.link_claimed(invoice)
         run.invoices_made += made
         return added
 
@@ -410,6 +416,8 @@ def credit_invoice(actor, invoice: Invoice, *, source: str) -> Invoice:
             vat_category=line.vat_category,
             vat_rate=line.vat_rate,
             quantity_source=line.quantity_source,
+            period_start=line.period_start,
+            period_end=line.period_end,
         )
         for line in invoice.lines.order_by("pk")
     )

@@ -8,6 +8,7 @@ and a mistake is corrected by a reversing transaction, never by an edit.
 
 from __future__ import annotations
 
+import datetime as dt
 from decimal import Decimal
 
 from django.conf import settings
@@ -31,6 +32,7 @@ PERCENT = {
     "validators": [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
 }
 NOT_NEGATIVE = [MinValueValidator(Decimal(0))]
+QUANTITY_RANGE = [MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal(100000))]
 VAT_ID_ALLOWED = "the country code and number, capitals and digits only, e.g. FR40303265045"
 IBAN_ALLOWED = "an IBAN in capitals without spaces, e.g. FR7630006000011234567890189"
 
@@ -301,6 +303,16 @@ class Contract(models.Model):
         related_name="+",
         help_text="The SLA policy the contract offers.",
     )
+    renewal_months = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(120)],
+        help_text="At its end the contract renews for this many months (0 to 120; 0: it ends).",
+    )
+    notice_days = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(730)],
+        help_text="Days before the end by which the renewal may be stopped (0 to 730).",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = ContractQuerySet.as_manager()
@@ -320,6 +332,20 @@ class Contract(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.client})"
 
+    @property
+    def renews_on(self) -> dt.date | None:
+        """The next term's first day (None: no renewal, or none before year 10000)."""
+        if self.ends_on and self.renewal_months and self.ends_on < dt.date.max:
+            return self.ends_on + dt.timedelta(days=1)
+        return None
+
+    @property
+    def notice_by(self) -> dt.date | None:
+        """The last day the renewal may be stopped; after it, the next term is due."""
+        if self.renews_on is None:
+            return None
+        return dt.date.fromordinal(max(1, self.ends_on.toordinal() - self.notice_days))
+
 
 class Unit(models.TextChoices):
     FLAT = "flat", "Flat per month"
@@ -337,11 +363,17 @@ class VatCategory(models.TextChoices):
     REVERSE_CHARGE = "AE", "Reverse charge"
 
 
+class Timing(models.TextChoices):
+    ARREARS = "arrears", "In arrears (the month billed)"
+    ADVANCE = "advance", "In advance (the month after)"
+
+
 class ContractLine(models.Model):
     """A priced line of a contract, effective from ``starts_on`` to ``ends_on``.
 
-    Monthly lines (flat, per device, per user) bill once a month; hourly lines price time
-    entries, by role (empty: any role) where the practice charges roles differently.
+    Monthly lines (flat, per device, per user) bill a month in arrears or in advance, prorated
+    by days (``proposals``); hourly lines price time entries, by role (empty: any role).  A
+    price or quantity change is a new line from its day, the old one ending the day before.
     """
 
     contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="lines")
@@ -357,6 +389,14 @@ class ContractLine(models.Model):
         max_length=2, choices=VatCategory.choices, default=VatCategory.STANDARD
     )
     vat_rate = models.DecimalField(default=Decimal(20), **PERCENT)
+    quantity = models.DecimalField(
+        max_digits=12,
+        decimal_places=2,
+        default=Decimal(1),
+        validators=QUANTITY_RANGE,
+        help_text="Of a flat line (licences, say: 0.01 to 100000); devices and users are counted.",
+    )
+    timing = models.CharField(max_length=10, choices=Timing.choices, default=Timing.ARREARS)
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
 
@@ -549,4 +589,9 @@ from thirdway.billing.invoice_models import (  # noqa: E402, F401
     InvoiceRun,
     InvoiceState,
     NumberSeries,
+)
+from thirdway.billing.term_models import (  # noqa: E402, F401
+    BillableItem,
+    ClientBillingDetails,
+    ContractRenewal,
 )

@@ -16,6 +16,7 @@ from django.utils import timezone
 
 from thirdway.billing.engine import to_money
 from thirdway.billing.models import (
+    BillableItem,
     BillingStatus,
     BlockTopUp,
     Contract,
@@ -25,6 +26,7 @@ from thirdway.billing.models import (
     InvoiceLine,
     TimeEntry,
     TimesheetState,
+    Timing,
     Unit,
 )
 from thirdway.billing.quantities import Counts
@@ -55,6 +57,8 @@ class Proposed:
     source: str = ""
     counted: list[int] = field(default_factory=list)
     entries: list[int] = field(default_factory=list)
+    period: tuple[dt.date, dt.date] | None = None
+    vat: tuple[str, Decimal] | None = None  # when no contract line says it
 
     @property
     def net(self) -> Decimal:
@@ -65,8 +69,10 @@ class Proposed:
 
 
 def _contracts(practice, first: dt.date, last: dt.date):
+    """Contracts in force in the month or the next (whose lines billed in advance are due)."""
+    _, following_last = month_bounds(last + dt.timedelta(days=1))
     return (
-        Contract.objects.filter(practice=practice, starts_on__lte=last)
+        Contract.objects.filter(practice=practice, starts_on__lte=following_last)
         .exclude(status=ContractStatus.DRAFT)
         .filter(Q(ends_on__isnull=True) | Q(ends_on__gte=first))
         .select_related("client")
@@ -74,30 +80,75 @@ def _contracts(practice, first: dt.date, last: dt.date):
     )
 
 
-def _in_force(line: ContractLine, first: dt.date, last: dt.date) -> bool:
-    return line.starts_on <= last and (line.ends_on is None or line.ends_on >= first)
+def covered(line: ContractLine, first: dt.date) -> tuple[dt.date, dt.date]:
+    """The month a run for the month of ``first`` bills a monthly line for: that month in
+    arrears, the next one in advance."""
+    if line.timing == Timing.ADVANCE:
+        first = month_bounds(first)[1] + dt.timedelta(days=1)
+    return month_bounds(first)
+
+
+def days_billed(
+    line: ContractLine, contract: Contract, first: dt.date, last: dt.date
+) -> tuple[dt.date, dt.date] | None:
+    """The days of the month from ``first`` to ``last`` the line and its contract are both in
+    force, or None when there are none."""
+    start = max(first, line.starts_on, contract.starts_on)
+    ends = [last] + [end for end in (line.ends_on, contract.ends_on) if end is not None]
+    end = min(ends)
+    return (start, end) if start <= end else None
+
+
+def prorated(price: Decimal, days: int, month_days: int) -> Decimal:
+    """A monthly price for ``days`` of a month of ``month_days``: price x days / month days,
+    rounded half up to the cent (never Python's half-to-even)."""
+    if days == month_days:
+        return price
+    return (price * days / month_days).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
+
+
+def _charge(line: ContractLine, contract: Contract, first: dt.date, counter: Counts):
+    """The line's charge of the month it covers, prorated by days, or None."""
+    start, end = covered(line, first)
+    days = days_billed(line, contract, start, end)
+    if days is None:
+        return None
+    counted = counter.count(line, first)
+    quantity = line.quantity if line.unit == Unit.FLAT else counted.quantity
+    month_days = (end - start).days + 1
+    used = (days[1] - days[0]).days + 1
+    label = f"{start:%Y-%m}"
+    if used != month_days:
+        label = f"{days[0]} to {days[1]}, {used}/{month_days} days"
+    source = counted.source
+    if line.unit == Unit.FLAT and quantity != 1:
+        source = f"{quantity} at the flat monthly price"
+    if line.timing == Timing.ADVANCE:
+        source += "; billed in advance"
+    return Proposed(
+        f"{line.description} ({label})",
+        quantity,
+        prorated(line.price, used, month_days),
+        line,
+        claim=f"line:{line.pk}:{start:%Y-%m}",
+        source=source,
+        counted=counted.counted,
+        period=days,
+    )
 
 
 def _monthly(contract: Contract, first: dt.date, last: dt.date, counter: Counts) -> list[Proposed]:
     """The month's charges of a contract, from its prefetched lines and top-ups."""
-    tag = f"{first:%Y-%m}"
     found = []
     lines = contract.lines.all()  # prefetched, in the model's order
     for line in lines:
-        if line.unit == Unit.HOUR or not _in_force(line, first, last):
+        if line.unit == Unit.HOUR:
             continue
-        counted = counter.count(line, first)
-        found.append(
-            Proposed(
-                f"{line.description} ({tag})",
-                counted.quantity,
-                line.price,
-                line,
-                claim=f"line:{line.pk}:{tag}",
-                source=counted.source,
-                counted=counted.counted,
-            )
-        )
+        charge = _charge(line, contract, first, counter)
+        if charge is not None:
+            found.append(charge)
+    if contract.starts_on > last:
+        return found  # a contract of next month: only its lines billed in advance are due
     if contract.kind == ContractKind.BLOCK_HOURS:
         hourly = min(
             (line for line in lines if line.unit == Unit.HOUR),
@@ -218,6 +269,30 @@ def _time(contract: Contract, entries: list[TimeEntry]) -> list[Proposed]:
     return found
 
 
+def _unbilled_items(practice, last: dt.date):
+    """Expenses and hardware of the practice up to the month's end not billed yet."""
+    return (
+        BillableItem.objects.filter(
+            practice=practice, invoice_line__isnull=True, incurred_on__lte=last
+        )
+        .select_related("client")
+        .order_by("incurred_on", "pk")
+    )
+
+
+def _item_line(item: BillableItem) -> Proposed:
+    kind = item.get_kind_display().lower()
+    return Proposed(
+        item.description,
+        item.quantity,
+        item.unit_price,
+        None,
+        claim=f"item:{item.pk}",
+        source=f"{kind} of {item.incurred_on}, billed once",
+        vat=(item.vat_category, item.vat_rate),
+    )
+
+
 def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed]]]:
     """What a run for ``month`` would bill, by client id: nothing is written (the preview).
 
@@ -237,6 +312,8 @@ def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed
         lines = _monthly(contract, first, last, counter) + _time(contract, time_of[contract.pk])
         if lines:
             found.setdefault(contract.client_id, (contract.client, []))[1].extend(lines)
+    for item in _unbilled_items(practice, last):
+        found.setdefault(item.client_id, (item.client, []))[1].append(_item_line(item))
     # Only the month's own claims are looked up, however long the practice's history.
     wanted = [line.claim for _, lines in found.values() for line in lines if line.claim]
     claimed: set[str] = set()

@@ -6,6 +6,8 @@ Invoices and the ledger are written by :mod:`thirdway.billing.invoicing` and
 
 from __future__ import annotations
 
+import datetime as dt
+
 from django.db import transaction
 from django.db.models import Q
 
@@ -20,6 +22,7 @@ from thirdway.billing.models import (
     InvoiceKind,
     NumberSeries,
     TimeEntry,
+    Timing,
     Unit,
     VatCategory,
 )
@@ -61,6 +64,8 @@ CONTRACT_FIELDS = [
     "warn_at_percent",
     "status",
     "sla_policy",
+    "renewal_months",
+    "notice_days",
 ]
 LINE_FIELDS = [
     "description",
@@ -69,6 +74,8 @@ LINE_FIELDS = [
     "price",
     "vat_category",
     "vat_rate",
+    "quantity",
+    "timing",
     "starts_on",
     "ends_on",
 ]
@@ -188,6 +195,12 @@ def _check_overlap(contract: Contract) -> None:
 def _check_contract(contract: Contract) -> None:
     contract.full_clean()
     _check_overlap(contract)
+    if contract.renewal_months and contract.ends_on is None:
+        raise invalid(
+            "renewal_months",
+            "An open-ended contract does not renew.",
+            "0, or give the contract an end date",
+        )
     if contract.kind == ContractKind.BLOCK_HOURS and contract.block_minutes <= 0:
         raise invalid(
             "block_minutes", "A block-hours contract needs its prepaid minutes.", "1 or more"
@@ -222,6 +235,7 @@ def update_contract(actor, contract: Contract, data: dict, *, source: str) -> Co
     for name, value in data.items():
         setattr(candidate, name, value)
     _check_contract(candidate)
+    _check_notice(contract, candidate)
     return update_and_record(
         actor,
         contract,
@@ -231,6 +245,22 @@ def update_contract(actor, contract: Contract, data: dict, *, source: str) -> Co
         source=source,
         scope=_scope(contract.client_id),
     )
+
+
+def _check_notice(before: Contract, after: Contract) -> None:
+    """Once the notice date has passed, the next term is due: the renewal is not stopped."""
+    from django.utils import timezone
+
+    if before.renews_on is None:
+        return
+    shortened = after.ends_on is None or after.ends_on < before.ends_on
+    stopped = not after.renewal_months or shortened
+    if stopped and timezone.localdate() > before.notice_by:
+        raise invalid(
+            "renewal_months",
+            f"Notice was due by {before.notice_by}; the contract renews on {before.renews_on}.",
+            f"the renewal as it is until the term ending {before.ends_on} has renewed",
+        )
 
 
 def _check_line(line: ContractLine) -> None:
@@ -259,6 +289,14 @@ def _check_line(line: ContractLine) -> None:
         )
     if line.ends_on is not None and line.ends_on < line.starts_on:
         raise invalid("ends_on", "The line ends before it starts.", "a date on or after the start")
+    if line.unit != Unit.FLAT and line.quantity != 1:
+        raise invalid(
+            "quantity",
+            f"A {line.get_unit_display().lower()} line counts its quantity on the billing date.",
+            "1 (only a flat line has a fixed quantity)",
+        )
+    if line.unit == Unit.HOUR and line.timing != Timing.ARREARS:
+        raise invalid("timing", "An hourly line bills the time worked.", "arrears")
 
 
 @transaction.atomic
@@ -300,6 +338,52 @@ def update_contract_line(actor, line: ContractLine, data: dict, *, source: str) 
         data,
         fields=LINE_FIELDS,
         action="contract_line.update",
+        source=source,
+        scope=_scope(line.contract.client_id),
+    )
+
+
+@transaction.atomic
+def change_line_from(actor, line: ContractLine, effective_on, *, source: str, **data):
+    """A new price or quantity from ``effective_on``: the line ends the day before and a copy
+    with the change starts that day, so the month of the change is prorated between the two."""
+    require(may_manage_billing(actor), MANAGE)
+    line = ContractLine.objects.select_for_update().select_related("contract").get(pk=line.pk)
+    if effective_on <= line.starts_on or (line.ends_on and effective_on > line.ends_on):
+        until = line.ends_on or "open-ended"
+        raise invalid(
+            "effective_on",
+            "The change falls outside the line's effective dates.",
+            f"a day after {line.starts_on} and up to {until}",
+        )
+    late = line.time_entries.filter(worked_on__gte=effective_on).order_by("-worked_on").first()
+    if late is not None:
+        raise invalid(
+            "effective_on",
+            f"Time is booked on this line on {late.worked_on}.",
+            f"a day after {late.worked_on}",
+        )
+    changed = {name: value for name, value in data.items() if value is not None}
+    if not changed:
+        raise invalid("price", "Nothing changes.", "a new price or quantity")
+    fields = {name: getattr(line, name) for name in LINE_FIELDS}
+    fields.update(changed, starts_on=effective_on)
+    successor = ContractLine(contract=line.contract, **fields)
+    _check_line(successor)
+    update_and_record(
+        actor,
+        line,
+        {"ends_on": effective_on - dt.timedelta(days=1)},
+        fields=LINE_FIELDS,
+        action="contract_line.update",
+        source=source,
+        scope=_scope(line.contract.client_id),
+    )
+    return create_and_record(
+        actor,
+        successor,
+        fields=LINE_FIELDS,
+        action="contract_line.create",
         source=source,
         scope=_scope(line.contract.client_id),
     )

@@ -1,6 +1,13 @@
 from django.urls import path
 
-from thirdway.billing import document_views, export_views, views, week_views
+from thirdway.billing import (
+    document_views,
+    export_views,
+    item_views,
+    terms_views,
+    views,
+    week_views,
+)
 
 app_name = "billing"
 urlpatterns = [
@@ -29,6 +36,15 @@ urlpatterns = [
         views.line_form,
         name="line_edit",
     ),
+    path(
+        "contracts/<int:contract_id>/lines/<int:line_id>/change/",
+        terms_views.line_change,
+        name="line_change",
+    ),
+    path("contracts/<int:contract_id>/renew/", terms_views.contract_renew, name="contract_renew"),
+    path("clients/<int:client_id>/details/", terms_views.billing_details, name="billing_details"),
+    path("items/", item_views.item_list, name="item_list"),
+    path("items/new/", item_views.item_create, name="item_create"),
     path("time/", views.time_list, name="time_list"),
     path("time/new/", views.time_create, name="time_create"),
     path("week/", week_views.my_week, name="my_week"),

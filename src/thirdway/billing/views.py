@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from thirdway.accounts.models import Role
 from thirdway.audit.models import Source
-from thirdway.billing import blocks, invoicing, services
+from thirdway.billing import blocks, invoicing, renewals, services
 from thirdway.billing.access import (
     may_book_time,
     may_manage_billing,
@@ -90,6 +90,9 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
             "burns": burns,
             "can_manage": may_manage_billing(request.user),
             "can_top_up": may_manage_billing(request.user),
+            "today": timezone.localdate(),
+            "renewal_due": renewals.is_due(contract, timezone.localdate()),
+            "renewals": contract.renewals.all(),
         },
     )
 

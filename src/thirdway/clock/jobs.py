@@ -114,6 +114,11 @@ JOBS = (
         "thirdway.insights.tasks.send_nps_surveys",
     ),
     PeriodicJob(
+        "billing.renew_contracts",
+        dt.timedelta(hours=1),
+        "thirdway.billing.tasks.renew_due_contracts",
+    ),
+    PeriodicJob(
         "tasks.prune_finished", dt.timedelta(days=1), "thirdway.clock.jobs.prune_finished_tasks"
     ),
 )

@@ -3,8 +3,8 @@
 the totals.  The PDF, CII and UBL writers take these and query nothing.
 
 A draft has no number and no document (409).  An EN 16931 e-invoice also needs the seller's
-country and VAT identifier, and for reverse charge the buyer's; without them it is refused
-naming the missing setting, while the PDF prints what is filled in.
+country and VAT identifier, and for reverse charge the buyer's (the client's billing details);
+without them it is refused naming the missing setting, while the PDF prints what is filled in.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from decimal import Decimal
 
 from thirdway.billing.invoice_models import Invoice, InvoiceKind, InvoiceState
 from thirdway.billing.invoicing import vat_breakdown
-from thirdway.billing.models import BillingSettings, Unit
+from thirdway.billing.models import BillingSettings, ClientBillingDetails, Unit
 from thirdway.tickets.lifecycle import TransitionRefused
 
 DOCUMENT_STATES = sorted(state for state in InvoiceState.values if state != InvoiceState.DRAFT)
@@ -169,11 +169,13 @@ def _buyer(invoice: Invoice) -> Party:
     client = invoice.client
     site = client.sites.order_by("pk").first()
     lines = [part.strip() for part in (site.address if site else "").splitlines() if part.strip()]
+    details = ClientBillingDetails.objects.filter(client=client).first()
     return Party(
         name=client.name,
         street=lines[0] if lines else "",
         city=", ".join(lines[1:]),
         country=client.country,
+        vat_id=details.vat_id if details else "",
     )
 
 
@@ -241,6 +243,6 @@ def require_einvoice_ready(facts: InvoiceFacts) -> None:
     if any(group.category == "AE" for group in facts.vat) and not facts.buyer.vat_id:
         raise NotReadyForEinvoice(
             "buyer_vat_id",
-            "A reverse-charge e-invoice needs the client's VAT identifier, which Thirdway does "
-            "not keep yet; send the PDF.",
+            "A reverse-charge e-invoice needs the client's VAT identifier: add it to the "
+            "client's billing details.",
         )
