@@ -314,6 +314,8 @@ def purge_file(actor, stored_file: StoredFile, *, source: str) -> int:
     keys = list(stored_file.versions.values_list("storage_key", "size"))
     with transaction.atomic():
         record(actor, "file.purge", stored_file, source=source, scope=scope(stored_file.client))
+        # Its expiry item goes with it: a purged file has nothing left to expire or remind of.
+        ExpiryItem.objects.filter(stored_file=stored_file).delete()
         stored_file.delete()
         freed = sum(size for _, size in keys)
         release(stored_file.client, freed)
