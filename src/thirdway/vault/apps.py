@@ -7,6 +7,10 @@ class VaultConfig(AppConfig):
 
     def ready(self) -> None:
         from thirdway.accounts.access_lost import on_access_lost
+        from thirdway.clients.certificates import on_certificate_seen
+        from thirdway.vault.services.certificates import take_certificate
         from thirdway.vault.services.rotation import on_access_lost as remind
 
         on_access_lost(remind)
+        # Certificates monitoring reads go into the expirations register.
+        on_certificate_seen(take_certificate)

@@ -239,11 +239,25 @@ class ExpiryItem(models.Model):
     rdap_state = models.CharField(max_length=10, choices=RdapState.choices, default="", blank=True)
     rdap_checked_at = models.DateTimeField(null=True, blank=True)
     rdap_message = models.CharField(max_length=300, blank=True)
+    # A TLS certificate monitoring reads: its host:port (one item per client and endpoint),
+    # whose it is and who issued it, and when a check last read it.
+    endpoint = models.CharField(max_length=270, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    issuer = models.CharField(max_length=300, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
 
     objects = ExpiryItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["expires_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "client",
+                "endpoint",
+                condition=~models.Q(endpoint=""),
+                name="vault_expiry_endpoint_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.name}"
