@@ -1,4 +1,6 @@
-"""Moving data keys to a new master key (rewrap) and a client to a new data key (rotate).
+"""Moving data keys to a new master key (rewrap), a client to a new data key (rotate), and the
+network's secrets (those of no client, e.g. the mailboxes' IMAP passwords) to a new network
+data key (rotate --network).
 
 Both change one row at a time with compare-and-set (an UPDATE that matches only the row as it
 was read), so two runs, or a run and the web, never undo each other's work; both carry on past
@@ -20,13 +22,16 @@ from thirdway.vault.crypto import (
     Keyring,
     VaultError,
     open_field,
+    open_network_field,
     seal_field,
+    seal_network_field,
     unwrap_data_key,
     unwrap_network_key,
     wrap_data_key,
     wrap_network_key,
 )
 from thirdway.vault.models import ClientKey, Credential, NetworkKey
+from thirdway.vault.network_secrets import sealed_columns
 from thirdway.vault.services.credentials import SEALED
 
 
@@ -180,6 +185,79 @@ def rotate_client_key(client, *, limit: int | None = None, ring: Keyring | None 
             client,
             source=Source.CLI,
             scope=f"client:{client.pk}",
+            changes={
+                "key_version": [None, version],
+                "resealed": [0, outcome.changed],
+                "resumed": [None, resumed],
+            },
+        )
+    return outcome
+
+
+# --- rotate the network's data key ------------------------------------------------------------
+
+
+def _network_target(ring: Keyring) -> tuple[int, bool]:
+    """The network key version to rotate to: the newest when an earlier run left secrets
+    behind it (resume), else a new one.  True when the rotation resumes."""
+    latest = keyring.latest_network_version()
+    if latest and any(column.rows(latest).exists() for column in sealed_columns()):
+        return latest, True
+    keyring.add_network_key(latest + 1, ring)
+    return latest + 1, False
+
+
+def rotate_network_key(*, limit: int | None = None, ring: Keyring | None = None) -> Outcome:
+    """Give the network a new data key and seal every network secret anew under it (at most
+    ``limit`` in this run); old network keys go when no secret uses them."""
+    ring = ring or keyring.keyring()
+    version, resumed = _network_target(ring)
+    new = keyring.network_key(version, ring)
+    outcome = Outcome()
+    old_keys: dict[int, bytes] = {}
+    left = limit
+    for column in sealed_columns():
+        rows = column.rows(version)
+        for pk, sealed, old_version in rows[:left] if left is not None else rows:
+            name = f"{column.label} {pk} ({column.field_name})"
+            record_name = column.record(pk)
+            context = {"record": record_name, "field_name": column.field_name}
+            try:
+                if old_version not in old_keys:
+                    old_keys[old_version] = keyring.network_key(old_version, ring)
+                plain = open_network_field(
+                    old_keys[old_version], sealed, version=old_version, **context
+                )
+            except VaultError as error:
+                outcome.failures.append(f"{name}: {error}")
+                continue
+            resealed = seal_network_field(new, plain, version=version, **context)
+            moved = column.model._default_manager.filter(
+                pk=pk, **{column.column: sealed, column.version_column: old_version}
+            ).update(**{column.column: resealed, column.version_column: version})
+            if moved:
+                outcome.changed += 1
+            else:
+                outcome.failures.append(f"{name}: it changed while being rotated; run again")
+        if left is not None:
+            left = max(0, left - outcome.changed - len(outcome.failures))
+    outcome.already = (
+        sum(
+            column.model._default_manager.filter(**{column.version_column: version})
+            .exclude(**{column.column: ""})
+            .count()
+            for column in sealed_columns()
+        )
+        - outcome.changed
+    )
+    with transaction.atomic():
+        if not any(column.rows(version).exists() for column in sealed_columns()):
+            NetworkKey.objects.filter(version__lt=version).delete()
+        record(
+            None,
+            "vault.keys.rotate_network",
+            NetworkKey.objects.get(version=version),
+            source=Source.CLI,
             changes={
                 "key_version": [None, version],
                 "resealed": [0, outcome.changed],
