@@ -15,8 +15,8 @@ timed).  Then a second master key becomes the current one (the first stays as a 
 random credentials go through the API (``POST /api/v1/vault/credentials/{id}/reveal`` with a
 reason, a bearer token, the audit row written) in this process through Django's whole request
 stack (no socket), after five untimed ones that warm it up: ``reveal_ms`` gives their p50,
-p95 and p99.  ``rewrap`` touches the data keys only, not the records: ``rewrap_credentials_per_s`` counts the credentials whose key it moved.
-Prints one JSON object.
+p95 and p99.  ``rewrap`` touches the data keys only, not the records:
+``rewrap_credentials_per_s`` counts the credentials whose key it moved.  Prints one JSON object.
 """
 
 from __future__ import annotations
