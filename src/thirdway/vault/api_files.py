@@ -19,7 +19,7 @@ from thirdway.payloads import MAX_QUERY, Id, Page, Payload
 from thirdway.vault import file_usage
 from thirdway.vault.file_access import access_to, folder_access
 from thirdway.vault.models import FileNote, Folder, StoredFile
-from thirdway.vault.services import file_moves
+from thirdway.vault.services import file_moves, folder_limits
 from thirdway.vault.services import files as services
 
 router = Router()
@@ -65,6 +65,8 @@ class VaultFileFolderOut(Schema):
     name: str
     access: AccessName
     in_trash: bool
+    limit_bytes: int | None = Field(description="The folder's own limit (subfolders included)")
+    used_bytes: int | None = Field(description="What it holds, while it has a limit")
 
 
 class VaultFileMoveIn(Payload, extra="forbid"):
@@ -125,6 +127,12 @@ class VaultFileRestoreIn(Payload, extra="forbid"):
 class VaultFileGrantIn(Payload, extra="forbid"):
     audience: AudienceName
     access: AccessName | None
+
+
+class VaultFileFolderLimitIn(Payload, extra="forbid"):
+    """A folder's limit in bytes, its subfolders included; null for none."""
+
+    limit_bytes: int | None = Field(..., ge=1, le=2**62)
 
 
 class VaultFileExpiryIn(Payload, extra="forbid"):
@@ -340,6 +348,8 @@ def _folder_out(request, folder: Folder) -> dict:
         "name": folder.name,
         "access": access,
         "in_trash": folder.deleted_at is not None,
+        "limit_bytes": folder.limit_bytes,
+        "used_bytes": folder.used_bytes if folder.limit_bytes is not None else None,
     }
 
 
@@ -347,6 +357,16 @@ def _readable_folder(request, folder_id: int) -> Folder:
     if access_to(request.auth, folder_id) == "none":
         raise Http404
     return get_object_or_404(Folder.objects.select_related("client"), pk=folder_id)
+
+
+@router.put("/vault/files/folders/{int:folder_id}/limit", response=VaultFileFolderOut)
+def set_folder_limit(request, folder_id: int, payload: VaultFileFolderLimitIn):
+    """Set (or with null remove) a folder's limit; write access to the folder is needed."""
+    folder = _readable_folder(request, folder_id)
+    changed = folder_limits.set_folder_limit(
+        request.auth, folder, payload.limit_bytes, source=Source.API
+    )
+    return _folder_out(request, changed)
 
 
 @router.post("/vault/files/folders/{int:folder_id}/move", response=VaultFileFolderOut)

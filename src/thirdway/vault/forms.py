@@ -155,6 +155,15 @@ class GrantForm(forms.Form):
     )
 
 
+class FolderLimitForm(forms.Form):
+    limit = forms.CharField(
+        max_length=30,
+        required=False,
+        label="Limit of this folder",
+        help_text="Subfolders included, e.g. 500 MB or 2 GB; empty for no limit.",
+    )
+
+
 class QuotaForm(forms.Form):
     limit_mb = forms.IntegerField(min_value=0, max_value=2**40, label="Quota (MB)")
 

@@ -340,6 +340,11 @@ class Folder(models.Model):
     )
     name = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
+    # An optional limit on the bytes under this folder (its subfolders included, every
+    # version and the trash counted, like the quota); ``used_bytes`` is kept only while a
+    # limit is set, reserved by the same conditional UPDATEs as the client's quota.
+    limit_bytes = models.BigIntegerField(null=True, blank=True)
+    used_bytes = models.BigIntegerField(default=0)
     deleted_at = models.DateTimeField(
         null=True,
         blank=True,

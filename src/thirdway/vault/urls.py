@@ -83,6 +83,7 @@ urlpatterns = [
         name="folder_take_back",
     ),
     path("files/folders/<int:folder_id>/purge/", file_moves.folder_purge, name="folder_purge"),
+    path("files/folders/<int:folder_id>/limit/", file_moves.folder_limit, name="folder_limit"),
     path("files/<int:file_id>/", files.file_detail, name="file_detail"),
     path("files/<int:file_id>/move/", file_moves.file_move, name="file_move"),
     path("files/<int:file_id>/download/", files.file_download, name="file_download"),

@@ -24,11 +24,13 @@ from thirdway.vault.forms import (
     FileUploadForm,
     FileVersionForm,
     FolderForm,
+    FolderLimitForm,
     GrantForm,
     QuotaForm,
 )
 from thirdway.vault.models import Folder, FolderGrant, StoredFile
 from thirdway.vault.services import files as services
+from thirdway.vault.services import folder_limits
 from thirdway.vault.uploads import FileTooLarge, ScannerUnavailable
 from thirdway.web.forms import add_service_errors
 
@@ -70,8 +72,11 @@ def _trail(folder: Folder, access: dict[int, str]) -> list[Folder]:
     return [f for f in reversed(chain) if access.get(f.pk, "none") != "none"]
 
 
-def _quota(client: Client) -> dict:
-    return file_usage.usage(client, services.quota_of(client))
+def _quota(client: Client, folder: Folder | None = None) -> dict:
+    quota = file_usage.usage(client, services.quota_of(client))
+    quota["folder_limits"] = folder_limits.limits_over(folder) if folder is not None else []
+    quota["folder_id"] = folder.pk if folder is not None else None
+    return quota
 
 
 @login_required
@@ -103,7 +108,7 @@ def folder_page(request, folder, access, status=200, **forms) -> HttpResponse:
         # A folder in the trash still shows what went there with it.
         files = StoredFile.objects.filter(folder=folder, deleted_at=None)
         children = folder.children.filter(pk__in=readable, deleted_at=folder.deleted_at)
-    quota = _quota(client)
+    quota = _quota(client, folder)
     writable = access.get(folder.pk) == "write" and folder.deleted_at is None
     movable = writable and folder.parent_id is not None
     context = {
@@ -123,6 +128,8 @@ def folder_page(request, folder, access, status=200, **forms) -> HttpResponse:
         "trashed_folders": folder.children.filter(pk__in=readable).exclude(deleted_at=None),
         "upload_form": forms.get("upload_form") or FileUploadForm(),
         "folder_form": forms.get("folder_form") or FolderForm(),
+        "limit_form": forms.get("limit_form")
+        or FolderLimitForm(initial={"limit": folder_limits.shown(folder.limit_bytes)}),
         "note_form": forms.get("note_form") or FileNoteForm(),
         "notes": folder.notes.select_related("author"),
         "trash": StoredFile.objects.filter(folder=folder).exclude(deleted_at=None),
@@ -145,7 +152,14 @@ def quota_bar(request: HttpRequest, client_id: int) -> HttpResponse:
     client = get_object_or_404(Client.objects.for_user(request.user), pk=client_id)
     if not Folder.objects.for_user(request.user).filter(client=client).exists():
         raise Http404
-    return render(request, "vault/_quota.html", {"client": client, "quota": _quota(client)})
+    folder = None
+    if request.GET.get("folder", "").isdigit():
+        folder = (
+            Folder.objects.for_user(request.user)
+            .filter(client=client, pk=int(request.GET["folder"][:12]))
+            .first()
+        )
+    return render(request, "vault/_quota.html", {"client": client, "quota": _quota(client, folder)})
 
 
 # What a page shows beside the form, with its status (413, 403, 503).
