@@ -5,6 +5,7 @@ runs (``vault.uploads``)."""
 import datetime as dt
 from typing import Literal
 
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,7 +19,7 @@ from thirdway.clients.models import Client
 from thirdway.payloads import MAX_QUERY, Id, Page, Payload
 from thirdway.vault import file_usage
 from thirdway.vault.file_access import access_to, folder_access
-from thirdway.vault.models import FileNote, Folder, StoredFile
+from thirdway.vault.models import FileNote, FileVersion, Folder, StoredFile
 from thirdway.vault.services import file_moves, folder_limits
 from thirdway.vault.services import files as services
 
@@ -39,6 +40,17 @@ class VaultFileOut(Schema):
     archived: bool
     in_trash: bool
     updated_at: dt.datetime
+    scanned: bool = Field(
+        description="False while the current version waits for the virus scanner (stored "
+        "unscanned when it was unreachable)"
+    )
+
+    @staticmethod
+    def resolve_scanned(obj) -> bool:
+        unscanned = getattr(obj, "unscanned", None)  # annotated by the lists
+        if unscanned is None:
+            unscanned = obj.versions.filter(number=obj.version, scan_pending=True).exists()
+        return not unscanned
 
     @staticmethod
     def resolve_archived(obj) -> bool:
@@ -56,6 +68,7 @@ class VaultFileVersionOut(Schema):
     sha256: str
     uploaded_by_id: int | None
     created_at: dt.datetime
+    scan_pending: bool
 
 
 class VaultFileFolderOut(Schema):
@@ -164,7 +177,14 @@ class VaultFileQuotaOut(Schema):
 
 
 def _files(request):
-    return StoredFile.objects.for_user(request.auth).select_related("folder", "client")
+    pending = FileVersion.objects.filter(
+        file=OuterRef("pk"), number=OuterRef("version"), scan_pending=True
+    )
+    return (
+        StoredFile.objects.for_user(request.auth)
+        .select_related("folder", "client")
+        .annotate(unscanned=Exists(pending))
+    )
 
 
 def _file(request, file_id: int) -> StoredFile:

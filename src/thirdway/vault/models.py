@@ -438,6 +438,9 @@ class FileVersion(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Stored while the virus scanner was unreachable (the "store unscanned" setting): the
+    # clock's job scans it once the scanner answers again.
+    scan_pending = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -511,3 +514,24 @@ class ExpiryFeed(models.Model):
 
     def __str__(self) -> str:
         return f"expirations feed {self.pk} of user {self.user_id}"
+
+
+class UnscannedFiles(models.TextChoices):
+    REFUSE = "refuse", "Refuse the file (nothing is stored; the uploader is told to try later)"
+    STORE = "store", "Store it marked “not scanned” and scan it when the scanner is back"
+
+
+class VaultSettings(models.Model):
+    """The practice's settings of the vault (one row): what an upload does while the virus
+    scanner is configured but unreachable."""
+
+    unscanned_files = models.CharField(
+        max_length=10, choices=UnscannedFiles.choices, default=UnscannedFiles.REFUSE
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "vault settings"
+
+    def __str__(self) -> str:
+        return "vault settings"

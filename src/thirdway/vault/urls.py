@@ -8,6 +8,7 @@ from thirdway.vault.views import (
     expiry_feeds,
     file_moves,
     files,
+    scanning,
 )
 
 app_name = "vault"
@@ -43,6 +44,7 @@ urlpatterns = [
     ),
     path("accessed/", credentials.accessed_report, name="accessed_report"),
     path("expirations/", expirations.expiry_overview, name="expiry_overview"),
+    path("settings/", scanning.settings_page, name="settings"),
     path("expirations/calendar/", expiry_feeds.feed_page, name="expiry_feeds"),
     path("expirations/calendar/new/", expiry_feeds.feed_reset, name="expiry_feed_reset"),
     path(

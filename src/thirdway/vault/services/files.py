@@ -39,7 +39,7 @@ from thirdway.vault.models import (
     FolderGrant,
     StoredFile,
 )
-from thirdway.vault.services import folder_limits
+from thirdway.vault.services import folder_limits, scanning
 from thirdway.vault.services._shared import require_keeper, scope
 
 MAX_NAME = 255
@@ -136,6 +136,7 @@ class Stored:
     size: int
     sha256: str
     content_type: str
+    scan_pending: bool = False
 
 
 def _measure(chunks, name: str) -> tuple[int, str, str]:
@@ -157,6 +158,7 @@ def _new_bytes(client, source_file, name: str, folder_id: int) -> Iterator[Store
     limit = settings.VAULT_FILE_MAX_BYTES
     if size > limit:
         raise uploads.size_limit_error(limit)
+    scan_pending = False
     if settings.VAULT_CLAMD_SOCKET:
         source_file.seek(0)
         try:
@@ -165,12 +167,16 @@ def _new_bytes(client, source_file, name: str, folder_id: int) -> Iterator[Store
             raise invalid(
                 "file", f"The antivirus found {found}.", "a file free of malware"
             ) from None
+        except uploads.ScannerUnavailable:
+            if not scanning.stores_unscanned():
+                raise
+            scan_pending = True  # kept marked, scanned when the scanner is back
     reserve(client, size, folder_id)
     key = ""
     try:
         source_file.seek(0)
         key = default_storage.save(f"vault/{client.pk}/{uuid.uuid4().hex}", source_file)
-        yield Stored(key, size, sha, content_type)
+        yield Stored(key, size, sha, content_type, scan_pending)
     except BaseException:
         release(client, size, folder_id)
         if key:
@@ -191,6 +197,7 @@ def _add_version(actor, stored_file: StoredFile, stored: Stored) -> FileVersion:
         content_type=stored.content_type,
         sha256=stored.sha256,
         uploaded_by=actor,
+        scan_pending=stored.scan_pending,
     )
 
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -28,7 +28,7 @@ from thirdway.vault.forms import (
     GrantForm,
     QuotaForm,
 )
-from thirdway.vault.models import Folder, FolderGrant, StoredFile
+from thirdway.vault.models import FileVersion, Folder, FolderGrant, StoredFile
 from thirdway.vault.services import files as services
 from thirdway.vault.services import folder_limits
 from thirdway.vault.uploads import FileTooLarge, ScannerUnavailable
@@ -102,7 +102,17 @@ def folder_page(request, folder, access, status=200, **forms) -> HttpResponse:
     today = timezone.localdate()
     readable = [pk for pk, a in access.items() if a != "none"]
     if folder.deleted_at is None:
-        files = StoredFile.objects.filter(folder=folder).listed(today)
+        files = (
+            StoredFile.objects.filter(folder=folder)
+            .listed(today)
+            .annotate(
+                unscanned=Exists(
+                    FileVersion.objects.filter(
+                        file=OuterRef("pk"), number=OuterRef("version"), scan_pending=True
+                    )
+                )
+            )
+        )
         children = folder.children.filter(pk__in=readable, deleted_at=None)
     else:
         # A folder in the trash still shows what went there with it.
@@ -182,6 +192,15 @@ def _refused(error: Exception) -> str:
     return ""
 
 
+def _uploaded(name: str, made: StoredFile) -> str:
+    if made.versions.filter(scan_pending=True).exists():
+        return (
+            f"{name} uploaded, not scanned: the virus scanner is unreachable; it will be "
+            "scanned when the scanner is back."
+        )
+    return f"{name} uploaded."
+
+
 @login_required
 @require_POST
 def upload(request: HttpRequest, folder_id: int) -> HttpResponse:
@@ -191,14 +210,14 @@ def upload(request: HttpRequest, folder_id: int) -> HttpResponse:
         sent = form.cleaned_data["file"]
         name = form.cleaned_data["name"] or sent.name
         try:
-            services.upload_file(request.user, found, name, sent, source=Source.WEB)
+            made = services.upload_file(request.user, found, name, sent, source=Source.WEB)
         except ValidationError as error:
             add_service_errors(form, error)
         except REFUSED as error:
             form.add_error("file", _refused(error))
             return folder_page(request, found, access, _status(error), upload_form=form)
         else:
-            messages.success(request, f"{name} uploaded.")
+            messages.success(request, _uploaded(name, made))
             return redirect("vault:folder", found.pk)
     return folder_page(request, found, access, 400, upload_form=form)
 
