@@ -163,3 +163,18 @@ def test_the_thirdway_command_offers_the_keys_actions(tmp_path):
     assert parser().parse_args(["keys", "rewrap"]).action == "rewrap"
     with pytest.raises(SystemExit):
         parser().parse_args(["keys", "rotate"])  # the client is required
+
+
+def test_rotate_commits_in_batches_and_resumes_across_them(cast, acme_vault, monkeypatch):
+    from thirdway.vault.services import keys
+
+    monkeypatch.setattr(keys, "BATCH", 2)  # five records: batches of 2, 2 and 1
+    first = rotate_client_key(cast.acme, limit=3)
+    assert (first.changed, first.failures) == (3, [])
+    assert _secrets(cast.acme) == acme_vault
+    rest = rotate_client_key(cast.acme)
+    assert (rest.changed, rest.already, rest.failures) == (2, 3, [])
+    assert set(
+        Credential.objects.filter(client=cast.acme).values_list("key_version", flat=True)
+    ) == {2}
+    assert _secrets(cast.acme) == acme_vault

@@ -34,6 +34,9 @@ from thirdway.vault.models import ClientKey, Credential, NetworkKey
 from thirdway.vault.network_secrets import sealed_columns
 from thirdway.vault.services.credentials import SEALED
 
+# Records sealed anew per transaction (one commit per batch, not per record).
+BATCH = 100
+
 
 @dataclass
 class Outcome:
@@ -134,6 +137,28 @@ def _reseal(credential: Credential, old: bytes, new: bytes, version: int) -> dic
     return sealed
 
 
+def _rotate_one(credential, client_id, ring, old_keys, new, version, outcome) -> None:
+    """Seal one record anew under ``new``; compare-and-set against the record as read."""
+    name = f"credential {credential.pk} ({credential.name})"
+    try:
+        if credential.key_version not in old_keys:
+            old_keys[credential.key_version] = keyring.data_key(
+                client_id, credential.key_version, ring
+            )
+        sealed = _reseal(credential, old_keys[credential.key_version], new, version)
+    except VaultError as error:
+        outcome.failures.append(f"{name}: {error}")
+        return
+    before = {column: getattr(credential, column) for column in SEALED.values()}
+    moved = Credential.objects.filter(
+        pk=credential.pk, key_version=credential.key_version, **before
+    ).update(key_version=version, **sealed)
+    if moved:
+        outcome.changed += 1
+    else:
+        outcome.failures.append(f"{name}: it changed while being rotated; run again")
+
+
 def _target_version(client_id: int, ring: Keyring) -> tuple[int, bool]:
     """The version to rotate to: the newest when an earlier run left records behind it
     (resume), else a new one.  True when the rotation resumes."""
@@ -147,32 +172,23 @@ def _target_version(client_id: int, ring: Keyring) -> tuple[int, bool]:
 
 def rotate_client_key(client, *, limit: int | None = None, ring: Keyring | None = None) -> Outcome:
     """Give a client a new data key and seal its records anew under it (at most ``limit``
-    records in this run, for a rotation done in parts); old keys go when no record uses them."""
+    records in this run, for a rotation done in parts); old keys go when no record uses them.
+    Records are committed ``BATCH`` at a time, each still changed by compare-and-set: an
+    interruption loses at most the batch under way, whose records keep their old sealing."""
     ring = ring or keyring.keyring()
     version, resumed = _target_version(client.pk, ring)
     new = keyring.data_key(client.pk, version, ring)
     outcome = Outcome()
     old_keys: dict[int, bytes] = {}
     left = Credential.objects.filter(client=client, key_version__lt=version).order_by("pk")
-    for credential in left[:limit] if limit is not None else left:
-        name = f"credential {credential.pk} ({credential.name})"
-        try:
-            if credential.key_version not in old_keys:
-                old_keys[credential.key_version] = keyring.data_key(
-                    client.pk, credential.key_version, ring
-                )
-            sealed = _reseal(credential, old_keys[credential.key_version], new, version)
-        except VaultError as error:
-            outcome.failures.append(f"{name}: {error}")
-            continue
-        before = {column: getattr(credential, column) for column in SEALED.values()}
-        moved = Credential.objects.filter(
-            pk=credential.pk, key_version=credential.key_version, **before
-        ).update(key_version=version, **sealed)
-        if moved:
-            outcome.changed += 1
-        else:
-            outcome.failures.append(f"{name}: it changed while being rotated; run again")
+    ids = list(left.values_list("pk", flat=True)[:limit])
+    for start in range(0, len(ids), BATCH):
+        with transaction.atomic():
+            chunk = Credential.objects.filter(
+                pk__in=ids[start : start + BATCH], key_version__lt=version
+            ).order_by("pk")
+            for credential in chunk:
+                _rotate_one(credential, client.pk, ring, old_keys, new, version, outcome)
     outcome.already = Credential.objects.filter(client=client, key_version=version).count() - (
         outcome.changed
     )
