@@ -21,7 +21,7 @@ from thirdway.vault.models import FileVersion, Folder
 from thirdway.vault.services._shared import scope
 
 MAX_LIMIT = 2**62
-LIMIT_ALLOWED = f"a whole number of bytes from 1 to {MAX_LIMIT}, or empty for no limit"
+LIMIT_ALLOWED = "a size such as 500 MB, 2 GB or 1048576 (bytes), or empty for no limit"
 
 
 def chain(folder_id: int | None) -> list[int]:
@@ -109,10 +109,10 @@ def parse_limit(text: str | int | None) -> int | None:
         if raw.endswith("B"):
             raw = raw[:-1]
         if not raw.isdigit() or len(raw) > 19:
-            raise invalid("limit_bytes", "That is not a size.", LIMIT_ALLOWED + " (or KB, MB, GB)")
+            raise invalid("limit_bytes", "That is not a size.", LIMIT_ALLOWED)
         value = int(raw) * scale
     if not 1 <= value <= MAX_LIMIT:
-        raise invalid("limit_bytes", "The limit is out of range.", LIMIT_ALLOWED)
+        raise invalid("limit_bytes", "The limit is out of range.", f"1 byte to {MAX_LIMIT} bytes")
     return value
 
 
@@ -135,7 +135,7 @@ def set_folder_limit(actor, folder: Folder, limit_bytes: int | None, *, source: 
 
     _require_write(actor, folder)
     if limit_bytes is not None and not 1 <= limit_bytes <= MAX_LIMIT:
-        raise invalid("limit_bytes", "The limit is out of range.", LIMIT_ALLOWED)
+        raise invalid("limit_bytes", "The limit is out of range.", f"1 byte to {MAX_LIMIT} bytes")
     folder = Folder.objects.select_for_update().get(pk=folder.pk)
     before = snapshot(folder, ["limit_bytes"])
     folder.limit_bytes = limit_bytes
