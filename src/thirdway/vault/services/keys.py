@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connection, transaction
 
 from thirdway.audit.models import Source
 from thirdway.audit.services import record
@@ -137,26 +137,47 @@ def _reseal(credential: Credential, old: bytes, new: bytes, version: int) -> dic
     return sealed
 
 
-def _rotate_one(credential, client_id, ring, old_keys, new, version, outcome) -> None:
-    """Seal one record anew under ``new``; compare-and-set against the record as read."""
-    name = f"credential {credential.pk} ({credential.name})"
+def _resealed(credential, client_id, ring, old_keys, new, version, outcome) -> dict | None:
+    """The record's sealed columns under ``new``, or None (the failure noted)."""
     try:
         if credential.key_version not in old_keys:
             old_keys[credential.key_version] = keyring.data_key(
                 client_id, credential.key_version, ring
             )
-        sealed = _reseal(credential, old_keys[credential.key_version], new, version)
+        return _reseal(credential, old_keys[credential.key_version], new, version)
     except VaultError as error:
-        outcome.failures.append(f"{name}: {error}")
-        return
-    before = {column: getattr(credential, column) for column in SEALED.values()}
-    moved = Credential.objects.filter(
-        pk=credential.pk, key_version=credential.key_version, **before
-    ).update(key_version=version, **sealed)
-    if moved:
-        outcome.changed += 1
-    else:
-        outcome.failures.append(f"{name}: it changed while being rotated; run again")
+        outcome.failures.append(f"credential {credential.pk} ({credential.name}): {error}")
+        return None
+
+
+def _write_batch(rows: list[tuple[Credential, dict]], version: int) -> set[int]:
+    """One compare-and-set UPDATE for a batch of records: each row changes only if its key
+    version and sealed columns are still those it was read with.  The ids it changed."""
+    if not rows:
+        return set()
+    quote = connection.ops.quote_name
+    table = quote(Credential._meta.db_table)
+    columns = list(SEALED.values())
+    names = ["id", "old_version", *(f"o_{c}" for c in columns), *(f"n_{c}" for c in columns)]
+    row_sql = "(" + ", ".join(["%s"] * len(names)) + ")"
+    params: list = []
+    for credential, sealed in rows:
+        params += [credential.pk, credential.key_version]
+        params += [getattr(credential, column) for column in columns]
+        params += [sealed[column] for column in columns]
+    sets = ", ".join([f"{quote('key_version')} = %s"] + [f"{quote(c)} = v.n_{c}" for c in columns])
+    matches = " AND ".join(
+        [f"{table}.{quote('id')} = v.id", f"{table}.{quote('key_version')} = v.old_version"]
+        + [f"{table}.{quote(c)} = v.o_{c}" for c in columns]
+    )
+    # Only our own table and column names are written into the text; every value is a parameter.
+    sql = (
+        f"WITH v({', '.join(names)}) AS (VALUES {', '.join([row_sql] * len(rows))}) "  # noqa: S608
+        f"UPDATE {table} SET {sets} FROM v WHERE {matches} RETURNING {table}.{quote('id')}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, version])
+        return {row[0] for row in cursor.fetchall()}
 
 
 def _target_version(client_id: int, ring: Keyring) -> tuple[int, bool]:
@@ -173,8 +194,9 @@ def _target_version(client_id: int, ring: Keyring) -> tuple[int, bool]:
 def rotate_client_key(client, *, limit: int | None = None, ring: Keyring | None = None) -> Outcome:
     """Give a client a new data key and seal its records anew under it (at most ``limit``
     records in this run, for a rotation done in parts); old keys go when no record uses them.
-    Records are committed ``BATCH`` at a time, each still changed by compare-and-set: an
-    interruption loses at most the batch under way, whose records keep their old sealing."""
+    Records are written ``BATCH`` at a time, in one compare-and-set UPDATE per batch (each row
+    matched as it was read) and one transaction: an interruption loses at most the batch under
+    way, whose records keep their old sealing."""
     ring = ring or keyring.keyring()
     version, resumed = _target_version(client.pk, ring)
     new = keyring.data_key(client.pk, version, ring)
@@ -187,8 +209,19 @@ def rotate_client_key(client, *, limit: int | None = None, ring: Keyring | None 
             chunk = Credential.objects.filter(
                 pk__in=ids[start : start + BATCH], key_version__lt=version
             ).order_by("pk")
+            rows = []
             for credential in chunk:
-                _rotate_one(credential, client.pk, ring, old_keys, new, version, outcome)
+                sealed = _resealed(credential, client.pk, ring, old_keys, new, version, outcome)
+                if sealed is not None:
+                    rows.append((credential, sealed))
+            moved = _write_batch(rows, version)
+            outcome.changed += len(moved)
+            for credential, _ in rows:
+                if credential.pk not in moved:
+                    outcome.failures.append(
+                        f"credential {credential.pk} ({credential.name}): it changed while "
+                        "being rotated; run again"
+                    )
     outcome.already = Credential.objects.filter(client=client, key_version=version).count() - (
         outcome.changed
     )
