@@ -347,6 +347,8 @@ def list_folders(request, client: Id):
             "name": f.name,
             "access": access[f.pk],
             "in_trash": f.deleted_at is not None,
+            "limit_bytes": f.limit_bytes,
+            "used_bytes": f.used_bytes if f.limit_bytes is not None else None,
         }
         for f in rows
     ]
