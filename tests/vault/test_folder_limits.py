@@ -168,3 +168,22 @@ def test_only_writers_set_a_limit_and_other_clients_get_404(cast, web_as, api_as
     assert answer.status_code == 404
     assert Folder.objects.get(pk=contracts.pk).limit_bytes == 5000
     assert root.limit_bytes is None
+
+
+def test_moving_into_a_full_folder_on_the_pages_is_a_413_naming_the_limit(cast, web_as):
+    root, contracts, _year = tree(cast)
+    limit(contracts, 100)
+    big = put(root, "big.bin", b"b" * 500)
+    box = files.create_folder(None, root, "Box", source=Source.CLI)
+    put(box, "inner.bin", b"i" * 500)
+    page = web_as(cast.partner)
+    answer = page.post(f"/vault/files/{big.pk}/move/", {"folder": contracts.pk, "name": "big.bin"})
+    assert (
+        answer.status_code == 413 and "&#x27;Contracts&#x27; (100 bytes)" in answer.content.decode()
+    )
+    answer = page.post(
+        f"/vault/files/folders/{box.pk}/move/", {"parent": contracts.pk, "name": "Box"}
+    )
+    assert answer.status_code == 413 and "(100 bytes)" in answer.content.decode()
+    assert Folder.objects.get(pk=box.pk).parent_id == root.pk
+    assert used(contracts) == 0

@@ -15,6 +15,7 @@ from thirdway.vault.file_access import folder_access
 from thirdway.vault.forms import FileMoveForm, FolderLimitForm, FolderMoveForm
 from thirdway.vault.models import Folder
 from thirdway.vault.services import file_moves, folder_limits
+from thirdway.vault.uploads import FileTooLarge
 from thirdway.vault.views import files as pages
 from thirdway.web.forms import add_service_errors, add_service_errors_to
 
@@ -81,6 +82,9 @@ def folder_move(request: HttpRequest, folder_id: int) -> HttpResponse:
         except PermissionDenied as error:
             form.add_error(None, str(error))
             return pages.folder_page(request, found, access, 403, move_form=form)
+        except FileTooLarge as error:  # it does not fit under a folder's limit
+            form.add_error("parent", error.problem)
+            return pages.folder_page(request, found, access, 413, move_form=form)
         else:
             messages.success(request, f"Saved: the folder is {pages.path_of(found)}.")
             return redirect("vault:folder", found.pk)
