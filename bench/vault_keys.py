@@ -11,9 +11,12 @@ Seeding: each client's first credential goes through ``create_credential`` (whic
 data key); the others are written in bulk, sealed with the same data key (seeding is not
 timed).  Then a second master key becomes the current one (the first stays as a previous key),
 ``keys rewrap`` wraps every data key with it, and ``keys rotate --client`` runs for each client
-(a new data key, every record opened and sealed anew).  ``rewrap`` touches the data keys only,
-not the records: ``rewrap_credentials_per_s`` counts the credentials whose key it moved.
-Prints one JSON object.
+(a new data key, every record opened and sealed anew).  Before that, ``--reveals`` reveals of
+random credentials go through the API (``POST /api/v1/vault/credentials/{id}/reveal`` with a
+reason, a bearer token, the audit row written) in this process through Django's whole request
+stack (no socket), after five untimed ones that warm it up: ``reveal_ms`` gives their p50,
+p95 and p99.  ``rewrap`` touches the data keys only, not the records:
+``rewrap_credentials_per_s`` counts the credentials whose key it moved.  Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -33,6 +36,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--credentials", type=int, default=10_000)
     parser.add_argument("--clients", type=int, default=20)
     parser.add_argument("--database-url", default="")
+    parser.add_argument("--reveals", type=int, default=500)
     return parser.parse_args()
 
 
@@ -53,7 +57,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from thirdway.accounts import services as accounts  # noqa: E402
-from thirdway.accounts.models import Role  # noqa: E402
+from thirdway.accounts.models import Role, User  # noqa: E402
 from thirdway.audit.models import Source  # noqa: E402
 from thirdway.clients import services as clients  # noqa: E402
 from thirdway.vault import commands, keyring  # noqa: E402
@@ -62,6 +66,7 @@ from thirdway.vault.models import Credential  # noqa: E402
 from thirdway.vault.services import credentials  # noqa: E402
 
 BATCH = 500
+WARM_UP = 5  # untimed reveals before the timed ones
 FIRST_SECRET = "secret-first"  # noqa: S105 (a made-up value to seal)
 
 
@@ -110,6 +115,35 @@ def _seed(total: int, client_count: int) -> list:
     return made
 
 
+def _reveals(count: int) -> dict:
+    """Reveal ``count`` random credentials through the API; latency percentiles in ms."""
+    import random
+
+    from django.test import Client as HttpClient
+
+    admin = User.objects.get(username="bench-admin")
+    _, secret = accounts.issue_token(admin, "bench-reveal", source=Source.CLI)
+    http = HttpClient(headers={"Authorization": f"Bearer {secret}"}, SERVER_NAME="localhost")
+    ids = list(Credential.objects.values_list("pk", flat=True))
+    chooser = random.Random(7)
+    body = json.dumps({"reason": "benchmark of the reveal"})
+    times = []
+    for number in range(count + WARM_UP):
+        url = f"/api/v1/vault/credentials/{chooser.choice(ids)}/reveal"
+        started = time.perf_counter()
+        answer = http.post(url, body, content_type="application/json")
+        if number >= WARM_UP:
+            times.append((time.perf_counter() - started) * 1000)
+        if answer.status_code != 200:
+            sys.exit(f"reveal failed ({answer.status_code}): {answer.content[:200]!r}")
+    times.sort()
+
+    def at(share: float) -> float:
+        return round(times[min(len(times) - 1, int(share * len(times)))], 2)
+
+    return {"count": count, "p50": at(0.50), "p95": at(0.95), "p99": at(0.99)}
+
+
 def _run(action: str, **extra) -> tuple[float, str]:
     out, err = io.StringIO(), io.StringIO()
     started = time.perf_counter()
@@ -130,6 +164,8 @@ def main() -> None:
     client_rows = _seed(ARGS.credentials, ARGS.clients)
     seed_seconds = time.perf_counter() - started
     total = Credential.objects.count()
+
+    reveal_ms = _reveals(ARGS.reveals) if ARGS.reveals else None
 
     second = HOME / "master-2.key"
     FileKeyProvider(second, create=True).master_key()
@@ -158,6 +194,7 @@ def main() -> None:
                 "rewrap_output": rewrap_said,
                 "rotate_seconds": round(rotate_seconds, 2),
                 "rotate_credentials_per_s": round(total / rotate_seconds, 1),
+                "reveal_ms": reveal_ms,
             },
             indent=2,
         )

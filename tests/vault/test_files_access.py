@@ -180,4 +180,4 @@ def test_every_files_endpoint_answers_401_without_a_token(cast, client):
             )
             assert answer.status_code == 401, (method, url)
             tried += 1
-    assert tried == 23
+    assert tried == 24

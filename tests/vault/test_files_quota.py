@@ -241,3 +241,28 @@ def test_a_file_taken_back_from_the_trash_cannot_shadow_a_newer_one(cast, api_as
     assert answer.status_code == 400 and answer.json()["errors"][0]["field"] == "file"
     old.refresh_from_db()
     assert old.deleted_at is not None
+
+
+def test_purging_a_file_or_a_folder_takes_its_expiry_items_with_it(cast, acme_quota):
+    import datetime as dt
+
+    from thirdway.vault.models import ExpiryItem
+    from thirdway.vault.services import file_moves
+
+    made = put(acme_quota, "licence.pdf", b"%PDF licence")
+    files.set_expiry(None, made, dt.date(2027, 3, 1), source=Source.CLI)
+    kept = put(acme_quota, "kept.pdf", b"%PDF kept")
+    files.set_expiry(None, kept, dt.date(2027, 4, 1), source=Source.CLI)
+    assert ExpiryItem.objects.filter(kind="file").count() == 2
+    files.trash_file(None, made, source=Source.CLI)
+    assert ExpiryItem.objects.filter(kind="file").count() == 2  # the trash can be undone
+    files.purge_file(None, made, source=Source.CLI)
+    assert list(ExpiryItem.objects.values_list("name", flat=True)) == ["kept.pdf"]
+
+    folder = files.create_folder(None, acme_quota, "Old", source=Source.CLI)
+    inner = files.create_folder(None, folder, "Inner", source=Source.CLI)
+    deep = put(inner, "deep.pdf", b"%PDF deep")
+    files.set_expiry(None, deep, dt.date(2027, 5, 1), source=Source.CLI)
+    file_moves.trash_folder(None, folder, source=Source.CLI)
+    file_moves.purge_folder(None, folder, source=Source.CLI)
+    assert list(ExpiryItem.objects.values_list("name", flat=True)) == ["kept.pdf"]

@@ -163,3 +163,46 @@ def test_the_thirdway_command_offers_the_keys_actions(tmp_path):
     assert parser().parse_args(["keys", "rewrap"]).action == "rewrap"
     with pytest.raises(SystemExit):
         parser().parse_args(["keys", "rotate"])  # the client is required
+
+
+def test_rotate_commits_in_batches_and_resumes_across_them(cast, acme_vault, monkeypatch):
+    from thirdway.vault.services import keys
+
+    monkeypatch.setattr(keys, "BATCH", 2)  # five records: batches of 2, 2 and 1
+    first = rotate_client_key(cast.acme, limit=3)
+    assert (first.changed, first.failures) == (3, [])
+    assert _secrets(cast.acme) == acme_vault
+    rest = rotate_client_key(cast.acme)
+    assert (rest.changed, rest.already, rest.failures) == (2, 3, [])
+    assert set(
+        Credential.objects.filter(client=cast.acme).values_list("key_version", flat=True)
+    ) == {2}
+    assert _secrets(cast.acme) == acme_vault
+
+
+def test_a_record_changed_during_the_rotation_is_left_alone_and_named(
+    cast, acme_vault, monkeypatch
+):
+    """Compare-and-set: a record someone changes between the read and the write keeps the
+    change; the run names it and exits non-zero, and a rerun rotates it."""
+    from thirdway.vault.services import keys
+
+    target = Credential.objects.get(name="PC 3")
+    real = keys._reseal
+
+    def changed_meanwhile(credential, old, new, version):
+        sealed = real(credential, old, new, version)
+        if credential.pk == target.pk:
+            credentials.update_credential(
+                cast.partner, target, {"secret": "changed"}, source=Source.CLI
+            )
+        return sealed
+
+    monkeypatch.setattr(keys, "_reseal", changed_meanwhile)
+    code, out, err = _keys("rotate", client=cast.acme.pk, limit=None)
+    assert code == 1 and f"credential {target.pk} (PC 3): it changed" in err
+    assert "4 done" in out
+    monkeypatch.setattr(keys, "_reseal", real)
+    assert _secrets(cast.acme) == {**acme_vault, "PC 3": "changed"}
+    assert _keys("rotate", client=cast.acme.pk, limit=None)[0] == 0
+    assert _secrets(cast.acme) == {**acme_vault, "PC 3": "changed"}

@@ -99,6 +99,11 @@ JOBS = (
         "thirdway.vault.tasks.archive_expired_files",
     ),
     PeriodicJob(
+        "vault.rescan_files",
+        dt.timedelta(minutes=15),
+        "thirdway.vault.tasks.rescan_unscanned_files",
+    ),
+    PeriodicJob(
         "insights.daily_snapshots",
         dt.timedelta(hours=1),
         "thirdway.insights.tasks.take_daily_snapshots",

@@ -20,11 +20,13 @@ import datetime as dt
 import logging
 import os
 import threading
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
+from thirdway.clients.certificates import SeenCertificate, certificate_seen
 from thirdway.monitoring.models import (
     AGENT_KINDS,
     Agent,
@@ -186,7 +188,29 @@ def store_batch(agent: Agent, batch_id: str, results: list[dict]) -> tuple[Agent
             CheckResult.objects.bulk_create(rows, batch_size=500)
     except IntegrityError:
         return AgentBatch.objects.get(agent_id=agent.pk, batch_id=batch_id), True
+    _tell_certificates(rows)
     return batch, False
+
+
+def _tell_certificates(rows: list[CheckResult]) -> None:
+    """The latest certificate each HTTPS LAN check of the batch read (its days left are the
+    value), told once the batch is committed: a listener's trouble never loses a batch."""
+    latest: dict[int, CheckResult] = {}
+    for row in rows:
+        check = row.check_obj
+        if check.kind == CheckKind.AGENT_HTTP and row.value is not None:
+            latest[check.pk] = row  # rows run in collection order: the last is the latest
+    for row in latest.values():
+        parts = urlsplit(row.check_obj.target.strip())
+        if parts.scheme != "https" or not parts.hostname:
+            continue
+        try:
+            port = parts.port or 443
+            not_after = row.collected_at + dt.timedelta(days=float(row.value))
+        except (ValueError, OverflowError):
+            continue
+        seen = SeenCertificate(host=parts.hostname, port=port, not_after=not_after, exact=False)
+        certificate_seen(row.check_obj.client_id, seen, source=f"check:{row.check_obj.pk}")
 
 
 def _locked_checks(agent_id: int, ids: set[int]) -> dict[int, Check]:

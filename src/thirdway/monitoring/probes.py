@@ -20,6 +20,7 @@ import httpcore
 import httpx
 from cryptography import x509
 
+from thirdway.clients.certificates import SeenCertificate
 from thirdway.monitoring.engine import Status
 from thirdway.tickets.webhooks.guard import GuardedBackend, TargetRefused
 
@@ -32,6 +33,8 @@ class Seen:
     status: Status
     output: str
     value: float | None = None
+    # The certificate the probe read, for the rooms that keep expiry dates.
+    certificate: SeenCertificate | None = None
 
 
 def _backend(allowed: frozenset[str], timeout: float, scheme: str) -> GuardedBackend:
@@ -153,6 +156,17 @@ def certificate(
 
 def days_left(cert: x509.Certificate, now: dt.datetime) -> float:
     return round((cert.not_valid_after_utc - now).total_seconds() / 86_400, 2)
+
+
+def seen_certificate(cert: x509.Certificate, host: str, port: int) -> SeenCertificate:
+    """The facts of a certificate other rooms keep: whose, by whom, until when."""
+    return SeenCertificate(
+        host=host.strip(),
+        port=port,
+        not_after=cert.not_valid_after_utc,
+        subject=cert.subject.rfc4514_string()[:300],
+        issuer=cert.issuer.rfc4514_string()[:300],
+    )
 
 
 def describe(cert: x509.Certificate, now: dt.datetime) -> str:

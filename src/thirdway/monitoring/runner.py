@@ -13,6 +13,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 from django.utils import timezone
 
+from thirdway.clients.certificates import certificate_seen
 from thirdway.monitoring import dns_check, engine, evaluation, probes
 from thirdway.monitoring.models import SERVER_KINDS, Check, CheckKind, CheckStatus
 from thirdway.monitoring.services import thresholds_of
@@ -58,7 +59,8 @@ def probe(check: Check, now: dt.datetime) -> probes.Seen:
     left = probes.days_left(cert, now)
     previous = engine.Status(check.status) if check.status != CheckStatus.PENDING else None
     status = engine.classify(left, thresholds_of(check), previous or engine.Status.OK)
-    return probes.Seen(status, probes.describe(cert, now), left)
+    seen = probes.seen_certificate(cert, check.target, check.port)
+    return probes.Seen(status, probes.describe(cert, now), left, certificate=seen)
 
 
 def _probe_safely(check: Check, now: dt.datetime) -> probes.Seen:
@@ -104,6 +106,8 @@ def run_due_checks(now: dt.datetime | None = None) -> int:
         except Exception:  # one check's trouble never stops the others'
             logger.exception("The result of check %s could not be recorded.", check.pk)
             continue
+        if result.certificate is not None:
+            certificate_seen(check.client_id, result.certificate, source=f"check:{check.pk}")
         upcoming = evaluation.load_state(recorded).next_run_at(evaluation.policy_of(recorded))
         Check.objects.filter(pk=check.pk).update(next_run_at=upcoming or now)
     return len(claimed)

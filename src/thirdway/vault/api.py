@@ -260,6 +260,10 @@ class ExpiryOut(Schema):
     rdap_state: Literal["", "found", "unknown", "failed"]
     rdap_checked_at: dt.datetime | None
     rdap_message: str
+    endpoint: str = Field(description="host:port of a certificate monitoring reads, or empty")
+    subject: str
+    issuer: str
+    seen_at: dt.datetime | None
 
 
 class ExpiryIn(Payload, extra="forbid"):

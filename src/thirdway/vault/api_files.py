@@ -5,6 +5,7 @@ runs (``vault.uploads``)."""
 import datetime as dt
 from typing import Literal
 
+from django.db.models import Exists, OuterRef
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -18,8 +19,8 @@ from thirdway.clients.models import Client
 from thirdway.payloads import MAX_QUERY, Id, Page, Payload
 from thirdway.vault import file_usage
 from thirdway.vault.file_access import access_to, folder_access
-from thirdway.vault.models import FileNote, Folder, StoredFile
-from thirdway.vault.services import file_moves
+from thirdway.vault.models import FileNote, FileVersion, Folder, StoredFile
+from thirdway.vault.services import file_moves, folder_limits
 from thirdway.vault.services import files as services
 
 router = Router()
@@ -39,6 +40,17 @@ class VaultFileOut(Schema):
     archived: bool
     in_trash: bool
     updated_at: dt.datetime
+    scanned: bool = Field(
+        description="False while the current version waits for the virus scanner (stored "
+        "unscanned when it was unreachable)"
+    )
+
+    @staticmethod
+    def resolve_scanned(obj) -> bool:
+        unscanned = getattr(obj, "unscanned", None)  # annotated by the lists
+        if unscanned is None:
+            unscanned = obj.versions.filter(number=obj.version, scan_pending=True).exists()
+        return not unscanned
 
     @staticmethod
     def resolve_archived(obj) -> bool:
@@ -56,6 +68,7 @@ class VaultFileVersionOut(Schema):
     sha256: str
     uploaded_by_id: int | None
     created_at: dt.datetime
+    scan_pending: bool
 
 
 class VaultFileFolderOut(Schema):
@@ -65,6 +78,8 @@ class VaultFileFolderOut(Schema):
     name: str
     access: AccessName
     in_trash: bool
+    limit_bytes: int | None = Field(description="The folder's own limit (subfolders included)")
+    used_bytes: int | None = Field(description="What it holds, while it has a limit")
 
 
 class VaultFileMoveIn(Payload, extra="forbid"):
@@ -127,6 +142,12 @@ class VaultFileGrantIn(Payload, extra="forbid"):
     access: AccessName | None
 
 
+class VaultFileFolderLimitIn(Payload, extra="forbid"):
+    """A folder's limit in bytes, its subfolders included; null for none."""
+
+    limit_bytes: int | None = Field(..., ge=1, le=2**62)
+
+
 class VaultFileExpiryIn(Payload, extra="forbid"):
     expires_on: dt.date | None
 
@@ -156,7 +177,14 @@ class VaultFileQuotaOut(Schema):
 
 
 def _files(request):
-    return StoredFile.objects.for_user(request.auth).select_related("folder", "client")
+    pending = FileVersion.objects.filter(
+        file=OuterRef("pk"), number=OuterRef("version"), scan_pending=True
+    )
+    return (
+        StoredFile.objects.for_user(request.auth)
+        .select_related("folder", "client")
+        .annotate(unscanned=Exists(pending))
+    )
 
 
 def _file(request, file_id: int) -> StoredFile:
@@ -319,6 +347,8 @@ def list_folders(request, client: Id):
             "name": f.name,
             "access": access[f.pk],
             "in_trash": f.deleted_at is not None,
+            "limit_bytes": f.limit_bytes,
+            "used_bytes": f.used_bytes if f.limit_bytes is not None else None,
         }
         for f in rows
     ]
@@ -340,6 +370,8 @@ def _folder_out(request, folder: Folder) -> dict:
         "name": folder.name,
         "access": access,
         "in_trash": folder.deleted_at is not None,
+        "limit_bytes": folder.limit_bytes,
+        "used_bytes": folder.used_bytes if folder.limit_bytes is not None else None,
     }
 
 
@@ -347,6 +379,16 @@ def _readable_folder(request, folder_id: int) -> Folder:
     if access_to(request.auth, folder_id) == "none":
         raise Http404
     return get_object_or_404(Folder.objects.select_related("client"), pk=folder_id)
+
+
+@router.put("/vault/files/folders/{int:folder_id}/limit", response=VaultFileFolderOut)
+def set_folder_limit(request, folder_id: int, payload: VaultFileFolderLimitIn):
+    """Set (or with null remove) a folder's limit; write access to the folder is needed."""
+    folder = _readable_folder(request, folder_id)
+    changed = folder_limits.set_folder_limit(
+        request.auth, folder, payload.limit_bytes, source=Source.API
+    )
+    return _folder_out(request, changed)
 
 
 @router.post("/vault/files/folders/{int:folder_id}/move", response=VaultFileFolderOut)

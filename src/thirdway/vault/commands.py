@@ -1,4 +1,5 @@
-"""``thirdway keys``: make a master key file, rewrap data keys, rotate a client's data key.
+"""``thirdway keys``: make a master key file, rewrap data keys, rotate a client's data key or
+the network's.
 
 Each prints what it did and exits 0, or names every row that failed and exits 1 (2 when the
 vault cannot open at all); a rerun takes up what is left.
@@ -48,7 +49,11 @@ def rewrap(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def rotate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from thirdway.clients.models import Client
-    from thirdway.vault.services.keys import rotate_client_key
+    from thirdway.vault.services.keys import rotate_client_key, rotate_network_key
+
+    if getattr(args, "network", False):
+        outcome = rotate_network_key(limit=args.limit)
+        return _report("Network secrets sealed under a new data key", outcome, out, err)
 
     client = Client.objects.filter(pk=args.client).first()
     if client is None:
@@ -80,7 +85,14 @@ def add_arguments(parser: argparse.ArgumentParser, whole_number) -> None:
         "rewrap", help="wrap every data key with the current master key (after changing it)"
     )
     p = actions.add_parser(
-        "rotate", help="give a client a new data key and seal its records anew under it"
+        "rotate",
+        help="give a client (or the network) a new data key and seal its records anew under it",
     )
-    p.add_argument("--client", type=whole_number, required=True, help="the client's id")
+    whose = p.add_mutually_exclusive_group(required=True)
+    whose.add_argument("--client", type=whole_number, help="the client's id")
+    whose.add_argument(
+        "--network",
+        action="store_true",
+        help="the network's own data key (secrets of no client, e.g. IMAP passwords)",
+    )
     p.add_argument("--limit", type=whole_number, help="at most this many records in this run")

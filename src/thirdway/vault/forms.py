@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django import forms
 
-from thirdway.vault.models import Document, DocumentKind, ExpiryItem, Visibility
+from thirdway.vault.models import Document, DocumentKind, ExpiryItem, UnscannedFiles, Visibility
 from thirdway.vault.services._shared import MAX_REASON
 from thirdway.vault.services.credentials import MAX_NOTES, MAX_SECRET
 
@@ -152,6 +152,23 @@ class GrantForm(forms.Form):
             ("read", "Read"),
             ("write", "Read and write"),
         ]
+    )
+
+
+class FolderLimitForm(forms.Form):
+    limit = forms.CharField(
+        max_length=30,
+        required=False,
+        label="Limit of this folder",
+        help_text="Subfolders included, e.g. 500 MB or 2 GB; empty for no limit.",
+    )
+
+
+class VaultSettingsForm(forms.Form):
+    unscanned_files = forms.ChoiceField(
+        choices=UnscannedFiles.choices,
+        widget=forms.RadioSelect,
+        label="An upload while the scanner is unreachable",
     )
 
 

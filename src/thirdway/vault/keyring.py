@@ -127,6 +127,29 @@ def network_sealing_key(ring: Keyring | None = None) -> tuple[int, bytes]:
     return 1, key
 
 
+def latest_network_version() -> int:
+    latest = NetworkKey.objects.order_by("-version").first()
+    return latest.version if latest else 0
+
+
+def add_network_key(version: int, ring: Keyring | None = None) -> bytes:
+    """Make and store the network's data key ``version``; if another process made it first,
+    that one is used."""
+    ring = ring or keyring()
+    master = ring.current_key()
+    key = new_key()
+    try:
+        with transaction.atomic():
+            NetworkKey.objects.create(
+                version=version,
+                master_key_id=master.id,
+                wrapped=wrap_network_key(master, key, version=version),
+            )
+    except IntegrityError:
+        return network_key(version, ring)
+    return key
+
+
 def seal_network_secret(record: str, field_name: str, value: str) -> tuple[int, str]:
     """``value`` sealed under the network's data key, bound to ``record`` (e.g.
     ``mail.mailbox:7``) and ``field_name``: returns (key version, ciphertext)."""

@@ -239,11 +239,25 @@ class ExpiryItem(models.Model):
     rdap_state = models.CharField(max_length=10, choices=RdapState.choices, default="", blank=True)
     rdap_checked_at = models.DateTimeField(null=True, blank=True)
     rdap_message = models.CharField(max_length=300, blank=True)
+    # A TLS certificate monitoring reads: its host:port (one item per client and endpoint),
+    # whose it is and who issued it, and when a check last read it.
+    endpoint = models.CharField(max_length=270, blank=True)
+    subject = models.CharField(max_length=300, blank=True)
+    issuer = models.CharField(max_length=300, blank=True)
+    seen_at = models.DateTimeField(null=True, blank=True)
 
     objects = ExpiryItemQuerySet.as_manager()
 
     class Meta:
         ordering = ["expires_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                "client",
+                "endpoint",
+                condition=~models.Q(endpoint=""),
+                name="vault_expiry_endpoint_unique",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.get_kind_display()} {self.name}"
@@ -326,6 +340,11 @@ class Folder(models.Model):
     )
     name = models.CharField(max_length=255)
     created_at = models.DateTimeField(auto_now_add=True)
+    # An optional limit on the bytes under this folder (its subfolders included, every
+    # version and the trash counted, like the quota); ``used_bytes`` is kept only while a
+    # limit is set, reserved by the same conditional UPDATEs as the client's quota.
+    limit_bytes = models.BigIntegerField(null=True, blank=True)
+    used_bytes = models.BigIntegerField(default=0)
     deleted_at = models.DateTimeField(
         null=True,
         blank=True,
@@ -419,6 +438,9 @@ class FileVersion(models.Model):
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # Stored while the virus scanner was unreachable (the "store unscanned" setting): the
+    # clock's job scans it once the scanner answers again.
+    scan_pending = models.BooleanField(default=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -492,3 +514,24 @@ class ExpiryFeed(models.Model):
 
     def __str__(self) -> str:
         return f"expirations feed {self.pk} of user {self.user_id}"
+
+
+class UnscannedFiles(models.TextChoices):
+    REFUSE = "refuse", "Refuse the file (nothing is stored; the uploader is told to try later)"
+    STORE = "store", "Store it marked “not scanned” and scan it when the scanner is back"
+
+
+class VaultSettings(models.Model):
+    """The practice's settings of the vault (one row): what an upload does while the virus
+    scanner is configured but unreachable."""
+
+    unscanned_files = models.CharField(
+        max_length=10, choices=UnscannedFiles.choices, default=UnscannedFiles.REFUSE
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "vault settings"
+
+    def __str__(self) -> str:
+        return "vault settings"

@@ -1,5 +1,6 @@
 """The vault's periodic jobs: reminders of expiring items, files past their date, domain
-expiry dates from RDAP (see clock/jobs.py)."""
+expiry dates from RDAP, files stored while the virus scanner was unreachable (see
+clock/jobs.py)."""
 
 from __future__ import annotations
 
@@ -25,3 +26,10 @@ def check_domains_by_rdap() -> None:
     from thirdway.vault.services.rdap_checks import check_due_domains
 
     check_due_domains()
+
+
+@task()
+def rescan_unscanned_files() -> None:
+    from thirdway.vault.services.scanning import rescan_pending
+
+    rescan_pending()

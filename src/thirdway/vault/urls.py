@@ -8,6 +8,7 @@ from thirdway.vault.views import (
     expiry_feeds,
     file_moves,
     files,
+    scanning,
 )
 
 app_name = "vault"
@@ -43,6 +44,7 @@ urlpatterns = [
     ),
     path("accessed/", credentials.accessed_report, name="accessed_report"),
     path("expirations/", expirations.expiry_overview, name="expiry_overview"),
+    path("settings/", scanning.settings_page, name="settings"),
     path("expirations/calendar/", expiry_feeds.feed_page, name="expiry_feeds"),
     path("expirations/calendar/new/", expiry_feeds.feed_reset, name="expiry_feed_reset"),
     path(
@@ -83,6 +85,7 @@ urlpatterns = [
         name="folder_take_back",
     ),
     path("files/folders/<int:folder_id>/purge/", file_moves.folder_purge, name="folder_purge"),
+    path("files/folders/<int:folder_id>/limit/", file_moves.folder_limit, name="folder_limit"),
     path("files/<int:file_id>/", files.file_detail, name="file_detail"),
     path("files/<int:file_id>/move/", file_moves.file_move, name="file_move"),
     path("files/<int:file_id>/download/", files.file_download, name="file_download"),

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from django.core.files.storage import default_storage
 from django.db import IntegrityError, transaction
+from django.db.models import Sum
 from django.utils import timezone
 
 from thirdway.audit.services import record
 from thirdway.errors import invalid, require
 from thirdway.vault.file_access import folder_access
 from thirdway.vault.models import ExpiryItem, FileVersion, Folder, StoredFile
+from thirdway.vault.services import folder_limits
 from thirdway.vault.services._shared import scope
 from thirdway.vault.services.files import (
     MAX_DEPTH,
@@ -61,6 +63,8 @@ def move_file(actor, stored_file: StoredFile, folder: Folder, name: str, *, sour
         raise _name_taken("name")
     before = {"folder": stored_file.folder_id, "name": stored_file.name}
     with transaction.atomic():
+        held = stored_file.versions.aggregate(total=Sum("size"))["total"] or 0
+        folder_limits.shift(held, stored_file.folder_id, folder.pk)
         stored_file.folder, stored_file.name = folder, name
         try:
             with transaction.atomic():
@@ -124,6 +128,7 @@ def move_folder(actor, folder: Folder, parent: Folder, name: str, *, source: str
                 "A folder cannot go under itself or one of its own subfolders.",
                 "a folder outside the one that moves",
             )
+        folder_limits.shift(folder_limits.subtree_bytes(folder), folder.parent_id, parent.pk)
         folder.parent, folder.name = parent, name
         try:
             with transaction.atomic():
@@ -218,7 +223,7 @@ def purge_folder(actor, folder: Folder, *, source: str) -> int:
         ExpiryItem.objects.filter(stored_file__folder__in=ids).delete()
         StoredFile.objects.filter(folder__in=ids).delete()
         Folder.objects.filter(pk=folder.pk).delete()
-        release(folder.client, freed)
+        release(folder.client, freed, folder.parent_id)
     for key, _ in versions:
         default_storage.delete(key)
     return freed

@@ -39,6 +39,7 @@ from thirdway.vault.models import (
     FolderGrant,
     StoredFile,
 )
+from thirdway.vault.services import folder_limits, scanning
 from thirdway.vault.services._shared import require_keeper, scope
 
 MAX_NAME = 255
@@ -83,12 +84,17 @@ def quota_of(client) -> FileQuota:
     return quota
 
 
-def reserve(client, size: int) -> None:
-    """Take ``size`` bytes of the client's quota in one conditional UPDATE, or refuse (413)."""
+def reserve(client, size: int, folder_id: int | None = None) -> None:
+    """Take ``size`` bytes of the client's quota in one conditional UPDATE, and of each
+    limited folder at and above ``folder_id`` (``folder_limits.take``), in one transaction;
+    or refuse (413) taking nothing."""
     quota = quota_of(client)
-    taken = FileQuota.objects.filter(client=client, used_bytes__lte=F("limit_bytes") - size).update(
-        used_bytes=F("used_bytes") + size
-    )
+    with transaction.atomic():
+        taken = FileQuota.objects.filter(
+            client=client, used_bytes__lte=F("limit_bytes") - size
+        ).update(used_bytes=F("used_bytes") + size)
+        if taken:
+            folder_limits.take(folder_limits.chain(folder_id), size)
     if not taken:
         quota.refresh_from_db()
         free = max(quota.limit_bytes - quota.used_bytes, 0)
@@ -101,9 +107,10 @@ def reserve(client, size: int) -> None:
         )
 
 
-def release(client, size: int) -> None:
+def release(client, size: int, folder_id: int | None = None) -> None:
     if size:
         FileQuota.objects.filter(client=client).update(used_bytes=F("used_bytes") - size)
+        folder_limits.give_back(folder_limits.chain(folder_id), size)
 
 
 @transaction.atomic
@@ -129,6 +136,7 @@ class Stored:
     size: int
     sha256: str
     content_type: str
+    scan_pending: bool = False
 
 
 def _measure(chunks, name: str) -> tuple[int, str, str]:
@@ -143,13 +151,14 @@ def _measure(chunks, name: str) -> tuple[int, str, str]:
 
 
 @contextlib.contextmanager
-def _new_bytes(client, source_file, name: str) -> Iterator[Stored]:
+def _new_bytes(client, source_file, name: str, folder_id: int) -> Iterator[Stored]:
     """Reserve, store and yield the bytes of ``source_file``; undo both if the block fails."""
     source_file.seek(0)
     size, sha, content_type = _measure(source_file.chunks(), name)
     limit = settings.VAULT_FILE_MAX_BYTES
     if size > limit:
         raise uploads.size_limit_error(limit)
+    scan_pending = False
     if settings.VAULT_CLAMD_SOCKET:
         source_file.seek(0)
         try:
@@ -158,14 +167,18 @@ def _new_bytes(client, source_file, name: str) -> Iterator[Stored]:
             raise invalid(
                 "file", f"The antivirus found {found}.", "a file free of malware"
             ) from None
-    reserve(client, size)
+        except uploads.ScannerUnavailable:
+            if not scanning.stores_unscanned():
+                raise
+            scan_pending = True  # kept marked, scanned when the scanner is back
+    reserve(client, size, folder_id)
     key = ""
     try:
         source_file.seek(0)
         key = default_storage.save(f"vault/{client.pk}/{uuid.uuid4().hex}", source_file)
-        yield Stored(key, size, sha, content_type)
+        yield Stored(key, size, sha, content_type, scan_pending)
     except BaseException:
-        release(client, size)
+        release(client, size, folder_id)
         if key:
             default_storage.delete(key)
         raise
@@ -184,6 +197,7 @@ def _add_version(actor, stored_file: StoredFile, stored: Stored) -> FileVersion:
         content_type=stored.content_type,
         sha256=stored.sha256,
         uploaded_by=actor,
+        scan_pending=stored.scan_pending,
     )
 
 
@@ -201,7 +215,7 @@ def upload_file(actor, folder: Folder, name: str, source_file, *, source: str) -
     _require_write(actor, folder)
     if StoredFile.objects.filter(folder=folder, name=name, deleted_at=None).exists():
         raise _name_taken("name")
-    with _new_bytes(folder.client, source_file, name) as stored, transaction.atomic():
+    with _new_bytes(folder.client, source_file, name, folder.pk) as stored, transaction.atomic():
         made = StoredFile(client=folder.client, folder=folder, name=name)
         try:
             with transaction.atomic():
@@ -223,7 +237,9 @@ def upload_file(actor, folder: Folder, name: str, source_file, *, source: str) -
 def add_version(actor, stored_file: StoredFile, source_file, *, source: str) -> FileVersion:
     _require_write(actor, stored_file.folder)
     with (
-        _new_bytes(stored_file.client, source_file, stored_file.name) as stored,
+        _new_bytes(
+            stored_file.client, source_file, stored_file.name, stored_file.folder_id
+        ) as stored,
         transaction.atomic(),
     ):
         locked = StoredFile.objects.select_for_update().get(pk=stored_file.pk)
@@ -247,7 +263,9 @@ def restore_version(actor, stored_file: StoredFile, number: int, *, source: str)
         raise invalid("version", f"No version {number} of this file.", "a version it has")
     with (
         default_storage.open(old.storage_key, "rb") as source_bytes,
-        _new_bytes(stored_file.client, source_bytes, stored_file.name) as stored,
+        _new_bytes(
+            stored_file.client, source_bytes, stored_file.name, stored_file.folder_id
+        ) as stored,
         transaction.atomic(),
     ):
         locked = StoredFile.objects.select_for_update().get(pk=stored_file.pk)
@@ -314,9 +332,11 @@ def purge_file(actor, stored_file: StoredFile, *, source: str) -> int:
     keys = list(stored_file.versions.values_list("storage_key", "size"))
     with transaction.atomic():
         record(actor, "file.purge", stored_file, source=source, scope=scope(stored_file.client))
+        # Its expiry item goes with it: a purged file has nothing left to expire or remind of.
+        ExpiryItem.objects.filter(stored_file=stored_file).delete()
         stored_file.delete()
         freed = sum(size for _, size in keys)
-        release(stored_file.client, freed)
+        release(stored_file.client, freed, stored_file.folder_id)
     for key, _ in keys:
         default_storage.delete(key)
     return freed

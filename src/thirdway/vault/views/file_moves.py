@@ -12,11 +12,12 @@ from django.views.decorators.http import require_POST
 
 from thirdway.audit.models import Source
 from thirdway.vault.file_access import folder_access
-from thirdway.vault.forms import FileMoveForm, FolderMoveForm
+from thirdway.vault.forms import FileMoveForm, FolderLimitForm, FolderMoveForm
 from thirdway.vault.models import Folder
-from thirdway.vault.services import file_moves
+from thirdway.vault.services import file_moves, folder_limits
+from thirdway.vault.uploads import FileTooLarge
 from thirdway.vault.views import files as pages
-from thirdway.web.forms import add_service_errors
+from thirdway.web.forms import add_service_errors, add_service_errors_to
 
 
 def writable_folders(user, client_id: int, exclude: list[int] = ()) -> list[tuple[int, str]]:
@@ -81,6 +82,9 @@ def folder_move(request: HttpRequest, folder_id: int) -> HttpResponse:
         except PermissionDenied as error:
             form.add_error(None, str(error))
             return pages.folder_page(request, found, access, 403, move_form=form)
+        except FileTooLarge as error:  # it does not fit under a folder's limit
+            form.add_error("parent", error.problem)
+            return pages.folder_page(request, found, access, 413, move_form=form)
         else:
             messages.success(request, f"Saved: the folder is {pages.path_of(found)}.")
             return redirect("vault:folder", found.pk)
@@ -118,3 +122,22 @@ def folder_take_back(request: HttpRequest, folder_id: int) -> HttpResponse:
 def folder_purge(request: HttpRequest, folder_id: int) -> HttpResponse:
     done = "“{name}” deleted for good; {result} bytes freed."
     return _folder_act(request, folder_id, file_moves.purge_folder, done, True)
+
+
+@login_required
+@require_POST
+def folder_limit(request: HttpRequest, folder_id: int) -> HttpResponse:
+    """Set or remove a folder's limit (those who may write the folder)."""
+    found, access = pages.get_folder(request, folder_id)
+    form = FolderLimitForm(request.POST)
+    if form.is_valid():
+        try:
+            limit = folder_limits.parse_limit(form.cleaned_data["limit"])
+            folder_limits.set_folder_limit(request.user, found, limit, source=Source.WEB)
+        except ValidationError as error:
+            add_service_errors_to(form, "limit", error)
+        else:
+            said = f"limited to {folder_limits.shown(limit)}" if limit else "without a limit"
+            messages.success(request, f"This folder is now {said}.")
+            return redirect("vault:folder", found.pk)
+    return pages.folder_page(request, found, access, 400, limit_form=form)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -24,11 +24,13 @@ from thirdway.vault.forms import (
     FileUploadForm,
     FileVersionForm,
     FolderForm,
+    FolderLimitForm,
     GrantForm,
     QuotaForm,
 )
-from thirdway.vault.models import Folder, FolderGrant, StoredFile
+from thirdway.vault.models import FileVersion, Folder, FolderGrant, StoredFile
 from thirdway.vault.services import files as services
+from thirdway.vault.services import folder_limits
 from thirdway.vault.uploads import FileTooLarge, ScannerUnavailable
 from thirdway.web.forms import add_service_errors
 
@@ -70,8 +72,11 @@ def _trail(folder: Folder, access: dict[int, str]) -> list[Folder]:
     return [f for f in reversed(chain) if access.get(f.pk, "none") != "none"]
 
 
-def _quota(client: Client) -> dict:
-    return file_usage.usage(client, services.quota_of(client))
+def _quota(client: Client, folder: Folder | None = None) -> dict:
+    quota = file_usage.usage(client, services.quota_of(client))
+    quota["folder_limits"] = folder_limits.limits_over(folder) if folder is not None else []
+    quota["folder_id"] = folder.pk if folder is not None else None
+    return quota
 
 
 @login_required
@@ -97,13 +102,23 @@ def folder_page(request, folder, access, status=200, **forms) -> HttpResponse:
     today = timezone.localdate()
     readable = [pk for pk, a in access.items() if a != "none"]
     if folder.deleted_at is None:
-        files = StoredFile.objects.filter(folder=folder).listed(today)
+        files = (
+            StoredFile.objects.filter(folder=folder)
+            .listed(today)
+            .annotate(
+                unscanned=Exists(
+                    FileVersion.objects.filter(
+                        file=OuterRef("pk"), number=OuterRef("version"), scan_pending=True
+                    )
+                )
+            )
+        )
         children = folder.children.filter(pk__in=readable, deleted_at=None)
     else:
         # A folder in the trash still shows what went there with it.
         files = StoredFile.objects.filter(folder=folder, deleted_at=None)
         children = folder.children.filter(pk__in=readable, deleted_at=folder.deleted_at)
-    quota = _quota(client)
+    quota = _quota(client, folder)
     writable = access.get(folder.pk) == "write" and folder.deleted_at is None
     movable = writable and folder.parent_id is not None
     context = {
@@ -123,6 +138,8 @@ def folder_page(request, folder, access, status=200, **forms) -> HttpResponse:
         "trashed_folders": folder.children.filter(pk__in=readable).exclude(deleted_at=None),
         "upload_form": forms.get("upload_form") or FileUploadForm(),
         "folder_form": forms.get("folder_form") or FolderForm(),
+        "limit_form": forms.get("limit_form")
+        or FolderLimitForm(initial={"limit": folder_limits.shown(folder.limit_bytes)}),
         "note_form": forms.get("note_form") or FileNoteForm(),
         "notes": folder.notes.select_related("author"),
         "trash": StoredFile.objects.filter(folder=folder).exclude(deleted_at=None),
@@ -145,7 +162,14 @@ def quota_bar(request: HttpRequest, client_id: int) -> HttpResponse:
     client = get_object_or_404(Client.objects.for_user(request.user), pk=client_id)
     if not Folder.objects.for_user(request.user).filter(client=client).exists():
         raise Http404
-    return render(request, "vault/_quota.html", {"client": client, "quota": _quota(client)})
+    folder = None
+    if request.GET.get("folder", "").isdigit():
+        folder = (
+            Folder.objects.for_user(request.user)
+            .filter(client=client, pk=int(request.GET["folder"][:12]))
+            .first()
+        )
+    return render(request, "vault/_quota.html", {"client": client, "quota": _quota(client, folder)})
 
 
 # What a page shows beside the form, with its status (413, 403, 503).
@@ -168,6 +192,15 @@ def _refused(error: Exception) -> str:
     return ""
 
 
+def _uploaded(name: str, made: StoredFile) -> str:
+    if made.versions.filter(scan_pending=True).exists():
+        return (
+            f"{name} uploaded, not scanned: the virus scanner is unreachable; it will be "
+            "scanned when the scanner is back."
+        )
+    return f"{name} uploaded."
+
+
 @login_required
 @require_POST
 def upload(request: HttpRequest, folder_id: int) -> HttpResponse:
@@ -177,14 +210,14 @@ def upload(request: HttpRequest, folder_id: int) -> HttpResponse:
         sent = form.cleaned_data["file"]
         name = form.cleaned_data["name"] or sent.name
         try:
-            services.upload_file(request.user, found, name, sent, source=Source.WEB)
+            made = services.upload_file(request.user, found, name, sent, source=Source.WEB)
         except ValidationError as error:
             add_service_errors(form, error)
         except REFUSED as error:
             form.add_error("file", _refused(error))
             return folder_page(request, found, access, _status(error), upload_form=form)
         else:
-            messages.success(request, f"{name} uploaded.")
+            messages.success(request, _uploaded(name, made))
             return redirect("vault:folder", found.pk)
     return folder_page(request, found, access, 400, upload_form=form)
 
