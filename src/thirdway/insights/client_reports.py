@@ -27,11 +27,11 @@ from thirdway.insights.report_advice import (
     Evidence,
     Recommendation,
     Risk,
+    Thresholds,
     recommend,
     risks,
 )
 
-SLA_TARGET = 0.90  # the share of a clock's tickets met, under which a recommendation fires
 UNCATEGORISED = "Uncategorised"
 STOP_WORDS = frozenset(
     (
@@ -169,6 +169,7 @@ class ReportInput:
     alerts: list[AlertRow] = field(default_factory=list)
     expirations: list[ExpiryRow] = field(default_factory=list)
     ratings: list[RatingRow] = field(default_factory=list)
+    thresholds: Thresholds = field(default_factory=Thresholds)
 
 
 # --- the output: JSON as it is -------------------------------------------------------------------
@@ -329,7 +330,7 @@ def _clock(data: ReportInput, clock: str) -> SlaClock:
         measured=measured,
         met=met,
         attainment=figures.rate(met, measured),
-        target=SLA_TARGET,
+        target=data.thresholds.sla_target,
         missed=missed,
     )
 

@@ -68,6 +68,7 @@ def results(request: HttpRequest) -> HttpResponse:
         "enabled": policy.enabled,
         "day_of_quarter": policy.day_of_quarter,
         "follow_up_detractors": policy.follow_up_detractors,
+        "follow_up_at_most": policy.follow_up_at_most,
     }
     form = NpsPolicyForm(request.POST or None, initial=initial)
     if request.method == "POST":

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
         SlaClock,
     )
 
+# The defaults; a practice sets its own (``models.InsightThresholds``, read into ``Thresholds``).
+SLA_TARGET = 0.90  # the share of a clock's tickets met, under which a recommendation fires
 REPEAT_ASSET = 3  # tickets on one device in the period
 REPEAT_SUBJECT = 3  # tickets of one subject cluster in the period
 REPEAT_ALERTS = 3  # alerts of one check in the period
@@ -30,6 +32,20 @@ UNPATCHED = ("warning", "critical")  # an updates check in these states: a devic
 EXPIRY_SOON_DAYS = 30  # an unacknowledged expiration this close fires a recommendation
 CSAT_LOW_AVERAGE = 3.5  # with at least CSAT_MIN_COUNT ratings
 CSAT_MIN_COUNT = 3
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """When a report lists a risk or makes a recommendation."""
+
+    sla_target: float = SLA_TARGET
+    repeat_asset: int = REPEAT_ASSET
+    repeat_subject: int = REPEAT_SUBJECT
+    repeat_alerts: int = REPEAT_ALERTS
+    expiry_horizon_days: int = EXPIRY_HORIZON_DAYS
+    expiry_soon_days: int = EXPIRY_SOON_DAYS
+    csat_low_average: float = CSAT_LOW_AVERAGE
+    csat_min_count: int = CSAT_MIN_COUNT
 
 
 @dataclass(frozen=True)
@@ -55,7 +71,7 @@ class Recommendation:
 
 def risks(data: ReportInput) -> list[Risk]:
     risks = []
-    horizon = data.last_day + dt.timedelta(days=EXPIRY_HORIZON_DAYS)
+    horizon = data.last_day + dt.timedelta(days=data.thresholds.expiry_horizon_days)
     for item in sorted(data.expirations, key=lambda e: (e.expires_on, e.id)):
         if data.last_day < item.expires_on <= horizon:
             said = "acknowledged" if item.acknowledged else "not acknowledged"
@@ -111,15 +127,16 @@ def recommend(
     satisfaction: Satisfaction,
 ) -> list[Recommendation]:
     found = []
+    limits = data.thresholds
     # a subject cluster whose tickets a device's recommendation already names says nothing new
     on_devices = {
         e.id
         for issue in recurring
-        if issue.kind == "asset" and issue.count >= REPEAT_ASSET
+        if issue.kind == "asset" and issue.count >= limits.repeat_asset
         for e in issue.tickets
     }
     for issue in recurring:
-        if issue.kind == "asset" and issue.count >= REPEAT_ASSET and issue.asset is not None:
+        if issue.kind == "asset" and issue.count >= limits.repeat_asset and issue.asset:
             found.append(
                 Recommendation(
                     "asset_tickets",
@@ -129,7 +146,7 @@ def recommend(
             )
         elif (
             issue.kind == "subject"
-            and issue.count >= REPEAT_SUBJECT
+            and issue.count >= limits.repeat_subject
             and not ({e.id for e in issue.tickets} <= on_devices)
         ):
             found.append(
@@ -150,7 +167,7 @@ def recommend(
                     list(clock.missed),
                 )
             )
-    soon = data.last_day + dt.timedelta(days=EXPIRY_SOON_DAYS)
+    soon = data.last_day + dt.timedelta(days=limits.expiry_soon_days)
     for item in sorted(data.expirations, key=lambda e: (e.expires_on, e.id)):
         if data.last_day < item.expires_on <= soon and not item.acknowledged:
             days = (item.expires_on - data.last_day).days
@@ -168,7 +185,7 @@ def recommend(
         if data.starts_at <= a.opened_at < data.ends_at:
             alerts[a.check_id].append(a)
     for check_id, rows in sorted(alerts.items()):
-        if len(rows) >= REPEAT_ALERTS:
+        if len(rows) >= limits.repeat_alerts:
             found.append(
                 Recommendation(
                     "check_repeating",
@@ -178,7 +195,11 @@ def recommend(
                 )
             )
     average = satisfaction.average
-    if average is not None and satisfaction.count >= CSAT_MIN_COUNT and average < CSAT_LOW_AVERAGE:
+    if (
+        average is not None
+        and satisfaction.count >= limits.csat_min_count
+        and average < limits.csat_low_average
+    ):
         found.append(
             Recommendation(
                 "csat_low",

@@ -1,19 +1,20 @@
-"""The insights pages: rating a resolved ticket, the metrics over time (with CSV), and a
-partner's scorecard."""
+"""The insights pages: rating a resolved ticket, the metrics over time (with CSV), a
+partner's scorecard, and the practice's thresholds."""
 
 from __future__ import annotations
 
 import csv
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from thirdway.audit.models import Source
-from thirdway.insights import reports, services
-from thirdway.insights.forms import RatingForm
-from thirdway.insights.models import CsatResponse
+from thirdway.insights import reports, services, thresholds
+from thirdway.insights.forms import RatingForm, ThresholdsForm
+from thirdway.insights.models import THRESHOLD_BOUNDS, CsatResponse
 from thirdway.tickets.models import Ticket
 from thirdway.web.forms import add_service_errors, service_texts
 
@@ -167,3 +168,23 @@ def metrics_csv(request: HttpRequest) -> HttpResponse:
 def scorecard(request: HttpRequest, partner_id: int | None = None) -> HttpResponse:
     partner = reports.scorecard_partner(request.user, partner_id)
     return render(request, "insights/scorecard.html", {"card": reports.scorecard(partner)})
+
+
+@login_required
+def thresholds_page(request: HttpRequest) -> HttpResponse:
+    """The practice's thresholds: the practice admin's page (a 404 for anyone else)."""
+    if not request.user.is_practice_admin:
+        raise Http404
+    found = thresholds.current()
+    initial = {name: getattr(found, name) for name in THRESHOLD_BOUNDS}
+    form = ThresholdsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            thresholds.set_thresholds(request.user, form.cleaned_data, source=Source.WEB)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Thresholds saved; reports made from now on use them.")
+            return redirect("insights:thresholds")
+    status = 400 if form.errors else 200
+    return render(request, "insights/thresholds.html", {"form": form}, status=status)
