@@ -65,7 +65,7 @@ def set_thresholds(actor, changes: dict[str, object], *, source: str) -> Insight
         raise invalid(
             "expiry_soon_days",
             "Renewal is recommended only for expirations the report lists.",
-            f"at most expiry_horizon_days ({found.expiry_horizon_days})",
+            f"at most the days listed as risks ({found.expiry_horizon_days})",
         )
     try:
         found.full_clean()
