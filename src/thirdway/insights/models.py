@@ -126,6 +126,14 @@ class DailySnapshot(models.Model):
                 name="insights_one_snapshot_per_day_and_category",
             )
         ]
+        # one subject's days (the metrics page, the API): the unique index leads with the day,
+        # so a year of a practice read every subject's rows of the year
+        indexes = [
+            models.Index(
+                fields=["scope", "subject_id", "category", "day"],
+                name="insights_snapshot_subject_day",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.scope} {self.subject_id} on {self.day}"

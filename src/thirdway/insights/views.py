@@ -79,11 +79,15 @@ def _days(request: HttpRequest) -> int:
 def metrics(request: HttpRequest) -> HttpResponse:
     """The figures of one subject over time: totals, a trend chart, the days, CSAT results."""
     user = request.user
-    choices = reports.subjects(user)
-    if not choices:
-        raise Http404
-    key = request.GET.get("subject") or choices[0].key
+    picked = (request.GET.get("client") or "")[:20]
+    key = f"client:{picked}" if picked else (request.GET.get("subject") or "")[:40]
+    if not key:
+        first, _ = reports.choices(user)
+        if not first:
+            raise Http404
+        key = first[0].key
     subject = reports.find_subject(user, key)
+    choices, client_picker = reports.choices(user, subject)
     days = _days(request)
     categories = reports.categories_of(user, subject, days)
     category = _category(request, categories)
@@ -93,6 +97,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         "categories": categories,
         "category": category,
         "choices": choices,
+        "client_picker": client_picker,
         "days": days,
         "day_choices": DAY_CHOICES,
         "rows": rows,
