@@ -4,7 +4,7 @@ period, CSAT results and a partner's scorecard beside the practice's median."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count
 from django.http import Http404
@@ -25,10 +25,15 @@ class Subject:
     scope: str
     id: int
     name: str
+    # ``scope:id`` and the option's text, made once: a page has thousands of options
+    key: str = field(init=False, compare=False)
+    label: str = field(init=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        return f"{self.scope}:{self.id}"
+    def __post_init__(self) -> None:
+        scope = Scope(self.scope).value  # the plain text, not the choice's member
+        object.__setattr__(self, "scope", scope)
+        object.__setattr__(self, "key", f"{scope}:{self.id}")
+        object.__setattr__(self, "label", f"{scope.capitalize()}: {self.name}")
 
 
 # Past this many clients the metrics page's select offers the current client only, and a
