@@ -85,6 +85,7 @@ class NpsPolicyForm(forms.Form):
         label="A low score opens a follow-up ticket for the lead partner",
     )
     follow_up_at_most = forms.IntegerField(
+        required=False,  # left out: stays as it is
         min_value=0,
         max_value=NPS_FOLLOW_UP_MAX,
         label="A low score is one of at most",

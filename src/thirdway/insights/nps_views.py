@@ -76,7 +76,8 @@ def results(request: HttpRequest) -> HttpResponse:
             raise Http404
         if form.is_valid():
             try:
-                nps.set_policy(user, **form.cleaned_data, source=Source.WEB)
+                given = {k: v for k, v in form.cleaned_data.items() if v is not None}
+                nps.set_policy(user, **given, source=Source.WEB)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:
