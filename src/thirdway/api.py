@@ -27,6 +27,7 @@ from thirdway.billing.statements_api import router as statements_router
 from thirdway.billing.terms_api import router as terms_router
 from thirdway.clients.api import router as clients_router
 from thirdway.insights.api import router as insights_router
+from thirdway.insights.settings_api import router as insights_settings_router
 from thirdway.mail.api import router as mail_router
 from thirdway.monitoring.agent_api import AgentUnauthorized
 from thirdway.monitoring.agent_api import agent_router as monitoring_agent_router
@@ -146,6 +147,11 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("post", "/monitoring/agent/enrol"): {401: (ErrorOut,)},  # the enrolment token
     ("get", "/insights/figures"): {404: (ErrorOut,)},  # figures the viewer may not read
     ("get", "/insights/scorecard"): {404: (ErrorOut,)},  # partners only
+    # the practice admin's settings: anyone else is told there are none
+    ("get", "/insights/nps-settings"): {404: (ErrorOut,)},
+    ("patch", "/insights/nps-settings"): {404: (ErrorOut,)},
+    ("get", "/insights/thresholds"): {404: (ErrorOut,)},
+    ("patch", "/insights/thresholds"): {404: (ErrorOut,)},
     # a proposal's signed link: not ours (404), or too old (410)
     ("post", "/sales/proposal-answers/accept"): {404: (ErrorOut,), 410: (ErrorOut,)},
     ("post", "/sales/proposal-answers/decline"): {404: (ErrorOut,), 410: (ErrorOut,)},
@@ -271,6 +277,7 @@ api.add_router("/", monitoring_enrol_router, tags=["monitoring agent"])
 api.add_router("/", monitoring_agent_router, tags=["monitoring agent"])
 api.add_router("/", playbooks_router, tags=["playbooks"])
 api.add_router("/", insights_router, tags=["insights"])
+api.add_router("/", insights_settings_router, tags=["insights"])
 api.add_router("/", sales_router, tags=["sales"])
 
 

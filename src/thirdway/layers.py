@@ -81,7 +81,12 @@ PURE_FLOORS: tuple[tuple[str, ...], ...] = (
         "playbooks.recurrence",
         "playbooks.library",
     ),
-    ("monitoring.engine", "insights.figures", "insights.client_reports"),
+    (
+        "monitoring.engine",
+        "insights.figures",
+        "insights.client_reports",
+        "insights.report_advice",
+    ),
     ("sla.engine", "tickets.lifecycle", "billing.engine"),
     # supervisor: the parent of ``thirdway serve``, held to the standard library
     ("weekly_hours", "distance", "layers", "supervisor"),

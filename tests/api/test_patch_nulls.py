@@ -12,8 +12,9 @@ from support.api import API, assert_refused, nothing_written, pk
 
 # The object each PATCH of the API changes, by the short names of the cast (``support.api``);
 # ``ticket``, ``webhook``, ``contract``, ``check``, ``window``, ``schedule``, ``lead``,
-# ``opportunity`` and ``script`` are made by the test. A new PATCH must be added here.
-TARGETS = {
+# ``opportunity`` and ``script`` are made by the test; None: a path that names no object.
+# A new PATCH must be added here.
+TARGETS: dict[str, str | None] = {
     "/practices/{practice_id}": "security",
     "/partners/{partner_id}": "paula",
     "/absences/{absence_id}": "oscar_vacation",
@@ -32,6 +33,9 @@ TARGETS = {
     "/sales/opportunities/{opportunity_id}": "opportunity",
     "/billing/export-mappings/{practice_id}": "security",
     "/billing/client-details/{client_id}": "acme",
+    # the practice's own settings: one of each, no id in the path
+    "/insights/nps-settings": None,
+    "/insights/thresholds": None,
 }
 
 
@@ -182,7 +186,14 @@ def ids(cast, admin) -> dict[str, int]:
     return {
         template: made[name] if name in made else pk(cast, name)
         for template, name in TARGETS.items()
+        if name is not None
     }
+
+
+def _url(template: str, ids: dict[str, int]) -> str:
+    if "{" not in template:
+        return API + template
+    return API + template.split("{")[0] + str(ids[template])
 
 
 def test_every_patch_of_the_api_is_tried(db):
@@ -192,7 +203,7 @@ def test_every_patch_of_the_api_is_tried(db):
 def test_every_field_a_patch_documents_as_nullable_accepts_null(admin, ids):
     tried = []
     for template, fields in _patches(openapi()).items():
-        url = API + template.split("{")[0] + str(ids[template])
+        url = _url(template, ids)
         for name in [name for name, nullable in fields.items() if nullable]:
             response = _send(admin, url, {name: None})
             assert response.status_code == 200, (template, name, response.content)
@@ -205,7 +216,7 @@ def test_every_field_a_patch_documents_as_nullable_accepts_null(admin, ids):
 def test_every_field_a_patch_documents_as_not_nullable_refuses_null(admin, ids):
     tried = []
     for template, fields in _patches(openapi()).items():
-        url = API + template.split("{")[0] + str(ids[template])
+        url = _url(template, ids)
         for name in [name for name, nullable in fields.items() if not nullable]:
             with nothing_written():
                 response = _send(admin, url, {name: None})

@@ -12,10 +12,7 @@ applied:
   same category whose subjects share their first two significant words.
 - **Devices.** Each device of the client with its checks: status when the report was made, the
   share of results that were up in the period, and the alerts opened in the period.
-- **Risks.** Expirations in the 60 days after the period, heartbeat (backup and cron) checks
-  that alerted in the period, devices whose pending OS updates check (the agent's) is warning
-  or critical when the report is made, alerts still open at the period's end.
-- **Recommendations.** Explicit thresholds (below), each with its evidence.
+- **Risks** and **recommendations**: ``report_advice``.
 """
 
 from __future__ import annotations
@@ -26,16 +23,15 @@ from collections import Counter, defaultdict
 from dataclasses import asdict, dataclass, field
 
 from thirdway.insights import figures
+from thirdway.insights.report_advice import (
+    Evidence,
+    Recommendation,
+    Risk,
+    Thresholds,
+    recommend,
+    risks,
+)
 
-SLA_TARGET = 0.90  # the share of a clock's tickets met, under which a recommendation fires
-REPEAT_ASSET = 3  # tickets on one device in the period
-REPEAT_SUBJECT = 3  # tickets of one subject cluster in the period
-REPEAT_ALERTS = 3  # alerts of one check in the period
-EXPIRY_HORIZON_DAYS = 60  # expirations listed as risks
-UNPATCHED = ("warning", "critical")  # an updates check in these states: a device to patch
-EXPIRY_SOON_DAYS = 30  # an unacknowledged expiration this close fires a recommendation
-CSAT_LOW_AVERAGE = 3.5  # with at least CSAT_MIN_COUNT ratings
-CSAT_MIN_COUNT = 3
 UNCATEGORISED = "Uncategorised"
 STOP_WORDS = frozenset(
     (
@@ -173,16 +169,10 @@ class ReportInput:
     alerts: list[AlertRow] = field(default_factory=list)
     expirations: list[ExpiryRow] = field(default_factory=list)
     ratings: list[RatingRow] = field(default_factory=list)
+    thresholds: Thresholds = field(default_factory=Thresholds)
 
 
 # --- the output: JSON as it is -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Evidence:
-    kind: str  # ticket, asset, check, expiry
-    id: int
-    label: str
 
 
 @dataclass(frozen=True)
@@ -233,25 +223,11 @@ class Device:
 
 
 @dataclass(frozen=True)
-class Risk:
-    kind: str  # expiry, heartbeat, unpatched, open_alert
-    text: str
-    evidence: list[Evidence]
-
-
-@dataclass(frozen=True)
 class Satisfaction:
     count: int
     average: float | None
     scores: dict[str, int]
     low: list[Evidence]
-
-
-@dataclass(frozen=True)
-class Recommendation:
-    rule: str
-    text: str
-    evidence: list[Evidence]
 
 
 @dataclass(frozen=True)
@@ -294,7 +270,7 @@ def compute(data: ReportInput) -> Report:
     sla = [_clock(data, "first_response"), _clock(data, "resolution")]
     recurring = _recurring(opened, data.assets)
     devices = _devices(data, opened)
-    risks = _risks(data)
+    found_risks = risks(data)
     satisfaction = _satisfaction(data.ratings)
     return Report(
         client_id=data.client_id,
@@ -312,9 +288,9 @@ def compute(data: ReportInput) -> Report:
         checks_up=sum(1 for c in data.checks if c.status == "ok"),
         checks_down=sum(1 for c in data.checks if c.status == "critical"),
         alerts_in_period=sum(1 for a in data.alerts if within(a.opened_at)),
-        risks=risks,
+        risks=found_risks,
         satisfaction=satisfaction,
-        recommendations=_recommend(data, sla, recurring, satisfaction),
+        recommendations=recommend(data, sla, recurring, satisfaction),
     )
 
 
@@ -354,7 +330,7 @@ def _clock(data: ReportInput, clock: str) -> SlaClock:
         measured=measured,
         met=met,
         attainment=figures.rate(met, measured),
-        target=SLA_TARGET,
+        target=data.thresholds.sla_target,
         missed=missed,
     )
 
@@ -450,57 +426,6 @@ def _health(lines: list[CheckLine]) -> str:
     return "healthy"
 
 
-def _risks(data: ReportInput) -> list[Risk]:
-    risks = []
-    horizon = data.last_day + dt.timedelta(days=EXPIRY_HORIZON_DAYS)
-    for item in sorted(data.expirations, key=lambda e: (e.expires_on, e.id)):
-        if data.last_day < item.expires_on <= horizon:
-            said = "acknowledged" if item.acknowledged else "not acknowledged"
-            risks.append(
-                Risk(
-                    "expiry",
-                    f"{item.name} ({item.kind}) expires on {item.expires_on.isoformat()}, {said}",
-                    [Evidence("expiry", item.id, item.name)],
-                )
-            )
-    names = {c.id: c for c in data.checks}
-    in_period = [a for a in data.alerts if data.starts_at <= a.opened_at < data.ends_at]
-    failed = Counter(a.check_id for a in in_period if names[a.check_id].kind == "heartbeat")
-    for check_id, count in sorted(failed.items()):
-        risks.append(
-            Risk(
-                "heartbeat",
-                f"{names[check_id].name} missed its heartbeat {count} time"
-                f"{'s' if count > 1 else ''} (backup or scheduled job)",
-                [Evidence("check", check_id, names[check_id].name)],
-            )
-        )
-    devices = {a.id: a.name for a in data.assets}
-    for check in sorted(data.checks, key=lambda c: c.id):
-        if check.kind == "agent_updates" and check.status in UNPATCHED:
-            device = devices.get(check.asset_id, check.name) if check.asset_id else check.name
-            risks.append(
-                Risk(
-                    "unpatched",
-                    f"{device} has operating-system updates waiting "
-                    f"({check.name} is {check.status} when the report was made)"[:300],
-                    [Evidence("check", check.id, check.name)],
-                )
-            )
-    for alert in sorted(data.alerts, key=lambda a: (a.opened_at, a.id)):
-        still_open = alert.resolved_at is None or alert.resolved_at >= data.ends_at
-        if alert.opened_at < data.ends_at and still_open:
-            check = names[alert.check_id]
-            risks.append(
-                Risk(
-                    "open_alert",
-                    f"{check.name} was still alerting at the period's end: {alert.summary}"[:300],
-                    [Evidence("check", check.id, check.name)],
-                )
-            )
-    return risks
-
-
 def _satisfaction(ratings: list[RatingRow]) -> Satisfaction:
     scores = Counter(r.score for r in ratings)
     return Satisfaction(
@@ -513,89 +438,3 @@ def _satisfaction(ratings: list[RatingRow]) -> Satisfaction:
             if r.score <= 2
         ],
     )
-
-
-def _recommend(
-    data: ReportInput,
-    sla: list[SlaClock],
-    recurring: list[RecurringIssue],
-    satisfaction: Satisfaction,
-) -> list[Recommendation]:
-    found = []
-    # a subject cluster whose tickets a device's recommendation already names says nothing new
-    on_devices = {
-        e.id
-        for issue in recurring
-        if issue.kind == "asset" and issue.count >= REPEAT_ASSET
-        for e in issue.tickets
-    }
-    for issue in recurring:
-        if issue.kind == "asset" and issue.count >= REPEAT_ASSET and issue.asset is not None:
-            found.append(
-                Recommendation(
-                    "asset_tickets",
-                    f"Replace or review {issue.label}: {issue.count} tickets in the period.",
-                    [issue.asset, *issue.tickets],
-                )
-            )
-        elif (
-            issue.kind == "subject"
-            and issue.count >= REPEAT_SUBJECT
-            and not ({e.id for e in issue.tickets} <= on_devices)
-        ):
-            found.append(
-                Recommendation(
-                    "recurring_subject",
-                    f"Find the cause of the recurring “{issue.label}”: {issue.count} tickets.",
-                    list(issue.tickets),
-                )
-            )
-    for clock in sla:
-        if clock.attainment is not None and clock.attainment < clock.target:
-            found.append(
-                Recommendation(
-                    f"sla_{clock.clock}",
-                    f"{clock.label} met {clock.attainment:.0%} of the time, under the "
-                    f"{clock.target:.0%} target: review the {len(clock.missed)} missed ticket"
-                    f"{'s' if len(clock.missed) != 1 else ''}.",
-                    list(clock.missed),
-                )
-            )
-    soon = data.last_day + dt.timedelta(days=EXPIRY_SOON_DAYS)
-    for item in sorted(data.expirations, key=lambda e: (e.expires_on, e.id)):
-        if data.last_day < item.expires_on <= soon and not item.acknowledged:
-            days = (item.expires_on - data.last_day).days
-            found.append(
-                Recommendation(
-                    "expiry_soon",
-                    f"Renew {item.name} ({item.kind}) before {item.expires_on.isoformat()}: "
-                    f"{days} days after the period, and nobody acknowledged it.",
-                    [Evidence("expiry", item.id, item.name)],
-                )
-            )
-    names = {c.id: c.name for c in data.checks}
-    alerts: dict[int, list[AlertRow]] = defaultdict(list)
-    for a in data.alerts:
-        if data.starts_at <= a.opened_at < data.ends_at:
-            alerts[a.check_id].append(a)
-    for check_id, rows in sorted(alerts.items()):
-        if len(rows) >= REPEAT_ALERTS:
-            found.append(
-                Recommendation(
-                    "check_repeating",
-                    f"Fix what keeps failing behind {names[check_id]}: it alerted {len(rows)} "
-                    "times in the period.",
-                    [Evidence("check", check_id, names[check_id])],
-                )
-            )
-    average = satisfaction.average
-    if average is not None and satisfaction.count >= CSAT_MIN_COUNT and average < CSAT_LOW_AVERAGE:
-        found.append(
-            Recommendation(
-                "csat_low",
-                f"Satisfaction averaged {average:.1f} out of 5 over {satisfaction.count} "
-                "ratings: call the client about the low ones.",
-                list(satisfaction.low),
-            )
-        )
-    return found

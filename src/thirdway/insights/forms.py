@@ -5,7 +5,15 @@ from __future__ import annotations
 
 from django import forms
 
-from thirdway.insights.models import AUTO_RELEASE_MAX, COMMENT_LENGTH, NPS_DAY_MAX, Rating
+from thirdway.insights.models import (
+    AUTO_RELEASE_MAX,
+    COMMENT_LENGTH,
+    NPS_DAY_MAX,
+    NPS_FOLLOW_UP_MAX,
+    THRESHOLD_BOUNDS,
+    InsightThresholds,
+    Rating,
+)
 
 
 class RatingForm(forms.Form):
@@ -74,5 +82,55 @@ class NpsPolicyForm(forms.Form):
     )
     follow_up_detractors = forms.BooleanField(
         required=False,
-        label="A score of 0 to 6 opens a follow-up ticket for the lead partner",
+        label="A low score opens a follow-up ticket for the lead partner",
     )
+    follow_up_at_most = forms.IntegerField(
+        required=False,  # left out: stays as it is
+        min_value=0,
+        max_value=NPS_FOLLOW_UP_MAX,
+        label="A low score is one of at most",
+        help_text=f"0 to {NPS_FOLLOW_UP_MAX}; detractors answer 0 to 6, 9 and 10 promote.",
+    )
+
+
+def _threshold_field(name: str) -> forms.Field:
+    _, least, most = THRESHOLD_BOUNDS[name]
+    model_field = InsightThresholds._meta.get_field(name)
+    kind = forms.FloatField if name == "csat_low_average" else forms.IntegerField
+    extra = {"widget": forms.NumberInput(attrs={"step": "0.1"})} if kind is forms.FloatField else {}
+    return kind(
+        min_value=least,
+        max_value=most,
+        label=model_field.help_text,
+        help_text=f"{least:g} to {most:g}; by default {model_field.default:g}.",
+        **extra,
+    )
+
+
+class ThresholdsForm(forms.Form):
+    """The practice's thresholds, grouped on the page as the fieldsets name them."""
+
+    GROUPS = (
+        ("Follow-up tickets", ("csat_follow_up_at_most",)),
+        (
+            "Recommendations in client reports",
+            (
+                "repeat_asset_tickets",
+                "repeat_subject_tickets",
+                "repeat_check_alerts",
+                "sla_target_percent",
+                "csat_low_average",
+                "csat_min_count",
+                "expiry_soon_days",
+            ),
+        ),
+        ("Risks in client reports", ("expiry_horizon_days",)),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in THRESHOLD_BOUNDS:
+            self.fields[name] = _threshold_field(name)
+
+    def groups(self) -> list[tuple[str, list]]:
+        return [(title, [self[name] for name in names]) for title, names in self.GROUPS]

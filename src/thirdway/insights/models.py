@@ -126,6 +126,14 @@ class DailySnapshot(models.Model):
                 name="insights_one_snapshot_per_day_and_category",
             )
         ]
+        # one subject's days (the metrics page, the API): the unique index leads with the day,
+        # so a year of a practice read every subject's rows of the year
+        indexes = [
+            models.Index(
+                fields=["scope", "subject_id", "category", "day"],
+                name="insights_snapshot_subject_day",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.scope} {self.subject_id} on {self.day}"
@@ -263,6 +271,8 @@ class ClientReport(models.Model):
 # --- net promoter score --------------------------------------------------------------------------
 
 NPS_DAY_MAX = 90  # a quarter has at least 90 days
+NPS_FOLLOW_UP_DEFAULT = 6  # 0-6 detract
+NPS_FOLLOW_UP_MAX = 8  # 9 and 10 promote: never a follow-up
 
 
 class NpsPolicy(models.Model):
@@ -274,6 +284,11 @@ class NpsPolicy(models.Model):
         default=15, validators=[MinValueValidator(1), MaxValueValidator(NPS_DAY_MAX)]
     )
     follow_up_detractors = models.BooleanField(default=False)
+    follow_up_at_most = models.PositiveSmallIntegerField(
+        default=NPS_FOLLOW_UP_DEFAULT,
+        validators=[MaxValueValidator(NPS_FOLLOW_UP_MAX)],
+        help_text="An answer at or under this score opens the follow-up (0-6 detract).",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
@@ -320,3 +335,87 @@ class NpsSurvey(models.Model):
 
     def __str__(self) -> str:
         return f"NPS of contact {self.contact_id} for {self.quarter_start}"
+
+
+# --- the practice's thresholds -------------------------------------------------------------------
+
+# name: (default, least, most); the defaults are the rules the reports were first written with
+THRESHOLD_BOUNDS: dict[str, tuple[float, float, float]] = {
+    "csat_follow_up_at_most": (LOW_SCORE, 1, 4),
+    "csat_low_average": (3.5, 1.0, 5.0),
+    "csat_min_count": (3, 1, 1000),
+    "sla_target_percent": (90, 1, 100),
+    "repeat_asset_tickets": (3, 2, 1000),
+    "repeat_subject_tickets": (3, 2, 1000),
+    "repeat_check_alerts": (3, 2, 10000),
+    "expiry_horizon_days": (60, 1, 366),
+    "expiry_soon_days": (30, 1, 366),
+}
+
+
+def _bounded(name: str, field: type[models.Field], **kwargs: object) -> models.Field:
+    default, least, most = THRESHOLD_BOUNDS[name]
+    return field(
+        default=default,
+        validators=[MinValueValidator(least), MaxValueValidator(most)],
+        **kwargs,
+    )
+
+
+class InsightThresholds(models.Model):
+    """The practice's one set of thresholds: when a low rating opens a follow-up ticket, and
+    when a client report lists a risk or makes a recommendation. Without a row, the defaults."""
+
+    csat_follow_up_at_most = _bounded(
+        "csat_follow_up_at_most",
+        models.PositiveSmallIntegerField,
+        help_text="A rating at or under this (of 5) opens a follow-up ticket.",
+    )
+    csat_low_average = _bounded(
+        "csat_low_average",
+        models.FloatField,
+        help_text="A report's average rating under this recommends a call to the client.",
+    )
+    csat_min_count = _bounded(
+        "csat_min_count",
+        models.PositiveIntegerField,
+        help_text="The ratings a report needs before its average recommends anything.",
+    )
+    sla_target_percent = _bounded(
+        "sla_target_percent",
+        models.PositiveSmallIntegerField,
+        help_text="A clock met less often than this (percent) recommends a review.",
+    )
+    repeat_asset_tickets = _bounded(
+        "repeat_asset_tickets",
+        models.PositiveIntegerField,
+        help_text="Tickets on one device in a period that recommend replacing it.",
+    )
+    repeat_subject_tickets = _bounded(
+        "repeat_subject_tickets",
+        models.PositiveIntegerField,
+        help_text="Tickets of one recurring subject that recommend finding the cause.",
+    )
+    repeat_check_alerts = _bounded(
+        "repeat_check_alerts",
+        models.PositiveIntegerField,
+        help_text="Alerts of one check in a period that recommend fixing what fails.",
+    )
+    expiry_horizon_days = _bounded(
+        "expiry_horizon_days",
+        models.PositiveSmallIntegerField,
+        help_text="Expirations this many days after the period are listed as risks.",
+    )
+    expiry_soon_days = _bounded(
+        "expiry_soon_days",
+        models.PositiveSmallIntegerField,
+        help_text="An unacknowledged expiration this close recommends renewing it.",
+    )
+    updated_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return "insight thresholds"
+
+    @classmethod
+    def current(cls) -> InsightThresholds:
+        return cls.objects.order_by("pk").first() or cls()

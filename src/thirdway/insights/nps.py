@@ -19,13 +19,18 @@ from django.utils import timezone
 
 from thirdway.audit.services import record
 from thirdway.errors import invalid, require_admin
-from thirdway.insights.models import COMMENT_LENGTH, NPS_DAY_MAX, NpsPolicy, NpsSurvey
+from thirdway.insights.models import (
+    COMMENT_LENGTH,
+    NPS_DAY_MAX,
+    NPS_FOLLOW_UP_MAX,
+    NpsPolicy,
+    NpsSurvey,
+)
 from thirdway.insights.services import follow_up_for_lead
 
 log = logging.getLogger(__name__)
 SALT = "thirdway.insights.nps"
 LINK_DAYS = 30
-DETRACTOR_MAX = 6  # 0-6 detract, 7-8 are passive, 9-10 promote
 PROMOTER_MIN = 9
 
 
@@ -202,7 +207,8 @@ def answer(actor, token: str, *, score: int, comment: str = "", source: str) -> 
             changes={"score": [None, score]},
             scope=f"client:{survey.client_id}",
         )
-        if score <= DETRACTOR_MAX and NpsPolicy.current().follow_up_detractors:
+        policy = NpsPolicy.current()
+        if policy.follow_up_detractors and score <= policy.follow_up_at_most:
             _follow_up(survey)
     return survey
 
@@ -222,24 +228,42 @@ def _follow_up(survey: NpsSurvey) -> None:
     )
 
 
+POLICY_FIELDS = ("enabled", "day_of_quarter", "follow_up_detractors", "follow_up_at_most")
+
+
+def _whole(name: str, value: object, least: int, most: int, allowed: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not least <= value <= most:
+        raise invalid(name, f"{value!r} is out of bounds.", allowed)
+    return value
+
+
 @transaction.atomic
-def set_policy(
-    actor, *, enabled: bool, day_of_quarter: int, follow_up_detractors: bool, source: str
-) -> NpsPolicy:
-    """Whether the question is asked, on which day of the quarter, and what a detractor opens."""
+def set_policy(actor, *, source: str, **changes: object) -> NpsPolicy:
+    """Whether the question is asked, on which day of the quarter, whether a low answer opens a
+    follow-up ticket and from which score down; the fields left out stay as they are."""
     require_admin(actor)
-    if (
-        isinstance(day_of_quarter, bool)
-        or not isinstance(day_of_quarter, int)
-        or not (1 <= day_of_quarter <= NPS_DAY_MAX)
-    ):
-        raise invalid("day_of_quarter", f"{day_of_quarter!r} is not a day.", f"1 to {NPS_DAY_MAX}")
+    unknown = sorted(set(changes) - set(POLICY_FIELDS))
+    if unknown:
+        raise invalid(unknown[0], "No such setting.", ", ".join(POLICY_FIELDS))
+    if "day_of_quarter" in changes:
+        day = changes["day_of_quarter"]
+        _whole("day_of_quarter", day, 1, NPS_DAY_MAX, f"1 to {NPS_DAY_MAX}")
+    if "follow_up_at_most" in changes:
+        _whole(
+            "follow_up_at_most",
+            changes["follow_up_at_most"],
+            0,
+            NPS_FOLLOW_UP_MAX,
+            f"0 to {NPS_FOLLOW_UP_MAX} (9 and 10 promote)",
+        )
+    for name in ("enabled", "follow_up_detractors"):
+        if name in changes and not isinstance(changes[name], bool):
+            raise invalid(name, f"{changes[name]!r} is not true or false.", "true or false")
     policy = NpsPolicy.current()
-    before = [policy.enabled, policy.day_of_quarter, policy.follow_up_detractors]
-    policy.enabled = bool(enabled)
-    policy.day_of_quarter = day_of_quarter
-    policy.follow_up_detractors = bool(follow_up_detractors)
+    before = [getattr(policy, name) for name in POLICY_FIELDS]
+    for name, value in changes.items():
+        setattr(policy, name, value)
     policy.save()
-    after = [policy.enabled, policy.day_of_quarter, policy.follow_up_detractors]
+    after = [getattr(policy, name) for name in POLICY_FIELDS]
     record(actor, "insights.nps_policy", policy, source=source, changes={"policy": [before, after]})
     return policy

@@ -68,6 +68,7 @@ def results(request: HttpRequest) -> HttpResponse:
         "enabled": policy.enabled,
         "day_of_quarter": policy.day_of_quarter,
         "follow_up_detractors": policy.follow_up_detractors,
+        "follow_up_at_most": policy.follow_up_at_most,
     }
     form = NpsPolicyForm(request.POST or None, initial=initial)
     if request.method == "POST":
@@ -75,7 +76,8 @@ def results(request: HttpRequest) -> HttpResponse:
             raise Http404
         if form.is_valid():
             try:
-                nps.set_policy(user, **form.cleaned_data, source=Source.WEB)
+                given = {k: v for k, v in form.cleaned_data.items() if v is not None}
+                nps.set_policy(user, **given, source=Source.WEB)
             except ValidationError as error:
                 add_service_errors(form, error)
             else:

@@ -6,6 +6,8 @@ to their plain forms, anything else to ``?``) rather than shipping a font file.
 
 from __future__ import annotations
 
+import re
+
 from fpdf import FPDF
 
 INK = (33, 37, 41)
@@ -78,10 +80,27 @@ def _para(pdf: FPDF, text: str, *, muted: bool = False) -> None:
     pdf.set_text_color(*INK)
 
 
+def _is_figure(cell: object) -> bool:
+    if isinstance(cell, (int, float)):
+        return True
+    return isinstance(cell, str) and (cell == "-" or re.fullmatch(r"-?\d+(\.\d+)?%", cell))
+
+
+def _aligns(columns: int, rows: list[tuple]) -> tuple[str, ...]:
+    """Figures line up on the right, as in any table of numbers; words on the left."""
+    return tuple(
+        "RIGHT" if rows and all(_is_figure(row[n]) for row in rows) else "LEFT"
+        for n in range(columns)
+    )
+
+
 def _table(pdf: FPDF, head: tuple[str, ...], rows: list[tuple], widths: tuple[int, ...]) -> None:
     pdf.set_font("Helvetica", size=9)
     with pdf.table(
-        col_widths=widths, text_align="LEFT", line_height=5.5, first_row_as_headings=True
+        col_widths=widths,
+        text_align=_aligns(len(head), rows),
+        line_height=5.5,
+        first_row_as_headings=True,
     ) as table:
         table.row([latin(h) for h in head])
         for row in rows:
@@ -137,10 +156,11 @@ def _service_levels(pdf: FPDF, figures: dict) -> None:
         )
     _table(
         pdf,
-        ("Clock", "Due in period", "Met", "Attained", "Target", ""),
+        ("Clock", "Due in period", "Met", "Attained", "Target", "Result"),
         rows,
         (50, 28, 20, 25, 22, 35),
     )
+    pdf.ln(1)
     _para(
         pdf,
         "A ticket counts when its due time fell in the period; met when answered "

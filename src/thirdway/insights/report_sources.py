@@ -10,6 +10,7 @@ from django.db.models import Count, Q
 
 from thirdway.clients.models import Asset, Client
 from thirdway.insights import client_reports as cr
+from thirdway.insights import thresholds
 from thirdway.insights.models import Cadence, CsatResponse
 from thirdway.monitoring.models import Alert, Check, CheckResult
 from thirdway.tickets.models import Ticket
@@ -84,7 +85,8 @@ def gather(client: Client, cadence: str, first: dt.date, last: dt.date) -> cr.Re
     alerts = Alert.objects.filter(client=client, opened_at__lt=ends).filter(
         Q(opened_at__gte=starts) | Q(resolved_at__isnull=True) | Q(resolved_at__gte=ends)
     )
-    horizon = last + dt.timedelta(days=cr.EXPIRY_HORIZON_DAYS)
+    limits = thresholds.for_reports()
+    horizon = last + dt.timedelta(days=limits.expiry_horizon_days)
     expirations = ExpiryItem.objects.filter(
         client=client, expires_on__gt=last, expires_on__lte=horizon
     )
@@ -126,6 +128,7 @@ def gather(client: Client, cadence: str, first: dt.date, last: dt.date) -> cr.Re
             cr.RatingRow(ticket_id, number_of(ticket_id), score)
             for ticket_id, score in ratings.values_list("ticket_id", "score")
         ],
+        thresholds=limits,
     )
 
 

@@ -4,7 +4,7 @@ period, CSAT results and a partner's scorecard beside the practice's median."""
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db.models import Avg, Count
 from django.http import Http404
@@ -25,35 +25,81 @@ class Subject:
     scope: str
     id: int
     name: str
+    # ``scope:id`` and the option's text, made once: a page has thousands of options
+    key: str = field(init=False, compare=False)
+    label: str = field(init=False, compare=False)
 
-    @property
-    def key(self) -> str:
-        return f"{self.scope}:{self.id}"
+    def __post_init__(self) -> None:
+        scope = Scope(self.scope).value  # the plain text, not the choice's member
+        object.__setattr__(self, "scope", scope)
+        object.__setattr__(self, "key", f"{scope}:{self.id}")
+        object.__setattr__(self, "label", f"{scope.capitalize()}: {self.name}")
+
+
+# Past this many clients the metrics page's select offers the current client only, and a
+# type-ahead picker finds the others (the large network sees 50,000).
+CLIENT_CHOICES = 50
+
+
+def _network_subjects(user) -> list[Subject]:
+    if user.role in (Role.PRACTICE_ADMIN, Role.DESK):
+        found = [Subject(Scope.PRACTICE, p.pk, p.name) for p in Practice.objects.order_by("name")]
+        rows = Partner.objects.order_by("name").values_list("pk", "name")
+        return found + [Subject(Scope.PARTNER, pk, name) for pk, name in rows]
+    if user.role in (Role.PARTNER, Role.ASSOCIATE):
+        rows = Partner.objects.filter(user=user).values_list("pk", "name")
+        return [Subject(Scope.PARTNER, pk, name) for pk, name in rows]
+    return []
+
+
+def _clients(user):
+    if user.role == Role.CLIENT_USER:
+        return Client.objects.none()
+    return Client.objects.for_user(user)
 
 
 def subjects(user) -> list[Subject]:
     """What ``user`` may chart: every practice (admins, desk), their own partner figures, and
     the clients they see (client admins: their own)."""
-    found: list[Subject] = []
-    if user.role in (Role.PRACTICE_ADMIN, Role.DESK):
-        found += [Subject(Scope.PRACTICE, p.pk, p.name) for p in Practice.objects.order_by("name")]
-        found += [Subject(Scope.PARTNER, p.pk, p.name) for p in Partner.objects.order_by("name")]
-    elif user.role in (Role.PARTNER, Role.ASSOCIATE):
-        found += [Subject(Scope.PARTNER, p.pk, p.name) for p in Partner.objects.filter(user=user)]
-    if user.role != Role.CLIENT_USER:
-        found += [
-            Subject(Scope.CLIENT, c.pk, c.name)
-            for c in Client.objects.for_user(user).order_by("name")
-        ]
-    return found
+    rows = _clients(user).order_by("name").values_list("pk", "name")
+    return _network_subjects(user) + [Subject(Scope.CLIENT, pk, name) for pk, name in rows]
+
+
+def choices(user, current: Subject | None = None) -> tuple[list[Subject], bool]:
+    """What the metrics page's select offers, and whether a client picker finds the rest: all
+    of ``subjects`` up to ``CLIENT_CHOICES`` clients; past that, the current client only."""
+    clients = _clients(user)
+    rows = list(clients.order_by("name").values_list("pk", "name")[: CLIENT_CHOICES + 1])
+    if len(rows) <= CLIENT_CHOICES:
+        return _network_subjects(user) + [Subject(Scope.CLIENT, pk, n) for pk, n in rows], False
+    shown = _network_subjects(user)
+    if current is not None and current.scope == Scope.CLIENT:
+        shown.append(current)
+    return shown, True
 
 
 def find_subject(user, key: str) -> Subject:
-    """The subject ``scope:id`` if ``user`` may chart it; a 404 otherwise."""
-    for subject in subjects(user):
-        if subject.key == key:
-            return subject
-    raise Http404("No such figures.")
+    """The subject ``scope:id`` if ``user`` may chart it (the rules of ``subjects``, asked of
+    that one row); a 404 otherwise."""
+    scope, _, raw = key.partition(":")
+    if not raw.isdigit() or len(raw) > 18:
+        raise Http404("No such figures.")
+    pk = int(raw)
+    network = user.role in (Role.PRACTICE_ADMIN, Role.DESK)
+    if scope == Scope.PRACTICE and network:
+        rows = Practice.objects.filter(pk=pk)
+    elif scope == Scope.PARTNER and network:
+        rows = Partner.objects.filter(pk=pk)
+    elif scope == Scope.PARTNER and user.role in (Role.PARTNER, Role.ASSOCIATE):
+        rows = Partner.objects.filter(pk=pk, user=user)
+    elif scope == Scope.CLIENT:
+        rows = _clients(user).filter(pk=pk)
+    else:
+        raise Http404("No such figures.")
+    name = rows.values_list("name", flat=True).first()
+    if name is None:
+        raise Http404("No such figures.")
+    return Subject(scope, pk, name)
 
 
 def _window(days: int) -> tuple[dt.date, dt.date, int]:

@@ -17,10 +17,10 @@ from thirdway.errors import invalid, require, require_admin
 from thirdway.insights.models import (
     AUTO_RELEASE_MAX,
     COMMENT_LENGTH,
-    LOW_SCORE,
     Cadence,
     ClientReport,
     CsatResponse,
+    InsightThresholds,
     ReportPolicy,
     ReportSchedule,
     ReportStatus,
@@ -103,7 +103,7 @@ def rate_ticket(actor, token: str, *, score: int, comment: str = "", source: str
     except IntegrityError:
         raise invalid("token", "This ticket was rated already.", "one rating per ticket") from None
     record(actor, "insights.rated", response, source=source, changes={"score": [None, score]})
-    if score <= LOW_SCORE:
+    if score <= InsightThresholds.current().csat_follow_up_at_most:
         _follow_up(response, ticket)
     return response
 

@@ -1,19 +1,20 @@
-"""The insights pages: rating a resolved ticket, the metrics over time (with CSV), and a
-partner's scorecard."""
+"""The insights pages: rating a resolved ticket, the metrics over time (with CSV), a
+partner's scorecard, and the practice's thresholds."""
 
 from __future__ import annotations
 
 import csv
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
 
 from thirdway.audit.models import Source
-from thirdway.insights import reports, services
-from thirdway.insights.forms import RatingForm
-from thirdway.insights.models import CsatResponse
+from thirdway.insights import reports, services, thresholds
+from thirdway.insights.forms import RatingForm, ThresholdsForm
+from thirdway.insights.models import THRESHOLD_BOUNDS, CsatResponse
 from thirdway.tickets.models import Ticket
 from thirdway.web.forms import add_service_errors, service_texts
 
@@ -78,11 +79,15 @@ def _days(request: HttpRequest) -> int:
 def metrics(request: HttpRequest) -> HttpResponse:
     """The figures of one subject over time: totals, a trend chart, the days, CSAT results."""
     user = request.user
-    choices = reports.subjects(user)
-    if not choices:
-        raise Http404
-    key = request.GET.get("subject") or choices[0].key
+    picked = (request.GET.get("client") or "")[:20]
+    key = f"client:{picked}" if picked else (request.GET.get("subject") or "")[:40]
+    if not key:
+        first, _ = reports.choices(user)
+        if not first:
+            raise Http404
+        key = first[0].key
     subject = reports.find_subject(user, key)
+    choices, client_picker = reports.choices(user, subject)
     days = _days(request)
     categories = reports.categories_of(user, subject, days)
     category = _category(request, categories)
@@ -92,6 +97,7 @@ def metrics(request: HttpRequest) -> HttpResponse:
         "categories": categories,
         "category": category,
         "choices": choices,
+        "client_picker": client_picker,
         "days": days,
         "day_choices": DAY_CHOICES,
         "rows": rows,
@@ -167,3 +173,23 @@ def metrics_csv(request: HttpRequest) -> HttpResponse:
 def scorecard(request: HttpRequest, partner_id: int | None = None) -> HttpResponse:
     partner = reports.scorecard_partner(request.user, partner_id)
     return render(request, "insights/scorecard.html", {"card": reports.scorecard(partner)})
+
+
+@login_required
+def thresholds_page(request: HttpRequest) -> HttpResponse:
+    """The practice's thresholds: the practice admin's page (a 404 for anyone else)."""
+    if not request.user.is_practice_admin:
+        raise Http404
+    found = thresholds.current()
+    initial = {name: getattr(found, name) for name in THRESHOLD_BOUNDS}
+    form = ThresholdsForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            thresholds.set_thresholds(request.user, form.cleaned_data, source=Source.WEB)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, "Thresholds saved; reports made from now on use them.")
+            return redirect("insights:thresholds")
+    status = 400 if form.errors else 200
+    return render(request, "insights/thresholds.html", {"form": form}, status=status)
