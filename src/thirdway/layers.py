@@ -45,6 +45,7 @@ TOP_LEVEL = {
     "urls": "top",
     "views": "top",
     "demo": "top",
+    "demo_rooms": "top",
     "settings": "top",
     "wsgi": "top",
     "gunicorn_config": "top",
