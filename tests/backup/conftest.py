@@ -1,5 +1,5 @@
-"""A demo installation made once for the package (its modules share one worker: their
-xdist_group), its backup, and empty installations to restore
+"""A demo installation made once for the package (on each worker that runs its tests), its
+backup, and empty installations to restore
 into; on the PostgreSQL run each has a database of its own, dropped afterwards."""
 
 from __future__ import annotations

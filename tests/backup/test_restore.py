@@ -14,9 +14,7 @@ import pytest
 
 from support.installations import on_postgres
 
-# The suite's own database is not used (its server may be); the package's demo is made once,
-# on the one worker that runs the group.
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("backup-demo")]
+pytestmark = pytest.mark.django_db  # the suite's own database is not used; its server may be
 
 
 def _rewrite(archive: Path, target: Path, change) -> Path:

@@ -9,9 +9,7 @@ import os
 
 import pytest
 
-# The suite's own database is not used (its server may be); the package's demo is made once,
-# on the one worker that runs the group.
-pytestmark = [pytest.mark.django_db, pytest.mark.xdist_group("backup-demo")]
+pytestmark = pytest.mark.django_db  # the suite's own database is not used; its server may be
 
 OPEN_ALL = (
     "from thirdway.vault.models import Credential\n"

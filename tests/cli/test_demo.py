@@ -13,9 +13,6 @@ from thirdway.demo import DEMO_PASSWORD, load_demo
 from thirdway.network.models import Absence, Partner, Practice
 from thirdway.tickets.models import Ticket
 
-# The module's demo is loaded once, on the one worker that runs the group.
-pytestmark = pytest.mark.xdist_group("cli-demo")
-
 
 def _snapshot() -> dict:
     return {

@@ -28,7 +28,6 @@ from .conftest import REPO, mail
 SYSTEM_PYTHON = "/usr/bin/python3"
 pytestmark = [
     pytest.mark.database,
-    pytest.mark.xdist_group("postfix"),  # one deployed install, made on one worker
     pytest.mark.skipif(binary() is None, reason="postfix is not installed (.ci/run installs it)"),
     pytest.mark.skipif(os.geteuid() != 0, reason="Postfix's master runs as root"),
     pytest.mark.skipif(
