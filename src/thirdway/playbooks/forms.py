@@ -44,6 +44,21 @@ class NewPlaybookForm(forms.Form):
             self.fields["practice"].initial = practices[0].pk
 
 
+def _more_condition(number: int) -> tuple[forms.Field, forms.Field, forms.Field]:
+    """The step, answer and value fields of a step's condition ``number`` (2 to 4)."""
+    return (
+        forms.IntegerField(
+            min_value=1, max_value=100, required=False, label=f"Condition {number}: step"
+        ),
+        forms.ChoiceField(
+            choices=[("", "—"), *ConditionOperator.choices],
+            required=False,
+            label=f"Condition {number}: answer",
+        ),
+        forms.CharField(max_length=200, required=False, label=f"Condition {number}: compared with"),
+    )
+
+
 class StepForm(forms.Form):
     title = forms.CharField(max_length=200)
     instructions = forms.CharField(
@@ -71,33 +86,9 @@ class StepForm(forms.Form):
     condition_value = forms.CharField(
         max_length=200, required=False, label="Value", help_text='e.g. "yes", or a number'
     )
-    condition_step_2 = forms.IntegerField(
-        min_value=1, max_value=100, required=False, label="Condition 2: step"
-    )
-    condition_operator_2 = forms.ChoiceField(
-        choices=[("", "—"), *ConditionOperator.choices], required=False, label="Condition 2: answer"
-    )
-    condition_value_2 = forms.CharField(
-        max_length=200, required=False, label="Condition 2: compared with"
-    )
-    condition_step_3 = forms.IntegerField(
-        min_value=1, max_value=100, required=False, label="Condition 3: step"
-    )
-    condition_operator_3 = forms.ChoiceField(
-        choices=[("", "—"), *ConditionOperator.choices], required=False, label="Condition 3: answer"
-    )
-    condition_value_3 = forms.CharField(
-        max_length=200, required=False, label="Condition 3: compared with"
-    )
-    condition_step_4 = forms.IntegerField(
-        min_value=1, max_value=100, required=False, label="Condition 4: step"
-    )
-    condition_operator_4 = forms.ChoiceField(
-        choices=[("", "—"), *ConditionOperator.choices], required=False, label="Condition 4: answer"
-    )
-    condition_value_4 = forms.CharField(
-        max_length=200, required=False, label="Condition 4: compared with"
-    )
+    condition_step_2, condition_operator_2, condition_value_2 = _more_condition(2)
+    condition_step_3, condition_operator_3, condition_value_3 = _more_condition(3)
+    condition_step_4, condition_operator_4, condition_value_4 = _more_condition(4)
     condition_match = forms.ChoiceField(
         choices=ConditionMatch.choices,
         initial=ConditionMatch.ALL,
