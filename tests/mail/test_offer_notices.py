@@ -4,15 +4,11 @@ decline it."""
 
 from __future__ import annotations
 
-import math
-
 import pytest
 
+from support.far_site import depot_beyond_radius
 from thirdway.audit.models import Source
-from thirdway.clients import services as clients
-from thirdway.dispatch import engine
 from thirdway.mail.models import OutboundStatus
-from thirdway.network.models import Partner, Practice
 from thirdway.tickets import services as tickets
 from thirdway.tickets.assignment import dispatching
 from thirdway.tickets.models import DispatchOffer, Notification, NotificationKind, Ticket
@@ -21,27 +17,13 @@ from thirdway.tickets.notifications import services as notifications
 from .test_notices import flush, received
 
 pytestmark = pytest.mark.django_db
-ALWAYS = {day: [["00:00", "24:00"]] for day in engine.WEEKDAYS}
-KM = engine.EARTH_RADIUS_KM * math.pi / 180
 
 
 @pytest.fixture
 def far(cast):
     """Paula (the only Security partner, always at work) serves 60 km; Acme's depot is 84 km
     north of her home: a P1 there is offered to her beyond her radius."""
-    Partner.objects.update(working_hours=ALWAYS)
-    Partner.objects.filter(pk=cast.partner_record.pk).update(service_radius_km=60)
-    Practice.objects.filter(pk=cast.security.pk).update(auto_dispatch=True)
-    home = cast.partner_record
-    cast.depot = clients.create_site(
-        cast.admin,
-        cast.acme,
-        name="Depot",
-        latitude=home.latitude + 84 / KM,
-        longitude=home.longitude,
-        source=Source.CLI,
-    )
-    return cast
+    return depot_beyond_radius(cast)
 
 
 def _offer(cast) -> tuple[Ticket, DispatchOffer]:

@@ -4,15 +4,14 @@ and an offer left unanswered lapses; every act is recorded and only the partner 
 from __future__ import annotations
 
 import datetime as dt
-import math
 
 import pytest
 from django.utils import timezone
 
+from support.far_site import depot_beyond_radius
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.clients import services as clients
 from thirdway.dispatch import engine
-from thirdway.network.models import Partner, Practice
+from thirdway.network.models import Partner
 from thirdway.tickets import services as tickets
 from thirdway.tickets.assignment import dispatching, offers
 from thirdway.tickets.models import (
@@ -24,27 +23,12 @@ from thirdway.tickets.models import (
 )
 from thirdway.tickets.tasks import reoptimise_dispatch_queue
 
-ALWAYS = {day: [["00:00", "24:00"]] for day in engine.WEEKDAYS}
-KM = engine.EARTH_RADIUS_KM * math.pi / 180
-
 
 @pytest.fixture
 def far(cast):
     """Paula (the only Security partner, always at work) serves 60 km; Acme's depot is 84 km
     north of her home. Security is dispatched automatically."""
-    Partner.objects.update(working_hours=ALWAYS)
-    Partner.objects.filter(pk=cast.partner_record.pk).update(service_radius_km=60)
-    Practice.objects.filter(pk=cast.security.pk).update(auto_dispatch=True)
-    home = cast.partner_record
-    cast.depot = clients.create_site(
-        cast.admin,
-        cast.acme,
-        name="Depot",
-        latitude=home.latitude + 84 / KM,
-        longitude=home.longitude,
-        source=Source.CLI,
-    )
-    return cast
+    return depot_beyond_radius(cast)
 
 
 def _p1_at_depot(cast, priority: int = 1) -> Ticket:
