@@ -73,6 +73,7 @@ def test_a_partner_makes_a_token_and_revokes_an_agent(cast, live_server, browser
         _shot(page, f"agents-{screen}")
 
         page.get_by_role("link", name="Enrolment tokens").click()
+        expect(page.locator("select[name=hours]")).to_be_visible()
         # A tampered form (no browser offers 0 hours) is refused, beside the form.
         page.evaluate("() => { document.querySelector('select[name=hours] option').value = '0'; }")
         page.locator("select[name=hours]").select_option(index=0)
