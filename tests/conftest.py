@@ -25,13 +25,15 @@ from thirdway.network.models import Partner, Practice
 # The page tests' fixtures (a role of the cast, a fixed clock, reading pages and forms), for
 # the page tests of every room; the check of every API answer against the OpenAPI document; the
 # security headers every answer owes; a real chromium for the browser tests; and threads that
-# share the test database.
+# share the test database; the run's migrated template for the installations of the command
+# tests.
 pytest_plugins = [
     "support.pages",
     "support.contract",
     "support.headers",
     "support.browser",
     "support.threads",
+    "support.migrated",
 ]
 
 # What makes a test reach the suite's database: pytest-django's marker or fixtures, or the

@@ -20,9 +20,10 @@ DEMO_PASSWORD = "thirdway-demo-2026"
 
 
 @pytest.fixture(scope="package")
-def demo(tmp_path_factory) -> Installation:
-    """The small demo, loaded by ``thirdway demo`` (the slow part: once per module)."""
-    installation = new_installation(tmp_path_factory.mktemp("demo") / "home")
+def demo(tmp_path_factory, migrated) -> Installation:
+    """The small demo, loaded by ``thirdway demo`` into a migrated installation (the slow part:
+    once per package on each worker)."""
+    installation = new_installation(tmp_path_factory.mktemp("demo") / "home", migrated)
     loaded = installation.run("demo")
     assert loaded.returncode == 0, loaded.stderr
     installation.logins = re.findall(rf"│ [^│]+ │ (\S+)\s+│ {DEMO_PASSWORD} │", loaded.stdout)

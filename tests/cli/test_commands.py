@@ -59,7 +59,8 @@ def test_check_reports_pending_migrations_then_all_good(tmp_path):
     assert "All good." in second.stdout
 
 
-def test_createadmin_makes_a_practice_admin_who_can_sign_in(tmp_path):
+def test_createadmin_makes_a_practice_admin_who_can_sign_in(tmp_path, migrated):
+    migrated.sqlite_into(tmp_path / "thirdway.sqlite3")
     password_file = tmp_path / "pw"
     password_file.write_text("a-long-and-unusual-passphrase\n")
     result = _thirdway(
@@ -73,7 +74,8 @@ def test_createadmin_makes_a_practice_admin_who_can_sign_in(tmp_path):
     assert "already taken" in again.stderr
 
 
-def test_serve_runs_the_demo_and_its_logins_work(tmp_path):
+def test_serve_runs_the_demo_and_its_logins_work(tmp_path, migrated):
+    migrated.sqlite_into(tmp_path / "thirdway.sqlite3")
     demo = _thirdway(tmp_path, "demo", timeout=300)
     assert demo.returncode == 0, demo.stderr
     assert "demo-partner" in demo.stdout

@@ -49,7 +49,6 @@ class Database:
             self.url = urlunsplit(parts._replace(path="/" + self.name))
             self.admin_url = urlunsplit(parts._replace(path="/postgres"))
             self._run_admin(f'DROP DATABASE IF EXISTS "{self.name}"')
-            self._run_admin(f'CREATE DATABASE "{self.name}"')
         else:
             self.url = f"sqlite:///{home / 'crash.sqlite3'}"
             self.path = home / "crash.sqlite3"
@@ -75,8 +74,12 @@ class Database:
 
 
 @pytest.fixture
-def crash_home(tmp_path, dovecot):
+def crash_home(tmp_path, dovecot, migrated):
     database = Database(tmp_path)
+    if database.postgres:
+        migrated.postgres_into(database.name)
+    else:
+        migrated.sqlite_into(database.path)
     environment = {
         key: value for key, value in os.environ.items() if not key.startswith("THIRDWAY_")
     }
@@ -85,9 +88,6 @@ def crash_home(tmp_path, dovecot):
         "THIRDWAY_DATABASE_URL": database.url,
         "PYTHONPATH": str(REPO / "src"),
     }
-    subprocess.run(  # noqa: S603
-        [THIRDWAY, "manage", "migrate", "-v", "0"], env=environment, check=True, timeout=300
-    )
     setup = SETUP.format(port=dovecot.port, password=IMAP_PASSWORD)
     subprocess.run(  # noqa: S603
         [THIRDWAY, "manage", "shell", "-c", setup], env=environment, check=True, timeout=120

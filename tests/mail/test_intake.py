@@ -66,9 +66,10 @@ def _own_home(tmp_path) -> dict:
 THIRDWAY = str(Path(sys.executable).with_name("thirdway"))
 
 
-def test_the_thirdway_command_ingests_from_a_pipe(tmp_path):
-    """As a mail server runs it: a process of its own, on its own data folder."""
+def test_the_thirdway_command_ingests_from_a_pipe(tmp_path, migrated):
+    """As a mail server runs it: a process of its own, on its own (migrated) data folder."""
     environment = _own_home(tmp_path)
+    migrated.sqlite_into(tmp_path / "thirdway.sqlite3")
     raw = mail(sender="stranger@unknown.example", message_id="<pipe@unknown.example>")
     runs = [
         subprocess.run(  # noqa: S603 - our own command, fixed arguments
@@ -87,12 +88,10 @@ def test_the_thirdway_command_ingests_from_a_pipe(tmp_path):
     assert second["id"] == first["id"] and second["duplicate"]
 
 
-def test_four_pipes_delivering_one_message_at_once_store_it_once(tmp_path):
+def test_four_pipes_delivering_one_message_at_once_store_it_once(tmp_path, migrated):
     """Processes racing on one SQLite file (WAL, immediate transactions), as in production."""
     environment = _own_home(tmp_path)
-    subprocess.run(  # noqa: S603
-        [THIRDWAY, "manage", "migrate", "-v", "0"], env=environment, check=True, timeout=300
-    )
+    migrated.sqlite_into(tmp_path / "thirdway.sqlite3")
     raw = mail(sender="stranger@unknown.example", message_id="<race@unknown.example>")
     pipes = [
         subprocess.Popen(  # noqa: S603

@@ -103,12 +103,10 @@ mail.save_mailbox(None, "help", source="cli", address="help@desk.example")
 
 
 @pytest.fixture
-def installation():
+def installation(migrated):
     # Not under pytest's temporary root, which is readable by root alone.
     home = Path(tempfile.mkdtemp(prefix="thirdway-postfix-home-")) / "home"
-    installation = new_installation(home)
-    done = installation.run("manage", "migrate", "-v", "0")
-    assert done.returncode == 0, done.stderr
+    installation = new_installation(home, migrated)
     installation.shell(CLIENT)
     owner = pwd.getpwnam(OWNER)
     for path in [home, *home.rglob("*")]:

@@ -193,12 +193,11 @@ def test_a_mistyped_pipe_is_retried_not_bounced(tmp_path):
 
 
 @pytest.mark.database
-def test_the_worker_catches_up_on_start_then_watches_the_spool(tmp_path):
+def test_the_worker_catches_up_on_start_then_watches_the_spool(tmp_path, migrated):
     """Messages piped while no worker runs wait in the spool; a worker started drains them,
     and makes what is piped while it runs a ticket without waiting for the clock."""
-    installation = new_installation(tmp_path / "home")
+    installation = new_installation(tmp_path / "home", migrated)
     try:
-        assert installation.run("manage", "migrate", "-v", "0").returncode == 0
         folder = installation.home / "mail-spool"
         for number in range(3):
             raw = mail(sender="stranger@unknown.example", message_id=f"<down-{number}@x>")

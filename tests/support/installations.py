@@ -20,6 +20,8 @@ from typing import Any
 
 from django.conf import settings
 
+from support.migrated import Template
+
 TIMEOUT = 180
 
 
@@ -137,12 +139,19 @@ class Installation:
         }
 
 
-def new_installation(home: Path) -> Installation:
-    """An empty installation: a home folder and, on PostgreSQL, a new empty database."""
+def new_installation(home: Path, migrated: Template | None = None) -> Installation:
+    """An empty installation: a home folder and, on PostgreSQL, a new empty database; with
+    ``migrated`` (the run's template) its database is already migrated, as after a first
+    ``thirdway manage migrate``."""
     if not on_postgres():
+        if migrated is not None:
+            migrated.into(home, None)
         return Installation(home)
     name = f"thirdway_drill_{uuid.uuid4().hex[:10]}"
-    _admin_sql(f'CREATE DATABASE "{name}"')
+    if migrated is not None:
+        migrated.into(home, name)
+    else:
+        _admin_sql(f'CREATE DATABASE "{name}"')
     return Installation(home, name, created=[name])
 
 
