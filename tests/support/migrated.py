@@ -20,6 +20,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -138,3 +139,50 @@ def pytest_sessionfinish(session: pytest.Session) -> None:
         _admin(f'DROP DATABASE IF EXISTS "{template_name(root)}" WITH (FORCE)')
     except Exception:  # a server already gone leaves nothing to tidy
         return
+
+
+_kept: list[sqlite3.Connection] = []  # holds each in-memory test database open
+
+
+def _fill_from_template(template: Template, connection: Any, name: str) -> None:
+    """Make the test database ``name`` (just created by Django, still empty) a copy of the
+    migrated template, so Django's own migrate finds nothing to do."""
+    if connection.vendor == "sqlite":
+        source = template.folder / "home" / "thirdway.sqlite3"
+        with template._locked():
+            if not source.exists():
+                template._migrate(template.folder / "home", None)
+        memory = sqlite3.connect(name, uri=True)  # shared cache: Django's connection sees it
+        src = sqlite3.connect(source)
+        try:
+            src.backup(memory)
+        finally:
+            src.close()
+        _kept.append(memory)
+        return
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    template.postgres_into(name)
+
+
+@pytest.fixture(scope="session")
+def django_db_modify_db_settings(
+    django_db_modify_db_settings_parallel_suffix: None, migrated: Template
+) -> None:
+    """The suite's own test database starts from the template too (pytest-django creates it,
+    then migrates it: here it is filled between the two)."""
+    from django.db import connections
+
+    connection = connections["default"]
+    if connection.vendor == "sqlite" and not connection.creation.is_in_memory_db(
+        connection.creation._get_test_db_name()
+    ):
+        return  # a test database in a file is left to Django
+    create = connection.creation._create_test_db
+
+    def create_from_template(verbosity: int, autoclobber: bool, keepdb: bool = False) -> str:
+        name = create(verbosity, autoclobber, keepdb)
+        if not keepdb:
+            _fill_from_template(migrated, connection, name)
+        return name
+
+    connection.creation._create_test_db = create_from_template
