@@ -7,7 +7,9 @@ change of severity, flapping and what happens while flapping are notes on the sa
 repeats are counted on the alert.  Recovery resolves the ticket, unless a person worked it
 (replied, or changed its status): then a note says it recovered and people decide.  Alerts
 grouped into one incident (:mod:`thirdway.monitoring.incidents`) share its ticket, which is
-resolved when the last of them recovers.
+resolved when the last of them recovers.  Each opening, change of severity and recovery is
+announced to the webhooks that want alert events (``alert.opened``, ``alert.updated``,
+``alert.resolved``), recorded in the same transaction and sent by the worker after commit.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from thirdway.monitoring.models import (
 from thirdway.tickets import services as tickets
 from thirdway.tickets.lifecycle import OPEN, Status, priority_for
 from thirdway.tickets.models import ArticleKind, Channel, Ticket
+from thirdway.tickets.webhooks import events as webhook_events
 
 SEVERITY_WORDS = {"warning": "Warning", "critical": "Down", "unknown": "Unknown", "ok": "Up"}
 
@@ -49,6 +52,29 @@ def _event(check: Check, action: engine.Action, kind: str, text: str, alert=None
         status=action.status.value,
         text=text[:500],
     )
+
+
+def _announce(event: str, alert: Alert) -> None:
+    """Tell the webhooks that want alert events."""
+    check = alert.check_obj
+    body = {
+        "event": event,
+        "alert": {
+            "id": alert.pk,
+            "status": alert.status,
+            "severity": alert.severity,
+            "summary": alert.summary,
+            "opened_at": alert.opened_at.isoformat(),
+            "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
+            "client_id": alert.client_id,
+            "check": {"id": check.pk, "name": check.name, "kind": check.kind},
+            "site_id": check.site_id,
+            "asset_id": check.asset_id,
+            "incident_id": alert.incident_id,
+            "ticket_id": alert.ticket_id,
+        },
+    }
+    webhook_events.announce(event, alert.client_id, body)
 
 
 def _summary(check: Check, status: engine.Status) -> str:
@@ -82,6 +108,7 @@ def _open(check: Check, action: engine.Action) -> None:
             alert.save(update_fields=["ticket"])
             incident.save(update_fields=["ticket"])
     _event(check, action, EventKind.OPEN, text, alert)
+    _announce("alert.opened", alert)
 
 
 def _open_ticket(check: Check, alert: Alert, rule: AlertRule) -> Ticket:
@@ -153,6 +180,7 @@ def _update(check: Check, action: engine.Action) -> None:
     alert.save(update_fields=["severity", "summary", "last_seen_at"])
     _note(alert, f"Now {SEVERITY_WORDS[action.status.value].lower()}: {check.last_output}")
     _event(check, action, EventKind.UPDATE, f"Alert updated: {alert.summary}", alert)
+    _announce("alert.updated", alert)
 
 
 def _repeat(check: Check, action: engine.Action) -> None:
@@ -188,6 +216,7 @@ def _recover(check: Check, action: engine.Action) -> None:
     alert.status = AlertStatus.RESOLVED
     alert.resolved_at = action.at
     alert.save(update_fields=["status", "resolved_at"])
+    _announce("alert.resolved", alert)
     ticket = _live_ticket(alert)
     text = f"Recovered at {action.at:%Y-%m-%d %H:%M} UTC: {check.last_output}"
     others = incidents.still_open_after_recovery(alert, action.at)
