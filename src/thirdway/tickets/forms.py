@@ -432,6 +432,7 @@ class WebhookForm(forms.Form):
     format = forms.ChoiceField(
         choices=WebhookFormat.choices,
         initial=WebhookFormat.THIRDWAY,
+        required=False,
         label="Signature format",
         help_text="Standard Webhooks: receivers verify with any Standard Webhooks library.",
     )
@@ -458,6 +459,8 @@ class WebhookForm(forms.Form):
     def payload(self) -> dict:
         data = dict(self.cleaned_data)
         data["client"] = data["client"].pk if data["client"] else None
+        if not data.get("format"):  # not sent: the webhook keeps its format (new: Thirdway's)
+            data.pop("format", None)
         return data
 
 
