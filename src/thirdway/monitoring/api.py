@@ -420,7 +420,7 @@ def delete_window(request: HttpRequest, window_id: int):
 # --- alert rules -------------------------------------------------------------------------------
 
 
-GroupByName = Literal["none", "client", "site", "kind"]
+GroupByName = Literal["none", "client", "site", "kind", "tag"]
 
 
 class RuleOut(Schema):
@@ -430,6 +430,8 @@ class RuleOut(Schema):
     practice_id: int | None
     group_by: str
     group_window_seconds: int
+    group_wait_seconds: int
+    group_tag: str
     repeat_interval_seconds: int
 
 
@@ -440,6 +442,12 @@ class RuleIn(Payload, extra="forbid"):
     group_by: GroupByName = kept(description="What groups alerts on one ticket (none: nothing).")
     group_window_seconds: int = kept(
         ge=30, le=86_400, description="How long after an incident's first alert others join it."
+    )
+    group_wait_seconds: int = kept(
+        ge=0, le=600, description="How long a new incident waits before opening its ticket."
+    )
+    group_tag: str = kept(
+        max_length=40, description="With group_by tag: the tag whose assets' alerts are grouped."
     )
     repeat_interval_seconds: int = kept(
         ge=0, le=7 * 86_400, description="A reminder note while the ticket stays open; 0: none."
