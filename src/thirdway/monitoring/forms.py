@@ -118,6 +118,15 @@ class CheckForm(ServiceValidated):
         scripts = Script.objects.for_user(user) if user is not None else Script.objects.none()
         self.fields["script"].queryset = scripts.filter(current__isnull=False)
         self.fields["duration_seconds"].required = False  # only agent checks use it
+        # Blank: the kind's own default (the service sets it), not 300 s for every kind.
+        interval = self.fields["interval_seconds"]
+        interval.required = False
+        interval.help_text = (
+            "30 to 86400; blank: the kind's default (server checks 300, agent checks 60, "
+            "pending updates 3600)."
+        )
+        if not self.instance.pk:
+            self.initial["interval_seconds"] = None
         types = [(name, name) for name in RECORD_TYPES]
         self.fields["record_type"] = forms.ChoiceField(
             choices=types, initial="A", required=False, label="Record type"
