@@ -36,6 +36,8 @@ from thirdway.monitoring.agent_api import router as monitoring_agents_router
 from thirdway.monitoring.api import intake_router as monitoring_intake_router
 from thirdway.monitoring.api import ping_router as monitoring_ping_router
 from thirdway.monitoring.api import router as monitoring_router
+from thirdway.monitoring.incidents_api import router as monitoring_incidents_router
+from thirdway.monitoring.rules_api import router as monitoring_rules_router
 from thirdway.monitoring.scripts_api import router as monitoring_scripts_router
 from thirdway.monitoring.tags_api import router as monitoring_tags_router
 from thirdway.network.api import router as network_router
@@ -268,11 +270,13 @@ api.add_router("/", exports_router, tags=["billing"])
 api.add_router("/", terms_router, tags=["billing"])
 api.add_router("/", items_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
+api.add_router("/", monitoring_rules_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])
 api.add_router("/", monitoring_intake_router, tags=["monitoring"])
 api.add_router("/", monitoring_agents_router, tags=["monitoring"])
 api.add_router("/", monitoring_scripts_router, tags=["monitoring"])
 api.add_router("/", monitoring_tags_router, tags=["monitoring"])
+api.add_router("/", monitoring_incidents_router, tags=["monitoring"])
 api.add_router("/", monitoring_enrol_router, tags=["monitoring agent"])
 api.add_router("/", monitoring_agent_router, tags=["monitoring agent"])
 api.add_router("/", playbooks_router, tags=["playbooks"])

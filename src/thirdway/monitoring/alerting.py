@@ -7,11 +7,16 @@ change of severity, flapping and what happens while flapping are notes on the sa
 repeats are counted on the alert.  Recovery resolves the ticket, unless a person worked it
 (replied, or changed its status): then a note says it recovered and people decide.  Alerts
 grouped into one incident (:mod:`thirdway.monitoring.incidents`) share its ticket, which is
-resolved when the last of them recovers.
+resolved when the last of them recovers.  Each opening, change of severity and recovery is
+announced to the webhooks that want alert events (``alert.opened``, ``alert.updated``,
+``alert.resolved``), recorded in the same transaction and sent by the worker after commit.
 """
 
 from __future__ import annotations
 
+import logging
+
+from django.db import transaction
 from django.db.models import F
 
 from thirdway.audit.models import Source
@@ -23,11 +28,14 @@ from thirdway.monitoring.models import (
     Check,
     CheckEvent,
     EventKind,
+    Incident,
 )
 from thirdway.tickets import services as tickets
 from thirdway.tickets.lifecycle import OPEN, Status, priority_for
 from thirdway.tickets.models import ArticleKind, Channel, Ticket
+from thirdway.tickets.webhooks import events as webhook_events
 
+logger = logging.getLogger(__name__)
 SEVERITY_WORDS = {"warning": "Warning", "critical": "Down", "unknown": "Unknown", "ok": "Up"}
 
 
@@ -49,6 +57,29 @@ def _event(check: Check, action: engine.Action, kind: str, text: str, alert=None
         status=action.status.value,
         text=text[:500],
     )
+
+
+def _announce(event: str, alert: Alert) -> None:
+    """Tell the webhooks that want alert events."""
+    check = alert.check_obj
+    body = {
+        "event": event,
+        "alert": {
+            "id": alert.pk,
+            "status": alert.status,
+            "severity": alert.severity,
+            "summary": alert.summary,
+            "opened_at": alert.opened_at.isoformat(),
+            "resolved_at": alert.resolved_at.isoformat() if alert.resolved_at else None,
+            "client_id": alert.client_id,
+            "check": {"id": check.pk, "name": check.name, "kind": check.kind},
+            "site_id": check.site_id,
+            "asset_id": check.asset_id,
+            "incident_id": alert.incident_id,
+            "ticket_id": alert.ticket_id,
+        },
+    }
+    webhook_events.announce(event, alert.client_id, body)
 
 
 def _summary(check: Check, status: engine.Status) -> str:
@@ -75,6 +106,10 @@ def _open(check: Check, action: engine.Action) -> None:
         alert.save()
         _note(alert, f"Also in this incident: {alert.summary}")
         text += f" (grouped on ticket #{live.pk})"
+    elif incident.ticket_due_at is not None:
+        # The incident waits out the rule's group wait: its ticket comes with the sweep.
+        alert.save()
+        text += f" (ticket after the group wait, at {incident.ticket_due_at:%H:%M:%S} UTC)"
     else:
         alert.save()
         if check.opens_tickets:
@@ -82,21 +117,22 @@ def _open(check: Check, action: engine.Action) -> None:
             alert.save(update_fields=["ticket"])
             incident.save(update_fields=["ticket"])
     _event(check, action, EventKind.OPEN, text, alert)
+    _announce("alert.opened", alert)
 
 
-def _open_ticket(check: Check, alert: Alert, rule: AlertRule) -> Ticket:
+def _open_ticket(check: Check, alert: Alert, rule: AlertRule, also=()) -> Ticket:
     from thirdway.monitoring.services import monitoring_actor
 
     priority = check.alert_priority or rule.priority
     matrix = priority_for(2, 2)
-    body = "\n".join(
-        [
-            f"Check: {check.name} ({check.get_kind_display()})",
-            f"Target: {check.target or '(heartbeat)'}",
-            f"Status: {SEVERITY_WORDS[alert.severity]} since {alert.opened_at:%Y-%m-%d %H:%M} UTC",
-            f"Output: {check.last_output or '(none)'}",
-        ]
-    )
+    lines = [
+        f"Check: {check.name} ({check.get_kind_display()})",
+        f"Target: {check.target or '(heartbeat)'}",
+        f"Status: {SEVERITY_WORDS[alert.severity]} since {alert.opened_at:%Y-%m-%d %H:%M} UTC",
+        f"Output: {check.last_output or '(none)'}",
+    ]
+    lines += [f"Also in this incident: {other.summary}" for other in also]
+    body = "\n".join(lines)
     return tickets.create_ticket(
         monitoring_actor(),
         check.client,
@@ -153,6 +189,7 @@ def _update(check: Check, action: engine.Action) -> None:
     alert.save(update_fields=["severity", "summary", "last_seen_at"])
     _note(alert, f"Now {SEVERITY_WORDS[action.status.value].lower()}: {check.last_output}")
     _event(check, action, EventKind.UPDATE, f"Alert updated: {alert.summary}", alert)
+    _announce("alert.updated", alert)
 
 
 def _repeat(check: Check, action: engine.Action) -> None:
@@ -188,6 +225,7 @@ def _recover(check: Check, action: engine.Action) -> None:
     alert.status = AlertStatus.RESOLVED
     alert.resolved_at = action.at
     alert.save(update_fields=["status", "resolved_at"])
+    _announce("alert.resolved", alert)
     ticket = _live_ticket(alert)
     text = f"Recovered at {action.at:%Y-%m-%d %H:%M} UTC: {check.last_output}"
     others = incidents.still_open_after_recovery(alert, action.at)
@@ -210,6 +248,37 @@ def _recover(check: Check, action: engine.Action) -> None:
                 source=Source.SYSTEM,
             )
     _event(check, action, EventKind.RECOVER, text, alert)
+
+
+def open_waited_tickets(now) -> int:
+    """Open the ticket of each incident whose group wait has passed, with every alert that
+    joined it meanwhile; an incident whose alerts all recovered meanwhile opens none."""
+    from thirdway.monitoring.services import rule_of
+
+    due = Incident.objects.filter(
+        status=AlertStatus.OPEN, ticket__isnull=True, ticket_due_at__lte=now
+    ).values_list("pk", flat=True)
+    opened = 0
+    for pk in list(due[:200]):
+        try:
+            with transaction.atomic():
+                incident = Incident.objects.select_for_update().get(pk=pk)
+                if incident.ticket_id is not None or incident.ticket_due_at is None:
+                    continue
+                incident.ticket_due_at = None
+                alerts = list(incidents.open_alerts(incident).select_related("check_obj__client"))
+                first = next((a for a in alerts if a.check_obj.opens_tickets), None)
+                if first is not None and incident.status == AlertStatus.OPEN:
+                    check = first.check_obj
+                    others = [alert for alert in alerts if alert.pk != first.pk]
+                    rule = rule_of(check.client)
+                    incident.ticket = _open_ticket(check, first, rule, also=others)
+                    incident.alerts.update(ticket=incident.ticket)
+                    opened += 1
+                incident.save(update_fields=["ticket", "ticket_due_at"])
+        except Exception:  # one incident never stops the others'
+            logger.exception("The ticket of incident %s could not be opened.", pk)
+    return opened
 
 
 def _suppress(check: Check, action: engine.Action) -> None:

@@ -307,6 +307,7 @@ def sweep(now: dt.datetime | None = None) -> dict[str, int]:
             logger.exception("The check %s could not be evaluated again.", pk)
             counts["failed"] += 1
     counts["replayed"] = _replay_deliveries(now)
+    counts["tickets_after_wait"] = alerting.open_waited_tickets(now)
     counts["reminded"] = incidents.remind_due(now)
     return counts
 

@@ -118,6 +118,15 @@ class CheckForm(ServiceValidated):
         scripts = Script.objects.for_user(user) if user is not None else Script.objects.none()
         self.fields["script"].queryset = scripts.filter(current__isnull=False)
         self.fields["duration_seconds"].required = False  # only agent checks use it
+        # Blank: the kind's own default (the service sets it), not 300 s for every kind.
+        interval = self.fields["interval_seconds"]
+        interval.required = False
+        interval.help_text = (
+            "30 to 86400; blank: the kind's default (server checks 300, agent checks 60, "
+            "pending updates 3600)."
+        )
+        if not self.instance.pk:
+            self.initial["interval_seconds"] = None
         types = [(name, name) for name in RECORD_TYPES]
         self.fields["record_type"] = forms.ChoiceField(
             choices=types, initial="A", required=False, label="Record type"
@@ -188,21 +197,32 @@ class AlertRuleForm(ServiceValidated):
             "category",
             "practice",
             "group_by",
+            "group_tag",
             "group_window_seconds",
+            "group_wait_seconds",
             "repeat_interval_seconds",
         ]
         labels = {
             "priority": "Ticket priority (1 highest)",
             "practice": "Practice",
             "group_by": "Group alerts by",
+            "group_tag": "Tag (grouping by asset tag)",
             "group_window_seconds": "Group window (seconds)",
+            "group_wait_seconds": "Wait before the first ticket (seconds)",
             "repeat_interval_seconds": "Remind every (seconds; 0: never)",
         }
         help_texts = {
             "group_by": "Alerts of one group opening within the window share one ticket.",
+            "group_tag": "The alerts of the assets with this tag share a ticket; others do not.",
             "group_window_seconds": "30 to 86400, from the first alert of the incident.",
+            "group_wait_seconds": "0 to 600: alerts of the group arriving meanwhile are in the "
+            "first ticket.",
             "repeat_interval_seconds": "A note on a ticket still open: 0, or 900 to 604800.",
         }
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["group_wait_seconds"].required = False  # blank: kept as it is
 
 
 class AssetTagsForm(forms.Form):

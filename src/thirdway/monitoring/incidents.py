@@ -1,11 +1,13 @@
 """Alerts grouped into incidents, one ticket each, as Prometheus Alertmanager groups alerts.
 
-The client's alert rule says what groups alerts (the client, the site, the kind of check, or
-nothing) and for how long a group stays open to newcomers (the *group window*, from the first
-alert of the incident).  An alert that opens while an incident of its group key is open and
-within that window joins it: no new ticket, a note on the incident's ticket.  The ticket is
-resolved only when every alert of the incident has recovered.  While it stays open, the rule's
-*repeat interval* adds a reminder note (none when it is 0).
+The client's alert rule says what groups alerts (the client, the site, the kind of check, an
+asset tag, or nothing) and for how long a group stays open to newcomers (the *group window*,
+from the first alert of the incident).  An alert that opens while an incident of its group
+key is open and within that window joins it: no new ticket, a note on the incident's ticket.
+The ticket is resolved only when every alert of the incident has recovered.  While it stays
+open, the rule's *repeat interval* adds a reminder note (none when it is 0).  With a *group
+wait*, a new incident opens its ticket only that long after its first alert (by the sweep),
+so alerts arriving meanwhile are all in the first ticket (``alerting.open_waited_tickets``).
 
 Called by :mod:`thirdway.monitoring.alerting` (opening, recovery) and by the sweep (reminders).
 """
@@ -16,12 +18,14 @@ import datetime as dt
 import logging
 
 from django.db import transaction
+from django.db.models import Prefetch
 
 from thirdway.audit.models import Source
 from thirdway.monitoring.models import (
     Alert,
     AlertRule,
     AlertStatus,
+    AssetTag,
     Check,
     GroupBy,
     Incident,
@@ -41,7 +45,11 @@ def group_key(rule: AlertRule, check: Check) -> str:
         return f"site:{check.site_id or '-'}"
     if rule.group_by == GroupBy.KIND:
         return f"kind:{check.kind}"
-    return f"check:{check.pk}"
+    if rule.group_by == GroupBy.TAG and rule.group_tag and check.asset_id is not None:
+        tagged = AssetTag.objects.filter(asset_id=check.asset_id, name=rule.group_tag)
+        if tagged.exists():  # the tag as it is now: tagging an asset later brings it in
+            return f"tag:{rule.group_tag}"
+    return f"check:{check.pk}"  # not grouped
 
 
 def _reminder_after(rule: AlertRule, at: dt.datetime) -> dt.datetime | None:
@@ -54,7 +62,8 @@ def join_or_open(check: Check, alert: Alert, rule: AlertRule) -> tuple[Incident,
     key = group_key(rule, check)
     at = alert.opened_at
     incident = None
-    if rule.group_by != GroupBy.NONE and rule.pk is not None:
+    grouped = rule.group_by != GroupBy.NONE and not key.startswith("check:")
+    if grouped and rule.pk is not None:
         # One incident per group even when two checks of it alert at once: the client's rule
         # row is the lock (it exists, since grouping was set on it).
         AlertRule.objects.select_for_update().filter(pk=rule.pk).exists()
@@ -75,14 +84,28 @@ def join_or_open(check: Check, alert: Alert, rule: AlertRule) -> tuple[Incident,
             incident = None  # its ticket was closed by hand: a new problem, a new ticket
     joined = incident is not None
     if incident is None:
+        wait = rule.group_wait_seconds if grouped else 0
         incident = Incident.objects.create(
             client_id=check.client_id,
             group_key=key,
             opened_at=at,
+            ticket_due_at=at + dt.timedelta(seconds=wait) if wait else None,
             next_reminder_at=_reminder_after(rule, at),
         )
     alert.incident = incident
     return incident, joined
+
+
+def incidents_for(user, *, client=None, status: str = "open"):
+    """The incidents ``user`` sees (newest first), with their alerts and checks in one query
+    more, whatever their number."""
+    rows = Incident.objects.for_user(user).select_related("client", "ticket")
+    if client is not None:
+        rows = rows.filter(client=client)
+    if status in (AlertStatus.OPEN, AlertStatus.RESOLVED):
+        rows = rows.filter(status=status)
+    alerts = Alert.objects.select_related("check_obj__site").order_by("opened_at", "id")
+    return rows.prefetch_related(Prefetch("alerts", queryset=alerts)).order_by("-opened_at", "-id")
 
 
 def open_alerts(incident: Incident):

@@ -259,6 +259,8 @@ class Incident(models.Model):
     ticket = models.ForeignKey(
         "tickets.Ticket", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
+    # When the ticket of an incident waiting out the rule's group wait is opened (by the sweep).
+    ticket_due_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # Reminders on the ticket while it stays open (the rule's repeat interval; none when 0).
     next_reminder_at = models.DateTimeField(null=True, blank=True, db_index=True)
     reminders = models.PositiveIntegerField(default=0)
@@ -349,6 +351,7 @@ class GroupBy(models.TextChoices):
     CLIENT = "client", "The client: all its alerts"
     SITE = "site", "Site"
     KIND = "kind", "Kind of check"
+    TAG = "tag", "Asset tag (named below)"
 
 
 class AlertRule(models.Model):
@@ -369,6 +372,11 @@ class AlertRule(models.Model):
     group_window_seconds = models.PositiveIntegerField(
         default=300, validators=[MinValueValidator(30), MaxValueValidator(86_400)]
     )
+    # With group_by "tag": the tag whose assets' alerts are grouped (others are not).
+    group_tag = models.CharField(max_length=40, blank=True, default="")
+    # How long a new incident waits before it opens its ticket, so alerts arriving meanwhile
+    # are in the first ticket (Alertmanager's group_wait); 0: at once.
+    group_wait_seconds = models.PositiveIntegerField(default=0, validators=[MaxValueValidator(600)])
     # 0: no reminders; otherwise 15 minutes to 7 days.
     repeat_interval_seconds = models.PositiveIntegerField(
         default=0, validators=[MaxValueValidator(7 * 86_400)]

@@ -36,6 +36,7 @@ from thirdway.monitoring.models import (
     WindowKind,
     new_ping_token,
 )
+from thirdway.monitoring.tags import ALLOWED as TAG_ALLOWED
 from thirdway.monitoring.tags import clean_tag
 from thirdway.network.models import Practice
 from thirdway.tickets.webhooks.guard import refusal_reason
@@ -95,6 +96,8 @@ RULE_FIELDS = [
     "practice",
     "group_by",
     "group_window_seconds",
+    "group_wait_seconds",
+    "group_tag",
     "repeat_interval_seconds",
 ]
 # The kinds people may create (scripts and Alertmanager alerts are made otherwise).
@@ -505,11 +508,23 @@ def _validate_rule(data: dict) -> None:
     window = data.get("group_window_seconds")
     if window is not None and not 30 <= window <= 86_400:
         raise invalid("group_window_seconds", "Out of range.", "30 to 86400 seconds")
+    wait = data.get("group_wait_seconds")
+    if wait is not None and not 0 <= wait <= 600:
+        raise invalid("group_wait_seconds", "Out of range.", "0 (at once) to 600 seconds")
+    if data.get("group_tag"):
+        data["group_tag"] = clean_tag(data["group_tag"], "group_tag")
     repeat = data.get("repeat_interval_seconds")
     if repeat is not None and repeat != 0 and not 900 <= repeat <= 7 * 86_400:
         raise invalid(
             "repeat_interval_seconds", "Out of range.", "0 (no reminders) or 900 to 604800 seconds"
         )
+
+
+def _require_tag_for_tag_grouping(rule: AlertRule | None, data: dict) -> None:
+    group_by = data.get("group_by", rule.group_by if rule else GroupBy.NONE)
+    tag = data.get("group_tag", rule.group_tag if rule else "")
+    if group_by == GroupBy.TAG and not tag:
+        raise invalid("group_tag", "Grouping by asset tag needs the tag.", TAG_ALLOWED)
 
 
 @transaction.atomic
@@ -523,6 +538,7 @@ def set_alert_rule(actor, client: Client, data: dict, *, source: str) -> AlertRu
             raise invalid("practice", f"No practice with id {pk}.", "the id of a practice")
     _validate_rule(data)
     rule = AlertRule.objects.select_for_update().filter(client=client).first()
+    _require_tag_for_tag_grouping(rule, data)
     if rule is None:
         rule = AlertRule(client=client, **data)
         return create_and_record(

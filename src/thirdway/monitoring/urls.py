@@ -1,11 +1,17 @@
 from django.urls import path
 
-from thirdway.monitoring import agent_views, script_views, views
+from thirdway.monitoring import agent_views, incident_views, script_views, views
 
 app_name = "monitoring"
 urlpatterns = [
     path("", views.down_now, name="down_now"),
     path("mine/", views.own_board, name="own_board"),
+    path("incidents/", incident_views.incident_list, name="incidents"),
+    path(
+        "clients/<int:client_id>/incidents/",
+        incident_views.client_incidents,
+        name="client_incidents",
+    ),
     path("clients/<int:client_id>/", views.client_board, name="client_board"),
     path("clients/<int:client_id>/checks/new/", views.check_new, name="check_new"),
     path("clients/<int:client_id>/windows/", views.windows, name="windows"),

@@ -410,6 +410,8 @@ def alert_rule(request: HttpRequest, client_id: int) -> HttpResponse:
     form = AlertRuleForm(request.POST or None, instance=services.rule_of(client))
     if request.method == "POST" and form.is_valid():
         data = {name: form.cleaned_data[name] for name in form.changed_data}
+        if data.get("group_wait_seconds", 0) is None:  # left blank: kept as it is
+            del data["group_wait_seconds"]
         if "practice" in data:
             practice = data.pop("practice")
             data["practice_id"] = practice.pk if practice else None

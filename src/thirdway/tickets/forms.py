@@ -9,10 +9,17 @@ from django.template.defaultfilters import filesizeformat
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.network.models import Partner, Practice
 from thirdway.tickets.lifecycle import LABELS, Status
-from thirdway.tickets.models import CannedReply, LinkKind, TicketType, WorkType, pk_of_number
+from thirdway.tickets.models import (
+    CannedReply,
+    LinkKind,
+    TicketType,
+    WebhookFormat,
+    WorkType,
+    pk_of_number,
+)
 from thirdway.tickets.pickers import PICKER_THRESHOLD
 from thirdway.tickets.services import Upload
-from thirdway.tickets.webhooks.events import EVENTS
+from thirdway.tickets.webhooks.events import ALL_EVENTS
 
 LEVELS = [(1, "1 · high"), (2, "2 · medium"), (3, "3 · low")]
 PRIORITIES = [(1, "P1"), (2, "P2"), (3, "P3"), (4, "P4")]
@@ -417,10 +424,17 @@ class WebhookForm(forms.Form):
     name = forms.CharField(max_length=100)
     url = forms.CharField(max_length=500, label="URL", help_text="Where the events are POSTed.")
     events = forms.MultipleChoiceField(
-        choices=[(name, name) for name in EVENTS],
+        choices=[(name, name) for name in ALL_EVENTS],
         required=False,
         widget=forms.CheckboxSelectMultiple,
         help_text="None ticked: every event.",
+    )
+    format = forms.ChoiceField(
+        choices=WebhookFormat.choices,
+        initial=WebhookFormat.THIRDWAY,
+        required=False,
+        label="Signature format",
+        help_text="Standard Webhooks: receivers verify with any Standard Webhooks library.",
     )
     client = forms.ModelChoiceField(
         queryset=Client.objects.none(), required=False, empty_label="Every client"
@@ -445,6 +459,8 @@ class WebhookForm(forms.Form):
     def payload(self) -> dict:
         data = dict(self.cleaned_data)
         data["client"] = data["client"].pk if data["client"] else None
+        if not data.get("format"):  # not sent: the webhook keeps its format (new: Thirdway's)
+            data.pop("format", None)
         return data
 
 

@@ -145,3 +145,55 @@ def test_an_admin_adds_tests_and_deletes_a_webhook_in_the_browser(
     expect(page.get_by_text("Webhook Chat deleted with its deliveries.")).to_be_visible()
     assert not Webhook.objects.exists()
     assert AuditRecord.objects.filter(action="webhook.delete", source="web").count() == 1
+
+
+@pytest.mark.browser
+def test_an_admin_chooses_the_standard_webhooks_format_in_the_browser(
+    cast, live_server, browser, tmp_path
+):
+    from playwright.sync_api import expect
+
+    from support.browser import DESKTOP, PHONE, fits, sign_in
+    from thirdway.tickets.webhooks.outbound import standard_key
+
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(page, live_server.url, "admin", "/settings/webhooks/new/")
+    form = page.locator("form.form")
+    form.locator("input[name=name]").fill("Receiver")
+    form.locator("input[name=url]").fill("mailto:ops@hooks.example")
+    form.get_by_label("Signature format").select_option("standard")
+    form.get_by_label("alert.opened").check()
+    before = _counts()
+    form.get_by_role("button", name="Add webhook").click()
+    expect(
+        page.locator(".field.invalid", has=page.locator("input[name=url]")).locator(".error")
+    ).to_have_text("A webhook URL must be http or https. Allowed: an http(s):// URL.")
+    expect(page.get_by_label("Signature format")).to_have_value("standard")
+    assert _counts() == before
+    page.screenshot(path=str(tmp_path / "standard-error-1366.png"), full_page=True)
+
+    page.locator("form.form input[name=url]").fill("https://hooks.example/alerts")
+    page.locator("form.form").get_by_role("button", name="Add webhook").click()
+    hook = Webhook.objects.get()
+    expect(page.locator("#webhook-secret")).to_have_text(hook.secret)
+    expect(page.get_by_role("status")).to_contain_text("webhook-signature")
+    assert (hook.format, hook.events) == ("standard", ["alert.opened"])
+    assert standard_key(hook.secret) is not None
+    page.screenshot(path=str(tmp_path / "standard-created-1366.png"), full_page=True)
+
+    # A webhook made before the whsec_<base64> form gets a new secret when switched.
+    Webhook.objects.filter(pk=hook.pk).update(format="thirdway", secret="old-secret")
+    page.goto(f"{live_server.url}/settings/webhooks/{hook.pk}/")
+    page.get_by_label("Signature format").select_option("standard")
+    page.locator("form.form").get_by_role("button", name="Save webhook").click()
+    expect(page.get_by_role("status")).to_contain_text("has a new one")
+    hook.refresh_from_db()
+    assert hook.format == "standard" and standard_key(hook.secret) is not None
+    expect(page.locator("#webhook-secret")).to_have_text(hook.secret)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=str(tmp_path / "standard-renewed-390.png"), full_page=True)
+    assert fits(page)
+    page.goto(f"{live_server.url}/settings/webhooks/")
+    expect(page.locator("#webhooks")).to_contain_text("Standard Webhooks")
+    page.screenshot(path=str(tmp_path / "standard-list-390.png"), full_page=True)
+    assert fits(page)

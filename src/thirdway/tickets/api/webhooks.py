@@ -17,7 +17,8 @@ from thirdway.tickets.webhooks import events, services
 
 router = Router()
 
-EventName = Literal[events.EVENTS]
+EventName = Literal[events.ALL_EVENTS]
+FormatName = Literal["thirdway", "standard"]
 
 
 class WebhookOut(Schema):
@@ -26,22 +27,38 @@ class WebhookOut(Schema):
     url: str
     events: list[str]
     client_id: int | None
+    format: FormatName
     allow_private_target: bool
     is_active: bool
     created_at: dt.datetime
 
 
 class WebhookCreated(WebhookOut):
-    secret: str = Field(description="Shown once: keep it to verify X-Thirdway-Signature.")
+    secret: str = Field(
+        description="Shown once: keep it to verify X-Thirdway-Signature or webhook-signature."
+    )
+
+
+class WebhookUpdated(WebhookOut):
+    secret: str | None = Field(
+        None,
+        description="Only when the change made a new secret (a webhook switched to Standard "
+        "Webhooks whose secret predates the whsec_<base64> form); shown once.",
+    )
 
 
 class WebhookIn(Payload, extra="forbid"):
     name: str = Field(min_length=1, max_length=100)
     url: str = Field(max_length=500)
     events: list[EventName] = Field(
-        [], max_length=len(events.EVENTS), description="Empty: every event."
+        [], max_length=len(events.ALL_EVENTS), description="Empty: every event."
     )
     client: Id | None = None
+    format: FormatName = Field(
+        "thirdway",
+        description="thirdway: X-Thirdway-Signature; standard: the Standard Webhooks headers "
+        "(webhook-id, webhook-timestamp, webhook-signature).",
+    )
     allow_private_target: bool = False
     is_active: bool = True
 
@@ -49,8 +66,9 @@ class WebhookIn(Payload, extra="forbid"):
 class WebhookPatch(Payload, extra="forbid"):
     name: str = kept(min_length=1, max_length=100)
     url: str = kept(max_length=500)
-    events: list[EventName] = kept(max_length=len(events.EVENTS))
+    events: list[EventName] = kept(max_length=len(events.ALL_EVENTS))
     client: Id | None = None
+    format: FormatName = kept()
     allow_private_target: bool = kept()
     is_active: bool = kept()
 
@@ -90,11 +108,16 @@ def create_webhook(request, payload: WebhookIn):
     return Status(201, hook)
 
 
-@router.patch("/webhooks/{int:webhook_id}", response=WebhookOut)
+@router.patch("/webhooks/{int:webhook_id}", response=WebhookUpdated)
 def update_webhook(request, webhook_id: int, payload: WebhookPatch):
     hook = _webhook(request, webhook_id)
     data = payload.model_dump(exclude_unset=True)
-    return services.update_webhook(request.auth, hook, data, source=Source.API)
+    secret = hook.secret
+    hook = services.update_webhook(request.auth, hook, data, source=Source.API)
+    fresh = hook.secret if hook.secret != secret else None
+    return WebhookUpdated.model_validate(hook, from_attributes=True).model_copy(
+        update={"secret": fresh}
+    )
 
 
 @router.delete("/webhooks/{int:webhook_id}", response={204: None})

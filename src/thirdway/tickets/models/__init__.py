@@ -39,7 +39,12 @@ from thirdway.tickets.notifications.models import (
     NotificationPreference,
 )
 from thirdway.tickets.sla_clocks.models import ClockFailure, ClockPause, SlaEscalation
-from thirdway.tickets.webhooks.models import DeliveryStatus, Webhook, WebhookDelivery
+from thirdway.tickets.webhooks.models import (
+    DeliveryStatus,
+    Webhook,
+    WebhookDelivery,
+    WebhookFormat,
+)
 
 __all__ = [
     "MAX_TAGS",
@@ -72,6 +77,7 @@ __all__ = [
     "TicketType",
     "Webhook",
     "WebhookDelivery",
+    "WebhookFormat",
     "WorkType",
     "attachment_path",
     "number_of",

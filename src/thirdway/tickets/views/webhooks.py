@@ -52,12 +52,16 @@ def webhook_edit(request: HttpRequest, webhook_id: int) -> HttpResponse:
     hook = _hook(request, webhook_id)
     form = WebhookForm(request.POST or None, user=request.user, hook=hook)
     if request.method == "POST" and form.is_valid():
+        secret = hook.secret
         try:
             services.update_webhook(request.user, hook, form.payload(), source=Source.WEB)
         except ValidationError as error:
             add_service_errors(form, error)
             hook.refresh_from_db()  # the page shows what is stored, not what was refused
         else:
+            if hook.secret != secret:  # a new secret is shown in this answer only
+                context = {"hook": hook, "renewed": True}
+                return render(request, "tickets/settings_webhook_created.html", context)
             messages.success(request, f"Webhook {hook.name} saved.")
             return redirect("tickets_settings:webhook", webhook_id=hook.pk)
     deliveries = WebhookDelivery.objects.filter(webhook=hook).order_by("-created_at", "-id")

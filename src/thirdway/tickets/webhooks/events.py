@@ -1,5 +1,5 @@
-"""Ticket events for webhooks: recorded as deliveries in the transaction that caused them, and
-sent by the worker after commit, so a rolled-back change never announces itself."""
+"""Ticket and alert events for webhooks: recorded as deliveries in the transaction that caused
+them, and sent by the worker after commit, so a rolled-back change never announces itself."""
 
 from __future__ import annotations
 
@@ -22,6 +22,10 @@ EVENTS = (
     "ticket.merged",
     "ticket.sla_escalated",
 )
+# Announced by monitoring (a room above) through announce(): an alert opened, changed
+# severity, recovered.
+ALERT_EVENTS = ("alert.opened", "alert.updated", "alert.resolved")
+ALL_EVENTS = EVENTS + ALERT_EVENTS
 # Internal notes stay inside the network: a webhook never carries their text.
 PUBLIC_BODY_EVENTS = {"ticket.created", "ticket.replied"}
 
@@ -85,6 +89,22 @@ def emit(event: str, ticket, article=None, origin: Origin | None = None) -> None
         transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.enqueue(pk))
     for callback in _LISTENERS:
         callback(event, ticket, article, origin or NO_ORIGIN)
+
+
+def announce(event: str, client_id: int, body: dict) -> int:
+    """Record the deliveries of an event that is not a ticket's (an alert's) to every active
+    webhook that wants it; sent by the worker after commit. The number recorded."""
+    from thirdway.tickets.models import WebhookDelivery
+    from thirdway.tickets.webhooks.tasks import deliver_webhook
+
+    recorded = 0
+    for hook_id, events, hook_client in _active_hooks():
+        if (events and event not in events) or hook_client not in (None, client_id):
+            continue
+        delivery = WebhookDelivery.objects.create(webhook_id=hook_id, event=event, payload=body)
+        transaction.on_commit(lambda pk=delivery.pk: deliver_webhook.enqueue(pk))
+        recorded += 1
+    return recorded
 
 
 def _active_hooks() -> list[tuple[int, tuple[str, ...], int | None]]:

@@ -7,12 +7,25 @@ from django.db import models
 from thirdway.tickets.models.ticket import USER
 
 
+class WebhookFormat(models.TextChoices):
+    """How a delivery is signed (and its body shaped)."""
+
+    THIRDWAY = "thirdway", "Thirdway (X-Thirdway-Signature)"
+    STANDARD = "standard", "Standard Webhooks (webhook-signature)"
+
+
 class Webhook(models.Model):
-    """A URL told about ticket events, signed with its secret."""
+    """A URL told about ticket and alert events, signed with its secret."""
 
     name = models.CharField(max_length=100)
     url = models.URLField(max_length=500)
     secret = models.CharField(max_length=100)
+    format = models.CharField(
+        max_length=20,
+        choices=WebhookFormat.choices,
+        default=WebhookFormat.THIRDWAY,
+        help_text="How deliveries are signed.",
+    )
     events = models.JSONField(default=list, blank=True, help_text="Event names; empty means all.")
     client = models.ForeignKey(
         "clients.Client",

@@ -11,6 +11,13 @@ Signing
     ``X-Thirdway-Delivery`` carries an id chosen by the caller and kept across retries, so a
     receiver can drop a delivery it has already processed.
 
+Standard Webhooks
+    The other format a webhook may choose (:func:`standard_headers`): ``webhook-id``,
+    ``webhook-timestamp`` and ``webhook-signature: v1,<base64 HMAC-SHA256>`` over
+    ``f"{id}.{timestamp}.".encode() + body``, keyed with the bytes of the secret's base64 part
+    (the secret is written ``whsec_<base64>``). Receivers verify it with any Standard Webhooks
+    library.
+
 Guarded delivery (server-side request forgery)
     A webhook URL is typed in by a client or partner, so by default it may only reach
     globally routable addresses. The check happens at connect time, inside the network
@@ -47,9 +54,12 @@ Timeouts
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import hashlib
 import hmac
+import os
 import ssl
 import time
 import typing
@@ -76,6 +86,8 @@ __all__ = [
     "refusal_reason",
     "sign",
     "signature_header",
+    "standard_headers",
+    "standard_secret",
     "verify",
 ]
 
@@ -132,6 +144,51 @@ def build_headers(
         SIGNATURE_HEADER: signature_header(body, secret, timestamp),
         EVENT_HEADER: event,
         DELIVERY_HEADER: delivery_id,
+        "Content-Type": "application/json",
+        "User-Agent": USER_AGENT,
+    }
+
+
+STANDARD_SECRET_PREFIX = "whsec_"  # noqa: S105 (the form of a secret, not one)
+
+
+def standard_secret() -> str:
+    """A new secret in the Standard Webhooks form: ``whsec_`` and 32 random bytes in base64."""
+    return STANDARD_SECRET_PREFIX + base64.b64encode(os.urandom(32)).decode()
+
+
+def standard_key(secret: str) -> bytes | None:
+    """The key bytes of a ``whsec_<base64>`` secret; None when it is not in that form."""
+    if not secret.startswith(STANDARD_SECRET_PREFIX):
+        return None
+    try:
+        key = base64.b64decode(secret[len(STANDARD_SECRET_PREFIX) :], validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    return key if 24 <= len(key) <= 64 else None
+
+
+def standard_headers(
+    body: bytes, *, secret: str, message_id: str, timestamp: int | None = None
+) -> dict[str, str]:
+    """The headers of a Standard Webhooks delivery, signed at ``timestamp`` (default: now).
+
+    ``message_id`` stays the same across retries of one delivery (receivers de-duplicate on
+    it). Raises ValueError for a secret not in the ``whsec_<base64>`` form.
+    """
+    key = standard_key(secret)
+    if key is None:
+        raise ValueError("a Standard Webhooks secret is whsec_ and 24 to 64 bytes in base64")
+    if not message_id or not all(0x21 <= ord(ch) <= 0x7E for ch in message_id):
+        raise ValueError("message_id must be non-empty printable ASCII without spaces")
+    if timestamp is None:
+        timestamp = int(time.time())
+    signed = f"{message_id}.{int(timestamp)}.".encode() + body
+    digest = base64.b64encode(hmac.new(key, signed, hashlib.sha256).digest()).decode()
+    return {
+        "webhook-id": message_id,
+        "webhook-timestamp": str(int(timestamp)),
+        "webhook-signature": f"v1,{digest}",
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
     }

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import secrets
 from urllib.parse import urlsplit
 
 from django.db import transaction
@@ -13,22 +12,36 @@ from thirdway.access import find_visible, visible
 from thirdway.audit.services import diff, record, snapshot
 from thirdway.clients.models import Client
 from thirdway.errors import invalid, refuse_nulls, require_admin
-from thirdway.tickets.webhooks.models import Webhook, WebhookDelivery
+from thirdway.tickets.webhooks.models import Webhook, WebhookDelivery, WebhookFormat
+from thirdway.tickets.webhooks.outbound import standard_key, standard_secret
 
-WEBHOOK_FIELDS = ["name", "url", "events", "client", "allow_private_target", "is_active"]
+WEBHOOK_FIELDS = [
+    "name",
+    "url",
+    "events",
+    "client",
+    "format",
+    "allow_private_target",
+    "is_active",
+]
 ADMIN_ONLY = "Only practice admins manage webhooks."
 
 
 def create_webhook(actor, *, source: str, **data) -> Webhook:
-    """A URL told about ticket events, with a new signing secret (kept on the row, shown to
-    the admin once by the caller)."""
+    """A URL told about ticket and alert events, with a new signing secret (kept on the row,
+    shown to the admin once by the caller). The secret is in the Standard Webhooks form
+    (``whsec_<base64>``), so either format can sign with it."""
     require_admin(actor, ADMIN_ONLY)
-    hook = Webhook(secret="whsec_" + secrets.token_urlsafe(32), created_by=actor)
+    hook = Webhook(secret=standard_secret(), created_by=actor)
     return _save(actor, hook, _cleaned(actor, data), "webhook.create", source)
 
 
 def update_webhook(actor, hook: Webhook, data: dict, *, source: str) -> Webhook:
-    """Change the fields given in ``data``; a field given as None (but ``client``) is refused."""
+    """Change the fields given in ``data``; a field given as None (but ``client``) is refused.
+
+    Switching to Standard Webhooks a webhook whose secret is not in its ``whsec_<base64>``
+    form (made before that form) gives it a new secret: the caller sees that ``secret``
+    changed and shows the new one once."""
     require_admin(actor, ADMIN_ONLY)
     return _save(actor, hook, _cleaned(actor, data), "webhook.update", source)
 
@@ -88,6 +101,9 @@ def _save(actor, hook: Webhook, data: dict, action: str, source: str) -> Webhook
         setattr(hook, name, value)
     hook.full_clean(exclude=["events"])
     changes = diff(before, snapshot(hook, WEBHOOK_FIELDS))
+    if hook.format == WebhookFormat.STANDARD and standard_key(hook.secret) is None:
+        hook.secret = standard_secret()
+        changes["secret"] = ["(kept)", "(new, shown once)"]
     if changes or not before:
         with transaction.atomic():
             hook.save()

@@ -46,16 +46,13 @@ def _switched_off(delivery) -> str:
 def deliver_webhook(delivery_id: int) -> str:
     """Send one delivery if it is due and not claimed by another attempt."""
     from thirdway.tickets.webhooks.guard import allowance_of
-    from thirdway.tickets.webhooks.outbound import build_headers, deliver
+    from thirdway.tickets.webhooks.outbound import deliver
 
     delivery, why_not = deliveries().claim(delivery_id, related=("webhook",), refuse=_switched_off)
     if delivery is None:
         return why_not
     hook = delivery.webhook
-    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
-    headers = build_headers(
-        body, secret=hook.secret, event=delivery.event, delivery_id=str(delivery.pk)
-    )
+    body, headers = signed(delivery)
     # The allowance is for the host and port the admin approved, as written in the webhook's
     # URL (no port written: the scheme's default); a redirect elsewhere is checked anew.
     allowed = frozenset({allowance_of(hook.url)}) if hook.allow_private_target else frozenset()
@@ -64,6 +61,31 @@ def deliver_webhook(delivery_id: int) -> str:
     delivery.last_error = result.error or ""
     # A refused target stays refused: retrying would only knock on the same door.
     return deliveries().settle(delivery, sent=result.ok, give_up=result.refused)
+
+
+def signed(delivery) -> tuple[bytes, dict[str, str]]:
+    """The body and headers of a delivery in its webhook's format.
+
+    Standard Webhooks: the body is ``{"type", "timestamp", "data"}`` (the event, when it
+    happened, the payload) and the message id ``msg_<delivery id>`` is kept across retries.
+    """
+    from thirdway.tickets.webhooks.models import WebhookFormat
+    from thirdway.tickets.webhooks.outbound import build_headers, standard_headers
+
+    hook = delivery.webhook
+    if hook.format == WebhookFormat.STANDARD:
+        envelope = {
+            "type": delivery.event,
+            "timestamp": delivery.created_at.isoformat(),
+            "data": delivery.payload,
+        }
+        body = json.dumps(envelope, separators=(",", ":")).encode()
+        message_id = f"msg_{delivery.pk}"
+        return body, standard_headers(body, secret=hook.secret, message_id=message_id)
+    body = json.dumps(delivery.payload, separators=(",", ":")).encode()
+    return body, build_headers(
+        body, secret=hook.secret, event=delivery.event, delivery_id=str(delivery.pk)
+    )
 
 
 def due_deliveries(now: dt.datetime | None = None):
