@@ -140,6 +140,7 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("get", "/billing/exports"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/billing/exports/pending"): {403: (ErrorOut,)},
     ("get", "/billing/export-mappings/{practice_id}"): {403: (ErrorOut,)},
+    ("get", "/dispatch-switches/{practice_id}"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/billing/client-details/{client_id}"): {403: (ErrorOut,)},  # practice admins only
     # a draft has no document; an e-invoice needs the practice's VAT identifier and country
     ("get", "/invoices/{invoice_id}/pdf"): {409: (RefusedMoveOut,)},

@@ -21,6 +21,8 @@ except ModuleNotFoundError:  # the package is not installed yet: use the source 
     sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "src"))
     from thirdway.dispatch import engine, optimiser
 
+from thirdway.dispatch.engine import evaluation as engine_evaluation
+
 PartnerState = engine.PartnerState
 TicketNeed = engine.TicketNeed
 Weights = engine.Weights
@@ -291,15 +293,50 @@ def test_a_site_nobody_reaches_goes_to_the_smallest_stretch_and_says_so() -> Non
     assert with_inside.chosen.stretched is None
     assert [c.partner_id for c in with_inside.candidates] == [3]
     assert isinstance(with_inside.verdict(1), engine.Rejection)
-    # Half as far again as the radius at the most.
+    # Half as far again as the radius at the most, while someone with the skill is that near.
     beyond = make_partner(5, home_lat=north_of(LONDON, 91)[0], radius_km=60)
-    assert engine.rank(ticket, [beyond], now=NOW).chosen is None
-    # P3 and P4 work waits for someone within their radius.
+    assert engine.rank(ticket, [beyond, nearer], now=NOW).chosen.partner_id == 1
+    full = replace(nearer, open_load=8)
+    assert engine.rank(ticket, [beyond, full], now=NOW).chosen is None
+    # P3 and P4 work waits for someone within their radius, where someone serves the site.
     routine = make_ticket(needs_onsite=True, onsite_location=site, priority="P3")
-    assert engine.rank(routine, [farther, nearer], now=NOW).chosen is None
+    assert (
+        engine.rank(routine, [farther, nearer, replace(inside, open_load=8)], now=NOW).chosen
+        is None
+    )
     # Radius is the only limit stretched: a partner also lacking the skill stays out.
     novice = make_partner(4, home_lat=north_of(LONDON, 70)[0], skills={"security": 1})
     assert isinstance(engine.rank(ticket, [novice], now=NOW).verdict(4), engine.Rejection)
+
+
+@pytest.mark.parametrize("priority", ["P1", "P2", "P3", "P4"])
+def test_a_site_nobody_serves_at_all_is_not_stranded_whatever_its_priority(priority) -> None:
+    # Nobody with the skill is within half as far again as their radius (60 km, 91 and 120
+    # km away): the radius is no wall, the nearer goes at the steeper price, and says why.
+    site = north_of(LONDON, 0)
+    ticket = make_ticket(needs_onsite=True, onsite_location=site, priority=priority)
+    far = make_partner(5, home_lat=north_of(LONDON, 91)[0], radius_km=60)
+    farther = make_partner(6, home_lat=north_of(LONDON, 120)[0], radius_km=60)
+    decision = engine.rank(ticket, [farther, far], now=NOW)
+    chosen = decision.chosen
+    assert chosen is not None and chosen.partner_id == 5
+    assert chosen.stretched_limits == ("radius",)
+    assert chosen.stretched == "radius: site is 91 km away, serves 60 km"
+    assert chosen.stretch_why == (
+        "nobody with the skill serves this site: the nearest is 1.52 times their radius away"
+    )
+    assert chosen.terms["stretch"] == pytest.approx(
+        engine_evaluation.STRETCH_FAR_COST + engine_evaluation.STRETCH_FAR_COST_PER_KM * 31,
+        abs=0.1,
+    )
+    # A partner with the skill and language who serves it, at capacity, is reach enough:
+    # routine work waits for them, urgent work goes no farther than half as far again.
+    inside = make_partner(3, home_lat=north_of(LONDON, 20)[0], radius_km=60, open_load=8)
+    waits = engine.rank(ticket, [farther, far, inside], now=NOW).chosen
+    assert waits is None
+    # A partner without the skill, or the language, reaches nothing.
+    novice = make_partner(4, home_lat=north_of(LONDON, 5)[0], skills={"security": 1})
+    assert engine.rank(ticket, [far, novice], now=NOW).chosen.partner_id == 5
 
 
 def test_the_stretch_records_which_limit_and_why() -> None:
@@ -914,13 +951,33 @@ def distance_to(ticket: TicketNeed, partner: PartnerState) -> float:
     return engine.haversine_km(partner.home_lat, partner.home_lon, *ticket.onsite_location)
 
 
-def mended_by(ticket: TicketNeed, partner: PartnerState, now: datetime, reason: str) -> str:
+def reach_of(ticket: TicketNeed, partners: list[PartnerState]) -> float | None:
+    """Independent check: the least distance over radius of the partners with the skill at
+    the level needed and the language (None for remote work)."""
+    if not ticket.needs_onsite or ticket.onsite_location is None:
+        return None
+    ratios = [
+        distance_to(ticket, p) / p.radius_km
+        for p in partners
+        if p.level_in(ticket.practice) >= ticket.required_level
+        and engine.reject_language(ticket, p) is None
+    ]
+    return min(ratios, default=math.inf)
+
+
+def mended_by(
+    ticket: TicketNeed, partner: PartnerState, now: datetime, reason: str, reach: float | None
+) -> str:
     """Independent check: the limit a stretch relaxes to mend ``reason`` ("" for none; "?"
     when the reason's rounded figures sit too near a bound to tell)."""
     level = partner.level_in(ticket.practice)
+    most = engine.evaluation.STRETCH_MOST
     if reason.startswith("radius:"):
-        reach = partner.radius_km * engine.evaluation.STRETCH_MOST
-        return "radius" if distance_to(ticket, partner) <= reach else ""
+        if reach is not None and reach > most:
+            return "radius"  # nobody with the skill is that near: no bound
+        return "radius" if distance_to(ticket, partner) <= partner.radius_km * most else ""
+    if ticket.priority not in engine.evaluation.STRETCH_PRIORITIES:
+        return ""  # routine work stretches only the radius of a site nobody serves
     if reason.startswith("skill:"):
         return "level" if level >= 1 and level + 1 >= ticket.required_level else ""
     prefix = "availability: off shift and not on call; next cover starts "
@@ -975,13 +1032,18 @@ def test_invariants_hold_for_random_populations(
             availability = engine.reject_availability(ticket, partner, now)
             bypass = availability is not None and engine.may_bypass_availability(ticket, partner)
             checks[pid] = (scalar_reasons(ticket, partner, now), availability, bypass)
-        # Limits stretch only when nobody within theirs passes every filter.
-        stretch = ticket.priority in engine.evaluation.STRETCH_PRIORITIES and not any(
-            passes(*c) for c in checks.values()
-        )
+        # Limits stretch only when nobody within theirs passes every filter: urgent work's,
+        # and the radius of a site nobody with the skill serves for routine work.
+        reach = reach_of(ticket, partners)
+        if reach is not None and min(abs(reach - 1), abs(reach - 1.5)) < 1e-6:
+            continue  # too near a bound for the independent check to tell
+        stretch = (
+            ticket.priority in engine.evaluation.STRETCH_PRIORITIES
+            or (reach is not None and reach > 1)
+        ) and not any(passes(*c) for c in checks.values())
         for pid, partner in by_id.items():
             reasons, availability, bypass = checks[pid]
-            limits = [mended_by(ticket, partner, now, r) for r in reasons] if stretch else []
+            limits = [mended_by(ticket, partner, now, r, reach) for r in reasons] if stretch else []
             if "?" in limits:
                 continue  # too near a bound for the independent check to tell
             stretched = stretch and bool(reasons) and all(limits)

@@ -618,8 +618,17 @@ def test_a_night_p1_whose_on_call_partners_are_all_beyond_their_radius_is_stretc
     assert stretched_limits(record.explanation) == ("radius",)
     assert "radius: site is 84 km away, serves 60 km" in record.explanation
     assert "nobody within their limits can respond before 03:00 their time" in record.explanation
-    # Without the stretch (P3), the same ticket waits for someone within reach.
+    # A P3 of a site nobody serves goes too (it would wait for ever), saying so...
     routine = replace(p1, priority="P3")
+    run = simulator.Simulation(model, simulator.Partners(model), [routine], policy).simulate()
+    assert run.jobs[0].started_s == two
+    assert "nobody with the skill serves this site" in run.records[0].explanation
+    # ...but waits for the office when a partner there serves the site.
+    document["partners"].append(
+        {**document["partners"][0], "id": 3, "home": {"lat": site[0], "lon": site[1]}}
+    )
+    document["partners"][2].pop("on_call")
+    model = scenario.parse(document)
     waited = simulator.Simulation(model, simulator.Partners(model), [routine], policy)
     (job,) = waited.simulate().jobs
     assert job.started_s is None or job.started_s > two + 3600

@@ -11,6 +11,7 @@ from django.utils import timezone
 from support.far_site import depot_beyond_radius
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.dispatch import engine
+from thirdway.network import services as network
 from thirdway.network.models import Partner
 from thirdway.tickets import services as tickets
 from thirdway.tickets.assignment import dispatching, offers
@@ -85,12 +86,30 @@ def test_the_recorded_ranking_of_a_stretch_is_the_engines_own(far):
     assert record.candidates[0]["terms"]["stretch"] == round(best[0].terms["stretch"], 3)
 
 
-def test_routine_work_is_never_stretched(far):
+def test_routine_work_is_stretched_only_where_nobody_serves_the_site(far):
     ticket = _p1_at_depot(far, priority=3)
     dispatching.dispatch_on_arrival(ticket.pk)
-    ticket.refresh_from_db()
-    assert ticket.assignee is None and not DispatchOffer.objects.exists()
-    assert "too far for the on-site visit" in ticket.unassignable_reason
+    offer = DispatchOffer.objects.get(ticket=ticket)  # it would wait for ever: offered
+    assert offer.partner == far.partner_record and offer.limit_names == ["radius"]
+    assert offer.why.startswith("nobody with the skill serves this site: the nearest is 1.40")
+    # A Security partner who serves the depot, off duty now: routine work waits for them.
+    near = network.create_partner(
+        far.admin,
+        name="Nora Near",
+        email="nora.near@network.example",
+        kind="partner",
+        latitude=far.depot.latitude,
+        longitude=far.depot.longitude,
+        time_zone="Europe/Paris",
+        working_hours={},
+        source=Source.CLI,
+    )
+    network.set_skill(far.admin, near, far.security, 4, source=Source.CLI)
+    second = _p1_at_depot(far, priority=3)
+    dispatching.dispatch_on_arrival(second.pk)
+    second.refresh_from_db()
+    assert second.assignee is None and not DispatchOffer.objects.filter(ticket=second).exists()
+    assert "too far for the on-site visit" in second.unassignable_reason
 
 
 def test_the_partner_accepts_and_the_ticket_is_theirs(far):

@@ -4,6 +4,8 @@ first response kept; both tickets and the partner are told; the record explains 
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 from django.db.models import Sum
 from django.utils import timezone
@@ -264,3 +266,73 @@ def test_a_p1_declined_beyond_someones_radius_interrupts_routine_work_instead(bu
     assert p1.assignee_id == lou.pk
     assert DispatchRecord.objects.filter(ticket=p1).first().kind == DispatchKind.PREEMPTED
     assert Ticket.objects.get(pk=routine.pk).status == "assigned"
+
+
+# --- a P1 someone holds but cannot start in time -------------------------------------------------
+
+
+def _held_by_lou(cast, *, on_shift: bool, due_in_minutes: int = 2) -> tuple[Ticket, Partner]:
+    """A P1 assigned to Lou Lyon, not started, whose response falls due in a few minutes;
+    Lou off shift (no hours, no on-call) unless ``on_shift``."""
+    lou = _lyon_partner(cast, "Lou Lyon", cast.security, 3)
+    if not on_shift:
+        Partner.objects.filter(pk=lou.pk).update(working_hours={})
+    p1 = _open(cast, priority=1)
+    tickets.assign(cast.admin, p1, lou, source=Source.WEB)
+    now = timezone.now()
+    Ticket.objects.filter(pk=p1.pk).update(
+        created_at=now - dt.timedelta(minutes=60 - due_in_minutes),
+        first_response_due_at=now + dt.timedelta(minutes=due_in_minutes),
+    )
+    return Ticket.objects.get(pk=p1.pk), lou
+
+
+def test_a_p1_held_by_someone_off_shift_interrupts_another_partners_running_p3(busy):
+    _allow(busy)
+    p1, _ = _held_by_lou(busy, on_shift=False)
+    outcome = reoptimise_dispatch_queue.call()
+    assert outcome["preempted"] == 1
+    p1.refresh_from_db()
+    busy.p3.refresh_from_db()
+    assert p1.assignee == busy.partner_record and p1.status == "assigned"
+    assert busy.p3.status == "assigned" and busy.p3.assignee == busy.partner_record
+    record = DispatchRecord.objects.get(ticket=p1, kind=DispatchKind.PREEMPTED)
+    assert record.partner == busy.partner_record
+    assert record.reason.startswith(
+        f"interrupted their P3 to take it at once: Paula Partner set aside P3 "
+        f"{busy.p3.number}; Lou Lyon, who held it, cannot start it before it is due; "
+    )
+    assert Article.objects.filter(ticket=p1, event="preempted").exists()
+    assert preemption.preempt_waiting() == {"preempted": 0}  # taken once
+
+
+def test_the_desk_asks_the_engine_whether_the_holder_can_start_in_time(busy):
+    _allow(busy)
+    p1, lou = _held_by_lou(busy, on_shift=False)
+    now = timezone.now()
+    need = dispatching.needs_of([p1], now)[0]
+    states = dispatching.partner_states(now, exclude_tickets=[p1.pk])
+    index = engine.as_index(states, [need], now)
+    chosen = dispatching.weights(busy.security.pk)
+    start = rule.holder_start_s(need, index, chosen, engine.epoch(now), index.row(lou.pk))
+    assert start is None  # no shift, no on-call turn: never in time
+    assert rule.held_is_late(need, start, engine.epoch(now), 300)
+    assert not rule.held_is_late(need, start, engine.epoch(now) - 600, 300)  # not due yet
+
+
+def test_a_p1_whose_holder_can_start_it_in_time_stays_with_them(busy):
+    _allow(busy)
+    p1, lou = _held_by_lou(busy, on_shift=True)
+    assert preemption.preempt_waiting() == {"preempted": 0}
+    assert Ticket.objects.get(pk=p1.pk).assignee == lou
+    assert Ticket.objects.get(pk=busy.p3.pk).status == "in_progress"
+
+
+def test_a_held_p1_interrupts_nobody_without_the_switch_or_before_the_next_run(busy):
+    p1, lou = _held_by_lou(busy, on_shift=False)
+    assert preemption.preempt_waiting() == {"preempted": 0}  # the practice does not allow it
+    _allow(busy)
+    later = timezone.now() - dt.timedelta(minutes=30)
+    assert preemption.preempt_waiting(later) == {"preempted": 0}  # due after the next run
+    assert Ticket.objects.get(pk=p1.pk).assignee == lou
+    assert Ticket.objects.get(pk=busy.p3.pk).status == "in_progress"

@@ -377,10 +377,13 @@ class Thirdway(Policy):
             job = sim.jobs[j]
             if job.started_s is not None or job.ticket.priority not in PREEMPTING:
                 continue
-            if job.ticket.response_due_s > soon:
+            if job.partner >= 0:
+                # Held: their partner may start it in time only when free now.
+                start = sim.now if sim.current[job.partner] < 0 else None
+                if not preemption.held_is_late(self.need(sim, j), start, sim.now, self.every_s):
+                    continue
+            elif job.ticket.response_due_s > soon:
                 continue
-            if job.partner >= 0 and sim.current[job.partner] < 0:
-                continue  # their partner is about to start it
             if j in sim.waiting and self._preempt(sim, j):
                 sim.waiting.remove(j)
             elif j not in sim.waiting:

@@ -11,7 +11,14 @@ from zoneinfo import ZoneInfo
 import numpy as np
 
 from thirdway.dispatch.engine.cover import PartnerIndex, as_index
-from thirdway.dispatch.engine.evaluation import LIMITS, Evaluation, _ranked, evaluate
+from thirdway.dispatch.engine.evaluation import (
+    LIMITS,
+    STRETCH_MOST,
+    STRETCH_PRIORITIES,
+    Evaluation,
+    _ranked,
+    evaluate,
+)
 from thirdway.dispatch.engine.filters import (
     _availability_reason,
     _capacity_reason,
@@ -306,7 +313,15 @@ def _stretch_texts(
         )
     due = ticket.response_due_at.astimezone(tz)
     now = _utc(origin + ev.now)
-    if ticket.response_due_at <= now:
+    far = ev.reach is not None and ev.reach > STRETCH_MOST
+    routine = ticket.priority not in STRETCH_PRIORITIES
+    if "radius" in limits and ev.reach is not None and (far or routine):
+        # Not a matter of time: nobody would ever reach it within their limits.
+        why = (
+            f"nobody with the skill serves this site: the nearest is {ev.reach:.2f} times "
+            "their radius away"
+        )
+    elif ticket.response_due_at <= now:
         why = f"nobody within their limits can respond now (due {due:%H:%M} their time)"
     else:
         why = f"nobody within their limits can respond before {due:%H:%M} their time"

@@ -44,8 +44,15 @@ STRETCH_COST_PER_LEVEL = 2.0
 # on-call turn starts within this long, may be called in now; per hour before it.
 STRETCH_SHIFT_S = 3600
 STRETCH_COST_PER_HOUR = 1.0
-# Only urgent work is worth a stretch; P3 and P4 wait for someone within their limits.
+# Only urgent work is worth a stretch; P3 and P4 wait for someone within their limits, unless
+# nobody with the skill (and the language) serves the site at all: then waiting never ends,
+# and their radius alone may be stretched for them too.
 STRETCH_PRIORITIES = ("P1", "P2")
+# Nobody with the skill has the site within half as far again as their radius: the radius is
+# no wall at all then, but beyond that bound it costs this much more, and per km beyond the
+# radius, so anyone within the bound who can respond wins.
+STRETCH_FAR_COST = 20.0
+STRETCH_FAR_COST_PER_KM = 0.1
 # The limits that may be stretched, in the order the explanation names them.
 LIMITS = ("radius", "level", "shift")
 _MARK_IS_LEAD = np.array([False, False, True])
@@ -141,6 +148,9 @@ class Evaluation:
     stretched_by: dict[str, Flags]
     feasible: Flags
     distance: Floats | None
+    # How far the nearest partner with the skill and language is from serving the site: the
+    # least distance over radius of the whole pool (None when not asked: no stretch, remote).
+    reach: float | None
     continuity: npt.NDArray[np.int8]
     tier: npt.NDArray[np.int8]
     terms: dict[str, Floats]
@@ -164,6 +174,20 @@ def _continuity(ticket: TicketNeed, index: PartnerIndex, rows: Rows | None) -> n
     return np.array(marks, dtype=np.int8)
 
 
+def _reach(ticket: TicketNeed, index: PartnerIndex, rows: Rows | None, distance: Floats) -> float:
+    """The least distance over radius of the partners of the whole pool with the skill at
+    the level needed and the language (inf when nobody has both)."""
+    if rows is not None:  # a few partners explained: the pool's answer is the same
+        assert ticket.onsite_location is not None
+        distance = index.distances_km(ticket.onsite_location)
+    qualified = index.levels(ticket.practice) >= ticket.required_level
+    if ticket.language is not None:
+        qualified = qualified & index.speaks(ticket.language)
+    if not qualified.any():
+        return float("inf")
+    return float(np.min(distance[qualified] / np.maximum(index._radius[qualified], 1e-9)))
+
+
 def _stretchable(
     ticket: TicketNeed,
     index: PartnerIndex,
@@ -173,21 +197,30 @@ def _stretchable(
     cover: _Cover,
     distance: Floats | None,
     now: int,
+    reach: float | None,
 ) -> dict[str, Flags]:
-    """Per limit, the positions kept out by it alone that a stretch within bounds lets in."""
-    within: dict[str, Flags] = {
-        "level": failures["skill"]
-        & (level >= 1)
-        & (level >= ticket.required_level - STRETCH_LEVELS),
-        "shift": cover.unavailable
-        & ~cover.absent_now
-        & ~cover.busy
-        & (np.minimum(cover.shift_start, cover.call_start) - now <= STRETCH_SHIFT_S),
-    }
-    if distance is not None:
-        within["radius"] = failures["radius"] & (
-            distance <= _take(index._radius, rows) * STRETCH_MOST
+    """Per limit, the positions kept out by it alone that a stretch within bounds lets in.
+    Urgent work may stretch every limit; routine work only the radius of a site nobody
+    serves (``reach`` above 1). The radius has no bound when nobody with the skill is within
+    ``STRETCH_MOST`` of theirs."""
+    within: dict[str, Flags] = {}
+    if ticket.priority in STRETCH_PRIORITIES:
+        within["level"] = (
+            failures["skill"] & (level >= 1) & (level >= ticket.required_level - STRETCH_LEVELS)
         )
+        within["shift"] = (
+            cover.unavailable
+            & ~cover.absent_now
+            & ~cover.busy
+            & (np.minimum(cover.shift_start, cover.call_start) - now <= STRETCH_SHIFT_S)
+        )
+    if distance is not None and (ticket.priority in STRETCH_PRIORITIES or (reach or 0) > 1):
+        if reach is not None and reach > STRETCH_MOST:
+            within["radius"] = failures["radius"]
+        else:
+            within["radius"] = failures["radius"] & (
+                distance <= _take(index._radius, rows) * STRETCH_MOST
+            )
     # Out for a reason no stretch mends (capacity, language, no skill at all, absent...).
     hard = np.zeros(len(level), dtype=bool)
     for name, mask in failures.items():
@@ -213,8 +246,11 @@ def _stretch_cost(
     """The steep price of each position's stretched limits (0 where none is)."""
     cost = np.zeros(len(level))
     if "radius" in by and distance is not None:
-        beyond = np.maximum(distance - _take(index._radius, rows), 0.0)
-        cost += np.where(by["radius"], STRETCH_COST + STRETCH_COST_PER_KM * beyond, 0.0)
+        radius = _take(index._radius, rows)
+        beyond = np.maximum(distance - radius, 0.0)
+        near = STRETCH_COST + STRETCH_COST_PER_KM * beyond
+        far = STRETCH_FAR_COST + STRETCH_FAR_COST_PER_KM * beyond
+        cost += np.where(by["radius"], np.where(distance > radius * STRETCH_MOST, far, near), 0.0)
     short = np.maximum(ticket.required_level - level, 0)
     cost += np.where(by["level"], STRETCH_COST + STRETCH_COST_PER_LEVEL * short, 0.0)
     early_h = (np.minimum(cover.shift_start, cover.call_start) - now) / 3600
@@ -260,8 +296,11 @@ def evaluate(
         stretch = not (~blocked).any()
     by = {name: np.zeros(n, dtype=bool) for name in LIMITS}
     stretch_cost = np.zeros(n)
-    if stretch and ticket.priority in STRETCH_PRIORITIES:
-        by.update(_stretchable(ticket, index, rows, failures, level, cover, distance, now))
+    reach = None
+    if stretch and distance is not None:
+        reach = _reach(ticket, index, rows, distance)
+    if stretch and (ticket.priority in STRETCH_PRIORITIES or (reach or 0) > 1):
+        by.update(_stretchable(ticket, index, rows, failures, level, cover, distance, now, reach))
         stretch_cost = _stretch_cost(ticket, index, rows, by, level, cover, distance, now)
     stretched = by["radius"] | by["level"] | by["shift"]
     if stretched.any():
@@ -300,6 +339,7 @@ def evaluate(
         stretched_by=by,
         feasible=~blocked,
         distance=distance,
+        reach=reach,
         continuity=continuity,
         tier=tier,
         terms=terms,

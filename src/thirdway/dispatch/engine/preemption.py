@@ -3,10 +3,12 @@
 One rule for the simulator (``dispatch/policies.py``) and the desk
 (``tickets/assignment/preemption.py``): a ticket of a pre-empting priority (P1) whose best
 candidate cannot start it before its response is due (or has none, or only beyond their
-limits) interrupts the running work of an interruptible priority (P3, P4) of the cheapest
-partner by the engine's terms among those the skill, radius and language filters let
-through. Availability and capacity do not hold (they start it at once, setting the other
-work aside). The interrupted ticket keeps its start (its response) and the work done on it.
+limits), or whose partner holds it without being able to start it before then
+(``held_is_late``), interrupts the running work of an interruptible priority (P3, P4) of
+the cheapest other partner by the engine's terms among those the skill, radius and language
+filters let through. Availability and capacity do not hold (they start it at once, setting
+the other work aside). The interrupted ticket keeps its start (its response) and the work
+done on it.
 """
 
 from __future__ import annotations
@@ -39,6 +41,35 @@ def is_late(ticket: TicketNeed, chosen: Candidate | None) -> bool:
         or bool(chosen.stretched_limits)
         or epoch(chosen.start_at) > epoch(ticket.response_due_at)
     )
+
+
+def holder_start_s(
+    ticket: TicketNeed, index: PartnerIndex, weights: Weights, now_s: int, row: int
+) -> int | None:
+    """When the partner at ``row``, who holds ``ticket`` (assigned, not started), can start it
+    by the engine's cover and their work in hand (seconds since the epoch); None when no
+    shift or on-call turn of theirs lets them start it before its response is due (off shift,
+    away). Capacity does not count: the ticket is theirs already."""
+    evaluation = evaluate(ticket, index, weights, now_s, np.array([row]), stretch=False)
+    if evaluation.cover.unavailable[0]:
+        return None
+    return int(evaluation.cover.start[0]) + index.origin_s
+
+
+def held_is_late(ticket: TicketNeed, start_s: float | None, now_s: float, within_s: float) -> bool:
+    """Whether a ticket someone holds but has not started may pre-empt: of a pre-empting
+    priority, its response falls due before ``now_s + within_s`` (the next look), and its
+    partner cannot start it before then: ``start_s`` (when they can, None: not in time) is
+    after the response is due, or after now once it is overdue.
+
+    The simulator knows who is at work on something else now (their start is unknown, None)
+    and who is free (now); the desk asks the engine (``holder_start_s``)."""
+    if ticket.priority not in PREEMPTING:
+        return False
+    due = epoch(ticket.response_due_at)
+    if due > now_s + within_s:
+        return False
+    return start_s is None or start_s > max(due, now_s)
 
 
 def interrupting_row(

@@ -2,9 +2,17 @@
 
 from ninja import Router
 
-from thirdway.tickets.api import absences, articles, offers, tickets, webhooks
+from thirdway.tickets.api import (
+    absences,
+    articles,
+    dispatch_switches,
+    incident_links,
+    offers,
+    tickets,
+    webhooks,
+)
 
-PARTS = (tickets, articles, webhooks, absences, offers)
+PARTS = (tickets, articles, webhooks, absences, offers, dispatch_switches, incident_links)
 
 router = Router()
 for part in PARTS:

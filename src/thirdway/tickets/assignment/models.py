@@ -171,6 +171,14 @@ class DispatchOffer(models.Model):
         return [name for name in self.limits.split(",") if name]
 
 
+class IncidentLinkQuerySet(models.QuerySet):
+    def for_user(self, user) -> IncidentLinkQuerySet:
+        """The links between two tickets the user sees, both of them (nothing for anyone who
+        sees no ticket: deny by default, by the tickets' own rule)."""
+        visible = Ticket.objects.for_user(user)
+        return self.filter(parent__in=visible, child__in=visible)
+
+
 class IncidentLink(models.Model):
     """A ticket linked under the open ticket it repeats (same client and skill within
     minutes, the same site and asset where both name them: ``dispatch/storms.py``), in a
@@ -181,6 +189,8 @@ class IncidentLink(models.Model):
     child = models.OneToOneField(Ticket, on_delete=models.CASCADE, related_name="incident_parent")
     why = models.CharField(max_length=300)
     linked_at = models.DateTimeField()
+
+    objects = IncidentLinkQuerySet.as_manager()
 
     class Meta:
         ordering = ["linked_at", "id"]

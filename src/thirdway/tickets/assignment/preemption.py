@@ -72,8 +72,23 @@ def try_preempt(
     when the engine's rule says it may; None (nothing done) otherwise."""
     if not preemption.is_late(need, decision.chosen) or not allowed(ticket.practice_id):
         return None
+    return _preempt_with(ticket, decision, need, states, now)
+
+
+def _preempt_with(
+    ticket: Ticket,
+    decision: engine.Decision,
+    need: engine.TicketNeed,
+    states,
+    now: dt.datetime,
+    holder: str = "",
+) -> DispatchRecord | None:
+    """The engine's cheapest partner at work on running P3/P4 work takes ``ticket`` at once
+    (never the partner who holds it); None when there is none."""
     running = running_partners()
     refused = offers.refused_by(ticket.pk)
+    if ticket.assignee_id is not None:
+        refused.add(ticket.assignee_id)  # another partner's work is interrupted, not theirs
     present = {state.id for state in states}
     index = engine.as_index(states, [need], now)
     rows = [index.row(pid) for pid in running if pid not in refused and pid in present]
@@ -88,11 +103,16 @@ def try_preempt(
     if row is None:
         return None
     partner = Partner.objects.get(pk=index.partners[row].id)
-    return _interrupt(ticket, decision, partner, running[partner.pk], now)
+    return _interrupt(ticket, decision, partner, running[partner.pk], now, holder)
 
 
 def _interrupt(
-    ticket: Ticket, decision: engine.Decision, partner: Partner, set_aside: list, now
+    ticket: Ticket,
+    decision: engine.Decision,
+    partner: Partner,
+    set_aside: list,
+    now,
+    holder: str = "",
 ) -> DispatchRecord:
     from thirdway.tickets.assignment import dispatching
     from thirdway.tickets.notifications.services import notify
@@ -102,7 +122,7 @@ def _interrupt(
     worst = max(set_aside, key=lambda t: (t.priority, t.pk))  # P4 over P3 in the words
     why = (
         f"{preemption.why_interrupted(f'P{worst.priority}')}: "
-        f"{partner.name} set aside {_numbers(set_aside)}; {decision.reason}"
+        f"{partner.name} set aside {_numbers(set_aside)}; {holder}{decision.reason}"
     )[:500]
     record = dispatching._record(
         ticket,
@@ -180,14 +200,79 @@ def waiting_p1s(now: dt.datetime, within: dt.timedelta, limit: int = PREEMPT_LIM
     )
 
 
+def held_p1s(now: dt.datetime, within: dt.timedelta, limit: int = PREEMPT_LIMIT):
+    """P1s of practices that allow pre-emption that a partner holds and nobody has started
+    (new or assigned, no first response), whose response falls due before ``now + within``:
+    most urgent first."""
+    return (
+        Ticket.objects.filter(
+            status__in=(Status.NEW, Status.ASSIGNED),
+            priority=1,
+            assignee__isnull=False,
+            first_responded_at__isnull=True,
+            merged_into__isnull=True,
+            practice__dispatch_settings__preempt=True,
+            incident_parent__isnull=True,
+        )
+        .filter(Q(first_response_due_at__isnull=True) | Q(first_response_due_at__lte=now + within))
+        .order_by("first_response_due_at", "created_at", "pk")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def _held(ticket_id: int) -> Ticket | None:
+    """The held, unstarted P1, locked; None when it was started or let go meanwhile."""
+    return (
+        Ticket.objects.select_for_update(of=("self",))
+        .select_related("assignee")
+        .filter(
+            pk=ticket_id,
+            status__in=(Status.NEW, Status.ASSIGNED),
+            assignee__isnull=False,
+            first_responded_at__isnull=True,
+        )
+        .first()
+    )
+
+
+def preempt_held(ticket: Ticket, now: dt.datetime, within: dt.timedelta) -> DispatchRecord | None:
+    """A P1 its partner holds but cannot start before it is due (off shift, away: the
+    engine's cover, ``holder_start_s``) interrupts another partner's running P3/P4 by the
+    engine's rule (``held_is_late``); None (nothing done) otherwise."""
+    from thirdway.tickets.assignment import dispatching
+
+    need = dispatching.needs_of([ticket], now)[0]
+    states = dispatching.partner_states(now, exclude_tickets=[ticket.pk])
+    chosen = weights_for(ticket.practice_id)
+    index = engine.as_index(states, [need], now)
+    now_s = engine.epoch(now)
+    held_by = {state.id for state in states}
+    start = (
+        preemption.holder_start_s(need, index, chosen, now_s, index.row(ticket.assignee_id))
+        if ticket.assignee_id in held_by
+        else None
+    )
+    if not preemption.held_is_late(need, start, now_s, int(within.total_seconds())):
+        return None
+    decision = engine.rank(need, states, chosen, now)
+    holder = f"{ticket.assignee.name}, who held it, cannot start it before it is due; "
+    return _preempt_with(ticket, decision, need, states, now, holder)
+
+
 def preempt_waiting(now: dt.datetime | None = None) -> dict[str, int]:
-    """With each re-plan: a waiting P1 that nobody can start before it is due interrupts
-    running routine work (the simulator's pre-emption at its re-plan ticks)."""
+    """With each re-plan: a waiting P1 that nobody can start before it is due, or a P1 its
+    partner holds and cannot start before then, interrupts running routine work (the
+    simulator's pre-emption at its re-plan ticks)."""
     from thirdway.tickets.assignment import dispatching
 
     now = now or timezone.now()
     within = dt.timedelta(seconds=settings.DISPATCH_REOPTIMISE_SECONDS)
     preempted = 0
+    for ticket_id in list(held_p1s(now, within)):
+        with transaction.atomic():
+            ticket = _held(ticket_id)
+            if ticket is not None and preempt_held(ticket, now, within) is not None:
+                preempted += 1
     for ticket_id in list(waiting_p1s(now, within)):
         with transaction.atomic():
             ticket = dispatching._waiting(ticket_id)
