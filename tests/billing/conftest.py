@@ -8,6 +8,7 @@ from decimal import Decimal
 
 import pytest
 
+from support.smtp import smtp_server  # noqa: F401  (a real SMTP server, for the block mails)
 from thirdway.audit.models import Source
 from thirdway.billing import services
 from thirdway.billing.models import Contract, ContractLine

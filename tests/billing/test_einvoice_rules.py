@@ -4,17 +4,22 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from decimal import Decimal
 
 import pytest
+from lxml import etree
 
 from thirdway.audit.models import Source
 from thirdway.billing import invoicing
+from thirdway.billing.documents import cii, ubl
 from thirdway.billing.documents.cii import cii_xml
 from thirdway.billing.documents.facts import Party, facts_of
 from thirdway.billing.documents.ubl import ubl_xml
 
 from . import einvoice_check
+from .conftest import line
+from .documents import approve, drafts, seller_settings
 from .einvoice_check import CII, UBL, fatal, rule_failures, schema_errors
 
 WRITERS = {"CII": (cii_xml, CII), "UBL": (ubl_xml, UBL)}
@@ -84,3 +89,81 @@ def test_a_missing_rule_file_fails_the_check_instead_of_skipping_it(
             rule_failures(xml, chosen)
     finally:
         einvoice_check._stylesheet.cache_clear()
+
+
+def _periods(xml: bytes, syntax: str) -> tuple[tuple[str, str], dict[str, tuple[str, str]]]:
+    """The invoice's period and each line's, read back from the XML (ISO days)."""
+    root = etree.fromstring(xml)
+    if syntax == "CII":
+        ns = {"ram": cii.NS["ram"], "udt": cii.NS["udt"]}
+        dates = "ram:BillingSpecifiedPeriod/*/udt:DateTimeString/text()"
+
+        def days(element) -> tuple[str, ...]:
+            return tuple(
+                f"{text[:4]}-{text[4:6]}-{text[6:]}" for text in element.xpath(dates, namespaces=ns)
+            )
+
+        header = days(root.find(".//ram:ApplicableHeaderTradeSettlement", ns))
+        lines = {
+            item.findtext(".//ram:LineID", namespaces=ns): days(
+                item.find("ram:SpecifiedLineTradeSettlement", ns)
+            )
+            for item in root.iterfind(".//ram:IncludedSupplyChainTradeLineItem", ns)
+        }
+    else:
+        ns = {"cac": ubl.CAC, "cbc": ubl.CBC}
+        dates = "cac:InvoicePeriod/*/text()"
+        header = tuple(root.xpath(dates, namespaces=ns))
+        lines = {
+            line.findtext("cbc:ID", namespaces=ns): tuple(line.xpath(dates, namespaces=ns))
+            for line in root.iterfind("cac:InvoiceLine", ns)
+        }
+    return header, lines  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize("syntax", ["CII", "UBL"])
+def test_each_line_says_its_period_within_the_invoice_period_and_passes_the_rules(
+    cast, books, book_time, syntax
+):
+    """BT-134/BT-135 from the days a line covers; BT-73/BT-74 widen to hold a month billed in
+    advance; time has no period of its own."""
+    line(cast, books.managed, "Backup", "flat", "30.00", timing="advance")
+    line(cast, books.managed, "Firewall", "flat", "60.00", starts_on=dt.date(2026, 11, 20))
+    seller_settings(cast)
+    acme = approve(cast, drafts(cast, books, book_time)[0])
+    facts = facts_of(acme)
+    named = {line.description.split(" (")[0]: line for line in facts.lines}
+    assert named["Backup"].period == (dt.date(2026, 12, 1), dt.date(2026, 12, 31))
+    assert named["Firewall"].period == (dt.date(2026, 11, 20), dt.date(2026, 11, 30))
+    assert named["Partner time"].period is None
+    assert (facts.period_start, facts.period_end) == (dt.date(2026, 11, 1), dt.date(2026, 12, 31))
+
+    write, chosen = WRITERS[syntax]
+    xml = write(facts)
+    assert check(xml, chosen) == ([], [])
+    header, lines = _periods(xml, syntax)
+    assert header == ("2026-11-01", "2026-12-31")
+    position = {name: str(line.position) for name, line in named.items()}
+    assert lines[position["Backup"]] == ("2026-12-01", "2026-12-31")
+    assert lines[position["Firewall"]] == ("2026-11-20", "2026-11-30")
+    assert lines[position["Monitoring"]] == ("2026-11-01", "2026-11-30")
+    assert lines[position["Partner time"]] == ()
+
+
+@pytest.mark.parametrize("syntax", ["CII", "UBL"])
+def test_a_period_ending_before_it_starts_is_reported_by_the_rules(invoices, syntax):
+    """The rules check the periods (BR-29); a line's backwards period is never written."""
+    write, chosen = WRITERS[syntax]
+    facts = facts_of(invoices.acme)
+    backwards = dataclasses.replace(
+        facts, period_start=dt.date(2026, 11, 30), period_end=dt.date(2026, 11, 1)
+    )
+    assert "BR-29" in {failure.rule for failure in check(write(backwards), chosen)[1]}
+    line = dataclasses.replace(
+        facts.lines[0], period_start=dt.date(2026, 11, 30), period_end=dt.date(2026, 11, 1)
+    )
+    assert line.period is None
+    assert check(write(dataclasses.replace(facts, lines=(line, *facts.lines[1:]))), chosen) == (
+        [],
+        [],
+    )

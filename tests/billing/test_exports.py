@@ -12,8 +12,10 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.billing import exports
+from thirdway.billing import client_details, exports
 from thirdway.billing.models import ExportBatch, ExportedInvoice
+
+from .test_client_details import VAT_ID, reverse_charge_invoice
 
 API = "/api/v1/billing/exports"
 MAPPING = {
@@ -119,17 +121,26 @@ def test_xero_file_has_the_columns_and_the_invoice_line(cast, ready):
     ]
 
 
+def _datev(batch) -> tuple[list[str], list[str], list[dict[str, str]]]:
+    """The header's fields, the column names and each booking by column name."""
+    text = bytes(batch.content).decode("cp1252")
+    header, columns, *rows = text.split("\r\n")[:-1]
+    names = columns.split(";")
+    bookings = [dict(zip(names, row.split(";"), strict=True)) for row in rows]
+    return header.split(";"), names, bookings
+
+
 def test_datev_file_is_an_extf_booking_batch_with_the_gross_amount(cast, ready):
     invoices, month = ready
     batch = exports.make_batch(cast.admin, cast.security, "datev", month, source=Source.CLI)
-    text = bytes(batch.content).decode("cp1252")
     assert "Schl\xfcssel".encode("cp1252") in bytes(batch.content)  # Windows-1252, not UTF-8
-    header, columns, *rows = text.split("\r\n")[:-1]
-    fields = header.split(";")
+    fields, columns, bookings = _datev(batch)
+    # header version 700, booking batch (21), format version 13: 31 fields, 125 columns
     assert fields[:5] == ['"EXTF"', "700", "21", '"Buchungsstapel"', "13"]
+    assert len(fields) == 31 and len(columns) == 125
     assert fields[10:16] == ["1001", "1", f"{month.year}0101", "4", f"{month:%Y%m}01", fields[15]]
     assert fields[21] == '"EUR"'
-    assert columns.split(";")[:10] == [
+    assert columns[:10] == [
         "Umsatz (ohne Soll/Haben-Kz)",
         "Soll/Haben-Kennzeichen",
         "WKZ Umsatz",
@@ -141,14 +152,60 @@ def test_datev_file_is_an_extf_booking_batch_with_the_gross_amount(cast, ready):
         "BU-Schlüssel",
         "Belegdatum",
     ]
+    assert columns[13] == "Buchungstext"
+    assert columns[39:41] == [
+        "EU-Mitgliedstaat u. UStID (Bestimmung)",
+        "EU-Steuersatz (Bestimmung)",
+    ]
+    assert columns[114] == "Leistungsdatum" and columns[124] == "Abw. Skontokonto"
     globex = invoices.globex
-    row = (
-        f'240,00;"S";"EUR";;;;1400;8400;"3";{globex.issued_on:%d%m};"{globex.number}";;;'
-        f'"{cast.globex.name}"'
-    )
-    assert row in rows
+    [booking] = [b for b in bookings if b["Belegfeld 1"] == f'"{globex.number}"']
+    filled = {name: value for name, value in booking.items() if value}
+    assert filled == {
+        "Umsatz (ohne Soll/Haben-Kz)": "240,00",
+        "Soll/Haben-Kennzeichen": '"S"',
+        "WKZ Umsatz": '"EUR"',
+        "Konto": "1400",
+        "Gegenkonto (ohne BU-Schlüssel)": "8400",
+        "BU-Schlüssel": '"3"',
+        "Belegdatum": f"{globex.issued_on:%d%m}",
+        "Belegfeld 1": f'"{globex.number}"',
+        "Buchungstext": f'"{cast.globex.name}"',
+        # the flat monthly line covers November: the service was done on its last day
+        "Leistungsdatum": "30112026",
+    }
     # Acme's invoice has standard, zero-rated and exempt lines: one booking per VAT group.
-    assert sum(1 for line in rows if f'"{invoices.acme.number}"' in line) == 3
+    acme = [b for b in bookings if b["Belegfeld 1"] == f'"{invoices.acme.number}"']
+    assert len(acme) == 3
+    # each group's service date: its lines' latest period end, else the end of the month billed
+    assert {b["Leistungsdatum"] for b in acme} == {"30112026"}
+
+
+def test_datev_names_the_buyers_vat_id_on_a_reverse_charge_booking(cast, books, book_time):
+    exports.update_mapping(
+        cast.admin,
+        cast.security,
+        {**MAPPING, "revenue_reverse_charge": "8337", "tax_reverse_charge": "94"},
+        source=Source.CLI,
+    )
+    client_details.update_billing_details(
+        cast.admin, cast.globex, {"vat_id": VAT_ID}, source=Source.CLI
+    )
+    globex = reverse_charge_invoice(cast, books, book_time)
+    month = globex.issued_on.replace(day=1)
+    batch = exports.make_batch(cast.admin, cast.security, "datev", month, source=Source.CLI)
+    mine = {
+        b["Gegenkonto (ohne BU-Schlüssel)"]: b
+        for b in _datev(batch)[2]
+        if b["Belegfeld 1"] == f'"{globex.number}"'
+    }
+    reverse, standard = mine["8337"], mine["8400"]
+    assert (reverse["Umsatz (ohne Soll/Haben-Kz)"], reverse["BU-Schlüssel"]) == ("500,00", '"94"')
+    assert reverse["EU-Mitgliedstaat u. UStID (Bestimmung)"] == f'"{VAT_ID}"'
+    # the consulting line has no period: the end of the month billed
+    assert reverse["Leistungsdatum"] == "30112026"
+    assert standard["EU-Mitgliedstaat u. UStID (Bestimmung)"] == ""  # only for reverse charge
+    assert standard["Umsatz (ohne Soll/Haben-Kz)"] == "240,00"
 
 
 def test_each_invoice_is_exported_once_per_format(cast, ready):

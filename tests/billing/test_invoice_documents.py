@@ -76,6 +76,26 @@ def test_the_facturx_pdf_carries_the_cii_xml_of_profile_en16931(invoices):
     assert invoices.acme.number in text_of(made)
 
 
+def test_the_facturx_pdf_has_the_pdfa3_parts_the_writers_give(invoices):
+    """The sRGB output intent (ours), the PDF/A-3 B identification in the XMP metadata and the
+    XML as an associated file (factur-x's), and the file identifier.  Not there yet: embedded
+    fonts (the core fonts are not embedded), so the file is not PDF/A-3 conformant."""
+    reader = PdfReader(io.BytesIO(render_facturx(facts_of(invoices.acme))))
+    root = reader.trailer["/Root"]
+    [intent] = [item.get_object() for item in root["/OutputIntents"]]
+    assert (intent["/S"], intent["/OutputConditionIdentifier"]) == ("/GTS_PDFA1", "sRGB")
+    profile = intent["/DestOutputProfile"].get_object()
+    assert profile["/N"] == 3 and profile.get_data()[36:40] == b"acsp"  # an ICC profile
+    xmp = root["/Metadata"].get_object().get_data().decode()
+    assert "<pdfaid:part>3</pdfaid:part>" in xmp
+    assert "<pdfaid:conformance>B</pdfaid:conformance>" in xmp
+    [attached] = [item.get_object() for item in root["/AF"]]
+    assert (attached["/F"], attached["/AFRelationship"]) == ("factur-x.xml", "/Data")
+    assert len(reader.trailer["/ID"]) == 2
+    fonts = reader.pages[0]["/Resources"]["/Font"].values()
+    assert {font.get_object()["/Subtype"] for font in fonts} == {"/Type1"}  # not embedded
+
+
 def test_a_draft_has_no_document(cast, books, book_time):
     acme, _ = drafts(cast, books, book_time)
     for kind in ("pdf", "facturx", "ubl"):

@@ -10,8 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import Sum
+from django.urls import reverse
 
 from thirdway.accounts.models import Role
 from thirdway.audit.services import record
@@ -25,6 +27,7 @@ from thirdway.billing.models import (
     TimeEntry,
 )
 from thirdway.errors import invalid, require
+from thirdway.tickets.notifications.services import send_letter
 
 TOP_UP_MOST = 100_000 * 60  # minutes
 NOTE_LENGTH = 200
@@ -137,6 +140,7 @@ def check_threshold(contract: Contract) -> list[BlockNotice]:
         for person in _recipients(contract)
     )
     Contract.objects.filter(pk=contract.pk).update(warned_for_minutes=state.bought)
+    mail_warning(contract, state, notices)
     record(
         None,
         "contract.block_warning",
@@ -146,6 +150,45 @@ def check_threshold(contract: Contract) -> list[BlockNotice]:
         changes={"warned": [None, [notice.recipient_id for notice in notices]]},
     )
     return notices
+
+
+def _letter(contract: Contract, state: Burn, person) -> str:
+    """What the warning says by e-mail, and where to see the burn-down: the contract page for
+    the lead partner, the portal for the client's admins."""
+    path = (
+        reverse("billing:contract_detail", args=[contract.pk])
+        if person.is_network_staff
+        else reverse("portal:home")
+    )
+    name = person.get_full_name() or person.get_username()
+    return (
+        f"Hello {name},\n\n"
+        f"{contract.client.name}'s prepaid hours are running out. {contract.name}: "
+        f"{state.used_hours} of {state.bought_hours} hours used ({state.percent_used} %, "
+        f"the warning is at {contract.warn_at_percent} %); {state.left_hours} h left.\n\n"
+        "Time beyond the block is billed at the contract's hourly rate; a top-up adds hours "
+        "to the block.\n\n"
+        f"See the burn-down: {(settings.SITE_URL or '').rstrip('/')}{path}\n\n"
+        "-- \nThirdway. Nobody reads answers to this message: reply on a ticket.\n"
+    )
+
+
+def mail_warning(contract: Contract, state: Burn, notices: list[BlockNotice]) -> int:
+    """Mail each notice to its recipient through the outbox, in the warning's transaction (a
+    rolled-back warning mails nobody), once per person and block: the key names the block's
+    minutes, so a retry queues nothing new and a top-up's new block may warn again."""
+    subject = f"{contract.client.name}: {state.percent_used} % of the prepaid hours used"
+    sent = 0
+    for notice in notices:
+        person = notice.recipient
+        sent += send_letter(
+            person.email,
+            to_name=person.get_full_name() or person.get_username(),
+            subject=subject,
+            body=_letter(contract, state, person),
+            dedupe_key=f"block-warning:{contract.pk}:{state.bought}:{person.pk}",
+        )
+    return sent
 
 
 @transaction.atomic

@@ -38,6 +38,8 @@ XERO_COLUMNS = (
     "*TaxType",
     "Currency",
 )
+# The 125 columns of the booking batch, format version 13, in the order DATEV reads them
+# (by position: every row has all of them, empty where we have nothing to say).
 DATEV_COLUMNS = (
     "Umsatz (ohne Soll/Haben-Kz)",
     "Soll/Haben-Kennzeichen",
@@ -53,7 +55,120 @@ DATEV_COLUMNS = (
     "Belegfeld 2",
     "Skonto",
     "Buchungstext",
+    "Postensperre",
+    "Diverse Adressnummer",
+    "Geschäftspartnerbank",
+    "Sachverhalt",
+    "Zinssperre",
+    "Beleglink",
+    "Beleginfo - Art 1",
+    "Beleginfo - Inhalt 1",
+    "Beleginfo - Art 2",
+    "Beleginfo - Inhalt 2",
+    "Beleginfo - Art 3",
+    "Beleginfo - Inhalt 3",
+    "Beleginfo - Art 4",
+    "Beleginfo - Inhalt 4",
+    "Beleginfo - Art 5",
+    "Beleginfo - Inhalt 5",
+    "Beleginfo - Art 6",
+    "Beleginfo - Inhalt 6",
+    "Beleginfo - Art 7",
+    "Beleginfo - Inhalt 7",
+    "Beleginfo - Art 8",
+    "Beleginfo - Inhalt 8",
+    "KOST1 - Kostenstelle",
+    "KOST2 - Kostenstelle",
+    "Kost-Menge",
+    "EU-Mitgliedstaat u. UStID (Bestimmung)",
+    "EU-Steuersatz (Bestimmung)",
+    "Abw. Versteuerungsart",
+    "Sachverhalt L+L",
+    "Funktionsergänzung L+L",
+    "BU 49 Hauptfunktionstyp",
+    "BU 49 Hauptfunktionsnummer",
+    "BU 49 Funktionsergänzung",
+    "Zusatzinformation - Art 1",
+    "Zusatzinformation - Inhalt 1",
+    "Zusatzinformation - Art 2",
+    "Zusatzinformation - Inhalt 2",
+    "Zusatzinformation - Art 3",
+    "Zusatzinformation - Inhalt 3",
+    "Zusatzinformation - Art 4",
+    "Zusatzinformation - Inhalt 4",
+    "Zusatzinformation - Art 5",
+    "Zusatzinformation - Inhalt 5",
+    "Zusatzinformation - Art 6",
+    "Zusatzinformation - Inhalt 6",
+    "Zusatzinformation - Art 7",
+    "Zusatzinformation - Inhalt 7",
+    "Zusatzinformation - Art 8",
+    "Zusatzinformation - Inhalt 8",
+    "Zusatzinformation - Art 9",
+    "Zusatzinformation - Inhalt 9",
+    "Zusatzinformation - Art 10",
+    "Zusatzinformation - Inhalt 10",
+    "Zusatzinformation - Art 11",
+    "Zusatzinformation - Inhalt 11",
+    "Zusatzinformation - Art 12",
+    "Zusatzinformation - Inhalt 12",
+    "Zusatzinformation - Art 13",
+    "Zusatzinformation - Inhalt 13",
+    "Zusatzinformation - Art 14",
+    "Zusatzinformation - Inhalt 14",
+    "Zusatzinformation - Art 15",
+    "Zusatzinformation - Inhalt 15",
+    "Zusatzinformation - Art 16",
+    "Zusatzinformation - Inhalt 16",
+    "Zusatzinformation - Art 17",
+    "Zusatzinformation - Inhalt 17",
+    "Zusatzinformation - Art 18",
+    "Zusatzinformation - Inhalt 18",
+    "Zusatzinformation - Art 19",
+    "Zusatzinformation - Inhalt 19",
+    "Zusatzinformation - Art 20",
+    "Zusatzinformation - Inhalt 20",
+    "Stück",
+    "Gewicht",
+    "Zahlweise",
+    "Forderungsart",
+    "Veranlagungsjahr",
+    "Zugeordnete Fälligkeit",
+    "Skontotyp",
+    "Auftragsnummer",
+    "Buchungstyp",
+    "USt-Schlüssel (Anzahlungen)",
+    "EU-Mitgliedstaat (Anzahlungen)",
+    "Sachverhalt L+L (Anzahlungen)",
+    "EU-Steuersatz (Anzahlungen)",
+    "Erlöskonto (Anzahlungen)",
+    "Herkunft-Kz",
+    "Buchungs GUID",
+    "KOST-Datum",
+    "SEPA-Mandatsreferenz",
+    "Skontosperre",
+    "Gesellschaftername",
+    "Beteiligtennummer",
+    "Identifikationsnummer",
+    "Zeichnernummer",
+    "Postensperre bis",
+    "Bezeichnung SoBil-Sachverhalt",
+    "Kennzeichen SoBil-Buchung",
+    "Festschreibung",
+    "Leistungsdatum",
+    "Datum Zuord. Steuerperiode",
+    "Fälligkeit",
+    "Generalumkehr (GU)",
+    "Steuersatz",
+    "Land",
+    "Abrechnungsreferenz",
+    "BVV-Position",
+    "EU-Mitgliedstaat u. UStID (Ursprung)",
+    "EU-Steuersatz (Ursprung)",
+    "Abw. Skontokonto",
 )
+DATEV_EU_VAT_ID = DATEV_COLUMNS.index("EU-Mitgliedstaat u. UStID (Bestimmung)")
+DATEV_SERVICE_DATE = DATEV_COLUMNS.index("Leistungsdatum")
 
 
 @dataclass(frozen=True)
@@ -76,6 +191,9 @@ class DocLine:
     unit_price: Decimal
     net: Decimal
     vat_category: str
+    vat_rate: Decimal | None = None
+    # The last day the line covers (a monthly charge's period); None for time and one-offs.
+    period_end: dt.date | None = None
 
 
 @dataclass(frozen=True)
@@ -91,6 +209,19 @@ class Doc:
     currency: str
     lines: Sequence[DocLine]
     groups: Sequence[tuple[str, Decimal, Decimal, Decimal]]
+    # The last day of the month billed: the service date of what has no period of its own.
+    month_end: dt.date | None = None
+    buyer_vat_id: str = ""
+
+    def service_date(self, category: str, rate: Decimal) -> dt.date:
+        """When the group's service was done: the latest end of its lines' periods (a month
+        billed in advance ends next month), else the end of the month billed."""
+        ends = [
+            line.period_end
+            for line in self.lines
+            if line.period_end and line.vat_category == category and line.vat_rate == rate
+        ]
+        return max(ends, default=self.month_end or self.issued_on)
 
 
 def _sign(doc: Doc, amount: Decimal) -> Decimal:
@@ -168,7 +299,8 @@ def _quoted(text: str, limit: int) -> str:
 
 
 def datev_header(month: dt.date, mapping: Mapping, made_at: dt.datetime, currency: str) -> str:
-    """The EXTF header line: format version 700, category 21 (booking batch), version 13."""
+    """The EXTF header line, its 31 fields: header version 700, category 21 (booking batch),
+    format version 13."""
     last = (month.replace(day=28) + dt.timedelta(days=4)).replace(day=1) - dt.timedelta(days=1)
     fields = [
         '"EXTF"',
@@ -193,36 +325,46 @@ def datev_header(month: dt.date, mapping: Mapping, made_at: dt.datetime, currenc
         "0",
         "0",
         f'"{currency}"',
+        # 23 to 31: reserved, derivative flag, reserved, reserved, chart of accounts (SKR),
+        # industry solution, reserved, reserved, application information: all left empty.
+        *[""] * 9,
     ]
     return ";".join(fields)
+
+
+def _booking(doc: Doc, group: tuple[str, Decimal, Decimal, Decimal], mapping: Mapping) -> str:
+    """One row of all the columns: amount, side, accounts, tax code, document, text, and the
+    service date; for reverse charge the buyer's VAT identifier (country and number)."""
+    category, rate, base, tax = group
+    row = [""] * len(DATEV_COLUMNS)
+    row[:14] = [
+        _comma(base + tax),
+        '"H"' if doc.credit else '"S"',
+        f'"{doc.currency}"',
+        "",
+        "",
+        "",
+        mapping.receivable,
+        mapping.revenue[category],
+        _quoted(mapping.tax_code[category], 4),
+        f"{doc.issued_on:%d%m}",
+        _quoted(doc.number, 36),
+        "",
+        "",
+        _quoted(doc.customer, 60),
+    ]
+    if category == "AE" and doc.buyer_vat_id:
+        row[DATEV_EU_VAT_ID] = _quoted(doc.buyer_vat_id, 15)
+    row[DATEV_SERVICE_DATE] = f"{doc.service_date(category, rate):%d%m%Y}"
+    return ";".join(row)
 
 
 def datev(docs: Sequence[Doc], mapping: Mapping, month: dt.date, made_at: dt.datetime) -> bytes:
     """One booking per invoice and VAT group: the gross amount, debit ("S") on the receivables
     account against the category's revenue account for an invoice, credit ("H") for a credit
-    note.  Semicolons, decimal comma, dates as DDMM, Windows-1252 (what DATEV reads)."""
+    note.  Semicolons, decimal comma, dates as DDMM (the service date DDMMYYYY), Windows-1252
+    (what DATEV reads)."""
     currency = docs[0].currency if docs else "EUR"
     lines = [datev_header(month, mapping, made_at, currency), ";".join(DATEV_COLUMNS)]
-    for doc in docs:
-        for category, _rate, base, tax in doc.groups:
-            lines.append(
-                ";".join(
-                    [
-                        _comma(base + tax),
-                        '"H"' if doc.credit else '"S"',
-                        f'"{doc.currency}"',
-                        "",
-                        "",
-                        "",
-                        mapping.receivable,
-                        mapping.revenue[category],
-                        _quoted(mapping.tax_code[category], 4),
-                        f"{doc.issued_on:%d%m}",
-                        _quoted(doc.number, 36),
-                        "",
-                        "",
-                        _quoted(doc.customer, 60),
-                    ]
-                )
-            )
+    lines += [_booking(doc, group, mapping) for doc in docs for group in doc.groups]
     return ("\r\n".join(lines) + "\r\n").encode("cp1252", errors="replace")

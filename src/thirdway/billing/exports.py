@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from django.core.exceptions import ObjectDoesNotExist
 from django.db import IntegrityError, transaction
 from django.db.models import Prefetch
 from django.utils import timezone
@@ -95,7 +96,7 @@ def pending(practice, fmt: str, month: dt.date):
         Invoice.objects.filter(practice=practice, issued_on__gte=month, issued_on__lt=end)
         .exclude(state=InvoiceState.DRAFT)
         .exclude(pk__in=taken)
-        .select_related("client")
+        .select_related("client__billing_details")
         .prefetch_related("lines")
         .order_by("kind", "number", "pk")
     )
@@ -122,9 +123,17 @@ def _mapping(found: ExportSettings) -> export_formats.Mapping:
     )
 
 
+def _buyer_vat_id(invoice: Invoice) -> str:
+    try:
+        return invoice.client.billing_details.vat_id
+    except ObjectDoesNotExist:
+        return ""
+
+
 def _doc(invoice: Invoice, payment_days: int) -> export_formats.Doc:
     lines = list(invoice.lines.all())
     issued = invoice.issued_on or invoice.month
+    following = (invoice.month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
     return export_formats.Doc(
         number=invoice.number or "",
         credit=invoice.kind == InvoiceKind.CREDIT_NOTE,
@@ -134,11 +143,19 @@ def _doc(invoice: Invoice, payment_days: int) -> export_formats.Doc:
         currency=invoice.currency,
         lines=[
             export_formats.DocLine(
-                line.description, line.quantity, line.unit_price, line.net, line.vat_category
+                line.description,
+                line.quantity,
+                line.unit_price,
+                line.net,
+                line.vat_category,
+                vat_rate=line.vat_rate,
+                period_end=line.period_end,
             )
             for line in lines
         ],
         groups=vat_breakdown(lines),
+        month_end=following - dt.timedelta(days=1),
+        buyer_vat_id=_buyer_vat_id(invoice),
     )
 
 

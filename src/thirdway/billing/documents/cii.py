@@ -4,6 +4,8 @@ invoice it credits."""
 
 from __future__ import annotations
 
+import datetime as dt
+
 from lxml import etree
 
 from thirdway.billing.documents.facts import DocumentLine, InvoiceFacts, Party, VatGroup
@@ -21,6 +23,13 @@ X = Builder(NS)
 
 def _date(parent: etree._Element, name: str, day, kind: str = "udt") -> None:
     X.sub(X.sub(parent, name), f"{kind}:DateTimeString", _ymd(day), format="102")
+
+
+def _period(parent: etree._Element, start: dt.date, end: dt.date) -> None:
+    """BT-73/BT-74 on the invoice, BT-134/BT-135 on a line."""
+    period = X.sub(parent, "ram:BillingSpecifiedPeriod")
+    _date(period, "ram:StartDateTime", start)
+    _date(period, "ram:EndDateTime", end)
 
 
 def _party(parent: etree._Element, name: str, party: Party) -> None:
@@ -55,6 +64,8 @@ def _line(parent: etree._Element, line: DocumentLine) -> None:
     X.sub(tax, "ram:TypeCode", "VAT")
     X.sub(tax, "ram:CategoryCode", line.category)
     X.sub(tax, "ram:RateApplicablePercent", percent(line.rate))
+    if line.period:
+        _period(settlement, *line.period)
     summation = X.sub(settlement, "ram:SpecifiedTradeSettlementLineMonetarySummation")
     X.sub(summation, "ram:LineTotalAmount", amount(line.net))
 
@@ -82,9 +93,7 @@ def _settlement(parent: etree._Element, facts: InvoiceFacts) -> None:
         X.sub(account, "ram:IBANID", facts.iban)
     for group in facts.vat:
         _vat(settlement, group)
-    period = X.sub(settlement, "ram:BillingSpecifiedPeriod")
-    _date(period, "ram:StartDateTime", facts.period_start)
-    _date(period, "ram:EndDateTime", facts.period_end)
+    _period(settlement, facts.period_start, facts.period_end)
     terms = X.sub(settlement, "ram:SpecifiedTradePaymentTerms")
     X.sub(terms, "ram:Description", facts.payment_terms)
     if not facts.is_credit_note:

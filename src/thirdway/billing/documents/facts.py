@@ -74,6 +74,16 @@ class DocumentLine:
     net: Decimal
     category: str
     rate: Decimal
+    # The days a monthly charge covers (BT-134, BT-135); time and one-off lines have none.
+    period_start: dt.date | None = None
+    period_end: dt.date | None = None
+
+    @property
+    def period(self) -> tuple[dt.date, dt.date] | None:
+        """Both days, or nothing: EN 16931 wants an end no earlier than the start (BR-30)."""
+        if self.period_start and self.period_end and self.period_end >= self.period_start:
+            return self.period_start, self.period_end
+        return None
 
 
 @dataclass(frozen=True)
@@ -192,9 +202,20 @@ def _lines(invoice: Invoice) -> tuple[list, tuple[DocumentLine, ...]]:
             net=row.net,
             category=row.vat_category,
             rate=row.vat_rate,
+            period_start=row.period_start,
+            period_end=row.period_end,
         )
         for index, row in enumerate(rows, start=1)
     )
+
+
+def _period(month: dt.date, lines: tuple[DocumentLine, ...]) -> tuple[dt.date, dt.date]:
+    """The invoice's period (BT-73, BT-74): the month billed, widened to hold every line's
+    period, so a month billed in advance still lies within it."""
+    periods = [line.period for line in lines if line.period]
+    starts = [month, *(start for start, _ in periods)]
+    ends = [_month_end(month), *(end for _, end in periods)]
+    return min(starts), max(ends)
 
 
 def facts_of(invoice: Invoice) -> InvoiceFacts:
@@ -206,6 +227,7 @@ def facts_of(invoice: Invoice) -> InvoiceFacts:
     issued = _issued(invoice)
     days = settings.payment_days if settings else 30
     credited = invoice.credits
+    period_start, period_end = _period(invoice.month, lines)
     return InvoiceFacts(
         kind=invoice.kind,
         number=invoice.number,
@@ -213,8 +235,8 @@ def facts_of(invoice: Invoice) -> InvoiceFacts:
         issued_on=issued,
         due_on=issued + dt.timedelta(days=days),
         payment_days=days,
-        period_start=invoice.month,
-        period_end=_month_end(invoice.month),
+        period_start=period_start,
+        period_end=period_end,
         currency=invoice.currency,
         seller=_seller(invoice, settings),
         buyer=_buyer(invoice),

@@ -10,9 +10,13 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from functools import cache
+from importlib import resources
 
 from fpdf import FPDF
+from fpdf.enums import OutputIntentSubType
 from fpdf.fonts import FontFace
+from fpdf.output import PDFICCProfile
 
 from thirdway.billing.documents.facts import InvoiceFacts, Party
 from thirdway.billing.documents.xml import percent, quantity
@@ -34,6 +38,25 @@ def money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
+@cache
+def _srgb() -> bytes:
+    """The sRGB colour profile fpdf2 ships, for the PDF/A output intent."""
+    return (resources.files("fpdf") / "data" / "color_profiles" / "sRGB2014.icc").read_bytes()
+
+
+def _output_intent(pdf: FPDF) -> None:
+    """PDF/A wants the colours' meaning said once for the file: sRGB, as the screen draws them
+    (the Factur-X PDF declares itself PDF/A-3)."""
+    pdf.add_output_intent(
+        OutputIntentSubType.PDFA,
+        output_condition_identifier="sRGB",
+        output_condition="IEC 61966-2-1:1999",
+        registry_name="http://www.color.org",
+        dest_output_profile=PDFICCProfile(contents=_srgb(), n=3, alternate="DeviceRGB"),
+        info="sRGB2014 (v2)",
+    )
+
+
 class _Document(FPDF):
     footer_text = ""
 
@@ -53,6 +76,7 @@ def render_pdf(facts: InvoiceFacts) -> bytes:
     # Dated the day it was issued: the same facts make the same bytes.
     pdf.set_creation_date(dt.datetime.combine(facts.issued_on, dt.time(), tzinfo=dt.UTC))
     pdf.set_auto_page_break(auto=True, margin=18)
+    _output_intent(pdf)
     pdf.add_page()
     _heading(pdf, facts)
     _parties(pdf, facts)

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from lxml import etree
 
 from thirdway.billing.documents.facts import DocumentLine, InvoiceFacts, Party, VatGroup
@@ -40,6 +42,13 @@ def _party(x: Builder, parent, name: str, party: Party) -> None:
     x.sub(x.sub(element, "cac:PartyLegalEntity"), "cbc:RegistrationName", party.name)
 
 
+def _period(x: Builder, parent, start: dt.date, end: dt.date) -> None:
+    """BT-73/BT-74 on the invoice, BT-134/BT-135 on a line."""
+    period = x.sub(parent, "cac:InvoicePeriod")
+    x.sub(period, "cbc:StartDate", start.isoformat())
+    x.sub(period, "cbc:EndDate", end.isoformat())
+
+
 def _category(x: Builder, parent, name: str, category: str, rate, group: VatGroup | None) -> None:
     element = x.sub(parent, name)
     x.sub(element, "cbc:ID", category)
@@ -60,6 +69,8 @@ def _line(x: Builder, parent, line: DocumentLine, facts: InvoiceFacts) -> None:
     counted = "cbc:CreditedQuantity" if credit else "cbc:InvoicedQuantity"
     x.sub(element, counted, quantity(line.quantity), unitCode=line.unit_code)
     _money(x, element, "cbc:LineExtensionAmount", line.net, facts.currency)
+    if line.period:
+        _period(x, element, *line.period)
     item = x.sub(element, "cac:Item")
     x.sub(item, "cbc:Name", line.description)
     _category(x, item, "cac:ClassifiedTaxCategory", line.category, line.rate, None)
@@ -76,9 +87,7 @@ def _head(x: Builder, root, facts: InvoiceFacts) -> None:
         x.sub(root, "cbc:DueDate", facts.due_on.isoformat())
         x.sub(root, "cbc:InvoiceTypeCode", facts.type_code)
     x.sub(root, "cbc:DocumentCurrencyCode", facts.currency)
-    period = x.sub(root, "cac:InvoicePeriod")
-    x.sub(period, "cbc:StartDate", facts.period_start.isoformat())
-    x.sub(period, "cbc:EndDate", facts.period_end.isoformat())
+    _period(x, root, facts.period_start, facts.period_end)
     if facts.credits_number:
         reference = x.sub(x.sub(root, "cac:BillingReference"), "cac:InvoiceDocumentReference")
         x.sub(reference, "cbc:ID", facts.credits_number)
