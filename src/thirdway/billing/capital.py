@@ -110,6 +110,11 @@ def units_held(practice) -> int:
     return sum(held.values_list("units", flat=True))
 
 
+def units_shown(units: Fraction) -> Decimal:
+    """Vested units for reading, to two places (the allocation uses the exact fraction)."""
+    return to_money(Decimal(units.numerator) / Decimal(units.denominator))
+
+
 @dataclass(frozen=True)
 class Summary:
     terms: CapitalTerms
@@ -121,7 +126,7 @@ class Summary:
 
     @property
     def vested_shown(self) -> Decimal:
-        return to_money(Decimal(self.vested.numerator) / Decimal(self.vested.denominator))
+        return units_shown(self.vested)
 
 
 def summary(terms: CapitalTerms, on: dt.date | None = None) -> Summary:
