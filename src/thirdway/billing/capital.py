@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from fractions import Fraction
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
@@ -151,23 +152,29 @@ def entries(terms: CapitalTerms):
 
 
 def _check_terms(terms: CapitalTerms) -> None:
+    """Every refused value at once, each named by its field with what is allowed."""
+    refused: dict[str, ValidationError] = {}
+
+    def refuse(field: str, message: str, allowed: str) -> None:
+        refused[field] = invalid(field, message, allowed).error_dict[field][0]
+
     if terms.buy_in is not None and terms.buy_in < 0:
-        raise invalid("buy_in", "The buy-in is negative.", "0 or more")
+        refuse("buy_in", "The buy-in is negative.", "0 or more")
     if terms.units is not None and not 1 <= terms.units <= 1_000_000:
-        raise invalid("units", f"{terms.units} units cannot be held.", "1 to 1000000 units")
+        refuse("units", f"{terms.units} units cannot be held.", "1 to 1000000 units")
     if terms.vesting_months is not None and not 0 <= terms.vesting_months <= 120:
-        raise invalid(
-            "vesting_months", f"Vesting over {terms.vesting_months} months.", "0 to 120 months"
-        )
+        refuse("vesting_months", f"Vesting over {terms.vesting_months} months.", "0 to 120 months")
     percent = terms.withhold_percent
     if percent is not None and not 0 <= percent <= 100:
-        raise invalid("withhold_percent", f"{percent} % cannot be withheld.", "0 to 100")
-    if terms.buy_in_method == BuyInMethod.WITHHELD and terms.buy_in and not percent:
-        raise invalid(
+        refuse("withhold_percent", f"{percent} % cannot be withheld.", "0 to 100")
+    elif terms.buy_in_method == BuyInMethod.WITHHELD and terms.buy_in and not percent:
+        refuse(
             "withhold_percent",
             "A buy-in withheld from shares needs a percentage to withhold.",
             "above 0 to 100",
         )
+    if refused:
+        raise ValidationError(refused)
     terms.full_clean(exclude=["bought_out"])
 
 
