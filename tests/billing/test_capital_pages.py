@@ -82,3 +82,16 @@ def test_the_admin_refused_then_accepted(cast, books, accounts, web_as):
     assert PoolAllocation.objects.count() == 1
     detail = admin.get(f"/billing/capital/{paula.pk}/").content.decode()
     assert "Pool allocated" in detail and "Buy-in paid" in detail
+
+
+def test_a_buy_out_on_the_statement_reads_without_a_share_link(cast, books, accounts, web_as):
+    from thirdway.audit.models import Source
+    from thirdway.billing import capital
+
+    paula, _ = accounts
+    capital.record_buy_in(cast.admin, paula, capital.buy_in_left(paula), source=Source.CLI)
+    capital.record_buy_out(cast.admin, paula, source=Source.CLI)
+    for user in (cast.admin, cast.partner):
+        page = web_as(user).get(f"/billing/statements/?partner={cast.partner_record.pk}")
+        assert page.status_code == 200
+        assert "Buy-out of Paula Partner" in page.content.decode()
