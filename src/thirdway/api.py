@@ -20,6 +20,7 @@ from ninja.security import HttpBearer, SessionAuth
 from thirdway.accounts.api import router as accounts_router
 from thirdway.accounts.services import user_for_token
 from thirdway.billing.api import router as billing_router
+from thirdway.billing.capital_api import router as capital_router
 from thirdway.billing.documents_api import router as invoice_documents_router
 from thirdway.billing.exports_api import router as exports_router
 from thirdway.billing.items_api import router as items_router
@@ -270,6 +271,7 @@ api.add_router("/", invoice_documents_router, tags=["billing"])
 api.add_router("/", exports_router, tags=["billing"])
 api.add_router("/", terms_router, tags=["billing"])
 api.add_router("/", items_router, tags=["billing"])
+api.add_router("/", capital_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_rules_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])

@@ -125,6 +125,19 @@ class BillableItemQuerySet(models.QuerySet):
         return self.none()
 
 
+class CapitalQuerySet(models.QuerySet):
+    def for_user(self, user) -> CapitalQuerySet:
+        """Capital terms and accounts: a practice admin all, a partner (or associate) their
+        own."""
+        if not _active(user):
+            return self.none()
+        if user.role == Role.PRACTICE_ADMIN:
+            return self.all()
+        if user.role in (Role.PARTNER, Role.ASSOCIATE):
+            return self.filter(partner__user=user)
+        return self.none()
+
+
 class LedgerQuerySet(models.QuerySet):
     """Legs and transactions: read through statements, which narrow them to a partner."""
 

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from thirdway.audit.services import record
-from thirdway.billing import items, ledger
+from thirdway.billing import capital, items, ledger
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.engine import to_money
 from thirdway.billing.models import (
@@ -352,6 +352,7 @@ def mark_paid(actor, invoice: Invoice, *, source: str) -> Invoice:
         _post_payment(invoice)
     for split in invoice.transactions.filter(kind=TransactionKind.SPLIT).order_by("pk"):
         make_payable(split)
+    capital.withhold_from_shares(invoice)
     before = invoice.state
     invoice.state, invoice.paid_at = InvoiceState.PAID, timezone.now()
     invoice.save(update_fields=["state", "paid_at"])

@@ -110,6 +110,7 @@ class AccountKind(models.TextChoices):
     CASH = "cash", "Cash"
     OWED = "owed", "Share owed"
     PAYABLE = "payable", "Share payable"
+    CAPITAL = "capital", "Capital"
 
 
 class Holder(models.TextChoices):
@@ -194,6 +195,10 @@ class TransactionKind(models.TextChoices):
     PAYMENT = "payment", "Payment received"
     PAYABLE = "payable", "Shares payable"
     REVERSAL = "reversal", "Reversal"
+    BUY_IN = "buy_in", "Buy-in paid"
+    WITHHELD = "withheld", "Buy-in withheld from a share"
+    ALLOCATION = "allocation", "Pool allocated"
+    BUY_OUT = "buy_out", "Buy-out"
 
 
 class LedgerTransaction(AppendOnly):
@@ -575,7 +580,13 @@ class BlockNotice(models.Model):
 
 
 # Invoices, their runs, lines and number series live in invoice_models.py, the accounting
-# exports in export_models.py; they belong to this app all the same.
+# exports in export_models.py, capital terms in capital_models.py; they belong to this app all
+# the same.
+from thirdway.billing.capital_models import (  # noqa: E402, F401
+    BuyInMethod,
+    CapitalTerms,
+    PoolAllocation,
+)
 from thirdway.billing.export_models import (  # noqa: E402, F401
     ExportBatch,
     ExportedInvoice,

@@ -46,6 +46,7 @@ def statement(partner, month: dt.date) -> Statement:
     legs = (
         Leg.objects.filter(
             account__holder=Holder.PARTNER,
+            account__kind__in=(AccountKind.OWED, AccountKind.PAYABLE),
             account__partner=partner,
             transaction__at__date__range=(first, last),
         )

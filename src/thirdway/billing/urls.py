@@ -1,6 +1,7 @@
 from django.urls import path
 
 from thirdway.billing import (
+    capital_views,
     document_views,
     export_views,
     item_views,
@@ -56,6 +57,15 @@ urlpatterns = [
     path("billed-vs-counted/", week_views.drift_report, name="drift"),
     path("statements/", views.statement_page, name="statement"),
     path("statements/shares/<int:leg_id>/", views.share_detail, name="share"),
+    path("capital/", capital_views.capital_list, name="capital_list"),
+    path("capital/terms/", capital_views.capital_terms, name="capital_terms_new"),
+    path("capital/allocate/", capital_views.capital_allocate, name="capital_allocate"),
+    path("capital/<int:capital_id>/", capital_views.capital_detail, name="capital_detail"),
+    path("capital/<int:capital_id>/terms/", capital_views.capital_terms, name="capital_terms"),
+    path("capital/<int:capital_id>/buy-in/", capital_views.capital_buy_in, name="capital_buy_in"),
+    path(
+        "capital/<int:capital_id>/buy-out/", capital_views.capital_buy_out, name="capital_buy_out"
+    ),
     path("exports/", export_views.export_page, name="exports"),
     path("exports/<int:batch_id>/download/", export_views.export_download, name="export_download"),
     path("exports/<int:batch_id>/undo/", export_views.export_undo, name="export_undo"),
