@@ -24,6 +24,7 @@ from thirdway.billing.documents_api import router as invoice_documents_router
 from thirdway.billing.exports_api import router as exports_router
 from thirdway.billing.items_api import router as items_router
 from thirdway.billing.statements_api import router as statements_router
+from thirdway.billing.succession_api import router as succession_router
 from thirdway.billing.terms_api import router as terms_router
 from thirdway.clients.api import router as clients_router
 from thirdway.insights.api import router as insights_router
@@ -266,6 +267,7 @@ api.add_router("/", statements_router, tags=["billing"])
 api.add_router("/", invoice_documents_router, tags=["billing"])
 api.add_router("/", exports_router, tags=["billing"])
 api.add_router("/", terms_router, tags=["billing"])
+api.add_router("/", succession_router, tags=["billing"])
 api.add_router("/", items_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])

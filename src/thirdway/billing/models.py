@@ -595,3 +595,8 @@ from thirdway.billing.term_models import (  # noqa: E402, F401
     ClientBillingDetails,
     ContractRenewal,
 )
+from thirdway.billing.succession_models import (  # noqa: E402, F401
+    Succession,
+    SuccessionClient,
+    SuccessionMove,
+)
