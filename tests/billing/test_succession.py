@@ -144,7 +144,9 @@ def test_applying_moves_everything_once_and_keeps_the_record(cast, books, world)
     assert cast.acme.lead_partner == oscar
     assert list(cast.globex.team.all()) == [oscar]
     assert Ticket.objects.get(pk=world["ticket"].pk).assignee == oscar
-    assert list(RotaMember.objects.filter(rota=world["rota"]).values_list("partner", "position")) == [
+    assert list(
+        RotaMember.objects.filter(rota=world["rota"]).values_list("partner", "position")
+    ) == [
         (oscar.pk, 0),
         (cast.associate_record.pk, 1),
     ]
@@ -203,9 +205,9 @@ def test_a_plan_dated_ahead_is_scheduled_and_the_clock_applies_it_on_its_day(cas
     assert scheduled.state == "scheduled"
     cast.acme.refresh_from_db()
     assert cast.acme.lead_partner == cast.partner_record
-    assert succession_apply.apply_due(day - dt.timedelta(days=1), source=Source.SYSTEM)[
-        "applied"
-    ] == 0
+    assert (
+        succession_apply.apply_due(day - dt.timedelta(days=1), source=Source.SYSTEM)["applied"] == 0
+    )
     assert succession_apply.apply_due(day, source=Source.SYSTEM)["applied"] == 1
     cast.acme.refresh_from_db()
     assert cast.acme.lead_partner == cast.other_partner_record

@@ -590,13 +590,13 @@ from thirdway.billing.invoice_models import (  # noqa: E402, F401
     InvoiceState,
     NumberSeries,
 )
-from thirdway.billing.term_models import (  # noqa: E402, F401
-    BillableItem,
-    ClientBillingDetails,
-    ContractRenewal,
-)
 from thirdway.billing.succession_models import (  # noqa: E402, F401
     Succession,
     SuccessionClient,
     SuccessionMove,
+)
+from thirdway.billing.term_models import (  # noqa: E402, F401
+    BillableItem,
+    ClientBillingDetails,
+    ContractRenewal,
 )

@@ -156,9 +156,7 @@ def _check_dates(plan: Plan, today: dt.date, applying: bool) -> None:
 
 
 def _check_clients(plan: Plan) -> None:
-    led = dict(
-        Client.objects.filter(lead_partner=plan.leaver).values_list("pk", "name")
-    )
+    led = dict(Client.objects.filter(lead_partner=plan.leaver).values_list("pk", "name"))
     missing = [name for pk, name in led.items() if pk not in plan.successors]
     if missing:
         raise invalid(
@@ -299,8 +297,7 @@ def _ticket_moves(plan: Plan) -> list[Move]:
         .order_by("pk")
     )
     return [
-        Move(MoveKind.TICKET, t, str(t)[:250], plan.leaver, plan.heir(t.client_id))
-        for t in tickets
+        Move(MoveKind.TICKET, t, str(t)[:250], plan.leaver, plan.heir(t.client_id)) for t in tickets
     ]
 
 
@@ -311,9 +308,7 @@ def moment_of(day: dt.date, zone: str) -> dt.datetime:
 
 def _rota_moves(plan: Plan) -> list[Move]:
     seats = RotaMember.objects.filter(partner=plan.leaver).select_related("rota__practice")
-    taken = set(
-        RotaMember.objects.filter(partner=plan.successor).values_list("rota_id", flat=True)
-    )
+    taken = set(RotaMember.objects.filter(partner=plan.successor).values_list("rota_id", flat=True))
     moves = []
     for seat in seats.order_by("rota__name"):
         detail = "already in the rota: the seat is dropped" if seat.rota_id in taken else ""
@@ -345,15 +340,15 @@ def _contracts_of(plan: Plan, clients: Q):
 
 
 def _origination_moves(plan: Plan) -> list[Move]:
-    mine = Q(originator=plan.leaver) | Q(
-        originator__isnull=True, client__lead_partner=plan.leaver
-    )
+    mine = Q(originator=plan.leaver) | Q(originator__isnull=True, client__lead_partner=plan.leaver)
     moves = []
     for contract in _contracts_of(plan, mine):
         heir = plan.heir(contract.client_id)
         label = f"{contract.name} ({contract.client})"
         if plan.origination == OriginationRule.LEAVER:
-            moves.append(Move(MoveKind.ORIGINATION, contract, label, plan.leaver, plan.leaver, KEPT))
+            moves.append(
+                Move(MoveKind.ORIGINATION, contract, label, plan.leaver, plan.leaver, KEPT)
+            )
             continue
         detail = f"from {plan.effective_on}, fading from then"
         if plan.origination == OriginationRule.LEAVER_UNTIL:

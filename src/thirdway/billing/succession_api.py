@@ -115,6 +115,14 @@ def _managed(request, succession_id: int) -> Succession:
     return succession
 
 
+@router.post("/billing/successions/preview", response=SuccessionPreviewOut)
+def preview_succession(request, payload: SuccessionIn):
+    """What the plan would move, read now (nothing is written); a plan that would leave
+    anything without an owner is a 400 naming the field."""
+    require(may_manage_billing(request.auth), succession_apply.MANAGE)
+    return _preview(check_plan(plan_from(payload.plan_data())))
+
+
 @router.get("/billing/successions", response=list[SuccessionOut])
 @paginate(Page)
 def list_successions(request):
@@ -127,14 +135,6 @@ def list_successions(request):
 def get_succession(request, succession_id: int):
     """A plan, and once applied the record of what moved, from whom to whom, when."""
     return _visible(request, succession_id)
-
-
-@router.post("/billing/successions/preview", response=SuccessionPreviewOut)
-def preview_succession(request, payload: SuccessionIn):
-    """What the plan would move, read now (nothing is written); a plan that would leave
-    anything without an owner is a 400 naming the field."""
-    require(may_manage_billing(request.auth), succession_apply.MANAGE)
-    return _preview(check_plan(plan_from(payload.plan_data())))
 
 
 @router.post("/billing/successions", response={201: SuccessionOut})

@@ -217,7 +217,12 @@ def _move_duty(actor, succession: Succession, duty, to, source: str) -> None:
     network.remove_override(actor, duty, source=source)
     if before is not None:
         network.add_override(
-            actor, rota, leaver, starts_at=before[0], ends_at=before[1], reason=duty.reason,
+            actor,
+            rota,
+            leaver,
+            starts_at=before[0],
+            ends_at=before[1],
+            reason=duty.reason,
             source=source,
         )
     reason = f"{leaver} hands over to {to} from {succession.effective_on}."

@@ -123,6 +123,9 @@ class SuccessionClient(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.client} → {self.successor}"
+
 
 class MoveKind(models.TextChoices):
     LEAD = "lead", "Lead partner"
@@ -157,3 +160,6 @@ class SuccessionMove(models.Model):
                 fields=["succession", "kind", "object_id"], name="one_move_per_object"
             )
         ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.label}: {self.from_partner} → {self.to_partner}"
