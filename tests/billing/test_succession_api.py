@@ -116,3 +116,25 @@ def test_the_pages_are_the_practice_admins(cast, web_as, payload, role):
     assert web_as(cast.admin).get(url).status_code == 200
     status = web_as(getattr(cast, role)).get(url).status_code
     assert status == (403 if getattr(cast, role).is_network_staff else 404)
+
+
+def test_the_joining_page_previews_and_keeps_a_partner_bringing_clients(cast, web_as, books):
+    network.set_skill(cast.admin, cast.other_partner_record, cast.security, 3, source=Source.CLI)
+    from thirdway.clients import services as clients
+
+    clients.update_client(cast.admin, cast.acme, {"lead_partner": None}, source=Source.CLI)
+    web = web_as(cast.admin)
+    form = {
+        "joining_partner": cast.other_partner_record.pk,
+        "effective_on": TODAY.isoformat(),
+        "clients": [cast.acme.pk],
+    }
+    preview = web.post("/billing/successions/join/", form | {"act": "preview"})
+    assert preview.status_code == 200
+    assert "Acme managed (Acme Bakery)" in preview.content.decode()
+    refused = web.post("/billing/successions/join/", form | {"effective_on": "2020-01-01"})
+    assert "The effective date is in the past." in refused.content.decode()
+    assert not Succession.objects.exists()
+    kept = web.post("/billing/successions/join/", form | {"act": "save"})
+    assert kept.status_code == 302
+    assert Succession.objects.get().joining_partner == cast.other_partner_record

@@ -127,8 +127,26 @@ def _preview_or_save(request, form, data: dict, note: str) -> HttpResponse | lis
             return redirect("billing:succession_detail", made.pk)
         return check_plan(plan)
     except ValidationError as error:
-        add_service_errors(form, error)
+        _show(form, error)
     return []
+
+
+def _show(form, error: ValidationError) -> None:
+    """A refusal of the clients goes beside the client fields left empty (or the one the
+    message names), the rest beside their own field."""
+    problems = getattr(error, "error_dict", {})
+    if "clients" in problems and not isinstance(form.fields.get("clients"), forms.Field):
+        texts = service_texts(ValidationError({"clients": problems.pop("clients")}))
+        fields = [n for n in form.fields if n.startswith(CLIENT_PREFIX)]
+        named = [
+            n for n in fields if form.fields[n].label.removeprefix("Successor for ") in texts[0]
+        ]
+        for name in named or [None]:
+            form.add_error(name, texts[0])
+        if not problems:
+            return
+        error = ValidationError(problems)
+    add_service_errors(form, error)
 
 
 @login_required
