@@ -255,9 +255,10 @@ def apply_due(today: dt.date | None = None, *, source: str) -> dict[str, int]:
     due = Succession.objects.filter(state=SuccessionState.SCHEDULED, effective_on__lte=today)
     for succession in due.select_related("created_by"):
         try:
+            _require_planner(succession)
             apply_succession(succession.created_by, succession, source=source, today=today)
             done["applied"] += 1
-        except (ValidationError, PermissionDenied) as error:
+        except Exception as error:  # one plan that cannot apply never stops the others
             _note_problem(succession, error)
             done["failed"] += 1
     passing = Succession.objects.filter(
@@ -267,12 +268,26 @@ def apply_due(today: dt.date | None = None, *, source: str) -> dict[str, int]:
         origination_until__lte=today,
     )
     for succession in passing.select_related("created_by", "leaver"):
-        done["passed"] += pass_origination(succession.created_by, succession, source=source)
+        try:
+            _require_planner(succession)
+            done["passed"] += pass_origination(succession.created_by, succession, source=source)
+        except Exception as error:
+            _note_problem(succession, error)
+            done["failed"] += 1
     return done
+
+
+def _require_planner(succession: Succession) -> None:
+    """The clock acts as the practice admin who planned it, while they still are one."""
+    planner = succession.created_by
+    if planner is None or not (planner.is_active and planner.is_practice_admin):
+        raise PermissionDenied("Who planned it is no longer a practice admin; apply it by hand.")
 
 
 def _note_problem(succession: Succession, error: Exception) -> None:
     texts = service_texts(error) if isinstance(error, ValidationError) else [str(error)]
+    if not isinstance(error, (ValidationError, PermissionDenied)):
+        log.exception("succession %s failed", succession.pk)
     text = " ".join(texts)[:500]
     log.warning("succession %s could not be applied: %s", succession.pk, text)
     Succession.objects.filter(pk=succession.pk).update(problem=text)
