@@ -268,3 +268,22 @@ def test_a_joining_partner_cannot_take_a_client_another_partner_leads(cast, book
         succession_apply.save_plan(cast.admin, plan_from(values), source=Source.CLI)
     assert field_of(error) == "clients"
     assert "led by Paula Partner" in str(error.value)
+
+
+def test_the_clock_does_not_act_for_someone_no_longer_a_practice_admin(cast, world):
+    from thirdway.accounts import services as accounts
+    from thirdway.accounts.models import Role
+
+    day = TODAY + dt.timedelta(days=7)
+    plan = saved(cast)
+    plan = succession_apply.cancel_plan(cast.admin, plan, source=Source.WEB)
+    plan = saved(cast, effective_on=day)
+    succession_apply.apply_succession(cast.admin, plan, source=Source.WEB)
+    other = accounts.create_user(
+        None, username="root2", email="r2@network.example", role=Role.PRACTICE_ADMIN,
+        password="x-Very-long-pass-42", source=Source.CLI,
+    )  # fmt: skip
+    accounts.set_role(other, cast.admin, Role.NONE, source=Source.CLI)
+    assert succession_apply.apply_due(day, source=Source.SYSTEM)["failed"] == 1
+    plan.refresh_from_db()
+    assert plan.state == "scheduled" and "no longer a practice admin" in plan.problem

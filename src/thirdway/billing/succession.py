@@ -99,6 +99,8 @@ def plan_from(data: dict) -> Plan:
     """A plan from ids (a payload or a form): ``clients`` is a list of (client id, partner
     id); an unknown id is refused naming its field."""
     pairs = list(data.get("clients") or [])
+    if data.get("joining_partner") is not None:  # a joining partner takes every client named
+        pairs = [(client_id, data["joining_partner"]) for client_id, _ in pairs]
     if len(pairs) > MAX_CLIENTS:
         raise invalid("clients", "Too many clients in one plan.", f"at most {MAX_CLIENTS}")
     ids = [client_id for client_id, _ in pairs]

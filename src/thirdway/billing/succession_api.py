@@ -28,7 +28,7 @@ class SuccessionClientIn(Schema):
 
 class SuccessionIn(Payload, extra="forbid"):
     """A leaver with ``successor`` and one entry per client they lead; or a
-    ``joining_partner`` with the clients they bring (``successor`` left out)."""
+    ``joining_partner`` with the clients they bring (``successor`` left out everywhere)."""
 
     leaver: Id | None = None
     successor: Id | None = None
