@@ -138,3 +138,20 @@ def test_the_joining_page_previews_and_keeps_a_partner_bringing_clients(cast, we
     kept = web.post("/billing/successions/join/", form | {"act": "save"})
     assert kept.status_code == 302
     assert Succession.objects.get().joining_partner == cast.other_partner_record
+
+
+def test_a_joining_through_the_api_names_its_clients_only(cast, api_as, payload):
+    from thirdway.clients import services as clients
+
+    clients.update_client(cast.admin, cast.acme, {"lead_partner": None}, source=Source.CLI)
+    body = {
+        "joining_partner": cast.other_partner_record.pk,
+        "effective_on": TODAY.isoformat(),
+        "clients": [{"client": cast.acme.pk}],
+    }
+    api = api_as(cast.admin)
+    made = api.post(API, body, content_type="application/json")
+    assert made.status_code == 201, made.content
+    applied = api.post(f"{API}/{made.json()['id']}/apply").json()
+    assert {m["kind"] for m in applied["moves"]} == {"lead", "origination"}
+    assert {m["to_partner_id"] for m in applied["moves"]} == {cast.other_partner_record.pk}
