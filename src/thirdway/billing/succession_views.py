@@ -94,7 +94,7 @@ class JoiningForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["joining_partner"].queryset = _heirs()
         free = Client.objects.exclude(lead_partner__is_active=True).order_by("name")
-        self.fields["clients"].queryset = free[:200]  # type: ignore[attr-defined]
+        self.fields["clients"].queryset = free  # type: ignore[attr-defined]
 
     def plan_data(self) -> dict:
         data = self.cleaned_data
