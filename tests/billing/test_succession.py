@@ -12,8 +12,9 @@ from django.utils import timezone
 
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.billing import succession_apply
-from thirdway.billing.models import Contract, Succession, SuccessionMove
+from thirdway.billing.models import Contract
 from thirdway.billing.succession import check_plan, plan_from
+from thirdway.billing.succession_models import Succession, SuccessionMove
 from thirdway.clients import services as clients
 from thirdway.network import services as network
 from thirdway.network.models import RotaMember, RotaOverride

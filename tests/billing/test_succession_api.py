@@ -10,8 +10,8 @@ from django.utils import timezone
 
 from thirdway.audit.models import Source
 from thirdway.billing import succession_apply
-from thirdway.billing.models import Succession, SuccessionMove
 from thirdway.billing.succession import plan_from
+from thirdway.billing.succession_models import Succession, SuccessionMove
 from thirdway.network import services as network
 
 API = "/api/v1/billing/successions"

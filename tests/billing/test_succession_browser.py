@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from support.browser import DESKTOP, PHONE, fits, sign_in
 from thirdway.audit.models import Source
-from thirdway.billing.models import Succession, SuccessionMove
+from thirdway.billing.succession_models import Succession, SuccessionMove
 from thirdway.network import services as network
 
 SHOTS_DIRECTORY = "THIRDWAY_SHOTS"

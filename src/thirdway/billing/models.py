@@ -576,6 +576,7 @@ class BlockNotice(models.Model):
 
 # Invoices, their runs, lines and number series live in invoice_models.py, the accounting
 # exports in export_models.py; they belong to this app all the same.
+from thirdway.billing import succession_models  # noqa: E402, F401  (successions)
 from thirdway.billing.export_models import (  # noqa: E402, F401
     ExportBatch,
     ExportedInvoice,
@@ -589,11 +590,6 @@ from thirdway.billing.invoice_models import (  # noqa: E402, F401
     InvoiceRun,
     InvoiceState,
     NumberSeries,
-)
-from thirdway.billing.succession_models import (  # noqa: E402, F401
-    Succession,
-    SuccessionClient,
-    SuccessionMove,
 )
 from thirdway.billing.term_models import (  # noqa: E402, F401
     BillableItem,
