@@ -25,6 +25,7 @@ from thirdway.billing.documents_api import router as invoice_documents_router
 from thirdway.billing.exports_api import router as exports_router
 from thirdway.billing.items_api import router as items_router
 from thirdway.billing.statements_api import router as statements_router
+from thirdway.billing.succession_api import router as succession_router
 from thirdway.billing.terms_api import router as terms_router
 from thirdway.clients.api import router as clients_router
 from thirdway.insights.api import router as insights_router
@@ -143,6 +144,8 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("get", "/billing/export-mappings/{practice_id}"): {403: (ErrorOut,)},
     ("get", "/dispatch-switches/{practice_id}"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/billing/client-details/{client_id}"): {403: (ErrorOut,)},  # practice admins only
+    # what a plan would move reads the whole network: practice admins only
+    ("get", "/billing/successions/{succession_id}/preview"): {403: (ErrorOut,)},
     # a draft has no document; an e-invoice needs the practice's VAT identifier and country
     ("get", "/invoices/{invoice_id}/pdf"): {409: (RefusedMoveOut,)},
     ("get", "/invoices/{invoice_id}/facturx"): {409: (RefusedMoveOut, ErrorOut)},
@@ -270,6 +273,7 @@ api.add_router("/", statements_router, tags=["billing"])
 api.add_router("/", invoice_documents_router, tags=["billing"])
 api.add_router("/", exports_router, tags=["billing"])
 api.add_router("/", terms_router, tags=["billing"])
+api.add_router("/", succession_router, tags=["billing"])
 api.add_router("/", items_router, tags=["billing"])
 api.add_router("/", capital_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])

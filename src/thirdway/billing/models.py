@@ -580,13 +580,10 @@ class BlockNotice(models.Model):
 
 
 # Invoices, their runs, lines and number series live in invoice_models.py, the accounting
-# exports in export_models.py, capital terms in capital_models.py; they belong to this app all
-# the same.
-from thirdway.billing.capital_models import (  # noqa: E402, F401
-    BuyInMethod,
-    CapitalTerms,
-    PoolAllocation,
-)
+# exports in export_models.py, capital terms in capital_models.py, successions in
+# succession_models.py; they belong to this app all the same.
+from thirdway.billing import succession_models  # noqa: E402, F401
+from thirdway.billing.capital_models import BuyInMethod, CapitalTerms, PoolAllocation  # noqa
 from thirdway.billing.export_models import (  # noqa: E402, F401
     ExportBatch,
     ExportedInvoice,

@@ -11,3 +11,12 @@ def renew_due_contracts() -> dict[str, int]:
     from thirdway.billing.renewals import renew_due_contracts as renew
 
     return renew(source=Source.SYSTEM)
+
+
+@task()
+def apply_due_successions() -> dict[str, int]:
+    """Apply the successions whose day has come (and pass on origination kept until a date)."""
+    from thirdway.audit.models import Source
+    from thirdway.billing.succession_apply import apply_due
+
+    return apply_due(source=Source.SYSTEM)

@@ -5,6 +5,7 @@ from thirdway.billing import (
     document_views,
     export_views,
     item_views,
+    succession_views,
     terms_views,
     views,
     week_views,
@@ -70,6 +71,19 @@ urlpatterns = [
     path("exports/<int:batch_id>/download/", export_views.export_download, name="export_download"),
     path("exports/<int:batch_id>/undo/", export_views.export_undo, name="export_undo"),
     path("exports/mapping/<int:practice_id>/", export_views.mapping_page, name="export_mapping"),
+    path("successions/", succession_views.succession_list, name="succession_list"),
+    path("successions/new/", succession_views.succession_new, name="succession_new"),
+    path("successions/join/", succession_views.joining_new, name="joining_new"),
+    path(
+        "successions/<int:succession_id>/",
+        succession_views.succession_detail,
+        name="succession_detail",
+    ),
+    path(
+        "successions/<int:succession_id>/<str:act>/",
+        succession_views.succession_act,
+        name="succession_act",
+    ),
     path("settings/", views.settings_index, name="settings_index"),
     path("settings/<int:practice_id>/", views.settings_page, name="settings"),
 ]

@@ -124,6 +124,11 @@ JOBS = (
         "thirdway.billing.tasks.renew_due_contracts",
     ),
     PeriodicJob(
+        "billing.apply_successions",
+        dt.timedelta(hours=1),
+        "thirdway.billing.tasks.apply_due_successions",
+    ),
+    PeriodicJob(
         "tasks.prune_finished", dt.timedelta(days=1), "thirdway.clock.jobs.prune_finished_tasks"
     ),
 )
