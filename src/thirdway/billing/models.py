@@ -17,7 +17,6 @@ from django.db import models
 from django.db.models import Q
 
 from thirdway.billing.access import (
-    BlockNoticeQuerySet,
     ContractQuerySet,
     LedgerQuerySet,
     TimeEntryQuerySet,
@@ -539,46 +538,6 @@ class TimeEntry(models.Model):
         return f"{self.worked_minutes} min on {self.worked_on} by {self.partner}"
 
 
-class BlockTopUp(models.Model):
-    """Hours added to a block-hours contract, at a price billed by the next run."""
-
-    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="top_ups")
-    minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
-    price = models.DecimalField(validators=NOT_NEGATIVE, **MONEY)
-    note = models.CharField(max_length=200, blank=True)
-    added_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
-    )
-    added_at = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ["contract", "added_at", "id"]
-
-    def __str__(self) -> str:
-        return f"{self.minutes} min added to {self.contract}"
-
-
-class BlockNotice(models.Model):
-    """A warning that a block's hours are running out, to one person (once per block)."""
-
-    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="notices")
-    recipient = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
-    )
-    block_minutes = models.PositiveIntegerField()
-    used_minutes = models.IntegerField()
-    text = models.CharField(max_length=300)
-    created_at = models.DateTimeField(auto_now_add=True)
-
-    objects = BlockNoticeQuerySet.as_manager()
-
-    class Meta:
-        ordering = ["-created_at", "-id"]
-
-    def __str__(self) -> str:
-        return self.text
-
-
 # Invoices, their runs, lines and number series live in invoice_models.py, the accounting
 # exports in export_models.py, capital terms in capital_models.py, successions in
 # succession_models.py; they belong to this app all the same.
@@ -600,6 +559,8 @@ from thirdway.billing.invoice_models import (  # noqa: E402, F401
 )
 from thirdway.billing.term_models import (  # noqa: E402, F401
     BillableItem,
+    BlockNotice,
+    BlockTopUp,
     ClientBillingDetails,
     ContractRenewal,
 )

@@ -1,16 +1,16 @@
-"""A contract's renewals, a client's billing details and the one-off items billed to a client
-(expenses and hardware).  Imported by ``billing/models.py``."""
+"""A contract's renewals, a block's top-ups and warnings, a client's billing details and the
+one-off items billed to a client (expenses and hardware).  Imported by ``billing/models.py``."""
 
 from __future__ import annotations
 
 from decimal import Decimal
 
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
-from thirdway.billing.access import BillableItemQuerySet
+from thirdway.billing.access import BillableItemQuerySet, BlockNoticeQuerySet
 from thirdway.billing.models import (
     MONEY,
     NOT_NEGATIVE,
@@ -21,6 +21,46 @@ from thirdway.billing.models import (
 )
 
 BUYER_VAT_ID_ALLOWED = "a 2-letter country code and up to 12 capitals or digits, e.g. DE123456789"
+
+
+class BlockTopUp(models.Model):
+    """Hours added to a block-hours contract, at a price billed by the next run."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.PROTECT, related_name="top_ups")
+    minutes = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    price = models.DecimalField(validators=NOT_NEGATIVE, **MONEY)
+    note = models.CharField(max_length=200, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    added_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["contract", "added_at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.minutes} min added to {self.contract}"
+
+
+class BlockNotice(models.Model):
+    """A warning that a block's hours are running out, to one person (once per block)."""
+
+    contract = models.ForeignKey(Contract, on_delete=models.CASCADE, related_name="notices")
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    block_minutes = models.PositiveIntegerField()
+    used_minutes = models.IntegerField()
+    text = models.CharField(max_length=300)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = BlockNoticeQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return self.text
 
 
 class ContractRenewal(models.Model):
