@@ -121,10 +121,10 @@ class Template:
 
 
 @pytest.fixture(scope="session")
-def migrated(tmp_path_factory: pytest.TempPathFactory, worker_id: str) -> Template:
+def migrated(tmp_path_factory: pytest.TempPathFactory, request: pytest.FixtureRequest) -> Template:
     """The run's migrated template, shared by its workers."""
     root = tmp_path_factory.getbasetemp()
-    if worker_id != "master":
+    if hasattr(request.config, "workerinput"):
         root = root.parent  # the workers' folders sit side by side in the run's own
     return Template(root)
 
