@@ -19,7 +19,7 @@ from django.utils import timezone
 from thirdway.audit.services import record
 from thirdway.errors import invalid, require
 from thirdway.sales.access import can_work
-from thirdway.sales.models import Proposal, ProposalState, Stage
+from thirdway.sales.models import Opportunity, Proposal, ProposalState, Stage
 from thirdway.sales.services import check_answerable
 
 SALT = "thirdway.sales.proposal-link"
@@ -79,6 +79,14 @@ def send(actor, proposal: Proposal, *, source: str) -> str:
 
 
 def _locked(proposal: Proposal) -> Proposal:
+    # The deal's row first, then the proposal's: the order ``winning.win`` takes them in (it
+    # locks the opportunity, then updates its open proposals). Taken the other way round, an
+    # acceptance racing a win from the desk deadlocked on PostgreSQL.
+    list(
+        Opportunity.objects.select_for_update()
+        .filter(pk=proposal.opportunity_id)
+        .values_list("pk", flat=True)
+    )
     proposal = (
         Proposal.objects.select_for_update().select_related("opportunity").get(pk=proposal.pk)
     )
