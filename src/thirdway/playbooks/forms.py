@@ -206,19 +206,6 @@ class ScheduleForm(forms.Form):
         self.fields["site"].queryset = sites
         self.fields["asset"].queryset = assets
 
-    def clean(self):
-        cleaned = super().clean()
-        for n in range(1, 5):
-            suffix = "" if n == 1 else f"_{n}"
-            given = cleaned.get(f"condition_operator{suffix}") or cleaned.get(
-                f"condition_value{suffix}"
-            )
-            if given and cleaned.get(f"condition_step{suffix}") is None:
-                self.add_error(
-                    f"condition_step{suffix}", "Name the step whose answer this compares."
-                )
-        return cleaned
-
     def data_for_service(self) -> dict:
         data = dict(self.cleaned_data)
         data.pop("client")
