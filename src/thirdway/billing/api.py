@@ -68,8 +68,21 @@ Quantity = Annotated[
     Field(gt=0, le=100_000, max_digits=12, decimal_places=2),
     _amount(100_000),
 ]
+Multiplier = Annotated[
+    Decimal,
+    BeforeValidator(_short),
+    Field(ge=1, le=5, max_digits=3, decimal_places=2),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 1, "maximum": 5},
+                {"type": "string", "maxLength": 4, "pattern": r"^[1-5](\.\d{1,2})?$"},
+            ]
+        }
+    ),
+]
 Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
-KindName = Literal["managed", "time_materials", "block_hours"]
+KindName = Literal["managed", "time_materials", "block_hours", "project"]
 UnitName = Literal["flat", "device", "user", "hour"]
 RoleName = Literal["", "partner", "associate"]
 VatName = Literal["S", "Z", "E", "AE"]
@@ -90,6 +103,7 @@ class LineOut(Schema):
     vat_rate: Decimal
     quantity: Decimal
     timing: str
+    after_hours_multiplier: Decimal | None
     starts_on: dt.date
     ends_on: dt.date | None
 
@@ -108,6 +122,8 @@ class ContractOut(Schema):
     block_minutes: int
     block_price: Decimal
     warn_at_percent: int
+    fixed_price: Decimal
+    budget_minutes: int
     status: str
     sla_policy_id: int | None
     renewal_months: int
@@ -134,6 +150,8 @@ class ContractIn(Payload, extra="forbid"):
     block_minutes: int = Field(0, ge=0, le=10_000_000)
     block_price: Money = Decimal(0)
     warn_at_percent: int = Field(80, ge=1, le=100)
+    fixed_price: Money = Field(Decimal(0), description="A fixed-fee project's price.")
+    budget_minutes: int = Field(0, ge=0, le=10_000_000, description="A project's budget.")
     renewal_months: int = Field(0, ge=0, le=120)
     notice_days: int = Field(0, ge=0, le=730)
 
@@ -147,6 +165,8 @@ class ContractPatch(Payload, extra="forbid"):
     block_minutes: int = kept(ge=0, le=10_000_000)
     block_price: Money = kept()
     warn_at_percent: int = kept(ge=1, le=100)
+    fixed_price: Money = kept()
+    budget_minutes: int = kept(ge=0, le=10_000_000)
     status: Literal["draft", "active"] = kept()
     renewal_months: int = kept(ge=0, le=120)
     notice_days: int = kept(ge=0, le=730)
@@ -161,6 +181,9 @@ class LineIn(Payload, extra="forbid"):
     vat_rate: Percent = Decimal(20)
     quantity: Quantity = Decimal(1)
     timing: Literal["arrears", "advance"] = "arrears"
+    after_hours_multiplier: Multiplier | None = Field(
+        None, description="Time and materials: time after hours costs the price times this."
+    )
     starts_on: dt.date | None = None
     ends_on: dt.date | None = None
 
@@ -224,12 +247,14 @@ class TimeOut(Schema):
     contract_line_id: int
     ticket_id: int | None
     worked_on: dt.date
+    start_time: dt.time | None
     kind: str
     worked_minutes: int
     billable_minutes: int
     billing_status: str
     note: str
     invoice_line_id: int | None
+    after_hours_line_id: int | None
     timesheet_id: int | None
     reverses_id: int | None
     article_id: int | None
@@ -239,6 +264,9 @@ class TimeIn(Payload, extra="forbid"):
     contract_line: Id
     partner: Id | None = None
     worked_on: dt.date
+    start_time: dt.time | None = Field(
+        None, description="When the work began, in the partner's time zone (HH:MM)."
+    )
     kind: Literal["work", "travel", "onsite"] = "work"
     worked_minutes: Minutes
     billable_minutes: Minutes | None = None
@@ -275,6 +303,7 @@ class BillingCorrectionIn(Payload, extra="forbid"):
     one in a locked week."""
 
     worked_on: dt.date = kept()
+    start_time: dt.time = kept()
     kind: Literal["work", "travel", "onsite"] = kept()
     worked_minutes: Minutes = kept()
     billable_minutes: Minutes = kept()

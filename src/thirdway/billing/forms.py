@@ -29,6 +29,10 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+class TimeInput(forms.TimeInput):
+    input_type = "time"
+
+
 class ServiceValidatedForm(forms.ModelForm):
     def _post_clean(self) -> None:
         """Model validation belongs to the service."""
@@ -54,6 +58,8 @@ class ContractForm(ServiceValidatedForm):
             "hours is used (empty: 80)."
         )
         self.fields["status"].required = False
+        for name in ("block_minutes", "block_price", "fixed_price", "budget_minutes"):
+            self.fields[name].required = False
         if self.instance.pk:
             for fixed in ("client", "practice", "kind"):
                 del self.fields[fixed]
@@ -69,6 +75,23 @@ class ContractForm(ServiceValidatedForm):
         value = self.cleaned_data.get("notice_days")
         return self.instance.notice_days if value is None else value
 
+    def _kept(self, name: str):
+        """Left out: the contract's value as it is (the default for a new one)."""
+        value = self.cleaned_data.get(name)
+        return getattr(self.instance, name) if value is None else value
+
+    def clean_block_minutes(self) -> int:
+        return self._kept("block_minutes")
+
+    def clean_block_price(self) -> Decimal:
+        return self._kept("block_price")
+
+    def clean_fixed_price(self) -> Decimal:
+        return self._kept("fixed_price")
+
+    def clean_budget_minutes(self) -> int:
+        return self._kept("budget_minutes")
+
     def clean_warn_at_percent(self):
         value = self.cleaned_data.get("warn_at_percent")
         return 80 if value is None else value
@@ -83,6 +106,7 @@ class ContractLineForm(ServiceValidatedForm):
         model = ContractLine
         fields = LINE_FIELDS
         widgets = {"starts_on": DateInput, "ends_on": DateInput}
+        labels = {"after_hours_multiplier": "After-hours multiplier"}
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -105,13 +129,14 @@ class TimeEntryForm(ServiceValidatedForm):
             "partner",
             "contract_line",
             "worked_on",
+            "start_time",
             "kind",
             "worked_minutes",
             "billable_minutes",
             "billing_status",
             "note",
         ]
-        widgets = {"worked_on": DateInput}
+        widgets = {"worked_on": DateInput, "start_time": TimeInput(format="%H:%M")}
 
     def __init__(self, *args, user, contracts, **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -122,6 +147,10 @@ class TimeEntryForm(ServiceValidatedForm):
         )
         self.fields["billable_minutes"].required = False
         self.fields["billable_minutes"].help_text = "Empty: the minutes worked. Both are kept."
+        self.fields["start_time"].help_text = (
+            "Optional, in your time zone: time and materials bills the minutes outside the "
+            "client's business hours at the after-hours rate."
+        )
         if user.is_practice_admin:
             self.fields["partner"].queryset = Partner.objects.filter(is_active=True)
         else:
@@ -156,6 +185,7 @@ class SettingsForm(ServiceValidatedForm):
     class Meta:
         model = BillingSettings
         fields = SETTINGS_FIELDS
+        labels = {"after_hours_multiplier": "After-hours multiplier"}
 
 
 class InvoiceLineForm(ServiceValidatedForm):

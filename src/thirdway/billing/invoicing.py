@@ -55,15 +55,24 @@ def _vat_of(proposed: Proposed) -> tuple[str, Decimal]:
     return proposed.contract_line.vat_category, proposed.contract_line.vat_rate
 
 
+def _claim_entries(line: InvoiceLine, proposed: Proposed) -> int:
+    """Claim the proposed line's time entries still free (by ``invoice_line``, or by
+    ``after_hours_line`` for an after-hours line); how many were taken."""
+    free = TimeEntry.objects.filter(pk__in=proposed.entries, **{f"{proposed.claims}__isnull": True})
+    return free.update(**{proposed.claims: line})
+
+
 def _claim_time(line: InvoiceLine, proposed: Proposed) -> None:
-    taken = TimeEntry.objects.filter(pk__in=proposed.entries, invoice_line__isnull=True).update(
-        invoice_line=line
-    )
+    taken = _claim_entries(line, proposed)
     if not taken:
         raise _NothingClaimed
     if taken < len(proposed.entries) and proposed.unit_price:
         # Another run took some of them: bill only the time this line holds.
-        minutes = sum(line.time_entries.values_list("billable_minutes", flat=True))
+        held = TimeEntry.objects.filter(**{proposed.claims: line})
+        if proposed.minutes is None:
+            minutes = sum(held.values_list("billable_minutes", flat=True))
+        else:
+            minutes = sum(proposed.minutes[pk] for pk in held.values_list("pk", flat=True))
         line.quantity = hours_of(minutes)
         line.net = to_money(line.quantity * line.unit_price)
         line.save(update_fields=["quantity", "net"])
@@ -132,9 +141,7 @@ def _add_all(invoice: Invoice, proposed: list[Proposed]) -> bool:
             for line, wanted in zip(lines, proposed, strict=True):
                 if not wanted.entries:
                     continue
-                taken = TimeEntry.objects.filter(
-                    pk__in=wanted.entries, invoice_line__isnull=True
-                ).update(invoice_line=line)
+                taken = _claim_entries(line, wanted)
                 if taken != len(wanted.entries):
                     raise _NothingClaimed
     except (IntegrityError, _NothingClaimed):
@@ -262,6 +269,7 @@ def remove_invoice_line(actor, line: InvoiceLine, *, source: str) -> None:
     invoice = _locked(line.invoice)
     _require_state(invoice, InvoiceState.DRAFT)
     TimeEntry.objects.filter(invoice_line=line).update(invoice_line=None)
+    TimeEntry.objects.filter(after_hours_line=line).update(after_hours_line=None)
     description = line.description
     line.delete()
     refresh_totals(invoice)

@@ -31,6 +31,12 @@ PERCENT = {
     "validators": [MinValueValidator(Decimal(0)), MaxValueValidator(Decimal(100))],
 }
 NOT_NEGATIVE = [MinValueValidator(Decimal(0))]
+# Time outside the client's business hours costs the rate times this (1.00: no surcharge).
+MULTIPLIER = {
+    "max_digits": 3,
+    "decimal_places": 2,
+    "validators": [MinValueValidator(Decimal(1)), MaxValueValidator(Decimal(5))],
+}
 QUANTITY_RANGE = [MinValueValidator(Decimal("0.01")), MaxValueValidator(Decimal(100000))]
 VAT_ID_ALLOWED = "the country code and number, capitals and digits only, e.g. FR40303265045"
 IBAN_ALLOWED = "an IBAN in capitals without spaces, e.g. FR7630006000011234567890189"
@@ -93,6 +99,14 @@ class BillingSettings(models.Model):
         default=30,
         validators=[MaxValueValidator(365)],
         help_text="Days from the issue date to the due date (0 to 365).",
+    )
+    after_hours_multiplier = models.DecimalField(
+        default=Decimal(1),
+        help_text=(
+            "Time-and-materials time worked outside the client's business hours costs the "
+            "rate times this (1.00 to 5.00; 1.00: no surcharge). A contract line may override it."
+        ),
+        **MULTIPLIER,
     )
 
     class Meta:
@@ -254,6 +268,7 @@ class ContractKind(models.TextChoices):
     MANAGED = "managed", "Managed services"
     TIME_AND_MATERIALS = "time_materials", "Time and materials"
     BLOCK_HOURS = "block_hours", "Block hours"
+    PROJECT = "project", "Fixed-fee project"
 
 
 class ContractStatus(models.TextChoices):
@@ -306,6 +321,17 @@ class Contract(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         help_text="The SLA policy the contract offers.",
+    )
+    fixed_price = models.DecimalField(
+        default=Decimal(0),
+        validators=NOT_NEGATIVE,
+        help_text="A fixed-fee project's price, billed by its milestones.",
+        **MONEY,
+    )
+    budget_minutes = models.PositiveIntegerField(
+        default=0,
+        validators=[MaxValueValidator(10_000_000)],
+        help_text="A fixed-fee project's budget of time, in minutes (0: none).",
     )
     renewal_months = models.PositiveSmallIntegerField(
         default=0,
@@ -401,6 +427,15 @@ class ContractLine(models.Model):
         help_text="Of a flat line (licences, say: 0.01 to 100000); devices and users are counted.",
     )
     timing = models.CharField(max_length=10, choices=Timing.choices, default=Timing.ARREARS)
+    after_hours_multiplier = models.DecimalField(
+        null=True,
+        blank=True,
+        help_text=(
+            "Time and materials: time outside the client's business hours costs the price "
+            "times this (1.00 to 5.00; empty: the practice's multiplier)."
+        ),
+        **MULTIPLIER,
+    )
     starts_on = models.DateField()
     ends_on = models.DateField(null=True, blank=True)
 
@@ -502,6 +537,14 @@ class TimeEntry(models.Model):
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="reversed_by"
     )
     worked_on = models.DateField()
+    start_time = models.TimeField(
+        null=True,
+        blank=True,
+        help_text=(
+            "When the work began, on the day, in the partner's time zone (optional; without "
+            "it the time is billed at the line's rate whatever the hour)."
+        ),
+    )
     kind = models.CharField(max_length=10, choices=TimeKind.choices, default=TimeKind.WORK)
     worked_minutes = models.IntegerField(validators=MINUTES_OF_A_DAY)
     billable_minutes = models.IntegerField(validators=MINUTES_OF_A_DAY)
@@ -515,6 +558,15 @@ class TimeEntry(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="time_entries",
+    )
+    # The after-hours line that billed the surcharge of the entry's minutes outside the
+    # client's business hours (claimed like ``invoice_line``, so no run bills it twice).
+    after_hours_line = models.ForeignKey(
+        "billing.InvoiceLine",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="after_hours_entries",
     )
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -557,6 +609,7 @@ from thirdway.billing.invoice_models import (  # noqa: E402, F401
     InvoiceState,
     NumberSeries,
 )
+from thirdway.billing.project_models import Milestone  # noqa: E402, F401
 from thirdway.billing.term_models import (  # noqa: E402, F401
     BillableItem,
     BlockNotice,

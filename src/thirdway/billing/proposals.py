@@ -14,9 +14,11 @@ from decimal import ROUND_HALF_UP, Decimal
 from django.db.models import Prefetch, Q
 from django.utils import timezone
 
+from thirdway.billing import after_hours
 from thirdway.billing.engine import to_money
 from thirdway.billing.models import (
     BillableItem,
+    BillingSettings,
     BillingStatus,
     BlockTopUp,
     Contract,
@@ -24,6 +26,7 @@ from thirdway.billing.models import (
     ContractLine,
     ContractStatus,
     InvoiceLine,
+    Milestone,
     TimeEntry,
     TimesheetState,
     Timing,
@@ -59,6 +62,11 @@ class Proposed:
     entries: list[int] = field(default_factory=list)
     period: tuple[dt.date, dt.date] | None = None
     vat: tuple[str, Decimal] | None = None  # when no contract line says it
+    # The entries' field the line claims them by: ``invoice_line``, or ``after_hours_line`` for
+    # the surcharge of their minutes outside business hours.
+    claims: str = "invoice_line"
+    # The minutes of each entry this line bills, when not all its billable minutes are.
+    minutes: dict[int, int] | None = None
 
     @property
     def net(self) -> Decimal:
@@ -212,7 +220,7 @@ def _unbilled_time(contracts: list[Contract], last: dt.date) -> dict[int, list[T
             worked_on__lte=last,
             billing_status__in=[BillingStatus.BILLABLE, BillingStatus.NO_CHARGE],
         )
-        .select_related("contract_line")
+        .select_related("contract_line", "partner")
         .order_by("worked_on", "pk")
     )
     for entry in entries:
@@ -220,11 +228,92 @@ def _unbilled_time(contracts: list[Contract], last: dt.date) -> dict[int, list[T
     return found
 
 
-def _time(contract: Contract, entries: list[TimeEntry]) -> list[Proposed]:
+@dataclass
+class Surcharge:
+    """What the run needs to bill time after hours: the practice's multiplier, and the clients'
+    calendars, read once each."""
+
+    multiplier: Decimal
+    month: dt.date
+    calendars: dict[int, after_hours.ClientCalendar | None] = field(default_factory=dict)
+
+    @classmethod
+    def of(cls, practice, month: dt.date) -> Surcharge:
+        found = BillingSettings.objects.filter(practice=practice)
+        multiplier = found.values_list("after_hours_multiplier", flat=True).first()
+        return cls(multiplier or after_hours.NO_SURCHARGE, month)
+
+    def calendar(self, client_id: int) -> after_hours.ClientCalendar | None:
+        if client_id not in self.calendars:
+            self.calendars[client_id] = after_hours.calendar_of(client_id, self.month)
+        return self.calendars[client_id]
+
+
+def _split_after_hours(
+    contract: Contract, group: list[TimeEntry], surcharge: Surcharge | None
+) -> list[Proposed]:
+    """A time-and-materials group of billable time as its line at the rate for the minutes in
+    business hours and, when some fall outside them, a line for those at the rate times the
+    multiplier; [] when nothing is billed after hours (one plain line then)."""
+    line = group[0].contract_line
+    if surcharge is None or not any(entry.start_time for entry in group):
+        return []
+    multiplier = after_hours.multiplier_of(contract, line, surcharge.multiplier)
+    known = surcharge.calendar(contract.client_id) if multiplier > 1 else None
+    if known is None:
+        return []
+    outside = {
+        entry.pk: after_hours.outside_minutes(entry, entry.partner.time_zone, known.calendar)
+        for entry in group
+    }
+    # A surcharge billed already (its line kept on a draft) is not billed again.
+    surcharged = {entry.pk for entry in group if entry.after_hours_line_id is not None}
+    due = {pk: m for pk, m in outside.items() if m and pk not in surcharged}
+    after = sum(due.values())
+    if after <= 0 and not surcharged:
+        return []
+    inside = {entry.pk: entry.billable_minutes - outside[entry.pk] for entry in group}
+    label = after_hours.describe(multiplier)
+    found = [
+        Proposed(
+            line.description,
+            hours_of(sum(inside.values())),
+            line.price,
+            line,
+            source=f"time in {known.name} business hours",
+            entries=[entry.pk for entry in group],
+            minutes=inside,
+        )
+    ]
+    if after > 0:
+        found.append(
+            Proposed(
+                f"{line.description} after hours {label}",
+                hours_of(after),
+                after_hours.after_hours_price(line.price, multiplier),
+                line,
+                source=(
+                    f"{after} min outside {known.name} business hours (evenings, weekends, "
+                    f"holidays) at {line.price} {label}"
+                ),
+                entries=list(due),
+                claims="after_hours_line",
+                minutes=due,
+            )
+        )
+    return found
+
+
+def _time(
+    contract: Contract, entries: list[TimeEntry], surcharge: Surcharge | None = None
+) -> list[Proposed]:
     """The contract's unbilled time, one line per contract line and status; a block's time burns
-    its prepaid minutes first, the rest bills at the rate.  A group whose reversals outweigh it
-    (time billed before, corrected down since) is left for a credit note: an invoice line is
-    never negative."""
+    its prepaid minutes first, the rest bills at the rate; time and materials outside the
+    client's business hours bills on a line of its own at the rate times the multiplier.  A
+    group whose reversals outweigh it (time billed before, corrected down since) is left for a
+    credit note: an invoice line is never negative.  A project's time is tracked, not billed."""
+    if contract.kind == ContractKind.PROJECT:
+        return []
     groups: dict[tuple[int, str], list[TimeEntry]] = defaultdict(list)
     for entry in entries:
         groups[(entry.contract_line_id, entry.billing_status)].append(entry)
@@ -265,7 +354,37 @@ def _time(contract: Contract, entries: list[TimeEntry]) -> list[Proposed]:
                 )
             )
             continue
+        split = _split_after_hours(contract, group, surcharge)
+        if split:
+            found.extend(split)
+            continue
         found.append(Proposed(line.description, hours_of(minutes), line.price, line, entries=ids))
+    return found
+
+
+def _milestones(contract: Contract, last: dt.date) -> list[Proposed]:
+    """A project's milestones marked done by the month's end, each billed once, taxed as the
+    project's first line."""
+    if contract.kind != ContractKind.PROJECT:
+        return []
+    lines = contract.lines.all()  # prefetched
+    first_line = min(lines, key=lambda line: (line.starts_on, line.pk), default=None)
+    found = []
+    for milestone in contract.milestones.all():  # prefetched: the done ones
+        done_on = timezone.localdate(milestone.done_at)
+        if done_on > last:
+            continue
+        found.append(
+            Proposed(
+                f"{contract.name}: {milestone.name}",
+                Decimal(1),
+                milestone.value_of(contract.fixed_price),
+                first_line,
+                claim=milestone.claim,
+                source=f"milestone done on {done_on}, billed once",
+                vat=None if first_line else ("S", Decimal(20)),
+            )
+        )
     return found
 
 
@@ -303,13 +422,16 @@ def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed
         _contracts(practice, first, last).prefetch_related(
             Prefetch("lines", queryset=ContractLine.objects.order_by(*ContractLine._meta.ordering)),
             Prefetch("top_ups", queryset=BlockTopUp.objects.order_by("pk")),
+            Prefetch("milestones", queryset=Milestone.objects.filter(done_at__isnull=False)),
         )
     )
+    surcharge = Surcharge.of(practice, first)
     counter = Counts([contract.client_id for contract in contracts], first)
     time_of = _unbilled_time(contracts, last)
     found: dict[int, tuple[object, list[Proposed]]] = {}
     for contract in contracts:
-        lines = _monthly(contract, first, last, counter) + _time(contract, time_of[contract.pk])
+        lines = _monthly(contract, first, last, counter) + _milestones(contract, last)
+        lines += _time(contract, time_of[contract.pk], surcharge)
         if lines:
             found.setdefault(contract.client_id, (contract.client, []))[1].extend(lines)
     for item in _unbilled_items(practice, last):

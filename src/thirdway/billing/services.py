@@ -48,6 +48,7 @@ SETTINGS_FIELDS = [
     "country",
     "iban",
     "payment_days",
+    "after_hours_multiplier",
 ]
 CONTRACT_FIELDS = [
     "client",
@@ -62,6 +63,8 @@ CONTRACT_FIELDS = [
     "block_minutes",
     "block_price",
     "warn_at_percent",
+    "fixed_price",
+    "budget_minutes",
     "status",
     "sla_policy",
     "renewal_months",
@@ -76,6 +79,7 @@ LINE_FIELDS = [
     "vat_rate",
     "quantity",
     "timing",
+    "after_hours_multiplier",
     "starts_on",
     "ends_on",
 ]
@@ -84,6 +88,7 @@ TIME_FIELDS = [
     "contract_line",
     "ticket",
     "worked_on",
+    "start_time",
     "kind",
     "worked_minutes",
     "billable_minutes",
@@ -94,6 +99,7 @@ UNITS_OF = {
     ContractKind.MANAGED: {Unit.FLAT, Unit.DEVICE, Unit.USER},
     ContractKind.TIME_AND_MATERIALS: {Unit.HOUR},
     ContractKind.BLOCK_HOURS: {Unit.HOUR},
+    ContractKind.PROJECT: {Unit.HOUR},  # the project's time, tracked at the line's rate
 }
 MANAGE = "Only a practice admin may manage billing."
 
@@ -205,6 +211,10 @@ def _check_contract(contract: Contract) -> None:
         raise invalid(
             "block_minutes", "A block-hours contract needs its prepaid minutes.", "1 or more"
         )
+    if contract.kind == ContractKind.PROJECT:
+        from thirdway.billing import projects
+
+        projects.check_price(contract)
 
 
 @transaction.atomic
@@ -297,6 +307,12 @@ def _check_line(line: ContractLine) -> None:
         )
     if line.unit == Unit.HOUR and line.timing != Timing.ARREARS:
         raise invalid("timing", "An hourly line bills the time worked.", "arrears")
+    if line.after_hours_multiplier is not None and contract.kind != ContractKind.TIME_AND_MATERIALS:
+        raise invalid(
+            "after_hours_multiplier",
+            "Only time and materials bills time after hours at a multiplier.",
+            "empty for this contract",
+        )
 
 
 @transaction.atomic
@@ -519,6 +535,7 @@ def reverse_and_replace(actor, entry: TimeEntry, data: dict, *, source: str) -> 
         timesheet=sheet,
         reverses=entry,
         worked_on=entry.worked_on,
+        start_time=entry.start_time,
         kind=entry.kind,
         worked_minutes=-entry.worked_minutes,
         billable_minutes=-entry.billable_minutes,
@@ -536,6 +553,7 @@ def reverse_and_replace(actor, entry: TimeEntry, data: dict, *, source: str) -> 
             "ticket",
             "article",
             "worked_on",
+            "start_time",
             "kind",
             "worked_minutes",
             "billable_minutes",

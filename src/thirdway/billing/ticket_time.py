@@ -17,6 +17,7 @@ week is approved it posts a reversing entry and a new one (see ``services.revers
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from django.db.models import Q
 
@@ -61,6 +62,18 @@ def line_for(ticket, partner, day: dt.date) -> ContractLine | None:
     return min(lines, key=rank, default=None)
 
 
+def start_of(partner, article, minutes: int) -> dt.time:
+    """When the article's work began, taken as its minutes before it was written, in the
+    partner's time zone; work begun the day before counts from the day's midnight."""
+    from thirdway.billing import timesheets
+
+    written = article.created_at.astimezone(ZoneInfo(partner.time_zone))
+    began = written - dt.timedelta(minutes=max(minutes, 0))
+    if began.date() != timesheets.day_of(partner, article.created_at):
+        return dt.time(0, 0)
+    return began.time().replace(second=0, microsecond=0)
+
+
 def _live(article) -> TimeEntry | None:
     """The entry that carries the article's minutes now (not reversed, not a reversal)."""
     return (
@@ -101,6 +114,7 @@ def sync_article(article, *, created: bool = False) -> TimeEntry | None:
             article=article,
             timesheet=timesheets.unlocked_sheet(partner, day),
             worked_on=day,
+            start_time=start_of(partner, article, minutes),
             kind=kind,
             worked_minutes=minutes,
             billable_minutes=minutes,
@@ -116,6 +130,8 @@ def sync_article(article, *, created: bool = False) -> TimeEntry | None:
     wanted.update(billing_status=status, kind=kind)
     if all(getattr(live, name) == value for name, value in wanted.items()):
         return live
+    # The work began that many minutes before the article, as far as anyone can tell.
+    wanted["start_time"] = start_of(partner, article, minutes)
     locked = live.invoice_line_id is not None or (
         live.timesheet is not None and live.timesheet.is_locked
     )

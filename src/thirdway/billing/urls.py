@@ -5,6 +5,7 @@ from thirdway.billing import (
     document_views,
     export_views,
     item_views,
+    project_views,
     succession_views,
     terms_views,
     views,
@@ -33,6 +34,16 @@ urlpatterns = [
     path("contracts/<int:contract_id>/", views.contract_detail, name="contract_detail"),
     path("contracts/<int:contract_id>/edit/", views.contract_edit, name="contract_edit"),
     path("contracts/<int:contract_id>/lines/new/", views.line_form, name="line_create"),
+    path(
+        "contracts/<int:contract_id>/milestones/",
+        project_views.milestones_edit,
+        name="milestones_edit",
+    ),
+    path(
+        "contracts/<int:contract_id>/milestones/<int:milestone_id>/done/",
+        project_views.milestone_done,
+        name="milestone_done",
+    ),
     path(
         "contracts/<int:contract_id>/lines/<int:line_id>/edit/",
         views.line_form,

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from thirdway.accounts.models import Role
 from thirdway.audit.models import Source
-from thirdway.billing import blocks, invoicing, renewals, services
+from thirdway.billing import blocks, invoicing, projects, renewals, services
 from thirdway.billing.access import (
     may_book_time,
     may_manage_billing,
@@ -81,6 +81,7 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
     )
     # not "block": templates rendering inside {% block %} hold that name already
     burns = [blocks.burn(contract)] if contract.kind == ContractKind.BLOCK_HOURS else []
+    project = projects.progress(contract) if contract.kind == ContractKind.PROJECT else None
     return render(
         request,
         "billing/contract_detail.html",
@@ -93,6 +94,9 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
             "today": timezone.localdate(),
             "renewal_due": renewals.is_due(contract, timezone.localdate()),
             "renewals": contract.renewals.all(),
+            "project": project,
+            "can_mark_done": project is not None and projects.may_mark_done(request.user, contract),
+            "practice_multiplier": services.settings_of(contract.practice).after_hours_multiplier,
         },
     )
 
