@@ -1,7 +1,7 @@
 """Time worked outside a client's business hours, billed at the rate times a multiplier.
 
-The client's calendar is the one its SLA counts on (``sla.services.policy_for_client``: the
-client's own calendar, else its policy's, else the default policy's): its weekly hours, public
+The client's calendar is the one its SLA counts on (the client's own calendar, else its SLA
+policy's, else the default policy's): its weekly hours, public
 holidays and closed days, in its time zone.  An entry's span runs from its ``start_time`` on
 ``worked_on`` in the partner's time zone for its worked minutes; the seconds of that span
 outside the calendar's business time are its after-hours share, and its billable minutes are
@@ -16,8 +16,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
+
 from thirdway.billing.engine import to_money
-from thirdway.billing.models import Contract, ContractKind, ContractLine, TimeEntry
+from thirdway.billing.models import Contract, ContractKind, ContractLine, InvoiceLine, TimeEntry
 from thirdway.sla import calendars
 from thirdway.sla.engine import Calendar, business_seconds_between
 
@@ -33,11 +35,17 @@ class ClientCalendar:
 
 
 def calendar_of(client_id: int, day: dt.date) -> ClientCalendar | None:
-    """The calendar the client's SLA counts on, with the public holidays of ``day``'s years."""
+    """The client's calendar (its own, else its SLA policy's, else the default policy's),
+    with the public holidays of the years around ``day``."""
     from thirdway.sla import services as sla_services
+    from thirdway.sla.models import ClientServiceLevel
 
-    _, calendar_id = sla_services.cached_policy_for_client(client_id)
-    row = sla_services.cached_calendar(calendar_id)
+    level = ClientServiceLevel.objects.filter(client_id=client_id).select_related("calendar")
+    found = level.first()
+    row = found.calendar if found is not None else None
+    if row is None:
+        _, calendar_id = sla_services.cached_policy_for_client(client_id)
+        row = sla_services.cached_calendar(calendar_id)
     if row is None:
         return None
     return ClientCalendar(row.name, calendars.to_engine(row, today=day))
@@ -81,6 +89,15 @@ def outside_minutes(entry: TimeEntry, zone: str, calendar: Calendar) -> int:
 def after_hours_price(price: Decimal, multiplier: Decimal) -> Decimal:
     """The hourly price after hours: the rate times the multiplier, rounded half up."""
     return to_money(price * multiplier)
+
+
+def paired_lines(line: InvoiceLine) -> list[InvoiceLine]:
+    """The other lines of the invoice billing the same time entries as ``line`` (its in-hours
+    line, or its after-hours line): taken off a draft together."""
+    entries = TimeEntry.objects.filter(Q(invoice_line=line) | Q(after_hours_line=line))
+    others = InvoiceLine.objects.filter(invoice_id=line.invoice_id).exclude(pk=line.pk)
+    paired = others.filter(Q(time_entries__in=entries) | Q(after_hours_entries__in=entries))
+    return list(paired.distinct())
 
 
 def describe(multiplier: Decimal) -> str:

@@ -15,7 +15,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from thirdway.audit.services import record
-from thirdway.billing import capital, items, ledger
+from thirdway.billing import after_hours, capital, items, ledger
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.engine import to_money
 from thirdway.billing.models import (
@@ -56,10 +56,11 @@ def _vat_of(proposed: Proposed) -> tuple[str, Decimal]:
 
 
 def _claim_entries(line: InvoiceLine, proposed: Proposed) -> int:
-    """Claim the proposed line's time entries still free (by ``invoice_line``, or by
+    """Claim the proposed line's time entries still free (by ``invoice_line``, and by
     ``after_hours_line`` for an after-hours line); how many were taken."""
-    free = TimeEntry.objects.filter(pk__in=proposed.entries, **{f"{proposed.claims}__isnull": True})
-    return free.update(**{proposed.claims: line})
+    free = {f"{name}__isnull": True for name in proposed.claims}
+    taken = TimeEntry.objects.filter(pk__in=proposed.entries, **free)
+    return taken.update(**dict.fromkeys(proposed.claims, line))
 
 
 def _claim_time(line: InvoiceLine, proposed: Proposed) -> None:
@@ -68,11 +69,11 @@ def _claim_time(line: InvoiceLine, proposed: Proposed) -> None:
         raise _NothingClaimed
     if taken < len(proposed.entries) and proposed.unit_price:
         # Another run took some of them: bill only the time this line holds.
-        held = TimeEntry.objects.filter(**{proposed.claims: line})
+        held = TimeEntry.objects.filter(**{proposed.claims[-1]: line})
         if proposed.minutes is None:
             minutes = sum(held.values_list("billable_minutes", flat=True))
         else:
-            minutes = sum(proposed.minutes[pk] for pk in held.values_list("pk", flat=True))
+            minutes = sum(proposed.minutes.get(pk, 0) for pk in held.values_list("pk", flat=True))
         line.quantity = hours_of(minutes)
         line.net = to_money(line.quantity * line.unit_price)
         line.save(update_fields=["quantity", "net"])
@@ -268,8 +269,12 @@ def remove_invoice_line(actor, line: InvoiceLine, *, source: str) -> None:
     require(may_manage_billing(actor), MANAGE)
     invoice = _locked(line.invoice)
     _require_state(invoice, InvoiceState.DRAFT)
-    TimeEntry.objects.filter(invoice_line=line).update(invoice_line=None)
-    TimeEntry.objects.filter(after_hours_line=line).update(after_hours_line=None)
+    for taken in [line, *after_hours.paired_lines(line)]:
+        # A line's after-hours pair goes with it: the next run bills their time again, split.
+        TimeEntry.objects.filter(invoice_line=taken).update(invoice_line=None)
+        TimeEntry.objects.filter(after_hours_line=taken).update(after_hours_line=None)
+        if taken is not line:
+            taken.delete()
     description = line.description
     line.delete()
     refresh_totals(invoice)

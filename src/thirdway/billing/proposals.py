@@ -62,9 +62,9 @@ class Proposed:
     entries: list[int] = field(default_factory=list)
     period: tuple[dt.date, dt.date] | None = None
     vat: tuple[str, Decimal] | None = None  # when no contract line says it
-    # The entries' field the line claims them by: ``invoice_line``, or ``after_hours_line`` for
-    # the surcharge of their minutes outside business hours.
-    claims: str = "invoice_line"
+    # The entries' fields the line claims them by: ``invoice_line``, and/or ``after_hours_line``
+    # for their minutes outside business hours.
+    claims: tuple[str, ...] = ("invoice_line",)
     # The minutes of each entry this line bills, when not all its billable minutes are.
     minutes: dict[int, int] | None = None
 
@@ -274,34 +274,34 @@ def _split_after_hours(
         return []
     inside = {entry.pk: entry.billable_minutes - outside[entry.pk] for entry in group}
     label = after_hours.describe(multiplier)
-    found = [
-        Proposed(
-            line.description,
-            hours_of(sum(inside.values())),
-            line.price,
-            line,
-            source=f"time in {known.name} business hours",
-            entries=[entry.pk for entry in group],
-            minutes=inside,
-        )
-    ]
-    if after > 0:
-        found.append(
-            Proposed(
-                f"{line.description} after hours {label}",
-                hours_of(after),
-                after_hours.after_hours_price(line.price, multiplier),
-                line,
-                source=(
-                    f"{after} min outside {known.name} business hours (evenings, weekends, "
-                    f"holidays) at {line.price} {label}"
-                ),
-                entries=list(due),
-                claims="after_hours_line",
-                minutes=due,
-            )
-        )
-    return found
+    after_line = Proposed(
+        f"{line.description} after hours {label}",
+        hours_of(after),
+        after_hours.after_hours_price(line.price, multiplier),
+        line,
+        source=(
+            f"{after} min outside {known.name} business hours (evenings, weekends, holidays) "
+            f"at {line.price} {label}"
+        ),
+        entries=list(due),
+        claims=("after_hours_line",),
+        minutes=due,
+    )
+    if not any(inside.values()) and not surcharged:
+        # All of it after hours: one line holds the entries, by both claims.
+        after_line.entries = [entry.pk for entry in group]
+        after_line.claims = ("invoice_line", "after_hours_line")
+        return [after_line]
+    in_hours = Proposed(
+        line.description,
+        hours_of(sum(inside.values())),
+        line.price,
+        line,
+        source=f"time in {known.name} business hours",
+        entries=[entry.pk for entry in group],
+        minutes=inside,
+    )
+    return [in_hours, after_line] if after > 0 else [in_hours]
 
 
 def _time(

@@ -1,0 +1,232 @@
+"""Time and materials outside the client's business hours: billed on a line of its own at the
+rate times the multiplier.  Every figure is worked out by hand in the test's docstring.
+
+Acme's calendar: Europe/Paris, Monday to Friday 08:00-18:00, French public holidays (11
+November 2026, a Wednesday, is Armistice Day).  Paula works in Europe/Paris, Oscar in
+America/Toronto.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from thirdway.audit.models import Source
+from thirdway.billing import invoicing, services
+from thirdway.billing.after_hours import outside_minutes
+from thirdway.billing.models import InvoiceLine, TimeEntry
+from thirdway.billing.proposals import proposals
+from thirdway.sla import calendars
+from thirdway.sla import services as sla
+
+from .conftest import contract, line
+from .weeks import approve_weeks
+
+D = Decimal
+NOVEMBER = dt.date(2026, 11, 1)
+WEEKDAYS = {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")}
+
+
+@pytest.fixture
+def office(cast):
+    """Acme's calendar, and a practice multiplier of 1.50."""
+    calendar = sla.create_calendar(
+        cast.admin,
+        name="Lyon office",
+        time_zone="Europe/Paris",
+        weekly_hours=WEEKDAYS,
+        holiday_country="FR",
+        source=Source.CLI,
+    )
+    sla.set_client_service_level(
+        cast.admin, cast.acme, policy=None, calendar=calendar, source=Source.CLI
+    )
+    services.update_settings(
+        cast.admin, cast.security, {"after_hours_multiplier": D("1.50")}, source=Source.CLI
+    )
+    return calendar
+
+
+@pytest.fixture
+def rate(cast):
+    """Acme's time and materials: partner time at 120.00 an hour."""
+    hours = contract(cast, cast.acme, "time_materials", "Acme projects")
+    return line(cast, hours, "Partner time", "hour", "120.00", role="partner")
+
+
+def book(cast, contract_line, day, start, minutes, *, partner=None, **extra) -> TimeEntry:
+    return services.record_time(
+        cast.admin,
+        partner=partner or cast.partner_record,
+        contract_line=contract_line,
+        worked_on=day,
+        start_time=start,
+        worked_minutes=minutes,
+        source=Source.CLI,
+        **extra,
+    )
+
+
+def run(cast, month=NOVEMBER):
+    approve_weeks(cast)
+    return invoicing.run_invoices(cast.admin, cast.security, month, source=Source.CLI)
+
+
+def time_lines() -> list[tuple]:
+    found = InvoiceLine.objects.filter(contract_line__isnull=False).order_by("pk")
+    return [(line.description, line.quantity, line.unit_price, line.net) for line in found]
+
+
+def test_a_month_of_time_bills_the_minutes_after_hours_at_the_rate_times_the_multiplier(
+    cast, office, rate
+):
+    """In hours: 90 (Tuesday 10:00) + 60 (Thursday 17:00-18:00 of 17:00-18:40) + 17 (Friday
+    17:30-19:00, 90 worked, 50 billable: 30 of 90 minutes inside, 50 x 30 / 90 = 16.67 -> 17)
+    + 30 (no start time) = 197 min = 3.28 h x 120.00 = 393.60.
+    After hours: 60 (Wednesday 11 November, a public holiday) + 45 (Saturday) + 40 (Thursday
+    18:00-18:40) + 33 (Friday, 50 - 17) = 178 min = 2.97 h x 180.00 (120.00 x 1.5) = 534.60."""
+    book(cast, rate, dt.date(2026, 11, 10), dt.time(10, 0), 90)
+    holiday = book(cast, rate, dt.date(2026, 11, 11), dt.time(10, 0), 60)
+    saturday = book(cast, rate, dt.date(2026, 11, 14), dt.time(9, 0), 45)
+    straddling = book(cast, rate, dt.date(2026, 11, 12), dt.time(17, 0), 100)
+    cut = book(cast, rate, dt.date(2026, 11, 13), dt.time(17, 30), 90, billable_minutes=50)
+    book(cast, rate, dt.date(2026, 11, 16), None, 30)
+
+    made = run(cast)
+
+    assert time_lines() == [
+        ("Partner time", D("3.28"), D("120.00"), D("393.60")),
+        ("Partner time after hours ×1.5", D("2.97"), D("180.00"), D("534.60")),
+    ]
+    after = InvoiceLine.objects.get(description__endswith="×1.5")
+    assert "178 min outside Lyon office business hours" in after.quantity_source
+    assert set(after.after_hours_entries.values_list("pk", flat=True)) == {
+        holiday.pk,
+        saturday.pk,
+        straddling.pk,
+        cut.pk,
+    }
+    assert TimeEntry.objects.filter(invoice_line__isnull=True).count() == 0
+    assert made.invoices_made == 1
+    assert made.lines_made == 2
+
+
+def test_a_rerun_bills_nothing_new_and_the_preview_finds_nothing_left(cast, office, rate):
+    """Saturday 09:00, 60 min: 1.00 h x 180.00 = 180.00, billed once."""
+    book(cast, rate, dt.date(2026, 11, 14), dt.time(9, 0), 60)
+    run(cast)
+    again = run(cast)
+    assert again.lines_made == 0
+    assert proposals(cast.security, NOVEMBER) == {}
+    assert time_lines() == [("Partner time after hours ×1.5", D("1.00"), D("180.00"), D("180.00"))]
+
+
+def test_a_line_overrides_the_practice_multiplier_rounding_half_up(cast, office):
+    """99.99 x 1.25 = 124.9875 -> 124.99 an hour; Sunday 22 November, 60 min: 124.99."""
+    hours = contract(cast, cast.acme, "time_materials", "Acme projects")
+    special = line(cast, hours, "Night work", "hour", "99.99", after_hours_multiplier=D("1.25"))
+    book(cast, special, dt.date(2026, 11, 22), dt.time(20, 0), 60)
+    run(cast)
+    assert time_lines()[-1] == ("Night work after hours ×1.25", D("1.00"), D("124.99"), D("124.99"))
+
+
+def test_time_in_business_hours_and_a_multiplier_of_one_bill_one_plain_line(cast, office, rate):
+    """With the practice back at 1.00, Saturday time is billed at the rate: 1.00 h x 120.00."""
+    services.update_settings(
+        cast.admin, cast.security, {"after_hours_multiplier": D("1.00")}, source=Source.CLI
+    )
+    book(cast, rate, dt.date(2026, 11, 14), dt.time(9, 0), 60)
+    run(cast)
+    assert time_lines() == [("Partner time", D("1.00"), D("120.00"), D("120.00"))]
+
+
+def test_a_client_without_a_calendar_is_billed_at_the_rate_whatever_the_hour(cast, rate):
+    services.update_settings(
+        cast.admin, cast.security, {"after_hours_multiplier": D("2.00")}, source=Source.CLI
+    )
+    book(cast, rate, dt.date(2026, 11, 14), dt.time(23, 0), 60)
+    run(cast)
+    assert time_lines() == [("Partner time", D("1.00"), D("120.00"), D("120.00"))]
+
+
+def test_the_clocks_changing_on_one_side_only_moves_the_business_hours(cast, office, rate):
+    """Monday 26 October 2026: Paris is back on CET (UTC+1) since Sunday, Toronto still on
+    EDT (UTC-4).  Oscar starts at 02:30 in Toronto = 06:30 UTC = 07:30 in Paris, for 60 min:
+    07:30-08:00 is before Acme opens, 30 min after hours (with the usual 6 hours between the
+    cities it would have been 08:30, all in hours).  Paula works the night the clocks go back
+    (Sunday 25 October, from 01:30 CEST for 120 real minutes, to 02:30 CET): 120 min, a
+    Sunday.  After hours 150 min = 2.50 h x 180.00 = 450.00; in hours 30 min = 0.50 h x 120.00
+    = 60.00."""
+    oscar = book(
+        cast, rate, dt.date(2026, 10, 26), dt.time(2, 30), 60, partner=cast.other_partner_record
+    )
+    night = book(cast, rate, dt.date(2026, 10, 25), dt.time(1, 30), 120)
+    calendar = calendars.to_engine(office, today=dt.date(2026, 10, 1))
+    assert outside_minutes(oscar, "America/Toronto", calendar) == 30
+    assert outside_minutes(oscar, "Europe/Paris", calendar) == 60  # read as Paris time: night
+    assert outside_minutes(night, "Europe/Paris", calendar) == 120
+    run(cast, dt.date(2026, 10, 1))
+    assert time_lines() == [
+        ("Partner time", D("0.50"), D("120.00"), D("60.00")),
+        ("Partner time after hours ×1.5", D("2.50"), D("180.00"), D("450.00")),
+    ]
+
+
+def test_a_reversing_entry_takes_back_its_minutes_after_hours(cast, office, rate):
+    """A Saturday hour billed, then corrected to 30 minutes: the reversal (-60) and the new
+    entry (30, the same start) leave -30 after hours, nothing to bill; the time left for a
+    credit note, no line is negative."""
+    entry = book(cast, rate, dt.date(2026, 11, 14), dt.time(9, 0), 60)
+    run(cast)
+    services.correct_time(cast.admin, entry, {"worked_minutes": 30}, source=Source.CLI)
+    replacement = TimeEntry.objects.get(worked_minutes=30)
+    assert replacement.start_time == dt.time(9, 0)
+    run(cast)
+    assert all(line[3] >= 0 for line in time_lines())
+
+
+def test_taking_either_line_off_a_draft_takes_its_pair_and_the_next_run_bills_both_once(
+    cast, office, rate
+):
+    """Tuesday 10:00 and Saturday 09:00, 60 min each: 1.00 h x 120.00 and 1.00 h x 180.00.
+    Taking the plain line off the draft takes the after-hours line with it (they bill the
+    same entries); the next run bills both again, once."""
+    book(cast, rate, dt.date(2026, 11, 10), dt.time(10, 0), 60)
+    book(cast, rate, dt.date(2026, 11, 14), dt.time(9, 0), 60)
+    run(cast)
+    billed = [
+        ("Partner time", D("1.00"), D("120.00"), D("120.00")),
+        ("Partner time after hours ×1.5", D("1.00"), D("180.00"), D("180.00")),
+    ]
+    assert time_lines() == billed
+    plain = InvoiceLine.objects.get(description="Partner time")
+    invoicing.remove_invoice_line(cast.admin, plain, source=Source.CLI)
+    assert time_lines() == []
+    assert TimeEntry.objects.filter(after_hours_line__isnull=False).count() == 0
+    run(cast)
+    run(cast)
+    assert time_lines() == billed
+
+
+@pytest.mark.parametrize("value", [D("0.99"), D("5.01")])
+def test_a_multiplier_out_of_bounds_is_refused_naming_it(cast, rate, value):
+    with pytest.raises(ValidationError) as refused:
+        services.update_settings(
+            cast.admin, cast.security, {"after_hours_multiplier": value}, source=Source.CLI
+        )
+    assert "after_hours_multiplier" in refused.value.message_dict
+    with pytest.raises(ValidationError) as refused:
+        services.update_contract_line(
+            cast.admin, rate, {"after_hours_multiplier": value}, source=Source.CLI
+        )
+    assert "after_hours_multiplier" in refused.value.message_dict
+
+
+def test_only_time_and_materials_has_an_after_hours_multiplier(cast):
+    block = contract(cast, cast.acme, "block_hours", "Block", block_minutes=600)
+    with pytest.raises(ValidationError) as refused:
+        line(cast, block, "Support", "hour", "90.00", after_hours_multiplier=D("1.50"))
+    assert "after_hours_multiplier" in refused.value.message_dict
