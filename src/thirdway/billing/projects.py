@@ -179,8 +179,8 @@ def may_mark_done(user, contract: Contract) -> bool:
 @transaction.atomic
 def mark_done(actor, milestone: Milestone, *, source: str) -> Milestone:
     """The milestone is done: the next invoice run bills it.  Marking it twice is refused."""
-    milestone = Milestone.objects.select_for_update().select_related("contract__client")
-    milestone = milestone.get(pk=milestone.pk)
+    locked = Milestone.objects.select_for_update().select_related("contract__client")
+    milestone = locked.get(pk=milestone.pk)
     require(may_mark_done(actor, milestone.contract), MARK)
     if milestone.done_at is not None:
         raise invalid(

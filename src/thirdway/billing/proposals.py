@@ -362,30 +362,25 @@ def _time(
     return found
 
 
-def _milestones(contract: Contract, last: dt.date) -> list[Proposed]:
-    """A project's milestones marked done by the month's end, each billed once, taxed as the
-    project's first line."""
+def _milestones(contract: Contract) -> list[Proposed]:
+    """A project's milestones marked done and not billed yet: the next run bills each, once,
+    whatever month it bills, taxed as the project's first line."""
     if contract.kind != ContractKind.PROJECT:
         return []
     lines = contract.lines.all()  # prefetched
     first_line = min(lines, key=lambda line: (line.starts_on, line.pk), default=None)
-    found = []
-    for milestone in contract.milestones.all():  # prefetched: the done ones
-        done_on = timezone.localdate(milestone.done_at)
-        if done_on > last:
-            continue
-        found.append(
-            Proposed(
-                f"{contract.name}: {milestone.name}",
-                Decimal(1),
-                milestone.value_of(contract.fixed_price),
-                first_line,
-                claim=milestone.claim,
-                source=f"milestone done on {done_on}, billed once",
-                vat=None if first_line else ("S", Decimal(20)),
-            )
+    return [
+        Proposed(
+            f"{contract.name}: {milestone.name}",
+            Decimal(1),
+            milestone.value_of(contract.fixed_price),
+            first_line,
+            claim=milestone.claim,
+            source=f"milestone done on {timezone.localdate(milestone.done_at)}, billed once",
+            vat=None if first_line else ("S", Decimal(20)),
         )
-    return found
+        for milestone in contract.milestones.all()  # prefetched: the done ones
+    ]
 
 
 def _unbilled_items(practice, last: dt.date):
@@ -430,7 +425,7 @@ def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed
     time_of = _unbilled_time(contracts, last)
     found: dict[int, tuple[object, list[Proposed]]] = {}
     for contract in contracts:
-        lines = _monthly(contract, first, last, counter) + _milestones(contract, last)
+        lines = _monthly(contract, first, last, counter) + _milestones(contract)
         lines += _time(contract, time_of[contract.pk], surcharge)
         if lines:
             found.setdefault(contract.client_id, (contract.client, []))[1].extend(lines)
