@@ -33,6 +33,7 @@ TARGETS: dict[str, str | None] = {
     "/sales/opportunities/{opportunity_id}": "opportunity",
     "/billing/export-mappings/{practice_id}": "security",
     "/billing/client-details/{client_id}": "acme",
+    "/billing/settings/{practice_id}": "security",
     "/dispatch-switches/{practice_id}": "security",
     # the practice's own settings: one of each, no id in the path
     "/insights/nps-settings": None,

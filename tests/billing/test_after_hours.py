@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from types import SimpleNamespace
 
 import pytest
 from django.core.exceptions import ValidationError
 
+from support.api import API, assert_refused, send
 from thirdway.audit.models import Source
 from thirdway.billing import invoicing, services
 from thirdway.billing.after_hours import outside_minutes
 from thirdway.billing.models import InvoiceLine, TimeEntry
 from thirdway.billing.proposals import proposals
+from thirdway.billing.ticket_time import start_of
 from thirdway.sla import calendars
 from thirdway.sla import services as sla
 
@@ -230,3 +233,61 @@ def test_only_time_and_materials_has_an_after_hours_multiplier(cast):
     with pytest.raises(ValidationError) as refused:
         line(cast, block, "Support", "hour", "90.00", after_hours_multiplier=D("1.50"))
     assert "after_hours_multiplier" in refused.value.message_dict
+
+
+def test_time_from_a_ticket_reply_starts_its_minutes_before_the_reply(cast, rate):
+    """A reply written at 10:00 UTC (11:00 in Paris) after 45 minutes began at 10:15 in
+    Paris; one written at 00:20 in Paris after an hour began the day before, so from 00:00."""
+    from thirdway.tickets import services as tickets
+
+    written = SimpleNamespace(created_at=dt.datetime(2026, 11, 14, 10, 0, tzinfo=dt.UTC))
+    assert start_of(cast.partner_record, written, 45) == dt.time(10, 15)
+    late = SimpleNamespace(created_at=dt.datetime(2026, 11, 13, 23, 20, tzinfo=dt.UTC))
+    assert start_of(cast.partner_record, late, 60) == dt.time(0, 0)
+    ticket = tickets.create_ticket(
+        cast.admin,
+        cast.acme,
+        subject="Backup failed",
+        body_text="Tonight's backup failed.",
+        practice_id=cast.security.pk,
+        source=Source.CLI,
+    )
+    article = tickets.reply(
+        cast.partner, ticket, body_text="Fixed.", time_spent_minutes=30, source=Source.WEB
+    )
+    entry = TimeEntry.objects.get(article=article)
+    assert entry.start_time == start_of(cast.partner_record, article, 30)
+
+
+def test_the_api_books_a_start_time_and_sets_a_lines_multiplier(cast, rate, api_as):
+    admin = api_as(cast.admin)
+    made = send(
+        admin,
+        "POST",
+        f"{API}/time-entries",
+        {
+            "contract_line": rate.pk,
+            "partner": cast.partner_record.pk,
+            "worked_on": "2026-11-14",
+            "start_time": "21:30",
+            "worked_minutes": 60,
+        },
+    )
+    assert made.status_code == 201, made.content
+    assert made.json()["start_time"] == "21:30:00"
+    url = f"{API}/contracts/{rate.contract_id}/lines"
+    line_payload = {"description": "Nights", "unit": "hour", "price": "100.00"}
+    assert_refused(
+        send(admin, "POST", url, {**line_payload, "after_hours_multiplier": "5.5"}),
+        "after_hours_multiplier",
+    )
+    added = send(admin, "POST", url, {**line_payload, "after_hours_multiplier": "2"})
+    assert added.status_code == 201, added.content
+    assert D(added.json()["after_hours_multiplier"]) == D(2)
+    settings = f"{API}/billing/settings/{cast.security.pk}"
+    assert_refused(
+        send(admin, "PATCH", settings, {"after_hours_multiplier": "0.5"}), "after_hours_multiplier"
+    )
+    changed = send(admin, "PATCH", settings, {"after_hours_multiplier": "1.75"})
+    assert changed.json()["after_hours_multiplier"] == "1.75"
+    assert send(api_as(cast.partner), "GET", settings).status_code == 403
