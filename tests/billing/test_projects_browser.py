@@ -1,0 +1,132 @@
+"""Fixed-fee projects and the after-hours multiplier in a real browser: the milestones form
+refused (nothing written) then accepted, a milestone marked done, the settings' multiplier and
+a start time booked; the pages at desktop and phone size."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from decimal import Decimal
+
+import pytest
+
+from support.browser import DESKTOP, sign_in
+from thirdway.audit.models import Source
+from thirdway.billing import services
+from thirdway.billing.models import BillingSettings, Milestone, TimeEntry
+
+from .test_terms_browser import SHOTS_DIRECTORY, shoot
+
+
+def project(cast):
+    made = services.create_contract(
+        cast.admin,
+        client=cast.acme,
+        practice=cast.security,
+        kind="project",
+        name="Acme website",
+        starts_on=dt.date(2026, 1, 1),
+        fixed_price=Decimal("10000.00"),
+        budget_minutes=80 * 60,
+        source=Source.CLI,
+    )
+    line = services.add_contract_line(
+        cast.admin,
+        made,
+        description="Project time",
+        unit="hour",
+        price=Decimal("125.00"),
+        source=Source.CLI,
+    )
+    services.record_time(
+        cast.admin,
+        partner=cast.partner_record,
+        contract_line=line,
+        worked_on=dt.date(2026, 11, 10),
+        worked_minutes=600,
+        source=Source.CLI,
+    )
+    return made
+
+
+@pytest.mark.browser
+def test_the_admin_plans_milestones_and_marks_one_done(cast, live_server, browser, tmp_path):
+    from playwright.sync_api import expect
+
+    shots = os.environ.get(SHOTS_DIRECTORY, str(tmp_path))
+    made = project(cast)
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(page, live_server.url, "admin", f"/billing/contracts/{made.pk}/")
+    expect(page.locator("#project-worked")).to_contain_text("10.00 h")
+    expect(page.locator("#project-rate")).to_contain_text("1000.00 / h")
+
+    page.get_by_role("link", name="Edit milestones").click()
+    page.get_by_label("Milestone 1", exact=True).fill("Design")
+    page.get_by_label("Percent 1").fill("30")
+    page.get_by_label("Due on 1").fill("2026-11-15")
+    page.get_by_label("Milestone 2", exact=True).fill("Build and launch")
+    page.get_by_label("Amount 2").fill("6999.99")
+    page.get_by_label("Due on 2").fill("2027-01-15")
+    page.get_by_role("button", name="Save the milestones").click()
+    expect(page.locator("#milestone-problems")).to_contain_text("add up to 9999.99")
+    shoot(page, shots, "milestones-invalid")
+    assert not Milestone.objects.exists()
+
+    page.get_by_label("Amount 2").fill("7000")
+    page.get_by_role("button", name="Save the milestones").click()
+    expect(page.locator("#milestones")).to_contain_text("3000.00")
+    page.locator("#milestones").get_by_role("button", name="Mark done").first.click()
+    expect(page.locator("#milestones")).to_contain_text("billed by the next run")
+    shoot(page, shots, "project")
+    assert Milestone.objects.filter(done_at__isnull=False).count() == 1
+
+
+@pytest.mark.browser
+def test_the_admin_sets_the_multiplier_and_a_partner_books_a_start_time(
+    cast, live_server, browser, tmp_path
+):
+    from playwright.sync_api import expect
+
+    shots = os.environ.get(SHOTS_DIRECTORY, str(tmp_path))
+    hours = services.create_contract(
+        cast.admin,
+        client=cast.acme,
+        practice=cast.security,
+        kind="time_materials",
+        name="Acme hours",
+        starts_on=dt.date(2026, 1, 1),
+        source=Source.CLI,
+    )
+    services.add_contract_line(
+        cast.admin,
+        hours,
+        description="Partner time",
+        unit="hour",
+        price=Decimal("120.00"),
+        source=Source.CLI,
+    )
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(page, live_server.url, "admin", f"/billing/settings/{cast.security.pk}/")
+    page.get_by_label("After-hours multiplier").fill("5.5")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".field.invalid", has_text="After-hours multiplier")).to_be_visible()
+    shoot(page, shots, "settings-multiplier-invalid")
+    page.get_by_label("After-hours multiplier").fill("1.5")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Saved.")).to_be_visible()
+    assert BillingSettings.objects.get(practice=cast.security).after_hours_multiplier == Decimal(
+        "1.50"
+    )
+    page.goto(f"{live_server.url}/billing/contracts/{hours.pk}/")
+    expect(page.locator("#lines")).to_contain_text("after hours ×1.5 (practice)")
+
+    page.goto(f"{live_server.url}/billing/time/new/")
+    page.get_by_label("Contract line").select_option(index=1)
+    page.get_by_label("Partner").select_option(label=str(cast.partner_record))
+    page.get_by_label("Worked on").fill("2026-11-14")
+    page.get_by_label("Start time").fill("21:30")
+    page.get_by_label("Worked minutes").fill("60")
+    shoot(page, shots, "time-start")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_text("Time booked.")).to_be_visible()
+    assert TimeEntry.objects.get().start_time == dt.time(21, 30)
