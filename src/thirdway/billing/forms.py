@@ -187,6 +187,15 @@ class SettingsForm(ServiceValidatedForm):
         fields = SETTINGS_FIELDS
         labels = {"after_hours_multiplier": "After-hours multiplier"}
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["after_hours_multiplier"].required = False
+
+    def clean_after_hours_multiplier(self) -> Decimal:
+        """Left out: the practice's multiplier as it is (1.00 until changed)."""
+        value = self.cleaned_data.get("after_hours_multiplier")
+        return self.instance.after_hours_multiplier if value is None else value
+
 
 class InvoiceLineForm(ServiceValidatedForm):
     class Meta:

@@ -33,6 +33,7 @@ from thirdway.billing.forms import (
     TimeEntryForm,
 )
 from thirdway.billing.models import Contract, ContractKind, Invoice, Leg, TimeEntry
+from thirdway.billing.proposals import Surcharge
 from thirdway.billing.statements import statement
 from thirdway.clients.models import Client
 from thirdway.network.models import Partner, Practice
@@ -96,7 +97,7 @@ def contract_detail(request: HttpRequest, contract_id: int) -> HttpResponse:
             "renewals": contract.renewals.all(),
             "project": project,
             "can_mark_done": project is not None and projects.may_mark_done(request.user, contract),
-            "practice_multiplier": services.settings_of(contract.practice).after_hours_multiplier,
+            "practice_multiplier": Surcharge.of(contract.practice, timezone.localdate()).multiplier,
         },
     )
 
