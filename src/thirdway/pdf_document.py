@@ -1,5 +1,6 @@
 """The page every PDF of Thirdway is drawn on (fpdf2): A4, set in DejaVu Sans, the TrueType
-family shipped in ``thirdway/fonts`` (licence beside it).
+family shipped in ``thirdway/fonts`` (reduced to the scripts of Europe and Vietnamese; how, and
+the licence, beside it).
 
 The font is embedded, cut down to the glyphs the document uses, so a name in Polish, Greek,
 Vietnamese or Cyrillic prints whole, the reader needs no font of its own, and the Factur-X PDF
