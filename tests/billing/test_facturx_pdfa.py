@@ -13,7 +13,7 @@ from decimal import Decimal
 
 from lxml import etree
 from pypdf import PdfReader
-from pypdf.generic import DictionaryObject
+from pypdf.generic import ContentStream, DictionaryObject
 
 from support.pdf_files import assert_fonts_embedded, text_of
 from thirdway.billing.documents.facts import DocumentLine, InvoiceFacts, Party, VatGroup, facts_of
@@ -126,7 +126,7 @@ def test_the_xml_is_an_associated_file_with_its_type_and_date():
     assert root["/Names"]["/EmbeddedFiles"]["/Names"][0] == "factur-x.xml"
 
 
-def test_the_file_has_no_encryption_no_transparency_and_a_pdfa_header():
+def test_the_file_has_no_encryption_no_transparency_no_cmyk_and_a_pdfa_header():
     made = render_facturx(FACTS)
     reader = PdfReader(io.BytesIO(made))
     assert "/Encrypt" not in reader.trailer and not reader.is_encrypted
@@ -140,6 +140,11 @@ def test_the_file_has_no_encryption_no_transparency_and_a_pdfa_header():
         assert item.get("/S") != "/Transparency"
         assert item.get("/CA", 1) == 1 and item.get("/ca", 1) == 1
         assert "/JS" not in item and "/JavaScript" not in item
+    # Colours are RGB or grey, which the sRGB output intent covers; CMYK would want its own.
+    for page in reader.pages:
+        drawing = ContentStream(page.get_contents(), reader).operations
+        operators = {operator.decode() for _, operator in drawing}
+        assert "rg" in operators and not operators & {"k", "K", "cs", "CS", "sh"}
 
 
 def test_the_same_facts_make_the_same_facturx_bytes():
