@@ -17,6 +17,7 @@ from thirdway.billing.models import (
     ContractStatus,
     InvoiceLine,
     TimeEntry,
+    ToolCost,
     Unit,
 )
 from thirdway.billing.services import CONTRACT_FIELDS, LINE_FIELDS, SETTINGS_FIELDS
@@ -156,6 +157,13 @@ class SettingsForm(ServiceValidatedForm):
     class Meta:
         model = BillingSettings
         fields = SETTINGS_FIELDS
+
+
+class ToolCostForm(ServiceValidatedForm):
+    class Meta:
+        model = ToolCost
+        fields = ["name", "unit", "rate"]
+        labels = {"rate": "Rate per unit per month"}
 
 
 class InvoiceLineForm(ServiceValidatedForm):
