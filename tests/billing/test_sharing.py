@@ -247,3 +247,29 @@ def test_a_clawback_period_out_of_bounds_is_refused(cast):
                 cast.admin, cast.security, {"clawback_months": months}, source=Source.CLI
             )
         assert "clawback_months" in refused.value.message_dict
+
+
+# --- pages -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [
+        ("admin", 200),
+        ("partner", 403),
+        ("associate", 403),
+        ("desk", 403),
+        ("client_admin", 404),
+        ("outsider", 404),
+    ],
+)
+def test_only_the_admin_opens_the_tool_costs_page(cast, web_as, role, status):
+    tool = add(cast, "Backup", "client", "5.00")
+    web = web_as(getattr(cast, role))
+    base = f"/billing/settings/{cast.security.pk}/tools/"
+    assert web.get(base).status_code == status
+    assert web.get(f"{base}{tool.pk}/").status_code == status
+    assert web.post(f"{base}{tool.pk}/remove/").status_code in (
+        (status,) if status != 200 else (302,)
+    )
+    assert ToolCost.objects.exists() == (status != 200)

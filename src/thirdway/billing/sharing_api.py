@@ -138,7 +138,8 @@ def change_tool_cost(request, tool_id: int, payload: ToolCostPatch):
     tool = get_object_or_404(_tools(request), pk=tool_id)
     data = payload.model_dump(exclude_unset=True)
     refuse_nulls(name for name, value in data.items() if value is None)
-    return tool_costs.change_tool(request.auth, tool, data, source=Source.API)
+    tool_costs.change_tool(request.auth, tool, data, source=Source.API)
+    return _tools(request).get(pk=tool.pk)
 
 
 @router.delete("/billing/tool-costs/{tool_id}", response={204: None})
