@@ -158,6 +158,15 @@ class SettingsForm(ServiceValidatedForm):
         model = BillingSettings
         fields = SETTINGS_FIELDS
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Left out (a form from before the clawback period existed): the period stays as it is.
+        self.fields["clawback_months"].required = False
+
+    def clean_clawback_months(self) -> int:
+        value = self.cleaned_data.get("clawback_months")
+        return self.instance.clawback_months if value is None else value
+
 
 class ToolCostForm(ServiceValidatedForm):
     class Meta:

@@ -127,6 +127,8 @@ def unit_counts(client_id: int) -> dict[str, int]:
 
 
 def _charged_already(invoice: Invoice) -> bool:
+    # Race-free: approval holds the practice's number series row (``take_number``) until it
+    # commits, so two approvals of one practice never read this at the same time.
     return LedgerTransaction.objects.filter(
         practice=invoice.practice_id,
         kind=TransactionKind.TOOL_COSTS,
