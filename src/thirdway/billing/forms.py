@@ -17,6 +17,7 @@ from thirdway.billing.models import (
     ContractStatus,
     InvoiceLine,
     TimeEntry,
+    ToolCost,
     Unit,
 )
 from thirdway.billing.services import CONTRACT_FIELDS, LINE_FIELDS, SETTINGS_FIELDS
@@ -156,6 +157,22 @@ class SettingsForm(ServiceValidatedForm):
     class Meta:
         model = BillingSettings
         fields = SETTINGS_FIELDS
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # Left out (a form from before the clawback period existed): the period stays as it is.
+        self.fields["clawback_months"].required = False
+
+    def clean_clawback_months(self) -> int:
+        value = self.cleaned_data.get("clawback_months")
+        return self.instance.clawback_months if value is None else value
+
+
+class ToolCostForm(ServiceValidatedForm):
+    class Meta:
+        model = ToolCost
+        fields = ["name", "unit", "rate"]
+        labels = {"rate": "Rate per unit per month"}
 
 
 class InvoiceLineForm(ServiceValidatedForm):
