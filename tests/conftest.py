@@ -13,6 +13,7 @@ import pytest
 from django.test import Client as HttpClient
 from django.utils import timezone
 
+from support import snapshot
 from thirdway import configcache
 from thirdway.accounts import services as accounts
 from thirdway.accounts.models import Role, User
@@ -136,6 +137,10 @@ def _partner(admin, username, name, kind, town, lat, lon, zone, hours=OFFICE_HOU
 
 @pytest.fixture
 def cast(db) -> Cast:
+    return snapshot.cast(_build_cast)
+
+
+def _build_cast() -> Cast:
     admin = accounts.create_user(
         None,
         username="admin",

@@ -25,6 +25,7 @@ from thirdway.billing.documents_api import router as invoice_documents_router
 from thirdway.billing.exports_api import router as exports_router
 from thirdway.billing.items_api import router as items_router
 from thirdway.billing.projects_api import router as projects_router
+from thirdway.billing.sharing_api import router as sharing_router
 from thirdway.billing.statements_api import router as statements_router
 from thirdway.billing.succession_api import router as succession_router
 from thirdway.billing.terms_api import router as terms_router
@@ -277,6 +278,7 @@ api.add_router("/", exports_router, tags=["billing"])
 api.add_router("/", terms_router, tags=["billing"])
 api.add_router("/", succession_router, tags=["billing"])
 api.add_router("/", items_router, tags=["billing"])
+api.add_router("/", sharing_router, tags=["billing"])
 api.add_router("/", projects_router, tags=["billing"])
 api.add_router("/", capital_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])

@@ -12,7 +12,7 @@ from support.api import API, assert_refused, nothing_written, pk
 
 # The object each PATCH of the API changes, by the short names of the cast (``support.api``);
 # ``ticket``, ``webhook``, ``contract``, ``check``, ``window``, ``schedule``, ``lead``,
-# ``opportunity`` and ``script`` are made by the test; None: a path that names no object.
+# ``opportunity``, ``script`` and ``tool`` are made by the test; None: a path that names no object.
 # A new PATCH must be added here.
 TARGETS: dict[str, str | None] = {
     "/practices/{practice_id}": "security",
@@ -33,6 +33,8 @@ TARGETS: dict[str, str | None] = {
     "/sales/opportunities/{opportunity_id}": "opportunity",
     "/billing/export-mappings/{practice_id}": "security",
     "/billing/client-details/{client_id}": "acme",
+    "/billing/sharing/{practice_id}": "security",
+    "/billing/tool-costs/{tool_id}": "tool",
     "/billing/settings/{practice_id}": "security",
     "/dispatch-switches/{practice_id}": "security",
     # the practice's own settings: one of each, no id in the path
@@ -168,6 +170,14 @@ def ids(cast, admin) -> dict[str, int]:
         content_type="application/json",
     )
     assert script.status_code == 201, script.content
+    tool = admin.post(
+        f"{API}/billing/tool-costs",
+        data=json.dumps(
+            {"practice": cast.security.pk, "name": "RMM", "unit": "client", "rate": "1.00"}
+        ),
+        content_type="application/json",
+    )
+    assert tool.status_code == 201, tool.content
     assert schedule.status_code == 201, schedule.content
     assert ticket.status_code == 201, ticket.content
     assert webhook.status_code == 201, webhook.content
@@ -184,6 +194,7 @@ def ids(cast, admin) -> dict[str, int]:
         "lead": lead.json()["id"],
         "opportunity": opportunity.json()["id"],
         "script": script.json()["id"],
+        "tool": tool.json()["id"],
     }
     return {
         template: made[name] if name in made else pk(cast, name)

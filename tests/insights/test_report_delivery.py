@@ -292,3 +292,16 @@ def test_the_release_email_carries_the_reports_pdf_through_the_outbox(cast, draf
     drawn = report_pdf.render(report, report.figures)
     assert pdf.startswith(b"%PDF") and abs(len(pdf) - len(drawn)) < 100
     assert "The PDF is attached" in message.get_body(("plain",)).get_content()
+
+
+def test_the_reports_pdf_prints_a_polish_greek_and_vietnamese_name_whole(cast):
+    from support.pdf_files import assert_fonts_embedded, text_of
+    from thirdway.insights import report_pdf
+
+    name = "Łódź Serwis — Ελληνικά — Nguyễn"
+    cast.acme.name = name
+    cast.acme.save(update_fields=["name"])
+    report = services.make_report(cast.partner, cast.acme, "monthly", OCTOBER, source=Source.CLI)
+    drawn = report_pdf.render(report, report.figures)
+    assert text_of(drawn).count(name) >= 2  # the heading and each page's footer
+    assert_fonts_embedded(drawn)

@@ -144,3 +144,30 @@ def test_the_pdf_is_a_one_page_document_of_the_proposal(pipeline):
     if shots:
         with open(f"{shots}/proposal.pdf", "wb") as out:
             out.write(document)
+
+
+def test_the_pdf_prints_a_polish_company_and_a_greek_and_vietnamese_title_whole(cast, pipeline):
+    from decimal import Decimal
+
+    from support.pdf_files import assert_fonts_embedded, text_of
+    from thirdway.sales import pdf, services
+
+    from .conftest import lead
+
+    own = lead(cast.partner_record, "Łódź Serwis Sp. z o.o.", practices=[cast.security])
+    deal = services.create_opportunity(
+        cast.partner_record.user,
+        own,
+        practice=cast.security,
+        title="Υποστήριξη για Nguyễn Văn An",
+        monthly_value=Decimal(45),
+        source=WEB,
+    )
+    wordy = "Managed workstations with patching, antivirus and a backup of every user's folders"
+    lines = [{"description": wordy, "quantity": Decimal(12), "unit_price": Decimal(45)}]
+    proposal = services.create_proposal(cast.partner_record.user, deal, lines=lines, source=WEB)
+    document = pdf.render(proposal)
+    text = " ".join(text_of(document).split())
+    for expected in ("Proposal for Łódź Serwis Sp. z o.o.", "Υποστήριξη για Nguyễn Văn An", wordy):
+        assert expected in text, expected  # the description wraps in its column, whole
+    assert_fonts_embedded(document)

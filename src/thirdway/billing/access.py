@@ -138,6 +138,15 @@ class CapitalQuerySet(models.QuerySet):
         return self.none()
 
 
+class PracticeAdminQuerySet(models.QuerySet):
+    """A practice's shared tool costs and its clawbacks: the practice admin only."""
+
+    def for_user(self, user):
+        if _active(user) and user.role == Role.PRACTICE_ADMIN:
+            return self.all()
+        return self.none()
+
+
 class LedgerQuerySet(models.QuerySet):
     """Legs and transactions: read through statements, which narrow them to a partner."""
 

@@ -17,6 +17,7 @@ from thirdway.billing.models import (
     ContractStatus,
     InvoiceLine,
     TimeEntry,
+    ToolCost,
     Unit,
 )
 from thirdway.billing.services import CONTRACT_FIELDS, LINE_FIELDS, SETTINGS_FIELDS
@@ -189,12 +190,25 @@ class SettingsForm(ServiceValidatedForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
+        # Left out (a form from before these existed): the value stays as it is.
+        self.fields["clawback_months"].required = False
         self.fields["after_hours_multiplier"].required = False
 
     def clean_after_hours_multiplier(self) -> Decimal:
         """Left out: the practice's multiplier as it is (1.00 until changed)."""
         value = self.cleaned_data.get("after_hours_multiplier")
         return self.instance.after_hours_multiplier if value is None else value
+
+    def clean_clawback_months(self) -> int:
+        value = self.cleaned_data.get("clawback_months")
+        return self.instance.clawback_months if value is None else value
+
+
+class ToolCostForm(ServiceValidatedForm):
+    class Meta:
+        model = ToolCost
+        fields = ["name", "unit", "rate"]
+        labels = {"rate": "Rate per unit per month"}
 
 
 class InvoiceLineForm(ServiceValidatedForm):

@@ -38,6 +38,7 @@ from thirdway.billing.proposals import (
 )
 from thirdway.billing.services import MANAGE, settings_of
 from thirdway.billing.sharing import InvoiceContext, make_payable, split_invoice_line
+from thirdway.billing.tool_costs import charge_tool_costs
 from thirdway.errors import invalid, require
 
 # --- the run -----------------------------------------------------------------------------------
@@ -319,7 +320,9 @@ def _post_invoice(invoice: Invoice) -> None:
     rules = rules_of(settings_of(practice))
     context = InvoiceContext(invoice)
     lines = invoice.lines.select_related("contract_line__contract")
-    for line in lines.prefetch_related("time_entries"):
+    ordered = list(lines.prefetch_related("time_entries").order_by("pk"))
+    charge_tool_costs(context, ordered)
+    for line in ordered:
         split_invoice_line(context, line, rules)
 
 

@@ -70,6 +70,12 @@ class BillingSettings(models.Model):
     network = models.DecimalField(default=Decimal(5), **PERCENT)
     desk_fee = models.DecimalField(default=Decimal(5), **PERCENT)
     referral = models.DecimalField(default=Decimal(0), **PERCENT)
+    clawback_months = models.PositiveSmallIntegerField(
+        default=0,
+        validators=[MaxValueValidator(36)],
+        help_text="A referral fee is clawed back when the client leaves within this many months "
+        "of its first invoice (0 to 36; 0: never).",
+    )
     # The seller on the practice's invoices (EN 16931 BG-4): an e-invoice needs the country and
     # the VAT identifier; the PDF prints what is filled in.
     legal_name = models.CharField(
@@ -124,6 +130,7 @@ class AccountKind(models.TextChoices):
     OWED = "owed", "Share owed"
     PAYABLE = "payable", "Share payable"
     CAPITAL = "capital", "Capital"
+    TOOLS = "tool_costs", "Shared tool costs"
 
 
 class Holder(models.TextChoices):
@@ -212,6 +219,8 @@ class TransactionKind(models.TextChoices):
     WITHHELD = "withheld", "Buy-in withheld from a share"
     ALLOCATION = "allocation", "Pool allocated"
     BUY_OUT = "buy_out", "Buy-out"
+    TOOL_COSTS = "tool_costs", "Shared tool costs"
+    CLAWBACK = "clawback", "Referral clawed back"
 
 
 class LedgerTransaction(AppendOnly):
@@ -610,6 +619,7 @@ from thirdway.billing.invoice_models import (  # noqa: E402, F401
     NumberSeries,
 )
 from thirdway.billing.project_models import Milestone  # noqa: E402, F401
+from thirdway.billing.sharing_models import ReferralClawback, ToolCost, ToolUnit  # noqa
 from thirdway.billing.term_models import (  # noqa: E402, F401
     BillableItem,
     BlockNotice,

@@ -40,6 +40,7 @@ SETTINGS_FIELDS = [
     "network",
     "desk_fee",
     "referral",
+    "clawback_months",
     "legal_name",
     "vat_id",
     "street",

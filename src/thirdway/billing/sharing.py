@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
+from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
@@ -50,6 +51,8 @@ class InvoiceContext:
 
     invoice: Invoice
     known: dict = field(default_factory=dict)
+    # Each line's part of the month's shared tool costs (``tool_costs.charge_tool_costs``).
+    deducted: dict = field(default_factory=dict)
 
     @cached_property
     def tickets(self) -> list[tuple[int, int | None, str | None]]:
@@ -85,8 +88,10 @@ def _time_behind(context: InvoiceContext, line: InvoiceLine) -> list[TimeEntry]:
 def facts_of(
     context: InvoiceContext, line: InvoiceLine, rules: SplitRules
 ) -> tuple[LineFacts, dict]:
-    """The engine's facts for one line, and the same as JSON with the ids behind them."""
+    """The engine's facts for one line, and the same as JSON with the ids behind them; the
+    amount split is the line's net less its part of the month's shared tool costs."""
     invoice = context.invoice
+    tools = context.deducted.get(line.pk)
     contract = line.contract_line.contract if line.contract_line_id else None
     originator = (contract.originator_id if contract else None) or invoice.client.lead_partner_id
     since = contract.originated_on if contract and contract.originator_id else None
@@ -106,7 +111,7 @@ def facts_of(
         )
         delivery.update(resolved)
     facts = LineFacts(
-        net=line.net,
+        net=line.net - Decimal(tools["amount"]) if tools else line.net,
         originator=str(originator) if originator else None,
         years_since_origination=_years(since, first),
         referrer=str(referrer) if referrer else None,
@@ -127,6 +132,8 @@ def facts_of(
         "desk_resolved": desk,
         "rules": {k: str(v) for k, v in rules.percentages().items()},
     }
+    if tools:
+        plain["tool_costs"] = tools
     return facts, plain
 
 
@@ -137,10 +144,12 @@ def split_invoice_line(
     if not line.net:
         return None
     facts, plain = facts_of(context, line, rules)
+    if not facts.net:
+        return None  # the month's tool costs took the whole line
     invoice, known = context.invoice, context.known
     practice = invoice.practice
     revenue = ledger.share_account(practice, PRACTICE_REVENUE, AccountKind.REVENUE, known=known)
-    entries = [ledger.Entry(revenue, line.net)]
+    entries = [ledger.Entry(revenue, facts.net)]
     for share in split_line(rules, facts):
         owed = ledger.share_account(practice, share.recipient, known=known)
         entries.append(ledger.Entry(owed, -share.amount, share.rule))

@@ -20,3 +20,12 @@ def apply_due_successions() -> dict[str, int]:
     from thirdway.billing.succession_apply import apply_due
 
     return apply_due(source=Source.SYSTEM)
+
+
+@task()
+def claw_back_referrals() -> dict[str, int]:
+    """Claw back the referral fees of clients that left within their practice's period."""
+    from thirdway.audit.models import Source
+    from thirdway.billing.clawbacks import sweep
+
+    return sweep(source=Source.SYSTEM)

@@ -6,6 +6,7 @@ from thirdway.billing import (
     export_views,
     item_views,
     project_views,
+    sharing_views,
     succession_views,
     terms_views,
     views,
@@ -97,4 +98,15 @@ urlpatterns = [
     ),
     path("settings/", views.settings_index, name="settings_index"),
     path("settings/<int:practice_id>/", views.settings_page, name="settings"),
+    path("settings/<int:practice_id>/tools/", sharing_views.tool_list, name="tool_costs"),
+    path(
+        "settings/<int:practice_id>/tools/<int:tool_id>/",
+        sharing_views.tool_edit,
+        name="tool_cost_edit",
+    ),
+    path(
+        "settings/<int:practice_id>/tools/<int:tool_id>/remove/",
+        sharing_views.tool_remove,
+        name="tool_cost_remove",
+    ),
 ]

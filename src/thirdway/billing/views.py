@@ -406,4 +406,6 @@ def settings_page(request: HttpRequest, practice_id: int) -> HttpResponse:
             messages.success(request, "Saved.")
             return redirect("billing:settings", practice.pk)
     practices = Practice.objects.all()
-    return _form_page(request, form, f"Billing of {practice}", practices=practices)
+    return _form_page(
+        request, form, f"Billing of {practice}", practices=practices, tools_practice=practice
+    )

@@ -129,6 +129,11 @@ JOBS = (
         "thirdway.billing.tasks.apply_due_successions",
     ),
     PeriodicJob(
+        "billing.claw_back_referrals",
+        dt.timedelta(hours=1),
+        "thirdway.billing.tasks.claw_back_referrals",
+    ),
+    PeriodicJob(
         "tasks.prune_finished", dt.timedelta(days=1), "thirdway.clock.jobs.prune_finished_tasks"
     ),
 )

@@ -1,7 +1,6 @@
 """A client report as a PDF (fpdf2, pure Python), drawn from the figures stored with the report.
 
-The core fonts of a PDF speak Latin-1 only: text is folded to it (typographic quotes and dashes
-to their plain forms, anything else to ``?``) rather than shipping a font file.
+Set in Thirdway's own font, embedded (``thirdway.pdf_document``): every name prints whole.
 """
 
 from __future__ import annotations
@@ -10,16 +9,13 @@ import re
 
 from fpdf import FPDF
 
+from thirdway.pdf_document import FONT, PdfDocument
+
 INK = (33, 37, 41)
 MUTED = (108, 117, 125)
 ACCENT = (31, 78, 121)
 GOOD = (25, 135, 84)
 BAD = (176, 42, 55)
-FOLD = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "..."})
-
-
-def latin(text: object) -> str:
-    return str(text).translate(FOLD).encode("latin-1", "replace").decode("latin-1")
 
 
 def percent(value: float | None) -> str:
@@ -35,21 +31,21 @@ def _check(check: dict) -> str:
     return f"{check['name']}: {up}, {count(check['alerts'], 'alert')}"
 
 
-class _Document(FPDF):
+class _Document(PdfDocument):
     title_text = ""
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("Helvetica", size=8)
+        self.set_font(FONT, size=8)
         self.set_text_color(*MUTED)
-        self.cell(0, 6, latin(f"{self.title_text} - page {self.page_no()}/{{nb}}"), align="C")
+        self.cell(0, 6, f"{self.title_text} - page {self.page_no()}/{{nb}}", align="C")
 
 
 def render(report, figures: dict) -> bytes:
     """The PDF of ``report`` (a ``ClientReport``) from its stored ``figures``."""
-    pdf = _Document(format="A4")
+    pdf = _Document()
     pdf.title_text = f"{figures['client_name']} - {report.period_label}"
-    pdf.set_title(latin(pdf.title_text))
+    pdf.set_title(pdf.title_text)
     pdf.set_auto_page_break(auto=True, margin=16)
     pdf.add_page()
     _heading(pdf, report, figures)
@@ -64,19 +60,19 @@ def render(report, figures: dict) -> bytes:
 
 def _h2(pdf: FPDF, text: str) -> None:
     pdf.ln(3)
-    pdf.set_font("Helvetica", "B", 13)
+    pdf.set_font(FONT, "B", 13)
     pdf.set_text_color(*ACCENT)
-    pdf.cell(0, 8, latin(text), new_x="LMARGIN", new_y="NEXT")
+    pdf.cell(0, 8, text, new_x="LMARGIN", new_y="NEXT")
     pdf.set_draw_color(*ACCENT)
     pdf.line(pdf.l_margin, pdf.get_y(), pdf.w - pdf.r_margin, pdf.get_y())
     pdf.ln(2)
     pdf.set_text_color(*INK)
-    pdf.set_font("Helvetica", size=10)
+    pdf.set_font(FONT, size=10)
 
 
 def _para(pdf: FPDF, text: str, *, muted: bool = False) -> None:
     pdf.set_text_color(*(MUTED if muted else INK))
-    pdf.multi_cell(0, 5, latin(text), align="L", new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 5, text, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*INK)
 
 
@@ -95,37 +91,35 @@ def _aligns(columns: int, rows: list[tuple]) -> tuple[str, ...]:
 
 
 def _table(pdf: FPDF, head: tuple[str, ...], rows: list[tuple], widths: tuple[int, ...]) -> None:
-    pdf.set_font("Helvetica", size=9)
+    pdf.set_font(FONT, size=9)
     with pdf.table(
         col_widths=widths,
         text_align=_aligns(len(head), rows),
         line_height=5.5,
         first_row_as_headings=True,
     ) as table:
-        table.row([latin(h) for h in head])
+        table.row(list(head))
         for row in rows:
-            table.row([latin(cell) for cell in row])
-    pdf.set_font("Helvetica", size=10)
+            table.row([str(cell) for cell in row])
+    pdf.set_font(FONT, size=10)
 
 
 def _heading(pdf: FPDF, report, figures: dict) -> None:
-    pdf.set_font("Helvetica", "B", 20)
+    pdf.set_font(FONT, "B", 20)
     pdf.set_text_color(*INK)
-    pdf.cell(0, 11, latin(figures["client_name"]), new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", size=12)
+    pdf.multi_cell(0, 10, figures["client_name"], new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=12)
     pdf.set_text_color(*MUTED)
     pdf.cell(
         0,
         7,
-        latin(
-            f"IT report - {report.period_label} ({figures['first_day']} to {figures['last_day']})"
-        ),
+        f"IT report - {report.period_label} ({figures['first_day']} to {figures['last_day']})",
         new_x="LMARGIN",
         new_y="NEXT",
     )
     pdf.set_text_color(*INK)
     pdf.ln(2)
-    pdf.set_font("Helvetica", "B", 11)
+    pdf.set_font(FONT, "B", 11)
     summary = (
         f"{figures['opened']} tickets opened, {figures['resolved']} resolved, "
         f"{figures['open_at_end']} open at the end of the period. "
@@ -133,7 +127,7 @@ def _heading(pdf: FPDF, report, figures: dict) -> None:
         f"{'' if len(figures['recommendations']) == 1 else 's'}."
     )
     _para(pdf, summary)
-    pdf.set_font("Helvetica", size=10)
+    pdf.set_font(FONT, size=10)
 
 
 def _service_levels(pdf: FPDF, figures: dict) -> None:
@@ -174,13 +168,13 @@ def _recommendations(pdf: FPDF, figures: dict) -> None:
     if not figures["recommendations"]:
         _para(pdf, "Nothing to recommend: no threshold was crossed this period.", muted=True)
     for n, rec in enumerate(figures["recommendations"], 1):
-        pdf.set_font("Helvetica", "B", 10)
+        pdf.set_font(FONT, "B", 10)
         _para(pdf, f"{n}. {rec['text']}")
-        pdf.set_font("Helvetica", size=9)
+        pdf.set_font(FONT, size=9)
         evidence = ", ".join(e["label"] for e in rec["evidence"][:8])
         more = len(rec["evidence"]) - 8
         _para(pdf, f"Evidence: {evidence}{f' and {more} more' if more > 0 else ''}", muted=True)
-        pdf.set_font("Helvetica", size=10)
+        pdf.set_font(FONT, size=10)
         pdf.ln(1)
 
 

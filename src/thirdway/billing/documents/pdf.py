@@ -1,82 +1,54 @@
 """An invoice or credit note as a PDF (fpdf2, pure Python), drawn from its facts: the seller and
 the buyer, number and dates, the lines, VAT per category and the totals.
 
-The core fonts of a PDF speak Latin-1 only: text is folded to it (typographic quotes and dashes
-to their plain forms, anything else to ``?``), as the sales and insights PDFs do; the e-invoice
-XML carries every name whole.
+Set in Thirdway's own font, embedded (``thirdway.pdf_document``): every name prints whole, as
+the e-invoice XML carries it.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from functools import cache
-from importlib import resources
 
 from fpdf import FPDF
-from fpdf.enums import OutputIntentSubType
 from fpdf.fonts import FontFace
-from fpdf.output import PDFICCProfile
 
 from thirdway.billing.documents.facts import InvoiceFacts, Party
 from thirdway.billing.documents.xml import percent, quantity
+from thirdway.pdf_document import FONT, PdfDocument
 
 INK = (33, 37, 41)
 MUTED = (108, 117, 125)
 ACCENT = (31, 78, 121)
 HEAD_FILL = (235, 238, 242)
-FOLD = str.maketrans({"“": '"', "”": '"', "‘": "'", "’": "'", "–": "-", "—": "-", "…": "..."})
 LINE_WIDTHS = (8, 86, 18, 14, 24, 14, 26)
 UNIT_NAMES = {"HUR": "h", "C62": ""}
-
-
-def latin(text: object) -> str:
-    return str(text).translate(FOLD).encode("latin-1", "replace").decode("latin-1")
 
 
 def money(value: Decimal) -> str:
     return f"{value:,.2f}"
 
 
-@cache
-def _srgb() -> bytes:
-    """The sRGB colour profile fpdf2 ships, for the PDF/A output intent."""
-    return (resources.files("fpdf") / "data" / "color_profiles" / "sRGB2014.icc").read_bytes()
-
-
-def _output_intent(pdf: FPDF) -> None:
-    """PDF/A wants the colours' meaning said once for the file: sRGB, as the screen draws them
-    (the Factur-X PDF declares itself PDF/A-3)."""
-    pdf.add_output_intent(
-        OutputIntentSubType.PDFA,
-        output_condition_identifier="sRGB",
-        output_condition="IEC 61966-2-1:1999",
-        registry_name="http://www.color.org",
-        dest_output_profile=PDFICCProfile(contents=_srgb(), n=3, alternate="DeviceRGB"),
-        info="sRGB2014 (v2)",
-    )
-
-
-class _Document(FPDF):
+class _Document(PdfDocument):
     footer_text = ""
 
     def footer(self) -> None:
         self.set_y(-12)
-        self.set_font("Helvetica", size=8)
+        self.set_font(FONT, size=8)
         self.set_text_color(*MUTED)
-        self.cell(0, 6, latin(f"{self.footer_text} - page {self.page_no()}/{{nb}}"), align="C")
+        self.cell(0, 6, f"{self.footer_text} - page {self.page_no()}/{{nb}}", align="C")
 
 
 def render_pdf(facts: InvoiceFacts) -> bytes:
-    pdf = _Document(format="A4")
+    pdf = _Document()
     pdf.footer_text = f"{facts.title} {facts.number} - {facts.seller.name}"
-    pdf.set_title(latin(f"{facts.title} {facts.number}"))
-    pdf.set_author(latin(facts.seller.name))
-    pdf.set_subject(latin(f"{facts.title} {facts.number} to {facts.buyer.name}"))
+    pdf.set_title(f"{facts.title} {facts.number}")
+    pdf.set_author(facts.seller.name)
+    pdf.set_subject(f"{facts.title} {facts.number} to {facts.buyer.name}")
     # Dated the day it was issued: the same facts make the same bytes.
     pdf.set_creation_date(dt.datetime.combine(facts.issued_on, dt.time(), tzinfo=dt.UTC))
     pdf.set_auto_page_break(auto=True, margin=18)
-    _output_intent(pdf)
+    pdf.declare_srgb()
     pdf.add_page()
     _heading(pdf, facts)
     _parties(pdf, facts)
@@ -89,14 +61,12 @@ def render_pdf(facts: InvoiceFacts) -> bytes:
 
 def _heading(pdf: FPDF, facts: InvoiceFacts) -> None:
     pdf.set_text_color(*ACCENT)
-    pdf.set_font("Helvetica", "B", 20)
-    pdf.cell(0, 10, latin(f"{facts.title} {facts.number}"), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "B", 20)
+    pdf.cell(0, 10, f"{facts.title} {facts.number}", new_x="LMARGIN", new_y="NEXT")
     pdf.set_text_color(*INK)
     if facts.credits_number:
-        pdf.set_font("Helvetica", size=10)
-        pdf.cell(
-            0, 6, latin(f"Credits invoice {facts.credits_number}"), new_x="LMARGIN", new_y="NEXT"
-        )
+        pdf.set_font(FONT, size=10)
+        pdf.cell(0, 6, f"Credits invoice {facts.credits_number}", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
 
@@ -113,13 +83,13 @@ def _parties(pdf: FPDF, facts: InvoiceFacts) -> None:
     bottom = top
     for offset, label, party in ((0, "From", facts.seller), (half, "Bill to", facts.buyer)):
         pdf.set_xy(pdf.l_margin + offset, top)
-        pdf.set_font("Helvetica", "B", 9)
+        pdf.set_font(FONT, "B", 9)
         pdf.set_text_color(*MUTED)
         pdf.cell(half, 5, label.upper(), new_x="LEFT", new_y="NEXT")
         pdf.set_text_color(*INK)
         for index, text in enumerate(_party_lines(party)):
-            pdf.set_font("Helvetica", "B" if index == 0 else "", 10)
-            pdf.multi_cell(half - 4, 5, latin(text), new_x="LEFT", new_y="NEXT")
+            pdf.set_font(FONT, "B" if index == 0 else "", 10)
+            pdf.multi_cell(half - 4, 5, text, new_x="LEFT", new_y="NEXT")
         bottom = max(bottom, pdf.get_y())
     pdf.set_xy(pdf.l_margin, bottom + 4)
 
@@ -133,17 +103,17 @@ def _dates(pdf: FPDF, facts: InvoiceFacts) -> None:
     if not facts.is_credit_note:
         rows.append(("Due date", f"{facts.due_on:%d %B %Y}"))
     for label, value in rows:
-        pdf.set_font("Helvetica", "B", 10)
+        pdf.set_font(FONT, "B", 10)
         pdf.cell(30, 6, label)
-        pdf.set_font("Helvetica", size=10)
-        pdf.cell(0, 6, latin(value), new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font(FONT, size=10)
+        pdf.cell(0, 6, value, new_x="LMARGIN", new_y="NEXT")
     pdf.ln(4)
 
 
 def _lines(pdf: FPDF, facts: InvoiceFacts) -> None:
     heads = ("#", "Description", "Quantity", "Unit", f"Price ({facts.currency})", "VAT", "Net")
     heading = FontFace(emphasis="BOLD", fill_color=HEAD_FILL)
-    pdf.set_font("Helvetica", size=9)
+    pdf.set_font(FONT, size=9)
     with pdf.table(
         col_widths=LINE_WIDTHS,
         text_align=("RIGHT", "LEFT", "RIGHT", "LEFT", "RIGHT", "RIGHT", "RIGHT"),
@@ -159,7 +129,7 @@ def _lines(pdf: FPDF, facts: InvoiceFacts) -> None:
             table.row(
                 (
                     str(line.position),
-                    latin(description),
+                    description,
                     quantity(line.quantity),
                     UNIT_NAMES.get(line.unit_code, line.unit_code),
                     money(line.unit_price),
@@ -173,11 +143,11 @@ def _lines(pdf: FPDF, facts: InvoiceFacts) -> None:
 def _vat(pdf: FPDF, facts: InvoiceFacts) -> None:
     width = pdf.w - pdf.l_margin - pdf.r_margin
     left = pdf.l_margin + width - 110
-    pdf.set_font("Helvetica", size=9)
+    pdf.set_font(FONT, size=9)
     for group in facts.vat:
         reason = f" ({group.exemption_text})" if group.exemption_text else ""
         label = f"VAT {group.category} {percent(group.rate)}% on {money(group.base)}{reason}"
-        _total_row(pdf, left, latin(label), money(group.tax), bold=False)
+        _total_row(pdf, left, label, money(group.tax), bold=False)
     _total_row(pdf, left, "Total net", money(facts.net), bold=False)
     _total_row(pdf, left, "Total VAT", money(facts.tax), bold=False)
     label = "Total credited" if facts.is_credit_note else "Total due"
@@ -187,13 +157,13 @@ def _vat(pdf: FPDF, facts: InvoiceFacts) -> None:
 
 def _total_row(pdf: FPDF, left: float, label: str, value: str, *, bold: bool) -> None:
     pdf.set_x(left)
-    pdf.set_font("Helvetica", "B" if bold else "", 11 if bold else 9)
-    pdf.cell(80, 6, label, border="T" if bold else 0)
-    pdf.cell(30, 6, value, border="T" if bold else 0, align="R", new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, "B" if bold else "", 11 if bold else 9)
+    pdf.cell(76, 6, label, border="T" if bold else 0)
+    pdf.cell(34, 6, value, border="T" if bold else 0, align="R", new_x="LMARGIN", new_y="NEXT")
 
 
 def _payment(pdf: FPDF, facts: InvoiceFacts) -> None:
-    pdf.set_font("Helvetica", size=9)
-    pdf.multi_cell(0, 5, latin(facts.payment_terms), new_x="LMARGIN", new_y="NEXT")
+    pdf.set_font(FONT, size=9)
+    pdf.multi_cell(0, 5, facts.payment_terms, new_x="LMARGIN", new_y="NEXT")
     if facts.iban and not facts.is_credit_note:
-        pdf.multi_cell(0, 5, latin(f"By transfer to IBAN {facts.iban}, quoting {facts.number}."))
+        pdf.multi_cell(0, 5, f"By transfer to IBAN {facts.iban}, quoting {facts.number}.")

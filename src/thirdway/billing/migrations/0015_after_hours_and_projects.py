@@ -10,7 +10,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('billing', '0013_capital_and_succession'),
+        ('billing', '0014_sharing_tool_costs_and_clawbacks'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
