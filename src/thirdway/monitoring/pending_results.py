@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import random
 import threading
 import time
 from urllib.parse import urlsplit
@@ -164,7 +165,8 @@ def evaluate_pending(limit: int = PER_RUN) -> dict[str, int]:
         ids = list(waiting.order_by().values_list("check_obj_id", flat=True).distinct()[:200])
         if not ids:
             return counts
-        for check_id in sorted(ids):
+        random.shuffle(ids)  # several workers then mostly take different checks at once
+        for check_id in ids:
             try:
                 counts["evaluated"] += evaluate_check(check_id)
                 counts["checks"] += 1
