@@ -12,7 +12,9 @@ phase sends from ``--concurrency`` threads (the simulated agents, in turn):
 
 - ``heartbeat``: the agent's heartbeat with its current etag (the steady state);
 - ``results``: one batch of one result per request, each batch a new id (committed before the
-  answer, evaluated by the alert engine).
+  answer; evaluated by the alert engine in the task worker, or in the request with
+  ``THIRDWAY_AGENT_EVALUATE_INLINE=1``); ``evaluation_backlog`` then says how many results
+  the worker still had to evaluate after the phase and how long it took to finish them.
 
 - ``storm`` (with ``--storm N``): N agents reconnecting within ``--storm-seconds``, each
   sending a heartbeat and then a results batch of its own id; a 429 is retried after its
@@ -218,6 +220,23 @@ def run_storm(base: str, made: list[dict], count: int, seconds: float, threads: 
     }
 
 
+# How long after the results phase the task worker had evaluated every pending result.
+BACKLOG = """
+import json, time
+from thirdway.monitoring.models import CheckResult
+if not hasattr(CheckResult, "pending"):
+    print(json.dumps(None))
+else:
+    began = time.monotonic()
+    first = left = CheckResult.objects.filter(pending=True).count()
+    while left and time.monotonic() - began < 300:
+        time.sleep(0.25)
+        left = CheckResult.objects.filter(pending=True).count()
+    waited = round(time.monotonic() - began, 1)
+    print(json.dumps({"pending_at_first_look": first, "left": left, "then_seconds": waited}))
+"""
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=200)
@@ -273,6 +292,15 @@ def main() -> int:
             phase: run_phase(base, steady, phase, args.seconds, args.concurrency)
             for phase in filter(None, args.phases.split(","))
         }
+        if "results" in phases:
+            ended = time.monotonic()
+            looked = thirdway(
+                "manage", "shell", "-c", BACKLOG, env=env, capture_output=True, text=True
+            )
+            backlog = json.loads(looked.stdout.strip().splitlines()[-1])
+            if backlog is not None:
+                backlog["seconds_after_the_phase"] = round(time.monotonic() - ended, 1)
+                phases["evaluation_backlog"] = backlog
         if args.storm:
             storm = run_storm(base, made, args.storm, args.storm_seconds, args.storm_threads)
             counted = thirdway(

@@ -12,6 +12,10 @@ per path and kind of check-in:
 - ``lean``: the lean path in front of it (``thirdway.monitoring.ingest_wsgi``), when this
   version of Thirdway has it.
 
+Where results are evaluated after the answer (``THIRDWAY_AGENT_EVALUATE_INLINE`` unset), the
+results figures are the request's alone and ``worker_evaluation`` is what the task worker then
+spends per result (a result per check, as agents send them); with ``=1`` the request evaluates.
+
 Reports per call the CPU time of the calling thread (what the other users of a loaded machine
 change least), the wall time, and the SQL statements; for the lean heartbeat, also what the
 periodic flush of last seen costs per heartbeat.  ``cpu_ms`` bounds what one core can do:
@@ -107,6 +111,44 @@ def measure(app, path: str, made: list[dict], calls: int) -> dict:
     }
 
 
+def settings_inline() -> bool:
+    from django.conf import settings
+
+    return bool(getattr(settings, "AGENT_EVALUATE_INLINE", True))
+
+
+def measure_evaluation(app, made: list[dict], rounds: int) -> dict:
+    """What the worker spends per result evaluated after the answer: each round one batch per
+    agent (one result each), then everything pending evaluated, a result per check."""
+    from django.db import connection
+
+    from thirdway.monitoring.pending_results import evaluate_pending
+
+    evaluate_pending(limit=10**9)  # what the measures above left
+    queries = []
+
+    def count(execute, sql, params, many, context):
+        queries.append(sql)
+        return execute(sql, params, many, context)
+
+    cpu = wall = 0.0
+    evaluated = 0
+    for _ in range(rounds):
+        for agent in made:
+            call(app, "results", agent)
+        started_cpu, started_wall = time.thread_time(), time.perf_counter()
+        with connection.execute_wrapper(count):
+            evaluated += evaluate_pending(limit=10**9)["evaluated"]
+        cpu += time.thread_time() - started_cpu
+        wall += time.perf_counter() - started_wall
+    return {
+        "results": evaluated,
+        "cpu_ms": round(cpu * 1000 / max(evaluated, 1), 3),
+        "wall_ms": round(wall * 1000 / max(evaluated, 1), 3),
+        "queries": round(len(queries) / max(evaluated, 1), 2),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=200)
@@ -155,6 +197,17 @@ def main() -> int:
                 flushed = ingest_store.seen_later.flush()
                 cost = (time.thread_time() - started) * 1000
                 report[f"{name}_{path}"]["flush_ms_per_agent"] = round(cost / max(flushed, 1), 3)
+    try:
+        from thirdway.monitoring import pending_results  # noqa: F401 - a version that defers
+    except ImportError:
+        pass
+    else:
+        from django.conf import settings
+
+        if not settings.AGENT_EVALUATE_INLINE:
+            app = apps.get("lean", apps["django"])
+            report["worker_evaluation"] = measure_evaluation(app, made, max(1, args.calls // 100))
+    report["inline_evaluation"] = settings_inline()
     report["load_average_after"] = [round(v, 2) for v in os.getloadavg()]
     print(json.dumps(report, indent=2))
     return 0

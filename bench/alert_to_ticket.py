@@ -11,8 +11,9 @@ serve`` (2 workers) on a free loopback port.  Then, one agent after the other, i
 results batch with a critical value and polls the alerts API (as a practice admin) until the
 check's alert shows a ticket.  Reported, in milliseconds (p50, p95, max):
 
-- ``answered``: from the POST to the agent's acknowledgement (the batch is committed with the
-  alert and its ticket before the answer);
+- ``answered``: from the POST to the agent's acknowledgement (the batch is committed before
+  the answer; the task worker that ``serve`` runs evaluates it afterwards, unless
+  ``THIRDWAY_AGENT_EVALUATE_INLINE=1`` evaluates it in the request);
 - ``ticket_seen``: from the POST to the ticket seen through the API.
 
 ``--grouped`` sets the client's rule to group alerts by client (a 10-minute window): the first

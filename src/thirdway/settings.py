@@ -194,6 +194,9 @@ AGENT_SEEN_FLUSH_SECONDS = _bounded("THIRDWAY_AGENT_SEEN_FLUSH_SECONDS", 5, 1, 3
 # Check-ins one web process handles at once; more are answered 429 with Retry-After.
 AGENT_INGEST_IN_FLIGHT = _bounded("THIRDWAY_AGENT_INGEST_IN_FLIGHT", 8, 1, 1_000)
 AGENT_RETRY_AFTER_SECONDS = _bounded("THIRDWAY_AGENT_RETRY_AFTER_SECONDS", 5, 1, 300)
+# Agents' results are committed, answered, then evaluated by the task worker; on: evaluated
+# in the request before the answer, as before (for an installation that runs no worker).
+AGENT_EVALUATE_INLINE = env.bool("THIRDWAY_AGENT_EVALUATE_INLINE", False)
 # Check results and agents' batch ids older than this are deleted (daily).
 MONITORING_RETENTION_DAYS = _bounded("THIRDWAY_MONITORING_RETENTION_DAYS", 90, 7, 3650)
 

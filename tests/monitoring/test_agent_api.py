@@ -13,7 +13,7 @@ from django.utils import timezone
 from support.api import API, send
 from thirdway.audit.models import Source
 from thirdway.clients.models import Asset
-from thirdway.monitoring import agents, services
+from thirdway.monitoring import agents, pending_results, services
 from thirdway.monitoring.models import (
     Agent,
     AgentBatch,
@@ -57,9 +57,14 @@ def result(check, value, at=None, **extra):
     return {"check_id": check.pk, "collected_at": at.isoformat(), "value": value, **extra}
 
 
-def batch(secret, batch_id, results):
+def batch(secret, batch_id, results, *, evaluate=True):
+    """Post a batch; then, unless told not to, evaluate what it stored, as the worker does
+    after the answer."""
     body = {"batch_id": batch_id, "results": results}
-    return send(as_agent(secret), "post", f"{AGENT}/results", body)
+    answer = send(as_agent(secret), "post", f"{AGENT}/results", body)
+    if evaluate:
+        pending_results.evaluate_pending()
+    return answer
 
 
 def test_staff_make_a_token_by_api_and_a_machine_enrols_with_it_once(cast, api_as):

@@ -22,7 +22,7 @@ from django.utils import timezone
 from support.api import send
 from thirdway.audit.models import Source
 from thirdway.clock.jobs import JOBS
-from thirdway.monitoring import agents, ingest, ingest_store
+from thirdway.monitoring import agents, ingest, ingest_store, pending_results
 from thirdway.monitoring.ingest_wsgi import LeanIngest
 from thirdway.monitoring.models import (
     Agent,
@@ -146,6 +146,7 @@ def test_a_lean_batch_is_stored_once_and_answers_as_djangos(cast, lean):
     slow = send(as_agent(secret), "post", f"{AGENT}/results", body)
     assert without_times(slow.json()) == without_times(again.json())
     assert first.json()["accepted"] == 1 and [r["index"] for r in first.json()["refused"]] == [1]
+    pending_results.evaluate_pending()  # as the worker does after the answer
     check.refresh_from_db()
     assert check.status == "critical"
 
@@ -158,6 +159,7 @@ def test_a_batch_of_many_results_is_evaluated_in_collection_order(cast, lean):
     results = [result(check, v, at=now - dt.timedelta(seconds=i)) for i, v in enumerate(values)]
     answer = lean("results", {"batch_id": "order-000001", "results": results}, secret)
     assert answer.json()["accepted"] == 3
+    pending_results.evaluate_pending()
     stored = CheckResult.objects.filter(check_obj=check).order_by("collected_at")
     assert [r.status for r in stored] == ["warning", "ok", "critical"]
     check.refresh_from_db()

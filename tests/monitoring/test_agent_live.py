@@ -26,10 +26,15 @@ from thirdway.tickets.models import Ticket
 
 from .conftest import closed_port
 
+IMMEDIATE = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
 
 @pytest.fixture
-def enrolled(cast, live_server, tmp_path):
-    """A machine enrolled through ``thirdway-agent enrol`` against the live server."""
+def enrolled(cast, live_server, tmp_path, settings):
+    """A machine enrolled through ``thirdway-agent enrol`` against the live server, whose
+    tasks run as soon as they are asked for (a results batch is evaluated right after its
+    answer is committed, as an idle worker would)."""
+    settings.TASKS = IMMEDIATE
     _, token = agents.issue_enrolment_token(cast.partner, cast.acme, source=Source.CLI)
     path = tmp_path / "etc" / "config.json"
     code = cli.main(

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.clients.certificates import SeenCertificate, certificate_seen
-from thirdway.monitoring import agents, ingest_store, runner, services
+from thirdway.monitoring import agents, ingest_store, pending_results, runner, services
 from thirdway.monitoring.models import Check
 from thirdway.vault.models import ExpiryItem
 from thirdway.vault.services import expirations
@@ -145,6 +145,7 @@ def test_an_agents_https_check_result_reaches_the_register(cast):
         },
     ]
     ingest_store.store_batch(agent, "batch-1", results)
+    pending_results.evaluate_pending()
     item = ExpiryItem.objects.get()
     assert item.endpoint == "nas.lan:5001" and item.client == cast.acme
     assert item.expires_on == (now + dt.timedelta(days=30)).date()

@@ -13,7 +13,7 @@ from thirdway_agent.checks import REFUSED, Runner, run_script
 
 from support.api import API, assert_refused, send
 from thirdway.audit.models import Source
-from thirdway.monitoring import agents, scripts, services
+from thirdway.monitoring import agents, pending_results, scripts, services
 from thirdway.monitoring.models import Script, ScriptRun, ScriptVersion
 
 SCRIPTS = API + "/monitoring/scripts"
@@ -236,6 +236,7 @@ def test_the_config_carries_the_current_version_and_a_batch_records_the_run(cast
         {"batch_id": "batch-0001", "results": [outcome]},
     )
     assert answer.status_code == 200 and answer.json()["accepted"] == 1, answer.content
+    pending_results.evaluate_pending()  # as the worker does after the answer
     run = ScriptRun.objects.get()
     assert run.version == script.current and run.sha256 == sha(BODY)
     assert run.check_obj == check and run.agent == agent and run.asked_by == cast.desk

@@ -8,8 +8,9 @@ its result batches and its inventory (the only writers of these).
   conditional UPDATE: most heartbeats cost one indexed SELECT and an UPDATE matching no row.
 - A results batch carries the agent's id for it; the batch row and its results are committed
   together (multi-row inserts, ``ingest_store``), so a batch sent again (its answer was lost)
-  stores nothing twice.  Each result is evaluated at its collection time; one delivered long
-  after (buffered while the server was unreachable) opens no alert by itself.
+  stores nothing twice.  Each result is evaluated at its collection time, after the answer, by
+  the task worker (``pending_results``); one delivered long after (buffered while the server
+  was unreachable) opens no alert by itself.
 """
 
 from __future__ import annotations
@@ -260,9 +261,9 @@ def status_of(check: Check, value: float | None, given: str | None) -> engine.St
 
 
 def receive_results(agent: Agent, batch_id: str, results: list[dict]) -> tuple[AgentBatch, bool]:
-    """Store and evaluate one batch, in the order collected; (the batch, True if it had been
-    received before).  A result for a check that is not the agent's is refused, the others kept;
-    the answer is given only after everything is committed (``ingest_store.store_batch``)."""
+    """Store one batch, its results to be evaluated in the order collected; (the batch, True if
+    it had been received before).  A result for a check that is not the agent's is refused, the
+    others kept; the answer is given only once they are committed (``ingest_store``)."""
     batch, duplicate = ingest_store.store_batch(agent, batch_id, results)
     if not duplicate:
         seen(agent, timezone.now())

@@ -280,14 +280,19 @@ def ping(token: str, signal: str = "success", *, body: str = "") -> Check | None
 
 
 def sweep(now: dt.datetime | None = None) -> dict[str, int]:
-    """The periodic look at time passing: heartbeats gone late, checks whose alert was held
-    back (maintenance, a parent, a dependency's delay) evaluated again, and reminders on the
-    tickets of incidents still open."""
+    """The periodic look at time passing: agents' results left pending, heartbeats gone late,
+    checks whose alert was held back (maintenance, a parent, a dependency's delay) evaluated
+    again, and reminders on the tickets of incidents still open."""
+    from thirdway.monitoring import pending_results
+
     now = now or timezone.now()
+    # First the agents' results still pending (a worker that was down): what follows sees them.
+    evaluated = pending_results.catch_up()
     late = Check.objects.filter(
         kind=CheckKind.HEARTBEAT, is_paused=False, late_at__lte=now
     ).values_list("pk", flat=True)
-    counts = {"late": 0, "reconsidered": 0, "failed": 0}
+    counts = {"late": 0, "reconsidered": 0, "failed": evaluated["failed"]}
+    counts["results_evaluated"] = evaluated["evaluated"]
     for pk in list(late[:500]):
         try:
             with transaction.atomic():

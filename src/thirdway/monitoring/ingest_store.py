@@ -4,11 +4,13 @@
   seen meanwhile by a periodic flush (``FLUSH_SECONDS``, default 5 s) in a few multi-row
   UPDATEs; an agent's *last seen* in the database may lag by that much (and by what a worker
   killed outright had not flushed yet: the next heartbeat, 60 s later, writes it again).
-- **A results batch** is committed before it is acknowledged: the agent's checks named in it
-  are locked in one query, the batch row (with what was accepted and refused) and the results
-  are inserted with one multi-row INSERT each, in one transaction; the batch id is unique per
-  agent, so a batch sent again is recognised and nothing is stored twice.  Each result is then
-  run through the alert engine at its collection time, in that order.
+- **A results batch** is committed before it is acknowledged: which of the checks it names are
+  the agent's is read in one query (their ids), then the batch row (with what was accepted and
+  refused) and the results, *pending*, are inserted in one transaction, one INSERT each; the
+  batch id is unique per agent, so a batch sent again is recognised and nothing is stored
+  twice.  The alert engine runs after the answer, in the task worker (``pending_results``);
+  with ``AGENT_EVALUATE_INLINE`` the checks are locked and each result evaluated in the
+  request, before the commit, as it was first built.
 - **Pruning**: results and batch ids older than ``MONITORING_RETENTION_DAYS`` are deleted by a
   periodic job, a bounded number of rows per statement.
 """
@@ -20,13 +22,12 @@ import datetime as dt
 import logging
 import os
 import threading
-from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from thirdway.clients.certificates import SeenCertificate, certificate_seen
+from thirdway.monitoring import pending_results
 from thirdway.monitoring.models import (
     AGENT_KINDS,
     Agent,
@@ -34,14 +35,11 @@ from thirdway.monitoring.models import (
     AlertStatus,
     Check,
     CheckEvent,
-    CheckKind,
     CheckResult,
     IntakeDelivery,
 )
 
 logger = logging.getLogger(__name__)
-# A result collected this long before it arrived was buffered: it is history, not news.
-LATE_AFTER = dt.timedelta(minutes=5)
 # A collection time this far ahead of the server's clock is refused (server time wins).
 AHEAD_LIMIT = dt.timedelta(minutes=5)
 NOT_OWNED = "Not a check of this agent (unknown, paused, or another agent's)."
@@ -164,53 +162,88 @@ def _refusal(index: int, check_id: int, problem: str) -> dict:
 
 
 def store_batch(agent: Agent, batch_id: str, results: list[dict]) -> tuple[AgentBatch, bool]:
-    """Store and evaluate one batch; (the batch, True if it had been received before).  When
-    this returns, the batch is committed.  The caller notes that the agent was seen."""
+    """Store one batch; (the batch, True if it had been received before).  When this returns,
+    the batch and its results are committed, pending: the task worker evaluates them
+    (``pending_results``), or this did already with ``AGENT_EVALUATE_INLINE``.  The caller
+    notes that the agent was seen."""
+    if settings.AGENT_EVALUATE_INLINE:
+        return _store_evaluated(agent, batch_id, results)
+    now = timezone.now()
+    owned = _owned_checks(agent.pk, {result["check_id"] for result in results})
+    kept, refused = _sorted_out(results, owned, now)
+    try:
+        with transaction.atomic():
+            batch = AgentBatch.objects.create(
+                agent_id=agent.pk, batch_id=batch_id, accepted=len(kept), refused=refused
+            )
+            rows = [_pending_row(agent.pk, result, now) for result in kept]
+            CheckResult.objects.bulk_create(rows, batch_size=500)
+    except IntegrityError:
+        return AgentBatch.objects.get(agent_id=agent.pk, batch_id=batch_id), True
+    if rows:
+        pending_results.evaluate_soon()
+    return batch, False
+
+
+def _sorted_out(results: list[dict], owned, now: dt.datetime) -> tuple[list[dict], list[dict]]:
+    """The results kept (in collection order) and the refusals (in the batch's order)."""
+    order = sorted(enumerate(results), key=lambda pair: pair[1]["collected_at"])
+    kept, refused = [], []
+    for index, result in order:
+        if result["check_id"] not in owned:
+            refused.append(_refusal(index, result["check_id"], NOT_OWNED))
+        elif result["collected_at"] > now + AHEAD_LIMIT:
+            refused.append(_refusal(index, result["check_id"], IN_FUTURE))
+        else:
+            kept.append(result)
+    refused.sort(key=lambda item: item["index"])
+    return kept, refused
+
+
+def _owned_checks(agent_id: int, ids: set[int]) -> set[int]:
+    """Which of ``ids`` are the agent's active checks: their ids alone, nothing locked (the
+    evaluation locks the check)."""
+    if not ids:
+        return set()
+    rows = Check.objects.filter(
+        pk__in=ids, agent_id=agent_id, kind__in=AGENT_KINDS, is_paused=False
+    ).order_by()
+    return set(rows.values_list("pk", flat=True))
+
+
+def _pending_row(agent_id: int, result: dict, now: dt.datetime) -> CheckResult:
+    """A result as it arrived (its status the agent's until evaluated)."""
+    return CheckResult(
+        check_obj_id=result["check_id"],
+        collected_at=min(result["collected_at"], now),
+        status=result.get("status") or "unknown",
+        value=result.get("value"),
+        output=(result.get("output") or "")[:500],
+        pending=True,
+        reported=pending_results.reported_of(agent_id, result),
+    )
+
+
+def _store_evaluated(agent: Agent, batch_id: str, results: list[dict]) -> tuple[AgentBatch, bool]:
+    """Store and evaluate one batch in one transaction, before the answer (the checks named
+    locked in one query, each result evaluated at its collection time in that order)."""
     now = timezone.now()
     ids = {result["check_id"] for result in results}
     try:
         with transaction.atomic():
             checks = _locked_checks(agent.pk, ids)
-            order = sorted(enumerate(results), key=lambda pair: pair[1]["collected_at"])
-            kept, refused = [], []
-            for index, result in order:
-                if result["check_id"] not in checks:
-                    refused.append(_refusal(index, result["check_id"], NOT_OWNED))
-                elif result["collected_at"] > now + AHEAD_LIMIT:
-                    refused.append(_refusal(index, result["check_id"], IN_FUTURE))
-                else:
-                    kept.append(result)
-            refused.sort(key=lambda item: item["index"])
+            kept, refused = _sorted_out(results, checks, now)
             batch = AgentBatch.objects.create(
                 agent_id=agent.pk, batch_id=batch_id, accepted=len(kept), refused=refused
             )
-            rows = [_evaluate(agent, checks[result["check_id"]], result, now) for result in kept]
+            rows = [
+                _evaluated_row(agent, checks[result["check_id"]], result, now) for result in kept
+            ]
             CheckResult.objects.bulk_create(rows, batch_size=500)
     except IntegrityError:
         return AgentBatch.objects.get(agent_id=agent.pk, batch_id=batch_id), True
-    _tell_certificates(rows)
+    pending_results.tell_certificates(rows)
     return batch, False
-
-
-def _tell_certificates(rows: list[CheckResult]) -> None:
-    """The latest certificate each HTTPS LAN check of the batch read (its days left are the
-    value), told once the batch is committed: a listener's trouble never loses a batch."""
-    latest: dict[int, CheckResult] = {}
-    for row in rows:
-        check = row.check_obj
-        if check.kind == CheckKind.AGENT_HTTP and row.value is not None:
-            latest[check.pk] = row  # rows run in collection order: the last is the latest
-    for row in latest.values():
-        parts = urlsplit(row.check_obj.target.strip())
-        if parts.scheme != "https" or not parts.hostname:
-            continue
-        try:
-            port = parts.port or 443
-            not_after = row.collected_at + dt.timedelta(days=float(row.value))
-        except (ValueError, OverflowError):
-            continue
-        seen = SeenCertificate(host=parts.hostname, port=port, not_after=not_after, exact=False)
-        certificate_seen(row.check_obj.client_id, seen, source=f"check:{row.check_obj.pk}")
 
 
 def _locked_checks(agent_id: int, ids: set[int]) -> dict[int, Check]:
@@ -226,34 +259,17 @@ def _locked_checks(agent_id: int, ids: set[int]) -> dict[int, Check]:
     return {check.pk: check for check in rows}
 
 
-def _evaluate(agent: Agent, check: Check, result: dict, now: dt.datetime) -> CheckResult:
-    """Run one result through the engine (after the batch's earlier ones: a threshold's
-    recovery depends on the status before) and the row that stores it (inserted with the
+def _evaluated_row(agent: Agent, check: Check, result: dict, now: dt.datetime) -> CheckResult:
+    """Run one result through the engine and the row that stores it (inserted with the
     batch's others; nothing in the evaluation reads stored results)."""
-    from thirdway.monitoring import evaluation, updates
-    from thirdway.monitoring.agents import status_of
-
     collected = min(result["collected_at"], now)
-    status = status_of(check, result.get("value"), result.get("status"))
-    output = result.get("output") or ""
-    if check.kind == CheckKind.AGENT_UPDATES:
-        age = updates.note_pending(check, result.get("security_packages"), collected)
-        status, output = updates.judged(check, status, output, age)
-    late = ""
-    if now - collected > LATE_AFTER:
-        minutes = int((now - collected).total_seconds() // 60)
-        late = f"collected {minutes} min before it was delivered"
-    evaluation.evaluate_stored(check, status, output=output, at=collected, late=late)
-    if check.kind == CheckKind.AGENT_SCRIPT and check.script_id is not None:
-        from thirdway.monitoring.scripts import record_run
-
-        record_run(agent, check, result, str(status), collected)
+    status, output = pending_results.judge(agent.pk, check, result, collected, now)
     return CheckResult(
         check_obj=check,
         collected_at=collected,
-        status=status.value,
+        status=status,
         value=result.get("value"),
-        output=output[:500],
+        output=output,
     )
 
 

@@ -221,7 +221,12 @@ class Check(models.Model):
 
 
 class CheckResult(models.Model):
-    """One result, kept as it came: evaluated at ``collected_at``, not when it arrived."""
+    """One result, kept as it came: evaluated at ``collected_at``, not when it arrived.
+
+    An agent's result is stored *pending* (committed before the agent is answered) and
+    evaluated afterwards by the task worker (``monitoring.pending_results``); until then its
+    status is what the agent said (unknown for a bare value) and ``reported`` keeps what the
+    evaluation still needs of the agent's report."""
 
     check_obj = models.ForeignKey(
         Check, on_delete=models.CASCADE, related_name="results", db_column="check_id"
@@ -231,10 +236,22 @@ class CheckResult(models.Model):
     status = models.CharField(max_length=10, choices=CheckStatus.choices)
     value = models.FloatField(null=True, blank=True)
     output = models.CharField(max_length=500, blank=True)
+    # Stored, not yet run through the alert engine (an agent's result, evaluated by the worker).
+    pending = models.BooleanField(default=False)
+    # What the evaluation needs beyond the columns above (the agent's own status, a script
+    # run, security updates, the reporting agent); none once evaluated.
+    reported = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["-collected_at", "-id"]
-        indexes = [models.Index(fields=["check_obj", "-collected_at"], name="result_check_time")]
+        indexes = [
+            models.Index(fields=["check_obj", "-collected_at"], name="result_check_time"),
+            models.Index(
+                fields=["check_obj", "collected_at", "id"],
+                condition=Q(pending=True),
+                name="result_pending",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.status} at {self.collected_at:%Y-%m-%d %H:%M}"

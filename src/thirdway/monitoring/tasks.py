@@ -12,6 +12,18 @@ def run_due_checks() -> int:
     return run()
 
 
+@task(priority=10)  # ahead of the queue: an alert's ticket waits on it
+def evaluate_agent_results() -> dict[str, int]:
+    """Evaluate agents' results stored since (``pending_results``); more than a run's worth
+    left is another run, enqueued at once."""
+    from thirdway.monitoring.pending_results import evaluate_pending
+
+    counts = evaluate_pending()
+    if counts["left"]:
+        evaluate_agent_results.enqueue()
+    return counts
+
+
 @task()
 def sweep_monitoring() -> dict[str, int]:
     from thirdway.monitoring.evaluation import sweep
