@@ -139,7 +139,19 @@ SWEEP = [
         "tickets",
         bulk=True,
     ),
+    Reach(
+        "POST",
+        "/tickets",
+        {"client": "{own:client}", "subject": "Printer", "requester": "{contact}"},
+        "requester",
+    ),
+    Reach("PATCH", "/tickets/{own:ticket}", {"asset": "{asset}"}, "asset"),
+    Reach("PATCH", "/tickets/{own:ticket}", {"site": "{site}"}, "site"),
+    Reach("PATCH", "/tickets/{own:ticket}", {"requester": "{contact}"}, "requester"),
+    Reach("POST", "/tickets/{own:ticket}/split", {"articles": ["{article}"]}, "articles"),
+    Reach("DELETE", "/tickets/{own:ticket}/links/{link}", None, "link"),
     Listed("/webhooks", "webhook"),
+    Reach("PATCH", "/webhooks/{own:webhook}", {"client": "{client}"}, "client"),
     Reach("POST", "/webhooks", tenants.webhook_payload("{client}", "X"), "client"),
     Alien("PATCH", "/webhooks/{webhook}", {"name": "Taken"}),
     Alien("DELETE", "/webhooks/{webhook}"),
@@ -168,6 +180,49 @@ SWEEP = [
         {**tenants.check_payload("{own:client}", "X"), "asset": "{asset}"},
         "asset",
     ),
+    Reach("PATCH", "/monitoring/checks/{own:check}", {"asset": "{asset}"}, "asset"),
+    Reach("PATCH", "/monitoring/checks/{own:check}", {"site": "{site}"}, "site"),
+    Reach(
+        "POST",
+        "/monitoring/windows",
+        {**tenants.window_payload("{own:client}", "X"), "asset": "{asset}"},
+        "asset",
+    ),
+    Reach("PATCH", "/monitoring/windows/{own:window}", {"site": "{site}"}, "site"),
+    Reach(
+        "POST",
+        "/monitoring/agent-tokens",
+        {**tenants.agent_token_payload("{own:client}", "X"), "site": "{site}"},
+        "site",
+    ),
+    Reach(
+        "POST",
+        "/maintenance-schedules",
+        {**tenants.schedule_payload("{own:client}", "X"), "asset": "{asset}"},
+        "asset",
+    ),
+    Reach("PATCH", "/maintenance-schedules/{own:schedule}", {"site": "{site}"}, "site"),
+    Reach("PUT", "/vault/credentials/{own:credential}", {"name": "X", "asset": "{asset}"}, "asset"),
+    Reach(
+        "POST",
+        "/vault/documents",
+        {**tenants.document_payload("{own:client}", "X"), "site": "{site}"},
+        "site",
+    ),
+    Reach("PUT", "/vault/documents/{own:document}", {"title": "X", "asset": "{asset}"}, "asset"),
+    Reach(
+        "POST",
+        "/vault/expirations",
+        {**tenants.expiration_payload("{own:client}", "X"), "asset": "{asset}"},
+        "asset",
+    ),
+    Reach(
+        "POST",
+        "/contracts/{own:contract}/lines/{line}/change",
+        {"effective_on": "2026-12-01", "price": "1.00"},
+        "line",
+    ),
+    Reach("POST", "/vault/files/folders/{own:folder}/move", {"parent": "{folder}"}, "parent"),
     Alien("GET", "/monitoring/checks/{check}"),
     Alien("PATCH", "/monitoring/checks/{check}", {"name": "Taken"}),
     Alien("DELETE", "/monitoring/checks/{check}"),
@@ -708,7 +763,9 @@ def _check_reach(client, entry: Reach, theirs, ours, tenant) -> list[str]:
     elif response.status_code == 400:
         # The field that reaches across, or one naming the caller's own side (a role that may
         # not use its own client there is refused on that first).
-        own = {key for key, value in entry.payload.items() if str(value).startswith("{own:")}
+        own = {
+            key for key, value in (entry.payload or {}).items() if str(value).startswith("{own:")
+        }
         named = {error["field"] for error in assert_refused(response)}
         if not named & {entry.field, *own}:
             problems.append(f"{where} without naming {entry.field}: {response.content[:300]!r}")

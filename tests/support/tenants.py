@@ -165,6 +165,9 @@ def build(cast, admin: HttpClient) -> dict[str, dict[str, int]]:
             "practice": practice,
             "site": (cast.acme_site if tenant == "acme" else cast.globex_site).pk,
             "asset": (cast.acme_server if tenant == "acme" else cast.globex_laptop).pk,
+            "contact": (
+                cast.acme_user_contact if tenant == "acme" else cast.globex_user_contact
+            ).pk,
             "partner": lead.pk,
             "lead_user": lead.user_id,
         }
