@@ -255,6 +255,7 @@ SWEEP = [
     Alien("GET", "/monitoring/clients/{client}/asset-tags"),
     Alien("PUT", "/monitoring/assets/{asset}/tags", {"tags": ["taken"]}),
     Listed("/monitoring/incidents"),
+    Alien("GET", "/monitoring/incidents/{incident}"),
     # --- playbooks ----------------------------------------------------------------------------
     Listed("/playbook-runs", "run"),
     Reach("POST", "/playbook-runs", {"playbook": "{own:playbook}", "client": "{client}"}, "client"),
@@ -361,7 +362,11 @@ SWEEP = [
         "contract_line",
     ),
     Alien("POST", "/time-entries/{entry}/correct", {"note": "Taken"}),
-    Listed("/timesheets"),
+    Listed("/timesheets", "sheet"),
+    Alien("GET", "/timesheets/{sheet}"),
+    Alien("POST", "/timesheets/{sheet}/submit"),
+    Alien("POST", "/timesheets/{sheet}/approve"),
+    Alien("POST", "/timesheets/{sheet}/reject", {"reason": "Wrong week"}),
     Listed("/billing/drift"),
     Listed("/invoices"),
     Listed("/billing/items", "item"),
@@ -510,8 +515,8 @@ EXEMPT = [
     ),
 ]
 # Objects of a client the sweep does not make yet (each needs a longer history: an offer of
-# dispatch, a quarantined mail, a week of time, an approved invoice, a finished report, an
-# incident, a rating): their rooms' own tests try them as other roles.
+# dispatch, a quarantined mail, an approved invoice, a finished report, a rating): their
+# rooms' own tests try them as other roles.
 NOT_MADE = [
     Exempt(
         "POST",
@@ -544,27 +549,6 @@ NOT_MADE = [
         "tests/tickets/test_incidents.py",
     ),
     Exempt("POST", "/mail/messages/{message_id}/reprocess", "a quarantined mail", "tests/mail/"),
-    Exempt(
-        "GET", "/timesheets/{sheet_id}", "a week of time", "tests/billing/test_timesheets_api.py"
-    ),
-    Exempt(
-        "POST",
-        "/timesheets/{sheet_id}/submit",
-        "a week of time",
-        "tests/billing/test_timesheets_api.py",
-    ),
-    Exempt(
-        "POST",
-        "/timesheets/{sheet_id}/approve",
-        "a week of time",
-        "tests/billing/test_timesheets_api.py",
-    ),
-    Exempt(
-        "POST",
-        "/timesheets/{sheet_id}/reject",
-        "a week of time",
-        "tests/billing/test_timesheets_api.py",
-    ),
     Exempt("GET", "/invoices/{invoice_id}", "an invoice", "tests/billing/test_invoices.py"),
     Exempt(
         "POST", "/invoices/{invoice_id}/approve", "an invoice", "tests/billing/test_invoices.py"
@@ -591,12 +575,6 @@ NOT_MADE = [
         "/insights/reports/{report_id}/pdf",
         "a client report",
         "tests/insights/test_client_reports.py",
-    ),
-    Exempt(
-        "GET",
-        "/monitoring/incidents/{incident_id}",
-        "an incident",
-        "tests/monitoring/test_incidents.py",
     ),
 ]
 # The rooms whose every operation ``test_isolation.py`` tries for every role, with its rules.

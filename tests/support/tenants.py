@@ -146,6 +146,7 @@ def _published_playbook(admin: HttpClient, practice: int) -> int:
 
 def build(cast, admin: HttpClient) -> dict[str, dict[str, int]]:
     """For ``acme`` and ``globex``: the id of each object of the sweep, by kind."""
+    from thirdway.billing.models import Timesheet
     from thirdway.monitoring import agents, evaluation
     from thirdway.monitoring import services as monitoring
     from thirdway.monitoring.engine import Status
@@ -192,7 +193,10 @@ def build(cast, admin: HttpClient) -> dict[str, dict[str, int]]:
         )
         ids["check"] = check.pk
         evaluation.record_result(check.pk, Status.CRITICAL, output=f"{name} down")
-        ids["alert"] = Alert.objects.get(check_obj=check).pk
+        alert = Alert.objects.get(check_obj=check)
+        ids["alert"] = alert.pk
+        assert alert.incident_id is not None
+        ids["incident"] = alert.incident_id
         ids["window"] = _post(admin, "/monitoring/windows", window_payload(client.pk, name))["id"]
         ids["intake_token"] = _post(
             admin, "/monitoring/intake-tokens", intake_payload(client.pk, name)
@@ -233,6 +237,7 @@ def build(cast, admin: HttpClient) -> dict[str, dict[str, int]]:
             },
         )
         ids["entry"] = entry["id"]
+        ids["sheet"] = Timesheet.objects.get(partner=lead).pk
         ids["item"] = _post(admin, "/billing/items", item_payload(client.pk, name, practice))["id"]
         ids["schedule"] = _post(admin, "/maintenance-schedules", schedule_payload(client.pk, name))[
             "id"
