@@ -261,6 +261,7 @@ def build(cast, admin: HttpClient) -> dict[str, dict[str, int]]:
         )
         ids["root"], ids["folder"], ids["file"] = root.pk, folder.pk, stored.pk
         made[tenant] = ids
+    _invoice(cast, practice, made)
     for ids in made.values():
         ids["playbook"] = playbook
         ids["scope"] = "client"  # type: ignore[assignment]  (a word of the path, not an id)
@@ -268,3 +269,17 @@ def build(cast, admin: HttpClient) -> dict[str, dict[str, int]]:
 
 
 MONTH = dt.date(2026, 11, 1)
+
+
+def _invoice(cast, practice: int, made: dict[str, dict[str, int]]) -> None:
+    """Approve the weeks of time and run November's invoices: a draft for each client."""
+    from thirdway.billing import invoicing, timesheets
+    from thirdway.billing.models import Invoice, Timesheet
+    from thirdway.network.models import Practice
+
+    for sheet in Timesheet.objects.order_by("pk"):
+        timesheets.submit(cast.admin, sheet, source=Source.CLI)
+        timesheets.approve(cast.admin, sheet, source=Source.CLI)
+    invoicing.run_invoices(cast.admin, Practice.objects.get(pk=practice), MONTH, source=Source.CLI)
+    for ids in made.values():
+        ids["invoice"] = Invoice.objects.get(client_id=ids["client"]).pk
