@@ -132,7 +132,11 @@ def test_the_month_end_approval_and_one_approval_at_once_take_consecutive_number
         thread.start()
     for thread in threads:
         thread.join()
-    assert failures == []
+    # whichever came second found the draft approved already: refused, or left out
+    assert [error.message_dict for error in failures] in (
+        [],
+        [{"state": ["The invoice is approved."]}],
+    )
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == ["INV-000001", "INV-000002"]
     assert LedgerTransaction.objects.filter(kind="invoice").count() == 2
