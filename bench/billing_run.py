@@ -8,8 +8,11 @@ contracts and time:
 
 Each client has a managed contract (a flat and a per-device line, two devices) and a time and
 materials contract with three time entries of the month.  ``run_seconds`` makes every draft;
-``approve_seconds`` numbers them all and posts their shares; ``rerun_lines`` is what a second
-run made (0); ``statements_seconds`` reads every partner's statement.  Prints one JSON object.
+``approve_seconds`` numbers them all and posts their shares (``approve_drafts``, the month-end
+approval); ``rerun_lines`` is what a second run made (0); ``statements_seconds`` reads every
+partner's statement.  ``cpu_seconds`` is this process's CPU time per phase, apart from the load
+of a shared machine; PostgreSQL's own CPU is in its server process, given as
+``server_cpu_seconds`` when it runs on the same machine.  Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ import django
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
 
 from thirdway.billing import invoicing, services  # noqa: E402
 from thirdway.billing.models import (  # noqa: E402
@@ -126,9 +130,34 @@ def _seed(clients: int, partners: int, draw: random.Random) -> Practice:
     return practice
 
 
-def _timed(work):
-    started = time.perf_counter()
+CPU: dict[str, float] = {}
+SERVER_CPU: dict[str, float] = {}
+
+
+def _server_cpu() -> float | None:
+    """The CPU seconds of this connection's PostgreSQL backend, when it runs on this machine."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        pid = cursor.fetchone()[0]
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            fields = stat.read().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _timed(work, name: str):
+    """The result and the wall-clock seconds; this process's CPU seconds go to ``CPU`` and, on a
+    local PostgreSQL, its backend's to ``SERVER_CPU`` (each apart from the machine's load)."""
+    server = _server_cpu()
+    started, cpu = time.perf_counter(), time.process_time()
     result = work()
+    CPU[name] = round(time.process_time() - cpu, 2)
+    if server is not None and (after := _server_cpu()) is not None:
+        SERVER_CPU[name] = round(after - server, 2)
     return result, round(time.perf_counter() - started, 2)
 
 
@@ -139,20 +168,22 @@ def main() -> None:
     options = parser.parse_args()
     call_command("migrate", verbosity=0)
     practice = _seed(options.clients, options.partners, random.Random(1))
-    run, run_seconds = _timed(lambda: invoicing.run_invoices(None, practice, MONTH, source="cli"))
-
-    def approve_all():
-        for invoice in Invoice.objects.filter(state="draft").order_by("pk"):
-            invoicing.approve_invoice(None, invoice, source="cli")
-
-    _, approve_seconds = _timed(approve_all)
+    run, run_seconds = _timed(
+        lambda: invoicing.run_invoices(None, practice, MONTH, source="cli"), "run"
+    )
+    approved, approve_seconds = _timed(
+        lambda: invoicing.approve_drafts(None, practice, MONTH, source="cli"), "approve"
+    )
     rerun, rerun_seconds = _timed(
-        lambda: invoicing.run_invoices(None, practice, MONTH, source="cli")
+        lambda: invoicing.run_invoices(None, practice, MONTH, source="cli"), "rerun"
     )
     month = dt.date.today().replace(day=1)
-    _, statements_seconds = _timed(
-        lambda: [statement(partner, month) for partner in Partner.objects.all()]
-    )
+
+    def statements() -> int:
+        # each read and let go, as the pages read them: kept, 2,000 statements hold every leg
+        return sum(len(statement(partner, month).rows) for partner in Partner.objects.all())
+
+    shares, statements_seconds = _timed(statements, "statements")
     print(
         json.dumps(
             {
@@ -167,6 +198,15 @@ def main() -> None:
                 "rerun_lines": rerun.lines_made,
                 "rerun_seconds": rerun_seconds,
                 "statements_seconds": statements_seconds,
+                "statement_rows": shares,
+                "total_seconds": round(
+                    run_seconds + approve_seconds + rerun_seconds + statements_seconds, 2
+                ),
+                "cpu_seconds": CPU,
+                "server_cpu_seconds": SERVER_CPU,
+                "drafts_left": Invoice.objects.filter(state="draft").count(),
+                "approved": len(approved),
+                "database": connection.vendor,
                 "peak_memory_mb": round(
                     resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
                 ),

@@ -104,3 +104,39 @@ def test_approvals_at_once_take_consecutive_numbers(cast, books):
     assert failures == []
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == ["INV-000001", "INV-000002"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_month_end_approval_and_one_approval_at_once_take_consecutive_numbers(cast, books):
+    _postgresql_only()
+    invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
+    draft = Invoice.objects.filter(state="draft").order_by("-pk").first()
+    start = threading.Barrier(2)
+    failures = []
+
+    def at_once(work):
+        try:
+            start.wait()
+            work()
+        except Exception as error:  # reported below
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    works = [
+        lambda: invoicing.approve_invoice(cast.admin, draft, source=Source.CLI),
+        lambda: invoicing.approve_drafts(cast.admin, cast.security, MONTH, source=Source.CLI),
+    ]
+    threads = [threading.Thread(target=at_once, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    # whichever came second found the draft approved already: refused, or left out
+    assert [error.message_dict for error in failures] in (
+        [],
+        [{"state": ["The invoice is approved."]}],
+    )
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert numbers == ["INV-000001", "INV-000002"]
+    assert LedgerTransaction.objects.filter(kind="invoice").count() == 2

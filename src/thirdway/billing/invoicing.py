@@ -11,10 +11,11 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from thirdway.audit.services import record
+from thirdway.audit.services import gathering, record
 from thirdway.billing import after_hours, capital, items, ledger
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.engine import to_money
@@ -37,7 +38,15 @@ from thirdway.billing.proposals import (
     proposals,
 )
 from thirdway.billing.services import MANAGE, settings_of
-from thirdway.billing.sharing import InvoiceContext, make_payable, split_invoice_line
+from thirdway.billing.sharing import (
+    InvoiceContext,
+    contexts_of,
+    make_payable,
+    shares_of,
+    split_entries,
+    split_invoice_line,
+    split_memo,
+)
 from thirdway.billing.tool_costs import charge_tool_costs
 from thirdway.errors import invalid, require
 
@@ -194,8 +203,82 @@ def _bill_client(run: InvoiceRun, currency: str, client, proposed: list[Proposed
         return added
 
 
-# Clients billed per transaction: one commit for many, each client in its own savepoint.
-CLIENTS_PER_COMMIT = 200
+# Clients billed per transaction: one commit for many.
+CLIENTS_PER_COMMIT = 500
+
+
+def _drafts_of(run: InvoiceRun, clients: list[int]) -> set[int]:
+    """The clients among ``clients`` with a draft of the run's month already (locked)."""
+    drafts = Invoice.objects.select_for_update(of=("self",)).filter(
+        client__in=clients,
+        practice=run.practice,
+        month=run.month,
+        kind=InvoiceKind.INVOICE,
+        state=InvoiceState.DRAFT,
+    )
+    return set(drafts.values_list("client_id", flat=True))
+
+
+def _claim_all_time(made: list[tuple[InvoiceLine, Proposed]]) -> None:
+    """Claim the time of many new lines in one conditional update per claiming field (an
+    after-hours line claims by ``after_hours_line``); _NothingClaimed unless every entry was
+    still unbilled."""
+    by_field: dict[str, dict[int, int]] = defaultdict(dict)
+    for line, wanted in made:
+        for name in wanted.claims if wanted.entries else ():
+            for pk in wanted.entries:
+                if pk in by_field[name]:
+                    raise _NothingClaimed  # two lines claim one entry: bill them one by one
+                by_field[name][pk] = line.pk
+    for name, whose in by_field.items():
+        taken = TimeEntry.objects.filter(pk__in=list(whose), **{f"{name}__isnull": True}).update(
+            **{name: by_id("id", whose)}
+        )
+        if taken != len(whose):
+            raise _NothingClaimed
+
+
+def _bill_new(run: InvoiceRun, currency: str, found: list[tuple[object, list[Proposed]]]) -> bool:
+    """Clients without a draft of the month, all at once: their drafts in one insert, all their
+    lines in another, their time claimed in one update.  False (and nothing written) when
+    another run claimed any of it first; they are then billed one by one."""
+    try:
+        with transaction.atomic():
+            invoices, made, with_items = [], [], []
+            for client, proposed in found:
+                invoice = Invoice(
+                    client=client,
+                    practice=run.practice,
+                    month=run.month,
+                    currency=currency,
+                    run=run,
+                )
+                lines = [_line_of(invoice, line) for line in proposed]
+                _totals(invoice, lines)
+                invoices.append(invoice)
+                made += zip(lines, proposed, strict=True)
+                if any(line.claim and line.claim.startswith("item:") for line in proposed):
+                    with_items.append(invoice)
+            Invoice.objects.bulk_create(invoices)  # the lines take their ids on insert
+            InvoiceLine.objects.bulk_create([line for line, _ in made])
+            _claim_all_time(made)
+    except (IntegrityError, _NothingClaimed):
+        return False
+    for invoice in with_items:
+        items.link_claimed(invoice)
+    run.invoices_made += len(invoices)
+    run.lines_made += len(made)
+    return True
+
+
+def _bill_chunk(run: InvoiceRun, currency: str, found: list[tuple[object, list[Proposed]]]) -> None:
+    with transaction.atomic():
+        drafted = _drafts_of(run, [client.pk for client, _ in found])
+        new = [(client, lines) for client, lines in found if client.pk not in drafted]
+        if new and _bill_new(run, currency, new):
+            found = [(client, lines) for client, lines in found if client.pk in drafted]
+        for client, lines in found:
+            run.lines_made += _bill_client(run, currency, client, lines)
 
 
 def run_invoices(actor, practice, month: dt.date, *, source: str) -> InvoiceRun:
@@ -206,9 +289,7 @@ def run_invoices(actor, practice, month: dt.date, *, source: str) -> InvoiceRun:
     run = InvoiceRun.objects.create(practice=practice, month=first, started_by=actor)
     found = list(proposals(practice, first).values())
     for start in range(0, len(found), CLIENTS_PER_COMMIT):
-        with transaction.atomic():
-            for client, lines in found[start : start + CLIENTS_PER_COMMIT]:
-                run.lines_made += _bill_client(run, settings.currency, client, lines)
+        _bill_chunk(run, settings.currency, found[start : start + CLIENTS_PER_COMMIT])
     run.save(update_fields=["invoices_made", "lines_made"])
     record(
         actor,
@@ -284,12 +365,30 @@ def remove_invoice_line(actor, line: InvoiceLine, *, source: str) -> None:
 
 def take_number(practice, kind: str) -> str:
     """The next number of the series, from its row locked until the transaction ends."""
+    return take_numbers(practice, kind, 1)[0]
+
+
+def take_numbers(practice, kind: str, count: int) -> list[str]:
+    """The next ``count`` numbers of the series, in order, from its row locked until the
+    transaction ends: one lock and one update however many."""
     settings = settings_of(practice)
     series = NumberSeries.objects.select_for_update().get(practice=practice, kind=kind)
     number = series.next_number
-    NumberSeries.objects.filter(pk=series.pk).update(next_number=number + 1)
+    NumberSeries.objects.filter(pk=series.pk).update(next_number=number + count)
     prefix = settings.invoice_prefix if kind == InvoiceKind.INVOICE else settings.credit_note_prefix
-    return f"{prefix}{number:06d}"
+    return [f"{prefix}{n:06d}" for n in range(number, number + count)]
+
+
+def _invoice_entries(invoice: Invoice, receivable, revenue, tax) -> list[ledger.Entry]:
+    return [
+        ledger.Entry(receivable, invoice.gross),
+        ledger.Entry(revenue, -invoice.net),
+        ledger.Entry(tax, -invoice.tax),
+    ]
+
+
+def _invoice_memo(invoice: Invoice) -> str:
+    return f"{invoice.number} to {invoice.client}"
 
 
 def _post_invoice(invoice: Invoice) -> None:
@@ -302,19 +401,13 @@ def _post_invoice(invoice: Invoice) -> None:
     ledger.post(
         practice,
         TransactionKind.INVOICE,
-        f"{invoice.number} to {invoice.client}",
-        [
-            ledger.Entry(
-                ledger.account(
-                    practice, AccountKind.RECEIVABLE, Holder.CLIENT, client=invoice.client
-                ),
-                invoice.gross,
-            ),
-            ledger.Entry(
-                ledger.account(practice, AccountKind.REVENUE, Holder.PRACTICE), -invoice.net
-            ),
-            ledger.Entry(ledger.account(practice, AccountKind.TAX, Holder.PRACTICE), -invoice.tax),
-        ],
+        _invoice_memo(invoice),
+        _invoice_entries(
+            invoice,
+            ledger.account(practice, AccountKind.RECEIVABLE, Holder.CLIENT, client=invoice.client),
+            ledger.account(practice, AccountKind.REVENUE, Holder.PRACTICE),
+            ledger.account(practice, AccountKind.TAX, Holder.PRACTICE),
+        ),
         invoice=invoice,
     )
     rules = rules_of(settings_of(practice))
@@ -343,6 +436,121 @@ def approve_invoice(actor, invoice: Invoice, *, source: str) -> Invoice:
     _post_invoice(invoice)
     _audit(actor, "invoice.approve", invoice, source, {"number": [None, invoice.number]})
     return invoice
+
+
+# Drafts approved per transaction by the month-end approval.
+APPROVALS_PER_COMMIT = 500
+
+
+def approve_drafts(actor, practice, month: dt.date, *, source: str) -> list[Invoice]:
+    """Approve every draft invoice of the practice's month with lines (the month-end): as
+    :func:`approve_invoice` approves one, but a few hundred per transaction, each step done for
+    all of them at once.  Numbers follow the drafts' order of creation, gapless; a draft without
+    lines stays a draft.  The approved invoices, in order."""
+    require(may_manage_billing(actor), MANAGE)
+    first, _ = month_bounds(month)
+    ids = list(
+        Invoice.objects.filter(
+            practice=practice, month=first, kind=InvoiceKind.INVOICE, state=InvoiceState.DRAFT
+        )
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+    approved: list[Invoice] = []
+    known: dict = {}
+    for start in range(0, len(ids), APPROVALS_PER_COMMIT):
+        with transaction.atomic(), gathering():
+            approved += _approve_chunk(
+                actor, practice, ids[start : start + APPROVALS_PER_COMMIT], known, source
+            )
+    return approved
+
+
+def _approve_chunk(actor, practice, ids: list[int], known: dict, source: str) -> list[Invoice]:
+    locked = Invoice.objects.select_for_update(of=("self",)).select_related("client", "practice")
+    drafts = list(locked.filter(pk__in=ids, state=InvoiceState.DRAFT).order_by("pk"))
+    lines_of: dict[int, list[InvoiceLine]] = defaultdict(list)
+    lines = InvoiceLine.objects.filter(invoice__in=drafts).select_related("contract_line__contract")
+    for line in lines.prefetch_related("time_entries").order_by("invoice", "pk"):
+        lines_of[line.invoice_id].append(line)
+    drafts = [draft for draft in drafts if lines_of[draft.pk]]
+    if not drafts:
+        return []
+    now, today = timezone.now(), timezone.localdate()
+    numbers = take_numbers(practice, InvoiceKind.INVOICE, len(drafts))
+    moved = []  # drafts whose totals changed since the run (a line added or taken off by hand)
+    for draft, number in zip(drafts, numbers, strict=True):
+        before = (draft.net, draft.tax, draft.gross)
+        _totals(draft, lines_of[draft.pk])
+        if (draft.net, draft.tax, draft.gross) != before:
+            moved.append(draft)
+        draft.number, draft.state = number, InvoiceState.APPROVED
+        draft.approved_at, draft.issued_on = now, today
+    _write_approval(drafts, now, today)
+    if moved:
+        Invoice.objects.bulk_update(moved, ["net", "tax", "gross"])
+    ledger.post_all(practice, _postings(practice, drafts, lines_of, known))
+    for draft in drafts:
+        _audit(actor, "invoice.approve", draft, source, {"number": [None, draft.number]})
+    return drafts
+
+
+def by_id(column: str, values: dict[int, object]) -> RawSQL:
+    """``CASE id WHEN 1 THEN a WHEN 2 THEN b ... END``: one value per row in one UPDATE, without
+    building an expression per row (Django's ``Case``/``When`` costs far more per row than the
+    database does)."""
+    cases = " ".join("WHEN %s THEN %s" for _ in values)
+    params = [item for pair in values.items() for item in pair]
+    # the column a name of ours, every value a parameter
+    return RawSQL(f"CASE {connection.ops.quote_name(column)} {cases} END", params)  # noqa: S611
+
+
+def _write_approval(drafts: list[Invoice], now, today: dt.date) -> None:
+    """Number and approve the locked drafts in one update."""
+    Invoice.objects.filter(pk__in=[draft.pk for draft in drafts]).update(
+        number=by_id("id", {draft.pk: draft.number for draft in drafts}),
+        state=InvoiceState.APPROVED,
+        approved_at=now,
+        issued_on=today,
+    )
+
+
+def _postings(practice, drafts: list[Invoice], lines_of, known: dict) -> list[ledger.Pending]:
+    """What approving the drafts posts, as :func:`_post_invoice` posts one invoice's."""
+    from thirdway.billing.services import rules_of
+
+    rules = rules_of(settings_of(practice))
+    owing = [draft for draft in drafts if draft.gross]
+    receivable = ledger.client_accounts(
+        practice, AccountKind.RECEIVABLE, [draft.client_id for draft in owing]
+    )
+    revenue = ledger.account(practice, AccountKind.REVENUE, Holder.PRACTICE)
+    tax = ledger.account(practice, AccountKind.TAX, Holder.PRACTICE)
+    contexts = contexts_of(owing, known)
+    for draft in owing:  # each client's tool costs, as approving it alone charges them
+        charge_tool_costs(contexts[draft.pk], list(lines_of[draft.pk]))
+    splits = []
+    for draft in owing:
+        for line in lines_of[draft.pk]:
+            found = shares_of(contexts[draft.pk], line, rules)
+            if found is not None:
+                splits.append((draft, line, *found))
+    ledger.open_share_accounts(
+        practice, {share.recipient for *_, shares, _ in splits for share in shares}, known
+    )
+    pending = []
+    for draft in owing:
+        entries = _invoice_entries(draft, receivable[draft.client_id], revenue, tax)
+        pending.append(
+            ledger.Pending(TransactionKind.INVOICE, _invoice_memo(draft), entries, invoice=draft)
+        )
+    for draft, line, shares, plain in splits:
+        entries = split_entries(contexts[draft.pk], line, shares)
+        memo = split_memo(draft, line)
+        pending.append(
+            ledger.Pending(TransactionKind.SPLIT, memo, entries, draft, line, facts=plain)
+        )
+    return pending
 
 
 @transaction.atomic

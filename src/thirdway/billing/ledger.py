@@ -7,13 +7,15 @@ legs negated and links the two, so the record of what happened is never edited.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 
+from thirdway.billing.engine import Recipient
 from thirdway.billing.models import (
     Account,
     AccountKind,
@@ -97,6 +99,54 @@ def post(
     return posted
 
 
+@dataclass
+class Pending:
+    """A transaction to post with others in one go (:func:`post_all`)."""
+
+    kind: str
+    memo: str
+    entries: Sequence[Entry]
+    invoice: Invoice | None = None
+    line: InvoiceLine | None = None
+    facts: dict = field(default_factory=dict)
+
+
+@transaction.atomic
+def post_all(practice, pending: Sequence[Pending]) -> list[LedgerTransaction]:
+    """Post many balanced transactions in two inserts (the month-end approval): each is checked
+    as :func:`post` checks one, all before anything is written, so one that does not balance
+    posts none of them."""
+    kept = [[entry for entry in each.entries if entry.amount] for each in pending]
+    for entries in kept:
+        check(entries)
+    now = timezone.now()
+    posted = LedgerTransaction.objects.bulk_create(
+        LedgerTransaction(
+            practice=practice,
+            kind=each.kind,
+            at=now,
+            memo=each.memo[:250],
+            invoice=each.invoice,
+            invoice_line=each.line,
+            facts=each.facts,
+        )
+        for each in pending
+    )
+    rows = [
+        (made.pk, e.account.pk, e.amount, e.rule)
+        for made, entries in zip(posted, kept, strict=True)
+        for e in entries
+    ]
+    # The legs as plain rows: a million model instances would cost more than their insert.
+    # Names from the model, every value a parameter.
+    quote = connection.ops.quote_name
+    columns = ", ".join(quote(name) for name in ("transaction_id", "account_id", "amount", "rule"))
+    insert = f"INSERT INTO {quote(Leg._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.executemany(insert, rows)
+    return posted
+
+
 @transaction.atomic
 def reverse(original: LedgerTransaction, memo: str) -> LedgerTransaction:
     """Cancel ``original`` by posting its legs negated (once: a second reversal is refused)."""
@@ -119,13 +169,88 @@ def share_account(practice, recipient, kind: str = AccountKind.OWED, *, known=No
     """The owed or payable account of a split's recipient (engine ``Recipient``); ``known``
     keeps the accounts already looked up, so an invoice's lines ask for each once."""
     known = {} if known is None else known
-    key = (practice.pk, kind, recipient)
+    key = _share_key(practice, kind, recipient)
     if key not in known:
         if recipient.kind == "partner":
             known[key] = account(practice, kind, Holder.PARTNER, partner=int(recipient.key))
         else:
             known[key] = account(practice, kind, recipient.kind)
     return known[key]
+
+
+def _share_key(practice, kind: str, recipient) -> tuple:
+    return (practice.pk, kind, recipient)
+
+
+def open_share_accounts(practice, recipients: Iterable, known: dict, kind=AccountKind.OWED) -> None:
+    """Open (or find) the accounts of many recipients at once into ``known``, as
+    :func:`share_account` keeps them: one read, one insert of the missing, one read back."""
+    missing = {r for r in recipients if _share_key(practice, kind, r) not in known}
+    if not missing:
+        return
+    holders = {Holder.PARTNER if r.kind == "partner" else r.kind for r in missing}
+    partners = {int(r.key) for r in missing if r.kind == "partner"}
+
+    def read() -> None:
+        found = Account.objects.filter(
+            practice=practice, kind=kind, holder__in=holders, client__isnull=True
+        ).filter(Q(partner__isnull=True) | Q(partner_id__in=partners))
+        for acct in found:
+            recipient = Recipient("partner", str(acct.partner_id)) if acct.partner_id else None
+            recipient = recipient or Recipient(acct.holder)
+            known.setdefault(_share_key(practice, kind, recipient), acct)
+
+    read()
+    opened = [r for r in missing if _share_key(practice, kind, r) not in known]
+    if opened:
+        Account.objects.bulk_create(
+            [
+                Account(
+                    practice=practice,
+                    kind=kind,
+                    holder=Holder.PARTNER if r.kind == "partner" else r.kind,
+                    partner_id=int(r.key) if r.kind == "partner" else None,
+                    currency=practice.billing.currency,
+                )
+                for r in opened
+            ],
+            ignore_conflicts=True,
+        )
+        read()
+
+
+def client_accounts(practice, kind: str, client_ids: Iterable[int]) -> dict[int, Account]:
+    """The accounts of ``kind`` of many clients, by client id, opened where missing (one read,
+    one insert, one read back)."""
+    wanted = set(client_ids)
+
+    def read() -> dict[int, Account]:
+        found = Account.objects.filter(
+            practice=practice,
+            kind=kind,
+            holder=Holder.CLIENT,
+            partner__isnull=True,
+            client_id__in=wanted,
+        )
+        return {acct.client_id: acct for acct in found}
+
+    found = read()
+    if len(found) < len(wanted):
+        Account.objects.bulk_create(
+            [
+                Account(
+                    practice=practice,
+                    kind=kind,
+                    holder=Holder.CLIENT,
+                    client_id=client_id,
+                    currency=practice.billing.currency,
+                )
+                for client_id in wanted - set(found)
+            ],
+            ignore_conflicts=True,
+        )
+        found = read()
+    return found
 
 
 def total(legs) -> Decimal:

@@ -14,6 +14,8 @@ from decimal import Decimal
 from functools import cached_property
 from typing import Any
 
+from django.db.models import F
+
 from thirdway.billing import ledger
 from thirdway.billing.engine import LineFacts, Recipient, SplitRules, split_line
 from thirdway.billing.models import (
@@ -137,31 +139,90 @@ def facts_of(
     return facts, plain
 
 
-def split_invoice_line(
-    context: InvoiceContext, line: InvoiceLine, rules: SplitRules
-) -> LedgerTransaction | None:
-    """Post the line's shares as owed: revenue debited, each recipient's owed account credited."""
+def shares_of(context: InvoiceContext, line: InvoiceLine, rules: SplitRules):
+    """The engine's shares of one line and the facts behind them, or None for a line of zero."""
     if not line.net:
         return None
     facts, plain = facts_of(context, line, rules)
     if not facts.net:
         return None  # the month's tool costs took the whole line
-    invoice, known = context.invoice, context.known
-    practice = invoice.practice
+    return split_line(rules, facts), plain
+
+
+def split_entries(context: InvoiceContext, line: InvoiceLine, shares) -> list[ledger.Entry]:
+    """The legs of a line's split: revenue debited (the line's net less its part of the month's
+    tool costs, which the shares add up to), each recipient's owed account credited."""
+    practice, known = context.invoice.practice, context.known
     revenue = ledger.share_account(practice, PRACTICE_REVENUE, AccountKind.REVENUE, known=known)
-    entries = [ledger.Entry(revenue, facts.net)]
-    for share in split_line(rules, facts):
+    entries = [ledger.Entry(revenue, sum((share.amount for share in shares), Decimal(0)))]
+    for share in shares:
         owed = ledger.share_account(practice, share.recipient, known=known)
         entries.append(ledger.Entry(owed, -share.amount, share.rule))
+    return entries
+
+
+def split_memo(invoice: Invoice, line: InvoiceLine) -> str:
+    return f"{invoice.number}: {line.description}"
+
+
+def split_invoice_line(
+    context: InvoiceContext, line: InvoiceLine, rules: SplitRules
+) -> LedgerTransaction | None:
+    """Post the line's shares as owed: revenue debited, each recipient's owed account credited."""
+    found = shares_of(context, line, rules)
+    if found is None:
+        return None
+    shares, plain = found
+    invoice = context.invoice
     return ledger.post(
-        practice,
+        invoice.practice,
         TransactionKind.SPLIT,
-        f"{invoice.number}: {line.description}",
-        entries,
+        split_memo(invoice, line),
+        split_entries(context, line, shares),
         invoice=invoice,
         line=line,
         facts=plain,
     )
+
+
+def contexts_of(invoices: list[Invoice], known: dict) -> dict[int, InvoiceContext]:
+    """The contexts of many invoices of one practice and month, by invoice id: the month's
+    resolved tickets and time of all their clients read in one query each, not per invoice;
+    ``known`` (the accounts looked up) shared by all."""
+    if not invoices:
+        return {}
+    practice_id = invoices[0].practice_id
+    first, last = _month(invoices[0])
+    if any(i.practice_id != practice_id or _month(i) != (first, last) for i in invoices):
+        raise ValueError("The invoices are of one practice and month.")
+    clients = sorted({invoice.client_id for invoice in invoices})
+    tickets: dict[int, list] = defaultdict(list)
+    for client_id, *ticket in (
+        Ticket.objects.filter(
+            client__in=clients, practice=practice_id, resolved_at__date__range=(first, last)
+        )
+        .order_by("pk")
+        .values_list("client_id", "pk", "assignee_id", "assignee__kind")
+    ):
+        tickets[client_id].append(tuple(ticket))
+    time: dict[int, list[TimeEntry]] = defaultdict(list)
+    for entry in (
+        TimeEntry.objects.filter(
+            contract_line__contract__client__in=clients,
+            contract_line__contract__practice=practice_id,
+            worked_on__range=(first, last),
+        )
+        .annotate(client_of=F("contract_line__contract__client_id"))
+        .order_by("pk")
+    ):
+        time[entry.client_of].append(entry)
+    found = {}
+    for invoice in invoices:
+        context = InvoiceContext(invoice, known)
+        # what the cached properties would read, read for all at once
+        vars(context).update(tickets=tickets[invoice.client_id], month_time=time[invoice.client_id])
+        found[invoice.pk] = context
+    return found
 
 
 def make_payable(split: LedgerTransaction) -> LedgerTransaction:

@@ -7,7 +7,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from thirdway.billing.models import AccountKind, Holder, Leg
+from django.utils import timezone
+
+from thirdway.billing.models import Account, AccountKind, Holder, Leg
 
 
 @dataclass(frozen=True)
@@ -41,22 +43,33 @@ def month_range(month: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def statement(partner, month: dt.date) -> Statement:
-    """The partner's shares posted in ``month`` (UTC days), by currency."""
+    """The partner's shares posted in ``month`` (days of the current time zone, UTC), by
+    currency."""
     first, last = month_range(month)
+    zone = timezone.get_current_timezone()
+    start = dt.datetime.combine(first, dt.time.min, tzinfo=zone)
+    end = dt.datetime.combine(last + dt.timedelta(days=1), dt.time.min, tzinfo=zone)
+    # The partner's few accounts once, not one copy per leg; the facts behind a share are read
+    # on its own page, not here.
+    accounts = {
+        acct.pk: acct
+        for acct in Account.objects.filter(
+            holder=Holder.PARTNER,
+            kind__in=(AccountKind.OWED, AccountKind.PAYABLE),
+            partner=partner,
+        ).select_related("practice")
+    }
     legs = (
         Leg.objects.filter(
-            account__holder=Holder.PARTNER,
-            account__kind__in=(AccountKind.OWED, AccountKind.PAYABLE),
-            account__partner=partner,
-            transaction__at__date__range=(first, last),
+            account__in=list(accounts), transaction__at__gte=start, transaction__at__lt=end
         )
-        .select_related(
-            "account", "transaction__invoice", "transaction__invoice_line", "account__practice"
-        )
+        .select_related("transaction__invoice", "transaction__invoice_line")
+        .defer("transaction__facts")
         .order_by("transaction__at", "transaction_id", "pk")
     )
     found = Statement(partner=partner, month=first)
     for leg in legs:
+        leg.account = accounts[leg.account_id]
         row = StatementRow(leg=leg, amount=-leg.amount)
         found.rows.append(row)
         currency = leg.account.currency
