@@ -5,6 +5,7 @@ moves; a plan leaving anything without an owner is refused; applying twice chang
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -53,13 +54,15 @@ def world(cast, books):
         members=[cast.partner_record, cast.associate_record],
         source=Source.CLI,
     )
-    now = timezone.now()
+    # From the day before the effective date in the rota's zone: an hour before midnight in
+    # UTC, "a day ago" is already after midnight in Paris.
+    paris_today = dt.datetime.combine(TODAY, dt.time(0), tzinfo=ZoneInfo("Europe/Paris"))
     duty = network.add_override(
         cast.admin,
         rota,
         cast.partner_record,
-        starts_at=now - dt.timedelta(days=1),
-        ends_at=now + dt.timedelta(days=10),
+        starts_at=paris_today - dt.timedelta(days=1),
+        ends_at=timezone.now() + dt.timedelta(days=10),
         source=Source.CLI,
     )
     clients.set_team(cast.admin, cast.globex, [cast.partner_record], source=Source.CLI)
