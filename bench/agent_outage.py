@@ -251,7 +251,7 @@ def main() -> int:
         buffer = Buffer(state / f"agent-{n:05d}" / "buffer.sqlite3")
         left, dropped = left + buffer.count(), dropped + buffer.dropped
         buffer.close()
-    own = sorted(end - start for start, end in zip(replay.first_call, replay.emptied))
+    own = sorted(end - start for start, end in zip(replay.first_call, replay.emptied, strict=True))
 
     def at(p: float) -> float:
         return round(own[min(len(own) - 1, int(p * len(own)))], 1) if own else 0.0

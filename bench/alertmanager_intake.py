@@ -57,7 +57,8 @@ COUNT = """
 import json, re
 from thirdway.monitoring.models import Check, CheckResult, IntakeDelivery
 deliveries = IntakeDelivery.objects.filter(client_id=%(client)d, token__name="intake bench")
-counted = sum(int(re.match(r"\\d+", o).group()) for o in deliveries.values_list("outcome", flat=True))
+outcomes = deliveries.values_list("outcome", flat=True)
+counted = sum(int(re.match(r"\\d+", outcome).group()) for outcome in outcomes)
 checks = Check.objects.filter(
     client_id=%(client)d, kind="alertmanager", name__regex=r"^(HostDown|DiskFilling) on host-"
 )
@@ -131,7 +132,8 @@ def run_phase(base: str, secret: str, mode: str, firsts: list[int], seconds: flo
                 with lock:
                     n = turn[0]
                     turn[0] += 1
-                if seconds and time.monotonic() >= stop or not seconds and n >= len(bodies):
+                over = time.monotonic() >= stop if seconds else n >= len(bodies)
+                if over:
                     break
                 content = bodies[n % len(bodies)]
                 began = time.perf_counter()
