@@ -40,14 +40,13 @@ import random
 import statistics
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 import uuid
 from collections import Counter
 
 import httpx
-from served import free_port, thirdway, wait_for
+from served import demo_home, free_port, thirdway, wait_for
 
 ENROL = """
 import copy, json
@@ -252,19 +251,12 @@ def main() -> int:
     parser.add_argument("--phases", default="heartbeat,results", help="steady phases to run")
     args = parser.parse_args()
     load_before = os.getloadavg()
-    home = tempfile.mkdtemp(prefix="thirdway-agent-bench-")
-    env = {
-        **os.environ,
-        "THIRDWAY_HOME": home,
-        "THIRDWAY_AGENT_LEAN_INGEST": "0" if args.django else "1",
-        "THIRDWAY_AGENT_INGEST_IN_FLIGHT": str(args.in_flight),
-    }
-    env.pop("THIRDWAY_DATABASE_URL", None)
-    if args.database_url:
-        env["THIRDWAY_DATABASE_URL"] = args.database_url
-        thirdway("manage", "migrate", "-v", "0", env=env)
-        thirdway("manage", "flush", "--no-input", env=env, stdout=subprocess.DEVNULL)
-    thirdway("demo", "--size", "small", env=env, stdout=subprocess.DEVNULL)
+    env = demo_home(
+        "thirdway-agent-bench-",
+        args.database_url,
+        THIRDWAY_AGENT_LEAN_INGEST="0" if args.django else "1",
+        THIRDWAY_AGENT_INGEST_IN_FLIGHT=str(args.in_flight),
+    )
     enrolled = thirdway(
         "manage",
         "shell",

@@ -38,7 +38,6 @@ import os
 import random
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -46,7 +45,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from agent_checkins import ENROL
-from served import free_port, thirdway, wait_for
+from served import demo_home, free_port, thirdway, wait_for
 
 AGENT_SOURCE = Path(__file__).resolve().parents[1] / "agent" / "src"
 if str(AGENT_SOURCE) not in sys.path:
@@ -208,18 +207,12 @@ def main() -> int:
     args = parser.parse_args()
     logging.getLogger("thirdway_agent").setLevel(logging.CRITICAL)  # the 429s are counted
     load_before = os.getloadavg()
-    home = tempfile.mkdtemp(prefix="thirdway-outage-bench-")
-    env = {
-        **os.environ,
-        "THIRDWAY_HOME": home,
-        "THIRDWAY_AGENT_INGEST_IN_FLIGHT": str(args.in_flight),
-    }
-    env.pop("THIRDWAY_DATABASE_URL", None)
-    if args.database_url:
-        env["THIRDWAY_DATABASE_URL"] = args.database_url
-        thirdway("manage", "migrate", "-v", "0", env=env)
-        thirdway("manage", "flush", "--no-input", env=env, stdout=subprocess.DEVNULL)
-    thirdway("demo", "--size", "small", env=env, stdout=subprocess.DEVNULL)
+    env = demo_home(
+        "thirdway-outage-bench-",
+        args.database_url,
+        THIRDWAY_AGENT_INGEST_IN_FLIGHT=str(args.in_flight),
+    )
+    home = env["THIRDWAY_HOME"]
     enrolled = thirdway(
         "manage", "shell", "-c", ENROL % args.agents, env=env, capture_output=True, text=True
     )

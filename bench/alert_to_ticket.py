@@ -28,12 +28,11 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import time
 import uuid
 
 import httpx
-from served import free_port, thirdway, wait_for
+from served import demo_home, free_port, thirdway, wait_for
 
 SET_UP = """
 import json
@@ -106,14 +105,7 @@ def main() -> int:
     parser.add_argument("--grouped", action="store_true", help="group the alerts by client")
     args = parser.parse_args()
     load_before = os.getloadavg()
-    home = tempfile.mkdtemp(prefix="thirdway-alert-bench-")
-    env = {**os.environ, "THIRDWAY_HOME": home}
-    env.pop("THIRDWAY_DATABASE_URL", None)
-    if args.database_url:
-        env["THIRDWAY_DATABASE_URL"] = args.database_url
-        thirdway("manage", "migrate", "-v", "0", env=env)
-        thirdway("manage", "flush", "--no-input", env=env, stdout=subprocess.DEVNULL)
-    thirdway("demo", "--size", "small", env=env, stdout=subprocess.DEVNULL)
+    env = demo_home("thirdway-alert-bench-", args.database_url)
     script = SET_UP % {"samples": args.samples, "grouped": bool(args.grouped)}
     made = thirdway(
         "manage", "shell", "-c", script, env=env, capture_output=True, text=True

@@ -32,13 +32,12 @@ import json
 import os
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections import Counter
 
 import httpx
-from served import free_port, thirdway, wait_for
+from served import demo_home, free_port, thirdway, wait_for
 
 BATCH = 100
 
@@ -183,14 +182,7 @@ def main() -> int:
     args = parser.parse_args()
     distinct = max(BATCH, args.distinct // BATCH * BATCH)
     load_before = os.getloadavg()
-    home = tempfile.mkdtemp(prefix="thirdway-intake-bench-")
-    env = {**os.environ, "THIRDWAY_HOME": home}
-    env.pop("THIRDWAY_DATABASE_URL", None)
-    if args.database_url:
-        env["THIRDWAY_DATABASE_URL"] = args.database_url
-        thirdway("manage", "migrate", "-v", "0", env=env)
-        thirdway("manage", "flush", "--no-input", env=env, stdout=subprocess.DEVNULL)
-    thirdway("demo", "--size", "small", env=env, stdout=subprocess.DEVNULL)
+    env = demo_home("thirdway-intake-bench-", args.database_url)
     made = thirdway("manage", "shell", "-c", SET_UP, env=env, capture_output=True, text=True)
     setup = json.loads(made.stdout.strip().splitlines()[-1])
     port = free_port()

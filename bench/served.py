@@ -1,12 +1,15 @@
 """What the bench scripts that serve Thirdway share: a free port, the ``thirdway`` command of
-this interpreter, and waiting for the server to answer.  Imported by the scripts beside it
-(their folder is first on ``sys.path`` when run as ``python bench/<script>.py``)."""
+this interpreter, a home holding the small demo, and waiting for the server to answer.
+Imported by the scripts beside it (their folder is first on ``sys.path`` when run as ``python
+bench/<script>.py``)."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from pathlib import Path
@@ -21,6 +24,20 @@ def free_port() -> int:
 def thirdway(*args: str, env: dict[str, str], **kwargs) -> subprocess.CompletedProcess:
     command = [sys.executable, "-m", "thirdway", *args]
     return subprocess.run(command, env=env, check=True, **kwargs)  # noqa: S603
+
+
+def demo_home(prefix: str, database_url: str = "", **settings: str) -> dict[str, str]:
+    """The environment of a new home (``THIRDWAY_HOME`` under /tmp, plus ``settings``) holding
+    the small demo: on SQLite, or on the PostgreSQL database ``database_url``, which is
+    migrated and emptied first."""
+    env = {**os.environ, "THIRDWAY_HOME": tempfile.mkdtemp(prefix=prefix), **settings}
+    env.pop("THIRDWAY_DATABASE_URL", None)
+    if database_url:
+        env["THIRDWAY_DATABASE_URL"] = database_url
+        thirdway("manage", "migrate", "-v", "0", env=env)
+        thirdway("manage", "flush", "--no-input", env=env, stdout=subprocess.DEVNULL)
+    thirdway("demo", "--size", "small", env=env, stdout=subprocess.DEVNULL)
+    return env
 
 
 def wait_for(url: str, seconds: float = 60) -> None:
