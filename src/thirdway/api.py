@@ -25,6 +25,7 @@ from thirdway.billing.documents_api import router as invoice_documents_router
 from thirdway.billing.exports_api import router as exports_router
 from thirdway.billing.items_api import router as items_router
 from thirdway.billing.projects_api import router as projects_router
+from thirdway.billing.runs_api import router as runs_router
 from thirdway.billing.sharing_api import router as sharing_router
 from thirdway.billing.statements_api import router as statements_router
 from thirdway.billing.succession_api import router as succession_router
@@ -147,6 +148,7 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("get", "/dispatch-switches/{practice_id}"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/billing/client-details/{client_id}"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/billing/settings/{practice_id}"): {403: (ErrorOut,)},  # practice admins only
+    ("get", "/billing/runs/preview"): {403: (ErrorOut,)},  # practice admins only
     # what a plan would move reads the whole network: practice admins only
     ("get", "/billing/successions/{succession_id}/preview"): {403: (ErrorOut,)},
     # a draft has no document; an e-invoice needs the practice's VAT identifier and country
@@ -281,6 +283,7 @@ api.add_router("/", items_router, tags=["billing"])
 api.add_router("/", sharing_router, tags=["billing"])
 api.add_router("/", projects_router, tags=["billing"])
 api.add_router("/", capital_router, tags=["billing"])
+api.add_router("/", runs_router, tags=["billing"])
 api.add_router("/", monitoring_router, tags=["monitoring"])
 api.add_router("/", monitoring_rules_router, tags=["monitoring"])
 api.add_router("/", monitoring_ping_router, tags=["monitoring"])

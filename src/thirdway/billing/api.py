@@ -76,7 +76,7 @@ Multiplier = Annotated[
         {
             "anyOf": [
                 {"type": "number", "minimum": 1, "maximum": 5},
-                {"type": "string", "maxLength": 4, "pattern": r"^[1-5](\.\d{1,2})?$"},
+                {"type": "string", "maxLength": LONGEST_AMOUNT, "pattern": r"^[1-5](\.\d{1,2})?$"},
             ]
         }
     ),

@@ -30,6 +30,7 @@ urlpatterns = [
         name="invoice_line_remove",
     ),
     path("run/", views.invoice_run, name="run"),
+    path("run/approve/", views.run_approve, name="run_approve"),
     path("contracts/", views.contract_list, name="contract_list"),
     path("contracts/new/", views.contract_create, name="contract_create"),
     path("contracts/<int:contract_id>/", views.contract_detail, name="contract_detail"),

@@ -289,7 +289,33 @@ def invoice_run(request: HttpRequest) -> HttpResponse:
             {"client": client, "lines": lines, "net": sum(line.net for line in lines)}
             for client, lines in invoicing.proposals(practice, month).values()
         ]
-    return render(request, "billing/run.html", {"form": form, "preview": preview})
+        drafts = Invoice.objects.filter(
+            practice=practice, month=month, kind="invoice", state="draft"
+        ).count()
+    else:
+        drafts = 0
+    return render(request, "billing/run.html", {"form": form, "preview": preview, "drafts": drafts})
+
+
+@login_required
+@require_POST
+def run_approve(request: HttpRequest) -> HttpResponse:
+    """Approve every draft of the practice's month that has lines (the month-end)."""
+    _admin(request)
+    form = RunForm(request.POST)
+    if not form.is_valid():
+        return render(request, "billing/run.html", {"form": form, "preview": None}, status=400)
+    practice, month = form.cleaned_data["practice"], form.cleaned_data["month"]
+    approved = invoicing.approve_drafts(request.user, practice, month, source=Source.WEB)
+    if approved:
+        messages.success(
+            request,
+            f"{len(approved)} invoice{'s' if len(approved) != 1 else ''} of {practice} for "
+            f"{month:%B %Y} approved, numbered {approved[0].number} to {approved[-1].number}.",
+        )
+    else:
+        messages.info(request, f"No draft with lines to approve for {practice} in {month:%B %Y}.")
+    return redirect(f"{redirect('billing:invoice_list').url}?state=approved")
 
 
 # --- statements and settings -------------------------------------------------------------------

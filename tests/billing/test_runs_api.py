@@ -1,0 +1,102 @@
+"""The month-end through the API: the run's preview, the run, and approving the month's drafts."""
+
+from __future__ import annotations
+
+import pytest
+
+from thirdway.billing.models import Invoice, InvoiceRun, LedgerTransaction
+
+from .weeks import approve_weeks
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def month_of_time(cast, books, book_time):
+    book_time(cast.partner, books.partner_rate, 90)
+    book_time(cast.associate, books.associate_rate, 45)
+    approve_weeks(cast)
+
+
+def test_the_preview_shows_what_the_run_then_makes_and_approving_numbers_every_draft(
+    cast, api_as, month_of_time
+):
+    admin = api_as(cast.admin)
+    month = {"practice_id": cast.security.pk, "month": "2026-11"}
+    preview = admin.get("/api/v1/billing/runs/preview", month)
+    assert preview.status_code == 200
+    planned = preview.json()["invoices"]
+    assert {invoice["client"] for invoice in planned} >= {"Acme Bakery"}
+    assert not Invoice.objects.exists()  # a preview writes nothing
+
+    made = admin.post("/api/v1/billing/runs", month, content_type="application/json")
+    assert made.status_code == 201, made.content
+    assert made.json()["invoices_made"] == len(planned) == Invoice.objects.count()
+    lines = sum(len(invoice["lines"]) for invoice in planned)
+    assert made.json()["lines_made"] == lines
+    again = admin.get("/api/v1/billing/runs/preview", month).json()
+    assert again["invoices"] == []  # billed once
+
+    approved = admin.post("/api/v1/billing/runs/approve", month, content_type="application/json")
+    assert approved.status_code == 200, approved.content
+    body = approved.json()
+    assert body["approved"] == len(planned)
+    numbers = sorted(Invoice.objects.values_list("number", flat=True))
+    assert (body["first_number"], body["last_number"]) == (numbers[0], numbers[-1])
+    assert not Invoice.objects.filter(state="draft").exists()
+    assert LedgerTransaction.objects.filter(kind="invoice").count() == len(planned)
+    nothing_left = admin.post(
+        "/api/v1/billing/runs/approve", month, content_type="application/json"
+    ).json()
+    assert (nothing_left["approved"], nothing_left["first_number"]) == (0, None)
+
+
+@pytest.mark.parametrize(
+    ("payload", "field"),
+    [
+        ({"month": "2026-13"}, "month"),
+        ({"month": "26-11"}, "month"),
+        ({"practice_id": 0}, "practice_id"),
+        ({"practice_id": 987654}, "practice_id"),
+    ],
+)
+def test_a_bad_month_or_practice_is_a_400_naming_it_and_runs_nothing(
+    cast, api_as, month_of_time, payload, field
+):
+    body = {"practice_id": cast.security.pk, "month": "2026-11"} | payload
+    admin = api_as(cast.admin)
+    for url in ("/api/v1/billing/runs", "/api/v1/billing/runs/approve"):
+        answer = admin.post(url, body, content_type="application/json")
+        assert answer.status_code in (400, 422), answer.content
+        assert field in answer.content.decode()
+    assert not InvoiceRun.objects.exists()
+    assert not Invoice.objects.exists()
+
+
+@pytest.mark.parametrize("role", ["partner", "desk", "client_admin", "outsider"])
+def test_only_practice_admins_preview_run_and_approve(cast, api_as, month_of_time, role):
+    caller = api_as(getattr(cast, role))
+    month = {"practice_id": cast.security.pk, "month": "2026-11"}
+    assert caller.get("/api/v1/billing/runs/preview", month).status_code == 403
+    for url in ("/api/v1/billing/runs", "/api/v1/billing/runs/approve"):
+        assert caller.post(url, month, content_type="application/json").status_code == 403
+    assert not InvoiceRun.objects.exists()
+    assert not Invoice.objects.exists()
+
+
+def test_the_run_page_approves_the_months_drafts_and_refuses_others(cast, web_as, month_of_time):
+    admin = web_as(cast.admin)
+    month = {"practice": cast.security.pk, "month": "2026-11"}
+    admin.post("/billing/run/", month)
+    made = Invoice.objects.filter(state="draft").count()
+    assert made >= 1
+    page = admin.get("/billing/run/", month).content.decode()
+    assert f"Approve the {made} draft" in page
+    assert web_as(cast.partner).post("/billing/run/approve/", month).status_code in (403, 404)
+    assert Invoice.objects.filter(state="draft").count() == made
+    bad = admin.post("/billing/run/approve/", {"practice": cast.security.pk, "month": "2026-13"})
+    assert bad.status_code == 400
+    assert Invoice.objects.filter(state="draft").count() == made
+    done = admin.post("/billing/run/approve/", month, follow=True)
+    assert "approved, numbered INV-000001" in done.content.decode()
+    assert not Invoice.objects.filter(state="draft").exists()
