@@ -34,7 +34,7 @@ django.setup()
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
-from thirdway.billing import invoicing, services  # noqa: E402
+from thirdway.billing import invoicing, month_end, services  # noqa: E402
 from thirdway.billing.models import (  # noqa: E402
     Contract,
     ContractLine,
@@ -172,7 +172,7 @@ def main() -> None:
         lambda: invoicing.run_invoices(None, practice, MONTH, source="cli"), "run"
     )
     approved, approve_seconds = _timed(
-        lambda: invoicing.approve_drafts(None, practice, MONTH, source="cli"), "approve"
+        lambda: month_end.approve_drafts(None, practice, MONTH, source="cli"), "approve"
     )
     rerun, rerun_seconds = _timed(
         lambda: invoicing.run_invoices(None, practice, MONTH, source="cli"), "rerun"

@@ -9,7 +9,7 @@ import json
 from django.db import transaction
 
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.billing import invoicing, ledger
+from thirdway.billing import invoicing, ledger, month_end
 from thirdway.billing.models import Invoice, InvoiceLine, LedgerTransaction, TimeEntry
 
 from .weeks import approve_weeks
@@ -23,7 +23,7 @@ def _run(cast):
 
 
 def _approve_all(cast):
-    return invoicing.approve_drafts(cast.admin, cast.security, MONTH, source=Source.CLI)
+    return month_end.approve_drafts(cast.admin, cast.security, MONTH, source=Source.CLI)
 
 
 def _books():
@@ -57,7 +57,7 @@ def test_the_month_end_approval_posts_what_approving_one_by_one_posts(
         one_by_one = _books()
         transaction.set_rollback(True)
     assert not LedgerTransaction.objects.exists()
-    monkeypatch.setattr(invoicing, "APPROVALS_PER_COMMIT", 1)  # a transaction each
+    monkeypatch.setattr(month_end, "APPROVALS_PER_COMMIT", 1)  # a transaction each
     approved = _approve_all(cast)
     assert [invoice.number for invoice in approved] == ["INV-000001", "INV-000002"]
     assert _books() == one_by_one

@@ -12,7 +12,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing, ledger
+from thirdway.billing import invoicing, ledger, month_end
 from thirdway.billing.models import (
     Account,
     Invoice,
@@ -125,7 +125,7 @@ def test_the_month_end_approval_and_one_approval_at_once_take_consecutive_number
 
     works = [
         lambda: invoicing.approve_invoice(cast.admin, draft, source=Source.CLI),
-        lambda: invoicing.approve_drafts(cast.admin, cast.security, MONTH, source=Source.CLI),
+        lambda: month_end.approve_drafts(cast.admin, cast.security, MONTH, source=Source.CLI),
     ]
     threads = [threading.Thread(target=at_once, args=(work,)) for work in works]
     for thread in threads:

@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, transaction
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
-from thirdway.audit.services import gathering, record
+from thirdway.audit.services import record
 from thirdway.billing import after_hours, capital, items, ledger
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.engine import to_money
@@ -40,12 +40,8 @@ from thirdway.billing.proposals import (
 from thirdway.billing.services import MANAGE, settings_of
 from thirdway.billing.sharing import (
     InvoiceContext,
-    contexts_of,
     make_payable,
-    shares_of,
-    split_entries,
     split_invoice_line,
-    split_memo,
 )
 from thirdway.billing.tool_costs import charge_tool_costs
 from thirdway.errors import invalid, require
@@ -438,63 +434,6 @@ def approve_invoice(actor, invoice: Invoice, *, source: str) -> Invoice:
     return invoice
 
 
-# Drafts approved per transaction by the month-end approval.
-APPROVALS_PER_COMMIT = 500
-
-
-def approve_drafts(actor, practice, month: dt.date, *, source: str) -> list[Invoice]:
-    """Approve every draft invoice of the practice's month with lines (the month-end): as
-    :func:`approve_invoice` approves one, but a few hundred per transaction, each step done for
-    all of them at once.  Numbers follow the drafts' order of creation, gapless; a draft without
-    lines stays a draft.  The approved invoices, in order."""
-    require(may_manage_billing(actor), MANAGE)
-    first, _ = month_bounds(month)
-    ids = list(
-        Invoice.objects.filter(
-            practice=practice, month=first, kind=InvoiceKind.INVOICE, state=InvoiceState.DRAFT
-        )
-        .order_by("pk")
-        .values_list("pk", flat=True)
-    )
-    approved: list[Invoice] = []
-    known: dict = {}
-    for start in range(0, len(ids), APPROVALS_PER_COMMIT):
-        with transaction.atomic(), gathering():
-            approved += _approve_chunk(
-                actor, practice, ids[start : start + APPROVALS_PER_COMMIT], known, source
-            )
-    return approved
-
-
-def _approve_chunk(actor, practice, ids: list[int], known: dict, source: str) -> list[Invoice]:
-    locked = Invoice.objects.select_for_update(of=("self",)).select_related("client", "practice")
-    drafts = list(locked.filter(pk__in=ids, state=InvoiceState.DRAFT).order_by("pk"))
-    lines_of: dict[int, list[InvoiceLine]] = defaultdict(list)
-    lines = InvoiceLine.objects.filter(invoice__in=drafts).select_related("contract_line__contract")
-    for line in lines.prefetch_related("time_entries").order_by("invoice", "pk"):
-        lines_of[line.invoice_id].append(line)
-    drafts = [draft for draft in drafts if lines_of[draft.pk]]
-    if not drafts:
-        return []
-    now, today = timezone.now(), timezone.localdate()
-    numbers = take_numbers(practice, InvoiceKind.INVOICE, len(drafts))
-    moved = []  # drafts whose totals changed since the run (a line added or taken off by hand)
-    for draft, number in zip(drafts, numbers, strict=True):
-        before = (draft.net, draft.tax, draft.gross)
-        _totals(draft, lines_of[draft.pk])
-        if (draft.net, draft.tax, draft.gross) != before:
-            moved.append(draft)
-        draft.number, draft.state = number, InvoiceState.APPROVED
-        draft.approved_at, draft.issued_on = now, today
-    _write_approval(drafts, now, today)
-    if moved:
-        Invoice.objects.bulk_update(moved, ["net", "tax", "gross"])
-    ledger.post_all(practice, _postings(practice, drafts, lines_of, known))
-    for draft in drafts:
-        _audit(actor, "invoice.approve", draft, source, {"number": [None, draft.number]})
-    return drafts
-
-
 def by_id(column: str, values: dict[int, object]) -> RawSQL:
     """``CASE id WHEN 1 THEN a WHEN 2 THEN b ... END``: one value per row in one UPDATE, without
     building an expression per row (Django's ``Case``/``When`` costs far more per row than the
@@ -503,54 +442,6 @@ def by_id(column: str, values: dict[int, object]) -> RawSQL:
     params = [item for pair in values.items() for item in pair]
     # the column a name of ours, every value a parameter
     return RawSQL(f"CASE {connection.ops.quote_name(column)} {cases} END", params)  # noqa: S611
-
-
-def _write_approval(drafts: list[Invoice], now, today: dt.date) -> None:
-    """Number and approve the locked drafts in one update."""
-    Invoice.objects.filter(pk__in=[draft.pk for draft in drafts]).update(
-        number=by_id("id", {draft.pk: draft.number for draft in drafts}),
-        state=InvoiceState.APPROVED,
-        approved_at=now,
-        issued_on=today,
-    )
-
-
-def _postings(practice, drafts: list[Invoice], lines_of, known: dict) -> list[ledger.Pending]:
-    """What approving the drafts posts, as :func:`_post_invoice` posts one invoice's."""
-    from thirdway.billing.services import rules_of
-
-    rules = rules_of(settings_of(practice))
-    owing = [draft for draft in drafts if draft.gross]
-    receivable = ledger.client_accounts(
-        practice, AccountKind.RECEIVABLE, [draft.client_id for draft in owing]
-    )
-    revenue = ledger.account(practice, AccountKind.REVENUE, Holder.PRACTICE)
-    tax = ledger.account(practice, AccountKind.TAX, Holder.PRACTICE)
-    contexts = contexts_of(owing, known)
-    for draft in owing:  # each client's tool costs, as approving it alone charges them
-        charge_tool_costs(contexts[draft.pk], list(lines_of[draft.pk]))
-    splits = []
-    for draft in owing:
-        for line in lines_of[draft.pk]:
-            found = shares_of(contexts[draft.pk], line, rules)
-            if found is not None:
-                splits.append((draft, line, *found))
-    ledger.open_share_accounts(
-        practice, {share.recipient for *_, shares, _ in splits for share in shares}, known
-    )
-    pending = []
-    for draft in owing:
-        entries = _invoice_entries(draft, receivable[draft.client_id], revenue, tax)
-        pending.append(
-            ledger.Pending(TransactionKind.INVOICE, _invoice_memo(draft), entries, invoice=draft)
-        )
-    for draft, line, shares, plain in splits:
-        entries = split_entries(contexts[draft.pk], line, shares)
-        memo = split_memo(draft, line)
-        pending.append(
-            ledger.Pending(TransactionKind.SPLIT, memo, entries, draft, line, facts=plain)
-        )
-    return pending
 
 
 @transaction.atomic

@@ -10,7 +10,7 @@ from ninja import Router, Schema, Status
 
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing
+from thirdway.billing import invoicing, month_end
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.services import MANAGE
 from thirdway.billing.statements_api import Month, _month
@@ -120,7 +120,7 @@ def approve_month(request, payload: InvoiceRunIn):
     """Approve every draft of the month that has lines, numbered in the order they were made."""
     practice = _practice(request, payload.practice_id)
     first = _month(payload.month)
-    approved = invoicing.approve_drafts(request.auth, practice, first, source=Source.API)
+    approved = month_end.approve_drafts(request.auth, practice, first, source=Source.API)
     return {
         "practice_id": practice.pk,
         "month": f"{first:%Y-%m}",

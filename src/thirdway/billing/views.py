@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from thirdway.accounts.models import Role
 from thirdway.audit.models import Source
-from thirdway.billing import blocks, invoicing, projects, renewals, services
+from thirdway.billing import blocks, invoicing, month_end, projects, renewals, services
 from thirdway.billing.access import (
     may_book_time,
     may_manage_billing,
@@ -306,7 +306,7 @@ def run_approve(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "billing/run.html", {"form": form, "preview": None}, status=400)
     practice, month = form.cleaned_data["practice"], form.cleaned_data["month"]
-    approved = invoicing.approve_drafts(request.user, practice, month, source=Source.WEB)
+    approved = month_end.approve_drafts(request.user, practice, month, source=Source.WEB)
     if approved:
         messages.success(
             request,
