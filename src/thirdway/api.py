@@ -30,6 +30,7 @@ from thirdway.billing.sharing_api import router as sharing_router
 from thirdway.billing.statements_api import router as statements_router
 from thirdway.billing.succession_api import router as succession_router
 from thirdway.billing.terms_api import router as terms_router
+from thirdway.billing.timesheets_api import router as timesheets_router
 from thirdway.clients.api import router as clients_router
 from thirdway.insights.api import router as insights_router
 from thirdway.insights.settings_api import router as insights_settings_router
@@ -274,6 +275,7 @@ api.add_router("/", mail_router, tags=["mail"])
 api.add_router("/", vault_router, tags=["vault"])
 api.add_router("/", vault_files_router, tags=["vault"])
 api.add_router("/", billing_router, tags=["billing"])
+api.add_router("/", timesheets_router, tags=["billing"])
 api.add_router("/", statements_router, tags=["billing"])
 api.add_router("/", invoice_documents_router, tags=["billing"])
 api.add_router("/", exports_router, tags=["billing"])
