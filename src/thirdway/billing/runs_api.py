@@ -63,13 +63,13 @@ class MonthApprovalOut(Schema):
     last_number: str | None
 
 
-def _practice(request, practice_id: int) -> Practice:
+def _practice(request, practice_id: Id) -> Practice:
     require(may_manage_billing(request.auth), MANAGE)
     return find_visible(Practice.objects.all(), "practice_id", practice_id)
 
 
 @router.get("/billing/runs/preview", response=InvoiceRunPreviewOut)
-def preview_run(request, practice_id: int, month: Month):
+def preview_run(request, practice_id: Id, month: Month):
     """What a run would bill now, per client; nothing is written."""
     practice = _practice(request, practice_id)
     first = _month(month)
