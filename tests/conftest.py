@@ -332,6 +332,14 @@ def _fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def _no_time_zone_left_active():
+    """A request through the test client activates its user's zone in the test's thread (the
+    middleware sets it on every request); the next test starts in the default zone again."""
+    yield
+    timezone.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _fresh_configuration_cache():
     """Each test starts with an empty configuration cache: rows a rolled-back test cached must
     not leak into the next (SQLite reuses their ids)."""
