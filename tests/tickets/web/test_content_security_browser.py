@@ -68,6 +68,9 @@ def test_the_desk_works_under_the_policy_without_a_violation(cast, desk, live_se
     page.locator("input[name=password]").fill("correct-horse-battery-staple")
     page.get_by_role("button", name="Sign in").click()
     expect(page).to_have_url(f"{url}/tickets/?queue=all")
+    # The URL changes when the response commits; htmx reads its config once the document is
+    # parsed, so the check waits for that.
+    page.wait_for_load_state("load")
     assert page.evaluate("htmx.config.includeIndicatorStyles") is False
     assert page.locator("head style").count() == 0
 
