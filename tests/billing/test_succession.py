@@ -11,6 +11,7 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import timezone
 
+from support.days import Days, resolved, today
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.billing import succession_apply
 from thirdway.billing.models import Contract
@@ -21,8 +22,6 @@ from thirdway.network import services as network
 from thirdway.network.models import RotaMember, RotaOverride
 from thirdway.tickets import services as tickets
 from thirdway.tickets.models import Ticket
-
-TODAY = timezone.localdate()
 
 
 def field_of(error: ValidationError) -> str:
@@ -50,13 +49,13 @@ def world(cast, books):
         kind="weekly",
         time_zone="Europe/Paris",
         handover_time=dt.time(9, 0),
-        starts_on=TODAY,
+        starts_on=today(),
         members=[cast.partner_record, cast.associate_record],
         source=Source.CLI,
     )
     # From the day before the effective date in the rota's zone: an hour before midnight in
     # UTC, "a day ago" is already after midnight in Paris.
-    paris_today = dt.datetime.combine(TODAY, dt.time(0), tzinfo=ZoneInfo("Europe/Paris"))
+    paris_today = dt.datetime.combine(today(), dt.time(0), tzinfo=ZoneInfo("Europe/Paris"))
     duty = network.add_override(
         cast.admin,
         rota,
@@ -73,7 +72,7 @@ def data(cast, **extra) -> dict:
     values = {
         "leaver": cast.partner_record.pk,
         "successor": cast.other_partner_record.pk,
-        "effective_on": TODAY,
+        "effective_on": today(),
         "clients": [(cast.acme.pk, cast.other_partner_record.pk)],
     }
     return values | extra
@@ -105,17 +104,17 @@ def test_the_preview_lists_exactly_what_moves(cast, books, world):
         ({"clients": []}, "clients"),
         ({"clients": [(1, None)]}, "clients"),
         ({"successor": None}, "successor"),
-        ({"effective_on": TODAY - dt.timedelta(days=1)}, "effective_on"),
-        ({"effective_on": TODAY + dt.timedelta(days=800)}, "effective_on"),
+        ({"effective_on": Days(-1)}, "effective_on"),
+        ({"effective_on": Days(800)}, "effective_on"),
         ({"origination": "leaver_until"}, "origination_until"),
-        ({"origination_until": TODAY + dt.timedelta(days=9)}, "origination_until"),
+        ({"origination_until": Days(9)}, "origination_until"),
     ],
 )
 def test_a_plan_that_leaves_anything_without_an_owner_is_refused(cast, world, change, field):
     if change.get("clients") == [(1, None)]:
         change = {"clients": [(cast.acme.pk, None)]}
     with pytest.raises(ValidationError) as error:
-        saved(cast, **change)
+        saved(cast, **resolved(change))
     assert field_of(error) == field
     assert not Succession.objects.exists()
 
@@ -158,7 +157,7 @@ def test_applying_moves_everything_once_and_keeps_the_record(cast, books, world)
     assert [d.partner for d in duties] == [paula, oscar]
     assert duties[0].ends_at == duties[1].starts_at
     for contract in Contract.objects.filter(client=cast.acme):
-        assert (contract.originator, contract.originated_on) == (oscar, TODAY)
+        assert (contract.originator, contract.originated_on) == (oscar, today())
     assert Contract.objects.get(pk=books.globex_managed.pk).originator == oscar  # his own
     record = SuccessionMove.objects.filter(succession=plan)
     assert record.count() == 7
@@ -174,7 +173,7 @@ def test_applying_moves_everything_once_and_keeps_the_record(cast, books, world)
 
 
 def test_origination_may_stay_with_the_leaver_until_a_date(cast, books, world):
-    until = TODAY + dt.timedelta(days=30)
+    until = today() + dt.timedelta(days=30)
     plan = saved(cast, origination="leaver_until", origination_until=until)
     succession_apply.apply_succession(cast.admin, plan, source=Source.WEB)
     paula, oscar = cast.partner_record, cast.other_partner_record
@@ -203,7 +202,7 @@ def test_origination_may_stay_with_the_leaver(cast, books, world):
 
 
 def test_a_plan_dated_ahead_is_scheduled_and_the_clock_applies_it_on_its_day(cast, world):
-    day = TODAY + dt.timedelta(days=7)
+    day = today() + dt.timedelta(days=7)
     plan = saved(cast, effective_on=day)
     scheduled = succession_apply.apply_succession(cast.admin, plan, source=Source.WEB)
     assert scheduled.state == "scheduled"
@@ -219,7 +218,7 @@ def test_a_plan_dated_ahead_is_scheduled_and_the_clock_applies_it_on_its_day(cas
 
 
 def test_the_clock_notes_why_a_plan_could_not_be_applied_and_moves_nothing(cast, world):
-    day = TODAY + dt.timedelta(days=7)
+    day = today() + dt.timedelta(days=7)
     plan = saved(cast, effective_on=day)
     succession_apply.apply_succession(cast.admin, plan, source=Source.WEB)
     network.update_partner(
@@ -247,7 +246,7 @@ def test_a_leaver_has_one_open_plan_and_a_cancelled_plan_does_not_apply(cast, wo
 def test_a_joining_partner_brings_clients_with_origination_from_the_date(cast, books):
     network.set_skill(cast.admin, cast.other_partner_record, cast.security, 3, source=Source.CLI)
     clients.update_client(cast.admin, cast.acme, {"lead_partner": None}, source=Source.CLI)
-    day = TODAY + dt.timedelta(days=2)
+    day = today() + dt.timedelta(days=2)
     values = {
         "joining_partner": cast.other_partner_record.pk,
         "effective_on": day,
@@ -265,7 +264,7 @@ def test_a_joining_partner_brings_clients_with_origination_from_the_date(cast, b
 def test_a_joining_partner_cannot_take_a_client_another_partner_leads(cast, books):
     values = {
         "joining_partner": cast.other_partner_record.pk,
-        "effective_on": TODAY,
+        "effective_on": today(),
         "clients": [(cast.acme.pk, cast.other_partner_record.pk)],
     }
     with pytest.raises(ValidationError) as error:
@@ -278,7 +277,7 @@ def test_the_clock_does_not_act_for_someone_no_longer_a_practice_admin(cast, wor
     from thirdway.accounts import services as accounts
     from thirdway.accounts.models import Role
 
-    day = TODAY + dt.timedelta(days=7)
+    day = today() + dt.timedelta(days=7)
     plan = saved(cast)
     plan = succession_apply.cancel_plan(cast.admin, plan, source=Source.WEB)
     plan = saved(cast, effective_on=day)

@@ -3,11 +3,9 @@ apply is idempotent, and each role sees exactly the plans it may (404 for the re
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
-from django.utils import timezone
 
+from support.days import Days, resolved, today
 from thirdway.audit.models import Source
 from thirdway.billing import succession_apply
 from thirdway.billing.succession import plan_from
@@ -15,7 +13,6 @@ from thirdway.billing.succession_models import Succession, SuccessionMove
 from thirdway.network import services as network
 
 API = "/api/v1/billing/successions"
-TODAY = timezone.localdate()
 
 
 @pytest.fixture
@@ -24,7 +21,7 @@ def payload(cast, books):
     return {
         "leaver": cast.partner_record.pk,
         "successor": cast.other_partner_record.pk,
-        "effective_on": TODAY.isoformat(),
+        "effective_on": today().isoformat(),
         "clients": [{"client": cast.acme.pk, "successor": cast.other_partner_record.pk}],
     }
 
@@ -41,7 +38,7 @@ def test_the_preview_answers_what_moves_and_writes_nothing(cast, api_as, payload
     ("change", "field"),
     [
         ({"clients": []}, "clients"),
-        ({"effective_on": (TODAY - dt.timedelta(days=3)).isoformat()}, "effective_on"),
+        ({"effective_on": Days(-3)}, "effective_on"),
         ({"successor": None}, "successor"),
         ({"origination": "leaver_until"}, "origination_until"),
         ({"origination": "sometimes"}, "origination"),
@@ -51,7 +48,9 @@ def test_the_preview_answers_what_moves_and_writes_nothing(cast, api_as, payload
 def test_a_plan_leaving_anything_without_an_owner_is_a_400_naming_the_field(
     cast, api_as, payload, change, field
 ):
-    response = api_as(cast.admin).post(API, payload | change, content_type="application/json")
+    response = api_as(cast.admin).post(
+        API, payload | resolved(change, iso=True), content_type="application/json"
+    )
     assert response.status_code == 400, response.content
     assert field in response.content.decode()
     assert not Succession.objects.exists()
@@ -92,7 +91,7 @@ def test_each_role_sees_only_the_plans_it_is_part_of(cast, api_as, payload, role
         cast.admin,
         plan_from(
             payload
-            | {"effective_on": TODAY, "clients": [(cast.acme.pk, cast.other_partner_record.pk)]}
+            | {"effective_on": today(), "clients": [(cast.acme.pk, cast.other_partner_record.pk)]}
         ),
         source=Source.CLI,
     )
@@ -126,7 +125,7 @@ def test_the_joining_page_previews_and_keeps_a_partner_bringing_clients(cast, we
     web = web_as(cast.admin)
     form = {
         "joining_partner": cast.other_partner_record.pk,
-        "effective_on": TODAY.isoformat(),
+        "effective_on": today().isoformat(),
         "clients": [cast.acme.pk],
     }
     preview = web.post("/billing/successions/join/", form | {"act": "preview"})
@@ -146,7 +145,7 @@ def test_a_joining_through_the_api_names_its_clients_only(cast, api_as, payload)
     clients.update_client(cast.admin, cast.acme, {"lead_partner": None}, source=Source.CLI)
     body = {
         "joining_partner": cast.other_partner_record.pk,
-        "effective_on": TODAY.isoformat(),
+        "effective_on": today().isoformat(),
         "clients": [{"client": cast.acme.pk}],
     }
     api = api_as(cast.admin)
