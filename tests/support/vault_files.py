@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
+
 from django.core.files.base import ContentFile
+from django.db import connection
 
 from thirdway.audit.models import Source
 from thirdway.vault.services import files
+from thirdway.vault.uploads import FileTooLarge
 
 API = "/api/v1/vault/files"
 
@@ -27,3 +32,30 @@ def upload(client, folder_id: int, name: str, data: bytes, **extra):
     if name is not None:
         payload["name"] = name
     return client.post(API, data=payload, **extra)
+
+
+def parallel_puts(use, target_of: Callable[[int], object], count: int = 8) -> list[str]:
+    """``count`` uploads of 3,000 bytes started at once, each in a thread with a connection of
+    its own (``use`` from the ``threads_db`` fixture), upload ``n`` into ``target_of(n)``;
+    what became of each: "stored" or "refused"."""
+    outcomes: list[str] = []
+    start = threading.Barrier(count)
+
+    def send(number: int) -> None:
+        try:
+            with use():
+                start.wait()
+                put(target_of(number), f"part-{number}.bin", bytes([number]) * 3000)
+        except FileTooLarge:
+            outcomes.append("refused")
+        else:
+            outcomes.append("stored")
+        finally:
+            connection.close()
+
+    workers = [threading.Thread(target=send, args=(n,)) for n in range(count)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join()
+    return outcomes

@@ -4,14 +4,12 @@ they refuse, and names cannot be paths."""
 from __future__ import annotations
 
 import io
-import threading
 from pathlib import Path
 
 import pytest
 from django.core.files.base import ContentFile
-from django.db import connection
 
-from support.vault_files import API, put, tree, upload
+from support.vault_files import API, parallel_puts, put, tree, upload
 from thirdway.audit.models import Source
 from thirdway.vault.models import FileQuota, FileVersion, StoredFile
 from thirdway.vault.services import files
@@ -204,27 +202,7 @@ def test_parallel_uploads_never_overrun_the_quota(cast, threads_db, settings):
     root, _, _ = tree(cast)
     files.set_quota(None, cast.acme, 10_000, source=Source.CLI)
     use = threads_db()
-    outcomes: list[str] = []
-
-    start = threading.Barrier(8)
-
-    def send(number: int) -> None:
-        try:
-            with use():
-                start.wait()
-                put(root, f"part-{number}.bin", bytes([number]) * 3000)
-        except FileTooLarge:
-            outcomes.append("refused")
-        else:
-            outcomes.append("stored")
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=send, args=(n,)) for n in range(8)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    outcomes = parallel_puts(use, lambda _number: root)
     with use():
         quota = FileQuota.objects.get(client=cast.acme)
         kept = StoredFile.objects.count()

@@ -4,12 +4,9 @@ folder page sets it and the quota display shows it."""
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
-from support.vault_files import API, put, tree, upload
+from support.vault_files import API, parallel_puts, put, tree, upload
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.vault.models import FileQuota, FileVersion, Folder, StoredFile
 from thirdway.vault.services import file_moves, files, folder_limits
@@ -100,27 +97,7 @@ def test_parallel_uploads_never_overrun_a_folder_limit(cast, threads_db, setting
     _root, contracts, year = tree(cast)
     limit(contracts, 10_000)
     use = threads_db()
-    outcomes: list[str] = []
-    start = threading.Barrier(8)
-
-    def send(number: int) -> None:
-        target = year if number % 2 else contracts
-        try:
-            with use():
-                start.wait()
-                put(target, f"part-{number}.bin", bytes([number]) * 3000)
-        except FileTooLarge:
-            outcomes.append("refused")
-        else:
-            outcomes.append("stored")
-        finally:
-            connection.close()
-
-    workers = [threading.Thread(target=send, args=(n,)) for n in range(8)]
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
+    outcomes = parallel_puts(use, lambda number: year if number % 2 else contracts)
     with use():
         held = Folder.objects.get(pk=contracts.pk).used_bytes
         total = sum(FileVersion.objects.values_list("size", flat=True))
