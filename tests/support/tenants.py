@@ -152,12 +152,16 @@ def build(cast, admin: HttpClient) -> dict[str, dict[str, int]]:
     from thirdway.monitoring.engine import Status
     from thirdway.monitoring.models import Alert
     from thirdway.network import services as network
+    from thirdway.tickets.assignment import switches
     from thirdway.vault.services import files
 
     # A practice of no partner: its unassigned tickets (the playbook's steps) sit in no
     # partner's pool, so a partner sees an object only through the client it serves.
     practice = network.create_practice(cast.admin, name="Backups", source=Source.CLI).pk
     playbook = _published_playbook(admin, practice)
+    # A practice of no partner that links the repeats of an incident under it.
+    storms = network.create_practice(cast.admin, name="Storms", source=Source.CLI)
+    switches.set_switches(cast.admin, storms, {"link_incidents": True}, source=Source.CLI)
     made = {}
     for tenant, client, name in (("acme", cast.acme, "Acme"), ("globex", cast.globex, "Globex")):
         lead = cast.partner_record if tenant == "acme" else cast.other_partner_record
@@ -197,6 +201,10 @@ def build(cast, admin: HttpClient) -> dict[str, dict[str, int]]:
         ids["alert"] = alert.pk
         assert alert.incident_id is not None
         ids["incident"] = alert.incident_id
+        ids["incident_link"] = _incident_link(admin, client.pk, name, storms.pk)
+        ids["offer"] = _offer(admin, client.pk, name, lead)
+        ids["message"] = _quarantined(ticket["number"], name)
+        ids["rating"] = _rating(closed["id"], name)
         ids["window"] = _post(admin, "/monitoring/windows", window_payload(client.pk, name))["id"]
         ids["intake_token"] = _post(
             admin, "/monitoring/intake-tokens", intake_payload(client.pk, name)
@@ -225,6 +233,7 @@ def build(cast, admin: HttpClient) -> dict[str, dict[str, int]]:
             },
         )
         ids["block"] = block["id"]
+        ids["project"], ids["milestone"] = _project(admin, client.pk, name, practice)
         entry = _post(
             admin,
             "/time-entries",
@@ -262,13 +271,133 @@ def build(cast, admin: HttpClient) -> dict[str, dict[str, int]]:
         ids["root"], ids["folder"], ids["file"] = root.pk, folder.pk, stored.pk
         made[tenant] = ids
     _invoice(cast, practice, made)
+    _reports(cast, made)
     for ids in made.values():
         ids["playbook"] = playbook
         ids["scope"] = "client"  # type: ignore[assignment]  (a word of the path, not an id)
     return made
 
 
+def _project(admin: HttpClient, client: int, name: str, practice: int) -> tuple[int, int]:
+    """A fixed-fee project with its line and one milestone, not done yet: (contract, milestone)."""
+    project = _post(
+        admin,
+        "/contracts",
+        {
+            **contract_payload(client, f"{name} website", practice),
+            "kind": "project",
+            "fixed_price": "1000.00",
+            "budget_minutes": 600,
+        },
+    )
+    _post(
+        admin,
+        f"/contracts/{project['id']}/lines",
+        {"description": f"{name} project time", "unit": "hour", "price": "100.00"},
+    )
+    plan = {"milestones": [{"name": f"{name} launch", "amount": "1000.00", "due_on": "2026-12-15"}]}
+    response = admin.put(
+        f"{API}/contracts/{project['id']}/milestones",
+        data=json.dumps(plan),
+        content_type="application/json",
+    )
+    assert response.status_code == 200, response.content
+    return project["id"], response.json()["milestones"][0]["id"]
+
+
+def _incident_link(admin: HttpClient, client: int, name: str, storms: int) -> int:
+    """Two tickets of one outage in a practice that links incidents: the repeat is linked
+    under the first."""
+    from thirdway.tickets.assignment.models import IncidentLink
+
+    payloads = [
+        {**ticket_payload(client, f"{name} tills offline"), "practice": storms} for _ in range(2)
+    ]
+    first, repeat = (_post(admin, "/tickets", payload) for payload in payloads)
+    return IncidentLink.objects.get(parent_id=first["id"], child_id=repeat["id"]).pk
+
+
+def _offer(admin: HttpClient, client: int, name: str, lead) -> int:
+    """On-site work offered to the client's lead partner beyond their radius, as the
+    dispatcher offers it (``offers.make_offer``), open for them to accept or decline."""
+    from django.utils import timezone
+
+    from thirdway.dispatch import engine
+    from thirdway.tickets.assignment import offers
+    from thirdway.tickets.models import Ticket
+
+    made = _post(admin, "/tickets", ticket_payload(client, f"{name} server room flooded"))
+    now = timezone.now()
+    stretched = engine.Candidate(
+        partner_id=lead.pk,
+        partner_name=lead.name,
+        kind="partner",
+        total=0.0,
+        terms={},
+        tier=0,
+        escalated=False,
+        overridden=None,
+        start_at=now,
+        wait=dt.timedelta(0),
+        cover="shift",
+        cover_until=None,
+        time_zone="UTC",
+        practice="backups",
+        level=3,
+        distance_km=84.0,
+        open_load=0,
+        capacity=5,
+        continuity="lead",
+        stretched="radius: site is 84 km away, serves 60 km",
+        stretched_limits=("radius",),
+        stretch_why="nobody within their limits can respond in time",
+    )
+    ticket = Ticket.objects.get(pk=made["id"])
+    return offers.make_offer(ticket, stretched, None, now).pk  # type: ignore[arg-type]
+
+
+def _quarantined(number: str, name: str) -> int:
+    """A stranger's mail naming the client's ticket: quarantined, not added to it."""
+    from email.message import EmailMessage
+
+    from thirdway.mail import services as mail
+    from thirdway.mail.models import InboundSource, InboundStatus
+
+    raw = EmailMessage()
+    raw["From"] = "stranger@nowhere.example"
+    raw["To"] = "help@desk.example"
+    raw["Subject"] = f"Re: [{number}] {name} printer jam"
+    raw["Message-ID"] = f"<{name.lower()}-stranger@nowhere.example>"
+    raw.set_content(f"{name} let me in")
+    message, _ = mail.receive_and_process(raw.as_bytes(), mailbox=None, source=InboundSource.PIPE)
+    assert message.status == InboundStatus.QUARANTINED, message.reason
+    return message.pk
+
+
+def _rating(closed: int, name: str) -> int:
+    """The client's rating of its closed ticket, from the link of the resolution mail."""
+    from thirdway.insights import services as insights
+    from thirdway.tickets.models import Ticket
+
+    token = insights.rating_token(Ticket.objects.get(pk=closed))
+    return insights.rate_ticket(
+        None, token, score=4, comment=f"{name} was pleased", source=Source.CLI
+    ).pk
+
+
 MONTH = dt.date(2026, 11, 1)
+
+
+def _reports(cast, made: dict[str, dict[str, int]]) -> None:
+    """November's report of each client, made and released to its admins."""
+    from thirdway.clients.models import Client
+    from thirdway.insights import services as insights
+
+    for ids in made.values():
+        client = Client.objects.get(pk=ids["client"])
+        report = insights.make_report(cast.admin, client, "monthly", MONTH, source=Source.CLI)
+        insights.release_report(cast.admin, report, source=Source.CLI)
+        ids["report"] = report.pk
 
 
 def _invoice(cast, practice: int, made: dict[str, dict[str, int]]) -> None:
