@@ -130,3 +130,62 @@ def test_the_admin_sets_the_multiplier_and_a_partner_books_a_start_time(
     page.get_by_role("button", name="Save").click()
     expect(page.get_by_text("Time booked.")).to_be_visible()
     assert TimeEntry.objects.get().start_time == dt.time(21, 30)
+
+
+@pytest.mark.browser
+def test_the_lead_partner_un_marks_a_milestone_until_it_is_billed(
+    cast, live_server, browser, tmp_path
+):
+    """Valid: a done milestone un-marked from the contract page.  Invalid: the page still
+    offers it after a run billed it and the invoice was approved; the press is refused,
+    saying a credit note is the way, and the milestone stays done."""
+    from playwright.sync_api import expect
+
+    from thirdway.billing import invoicing, projects
+    from thirdway.billing.models import InvoiceLine
+
+    from .weeks import approve_weeks
+
+    shots = os.environ.get(SHOTS_DIRECTORY, str(tmp_path))
+    made = project(cast)
+    design, launch = projects.set_milestones(
+        cast.admin,
+        made,
+        [
+            {
+                "name": "Design",
+                "percent": Decimal("30"),
+                "amount": None,
+                "due_on": dt.date(2026, 11, 15),
+            },
+            {
+                "name": "Launch",
+                "amount": Decimal("7000.00"),
+                "percent": None,
+                "due_on": dt.date(2027, 1, 15),
+            },
+        ],
+        source=Source.CLI,
+    )
+    for milestone in (design, launch):
+        projects.mark_done(cast.admin, milestone, source=Source.CLI)
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(page, live_server.url, "paula", f"/billing/contracts/{made.pk}/")
+    page.get_by_role("button", name="Un-mark Design").click()
+    expect(page.get_by_text("Design is no longer done")).to_be_visible()
+    expect(page.locator(f"#milestone-{design.pk}")).to_contain_text("planned")
+    shoot(page, shots, "milestone-unmarked")
+    design.refresh_from_db()
+    assert design.done_at is None
+
+    approve_weeks(cast)
+    invoicing.run_invoices(cast.admin, cast.security, dt.date(2026, 11, 1), source=Source.CLI)
+    line = InvoiceLine.objects.get(claim=launch.claim)
+    invoice = invoicing.approve_invoice(cast.admin, line.invoice, source=Source.CLI)
+    page.get_by_role("button", name="Un-mark Launch").click()  # the page from before the run
+    expect(page.locator(".flash.error")).to_contain_text("credit note")
+    expect(page.locator(f"#milestone-{launch.pk}")).to_contain_text(invoice.number)
+    expect(page.get_by_role("button", name="Un-mark Launch")).to_have_count(0)
+    shoot(page, shots, "milestone-unmark-refused")
+    launch.refresh_from_db()
+    assert launch.done_at is not None

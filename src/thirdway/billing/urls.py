@@ -47,6 +47,11 @@ urlpatterns = [
         name="milestone_done",
     ),
     path(
+        "contracts/<int:contract_id>/milestones/<int:milestone_id>/undone/",
+        project_views.milestone_undone,
+        name="milestone_undone",
+    ),
+    path(
         "contracts/<int:contract_id>/lines/<int:line_id>/edit/",
         views.line_form,
         name="line_edit",
