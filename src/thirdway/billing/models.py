@@ -437,8 +437,9 @@ class ContractLine(models.Model):
         null=True,
         blank=True,
         help_text=(
-            "Time and materials: time outside the client's business hours costs the price "
-            "times this (1.00 to 5.00; empty: the practice's multiplier)."
+            "Time outside the client's business hours costs the price times this (time and "
+            "materials) or burns the block at it (block hours); 1.00 to 5.00, empty: the "
+            "practice's multiplier."
         ),
         **MULTIPLIER,
     )
