@@ -464,6 +464,7 @@ class ContractLine(models.Model):
 from thirdway.billing import succession_models  # noqa: E402, F401
 from thirdway.billing.capital_models import BuyInMethod, CapitalTerms, PoolAllocation  # noqa
 from thirdway.billing.export_models import (  # noqa: E402, F401
+    DebtorAccount,
     ExportBatch,
     ExportedInvoice,
     ExportFormat,
