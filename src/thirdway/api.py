@@ -146,6 +146,7 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("get", "/billing/exports"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/billing/exports/pending"): {403: (ErrorOut,)},
     ("get", "/billing/export-mappings/{practice_id}"): {403: (ErrorOut,)},
+    ("get", "/billing/export-mappings/{practice_id}/debtors"): {403: (ErrorOut,)},
     ("get", "/dispatch-switches/{practice_id}"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/billing/client-details/{client_id}"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/billing/settings/{practice_id}"): {403: (ErrorOut,)},  # practice admins only

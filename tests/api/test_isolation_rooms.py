@@ -369,6 +369,8 @@ SWEEP = [
     ),
     Alien("POST", "/contracts/{project}/milestones/{milestone}/done"),
     Reach("POST", "/contracts/{own:project}/milestones/{milestone}/done", None, "milestone"),
+    Alien("DELETE", "/contracts/{project}/milestones/{milestone}/done"),
+    Reach("DELETE", "/contracts/{own:project}/milestones/{milestone}/done", None, "milestone"),
     Listed("/time-entries", "entry"),
     Reach(
         "POST",
@@ -520,6 +522,16 @@ EXEMPT = [
             ("POST", "/billing/exports/{batch_id}/undo", "tests/billing/test_exports.py"),
             ("GET", "/billing/export-mappings/{practice_id}", "tests/billing/test_exports.py"),
             ("PATCH", "/billing/export-mappings/{practice_id}", "tests/billing/test_exports.py"),
+            (
+                "GET",
+                "/billing/export-mappings/{practice_id}/debtors",
+                "tests/billing/test_exports.py",
+            ),
+            (
+                "PUT",
+                "/billing/export-mappings/{practice_id}/debtors/{client_id}",
+                "tests/billing/test_exports.py",
+            ),
             ("POST", "/billing/capital", "tests/billing/test_capital_api.py"),
             ("GET", "/billing/capital/{capital_id}", "tests/billing/test_capital_api.py"),
             ("POST", "/billing/capital/{capital_id}/buy-in", "tests/billing/test_capital_api.py"),

@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 
 from support.api import API, assert_refused, send
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing, services
+from thirdway.billing import blocks, invoicing, services
 from thirdway.billing.after_hours import outside_minutes
 from thirdway.billing.models import InvoiceLine, TimeEntry
 from thirdway.billing.proposals import proposals
@@ -228,11 +228,96 @@ def test_a_multiplier_out_of_bounds_is_refused_naming_it(cast, rate, value):
     assert "after_hours_multiplier" in refused.value.message_dict
 
 
-def test_only_time_and_materials_has_an_after_hours_multiplier(cast):
+def test_only_time_and_materials_and_block_hours_have_an_after_hours_multiplier(cast):
     block = contract(cast, cast.acme, "block_hours", "Block", block_minutes=600)
+    kept = line(cast, block, "Support", "hour", "90.00", after_hours_multiplier=D("1.50"))
+    assert kept.after_hours_multiplier == D("1.50")
+    project = contract(cast, cast.acme, "project", "Site", fixed_price=D("100.00"))
     with pytest.raises(ValidationError) as refused:
-        line(cast, block, "Support", "hour", "90.00", after_hours_multiplier=D("1.50"))
+        line(cast, project, "Time", "hour", "90.00", after_hours_multiplier=D("1.50"))
     assert "after_hours_multiplier" in refused.value.message_dict
+
+
+@pytest.fixture
+def block(cast):
+    """Acme's block of 10 hours (600 min), support beyond it at 90.00 an hour."""
+    made = contract(cast, cast.acme, "block_hours", "Ten hours", block_minutes=600)
+    return made, line(cast, made, "Support", "hour", "90.00")
+
+
+def test_a_block_burns_time_after_hours_at_the_multiplier(cast, office, block, web_as, api_as):
+    """Practice multiplier 1.5.  Burnt: Tuesday 10:00, 90 min in hours: 90.  Saturday 09:00,
+    60 min: 60 + 60 x 0.5 = 90.  Wednesday 11 November (a public holiday) 10:00, 45 min:
+    45 + 22.5 -> 23 (half up) = 68.  Thursday 17:30-19:00, 90 min, closing at 18:00: 60 min
+    after hours, 90 + 30 = 120.  No start time, 30 min: 30.  Worked 315 min, burnt 90 + 90 +
+    68 + 120 + 30 = 398 min = 6.63 h (83 min = 1.38 h of it after hours); left 202 min =
+    3.37 h; 398 x 100 // 600 = 66 %."""
+    made, support = block
+    book(cast, support, dt.date(2026, 11, 10), dt.time(10, 0), 90)
+    book(cast, support, dt.date(2026, 11, 14), dt.time(9, 0), 60)
+    book(cast, support, dt.date(2026, 11, 11), dt.time(10, 0), 45)
+    book(cast, support, dt.date(2026, 11, 12), dt.time(17, 30), 90)
+    book(cast, support, dt.date(2026, 11, 16), None, 30)
+
+    found = blocks.burn(made)
+    assert (found.used, found.after_hours_extra, found.left) == (398, 83, 202)
+    assert (found.used_hours, found.left_hours, found.percent_used) == (
+        D("6.63"),
+        D("3.37"),
+        66,
+    )
+    assert found.multipliers == (D("1.50"),)
+    said = "Time after hours burns the block at ×1.5 (1 h at night uses 1.5 h); 1.38 h"
+    for page in (
+        web_as(cast.admin).get(f"/clients/{cast.acme.pk}/"),
+        web_as(cast.client_admin).get("/portal/"),
+    ):
+        text = page.content.decode()
+        assert "Used <strong>6.63 h</strong>" in text and said in text
+    read = send(api_as(cast.admin), "GET", f"{API}/contracts/{made.pk}/block").json()
+    assert (read["used_hours"], read["after_hours_extra_hours"]) == ("6.63", "1.38")
+    assert read["after_hours_multipliers"] == ["1.50"]
+
+
+def test_the_run_covers_the_burnt_minutes_and_bills_the_rest_beyond_the_block(cast, office, block):
+    """November's first run: 398 min burnt (as above, less the entry without a start time:
+    368 min) all from the block.  Then Saturday 21 November 09:00, 300 min: burns 450; the
+    block has 600 - 368 = 232 min left, so 218 min = 3.63 h are beyond it at 90.00 = 326.70."""
+    made, support = block
+    book(cast, support, dt.date(2026, 11, 10), dt.time(10, 0), 90)
+    book(cast, support, dt.date(2026, 11, 14), dt.time(9, 0), 60)
+    book(cast, support, dt.date(2026, 11, 11), dt.time(10, 0), 45)
+    book(cast, support, dt.date(2026, 11, 12), dt.time(17, 30), 90)
+    run(cast)
+    first = InvoiceLine.objects.get(description="Support beyond the block")
+    assert first.quantity == D("0.00")
+    assert "4.75 h worked (6.13 h with time after hours), 6.13 h from the block" in (
+        first.quantity_source
+    )
+    assert blocks.burn(made).used == 368
+    book(cast, support, dt.date(2026, 11, 21), dt.time(9, 0), 300)
+    run(cast)
+    beyond = InvoiceLine.objects.filter(description="Support beyond the block").latest("pk")
+    assert (beyond.quantity, beyond.unit_price, beyond.net) == (D("3.63"), D("90.00"), D("326.70"))
+    assert blocks.burn(made).used == 818
+
+
+def test_a_block_lines_own_multiplier_comes_before_the_practices(cast, office, block):
+    """The line's 2.00 over the practice's 1.5: Saturday 09:00, 60 min burns 60 + 60 x 1 =
+    120.  Corrected to 30 min once its week is approved: the reversal takes the 120 back and
+    the new entry (same start) burns 30 + 30 = 60."""
+    made, support = block
+    services.update_contract_line(
+        cast.admin, support, {"after_hours_multiplier": D("2.00")}, source=Source.CLI
+    )
+    saturday = book(cast, support, dt.date(2026, 11, 14), dt.time(9, 0), 60)
+    found = blocks.burn(made)
+    assert (found.used, found.multipliers) == (120, (D("2.00"),))
+    assert found.after_hours_text.startswith("Time after hours burns the block at ×2 (1 h at")
+    approve_weeks(cast)
+    services.correct_time(cast.admin, saturday, {"worked_minutes": 30}, source=Source.CLI)
+    assert TimeEntry.objects.filter(contract_line=support).count() == 3
+    assert blocks.burn(made).used == 60
 
 
 def test_time_from_a_ticket_reply_starts_its_minutes_before_the_reply(cast, rate):

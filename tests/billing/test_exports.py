@@ -9,7 +9,7 @@ import datetime as dt
 import io
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.billing import client_details, exports
@@ -29,9 +29,19 @@ MAPPING = {
 }
 
 
+ACME_DEBTOR, GLOBEX_DEBTOR = 10001, 10002
+
+
+def debtors(cast) -> None:
+    """Acme books on debtor 10001, Globex on 10002."""
+    for client, number in ((cast.acme, ACME_DEBTOR), (cast.globex, GLOBEX_DEBTOR)):
+        exports.set_debtor(cast.admin, cast.security, client, number, source=Source.CLI)
+
+
 @pytest.fixture
 def ready(cast, invoices):
     exports.update_mapping(cast.admin, cast.security, MAPPING, source=Source.CLI)
+    debtors(cast)
     issued = invoices.globex.issued_on
     return invoices, issued.replace(day=1)
 
@@ -140,6 +150,9 @@ def test_datev_file_is_an_extf_booking_batch_with_the_gross_amount(cast, ready):
     assert len(fields) == 31 and len(columns) == 125
     assert fields[10:16] == ["1001", "1", f"{month.year}0101", "4", f"{month:%Y%m}01", fields[15]]
     assert fields[21] == '"EUR"'
+    # booking type 1 (financial accounting), accounting purpose 0, not fixed 0; the debtors
+    # have five digits, so the accounts have 4 (field 14)
+    assert fields[18:21] == ["1", "0", "0"] and fields[13] == "4"
     assert columns[:10] == [
         "Umsatz (ohne Soll/Haben-Kz)",
         "Soll/Haben-Kennzeichen",
@@ -165,7 +178,7 @@ def test_datev_file_is_an_extf_booking_batch_with_the_gross_amount(cast, ready):
         "Umsatz (ohne Soll/Haben-Kz)": "240,00",
         "Soll/Haben-Kennzeichen": '"S"',
         "WKZ Umsatz": '"EUR"',
-        "Konto": "1400",
+        "Konto": str(GLOBEX_DEBTOR),  # the client's debtor, against the revenue account
         "Gegenkonto (ohne BU-Schlüssel)": "8400",
         "BU-Schlüssel": '"3"',
         "Belegdatum": f"{globex.issued_on:%d%m}",
@@ -191,6 +204,7 @@ def test_datev_names_the_buyers_vat_id_on_a_reverse_charge_booking(cast, books, 
     client_details.update_billing_details(
         cast.admin, cast.globex, {"vat_id": VAT_ID}, source=Source.CLI
     )
+    debtors(cast)
     globex = reverse_charge_invoice(cast, books, book_time)
     month = globex.issued_on.replace(day=1)
     batch = exports.make_batch(cast.admin, cast.security, "datev", month, source=Source.CLI)
@@ -206,6 +220,116 @@ def test_datev_names_the_buyers_vat_id_on_a_reverse_charge_booking(cast, books, 
     assert reverse["Leistungsdatum"] == "30112026"
     assert standard["EU-Mitgliedstaat u. UStID (Bestimmung)"] == ""  # only for reverse charge
     assert standard["Umsatz (ohne Soll/Haben-Kz)"] == "240,00"
+    assert {reverse["Konto"], standard["Konto"]} == {str(GLOBEX_DEBTOR)}
+
+
+@pytest.mark.parametrize(
+    ("number", "says"),
+    [(9999, "outside"), (70000, "outside"), (0, "outside"), (10002, "Globex")],
+)
+def test_a_debtor_account_outside_10000_to_69999_or_taken_is_refused(cast, number, says):
+    exports.set_debtor(cast.admin, cast.security, cast.globex, 10002, source=Source.CLI)
+    with pytest.raises(ValidationError) as refused:
+        exports.set_debtor(cast.admin, cast.security, cast.acme, number, source=Source.CLI)
+    assert says in refused.value.message_dict["debtor_account"][0]
+    assert exports.debtors_of(cast.security) == {cast.globex.pk: 10002}
+    with pytest.raises(PermissionDenied):
+        exports.set_debtor(cast.partner, cast.security, cast.acme, 10003, source=Source.CLI)
+    # the edges of the range, a change and a removal
+    exports.set_debtor(cast.admin, cast.security, cast.acme, 69999, source=Source.CLI)
+    exports.set_debtor(cast.admin, cast.security, cast.globex, 10000, source=Source.CLI)
+    assert exports.debtors_of(cast.security) == {cast.acme.pk: 69999, cast.globex.pk: 10000}
+    exports.set_debtor(cast.admin, cast.security, cast.acme, None, source=Source.CLI)
+    assert exports.debtors_of(cast.security) == {cast.globex.pk: 10000}
+    changes = AuditRecord.objects.filter(action="billing.debtor_account").order_by("pk")
+    assert [r.changes["debtor_account"] for r in changes] == [
+        [None, 10002],
+        [None, 69999],
+        [10002, 10000],
+        [69999, None],
+    ]
+
+
+def test_datev_is_refused_while_a_client_has_no_debtor_or_the_accounts_are_not_4_digits(
+    cast, invoices
+):
+    """Nothing is written and the invoices stay pending; the other formats need no debtor."""
+    month = invoices.globex.issued_on.replace(day=1)
+    exports.set_debtor(cast.admin, cast.security, cast.globex, 10002, source=Source.CLI)
+    with pytest.raises(ValidationError) as refused:
+        exports.make_batch(cast.admin, cast.security, "datev", month, source=Source.CLI)
+    assert refused.value.message_dict["debtor_account"] == [
+        f"No debtor account for {cast.acme.name}."
+    ]
+    exports.set_debtor(cast.admin, cast.security, cast.acme, 10001, source=Source.CLI)
+    exports.update_mapping(cast.admin, cast.security, {"account_length": 5}, source=Source.CLI)
+    with pytest.raises(ValidationError) as refused:
+        exports.make_batch(cast.admin, cast.security, "datev", month, source=Source.CLI)
+    assert "account_length" in refused.value.message_dict
+    assert not ExportBatch.objects.exists()
+    assert exports.pending(cast.security, "datev", month).count() == 2
+    exports.make_batch(cast.admin, cast.security, "xero", month, source=Source.CLI)
+    exports.update_mapping(cast.admin, cast.security, {"account_length": 4}, source=Source.CLI)
+    batch = exports.make_batch(cast.admin, cast.security, "datev", month, source=Source.CLI)
+    konten = {b["Belegfeld 1"]: b["Konto"] for b in _datev(batch)[2]}
+    assert konten[f'"{invoices.globex.number}"'] == "10002"
+    assert konten[f'"{invoices.acme.number}"'] == "10001"
+    # undone, the batch releases its invoices; exported again with the debtors as they are now
+    exports.undo_batch(cast.admin, batch, source=Source.CLI)
+    exports.set_debtor(cast.admin, cast.security, cast.acme, 20001, source=Source.CLI)
+    again = exports.make_batch(cast.admin, cast.security, "datev", month, source=Source.CLI)
+    assert {b["Konto"] for b in _datev(again)[2]} == {"10002", "20001"}
+
+
+def test_the_api_sets_reads_and_refuses_debtor_accounts(cast, api_as):
+    admin = api_as(cast.admin)
+    url = f"/api/v1/billing/export-mappings/{cast.security.pk}/debtors"
+    for bad in (9999, 70000, "x", 10**12):
+        refused = admin.put(
+            f"{url}/{cast.acme.pk}", {"debtor_account": bad}, content_type="application/json"
+        )
+        assert refused.status_code == 400, (bad, refused.content)
+        assert refused.json()["errors"][0]["field"] == "debtor_account"
+    set_ = admin.put(
+        f"{url}/{cast.acme.pk}", {"debtor_account": 12345}, content_type="application/json"
+    )
+    assert set_.status_code == 200, set_.content
+    assert set_.json() == {
+        "client_id": cast.acme.pk,
+        "client_name": cast.acme.name,
+        "debtor_account": 12345,
+    }
+    taken = admin.put(
+        f"{url}/{cast.globex.pk}", {"debtor_account": 12345}, content_type="application/json"
+    )
+    assert taken.status_code == 400 and cast.acme.name in taken.json()["errors"][0]["problem"]
+    assert [d["debtor_account"] for d in admin.get(url).json()] == [12345]
+    assert api_as(cast.partner).get(url).status_code == 403
+    gone = admin.put(
+        f"{url}/{cast.acme.pk}", {"debtor_account": None}, content_type="application/json"
+    )
+    assert gone.json()["debtor_account"] is None
+    assert admin.get(url).json() == []
+    assert (
+        admin.put(
+            f"{url}/999999", {"debtor_account": 12345}, content_type="application/json"
+        ).status_code
+        == 404
+    )
+
+
+def test_the_mapping_page_sets_a_debtor_account_or_says_why_not(cast, web_as):
+    admin = web_as(cast.admin)
+    url = f"/billing/exports/mapping/{cast.security.pk}/debtors/"
+    refused = admin.post(url, {"debtor-client": cast.acme.pk, "debtor-debtor_account": "5"})
+    assert refused.status_code == 400
+    assert "outside the debtor accounts" in refused.content.decode()
+    assert not exports.debtors_of(cast.security)
+    saved = admin.post(url, {"debtor-client": cast.acme.pk, "debtor-debtor_account": "10001"})
+    assert saved.status_code == 302
+    page = admin.get(f"/billing/exports/mapping/{cast.security.pk}/").content.decode()
+    assert "10001" in page and cast.acme.name in page
+    assert web_as(cast.partner).post(url, {"debtor-client": cast.acme.pk}).status_code in (403, 404)
 
 
 def test_each_invoice_is_exported_once_per_format(cast, ready):

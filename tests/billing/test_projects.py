@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from support.api import API, assert_refused, send
-from thirdway.audit.models import Source
+from thirdway.audit.models import AuditRecord, Source
 from thirdway.billing import invoicing, projects, services
 from thirdway.billing.models import InvoiceLine, Milestone
 
@@ -194,6 +194,71 @@ def test_the_projects_time_is_tracked_against_its_budget_and_never_billed(cast, 
     )
     assert (found.effective_rate, found.budget_rate) == (D("185.19"), D("125.00"))
     assert found.billed == D("0.00")
+
+
+def test_a_done_milestone_is_un_marked_until_invoiced_and_the_run_then_leaves_it(cast, project):
+    """Un-marked before the run: the run bills nothing.  Marked again and billed on a draft:
+    refused (take the line off first); taken off, un-marked.  Billed on an approved invoice:
+    refused, the credit note is the way; nothing written by a refusal."""
+    design, *_ = three(cast, project)
+    projects.mark_done(cast.admin, design, source=Source.CLI)
+    with pytest.raises(PermissionDenied):
+        projects.unmark_done(cast.associate, design, source=Source.CLI)
+    with pytest.raises(PermissionDenied):
+        projects.unmark_done(cast.other_partner, design, source=Source.CLI)
+    projects.unmark_done(cast.partner, design, source=Source.CLI)  # the client's lead partner
+    design.refresh_from_db()
+    assert (design.done_at, design.done_by) == (None, None)
+    with pytest.raises(ValidationError) as refused:
+        projects.unmark_done(cast.admin, design, source=Source.CLI)
+    assert "not marked done" in refused.value.message_dict["done_at"][0]
+    assert run(cast).lines_made == 0
+    events = AuditRecord.objects.filter(action="project.milestone_undone")
+    assert [(e.actor_id, list(e.changes)) for e in events.all()] == [(cast.partner.pk, ["Design"])]
+
+    projects.mark_done(cast.admin, design, source=Source.CLI)
+    assert run(cast).lines_made == 1
+    billed = InvoiceLine.objects.select_related("invoice").get(claim=design.claim)
+    with pytest.raises(ValidationError) as refused:
+        projects.unmark_done(cast.admin, design, source=Source.CLI)
+    assert "draft invoice of 2026-11" in refused.value.message_dict["done_at"][0]
+    invoicing.remove_invoice_line(cast.admin, billed, source=Source.CLI)
+    projects.unmark_done(cast.admin, design, source=Source.CLI)
+    assert run(cast).lines_made == 0
+
+    projects.mark_done(cast.admin, design, source=Source.CLI)
+    run(cast)
+    billed = InvoiceLine.objects.select_related("invoice").get(claim=design.claim)
+    invoice = invoicing.approve_invoice(cast.admin, billed.invoice, source=Source.CLI)
+    with pytest.raises(ValidationError) as refused:
+        projects.unmark_done(cast.partner, design, source=Source.CLI)
+    why = refused.value.message_dict["done_at"][0]
+    assert invoice.number in why and "credit note" in why
+    design.refresh_from_db()
+    assert design.done_at is not None
+    assert events.all().count() == 2  # the partner's and the admin's; a refusal wrote none
+
+
+def test_the_api_un_marks_a_milestone_and_refuses_once_billed(cast, project, api_as):
+    design, build, _ = three(cast, project)
+    admin, partner = api_as(cast.admin), api_as(cast.partner)
+    url = f"{API}/contracts/{project.pk}/milestones"
+    assert_refused(send(admin, "DELETE", f"{url}/{design.pk}/done"), "done_at")
+    projects.mark_done(cast.admin, design, source=Source.CLI)
+    projects.mark_done(cast.admin, build, source=Source.CLI)
+    assert send(api_as(cast.associate), "DELETE", f"{url}/{design.pk}/done").status_code == 403
+    assert send(api_as(cast.other_partner), "DELETE", f"{url}/{design.pk}/done").status_code == 404
+    undone = send(partner, "DELETE", f"{url}/{design.pk}/done")
+    assert undone.status_code == 200, undone.content
+    assert (undone.json()["state"], undone.json()["done_at"]) == ("planned", None)
+    run(cast)
+    invoicing.approve_invoice(
+        cast.admin, InvoiceLine.objects.get(claim=build.claim).invoice, source=Source.CLI
+    )
+    errors = assert_refused(send(admin, "DELETE", f"{url}/{build.pk}/done"), "done_at")
+    assert "credit note" in errors[0]["problem"]
+    read = send(admin, "GET", f"{API}/contracts/{project.pk}/project").json()
+    assert [m["state"] for m in read["milestones"]] == ["planned", "billed", "planned"]
 
 
 def test_the_api_plans_reads_and_marks_milestones_done(cast, project, api_as):

@@ -186,6 +186,8 @@ def test_a_top_up_answers_the_new_burn_down(cast, block, book_time, api_as):
         "percent_used": 50,
         "warn_at_percent": 80,
         "warning": False,
+        "after_hours_extra_hours": "0.00",  # no multiplier above 1: nothing burns more
+        "after_hours_multipliers": [],
     }
     for payload in ({"minutes": 0, "price": 1}, {"minutes": 60, "price": -1}, {"minutes": 60}):
         assert send(admin, "POST", f"/contracts/{block.pk}/top-ups", payload).status_code == 400

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from django.db.models import Q
@@ -51,9 +51,13 @@ def calendar_of(client_id: int, day: dt.date) -> ClientCalendar | None:
     return ClientCalendar(row.name, calendars.to_engine(row, today=day))
 
 
+SURCHARGED_KINDS = (ContractKind.TIME_AND_MATERIALS, ContractKind.BLOCK_HOURS)
+
+
 def multiplier_of(contract: Contract, line: ContractLine, practice_multiplier: Decimal) -> Decimal:
-    """The line's own multiplier, else the practice's; only time and materials has one."""
-    if contract.kind != ContractKind.TIME_AND_MATERIALS:
+    """The line's own multiplier, else the practice's; time and materials bills time after
+    hours at it, a block of hours burns it at it; other kinds have none."""
+    if contract.kind not in SURCHARGED_KINDS:
         return NO_SURCHARGE
     if line.after_hours_multiplier is not None:
         return line.after_hours_multiplier
@@ -84,6 +88,58 @@ def outside_minutes(entry: TimeEntry, zone: str, calendar: Calendar) -> int:
     billable = abs(entry.billable_minutes)
     share = (2 * billable * outside + seconds) // (2 * seconds)
     return share if entry.billable_minutes > 0 else -share
+
+
+def burned_minutes(billable: int, outside: int, multiplier: Decimal) -> int:
+    """The block minutes an entry burns: its billable minutes, and its ``outside`` minutes
+    (already rounded, negative for a reversal) once more times the multiplier less one,
+    rounded half up to the minute (away from zero for a reversal, so it takes back exactly
+    what its entry burned).  60 minutes at night at 1.5 burn 90."""
+    if not outside or multiplier <= NO_SURCHARGE:
+        return billable
+    extra = (abs(outside) * (multiplier - 1)).quantize(Decimal(1), rounding=ROUND_HALF_UP)
+    return billable + (int(extra) if outside > 0 else -int(extra))
+
+
+def practice_multiplier_of(practice_id: int) -> Decimal:
+    """The practice's after-hours multiplier (1.00 until its settings say otherwise)."""
+    from thirdway.billing.models import BillingSettings
+
+    found = BillingSettings.objects.filter(practice_id=practice_id)
+    return found.values_list("after_hours_multiplier", flat=True).first() or NO_SURCHARGE
+
+
+def block_extra(
+    contract: Contract, entries, practice_multiplier: Decimal | None = None
+) -> dict[int, int]:
+    """The minutes a block's time burns beyond its billable minutes, by entry id (only the
+    entries with some after hours): each entry with a start time on a line whose multiplier
+    (the line's, else the practice's) is above 1 burns its after-hours minutes once more times
+    the multiplier less one.  ``entries`` is the block's time (models with their
+    ``contract_line`` and ``partner``); a client without a calendar burns none."""
+    if contract.kind != ContractKind.BLOCK_HOURS:
+        return {}
+    if practice_multiplier is None:
+        practice_multiplier = practice_multiplier_of(contract.practice_id)
+    calendars_by_year: dict[int, ClientCalendar | None] = {}
+    extra = {}
+    for entry in entries:
+        if entry.start_time is None or not entry.billable_minutes:
+            continue
+        multiplier = multiplier_of(contract, entry.contract_line, practice_multiplier)
+        if multiplier <= NO_SURCHARGE:
+            continue
+        year = entry.worked_on.year
+        if year not in calendars_by_year:
+            calendars_by_year[year] = calendar_of(contract.client_id, dt.date(year, 7, 1))
+        known = calendars_by_year[year]
+        if known is None:
+            return {}
+        outside = outside_minutes(entry, entry.partner.time_zone, known.calendar)
+        more = burned_minutes(entry.billable_minutes, outside, multiplier) - entry.billable_minutes
+        if more:
+            extra[entry.pk] = more
+    return extra
 
 
 def after_hours_price(price: Decimal, multiplier: Decimal) -> Decimal:

@@ -336,6 +336,13 @@ class BillingBlockOut(Schema):
     percent_used: int
     warn_at_percent: int
     warning: bool
+    after_hours_extra_hours: Decimal = Field(
+        description="Hours burnt beyond the time worked after hours (included in used_hours)."
+    )
+    after_hours_multipliers: list[Decimal] = Field(
+        description="The multipliers time after hours burns at (the lines', else the "
+        "practice's, above 1; empty: none)."
+    )
 
 
 def _block_out(state: blocks.Burn) -> dict:
@@ -343,6 +350,8 @@ def _block_out(state: blocks.Burn) -> dict:
         "contract_id": state.contract.pk,
         "bought_hours": state.bought_hours,
         "used_hours": state.used_hours,
+        "after_hours_extra_hours": state.after_hours_extra_hours,
+        "after_hours_multipliers": list(state.multipliers),
         "left_hours": state.left_hours,
         "percent_used": state.percent_used,
         "warn_at_percent": state.contract.warn_at_percent,

@@ -17,6 +17,7 @@ from django.urls import reverse
 
 from thirdway.accounts.models import Role
 from thirdway.audit.services import record
+from thirdway.billing import after_hours
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.models import (
     BillingStatus,
@@ -35,11 +36,34 @@ NOTE_LENGTH = 200
 
 @dataclass(frozen=True)
 class Burn:
-    """A block's burn-down, in minutes."""
+    """A block's burn-down, in minutes.  ``used`` includes ``after_hours_extra``: what time
+    after hours burns beyond its minutes at ``multipliers`` (each line's, else the practice's,
+    above 1)."""
 
     contract: Contract
     bought: int
     used: int
+    after_hours_extra: int = 0
+    multipliers: tuple[Decimal, ...] = ()
+
+    @property
+    def after_hours_extra_hours(self) -> Decimal:
+        return self.hours(self.after_hours_extra)
+
+    @property
+    def after_hours_text(self) -> str:
+        """What the burn-down says of time after hours: the multiplier, and its share of the
+        hours used ('' when none applies)."""
+        if not self.multipliers:
+            return ""
+        shown = " or ".join(after_hours.describe(m) for m in self.multipliers)
+        first = after_hours.describe(self.multipliers[0]).lstrip("×")
+        text = f"Time after hours burns the block at {shown} (1 h at night uses {first} h)"
+        if len(self.multipliers) > 1:
+            text = f"Time after hours burns the block at {shown}, by line"
+        if self.after_hours_extra:
+            text += f"; {self.after_hours_extra_hours} h of the hours used come from it"
+        return text + "."
 
     @property
     def left(self) -> int:
@@ -77,15 +101,38 @@ def bought_minutes(contract: Contract) -> int:
     return contract.block_minutes + added
 
 
-def used_minutes(contract: Contract) -> int:
-    used = TimeEntry.objects.filter(
+def _billable(contract: Contract):
+    return TimeEntry.objects.filter(
         contract_line__contract=contract, billing_status=BillingStatus.BILLABLE
-    ).aggregate(total=Sum("billable_minutes"))["total"]
+    )
+
+
+def used_minutes(contract: Contract) -> int:
+    """The billable minutes booked on the block (after-hours time not counted more)."""
+    used = _billable(contract).aggregate(total=Sum("billable_minutes"))["total"]
     return used or 0
 
 
+def _multipliers(contract: Contract, practice_multiplier: Decimal) -> tuple[Decimal, ...]:
+    found = {
+        after_hours.multiplier_of(contract, line, practice_multiplier)
+        for line in contract.lines.all()
+    }
+    return tuple(sorted(m for m in found if m > after_hours.NO_SURCHARGE))
+
+
 def burn(contract: Contract) -> Burn:
-    return Burn(contract, bought_minutes(contract), used_minutes(contract))
+    """The block's burn-down: its billable minutes, and time after hours once more at the
+    multiplier less one (1 h at night at 1.5 burns 1.5 h)."""
+    practice_multiplier = after_hours.practice_multiplier_of(contract.practice_id)
+    multipliers = _multipliers(contract, practice_multiplier)
+    extra = 0
+    if multipliers:
+        timed = _billable(contract).filter(start_time__isnull=False)
+        timed = timed.select_related("contract_line", "partner")
+        extra = sum(after_hours.block_extra(contract, timed, practice_multiplier).values())
+    used = used_minutes(contract) + extra
+    return Burn(contract, bought_minutes(contract), used, extra, multipliers)
 
 
 def burns_of(client) -> list[Burn]:

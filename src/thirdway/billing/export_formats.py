@@ -212,6 +212,8 @@ class Doc:
     # The last day of the month billed: the service date of what has no period of its own.
     month_end: dt.date | None = None
     buyer_vat_id: str = ""
+    # The client's debtor account (DATEV's Konto); empty: the receivables account.
+    debtor: str = ""
 
     def service_date(self, category: str, rate: Decimal) -> dt.date:
         """When the group's service was done: the latest end of its lines' periods (a month
@@ -344,7 +346,7 @@ def _booking(doc: Doc, group: tuple[str, Decimal, Decimal, Decimal], mapping: Ma
         "",
         "",
         "",
-        mapping.receivable,
+        doc.debtor or mapping.receivable,
         mapping.revenue[category],
         _quoted(mapping.tax_code[category], 4),
         f"{doc.issued_on:%d%m}",
@@ -360,10 +362,11 @@ def _booking(doc: Doc, group: tuple[str, Decimal, Decimal, Decimal], mapping: Ma
 
 
 def datev(docs: Sequence[Doc], mapping: Mapping, month: dt.date, made_at: dt.datetime) -> bytes:
-    """One booking per invoice and VAT group: the gross amount, debit ("S") on the receivables
-    account against the category's revenue account for an invoice, credit ("H") for a credit
-    note.  Semicolons, decimal comma, dates as DDMM (the service date DDMMYYYY), Windows-1252
-    (what DATEV reads)."""
+    """One booking per invoice and VAT group: the gross amount, debit ("S") on the client's
+    debtor account (Konto; the receivables account for a document without one) against the
+    category's revenue account (Gegenkonto) for an invoice, credit ("H") for a credit note.
+    Semicolons, decimal comma, dates as DDMM (the service date DDMMYYYY), Windows-1252 (what
+    DATEV reads)."""
     currency = docs[0].currency if docs else "EUR"
     lines = [datev_header(month, mapping, made_at, currency), ";".join(DATEV_COLUMNS)]
     lines += [_booking(doc, group, mapping) for doc in docs for group in doc.groups]

@@ -99,3 +99,36 @@ class ExportedInvoice(models.Model):
 
     def __str__(self) -> str:
         return f"{self.invoice_id} in {self.batch_id}"
+
+
+class DebtorAccount(models.Model):
+    """A client's debtor account (Debitorenkonto) in a practice's DATEV bookings: the DATEV
+    batch books each invoice on it (Konto) against the revenue account (Gegenkonto).  Five
+    digits, 10000 to 69999 (the debtors of SKR03 and SKR04 with accounts of 4 digits), one
+    client per number in a practice."""
+
+    practice = models.ForeignKey(
+        "network.Practice", on_delete=models.CASCADE, related_name="debtor_accounts"
+    )
+    client = models.ForeignKey("clients.Client", on_delete=models.CASCADE, related_name="+")
+    number = models.PositiveIntegerField(
+        validators=[MinValueValidator(10000), MaxValueValidator(69999)]
+    )
+
+    class Meta:
+        ordering = ["practice", "number"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["practice", "client"], name="billing_debtor_one_per_client"
+            ),
+            models.UniqueConstraint(
+                fields=["practice", "number"], name="billing_debtor_number_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__gte=10000, number__lte=69999),
+                name="billing_debtor_number_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.number} · {self.client_id}"

@@ -14,7 +14,8 @@ from django.views.decorators.http import require_POST
 from thirdway.audit.models import Source
 from thirdway.billing import exports
 from thirdway.billing.access import may_manage_billing
-from thirdway.billing.models import ExportFormat, ExportSettings
+from thirdway.billing.models import DebtorAccount, ExportFormat, ExportSettings
+from thirdway.clients.models import Client
 from thirdway.network.models import Practice
 from thirdway.web.forms import add_service_errors
 
@@ -118,6 +119,31 @@ def export_undo(request: HttpRequest, batch_id: int) -> HttpResponse:
     return redirect("billing:exports")
 
 
+class DebtorForm(forms.Form):
+    """A client's debtor account in the practice's DATEV bookings; empty removes it."""
+
+    client = forms.ModelChoiceField(queryset=Client.objects.order_by("name"))
+    debtor_account = forms.IntegerField(
+        required=False,
+        min_value=0,
+        max_value=99_999_999,
+        label="Debtor account",
+        help_text=exports.DEBTOR_ALLOWED,
+    )
+
+
+def _mapping_page(request, practice, form, debtor_form, status: int = 200) -> HttpResponse:
+    debtors = DebtorAccount.objects.filter(practice=practice).select_related("client")
+    context = {
+        "form": form,
+        "debtor_form": debtor_form,
+        "debtors": debtors,
+        "practice": practice,
+        "practices": Practice.objects.all(),
+    }
+    return render(request, "billing/export_mapping.html", context, status=status)
+
+
 @login_required
 def mapping_page(request: HttpRequest, practice_id: int) -> HttpResponse:
     _admin(request)
@@ -132,5 +158,25 @@ def mapping_page(request: HttpRequest, practice_id: int) -> HttpResponse:
         else:
             messages.success(request, "Saved.")
             return redirect("billing:export_mapping", practice.pk)
-    context = {"form": form, "practice": practice, "practices": Practice.objects.all()}
-    return render(request, "billing/export_mapping.html", context)
+    return _mapping_page(request, practice, form, DebtorForm(prefix="debtor"))
+
+
+@login_required
+@require_POST
+def debtor_save(request: HttpRequest, practice_id: int) -> HttpResponse:
+    """Set (or, empty, remove) a client's debtor account; refused beside the field."""
+    _admin(request)
+    practice = get_object_or_404(Practice, pk=practice_id)
+    debtor_form = DebtorForm(request.POST, prefix="debtor")
+    if debtor_form.is_valid():
+        client = debtor_form.cleaned_data["client"]
+        number = debtor_form.cleaned_data["debtor_account"]
+        try:
+            exports.set_debtor(request.user, practice, client, number, source=Source.WEB)
+        except ValidationError as error:
+            add_service_errors(debtor_form, error)
+        else:
+            messages.success(request, f"{client.name}: debtor account saved.")
+            return redirect("billing:export_mapping", practice.pk)
+    form = MappingForm(instance=exports.mapping_of(practice))
+    return _mapping_page(request, practice, form, debtor_form, status=400)

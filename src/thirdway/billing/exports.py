@@ -3,7 +3,9 @@
 Every invoice goes out once per format: a batch claims its invoices (a unique row per invoice
 and format while the batch stands), so a second batch of the same month and format holds only
 what is new.  Undoing a batch releases its invoices to be exported again; both are audited.
-The files themselves are written by ``export_formats``.
+The files themselves are written by ``export_formats``.  A DATEV batch books each invoice on
+its client's debtor account (``DebtorAccount``, 10000 to 69999), and is refused while a
+client of the month has none.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from thirdway.billing import export_formats
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.invoicing import vat_breakdown
 from thirdway.billing.models import (
+    DebtorAccount,
     ExportBatch,
     ExportedInvoice,
     ExportFormat,
@@ -87,6 +90,92 @@ def update_mapping(actor, practice, data: dict, *, source: str) -> ExportSetting
     )
 
 
+# --- DATEV debtor accounts ---------------------------------------------------------------------
+
+DEBTOR_LOWEST, DEBTOR_HIGHEST = 10000, 69999
+DEBTOR_ALLOWED = (
+    f"a number from {DEBTOR_LOWEST} to {DEBTOR_HIGHEST} (SKR03/SKR04 debtors), "
+    "one per client; empty to remove it"
+)
+DATEV_ACCOUNT_LENGTH = 4
+
+
+def debtors_of(practice) -> dict[int, int]:
+    """The practice's debtor number of each client that has one, by client id."""
+    found = DebtorAccount.objects.filter(practice=practice)
+    return dict(found.values_list("client_id", "number"))
+
+
+def _check_debtor(practice, client, number) -> None:
+    if isinstance(number, bool) or not isinstance(number, int):
+        raise invalid("debtor_account", "The debtor account is a whole number.", DEBTOR_ALLOWED)
+    if not DEBTOR_LOWEST <= number <= DEBTOR_HIGHEST:
+        raise invalid(
+            "debtor_account",
+            f"{number} is outside the debtor accounts of SKR03/SKR04.",
+            DEBTOR_ALLOWED,
+        )
+    taken = (
+        DebtorAccount.objects.filter(practice=practice, number=number)
+        .exclude(client=client)
+        .select_related("client")
+        .first()
+    )
+    if taken is not None:
+        raise invalid(
+            "debtor_account", f"{number} is {taken.client.name}'s debtor account.", DEBTOR_ALLOWED
+        )
+
+
+@transaction.atomic
+def set_debtor(actor, practice, client, number: int | None, *, source: str) -> DebtorAccount | None:
+    """Give ``client`` its debtor account in the practice's DATEV bookings (None removes it);
+    a number outside 10000-69999 or another client's is refused naming ``debtor_account``."""
+    require(may_manage_billing(actor), MANAGE)
+    existing = DebtorAccount.objects.select_for_update().filter(practice=practice, client=client)
+    before = existing.values_list("number", flat=True).first()
+    if number is None:
+        existing.delete()
+        kept = None
+    else:
+        _check_debtor(practice, client, number)
+        kept, _ = DebtorAccount.objects.update_or_create(
+            practice=practice, client=client, defaults={"number": number}
+        )
+    record(
+        actor,
+        "billing.debtor_account",
+        client,
+        source=source,
+        scope=f"client:{client.pk}",
+        changes={"debtor_account": [before, number]},
+    )
+    return kept
+
+
+def check_datev(practice, invoices) -> None:
+    """A DATEV batch books each invoice on its client's debtor account: refused, naming the
+    field, while a client has none or the account length does not go with five-digit
+    debtors."""
+    if mapping_of(practice).account_length != DATEV_ACCOUNT_LENGTH:
+        raise invalid(
+            "account_length",
+            "Debtor accounts of five digits (10000 to 69999) go with accounts of 4 digits.",
+            f"{DATEV_ACCOUNT_LENGTH} on the account mapping",
+        )
+    debtors = debtors_of(practice)
+    missing = sorted({inv.client.name for inv in invoices if inv.client_id not in debtors})
+    if missing:
+        shown = ", ".join(missing[:5]) + (
+            f" and {len(missing) - 5} more" if len(missing) > 5 else ""
+        )
+        raise invalid(
+            "debtor_account",
+            f"No debtor account for {shown}.",
+            "a debtor account for each client, on the account mapping page",
+        )
+
+
 def pending(practice, fmt: str, month: dt.date):
     """The issued invoices and credit notes of the month not yet in a standing batch of
     ``fmt``, oldest number first."""
@@ -130,7 +219,7 @@ def _buyer_vat_id(invoice: Invoice) -> str:
         return ""
 
 
-def _doc(invoice: Invoice, payment_days: int) -> export_formats.Doc:
+def _doc(invoice: Invoice, payment_days: int, debtor: int | None = None) -> export_formats.Doc:
     lines = list(invoice.lines.all())
     issued = invoice.issued_on or invoice.month
     following = (invoice.month.replace(day=28) + dt.timedelta(days=4)).replace(day=1)
@@ -156,13 +245,15 @@ def _doc(invoice: Invoice, payment_days: int) -> export_formats.Doc:
         groups=vat_breakdown(lines),
         month_end=following - dt.timedelta(days=1),
         buyer_vat_id=_buyer_vat_id(invoice),
+        debtor="" if debtor is None else str(debtor),
     )
 
 
 def render(practice, fmt: str, month: dt.date, invoices, made_at: dt.datetime) -> bytes:
     mapping = _mapping(mapping_of(practice))
     days = settings_of(practice).payment_days
-    docs = [_doc(invoice, days) for invoice in invoices]
+    debtors = debtors_of(practice) if fmt == ExportFormat.DATEV else {}
+    docs = [_doc(invoice, days, debtors.get(invoice.client_id)) for invoice in invoices]
     if fmt == ExportFormat.DATEV:
         return export_formats.datev(docs, mapping, month, made_at)
     if fmt == ExportFormat.XERO:
@@ -191,6 +282,8 @@ def _make(actor, practice, fmt: str, month: dt.date, source: str) -> ExportBatch
             f"Nothing to export for {month:%Y-%m} in this format.",
             "a month with issued invoices not exported yet in this format",
         )
+    if fmt == ExportFormat.DATEV:
+        check_datev(practice, invoices)
     now = timezone.now()
     batch = ExportBatch.objects.create(
         practice=practice,

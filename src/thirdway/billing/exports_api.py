@@ -14,7 +14,8 @@ from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.billing import exports
 from thirdway.billing.access import may_manage_billing
-from thirdway.billing.models import ExportBatch, ExportFormat
+from thirdway.billing.models import DebtorAccount, ExportBatch, ExportFormat
+from thirdway.clients.models import Client
 from thirdway.errors import require
 from thirdway.network.models import Practice
 from thirdway.payloads import Id, Payload, kept
@@ -179,3 +180,42 @@ def export_mapping_update(request, practice_id: int, payload: BillingExportMappi
         "practice_id": practice.pk,
         **{name: getattr(found, name) for name in exports.MAPPING_FIELDS},
     }
+
+
+class BillingDebtorOut(Schema):
+    client_id: int
+    client_name: str
+    debtor_account: int | None = Field(
+        description="The client's debtor account in DATEV bookings (Konto); null: none."
+    )
+
+
+class BillingDebtorIn(Payload, extra="forbid"):
+    debtor_account: int | None = Field(
+        ge=0, le=99_999_999, description=f"{exports.DEBTOR_ALLOWED} (null removes it)."
+    )
+
+
+def _debtor_out(client, number: int | None) -> dict:
+    return {"client_id": client.pk, "client_name": client.name, "debtor_account": number}
+
+
+@router.get("/billing/export-mappings/{practice_id}/debtors", response=list[BillingDebtorOut])
+def export_debtors(request, practice_id: int):
+    """The practice's debtor accounts, by number (practice admins)."""
+    _admin(request)
+    practice = get_object_or_404(Practice.objects.all(), pk=practice_id)
+    found = DebtorAccount.objects.filter(practice=practice).select_related("client")
+    return [_debtor_out(debtor.client, debtor.number) for debtor in found]
+
+
+@router.put("/billing/export-mappings/{practice_id}/debtors/{client_id}", response=BillingDebtorOut)
+def export_debtor_set(request, practice_id: int, client_id: int, payload: BillingDebtorIn):
+    """Set a client's debtor account (10000 to 69999, another client's number refused), or
+    remove it with null (practice admins; audited)."""
+    _admin(request)
+    practice = get_object_or_404(Practice.objects.all(), pk=practice_id)
+    client = get_object_or_404(Client.objects.all(), pk=client_id)
+    number = payload.debtor_account
+    exports.set_debtor(request.auth, practice, client, number, source=Source.API)
+    return _debtor_out(client, number)

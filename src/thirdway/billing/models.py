@@ -437,8 +437,9 @@ class ContractLine(models.Model):
         null=True,
         blank=True,
         help_text=(
-            "Time and materials: time outside the client's business hours costs the price "
-            "times this (1.00 to 5.00; empty: the practice's multiplier)."
+            "Time outside the client's business hours costs the price times this (time and "
+            "materials) or burns the block at it (block hours); 1.00 to 5.00, empty: the "
+            "practice's multiplier."
         ),
         **MULTIPLIER,
     )
@@ -463,6 +464,7 @@ class ContractLine(models.Model):
 from thirdway.billing import succession_models  # noqa: E402, F401
 from thirdway.billing.capital_models import BuyInMethod, CapitalTerms, PoolAllocation  # noqa
 from thirdway.billing.export_models import (  # noqa: E402, F401
+    DebtorAccount,
     ExportBatch,
     ExportedInvoice,
     ExportFormat,

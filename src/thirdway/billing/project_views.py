@@ -110,3 +110,20 @@ def milestone_done(request: HttpRequest, contract_id: int, milestone_id: int) ->
     else:
         messages.success(request, f"{milestone.name} is done: the next invoice run bills it.")
     return redirect("billing:contract_detail", contract.pk)
+
+
+@login_required
+@require_POST
+def milestone_undone(request: HttpRequest, contract_id: int, milestone_id: int) -> HttpResponse:
+    """Un-mark a milestone done while no invoice bills it (practice admins, the client's lead
+    partner); once billed the page says why it stays done."""
+    contract = _project(request, contract_id)
+    milestone = get_object_or_404(Milestone.objects.filter(contract=contract), pk=milestone_id)
+    try:
+        projects.unmark_done(request.user, milestone, source=Source.WEB)
+    except ValidationError as error:
+        for text in service_texts(error):
+            messages.error(request, text)
+    else:
+        messages.success(request, f"{milestone.name} is no longer done: the next run leaves it.")
+    return redirect("billing:contract_detail", contract.pk)

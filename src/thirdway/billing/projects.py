@@ -3,7 +3,8 @@ and the budget against the time logged (tracked, never billed).
 
 A project's milestones add up to its price to the cent (a percent is of the price, rounded
 half up).  A milestone marked done is billed by the next invoice run, once (``proposals``
-claims it as ``milestone:<id>``); a done milestone no longer changes.
+claims it as ``milestone:<id>``); a done milestone no longer changes, and is un-marked only
+while no invoice line claims it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from thirdway.billing.models import (
     Contract,
     ContractKind,
     InvoiceLine,
+    InvoiceState,
     Milestone,
     TimeEntry,
 )
@@ -32,6 +34,7 @@ MOST_MILESTONES = 50
 NAME_LENGTH = 150
 EDIT = "Only a practice admin may plan a project's milestones."
 MARK = "Only a practice admin or the client's lead partner marks a milestone done."
+UNMARK = "Only a practice admin or the client's lead partner un-marks a milestone."
 
 
 def check_price(contract: Contract) -> None:
@@ -197,6 +200,48 @@ def mark_done(actor, milestone: Milestone, *, source: str) -> Milestone:
         source=source,
         scope=f"client:{milestone.contract.client_id}",
         changes={milestone.name: [None, "done"]},
+    )
+    return milestone
+
+
+def _billed_why(milestone: Milestone, line: InvoiceLine) -> str:
+    """Why a billed milestone stays done: what holds its line, and the way back."""
+    invoice = line.invoice
+    if invoice.state == InvoiceState.DRAFT:
+        return (
+            f"{milestone.name} is on the draft invoice of {invoice.month:%Y-%m}: "
+            "take its line off the draft first."
+        )
+    return (
+        f"{milestone.name} was billed on invoice {invoice.number}, so it stays done: "
+        "a credit note gives the money back."
+    )
+
+
+@transaction.atomic
+def unmark_done(actor, milestone: Milestone, *, source: str) -> Milestone:
+    """Take back a milestone marked done by mistake, while no invoice line bills it: the next
+    run no longer bills it.  Once billed it stays done (a credit note gives the money back)."""
+    locked = Milestone.objects.select_for_update().select_related("contract__client")
+    milestone = locked.get(pk=milestone.pk)
+    require(may_mark_done(actor, milestone.contract), UNMARK)
+    if milestone.done_at is None:
+        raise invalid("done_at", f"{milestone.name} is not marked done.", "a milestone done")
+    line = InvoiceLine.objects.filter(claim=milestone.claim).select_related("invoice").first()
+    if line is not None:
+        raise invalid(
+            "done_at", _billed_why(milestone, line), "a milestone done and not invoiced yet"
+        )
+    done_on = timezone.localdate(milestone.done_at)
+    milestone.done_at, milestone.done_by = None, None
+    milestone.save(update_fields=["done_at", "done_by"])
+    record(
+        actor,
+        "project.milestone_undone",
+        milestone.contract,
+        source=source,
+        scope=f"client:{milestone.contract.client_id}",
+        changes={milestone.name: [f"done {done_on}", None]},
     )
     return milestone
 

@@ -125,6 +125,17 @@ def mark_done(request, contract_id: int, milestone_id: int):
     return _milestone_out(MilestoneState(done, done.value, None))
 
 
+@router.delete("/contracts/{contract_id}/milestones/{milestone_id}/done", response=MilestoneOut)
+def unmark_done(request, contract_id: int, milestone_id: int):
+    """Un-mark a milestone done (practice admins, the client's lead partner) while no invoice
+    bills it; once billed it is a 400 on ``done_at`` (a credit note gives the money back)."""
+    contract = _project(request, contract_id)
+    milestone = get_object_or_404(Milestone.objects.filter(contract=contract), pk=milestone_id)
+    undone = projects.unmark_done(request.auth, milestone, source=Source.API)
+    undone.contract = contract
+    return _milestone_out(MilestoneState(undone, undone.value, None))
+
+
 # --- a practice's billing settings -------------------------------------------------------------
 
 

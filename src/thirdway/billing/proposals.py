@@ -190,14 +190,17 @@ def _monthly(contract: Contract, first: dt.date, last: dt.date, counter: Counts)
     return found
 
 
-def block_minutes_used(contract: Contract) -> int:
-    """Billable minutes of the block's time already invoiced."""
+def block_minutes_used(contract: Contract, practice_multiplier: Decimal | None = None) -> int:
+    """Minutes of the block burnt by its time already invoiced: billable minutes, time after
+    hours at the multiplier (``after_hours.block_extra``)."""
     entries = TimeEntry.objects.filter(
         contract_line__contract=contract,
         invoice_line__isnull=False,
         billing_status=BillingStatus.BILLABLE,
     )
-    return sum(entries.values_list("billable_minutes", flat=True))
+    used = sum(entries.values_list("billable_minutes", flat=True))
+    timed = entries.filter(start_time__isnull=False).select_related("contract_line", "partner")
+    return used + sum(after_hours.block_extra(contract, timed, practice_multiplier).values())
 
 
 def _bought(contract: Contract) -> int:
@@ -319,9 +322,11 @@ def _time(
         groups[(entry.contract_line_id, entry.billing_status)].append(entry)
     if not groups:
         return []
-    left = 0
+    left, extra = 0, {}
     if contract.kind == ContractKind.BLOCK_HOURS:
-        left = _bought(contract) - block_minutes_used(contract)
+        practice_multiplier = surcharge.multiplier if surcharge is not None else None
+        left = _bought(contract) - block_minutes_used(contract, practice_multiplier)
+        extra = after_hours.block_extra(contract, entries, practice_multiplier)
     found = []
     for (_, status), group in sorted(groups.items()):
         line = group[0].contract_line
@@ -341,15 +346,19 @@ def _time(
             )
             continue
         if contract.kind == ContractKind.BLOCK_HOURS:
-            covered = max(0, min(left, minutes))
+            more = sum(extra.get(pk, 0) for pk in ids)
+            covered = max(0, min(left, minutes + more))
             left -= covered
+            burnt = f" ({hours_of(minutes + more)} h with time after hours)" if more else ""
             found.append(
                 Proposed(
                     f"{line.description} beyond the block",
-                    hours_of(minutes - covered),
+                    hours_of(minutes + more - covered),
                     line.price,
                     line,
-                    source=f"{hours_of(minutes)} h worked, {hours_of(covered)} h from the block",
+                    source=(
+                        f"{hours_of(minutes)} h worked{burnt}, {hours_of(covered)} h from the block"
+                    ),
                     entries=ids,
                 )
             )

@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from thirdway.audit.services import create_and_record, update_and_record
 from thirdway.billing.access import may_book_time, may_manage_billing
+from thirdway.billing.after_hours import SURCHARGED_KINDS
 from thirdway.billing.engine import RulesRefused, SplitRules
 from thirdway.billing.models import (
     BillingSettings,
@@ -308,10 +309,10 @@ def _check_line(line: ContractLine) -> None:
         )
     if line.unit == Unit.HOUR and line.timing != Timing.ARREARS:
         raise invalid("timing", "An hourly line bills the time worked.", "arrears")
-    if line.after_hours_multiplier is not None and contract.kind != ContractKind.TIME_AND_MATERIALS:
+    if line.after_hours_multiplier is not None and contract.kind not in SURCHARGED_KINDS:
         raise invalid(
             "after_hours_multiplier",
-            "Only time and materials bills time after hours at a multiplier.",
+            "Only time and materials and block hours count time after hours at a multiplier.",
             "empty for this contract",
         )
 

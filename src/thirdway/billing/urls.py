@@ -47,6 +47,11 @@ urlpatterns = [
         name="milestone_done",
     ),
     path(
+        "contracts/<int:contract_id>/milestones/<int:milestone_id>/undone/",
+        project_views.milestone_undone,
+        name="milestone_undone",
+    ),
+    path(
         "contracts/<int:contract_id>/lines/<int:line_id>/edit/",
         views.line_form,
         name="line_edit",
@@ -84,6 +89,11 @@ urlpatterns = [
     path("exports/<int:batch_id>/download/", export_views.export_download, name="export_download"),
     path("exports/<int:batch_id>/undo/", export_views.export_undo, name="export_undo"),
     path("exports/mapping/<int:practice_id>/", export_views.mapping_page, name="export_mapping"),
+    path(
+        "exports/mapping/<int:practice_id>/debtors/",
+        export_views.debtor_save,
+        name="export_debtor",
+    ),
     path("successions/", succession_views.succession_list, name="succession_list"),
     path("successions/new/", succession_views.succession_new, name="succession_new"),
     path("successions/join/", succession_views.joining_new, name="joining_new"),
