@@ -38,7 +38,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from thirdway.clients.certificates import SeenCertificate, certificate_seen
-from thirdway.monitoring.models import Agent, Check, CheckKind, CheckResult
+from thirdway.monitoring.models import Agent, Check, CheckEvent, CheckKind, CheckResult, EventKind
 
 logger = logging.getLogger(__name__)
 # A result collected this long before it arrived was buffered: it is history, not news.
@@ -51,6 +51,8 @@ PER_RUN = 5_000
 # Checks evaluated in one transaction; rows marked evaluated in one UPDATE.
 BATCH_CHECKS = 100
 MARK_ROWS = 300
+# Evaluations of a result that raise before it is set aside and its check's later ones go on.
+ATTEMPTS = 3
 
 
 # --- one result --------------------------------------------------------------------------------
@@ -210,32 +212,70 @@ def _judge_row(row: CheckResult, check: Check, windows: dict, writes: _Writes) -
     )
 
 
-def evaluate_checks(check_ids: list[int]) -> dict[str, int]:
+def evaluate_checks(check_ids: list[int], careful: bool = False) -> dict[str, int]:
     """Evaluate the pending results of these checks, each check's in order, in one transaction
-    that locks the checks (one SELECT … FOR UPDATE, in id order); any error undoes the whole
-    batch."""
+    that locks the checks (one SELECT … FOR UPDATE, in id order).
+
+    ``careful``: each result in a savepoint of its own, so that one whose evaluation raises is
+    undone alone: it counts an attempt, and its check's later results wait (order kept) until
+    its ``ATTEMPTS``-th, when it is set aside (no longer pending, the error kept, a note on the
+    check's timeline) and the later ones go on.  Without it (the ordinary way, no savepoint per
+    result) any error undoes the whole batch, and the caller runs it again carefully."""
     from thirdway.monitoring.evaluation import windows_for
 
-    counts = {"evaluated": 0, "checks": 0}
+    counts = {"evaluated": 0, "checks": 0, "held": 0, "set_aside": 0}
+    held: set[int] = set()
     with transaction.atomic():
         locked = Check.objects.select_for_update(of=("self",)).select_related("parent")
         checks = list(locked.filter(pk__in=check_ids).order_by("pk"))
         if not checks:  # deleted meanwhile, and their results with them
-            return counts
+            return {**counts, "held_ids": held}
         by_id = {check.pk: check for check in checks}
         pending = CheckResult.objects.filter(check_obj_id__in=list(by_id), pending=True)
         rows = list(pending.order_by("check_obj_id", "collected_at", "id")[:PER_BATCH])
         windows = windows_for(checks)
         writes = _Writes(checks)
+        done: list[CheckResult] = []
+        retried: list[CheckResult] = []
+        set_aside: list[CheckResult] = []
         for row in rows:
             check = by_id[row.check_obj_id]
-            _judge_row(row, check, windows[check.pk], writes)
+            if check.pk in held:
+                continue
+            if not careful:
+                _judge_row(row, check, windows[check.pk], writes)
+                done.append(row)
+                continue
+            values, written = writes.values(check), writes.written[check.pk]
+            try:
+                with transaction.atomic():
+                    _judge_row(row, check, windows[check.pk], writes)
+            except Exception as error:
+                writes.restore(check, values, written)
+                row.attempts += 1
+                row.error = f"{type(error).__name__}: {error}"[:500]
+                logger.exception(
+                    "The result %s of check %s could not be evaluated (attempt %s of %s).",
+                    row.pk,
+                    check.pk,
+                    row.attempts,
+                    ATTEMPTS,
+                )
+                if row.attempts >= ATTEMPTS:
+                    set_aside.append(row)
+                else:
+                    retried.append(row)
+                    held.add(check.pk)
+            else:
+                done.append(row)
         writes.flush(checks)
-        _mark_evaluated(rows)
-    tell_certificates(rows)
-    counts["evaluated"] = len(rows)
-    counts["checks"] = len({row.check_obj_id for row in rows})
-    return counts
+        _mark_evaluated(done)
+        _note_failures(retried, set_aside)
+    tell_certificates(done)
+    counts["evaluated"] = len(done)
+    counts["checks"] = len({row.check_obj_id for row in done})
+    counts["held"], counts["set_aside"] = len(held), len(set_aside)
+    return {**counts, "held_ids": held}
 
 
 def evaluate_check(check_id: int) -> int:
@@ -244,8 +284,9 @@ def evaluate_check(check_id: int) -> int:
 
 
 def _mark_evaluated(rows: list[CheckResult]) -> None:
-    """Each row's status and output, no longer pending: one UPDATE per ``MARK_ROWS`` rows,
-    their values joined from a VALUES list (PostgreSQL and SQLite name its columns column1…)."""
+    """Each row's status and output, no longer pending (an earlier attempt's error cleared): one
+    UPDATE per ``MARK_ROWS`` rows, their values joined from a VALUES list (PostgreSQL and SQLite
+    both name its columns column1…)."""
     table = connection.ops.quote_name(CheckResult._meta.db_table)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), MARK_ROWS):
@@ -253,17 +294,40 @@ def _mark_evaluated(rows: list[CheckResult]) -> None:
             values = ", ".join(["(%s, %s, %s)"] * len(chunk))
             cursor.execute(
                 f"UPDATE {table} SET status = v.column2, output = v.column3, pending = %s, "  # noqa: S608
-                f"reported = NULL FROM (VALUES {values}) AS v WHERE {table}.id = v.column1",
+                f"reported = NULL, error = '' FROM (VALUES {values}) AS v "
+                f"WHERE {table}.id = v.column1",
                 [False, *(value for row in chunk for value in (row.pk, row.status, row.output))],
             )
 
 
+def _note_failures(retried: list[CheckResult], set_aside: list[CheckResult]) -> None:
+    """Results whose evaluation raised: the attempt and the error counted; those that had their
+    last attempt set aside (no longer pending, shown failed) with a note on the check's
+    timeline."""
+    for row in retried:
+        CheckResult.objects.filter(pk=row.pk).update(attempts=row.attempts, error=row.error)
+    for row in set_aside:
+        CheckResult.objects.filter(pk=row.pk).update(
+            attempts=row.attempts, error=row.error, pending=False
+        )
+        CheckEvent.objects.create(
+            check_obj_id=row.check_obj_id,
+            at=row.collected_at,
+            kind=EventKind.NOTE,
+            text=(
+                f"A result collected at {row.collected_at:%Y-%m-%d %H:%M:%S} UTC could not be "
+                f"evaluated after {row.attempts} attempts and was set aside ({row.error}); "
+                "the later results went on."
+            )[:500],
+        )
+
+
 def evaluate_pending(limit: int = PER_RUN) -> dict[str, int]:
     """Evaluate pending results, ``BATCH_CHECKS`` checks a transaction, until none is left or
-    ``limit`` were; a batch that raises is evaluated again check by check, and a check whose
-    evaluation fails is logged and left pending (the next run tries again), never stopping the
-    others."""
-    counts = {"evaluated": 0, "checks": 0, "failed": 0, "left": 0}
+    ``limit`` were.  A batch that raises is run again carefully (a result at a time, see
+    ``evaluate_checks``); a check whose result failed is left for the next run, and never
+    stops the others."""
+    counts = {"evaluated": 0, "checks": 0, "failed": 0, "set_aside": 0, "left": 0}
     failed: set[int] = set()
     while counts["evaluated"] < limit:
         waiting = CheckResult.objects.filter(pending=True).exclude(check_obj_id__in=failed)
@@ -274,21 +338,22 @@ def evaluate_pending(limit: int = PER_RUN) -> dict[str, int]:
         for start in range(0, len(ids), BATCH_CHECKS):
             batch = ids[start : start + BATCH_CHECKS]
             try:
-                done = [evaluate_checks(batch)]
+                done = evaluate_checks(batch)
             except Exception:
-                done = []
-                for check_id in batch:
-                    try:
-                        done.append(evaluate_checks([check_id]))
-                    except Exception:
-                        logger.exception(
-                            "The pending results of check %s could not be evaluated.", check_id
-                        )
-                        failed.add(check_id)
-                        counts["failed"] += 1
-            for each in done:
-                counts["evaluated"] += each["evaluated"]
-                counts["checks"] += each["checks"]
+                try:
+                    done = evaluate_checks(batch, careful=True)
+                except Exception:
+                    logger.exception(
+                        "The pending results of checks %s could not be evaluated.", batch
+                    )
+                    failed.update(batch)
+                    counts["failed"] += len(batch)
+                    continue
+            failed.update(done["held_ids"])
+            counts["failed"] += done["held"]
+            counts["set_aside"] += done["set_aside"]
+            counts["evaluated"] += done["evaluated"]
+            counts["checks"] += done["checks"]
             if counts["evaluated"] >= limit:
                 break
     counts["left"] = int(CheckResult.objects.filter(pending=True).exists())
