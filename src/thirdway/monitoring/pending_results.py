@@ -37,6 +37,7 @@ from urllib.parse import urlsplit
 from django.db import connection, transaction
 from django.utils import timezone
 
+from thirdway import taskwake
 from thirdway.clients.certificates import SeenCertificate, certificate_seen
 from thirdway.monitoring.models import Agent, Check, CheckEvent, CheckKind, CheckResult, EventKind
 
@@ -398,6 +399,8 @@ class Trigger:
                 return
         try:
             _enqueue(timezone.now() + dt.timedelta(seconds=delay) if delay else None)
+            if not delay:  # the worker looks at once rather than at its next poll
+                taskwake.wake()
         except Exception:
             logger.exception("No evaluation task could be enqueued; the sweep will evaluate.")
             self.reset()
