@@ -14,7 +14,9 @@ check's alert shows a ticket.  Reported, in milliseconds (p50, p95, max):
 - ``answered``: from the POST to the agent's acknowledgement (the batch is committed before
   the answer; the task worker that ``serve`` runs evaluates it afterwards, unless
   ``THIRDWAY_AGENT_EVALUATE_INLINE=1`` evaluates it in the request);
-- ``ticket_seen``: from the POST to the ticket seen through the API.
+- ``ticket_seen``: from the POST to the ticket seen through the API;
+- ``ticket_after_answer``: from the answer to the ticket seen (the worker's share: finding the
+  task, evaluating, opening the ticket, and the bench's next poll of the API).
 
 ``--grouped`` sets the client's rule to group alerts by client (a 10-minute window): the first
 alert opens the ticket, the others are noted on it (the cost of joining an incident).
@@ -143,6 +145,7 @@ def main() -> int:
         "load_average_after": [round(value, 2) for value in os.getloadavg()],
         "answered": percentiles(answered),
         "ticket_seen": percentiles(seen),
+        "ticket_after_answer": percentiles([t - a for t, a in zip(seen, answered, strict=True)]),
         "polls_max": max(polls) if polls else 0,
     }
     print(json.dumps(report, indent=2))

@@ -89,8 +89,6 @@ def worker(args: argparse.Namespace) -> int:
     """Run background tasks from the database queue and watch the mail spool (--clock: and the
     clock, in the same process)."""
     setup_django()
-    from django.core.management import call_command
-
     migrate_if_needed(verbose=False)
     if args.clock:
         from thirdway.clock.runner import start_beside_worker
@@ -102,7 +100,9 @@ def worker(args: argparse.Namespace) -> int:
         from thirdway.mail import watcher
 
         watcher.start_beside_worker(args.spool_interval)
-    call_command("db_worker", interval=args.interval)
+    from thirdway.taskwake import run_worker
+
+    run_worker(args.interval)
     return 0
 
 

@@ -131,10 +131,9 @@ def _fork_task_worker(server: Any) -> None:
 def _run_tasks(master: int) -> None:
     import threading
 
-    from django.core.management import call_command
-
     from thirdway.clock.runner import start_beside_worker
     from thirdway.mail import watcher
+    from thirdway.taskwake import run_worker
 
     def orphaned() -> None:
         while os.getppid() == master:
@@ -144,4 +143,4 @@ def _run_tasks(master: int) -> None:
     threading.Thread(target=orphaned, name="parent-watch", daemon=True).start()
     start_beside_worker(CLOCK_SECONDS)
     watcher.start_beside_worker(SPOOL_SECONDS)
-    call_command("db_worker", interval=QUEUE_POLL_SECONDS)
+    run_worker(QUEUE_POLL_SECONDS)

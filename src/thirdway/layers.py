@@ -51,6 +51,7 @@ TOP_LEVEL = {
     "gunicorn_config": "top",
     "environment": "foundation",
     "configcache": "foundation",
+    "taskwake": "foundation",
     "health": "foundation",
     "errors": "foundation",
     "access": "foundation",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Callable
 
 from django.db import transaction
 from django.db.models import Q
@@ -105,6 +106,41 @@ def windows_of(check: Check) -> dict[str, engine.Window]:
     return found
 
 
+def windows_for(checks: list[Check]) -> dict[int, dict[str, engine.Window]]:
+    """``windows_of`` for many checks at once (by check id): the windows of their clients and
+    the tags of their assets read in two statements, matched here as ``windows_of`` matches
+    them (the client's own, or the check's site, asset or one of its asset's tags)."""
+    if not checks:
+        return {}
+    clients = {check.client_id for check in checks}
+    windows = list(MaintenanceWindow.objects.filter(client_id__in=clients))  # name, id
+    assets = {check.asset_id for check in checks if check.asset_id is not None}
+    tags: dict[int, set[str]] = {}
+    if assets and any(window.tag for window in windows):
+        for asset_id, name in AssetTag.objects.filter(asset_id__in=assets).values_list(
+            "asset_id", "name"
+        ):
+            tags.setdefault(asset_id, set()).add(name)
+    engine_windows = {window.pk: as_engine_window(window) for window in windows}
+    found: dict[int, dict[str, engine.Window]] = {}
+    for check in checks:
+        mine: dict[str, engine.Window] = {}
+        names = tags.get(check.asset_id, set()) if check.asset_id is not None else set()
+        for window in windows:
+            if window.client_id != check.client_id:
+                continue
+            covers = (
+                (window.site_id is None and window.asset_id is None and window.tag == "")
+                or (check.site_id is not None and window.site_id == check.site_id)
+                or (check.asset_id is not None and window.asset_id == check.asset_id)
+                or (check.asset_id is not None and window.tag in names)
+            )
+            if covers:
+                mine[f"{window.name} #{window.pk}"] = engine_windows[window.pk]
+        found[check.pk] = mine
+    return found
+
+
 def as_engine_window(window: MaintenanceWindow) -> engine.Window:
     if window.kind == WindowKind.ONE_OFF:
         assert window.starts_at is not None and window.ends_at is not None
@@ -118,17 +154,26 @@ def as_engine_window(window: MaintenanceWindow) -> engine.Window:
     )
 
 
-def maintenance_of(check: Check, at: dt.datetime) -> str:
-    name = engine.covering(windows_of(check), at)
+def maintenance_of(
+    check: Check, at: dt.datetime, windows: dict[str, engine.Window] | None = None
+) -> str:
+    """The name of the window covering the check at ``at`` (``windows``: the check's, when the
+    caller read them already)."""
+    name = engine.covering(windows_of(check) if windows is None else windows, at)
     return name.rsplit(" #", 1)[0] if name else ""
 
 
-def surroundings(check: Check, at: dt.datetime, late: str = "") -> engine.Surroundings:
+def surroundings(
+    check: Check,
+    at: dt.datetime,
+    late: str = "",
+    windows: dict[str, engine.Window] | None = None,
+) -> engine.Surroundings:
     parent = check.parent
     return engine.Surroundings(
         parent_down=parent is not None and parent.is_problem and parent.state_type == "hard",
         parent=parent.name if parent is not None else "",
-        maintenance=maintenance_of(check, at),
+        maintenance=maintenance_of(check, at, windows),
         late=late,
     )
 
@@ -143,7 +188,14 @@ def _locked(check_id: int) -> Check:
     return rows.get(pk=check_id)
 
 
-def _apply(check: Check, outcome: engine.Outcome, output: str | None = None) -> None:
+# Saves a check changed by a result, in place of ``check.save()``: told whether the outcome
+# carries actions (alerts, tickets), before which the check must be written.
+Saver = Callable[[Check, bool], None]
+
+
+def _apply(
+    check: Check, outcome: engine.Outcome, output: str | None = None, save: Saver | None = None
+) -> None:
     state = outcome.state
     before = check.status
     shown = state.hard_status.value if state.state_type is engine.StateType.HARD else "ok"
@@ -159,7 +211,10 @@ def _apply(check: Check, outcome: engine.Outcome, output: str | None = None) -> 
         check.status_since = state.last_at
     if output is not None:
         check.last_output = output[:500]
-    check.save()
+    if save is None:
+        check.save()
+    else:
+        save(check, bool(outcome.actions))
     if shown != before and not (before == CheckStatus.PENDING and shown == CheckStatus.OK):
         label = CheckStatus(shown).label
         CheckEvent.objects.create(
@@ -195,15 +250,25 @@ def record_result(
 
 
 def evaluate_stored(
-    check: Check, status: engine.Status, *, output: str, at: dt.datetime, late: str = ""
+    check: Check,
+    status: engine.Status,
+    *,
+    output: str,
+    at: dt.datetime,
+    late: str = "",
+    windows: dict[str, engine.Window] | None = None,
+    save: Saver | None = None,
 ) -> None:
     """Run one result already stored through the engine, on a check the caller has locked
-    (``_locked``) in its transaction (agent batches store their results in one insert)."""
+    (``_locked``) in its transaction (agent batches store their results in one insert).
+    ``windows``: the check's maintenance windows when the caller read them already; ``save``:
+    how the changed check is written when not by ``check.save()``."""
     state = load_state(check)
     result = engine.Result(at, status, output)
-    outcome = engine.observe(state, policy_of(check), result, surroundings(check, at, late))
+    around = surroundings(check, at, late, windows)
+    outcome = engine.observe(state, policy_of(check), result, around)
     newer = state.last_at is None or at >= state.last_at
-    _apply(check, outcome, output if newer else None)
+    _apply(check, outcome, output if newer else None, save)
 
 
 def reconsider(check_id: int, now: dt.datetime) -> Check:

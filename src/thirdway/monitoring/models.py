@@ -241,6 +241,10 @@ class CheckResult(models.Model):
     # What the evaluation needs beyond the columns above (the agent's own status, a script
     # run, security updates, the reporting agent); none once evaluated.
     reported = models.JSONField(null=True, blank=True)
+    # Evaluations of a pending result that raised, and the last one's error; a result whose
+    # last attempt failed is set aside: no longer pending, with its error (``failed``).
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.CharField(max_length=500, blank=True)
 
     class Meta:
         ordering = ["-collected_at", "-id"]
@@ -255,6 +259,11 @@ class CheckResult(models.Model):
 
     def __str__(self) -> str:
         return f"{self.status} at {self.collected_at:%Y-%m-%d %H:%M}"
+
+    @property
+    def failed(self) -> bool:
+        """Set aside: its evaluation raised at every attempt."""
+        return not self.pending and bool(self.error)
 
 
 class AlertStatus(models.TextChoices):

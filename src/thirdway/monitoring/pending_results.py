@@ -8,10 +8,13 @@ what the engine makes of it is decided here, afterwards, by the task worker:
   have been in the request: thresholds against the state before it, a result delivered long
   after it was collected (``LATE_AFTER``, counted from its arrival) changes the state but opens
   no alert.
-- **Claimed under the check's lock.**  One transaction per check locks the check's row, reads
-  its pending results, evaluates them and marks them evaluated; a second evaluator of the same
-  check waits for the lock and then finds nothing left, so no result is evaluated twice and
-  none before an earlier one of its check.  (SQLite has one writer at a time: the same.)
+- **Claimed under the checks' locks, many checks a transaction.**  One transaction locks up
+  to ``BATCH_CHECKS`` checks (one SELECT … FOR UPDATE, in id order), reads their pending
+  results and their maintenance windows once, evaluates the results check by check, writes
+  each check once with the columns that changed and marks the results evaluated; a second
+  evaluator of the same checks waits for the locks and then finds nothing left, so no result
+  is evaluated twice and none before an earlier one of its check.  (SQLite has one writer at
+  a time: the same.)
 - **Triggered on commit, caught up by the sweep.**  A stored batch asks for an evaluation
   task (``evaluate_soon``), enqueued after its commit: at most two per ``WINDOW`` per web
   process, the second set to start when the window ends, so every batch has a task that
@@ -22,18 +25,21 @@ what the engine makes of it is decided here, afterwards, by the task worker:
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 import logging
 import random
 import threading
 import time
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from django.db import connection, transaction
 from django.utils import timezone
 
+from thirdway import taskwake
 from thirdway.clients.certificates import SeenCertificate, certificate_seen
-from thirdway.monitoring.models import Agent, Check, CheckKind, CheckResult
+from thirdway.monitoring.models import Agent, Check, CheckEvent, CheckKind, CheckResult, EventKind
 
 logger = logging.getLogger(__name__)
 # A result collected this long before it arrived was buffered: it is history, not news.
@@ -41,15 +47,27 @@ LATE_AFTER = dt.timedelta(minutes=5)
 # Evaluation tasks asked for by one web process: at most two per this many seconds.
 WINDOW = 0.2
 # The most results of one check evaluated in one transaction, and per run of the task.
-PER_CHECK = 1_000
+PER_BATCH = 2_000
 PER_RUN = 5_000
+# Checks evaluated in one transaction; rows marked evaluated in one UPDATE.
+BATCH_CHECKS = 100
+MARK_ROWS = 300
+# Evaluations of a result that raise before it is set aside and its check's later ones go on.
+ATTEMPTS = 3
 
 
 # --- one result --------------------------------------------------------------------------------
 
 
 def judge(
-    agent_id: int, check: Check, result: dict, collected: dt.datetime, arrived: dt.datetime
+    agent_id: int,
+    check: Check,
+    result: dict,
+    collected: dt.datetime,
+    arrived: dt.datetime,
+    *,
+    windows: dict | None = None,
+    save: Callable[[Check, bool], None] | None = None,
 ) -> tuple[str, str]:
     """Run one result through the engine on a check locked by the caller (after the check's
     earlier ones: a threshold's recovery depends on the status before); the status and output
@@ -66,7 +84,9 @@ def judge(
     if arrived - collected > LATE_AFTER:
         minutes = int((arrived - collected).total_seconds() // 60)
         late = f"collected {minutes} min before it was delivered"
-    evaluation.evaluate_stored(check, status, output=output, at=collected, late=late)
+    evaluation.evaluate_stored(
+        check, status, output=output, at=collected, late=late, windows=windows, save=save
+    )
     if check.kind == CheckKind.AGENT_SCRIPT and check.script_id is not None:
         from thirdway.monitoring.scripts import record_run
 
@@ -119,63 +139,224 @@ def tell_certificates(rows: list[CheckResult]) -> None:
         certificate_seen(row.check_obj.client_id, seen, source=f"check:{row.check_obj.pk}")
 
 
-# --- a check's pending results -----------------------------------------------------------------
+# --- checks' pending results, many checks a transaction ---------------------------------------
 
 
-def evaluate_check(check_id: int, limit: int = PER_CHECK) -> int:
-    """Evaluate the check's pending results in order, under its lock; how many."""
+class _Writes:
+    """The checks of a batch as read, and what their results changed in them.  The changed
+    columns are written once, at the end of the batch (one ``executemany`` of UPDATEs per set of
+    columns), and a check nothing changed is not written; a check whose outcome carries actions
+    (alerts, tickets, notes) is written at once, before them, as ``check.save()`` did."""
+
+    def __init__(self, checks: list[Check]) -> None:
+        self.fields = [field for field in Check._meta.concrete_fields if not field.primary_key]
+        self.written = {check.pk: self.values(check) for check in checks}
+
+    def values(self, check: Check) -> dict:
+        kept = {}
+        for field in self.fields:
+            value = getattr(check, field.attname)
+            kept[field.attname] = copy.deepcopy(value) if isinstance(value, dict | list) else value
+        return kept
+
+    def restore(self, check: Check, values: dict, written: dict) -> None:
+        for name, value in values.items():
+            setattr(check, name, value)
+        self.written[check.pk] = written
+
+    def changed(self, check: Check) -> list:
+        before = self.written[check.pk]
+        return [f for f in self.fields if getattr(check, f.attname) != before[f.attname]]
+
+    def save(self, check: Check, urgent: bool) -> None:
+        if not urgent:
+            return  # written with the batch
+        changed = self.changed(check)
+        if changed:
+            check.save(update_fields=[field.name for field in changed])
+            self.written[check.pk] = self.values(check)
+
+    def flush(self, checks: list[Check]) -> None:
+        groups: dict[tuple, list[Check]] = {}
+        for check in checks:
+            changed = self.changed(check)
+            if changed:
+                groups.setdefault(tuple(changed), []).append(check)
+        quote = connection.ops.quote_name
+        table = quote(Check._meta.db_table)
+        with connection.cursor() as cursor:
+            for fields, members in groups.items():
+                columns = ", ".join(f"{quote(field.column)} = %s" for field in fields)
+                cursor.executemany(
+                    f"UPDATE {table} SET {columns} WHERE id = %s",  # noqa: S608
+                    [
+                        [f.get_db_prep_save(getattr(c, f.attname), connection) for f in fields]
+                        + [c.pk]
+                        for c in members
+                    ],
+                )
+                for check in members:
+                    self.written[check.pk] = self.values(check)
+
+
+def _judge_row(row: CheckResult, check: Check, windows: dict, writes: _Writes) -> None:
+    agent_id = (row.reported or {}).get("agent") or check.agent_id
+    row.check_obj = check
+    row.status, row.output = judge(
+        agent_id,
+        check,
+        _as_reported(row),
+        row.collected_at,
+        row.received_at,
+        windows=windows,
+        save=writes.save,
+    )
+
+
+def evaluate_checks(check_ids: list[int], careful: bool = False) -> dict[str, int]:
+    """Evaluate the pending results of these checks, each check's in order, in one transaction
+    that locks the checks (one SELECT … FOR UPDATE, in id order).
+
+    ``careful``: each result in a savepoint of its own, so that one whose evaluation raises is
+    undone alone: it counts an attempt, and its check's later results wait (order kept) until
+    its ``ATTEMPTS``-th, when it is set aside (no longer pending, the error kept, a note on the
+    check's timeline) and the later ones go on.  Without it (the ordinary way, no savepoint per
+    result) any error undoes the whole batch, and the caller runs it again carefully."""
+    from thirdway.monitoring.evaluation import windows_for
+
+    counts = {"evaluated": 0, "checks": 0, "held": 0, "set_aside": 0}
+    held: set[int] = set()
     with transaction.atomic():
         locked = Check.objects.select_for_update(of=("self",)).select_related("parent")
-        found = list(locked.filter(pk=check_id).order_by())
-        if not found:  # deleted meanwhile, and its results with it
-            return 0
-        check = found[0]
-        pending = CheckResult.objects.filter(check_obj_id=check_id, pending=True)
-        rows = list(pending.order_by("collected_at", "id")[:limit])
+        checks = list(locked.filter(pk__in=check_ids).order_by("pk"))
+        if not checks:  # deleted meanwhile, and their results with them
+            return {**counts, "held_ids": held}
+        by_id = {check.pk: check for check in checks}
+        pending = CheckResult.objects.filter(check_obj_id__in=list(by_id), pending=True)
+        rows = list(pending.order_by("check_obj_id", "collected_at", "id")[:PER_BATCH])
+        windows = windows_for(checks)
+        writes = _Writes(checks)
+        done: list[CheckResult] = []
+        retried: list[CheckResult] = []
+        set_aside: list[CheckResult] = []
         for row in rows:
-            agent_id = (row.reported or {}).get("agent") or check.agent_id
-            row.check_obj = check
-            row.status, row.output = judge(
-                agent_id, check, _as_reported(row), row.collected_at, row.received_at
-            )
-        _mark_evaluated(rows)
-    tell_certificates(rows)
-    return len(rows)
+            check = by_id[row.check_obj_id]
+            if check.pk in held:
+                continue
+            if not careful:
+                _judge_row(row, check, windows[check.pk], writes)
+                done.append(row)
+                continue
+            values, written = writes.values(check), writes.written[check.pk]
+            try:
+                with transaction.atomic():
+                    _judge_row(row, check, windows[check.pk], writes)
+            except Exception as error:
+                writes.restore(check, values, written)
+                row.attempts += 1
+                row.error = f"{type(error).__name__}: {error}"[:500]
+                logger.exception(
+                    "The result %s of check %s could not be evaluated (attempt %s of %s).",
+                    row.pk,
+                    check.pk,
+                    row.attempts,
+                    ATTEMPTS,
+                )
+                if row.attempts >= ATTEMPTS:
+                    set_aside.append(row)
+                else:
+                    retried.append(row)
+                    held.add(check.pk)
+            else:
+                done.append(row)
+        writes.flush(checks)
+        _mark_evaluated(done)
+        _note_failures(retried, set_aside)
+    tell_certificates(done)
+    counts["evaluated"] = len(done)
+    counts["checks"] = len({row.check_obj_id for row in done})
+    counts["held"], counts["set_aside"] = len(held), len(set_aside)
+    return {**counts, "held_ids": held}
+
+
+def evaluate_check(check_id: int) -> int:
+    """Evaluate one check's pending results in order, under its lock; how many."""
+    return evaluate_checks([check_id])["evaluated"]
 
 
 def _mark_evaluated(rows: list[CheckResult]) -> None:
-    """Each row's status and output, no longer pending: one UPDATE per row, sent together
-    (cheaper than the CASE expressions of ``bulk_update``)."""
+    """Each row's status and output, no longer pending (an earlier attempt's error cleared): one
+    UPDATE per ``MARK_ROWS`` rows, their values joined from a VALUES list (PostgreSQL and SQLite
+    both name its columns column1…)."""
     table = connection.ops.quote_name(CheckResult._meta.db_table)
-    sql = f"UPDATE {table} SET status = %s, output = %s, pending = %s, reported = NULL"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(
-            sql + " WHERE id = %s", [[row.status, row.output, False, row.pk] for row in rows]
+        for start in range(0, len(rows), MARK_ROWS):
+            chunk = rows[start : start + MARK_ROWS]
+            values = ", ".join(["(%s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f"UPDATE {table} SET status = v.column2, output = v.column3, pending = %s, "  # noqa: S608
+                f"reported = NULL, error = '' FROM (VALUES {values}) AS v "
+                f"WHERE {table}.id = v.column1",
+                [False, *(value for row in chunk for value in (row.pk, row.status, row.output))],
+            )
+
+
+def _note_failures(retried: list[CheckResult], set_aside: list[CheckResult]) -> None:
+    """Results whose evaluation raised: the attempt and the error counted; those that had their
+    last attempt set aside (no longer pending, shown failed) with a note on the check's
+    timeline."""
+    for row in retried:
+        CheckResult.objects.filter(pk=row.pk).update(attempts=row.attempts, error=row.error)
+    for row in set_aside:
+        CheckResult.objects.filter(pk=row.pk).update(
+            attempts=row.attempts, error=row.error, pending=False
+        )
+        CheckEvent.objects.create(
+            check_obj_id=row.check_obj_id,
+            at=row.collected_at,
+            kind=EventKind.NOTE,
+            text=(
+                f"A result collected at {row.collected_at:%Y-%m-%d %H:%M:%S} UTC could not be "
+                f"evaluated after {row.attempts} attempts and was set aside ({row.error}); "
+                "the later results went on."
+            )[:500],
         )
 
 
 def evaluate_pending(limit: int = PER_RUN) -> dict[str, int]:
-    """Evaluate pending results, check by check, until none is left or ``limit`` were; a
-    check whose evaluation fails is logged and left pending (the next run tries again), and
-    never stops the others."""
-    counts = {"evaluated": 0, "checks": 0, "failed": 0, "left": 0}
+    """Evaluate pending results, ``BATCH_CHECKS`` checks a transaction, until none is left or
+    ``limit`` were.  A batch that raises is run again carefully (a result at a time, see
+    ``evaluate_checks``); a check whose result failed is left for the next run, and never
+    stops the others."""
+    counts = {"evaluated": 0, "checks": 0, "failed": 0, "set_aside": 0, "left": 0}
     failed: set[int] = set()
     while counts["evaluated"] < limit:
         waiting = CheckResult.objects.filter(pending=True).exclude(check_obj_id__in=failed)
-        ids = list(waiting.order_by().values_list("check_obj_id", flat=True).distinct()[:200])
+        ids = list(waiting.order_by().values_list("check_obj_id", flat=True).distinct()[:1000])
         if not ids:
             return counts
         random.shuffle(ids)  # several workers then mostly take different checks at once
-        for check_id in ids:
+        for start in range(0, len(ids), BATCH_CHECKS):
+            batch = ids[start : start + BATCH_CHECKS]
             try:
-                counts["evaluated"] += evaluate_check(check_id)
-                counts["checks"] += 1
+                done = evaluate_checks(batch)
             except Exception:
-                logger.exception(
-                    "The pending results of check %s could not be evaluated.", check_id
-                )
-                failed.add(check_id)
-                counts["failed"] += 1
+                try:
+                    done = evaluate_checks(batch, careful=True)
+                except Exception:
+                    logger.exception(
+                        "The pending results of checks %s could not be evaluated.", batch
+                    )
+                    failed.update(batch)
+                    counts["failed"] += len(batch)
+                    continue
+            failed.update(done["held_ids"])
+            counts["failed"] += done["held"]
+            counts["set_aside"] += done["set_aside"]
+            counts["evaluated"] += done["evaluated"]
+            counts["checks"] += done["checks"]
+            if counts["evaluated"] >= limit:
+                break
     counts["left"] = int(CheckResult.objects.filter(pending=True).exists())
     return counts
 
@@ -218,6 +399,8 @@ class Trigger:
                 return
         try:
             _enqueue(timezone.now() + dt.timedelta(seconds=delay) if delay else None)
+            if not delay:  # the worker looks at once rather than at its next poll
+                taskwake.wake()
         except Exception:
             logger.exception("No evaluation task could be enqueued; the sweep will evaluate.")
             self.reset()
