@@ -174,6 +174,7 @@ class Scenario:
     preempt: bool
     bound_max_tickets: int
     bound_time_limit_s: float
+    bound_relaxed: bool = False
     realism: Realism = field(default_factory=Realism)
     # Named SLA policies (clients name one; the rest use ``sla``), the default block's
     # holidays and public holidays per client zone: all empty unless the scenario sets them.
@@ -231,6 +232,9 @@ class SimTicket:
     resolution_due_s: int
     language: str | None = None  # the client's; only speakers take the ticket
     wait_s: int = 0  # how long the work stops half-way to wait on the client
+    # Turns out to need one level more once a partner below that has worked on it a while
+    # (realism.escalation); ``level`` is what the dispatcher sees until then.
+    escalates: bool = False
 
 
 # --------------------------------------------------------------------------- reading
@@ -303,6 +307,7 @@ def parse(document: object) -> Scenario:
         preempt=dispatch.get("preempt", True),
         bound_max_tickets=bound.get("max_tickets", 600),
         bound_time_limit_s=bound.get("time_limit_s", 60),
+        bound_relaxed=bound.get("relaxed", False),
         realism=Realism.parse(document.get("realism", {})),
         sla_named=named,
         sla_holidays=sla_holidays,
@@ -492,12 +497,17 @@ def draw_tickets(scenario: Scenario) -> list[SimTicket]:
     waits = real.client_waits(scenario, n)
     site_pick, onsite_draw, desk_draw, level_draw = rng.random((4, n))
     normal = rng.standard_normal(n)
+    drawn = []
+    for i in range(n):
+        stream = scenario.arrivals[int(which[i])]
+        levels = np.cumsum(stream.levels) / sum(stream.levels)
+        drawn.append(min(int(np.searchsorted(levels, level_draw[i], side="right")) + 1, 5))
+    escalates = real.escalations(scenario, drawn)
     tickets = []
     for i in range(n):
         stream = scenario.arrivals[int(which[i])]
         client = scenario.clients[int(clients[i])]
-        levels = np.cumsum(stream.levels) / sum(stream.levels)
-        level = int(np.searchsorted(levels, level_draw[i], side="right")) + 1
+        level = drawn[i]
         service = scenario.service_time(stream.practice, stream.priority)
         work = service.median_minutes * 60 * math.exp(service.sigma * normal[i])
         arrival = scenario.start_s + int(at[i])
@@ -509,7 +519,7 @@ def draw_tickets(scenario: Scenario) -> list[SimTicket]:
                 arrival_s=arrival,
                 practice=stream.practice,
                 priority=stream.priority,
-                level=min(level, 5),
+                level=level,
                 client=int(clients[i]),
                 site=client.sites[int(site_pick[i] * len(client.sites))],
                 onsite=onsite,
@@ -519,6 +529,7 @@ def draw_tickets(scenario: Scenario) -> list[SimTicket]:
                 resolution_due_s=_due(calendar, arrival, policy.resolution_s),
                 language=client.language,
                 wait_s=int(waits[i]),
+                escalates=bool(escalates[i]),
             )
         )
     return tickets
