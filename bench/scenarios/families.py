@@ -23,8 +23,9 @@ part by name, see ``REALISM``): clients calling in their own hours (in follow-th
 region's clients call in their office hours, not one UTC profile), ticket languages (a quarter
 of the clients write in German or French, which some partners speak), unanswered offers,
 missed shifts, waits on the client, chained travel, urgent-only on-call, a load that counts
-the drive and tickets that turn out to need a level more. The load is calibrated with the realism on, and its draws use a stream of their own,
-so a family without it is the same document as before.
+the drive and tickets that turn out to need a level more. The load is calibrated with the
+realism on, and its draws use a stream of their own, so a family without it is the same
+document as before.
 """
 
 from __future__ import annotations
