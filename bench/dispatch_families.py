@@ -1,7 +1,7 @@
 """Every dispatch policy on every scenario family, over several seeds; prints JSON.
 
     .venv/bin/python bench/dispatch_families.py [--families storm,vacation] [--seeds 10]
-        [--jobs 2] [--realism all|none|client_hours,refusals,...] [--storms]
+        [--jobs 2] [--realism all|none|client_hours,refusals,...] [--storms] [--bound]
         [--out result.json]
 
 The families are in bench/scenarios/families.py. For each family and seed the simulator runs
@@ -13,6 +13,9 @@ in at least 8 of 10 seeds, with travel at most 0.6 times skill + least-loaded's.
 ``--realism`` turns on parts of the scenarios' realism block (families.REALISM; ``all`` for
 every part), the same for every policy. ``--storms`` turns on incident linking and surge
 mode (the scenario's ``dispatch.link_incidents`` and ``dispatch.surge``) for every policy.
+``--bound`` adds the offline bounds ``qualified`` and ``within_radius`` (relaxed: the LP
+relaxation day by day, since a family's week is thousands of tickets; see docs/simulator.md)
+and Thirdway's distance to each.
 """
 
 from __future__ import annotations
@@ -29,20 +32,38 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "scenarios"))
 try:
-    from thirdway.dispatch import comparison, scenario
+    from thirdway.dispatch import bound, comparison, scenario, simulator
 except ModuleNotFoundError:  # not installed: run straight from the source tree
     sys.path.insert(0, str(HERE.parent / "src"))
-    from thirdway.dispatch import comparison, scenario
+    from thirdway.dispatch import bound, comparison, scenario, simulator
 
 import families  # noqa: E402
 
+BOUNDS = ("qualified", "within_radius")
 
-def run_one(family: str, seed: int, realism: tuple[str, ...] = (), storms: bool = False) -> dict:
+
+def run_one(
+    family: str,
+    seed: int,
+    realism: tuple[str, ...] = (),
+    storms: bool = False,
+    with_bound: bool = False,
+) -> dict:
     document = families.make(family, seed, realism)
     if storms:
         document.setdefault("dispatch", {}).update(link_incidents=True, surge=True)
+    if with_bound:
+        document.setdefault("bound", {})["relaxed"] = True
     model = scenario.parse(document)
     result = comparison.simulate(model, with_bound=False)
+    bounds = {}
+    if with_bound:  # the same tickets and partners as the runs (the seed fixes them)
+        partners = simulator.Partners(model)
+        found = bound.offline_bound(model, partners, scenario.draw_tickets(model), BOUNDS)
+        bounds = {
+            kind: {k: found[kind][k] for k in ("response_sla", "optimal", "relaxed", "solve_s")}
+            for kind in BOUNDS
+        }
     figures = {}
     for name, m in result["policies"].items():
         figures[name] = {
@@ -56,6 +77,7 @@ def run_one(family: str, seed: int, realism: tuple[str, ...] = (), storms: bool 
         "tickets": result["tickets"],
         "offered_load": result["offered_load"],
         "policies": figures,
+        "bounds": bounds,
     }
 
 
@@ -96,8 +118,22 @@ def summarise(runs: list[dict]) -> dict:
         (n for n in names if n != "thirdway" and means[n]["p1"] is not None),
         key=lambda n: means[n]["p1"],
     )
+    bounds = {}
+    for kind in BOUNDS:
+        values = [r["bounds"][kind]["response_sla"] for r in runs if r.get("bounds")]
+        if values:
+            gaps = [
+                r["bounds"][kind]["response_sla"] - r["policies"]["thirdway"]["overall"]
+                for r in runs
+            ]
+            bounds[kind] = {
+                "mean": round(statistics.fmean(values), 2),
+                "thirdway_below_by": round(statistics.fmean(gaps), 2),
+                "largest_gap": round(max(gaps), 2),
+            }
     return {
         "seeds": len(runs),
+        "bounds": bounds,
         "mean": means,
         "best_other_overall": best_overall,
         "best_other_p1": best_p1,
@@ -128,12 +164,15 @@ def main() -> None:
     parser.add_argument("--jobs", type=int, default=1)
     parser.add_argument("--realism", default="none")
     parser.add_argument("--storms", action="store_true", help="incident linking and surge on")
+    parser.add_argument(
+        "--bound", action="store_true", help="the relaxed offline bounds and the gap to them"
+    )
     parser.add_argument("--out")
     args = parser.parse_args()
     chosen = [f for f in args.families.split(",") if f]
     realism = _realism(args.realism)
     seeds = range(args.first_seed, args.first_seed + args.seeds)
-    work = [(f, s, realism, args.storms) for f in chosen for s in seeds]
+    work = [(f, s, realism, args.storms, args.bound) for f in chosen for s in seeds]
     began = time.perf_counter()
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         runs = list(pool.map(run_one, *zip(*work, strict=True)))

@@ -49,7 +49,7 @@ def aims(result: dict) -> dict:
         "largest_reoptimised_queue": ours["reoptimise_ms"]["largest_queue"],
     }
     bounds = result.get("offline_bound", {})
-    for name in ("any_team_member", "qualified"):
+    for name in ("any_team_member", "qualified", "within_radius"):
         if "response_sla" in bounds.get(name, {}):
             out[f"bound_{name}"] = bounds[name]["response_sla"]
             out[f"gap_to_bound_{name}"] = round(

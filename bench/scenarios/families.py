@@ -22,9 +22,10 @@ storm is extra work on top of a normal week.
 part by name, see ``REALISM``): clients calling in their own hours (in follow-the-sun each
 region's clients call in their office hours, not one UTC profile), ticket languages (a quarter
 of the clients write in German or French, which some partners speak), unanswered offers,
-missed shifts, waits on the client, chained travel, urgent-only on-call and a load that counts
-the drive. The load is calibrated with the realism on, and its draws use a stream of their own,
-so a family without it is the same document as before.
+missed shifts, waits on the client, chained travel, urgent-only on-call, a load that counts
+the drive and tickets that turn out to need a level more. The load is calibrated with the
+realism on, and its draws use a stream of their own, so a family without it is the same
+document as before.
 """
 
 from __future__ import annotations
@@ -57,12 +58,14 @@ REALISM = (
     "chained_travel",
     "on_call_urgent_only",
     "load_counts_travel",
+    "escalation",
 )
 # The realism block's settings when a part is on.
 REALISM_SETTINGS = {
     "refusals": {"share": 0.1, "timeout_minutes": 15},
     "sick": {"share": 0.04},
     "client_waits": {"share": 0.15, "median_minutes": 90, "sigma": 0.8},
+    "escalation": {"share": 0.1, "after_minutes": 45},
 }
 # Client languages (the rest write in the language everyone speaks) and who speaks them.
 CLIENT_LANGUAGES = {"de": 0.15, "fr": 0.1}

@@ -379,6 +379,7 @@ def test_the_families_turn_each_part_on_by_name_and_leave_it_off_otherwise():
     real = scenario.parse(families.make("follow_the_sun", 2, families.REALISM))
     assert real.realism.client_hours and real.realism.chained_travel
     assert real.realism.refusal_share > 0 and real.realism.sick_share > 0
+    assert real.realism.escalation_share > 0
     assert any(c.language for c in real.clients)
     assert all(
         c.language is None or any(c.language in p.languages for p in real.partners)

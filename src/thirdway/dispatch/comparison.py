@@ -43,7 +43,7 @@ def metrics(run: Run, scenario: Scenario, partners: Partners) -> dict[str, objec
     """The figures of one policy's run; attainment and shares are percentages."""
     end = scenario.end_s
     jobs = run.jobs
-    response_late = [max(0, (j.started_s or end) - j.ticket.response_due_s) for j in jobs]
+    response_late = [max(0, (j.responded_s or end) - j.ticket.response_due_s) for j in jobs]
     # The resolution clock stands still while the ticket waits on the client.
     resolution_late = [
         max(0, (j.finished_s or end) - j.ticket.resolution_due_s - j.paused_s) for j in jobs
@@ -54,7 +54,7 @@ def metrics(run: Run, scenario: Scenario, partners: Partners) -> dict[str, objec
         by_priority[priority] = {
             "tickets": len(mine),
             "response": _share(
-                sum(response_late[k] == 0 and jobs[k].started_s is not None for k in mine),
+                sum(response_late[k] == 0 and jobs[k].responded_s is not None for k in mine),
                 len(mine),
             ),
             "resolution": _share(
@@ -62,7 +62,7 @@ def metrics(run: Run, scenario: Scenario, partners: Partners) -> dict[str, objec
                 len(mine),
             ),
         }
-    responded = [j.started_s is not None for j in jobs]
+    responded = [j.responded_s is not None for j in jobs]
     on_time = sum(r and late == 0 for r, late in zip(responded, response_late, strict=True))
     resolved = sum(
         j.finished_s is not None and late == 0
@@ -77,7 +77,7 @@ def metrics(run: Run, scenario: Scenario, partners: Partners) -> dict[str, objec
         partners.states[j.partner].id == scenario.clients[j.ticket.client].lead_partner
         for j in with_lead
     )
-    never = [j for j in jobs if j.started_s is None]
+    never = [j for j in jobs if j.responded_s is None]
     reasons = Counter(j.reason or "assigned, not started by the end" for j in never)
     return {
         "response_sla": _share(on_time, len(jobs)),
@@ -91,11 +91,14 @@ def metrics(run: Run, scenario: Scenario, partners: Partners) -> dict[str, objec
             "p50": _percentile(resolution_late, 50) / 60,
             "p95": round(_percentile(resolution_late, 95) / 60, 1),
         },
-        "travel_km": round(sum(j.travel_km for j in jobs if j.started_s is not None), 1),
+        "travel_km": round(sum(j.travel_km for j in jobs if j.responded_s is not None), 1),
         "workload_gini": round(gini(run.work_s), 4),
         "lead_partner_share": _share(by_lead, len(with_lead)),
         "reassignments": sum(j.reassignments for j in jobs),
-        "escalations": sum(r.escalated for r in run.records),
+        # Tickets raised to a higher level once worked on (realism.escalation).
+        "escalations": sum(j.raised for j in jobs),
+        # Assignments the engine's escalation override let past availability.
+        "availability_bypasses": sum(r.escalated for r in run.records),
         "decision_ms": {
             "p50": _percentile(run.decision_ms, 50),
             "p99": _percentile(run.decision_ms, 99),

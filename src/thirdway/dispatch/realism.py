@@ -12,7 +12,9 @@ older scenario gives the very same tickets and results:
   (:func:`client_waits`);
 - ``chained_travel``: an on-site partner drives from their last visit of the shift;
 - ``on_call_urgent_only``: outside shifts, partners on call start P1 and P2 only;
-- ``load_counts_travel``: the offered load counts the expected drive (:func:`travel_s`).
+- ``load_counts_travel``: the offered load counts the expected drive (:func:`travel_s`);
+- ``escalation``: a share of tickets turns out to need a level one higher, found out after a
+  while of work by a partner below that level (:func:`escalations`).
 
 Like the engines, this module imports nothing from Django.
 """
@@ -37,7 +39,9 @@ REFUSAL_MEMORY_S = 4 * 3600
 # Where in the work a ticket stops to wait on the client.
 WAIT_AT = 0.5
 # Separate random streams, so turning one part on leaves every other draw as it was.
-_LANGUAGE_WAITS, _SICK, _REFUSAL = 7, 11, 13
+_LANGUAGE_WAITS, _SICK, _REFUSAL, _ESCALATION = 7, 11, 13, 17
+# No level above this: a ticket needing it cannot turn out to need more.
+TOP_LEVEL = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,11 +58,14 @@ class Realism:
     chained_travel: bool = False
     on_call_urgent_only: bool = False
     load_counts_travel: bool = False
+    escalation_share: float = 0.0
+    escalation_after_s: int = 3600
 
     @classmethod
     def parse(cls, item: dict[str, Any]) -> Realism:
         refusals = item.get("refusals", {})
         waits = item.get("client_waits", {})
+        escalation = item.get("escalation", {})
         return cls(
             client_hours=item.get("client_hours", False),
             refusal_share=refusals.get("share", 0.0),
@@ -70,6 +77,8 @@ class Realism:
             chained_travel=item.get("chained_travel", False),
             on_call_urgent_only=item.get("on_call_urgent_only", False),
             load_counts_travel=item.get("load_counts_travel", False),
+            escalation_share=escalation.get("share", 0.0),
+            escalation_after_s=round(escalation.get("after_minutes", 60) * 60),
         )
 
 
@@ -106,6 +115,17 @@ def client_waits(scenario: Scenario, n: int) -> np.ndarray:
     rng = np.random.default_rng([scenario.seed, _LANGUAGE_WAITS])
     waits = realism.wait_median_s * np.exp(realism.wait_sigma * rng.standard_normal(n))
     return np.where(rng.random(n) < realism.wait_share, np.round(waits), 0).astype(np.int64)
+
+
+def escalations(scenario: Scenario, levels: Sequence[int]) -> np.ndarray:
+    """Per ticket (of the given required levels), whether it turns out to need one level
+    more; the same for every policy. A ticket at the top level never does."""
+    share = scenario.realism.escalation_share
+    n = len(levels)
+    if share <= 0 or n == 0:
+        return np.zeros(n, dtype=bool)
+    rng = np.random.default_rng([scenario.seed, _ESCALATION])
+    return (rng.random(n) < share) & (np.asarray(levels) < TOP_LEVEL)
 
 
 def sick_spans(

@@ -14,7 +14,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -91,6 +91,7 @@ class Client:
     lead_partner: int | str | None
     weight: float
     language: str | None = None
+    sla_policy: str | None = None  # a name of Scenario.sla_named; None = the default block
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,18 +125,31 @@ class SlaPolicy:
     resolution_s: int
     hours: Mapping[str, Sequence[Sequence[str]]] | None
 
-    def calendar(self, zone: str) -> Calendar | None:
-        """Business hours in ``zone``, or None for around the clock."""
+    def calendar(self, zone: str, holidays: frozenset[date] = frozenset()) -> Calendar | None:
+        """Business hours in ``zone``, closed on the ``holidays`` (local dates), or None for
+        around the clock (which holidays do not stop)."""
         if self.hours is None:
             return None
         # Hashable for the cache; the schema made every span a (start, end) pair.
         hours = tuple((d, tuple((a, b) for a, b in s)) for d, s in self.hours.items())
-        return _calendar(zone, hours)
+        return _calendar(zone, hours, tuple(sorted(holidays)))
 
 
 @cache
-def _calendar(zone: str, hours: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]) -> Calendar:
-    return Calendar.from_hours(zone, {day: list(spans) for day, spans in hours})
+def _calendar(
+    zone: str,
+    hours: tuple[tuple[str, tuple[tuple[str, str], ...]], ...],
+    holidays: tuple[date, ...] = (),
+) -> Calendar:
+    return Calendar.from_hours(zone, {day: list(spans) for day, spans in hours}, holidays)
+
+
+@dataclass(frozen=True, slots=True)
+class SlaSet:
+    """One SLA policy of a scenario: the four priorities and the policy's public holidays."""
+
+    priorities: Mapping[str, SlaPolicy]
+    holidays: frozenset[date] = frozenset()
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,7 +174,13 @@ class Scenario:
     preempt: bool
     bound_max_tickets: int
     bound_time_limit_s: float
+    bound_relaxed: bool = False
     realism: Realism = field(default_factory=Realism)
+    # Named SLA policies (clients name one; the rest use ``sla``), the default block's
+    # holidays and public holidays per client zone: all empty unless the scenario sets them.
+    sla_named: Mapping[str, SlaSet] = field(default_factory=dict)
+    sla_holidays: frozenset[date] = frozenset()
+    zone_holidays: Mapping[str, frozenset[date]] = field(default_factory=dict)
     # Storms (:mod:`thirdway.dispatch.storms`), both off unless the scenario turns them on.
     link_incidents: bool = False
     link_window_s: int = 900
@@ -179,6 +199,19 @@ class Scenario:
 
     def service_time(self, practice: str, priority: str) -> ServiceTime:
         return next(s for s in self.service_times if s.matches(practice, priority))
+
+    def sla_for(self, client: Client, priority: str) -> tuple[SlaPolicy, Calendar | None]:
+        """The client's SLA terms for ``priority`` and the business-time calendar its due
+        times are counted on: the client's named policy (else the scenario's block), closed
+        on that policy's holidays and on the public holidays of the client's zone."""
+        if client.sla_policy is None:
+            terms, holidays = self.sla, self.sla_holidays
+        else:
+            named = self.sla_named[client.sla_policy]
+            terms, holidays = named.priorities, named.holidays
+        holidays = holidays | self.zone_holidays.get(client.zone, frozenset())
+        policy = terms[priority]
+        return policy, policy.calendar(client.zone, holidays)
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,6 +232,9 @@ class SimTicket:
     resolution_due_s: int
     language: str | None = None  # the client's; only speakers take the ticket
     wait_s: int = 0  # how long the work stops half-way to wait on the client
+    # Turns out to need one level more once a partner below that has worked on it a while
+    # (realism.escalation); ``level`` is what the dispatcher sees until then.
+    escalates: bool = False
 
 
 # --------------------------------------------------------------------------- reading
@@ -226,6 +262,25 @@ def parse(document: object) -> Scenario:
     zone = document.get("arrival_zone", "UTC")
     _check_zone(zone, "arrival_zone", problems)
     sla = _sla(document["sla_policies"], problems)
+    sla_holidays = _dates(document["sla_policies"].get("holidays", ()), "sla_policies", problems)
+    named = {
+        name: SlaSet(
+            _sla(item, problems, f"named_sla_policies.{name}"),
+            _dates(item.get("holidays", ()), f"named_sla_policies.{name}", problems),
+        )
+        for name, item in document.get("named_sla_policies", {}).items()
+    }
+    for i, item in enumerate(document["clients"]):
+        name = item.get("sla_policy")
+        if name is not None and name not in named:
+            known = ", ".join(map(repr, sorted(named))) or "none"
+            problems.append(
+                (f"clients[{i}].sla_policy", f"no SLA policy named {name!r}; known: {known}")
+            )
+    zone_holidays = {}
+    for zone_name, dates in document.get("public_holidays", {}).items():
+        _check_zone(zone_name, f"public_holidays.{zone_name}", problems)
+        zone_holidays[zone_name] = _dates(dates, f"public_holidays.{zone_name}", problems, "")
     if problems:
         raise ScenarioError(problems)
     dispatch = document.get("dispatch", {})
@@ -252,7 +307,11 @@ def parse(document: object) -> Scenario:
         preempt=dispatch.get("preempt", True),
         bound_max_tickets=bound.get("max_tickets", 600),
         bound_time_limit_s=bound.get("time_limit_s", 60),
+        bound_relaxed=bound.get("relaxed", False),
         realism=Realism.parse(document.get("realism", {})),
+        sla_named=named,
+        sla_holidays=sla_holidays,
+        zone_holidays=zone_holidays,
         link_incidents=dispatch.get("link_incidents", False),
         link_window_s=round(dispatch.get("link_window_minutes", 15) * 60),
         surge=dispatch.get("surge", False),
@@ -333,7 +392,17 @@ def _clients(
             problems.append((f"clients[{i}].lead_partner", f"no partner has id {lead!r}"))
         sites = tuple((s["lat"], s["lon"]) for s in item["sites"])
         weight = item.get("weight", 1.0)
-        out.append(Client(item["id"], item["zone"], sites, lead, weight, item.get("language")))
+        out.append(
+            Client(
+                item["id"],
+                item["zone"],
+                sites,
+                lead,
+                weight,
+                item.get("language"),
+                item.get("sla_policy"),
+            )
+        )
     return tuple(out)
 
 
@@ -366,7 +435,21 @@ def _streams(items: list[Json], rules: list[Json], problems: Problems) -> tuple[
     return tuple(out)
 
 
-def _sla(items: Json, problems: Problems) -> dict[str, SlaPolicy]:
+def _dates(
+    items: Iterable[str], path: str, problems: Problems, key: str = "holidays"
+) -> frozenset[date]:
+    """Calendar dates (YYYY-MM-DD); one that does not exist is named by its path."""
+    out = set()
+    where = f"{path}.{key}" if key else path
+    for k, text in enumerate(items):
+        try:
+            out.add(date.fromisoformat(text))
+        except ValueError:
+            problems.append((f"{where}[{k}]", f"{text!r} is not a date YYYY-MM-DD"))
+    return frozenset(out)
+
+
+def _sla(items: Json, problems: Problems, path: str = "sla_policies") -> dict[str, SlaPolicy]:
     out = {}
     for priority in PRIORITIES:
         item = items[priority]
@@ -378,7 +461,7 @@ def _sla(items: Json, problems: Problems) -> dict[str, SlaPolicy]:
         try:
             policy.calendar("UTC")
         except ValueError as error:
-            problems.append((f"sla_policies.{priority}.hours", str(error)))
+            problems.append((f"{path}.{priority}.hours", str(error)))
         out[priority] = policy
     return out
 
@@ -414,25 +497,29 @@ def draw_tickets(scenario: Scenario) -> list[SimTicket]:
     waits = real.client_waits(scenario, n)
     site_pick, onsite_draw, desk_draw, level_draw = rng.random((4, n))
     normal = rng.standard_normal(n)
+    drawn = []
+    for i in range(n):
+        stream = scenario.arrivals[int(which[i])]
+        levels = np.cumsum(stream.levels) / sum(stream.levels)
+        drawn.append(min(int(np.searchsorted(levels, level_draw[i], side="right")) + 1, 5))
+    escalates = real.escalations(scenario, drawn)
     tickets = []
     for i in range(n):
         stream = scenario.arrivals[int(which[i])]
         client = scenario.clients[int(clients[i])]
-        levels = np.cumsum(stream.levels) / sum(stream.levels)
-        level = int(np.searchsorted(levels, level_draw[i], side="right")) + 1
+        level = drawn[i]
         service = scenario.service_time(stream.practice, stream.priority)
         work = service.median_minutes * 60 * math.exp(service.sigma * normal[i])
         arrival = scenario.start_s + int(at[i])
         onsite = bool(onsite_draw[i] < stream.onsite_share)
-        policy = scenario.sla[stream.priority]
-        calendar = policy.calendar(client.zone)
+        policy, calendar = scenario.sla_for(client, stream.priority)
         tickets.append(
             SimTicket(
                 id=i + 1,
                 arrival_s=arrival,
                 practice=stream.practice,
                 priority=stream.priority,
-                level=min(level, 5),
+                level=level,
                 client=int(clients[i]),
                 site=client.sites[int(site_pick[i] * len(client.sites))],
                 onsite=onsite,
@@ -442,6 +529,7 @@ def draw_tickets(scenario: Scenario) -> list[SimTicket]:
                 resolution_due_s=_due(calendar, arrival, policy.resolution_s),
                 language=client.language,
                 wait_s=int(waits[i]),
+                escalates=bool(escalates[i]),
             )
         )
     return tickets
@@ -505,6 +593,7 @@ __all__ = [
     "ServiceTime",
     "SimTicket",
     "SlaPolicy",
+    "SlaSet",
     "at",
     "draw_tickets",
     "expected_load",

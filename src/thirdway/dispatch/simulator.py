@@ -14,8 +14,8 @@ same partners, who behave the same way whoever dispatches to them:
 A ticket no policy can place waits in the desk's unassignable queue with the reason and
 is retried; it is never dropped. When a partner's absence begins, their queue is dispatched
 again. The scenario's realism block (:mod:`thirdway.dispatch.realism`) adds unanswered offers,
-missed shifts, waits on the client, chained travel and urgent-only on-call, all off by
-default. The policies are in :mod:`thirdway.dispatch.policies`.
+missed shifts, waits on the client, chained travel, urgent-only on-call and escalation to a
+higher level, all off by default. The policies are in :mod:`thirdway.dispatch.policies`.
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -77,6 +77,19 @@ class Job:
     passed: dict[int, int] = field(default_factory=dict)
     after_wait_s: int | None = None
     paused_s: int = 0
+    # Escalation (realism.escalation): raised to a higher level, and when it was first
+    # answered (``started_s`` is then the start of the work at the higher level); the work
+    # done on it by partners below its true level; the whole stretch of work when the one
+    # in progress was cut short where the partner finds out.
+    raised: bool = False
+    answered_s: int | None = None
+    below_done_s: int = 0
+    full_s: int | None = None
+
+    @property
+    def responded_s(self) -> int | None:
+        """The first response: the first start, kept when the ticket is escalated."""
+        return self.started_s if self.answered_s is None else self.answered_s
 
     def order(self) -> tuple[int, int, int]:
         """A partner's working order: priority, response due time, arrival."""
@@ -438,16 +451,24 @@ class Simulation:
         self.dirty.add(row)
         job = self.jobs[j]
         if job.started_s is None:
-            job.started_s = self.now  # the response: resuming is not a second one
+            # the response (resuming is not a second one; after an escalation, the partner
+            # at the higher level starts the work afresh and the first response stands)
+            job.started_s = self.now
             if self.storms_on:
                 self.storms.started(j)
+            before, job.travel_km = job.travel_km, 0.0
             work = self._work_s(job, row, j)
-            if job.ticket.wait_s > 0:  # stops half-way to wait on the client
+            job.travel_km += before
+            if job.ticket.wait_s > 0 and job.paused_s == 0:  # stops half-way for the client
                 first = max(1, round(work * real.WAIT_AT))
                 job.after_wait_s, work = work - first, first
         else:
             work = job.remaining_s or 0
             job.remaining_s, job.resumed_s = None, self.now
+        if self._finds_out(job, row):
+            left = max(1, self.realism.escalation_after_s - job.below_done_s)
+            if left < work:  # the partner finds out part-way and hands it back
+                job.full_s, work = work, left
         self.work_s[row] += work
         self.finish_at[row] = self.now + work
         self.run_from[row], self.run_for[row] = self.now, work
@@ -465,15 +486,54 @@ class Simulation:
         j = self.current[row]
         job = self.jobs[j]
         done = self.now - self.run_from[row]
-        job.remaining_s = max(self.run_for[row] - done, 1)
+        full = self.run_for[row] if job.full_s is None else job.full_s
+        job.remaining_s, job.full_s = max(full - done, 1), None
         job.done_s += done
         job.interruptions += 1
-        self.work_s[row] -= job.remaining_s
+        if self._finds_out(job, row):
+            job.below_done_s += done
+        self.work_s[row] -= max(self.run_for[row] - done, 1)
         self.current[row] = -1
         self.finish_at[row] = math.inf
         self.queues[row].append(j)
         self.dirty.add(row)
         return j
+
+    def _finds_out(self, job: Job, row: int) -> bool:
+        """Whether ``row`` works on a ticket that turns out to need more than their level
+        (realism.escalation), so hands it back after a while."""
+        ticket = job.ticket
+        return (
+            ticket.escalates
+            and not job.raised
+            and self.partners.level(row, ticket.practice) <= ticket.level
+        )
+
+    def _escalate(self, row: int) -> None:
+        """The partner found out that the ticket needs a level above theirs: it goes back to
+        the queue, one level higher, answered (its response stands) and with its resolution
+        clock running; whoever takes it starts the work afresh, as a ticket not started."""
+        j = self.current[row]
+        job = self.jobs[j]
+        job.full_s, job.raised = None, True
+        job.answered_s, job.started_s = job.responded_s, None
+        job.remaining_s = job.after_wait_s = job.resumed_s = None
+        job.done_s = 0  # a wait on the client not yet had comes with the new work
+        job.ticket = replace(job.ticket, level=min(job.ticket.level + 1, real.TOP_LEVEL))
+        if self.storms_on:  # dispatched and not started again
+            self.storms.pending[job.ticket.practice] += 1
+        self.current[row] = -1
+        self.finish_at[row] = math.inf
+        self.load[row] -= 1
+        self.dirty.add(row)
+        job.partner = -1
+        job.reassignments += 1
+        # A policy that keeps what a ticket needs (Thirdway's) must see the new level.
+        needs = getattr(self.policy, "needs", None)
+        if isinstance(needs, dict):
+            needs.pop(j, None)
+        self.policy.arrive(self, j)
+        self._try_start(row)
 
     def _work_s(self, job: Job, row: int, j: int) -> int:
         t = job.ticket
@@ -516,6 +576,11 @@ class Simulation:
     def _finish(self, row: int) -> None:
         j = self.current[row]
         job = self.jobs[j]
+        if job.full_s is not None:  # the partner finds out it needs a higher level
+            self._escalate(row)
+            return
+        if self._finds_out(job, row):
+            job.below_done_s += self.run_for[row]
         if job.after_wait_s is not None:  # waits on the client; the partner is free
             job.remaining_s, job.after_wait_s = job.after_wait_s, None
             job.paused_s += job.ticket.wait_s

@@ -82,7 +82,7 @@ class StormDesk:
         self.open[key] = parents
         self.children.setdefault(parent, []).append(j)
         self.parent_of[j] = parent
-        if sim.jobs[parent].started_s is not None:
+        if sim.jobs[parent].responded_s is not None:
             sim.jobs[j].started_s = sim.now
         return True
 
