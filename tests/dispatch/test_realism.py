@@ -49,7 +49,7 @@ BEFORE = {
         "skill_least_loaded": "6bd3d46e8874590a",
         "nearest_qualified": "92a33fcdc1e1d6c7",
         "priority_fcfs": "7bf02847de259683",
-        "thirdway": "e16229229a93aa52",
+        "thirdway": "3e628e0506dd9e85",
     },
     "small-85": {
         "round_robin": "ed8b323a2e22cfc0",
@@ -57,7 +57,7 @@ BEFORE = {
         "skill_least_loaded": "a30d155e22952f5b",
         "nearest_qualified": "9b5305dfe801e037",
         "priority_fcfs": "e817de390a5f897b",
-        "thirdway": "4b9177faf427d539",
+        "thirdway": "c5642ad89dfc0a4f",
     },
 }
 

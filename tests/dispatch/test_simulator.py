@@ -511,6 +511,29 @@ def test_a_partner_coming_free_takes_the_most_urgent_ticket_they_may_take():
     assert sim.queues[free] == [0] and sim.queues[away] == []
 
 
+def test_a_partner_with_nothing_queued_takes_remote_work_waiting_behind_a_busy_one():
+    model = scenario.parse(tiny())
+    partners = simulator.Partners(model)
+    two = int(datetime(2025, 3, 11, 14, 0, tzinfo=UTC).timestamp())
+    remote = [t for t in scenario.draw_tickets(model) if t.level <= 2 and not t.onsite][:2]
+    running, waiting = (
+        replace(t, id=k + 1, priority="P3", arrival_s=two - 600, response_due_s=two + 3 * 3600)
+        for k, t in enumerate(remote)
+    )
+    policy = policies.make_policy("thirdway", engine.Weights(), 300.0)
+    sim = simulator.Simulation(model, partners, [running, waiting], policy)
+    policy.start(sim)
+    sim.now = two
+    busy, free = partners.row_of[1], partners.row_of[2]  # 2: security 2, on shift 12-20
+    sim.assign(0, busy)  # started at once
+    sim.assign(1, busy, start=False)  # due in three hours, behind the running one
+    assert sim.current[busy] == 0 and sim.queues[busy] == [1]
+    sim._try_start(free)
+    # Not late yet, but the free partner starts it now rather than leave it to wait.
+    assert sim.current[free] == 1 and sim.jobs[1].started_s == two
+    assert sim.queues[busy] == []
+
+
 def test_a_partner_without_the_skill_does_not_take_it():
     model = scenario.parse(tiny())
     partners = simulator.Partners(model)

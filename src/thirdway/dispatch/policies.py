@@ -417,20 +417,17 @@ class Thirdway(Policy):
     def ready(self, sim: Simulation, row: int) -> None:
         """Urgency first: a partner who comes free (finishes, starts a shift, comes back)
         takes the most urgent ticket they may take from the whole queue — the desk's
-        waiting tickets, and another's queued P1s and overdue tickets — when it is more
+        waiting tickets, and from another's queue what :meth:`_takeable` allows (P1s,
+        overdue tickets, tickets that partner would start late, and for a partner with
+        nothing queued the work of a busy partner that needs no visit) — when it is more
         urgent than the first of their own queue. Capacity does not hold them back (they
         start it at once); skill, radius and language do."""
         own = min((sim.jobs[j].order() for j in sim.queues[row]), default=None)
         # the re-plan may have placed some of the desk's waiting tickets already (see tick)
         pool = [j for j in sim.waiting if sim.jobs[j].partner < 0]
         for other, queue in enumerate(sim.queues):
-            if other != row:  # another's only when it is urgent or already late
-                pool.extend(
-                    j
-                    for j in queue
-                    if sim.jobs[j].ticket.priority in PULL_ANY
-                    or sim.jobs[j].ticket.response_due_s <= sim.now
-                )
+            if other != row and queue:
+                pool.extend(self._takeable(sim, other, own))
         urgent = sorted(
             (j for j in pool if own is None or sim.jobs[j].order() < own),
             key=lambda j: sim.jobs[j].order(),
@@ -455,6 +452,36 @@ class Thirdway(Policy):
             why = f"{PULLED}: the most urgent they may take ({load})"
             sim.assign(j, row, why=why, start=False, pulled=True)
             return
+
+    def _takeable(self, sim: Simulation, other: int, own: tuple[int, int, int] | None) -> list[int]:
+        """Tickets of ``other``'s queue a partner coming free may take from them.
+
+        - a P1, or a ticket whose response is already overdue;
+        - one ``other`` would start after its due time, working through their queue at the
+          expected pace (at risk), when ``other`` holds something more urgent than the
+          first of the partner's own queue (``own``);
+        - a partner with nothing queued, when ``other`` is at work on a ticket: any of their
+          queued tickets that needs no visit, as one shared queue would give it to whoever
+          is free first (a visit stays with the partner it was planned for, for the drive).
+        """
+        queue = sim.queues[other]
+        jobs = sim.jobs
+        taken = [
+            j
+            for j in queue
+            if jobs[j].ticket.priority in PULL_ANY or jobs[j].ticket.response_due_s <= sim.now
+        ]
+
+        def before_due(j: int) -> bool:
+            return (
+                jobs[j].ticket.priority not in PULL_ANY and jobs[j].ticket.response_due_s > sim.now
+            )
+
+        if own is None or min(jobs[j].order() for j in queue) < own:
+            taken.extend(j for j in self._walk(sim, other)[1] if before_due(j))
+        if own is None and sim.current[other] >= 0:
+            taken.extend(j for j in queue if before_due(j) and not jobs[j].ticket.onsite)
+        return taken
 
     def at_risk(self, sim: Simulation) -> list[int]:
         """Queued tickets whose partner, working through the queue in order at the
