@@ -113,7 +113,7 @@ class Pending:
 
 @transaction.atomic
 def post_all(practice, pending: Sequence[Pending]) -> list[LedgerTransaction]:
-    """Post many balanced transactions in two inserts (the month-end approval): each is checked
+    """Post many balanced transactions in a few inserts (the month-end approval): each is checked
     as :func:`post` checks one, all before anything is written, so one that does not balance
     posts none of them."""
     kept = [[entry for entry in each.entries if entry.amount] for each in pending]
@@ -132,19 +132,33 @@ def post_all(practice, pending: Sequence[Pending]) -> list[LedgerTransaction]:
         )
         for each in pending
     )
-    rows = [
-        (made.pk, e.account.pk, e.amount, e.rule)
-        for made, entries in zip(posted, kept, strict=True)
-        for e in entries
-    ]
-    # The legs as plain rows: a million model instances would cost more than their insert.
-    # Names from the model, every value a parameter.
+    # The legs as plain rows (a million model instances would cost more than their insert), a
+    # few thousand per INSERT and each transaction's legs in one: on PostgreSQL each statement
+    # must leave the transactions it touched balanced (migration 0016).
+    batch: list[tuple] = []
+    for made, entries in zip(posted, kept, strict=True):
+        if len(batch) + len(entries) > LEGS_PER_INSERT and batch:
+            _insert_legs(batch)
+            batch = []
+        batch += [(made.pk, e.account.pk, e.amount, e.rule) for e in entries]
+    if batch:
+        _insert_legs(batch)
+    return posted
+
+
+# Legs per INSERT of post_all: 4 parameters each, within SQLite's 32,766 (and PostgreSQL's 65,535).
+LEGS_PER_INSERT = 2000
+
+
+def _insert_legs(rows: list[tuple]) -> None:
+    """Insert legs (transaction, account, amount, rule) in one statement; the table's and
+    columns' names from the model, every value a parameter."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(name) for name in ("transaction_id", "account_id", "amount", "rule"))
-    insert = f"INSERT INTO {quote(Leg._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
+    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+    insert = f"INSERT INTO {quote(Leg._meta.db_table)} ({columns}) VALUES {values}"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.executemany(insert, rows)
-    return posted
+        cursor.execute(insert, [value for row in rows for value in row])
 
 
 @transaction.atomic
