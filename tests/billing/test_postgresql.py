@@ -79,7 +79,7 @@ def test_many_transactions_posted_over_several_inserts_each_balance(cast, books,
     tax = ledger.account(cast.security, "tax", "practice")
     legs = [ledger.Entry(cash, D5), ledger.Entry(revenue, -D5 + 1), ledger.Entry(tax, -Decimal(1))]
     pending = [ledger.Pending("payment", f"paid {n}", legs) for n in range(7)]
-    posted = ledger.post_all(cast.security, pending)
+    posted = LedgerTransaction.objects.filter(pk__in=ledger.post_all(cast.security, pending))
     assert [ledger.total(each.legs.all()) for each in posted] == [0] * 7
     assert Leg.objects.filter(transaction__in=posted).count() == 21
 

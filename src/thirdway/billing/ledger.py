@@ -112,42 +112,61 @@ class Pending:
 
 
 @transaction.atomic
-def post_all(practice, pending: Sequence[Pending]) -> list[LedgerTransaction]:
+def post_all(practice, pending: Sequence[Pending]) -> list[int]:
     """Post many balanced transactions in a few inserts (the month-end approval): each is checked
     as :func:`post` checks one, all before anything is written, so one that does not balance
-    posts none of them."""
+    posts none of them.  The ids of the transactions posted, in order."""
     kept = [[entry for entry in each.entries if entry.amount] for each in pending]
     for entries in kept:
         check(entries)
-    now = timezone.now()
-    posted = LedgerTransaction.objects.bulk_create(
-        LedgerTransaction(
-            practice=practice,
-            kind=each.kind,
-            at=now,
-            memo=each.memo[:250],
-            invoice=each.invoice,
-            invoice_line=each.line,
-            facts=each.facts,
-        )
-        for each in pending
-    )
+    ids: list[int] = []
+    for start in range(0, len(pending), TRANSACTIONS_PER_INSERT):
+        ids += _insert_transactions(practice, pending[start : start + TRANSACTIONS_PER_INSERT])
     # The legs as plain rows (a million model instances would cost more than their insert), a
     # few thousand per INSERT and each transaction's legs in one: on PostgreSQL each statement
     # must leave the transactions it touched balanced (migration 0016).
     batch: list[tuple] = []
-    for made, entries in zip(posted, kept, strict=True):
+    for made, entries in zip(ids, kept, strict=True):
         if len(batch) + len(entries) > LEGS_PER_INSERT and batch:
             _insert_legs(batch)
             batch = []
-        batch += [(made.pk, e.account.pk, e.amount, e.rule) for e in entries]
+        batch += [(made, e.account.pk, e.amount, e.rule) for e in entries]
     if batch:
         _insert_legs(batch)
-    return posted
+    return ids
 
 
-# Legs per INSERT of post_all: 4 parameters each, within SQLite's 32,766 (and PostgreSQL's 65,535).
-LEGS_PER_INSERT = 2000
+# Rows per INSERT of post_all, within SQLite's 32,766 parameters (and PostgreSQL's 65,535).
+TRANSACTIONS_PER_INSERT = 1000  # 7 parameters each
+LEGS_PER_INSERT = 2000  # 4 parameters each
+
+
+def _insert_transactions(practice, pending: Sequence[Pending]) -> list[int]:
+    """Insert ledger transactions as plain rows in one statement; their ids, in order (ids are
+    given in the order of the rows, whatever the order RETURNING reads them back in)."""
+    meta, ops = LedgerTransaction._meta, connection.ops
+    names = ("practice_id", "kind", "at", "memo", "invoice_id", "invoice_line_id", "facts")
+    columns = ", ".join(ops.quote_name(name) for name in names)
+    at = meta.get_field("at").get_db_prep_value(timezone.now(), connection)
+    facts = meta.get_field("facts")
+    rows = [
+        (
+            practice.pk,
+            each.kind,
+            at,
+            each.memo[:250],
+            each.invoice.pk if each.invoice else None,
+            each.line.pk if each.line else None,
+            facts.get_db_prep_save(each.facts, connection),
+        )
+        for each in pending
+    ]
+    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+    table = ops.quote_name(meta.db_table)
+    insert = f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {ops.quote_name('id')}"  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute(insert, [value for row in rows for value in row])
+        return sorted(row[0] for row in cursor.fetchall())
 
 
 def _insert_legs(rows: list[tuple]) -> None:
