@@ -7,6 +7,7 @@ legs negated and links the two, so the record of what happened is never edited.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -157,15 +158,30 @@ def _insert_transactions(practice, pending: Sequence[Pending]) -> list[int]:
             each.memo[:250],
             each.invoice.pk if each.invoice else None,
             each.line.pk if each.line else None,
-            facts.get_db_prep_save(each.facts, connection),
         )
         for each in pending
     ]
-    values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
     table = ops.quote_name(meta.db_table)
-    insert = f"INSERT INTO {table} ({columns}) VALUES {values} RETURNING {ops.quote_name('id')}"  # noqa: S608
+    returning = f"RETURNING {ops.quote_name('id')}"
+    if connection.vendor == "postgresql":
+        # One array per column: seven parameters, not seven per row for the driver to parse.
+        insert = (
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608
+            "SELECT %s, t.kind, %s, t.memo, t.invoice, t.line, t.facts::jsonb FROM unnest("
+            "%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::text[]) WITH ORDINALITY "
+            f"AS t(kind, memo, invoice, line, facts, n) ORDER BY t.n {returning}"
+        )
+        params = [practice.pk, at]
+        params += [[row[n] for row in rows] for n in (1, 3, 4, 5)]
+        params.append([json.dumps(each.facts) for each in pending])  # as the JSONField dumps
+
+    else:
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+        insert = f"INSERT INTO {table} ({columns}) VALUES {values} {returning}"  # noqa: S608
+        plain = [facts.get_db_prep_save(each.facts, connection) for each in pending]
+        params = [value for row, made in zip(rows, plain, strict=True) for value in (*row, made)]
     with connection.cursor() as cursor:
-        cursor.execute(insert, [value for row in rows for value in row])
+        cursor.execute(insert, params)
         return sorted(row[0] for row in cursor.fetchall())
 
 
@@ -174,10 +190,18 @@ def _insert_legs(rows: list[tuple]) -> None:
     columns' names from the model, every value a parameter."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(name) for name in ("transaction_id", "account_id", "amount", "rule"))
-    values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
-    insert = f"INSERT INTO {quote(Leg._meta.db_table)} ({columns}) VALUES {values}"  # noqa: S608
+    table = quote(Leg._meta.db_table)
+    if connection.vendor == "postgresql":
+        # One array per column: four parameters, not four per row for the driver to parse.
+        arrays = "unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::text[])"
+        insert = f"INSERT INTO {table} ({columns}) SELECT * FROM {arrays}"  # noqa: S608
+        params = [[row[n] for row in rows] for n in range(4)]
+    else:
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+        insert = f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608
+        params = [value for row in rows for value in row]
     with connection.cursor() as cursor:
-        cursor.execute(insert, [value for row in rows for value in row])
+        cursor.execute(insert, params)
 
 
 @transaction.atomic
