@@ -10,6 +10,7 @@ from django.db import transaction
 
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.billing import invoicing, ledger, month_end
+from thirdway.billing import proposals as proposals_module
 from thirdway.billing.models import Invoice, InvoiceLine, LedgerTransaction, TimeEntry
 
 from .weeks import approve_weeks
@@ -110,8 +111,21 @@ def test_a_run_working_from_what_another_run_billed_since_bills_nothing(
     _run(cast)
     _approve_all(cast)  # no drafts left: the stale run tries the bulk insert first
     lines = InvoiceLine.objects.count()
-    monkeypatch.setattr(invoicing, "proposals", lambda practice, month: stale)
+    # the run reads its proposals in parts: the stale month as one part
+    monkeypatch.setattr(invoicing, "proposals_in_parts", lambda practice, month, n: iter([stale]))
     late = invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
     assert (late.invoices_made, late.lines_made) == (0, 0)
     assert InvoiceLine.objects.count() == lines
     assert not Invoice.objects.filter(state="draft").exists()
+
+
+def test_the_preview_read_in_parts_is_the_preview_read_whole(cast, books, book_time, monkeypatch):
+    book_time(cast.partner, books.partner_rate, 60)
+    book_time(cast.associate, books.associate_rate, 30)
+    approve_weeks(cast)
+    whole = invoicing.proposals(cast.security, MONTH)
+    monkeypatch.setattr(proposals_module, "CHUNK", 1)  # one client a part
+    parts = list(proposals_module.proposals_in_parts(cast.security, MONTH, 1))
+    assert len(parts) == len(whole) == 2
+    assert invoicing.proposals(cast.security, MONTH) == whole
+    assert [client_id for part in parts for client_id in part] == list(whole)

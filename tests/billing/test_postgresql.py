@@ -1,4 +1,4 @@
-"""On PostgreSQL: the ledger's deferred balance trigger, and two invoice runs at once."""
+"""On PostgreSQL: the ledger's balance triggers, and two invoice runs at once."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from thirdway.billing.models import (
 from .weeks import approve_weeks
 
 MONTH = dt.date(2026, 11, 1)
+D5 = Decimal(5)
 
 
 def _postgresql_only():
@@ -44,6 +45,43 @@ def test_a_transaction_that_does_not_balance_is_refused_at_commit(cast, books):
         Leg.objects.bulk_create([Leg(transaction=posted, account=account, amount=Decimal(5))])
     assert not LedgerTransaction.objects.filter(memo="one-legged").exists()
     assert Account.objects.filter(pk=account.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_leg_changed_or_removed_behind_the_ledger_is_refused(cast, books):
+    _postgresql_only()
+    cash = ledger.account(cast.security, "cash", "practice")
+    revenue = ledger.account(cast.security, "revenue", "practice")
+    posted = ledger.post(
+        cast.security, "payment", "paid", [ledger.Entry(cash, D5), ledger.Entry(revenue, -D5)]
+    )
+    leg = posted.legs.order_by("pk").first()
+    for sql in (
+        "UPDATE billing_leg SET amount = 7 WHERE id = %s",
+        "DELETE FROM billing_leg WHERE id = %s",
+    ):
+        with (
+            pytest.raises(IntegrityError, match="does not balance"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [leg.pk])
+    assert ledger.total(posted.legs.all()) == 0
+    assert posted.legs.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_many_transactions_posted_over_several_inserts_each_balance(cast, books, monkeypatch):
+    _postgresql_only()
+    monkeypatch.setattr(ledger, "LEGS_PER_INSERT", 5)  # three legs each: never two in one
+    cash = ledger.account(cast.security, "cash", "practice")
+    revenue = ledger.account(cast.security, "revenue", "practice")
+    tax = ledger.account(cast.security, "tax", "practice")
+    legs = [ledger.Entry(cash, D5), ledger.Entry(revenue, -D5 + 1), ledger.Entry(tax, -Decimal(1))]
+    pending = [ledger.Pending("payment", f"paid {n}", legs) for n in range(7)]
+    posted = LedgerTransaction.objects.filter(pk__in=ledger.post_all(cast.security, pending))
+    assert [ledger.total(each.legs.all()) for each in posted] == [0] * 7
+    assert Leg.objects.filter(transaction__in=posted).count() == 21
 
 
 @pytest.mark.django_db(transaction=True)

@@ -35,7 +35,8 @@ from thirdway.billing.proposals import (
     Proposed,
     hours_of,
     month_bounds,
-    proposals,
+    proposals,  # noqa: F401  (the preview, read from here)
+    proposals_in_parts,
 )
 from thirdway.billing.services import MANAGE, settings_of
 from thirdway.billing.sharing import (
@@ -283,9 +284,10 @@ def run_invoices(actor, practice, month: dt.date, *, source: str) -> InvoiceRun:
     settings = settings_of(practice)
     first, _ = month_bounds(month)
     run = InvoiceRun.objects.create(practice=practice, month=first, started_by=actor)
-    found = list(proposals(practice, first).values())
-    for start in range(0, len(found), CLIENTS_PER_COMMIT):
-        _bill_chunk(run, settings.currency, found[start : start + CLIENTS_PER_COMMIT])
+    # Read and billed 500 clients at a time: the month's whole preview is never held at once.
+    for found in proposals_in_parts(practice, first, CLIENTS_PER_COMMIT):
+        if found:
+            _bill_chunk(run, settings.currency, list(found.values()))
     run.save(update_fields=["invoices_made", "lines_made"])
     record(
         actor,

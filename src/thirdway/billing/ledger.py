@@ -7,6 +7,7 @@ legs negated and links the two, so the record of what happened is never edited.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
@@ -112,39 +113,95 @@ class Pending:
 
 
 @transaction.atomic
-def post_all(practice, pending: Sequence[Pending]) -> list[LedgerTransaction]:
-    """Post many balanced transactions in two inserts (the month-end approval): each is checked
+def post_all(practice, pending: Sequence[Pending]) -> list[int]:
+    """Post many balanced transactions in a few inserts (the month-end approval): each is checked
     as :func:`post` checks one, all before anything is written, so one that does not balance
-    posts none of them."""
+    posts none of them.  The ids of the transactions posted, in order."""
     kept = [[entry for entry in each.entries if entry.amount] for each in pending]
     for entries in kept:
         check(entries)
-    now = timezone.now()
-    posted = LedgerTransaction.objects.bulk_create(
-        LedgerTransaction(
-            practice=practice,
-            kind=each.kind,
-            at=now,
-            memo=each.memo[:250],
-            invoice=each.invoice,
-            invoice_line=each.line,
-            facts=each.facts,
+    ids: list[int] = []
+    for start in range(0, len(pending), TRANSACTIONS_PER_INSERT):
+        ids += _insert_transactions(practice, pending[start : start + TRANSACTIONS_PER_INSERT])
+    # The legs as plain rows (a million model instances would cost more than their insert), a
+    # few thousand per INSERT and each transaction's legs in one: on PostgreSQL each statement
+    # must leave the transactions it touched balanced (migration 0016).
+    batch: list[tuple] = []
+    for made, entries in zip(ids, kept, strict=True):
+        if len(batch) + len(entries) > LEGS_PER_INSERT and batch:
+            _insert_legs(batch)
+            batch = []
+        batch += [(made, e.account.pk, e.amount, e.rule) for e in entries]
+    if batch:
+        _insert_legs(batch)
+    return ids
+
+
+# Rows per INSERT of post_all, within SQLite's 32,766 parameters (and PostgreSQL's 65,535).
+TRANSACTIONS_PER_INSERT = 1000  # 7 parameters each
+LEGS_PER_INSERT = 2000  # 4 parameters each
+
+
+def _insert_transactions(practice, pending: Sequence[Pending]) -> list[int]:
+    """Insert ledger transactions as plain rows in one statement; their ids, in order (ids are
+    given in the order of the rows, whatever the order RETURNING reads them back in)."""
+    meta, ops = LedgerTransaction._meta, connection.ops
+    names = ("practice_id", "kind", "at", "memo", "invoice_id", "invoice_line_id", "facts")
+    columns = ", ".join(ops.quote_name(name) for name in names)
+    at = meta.get_field("at").get_db_prep_value(timezone.now(), connection)
+    facts = meta.get_field("facts")
+    rows = [
+        (
+            practice.pk,
+            each.kind,
+            at,
+            each.memo[:250],
+            each.invoice.pk if each.invoice else None,
+            each.line.pk if each.line else None,
         )
         for each in pending
-    )
-    rows = [
-        (made.pk, e.account.pk, e.amount, e.rule)
-        for made, entries in zip(posted, kept, strict=True)
-        for e in entries
     ]
-    # The legs as plain rows: a million model instances would cost more than their insert.
-    # Names from the model, every value a parameter.
+    table = ops.quote_name(meta.db_table)
+    returning = f"RETURNING {ops.quote_name('id')}"
+    if connection.vendor == "postgresql":
+        # One array per column: seven parameters, not seven per row for the driver to parse.
+        insert = (
+            f"INSERT INTO {table} ({columns}) "  # noqa: S608
+            "SELECT %s, t.kind, %s, t.memo, t.invoice, t.line, t.facts::jsonb FROM unnest("
+            "%s::text[], %s::text[], %s::bigint[], %s::bigint[], %s::text[]) WITH ORDINALITY "
+            f"AS t(kind, memo, invoice, line, facts, n) ORDER BY t.n {returning}"
+        )
+        params = [practice.pk, at]
+        params += [[row[n] for row in rows] for n in (1, 3, 4, 5)]
+        params.append([json.dumps(each.facts) for each in pending])  # as the JSONField dumps
+
+    else:
+        values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
+        insert = f"INSERT INTO {table} ({columns}) VALUES {values} {returning}"  # noqa: S608
+        plain = [facts.get_db_prep_save(each.facts, connection) for each in pending]
+        params = [value for row, made in zip(rows, plain, strict=True) for value in (*row, made)]
+    with connection.cursor() as cursor:
+        cursor.execute(insert, params)
+        return sorted(row[0] for row in cursor.fetchall())
+
+
+def _insert_legs(rows: list[tuple]) -> None:
+    """Insert legs (transaction, account, amount, rule) in one statement; the table's and
+    columns' names from the model, every value a parameter."""
     quote = connection.ops.quote_name
     columns = ", ".join(quote(name) for name in ("transaction_id", "account_id", "amount", "rule"))
-    insert = f"INSERT INTO {quote(Leg._meta.db_table)} ({columns}) VALUES (%s, %s, %s, %s)"  # noqa: S608
+    table = quote(Leg._meta.db_table)
+    if connection.vendor == "postgresql":
+        # One array per column: four parameters, not four per row for the driver to parse.
+        arrays = "unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::text[])"
+        insert = f"INSERT INTO {table} ({columns}) SELECT * FROM {arrays}"  # noqa: S608
+        params = [[row[n] for row in rows] for n in range(4)]
+    else:
+        values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
+        insert = f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608
+        params = [value for row in rows for value in row]
     with connection.cursor() as cursor:
-        cursor.executemany(insert, rows)
-    return posted
+        cursor.execute(insert, params)
 
 
 @transaction.atomic

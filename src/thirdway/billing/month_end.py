@@ -28,6 +28,7 @@ from thirdway.billing.models import (
     InvoiceKind,
     InvoiceLine,
     InvoiceState,
+    ToolCost,
     TransactionKind,
 )
 from thirdway.billing.proposals import month_bounds
@@ -115,8 +116,9 @@ def _postings(practice, drafts: list[Invoice], lines_of, known: dict) -> list[le
     revenue = ledger.account(practice, AccountKind.REVENUE, Holder.PRACTICE)
     tax = ledger.account(practice, AccountKind.TAX, Holder.PRACTICE)
     contexts = contexts_of(owing, known)
-    for draft in owing:  # each client's tool costs, as approving it alone charges them
-        charge_tool_costs(contexts[draft.pk], list(lines_of[draft.pk]))
+    if ToolCost.objects.filter(practice=practice).exists():  # else there is nothing to charge
+        for draft in owing:  # each client's tool costs, as approving it alone charges them
+            charge_tool_costs(contexts[draft.pk], list(lines_of[draft.pk]))
     splits = []
     for draft in owing:
         for line in lines_of[draft.pk]:

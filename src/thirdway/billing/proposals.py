@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -416,14 +417,44 @@ def _item_line(item: BillableItem) -> Proposed:
     )
 
 
+def _clients_in_order(practice, first: dt.date, last: dt.date) -> list[int]:
+    """The ids of the clients a run may bill, in the order the preview lists them: those with
+    contracts (by name), then those with only unbilled items."""
+    order = dict.fromkeys(_contracts(practice, first, last).values_list("client_id", flat=True))
+    for client_id in _unbilled_items(practice, last).values_list("client_id", flat=True):
+        order.setdefault(client_id)
+    return list(order)
+
+
+def proposals_in_parts(
+    practice, month: dt.date, clients: int
+) -> Iterator[dict[int, tuple[object, list[Proposed]]]]:
+    """What a run for ``month`` would bill, ``clients`` clients at a time (in the preview's
+    order): each part read in a few queries, so the whole month is never held at once."""
+    first, last = month_bounds(month)
+    order = _clients_in_order(practice, first, last)
+    for start in range(0, len(order), clients):
+        yield _proposals_of(practice, first, last, order[start : start + clients])
+
+
 def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed]]]:
     """What a run for ``month`` would bill, by client id: nothing is written (the preview).
 
     The contracts, their lines and top-ups, the clients' counts and the unbilled time are read
-    in a few queries for the whole practice, not per client."""
-    first, last = month_bounds(month)
+    in a few queries per thousands of clients, not per client."""
+    found: dict[int, tuple[object, list[Proposed]]] = {}
+    for part in proposals_in_parts(practice, month, CHUNK):
+        found.update(part)
+    return found
+
+
+def _proposals_of(
+    practice, first: dt.date, last: dt.date, clients: list[int]
+) -> dict[int, tuple[object, list[Proposed]]]:
     contracts = list(
-        _contracts(practice, first, last).prefetch_related(
+        _contracts(practice, first, last)
+        .filter(client__in=clients)
+        .prefetch_related(
             Prefetch("lines", queryset=ContractLine.objects.order_by(*ContractLine._meta.ordering)),
             Prefetch("top_ups", queryset=BlockTopUp.objects.order_by("pk")),
             Prefetch("milestones", queryset=Milestone.objects.filter(done_at__isnull=False)),
@@ -438,7 +469,7 @@ def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed
         lines += _time(contract, time_of[contract.pk], surcharge)
         if lines:
             found.setdefault(contract.client_id, (contract.client, []))[1].extend(lines)
-    for item in _unbilled_items(practice, last):
+    for item in _unbilled_items(practice, last).filter(client__in=clients):
         found.setdefault(item.client_id, (item.client, []))[1].append(_item_line(item))
     # Only the month's own claims are looked up, however long the practice's history.
     wanted = [line.claim for _, lines in found.values() for line in lines if line.claim]
