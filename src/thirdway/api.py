@@ -138,6 +138,7 @@ WRITES = {"post", "put", "patch", "delete"}
 MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("get", "/webhooks"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/on-call"): {404: (ErrorOut,)},  # the network only
+    ("post", "/dispatch/next"): {409: (ErrorOut,)},  # nothing to take
     ("post", "/tickets/{ticket_id}/status"): {409: (RefusedMoveOut,)},
     ("post", "/timesheets/{sheet_id}/submit"): {409: (RefusedMoveOut,)},
     ("post", "/timesheets/{sheet_id}/approve"): {409: (RefusedMoveOut,)},

@@ -7,6 +7,7 @@ at-risk queue.
 
 from __future__ import annotations
 
+import functools
 import math
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -14,7 +15,7 @@ from collections.abc import Callable, Sequence
 import numpy as np
 
 from thirdway.dispatch import engine, optimiser
-from thirdway.dispatch.engine import preemption
+from thirdway.dispatch.engine import next_ticket, preemption
 from thirdway.dispatch.realism import URGENT
 from thirdway.dispatch.scenario import SimTicket, at, travel_km
 from thirdway.dispatch.simulator import (
@@ -27,12 +28,12 @@ from thirdway.dispatch.simulator import (
 
 DEFAULT_REOPTIMISE_EVERY_S = 300.0
 # A partner coming free looks at this many of the most urgent tickets they might take.
-PULL_LOOKS = 25
+PULL_LOOKS = next_ticket.LOOKS
 # The filters that still hold when a free partner pulls a ticket to start it at once.
-PULL_FILTERS = ("skill", "radius", "language")
+PULL_FILTERS = next_ticket.FILTERS
 # Tickets of these priorities are taken from another partner's queue when more urgent; others
 # only once their response is overdue.
-PULL_ANY = ("P1",)
+PULL_ANY = next_ticket.ANY
 PULLED = "taken on coming free"
 # Pre-emption's rule is the engine's, shared with the desk (``engine/preemption.py``).
 PREEMPTING = preemption.PREEMPTING
@@ -417,71 +418,54 @@ class Thirdway(Policy):
     def ready(self, sim: Simulation, row: int) -> None:
         """Urgency first: a partner who comes free (finishes, starts a shift, comes back)
         takes the most urgent ticket they may take from the whole queue — the desk's
-        waiting tickets, and from another's queue what :meth:`_takeable` allows (P1s,
+        waiting tickets, and from another's queue what ``next_ticket.takeable`` allows (P1s,
         overdue tickets, tickets that partner would start late, and for a partner with
         nothing queued the work of a busy partner that needs no visit) — when it is more
         urgent than the first of their own queue. Capacity does not hold them back (they
         start it at once); skill, radius and language do."""
         own = min((sim.jobs[j].order() for j in sim.queues[row]), default=None)
         # the re-plan may have placed some of the desk's waiting tickets already (see tick)
-        pool = [j for j in sim.waiting if sim.jobs[j].partner < 0]
-        for other, queue in enumerate(sim.queues):
-            if other != row and queue:
-                pool.extend(self._takeable(sim, other, own))
-        urgent = sorted(
-            (j for j in pool if own is None or sim.jobs[j].order() < own),
-            key=lambda j: sim.jobs[j].order(),
-        )
-        if not urgent:
-            return
-        index, rows = None, np.array([row])
-        for j in urgent[:PULL_LOOKS]:
-            ticket = sim.jobs[j].ticket
-            if sim.partners.level(row, ticket.practice) < ticket.level:
-                continue
-            if not sim.partners.may_start(row, ticket, sim.now):
-                continue
-            index = index or self._index(sim)
-            need = self.need(sim, j)
-            failures = engine.evaluate(need, index, self.weights, sim.now, rows).failures
-            if any(failures[name][0] for name in PULL_FILTERS if name in failures):
-                continue
-            if j in sim.waiting:
-                sim.waiting.remove(j)
-            load = f"{int(sim.load[row])} of {int(sim.partners.capacity[row])} open"
-            why = f"{PULLED}: the most urgent they may take ({load})"
-            sim.assign(j, row, why=why, start=False, pulled=True)
-            return
-
-    def _takeable(self, sim: Simulation, other: int, own: tuple[int, int, int] | None) -> list[int]:
-        """Tickets of ``other``'s queue a partner coming free may take from them.
-
-        - a P1, or a ticket whose response is already overdue;
-        - one ``other`` would start after its due time, working through their queue at the
-          expected pace (at risk), when ``other`` holds something more urgent than the
-          first of the partner's own queue (``own``);
-        - a partner with nothing queued, when ``other`` is at work on a ticket: any of their
-          queued tickets that needs no visit, as one shared queue would give it to whoever
-          is free first (a visit stays with the partner it was planned for, for the drive).
-        """
-        queue = sim.queues[other]
-        jobs = sim.jobs
-        taken = [
-            j
-            for j in queue
-            if jobs[j].ticket.priority in PULL_ANY or jobs[j].ticket.response_due_s <= sim.now
-        ]
-
-        def before_due(j: int) -> bool:
-            return (
-                jobs[j].ticket.priority not in PULL_ANY and jobs[j].ticket.response_due_s > sim.now
+        waiting = [self._unstarted(sim, j) for j in sim.waiting if sim.jobs[j].partner < 0]
+        others = [
+            next_ticket.Held(
+                [self._unstarted(sim, j) for j in queue],
+                sim.current[other] >= 0,
+                functools.partial(self._late, sim, other),
             )
+            for other, queue in enumerate(sim.queues)
+            if other != row and queue
+        ]
+        rows = np.array([row])
+        index: list[engine.PartnerIndex] = []
 
-        if own is None or min(jobs[j].order() for j in queue) < own:
-            taken.extend(j for j in self._walk(sim, other)[1] if before_due(j))
-        if own is None and sim.current[other] >= 0:
-            taken.extend(j for j in queue if before_due(j) and not jobs[j].ticket.onsite)
-        return taken
+        def may_take(open_: next_ticket.Open) -> bool:
+            ticket = sim.jobs[open_.key].ticket
+            if sim.partners.level(row, ticket.practice) < ticket.level:
+                return False
+            if not sim.partners.may_start(row, ticket, sim.now):
+                return False
+            index[:] = index or [self._index(sim)]
+            need = self.need(sim, open_.key)
+            failures = engine.evaluate(need, index[0], self.weights, sim.now, rows).failures
+            return not any(failures[name][0] for name in PULL_FILTERS if name in failures)
+
+        pick = next_ticket.next_ticket(own, waiting, others, sim.now, may_take, PULL_LOOKS)
+        if pick is None:
+            return
+        j = pick.ticket.key
+        if j in sim.waiting:
+            sim.waiting.remove(j)
+        load = f"{int(sim.load[row])} of {int(sim.partners.capacity[row])} open"
+        why = f"{PULLED}: the most urgent they may take ({load})"
+        sim.assign(j, row, why=why, start=False, pulled=True)
+
+    def _late(self, sim: Simulation, row: int) -> list[int]:
+        return self._walk(sim, row)[1]
+
+    @staticmethod
+    def _unstarted(sim: Simulation, j: int) -> next_ticket.Open:
+        t = sim.jobs[j].ticket
+        return next_ticket.Open(j, t.id, t.priority, int(t.response_due_s), t.onsite)
 
     def at_risk(self, sim: Simulation) -> list[int]:
         """Queued tickets whose partner, working through the queue in order at the

@@ -33,6 +33,7 @@ app_name = "tickets"
 urlpatterns = [
     path("", queues.queue, name="queue"),
     path("bulk/", queues.bulk_update, name="bulk"),
+    path("take-next/", queues.take_next, name="take_next"),
     path("views/", queues.saved_view_save, name="view_save"),
     path("views/<int:view_id>/delete/", queues.saved_view_delete, name="view_delete"),
     re_path(r"^search/?$", queues.search, name="search"),

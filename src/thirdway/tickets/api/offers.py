@@ -1,4 +1,5 @@
-"""API of dispatch offers: work beyond a partner's radius or shift, which they accept or decline."""
+"""API of dispatch offers (work beyond a partner's radius or shift, which they accept or decline)
+and of a partner taking their next ticket."""
 
 from __future__ import annotations
 
@@ -6,10 +7,11 @@ import datetime as dt
 
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema
+from ninja.errors import HttpError
 
 from thirdway.audit.models import Source
-from thirdway.tickets.assignment import offers
-from thirdway.tickets.assignment.models import DispatchOffer
+from thirdway.tickets.assignment import next_ticket, offers
+from thirdway.tickets.assignment.models import DispatchKind, DispatchOffer
 
 router = Router()
 LIST_LIMIT = 100
@@ -77,3 +79,29 @@ def decline_dispatch_offer(request, offer_id: int, payload: DispatchOfferDecline
     get_object_or_404(DispatchOffer.objects.for_user(request.auth), pk=offer_id)
     offers.decline(request.auth, offer_id, payload.reason, source=Source.API)
     return _out(DispatchOffer.objects.select_related("ticket", "partner").get(pk=offer_id))
+
+
+class NextTicketOut(Schema):
+    ticket_id: int
+    ticket_number: str
+    subject: str
+    priority: int
+    why: str
+
+
+@router.post("/dispatch/next", response=NextTicketOut)
+def take_next_ticket(request):
+    """Take my next ticket: the caller, a partner coming free, is given the most urgent ticket
+    they may take (urgency first, docs/dispatch.md) among the tickets of the clients they
+    serve; 409 when nothing is more urgent than their own queue (nothing changes)."""
+    ticket = next_ticket.take_next(request.auth, source=Source.API)
+    if ticket is None:
+        raise HttpError(409, "Nothing to take: no ticket is more urgent than your own queue.")
+    record = ticket.dispatch_records.filter(kind=DispatchKind.TAKEN).first()
+    return {
+        "ticket_id": ticket.pk,
+        "ticket_number": ticket.number,
+        "subject": ticket.subject,
+        "priority": ticket.priority,
+        "why": record.reason if record else "",
+    }

@@ -44,6 +44,7 @@ class DispatchKind(models.TextChoices):
     DECLINED = "declined", "Declined by the partner"
     EXPIRED = "expired", "Offer not answered in time"
     PREEMPTED = "preempted", "Taken at once, interrupting routine work"
+    TAKEN = "taken", "Taken as the most urgent next"
 
 
 class DispatchRecord(models.Model):

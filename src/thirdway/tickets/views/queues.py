@@ -18,6 +18,8 @@ from thirdway.accounts.models import Role
 from thirdway.audit.models import Source
 from thirdway.network.models import Skill
 from thirdway.tickets import services
+from thirdway.tickets.assignment import next_ticket
+from thirdway.tickets.assignment.models import DispatchKind
 from thirdway.tickets.filters import QueueFilter
 from thirdway.tickets.forms import QUERY_KEYS, BulkForm, SavedViewForm, partner_for
 from thirdway.tickets.lifecycle import OPEN, WAITING, Status
@@ -160,6 +162,7 @@ def queue(request: HttpRequest) -> HttpResponse:
         "page": page,
         "rows": queue_rows(page, timezone.now()),
         "querystring": querystring,
+        "takes_next": current == "mine" and user.role == Role.PARTNER,
         "refresh_query": querystring + (f"&page={page.number}" if page.number > 1 else ""),
     }
     if request.htmx:
@@ -174,6 +177,20 @@ def queue(request: HttpRequest) -> HttpResponse:
         "saved_views": SavedView.objects.filter(user=user),
     }
     return render(request, "tickets/queue.html", context)
+
+
+@login_required
+@require_POST
+def take_next(request: HttpRequest) -> HttpResponse:
+    """Take my next ticket: the most urgent one I may take, by the dispatch rule."""
+    _require_staff(request)
+    ticket = next_ticket.take_next(request.user, source=Source.WEB)
+    if ticket is None:
+        messages.info(request, "Nothing to take: no ticket is more urgent than your own queue.")
+        return redirect(f"{reverse('tickets:queue')}?queue=mine")
+    reason = ticket.dispatch_records.filter(kind=DispatchKind.TAKEN).first()
+    messages.success(request, f"{ticket.number} is yours. {reason.reason if reason else ''}")
+    return redirect("tickets:detail", ticket.number)
 
 
 def _next_url(request: HttpRequest, fallback: str) -> str:
