@@ -151,6 +151,7 @@ MORE_ERRORS: dict[tuple[str, str], dict[int, tuple[type[Schema], ...]]] = {
     ("get", "/dispatch-switches/{practice_id}"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/billing/client-details/{client_id}"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/billing/settings/{practice_id}"): {403: (ErrorOut,)},  # practice admins only
+    ("get", "/billing/sharing/{practice_id}"): {403: (ErrorOut,)},  # practice admins only
     ("get", "/billing/runs/preview"): {403: (ErrorOut,)},  # practice admins only
     # what a plan would move reads the whole network: practice admins only
     ("get", "/billing/successions/{succession_id}/preview"): {403: (ErrorOut,)},

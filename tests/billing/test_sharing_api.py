@@ -47,6 +47,7 @@ def test_an_admin_adds_changes_lists_and_removes_a_tool(cast, api_as):
         ({"unit": "seat"}, "unit"),
         ({"name": ""}, "name"),
         ({"name": "x" * 101}, "name"),
+        ({"practice": 987654}, "practice"),
     ],
 )
 def test_a_tool_out_of_bounds_is_a_400_naming_the_field(cast, api_as, extra, field):
@@ -118,3 +119,10 @@ def test_a_clawback_is_made_once_and_one_not_due_is_a_400(cast, api_as, referred
     assert [c["client_id"] for c in send(admin, "GET", "/billing/clawbacks").json()] == [
         cast.acme.pk
     ]
+
+
+def test_a_clawback_naming_no_practice_is_a_400_naming_it(cast, api_as):
+    admin = api_as(cast.admin)
+    payload = {"practice": 987654, "client": cast.acme.pk}
+    with nothing_written():
+        assert_refused(send(admin, "POST", "/billing/clawbacks", payload), "practice")

@@ -11,6 +11,7 @@ from typing import Literal
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
 
+from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.billing import clawbacks, services, tool_costs
 from thirdway.billing.access import may_manage_billing
@@ -82,6 +83,12 @@ def _practice(request, practice_id: int) -> Practice:
     return get_object_or_404(Practice, pk=practice_id)
 
 
+def _named_practice(request, practice_id: int) -> Practice:
+    """The practice a payload names: a 400 naming ``practice`` when there is none."""
+    require(may_manage_billing(request.auth), tool_costs.MANAGE)
+    return find_visible(Practice.objects.all(), "practice", practice_id)
+
+
 def _tools(request):
     return ToolCost.objects.for_user(request.auth)
 
@@ -122,7 +129,7 @@ def list_tool_costs(request, practice: Id | None = None):
 @router.post("/billing/tool-costs", response={201: ToolCostOut})
 def add_tool_cost(request, payload: ToolCostIn):
     """Add a tool whose cost each client's revenue bears before the split."""
-    practice = _practice(request, payload.practice)
+    practice = _named_practice(request, payload.practice)
     data = payload.model_dump(exclude={"practice"})
     return Status(201, tool_costs.add_tool(request.auth, practice, source=Source.API, **data))
 
@@ -162,7 +169,7 @@ def list_clawbacks(request, practice: Id | None = None):
 def claw_back(request, payload: ClawbackIn):
     """Claw back a client's referral fees now, if it left within the practice's period (201;
     200 with the clawback made earlier; 400 naming ``client`` when nothing is due)."""
-    practice = _practice(request, payload.practice)
+    practice = _named_practice(request, payload.practice)
     earlier = ReferralClawback.objects.filter(practice=practice, client_id=payload.client).first()
     if earlier is not None:
         return Status(200, earlier)
