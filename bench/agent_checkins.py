@@ -46,6 +46,7 @@ import uuid
 from collections import Counter
 
 import httpx
+import wrk_load
 from served import demo_home, free_port, thirdway, wait_for
 
 ENROL = """
@@ -219,6 +220,41 @@ def run_storm(base: str, made: list[dict], count: int, seconds: float, threads: 
     }
 
 
+STORED = """
+import json
+from thirdway.monitoring.models import AgentBatch
+print(json.dumps(AgentBatch.objects.filter(batch_id__startswith=%r).count()))
+"""
+
+
+def steady_phase(server: int, base: str, made: list[dict], phase: str, args, env: dict) -> dict:
+    """One steady phase from the chosen load generator, with the CPU the server's processes
+    spent on it, by role (``web_cpu_ms_per_request``: what one check-in costs the web workers,
+    so ``2,000 / that`` is what two cores of their own would answer a second)."""
+    database = args.database_url.rsplit("/", 1)[-1] if args.database_url else ""
+    began, cpu = time.monotonic(), wrk_load.tree_cpu(server)
+    database_cpu = wrk_load.database_cpu(database) if database else 0.0
+    if args.client == "wrk":
+        prefix = f"wrk-{uuid.uuid4().hex[:8]}-"
+        figures = wrk_load.run(base, made, phase, args.seconds, args.concurrency, prefix)
+    else:
+        figures = run_phase(base, made, phase, args.seconds, args.concurrency)
+    elapsed = time.monotonic() - began
+    roles = wrk_load.served_cpu(cpu, wrk_load.tree_cpu(server))
+    if database:  # its backends: they outlive the phase (connections are kept)
+        roles["database"] = round(wrk_load.database_cpu(database) - database_cpu, 2)
+    figures["server_cpu_s"] = roles
+    web = 1000 * roles["web"] / max(1, figures["requests"])
+    figures["web_cpu_ms_per_request"] = round(web, 3)
+    figures["server_cores_busy"] = round(sum(roles.values()) / elapsed, 2)
+    if args.client == "wrk" and phase == "results":
+        looked = thirdway(
+            "manage", "shell", "-c", STORED % prefix, env=env, capture_output=True, text=True
+        )
+        figures["batches_stored"] = json.loads(looked.stdout.strip().splitlines()[-1])
+    return figures
+
+
 # How long after the results phase the task worker had evaluated every pending result.
 BACKLOG = """
 import json, time
@@ -249,6 +285,12 @@ def main() -> int:
     parser.add_argument("--storm-seconds", type=float, default=10.0)
     parser.add_argument("--storm-threads", type=int, default=64, help="client threads")
     parser.add_argument("--phases", default="heartbeat,results", help="steady phases to run")
+    parser.add_argument(
+        "--client",
+        choices=["python", "wrk"],
+        default="python",
+        help="the steady phases' load generator: Python threads, or wrk (kept-alive connections)",
+    )
     args = parser.parse_args()
     load_before = os.getloadavg()
     env = demo_home(
@@ -281,7 +323,7 @@ def main() -> int:
         run_phase(base, made, "heartbeat", 1.0, 2)  # warm the workers
         steady = made[: args.agents]
         phases = {
-            phase: run_phase(base, steady, phase, args.seconds, args.concurrency)
+            phase: steady_phase(server.pid, base, steady, phase, args, env)
             for phase in filter(None, args.phases.split(","))
         }
         if "results" in phases:
@@ -310,6 +352,7 @@ def main() -> int:
         "agents": args.agents,
         "concurrency": args.concurrency,
         "ingest": "django" if args.django else "lean",
+        "client": args.client,
         "server_workers": 2,
         "server_threads": args.threads,
         "in_flight_per_worker": args.in_flight,

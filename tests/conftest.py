@@ -340,6 +340,16 @@ def _no_time_zone_left_active():
 
 
 @pytest.fixture(autouse=True)
+def _results_stored_by_the_request(monkeypatch):
+    """Agents' results batches are stored by the request's own thread: a writer thread of an
+    in-process server would keep a connection open on the test database. The writer itself is
+    tested on its own (tests/monitoring/test_agent_group_commit.py) and by served instances."""
+    from thirdway.monitoring import ingest_writer
+
+    monkeypatch.setattr(ingest_writer.Writer, "enabled", False)
+
+
+@pytest.fixture(autouse=True)
 def _fresh_configuration_cache():
     """Each test starts with an empty configuration cache: rows a rolled-back test cached must
     not leak into the next (SQLite reuses their ids)."""

@@ -6,10 +6,11 @@
   killed outright had not flushed yet: the next heartbeat, 60 s later, writes it again).
 - **A results batch** is committed before it is acknowledged: which of the checks it names are
   the agent's is read in one query (their ids), then the batch row (with what was accepted and
-  refused) and the results, *pending*, are inserted in one transaction, one INSERT each; the
-  batch id is unique per agent, so a batch sent again is recognised and nothing is stored
-  twice.  The alert engine runs after the answer, in the task worker (``pending_results``);
-  with ``AGENT_EVALUATE_INLINE`` the checks are locked and each result evaluated in the
+  refused) and the results, *pending*, are inserted in one transaction, one INSERT each, shared
+  by the batches a threaded process answers at the same moment (``ingest_writer``); the batch
+  id is unique per agent, so a batch sent again is recognised and nothing is stored twice.
+  The alert engine runs after the answer, in the task worker (``pending_results``); with
+  ``AGENT_EVALUATE_INLINE`` the checks are locked and each result evaluated in the
   request, before the commit, as it was first built.
 - **Pruning**: results and batch ids older than ``MONITORING_RETENTION_DAYS`` are deleted by a
   periodic job, a bounded number of rows per statement.
@@ -27,7 +28,7 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from thirdway.monitoring import pending_results
+from thirdway.monitoring import ingest_writer, pending_results
 from thirdway.monitoring.models import (
     AGENT_KINDS,
     Agent,
@@ -42,7 +43,7 @@ from thirdway.monitoring.models import (
 logger = logging.getLogger(__name__)
 # A collection time this far ahead of the server's clock is refused (server time wins).
 AHEAD_LIMIT = dt.timedelta(minutes=5)
-NOT_OWNED = "Not a check of this agent (unknown, paused, or another agent's)."
+NOT_OWNED = ingest_writer.NOT_OWNED
 IN_FUTURE = "Collected in the future by the server's clock: set the machine's clock."
 PRUNE_CHUNK = 5_000
 
@@ -169,59 +170,23 @@ def store_batch(agent: Agent, batch_id: str, results: list[dict]) -> tuple[Agent
     if settings.AGENT_EVALUATE_INLINE:
         return _store_evaluated(agent, batch_id, results)
     now = timezone.now()
-    owned = _owned_checks(agent.pk, {result["check_id"] for result in results})
-    kept, refused = _sorted_out(results, owned, now)
-    try:
-        with transaction.atomic():
-            batch = AgentBatch.objects.create(
-                agent_id=agent.pk, batch_id=batch_id, accepted=len(kept), refused=refused
-            )
-            rows = [_pending_row(agent.pk, result, now) for result in kept]
-            CheckResult.objects.bulk_create(rows, batch_size=500)
-    except IntegrityError:
-        return AgentBatch.objects.get(agent_id=agent.pk, batch_id=batch_id), True
-    if rows:
-        pending_results.evaluate_soon()
-    return batch, False
+    kept, refused = _sorted_out(results, now)
+    job = ingest_writer.Job(agent.pk, batch_id, kept, refused, now)
+    return ingest_writer.writer.store(job)
 
 
-def _sorted_out(results: list[dict], owned, now: dt.datetime) -> tuple[list[dict], list[dict]]:
-    """The results kept (in collection order) and the refusals (in the batch's order)."""
+def _sorted_out(results: list[dict], now: dt.datetime) -> tuple[list[dict], list[dict]]:
+    """The results kept so far (in collection order, each with its ``index`` in the batch) and
+    the refusals of results collected in the future; whose checks they are is read when they
+    are written (``ingest_writer``)."""
     order = sorted(enumerate(results), key=lambda pair: pair[1]["collected_at"])
     kept, refused = [], []
     for index, result in order:
-        if result["check_id"] not in owned:
-            refused.append(_refusal(index, result["check_id"], NOT_OWNED))
-        elif result["collected_at"] > now + AHEAD_LIMIT:
+        if result["collected_at"] > now + AHEAD_LIMIT:
             refused.append(_refusal(index, result["check_id"], IN_FUTURE))
         else:
-            kept.append(result)
-    refused.sort(key=lambda item: item["index"])
+            kept.append({**result, "index": index})
     return kept, refused
-
-
-def _owned_checks(agent_id: int, ids: set[int]) -> set[int]:
-    """Which of ``ids`` are the agent's active checks: their ids alone, nothing locked (the
-    evaluation locks the check)."""
-    if not ids:
-        return set()
-    rows = Check.objects.filter(
-        pk__in=ids, agent_id=agent_id, kind__in=AGENT_KINDS, is_paused=False
-    ).order_by()
-    return set(rows.values_list("pk", flat=True))
-
-
-def _pending_row(agent_id: int, result: dict, now: dt.datetime) -> CheckResult:
-    """A result as it arrived (its status the agent's until evaluated)."""
-    return CheckResult(
-        check_obj_id=result["check_id"],
-        collected_at=min(result["collected_at"], now),
-        status=result.get("status") or "unknown",
-        value=result.get("value"),
-        output=(result.get("output") or "")[:500],
-        pending=True,
-        reported=pending_results.reported_of(agent_id, result),
-    )
 
 
 def _store_evaluated(agent: Agent, batch_id: str, results: list[dict]) -> tuple[AgentBatch, bool]:
@@ -232,7 +197,14 @@ def _store_evaluated(agent: Agent, batch_id: str, results: list[dict]) -> tuple[
     try:
         with transaction.atomic():
             checks = _locked_checks(agent.pk, ids)
-            kept, refused = _sorted_out(results, checks, now)
+            kept, refused = _sorted_out(results, now)
+            refused += [
+                _refusal(result["index"], result["check_id"], NOT_OWNED)
+                for result in kept
+                if result["check_id"] not in checks
+            ]
+            refused.sort(key=lambda item: item["index"])
+            kept = [result for result in kept if result["check_id"] in checks]
             batch = AgentBatch.objects.create(
                 agent_id=agent.pk, batch_id=batch_id, accepted=len(kept), refused=refused
             )
