@@ -74,3 +74,35 @@ def test_a_stale_path_that_is_not_a_socket_is_replaced(home):
             probe.connect(str(home / taskwake.NAME))
     finally:
         waiter.close()
+
+
+def test_the_evaluation_asked_within_a_window_wakes_the_worker_when_it_may_start(
+    home, monkeypatch
+):
+    import time
+
+    from django_tasks import task_backends
+
+    from thirdway.monitoring import pending_results
+
+    asked = []
+    monkeypatch.setattr(pending_results, "_enqueue", asked.append)
+    monkeypatch.setattr(type(task_backends["default"]), "supports_defer", True)
+    trigger = pending_results.Trigger()
+    waiter = taskwake.Waiter.bind()
+    assert waiter is not None
+    try:
+        trigger.pull()  # the first of a quiet moment: at once, and the worker woken
+        assert asked == [None] and readable(waiter)
+        waiter.sleep(0)
+        trigger.pull()  # within the window: a task set to start when it ends
+        assert len(asked) == 2 and asked[1] is not None
+        assert not readable(waiter)
+        trigger.pull()  # a third within the window: nothing more asked
+        assert len(asked) == 2
+        began = time.monotonic()
+        waiter.sleep(pending_results.WINDOW + 5)  # woken when it may start, not at a poll
+        assert time.monotonic() - began < pending_results.WINDOW + 1
+        assert not readable(waiter)
+    finally:
+        waiter.close()

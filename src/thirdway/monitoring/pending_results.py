@@ -399,7 +399,13 @@ class Trigger:
                 return
         try:
             _enqueue(timezone.now() + dt.timedelta(seconds=delay) if delay else None)
-            if not delay:  # the worker looks at once rather than at its next poll
+            # The worker looks when the task may start rather than at its next poll: at once,
+            # or, for the task set to start when the window ends, then.
+            if delay:
+                waker = threading.Timer(delay, taskwake.wake)
+                waker.daemon = True
+                waker.start()
+            else:
                 taskwake.wake()
         except Exception:
             logger.exception("No evaluation task could be enqueued; the sweep will evaluate.")
