@@ -76,9 +76,7 @@ def test_a_stale_path_that_is_not_a_socket_is_replaced(home):
         waiter.close()
 
 
-def test_the_evaluation_asked_within_a_window_wakes_the_worker_when_it_may_start(
-    home, monkeypatch
-):
+def test_the_evaluation_asked_within_a_window_wakes_the_worker_when_it_may_start(home, monkeypatch):
     import time
 
     from django_tasks import task_backends
