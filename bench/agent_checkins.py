@@ -292,6 +292,8 @@ def main() -> int:
         help="the steady phases' load generator: Python threads, or wrk (kept-alive connections)",
     )
     args = parser.parse_args()
+    if args.client == "wrk" and not wrk_load.available():
+        parser.error("--client wrk needs Debian's wrk (apt-get install wrk)")
     load_before = os.getloadavg()
     env = demo_home(
         "thirdway-agent-bench-",
