@@ -4,6 +4,7 @@
                                              [--database-url postgres://...] [--django]
                                              [--threads 1] [--in-flight 8]
                                              [--storm 0] [--storm-seconds 10]
+                                             [--storm-connections 256] [--client wrk]
 
 Loads the small demo into a fresh ``THIRDWAY_HOME`` (SQLite unless ``--database-url`` names a
 PostgreSQL database, which is emptied), enrols ``--agents`` agents each with one disk check,
@@ -18,8 +19,10 @@ phase sends from ``--concurrency`` threads (the simulated agents, in turn):
 
 - ``storm`` (with ``--storm N``): N agents reconnecting within ``--storm-seconds``, each
   sending a heartbeat and then a results batch of its own id; a 429 is retried after its
-  ``Retry-After`` (as the agent does).  Reported: how many agents were answered and how long
-  it took, the 429s, and the batches found in the database afterwards (none lost, none twice).
+  ``Retry-After`` (as the agent does), each agent a coroutine of one asyncio loop
+  (``storm_async.py``) over at most ``--storm-connections`` connections.  Reported: how many
+  agents were answered and how long it took, the 429s, and the batches found in the database
+  afterwards (none lost, none twice).
 
 ``--django`` serves the check-ins through Django's router (``THIRDWAY_AGENT_LEAN_INGEST=0``)
 instead of the lean path in front of it, to see what the lean path buys.
@@ -36,7 +39,6 @@ import argparse
 import datetime as dt
 import json
 import os
-import random
 import statistics
 import subprocess
 import sys
@@ -46,6 +48,7 @@ import uuid
 from collections import Counter
 
 import httpx
+import storm_async
 import wrk_load
 from served import demo_home, free_port, thirdway, wait_for
 
@@ -151,75 +154,6 @@ def run_phase(base: str, made: list[dict], phase: str, seconds: float, threads: 
     }
 
 
-def _storm_agent(http: httpx.Client, agent: dict, n: int, deadline: float) -> dict:
-    """One agent back after an outage: a heartbeat, then its batch; a 429 is retried after
-    its Retry-After, as the agent does, until ``deadline``."""
-    headers = {"Authorization": f"Bearer {agent['secret']}"}
-    now = dt.datetime.now(dt.UTC).isoformat()
-    result = {"check_id": agent["check"], "collected_at": now, "value": 42.0, "output": "storm"}
-    calls = [
-        ("heartbeat", {"etag": agent["etag"], "buffered": 1}),
-        ("results", {"batch_id": f"storm-{n:06d}", "results": [result]}),
-    ]
-    seen = Counter()
-    for path, body in calls:
-        while True:
-            try:
-                answer = http.post(f"/api/v1/monitoring/agent/{path}", json=body, headers=headers)
-                seen[answer.status_code] += 1
-            except httpx.TransportError:
-                seen["no answer"] += 1
-                answer = None
-            if answer is not None and answer.status_code != 429:
-                break
-            if time.monotonic() > deadline:
-                return {"seen": seen, "ok": False}
-            wait = float(answer.headers.get("Retry-After", "1")) if answer is not None else 1.0
-            time.sleep(wait * (0.5 + random.random()))
-        if answer.status_code != 200:
-            return {"seen": seen, "ok": False}
-    return {"seen": seen, "ok": True}
-
-
-def run_storm(base: str, made: list[dict], count: int, seconds: float, threads: int) -> dict:
-    """``count`` agents (the enrolled ones, each once) reconnecting spread over ``seconds``."""
-    statuses: Counter = Counter()
-    answered, finished = [0], [0.0]
-    lock = threading.Lock()
-    began = time.monotonic()
-    deadline = began + seconds + 300
-    turns = iter(range(count))
-
-    def worker() -> None:
-        with httpx.Client(base_url=base, timeout=60) as http:
-            while True:
-                with lock:
-                    n = next(turns, None)
-                if n is None:
-                    return
-                start = began + seconds * n / count
-                time.sleep(max(0.0, start - time.monotonic()))
-                outcome = _storm_agent(http, made[n], n, deadline)
-                with lock:
-                    statuses.update(outcome["seen"])
-                    answered[0] += outcome["ok"]
-                    finished[0] = time.monotonic() - began
-
-    pool = [threading.Thread(target=worker) for _ in range(threads)]
-    for thread in pool:
-        thread.start()
-    for thread in pool:
-        thread.join()
-    return {
-        "agents": count,
-        "within_seconds": seconds,
-        "client_threads": threads,
-        "answered": answered[0],
-        "all_answered_after_seconds": round(finished[0], 1),
-        "statuses": {str(code): number for code, number in sorted(statuses.items(), key=str)},
-    }
-
-
 STORED = """
 import json
 from thirdway.monitoring.models import AgentBatch
@@ -283,7 +217,9 @@ def main() -> int:
     parser.add_argument("--in-flight", type=int, default=8, help="check-ins at once per worker")
     parser.add_argument("--storm", type=int, default=0, help="agents in the reconnect storm")
     parser.add_argument("--storm-seconds", type=float, default=10.0)
-    parser.add_argument("--storm-threads", type=int, default=64, help="client threads")
+    parser.add_argument(
+        "--storm-connections", type=int, default=256, help="the storm's connections at most"
+    )
     parser.add_argument("--phases", default="heartbeat,results", help="steady phases to run")
     parser.add_argument(
         "--client",
@@ -338,7 +274,9 @@ def main() -> int:
                 backlog["seconds_after_the_phase"] = round(time.monotonic() - ended, 1)
                 phases["evaluation_backlog"] = backlog
         if args.storm:
-            storm = run_storm(base, made, args.storm, args.storm_seconds, args.storm_threads)
+            storm = storm_async.run_storm(
+                base, made, args.storm, args.storm_seconds, args.storm_connections
+            )
             counted = thirdway(
                 "manage", "shell", "-c", STORM_COUNT, env=env, capture_output=True, text=True
             )
