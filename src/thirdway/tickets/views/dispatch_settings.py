@@ -68,7 +68,7 @@ def dispatch_edit(request: HttpRequest, practice_id: int) -> HttpResponse:
                 switches.set_switches(
                     request.user,
                     practice,
-                    {name: form.cleaned_data[name] for name in switches.SWITCHES},
+                    {name: form.cleaned_data[name] for name in (*switches.SWITCHES, "when_free")},
                     source=Source.WEB,
                 )
         except ValidationError as error:
