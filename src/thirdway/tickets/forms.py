@@ -555,11 +555,11 @@ class PracticeDispatchForm(forms.Form):
     )
     when_free = forms.ChoiceField(
         choices=WhenFree.choices,
-        initial=WhenFree.NOTHING,
+        required=False,
         label="When a partner comes free",
         help_text="They finish a ticket, start a shift or come back: the most urgent ticket of "
         "this practice they may take is offered to them, or taken for them at once; never while "
-        "they have a ticket in progress or are off shift.",
+        "they have a ticket in progress or are off shift (left out: kept).",
     )
 
     def __init__(self, *args, site: dict[str, float], **kwargs) -> None:
