@@ -203,7 +203,8 @@ def test_the_sweep_run_again_sees_each_shift_start_once(desk):
     assert len(_next_notices(desk)) == 1
 
 
-def test_a_shift_that_began_long_ago_is_no_coming_free(desk):
+def test_a_shift_that_began_long_ago_is_no_coming_free(desk, settings):
+    settings.DISPATCH_REOPTIMISE_SECONDS = 300  # looks back 10 minutes
     _when_free(desk, "take")
     paula = desk.partner_record
     now = _now_not_near_midnight(paula)
@@ -223,20 +224,29 @@ def test_only_the_practices_that_offer_or_take_are_looked_at(desk):
 
 
 def test_never_a_ticket_of_a_client_the_partner_does_not_serve(desk):
-    """Oscar leads Globex, not Acme: coming free, he takes Globex's P1, never Acme's overdue
-    P2; Paula, who does not serve Globex, is never given Globex's P1."""
+    """Paula does not serve Globex: she takes Acme's overdue P2, not Globex's more urgent P1.
+    Oscar leads Globex, not Acme: he takes Globex's P1, never an Acme ticket."""
     _when_free(desk, "take")
     oscar = desk.other_partner_record
     network.set_skill(desk.admin, oscar, desk.security, 4, source=Source.CLI)
-    Partner.objects.filter(pk=oscar.pk).update(working_hours=ALWAYS)
     now = timezone.now()
-    claim = coming_free.came_free(oscar.pk, "back", "1", now=now)
+    claim = coming_free.came_free(desk.partner_record.pk, "back", "1", now=now)
+    assert claim is not None and claim.ticket_id == desk.overdue.pk
+    assert Ticket.objects.get(pk=desk.alien.pk).assignee is None
+    _ticket(desk, desk.acme, 1, due=now - HOUR)  # an Acme P1 nobody holds
+    claim = coming_free.came_free(oscar.pk, "back", "2", now=now)
     assert claim is not None and claim.ticket_id == desk.alien.pk
-    assert Ticket.objects.get(pk=desk.overdue.pk).assignee == desk.sam
-    Ticket.objects.filter(pk=desk.overdue.pk).update(priority=4)
-    claim = coming_free.came_free(desk.partner_record.pk, "back", "2", now=now)
-    assert claim is not None and claim.ticket is None
-    assert Ticket.objects.get(pk=desk.alien.pk).assignee == oscar
+    assert not Ticket.objects.filter(client=desk.acme, assignee=oscar).exists()
+
+
+def test_a_round_the_clock_partner_has_no_shift_start_at_midnight():
+    split = {"mon": [["00:00", "09:00"], ["09:00", "17:00"]]}
+    monday_nine = dt.datetime(2026, 1, 5, 9, 5, tzinfo=dt.UTC)
+    assert coming_free.shift_start(ALWAYS, "UTC", monday_nine) is None
+    assert coming_free.shift_start(split, "UTC", monday_nine) is None
+    assert coming_free.shift_start({"mon": [["09:00", "17:00"]]}, "UTC", monday_nine) == (
+        monday_nine.replace(minute=0)
+    )
 
 
 def test_a_ticket_resolved_by_the_desk_frees_its_partner_too(

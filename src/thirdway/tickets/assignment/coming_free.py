@@ -130,12 +130,17 @@ def _offer(partner: Partner, ticket: Ticket, reason: str, now: dt.datetime) -> N
 
 
 def shift_start(hours: dict, zone: str, now: dt.datetime) -> dt.datetime | None:
-    """When the working interval the partner is in at ``now`` started (None: off shift)."""
+    """When the shift the partner is on at ``now`` started: the start of their working
+    interval, unless they were already on shift the minute before it (one interval running
+    into the next, or round the clock). None: off shift, or no start today."""
     span = shift_at(hours, zone, now)
     if span is None:
         return None
     local = now.astimezone(zoneinfo.ZoneInfo(zone))
-    return local.replace(hour=span[0].hour, minute=span[0].minute, second=0, microsecond=0)
+    start = local.replace(hour=span[0].hour, minute=span[0].minute, second=0, microsecond=0)
+    if shift_at(hours, zone, start - dt.timedelta(minutes=1)) is not None:
+        return None
+    return start
 
 
 def events(now: dt.datetime, window: dt.timedelta, practices) -> list[tuple[int, str, str]]:
