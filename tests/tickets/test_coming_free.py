@@ -120,7 +120,9 @@ def test_offered_to_them_when_the_practice_offers(
     [notice] = _next_notices(desk)
     assert notice.ticket_id == desk.overdue.pk
     assert notice.text.startswith(f"Your next ticket: {desk.overdue.number}")
-    assert LABELS[trigger] in notice.text
+    assert f"(P2, response overdue, from another partner's queue; you {LABELS[trigger]})" in (
+        notice.text
+    )
     claim = coming_free.ComingFree.objects.get(partner=desk.partner_record, trigger=trigger)
     assert (
         claim.outcome == f"Offered: {desk.overdue.number}." and claim.ticket_id == desk.overdue.pk

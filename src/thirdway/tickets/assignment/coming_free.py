@@ -113,17 +113,18 @@ def _decide(
             partner, pick, actor=None, source=Source.SYSTEM, now=now, reason=reason
         )
         return (f"Taken: {taken.number}.", taken) if taken else ("Nothing: taken meanwhile.", None)
-    _offer(partner, ticket, reason, now)
+    why = pick.reason.removeprefix(f"{next_ticket.rule.TAKEN}: ")
+    _offer(partner, ticket, f"{why}; you {came}", now)
     return f"Offered: {ticket.number}.", ticket
 
 
-def _offer(partner: Partner, ticket: Ticket, reason: str, now: dt.datetime) -> None:
+def _offer(partner: Partner, ticket: Ticket, why: str, now: dt.datetime) -> None:
     """Tell the partner which ticket is theirs to take next, in the app and by e-mail as they
     chose; the notice's *Take it* (or *Take my next ticket*) takes it in one click."""
     from thirdway.tickets.notifications.services import notify
 
     text = (
-        f"Your next ticket: {ticket.number} {ticket.subject}. {reason} "
+        f"Your next ticket: {ticket.number} {ticket.subject} ({why}). "
         "Take it here or with Take my next ticket on your Mine queue."
     )
     notify(partner.user, NotificationKind.NEXT_TICKET, ticket, text, now=now)
