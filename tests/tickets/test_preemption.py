@@ -96,7 +96,11 @@ def _minutes(ticket: Ticket) -> int:
 
 
 def test_without_the_practice_switch_a_p1_never_interrupts_anyone(busy):
-    assert switches.switches_of(busy.security.pk) == {"preempt": False, "link_incidents": False}
+    assert switches.switches_of(busy.security.pk) == {
+        "preempt": False,
+        "link_incidents": False,
+        "when_free": "nothing",
+    }
     p1 = _open(busy, priority=1)
     dispatching.dispatch_on_arrival(p1.pk)
     p1.refresh_from_db()

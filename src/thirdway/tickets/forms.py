@@ -8,6 +8,7 @@ from django.template.defaultfilters import filesizeformat
 
 from thirdway.clients.models import Asset, Client, Contact, Site
 from thirdway.network.models import Partner, Practice
+from thirdway.tickets.assignment.models import WhenFree
 from thirdway.tickets.lifecycle import LABELS, Status
 from thirdway.tickets.models import (
     CannedReply,
@@ -552,6 +553,14 @@ class PracticeDispatchForm(forms.Form):
         "(same site and asset where both name them) is linked under it; only the first is "
         "dispatched.",
     )
+    when_free = forms.ChoiceField(
+        choices=WhenFree.choices,
+        required=False,
+        label="When a partner comes free",
+        help_text="They finish a ticket, start a shift or come back: the most urgent ticket of "
+        "this practice they may take is offered to them, or taken for them at once; never while "
+        "they have a ticket in progress or are off shift (left out: kept).",
+    )
 
     def __init__(self, *args, site: dict[str, float], **kwargs) -> None:
         super().__init__(*args, **kwargs)
@@ -570,5 +579,6 @@ class PracticeDispatchForm(forms.Form):
             "offer_timeout_minutes",
             "preempt",
             "link_incidents",
+            "when_free",
         )
         return {name: value for name, value in self.cleaned_data.items() if name not in switches}

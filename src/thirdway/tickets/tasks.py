@@ -13,6 +13,7 @@ __all__ = [
     "dispatch_new_ticket",
     "evaluate_sla_clocks",
     "forget_old_idempotency_answers",
+    "partner_came_free",
     "reoptimise_dispatch_queue",
     "retry_due_webhooks",
 ]
@@ -56,14 +57,27 @@ def dispatch_new_ticket(ticket_id: int) -> None:
 
 
 @task()
+def partner_came_free(partner_id: int, trigger: str, key: str) -> str:
+    """A partner whose ticket was resolved or closed may take or be offered their next one
+    (``tickets/assignment/coming_free``); a re-run of the same event does nothing."""
+    from thirdway.tickets.assignment import coming_free
+
+    claim = coming_free.came_free(partner_id, trigger, key)
+    return claim.outcome if claim is not None else ""
+
+
+@task()
 def reoptimise_dispatch_queue() -> dict:
     """Assign the waiting queue of automatically dispatched practices jointly, then move the
     urgent tickets nobody has started whose partner cannot take them now (``move_late``).
     First, offers of work beyond a partner's limits left unanswered too long lapse, and their
     tickets are dispatched again without that partner; then a waiting P1 nobody can start in
-    time interrupts running routine work where its practice allows it (``preemption``)."""
-    from thirdway.tickets.assignment import dispatching, offers, preemption
+    time interrupts running routine work where its practice allows it (``preemption``). Last,
+    partners whose shift started or who came back are offered or given their next ticket
+    where the practice says so (``coming_free``)."""
+    from thirdway.tickets.assignment import coming_free, dispatching, offers, preemption
 
     expired = {"offers_expired": offers.expire_offers()}
     preempted = preemption.preempt_waiting()
-    return expired | preempted | dispatching.reoptimise_queue() | dispatching.move_late()
+    planned = dispatching.reoptimise_queue() | dispatching.move_late()
+    return expired | preempted | planned | coming_free.sweep()

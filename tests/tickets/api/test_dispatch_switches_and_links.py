@@ -22,6 +22,7 @@ LINKS = f"{API}/incident-links"
 SEES_PRACTICE = set(ROLES) - {"outsider"}
 # An unassigned Acme ticket of Security, opened by the admin (tickets.access).
 SEES_LINK = {"admin", "desk", "partner", "client_admin"}
+OFF = {"preempt": False, "link_incidents": False, "when_free": "nothing"}
 
 
 def _patch(client, url: str, payload: dict):
@@ -48,6 +49,7 @@ def test_only_practice_admins_read_the_switches(cast, api_as, role):
             "practice_id": cast.security.pk,
             "preempt": False,
             "link_incidents": False,
+            "when_free": "nothing",
         }
     else:
         assert response.status_code == (403 if role in SEES_PRACTICE else 404), response.content
@@ -61,17 +63,24 @@ def test_only_practice_admins_change_the_switches(cast, api_as, role):
         with nothing_written():
             response = _patch(client, url, {"preempt": True})
         assert response.status_code == (403 if role in SEES_PRACTICE else 404), response.content
-        assert switches.switches_of(cast.security.pk) == {"preempt": False, "link_incidents": False}
+        assert switches.switches_of(cast.security.pk) == OFF
         return
     response = _patch(client, url, {"preempt": True})
     assert response.status_code == 200, response.content
     assert response.json()["preempt"] is True and response.json()["link_incidents"] is False
-    assert switches.switches_of(cast.security.pk) == {"preempt": True, "link_incidents": False}
-    assert switches.switches_of(cast.networking.pk) == {"preempt": False, "link_incidents": False}
+    assert switches.switches_of(cast.security.pk) == OFF | {"preempt": True}
+    assert switches.switches_of(cast.networking.pk) == OFF
     audit = AuditRecord.objects.get(action="dispatch.switches")
     assert audit.changes == {"preempt": [False, True]} and audit.source == "api"
     kept = _patch(client, url, {"link_incidents": True})
-    assert kept.json() == {"practice_id": cast.security.pk, "preempt": True, "link_incidents": True}
+    assert kept.json() == {"practice_id": cast.security.pk, **OFF, "preempt": True} | {
+        "link_incidents": True
+    }
+    chosen = _patch(client, url, {"when_free": "take"})
+    assert chosen.status_code == 200 and chosen.json()["when_free"] == "take"
+    assert switches.switches_of(cast.security.pk)["when_free"] == "take"
+    audit = AuditRecord.objects.filter(action="dispatch.switches").first()
+    assert audit.changes == {"when_free": ["nothing", "take"]}
 
 
 def test_a_practice_nobody_may_see_is_a_404(cast, api_as):
@@ -85,6 +94,10 @@ def test_a_practice_nobody_may_see_is_a_404(cast, api_as):
         ({"preempt": None}, "preempt"),
         ({"link_incidents": 3}, "link_incidents"),
         ({"surge": True}, "surge"),
+        ({"when_free": "sometimes"}, "when_free"),
+        ({"when_free": None}, "when_free"),
+        ({"when_free": True}, "when_free"),
+        ({"when_free": "take", "preempt": "x"}, "preempt"),
     ],
 )
 def test_a_bad_switch_is_a_400_naming_it_and_nothing_is_written(cast, api_as, payload, field):
@@ -92,7 +105,7 @@ def test_a_bad_switch_is_a_400_naming_it_and_nothing_is_written(cast, api_as, pa
     with nothing_written():
         response = _patch(client, f"{SWITCHES}/{cast.security.pk}", payload)
     assert_refused(response, field)
-    assert switches.switches_of(cast.security.pk) == {"preempt": False, "link_incidents": False}
+    assert switches.switches_of(cast.security.pk) == OFF
     assert not AuditRecord.objects.filter(action="dispatch.switches").exists()
 
 

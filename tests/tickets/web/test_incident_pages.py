@@ -84,12 +84,20 @@ def test_the_switches_are_saved_from_the_settings_page_and_listed(cast, web_as):
     url = f"/settings/dispatch/{cast.security.pk}/"
     answer = admin.post(url, {"preempt": "on", "offer_timeout_minutes": "15"})
     assert answer.status_code == 302
-    assert switches.switches_of(cast.security.pk) == {"preempt": True, "link_incidents": False}
+    assert switches.switches_of(cast.security.pk) == {
+        "preempt": True,
+        "link_incidents": False,
+        "when_free": "nothing",
+    }
     listing = admin.get("/settings/dispatch/").content.decode()
     assert "Interrupts a P3 or P4" in listing and "Dispatched each" in listing
     refused = admin.post(url, {"link_incidents": "on", "offer_timeout_minutes": "0"})
     assert refused.status_code == 200
-    assert switches.switches_of(cast.security.pk) == {"preempt": True, "link_incidents": False}
+    assert switches.switches_of(cast.security.pk) == {
+        "preempt": True,
+        "link_incidents": False,
+        "when_free": "nothing",
+    }
 
 
 @pytest.mark.browser
@@ -117,7 +125,11 @@ def test_an_admin_turns_the_switches_on_and_the_desk_unlinks_a_repeat(
     row = page.locator("#dispatch tr", has_text="Security")
     expect(row).to_contain_text("Interrupts a P3 or P4")
     expect(row).to_contain_text("Linked under the first")
-    assert switches.switches_of(storm.security.pk) == {"preempt": True, "link_incidents": True}
+    assert switches.switches_of(storm.security.pk) == {
+        "preempt": True,
+        "link_incidents": True,
+        "when_free": "nothing",
+    }
     shoot(page, "dispatch-switches", tmp_path)
 
     desk = browser.new_context(viewport=DESKTOP).new_page()

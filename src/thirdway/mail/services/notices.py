@@ -32,6 +32,8 @@ def notice_body(notification: Notification) -> str:
     act = ""
     if notification.kind == StaffKind.OFFERED:
         act = f"Accept or decline it: {link(reverse('tickets:offers'))}\n"
+    elif notification.kind == StaffKind.NEXT_TICKET:
+        act = f"Take it (Take my next ticket): {link(reverse('tickets:queue'))}?queue=mine\n"
     return (
         f"{notification.text}\n\n"
         f"{act}"

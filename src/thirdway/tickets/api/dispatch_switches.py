@@ -1,8 +1,11 @@
-"""API of a practice's dispatch switches: whether a P1 may interrupt routine work (``preempt``)
-and whether repeats of an open incident are linked under it (``link_incidents``). Practice
-admins read and change them; both are off until turned on (``assignment.switches``)."""
+"""API of a practice's dispatch switches: whether a P1 may interrupt routine work (``preempt``),
+whether repeats of an open incident are linked under it (``link_incidents``), and what happens
+when a partner comes free (``when_free``: nothing, offer or take their next ticket). Practice
+admins read and change them; all are off until turned on (``assignment.switches``)."""
 
 from __future__ import annotations
+
+from typing import Literal
 
 from django.shortcuts import get_object_or_404
 from ninja import Router, Schema
@@ -15,17 +18,20 @@ from thirdway.tickets.assignment import switches
 
 router = Router()
 ADMINS_ONLY = "Only practice admins read and change dispatch switches."
+WhenFreeName = Literal["nothing", "offer", "take"]
 
 
 class DispatchSwitchesOut(Schema):
     practice_id: int
     preempt: bool
     link_incidents: bool
+    when_free: WhenFreeName
 
 
 class DispatchSwitchesPatch(Payload, extra="forbid"):
     preempt: bool = kept()
     link_incidents: bool = kept()
+    when_free: WhenFreeName = kept()
 
 
 def _practice(request, practice_id: int) -> Practice:
@@ -40,13 +46,14 @@ def _out(practice: Practice) -> dict:
 
 @router.get("/dispatch-switches/{practice_id}", response=DispatchSwitchesOut)
 def get_dispatch_switches(request, practice_id: int):
-    """The practice's switches (both off for a practice that never set them)."""
+    """The practice's switches (all off for a practice that never set them)."""
     return _out(_practice(request, practice_id))
 
 
 @router.patch("/dispatch-switches/{practice_id}", response=DispatchSwitchesOut)
 def update_dispatch_switches(request, practice_id: int, payload: DispatchSwitchesPatch):
-    """Turn either switch on or off; a switch left out keeps its value. Audited."""
+    """Turn any switch on or off, or set ``when_free``; a switch left out keeps its value.
+    Audited."""
     practice = _practice(request, practice_id)
     values = payload.model_dump(exclude_unset=True)
     if values:

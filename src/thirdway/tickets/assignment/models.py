@@ -77,6 +77,12 @@ class DispatchRecord(models.Model):
         return f"{self.ticket_id} {self.kind} → {self.partner_id}"
 
 
+class WhenFree(models.TextChoices):
+    NOTHING = "nothing", "Nothing: they press Take my next ticket"
+    OFFER = "offer", "Offer them their next ticket"
+    TAKE = "take", "Take their next ticket for them"
+
+
 class PracticeDispatch(models.Model):
     """A practice's own dispatch weights, over the site-wide ones (THIRDWAY_DISPATCH_WEIGHTS);
     a weight not named here keeps the site-wide value."""
@@ -98,10 +104,48 @@ class PracticeDispatch(models.Model):
         help_text="A new ticket that repeats an open one (same client and skill, within 15 "
         "minutes, same site and asset where both name them) is linked under it.",
     )
+    when_free = models.CharField(
+        max_length=10,
+        choices=WhenFree.choices,
+        default=WhenFree.NOTHING,
+        help_text="When a partner comes free (finishes a ticket, starts a shift, comes back): "
+        "nothing, their most urgent next ticket of this practice offered, or taken for them.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     def __str__(self) -> str:
         return f"dispatch weights of practice {self.practice_id}"
+
+
+class FreeTrigger(models.TextChoices):
+    RESOLVED = "resolved", "finished a ticket"
+    SHIFT = "shift", "started a shift"
+    BACK = "back", "came back"
+
+
+class ComingFree(models.Model):
+    """A partner coming free, claimed once: a retried task or a sweep that sees the same
+    event again finds this row and does nothing. ``outcome`` says what came of it."""
+
+    partner = models.ForeignKey("network.Partner", on_delete=models.CASCADE, related_name="+")
+    trigger = models.CharField(max_length=10, choices=FreeTrigger.choices)
+    key = models.CharField(max_length=80)
+    outcome = models.CharField(max_length=200, blank=True)
+    ticket = models.ForeignKey(
+        Ticket, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["partner", "trigger", "key"], name="one_coming_free_per_event"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.partner_id} {self.trigger} {self.key}: {self.outcome}"
 
 
 class OfferState(models.TextChoices):

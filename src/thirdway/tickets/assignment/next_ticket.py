@@ -64,9 +64,10 @@ def _not_started():
     )
 
 
-def inputs(partner: Partner, now: dt.datetime) -> Inputs | None:
+def inputs(partner: Partner, now: dt.datetime, practices=None) -> Inputs | None:
     """The rule's inputs for ``partner`` coming free at ``now``; None when they are not in
-    the pool (inactive)."""
+    the pool (inactive). ``practices``: only tickets of these practices are looked at (their
+    own queue is whole)."""
     clients = served_clients(partner)
     own_tickets = list(_not_started().filter(assignee=partner).order_by("priority", "pk")[:LIMIT])
     offered = DispatchOffer.objects.filter(state=OfferState.OPEN).values("ticket_id")
@@ -81,6 +82,7 @@ def inputs(partner: Partner, now: dt.datetime) -> Inputs | None:
         .exclude(assignee=partner)
         .exclude(pk__in=offered)
         .exclude(pk__in=children)
+        .filter(Q() if practices is None else Q(practice_id__in=list(practices)))
         .order_by("priority", "first_response_due_at", "pk")[:LIMIT]
     )
     tickets = own_tickets + pool
@@ -138,9 +140,10 @@ def inputs(partner: Partner, now: dt.datetime) -> Inputs | None:
     return Inputs(own, waiting, others, may_take, now_s)
 
 
-def choose(partner: Partner, now: dt.datetime) -> rule.Pick | None:
-    """The ticket ``partner`` should take next at ``now`` (records nothing)."""
-    found = inputs(partner, now)
+def choose(partner: Partner, now: dt.datetime, practices=None) -> rule.Pick | None:
+    """The ticket ``partner`` should take next at ``now`` (records nothing); ``practices`` as
+    for :func:`inputs`."""
+    found = inputs(partner, now, practices)
     if found is None:
         return None
     return rule.next_ticket(found.own, found.waiting, found.others, found.now_s, found.may_take)
@@ -149,8 +152,6 @@ def choose(partner: Partner, now: dt.datetime) -> rule.Pick | None:
 def take_next(user, *, source: str = Source.WEB, now: dt.datetime | None = None) -> Ticket | None:
     """Give ``user``'s partner the ticket they should take next, recorded with its reason and
     audited as an assignment; None (nothing changed) when there is none."""
-    from thirdway.tickets.services.workflow import assign
-
     partner = offers.partner_of(user)
     if partner is None or not partner.is_active or not user.is_network_staff:
         raise PermissionDenied("Only an active partner takes tickets.")
@@ -159,23 +160,30 @@ def take_next(user, *, source: str = Source.WEB, now: dt.datetime | None = None)
         pick = choose(partner, now)
         if pick is None:
             return None
-        ticket = (
-            dispatching._loaded(Ticket.objects.select_for_update(of=("self",)))
-            .filter(
-                pk=pick.ticket.key,
-                status__in=dispatching.NOT_STARTED,
-                first_responded_at__isnull=True,
-            )
-            .first()
+        return give(partner, pick, actor=user, source=source, now=now)
+
+
+def give(
+    partner: Partner, pick: rule.Pick, *, actor, source: str, now: dt.datetime, reason: str = ""
+) -> Ticket | None:
+    """Assign the picked ticket to ``partner`` (in the caller's transaction), recorded as
+    *Taken as the most urgent next* with ``reason`` (the pick's by default) and audited;
+    None when it was started or taken by them meanwhile. ``actor`` None: taken for them."""
+    from thirdway.tickets.services.workflow import assign
+
+    ticket = (
+        dispatching._loaded(Ticket.objects.select_for_update(of=("self",)))
+        .filter(
+            pk=pick.ticket.key,
+            status__in=dispatching.NOT_STARTED,
+            first_responded_at__isnull=True,
         )
-        if ticket is None or ticket.assignee_id == partner.pk:
-            return None  # started or taken meanwhile
-        dispatching._record(
-            ticket,
-            DispatchKind.TAKEN,
-            partner_id=partner.pk,
-            actor=user,
-            reason=pick.reason,
-            now=now,
-        )
-        return assign(user, ticket, partner, reason=pick.reason, source=source)
+        .first()
+    )
+    if ticket is None or ticket.assignee_id == partner.pk:
+        return None  # started or taken meanwhile
+    reason = reason or pick.reason
+    dispatching._record(
+        ticket, DispatchKind.TAKEN, partner_id=partner.pk, actor=actor, reason=reason, now=now
+    )
+    return assign(actor, ticket, partner, reason=reason, source=source)

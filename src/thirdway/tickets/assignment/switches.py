@@ -1,7 +1,9 @@
 """A practice's dispatch switches kept beside its weights (``PracticeDispatch``): whether a P1
 may interrupt running routine work (``preempt``), and whether repeats of an open incident are
-linked under it (``link_incidents``). Both are off until a practice admin turns them on; this
-module is their only writer, and each change is audited."""
+linked under it (``link_incidents``), and what happens when a partner comes free
+(``when_free``: nothing, offer or take their next ticket; ``assignment.coming_free``). All are
+off until a practice admin turns them on; this module is their only writer, and each change is
+audited."""
 
 from __future__ import annotations
 
@@ -9,37 +11,49 @@ from django.db import transaction
 
 from thirdway.audit.services import record as audit_record
 from thirdway.errors import invalid, require_admin
-from thirdway.tickets.assignment.models import PracticeDispatch
+from thirdway.tickets.assignment.models import PracticeDispatch, WhenFree
 
 SWITCHES = ("preempt", "link_incidents")
+# Switches of more than two positions, with the values each allows (the first is the default).
+CHOICES = {"when_free": tuple(WhenFree.values)}
 
 
-def switches_of(practice_id: int | None) -> dict[str, bool]:
+def switches_of(practice_id: int | None) -> dict:
     """The practice's switches (all off for a practice that never set them)."""
     found = (
-        PracticeDispatch.objects.filter(practice_id=practice_id).values(*SWITCHES).first()
+        PracticeDispatch.objects.filter(practice_id=practice_id).values(*SWITCHES, *CHOICES).first()
         if practice_id is not None
         else None
     )
-    return {name: bool(found and found[name]) for name in SWITCHES}
+    on = {name: bool(found and found[name]) for name in SWITCHES}
+    return on | {name: found[name] if found else allowed[0] for name, allowed in CHOICES.items()}
 
 
-def switches_by_practice() -> dict[int, dict[str, bool]]:
-    """Every practice's switches that are on, by practice id (one query)."""
+def switches_by_practice() -> dict[int, dict]:
+    """Every practice's switches, by practice id, for those that set any (one query)."""
     return {
-        row["practice_id"]: {name: row[name] for name in SWITCHES}
-        for row in PracticeDispatch.objects.values("practice_id", *SWITCHES)
+        row.pop("practice_id"): row
+        for row in PracticeDispatch.objects.values("practice_id", *SWITCHES, *CHOICES)
     }
 
 
+def _check(name: str, value) -> None:
+    if name in CHOICES:
+        allowed = CHOICES[name]
+        if not isinstance(value, str) or value not in allowed:
+            raise invalid(name, f"{str(value)[:40]!r} is not a choice.", ", ".join(allowed))
+    elif name not in SWITCHES:
+        raise invalid(name, "Unknown dispatch switch.", ", ".join((*SWITCHES, *CHOICES)))
+    elif not isinstance(value, bool):
+        raise invalid(name, "Give true or false.", "true or false")
+
+
 def set_switches(actor, practice, values: dict, *, source: str) -> PracticeDispatch:
-    """A practice admin turns the named switches on or off (others are kept)."""
+    """A practice admin turns the named switches on or off, or sets ``when_free`` to one of
+    its choices (others are kept)."""
     require_admin(actor)
     for name, value in values.items():
-        if name not in SWITCHES:
-            raise invalid(name, "Unknown dispatch switch.", ", ".join(SWITCHES))
-        if not isinstance(value, bool):
-            raise invalid(name, "Give true or false.", "true or false")
+        _check(name, value)
     with transaction.atomic():
         entry, _ = PracticeDispatch.objects.select_for_update().get_or_create(practice=practice)
         changes = {

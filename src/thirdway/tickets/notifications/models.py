@@ -19,6 +19,7 @@ class NotificationKind(models.TextChoices):
     MENTIONED = "mentioned", "Mentioned in a note"
     OFFERED = "offered", "Work offered to me"
     PREEMPTED = "preempted", "My work set aside for a P1"
+    NEXT_TICKET = "next_ticket", "My next ticket, to take"
 
 
 # What a person gets by e-mail until they choose: everything but the hand-backs, which only

@@ -16,7 +16,7 @@ from thirdway.errors import invalid
 from thirdway.network.models import Partner
 from thirdway.tickets import lifecycle
 from thirdway.tickets.access import can_reply_as_client, can_work_on
-from thirdway.tickets.assignment import incidents
+from thirdway.tickets.assignment import coming_free, incidents
 from thirdway.tickets.bodies import clean_line
 from thirdway.tickets.lifecycle import OPEN, Status, TransitionRefused
 from thirdway.tickets.models import (
@@ -139,7 +139,8 @@ def change_status(
 
     A parent cannot be resolved or closed while a child is open, unless forced with a reason.
     Client contacts may only close their own organisation's tickets.  The rooms registered
-    with :func:`on_status_change` are told, and may refuse.
+    with :func:`on_status_change` are told, and may refuse.  A partner whose ticket is
+    resolved or closed may come free (``coming_free``: after commit, in the worker).
     """
     closing_own = can_reply_as_client(actor, ticket) and status == Status.CLOSED
     if not can_work_on(actor, ticket) and not closing_own:
@@ -152,6 +153,7 @@ def change_status(
     _set_status(actor, ticket, target, reason, source)
     for hook in _STATUS_HOOKS:
         hook(actor, ticket, before, target, source)
+    coming_free.after_status(ticket, before, target)
     return ticket
 
 

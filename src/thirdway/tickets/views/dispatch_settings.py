@@ -65,12 +65,10 @@ def dispatch_edit(request: HttpRequest, practice_id: int) -> HttpResponse:
                 minutes = form.cleaned_data["offer_timeout_minutes"]
                 if minutes is not None:
                     offers.set_offer_timeout(request.user, practice, minutes, source=Source.WEB)
-                switches.set_switches(
-                    request.user,
-                    practice,
-                    {name: form.cleaned_data[name] for name in switches.SWITCHES},
-                    source=Source.WEB,
-                )
+                values = {name: form.cleaned_data[name] for name in switches.SWITCHES}
+                if form.cleaned_data["when_free"]:
+                    values["when_free"] = form.cleaned_data["when_free"]
+                switches.set_switches(request.user, practice, values, source=Source.WEB)
         except ValidationError as error:
             add_service_errors(form, error)
             practice.refresh_from_db()
