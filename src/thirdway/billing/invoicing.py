@@ -428,7 +428,7 @@ def _post_invoice(invoice: Invoice) -> None:
     rules = rules_of(settings_of(practice))
     context = InvoiceContext(invoice)
     lines = invoice.lines.select_related("contract_line__contract")
-    ordered = list(lines.prefetch_related("time_entries").order_by("pk"))
+    ordered = list(lines.prefetch_related("time_entries", "after_hours_entries").order_by("pk"))
     charge_tool_costs(context, ordered)
     for line in ordered:
         split_invoice_line(context, line, rules)
