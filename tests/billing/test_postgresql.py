@@ -10,12 +10,11 @@ from collections import Counter
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from thirdway.audit.models import Source
-from django.core.exceptions import ValidationError
-
 from thirdway.billing import invoicing, ledger, month_end, projects
 from thirdway.billing.models import (
     Account,
@@ -189,7 +188,12 @@ def test_the_month_end_approval_and_one_approval_at_once_take_consecutive_number
 def _project_done(cast):
     """Acme's website with its first milestone marked done."""
     made = contract(
-        cast, cast.acme, "project", "Acme website", fixed_price=Decimal("10000.00"), budget_minutes=60
+        cast,
+        cast.acme,
+        "project",
+        "Acme website",
+        fixed_price=Decimal("10000.00"),
+        budget_minutes=60,
     )
     line(cast, made, "Project time", "hour", "125.00")
     design, *_ = three(cast, made)
@@ -249,9 +253,7 @@ def test_a_run_that_read_a_milestone_done_before_it_was_un_marked_leaves_it(cast
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_un_mark_waits_for_the_run_billing_the_milestone_and_is_then_refused(
-    cast, monkeypatch
-):
+def test_an_un_mark_waits_for_the_run_billing_the_milestone_and_is_then_refused(cast, monkeypatch):
     _postgresql_only()
     design = _project_done(cast)
     locked = threading.Event()

@@ -137,9 +137,7 @@ def agree(
         .get(pk=terms.pk)
     )
     if not terms.bought_out_id:
-        raise invalid(
-            "partner", f"{terms.partner} is not bought out yet.", "a partner bought out"
-        )
+        raise invalid("partner", f"{terms.partner} is not bought out yet.", "a partner bought out")
     if terms.instalments.exists():
         raise invalid(
             "instalments", "The buy-out's instalments are agreed already.", "once per buy-out"
@@ -189,7 +187,9 @@ def pay(actor, instalment: BuyOutInstalment, *, source: str) -> tuple[BuyOutInst
         f"Buy-out of {terms.partner}: instalment {instalment.number} of {of} paid",
         [
             ledger.Entry(payable, instalment.amount, "buy_out"),
-            ledger.Entry(ledger.account(practice, AccountKind.CASH, Holder.PRACTICE), -instalment.amount),
+            ledger.Entry(
+                ledger.account(practice, AccountKind.CASH, Holder.PRACTICE), -instalment.amount
+            ),
         ],
         facts={
             "terms": terms.pk,

@@ -17,7 +17,6 @@ from django.utils import timezone
 
 from thirdway.audit.services import record
 from thirdway.billing import after_hours, capital, items, ledger
-from thirdway.billing.projects import lock_billed_milestones
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.engine import to_money
 from thirdway.billing.models import (
@@ -32,6 +31,7 @@ from thirdway.billing.models import (
     TimeEntry,
     TransactionKind,
 )
+from thirdway.billing.projects import lock_billed_milestones
 from thirdway.billing.proposals import (
     Proposed,
     hours_of,
@@ -276,7 +276,9 @@ def _milestones_still_done(found: list[tuple[object, list[Proposed]]]) -> list:
     if not claims:
         return found
     done = lock_billed_milestones(claims)
-    kept = [(c, [p for p in lines if not _is_milestone(p) or p.claim in done]) for c, lines in found]
+    kept = [
+        (c, [p for p in lines if not _is_milestone(p) or p.claim in done]) for c, lines in found
+    ]
     return [(client, lines) for client, lines in kept if lines]
 
 

@@ -86,9 +86,7 @@ def _time_behind(context: InvoiceContext, line: InvoiceLine) -> list[TimeEntry]:
     ``after_hours_line``: the entries with minutes outside business hours), or for a monthly
     charge the month's time on the client's contracts with the practice."""
     return (
-        list(line.time_entries.all())
-        or list(line.after_hours_entries.all())
-        or context.month_time
+        list(line.time_entries.all()) or list(line.after_hours_entries.all()) or context.month_time
     )
 
 
