@@ -541,6 +541,11 @@ EXEMPT = [
             ("POST", "/billing/capital", "tests/billing/test_capital_api.py"),
             ("GET", "/billing/capital/{capital_id}", "tests/billing/test_capital_api.py"),
             ("POST", "/billing/capital/{capital_id}/buy-in", "tests/billing/test_capital_api.py"),
+            (
+                "POST",
+                "/billing/capital/{capital_id}/return",
+                "tests/billing/test_buy_out_instalments.py",
+            ),
             ("GET", "/billing/capital/{capital_id}/buy-out", "tests/billing/test_capital_api.py"),
             ("POST", "/billing/capital/{capital_id}/buy-out", "tests/billing/test_capital_api.py"),
             (

@@ -1,7 +1,8 @@
 """A buy-out paid in instalments: the amounts add up to the buy-out to the cent, the due days
 follow the months, each instalment is posted once when paid (cash out of the partner's payable
 share), the schedule is agreed once by a practice admin and read by the partner bought out,
-and bad input is refused naming the field with nothing written."""
+and bad input is refused naming the field with nothing written.  Part of a partner's capital
+returned to them, at most the balance."""
 
 from __future__ import annotations
 
@@ -194,3 +195,40 @@ def test_only_the_practice_admin_agrees_and_marks_paid(cast, api_as, role):
     assert not LedgerTransaction.objects.filter(kind="instalment").exists()
     one = send(client, "GET", f"/billing/capital/{paula.pk}")
     assert one.status_code == (200 if role == "partner" else 404)
+
+
+# --- a partial return of capital -----------------------------------------------------------------
+
+
+def test_part_of_the_capital_is_returned_and_becomes_payable(cast):
+    join_security(cast)
+    paula = terms(cast, cast.partner_record)
+    capital.record_buy_in(cast.admin, paula, D("1000.00"), source=Source.CLI)
+    for bad in (D("0"), D("-1.00"), D("1000.01"), D("0.001")):
+        with pytest.raises(ValidationError) as refused:
+            capital.return_capital(cast.admin, paula, bad, source=Source.CLI)
+        assert "amount" in refused.value.message_dict
+    assert not LedgerTransaction.objects.filter(kind="return").exists()
+    capital.return_capital(cast.admin, paula, D("250.00"), source=Source.CLI)
+    assert capital.balance(paula) == D("750.00")
+    assert capital.buy_in_paid(paula) == D("1000.00")  # what was paid in stays paid in
+    assert sum(statement(cast.partner_record, timezone.localdate()).payable.values()) == D("250")
+    assert capital.preview_buy_out(paula).balance == D("750.00")
+
+
+def test_the_api_returns_capital_for_the_practice_admin_only(cast, api_as):
+    join_security(cast)
+    paula = terms(cast, cast.partner_record)
+    capital.record_buy_in(cast.admin, paula, D("100.00"), source=Source.CLI)
+    url = f"/billing/capital/{paula.pk}/return"
+    for role in [r for r in ROLES if r != "admin"]:
+        answer = send(api_as(getattr(cast, role)), "POST", url, {"amount": "10.00"})
+        assert answer.status_code in (403, 404), role
+    admin = api_as(cast.admin)
+    too_much = send(admin, "POST", url, {"amount": "100.01"})
+    assert too_much.status_code == 400
+    assert too_much.json()["errors"][0]["field"] == "amount"
+    assert not LedgerTransaction.objects.filter(kind="return").exists()
+    made = send(admin, "POST", url, {"amount": "40.00"})
+    assert (made.status_code, made.json()["balance"]) == (201, "60.00")
+    assert made.json()["entries"][-1]["kind"] == "return"

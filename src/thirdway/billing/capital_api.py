@@ -91,6 +91,10 @@ class BuyInIn(Payload, extra="forbid"):
     amount: Money
 
 
+class CapitalReturnIn(Payload, extra="forbid"):
+    amount: Money
+
+
 class InstalmentsIn(Payload, extra="forbid"):
     instalments: Annotated[int, Field(ge=1, le=120, description="1 to 120 instalments")]
     first_due_on: dt.date
@@ -234,6 +238,14 @@ def record_buy_in(request, capital_id: int, payload: BuyInIn):
     """The partner paid (part of) their buy-in; at most what is left of it."""
     terms = _visible(request, capital_id)
     capital.record_buy_in(request.auth, terms, payload.amount, source=Source.API)
+    return Status(201, _out(_visible(request, capital_id)))
+
+
+@router.post("/billing/capital/{capital_id}/return", response={201: CapitalOut})
+def return_capital(request, capital_id: int, payload: CapitalReturnIn):
+    """Part of the partner's capital goes back to them (payable); at most the balance."""
+    terms = _visible(request, capital_id)
+    capital.return_capital(request.auth, terms, payload.amount, source=Source.API)
     return Status(201, _out(_visible(request, capital_id)))
 
 

@@ -170,6 +170,27 @@ def capital_buy_in(request: HttpRequest, capital_id: int) -> HttpResponse:
 
 
 @login_required
+def capital_return(request: HttpRequest, capital_id: int) -> HttpResponse:
+    """Return part of a partner's capital to them (it becomes payable)."""
+    _admin(request)
+    terms = get_object_or_404(_accounts(request), pk=capital_id)
+    form = BuyInForm(request.POST or None)
+    form.fields["amount"].help_text = "What goes back to the partner."
+    if request.method == "POST" and form.is_valid():
+        amount = form.cleaned_data["amount"]
+        try:
+            capital.return_capital(request.user, terms, amount, source=Source.WEB)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{amount} of capital returned; it is payable.")
+            return redirect("billing:capital_detail", terms.pk)
+    explain = f"The capital balance: {capital.balance(terms)}. The units and vesting stay."
+    context = {"form": form, "title": f"Capital returned · {terms.partner}", "explain": explain}
+    return render(request, "billing/form.html", context)
+
+
+@login_required
 @require_POST
 def capital_buy_out(request: HttpRequest, capital_id: int) -> HttpResponse:
     _admin(request)

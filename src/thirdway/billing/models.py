@@ -217,6 +217,7 @@ class TransactionKind(models.TextChoices):
     ALLOCATION = "allocation", "Pool allocated"
     BUY_OUT = "buy_out", "Buy-out"
     INSTALMENT = "instalment", "Buy-out instalment paid"
+    RETURN = "return", "Capital returned"
     TOOL_COSTS = "tool_costs", "Shared tool costs"
     CLAWBACK = "clawback", "Referral clawed back"
 

@@ -82,6 +82,7 @@ urlpatterns = [
     path("capital/<int:capital_id>/", capital_views.capital_detail, name="capital_detail"),
     path("capital/<int:capital_id>/terms/", capital_views.capital_terms, name="capital_terms"),
     path("capital/<int:capital_id>/buy-in/", capital_views.capital_buy_in, name="capital_buy_in"),
+    path("capital/<int:capital_id>/return/", capital_views.capital_return, name="capital_return"),
     path(
         "capital/<int:capital_id>/instalments/",
         capital_views.capital_instalments,
