@@ -1,6 +1,7 @@
 """Capital returned and a buy-out paid in instalments in a real browser: the admin's return
-and schedule refused beside their fields (nothing written), then made; an instalment marked paid once; the partner bought out
-reads their schedule; the pages at desktop and phone size."""
+and schedule refused beside their fields (nothing written), then made; an instalment marked
+paid once; the partner bought out reads their schedule; the pages at desktop and phone
+size."""
 
 from __future__ import annotations
 
