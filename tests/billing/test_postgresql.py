@@ -280,3 +280,30 @@ def test_an_un_mark_waits_for_the_run_billing_the_milestone_and_is_then_refused(
     design.refresh_from_db()
     assert design.done_at is not None
     assert InvoiceLine.objects.filter(claim=design.claim).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_instalment_marked_paid_twice_at_once_is_posted_once(cast):
+    _postgresql_only()
+    from thirdway.billing import capital, instalments
+
+    from .capital_cast import join_security, terms
+
+    join_security(cast)
+    paula = terms(cast, cast.partner_record)
+    capital.record_buy_in(cast.admin, paula, Decimal("100.00"), source=Source.CLI)
+    capital.record_buy_out(cast.admin, paula, source=Source.CLI)
+    found = instalments.agree(
+        cast.admin, paula, count=2, first_due_on=timezone.localdate(), source=Source.CLI
+    )
+    first = found.instalments[0]
+    start = threading.Barrier(2)
+    posted = []
+
+    def pay():
+        start.wait()
+        posted.append(instalments.pay(cast.admin, first, source=Source.CLI)[1])
+
+    assert _together(pay, pay) == []
+    assert sorted(posted) == [False, True]
+    assert LedgerTransaction.objects.filter(kind="instalment").count() == 1
