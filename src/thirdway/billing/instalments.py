@@ -146,7 +146,7 @@ def agree(
     total = buy_out_amount(terms)
     parts = _amounts(total, count, amounts)
     days = due_dates(first_due_on, count, every_months)
-    BuyOutInstalment.objects.bulk_create(
+    made = BuyOutInstalment.objects.bulk_create(
         BuyOutInstalment(terms=terms, number=n, due_on=day, amount=part, agreed_by=actor)
         for n, (day, part) in enumerate(zip(days, parts, strict=True), start=1)
     )
@@ -158,9 +158,33 @@ def agree(
         scope=f"partner:{terms.partner_id}",
         changes={"instalments": [None, count], "first_due_on": [None, str(first_due_on)]},
     )
-    found = schedule(terms)
-    assert found is not None
-    return found
+    return Schedule(total=total, instalments=made)
+
+
+def _post_payment(instalment: BuyOutInstalment):
+    """The instalment's payment in the ledger: the partner's payable share debited, cash out."""
+    terms = instalment.terms
+    practice = terms.practice
+    of = terms.instalments.count()
+    payable = ledger.account(
+        practice, AccountKind.PAYABLE, Holder.PARTNER, partner=terms.partner_id
+    )
+    cash = ledger.account(practice, AccountKind.CASH, Holder.PRACTICE)
+    return ledger.post(
+        practice,
+        TransactionKind.INSTALMENT,
+        f"Buy-out of {terms.partner}: instalment {instalment.number} of {of} paid",
+        [
+            ledger.Entry(payable, instalment.amount, "buy_out"),
+            ledger.Entry(cash, -instalment.amount),
+        ],
+        facts={
+            "terms": terms.pk,
+            "number": instalment.number,
+            "of": of,
+            "due_on": str(instalment.due_on),
+        },
+    )
 
 
 @transaction.atomic
@@ -175,29 +199,8 @@ def pay(actor, instalment: BuyOutInstalment, *, source: str) -> tuple[BuyOutInst
     )
     if instalment.paid_id:
         return instalment, False
+    instalment.paid = _post_payment(instalment)
     terms = instalment.terms
-    practice = terms.practice
-    of = terms.instalments.count()
-    payable = ledger.account(
-        practice, AccountKind.PAYABLE, Holder.PARTNER, partner=terms.partner_id
-    )
-    instalment.paid = ledger.post(
-        practice,
-        TransactionKind.INSTALMENT,
-        f"Buy-out of {terms.partner}: instalment {instalment.number} of {of} paid",
-        [
-            ledger.Entry(payable, instalment.amount, "buy_out"),
-            ledger.Entry(
-                ledger.account(practice, AccountKind.CASH, Holder.PRACTICE), -instalment.amount
-            ),
-        ],
-        facts={
-            "terms": terms.pk,
-            "number": instalment.number,
-            "of": of,
-            "due_on": str(instalment.due_on),
-        },
-    )
     instalment.save(update_fields=["paid"])
     record(
         actor,
