@@ -30,7 +30,7 @@ def test_equal_instalments_give_the_cents_left_over_to_the_first():
     assert instalment_amounts(D("100.00"), 3) == [D("33.34"), D("33.33"), D("33.33")]
     assert instalment_amounts(D("100.02"), 3) == [D("33.34")] * 3
     assert instalment_amounts(D("0.05"), 5) == [D("0.01")] * 5
-    assert instalment_amounts(D("1.19"), 120)[:2] == [D("0.01"), D("0.01")]
+    assert instalment_amounts(D("1.21"), 120)[:2] == [D("0.02"), D("0.01")]
     for count in (0, 121):
         with pytest.raises(ValueError):
             instalment_amounts(D("100.00"), count)
