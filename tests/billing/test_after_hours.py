@@ -384,7 +384,8 @@ def test_the_delivery_share_of_the_after_hours_line_goes_to_who_worked_after_hou
 ):
     """Paula works Tuesday 10:00 for 120 min (in hours), Oscar Saturday 09:00 in Toronto for
     60 min (after hours).  The after-hours line (1.00 h x 180.00) is delivered by Oscar alone:
-    its delivery share (60 %: 108.00) is all his; the time line holds both entries, so it is
+    its delivery share (60 %, and the desk's 5 % it did not earn, resolving no ticket: 65 % of
+    180.00 = 117.00) is all his; the time line holds both entries, so it is
     split by their minutes, 120 to 60."""
     from thirdway.billing import month_end
     from thirdway.billing.models import Invoice
@@ -401,6 +402,6 @@ def test_the_delivery_share_of_the_after_hours_line_goes_to_who_worked_after_hou
     after = InvoiceLine.objects.get(description__endswith="×1.5").transactions.get()
     assert after.facts["delivery"] == {str(oscar.pk): 60}
     delivered = {str(leg.account): leg.amount for leg in after.legs.filter(rule="delivery")}
-    assert delivered == {"Share owed · Oscar Other": D("-108.00")}
+    assert delivered == {"Share owed · Oscar Other": D("-117.00")}
     in_hours = InvoiceLine.objects.get(description="Partner time").transactions.get()
     assert in_hours.facts["delivery"] == {str(cast.partner_record.pk): 120, str(oscar.pk): 60}
