@@ -132,7 +132,7 @@ def agree(
     every ``every_months`` months; once per buy-out (practice admins)."""
     require(may_manage_billing(actor), MANAGE)
     terms = (
-        CapitalTerms.objects.select_for_update()
+        CapitalTerms.objects.select_for_update(of=("self",))
         .select_related("partner", "practice", "bought_out")
         .get(pk=terms.pk)
     )
@@ -193,7 +193,7 @@ def pay(actor, instalment: BuyOutInstalment, *, source: str) -> tuple[BuyOutInst
     Once: marking it paid again answers the payment made before (``False``)."""
     require(may_manage_billing(actor), MANAGE)
     instalment = (
-        BuyOutInstalment.objects.select_for_update()
+        BuyOutInstalment.objects.select_for_update(of=("self",))
         .select_related("terms__practice", "terms__partner")
         .get(pk=instalment.pk)
     )
