@@ -49,7 +49,9 @@ class BuyInForm(forms.Form):
 class InstalmentsForm(forms.Form):
     instalments = forms.IntegerField(help_text="1 to 120.")
     first_due_on = forms.DateField(widget=DateInput, help_text="On or after the buy-out.")
-    every_months = forms.IntegerField(initial=1, help_text="1 to 12 (1: monthly).")
+    every_months = forms.IntegerField(
+        initial=1, label="Months between instalments", help_text="1 to 12 (1: monthly)."
+    )
     amounts = forms.CharField(
         required=False,
         max_length=2000,
