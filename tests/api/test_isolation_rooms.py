@@ -541,8 +541,23 @@ EXEMPT = [
             ("POST", "/billing/capital", "tests/billing/test_capital_api.py"),
             ("GET", "/billing/capital/{capital_id}", "tests/billing/test_capital_api.py"),
             ("POST", "/billing/capital/{capital_id}/buy-in", "tests/billing/test_capital_api.py"),
+            (
+                "POST",
+                "/billing/capital/{capital_id}/return",
+                "tests/billing/test_buy_out_instalments.py",
+            ),
             ("GET", "/billing/capital/{capital_id}/buy-out", "tests/billing/test_capital_api.py"),
             ("POST", "/billing/capital/{capital_id}/buy-out", "tests/billing/test_capital_api.py"),
+            (
+                "POST",
+                "/billing/capital/{capital_id}/instalments",
+                "tests/billing/test_buy_out_instalments.py",
+            ),
+            (
+                "POST",
+                "/billing/capital/{capital_id}/instalments/{number}/paid",
+                "tests/billing/test_buy_out_instalments.py",
+            ),
             ("GET", "/billing/pool-allocations/{practice_id}/{month}", "tests/billing/test_api.py"),
             ("POST", "/billing/pool-allocations", "tests/billing/test_api.py"),
             ("POST", "/billing/successions/preview", "tests/billing/test_succession_api.py"),

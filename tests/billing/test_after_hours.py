@@ -376,3 +376,32 @@ def test_the_api_books_a_start_time_and_sets_a_lines_multiplier(cast, rate, api_
     changed = send(admin, "PATCH", settings, {"after_hours_multiplier": "1.75"})
     assert changed.json()["after_hours_multiplier"] == "1.75"
     assert send(api_as(cast.partner), "GET", settings).status_code == 403
+
+
+@pytest.mark.parametrize("approval", ["one", "month_end"])
+def test_the_delivery_share_of_the_after_hours_line_goes_to_who_worked_after_hours(
+    cast, office, rate, approval
+):
+    """Paula works Tuesday 10:00 for 120 min (in hours), Oscar Saturday 09:00 in Toronto for
+    60 min (after hours).  The after-hours line (1.00 h x 180.00) is delivered by Oscar alone:
+    its delivery share (60 %, and the desk's 5 % it did not earn, resolving no ticket: 65 % of
+    180.00 = 117.00) is all his; the time line holds both entries, so it is
+    split by their minutes, 120 to 60."""
+    from thirdway.billing import month_end
+    from thirdway.billing.models import Invoice
+
+    book(cast, rate, dt.date(2026, 11, 10), dt.time(10, 0), 120)
+    oscar = cast.other_partner_record
+    book(cast, rate, dt.date(2026, 11, 14), dt.time(9, 0), 60, partner=oscar)
+    run(cast)
+    draft = Invoice.objects.get(client=cast.acme, state="draft")
+    if approval == "one":
+        invoicing.approve_invoice(cast.admin, draft, source=Source.CLI)
+    else:
+        month_end.approve_drafts(cast.admin, cast.security, NOVEMBER, source=Source.CLI)
+    after = InvoiceLine.objects.get(description__endswith="×1.5").transactions.get()
+    assert after.facts["delivery"] == {str(oscar.pk): 60}
+    delivered = {str(leg.account): leg.amount for leg in after.legs.filter(rule="delivery")}
+    assert delivered == {"Share owed · Oscar Other": D("-117.00")}
+    in_hours = InvoiceLine.objects.get(description="Partner time").transactions.get()
+    assert in_hours.facts["delivery"] == {str(cast.partner_record.pk): 120, str(oscar.pk): 60}

@@ -1,18 +1,21 @@
-"""On PostgreSQL: the ledger's balance triggers, and two invoice runs at once."""
+"""On PostgreSQL: the ledger's balance triggers, two invoice runs at once, and an invoice run
+and the un-mark of a milestone at once."""
 
 from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 from collections import Counter
 from decimal import Decimal
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing, ledger, month_end
+from thirdway.billing import invoicing, ledger, month_end, projects
 from thirdway.billing.models import (
     Account,
     Invoice,
@@ -22,6 +25,8 @@ from thirdway.billing.models import (
     TimeEntry,
 )
 
+from .conftest import contract, line
+from .test_projects import three
 from .weeks import approve_weeks
 
 MONTH = dt.date(2026, 11, 1)
@@ -178,3 +183,127 @@ def test_the_month_end_approval_and_one_approval_at_once_take_consecutive_number
     numbers = sorted(Invoice.objects.values_list("number", flat=True))
     assert numbers == ["INV-000001", "INV-000002"]
     assert LedgerTransaction.objects.filter(kind="invoice").count() == 2
+
+
+def _project_done(cast):
+    """Acme's website with its first milestone marked done."""
+    made = contract(
+        cast,
+        cast.acme,
+        "project",
+        "Acme website",
+        fixed_price=Decimal("10000.00"),
+        budget_minutes=60,
+    )
+    line(cast, made, "Project time", "hour", "125.00")
+    design, *_ = three(cast, made)
+    return projects.mark_done(cast.admin, design, source=Source.CLI)
+
+
+def _together(*works):
+    """Run each work in a thread of its own (its own connection); the errors they raised."""
+    failures: list[Exception] = []
+
+    def one(work):
+        try:
+            work()
+        except Exception as error:  # reported to the test: a thread's exception would be lost
+            failures.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=one, args=(work,)) for work in works]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return failures
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_run_that_read_a_milestone_done_before_it_was_un_marked_leaves_it(cast, monkeypatch):
+    _postgresql_only()
+    design = _project_done(cast)
+    read, unmarked = threading.Event(), threading.Event()
+    parts = invoicing.proposals_in_parts
+
+    def read_then_wait(*args, **kwargs):
+        for part in parts(*args, **kwargs):
+            read.set()  # the run has read the milestone as done
+            assert unmarked.wait(timeout=30)
+            yield part
+
+    monkeypatch.setattr(invoicing, "proposals_in_parts", read_then_wait)
+
+    def unmark():
+        assert read.wait(timeout=30)
+        try:
+            projects.unmark_done(cast.admin, design, source=Source.CLI)
+        finally:
+            unmarked.set()
+
+    failures = _together(
+        lambda: invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI),
+        unmark,
+    )
+    assert failures == []
+    design.refresh_from_db()
+    assert design.done_at is None
+    assert not InvoiceLine.objects.filter(claim=design.claim).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_un_mark_waits_for_the_run_billing_the_milestone_and_is_then_refused(cast, monkeypatch):
+    _postgresql_only()
+    design = _project_done(cast)
+    locked = threading.Event()
+    lock = invoicing.lock_billed_milestones
+
+    def lock_and_hold(claims):
+        done = lock(claims)
+        locked.set()
+        time.sleep(0.5)  # the un-mark starts meanwhile and waits on the milestone's row
+        return done
+
+    monkeypatch.setattr(invoicing, "lock_billed_milestones", lock_and_hold)
+
+    def unmark():
+        assert locked.wait(timeout=30)
+        projects.unmark_done(cast.admin, design, source=Source.CLI)
+
+    failures = _together(
+        lambda: invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI),
+        unmark,
+    )
+    assert [type(error) for error in failures] == [ValidationError]
+    assert "draft invoice of 2026-11" in failures[0].message_dict["done_at"][0]
+    design.refresh_from_db()
+    assert design.done_at is not None
+    assert InvoiceLine.objects.filter(claim=design.claim).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_instalment_marked_paid_twice_at_once_is_posted_once(cast):
+    _postgresql_only()
+    from thirdway.billing import capital, instalments
+
+    from .capital_cast import join_security, terms
+
+    join_security(cast)
+    paula = terms(cast, cast.partner_record)
+    capital.record_buy_in(cast.admin, paula, Decimal("100.00"), source=Source.CLI)
+    capital.record_buy_out(cast.admin, paula, source=Source.CLI)
+    found = instalments.agree(
+        cast.admin, paula, count=2, first_due_on=timezone.localdate(), source=Source.CLI
+    )
+    first = found.instalments[0]
+    start = threading.Barrier(2)
+    posted = []
+
+    def pay():
+        start.wait()
+        posted.append(instalments.pay(cast.admin, first, source=Source.CLI)[1])
+
+    assert _together(pay, pay) == []
+    assert sorted(posted) == [False, True]
+    assert LedgerTransaction.objects.filter(kind="instalment").count() == 1

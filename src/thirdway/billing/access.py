@@ -138,6 +138,18 @@ class CapitalQuerySet(models.QuerySet):
         return self.none()
 
 
+class InstalmentQuerySet(models.QuerySet):
+    def for_user(self, user) -> InstalmentQuerySet:
+        """The instalments of a buy-out: a practice admin all, the retired partner their own."""
+        if not _active(user):
+            return self.none()
+        if user.role == Role.PRACTICE_ADMIN:
+            return self.all()
+        if user.role in (Role.PARTNER, Role.ASSOCIATE):
+            return self.filter(terms__partner__user=user)
+        return self.none()
+
+
 class PracticeAdminQuerySet(models.QuerySet):
     """A practice's shared tool costs and its clawbacks: the practice admin only."""
 

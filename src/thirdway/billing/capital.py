@@ -2,13 +2,14 @@
 change of a balance, each a balanced transaction posted through ``ledger.py``.
 
 A partner's capital account is the ledger account of kind *capital* held by the partner in the
-practice; what the partner owns is its credit balance.  It changes by four transactions only:
+practice; what the partner owns is its credit balance.  It changes by five transactions only:
 
 - **buy-in paid**: cash debited, capital credited;
 - **buy-in withheld**: when a share becomes payable, the agreed percentage of it (no more than
   what is left of the buy-in) moves from the partner's payable share to their capital;
 - **pool allocated**: a month's retained pool (what the pool's payable account received that
   month) moves to the capital accounts by vested units;
+- **capital returned**: part of the balance becomes payable to the partner, who stays;
 - **buy-out**: the capital account is closed and the buy-out (balance plus vested units at the
   unit value) becomes payable to the partner, the units part taken from the retained pool.
 """
@@ -315,6 +316,44 @@ def withhold_from_shares(invoice: Invoice) -> list:
                 facts={"terms": terms.pk, "share": str(share), "left_before": str(left)},
             )
         )
+    return posted
+
+
+@transaction.atomic
+def return_capital(actor, terms: CapitalTerms, amount: Decimal, *, source: str):
+    """Part of the partner's capital goes back to them: the capital account debited, their
+    payable share credited (the account stays open, the units and their vesting unchanged)."""
+    require(may_manage_billing(actor), MANAGE)
+    terms = _locked(terms)
+    if terms.bought_out_id:
+        raise invalid("amount", f"{terms.partner} was bought out.", "a partner not bought out")
+    held = balance(terms)
+    if amount is None or amount <= 0 or amount != to_money(amount) or amount > held:
+        raise invalid(
+            "amount", f"{amount} cannot be returned.", f"0.01 to {held} (the capital balance)"
+        )
+    practice = terms.practice
+    payable = ledger.account(
+        practice, AccountKind.PAYABLE, Holder.PARTNER, partner=terms.partner_id
+    )
+    posted = ledger.post(
+        practice,
+        TransactionKind.RETURN,
+        f"Capital returned to {terms.partner}",
+        [
+            ledger.Entry(_account(terms), amount, "capital"),
+            ledger.Entry(payable, -amount, "capital_return"),
+        ],
+        facts={"terms": terms.pk, "balance_before": str(held)},
+    )
+    record(
+        actor,
+        "billing.capital_returned",
+        terms,
+        source=source,
+        scope=f"partner:{terms.partner_id}",
+        changes={"balance": [str(held), str(held - amount)]},
+    )
     return posted
 
 

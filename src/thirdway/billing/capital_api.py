@@ -18,10 +18,10 @@ from ninja import Field, Router, Schema, Status
 
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
-from thirdway.billing import capital
+from thirdway.billing import capital, instalments
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.api import Money, Percent
-from thirdway.billing.models import CapitalTerms, PoolAllocation
+from thirdway.billing.models import BuyOutInstalment, CapitalTerms, PoolAllocation
 from thirdway.billing.services import MANAGE
 from thirdway.billing.statements_api import Month, _month
 from thirdway.errors import require
@@ -43,6 +43,15 @@ class CapitalEntryOut(Schema):
     amount: Decimal  # what the partner gains: the leg negated (capital is a credit)
 
 
+class InstalmentOut(Schema):
+    number: int
+    due_on: dt.date
+    amount: Decimal
+    paid: bool
+    paid_at: dt.datetime | None
+    transaction_id: int | None
+
+
 class CapitalOut(Schema):
     id: int
     practice_id: int
@@ -60,6 +69,10 @@ class CapitalOut(Schema):
     buy_in_paid: Decimal
     buy_in_left: Decimal
     bought_out: bool
+    buy_out_amount: Decimal
+    buy_out_paid: Decimal
+    buy_out_outstanding: Decimal
+    instalments: list[InstalmentOut]
     entries: list[CapitalEntryOut]
 
 
@@ -76,6 +89,24 @@ class CapitalTermsIn(Payload, extra="forbid"):
 
 class BuyInIn(Payload, extra="forbid"):
     amount: Money
+
+
+class CapitalReturnIn(Payload, extra="forbid"):
+    amount: Money
+
+
+class InstalmentsIn(Payload, extra="forbid"):
+    instalments: Annotated[int, Field(ge=1, le=120, description="1 to 120 instalments")]
+    first_due_on: dt.date
+    every_months: Annotated[int, Field(ge=1, le=12, description="1 to 12 months")] = 1
+    amounts: Annotated[
+        list[Money] | None,
+        Field(
+            max_length=120,
+            description="One amount per instalment, adding up to the buy-out; left out: "
+            "equal cents, the cents left over to the first instalments",
+        ),
+    ] = None
 
 
 class BuyOutOut(Schema):
@@ -110,9 +141,32 @@ class AllocationOut(Schema):
     parts: list[AllocationPartOut]
 
 
+def _schedule_out(terms: CapitalTerms) -> dict:
+    amount = instalments.buy_out_amount(terms)
+    found = instalments.schedule(terms)
+    rows = found.instalments if found else []
+    return {
+        "buy_out_amount": amount,
+        "buy_out_paid": found.paid if found else Decimal("0.00"),
+        "buy_out_outstanding": found.outstanding if found else Decimal("0.00"),
+        "instalments": [
+            {
+                "number": i.number,
+                "due_on": i.due_on,
+                "amount": i.amount,
+                "paid": i.paid_id is not None,
+                "paid_at": i.paid.at if i.paid_id else None,
+                "transaction_id": i.paid_id,
+            }
+            for i in rows
+        ],
+    }
+
+
 def _out(terms: CapitalTerms) -> dict:
     found = capital.summary(terms)
     return {
+        **_schedule_out(terms),
         "id": terms.pk,
         "practice_id": terms.practice_id,
         "partner_id": terms.partner_id,
@@ -187,6 +241,14 @@ def record_buy_in(request, capital_id: int, payload: BuyInIn):
     return Status(201, _out(_visible(request, capital_id)))
 
 
+@router.post("/billing/capital/{capital_id}/return", response={201: CapitalOut})
+def return_capital(request, capital_id: int, payload: CapitalReturnIn):
+    """Part of the partner's capital goes back to them (payable); at most the balance."""
+    terms = _visible(request, capital_id)
+    capital.return_capital(request.auth, terms, payload.amount, source=Source.API)
+    return Status(201, _out(_visible(request, capital_id)))
+
+
 def _buy_out_out(terms: CapitalTerms, figures) -> dict:
     return {
         "capital_id": terms.pk,
@@ -214,6 +276,37 @@ def record_buy_out(request, capital_id: int):
     terms = _visible(request, capital_id)
     capital.record_buy_out(request.auth, terms, source=Source.API)
     return Status(201, _out(_visible(request, capital_id)))
+
+
+@router.post("/billing/capital/{capital_id}/instalments", response={201: CapitalOut})
+def agree_instalments(request, capital_id: int, payload: InstalmentsIn):
+    """Agree how a bought-out partner's buy-out is paid: 1 to 120 instalments from a day on or
+    after the buy-out, every 1 to 12 months (practice admins; once per buy-out)."""
+    terms = _visible(request, capital_id)
+    instalments.agree(
+        request.auth,
+        terms,
+        count=payload.instalments,
+        first_due_on=payload.first_due_on,
+        every_months=payload.every_months,
+        amounts=payload.amounts,
+        source=Source.API,
+    )
+    return Status(201, _out(_visible(request, capital_id)))
+
+
+@router.post(
+    "/billing/capital/{capital_id}/instalments/{number}/paid",
+    response={200: CapitalOut, 201: CapitalOut},
+)
+def pay_instalment(request, capital_id: int, number: int):
+    """Record an instalment paid: 201 when posted, 200 when it was paid before (posted once)."""
+    terms = _visible(request, capital_id)
+    found = get_object_or_404(
+        BuyOutInstalment.objects.for_user(request.auth), terms=terms, number=number
+    )
+    _, posted = instalments.pay(request.auth, found, source=Source.API)
+    return Status(201 if posted else 200, _out(_visible(request, capital_id)))
 
 
 def _allocation_out(practice, month: dt.date) -> dict:

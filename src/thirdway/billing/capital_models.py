@@ -12,11 +12,12 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 
-from thirdway.billing.access import CapitalQuerySet, LedgerQuerySet
+from thirdway.billing.access import CapitalQuerySet, InstalmentQuerySet, LedgerQuerySet
 
 MONEY = {"max_digits": 14, "decimal_places": 2}
 LONGEST_VESTING = 120
 MOST_UNITS = 1_000_000
+MOST_INSTALMENTS = 120
 
 
 class BuyInMethod(models.TextChoices):
@@ -109,3 +110,45 @@ class PoolAllocation(models.Model):
 
     def __str__(self) -> str:
         return f"Pool of {self.month:%Y-%m} of {self.practice}"
+
+
+class BuyOutInstalment(models.Model):
+    """One instalment of a buy-out agreed to be paid over time: its amount and due day, and
+    the ledger transaction that paid it (posted once, when it is marked paid)."""
+
+    terms = models.ForeignKey(CapitalTerms, on_delete=models.PROTECT, related_name="instalments")
+    number = models.PositiveSmallIntegerField(
+        validators=[MinValueValidator(1), MaxValueValidator(MOST_INSTALMENTS)]
+    )
+    due_on = models.DateField()
+    amount = models.DecimalField(validators=[MinValueValidator(Decimal("0.01"))], **MONEY)
+    paid = models.OneToOneField(
+        "billing.LedgerTransaction",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        help_text="The payment of the instalment (cash out of the partner's payable share).",
+    )
+    agreed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    agreed_at = models.DateTimeField(auto_now_add=True)
+
+    objects = InstalmentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["terms", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["terms", "number"], name="billing_instalment_once"),
+            models.CheckConstraint(
+                condition=models.Q(number__gte=1, number__lte=MOST_INSTALMENTS),
+                name="billing_instalment_number",
+            ),
+            models.CheckConstraint(
+                condition=models.Q(amount__gt=0), name="billing_instalment_amount"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Instalment {self.number} of the buy-out of {self.terms.partner}"

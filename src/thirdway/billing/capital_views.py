@@ -4,6 +4,8 @@ allocation by month.  The forms only shape input; ``capital`` decides and writes
 
 from __future__ import annotations
 
+from decimal import Decimal, InvalidOperation
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -14,10 +16,10 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from thirdway.audit.models import Source
-from thirdway.billing import capital
+from thirdway.billing import capital, instalments
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.forms import DateInput, MonthField
-from thirdway.billing.models import CapitalTerms, PoolAllocation
+from thirdway.billing.models import BuyOutInstalment, CapitalTerms, PoolAllocation
 from thirdway.billing.views import _admin
 from thirdway.network.models import Partner, Practice
 from thirdway.web.forms import add_service_errors
@@ -42,6 +44,27 @@ class CapitalTermsForm(forms.ModelForm):
 
 class BuyInForm(forms.Form):
     amount = forms.DecimalField(max_digits=14, decimal_places=2, help_text="What was paid.")
+
+
+class InstalmentsForm(forms.Form):
+    instalments = forms.IntegerField(help_text="1 to 120.")
+    first_due_on = forms.DateField(widget=DateInput, help_text="On or after the buy-out.")
+    every_months = forms.IntegerField(
+        initial=1, label="Months between instalments", help_text="1 to 12 (1: monthly)."
+    )
+    amounts = forms.CharField(
+        required=False,
+        max_length=2000,
+        help_text="Optional: one amount per instalment, separated by spaces, adding up to the "
+        "buy-out. Left empty: equal amounts, the cents left over to the first.",
+    )
+
+    def clean_amounts(self) -> list[Decimal] | None:
+        text = self.cleaned_data["amounts"].replace(",", " ").split()
+        try:
+            return [Decimal(word) for word in text] or None
+        except InvalidOperation:
+            raise ValidationError("Amounts are numbers such as 1250.00.") from None
 
 
 class AllocationForm(forms.Form):
@@ -86,6 +109,9 @@ def capital_detail(request: HttpRequest, capital_id: int) -> HttpResponse:
         "account": capital.summary(terms),
         "entries": [(leg, -leg.amount) for leg in capital.entries(terms)],
         "buy_out": capital.preview_buy_out(terms),
+        "buy_out_amount": instalments.buy_out_amount(terms),
+        "schedule": instalments.schedule(terms),
+        "today": timezone.localdate(),
         "can_manage": may_manage_billing(request.user),
         "buy_in_form": BuyInForm(),
     }
@@ -146,6 +172,27 @@ def capital_buy_in(request: HttpRequest, capital_id: int) -> HttpResponse:
 
 
 @login_required
+def capital_return(request: HttpRequest, capital_id: int) -> HttpResponse:
+    """Return part of a partner's capital to them (it becomes payable)."""
+    _admin(request)
+    terms = get_object_or_404(_accounts(request), pk=capital_id)
+    form = BuyInForm(request.POST or None)
+    form.fields["amount"].help_text = "What goes back to the partner."
+    if request.method == "POST" and form.is_valid():
+        amount = form.cleaned_data["amount"]
+        try:
+            capital.return_capital(request.user, terms, amount, source=Source.WEB)
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"{amount} of capital returned; it is payable.")
+            return redirect("billing:capital_detail", terms.pk)
+    explain = f"The capital balance: {capital.balance(terms)}. The units and vesting stay."
+    context = {"form": form, "title": f"Capital returned · {terms.partner}", "explain": explain}
+    return render(request, "billing/form.html", context)
+
+
+@login_required
 @require_POST
 def capital_buy_out(request: HttpRequest, capital_id: int) -> HttpResponse:
     _admin(request)
@@ -156,6 +203,55 @@ def capital_buy_out(request: HttpRequest, capital_id: int) -> HttpResponse:
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(request, f"{terms.partner} is bought out; the amount is payable.")
+    return redirect("billing:capital_detail", terms.pk)
+
+
+@login_required
+def capital_instalments(request: HttpRequest, capital_id: int) -> HttpResponse:
+    """Agree how a bought-out partner's buy-out is paid, in instalments."""
+    _admin(request)
+    terms = get_object_or_404(_accounts(request), pk=capital_id)
+    retired = instalments.retired_on(terms)
+    form = InstalmentsForm(request.POST or None, initial={"first_due_on": retired})
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            instalments.agree(
+                request.user,
+                terms,
+                count=data["instalments"],
+                first_due_on=data["first_due_on"],
+                every_months=data["every_months"],
+                amounts=data["amounts"],
+                source=Source.WEB,
+            )
+        except ValidationError as error:
+            add_service_errors(form, error)
+        else:
+            messages.success(request, f"The buy-out of {terms.partner} is paid in instalments.")
+            return redirect("billing:capital_detail", terms.pk)
+    explain = (
+        f"The buy-out of {instalments.buy_out_amount(terms)} on {retired}, paid in 1 to 120 "
+        "instalments; each is posted to the ledger when it is marked paid."
+    )
+    context = {"form": form, "title": f"Buy-out instalments · {terms.partner}", "explain": explain}
+    return render(request, "billing/form.html", context)
+
+
+@login_required
+@require_POST
+def capital_instalment_paid(request: HttpRequest, capital_id: int, number: int) -> HttpResponse:
+    """Mark an instalment paid (a second press changes nothing)."""
+    _admin(request)
+    terms = get_object_or_404(_accounts(request), pk=capital_id)
+    found = get_object_or_404(
+        BuyOutInstalment.objects.for_user(request.user), terms=terms, number=number
+    )
+    _, posted = instalments.pay(request.user, found, source=Source.WEB)
+    if posted:
+        messages.success(request, f"Instalment {number} of {found.amount} paid.")
+    else:
+        messages.info(request, f"Instalment {number} was paid already.")
     return redirect("billing:capital_detail", terms.pk)
 
 

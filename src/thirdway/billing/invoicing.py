@@ -31,6 +31,7 @@ from thirdway.billing.models import (
     TimeEntry,
     TransactionKind,
 )
+from thirdway.billing.projects import lock_billed_milestones
 from thirdway.billing.proposals import (
     Proposed,
     hours_of,
@@ -268,8 +269,26 @@ def _bill_new(run: InvoiceRun, currency: str, found: list[tuple[object, list[Pro
     return True
 
 
+def _milestones_still_done(found: list[tuple[object, list[Proposed]]]) -> list:
+    """The chunk without the milestones un-marked since it was read (their rows now locked
+    until the chunk commits, so an un-mark waits for it)."""
+    claims = [p.claim for _, lines in found for p in lines if _is_milestone(p)]
+    if not claims:
+        return found
+    done = lock_billed_milestones(claims)
+    kept = [
+        (c, [p for p in lines if not _is_milestone(p) or p.claim in done]) for c, lines in found
+    ]
+    return [(client, lines) for client, lines in kept if lines]
+
+
+def _is_milestone(proposed: Proposed) -> bool:
+    return bool(proposed.claim and proposed.claim.startswith("milestone:"))
+
+
 def _bill_chunk(run: InvoiceRun, currency: str, found: list[tuple[object, list[Proposed]]]) -> None:
     with transaction.atomic():
+        found = _milestones_still_done(found)
         drafted = _drafts_of(run, [client.pk for client, _ in found])
         new = [(client, lines) for client, lines in found if client.pk not in drafted]
         if new and _bill_new(run, currency, new):
@@ -411,7 +430,7 @@ def _post_invoice(invoice: Invoice) -> None:
     rules = rules_of(settings_of(practice))
     context = InvoiceContext(invoice)
     lines = invoice.lines.select_related("contract_line__contract")
-    ordered = list(lines.prefetch_related("time_entries").order_by("pk"))
+    ordered = list(lines.prefetch_related("time_entries", "after_hours_entries").order_by("pk"))
     charge_tool_costs(context, ordered)
     for line in ordered:
         split_invoice_line(context, line, rules)

@@ -216,6 +216,8 @@ class TransactionKind(models.TextChoices):
     WITHHELD = "withheld", "Buy-in withheld from a share"
     ALLOCATION = "allocation", "Pool allocated"
     BUY_OUT = "buy_out", "Buy-out"
+    INSTALMENT = "instalment", "Buy-out instalment paid"
+    RETURN = "return", "Capital returned"
     TOOL_COSTS = "tool_costs", "Shared tool costs"
     CLAWBACK = "clawback", "Referral clawed back"
 
@@ -462,7 +464,12 @@ class ContractLine(models.Model):
 # entries in time_models.py, the accounting exports in export_models.py, capital terms in
 # capital_models.py, successions in succession_models.py; they belong to this app all the same.
 from thirdway.billing import succession_models  # noqa: E402, F401
-from thirdway.billing.capital_models import BuyInMethod, CapitalTerms, PoolAllocation  # noqa
+from thirdway.billing.capital_models import (  # noqa: E402, F401
+    BuyInMethod,
+    BuyOutInstalment,
+    CapitalTerms,
+    PoolAllocation,
+)
 from thirdway.billing.export_models import (  # noqa: E402, F401
     DebtorAccount,
     ExportBatch,

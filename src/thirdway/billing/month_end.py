@@ -70,7 +70,9 @@ def _approve_chunk(actor, practice, ids: list[int], known: dict, source: str) ->
     drafts = list(locked.filter(pk__in=ids, state=InvoiceState.DRAFT).order_by("pk"))
     lines_of: dict[int, list[InvoiceLine]] = defaultdict(list)
     lines = InvoiceLine.objects.filter(invoice__in=drafts).select_related("contract_line__contract")
-    for line in lines.prefetch_related("time_entries").order_by("invoice", "pk"):
+    for line in lines.prefetch_related("time_entries", "after_hours_entries").order_by(
+        "invoice", "pk"
+    ):
         lines_of[line.invoice_id].append(line)
     drafts = [draft for draft in drafts if lines_of[draft.pk]]
     if not drafts:

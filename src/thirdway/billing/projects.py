@@ -4,7 +4,8 @@ and the budget against the time logged (tracked, never billed).
 A project's milestones add up to its price to the cent (a percent is of the price, rounded
 half up).  A milestone marked done is billed by the next invoice run, once (``proposals``
 claims it as ``milestone:<id>``); a done milestone no longer changes, and is un-marked only
-while no invoice line claims it.
+while no invoice line claims it.  The run and the un-mark both lock the milestone's row, so
+they never cross.
 """
 
 from __future__ import annotations
@@ -244,6 +245,18 @@ def unmark_done(actor, milestone: Milestone, *, source: str) -> Milestone:
         changes={milestone.name: [f"done {done_on}", None]},
     )
     return milestone
+
+
+def lock_billed_milestones(claims: list[str]) -> set[str]:
+    """Lock the milestones an invoice run is about to bill (their ``milestone:<id>`` claims),
+    in id order, and answer the claims still marked done.  The un-mark locks the same row, so
+    the two take turns: a run that read a milestone as done before it was un-marked finds it
+    planned here and leaves it, and an un-mark waiting on the run sees the line it made."""
+    ids = sorted({int(claim.removeprefix("milestone:")) for claim in claims})
+    if not ids:
+        return set()
+    locked = Milestone.objects.select_for_update().filter(pk__in=ids).order_by("pk")
+    return {f"milestone:{pk}" for pk, done_at in locked.values_list("pk", "done_at") if done_at}
 
 
 # --- budget against the time logged ------------------------------------------------------------

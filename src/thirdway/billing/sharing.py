@@ -82,9 +82,12 @@ class InvoiceContext:
 
 
 def _time_behind(context: InvoiceContext, line: InvoiceLine) -> list[TimeEntry]:
-    """The line's own time, or for a monthly charge the month's time on the client's contracts
-    with the practice."""
-    return list(line.time_entries.all()) or context.month_time
+    """The line's own time (a time line's by ``invoice_line``, an after-hours line's by
+    ``after_hours_line``: the entries with minutes outside business hours), or for a monthly
+    charge the month's time on the client's contracts with the practice."""
+    return (
+        list(line.time_entries.all()) or list(line.after_hours_entries.all()) or context.month_time
+    )
 
 
 def facts_of(

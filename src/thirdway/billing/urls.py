@@ -82,6 +82,17 @@ urlpatterns = [
     path("capital/<int:capital_id>/", capital_views.capital_detail, name="capital_detail"),
     path("capital/<int:capital_id>/terms/", capital_views.capital_terms, name="capital_terms"),
     path("capital/<int:capital_id>/buy-in/", capital_views.capital_buy_in, name="capital_buy_in"),
+    path("capital/<int:capital_id>/return/", capital_views.capital_return, name="capital_return"),
+    path(
+        "capital/<int:capital_id>/instalments/",
+        capital_views.capital_instalments,
+        name="capital_instalments",
+    ),
+    path(
+        "capital/<int:capital_id>/instalments/<int:number>/paid/",
+        capital_views.capital_instalment_paid,
+        name="capital_instalment_paid",
+    ),
     path(
         "capital/<int:capital_id>/buy-out/", capital_views.capital_buy_out, name="capital_buy_out"
     ),

@@ -3,7 +3,9 @@
 Pure Python, no Django.  Units vest linearly by whole months from the vesting start; the pool
 of a period is split by vested units with the largest remainder, so the parts always add up to
 the pool to the cent; a buy-out is the capital balance plus the vested units at the unit value
-(the retained pool divided by all units held), rounded half up to the cent.
+(the retained pool divided by all units held), rounded half up to the cent; a buy-out paid
+in instalments is split into equal cents by the largest remainder (the earlier instalments
+take the cents left over), each due a whole number of months after the first.
 """
 
 from __future__ import annotations
@@ -15,10 +17,11 @@ from decimal import Decimal
 from fractions import Fraction
 from typing import TypeVar
 
-from thirdway.billing.engine.money import allocate
+from thirdway.billing.engine.money import allocate, allocate_whole, cents
 
 K = TypeVar("K", bound=Hashable)
 LONGEST_VESTING = 120
+MOST_INSTALMENTS = 120
 
 
 def months_between(start: dt.date, on: dt.date) -> int:
@@ -94,3 +97,30 @@ def buy_out(balance: Decimal, vested: Fraction, pool: Decimal, total_units: int)
         units_part=units_part,
         amount=balance + units_part,
     )
+
+
+def instalment_amounts(total: Decimal, count: int) -> list[Decimal]:
+    """``total`` in ``count`` instalments that add up to it to the cent: each the floor of the
+    equal part in cents, the cents left over one each to the first instalments (so the same
+    buy-out always gives the same schedule).  Refused below a cent an instalment."""
+    if not 1 <= count <= MOST_INSTALMENTS:
+        raise ValueError("a buy-out is paid in 1 to 120 instalments")
+    if total <= 0 or cents(total) < count:
+        raise ValueError("every instalment is at least a cent")
+    return allocate_whole(total, [1] * count, count)
+
+
+def add_months(day: dt.date, months: int) -> dt.date:
+    """``day`` moved by whole months, kept on the last day of a shorter month (31 January and
+    one month: 28 or 29 February)."""
+    index = day.year * 12 + day.month - 1 + months
+    year, month = divmod(index, 12)
+    first = dt.date(year, month + 1, 1)
+    last = ((first + dt.timedelta(days=32)).replace(day=1) - dt.timedelta(days=1)).day
+    return first.replace(day=min(day.day, last))
+
+
+def due_dates(first: dt.date, count: int, every_months: int = 1) -> list[dt.date]:
+    """The due dates of ``count`` instalments, the first on ``first``, then every
+    ``every_months`` months from it (each counted from the first, so a 31st stays a 31st)."""
+    return [add_months(first, number * every_months) for number in range(count)]
