@@ -23,10 +23,11 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "scenarios"))
 try:
     from thirdway.dispatch import comparison, scenario
+    from thirdway.distance import haversine_km
 except ModuleNotFoundError:  # not installed: run straight from the source tree
     sys.path.insert(0, str(HERE.parent / "src"))
     from thirdway.dispatch import comparison, scenario
-from thirdway.distance import haversine_km
+    from thirdway.distance import haversine_km
 
 import families  # noqa: E402
 
@@ -75,17 +76,17 @@ def main() -> None:
     parser.add_argument("--against", default="priority_fcfs")
     parser.add_argument("--show", type=int, default=10)
     args = parser.parse_args()
-    realism = families.REALISM if args.realism == "all" else tuple(
-        p for p in args.realism.split(",") if p and p != "none"
+    realism = (
+        families.REALISM
+        if args.realism == "all"
+        else tuple(p for p in args.realism.split(",") if p and p != "none")
     )
     model = scenario.parse(families.make(args.family, args.seed, realism))
     partners, tickets, runs = comparison.run_policies(model, (args.policy, args.against))
     ours, theirs = runs[args.policy], runs[args.against]
     end = model.end_s
     only = [
-        k
-        for k in range(len(tickets))
-        if not _on_time(ours.jobs[k]) and _on_time(theirs.jobs[k])
+        k for k in range(len(tickets)) if not _on_time(ours.jobs[k]) and _on_time(theirs.jobs[k])
     ]
     facts = [_facts(k, ours, theirs, ours.records, partners, end) for k in only]
     onsite = [f for f in facts if f["onsite"]]

@@ -257,6 +257,8 @@ class Thirdway(Policy):
         self.stale: set[int] = set()
         self.needs: dict[int, engine.TicketNeed] = {}
         self.off_shift: frozenset[int] = frozenset()
+        # Partners told a visit to drive from: until when their stretch of cover runs.
+        self.out: dict[int, float] = {}
         sim.push(sim.scenario.start_s + self.every_s, TICK, 0)
 
     def _index(self, sim: Simulation, held: Sequence[int] = ()) -> engine.PartnerIndex:
@@ -270,6 +272,8 @@ class Thirdway(Policy):
             )
             rows |= off ^ self.off_shift
             self.off_shift = off
+        # A partner out on a visit leaves from home once their stretch of cover ends.
+        rows |= {row for row, until in self.out.items() if sim.now >= until}
         sim.dirty = set()
         self.stale = {sim.jobs[j].partner for j in skip}
         if not rows:
@@ -287,10 +291,13 @@ class Thirdway(Policy):
             }
             if sim.realism.chained_travel:
                 drive_from[pid] = {
-                    p: _visit(sim, visits[k])
-                    for k, p in enumerate(engine.PRIORITIES)
-                    if visits[k] is not None
+                    p: _visit(sim, j)
+                    for p, j in zip(engine.PRIORITIES, visits, strict=True)
+                    if j is not None
                 }
+                self.out.pop(row, None)
+                if drive_from[pid]:
+                    self.out[row] = sim.span_end(row, sim.now)
         self.index = self.index.with_loads(loads, free_at, drive_from)
         return self.index
 

@@ -566,6 +566,12 @@ class Simulation:
         """The partner's cover span at or before ``t`` (chained travel chains within one)."""
         return bisect_right(self.partners.cover[row][0], t) - 1
 
+    def span_end(self, row: int, t: float) -> float:
+        """When the partner's stretch of cover at ``t`` ends (``t`` itself when uncovered)."""
+        starts, ends = self.partners.cover[row]
+        k = bisect_right(starts, t) - 1
+        return ends[k] if k >= 0 and t < ends[k] else t
+
     def from_visit(self, row: int, visit: tuple[int, int] | None, t: float) -> int | None:
         """The ticket of ``visit`` (ticket, span) when the partner, starting new work at
         ``t``, drives on from it: the same cover span; None when they leave from home."""

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TypeVar, cast
+from typing import TypeVar, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,7 @@ from thirdway.dispatch.engine.inputs import (
     Flags,
     Floats,
     Ints,
+    Num,
     Rows,
     TicketNeed,
     Weights,
@@ -164,11 +165,18 @@ class Evaluation:
     total: Floats
 
 
-def within_radius(home_km: Floats, drive_km: Floats, radius_km: Floats) -> Flags:
+@overload
+def within_radius(home_km: float, drive_km: float, radius_km: float) -> bool: ...
+@overload
+def within_radius(home_km: Floats, drive_km: Floats, radius_km: Floats) -> Flags: ...
+def within_radius(home_km: Num, drive_km: Num, radius_km: Num) -> bool | Flags:
     """Whether a site is within a partner's reach: within their radius of home, or within
     their radius of the visit they drive on from and ``FROM_VISIT_MOST`` times it of home."""
-    from_visit = (drive_km <= radius_km) & (home_km <= radius_km * FROM_VISIT_MOST)
-    return (home_km <= radius_km) | from_visit
+    from_visit = np.less_equal(drive_km, radius_km) & np.less_equal(
+        home_km, np.multiply(radius_km, FROM_VISIT_MOST)
+    )
+    reach: bool | Flags = np.less_equal(home_km, radius_km) | from_visit
+    return reach
 
 
 def _continuity(ticket: TicketNeed, index: PartnerIndex, rows: Rows | None) -> npt.NDArray[np.int8]:

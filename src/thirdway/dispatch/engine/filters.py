@@ -83,7 +83,7 @@ def reject_radius(ticket: TicketNeed, partner: PartnerState) -> str | None:
     distance = float(haversine_km(partner.home_lat, partner.home_lon, *site))
     visit = partner.drive_from.get(ticket.priority)
     drive = distance if visit is None else float(haversine_km(*visit.location, *site))
-    if within_radius(distance, drive, partner.radius_km):
+    if bool(within_radius(distance, drive, partner.radius_km)):
         return None
     return _radius_reason(distance, partner.radius_km)
 
