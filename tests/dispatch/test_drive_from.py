@@ -19,7 +19,8 @@ def _onsite(**overrides: object) -> engine.TicketNeed:
 
 def _out(pid: int = 1, priorities: tuple[str, ...] = engine.PRIORITIES, **overrides: object):
     """A partner out on a visit 60 km north of home, 10 km short of the site."""
-    return make_partner(pid, radius_km=80, drive_from=dict.fromkeys(priorities, VISIT), **overrides)
+    values: dict[str, object] = {"radius_km": 80, **overrides}
+    return make_partner(pid, drive_from=dict.fromkeys(priorities, VISIT), **values)
 
 
 def test_the_travel_term_counts_the_drive_from_the_visit_not_from_home() -> None:
