@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.utils import timezone
 
+from support.far_site import ALWAYS, KM
 from thirdway.audit.models import Source
 from thirdway.clients import services as clients
 from thirdway.dispatch import engine
@@ -13,8 +14,6 @@ from thirdway.network.models import Partner
 from thirdway.tickets import services as tickets
 from thirdway.tickets.assignment import dispatching
 from thirdway.tickets.models import Ticket, number_of
-
-from ..support.far_site import ALWAYS, KM
 
 
 def _site(cast, name: str, km_north: float):
