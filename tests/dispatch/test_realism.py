@@ -162,6 +162,26 @@ def test_unanswered_offers_cost_the_timeout_and_go_elsewhere():
     assert delay > plain_delay
 
 
+def test_an_unanswered_offer_taken_meanwhile_is_not_offered_again():
+    model = scenario.parse(tiny(realism={"refusals": {"share": 0.5}}))
+    offered: list[int] = []
+
+    class Recording(policies.Policy):
+        def arrive(self, sim: simulator.Simulation, j: int) -> None:
+            offered.append(j)
+
+    sim = simulator.Simulation(
+        model, simulator.Partners(model), scenario.draw_tickets(model), Recording()
+    )
+    job = sim.jobs[0]
+    job.reason, job.partner = simulator.NO_ANSWER, 0  # pulled before the timeout
+    sim._retry(0)
+    assert offered == []
+    job.partner = -1
+    sim._retry(0)
+    assert offered == [0] and job.reason == ""
+
+
 def test_a_push_policy_offers_again_to_someone_else():
     document = tiny(realism={"refusals": {"share": 0.5, "timeout_minutes": 20}})
     _, _, _, runs = _runs(document)

@@ -313,8 +313,7 @@ class Simulation:
                 elif kind == AWAY:
                     self._away(data)
                 elif kind == RETRY:
-                    self.jobs[data].reason = ""
-                    self.policy.arrive(self, data)
+                    self._retry(data)
                 elif kind == RESUME:
                     self._resume(data)
                 else:
@@ -400,6 +399,15 @@ class Simulation:
             and self.partners.speaks(row, self.jobs[j].ticket)
             and not self.passed_over(j, row)
         )
+
+    def _retry(self, j: int) -> None:
+        """An unanswered offer timed out: the ticket is offered again, unless it was taken
+        meanwhile (a partner coming free may pull it before the timeout)."""
+        job = self.jobs[j]
+        if job.partner >= 0 or job.reason != NO_ANSWER:
+            return
+        job.reason = ""
+        self.policy.arrive(self, j)
 
     def _away(self, row: int) -> None:
         """An absence (planned or a missed shift) begins: the partner's queue is
