@@ -162,6 +162,26 @@ def test_unanswered_offers_cost_the_timeout_and_go_elsewhere():
     assert delay > plain_delay
 
 
+def test_an_unanswered_offer_taken_meanwhile_is_not_offered_again():
+    model = scenario.parse(tiny(realism={"refusals": {"share": 0.5}}))
+    offered: list[int] = []
+
+    class Recording(policies.Policy):
+        def arrive(self, sim: simulator.Simulation, j: int) -> None:
+            offered.append(j)
+
+    sim = simulator.Simulation(
+        model, simulator.Partners(model), scenario.draw_tickets(model), Recording()
+    )
+    job = sim.jobs[0]
+    job.reason, job.partner = simulator.NO_ANSWER, 0  # pulled before the timeout
+    sim._retry(0)
+    assert offered == []
+    job.partner = -1
+    sim._retry(0)
+    assert offered == [0] and job.reason == ""
+
+
 def test_a_push_policy_offers_again_to_someone_else():
     document = tiny(realism={"refusals": {"share": 0.5, "timeout_minutes": 20}})
     _, _, _, runs = _runs(document)
@@ -242,7 +262,9 @@ def test_work_waiting_on_the_client_frees_the_partner_and_stops_the_resolution_c
 SITE_A, SITE_B = (51.60, -0.05), (51.65, 0.05)
 
 
-def _two_visits(chained: bool) -> tuple[simulator.Partners, list[simulator.Job]]:
+def _two_visits(
+    chained: bool, policy_name: str = "skill_least_loaded"
+) -> tuple[simulator.Partners, simulator.Run]:
     model = scenario.parse(tiny(realism={"chained_travel": chained}, dispatch={"preempt": False}))
     partners = simulator.Partners(model)
     base = next(t for t in scenario.draw_tickets(model) if t.priority == "P3")
@@ -260,13 +282,14 @@ def _two_visits(chained: bool) -> tuple[simulator.Partners, list[simulator.Job]]
         )
         for k, site in enumerate((SITE_A, SITE_B))
     ]
-    policy = policies.make_policy("skill_least_loaded", engine.Weights(), 300.0)
+    policy = policies.make_policy(policy_name, engine.Weights(), 300.0)
     run = simulator.Simulation(model, partners, tickets, policy).simulate()
-    return partners, run.jobs
+    return partners, run
 
 
 def test_an_on_site_partner_drives_on_from_the_last_visit():
-    partners, (first, second) = _two_visits(chained=True)
+    partners, run = _two_visits(chained=True)
+    first, second = run.jobs
     row = partners.row_of[1]  # the only partner at work at 09:00
     assert first.partner == second.partner == row
     home = (partners.states[row].home_lat, partners.states[row].home_lon)
@@ -275,9 +298,21 @@ def test_an_on_site_partner_drives_on_from_the_last_visit():
     assert second.travel_km == pytest.approx(leg + float(haversine_km(*SITE_B, *home)))
     assert second.started_s == first.finished_s
     assert second.finished_s - second.started_s == round(1800 + leg / 40 * 3600)
-    _, (out_back, again) = _two_visits(chained=False)
+    out_back, again = _two_visits(chained=False)[1].jobs
     assert out_back.travel_km == pytest.approx(2 * float(haversine_km(*home, *SITE_A)))
     assert first.travel_km + second.travel_km < out_back.travel_km + again.travel_km
+
+
+def test_thirdway_ranks_the_next_visit_by_the_drive_from_the_one_in_progress():
+    partners, run = _two_visits(chained=True, policy_name="thirdway")
+    row = partners.row_of[1]
+    second = next(r for r in run.records if r.ticket_id == 2)
+    leg = float(haversine_km(*SITE_A, *SITE_B))
+    assert second.partner_row == row
+    assert f"; {leg:.0f} km drive from the site of ticket 1;" in second.explanation
+    # Without chained travel every visit is out and back from home, and ranked so.
+    _, plain = _two_visits(chained=False, policy_name="thirdway")
+    assert all("drive from" not in r.explanation for r in plain.records)
 
 
 # --------------------------------------------------------------------------- on-call

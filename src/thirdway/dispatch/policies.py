@@ -257,6 +257,8 @@ class Thirdway(Policy):
         self.stale: set[int] = set()
         self.needs: dict[int, engine.TicketNeed] = {}
         self.off_shift: frozenset[int] = frozenset()
+        # Partners told a visit to drive from: until when their stretch of cover runs.
+        self.out: dict[int, float] = {}
         sim.push(sim.scenario.start_s + self.every_s, TICK, 0)
 
     def _index(self, sim: Simulation, held: Sequence[int] = ()) -> engine.PartnerIndex:
@@ -270,13 +272,16 @@ class Thirdway(Policy):
             )
             rows |= off ^ self.off_shift
             self.off_shift = off
+        # A partner out on a visit leaves from home once their stretch of cover ends.
+        rows |= {row for row, until in self.out.items() if sim.now >= until}
         sim.dirty = set()
         self.stale = {sim.jobs[j].partner for j in skip}
         if not rows:
             return self.index
         loads, free_at = {}, {}
+        drive_from: dict[engine.PartnerId, dict[str, engine.Visit]] = {}
         for row in rows:
-            by_rank, _ = self._walk(sim, row, skip)
+            by_rank, _, visits = self._walk(sim, row, skip)
             pid = self.index.partners[row].id
             loads[pid] = int(sim.load[row]) - sum(sim.jobs[j].partner == row for j in skip)
             free_at[pid] = {
@@ -284,21 +289,35 @@ class Thirdway(Policy):
                 for k, p in enumerate(engine.PRIORITIES)
                 if sim.now < by_rank[k] < math.inf
             }
-        self.index = self.index.with_loads(loads, free_at)
+            if sim.realism.chained_travel:
+                drive_from[pid] = {
+                    p: _visit(sim, j)
+                    for p, j in zip(engine.PRIORITIES, visits, strict=True)
+                    if j is not None
+                }
+                self.out.pop(row, None)
+                if drive_from[pid]:
+                    self.out[row] = sim.span_end(row, sim.now)
+        self.index = self.index.with_loads(loads, free_at, drive_from)
         return self.index
 
     def _walk(
         self, sim: Simulation, row: int, skip: set[int] | frozenset[int] = frozenset()
-    ) -> tuple[list[float], list[int]]:
+    ) -> tuple[list[float], list[int], list[int | None]]:
         """Walk a partner's work in hand at the expected pace: when they could start a new
-        ticket of each priority, and which queued tickets would start after their due time."""
+        ticket of each priority, which queued tickets would start after their due time,
+        and (with chained travel) the on-site visit each priority would drive on from: the
+        last one before it of the same cover span, else none (from home)."""
         free: float = sim.now
         current = sim.current[row]
         if current >= 0:
             job = sim.jobs[current]
             free = sim.now + self._remaining_s(sim, job, row)
         free = sim.partners.known_cover(row, int(free), sim.now)
+        last = sim.visit[row]  # the visit in progress, or the last one of the span
+        visit = None if last is None else (last[2], last[1])
         by_rank = [free] * len(engine.PRIORITIES)
+        before = [visit] * len(engine.PRIORITIES)
         late = []
         for j in sorted(sim.queues[row], key=lambda i: sim.jobs[i].order()):
             if j in skip:
@@ -307,16 +326,19 @@ class Thirdway(Policy):
             if free > ticket.response_due_s:
                 late.append(j)
                 continue
+            if ticket.onsite:
+                visit = (j, sim.span_of(row, free))
             free = sim.partners.known_cover(
                 row, int(free + self._expected_s(sim, sim.jobs[j], row)), sim.now
             )
             for rank in range(PRIORITY_RANK[ticket.priority], len(by_rank)):
-                by_rank[rank] = free
+                by_rank[rank], before[rank] = free, visit
         if sim.partners.urgent_only:  # on call alone, they start only urgent work
             for rank, priority in enumerate(engine.PRIORITIES):
                 if priority not in URGENT and by_rank[rank] < math.inf:
                     by_rank[rank] = sim.partners.next_shift(row, int(by_rank[rank]))
-        return by_rank, late
+        visits = [sim.from_visit(row, v, t) for v, t in zip(before, by_rank, strict=True)]
+        return by_rank, late, visits
 
     def need(self, sim: Simulation, j: int) -> engine.TicketNeed:
         if j not in self.needs:
@@ -535,6 +557,11 @@ class Thirdway(Policy):
         sim.waiting = [j for j in waiting if sim.jobs[j].partner < 0]
         for j in again:  # ranked alone, without whoever let it go unanswered
             self.arrive(sim, j)
+
+
+def _visit(sim: Simulation, j: int) -> engine.Visit:
+    ticket = sim.jobs[j].ticket
+    return engine.Visit(ticket.site, f"the site of ticket {ticket.id}")
 
 
 def make_policy(

@@ -313,8 +313,7 @@ class Simulation:
                 elif kind == AWAY:
                     self._away(data)
                 elif kind == RETRY:
-                    self.jobs[data].reason = ""
-                    self.policy.arrive(self, data)
+                    self._retry(data)
                 elif kind == RESUME:
                     self._resume(data)
                 else:
@@ -400,6 +399,15 @@ class Simulation:
             and self.partners.speaks(row, self.jobs[j].ticket)
             and not self.passed_over(j, row)
         )
+
+    def _retry(self, j: int) -> None:
+        """An unanswered offer timed out: the ticket is offered again, unless it was taken
+        meanwhile (a partner coming free may pull it before the timeout)."""
+        job = self.jobs[j]
+        if job.partner >= 0 or job.reason != NO_ANSWER:
+            return
+        job.reason = ""
+        self.policy.arrive(self, j)
 
     def _away(self, row: int) -> None:
         """An absence (planned or a missed shift) begins: the partner's queue is
@@ -550,8 +558,7 @@ class Simulation:
     def _leg_km(self, row: int, j: int) -> float:
         """Chained travel: the drive to this visit from the last one of the same cover
         span, else from home (the drive home from the last one counts to it)."""
-        starts, _ = self.partners.cover[row]
-        span = bisect_right(starts, self.now) - 1
+        span = self.span_of(row, self.now)
         last = self.visit[row]
         site = self.jobs[j].ticket.site
         if last is not None and last[1] == span:
@@ -562,6 +569,23 @@ class Simulation:
             origin = (partner.home_lat, partner.home_lon)
         self.visit[row] = (site, span, j)
         return float(haversine_km(*origin, *site))
+
+    def span_of(self, row: int, t: float) -> int:
+        """The partner's cover span at or before ``t`` (chained travel chains within one)."""
+        return bisect_right(self.partners.cover[row][0], t) - 1
+
+    def span_end(self, row: int, t: float) -> float:
+        """When the partner's stretch of cover at ``t`` ends (``t`` itself when uncovered)."""
+        starts, ends = self.partners.cover[row]
+        k = bisect_right(starts, t) - 1
+        return ends[k] if k >= 0 and t < ends[k] else t
+
+    def from_visit(self, row: int, visit: tuple[int, int] | None, t: float) -> int | None:
+        """The ticket of ``visit`` (ticket, span) when the partner, starting new work at
+        ``t``, drives on from it: the same cover span; None when they leave from home."""
+        if visit is None or t == math.inf or self.span_of(row, t) != visit[1]:
+            return None
+        return visit[0]
 
     def _drive_home(self, row: int) -> None:
         """The drive home after the partner's last visit of a span, counted to that visit."""

@@ -34,7 +34,7 @@ from thirdway.dispatch.engine.decision import (
     rank,
     rejected_counts,
 )
-from thirdway.dispatch.engine.evaluation import Evaluation, evaluate
+from thirdway.dispatch.engine.evaluation import Evaluation, evaluate, within_radius
 from thirdway.dispatch.engine.filters import (
     may_bypass_availability,
     reject_availability,
@@ -67,6 +67,7 @@ from thirdway.dispatch.engine.inputs import (
     Span,
     TicketId,
     TicketNeed,
+    Visit,
     Weights,
     check_aware,
     epoch,
@@ -111,6 +112,7 @@ __all__ = [
     "Span",
     "TicketId",
     "TicketNeed",
+    "Visit",
     "Weights",
     "as_index",
     "candidates_at",
@@ -133,4 +135,5 @@ __all__ = [
     "skill_fit_cost",
     "sla_slack_cost",
     "travel_cost",
+    "within_radius",
 ]

@@ -28,6 +28,7 @@ from thirdway.dispatch.engine.inputs import (
     Rows,
     Span,
     TicketNeed,
+    Visit,
     _utc,
     check_aware,
     epoch,
@@ -194,12 +195,14 @@ class PartnerIndex:
     __slots__ = (
         "_absences",
         "_at_capacity",
+        "_away",
         "_by_id",
         "_calls",
         "_capacity",
         "_clock_memo",
         "_cos_phi",
         "_free",
+        "_from",
         "_is_desk",
         "_lambda",
         "_languages",
@@ -256,9 +259,15 @@ class PartnerIndex:
         self._capacity = np.array([p.capacity for p in self.partners], dtype=np.int64)
         self._set_load(np.array([p.open_load for p in self.partners], dtype=np.int64))
         self._free = np.full((len(PRIORITIES), len(self.partners)), _NEVER_BUSY, np.int64)
+        # Where each partner drives from, per priority, when not from home (``drive_from``):
+        # flags, and latitude, longitude (radians) and cos(latitude) of the visit.
+        self._away = np.zeros((len(PRIORITIES), len(self.partners)), dtype=bool)
+        self._from = np.zeros((3, len(PRIORITIES), len(self.partners)))
         for row, partner in enumerate(self.partners):
             if partner.free_at:
                 self._free[:, row] = self._free_column(partner)
+            if partner.drive_from:
+                self._set_drive_from(row, partner)
         self._is_desk = np.array([p.kind == "desk" for p in self.partners], dtype=bool)
         self._clock_memo: _Clock | None = None
 
@@ -286,29 +295,43 @@ class PartnerIndex:
         self,
         loads: Mapping[PartnerId, int],
         free_at: Mapping[PartnerId, Mapping[str, datetime]] | None = None,
+        drive_from: Mapping[PartnerId, Mapping[str, Visit]] | None = None,
     ) -> PartnerIndex:
-        """A copy with some partners' open load (and ``free_at``) replaced; calendars are
-        shared, not rebuilt."""
+        """A copy with some partners' open load (and ``free_at``, ``drive_from``) replaced;
+        calendars are shared, not rebuilt."""
         clone = object.__new__(PartnerIndex)
         for name in PartnerIndex.__slots__:
             object.__setattr__(clone, name, getattr(self, name))
         load = self._load.copy()
-        free = self._free.copy() if free_at else self._free
+        clone._free = self._free.copy() if free_at else self._free
+        if drive_from:
+            clone._away, clone._from = self._away.copy(), self._from.copy()
         partners = list(self.partners)
-        for partner_id in {*loads, *(free_at or {})}:
+        for partner_id in {*loads, *(free_at or {}), *(drive_from or {})}:
             row = self._by_id[partner_id]
             changes: dict[str, object] = {}
             if partner_id in loads:
                 changes["open_load"] = load[row] = loads[partner_id]
             if free_at and partner_id in free_at:
                 changes["free_at"] = free_at[partner_id]
+            if drive_from and partner_id in drive_from:
+                changes["drive_from"] = drive_from[partner_id]
             partners[row] = _replace(partners[row], changes)  # validates the values
             if "free_at" in changes:
-                free[:, row] = self._free_column(partners[row])
+                clone._free[:, row] = self._free_column(partners[row])
+            if "drive_from" in changes:
+                clone._set_drive_from(row, partners[row])
         clone.partners = tuple(partners)
-        clone._free = free
         clone._set_load(load)
         return clone
+
+    def _set_drive_from(self, row: int, partner: PartnerState) -> None:
+        self._away[:, row] = False
+        for priority, visit in partner.drive_from.items():
+            k = PRIORITIES.index(priority)
+            phi, lam = np.radians(visit.location)
+            self._away[k, row] = True
+            self._from[:, k, row] = (phi, lam, np.cos(phi))
 
     def _free_column(self, partner: PartnerState) -> Ints:
         """Per priority, when the partner is through their work in hand (index seconds)."""
@@ -352,6 +375,25 @@ class PartnerIndex:
         if rows is not None:
             phi, lam, cos_phi = phi[rows], lam[rows], cos_phi[rows]
         return haversine_from_radians_km(phi, lam, cos_phi, *location)
+
+    def drives_km(
+        self, location: LatLon, priority: str, rows: Rows | None = None, home: Floats | None = None
+    ) -> Floats:
+        """Distance to ``location`` from where each partner ``rows`` (all when None) will be
+        when they would start a ticket of ``priority``: their ``drive_from`` visit, else home.
+        ``home`` is :meth:`distances_km`'s answer for the same rows, when already known."""
+        k = PRIORITIES.index(priority)
+        away = self._away[k] if rows is None else self._away[k][rows]
+        if home is None:
+            home = self.distances_km(location, rows)
+        if not away.any():
+            return home
+        at = np.flatnonzero(away)
+        where = at if rows is None else rows[at]
+        phi, lam, cos_phi = self._from[:, k, where]
+        drive = home.copy()
+        drive[at] = haversine_from_radians_km(phi, lam, cos_phi, *location)
+        return drive
 
     def levels(self, practice: str) -> Ints:
         return self._levels.get(practice, np.zeros(len(self), dtype=np.int64))

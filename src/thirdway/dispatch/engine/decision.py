@@ -58,6 +58,10 @@ class Candidate:
     "radius: site is 84 km away, serves 60 km") and ``stretch_why`` why (e.g. "nobody within
     their limits can respond before 02:10 their time"). A partner called in off shift
     (cover "called_in") starts now.
+
+    ``distance_km`` is the drive to an on-site ticket's site: from home, or from the visit
+    named by ``drive_from`` (e.g. "the site of TW-10012") when the partner will be out on
+    one (``PartnerState.drive_from``).
     """
 
     partner_id: PartnerId
@@ -83,13 +87,15 @@ class Candidate:
     stretched: str | None = None
     stretched_limits: tuple[str, ...] = ()
     stretch_why: str | None = None
+    drive_from: str | None = None
 
     @property
     def explanation(self) -> str:
         """One line for humans, e.g. "Security 4/5; 12 km; on shift until 17:00 their time"."""
         parts = [f"{self.practice.capitalize()} {self.level}/{MAX_LEVEL}"]
         if self.distance_km is not None:
-            parts.append(f"{self.distance_km:.0f} km")
+            drive = f" drive from {self.drive_from}" if self.drive_from else ""
+            parts.append(f"{self.distance_km:.0f} km{drive}")
         parts.append(self._cover_phrase())
         parts.append(f"{self.open_load} of {self.capacity} open")
         if self.continuity == "lead":
@@ -244,9 +250,11 @@ def candidates_at(
         np.where(ev.stretched_by["shift"][positions], 4, ev.cover.kinds(positions)),
     ).tolist()
     distances = None if ev.distance is None else ev.distance[positions].tolist()
+    drives = None if ev.drive is None else ev.drive[positions].tolist()
     out = []
     for i, at in enumerate(positions.tolist()):
         partner = index.partners[ev.rows[at]]
+        visit = partner.drive_from.get(ticket.priority) if drives is not None else None
         terms = {name: columns[name][i] for name in TERMS}
         if extra[i]:
             terms["load"] += load_weight * extra[i] / max(partner.capacity, 1)
@@ -271,7 +279,7 @@ def candidates_at(
                 time_zone=partner.time_zone,
                 practice=ticket.practice,
                 level=int(ev.level[at]),
-                distance_km=distance,
+                distance_km=None if drives is None else drives[i],
                 open_load=partner.open_load + extra[i],
                 capacity=partner.capacity,
                 continuity=(None, "recent", "lead")[ev.continuity[at]],
@@ -279,6 +287,7 @@ def candidates_at(
                 stretched=stretch[0],
                 stretched_limits=limits,
                 stretch_why=stretch[1],
+                drive_from=None if visit is None else visit.name,
             )
         )
     return out

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import TypeVar, cast
+from typing import TypeVar, cast, overload
 
 import numpy as np
 import numpy.typing as npt
@@ -15,6 +15,7 @@ from thirdway.dispatch.engine.inputs import (
     Flags,
     Floats,
     Ints,
+    Num,
     Rows,
     TicketNeed,
     Weights,
@@ -53,6 +54,10 @@ STRETCH_PRIORITIES = ("P1", "P2")
 # radius, so anyone within the bound who can respond wins.
 STRETCH_FAR_COST = 20.0
 STRETCH_FAR_COST_PER_KM = 0.1
+# A partner already out on a visit (``PartnerState.drive_from``) may take a site beyond their
+# radius when the drive from that visit is within it, as long as the site is no farther from
+# home than this multiple of the radius: on the way, not a drift away from home.
+FROM_VISIT_MOST = 1.5
 # The limits that may be stretched, in the order the explanation names them.
 LIMITS = ("radius", "level", "shift")
 _MARK_IS_LEAD = np.array([False, False, True])
@@ -147,7 +152,10 @@ class Evaluation:
     stretched: Flags
     stretched_by: dict[str, Flags]
     feasible: Flags
+    # From each partner's home (their service area: the radius and its stretch), and the
+    # drive from where they will be (the travel term; ``PartnerState.drive_from``).
     distance: Floats | None
+    drive: Floats | None
     # How far the nearest partner with the skill and language is from serving the site: the
     # least distance over radius of the whole pool (None when not asked: no stretch, remote).
     reach: float | None
@@ -155,6 +163,20 @@ class Evaluation:
     tier: npt.NDArray[np.int8]
     terms: dict[str, Floats]
     total: Floats
+
+
+@overload
+def within_radius(home_km: float, drive_km: float, radius_km: float) -> bool: ...
+@overload
+def within_radius(home_km: Floats, drive_km: Floats, radius_km: Floats) -> Flags: ...
+def within_radius(home_km: Num, drive_km: Num, radius_km: Num) -> bool | Flags:
+    """Whether a site is within a partner's reach: within their radius of home, or within
+    their radius of the visit they drive on from and ``FROM_VISIT_MOST`` times it of home."""
+    from_visit = np.less_equal(drive_km, radius_km) & np.less_equal(
+        home_km, np.multiply(radius_km, FROM_VISIT_MOST)
+    )
+    reach: bool | Flags = np.less_equal(home_km, radius_km) | from_visit
+    return reach
 
 
 def _continuity(ticket: TicketNeed, index: PartnerIndex, rows: Rows | None) -> npt.NDArray[np.int8]:
@@ -276,10 +298,11 @@ def evaluate(
     level = _take(index.levels(ticket.practice), rows)
     cover = _availability(index, ticket, now, rows)
     failures = {"skill": level < ticket.required_level, "availability": cover.unavailable}
-    distance = None
+    distance = drive = None
     if ticket.needs_onsite and ticket.onsite_location is not None:
         distance = index.distances_km(ticket.onsite_location, rows)
-        failures["radius"] = distance > _take(index._radius, rows)
+        drive = index.drives_km(ticket.onsite_location, ticket.priority, rows, distance)
+        failures["radius"] = ~within_radius(distance, drive, _take(index._radius, rows))
     failures["capacity"] = _take(index._at_capacity, rows)
     if ticket.language is not None:
         failures["language"] = ~_take(index.speaks(ticket.language), rows)
@@ -319,10 +342,10 @@ def evaluate(
         "stretch": stretch_cost,
     }
     total = cast(Floats, sum(terms.values()))  # six terms, never the empty sum's 0
-    if distance is None:
+    if drive is None:
         terms["travel"] = np.zeros(n)
     else:
-        terms["travel"] = weights.travel * travel_cost(distance, weights.travel_speed_kmh)
+        terms["travel"] = weights.travel * travel_cost(drive, weights.travel_speed_kmh)
         total = total + terms["travel"]
     if ticket.desk_tier:
         tier = (~_take(index._is_desk, rows)).astype(np.int8)
@@ -339,6 +362,7 @@ def evaluate(
         stretched_by=by,
         feasible=~blocked,
         distance=distance,
+        drive=drive,
         reach=reach,
         continuity=continuity,
         tier=tier,

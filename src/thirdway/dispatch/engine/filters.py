@@ -6,7 +6,7 @@ import math
 from datetime import datetime
 
 from thirdway.dispatch.engine.cover import PartnerIndex
-from thirdway.dispatch.engine.evaluation import _availability
+from thirdway.dispatch.engine.evaluation import _availability, within_radius
 from thirdway.dispatch.engine.inputs import (
     EXPERT_LEVEL,
     MAX_LEVEL,
@@ -75,11 +75,15 @@ def reject_availability(ticket: TicketNeed, partner: PartnerState, now: datetime
 
 
 def reject_radius(ticket: TicketNeed, partner: PartnerState) -> str | None:
-    """Reason when an on-site ticket's location is outside the partner's service radius."""
+    """Reason when an on-site ticket's location is outside the partner's service radius
+    (measured from the visit they drive on from, if any, as :func:`within_radius` says)."""
     if not ticket.needs_onsite or ticket.onsite_location is None:
         return None
-    distance = float(haversine_km(partner.home_lat, partner.home_lon, *ticket.onsite_location))
-    if distance <= partner.radius_km:
+    site = ticket.onsite_location
+    distance = float(haversine_km(partner.home_lat, partner.home_lon, *site))
+    visit = partner.drive_from.get(ticket.priority)
+    drive = distance if visit is None else float(haversine_km(*visit.location, *site))
+    if bool(within_radius(distance, drive, partner.radius_km)):
         return None
     return _radius_reason(distance, partner.radius_km)
 

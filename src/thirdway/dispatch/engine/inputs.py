@@ -124,6 +124,26 @@ class TicketNeed:
         return self.desk_first or self.practice == DESK_PRACTICE
 
 
+def check_location(location: LatLon, what: str) -> None:
+    """Refuse anything but a valid (latitude, longitude) pair, naming it ``what``."""
+    lat, lon = location
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ValueError(f"{what} must be a valid latitude/longitude")
+
+
+@dataclass(frozen=True, slots=True)
+class Visit:
+    """An on-site visit a partner drives on from: its site and how people name it (e.g.
+    "the site of TW-10012")."""
+
+    location: LatLon
+    name: str
+
+    def __post_init__(self) -> None:
+        check_location(self.location, "visit location")
+        object.__setattr__(self, "location", (float(self.location[0]), float(self.location[1])))
+
+
 @dataclass(frozen=True, slots=True)
 class PartnerState:
     """A partner as the dispatcher sees them right now.
@@ -138,6 +158,12 @@ class PartnerState:
     what they hold of that priority or a more urgent one). A missing priority, or a time
     already past, means they can start as soon as they are covered. Without it, a partner
     busy for hours would look available whenever they are on shift.
+
+    ``drive_from`` says, per priority, where the partner will be when they would start a new
+    ticket of that priority: the on-site visit they will have made last before it (the one
+    in progress, or the last queued ahead of it, the same shift). A missing priority means
+    they leave from home. The travel term, and the radius for a partner already out, are
+    measured from there (see :func:`~thirdway.dispatch.engine.evaluation.within_radius`).
     """
 
     id: PartnerId
@@ -155,6 +181,7 @@ class PartnerState:
     capacity: int = 0
     languages: frozenset[str] = frozenset()
     free_at: Mapping[str, datetime] = field(default_factory=dict)
+    drive_from: Mapping[str, Visit] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.kind not in PARTNER_KINDS:
@@ -188,6 +215,14 @@ class PartnerState:
                 raise ValueError(f"free_at keys must be priorities {PRIORITIES}, got {priority!r}")
             check_aware(moment, f"free_at[{priority}]")
         object.__setattr__(self, "free_at", dict(self.free_at))
+        for priority, visit in self.drive_from.items():
+            if priority not in PRIORITIES:
+                raise ValueError(
+                    f"drive_from keys must be priorities {PRIORITIES}, got {priority!r}"
+                )
+            if not isinstance(visit, Visit):
+                raise ValueError(f"drive_from[{priority}] must be a Visit, got {visit!r}")
+        object.__setattr__(self, "drive_from", dict(self.drive_from))
 
     def level_in(self, practice: str) -> int:
         """The partner's level in ``practice``, 0 when they do not practise it."""

@@ -48,6 +48,7 @@ from thirdway.tickets.models import (
     SlaEscalation,
     Ticket,
     TicketType,
+    number_of,
 )
 
 log = logging.getLogger(__name__)
@@ -92,11 +93,35 @@ def _on_call_spans(start: dt.datetime, end: dt.datetime) -> dict[int, list[tuple
     return spans
 
 
+def _visits_in_progress(exclude_tickets=()) -> dict[int, engine.Visit]:
+    """Where each partner out on a visit is: the site of their on-site ticket in progress
+    (the one last touched, when several are), which the engine measures their next drive
+    from; partners without one leave from home."""
+    visits: dict[int, engine.Visit] = {}
+    rows = (
+        Ticket.objects.filter(
+            status=Status.IN_PROGRESS,
+            needs_onsite=True,
+            assignee__isnull=False,
+            site__latitude__isnull=False,
+            site__longitude__isnull=False,
+        )
+        .exclude(pk__in=list(exclude_tickets))
+        .order_by("assignee_id", "-updated_at", "-pk")
+        .values_list("assignee_id", "pk", "site__latitude", "site__longitude")
+    )
+    for partner_id, pk, lat, lon in rows:
+        if partner_id not in visits:
+            visits[partner_id] = engine.Visit((lat, lon), f"the site of {number_of(pk)}")
+    return visits
+
+
 def partner_states(now: dt.datetime, *, exclude_tickets=()) -> list[engine.PartnerState]:
     """Every active partner as the engine sees them at ``now``; a fixed number of queries
     (plus three per on-call rota) however many partners there are.
 
-    ``exclude_tickets`` are left out of the loads (the queue being re-planned).
+    ``exclude_tickets`` are left out of the loads (the queue being re-planned) and of the
+    visits partners drive on from.
     """
     end = now + dt.timedelta(days=engine.DEFAULT_HORIZON_DAYS)
     skills: dict[int, dict[str, int]] = defaultdict(dict)
@@ -119,6 +144,7 @@ def partner_states(now: dt.datetime, *, exclude_tickets=()) -> list[engine.Partn
         .values_list("assignee_id", "n")
     )
     on_call = _on_call_spans(now, end)
+    visits = _visits_in_progress(exclude_tickets)
     states = []
     for partner in Partner.objects.filter(is_active=True).order_by("pk"):
         states.append(
@@ -140,6 +166,11 @@ def partner_states(now: dt.datetime, *, exclude_tickets=()) -> list[engine.Partn
                 open_load=loads.get(partner.pk, 0),
                 capacity=partner.capacity,
                 languages=frozenset(partner.languages or ()),
+                drive_from=(
+                    dict.fromkeys(engine.PRIORITIES, visits[partner.pk])
+                    if partner.pk in visits
+                    else {}
+                ),
             )
         )
     return states
