@@ -19,7 +19,13 @@ import httpx
 
 
 async def _agent(
-    http: httpx.AsyncClient, agent: dict, n: int, start: float, deadline: float, seen: Counter
+    http: httpx.AsyncClient,
+    gate: asyncio.Semaphore,
+    agent: dict,
+    n: int,
+    start: float,
+    deadline: float,
+    seen: Counter,
 ) -> float | None:
     """One agent back after an outage; when it was done (monotonic), or None if it gave up."""
     await asyncio.sleep(max(0.0, start - time.monotonic()))
@@ -33,9 +39,10 @@ async def _agent(
     for path, body in calls:
         while True:
             try:
-                answer = await http.post(
-                    f"/api/v1/monitoring/agent/{path}", json=body, headers=headers
-                )
+                async with gate:  # httpx's pool slows down with thousands waiting on it
+                    answer = await http.post(
+                        f"/api/v1/monitoring/agent/{path}", json=body, headers=headers
+                    )
                 seen[answer.status_code] += 1
             except httpx.TransportError:
                 seen["no answer"] += 1
@@ -56,10 +63,11 @@ async def _storm(base: str, made: list[dict], count: int, seconds: float, connec
     began = time.monotonic()
     deadline = began + seconds + 300
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    gate = asyncio.Semaphore(connections)
     async with httpx.AsyncClient(base_url=base, timeout=60, limits=limits) as http:
         done = await asyncio.gather(
             *(
-                _agent(http, made[n], n, began + seconds * n / count, deadline, seen)
+                _agent(http, gate, made[n], n, began + seconds * n / count, deadline, seen)
                 for n in range(count)
             )
         )
