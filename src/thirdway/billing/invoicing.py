@@ -16,7 +16,7 @@ from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from thirdway.audit.services import record
-from thirdway.billing import after_hours, capital, items, ledger
+from thirdway.billing import after_hours, capital, drafts, items, ledger
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.engine import to_money
 from thirdway.billing.models import (
@@ -217,55 +217,59 @@ def _drafts_of(run: InvoiceRun, clients: list[int]) -> set[int]:
     return set(drafts.values_list("client_id", flat=True))
 
 
-def _claim_all_time(made: list[tuple[InvoiceLine, Proposed]]) -> None:
-    """Claim the time of many new lines in one conditional update per claiming field (an
-    after-hours line claims by ``after_hours_line``); _NothingClaimed unless every entry was
-    still unbilled."""
+def _claim_all_time(made: list[tuple[int, Proposed]]) -> None:
+    """Claim the time of many new lines (by id) in one conditional update per claiming field
+    (an after-hours line claims by ``after_hours_line``); _NothingClaimed unless every entry
+    was still unbilled."""
     by_field: dict[str, dict[int, int]] = defaultdict(dict)
-    for line, wanted in made:
+    for line_id, wanted in made:
         for name in wanted.claims if wanted.entries else ():
             for pk in wanted.entries:
                 if pk in by_field[name]:
                     raise _NothingClaimed  # two lines claim one entry: bill them one by one
-                by_field[name][pk] = line.pk
+                by_field[name][pk] = line_id
     for name, whose in by_field.items():
-        taken = TimeEntry.objects.filter(pk__in=list(whose), **{f"{name}__isnull": True}).update(
-            **{name: by_id("id", whose)}
-        )
-        if taken != len(whose):
+        if drafts.claim_time(name, whose) != len(whose):
             raise _NothingClaimed
 
 
 def _bill_new(run: InvoiceRun, currency: str, found: list[tuple[object, list[Proposed]]]) -> bool:
     """Clients without a draft of the month, all at once: their drafts in one insert, all their
-    lines in another, their time claimed in one update.  False (and nothing written) when
-    another run claimed any of it first; they are then billed one by one."""
+    lines in another (plain rows, ``drafts``), their time claimed in one update.  False (and
+    nothing written) when another run claimed any of it first; they are then billed one by
+    one."""
+    rows_of = [
+        [drafts.line_row(line, *_vat_of(line)) for line in proposed] for _, proposed in found
+    ]
     try:
         with transaction.atomic():
-            invoices, made, with_items = [], [], []
-            for client, proposed in found:
-                invoice = Invoice(
-                    client=client,
-                    practice=run.practice,
-                    month=run.month,
-                    currency=currency,
-                    run=run,
-                )
-                lines = [_line_of(invoice, line) for line in proposed]
-                _totals(invoice, lines)
-                invoices.append(invoice)
-                made += zip(lines, proposed, strict=True)
-                if any(line.claim and line.claim.startswith("item:") for line in proposed):
-                    with_items.append(invoice)
-            Invoice.objects.bulk_create(invoices)  # the lines take their ids on insert
-            InvoiceLine.objects.bulk_create([line for line, _ in made])
-            _claim_all_time(made)
+            ids = drafts.insert_drafts(
+                run,
+                currency,
+                [
+                    (client.pk, drafts.totals_of(rows))
+                    for (client, _), rows in zip(found, rows_of, strict=True)
+                ],
+            )
+            lines = [
+                (invoice_id, *row)
+                for invoice_id, rows in zip(ids, rows_of, strict=True)
+                for row in rows
+            ]
+            line_ids = drafts.insert_lines(lines)
+            wanted = [line for _, proposed in found for line in proposed]
+            _claim_all_time(list(zip(line_ids, wanted, strict=True)))
     except (IntegrityError, _NothingClaimed):
         return False
-    for invoice in with_items:
+    with_items = [
+        invoice_id
+        for invoice_id, (_, proposed) in zip(ids, found, strict=True)
+        if any(line.claim and line.claim.startswith("item:") for line in proposed)
+    ]
+    for invoice in Invoice.objects.filter(pk__in=with_items).order_by("pk"):
         items.link_claimed(invoice)
-    run.invoices_made += len(invoices)
-    run.lines_made += len(made)
+    run.invoices_made += len(ids)
+    run.lines_made += len(lines)
     return True
 
 

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
 
-from django.db.models import Prefetch, Q
+from django.db.models import Q
 from django.utils import timezone
 
 from thirdway.billing import after_hours
@@ -210,20 +210,24 @@ def _bought(contract: Contract) -> int:
     return contract.block_minutes + sum(added.minutes for added in contract.top_ups.all())
 
 
+def _unbilled_entries(last: dt.date):
+    """Unbilled billable and no-charge time of approved weeks up to the month's end."""
+    return TimeEntry.objects.filter(
+        invoice_line__isnull=True,
+        timesheet__state=TimesheetState.APPROVED,
+        worked_on__lte=last,
+        billing_status__in=[BillingStatus.BILLABLE, BillingStatus.NO_CHARGE],
+    )
+
+
 def _unbilled_time(contracts: list[Contract], last: dt.date) -> dict[int, list[TimeEntry]]:
-    """Unbilled billable and no-charge time of approved weeks up to the month's end, by
-    contract id: one query for all the contracts."""
+    """The unbilled time of the contracts, by contract id: one query for all of them."""
     found: dict[int, list[TimeEntry]] = defaultdict(list)
     if not contracts:
         return found
     entries = (
-        TimeEntry.objects.filter(
-            contract_line__contract__in=[contract.pk for contract in contracts],
-            invoice_line__isnull=True,
-            timesheet__state=TimesheetState.APPROVED,
-            worked_on__lte=last,
-            billing_status__in=[BillingStatus.BILLABLE, BillingStatus.NO_CHARGE],
-        )
+        _unbilled_entries(last)
+        .filter(contract_line__contract__in=[contract.pk for contract in contracts])
         .select_related("contract_line", "partner")
         .order_by("worked_on", "pk")
     )
@@ -448,18 +452,76 @@ def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed
     return found
 
 
+def _claimed(wanted: list[str]) -> set[str]:
+    """The claims among ``wanted`` some invoice line holds."""
+    claimed: set[str] = set()
+    for chunk in range(0, len(wanted), CHUNK):
+        part = wanted[chunk : chunk + CHUNK]
+        claimed.update(InvoiceLine.objects.filter(claim__in=part).values_list("claim", flat=True))
+    return claimed
+
+
+def _with_anything_left(practice, first: dt.date, last: dt.date, clients: list[int]) -> list[int]:
+    """The clients among ``clients`` that may still have something to bill, read as plain rows
+    before any contract is built: a monthly line's charge not claimed yet, unbilled time or
+    items, or a block-hours or project contract (their top-ups and milestones are looked at
+    whole).  Those left out would propose nothing: a re-run of a billed month reads only this."""
+    contracts = _contracts(practice, first, last).filter(client__in=clients).order_by()
+    keep = set(
+        contracts.filter(kind__in=[ContractKind.BLOCK_HOURS, ContractKind.PROJECT]).values_list(
+            "client_id", flat=True
+        )
+    )
+    monthly = (
+        ContractLine.objects.filter(contract__in=contracts.values("pk"))
+        .exclude(unit=Unit.HOUR)
+        .order_by()
+    )
+    claims: dict[str, int] = {}
+    for pk, timing, client_id in monthly.values_list("pk", "timing", "contract__client_id"):
+        start = month_bounds(first)[1] + dt.timedelta(days=1) if timing == Timing.ADVANCE else first
+        claims[f"line:{pk}:{start:%Y-%m}"] = client_id
+    claimed = _claimed(list(claims))
+    keep.update(client_id for claim, client_id in claims.items() if claim not in claimed)
+    timed = (
+        _unbilled_entries(last)
+        .filter(contract_line__contract__in=contracts.values("pk"))
+        .order_by()
+    )
+    keep.update(timed.values_list("contract_line__contract__client_id", flat=True).distinct())
+    items = _unbilled_items(practice, last).filter(client__in=clients).order_by()
+    keep.update(items.values_list("client_id", flat=True).distinct())
+    return [client_id for client_id in clients if client_id in keep]
+
+
+def _read_related(contracts: list[Contract]) -> None:
+    """Each contract's lines (in the model's order), top-ups and done milestones, read in one
+    query each and kept as its prefetched relations: Django's own prefetch builds a queryset
+    per contract and relation, which cost more than reading the rows."""
+    of = {contract.pk: contract for contract in contracts}
+    for name, rows in (
+        ("lines", ContractLine.objects.order_by(*ContractLine._meta.ordering)),
+        ("top_ups", BlockTopUp.objects.order_by("pk")),
+        ("milestones", Milestone.objects.filter(done_at__isnull=False)),
+    ):
+        found: dict[int, list] = defaultdict(list)
+        for start in range(0, len(contracts), CHUNK):
+            for row in rows.filter(contract__in=list(of)[start : start + CHUNK]):
+                row._state.fields_cache["contract"] = of[row.contract_id]
+                found[row.contract_id].append(row)
+        for contract in contracts:
+            cache = contract.__dict__.setdefault("_prefetched_objects_cache", {})
+            cache[name] = found[contract.pk]  # what ``contract.<name>.all()`` returns
+
+
 def _proposals_of(
     practice, first: dt.date, last: dt.date, clients: list[int]
 ) -> dict[int, tuple[object, list[Proposed]]]:
-    contracts = list(
-        _contracts(practice, first, last)
-        .filter(client__in=clients)
-        .prefetch_related(
-            Prefetch("lines", queryset=ContractLine.objects.order_by(*ContractLine._meta.ordering)),
-            Prefetch("top_ups", queryset=BlockTopUp.objects.order_by("pk")),
-            Prefetch("milestones", queryset=Milestone.objects.filter(done_at__isnull=False)),
-        )
-    )
+    clients = _with_anything_left(practice, first, last, clients)
+    if not clients:
+        return {}
+    contracts = list(_contracts(practice, first, last).filter(client__in=clients))
+    _read_related(contracts)
     surcharge = Surcharge.of(practice, first)
     counter = Counts([contract.client_id for contract in contracts], first)
     time_of = _unbilled_time(contracts, last)
@@ -473,10 +535,7 @@ def _proposals_of(
         found.setdefault(item.client_id, (item.client, []))[1].append(_item_line(item))
     # Only the month's own claims are looked up, however long the practice's history.
     wanted = [line.claim for _, lines in found.values() for line in lines if line.claim]
-    claimed: set[str] = set()
-    for chunk in range(0, len(wanted), CHUNK):
-        part = wanted[chunk : chunk + CHUNK]
-        claimed.update(InvoiceLine.objects.filter(claim__in=part).values_list("claim", flat=True))
+    claimed = _claimed(wanted)
     unclaimed = {}
     for client_id, (client, lines) in found.items():
         left = [line for line in lines if line.claim not in claimed]

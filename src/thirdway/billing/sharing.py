@@ -12,9 +12,9 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
-from django.db.models import F
+from django.db.models import Q
 
 from thirdway.billing import ledger
 from thirdway.billing.engine import LineFacts, Recipient, SplitRules, split_line
@@ -46,6 +46,14 @@ def _years(since: dt.date | None, on: dt.date) -> int:
     return max(0, years)
 
 
+class TimeRow(NamedTuple):
+    """What a split reads of a time entry, read as a plain row."""
+
+    pk: int
+    partner_id: int
+    worked_minutes: int
+
+
 @dataclass
 class InvoiceContext:
     """What every line of one invoice shares: the month's resolved tickets and time of the
@@ -55,6 +63,9 @@ class InvoiceContext:
     known: dict = field(default_factory=dict)
     # Each line's part of the month's shared tool costs (``tool_costs.charge_tool_costs``).
     deducted: dict = field(default_factory=dict)
+    # The time each line billed, by line id, when read for many invoices at once
+    # (:func:`contexts_of`); else each line's own ``time_entries``.
+    line_time: dict[int, list[TimeRow]] | None = None
 
     @cached_property
     def tickets(self) -> list[tuple[int, int | None, str | None]]:
@@ -81,13 +92,14 @@ class InvoiceContext:
         )
 
 
-def _time_behind(context: InvoiceContext, line: InvoiceLine) -> list[TimeEntry]:
+def _time_behind(context: InvoiceContext, line: InvoiceLine) -> list:
     """The line's own time (a time line's by ``invoice_line``, an after-hours line's by
     ``after_hours_line``: the entries with minutes outside business hours), or for a monthly
     charge the month's time on the client's contracts with the practice."""
-    return (
-        list(line.time_entries.all()) or list(line.after_hours_entries.all()) or context.month_time
-    )
+    if context.line_time is not None:
+        return context.line_time.get(line.pk) or context.month_time
+    own = list(line.time_entries.all()) or list(line.after_hours_entries.all())
+    return own or context.month_time
 
 
 def facts_of(
@@ -188,10 +200,13 @@ def split_invoice_line(
     )
 
 
-def contexts_of(invoices: list[Invoice], known: dict) -> dict[int, InvoiceContext]:
+def contexts_of(
+    invoices: list[Invoice], known: dict, lines: list[int] | None = None
+) -> dict[int, InvoiceContext]:
     """The contexts of many invoices of one practice and month, by invoice id: the month's
-    resolved tickets and time of all their clients read in one query each, not per invoice;
-    ``known`` (the accounts looked up) shared by all."""
+    resolved tickets and time of all their clients, and the time their ``lines`` (ids) billed,
+    read in one query each as plain rows, not per invoice; ``known`` (the accounts looked up)
+    shared by all."""
     if not invoices:
         return {}
     practice_id = invoices[0].practice_id
@@ -208,24 +223,45 @@ def contexts_of(invoices: list[Invoice], known: dict) -> dict[int, InvoiceContex
         .values_list("client_id", "pk", "assignee_id", "assignee__kind")
     ):
         tickets[client_id].append(tuple(ticket))
-    time: dict[int, list[TimeEntry]] = defaultdict(list)
-    for entry in (
+    time: dict[int, list[TimeRow]] = defaultdict(list)
+    for client_id, *entry in (
         TimeEntry.objects.filter(
             contract_line__contract__client__in=clients,
             contract_line__contract__practice=practice_id,
             worked_on__range=(first, last),
         )
-        .annotate(client_of=F("contract_line__contract__client_id"))
         .order_by("pk")
+        .values_list("contract_line__contract__client_id", "pk", "partner_id", "worked_minutes")
     ):
-        time[entry.client_of].append(entry)
+        time[client_id].append(TimeRow(*entry))
+    line_time = None if lines is None else _time_of_lines(lines)
     found = {}
     for invoice in invoices:
-        context = InvoiceContext(invoice, known)
+        context = InvoiceContext(invoice, known, line_time=line_time)
         # what the cached properties would read, read for all at once
         vars(context).update(tickets=tickets[invoice.client_id], month_time=time[invoice.client_id])
         found[invoice.pk] = context
     return found
+
+
+def _time_of_lines(lines: list[int]) -> dict[int, list[TimeRow]]:
+    """The time each of the lines billed, by line id, in the order of a line's
+    ``time_entries``: a time line's by ``invoice_line``, an after-hours line's by
+    ``after_hours_line``."""
+    wanted = set(lines)
+    by_line: dict[int, list[TimeRow]] = defaultdict(list)
+    after_hours: dict[int, list[TimeRow]] = defaultdict(list)
+    rows = (
+        TimeEntry.objects.filter(Q(invoice_line__in=lines) | Q(after_hours_line__in=lines))
+        .order_by(*TimeEntry._meta.ordering)
+        .values_list("invoice_line_id", "after_hours_line_id", "pk", "partner_id", "worked_minutes")
+    )
+    for line_id, after_id, *entry in rows:
+        if line_id in wanted:
+            by_line[line_id].append(TimeRow(*entry))
+        if after_id in wanted:
+            after_hours[after_id].append(TimeRow(*entry))
+    return {line: by_line.get(line) or after_hours[line] for line in {*by_line, *after_hours}}
 
 
 def make_payable(split: LedgerTransaction) -> LedgerTransaction:
