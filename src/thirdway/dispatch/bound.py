@@ -114,7 +114,9 @@ def _variables(
     for i, ticket in enumerate(tickets):
         call_in = kind == "within_radius" and ticket.priority in URGENT
         for p, gap in _eligible(partners, ticket, kind):
-            duration = max(1, _work_s(scenario, states[p], ticket, kind, gap) // slot)
+            # Work shorter than a slot (the part before a wait on the client) keeps no
+            # slot: two such tickets may start in one slot, so one slot would be too tight.
+            duration = _work_s(scenario, states[p], ticket, kind, gap) // slot
             starts, ends = cover[p]
             if call_in:  # the engine calls a partner in up to an hour before their cover
                 starts = [s - STRETCH_SHIFT_S for s in starts]
