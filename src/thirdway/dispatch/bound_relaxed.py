@@ -19,7 +19,9 @@ right-hand side is evaluated on the whole run with every possible start priced. 
 2. each piece's LP relaxation (its own starts, each busy only up to the piece's end) is
    solved with HiGHS's interior-point method without crossover, and the dual values of its
    slot rows become the prices of those slots (clipped at 0; no solver tolerance matters);
-3. subgradient steps on the whole run's right-hand side improve them; the best is kept.
+3. prices of 0 are tried too (they leave every ticket with a possible start on time), and
+   subgradient steps on the whole run's right-hand side start from the better of the two;
+   the best right-hand side met is the bound.
 
 With each piece's own ticket duals, the right-hand side is at most the sum of the pieces' LP
 values, the day-by-day bound this replaces, so it is never looser; it is never below the
@@ -38,7 +40,7 @@ import numpy as np
 from scipy.optimize import OptimizeWarning, linprog
 
 try:  # HiGHS's binding as scipy ships it since 1.15: linprog drops the duals without crossover
-    from scipy.optimize._highspy import _core as highspy  # type: ignore[import-untyped]
+    from scipy.optimize._highspy import _core as highspy  # type: ignore[import-not-found]
 except ImportError:  # an older scipy: the interior point with crossover instead
     highspy = None
 from scipy.sparse import csr_matrix, vstack
@@ -175,7 +177,8 @@ def _solve(matrix: csr_matrix, solver: str) -> np.ndarray | None:
     marginals = getattr(getattr(lp, "ineqlin", None), "marginals", None)
     if marginals is None:
         return None
-    return np.maximum(-np.asarray(marginals), 0.0)
+    duals: np.ndarray = np.maximum(-np.asarray(marginals, dtype=float), 0.0)
+    return duals
 
 
 def _solve_ipm(matrix: csr_matrix) -> np.ndarray | None:
@@ -202,7 +205,8 @@ def _solve_ipm(matrix: csr_matrix) -> np.ndarray | None:
     solution = highs.getSolution()
     if not solution.dual_valid:
         return None
-    return np.maximum(-np.asarray(solution.row_dual), 0.0)
+    duals: np.ndarray = np.maximum(-np.asarray(solution.row_dual, dtype=float), 0.0)
+    return duals
 
 
 def _piece(starts: Starts, lo: int, hi: int) -> tuple[csr_matrix, np.ndarray, int] | None:
