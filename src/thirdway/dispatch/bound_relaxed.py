@@ -276,6 +276,22 @@ def slot_prices(
     }
 
 
+def _best_prices(
+    starts: Starts, report: dict[str, object], prices: np.ndarray, steps: int
+) -> tuple[float, int]:
+    """The bound from the pieces' ``prices`` or from prices of 0, whichever is lower, after
+    the subgradient steps (what it found goes into ``report``); and the most tickets on
+    time in a greedy schedule of the model."""
+    unpriced, margin = lagrangian(starts, np.zeros_like(prices))
+    priced, priced_margin = lagrangian(starts, prices)
+    schedule = max(schedule_on_time(starts, margin), schedule_on_time(starts, priced_margin))
+    if priced >= unpriced:
+        prices = np.zeros_like(prices)
+    value, prices, margin = polish(starts, prices, steps, float(schedule))
+    report.update(with_a_start=round(unpriced), piece_prices_value=round(priced, 3))
+    return value, max(schedule, schedule_on_time(starts, margin))
+
+
 def relaxed_bound(
     scenario: Scenario,
     partners: object,
@@ -300,19 +316,8 @@ def relaxed_bound(
     if len(var):
         starts = Starts.of(var, len(partners))  # type: ignore[arg-type]
         prices, counts = slot_prices(starts, _cuts(scenario, tickets, piece_hours), solver)
-        result.update(counts)
-        result["prices_s"] = round(time.perf_counter() - began, 2)
-        # Prices of 0 leave every ticket with a possible start on time: a bound too, and
-        # where the pieces' prices overcharge (pieces that can answer all their tickets),
-        # the better one to start from.
-        unpriced, margin = lagrangian(starts, np.zeros_like(prices))
-        priced, priced_margin = lagrangian(starts, prices)
-        schedule = max(schedule_on_time(starts, margin), schedule_on_time(starts, priced_margin))
-        if priced >= unpriced:
-            prices = np.zeros_like(prices)
-        value, prices, margin = polish(starts, prices, polish_steps, float(schedule))
-        schedule = max(schedule, schedule_on_time(starts, margin))
-        result.update(with_a_start=round(unpriced), piece_prices_value=round(priced, 3))
+        result.update(counts, prices_s=round(time.perf_counter() - began, 2))
+        value, schedule = _best_prices(starts, result, prices, polish_steps)
     on_time = min(len(tickets), int(np.floor(value + 1e-6)))
     result.update(
         value=round(value, 3),
