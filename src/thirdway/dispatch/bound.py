@@ -114,7 +114,9 @@ def _variables(
     for i, ticket in enumerate(tickets):
         call_in = kind == "within_radius" and ticket.priority in URGENT
         for p, gap in _eligible(partners, ticket, kind):
-            duration = max(1, _work_s(scenario, states[p], ticket, kind, gap) // slot)
+            # Work shorter than a slot (the part before a wait on the client) keeps no
+            # slot: two such tickets may start in one slot, so one slot would be too tight.
+            duration = _work_s(scenario, states[p], ticket, kind, gap) // slot
             starts, ends = cover[p]
             if call_in:  # the engine calls a partner in up to an hour before their cover
                 starts = [s - STRETCH_SHIFT_S for s in starts]
@@ -123,9 +125,8 @@ def _variables(
     return np.array(rows, dtype=np.int64).reshape(-1, 4)
 
 
-def _constraints(var: np.ndarray, tickets: int, end_slot: int | None = None) -> csr_matrix:
-    """One row per ticket (started at most once), one per busy (partner, slot); with
-    ``end_slot``, what a start keeps busy from that slot on is left out."""
+def _constraints(var: np.ndarray, tickets: int) -> csr_matrix:
+    """One row per ticket (started at most once), one per busy (partner, slot)."""
     n = len(var)
     by_ticket = csr_matrix((np.ones(n), (var[:, 0], np.arange(n))), shape=(tickets, n))
     duration = var[:, 3]
@@ -133,12 +134,10 @@ def _constraints(var: np.ndarray, tickets: int, end_slot: int | None = None) -> 
     offset = np.arange(duration.sum()) - np.repeat(np.cumsum(duration) - duration, duration)
     busy = np.repeat(var[:, 2], duration) + offset
     who = np.repeat(var[:, 1], duration)
-    if end_slot is not None:
-        keep = busy < end_slot
-        column, busy, who = column[keep], busy[keep], who[keep]
-    key = who * (busy.max() + 1) + busy
+    key = who * (busy.max(initial=0) + 1) + busy
     _, row = np.unique(key, return_inverse=True)
-    by_slot = csr_matrix((np.ones(len(column)), (row, column)), shape=(row.max() + 1, n))
+    rows = int(row.max(initial=-1)) + 1
+    by_slot = csr_matrix((np.ones(len(column)), (row, column)), shape=(rows, n))
     return vstack([by_ticket, by_slot]).tocsr()
 
 
@@ -149,85 +148,19 @@ def offline_bound(
     kinds: Sequence[str] = KINDS,
 ) -> dict[str, object]:
     """The bounds (see :func:`bound`); above ``bound.max_tickets`` the relaxed bounds
-    (:func:`relaxed_bound`) when the scenario asks for them, else why none was computed."""
+    (:func:`thirdway.dispatch.bound_relaxed.relaxed_bound`) when the scenario asks for them,
+    else why none was computed."""
     if len(tickets) <= scenario.bound_max_tickets:
         return {kind: bound(scenario, partners, tickets, kind) for kind in kinds}
     if scenario.bound_relaxed:
+        # The relaxed bound is built on this module's model, so it is imported here.
+        from thirdway.dispatch.bound_relaxed import relaxed_bound
+
         return {kind: relaxed_bound(scenario, partners, tickets, kind) for kind in kinds}
     return {
         "skipped": f"{len(tickets)} tickets is more than bound.max_tickets "
         f"({scenario.bound_max_tickets}); the exact bound is for small scenarios "
         "(bound.relaxed gives a looser one that answers for large ones)"
-    }
-
-
-def _cuts(scenario: Scenario, tickets: Sequence[SimTicket]) -> list[int]:
-    """Slots where the relaxed bound cuts the run into days: each day at the hour (UTC)
-    the fewest tickets wait across, so that few tickets may start on either side."""
-    slot = scenario.min_service_s
-    day0 = scenario.start_s - scenario.start_s % 86_400
-    days = range(1, (scenario.end_s - day0) // 86_400 + 1)
-    arrival = np.array([t.arrival_s for t in tickets])
-    due = np.array([t.response_due_s for t in tickets])
-
-    def across(hour: int) -> int:
-        cut = [day0 + d * 86_400 + hour * 3600 for d in days]
-        return sum(int(np.sum((arrival < c) & (due >= c))) for c in cut)
-
-    hour = min(range(24), key=across)
-    cuts = [day0 + d * 86_400 + hour * 3600 for d in days]
-    return [c // slot for c in cuts if scenario.start_s < c < scenario.end_s]
-
-
-def _lp_bound(matrix: csr_matrix, tickets: int) -> float:
-    """An upper bound on max sum(x), matrix x <= 1, 0 <= x <= 1, from the LP's duals: for
-    any y >= 0 it is sum(y) + sum(max(0, 1 - matrix^T y)) (weak duality), so the value
-    holds whatever the solver's tolerances."""
-    rows, n = matrix.shape
-    lp = linprog(-np.ones(n), A_ub=matrix, b_ub=np.ones(rows), bounds=(0, 1), method="highs")  # type: ignore[call-overload]
-    marginals = getattr(getattr(lp, "ineqlin", None), "marginals", None)
-    if lp.status != 0 or marginals is None:
-        return float(tickets)  # no answer: every ticket of the day on time
-    y = np.maximum(-np.asarray(marginals), 0.0)
-    return float(y.sum() + np.maximum(0.0, 1.0 - matrix.T @ y).sum())
-
-
-def relaxed_bound(
-    scenario: Scenario, partners: object, tickets: Sequence[SimTicket], kind: str
-) -> dict[str, object]:
-    """An upper bound of ``kind`` (see :func:`bound`) that answers for a week of thousands
-    of tickets, where the exact MILP does not in minutes: the run is cut into days
-    (:func:`_cuts`), each day's starts form a problem of their own in which a start keeps
-    its partner busy only up to the day's end, and each day's LP relaxation is solved.
-
-    Each is a relaxation: the best real schedule, split by the day its tickets start in, is
-    feasible in every day's problem (cutting work short at the day's end and dropping the
-    work of the day before only frees partners), so the sum of the days' optima is at least
-    its number of tickets on time; a ticket that may start on either side of a cut counts in
-    both, and the LP lets fractions of tickets start."""
-    began = time.perf_counter()
-    var = _variables(scenario, partners, tickets, kind)
-    cuts = _cuts(scenario, tickets)
-    day = np.searchsorted(np.array(cuts, dtype=np.int64), var[:, 2], side="right")
-    total, days = 0.0, 0
-    for d in np.unique(day):
-        mine = var[day == d].copy()
-        ids, mine[:, 0] = np.unique(mine[:, 0], return_inverse=True)
-        end = cuts[d] if d < len(cuts) else None
-        total += _lp_bound(_constraints(mine, len(ids), end), len(ids))
-        days += 1
-    on_time = min(len(tickets), int(np.floor(total + 1e-6)))
-    return {
-        "method": "LP relaxation, day by day",
-        "slot_minutes": scenario.min_service_s / 60,
-        "days": days,
-        "variables": len(var),
-        "response_sla": round(100.0 * on_time / max(len(tickets), 1), 2),
-        "on_time": on_time,
-        "tickets": len(tickets),
-        "optimal": False,
-        "relaxed": True,
-        "solve_s": round(time.perf_counter() - began, 2),
     }
 
 
