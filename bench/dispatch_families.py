@@ -33,10 +33,10 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE / "scenarios"))
 try:
-    from thirdway.dispatch import bound_relaxed, comparison, scenario, simulator
+    from thirdway.dispatch import bound_relaxed, comparison, drawing, scenario, simulator
 except ModuleNotFoundError:  # not installed: run straight from the source tree
     sys.path.insert(0, str(HERE.parent / "src"))
-    from thirdway.dispatch import bound_relaxed, comparison, scenario, simulator
+    from thirdway.dispatch import bound_relaxed, comparison, drawing, scenario, simulator
 
 import families  # noqa: E402
 
@@ -78,7 +78,7 @@ def run_one(
     if with_bound:  # the same tickets and partners as the runs (the seed fixes them)
         began = time.process_time()
         partners = simulator.Partners(model)
-        tickets = scenario.draw_tickets(model)
+        tickets = drawing.draw_tickets(model)
         for kind in BOUNDS:
             found = bound_relaxed.relaxed_bound(
                 model, partners, tickets, kind, piece_hours=piece_hours, solver=solver

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
-from thirdway.dispatch import bound, comparison, scenario, simulator
+from thirdway.dispatch import bound, comparison, drawing, scenario, simulator
 from thirdway.dispatch import bound_relaxed as relaxed
 from thirdway.distance import haversine_km
 
@@ -91,7 +91,7 @@ def _busy(**overrides: object) -> dict:
 def tiny_week():
     model = scenario.parse(_busy())
     partners = simulator.Partners(model)
-    tickets = scenario.draw_tickets(model)
+    tickets = drawing.draw_tickets(model)
     exact = {kind: bound.bound(model, partners, tickets, kind) for kind in bound.KINDS}
     return model, partners, tickets, exact
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from thirdway.dispatch import comparison, scenario
+from thirdway.dispatch import comparison, drawing, scenario
 
 from .test_simulator import problems_of, tiny
 
@@ -33,7 +33,7 @@ def test_off_by_default_and_the_same_tickets_turn_out_harder_for_every_policy(es
         (t.arrival_s, t.level, t.work_s) for t in plain
     ]
     assert all(t.escalates == (t.level < 5) for t in tickets)
-    half = scenario.draw_tickets(scenario.parse(tiny(realism={"escalation": {"share": 0.5}})))
+    half = drawing.draw_tickets(scenario.parse(tiny(realism={"escalation": {"share": 0.5}})))
     assert 0 < sum(t.escalates for t in half) < len(half)
     for run in runs.values():
         assert [j.ticket.id for j in run.jobs] == [t.id for t in tickets]

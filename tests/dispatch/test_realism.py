@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from thirdway.dispatch import comparison, engine, policies, realism, scenario, simulator
+from thirdway.dispatch import comparison, drawing, engine, policies, realism, scenario, simulator
 from thirdway.distance import haversine_km
 
 from .test_simulator import tiny
@@ -100,7 +100,7 @@ def _two_regions(client_hours: bool) -> scenario.Scenario:
 def test_clients_call_in_their_own_office_hours():
     for client_hours in (True, False):
         model = _two_regions(client_hours)
-        tickets = scenario.draw_tickets(model)
+        tickets = drawing.draw_tickets(model)
 
         zones = [ZoneInfo(c.zone) for c in model.clients]
         local_hours = {
@@ -171,7 +171,7 @@ def test_an_unanswered_offer_taken_meanwhile_is_not_offered_again():
             offered.append(j)
 
     sim = simulator.Simulation(
-        model, simulator.Partners(model), scenario.draw_tickets(model), Recording()
+        model, simulator.Partners(model), drawing.draw_tickets(model), Recording()
     )
     job = sim.jobs[0]
     job.reason, job.partner = simulator.NO_ANSWER, 0  # pulled before the timeout
@@ -267,7 +267,7 @@ def _two_visits(
 ) -> tuple[simulator.Partners, simulator.Run]:
     model = scenario.parse(tiny(realism={"chained_travel": chained}, dispatch={"preempt": False}))
     partners = simulator.Partners(model)
-    base = next(t for t in scenario.draw_tickets(model) if t.priority == "P3")
+    base = next(t for t in drawing.draw_tickets(model) if t.priority == "P3")
     tickets = [
         replace(
             base,
@@ -430,7 +430,7 @@ def test_thirdway_replans_past_a_partner_who_let_the_ticket_go_unanswered():
     document = tiny(realism={"refusals": {"share": 0.5}})
     model = scenario.parse(document)
     partners = simulator.Partners(model)
-    base = next(t for t in scenario.draw_tickets(model) if not t.onsite)
+    base = next(t for t in drawing.draw_tickets(model) if not t.onsite)
     ticket = replace(base, arrival_s=_s(14), level=2, response_due_s=_s(18))
     policy = policies.make_policy("thirdway", engine.Weights(), 300.0)
     sim = simulator.Simulation(model, partners, [ticket], policy)

@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from thirdway.dispatch import comparison, engine, policies, scenario, simulator
+from thirdway.dispatch import comparison, drawing, engine, policies, scenario, simulator
 
 OFFICE = {d: [["08:00", "18:00"]] for d in ("mon", "tue", "wed", "thu", "fri")}
 
@@ -164,7 +164,7 @@ def test_the_same_seed_gives_the_same_run(tiny_runs):
 
 def test_another_seed_gives_other_arrivals(tiny_runs):
     _, _, tickets, _ = tiny_runs
-    assert scenario.draw_tickets(scenario.parse(tiny(seed=12))) != tickets
+    assert drawing.draw_tickets(scenario.parse(tiny(seed=12))) != tickets
 
 
 def test_every_policy_sees_the_same_tickets_and_accounts_for_each(tiny_runs):
@@ -306,7 +306,7 @@ def test_metrics_cover_what_the_issue_asks_for(tiny_runs):
 def test_the_simulator_decides_with_the_engine_itself():
     model = scenario.parse(tiny())
     partners = simulator.Partners(model)
-    tickets = scenario.draw_tickets(model)[:1]
+    tickets = drawing.draw_tickets(model)[:1]
     policy = policies.make_policy("thirdway", engine.Weights(), 300)
     run = simulator.Simulation(model, partners, tickets, policy).simulate()
     need = policy.need(simulator.Simulation(model, partners, tickets, policy), 0)
@@ -495,7 +495,7 @@ def _remote(tickets: list, priority: str, most_level: int):
 def test_a_partner_coming_free_takes_the_most_urgent_ticket_they_may_take():
     model = scenario.parse(tiny())
     partners = simulator.Partners(model)
-    tickets = scenario.draw_tickets(model)
+    tickets = drawing.draw_tickets(model)
     p1, p3 = _remote(tickets, "P1", 4), _remote(tickets, "P3", 4)
     policy = policies.make_policy("thirdway", engine.Weights(), 300.0)
     sim = simulator.Simulation(model, partners, [p3, p1], policy)
@@ -515,7 +515,7 @@ def test_a_partner_with_nothing_queued_takes_remote_work_waiting_behind_a_busy_o
     model = scenario.parse(tiny())
     partners = simulator.Partners(model)
     two = int(datetime(2025, 3, 11, 14, 0, tzinfo=UTC).timestamp())
-    remote = [t for t in scenario.draw_tickets(model) if t.level <= 2 and not t.onsite][:2]
+    remote = [t for t in drawing.draw_tickets(model) if t.level <= 2 and not t.onsite][:2]
     running, waiting = (
         replace(t, id=k + 1, priority="P3", arrival_s=two - 600, response_due_s=two + 3 * 3600)
         for k, t in enumerate(remote)
@@ -537,7 +537,7 @@ def test_a_partner_with_nothing_queued_takes_remote_work_waiting_behind_a_busy_o
 def test_a_partner_without_the_skill_does_not_take_it():
     model = scenario.parse(tiny())
     partners = simulator.Partners(model)
-    tickets = scenario.draw_tickets(model)
+    tickets = drawing.draw_tickets(model)
     expert_p1 = next(t for t in tickets if t.priority == "P1" and t.level >= 3 and not t.onsite)
     policy = policies.make_policy("thirdway", engine.Weights(), 300.0)
     sim = simulator.Simulation(model, partners, [expert_p1], policy)
@@ -555,7 +555,7 @@ def _busy_then_p1(preempt: bool) -> simulator.Run:
     starts a two-hour P3; at 10:10 a half-hour P1 arrives, due within 45 minutes (before 2
     could be called in, an hour ahead of their shift)."""
     model = scenario.parse(tiny(dispatch={"preempt": preempt}))
-    tickets = scenario.draw_tickets(model)
+    tickets = drawing.draw_tickets(model)
     ten = int(datetime(2025, 3, 11, 10, 0, tzinfo=UTC).timestamp())
     p3 = replace(
         _remote(tickets, "P3", 4),
@@ -625,7 +625,7 @@ def test_a_night_p1_whose_on_call_partners_are_all_beyond_their_radius_is_stretc
     ]
     model = scenario.parse(document)
     two = int(datetime(2025, 3, 11, 2, 0, tzinfo=UTC).timestamp())
-    drawn = next(t for t in scenario.draw_tickets(model) if t.priority == "P1")
+    drawn = next(t for t in drawing.draw_tickets(model) if t.priority == "P1")
     p1 = replace(
         drawn,
         id=1,

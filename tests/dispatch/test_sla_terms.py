@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-from thirdway.dispatch import scenario
+from thirdway.dispatch import drawing, scenario
 from thirdway.sla.engine import Calendar, add_business_seconds
 
 from .test_simulator import OFFICE, problems_of, tiny
@@ -29,7 +29,7 @@ def test_a_client_naming_a_policy_has_its_terms_and_the_others_the_default():
     document = tiny(named_sla_policies={"gold": GOLD})
     document["clients"][0]["sla_policy"] = "gold"
     model = scenario.parse(document)
-    tickets = scenario.draw_tickets(model)
+    tickets = drawing.draw_tickets(model)
     assert {t.client for t in tickets} == {0, 1}
     for t in tickets:
         terms = GOLD if t.client == 0 else tiny()["sla_policies"]
@@ -39,7 +39,7 @@ def test_a_client_naming_a_policy_has_its_terms_and_the_others_the_default():
         else:
             assert t.response_due_s == _due("Europe/London", t.arrival_s, hours)
     # the same arrivals as without the named policy: only the due times differ
-    plain = scenario.draw_tickets(scenario.parse(tiny()))
+    plain = drawing.draw_tickets(scenario.parse(tiny()))
     assert [(t.arrival_s, t.client, t.work_s) for t in tickets] == [
         (t.arrival_s, t.client, t.work_s) for t in plain
     ]
@@ -54,8 +54,8 @@ def test_a_holiday_has_no_business_hours_and_around_the_clock_runs_through_it():
             document["public_holidays"] = {"Europe/London": [tuesday]}
         else:
             document["sla_policies"]["holidays"] = [tuesday]
-        tickets = scenario.draw_tickets(scenario.parse(document))
-        plain = scenario.draw_tickets(scenario.parse(tiny()))
+        tickets = drawing.draw_tickets(scenario.parse(document))
+        plain = drawing.draw_tickets(scenario.parse(tiny()))
         wednesday_8 = int(datetime(2025, 3, 12, 8, tzinfo=UTC).timestamp())
         for t, before in zip(tickets, plain, strict=True):
             if t.priority == "P1":
@@ -69,7 +69,7 @@ def test_a_holiday_has_no_business_hours_and_around_the_clock_runs_through_it():
 
 def test_a_zone_s_holidays_apply_only_to_clients_of_that_zone():
     document = tiny(public_holidays={"Asia/Singapore": ["2025-03-11"]})
-    assert scenario.draw_tickets(scenario.parse(document)) == scenario.draw_tickets(
+    assert drawing.draw_tickets(scenario.parse(document)) == drawing.draw_tickets(
         scenario.parse(tiny())
     )
 

@@ -15,8 +15,9 @@ from collections.abc import Sequence
 import numpy as np
 
 from thirdway.dispatch import engine
+from thirdway.dispatch.drawing import draw_tickets, expected_load
 from thirdway.dispatch.policies import DEFAULT_REOPTIMISE_EVERY_S, POLICIES, make_policy
-from thirdway.dispatch.scenario import Scenario, SimTicket, draw_tickets, expected_load
+from thirdway.dispatch.scenario import Scenario, SimTicket
 from thirdway.dispatch.simulator import Partners, Run, Simulation
 
 # --------------------------------------------------------------------------- metrics

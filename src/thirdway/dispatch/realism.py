@@ -88,7 +88,7 @@ def client_arrivals(
     """Arrival offsets (seconds), stream and client of every ticket, rates read in each
     client's zone: each zone's clients get their weight's share of every stream, at the
     hours of the week of that zone."""
-    from thirdway.dispatch.scenario import hour_of_week
+    from thirdway.dispatch.drawing import hour_of_week
 
     weights = np.array([c.weight for c in scenario.clients])
     zones = sorted({c.zone for c in scenario.clients})
