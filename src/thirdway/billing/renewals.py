@@ -14,8 +14,9 @@ from django.utils import timezone
 
 from thirdway.audit.services import record
 from thirdway.billing.access import may_manage_billing
+from thirdway.billing.contract_checks import _check_overlap
 from thirdway.billing.models import Contract, ContractRenewal, ContractStatus
-from thirdway.billing.services import MANAGE, _check_overlap
+from thirdway.billing.services import MANAGE
 from thirdway.errors import invalid, require
 
 # How many terms one call catches up on for a contract left unrenewed a long time.
