@@ -9,6 +9,7 @@ import datetime as dt
 import zoneinfo
 
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from thirdway.audit.models import AuditRecord, Source
@@ -260,3 +261,27 @@ def test_a_ticket_resolved_by_the_desk_frees_its_partner_too(
     with django_capture_on_commit_callbacks(execute=True):
         tickets.change_status(desk.admin, working, "closed", source=Source.WEB)
     assert Ticket.objects.get(pk=desk.overdue.pk).assignee == desk.partner_record
+
+
+def test_take_it_on_an_offer_spends_its_notice_and_only_ones_own(
+    desk, settings, django_capture_on_commit_callbacks, client
+):
+    _when_free(desk, "offer")
+    _come_free(desk, "shift", settings, django_capture_on_commit_callbacks)
+    [notice] = _next_notices(desk)
+    others = Notification.objects.create(
+        recipient=desk.admin,
+        ticket=desk.overdue,
+        kind=NotificationKind.NEXT_TICKET,
+        text="x",
+        created_at=timezone.now(),
+    )
+    client.force_login(desk.partner)
+    for wanted in (str(others.pk), "9" * 40, "not a number"):
+        client.post(reverse("tickets:take_next"), {"notification": wanted})
+    others.refresh_from_db()
+    assert others.read_at is None  # someone else's notice is left as it was
+    answer = client.post(reverse("tickets:take_next"), {"notification": notice.pk})
+    assert answer.status_code == 302
+    notice.refresh_from_db()
+    assert notice.read_at is not None

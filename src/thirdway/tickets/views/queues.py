@@ -24,6 +24,8 @@ from thirdway.tickets.filters import QueueFilter
 from thirdway.tickets.forms import QUERY_KEYS, BulkForm, SavedViewForm, partner_for
 from thirdway.tickets.lifecycle import OPEN, WAITING, Status
 from thirdway.tickets.models import SavedView, Ticket
+from thirdway.tickets.notifications import services as notification_services
+from thirdway.tickets.notifications.models import Notification
 from thirdway.tickets.queue_rows import ROW_FIELDS, queue_rows, with_last_public_message
 from thirdway.tickets.search import search as search_tickets
 from thirdway.tickets.views.desk import _LEVELS, _active_partners, _form_errors, _require_staff
@@ -185,12 +187,24 @@ def take_next(request: HttpRequest) -> HttpResponse:
     """Take my next ticket: the most urgent one I may take, by the dispatch rule."""
     _require_staff(request)
     ticket = next_ticket.take_next(request.user, source=Source.WEB)
+    _spend_offer(request)
     if ticket is None:
         messages.info(request, "Nothing to take: no ticket is more urgent than your own queue.")
         return redirect(f"{reverse('tickets:queue')}?queue=mine")
     reason = ticket.dispatch_records.filter(kind=DispatchKind.TAKEN).first()
     messages.success(request, f"{ticket.number} is yours. {reason.reason if reason else ''}")
     return redirect("tickets:detail", ticket.number)
+
+
+def _spend_offer(request: HttpRequest) -> None:
+    """*Take it* on an offer's notice (``notification``): the notice is read once pressed,
+    whether it took the offered ticket or another more urgent, or nothing was left."""
+    wanted = request.POST.get("notification") or ""
+    if not wanted.isdigit() or len(wanted) > 18:
+        return
+    notice = Notification.objects.for_user(request.user).filter(pk=int(wanted)).first()
+    if notice is not None:
+        notification_services.mark_read(request.user, notice)
 
 
 def _next_url(request: HttpRequest, fallback: str) -> str:
