@@ -237,18 +237,21 @@ def _locked(terms: CapitalTerms) -> CapitalTerms:
 # --- buy-in --------------------------------------------------------------------------------------
 
 
+def _check_amount(terms: CapitalTerms, amount: Decimal, most: Decimal, done: str, of: str) -> None:
+    """A capital movement of a partner not bought out: whole cents, 0.01 to ``most``."""
+    if terms.bought_out_id:
+        raise invalid("amount", f"{terms.partner} was bought out.", "a partner not bought out")
+    if amount is None or amount <= 0 or amount != to_money(amount) or amount > most:
+        raise invalid("amount", f"{amount} cannot be {done}.", f"0.01 to {most} ({of})")
+
+
 @transaction.atomic
 def record_buy_in(actor, terms: CapitalTerms, amount: Decimal, *, source: str):
     """The partner paid (part of) their buy-in: cash in, capital credited."""
     require(may_manage_billing(actor), MANAGE)
     terms = _locked(terms)
-    if terms.bought_out_id:
-        raise invalid("amount", f"{terms.partner} was bought out.", "a partner not bought out")
     left = buy_in_left(terms)
-    if amount is None or amount <= 0 or amount != to_money(amount) or amount > left:
-        raise invalid(
-            "amount", f"{amount} cannot be paid in.", f"0.01 to {left} (what is left of the buy-in)"
-        )
+    _check_amount(terms, amount, left, "paid in", "what is left of the buy-in")
     practice = terms.practice
     posted = ledger.post(
         practice,
@@ -325,13 +328,8 @@ def return_capital(actor, terms: CapitalTerms, amount: Decimal, *, source: str):
     payable share credited (the account stays open, the units and their vesting unchanged)."""
     require(may_manage_billing(actor), MANAGE)
     terms = _locked(terms)
-    if terms.bought_out_id:
-        raise invalid("amount", f"{terms.partner} was bought out.", "a partner not bought out")
     held = balance(terms)
-    if amount is None or amount <= 0 or amount != to_money(amount) or amount > held:
-        raise invalid(
-            "amount", f"{amount} cannot be returned.", f"0.01 to {held} (the capital balance)"
-        )
+    _check_amount(terms, amount, held, "returned", "the capital balance")
     practice = terms.practice
     payable = ledger.account(
         practice, AccountKind.PAYABLE, Holder.PARTNER, partner=terms.partner_id
