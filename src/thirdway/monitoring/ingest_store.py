@@ -158,10 +158,6 @@ def _flush_at_exit() -> None:
 # --- results -----------------------------------------------------------------------------------
 
 
-def _refusal(index: int, check_id: int, problem: str) -> dict:
-    return {"index": index, "check_id": check_id, "problem": problem}
-
-
 def store_batch(agent: Agent, batch_id: str, results: list[dict]) -> tuple[AgentBatch, bool]:
     """Store one batch; (the batch, True if it had been received before).  When this returns,
     the batch and its results are committed, pending: the task worker evaluates them
@@ -183,7 +179,7 @@ def _sorted_out(results: list[dict], now: dt.datetime) -> tuple[list[dict], list
     kept, refused = [], []
     for index, result in order:
         if result["collected_at"] > now + AHEAD_LIMIT:
-            refused.append(_refusal(index, result["check_id"], IN_FUTURE))
+            refused.append(ingest_writer.refusal(index, result["check_id"], IN_FUTURE))
         else:
             kept.append({**result, "index": index})
     return kept, refused
@@ -199,7 +195,7 @@ def _store_evaluated(agent: Agent, batch_id: str, results: list[dict]) -> tuple[
             checks = _locked_checks(agent.pk, ids)
             kept, refused = _sorted_out(results, now)
             refused += [
-                _refusal(result["index"], result["check_id"], NOT_OWNED)
+                ingest_writer.refusal(result["index"], result["check_id"], NOT_OWNED)
                 for result in kept
                 if result["check_id"] not in checks
             ]

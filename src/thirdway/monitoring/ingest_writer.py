@@ -58,7 +58,7 @@ class Job:
     error: BaseException | None = None
 
 
-def _refusal(index: int, check_id: int, problem: str) -> dict:
+def refusal(index: int, check_id: int, problem: str) -> dict:
     return {"index": index, "check_id": check_id, "problem": problem}
 
 
@@ -74,7 +74,7 @@ def write(jobs: list[Job]) -> None:
         owned = _owned({(job.agent_id, result["check_id"]) for job in jobs for result in job.kept})
         for job in jobs:
             job.refused = job.refused + [
-                _refusal(result["index"], result["check_id"], NOT_OWNED)
+                refusal(result["index"], result["check_id"], NOT_OWNED)
                 for result in job.kept
                 if (job.agent_id, result["check_id"]) not in owned
             ]
