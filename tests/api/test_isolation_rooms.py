@@ -558,6 +558,11 @@ EXEMPT = [
                 "/billing/capital/{capital_id}/instalments/{number}/paid",
                 "tests/billing/test_buy_out_instalments.py",
             ),
+            (
+                "POST",
+                "/billing/capital/{capital_id}/instalments/standing-order",
+                "tests/billing/test_standing_order_instalments.py",
+            ),
             ("GET", "/billing/pool-allocations/{practice_id}/{month}", "tests/billing/test_api.py"),
             ("POST", "/billing/pool-allocations", "tests/billing/test_api.py"),
             ("POST", "/billing/successions/preview", "tests/billing/test_succession_api.py"),

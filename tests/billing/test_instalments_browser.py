@@ -5,6 +5,7 @@ size."""
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 
 import pytest
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from support.browser import DESKTOP, sign_in
 from thirdway.audit.models import Source
-from thirdway.billing import capital
+from thirdway.billing import capital, instalments
 from thirdway.billing.models import BuyOutInstalment, LedgerTransaction
 
 from .capital_cast import D, join_security, terms
@@ -67,11 +68,28 @@ def test_the_admin_agrees_instalments_and_the_partner_reads_them(
     expect(page.locator("#capital-entries")).to_contain_text("Buy-out")
     shoot(page, shots, "instalments-admin")
     assert LedgerTransaction.objects.filter(kind="instalment").count() == 1
+    # paid by standing order from now on: the clock posts the next one on its due day
+    page.get_by_role("button", name="Pay by standing order").click()
+    expect(page.locator("#standing-order")).to_contain_text("Paid by standing order")
+    second_due = BuyOutInstalment.objects.get(number=2).due_on
+    assert instalments.post_due_standing_orders(second_due, source=Source.SYSTEM) == {
+        "posted": 1,
+        "failed": 0,
+    }
+    page.reload()
+    expect(page.locator("#instalments-summary")).to_contain_text("266.66")
+    shoot(page, shots, "instalments-standing-order")
+    page.get_by_role("button", name="Stop the standing order").click()
+    expect(page.locator("#standing-order")).to_contain_text("when marked paid")
+    assert instalments.post_due_standing_orders(
+        second_due + dt.timedelta(days=400), source=Source.SYSTEM
+    ) == {"posted": 0, "failed": 0}
 
     mine = browser.new_context(viewport=DESKTOP).new_page()
     sign_in(mine, live_server.url, "paula", "/billing/statements/")
     expect(mine.locator("#capital-cards")).to_contain_text("bought out")
     mine.locator("#capital-cards a").click()
-    expect(mine.locator("#instalments-summary")).to_contain_text("266.67")
+    expect(mine.locator("#instalments-summary")).to_contain_text("533.34")
     expect(mine.get_by_role("button", name="Mark paid")).to_have_count(0)
+    expect(mine.get_by_role("button", name="Pay by standing order")).to_have_count(0)
     shoot(mine, shots, "instalments-partner")

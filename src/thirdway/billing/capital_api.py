@@ -72,6 +72,7 @@ class CapitalOut(Schema):
     buy_out_amount: Decimal
     buy_out_paid: Decimal
     buy_out_outstanding: Decimal
+    instalments_by_standing_order: bool
     instalments: list[InstalmentOut]
     entries: list[CapitalEntryOut]
 
@@ -107,6 +108,13 @@ class InstalmentsIn(Payload, extra="forbid"):
             "equal cents, the cents left over to the first instalments",
         ),
     ] = None
+    standing_order: bool = Field(
+        False, description="Paid by standing order: each instalment posted paid on its due day"
+    )
+
+
+class StandingOrderIn(Payload, extra="forbid"):
+    on: bool = Field(description="true: paid by standing order from now on; false: stopped")
 
 
 class BuyOutOut(Schema):
@@ -183,6 +191,7 @@ def _out(terms: CapitalTerms) -> dict:
         "buy_in_paid": found.buy_in_paid,
         "buy_in_left": found.buy_in_left,
         "bought_out": terms.bought_out_id is not None,
+        "instalments_by_standing_order": terms.instalments_by_standing_order,
         "entries": [
             {
                 "id": leg.pk,
@@ -290,9 +299,19 @@ def agree_instalments(request, capital_id: int, payload: InstalmentsIn):
         first_due_on=payload.first_due_on,
         every_months=payload.every_months,
         amounts=payload.amounts,
+        standing_order=payload.standing_order,
         source=Source.API,
     )
     return Status(201, _out(_visible(request, capital_id)))
+
+
+@router.post("/billing/capital/{capital_id}/instalments/standing-order", response=CapitalOut)
+def set_standing_order(request, capital_id: int, payload: StandingOrderIn):
+    """Start or stop paying a buy-out's instalments by standing order: while on, the clock
+    posts each instalment paid on its due day (practice admins)."""
+    terms = _visible(request, capital_id)
+    instalments.set_standing_order(request.auth, terms, on=payload.on, source=Source.API)
+    return _out(_visible(request, capital_id))
 
 
 @router.post(

@@ -66,6 +66,11 @@ class CapitalTerms(models.Model):
         related_name="+",
         help_text="The buy-out that closed the account.",
     )
+    instalments_by_standing_order = models.BooleanField(
+        default=False,
+        help_text="The buy-out's instalments are paid by standing order: each is posted paid "
+        "on its due day.",
+    )
     updated_at = models.DateTimeField(auto_now=True)
 
     objects = CapitalQuerySet.as_manager()

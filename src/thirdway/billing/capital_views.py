@@ -58,6 +58,11 @@ class InstalmentsForm(forms.Form):
         help_text="Optional: one amount per instalment, separated by spaces, adding up to the "
         "buy-out. Left empty: equal amounts, the cents left over to the first.",
     )
+    standing_order = forms.BooleanField(
+        required=False,
+        label="Paid by standing order",
+        help_text="Each instalment is posted paid on its due day, without marking it.",
+    )
 
     def clean_amounts(self) -> list[Decimal] | None:
         text = self.cleaned_data["amounts"].replace(",", " ").split()
@@ -223,6 +228,7 @@ def capital_instalments(request: HttpRequest, capital_id: int) -> HttpResponse:
                 first_due_on=data["first_due_on"],
                 every_months=data["every_months"],
                 amounts=data["amounts"],
+                standing_order=data["standing_order"],
                 source=Source.WEB,
             )
         except ValidationError as error:
@@ -232,7 +238,8 @@ def capital_instalments(request: HttpRequest, capital_id: int) -> HttpResponse:
             return redirect("billing:capital_detail", terms.pk)
     explain = (
         f"The buy-out of {instalments.buy_out_amount(terms)} on {retired}, paid in 1 to 120 "
-        "instalments; each is posted to the ledger when it is marked paid."
+        "instalments; each is posted to the ledger when it is marked paid, or on its due day "
+        "when paid by standing order."
     )
     context = {"form": form, "title": f"Buy-out instalments · {terms.partner}", "explain": explain}
     return render(request, "billing/form.html", context)
@@ -252,6 +259,27 @@ def capital_instalment_paid(request: HttpRequest, capital_id: int, number: int) 
         messages.success(request, f"Instalment {number} of {found.amount} paid.")
     else:
         messages.info(request, f"Instalment {number} was paid already.")
+    return redirect("billing:capital_detail", terms.pk)
+
+
+@login_required
+@require_POST
+def capital_standing_order(request: HttpRequest, capital_id: int) -> HttpResponse:
+    """Start or stop paying the buy-out's instalments by standing order."""
+    _admin(request)
+    terms = get_object_or_404(_accounts(request), pk=capital_id)
+    on = request.POST.get("on") == "1"
+    try:
+        instalments.set_standing_order(request.user, terms, on=on, source=Source.WEB)
+    except ValidationError as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request,
+            "The instalments are paid by standing order: each is posted on its due day."
+            if on
+            else "The standing order is stopped: instalments are posted when marked paid.",
+        )
     return redirect("billing:capital_detail", terms.pk)
 
 

@@ -8,11 +8,16 @@ day, then every 1 to 12 months, their amounts adding up to the buy-out to the ce
 cents by the largest remainder unless agreed one by one).  Paying an instalment debits the
 partner's payable share and credits cash; what is left payable of the buy-out is what is
 outstanding.
+
+An instalment is paid when a practice admin marks it paid, or, when the schedule is paid by
+standing order, by the clock on its due day (``post_due_standing_orders``, hourly); either way
+it is posted once.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
@@ -35,6 +40,8 @@ from thirdway.billing.services import MANAGE
 from thirdway.errors import invalid, require
 
 LONGEST_GAP = 12
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -126,10 +133,12 @@ def agree(
     first_due_on: dt.date,
     every_months: int = 1,
     amounts: Sequence[Decimal] | None = None,
+    standing_order: bool = False,
     source: str,
 ) -> Schedule:
     """Agree how a partner bought out is paid: ``count`` instalments from ``first_due_on``,
-    every ``every_months`` months; once per buy-out (practice admins)."""
+    every ``every_months`` months; once per buy-out (practice admins).  ``standing_order``:
+    each instalment is posted paid on its due day by the clock."""
     require(may_manage_billing(actor), MANAGE)
     terms = (
         CapitalTerms.objects.select_for_update(of=("self",))
@@ -150,13 +159,18 @@ def agree(
         BuyOutInstalment(terms=terms, number=n, due_on=day, amount=part, agreed_by=actor)
         for n, (day, part) in enumerate(zip(days, parts, strict=True), start=1)
     )
+    changes: dict = {"instalments": [None, count], "first_due_on": [None, str(first_due_on)]}
+    if standing_order:
+        terms.instalments_by_standing_order = True
+        terms.save(update_fields=["instalments_by_standing_order", "updated_at"])
+        changes["standing_order"] = [False, True]
     record(
         actor,
         "billing.buy_out_instalments",
         terms,
         source=source,
         scope=f"partner:{terms.partner_id}",
-        changes={"instalments": [None, count], "first_due_on": [None, str(first_due_on)]},
+        changes=changes,
     )
     return Schedule(total=total, instalments=made)
 
@@ -192,6 +206,10 @@ def pay(actor, instalment: BuyOutInstalment, *, source: str) -> tuple[BuyOutInst
     """Record that an instalment was paid: cash out, the partner's payable share debited.
     Once: marking it paid again answers the payment made before (``False``)."""
     require(may_manage_billing(actor), MANAGE)
+    return _pay(actor, instalment, source=source)
+
+
+def _pay(actor, instalment: BuyOutInstalment, *, source: str) -> tuple[BuyOutInstalment, bool]:
     instalment = (
         BuyOutInstalment.objects.select_for_update(of=("self",))
         .select_related("terms__practice", "terms__partner")
@@ -211,3 +229,56 @@ def pay(actor, instalment: BuyOutInstalment, *, source: str) -> tuple[BuyOutInst
         changes={f"instalment {instalment.number}": [None, str(instalment.amount)]},
     )
     return instalment, True
+
+
+@transaction.atomic
+def set_standing_order(actor, terms: CapitalTerms, *, on: bool, source: str) -> CapitalTerms:
+    """Start or stop paying the buy-out's instalments by standing order (practice admins).
+    Stopping it leaves the instalments posted so far as they are."""
+    require(may_manage_billing(actor), MANAGE)
+    terms = CapitalTerms.objects.select_for_update(of=("self",)).get(pk=terms.pk)
+    if not terms.instalments.exists():
+        raise invalid(
+            "standing_order",
+            "No instalments are agreed for this buy-out.",
+            "a buy-out paid in instalments",
+        )
+    if terms.instalments_by_standing_order != on:
+        record(
+            actor,
+            "billing.buy_out_standing_order",
+            terms,
+            source=source,
+            scope=f"partner:{terms.partner_id}",
+            changes={"standing_order": [not on, on]},
+        )
+        terms.instalments_by_standing_order = on
+        terms.save(update_fields=["instalments_by_standing_order", "updated_at"])
+    return terms
+
+
+def post_due_standing_orders(today: dt.date | None = None, *, source: str) -> dict[str, int]:
+    """The clock's job: post every instalment paid by standing order whose due day has come,
+    each in its own transaction, once (a second run, or a payment marked by hand meanwhile,
+    posts nothing); one failure never stops the rest."""
+    today = today or timezone.localdate()
+    due = BuyOutInstalment.objects.filter(
+        terms__instalments_by_standing_order=True, paid__isnull=True, due_on__lte=today
+    )
+    posted = failed = 0
+    for instalment in due.order_by("due_on", "pk").iterator():
+        try:
+            with transaction.atomic():
+                # the switch is read again under the row's lock: stopped meanwhile, not posted
+                still_on = list(
+                    CapitalTerms.objects.select_for_update()
+                    .filter(pk=instalment.terms_id, instalments_by_standing_order=True)
+                    .values_list("pk", flat=True)
+                )
+                made = _pay(None, instalment, source=source)[1] if still_on else False
+        except Exception:  # one bad row never stops the job
+            log.exception("The standing order of buy-out instalment %s failed", instalment.pk)
+            failed += 1
+            continue
+        posted += made
+    return {"posted": posted, "failed": failed}

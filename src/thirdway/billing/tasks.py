@@ -29,3 +29,12 @@ def claw_back_referrals() -> dict[str, int]:
     from thirdway.billing.clawbacks import sweep
 
     return sweep(source=Source.SYSTEM)
+
+
+@task()
+def post_standing_order_instalments() -> dict[str, int]:
+    """Post the buy-out instalments paid by standing order whose due day has come."""
+    from thirdway.audit.models import Source
+    from thirdway.billing.instalments import post_due_standing_orders
+
+    return post_due_standing_orders(source=Source.SYSTEM)

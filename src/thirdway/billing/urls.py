@@ -89,6 +89,11 @@ urlpatterns = [
         name="capital_instalments",
     ),
     path(
+        "capital/<int:capital_id>/instalments/standing-order/",
+        capital_views.capital_standing_order,
+        name="capital_standing_order",
+    ),
+    path(
         "capital/<int:capital_id>/instalments/<int:number>/paid/",
         capital_views.capital_instalment_paid,
         name="capital_instalment_paid",

@@ -134,6 +134,11 @@ JOBS = (
         "thirdway.billing.tasks.claw_back_referrals",
     ),
     PeriodicJob(
+        "billing.standing_order_instalments",
+        dt.timedelta(hours=1),
+        "thirdway.billing.tasks.post_standing_order_instalments",
+    ),
+    PeriodicJob(
         "tasks.prune_finished", dt.timedelta(days=1), "thirdway.clock.jobs.prune_finished_tasks"
     ),
 )
