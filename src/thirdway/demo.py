@@ -27,6 +27,7 @@ from thirdway.demo_rooms import (
     _slug,
     _small_block_and_weeks,
     _small_contracts,
+    _small_dispatch,
     _small_monitoring,
     _small_report,
     _small_service_levels,
@@ -280,6 +281,7 @@ def _load_small(rng: random.Random, client_count: int = 120) -> None:
     _small_service_levels(admin, practices, by_region)
     for number in range(client_count):
         _small_client(admin, rng, number, by_region, used)
+    _small_dispatch(admin, practices)
     _small_tickets(admin, rng, practices)
     _small_vault(admin, rng)
     _small_monitoring(admin)

@@ -23,6 +23,7 @@ from thirdway.network.models import Practice, Skill
 from thirdway.sla import calendars
 from thirdway.sla import services as sla
 from thirdway.tickets import services as tickets
+from thirdway.tickets.assignment import switches as dispatch_switches
 from thirdway.vault.services import credentials as vault_credentials
 from thirdway.vault.services import documents as vault_documents
 from thirdway.vault.services import expirations as vault_expirations
@@ -148,6 +149,12 @@ def _small_report(admin) -> None:
     insights.set_report_schedule(admin, client, "monthly", source=Source.CLI)
     report = insights.make_report(admin, client, "monthly", first, source=Source.CLI)
     insights.release_report(admin, report, source=Source.CLI)
+
+
+def _small_dispatch(admin, practices: list[Practice]) -> None:
+    """Every practice offers a partner coming free their next ticket (a *Take it* notice)."""
+    for practice in practices:
+        dispatch_switches.set_switches(admin, practice, {"when_free": "offer"}, source=Source.CLI)
 
 
 def _small_contracts(admin, practices: list[Practice], clients_billed: int = 6) -> None:

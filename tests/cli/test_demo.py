@@ -11,6 +11,7 @@ from thirdway.audit.models import AuditRecord
 from thirdway.clients.models import Client, Contact, Site
 from thirdway.demo import DEMO_PASSWORD, load_demo
 from thirdway.network.models import Absence, Partner, Practice
+from thirdway.tickets.assignment.models import PracticeDispatch
 from thirdway.tickets.models import Ticket
 
 
@@ -48,6 +49,9 @@ def test_the_small_demo_has_the_promised_shape(db, demo_logins):
     statuses = set(Ticket.objects.values_list("status", flat=True))
     assert {"new", "assigned", "in_progress", "resolved", "closed"} <= statuses
     assert Ticket.objects.count() > 60
+    # every practice offers a partner coming free their next ticket
+    offering = PracticeDispatch.objects.filter(when_free="offer")
+    assert offering.count() == Practice.objects.count()
 
 
 def test_the_demo_prints_one_working_login_per_role(db, demo_logins):
