@@ -42,7 +42,7 @@ def test_the_groups_statement_is_prepared_once_per_connection(cast):
     with connection.cursor() as cursor:
         cursor.execute("SELECT statement FROM pg_prepared_statements")
         prepared = [row[0] for row in cursor.fetchall()]
-    assert [text for text in prepared if "INSERT INTO" in text and "unnest" in text]
+    assert [text for text in prepared if "INSERT INTO" in text and "json_to_recordset" in text]
     assert AgentBatch.objects.filter(batch_id__startswith="prepared-").count() == 3
     assert CheckResult.objects.filter(check_obj=check, pending=True).count() == 3
 

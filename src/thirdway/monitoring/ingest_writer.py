@@ -117,21 +117,21 @@ def write(jobs: list[Job]) -> int:
 # not the agent's, by their index), and the results of the batches inserted now follow them.
 ONE_STATEMENT = """
 WITH v AS (
-    SELECT * FROM unnest(%s::int[], %s::bigint[], %s::bigint[], %s::int[], %s::timestamptz[],
-                         %s::text[], %s::float8[], %s::text[], %s::text[])
-        AS v (job, agent_id, check_id, idx, collected_at, status, value, output, reported)
+    SELECT * FROM json_to_recordset(%s::json)
+        AS v (job int, agent_id bigint, check_id bigint, idx int, collected_at timestamptz,
+              status text, value float8, output text, reported jsonb)
 ), owned AS (
     SELECT v.* FROM v JOIN {check} c ON c.id = v.check_id AND c.agent_id = v.agent_id
     WHERE c.kind = ANY(%s::text[]) AND NOT c.is_paused
 ), jobs AS (
-    SELECT * FROM unnest(%s::int[], %s::bigint[], %s::text[], %s::text[])
-        AS j (job, agent_id, batch_id, early)
+    SELECT * FROM json_to_recordset(%s::json)
+        AS j (job int, agent_id bigint, batch_id text, early jsonb)
 ), b AS (
     INSERT INTO {batch} (agent_id, batch_id, received_at, accepted, refused)
     SELECT j.agent_id, j.batch_id, %s,
         (SELECT count(*) FROM owned o WHERE o.job = j.job),
         (SELECT coalesce(jsonb_agg(x.item ORDER BY (x.item ->> 'index')::int), '[]'::jsonb)
-         FROM (SELECT jsonb_array_elements(j.early::jsonb) AS item
+         FROM (SELECT jsonb_array_elements(j.early) AS item
                UNION ALL
                SELECT jsonb_build_object('index', v.idx, 'check_id', v.check_id,
                                          'problem', %s::text)
@@ -144,7 +144,7 @@ WITH v AS (
     INSERT INTO {result} (check_id, collected_at, received_at, status, value, output,
                           pending, reported, attempts, error)
     SELECT o.check_id, o.collected_at, %s, o.status, o.value, o.output, true,
-           o.reported::jsonb, 0, ''
+           o.reported, 0, ''
     FROM owned o JOIN jobs j ON j.job = o.job
     JOIN b ON b.agent_id = j.agent_id AND b.batch_id = j.batch_id
     ORDER BY o.job, o.collected_at, o.idx
@@ -183,35 +183,41 @@ def _execute_prepared(sql: str, params: list) -> list[tuple]:
 def _write_in_one_statement(jobs: list[Job]) -> int:
     """The group in one statement (PostgreSQL, autocommit): stored and committed at once."""
     now = max(job.now for job in jobs)
-    rows: list[list] = [[] for _ in range(9)]
+    rows: list[dict] = []
     firsts: dict[tuple[int, str], int] = {}
     for number, job in enumerate(jobs):
         if (job.agent_id, job.batch_id) in firsts:  # sent twice within the group
             continue
         firsts[(job.agent_id, job.batch_id)] = number
-        for result in job.kept:
-            reported = pending_results.reported_of(job.agent_id, result)
-            values = (
-                number,
-                job.agent_id,
-                result["check_id"],
-                result["index"],
-                min(result["collected_at"], job.now),
-                result.get("status") or "unknown",
-                result.get("value"),
-                (result.get("output") or "")[:500],
-                json.dumps(reported) if reported is not None else None,
-            )
-            for column, value in zip(rows, values, strict=True):
-                column.append(value)
-    numbers = list(firsts.values())
+        rows += (
+            {
+                "job": number,
+                "agent_id": job.agent_id,
+                "check_id": result["check_id"],
+                "idx": result["index"],
+                "collected_at": min(result["collected_at"], job.now).isoformat(),
+                "status": result.get("status") or "unknown",
+                "value": result.get("value"),
+                "output": (result.get("output") or "")[:500],
+                "reported": pending_results.reported_of(job.agent_id, result),
+            }
+            for result in job.kept
+        )
+    made = [
+        {
+            "job": n,
+            "agent_id": jobs[n].agent_id,
+            "batch_id": jobs[n].batch_id,
+            "early": jobs[n].refused,
+        }
+        for n in firsts.values()
+    ]
+    # Two JSON documents rather than an array per column: json.dumps writes them in C, where
+    # psycopg dumped each element of thirteen arrays in Python.
     params = [
-        *rows,
+        json.dumps(rows),
         [str(kind) for kind in AGENT_KINDS],
-        numbers,
-        [jobs[n].agent_id for n in numbers],
-        [jobs[n].batch_id for n in numbers],
-        [json.dumps(jobs[n].refused) for n in numbers],
+        json.dumps(made),
         now,
         NOT_OWNED,
         now,
