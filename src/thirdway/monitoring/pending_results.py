@@ -176,6 +176,7 @@ class _Writes:
             self.written[check.pk] = self.values(check)
 
     def flush(self, checks: list[Check]) -> None:
+        """Write what changed, at the end of the batch (nothing is compared after it)."""
         groups: dict[tuple, list[Check]] = {}
         for check in checks:
             changed = self.changed(check)
@@ -194,8 +195,6 @@ class _Writes:
                         for c in members
                     ],
                 )
-                for check in members:
-                    self.written[check.pk] = self.values(check)
 
 
 def _copied(value: object) -> object:
