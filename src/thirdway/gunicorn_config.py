@@ -35,6 +35,31 @@ SPOOL_SECONDS = 0.5  # the mail spool's watch (mail/watcher.py)
 STOP_SECONDS = 15.0
 _task_worker = 0  # pid of the task worker forked by this master
 _stopping = -1  # the master writes a byte here before it stops the task worker
+# Agents' check-ins answered 200 are left out of the access log unless this is 1: thousands a
+# second at scale, each line a few per cent of the check-in's cost (docs/monitoring.md).
+CHECK_INS_LOGGED_ENV = "THIRDWAY_ACCESS_LOG_CHECK_INS"
+# The lean path's routes (monitoring/ingest_wsgi.py ROUTES; a test keeps them the same).
+CHECK_IN_PATHS = frozenset(
+    {"/api/v1/monitoring/agent/heartbeat", "/api/v1/monitoring/agent/results"}
+)
+
+
+def _access_logger() -> type:
+    from gunicorn.glogging import Logger
+
+    class CheckInsUnlogged(Logger):
+        """gunicorn's logger, its access log without agents' answered check-ins."""
+
+        def access(self, resp: Any, req: Any, environ: dict, request_time: Any) -> None:
+            if resp.status_code == 200 and environ.get("PATH_INFO") in CHECK_IN_PATHS:
+                return
+            super().access(resp, req, environ, request_time)
+
+    return CheckInsUnlogged
+
+
+if os.environ.get(CHECK_INS_LOGGED_ENV, "0") != "1":
+    logger_class = _access_logger()
 
 
 def when_ready(server: Any) -> None:

@@ -28,13 +28,12 @@ from thirdway.accounts.models import token_digest
 from thirdway.audit.services import record
 from thirdway.clients.models import Asset, AssetKind, Client, Site
 from thirdway.errors import invalid, require
-from thirdway.monitoring import engine, evaluation, ingest, ingest_store
+from thirdway.monitoring import engine, evaluation, ingest, ingest_store, ingest_writer
 from thirdway.monitoring.access import can_manage
 from thirdway.monitoring.models import (
     AGENT_KINDS,
     LAN_KINDS,
     Agent,
-    AgentBatch,
     AgentEnrolmentToken,
     AssetChange,
     Check,
@@ -260,7 +259,9 @@ def status_of(check: Check, value: float | None, given: str | None) -> engine.St
     return engine.classify(value, thresholds_of(check), previous)
 
 
-def receive_results(agent: Agent, batch_id: str, results: list[dict]) -> tuple[AgentBatch, bool]:
+def receive_results(
+    agent: Agent, batch_id: str, results: list[dict]
+) -> tuple[ingest_writer.StoredBatch, bool]:
     """Store one batch, its results to be evaluated in the order collected; (the batch, True if
     it had been received before).  A result for a check that is not the agent's is refused, the
     others kept; the answer is given only once they are committed (``ingest_store``)."""

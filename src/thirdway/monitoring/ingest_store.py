@@ -23,6 +23,7 @@ import datetime as dt
 import logging
 import os
 import threading
+from typing import TYPE_CHECKING
 
 from django.conf import settings
 from django.db import IntegrityError, connection, transaction
@@ -39,6 +40,9 @@ from thirdway.monitoring.models import (
     CheckResult,
     IntakeDelivery,
 )
+
+if TYPE_CHECKING:
+    from thirdway.monitoring.ingest import AgentKey
 
 logger = logging.getLogger(__name__)
 # A collection time this far ahead of the server's clock is refused (server time wins).
@@ -158,8 +162,11 @@ def _flush_at_exit() -> None:
 # --- results -----------------------------------------------------------------------------------
 
 
-def store_batch(agent: Agent, batch_id: str, results: list[dict]) -> tuple[AgentBatch, bool]:
-    """Store one batch; (the batch, True if it had been received before).  When this returns,
+def store_batch(
+    agent: Agent | AgentKey, batch_id: str, results: list[dict]
+) -> tuple[ingest_writer.StoredBatch, bool]:
+    """Store one batch of ``agent`` (the model, or the lean path's key: its ``pk`` is what is
+    used); (the batch, True if it had been received before).  When this returns,
     the batch and its results are committed, pending: the task worker evaluates them
     (``pending_results``), or this did already with ``AGENT_EVALUATE_INLINE``.  The caller
     notes that the agent was seen."""
@@ -185,7 +192,9 @@ def _sorted_out(results: list[dict], now: dt.datetime) -> tuple[list[dict], list
     return kept, refused
 
 
-def _store_evaluated(agent: Agent, batch_id: str, results: list[dict]) -> tuple[AgentBatch, bool]:
+def _store_evaluated(
+    agent: Agent | AgentKey, batch_id: str, results: list[dict]
+) -> tuple[ingest_writer.StoredBatch, bool]:
     """Store and evaluate one batch in one transaction, before the answer (the checks named
     locked in one query, each result evaluated at its collection time in that order)."""
     now = timezone.now()
@@ -209,9 +218,10 @@ def _store_evaluated(agent: Agent, batch_id: str, results: list[dict]) -> tuple[
             ]
             CheckResult.objects.bulk_create(rows, batch_size=500)
     except IntegrityError:
-        return AgentBatch.objects.get(agent_id=agent.pk, batch_id=batch_id), True
+        stored = AgentBatch.objects.get(agent_id=agent.pk, batch_id=batch_id)
+        return ingest_writer.stored_batch(stored), True
     pending_results.tell_certificates(rows)
-    return batch, False
+    return ingest_writer.stored_batch(batch), False
 
 
 def _locked_checks(agent_id: int, ids: set[int]) -> dict[int, Check]:
@@ -227,7 +237,9 @@ def _locked_checks(agent_id: int, ids: set[int]) -> dict[int, Check]:
     return {check.pk: check for check in rows}
 
 
-def _evaluated_row(agent: Agent, check: Check, result: dict, now: dt.datetime) -> CheckResult:
+def _evaluated_row(
+    agent: Agent | AgentKey, check: Check, result: dict, now: dt.datetime
+) -> CheckResult:
     """Run one result through the engine and the row that stores it (inserted with the
     batch's others; nothing in the evaluation reads stored results)."""
     collected = min(result["collected_at"], now)

@@ -26,11 +26,13 @@ what it has not committed.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import json
 import logging
 import os
 import queue
 import threading
+import time
 from dataclasses import dataclass, field
 
 from django.db import close_old_connections, connection, transaction
@@ -41,7 +43,22 @@ from thirdway.monitoring.models import AGENT_KINDS, AgentBatch, Check, CheckResu
 logger = logging.getLogger(__name__)
 MOST_BATCHES = 200  # a group's batches (and so its statements' size) are bounded
 WAIT_SECONDS = 60.0  # a request gives up on a writer that has not answered by then
+# The writer's connection is checked (its age, a health check's round trip) this often, not
+# before every group; a group that fails closes a broken connection at once.
+CHECK_SECONDS = 5.0
 NOT_OWNED = "Not a check of this agent (unknown, paused, or another agent's)."
+
+
+@dataclass(frozen=True)
+class StoredBatch:
+    """A batch as stored (its row's values): what the answer says of it."""
+
+    pk: int
+    agent_id: int
+    batch_id: str
+    received_at: dt.datetime
+    accepted: int
+    refused: list[dict]
 
 
 @dataclass
@@ -54,7 +71,7 @@ class Job:
     refused: list[dict]
     now: dt.datetime
     done: threading.Event = field(default_factory=threading.Event)
-    answer: tuple[AgentBatch, bool] | None = None
+    answer: tuple[StoredBatch, bool] | None = None
     error: BaseException | None = None
 
 
@@ -62,14 +79,14 @@ def refusal(index: int, check_id: int, problem: str) -> dict:
     return {"index": index, "check_id": check_id, "problem": problem}
 
 
-def write(jobs: list[Job]) -> None:
+def write(jobs: list[Job]) -> int:
     """Store ``jobs`` in the caller's transaction (one is opened if none is): each job's
-    ``answer`` is set to (its batch, whether it had been received before)."""
+    ``answer`` is set to (its batch, whether it had been received before); how many results
+    were stored.  The caller asks for their evaluation (``pending_results.evaluate_soon``)."""
     for job in jobs:  # a group written again one by one starts afresh
         job.answer = None
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
-        _write_in_one_statement(jobs)
-        return
+        return _write_in_one_statement(jobs)
     with transaction.atomic():
         owned = _owned({(job.agent_id, result["check_id"]) for job in jobs for result in job.kept})
         for job in jobs:
@@ -91,7 +108,7 @@ def write(jobs: list[Job]) -> None:
         _answer_duplicates([job for job in jobs if job.answer is None])
         if rows:
             CheckResult.objects.bulk_create(rows, batch_size=500)
-            pending_results.evaluate_soon()
+        return len(rows)
 
 
 # PostgreSQL: the whole group in one statement, so one round trip and one commit. The results
@@ -100,21 +117,21 @@ def write(jobs: list[Job]) -> None:
 # not the agent's, by their index), and the results of the batches inserted now follow them.
 ONE_STATEMENT = """
 WITH v AS (
-    SELECT * FROM unnest(%s::int[], %s::bigint[], %s::bigint[], %s::int[], %s::timestamptz[],
-                         %s::text[], %s::float8[], %s::text[], %s::text[])
-        AS v (job, agent_id, check_id, idx, collected_at, status, value, output, reported)
+    SELECT * FROM json_to_recordset(%s::json)
+        AS v (job int, agent_id bigint, check_id bigint, idx int, collected_at timestamptz,
+              status text, value float8, output text, reported jsonb)
 ), owned AS (
     SELECT v.* FROM v JOIN {check} c ON c.id = v.check_id AND c.agent_id = v.agent_id
     WHERE c.kind = ANY(%s::text[]) AND NOT c.is_paused
 ), jobs AS (
-    SELECT * FROM unnest(%s::int[], %s::bigint[], %s::text[], %s::text[])
-        AS j (job, agent_id, batch_id, early)
+    SELECT * FROM json_to_recordset(%s::json)
+        AS j (job int, agent_id bigint, batch_id text, early jsonb)
 ), b AS (
     INSERT INTO {batch} (agent_id, batch_id, received_at, accepted, refused)
     SELECT j.agent_id, j.batch_id, %s,
         (SELECT count(*) FROM owned o WHERE o.job = j.job),
         (SELECT coalesce(jsonb_agg(x.item ORDER BY (x.item ->> 'index')::int), '[]'::jsonb)
-         FROM (SELECT jsonb_array_elements(j.early::jsonb) AS item
+         FROM (SELECT jsonb_array_elements(j.early) AS item
                UNION ALL
                SELECT jsonb_build_object('index', v.idx, 'check_id', v.check_id,
                                          'problem', %s::text)
@@ -127,7 +144,7 @@ WITH v AS (
     INSERT INTO {result} (check_id, collected_at, received_at, status, value, output,
                           pending, reported, attempts, error)
     SELECT o.check_id, o.collected_at, %s, o.status, o.value, o.output, true,
-           o.reported::jsonb, 0, ''
+           o.reported, 0, ''
     FROM owned o JOIN jobs j ON j.job = o.job
     JOIN b ON b.agent_id = j.agent_id AND b.batch_id = j.batch_id
     ORDER BY o.job, o.collected_at, o.idx
@@ -137,58 +154,81 @@ SELECT id, agent_id, batch_id, accepted, refused, (SELECT count(*) FROM r) FROM 
 """
 
 
-def _write_in_one_statement(jobs: list[Job]) -> None:
+@functools.cache
+def _one_statement() -> str:
+    quote = connection.ops.quote_name
+    return ONE_STATEMENT.format(
+        check=quote(Check._meta.db_table),
+        batch=quote(AgentBatch._meta.db_table),
+        result=quote(CheckResult._meta.db_table),
+    )
+
+
+def _execute_prepared(sql: str, params: list) -> list[tuple]:
+    """Run ``sql`` with its values sent apart from it (server-side binding), prepared once per
+    connection: PostgreSQL parses and plans the statement once instead of at every group, and
+    psycopg sends the arrays as they are instead of quoting each value into the text in Python.
+    Errors are Django's, as through its own cursor."""
+    import psycopg
+
+    connection.ensure_connection()
+    raw = connection.connection
+    if raw.prepare_threshold is None:  # Django turns preparing off; our own cursor prepares
+        raw.prepare_threshold = 5
+    with connection.wrap_database_errors, psycopg.Cursor(raw) as cursor:
+        cursor.execute(sql, params, prepare=True)
+        return cursor.fetchall()
+
+
+def _write_in_one_statement(jobs: list[Job]) -> int:
     """The group in one statement (PostgreSQL, autocommit): stored and committed at once."""
     now = max(job.now for job in jobs)
-    rows: list[list] = [[] for _ in range(9)]
+    rows: list[dict] = []
     firsts: dict[tuple[int, str], int] = {}
     for number, job in enumerate(jobs):
         if (job.agent_id, job.batch_id) in firsts:  # sent twice within the group
             continue
         firsts[(job.agent_id, job.batch_id)] = number
-        for result in job.kept:
-            reported = pending_results.reported_of(job.agent_id, result)
-            values = (
-                number,
-                job.agent_id,
-                result["check_id"],
-                result["index"],
-                min(result["collected_at"], job.now),
-                result.get("status") or "unknown",
-                result.get("value"),
-                (result.get("output") or "")[:500],
-                json.dumps(reported) if reported is not None else None,
-            )
-            for column, value in zip(rows, values, strict=True):
-                column.append(value)
-    numbers = list(firsts.values())
-    sql = ONE_STATEMENT.format(
-        check=connection.ops.quote_name(Check._meta.db_table),
-        batch=connection.ops.quote_name(AgentBatch._meta.db_table),
-        result=connection.ops.quote_name(CheckResult._meta.db_table),
-    )
+        rows += (
+            {
+                "job": number,
+                "agent_id": job.agent_id,
+                "check_id": result["check_id"],
+                "idx": result["index"],
+                "collected_at": min(result["collected_at"], job.now).isoformat(),
+                "status": result.get("status") or "unknown",
+                "value": result.get("value"),
+                "output": (result.get("output") or "")[:500],
+                "reported": pending_results.reported_of(job.agent_id, result),
+            }
+            for result in job.kept
+        )
+    made = [
+        {
+            "job": n,
+            "agent_id": jobs[n].agent_id,
+            "batch_id": jobs[n].batch_id,
+            "early": jobs[n].refused,
+        }
+        for n in firsts.values()
+    ]
+    # Two JSON documents rather than an array per column: json.dumps writes them in C, where
+    # psycopg dumped each element of thirteen arrays in Python.
     params = [
-        *rows,
+        json.dumps(rows),
         [str(kind) for kind in AGENT_KINDS],
-        numbers,
-        [jobs[n].agent_id for n in numbers],
-        [jobs[n].batch_id for n in numbers],
-        [json.dumps(jobs[n].refused) for n in numbers],
+        json.dumps(made),
         now,
         NOT_OWNED,
         now,
     ]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        inserted = cursor.fetchall()
+    inserted = _execute_prepared(_one_statement(), params)
     for pk, agent_id, batch_id, accepted, refused, _ in inserted:
         job = jobs[firsts[(agent_id, batch_id)]]
         refused = json.loads(refused) if isinstance(refused, str) else refused
         job.answer = (_batch(job, pk, accepted, refused), False)
-    stored = inserted[0][5] if inserted else 0
     _answer_duplicates([job for job in jobs if job.answer is None])
-    if stored:
-        pending_results.evaluate_soon()
+    return inserted[0][5] if inserted else 0
 
 
 def _owned(pairs: set[tuple[int, int]]) -> set[tuple[int, int]]:
@@ -236,18 +276,17 @@ def _answer_duplicates(jobs: list[Job]) -> None:
     """Jobs whose batch had been received before (or earlier in this group): the stored row."""
     for job in jobs:
         stored = AgentBatch.objects.get(agent_id=job.agent_id, batch_id=job.batch_id)
-        job.answer = (stored, True)
+        job.answer = (stored_batch(stored), True)
 
 
-def _batch(job: Job, pk: int, accepted: int, refused: list[dict]) -> AgentBatch:
-    return AgentBatch(
-        pk=pk,
-        agent_id=job.agent_id,
-        batch_id=job.batch_id,
-        received_at=job.now,
-        accepted=accepted,
-        refused=refused,
+def stored_batch(row: AgentBatch) -> StoredBatch:
+    return StoredBatch(
+        row.pk, row.agent_id, row.batch_id, row.received_at, row.accepted, row.refused
     )
+
+
+def _batch(job: Job, pk: int, accepted: int, refused: list[dict]) -> StoredBatch:
+    return StoredBatch(pk, job.agent_id, job.batch_id, job.now, accepted, refused)
 
 
 def _pending_row(agent_id: int, result: dict, now: dt.datetime) -> CheckResult:
@@ -277,12 +316,14 @@ class Writer:
         self._queue: queue.SimpleQueue[Job] = queue.SimpleQueue()
         self._lock = threading.Lock()
         self._pid = 0  # the process whose thread is running (0: none)
+        self._checked_at = 0.0  # when the connection is next checked (monotonic)
 
-    def store(self, job: Job) -> tuple[AgentBatch, bool]:
+    def store(self, job: Job) -> tuple[StoredBatch, bool]:
         """Store ``job`` (with others of this moment when there are) and return its answer once
         committed."""
         if not self.enabled or connection.in_atomic_block:
-            write([job])
+            if write([job]):
+                pending_results.evaluate_soon()  # on the caller's commit
             assert job.answer is not None
             return job.answer
         with self._lock:  # a thread ending for idleness takes the lock before it goes
@@ -335,14 +376,17 @@ class Writer:
             connection.close()
 
     def _write_group(self, jobs: list[Job]) -> None:
-        close_old_connections()
+        if time.monotonic() >= self._checked_at:
+            close_old_connections()
+            self._checked_at = time.monotonic() + CHECK_SECONDS
+        stored = 0
         try:
-            write(jobs)
+            stored = write(jobs)
         except Exception:  # written again one by one: one batch's trouble is its own
             connection.close_if_unusable_or_obsolete()
             for job in jobs:
                 try:
-                    write([job])
+                    stored += write([job])
                 except Exception as error:  # handed to the waiting request
                     logger.exception("A results batch could not be stored.")
                     job.error, job.answer = error, None
@@ -350,6 +394,8 @@ class Writer:
         finally:
             for job in jobs:
                 job.done.set()
+        if stored:  # after the answers: the requests do not wait for the task's INSERT
+            pending_results.evaluate_soon()
 
 
 writer = Writer()
