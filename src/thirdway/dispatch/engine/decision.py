@@ -323,8 +323,9 @@ def _stretch_texts(
     due = ticket.response_due_at.astimezone(tz)
     now = _utc(origin + ev.now)
     far = ev.reach is not None and ev.reach > STRETCH_MOST
-    routine = ticket.priority not in STRETCH_PRIORITIES
-    if "radius" in limits and ev.reach is not None and (far or routine):
+    # Routine work stretched for a site someone serves: a matter of time, as for urgent work.
+    unserved = ev.reach is not None and ev.reach > 1 and ticket.priority not in STRETCH_PRIORITIES
+    if "radius" in limits and (far or unserved):
         # Not a matter of time: nobody would ever reach it within their limits.
         why = (
             f"nobody with the skill serves this site: the nearest is {ev.reach:.2f} times "
