@@ -50,12 +50,12 @@ def _rows(pool: SimpleNamespace, ticket: scenario.SimTicket, kind: str) -> list:
     return bound._eligible(pool, ticket, kind)
 
 
-def test_within_radius_keeps_to_the_radius_where_someone_serves_the_site():
+def test_within_radius_keeps_to_half_as_far_again_where_someone_serves_the_site():
     # partner 1 within their radius, 2 at 1.6 times theirs, 3 at 1.4 times
     pool = _pool(((51.51, -0.12), 0.5), ((51.6, -0.3), 1.6), ((51.4, 0.1), 1.4))
     assert _rows(pool, _ticket("P3"), "qualified") == [(0, 0), (1, 0), (2, 0)]
-    assert _rows(pool, _ticket("P3"), "within_radius") == [(0, 0)]
-    # urgent work may go half as far again (the engine stretches it when nobody is in time)
+    # any work may go half as far again (the engine stretches it when nobody is in time)
+    assert _rows(pool, _ticket("P3"), "within_radius") == [(0, 0), (2, 0)]
     assert _rows(pool, _ticket("P1"), "within_radius") == [(0, 0), (2, 0)]
     # and one level below, at the slower pace; routine work never
     remote = _ticket("P1", level=3, onsite=False)

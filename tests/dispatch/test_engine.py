@@ -298,12 +298,14 @@ def test_a_site_nobody_reaches_goes_to_the_smallest_stretch_and_says_so() -> Non
     assert engine.rank(ticket, [beyond, nearer], now=NOW).chosen.partner_id == 1
     full = replace(nearer, open_load=8)
     assert engine.rank(ticket, [beyond, full], now=NOW).chosen is None
-    # P3 and P4 work waits for someone within their radius, where someone serves the site.
+    # P3 and P4 work too, when the one who serves the site cannot take it (here: full).
     routine = make_ticket(needs_onsite=True, onsite_location=site, priority="P3")
-    assert (
-        engine.rank(routine, [farther, nearer, replace(inside, open_load=8)], now=NOW).chosen
-        is None
-    )
+    full_inside = replace(inside, open_load=8)
+    stretched = engine.rank(routine, [farther, nearer, full_inside], now=NOW).chosen
+    assert stretched is not None and stretched.partner_id == 1
+    assert stretched.stretched_limits == ("radius",)
+    # and waits for them when they can.
+    assert engine.rank(routine, [farther, nearer, inside], now=NOW).chosen.partner_id == 3
     # Radius is the only limit stretched: a partner also lacking the skill stays out.
     novice = make_partner(4, home_lat=north_of(LONDON, 70)[0], skills={"security": 1})
     assert isinstance(engine.rank(ticket, [novice], now=NOW).verdict(4), engine.Rejection)
@@ -330,7 +332,7 @@ def test_a_site_nobody_serves_at_all_is_not_stranded_whatever_its_priority(prior
         abs=0.1,
     )
     # A partner with the skill and language who serves it, at capacity, is reach enough:
-    # routine work waits for them, urgent work goes no farther than half as far again.
+    # no work goes farther than half as far again.
     inside = make_partner(3, home_lat=north_of(LONDON, 20)[0], radius_km=60, open_load=8)
     waits = engine.rank(ticket, [farther, far, inside], now=NOW).chosen
     assert waits is None
@@ -977,7 +979,7 @@ def mended_by(
             return "radius"  # nobody with the skill is that near: no bound
         return "radius" if distance_to(ticket, partner) <= partner.radius_km * most else ""
     if ticket.priority not in engine.evaluation.STRETCH_PRIORITIES:
-        return ""  # routine work stretches only the radius of a site nobody serves
+        return ""  # routine work stretches the radius only
     if reason.startswith("skill:"):
         return "level" if level >= 1 and level + 1 >= ticket.required_level else ""
     prefix = "availability: off shift and not on call; next cover starts "
@@ -1032,15 +1034,12 @@ def test_invariants_hold_for_random_populations(
             availability = engine.reject_availability(ticket, partner, now)
             bypass = availability is not None and engine.may_bypass_availability(ticket, partner)
             checks[pid] = (scalar_reasons(ticket, partner, now), availability, bypass)
-        # Limits stretch only when nobody within theirs passes every filter: urgent work's,
-        # and the radius of a site nobody with the skill serves for routine work.
+        # Limits stretch only when nobody within theirs passes every filter: every limit of
+        # urgent work, the radius of routine work.
         reach = reach_of(ticket, partners)
         if reach is not None and min(abs(reach - 1), abs(reach - 1.5)) < 1e-6:
             continue  # too near a bound for the independent check to tell
-        stretch = (
-            ticket.priority in engine.evaluation.STRETCH_PRIORITIES
-            or (reach is not None and reach > 1)
-        ) and not any(passes(*c) for c in checks.values())
+        stretch = not any(passes(*c) for c in checks.values())
         for pid, partner in by_id.items():
             reasons, availability, bypass = checks[pid]
             limits = [mended_by(ticket, partner, now, r, reach) for r in reasons] if stretch else []

@@ -651,12 +651,20 @@ def test_a_night_p1_whose_on_call_partners_are_all_beyond_their_radius_is_stretc
     run = simulator.Simulation(model, simulator.Partners(model), [routine], policy).simulate()
     assert run.jobs[0].started_s == two
     assert "nobody with the skill serves this site" in run.records[0].explanation
-    # ...but waits for the office when a partner there serves the site.
+    # ...but waits for the office when a partner there serves the site and starts it before
+    # it is due (when the office opens, due at 10:00)...
     document["partners"].append(
         {**document["partners"][0], "id": 3, "home": {"lat": site[0], "lon": site[1]}}
     )
     document["partners"][2].pop("on_call")
     model = scenario.parse(document)
-    waited = simulator.Simulation(model, simulator.Partners(model), [routine], policy)
+    later = replace(routine, response_due_s=two + 8 * 3600, resolution_due_s=two + 24 * 3600)
+    waited = simulator.Simulation(model, simulator.Partners(model), [later], policy)
     (job,) = waited.simulate().jobs
-    assert job.started_s is None or job.started_s > two + 3600
+    assert job.partner == simulator.Partners(model).row_of[3]
+    assert two + 3600 < job.started_s <= later.response_due_s
+    # ...and goes beyond a radius when nobody who serves the site can start it in time.
+    run = simulator.Simulation(model, simulator.Partners(model), [routine], policy).simulate()
+    assert run.jobs[0].partner == simulator.Partners(model).row_of[2]
+    assert run.jobs[0].started_s == two
+    assert "nobody within their limits can respond before 03:00" in run.records[0].explanation

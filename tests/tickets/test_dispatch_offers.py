@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 from django.utils import timezone
 
-from support.far_site import depot_beyond_radius
+from support.far_site import ALWAYS, depot_beyond_radius
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.dispatch import engine
 from thirdway.network import services as network
@@ -86,13 +86,14 @@ def test_the_recorded_ranking_of_a_stretch_is_the_engines_own(far):
     assert record.candidates[0]["terms"]["stretch"] == round(best[0].terms["stretch"], 3)
 
 
-def test_routine_work_is_stretched_only_where_nobody_serves_the_site(far):
+def test_routine_work_is_stretched_only_when_nobody_who_serves_the_site_can_respond(far):
     ticket = _p1_at_depot(far, priority=3)
     dispatching.dispatch_on_arrival(ticket.pk)
     offer = DispatchOffer.objects.get(ticket=ticket)  # it would wait for ever: offered
     assert offer.partner == far.partner_record and offer.limit_names == ["radius"]
     assert offer.why.startswith("nobody with the skill serves this site: the nearest is 1.40")
-    # A Security partner who serves the depot, off duty now: routine work waits for them.
+    # A Security partner who serves the depot, with no hours: they cannot respond before it
+    # is due, so routine work is still offered beyond a radius, saying so.
     near = network.create_partner(
         far.admin,
         name="Nora Near",
@@ -107,9 +108,15 @@ def test_routine_work_is_stretched_only_where_nobody_serves_the_site(far):
     network.set_skill(far.admin, near, far.security, 4, source=Source.CLI)
     second = _p1_at_depot(far, priority=3)
     dispatching.dispatch_on_arrival(second.pk)
-    second.refresh_from_db()
-    assert second.assignee is None and not DispatchOffer.objects.filter(ticket=second).exists()
-    assert "too far for the on-site visit" in second.unassignable_reason
+    offer = DispatchOffer.objects.get(ticket=second)
+    assert offer.partner == far.partner_record and offer.limit_names == ["radius"]
+    assert offer.why.startswith("nobody within their limits can respond before")
+    # At work, she can: routine work waits for her, and goes to her.
+    Partner.objects.filter(pk=near.pk).update(working_hours=ALWAYS)
+    third = _p1_at_depot(far, priority=3)
+    dispatching.dispatch_on_arrival(third.pk)
+    third.refresh_from_db()
+    assert third.assignee == near and not DispatchOffer.objects.filter(ticket=third).exists()
 
 
 def test_the_partner_accepts_and_the_ticket_is_theirs(far):

@@ -68,8 +68,7 @@ def _eligible(partners: object, ticket: SimTicket, kind: str) -> list[tuple[int,
         distance = [float(haversine_km(s.home_lat, s.home_lon, *ticket.site)) for s in states]
         reach = min((distance[r] / max(states[r].radius_km, 1e-9) for r in qualified), default=0)
         if reach <= STRETCH_RADIUS:  # someone with the skill is near enough: a limit holds
-            stretch = STRETCH_RADIUS if urgent or reach > 1 else 1.0
-            rows = [r for r in rows if distance[r] <= states[r].radius_km * stretch]
+            rows = [r for r in rows if distance[r] <= states[r].radius_km * STRETCH_RADIUS]
     return [(r, max(0, ticket.level - levels[r])) for r in rows]
 
 
@@ -177,10 +176,10 @@ def bound(
       nearest qualified, priority FCFS), exact up to the slot rounding;
     - ``within_radius``: the engine's limits as Thirdway's policy applies them — the level,
       the radius of on-site work, cover — with their stretches (urgent work one level below
-      at the slower pace, called in up to an hour before cover, half as far again as the
-      radius; any work half as far again where nobody with the skill serves the site, and
-      any distance where nobody is within half as far again): Thirdway without pre-emption
-      (``dispatch.preempt: false``). Not a bound of the baselines, which ignore the radius.
+      at the slower pace, called in up to an hour before cover; any work half as far again
+      as the radius, and any distance where nobody is within half as far again): Thirdway
+      without pre-emption (``dispatch.preempt: false``). Not a bound of the baselines, which
+      ignore the radius.
     """
     began = time.perf_counter()
     slot = scenario.min_service_s

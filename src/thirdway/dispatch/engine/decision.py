@@ -52,12 +52,12 @@ class Candidate:
     filter and ``overridden`` says what it would have rejected. ``busy`` means the start
     waits for the partner's work in hand (``PartnerState.free_at``).
 
-    When nobody within their limits can take an urgent ticket in time, a partner just beyond
-    theirs may be chosen at a steep cost (the ``stretch`` term): ``stretched_limits`` names
-    the limits stretched ("radius", "level", "shift"), ``stretched`` says by how much (e.g.
-    "radius: site is 84 km away, serves 60 km") and ``stretch_why`` why (e.g. "nobody within
-    their limits can respond before 02:10 their time"). A partner called in off shift
-    (cover "called_in") starts now.
+    When nobody within their limits can take a ticket in time, a partner just beyond theirs
+    may be chosen at a steep cost (the ``stretch`` term; level and shift for urgent tickets
+    only): ``stretched_limits`` names the limits stretched ("radius", "level", "shift"),
+    ``stretched`` says by how much (e.g. "radius: site is 84 km away, serves 60 km") and
+    ``stretch_why`` why (e.g. "nobody within their limits can respond before 02:10 their
+    time"). A partner called in off shift (cover "called_in") starts now.
 
     ``distance_km`` is the drive to an on-site ticket's site: from home, or from the visit
     named by ``drive_from`` (e.g. "the site of TW-10012") when the partner will be out on
@@ -323,8 +323,9 @@ def _stretch_texts(
     due = ticket.response_due_at.astimezone(tz)
     now = _utc(origin + ev.now)
     far = ev.reach is not None and ev.reach > STRETCH_MOST
-    routine = ticket.priority not in STRETCH_PRIORITIES
-    if "radius" in limits and ev.reach is not None and (far or routine):
+    # Routine work stretched for a site someone serves: a matter of time, as for urgent work.
+    unserved = ev.reach is not None and ev.reach > 1 and ticket.priority not in STRETCH_PRIORITIES
+    if "radius" in limits and (far or unserved):
         # Not a matter of time: nobody would ever reach it within their limits.
         why = (
             f"nobody with the skill serves this site: the nearest is {ev.reach:.2f} times "

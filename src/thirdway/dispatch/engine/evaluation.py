@@ -45,9 +45,10 @@ STRETCH_COST_PER_LEVEL = 2.0
 # on-call turn starts within this long, may be called in now; per hour before it.
 STRETCH_SHIFT_S = 3600
 STRETCH_COST_PER_HOUR = 1.0
-# Only urgent work is worth a stretch; P3 and P4 wait for someone within their limits, unless
-# nobody with the skill (and the language) serves the site at all: then waiting never ends,
-# and their radius alone may be stretched for them too.
+# Level and shift are stretched for urgent work only. The radius is stretched for any on-site
+# work that nobody within their limits can respond to before it is due: for P3 and P4 too
+# (only the radius: level and shift stay walls for routine work), half as far again at most
+# unless nobody with the skill (and the language) serves the site at all.
 STRETCH_PRIORITIES = ("P1", "P2")
 # Nobody with the skill has the site within half as far again as their radius: the radius is
 # no wall at all then, but beyond that bound it costs this much more, and per km beyond the
@@ -222,9 +223,8 @@ def _stretchable(
     reach: float | None,
 ) -> dict[str, Flags]:
     """Per limit, the positions kept out by it alone that a stretch within bounds lets in.
-    Urgent work may stretch every limit; routine work only the radius of a site nobody
-    serves (``reach`` above 1). The radius has no bound when nobody with the skill is within
-    ``STRETCH_MOST`` of theirs."""
+    Urgent work may stretch every limit; routine work the radius only. The radius has no
+    bound when nobody with the skill is within ``STRETCH_MOST`` of theirs."""
     within: dict[str, Flags] = {}
     if ticket.priority in STRETCH_PRIORITIES:
         within["level"] = (
@@ -236,7 +236,7 @@ def _stretchable(
             & ~cover.busy
             & (np.minimum(cover.shift_start, cover.call_start) - now <= STRETCH_SHIFT_S)
         )
-    if distance is not None and (ticket.priority in STRETCH_PRIORITIES or (reach or 0) > 1):
+    if distance is not None:
         if reach is not None and reach > STRETCH_MOST:
             within["radius"] = failures["radius"]
         else:
@@ -312,9 +312,10 @@ def evaluate(
     for name, mask in failures.items():
         if name != "availability":
             blocked = blocked | mask
-    # Nobody within their limits can take an urgent ticket in time: rather than strand it,
-    # partners kept out only by their radius, level or shift (each within bounds) become
-    # candidates at a steep price, so the smallest stretch wins and the explanation says so.
+    # Nobody within their limits can take the ticket in time: rather than strand it, partners
+    # kept out only by their radius (any on-site work), level or shift (urgent work), each
+    # within bounds, become candidates at a steep price, so the smallest stretch wins and the
+    # explanation says so.
     if stretch is None:
         stretch = not (~blocked).any()
     by = {name: np.zeros(n, dtype=bool) for name in LIMITS}
@@ -322,7 +323,7 @@ def evaluate(
     reach = None
     if stretch and distance is not None:
         reach = _reach(ticket, index, rows, distance)
-    if stretch and (ticket.priority in STRETCH_PRIORITIES or (reach or 0) > 1):
+    if stretch and (ticket.priority in STRETCH_PRIORITIES or distance is not None):
         by.update(_stretchable(ticket, index, rows, failures, level, cover, distance, now, reach))
         stretch_cost = _stretch_cost(ticket, index, rows, by, level, cover, distance, now)
     stretched = by["radius"] | by["level"] | by["shift"]
