@@ -93,7 +93,7 @@ PURE_FLOORS: tuple[tuple[str, ...], ...] = (
         "insights.client_reports",
         "insights.report_advice",
     ),
-    ("sla.engine", "tickets.lifecycle", "billing.engine"),
+    ("sla.engine", "tickets.lifecycle", "billing.engine", "billing.row_arrays"),
     # supervisor: the parent of ``thirdway serve``, held to the standard library
     ("weekly_hours", "distance", "layers", "supervisor"),
 )

@@ -76,9 +76,71 @@ def test_a_leg_changed_or_removed_behind_the_ledger_is_refused(cast, books):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_a_leg_naming_a_missing_account_or_transaction_is_refused(cast, books):
+    _postgresql_only()
+    cash = ledger.account(cast.security, "cash", "practice")
+    revenue = ledger.account(cast.security, "revenue", "practice")
+    posted = ledger.post(
+        cast.security, "payment", "paid", [ledger.Entry(cash, D5), ledger.Entry(revenue, -D5)]
+    )
+    insert = (
+        "INSERT INTO billing_leg (transaction_id, account_id, amount, rule) VALUES (%s, %s, 0, '')"
+    )
+    for tx, account, missing in ((posted.pk, 10**9, "an account"), (10**9, cash.pk, "a ledger")):
+        with (
+            pytest.raises(IntegrityError, match=f"names {missing}"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(insert, [tx, account])
+    assert posted.legs.count() == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_account_or_transaction_with_legs_cannot_be_deleted_behind_the_ledger(cast, books):
+    _postgresql_only()
+    cash = ledger.account(cast.security, "cash", "practice")
+    revenue = ledger.account(cast.security, "revenue", "practice")
+    unused = ledger.account(cast.security, "payable", "practice")
+    posted = ledger.post(
+        cast.security, "payment", "paid", [ledger.Entry(cash, D5), ledger.Entry(revenue, -D5)]
+    )
+    for sql, row in (
+        ("DELETE FROM billing_account WHERE id = %s", cash.pk),
+        ("UPDATE billing_account SET id = id + 1000000 WHERE id = %s", cash.pk),
+        ("DELETE FROM billing_ledgertransaction WHERE id = %s", posted.pk),
+    ):
+        with (
+            pytest.raises(IntegrityError, match="ledger legs still name"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(sql, [row])
+    with connection.cursor() as cursor:  # an account no leg names goes as before
+        cursor.execute("DELETE FROM billing_account WHERE id = %s", [unused.pk])
+    assert ledger.balance(cash) == D5
+    assert not Account.objects.filter(pk=unused.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_texts_and_numbers_reach_postgresql_as_written(cast):
+    _postgresql_only()
+    from thirdway.billing import row_arrays
+
+    words = ["plain", 'a "quoted" word', "back\\slash", "{braces}, commas", "NULL", "", None]
+    amounts = [Decimal("12.50"), None, Decimal("-0.01"), 7]
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT %s::text[], %s::numeric[]",
+            [row_arrays.texts(words), row_arrays.numbers(amounts)],
+        )
+        assert cursor.fetchone() == (words, amounts)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_many_transactions_posted_over_several_inserts_each_balance(cast, books, monkeypatch):
     _postgresql_only()
-    monkeypatch.setattr(ledger, "LEGS_PER_INSERT", 5)  # three legs each: never two in one
+    monkeypatch.setattr(ledger, "LEGS_PER_ARRAY", 5)  # three legs each: never two in one
     cash = ledger.account(cast.security, "cash", "practice")
     revenue = ledger.account(cast.security, "revenue", "practice")
     tax = ledger.account(cast.security, "tax", "practice")

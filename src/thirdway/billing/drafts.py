@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import connection, models
 from django.utils import timezone
 
+from thirdway.billing import row_arrays
 from thirdway.billing.engine import to_money
 from thirdway.billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceState, TimeEntry
 
@@ -36,6 +37,7 @@ _ARRAY_OF = {
     "DateTimeField": "timestamptz",
     "JSONField": "text",
 }
+_NUMBERS = {"bigint", "integer", "numeric"}
 
 
 def insert_rows(model: type[models.Model], names: Sequence[str], rows: list[tuple]) -> list[int]:
@@ -84,7 +86,10 @@ def _insert(model, names: Sequence[str], rows: list[tuple]) -> list[int]:
             f"FROM unnest({arrays}) WITH ORDINALITY AS t({', '.join(aliases)}, n) "
             f"ORDER BY t.n {returning}"
         )
-        params: list = prepared
+        params: list = [
+            row_arrays.numbers(values) if _ARRAY_OF[kind] in _NUMBERS else row_arrays.texts(values)
+            for kind, values in zip(kinds, prepared, strict=True)
+        ]
     else:
         one = "(" + ", ".join(["%s"] * len(names)) + ")"
         insert = (
@@ -199,5 +204,5 @@ def claim_time(name: str, whose: dict[int, int]) -> int:
         f"AS v(id, line) WHERE {table}.{quote('id')} = v.id AND {table}.{column} IS NULL"
     )
     with connection.cursor() as cursor:
-        cursor.execute(update, [list(whose), list(whose.values())])
+        cursor.execute(update, [row_arrays.numbers(whose), row_arrays.numbers(whose.values())])
         return cursor.rowcount

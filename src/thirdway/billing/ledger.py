@@ -16,6 +16,7 @@ from django.db import connection, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from thirdway.billing import row_arrays
 from thirdway.billing.engine import Recipient
 from thirdway.billing.models import (
     Account,
@@ -121,14 +122,18 @@ def post_all(practice, pending: Sequence[Pending]) -> list[int]:
     for entries in kept:
         check(entries)
     ids: list[int] = []
-    for start in range(0, len(pending), TRANSACTIONS_PER_INSERT):
-        ids += _insert_transactions(practice, pending[start : start + TRANSACTIONS_PER_INSERT])
+    arrays = connection.vendor == "postgresql"
+    step = TRANSACTIONS_PER_ARRAY if arrays else TRANSACTIONS_PER_INSERT
+    for start in range(0, len(pending), step):
+        ids += _insert_transactions(practice, pending[start : start + step])
     # The legs as plain rows (a million model instances would cost more than their insert), a
-    # few thousand per INSERT and each transaction's legs in one: on PostgreSQL each statement
-    # must leave the transactions it touched balanced (migration 0016).
+    # few thousand per INSERT on SQLite (its limit of parameters), tens of thousands on
+    # PostgreSQL (one array per column), each transaction's legs in one: on PostgreSQL each
+    # statement must leave the transactions it touched balanced (migration 0018).
     batch: list[tuple] = []
+    most = LEGS_PER_ARRAY if arrays else LEGS_PER_INSERT
     for made, entries in zip(ids, kept, strict=True):
-        if len(batch) + len(entries) > LEGS_PER_INSERT and batch:
+        if len(batch) + len(entries) > most and batch:
             _insert_legs(batch)
             batch = []
         batch += [(made, e.account.pk, e.amount, e.rule) for e in entries]
@@ -137,9 +142,13 @@ def post_all(practice, pending: Sequence[Pending]) -> list[int]:
     return ids
 
 
-# Rows per INSERT of post_all, within SQLite's 32,766 parameters (and PostgreSQL's 65,535).
+# Rows per INSERT of post_all on SQLite, within its 32,766 parameters.
 TRANSACTIONS_PER_INSERT = 1000  # 7 parameters each
 LEGS_PER_INSERT = 2000  # 4 parameters each
+# On PostgreSQL, one array per column: the month-end's 500 drafts' 2,000 transactions and
+# 12,000 legs in one insert each (each statement runs the balance and reference checks once).
+TRANSACTIONS_PER_ARRAY = 10_000
+LEGS_PER_ARRAY = 50_000
 
 
 def _insert_transactions(practice, pending: Sequence[Pending]) -> list[int]:
@@ -172,8 +181,10 @@ def _insert_transactions(practice, pending: Sequence[Pending]) -> list[int]:
             f"AS t(kind, memo, invoice, line, facts, n) ORDER BY t.n {returning}"
         )
         params = [practice.pk, at]
-        params += [[row[n] for row in rows] for n in (1, 3, 4, 5)]
-        params.append([json.dumps(each.facts) for each in pending])  # as the JSONField dumps
+        params += [row_arrays.texts(row[n] for row in rows) for n in (1, 3)]
+        params += [row_arrays.numbers(row[n] for row in rows) for n in (4, 5)]
+        # as the JSONField dumps
+        params.append(row_arrays.texts(json.dumps(each.facts) for each in pending))
 
     else:
         values = ", ".join(["(%s, %s, %s, %s, %s, %s, %s)"] * len(rows))
@@ -195,7 +206,8 @@ def _insert_legs(rows: list[tuple]) -> None:
         # One array per column: four parameters, not four per row for the driver to parse.
         arrays = "unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::text[])"
         insert = f"INSERT INTO {table} ({columns}) SELECT * FROM {arrays}"  # noqa: S608
-        params = [[row[n] for row in rows] for n in range(4)]
+        params = [row_arrays.numbers(row[n] for row in rows) for n in range(3)]
+        params.append(row_arrays.texts(row[3] for row in rows))
     else:
         values = ", ".join(["(%s, %s, %s, %s)"] * len(rows))
         insert = f"INSERT INTO {table} ({columns}) VALUES {values}"  # noqa: S608

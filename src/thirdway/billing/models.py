@@ -255,7 +255,11 @@ class Leg(AppendOnly):
     transaction = models.ForeignKey(
         LedgerTransaction, on_delete=models.PROTECT, related_name="legs"
     )
-    account = models.ForeignKey(Account, on_delete=models.PROTECT, related_name="legs")
+    # No index of its own: ``billing_leg_by_account`` (account, transaction) serves a lookup by
+    # account, and each index is one more write for each of the month-end's million legs.
+    account = models.ForeignKey(
+        Account, on_delete=models.PROTECT, related_name="legs", db_index=False
+    )
     amount = models.DecimalField(**MONEY)
     rule = models.CharField(max_length=20, blank=True, help_text="The split rule of a share.")
 
