@@ -11,8 +11,7 @@ import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
 
-from django.db import IntegrityError, connection, transaction
-from django.db.models.expressions import RawSQL
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from thirdway.audit.services import record
@@ -457,16 +456,6 @@ def approve_invoice(actor, invoice: Invoice, *, source: str) -> Invoice:
     _post_invoice(invoice)
     _audit(actor, "invoice.approve", invoice, source, {"number": [None, invoice.number]})
     return invoice
-
-
-def by_id(column: str, values: dict[int, object]) -> RawSQL:
-    """``CASE id WHEN 1 THEN a WHEN 2 THEN b ... END``: one value per row in one UPDATE, without
-    building an expression per row (Django's ``Case``/``When`` costs far more per row than the
-    database does)."""
-    cases = " ".join("WHEN %s THEN %s" for _ in values)
-    params = [item for pair in values.items() for item in pair]
-    # the column a name of ours, every value a parameter
-    return RawSQL(f"CASE {connection.ops.quote_name(column)} {cases} END", params)  # noqa: S611
 
 
 @transaction.atomic

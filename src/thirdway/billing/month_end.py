@@ -15,12 +15,12 @@ from django.utils import timezone
 from thirdway.audit.services import gathering
 from thirdway.billing import ledger
 from thirdway.billing.access import may_manage_billing
+from thirdway.billing.drafts import by_id
 from thirdway.billing.invoicing import (
     _audit,
     _invoice_entries,
     _invoice_memo,
     _totals,
-    by_id,
     take_numbers,
 )
 from thirdway.billing.models import (
