@@ -32,7 +32,7 @@ import django
 django.setup()
 
 from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
+from django.db import connection, connections  # noqa: E402
 
 from thirdway.billing import invoicing, month_end, services  # noqa: E402
 from thirdway.billing.models import (  # noqa: E402
@@ -134,13 +134,8 @@ CPU: dict[str, float] = {}
 SERVER_CPU: dict[str, float] = {}
 
 
-def _server_cpu() -> float | None:
-    """The CPU seconds of this connection's PostgreSQL backend, when it runs on this machine."""
-    if connection.vendor != "postgresql":
-        return None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT pg_backend_pid()")
-        pid = cursor.fetchone()[0]
+def _backend_cpu(pid: int) -> float | None:
+    """The CPU seconds of a PostgreSQL backend, when it runs on this machine."""
     try:
         with open(f"/proc/{pid}/stat") as stat:
             fields = stat.read().rsplit(")", 1)[1].split()
@@ -149,9 +144,45 @@ def _server_cpu() -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _backend_pid(wrapper) -> int:
+    with wrapper.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return cursor.fetchone()[0]
+
+
+# The backends of the connections the workers' threads opened and closed, and the CPU seconds
+# each had used when its connection closed (``--workers``).
+WORKER_CPU: list[float] = []
+
+
+def _count_worker_connections() -> None:
+    if connection.vendor != "postgresql":
+        return
+    main = connections["default"]
+    wrapper_class = type(main)
+    close = wrapper_class.close
+
+    def close_counted(wrapper):
+        if wrapper.connection is not None and wrapper is not main:
+            pid = _backend_pid(wrapper)
+            WORKER_CPU.append(_backend_cpu(pid) or 0.0)
+        close(wrapper)
+
+    wrapper_class.close = close_counted
+
+
+def _server_cpu() -> float | None:
+    """The CPU seconds of this connection's PostgreSQL backend and of the workers' closed
+    ones, when they run on this machine."""
+    if connection.vendor != "postgresql":
+        return None
+    own = _backend_cpu(_backend_pid(connection))
+    return None if own is None else own + sum(WORKER_CPU)
+
+
 def _timed(work, name: str):
     """The result and the wall-clock seconds; this process's CPU seconds go to ``CPU`` and, on a
-    local PostgreSQL, its backend's to ``SERVER_CPU`` (each apart from the machine's load)."""
+    local PostgreSQL, its backends' to ``SERVER_CPU`` (each apart from the machine's load)."""
     server = _server_cpu()
     started, cpu = time.perf_counter(), time.process_time()
     result = work()
@@ -165,7 +196,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--partners", type=int, default=50)
+    parser.add_argument(
+        "--workers", type=int, default=1, help="connections the run and approval share"
+    )
     options = parser.parse_args()
+    _count_worker_connections()
     call_command("migrate", verbosity=0)
     practice = _seed(options.clients, options.partners, random.Random(1))
     if connection.vendor == "postgresql":
@@ -175,13 +210,22 @@ def main() -> None:
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
     run, run_seconds = _timed(
-        lambda: invoicing.run_invoices(None, practice, MONTH, source="cli"), "run"
+        lambda: invoicing.run_invoices(
+            None, practice, MONTH, source="cli", workers=options.workers
+        ),
+        "run",
     )
     approved, approve_seconds = _timed(
-        lambda: month_end.approve_drafts(None, practice, MONTH, source="cli"), "approve"
+        lambda: month_end.approve_drafts(
+            None, practice, MONTH, source="cli", workers=options.workers
+        ),
+        "approve",
     )
     rerun, rerun_seconds = _timed(
-        lambda: invoicing.run_invoices(None, practice, MONTH, source="cli"), "rerun"
+        lambda: invoicing.run_invoices(
+            None, practice, MONTH, source="cli", workers=options.workers
+        ),
+        "rerun",
     )
     month = dt.date.today().replace(day=1)
 
@@ -194,6 +238,7 @@ def main() -> None:
         json.dumps(
             {
                 "clients": options.clients,
+                "workers": options.workers,
                 "partners": options.partners,
                 "invoices": run.invoices_made,
                 "lines": run.lines_made,

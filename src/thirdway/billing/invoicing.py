@@ -7,6 +7,7 @@ therefore never bill one thing twice, and a re-run finds nothing left to bill.
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
 from collections import defaultdict
 from decimal import Decimal
@@ -17,6 +18,7 @@ from django.utils import timezone
 from thirdway.audit.services import record
 from thirdway.billing import after_hours, capital, drafts, items, ledger
 from thirdway.billing.access import may_manage_billing
+from thirdway.billing.connections_apart import in_threads, may_work_apart
 from thirdway.billing.engine import to_money
 from thirdway.billing.models import (
     AccountKind,
@@ -33,10 +35,12 @@ from thirdway.billing.models import (
 from thirdway.billing.projects import lock_billed_milestones
 from thirdway.billing.proposals import (
     Proposed,
+    client_parts,
     hours_of,
     month_bounds,
     proposals,  # noqa: F401  (the preview, read from here)
     proposals_in_parts,
+    proposals_of,
 )
 from thirdway.billing.services import MANAGE, settings_of
 from thirdway.billing.sharing import (
@@ -300,16 +304,21 @@ def _bill_chunk(run: InvoiceRun, currency: str, found: list[tuple[object, list[P
             run.lines_made += _bill_client(run, currency, client, lines)
 
 
-def run_invoices(actor, practice, month: dt.date, *, source: str) -> InvoiceRun:
-    """Make the month's drafts from contracts and time; what is billed already is skipped."""
+def run_invoices(actor, practice, month: dt.date, *, source: str, workers: int = 1) -> InvoiceRun:
+    """Make the month's drafts from contracts and time; what is billed already is skipped.
+    With ``workers`` above 1 on PostgreSQL, that many connections bill the parts at once (the
+    claims keep any two from billing one thing twice)."""
     require(may_manage_billing(actor), MANAGE)
     settings = settings_of(practice)
     first, _ = month_bounds(month)
     run = InvoiceRun.objects.create(practice=practice, month=first, started_by=actor)
-    # Read and billed 500 clients at a time: the month's whole preview is never held at once.
-    for found in proposals_in_parts(practice, first, CLIENTS_PER_COMMIT):
-        if found:
-            _bill_chunk(run, settings.currency, list(found.values()))
+    if may_work_apart(workers):
+        _run_apart(run, settings.currency, workers)
+    else:
+        # Read and billed 500 clients at a time: the month's preview is never held whole.
+        for found in proposals_in_parts(practice, first, CLIENTS_PER_COMMIT):
+            if found:
+                _bill_chunk(run, settings.currency, list(found.values()))
     run.save(update_fields=["invoices_made", "lines_made"])
     record(
         actor,
@@ -320,6 +329,24 @@ def run_invoices(actor, practice, month: dt.date, *, source: str) -> InvoiceRun:
         changes={"invoices": [None, run.invoices_made], "lines": [None, run.lines_made]},
     )
     return run
+
+
+def _run_apart(run: InvoiceRun, currency: str, workers: int) -> None:
+    """The run's parts billed on ``workers`` connections at once, each counting on a copy of
+    the run; the counts added up on ``run``."""
+
+    def bill(_index: int, clients: list[int]) -> tuple[int, int]:
+        mine = copy.copy(run)
+        mine.invoices_made = mine.lines_made = 0
+        found = proposals_of(run.practice, run.month, clients)
+        if found:
+            _bill_chunk(mine, currency, list(found.values()))
+        return mine.invoices_made, mine.lines_made
+
+    parts = client_parts(run.practice, run.month, CLIENTS_PER_COMMIT)
+    for invoices, lines in in_threads(bill, parts, workers):
+        run.invoices_made += invoices
+        run.lines_made += lines
 
 
 # --- drafts, approval and after ----------------------------------------------------------------

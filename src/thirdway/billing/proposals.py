@@ -435,10 +435,24 @@ def proposals_in_parts(
 ) -> Iterator[dict[int, tuple[object, list[Proposed]]]]:
     """What a run for ``month`` would bill, ``clients`` clients at a time (in the preview's
     order): each part read in a few queries, so the whole month is never held at once."""
+    for part in client_parts(practice, month, clients):
+        yield proposals_of(practice, month, part)
+
+
+def client_parts(practice, month: dt.date, clients: int) -> list[list[int]]:
+    """The ids of the clients a run for ``month`` may bill, in the preview's order, ``clients``
+    at a time."""
     first, last = month_bounds(month)
     order = _clients_in_order(practice, first, last)
-    for start in range(0, len(order), clients):
-        yield _proposals_of(practice, first, last, order[start : start + clients])
+    return [order[start : start + clients] for start in range(0, len(order), clients)]
+
+
+def proposals_of(
+    practice, month: dt.date, clients: list[int]
+) -> dict[int, tuple[object, list[Proposed]]]:
+    """What a run for ``month`` would bill the clients of ``clients`` (ids), by client id."""
+    first, last = month_bounds(month)
+    return _proposals_of(practice, first, last, clients)
 
 
 def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed]]]:
