@@ -6,8 +6,9 @@ from __future__ import annotations
 import pytest
 
 from thirdway.dispatch import engine
+from thirdway.dispatch.engine.evaluation import TRAVEL_IN_TIME, TRAVEL_ROUTINE
 
-from .test_engine import LONDON, NOW, make_partner, make_ticket, north_of
+from .test_engine import LONDON, NOW, make_partner, make_ticket, north_of, utc
 
 SITE = north_of(LONDON, 70)  # 70 km north of both partners' homes in London
 VISIT = engine.Visit(north_of(LONDON, 60), "the site of TW-10012")
@@ -28,8 +29,8 @@ def test_the_travel_term_counts_the_drive_from_the_visit_not_from_home() -> None
     out, home = decision.verdict(1), decision.verdict(2)
     assert out.distance_km == pytest.approx(10, abs=0.1)
     assert home.distance_km == pytest.approx(70, abs=0.1)
-    assert out.terms["travel"] == pytest.approx(10 / 40, abs=0.01)
-    assert home.terms["travel"] == pytest.approx(70 / 40, abs=0.01)
+    assert out.terms["travel"] == pytest.approx(TRAVEL_IN_TIME * 10 / 40, abs=0.01)
+    assert home.terms["travel"] == pytest.approx(TRAVEL_IN_TIME * 70 / 40, abs=0.01)
     assert decision.chosen.partner_id == 1
 
 
@@ -116,3 +117,18 @@ def test_a_partner_state_refuses_bad_visits(drive_from: dict) -> None:
 def test_a_visit_refuses_a_location_off_the_globe() -> None:
     with pytest.raises(ValueError, match="visit location"):
         engine.Visit((91.0, 0.0), "nowhere")
+
+
+def test_the_drive_counts_for_more_when_it_cannot_make_the_ticket_late() -> None:
+    """In time: the weight times TRAVEL_IN_TIME, routine work times TRAVEL_ROUTINE more; a
+    partner who could start only in the second half of the response time: the plain weight."""
+    home = make_partner(2, radius_km=80)
+    in_time = engine.rank(_onsite(), [home], now=NOW).chosen
+    routine = engine.rank(_onsite(priority="P3"), [home], now=NOW).chosen
+    assert in_time.terms["travel"] == pytest.approx(TRAVEL_IN_TIME * 70 / 40, abs=0.01)
+    assert routine.terms["travel"] == pytest.approx(
+        TRAVEL_ROUTINE * TRAVEL_IN_TIME * 70 / 40, abs=0.01
+    )
+    late = make_partner(2, radius_km=80, free_at=dict.fromkeys(engine.PRIORITIES, utc(11, 11)))
+    at_risk = engine.rank(_onsite(response_due_at=utc(11, 11, 30)), [late], now=NOW).chosen
+    assert at_risk.terms["travel"] == pytest.approx(70 / 40, abs=0.01)

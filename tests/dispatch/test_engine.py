@@ -26,6 +26,7 @@ from thirdway.dispatch.engine import evaluation as engine_evaluation
 PartnerState = engine.PartnerState
 TicketNeed = engine.TicketNeed
 Weights = engine.Weights
+IN_TIME = engine_evaluation.TRAVEL_IN_TIME
 
 NOW = datetime(2025, 3, 11, 10, 0, tzinfo=UTC)  # a Tuesday; London is on UTC until 30 March
 LONDON = (51.5074, -0.1278)
@@ -359,7 +360,7 @@ def test_the_stretch_records_which_limit_and_why() -> None:
         "nobody within their limits can respond before 11:10 their time"
     )
     assert chosen.terms["stretch"] == pytest.approx(10 + 0.05 * 24, abs=0.1)
-    assert chosen.terms["travel"] == pytest.approx(84 / 40, abs=0.05)
+    assert chosen.terms["travel"] == pytest.approx(IN_TIME * 84 / 40, abs=0.05)
 
 
 def test_a_partner_one_level_short_is_stretched_to_only_when_nobody_qualifies() -> None:
@@ -505,7 +506,7 @@ def test_breakdown_adds_up_and_follows_the_weights() -> None:
     assert sum(chosen.terms.values()) == pytest.approx(chosen.total)
     assert chosen.terms["sla_slack"] == 0  # on shift now
     assert chosen.terms["skill_fit"] == pytest.approx(0.5 * 0.25)
-    assert chosen.terms["travel"] == pytest.approx(20 / 40)
+    assert chosen.terms["travel"] == pytest.approx(IN_TIME * 20 / 40)
     assert chosen.terms["load"] == pytest.approx(1.5 * 3 / 8)
     assert chosen.terms["continuity"] == 1
     doubled = engine.rank(ticket, [make_partner()], Weights(load=3.0), NOW).chosen

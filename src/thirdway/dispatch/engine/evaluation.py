@@ -59,6 +59,13 @@ STRETCH_FAR_COST_PER_KM = 0.1
 # radius when the drive from that visit is within it, as long as the site is no farther from
 # home than this multiple of the radius: on the way, not a drift away from home.
 FROM_VISIT_MOST = 1.5
+# The drive counts for more where it cannot make the ticket late: times TRAVEL_IN_TIME for a
+# partner who can start within the first TRAVEL_IN_TIME_SLACK of the remaining response time,
+# and times TRAVEL_ROUTINE more for routine (P3, P4) work; an urgent ticket at risk keeps the
+# plain travel weight, so the nearest of those who can still make it is not bought by a drive.
+TRAVEL_IN_TIME = 2.5
+TRAVEL_IN_TIME_SLACK = 0.5
+TRAVEL_ROUTINE = 1.5
 # The limits that may be stretched, in the order the explanation names them.
 LIMITS = ("radius", "level", "shift")
 _MARK_IS_LEAD = np.array([False, False, True])
@@ -280,6 +287,13 @@ def _stretch_cost(
     return cost
 
 
+def _travel_factor(ticket: TicketNeed, cover: _Cover, now: int) -> Floats:
+    """How many times the travel weight each partner's drive counts (``TRAVEL_IN_TIME``)."""
+    in_time = sla_slack_cost(cover.start, now, cover.target) <= TRAVEL_IN_TIME_SLACK
+    factor = np.where(in_time, TRAVEL_IN_TIME, 1.0)
+    return factor * TRAVEL_ROUTINE if ticket.priority not in STRETCH_PRIORITIES else factor
+
+
 def evaluate(
     ticket: TicketNeed,
     index: PartnerIndex,
@@ -346,7 +360,8 @@ def evaluate(
     if drive is None:
         terms["travel"] = np.zeros(n)
     else:
-        terms["travel"] = weights.travel * travel_cost(drive, weights.travel_speed_kmh)
+        hours = travel_cost(drive, weights.travel_speed_kmh)
+        terms["travel"] = weights.travel * _travel_factor(ticket, cover, now) * hours
         total = total + terms["travel"]
     if ticket.desk_tier:
         tier = (~_take(index._is_desk, rows)).astype(np.int8)
