@@ -109,16 +109,17 @@ def test_results_buffered_while_the_server_is_unreachable_are_replayed_once(
     live = agent.server.http.base_url
     agent.server.http.base_url = f"http://127.0.0.1:{closed_port()}"
     outage = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=30)
-    for minutes, present in ((0, False), (10, True)):
-        at = (outage + dt.timedelta(minutes=minutes)).isoformat()
-        monkeypatch.setattr(agent_checks, "_now", lambda at=at: at)
-        # Ten minutes pass for the agent too: the check (every minute) is due again.
-        agent.runner.clock = lambda minutes=minutes: 1_000.0 + minutes * 60
-        if present:
-            backup.write_bytes(b"data")
-        assert agent.cycle() == {"alive": False, "measured": 1, "delivered": 0}
+    # The agent's clock is set back for the outage only (the test's other patches stay).
+    with monkeypatch.context() as outage_clock:
+        for minutes, present in ((0, False), (10, True)):
+            at = (outage + dt.timedelta(minutes=minutes)).isoformat()
+            outage_clock.setattr(agent_checks, "_now", lambda at=at: at)
+            # Ten minutes pass for the agent too: the check (every minute) is due again.
+            agent.runner.clock = lambda minutes=minutes: 1_000.0 + minutes * 60
+            if present:
+                backup.write_bytes(b"data")
+            assert agent.cycle() == {"alive": False, "measured": 1, "delivered": 0}
     assert agent.buffer.count() == 2
-    monkeypatch.undo()
     # The first delivery's answer is lost: the batch was committed, the agent did not hear.
     batch_id, pending = agent.buffer.next_batch(500)
     answer = httpx.post(
