@@ -10,6 +10,7 @@ from support.far_site import ALWAYS, KM
 from thirdway.audit.models import Source
 from thirdway.clients import services as clients
 from thirdway.dispatch import engine
+from thirdway.dispatch.engine import evaluation
 from thirdway.network.models import Partner
 from thirdway.tickets import services as tickets
 from thirdway.tickets.assignment import dispatching
@@ -61,7 +62,10 @@ def test_a_partner_at_work_on_site_is_ranked_by_the_drive_from_there(out_on_a_vi
     paula = next(c for c in record.candidates if c["partner_id"] == cast.partner_record.pk)
     where = number_of(cast.visit.pk)
     assert f"10 km drive from the site of {where};" in paula["explanation"]
-    assert paula["terms"]["travel"] == pytest.approx(10 / 40, abs=0.01)
+    # 10 km of the 40 km scale, counted more since she can start it in time and it is
+    # routine work (the engine's factors for a drive that cannot make the ticket late)
+    in_time = evaluation.TRAVEL_IN_TIME * evaluation.TRAVEL_ROUTINE
+    assert paula["terms"]["travel"] == pytest.approx(10 / 40 * in_time, abs=0.01)
     # The recorded ranking is the engine's own, fed the same partner states.
     need = dispatching.needs_of([Ticket.objects.get(pk=cast.next.pk)], now)[0]
     direct = engine.rank(need, dispatching.partner_states(now), engine.Weights(), now)
