@@ -45,12 +45,12 @@ CHECK_IN_PATHS = frozenset(
 
 
 def _access_logger() -> type:
-    from gunicorn.glogging import Logger
+    from gunicorn.glogging import Logger  # type: ignore[import-untyped]
 
-    class CheckInsUnlogged(Logger):
+    class CheckInsUnlogged(Logger):  # type: ignore[misc]
         """gunicorn's logger, its access log without agents' answered check-ins."""
 
-        def access(self, resp: Any, req: Any, environ: dict, request_time: Any) -> None:
+        def access(self, resp: Any, req: Any, environ: dict[str, Any], request_time: Any) -> None:
             if resp.status_code == 200 and environ.get("PATH_INFO") in CHECK_IN_PATHS:
                 return
             super().access(resp, req, environ, request_time)
