@@ -29,7 +29,10 @@ def sign_in(page, url: str, username: str, next_path: str) -> None:
     page.goto(f"{url}/accounts/login/?next={next_path}")
     page.locator("input[name=username]").fill(username)
     page.locator("input[name=password]").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    # Back only once the next page has loaded: its URL shows before its deferred scripts (htmx)
+    # ran, and a select changed before then changes nothing.
+    with page.expect_navigation(wait_until="load"):
+        page.get_by_role("button", name="Sign in").click()
 
 
 def settled(page) -> None:
