@@ -22,7 +22,7 @@ from thirdway.billing import row_arrays
 from thirdway.billing.engine import to_money
 from thirdway.billing.models import Invoice, InvoiceKind, InvoiceLine, InvoiceState, TimeEntry
 
-# Rows per INSERT on SQLite, within its 32,766 parameters (13 columns a line).
+# Rows per INSERT on SQLite, within its 32,766 parameters (14 columns a line).
 ROWS_PER_INSERT = 2000
 
 # The array type of each kind of column on PostgreSQL; JSON goes as text and is cast per row.
@@ -129,6 +129,7 @@ LINE_COLUMNS = (
     "claim",
     "period_start",
     "period_end",
+    "after_hours_minutes",
 )
 
 
@@ -173,6 +174,7 @@ def line_row(proposed, category: str, rate: Decimal) -> tuple:
         proposed.counted,
         proposed.claim,
         *period,
+        proposed.after_hours_minutes,
     )
 
 

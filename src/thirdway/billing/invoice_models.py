@@ -136,6 +136,9 @@ class InvoiceLine(models.Model):
     # The days a monthly charge covers (BT-134 and BT-135); empty for time and one-off lines.
     period_start = models.DateField(null=True, blank=True)
     period_end = models.DateField(null=True, blank=True)
+    # An after-hours line's minutes outside business hours of each time entry it bills (entry
+    # id -> minutes): its delivery share weighs the partners by them.  None on other lines.
+    after_hours_minutes = models.JSONField(null=True, blank=True)
 
     class Meta:
         ordering = ["invoice", "id"]

@@ -140,6 +140,7 @@ def _line_of(invoice: Invoice, proposed: Proposed) -> InvoiceLine:
         claim=proposed.claim,
         period_start=proposed.period[0] if proposed.period else None,
         period_end=proposed.period[1] if proposed.period else None,
+        after_hours_minutes=proposed.after_hours_minutes,
     )
 
 

@@ -73,6 +73,14 @@ class Proposed:
     def net(self) -> Decimal:
         return to_money(self.quantity * self.unit_price)
 
+    @property
+    def after_hours_minutes(self) -> dict[str, int] | None:
+        """An after-hours line's minutes of each entry (kept on the line: its delivery share
+        weighs the partners by them); None for any other line."""
+        if "after_hours_line" not in self.claims or self.minutes is None:
+            return None
+        return {str(pk): minutes for pk, minutes in self.minutes.items()}
+
 
 # --- what a month owes -------------------------------------------------------------------------
 

@@ -47,11 +47,19 @@ def _years(since: dt.date | None, on: dt.date) -> int:
 
 
 class TimeRow(NamedTuple):
-    """What a split reads of a time entry, read as a plain row."""
+    """What a split reads of a time entry, read as a plain row; ``after_hours``: the entry's
+    minutes outside business hours an after-hours line billed (None behind any other line)."""
 
     pk: int
     partner_id: int
     worked_minutes: int
+    after_hours: int | None = None
+
+    @property
+    def delivered(self) -> int:
+        """The entry's weight in the line's delivery share: the minutes the line billed after
+        hours, else the minutes worked."""
+        return self.worked_minutes if self.after_hours is None else self.after_hours
 
 
 @dataclass
@@ -81,25 +89,39 @@ class InvoiceContext:
         )
 
     @cached_property
-    def month_time(self) -> list[TimeEntry]:
+    def month_time(self) -> list[TimeRow]:
         first, last = _month(self.invoice)
-        return list(
+        rows = (
             TimeEntry.objects.filter(
                 contract_line__contract__client=self.invoice.client_id,
                 contract_line__contract__practice=self.invoice.practice_id,
                 worked_on__range=(first, last),
-            ).order_by("pk")
+            )
+            .order_by("pk")
+            .values_list("pk", "partner_id", "worked_minutes")
         )
+        return [TimeRow(*row) for row in rows]
 
 
-def _time_behind(context: InvoiceContext, line: InvoiceLine) -> list:
+def _weighed(rows, minutes: dict[str, int] | None) -> list[TimeRow]:
+    """The line's time entries as rows, each with its minutes after hours when the line is an
+    after-hours line (``minutes``: its ``after_hours_minutes``)."""
+    if minutes is None:
+        return [TimeRow(row.pk, row.partner_id, row.worked_minutes) for row in rows]
+    return [
+        TimeRow(row.pk, row.partner_id, row.worked_minutes, minutes.get(str(row.pk), 0))
+        for row in rows
+    ]
+
+
+def _time_behind(context: InvoiceContext, line: InvoiceLine) -> list[TimeRow]:
     """The line's own time (a time line's by ``invoice_line``, an after-hours line's by
-    ``after_hours_line``: the entries with minutes outside business hours), or for a monthly
-    charge the month's time on the client's contracts with the practice."""
+    ``after_hours_line``: the entries with minutes outside business hours, weighed by them), or
+    for a monthly charge the month's time on the client's contracts with the practice."""
     if context.line_time is not None:
         return context.line_time.get(line.pk) or context.month_time
     own = list(line.time_entries.all()) or list(line.after_hours_entries.all())
-    return own or context.month_time
+    return _weighed(own, line.after_hours_minutes) if own else context.month_time
 
 
 def facts_of(
@@ -118,10 +140,13 @@ def facts_of(
     desk = sum(1 for _, _, kind in tickets if kind == PartnerKind.DESK)
     delivery: dict[str, int] = defaultdict(int)
     entries: list[int] = []
+    after_hours: dict[str, int] = {}
     if rules.delivery_basis == "time":
         for entry in _time_behind(context, line):
-            delivery[str(entry.partner_id)] += entry.worked_minutes
+            delivery[str(entry.partner_id)] += entry.delivered
             entries.append(entry.pk)
+            if entry.after_hours is not None:
+                after_hours[str(entry.pk)] = entry.after_hours
     else:
         resolved = Counter(
             str(assignee) for _, assignee, kind in tickets if assignee and kind != PartnerKind.DESK
@@ -149,6 +174,8 @@ def facts_of(
         "desk_resolved": desk,
         "rules": {k: str(v) for k, v in rules.percentages().items()},
     }
+    if after_hours:
+        plain["after_hours_minutes"] = after_hours
     if tools:
         plain["tool_costs"] = tools
     return facts, plain
@@ -247,7 +274,7 @@ def contexts_of(
 def _time_of_lines(lines: list[int]) -> dict[int, list[TimeRow]]:
     """The time each of the lines billed, by line id, in the order of a line's
     ``time_entries``: a time line's by ``invoice_line``, an after-hours line's by
-    ``after_hours_line``."""
+    ``after_hours_line`` (weighed by their minutes after hours, read for those lines only)."""
     wanted = set(lines)
     by_line: dict[int, list[TimeRow]] = defaultdict(list)
     after_hours: dict[int, list[TimeRow]] = defaultdict(list)
@@ -261,7 +288,15 @@ def _time_of_lines(lines: list[int]) -> dict[int, list[TimeRow]]:
             by_line[line_id].append(TimeRow(*entry))
         if after_id in wanted:
             after_hours[after_id].append(TimeRow(*entry))
-    return {line: by_line.get(line) or after_hours[line] for line in {*by_line, *after_hours}}
+    minutes = dict(
+        InvoiceLine.objects.filter(pk__in=list(after_hours), after_hours_minutes__isnull=False)
+        .values_list("pk", "after_hours_minutes")
+        .order_by()
+    )
+    found = {line: by_line.get(line) or after_hours[line] for line in {*by_line, *after_hours}}
+    for line, weights in minutes.items():
+        found[line] = _weighed(found[line], weights)
+    return found
 
 
 def make_payable(split: LedgerTransaction) -> LedgerTransaction:

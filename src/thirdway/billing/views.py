@@ -364,9 +364,10 @@ def share_detail(request: HttpRequest, leg_id: int) -> HttpResponse:
     if posted.kind != "split" and posted.invoice_line_id:
         split = posted.invoice_line.transactions.filter(kind="split").first()
         facts = split.facts if split else facts
-    entries = TimeEntry.objects.filter(pk__in=facts.get("time_entries", [])).select_related(
-        "partner"
-    )
+    found = TimeEntry.objects.filter(pk__in=facts.get("time_entries", []))
+    # Each entry with its minutes after hours, which an after-hours line's delivery weighs.
+    after_hours = facts.get("after_hours_minutes", {})
+    entries = [(entry, after_hours.get(str(entry.pk))) for entry in found.select_related("partner")]
     return render(
         request,
         "billing/share.html",
