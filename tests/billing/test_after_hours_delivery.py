@@ -15,6 +15,7 @@ import pytest
 
 from thirdway.audit.models import Source
 from thirdway.billing import invoicing, month_end, services
+from thirdway.billing.documents.facts import facts_of
 from thirdway.billing.models import Invoice, InvoiceLine, Leg, TimeEntry
 
 from . import test_after_hours as hours
@@ -120,3 +121,7 @@ def test_a_reversing_entry_takes_its_minutes_after_hours_back_from_its_partner(c
     assert facts["delivery"] == {str(paula.pk): 60, str(oscar.pk): 30}
     assert delivered == {paula.pk: D("-117.00"), oscar.pk: D("-58.50")}
     assert shared == -second.net
+    # its e-invoice period: the days of the time it bills after hours, 14 to 22 November
+    document = facts_of(Invoice.objects.get(pk=second.invoice_id))
+    (billed,) = [line for line in document.lines if line.net == second.net]
+    assert billed.period == (dt.date(2026, 11, 14), dt.date(2026, 11, 22))

@@ -14,7 +14,7 @@ from thirdway.audit.models import Source
 from thirdway.billing import invoicing
 from thirdway.billing.documents import cii, ubl
 from thirdway.billing.documents.cii import cii_xml
-from thirdway.billing.documents.facts import Party, facts_of
+from thirdway.billing.documents.facts import Party, facts_of, postal_address
 from thirdway.billing.documents.ubl import ubl_xml
 
 from . import einvoice_check
@@ -126,7 +126,7 @@ def test_each_line_says_its_period_within_the_invoice_period_and_passes_the_rule
     cast, books, book_time, syntax
 ):
     """BT-134/BT-135 from the days a line covers; BT-73/BT-74 widen to hold a month billed in
-    advance; time has no period of its own."""
+    advance; time has the days it was worked (all on 10 November here)."""
     line(cast, books.managed, "Backup", "flat", "30.00", timing="advance")
     line(cast, books.managed, "Firewall", "flat", "60.00", starts_on=dt.date(2026, 11, 20))
     seller_settings(cast)
@@ -135,7 +135,7 @@ def test_each_line_says_its_period_within_the_invoice_period_and_passes_the_rule
     named = {line.description.split(" (")[0]: line for line in facts.lines}
     assert named["Backup"].period == (dt.date(2026, 12, 1), dt.date(2026, 12, 31))
     assert named["Firewall"].period == (dt.date(2026, 11, 20), dt.date(2026, 11, 30))
-    assert named["Partner time"].period is None
+    assert named["Partner time"].period == (dt.date(2026, 11, 10), dt.date(2026, 11, 10))
     assert (facts.period_start, facts.period_end) == (dt.date(2026, 11, 1), dt.date(2026, 12, 31))
 
     write, chosen = WRITERS[syntax]
@@ -147,7 +147,94 @@ def test_each_line_says_its_period_within_the_invoice_period_and_passes_the_rule
     assert lines[position["Backup"]] == ("2026-12-01", "2026-12-31")
     assert lines[position["Firewall"]] == ("2026-11-20", "2026-11-30")
     assert lines[position["Monitoring"]] == ("2026-11-01", "2026-11-30")
-    assert lines[position["Partner time"]] == ()
+    assert lines[position["Partner time"]] == ("2026-11-10", "2026-11-10")
+
+
+@pytest.mark.parametrize("syntax", ["CII", "UBL"])
+def test_a_time_line_says_the_first_and_last_day_of_its_time_and_passes_the_rules(
+    cast, books, book_time, syntax
+):
+    """Paula's time of 28 October (billed late), 10 and 24 November bills on one line: its
+    period (BG-26) runs from 28 October to 24 November, and the invoice's widens to hold it
+    (28 October to 30 November)."""
+    book_time(cast.partner, books.partner_rate, 30, day=dt.date(2026, 10, 28))
+    book_time(cast.partner, books.partner_rate, 60, day=dt.date(2026, 11, 24))
+    seller_settings(cast)
+    acme = approve(cast, drafts(cast, books, book_time)[0])
+    facts = facts_of(acme)
+    time = next(line for line in facts.lines if line.description == "Partner time")
+    assert time.period == (dt.date(2026, 10, 28), dt.date(2026, 11, 24))
+    assert (facts.period_start, facts.period_end) == (dt.date(2026, 10, 28), dt.date(2026, 11, 30))
+
+    write, chosen = WRITERS[syntax]
+    xml = write(facts)
+    assert check(xml, chosen) == ([], [])
+    header, lines = _periods(xml, syntax)
+    assert header == ("2026-10-28", "2026-11-30")
+    assert lines[str(time.position)] == ("2026-10-28", "2026-11-24")
+
+
+def _buyer_address(xml: bytes, syntax: str) -> dict[str, str]:
+    """The buyer's postal address (BG-8) read back from the XML, by element name."""
+    root = etree.fromstring(xml)
+    if syntax == "CII":
+        ns = {"ram": cii.NS["ram"]}
+        address = root.find(".//ram:BuyerTradeParty/ram:PostalTradeAddress", ns)
+    else:
+        ns = {"cac": ubl.CAC}
+        address = root.find("cac:AccountingCustomerParty/cac:Party/cac:PostalAddress", ns)
+    return {etree.QName(part).localname: (part.text or "").strip() for part in address.iter()}
+
+
+@pytest.mark.parametrize("syntax", ["CII", "UBL"])
+def test_the_buyers_postal_address_is_read_from_its_first_site_and_passes_the_rules(
+    cast, invoices, syntax
+):
+    """Acme's bakery at "1 rue du Pain / Bâtiment B / 69002 Lyon": address line, second line,
+    post code and city (BT-50 to BT-53), and Acme's country (BT-55)."""
+    cast.acme_site.address = "1 rue du Pain\nBâtiment B\n69002 Lyon"
+    cast.acme_site.save(update_fields=["address"])
+    write, chosen = WRITERS[syntax]
+    xml = write(facts_of(invoices.acme))
+    assert check(xml, chosen) == ([], [])
+    address = _buyer_address(xml, syntax)
+    if syntax == "CII":
+        wanted = {"LineOne": "1 rue du Pain", "LineTwo": "Bâtiment B", "PostcodeCode": "69002"}
+        wanted |= {"CityName": "Lyon", "CountryID": "FR"}
+    else:
+        wanted = {"StreetName": "1 rue du Pain", "AdditionalStreetName": "Bâtiment B"}
+        wanted |= {"PostalZone": "69002", "CityName": "Lyon", "IdentificationCode": "FR"}
+    assert wanted.items() <= address.items()
+
+
+@pytest.mark.parametrize(
+    ("address", "parts"),
+    [
+        ("1 rue du Pain, Lyon", {"street": "1 rue du Pain", "city": "Lyon"}),
+        (
+            "Hauptstraße 5\nD-10115 Berlin",
+            {"street": "Hauptstraße 5", "postcode": "D-10115", "city": "Berlin"},
+        ),
+        (
+            "Damrak 1, 1012 AB Amsterdam",
+            {"street": "Damrak 1", "postcode": "1012 AB", "city": "Amsterdam"},
+        ),
+        (
+            "10 Downing Street\nWestminster\nLondon SW1A 2AA",
+            {
+                "street": "10 Downing Street",
+                "more": "Westminster",
+                "postcode": "SW1A 2AA",
+                "city": "London",
+            },
+        ),
+        ("12 Main Street", {"street": "12 Main Street"}),
+        ("  \n ", {}),
+    ],
+)
+def test_a_sites_address_is_read_as_address_line_post_code_and_city(address, parts):
+    found = {name: value for name, value in postal_address(address).items() if value}
+    assert found == parts
 
 
 @pytest.mark.parametrize("syntax", ["CII", "UBL"])

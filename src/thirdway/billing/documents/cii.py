@@ -33,6 +33,7 @@ def _period(parent: etree._Element, start: dt.date, end: dt.date) -> None:
 
 
 def _party(parent: etree._Element, name: str, party: Party) -> None:
+    """A seller (BG-4) or buyer (BG-7) with its postal address (BG-5, BG-8)."""
     element = X.sub(parent, name)
     X.sub(element, "ram:Name", party.name)
     address = X.sub(element, "ram:PostalTradeAddress")
@@ -40,6 +41,8 @@ def _party(parent: etree._Element, name: str, party: Party) -> None:
         X.sub(address, "ram:PostcodeCode", party.postcode)
     if party.street:
         X.sub(address, "ram:LineOne", party.street)
+    if party.more:
+        X.sub(address, "ram:LineTwo", party.more)
     if party.city:
         X.sub(address, "ram:CityName", party.city)
     X.sub(address, "ram:CountryID", party.country)

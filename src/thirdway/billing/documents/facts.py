@@ -10,12 +10,15 @@ without them it is refused naming the missing setting, while the PDF prints what
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.db.models import Max, Min
+
 from thirdway.billing.invoice_models import Invoice, InvoiceKind, InvoiceState
 from thirdway.billing.invoicing import vat_breakdown
-from thirdway.billing.models import BillingSettings, ClientBillingDetails, Unit
+from thirdway.billing.models import BillingSettings, ClientBillingDetails, TimeEntry, Unit
 from thirdway.tickets.lifecycle import TransitionRefused
 
 DOCUMENT_STATES = sorted(state for state in InvoiceState.values if state != InvoiceState.DRAFT)
@@ -24,6 +27,10 @@ UNIT_CODES = {Unit.HOUR: "HUR"}
 ONE = "C62"
 # Why a line bears no VAT (EN 16931 BT-120 and BT-121, VATEX codes); zero rated needs none.
 EXEMPTIONS = {"E": ("", "Exempt from VAT"), "AE": ("VATEX-EU-AE", "Reverse charge")}
+# A town line's post code: before the city (69002 Lyon, 00-950 Warszawa, 1012 AB Amsterdam,
+# D-10115 Berlin) or after it (London SW1A 1AA).
+POSTCODE_FIRST = re.compile(r"^((?:[A-Z]{1,2}-)?\d[\d-]*(?: [A-Z]{2}(?= ))?)\s+(\D.*)$")
+POSTCODE_LAST = re.compile(r"^(\D.*?),?\s+([A-Z]{1,2}\d[A-Z\d]? \d[A-Z]{2})$")
 
 
 class DraftHasNoDocument(TransitionRefused):
@@ -56,11 +63,12 @@ class Party:
     city: str = ""
     country: str = ""
     vat_id: str = ""
+    more: str = ""  # a second address line (BT-51, BT-36)
 
     @property
     def address_lines(self) -> list[str]:
         town = " ".join(part for part in (self.postcode, self.city) if part)
-        return [part for part in (self.street, town, self.country) if part]
+        return [part for part in (self.street, self.more, town, self.country) if part]
 
 
 @dataclass(frozen=True)
@@ -173,24 +181,72 @@ def _seller(invoice: Invoice, settings: BillingSettings | None) -> Party:
     )
 
 
+def town(line: str) -> tuple[str, str]:
+    """A town line as (post code, city): ``69002 Lyon`` is ("69002", "Lyon"), ``London SW1A
+    1AA`` is ("SW1A 1AA", "London"); a line without a post code is all city."""
+    if found := POSTCODE_FIRST.match(line):
+        return found[1], found[2].strip()
+    if found := POSTCODE_LAST.match(line):
+        return found[2], found[1].strip()
+    return "", line
+
+
+def postal_address(address: str) -> dict[str, str]:
+    """A site's free-text address as the parts of a postal address (EN 16931 BG-8): its first
+    line the address line (BT-50), its last the post code and city (BT-53, BT-52), any between
+    a second address line (BT-51).  One line is read the same way, cut at its commas
+    (``1 rue du Pain, 69002 Lyon``)."""
+    lines = [part.strip() for part in address.splitlines() if part.strip()]
+    if len(lines) == 1:
+        lines = [part.strip() for part in lines[0].split(",") if part.strip()]
+    if not lines:
+        return {}
+    if len(lines) == 1:
+        return {"street": lines[0]}
+    postcode, city = town(lines[-1])
+    return {"street": lines[0], "more": ", ".join(lines[1:-1]), "postcode": postcode, "city": city}
+
+
 def _buyer(invoice: Invoice) -> Party:
-    """The client, at the address of its first site (the address is free text: its first line
-    is the street, the rest the town)."""
+    """The client, at the address of its first site (:func:`postal_address`)."""
     client = invoice.client
     site = client.sites.order_by("pk").first()
-    lines = [part.strip() for part in (site.address if site else "").splitlines() if part.strip()]
     details = ClientBillingDetails.objects.filter(client=client).first()
     return Party(
         name=client.name,
-        street=lines[0] if lines else "",
-        city=", ".join(lines[1:]),
         country=client.country,
         vat_id=details.vat_id if details else "",
+        **postal_address(site.address if site else ""),
     )
 
 
+def _time_days(invoice: Invoice) -> dict[int, tuple[dt.date, dt.date]]:
+    """The first and last day of the time each of the invoice's lines bills, by line id: a
+    time line's entries (``invoice_line``), an after-hours line's (``after_hours_line``)."""
+    found: dict[int, tuple[dt.date, dt.date]] = {}
+    for claim in ("invoice_line", "after_hours_line"):
+        days = (
+            TimeEntry.objects.filter(**{f"{claim}__invoice": invoice})
+            .values_list(claim)
+            .annotate(first=Min("worked_on"), last=Max("worked_on"))
+            .values_list(claim, "first", "last")
+            .order_by()
+        )
+        for line, first, last in days:
+            known = found.get(line, (first, last))
+            found[line] = (min(known[0], first), max(known[1], last))
+    return found
+
+
 def _lines(invoice: Invoice) -> tuple[list, tuple[DocumentLine, ...]]:
+    """The lines, each with its period: a monthly charge's days, a time line's first and last
+    day of the time it bills."""
     rows = list(invoice.lines.select_related("contract_line").order_by("pk"))
+    days = _time_days(invoice)
+    periods = [
+        (row.period_start, row.period_end) if row.period_start else days.get(row.pk, (None, None))
+        for row in rows
+    ]
     return rows, tuple(
         DocumentLine(
             position=index,
@@ -202,10 +258,10 @@ def _lines(invoice: Invoice) -> tuple[list, tuple[DocumentLine, ...]]:
             net=row.net,
             category=row.vat_category,
             rate=row.vat_rate,
-            period_start=row.period_start,
-            period_end=row.period_end,
+            period_start=start,
+            period_end=end,
         )
-        for index, row in enumerate(rows, start=1)
+        for index, (row, (start, end)) in enumerate(zip(rows, periods, strict=True), start=1)
     )
 
 

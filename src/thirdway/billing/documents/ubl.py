@@ -26,10 +26,13 @@ def _money(x: Builder, parent, name: str, value, currency: str) -> None:
 
 
 def _party(x: Builder, parent, name: str, party: Party) -> None:
+    """A seller (BG-4) or buyer (BG-7) with its postal address (BG-5, BG-8)."""
     element = x.sub(x.sub(parent, name), "cac:Party")
     address = x.sub(element, "cac:PostalAddress")
     if party.street:
         x.sub(address, "cbc:StreetName", party.street)
+    if party.more:
+        x.sub(address, "cbc:AdditionalStreetName", party.more)
     if party.city:
         x.sub(address, "cbc:CityName", party.city)
     if party.postcode:
