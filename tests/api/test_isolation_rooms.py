@@ -407,6 +407,8 @@ SWEEP = [
         "ticket",
     ),
     Alien("GET", "/billing/items/{item}"),
+    Alien("PATCH", "/billing/items/{item}", {"description": "Taken"}),
+    Alien("DELETE", "/billing/items/{item}"),
     Alien("GET", "/billing/client-details/{client}"),
     Alien("PATCH", "/billing/client-details/{client}", {"vat_id": "FR40303265045"}),
     Alien("GET", "/statements/{partner}?month=2026-11"),

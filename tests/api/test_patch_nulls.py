@@ -12,8 +12,8 @@ from support.api import API, assert_refused, nothing_written, pk
 
 # The object each PATCH of the API changes, by the short names of the cast (``support.api``);
 # ``ticket``, ``webhook``, ``contract``, ``check``, ``window``, ``schedule``, ``lead``,
-# ``opportunity``, ``script`` and ``tool`` are made by the test; None: a path that names no object.
-# A new PATCH must be added here.
+# ``opportunity``, ``script``, ``tool`` and ``item`` are made by the test; None: a path that
+# names no object.  A new PATCH must be added here.
 TARGETS: dict[str, str | None] = {
     "/practices/{practice_id}": "security",
     "/partners/{partner_id}": "paula",
@@ -35,6 +35,7 @@ TARGETS: dict[str, str | None] = {
     "/billing/client-details/{client_id}": "acme",
     "/billing/sharing/{practice_id}": "security",
     "/billing/tool-costs/{tool_id}": "tool",
+    "/billing/items/{item_id}": "item",
     "/billing/settings/{practice_id}": "security",
     "/dispatch-switches/{practice_id}": "security",
     # the practice's own settings: one of each, no id in the path
@@ -178,6 +179,20 @@ def ids(cast, admin) -> dict[str, int]:
         content_type="application/json",
     )
     assert tool.status_code == 201, tool.content
+    item = admin.post(
+        f"{API}/billing/items",
+        data=json.dumps(
+            {
+                "practice": cast.security.pk,
+                "client": cast.acme.pk,
+                "description": "Cable",
+                "unit_price": "10.00",
+                "incurred_on": "2026-11-03",
+            }
+        ),
+        content_type="application/json",
+    )
+    assert item.status_code == 201, item.content
     assert schedule.status_code == 201, schedule.content
     assert ticket.status_code == 201, ticket.content
     assert webhook.status_code == 201, webhook.content
@@ -195,6 +210,7 @@ def ids(cast, admin) -> dict[str, int]:
         "opportunity": opportunity.json()["id"],
         "script": script.json()["id"],
         "tool": tool.json()["id"],
+        "item": item.json()["id"],
     }
     return {
         template: made[name] if name in made else pk(cast, name)

@@ -125,3 +125,44 @@ def test_the_admin_records_hardware_to_bill(cast, live_server, browser, tmp_path
     expect(page.locator("#item-rows")).to_contain_text("179.80")
     shoot(page, shots, "items")
     assert BillableItem.objects.get().unit_price == Decimal("89.90")
+
+
+@pytest.mark.browser
+def test_the_admin_changes_then_deletes_an_item_not_billed_yet(
+    cast, live_server, browser, tmp_path
+):
+    from playwright.sync_api import expect
+
+    from thirdway.billing import items
+
+    items.record_item(
+        cast.admin,
+        practice=cast.security,
+        client=cast.globex,
+        kind="hardware",
+        description="Wi-Fi router",
+        quantity=Decimal(2),
+        unit_price=Decimal("89.90"),
+        incurred_on=dt.date(2026, 11, 12),
+        source=Source.CLI,
+    )
+    shots = os.environ.get(SHOTS_DIRECTORY, str(tmp_path))
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(page, live_server.url, "admin", "/billing/items/")
+    page.get_by_role("link", name="Change or delete Wi-Fi router").click()
+    page.locator("input[name=unit_price]").fill("-95")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".field.invalid", has_text="Unit price")).to_be_visible()
+    shoot(page, shots, "item-change-invalid")
+    assert BillableItem.objects.get().unit_price == Decimal("89.90")
+    page.locator("input[name=unit_price]").fill("95")
+    page.locator("input[name=quantity]").fill("1")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("#item-rows")).to_contain_text("95.00")
+    shoot(page, shots, "item-changed")
+    assert BillableItem.objects.get().unit_price == Decimal("95.00")
+    page.get_by_role("link", name="Change or delete Wi-Fi router").click()
+    shoot(page, shots, "item-change")
+    page.get_by_role("button", name="Delete").click()
+    expect(page.locator("#item-rows")).to_contain_text("No expenses or hardware to show.")
+    assert not BillableItem.objects.exists()

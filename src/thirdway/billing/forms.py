@@ -7,7 +7,7 @@ from decimal import Decimal
 
 from django import forms
 
-from thirdway.billing.items import ITEM_FIELDS
+from thirdway.billing.items import CHANGEABLE, ITEM_FIELDS
 from thirdway.billing.models import (
     BillableItem,
     BillingSettings,
@@ -257,11 +257,22 @@ class BillableItemForm(ServiceValidatedForm):
 
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["client"].queryset = Client.objects.for_user(user)
-        self.fields["contract"].queryset = Contract.objects.for_user(user).select_related("client")
+        contracts = Contract.objects.for_user(user).select_related("client")
+        if "client" in self.fields:
+            self.fields["client"].queryset = Client.objects.for_user(user)
+        else:  # an item changed keeps its client: its contracts only
+            contracts = contracts.filter(client_id=self.instance.client_id)
+        self.fields["contract"].queryset = contracts
         self.fields["contract"].label_from_instance = lambda c: f"{c.client} · {c.name}"
         self.fields["ticket"].queryset = Ticket.objects.for_user(user)
         self.fields["ticket"].widget = forms.NumberInput(attrs={"min": 1})
         self.fields["ticket"].help_text = "Optional: the ticket's number, of the same client."
         self.fields["unit_cost"].help_text = "What it cost the practice (0 or more)."
         self.fields["unit_price"].help_text = "What the client pays a unit (0 or more)."
+
+
+class BillableItemChangeForm(BillableItemForm):
+    """An item not billed yet, all but its practice and client."""
+
+    class Meta(BillableItemForm.Meta):
+        fields = CHANGEABLE

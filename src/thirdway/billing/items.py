@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from django.db import transaction
 
-from thirdway.audit.services import create_and_record
+from thirdway.audit.services import create_and_record, record, snapshot, update_and_record
 from thirdway.billing.access import may_manage_billing
-from thirdway.billing.models import BillableItem, VatCategory
+from thirdway.billing.models import BillableItem, InvoiceLine, VatCategory
 from thirdway.billing.services import MANAGE, settings_of
 from thirdway.errors import invalid, require
 
@@ -25,6 +25,11 @@ ITEM_FIELDS = [
     "ticket",
     "contract",
 ]
+
+
+# What changes of an item not billed yet: all but its practice and client (record another).
+CHANGEABLE = [name for name in ITEM_FIELDS if name not in ("practice", "client")]
+BILLED = "an item not billed yet (take its line off the draft first)"
 
 
 def claim_of(item_id: int) -> str:
@@ -70,6 +75,57 @@ def record_item(actor, *, source: str, **data) -> BillableItem:
         source=source,
         scope=f"client:{item.client_id}",
     )
+
+
+def _unbilled(item: BillableItem) -> BillableItem:
+    """The item locked, or a 400 naming ``invoice_line`` when a run billed it (its line claims
+    it, on a draft or beyond)."""
+    item = BillableItem.objects.select_for_update().get(pk=item.pk)
+    if (
+        item.invoice_line_id is not None
+        or InvoiceLine.objects.filter(claim=claim_of(item.pk)).exists()
+    ):
+        raise invalid("invoice_line", f"{item.description} is billed already.", BILLED)
+    return item
+
+
+@transaction.atomic
+def change_item(actor, item: BillableItem, data: dict, *, source: str) -> BillableItem:
+    """Change an item not billed yet (its practice and client stay); refused, naming the
+    field, when billed or when the change is invalid, with nothing written."""
+    require(may_manage_billing(actor), MANAGE)
+    item = _unbilled(item)
+    candidate = BillableItem.objects.get(pk=item.pk)
+    for name, value in data.items():
+        if name in CHANGEABLE:
+            setattr(candidate, name, value)
+    _check(candidate)
+    return update_and_record(
+        actor,
+        item,
+        data,
+        fields=CHANGEABLE,
+        action="billing.item.change",
+        source=source,
+        scope=f"client:{item.client_id}",
+    )
+
+
+@transaction.atomic
+def delete_item(actor, item: BillableItem, *, source: str) -> None:
+    """Delete an item not billed yet (once billed: take its line off the draft first)."""
+    require(may_manage_billing(actor), MANAGE)
+    item = _unbilled(item)
+    before = snapshot(item, ITEM_FIELDS)
+    record(
+        actor,
+        "billing.item.delete",
+        item,
+        source=source,
+        scope=f"client:{item.client_id}",
+        changes={name: [value, None] for name, value in before.items()},
+    )
+    item.delete()
 
 
 def link_claimed(invoice) -> None:

@@ -16,7 +16,7 @@ from thirdway.billing.api import Money, Percent, Quantity, VatName
 from thirdway.billing.models import BillableItem, Contract
 from thirdway.clients.models import Client
 from thirdway.network.models import Practice
-from thirdway.payloads import Id, Page, Payload
+from thirdway.payloads import Id, Page, Payload, kept
 from thirdway.tickets.models import Ticket
 
 router = Router()
@@ -60,6 +60,22 @@ class BillingItemIn(Payload, extra="forbid"):
     contract: Id | None = None
 
 
+class BillingItemPatch(Payload, extra="forbid"):
+    """What changes of an item not billed yet (its practice and client stay); ``ticket`` and
+    ``contract`` take null to clear them."""
+
+    kind: Literal["expense", "hardware"] = kept()
+    description: str = kept(min_length=1, max_length=200)
+    quantity: Quantity = kept()
+    unit_cost: Money = kept()
+    unit_price: Money = kept()
+    vat_category: VatName = kept()
+    vat_rate: Percent = kept()
+    incurred_on: dt.date = kept()
+    ticket: Id | None = None
+    contract: Id | None = None
+
+
 def _items(request):
     return BillableItem.objects.for_user(request.auth).select_related("client")
 
@@ -96,3 +112,28 @@ def record_item(request, payload: BillingItemIn):
     data["contract"] = find_visible(contracts, "contract", data["contract"])
     made = items.record_item(request.auth, source=Source.API, **data)
     return Status(201, _items(request).get(pk=made.pk))
+
+
+@router.patch("/billing/items/{item_id}", response=BillingItemOut)
+def change_item(request, item_id: int, payload: BillingItemPatch):
+    """Change an item not billed yet (practice admins); a billed one is a 400 naming
+    ``invoice_line``: take its line off the draft first."""
+    item = get_object_or_404(_items(request), pk=item_id)
+    data = payload.model_dump(exclude_unset=True)
+    if data.get("ticket") is not None:
+        tickets = Ticket.objects.for_user(request.auth)
+        data["ticket"] = find_visible(tickets, "ticket", data["ticket"])
+    if data.get("contract") is not None:
+        contracts = Contract.objects.for_user(request.auth)
+        data["contract"] = find_visible(contracts, "contract", data["contract"])
+    items.change_item(request.auth, item, data, source=Source.API)
+    return _items(request).get(pk=item.pk)
+
+
+@router.delete("/billing/items/{item_id}", response={204: None})
+def delete_item(request, item_id: int):
+    """Delete an item not billed yet (practice admins); a billed one is a 400 naming
+    ``invoice_line``."""
+    item = get_object_or_404(_items(request), pk=item_id)
+    items.delete_item(request.auth, item, source=Source.API)
+    return Status(204, None)
