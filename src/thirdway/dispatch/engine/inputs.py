@@ -88,8 +88,9 @@ class TicketNeed:
     included; the decision records every such bypass. ``visit_window`` is not used for
     ranking; pass it to :func:`thirdway.dispatch.optimiser.place_visit`. ``surge`` says
     that the ticket's skill is in surge as it is decided (its tickets not yet started
-    outnumber its partners at work, :func:`thirdway.dispatch.storms.in_surge`): routine
-    work's drive then weighs no more than urgent work's.
+    outnumber twice, the surge ratio, its partners at work:
+    :func:`thirdway.dispatch.storms.in_surge`): routine work's drive then weighs no more
+    than urgent work's.
     """
 
     id: TicketId
