@@ -132,3 +132,19 @@ def test_the_drive_counts_for_more_when_it_cannot_make_the_ticket_late() -> None
     late = make_partner(2, radius_km=80, free_at=dict.fromkeys(engine.PRIORITIES, utc(11, 11)))
     at_risk = engine.rank(_onsite(response_due_at=utc(11, 11, 30)), [late], now=NOW).chosen
     assert at_risk.terms["travel"] == pytest.approx(70 / 40, abs=0.01)
+
+
+def test_in_a_surge_of_its_skill_routine_work_weighs_the_drive_as_urgent_work_does() -> None:
+    """A P3 whose skill is in surge: the in-time factor only, not the routine one; urgent
+    work and a partner who would start late are weighed as without the surge."""
+    home = make_partner(2, radius_km=80)
+    routine = engine.rank(_onsite(priority="P3", surge=True), [home], now=NOW).chosen
+    urgent = engine.rank(_onsite(surge=True), [home], now=NOW).chosen
+    assert routine.terms["travel"] == pytest.approx(TRAVEL_IN_TIME * 70 / 40, abs=0.01)
+    assert urgent.terms["travel"] == pytest.approx(TRAVEL_IN_TIME * 70 / 40, abs=0.01)
+    late = make_partner(2, radius_km=80, free_at=dict.fromkeys(engine.PRIORITIES, utc(11, 11)))
+    due = utc(11, 11, 30)
+    at_risk = engine.rank(
+        _onsite(priority="P3", surge=True, response_due_at=due), [late], now=NOW
+    ).chosen
+    assert at_risk.terms["travel"] == pytest.approx(70 / 40, abs=0.01)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from thirdway.dispatch import comparison, scenario, storms
+from thirdway.dispatch import comparison, drawing, engine, policies, scenario, simulator, storms
 from thirdway.dispatch.storms import IncidentTicket, link_incident
 
 from .test_simulator import OFFICE, tiny
@@ -160,3 +160,25 @@ def test_surge_settings_are_checked():
         scenario.parse(document)
     assert "dispatch.surge_ratio" in dict(caught.value.problems)
     assert OFFICE  # the tiny scenario's office hours are shared
+
+
+def test_thirdway_tells_the_engine_when_the_skill_of_a_ticket_is_in_surge():
+    """Whether or not the scenario holds work back in a surge, the policy tells the engine
+    (``TicketNeed.surge``) by the same rule: tickets not started against partners covered."""
+    model = scenario.parse(storm_doc())
+    policy = policies.make_policy("thirdway", engine.Weights(), 300.0)
+    sim = simulator.Simulation(
+        model, simulator.Partners(model), drawing.draw_tickets(model), policy
+    )
+    policy.start(sim)
+    sim.now = model.start_s + 10 * 3600  # Tuesday 10:00: one security partner of three is on
+    sim.waiting = [0, 1]
+    assert "security" not in policy.surge
+    assert not policy.need(sim, 2).surge
+    sim.now += 60
+    sim.waiting = [0, 1, 2]
+    assert "security" in policy.surge
+    assert policy.need(sim, 3).surge
+    sim.now += 60
+    sim.jobs[2].started_s = sim.now  # started work no longer waits
+    assert "security" not in policy.surge

@@ -7,6 +7,7 @@ at-risk queue.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import math
 from collections import Counter
@@ -25,6 +26,7 @@ from thirdway.dispatch.simulator import (
     Simulation,
     residual_s,
 )
+from thirdway.dispatch.storm_desk import SurgeWatch
 
 DEFAULT_REOPTIMISE_EVERY_S = 300.0
 # A partner coming free looks at this many of the most urgent tickets they might take.
@@ -259,6 +261,7 @@ class Thirdway(Policy):
         self.off_shift: frozenset[int] = frozenset()
         # Partners told a visit to drive from: until when their stretch of cover runs.
         self.out: dict[int, float] = {}
+        self.surge = SurgeWatch(sim)
         sim.push(sim.scenario.start_s + self.every_s, TICK, 0)
 
     def _index(self, sim: Simulation, held: Sequence[int] = ()) -> engine.PartnerIndex:
@@ -360,7 +363,8 @@ class Thirdway(Policy):
                 desk_first=t.desk_first,
                 language=t.language,
             )
-        return self.needs[j]
+        need = self.needs[j]
+        return dataclasses.replace(need, surge=True) if need.practice in self.surge else need
 
     def arrive(self, sim: Simulation, j: int) -> None:
         with sim.run.timing("decision"):

@@ -10,7 +10,9 @@ its skill is in surge (:func:`~thirdway.dispatch.storms.in_surge`: tickets dispa
 yet started against the qualified partners covered now) is held back, not dispatched, and
 handed to the policy, in arrival order, after the first event at which the surge is over.
 
-Both are the same for every policy of a run, like the realism block.
+Both are the same for every policy of a run, like the realism block. Whether or not the
+scenario holds work back, :class:`SurgeWatch` tells Thirdway's policy which skills are in
+surge by the same rule, for the engine's travel term (``TicketNeed.surge``).
 """
 
 from __future__ import annotations
@@ -115,18 +117,63 @@ class StormDesk:
 
     def _in_surge(self, practice: str) -> bool:
         sim = self.sim
-        if practice not in self.rows:
-            partners = sim.partners
-            self.rows[practice] = [
-                row for row in range(len(partners)) if partners.level(row, practice) >= 1
-            ]
-        on = sum(
-            1
-            for row in self.rows[practice]
-            if sim.partners.next_cover(row, sim.now) == sim.now
-            and not sim.partners.absent(row, sim.now)
-        )
+        rows = _skill_rows(sim, practice, self.rows)
+        on = sum(1 for row in rows if _covered(sim, row))
         return storms.in_surge(self.pending[practice], on, sim.scenario.surge_ratio)
+
+
+class SurgeWatch:
+    """Which skills are in surge now, by :func:`storms.in_surge` with the scenario's
+    ``surge_ratio``: their tickets not yet started, queued with a partner or waiting at the
+    desk, against their partners covered now. Counted once per moment of the run, and the
+    partners only as far as the answer needs (few tickets wait in a calm week)."""
+
+    def __init__(self, sim: Simulation) -> None:
+        self.sim = sim
+        self.at: int | None = None
+        self.waiting: Counter[str] = Counter()
+        self.known: dict[str, bool] = {}
+        self.rows: dict[str, list[int]] = {}
+
+    def __contains__(self, practice: str) -> bool:
+        sim = self.sim
+        if sim.now != self.at:
+            self.at, self.known = sim.now, {}
+            self.waiting = Counter(
+                sim.jobs[j].ticket.practice
+                for queue in (*sim.queues, sim.waiting)
+                for j in queue
+                if sim.jobs[j].started_s is None
+            )
+        if practice not in self.known:
+            self.known[practice] = self._surging(practice)
+        return self.known[practice]
+
+    def _surging(self, practice: str) -> bool:
+        sim, ratio = self.sim, self.sim.scenario.surge_ratio
+        waiting = self.waiting[practice]
+        if not storms.in_surge(waiting, 1, ratio):
+            return False
+        on = 0
+        for row in _skill_rows(sim, practice, self.rows):
+            on += _covered(sim, row)
+            if not storms.in_surge(waiting, on, ratio):
+                return False
+        return True
+
+
+def _skill_rows(sim: Simulation, practice: str, memo: dict[str, list[int]]) -> list[int]:
+    """The partners who practise ``practice`` (at any level), memoised in ``memo``."""
+    if practice not in memo:
+        partners = sim.partners
+        memo[practice] = [row for row in range(len(partners)) if partners.level(row, practice) >= 1]
+    return memo[practice]
+
+
+def _covered(sim: Simulation, row: int) -> bool:
+    return sim.partners.next_cover(row, sim.now) == sim.now and not sim.partners.absent(
+        row, sim.now
+    )
 
 
 def _rank(priority: str) -> int:

@@ -63,6 +63,9 @@ FROM_VISIT_MOST = 1.5
 # partner who can start within the first TRAVEL_IN_TIME_SLACK of the remaining response time,
 # and times TRAVEL_ROUTINE more for routine (P3, P4) work; an urgent ticket at risk keeps the
 # plain travel weight, so the nearest of those who can still make it is not bought by a drive.
+# While the ticket's skill is in surge (``TicketNeed.surge``) routine work loses its extra
+# factor: with the skill's queues that deep a start estimated in time is not a safe one, and
+# a P3 bought by a shorter drive waits behind the storm's urgent work.
 TRAVEL_IN_TIME = 2.5
 TRAVEL_IN_TIME_SLACK = 0.5
 TRAVEL_ROUTINE = 1.5
@@ -291,7 +294,8 @@ def _travel_factor(ticket: TicketNeed, cover: _Cover, now: int) -> Floats:
     """How many times the travel weight each partner's drive counts (``TRAVEL_IN_TIME``)."""
     in_time = sla_slack_cost(cover.start, now, cover.target) <= TRAVEL_IN_TIME_SLACK
     factor = np.where(in_time, TRAVEL_IN_TIME, 1.0)
-    return factor * TRAVEL_ROUTINE if ticket.priority not in STRETCH_PRIORITIES else factor
+    routine = ticket.priority not in STRETCH_PRIORITIES and not ticket.surge
+    return factor * TRAVEL_ROUTINE if routine else factor
 
 
 def evaluate(

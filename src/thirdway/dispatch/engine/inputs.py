@@ -86,7 +86,11 @@ class TicketNeed:
     without a visit); tickets of the ``"desk"`` practice are desk work too. ``escalate``
     lets experts of the practice (level >= 4) bypass the availability filter, absences
     included; the decision records every such bypass. ``visit_window`` is not used for
-    ranking; pass it to :func:`thirdway.dispatch.optimiser.place_visit`.
+    ranking; pass it to :func:`thirdway.dispatch.optimiser.place_visit`. ``surge`` says
+    that the ticket's skill is in surge as it is decided (its tickets not yet started
+    outnumber twice, the surge ratio, its partners at work:
+    :func:`thirdway.dispatch.storms.in_surge`): routine work's drive then weighs no more
+    than urgent work's.
     """
 
     id: TicketId
@@ -104,6 +108,7 @@ class TicketNeed:
     desk_first: bool = False
     escalate: bool = False
     language: str | None = None
+    surge: bool = False
 
     def __post_init__(self) -> None:
         if self.priority not in PRIORITIES:
