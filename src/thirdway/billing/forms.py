@@ -171,6 +171,7 @@ class RunForm(forms.Form):
     practice = forms.ModelChoiceField(queryset=Practice.objects.all())
     month = MonthField(help_text="The month billed, e.g. 2026-11.")
     workers = forms.IntegerField(
+        label="Processes",
         min_value=1,
         max_value=MOST_WORKERS,
         required=False,
