@@ -36,6 +36,7 @@ from thirdway.billing.projects import lock_billed_milestones
 from thirdway.billing.proposals import (
     Proposed,
     client_parts,
+    clients_with_time,
     hours_of,
     month_bounds,
     proposals,  # noqa: F401  (the preview, read from here)
@@ -335,10 +336,12 @@ def _run_apart(run: InvoiceRun, currency: str, workers: int) -> None:
     """The run's parts billed by ``workers`` processes at once, each counting on a copy of
     the run; the counts added up on ``run``."""
 
+    timed = clients_with_time(run.month)  # read once, before the processes fork
+
     def bill(_index: int, clients: list[int]) -> tuple[int, int]:
         mine = copy.copy(run)
         mine.invoices_made = mine.lines_made = 0
-        found = proposals_of(run.practice, run.month, clients)
+        found = proposals_of(run.practice, run.month, clients, timed)
         if found:
             _bill_chunk(mine, currency, list(found.values()))
         return mine.invoices_made, mine.lines_made

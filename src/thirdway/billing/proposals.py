@@ -29,11 +29,12 @@ from thirdway.billing.models import (
     InvoiceLine,
     Milestone,
     TimeEntry,
-    TimesheetState,
     Timing,
     Unit,
 )
 from thirdway.billing.quantities import Counts
+from thirdway.billing.time_rows import EntryRow, unbilled_time
+from thirdway.billing.time_rows import unbilled_entries as _unbilled_entries
 
 HOUR = Decimal(60)
 CHUNK = 5000  # ids or claims per IN (...) list
@@ -210,32 +211,6 @@ def _bought(contract: Contract) -> int:
     return contract.block_minutes + sum(added.minutes for added in contract.top_ups.all())
 
 
-def _unbilled_entries(last: dt.date):
-    """Unbilled billable and no-charge time of approved weeks up to the month's end."""
-    return TimeEntry.objects.filter(
-        invoice_line__isnull=True,
-        timesheet__state=TimesheetState.APPROVED,
-        worked_on__lte=last,
-        billing_status__in=[BillingStatus.BILLABLE, BillingStatus.NO_CHARGE],
-    )
-
-
-def _unbilled_time(contracts: list[Contract], last: dt.date) -> dict[int, list[TimeEntry]]:
-    """The unbilled time of the contracts, by contract id: one query for all of them."""
-    found: dict[int, list[TimeEntry]] = defaultdict(list)
-    if not contracts:
-        return found
-    entries = (
-        _unbilled_entries(last)
-        .filter(contract_line__contract__in=[contract.pk for contract in contracts])
-        .select_related("contract_line", "partner")
-        .order_by("worked_on", "pk")
-    )
-    for entry in entries:
-        found[entry.contract_line.contract_id].append(entry)
-    return found
-
-
 @dataclass
 class Surcharge:
     """What the run needs to bill time after hours: the practice's multiplier, and the clients'
@@ -258,7 +233,7 @@ class Surcharge:
 
 
 def _split_after_hours(
-    contract: Contract, group: list[TimeEntry], surcharge: Surcharge | None
+    contract: Contract, group: list[EntryRow], surcharge: Surcharge | None
 ) -> list[Proposed]:
     """A time-and-materials group of billable time as its line at the rate for the minutes in
     business hours and, when some fall outside them, a line for those at the rate times the
@@ -313,7 +288,7 @@ def _split_after_hours(
 
 
 def _time(
-    contract: Contract, entries: list[TimeEntry], surcharge: Surcharge | None = None
+    contract: Contract, entries: list[EntryRow], surcharge: Surcharge | None = None
 ) -> list[Proposed]:
     """The contract's unbilled time, one line per contract line and status; a block's time burns
     its prepaid minutes first, the rest bills at the rate; time and materials outside the
@@ -322,7 +297,7 @@ def _time(
     credit note: an invoice line is never negative.  A project's time is tracked, not billed."""
     if contract.kind == ContractKind.PROJECT:
         return []
-    groups: dict[tuple[int, str], list[TimeEntry]] = defaultdict(list)
+    groups: dict[tuple[int, str], list[EntryRow]] = defaultdict(list)
     for entry in entries:
         groups[(entry.contract_line_id, entry.billing_status)].append(entry)
     if not groups:
@@ -435,8 +410,9 @@ def proposals_in_parts(
 ) -> Iterator[dict[int, tuple[object, list[Proposed]]]]:
     """What a run for ``month`` would bill, ``clients`` clients at a time (in the preview's
     order): each part read in a few queries, so the whole month is never held at once."""
+    timed = clients_with_time(month)
     for part in client_parts(practice, month, clients):
-        yield proposals_of(practice, month, part)
+        yield proposals_of(practice, month, part, timed)
 
 
 def client_parts(practice, month: dt.date, clients: int) -> list[list[int]]:
@@ -448,11 +424,22 @@ def client_parts(practice, month: dt.date, clients: int) -> list[list[int]]:
 
 
 def proposals_of(
-    practice, month: dt.date, clients: list[int]
+    practice, month: dt.date, clients: list[int], timed: set[int] | None = None
 ) -> dict[int, tuple[object, list[Proposed]]]:
-    """What a run for ``month`` would bill the clients of ``clients`` (ids), by client id."""
+    """What a run for ``month`` would bill the clients of ``clients`` (ids), by client id;
+    ``timed``, when given, the clients that had unbilled time (``clients_with_time``), read
+    once for every part."""
     first, last = month_bounds(month)
-    return _proposals_of(practice, first, last, clients)
+    return _proposals_of(practice, first, last, clients, timed)
+
+
+def clients_with_time(month: dt.date) -> set[int]:
+    """The clients with unbilled time up to the end of ``month``, in one query: each part of
+    a run then need not look for it (a query a part joined the contracts of its clients to
+    the time entries, which PostgreSQL read whole for each part once the month was billed)."""
+    _, last = month_bounds(month)
+    timed = _unbilled_entries(last).order_by()
+    return set(timed.values_list("contract_line__contract__client_id", flat=True).distinct())
 
 
 def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed]]]:
@@ -475,34 +462,35 @@ def _claimed(wanted: list[str]) -> set[str]:
     return claimed
 
 
-def _with_anything_left(practice, first: dt.date, last: dt.date, clients: list[int]) -> list[int]:
+def _with_anything_left(
+    practice, first: dt.date, last: dt.date, clients: list[int], timed: set[int] | None = None
+) -> list[int]:
     """The clients among ``clients`` that may still have something to bill, read as plain rows
     before any contract is built: a monthly line's charge not claimed yet, unbilled time or
     items, or a block-hours or project contract (their top-ups and milestones are looked at
-    whole).  Those left out would propose nothing: a re-run of a billed month reads only this."""
-    contracts = _contracts(practice, first, last).filter(client__in=clients).order_by()
-    keep = set(
-        contracts.filter(kind__in=[ContractKind.BLOCK_HOURS, ContractKind.PROJECT]).values_list(
-            "client_id", flat=True
-        )
-    )
-    monthly = (
-        ContractLine.objects.filter(contract__in=contracts.values("pk"))
-        .exclude(unit=Unit.HOUR)
+    whole).  Those left out would propose nothing: a re-run of a billed month reads only this.
+    ``timed``: the clients with unbilled time, when read already for the whole run."""
+    contracts = list(
+        _contracts(practice, first, last)
+        .filter(client__in=clients)
         .order_by()
+        .values_list("pk", "kind", "client_id")
     )
+    whole = (ContractKind.BLOCK_HOURS, ContractKind.PROJECT)
+    keep = {client_id for _, kind, client_id in contracts if kind in whole}
+    ids = [pk for pk, _, _ in contracts]
+    monthly = ContractLine.objects.filter(contract__in=ids).exclude(unit=Unit.HOUR).order_by()
     claims: dict[str, int] = {}
     for pk, timing, client_id in monthly.values_list("pk", "timing", "contract__client_id"):
         start = month_bounds(first)[1] + dt.timedelta(days=1) if timing == Timing.ADVANCE else first
         claims[f"line:{pk}:{start:%Y-%m}"] = client_id
     claimed = _claimed(list(claims))
     keep.update(client_id for claim, client_id in claims.items() if claim not in claimed)
-    timed = (
-        _unbilled_entries(last)
-        .filter(contract_line__contract__in=contracts.values("pk"))
-        .order_by()
-    )
-    keep.update(timed.values_list("contract_line__contract__client_id", flat=True).distinct())
+    if timed is None:
+        entries = _unbilled_entries(last).filter(contract_line__contract__in=ids).order_by()
+        keep.update(entries.values_list("contract_line__contract__client_id", flat=True).distinct())
+    else:
+        keep.update(client_id for client_id in clients if client_id in timed)
     items = _unbilled_items(practice, last).filter(client__in=clients).order_by()
     keep.update(items.values_list("client_id", flat=True).distinct())
     return [client_id for client_id in clients if client_id in keep]
@@ -529,16 +517,16 @@ def _read_related(contracts: list[Contract]) -> None:
 
 
 def _proposals_of(
-    practice, first: dt.date, last: dt.date, clients: list[int]
+    practice, first: dt.date, last: dt.date, clients: list[int], timed: set[int] | None = None
 ) -> dict[int, tuple[object, list[Proposed]]]:
-    clients = _with_anything_left(practice, first, last, clients)
+    clients = _with_anything_left(practice, first, last, clients, timed)
     if not clients:
         return {}
     contracts = list(_contracts(practice, first, last).filter(client__in=clients))
     _read_related(contracts)
     surcharge = Surcharge.of(practice, first)
     counter = Counts([contract.client_id for contract in contracts], first)
-    time_of = _unbilled_time(contracts, last)
+    time_of = unbilled_time(contracts, last)
     found: dict[int, tuple[object, list[Proposed]]] = {}
     for contract in contracts:
         lines = _monthly(contract, first, last, counter) + _milestones(contract)
