@@ -36,12 +36,12 @@ from thirdway.billing.projects import lock_billed_milestones
 from thirdway.billing.proposals import (
     Proposed,
     client_parts,
-    clients_with_time,
     hours_of,
     month_bounds,
     proposals,  # noqa: F401  (the preview, read from here)
     proposals_in_parts,
     proposals_of,
+    read_at_start,
 )
 from thirdway.billing.services import MANAGE, settings_of
 from thirdway.billing.sharing import (
@@ -336,12 +336,12 @@ def _run_apart(run: InvoiceRun, currency: str, workers: int) -> None:
     """The run's parts billed by ``workers`` processes at once, each counting on a copy of
     the run; the counts added up on ``run``."""
 
-    timed = clients_with_time(run.month)  # read once, before the processes fork
+    known = read_at_start(run.month)  # read once, before the processes fork
 
     def bill(_index: int, clients: list[int]) -> tuple[int, int]:
         mine = copy.copy(run)
         mine.invoices_made = mine.lines_made = 0
-        found = proposals_of(run.practice, run.month, clients, timed)
+        found = proposals_of(run.practice, run.month, clients, known)
         if found:
             _bill_chunk(mine, currency, list(found.values()))
         return mine.invoices_made, mine.lines_made

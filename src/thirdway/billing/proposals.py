@@ -410,9 +410,9 @@ def proposals_in_parts(
 ) -> Iterator[dict[int, tuple[object, list[Proposed]]]]:
     """What a run for ``month`` would bill, ``clients`` clients at a time (in the preview's
     order): each part read in a few queries, so the whole month is never held at once."""
-    timed = clients_with_time(month)
+    known = read_at_start(month)
     for part in client_parts(practice, month, clients):
-        yield proposals_of(practice, month, part, timed)
+        yield proposals_of(practice, month, part, known)
 
 
 def client_parts(practice, month: dt.date, clients: int) -> list[list[int]]:
@@ -424,22 +424,35 @@ def client_parts(practice, month: dt.date, clients: int) -> list[list[int]]:
 
 
 def proposals_of(
-    practice, month: dt.date, clients: list[int], timed: set[int] | None = None
+    practice, month: dt.date, clients: list[int], known: ReadAtStart | None = None
 ) -> dict[int, tuple[object, list[Proposed]]]:
     """What a run for ``month`` would bill the clients of ``clients`` (ids), by client id;
-    ``timed``, when given, the clients that had unbilled time (``clients_with_time``), read
-    once for every part."""
+    ``known``, when given, what the run read once for every part (``read_at_start``)."""
     first, last = month_bounds(month)
-    return _proposals_of(practice, first, last, clients, timed)
+    return _proposals_of(practice, first, last, clients, known)
 
 
-def clients_with_time(month: dt.date) -> set[int]:
-    """The clients with unbilled time up to the end of ``month``, in one query: each part of
-    a run then need not look for it (a query a part joined the contracts of its clients to
-    the time entries, which PostgreSQL read whole for each part once the month was billed)."""
-    _, last = month_bounds(month)
-    timed = _unbilled_entries(last).order_by()
-    return set(timed.values_list("contract_line__contract__client_id", flat=True).distinct())
+@dataclass(frozen=True)
+class ReadAtStart:
+    """What a run reads once, at its start, to pass over the clients with nothing left: the
+    clients with unbilled time, and the monthly charges claimed already for the month (in
+    arrears) and the next (in advance).  Each part of 500 clients read them by joins and
+    ``IN`` lists PostgreSQL answered by reading the whole of the time entries and of the
+    invoice lines, so a re-run's cost grew with the square of the clients."""
+
+    timed: set[int]
+    claimed: set[str]
+
+
+def read_at_start(month: dt.date) -> ReadAtStart:
+    """Two queries, whatever the number of clients."""
+    first, last = month_bounds(month)
+    entries = _unbilled_entries(last).order_by()
+    timed = entries.values_list("contract_line__contract__client_id", flat=True).distinct()
+    months = (f":{first:%Y-%m}", f":{last + dt.timedelta(days=1):%Y-%m}")
+    charges = InvoiceLine.objects.filter(claim__startswith="line:").order_by()
+    charges = charges.filter(Q(claim__endswith=months[0]) | Q(claim__endswith=months[1]))
+    return ReadAtStart(set(timed), set(charges.values_list("claim", flat=True)))
 
 
 def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed]]]:
@@ -463,13 +476,14 @@ def _claimed(wanted: list[str]) -> set[str]:
 
 
 def _with_anything_left(
-    practice, first: dt.date, last: dt.date, clients: list[int], timed: set[int] | None = None
+    practice, first: dt.date, last: dt.date, clients: list[int], known: ReadAtStart | None = None
 ) -> list[int]:
     """The clients among ``clients`` that may still have something to bill, read as plain rows
     before any contract is built: a monthly line's charge not claimed yet, unbilled time or
     items, or a block-hours or project contract (their top-ups and milestones are looked at
     whole).  Those left out would propose nothing: a re-run of a billed month reads only this.
-    ``timed``: the clients with unbilled time, when read already for the whole run."""
+    ``known``: the time and claims read once for the whole run (the claims of the clients
+    kept are read again as they are billed)."""
     contracts = list(
         _contracts(practice, first, last)
         .filter(client__in=clients)
@@ -478,19 +492,20 @@ def _with_anything_left(
     )
     whole = (ContractKind.BLOCK_HOURS, ContractKind.PROJECT)
     keep = {client_id for _, kind, client_id in contracts if kind in whole}
-    ids = [pk for pk, _, _ in contracts]
-    monthly = ContractLine.objects.filter(contract__in=ids).exclude(unit=Unit.HOUR).order_by()
+    client_of = {pk: client_id for pk, _, client_id in contracts}
+    monthly = ContractLine.objects.filter(contract__in=list(client_of)).exclude(unit=Unit.HOUR)
     claims: dict[str, int] = {}
-    for pk, timing, client_id in monthly.values_list("pk", "timing", "contract__client_id"):
+    for pk, timing, contract_id in monthly.order_by().values_list("pk", "timing", "contract_id"):
         start = month_bounds(first)[1] + dt.timedelta(days=1) if timing == Timing.ADVANCE else first
-        claims[f"line:{pk}:{start:%Y-%m}"] = client_id
-    claimed = _claimed(list(claims))
+        claims[f"line:{pk}:{start:%Y-%m}"] = client_of[contract_id]
+    claimed = known.claimed if known is not None else _claimed(list(claims))
     keep.update(client_id for claim, client_id in claims.items() if claim not in claimed)
-    if timed is None:
-        entries = _unbilled_entries(last).filter(contract_line__contract__in=ids).order_by()
-        keep.update(entries.values_list("contract_line__contract__client_id", flat=True).distinct())
+    if known is None:
+        entries = _unbilled_entries(last).filter(contract_line__contract__in=list(client_of))
+        timed = entries.order_by().values_list("contract_line__contract__client_id", flat=True)
+        keep.update(timed.distinct())
     else:
-        keep.update(client_id for client_id in clients if client_id in timed)
+        keep.update(client_id for client_id in clients if client_id in known.timed)
     items = _unbilled_items(practice, last).filter(client__in=clients).order_by()
     keep.update(items.values_list("client_id", flat=True).distinct())
     return [client_id for client_id in clients if client_id in keep]
@@ -517,9 +532,9 @@ def _read_related(contracts: list[Contract]) -> None:
 
 
 def _proposals_of(
-    practice, first: dt.date, last: dt.date, clients: list[int], timed: set[int] | None = None
+    practice, first: dt.date, last: dt.date, clients: list[int], known: ReadAtStart | None = None
 ) -> dict[int, tuple[object, list[Proposed]]]:
-    clients = _with_anything_left(practice, first, last, clients, timed)
+    clients = _with_anything_left(practice, first, last, clients, known)
     if not clients:
         return {}
     contracts = list(_contracts(practice, first, last).filter(client__in=clients))
