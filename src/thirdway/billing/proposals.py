@@ -550,9 +550,15 @@ def _proposals_of(
             found.setdefault(contract.client_id, (contract.client, []))[1].extend(lines)
     for item in _unbilled_items(practice, last).filter(client__in=clients):
         found.setdefault(item.client_id, (item.client, []))[1].append(_item_line(item))
-    # Only the month's own claims are looked up, however long the practice's history.
+    # Only the month's own claims are looked up, however long the practice's history; the
+    # monthly charges' in what the run read at its start (one claimed since, by a run at the
+    # same time, is refused by the claim's unique constraint as the line is inserted).
     wanted = [line.claim for _, lines in found.values() for line in lines if line.claim]
-    claimed = _claimed(wanted)
+    if known is None:
+        claimed = _claimed(wanted)
+    else:
+        claimed = {claim for claim in wanted if claim in known.claimed}
+        claimed |= _claimed([claim for claim in wanted if not claim.startswith("line:")])
     unclaimed = {}
     for client_id, (client, lines) in found.items():
         left = [line for line in lines if line.claim not in claimed]
