@@ -10,9 +10,11 @@ Each client has a managed contract (a flat and a per-device line, two devices) a
 materials contract with three time entries of the month.  ``run_seconds`` makes every draft;
 ``approve_seconds`` numbers them all and posts their shares (``approve_drafts``, the month-end
 approval); ``rerun_lines`` is what a second run made (0); ``statements_seconds`` reads every
-partner's statement.  ``cpu_seconds`` is this process's CPU time per phase, apart from the load
-of a shared machine; PostgreSQL's own CPU is in its server process, given as
-``server_cpu_seconds`` when it runs on the same machine.  Prints one JSON object.
+partner's statement.  ``cpu_seconds`` is this process's CPU time per phase with its ended
+worker processes' (``--workers``), apart from the load of a shared machine; PostgreSQL's own
+CPU is in its server processes, given as ``server_cpu_seconds`` (every backend the bench and
+its workers used) when it runs on the same machine; ``worker_peak_memory_mb`` is the largest
+worker's peak (its pages shared with this process at the fork included).  Prints one JSON object.
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ import json
 import os
 import random
 import resource
+import tempfile
 import time
 from decimal import Decimal
 
@@ -150,43 +153,53 @@ def _backend_pid(wrapper) -> int:
         return cursor.fetchone()[0]
 
 
-# The backends of the connections the workers' threads opened and closed, and the CPU seconds
-# each had used when its connection closed (``--workers``).
-WORKER_CPU: list[float] = []
+# The CPU seconds each closed connection's backend had used, one line per connection: the
+# parent's, closed before the workers fork, and each worker process's (``--workers``).
+CLOSED_CPU = os.path.join(tempfile.mkdtemp(prefix="billing-run-"), "closed.cpu")
 
 
-def _count_worker_connections() -> None:
+def _count_closed_connections() -> None:
     if connection.vendor != "postgresql":
         return
-    main = connections["default"]
-    wrapper_class = type(main)
+    wrapper_class = type(connections["default"])
     close = wrapper_class.close
 
     def close_counted(wrapper):
-        if wrapper.connection is not None and wrapper is not main:
-            pid = _backend_pid(wrapper)
-            WORKER_CPU.append(_backend_cpu(pid) or 0.0)
+        if wrapper.connection is not None:
+            cpu = _backend_cpu(_backend_pid(wrapper)) or 0.0
+            with open(CLOSED_CPU, "a") as closed:
+                closed.write(f"{cpu}\n")
         close(wrapper)
 
     wrapper_class.close = close_counted
 
 
 def _server_cpu() -> float | None:
-    """The CPU seconds of this connection's PostgreSQL backend and of the workers' closed
-    ones, when they run on this machine."""
+    """The CPU seconds of this connection's PostgreSQL backend and of the closed ones (this
+    process's and the workers'), when they run on this machine."""
     if connection.vendor != "postgresql":
         return None
     own = _backend_cpu(_backend_pid(connection))
-    return None if own is None else own + sum(WORKER_CPU)
+    gone = 0.0
+    if os.path.exists(CLOSED_CPU):
+        with open(CLOSED_CPU) as closed:
+            gone = sum(float(line) for line in closed if line.strip())
+    return None if own is None else own + gone
+
+
+def _process_cpu() -> float:
+    """This process's CPU seconds and its ended workers' (``--workers`` forks them)."""
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return time.process_time() + children.ru_utime + children.ru_stime
 
 
 def _timed(work, name: str):
     """The result and the wall-clock seconds; this process's CPU seconds go to ``CPU`` and, on a
     local PostgreSQL, its backends' to ``SERVER_CPU`` (each apart from the machine's load)."""
     server = _server_cpu()
-    started, cpu = time.perf_counter(), time.process_time()
+    started, cpu = time.perf_counter(), _process_cpu()
     result = work()
-    CPU[name] = round(time.process_time() - cpu, 2)
+    CPU[name] = round(_process_cpu() - cpu, 2)
     if server is not None and (after := _server_cpu()) is not None:
         SERVER_CPU[name] = round(after - server, 2)
     return result, round(time.perf_counter() - started, 2)
@@ -197,10 +210,10 @@ def main() -> None:
     parser.add_argument("--clients", type=int, default=1000)
     parser.add_argument("--partners", type=int, default=50)
     parser.add_argument(
-        "--workers", type=int, default=1, help="connections the run and approval share"
+        "--workers", type=int, default=1, help="processes the run and approval share"
     )
     options = parser.parse_args()
-    _count_worker_connections()
+    _count_closed_connections()
     call_command("migrate", verbosity=0)
     practice = _seed(options.clients, options.partners, random.Random(1))
     if connection.vendor == "postgresql":
@@ -260,6 +273,9 @@ def main() -> None:
                 "database": connection.vendor,
                 "peak_memory_mb": round(
                     resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1
+                ),
+                "worker_peak_memory_mb": round(
+                    resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, 1
                 ),
             }
         )

@@ -52,6 +52,7 @@ TOP_LEVEL = {
     "environment": "foundation",
     "configcache": "foundation",
     "taskwake": "foundation",
+    "children": "foundation",
     "health": "foundation",
     "errors": "foundation",
     "access": "foundation",

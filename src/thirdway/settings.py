@@ -183,6 +183,11 @@ def _bounded(name: str, default: int, minimum: int, maximum: int) -> int:
     return number
 
 
+# Processes the month-end's run and approval use on PostgreSQL, each with its own connection,
+# when the run page or the API names none (docs/billing.md, "The month-end at scale"); SQLite
+# always uses one.
+BILLING_WORKERS = _bounded("THIRDWAY_BILLING_WORKERS", 1, 1, 4)
+
 # Monitoring agents' check-ins (docs/monitoring.md, "Agent check-ins at scale").
 # The lean ingest path for heartbeats and results (before Django's router); off: Django's.
 AGENT_LEAN_INGEST = env.bool("THIRDWAY_AGENT_LEAN_INGEST", True)

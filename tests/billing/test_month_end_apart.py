@@ -5,12 +5,13 @@ every part after it."""
 from __future__ import annotations
 
 import datetime as dt
+import os
 
 import pytest
 from django.db import connection, transaction
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing, month_end
+from thirdway.billing import connections_apart, invoicing, month_end
 from thirdway.billing.models import Invoice, InvoiceLine, LedgerTransaction, TimeEntry
 
 from .test_month_end import _books
@@ -22,7 +23,7 @@ MONTH = dt.date(2026, 11, 1)
 @pytest.fixture(autouse=True)
 def _postgresql_only():
     if connection.vendor != "postgresql":
-        pytest.skip("one connection a thread; SQLite writes one at a time")
+        pytest.skip("one connection a process; SQLite writes one at a time")
 
 
 def _book(cast, books, book_time):
@@ -122,3 +123,29 @@ def test_a_part_that_fails_stops_the_parts_after_it_and_takes_no_number(
     approved = _approve(cast, workers=2)
     assert [invoice.number for invoice in approved] == ["INV-000001", "INV-000002"]
     assert approved[0].pk == first.pk
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_part_whose_process_dies_is_reported_and_its_index_given_as_lost():
+    lost: list[int] = []
+
+    def work(index: int, part: str) -> str:
+        if index == 1:
+            os._exit(3)  # as a process killed in its part
+        return part.upper()
+
+    with pytest.raises(RuntimeError, match="Part 1 was never done"):
+        connections_apart.in_processes(work, ["a", "b", "c", "d"], 2, lost.append)
+    assert lost == [1]
+    assert connections_apart.in_processes(work, ["a"], 2) == ["A"]  # one part: one process
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_part_s_error_is_raised_in_the_parent():
+    def work(index: int, part: int) -> int:
+        if index == 0:
+            raise ValueError("the first part is refused")
+        return part
+
+    with pytest.raises(ValueError, match="the first part is refused"):
+        connections_apart.in_processes(work, list(range(40)), 2)

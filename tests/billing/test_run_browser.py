@@ -73,3 +73,39 @@ def test_the_admin_previews_and_runs_the_month(
     assert fits(page)
     page.set_viewport_size(DESKTOP)
     page.screenshot(path=f"{shots}/statement-desktop.png", full_page=True)
+
+
+@pytest.mark.browser
+def test_the_admin_chooses_how_many_processes_share_the_run(
+    cast, books, book_time, live_server, browser, tmp_path
+):
+    from playwright.sync_api import expect
+
+    shots = os.environ.get(SHOTS_DIRECTORY, str(tmp_path))
+    book_time(cast.partner, books.partner_rate, 90)
+    approve_weeks(cast)
+    url = live_server.url
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(page, url, "admin", "/billing/run/")
+    expect(page.locator("input[name=workers]")).to_have_value("1")  # the setting's default
+
+    page.locator("select[name=practice]").select_option(label="Security")
+    page.locator("input[name=month]").fill("2026-11")
+    page.locator("input[name=workers]").fill("9")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator(".field.invalid")).to_contain_text("less than or equal to 4")
+    assert not Invoice.objects.exists()
+    page.screenshot(path=f"{shots}/run-workers-invalid-desktop.png", full_page=True)
+
+    page.locator("input[name=workers]").fill("2")
+    page.get_by_role("button", name="Preview").click()
+    expect(page.locator("#preview")).to_contain_text("Partner time")
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=f"{shots}/run-workers-phone.png", full_page=True)
+    assert fits(page)
+    page.get_by_role("button", name="Make the drafts").click()
+    expect(page.locator("p.flash")).to_contain_text("2 new drafts")  # SQLite: one process
+    page.goto(f"{url}/billing/run/?practice={cast.security.pk}&month=2026-11&workers=2")
+    page.get_by_role("button", name="Approve the 2 drafts").click()
+    expect(page.locator("p.flash")).to_contain_text("numbered INV-000001 to INV-000002")
+    assert not Invoice.objects.filter(state="draft").exists()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from thirdway.billing import invoicing, month_end
 from thirdway.billing.models import Invoice, InvoiceRun, LedgerTransaction
 
 from .weeks import approve_weeks
@@ -100,3 +101,75 @@ def test_the_run_page_approves_the_months_drafts_and_refuses_others(cast, web_as
     done = admin.post("/billing/run/approve/", month, follow=True)
     assert "approved, numbered INV-000001" in done.content.decode()
     assert not Invoice.objects.filter(state="draft").exists()
+
+
+@pytest.mark.parametrize("workers", [0, 5, -1, "two", 2.5])
+def test_a_workers_count_outside_1_to_4_is_a_400_naming_it_and_runs_nothing(
+    cast, api_as, month_of_time, workers
+):
+    body = {"practice_id": cast.security.pk, "month": "2026-11", "workers": workers}
+    admin = api_as(cast.admin)
+    for url in ("/api/v1/billing/runs", "/api/v1/billing/runs/approve"):
+        answer = admin.post(url, body, content_type="application/json")
+        assert answer.status_code == 400, answer.content
+        assert "workers" in answer.content.decode()
+    assert not InvoiceRun.objects.exists()
+    assert not Invoice.objects.exists()
+
+
+def _workers_asked(monkeypatch) -> list[int]:
+    """The workers count each run and approval is asked to use, in order."""
+    asked: list[int] = []
+    for module, name in ((invoicing, "run_invoices"), (month_end, "approve_drafts")):
+        act = getattr(module, name)
+
+        def spy(*args, act=act, **kwargs):
+            asked.append(kwargs["workers"])
+            return act(*args, **kwargs)
+
+        monkeypatch.setattr(module, name, spy)
+    return asked
+
+
+def test_the_run_and_approval_use_the_workers_asked_or_the_setting(
+    cast, api_as, month_of_time, monkeypatch, settings
+):
+    asked = _workers_asked(monkeypatch)
+    settings.BILLING_WORKERS = 3
+    admin = api_as(cast.admin)
+    month = {"practice_id": cast.security.pk, "month": "2026-11"}
+    made = admin.post("/api/v1/billing/runs", month, content_type="application/json")
+    assert made.status_code == 201, made.content
+    assert made.json()["invoices_made"] == 2  # on SQLite one process whatever is asked
+    approved = admin.post(
+        "/api/v1/billing/runs/approve", month | {"workers": 2}, content_type="application/json"
+    )
+    assert approved.json()["approved"] == 2
+    assert asked == [3, 2]
+
+
+def test_the_run_page_takes_a_workers_count_from_1_to_4(
+    cast, web_as, month_of_time, monkeypatch, settings
+):
+    asked = _workers_asked(monkeypatch)
+    settings.BILLING_WORKERS = 2
+    admin = web_as(cast.admin)
+    month = {"practice": cast.security.pk, "month": "2026-11"}
+    page = admin.get("/billing/run/", month)
+    assert 'name="workers" value="2"' in page.content.decode()  # the setting, carried on
+    for bad, problem in (
+        ("0", "greater than or equal to 1"),
+        ("5", "less than or equal to 4"),
+        ("two", "Enter a whole number"),
+    ):
+        refused = admin.post("/billing/run/", month | {"workers": bad})
+        assert refused.status_code == 400
+        assert problem in refused.content.decode()
+        refused = admin.post("/billing/run/approve/", month | {"workers": bad})
+        assert refused.status_code == 400
+    assert not InvoiceRun.objects.exists()
+    admin.post("/billing/run/", month | {"workers": "4"})
+    assert Invoice.objects.filter(state="draft").count() == 2
+    admin.post("/billing/run/approve/", month)  # left out: the setting
+    assert not Invoice.objects.filter(state="draft").exists()
+    assert asked == [4, 2]

@@ -6,7 +6,9 @@ import datetime as dt
 from decimal import Decimal
 
 from django import forms
+from django.conf import settings
 
+from thirdway.billing.connections_apart import MOST_WORKERS
 from thirdway.billing.items import CHANGEABLE, ITEM_FIELDS
 from thirdway.billing.models import (
     BillableItem,
@@ -168,6 +170,22 @@ class MonthField(forms.DateField):
 class RunForm(forms.Form):
     practice = forms.ModelChoiceField(queryset=Practice.objects.all())
     month = MonthField(help_text="The month billed, e.g. 2026-11.")
+    workers = forms.IntegerField(
+        label="Processes",
+        min_value=1,
+        max_value=MOST_WORKERS,
+        required=False,
+        help_text=f"Processes sharing the run and the approval on PostgreSQL, 1 to "
+        f"{MOST_WORKERS} (SQLite uses one).",
+    )
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["workers"].initial = settings.BILLING_WORKERS
+
+    def clean_workers(self) -> int:
+        value = self.cleaned_data.get("workers")
+        return settings.BILLING_WORKERS if value is None else value
 
     def clean_month(self) -> dt.date:
         return self.cleaned_data["month"].replace(day=1)

@@ -18,7 +18,7 @@ from django.utils import timezone
 from thirdway.audit.services import record
 from thirdway.billing import after_hours, capital, drafts, items, ledger
 from thirdway.billing.access import may_manage_billing
-from thirdway.billing.connections_apart import in_threads, may_work_apart
+from thirdway.billing.connections_apart import in_processes, may_work_apart
 from thirdway.billing.engine import to_money
 from thirdway.billing.models import (
     AccountKind,
@@ -41,6 +41,7 @@ from thirdway.billing.proposals import (
     proposals,  # noqa: F401  (the preview, read from here)
     proposals_in_parts,
     proposals_of,
+    read_at_start,
 )
 from thirdway.billing.services import MANAGE, settings_of
 from thirdway.billing.sharing import (
@@ -307,8 +308,8 @@ def _bill_chunk(run: InvoiceRun, currency: str, found: list[tuple[object, list[P
 
 def run_invoices(actor, practice, month: dt.date, *, source: str, workers: int = 1) -> InvoiceRun:
     """Make the month's drafts from contracts and time; what is billed already is skipped.
-    With ``workers`` above 1 on PostgreSQL, that many connections bill the parts at once (the
-    claims keep any two from billing one thing twice)."""
+    With ``workers`` above 1 on PostgreSQL, that many processes bill the parts at once, each
+    on its own connection (the claims keep any two from billing one thing twice)."""
     require(may_manage_billing(actor), MANAGE)
     settings = settings_of(practice)
     first, _ = month_bounds(month)
@@ -333,19 +334,21 @@ def run_invoices(actor, practice, month: dt.date, *, source: str, workers: int =
 
 
 def _run_apart(run: InvoiceRun, currency: str, workers: int) -> None:
-    """The run's parts billed on ``workers`` connections at once, each counting on a copy of
+    """The run's parts billed by ``workers`` processes at once, each counting on a copy of
     the run; the counts added up on ``run``."""
+
+    known = read_at_start(run.month)  # read once, before the processes fork
 
     def bill(_index: int, clients: list[int]) -> tuple[int, int]:
         mine = copy.copy(run)
         mine.invoices_made = mine.lines_made = 0
-        found = proposals_of(run.practice, run.month, clients)
+        found = proposals_of(run.practice, run.month, clients, known)
         if found:
             _bill_chunk(mine, currency, list(found.values()))
         return mine.invoices_made, mine.lines_made
 
     parts = client_parts(run.practice, run.month, CLIENTS_PER_COMMIT)
-    for invoices, lines in in_threads(bill, parts, workers):
+    for invoices, lines in in_processes(bill, parts, workers):
         run.invoices_made += invoices
         run.lines_made += lines
 

@@ -15,7 +15,7 @@ from django.utils import timezone
 from thirdway.audit.services import gathering
 from thirdway.billing import ledger, row_arrays
 from thirdway.billing.access import may_manage_billing
-from thirdway.billing.connections_apart import InTurn, in_threads, may_work_apart
+from thirdway.billing.connections_apart import InTurn, in_processes, may_work_apart
 from thirdway.billing.drafts import by_id
 from thirdway.billing.invoicing import (
     _audit,
@@ -53,8 +53,9 @@ def approve_drafts(
     a draft without lines stays a draft.  The approved invoices, in order.
 
     With ``workers`` above 1 on PostgreSQL (and no tool costs to charge), that many
-    connections share the parts: each reads its drafts and works out their shares while the
-    one before writes, then takes its numbers after it (``connections_apart.InTurn``)."""
+    processes share the parts, each on its own connection: each reads its drafts and works
+    out their shares while the one before writes, then takes its numbers after it
+    (``connections_apart.InTurn``)."""
     require(may_manage_billing(actor), MANAGE)
     first, _ = month_bounds(month)
     ids = list(
@@ -76,8 +77,8 @@ def approve_drafts(
 
 
 def _approve_apart(actor, practice, parts, known: dict, source: str, workers: int):
-    """The parts approved on ``workers`` connections, numbered and committed in their order."""
-    turns = InTurn()
+    """The parts approved by ``workers`` processes, numbered and committed in their order."""
+    turns = InTurn(len(parts))
 
     def one(index: int, part: list[int]) -> list[Invoice]:
         committed = False
@@ -87,11 +88,16 @@ def _approve_apart(actor, practice, parts, known: dict, source: str, workers: in
                     made = _approve_chunk(actor, practice, part, known, source, (turns, index))
                 turns.wait_to_commit(index)
             committed = True
-            return made
         finally:
             turns.finished(index, committed)
+        for invoice in made:  # sent back without their client and practice: 50,000 of each
+            invoice._state.fields_cache.clear()
+        return made
 
-    return [invoice for made in in_threads(one, parts, workers) for invoice in made]
+    def lost(index: int) -> None:  # its process died: the parts after it stop
+        turns.finished(index, False)
+
+    return [invoice for made in in_processes(one, parts, workers, lost) for invoice in made]
 
 
 def _approve_chunk(

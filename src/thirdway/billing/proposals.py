@@ -29,11 +29,12 @@ from thirdway.billing.models import (
     InvoiceLine,
     Milestone,
     TimeEntry,
-    TimesheetState,
     Timing,
     Unit,
 )
 from thirdway.billing.quantities import Counts
+from thirdway.billing.time_rows import EntryRow, unbilled_time
+from thirdway.billing.time_rows import unbilled_entries as _unbilled_entries
 
 HOUR = Decimal(60)
 CHUNK = 5000  # ids or claims per IN (...) list
@@ -218,32 +219,6 @@ def _bought(contract: Contract) -> int:
     return contract.block_minutes + sum(added.minutes for added in contract.top_ups.all())
 
 
-def _unbilled_entries(last: dt.date):
-    """Unbilled billable and no-charge time of approved weeks up to the month's end."""
-    return TimeEntry.objects.filter(
-        invoice_line__isnull=True,
-        timesheet__state=TimesheetState.APPROVED,
-        worked_on__lte=last,
-        billing_status__in=[BillingStatus.BILLABLE, BillingStatus.NO_CHARGE],
-    )
-
-
-def _unbilled_time(contracts: list[Contract], last: dt.date) -> dict[int, list[TimeEntry]]:
-    """The unbilled time of the contracts, by contract id: one query for all of them."""
-    found: dict[int, list[TimeEntry]] = defaultdict(list)
-    if not contracts:
-        return found
-    entries = (
-        _unbilled_entries(last)
-        .filter(contract_line__contract__in=[contract.pk for contract in contracts])
-        .select_related("contract_line", "partner")
-        .order_by("worked_on", "pk")
-    )
-    for entry in entries:
-        found[entry.contract_line.contract_id].append(entry)
-    return found
-
-
 @dataclass
 class Surcharge:
     """What the run needs to bill time after hours: the practice's multiplier, and the clients'
@@ -266,7 +241,7 @@ class Surcharge:
 
 
 def _split_after_hours(
-    contract: Contract, group: list[TimeEntry], surcharge: Surcharge | None
+    contract: Contract, group: list[EntryRow], surcharge: Surcharge | None
 ) -> list[Proposed]:
     """A time-and-materials group of billable time as its line at the rate for the minutes in
     business hours and, when some fall outside them, a line for those at the rate times the
@@ -321,7 +296,7 @@ def _split_after_hours(
 
 
 def _time(
-    contract: Contract, entries: list[TimeEntry], surcharge: Surcharge | None = None
+    contract: Contract, entries: list[EntryRow], surcharge: Surcharge | None = None
 ) -> list[Proposed]:
     """The contract's unbilled time, one line per contract line and status; a block's time burns
     its prepaid minutes first, the rest bills at the rate; time and materials outside the
@@ -330,7 +305,7 @@ def _time(
     credit note: an invoice line is never negative.  A project's time is tracked, not billed."""
     if contract.kind == ContractKind.PROJECT:
         return []
-    groups: dict[tuple[int, str], list[TimeEntry]] = defaultdict(list)
+    groups: dict[tuple[int, str], list[EntryRow]] = defaultdict(list)
     for entry in entries:
         groups[(entry.contract_line_id, entry.billing_status)].append(entry)
     if not groups:
@@ -443,8 +418,9 @@ def proposals_in_parts(
 ) -> Iterator[dict[int, tuple[object, list[Proposed]]]]:
     """What a run for ``month`` would bill, ``clients`` clients at a time (in the preview's
     order): each part read in a few queries, so the whole month is never held at once."""
+    known = read_at_start(month)
     for part in client_parts(practice, month, clients):
-        yield proposals_of(practice, month, part)
+        yield proposals_of(practice, month, part, known)
 
 
 def client_parts(practice, month: dt.date, clients: int) -> list[list[int]]:
@@ -456,11 +432,35 @@ def client_parts(practice, month: dt.date, clients: int) -> list[list[int]]:
 
 
 def proposals_of(
-    practice, month: dt.date, clients: list[int]
+    practice, month: dt.date, clients: list[int], known: ReadAtStart | None = None
 ) -> dict[int, tuple[object, list[Proposed]]]:
-    """What a run for ``month`` would bill the clients of ``clients`` (ids), by client id."""
+    """What a run for ``month`` would bill the clients of ``clients`` (ids), by client id;
+    ``known``, when given, what the run read once for every part (``read_at_start``)."""
     first, last = month_bounds(month)
-    return _proposals_of(practice, first, last, clients)
+    return _proposals_of(practice, first, last, clients, known)
+
+
+@dataclass(frozen=True)
+class ReadAtStart:
+    """What a run reads once, at its start, to pass over the clients with nothing left: the
+    clients with unbilled time, and the monthly charges claimed already for the month (in
+    arrears) and the next (in advance).  Each part of 500 clients read them by joins and
+    ``IN`` lists PostgreSQL answered by reading the whole of the time entries and of the
+    invoice lines, so a re-run's cost grew with the square of the clients."""
+
+    timed: set[int]
+    claimed: set[str]
+
+
+def read_at_start(month: dt.date) -> ReadAtStart:
+    """Two queries, whatever the number of clients."""
+    first, last = month_bounds(month)
+    entries = _unbilled_entries(last).order_by()
+    timed = entries.values_list("contract_line__contract__client_id", flat=True).distinct()
+    months = (f":{first:%Y-%m}", f":{last + dt.timedelta(days=1):%Y-%m}")
+    charges = InvoiceLine.objects.filter(claim__startswith="line:").order_by()
+    charges = charges.filter(Q(claim__endswith=months[0]) | Q(claim__endswith=months[1]))
+    return ReadAtStart(set(timed), set(charges.values_list("claim", flat=True)))
 
 
 def proposals(practice, month: dt.date) -> dict[int, tuple[object, list[Proposed]]]:
@@ -483,34 +483,37 @@ def _claimed(wanted: list[str]) -> set[str]:
     return claimed
 
 
-def _with_anything_left(practice, first: dt.date, last: dt.date, clients: list[int]) -> list[int]:
+def _with_anything_left(
+    practice, first: dt.date, last: dt.date, clients: list[int], known: ReadAtStart | None = None
+) -> list[int]:
     """The clients among ``clients`` that may still have something to bill, read as plain rows
     before any contract is built: a monthly line's charge not claimed yet, unbilled time or
     items, or a block-hours or project contract (their top-ups and milestones are looked at
-    whole).  Those left out would propose nothing: a re-run of a billed month reads only this."""
-    contracts = _contracts(practice, first, last).filter(client__in=clients).order_by()
-    keep = set(
-        contracts.filter(kind__in=[ContractKind.BLOCK_HOURS, ContractKind.PROJECT]).values_list(
-            "client_id", flat=True
-        )
-    )
-    monthly = (
-        ContractLine.objects.filter(contract__in=contracts.values("pk"))
-        .exclude(unit=Unit.HOUR)
+    whole).  Those left out would propose nothing: a re-run of a billed month reads only this.
+    ``known``: the time and claims read once for the whole run (the claims of the clients
+    kept are read again as they are billed)."""
+    contracts = list(
+        _contracts(practice, first, last)
+        .filter(client__in=clients)
         .order_by()
+        .values_list("pk", "kind", "client_id")
     )
+    whole = (ContractKind.BLOCK_HOURS, ContractKind.PROJECT)
+    keep = {client_id for _, kind, client_id in contracts if kind in whole}
+    client_of = {pk: client_id for pk, _, client_id in contracts}
+    monthly = ContractLine.objects.filter(contract__in=list(client_of)).exclude(unit=Unit.HOUR)
     claims: dict[str, int] = {}
-    for pk, timing, client_id in monthly.values_list("pk", "timing", "contract__client_id"):
+    for pk, timing, contract_id in monthly.order_by().values_list("pk", "timing", "contract_id"):
         start = month_bounds(first)[1] + dt.timedelta(days=1) if timing == Timing.ADVANCE else first
-        claims[f"line:{pk}:{start:%Y-%m}"] = client_id
-    claimed = _claimed(list(claims))
+        claims[f"line:{pk}:{start:%Y-%m}"] = client_of[contract_id]
+    claimed = known.claimed if known is not None else _claimed(list(claims))
     keep.update(client_id for claim, client_id in claims.items() if claim not in claimed)
-    timed = (
-        _unbilled_entries(last)
-        .filter(contract_line__contract__in=contracts.values("pk"))
-        .order_by()
-    )
-    keep.update(timed.values_list("contract_line__contract__client_id", flat=True).distinct())
+    if known is None:
+        entries = _unbilled_entries(last).filter(contract_line__contract__in=list(client_of))
+        timed = entries.order_by().values_list("contract_line__contract__client_id", flat=True)
+        keep.update(timed.distinct())
+    else:
+        keep.update(client_id for client_id in clients if client_id in known.timed)
     items = _unbilled_items(practice, last).filter(client__in=clients).order_by()
     keep.update(items.values_list("client_id", flat=True).distinct())
     return [client_id for client_id in clients if client_id in keep]
@@ -537,16 +540,16 @@ def _read_related(contracts: list[Contract]) -> None:
 
 
 def _proposals_of(
-    practice, first: dt.date, last: dt.date, clients: list[int]
+    practice, first: dt.date, last: dt.date, clients: list[int], known: ReadAtStart | None = None
 ) -> dict[int, tuple[object, list[Proposed]]]:
-    clients = _with_anything_left(practice, first, last, clients)
+    clients = _with_anything_left(practice, first, last, clients, known)
     if not clients:
         return {}
     contracts = list(_contracts(practice, first, last).filter(client__in=clients))
     _read_related(contracts)
     surcharge = Surcharge.of(practice, first)
     counter = Counts([contract.client_id for contract in contracts], first)
-    time_of = _unbilled_time(contracts, last)
+    time_of = unbilled_time(contracts, last)
     found: dict[int, tuple[object, list[Proposed]]] = {}
     for contract in contracts:
         lines = _monthly(contract, first, last, counter) + _milestones(contract)
@@ -555,9 +558,15 @@ def _proposals_of(
             found.setdefault(contract.client_id, (contract.client, []))[1].extend(lines)
     for item in _unbilled_items(practice, last).filter(client__in=clients):
         found.setdefault(item.client_id, (item.client, []))[1].append(_item_line(item))
-    # Only the month's own claims are looked up, however long the practice's history.
+    # Only the month's own claims are looked up, however long the practice's history; the
+    # monthly charges' in what the run read at its start (one claimed since, by a run at the
+    # same time, is refused by the claim's unique constraint as the line is inserted).
     wanted = [line.claim for _, lines in found.values() for line in lines if line.claim]
-    claimed = _claimed(wanted)
+    if known is None:
+        claimed = _claimed(wanted)
+    else:
+        claimed = {claim for claim in wanted if claim in known.claimed}
+        claimed |= _claimed([claim for claim in wanted if not claim.startswith("line:")])
     unclaimed = {}
     for client_id, (client, lines) in found.items():
         left = [line for line in lines if line.claim not in claimed]

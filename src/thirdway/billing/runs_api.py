@@ -5,13 +5,16 @@ the invoice run page."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Annotated
 
-from ninja import Router, Schema, Status
+from django.conf import settings
+from ninja import Field, Router, Schema, Status
 
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
 from thirdway.billing import invoicing, month_end
 from thirdway.billing.access import may_manage_billing
+from thirdway.billing.connections_apart import MOST_WORKERS
 from thirdway.billing.services import MANAGE
 from thirdway.billing.statements_api import Month, _month
 from thirdway.errors import require
@@ -21,9 +24,21 @@ from thirdway.payloads import Id, Payload
 router = Router()
 
 
+Workers = Annotated[
+    int,
+    Field(
+        ge=1,
+        le=MOST_WORKERS,
+        description="processes sharing the work on PostgreSQL, 1 to 4 (SQLite uses one); "
+        "left out: the practice's default (THIRDWAY_BILLING_WORKERS)",
+    ),
+]
+
+
 class InvoiceRunIn(Payload):
     practice_id: Id
     month: Month
+    workers: Workers | None = None
 
 
 class RunProposedLineOut(Schema):
@@ -102,7 +117,13 @@ def preview_run(request, practice_id: Id, month: Month):
 def make_run(request, payload: InvoiceRunIn):
     """Make the month's drafts; what an earlier run billed is not billed again."""
     practice = _practice(request, payload.practice_id)
-    run = invoicing.run_invoices(request.auth, practice, _month(payload.month), source=Source.API)
+    run = invoicing.run_invoices(
+        request.auth,
+        practice,
+        _month(payload.month),
+        source=Source.API,
+        workers=payload.workers or settings.BILLING_WORKERS,
+    )
     return Status(
         201,
         {
@@ -120,7 +141,13 @@ def approve_month(request, payload: InvoiceRunIn):
     """Approve every draft of the month that has lines, numbered in the order they were made."""
     practice = _practice(request, payload.practice_id)
     first = _month(payload.month)
-    approved = month_end.approve_drafts(request.auth, practice, first, source=Source.API)
+    approved = month_end.approve_drafts(
+        request.auth,
+        practice,
+        first,
+        source=Source.API,
+        workers=payload.workers or settings.BILLING_WORKERS,
+    )
     return {
         "practice_id": practice.pk,
         "month": f"{first:%Y-%m}",

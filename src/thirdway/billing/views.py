@@ -277,8 +277,11 @@ def invoice_run(request: HttpRequest) -> HttpResponse:
     preview = None
     if data is not None and form.is_valid():
         practice, month = form.cleaned_data["practice"], form.cleaned_data["month"]
+        workers = form.cleaned_data["workers"]
         if request.method == "POST":
-            run = invoicing.run_invoices(request.user, practice, month, source=Source.WEB)
+            run = invoicing.run_invoices(
+                request.user, practice, month, source=Source.WEB, workers=workers
+            )
             messages.success(
                 request,
                 f"{run.invoices_made} new drafts, {run.lines_made} new lines for "
@@ -294,7 +297,9 @@ def invoice_run(request: HttpRequest) -> HttpResponse:
         ).count()
     else:
         drafts = 0
-    return render(request, "billing/run.html", {"form": form, "preview": preview, "drafts": drafts})
+    status = 400 if data is not None and form.errors else 200
+    context = {"form": form, "preview": preview, "drafts": drafts}
+    return render(request, "billing/run.html", context, status=status)
 
 
 @login_required
@@ -306,7 +311,9 @@ def run_approve(request: HttpRequest) -> HttpResponse:
     if not form.is_valid():
         return render(request, "billing/run.html", {"form": form, "preview": None}, status=400)
     practice, month = form.cleaned_data["practice"], form.cleaned_data["month"]
-    approved = month_end.approve_drafts(request.user, practice, month, source=Source.WEB)
+    approved = month_end.approve_drafts(
+        request.user, practice, month, source=Source.WEB, workers=form.cleaned_data["workers"]
+    )
     if approved:
         messages.success(
             request,

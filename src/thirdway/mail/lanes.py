@@ -28,7 +28,6 @@ import email.policy
 import email.utils
 import logging
 import os
-import signal
 import sys
 from collections.abc import Callable
 
@@ -36,6 +35,7 @@ from django.conf import settings
 from django.db import connection, connections
 from django.db.models.functions import Lower
 
+from thirdway.children import die_with
 from thirdway.clients.models import Contact
 from thirdway.mail import parsing
 from thirdway.mail.models import InboundMessage, InboundStatus
@@ -227,20 +227,3 @@ def _fork(lane: list[InboundMessage], process: Process) -> int:
             sys.stderr.flush()
         finally:
             os._exit(status)
-
-
-PR_SET_PDEATHSIG = 1
-
-
-def die_with(parent: int) -> None:
-    """A lane ends with the process that forked it (Linux): a worker killed mid-poll leaves
-    its lanes' transactions rolled back and their messages ``received`` for the next run, as
-    it would have alone, rather than processes working on without it."""
-    try:
-        import ctypes
-
-        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
-    except (OSError, AttributeError):  # not Linux: the lane finishes its work, then exits
-        pass
-    if os.getppid() != parent:  # it was gone before the signal was asked for
-        os._exit(1)
