@@ -1,5 +1,5 @@
 """Routine on-site work (P3, P4) that nobody within half as far again as their radius can
-start before it is due goes farther, up to a bound, only to a partner idle now (covered, not
+start before it is due goes farther, up to a bound, only to a partner idle now (on shift, not
 busy, nothing open) whose own area is quiet, and only while it can still be answered in time;
 the explanation says so (docs/dispatch.md, "When nobody is within reach")."""
 
@@ -85,6 +85,8 @@ def test_not_while_their_own_area_is_busy() -> None:
         {"open_load": 1},  # something open
         {"free_at": {p: utc(11, 11) for p in engine.PRIORITIES}},  # busy until 11:00
         {"working_hours": {"tue": [("11:00", "17:00")]}},  # on shift from 11:00 only
+        # on call, not on shift: kept for urgent work
+        {"working_hours": {}, "on_call": ((utc(11, 8), utc(11, 20)),)},
     ],
 )
 def test_only_a_partner_idle_now(overrides: dict[str, object]) -> None:

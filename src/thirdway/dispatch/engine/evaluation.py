@@ -56,7 +56,7 @@ STRETCH_PRIORITIES = ("P1", "P2")
 STRETCH_FAR_COST = 20.0
 STRETCH_FAR_COST_PER_KM = 0.1
 # Routine work beyond half as far again as a radius, where someone serves the site: only to a
-# partner idle now (covered, not busy, nothing open) whose own area is quiet, the partners whose
+# partner idle now (on shift, not busy, nothing open) whose own area is quiet, the partners whose
 # home lies within their radius of theirs using at most STRETCH_IDLE_AREA_LOAD of their
 # capacity on average, as far as STRETCH_IDLE_MOST times their radius, and only while the
 # ticket can still be answered in time. A busy week then never sends anyone far while their own
@@ -285,7 +285,9 @@ def _idle_in_quiet_area(
     far &= distance <= radius * STRETCH_IDLE_MOST
     if epoch(ticket.response_due_at) <= now + index.origin_s:
         far[:] = False
-    idle: Flags = far & (cover.start <= now) & ~cover.busy & (_take(index._load, rows) == 0)
+    # On shift now (on call is kept for urgent work), not busy, nothing open.
+    idle: Flags = far & cover.by_shift & (cover.start <= now) & ~cover.busy
+    idle &= _take(index._load, rows) == 0
     if idle.any():
         at = np.flatnonzero(idle)
         quiet = index.area_load(at if rows is None else rows[at]) <= STRETCH_IDLE_AREA_LOAD
