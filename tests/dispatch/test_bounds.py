@@ -54,9 +54,12 @@ def test_within_radius_keeps_to_half_as_far_again_where_someone_serves_the_site(
     # partner 1 within their radius, 2 at 1.6 times theirs, 3 at 1.4 times
     pool = _pool(((51.51, -0.12), 0.5), ((51.6, -0.3), 1.6), ((51.4, 0.1), 1.4))
     assert _rows(pool, _ticket("P3"), "qualified") == [(0, 0), (1, 0), (2, 0)]
-    # any work may go half as far again (the engine stretches it when nobody is in time)
-    assert _rows(pool, _ticket("P3"), "within_radius") == [(0, 0), (2, 0)]
+    # urgent work may go half as far again (the engine stretches it when nobody is in time),
     assert _rows(pool, _ticket("P1"), "within_radius") == [(0, 0), (2, 0)]
+    # routine work 2.5 times as far (to a partner idle in a quiet area)
+    assert _rows(pool, _ticket("P3"), "within_radius") == [(0, 0), (1, 0), (2, 0)]
+    farther = _pool(((51.51, -0.12), 0.5), ((51.6, -0.3), 2.6), ((51.4, 0.1), 1.4))
+    assert _rows(farther, _ticket("P3"), "within_radius") == [(0, 0), (2, 0)]
     # and one level below, at the slower pace; routine work never
     remote = _ticket("P1", level=3, onsite=False)
     assert _rows(pool, remote, "within_radius") == [(0, 0), (1, 1), (2, 0)]
@@ -65,7 +68,7 @@ def test_within_radius_keeps_to_half_as_far_again_where_someone_serves_the_site(
 
 def test_where_nobody_serves_the_site_the_radius_stretches_for_any_work():
     nobody = _pool(((52.5, -0.12), 2.2), ((51.6, -0.3), 1.6), ((51.4, 0.1), 1.4))
-    assert _rows(nobody, _ticket("P3"), "within_radius") == [(2, 0)]
+    assert _rows(nobody, _ticket("P2"), "within_radius") == [(2, 0)]
     far = _pool(((52.5, -0.12), 2.2), ((51.6, -0.3), 1.6), ((51.4, 0.1), 1.7))
     assert _rows(far, _ticket("P3"), "within_radius") == [(0, 0), (1, 0), (2, 0)]
 

@@ -41,9 +41,11 @@ SLOWDOWN_PER_LEVEL = 0.5
 KINDS = ("any_team_member", "qualified", "within_radius")
 # The engine's limits and how far it stretches them (docs/dispatch.md, "When nobody is within
 # reach"): urgent work one level below and one hour before cover, any work half as far again
-# as the radius, and without bound when nobody with the skill is that near.
+# as the radius, routine work 2.5 times it (for a partner idle in a quiet area, which a bound
+# cannot know), and without bound when nobody with the skill is half as far again as theirs.
 URGENT = ("P1", "P2")
 STRETCH_LEVELS, STRETCH_SHIFT_S, STRETCH_RADIUS = 1, 3600, 1.5
+STRETCH_IDLE_RADIUS = 2.5
 
 
 def _speaks(state: object, ticket: SimTicket) -> bool:
@@ -68,7 +70,8 @@ def _eligible(partners: object, ticket: SimTicket, kind: str) -> list[tuple[int,
         distance = [float(haversine_km(s.home_lat, s.home_lon, *ticket.site)) for s in states]
         reach = min((distance[r] / max(states[r].radius_km, 1e-9) for r in qualified), default=0)
         if reach <= STRETCH_RADIUS:  # someone with the skill is near enough: a limit holds
-            rows = [r for r in rows if distance[r] <= states[r].radius_km * STRETCH_RADIUS]
+            most = STRETCH_RADIUS if urgent else STRETCH_IDLE_RADIUS
+            rows = [r for r in rows if distance[r] <= states[r].radius_km * most]
     return [(r, max(0, ticket.level - levels[r])) for r in rows]
 
 

@@ -209,6 +209,7 @@ class PartnerIndex:
         "_levels",
         "_load",
         "_load_share",
+        "_near",
         "_phi",
         "_radius",
         "_scarce",
@@ -270,6 +271,9 @@ class PartnerIndex:
                 self._set_drive_from(row, partner)
         self._is_desk = np.array([p.kind == "desk" for p in self.partners], dtype=bool)
         self._clock_memo: _Clock | None = None
+        # Each partner's own area (``area_load``), found when first asked; homes and radii
+        # never change, so copies with other loads share it.
+        self._near: dict[int, Rows] = {}
 
     @classmethod
     def for_tickets(
@@ -394,6 +398,20 @@ class PartnerIndex:
         drive = home.copy()
         drive[at] = haversine_from_radians_km(phi, lam, cos_phi, *location)
         return drive
+
+    def area_load(self, rows: Rows) -> Floats:
+        """Per partner ``rows``: how busy their own area is, the mean share of capacity in
+        use of the partners whose home lies within their radius of theirs (themselves too)."""
+        shares = []
+        for row in rows.tolist():
+            near = self._near.get(row)
+            if near is None:
+                home = self.partners[row].home_lat, self.partners[row].home_lon
+                near = self._near[row] = np.flatnonzero(
+                    self.distances_km(home) <= self._radius[row]
+                )
+            shares.append(float(self._load_share[near].mean()))
+        return np.array(shares)
 
     def levels(self, practice: str) -> Ints:
         return self._levels.get(practice, np.zeros(len(self), dtype=np.int64))

@@ -261,7 +261,7 @@ def candidates_at(
         escalated = codes[i] == 3
         limits = tuple(name for name in LIMITS if ev.stretched_by[name][at])
         distance = None if distances is None else distances[i]
-        stretch = _stretch_texts(ev, at, partner, ticket, limits, distance, origin)
+        stretch = _stretch_texts(ev, index, at, partner, ticket, limits, distance)
         out.append(
             Candidate(
                 partner_id=partner.id,
@@ -295,16 +295,17 @@ def candidates_at(
 
 def _stretch_texts(
     ev: Evaluation,
+    index: PartnerIndex,
     at: int,
     partner: PartnerState,
     ticket: TicketNeed,
     limits: tuple[str, ...],
     distance: float | None,
-    origin: int,
 ) -> tuple[str | None, str | None]:
     """What was stretched for the partner at ``at`` and why; (None, None) when nothing was."""
     if not limits:
         return None, None
+    origin = index.origin_s
     tz = ZoneInfo(partner.time_zone)
     texts = []
     if "radius" in limits and distance is not None:
@@ -323,9 +324,19 @@ def _stretch_texts(
     due = ticket.response_due_at.astimezone(tz)
     now = _utc(origin + ev.now)
     far = ev.reach is not None and ev.reach > STRETCH_MOST
+    routine = ticket.priority not in STRETCH_PRIORITIES
     # Routine work stretched for a site someone serves: a matter of time, as for urgent work.
-    unserved = ev.reach is not None and ev.reach > 1 and ticket.priority not in STRETCH_PRIORITIES
-    if "radius" in limits and (far or unserved):
+    unserved = ev.reach is not None and ev.reach > 1 and routine
+    beyond = distance is not None and distance > partner.radius_km * STRETCH_MOST
+    if "radius" in limits and routine and not far and beyond:
+        # Beyond half as far again: only a partner idle in a quiet area of their own.
+        area = float(index.area_load(ev.rows[at : at + 1])[0])
+        when = "now" if ticket.response_due_at <= now else f"before {due:%H:%M} their time"
+        why = (
+            f"nobody within half as far again as their radius can respond {when}; "
+            f"free now, and their own area is quiet ({area:.0%} of its capacity in use)"
+        )
+    elif "radius" in limits and (far or unserved):
         # Not a matter of time: nobody would ever reach it within their limits.
         why = (
             f"nobody with the skill serves this site: the nearest is {ev.reach:.2f} times "

@@ -55,6 +55,14 @@ STRETCH_PRIORITIES = ("P1", "P2")
 # radius, so anyone within the bound who can respond wins.
 STRETCH_FAR_COST = 20.0
 STRETCH_FAR_COST_PER_KM = 0.1
+# Routine work beyond half as far again as a radius, where someone serves the site: only to a
+# partner idle now (on shift, not busy, nothing open) whose own area is quiet, the partners whose
+# home lies within their radius of theirs using at most STRETCH_IDLE_AREA_LOAD of their
+# capacity on average, as far as STRETCH_IDLE_MOST times their radius, and only while the
+# ticket can still be answered in time. A busy week then never sends anyone far while their own
+# area waits, and nobody drives far for a response already late.
+STRETCH_IDLE_AREA_LOAD = 0.15
+STRETCH_IDLE_MOST = 2.5
 # A partner already out on a visit (``PartnerState.drive_from``) may take a site beyond their
 # radius when the drive from that visit is within it, as long as the site is no farther from
 # home than this multiple of the radius: on the way, not a drift away from home.
@@ -250,15 +258,44 @@ def _stretchable(
         if reach is not None and reach > STRETCH_MOST:
             within["radius"] = failures["radius"]
         else:
-            within["radius"] = failures["radius"] & (
-                distance <= _take(index._radius, rows) * STRETCH_MOST
-            )
+            bound = _take(index._radius, rows) * STRETCH_MOST
+            within["radius"] = failures["radius"] & (distance <= bound)
+            if ticket.priority not in STRETCH_PRIORITIES:
+                idle = _idle_in_quiet_area(ticket, index, rows, failures, cover, distance, now)
+                within["radius"] |= idle
     # Out for a reason no stretch mends (capacity, language, no skill at all, absent...).
     hard = np.zeros(len(level), dtype=bool)
     for name, mask in failures.items():
         limit = _LIMIT_OF.get(name)
         hard |= mask & ~within[limit] if limit in within else mask
     return {name: mask & ~hard for name, mask in within.items()}
+
+
+def _idle_in_quiet_area(
+    ticket: TicketNeed,
+    index: PartnerIndex,
+    rows: Rows | None,
+    failures: dict[str, Flags],
+    cover: _Cover,
+    distance: Floats,
+    now: int,
+) -> Flags:
+    """The positions a routine ticket's radius stretches for beyond half as far again: partners
+    idle now, within ``STRETCH_IDLE_MOST`` times their radius, whose own area is quiet
+    (``STRETCH_IDLE_AREA_LOAD``), while the ticket is not yet overdue."""
+    radius = _take(index._radius, rows)
+    far = failures["radius"] & (distance > radius * STRETCH_MOST)
+    far &= distance <= radius * STRETCH_IDLE_MOST
+    if epoch(ticket.response_due_at) <= now + index.origin_s:
+        far[:] = False
+    # On shift now (on call is kept for urgent work), not busy, nothing open.
+    idle: Flags = far & cover.by_shift & (cover.start <= now) & ~cover.busy
+    idle &= _take(index._load, rows) == 0
+    if idle.any():
+        at = np.flatnonzero(idle)
+        quiet = index.area_load(at if rows is None else rows[at]) <= STRETCH_IDLE_AREA_LOAD
+        idle[at[~quiet]] = False
+    return idle
 
 
 # The filter each stretchable limit relaxes.
