@@ -16,7 +16,7 @@ from thirdway.network import services as network
 from thirdway.network.models import Practice
 from thirdway.tickets.assignment import offers, switches
 from thirdway.tickets.assignment import weights as dispatch_weights
-from thirdway.tickets.forms import PracticeDispatchForm
+from thirdway.tickets.dispatch_form import PracticeDispatchForm
 from thirdway.web.forms import add_service_errors
 from thirdway.web.pages import require_practice_admin
 
