@@ -63,6 +63,28 @@ class PracticeDispatchForm(forms.Form):
         "they have a ticket in progress or are off shift (left out: kept).",
     )
 
+    surge = forms.BooleanField(
+        required=False,
+        label="Hold routine work in a surge",
+        help_text="While this skill's tickets not started outnumber its partners at work by the "
+        "ratio below, a new P4 is held (shown in the queue, takeable by hand) and dispatched "
+        "in arrival order once the surge is over.",
+    )
+    surge_ratio = forms.FloatField(
+        required=False,
+        min_value=1.0,
+        max_value=10.0,
+        label="Surge ratio",
+        help_text="Tickets not started per partner at work above which the skill is in surge "
+        "(1.0-10.0; empty keeps it).",
+        widget=forms.NumberInput(attrs={"step": "0.1"}),
+    )
+    surge_defers_p3 = forms.BooleanField(
+        required=False,
+        label="Hold P3 work too in a surge",
+        help_text="Off: only P4 work is held.",
+    )
+
     def __init__(self, *args, site: dict[str, float], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         for name, value in site.items():
@@ -81,5 +103,8 @@ class PracticeDispatchForm(forms.Form):
             "preempt",
             "link_incidents",
             "when_free",
+            "surge",
+            "surge_ratio",
+            "surge_defers_p3",
         )
         return {name: value for name, value in self.cleaned_data.items() if name not in switches}
