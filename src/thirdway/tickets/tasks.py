@@ -14,8 +14,8 @@ __all__ = [
     "evaluate_sla_clocks",
     "forget_old_idempotency_answers",
     "partner_came_free",
-    "reoptimise_dispatch_queue",
     "release_surge_holds",
+    "reoptimise_dispatch_queue",
     "retry_due_webhooks",
 ]
 

@@ -18,6 +18,7 @@ PARTS = (
     articles,
     webhooks,
     absences,
+    offers,
     dispatch_switches,
     incident_links,
     dispatch_surge,
