@@ -206,7 +206,8 @@ def hold_if_surging(ticket: Ticket, now: dt.datetime) -> SurgeHold | None:
         return None
     skill = ticket.practice.name
     why = (
-        f"Held: surge on {skill} ({count} tickets not started, {on} partners at work, "
+        f"Held: surge on {skill} ({count} ticket{'s' * (count != 1)} not started, {on} "
+        f"partner{'s' * (on != 1)} at work, "
         f"ratio {_ratio(settings):g}); dispatched when the surge is over."
     )
     hold = SurgeHold.objects.create(
