@@ -225,7 +225,8 @@ def ticket_need(
 
 
 def needs_of(tickets: list[Ticket], now: dt.datetime) -> list[engine.TicketNeed]:
-    """The engine's view of several tickets, in two queries whatever their number."""
+    """The engine's view of several tickets, in a few queries whatever their number (their
+    skills' surge included, ``surge.surging``)."""
     client_ids = {t.client_id for t in tickets}
     recent: dict[int, set[int]] = defaultdict(set)
     for client_id, partner_id in (
