@@ -172,3 +172,36 @@ def test_the_ratio_is_bounded_and_nothing_is_written_when_refused(cast, value, w
     assert words in error.message and error.params == {"allowed": "a number from 1 to 10"}
     assert switches.switches_of(cast.security.pk)["surge_ratio"] == storms.DEFAULT_SURGE_RATIO
     assert AuditRecord.objects.count() == before
+
+
+def test_telling_the_engine_of_surges_costs_the_same_queries_however_many_skills(surging):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    switches.set_switches(surging.admin, surging.networking, {"surge_ratio": 1.0}, source="web")
+    one = _storm(surging, 3)
+    both = [*one, *(_open(surging, practice=surging.networking) for _ in range(4))]
+    now = timezone.now()
+    with CaptureQueriesContext(connection) as few:
+        assert all(need.surge for need in dispatching.needs_of(one, now))
+    with CaptureQueriesContext(connection) as many:
+        assert all(need.surge for need in dispatching.needs_of(both, now))
+    assert len(many.captured_queries) == len(few.captured_queries)
+
+
+@pytest.mark.parametrize("verdict", [True, False])
+def test_the_desk_decides_by_the_simulators_own_function(surging, monkeypatch, verdict):
+    """Not a copy of the rule: whatever ``storms.in_surge`` answers, the desk holds and tells
+    the engine accordingly, as ``storm_desk`` and the simulator's policy do."""
+    seen = []
+
+    def rule(waiting, partners_on, ratio=storms.DEFAULT_SURGE_RATIO):
+        seen.append((waiting, partners_on, ratio))
+        return verdict
+
+    monkeypatch.setattr(storms, "in_surge", rule)
+    routine = _open(surging, priority=4)
+    assert dispatching.needs_of([routine], timezone.now())[0].surge is verdict
+    dispatching.dispatch_on_arrival(routine.pk)
+    assert (_held(routine) is not None) is verdict
+    assert seen and all(ratio == 1.0 for _, _, ratio in seen)
