@@ -267,7 +267,7 @@ class IncidentLink(models.Model):
 class HoldEnd(models.TextChoices):
     RELEASED = "released", "Released: the surge is over"
     TAKEN = "taken", "Taken by hand"
-    CLOSED = "closed", "Closed or merged while held"
+    CLOSED = "closed", "No longer waiting: closed, merged or started"
 
 
 class SurgeHoldQuerySet(models.QuerySet):

@@ -235,9 +235,9 @@ def _end(hold: SurgeHold, how: str, now: dt.datetime, *, actor=None, source=Sour
     hold.ended_at, hold.ended_how = now, how
     hold.save(update_fields=["ended_at", "ended_how"])
     text = {
-        HoldEnd.RELEASED: "Surge over: released and dispatched.",
+        HoldEnd.RELEASED: "Surge over: released for dispatch.",
         HoldEnd.TAKEN: "Taken by hand: no longer held for the surge.",
-        HoldEnd.CLOSED: "No longer held for the surge: closed or merged.",
+        HoldEnd.CLOSED: "No longer held for the surge: closed, merged or started.",
     }[HoldEnd(how)]
     _event(hold.ticket, actor, "surge_released", text, {"how": how})
     audit_record(

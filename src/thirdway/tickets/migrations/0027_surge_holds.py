@@ -39,7 +39,7 @@ class Migration(migrations.Migration):
                 ('held_at', models.DateTimeField()),
                 ('why', models.CharField(max_length=300)),
                 ('ended_at', models.DateTimeField(blank=True, null=True)),
-                ('ended_how', models.CharField(blank=True, choices=[('released', 'Released: the surge is over'), ('taken', 'Taken by hand'), ('closed', 'Closed or merged while held')], max_length=10)),
+                ('ended_how', models.CharField(blank=True, choices=[('released', 'Released: the surge is over'), ('taken', 'Taken by hand'), ('closed', 'No longer waiting: closed, merged or started')], max_length=10)),
                 ('practice', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='+', to='network.practice')),
                 ('ticket', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='surge_holds', to='tickets.ticket')),
             ],
