@@ -163,6 +163,7 @@ SWEEP = [
     Listed("/incident-links?ticket={ticket}"),
     Alien("GET", "/incident-links/{incident_link}"),
     Alien("DELETE", "/incident-links/{incident_link}"),
+    Listed("/dispatch-surge"),
     # --- insights -----------------------------------------------------------------------------
     Alien("GET", "/insights/tickets/{closed_ticket}/rating-link"),
     Listed("/insights/ratings", "rating"),

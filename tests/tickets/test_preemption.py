@@ -100,6 +100,9 @@ def test_without_the_practice_switch_a_p1_never_interrupts_anyone(busy):
         "preempt": False,
         "link_incidents": False,
         "when_free": "nothing",
+        "surge": False,
+        "surge_ratio": 2.0,
+        "surge_defers_p3": False,
     }
     p1 = _open(busy, priority=1)
     dispatching.dispatch_on_arrival(p1.pk)

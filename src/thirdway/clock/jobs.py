@@ -58,6 +58,11 @@ JOBS = (
         "thirdway.tickets.tasks.reoptimise_dispatch_queue",
     ),
     PeriodicJob(
+        "dispatch.surge_release",
+        dt.timedelta(minutes=1),
+        "thirdway.tickets.tasks.release_surge_holds",
+    ),
+    PeriodicJob(
         "monitoring.run_due_checks",
         dt.timedelta(minutes=1),
         "thirdway.monitoring.tasks.run_due_checks",

@@ -16,7 +16,14 @@ from django.utils import timezone
 
 from thirdway.accounts.models import CLIENT_ROLES
 from thirdway.tickets.lifecycle import LABELS, Status
-from thirdway.tickets.models import Article, ArticleKind, DispatchOffer, OfferState, Ticket
+from thirdway.tickets.models import (
+    Article,
+    ArticleKind,
+    DispatchOffer,
+    OfferState,
+    SurgeHold,
+    Ticket,
+)
 
 # What a row shows: the ticket's long texts and its relations' other columns stay in the database.
 ROW_FIELDS = (
@@ -40,12 +47,15 @@ def with_last_public_message(tickets):
     last = public.order_by("-created_at", "-id")
     # And work offered beyond a partner's limits, awaiting their answer (at most one open).
     offered = DispatchOffer.objects.filter(ticket=OuterRef("pk"), state=OfferState.OPEN)
+    # And routine work held while its skill is in surge.
+    held = SurgeHold.objects.filter(ticket=OuterRef("pk"), ended_at__isnull=True)
     return tickets.annotate(
         last_public_role=Subquery(last.values("author__role")[:1]),
         last_public_id=Subquery(last.values("id")[:1]),
         first_public_id=Subquery(public.order_by("created_at", "id").values("id")[:1]),
         offered_limits=Subquery(offered.values("limits")[:1]),
         offered_to=Subquery(offered.values("partner__name")[:1]),
+        held_on=Subquery(held.values("practice__name")[:1]),
     )
 
 
@@ -77,6 +87,7 @@ class QueueRow:
     updated_text: str
     client_replied: bool = False
     awaiting: str = ""
+    held: str = ""
 
 
 def _shown(moment: dt.datetime) -> str:
@@ -106,7 +117,13 @@ def queue_row(ticket: Ticket, now: dt.datetime, href_of) -> QueueRow:
         updated_text=_shown(ticket.updated_at),
         client_replied=client_replied(ticket),
         awaiting=_awaiting(ticket),
+        held=held_text(getattr(ticket, "held_on", None)),
     )
+
+
+def held_text(skill: str | None) -> str:
+    """ "held: surge on Security" while the ticket is held for a surge of its skill."""
+    return f"held: surge on {skill}" if skill else ""
 
 
 def _awaiting(ticket: Ticket) -> str:

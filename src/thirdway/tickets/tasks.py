@@ -14,6 +14,7 @@ __all__ = [
     "evaluate_sla_clocks",
     "forget_old_idempotency_answers",
     "partner_came_free",
+    "release_surge_holds",
     "reoptimise_dispatch_queue",
     "retry_due_webhooks",
 ]
@@ -81,3 +82,12 @@ def reoptimise_dispatch_queue() -> dict:
     preempted = preemption.preempt_waiting()
     planned = dispatching.reoptimise_queue() | dispatching.move_late()
     return expired | preempted | planned | coming_free.sweep()
+
+
+@task()
+def release_surge_holds() -> dict:
+    """Release the tickets held while their skill was in surge, in arrival order, for every
+    skill no longer in surge, and dispatch them (``tickets/assignment/surge``)."""
+    from thirdway.tickets.assignment import surge
+
+    return surge.release()

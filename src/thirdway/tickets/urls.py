@@ -10,6 +10,7 @@ from thirdway.tickets.views import (
     offers,
     pickers,
     queues,
+    surge,
     ticket,
     webhooks,
 )
@@ -41,6 +42,7 @@ urlpatterns = [
     path("pick/<slug:kind>/", pickers.pick, name="pick"),
     path("handovers/", handovers.handovers, name="handovers"),
     path("offers/", offers.offer_list, name="offers"),
+    path("surge/", surge.surge_panel, name="surge"),
     path("offers/<int:offer_id>/accept/", offers.offer_accept, name="offer_accept"),
     path("offers/<int:offer_id>/decline/", offers.offer_decline, name="offer_decline"),
     path("handovers/<int:absence_id>/take-back/", handovers.take_back, name="take_back"),

@@ -22,7 +22,14 @@ LINKS = f"{API}/incident-links"
 SEES_PRACTICE = set(ROLES) - {"outsider"}
 # An unassigned Acme ticket of Security, opened by the admin (tickets.access).
 SEES_LINK = {"admin", "desk", "partner", "client_admin"}
-OFF = {"preempt": False, "link_incidents": False, "when_free": "nothing"}
+OFF = {
+    "preempt": False,
+    "link_incidents": False,
+    "when_free": "nothing",
+    "surge": False,
+    "surge_ratio": 2.0,
+    "surge_defers_p3": False,
+}
 
 
 def _patch(client, url: str, payload: dict):
@@ -45,12 +52,7 @@ def test_only_practice_admins_read_the_switches(cast, api_as, role):
     response = api_as(getattr(cast, role)).get(f"{SWITCHES}/{cast.security.pk}")
     if role == "admin":
         assert response.status_code == 200
-        assert response.json() == {
-            "practice_id": cast.security.pk,
-            "preempt": False,
-            "link_incidents": False,
-            "when_free": "nothing",
-        }
+        assert response.json() == {"practice_id": cast.security.pk, **OFF}
     else:
         assert response.status_code == (403 if role in SEES_PRACTICE else 404), response.content
 
@@ -81,6 +83,14 @@ def test_only_practice_admins_change_the_switches(cast, api_as, role):
     assert switches.switches_of(cast.security.pk)["when_free"] == "take"
     audit = AuditRecord.objects.filter(action="dispatch.switches").first()
     assert audit.changes == {"when_free": ["nothing", "take"]}
+    surge = _patch(client, url, {"surge": True, "surge_ratio": 3.5, "surge_defers_p3": True})
+    assert surge.status_code == 200, surge.content
+    assert {k: surge.json()[k] for k in ("surge", "surge_ratio", "surge_defers_p3")} == {
+        "surge": True,
+        "surge_ratio": 3.5,
+        "surge_defers_p3": True,
+    }
+    assert switches.switches_of(cast.security.pk)["surge_ratio"] == 3.5
 
 
 def test_a_practice_nobody_may_see_is_a_404(cast, api_as):
@@ -93,7 +103,13 @@ def test_a_practice_nobody_may_see_is_a_404(cast, api_as):
         ({"preempt": "sometimes"}, "preempt"),
         ({"preempt": None}, "preempt"),
         ({"link_incidents": 3}, "link_incidents"),
-        ({"surge": True}, "surge"),
+        ({"storm": True}, "storm"),
+        ({"surge": "sometimes"}, "surge"),
+        ({"surge_ratio": 0.5}, "surge_ratio"),
+        ({"surge_ratio": 10.5}, "surge_ratio"),
+        ({"surge_ratio": None}, "surge_ratio"),
+        ({"surge_ratio": "many"}, "surge_ratio"),
+        ({"surge": True, "surge_ratio": 11}, "surge_ratio"),
         ({"when_free": "sometimes"}, "when_free"),
         ({"when_free": None}, "when_free"),
         ({"when_free": True}, "when_free"),

@@ -88,6 +88,9 @@ def test_the_switches_are_saved_from_the_settings_page_and_listed(cast, web_as):
         "preempt": True,
         "link_incidents": False,
         "when_free": "nothing",
+        "surge": False,
+        "surge_ratio": 2.0,
+        "surge_defers_p3": False,
     }
     listing = admin.get("/settings/dispatch/").content.decode()
     assert "Interrupts a P3 or P4" in listing and "Dispatched each" in listing
@@ -97,6 +100,9 @@ def test_the_switches_are_saved_from_the_settings_page_and_listed(cast, web_as):
         "preempt": True,
         "link_incidents": False,
         "when_free": "nothing",
+        "surge": False,
+        "surge_ratio": 2.0,
+        "surge_defers_p3": False,
     }
 
 
@@ -129,6 +135,9 @@ def test_an_admin_turns_the_switches_on_and_the_desk_unlinks_a_repeat(
         "preempt": True,
         "link_incidents": True,
         "when_free": "nothing",
+        "surge": False,
+        "surge_ratio": 2.0,
+        "surge_defers_p3": False,
     }
     shoot(page, "dispatch-switches", tmp_path)
 

@@ -49,6 +49,9 @@ def test_left_out_it_is_kept(cast, web_as):
         "preempt": True,
         "link_incidents": False,
         "when_free": "offer",
+        "surge": False,
+        "surge_ratio": 2.0,
+        "surge_defers_p3": False,
     }
 
 

@@ -1,7 +1,9 @@
 """API of a practice's dispatch switches: whether a P1 may interrupt routine work (``preempt``),
 whether repeats of an open incident are linked under it (``link_incidents``), and what happens
-when a partner comes free (``when_free``: nothing, offer or take their next ticket). Practice
-admins read and change them; all are off until turned on (``assignment.switches``)."""
+when a partner comes free (``when_free``: nothing, offer or take their next ticket), and
+whether routine work is held while its skill is in surge (``surge``, ``surge_ratio`` from 1.0
+to 10.0, ``surge_defers_p3``). Practice admins read and change them; all are off until turned
+on (``assignment.switches``)."""
 
 from __future__ import annotations
 
@@ -26,12 +28,18 @@ class DispatchSwitchesOut(Schema):
     preempt: bool
     link_incidents: bool
     when_free: WhenFreeName
+    surge: bool
+    surge_ratio: float
+    surge_defers_p3: bool
 
 
 class DispatchSwitchesPatch(Payload, extra="forbid"):
     preempt: bool = kept()
     link_incidents: bool = kept()
     when_free: WhenFreeName = kept()
+    surge: bool = kept()
+    surge_ratio: float = kept(ge=1.0, le=10.0)
+    surge_defers_p3: bool = kept()
 
 
 def _practice(request, practice_id: int) -> Practice:

@@ -5,6 +5,7 @@ from ninja import Router
 from thirdway.tickets.api import (
     absences,
     articles,
+    dispatch_surge,
     dispatch_switches,
     incident_links,
     offers,
@@ -12,7 +13,16 @@ from thirdway.tickets.api import (
     webhooks,
 )
 
-PARTS = (tickets, articles, webhooks, absences, offers, dispatch_switches, incident_links)
+PARTS = (
+    tickets,
+    articles,
+    webhooks,
+    absences,
+    offers,
+    dispatch_switches,
+    incident_links,
+    dispatch_surge,
+)
 
 router = Router()
 for part in PARTS:

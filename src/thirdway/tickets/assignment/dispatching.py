@@ -38,7 +38,7 @@ from thirdway.dispatch import engine, optimiser
 from thirdway.network.models import Absence, Partner, Rota, Skill
 from thirdway.network.oncall import plan_of
 from thirdway.tickets.access import can_work_on
-from thirdway.tickets.assignment import offers
+from thirdway.tickets.assignment import offers, surge
 from thirdway.tickets.assignment.models import DispatchOffer, IncidentLink, OfferState
 from thirdway.tickets.assignment.weights import weights_for
 from thirdway.tickets.lifecycle import OPEN, Status
@@ -225,7 +225,8 @@ def ticket_need(
 
 
 def needs_of(tickets: list[Ticket], now: dt.datetime) -> list[engine.TicketNeed]:
-    """The engine's view of several tickets, in two queries whatever their number."""
+    """The engine's view of several tickets, in a few queries whatever their number (their
+    skills' surge included, ``surge.surging``)."""
     client_ids = {t.client_id for t in tickets}
     recent: dict[int, set[int]] = defaultdict(set)
     for client_id, partner_id in (
@@ -235,13 +236,17 @@ def needs_of(tickets: list[Ticket], now: dt.datetime) -> list[engine.TicketNeed]
         .distinct()
     ):
         recent[client_id].add(partner_id)
+    in_surge = surge.surging({t.practice_id for t in tickets}, now)
     breached = set(
         SlaEscalation.objects.filter(
             ticket_id__in=[t.pk for t in tickets], percent__gte=100
         ).values_list("ticket_id", flat=True)
     )
     return [
-        ticket_need(t, recent=frozenset(recent[t.client_id]), escalate=t.pk in breached)
+        replace(
+            ticket_need(t, recent=frozenset(recent[t.client_id]), escalate=t.pk in breached),
+            surge=t.practice_id in in_surge,
+        )
         for t in tickets
     ]
 
@@ -360,8 +365,9 @@ def _apply(
     return record
 
 
-def _waiting(ticket_id: int) -> Ticket | None:
-    """The ticket, locked, when it still waits for a partner; None otherwise."""
+def _waiting(ticket_id: int, *, holds: bool = True) -> Ticket | None:
+    """The ticket, locked, when it still waits for a partner; None otherwise (held for a
+    surge too, unless ``holds`` is False)."""
     ticket = _loaded(Ticket.objects.select_for_update(of=("self",))).filter(pk=ticket_id).first()
     if ticket is None or ticket.assignee_id is not None or ticket.merged_into_id is not None:
         return None
@@ -369,6 +375,8 @@ def _waiting(ticket_id: int) -> Ticket | None:
         return None
     if IncidentLink.objects.filter(child=ticket).exists():
         return None  # its incident is dispatched, not it
+    if holds and surge.open_hold(ticket.pk) is not None:
+        return None  # released by the clock when the surge is over
     return ticket
 
 
@@ -378,17 +386,25 @@ def dispatch_on_arrival(ticket_id: int, now: dt.datetime | None = None) -> Dispa
     ticket = _waiting(ticket_id)
     if (
         ticket is None
-        or DispatchRecord.objects.filter(ticket=ticket, kind=DispatchKind.ARRIVAL).exists()
+        or DispatchRecord.objects.filter(
+            ticket=ticket, kind__in=(DispatchKind.ARRIVAL, DispatchKind.RELEASED)
+        ).exists()
     ):
         return None
     now = now or timezone.now()
     return _decide(ticket, DispatchKind.ARRIVAL, now)
 
 
-def _decide(ticket: Ticket, kind: str, now: dt.datetime) -> DispatchRecord | None:
+def _decide(
+    ticket: Ticket, kind: str, now: dt.datetime, *, hold: bool = True
+) -> DispatchRecord | None:
     """Rank a locked, waiting ticket and apply the outcome: a P1 nobody can start in time
-    interrupts running routine work first where its practice allows it (``preemption``)."""
+    interrupts running routine work first where its practice allows it (``preemption``).
+    With ``hold``, routine work whose skill is in surge is held instead (``surge``)."""
     from thirdway.tickets.assignment import preemption
+
+    if hold and surge.hold_if_surging(ticket, now) is not None:
+        return None
 
     need = needs_of([ticket], now)[0]
     states = partner_states(now, exclude_tickets=[ticket.pk])
@@ -402,7 +418,7 @@ def _decide(ticket: Ticket, kind: str, now: dt.datetime) -> DispatchRecord | Non
 
 def queue(limit: int = QUEUE_LIMIT):
     """The tickets re-planned together: new, unassigned, in practices dispatched automatically,
-    not linked under an incident; most urgent first."""
+    not linked under an incident nor held for a surge; most urgent first."""
     return _loaded(
         Ticket.objects.filter(
             status=Status.NEW,
@@ -410,7 +426,9 @@ def queue(limit: int = QUEUE_LIMIT):
             merged_into__isnull=True,
             practice__auto_dispatch=True,
             incident_parent__isnull=True,
-        ).exclude(dispatch_offers__state=OfferState.OPEN)
+        )
+        .exclude(dispatch_offers__state=OfferState.OPEN)
+        .exclude(pk__in=surge.open_holds().values("ticket_id"))
     ).order_by("priority", "created_at", "pk")[:limit]
 
 

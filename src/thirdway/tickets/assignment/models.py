@@ -45,6 +45,8 @@ class DispatchKind(models.TextChoices):
     EXPIRED = "expired", "Offer not answered in time"
     PREEMPTED = "preempted", "Taken at once, interrupting routine work"
     TAKEN = "taken", "Taken as the most urgent next"
+    HELD = "held", "Held: its skill in surge"
+    RELEASED = "released", "Assigned when the surge was over"
 
 
 class DispatchRecord(models.Model):
@@ -110,6 +112,19 @@ class PracticeDispatch(models.Model):
         default=WhenFree.NOTHING,
         help_text="When a partner comes free (finishes a ticket, starts a shift, comes back): "
         "nothing, their most urgent next ticket of this practice offered, or taken for them.",
+    )
+    surge = models.BooleanField(
+        default=False,
+        help_text="While this skill is in surge (tickets not started outnumber its partners at "
+        "work by the ratio), a new P4 is held, not dispatched, until the surge is over.",
+    )
+    surge_ratio = models.FloatField(
+        default=2.0,
+        help_text="Tickets not started per partner at work above which the skill is in surge "
+        "(1.0 to 10.0).",
+    )
+    surge_defers_p3 = models.BooleanField(
+        default=False, help_text="In a surge, hold new P3 work as well as P4."
     )
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -247,3 +262,55 @@ class IncidentLink(models.Model):
 
     def __str__(self) -> str:
         return f"{self.child_id} under {self.parent_id}"
+
+
+class HoldEnd(models.TextChoices):
+    RELEASED = "released", "Released: the surge is over"
+    TAKEN = "taken", "Taken by hand"
+    CLOSED = "closed", "No longer waiting: closed, merged or started"
+
+
+class SurgeHoldQuerySet(models.QuerySet):
+    def for_user(self, user) -> SurgeHoldQuerySet:
+        """Practice admins and the desk see every hold; a partner the holds of tickets they
+        see in the practices they have a skill in; nobody else any (deny by default)."""
+        from thirdway.network.models import Skill
+        from thirdway.tickets.access import SEES_ALL
+
+        if not (user.is_authenticated and user.is_active):
+            return self.none()
+        if user.role in SEES_ALL:
+            return self.all()
+        if user.role != Role.PARTNER:
+            return self.none()
+        skills = Skill.objects.filter(partner__user=user).values("practice_id")
+        return self.filter(practice_id__in=skills, ticket__in=Ticket.objects.for_user(user))
+
+
+class SurgeHold(models.Model):
+    """A routine ticket held back, not dispatched, because it arrived while its skill was in
+    surge (``assignment/surge.py``). Open while ``ended_at`` is empty: released in arrival
+    order once the surge is over, or ended when someone takes the ticket by hand."""
+
+    ticket = models.ForeignKey(Ticket, on_delete=models.CASCADE, related_name="surge_holds")
+    practice = models.ForeignKey("network.Practice", on_delete=models.CASCADE, related_name="+")
+    held_at = models.DateTimeField()
+    why = models.CharField(max_length=300)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    ended_how = models.CharField(max_length=10, choices=HoldEnd.choices, blank=True)
+
+    objects = SurgeHoldQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["held_at", "id"]
+        indexes = [models.Index(fields=["ended_at", "practice"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["ticket"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_open_surge_hold_per_ticket",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.ticket_id} held ({self.ended_how or 'open'})"

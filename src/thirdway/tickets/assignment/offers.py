@@ -269,7 +269,10 @@ def redispatch(ticket_id: int, now: dt.datetime) -> DispatchRecord | None:
     ticket = dispatching._waiting(ticket_id)
     if ticket is None:
         return None
-    from thirdway.tickets.assignment import preemption
+    from thirdway.tickets.assignment import preemption, surge
+
+    if surge.hold_if_surging(ticket, now) is not None:
+        return None
 
     refused = refused_by(ticket_id)
     states = [

@@ -12,6 +12,7 @@ from thirdway.tickets.assignment.models import (
     IncidentLink,
     OfferState,
     PracticeDispatch,
+    SurgeHold,
 )
 from thirdway.tickets.models.desk import CannedReply, SavedView
 from thirdway.tickets.models.idempotency import IdempotentRequest
@@ -71,6 +72,7 @@ __all__ = [
     "PracticeDispatch",
     "SavedView",
     "SlaEscalation",
+    "SurgeHold",
     "Tag",
     "Ticket",
     "TicketLink",

@@ -91,6 +91,10 @@ def assign(
         scope=_scope(ticket),
         changes={"assignee": [before.pk if before else None, partner.pk if partner else None]},
     )
+    if partner is not None:
+        from thirdway.tickets.assignment import surge
+
+        surge.taken(actor, ticket, source=source)
     triggers.assigned(actor, ticket, before, partner, notice, reason)
     events.emit("ticket.assigned", ticket)
     return ticket

@@ -16,7 +16,7 @@ from thirdway.network import services as network
 from thirdway.network.models import Practice
 from thirdway.tickets.assignment import offers, switches
 from thirdway.tickets.assignment import weights as dispatch_weights
-from thirdway.tickets.forms import PracticeDispatchForm
+from thirdway.tickets.dispatch_form import PracticeDispatchForm
 from thirdway.web.forms import add_service_errors
 from thirdway.web.pages import require_practice_admin
 
@@ -68,6 +68,8 @@ def dispatch_edit(request: HttpRequest, practice_id: int) -> HttpResponse:
                 values = {name: form.cleaned_data[name] for name in switches.SWITCHES}
                 if form.cleaned_data["when_free"]:
                     values["when_free"] = form.cleaned_data["when_free"]
+                if form.cleaned_data["surge_ratio"] is not None:
+                    values["surge_ratio"] = form.cleaned_data["surge_ratio"]
                 switches.set_switches(request.user, practice, values, source=Source.WEB)
         except ValidationError as error:
             add_service_errors(form, error)

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from thirdway.audit.models import AuditRecord, Source
 from thirdway.tickets import event_texts, lifecycle, services
-from thirdway.tickets.assignment import dispatching, incidents, offers
+from thirdway.tickets.assignment import dispatching, incidents, offers, surge
 from thirdway.tickets.field_forms import EDITABLE, field_form
 from thirdway.tickets.forms import (
     AssignForm,
@@ -120,6 +120,7 @@ def _ticket_context(request: HttpRequest, ticket: Ticket, **extra) -> dict:
             DispatchRecord.objects.filter(ticket=ticket).select_related("partner", "actor")[:6]
         ),
         "open_offer": offers.open_offer(ticket),
+        "surge_hold": surge.shown_hold(ticket.pk),
         "incident_parent": IncidentLink.objects.filter(child=ticket, parent__in=visible)
         .select_related("parent")
         .first(),
