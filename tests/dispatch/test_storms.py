@@ -164,7 +164,8 @@ def test_surge_settings_are_checked():
 
 def test_thirdway_tells_the_engine_when_the_skill_of_a_ticket_is_in_surge():
     """Whether or not the scenario holds work back in a surge, the policy tells the engine
-    (``TicketNeed.surge``) by the same rule: tickets not started against partners covered."""
+    (``TicketNeed.surge``) by the same rule: more tickets not started than twice the partners
+    covered, and more than ``DRIVE_SURGE_LEAST`` of them (a few are no storm)."""
     model = scenario.parse(storm_doc())
     policy = policies.make_policy("thirdway", engine.Weights(), 300.0)
     sim = simulator.Simulation(
@@ -172,13 +173,21 @@ def test_thirdway_tells_the_engine_when_the_skill_of_a_ticket_is_in_surge():
     )
     policy.start(sim)
     sim.now = model.start_s + 10 * 3600  # Tuesday 10:00: one security partner of three is on
-    sim.waiting = [0, 1]
+    least = storms.DRIVE_SURGE_LEAST
+    sim.waiting = list(range(least))  # over twice the one partner, but only a few
     assert "security" not in policy.surge
-    assert not policy.need(sim, 2).surge
+    assert not policy.need(sim, least).surge
     sim.now += 60
-    sim.waiting = [0, 1, 2]
+    sim.waiting = list(range(least + 1))
     assert "security" in policy.surge
-    assert policy.need(sim, 3).surge
+    assert policy.need(sim, least + 1).surge
     sim.now += 60
-    sim.jobs[2].started_s = sim.now  # started work no longer waits
+    sim.jobs[least].started_s = sim.now  # started work no longer waits
     assert "security" not in policy.surge
+
+
+def test_the_drive_weighs_as_in_a_surge_only_past_a_few_tickets():
+    least = storms.DRIVE_SURGE_LEAST
+    assert storms.in_surge(least, 1, 2.0) and not storms.drive_in_surge(least, 1, 2.0)
+    assert storms.drive_in_surge(least + 1, 1, 2.0)
+    assert not storms.drive_in_surge(least + 1, 5, 2.0)  # fewer than twice the partners on

@@ -132,18 +132,20 @@ def test_a_held_ticket_closed_meanwhile_just_ends_its_hold(surging):
     assert SurgeHold.objects.get(ticket=held).ended_how == "closed"
 
 
-@pytest.mark.parametrize("waiting", [0, 1, 2, 3, 5])
+@pytest.mark.parametrize("waiting", [0, 1, 3, 8, 9, 12])
 @pytest.mark.parametrize("ratio", [1.0, 2.0])
 def test_the_desk_tells_the_engine_of_a_surge_as_the_simulator_does(surging, waiting, ratio):
-    """``TicketNeed.surge`` is ``storms.in_surge`` over the skill's tickets not started and
-    its partners at work, held or not, as the simulator's policy sets it."""
+    """``TicketNeed.surge`` is ``storms.drive_in_surge`` over the skill's tickets not started
+    and its partners at work, held or not, as the simulator's policy sets it: more than eight
+    waiting before the one partner at work, not a few."""
     switches.set_switches(surging.admin, surging.security, {"surge_ratio": ratio}, source="web")
     storm = _storm(surging, waiting) if waiting else []
     other = _open(surging, practice=surging.networking, priority=4)
     now = timezone.now()
     need = dispatching.needs_of([*storm, other], now)
     counted = waiting  # Paula is the one partner of Security at work
-    expected = storms.in_surge(counted, 1, ratio)
+    expected = storms.drive_in_surge(counted, 1, ratio)
+    assert expected is (counted > storms.DRIVE_SURGE_LEAST)
     assert all(n.surge == expected for n in need[:-1])
     assert need[-1].surge is False  # another skill
     plain = dispatching.ticket_need(other)
@@ -179,8 +181,8 @@ def test_telling_the_engine_of_surges_costs_the_same_queries_however_many_skills
     from django.test.utils import CaptureQueriesContext
 
     switches.set_switches(surging.admin, surging.networking, {"surge_ratio": 1.0}, source="web")
-    one = _storm(surging, 3)
-    both = [*one, *(_open(surging, practice=surging.networking) for _ in range(4))]
+    one = _storm(surging, 9)
+    both = [*one, *(_open(surging, practice=surging.networking) for _ in range(9))]
     now = timezone.now()
     with CaptureQueriesContext(connection) as few:
         assert all(need.surge for need in dispatching.needs_of(one, now))
@@ -200,6 +202,7 @@ def test_the_desk_decides_by_the_simulators_own_function(surging, monkeypatch, v
         return verdict
 
     monkeypatch.setattr(storms, "in_surge", rule)
+    monkeypatch.setattr(storms, "DRIVE_SURGE_LEAST", 0)  # the engine's floor aside
     routine = _open(surging, priority=4)
     assert dispatching.needs_of([routine], timezone.now())[0].surge is verdict
     dispatching.dispatch_on_arrival(routine.pk)

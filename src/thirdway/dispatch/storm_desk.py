@@ -123,10 +123,11 @@ class StormDesk:
 
 
 class SurgeWatch:
-    """Which skills are in surge now, by :func:`storms.in_surge` with the scenario's
-    ``surge_ratio``: their tickets not yet started, queued with a partner or waiting at the
-    desk, against their partners covered now. Counted once per moment of the run, and the
-    partners only as far as the answer needs (few tickets wait in a calm week)."""
+    """Which skills are in surge now for the engine's drive, by :func:`storms.drive_in_surge`
+    with the scenario's ``surge_ratio``: their tickets not yet started, queued with a partner
+    or waiting at the desk, against their partners covered now. Counted once per moment of
+    the run, and the partners only as far as the answer needs (few tickets wait in a calm
+    week)."""
 
     def __init__(self, sim: Simulation) -> None:
         self.sim = sim
@@ -152,12 +153,12 @@ class SurgeWatch:
     def _surging(self, practice: str) -> bool:
         sim, ratio = self.sim, self.sim.scenario.surge_ratio
         waiting = self.waiting[practice]
-        if not storms.in_surge(waiting, 1, ratio):
+        if not storms.drive_in_surge(waiting, 1, ratio):
             return False
         on = 0
         for row in _skill_rows(sim, practice, self.rows):
             on += _covered(sim, row)
-            if not storms.in_surge(waiting, on, ratio):
+            if not storms.drive_in_surge(waiting, on, ratio):
                 return False
         return True
 

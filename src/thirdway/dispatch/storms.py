@@ -7,7 +7,8 @@ the same way:
   skill, arrived within the window after it, and — where both tickets name them — the same
   site and the same asset. The parent is the earliest such ticket that is not itself linked.
 - :func:`in_surge` says whether a skill's waiting work outgrows the partners who could take
-  it; :func:`deferred_in_surge` whether a ticket of a priority waits out the surge.
+  it; :func:`deferred_in_surge` whether a ticket of a priority waits out the surge;
+  :func:`drive_in_surge` whether the engine weighs routine work's drive as in a surge.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from dataclasses import dataclass
 
 DEFAULT_WINDOW_S = 15 * 60
 DEFAULT_SURGE_RATIO = 2.0
+# The engine weighs routine work's drive as in a surge only when more tickets than this wait:
+# a few before the one partner on call at night are no storm (docs/dispatch.md).
+DRIVE_SURGE_LEAST = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -69,6 +73,12 @@ def in_surge(waiting: int, partners_on: int, ratio: float = DEFAULT_SURGE_RATIO)
     if ratio <= 0:
         raise ValueError("ratio must be above zero")
     return waiting > ratio * max(partners_on, 1)
+
+
+def drive_in_surge(waiting: int, partners_on: int, ratio: float = DEFAULT_SURGE_RATIO) -> bool:
+    """Whether routine work's drive weighs as urgent work's (``TicketNeed.surge``): the skill is
+    in surge (:func:`in_surge`) with more than ``DRIVE_SURGE_LEAST`` tickets not started."""
+    return waiting > DRIVE_SURGE_LEAST and in_surge(waiting, partners_on, ratio)
 
 
 def deferred_in_surge(priority: str, defer_p3: bool = False) -> bool:

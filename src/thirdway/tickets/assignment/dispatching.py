@@ -236,7 +236,7 @@ def needs_of(tickets: list[Ticket], now: dt.datetime) -> list[engine.TicketNeed]
         .distinct()
     ):
         recent[client_id].add(partner_id)
-    in_surge = surge.surging({t.practice_id for t in tickets}, now)
+    in_surge = surge.surging({t.practice_id for t in tickets}, now, for_the_drive=True)
     breached = set(
         SlaEscalation.objects.filter(
             ticket_id__in=[t.pk for t in tickets], percent__gte=100

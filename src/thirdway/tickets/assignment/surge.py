@@ -98,9 +98,14 @@ def _ratio(settings: dict | None) -> float:
     return float(settings["surge_ratio"]) if settings else storms.DEFAULT_SURGE_RATIO
 
 
-def surging(practice_ids: Iterable[int], now: dt.datetime) -> set[int]:
+def surging(
+    practice_ids: Iterable[int], now: dt.datetime, *, for_the_drive: bool = False
+) -> set[int]:
     """The practices among ``practice_ids`` whose skill is in surge at ``now`` (each by its
-    own ratio; the default where it set none). At most four queries, whatever their number."""
+    own ratio; the default where it set none): by :func:`storms.in_surge`, or with
+    ``for_the_drive`` by :func:`storms.drive_in_surge` (what the engine is told). At most four
+    queries, whatever their number."""
+    rule = storms.drive_in_surge if for_the_drive else storms.in_surge
     ids = {pk for pk in practice_ids if pk is not None}
     if not ids:
         return set()
@@ -110,11 +115,11 @@ def surging(practice_ids: Iterable[int], now: dt.datetime) -> set[int]:
     chosen = switches_by_practice()
     ratio = {pk: _ratio(chosen.get(pk)) for pk in ids}
     # Few tickets wait in a calm week: partners are read only when the queue could surge.
-    maybe = {pk for pk in ids if storms.in_surge(count[pk], 1, ratio[pk])}
+    maybe = {pk for pk in ids if rule(count[pk], 1, ratio[pk])}
     if not maybe:
         return set()
     on = partners_on(maybe, now)
-    return {pk for pk in maybe if storms.in_surge(count[pk], on[pk], ratio[pk])}
+    return {pk for pk in maybe if rule(count[pk], on[pk], ratio[pk])}
 
 
 def state(now: dt.datetime, practices=None) -> list[dict]:
