@@ -110,7 +110,9 @@ def test_an_admin_sets_auto_dispatch_and_weights_of_a_practice_in_the_browser(
     row = page.locator("#dispatch tr", has_text="Security")
     expect(row).to_contain_text("Assigned automatically")
     expect(row).to_contain_text("Moved to a partner who can take it now")
-    expect(row.locator("td").nth(6)).to_have_text("load 4, recent_partner_share 0.25")
+    expect(row.locator("td[data-label='Own weights']")).to_have_text(
+        "load 4, recent_partner_share 0.25"
+    )
     cast.security.refresh_from_db()
     assert cast.security.auto_dispatch and cast.security.move_late
     assert dispatching.weights(cast.security.pk).recent_partner_share == 0.25
