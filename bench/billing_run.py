@@ -193,12 +193,22 @@ def _process_cpu() -> float:
     return time.process_time() + children.ru_utime + children.ru_stime
 
 
+PROFILE: dict[str, str] = {}  # phase -> the file its cProfile statistics go to (--profile)
+
+
 def _timed(work, name: str):
     """The result and the wall-clock seconds; this process's CPU seconds go to ``CPU`` and, on a
     local PostgreSQL, its backends' to ``SERVER_CPU`` (each apart from the machine's load)."""
     server = _server_cpu()
     started, cpu = time.perf_counter(), _process_cpu()
-    result = work()
+    if name in PROFILE:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(work)
+        profiler.dump_stats(PROFILE[name])
+    else:
+        result = work()
     CPU[name] = round(_process_cpu() - cpu, 2)
     if server is not None and (after := _server_cpu()) is not None:
         SERVER_CPU[name] = round(after - server, 2)
@@ -212,7 +222,17 @@ def main() -> None:
     parser.add_argument(
         "--workers", type=int, default=1, help="processes the run and approval share"
     )
+    parser.add_argument(
+        "--profile",
+        metavar="PHASE=FILE",
+        action="append",
+        default=[],
+        help="cProfile a phase (run, approve, rerun, statements) of this process into FILE",
+    )
     options = parser.parse_args()
+    for asked in options.profile:
+        phase, _, path = asked.partition("=")
+        PROFILE[phase] = path
     _count_closed_connections()
     call_command("migrate", verbosity=0)
     practice = _seed(options.clients, options.partners, random.Random(1))

@@ -53,6 +53,49 @@ def test_a_transaction_that_does_not_balance_is_refused_at_commit(cast, books):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_legs_inserted_into_a_posted_transaction_must_balance_among_themselves(cast, books):
+    """An insert is checked on the legs it adds: a posted transaction balances, so after the
+    insert it balances exactly when the added legs sum to zero for it."""
+    _postgresql_only()
+    cash = ledger.account(cast.security, "cash", "practice")
+    revenue = ledger.account(cast.security, "revenue", "practice")
+    first = ledger.post(
+        cast.security, "payment", "one", [ledger.Entry(cash, D5), ledger.Entry(revenue, -D5)]
+    )
+    second = ledger.post(
+        cast.security, "payment", "two", [ledger.Entry(cash, D5), ledger.Entry(revenue, -D5)]
+    )
+    insert = (
+        "INSERT INTO billing_leg (transaction_id, account_id, amount, rule) "
+        "SELECT * FROM unnest(%s::bigint[], %s::bigint[], %s::numeric[], %s::text[])"
+    )
+    refused = (
+        # one leg more on a balanced transaction
+        ([first.pk], [cash.pk], [Decimal(1)], [""]),
+        # the second transaction's added legs balance, the first's do not
+        (
+            [second.pk, second.pk, first.pk],
+            [cash.pk, revenue.pk, cash.pk],
+            [Decimal(2), Decimal(-2), Decimal("0.01")],
+            ["", "", ""],
+        ),
+    )
+    for params in refused:
+        with (
+            pytest.raises(IntegrityError, match=f"transaction {first.pk} does not balance"),
+            transaction.atomic(),
+            connection.cursor() as cursor,
+        ):
+            cursor.execute(insert, list(params))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            insert, [[first.pk, first.pk], [cash.pk, revenue.pk], [Decimal(3), Decimal(-3)], ["", ""]]
+        )
+    assert [ledger.total(each.legs.all()) for each in (first, second)] == [0, 0]
+    assert (first.legs.count(), second.legs.count()) == (4, 2)
+
+
+@pytest.mark.django_db(transaction=True)
 def test_a_leg_changed_or_removed_behind_the_ledger_is_refused(cast, books):
     _postgresql_only()
     cash = ledger.account(cast.security, "cash", "practice")
