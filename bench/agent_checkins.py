@@ -189,6 +189,19 @@ def steady_phase(server: int, base: str, made: list[dict], phase: str, args, env
     return figures
 
 
+def settle(server: int, most: float = 90.0) -> float:
+    """Wait until the served processes are idle (under a tenth of a core for a second): a
+    fresh server's task worker first runs every periodic job once, which would take its share
+    of the cores from the first phase.  The seconds waited."""
+    began = time.monotonic()
+    while time.monotonic() - began < most:
+        before = wrk_load.tree_cpu(server)
+        time.sleep(1.0)
+        if sum(wrk_load.served_cpu(before, wrk_load.tree_cpu(server)).values()) < 0.1:
+            break
+    return round(time.monotonic() - began, 1)
+
+
 # How long after the results phase the task worker had evaluated every pending result.
 BACKLOG = """
 import json, time
@@ -259,6 +272,7 @@ def main() -> int:
     try:
         wait_for(f"{base}/api/v1/openapi.json", seconds=240)  # a loaded machine starts slowly
         run_phase(base, made, "heartbeat", 1.0, 2)  # warm the workers
+        settled = settle(server.pid)
         steady = made[: args.agents]
         phases = {
             phase: steady_phase(server.pid, base, steady, phase, args, env)
@@ -297,6 +311,7 @@ def main() -> int:
         "server_threads": args.threads,
         "in_flight_per_worker": args.in_flight,
         "seconds_per_phase": args.seconds,
+        "settled_seconds": settled,
         "cores": os.cpu_count(),
         "load_average_before": [round(value, 2) for value in load_before],
         "load_average_after": [round(value, 2) for value in os.getloadavg()],
