@@ -89,7 +89,8 @@ def test_legs_inserted_into_a_posted_transaction_must_balance_among_themselves(c
             cursor.execute(insert, list(params))
     with connection.cursor() as cursor:
         cursor.execute(
-            insert, [[first.pk, first.pk], [cash.pk, revenue.pk], [Decimal(3), Decimal(-3)], ["", ""]]
+            insert,
+            [[first.pk, first.pk], [cash.pk, revenue.pk], [Decimal(3), Decimal(-3)], ["", ""]],
         )
     assert [ledger.total(each.legs.all()) for each in (first, second)] == [0, 0]
     assert (first.legs.count(), second.legs.count()) == (4, 2)

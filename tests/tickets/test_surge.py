@@ -9,6 +9,7 @@ import dataclasses
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from thirdway.audit.models import AuditRecord, Source
@@ -16,7 +17,14 @@ from thirdway.dispatch import storms
 from thirdway.network.models import Partner, Practice
 from thirdway.tickets import services as tickets
 from thirdway.tickets.assignment import dispatching, surge, switches
-from thirdway.tickets.models import Article, DispatchRecord, SurgeHold, Ticket
+from thirdway.tickets.models import (
+    Article,
+    DispatchRecord,
+    IncidentLink,
+    PracticeDispatch,
+    SurgeHold,
+    Ticket,
+)
 from thirdway.tickets.tasks import release_surge_holds
 
 from .test_dispatching import ALWAYS
@@ -174,6 +182,54 @@ def test_the_ratio_is_bounded_and_nothing_is_written_when_refused(cast, value, w
     assert words in error.message and error.params == {"allowed": "a number from 1 to 10"}
     assert switches.switches_of(cast.security.pk)["surge_ratio"] == storms.DEFAULT_SURGE_RATIO
     assert AuditRecord.objects.count() == before
+
+
+@pytest.mark.parametrize("value", [0.5, 11.0])
+def test_the_database_refuses_a_ratio_out_of_bounds_from_any_writer(surging, value):
+    entry = PracticeDispatch.objects.filter(practice=surging.security)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        entry.update(surge_ratio=value)
+    assert entry.get().surge_ratio == 1.0
+
+
+def _link(parent: Ticket, child: Ticket) -> None:
+    IncidentLink.objects.create(
+        parent=parent, child=child, why="Same client.", linked_at=timezone.now()
+    )
+
+
+def test_a_linked_repeat_is_not_counted_and_its_link_matters_no_more_once_it_is_resolved(surging):
+    first, second, third = _storm(surging, 3)
+    security = surging.security.pk
+    _link(first, second)
+    assert surge.waiting([security])[security] == 2
+    Ticket.objects.filter(pk=second.pk).update(status="resolved")
+    assert surge.waiting([security])[security] == 2
+    # reopened under its parent, it is left out again
+    Ticket.objects.filter(pk=second.pk).update(status="new")
+    assert surge.waiting([security])[security] == 2
+    # a history of resolved repeats, with their parents resolved too, changes nothing
+    old = _storm(surging, 4)
+    for parent, child in zip(old[::2], old[1::2], strict=True):
+        _link(parent, child)
+    Ticket.objects.filter(pk__in=[t.pk for t in old]).update(status="resolved")
+    assert surge.waiting([security])[security] == 2
+    assert surge.surging([security], timezone.now()) == {security}
+    assert third.pk in set(surge._not_started([security]).values_list("pk", flat=True))
+
+
+def test_the_surge_check_is_one_query_when_calm_and_three_in_a_surge(
+    surging, django_assert_max_num_queries
+):
+    now = timezone.now()
+    _storm(surging, 1)
+    with django_assert_max_num_queries(1):
+        assert surge.surging([surging.security.pk, surging.networking.pk], now) == set()
+    _storm(surging, 9)
+    _open(surging, practice=surging.networking)
+    with django_assert_max_num_queries(3):
+        found = surge.surging([surging.security.pk, surging.networking.pk], now, for_the_drive=True)
+    assert found == {surging.security.pk}
 
 
 def test_telling_the_engine_of_surges_costs_the_same_queries_however_many_skills(surging):

@@ -128,6 +128,15 @@ class PracticeDispatch(models.Model):
     )
     updated_at = models.DateTimeField(auto_now=True)
 
+    class Meta:
+        constraints = [
+            # the bounds of ``switches.NUMBERS``, kept by the database for any other writer
+            models.CheckConstraint(
+                condition=models.Q(surge_ratio__gte=1.0, surge_ratio__lte=10.0),
+                name="surge_ratio_from_1_to_10",
+            )
+        ]
+
     def __str__(self) -> str:
         return f"dispatch weights of practice {self.practice_id}"
 

@@ -34,8 +34,8 @@ from django.utils import timezone
 from thirdway.audit.models import Source
 from thirdway.audit.services import record as audit_record
 from thirdway.dispatch import storms
-from thirdway.network.models import Partner, Practice, Skill
-from thirdway.network.schedule import available_ids
+from thirdway.network.models import Practice, Skill
+from thirdway.network.schedule import available_among
 from thirdway.tickets.assignment.models import (
     DispatchKind,
     HoldEnd,
@@ -58,15 +58,19 @@ def open_holds():
 def _not_started(practice_ids: Iterable[int]):
     """The tickets of those practices that count as waiting: not started, not merged, not
     held, not linked under an incident."""
+    ids = list(practice_ids)
+    # Only links whose child is itself not started can take a ticket off this count; the
+    # links to tickets long resolved, which pile up over the years, are not read.
+    linked = IncidentLink.objects.filter(child__practice_id__in=ids, child__status__in=NOT_STARTED)
     return (
         Ticket.objects.filter(
-            practice_id__in=list(practice_ids),
+            practice_id__in=ids,
             status__in=NOT_STARTED,
             first_responded_at__isnull=True,
             merged_into__isnull=True,
         )
         .exclude(pk__in=open_holds().values("ticket_id"))
-        .exclude(pk__in=IncidentLink.objects.values("child_id"))
+        .exclude(pk__in=linked.values("child_id"))
     )
 
 
@@ -82,16 +86,35 @@ def waiting(practice_ids: Iterable[int]) -> Counter[int]:
     return Counter(dict(rows))
 
 
+def _waiting_with_ratio(practice_ids: Iterable[int]) -> tuple[Counter[int], dict[int, float]]:
+    """:func:`waiting`, and the surge ratio each practice with waiting tickets set (none where
+    it set none), in the same grouped query."""
+    rows = (
+        _not_started(practice_ids)
+        .order_by()
+        .values("practice_id", "practice__dispatch_settings__surge_ratio")
+        .annotate(n=Count("id"))
+        .values_list("practice_id", "practice__dispatch_settings__surge_ratio", "n")
+    )
+    count: Counter[int] = Counter()
+    ratio: dict[int, float] = {}
+    for practice_id, chosen, n in rows:
+        count[practice_id] = n
+        if chosen is not None:
+            ratio[practice_id] = float(chosen)
+    return count, ratio
+
+
 def partners_on(practice_ids: Iterable[int], now: dt.datetime) -> Counter[int]:
     """Active partners with the skill who are at work at ``now`` (on shift, not away), by
-    practice id."""
+    practice id (two queries: the skills with their partners' hours, then absences)."""
     skills = list(
         Skill.objects.filter(
             practice_id__in=list(practice_ids), level__gte=1, partner__is_active=True
-        ).values_list("practice_id", "partner_id")
+        ).values_list("practice_id", "partner_id", "partner__time_zone", "partner__working_hours")
     )
-    on = available_ids(Partner.objects.filter(pk__in={p for _, p in skills}), now)
-    return Counter(practice for practice, partner in skills if partner in on)
+    on = available_among({partner: (zone, hours) for _, partner, zone, hours in skills}, now)
+    return Counter(practice for practice, partner, _, _ in skills if partner in on)
 
 
 def _ratio(settings: dict | None) -> float:
@@ -103,17 +126,16 @@ def surging(
 ) -> set[int]:
     """The practices among ``practice_ids`` whose skill is in surge at ``now`` (each by its
     own ratio; the default where it set none): by :func:`storms.in_surge`, or with
-    ``for_the_drive`` by :func:`storms.drive_in_surge` (what the engine is told). At most four
-    queries, whatever their number."""
+    ``for_the_drive`` by :func:`storms.drive_in_surge` (what the engine is told). One query
+    when no skill could surge, three at most, whatever their number."""
     rule = storms.drive_in_surge if for_the_drive else storms.in_surge
     ids = {pk for pk in practice_ids if pk is not None}
     if not ids:
         return set()
-    count = waiting(ids)
+    count, chosen = _waiting_with_ratio(ids)
     if not count:
         return set()
-    chosen = switches_by_practice()
-    ratio = {pk: _ratio(chosen.get(pk)) for pk in ids}
+    ratio = {pk: chosen.get(pk, storms.DEFAULT_SURGE_RATIO) for pk in ids}
     # Few tickets wait in a calm week: partners are read only when the queue could surge.
     maybe = {pk for pk in ids if rule(count[pk], 1, ratio[pk])}
     if not maybe:
