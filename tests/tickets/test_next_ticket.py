@@ -150,3 +150,19 @@ def test_no_one_but_a_partner_takes_tickets(desk, api_as, role):
     assert answer.status_code in (403, 404)
     assert Ticket.objects.get(pk=desk.overdue.pk).assignee == desk.sam
     assert Ticket.objects.get(pk=desk.alien.pk).assignee is None
+
+
+def test_a_ticket_linked_under_an_incident_is_never_taken_as_next(desk):
+    """The incident's parent is worked; its children wait with it, even when more urgent. The
+    links of tickets resolved long ago are not read but change nothing."""
+    from thirdway.tickets.assignment.models import IncidentLink
+
+    now = timezone.now()
+    parent = _ticket(desk, desk.acme, 3, holder=desk.sam, due=now + 2 * HOUR)
+    IncidentLink.objects.create(parent=parent, child=desk.overdue, why="same outage", linked_at=now)
+    old = _ticket(desk, desk.acme, 1)
+    Ticket.objects.filter(pk=old.pk).update(status="resolved")
+    IncidentLink.objects.create(parent=parent, child=old, why="last year's outage", linked_at=now)
+    # The overdue P2 would be taken (the first test); linked, nothing beats the own P4.
+    assert next_ticket.take_next(desk.partner, source=Source.WEB) is None
+    assert Ticket.objects.get(pk=desk.overdue.pk).assignee == desk.sam

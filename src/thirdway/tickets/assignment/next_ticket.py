@@ -71,7 +71,11 @@ def inputs(partner: Partner, now: dt.datetime, practices=None) -> Inputs | None:
     clients = served_clients(partner)
     own_tickets = list(_not_started().filter(assignee=partner).order_by("priority", "pk")[:LIMIT])
     offered = DispatchOffer.objects.filter(state=OfferState.OPEN).values("ticket_id")
-    children = IncidentLink.objects.values("child_id")
+    # Only links whose child is itself not started can take a ticket out of the pool; links to
+    # tickets long resolved, which pile up over the years, are not read.
+    children = IncidentLink.objects.filter(child__status__in=dispatching.NOT_STARTED).values(
+        "child_id"
+    )
     pool = list(
         _not_started()
         .filter(client_id__in=clients)
