@@ -20,7 +20,7 @@ def _visible_clients(user):
     return Client.objects.for_user(user)
 
 
-def _sees_monitoring(user) -> bool:
+def sees_monitoring(user) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     return user.is_network_staff or user.role == Role.CLIENT_ADMIN
@@ -30,7 +30,7 @@ def monitored_clients(user):
     """The clients whose monitoring ``user`` sees (client users: none)."""
     from thirdway.clients.models import Client
 
-    if not _sees_monitoring(user):
+    if not sees_monitoring(user):
         return Client.objects.none()
     return Client.objects.for_user(user)
 
@@ -41,7 +41,7 @@ class ClientOwnedQuerySet(models.QuerySet):
     client_path = "client"
 
     def for_user(self, user):
-        if not _sees_monitoring(user):
+        if not sees_monitoring(user):
             return self.none()
         return self.filter(**{f"{self.client_path}__in": _visible_clients(user)})
 

@@ -1,12 +1,21 @@
-"""Forms of checks, maintenance windows and alert rules; they shape input, the services decide."""
+"""Forms of checks, maintenance windows, alert rules and the alert list's filters; they shape
+input, the services decide."""
 
 from __future__ import annotations
 
 from django import forms
 
 from thirdway.clients.models import Client
+from thirdway.monitoring.access import monitored_clients
 from thirdway.monitoring.dns_check import RECORD_TYPES
-from thirdway.monitoring.models import AlertRule, Check, MaintenanceWindow, Script
+from thirdway.monitoring.models import (
+    AlertRule,
+    AlertStatus,
+    Check,
+    CheckStatus,
+    MaintenanceWindow,
+    Script,
+)
 from thirdway.monitoring.services import CREATABLE
 
 CHECK_FORM_FIELDS = [
@@ -240,3 +249,56 @@ class AssetTagsForm(forms.Form):
 
     def tag_list(self) -> list[str]:
         return [part for part in self.cleaned_data["tags"].split(",") if part.strip()]
+
+
+ROW_ID = {"min_value": 1, "max_value": 2_147_483_647}
+SEVERITIES = [CheckStatus.CRITICAL, CheckStatus.WARNING, CheckStatus.UNKNOWN]
+
+
+class AlertFilterForm(forms.Form):
+    """The alert list's filters (all optional, all bounded); a client or check the person does
+    not see is refused like one that does not exist."""
+
+    client = forms.ModelChoiceField(
+        queryset=None,
+        required=False,
+        empty_label="All clients",
+        error_messages={"invalid_choice": "Choose one of the clients in the list."},
+    )
+    status = forms.ChoiceField(
+        choices=[("", "Open or resolved"), *AlertStatus.choices],
+        required=False,
+        error_messages={"invalid_choice": "Choose open, resolved or nothing (both)."},
+    )
+    severity = forms.ChoiceField(
+        choices=[("", "Any severity"), *((s.value, s.label) for s in SEVERITIES)],
+        required=False,
+        error_messages={"invalid_choice": "Choose critical, warning, unknown or nothing (any)."},
+    )
+    q = forms.CharField(required=False, max_length=100, label="Check name")
+    check = forms.IntegerField(
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "A check is given by its number."},
+        **ROW_ID,
+    )
+    incident = forms.IntegerField(
+        required=False,
+        widget=forms.HiddenInput,
+        error_messages={"invalid": "An incident is given by its number."},
+        **ROW_ID,
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["client"].queryset = monitored_clients(user).order_by("name")
+        self.check_obj: Check | None = None
+
+    def clean_check(self) -> int | None:
+        number = self.cleaned_data["check"]
+        if number is not None:
+            self.check_obj = Check.objects.for_user(self.user).filter(pk=number).first()
+            if self.check_obj is None:
+                raise forms.ValidationError("There is no check of yours with this number.")
+        return number

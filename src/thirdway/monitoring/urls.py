@@ -1,11 +1,13 @@
 from django.urls import path
 
-from thirdway.monitoring import agent_views, incident_views, script_views, views
+from thirdway.monitoring import agent_views, alert_views, incident_views, script_views, views
 
 app_name = "monitoring"
 urlpatterns = [
     path("", views.down_now, name="down_now"),
     path("mine/", views.own_board, name="own_board"),
+    path("alerts/", alert_views.alert_list, name="alerts"),
+    path("alerts/<int:alert_id>/", alert_views.alert_detail, name="alert_detail"),
     path("incidents/", incident_views.incident_list, name="incidents"),
     path(
         "clients/<int:client_id>/incidents/",
