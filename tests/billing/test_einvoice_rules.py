@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing
+from thirdway.billing import issuing
 from thirdway.billing.documents import cii, ubl
 from thirdway.billing.documents.cii import cii_xml
 from thirdway.billing.documents.facts import Party, facts_of, postal_address
@@ -47,7 +47,7 @@ def test_an_invoice_passes_the_schema_and_the_en16931_rules(invoices, syntax):
 
 @pytest.mark.parametrize("syntax", ["CII", "UBL"])
 def test_a_credit_note_passes_the_schema_and_the_en16931_rules(cast, invoices, syntax):
-    note = invoicing.credit_invoice(cast.admin, invoices.acme, source=Source.CLI)
+    note = issuing.credit_invoice(cast.admin, invoices.acme, source=Source.CLI)
     write, chosen = WRITERS[syntax]
     xml = write(facts_of(note))
     assert b"381" in xml and invoices.acme.number.encode() in xml
