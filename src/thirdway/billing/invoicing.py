@@ -1,4 +1,4 @@
-"""Invoices: the monthly run, approval with its number, sending, payment and credit notes.
+"""Invoices: the monthly run that makes the drafts (approval and after: ``issuing.py``).
 
 The run claims what it bills: a monthly line's charge for a month by the unique ``claim`` of the
 invoice line, time by a conditional update of the entries still unbilled.  Two runs at once
