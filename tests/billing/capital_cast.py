@@ -7,7 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from thirdway.audit.models import Source
-from thirdway.billing import capital, invoicing
+from thirdway.billing import capital, invoicing, issuing
 from thirdway.billing.models import Invoice
 from thirdway.network import services as network
 
@@ -42,5 +42,5 @@ def paid_invoice(cast) -> Invoice:
     approve_weeks(cast)
     invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
     draft = Invoice.objects.get(client=cast.acme, state="draft")
-    invoice = invoicing.approve_invoice(cast.admin, draft, source=Source.CLI)
-    return invoicing.mark_paid(cast.admin, invoice, source=Source.CLI)
+    invoice = issuing.approve_invoice(cast.admin, draft, source=Source.CLI)
+    return issuing.mark_paid(cast.admin, invoice, source=Source.CLI)

@@ -11,7 +11,7 @@ from decimal import Decimal
 import pytest
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing, services
+from thirdway.billing import invoicing, issuing, services
 from thirdway.billing.models import Invoice
 
 from .weeks import approve_weeks
@@ -40,7 +40,7 @@ def seller_settings(cast, **changes) -> None:
 
 
 def approve(cast, invoice: Invoice) -> Invoice:
-    invoicing.approve_invoice(cast.admin, invoice, source=Source.CLI)
+    issuing.approve_invoice(cast.admin, invoice, source=Source.CLI)
     return Invoice.objects.get(pk=invoice.pk)
 
 
@@ -50,7 +50,7 @@ def drafts(cast, books, book_time) -> tuple[Invoice, Invoice]:
     approve_weeks(cast)
     invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
     acme = Invoice.objects.get(client=cast.acme, state="draft")
-    invoicing.add_invoice_line(
+    issuing.add_invoice_line(
         cast.admin,
         acme,
         description="Training course (exempt)",

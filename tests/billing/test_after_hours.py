@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError
 
 from support.api import API, assert_refused, send
 from thirdway.audit.models import Source
-from thirdway.billing import blocks, invoicing, services
+from thirdway.billing import blocks, invoicing, issuing, services
 from thirdway.billing.after_hours import outside_minutes
 from thirdway.billing.models import InvoiceLine, TimeEntry
 from thirdway.billing.proposals import proposals
@@ -206,7 +206,7 @@ def test_taking_either_line_off_a_draft_takes_its_pair_and_the_next_run_bills_bo
     ]
     assert time_lines() == billed
     plain = InvoiceLine.objects.get(description="Partner time")
-    invoicing.remove_invoice_line(cast.admin, plain, source=Source.CLI)
+    issuing.remove_invoice_line(cast.admin, plain, source=Source.CLI)
     assert time_lines() == []
     assert TimeEntry.objects.filter(after_hours_line__isnull=False).count() == 0
     run(cast)
@@ -396,7 +396,7 @@ def test_the_delivery_share_of_the_after_hours_line_goes_to_who_worked_after_hou
     run(cast)
     draft = Invoice.objects.get(client=cast.acme, state="draft")
     if approval == "one":
-        invoicing.approve_invoice(cast.admin, draft, source=Source.CLI)
+        issuing.approve_invoice(cast.admin, draft, source=Source.CLI)
     else:
         month_end.approve_drafts(cast.admin, cast.security, NOVEMBER, source=Source.CLI)
     after = InvoiceLine.objects.get(description__endswith="×1.5").transactions.get()

@@ -14,7 +14,7 @@ from decimal import Decimal
 import pytest
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing, month_end, services
+from thirdway.billing import issuing, month_end, services
 from thirdway.billing.documents.facts import facts_of
 from thirdway.billing.models import Invoice, InvoiceLine, Leg, TimeEntry
 
@@ -28,7 +28,7 @@ office, rate = hours.office, hours.rate  # Acme's calendar and its time and mate
 def approve(cast, approval: str) -> None:
     draft = Invoice.objects.get(client=cast.acme, state="draft")
     if approval == "one":
-        invoicing.approve_invoice(cast.admin, draft, source=Source.CLI)
+        issuing.approve_invoice(cast.admin, draft, source=Source.CLI)
     else:
         month_end.approve_drafts(cast.admin, cast.security, NOVEMBER, source=Source.CLI)
 

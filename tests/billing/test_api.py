@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing
+from thirdway.billing import invoicing, issuing
 from thirdway.billing.models import Contract, ContractLine, Invoice, TimeEntry
 
 from .weeks import approve_weeks
@@ -36,7 +36,7 @@ def billed(cast, books, book_time):
     book_time(cast.partner, books.partner_rate, 90)
     approve_weeks(cast)
     invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
-    acme = invoicing.approve_invoice(
+    acme = issuing.approve_invoice(
         cast.admin, Invoice.objects.get(client=cast.acme), source=Source.CLI
     )
     return acme, Invoice.objects.get(client=cast.globex)

@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from thirdway.audit.models import Source
-from thirdway.billing import capital, invoicing, ledger
+from thirdway.billing import capital, issuing, ledger
 from thirdway.billing.engine.capital import (
     allocate_pool,
     buy_out,
@@ -180,7 +180,7 @@ def test_a_buy_in_withheld_from_shares_when_they_become_payable(cast, books):
     assert all(row.leg.account.kind in ("owed", "payable") for row in payable.rows)
     _balanced()
     # a credit note gives the share back, and the withholding with it
-    invoicing.credit_invoice(cast.admin, invoice, source=Source.CLI)
+    issuing.credit_invoice(cast.admin, invoice, source=Source.CLI)
     assert capital.balance(held) == 0
     assert capital.buy_in_left(held) == D("1000.00")
     _balanced()

@@ -9,7 +9,7 @@ from decimal import Decimal
 import pytest
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing
+from thirdway.billing import issuing
 from thirdway.billing.documents.cii import cii_xml
 from thirdway.billing.documents.facts import facts_of
 from thirdway.billing.documents.ubl import ubl_xml
@@ -26,7 +26,7 @@ def reverse_charge_invoice(cast, books, book_time) -> Invoice:
     """Globex's November with a reverse-charge line of 500.00 beside its standard-rated one."""
     seller_settings(cast)
     _, globex = drafts(cast, books, book_time)
-    invoicing.add_invoice_line(
+    issuing.add_invoice_line(
         cast.admin,
         globex,
         description="Consulting (reverse charge)",

@@ -11,7 +11,7 @@ import pytest
 from lxml import etree
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing
+from thirdway.billing import issuing
 from thirdway.billing.documents import cii, ubl
 from thirdway.billing.documents.cii import cii_xml
 from thirdway.billing.documents.facts import Party, facts_of, postal_address
@@ -47,7 +47,7 @@ def test_an_invoice_passes_the_schema_and_the_en16931_rules(invoices, syntax):
 
 @pytest.mark.parametrize("syntax", ["CII", "UBL"])
 def test_a_credit_note_passes_the_schema_and_the_en16931_rules(cast, invoices, syntax):
-    note = invoicing.credit_invoice(cast.admin, invoices.acme, source=Source.CLI)
+    note = issuing.credit_invoice(cast.admin, invoices.acme, source=Source.CLI)
     write, chosen = WRITERS[syntax]
     xml = write(facts_of(note))
     assert b"381" in xml and invoices.acme.number.encode() in xml
@@ -92,7 +92,8 @@ def test_a_missing_rule_file_fails_the_check_instead_of_skipping_it(
 
 
 def _periods(xml: bytes, syntax: str) -> tuple[tuple[str, str], dict[str, tuple[str, str]]]:
-    """The invoice's period and each line's, read back from the XML (ISO days)."""
+    """The invoice's or credit note's period and each line's, read back from the XML (ISO
+    days)."""
     root = etree.fromstring(xml)
     if syntax == "CII":
         ns = {"ram": cii.NS["ram"], "udt": cii.NS["udt"]}
@@ -116,7 +117,7 @@ def _periods(xml: bytes, syntax: str) -> tuple[tuple[str, str], dict[str, tuple[
         header = tuple(root.xpath(dates, namespaces=ns))
         lines = {
             line.findtext("cbc:ID", namespaces=ns): tuple(line.xpath(dates, namespaces=ns))
-            for line in root.iterfind("cac:InvoiceLine", ns)
+            for line in root.xpath("cac:InvoiceLine | cac:CreditNoteLine", namespaces=ns)
         }
     return header, lines  # type: ignore[return-value]
 
@@ -172,6 +173,38 @@ def test_a_time_line_says_the_first_and_last_day_of_its_time_and_passes_the_rule
     header, lines = _periods(xml, syntax)
     assert header == ("2026-10-28", "2026-11-30")
     assert lines[str(time.position)] == ("2026-10-28", "2026-11-24")
+
+
+@pytest.mark.parametrize("syntax", ["CII", "UBL"])
+def test_a_credit_notes_time_line_says_the_period_of_the_line_it_credits_and_passes_the_rules(
+    cast, books, book_time, syntax
+):
+    """Paula's time of 28 October (billed late) and 10 November bills on one line of the
+    invoice; the credit note's line crediting it has the same period (BG-26), the note's own
+    period widens to hold it, and a one-off line still has none."""
+    book_time(cast.partner, books.partner_rate, 30, day=dt.date(2026, 10, 28))
+    seller_settings(cast)
+    acme = approve(cast, drafts(cast, books, book_time)[0])
+    note = issuing.credit_invoice(cast.admin, acme, source=Source.CLI)
+    invoiced = {line.description: line.period for line in facts_of(acme).lines}
+    facts = facts_of(note)
+    named = {line.description: line for line in facts.lines}
+    partner, associate = named["Partner time"], named["Associate time"]
+    worked = (dt.date(2026, 10, 28), dt.date(2026, 11, 10))
+    assert partner.period == invoiced["Partner time"] == worked
+    assert associate.period == invoiced["Associate time"] == (dt.date(2026, 11, 10),) * 2
+    assert named["Training course (exempt)"].period is None
+    assert (facts.period_start, facts.period_end) == (dt.date(2026, 10, 28), dt.date(2026, 11, 30))
+
+    write, chosen = WRITERS[syntax]
+    xml = write(facts)
+    assert b"381" in xml
+    assert check(xml, chosen) == ([], [])
+    header, lines = _periods(xml, syntax)
+    assert header == ("2026-10-28", "2026-11-30")
+    assert lines[str(partner.position)] == ("2026-10-28", "2026-11-10")
+    assert lines[str(associate.position)] == ("2026-11-10", "2026-11-10")
+    assert lines[str(named["Training course (exempt)"].position)] == ()
 
 
 def _buyer_address(xml: bytes, syntax: str) -> dict[str, str]:

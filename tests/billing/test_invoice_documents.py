@@ -10,7 +10,7 @@ from lxml import etree
 from pypdf import PdfReader
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing
+from thirdway.billing import issuing
 from thirdway.billing.documents.answers import document_answer
 from thirdway.billing.documents.cii import cii_xml
 from thirdway.billing.documents.facts import (
@@ -50,7 +50,7 @@ def test_the_pdf_names_seller_buyer_number_dates_lines_vat_and_totals(cast, invo
 
 
 def test_a_credit_note_pdf_names_the_invoice_it_credits(cast, invoices):
-    note = invoicing.credit_invoice(cast.admin, invoices.acme, source=Source.CLI)
+    note = issuing.credit_invoice(cast.admin, invoices.acme, source=Source.CLI)
     text = text_of(render_pdf(facts_of(note)))
     assert f"Credit note {note.number}" in text
     assert f"Credits invoice {invoices.acme.number}" in text

@@ -9,7 +9,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing, ledger, services
+from thirdway.billing import invoicing, issuing, ledger, services
 from thirdway.billing.models import (
     Account,
     Invoice,
@@ -113,16 +113,16 @@ def test_lines_outside_their_effective_dates_are_not_billed(cast, books):
 def test_numbers_are_taken_at_approval_without_gaps_and_credit_notes_have_their_own(cast, books):
     run(cast)
     acme, globex = acme_draft(cast), Invoice.objects.get(client=cast.globex)
-    first = invoicing.approve_invoice(cast.admin, globex, source=Source.CLI)
-    second = invoicing.approve_invoice(cast.admin, acme, source=Source.CLI)
+    first = issuing.approve_invoice(cast.admin, globex, source=Source.CLI)
+    second = issuing.approve_invoice(cast.admin, acme, source=Source.CLI)
     assert (first.number, second.number) == ("INV-000001", "INV-000002")
-    note = invoicing.credit_invoice(cast.admin, first, source=Source.CLI)
+    note = issuing.credit_invoice(cast.admin, first, source=Source.CLI)
     assert note.number == "CN-000001"
     assert note.kind == "credit_note" and note.credits == first
     first.refresh_from_db()
     assert first.state == "credited"
     run(cast, dt.date(2026, 12, 1))
-    third = invoicing.approve_invoice(
+    third = issuing.approve_invoice(
         cast.admin, Invoice.objects.get(client=cast.acme, state="draft"), source=Source.CLI
     )
     assert third.number == "INV-000003"
@@ -131,7 +131,7 @@ def test_numbers_are_taken_at_approval_without_gaps_and_credit_notes_have_their_
 @pytest.mark.parametrize("act", ["approve_invoice", "add_invoice_line"])
 def test_an_approved_invoice_is_not_changed(cast, books, act):
     run(cast)
-    invoice = invoicing.approve_invoice(cast.admin, acme_draft(cast), source=Source.CLI)
+    invoice = issuing.approve_invoice(cast.admin, acme_draft(cast), source=Source.CLI)
     extra = (
         {
             "description": "Cable",
@@ -144,7 +144,7 @@ def test_an_approved_invoice_is_not_changed(cast, books, act):
         else {}
     )
     with pytest.raises(ValidationError) as refused:
-        getattr(invoicing, act)(cast.admin, invoice, source=Source.CLI, **extra)
+        getattr(issuing, act)(cast.admin, invoice, source=Source.CLI, **extra)
     assert "state" in refused.value.error_dict
     invoice.refresh_from_db()
     assert invoice.number == "INV-000001" and invoice.lines.count() == 3
@@ -154,7 +154,7 @@ def test_a_negative_line_price_is_refused(cast, books):
     run(cast)
     draft = acme_draft(cast)
     with pytest.raises(ValidationError) as refused:
-        invoicing.add_invoice_line(
+        issuing.add_invoice_line(
             cast.admin,
             draft,
             description="Refund",
@@ -172,9 +172,9 @@ def test_vat_is_computed_per_category_and_rounded_half_up(cast, books):
     run(cast)
     draft = acme_draft(cast)
     for line in list(draft.lines.all()):
-        invoicing.remove_invoice_line(cast.admin, line, source=Source.CLI)
+        issuing.remove_invoice_line(cast.admin, line, source=Source.CLI)
     for _ in range(2):
-        invoicing.add_invoice_line(
+        issuing.add_invoice_line(
             cast.admin,
             draft,
             description="Screw",
@@ -193,7 +193,7 @@ def test_vat_is_computed_per_category_and_rounded_half_up(cast, books):
 def test_a_removed_line_is_billed_again_by_the_next_run(cast, books):
     run(cast)
     line = acme_draft(cast).lines.get(description="Monitoring (2026-11)")
-    invoicing.remove_invoice_line(cast.admin, line, source=Source.CLI)
+    issuing.remove_invoice_line(cast.admin, line, source=Source.CLI)
     assert run(cast).lines_made == 1
 
 
@@ -206,7 +206,7 @@ def test_approval_owes_each_line_split_to_the_cent(cast, books, book_time):
     book_time(cast.partner, books.partner_rate, 90)
     book_time(cast.associate, books.associate_rate, 45)
     run(cast)
-    invoice = invoicing.approve_invoice(cast.admin, acme_draft(cast), source=Source.CLI)
+    invoice = issuing.approve_invoice(cast.admin, acme_draft(cast), source=Source.CLI)
     _sums_to_zero()
     for line in invoice.lines.exclude(net=0):
         split = line.transactions.get(kind="split")
@@ -235,14 +235,14 @@ def _balances():
 
 def test_payment_makes_shares_payable_and_a_credit_note_reverses_everything(cast, books):
     run(cast)
-    invoice = invoicing.approve_invoice(cast.admin, acme_draft(cast), source=Source.CLI)
+    invoice = issuing.approve_invoice(cast.admin, acme_draft(cast), source=Source.CLI)
     owed = _balances()["Share owed · Paula Partner"]
-    invoicing.mark_paid(cast.admin, invoice, source=Source.CLI)
+    issuing.mark_paid(cast.admin, invoice, source=Source.CLI)
     after = _balances()
     assert "Share owed · Paula Partner" not in after
     assert after["Share payable · Paula Partner"] == owed
     assert after["Cash · The practice"] == invoice.gross
-    invoicing.credit_invoice(cast.admin, invoice, source=Source.CLI)
+    issuing.credit_invoice(cast.admin, invoice, source=Source.CLI)
     _sums_to_zero()
     assert _balances() == {}
     originals = LedgerTransaction.objects.exclude(kind="reversal")
@@ -251,7 +251,7 @@ def test_payment_makes_shares_payable_and_a_credit_note_reverses_everything(cast
 
 def test_the_ledger_is_append_only_and_refuses_what_does_not_balance(cast, books):
     run(cast)
-    invoice = invoicing.approve_invoice(cast.admin, acme_draft(cast), source=Source.CLI)
+    invoice = issuing.approve_invoice(cast.admin, acme_draft(cast), source=Source.CLI)
     leg = Leg.objects.first()
     with pytest.raises(PermissionError):
         leg.save()
@@ -329,7 +329,7 @@ def test_delivery_by_resolved_tickets_and_the_desks_fee_for_those_it_resolved(ca
         tickets.change_status(cast.admin, ticket, "resolved", source=Source.CLI)
     month = timezone.localdate().replace(day=1)
     run(cast, month)
-    invoice = invoicing.approve_invoice(
+    invoice = issuing.approve_invoice(
         cast.admin, Invoice.objects.get(client=cast.acme, month=month), source=Source.CLI
     )
     monitoring = invoice.lines.get(description__startswith="Monitoring").transactions.get()
@@ -371,19 +371,19 @@ def test_an_invoice_of_hours_from_the_block_moves_no_money_and_a_credit_note_is_
     book_time(cast.other_partner, rate, 60)
     run(cast)
     draft = Invoice.objects.get(client=cast.globex)
-    invoicing.remove_invoice_line(
+    issuing.remove_invoice_line(
         cast.admin, draft.lines.get(description__startswith="Block"), source=Source.CLI
     )
-    invoice = invoicing.approve_invoice(cast.admin, draft, source=Source.CLI)
+    invoice = issuing.approve_invoice(cast.admin, draft, source=Source.CLI)
     assert invoice.gross == 0 and not invoice.transactions.exists()
-    assert invoicing.mark_paid(cast.admin, invoice, source=Source.CLI).state == "paid"
+    assert issuing.mark_paid(cast.admin, invoice, source=Source.CLI).state == "paid"
     run(cast)
-    paid = invoicing.approve_invoice(
+    paid = issuing.approve_invoice(
         cast.admin, Invoice.objects.get(client=cast.globex, state="draft"), source=Source.CLI
     )
-    note = invoicing.credit_invoice(cast.admin, paid, source=Source.CLI)
+    note = issuing.credit_invoice(cast.admin, paid, source=Source.CLI)
     with pytest.raises(ValidationError) as refused:
-        invoicing.mark_paid(cast.admin, note, source=Source.CLI)
+        issuing.mark_paid(cast.admin, note, source=Source.CLI)
     assert "kind" in refused.value.error_dict
 
 

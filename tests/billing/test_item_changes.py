@@ -11,7 +11,7 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.billing import invoicing, items
+from thirdway.billing import issuing, items
 from thirdway.billing.models import BillableItem, InvoiceLine
 
 from .test_items import API, router, run
@@ -63,7 +63,7 @@ def test_a_billed_item_is_refused_until_its_line_comes_off_the_draft(cast):
     assert "invoice_line" in refused.value.message_dict
     assert _snapshot() == before
     line = InvoiceLine.objects.get(claim=f"item:{item.pk}")
-    invoicing.remove_invoice_line(cast.admin, line, source=Source.CLI)
+    issuing.remove_invoice_line(cast.admin, line, source=Source.CLI)
     items.change_item(cast.admin, item, {"unit_price": D("1.00")}, source=Source.CLI)
     assert BillableItem.objects.get().unit_price == D("1.00")
 

@@ -10,7 +10,7 @@ import pytest
 from django.core.exceptions import ValidationError
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing, items
+from thirdway.billing import invoicing, issuing, items
 from thirdway.billing.models import BillableItem, Invoice, InvoiceLine
 from thirdway.billing.proposals import proposals
 from thirdway.billing.services import settings_of
@@ -89,7 +89,7 @@ def test_taking_the_line_off_a_draft_frees_the_item_for_the_next_run(cast):
     item = router(cast)
     run(cast)
     line = InvoiceLine.objects.get(claim=f"item:{item.pk}")
-    invoicing.remove_invoice_line(cast.admin, line, source=Source.CLI)
+    issuing.remove_invoice_line(cast.admin, line, source=Source.CLI)
     item.refresh_from_db()
     assert item.invoice_line is None
     assert run(cast).lines_made == 1

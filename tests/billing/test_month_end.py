@@ -9,7 +9,7 @@ import json
 from django.db import transaction
 
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.billing import invoicing, ledger, month_end
+from thirdway.billing import invoicing, issuing, ledger, month_end
 from thirdway.billing import proposals as proposals_module
 from thirdway.billing.models import Invoice, InvoiceLine, LedgerTransaction, TimeEntry
 
@@ -54,7 +54,7 @@ def test_the_month_end_approval_posts_what_approving_one_by_one_posts(
     _run(cast)
     with transaction.atomic():
         for draft in Invoice.objects.filter(state="draft").order_by("pk"):
-            invoicing.approve_invoice(cast.admin, draft, source=Source.CLI)
+            issuing.approve_invoice(cast.admin, draft, source=Source.CLI)
         one_by_one = _books()
         transaction.set_rollback(True)
     assert not LedgerTransaction.objects.exists()
@@ -74,10 +74,10 @@ def test_numbers_follow_those_taken_already_and_a_draft_without_lines_stays_a_dr
     _run(cast)
     acme = Invoice.objects.get(client=cast.acme, state="draft")
     globex = Invoice.objects.get(client=cast.globex, state="draft")
-    invoicing.approve_invoice(cast.admin, globex, source=Source.CLI)
+    issuing.approve_invoice(cast.admin, globex, source=Source.CLI)
     invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
     for line in acme.lines.all():
-        invoicing.remove_invoice_line(cast.admin, line, source=Source.CLI)
+        issuing.remove_invoice_line(cast.admin, line, source=Source.CLI)
     assert _approve_all(cast) == []
     acme.refresh_from_db()
     assert acme.state == "draft"

@@ -8,7 +8,7 @@ from decimal import Decimal
 import pytest
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing
+from thirdway.billing import invoicing, issuing
 from thirdway.billing.models import Contract, Invoice, Leg
 
 from .weeks import approve_weeks
@@ -37,8 +37,8 @@ def billed(cast, books, book_time):
     approve_weeks(cast)
     invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
     acme = Invoice.objects.get(client=cast.acme)
-    invoicing.approve_invoice(cast.admin, acme, source=Source.CLI)
-    invoicing.mark_paid(cast.admin, acme, source=Source.CLI)
+    issuing.approve_invoice(cast.admin, acme, source=Source.CLI)
+    issuing.mark_paid(cast.admin, acme, source=Source.CLI)
     return acme, Invoice.objects.get(client=cast.globex)
 
 

@@ -15,7 +15,7 @@ from django.db import IntegrityError, connection, connections, transaction
 from django.utils import timezone
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing, ledger, month_end, projects
+from thirdway.billing import invoicing, issuing, ledger, month_end, projects
 from thirdway.billing.models import (
     Account,
     Invoice,
@@ -239,7 +239,7 @@ def test_approvals_at_once_take_consecutive_numbers(cast, books):
     def approve(draft):
         try:
             start.wait()
-            invoicing.approve_invoice(cast.admin, draft, source=Source.CLI)
+            issuing.approve_invoice(cast.admin, draft, source=Source.CLI)
         except Exception as error:  # reported below
             failures.append(error)
         finally:
@@ -273,7 +273,7 @@ def test_the_month_end_approval_and_one_approval_at_once_take_consecutive_number
             connections.close_all()
 
     works = [
-        lambda: invoicing.approve_invoice(cast.admin, draft, source=Source.CLI),
+        lambda: issuing.approve_invoice(cast.admin, draft, source=Source.CLI),
         lambda: month_end.approve_drafts(cast.admin, cast.security, MONTH, source=Source.CLI),
     ]
     threads = [threading.Thread(target=at_once, args=(work,)) for work in works]

@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 
 from support.api import API, assert_refused, send
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.billing import invoicing, projects, services
+from thirdway.billing import invoicing, issuing, projects, services
 from thirdway.billing.models import InvoiceLine, Milestone
 
 from .conftest import contract, line
@@ -222,14 +222,14 @@ def test_a_done_milestone_is_un_marked_until_invoiced_and_the_run_then_leaves_it
     with pytest.raises(ValidationError) as refused:
         projects.unmark_done(cast.admin, design, source=Source.CLI)
     assert "draft invoice of 2026-11" in refused.value.message_dict["done_at"][0]
-    invoicing.remove_invoice_line(cast.admin, billed, source=Source.CLI)
+    issuing.remove_invoice_line(cast.admin, billed, source=Source.CLI)
     projects.unmark_done(cast.admin, design, source=Source.CLI)
     assert run(cast).lines_made == 0
 
     projects.mark_done(cast.admin, design, source=Source.CLI)
     run(cast)
     billed = InvoiceLine.objects.select_related("invoice").get(claim=design.claim)
-    invoice = invoicing.approve_invoice(cast.admin, billed.invoice, source=Source.CLI)
+    invoice = issuing.approve_invoice(cast.admin, billed.invoice, source=Source.CLI)
     with pytest.raises(ValidationError) as refused:
         projects.unmark_done(cast.partner, design, source=Source.CLI)
     why = refused.value.message_dict["done_at"][0]
@@ -252,7 +252,7 @@ def test_the_api_un_marks_a_milestone_and_refuses_once_billed(cast, project, api
     assert undone.status_code == 200, undone.content
     assert (undone.json()["state"], undone.json()["done_at"]) == ("planned", None)
     run(cast)
-    invoicing.approve_invoice(
+    issuing.approve_invoice(
         cast.admin, InvoiceLine.objects.get(claim=build.claim).invoice, source=Source.CLI
     )
     errors = assert_refused(send(admin, "DELETE", f"{url}/{build.pk}/done"), "done_at")

@@ -141,7 +141,7 @@ def test_the_lead_partner_un_marks_a_milestone_until_it_is_billed(
     saying a credit note is the way, and the milestone stays done."""
     from playwright.sync_api import expect
 
-    from thirdway.billing import invoicing, projects
+    from thirdway.billing import invoicing, issuing, projects
     from thirdway.billing.models import InvoiceLine
 
     from .weeks import approve_weeks
@@ -181,7 +181,7 @@ def test_the_lead_partner_un_marks_a_milestone_until_it_is_billed(
     approve_weeks(cast)
     invoicing.run_invoices(cast.admin, cast.security, dt.date(2026, 11, 1), source=Source.CLI)
     line = InvoiceLine.objects.get(claim=launch.claim)
-    invoice = invoicing.approve_invoice(cast.admin, line.invoice, source=Source.CLI)
+    invoice = issuing.approve_invoice(cast.admin, line.invoice, source=Source.CLI)
     page.get_by_role("button", name="Un-mark Launch").click()  # the page from before the run
     expect(page.locator(".flash.error")).to_contain_text("credit note")
     expect(page.locator(f"#milestone-{launch.pk}")).to_contain_text(invoice.number)

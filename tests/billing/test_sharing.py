@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.billing import clawbacks, invoicing, ledger, services, tool_costs
+from thirdway.billing import clawbacks, invoicing, issuing, ledger, services, tool_costs
 from thirdway.billing.models import (
     Account,
     Contract,
@@ -42,7 +42,7 @@ def approved_acme(cast) -> Invoice:
     approve_weeks(cast)
     invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
     draft = Invoice.objects.get(client=cast.acme, state="draft")
-    return invoicing.approve_invoice(cast.admin, draft, source=Source.CLI)
+    return issuing.approve_invoice(cast.admin, draft, source=Source.CLI)
 
 
 def tools_balance(cast) -> Decimal:
@@ -102,7 +102,7 @@ def test_a_month_is_charged_once_and_a_credit_note_gives_it_back(cast, books):
     second = Invoice.objects.create(
         client=cast.acme, practice=cast.security, currency="EUR", month=MONTH
     )
-    invoicing.add_invoice_line(
+    issuing.add_invoice_line(
         cast.admin,
         second,
         source=Source.CLI,
@@ -112,9 +112,9 @@ def test_a_month_is_charged_once_and_a_credit_note_gives_it_back(cast, books):
         vat_category="S",
         vat_rate=D(20),
     )
-    invoicing.approve_invoice(cast.admin, second, source=Source.CLI)
+    issuing.approve_invoice(cast.admin, second, source=Source.CLI)
     assert LedgerTransaction.objects.filter(kind="tool_costs").count() == 1
-    invoicing.credit_invoice(cast.admin, invoice, source=Source.CLI)
+    issuing.credit_invoice(cast.admin, invoice, source=Source.CLI)
     assert tools_balance(cast) == 0
     assert sum(ledger.balance(a) for a in Account.objects.all()) == 0
 
@@ -196,7 +196,7 @@ def leave(cast):
 
 def test_a_client_leaving_within_the_period_gives_its_referral_fees_back_once(cast, referred):
     invoice = approved_acme(cast)
-    invoicing.mark_paid(cast.admin, invoice, source=Source.CLI)
+    issuing.mark_paid(cast.admin, invoice, source=Source.CLI)
     assert referral_balance(cast) == D("-5.00")
     leave(cast)
     assert clawbacks.sweep(source=Source.SYSTEM) == {"clawed_back": 1, "failed": 0}

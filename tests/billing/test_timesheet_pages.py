@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing
+from thirdway.billing import invoicing, issuing
 from thirdway.billing.models import BlockTopUp, Invoice, TimeEntry, Timesheet
 
 from .conftest import ten_hour_block
@@ -169,7 +169,7 @@ def test_the_burn_down_on_the_client_page_and_in_the_portal(cast, block, book_ti
 def test_billed_vs_counted_page_and_csv(cast, books, web_as):
     approve_weeks(cast)
     invoicing.run_invoices(cast.admin, cast.security, dt.date(2026, 11, 1), source=Source.CLI)
-    invoicing.approve_invoice(cast.admin, Invoice.objects.get(client=cast.acme), source=Source.CLI)
+    issuing.approve_invoice(cast.admin, Invoice.objects.get(client=cast.acme), source=Source.CLI)
     admin = web_as(cast.admin)
     page = admin.get("/billing/billed-vs-counted/").content.decode()
     assert "Device care" in page and "INV-000001" in page

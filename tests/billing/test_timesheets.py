@@ -12,7 +12,7 @@ from django.db.models.signals import post_save
 from django.utils import timezone
 
 from thirdway.audit.models import AuditRecord, Source
-from thirdway.billing import blocks, drift, invoicing, services, ticket_time, timesheets
+from thirdway.billing import blocks, drift, invoicing, issuing, services, ticket_time, timesheets
 from thirdway.billing.models import (
     BlockNotice,
     Invoice,
@@ -386,7 +386,7 @@ def test_a_top_up_adds_hours_rearms_the_warning_and_is_billed_once(cast, block, 
 def test_billed_vs_counted_against_hand_computed_figures(cast, books):
     approve_weeks(cast)
     run(cast)
-    invoicing.approve_invoice(cast.admin, Invoice.objects.get(client=cast.acme), source=Source.CLI)
+    issuing.approve_invoice(cast.admin, Invoice.objects.get(client=cast.acme), source=Source.CLI)
     clients.create_asset(
         cast.admin, cast.acme, name="NEW-PC", kind="workstation", source=Source.CLI
     )

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 
 from thirdway.audit.models import Source
-from thirdway.billing import invoicing
+from thirdway.billing import invoicing, issuing
 from thirdway.billing.models import BlockTopUp, Invoice, TimeEntry, Timesheet
 from thirdway.network.models import Practice
 
@@ -208,7 +208,7 @@ def test_billed_vs_counted_is_the_practice_admins(cast, books, api_as, role):
 def test_billed_vs_counted_figures(cast, books, api_as):
     approve_weeks(cast)
     invoicing.run_invoices(cast.admin, cast.security, MONTH, source=Source.CLI)
-    invoicing.approve_invoice(cast.admin, Invoice.objects.get(client=cast.acme), source=Source.CLI)
+    issuing.approve_invoice(cast.admin, Invoice.objects.get(client=cast.acme), source=Source.CLI)
     cast.acme_server.delete()
     admin = api_as(cast.admin)
     rows = admin.get(f"{API}/billing/drift?practice={cast.security.pk}").json()

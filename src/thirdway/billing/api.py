@@ -13,7 +13,7 @@ from pydantic_core import PydanticCustomError
 
 from thirdway.access import find_visible
 from thirdway.audit.models import Source
-from thirdway.billing import blocks, drift, invoicing, services
+from thirdway.billing import blocks, drift, invoicing, issuing, services
 from thirdway.billing.access import may_book_time, may_manage_billing
 from thirdway.billing.models import (
     Contract,
@@ -523,7 +523,7 @@ def get_invoice(request, invoice_id: int):
 @router.post("/invoices/{invoice_id}/approve", response=InvoiceOut)
 def approve_invoice(request, invoice_id: int):
     invoice = get_object_or_404(_invoices(request), pk=invoice_id)
-    invoicing.approve_invoice(request.auth, invoice, source=Source.API)
+    issuing.approve_invoice(request.auth, invoice, source=Source.API)
     return _invoices(request).get(pk=invoice.pk)
 
 
@@ -531,5 +531,5 @@ def approve_invoice(request, invoice_id: int):
 def mark_paid(request, invoice_id: int):
     """The client paid the invoice in full: its shares become payable to the partners."""
     invoice = get_object_or_404(_invoices(request), pk=invoice_id)
-    invoicing.mark_paid(request.auth, invoice, source=Source.API)
+    issuing.mark_paid(request.auth, invoice, source=Source.API)
     return _invoices(request).get(pk=invoice.pk)

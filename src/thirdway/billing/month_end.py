@@ -1,5 +1,5 @@
 """The month-end approval: every draft of a practice's month approved a few hundred at a time,
-as ``invoicing.approve_invoice`` approves one (numbers from one lock of the series, the ledger
+as ``issuing.approve_invoice`` approves one (numbers from one lock of the series, the ledger
 posted in two inserts)."""
 
 from __future__ import annotations
@@ -17,13 +17,8 @@ from thirdway.billing import ledger, row_arrays
 from thirdway.billing.access import may_manage_billing
 from thirdway.billing.connections_apart import InTurn, in_processes, may_work_apart
 from thirdway.billing.drafts import by_id
-from thirdway.billing.invoicing import (
-    _audit,
-    _invoice_entries,
-    _invoice_memo,
-    _totals,
-    take_numbers,
-)
+from thirdway.billing.invoicing import _totals
+from thirdway.billing.issuing import _audit, _invoice_entries, _invoice_memo, take_numbers
 from thirdway.billing.models import (
     AccountKind,
     Holder,
@@ -48,7 +43,7 @@ def approve_drafts(
     actor, practice, month: dt.date, *, source: str, workers: int = 1
 ) -> list[Invoice]:
     """Approve every draft invoice of the practice's month with lines (the month-end): as
-    :func:`invoicing.approve_invoice` approves one, but a few hundred per transaction, each
+    :func:`issuing.approve_invoice` approves one, but a few hundred per transaction, each
     step done for all of them at once.  Numbers follow the drafts' order of creation, gapless;
     a draft without lines stays a draft.  The approved invoices, in order.
 
@@ -246,7 +241,7 @@ def _splits(practice, drafts: list[Invoice], lines_of, known: dict):
 def _postings(
     practice, drafts: list[Invoice], lines_of, known: dict, splits=None
 ) -> list[ledger.Pending]:
-    """What approving the drafts posts, as :func:`invoicing._post_invoice` posts one invoice's
+    """What approving the drafts posts, as :func:`issuing._post_invoice` posts one invoice's
     (``splits`` from :func:`_splits` when worked out already)."""
     receivable = ledger.client_accounts(
         practice, AccountKind.RECEIVABLE, [draft.client_id for draft in drafts if draft.gross]

@@ -15,7 +15,7 @@ from django.views.decorators.http import require_POST
 
 from thirdway.accounts.models import Role
 from thirdway.audit.models import Source
-from thirdway.billing import blocks, invoicing, month_end, projects, renewals, services
+from thirdway.billing import blocks, invoicing, issuing, month_end, projects, renewals, services
 from thirdway.billing.access import (
     may_book_time,
     may_manage_billing,
@@ -41,10 +41,10 @@ from thirdway.web.forms import add_service_errors
 
 PAGE_SIZE = 50
 ACTS = {
-    "approve": invoicing.approve_invoice,
-    "send": invoicing.mark_sent,
-    "paid": invoicing.mark_paid,
-    "credit": invoicing.credit_invoice,
+    "approve": issuing.approve_invoice,
+    "send": issuing.mark_sent,
+    "paid": issuing.mark_paid,
+    "credit": issuing.credit_invoice,
 }
 
 
@@ -399,7 +399,7 @@ def line_remove(request: HttpRequest, invoice_id: int, line_id: int) -> HttpResp
     _admin(request)
     line = get_object_or_404(invoice.lines, pk=line_id)
     try:
-        invoicing.remove_invoice_line(request.user, line, source=Source.WEB)
+        issuing.remove_invoice_line(request.user, line, source=Source.WEB)
     except ValidationError as error:
         messages.error(request, " ".join(m for ms in error.message_dict.values() for m in ms))
     return redirect("billing:invoice_detail", invoice.pk)
@@ -413,9 +413,7 @@ def line_add(request: HttpRequest, invoice_id: int) -> HttpResponse:
     form = InvoiceLineForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            invoicing.add_invoice_line(
-                request.user, invoice, source=Source.WEB, **form.cleaned_data
-            )
+            issuing.add_invoice_line(request.user, invoice, source=Source.WEB, **form.cleaned_data)
         except ValidationError as error:
             add_service_errors(form, error)
         else:

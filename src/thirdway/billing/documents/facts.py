@@ -82,7 +82,8 @@ class DocumentLine:
     net: Decimal
     category: str
     rate: Decimal
-    # The days a monthly charge covers (BT-134, BT-135); time and one-off lines have none.
+    # The days a line covers (BT-134, BT-135): a monthly charge's, the time a time line bills
+    # (or, on a credit note, the time its credited line bills); one-off lines have none.
     period_start: dt.date | None = None
     period_end: dt.date | None = None
 
@@ -238,11 +239,32 @@ def _time_days(invoice: Invoice) -> dict[int, tuple[dt.date, dt.date]]:
     return found
 
 
+def _credited_days(invoice: Invoice, rows: list) -> dict[int, tuple[dt.date, dt.date]]:
+    """A credit note's lines, by id, with the first and last day of the time billed by the line
+    each credits: the note copies its invoice's lines in their order
+    (:func:`~thirdway.billing.issuing.credit_invoice`), so each credits the line in its place."""
+    credited = invoice.credits
+    if credited is None:
+        return {}
+    originals = list(credited.lines.order_by("pk").values_list("pk", "description"))
+    if len(originals) != len(rows):
+        return {}
+    days = _time_days(credited)
+    return {
+        row.pk: days[pk]
+        for row, (pk, description) in zip(rows, originals, strict=True)
+        if pk in days and description == row.description
+    }
+
+
 def _lines(invoice: Invoice) -> tuple[list, tuple[DocumentLine, ...]]:
     """The lines, each with its period: a monthly charge's days, a time line's first and last
-    day of the time it bills."""
+    day of the time it bills (a credit note's, of the time its credited line bills)."""
     rows = list(invoice.lines.select_related("contract_line").order_by("pk"))
-    days = _time_days(invoice)
+    if invoice.kind == InvoiceKind.CREDIT_NOTE:
+        days = _credited_days(invoice, rows)
+    else:
+        days = _time_days(invoice)
     periods = [
         (row.period_start, row.period_end) if row.period_start else days.get(row.pk, (None, None))
         for row in rows
