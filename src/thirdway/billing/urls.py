@@ -129,6 +129,11 @@ urlpatterns = [
     path("settings/<int:practice_id>/", views.settings_page, name="settings"),
     path("settings/<int:practice_id>/tools/", sharing_views.tool_list, name="tool_costs"),
     path(
+        "settings/<int:practice_id>/tools/clawback/",
+        sharing_views.claw_back_now,
+        name="claw_back_now",
+    ),
+    path(
         "settings/<int:practice_id>/tools/<int:tool_id>/",
         sharing_views.tool_edit,
         name="tool_cost_edit",
