@@ -180,3 +180,58 @@ def test_billed_vs_counted_page_and_csv(cast, books, web_as):
         csv.content.decode()
     )
     assert web_as(cast.partner).get("/billing/billed-vs-counted/?format=csv").status_code == 403
+
+
+def test_the_admin_corrects_a_partners_entry_and_returns_to_that_week(
+    cast, books, book_time, web_as
+):
+    entry = book_time(cast.partner, books.partner_rate, 60)
+    sheet = Timesheet.objects.get(partner=cast.partner_record)
+    admin = web_as(cast.admin)
+    week = admin.get(f"/billing/weeks/{sheet.pk}/").content.decode()
+    assert f"/billing/time/{entry.pk}/correct/?next=" in week
+    assert f"/billing/time/{entry.pk}/correct/" in admin.get("/billing/time/").content.decode()
+    url = f"/billing/time/{entry.pk}/correct/"
+    fields = {"worked_minutes": 60, "kind": "work", "billing_status": "billable"}
+    for bad in (
+        {"worked_on": "1800-01-01"},
+        {"kind": "nap"},
+        {"billing_status": "free"},
+        {"start_time": "25:00"},
+        {"note": "x" * 501},
+    ):
+        assert admin.post(url, {**fields, **bad}).status_code == 400, bad
+    entry.refresh_from_db()
+    assert (entry.worked_on, entry.kind, entry.start_time, entry.note) == (DAY, "work", None, "")
+    done = admin.post(
+        f"{url}?next=https://elsewhere.example/",
+        {
+            **fields,
+            "worked_on": "2026-11-11",
+            "start_time": "09:30",
+            "kind": "onsite",
+            "billing_status": "no_charge",
+        },
+    )
+    assert done.status_code == 302 and done["Location"] == f"/billing/weeks/{sheet.pk}/"
+    entry.refresh_from_db()
+    assert (entry.worked_on, entry.start_time, entry.kind, entry.billing_status) == (
+        dt.date(2026, 11, 11),
+        dt.time(9, 30),
+        "onsite",
+        "no_charge",
+    )
+    back = admin.post(f"{url}?next=/billing/time/%3Fpage%3D1", {**fields, "kind": "travel"})
+    assert back["Location"] == "/billing/time/?page=1"
+
+
+def test_a_partner_sees_correct_only_on_their_own_time(cast, books, book_time, web_as):
+    own = book_time(cast.partner, books.partner_rate, 60)
+    theirs = book_time(cast.associate, books.associate_rate, 30)
+    listed = web_as(cast.partner).get("/billing/time/").content.decode()
+    assert f"/billing/time/{own.pk}/correct/" in listed
+    assert f"/billing/time/{theirs.pk}/correct/" not in listed
+    refused = web_as(cast.partner).post(f"/billing/time/{theirs.pk}/correct/", {"kind": "travel"})
+    assert refused.status_code in (403, 404)
+    theirs.refresh_from_db()
+    assert theirs.kind == "work"

@@ -12,13 +12,22 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from thirdway.audit.models import Source
 from thirdway.billing import blocks, drift, services, timesheets
 from thirdway.billing.access import may_book_time, may_decide_timesheet, may_manage_billing
-from thirdway.billing.forms import TimeEntryForm
-from thirdway.billing.models import Contract, ContractKind, TimeEntry, Timesheet, TimesheetState
+from thirdway.billing.forms import DateInput, TimeEntryForm, TimeInput
+from thirdway.billing.models import (
+    BillingStatus,
+    Contract,
+    ContractKind,
+    TimeEntry,
+    TimeKind,
+    Timesheet,
+    TimesheetState,
+)
 from thirdway.network.models import Practice
 from thirdway.tickets.lifecycle import TransitionRefused
 from thirdway.web.forms import add_service_errors
@@ -45,12 +54,36 @@ class RejectForm(forms.Form):
     reason = forms.CharField(max_length=timesheets.REASON_LENGTH, widget=forms.TextInput)
 
 
+def _in_years(day: dt.date) -> dt.date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError("Pick a day from 1900 to 2099.")
+    return day
+
+
 class CorrectionForm(forms.Form):
+    """What a correction may change, bounded as the API's: the day, the start, the kind, the
+    minutes, the billing status and the note.  A field left out stays as it is."""
+
+    worked_on = forms.DateField(label="Day", widget=DateInput, required=False)
+    start_time = forms.TimeField(
+        widget=TimeInput, required=False, help_text="Empty: the start stays as it is."
+    )
+    kind = forms.ChoiceField(choices=TimeKind.choices, required=False)
     worked_minutes = forms.IntegerField(min_value=0, max_value=24 * 60)
     billable_minutes = forms.IntegerField(
         min_value=0, max_value=24 * 60, required=False, help_text="Empty: the minutes worked."
     )
+    billing_status = forms.ChoiceField(choices=BillingStatus.choices, required=False)
     note = forms.CharField(max_length=500, required=False)
+
+    def clean_worked_on(self) -> dt.date | None:
+        day = self.cleaned_data["worked_on"]
+        return None if day is None else _in_years(day)
+
+
+def may_correct(user, entry: TimeEntry) -> bool:
+    """Who the service lets change an entry: its partner, or a practice admin."""
+    return may_book_time(user) and (user.is_practice_admin or entry.partner.user_id == user.pk)
 
 
 class TopUpForm(forms.Form):
@@ -76,6 +109,8 @@ def _sheet_page(request, sheet: Timesheet, form=None, own: bool = False) -> Http
         "picker": WeekPicker(initial={"day": start}),
         "form": form,
         "own": own,
+        "may_correct": own or request.user.is_practice_admin,
+        "here": request.get_full_path(),
         "may_decide": sheet.pk is not None and may_decide_timesheet(request.user, sheet),
         "reject_form": RejectForm(),
     }
@@ -202,37 +237,64 @@ def week_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "billing/week_queue.html", {"rows": rows, "reject_form": RejectForm()})
 
 
+CORRECTED = ("worked_on", "start_time", "kind", "billing_status")
+TIME_NUMBERS = ("worked_minutes", "billable_minutes")
+
+
+def _correction(form: CorrectionForm, entry: TimeEntry) -> dict:
+    """The minutes and note as before; the day, start, kind and status only when changed."""
+    data = {k: v for k, v in form.cleaned_data.items() if v is not None}
+    return {k: v for k, v in data.items() if k not in CORRECTED or v not in ("", getattr(entry, k))}
+
+
+def _after_correction(request, entry: TimeEntry, changed: TimeEntry | None) -> str:
+    """The page the correction came from when it is one of ours, else the partner's week."""
+    wanted = request.GET.get("next") or ""
+    if wanted.startswith("/") and url_has_allowed_host_and_scheme(
+        wanted, {request.get_host()}, request.is_secure()
+    ):
+        return wanted
+    carrier = changed or entry
+    if entry.partner.user_id == request.user.pk:
+        return f"{reverse('billing:my_week')}?day={carrier.worked_on}"
+    if carrier.timesheet_id is not None:
+        return reverse("billing:week_detail", args=[carrier.timesheet_id])
+    return reverse("billing:time_list")
+
+
 @login_required
 def time_correct(request: HttpRequest, entry_id: int) -> HttpResponse:
     """Correct an entry: in place in an open week, by a reversing entry in a locked one."""
-    entry = get_object_or_404(TimeEntry.objects.for_user(request.user), pk=entry_id)
+    entry = get_object_or_404(
+        TimeEntry.objects.for_user(request.user).select_related("partner", "timesheet"),
+        pk=entry_id,
+    )
+    if not may_correct(request.user, entry):
+        raise PermissionDenied
     form = CorrectionForm(
         request.POST or None,
-        initial={
-            "worked_minutes": entry.worked_minutes,
-            "billable_minutes": entry.billable_minutes,
-            "note": entry.note,
-        },
+        initial={name: getattr(entry, name) for name in (*CORRECTED, *TIME_NUMBERS, "note")},
     )
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if v is not None}
         try:
-            services.correct_time(request.user, entry, data, source=Source.WEB)
+            changed = services.correct_time(
+                request.user, entry, _correction(form, entry), source=Source.WEB
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, "Time corrected.")
-            return redirect(f"{reverse('billing:my_week')}?day={entry.worked_on}")
+            return redirect(_after_correction(request, entry, changed))
     locked = entry.timesheet is not None and entry.timesheet.is_locked
     return render(
         request,
         "billing/form.html",
         {
             "form": form,
-            "title": f"Correct {entry.worked_minutes} min of {entry.worked_on}",
+            "title": f"Correct {entry.worked_minutes} min of {entry.partner} on {entry.worked_on}",
             "explain": (
-                "The week is locked: a reversing entry and a new one are posted in your "
-                "first open week."
+                "The week is locked: a reversing entry and a new one are posted in the "
+                "partner's first open week."
                 if locked
                 else "The entry changes in place."
             ),
