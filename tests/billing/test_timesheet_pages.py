@@ -120,6 +120,7 @@ def test_a_locked_entry_is_corrected_by_a_reversing_entry_on_its_page(
 WEEK_PAGES = {
     "/billing/week/": {"partner", "other_partner", "associate"},
     "/billing/weeks/": {"admin", "partner", "other_partner", "associate", "desk"},
+    "/billing/weeks/all/": {"admin", "partner", "other_partner", "associate"},
     "/billing/billed-vs-counted/": {"admin"},
     "/billing/contracts/{block}/top-up/": {"admin"},
 }
@@ -235,3 +236,63 @@ def test_a_partner_sees_correct_only_on_their_own_time(cast, books, book_time, w
     assert refused.status_code in (403, 404)
     theirs.refresh_from_db()
     assert theirs.kind == "work"
+
+
+def test_the_timesheets_list_shows_each_week_one_may_see_and_filters_it(
+    cast, books, book_time, web_as
+):
+    book_time(cast.partner, books.partner_rate, 60)
+    book_time(cast.associate, books.associate_rate, 30, day=dt.date(2026, 11, 17))
+    paula = Timesheet.objects.get(partner=cast.partner_record)
+    ada = Timesheet.objects.get(partner__user=cast.associate)
+    admin = web_as(cast.admin)
+    listed = admin.get("/billing/weeks/all/")
+    assert [sheet.pk for sheet in listed.context["page"]] == [ada.pk, paula.pk]
+    assert (listed.context["page"][1].worked, listed.context["page"][1].billable) == (60, 60)
+    assert "/billing/weeks/all/" in admin.get("/billing/weeks/").content.decode()
+
+    def shown(query: str) -> list[int]:
+        answer = admin.get(f"/billing/weeks/all/?{query}")
+        assert answer.status_code == 200, answer.context["form"].errors
+        return [sheet.pk for sheet in answer.context["page"]]
+
+    assert shown(f"partner={cast.partner_record.pk}") == [paula.pk]
+    assert shown("week=2026-11-19") == [ada.pk]
+    assert shown("state=open") == [ada.pk, paula.pk]
+    assert shown("state=submitted") == []
+    for bad in ("week=1800-01-01", "state=lost", "partner=987654", "week=" + "9" * 300):
+        refused = admin.get(f"/billing/weeks/all/?{bad}")
+        assert refused.status_code == 400, bad
+        assert 'class="error"' in refused.content.decode()
+    mine = web_as(cast.associate).get("/billing/weeks/all/")
+    assert [sheet.pk for sheet in mine.context["page"]] == [ada.pk]
+
+
+def test_the_timesheets_list_is_paginated(cast, books, web_as):
+    monday = dt.date(2024, 1, 1)
+    Timesheet.objects.bulk_create(
+        Timesheet(partner=cast.partner_record, week_start=monday + dt.timedelta(weeks=n))
+        for n in range(51)
+    )
+    admin = web_as(cast.admin)
+    first = admin.get("/billing/weeks/all/?state=open")
+    assert len(first.context["page"]) == 50
+    assert "?state=open&page=2" in first.content.decode()
+    second = admin.get("/billing/weeks/all/?state=open&page=2")
+    assert [sheet.week_start for sheet in second.context["page"]] == [monday]
+
+
+def test_the_admin_submits_a_partners_open_week_from_its_page(cast, books, book_time, web_as):
+    book_time(cast.partner, books.partner_rate, 60)
+    sheet = Timesheet.objects.get(partner=cast.partner_record)
+    admin = web_as(cast.admin)
+    assert 'id="week-submit"' in admin.get(f"/billing/weeks/{sheet.pk}/").content.decode()
+    lead_page = web_as(cast.associate).get(f"/billing/weeks/{sheet.pk}/")
+    assert lead_page.status_code == 404
+    done = admin.post(f"/billing/weeks/{sheet.pk}/submit/")
+    assert (done.status_code, done["Location"]) == (302, f"/billing/weeks/{sheet.pk}/")
+    sheet.refresh_from_db()
+    assert sheet.state == "submitted"
+    again = admin.post(f"/billing/weeks/{sheet.pk}/submit/")
+    assert again.status_code == 409
+    assert 'id="week-submit"' not in again.content.decode()

@@ -180,3 +180,37 @@ def test_the_admin_corrects_a_partners_entry_from_their_week(
         dt.time(9, 30),
         30,
     )
+
+
+@pytest.mark.browser
+def test_the_admin_finds_a_partners_open_week_and_submits_it(
+    cast, books, book_time, live_server, browser, tmp_path
+):
+    from playwright.sync_api import expect
+
+    shots = os.environ.get(SHOTS_DIRECTORY, str(tmp_path))
+    book_time(cast.partner, books.partner_rate, 45)
+    book_time(cast.associate, books.associate_rate, 30, day=dt.date(2026, 11, 17))
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(page, live_server.url, "admin", "/billing/weeks/")
+    page.locator("#all-weeks").click()
+    expect(page.locator("h1")).to_have_text("Timesheets")
+    expect(page.locator("#week-rows tbody tr")).to_have_count(2)
+    page.locator("input[name=week]").fill("1800-01-01")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#week-filters .field.invalid")).to_contain_text("1900 to 2099")
+    shoot(page, shots, "timesheets-invalid")
+
+    page.locator("input[name=week]").fill("2026-11-12")
+    page.locator("select[name=state]").select_option("open")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#week-rows tbody tr")).to_have_count(1)
+    expect(page.locator("#week-rows")).to_contain_text("45 min")
+    shoot(page, shots, "timesheets")
+    page.locator("#week-rows").get_by_role("link", name="Paula Partner").click()
+    expect(page.locator("#week-state")).to_have_text("Open")
+    page.get_by_role("button", name="Submit the week for approval").click()
+    expect(page.locator("#week-state")).to_have_text("Submitted")
+    expect(page.locator("h1")).to_have_text("Timesheet of Paula Partner")
+    shoot(page, shots, "partner-week-submitted")
+    assert Timesheet.objects.get(partner=cast.partner_record).state == "submitted"

@@ -71,6 +71,7 @@ urlpatterns = [
     path("time/new/", views.time_create, name="time_create"),
     path("week/", week_views.my_week, name="my_week"),
     path("weeks/", week_views.week_queue, name="week_queue"),
+    path("weeks/all/", week_views.week_list, name="week_list"),
     path("weeks/<int:sheet_id>/", week_views.week_detail, name="week_detail"),
     path("weeks/<int:sheet_id>/<str:act>/", week_views.week_act, name="week_act"),
     path("time/<int:entry_id>/correct/", week_views.time_correct, name="time_correct"),

@@ -9,6 +9,9 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -28,10 +31,11 @@ from thirdway.billing.models import (
     Timesheet,
     TimesheetState,
 )
-from thirdway.network.models import Practice
+from thirdway.network.models import Partner, Practice
 from thirdway.tickets.lifecycle import TransitionRefused
 from thirdway.web.forms import add_service_errors
 
+PAGE_SIZE = 50
 FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(2099, 12, 31)
 
@@ -110,6 +114,7 @@ def _sheet_page(request, sheet: Timesheet, form=None, own: bool = False) -> Http
         "form": form,
         "own": own,
         "may_correct": own or request.user.is_practice_admin,
+        "may_submit": own or request.user.is_practice_admin,
         "here": request.get_full_path(),
         "may_decide": sheet.pk is not None and may_decide_timesheet(request.user, sheet),
         "reject_form": RejectForm(),
@@ -195,22 +200,27 @@ def week_act(request: HttpRequest, sheet_id: int, act: str) -> HttpResponse:
             raise Http404
     except TransitionRefused as refused:
         messages.error(request, str(refused))
-        return _back(request, sheet, status=409)
+        return _back(request, sheet, status=409, act=act)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return _back(request, sheet, status=400)
-    return _back(request, sheet)
+        return _back(request, sheet, status=400, act=act)
+    return _back(request, sheet, act=act)
 
 
-def _back(request, sheet: Timesheet, status: int = 302) -> HttpResponse:
-    if sheet.partner.user_id == request.user.pk:
+def _back(request, sheet: Timesheet, status: int = 302, act: str = "") -> HttpResponse:
+    """Back to one's own week; to the queue after a decision; to the partner's week after
+    submitting it for them."""
+    own = sheet.partner.user_id == request.user.pk
+    if own:
         target = f"{reverse('billing:my_week')}?day={sheet.week_start}"
+    elif act == "submit":
+        target = reverse("billing:week_detail", args=[sheet.pk])
     else:
         target = reverse("billing:week_queue")
     if status == 302:
         return redirect(target)
-    if sheet.partner.user_id == request.user.pk:
-        response = _sheet_page(request, Timesheet.objects.get(pk=sheet.pk), own=True)
+    if own or act == "submit":
+        response = _sheet_page(request, Timesheet.objects.get(pk=sheet.pk), own=own)
     else:
         response = week_queue(request)
     response.status_code = status
@@ -235,6 +245,71 @@ def week_queue(request: HttpRequest) -> HttpResponse:
         if may_decide_timesheet(request.user, sheet)
     ]
     return render(request, "billing/week_queue.html", {"rows": rows, "reject_form": RejectForm()})
+
+
+class SheetFilter(forms.Form):
+    """The timesheets list's filters: a partner whose weeks one sees, a state, a week."""
+
+    partner = forms.ModelChoiceField(
+        queryset=Partner.objects.none(), required=False, empty_label="All partners"
+    )
+    state = forms.ChoiceField(choices=[("", "Any state"), *TimesheetState.choices], required=False)
+    week = forms.DateField(
+        label="Week of",
+        widget=DateInput,
+        required=False,
+        help_text="Any day of the week.",
+    )
+
+    def __init__(self, *args, sheets, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = Partner.objects.filter(
+            pk__in=sheets.values("partner")
+        ).order_by("name", "pk")
+
+    def clean_week(self) -> dt.date | None:
+        day = self.cleaned_data["week"]
+        return None if day is None else timesheets.week_of(_in_years(day))
+
+    def filtered(self, sheets):
+        """The weeks the filters keep; every week the user sees while a filter is wrong."""
+        if not self.is_valid():
+            return sheets
+        wanted = self.cleaned_data
+        if wanted["partner"] is not None:
+            sheets = sheets.filter(partner=wanted["partner"])
+        if wanted["state"]:
+            sheets = sheets.filter(state=wanted["state"])
+        if wanted["week"] is not None:
+            sheets = sheets.filter(week_start=wanted["week"])
+        return sheets
+
+
+@login_required
+def week_list(request: HttpRequest) -> HttpResponse:
+    """Every week the user may see (a practice admin's all), newest first, with filters."""
+    if not may_book_time(request.user):
+        raise Http404
+    visible = Timesheet.objects.for_user(request.user)
+    form = SheetFilter(request.GET or None, sheets=visible)
+    sheets = (
+        form.filtered(visible)
+        .select_related("partner")
+        .annotate(
+            worked=Coalesce(Sum("entries__worked_minutes"), 0),
+            billable=Coalesce(Sum("entries__billable_minutes"), 0),
+        )
+        .order_by("-week_start", "partner__name", "pk")
+    )
+    page = Paginator(sheets, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "billing/week_list.html",
+        {"form": form, "page": page, "querystring": query.urlencode()},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
 
 
 CORRECTED = ("worked_on", "start_time", "kind", "billing_status")
