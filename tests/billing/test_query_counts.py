@@ -18,6 +18,7 @@ LISTS = sorted(
         "/billing/",
         "/billing/contracts/",
         "/billing/time/",
+        "/billing/weeks/all/",
         "/billing/statements/?month=" + f"{dt.date.today():%Y-%m}",
         "/api/v1/contracts",
         "/api/v1/invoices",

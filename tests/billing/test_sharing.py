@@ -273,3 +273,43 @@ def test_only_the_admin_opens_the_tool_costs_page(cast, web_as, role, status):
         (status,) if status != 200 else (302,)
     )
     assert ToolCost.objects.exists() == (status != 200)
+
+
+def test_the_admin_claws_back_now_on_the_page_and_a_client_not_due_is_refused(
+    cast, referred, web_as
+):
+    approved_acme(cast)
+    web = web_as(cast.admin)
+    url = f"/billing/settings/{cast.security.pk}/tools/clawback/"
+    page = web.get(f"/billing/settings/{cast.security.pk}/tools/")
+    assert list(page.context["clawback_form"].fields["client"].queryset) == [cast.acme]
+    refused = web.post(url, {"client": cast.acme.pk})
+    assert refused.status_code == 200
+    assert "not left within" in refused.content.decode()
+    assert web.post(url, {"client": cast.globex.pk}).status_code == 200
+    assert web.post(url, {"client": "x" * 300}).status_code == 200
+    assert not ReferralClawback.objects.exists()
+    assert not LedgerTransaction.objects.filter(kind="clawback").exists()
+    leave(cast)
+    made = web.post(url, {"client": cast.acme.pk}, follow=True)
+    assert "Clawed back: Acme Bakery left after 0 months." in made.content.decode()
+    again = web.post(url, {"client": cast.acme.pk}, follow=True)
+    assert "clawed back already" in again.content.decode()
+    assert LedgerTransaction.objects.filter(kind="clawback").count() == 1
+    audit = AuditRecord.objects.get(action="billing.referral.clawback")
+    assert (audit.actor, audit.source) == (cast.admin, Source.WEB)
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("partner", 403), ("associate", 403), ("desk", 403), ("client_admin", 404)],
+)
+def test_only_the_admin_claws_back_from_the_page(cast, referred, web_as, role, status):
+    approved_acme(cast)
+    leave(cast)
+    web = web_as(getattr(cast, role))
+    answer = web.post(
+        f"/billing/settings/{cast.security.pk}/tools/clawback/", {"client": cast.acme.pk}
+    )
+    assert answer.status_code == status
+    assert not ReferralClawback.objects.exists()

@@ -12,9 +12,9 @@ import pytest
 from support.browser import DESKTOP, PHONE, fits, sign_in
 from thirdway.audit.models import Source
 from thirdway.billing import services, tool_costs
-from thirdway.billing.models import BillingSettings, Leg, ToolCost
+from thirdway.billing.models import BillingSettings, Leg, ReferralClawback, ToolCost
 
-from .test_sharing import approved_acme
+from .test_sharing import approved_acme, leave, referred  # noqa: F401  (the fixture)
 
 SHOTS_DIRECTORY = "THIRDWAY_SHOTS"
 
@@ -99,3 +99,26 @@ def test_a_share_drills_down_to_the_tools_taken_off_its_line(
     expect(page.locator("#share-tools")).to_contain_text("2 users")
     expect(page.locator("#share-tools")).to_contain_text("8.00")
     shoot(page, shots, "share-tools")
+
+
+@pytest.mark.browser
+def test_the_admin_claws_back_a_client_now(cast, referred, live_server, browser, tmp_path):  # noqa: F811
+    from playwright.sync_api import expect
+
+    shots = os.environ.get(SHOTS_DIRECTORY, str(tmp_path))
+    approved_acme(cast)
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(page, live_server.url, "admin", f"/billing/settings/{cast.security.pk}/tools/")
+    page.locator("#clawback-form select[name=client]").select_option(label="Acme Bakery")
+    page.get_by_role("button", name="Claw back now").click()
+    expect(page.locator("#clawback-form .field.invalid")).to_contain_text("has not left")
+    shoot(page, shots, "claw-back-refused")
+    assert not ReferralClawback.objects.exists()
+
+    leave(cast)
+    page.locator("#clawback-form select[name=client]").select_option(label="Acme Bakery")
+    page.get_by_role("button", name="Claw back now").click()
+    expect(page.get_by_text("Clawed back: Acme Bakery left after 0 months.")).to_be_visible()
+    expect(page.locator("#clawback-rows")).to_contain_text("Acme Bakery")
+    shoot(page, shots, "claw-back-done")
+    assert ReferralClawback.objects.count() == 1

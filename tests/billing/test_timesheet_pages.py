@@ -120,6 +120,7 @@ def test_a_locked_entry_is_corrected_by_a_reversing_entry_on_its_page(
 WEEK_PAGES = {
     "/billing/week/": {"partner", "other_partner", "associate"},
     "/billing/weeks/": {"admin", "partner", "other_partner", "associate", "desk"},
+    "/billing/weeks/all/": {"admin", "partner", "other_partner", "associate"},
     "/billing/billed-vs-counted/": {"admin"},
     "/billing/contracts/{block}/top-up/": {"admin"},
 }
@@ -180,3 +181,118 @@ def test_billed_vs_counted_page_and_csv(cast, books, web_as):
         csv.content.decode()
     )
     assert web_as(cast.partner).get("/billing/billed-vs-counted/?format=csv").status_code == 403
+
+
+def test_the_admin_corrects_a_partners_entry_and_returns_to_that_week(
+    cast, books, book_time, web_as
+):
+    entry = book_time(cast.partner, books.partner_rate, 60)
+    sheet = Timesheet.objects.get(partner=cast.partner_record)
+    admin = web_as(cast.admin)
+    week = admin.get(f"/billing/weeks/{sheet.pk}/").content.decode()
+    assert f"/billing/time/{entry.pk}/correct/?next=" in week
+    assert f"/billing/time/{entry.pk}/correct/" in admin.get("/billing/time/").content.decode()
+    url = f"/billing/time/{entry.pk}/correct/"
+    fields = {"worked_minutes": 60, "kind": "work", "billing_status": "billable"}
+    for bad in (
+        {"worked_on": "1800-01-01"},
+        {"kind": "nap"},
+        {"billing_status": "free"},
+        {"start_time": "25:00"},
+        {"note": "x" * 501},
+    ):
+        assert admin.post(url, {**fields, **bad}).status_code == 400, bad
+    entry.refresh_from_db()
+    assert (entry.worked_on, entry.kind, entry.start_time, entry.note) == (DAY, "work", None, "")
+    done = admin.post(
+        f"{url}?next=https://elsewhere.example/",
+        {
+            **fields,
+            "worked_on": "2026-11-11",
+            "start_time": "09:30",
+            "kind": "onsite",
+            "billing_status": "no_charge",
+        },
+    )
+    assert done.status_code == 302 and done["Location"] == f"/billing/weeks/{sheet.pk}/"
+    entry.refresh_from_db()
+    assert (entry.worked_on, entry.start_time, entry.kind, entry.billing_status) == (
+        dt.date(2026, 11, 11),
+        dt.time(9, 30),
+        "onsite",
+        "no_charge",
+    )
+    back = admin.post(f"{url}?next=/billing/time/%3Fpage%3D1", {**fields, "kind": "travel"})
+    assert back["Location"] == "/billing/time/?page=1"
+
+
+def test_a_partner_sees_correct_only_on_their_own_time(cast, books, book_time, web_as):
+    own = book_time(cast.partner, books.partner_rate, 60)
+    theirs = book_time(cast.associate, books.associate_rate, 30)
+    listed = web_as(cast.partner).get("/billing/time/").content.decode()
+    assert f"/billing/time/{own.pk}/correct/" in listed
+    assert f"/billing/time/{theirs.pk}/correct/" not in listed
+    refused = web_as(cast.partner).post(f"/billing/time/{theirs.pk}/correct/", {"kind": "travel"})
+    assert refused.status_code in (403, 404)
+    theirs.refresh_from_db()
+    assert theirs.kind == "work"
+
+
+def test_the_timesheets_list_shows_each_week_one_may_see_and_filters_it(
+    cast, books, book_time, web_as
+):
+    book_time(cast.partner, books.partner_rate, 60)
+    book_time(cast.associate, books.associate_rate, 30, day=dt.date(2026, 11, 17))
+    paula = Timesheet.objects.get(partner=cast.partner_record)
+    ada = Timesheet.objects.get(partner__user=cast.associate)
+    admin = web_as(cast.admin)
+    listed = admin.get("/billing/weeks/all/")
+    assert [sheet.pk for sheet in listed.context["page"]] == [ada.pk, paula.pk]
+    assert (listed.context["page"][1].worked, listed.context["page"][1].billable) == (60, 60)
+    assert "/billing/weeks/all/" in admin.get("/billing/weeks/").content.decode()
+
+    def shown(query: str) -> list[int]:
+        answer = admin.get(f"/billing/weeks/all/?{query}")
+        assert answer.status_code == 200, answer.context["form"].errors
+        return [sheet.pk for sheet in answer.context["page"]]
+
+    assert shown(f"partner={cast.partner_record.pk}") == [paula.pk]
+    assert shown("week=2026-11-19") == [ada.pk]
+    assert shown("state=open") == [ada.pk, paula.pk]
+    assert shown("state=submitted") == []
+    for bad in ("week=1800-01-01", "state=lost", "partner=987654", "week=" + "9" * 300):
+        refused = admin.get(f"/billing/weeks/all/?{bad}")
+        assert refused.status_code == 400, bad
+        assert 'class="error"' in refused.content.decode()
+    mine = web_as(cast.associate).get("/billing/weeks/all/")
+    assert [sheet.pk for sheet in mine.context["page"]] == [ada.pk]
+
+
+def test_the_timesheets_list_is_paginated(cast, books, web_as):
+    monday = dt.date(2024, 1, 1)
+    Timesheet.objects.bulk_create(
+        Timesheet(partner=cast.partner_record, week_start=monday + dt.timedelta(weeks=n))
+        for n in range(51)
+    )
+    admin = web_as(cast.admin)
+    first = admin.get("/billing/weeks/all/?state=open")
+    assert len(first.context["page"]) == 50
+    assert "?state=open&page=2" in first.content.decode()
+    second = admin.get("/billing/weeks/all/?state=open&page=2")
+    assert [sheet.week_start for sheet in second.context["page"]] == [monday]
+
+
+def test_the_admin_submits_a_partners_open_week_from_its_page(cast, books, book_time, web_as):
+    book_time(cast.partner, books.partner_rate, 60)
+    sheet = Timesheet.objects.get(partner=cast.partner_record)
+    admin = web_as(cast.admin)
+    assert 'id="week-submit"' in admin.get(f"/billing/weeks/{sheet.pk}/").content.decode()
+    lead_page = web_as(cast.associate).get(f"/billing/weeks/{sheet.pk}/")
+    assert lead_page.status_code == 404
+    done = admin.post(f"/billing/weeks/{sheet.pk}/submit/")
+    assert (done.status_code, done["Location"]) == (302, f"/billing/weeks/{sheet.pk}/")
+    sheet.refresh_from_db()
+    assert sheet.state == "submitted"
+    again = admin.post(f"/billing/weeks/{sheet.pk}/submit/")
+    assert again.status_code == 409
+    assert 'id="week-submit"' not in again.content.decode()

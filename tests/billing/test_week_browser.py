@@ -133,3 +133,84 @@ def test_the_block_burn_down_and_billed_vs_counted_fit_both_sizes(
     assert fits(portal)
     portal.set_viewport_size(DESKTOP)
     portal.screenshot(path=f"{shots}/portal-burn-down-desktop.png", full_page=True)
+
+
+def shoot(page, shots: str, name: str) -> None:
+    page.screenshot(path=f"{shots}/{name}-desktop.png", full_page=True)
+    page.set_viewport_size(PHONE)
+    page.screenshot(path=f"{shots}/{name}-phone.png", full_page=True)
+    assert fits(page), name
+    page.set_viewport_size(DESKTOP)
+
+
+@pytest.mark.browser
+def test_the_admin_corrects_a_partners_entry_from_their_week(
+    cast, books, book_time, live_server, browser, tmp_path
+):
+    from playwright.sync_api import expect
+
+    shots = os.environ.get(SHOTS_DIRECTORY, str(tmp_path))
+    entry = book_time(cast.partner, books.partner_rate, 45, note="Firewall review")
+    sheet = Timesheet.objects.get(partner=cast.partner_record)
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(page, live_server.url, "admin", f"/billing/weeks/{sheet.pk}/")
+    expect(page.locator("h1")).to_have_text("Timesheet of Paula Partner")
+    page.locator("#week-entries").get_by_role("link", name="Correct").click()
+    page.locator("input[name=worked_on]").fill("2026-11-11")
+    page.locator("input[name=billable_minutes]").fill("2000")
+    page.locator("select[name=kind]").select_option("onsite")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator(".field.invalid", has_text="Billable minutes")).to_contain_text("1440")
+    shoot(page, shots, "correct-invalid")
+    entry.refresh_from_db()
+    assert (entry.kind, entry.worked_on) == ("work", dt.date(2026, 11, 10))
+
+    page.locator("input[name=billable_minutes]").fill("30")
+    page.locator("input[name=start_time]").fill("09:30")
+    page.locator("select[name=billing_status]").select_option("no_charge")
+    page.get_by_role("button", name="Save").click()
+    expect(page.locator("p.flash")).to_contain_text("Time corrected.")
+    expect(page.locator("h1")).to_have_text("Timesheet of Paula Partner")
+    expect(page.locator("#week-entries")).to_contain_text("On site")
+    expect(page.locator("#week-entries")).to_contain_text("No charge")
+    shoot(page, shots, "correct-partner-week")
+    entry.refresh_from_db()
+    assert (entry.worked_on, entry.start_time, entry.billable_minutes) == (
+        dt.date(2026, 11, 11),
+        dt.time(9, 30),
+        30,
+    )
+
+
+@pytest.mark.browser
+def test_the_admin_finds_a_partners_open_week_and_submits_it(
+    cast, books, book_time, live_server, browser, tmp_path
+):
+    from playwright.sync_api import expect
+
+    shots = os.environ.get(SHOTS_DIRECTORY, str(tmp_path))
+    book_time(cast.partner, books.partner_rate, 45)
+    book_time(cast.associate, books.associate_rate, 30, day=dt.date(2026, 11, 17))
+    page = browser.new_context(viewport=DESKTOP).new_page()
+    sign_in(page, live_server.url, "admin", "/billing/weeks/")
+    page.locator("#all-weeks").click()
+    expect(page.locator("h1")).to_have_text("Timesheets")
+    expect(page.locator("#week-rows tbody tr")).to_have_count(2)
+    page.locator("input[name=week]").fill("1800-01-01")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#week-filters .field.invalid")).to_contain_text("1900 to 2099")
+    shoot(page, shots, "timesheets-invalid")
+
+    page.locator("input[name=week]").fill("2026-11-12")
+    page.locator("select[name=state]").select_option("open")
+    page.get_by_role("button", name="Filter").click()
+    expect(page.locator("#week-rows tbody tr")).to_have_count(1)
+    expect(page.locator("#week-rows")).to_contain_text("45 min")
+    shoot(page, shots, "timesheets")
+    page.locator("#week-rows").get_by_role("link", name="Paula Partner").click()
+    expect(page.locator("#week-state")).to_have_text("Open")
+    page.get_by_role("button", name="Submit the week for approval").click()
+    expect(page.locator("#week-state")).to_have_text("Submitted")
+    expect(page.locator("h1")).to_have_text("Timesheet of Paula Partner")
+    shoot(page, shots, "partner-week-submitted")
+    assert Timesheet.objects.get(partner=cast.partner_record).state == "submitted"

@@ -10,7 +10,7 @@ the clawback is claimed by a unique row per practice and client, so it happens o
 
 The clients room sits below billing and cannot call it when a client leaves, so the clock's
 hourly job ``billing.claw_back_referrals`` sweeps for clients that left; a practice admin may
-also claw back at once (``POST /api/v1/billing/clawbacks``).
+also claw back at once (*Claw back now* on the tools page, ``POST /api/v1/billing/clawbacks``).
 """
 
 from __future__ import annotations

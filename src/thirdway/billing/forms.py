@@ -229,6 +229,20 @@ class ToolCostForm(ServiceValidatedForm):
         labels = {"rate": "Rate per unit per month"}
 
 
+class ClawbackForm(forms.Form):
+    """A client whose referral fees to claw back now: one the user may see that has a
+    contract with the practice."""
+
+    client = forms.ModelChoiceField(queryset=Client.objects.none())
+
+    def __init__(self, *args, user, practice, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        contracted = Contract.objects.for_user(user).filter(practice=practice).values("client")
+        self.fields["client"].queryset = (
+            Client.objects.for_user(user).filter(pk__in=contracted).order_by("name", "pk")
+        )
+
+
 class InvoiceLineForm(ServiceValidatedForm):
     class Meta:
         model = InvoiceLine

@@ -11,7 +11,8 @@ from django.views.decorators.http import require_POST
 
 from thirdway.audit.models import Source
 from thirdway.billing import tool_costs
-from thirdway.billing.forms import ToolCostForm
+from thirdway.billing.clawbacks import claw_back_named
+from thirdway.billing.forms import ClawbackForm, ToolCostForm
 from thirdway.billing.models import ReferralClawback, ToolCost
 from thirdway.billing.services import settings_of
 from thirdway.billing.views import _admin
@@ -19,7 +20,7 @@ from thirdway.network.models import Practice
 from thirdway.web.forms import add_service_errors
 
 
-def _page(request, practice, form, editing=None) -> HttpResponse:
+def _page(request, practice, form, editing=None, clawback_form=None) -> HttpResponse:
     tools = ToolCost.objects.for_user(request.user).filter(practice=practice)
     clawbacks = (
         ReferralClawback.objects.for_user(request.user)
@@ -36,6 +37,7 @@ def _page(request, practice, form, editing=None) -> HttpResponse:
             "form": form,
             "editing": editing,
             "clawbacks": clawbacks,
+            "clawback_form": clawback_form or ClawbackForm(user=request.user, practice=practice),
         },
     )
 
@@ -88,3 +90,34 @@ def tool_remove(request: HttpRequest, practice_id: int, tool_id: int) -> HttpRes
     tool_costs.remove_tool(request.user, tool, source=Source.WEB)
     messages.success(request, f"{tool.name} removed.")
     return redirect("billing:tool_costs", practice_id)
+
+
+def _claw_back(request, practice, form) -> bool:
+    """Claw back the chosen client's referral fees; the refusal shown under the client."""
+    if not form.is_valid():
+        return False
+    client = form.cleaned_data["client"]
+    earlier = ReferralClawback.objects.filter(practice=practice, client=client).first()
+    try:
+        made = claw_back_named(request.user, practice, client.pk, source=Source.WEB)
+    except ValidationError as error:
+        add_service_errors(form, error)
+        return False
+    if earlier is not None:
+        messages.success(request, f"{client}: clawed back already on {earlier.at:%Y-%m-%d}.")
+    else:
+        memo = made.clawback.memo if made.clawback_id else f"{client}: nothing left to claw back"
+        messages.success(request, f"{memo}.")
+    return True
+
+
+@login_required
+@require_POST
+def claw_back_now(request: HttpRequest, practice_id: int) -> HttpResponse:
+    """Claw back a client's referral fees now, when it left within the practice's period."""
+    _admin(request)
+    practice = get_object_or_404(Practice, pk=practice_id)
+    form = ClawbackForm(request.POST, user=request.user, practice=practice)
+    if _claw_back(request, practice, form):
+        return redirect("billing:tool_costs", practice.pk)
+    return _page(request, practice, ToolCostForm(), clawback_form=form)

@@ -71,6 +71,7 @@ urlpatterns = [
     path("time/new/", views.time_create, name="time_create"),
     path("week/", week_views.my_week, name="my_week"),
     path("weeks/", week_views.week_queue, name="week_queue"),
+    path("weeks/all/", week_views.week_list, name="week_list"),
     path("weeks/<int:sheet_id>/", week_views.week_detail, name="week_detail"),
     path("weeks/<int:sheet_id>/<str:act>/", week_views.week_act, name="week_act"),
     path("time/<int:entry_id>/correct/", week_views.time_correct, name="time_correct"),
@@ -128,6 +129,11 @@ urlpatterns = [
     path("settings/", views.settings_index, name="settings_index"),
     path("settings/<int:practice_id>/", views.settings_page, name="settings"),
     path("settings/<int:practice_id>/tools/", sharing_views.tool_list, name="tool_costs"),
+    path(
+        "settings/<int:practice_id>/tools/clawback/",
+        sharing_views.claw_back_now,
+        name="claw_back_now",
+    ),
     path(
         "settings/<int:practice_id>/tools/<int:tool_id>/",
         sharing_views.tool_edit,

@@ -9,20 +9,33 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Sum
+from django.db.models.functions import Coalesce
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_POST
 
 from thirdway.audit.models import Source
 from thirdway.billing import blocks, drift, services, timesheets
 from thirdway.billing.access import may_book_time, may_decide_timesheet, may_manage_billing
-from thirdway.billing.forms import TimeEntryForm
-from thirdway.billing.models import Contract, ContractKind, TimeEntry, Timesheet, TimesheetState
-from thirdway.network.models import Practice
+from thirdway.billing.forms import DateInput, TimeEntryForm, TimeInput
+from thirdway.billing.models import (
+    BillingStatus,
+    Contract,
+    ContractKind,
+    TimeEntry,
+    TimeKind,
+    Timesheet,
+    TimesheetState,
+)
+from thirdway.network.models import Partner, Practice
 from thirdway.tickets.lifecycle import TransitionRefused
 from thirdway.web.forms import add_service_errors
 
+PAGE_SIZE = 50
 FIRST_DAY = dt.date(1900, 1, 1)
 LAST_DAY = dt.date(2099, 12, 31)
 
@@ -45,12 +58,36 @@ class RejectForm(forms.Form):
     reason = forms.CharField(max_length=timesheets.REASON_LENGTH, widget=forms.TextInput)
 
 
+def _in_years(day: dt.date) -> dt.date:
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError("Pick a day from 1900 to 2099.")
+    return day
+
+
 class CorrectionForm(forms.Form):
+    """What a correction may change, bounded as the API's: the day, the start, the kind, the
+    minutes, the billing status and the note.  A field left out stays as it is."""
+
+    worked_on = forms.DateField(label="Day", widget=DateInput, required=False)
+    start_time = forms.TimeField(
+        widget=TimeInput, required=False, help_text="Empty: the start stays as it is."
+    )
+    kind = forms.ChoiceField(choices=TimeKind.choices, required=False)
     worked_minutes = forms.IntegerField(min_value=0, max_value=24 * 60)
     billable_minutes = forms.IntegerField(
         min_value=0, max_value=24 * 60, required=False, help_text="Empty: the minutes worked."
     )
+    billing_status = forms.ChoiceField(choices=BillingStatus.choices, required=False)
     note = forms.CharField(max_length=500, required=False)
+
+    def clean_worked_on(self) -> dt.date | None:
+        day = self.cleaned_data["worked_on"]
+        return None if day is None else _in_years(day)
+
+
+def may_correct(user, entry: TimeEntry) -> bool:
+    """Who the service lets change an entry: its partner, or a practice admin."""
+    return may_book_time(user) and (user.is_practice_admin or entry.partner.user_id == user.pk)
 
 
 class TopUpForm(forms.Form):
@@ -76,6 +113,9 @@ def _sheet_page(request, sheet: Timesheet, form=None, own: bool = False) -> Http
         "picker": WeekPicker(initial={"day": start}),
         "form": form,
         "own": own,
+        "may_correct": own or request.user.is_practice_admin,
+        "may_submit": own or request.user.is_practice_admin,
+        "here": request.get_full_path(),
         "may_decide": sheet.pk is not None and may_decide_timesheet(request.user, sheet),
         "reject_form": RejectForm(),
     }
@@ -160,22 +200,27 @@ def week_act(request: HttpRequest, sheet_id: int, act: str) -> HttpResponse:
             raise Http404
     except TransitionRefused as refused:
         messages.error(request, str(refused))
-        return _back(request, sheet, status=409)
+        return _back(request, sheet, status=409, act=act)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
-        return _back(request, sheet, status=400)
-    return _back(request, sheet)
+        return _back(request, sheet, status=400, act=act)
+    return _back(request, sheet, act=act)
 
 
-def _back(request, sheet: Timesheet, status: int = 302) -> HttpResponse:
-    if sheet.partner.user_id == request.user.pk:
+def _back(request, sheet: Timesheet, status: int = 302, act: str = "") -> HttpResponse:
+    """Back to one's own week; to the queue after a decision; to the partner's week after
+    submitting it for them."""
+    own = sheet.partner.user_id == request.user.pk
+    if own:
         target = f"{reverse('billing:my_week')}?day={sheet.week_start}"
+    elif act == "submit":
+        target = reverse("billing:week_detail", args=[sheet.pk])
     else:
         target = reverse("billing:week_queue")
     if status == 302:
         return redirect(target)
-    if sheet.partner.user_id == request.user.pk:
-        response = _sheet_page(request, Timesheet.objects.get(pk=sheet.pk), own=True)
+    if own or act == "submit":
+        response = _sheet_page(request, Timesheet.objects.get(pk=sheet.pk), own=own)
     else:
         response = week_queue(request)
     response.status_code = status
@@ -202,37 +247,129 @@ def week_queue(request: HttpRequest) -> HttpResponse:
     return render(request, "billing/week_queue.html", {"rows": rows, "reject_form": RejectForm()})
 
 
+class SheetFilter(forms.Form):
+    """The timesheets list's filters: a partner whose weeks one sees, a state, a week."""
+
+    partner = forms.ModelChoiceField(
+        queryset=Partner.objects.none(), required=False, empty_label="All partners"
+    )
+    state = forms.ChoiceField(choices=[("", "Any state"), *TimesheetState.choices], required=False)
+    week = forms.DateField(
+        label="Week of",
+        widget=DateInput,
+        required=False,
+        help_text="Any day of the week.",
+    )
+
+    def __init__(self, *args, sheets, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = Partner.objects.filter(
+            pk__in=sheets.values("partner")
+        ).order_by("name", "pk")
+
+    def clean_week(self) -> dt.date | None:
+        day = self.cleaned_data["week"]
+        return None if day is None else timesheets.week_of(_in_years(day))
+
+    def filtered(self, sheets):
+        """The weeks the filters keep; every week the user sees while a filter is wrong."""
+        if not self.is_valid():
+            return sheets
+        wanted = self.cleaned_data
+        if wanted["partner"] is not None:
+            sheets = sheets.filter(partner=wanted["partner"])
+        if wanted["state"]:
+            sheets = sheets.filter(state=wanted["state"])
+        if wanted["week"] is not None:
+            sheets = sheets.filter(week_start=wanted["week"])
+        return sheets
+
+
+@login_required
+def week_list(request: HttpRequest) -> HttpResponse:
+    """Every week the user may see (a practice admin's all), newest first, with filters."""
+    if not may_book_time(request.user):
+        raise Http404
+    visible = Timesheet.objects.for_user(request.user)
+    form = SheetFilter(request.GET or None, sheets=visible)
+    sheets = (
+        form.filtered(visible)
+        .select_related("partner")
+        .annotate(
+            worked=Coalesce(Sum("entries__worked_minutes"), 0),
+            billable=Coalesce(Sum("entries__billable_minutes"), 0),
+        )
+        .order_by("-week_start", "partner__name", "pk")
+    )
+    page = Paginator(sheets, PAGE_SIZE).get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "billing/week_list.html",
+        {"form": form, "page": page, "querystring": query.urlencode()},
+        status=400 if form.is_bound and not form.is_valid() else 200,
+    )
+
+
+CORRECTED = ("worked_on", "start_time", "kind", "billing_status")
+TIME_NUMBERS = ("worked_minutes", "billable_minutes")
+
+
+def _correction(form: CorrectionForm, entry: TimeEntry) -> dict:
+    """The minutes and note as before; the day, start, kind and status only when changed."""
+    data = {k: v for k, v in form.cleaned_data.items() if v is not None}
+    return {k: v for k, v in data.items() if k not in CORRECTED or v not in ("", getattr(entry, k))}
+
+
+def _after_correction(request, entry: TimeEntry, changed: TimeEntry | None) -> str:
+    """The page the correction came from when it is one of ours, else the partner's week."""
+    wanted = request.GET.get("next") or ""
+    if wanted.startswith("/") and url_has_allowed_host_and_scheme(
+        wanted, {request.get_host()}, request.is_secure()
+    ):
+        return wanted
+    carrier = changed or entry
+    if entry.partner.user_id == request.user.pk:
+        return f"{reverse('billing:my_week')}?day={carrier.worked_on}"
+    if carrier.timesheet_id is not None:
+        return reverse("billing:week_detail", args=[carrier.timesheet_id])
+    return reverse("billing:time_list")
+
+
 @login_required
 def time_correct(request: HttpRequest, entry_id: int) -> HttpResponse:
     """Correct an entry: in place in an open week, by a reversing entry in a locked one."""
-    entry = get_object_or_404(TimeEntry.objects.for_user(request.user), pk=entry_id)
+    entry = get_object_or_404(
+        TimeEntry.objects.for_user(request.user).select_related("partner", "timesheet"),
+        pk=entry_id,
+    )
+    if not may_correct(request.user, entry):
+        raise PermissionDenied
     form = CorrectionForm(
         request.POST or None,
-        initial={
-            "worked_minutes": entry.worked_minutes,
-            "billable_minutes": entry.billable_minutes,
-            "note": entry.note,
-        },
+        initial={name: getattr(entry, name) for name in (*CORRECTED, *TIME_NUMBERS, "note")},
     )
     if request.method == "POST" and form.is_valid():
-        data = {k: v for k, v in form.cleaned_data.items() if v is not None}
         try:
-            services.correct_time(request.user, entry, data, source=Source.WEB)
+            changed = services.correct_time(
+                request.user, entry, _correction(form, entry), source=Source.WEB
+            )
         except ValidationError as error:
             add_service_errors(form, error)
         else:
             messages.success(request, "Time corrected.")
-            return redirect(f"{reverse('billing:my_week')}?day={entry.worked_on}")
+            return redirect(_after_correction(request, entry, changed))
     locked = entry.timesheet is not None and entry.timesheet.is_locked
     return render(
         request,
         "billing/form.html",
         {
             "form": form,
-            "title": f"Correct {entry.worked_minutes} min of {entry.worked_on}",
+            "title": f"Correct {entry.worked_minutes} min of {entry.partner} on {entry.worked_on}",
             "explain": (
-                "The week is locked: a reversing entry and a new one are posted in your "
-                "first open week."
+                "The week is locked: a reversing entry and a new one are posted in the "
+                "partner's first open week."
                 if locked
                 else "The entry changes in place."
             ),
