@@ -113,6 +113,15 @@ def test_a_locked_entry_is_corrected_by_a_reversing_entry_on_its_page(
     done = browser.post(f"/billing/time/{entry.pk}/correct/", {"worked_minutes": 45})
     assert done.status_code == 302
     assert sorted(TimeEntry.objects.values_list("worked_minutes", flat=True)) == [-60, 45, 60]
+    # The locked week no longer offers to correct the entry reversed; the replacement's week
+    # offers the replacement, not the reversal.
+    locked = browser.get(f"/billing/week/?day={entry.worked_on}").content.decode()
+    assert f"/billing/time/{entry.pk}/correct/" not in locked
+    replacement = TimeEntry.objects.select_related("timesheet").get(worked_minutes=45)
+    reversal = TimeEntry.objects.get(reverses=entry)
+    week = browser.get(f"/billing/week/?day={replacement.timesheet.week_start}").content.decode()
+    assert f"/billing/time/{replacement.pk}/correct/" in week
+    assert f"/billing/time/{reversal.pk}/correct/" not in week
     other = web_as(cast.other_partner).get(f"/billing/time/{entry.pk}/correct/")
     assert other.status_code == 404
 

@@ -173,7 +173,7 @@ def _require_decider(actor, sheet: Timesheet) -> None:
 def week_entries(sheet: Timesheet):
     return (
         TimeEntry.objects.filter(timesheet=sheet)
-        .select_related("contract_line__contract__client", "ticket", "reverses")
+        .select_related("contract_line__contract__client", "ticket", "reverses", "reversed_by")
         .order_by("worked_on", "pk")
     )
 
