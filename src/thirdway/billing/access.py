@@ -188,3 +188,8 @@ def may_manage_billing(user) -> bool:
 
 def may_book_time(user) -> bool:
     return _active(user) and user.role in (Role.PRACTICE_ADMIN, Role.PARTNER, Role.ASSOCIATE)
+
+
+def may_correct_time(user, entry) -> bool:
+    """Who may change a time entry: its partner, or a practice admin."""
+    return may_book_time(user) and (user.is_practice_admin or entry.partner.user_id == user.pk)

@@ -11,7 +11,7 @@ import datetime as dt
 from django.db import transaction
 
 from thirdway.audit.services import create_and_record, update_and_record
-from thirdway.billing.access import may_book_time, may_manage_billing
+from thirdway.billing.access import may_book_time, may_correct_time, may_manage_billing
 from thirdway.billing.contract_checks import _check_contract, _check_line, _check_notice
 from thirdway.billing.engine import RulesRefused, SplitRules
 from thirdway.billing.models import (
@@ -479,10 +479,7 @@ def correct_time(actor, entry: TimeEntry, data: dict, *, source: str) -> TimeEnt
     """Change an entry: in place while its week is open or rejected, by a reversing entry and
     a new one once its week is locked (or the entry invoiced)."""
     require(may_book_time(actor), "You may not book time.")
-    require(
-        actor.is_practice_admin or entry.partner.user_id == actor.pk,
-        "You change your own time only.",
-    )
+    require(may_correct_time(actor, entry), "You change your own time only.")
     entry = (
         TimeEntry.objects.select_for_update(of=("self",))
         .select_related("timesheet")

@@ -20,7 +20,12 @@ from django.views.decorators.http import require_POST
 
 from thirdway.audit.models import Source
 from thirdway.billing import blocks, drift, services, timesheets
-from thirdway.billing.access import may_book_time, may_decide_timesheet, may_manage_billing
+from thirdway.billing.access import (
+    may_book_time,
+    may_correct_time,
+    may_decide_timesheet,
+    may_manage_billing,
+)
 from thirdway.billing.forms import DateInput, TimeEntryForm, TimeInput
 from thirdway.billing.models import (
     BillingStatus,
@@ -83,11 +88,6 @@ class CorrectionForm(forms.Form):
     def clean_worked_on(self) -> dt.date | None:
         day = self.cleaned_data["worked_on"]
         return None if day is None else _in_years(day)
-
-
-def may_correct(user, entry: TimeEntry) -> bool:
-    """Who the service lets change an entry: its partner, or a practice admin."""
-    return may_book_time(user) and (user.is_practice_admin or entry.partner.user_id == user.pk)
 
 
 class TopUpForm(forms.Form):
@@ -344,7 +344,7 @@ def time_correct(request: HttpRequest, entry_id: int) -> HttpResponse:
         TimeEntry.objects.for_user(request.user).select_related("partner", "timesheet"),
         pk=entry_id,
     )
-    if not may_correct(request.user, entry):
+    if not may_correct_time(request.user, entry):
         raise PermissionDenied
     form = CorrectionForm(
         request.POST or None,
